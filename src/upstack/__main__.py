@@ -1,0 +1,3 @@
+from upstack.cli.main import main
+
+main()

@@ -1,0 +1,82 @@
+"""`upstack note` and `upstack attach`."""
+
+from __future__ import annotations
+
+import click
+
+from upstack.cli.editing import open_editor, read_stdin
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, print_json
+from upstack.domain.text import KINDS
+from upstack.errors import BadInput
+from upstack.services import capture
+from upstack.services.workspace import Workspace
+from upstack.timeutil import parse_when
+
+__all__ = ["COMMANDS"]
+
+_NOTE_HELP = [
+    "Write your note above this line. The first sentence is its title;",
+    "#tags anywhere become tags; [[Title]] or [[id]] links to another entry.",
+    "Nothing below the line is kept. Leave it empty to cancel.",
+]
+
+
+@click.command()
+@click.argument("text", nargs=-1)
+@click.option("--kind", "-k", type=click.Choice(KINDS), default="note", show_default=True,
+              help="What this entry is (a question is one to put to someone).")
+@click.option("--project", "-p", metavar="NAME", help="File it under this project.")
+@click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
+@click.option("--private", is_flag=True, help="Only you will ever see it.")
+@click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
+              help="Attach a file (repeatable).")
+@click.option("--at", "at", metavar="WHEN", help="When it happened, e.g. 'yesterday 14:00'.")
+@json_option
+@click.pass_obj
+def note(ws: Workspace, text: tuple[str, ...], kind: str, project: str | None,
+         tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
+         as_json: bool) -> None:
+    """Write an entry into the log.
+
+    TEXT is the note; '-' reads it from standard input; with no TEXT your
+    $EDITOR opens. Prints the new entry's id.
+
+    \b
+    Example:
+      upstack note "Patching layer 5 kills the effect. Next: head 5.1 #patching #ioi"
+    """
+    occurred_at = parse_when(at, what="--at date") if at else None
+    if text == ("-",):
+        body = read_stdin()
+    elif text:
+        body = " ".join(text)
+    else:
+        edited = open_editor("", ws.settings.editor, _NOTE_HELP)
+        if not edited:
+            raise BadInput("empty note: nothing was saved")
+        body = edited
+    entry = capture.note(ws, body, kind=kind, project=project, private=private,
+                         attach=list(files), occurred_at=occurred_at, tags=list(tags))
+    if as_json:
+        print_json(entry.to_dict())
+    else:
+        echo(entry.short)
+
+
+@click.command()
+@click.argument("entry_id", metavar="ID")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@json_option
+@click.pass_obj
+def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) -> None:
+    """Attach files to an existing entry; prints each attachment's id."""
+    attachments = capture.attach(ws, entry_id, list(files))
+    if as_json:
+        print_json([a.to_dict() for a in attachments])
+    else:
+        for item in attachments:
+            echo(f"{item.short}  {item.filename}")
+
+
+COMMANDS = [note, attach]

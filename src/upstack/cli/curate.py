@@ -1,0 +1,102 @@
+"""`upstack edit`, `rm`, `restore`, `purge`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from upstack.cli.editing import open_editor, read_stdin
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, print_json
+from upstack.domain.entry import Entry
+from upstack.domain.text import KINDS
+from upstack.errors import BadInput
+from upstack.services import curate, recall
+from upstack.services.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+_EDIT_HELP = [
+    "Edit the entry above this line: the first line is the title, the body follows.",
+    "The earlier text is kept as a revision (`upstack history ID`).",
+]
+
+
+@click.command()
+@click.argument("entry_id", metavar="ID")
+@click.option("--text", "new_text", metavar="TEXT",
+              help="Replace the text without an editor ('-' reads standard input).")
+@click.option("--kind", "-k", type=click.Choice(KINDS), help="Change the entry's kind.")
+@json_option
+@click.pass_obj
+def edit(ws: Workspace, entry_id: str, new_text: str | None, kind: str | None,
+         as_json: bool) -> None:
+    """Edit an entry in $EDITOR; the earlier version is kept."""
+    entry = recall.show(ws, entry_id)
+    if new_text == "-":
+        text: str | None = read_stdin()
+    elif new_text is not None:
+        text = new_text
+    elif kind is not None:
+        text = curate.edit_text(entry)
+    else:
+        text = open_editor(curate.edit_text(entry), ws.settings.editor, _EDIT_HELP)
+        if text is None:
+            echo("No changes.")
+            return
+    updated = curate.edit(ws, entry.id, text or "", kind=kind)
+    if updated is None:
+        echo("No changes.")
+    elif as_json:
+        print_json(updated.to_dict())
+    else:
+        echo(updated.short)
+
+
+@click.command(name="rm")
+@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
+@click.pass_obj
+def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
+    """Delete entries (restorable with `upstack restore`)."""
+    for ref in entry_ids:
+        entry = curate.remove(ws, ref)
+        echo(f"{entry.short}  deleted (undo: upstack restore {entry.short})")
+
+
+@click.command()
+@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
+@click.pass_obj
+def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
+    """Bring deleted entries back."""
+    for ref in entry_ids:
+        entry = curate.restore(ws, ref)
+        echo(f"{entry.short}  restored")
+
+
+@click.command()
+@click.argument("target_id", metavar="ID")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def purge(ws: Workspace, target_id: str, yes: bool) -> None:
+    """Remove an entry's content, or one attachment, for good.
+
+    For a pasted secret or a huge file. Leaves a tombstone saying that
+    something was purged and when; files no other entry uses are deleted.
+    """
+    target = curate.purge_target(ws, target_id)
+    if isinstance(target, Entry):
+        what = (f"entry {target.short} \"{target.title}\" with its {len(target.attachments)} "
+                "attachment(s) and every earlier revision")
+    else:
+        what = f"attachment {target.short} ({target.filename})"
+    if not yes:
+        if not sys.stdin.isatty():
+            raise BadInput("purge needs confirmation: run it in a terminal or pass --yes")
+        click.confirm(f"Purge {what} for good? This cannot be undone", abort=True)
+    removed = curate.purge(ws, target)
+    echo(f"{target.short}  purged" + (f"; {len(removed)} file(s) deleted" if removed else ""))
+
+
+COMMANDS = [edit, remove, restore, purge]
+

@@ -1,0 +1,7 @@
+"""`upstack doctor` and `upstack backup`."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,192 @@
+"""`upstack log`, `search`, `show`, `history`, `tags`."""
+
+from __future__ import annotations
+
+import difflib
+
+import click
+
+from upstack.cli.options import build_filters, filter_options, json_option
+from upstack.cli.output import echo, entry_line, highlight, human_size, print_json, style
+from upstack.domain.entry import Entry
+from upstack.domain.query import parse_query, positive_terms
+from upstack.domain.snippet import find_spans
+from upstack.services import recall
+from upstack.services.workspace import Workspace
+from upstack.timeutil import local_display
+
+__all__ = ["COMMANDS"]
+
+
+def _report_ingest(ws: Workspace) -> None:
+    report = ws.last_ingest
+    if report is not None:
+        for problem in report.problems:
+            echo(style(f"upstack: warning: {problem}", fg="red"), err=True)
+
+
+@click.command(name="log")
+@filter_options
+@click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
+@click.option("--deleted", is_flag=True, help="Include deleted entries.")
+@json_option
+@click.pass_obj
+def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filters: object) -> None:
+    """The timeline, newest first."""
+    chosen = build_filters(include_deleted=deleted, **filters)  # type: ignore[arg-type]
+    entries = recall.timeline(ws, chosen, limit or None)
+    _report_ingest(ws)
+    if as_json:
+        print_json([e.to_dict() for e in entries])
+        return
+    if not entries:
+        echo("No entries yet. Write one with: upstack note \"...\"")
+    for entry in entries:
+        echo(entry_line(entry))
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@filter_options
+@click.option("-n", "--limit", default=20, show_default=True, help="How many results.")
+@json_option
+@click.pass_obj
+def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
+           **filters: object) -> None:
+    """Ranked full-text search over titles, bodies and tags.
+
+    \b
+    words             all of them (AND is implied)
+    "a phrase"        these words in a row
+    patch*            words starting with patch
+    a OR b, NOT a     boolean operators; -word excludes; ( ) group
+    #tag              entries with this tag (and tags nested under it)
+    """
+    text = " ".join(query)
+    page = recall.search(ws, text, build_filters(**filters), limit)  # type: ignore[arg-type]
+    _report_ingest(ws)
+    if as_json:
+        print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
+        return
+    if not page.hits:
+        echo(f"No entries match {text!r}.")
+        return
+    terms = positive_terms(parse_query(text))
+    for hit in page.hits:
+        title = highlight(hit.entry.title, find_spans(hit.entry.title, terms))
+        echo(entry_line(hit.entry, title=title))
+        if hit.snippet:
+            echo("    " + highlight(hit.snippet, hit.highlights))
+    shown = len(page.hits)
+    if page.total > shown:
+        echo(style(f"{shown} of {page.total} matches; use -n to see more", dim=True))
+
+
+def _print_entry(entry: Entry) -> None:
+    echo(style(entry.short, fg="yellow") + "  " + style(entry.title or "(purged)", bold=True))
+    facts = [f"kind: {entry.kind}"]
+    if entry.project:
+        facts.append(f"project: {entry.project}")
+    if entry.tags:
+        facts.append("tags: " + " ".join("#" + t for t in entry.tags))
+    if entry.private:
+        facts.append("private")
+    echo(style("   ".join(facts), dim=True))
+    when = f"written {local_display(entry.occurred_at)}"
+    if entry.occurred_at != entry.created_at:
+        when += f" (recorded {local_display(entry.created_at)})"
+    if entry.updated_at != entry.created_at:
+        when += f", last changed {local_display(entry.updated_at)}"
+    echo(style(when + f"   id {entry.id}", dim=True))
+    if entry.deleted_at:
+        echo(style(f"deleted {local_display(entry.deleted_at)}; `upstack restore {entry.short}` "
+                   "brings it back" if not entry.purged_at else
+                   f"purged {local_display(entry.purged_at)}: the content is gone", fg="red"))
+    if entry.body:
+        echo()
+        echo(entry.body)
+    if entry.attachments:
+        echo()
+        echo(style("Attachments", bold=True))
+        for a in entry.attachments:
+            if a.purged_at:
+                echo(f"  {style(a.short, fg='yellow')}  (purged {local_display(a.purged_at)})")
+            else:
+                echo(f"  {style(a.short, fg='yellow')}  {a.filename}  "
+                     f"{style(a.media_type + ', ' + human_size(a.size), dim=True)}")
+    if entry.links:
+        echo()
+        echo(style("Links", bold=True))
+        for link in entry.links:
+            if link.entry_id:
+                echo(f"  → {style(link.to_dict()['short'], fg='yellow')}  {link.title}")
+            else:
+                echo(f"  → [[{link.target}]]  " + style("(no such entry yet)", dim=True))
+    if entry.backlinks:
+        echo()
+        echo(style("Linked from", bold=True))
+        for link in entry.backlinks:
+            echo(f"  ← {style(link.to_dict()['short'], fg='yellow')}  {link.title}")
+
+
+@click.command()
+@click.argument("entry_id", metavar="ID")
+@json_option
+@click.pass_obj
+def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
+    """One entry in full, with attachments, links and backlinks."""
+    entry = recall.show(ws, entry_id)
+    if as_json:
+        print_json(entry.to_dict())
+    else:
+        _print_entry(entry)
+
+
+@click.command()
+@click.argument("entry_id", metavar="ID")
+@json_option
+@click.pass_obj
+def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
+    """Every revision of an entry, each with what changed."""
+    entry, revisions = recall.history(ws, entry_id)
+    if as_json:
+        print_json({"entry": entry.id, "revisions": [r.to_dict() for r in revisions]})
+        return
+    previous: list[str] = []
+    for revision in revisions:
+        echo(style(f"revision {revision.number}", bold=True) + "  "
+             + style(local_display(revision.created_at, seconds=True), dim=True)
+             + ("  " + style("purged", fg="red") if revision.purged_at else ""))
+        lines = [revision.title, ""] + revision.body.splitlines()
+        if not previous:
+            for line in lines:
+                echo("  " + line)
+        else:
+            for line in difflib.unified_diff(previous, lines, lineterm="", n=1):
+                if line.startswith(("---", "+++")):
+                    continue
+                color = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+                echo("  " + (style(line, fg=color) if color else line))
+        previous = lines
+        echo()
+
+
+@click.command()
+@filter_options
+@json_option
+@click.pass_obj
+def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
+    """All tags, most used first."""
+    rows = recall.tags(ws, build_filters(**filters))  # type: ignore[arg-type]
+    if as_json:
+        print_json([{"tag": t, "entries": n, "last_used": last} for t, n, last in rows])
+        return
+    if not rows:
+        echo("No tags yet: write #tags in a note.")
+    width = max((len(t) for t, _, _ in rows), default=0) + 1
+    for tag, count, last in rows:
+        echo(f"{style(('#' + tag).ljust(width), fg='green')}  {count:>5}  "
+             + style(f"last {local_display(last)}", dim=True))
+
+
+COMMANDS = [log_command, search, show, history, tags]

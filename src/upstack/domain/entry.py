@@ -1,0 +1,106 @@
+"""The log's plain types, as the services hand them to interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from upstack.ids import short_id
+
+__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit"]
+
+
+@dataclass
+class Attachment:
+    id: str
+    entry_id: str
+    sha256: str | None
+    filename: str
+    media_type: str
+    size: int
+    created_at: str
+    purged_at: str | None = None
+
+    @property
+    def short(self) -> str:
+        return short_id(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"short": self.short, **asdict(self)}
+
+
+@dataclass
+class LinkRef:
+    target: str
+    entry_id: str | None
+    title: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "id": self.entry_id,
+                "short": short_id(self.entry_id) if self.entry_id else None, "title": self.title}
+
+
+@dataclass
+class Entry:
+    id: str
+    kind: str
+    title: str
+    body: str
+    tags: list[str]
+    project: str | None
+    node_id: str | None
+    private: bool
+    starred: bool
+    occurred_at: str
+    created_at: str
+    updated_at: str
+    deleted_at: str | None
+    purged_at: str | None
+    revision_id: str
+    attachments: list[Attachment] = field(default_factory=list)
+    links: list[LinkRef] = field(default_factory=list)
+    backlinks: list[LinkRef] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return short_id(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["short"] = self.short
+        data["attachments"] = [a.to_dict() for a in self.attachments]
+        data["links"] = [link.to_dict() for link in self.links]
+        data["backlinks"] = [link.to_dict() for link in self.backlinks]
+        return data
+
+
+@dataclass
+class Revision:
+    id: str
+    entry_id: str
+    parent_id: str | None
+    number: int
+    kind: str
+    title: str
+    body: str
+    tags: list[str]
+    workspace_id: str
+    created_at: str
+    purged_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SearchHit:
+    entry: Entry
+    score: float
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.entry.to_dict()
+        data.update(score=self.score, snippet=self.snippet,
+                    highlights=[list(span) for span in self.highlights])
+        return data

@@ -1,0 +1,133 @@
+"""What a note's text means: title, body, tags, links; and the search tokenizer.
+
+The tokenizer is the single definition of a search token for both engines: the
+store indexes text already split by it, so SQLite FTS5 and PostgreSQL see the
+same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "KINDS",
+    "ParsedText",
+    "parse_note_text",
+    "split_title",
+    "find_tags",
+    "find_links",
+    "normalize_tag",
+    "tokenize",
+    "search_document",
+]
+
+KINDS = ("note", "result", "question", "decision", "learning", "stuck")
+
+# A tag starts with a letter and may hold letters, digits, _ - / (nested tags).
+_TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")
+# [[Target]], [[Target|alias]], [[Target#heading]]; not ![[embeds]].
+_LINK = re.compile(r"(?<!!)\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_HEADING = re.compile(r"^#{1,6}\s+")
+_TOKEN = re.compile(r"[^\W_]+")
+_MAX_TOKEN = 64
+TITLE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    title: str
+    body: str
+    tags: tuple[str, ...]
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """The first sentence of the first line is the title; the rest is the body.
+
+    >>> split_title("Patching layer 5 kills it. Next: head 5.1")
+    ('Patching layer 5 kills it.', 'Next: head 5.1')
+    """
+    text = text.strip()
+    first_line, _, rest = text.partition("\n")
+    first_line = _HEADING.sub("", first_line).strip()
+    end = _SENTENCE_END.search(first_line)
+    if end and end.end() < len(first_line):
+        title = first_line[: end.end()]
+        remainder = first_line[end.end() :].strip()
+        body = (remainder + ("\n" + rest if rest else "")).strip()
+    else:
+        title, body = first_line, rest.strip()
+    if len(title) > TITLE_LIMIT:
+        cut = title.rfind(" ", 0, TITLE_LIMIT)
+        cut = cut if cut > TITLE_LIMIT // 2 else TITLE_LIMIT
+        body = (title[cut:].strip() + ("\n\n" + body if body else "")).strip()
+        title = title[:cut].rstrip() + "…"
+    return title, body
+
+
+def normalize_tag(tag: str) -> str:
+    return tag.strip().lstrip("#").strip("-/").lower()
+
+
+def find_tags(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for match in _TAG.finditer(text):
+        tag = normalize_tag(match.group(1))
+        if tag:
+            seen.setdefault(tag)
+    return list(seen)
+
+
+def find_links(text: str) -> list[str]:
+    """Targets of [[wikilinks]] in order of first appearance."""
+    seen: dict[str, None] = {}
+    for match in _LINK.finditer(text):
+        target = match.group(1).strip()
+        if target:
+            seen.setdefault(target)
+    return list(seen)
+
+
+def parse_note_text(text: str, extra_tags: list[str] | tuple[str, ...] = ()) -> ParsedText:
+    title, body = split_title(text)
+    tags = dict.fromkeys(find_tags(title + "\n" + body))
+    for tag in extra_tags:
+        norm = normalize_tag(tag)
+        if norm:
+            tags.setdefault(norm)
+    return ParsedText(title=title, body=body, tags=tuple(tags))
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, accent-free runs of letters and digits; everything else separates.
+
+    >>> tokenize("Head 5.1 kills the IOI-effect (café)")
+    ['head', '5', '1', 'kills', 'the', 'ioi', 'effect', 'cafe']
+    """
+    if text.isascii():
+        lowered = text.lower()
+    else:
+        lowered = _fold(text)
+    return [t[:_MAX_TOKEN] for t in _TOKEN.findall(lowered)]
+
+
+def search_document(tokens: list[str]) -> str:
+    """Tokens joined so that every token is wrapped in single spaces: ' a  b  c '.
+
+    Counting non-overlapping occurrences of ' a ' (or of a phrase ' a  b ') in
+    this string gives a term's frequency with plain SQL on both engines.
+    """
+    if not tokens:
+        return ""
+    return " " + "  ".join(tokens) + " "
+
+
+def term_pattern(tokens: list[str]) -> str:
+    return search_document(tokens)

@@ -1,0 +1,1 @@
+"""Use cases over a Workspace, one module per capability. Interfaces call these."""

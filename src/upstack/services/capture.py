@@ -1,0 +1,98 @@
+"""Capture: write into the log in one command. Appends to the journal; no SQL here."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from upstack.domain.entry import Attachment, Entry
+from upstack.domain.text import KINDS, parse_note_text
+from upstack.errors import BadInput
+from upstack.ids import new_id
+from upstack.services.workspace import Workspace
+from upstack.timeutil import now_iso
+
+__all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile"]
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    path: Path
+    name: str
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise BadInput(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    return kind
+
+
+def _check_files(paths: list[str | Path]) -> list[PreparedFile]:
+    prepared = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise BadInput(f"cannot attach {raw}: no such file")
+        if not path.is_file():
+            raise BadInput(f"cannot attach {raw}: not a regular file")
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise BadInput(f"cannot attach {raw}: {exc.strerror}") from None
+        prepared.append(PreparedFile(path, path.name))
+    return prepared
+
+
+def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[str, Any]]:
+    """Copy files into the blob store (before any record points at them)."""
+    stored = []
+    for item in files:
+        sha, size = ws.blobs.put_file(item.path)
+        media_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
+        stored.append({"id": new_id(), "sha256": sha, "filename": item.name,
+                       "media_type": media_type, "size": size, "created_at": at})
+    return stored
+
+
+def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = None,
+         private: bool = False, attach: list[str | Path] | None = None,
+         occurred_at: str | None = None, tags: list[str] | None = None) -> Entry:
+    """Capture a note; the first sentence is its title and #tags are its tags."""
+    check_kind(kind)
+    if not text.strip():
+        raise BadInput("the note is empty")
+    files = _check_files(list(attach or []))
+    parsed = parse_note_text(text, tags or [])
+    created = now_iso()
+    entry_id = new_id()
+    data = {
+        "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
+        "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
+        "project": project, "occurred_at": occurred_at or created, "created_at": created,
+        "attachments": store_files(ws, files, created),
+    }
+    ws.journal.append([ws.record("entry.create", data)])
+    return Entry(
+        id=entry_id, kind=kind, title=parsed.title, body=parsed.body, tags=list(parsed.tags),
+        project=project, node_id=None, private=private, starred=False,
+        occurred_at=data["occurred_at"], created_at=created, updated_at=created,
+        deleted_at=None, purged_at=None, revision_id=data["revision_id"],
+        attachments=[Attachment(entry_id=entry_id, **a) for a in data["attachments"]],
+    )
+
+
+def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]:
+    """Add files to an existing entry."""
+    from upstack.store.queries import resolve
+
+    store = ws.store()
+    entry_id = resolve(store.db, ref)
+    if not paths:
+        raise BadInput("no files to attach")
+    files = _check_files(list(paths))
+    stored = store_files(ws, files, now_iso())
+    store.write([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
+    return [Attachment(entry_id=entry_id, **a) for a in stored]

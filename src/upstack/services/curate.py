@@ -1,0 +1,101 @@
+"""Changing what is in the log without losing anything: edit, delete, restore, purge."""
+
+from __future__ import annotations
+
+from upstack.domain.entry import Attachment, Entry
+from upstack.domain.text import split_title
+from upstack.errors import BadInput, NotFound
+from upstack.ids import new_id
+from upstack.services.capture import check_kind
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.timeutil import now_iso
+
+__all__ = ["edit_text", "edit", "remove", "restore", "purge_target", "purge"]
+
+
+def edit_text(entry: Entry) -> str:
+    """The text a person edits: the title on the first line, the body below."""
+    return entry.title + ("\n\n" + entry.body if entry.body else "") + "\n"
+
+
+def edit(ws: Workspace, ref: str, text: str, *, kind: str | None = None) -> Entry | None:
+    """Save a new revision; None when nothing changed. Earlier revisions are kept."""
+    store = ws.store()
+    entry = queries.get_entry(store.db, ref)
+    if entry.purged_at:
+        raise BadInput(f"entry {entry.short} was purged; it cannot be edited")
+    if not text.strip():
+        raise BadInput("the new text is empty; use `upstack rm` to delete an entry")
+    title, body = split_title(text)
+    new_kind = check_kind(kind) if kind else entry.kind
+    if (title, body, new_kind) == (entry.title, entry.body, entry.kind):
+        return None
+    store.write([ws.record("entry.revise", {
+        "entry_id": entry.id, "revision_id": new_id(), "parent_id": entry.revision_id,
+        "title": title, "body": body, "kind": new_kind, "created_at": now_iso()})])
+    return queries.get_entry(store.db, entry.id)
+
+
+def remove(ws: Workspace, ref: str) -> Entry:
+    store = ws.store()
+    entry = queries.get_entry(store.db, ref)
+    if entry.deleted_at:
+        raise BadInput(f"entry {entry.short} is already deleted (restore it with "
+                       f"`upstack restore {entry.short}`)")
+    store.write([ws.record("entry.delete", {"entry_id": entry.id, "at": now_iso()})])
+    return queries.get_entry(store.db, entry.id)
+
+
+def restore(ws: Workspace, ref: str) -> Entry:
+    store = ws.store()
+    entry = queries.get_entry(store.db, ref)
+    if entry.purged_at:
+        raise BadInput(f"entry {entry.short} was purged; its content is gone for good")
+    if not entry.deleted_at:
+        raise BadInput(f"entry {entry.short} is not deleted")
+    store.write([ws.record("entry.restore", {"entry_id": entry.id})])
+    return queries.get_entry(store.db, entry.id)
+
+
+def purge_target(ws: Workspace, ref: str) -> Entry | Attachment:
+    """What ``ref`` names: an entry, or one attachment."""
+    db = ws.store().db
+    found: list[Entry | Attachment] = []
+    for table in ("entries", "attachments"):
+        try:
+            object_id = queries.resolve(db, ref, table=table, what="entry or attachment")
+        except NotFound:
+            continue
+        if table == "entries":
+            found.append(queries.get_entry(db, object_id))
+        else:
+            found.append(queries.attachment_by_id(db, object_id))
+    if not found:
+        raise NotFound(f"no entry or attachment with id {ref!r}")
+    if len(found) > 1:
+        raise BadInput(f"id {ref!r} matches both an entry and an attachment; type more characters")
+    return found[0]
+
+
+def purge(ws: Workspace, target: Entry | Attachment) -> list[str]:
+    """Remove content for good, leaving a tombstone; return the blobs deleted."""
+    store = ws.store()
+    if target.purged_at:
+        raise BadInput(f"{target.short} was already purged")
+    if isinstance(target, Entry):
+        record = ws.record("entry.purge", {"entry_id": target.id, "at": now_iso()})
+        shas = {a.sha256 for a in target.attachments if a.sha256}
+    else:
+        record = ws.record("attachment.purge", {"attachment_id": target.id, "at": now_iso()})
+        shas = {target.sha256} if target.sha256 else set()
+    store.prepare_scrub()
+    store.write([record])
+    store.scrub()
+    removed = []
+    with store.lock():
+        for sha in sorted(shas):
+            if not store.db.scalar("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)):
+                store.blobs.remove(sha)
+                removed.append(sha)
+    return removed

@@ -1,0 +1,91 @@
+"""The Workspace: every option an interface can set, and lazy access to the store.
+
+Capture needs only the journal and the blob store (no SQL, no heavy imports);
+everything that reads opens the store, which migrates it if needed and ingests
+pending journal records first, so a read always sees every earlier write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from upstack.ids import new_id
+from upstack.settings import Settings
+from upstack.store.blobs import BlobStore
+from upstack.store.journal import Journal, Record, make_record
+
+if TYPE_CHECKING:
+    from upstack.store.store import IngestReport, Store
+
+__all__ = ["Workspace"]
+
+
+class Workspace:
+    """A research log on disk (and optionally in PostgreSQL).
+
+    Example:
+        >>> ws = Workspace(home="/tmp/demo-log")          # doctest: +SKIP
+        >>> from upstack.services import capture
+        >>> capture.note(ws, "SAE width 16k saturates. #sae")  # doctest: +SKIP
+    """
+
+    def __init__(self, home: str | Path | None = None, db: str | None = None,
+                 editor: str | None = None, **settings: Any) -> None:
+        self.settings = Settings(home=str(home) if home else None, db=db, editor=editor,
+                                 **settings)
+        self.home: Path = self.settings.home_path
+        self.journal = Journal(self.home / "journal")
+        self.blobs = BlobStore(self.home / "blobs")
+        self._store: Store | None = None
+        self._workspace_id: str | None = None
+        self.last_ingest: IngestReport | None = None
+
+    @property
+    def db_url(self) -> str | None:
+        return self.settings.db  # type: ignore[no-any-return]
+
+    @property
+    def workspace_id(self) -> str:
+        """This workspace's own id, made once: revisions record where they were written."""
+        if self._workspace_id is None:
+            path = self.home / "workspace.id"
+            try:
+                self._workspace_id = path.read_text().strip()
+            except FileNotFoundError:
+                self.home.mkdir(parents=True, exist_ok=True)
+                tmp = self.home / f".workspace.id.{os.getpid()}"
+                tmp.write_text(new_id() + "\n")
+                try:
+                    os.link(tmp, path)  # atomic: the first writer wins
+                except FileExistsError:
+                    pass
+                finally:
+                    tmp.unlink()
+                self._workspace_id = path.read_text().strip()
+        return self._workspace_id
+
+    def record(self, op: str, data: dict[str, Any]) -> Record:
+        return make_record(op, self.workspace_id, data)
+
+    def store(self, *, ingest: bool = True) -> Store:
+        """The SQL store, migrated, with pending journal records applied."""
+        if self._store is None:
+            from upstack.store.store import Store  # keeps sqlite3/psycopg off the capture path
+
+            self._store = Store(self.home, self.db_url)
+        if ingest:
+            self.last_ingest = self._store.ingest()
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,90 @@
+"""Every setting in one typed registry: name, default, help.
+
+Precedence: an explicit argument, then the environment (``UPSTACK_<NAME>``), then
+``$XDG_CONFIG_HOME/upstack/config.toml``, then the default. There are no secrets
+among the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from upstack.errors import BadInput
+
+__all__ = ["Setting", "SETTINGS", "Settings", "default_home", "config_path"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "UPSTACK_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", None, "Workspace directory (default $XDG_DATA_HOME/upstack)."),
+    Setting("db", None, "Database URL; default is SQLite in the workspace. postgresql://... for a server."),
+    Setting("editor", None, "Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi)."),
+)
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(base) / "upstack" / "config.toml"
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(base) / "upstack"
+
+
+def _read_config_file() -> dict[str, Any]:
+    path = config_path()
+    if not path.exists():
+        return {}
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput(f"cannot read config file {path}: {exc}") from None
+
+
+class Settings:
+    """Resolved settings; attribute access by setting name."""
+
+    def __init__(self, **explicit: Any) -> None:
+        known = {s.name for s in SETTINGS}
+        unknown = set(explicit) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        file_values: dict[str, Any] | None = None
+        self._values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = explicit.get(setting.name)
+            if value is None:
+                value = os.environ.get(setting.env) or None
+            if value is None:
+                if file_values is None:
+                    file_values = _read_config_file()
+                value = file_values.get(setting.name)
+            self._values[setting.name] = setting.default if value is None else value
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def home_path(self) -> Path:
+        home = self._values["home"]
+        return Path(home).expanduser() if home else default_home()

@@ -1,0 +1,1 @@
+"""Storage: the capture journal, the content-addressed blob store, the SQL store."""

@@ -1,0 +1,115 @@
+"""Content-addressed blob store: each file stored once under its SHA-256, verified on read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from upstack.errors import UpstackError
+
+__all__ = ["BlobStore", "BlobError"]
+
+_CHUNK = 1 << 20
+
+
+class BlobError(UpstackError):
+    pass
+
+
+class BlobStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, sha256: str) -> Path:
+        return self.directory / sha256[:2] / sha256[2:]
+
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Copy a file in (durably) and return its hash and size."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        tmp = self.directory / f".incoming-{os.getpid()}-{os.urandom(6).hex()}"
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+            return self._settle(tmp, digest.hexdigest()), size
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put_bytes(self, data: bytes) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.directory / f".incoming-{os.getpid()}-{os.urandom(6).hex()}"
+        try:
+            with open(tmp, "wb") as dst:
+                dst.write(data)
+                dst.flush()
+                os.fsync(dst.fileno())
+            return self._settle(tmp, hashlib.sha256(data).hexdigest())
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _settle(self, tmp: Path, sha256: str) -> str:
+        final = self.path(sha256)
+        if not final.exists():
+            final.parent.mkdir(exist_ok=True)
+            os.replace(tmp, final)
+            fd = os.open(final.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return sha256
+
+    def read(self, sha256: str) -> bytes:
+        """The blob's bytes, after checking they still hash to their name."""
+        try:
+            data = self.path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise BlobError(f"blob {sha256[:12]} is missing from {self.directory}") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobError(f"blob {sha256[:12]} is corrupted (its content no longer matches its hash)")
+        return data
+
+    def verify(self, sha256: str) -> str | None:
+        """None if the blob is present and intact, else what is wrong with it."""
+        path = self.path(sha256)
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return "missing"
+        return None if digest.hexdigest() == sha256 else "corrupted"
+
+    def copy_to(self, sha256: str, target: Path) -> None:
+        data = self.read(sha256)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def all_hashes(self) -> list[str]:
+        if not self.directory.exists():
+            return []
+        found = []
+        for sub in sorted(self.directory.iterdir()):
+            if sub.is_dir() and len(sub.name) == 2:
+                found.extend(sub.name + p.name for p in sorted(sub.iterdir())
+                             if not p.name.startswith("."))
+        return found
+
+    def copy_tree_to(self, target: Path, hashes: list[str]) -> None:
+        for sha in hashes:
+            dest = target / sha[:2] / sha[2:]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.path(sha), dest)

@@ -1,0 +1,132 @@
+"""A thin, explicit connection over sqlite3 or psycopg: one SQL text, two engines.
+
+SQL is written once with ``?`` placeholders and portable types; the few places
+where the engines differ ask ``db.dialect``. Rows come back as dicts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from upstack.errors import UpstackError
+
+__all__ = ["Database", "connect"]
+
+Row = dict[str, Any]
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
+    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
+
+
+class Database:
+    """One connection. Writes happen inside ``transaction()``; nesting uses savepoints."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+        self._depth = 0
+
+    # -- reading and writing -------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            with self.raw.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.raw.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(self.execute(sql, params).fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return self.execute(sql, params).fetchone()  # type: ignore[no-any-return]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """All-or-nothing; an inner call becomes a savepoint of the outer one."""
+        if self._depth == 0:
+            self.raw.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        else:
+            self.raw.execute(f"SAVEPOINT sp{self._depth}")
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.raw.execute("ROLLBACK")
+            else:
+                self.raw.execute(f"ROLLBACK TO SAVEPOINT sp{self._depth}")
+                self.raw.execute(f"RELEASE SAVEPOINT sp{self._depth}")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.raw.execute("COMMIT")
+        else:
+            self.raw.execute(f"RELEASE SAVEPOINT sp{self._depth}")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """A read-only view that stays consistent while others write."""
+        if self.dialect == "sqlite":
+            self.raw.execute("BEGIN")
+        else:
+            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield self
+        finally:
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(url: str | None, sqlite_path: Path) -> Database:
+    if url and url.startswith(("postgresql://", "postgres://")):
+        return _connect_postgresql(url)
+    if url and not url.startswith("sqlite:"):
+        raise UpstackError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///path")
+    path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")) if url else sqlite_path
+    return _connect_sqlite(path)
+
+
+def _connect_sqlite(path: Path) -> Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        raw = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        raw.row_factory = _dict_row
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.DatabaseError as exc:
+        raise UpstackError(f"cannot open workspace database {path}: {exc}") from None
+    return Database(raw, "sqlite")
+
+
+def _connect_postgresql(url: str) -> Database:
+    import psycopg  # only for a PostgreSQL store
+    from psycopg.rows import dict_row
+
+    try:
+        raw = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise UpstackError(f"cannot connect to PostgreSQL: {first}") from None
+    return Database(raw, "postgresql")

@@ -1,0 +1,267 @@
+"""Applying journal records to the SQL store: the one write path.
+
+Every change to the log (a note, an edit, an attachment, a delete, an import)
+arrives as a record and is applied here, inside the caller's transaction.
+Applying a record twice is harmless: ``applied_records`` remembers record ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from upstack.domain.text import find_links, parse_note_text, search_document, tokenize
+from upstack.errors import UpstackError
+from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
+from upstack.store.db import Database
+from upstack.store.journal import Record
+from upstack.timeutil import now_iso
+
+__all__ = ["apply_record", "index_entry", "title_key", "resolve_link_target"]
+
+
+def title_key(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def apply_record(db: Database, record: Record) -> bool:
+    """Apply one record unless it was applied before; return whether it was applied."""
+    if db.scalar("SELECT 1 FROM applied_records WHERE id = ?", (record.id,)):
+        return False
+    handler = _HANDLERS.get(record.op)
+    if handler is None:
+        raise UpstackError(f"record {record.id}: unknown operation {record.op!r}")
+    handler(db, record)
+    db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?)",
+               (record.id, record.op, now_iso()))
+    return True
+
+
+# -- entries -------------------------------------------------------------------
+
+def _project_node(db: Database, name: str, at: str) -> str:
+    key = title_key(name)
+    found = db.scalar("SELECT id FROM nodes WHERE kind = 'project' AND title_key = ? "
+                      "ORDER BY created_at LIMIT 1", (key,))
+    if found:
+        return str(found)
+    node_id = new_id()
+    db.execute(
+        "INSERT INTO nodes (id, key, kind, title, title_key, created_at, updated_at) "
+        "VALUES (?, ?, 'project', ?, ?, ?, ?)",
+        (node_id, id_key(node_id), name.strip(), key, at, at),
+    )
+    return node_id
+
+
+def _create_entry(db: Database, record: Record) -> None:
+    data = record.data
+    if db.scalar("SELECT 1 FROM entries WHERE id = ?", (data["id"],)):
+        return
+    if data.get("source") and db.scalar("SELECT 1 FROM entries WHERE source = ?", (data["source"],)):
+        return
+    node_id = data.get("node_id")
+    if not node_id and data.get("project"):
+        node_id = _project_node(db, data["project"], data["created_at"])
+    parsed = parse_note_text(data["title"] + "\n\n" + data["body"], data.get("extra_tags", []))
+    title, body = data["title"], data["body"]
+    db.execute(
+        "INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
+        "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
+         int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
+         data["created_at"], data["created_at"], data["revision_id"],
+         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(data.get("meta", {}))),
+    )
+    db.execute(
+        "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
+        "workspace_id, created_at) VALUES (?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
+        (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(parsed.tags)),
+         record.workspace, data["created_at"]),
+    )
+    _set_tags(db, data["id"], parsed.tags)
+    _set_links(db, data["id"], body)
+    _insert_attachments(db, data["id"], data.get("attachments", []))
+    index_entry(db, data["id"])
+    # Earlier entries may link to this one by its title.
+    db.execute("UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key = ?",
+               (data["id"], title_key(title)))
+
+
+def _revise_entry(db: Database, record: Record) -> None:
+    data = record.data
+    entry = db.one("SELECT * FROM entries WHERE id = ?", (data["entry_id"],))
+    if entry is None or entry["purged_at"]:
+        raise UpstackError(f"cannot revise entry {data['entry_id']}: it does not exist")
+    if db.scalar("SELECT 1 FROM revisions WHERE id = ?", (data["revision_id"],)):
+        return
+    extra = data.get("extra_tags", json.loads(entry["extra_tags"]))
+    kind = data.get("kind", entry["kind"])
+    parsed = parse_note_text(data["title"] + "\n\n" + data["body"], extra)
+    number = int(db.scalar("SELECT max(number) FROM revisions WHERE entry_id = ?",
+                           (entry["id"],))) + 1
+    # The parent is the revision the editor started from. If another revision
+    # landed meanwhile, both stay in the history and this one becomes current.
+    db.execute(
+        "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
+        "workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (data["revision_id"], entry["id"], data.get("parent_id") or entry["revision_id"], number,
+         kind, data["title"], data["body"], _dumps(list(parsed.tags)), record.workspace,
+         data["created_at"]),
+    )
+    db.execute(
+        "UPDATE entries SET title = ?, title_key = ?, body = ?, kind = ?, extra_tags = ?, "
+        "updated_at = ?, revision_id = ? WHERE id = ?",
+        (data["title"], title_key(data["title"]), data["body"], kind, _dumps(extra),
+         data["created_at"], data["revision_id"], entry["id"]),
+    )
+    _set_tags(db, entry["id"], parsed.tags)
+    _set_links(db, entry["id"], data["body"])
+    if not entry["deleted_at"]:
+        index_entry(db, entry["id"])
+    db.execute("UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key = ?",
+               (entry["id"], title_key(data["title"])))
+
+
+def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...]) -> None:
+    db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
+    db.executemany("INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)",
+                   [(entry_id, t) for t in tags])
+
+
+def resolve_link_target(db: Database, target: str) -> str | None:
+    """An entry id for [[target]]: a title first, then an id or id prefix."""
+    found = db.scalar(
+        "SELECT id FROM entries WHERE title_key = ? AND purged_at IS NULL "
+        "ORDER BY deleted_at IS NOT NULL, occurred_at DESC LIMIT 1",
+        (title_key(target),),
+    )
+    if found:
+        return str(found)
+    text = target.strip()
+    if looks_like_full_id(text):
+        found = db.scalar("SELECT id FROM entries WHERE id = ?", (text.upper(),))
+        return str(found) if found else None
+    if MIN_PREFIX <= len(text) <= 16:
+        key = text.lower()
+        rows = db.query("SELECT id FROM entries WHERE key >= ? AND key < ? LIMIT 2",
+                        (key, key + "~"))
+        if len(rows) == 1:
+            return str(rows[0]["id"])
+    return None
+
+
+def _set_links(db: Database, entry_id: str, body: str) -> None:
+    db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
+    rows = []
+    for target in find_links(body):
+        to_id = resolve_link_target(db, target)
+        rows.append((entry_id, target, title_key(target), to_id if to_id != entry_id else None))
+    db.executemany("INSERT INTO links (from_id, target, target_key, to_id) VALUES (?, ?, ?, ?)",
+                   rows)
+
+
+def _insert_attachments(db: Database, entry_id: str, attachments: list[dict[str, Any]]) -> None:
+    rows = [
+        (a["id"], id_key(a["id"]), entry_id, a["sha256"], a["filename"], a["media_type"],
+         int(a["size"]), a["created_at"])
+        for a in attachments
+        if not db.scalar("SELECT 1 FROM attachments WHERE id = ?", (a["id"],))
+    ]
+    db.executemany(
+        "INSERT INTO attachments (id, key, entry_id, sha256, filename, media_type, size, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _attach(db: Database, record: Record) -> None:
+    entry_id = record.data["entry_id"]
+    if not db.scalar("SELECT 1 FROM entries WHERE id = ? AND purged_at IS NULL", (entry_id,)):
+        raise UpstackError(f"cannot attach to entry {entry_id}: it does not exist")
+    _insert_attachments(db, entry_id, record.data["attachments"])
+    db.execute("UPDATE entries SET updated_at = ? WHERE id = ?", (record.at, entry_id))
+
+
+def _delete(db: Database, record: Record) -> None:
+    entry_id = record.data["entry_id"]
+    db.execute("UPDATE entries SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+               (record.data.get("at", record.at), entry_id))
+    unindex_entry(db, entry_id)
+
+
+def _restore(db: Database, record: Record) -> None:
+    entry_id = record.data["entry_id"]
+    db.execute("UPDATE entries SET deleted_at = NULL WHERE id = ? AND purged_at IS NULL",
+               (entry_id,))
+    if db.scalar("SELECT 1 FROM entries WHERE id = ? AND deleted_at IS NULL", (entry_id,)):
+        index_entry(db, entry_id)
+
+
+def _purge_entry(db: Database, record: Record) -> None:
+    """Remove an entry's content for good, keeping a tombstone row."""
+    entry_id = record.data["entry_id"]
+    at = record.data.get("at", record.at)
+    unindex_entry(db, entry_id)
+    db.execute(
+        "UPDATE entries SET title = '', title_key = '', body = '', extra_tags = '[]', meta = '{}', "
+        "purged_at = ?, deleted_at = coalesce(deleted_at, ?) WHERE id = ?", (at, at, entry_id))
+    db.execute("UPDATE revisions SET title = '', body = '', tags = '[]', purged_at = ? "
+               "WHERE entry_id = ?", (at, entry_id))
+    db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
+    db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
+    db.execute("UPDATE attachments SET sha256 = NULL, filename = '', size = 0, purged_at = ? "
+               "WHERE entry_id = ? AND purged_at IS NULL", (at, entry_id))
+
+
+def _purge_attachment(db: Database, record: Record) -> None:
+    db.execute("UPDATE attachments SET sha256 = NULL, filename = '', size = 0, purged_at = ? "
+               "WHERE id = ? AND purged_at IS NULL",
+               (record.data.get("at", record.at), record.data["attachment_id"]))
+
+
+# -- the search index ------------------------------------------------------------
+
+def search_texts(title: str, body: str, tags: list[str]) -> tuple[str, str, int]:
+    """The derived search columns of an entry: title text, full text, length in tokens."""
+    title_tokens = tokenize(title)
+    tokens = title_tokens + tokenize(body) + tokenize(" ".join(tags))
+    return search_document(title_tokens), search_document(tokens), len(tokens)
+
+
+def index_entry(db: Database, entry_id: str) -> None:
+    entry = db.one("SELECT title, body FROM entries WHERE id = ?", (entry_id,))
+    assert entry is not None
+    tags = [r["tag"] for r in db.query(
+        "SELECT tag FROM entry_tags WHERE entry_id = ? ORDER BY tag", (entry_id,))]
+    title_text, search_text, doc_len = search_texts(entry["title"], entry["body"], tags)
+    unindex_entry(db, entry_id)
+    db.execute("INSERT INTO entry_search (entry_id, title_text, search_text, doc_len) "
+               "VALUES (?, ?, ?, ?)", (entry_id, title_text, search_text, doc_len))
+    db.execute("UPDATE search_stats SET docs = docs + 1, tokens = tokens + ? WHERE id = 1",
+               (doc_len,))
+
+
+def unindex_entry(db: Database, entry_id: str) -> None:
+    doc_len = db.scalar("SELECT doc_len FROM entry_search WHERE entry_id = ?", (entry_id,))
+    if doc_len is None:
+        return
+    db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
+    db.execute("UPDATE search_stats SET docs = docs - 1, tokens = tokens - ? WHERE id = 1",
+               (doc_len,))
+
+
+_HANDLERS: dict[str, Callable[[Database, Record], None]] = {
+    "entry.create": _create_entry,
+    "entry.revise": _revise_entry,
+    "entry.attach": _attach,
+    "entry.delete": _delete,
+    "entry.restore": _restore,
+    "entry.purge": _purge_entry,
+    "attachment.purge": _purge_attachment,
+}
+

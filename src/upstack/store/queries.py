@@ -1,0 +1,158 @@
+"""Reading the log: entries with their tags, links and attachments; filters; id lookup."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
+from upstack.domain.filters import Filters
+from upstack.domain.text import normalize_tag
+from upstack.errors import Ambiguous, BadInput, NotFound
+from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
+from upstack.store.db import Database
+from upstack.store.ingest import title_key
+
+__all__ = [
+    "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
+    "all_tags", "attachment_by_id",
+]
+
+_ENTRY_COLUMNS = (
+    "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.starred, e.occurred_at, "
+    "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, n.title AS project"
+)
+
+
+def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """WHERE conditions over ``entries e`` for the given filters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if not filters.include_deleted:
+        clauses.append("e.deleted_at IS NULL")
+    if not filters.include_private:
+        clauses.append("e.private = 0")
+    if filters.project:
+        clauses.append("e.node_id IN (SELECT id FROM nodes WHERE title_key = ? OR key = ?)")
+        params += [title_key(filters.project), filters.project.lower()]
+    for tag in filters.tags:
+        clauses.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
+        params.append(normalize_tag(tag))
+    if filters.kinds:
+        clauses.append("e.kind IN (" + ", ".join("?" for _ in filters.kinds) + ")")
+        params += list(filters.kinds)
+    if filters.since:
+        clauses.append("e.occurred_at >= ?")
+        params.append(filters.since)
+    if filters.until:
+        clauses.append("e.occurred_at <= ?")
+        params.append(filters.until)
+    return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def _in(ids: list[str]) -> str:
+    return "(" + ", ".join("?" for _ in ids) + ")"
+
+
+def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list[Entry]:
+    """Entries in the order of ``ids``, with tags and attachments (and links if details)."""
+    if not ids:
+        return []
+    rows = db.query(
+        f"SELECT {_ENTRY_COLUMNS} FROM entries e LEFT JOIN nodes n ON n.id = e.node_id "
+        f"WHERE e.id IN {_in(ids)}", ids)
+    tags: dict[str, list[str]] = defaultdict(list)
+    for row in db.query(f"SELECT entry_id, tag FROM entry_tags WHERE entry_id IN {_in(ids)} "
+                        "ORDER BY tag", ids):
+        tags[row["entry_id"]].append(row["tag"])
+    attachments: dict[str, list[Attachment]] = defaultdict(list)
+    for row in db.query(f"SELECT * FROM attachments WHERE entry_id IN {_in(ids)} "
+                        "ORDER BY created_at, id", ids):
+        row.pop("key")
+        attachments[row["entry_id"]].append(Attachment(**row))
+    by_id = {}
+    for row in rows:
+        by_id[row["id"]] = Entry(
+            id=row["id"], kind=row["kind"], title=row["title"], body=row["body"],
+            tags=tags[row["id"]], project=row["project"], node_id=row["node_id"],
+            private=bool(row["private"]), starred=bool(row["starred"]),
+            occurred_at=row["occurred_at"], created_at=row["created_at"],
+            updated_at=row["updated_at"], deleted_at=row["deleted_at"],
+            purged_at=row["purged_at"], revision_id=row["revision_id"],
+            attachments=attachments[row["id"]],
+        )
+    if details:
+        for entry in by_id.values():
+            _add_links(db, entry)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _add_links(db: Database, entry: Entry) -> None:
+    for row in db.query(
+        "SELECT l.target, l.to_id, e.title FROM links l LEFT JOIN entries e ON e.id = l.to_id "
+        "WHERE l.from_id = ? ORDER BY l.target", (entry.id,)):
+        entry.links.append(LinkRef(row["target"], row["to_id"], row["title"]))
+    for row in db.query(
+        "SELECT l.target, l.from_id, e.title FROM links l JOIN entries e ON e.id = l.from_id "
+        "WHERE l.to_id = ? AND e.deleted_at IS NULL ORDER BY e.occurred_at DESC",
+        (entry.id,)):
+        entry.backlinks.append(LinkRef(row["target"], row["from_id"], row["title"]))
+
+
+def timeline(db: Database, filters: Filters, limit: int | None) -> list[Entry]:
+    where, params = filter_sql(filters)
+    sql = f"SELECT e.id FROM entries e WHERE {where} ORDER BY e.occurred_at DESC, e.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return load_entries(db, [r["id"] for r in db.query(sql, params)])
+
+
+def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entry") -> str:
+    """The full id for a full id, a short id or an unambiguous prefix of one."""
+    text = ref.strip()
+    if looks_like_full_id(text):
+        found = db.scalar(f"SELECT id FROM {table} WHERE id = ?", (text.upper(),))
+        if found:
+            return str(found)
+    key = text.lower()
+    if len(key) < MIN_PREFIX or not key.isalnum():
+        raise BadInput(f"{what} id {ref!r} is too short or malformed: give at least "
+                       f"{MIN_PREFIX} characters of its id")
+    rows = db.query(f"SELECT id FROM {table} WHERE key >= ? AND key < ? ORDER BY key LIMIT 6",
+                    (key, key + "~"))
+    if not rows:
+        raise NotFound(f"no {what} with id {ref!r}")
+    if len(rows) > 1:
+        shown = ", ".join(short_id(r["id"]) for r in rows[:5])
+        raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}"
+                        f"{' and more' if len(rows) > 5 else ''}; type more characters")
+    return str(rows[0]["id"])
+
+
+def get_entry(db: Database, ref: str) -> Entry:
+    entry_id = resolve(db, ref)
+    return load_entries(db, [entry_id], details=True)[0]
+
+
+def revisions(db: Database, entry_id: str) -> list[Revision]:
+    rows = db.query("SELECT * FROM revisions WHERE entry_id = ? ORDER BY number", (entry_id,))
+    return [Revision(**{**r, "tags": json.loads(r["tags"])}) for r in rows]
+
+
+def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:
+    """(tag, entry count, last used) for live entries, most used first."""
+    where, params = filter_sql(filters)
+    return [(r["tag"], int(r["n"]), r["last"]) for r in db.query(
+        "SELECT t.tag, count(*) AS n, max(e.occurred_at) AS last FROM entry_tags t "
+        f"JOIN entries e ON e.id = t.entry_id WHERE {where} "
+        "GROUP BY t.tag ORDER BY n DESC, t.tag", params)]
+
+
+def attachment_by_id(db: Database, attachment_id: str) -> Attachment:
+    row = db.one("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
+    if row is None:
+        raise NotFound(f"no attachment with id {attachment_id!r}")
+    row.pop("key")
+    return Attachment(**row)

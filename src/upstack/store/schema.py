@@ -1,0 +1,220 @@
+"""Versioned migrations, applied automatically and exactly once.
+
+Each migration runs in one transaction together with its row in
+``schema_migrations``. Callers hold the workspace lock (SQLite) or an advisory
+lock (PostgreSQL) and back the SQLite file up first (see ``store.Store``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from upstack.errors import NewerVersion
+from upstack.store.db import Database
+from upstack.timeutil import now_iso
+
+__all__ = ["MIGRATIONS", "LATEST", "current_version", "pending", "apply"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    run: Callable[[Database], None]
+
+
+_CORE = """
+CREATE TABLE workspace_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    why TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open',
+    parent_id TEXT REFERENCES nodes(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX nodes_kind_title ON nodes(kind, title_key);
+CREATE INDEX nodes_parent ON nodes(parent_id);
+CREATE TABLE entries (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    node_id TEXT REFERENCES nodes(id),
+    private INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0,
+    occurred_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    purged_at TEXT,
+    revision_id TEXT NOT NULL,
+    extra_tags TEXT NOT NULL DEFAULT '[]',
+    source TEXT UNIQUE,
+    meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX entries_timeline ON entries(occurred_at, id);
+CREATE INDEX entries_node ON entries(node_id);
+CREATE INDEX entries_title_key ON entries(title_key);
+CREATE TABLE revisions (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries(id),
+    parent_id TEXT,
+    number INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    purged_at TEXT
+);
+CREATE INDEX revisions_entry ON revisions(entry_id, number);
+CREATE TABLE entry_tags (
+    entry_id TEXT NOT NULL REFERENCES entries(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (entry_id, tag)
+);
+CREATE INDEX entry_tags_tag ON entry_tags(tag);
+CREATE TABLE links (
+    from_id TEXT NOT NULL REFERENCES entries(id),
+    target TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    to_id TEXT REFERENCES entries(id),
+    PRIMARY KEY (from_id, target)
+);
+CREATE INDEX links_to ON links(to_id);
+CREATE INDEX links_unresolved ON links(target_key);
+CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    entry_id TEXT NOT NULL REFERENCES entries(id),
+    sha256 TEXT,
+    filename TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    purged_at TEXT
+);
+CREATE INDEX attachments_entry ON attachments(entry_id);
+CREATE INDEX attachments_sha ON attachments(sha256);
+CREATE TABLE applied_records (id TEXT PRIMARY KEY, op TEXT NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE search_stats (id INTEGER PRIMARY KEY, docs INTEGER NOT NULL, tokens INTEGER NOT NULL);
+INSERT INTO search_stats (id, docs, tokens) VALUES (1, 0, 0);
+"""
+
+_SEARCH_SQLITE = """
+CREATE TABLE entry_search (
+    rowid INTEGER PRIMARY KEY,
+    entry_id TEXT NOT NULL UNIQUE REFERENCES entries(id),
+    title_text TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    doc_len INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE entry_fts USING fts5(
+    search_text, content='entry_search', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER entry_search_ai AFTER INSERT ON entry_search BEGIN
+    INSERT INTO entry_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+CREATE TRIGGER entry_search_ad AFTER DELETE ON entry_search BEGIN
+    INSERT INTO entry_fts(entry_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+END;
+CREATE TRIGGER entry_search_au AFTER UPDATE ON entry_search BEGIN
+    INSERT INTO entry_fts(entry_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+    INSERT INTO entry_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+"""
+
+_SEARCH_POSTGRESQL = """
+CREATE TABLE entry_search (
+    entry_id TEXT PRIMARY KEY REFERENCES entries(id),
+    title_text TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    doc_len INTEGER NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED
+);
+CREATE INDEX entry_search_tsv ON entry_search USING GIN (tsv);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script on ';' at line ends, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if line.rstrip().endswith(";") and (
+            not text.upper().startswith("CREATE TRIGGER") or line.strip().upper() == "END;"
+        ):
+            statements.append(text.rstrip(";"))
+            current = []
+    return statements
+
+
+def _initial(db: Database) -> None:
+    search = _SEARCH_SQLITE if db.dialect == "sqlite" else _SEARCH_POSTGRESQL
+    for statement in _statements(_CORE) + _statements(search):
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial research log", _initial),)
+LATEST = MIGRATIONS[-1].version
+
+_TRACKING = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def current_version(db: Database) -> int:
+    if db.dialect == "sqlite":
+        exists = db.scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        )
+    else:
+        exists = db.scalar("SELECT count(*) FROM pg_tables WHERE tablename='schema_migrations' "
+                           "AND schemaname = current_schema()")
+    if not exists:
+        return 0
+    return int(db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+
+def check_not_newer(version: int) -> None:
+    if version > LATEST:
+        raise NewerVersion(
+            f"this workspace was written by a newer upstack (schema {version}, this version "
+            f"knows up to {LATEST}); upgrade upstack to open it"
+        )
+
+
+def pending(db: Database) -> list[Migration]:
+    version = current_version(db)
+    check_not_newer(version)
+    return [m for m in MIGRATIONS if m.version > version]
+
+
+def apply(db: Database) -> list[Migration]:
+    """Apply what is pending; the caller holds the migration lock."""
+    with db.transaction():
+        if db.dialect == "postgresql":
+            db.execute("SELECT pg_advisory_xact_lock(727274)")
+        db.execute(_TRACKING)
+        todo = pending(db)
+        for migration in todo:
+            migration.run(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, now_iso()),
+            )
+        if db.dialect == "sqlite":
+            db.execute(f"PRAGMA user_version = {LATEST}")
+    return todo

@@ -1,0 +1,152 @@
+"""The SQL store opened on a workspace: migrated on open, journal ingested on read."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from upstack.errors import UpstackError
+from upstack.store import schema
+from upstack.store.blobs import BlobStore
+from upstack.store.db import Database, connect
+from upstack.store.ingest import apply_record
+from upstack.store.journal import Journal, JournalFileError, Record
+from upstack.timeutil import now_iso
+
+__all__ = ["Store", "IngestReport", "workspace_lock"]
+
+
+@contextmanager
+def workspace_lock(home: Path) -> Iterator[None]:
+    """One writer at a time per workspace for ingest, migration, restore and backup."""
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@dataclass
+class IngestReport:
+    applied: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Store:
+    def __init__(self, home: Path, db_url: str | None = None) -> None:
+        self.home = home
+        self.journal = Journal(home / "journal")
+        self.blobs = BlobStore(home / "blobs")
+        self.db: Database = connect(db_url, home / "upstack.db")
+        self.migrated: list[schema.Migration] = []
+        try:
+            self._migrate()
+        except BaseException:
+            self.db.close()
+            raise
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "upstack.db"
+
+    def lock(self) -> AbstractContextManager[None]:
+        return workspace_lock(self.home)
+
+    # -- migrations --------------------------------------------------------------
+    def _migrate(self) -> None:
+        if self.db.dialect == "sqlite":
+            version = int(self.db.scalar("PRAGMA user_version"))
+            schema.check_not_newer(version)
+            if version == schema.LATEST:
+                return
+        with self.lock():
+            version = schema.current_version(self.db)
+            schema.check_not_newer(version)
+            if version == schema.LATEST:
+                return
+            if self.db.dialect == "sqlite" and version > 0:
+                self._backup_sqlite_before_migration(version)
+            self.migrated = schema.apply(self.db)
+
+    def _backup_sqlite_before_migration(self, version: int) -> None:
+        folder = self.home / "backups"
+        folder.mkdir(exist_ok=True)
+        stamp = now_iso().replace(":", "").replace("-", "")[:15]
+        target = folder / f"upstack.db.schema{version}.{stamp}.bak"
+        tmp = target.with_suffix(".tmp")
+        dest = sqlite3.connect(tmp)
+        try:
+            self.db.raw.backup(dest)
+        finally:
+            dest.close()
+        os.replace(tmp, target)
+
+    # -- ingest ------------------------------------------------------------------
+    def ingest(self) -> IngestReport:
+        """Apply every pending journal file, then retire the files it committed."""
+        report = IngestReport()
+        if not self.journal.has_pending():
+            return report
+        with self.lock():
+            files = self.journal.pending()
+            done: list[Path] = []
+            with self.db.transaction():
+                for path in files:
+                    try:
+                        records = list(self.journal.read(path))
+                    except JournalFileError as exc:
+                        moved = self.journal.set_aside(path)
+                        report.problems.append(f"{exc}; set aside as {moved}")
+                        continue
+                    for record in records:
+                        self._apply_one(record, report)
+                    done.append(path)
+            for path in done:
+                path.unlink(missing_ok=True)
+        return report
+
+    def _apply_one(self, record: Record, report: IngestReport) -> None:
+        try:
+            with self.db.transaction():
+                if apply_record(self.db, record):
+                    report.applied += 1
+        except UpstackError as exc:
+            rejected = self.journal.directory / "rejected.jsonl"
+            with open(rejected, "a", encoding="utf-8") as handle:
+                handle.write(record.to_json() + "\n")
+            report.problems.append(f"record {record.id} ({record.op}) not applied: {exc}; "
+                                   f"kept in {rejected}")
+
+    def write(self, records: list[Record]) -> IngestReport:
+        """Journal records durably, then ingest them at once (for commands that hold the store)."""
+        if records:
+            self.journal.append(records)
+        return self.ingest()
+
+    def prepare_scrub(self) -> None:
+        """Before a purge: make SQLite overwrite freed pages instead of leaving them."""
+        if self.db.dialect == "sqlite":
+            self.db.execute("PRAGMA secure_delete = ON")
+
+    def scrub(self) -> None:
+        """After a purge: push purged text out of index segments, WAL and dead tuples."""
+        if self.db.dialect == "sqlite":
+            with self.lock():
+                self.db.execute("INSERT INTO entry_fts(entry_fts) VALUES ('optimize')")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            for table in ("entries", "revisions", "entry_search", "attachments", "entry_tags",
+                          "links"):
+                self.db.execute(f"VACUUM {table}")
+
+    def close(self) -> None:
+        self.db.close()
+

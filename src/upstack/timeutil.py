@@ -1,0 +1,55 @@
+"""Times: stored as ISO 8601 UTC text, shown in local time, typed in plain words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from upstack.errors import BadInput
+
+__all__ = ["now_iso", "to_iso", "parse_when", "parse_iso", "local_display"]
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_iso(moment: datetime) -> str:
+    """A fixed-width UTC form, so text order is time order on every engine."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means local time
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def now_iso() -> str:
+    return to_iso(datetime.now(UTC))
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+
+
+def parse_when(text: str, *, what: str = "date") -> str:
+    """Parse a date a person typed ("yesterday 14:00", "2024-03-01") into stored form.
+
+    ISO 8601 is read by the standard library; anything else goes to dateparser,
+    imported only here because it costs a tenth of a second to load.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadInput(f"empty {what}")
+    try:
+        return to_iso(datetime.fromisoformat(cleaned))
+    except ValueError:
+        pass
+    import dateparser  # slow import: only when a date is typed in words
+
+    parsed = dateparser.parse(
+        cleaned,
+        settings={"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False},
+    )
+    if parsed is None:
+        raise BadInput(f"cannot understand {what} {text!r} (try 'yesterday 14:00' or 2024-03-01)")
+    return to_iso(parsed)
+
+
+def local_display(iso: str, *, seconds: bool = False) -> str:
+    moment = parse_iso(iso).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
