@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from upstack import __version__
@@ -13,7 +11,24 @@ from upstack.services.workspace import Workspace
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _UserError(click.ClickException):
+    """An UpstackError on its way out: one line on stderr, exit code 1."""
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"upstack: error: {self.message}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except UpstackError as exc:
+            error = _UserError(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", envvar="UPSTACK_HOME", metavar="DIR",
               help="Workspace directory (default $XDG_DATA_HOME/upstack).")
 @click.option("--db", envvar="UPSTACK_DB", metavar="URL",
@@ -30,9 +45,9 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
 
 
 def _register() -> None:
-    from upstack.cli import capture, curate, interop, maintenance, recall
+    from upstack.cli import capture, curate, demo, interop, maintenance, recall
 
-    for module in (capture, recall, curate, maintenance, interop):
+    for module in (capture, recall, curate, maintenance, interop, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
@@ -41,22 +56,5 @@ _register()
 
 
 def main() -> None:
-    """Run the CLI; the only place that turns errors into messages and exit codes."""
-    try:
-        code = cli.main(prog_name="upstack", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("upstack: aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except UpstackError as exc:
-        click.echo(f"upstack: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("upstack: interrupted", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(0)
-    sys.exit(code if isinstance(code, int) else 0)
+    """Run the CLI: errors become one line on stderr and exit code 1 (2 for usage)."""
+    cli(prog_name="upstack")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,25 +90,33 @@ class Store:
         os.replace(tmp, target)
 
     # -- ingest ------------------------------------------------------------------
-    def ingest(self) -> IngestReport:
-        """Apply every pending journal file, then retire the files it committed."""
+    def ingest(self, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Apply every pending journal file, then retire the files it committed.
+
+        ``progress(done, total)`` is called as records are applied, for long imports.
+        """
         report = IngestReport()
         if not self.journal.has_pending():
             return report
         with self.lock():
             files = self.journal.pending()
-            done: list[Path] = []
+            batches: list[tuple[Path, list[Record]]] = []
+            for path in files:
+                try:
+                    batches.append((path, list(self.journal.read(path))))
+                except JournalFileError as exc:
+                    moved = self.journal.set_aside(path)
+                    report.problems.append(f"{exc}; set aside as {moved}")
+            total = sum(len(records) for _, records in batches)
+            count = 0
             with self.db.transaction():
-                for path in files:
-                    try:
-                        records = list(self.journal.read(path))
-                    except JournalFileError as exc:
-                        moved = self.journal.set_aside(path)
-                        report.problems.append(f"{exc}; set aside as {moved}")
-                        continue
+                for _, records in batches:
                     for record in records:
                         self._apply_one(record, report)
-                    done.append(path)
+                        count += 1
+                        if progress and (count % 500 == 0 or count == total):
+                            progress(count, total)
+            done = [path for path, _ in batches]
             for path in done:
                 path.unlink(missing_ok=True)
         return report

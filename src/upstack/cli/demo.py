@@ -1,0 +1,7 @@
+"""`upstack demo` (being written)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,1 @@
+"""Moving data in and out: JSON (lossless), Markdown folders, jrnl."""

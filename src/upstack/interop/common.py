@@ -1,0 +1,107 @@
+"""What every importer shares: problems with places, and one way to commit entries.
+
+An importer reads its whole source first and lists every problem it finds. If
+there is any and ``skip_bad`` is off, nothing is written. Otherwise the good
+entries are stored as journal records in one file and ingested in one
+transaction. Each entry carries a ``source`` key derived from its content, so
+importing the same data twice creates nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from upstack.domain.text import KINDS, normalize_tag
+from upstack.errors import UpstackError
+from upstack.ids import new_id
+from upstack.services.capture import PreparedFile, store_files
+from upstack.services.workspace import Workspace
+from upstack.timeutil import now_iso
+
+__all__ = ["Problem", "ImportFailed", "ImportedEntry", "ImportResult", "commit", "source_key"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "file:line" or "file"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ImportFailed(UpstackError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(
+            f"import refused, nothing was imported: {len(problems)} problem(s) found "
+            f"(use --skip-bad to import the rest)\n{lines}")
+
+
+@dataclass
+class ImportedEntry:
+    title: str
+    body: str
+    occurred_at: str
+    source: str
+    kind: str = "note"
+    tags: list[str] = field(default_factory=list)
+    project: str | None = None
+    private: bool = False
+    starred: bool = False
+    files: list[Path] = field(default_factory=list)
+    id: str | None = None  # kept when the source has upstack ids (our own exports)
+    created_at: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # how to name it in a report: file name, or file:line
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def source_key(kind: str, *parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem], *,
+           skip_bad: bool, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Write the entries (all, or none if there are problems and skip_bad is off)."""
+    if problems and not skip_bad:
+        raise ImportFailed(problems)
+    store = ws.store()
+    result = ImportResult(skipped=list(problems))
+    records = []
+    for item in items:
+        if item.kind not in KINDS:
+            item.kind = "note"
+        exists = store.db.scalar(
+            "SELECT 1 FROM entries WHERE source = ? OR id = ?", (item.source, item.id or ""))
+        if exists:
+            result.unchanged += 1
+            continue
+        created = item.created_at or now_iso()
+        records.append(ws.record("entry.create", {
+            "id": item.id or new_id(), "revision_id": new_id(), "kind": item.kind,
+            "title": item.title, "body": item.body, "extra_tags": [t for t in map(normalize_tag, item.tags) if t],
+            "private": item.private, "starred": item.starred, "project": item.project,
+            "occurred_at": item.occurred_at, "created_at": created, "source": item.source,
+            "meta": item.meta,
+            "attachments": store_files(ws, [PreparedFile(p, p.name) for p in item.files], created),
+        }))
+    if records:
+        store.journal.append(records)
+        report = store.ingest(progress=progress)
+        result.warnings += report.problems
+        result.imported = len(records)
+    return result

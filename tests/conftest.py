@@ -1,0 +1,126 @@
+"""Fixtures: a workspace on every engine (real SQLite, real PostgreSQL), and the CLI.
+
+PostgreSQL is found at $UPSTACK_TEST_PG (default: the role and database that
+.ci/run creates). Without it, PostgreSQL tests are skipped on a laptop, but under
+CI=true a missing PostgreSQL fails the run instead of hiding behind skips.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from upstack.cli.main import cli
+from upstack.services.workspace import Workspace
+
+PG_URL = os.environ.get("UPSTACK_TEST_PG",
+                        "postgresql://upstack:upstack@127.0.0.1:5432/upstack_test")
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _postgres_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    problem = _postgres_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
+    return PG_URL
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite (the default); for PostgreSQL, a URL to a fresh empty schema."""
+    if engine == "sqlite":
+        yield None
+        return
+    yield from _fresh_pg_schema(request.getfixturevalue("postgres"))
+
+
+def _fresh_pg_schema(base_url: str) -> Iterator[str]:
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def make_pg_url(request: pytest.FixtureRequest) -> Iterator[object]:
+    """Factory for extra fresh PostgreSQL schemas (e.g. an import target)."""
+    made: list[Iterator[str]] = []
+
+    def make() -> str:
+        generator = _fresh_pg_schema(request.getfixturevalue("postgres"))
+        made.append(generator)
+        return next(generator)
+
+    yield make
+    for generator in made:
+        next(generator, None)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def workspace(home: Path, db_url: str | None) -> Iterator[Workspace]:
+    ws = Workspace(home=home, db=db_url)
+    yield ws
+    ws.close()
+
+
+@dataclass
+class CLI:
+    """Runs `upstack ...` in-process against one workspace and captures its output."""
+
+    home: Path
+    db_url: str | None
+
+    @property
+    def env(self) -> dict[str, str | None]:
+        return {"UPSTACK_HOME": str(self.home), "UPSTACK_DB": self.db_url, "NO_COLOR": "1",
+                "EDITOR": None, "VISUAL": None}
+
+    def __call__(self, *args: str, input: str | bytes | None = None) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, env=self.env,
+                                  catch_exceptions=False)
+
+    def ok(self, *args: str, input: str | bytes | None = None) -> str:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, (args, result.output)
+        return result.stdout
+
+
+@pytest.fixture
+def run(home: Path, db_url: str | None) -> CLI:
+    return CLI(home, db_url)

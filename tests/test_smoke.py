@@ -1,0 +1,8 @@
+def test_note_then_log_and_search(run):
+    short = run.ok("note", "Patching layer 5 kills the effect. Next: try head 5.1 #patching #ioi")
+    short = short.strip()
+    assert len(short) == 7
+    log = run.ok("log")
+    assert short in log and "Patching layer 5 kills the effect." in log
+    found = run.ok("search", "head 5.1")
+    assert short in found
