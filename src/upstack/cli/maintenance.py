@@ -2,6 +2,64 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, print_json, style
+from upstack.cli.progress import progress_bar
+from upstack.services import maintenance
+from upstack.services.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--fix", is_flag=True, help="Rebuild the search index if it is out of step.")
+@json_option
+@click.pass_obj
+def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
+    """Check the database, the search index and every attached file.
+
+    Exits 1 if anything is damaged, naming each problem.
+    """
+    with progress_bar("checking") as update:
+        findings = maintenance.doctor(ws, update)
+    if fix and any(f.check == "search" for f in findings):
+        count = maintenance.reindex(ws)
+        echo(f"rebuilt the search index for {count} entries", err=True)
+        findings = maintenance.doctor(ws)
+    errors = [f for f in findings if f.severity == "error"]
+    if as_json:
+        print_json({"ok": not errors, "findings": [f.to_dict() for f in findings]})
+    else:
+        for finding in findings:
+            color = "red" if finding.severity == "error" else "yellow"
+            echo(style(f"{finding.severity}: ", fg=color)
+                 + f"[{finding.check}] {finding.subject}: {finding.message}")
+        if not errors:
+            echo("ok: database, search index and files are all intact"
+                 + (f" ({len(findings)} warning(s))" if findings else ""))
+    if errors:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@json_option
+@click.pass_obj
+def backup(ws: Workspace, dest: Path, as_json: bool) -> None:
+    """Write a consistent snapshot of the workspace to DEST.
+
+    Safe while other processes keep writing. DEST becomes a workspace of its
+    own: `UPSTACK_HOME=DEST upstack log` reads it.
+    """
+    counts = maintenance.backup(ws, dest)
+    if as_json:
+        print_json({"dest": str(dest), **counts})
+    else:
+        echo(f"backed up {counts['entries']} entries and {counts['files']} files to {dest}")
+
+
+COMMANDS = [doctor, backup]

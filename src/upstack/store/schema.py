@@ -166,7 +166,14 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial research log", _initial),)
+def _kind_timeline_index(db: Database) -> None:
+    db.execute("CREATE INDEX entries_kind_time ON entries(kind, occurred_at)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial research log", _initial),
+    Migration(2, "timeline by kind", _kind_timeline_index),
+)
 LATEST = MIGRATIONS[-1].version
 
 _TRACKING = (
@@ -202,13 +209,13 @@ def pending(db: Database) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version > version]
 
 
-def apply(db: Database) -> list[Migration]:
-    """Apply what is pending; the caller holds the migration lock."""
+def apply(db: Database, target: int | None = None) -> list[Migration]:
+    """Apply what is pending (up to ``target``); the caller holds the migration lock."""
     with db.transaction():
         if db.dialect == "postgresql":
             db.execute("SELECT pg_advisory_xact_lock(727274)")
         db.execute(_TRACKING)
-        todo = pending(db)
+        todo = [m for m in pending(db) if target is None or m.version <= target]
         for migration in todo:
             migration.run(db)
             db.execute(
@@ -216,5 +223,5 @@ def apply(db: Database) -> list[Migration]:
                 (migration.version, migration.name, now_iso()),
             )
         if db.dialect == "sqlite":
-            db.execute(f"PRAGMA user_version = {LATEST}")
+            db.execute(f"PRAGMA user_version = {current_version(db)}")
     return todo

@@ -1,0 +1,193 @@
+"""Lossless JSON export and import: every data table, every blob.
+
+The export is a canonical dump (rows ordered by primary key, blobs by hash), so
+exporting a workspace imported from an export gives the same file back. Import
+restores rows as they were (ids, revisions, times, private items) rather than
+re-capturing them: it is the one write path besides journal ingest, and it runs
+in a single transaction under the workspace lock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from upstack.errors import BadInput
+from upstack.interop.common import ImportFailed, ImportResult, Problem
+from upstack.services.workspace import Workspace
+from upstack.store import schema
+from upstack.store.db import Database
+from upstack.store.ingest import index_entry
+from upstack.timeutil import now_iso
+
+__all__ = ["DATA_TABLES", "FORMAT", "dump_tables", "export_json", "import_json", "load_dump"]
+
+FORMAT = "upstack-export"
+FORMAT_VERSION = 1
+
+# Data tables in the order they can be inserted (parents before children).
+DATA_TABLES: dict[str, tuple[str, ...]] = {
+    "workspace_info": ("key",),
+    "nodes": ("id",),
+    "entries": ("id",),
+    "revisions": ("id",),
+    "entry_tags": ("entry_id", "tag"),
+    "links": ("from_id", "target"),
+    "attachments": ("id",),
+    "applied_records": ("id",),
+}
+
+
+def _rows(db: Database, table: str) -> list[dict[str, Any]]:
+    order = ", ".join(DATA_TABLES[table])
+    return db.query(f"SELECT * FROM {table} ORDER BY {order}")
+
+
+def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
+    return {table: _rows(db, table) for table in DATA_TABLES}
+
+
+def _referenced_blobs(db: Database) -> list[str]:
+    return [r["sha256"] for r in db.query(
+        "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL ORDER BY sha256")]
+
+
+def export_json(ws: Workspace, out: IO[str]) -> dict[str, int]:
+    """Stream a lossless export; returns counts per table and of blobs."""
+    store = ws.store()
+    counts: dict[str, int] = {}
+    with store.db.snapshot() as db:
+        header = {"format": FORMAT, "version": FORMAT_VERSION,
+                  "schema": schema.current_version(db), "workspace_id": ws.workspace_id,
+                  "exported_at": now_iso()}
+        out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {')
+        for i, table in enumerate(DATA_TABLES):
+            rows = _rows(db, table)
+            counts[table] = len(rows)
+            out.write(("," if i else "") + f'\n"{table}": [')
+            out.write(",".join("\n" + json.dumps(r, ensure_ascii=False, sort_keys=True)
+                               for r in rows))
+            out.write("]")
+        out.write('},\n"blobs": {')
+        hashes = _referenced_blobs(db)
+        for i, sha in enumerate(hashes):
+            data = base64.b64encode(store.blobs.read(sha)).decode("ascii")
+            out.write(("," if i else "") + f'\n"{sha}": "{data}"')
+        out.write("}}\n")
+        counts["blobs"] = len(hashes)
+    return counts
+
+
+def _columns(db: Database, table: str) -> list[str]:
+    cursor = db.execute(f"SELECT * FROM {table} LIMIT 0")
+    return [c[0] for c in cursor.description]
+
+
+def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str, bytes]]:
+    problems: list[Problem] = []
+    if not isinstance(dump, dict) or dump.get("format") != FORMAT:
+        return [Problem(name, "not an upstack JSON export (no \"format\": \"upstack-export\")")], {}
+    if int(dump.get("version", 0)) > FORMAT_VERSION or int(dump.get("schema", 0)) > schema.LATEST:
+        return [Problem(name, "written by a newer upstack; upgrade upstack to import it")], {}
+    tables = dump.get("tables")
+    if not isinstance(tables, dict):
+        return [Problem(name, "missing \"tables\"")], {}
+    for table, rows in tables.items():
+        if table not in DATA_TABLES:
+            problems.append(Problem(name, f"unknown table {table!r}"))
+            continue
+        columns = set(_columns(db, table))
+        if not isinstance(rows, list):
+            problems.append(Problem(name, f"tables.{table} is not a list"))
+            continue
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                problems.append(Problem(name, f"tables.{table}[{i}] is not an object"))
+            elif set(row) != columns:
+                missing, extra = sorted(columns - set(row)), sorted(set(row) - columns)
+                problems.append(Problem(name, f"tables.{table}[{i}]: missing {missing}, "
+                                              f"unknown {extra}"))
+    blobs: dict[str, bytes] = {}
+    for sha, text in (dump.get("blobs") or {}).items():
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (ValueError, TypeError):
+            problems.append(Problem(name, f"blob {sha[:12]} is not valid base64"))
+            continue
+        if hashlib.sha256(data).hexdigest() != sha:
+            problems.append(Problem(name, f"blob {sha[:12]} does not match its hash"))
+            continue
+        blobs[sha] = data
+    for i, row in enumerate(tables.get("attachments", [])):
+        if isinstance(row, dict) and row.get("sha256") and row["sha256"] not in blobs:
+            problems.append(Problem(name, f"tables.attachments[{i}]: its file "
+                                          f"{str(row['sha256'])[:12]} is not in the export"))
+    return problems, blobs
+
+
+def _parents_first(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    remaining = list(nodes)
+    while remaining:
+        ready = [n for n in remaining if not n.get("parent_id") or n["parent_id"] in placed
+                 or n["parent_id"] not in {m["id"] for m in remaining}]
+        ready = ready or remaining[:1]
+        for node in ready:
+            ordered.append(node)
+            placed.add(node["id"])
+            remaining.remove(node)
+    return ordered
+
+
+def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes]) -> ImportResult:
+    """Insert a checked dump; rows already present (same key) are left as they are."""
+    store = ws.store()
+    for data in blobs.values():
+        store.blobs.put_bytes(data)  # blobs before the rows that point at them
+    result = ImportResult()
+    db = store.db
+    with store.lock(), db.transaction():
+        for table, key in DATA_TABLES.items():
+            rows = dump["tables"].get(table, [])
+            if table == "nodes":
+                rows = _parents_first(rows)
+            for row in rows:
+                columns = sorted(row)
+                sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                       f"({', '.join('?' for _ in columns)}) "
+                       f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
+                inserted = db.execute(sql, [row[c] for c in columns]).rowcount
+                if table == "entries":
+                    if inserted:
+                        result.imported += 1
+                    else:
+                        result.unchanged += 1
+        for row in dump["tables"].get("entries", []):
+            if not row["deleted_at"] and not db.scalar(
+                    "SELECT 1 FROM entry_search WHERE entry_id = ?", (row["id"],)):
+                index_entry(db, row["id"])
+    return result
+
+
+def import_json(ws: Workspace, path: Path) -> ImportResult:
+    name = Path(path).name
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"cannot import {path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"cannot import {path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise BadInput(f"cannot import {path}: {exc.strerror}") from None
+    try:
+        dump = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")]) from None
+    problems, blobs = _check(ws.store().db, name, dump)
+    if problems:
+        raise ImportFailed(problems)
+    return load_dump(ws, dump, blobs)

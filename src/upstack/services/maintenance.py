@@ -1,0 +1,238 @@
+"""Keeping a workspace healthy: doctor (check everything), reindex, backup."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from upstack.errors import BadInput
+from upstack.ids import short_id
+from upstack.services.workspace import Workspace
+from upstack.store.db import Database
+from upstack.store.ingest import index_entry, search_texts
+from upstack.store.store import Store
+
+__all__ = ["Finding", "doctor", "reindex", "backup"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # database, search, blobs, journal
+    subject: str  # what is affected: an entry, an attachment, a file
+    message: str
+    severity: str = "error"  # or "warning": worth knowing, not damage
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _check_database(db: Database) -> list[Finding]:
+    findings = []
+    if db.dialect == "sqlite":
+        for row in db.query("PRAGMA integrity_check"):
+            value = next(iter(row.values()))
+            if value != "ok":
+                findings.append(Finding("database", "upstack.db", str(value)))
+        for row in db.query("PRAGMA foreign_key_check"):
+            findings.append(Finding("database", f"{row['table']} row {row['rowid']}",
+                                    f"refers to a missing row in {row['parent']}"))
+    for row in db.query("SELECT e.id FROM entries e LEFT JOIN revisions r ON r.id = e.revision_id "
+                        "WHERE r.id IS NULL"):
+        findings.append(Finding("database", f"entry {short_id(row['id'])}",
+                                "its current revision is missing"))
+    return findings
+
+
+def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
+    findings = []
+    entries = db.query("SELECT id, title, body, deleted_at FROM entries ORDER BY id")
+    tags: dict[str, list[str]] = {}
+    for row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
+        tags.setdefault(row["entry_id"], []).append(row["tag"])
+    indexed = {r["entry_id"]: r for r in db.query(
+        "SELECT entry_id, title_text, search_text, doc_len FROM entry_search")}
+    docs = tokens = 0
+    for i, entry in enumerate(entries):
+        if progress and i % 1000 == 0:
+            progress("search index", i, len(entries))
+        row = indexed.pop(entry["id"], None)
+        subject = f"entry {short_id(entry['id'])}"
+        if entry["deleted_at"]:
+            if row is not None:
+                findings.append(Finding("search", subject, "deleted, but still in the search index"))
+            continue
+        expected = search_texts(entry["title"], entry["body"], tags.get(entry["id"], []))
+        if row is None:
+            findings.append(Finding("search", subject, "missing from the search index"))
+            continue
+        if (row["title_text"], row["search_text"], row["doc_len"]) != expected:
+            findings.append(Finding("search", subject,
+                                    "search index out of step: indexed text differs from the entry"))
+        docs += 1
+        tokens += expected[2]
+    for entry_id in indexed:
+        findings.append(Finding("search", f"entry {short_id(entry_id)}",
+                                "in the search index but not in the log"))
+    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
+    if not findings and (stats is None or (stats["docs"], stats["tokens"]) != (docs, tokens)):
+        findings.append(Finding("search", "search statistics",
+                                "ranking statistics out of step with the index"))
+    if db.dialect == "sqlite":
+        findings += _check_fts5(db)
+    return findings
+
+
+def _check_fts5(db: Database) -> list[Finding]:
+    """FTS5's own check, then a per-entry look to name what is out of step."""
+    try:
+        db.execute("INSERT INTO entry_fts(entry_fts, rank) VALUES ('integrity-check', 1)")
+        return []
+    except sqlite3.DatabaseError:
+        pass
+    findings = []
+    for row in db.query("SELECT rowid, entry_id, search_text FROM entry_search"):
+        first = row["search_text"].split()[:1]
+        if not first:
+            continue
+        hit = db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ? AND rowid = ?",
+                        (f'"{first[0]}"', row["rowid"]))
+        if not hit:
+            findings.append(Finding("search", f"entry {short_id(row['entry_id'])}",
+                                    "search index out of step: the full-text index lacks it"))
+    if not findings:
+        findings.append(Finding("search", "full-text index",
+                                "out of step with the entries (stale rows); run `upstack doctor --fix`"))
+    return findings
+
+
+def _check_blobs(store: Store, progress: Progress | None) -> list[Finding]:
+    findings = []
+    rows = store.db.query(
+        "SELECT a.id, a.filename, a.sha256, a.entry_id FROM attachments a "
+        "WHERE a.sha256 IS NOT NULL ORDER BY a.sha256, a.id")
+    verdicts: dict[str, str | None] = {}
+    for i, row in enumerate(rows):
+        if progress:
+            progress("files", i, len(rows))
+        sha = row["sha256"]
+        if sha not in verdicts:
+            verdicts[sha] = store.blobs.verify(sha)
+        problem = verdicts[sha]
+        if problem:
+            findings.append(Finding(
+                "blobs", f"attachment {short_id(row['id'])} ({row['filename']}) of entry "
+                         f"{short_id(row['entry_id'])}",
+                f"file {sha[:12]} is {problem}" + (" (its content no longer matches its hash)"
+                                                   if problem == "corrupted" else "")))
+    referenced = set(verdicts)
+    for sha in store.blobs.all_hashes():
+        if sha not in referenced:
+            findings.append(Finding("blobs", f"file {sha[:12]}", "stored but used by no entry",
+                                    "warning"))
+    return findings
+
+
+def _check_journal(store: Store) -> list[Finding]:
+    findings = []
+    if store.journal.quarantine.exists():
+        for path in sorted(store.journal.quarantine.iterdir()):
+            findings.append(Finding("journal", str(path), "unreadable journal file set aside",
+                                    "warning"))
+    rejected = store.journal.directory / "rejected.jsonl"
+    if rejected.exists():
+        count = sum(1 for _ in rejected.open(encoding="utf-8"))
+        findings.append(Finding("journal", str(rejected),
+                                f"{count} record(s) could not be applied", "warning"))
+    return findings
+
+
+def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
+    """Check the database, the search index against the entries, and every file's hash."""
+    store = ws.store()
+    findings = [Finding("journal", p, "pending record problem") for p in
+                (ws.last_ingest.problems if ws.last_ingest else [])]
+    findings += _check_database(store.db)
+    findings += _check_search(store.db, progress)
+    findings += _check_blobs(store, progress)
+    findings += _check_journal(store)
+    return findings
+
+
+def reindex(ws: Workspace) -> int:
+    """Rebuild the search index (derived data) from the entries."""
+    store = ws.store()
+    db = store.db
+    with store.lock(), db.transaction():
+        db.execute("DELETE FROM entry_search")
+        db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
+        if db.dialect == "sqlite":
+            db.execute("INSERT INTO entry_fts(entry_fts) VALUES ('delete-all')")
+        ids = [r["id"] for r in db.query("SELECT id FROM entries WHERE deleted_at IS NULL")]
+        for entry_id in ids:
+            index_entry(db, entry_id)
+    return len(ids)
+
+
+def backup(ws: Workspace, dest: Path) -> dict[str, int]:
+    """Write a consistent snapshot of the workspace to ``dest`` (a new SQLite workspace).
+
+    Captures keep appending to the journal meanwhile; what the snapshot holds is
+    everything ingested when it starts.
+    """
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise BadInput(f"backup destination {dest} exists and is not an empty directory")
+    store = ws.store()
+    partial = dest.parent / f".{dest.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        with store.lock():
+            if store.db.dialect == "sqlite":
+                target = sqlite3.connect(partial / "upstack.db")
+                try:
+                    store.db.raw.backup(target)
+                finally:
+                    target.close()
+            else:
+                _snapshot_postgresql(ws, partial)
+        copy = Store(partial)
+        try:
+            hashes = [r["sha256"] for r in copy.db.query(
+                "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL")]
+            entries = int(copy.db.scalar("SELECT count(*) FROM entries"))
+        finally:
+            copy.close()
+        for sha in hashes:
+            store.blobs.read(sha)  # verify before copying
+        store.blobs.copy_tree_to(partial / "blobs", hashes)
+        if (ws.home / "workspace.id").exists():
+            shutil.copyfile(ws.home / "workspace.id", partial / "workspace.id")
+        if dest.exists():
+            dest.rmdir()
+        os.replace(partial, dest)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return {"entries": entries, "files": len(hashes)}
+
+
+def _snapshot_postgresql(ws: Workspace, target_home: Path) -> None:
+    from upstack.interop.jsondump import export_json, load_dump
+
+    buffer = io.StringIO()
+    export_json(ws, buffer)
+    dump = json.loads(buffer.getvalue())
+    copy = Workspace(home=target_home, db=f"sqlite:///{target_home / 'upstack.db'}")
+    try:
+        load_dump(copy, dump, {})
+    finally:
+        copy.close()
