@@ -23,9 +23,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UpstackError as exc:
-            error = _UserError(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise _UserError(str(exc)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -148,8 +148,8 @@ def _atom(item: str) -> Query | None:
 def parse_query(text: str) -> Query | None:
     """Parse any text into a query tree; None means "no constraint".
 
-    >>> parse_query('patch* -"layer 5" #ioi')
-    And(children=(Term(tokens=('patch',), prefix=True), Not(child=Term(tokens=('layer', '5'), prefix=False)), Tag(name='ioi', prefix=False)))
+    >>> parse_query('patch* -#ioi')
+    And(children=(Term(tokens=('patch',), prefix=True), Not(child=Tag(name='ioi', prefix=False))))
     """
     return _Parser(_lex(text)).parse_or(0)
 

@@ -111,10 +111,7 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Head 5.1 kills the IOI-effect (café)")
     ['head', '5', '1', 'kills', 'the', 'ioi', 'effect', 'cafe']
     """
-    if text.isascii():
-        lowered = text.lower()
-    else:
-        lowered = _fold(text)
+    lowered = text.lower() if text.isascii() else _fold(text)
     return [t[:_MAX_TOKEN] for t in _TOKEN.findall(lowered)]
 
 

@@ -68,19 +68,20 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     parsed = parse_note_text(text, tags or [])
     created = now_iso()
     entry_id = new_id()
-    data = {
+    attachments = store_files(ws, files, created)
+    data: dict[str, Any] = {
         "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
         "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
         "project": project, "occurred_at": occurred_at or created, "created_at": created,
-        "attachments": store_files(ws, files, created),
+        "attachments": attachments,
     }
     ws.journal.append([ws.record("entry.create", data)])
     return Entry(
         id=entry_id, kind=kind, title=parsed.title, body=parsed.body, tags=list(parsed.tags),
         project=project, node_id=None, private=private, starred=False,
-        occurred_at=data["occurred_at"], created_at=created, updated_at=created,
+        occurred_at=occurred_at or created, created_at=created, updated_at=created,
         deleted_at=None, purged_at=None, revision_id=data["revision_id"],
-        attachments=[Attachment(entry_id=entry_id, **a) for a in data["attachments"]],
+        attachments=[Attachment(entry_id=entry_id, **a) for a in attachments],
     )
 
 

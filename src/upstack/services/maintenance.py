@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from upstack.errors import BadInput
 from upstack.ids import short_id
@@ -55,9 +56,9 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     findings = []
     entries = db.query("SELECT id, title, body, deleted_at FROM entries ORDER BY id")
     tags: dict[str, list[str]] = {}
-    for row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
-        tags.setdefault(row["entry_id"], []).append(row["tag"])
-    indexed = {r["entry_id"]: r for r in db.query(
+    for tag_row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
+        tags.setdefault(tag_row["entry_id"], []).append(tag_row["tag"])
+    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(
         "SELECT entry_id, title_text, search_text, doc_len FROM entry_search")}
     docs = tokens = 0
     for i, entry in enumerate(entries):

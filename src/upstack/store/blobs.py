@@ -101,7 +101,7 @@ class BlobStore:
     def all_hashes(self) -> list[str]:
         if not self.directory.exists():
             return []
-        found = []
+        found: list[str] = []
         for sub in sorted(self.directory.iterdir()):
             if sub.is_dir() and len(sub.name) == 2:
                 found.extend(sub.name + p.name for p in sorted(sub.iterdir())
