@@ -47,21 +47,54 @@ class BenchError(RuntimeError):
 
 
 # --- process timing ---------------------------------------------------------
-def run(argv, env, check=True):
-    """Run argv once; return (seconds, peak_rss_mb, stdout_text)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+# On Linux a child's ru_maxrss starts from the RSS high-water mark of the
+# process that forked it, so timing from this (large, corpus-holding) process
+# would report at least its own peak for every child.  Commands are therefore
+# started, timed and reaped by a tiny launcher started first thing in main().
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    req = json.loads(line)
+    with open(req["out"], "wb") as out, open(req["err"], "wb") as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        p = subprocess.Popen(req["argv"], env=req["env"], stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=err)
         _, status, usage = os.wait4(p.pid, 0)
         secs = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        text = out.read().decode("utf-8", "replace")
-        if check and p.returncode != 0:
-            raise BenchError(f"`{shlex.join(argv)}` exited {p.returncode}:\n"
-                             f"{err.read().decode('utf-8', 'replace')[-2000:]}")
-    return secs, usage.ru_maxrss / 1024, text  # ru_maxrss is KiB on Linux
+    print(json.dumps([secs, usage.ru_maxrss, os.waitstatus_to_exitcode(status)]), flush=True)
+"""
+
+
+class Launcher:
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix="upstack-bench-io-"))
+
+    def run(self, argv, env, check=True):
+        """Run argv once; return (seconds, peak_rss_mb, stdout_text)."""
+        out, err = self.tmp / "out", self.tmp / "err"
+        req = {"argv": [str(a) for a in argv], "env": env, "out": str(out), "err": str(err)}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        secs, rss_kb, rc = json.loads(self.proc.stdout.readline())
+        text = out.read_text("utf-8", "replace")
+        if check and rc != 0:
+            raise BenchError(f"`{shlex.join(req['argv'])}` exited {rc}:\n"
+                             f"{err.read_text('utf-8', 'replace')[-2000:]}")
+        return secs, rss_kb / 1024, text  # ru_maxrss is KiB on Linux
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_launcher: Launcher | None = None
+
+
+def run(argv, env, check=True):
+    return _launcher.run(argv, env, check)
 
 
 def measure(step, runs, warmup, setup=None):
@@ -116,13 +149,13 @@ def version(argv, env) -> str:
         return f"unknown ({exc.__class__.__name__})"
 
 
-def jrnl_env(root: Path, journal: Path) -> dict:
+def jrnl_env(root: Path, journal: Path, version: str) -> dict:
     """A private XDG tree holding a jrnl.yaml that points at `journal`."""
     cfg_dir = root / "xdg-config" / "jrnl"
     cfg_dir.mkdir(parents=True, exist_ok=True)
     (root / "xdg-data").mkdir(exist_ok=True)
     config = {  # the keys of jrnl's own default config (jrnl/config.py)
-        "version": "", "journals": {"default": {"journal": str(journal)}},
+        "version": version, "journals": {"default": {"journal": str(journal)}},
         "editor": "", "encrypt": False, "template": False, "default_hour": 9,
         "default_minute": 0, "timeformat": "%Y-%m-%d %H:%M", "tagsymbols": "#",
         "highlight": False, "linewrap": 79, "indent_character": "|",
@@ -130,7 +163,6 @@ def jrnl_env(root: Path, journal: Path) -> dict:
     }
     env = dict(os.environ, XDG_CONFIG_HOME=str(root / "xdg-config"),
                XDG_DATA_HOME=str(root / "xdg-data"), NO_COLOR="1")
-    config["version"] = jrnl_env.version  # set in main() so jrnl sees no upgrade
     (cfg_dir / "jrnl.yaml").write_text(to_yaml(config))
     return env
 
@@ -145,9 +177,6 @@ def to_yaml(d: dict, indent: str = "") -> str:
         else:  # JSON scalars (quoted strings, true/false, numbers) are valid YAML
             out.append(f"{indent}{k}: {json.dumps(v)}\n")
     return "".join(out)
-
-
-jrnl_env.version = "v4"
 
 
 def same_entries(ours: list[dict], theirs: list[dict]) -> str | None:
@@ -177,15 +206,17 @@ def bench_size(n, args, gen_seed, tools, results, log):
     ours = [e.jrnl_json() for e in entries]
     R, W = args.runs, args.warmup
 
-    def note_text(tag):  # a fresh realistic note each call, with a unique word
-        note_text.k += 1
-        return f"{gen.research_sentence()} Marker {tag}{note_text.k}x{gen_seed}. #bench"
-    note_text.k = 0
+    serial = iter(range(1, 10**9))
+
+    def note_text(tag):
+        """A fresh realistic note and the unique word in it."""
+        word = f"{tag}{next(serial)}x{gen_seed}"
+        return f"{gen.research_sentence()} Marker {word}. #bench", word
 
     use_jrnl = "jrnl" in tools and n in args.jrnl_sizes
     if use_jrnl:
         J = tools["jrnl"]
-        env = jrnl_env(work, txt)
+        env = jrnl_env(work, txt, args.jrnl_version)
         secs, _, out = run(J + ["--format", "json"], env)
         export = json.loads(out)
         problem = same_entries(ours, export["entries"])
@@ -196,15 +227,14 @@ def bench_size(n, args, gen_seed, tools, results, log):
             f"(export took {secs:.1f} s); upstack imports jrnl's own JSON export")
         jr = lambda *a: (lambda: run(J + list(a), env))  # noqa: E731
         res = results.setdefault("jrnl", {})
-        res[("capture", n)] = measure(lambda: run(J + [note_text("jcap")], env), R, W)
+        res[("capture", n)] = measure(lambda: run(J + [note_text("jcap")[0]], env), R, W)
         for label, _, jq in QUERIES:
             res[(f"search {label}", n)] = measure(jr(*jq), R, W)
         res[("timeline -n 20", n)] = measure(jr("-n", "20"), R, W)
 
         def jpair():
-            word = note_text("jpair")
-            word = word.split("Marker ")[1].split(".")[0]
-            return pair(lambda: run(J + [f"Note with {word}."], env), jr("-contains", word))
+            text, word = note_text("jpair")
+            return pair(jr(text), jr("-contains", word))
         res[("capture+search", n)] = measure(jpair, R, W)
     else:
         corpus.write_jrnl_json(entries, js)
@@ -223,13 +253,12 @@ def bench_size(n, args, gen_seed, tools, results, log):
         for label, uq, _ in QUERIES:
             res[(f"search {label}", n)] = measure(up("search", *uq), R, W)
         res[("timeline -n 20", n)] = measure(up("log", "-n", "20"), R, W)
-        res[("capture", n)] = measure(lambda: run(U + ["note", note_text("ucap")], env), R, W)
+        res[("capture", n)] = measure(lambda: run(U + ["note", note_text("ucap")[0]], env), R, W)
         run(U + ["log", "-n", "1"], env)  # ingest the captures outside the timing
         missing = []
 
         def upair():
-            text = note_text("upair")
-            word = text.split("Marker ")[1].split(".")[0]
+            text, word = note_text("upair")
             secs, rss, out = pair(up("note", text), up("search", word))
             if word not in out:
                 missing.append(word)
@@ -344,6 +373,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the workdir")
     ap.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     args = ap.parse_args(argv)
+    global _launcher
+    _launcher = Launcher()  # first, while this process is still small
     tmp = None
     if args.workdir is None:
         tmp = tempfile.mkdtemp(prefix="upstack-bench-")
@@ -356,7 +387,10 @@ def main(argv=None) -> int:
     if not args.no_jrnl and set(args.jrnl_sizes) & set(args.sizes):
         tools["jrnl"] = ensure_jrnl(args.jrnl)
         versions["jrnl"] = version(tools["jrnl"], os.environ)
-        jrnl_env.version = versions["jrnl"].split()[-1].lstrip("v")
+        # jrnl.yaml carries jrnl's version, or jrnl offers to "upgrade" it
+        args.jrnl_version = versions["jrnl"].split()[-1].lstrip("v")
+    floor = run(["/bin/true"], dict(os.environ))[1] if Path("/bin/true").exists() else 0
+    versions["RSS floor (/bin/true via the launcher)"] = f"{floor:.0f} MB"
     print("\n".join(machine_info(versions)), flush=True)
     results = {}
     log = lambda msg: print(msg, flush=True)  # noqa: E731
@@ -367,6 +401,7 @@ def main(argv=None) -> int:
         print(f"\nbenchmark stopped: {exc}", file=sys.stderr)
         return 1
     finally:
+        _launcher.close()
         if tmp and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,7 +1,91 @@
-"""`upstack demo` (being written)."""
+"""`upstack demo`: a sample research log in a throwaway workspace, and what to try on it."""
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, entry_line, print_json, style
+from upstack.services import recall
+from upstack.services.demo import (
+    DemoLog,
+    build_demo,
+    demo_db_url,
+    make_demo_home,
+    open_demo_workspace,
+)
+from upstack.services.workspace import Workspace
+
+__all__ = ["COMMANDS", "commands_to_try"]
+
+
+def _env_prefix(home: Path, user_ws: Workspace) -> str:
+    prefix = "UPSTACK_HOME=" + shlex.quote(str(home))
+    if user_ws.settings.db:
+        # Otherwise the user's configured database would ingest the demo's journal.
+        prefix += " UPSTACK_DB=" + shlex.quote(demo_db_url(home))
+    return prefix
+
+
+def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
+    """(shell command, what it shows) pairs that run verbatim against the demo."""
+    prefix = _env_prefix(log.home, user_ws)
+    figure = log.entries["heatmap"].short
+    suggestions = [
+        (["search", "patch*"], "ranked search: words, prefix*, \"phrases\", OR, NOT"),
+        (["search", "#sae dead"], "a tag and a word"),
+        (["show", figure], "a result with its figure, table, links and backlinks"),
+        (["log", "-k", "stuck", "-k", "learning"], "where it got hard, and what it taught"),
+        (["log", "-p", "SAE features"], "one project"),
+        (["tags"], "every tag, most used first"),
+        (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
+         "write an entry of your own"),
+    ]
+    return [(f"{prefix} upstack {shlex.join(args)}", why) for args, why in suggestions]
+
+
+@click.command()
+@click.option("--home", "demo_home", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Build it in DIR (new or empty) instead of a fresh temporary directory.")
+@json_option
+@click.pass_obj
+def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
+    """Build a sample research log to try upstack on.
+
+    Three weeks of an interpretability project (the IOI circuit in GPT-2 small,
+    and a side thread on sparse autoencoders), with figures, links, questions,
+    a stuck spell and a private check-in. It goes into a new temporary directory
+    (or --home DIR); your own log, wherever UPSTACK_HOME points, is never touched.
+    Prints the timeline and commands to try next.
+    """
+    home = make_demo_home(demo_home)
+    with open_demo_workspace(home) as demo_ws:
+        log = build_demo(demo_ws)
+        entries = recall.timeline(demo_ws, limit=None)
+    tries = commands_to_try(log, ws)
+    if as_json:
+        print_json({"home": str(home), "entries": [e.to_dict() for e in entries],
+                    "try": [command for command, _ in tries]})
+        return
+    files = sum(len(e.attachments) for e in entries)
+    echo(style(f"A demo research log: {len(entries)} entries over three weeks, "
+               f"{files} files attached.", bold=True))
+    echo(f"  in {home}")
+    echo(style("  A throwaway workspace: your own log is untouched.", dim=True))
+    echo()
+    for entry in entries:
+        echo(entry_line(entry))
+    echo()
+    echo(style("Try next (each line runs as written):", bold=True))
+    for command, why in tries:
+        echo(style(f"  # {why}", dim=True))
+        echo(f"  {command}")
+    echo()
+    echo(style(f"Done with it? rm -rf {shlex.quote(str(home))}", dim=True))
+
+
+COMMANDS = [demo]

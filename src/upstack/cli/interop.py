@@ -2,6 +2,220 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, print_json, style
+from upstack.errors import BadInput
+from upstack.services.workspace import Workspace
+
+if TYPE_CHECKING:
+    from upstack.interop.common import ImportResult, Problem
+
+__all__ = ["COMMANDS"]
+
+FORMATS = ("json", "jrnl", "markdown")
+_MANY = 200  # below this many items a progress bar would only flicker
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr, shown only on a terminal and for long jobs."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar: Progress | None = None
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, task
+        if bar is None:
+            if total < _MANY:
+                return
+            bar = Progress(console=Console(stderr=True), transient=True)
+            bar.start()
+            task = bar.add_task(label, total=total)
+        assert task is not None
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            outcome = write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return outcome
+
+
+@click.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(["json", "markdown"]), default="json",
+              show_default=True, help="json: a lossless backup (private entries included); "
+              "markdown: a folder of notes Obsidian can open.")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), metavar="PATH",
+              help="Where to write (the same as PATH).")
+@click.option("--include-private", is_flag=True,
+              help="Markdown: include private entries too (they are left out by default).")
+@json_option
+@click.pass_obj
+def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
+           include_private: bool, as_json: bool) -> None:
+    """Export the log: JSON to a file or standard output, Markdown to a folder.
+
+    \b
+    Examples:
+      upstack export --out backup.json
+      upstack export --format markdown vault/
+    """
+    if path and out:
+        raise click.UsageError("give the destination once: as PATH or as --out")
+    target = path or out
+    if fmt == "markdown":
+        if target is None:
+            raise click.UsageError("a Markdown export needs a folder: upstack export "
+                                   "--format markdown DIR")
+        from upstack.interop.markdown import export_markdown
+
+        with _progress_bar("Exporting") as progress:
+            count = export_markdown(ws, target, include_private, progress=progress)
+        summary: dict[str, Any] = {"format": fmt, "path": str(target), "entries": count}
+        message = f"exported {_entries(count)} to {target}"
+    else:
+        from upstack.interop.jsondump import export_json
+
+        if target is None:
+            if as_json:
+                raise click.UsageError("--json needs --out FILE: the export itself is "
+                                       "written to standard output")
+            export_json(ws, sys.stdout)
+            return
+        counts = _write_atomically(target, lambda handle: export_json(ws, handle))
+        summary = {"format": fmt, "path": str(target),
+                   **(counts if isinstance(counts, dict) else {})}
+        message = f"exported to {target}"
+        if isinstance(counts, dict) and "entries" in counts:
+            message = (f"exported {_entries(counts['entries'])} and "
+                       f"{_plural(counts.get('blobs', 0), 'file')} to {target}")
+    if as_json:
+        print_json(summary)
+    else:
+        echo(message)
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
+def _where(problem: Problem) -> dict[str, Any]:
+    file, _, line = problem.where.rpartition(":")
+    if file and line.isdigit():
+        return {"file": file, "line": int(line), "message": problem.message}
+    return {"file": problem.where, "line": None, "message": problem.message}
+
+
+def _describe(problem: Problem) -> str:
+    place = _where(problem)
+    line = f"line {place['line']}: " if place["line"] else ""
+    return f"{place['file']} ({line}{place['message']})"
+
+
+def _report(result: ImportResult, as_json: bool) -> None:
+    if as_json:
+        print_json({"imported": result.imported, "already_present": result.unchanged,
+                    "skipped": [_where(p) for p in result.skipped],
+                    "warnings": list(result.warnings)})
+    else:
+        parts = [f"imported {_entries(result.imported)}",
+                 f"{result.unchanged} already present"]
+        if result.skipped:
+            parts.append("skipped: " + "; ".join(_describe(p) for p in result.skipped))
+        echo(", ".join(parts))
+    for warning in result.warnings:
+        echo(style(f"upstack: warning: {warning}", fg="red"), err=True)
+
+
+def _choose(source: str, path: Path | None) -> tuple[str, Path]:
+    """(format, path) from `import FORMAT PATH` or `import FILE` (a JSON export)."""
+    if path is not None:
+        if source not in FORMATS:
+            raise click.UsageError(f"unknown format {source!r}: choose one of "
+                                   f"{', '.join(FORMATS)} (or give just a JSON file)")
+        return source, path
+    if source in FORMATS and not Path(source).exists():
+        what = "DIR" if source == "markdown" else "FILE"
+        raise click.UsageError(f"missing what to import: upstack import {source} {what}")
+    return "json", Path(source)
+
+
+@click.command(name="import")
+@click.argument("source", metavar="FORMAT_OR_FILE")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--skip-bad", is_flag=True,
+              help="Import what is good and report what was skipped (jrnl, markdown).")
+@json_option
+@click.pass_obj
+def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
+            as_json: bool) -> None:
+    """Import entries; importing the same data again adds nothing.
+
+    If anything is wrong, nothing is imported and every problem is listed with
+    its file and line, unless --skip-bad.
+
+    \b
+    Examples:
+      upstack import backup.json            an upstack JSON export (merged by id)
+      upstack import jrnl journal.json      made with `jrnl --format json`
+      upstack import markdown ~/vault       a folder of notes, e.g. an Obsidian vault
+    """
+    fmt, target = _choose(source, path)
+    if fmt == "json":
+        if skip_bad:
+            raise click.UsageError("--skip-bad is for jrnl and markdown imports; "
+                                   "a JSON export is imported whole")
+        if target.is_dir():
+            raise BadInput(f"{target} is a folder: to import notes, use "
+                           f"`upstack import markdown {target}`")
+        from upstack.interop.jsondump import import_json
+
+        result = import_json(ws, target)
+    elif fmt == "jrnl":
+        from upstack.interop.jrnl import import_jrnl
+
+        with _progress_bar("Importing") as progress:
+            result = import_jrnl(ws, target, skip_bad=skip_bad, progress=progress)
+    else:
+        from upstack.interop.markdown import import_markdown
+
+        with _progress_bar("Importing") as progress:
+            result = import_markdown(ws, target, skip_bad=skip_bad, progress=progress)
+    _report(result, as_json)
+
+
+COMMANDS = [export, import_]

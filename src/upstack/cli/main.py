@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from upstack import __version__
@@ -18,7 +20,29 @@ class _UserError(click.ClickException):
         click.echo(f"upstack: error: {self.message}", err=True)
 
 
+# Each command's module is imported only when that command runs, so that
+# `upstack note` loads neither the SQL store nor the search code.
+COMMAND_MODULES = {
+    "note": "capture", "attach": "capture",
+    "log": "recall", "search": "recall", "show": "recall", "history": "recall", "tags": "recall",
+    "edit": "curate", "rm": "curate", "restore": "curate", "purge": "curate",
+    "doctor": "maintenance", "backup": "maintenance",
+    "export": "interop", "import": "interop",
+    "demo": "demo",
+}
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(name)
+        if module is None:
+            return None
+        commands = importlib.import_module(f"upstack.cli.{module}").COMMANDS
+        return next((c for c in commands if c.name == name), None)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -40,17 +64,6 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
     """
     ctx.obj = Workspace(home=home, db=db)
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register() -> None:
-    from upstack.cli import capture, curate, demo, interop, maintenance, recall
-
-    for module in (capture, recall, curate, maintenance, interop, demo):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

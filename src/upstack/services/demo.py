@@ -1,0 +1,771 @@
+"""A sample research log to try upstack on: three weeks of an interpretability project.
+
+`build_demo` writes it through the capture service like any other log (figures and
+tables attached, links by title and by short id, one private check-in), back-dated
+over the three weeks before ``now``. It never chooses where: callers open the
+workspace with `open_demo_workspace`, which always uses SQLite in the demo's own
+directory, whatever UPSTACK_DB or the config file say.
+
+The figures are real files made without plotting libraries: SVG charts written as
+text and a PNG heatmap written with zlib and struct.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import random
+import re
+import struct
+import tempfile
+import textwrap
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from upstack.domain.entry import Entry
+from upstack.errors import BadInput
+from upstack.services import capture
+from upstack.services.workspace import Workspace
+from upstack.timeutil import to_iso
+
+__all__ = [
+    "DemoLog", "STORY", "build_demo", "demo_db_url", "make_demo_home", "open_demo_workspace",
+    "write_figures",
+]
+
+IOI = "IOI circuit"
+SAE = "SAE features"
+
+
+@dataclass(frozen=True)
+class DemoLog:
+    """What `build_demo` wrote.
+
+    ``entries`` maps the story's keys to the entries as captured, in the order
+    written; e.g. ``entries["heatmap"]`` is the result with a PNG and a CSV that
+    many later entries link to (`recall.show` gives its links and backlinks).
+    """
+
+    home: Path
+    entries: dict[str, Entry]
+    files: tuple[str, ...]
+
+
+def make_demo_home(home: str | Path | None = None) -> Path:
+    """A new temporary directory, or ``home`` if it is new or empty (never a used one)."""
+    if home is None:
+        return Path(tempfile.mkdtemp(prefix="upstack-demo-"))
+    path = Path(home).expanduser()
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"cannot build the demo in {path}: it is not a directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise BadInput(f"refusing to build the demo in {path}: it is not empty "
+                       "(choose a new or empty directory)")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def demo_db_url(home: Path) -> str:
+    """SQLite inside the demo's directory, named so that no configured database applies."""
+    return f"sqlite:///{home / 'upstack.db'}"
+
+
+def open_demo_workspace(home: Path) -> Workspace:
+    """The demo's workspace: SQLite inside ``home``, never the user's configured database."""
+    return Workspace(home=home, db=demo_db_url(home))
+
+
+def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
+    """Write the sample log into ``ws``, its entries dated over the three weeks before ``now``."""
+    today = (now or datetime.now().astimezone()).astimezone().date()
+    written: dict[str, Entry] = {}
+    with tempfile.TemporaryDirectory(prefix="upstack-demo-figures-") as scratch:
+        figures = write_figures(Path(scratch))
+        for item in STORY:
+            if _SHORT_LINK.search(item.text):
+                # A [[short id]] link is resolved when its entry is ingested, and journal
+                # files written within one millisecond are ingested in no fixed order:
+                # ingest what came before so the target is surely in the store first.
+                ws.store()
+            text = _SHORT_LINK.sub(lambda m: f"[[{written[m.group(1)].short}]]", item.text)
+            written[item.key] = capture.note(
+                ws, text, kind=item.kind, project=item.project, private=item.private,
+                attach=[figures[name] for name in item.files],
+                occurred_at=_occurred_at(today, item.when))
+        ws.store()
+    return DemoLog(home=ws.home, entries=written, files=tuple(figures))
+
+
+def _occurred_at(today: date, when: str) -> str:
+    days_ago, clock = when.split()
+    hour, minute = (int(part) for part in clock.split(":"))
+    day = today - timedelta(days=int(days_ago))
+    return to_iso(datetime.combine(day, time(hour, minute)))  # naive: local time
+
+
+# -- the story -------------------------------------------------------------------
+
+_SHORT_LINK = re.compile(r"\[\[@([a-z0-9_]+)\]\]")
+
+
+@dataclass(frozen=True)
+class _StoryEntry:
+    key: str
+    when: str  # "DAYS_AGO HH:MM", local time
+    kind: str
+    text: str  # [[@key]] becomes a link by short id to an earlier entry
+    project: str | None = IOI
+    files: tuple[str, ...] = ()
+    private: bool = False
+
+
+def _entry(key: str, when: str, kind: str, text: str, project: str | None = IOI,
+           files: tuple[str, ...] = (), private: bool = False) -> _StoryEntry:
+    return _StoryEntry(key, when, kind, textwrap.dedent(text).strip(), project, files, private)
+
+
+STORY: tuple[_StoryEntry, ...] = (
+    _entry("kickoff", "21 09:40", "note", """\
+    # Project kickoff: IOI circuit in GPT-2 small
+    Goal for the next three weeks: reproduce the core of the indirect-object-identification
+    circuit with activation patching in TransformerLens, well enough that I can explain every
+    head in the diagram and say where my numbers differ from the paper.
+
+    Why: patching is the tool I will lean on for the eval-awareness project next quarter, and
+    IOI is the best-documented circuit to calibrate my code and my judgement against.
+
+    Done means: logit diff within ~10% of the paper; name movers, S-inhibition and induction
+    heads found by my own sweeps, not read off their figure. Side thread if there is slack:
+    a small SAE on the layer-8 residual stream. #ioi #gpt2 #planning
+    """),
+    _entry("paper", "21 11:15", "note", """\
+    # Reading notes: Interpretability in the Wild (the IOI paper)
+    Prompt: "When Mary and John went to the store, John gave a drink to" → " Mary".
+    Metric: logit diff = logit(IO) − logit(S) at END; they report 3.56.
+
+    Circuit in three stages:
+    1. Duplicate-token and induction heads (0.1, 3.0, 5.5, 6.9) notice that S occurs twice.
+    2. S-inhibition heads (7.3, 7.9, 8.6, 8.10) write "S is duplicated" into END and steer
+       the name movers' queries away from S.
+    3. Name movers (9.6, 9.9, 10.0) attend to IO and copy it into the logits. Negative name
+       movers (10.7, 11.10) push the other way.
+
+    Corruption for patching: the ABC distribution (three different names), which removes the
+    duplication but keeps the grammar. Kickoff: [[Project kickoff: IOI circuit in GPT-2 small]]
+    #reading #ioi
+    """),
+    _entry("setup", "20 10:05", "note", """\
+    # Activation patching setup
+    TransformerLens, `HookedTransformer.from_pretrained("gpt2")`, fp32. Dataset: 15 templates
+    × 50 name pairs = 750 prompts, ABBA and BABA balanced, names from the paper's list.
+
+    Patching helper: run the corrupted prompt, hook `blocks.{L}.hook_resid_pre` (or
+    `attn.hook_z` for one head), write the clean activation at one position, read the logit
+    diff at END. Normalised so 0 = corrupted run and 1 = clean run.
+    Code in ioi/patching.py, commit 3f2a9c1. #setup #patching #transformerlens
+    """),
+    _entry("tl_defaults", "20 13:10", "learning", """\
+    Check the TransformerLens defaults against HuggingFace before trusting any number.
+    `from_pretrained` folds LayerNorm and centres the writing weights by default. Logits match
+    the HF gpt2 model to 3e-5, but raw residual activations do not (they are centred). Fine
+    for patching; it matters the day I compare activations with another library's.
+    #transformerlens #setup
+    """),
+    _entry("baseline", "20 15:30", "result", """\
+    Baseline logit diff on 750 prompts: 3.41 (paper: 3.56).
+    Std 1.2; IO beats S on 97.6% of prompts. The gap is probably my templates: I kept two
+    "gave it to" templates the paper dropped. Good enough to start patching; recheck once the
+    templates are cleaned up. Setup: [[Activation patching setup]] #ioi #baseline
+    """),
+    _entry("q_corrupt", "19 09:20", "question", """\
+    Should the corrupted run use ABC prompts or the same prompt with S and IO swapped?
+    Swapping keeps the duplication but flips the answer, so "fraction recovered" would measure
+    something else. Zhang & Nanda (2023, best practices for activation patching) show the
+    choice changes which components look important. Ask Priya on Thursday.
+    Context: [[@setup]] #mentor #patching
+    """),
+    _entry("resid", "19 14:50", "result", """\
+    Residual-stream patching: the name information moves from S2 to END between layers 7 and 9.
+    Patching the clean resid_pre at S2 recovers ~95% of the logit diff up to layer 6, then
+    falls off a cliff: 0.55 at layer 8, 0.31 at layer 9, ~0 by layer 11. At END it is the
+    mirror image: nothing until layer 7, 0.58 at layer 8, ~1.0 from layer 10.
+
+    That is the S-inhibition story in one picture: whatever matters is moved from S2 to END
+    by heads in layers 7-8. 750 prompts, ABC corruption, setup in [[@setup]].
+    #patching #ioi
+    """, files=("logit_diff_by_layer.svg",)),
+    _entry("resid_first", "19 17:10", "learning", """\
+    Patch the residual stream before individual heads: it says where before spending compute on who.
+    The 12 × 2 residual sweep took 40 s; the 144-head sweep takes ~12 min. [[@resid]] told me
+    to look at layers 7-11 at END only. I would have guessed that from the paper, but now the
+    evidence is mine. #patching #method
+    """),
+    _entry("head_plan", "18 10:30", "note", """\
+    Per-head sweep queued: hook_z at END, one head at a time, 144 patches × 750 prompts.
+    Batches of 50 prompts. Also logging each head's attention from END to IO and to S, so I
+    can classify heads afterwards without a second pass. Follows [[@resid]]. #patching
+    """),
+    _entry("heatmap", "18 16:45", "result", """\
+    Head patching: 9.9, 9.6 and 10.0 dominate; 10.7 and 11.10 are negative.
+    Clean output of one head at END patched into the ABC run, fraction of logit diff
+    recovered:
+    - 9.9: 0.55, 9.6: 0.38, 10.0: 0.22 — the paper's name movers, in the same order.
+    - 10.7: −0.31, 11.10: −0.24 — the negative name movers, also as in the paper.
+    - S-inhibition heads 7.3, 7.9, 8.6, 8.10: 0.09-0.15 each. Small one at a time, which fits
+      heads that act through the name movers' queries rather than on the logits directly.
+    - Everything else within ±0.03.
+
+    Heatmap (layer × head) and the raw numbers attached. Plan was [[@head_plan]].
+    #patching #ioi #name-movers
+    """, files=("head_patching_heatmap.png", "head_patching_effects.csv")),
+    _entry("q_negative", "17 09:15", "question", """\
+    Why do 10.7 and 11.10 work against the correct answer at all?
+    If their job is to suppress the name the model is about to say, the model pays logit
+    diff for calibration. Is there a known argument that this lowers loss on natural text, or
+    is it an artefact of the IOI distribution? A pointer would save me a day.
+    Seen in [[@heatmap]]. #mentor #name-movers
+    """),
+    _entry("attention", "17 11:00", "note", """\
+    Attention of the name movers on 20 hand-checked prompts.
+    9.9 attends from END to IO with mean weight 0.71 and to S2 with 0.06; 9.6 is similar but
+    weaker (0.52 / 0.09); 10.0 splits 0.38 / 0.21. Copying scores of their OV circuits (name
+    token → same-name logit) are positive for all three, highest for 9.9. So "attend to IO and
+    copy it" holds for the heads from [[@heatmap]]. #name-movers #attention
+    """),
+    _entry("templates", "16 10:00", "decision", """\
+    Drop the two "gave it to" templates: 13 templates × 50 pairs = 650 prompts from now on.
+    They carried most of the variance (mean logit diff 1.9 against 3.6 on the rest) and the
+    paper excluded them. Rerun on 650 prompts: 3.52, within 1% of the paper. [[@baseline]] and
+    [[@resid]] moved by less than 0.02 and keep their conclusions. #ioi #dataset
+    """),
+    _entry("sae_plan", "16 14:20", "note", """\
+    # SAE side thread: plan
+    Train a sparse autoencoder on resid_pre layer 8 of GPT-2 small (the layer where the IOI
+    signal arrives at END, see [[@resid]]) on 200M OpenWebText tokens. Widths 1k to 32k, L1
+    tuned for an L0 of 30-60.
+
+    The question I care about: is there a feature that fires at END when a name has been
+    mentioned twice, i.e. the S-inhibition signal? If so the SAE gives a second, independent
+    view of the circuit. Budget: two GPU-days, then decide whether to continue.
+    #sae #planning
+    """, project=SAE),
+    _entry("sae_loop", "16 18:30", "note", """\
+    SAE training loop runs; first 8k run looks sane.
+    Tied pre-encoder bias, unit-norm decoder columns, Adam 3e-4, L1 5e-4 on activations times
+    decoder norms, a 4M-token shuffled activation buffer. At 50M tokens the normalised MSE is
+    still falling and L0 = 48. Queued the width sweep overnight. Plan: [[SAE side thread: plan]]
+    #sae #setup
+    """, project=SAE),
+    _entry("sweep", "15 09:30", "result", """\
+    SAE width sweep: reconstruction keeps improving, but dead features explode above 8k.
+    Normalised MSE 0.182 (1k), 0.141 (2k), 0.109 (4k), 0.087 (8k), 0.079 (16k), 0.074 (32k).
+    Dead features (no activation in 10M tokens): 1%, 2%, 4%, 11%, 27%, 41%.
+    CE loss recovered with the SAE spliced in goes from 89% to 96%.
+
+    Past 8k I am paying for features that never fire. Chart and table attached.
+    #sae #sweep
+    """, project=SAE, files=("sae_width_sweep.svg", "sae_sweep.csv")),
+    _entry("q_dead", "15 11:45", "question", """\
+    Is 27% dead features at 16k a bug in my training code or expected without resampling?
+    Towards Monosemanticity resamples dead neurons during training; I did not. What dead
+    fraction do people see at 16k on GPT-2 small without it? Data: [[@sweep]]
+    #sae #mentor
+    """, project=SAE),
+    _entry("path_first", "15 15:10", "note", """\
+    # Path patching: first attempt
+    Path patching from the S-inhibition heads to the name movers' queries: freeze every other
+    component to its corrupted value and patch the S-inhibition outputs only along the path
+    into the q input of 9.6, 9.9 and 10.0. Writing it myself instead of using a library, so I
+    understand every hook. #patching #path-patching
+    """),
+    _entry("week1", "15 18:00", "note", """\
+    # Week 1 summary
+    - Setup and baseline done; 3.41 against the paper's 3.56 ([[@baseline]]).
+    - Residual patching locates the hand-off from S2 to END in layers 7-9 ([[@resid]]).
+    - Head sweep finds the paper's name movers and negative name movers ([[@heatmap]]).
+    - SAE sweep done, but dead features make widths above 8k hard to read ([[@sweep]]).
+    Next: path patching, class ablations, questions for Priya on Thursday. #weekly
+    """, project=None),
+    _entry("path_bad", "14 10:20", "result", """\
+    Path patching gives nonsense: S-inhibition → name movers recovers 1.71 of the full effect.
+    A path effect above 1 should not happen here. The path from 0.1 into the name movers also
+    shows 0.2, where the paper finds it only acts indirectly. The bug is in my code, not the
+    model. Suspects: (a) LayerNorm scale frozen from the wrong run; (b) positions misaligned
+    between clean and ABC prompts. Code from [[Path patching: first attempt]]
+    #path-patching #bug
+    """),
+    _entry("stuck1", "14 16:00", "stuck", """\
+    Stuck on path patching after four hours.
+    Checked: hooks fire in the expected order; the frozen cache comes from the clean prompt;
+    LN scale is frozen from the receiver run, as in the paper. Still 1.7. A unit test on a
+    2-layer toy model with hand-set weights passes. So the toy case is right and the real one
+    is not: what differs is real tokenization. See [[@path_bad]] #path-patching
+    """),
+    _entry("stuck2", "14 22:40", "stuck", """\
+    Still stuck: path patching numbers change when I shuffle the prompt order.
+    That should be impossible unless batching leaks something between prompts. Padding? The
+    tokenizer pads on the right, and if clean and ABC prompts differ in length, "END" might
+    not be the same index in both. Too tired to check properly; tomorrow. [[@stuck1]]
+    #path-patching #bug
+    """),
+    _entry("fix", "13 15:20", "result", """\
+    Found it: END was the last padded position, not the last real token.
+    With right padding, `logits[:, -1]` reads a pad position for every prompt shorter than
+    the longest in its batch. ABC prompts with a two-token name (" Kristen" → " Krist" "en")
+    were one token longer, so clean and corrupted runs were misaligned for ~30% of pairs.
+
+    Fix: gather END per prompt from the attention mask. Path patching S-inhibition → name
+    movers now recovers 0.83, and 0.1 → name movers drops to 0.02. Reran the head sweep
+    ([[@heatmap]]): name movers unchanged, S-inhibition numbers moved by up to 0.04.
+    Ends [[@stuck1]] and [[@stuck2]]. #path-patching #bug #tokenization
+    """),
+    _entry("positions", "13 16:05", "learning", """\
+    Single-token names or explicit position indices, always.
+    A two-token name silently shifted positions and cost me a day and a half ([[@fix]]). Now:
+    names filtered to single GPT-2 tokens (with the leading space), an assertion that clean
+    and corrupted prompts have equal length, and END gathered by index. patching.py fails
+    loudly on a length mismatch. #tokenization #method
+    """),
+    _entry("checkin", "13 22:10", "note", """\
+    Check-in: third evening this week at the desk after 22:00.
+    Slept about 5 hours the last two nights, skipped climbing, dinner in front of the screen,
+    and I caught myself re-running a sweep just to have something running. This is my usual
+    early-warning pattern; last time it ended in a week of doing nothing useful.
+    Rules until Monday: stop at 19:00, climbing on Thursday, no laptop in bed. #checkin
+    """, project=None, private=True),
+    _entry("mentor1", "12 10:00", "note", """\
+    # Mentor call with Priya: notes
+    - ABC or swapped names ([[@q_corrupt]]): use ABC to find the circuit but report both.
+      Swapped names ask whether a head is name-specific, ABC asks whether it needs the
+      duplication. Different questions, not a better and a worse choice.
+    - Negative name movers ([[@q_negative]]): the calibration story is plausible but weakly
+      supported. She pointed me to the copy suppression paper (McDougall et al. 2023).
+    - Dead SAE features ([[@q_dead]]): 20-30% dead at 16k without resampling is normal for
+      that setup. Resample (or use ghost grads) before reading anything into the sweep.
+    - Her push: write up the padding bug as a short note; lots of people fall into it.
+    #mentor
+    """, project=None),
+    _entry("resample", "12 14:30", "decision", """\
+    Add dead-feature resampling every 25k steps and rerun only the 8k and 16k SAEs.
+    Per [[Mentor call with Priya: notes]]. Not rerunning the whole sweep: 1k-4k already have
+    under 5% dead features, and the open question is only whether 16k is worth its cost.
+    #sae
+    """, project=SAE),
+    _entry("padding_note", "12 16:00", "note", """\
+    Posted a half-page note on the padding trap in the team's interp channel.
+    Three replies within the hour from people who had hit it; one found a figure in a draft
+    that was affected. The note is [[@fix]] with the code snippet. #tokenization #writing
+    """),
+    _entry("ablation", "12 17:20", "result", """\
+    Mean-ablating head classes: name movers are necessary; negative name movers cost accuracy.
+    Logit diff on the 650-prompt set after mean-ablating each class (mean over the ABC
+    distribution, all positions): full model 3.52; without name movers 0.98; without
+    S-inhibition 1.41; without induction 2.61; without duplicate-token 2.47; without
+    previous-token 2.88; without negative name movers 4.07, higher than the full model.
+    Bar chart attached. Compare single-head patching in [[@heatmap]]. #ablation #ioi
+    """, files=("ablation_by_class.svg",)),
+    _entry("backup", "11 10:15", "note", """\
+    Backup name movers: ablating 9.6, 9.9 and 10.0 leaves 0.98, not 0, because others take over.
+    With the name movers ablated, 10.10, 10.6, 11.2 and 9.0 start attending to IO, which they
+    barely did before. This is the self-repair the paper describes. It means single-head
+    patching underestimates importance: worth remembering when reading [[@heatmap]] next to
+    [[@ablation]]. #name-movers #self-repair
+    """),
+    _entry("noising", "11 15:40", "learning", """\
+    Patching in and ablating answer different questions.
+    Patching a clean head into a corrupted run (denoising) asks whether it is enough to
+    restore the behaviour; ablating it (noising) asks whether it is necessary. Backup heads
+    ([[@backup]]) make the second look smaller than the first. The write-up will show both
+    and say which question each one answers. #method #patching #ablation
+    """),
+    _entry("resampled", "10 09:30", "result", """\
+    Resampling cuts dead features at 16k from 27% to 3%.
+    16k with resampling every 25k steps: 3.1% dead, normalised MSE 0.071 (was 0.079), L0 44.
+    8k: 1.9% dead, MSE 0.084. Most of the plateau in [[@sweep]] was dead capacity, not a
+    limit of the method. Decision was [[@resample]]. #sae #sweep
+    """, project=SAE),
+    _entry("feature_search", "10 14:00", "note", """\
+    Looking for a "name mentioned twice" feature at END.
+    Collected 16k SAE (resampled) activations at END for the 650 IOI prompts and their ABC
+    twins, ranked features by mean activation difference IOI − ABC. Top: feature 11302
+    (difference 2.9; fires on 92% of IOI prompts at END, 4% of ABC), then 5410 (1.7) and
+    871 (1.1). Max-activating OpenWebText contexts for 11302 all look like "… X … Y … X",
+    a repeated name about to be followed by another name. Promising. #sae #features
+    """, project=SAE),
+    _entry("feature", "9 10:45", "result", """\
+    Feature 11302 is read by the name movers' queries and carries the duplication signal.
+    Its decoder direction projected through W_Q of 9.9 gives the largest query shift of all
+    16k features. Ablating it at END (activation set to 0, reconstruction plus error term
+    spliced in) drops logit diff from 3.52 to 2.64, about as much as removing S-inhibition
+    heads 7.9 and 8.6 together (2.58). Independent support for the S-inhibition story, from
+    a different method. Candidates from [[@feature_search]], ablations in [[@ablation]].
+    #sae #features #ioi
+    """, project=SAE),
+    _entry("q_feature", "9 16:20", "question", """\
+    Is feature 11302 the S-inhibition signal, or just "a repeated token nearby"?
+    It also fires, more weakly, on repeated non-name tokens (" the … the"). Is there a
+    standard test that a feature and a circuit component carry the same variable, beyond
+    correlation plus a causal ablation? From [[@feature]] #sae #mentor
+    """, project=SAE),
+    _entry("maintenance", "8 09:30", "note", """\
+    Cluster maintenance until 14:00, so a morning without GPUs: reread my own log.
+    Three entries from week 1 say "recheck" and I had not. Rechecked [[@baseline]] on the
+    650-prompt set (3.52, fine) and the residual curve in [[@resid]] with the padding fix
+    (changes below 0.01). The third, copy suppression, is on the reading list. #ioi
+    """, project=None),
+    _entry("week2", "8 17:45", "note", """\
+    # Week 2 summary
+    - A day and a half lost to the padding bug ([[@fix]]); path patching now gives 0.83.
+    - Class ablations and backup name movers ([[@ablation]], [[@backup]]).
+    - SAE: resampling fixes dead features; feature 11302 looks like the duplication signal.
+    - Learnings: [[@positions]], [[@noising]].
+    - Went over my hours twice; kept the rules afterwards.
+    Next: copy suppression for 10.7, write-up outline, feature splitting. #weekly
+    """, project=None),
+    _entry("copy_reading", "7 10:10", "note", """\
+    # Reading notes: copy suppression
+    McDougall et al. 2023 explain 10.7 as copy suppression: it attends to tokens that the
+    model currently predicts and that already appear in context, and writes their negative.
+    In IOI the model predicts IO, IO appears in context, so 10.7 suppresses it. Their claim:
+    this mostly helps on natural text (it stops over-confident copying) and IOI is a side
+    effect. Answers most of [[@q_negative]]. #reading #name-movers
+    """),
+    _entry("copy", "7 15:30", "result", """\
+    10.7 behaves like copy suppression on my prompts too.
+    Steering its query towards the S direction instead of IO moves its negative contribution
+    onto S (logit diff +0.6). Its OV circuit has a strongly negative copying score (−0.8,
+    normalised). Fits [[Reading notes: copy suppression]] #name-movers
+    """),
+    _entry("scope", "6 09:50", "decision", """\
+    Scope the write-up to the IOI reproduction, with the SAE result as one short section.
+    One feature on one layer is an anecdote, however exciting. Write-up = reproduction +
+    the padding pitfall + feature 11302 as preliminary. Outline in [[Write-up outline]].
+    #writing
+    """),
+    _entry("outline", "6 11:30", "note", """\
+    # Write-up outline
+    1. Setup and baseline: 3.52 against 3.56 ([[@templates]]).
+    2. Where: residual-stream patching ([[@resid]]).
+    3. Who: head patching heatmap ([[@heatmap]]) and class ablations ([[@ablation]]).
+    4. How: path patching S-inhibition → name movers, 0.83.
+    5. Pitfall: padding and the END position ([[@fix]]).
+    6. Aside: an SAE feature for the duplication signal ([[@feature]]).
+    7. Open questions. #writing
+    """),
+    _entry("induction_stuck", "5 10:00", "stuck", """\
+    Cannot reproduce the paper's drop from ablating the induction heads.
+    Mean ablation of 5.5 and 6.9 over ABC at all positions: 3.52 → 2.61. Restricted to the
+    S2 position: 3.52 → 3.31. Their appendix does not say clearly which one they used; the
+    whole morning went into it. Leaving it as an open question in the write-up instead of
+    sinking another day. #ioi #ablation
+    """),
+    _entry("q_induction", "5 14:20", "question", """\
+    Which mean ablation does the IOI paper use for the induction-head result?
+    Over ABC at all positions, or at S2 only? It is 2.61 against 3.31 for me
+    ([[@induction_stuck]]). Ask Priya; if she does not know, email the authors. #mentor #ioi
+    """),
+    _entry("ablation_learning", "4 09:40", "learning", """\
+    Write the ablation convention into every figure caption.
+    Three different "mean ablations" live in my code (ABC mean per position, ABC mean over
+    all positions, OpenWebText mean) and for the same heads they give logit diffs between 2.6
+    and 3.3. A number without its convention is not a result. From [[@induction_stuck]]
+    #method #ablation
+    """),
+    _entry("split", "4 16:00", "result", """\
+    Feature 11302 splits in the 32k SAE into a name-specific and a generic duplication feature.
+    In a resampled 32k SAE it becomes 24711 (repeated proper noun; ablating it drops logit
+    diff to 2.71) and 3098 (any repeated token; ablating it: 3.44). Feature splitting as in
+    Towards Monosemanticity, and a partial answer to [[@q_feature]]. #sae #features
+    """, project=SAE),
+    _entry("draft", "3 11:00", "note", """\
+    Draft sections 1-3 written, about 1,900 words.
+    Writing section 3 showed I never reported variance across templates; added the
+    per-template std to the results table. Figures from [[@resid]], [[@heatmap]] and
+    [[@ablation]]. Outline: [[Write-up outline]] #writing
+    """),
+    _entry("methods_learning", "3 17:30", "learning", """\
+    Writing the methods section exposed two choices I had never written down.
+    (1) Which mean the ablations use ([[@ablation_learning]]). (2) That the patching metric
+    is normalised per prompt, not against the dataset mean. Each moves numbers by 5-10%.
+    Writing found them, not running code. #writing #method
+    """),
+    _entry("priya_answer", "2 10:30", "note", """\
+    Priya: the paper's induction result uses the ABC mean at all positions.
+    So 2.61 is my comparable number, and the S2-only ablation (3.31) is a different, weaker
+    intervention. Closes [[@q_induction]]; the write-up reports both, with the convention in
+    the caption. #mentor #ioi
+    """),
+    _entry("next", "2 15:00", "decision", """\
+    Next project: probing for eval awareness, reusing the patching code; the SAE thread pauses.
+    The IOI reproduction did its job: I trust my patching code (with the length assertion)
+    and know its pitfalls. SAE: write up feature 24711 as preliminary ([[@split]]) and return
+    to it only if the probing work needs features. #planning
+    """, project=None),
+    _entry("week3", "1 11:00", "note", """\
+    # Week 3 summary
+    - Copy suppression explains 10.7 ([[@copy]]).
+    - The induction-head discrepancy was an ablation convention ([[@priya_answer]]).
+    - SAE: feature splitting gives a name-specific duplication feature ([[@split]]).
+    - Write-up draft done and outlined in [[Write-up outline]].
+    - Most of this project's learnings came from things that went wrong. #weekly
+    """, project=None),
+    _entry("shared", "1 17:40", "note", """\
+    Sent the draft to Priya and Sam for comments; asked for the harshest reading of section 4.
+    Specifically: is 0.83 for the path S-inhibition → name movers convincing without the
+    swapped-name corruption next to it ([[@mentor1]])? Deadline for comments: Friday.
+    #writing #mentor
+    """),
+)
+
+
+# -- figures -------------------------------------------------------------------------
+
+# Fraction of logit diff recovered by patching the clean resid_pre into the ABC run.
+_RESID_S2 = [0.98, 0.97, 0.97, 0.96, 0.95, 0.95, 0.93, 0.81, 0.55, 0.31, 0.08, 0.02]
+_RESID_END = [0.00, 0.00, 0.01, 0.01, 0.02, 0.03, 0.05, 0.19, 0.58, 0.84, 0.98, 1.00]
+
+_HEAD_ROLES = {
+    (9, 9): (0.55, "name mover"), (9, 6): (0.38, "name mover"), (10, 0): (0.22, "name mover"),
+    (10, 7): (-0.31, "negative name mover"), (11, 10): (-0.24, "negative name mover"),
+    (7, 3): (0.09, "S-inhibition"), (7, 9): (0.12, "S-inhibition"),
+    (8, 6): (0.15, "S-inhibition"), (8, 10): (0.11, "S-inhibition"),
+    (5, 5): (0.03, "induction"), (6, 9): (0.02, "induction"),
+    (0, 1): (0.01, "duplicate token"), (3, 0): (0.02, "duplicate token"),
+}
+
+_ABLATIONS = [
+    ("full model", 3.52), ("− name movers", 0.98), ("− S-inhibition", 1.41),
+    ("− duplicate token", 2.47), ("− induction", 2.61), ("− previous token", 2.88),
+    ("− negative name movers", 4.07),
+]
+
+# width, l1, L0, normalised MSE, dead fraction, CE loss recovered, tokens
+_SAE_SWEEP = [
+    (1024, 5e-4, 61, 0.182, 0.01, 0.89), (2048, 5e-4, 55, 0.141, 0.02, 0.91),
+    (4096, 5e-4, 49, 0.109, 0.04, 0.93), (8192, 5e-4, 46, 0.087, 0.11, 0.95),
+    (16384, 5e-4, 44, 0.079, 0.27, 0.96), (32768, 5e-4, 43, 0.074, 0.41, 0.96),
+]
+
+
+def _head_effects() -> list[list[float]]:
+    """The 12 × 12 (layer × head) patching effects behind the heatmap and its CSV."""
+    noise = random.Random(1729)
+    return [[_HEAD_ROLES[(layer, head)][0] if (layer, head) in _HEAD_ROLES
+             else round(noise.uniform(-0.025, 0.025), 3) for head in range(12)]
+            for layer in range(12)]
+
+
+def write_figures(folder: Path) -> dict[str, Path]:
+    """Write the demo's figures and tables into ``folder``; name → path."""
+    effects = _head_effects()
+    widths = [f"{w // 1024}k" for w, *_ in _SAE_SWEEP]
+    files: dict[str, str | bytes] = {
+        "logit_diff_by_layer.svg": _svg_line_chart(
+            "Residual-stream patching, clean → ABC", [str(n) for n in range(12)],
+            {"resid_pre at S2": _RESID_S2, "resid_pre at END": _RESID_END},
+            x_title="layer", y_title="fraction of logit diff recovered", y_max=1.0),
+        "head_patching_heatmap.png": _heatmap_png(effects, limit=0.6),
+        "ablation_by_class.svg": _svg_bar_chart(
+            "Logit diff after mean-ablating each head class", _ABLATIONS,
+            x_title="logit diff (IO − S), 650 prompts"),
+        "sae_width_sweep.svg": _svg_line_chart(
+            "SAE on resid_pre layer 8: width sweep (no resampling)", widths,
+            {"normalised MSE": [row[3] for row in _SAE_SWEEP],
+             "dead fraction": [row[4] for row in _SAE_SWEEP]},
+            x_title="dictionary width", y_title="fraction", y_max=0.5),
+    }
+    paths = {}
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        paths[name] = path
+    paths["head_patching_effects.csv"] = _write_csv(
+        folder / "head_patching_effects.csv", ["layer", "head", "fraction_recovered", "role"],
+        [[layer, head, effects[layer][head], _HEAD_ROLES.get((layer, head), (0, ""))[1]]
+         for layer in range(12) for head in range(12)])
+    paths["sae_sweep.csv"] = _write_csv(
+        folder / "sae_sweep.csv",
+        ["width", "l1_coefficient", "l0", "normalised_mse", "dead_fraction", "ce_recovered"],
+        [list(row) for row in _SAE_SWEEP])
+    return paths
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+# -- SVG charts, written as text -------------------------------------------------------
+
+_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+_SVG_FONT = 'font-family="Helvetica, Arial, sans-serif"'
+
+
+def _svg(width: int, height: int, parts: list[str]) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" {_SVG_FONT} font-size="12">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n' + "\n".join(parts) + "\n</svg>\n")
+
+
+def _text(x: float, y: float, text: str, **attrs: str | float) -> str:
+    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{html.escape(text)}</text>'
+
+
+def _svg_line_chart(title: str, x_labels: Sequence[str], series: dict[str, Sequence[float]], *,
+                   x_title: str, y_title: str, y_max: float, y_ticks: int = 5) -> str:
+    """A line chart with evenly spaced categories on x and a linear y from 0 to ``y_max``."""
+    width, height = 680, 400
+    left, right, top, bottom = 70, 170, 50, 60
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(x_labels) - 1, 1)
+
+    def x_at(i: int) -> float:
+        return left + i * step
+
+    def y_at(value: float) -> float:
+        return top + plot_h * (1 - value / y_max)
+
+    parts = [_text(width / 2, 28, title, text_anchor="middle", font_size=15, font_weight="bold")]
+    for tick in range(y_ticks + 1):
+        value = y_max * tick / y_ticks
+        y = y_at(value)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                     'stroke="#e5e5e5"/>')
+        parts.append(_text(left - 8, y + 4, f"{value:.1f}", text_anchor="end"))
+    for i, label in enumerate(x_labels):
+        parts.append(_text(x_at(i), top + plot_h + 18, label, text_anchor="middle"))
+    parts.append(f'<path d="M{left} {top} V{top + plot_h} H{left + plot_w}" fill="none" '
+                 'stroke="#333"/>')
+    parts.append(_text(left + plot_w / 2, height - 16, x_title, text_anchor="middle"))
+    parts.append(_text(18, top + plot_h / 2, y_title, text_anchor="middle",
+                       transform=f"rotate(-90 18 {top + plot_h / 2:.1f})"))
+    for n, (name, values) in enumerate(series.items()):
+        color = _COLORS[n % len(_COLORS)]
+        points = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(values))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
+                     'stroke-width="2.5"/>')
+        parts.extend(f'<circle cx="{x_at(i):.1f}" cy="{y_at(v):.1f}" r="3.5" fill="{color}"/>'
+                     for i, v in enumerate(values))
+        legend_y = top + 10 + 22 * n
+        parts.append(f'<line x1="{left + plot_w + 16}" y1="{legend_y}" '
+                     f'x2="{left + plot_w + 40}" y2="{legend_y}" stroke="{color}" '
+                     'stroke-width="2.5"/>')
+        parts.append(_text(left + plot_w + 46, legend_y + 4, name))
+    return _svg(width, height, parts)
+
+
+def _svg_bar_chart(title: str, bars: Sequence[tuple[str, float]], *, x_title: str) -> str:
+    """Horizontal bars, the first one (the reference) in grey, each labelled with its value."""
+    bar_h, gap = 26, 10
+    left, right, top = 170, 60, 50
+    plot_w = 420
+    width = left + plot_w + right
+    height = top + len(bars) * (bar_h + gap) + 50
+    scale = plot_w / max(value for _, value in bars)
+    parts = [_text(width / 2, 28, title, text_anchor="middle", font_size=15, font_weight="bold")]
+    for i, (label, value) in enumerate(bars):
+        y = top + i * (bar_h + gap)
+        color = "#999999" if i == 0 else _COLORS[0]
+        parts.append(f'<rect x="{left}" y="{y}" width="{value * scale:.1f}" height="{bar_h}" '
+                     f'fill="{color}"/>')
+        parts.append(_text(left - 8, y + bar_h / 2 + 4, label, text_anchor="end"))
+        parts.append(_text(left + value * scale + 6, y + bar_h / 2 + 4, f"{value:.2f}"))
+    reference = bars[0][1] * scale + left
+    bottom = top + len(bars) * (bar_h + gap)
+    parts.append(f'<line x1="{reference:.1f}" y1="{top - 6}" x2="{reference:.1f}" '
+                 f'y2="{bottom}" stroke="#555" stroke-dasharray="4 3"/>')
+    parts.append(f'<line x1="{left}" y1="{top - 6}" x2="{left}" y2="{bottom}" stroke="#333"/>')
+    parts.append(_text(left + plot_w / 2, bottom + 28, x_title, text_anchor="middle"))
+    return _svg(width, height, parts)
+
+
+# -- a PNG heatmap, written with zlib and struct ---------------------------------------
+
+# 3 × 5 pixel glyphs, rows top to bottom: just what the axes need.
+_GLYPHS = {
+    "0": "111 101 101 101 111", "1": "010 110 010 010 111", "2": "111 001 111 100 111",
+    "3": "111 001 111 001 111", "4": "101 101 111 001 001", "5": "111 100 111 001 111",
+    "6": "111 100 111 101 111", "7": "111 001 001 001 001", "8": "111 101 111 101 111",
+    "9": "111 101 111 001 111", "-": "000 000 111 000 000", ".": "000 000 000 000 010",
+    "+": "000 010 111 010 000", " ": "000 000 000 000 000", "L": "100 100 100 100 111",
+    "A": "010 101 111 101 101", "Y": "101 101 010 010 010", "E": "111 100 110 100 111",
+    "R": "110 101 110 101 101", "H": "101 101 111 101 101", "D": "110 101 101 101 110",
+}
+
+_Color = tuple[int, int, int]
+
+
+class _Canvas:
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.pixels = bytearray(b"\xff" * (width * height * 3))
+
+    def rect(self, x: int, y: int, width: int, height: int, color: _Color) -> None:
+        row_bytes = bytes(color) * width
+        for row in range(y, y + height):
+            start = (row * self.width + x) * 3
+            self.pixels[start:start + width * 3] = row_bytes
+
+    def text(self, x: int, y: int, text: str, scale: int = 2,
+             color: _Color = (40, 40, 40)) -> None:
+        for n, char in enumerate(text):
+            for row, bits in enumerate(_GLYPHS[char].split()):
+                for col, bit in enumerate(bits):
+                    if bit == "1":
+                        self.rect(x + (n * 4 + col) * scale, y + row * scale, scale, scale, color)
+
+    def png(self) -> bytes:
+        stride = self.width * 3
+        raw = b"".join(b"\x00" + bytes(self.pixels[r * stride:(r + 1) * stride])
+                       for r in range(self.height))
+        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
+        return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+                + _png_chunk(b"IDAT", zlib.compress(raw, 9)) + _png_chunk(b"IEND", b""))
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def _diverging(value: float, limit: float) -> _Color:
+    """White at 0, red for positive, blue for negative (like RdBu), clipped at ±limit."""
+    t = max(-1.0, min(1.0, value / limit))
+    end = (178, 24, 43) if t > 0 else (33, 102, 172)
+    return tuple(round(255 + (c - 255) * abs(t)) for c in end)  # type: ignore[return-value]
+
+
+def _heatmap_png(values: list[list[float]], *, limit: float, cell: int = 22) -> bytes:
+    """Rows are layers (0 at the top), columns heads, with tick labels and a colour bar."""
+    rows, cols = len(values), len(values[0])
+    left, top = 44, 30
+    grid_w, grid_h = cols * cell, rows * cell
+    bar_x = left + grid_w + 16
+    canvas = _Canvas(bar_x + 14 + 48, top + grid_h + 48)
+    canvas.text(4, 8, "LAYER")
+    for layer in range(rows):
+        canvas.text(left - 8 - len(str(layer)) * 8, top + layer * cell + 6, str(layer))
+        for head in range(cols):
+            canvas.rect(left + head * cell + 1, top + layer * cell + 1, cell - 1, cell - 1,
+                        _diverging(values[layer][head], limit))
+    for head in range(cols):
+        label = str(head)
+        canvas.text(left + head * cell + (cell - len(label) * 8 + 2) // 2, top + grid_h + 6,
+                    label)
+    canvas.text(left + grid_w // 2 - 16, top + grid_h + 28, "HEAD")
+    for y in range(grid_h):
+        canvas.rect(bar_x, top + y, 14, 1, _diverging(limit * (1 - 2 * y / grid_h), limit))
+    for text, y in ((f"+{limit:g}", top), ("0", top + grid_h // 2 - 5),
+                    (f"-{limit:g}", top + grid_h - 10)):
+        canvas.text(bar_x + 18, y, text)
+    return canvas.png()
