@@ -1,9 +1,10 @@
 """Globally unique, time-sortable ids (ULID layout) and the short forms people type.
 
 An id is 26 Crockford base32 characters: 10 for the millisecond timestamp, 16
-random. The *key* is the random part in lower case; the short id shown to people
-is its first seven characters, and any unambiguous prefix of the key (or the full
-id) finds the object again.
+random. The *key* is the random part reversed, in lower case: reversed because
+ids made in the same millisecond differ in their last characters. The short id
+shown to people is the key's first seven characters, and any unambiguous prefix
+of the key (or the full id) finds the object again.
 """
 
 from __future__ import annotations
@@ -26,15 +27,30 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_id(at_ms: int | None = None) -> str:
-    """Return a new id whose first 10 characters sort by creation time."""
-    ms = int(time.time() * 1000) if at_ms is None else at_ms
-    return _encode(ms, 10) + _encode(int.from_bytes(os.urandom(10), "big"), 16)
+_last_ms = -1
+_last_random = 0
+
+
+def new_id() -> str:
+    """Return a new id; ids made by one process sort in the order they were made.
+
+    Within one millisecond the random part is incremented instead of redrawn
+    (the ULID "monotonic" rule), so records of one writer replay in order.
+    """
+    global _last_ms, _last_random
+    ms = int(time.time() * 1000)
+    if ms <= _last_ms:
+        ms = _last_ms
+        _last_random = (_last_random + 1) % (1 << 80)
+    else:
+        _last_random = int.from_bytes(os.urandom(10), "big")
+    _last_ms = ms
+    return _encode(ms, 10) + _encode(_last_random, 16)
 
 
 def id_key(full_id: str) -> str:
-    """The random part of an id, lower case: what short ids are prefixes of."""
-    return full_id[10:].lower()
+    """The random part of an id, reversed and lower case: what short ids are prefixes of."""
+    return full_id[:9:-1].lower()
 
 
 def short_id(full_id: str) -> str:

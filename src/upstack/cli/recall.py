@@ -45,8 +45,8 @@ def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filte
         echo(entry_line(entry))
 
 
-@click.command()
-@click.argument("query", nargs=-1)
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @filter_options
 @click.option("-n", "--limit", default=20, show_default=True, help="How many results.")
 @json_option

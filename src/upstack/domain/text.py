@@ -21,6 +21,8 @@ __all__ = [
     "normalize_tag",
     "tokenize",
     "search_document",
+    "fold_tag",
+    "TITLE_LIMIT",
 ]
 
 KINDS = ("note", "result", "question", "decision", "learning", "stuck")
@@ -115,6 +117,14 @@ def tokenize(text: str) -> list[str]:
     return [t[:_MAX_TOKEN] for t in _TOKEN.findall(lowered)]
 
 
+_NOT_TAG_CHAR = re.compile(r"[^\w/-]")
+
+
+def fold_tag(tag: str) -> str:
+    """A tag as one search token: folded like ``tokenize`` folds words, '-', '_', '/' kept."""
+    return _NOT_TAG_CHAR.sub("", _fold(normalize_tag(tag)))
+
+
 def search_document(tokens: list[str]) -> str:
     """Tokens joined so that every token is wrapped in single spaces: ' a  b  c '.
 
@@ -125,6 +135,3 @@ def search_document(tokens: list[str]) -> str:
         return ""
     return " " + "  ".join(tokens) + " "
 
-
-def term_pattern(tokens: list[str]) -> str:
-    return search_document(tokens)

@@ -58,8 +58,10 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     tags: dict[str, list[str]] = {}
     for tag_row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
         tags.setdefault(tag_row["entry_id"], []).append(tag_row["tag"])
-    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(
-        "SELECT entry_id, title_text, search_text, doc_len FROM entry_search")}
+    texts = ("SELECT s.entry_id, s.doc_len, f.title_text, f.tag_text, f.body_text FROM entry_search s "
+             "LEFT JOIN entry_fts f ON f.rowid = s.rowid" if db.dialect == "sqlite" else
+             "SELECT entry_id, doc_len, title_text, tag_text, body_text FROM entry_search")
+    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(texts)}
     docs = tokens = 0
     for i, entry in enumerate(entries):
         if progress and i % 1000 == 0:
@@ -74,11 +76,11 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
         if row is None:
             findings.append(Finding("search", subject, "missing from the search index"))
             continue
-        if (row["title_text"], row["search_text"], row["doc_len"]) != expected:
+        if {k: row[k] for k in expected} != expected:
             findings.append(Finding("search", subject,
                                     "search index out of step: indexed text differs from the entry"))
         docs += 1
-        tokens += expected[2]
+        tokens += expected["doc_len"]
     for entry_id in indexed:
         findings.append(Finding("search", f"entry {short_id(entry_id)}",
                                 "in the search index but not in the log"))
@@ -99,8 +101,9 @@ def _check_fts5(db: Database) -> list[Finding]:
     except sqlite3.DatabaseError:
         pass
     findings = []
-    for row in db.query("SELECT rowid, entry_id, search_text FROM entry_search"):
-        first = row["search_text"].split()[:1]
+    for row in db.query("SELECT s.rowid, s.entry_id, f.title_text, f.body_text FROM entry_search s "
+                        "JOIN entry_fts f ON f.rowid = s.rowid"):
+        first = (row["title_text"] + row["body_text"]).split()[:1]
         if not first:
             continue
         hit = db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ? AND rowid = ?",
@@ -175,7 +178,7 @@ def reindex(ws: Workspace) -> int:
         db.execute("DELETE FROM entry_search")
         db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
         if db.dialect == "sqlite":
-            db.execute("INSERT INTO entry_fts(entry_fts) VALUES ('delete-all')")
+            db.execute("DELETE FROM entry_fts")
         ids = [r["id"] for r in db.query("SELECT id FROM entries WHERE deleted_at IS NULL")]
         for entry_id in ids:
             index_entry(db, entry_id)

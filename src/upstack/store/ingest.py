@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from upstack.domain.text import find_links, parse_note_text, search_document, tokenize
+from upstack.domain.text import find_links, fold_tag, parse_note_text, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store.db import Database
@@ -226,33 +226,46 @@ def _purge_attachment(db: Database, record: Record) -> None:
 
 # -- the search index ------------------------------------------------------------
 
-def search_texts(title: str, body: str, tags: list[str]) -> tuple[str, str, int]:
-    """The derived search columns of an entry: title text, full text, length in tokens."""
-    title_tokens = tokenize(title)
-    tokens = title_tokens + tokenize(body) + tokenize(" ".join(tags))
-    return search_document(title_tokens), search_document(tokens), len(tokens)
+def search_texts(title: str, body: str, tags: list[str]) -> dict[str, Any]:
+    """The derived search row of an entry: its three token strings and its length."""
+    title_tokens, body_tokens = tokenize(title), tokenize(body)
+    tag_tokens = sorted({t for t in map(fold_tag, tags) if t})
+    return {"title_text": search_document(title_tokens), "body_text": search_document(body_tokens),
+            "tag_text": search_document(tag_tokens),
+            "doc_len": len(title_tokens) + len(body_tokens) + len(tag_tokens)}
 
 
 def index_entry(db: Database, entry_id: str) -> None:
-    entry = db.one("SELECT title, body FROM entries WHERE id = ?", (entry_id,))
+    entry = db.one("SELECT title, body, occurred_at FROM entries WHERE id = ?", (entry_id,))
     assert entry is not None
-    tags = [r["tag"] for r in db.query(
-        "SELECT tag FROM entry_tags WHERE entry_id = ? ORDER BY tag", (entry_id,))]
-    title_text, search_text, doc_len = search_texts(entry["title"], entry["body"], tags)
+    tags = [r["tag"] for r in db.query("SELECT tag FROM entry_tags WHERE entry_id = ?", (entry_id,))]
+    row = search_texts(entry["title"], entry["body"], tags)
+    texts = (row["title_text"], row["body_text"], row["tag_text"])
     unindex_entry(db, entry_id)
-    db.execute("INSERT INTO entry_search (entry_id, title_text, search_text, doc_len) "
-               "VALUES (?, ?, ?, ?)", (entry_id, title_text, search_text, doc_len))
+    if db.dialect == "sqlite":
+        rowid = db.execute(
+            "INSERT INTO entry_search (entry_id, occurred_at, doc_len) VALUES (?, ?, ?)",
+            (entry_id, entry["occurred_at"], row["doc_len"])).lastrowid
+        db.execute("INSERT INTO entry_fts (rowid, title_text, body_text, tag_text) "
+                   "VALUES (?, ?, ?, ?)", (rowid, *texts))
+    else:
+        db.execute("INSERT INTO entry_search (entry_id, occurred_at, doc_len, title_text, body_text, "
+                   "tag_text) VALUES (?, ?, ?, ?, ?, ?)",
+                   (entry_id, entry["occurred_at"], row["doc_len"], *texts))
     db.execute("UPDATE search_stats SET docs = docs + 1, tokens = tokens + ? WHERE id = 1",
-               (doc_len,))
+               (row["doc_len"],))
 
 
 def unindex_entry(db: Database, entry_id: str) -> None:
-    doc_len = db.scalar("SELECT doc_len FROM entry_search WHERE entry_id = ?", (entry_id,))
-    if doc_len is None:
+    found = db.one("SELECT * FROM entry_search WHERE entry_id = ?", (entry_id,))
+    if found is None:
         return
+    if db.dialect == "sqlite":
+        db.execute("DELETE FROM entry_fts WHERE rowid = ?", (found["rowid"],))
     db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
     db.execute("UPDATE search_stats SET docs = docs - 1, tokens = tokens - ? WHERE id = 1",
-               (doc_len,))
+               (found["doc_len"],))
+
 
 
 _HANDLERS: dict[str, Callable[[Database, Record], None]] = {

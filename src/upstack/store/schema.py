@@ -40,13 +40,12 @@ CREATE TABLE nodes (
 );
 CREATE INDEX nodes_kind_title ON nodes(kind, title_key);
 CREATE INDEX nodes_parent ON nodes(parent_id);
+-- Small columns first, long texts last: SQLite reads a row's columns in order,
+-- so filters and sorting never have to step through a long body.
 CREATE TABLE entries (
     id TEXT PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    title_key TEXT NOT NULL,
-    body TEXT NOT NULL,
     node_id TEXT REFERENCES nodes(id),
     private INTEGER NOT NULL DEFAULT 0,
     starred INTEGER NOT NULL DEFAULT 0,
@@ -56,9 +55,12 @@ CREATE TABLE entries (
     deleted_at TEXT,
     purged_at TEXT,
     revision_id TEXT NOT NULL,
-    extra_tags TEXT NOT NULL DEFAULT '[]',
     source TEXT UNIQUE,
-    meta TEXT NOT NULL DEFAULT '{}'
+    title_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    extra_tags TEXT NOT NULL DEFAULT '[]',
+    meta TEXT NOT NULL DEFAULT '{}',
+    body TEXT NOT NULL
 );
 CREATE INDEX entries_timeline ON entries(occurred_at, id);
 CREATE INDEX entries_node ON entries(node_id);
@@ -110,37 +112,36 @@ CREATE TABLE search_stats (id INTEGER PRIMARY KEY, docs INTEGER NOT NULL, tokens
 INSERT INTO search_stats (id, docs, tokens) VALUES (1, 0, 0);
 """
 
+# The search index: upstack's own tokens, space-separated, in three fields (see
+# store/search.py). Tags are whole tokens, hence '-', '_' and '/' as token chars.
+# On SQLite the FTS5 table keeps the texts; entry_search stays narrow so that
+# ranking thousands of matches reads little besides the index.
 _SEARCH_SQLITE = """
 CREATE TABLE entry_search (
     rowid INTEGER PRIMARY KEY,
     entry_id TEXT NOT NULL UNIQUE REFERENCES entries(id),
-    title_text TEXT NOT NULL,
-    search_text TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
     doc_len INTEGER NOT NULL
 );
 CREATE VIRTUAL TABLE entry_fts USING fts5(
-    search_text, content='entry_search', content_rowid='rowid',
-    tokenize='unicode61 remove_diacritics 2'
+    title_text, body_text, tag_text,
+    tokenize="unicode61 remove_diacritics 2 tokenchars '-_/'"
 );
-CREATE TRIGGER entry_search_ai AFTER INSERT ON entry_search BEGIN
-    INSERT INTO entry_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
-END;
-CREATE TRIGGER entry_search_ad AFTER DELETE ON entry_search BEGIN
-    INSERT INTO entry_fts(entry_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
-END;
-CREATE TRIGGER entry_search_au AFTER UPDATE ON entry_search BEGIN
-    INSERT INTO entry_fts(entry_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
-    INSERT INTO entry_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
-END;
+INSERT INTO entry_fts(entry_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');
 """
 
 _SEARCH_POSTGRESQL = """
 CREATE TABLE entry_search (
     entry_id TEXT PRIMARY KEY REFERENCES entries(id),
-    title_text TEXT NOT NULL,
-    search_text TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
     doc_len INTEGER NOT NULL,
-    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED
+    title_text TEXT NOT NULL,
+    tag_text TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title_text), 'A')
+        || setweight(to_tsvector('simple', body_text), 'B')
+    ) STORED
 );
 CREATE INDEX entry_search_tsv ON entry_search USING GIN (tsv);
 """

@@ -1,122 +1,261 @@
-"""Full-text search: one query language compiled for SQLite FTS5 and PostgreSQL.
+"""Full-text search: one query language, compiled for SQLite FTS5 and PostgreSQL.
 
-Matching uses each engine's index (FTS5, or a GIN-indexed tsvector) over text
-that upstack tokenized itself, so both see the same tokens. Ranking is BM25
-computed with the same SQL arithmetic on both engines, from statistics kept in
-``search_stats`` and term frequencies counted in the stored token string, so
-the same query returns the same entries in the same order everywhere (ties go
-to the newer entry, then the larger id).
+Both engines index the same text, already split into tokens by upstack
+(``domain.text.tokenize``), in three fields: title, body and tags. Matching
+uses each engine's own index. Ranking is BM25 exactly as SQLite FTS5's
+``bm25()`` computes it (title instances weigh 2, body and tags 1); on
+PostgreSQL the same formula is evaluated in SQL, with the same IDFs passed in
+and the same order of floating-point operations, so the same query returns the
+same entries in the same order on both (ties: newer first, then larger id).
+
+Only the terms outside a NOT count towards the rank; a query with none is
+ordered by time.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from upstack.domain.entry import SearchHit
 from upstack.domain.filters import Filters
-from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query, positive_terms
+from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query
 from upstack.domain.snippet import make_snippet
-from upstack.domain.text import search_document
+from upstack.domain.text import fold_tag, search_document
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql, load_entries
 
-__all__ = ["search", "SearchPage"]
+__all__ = ["search", "SearchPage", "rank_phrases", "Phrase"]
 
 K1 = 1.2
 B = 0.75
+WEIGHTS = {"title_text": 2.0, "body_text": 1.0, "tag_text": 1.0}
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """One FTS5 phrase: tokens in a row (the last may be a prefix) in some fields."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+    fields: tuple[str, ...]  # ("title_text", "body_text") or ("tag_text",)
+
+
+@dataclass
 class SearchPage:
-    def __init__(self, hits: list[SearchHit], total: int) -> None:
-        self.hits = hits
-        self.total = total
+    hits: list[SearchHit]
+    total: int
 
 
-def _fts5_expression(term: Term) -> str:
-    return '"' + " ".join(term.tokens) + '"' + (" *" if term.prefix else "")
+# -- compiling leaves ---------------------------------------------------------------
+
+def _leaf_phrases(node: Term | Tag) -> list[Phrase]:
+    if isinstance(node, Term):
+        return [Phrase(node.tokens, node.prefix, ("title_text", "body_text"))]
+    name = fold_tag(node.name)
+    if node.prefix:
+        return [Phrase((name,), True, ("tag_text",))]
+    # #ioi is the tag itself and every tag nested under it (#ioi/heads).
+    return [Phrase((name,), False, ("tag_text",)), Phrase((name + "/",), True, ("tag_text",))]
 
 
-def _tsquery(term: Term) -> str:
-    parts = [f"'{t}'" for t in term.tokens]
-    if term.prefix:
-        parts[-1] += ":*"
-    return " <-> ".join(parts)
+def _fts5(phrase: Phrase) -> str:
+    quoted = '"' + " ".join(phrase.tokens) + '"' + (" *" if phrase.prefix else "")
+    return "{" + " ".join(phrase.fields) + "} : " + quoted
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _tsquery(phrase: Phrase) -> str:
+    """PostgreSQL: the title is weight A, the body weight B; a phrase stays in one."""
+    def sequence(weight: str) -> str:
+        parts = [f"'{t}':{weight}" for t in phrase.tokens]
+        if phrase.prefix:
+            parts[-1] = f"'{phrase.tokens[-1]}':*{weight}"
+        return " <-> ".join(parts)
+    if len(phrase.tokens) == 1:
+        return "'" + phrase.tokens[0] + "'" + (":*" if phrase.prefix else "")
+    return f"({sequence('A')}) | ({sequence('B')})"
+
+
+def _tag_like(phrase: Phrase) -> str:
+    escaped = phrase.tokens[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "% " + escaped + ("%" if phrase.prefix else " %")
+
+
+def _phrase_condition(dialect: str, phrase: Phrase, params: list[Any]) -> str:
+    if dialect == "sqlite":
+        params.append(_fts5(phrase))
+        return "s.rowid IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)"
+    if phrase.fields == ("tag_text",):
+        params.append(_tag_like(phrase))
+        return "s.tag_text LIKE ? ESCAPE '\\'"
+    params.append(_tsquery(phrase))
+    return "s.tsv @@ to_tsquery('simple', ?)"
 
 
 def compile_condition(dialect: str, query: Query, params: list[Any]) -> str:
     """SQL over ``entries e JOIN entry_search s`` that is true where the query matches."""
-    if isinstance(query, Term):
-        if dialect == "sqlite":
-            params.append(_fts5_expression(query))
-            return "s.rowid IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)"
-        params.append(_tsquery(query))
-        return "s.tsv @@ to_tsquery('simple', ?)"
-    if isinstance(query, Tag):
-        # A tag also matches the tags nested under it: #ioi finds #ioi/heads.
-        pattern = _escape_like(query.name) + ("%" if query.prefix else "/%")
-        params += [query.name, pattern]
-        return ("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ? "
-                "OR tag LIKE ? ESCAPE '\\')")
+    if isinstance(query, Term | Tag):
+        parts = [_phrase_condition(dialect, p, params) for p in _leaf_phrases(query)]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
     if isinstance(query, Not):
         return "NOT (" + compile_condition(dialect, query.child, params) + ")"
     joiner = " AND " if isinstance(query, And) else " OR "
-    assert isinstance(query, And | Or)
     return "(" + joiner.join(compile_condition(dialect, c, params) for c in query.children) + ")"
 
 
-def _term_frequency_sql(term: Term, column: str, params: list[Any]) -> str:
-    pattern = search_document(list(term.tokens))
-    if term.prefix:
-        pattern = pattern[:-1]  # ' patch' also matches the start of ' patching '
-    params.append(pattern)
-    return f"((length({column}) - length(replace({column}, ?, ''))) / {len(pattern)})"
+def rank_phrases(query: Query | None) -> list[Phrase]:
+    """The phrases that count towards the rank: every leaf not under a NOT, once each."""
+    if query is None or isinstance(query, Not):
+        return []
+    if isinstance(query, Term | Tag):
+        return _leaf_phrases(query)
+    found: list[Phrase] = []
+    for child in query.children:
+        found += [p for p in rank_phrases(child) if p not in found]
+    return found
+
+
+def _needs_a_ranked_term(query: Query | None) -> bool:
+    """Whether every match contains at least one rank phrase (so ranking can drive)."""
+    if query is None or isinstance(query, Not):
+        return False
+    if isinstance(query, Term | Tag):
+        return True
+    if isinstance(query, And):
+        return any(_needs_a_ranked_term(c) for c in query.children)
+    return all(_needs_a_ranked_term(c) for c in query.children)
+
+
+# -- BM25 on PostgreSQL -------------------------------------------------------------
+
+def _pg_frequency(phrase: Phrase, params: list[Any]) -> str:
+    """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too)."""
+    pattern = search_document(list(phrase.tokens))
+    if phrase.prefix:
+        pattern = pattern[:-1]
+    parts = []
+    for field in phrase.fields:
+        params.append("(?=" + re.escape(pattern) + ")")
+        parts.append(f"{_double(WEIGHTS[field])} * CAST(regexp_count(s.{field}, ?) AS double precision)")
+    return "(" + " + ".join(parts) + ")"
+
+
+def _double(value: float) -> str:
+    """A float literal PostgreSQL reads as the same double (not as NUMERIC)."""
+    return f"CAST({value!r} AS double precision)"
+
+
+def _pg_score(db: Database, phrases: list[Phrase]) -> tuple[str, list[Any]]:
+    """FTS5's bm25() as an SQL expression, operation for operation."""
+    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") or {"docs": 0, "tokens": 0}
+    rows = int(stats["docs"])
+    average = float(stats["tokens"]) / float(rows) if rows else 1.0
+    params: list[Any] = []
+    terms = []
+    for phrase in phrases:
+        count_params: list[Any] = []
+        condition = _phrase_condition("postgresql", phrase, count_params)
+        hits = int(db.scalar(f"SELECT count(*) FROM entry_search s WHERE {condition}", count_params))
+        idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+        idf = idf if idf > 0.0 else 1e-6
+        # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
+        params.append(idf)
+        numerator = _pg_frequency(phrase, params)
+        denominator = _pg_frequency(phrase, params)
+        params.append(average)
+        terms.append(
+            f"CAST(? AS double precision) * (({numerator} * {_double(K1 + 1.0)}) / ({denominator} + "
+            f"{_double(K1)} * ({_double(1.0 - B)} + {_double(B)} * CAST(s.doc_len AS double precision) "
+            "/ CAST(? AS double precision))))")
+    return f"{_double(-1.0)} * ({_double(0.0)} + " + " + ".join(terms) + ")", params
+
+
+# -- the query ------------------------------------------------------------------------
+
+def _is_union_of_phrases(query: Query | None) -> bool:
+    """True when the query matches exactly the entries holding any rank phrase."""
+    if isinstance(query, Term | Tag):
+        return True
+    return isinstance(query, Or) and all(_is_union_of_phrases(c) for c in query.children)
 
 
 def search(db: Database, text: str, filters: Filters, limit: int = 20,
            offset: int = 0) -> SearchPage:
     query = parse_query(text)
-    terms = positive_terms(query)
-    where, params = filter_sql(filters)
-    if query is not None:
-        where += " AND " + compile_condition(db.dialect, query, params)
+    phrases = rank_phrases(query)
+    # Deleted entries are not in the index; other filters need the entries table.
+    where, where_params = filter_sql(replace(filters, include_deleted=True))
+    needs_entries = bool(where_params) or where != "1 = 1"
+    entries_join = " JOIN entries e ON e.id = s.entry_id" if needs_entries else ""
+    ranked_sqlite = bool(phrases) and db.dialect == "sqlite"
+    if query is not None and not (ranked_sqlite and _is_union_of_phrases(query)):
+        where += " AND " + compile_condition(db.dialect, query, where_params)
+    if ranked_sqlite and not needs_entries and _is_union_of_phrases(query):
+        page = _top_by_rank(db, phrases, limit, offset)
+        if page is not None:
+            return _hits(db, page, phrases)
+    select = "SELECT s.entry_id AS id, {score} AS score, count(*) OVER () AS total"
+    order = " ORDER BY score, s.occurred_at DESC, s.entry_id DESC LIMIT ? OFFSET ?"
+    if not phrases:
+        sql = select.format(score="0.0") + f" FROM entry_search s{entries_join} WHERE {where}"
+        params = where_params
+    elif ranked_sqlite:
+        weights = ", ".join(repr(w) for w in WEIGHTS.values())
+        ranked = (f"(SELECT rowid, bm25(entry_fts, {weights}) AS score FROM entry_fts "
+                  "WHERE entry_fts MATCH ?) AS r")
+        if _needs_a_ranked_term(query):
+            # CROSS JOIN fixes the order: rank the matches once, then look each up;
+            # left to itself the planner may re-run the MATCH for every entry.
+            source = f" FROM {ranked} CROSS JOIN entry_search s ON s.rowid = r.rowid"
+            entries_join = entries_join.replace(" JOIN", " CROSS JOIN")
+        else:
+            source = f" FROM entry_search s LEFT JOIN {ranked} ON r.rowid = s.rowid"
+        sql = select.format(score="coalesce(r.score, 0.0)") + source + f"{entries_join} WHERE {where}"
+        params = [" OR ".join(_fts5(p) for p in phrases)] + where_params
+    else:
+        score, score_params = _pg_score(db, phrases)
+        sql = select.format(score=score) + f" FROM entry_search s{entries_join} WHERE {where}"
+        params = score_params + where_params
+    rows = db.query(sql + order, params + [limit, offset])
+    return _hits(db, (rows, int(rows[0]["total"]) if rows else 0), phrases)
 
-    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
-    docs = max(int(stats["docs"]), 1) if stats else 1
-    average = (int(stats["tokens"]) / docs) if stats and stats["tokens"] else 1.0
 
-    tf_columns: list[str] = []
-    tf_params: list[Any] = []
-    score_parts: list[str] = []
-    score_params: list[Any] = []
-    for i, term in enumerate(terms):
-        df_params: list[Any] = []
-        condition = compile_condition(db.dialect, term, df_params)
-        df = int(db.scalar(f"SELECT count(*) FROM entry_search s WHERE {condition}", df_params))
-        idf = math.log((docs - df + 0.5) / (df + 0.5) + 1.0)
-        tf_columns.append(
-            _term_frequency_sql(term, "s.search_text", tf_params) + " + "
-            + _term_frequency_sql(term, "s.title_text", tf_params) + f" AS tf{i}")
-        score_parts.append(f"(? * tf{i} * ? / (tf{i} + ? + ? * doc_len))")
-        score_params += [idf, K1 + 1, K1 * (1 - B), K1 * B / average]
-    score = " + ".join(score_parts) if score_parts else "0.0"
-    inner_columns = ", ".join(["e.id", "e.occurred_at", "s.doc_len"] + tf_columns)
-    sql = (
-        f"SELECT id, {score} AS score, count(*) OVER () AS total FROM ("
-        f"SELECT {inner_columns} FROM entries e JOIN entry_search s ON s.entry_id = e.id "
-        f"WHERE {where}) AS matched "
-        "ORDER BY score DESC, occurred_at DESC, id DESC LIMIT ? OFFSET ?"
-    )
-    rows = db.query(sql, score_params + tf_params + params + [limit, offset])
-    total = int(rows[0]["total"]) if rows else 0
+def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,
+                 offset: int) -> tuple[list[dict[str, Any]], int] | None:
+    """SQLite, no filters: let FTS5 keep only the best rows instead of sorting every match.
+
+    Gives exactly what the general query gives, or None when a tie at the
+    page's edge needs the general query's full ordering.
+    """
+    expression = " OR ".join(_fts5(p) for p in phrases)
+    wanted = limit + offset
+    best = db.query("SELECT rowid, rank AS score FROM entry_fts WHERE entry_fts MATCH ? "
+                    "ORDER BY rank LIMIT ?", (expression, wanted + 1))
+    if len(best) > wanted and wanted and best[wanted]["score"] == best[wanted - 1]["score"]:
+        return None
+    best = best[:wanted]
+    if not best:
+        return [], 0
+    found = {r["rowid"]: r for r in db.query(
+        f"SELECT rowid, entry_id, occurred_at FROM entry_search WHERE rowid IN "
+        f"({', '.join('?' for _ in best)})", [r["rowid"] for r in best])}
+    rows = [{"id": found[r["rowid"]]["entry_id"], "occurred_at": found[r["rowid"]]["occurred_at"],
+             "score": r["score"]} for r in best]
+    rows.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
+    rows.sort(key=lambda r: r["score"])  # stable: ties stay newest first, as in SQL
+    total = int(db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?", (expression,)))
+    return rows[offset:], total
+
+
+def _hits(db: Database, page: tuple[list[dict[str, Any]], int], phrases: list[Phrase]) -> SearchPage:
+    rows, total = page
     entries = load_entries(db, [r["id"] for r in rows])
+    terms = [Term(p.tokens, p.prefix) for p in phrases if p.fields != ("tag_text",)]
     hits = []
     for row, entry in zip(rows, entries, strict=True):
         snippet, spans = make_snippet(entry.body, terms)
-        hits.append(SearchHit(entry=entry, score=float(row["score"]), snippet=snippet,
+        hits.append(SearchHit(entry=entry, score=-float(row["score"]) or 0.0, snippet=snippet,
                               highlights=spans))
     return SearchPage(hits, total)
