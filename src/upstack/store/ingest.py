@@ -31,15 +31,14 @@ def _dumps(value: Any) -> str:
 
 def apply_record(db: Database, record: Record) -> bool:
     """Apply one record unless it was applied before; return whether it was applied."""
-    if db.scalar("SELECT 1 FROM applied_records WHERE id = ?", (record.id,)):
-        return False
     handler = _HANDLERS.get(record.op)
     if handler is None:
         raise UpstackError(f"record {record.id}: unknown operation {record.op!r}")
-    handler(db, record)
-    db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?)",
-               (record.id, record.op, now_iso()))
-    return True
+    new = db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT DO NOTHING", (record.id, record.op, now_iso())).rowcount
+    if new:
+        handler(db, record)
+    return bool(new)
 
 
 # -- entries -------------------------------------------------------------------
@@ -61,37 +60,41 @@ def _project_node(db: Database, name: str, at: str) -> str:
 
 def _create_entry(db: Database, record: Record) -> None:
     data = record.data
-    if db.scalar("SELECT 1 FROM entries WHERE id = ?", (data["id"],)):
-        return
-    if data.get("source") and db.scalar("SELECT 1 FROM entries WHERE source = ?", (data["source"],)):
-        return
     node_id = data.get("node_id")
     if not node_id and data.get("project"):
         node_id = _project_node(db, data["project"], data["created_at"])
     parsed = parse_note_text(data["title"] + "\n\n" + data["body"], data.get("extra_tags", []))
     title, body = data["title"], data["body"]
-    db.execute(
+    inserted = db.execute(
         "INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
         "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
          int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
          data["created_at"], data["created_at"], data["revision_id"],
          _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(data.get("meta", {}))),
-    )
+    ).rowcount
+    if not inserted:
+        return  # the same entry (same id, or same imported source) is already here
     db.execute(
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
         (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(parsed.tags)),
          record.workspace, data["created_at"]),
     )
-    _set_tags(db, data["id"], parsed.tags)
-    _set_links(db, data["id"], body)
+    _set_tags(db, data["id"], parsed.tags, fresh=True)
+    _set_links(db, data["id"], body, fresh=True)
     _insert_attachments(db, data["id"], data.get("attachments", []))
-    index_entry(db, data["id"])
-    # Earlier entries may link to this one by its title.
-    db.execute("UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key = ?",
-               (data["id"], title_key(title)))
+    _index(db, data["id"], title, body, list(parsed.tags), data["occurred_at"])
+    _resolve_links_to(db, data["id"], title)
+
+
+def _resolve_links_to(db: Database, entry_id: str, title: str) -> None:
+    """Earlier entries may link to this one by its title, its id or a prefix of its key."""
+    key = id_key(entry_id)
+    names = [title_key(title), entry_id.lower()] + [key[:n] for n in range(MIN_PREFIX, len(key) + 1)]
+    db.execute(f"UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key IN "
+               f"({', '.join('?' for _ in names)})", [entry_id, *names])
 
 
 def _revise_entry(db: Database, record: Record) -> None:
@@ -125,12 +128,12 @@ def _revise_entry(db: Database, record: Record) -> None:
     _set_links(db, entry["id"], data["body"])
     if not entry["deleted_at"]:
         index_entry(db, entry["id"])
-    db.execute("UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key = ?",
-               (entry["id"], title_key(data["title"])))
+    _resolve_links_to(db, entry["id"], data["title"])
 
 
-def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...]) -> None:
-    db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
+def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...], fresh: bool = False) -> None:
+    if not fresh:
+        db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
     db.executemany("INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)",
                    [(entry_id, t) for t in tags])
 
@@ -157,8 +160,9 @@ def resolve_link_target(db: Database, target: str) -> str | None:
     return None
 
 
-def _set_links(db: Database, entry_id: str, body: str) -> None:
-    db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
+def _set_links(db: Database, entry_id: str, body: str, fresh: bool = False) -> None:
+    if not fresh:
+        db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     rows = []
     for target in find_links(body):
         to_id = resolve_link_target(db, target)
@@ -236,24 +240,36 @@ def search_texts(title: str, body: str, tags: list[str]) -> dict[str, Any]:
 
 
 def index_entry(db: Database, entry_id: str) -> None:
+    """(Re)index an entry from what the store holds."""
     entry = db.one("SELECT title, body, occurred_at FROM entries WHERE id = ?", (entry_id,))
     assert entry is not None
     tags = [r["tag"] for r in db.query("SELECT tag FROM entry_tags WHERE entry_id = ?", (entry_id,))]
-    row = search_texts(entry["title"], entry["body"], tags)
-    texts = (row["title_text"], row["body_text"], row["tag_text"])
     unindex_entry(db, entry_id)
+    _index(db, entry_id, entry["title"], entry["body"], tags, entry["occurred_at"])
+
+
+def _index(db: Database, entry_id: str, title: str, body: str, tags: list[str],
+           occurred_at: str) -> None:
+    row = search_texts(title, body, tags)
+    texts = (row["title_text"], row["body_text"], row["tag_text"])
     if db.dialect == "sqlite":
         rowid = db.execute(
             "INSERT INTO entry_search (entry_id, occurred_at, doc_len) VALUES (?, ?, ?)",
-            (entry_id, entry["occurred_at"], row["doc_len"])).lastrowid
+            (entry_id, occurred_at, row["doc_len"])).lastrowid
         db.execute("INSERT INTO entry_fts (rowid, title_text, body_text, tag_text) "
                    "VALUES (?, ?, ?, ?)", (rowid, *texts))
     else:
         db.execute("INSERT INTO entry_search (entry_id, occurred_at, doc_len, title_text, body_text, "
                    "tag_text) VALUES (?, ?, ?, ?, ?, ?)",
-                   (entry_id, entry["occurred_at"], row["doc_len"], *texts))
-    db.execute("UPDATE search_stats SET docs = docs + 1, tokens = tokens + ? WHERE id = 1",
-               (row["doc_len"],))
+                   (entry_id, occurred_at, row["doc_len"], *texts))
+    _count(db, 1, row["doc_len"])
+
+
+def _count(db: Database, docs: int, tokens: int) -> None:
+    """PostgreSQL's ranking needs corpus totals; SQLite's FTS5 keeps its own."""
+    if db.dialect == "postgresql":
+        db.execute("UPDATE search_stats SET docs = docs + ?, tokens = tokens + ? WHERE id = 1",
+                   (docs, tokens))
 
 
 def unindex_entry(db: Database, entry_id: str) -> None:
@@ -263,8 +279,7 @@ def unindex_entry(db: Database, entry_id: str) -> None:
     if db.dialect == "sqlite":
         db.execute("DELETE FROM entry_fts WHERE rowid = ?", (found["rowid"],))
     db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
-    db.execute("UPDATE search_stats SET docs = docs - 1, tokens = tokens - ? WHERE id = 1",
-               (found["doc_len"],))
+    _count(db, -1, -found["doc_len"])
 
 
 

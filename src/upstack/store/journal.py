@@ -1,17 +1,25 @@
-"""The capture journal: each writer appends records to files of its own.
+"""The capture journal: writers append records; the ingester takes them in batches.
 
-A command writes its records to a temporary file, fsyncs it and renames it into
-``journal/``: a file there is complete or absent, never half-written. Record ids
-make replay idempotent, so the ingester may read a file twice (after a crash
-between committing and deleting it) without duplicating anything. Blobs are
-stored before the records that point to them.
+Writers append whole lines to ``journal/log.jsonl`` with one ``write`` and an
+fsync, holding a shared lock on the file. To ingest, the store renames the file
+to ``ingesting-<id>.jsonl`` (new writers start a fresh log), then takes an
+exclusive lock on it, which waits for any writer still finishing an append to
+the old file. A writer that locked a file that was renamed under it sees so and
+appends to the new one. So capture costs one append and one fsync, and an
+ingest retires a thousand notes by deleting one file. (One file per note made
+ingest pay an unlink per note, about 0.1 ms each on ext4.)
+
+Record ids make replay idempotent: after a crash between committing and
+deleting, a file is read again without duplicating anything. Blobs are stored
+before the records that point to them. Other ``*.jsonl`` files dropped into the
+folder (for instance by a long-running writer of its own) are ingested too.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,69 +63,107 @@ def fsync_dir(path: Path) -> None:
 
 
 class Journal:
+    LOG = "log.jsonl"
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.quarantine = directory / "bad"
 
-    def append(self, records: list[Record]) -> Path:
-        """Write records durably as one new journal file; return its path."""
+    @property
+    def log_path(self) -> Path:
+        return self.directory / self.LOG
+
+    def append(self, records: list[Record]) -> None:
+        """Append records durably: when this returns, they survive a crash."""
+        data = "".join(r.to_json() + "\n" for r in records).encode("utf-8")
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{records[0].id}-{os.getpid()}.jsonl"
-        tmp = self.directory / f".{name}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(record.to_json())
-                handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        final = self.directory / name
-        os.replace(tmp, final)
-        fsync_dir(self.directory)
-        return final
+        while True:
+            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                try:
+                    current = os.stat(self.log_path).st_ino
+                except FileNotFoundError:
+                    current = -1
+                if os.fstat(fd).st_ino != current:
+                    continue  # renamed for ingest while we waited: append to the new log
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+                if os.fstat(fd).st_size == len(data):
+                    fsync_dir(self.directory)  # this append created the file
+                return
+            finally:
+                os.close(fd)
+
+    def take(self) -> list[Path]:
+        """For the ingester (holding the workspace lock): every file with records, oldest first.
+
+        The live log is renamed out of the writers' way first, and only returned
+        once no writer can still be appending to it.
+        """
+        try:
+            if os.stat(self.log_path).st_size > 0:
+                taken = self.directory / f"ingesting-{new_id()}.jsonl"
+                os.replace(self.log_path, taken)
+                fd = os.open(taken, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # waits for appends in progress
+                finally:
+                    os.close(fd)
+        except FileNotFoundError:
+            pass
+        return self.pending()
 
     def pending(self) -> list[Path]:
-        """Complete journal files, oldest first (names start with a time-sortable id)."""
         try:
             names = [e.name for e in os.scandir(self.directory)
-                     if e.name.endswith(".jsonl") and not e.name.startswith(".")]
+                     if e.name.endswith(".jsonl") and e.name != self.LOG
+                     and not e.name.startswith(".") and e.name != "rejected.jsonl"]
         except FileNotFoundError:
             return []
         return [self.directory / n for n in sorted(names)]
 
     def has_pending(self) -> bool:
         try:
-            with os.scandir(self.directory) as entries:
-                return any(e.name.endswith(".jsonl") and not e.name.startswith(".")
-                           for e in entries)
+            if os.stat(self.log_path).st_size > 0:
+                return True
         except FileNotFoundError:
-            return False
+            pass
+        return bool(self.pending())
 
     @staticmethod
-    def read(path: Path) -> Iterator[Record]:
-        with open(path, encoding="utf-8") as handle:
+    def read(path: Path) -> tuple[list[Record], list[str]]:
+        """The records of a journal file, and a description of each line that is not one."""
+        records: list[Record] = []
+        problems: list[str] = []
+        with open(path, encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
+                    continue
+                if not line.endswith("\n"):
+                    # A writer died mid-append; it never reported success.
+                    problems.append(f"{path.name}:{number}: incomplete last record (a writer "
+                                    "was interrupted), ignored")
                     continue
                 try:
                     raw = json.loads(line)
                     version = int(raw.get("v", 0))
-                    record = Record(raw["id"], raw["op"], raw["workspace"], raw["at"], raw["data"])
+                    records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"],
+                                          raw["data"]))
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                    raise JournalFileError(f"{path.name}:{number}: unreadable record ({exc})") from None
+                    problems.append(f"{path.name}:{number}: unreadable record ({exc})")
+                    continue
                 if version > RECORD_VERSION:
                     raise UpstackError(
-                        f"{path.name}:{number}: journal record version {version} is newer than this "
-                        f"upstack understands ({RECORD_VERSION}); upgrade upstack"
-                    )
-                yield record
+                        f"{path.name}:{number}: journal record version {version} is newer than "
+                        f"this upstack understands ({RECORD_VERSION}); upgrade upstack")
+        return records, problems
 
-    def set_aside(self, path: Path) -> Path:
-        """Move an unreadable file out of the way, keeping it for a person to inspect."""
+    def keep_aside(self, path: Path) -> Path:
+        """Keep a copy of a file with unreadable lines for a person to inspect."""
         self.quarantine.mkdir(parents=True, exist_ok=True)
         target = self.quarantine / path.name
-        os.replace(path, target)
+        target.write_bytes(path.read_bytes())
         return target
-
-
-class JournalFileError(UpstackError):
-    pass

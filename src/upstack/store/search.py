@@ -226,18 +226,27 @@ def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,
                  offset: int) -> tuple[list[dict[str, Any]], int] | None:
     """SQLite, no filters: let FTS5 keep only the best rows instead of sorting every match.
 
-    Gives exactly what the general query gives, or None when a tie at the
-    page's edge needs the general query's full ordering.
+    Gives exactly what the general query gives: rows tied with the page's last
+    score are all fetched so that time can break the tie. None (use the general
+    query) if an implausibly large tie would make this slower.
     """
     expression = " OR ".join(_fts5(p) for p in phrases)
     wanted = limit + offset
-    best = db.query("SELECT rowid, rank AS score FROM entry_fts WHERE entry_fts MATCH ? "
-                    "ORDER BY rank LIMIT ?", (expression, wanted + 1))
-    if len(best) > wanted and wanted and best[wanted]["score"] == best[wanted - 1]["score"]:
+    if wanted == 0:
         return None
-    best = best[:wanted]
+    fetch = wanted + 1
+    while True:
+        best = db.query("SELECT rowid, rank AS score FROM entry_fts WHERE entry_fts MATCH ? "
+                        "ORDER BY rank LIMIT ?", (expression, fetch))
+        if len(best) < fetch or best[-1]["score"] != best[min(wanted, len(best)) - 1]["score"]:
+            break
+        if fetch > 4096:
+            return None
+        fetch *= 4
     if not best:
         return [], 0
+    edge = best[min(wanted, len(best)) - 1]["score"]
+    best = [r for r in best if r["score"] <= edge]
     found = {r["rowid"]: r for r in db.query(
         f"SELECT rowid, entry_id, occurred_at FROM entry_search WHERE rowid IN "
         f"({', '.join('?' for _ in best)})", [r["rowid"] for r in best])}
@@ -246,7 +255,7 @@ def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,
     rows.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
     rows.sort(key=lambda r: r["score"])  # stable: ties stay newest first, as in SQL
     total = int(db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?", (expression,)))
-    return rows[offset:], total
+    return rows[offset:wanted], total
 
 
 def _hits(db: Database, page: tuple[list[dict[str, Any]], int], phrases: list[Phrase]) -> SearchPage:

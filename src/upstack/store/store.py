@@ -15,7 +15,7 @@ from upstack.store import schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect
 from upstack.store.ingest import apply_record
-from upstack.store.journal import Journal, JournalFileError, Record
+from upstack.store.journal import Journal, Record
 from upstack.timeutil import now_iso
 
 __all__ = ["Store", "IngestReport", "workspace_lock"]
@@ -99,29 +99,38 @@ class Store:
         if not self.journal.has_pending():
             return report
         with self.lock():
-            files = self.journal.pending()
             batches: list[tuple[Path, list[Record]]] = []
-            for path in files:
-                try:
-                    batches.append((path, list(self.journal.read(path))))
-                except JournalFileError as exc:
-                    moved = self.journal.set_aside(path)
-                    report.problems.append(f"{exc}; set aside as {moved}")
-            total = sum(len(records) for _, records in batches)
-            count = 0
-            with self.db.transaction():
-                for _, records in batches:
-                    for record in records:
-                        self._apply_one(record, report)
-                        count += 1
-                        if progress and (count % 500 == 0 or count == total):
-                            progress(count, total)
+            for path in self.journal.take():
+                records, problems = self.journal.read(path)
+                if problems:
+                    kept = self.journal.keep_aside(path)
+                    report.problems += [f"{p} (file kept as {kept})" for p in problems]
+                batches.append((path, records))
+            records = [record for _, batch in batches for record in batch]
+            try:
+                # The usual case in one go; one savepoint per record only if something fails.
+                with self.db.transaction():
+                    self._apply_all(records, report, progress, isolate=False)
+            except UpstackError:
+                report.applied = 0
+                with self.db.transaction():
+                    self._apply_all(records, report, progress, isolate=True)
             done = [path for path, _ in batches]
             for path in done:
                 path.unlink(missing_ok=True)
         return report
 
-    def _apply_one(self, record: Record, report: IngestReport) -> None:
+    def _apply_all(self, records: list[Record], report: IngestReport,
+                   progress: Callable[[int, int], None] | None, isolate: bool) -> None:
+        for count, record in enumerate(records, 1):
+            if isolate:
+                self._apply_isolated(record, report)
+            elif apply_record(self.db, record):
+                report.applied += 1
+            if progress and (count % 500 == 0 or count == len(records)):
+                progress(count, len(records))
+
+    def _apply_isolated(self, record: Record, report: IngestReport) -> None:
         try:
             with self.db.transaction():
                 if apply_record(self.db, record):
