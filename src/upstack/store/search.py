@@ -219,7 +219,11 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
         sql = select.format(score=score) + f" FROM entry_search s{entries_join} WHERE {where}"
         params = score_params + where_params
     rows = db.query(sql + order, params + [limit, offset])
-    return _hits(db, (rows, int(rows[0]["total"]) if rows else 0), phrases)
+    if rows:
+        total = int(rows[0]["total"])
+    else:  # past the last page: count the matches themselves
+        total = int(db.scalar(f"SELECT count(*) FROM ({sql}) AS everything", params)) if offset else 0
+    return _hits(db, (rows, total), phrases)
 
 
 def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,
