@@ -128,8 +128,10 @@ def read_jrnl(path: Path) -> tuple[list[ImportedEntry], list[Problem]]:
                        "make one with `jrnl --format json`); nothing was imported")
     items: dict[str, ImportedEntry] = {}
     problems = []
+    line, counted_to = 1, 0
     for offset, raw in _entry_offsets(text):
-        line = text.count("\n", 0, offset) + 1
+        line += text.count("\n", counted_to, offset)  # counted as we go: linear, not quadratic
+        counted_to = offset
         item, reason = _entry(raw)
         if item is None:
             problems.append(Problem(f"{name}:{line}", reason or "bad entry"))
