@@ -34,16 +34,20 @@ _last_random = 0
 def new_id() -> str:
     """Return a new id; ids made by one process sort in the order they were made.
 
-    Within one millisecond the random part is incremented instead of redrawn
-    (the ULID "monotonic" rule), so records of one writer replay in order.
+    Within one millisecond the random part grows by a random step instead of
+    being redrawn (like ULID's "monotonic" rule, but the step is random so that
+    short ids made together do not look alike), so one writer's records replay
+    in the order they were written.
     """
     global _last_ms, _last_random
     ms = int(time.time() * 1000)
-    if ms <= _last_ms:
+    step = int.from_bytes(os.urandom(5), "big") + 1
+    if ms <= _last_ms and _last_random + step < 1 << 80:
         ms = _last_ms
-        _last_random = (_last_random + 1) % (1 << 80)
+        _last_random += step
     else:
-        _last_random = int.from_bytes(os.urandom(10), "big")
+        ms = max(ms, _last_ms + 1) if ms <= _last_ms else ms
+        _last_random = int.from_bytes(os.urandom(10), "big") >> 1  # room to grow
     _last_ms = ms
     return _encode(ms, 10) + _encode(_last_random, 16)
 
