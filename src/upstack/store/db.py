@@ -30,6 +30,12 @@ class Database:
         self.raw = raw
         self.dialect = dialect
         self._depth = 0
+        # What a bad row raises (a constraint broken), as opposed to a broken connection.
+        self.integrity_error: type[Exception] = sqlite3.IntegrityError
+        if dialect == "postgresql":
+            import psycopg
+
+            self.integrity_error = psycopg.IntegrityError
 
     # -- reading and writing -------------------------------------------------
     def _sql(self, sql: str) -> str:

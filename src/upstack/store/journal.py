@@ -75,7 +75,9 @@ class Journal:
 
     def append(self, records: list[Record]) -> None:
         """Append records durably: when this returns, they survive a crash."""
-        data = "".join(r.to_json() + "\n" for r in records).encode("utf-8")
+        # Start on a fresh line: a writer killed mid-append may have left half a record,
+        # which would otherwise swallow this one. Readers skip the blank lines.
+        data = ("\n" + "".join(r.to_json() + "\n" for r in records)).encode("utf-8")
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

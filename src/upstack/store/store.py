@@ -79,7 +79,7 @@ class Store:
     def _backup_sqlite_before_migration(self, version: int) -> None:
         folder = self.home / "backups"
         folder.mkdir(exist_ok=True)
-        stamp = now_iso().replace(":", "").replace("-", "")[:15]
+        stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
         target = folder / f"upstack.db.schema{version}.{stamp}.bak"
         tmp = target.with_suffix(".tmp")
         dest = sqlite3.connect(tmp)
@@ -111,7 +111,7 @@ class Store:
                 # The usual case in one go; one savepoint per record only if something fails.
                 with self.db.transaction():
                     self._apply_all(records, report, progress, isolate=False)
-            except UpstackError:
+            except self._bad_record_errors:
                 report.applied = 0
                 with self.db.transaction():
                     self._apply_all(records, report, progress, isolate=True)
@@ -119,6 +119,12 @@ class Store:
             for path in done:
                 path.unlink(missing_ok=True)
         return report
+
+    @property
+    def _bad_record_errors(self) -> tuple[type[Exception], ...]:
+        """Errors that mean "this record cannot be applied", kept aside, never fatal."""
+        return (UpstackError, KeyError, TypeError, ValueError, AttributeError,
+                self.db.integrity_error)
 
     def _apply_all(self, records: list[Record], report: IngestReport,
                    progress: Callable[[int, int], None] | None, isolate: bool) -> None:
@@ -135,7 +141,7 @@ class Store:
             with self.db.transaction():
                 if apply_record(self.db, record):
                     report.applied += 1
-        except UpstackError as exc:
+        except self._bad_record_errors as exc:
             rejected = self.journal.directory / "rejected.jsonl"
             with open(rejected, "a", encoding="utf-8") as handle:
                 handle.write(record.to_json() + "\n")
