@@ -62,8 +62,16 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
 
     Write with `upstack note`, find with `upstack log` and `upstack search`.
     """
-    ctx.obj = Workspace(home=home, db=db)
-    ctx.call_on_close(ctx.obj.close)
+    ctx.obj = workspace = Workspace(home=home, db=db)
+
+    def finish() -> None:
+        # Records that could not be ingested are kept aside; say so, whatever the command.
+        if workspace.last_ingest is not None:
+            for problem in workspace.last_ingest.problems:
+                click.echo(f"upstack: warning: {problem}", err=True)
+        workspace.close()
+
+    ctx.call_on_close(finish)
 
 
 def main() -> None:

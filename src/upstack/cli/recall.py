@@ -18,13 +18,6 @@ from upstack.timeutil import local_display
 __all__ = ["COMMANDS"]
 
 
-def _report_ingest(ws: Workspace) -> None:
-    report = ws.last_ingest
-    if report is not None:
-        for problem in report.problems:
-            echo(style(f"upstack: warning: {problem}", fg="red"), err=True)
-
-
 @click.command(name="log")
 @filter_options
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
@@ -35,7 +28,6 @@ def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filte
     """The timeline, newest first."""
     chosen = build_filters(include_deleted=deleted, **filters)  # type: ignore[arg-type]
     entries = recall.timeline(ws, chosen, limit or None)
-    _report_ingest(ws)
     if as_json:
         print_json([e.to_dict() for e in entries])
         return
@@ -64,7 +56,6 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     """
     text = " ".join(query)
     page = recall.search(ws, text, build_filters(**filters), limit)  # type: ignore[arg-type]
-    _report_ingest(ws)
     if as_json:
         print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
         return

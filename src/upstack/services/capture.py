@@ -87,10 +87,13 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
 
 def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]:
     """Add files to an existing entry."""
-    from upstack.store.queries import resolve
+    from upstack.store.queries import get_entry
 
     store = ws.store()
-    entry_id = resolve(store.db, ref)
+    entry = get_entry(store.db, ref)
+    if entry.purged_at:
+        raise BadInput(f"entry {entry.short} was purged; nothing can be attached to it")
+    entry_id = entry.id
     if not paths:
         raise BadInput("no files to attach")
     files = _check_files(list(paths))
