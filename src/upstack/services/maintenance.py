@@ -200,15 +200,17 @@ def backup(ws: Workspace, dest: Path) -> dict[str, int]:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        with store.lock():
-            if store.db.dialect == "sqlite":
+        if store.db.dialect == "sqlite":
+            with store.lock():
                 target = sqlite3.connect(partial / "upstack.db")
                 try:
                     store.db.raw.backup(target)
                 finally:
                     target.close()
-            else:
-                _snapshot_postgresql(ws, partial)
+        else:
+            # Not under the workspace lock: the export ingests first (taking that lock, which
+            # is not reentrant), and reads one REPEATABLE READ snapshot, consistent by itself.
+            _snapshot_postgresql(ws, partial)
         copy = Store(partial)
         try:
             hashes = [r["sha256"] for r in copy.db.query(

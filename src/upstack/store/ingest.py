@@ -83,7 +83,7 @@ def _create_entry(db: Database, record: Record) -> None:
          record.workspace, data["created_at"]),
     )
     _set_tags(db, data["id"], parsed.tags, fresh=True)
-    _set_links(db, data["id"], body, fresh=True)
+    _set_links(db, data["id"], title + "\n" + body, fresh=True)  # links anywhere, like tags
     _insert_attachments(db, data["id"], data.get("attachments", []))
     _index(db, data["id"], title, body, list(parsed.tags), data["occurred_at"])
     _resolve_links_to(db, data["id"], title)
@@ -125,7 +125,7 @@ def _revise_entry(db: Database, record: Record) -> None:
          data["created_at"], data["revision_id"], entry["id"]),
     )
     _set_tags(db, entry["id"], parsed.tags)
-    _set_links(db, entry["id"], data["body"])
+    _set_links(db, entry["id"], data["title"] + "\n" + data["body"])
     if not entry["deleted_at"]:
         index_entry(db, entry["id"])
     _resolve_links_to(db, entry["id"], data["title"])
@@ -160,11 +160,11 @@ def resolve_link_target(db: Database, target: str) -> str | None:
     return None
 
 
-def _set_links(db: Database, entry_id: str, body: str, fresh: bool = False) -> None:
+def _set_links(db: Database, entry_id: str, text: str, fresh: bool = False) -> None:
     if not fresh:
         db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     rows = []
-    for target in find_links(body):
+    for target in find_links(text):
         to_id = resolve_link_target(db, target)
         rows.append((entry_id, target, title_key(target), to_id if to_id != entry_id else None))
     db.executemany("INSERT INTO links (from_id, target, target_key, to_id) VALUES (?, ?, ?, ?)",
