@@ -403,8 +403,8 @@ def check_round_trip(source: CLI, target: CLI, tmp_path: Path) -> None:
     assert titles(target, "--deleted") == titles(source, "--deleted")
     assert as_json(target, "doctor")["ok"] is True
     again = export_file(target, tmp_path / "again.json")
-    # The workspace id is the importing workspace's own (see the xfail below).
-    assert without_times(again, "workspace_id") == without_times(first, "workspace_id")
+    # A restore into an empty workspace takes on the exported workspace's identity.
+    assert without_times(again) == without_times(first)
 
 
 def test_json_export_import_round_trip(run: CLI, engine: str, make_pg_url: Any,
@@ -429,8 +429,6 @@ def test_json_export_import_across_engines(direction: str, make_pg_url: Any,
     check_round_trip(source, target, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="spec gap: an import into an empty workspace keeps "
-                   "its own new workspace_id, so a re-export differs in workspace_id too")
 def test_reexport_differs_only_in_exported_at(run: CLI, engine: str, make_pg_url: Any,
                                               tmp_path: Path) -> None:
     note(run, "One entry.")

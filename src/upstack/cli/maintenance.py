@@ -59,7 +59,9 @@ def backup(ws: Workspace, dest: Path, as_json: bool) -> None:
     if as_json:
         print_json({"dest": str(dest), **counts})
     else:
-        echo(f"backed up {counts['entries']} entries and {counts['files']} files to {dest}")
+        entries, files = counts["entries"], counts["files"]
+        echo(f"backed up {entries} {'entry' if entries == 1 else 'entries'} and {files} "
+             f"{'file' if files == 1 else 'files'} to {dest}")
 
 
 COMMANDS = [doctor, backup]

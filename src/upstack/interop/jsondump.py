@@ -187,7 +187,10 @@ def import_json(ws: Workspace, path: Path) -> ImportResult:
         dump = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")]) from None
-    problems, blobs = _check(ws.store().db, name, dump)
+    db = ws.store().db
+    problems, blobs = _check(db, name, dump)
     if problems:
         raise ImportFailed(problems)
+    if dump.get("workspace_id") and not db.scalar("SELECT count(*) FROM entries"):
+        ws.adopt_workspace_id(str(dump["workspace_id"]))  # restoring into a new workspace
     return load_dump(ws, dump, blobs)

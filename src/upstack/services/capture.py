@@ -62,6 +62,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
          occurred_at: str | None = None, tags: list[str] | None = None) -> Entry:
     """Capture a note; the first sentence is its title and #tags are its tags."""
     check_kind(kind)
+    ws.check_writable()
     if not text.strip():
         raise BadInput("the note is empty")
     files = _check_files(list(attach or []))

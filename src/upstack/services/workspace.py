@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from upstack.errors import NewerVersion
 from upstack.ids import new_id
 from upstack.settings import Settings
+from upstack.store import SCHEMA_MARK, SCHEMA_VERSION
 from upstack.store.blobs import BlobStore
 from upstack.store.journal import Journal, Record, make_record
 
@@ -50,24 +52,44 @@ class Workspace:
     def workspace_id(self) -> str:
         """This workspace's own id, made once: revisions record where they were written."""
         if self._workspace_id is None:
-            path = self.home / "workspace.id"
-            try:
-                self._workspace_id = path.read_text().strip()
-            except FileNotFoundError:
-                self.home.mkdir(parents=True, exist_ok=True)
-                tmp = self.home / f".workspace.id.{os.getpid()}"
-                tmp.write_text(new_id() + "\n")
-                try:
-                    os.link(tmp, path)  # atomic: the first writer wins
-                except FileExistsError:
-                    pass
-                finally:
-                    tmp.unlink()
-                self._workspace_id = path.read_text().strip()
+            self._set_id_if_unset(new_id())
+        assert self._workspace_id is not None
         return self._workspace_id
+
+    def adopt_workspace_id(self, workspace_id: str) -> bool:
+        """Take another workspace's identity (a restore into a new workspace), if none yet."""
+        return self._set_id_if_unset(workspace_id)
+
+    def _set_id_if_unset(self, candidate: str) -> bool:
+        path = self.home / "workspace.id"
+        created = False
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            tmp = self.home / f".workspace.id.{os.getpid()}"
+            tmp.write_text(candidate + "\n")
+            try:
+                os.link(tmp, path)  # atomic: the first writer wins
+                created = True
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        self._workspace_id = path.read_text().strip()
+        return created
 
     def record(self, op: str, data: dict[str, Any]) -> Record:
         return make_record(op, self.workspace_id, data)
+
+    def check_writable(self) -> None:
+        """Refuse to capture into a workspace a newer upstack has written (cheap: one small file)."""
+        try:
+            seen = int((self.home / SCHEMA_MARK).read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return
+        if seen > SCHEMA_VERSION:
+            raise NewerVersion(
+                f"this workspace was written by a newer upstack (schema {seen}, this version "
+                f"knows up to {SCHEMA_VERSION}); upgrade upstack to write to it")
 
     def store(self, *, ingest: bool = True) -> Store:
         """The SQL store, migrated, with pending journal records applied."""

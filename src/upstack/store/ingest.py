@@ -22,7 +22,8 @@ __all__ = ["apply_record", "index_entry", "title_key", "resolve_link_target"]
 
 
 def title_key(title: str) -> str:
-    return " ".join(title.casefold().split())
+    """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
+    return " ".join(title.casefold().split()).rstrip(".!?")
 
 
 def _dumps(value: Any) -> str:

@@ -10,8 +10,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from upstack.errors import UpstackError
-from upstack.store import schema
+from upstack.errors import NewerVersion, UpstackError
+from upstack.store import SCHEMA_MARK, schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect
 from upstack.store.ingest import apply_record
@@ -62,6 +62,26 @@ class Store:
 
     # -- migrations --------------------------------------------------------------
     def _migrate(self) -> None:
+        try:
+            self._migrate_if_needed()
+        except NewerVersion:
+            self._mark_schema(schema.current_version(self.db))
+            raise
+        self._mark_schema(schema.LATEST)
+
+    def _mark_schema(self, version: int) -> None:
+        """Tell capture (which never opens the database) what schema the workspace has."""
+        mark = self.home / SCHEMA_MARK
+        try:
+            if mark.read_text().strip() == str(version):
+                return
+        except FileNotFoundError:
+            pass
+        tmp = mark.with_name(f".{SCHEMA_MARK}.{os.getpid()}")
+        tmp.write_text(f"{version}\n")
+        os.replace(tmp, mark)
+
+    def _migrate_if_needed(self) -> None:
         if self.db.dialect == "sqlite":
             version = int(self.db.scalar("PRAGMA user_version"))
             schema.check_not_newer(version)
