@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import CLI
-from upstack.interop.markdown import export_markdown, import_markdown, safe_file_name
+from upstack.interop.markdown import export_markdown, safe_file_name
+from upstack.interop.vault import import_markdown
 from upstack.timeutil import to_iso
 
 PNG = b"\x89PNG\r\n\x1a\nfake image bytes"

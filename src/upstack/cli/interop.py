@@ -211,7 +211,7 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
         with _progress_bar("Importing") as progress:
             result = import_jrnl(ws, target, skip_bad=skip_bad, progress=progress)
     else:
-        from upstack.interop.markdown import import_markdown
+        from upstack.interop.vault import import_markdown
 
         with _progress_bar("Importing") as progress:
             result = import_markdown(ws, target, skip_bad=skip_bad, progress=progress)
