@@ -89,12 +89,6 @@ class BlobStore:
             return "missing"
         return None if digest.hexdigest() == sha256 else "corrupted"
 
-    def copy_to(self, sha256: str, target: Path) -> None:
-        data = self.read(sha256)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 

@@ -196,16 +196,12 @@ def current_version(db: Database) -> int:
     return int(db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
-def newer_version_error(version: int) -> NewerVersion:
-    return NewerVersion(
-        f"this workspace was written by a newer upstack (schema {version}, this version "
-        f"knows up to {LATEST}); upgrade upstack to open it"
-    )
-
-
 def check_not_newer(version: int) -> None:
     if version > LATEST:
-        raise newer_version_error(version)
+        raise NewerVersion(
+            f"this workspace was written by a newer upstack (schema {version}, this version "
+            f"knows up to {LATEST}); upgrade upstack to open it"
+        )
 
 
 def pending(db: Database) -> list[Migration]:

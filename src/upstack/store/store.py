@@ -46,16 +46,11 @@ class Store:
         self.journal = Journal(home / "journal")
         self.blobs = BlobStore(home / "blobs")
         self.db: Database = connect(db_url, home / "upstack.db")
-        self.migrated: list[schema.Migration] = []
         try:
             self._migrate()
         except BaseException:
             self.db.close()
             raise
-
-    @property
-    def sqlite_path(self) -> Path:
-        return self.home / "upstack.db"
 
     def lock(self) -> AbstractContextManager[None]:
         return workspace_lock(self.home)
@@ -94,7 +89,7 @@ class Store:
                 return
             if self.db.dialect == "sqlite" and version > 0:
                 self._backup_sqlite_before_migration(version)
-            self.migrated = schema.apply(self.db)
+            schema.apply(self.db)
 
     def _backup_sqlite_before_migration(self, version: int) -> None:
         folder = self.home / "backups"
