@@ -1,10 +1,12 @@
-"""Content-addressed blob store: each file stored once under its SHA-256, verified on read."""
+"""Content-addressed blob store: each file stored once under its SHA-256, verified on read.
+
+hashlib and shutil are imported where they are used: every command builds a
+BlobStore, few of them touch a file (together they cost ~7 ms of start-up).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 from pathlib import Path
 
 from upstack.errors import UpstackError
@@ -28,6 +30,8 @@ class BlobStore:
     def put_file(self, source: Path) -> tuple[str, int]:
         """Copy a file in (durably) and return its hash and size."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        import hashlib
+
         digest = hashlib.sha256()
         size = 0
         tmp = self.directory / f".incoming-{os.getpid()}-{os.urandom(6).hex()}"
@@ -51,7 +55,7 @@ class BlobStore:
                 dst.write(data)
                 dst.flush()
                 os.fsync(dst.fileno())
-            return self._settle(tmp, hashlib.sha256(data).hexdigest())
+            return self._settle(tmp, _sha256(data))
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -73,12 +77,14 @@ class BlobStore:
             data = self.path(sha256).read_bytes()
         except FileNotFoundError:
             raise BlobError(f"blob {sha256[:12]} is missing from {self.directory}") from None
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if _sha256(data) != sha256:
             raise BlobError(f"blob {sha256[:12]} is corrupted (its content no longer matches its hash)")
         return data
 
     def verify(self, sha256: str) -> str | None:
         """None if the blob is present and intact, else what is wrong with it."""
+        import hashlib
+
         path = self.path(sha256)
         digest = hashlib.sha256()
         try:
@@ -103,7 +109,15 @@ class BlobStore:
         return found
 
     def copy_tree_to(self, target: Path, hashes: list[str]) -> None:
+        import shutil
+
         for sha in hashes:
             dest = target / sha[:2] / sha[2:]
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.path(sha), dest)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
