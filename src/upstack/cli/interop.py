@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ import click
 
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
+from upstack.cli.progress import progress_bar
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
 
@@ -22,37 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS"]
 
 FORMATS = ("json", "jrnl", "markdown")
-_MANY = 200  # below this many items a progress bar would only flicker
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr, shown only on a terminal and for long jobs."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar: Progress | None = None
-    task = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar, task
-        if bar is None:
-            if total < _MANY:
-                return
-            bar = Progress(console=Console(stderr=True), transient=True)
-            bar.start()
-            task = bar.add_task(label, total=total)
-        assert task is not None
-        bar.update(task, completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.stop()
 
 
 def _plural(count: int, word: str) -> str:
@@ -103,7 +72,7 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
                                    "--format markdown DIR")
         from upstack.interop.markdown import export_markdown
 
-        with _progress_bar("Exporting") as progress:
+        with progress_bar("Exporting") as progress:
             count = export_markdown(ws, target, include_private, progress=progress)
         summary: dict[str, Any] = {"format": fmt, "path": str(target), "entries": count}
         message = f"exported {_entries(count)} to {target}"
@@ -208,12 +177,12 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
     elif fmt == "jrnl":
         from upstack.interop.jrnl import import_jrnl
 
-        with _progress_bar("Importing") as progress:
+        with progress_bar("Importing") as progress:
             result = import_jrnl(ws, target, skip_bad=skip_bad, progress=progress)
     else:
         from upstack.interop.vault import import_markdown
 
-        with _progress_bar("Importing") as progress:
+        with progress_bar("Importing") as progress:
             result = import_markdown(ws, target, skip_bad=skip_bad, progress=progress)
     _report(result, as_json)
 
