@@ -25,6 +25,7 @@ class _UserError(click.ClickException):
 COMMAND_MODULES = {
     "note": "capture", "attach": "capture",
     "log": "recall", "search": "recall", "show": "recall", "history": "recall", "tags": "recall",
+    "save": "recall",
     "edit": "curate", "rm": "curate", "restore": "curate", "purge": "curate",
     "doctor": "maintenance", "backup": "maintenance",
     "export": "interop", "import": "interop",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 import click
 
@@ -180,4 +181,18 @@ def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
              + style(f"last {local_display(last)}", dim=True))
 
 
-COMMANDS = [log_command, search, show, history, tags]
+@click.command()
+@click.argument("attachment_id", metavar="ATTACHMENT_ID")
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def save(ws: Workspace, attachment_id: str, dest: Path | None) -> None:
+    """Save an attached file (its id is listed by `upstack show`) to DEST.
+
+    DEST defaults to the file's own name in the current directory; an existing
+    file is never overwritten. The bytes are checked against their SHA-256.
+    """
+    attachment, target = recall.save_attachment(ws, attachment_id, dest)
+    echo(f"{attachment.short}  saved to {target}")
+
+
+COMMANDS = [log_command, search, show, history, tags, save]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from upstack.domain.entry import Entry, Revision
+import os
+from pathlib import Path
+
+from upstack.domain.entry import Attachment, Entry, Revision
 from upstack.domain.filters import Filters
+from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store.search import SearchPage
 from upstack.store.search import search as run_search
 
-__all__ = ["timeline", "search", "show", "history", "tags"]
+__all__ = ["timeline", "search", "show", "history", "tags", "save_attachment"]
 
 
 def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 50) -> list[Entry]:
@@ -33,3 +37,26 @@ def history(ws: Workspace, ref: str) -> tuple[Entry, list[Revision]]:
 
 def tags(ws: Workspace, filters: Filters | None = None) -> list[tuple[str, int, str]]:
     return queries.all_tags(ws.store().db, filters or Filters())
+
+
+def save_attachment(ws: Workspace, ref: str, dest: Path | None) -> tuple[Attachment, Path]:
+    """Write an attachment's bytes (checked against their hash) to ``dest``, never overwriting."""
+    db = ws.store().db
+    attachment = queries.attachment_by_id(db, queries.resolve(db, ref, table="attachments",
+                                                                 what="attachment"))
+    if attachment.purged_at or not attachment.sha256:
+        raise BadInput(f"attachment {attachment.short} was purged; its file is gone")
+    target = Path(dest) if dest else Path(attachment.filename)
+    if target.is_dir():
+        target = target / attachment.filename
+    if target.exists():
+        raise BadInput(f"{target} already exists; choose another destination")
+    data = ws.blobs.read(attachment.sha256)
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    return attachment, target
