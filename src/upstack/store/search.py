@@ -131,14 +131,25 @@ def _needs_a_ranked_term(query: Query | None) -> bool:
 # -- BM25 on PostgreSQL -------------------------------------------------------------
 
 def _pg_frequency(phrase: Phrase, params: list[Any]) -> str:
-    """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too)."""
+    """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too).
+
+    One token cannot overlap itself in the stored ' a  b ' form, so counting with
+    replace() (fast) is exact; a phrase such as "a a" can, so it takes a regex
+    with a lookahead, which counts overlapping matches.
+    """
     pattern = search_document(list(phrase.tokens))
     if phrase.prefix:
         pattern = pattern[:-1]
     parts = []
     for field in phrase.fields:
-        params.append("(?=" + re.escape(pattern) + ")")
-        parts.append(f"{_double(WEIGHTS[field])} * CAST(regexp_count(s.{field}, ?) AS double precision)")
+        column = f"s.{field}"
+        if len(phrase.tokens) == 1:
+            params.append(pattern)
+            count = f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
+        else:
+            params.append("(?=" + re.escape(pattern) + ")")
+            count = f"regexp_count({column}, ?)"
+        parts.append(f"{_double(WEIGHTS[field])} * CAST({count} AS double precision)")
     return "(" + " + ".join(parts) + ")"
 
 
