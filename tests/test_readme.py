@@ -34,3 +34,16 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Head 5.1 is a name mover." in result.stdout
     assert "imported" in result.stdout
+
+
+def test_every_command_and_setting_is_documented() -> None:
+    from upstack.cli.main import COMMAND_MODULES, cli
+    from upstack.settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert set(COMMAND_MODULES) == set(cli.list_commands(None))  # type: ignore[arg-type]
+    for name in COMMAND_MODULES:
+        assert cli.get_command(None, name) is not None, name  # type: ignore[arg-type]
+        assert f"upstack {name}" in readme, f"`upstack {name}` is not in the README"
+    for setting in SETTINGS:
+        assert setting.env in readme, f"{setting.env} is not in the README"
