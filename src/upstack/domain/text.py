@@ -15,6 +15,7 @@ __all__ = [
     "KINDS",
     "ParsedText",
     "parse_note_text",
+    "collect_tags",
     "split_title",
     "find_tags",
     "find_links",
@@ -92,14 +93,19 @@ def find_links(text: str) -> list[str]:
     return list(seen)
 
 
-def parse_note_text(text: str, extra_tags: list[str] | tuple[str, ...] = ()) -> ParsedText:
-    title, body = split_title(text)
+def collect_tags(title: str, body: str, extra_tags: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
+    """An entry's tags: the #tags written in it, then any given apart from the text."""
     tags = dict.fromkeys(find_tags(title + "\n" + body))
     for tag in extra_tags:
         norm = normalize_tag(tag)
         if norm:
             tags.setdefault(norm)
-    return ParsedText(title=title, body=body, tags=tuple(tags))
+    return tuple(tags)
+
+
+def parse_note_text(text: str, extra_tags: list[str] | tuple[str, ...] = ()) -> ParsedText:
+    title, body = split_title(text)
+    return ParsedText(title=title, body=body, tags=collect_tags(title, body, extra_tags))
 
 
 def _fold(text: str) -> str:

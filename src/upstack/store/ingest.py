@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from upstack.domain.text import find_links, fold_tag, parse_note_text, search_document, tokenize
+from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store.db import Database
@@ -64,8 +64,8 @@ def _create_entry(db: Database, record: Record) -> None:
     node_id = data.get("node_id")
     if not node_id and data.get("project"):
         node_id = _project_node(db, data["project"], data["created_at"])
-    parsed = parse_note_text(data["title"] + "\n\n" + data["body"], data.get("extra_tags", []))
     title, body = data["title"], data["body"]
+    tags = collect_tags(title, body, data.get("extra_tags", []))
     inserted = db.execute(
         "INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
         "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta) "
@@ -80,13 +80,13 @@ def _create_entry(db: Database, record: Record) -> None:
     db.execute(
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
-        (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(parsed.tags)),
+        (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(tags)),
          record.workspace, data["created_at"]),
     )
-    _set_tags(db, data["id"], parsed.tags, fresh=True)
+    _set_tags(db, data["id"], tags, fresh=True)
     _set_links(db, data["id"], title + "\n" + body, fresh=True)  # links anywhere, like tags
     _insert_attachments(db, data["id"], data.get("attachments", []))
-    _index(db, data["id"], title, body, list(parsed.tags), data["occurred_at"])
+    _index(db, data["id"], title, body, list(tags), data["occurred_at"])
     _resolve_links_to(db, data["id"], title)
 
 
@@ -107,7 +107,7 @@ def _revise_entry(db: Database, record: Record) -> None:
         return
     extra = data.get("extra_tags", json.loads(entry["extra_tags"]))
     kind = data.get("kind", entry["kind"])
-    parsed = parse_note_text(data["title"] + "\n\n" + data["body"], extra)
+    tags = collect_tags(data["title"], data["body"], extra)
     number = int(db.scalar("SELECT max(number) FROM revisions WHERE entry_id = ?",
                            (entry["id"],))) + 1
     # The parent is the revision the editor started from. If another revision
@@ -116,7 +116,7 @@ def _revise_entry(db: Database, record: Record) -> None:
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (data["revision_id"], entry["id"], data.get("parent_id") or entry["revision_id"], number,
-         kind, data["title"], data["body"], _dumps(list(parsed.tags)), record.workspace,
+         kind, data["title"], data["body"], _dumps(list(tags)), record.workspace,
          data["created_at"]),
     )
     db.execute(
@@ -125,7 +125,7 @@ def _revise_entry(db: Database, record: Record) -> None:
         (data["title"], title_key(data["title"]), data["body"], kind, _dumps(extra),
          data["created_at"], data["revision_id"], entry["id"]),
     )
-    _set_tags(db, entry["id"], parsed.tags)
+    _set_tags(db, entry["id"], tags)
     _set_links(db, entry["id"], data["title"] + "\n" + data["body"])
     if not entry["deleted_at"]:
         index_entry(db, entry["id"])
