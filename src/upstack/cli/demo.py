@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -44,7 +46,17 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
          "write an entry of your own"),
     ]
-    return [(f"{prefix} upstack {shlex.join(args)}", why) for args, why in suggestions]
+    program = _program()
+    return [(f"{prefix} {program} {shlex.join(args)}", why) for args, why in suggestions]
+
+
+def _program() -> str:
+    """How this upstack was started, so the suggestions run as printed (say, .venv/bin/upstack)."""
+    started = Path(sys.argv[0])
+    on_path = shutil.which("upstack")
+    if started.name != "upstack" or (on_path and Path(on_path).resolve() == started.resolve()):
+        return "upstack"
+    return shlex.quote(str(started))
 
 
 @click.command()
