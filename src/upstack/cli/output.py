@@ -61,6 +61,8 @@ def entry_line(entry: Entry, title: str | None = None) -> str:
         title if title is not None else (entry.title or style("(purged)", dim=True)),
     ]
     extras = []
+    if entry.starred:
+        extras.append(style("★", fg="yellow"))
     if entry.tags:
         extras.append(style(" ".join("#" + t for t in entry.tags), fg="green"))
     if entry.project:

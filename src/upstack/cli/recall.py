@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import click
@@ -140,6 +139,8 @@ def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
 @click.pass_obj
 def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
     """Every revision of an entry, each with what changed."""
+    import difflib  # only this command needs it
+
     entry, revisions = recall.history(ws, entry_id)
     if as_json:
         print_json({"entry": entry.id, "revisions": [r.to_dict() for r in revisions]})
