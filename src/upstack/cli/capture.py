@@ -26,7 +26,9 @@ _NOTE_HELP = [
 @click.argument("text", nargs=-1)
 @click.option("--kind", "-k", type=click.Choice(KINDS), default="note", show_default=True,
               help="What this entry is (a question is one to put to someone).")
-@click.option("--project", "-p", metavar="NAME", help="File it under this project.")
+@click.option("--under", "-u", metavar="NODE", help="File it under this node of the tree "
+              "(default: the focus set by `upstack focus`).")
+@click.option("--project", "-p", metavar="NAME", help="File it under the project with this name.")
 @click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
 @click.option("--private", is_flag=True, help="Only you will ever see it.")
 @click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
@@ -34,7 +36,7 @@ _NOTE_HELP = [
 @click.option("--at", "at", metavar="WHEN", help="When it happened, e.g. 'yesterday 14:00'.")
 @json_option
 @click.pass_obj
-def note(ws: Workspace, text: tuple[str, ...], kind: str, project: str | None,
+def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, project: str | None,
          tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
          as_json: bool) -> None:
     """Write an entry into the log.
@@ -56,7 +58,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, project: str | None,
         if not edited:
             raise BadInput("empty note: nothing was saved")
         body = edited
-    entry = capture.note(ws, body, kind=kind, project=project, private=private,
+    entry = capture.note(ws, body, kind=kind, project=project, under=under, private=private,
                          attach=list(files), occurred_at=occurred_at, tags=list(tags))
     if as_json:
         print_json(entry.to_dict())

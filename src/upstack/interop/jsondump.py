@@ -32,6 +32,7 @@ FORMAT_VERSION = 1
 DATA_TABLES: dict[str, tuple[str, ...]] = {
     "workspace_info": ("key",),
     "nodes": ("id",),
+    "node_events": ("id",),
     "entries": ("id",),
     "revisions": ("id",),
     "entry_tags": ("entry_id", "tag"),

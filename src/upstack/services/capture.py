@@ -58,11 +58,18 @@ def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[
 
 
 def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = None,
-         private: bool = False, attach: list[str | Path] | None = None,
+         under: str | None = None, private: bool = False, attach: list[str | Path] | None = None,
          occurred_at: str | None = None, tags: list[str] | None = None) -> Entry:
-    """Capture a note; the first sentence is its title and #tags are its tags."""
+    """Capture a note; the first sentence is its title and #tags are its tags.
+
+    It is filed under the node ``under`` (an id), else under ``project`` (a name),
+    else under the focus node (`upstack focus`), if any.
+    """
     check_kind(kind)
     ws.check_writable()
+    if under and project:
+        raise BadInput("give --under or --project, not both")
+    node_id = _node_for(ws, under) if under else (None if project else ws.focus_node_id())
     if not text.strip():
         raise BadInput("the note is empty")
     files = _check_files(list(attach or []))
@@ -73,17 +80,25 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     data: dict[str, Any] = {
         "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
         "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
-        "project": project, "occurred_at": occurred_at or created, "created_at": created,
+        "project": project, "node_id": node_id, "occurred_at": occurred_at or created,
+        "created_at": created,
         "attachments": attachments,
     }
     ws.journal.append([ws.record("entry.create", data)])
     return Entry(
         id=entry_id, kind=kind, title=parsed.title, body=parsed.body, tags=list(parsed.tags),
-        project=project, node_id=None, private=private, starred=False,
+        project=project, node_id=node_id, private=private, starred=False,
         occurred_at=occurred_at or created, created_at=created, updated_at=created,
         deleted_at=None, purged_at=None, revision_id=data["revision_id"],
         attachments=[Attachment(entry_id=entry_id, **a) for a in attachments],
     )
+
+
+def _node_for(ws: Workspace, ref: str) -> str:
+    """A read-only look-up of the node a note goes under (the only SQL capture does)."""
+    from upstack.services.tree import resolve_node
+
+    return resolve_node(ws.store(ingest=False).db, ref)
 
 
 def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]:

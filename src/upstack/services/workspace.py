@@ -80,6 +80,13 @@ class Workspace:
     def record(self, op: str, data: dict[str, Any]) -> Record:
         return make_record(op, self.workspace_id, data)
 
+    def focus_node_id(self) -> str | None:
+        """The node notes go under by default (`upstack focus`), read without the database."""
+        try:
+            return (self.home / "focus").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
     def check_writable(self) -> None:
         """Refuse to capture into a workspace a newer upstack has written (cheap: one small file)."""
         try:

@@ -62,6 +62,11 @@ def _project_node(db: Database, name: str, at: str) -> str:
 def _create_entry(db: Database, record: Record) -> None:
     data = record.data
     node_id = data.get("node_id")
+    meta = dict(data.get("meta", {}))
+    if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ? AND deleted_at IS NULL",
+                                 (node_id,)):
+        meta["under_missing_node"] = node_id  # keep the note; say where it was meant to go
+        node_id = None
     if not node_id and data.get("project"):
         node_id = _project_node(db, data["project"], data["created_at"])
     title, body = data["title"], data["body"]
@@ -73,7 +78,7 @@ def _create_entry(db: Database, record: Record) -> None:
         (data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
          int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
          data["created_at"], data["created_at"], data["revision_id"],
-         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(data.get("meta", {}))),
+         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta)),
     ).rowcount
     if not inserted:
         return  # the same entry (same id, or same imported source) is already here
@@ -284,7 +289,70 @@ def unindex_entry(db: Database, entry_id: str) -> None:
 
 
 
+# -- the theory-of-change tree ---------------------------------------------------
+
+def _node_event(db: Database, record: Record, node_id: str, change: str, old: str | None,
+                new: str | None, reason: str = "") -> None:
+    db.execute("INSERT INTO node_events (id, node_id, at, change, old_value, new_value, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+               (record.id, node_id, record.data.get("at", record.at), change, old, new, reason))
+
+
+def _live_node(db: Database, node_id: str) -> dict[str, Any]:
+    node = db.one("SELECT * FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,))
+    if node is None:
+        raise UpstackError(f"node {node_id} does not exist")
+    return node
+
+
+def _create_node(db: Database, record: Record) -> None:
+    data = record.data
+    if data.get("parent_id"):
+        _live_node(db, data["parent_id"])
+    db.execute(
+        "INSERT INTO nodes (id, key, kind, title, title_key, why, status, parent_id, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (data["id"], id_key(data["id"]), data["kind"], data["title"], title_key(data["title"]),
+         data.get("why", ""), data.get("status", "open"), data.get("parent_id"),
+         data["created_at"], data["created_at"]))
+    _node_event(db, record, data["id"], "created", None, data.get("status", "open"))
+
+
+def _edit_node(db: Database, record: Record) -> None:
+    data = record.data
+    node = _live_node(db, data["node_id"])
+    for field in ("title", "why"):
+        if field in data and data[field] != node[field]:
+            _node_event(db, record, node["id"], field, node[field], data[field])
+    title = data.get("title", node["title"])
+    db.execute("UPDATE nodes SET title = ?, title_key = ?, why = ?, updated_at = ? WHERE id = ?",
+               (title, title_key(title), data.get("why", node["why"]), data["at"], node["id"]))
+
+
+def _move_node(db: Database, record: Record) -> None:
+    data = record.data
+    node = _live_node(db, data["node_id"])
+    if data.get("parent_id"):
+        _live_node(db, data["parent_id"])
+    _node_event(db, record, node["id"], "parent", node["parent_id"], data.get("parent_id"))
+    db.execute("UPDATE nodes SET parent_id = ?, updated_at = ? WHERE id = ?",
+               (data.get("parent_id"), data["at"], node["id"]))
+
+
+def _set_node_status(db: Database, record: Record) -> None:
+    data = record.data
+    node = _live_node(db, data["node_id"])
+    _node_event(db, record, node["id"], "status", node["status"], data["status"],
+                data.get("reason", ""))
+    db.execute("UPDATE nodes SET status = ?, updated_at = ? WHERE id = ?",
+               (data["status"], data["at"], node["id"]))
+
+
 _HANDLERS: dict[str, Callable[[Database, Record], None]] = {
+    "node.create": _create_node,
+    "node.edit": _edit_node,
+    "node.move": _move_node,
+    "node.status": _set_node_status,
     "entry.create": _create_entry,
     "entry.revise": _revise_entry,
     "entry.attach": _attach,

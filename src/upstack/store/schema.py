@@ -171,9 +171,19 @@ def _kind_timeline_index(db: Database) -> None:
     db.execute("CREATE INDEX entries_kind_time ON entries(kind, occurred_at)")
 
 
+def _theory_of_change(db: Database) -> None:
+    db.execute("ALTER TABLE nodes ADD COLUMN deleted_at TEXT")
+    db.execute(
+        "CREATE TABLE node_events (id TEXT PRIMARY KEY, node_id TEXT NOT NULL REFERENCES nodes(id), "
+        "at TEXT NOT NULL, change TEXT NOT NULL, old_value TEXT, new_value TEXT, "
+        "reason TEXT NOT NULL DEFAULT '')")
+    db.execute("CREATE INDEX node_events_node ON node_events(node_id, at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
+    Migration(3, "theory-of-change tree: node history", _theory_of_change),
 )
 LATEST = MIGRATIONS[-1].version
 

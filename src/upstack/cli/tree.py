@@ -1,0 +1,196 @@
+"""`upstack add`, `node show|edit|move|status`, `focus`, `why`, `tree`."""
+
+from __future__ import annotations
+
+import click
+
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, entry_line, print_json, style
+from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
+from upstack.ids import short_id
+from upstack.services import tree as tree_service
+from upstack.services.workspace import Workspace
+from upstack.timeutil import local_display
+
+__all__ = ["COMMANDS"]
+
+_STATUS_COLOURS = {"open": "white", "active": "green", "blocked": "red", "done": "blue",
+                   "dropped": "bright_black"}
+
+
+def _node_line(node: Node) -> str:
+    return (f"{style(node.short, fg='yellow')}  {style(f'{node.kind:<10}', fg='cyan')} "
+            f"{style(f'[{status_label(node)}]', fg=_STATUS_COLOURS.get(node.status))}  {node.title}")
+
+
+def _short(node_id: str | None) -> str:
+    return short_id(node_id) if node_id else "the top"
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(NODE_KINDS))
+@click.argument("title", nargs=-1, required=True)
+@click.option("--why", "-w", default="", help="How it moves its parent (one or two sentences).")
+@click.option("--under", "-u", metavar="PARENT", help="The node it serves.")
+@click.option("--status", "-s", default="open", show_default=True,
+              help=f"One of {', '.join(STATUSES)}.")
+@json_option
+@click.pass_obj
+def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str | None,
+        status: str, as_json: bool) -> None:
+    """Add a node to the theory-of-change tree: agenda → project → question → experiment.
+
+    A research question here is a node; `note --kind question` is a question to
+    put to someone. Prints the new node's id.
+
+    \b
+    Example:
+      upstack add question "Is feature splitting an artefact of dictionary size?" \\
+        --under PROJECT --why "Decides whether the method generalises."
+    """
+    node = tree_service.add_node(ws, kind, " ".join(title), why=why, under=under, status=status)
+    if as_json:
+        print_json(node.to_dict())
+    else:
+        echo(node.short)
+        if not node.why:
+            echo(style("no --why yet: say how this moves its parent "
+                       f"(upstack node edit {node.short} --why \"...\")", fg="yellow"), err=True)
+
+
+@click.group()
+def node() -> None:
+    """Show and change nodes of the theory-of-change tree."""
+
+
+@node.command(name="show")
+@click.argument("node_id", metavar="ID")
+@json_option
+@click.pass_obj
+def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
+    """A node: its why, where it sits, its children, its history and recent entries."""
+    view = tree_service.show_node(ws, node_id)
+    if as_json:
+        print_json(view.to_dict())
+        return
+    echo(_node_line(view.node))
+    echo("  why: " + (view.node.why or style("(none yet)", fg="yellow")))
+    for parent in view.chain:
+        echo(style(f"  under {parent.kind} {parent.short}: {parent.title}", dim=True))
+    if view.children:
+        echo()
+        echo(style("Children", bold=True))
+        for child in view.children:
+            echo("  " + _node_line(child))
+    if view.entries:
+        echo()
+        echo(style("Recent entries", bold=True))
+        for entry in view.entries:
+            echo("  " + entry_line(entry))
+    echo()
+    echo(style("History", bold=True))
+    for event in view.history:
+        change = event["change"]
+        text = {"created": f"created ({event['new_value']})",
+                "status": f"status {event['old_value']} → {event['new_value']}",
+                "parent": f"moved from {_short(event['old_value'])} to "
+                          f"{_short(event['new_value'])}"}.get(change, f"{change} edited")
+        reason = f": {event['reason']}" if event["reason"] else ""
+        echo(f"  {style(local_display(event['at']), dim=True)}  {text}{reason}")
+
+
+@node.command(name="edit")
+@click.argument("node_id", metavar="ID")
+@click.option("--title", help="A new title.")
+@click.option("--why", help="A new why.")
+@click.pass_obj
+def node_edit(ws: Workspace, node_id: str, title: str | None, why: str | None) -> None:
+    """Change a node's title or why (the old ones stay in its history)."""
+    echo(_node_line(tree_service.edit_node(ws, node_id, title=title, why=why)))
+
+
+@node.command(name="move")
+@click.argument("node_id", metavar="ID")
+@click.option("--under", "-u", metavar="PARENT", help="The new parent.")
+@click.option("--top", is_flag=True, help="Move it to the top (no parent).")
+@click.pass_obj
+def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None:
+    """Re-parent a node (never under itself or its descendants)."""
+    if bool(under) == top:
+        raise click.UsageError("give exactly one of --under PARENT or --top")
+    echo(_node_line(tree_service.move_node(ws, node_id, under)))
+
+
+@node.command(name="status")
+@click.argument("node_id", metavar="ID")
+@click.argument("status", metavar="STATUS")
+@click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
+@click.pass_obj
+def node_status(ws: Workspace, node_id: str, status: str, reason: str) -> None:
+    """Set a node's status: open, active, blocked, done (answered), dropped."""
+    echo(_node_line(tree_service.set_status(ws, node_id, status, reason)))
+
+
+@click.command()
+@click.argument("node_id", metavar="NODE", required=False)
+@click.option("--clear", is_flag=True, help="Stop filing notes under a node by default.")
+@click.pass_obj
+def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
+    """File today's notes under NODE without typing --under each time."""
+    if clear:
+        tree_service.set_focus(ws, None)
+        echo("no focus: notes go where --under or --project says")
+        return
+    current = tree_service.set_focus(ws, node_id) if node_id else tree_service.focus(ws)
+    echo(_node_line(current) if current else "no focus (set one with `upstack focus NODE`)")
+
+
+@click.command()
+@click.argument("object_id", metavar="ID")
+@json_option
+@click.pass_obj
+def why(ws: Workspace, object_id: str, as_json: bool) -> None:
+    """Trace an entry or a node up to its agenda, each link with its why."""
+    trace = tree_service.trace_why(ws, object_id)
+    if as_json:
+        print_json(trace.to_dict())
+        return
+    if trace.entry:
+        echo(entry_line(trace.entry))
+    for depth, link in enumerate(trace.chain):
+        indent = "  " * (depth + (1 if trace.entry else 0))
+        echo(f"{indent}↑ {_node_line(link)}")
+        echo(f"{indent}  " + (style("why: ", dim=True) + link.why if link.why
+                              else style("why: (none written: say how this moves its parent)",
+                                         fg="yellow")))
+    if not trace.reaches_agenda:
+        echo(style("warning: this does not trace up to an agenda; if you can't say why it "
+                   "matters, you may be spinning your wheels", fg="red"))
+
+
+@click.command(name="tree")
+@click.option("--open-only", is_flag=True, help="Hide done and dropped nodes.")
+@json_option
+@click.pass_obj
+def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
+    """The theory-of-change tree with status, entries, learnings and last activity."""
+    roots = tree_service.tree(ws, include_closed=not open_only)
+    if as_json:
+        print_json([r.to_dict() for r in roots])
+        return
+    if not roots:
+        echo('No nodes yet. Start with: upstack add agenda "..." --why "..."')
+
+    def show(row: tree_service.TreeRow) -> None:
+        facts = f"{row.entries} entries, {row.learnings} learnings"
+        if row.last:
+            facts += f", last {local_display(row.last)}"
+        echo("  " * row.depth + _node_line(row.node) + "  " + style(facts, dim=True))
+        for child in row.children:
+            show(child)
+
+    for root in roots:
+        show(root)
+
+
+COMMANDS = [add, node, focus, why, tree_command]

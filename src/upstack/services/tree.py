@@ -1,0 +1,217 @@
+"""Theory of change: add and manage nodes, file work under them, trace why it matters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from upstack.domain.entry import Entry
+from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
+from upstack.errors import BadInput, NotFound
+from upstack.ids import new_id
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.store import tree as store_tree
+from upstack.store.db import Database
+from upstack.timeutil import now_iso
+
+__all__ = [
+    "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
+    "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow",
+]
+
+FOCUS_FILE = "focus"
+
+
+def resolve_node(db: Database, ref: str) -> str:
+    node_id = queries.resolve(db, ref, table="nodes", what="node")
+    if store_tree.load_node(db, node_id).deleted_at:
+        raise NotFound(f"node {ref!r} was deleted")
+    return node_id
+
+
+def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str | None = None,
+             status: str = "open") -> Node:
+    if kind not in NODE_KINDS:
+        raise BadInput(f"unknown node kind {kind!r}: choose one of {', '.join(NODE_KINDS)}")
+    if not title.strip():
+        raise BadInput("a node needs a title")
+    store = ws.store()
+    parent_id = resolve_node(store.db, under) if under else None
+    check_parent(kind, store_tree.load_node(store.db, parent_id).kind if parent_id else None)
+    node_id = new_id()
+    store.write([ws.record("node.create", {
+        "id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
+        "parent_id": parent_id, "status": check_status(status), "created_at": now_iso()})])
+    return store_tree.load_node(store.db, node_id)
+
+
+@dataclass
+class NodeView:
+    node: Node
+    chain: list[Node]  # parent first, up to the root
+    children: list[Node]
+    history: list[dict[str, Any]]
+    entries: list[Entry]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.node.to_dict(), "parents": [n.to_dict() for n in self.chain],
+                "children": [n.to_dict() for n in self.children], "history": self.history,
+                "entries": [e.to_dict() for e in self.entries]}
+
+
+def show_node(ws: Workspace, ref: str, recent: int = 10) -> NodeView:
+    db = ws.store().db
+    node_id = resolve_node(db, ref)
+    chain = store_tree.ancestors(db, node_id)
+    ids = [r["id"] for r in db.query(
+        "SELECT id FROM entries WHERE node_id = ? AND deleted_at IS NULL "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?", (node_id, recent))]
+    return NodeView(chain[0], chain[1:], store_tree.children(db, node_id),
+                    store_tree.history(db, node_id), queries.load_entries(db, ids))
+
+
+def edit_node(ws: Workspace, ref: str, *, title: str | None = None, why: str | None = None) -> Node:
+    store = ws.store()
+    node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    changes: dict[str, Any] = {}
+    if title is not None:
+        if not title.strip():
+            raise BadInput("a node's title cannot be empty")
+        changes["title"] = title.strip()
+    if why is not None:
+        changes["why"] = why.strip()
+    if not changes:
+        raise BadInput("nothing to change: give --title and/or --why")
+    store.write([ws.record("node.edit", {"node_id": node.id, "at": now_iso(), **changes})])
+    return store_tree.load_node(store.db, node.id)
+
+
+def move_node(ws: Workspace, ref: str, under: str | None) -> Node:
+    """Re-parent a node (None: to the top); refuses cycles and kind mismatches."""
+    store = ws.store()
+    node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    parent_id = resolve_node(store.db, under) if under else None
+    if parent_id and any(n.id == node.id for n in store_tree.ancestors(store.db, parent_id)):
+        raise BadInput(f"cannot move {node.short} under {under}: that is {node.short} itself or "
+                       "one of its descendants")
+    check_parent(node.kind, store_tree.load_node(store.db, parent_id).kind if parent_id else None)
+    store.write([ws.record("node.move", {"node_id": node.id, "parent_id": parent_id,
+                                         "at": now_iso()})])
+    return store_tree.load_node(store.db, node.id)
+
+
+def set_status(ws: Workspace, ref: str, status: str, reason: str = "") -> Node:
+    store = ws.store()
+    node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    value = check_status(status)
+    if value == node.status:
+        raise BadInput(f"{node.short} is already {value}")
+    store.write([ws.record("node.status", {"node_id": node.id, "status": value,
+                                           "reason": reason.strip(), "at": now_iso()})])
+    return store_tree.load_node(store.db, node.id)
+
+
+@dataclass
+class Trace:
+    entry: Entry | None
+    chain: list[Node]  # the entry's node (or the node itself) first, up to the root
+
+    @property
+    def reaches_agenda(self) -> bool:
+        return bool(self.chain) and self.chain[-1].kind == "agenda"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry.to_dict() if self.entry else None,
+                "chain": [n.to_dict() for n in self.chain], "reaches_agenda": self.reaches_agenda}
+
+
+def trace_why(ws: Workspace, ref: str) -> Trace:
+    """The chain from an entry or a node up to its agenda, each link with its why."""
+    db = ws.store().db
+    found = []
+    for table in ("entries", "nodes"):
+        try:
+            found.append((table, queries.resolve(db, ref, table=table, what="entry or node")))
+        except NotFound:
+            continue
+    if not found:
+        raise NotFound(f"no entry or node with id {ref!r}")
+    if len(found) > 1:
+        raise BadInput(f"id {ref!r} matches both an entry and a node; type more characters")
+    table, object_id = found[0]
+    if table == "nodes":
+        return Trace(None, store_tree.ancestors(db, object_id))
+    entry = queries.get_entry(db, object_id)
+    return Trace(entry, store_tree.ancestors(db, entry.node_id) if entry.node_id else [])
+
+
+@dataclass
+class TreeRow:
+    node: Node
+    depth: int
+    entries: int = 0  # this node and everything under it
+    learnings: int = 0
+    last: str | None = None
+    children: list[TreeRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.node.to_dict(), "entries": self.entries, "learnings": self.learnings,
+                "last_activity": self.last, "children": [c.to_dict() for c in self.children]}
+
+
+def tree(ws: Workspace, *, include_closed: bool = True) -> list[TreeRow]:
+    """The whole tree (roots first, oldest first), counts rolled up from below."""
+    db = ws.store().db
+    nodes = store_tree.node_rows(db)
+    counts = store_tree.activity(db)
+    rows = {n.id: TreeRow(n, 0) for n in nodes}
+    roots: list[TreeRow] = []
+    for node in nodes:
+        row = rows[node.id]
+        parent = rows.get(node.parent_id) if node.parent_id else None
+        (parent.children if parent else roots).append(row)
+
+    def fill(row: TreeRow, depth: int) -> None:
+        row.depth = depth
+        own = counts.get(row.node.id, {})
+        row.entries, row.learnings, row.last = own.get("entries", 0), own.get("learnings", 0), \
+            own.get("last")
+        for child in row.children:
+            fill(child, depth + 1)
+            row.entries += child.entries
+            row.learnings += child.learnings
+            if child.last and (row.last is None or child.last > row.last):
+                row.last = child.last
+        if not include_closed:
+            row.children = [c for c in row.children if c.node.status not in ("done", "dropped")]
+
+    for root in roots:
+        fill(root, 0)
+    if not include_closed:
+        roots = [r for r in roots if r.node.status not in ("done", "dropped")]
+    return roots
+
+
+def set_focus(ws: Workspace, ref: str | None) -> Node | None:
+    """Where notes go when no --under is given; None clears it."""
+    path = ws.home / FOCUS_FILE
+    if ref is None:
+        path.unlink(missing_ok=True)
+        return None
+    db = ws.store().db
+    node_id = resolve_node(db, ref)
+    ws.home.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".focus.tmp")
+    tmp.write_text(node_id + "\n")
+    tmp.replace(path)
+    return store_tree.load_node(db, node_id)
+
+
+def focus(ws: Workspace) -> Node | None:
+    node_id = ws.focus_node_id()
+    if node_id is None:
+        return None
+    db = ws.store().db
+    row = db.one("SELECT id FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,))
+    return store_tree.load_node(db, node_id) if row else None

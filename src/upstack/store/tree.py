@@ -1,0 +1,63 @@
+"""Reading the theory-of-change tree: nodes, their ancestors, children, history and counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upstack.domain.tree import Node
+from upstack.store.db import Database
+
+__all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activity"]
+
+_COLUMNS = "id, kind, title, why, status, parent_id, created_at, updated_at, deleted_at"
+
+
+def _node(row: dict[str, Any]) -> Node:
+    return Node(**{k: row[k] for k in ("id", "kind", "title", "why", "status", "parent_id",
+                                       "created_at", "updated_at", "deleted_at")})
+
+
+def load_node(db: Database, node_id: str) -> Node:
+    row = db.one(f"SELECT {_COLUMNS} FROM nodes WHERE id = ?", (node_id,))
+    assert row is not None, node_id
+    return _node(row)
+
+
+def node_rows(db: Database, *, include_deleted: bool = False) -> list[Node]:
+    where = "" if include_deleted else " WHERE deleted_at IS NULL"
+    return [_node(r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")]
+
+
+def ancestors(db: Database, node_id: str) -> list[Node]:
+    """The node, its parent, and so on up to the root (cycles cannot occur, but are cut)."""
+    chain: list[Node] = []
+    seen: set[str] = set()
+    current: str | None = node_id
+    while current and current not in seen:
+        seen.add(current)
+        node = load_node(db, current)
+        chain.append(node)
+        current = node.parent_id
+    return chain
+
+
+def children(db: Database, node_id: str) -> list[Node]:
+    return [_node(r) for r in db.query(
+        f"SELECT {_COLUMNS} FROM nodes WHERE parent_id = ? AND deleted_at IS NULL "
+        "ORDER BY created_at, id", (node_id,))]
+
+
+def history(db: Database, node_id: str) -> list[dict[str, Any]]:
+    return db.query("SELECT at, change, old_value, new_value, reason FROM node_events "
+                    "WHERE node_id = ? ORDER BY at, id", (node_id,))
+
+
+def activity(db: Database) -> dict[str, dict[str, Any]]:
+    """Per node, its own live entries: how many, how many learnings, the latest time."""
+    rows = db.query(
+        "SELECT node_id, count(*) AS entries, "
+        "sum(CASE WHEN kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "
+        "max(occurred_at) AS last FROM entries WHERE node_id IS NOT NULL AND deleted_at IS NULL "
+        "GROUP BY node_id")
+    return {r["node_id"]: {"entries": int(r["entries"]), "learnings": int(r["learnings"] or 0),
+                           "last": r["last"]} for r in rows}
