@@ -32,6 +32,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("home", None, "Workspace directory (default $XDG_DATA_HOME/upstack)."),
     Setting("db", None, "Database URL; default is SQLite in the workspace. postgresql://... for a server."),
     Setting("editor", None, "Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi)."),
+    Setting("check_days", 7, "`upstack check`: how many recent days of entries to look at."),
+    Setting("stale_weeks", 4, "`upstack check`: weeks without activity before a project is stale."),
 )
 
 

@@ -6,7 +6,7 @@ import click
 
 from upstack.cli.editing import open_editor, read_stdin
 from upstack.cli.options import json_option
-from upstack.cli.output import echo, print_json
+from upstack.cli.output import echo, print_json, style
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import capture
@@ -64,6 +64,9 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
         print_json(entry.to_dict())
     else:
         echo(entry.short)
+    if entry.node_id is None and not project and (ws.home / "tree-in-use").exists():
+        echo(style("note: filed under no node, so it traces to no agenda "
+                   "(use --under NODE or `upstack focus NODE`)", fg="yellow"), err=True)
 
 
 @click.command()

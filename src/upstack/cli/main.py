@@ -30,7 +30,7 @@ COMMAND_MODULES = {
     "doctor": "maintenance", "backup": "maintenance",
     "export": "interop", "import": "interop",
     "demo": "demo",
-    "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree",
+    "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree", "check": "tree",
 }
 
 

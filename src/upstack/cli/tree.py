@@ -8,6 +8,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.ids import short_id
+from upstack.services import checks
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display
@@ -193,4 +194,23 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
         show(root)
 
 
-COMMANDS = [add, node, focus, why, tree_command]
+@click.command()
+@click.option("--days", type=int, help="Recent days to look at (default: the check_days setting, 7).")
+@click.option("--stale-weeks", type=int,
+              help="Weeks without activity before a project is stale (default 4).")
+@json_option
+@click.pass_obj
+def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: bool) -> None:
+    """Flag work that cannot say why it matters, and trees left to go stale."""
+    report = checks.check(ws, days=days, stale_weeks=stale_weeks)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    for flag in report.flags:
+        echo(style(f"{flag.check:<13}", fg="yellow") + f" {flag.subject}  {flag.message}")
+    summary = (f"last {report.days} days: {report.recent_entries} entries, "
+               f"{report.recent_untraceable} with no path to an agenda")
+    echo(("ok: nothing to flag; " if not report.flags else "") + summary)
+
+
+COMMANDS = [add, node, focus, why, tree_command, check]

@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 FOCUS_FILE = "focus"
+TREE_MARK = "tree-in-use"
 
 
 def resolve_node(db: Database, ref: str) -> str:
@@ -43,6 +44,7 @@ def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str 
     store.write([ws.record("node.create", {
         "id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
         "parent_id": parent_id, "status": check_status(status), "created_at": now_iso()})])
+    (ws.home / TREE_MARK).touch()  # capture reads this to know the tree is in use
     return store_tree.load_node(store.db, node_id)
 
 

@@ -1,0 +1,136 @@
+"""`upstack check`: the warning flags of the method, computed from the tree and the log.
+
+- work (entries, experiments) with no path up to an agenda;
+- nodes whose why is empty;
+- active work under a parent that is done or dropped;
+- spinning your wheels: how much of the last days' writing traces to no agenda;
+- projects with no activity for some weeks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from upstack.domain.tree import Node
+from upstack.services.workspace import Workspace
+from upstack.store import tree as store_tree
+from upstack.timeutil import to_iso
+
+__all__ = ["Flag", "CheckReport", "check"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    check: str  # orphan, no-why, closed-parent, spinning, stale
+    subject: str  # a short id, or "recent entries"
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class CheckReport:
+    flags: list[Flag] = field(default_factory=list)
+    recent_entries: int = 0
+    recent_untraceable: int = 0
+    days: int = 7
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flags": [f.to_dict() for f in self.flags], "days": self.days,
+                "recent_entries": self.recent_entries,
+                "recent_untraceable": self.recent_untraceable}
+
+
+def _roots(nodes: dict[str, Node]) -> dict[str, Node]:
+    """Each node's root: follow parents up (a parent outside the live tree ends the chain)."""
+    roots: dict[str, Node] = {}
+
+    def root_of(node_id: str, seen: frozenset[str]) -> Node:
+        if node_id not in roots:
+            parent_id = nodes[node_id].parent_id
+            if parent_id in nodes and parent_id not in seen:
+                roots[node_id] = root_of(parent_id, seen | {node_id})  # type: ignore[arg-type]
+            else:
+                roots[node_id] = nodes[node_id]
+        return roots[node_id]
+
+    for node_id in nodes:
+        root_of(node_id, frozenset())
+    return roots
+
+
+def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = None,
+          now: datetime | None = None) -> CheckReport:
+    db = ws.store().db
+    days = int(days if days is not None else ws.settings.check_days)
+    stale_weeks = int(stale_weeks if stale_weeks is not None else ws.settings.stale_weeks)
+    now = now or datetime.now(UTC)
+    report = CheckReport(days=days)
+    nodes = {n.id: n for n in store_tree.node_rows(db)}
+    roots = _roots(nodes)
+    traceable = {node_id for node_id, root in roots.items() if root.kind == "agenda"}
+
+    for node in nodes.values():
+        if not node.why and node.kind != "agenda":
+            report.flags.append(Flag("no-why", node.short,
+                                     f"{node.kind} \"{node.title}\" has no why: how does it move "
+                                     "its parent?"))
+        elif not node.why:
+            report.flags.append(Flag("no-why", node.short,
+                                     f"agenda \"{node.title}\" does not say how it helps the "
+                                     "larger goal"))
+        if node.kind == "experiment" and node.id not in traceable:
+            report.flags.append(Flag("orphan", node.short,
+                                     f"experiment \"{node.title}\" has no path to an agenda"))
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        if node.status == "active" and parent and parent.status in ("done", "dropped"):
+            report.flags.append(Flag("closed-parent", node.short,
+                                     f"\"{node.title}\" is active but its {parent.kind} "
+                                     f"\"{parent.title}\" is {parent.status}"))
+
+    per_node = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
+                        "GROUP BY node_id")
+    orphans = sum(int(r["n"]) for r in per_node if r["node_id"] not in traceable)
+    if orphans and nodes:
+        report.flags.append(Flag("orphan", "entries",
+                                 f"{orphans} entr{'y traces' if orphans == 1 else 'ies trace'} to no "
+                                 "agenda (file them with `upstack note --under` or `focus`)"))
+
+    since = to_iso(now - timedelta(days=days))
+    recent = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
+                      "AND occurred_at >= ? GROUP BY node_id", (since,))
+    report.recent_entries = sum(int(r["n"]) for r in recent)
+    report.recent_untraceable = sum(int(r["n"]) for r in recent if r["node_id"] not in traceable)
+    if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:
+        report.flags.append(Flag(
+            "spinning", "recent entries",
+            f"{report.recent_untraceable} of the last {days} days' {report.recent_entries} "
+            "entries trace to no agenda: are you spinning your wheels?"))
+
+    activity = store_tree.activity(db)
+    children: dict[str, list[str]] = {}
+    for node in nodes.values():
+        if node.parent_id:
+            children.setdefault(node.parent_id, []).append(node.id)
+
+    def last_activity(node_id: str) -> str | None:
+        latest = activity.get(node_id, {}).get("last")
+        for child in children.get(node_id, []):
+            candidate = last_activity(child)
+            if candidate and (latest is None or candidate > latest):
+                latest = candidate
+        return latest
+
+    stale_before = to_iso(now - timedelta(weeks=stale_weeks))
+    for node in nodes.values():
+        if node.kind != "project" or node.status in ("done", "dropped"):
+            continue
+        last = last_activity(node.id) or node.created_at
+        if last < stale_before:
+            report.flags.append(Flag("stale", node.short,
+                                     f"project \"{node.title}\" has had no activity for "
+                                     f"{stale_weeks}+ weeks (last {last[:10]})"))
+    return report

@@ -1,0 +1,75 @@
+"""`upstack check`: the method's warning flags."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conftest import CLI
+from upstack.services import capture, checks, tree
+from upstack.services.workspace import Workspace
+from upstack.timeutil import to_iso
+
+
+def _flags(report: checks.CheckReport) -> set[tuple[str, str]]:
+    return {(f.check, f.subject) for f in report.flags}
+
+
+def test_a_tidy_tree_raises_no_flag(workspace: Workspace) -> None:
+    agenda = tree.add_node(workspace, "agenda", "Oversight", why="Tools that see inside models.")
+    project = tree.add_node(workspace, "project", "IOI", under=agenda.id, why="A known circuit.")
+    capture.note(workspace, "Filed properly.", under=project.id)
+    report = checks.check(workspace)
+    assert report.flags == []
+    assert (report.recent_entries, report.recent_untraceable) == (1, 0)
+
+
+def test_flags_orphans_missing_whys_and_active_work_under_closed_parents(
+        workspace: Workspace) -> None:
+    agenda = tree.add_node(workspace, "agenda", "Oversight", why="Tools that see inside models.")
+    project = tree.add_node(workspace, "project", "IOI", under=agenda.id, why="A known circuit.")
+    question = tree.add_node(workspace, "question", "Is 5.1 a name mover?", under=project.id,
+                             status="active")  # no why
+    loose = tree.add_node(workspace, "experiment", "Sweep widths", why="Curious.")  # no parent
+    tree.set_status(workspace, project.id, "dropped", "Circuit already published.")
+    capture.note(workspace, "Unfiled thought.")
+    capture.note(workspace, "Filed one.", under=agenda.id)
+    capture.note(workspace, "Filed two.", under=agenda.id)
+    report = checks.check(workspace)
+    assert _flags(report) == {("no-why", question.short), ("orphan", loose.short),
+                              ("closed-parent", question.short), ("orphan", "entries")}
+
+
+def test_spinning_wheels_counts_recent_untraceable_work(workspace: Workspace) -> None:
+    agenda = tree.add_node(workspace, "agenda", "Oversight", why="Tools that see inside models.")
+    now = datetime.now(UTC)
+    capture.note(workspace, "Traceable.", under=agenda.id)
+    for i in range(3):
+        capture.note(workspace, f"Drifting {i}.")
+    capture.note(workspace, "Old drift.", occurred_at=to_iso(now - timedelta(days=30)))
+    report = checks.check(workspace, days=7)
+    assert (report.recent_entries, report.recent_untraceable) == (4, 3)
+    spinning = [f for f in report.flags if f.check == "spinning"]
+    assert len(spinning) == 1 and "3 of the last 7 days' 4 entries" in spinning[0].message
+
+
+def test_stale_projects(workspace: Workspace) -> None:
+    agenda = tree.add_node(workspace, "agenda", "Oversight", why="Tools that see inside models.")
+    busy = tree.add_node(workspace, "project", "Busy", under=agenda.id, why="a")
+    idle = tree.add_node(workspace, "project", "Idle", under=agenda.id, why="b")
+    question = tree.add_node(workspace, "question", "Q", under=busy.id, why="c")
+    later = datetime.now(UTC) + timedelta(weeks=5)
+    capture.note(workspace, "Recent work deep in the busy project.", under=question.id,
+                 occurred_at=to_iso(later - timedelta(days=2)))
+    report = checks.check(workspace, stale_weeks=4, now=later)
+    assert ("stale", idle.short) in _flags(report)
+    assert ("stale", busy.short) not in _flags(report)
+
+
+def test_check_command_and_capture_hint(run: CLI) -> None:
+    assert "ok: nothing to flag" in run.ok("check")
+    quiet = run("note", "Before any tree.")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    run.ok("add", "agenda", "Oversight", "--why", "Tools that see inside models.")
+    hinted = run("note", "After the tree exists.")
+    assert hinted.exit_code == 0 and "traces to no agenda" in hinted.stderr
+    assert "orphan" in run.ok("check")
