@@ -9,7 +9,8 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
-from upstack.services import capture
+from upstack.services import capture, learning
+from upstack.services.learning import OUTCOMES
 from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when
 
@@ -34,10 +35,15 @@ _NOTE_HELP = [
 @click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
               help="Attach a file (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="When it happened, e.g. 'yesterday 14:00'.")
+@click.option("--expected", metavar="TEXT", help="A result: what you expected.")
+@click.option("--happened", metavar="TEXT", help="A result: what happened.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), help="A result: how it came out.")
+@click.option("--learned", metavar="TEXT", help="What it taught you (saved as a learning).")
 @json_option
 @click.pass_obj
 def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, project: str | None,
          tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
+         expected: str | None, happened: str | None, outcome: str | None, learned: str | None,
          as_json: bool) -> None:
     """Write an entry into the log.
 
@@ -49,6 +55,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
       upstack note "Patching layer 5 kills the effect. Next: head 5.1 #patching #ioi"
     """
     occurred_at = parse_when(at, what="--at date") if at else None
+    meta = learning.result_meta(kind, expected, happened, outcome)
     if text == ("-",):
         body = read_stdin()
     elif text:
@@ -59,11 +66,16 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
             raise BadInput("empty note: nothing was saved")
         body = edited
     entry = capture.note(ws, body, kind=kind, project=project, under=under, private=private,
-                         attach=list(files), occurred_at=occurred_at, tags=list(tags))
+                         attach=list(files), occurred_at=occurred_at, tags=list(tags),
+                         meta=meta)
     if as_json:
         print_json(entry.to_dict())
     else:
         echo(entry.short)
+    if learned:
+        lesson = learning.learned(ws, entry.id, learned)
+        if not as_json:
+            echo(style(f"learning {lesson.short} recorded", dim=True), err=True)
     if entry.node_id is None and not project and (ws.home / "tree-in-use").exists():
         echo(style("note: filed under no node, so it traces to no agenda "
                    "(use --under NODE or `upstack focus NODE`)", fg="yellow"), err=True)
@@ -84,4 +96,22 @@ def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) 
             echo(f"{item.short}  {item.filename}")
 
 
-COMMANDS = [note, attach]
+@click.command(name="learned")
+@click.argument("entry_id", metavar="ID")
+@click.argument("text", nargs=-1, required=True)
+@json_option
+@click.pass_obj
+def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], as_json: bool) -> None:
+    """Record what an entry (a result, an experiment's note) taught you, after the fact.
+
+    Saved as an entry of kind learning, linked to ID and filed where ID is.
+    A failed experiment that taught you something is progress.
+    """
+    lesson = learning.learned(ws, entry_id, " ".join(text))
+    if as_json:
+        print_json(lesson.to_dict())
+    else:
+        echo(lesson.short)
+
+
+COMMANDS = [note, attach, learned_command]

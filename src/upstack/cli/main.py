@@ -23,14 +23,17 @@ class _UserError(click.ClickException):
 # Each command's module is imported only when that command runs, so that
 # `upstack note` loads neither the SQL store nor the search code.
 COMMAND_MODULES = {
-    "note": "capture", "attach": "capture",
+    "note": "capture", "attach": "capture", "learned": "capture",
     "log": "recall", "search": "recall", "show": "recall", "history": "recall", "tags": "recall",
     "save": "recall",
     "edit": "curate", "rm": "curate", "restore": "curate", "purge": "curate",
     "doctor": "maintenance", "backup": "maintenance",
     "export": "interop", "import": "interop",
     "demo": "demo",
+    "idea": "ideas", "triage": "ideas", "ideas": "ideas", "derisk": "ideas", "promote": "ideas",
+    "park": "ideas", "prune": "ideas", "done": "ideas",
     "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree", "check": "tree",
+    "progress": "tree",
 }
 
 

@@ -93,6 +93,9 @@ def _print_entry(entry: Entry) -> None:
         echo(style(f"deleted {local_display(entry.deleted_at)}; `upstack restore {entry.short}` "
                    "brings it back" if not entry.purged_at else
                    f"purged {local_display(entry.purged_at)}: the content is gone", fg="red"))
+    for field in ("expected", "happened", "outcome"):
+        if entry.meta.get(field):
+            echo(f"{style(field + ':', bold=True)} {entry.meta[field]}")
     if entry.body:
         echo()
         echo(entry.body)

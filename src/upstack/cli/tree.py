@@ -8,7 +8,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.ids import short_id
-from upstack.services import checks
+from upstack.services import checks, progress
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display
@@ -213,4 +213,26 @@ def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: boo
     echo(("ok: nothing to flag; " if not report.flags else "") + summary)
 
 
-COMMANDS = [add, node, focus, why, tree_command, check]
+@click.command(name="progress")
+@click.option("--weeks", default=8, show_default=True, help="How many weeks back.")
+@click.option("--project", "-p", metavar="NAME", help="Only this project.")
+@json_option
+@click.pass_obj
+def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bool) -> None:
+    """Progress per week and project, counted in learnings rather than successes."""
+    rows = progress.progress(ws, weeks=weeks, project=project)
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+        return
+    if not rows:
+        echo(f"Nothing written in the last {weeks} weeks.")
+        return
+    width = max(len(r.project) for r in rows)
+    echo(style(f"{'week':<9} {'project':<{width}} entries learnings results "
+               "failed-but-learned experiments", bold=True))
+    for r in rows:
+        echo(f"{r.week:<9} {r.project:<{width}} {r.entries:>7} {r.learnings:>9} {r.results:>7} "
+             f"{r.failed_but_learned:>18} {r.experiments:>11}")
+
+
+COMMANDS = [add, node, focus, why, tree_command, check, progress_command]

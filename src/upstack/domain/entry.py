@@ -57,6 +57,7 @@ class Entry:
     deleted_at: str | None
     purged_at: str | None
     revision_id: str
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. a result's expected/happened
     attachments: list[Attachment] = field(default_factory=list)
     links: list[LinkRef] = field(default_factory=list)
     backlinks: list[LinkRef] = field(default_factory=list)

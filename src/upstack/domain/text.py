@@ -26,7 +26,7 @@ __all__ = [
     "TITLE_LIMIT",
 ]
 
-KINDS = ("note", "result", "question", "decision", "learning", "stuck")
+KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea")
 
 # A tag starts with a letter and may hold letters, digits, _ - / (nested tags).
 _TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")

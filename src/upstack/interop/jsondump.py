@@ -37,6 +37,8 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "revisions": ("id",),
     "entry_tags": ("entry_id", "tag"),
     "links": ("from_id", "target"),
+    "ideas": ("entry_id",),
+    "idea_events": ("id",),
     "attachments": ("id",),
     "applied_records": ("id",),
 }

@@ -59,7 +59,8 @@ def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[
 
 def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = None,
          under: str | None = None, private: bool = False, attach: list[str | Path] | None = None,
-         occurred_at: str | None = None, tags: list[str] | None = None) -> Entry:
+         occurred_at: str | None = None, tags: list[str] | None = None,
+         meta: dict[str, Any] | None = None) -> Entry:
     """Capture a note; the first sentence is its title and #tags are its tags.
 
     It is filed under the node ``under`` (an id), else under ``project`` (a name),
@@ -82,7 +83,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
         "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
         "project": project, "node_id": node_id, "occurred_at": occurred_at or created,
         "created_at": created,
-        "attachments": attachments,
+        "attachments": attachments, "meta": meta or {},
     }
     ws.journal.append([ws.record("entry.create", data)])
     return Entry(
@@ -90,7 +91,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
         project=project, node_id=node_id, private=private, starred=False,
         occurred_at=occurred_at or created, created_at=created, updated_at=created,
         deleted_at=None, purged_at=None, revision_id=data["revision_id"],
-        attachments=[Attachment(entry_id=entry_id, **a) for a in attachments],
+        meta=meta or {}, attachments=[Attachment(entry_id=entry_id, **a) for a in attachments],
     )
 
 

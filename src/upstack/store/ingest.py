@@ -14,6 +14,7 @@ from typing import Any
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
+from upstack.store import ideas
 from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import now_iso
@@ -360,5 +361,6 @@ _HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     "entry.restore": _restore,
     "entry.purge": _purge_entry,
     "attachment.purge": _purge_attachment,
+    **ideas.HANDLERS,
 }
 

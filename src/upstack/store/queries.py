@@ -21,7 +21,8 @@ __all__ = [
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.starred, e.occurred_at, "
-    "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, n.title AS project"
+    "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, e.meta, "
+    "n.title AS project"
 )
 
 
@@ -80,7 +81,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
             occurred_at=row["occurred_at"], created_at=row["created_at"],
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],
             purged_at=row["purged_at"], revision_id=row["revision_id"],
-            attachments=attachments[row["id"]],
+            meta=json.loads(row["meta"] or "{}"), attachments=attachments[row["id"]],
         )
     if details:
         for entry in by_id.values():

@@ -180,10 +180,17 @@ def _theory_of_change(db: Database) -> None:
     db.execute("CREATE INDEX node_events_node ON node_events(node_id, at)")
 
 
+def _idea_triage(db: Database) -> None:
+    from upstack.store.ideas import create_tables
+
+    create_tables(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
     Migration(3, "theory-of-change tree: node history", _theory_of_change),
+    Migration(4, "idea triage", _idea_triage),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,48 @@
+"""Progress is learning: results say what was expected and what happened; learnings are entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upstack.domain.entry import Entry
+from upstack.domain.text import parse_note_text
+from upstack.errors import BadInput
+from upstack.ids import new_id
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.timeutil import now_iso
+
+__all__ = ["OUTCOMES", "result_meta", "learned"]
+
+OUTCOMES = ("as-expected", "surprise", "failed")
+
+
+def result_meta(kind: str, expected: str | None, happened: str | None,
+                outcome: str | None) -> dict[str, Any]:
+    """The structured part of a result: what I expected, what happened, how it came out."""
+    given = {k: v.strip() for k, v in (("expected", expected), ("happened", happened),
+                                      ("outcome", outcome)) if v and v.strip()}
+    if given and kind != "result":
+        raise BadInput("--expected, --happened and --outcome belong to a result: add --kind result")
+    if "outcome" in given and given["outcome"] not in OUTCOMES:
+        raise BadInput(f"unknown outcome {given['outcome']!r}: choose one of {', '.join(OUTCOMES)}")
+    return given
+
+
+def learned(ws: Workspace, ref: str, text: str) -> Entry:
+    """Record what an entry (usually a result) taught: a learning entry linked to it."""
+    if not text.strip():
+        raise BadInput("what was learned? the text is empty")
+    store = ws.store()
+    source = queries.get_entry(store.db, ref)
+    if source.purged_at:
+        raise BadInput(f"entry {source.short} was purged")
+    parsed = parse_note_text(text)
+    body = (parsed.body + "\n\n" if parsed.body else "") + f"Learned from [[{source.short}]]."
+    entry_id, created = new_id(), now_iso()
+    store.write([ws.record("entry.create", {
+        "id": entry_id, "revision_id": new_id(), "kind": "learning", "title": parsed.title,
+        "body": body, "extra_tags": [], "private": source.private, "node_id": source.node_id,
+        "occurred_at": created, "created_at": created, "attachments": [],
+        "meta": {"learned_from": source.id}})])
+    return queries.get_entry(store.db, entry_id)
