@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from conftest import CLI
-from upstack.services import capture, learning, progress, tree
+from upstack.services import capture, ideas, learning, progress, tree
 from upstack.services.workspace import Workspace
 from upstack.timeutil import to_iso
 
@@ -57,12 +57,15 @@ def test_progress_counts_learnings_per_week_and_project(workspace: Workspace) ->
                  meta={"outcome": "failed"}, occurred_at=last_week)
     learning.learned(workspace, failed.id, "Backups compensate.")
     capture.note(workspace, "Loose thought.")
+    idea = ideas.capture_idea(workspace, "Steer with SAE features instead of probes.")
+    ideas.set_state(workspace, idea.id, "pruned", reason="Feature steering is already published.")
     rows = {(r.week, r.project): r for r in progress.progress(workspace, now=now)}
     this_week, previous = progress.week_of(to_iso(now)), progress.week_of(last_week)
     ioi_now = rows[(this_week, "IOI")]
     assert (ioi_now.learnings, ioi_now.experiments, ioi_now.entries) == (1, 1, 1)
     ioi_before = rows[(previous, "IOI")]
     assert (ioi_before.results, ioi_before.failed_but_learned) == (2, 1)
-    assert rows[(this_week, progress.NO_PROJECT)].entries == 1
+    assert rows[(this_week, progress.NO_PROJECT)].entries == 2  # the thought and the idea
+    assert rows[(this_week, progress.NO_PROJECT)].ideas_pruned == 1
     only = progress.progress(workspace, now=now, project="ioi")
     assert {r.project for r in only} == {"IOI"}

@@ -26,6 +26,7 @@ class WeekRow:
     results: int = 0
     failed_but_learned: int = 0
     experiments: int = 0
+    ideas_pruned: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +83,11 @@ def progress(ws: Workspace, *, weeks: int = 8, project: str | None = None,
     for node in nodes.values():
         if node.kind == "experiment" and node.created_at >= since:
             row(node.created_at, node.id).experiments += 1
+    for pruned in db.query(
+            "SELECT v.at, coalesce(i.node_id, e.node_id) AS node_id FROM idea_events v "
+            "JOIN ideas i ON i.entry_id = v.entry_id JOIN entries e ON e.id = v.entry_id "
+            "WHERE v.new_state = 'pruned' AND v.at >= ?", (since,)):
+        row(pruned["at"], pruned["node_id"]).ideas_pruned += 1
     result = [r for r in rows.values() if project is None or r.project.casefold() ==
               project.casefold()]
     result.sort(key=lambda r: (-r.entries, r.project))
