@@ -34,6 +34,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("editor", None, "Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi)."),
     Setting("check_days", 7, "`upstack check`: how many recent days of entries to look at."),
     Setting("stale_weeks", 4, "`upstack check`: weeks without activity before a project is stale."),
+    Setting("stuck_days", 7, "Days without a new learning before an active project counts as stuck."),
 )
 
 

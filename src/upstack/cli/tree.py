@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from upstack.cli.editing import open_editor
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.ids import short_id
-from upstack.services import checks, progress
+from upstack.services import checks, progress, stuck
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display
@@ -235,4 +238,30 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
              f"{r.failed_but_learned:>18} {r.experiments:>11} {r.ideas_pruned:>12}")
 
 
-COMMANDS = [add, node, focus, why, tree_command, check, progress_command]
+@click.command()
+@click.argument("node_id", metavar="NODE")
+@click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
+@click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
+@click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")
+@click.pass_obj
+def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -> None:
+    """Draft a question for a mentor or collaborator from what you are stuck on.
+
+    The draft holds the trace (what you are trying to do and why), what you
+    tried, what you expected and what happened; you write the question itself.
+    It is saved as an entry of kind question under NODE.
+    """
+    node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
+    text: str | None = draft
+    if not no_edit and sys.stdin.isatty():
+        text = open_editor(draft, ws.settings.editor, ["Edit the question; nothing below is kept."])
+        if not text:
+            echo("Nothing saved.")
+            return
+    entry = stuck.ask(ws, node.id, text or draft)
+    echo(entry.short)
+    if no_edit or not sys.stdin.isatty():
+        echo(style(f"draft saved: finish it with `upstack edit {entry.short}`", dim=True), err=True)
+
+
+COMMANDS = [add, node, focus, why, tree_command, check, progress_command, ask]

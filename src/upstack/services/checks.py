@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.tree import Node
+from upstack.services.stuck import stuck_spells
 from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
@@ -133,4 +134,9 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
             report.flags.append(Flag("stale", node.short,
                                      f"project \"{node.title}\" has had no activity for "
                                      f"{stale_weeks}+ weeks (last {last[:10]})"))
+    for spell in stuck_spells(ws, now=now):
+        report.flags.append(Flag(
+            "stuck", spell.project.short,
+            f"no new learning on active project \"{spell.project.title}\" for {spell.days} days: "
+            f"being stuck is normal; write it down with `upstack ask {spell.project.short}`"))
     return report

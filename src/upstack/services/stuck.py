@@ -1,0 +1,116 @@
+"""Being stuck is normal: notice stuck spells and turn them into a written question.
+
+A stuck spell is an active project with no new learning for some days. `ask`
+drafts a question for a mentor or collaborator from the context: what I am
+trying to do and why (the trace), what I tried, what I expected, what happened.
+Writing the question down often answers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from upstack.domain.entry import Entry
+from upstack.domain.tree import Node
+from upstack.errors import BadInput
+from upstack.ids import new_id
+from upstack.services import tree as tree_service
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.store import tree as store_tree
+from upstack.timeutil import local_display, now_iso, to_iso
+
+__all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask"]
+
+
+@dataclass
+class StuckSpell:
+    project: Node
+    since: str  # the last learning, or when the project was created
+    days: int
+
+
+def _subtree(nodes: dict[str, Node], root: str) -> set[str]:
+    below: dict[str, list[str]] = {}
+    for node in nodes.values():
+        if node.parent_id:
+            below.setdefault(node.parent_id, []).append(node.id)
+    found, todo = set(), [root]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += below.get(current, [])
+    return found
+
+
+def stuck_spells(ws: Workspace, *, days: int | None = None,
+                 now: datetime | None = None) -> list[StuckSpell]:
+    """Active projects whose last learning is older than ``days`` (the stuck_days setting)."""
+    db = ws.store().db
+    days = int(days if days is not None else ws.settings.stuck_days)
+    now = now or datetime.now(UTC)
+    nodes = {n.id: n for n in store_tree.node_rows(db)}
+    last_learning = {r["node_id"]: r["last"] for r in db.query(
+        "SELECT node_id, max(occurred_at) AS last FROM entries WHERE kind = 'learning' "
+        "AND deleted_at IS NULL AND node_id IS NOT NULL GROUP BY node_id")}
+    spells = []
+    for project in nodes.values():
+        if project.kind != "project" or project.status != "active":
+            continue
+        latest = max((last_learning[n] for n in _subtree(nodes, project.id) if n in last_learning),
+                     default=project.created_at)
+        if latest < to_iso(now - timedelta(days=days)):
+            age = (now - datetime.fromisoformat(latest.replace("Z", "+00:00"))).days
+            spells.append(StuckSpell(project, latest, age))
+    return spells
+
+
+def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
+                   days: int = 14) -> tuple[Node, str]:
+    """A question's text: the trace, what was tried, expected, happened; the ask left blank."""
+    db = ws.store().db
+    node_id = tree_service.resolve_node(db, node_ref)
+    chain = store_tree.ancestors(db, node_id)
+    nodes = {n.id: n for n in store_tree.node_rows(db)}
+    under = sorted(_subtree(nodes, node_id))
+    since = to_iso(datetime.now(UTC) - timedelta(days=days))
+    ids = [r["id"] for r in db.query(
+        f"SELECT id FROM entries WHERE deleted_at IS NULL AND kind != 'question' AND "
+        f"occurred_at >= ? AND node_id IN ({', '.join('?' for _ in under)}) "
+        "ORDER BY occurred_at, id", [since, *under])]
+    tried = queries.load_entries(db, ids)
+    node = chain[0]
+    lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
+             else f"Question for {to}: what am I missing on \"{node.title}\"?", ""]
+    lines += ["## What I'm trying to do, and why", ""]
+    for link in chain:
+        lines.append(f"- {link.kind} \"{link.title}\" ({link.short}): "
+                     f"{link.why or '(no why written yet)'}")
+    lines += ["", f"## What I tried (last {days} days)", ""]
+    lines += [f"- {local_display(e.occurred_at)} {e.kind}: {e.title} [[{e.short}]]" for e in tried] \
+        or ["- (nothing written yet under this node)"]
+    expected = [f"- {e.meta['expected']} ([[{e.short}]])" for e in tried if e.meta.get("expected")]
+    happened = [f"- {e.meta['happened']} ([[{e.short}]])" for e in tried if e.meta.get("happened")]
+    lines += ["", "## What I expected", ""] + (expected or ["- "])
+    lines += ["", "## What happened", ""] + (happened or ["- "])
+    lines += ["", "## My question", "", "(Write it here. Writing it down often answers it.)"]
+    return node, "\n".join(lines)
+
+
+def ask(ws: Workspace, node_ref: str, text: str) -> Entry:
+    """Save the (edited) question as an entry of kind question, filed under the node."""
+    if not text.strip():
+        raise BadInput("the question is empty: nothing was saved")
+    from upstack.domain.text import parse_note_text
+
+    store = ws.store()
+    node_id = tree_service.resolve_node(store.db, node_ref)
+    parsed = parse_note_text(text)
+    entry_id, created = new_id(), now_iso()
+    store.write([ws.record("entry.create", {
+        "id": entry_id, "revision_id": new_id(), "kind": "question", "title": parsed.title,
+        "body": parsed.body, "extra_tags": ["ask"], "private": False, "node_id": node_id,
+        "occurred_at": created, "created_at": created, "attachments": []})])
+    return queries.get_entry(store.db, entry_id)
