@@ -14,7 +14,8 @@ from upstack.timeutil import to_iso
 def test_an_active_project_without_learnings_is_a_stuck_spell(workspace: Workspace) -> None:
     agenda = tree.add_node(workspace, "agenda", "Oversight", why="See inside models.")
     busy = tree.add_node(workspace, "project", "Busy", under=agenda.id, why="a", status="active")
-    quiet = tree.add_node(workspace, "project", "Quiet", under=agenda.id, why="b", status="active")
+    quiet = tree.add_node(workspace, "project", "Quiet", under=agenda.id, why="b", status="active",
+                          override="a second active project, for this test")
     parked = tree.add_node(workspace, "project", "Parked", under=agenda.id, why="c")
     question = tree.add_node(workspace, "question", "Q", under=busy.id, why="d")
     later = datetime.now(UTC) + timedelta(days=10)

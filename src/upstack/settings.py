@@ -34,6 +34,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("editor", None, "Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi)."),
     Setting("check_days", 7, "`upstack check`: how many recent days of entries to look at."),
     Setting("stale_weeks", 4, "`upstack check`: weeks without activity before a project is stale."),
+    Setting("active_projects", 1, "How many projects may be active at once."),
+    Setting("min_commitment_days", 14,
+            "Days an active project, question or idea gets before it can be dropped or pruned."),
     Setting("stuck_days", 7, "Days without a new learning before an active project counts as stuck."),
 )
 

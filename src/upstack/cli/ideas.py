@@ -134,13 +134,15 @@ def derisk(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @click.option("--under", "-u", metavar="NODE", help="The node the new project or question serves.")
 @click.option("--link", metavar="NODE", help="Link an existing node instead of creating one.")
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
+@click.option("--override", metavar="WHY", default="",
+              help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @json_option
 @click.pass_obj
 def promote(ws: Workspace, idea_id: str, kind: str, under: str | None, link: str | None,
-            reason: str, as_json: bool) -> None:
+            reason: str, override: str, as_json: bool) -> None:
     """Commit to an idea: it becomes active, with a project (or question) node in the tree."""
     found, node = idea_service.promote(ws, idea_id, kind=kind, under=under, link=link,
-                                       reason=reason)
+                                       reason=reason, override=override)
     if as_json:
         print_json({**found.to_dict(), "node": node.to_dict()})
     else:
@@ -163,12 +165,15 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @click.option("--reason", "-r", default="", help="Why it is pruned (required).")
 @click.option("--evidence", "-e", multiple=True, metavar="ENTRY",
               help="An entry that shows it (repeatable).")
+@click.option("--override", metavar="WHY", default="",
+              help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @json_option
 @click.pass_obj
-def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...],
+def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], override: str,
           as_json: bool) -> None:
     """Drop an idea, with the reason; search keeps finding it, with the reason."""
-    _show_change(idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence)), as_json)
+    _show_change(idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence),
+                                        override=override), as_json)
 
 
 @click.command()

@@ -38,10 +38,12 @@ def _short(node_id: str | None) -> str:
 @click.option("--under", "-u", metavar="PARENT", help="The node it serves.")
 @click.option("--status", "-s", default="open", show_default=True,
               help=f"One of {', '.join(STATUSES)}.")
+@click.option("--override", metavar="WHY", default="",
+              help="Go past the active-project limit, saying why.")
 @json_option
 @click.pass_obj
 def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str | None,
-        status: str, as_json: bool) -> None:
+        status: str, override: str, as_json: bool) -> None:
     """Add a node to the theory-of-change tree: agenda → project → question → experiment.
 
     A research question here is a node; `note --kind question` is a question to
@@ -52,7 +54,8 @@ def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str |
       upstack add question "Is feature splitting an artefact of dictionary size?" \\
         --under PROJECT --why "Decides whether the method generalises."
     """
-    node = tree_service.add_node(ws, kind, " ".join(title), why=why, under=under, status=status)
+    node = tree_service.add_node(ws, kind, " ".join(title), why=why, under=under, status=status,
+                                 override=override)
     if as_json:
         print_json(node.to_dict())
     else:
@@ -129,10 +132,17 @@ def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None
 @click.argument("node_id", metavar="ID")
 @click.argument("status", metavar="STATUS")
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
+@click.option("--override", metavar="WHY", default="",
+              help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @click.pass_obj
-def node_status(ws: Workspace, node_id: str, status: str, reason: str) -> None:
-    """Set a node's status: open, active, blocked, done (answered), dropped."""
-    echo(_node_line(tree_service.set_status(ws, node_id, status, reason)))
+def node_status(ws: Workspace, node_id: str, status: str, reason: str, override: str) -> None:
+    """Set a node's status: open, active, blocked, done (answered), dropped.
+
+    At most `active_projects` projects are active at once (default 1), and an
+    active node is not dropped within `min_commitment_days` (default 14):
+    --override WHY goes past either, and the reason is kept.
+    """
+    echo(_node_line(tree_service.set_status(ws, node_id, status, reason, override)))
 
 
 @click.command()

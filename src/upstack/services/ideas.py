@@ -19,7 +19,7 @@ from upstack.domain.text import parse_note_text
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
-from upstack.services import curate
+from upstack.services import commitment, curate
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
 from upstack.store import ideas as store_ideas
@@ -92,7 +92,8 @@ def triage(ws: Workspace, ref: str, **triage_fields: Any) -> Idea:
 
 
 def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
-              evidence: list[str] | None = None, *, node_id: str | None = None) -> Idea:
+              evidence: list[str] | None = None, *, node_id: str | None = None,
+              override: str = "") -> Idea:
     """Move an idea to another state; pruning needs a reason, and may cite evidence entries."""
     value = check_state(state)
     reason = " ".join(reason.split())
@@ -106,6 +107,12 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
         raise BadInput(f"idea {idea.short} was purged; its state cannot change")
     if value == "pruned" and not reason:
         raise BadInput(f"pruning needs a reason: upstack prune {idea.short} --reason \"...\"")
+    if value == "pruned" and idea.state == "active" and not override:
+        activated = store.db.scalar("SELECT max(at) FROM idea_events WHERE entry_id = ? AND "
+                                    "new_state = 'active'", (entry_id,))
+        commitment.check_recent(ws, activated or entry.created_at, f"idea {idea.short}")
+    if override:
+        reason = f"{reason}; override: {' '.join(override.split())}".lstrip("; ")
     cited = [queries.resolve(store.db, e, what="evidence entry") for e in evidence or []]
     record: dict[str, Any] = {"entry_id": entry_id, "state": value, "reason": reason,
                               "evidence": cited, "at": now_iso()}
@@ -118,7 +125,7 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
 
 
 def promote(ws: Workspace, ref: str, *, kind: str = "project", under: str | None = None,
-            link: str | None = None, reason: str = "") -> tuple[Idea, Node]:
+            link: str | None = None, reason: str = "", override: str = "") -> tuple[Idea, Node]:
     """Make an idea active: create a project (or question) node for it, or link an existing one."""
     store = ws.store()
     idea = get_idea(ws, _idea_id(store.db, ref))
@@ -134,7 +141,7 @@ def promote(ws: Workspace, ref: str, *, kind: str = "project", under: str | None
         if kind not in ("project", "question"):
             raise BadInput(f"an idea becomes a project or a question, not {kind!r}")
         node = tree_service.add_node(ws, kind, idea.title, why=idea.value or idea.hypothesis,
-                                     under=under, status="active")
+                                     under=under, status="active", override=override)
     return set_state(ws, idea.entry_id, "active", reason, node_id=node.id), node
 
 

@@ -9,6 +9,7 @@ from upstack.domain.entry import Entry
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id
+from upstack.services import commitment
 from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
@@ -32,7 +33,7 @@ def resolve_node(db: Database, ref: str) -> str:
 
 
 def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str | None = None,
-             status: str = "open") -> Node:
+             status: str = "open", override: str = "") -> Node:
     if kind not in NODE_KINDS:
         raise BadInput(f"unknown node kind {kind!r}: choose one of {', '.join(NODE_KINDS)}")
     if not title.strip():
@@ -40,6 +41,8 @@ def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str 
     store = ws.store()
     parent_id = resolve_node(store.db, under) if under else None
     check_parent(kind, store_tree.load_node(store.db, parent_id).kind if parent_id else None)
+    if check_status(status) == "active":
+        commitment.check_active_limit(ws, store.db, kind, override=override)
     node_id = new_id()
     store.write([ws.record("node.create", {
         "id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
@@ -103,14 +106,21 @@ def move_node(ws: Workspace, ref: str, under: str | None) -> Node:
     return store_tree.load_node(store.db, node.id)
 
 
-def set_status(ws: Workspace, ref: str, status: str, reason: str = "") -> Node:
+def set_status(ws: Workspace, ref: str, status: str, reason: str = "",
+               override: str = "") -> Node:
+    """Change a node's status; the commitment rules apply unless ``override`` says why."""
     store = ws.store()
     node = store_tree.load_node(store.db, resolve_node(store.db, ref))
     value = check_status(status)
     if value == node.status:
         raise BadInput(f"{node.short} is already {value}")
+    if value == "active":
+        commitment.check_active_limit(ws, store.db, node.kind, exclude=node.id, override=override)
+    commitment.check_commitment(ws, store.db, node, value, override)
+    why = "; ".join(p for p in (reason.strip(), f"override: {override.strip()}" if override else "")
+                    if p)
     store.write([ws.record("node.status", {"node_id": node.id, "status": value,
-                                           "reason": reason.strip(), "at": now_iso()})])
+                                           "reason": why, "at": now_iso()})])
     return store_tree.load_node(store.db, node.id)
 
 
