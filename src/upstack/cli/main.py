@@ -33,7 +33,7 @@ COMMAND_MODULES = {
     "idea": "ideas", "triage": "ideas", "ideas": "ideas", "derisk": "ideas", "promote": "ideas",
     "park": "ideas", "prune": "ideas", "done": "ideas",
     "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree", "check": "tree",
-    "progress": "tree", "ask": "tree",
+    "progress": "tree", "ask": "tree", "review": "review",
 }
 
 

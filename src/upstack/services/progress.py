@@ -12,7 +12,7 @@ from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.timeutil import parse_iso, to_iso
 
-__all__ = ["WeekRow", "progress", "week_of"]
+__all__ = ["WeekRow", "progress", "week_of", "project_titles", "NO_PROJECT"]
 
 NO_PROJECT = "(no project)"
 
@@ -37,7 +37,7 @@ def week_of(iso: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _project_titles(nodes: dict[str, Node]) -> dict[str, str]:
+def project_titles(nodes: dict[str, Node]) -> dict[str, str]:
     """Each node's nearest project ancestor (itself included), by title."""
     titles: dict[str, str] = {}
     for node in nodes.values():
@@ -57,7 +57,7 @@ def progress(ws: Workspace, *, weeks: int = 8, project: str | None = None,
     db = ws.store().db
     since = to_iso((now or datetime.now(UTC)) - timedelta(weeks=weeks))
     nodes = {n.id: n for n in store_tree.node_rows(db)}
-    projects = _project_titles(nodes)
+    projects = project_titles(nodes)
     rows: dict[tuple[str, str], WeekRow] = {}
 
     def row(when: str, node_id: str | None) -> WeekRow:

@@ -1,0 +1,55 @@
+"""`upstack review`: the digest for collaborators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from upstack.cli.output import echo
+from upstack.errors import BadInput
+from upstack.services import review as review_service
+from upstack.services.workspace import Workspace
+from upstack.timeutil import parse_when
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--week", "period", flag_value="week", default=True,
+              help="The last seven days (the default).")
+@click.option("--since", metavar="WHEN", help="From this date instead, e.g. 'last monday'.")
+@click.option("--until", metavar="WHEN", help="Up to this date (default: now).")
+@click.option("--project", "-p", metavar="NAME", help="Only this project.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["markdown", "html"]),
+              default="markdown", show_default=True,
+              help="html: one self-contained page with the figures embedded.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of standard output.")
+@click.pass_obj
+def review(ws: Workspace, period: str, since: str | None, until: str | None,
+           project: str | None, fmt: str, out: Path | None) -> None:
+    """A digest per project: done, learned, decided, open questions, pruned ideas, next steps.
+
+    Ready to paste to collaborators. Private entries are never included.
+    """
+    built = review_service.build_review(
+        ws, since=parse_when(since, what="--since date") if since else None,
+        until=parse_when(until, what="--until date") if until else None, project=project)
+    text = review_service.to_html(ws, built) if fmt == "html" else \
+        review_service.to_markdown(built)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from None
+    echo(f"review written to {out}")
+
+
+COMMANDS = [review]

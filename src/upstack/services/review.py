@@ -1,0 +1,157 @@
+"""`upstack review`: a digest for collaborators, per project, in Markdown or a self-contained page.
+
+Private entries never appear: a digest is written for others.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from upstack.domain.entry import Entry
+from upstack.domain.tree import Node, status_label
+from upstack.services.progress import NO_PROJECT, project_titles
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.store import tree as store_tree
+from upstack.timeutil import local_display, to_iso
+
+__all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html"]
+
+_SECTIONS = (("done", "What was done"), ("learned", "What was learned"),
+             ("decisions", "Decisions"), ("questions", "Open questions"),
+             ("stuck", "Where it got hard"), ("pruned", "Ideas pruned"), ("next", "Next steps"))
+
+
+@dataclass
+class ProjectReview:
+    title: str
+    done: list[Entry] = field(default_factory=list)
+    learned: list[Entry] = field(default_factory=list)
+    decisions: list[Entry] = field(default_factory=list)
+    questions: list[Entry | Node] = field(default_factory=list)
+    stuck: list[Entry] = field(default_factory=list)
+    pruned: list[tuple[str, str]] = field(default_factory=list)  # (idea title, reason)
+    next: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Review:
+    since: str
+    until: str
+    projects: list[ProjectReview]
+
+
+def build_review(ws: Workspace, *, since: str | None = None, until: str | None = None,
+                 project: str | None = None) -> Review:
+    db = ws.store().db
+    now = datetime.now(UTC)
+    since = since or to_iso(now - timedelta(days=7))
+    until = until or to_iso(now)
+    nodes = {n.id: n for n in store_tree.node_rows(db)}
+    titles = project_titles(nodes)
+    by_project: dict[str, ProjectReview] = {}
+
+    def section(node_id: str | None) -> ProjectReview:
+        name = titles.get(node_id, NO_PROJECT) if node_id else NO_PROJECT
+        return by_project.setdefault(name, ProjectReview(name))
+
+    ids = [r["id"] for r in db.query(
+        "SELECT id FROM entries WHERE deleted_at IS NULL AND private = 0 AND occurred_at >= ? "
+        "AND occurred_at <= ? ORDER BY occurred_at, id", (since, until))]
+    for entry in queries.load_entries(db, ids):
+        target = section(entry.node_id)
+        if entry.kind == "idea":
+            continue  # ideas appear when pruned, with their reason
+        bucket: list[Entry] | list[Entry | Node] = {
+            "learning": target.learned, "decision": target.decisions,
+            "stuck": target.stuck}.get(entry.kind, target.done)
+        if entry.kind == "question":
+            bucket = target.questions
+        bucket.append(entry)  # type: ignore[arg-type]
+    for row in db.query(
+            "SELECT e.title, v.reason, coalesce(i.node_id, e.node_id) AS node_id "
+            "FROM idea_events v JOIN ideas i ON i.entry_id = v.entry_id "
+            "JOIN entries e ON e.id = v.entry_id WHERE v.new_state = 'pruned' AND e.private = 0 "
+            "AND v.at >= ? AND v.at <= ? ORDER BY v.at", (since, until)):
+        section(row["node_id"]).pruned.append((row["title"], row["reason"]))
+    for node in nodes.values():
+        if node.status in ("open", "active", "blocked") and node.kind in ("question", "experiment"):
+            target = section(node.id)
+            (target.questions if node.kind == "question" else target.next).append(node)
+    reviews = [r for r in by_project.values() if project is None
+               or r.title.casefold() == project.casefold()]
+    reviews = [r for r in reviews if any(getattr(r, key) for key, _ in _SECTIONS)]
+    reviews.sort(key=lambda r: (r.title == NO_PROJECT, -len(r.done) - len(r.learned), r.title))
+    return Review(since, until, reviews)
+
+
+def _figure_ref(entry: Entry) -> list[str]:
+    return [f"  ![{a.filename}](upstack:{a.short})" for a in entry.attachments
+            if a.sha256 and a.media_type.startswith("image/")]
+
+
+def _line(item: Entry | Node) -> str:
+    if isinstance(item, Node):
+        return f"- {item.title} ({item.kind} {item.short}, {status_label(item)})"
+    text = f"- {item.title} ({item.kind} {item.short}, {local_display(item.occurred_at)[:10]})"
+    outcome = item.meta.get("outcome")
+    if outcome:
+        text += f": expected {item.meta.get('expected', '?')}; happened " \
+                f"{item.meta.get('happened', '?')} ({outcome})"
+    return text
+
+
+def to_markdown(review: Review) -> str:
+    out = [f"# Research review, {local_display(review.since)[:10]} to "
+           f"{local_display(review.until)[:10]}", ""]
+    if not review.projects:
+        out += ["Nothing written in this period.", ""]
+    for project in review.projects:
+        out += [f"## {project.title}", ""]
+        for key, heading in _SECTIONS:
+            items = getattr(project, key)
+            if not items:
+                continue
+            out += [f"### {heading}", ""]
+            for item in items:
+                if key == "pruned":
+                    title, reason = item
+                    out.append(f"- {title}: {reason}")
+                    continue
+                out.append(_line(item))
+                if isinstance(item, Entry):
+                    out += _figure_ref(item)
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def to_html(ws: Workspace, review: Review) -> str:
+    """One self-contained page: Markdown rendered, sanitised, figures embedded as data URIs."""
+    import nh3
+    from markdown_it import MarkdownIt
+
+    text = to_markdown(review)
+    figures: dict[str, str] = {}
+    for project in review.projects:
+        for entry in project.done + project.learned + project.decisions + project.stuck:
+            for attachment in entry.attachments:
+                if attachment.sha256 and attachment.media_type.startswith("image/"):
+                    data = base64.b64encode(ws.blobs.read(attachment.sha256)).decode("ascii")
+                    figures[f"upstack:{attachment.short}"] = \
+                        f"data:{attachment.media_type};base64,{data}"
+    body = MarkdownIt("commonmark").render(text)
+    for ref, uri in figures.items():
+        body = body.replace(f'src="{ref}"', f'src="{uri}"')
+    clean = nh3.clean(body, tags={"h1", "h2", "h3", "ul", "li", "p", "img", "em", "strong",
+                                  "code", "a"},
+                      attributes={"img": {"src", "alt"}, "a": {"href"}},
+                      url_schemes={"data", "http", "https"})
+    title = html.escape(text.splitlines()[0].lstrip("# "))
+    style = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
+             "line-height:1.5;padding:0 1rem}img{max-width:100%;display:block;margin:.5rem 0}")
+    return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{style}</style></head><body>\n{clean}</body></html>\n")
+
