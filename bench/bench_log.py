@@ -267,6 +267,7 @@ def bench_size(n, args, gen_seed, tools, results, log):
         if missing:
             log(f"  WARNING: `upstack search WORD` right after `upstack note` did not print"
                 f" the unique word in {len(missing)} of {R + W} runs (e.g. {missing[0]})")
+        bench_tree(U, env, home, res, n, R, W, log)
         if args.pending:
             run(U + ["log", "-n", "1"], env)
             t0 = time.perf_counter()
@@ -283,6 +284,62 @@ def bench_size(n, args, gen_seed, tools, results, log):
                 up("search", PENDING_QUERY), R, W, setup=restore)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# --- the theory-of-change tree --------------------------------------------------
+TREE_NODES = 2000
+_TREE_SETUP = """
+import random, sys
+from upstack.ids import new_id
+from upstack.services.workspace import Workspace
+from upstack.timeutil import now_iso
+ws, rnd, records, made = Workspace(home=sys.argv[1]), random.Random(7), [], {}
+shape = [("agenda", None, 10), ("project", "agenda", 90), ("question", "project", 900),
+         ("experiment", "question", 1000)]
+for kind, parent_kind, count in shape:
+    for i in range(count):
+        node_id = new_id()
+        parent = rnd.choice(made[parent_kind]) if parent_kind else None
+        records.append(ws.record("node.create", {
+            "id": node_id, "kind": kind, "title": f"{kind} {i}", "why": f"Moves its parent {i}.",
+            "parent_id": parent, "status": rnd.choice(["open", "active", "done"]),
+            "created_at": now_iso()}))
+        made.setdefault(kind, []).append(node_id)
+ws.journal.append(records)
+db = ws.store().db
+leaves = made["question"] + made["experiment"]
+ids = [r["id"] for r in db.query("SELECT id FROM entries")]
+with db.transaction():  # file nine entries in ten under the tree
+    db.executemany("UPDATE entries SET node_id = ? WHERE id = ?",
+                   [(rnd.choice(leaves), i) for i in ids if rnd.random() < 0.9])
+row = db.one("SELECT max(occurred_at) AS last FROM entries")
+entry = db.one("SELECT key FROM entries WHERE node_id IS NOT NULL ORDER BY id LIMIT 1")
+print(row["last"], entry["key"][:7])
+"""
+
+
+def upstack_python(U: list[str]) -> str:
+    """The Python that runs this upstack (beside its script, or the `-m upstack` one)."""
+    if len(U) > 1 and U[1] == "-m":
+        return U[0]
+    beside = Path(U[0]).resolve().parent / "python"
+    return str(beside) if beside.exists() else sys.executable
+
+
+def bench_tree(U, env, home, res, n, R, W, log):
+    """Give the log 2,000 nodes and file its entries under them; time why, tree, check, review."""
+    proc = subprocess.run([upstack_python(U), "-c", _TREE_SETUP, str(home)], env=env,
+                          capture_output=True, text=True, check=True)
+    last, short = proc.stdout.split()
+    log(f"  {TREE_NODES} nodes added, 90% of entries filed under them")
+    up = lambda *a: (lambda: run(U + list(a), env))  # noqa: E731
+    res[("why", n)] = measure(up("why", short), R, W)
+    res[("tree", n)] = measure(up("tree"), R, W)
+    res[("check", n)] = measure(up("check"), R, W)
+    week_before = (dt.datetime.fromisoformat(last.replace("Z", "+00:00"))
+                   - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S")
+    res[("review, a week", n)] = measure(
+        up("review", "--since", week_before, "--until", last.replace("Z", "+00:00")), R, W)
 
 
 # --- report -----------------------------------------------------------------
@@ -343,6 +400,10 @@ def targets(results, pending) -> list[str]:
         if name.startswith("search with") and not pending:
             continue
         rows.append(check(f"100k: median {name} <= {limit} ms", [ms(U, k, 100000) for k in keys],
+                          lambda v, lim=limit: (max(v) <= lim, f"{max(v):.0f} ms")))
+    for name, limit in (("why", 200), ("tree", 200), ("check", 200), ("review, a week", 500)):
+        rows.append(check(f"100k + {TREE_NODES} nodes: median {name} <= {limit} ms",
+                          [ms(U, name, 100000)],
                           lambda v, lim=limit: (max(v) <= lim, f"{max(v):.0f} ms")))
     for name, keys in (("capture", ["capture"]), ("search", searches)):
         growth = [None if None in (ms(U, k, 1000), ms(U, k, 100000))
