@@ -148,3 +148,17 @@ def test_the_tree_survives_export_and_import(run: CLI, tmp_path: Path, engine: s
         source_ws.close()
         target_ws.close()
     assert as_json(target, "tree") == as_json(run, "tree")
+
+
+def test_deleted_nodes_refuse_changes_until_restored(run: CLI) -> None:
+    made = ids(run)
+    refused = run("node", "rm", made["sub"])
+    assert refused.exit_code == 1 and "has children" in refused.stderr
+    run.ok("node", "rm", made["experiment"], "--reason", "Folded into the sub-question.")
+    changed = run("node", "status", made["experiment"], "active")
+    assert changed.exit_code == 1 and "was deleted" in changed.stderr
+    assert made["experiment"] not in run.ok("tree")
+    run.ok("node", "restore", made["experiment"])
+    assert made["experiment"] in run.ok("tree")
+    history = as_json(run, "node", "show", made["experiment"])["history"]
+    assert [h["change"] for h in history] == ["created", "deleted", "restored"]

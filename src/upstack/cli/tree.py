@@ -101,7 +101,8 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
         text = {"created": f"created ({event['new_value']})",
                 "status": f"status {event['old_value']} → {event['new_value']}",
                 "parent": f"moved from {_short(event['old_value'])} to "
-                          f"{_short(event['new_value'])}"}.get(change, f"{change} edited")
+                          f"{_short(event['new_value'])}",
+                "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
         reason = f": {event['reason']}" if event["reason"] else ""
         echo(f"  {style(local_display(event['at']), dim=True)}  {text}{reason}")
 
@@ -143,6 +144,24 @@ def node_status(ws: Workspace, node_id: str, status: str, reason: str, override:
     --override WHY goes past either, and the reason is kept.
     """
     echo(_node_line(tree_service.set_status(ws, node_id, status, reason, override)))
+
+
+@node.command(name="rm")
+@click.argument("node_id", metavar="ID")
+@click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
+@click.pass_obj
+def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
+    """Delete a node with no children (restorable with `upstack node restore`)."""
+    removed = tree_service.remove_node(ws, node_id, reason)
+    echo(f"{removed.short}  deleted (undo: upstack node restore {removed.short})")
+
+
+@node.command(name="restore")
+@click.argument("node_id", metavar="ID")
+@click.pass_obj
+def node_restore(ws: Workspace, node_id: str) -> None:
+    """Bring a deleted node back."""
+    echo(_node_line(tree_service.restore_node(ws, node_id)))
 
 
 @click.command()

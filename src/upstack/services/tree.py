@@ -18,7 +18,8 @@ from upstack.timeutil import now_iso
 
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
-    "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow",
+    "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
+    "restore_node",
 ]
 
 FOCUS_FILE = "focus"
@@ -28,7 +29,7 @@ TREE_MARK = "tree-in-use"
 def resolve_node(db: Database, ref: str) -> str:
     node_id = queries.resolve(db, ref, table="nodes", what="node")
     if store_tree.load_node(db, node_id).deleted_at:
-        raise NotFound(f"node {ref!r} was deleted")
+        raise NotFound(f"node {ref!r} was deleted (bring it back: upstack node restore {ref})")
     return node_id
 
 
@@ -121,6 +122,30 @@ def set_status(ws: Workspace, ref: str, status: str, reason: str = "",
                     if p)
     store.write([ws.record("node.status", {"node_id": node.id, "status": value,
                                            "reason": why, "at": now_iso()})])
+    return store_tree.load_node(store.db, node.id)
+
+
+def remove_node(ws: Workspace, ref: str, reason: str = "") -> Node:
+    """Soft-delete a leaf node (restorable); its entries stay, and stop tracing up."""
+    store = ws.store()
+    node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    if store_tree.children(store.db, node.id):
+        raise BadInput(f"{node.short} has children: move or remove them first")
+    store.write([ws.record("node.delete", {"node_id": node.id, "reason": reason.strip(),
+                                           "at": now_iso()})])
+    return store_tree.load_node(store.db, node.id)
+
+
+def restore_node(ws: Workspace, ref: str) -> Node:
+    store = ws.store()
+    node_id = queries.resolve(store.db, ref, table="nodes", what="node")
+    node = store_tree.load_node(store.db, node_id)
+    if not node.deleted_at:
+        raise BadInput(f"node {node.short} is not deleted")
+    parent = store_tree.load_node(store.db, node.parent_id) if node.parent_id else None
+    if parent and parent.deleted_at:
+        raise BadInput(f"restore its parent {parent.short} first")
+    store.write([ws.record("node.restore", {"node_id": node.id, "at": now_iso()})])
     return store_tree.load_node(store.db, node.id)
 
 

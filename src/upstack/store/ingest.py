@@ -349,7 +349,21 @@ def _set_node_status(db: Database, record: Record) -> None:
                (data["status"], data["at"], node["id"]))
 
 
+def _delete_node(db: Database, record: Record) -> None:
+    node = _live_node(db, record.data["node_id"])
+    _node_event(db, record, node["id"], "deleted", None, None, record.data.get("reason", ""))
+    db.execute("UPDATE nodes SET deleted_at = ? WHERE id = ?", (record.data["at"], node["id"]))
+
+
+def _restore_node(db: Database, record: Record) -> None:
+    node_id = record.data["node_id"]
+    _node_event(db, record, node_id, "restored", None, None)
+    db.execute("UPDATE nodes SET deleted_at = NULL WHERE id = ?", (node_id,))
+
+
 _HANDLERS: dict[str, Callable[[Database, Record], None]] = {
+    "node.delete": _delete_node,
+    "node.restore": _restore_node,
     "node.create": _create_node,
     "node.edit": _edit_node,
     "node.move": _move_node,
