@@ -186,11 +186,19 @@ def _idea_triage(db: Database) -> None:
     create_tables(db)
 
 
+def _activity_indexes(db: Database) -> None:
+    # Covering indexes: tree, check and progress count entries per node and per recent
+    # day without reading the (long) rows themselves.
+    db.execute("CREATE INDEX entries_node_activity ON entries(node_id, kind, occurred_at, deleted_at)")
+    db.execute("CREATE INDEX entries_recent_nodes ON entries(occurred_at, node_id, deleted_at)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
     Migration(3, "theory-of-change tree: node history", _theory_of_change),
     Migration(4, "idea triage", _idea_triage),
+    Migration(5, "activity indexes", _activity_indexes),
 )
 LATEST = MIGRATIONS[-1].version
 
