@@ -21,10 +21,12 @@ from click.testing import CliRunner, Result
 from upstack.cli.main import cli
 from upstack.cli.output import entry_line
 from upstack.domain.entry import Entry
-from upstack.services import recall
-from upstack.services.demo import STORY, build_demo, open_demo_workspace
+from upstack.services import checks, ideas, learning, recall, tree
+from upstack.services.demo import IDEAS, STORY, build_demo, open_demo_workspace
 from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_iso, to_iso
+
+TOTAL = len(STORY) + len(IDEAS) + 3  # and two learnings after the fact, one drafted question
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -75,9 +77,9 @@ def run_verbatim(command: str, env: dict[str, str | None]) -> Result:
 
 
 def test_demo_prints_where_it_is_and_its_whole_timeline(built, demo_ws):
-    assert str(built.home) in built.output.splitlines()[1]
+    assert str(built.home) in built.output.splitlines()[2]
     entries = all_entries(demo_ws)
-    assert len(entries) == len(STORY)
+    assert len(entries) == TOTAL
     assert "\n".join(entry_line(e) for e in entries) in built.output
     for title in ("Project kickoff: IOI circuit in GPT-2 small",
                   "Found it: END was the last padded position, not the last real token.",
@@ -87,10 +89,12 @@ def test_demo_prints_where_it_is_and_its_whole_timeline(built, demo_ws):
 
 def test_the_demo_is_a_realistic_log(demo_ws):
     entries = all_entries(demo_ws)
-    assert 40 <= len(entries) <= 60
+    assert 50 <= len(entries) <= 80
     assert {e.kind for e in entries} == {"note", "result", "question", "decision", "learning",
-                                         "stuck"}
-    assert {e.project for e in entries} == {"IOI circuit", "SAE features", None}
+                                         "stuck", "idea"}
+    # Filed in the tree: everything but ideas and the private check-in sits on a node.
+    assert all(e.node_id for e in entries if e.kind != "idea" and not e.private)
+    assert {"IOI circuit", "SAE features"} <= {e.project for e in entries}
     assert len({e.title for e in entries}) == len(entries)
     assert sum(e.kind == "stuck" for e in entries) >= 2
     assert all(e.tags for e in entries)
@@ -98,12 +102,17 @@ def test_the_demo_is_a_realistic_log(demo_ws):
 
 def test_entries_are_spread_over_the_last_three_weeks(demo_ws):
     entries = all_entries(demo_ws)
-    times = sorted(parse_iso(e.occurred_at) for e in entries)
+    story = [e for e in entries if e.created_at > e.occurred_at]  # back-dated, both kept
+    assert len(story) == len(STORY)
+    times = sorted(parse_iso(e.occurred_at) for e in story)
     now = parse_iso(to_iso(datetime.now().astimezone()))
     assert times[-1] < now
     assert timedelta(days=19) <= times[-1] - times[0] <= timedelta(days=21)
     assert now - times[0] <= timedelta(days=22)
-    assert all(e.created_at > e.occurred_at for e in entries)  # back-dated, both kept
+    # What the services date now: learnings after the fact, the drafted question, ideas.
+    today = [e for e in entries if e not in story]
+    assert sorted(e.kind for e in today) == ["idea"] * len(IDEAS) + ["learning"] * 2 + ["question"]
+    assert all(now - parse_iso(e.occurred_at) < timedelta(hours=1) for e in today)
 
 
 def test_one_private_entry_the_personal_check_in(demo_ws):
@@ -177,12 +186,16 @@ def test_suggested_commands_run_verbatim(built):
     commands = suggested_commands(built.output)
     assert len(commands) >= 5
     assert any(c.endswith("upstack search 'patch*'") for c in commands)
+    for suggested in ("upstack tree", "upstack ideas", "upstack check", "upstack progress",
+                      "upstack review --since '3 weeks ago'"):
+        assert any(c.endswith(suggested) for c in commands), suggested
+    assert any(" upstack why " in c for c in commands)
     for command in commands:
         result = run_verbatim(command, {"UPSTACK_HOME": str(built.user_home)})
         assert result.exit_code == 0, (command, result.output)
         assert result.stdout.strip(), command
         if "search 'patch*'" in command:
-            assert result.stdout.count("[IOI circuit]") >= 5
+            assert result.stdout.count("#patching") >= 5
     assert not built.user_home.exists()
 
 
@@ -211,7 +224,7 @@ def test_without_home_it_builds_in_a_new_temporary_directory(tmp_path, monkeypat
     home = Path(report["home"])
     assert home.parent == tmp_path and home.name.startswith("upstack-demo-")
     assert (home / "upstack.db").exists()
-    assert len(report["entries"]) == len(STORY)
+    assert len(report["entries"]) == TOTAL
     assert all(command.startswith(f"UPSTACK_HOME={home} ") for command in report["try"])
     assert not user_home.exists()
     # The scratch directory for the figures is gone; only the workspace remains.
@@ -230,7 +243,9 @@ def test_build_demo_dates_entries_relative_to_now(tmp_path):
     now = datetime(2024, 3, 22, 12, 0).astimezone()
     with Workspace(home=tmp_path, db=f"sqlite:///{tmp_path / 'upstack.db'}") as ws:
         log = build_demo(ws, now=now)
-    assert list(log.entries) == [item.key for item in STORY]
+    keys = [item.key for item in STORY]
+    assert [key for key in log.entries if key in keys] == keys
+    assert len(log.entries) == TOTAL
     kickoff = log.entries["kickoff"]
     assert kickoff.occurred_at == to_iso(datetime(2024, 3, 1, 9, 40))
     assert {"head_patching_heatmap.png", "sae_width_sweep.svg", "sae_sweep.csv"} <= set(log.files)
@@ -245,3 +260,107 @@ def test_links_by_short_id_resolve_even_when_ids_share_a_millisecond(tmp_path, m
         log = build_demo(ws)
         for entry in log.entries.values():
             assert all(link.entry_id for link in recall.show(ws, entry.short).links)
+
+
+def test_the_tree_has_an_agenda_with_two_projects_one_active(demo_ws):
+    roots = tree.tree(demo_ws)
+    assert [r.node.kind for r in roots] == ["agenda"]
+    agenda = roots[0]
+    assert agenda.node.why
+    projects = {r.node.title: r for r in agenda.children if r.node.kind == "project"}
+    assert set(projects) == {"IOI circuit", "SAE features"}
+    assert projects["IOI circuit"].node.status == "active"
+    assert projects["SAE features"].node.status == "open"  # parked: one active project at most
+    assert demo_ws.settings.active_projects == 1
+
+    def walk(row: tree.TreeRow) -> Iterator[tree.TreeRow]:
+        yield row
+        for child in row.children:
+            yield from walk(child)
+
+    rows = list(walk(agenda))
+    assert all(r.node.why for r in rows)
+    kinds = {r.node.kind for r in rows}
+    assert {"question", "experiment"} <= kinds
+    assert any(r.node.kind == "question" and r.depth == 3 for r in rows)  # a sub-question
+    statuses = {r.node.status for r in rows}
+    assert {"active", "open", "done", "dropped"} <= statuses
+    dropped = next(r.node for r in rows if r.node.status == "dropped")
+    history = tree.show_node(demo_ws, dropped.id).history
+    assert any("override:" in (h.get("reason") or "") for h in history), history
+    assert agenda.learnings >= 5
+    assert tree.focus(demo_ws) is not None
+
+
+def test_why_on_a_result_reaches_the_agenda(built, demo_ws):
+    heatmap = next(e for e in all_entries(demo_ws) if e.title.startswith("Head patching:"))
+    trace = tree.trace_why(demo_ws, heatmap.short)
+    assert trace.reaches_agenda
+    assert [n.kind for n in trace.chain] == ["experiment", "question", "project", "agenda"]
+    result = invoke(["why", heatmap.short], {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": None})
+    assert result.exit_code == 0, result.output
+    assert trace.chain[-1].title in result.stdout and "warning" not in result.stdout
+
+
+def test_results_say_what_was_expected_and_failures_taught_something(demo_ws):
+    entries = all_entries(demo_ws)
+    results = [e for e in entries if e.kind == "result"]
+    assert all(e.meta.get("expected") and e.meta.get("happened") for e in results)
+    assert {e.meta["outcome"] for e in results} == set(learning.OUTCOMES)
+    failed = {e.id for e in results if e.meta["outcome"] == "failed"}
+    assert len(failed) >= 2
+    after_the_fact = [e for e in entries if e.kind == "learning" and e.meta.get("learned_from")]
+    assert {e.meta["learned_from"] for e in after_the_fact} <= failed
+    assert len(after_the_fact) == 2
+
+
+def test_ideas_are_triaged_promoted_and_pruned_with_reasons(demo_ws):
+    every = ideas.list_ideas(demo_ws, states=tuple(s for s in ("candidate", "de-risking",
+                                                                "active", "parked", "pruned")))
+    by_state: dict[str, list[ideas.Idea]] = {}
+    for idea in every:
+        by_state.setdefault(idea.state, []).append(idea)
+    assert len(by_state["pruned"]) >= 2
+    assert all(i.reason for i in by_state["pruned"])
+    assert all(i.reason for i in by_state["parked"])
+    candidate = by_state["candidate"][0]
+    assert candidate.hypothesis and candidate.cheapest_test and candidate.cost_hours
+    assert candidate.value_score
+    [promoted] = by_state["active"]
+    node = tree.show_node(demo_ws, promoted.node_id or "")
+    assert node.node.kind == "question" and node.chain[-1].kind == "agenda"
+    # Pruned ideas stay findable, with their reason.
+    pruned = by_state["pruned"][0]
+    page = recall.search(demo_ws, pruned.title.split()[1])
+    assert any(h.entry.id == pruned.entry_id and ideas.PRUNED_PREFIX in h.entry.body
+               for h in page.hits)
+
+
+def test_the_stuck_spell_has_a_drafted_question_on_its_node(demo_ws):
+    entries = all_entries(demo_ws)
+    stuck_nodes = {e.node_id for e in entries if e.kind == "stuck"}
+    asked = [e for e in entries if e.kind == "question" and "ask" in e.tags]
+    assert len(asked) == 1 and asked[0].node_id in stuck_nodes
+    body = asked[0].body
+    assert "What I'm trying to do, and why" in body and "What happened" in body
+    assert "(Write it here" not in body
+
+
+def test_review_since_three_weeks_mentions_learnings_and_pruned_ideas(built):
+    env = {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": None}
+    result = invoke(["review", "--since", "3 weeks ago"], env)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "### What was learned" in out and "A path effect above 1 is a bug" in out
+    assert "### Ideas pruned" in out and "That is the padding bug" in out
+    assert "(failed)" in out
+
+
+def test_check_and_progress_run(built, demo_ws):
+    env = {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": None}
+    for command in (["check"], ["progress"], ["tree"], ["ideas"]):
+        result = invoke(command, env)
+        assert result.exit_code == 0, (command, result.output)
+        assert result.stdout.strip(), command
+    report = checks.check(demo_ws)
+    assert not [f for f in report.flags if f.check in ("no-why", "closed-parent", "spinning")]

@@ -48,7 +48,7 @@ def test_markdown_digest_per_project(run: CLI, tmp_path: Path) -> None:
         assert heading in ioi and item in ioi.split(heading, 1)[1]
     assert "![heatmap.png](upstack:" in ioi
     assert "expected a drop; happened a 60% drop (as-expected)" in ioi
-    assert "Steer with SAE features.: Already published by others." in text
+    assert "Steer with SAE features, pruned: Already published by others." in text
     assert "## (no project)" in text and "Unfiled musing." in text
     assert "SECRET-CHECKIN" not in text
     only = run.ok("review", "--project", "ioi circuit")

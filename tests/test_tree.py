@@ -162,3 +162,13 @@ def test_deleted_nodes_refuse_changes_until_restored(run: CLI) -> None:
     assert made["experiment"] in run.ok("tree")
     history = as_json(run, "node", "show", made["experiment"])["history"]
     assert [h["change"] for h in history] == ["created", "deleted", "restored"]
+
+
+def test_project_filter_includes_work_filed_below_it(run: CLI) -> None:
+    made = ids(run)
+    run.ok("note", "--under", made["experiment"], "Deep in the tree.")
+    run.ok("note", "--under", made["agenda"], "Above the project.")
+    titles = [e["title"] for e in as_json(run, "log", "--project", "IOI circuit")]
+    assert titles == ["Deep in the tree."]
+    assert [h["title"] for h in as_json(run, "search", "deep", "--project", "ioi circuit")[
+        "results"]] == ["Deep in the tree."]

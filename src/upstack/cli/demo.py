@@ -13,6 +13,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.services import recall
 from upstack.services.demo import (
+    SAE,
     DemoLog,
     build_demo,
     demo_db_url,
@@ -37,14 +38,21 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
     prefix = _env_prefix(log.home, user_ws)
     figure = log.entries["heatmap"].short
     suggestions = [
+        (["tree"], "the theory-of-change tree: agenda, projects, questions, experiments"),
+        (["why", figure], "trace a result up to the agenda, each link with its why"),
         (["search", "patch*"], "ranked search: words, prefix*, \"phrases\", OR, NOT"),
         (["search", "#sae dead"], "a tag and a word"),
         (["show", figure], "a result with its figure, table, links and backlinks"),
+        (["ideas"], "ideas ranked by value per cost, with what each waits on"),
         (["log", "-k", "stuck", "-k", "learning"], "where it got hard, and what it taught"),
-        (["log", "-p", "SAE features"], "one project"),
+        (["progress"], "progress per week and project, counted in learnings"),
+        (["check"], "work that cannot say why it matters"),
+        (["review", "--since", "3 weeks ago"],
+         "a digest to share: done, learned, decided, open, pruned with reasons"),
+        (["log", "-p", SAE], "what was filed on the parked project's own node"),
         (["tags"], "every tag, most used first"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
-         "write an entry of your own"),
+         "write an entry of your own (it lands on the focused question)"),
     ]
     program = _program()
     return [(f"{prefix} {program} {shlex.join(args)}", why) for args, why in suggestions]
@@ -70,7 +78,10 @@ def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
 
     Three weeks of an interpretability project (the IOI circuit in GPT-2 small,
     and a side thread on sparse autoencoders), with figures, links, questions,
-    a stuck spell and a private check-in. It goes into a new temporary directory
+    a stuck spell and a private check-in, filed in a theory-of-change tree (one
+    agenda, two projects, questions and experiments, each with its why); plus
+    results with what was expected and what happened, learnings, and ideas
+    triaged, promoted and pruned. It goes into a new temporary directory
     (or --home DIR); your own log, wherever UPSTACK_HOME points, is never touched.
     Prints the timeline and commands to try next.
     """
@@ -86,6 +97,9 @@ def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
     files = sum(len(e.attachments) for e in entries)
     echo(style(f"A demo research log: {len(entries)} entries over three weeks, "
                f"{files} files attached.", bold=True))
+    ideas = sum(e.kind == "idea" for e in entries)
+    echo(f"  filed in a tree of {len(log.nodes)} nodes (one agenda, two projects); "
+         f"{ideas} ideas triaged")
     echo(f"  in {home}")
     echo(style("  A throwaway workspace: your own log is untouched.", dim=True))
     echo()

@@ -77,7 +77,7 @@ def _print_entry(entry: Entry) -> None:
     echo(style(entry.short, fg="yellow") + "  " + style(entry.title or "(purged)", bold=True))
     facts = [f"kind: {entry.kind}"]
     if entry.project:
-        facts.append(f"project: {entry.project}")
+        facts.append(f"under: {entry.project}")
     if entry.tags:
         facts.append("tags: " + " ".join("#" + t for t in entry.tags))
     if entry.private:

@@ -92,8 +92,9 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
                                      f"\"{node.title}\" is active but its {parent.kind} "
                                      f"\"{parent.title}\" is {parent.status}"))
 
+    # Ideas are judged by triage, not by the tree; they are left out of "untraceable".
     per_node = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
-                        "GROUP BY node_id")
+                        "AND kind != 'idea' GROUP BY node_id")
     orphans = sum(int(r["n"]) for r in per_node if r["node_id"] not in traceable)
     if orphans and nodes:
         report.flags.append(Flag("orphan", "entries",
@@ -102,7 +103,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
 
     since = to_iso(now - timedelta(days=days))
     recent = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
-                      "AND occurred_at >= ? GROUP BY node_id", (since,))
+                      "AND kind != 'idea' AND occurred_at >= ? GROUP BY node_id", (since,))
     report.recent_entries = sum(int(r["n"]) for r in recent)
     report.recent_untraceable = sum(int(r["n"]) for r in recent if r["node_id"] not in traceable)
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:

@@ -1,10 +1,15 @@
 """A sample research log to try upstack on: three weeks of an interpretability project.
 
-`build_demo` writes it through the capture service like any other log (figures and
-tables attached, links by title and by short id, one private check-in), back-dated
-over the three weeks before ``now``. It never chooses where: callers open the
-workspace with `open_demo_workspace`, which always uses SQLite in the demo's own
-directory, whatever UPSTACK_DB or the config file say.
+`build_demo` writes it through the services like any other log: a theory-of-change
+tree (one agenda, two projects, questions and experiments, each with its why), the
+story's entries filed under its nodes (figures and tables attached, links by title
+and by short id, one private check-in), back-dated over the three weeks before
+``now``; then what a researcher would do today on top of it: learnings recorded
+after the fact on failed results, ideas triaged, pruned and promoted, a question
+drafted from a stuck spell, and nodes marked answered or dropped. Those services
+date what they write now, as do the nodes. It never chooses where: callers open
+the workspace with `open_demo_workspace`, which always uses SQLite in the demo's
+own directory, whatever UPSTACK_DB or the config file say.
 
 The attached figures are real files, made by :mod:`upstack.services.demo_figures`.
 """
@@ -14,18 +19,24 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from upstack.domain.entry import Entry
+from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services import capture
+from upstack.services import capture, ideas, learning, stuck
+from upstack.services import tree as tree_service
 from upstack.services.demo_figures import write_figures
 from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.store.tree import load_node
 from upstack.timeutil import to_iso
 
-__all__ = ["DemoLog", "STORY", "build_demo", "demo_db_url", "make_demo_home", "open_demo_workspace"]
+__all__ = ["DemoLog", "STORY", "TREE", "IDEAS", "build_demo", "demo_db_url", "make_demo_home",
+           "open_demo_workspace"]
 
 IOI = "IOI circuit"
 SAE = "SAE features"
@@ -35,14 +46,18 @@ SAE = "SAE features"
 class DemoLog:
     """What `build_demo` wrote.
 
-    ``entries`` maps the story's keys to the entries as captured, in the order
-    written; e.g. ``entries["heatmap"]`` is the result with a PNG and a CSV that
-    many later entries link to (`recall.show` gives its links and backlinks).
+    ``entries`` maps keys to the entries as captured, in the order written: first
+    the story's (``entries["heatmap"]`` is the result with a PNG and a CSV that many
+    later entries link to), with those the services date now among them: the
+    question drafted from the stuck spell ("ask", right after the spell), then
+    learnings recorded after the fact and the ideas. ``nodes`` maps the tree's keys (`TREE`, and "swapped" for the
+    question an idea was promoted to) to the nodes as they ended up.
     """
 
     home: Path
     entries: dict[str, Entry]
     files: tuple[str, ...]
+    nodes: dict[str, Node] = field(default_factory=dict)
 
 
 def make_demo_home(home: str | Path | None = None) -> Path:
@@ -72,6 +87,7 @@ def open_demo_workspace(home: Path) -> Workspace:
 def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
     """Write the sample log into ``ws``, its entries dated over the three weeks before ``now``."""
     today = (now or datetime.now().astimezone()).astimezone().date()
+    nodes = _plant_tree(ws)
     written: dict[str, Entry] = {}
     with tempfile.TemporaryDirectory(prefix="upstack-demo-figures-") as scratch:
         figures = write_figures(Path(scratch))
@@ -83,11 +99,17 @@ def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
                 ws.store()
             text = _SHORT_LINK.sub(lambda m: f"[[{written[m.group(1)].short}]]", item.text)
             written[item.key] = capture.note(
-                ws, text, kind=item.kind, project=item.project, private=item.private,
-                attach=[figures[name] for name in item.files],
-                occurred_at=_occurred_at(today, item.when))
+                ws, text, kind=item.kind, under=nodes[item.node].id if item.node else None,
+                private=item.private, attach=[figures[name] for name in item.files],
+                occurred_at=_occurred_at(today, item.when),
+                meta=learning.result_meta(item.kind, *item.result) if item.result else None)
+            if item.key == "stuck2":
+                written["ask"] = _ask(ws, nodes["path"])  # drafted from the spell so far
         ws.store()
-    return DemoLog(home=ws.home, entries=written, files=tuple(figures))
+    _today(ws, nodes, written)
+    db = ws.store().db
+    nodes = {key: load_node(db, node.id) for key, node in nodes.items()}
+    return DemoLog(home=ws.home, entries=written, files=tuple(figures), nodes=nodes)
 
 
 def _occurred_at(today: date, when: str) -> str:
@@ -95,6 +117,261 @@ def _occurred_at(today: date, when: str) -> str:
     hour, minute = (int(part) for part in clock.split(":"))
     day = today - timedelta(days=int(days_ago))
     return to_iso(datetime.combine(day, time(hour, minute)))  # naive: local time
+
+
+# -- the tree --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _TreeNode:
+    key: str
+    kind: str
+    title: str
+    why: str
+    under: str | None
+    status: str = "active"
+    override: str = ""  # for a second active project: the reason, kept in its history
+
+
+TREE: tuple[_TreeNode, ...] = (
+    _TreeNode("AGENDA", "agenda", "Interpretability tools I can trust for auditing models",
+              "Auditing a model before deployment needs tools that find real mechanisms: I "
+              "must know where patching and dictionary learning fool me before pointing them "
+              "at eval awareness.", None),
+    _TreeNode("IOI", "project", IOI,
+              "IOI is the best-documented circuit: reproducing it calibrates my patching code "
+              "and my judgement against a known answer.", "AGENDA"),
+    _TreeNode("SAE", "project", SAE,
+              "An SAE on layer 8 is a second, independent view of the IOI signal: if a feature "
+              "lines up with the heads, dictionary learning is ready for the next project.",
+              "AGENDA", override="Side thread with a budget of two GPU-days, run alongside IOI."),
+    _TreeNode("baseline", "experiment", "Baseline logit diff on the IOI prompts",
+              "Every patching number is a fraction of this one: it has to match the paper first.",
+              "IOI"),
+    _TreeNode("corrupt", "question", "ABC prompts or swapped names for the corrupted run?",
+              "The corruption decides what \"fraction recovered\" measures, so every later "
+              "number depends on it.", "IOI"),
+    _TreeNode("where", "question", "Where does the name information move from S2 to END?",
+              "Knowing the layers tells the 144-head sweep where to look.", "IOI"),
+    _TreeNode("resid", "experiment", "Residual-stream patching, layer × position",
+              "The cheapest sweep that can locate the hand-off: 24 patches instead of 144.",
+              "where"),
+    _TreeNode("who", "question", "Which heads carry the IOI behaviour?",
+              "Finding the paper's heads by my own sweeps is what \"reproduced\" means.", "IOI"),
+    _TreeNode("heads", "experiment", "Per-head patching at END",
+              "Ranks all 144 heads by how much of the logit diff each one restores.", "who"),
+    _TreeNode("ablate", "experiment", "Mean-ablate each head class",
+              "Patching asks whether a head is enough; ablation asks whether it is needed.",
+              "who"),
+    _TreeNode("negative", "question", "Why do 10.7 and 11.10 work against the answer?",
+              "Heads I cannot explain are heads I cannot put in the diagram.", "IOI"),
+    _TreeNode("how", "question", "Do S-inhibition heads act through the name movers' queries?",
+              "This is the mechanism, not just a list of heads: the core claim of the write-up.",
+              "IOI"),
+    _TreeNode("path", "experiment", "Path patching S-inhibition → name movers' queries",
+              "Isolates the one path the S-inhibition story predicts.", "how"),
+    _TreeNode("induction", "question", "Does ablating induction heads reproduce the paper's drop?",
+              "A number I cannot reproduce is one I cannot cite.", "IOI"),
+    _TreeNode("medium", "question", "Does the same circuit appear in GPT-2 medium?",
+              "If it does, the reproduction says something beyond one small model.", "IOI"),
+    _TreeNode("width", "question", "How wide should the layer-8 SAE be?",
+              "Too narrow merges the signal with others; too wide wastes compute on dead "
+              "features.", "SAE"),
+    _TreeNode("sweep", "experiment", "SAE width sweep, 1k to 32k",
+              "Reconstruction and dead features against width, in one overnight run.", "width"),
+    _TreeNode("resample", "experiment", "Resample dead features at 8k and 16k",
+              "Tells dead capacity apart from a real limit of the method.", "width"),
+    _TreeNode("duplicate", "question", "Is there a feature for \"a name mentioned twice\" at END?",
+              "That is the S-inhibition signal: finding it is the independent view.", "SAE"),
+    _TreeNode("rank", "experiment", "Rank features by IOI − ABC activation at END",
+              "The cheapest search: one forward pass over the IOI prompts and their ABC twins.",
+              "duplicate"),
+    _TreeNode("feature_ablation", "experiment", "Ablate feature 11302 at END",
+              "Correlation is not use: the ablation tests whether the logit diff needs it.",
+              "duplicate"),
+    _TreeNode("same_variable", "question",
+              "Does feature 11302 carry the same variable as the S-inhibition heads?",
+              "If it is only \"a repeated token nearby\", the second view does not confirm "
+              "the first.", "duplicate", status="open"),
+)
+
+# Where each story entry is filed (a TREE key; None: nowhere, like the private check-in).
+_FILED: dict[str, str | None] = {
+    "kickoff": "IOI", "paper": "IOI", "setup": "IOI", "tl_defaults": "IOI",
+    "baseline": "baseline", "q_corrupt": "corrupt", "resid": "resid", "resid_first": "where",
+    "head_plan": "heads", "heatmap": "heads", "q_negative": "negative", "attention": "who",
+    "templates": "baseline", "sae_plan": "SAE", "sae_loop": "SAE", "sweep": "sweep",
+    "q_dead": "width", "path_first": "path", "week1": "AGENDA", "path_bad": "path",
+    "stuck1": "path", "stuck2": "path", "fix": "path", "positions": "how", "checkin": None,
+    "mentor1": "AGENDA", "resample": "width", "padding_note": "IOI", "ablation": "ablate",
+    "backup": "ablate", "noising": "who", "resampled": "resample", "feature_search": "rank",
+    "feature": "feature_ablation", "q_feature": "same_variable", "maintenance": "IOI",
+    "week2": "AGENDA", "copy_reading": "negative", "copy": "negative", "scope": "IOI",
+    "outline": "IOI", "induction": "induction", "induction_stuck": "induction",
+    "q_induction": "induction", "ablation_learning": "induction", "split": "same_variable",
+    "draft": "IOI", "methods_learning": "IOI", "priya_answer": "induction", "next": "AGENDA",
+    "week3": "AGENDA", "shared": "IOI",
+}
+
+# Results: (what I expected, what happened, outcome).
+_RESULTS: dict[str, tuple[str, str, str]] = {
+    "baseline": ("About 3.56, the paper's logit diff.", "3.41 on 750 prompts.", "as-expected"),
+    "resid": ("The hand-off from S2 to END somewhere in layers 6-10.",
+              "A sharp hand-off between layers 7 and 9.", "as-expected"),
+    "heatmap": ("The paper's name movers on top.",
+                "9.9, 9.6 and 10.0 on top; 10.7 and 11.10 negative.", "as-expected"),
+    "sweep": ("Under 5% dead features at every width.", "27% dead at 16k and 41% at 32k.",
+              "failed"),
+    "path_bad": ("S-inhibition → name movers recovers most of the effect, below 1.",
+                 "1.71: more than the full effect.", "failed"),
+    "fix": ("A bug in my path patching code.", "A padding bug in how END was read; 0.83 after "
+            "the fix.", "surprise"),
+    "ablation": ("Every class needed; removing any lowers the logit diff.",
+                 "Removing the negative name movers raises it to 4.07.", "surprise"),
+    "resampled": ("Far fewer dead features.", "3% dead at 16k, down from 27%.", "as-expected"),
+    "feature": ("Maybe a weak correlate of duplication.",
+                "Ablating feature 11302 costs as much as two S-inhibition heads.", "surprise"),
+    "copy": ("10.7 suppresses whatever the model is about to copy.",
+             "Steering its query moves its negative contribution onto S.", "as-expected"),
+    "induction": ("A drop of about 1 in logit diff, as in the paper.", "A drop of 0.21.",
+                  "failed"),
+    "split": ("11302 stays one feature at 32k.",
+              "It splits into a name-specific and a generic duplication feature.", "surprise"),
+}
+
+
+def _plant_tree(ws: Workspace) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
+    for spec in TREE:
+        under = nodes[spec.under].id if spec.under else None
+        nodes[spec.key] = tree_service.add_node(ws, spec.kind, spec.title, why=spec.why,
+                                                under=under, status=spec.status,
+                                                override=spec.override)
+    # First filed under the project; it turned out to be about the heads.
+    nodes["negative"] = tree_service.move_node(ws, nodes["negative"].id, nodes["who"].id)
+    return nodes
+
+
+# -- today: what the services date now ------------------------------------------
+
+@dataclass(frozen=True)
+class _Idea:
+    key: str
+    text: str
+    triage: dict[str, Any]
+    state: str = "candidate"  # or de-risking, parked, pruned, or promoted
+    reason: str = ""
+    evidence: tuple[str, ...] = ()  # story keys
+
+
+IDEAS: tuple[_Idea, ...] = (
+    _Idea("idea_attribution", "Attribution patching could replace the 12-minute head sweep. #patching",
+          {"hypothesis": "Gradient attribution ranks the heads like activation patching does.",
+           "cheapest_test": "Rank the 144 heads both ways and compare the top 10.",
+           "kill_criteria": "Rank correlation of the top 10 below 0.8.", "cost_hours": 2,
+           "compute": "10 GPU-minutes", "value": "Sweeps in seconds for the next project.",
+           "value_score": 4}),
+    _Idea("idea_attn_sae", "An SAE on the attention outputs of layer 8 might isolate "
+          "S-inhibition better than the residual stream. #sae",
+          {"hypothesis": "Head outputs are sparser in features than the residual stream.",
+           "cheapest_test": "Train a 4k SAE on hook_z of layer 8 for 50M tokens.",
+           "cost_hours": 6, "compute": "half a GPU-day", "value_score": 3},
+          state="de-risking"),
+    _Idea("idea_swapped", "Report path patching under swapped-name corruption too. #path-patching",
+          {"hypothesis": "0.83 for S-inhibition → name movers holds with swapped names.",
+           "cheapest_test": "Rerun the path patching with swapped-name corruption.",
+           "kill_criteria": "Below 0.5 with swapped names.", "cost_hours": 1,
+           "value": "Answers the first question any reader of section 4 will ask.",
+           "value_score": 5},
+          state="promoted", reason="Priya and Sam both asked for it in their comments.",
+          evidence=("shared",)),
+    _Idea("idea_probe", "Linear probes for eval awareness on the residual stream. #planning",
+          {"hypothesis": "Eval awareness is linearly readable in the middle layers.",
+           "cheapest_test": "Probe 200 labelled eval and deployment prompts.", "cost_hours": 8,
+           "value_score": 4},
+          state="parked", reason="Next quarter's project; it starts after the write-up.",
+          evidence=("next",)),
+    _Idea("idea_medium", "Check that the IOI circuit carries over to GPT-2 medium. #ioi",
+          {"cheapest_test": "Per-head patching sweep on GPT-2 medium.", "cost_hours": 10,
+           "value_score": 2},
+          state="pruned", reason="Out of scope: the write-up is the GPT-2 small reproduction.",
+          evidence=("scope",)),
+    _Idea("idea_64k", "Train a 64k SAE to find more duplication features. #sae",
+          {"cheapest_test": "Dead fraction and feature splitting at 32k first.", "cost_hours": 12,
+           "compute": "two GPU-days", "value_score": 2},
+          state="pruned", reason="At 32k 11302 already splits, and dead features grow faster "
+          "than reconstruction improves past 8k.", evidence=("sweep", "split")),
+    _Idea("idea_right_pad", "Keep right padding and read END at a fixed index to batch faster. "
+          "#patching",
+          {"cheapest_test": "Compare END indices of clean and ABC prompts in one batch.",
+           "cost_hours": 0.5, "value_score": 2},
+          state="pruned", reason="That is the padding bug: two-token names shift END.",
+          evidence=("fix",)),
+)
+
+# (TREE key, new status, reason, override): what changed in the tree over the weeks.
+_STATUS_CHANGES: tuple[tuple[str, str, str, str], ...] = (
+    ("baseline", "done", "3.52 on 650 prompts after dropping two templates.", ""),
+    ("corrupt", "done", "ABC to find the circuit, both reported (mentor call).", ""),
+    ("resid", "done", "Hand-off between layers 7 and 9.", ""),
+    ("where", "done", "S2 to END in layers 7-9, by the S-inhibition heads' layers.", ""),
+    ("heads", "done", "Name movers 9.9, 9.6, 10.0; negative 10.7, 11.10.", ""),
+    ("ablate", "done", "Name movers necessary; backup heads take over when ablated.", ""),
+    ("negative", "done", "Copy suppression, reproduced on my prompts.", ""),
+    ("who", "done", "The paper's heads, found by my own sweeps.", ""),
+    ("path", "blocked", "Path effect above 1: a bug somewhere.", ""),
+    ("path", "done", "0.83 after the padding fix.", ""),
+    ("how", "done", "Yes: path patching recovers 0.83 along that path.", ""),
+    ("induction", "done", "Same convention as the paper: 2.61; the gap was the convention.", ""),
+    ("medium", "dropped", "Out of scope for the write-up (the scope decision).",
+     "Three weeks is the whole project; the write-up covers GPT-2 small only."),
+    ("sweep", "done", "Dead features explode above 8k.", ""),
+    ("resample", "done", "3% dead at 16k with resampling.", ""),
+    ("width", "done", "16k with resampling.", ""),
+    ("rank", "done", "Feature 11302 on top.", ""),
+    ("feature_ablation", "done", "Costs as much as two S-inhibition heads.", ""),
+    ("duplicate", "done", "Feature 11302, which splits at 32k into a name-specific one.", ""),
+    ("SAE", "open", "Paused: the write-up gives it one section (the scope decision).", ""),
+)
+
+# Learnings recorded today on results that failed.
+_LEARNED: tuple[tuple[str, str, str], ...] = (
+    ("learned_path", "path_bad", "A path effect above 1 is a bug, not a finding.\n"
+     "Check that effects stay within [0, 1] before reading anything into them; it would have "
+     "pointed at the padding a day earlier. #method #path-patching"),
+    ("learned_sweep", "sweep", "Resample dead features before reading an SAE width sweep.\n"
+     "Without it the sweep measured dead capacity, not what width buys. #sae #method"),
+)
+
+
+def _ask(ws: Workspace, node: Node) -> Entry:
+    """The question the stuck spell drafted for the mentor, with the ask filled in."""
+    _, draft = stuck.draft_question(ws, node.id, to="Priya", days=21)
+    question = ("Why would a path effect come out above 1 when a unit test on a toy model "
+                "passes? Is there a known way batching or padding leaks between prompts?")
+    return stuck.ask(ws, node.id, draft.replace(
+        "(Write it here. Writing it down often answers it.)", question))
+
+
+def _today(ws: Workspace, nodes: dict[str, Node], written: dict[str, Entry]) -> None:
+    """Learnings after the fact, ideas, and the tree's status changes."""
+    for key, source, text in _LEARNED:
+        written[key] = learning.learned(ws, written[source].id, text)
+    for idea in IDEAS:
+        entry = ideas.capture_idea(ws, idea.text, **idea.triage)
+        evidence = [written[key].id for key in idea.evidence]
+        if idea.state == "promoted":
+            _, nodes["swapped"] = ideas.promote(ws, entry.id, kind="question",
+                                                under=nodes["IOI"].id, reason=idea.reason)
+        elif idea.state != "candidate":
+            ideas.set_state(ws, entry.id, idea.state, idea.reason, evidence)
+        written[idea.key] = queries.get_entry(ws.store().db, entry.id)  # pruned: with the reason
+    for key, status, reason, override in _STATUS_CHANGES:
+        tree_service.set_status(ws, nodes[key].id, status, reason, override=override)
+    nodes["swapped_run"] = tree_service.add_node(
+        ws, "experiment", "Path patching with swapped-name corruption",
+        why="The cheapest test that could undercut section 4.", under=nodes["swapped"].id,
+        status="open")
+    tree_service.set_focus(ws, nodes["swapped"].id)  # new notes land on the open question
 
 
 # -- the story -------------------------------------------------------------------
@@ -108,14 +385,16 @@ class _StoryEntry:
     when: str  # "DAYS_AGO HH:MM", local time
     kind: str
     text: str  # [[@key]] becomes a link by short id to an earlier entry
-    project: str | None = IOI
+    node: str | None  # the TREE key it is filed under
     files: tuple[str, ...] = ()
     private: bool = False
+    result: tuple[str, str, str] | None = None  # expected, happened, outcome
 
 
-def _entry(key: str, when: str, kind: str, text: str, project: str | None = IOI,
-           files: tuple[str, ...] = (), private: bool = False) -> _StoryEntry:
-    return _StoryEntry(key, when, kind, textwrap.dedent(text).strip(), project, files, private)
+def _entry(key: str, when: str, kind: str, text: str, files: tuple[str, ...] = (),
+           private: bool = False) -> _StoryEntry:
+    return _StoryEntry(key, when, kind, textwrap.dedent(text).strip(), _FILED[key], files,
+                       private, _RESULTS.get(key))
 
 
 STORY: tuple[_StoryEntry, ...] = (
@@ -242,14 +521,14 @@ STORY: tuple[_StoryEntry, ...] = (
     mentioned twice, i.e. the S-inhibition signal? If so the SAE gives a second, independent
     view of the circuit. Budget: two GPU-days, then decide whether to continue.
     #sae #planning
-    """, project=SAE),
+    """),
     _entry("sae_loop", "16 18:30", "note", """\
     SAE training loop runs; first 8k run looks sane.
     Tied pre-encoder bias, unit-norm decoder columns, Adam 3e-4, L1 5e-4 on activations times
     decoder norms, a 4M-token shuffled activation buffer. At 50M tokens the normalised MSE is
     still falling and L0 = 48. Queued the width sweep overnight. Plan: [[SAE side thread: plan]]
     #sae #setup
-    """, project=SAE),
+    """),
     _entry("sweep", "15 09:30", "result", """\
     SAE width sweep: reconstruction keeps improving, but dead features explode above 8k.
     Normalised MSE 0.182 (1k), 0.141 (2k), 0.109 (4k), 0.087 (8k), 0.079 (16k), 0.074 (32k).
@@ -258,13 +537,13 @@ STORY: tuple[_StoryEntry, ...] = (
 
     Past 8k I am paying for features that never fire. Chart and table attached.
     #sae #sweep
-    """, project=SAE, files=("sae_width_sweep.svg", "sae_sweep.csv")),
+    """, files=("sae_width_sweep.svg", "sae_sweep.csv")),
     _entry("q_dead", "15 11:45", "question", """\
     Is 27% dead features at 16k a bug in my training code or expected without resampling?
     Towards Monosemanticity resamples dead neurons during training; I did not. What dead
     fraction do people see at 16k on GPT-2 small without it? Data: [[@sweep]]
     #sae #mentor
-    """, project=SAE),
+    """),
     _entry("path_first", "15 15:10", "note", """\
     # Path patching: first attempt
     Path patching from the S-inhibition heads to the name movers' queries: freeze every other
@@ -279,7 +558,7 @@ STORY: tuple[_StoryEntry, ...] = (
     - Head sweep finds the paper's name movers and negative name movers ([[@heatmap]]).
     - SAE sweep done, but dead features make widths above 8k hard to read ([[@sweep]]).
     Next: path patching, class ablations, questions for Priya on Thursday. #weekly
-    """, project=None),
+    """),
     _entry("path_bad", "14 10:20", "result", """\
     Path patching gives nonsense: S-inhibition → name movers recovers 1.71 of the full effect.
     A path effect above 1 should not happen here. The path from 0.1 into the name movers also
@@ -315,10 +594,10 @@ STORY: tuple[_StoryEntry, ...] = (
     """),
     _entry("positions", "13 16:05", "learning", """\
     Single-token names or explicit position indices, always.
-    A two-token name silently shifted positions and cost me a day and a half ([[@fix]]). Now:
-    names filtered to single GPT-2 tokens (with the leading space), an assertion that clean
-    and corrupted prompts have equal length, and END gathered by index. patching.py fails
-    loudly on a length mismatch. #tokenization #method
+    A two-token name silently shifted positions ([[@path_bad]]) and cost me a day and a
+    half ([[@fix]]). Now: names filtered to single GPT-2 tokens (with the leading space), an
+    assertion that clean and corrupted prompts have equal length, and END gathered by index.
+    patching.py fails loudly on a length mismatch. #tokenization #method
     """),
     _entry("checkin", "13 22:10", "note", """\
     Check-in: third evening this week at the desk after 22:00.
@@ -326,7 +605,7 @@ STORY: tuple[_StoryEntry, ...] = (
     and I caught myself re-running a sweep just to have something running. This is my usual
     early-warning pattern; last time it ended in a week of doing nothing useful.
     Rules until Monday: stop at 19:00, climbing on Thursday, no laptop in bed. #checkin
-    """, project=None, private=True),
+    """, private=True),
     _entry("mentor1", "12 10:00", "note", """\
     # Mentor call with Priya: notes
     - ABC or swapped names ([[@q_corrupt]]): use ABC to find the circuit but report both.
@@ -338,13 +617,13 @@ STORY: tuple[_StoryEntry, ...] = (
       that setup. Resample (or use ghost grads) before reading anything into the sweep.
     - Her push: write up the padding bug as a short note; lots of people fall into it.
     #mentor
-    """, project=None),
+    """),
     _entry("resample", "12 14:30", "decision", """\
     Add dead-feature resampling every 25k steps and rerun only the 8k and 16k SAEs.
     Per [[Mentor call with Priya: notes]]. Not rerunning the whole sweep: 1k-4k already have
     under 5% dead features, and the open question is only whether 16k is worth its cost.
     #sae
-    """, project=SAE),
+    """),
     _entry("padding_note", "12 16:00", "note", """\
     Posted a half-page note on the padding trap in the team's interp channel.
     Three replies within the hour from people who had hit it; one found a figure in a draft
@@ -377,7 +656,7 @@ STORY: tuple[_StoryEntry, ...] = (
     16k with resampling every 25k steps: 3.1% dead, normalised MSE 0.071 (was 0.079), L0 44.
     8k: 1.9% dead, MSE 0.084. Most of the plateau in [[@sweep]] was dead capacity, not a
     limit of the method. Decision was [[@resample]]. #sae #sweep
-    """, project=SAE),
+    """),
     _entry("feature_search", "10 14:00", "note", """\
     Looking for a "name mentioned twice" feature at END.
     Collected 16k SAE (resampled) activations at END for the 650 IOI prompts and their ABC
@@ -385,7 +664,7 @@ STORY: tuple[_StoryEntry, ...] = (
     (difference 2.9; fires on 92% of IOI prompts at END, 4% of ABC), then 5410 (1.7) and
     871 (1.1). Max-activating OpenWebText contexts for 11302 all look like "… X … Y … X",
     a repeated name about to be followed by another name. Promising. #sae #features
-    """, project=SAE),
+    """),
     _entry("feature", "9 10:45", "result", """\
     Feature 11302 is read by the name movers' queries and carries the duplication signal.
     Its decoder direction projected through W_Q of 9.9 gives the largest query shift of all
@@ -394,19 +673,19 @@ STORY: tuple[_StoryEntry, ...] = (
     heads 7.9 and 8.6 together (2.58). Independent support for the S-inhibition story, from
     a different method. Candidates from [[@feature_search]], ablations in [[@ablation]].
     #sae #features #ioi
-    """, project=SAE),
+    """),
     _entry("q_feature", "9 16:20", "question", """\
     Is feature 11302 the S-inhibition signal, or just "a repeated token nearby"?
     It also fires, more weakly, on repeated non-name tokens (" the … the"). Is there a
     standard test that a feature and a circuit component carry the same variable, beyond
     correlation plus a causal ablation? From [[@feature]] #sae #mentor
-    """, project=SAE),
+    """),
     _entry("maintenance", "8 09:30", "note", """\
     Cluster maintenance until 14:00, so a morning without GPUs: reread my own log.
     Three entries from week 1 say "recheck" and I had not. Rechecked [[@baseline]] on the
     650-prompt set (3.52, fine) and the residual curve in [[@resid]] with the padding fix
     (changes below 0.01). The third, copy suppression, is on the reading list. #ioi
-    """, project=None),
+    """),
     _entry("week2", "8 17:45", "note", """\
     # Week 2 summary
     - A day and a half lost to the padding bug ([[@fix]]); path patching now gives 0.83.
@@ -415,7 +694,7 @@ STORY: tuple[_StoryEntry, ...] = (
     - Learnings: [[@positions]], [[@noising]].
     - Went over my hours twice; kept the rules afterwards.
     Next: copy suppression for 10.7, write-up outline, feature splitting. #weekly
-    """, project=None),
+    """),
     _entry("copy_reading", "7 10:10", "note", """\
     # Reading notes: copy suppression
     McDougall et al. 2023 explain 10.7 as copy suppression: it attends to tokens that the
@@ -446,6 +725,11 @@ STORY: tuple[_StoryEntry, ...] = (
     6. Aside: an SAE feature for the duplication signal ([[@feature]]).
     7. Open questions. #writing
     """),
+    _entry("induction", "5 09:15", "result", """\
+    Mean-ablating induction heads 5.5 and 6.9 does not reproduce the paper's drop.
+    Ablated at S2 only, over the ABC mean: 3.52 → 3.31, a drop of 0.21 where the paper's
+    figure suggests about 1. Same heads, same prompts as [[@ablation]]. #ioi #ablation
+    """),
     _entry("induction_stuck", "5 10:00", "stuck", """\
     Cannot reproduce the paper's drop from ablating the induction heads.
     Mean ablation of 5.5 and 6.9 over ABC at all positions: 3.52 → 2.61. Restricted to the
@@ -462,7 +746,8 @@ STORY: tuple[_StoryEntry, ...] = (
     Write the ablation convention into every figure caption.
     Three different "mean ablations" live in my code (ABC mean per position, ABC mean over
     all positions, OpenWebText mean) and for the same heads they give logit diffs between 2.6
-    and 3.3. A number without its convention is not a result. From [[@induction_stuck]]
+    and 3.3. A number without its convention is not a result. From [[@induction]] and
+    [[@induction_stuck]]
     #method #ablation
     """),
     _entry("split", "4 16:00", "result", """\
@@ -470,7 +755,7 @@ STORY: tuple[_StoryEntry, ...] = (
     In a resampled 32k SAE it becomes 24711 (repeated proper noun; ablating it drops logit
     diff to 2.71) and 3098 (any repeated token; ablating it: 3.44). Feature splitting as in
     Towards Monosemanticity, and a partial answer to [[@q_feature]]. #sae #features
-    """, project=SAE),
+    """),
     _entry("draft", "3 11:00", "note", """\
     Draft sections 1-3 written, about 1,900 words.
     Writing section 3 showed I never reported variance across templates; added the
@@ -494,7 +779,7 @@ STORY: tuple[_StoryEntry, ...] = (
     The IOI reproduction did its job: I trust my patching code (with the length assertion)
     and know its pitfalls. SAE: write up feature 24711 as preliminary ([[@split]]) and return
     to it only if the probing work needs features. #planning
-    """, project=None),
+    """),
     _entry("week3", "1 11:00", "note", """\
     # Week 3 summary
     - Copy suppression explains 10.7 ([[@copy]]).
@@ -502,7 +787,7 @@ STORY: tuple[_StoryEntry, ...] = (
     - SAE: feature splitting gives a name-specific duplication feature ([[@split]]).
     - Write-up draft done and outlined in [[Write-up outline]].
     - Most of this project's learnings came from things that went wrong. #weekly
-    """, project=None),
+    """),
     _entry("shared", "1 17:40", "note", """\
     Sent the draft to Priya and Sam for comments; asked for the harshest reading of section 4.
     Specifically: is 0.83 for the path S-inhibition → name movers convincing without the

@@ -119,7 +119,7 @@ def to_markdown(review: Review) -> str:
             for item in items:
                 if key == "pruned":
                     title, reason = item
-                    out.append(f"- {title}: {reason}")
+                    out.append(f"- {title.rstrip('.')}, pruned: {reason}")
                     continue
                 out.append(_line(item))
                 if isinstance(item, Entry):

@@ -35,7 +35,11 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     if not filters.include_private:
         clauses.append("e.private = 0")
     if filters.project:
-        clauses.append("e.node_id IN (SELECT id FROM nodes WHERE title_key = ? OR key = ?)")
+        # The project (or any node, by title or id) and everything filed below it.
+        clauses.append("e.node_id IN (WITH RECURSIVE below(id) AS ("
+                       "SELECT id FROM nodes WHERE title_key = ? OR key = ? "
+                       "UNION SELECT n.id FROM nodes n JOIN below ON n.parent_id = below.id) "
+                       "SELECT id FROM below)")
         params += [title_key(filters.project), filters.project.lower()]
     for tag in filters.tags:
         clauses.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
