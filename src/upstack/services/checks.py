@@ -92,10 +92,8 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
                                      f"\"{node.title}\" is active but its {parent.kind} "
                                      f"\"{parent.title}\" is {parent.status}"))
 
-    # Ideas are judged by triage, not by the tree; they are left out of "untraceable".
-    per_node = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
-                        "AND kind != 'idea' GROUP BY node_id")
-    orphans = sum(int(r["n"]) for r in per_node if r["node_id"] not in traceable)
+    activity = store_tree.activity(db)
+    orphans = sum(a["work"] for node_id, a in activity.items() if node_id not in traceable)
     if orphans and nodes:
         report.flags.append(Flag("orphan", "entries",
                                  f"{orphans} entr{'y traces' if orphans == 1 else 'ies trace'} to no "
@@ -112,7 +110,6 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
             f"{report.recent_untraceable} of the last {days} days' {report.recent_entries} "
             "entries trace to no agenda: are you spinning your wheels?"))
 
-    activity = store_tree.activity(db)
     children: dict[str, list[str]] = {}
     for node in nodes.values():
         if node.parent_id:
@@ -135,7 +132,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
             report.flags.append(Flag("stale", node.short,
                                      f"project \"{node.title}\" has had no activity for "
                                      f"{stale_weeks}+ weeks (last {last[:10]})"))
-    for spell in stuck_spells(ws, now=now):
+    for spell in stuck_spells(ws, now=now, nodes=nodes, activity=activity):
         report.flags.append(Flag(
             "stuck", spell.project.short,
             f"no new learning on active project \"{spell.project.title}\" for {spell.days} days: "

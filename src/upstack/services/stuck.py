@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node
@@ -45,16 +46,20 @@ def _subtree(nodes: dict[str, Node], root: str) -> set[str]:
     return found
 
 
-def stuck_spells(ws: Workspace, *, days: int | None = None,
-                 now: datetime | None = None) -> list[StuckSpell]:
-    """Active projects whose last learning is older than ``days`` (the stuck_days setting)."""
+def stuck_spells(ws: Workspace, *, days: int | None = None, now: datetime | None = None,
+                 nodes: dict[str, Node] | None = None,
+                 activity: dict[str | None, dict[str, Any]] | None = None) -> list[StuckSpell]:
+    """Active projects whose last learning is older than ``days`` (the stuck_days setting).
+
+    ``nodes`` and ``activity`` may be passed in by a caller that has them already.
+    """
     db = ws.store().db
     days = int(days if days is not None else ws.settings.stuck_days)
     now = now or datetime.now(UTC)
-    nodes = {n.id: n for n in store_tree.node_rows(db)}
-    last_learning = {r["node_id"]: r["last"] for r in db.query(
-        "SELECT node_id, max(occurred_at) AS last FROM entries WHERE kind = 'learning' "
-        "AND deleted_at IS NULL AND node_id IS NOT NULL GROUP BY node_id")}
+    nodes = nodes if nodes is not None else {n.id: n for n in store_tree.node_rows(db)}
+    activity = activity if activity is not None else store_tree.activity(db)
+    last_learning = {node_id: a["last_learning"] for node_id, a in activity.items()
+                     if node_id and a["last_learning"]}
     spells = []
     for project in nodes.values():
         if project.kind != "project" or project.status != "active":

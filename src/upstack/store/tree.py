@@ -52,12 +52,19 @@ def history(db: Database, node_id: str) -> list[dict[str, Any]]:
                     "WHERE node_id = ? ORDER BY at, id", (node_id,))
 
 
-def activity(db: Database) -> dict[str, dict[str, Any]]:
-    """Per node, its own live entries: how many, how many learnings, the latest time."""
+def activity(db: Database) -> dict[str | None, dict[str, Any]]:
+    """Per node (None: no node), its own live entries in one pass over an index.
+
+    entries and learnings count everything; work leaves ideas out (they are judged
+    by triage, not by the tree); last and last_learning are the latest times.
+    """
     rows = db.query(
         "SELECT node_id, count(*) AS entries, "
         "sum(CASE WHEN kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "
-        "max(occurred_at) AS last FROM entries WHERE node_id IS NOT NULL AND deleted_at IS NULL "
-        "GROUP BY node_id")
+        "sum(CASE WHEN kind = 'idea' THEN 0 ELSE 1 END) AS work, "
+        "max(occurred_at) AS last, "
+        "max(CASE WHEN kind = 'learning' THEN occurred_at END) AS last_learning "
+        "FROM entries WHERE deleted_at IS NULL GROUP BY node_id")
     return {r["node_id"]: {"entries": int(r["entries"]), "learnings": int(r["learnings"] or 0),
-                           "last": r["last"]} for r in rows}
+                           "work": int(r["work"] or 0), "last": r["last"],
+                           "last_learning": r["last_learning"]} for r in rows}
