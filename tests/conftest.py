@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -124,3 +125,18 @@ class CLI:
 @pytest.fixture
 def run(home: Path, db_url: str | None) -> CLI:
     return CLI(home, db_url)
+
+
+def round_trip(run: CLI, tmp_path: Path, engine: str, make_pg_url: Any) -> CLI:
+    """Export `run`'s workspace to JSON, import it into a fresh one on the same engine,
+    assert every data table came back identical, and return the new workspace's CLI."""
+    from upstack.interop.jsondump import dump_tables
+
+    export = tmp_path / "round-trip.json"
+    run.ok("export", "--out", str(export))
+    target = CLI(tmp_path / "round-trip", make_pg_url() if engine == "postgresql" else None)
+    target.ok("import", str(export))
+    with Workspace(home=run.home, db=run.db_url) as source, \
+            Workspace(home=target.home, db=target.db_url) as copy:
+        assert dump_tables(copy.store().db) == dump_tables(source.store().db)
+    return target

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CLI
+from conftest import CLI, round_trip
 from upstack.domain.idea import Idea, rank_ideas
 from upstack.domain.similar import closeness
 from upstack.interop.jsondump import dump_tables
@@ -176,15 +176,7 @@ def test_ideas_survive_export_and_import(run: CLI, tmp_path: Path, engine: str,
     run.ok("export", "--out", str(tmp_path / "log.json"))
     exported = json.loads((tmp_path / "log.json").read_text())["tables"]
     assert len(exported["ideas"]) == 2 and len(exported["idea_events"]) == 4
-    target = CLI(tmp_path / "target", make_pg_url() if engine == "postgresql" else None)
-    target.ok("import", str(tmp_path / "log.json"))
-    source_ws = Workspace(home=run.home, db=run.db_url)
-    target_ws = Workspace(home=target.home, db=target.db_url)
-    try:
-        assert dump_tables(target_ws.store().db) == dump_tables(source_ws.store().db)
-    finally:
-        source_ws.close()
-        target_ws.close()
+    target = round_trip(run, tmp_path, engine, make_pg_url)
     for state in ("active", "pruned"):
         assert as_json(target, "ideas", "--state", state) == as_json(run, "ideas", "--state", state)
     assert [h["short"] for h in as_json(target, "search", "deception")["results"]] == [dropped]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CLI
+from conftest import CLI, round_trip
 from upstack.interop.jsondump import dump_tables
 from upstack.services import capture, tree
 from upstack.services.workspace import Workspace
@@ -137,16 +137,7 @@ def test_the_tree_survives_export_and_import(run: CLI, tmp_path: Path, engine: s
     made = ids(run)
     run.ok("node", "status", made["sub"], "blocked", "--reason", "Waiting on compute.")
     run.ok("note", "--under", made["sub"], "Queued the run.")
-    run.ok("export", "--out", str(tmp_path / "log.json"))
-    target = CLI(tmp_path / "target", make_pg_url() if engine == "postgresql" else None)
-    target.ok("import", str(tmp_path / "log.json"))
-    source_ws = Workspace(home=run.home, db=run.db_url)
-    target_ws = Workspace(home=target.home, db=target.db_url)
-    try:
-        assert dump_tables(target_ws.store().db) == dump_tables(source_ws.store().db)
-    finally:
-        source_ws.close()
-        target_ws.close()
+    target = round_trip(run, tmp_path, engine, make_pg_url)
     assert as_json(target, "tree") == as_json(run, "tree")
 
 
