@@ -140,3 +140,25 @@ def round_trip(run: CLI, tmp_path: Path, engine: str, make_pg_url: Any) -> CLI:
             Workspace(home=target.home, db=target.db_url) as copy:
         assert dump_tables(copy.store().db) == dump_tables(source.store().db)
     return target
+
+
+def blob_files(home: Path) -> dict[str, bytes]:
+    """Every stored blob, by its path under HOME/blobs."""
+    folder = home / "blobs"
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def assert_refused_unchanged(run: CLI, args: list[str], message: str) -> None:
+    """The command fails with one line naming `message`, and no table changes."""
+    from upstack.interop.jsondump import dump_tables
+
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        before = dump_tables(ws.store().db)
+        result = run(*args)
+        assert result.exit_code == 1, result.output
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.output
+        assert dump_tables(ws.store().db) == before

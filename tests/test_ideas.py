@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CLI, round_trip
+from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.domain.idea import Idea, rank_ideas
 from upstack.domain.similar import closeness
 from upstack.interop.jsondump import dump_tables
@@ -157,13 +157,7 @@ def test_bad_idea_input_is_one_line_and_changes_nothing(run: CLI, home: Path, db
             "note": run.ok("note", "Just a note.").strip(),
             "agenda": run.ok("add", "agenda", "Oversight").strip()}
     run.ok("park", made["parked"])
-    with Workspace(home=home, db=db_url) as ws:
-        before = dump_tables(ws.store().db)
-        result = run(*[a.format(**made) for a in args])
-        assert result.exit_code == 1, result.output
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-        assert "Traceback" not in result.output
-        assert dump_tables(ws.store().db) == before
+    assert_refused_unchanged(run, [a.format(**made) for a in args], message)
 
 
 def test_ideas_survive_export_and_import(run: CLI, tmp_path: Path, engine: str,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from conftest import CLI
+from conftest import CLI, blob_files
 from upstack.cli.editing import SCISSORS
 from upstack.domain.text import KINDS
 from upstack.ids import id_key, new_id, short_id
@@ -62,14 +62,6 @@ def assert_one_line_error(result: Result, *words: str) -> str:
         assert word in lines[0], (word, lines[0])
     assert "Traceback" not in result.output
     return lines[0]
-
-
-def blob_files(home: Path) -> dict[str, bytes]:
-    folder = home / "blobs"
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
 
 
 def snapshot(home: Path, db_url: str | None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from conftest import CLI
+from conftest import CLI, blob_files
 from upstack.domain.text import KINDS
 from upstack.ids import new_id, short_id
 from upstack.interop.jsondump import DATA_TABLES, dump_tables
@@ -53,14 +53,6 @@ def tables(home: Path, db_url: str | None) -> dict[str, list[dict[str, Any]]]:
         return dump_tables(db)
     finally:
         db.close()
-
-
-def blob_files(home: Path) -> dict[str, bytes]:
-    folder = home / "blobs"
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
 
 
 def blob_path(home: Path, sha256: str) -> Path:

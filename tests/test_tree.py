@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CLI, round_trip
-from upstack.interop.jsondump import dump_tables
+from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.services import capture, tree
 from upstack.services.workspace import Workspace
 
@@ -113,13 +112,7 @@ def test_status_changes_and_moves_keep_history(run: CLI) -> None:
 def test_bad_tree_input_is_one_line_and_changes_nothing(run: CLI, home: Path, db_url: str | None,
                                                         args: list[str], message: str) -> None:
     made = ids(run)
-    with Workspace(home=home, db=db_url) as ws:
-        before = dump_tables(ws.store().db)
-        result = run(*[a.format(**made) for a in args])
-        assert result.exit_code == 1, result.output
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-        assert "Traceback" not in result.output
-        assert dump_tables(ws.store().db) == before
+    assert_refused_unchanged(run, [a.format(**made) for a in args], message)
 
 
 def test_a_note_for_a_vanished_node_is_kept(workspace: Workspace) -> None:
@@ -163,3 +156,19 @@ def test_project_filter_includes_work_filed_below_it(run: CLI) -> None:
     assert titles == ["Deep in the tree."]
     assert [h["title"] for h in as_json(run, "search", "deep", "--project", "ioi circuit")[
         "results"]] == ["Deep in the tree."]
+
+
+def test_an_id_naming_an_entry_and_a_node_is_refused(run: CLI, home: Path,
+                                                      db_url: str | None) -> None:
+    short = run.ok("note", "An entry whose id a node will nearly share.").strip()
+    with Workspace(home=home, db=db_url) as ws:
+        entry = ws.store().db.one("SELECT id, created_at FROM entries")
+        assert entry is not None
+        # Same key but its last character (the id's eleventh): the short ids collide.
+        twin = entry["id"][:10] + ("0" if entry["id"][10] != "0" else "1") + entry["id"][11:]
+        ws.journal.append([ws.record("node.create", {
+            "id": twin, "kind": "agenda", "title": "Twin", "why": "", "parent_id": None,
+            "status": "open", "created_at": entry["created_at"]})])
+    result = run("why", short)
+    assert result.exit_code == 1 and "more than one kind (entry and node)" in result.stderr
+    assert as_json(run, "why", entry["id"])["entry"]["short"] == short  # the full id is exact

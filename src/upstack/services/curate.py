@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from upstack.domain.entry import Attachment, Entry
 from upstack.domain.text import split_title
-from upstack.errors import BadInput, NotFound
+from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.capture import check_kind
 from upstack.services.workspace import Workspace
@@ -61,21 +61,11 @@ def restore(ws: Workspace, ref: str) -> Entry:
 def purge_target(ws: Workspace, ref: str) -> Entry | Attachment:
     """What ``ref`` names: an entry, or one attachment."""
     db = ws.store().db
-    found: list[Entry | Attachment] = []
-    for table in ("entries", "attachments"):
-        try:
-            object_id = queries.resolve(db, ref, table=table, what="entry or attachment")
-        except NotFound:
-            continue
-        if table == "entries":
-            found.append(queries.get_entry(db, object_id))
-        else:
-            found.append(queries.attachment_by_id(db, object_id))
-    if not found:
-        raise NotFound(f"no entry or attachment with id {ref!r}")
-    if len(found) > 1:
-        raise BadInput(f"id {ref!r} matches both an entry and an attachment; type more characters")
-    return found[0]
+    table, object_id = queries.resolve_among(db, ref, {"entries": "entry",
+                                                       "attachments": "attachment"})
+    if table == "entries":
+        return queries.get_entry(db, object_id)
+    return queries.attachment_by_id(db, object_id)
 
 
 def purge(ws: Workspace, target: Entry | Attachment) -> list[str]:

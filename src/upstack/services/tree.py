@@ -166,17 +166,7 @@ class Trace:
 def trace_why(ws: Workspace, ref: str) -> Trace:
     """The chain from an entry or a node up to its agenda, each link with its why."""
     db = ws.store().db
-    found = []
-    for table in ("entries", "nodes"):
-        try:
-            found.append((table, queries.resolve(db, ref, table=table, what="entry or node")))
-        except NotFound:
-            continue
-    if not found:
-        raise NotFound(f"no entry or node with id {ref!r}")
-    if len(found) > 1:
-        raise BadInput(f"id {ref!r} matches both an entry and a node; type more characters")
-    table, object_id = found[0]
+    table, object_id = queries.resolve_among(db, ref, {"entries": "entry", "nodes": "node"})
     if table == "nodes":
         return Trace(None, store_tree.ancestors(db, object_id))
     entry = queries.get_entry(db, object_id)

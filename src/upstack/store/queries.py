@@ -16,7 +16,7 @@ from upstack.store.ingest import title_key
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
-    "all_tags", "attachment_by_id",
+    "all_tags", "attachment_by_id", "resolve_among",
 ]
 
 _ENTRY_COLUMNS = (
@@ -134,6 +134,26 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
         raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}"
                         f"{' and more' if len(rows) > 5 else ''}; type more characters")
     return str(rows[0]["id"])
+
+
+def resolve_among(db: Database, ref: str, tables: dict[str, str]) -> tuple[str, str]:
+    """(table, full id) for an id that may name one of several kinds ({table: what}).
+
+    Refuses an id that names nothing, or something in more than one table.
+    """
+    kinds = " or ".join(tables.values())
+    found = []
+    for table in tables:
+        try:
+            found.append((table, resolve(db, ref, table=table, what=kinds)))
+        except NotFound:
+            continue
+    if not found:
+        raise NotFound(f"no {kinds} with id {ref!r}")
+    if len(found) > 1:
+        both = " and ".join(tables[table] for table, _ in found)
+        raise Ambiguous(f"id {ref!r} matches more than one kind ({both}); type more characters")
+    return found[0]
 
 
 def get_entry(db: Database, ref: str) -> Entry:
