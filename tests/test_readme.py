@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_readme_walkthrough_runs_verbatim(tmp_path: Path) -> None:
     fixtures.mkdir(parents=True)
     (fixtures / "jrnl_export.json").write_bytes(
         (ROOT / "tests" / "fixtures" / "jrnl_export.json").read_bytes())
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1",
            "TMPDIR": str(tmp_path)}

@@ -1,9 +1,106 @@
 """upstack: a research log that always knows why.
 
-The package root stays import-light: capture from the command line and from
-experiment code must start fast, so heavier modules are imported on use.
+The scripting API, for experiment code::
+
+    import upstack
+
+    with upstack.run("sae-width-sweep", under="Q7", config=cfg) as run:
+        run.log({"loss": loss, "l0": l0}, step=step)
+        run.figure(fig, "Reconstruction loss vs width")
+
+or in the functional style: ``upstack.init(...)``, ``upstack.log(...)``,
+``upstack.finish()``. The package root stays import-light: capture must start
+fast, so everything else is imported on use.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+    from upstack.capture.run import Run
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "run", "init", "log", "figure", "table", "note", "summary", "finish",
+           "current_run"]
+
+_current: Run | None = None
+
+
+def run(name: str | None = None, *, under: str | None = None, config: Any = None,
+        tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
+        home: str | Path | None = None, db: str | None = None) -> Run:
+    """Start a run; use it as a context manager, or call ``finish()`` when done.
+
+    Args:
+        name: what the run is called (default: the script's name).
+        under: the tree node (an id or prefix) whose question the run answers; default the focus.
+        config: a dict, dataclass, argparse namespace or OmegaConf/Hydra config.
+        tags: tags for the result entry.
+        capture: "all" (default: the run_capture setting), "none", or kinds such as ["git", "host"].
+        home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
+    """
+    from upstack.capture.start import start_run
+    from upstack.services.workspace import Workspace
+
+    ws = Workspace(home=home, db=db)
+    try:
+        return start_run(ws, name, under=under, config=config, tags=tags, capture=capture)
+    finally:
+        ws.close()
+
+
+def init(name: str | None = None, **options: Any) -> Run:
+    """Start the current run for ``upstack.log``, ``upstack.figure`` ... (ends the previous one)."""
+    global _current
+    if _current is not None:
+        _current.finish()
+    _current = run(name, **options)
+    return _current
+
+
+def current_run() -> Run:
+    if _current is None or _current.status != "running":
+        from upstack.errors import BadInput
+
+        raise BadInput("no run in progress: call upstack.init(...) first")
+    return _current
+
+
+def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    current_run().log(metrics, step=step)
+
+
+def figure(figure: Any = None, title: str = "") -> None:
+    current_run().figure(figure, title)
+
+
+def table(rows: Any, title: str = "") -> None:
+    current_run().table(rows, title)
+
+
+def note(text: str) -> None:
+    current_run().note(text)
+
+
+def summary(**values: Any) -> None:
+    current_run().summary(**values)
+
+
+def finish(status: str = "finished") -> None:
+    global _current
+    if _current is not None:
+        _current.finish(status)
+        _current = None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Run":
+        from upstack.capture.run import Run
+
+        return Run
+    raise AttributeError(f"module 'upstack' has no attribute {name!r}")

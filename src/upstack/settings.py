@@ -38,6 +38,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("min_commitment_days", 14,
             "Days an active project, question or idea gets before it can be dropped or pruned."),
     Setting("stuck_days", 7, "Days without a new learning before an active project counts as stuck."),
+    Setting("run_dir", None,
+            "Where runs write their files (default: runs/ in the workspace). On a cluster, a local or "
+            "scratch folder that `upstack ingest` reads later."),
+    Setting("run_flush_seconds", 1.0,
+            "How often a run makes its metrics durable: the most a killed run can lose."),
+    Setting("run_heartbeat_seconds", 10.0, "How often a live run says it is alive."),
+    Setting("run_crashed_after", 120.0,
+            "Seconds without a heartbeat after which a run that never ended is marked crashed."),
+    Setting("run_capture", "all",
+            "What runs capture: all, none, or a comma-separated list of git, diff, command, python, "
+            "packages, host, gpu, env."),
+    Setting("run_diff_limit", 1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note)."),
+    Setting("run_env", "", "Extra environment variables runs record (comma-separated names)."),
+    Setting("redact", "",
+            "Extra secret patterns (regular expressions, separated by whitespace) redacted from what runs capture."),
 )
 
 

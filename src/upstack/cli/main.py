@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "park": "ideas", "prune": "ideas", "done": "ideas",
     "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree", "check": "tree",
     "progress": "tree", "ask": "tree", "review": "review",
+    "runs": "runs", "run": "runs", "compare": "runs", "plot": "runs", "ingest": "runs",
 }
 
 

@@ -40,13 +40,23 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "ideas": ("entry_id",),
     "idea_events": ("id",),
     "attachments": ("id",),
+    "runs": ("id",),
+    "run_items": ("id",),
+    "run_metrics": ("run_id", "key"),
+    "metric_chunks": ("run_id", "key", "file_offset"),
     "applied_records": ("id",),
 }
+# Packed arrays (see capture/metrics.py) travel as base64 text.
+BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 
 
 def _rows(db: Database, table: str) -> list[dict[str, Any]]:
     order = ", ".join(DATA_TABLES[table])
-    return db.query(f"SELECT * FROM {table} ORDER BY {order}")
+    rows = db.query(f"SELECT * FROM {table} ORDER BY {order}")
+    for column in BINARY_COLUMNS.get(table, ()):
+        for row in rows:
+            row[column] = base64.b64encode(bytes(row[column])).decode("ascii")
+    return rows
 
 
 def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
@@ -158,7 +168,10 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes]) -> I
             rows = dump["tables"].get(table, [])
             if table == "nodes":
                 rows = _parents_first(rows)
+            binary = BINARY_COLUMNS.get(table, ())
             for row in rows:
+                if binary:
+                    row = {k: base64.b64decode(v) if k in binary else v for k, v in row.items()}
                 columns = sorted(row)
                 sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                        f"({', '.join('?' for _ in columns)}) "

@@ -14,7 +14,7 @@ from upstack.ids import new_id
 from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
 
-__all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile"]
+__all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile", "node_for"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")
-    node_id = _node_for(ws, under) if under else (None if project else ws.focus_node_id())
+    node_id = node_for(ws, under) if under else (None if project else ws.focus_node_id())
     if not text.strip():
         raise BadInput("the note is empty")
     files = _check_files(list(attach or []))
@@ -95,7 +95,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     )
 
 
-def _node_for(ws: Workspace, ref: str) -> str:
+def node_for(ws: Workspace, ref: str) -> str:
     """A read-only look-up of the node a note goes under (the only SQL capture does)."""
     from upstack.services.tree import resolve_node
 

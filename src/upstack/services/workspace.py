@@ -87,6 +87,13 @@ class Workspace:
         except FileNotFoundError:
             return None
 
+    def run_folders(self) -> list[Path]:
+        """Where runs write: runs/ in the workspace, and the run_dir setting if given."""
+        folders = [self.home / "runs"]
+        if self.settings.run_dir:
+            folders.append(Path(self.settings.run_dir).expanduser())
+        return folders
+
     def check_writable(self) -> None:
         """Refuse to capture into a workspace a newer upstack has written (cheap: one small file)."""
         try:
@@ -104,6 +111,9 @@ class Workspace:
             from upstack.store.store import Store  # keeps sqlite3/psycopg off the capture path
 
             self._store = Store(self.home, self.db_url)
+            self._store.run_folders = self.run_folders()
+            self._store.crashed_after = float(self.settings.run_crashed_after)
+            self._store.workspace_id = lambda: self.workspace_id  # made on first use, not here
         if ingest:
             self.last_ingest = self._store.ingest()
         return self._store

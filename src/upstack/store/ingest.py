@@ -14,12 +14,12 @@ from typing import Any
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
-from upstack.store import ideas
+from upstack.store import ideas, runs
 from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "index_entry", "title_key", "resolve_link_target"]
+__all__ = ["apply_record", "create_entry", "revise_entry", "index_entry", "title_key", "resolve_link_target"]
 
 
 def title_key(title: str) -> str:
@@ -61,7 +61,11 @@ def _project_node(db: Database, name: str, at: str) -> str:
 
 
 def _create_entry(db: Database, record: Record) -> None:
-    data = record.data
+    create_entry(db, record.data, record.workspace)
+
+
+def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
+    """Insert an entry with its first revision, tags, links, attachments and search row."""
     node_id = data.get("node_id")
     meta = dict(data.get("meta", {}))
     if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ? AND deleted_at IS NULL",
@@ -87,7 +91,7 @@ def _create_entry(db: Database, record: Record) -> None:
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
         (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(tags)),
-         record.workspace, data["created_at"]),
+         workspace, data["created_at"]),
     )
     _set_tags(db, data["id"], tags, fresh=True)
     _set_links(db, data["id"], title + "\n" + body, fresh=True)  # links anywhere, like tags
@@ -105,7 +109,11 @@ def _resolve_links_to(db: Database, entry_id: str, title: str) -> None:
 
 
 def _revise_entry(db: Database, record: Record) -> None:
-    data = record.data
+    revise_entry(db, record.data, record.workspace)
+
+
+def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
+    """A new current revision; the old ones stay. ``meta`` and ``attachments`` may come too."""
     entry = db.one("SELECT * FROM entries WHERE id = ?", (data["entry_id"],))
     if entry is None or entry["purged_at"]:
         raise UpstackError(f"cannot revise entry {data['entry_id']}: it does not exist")
@@ -122,7 +130,7 @@ def _revise_entry(db: Database, record: Record) -> None:
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (data["revision_id"], entry["id"], data.get("parent_id") or entry["revision_id"], number,
-         kind, data["title"], data["body"], _dumps(list(tags)), record.workspace,
+         kind, data["title"], data["body"], _dumps(list(tags)), workspace,
          data["created_at"]),
     )
     db.execute(
@@ -131,6 +139,10 @@ def _revise_entry(db: Database, record: Record) -> None:
         (data["title"], title_key(data["title"]), data["body"], kind, _dumps(extra),
          data["created_at"], data["revision_id"], entry["id"]),
     )
+    if "meta" in data:
+        db.execute("UPDATE entries SET meta = ? WHERE id = ?",
+                   (_dumps({**json.loads(entry["meta"]), **data["meta"]}), entry["id"]))
+    _insert_attachments(db, entry["id"], data.get("attachments", []))
     _set_tags(db, entry["id"], tags)
     _set_links(db, entry["id"], data["title"] + "\n" + data["body"])
     if not entry["deleted_at"]:
@@ -227,6 +239,7 @@ def _purge_entry(db: Database, record: Record) -> None:
     db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     db.execute("UPDATE attachments SET sha256 = NULL, filename = '', size = 0, purged_at = ? "
                "WHERE entry_id = ? AND purged_at IS NULL", (at, entry_id))
+    runs.purge(db, entry_id)
 
 
 def _purge_attachment(db: Database, record: Record) -> None:
@@ -376,5 +389,6 @@ _HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     "entry.purge": _purge_entry,
     "attachment.purge": _purge_attachment,
     **ideas.HANDLERS,
+    **runs.HANDLERS,
 }
 

@@ -138,29 +138,35 @@ class Journal:
     @staticmethod
     def read(path: Path) -> tuple[list[Record], list[str]]:
         """The records of a journal file, and a description of each line that is not one."""
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            return Journal.parse(handle.read(), path.name)
+
+    @staticmethod
+    def parse(text: str, name: str) -> tuple[list[Record], list[str]]:
+        """The records in journal text (``name`` is for messages), and what is wrong with the rest."""
         records: list[Record] = []
         problems: list[str] = []
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                if not line.endswith("\n"):
-                    # A writer died mid-append; it never reported success.
-                    problems.append(f"{path.name}:{number}: incomplete last record (a writer "
-                                    "was interrupted), ignored")
-                    continue
-                try:
-                    raw = json.loads(line)
-                    version = int(raw.get("v", 0))
-                    records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"],
-                                          raw["data"]))
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                    problems.append(f"{path.name}:{number}: unreadable record ({exc})")
-                    continue
-                if version > RECORD_VERSION:
-                    raise UpstackError(
-                        f"{path.name}:{number}: journal record version {version} is newer than "
-                        f"this upstack understands ({RECORD_VERSION}); upgrade upstack")
+        lines = text.split("\n")  # not splitlines(): JSON text may hold U+2028 and friends
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            if number == len(lines):
+                # A writer died mid-append; it never reported success.
+                problems.append(f"{name}:{number}: incomplete last record (a writer "
+                                "was interrupted), ignored")
+                continue
+            try:
+                raw = json.loads(line)
+                version = int(raw.get("v", 0))
+                records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"],
+                                      raw["data"]))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                problems.append(f"{name}:{number}: unreadable record ({exc})")
+                continue
+            if version > RECORD_VERSION:
+                raise UpstackError(
+                    f"{name}:{number}: journal record version {version} is newer than "
+                    f"this upstack understands ({RECORD_VERSION}); upgrade upstack")
         return records, problems
 
     def keep_aside(self, path: Path) -> Path:

@@ -193,12 +193,19 @@ def _activity_indexes(db: Database) -> None:
     db.execute("CREATE INDEX entries_recent_nodes ON entries(occurred_at, node_id, deleted_at)")
 
 
+def _runs(db: Database) -> None:
+    from upstack.store.runs import create_tables
+
+    create_tables(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
     Migration(3, "theory-of-change tree: node history", _theory_of_change),
     Migration(4, "idea triage", _idea_triage),
     Migration(5, "activity indexes", _activity_indexes),
+    Migration(6, "experiment runs", _runs),
 )
 LATEST = MIGRATIONS[-1].version
 

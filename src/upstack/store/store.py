@@ -16,6 +16,7 @@ from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect
 from upstack.store.ingest import apply_record
 from upstack.store.journal import Journal, Record
+from upstack.store.run_ingest import RunFolderReport, ingest_run_folders, run_dirs
 from upstack.timeutil import now_iso
 
 __all__ = ["Store", "IngestReport", "workspace_lock"]
@@ -38,6 +39,7 @@ def workspace_lock(home: Path) -> Iterator[None]:
 class IngestReport:
     applied: int = 0
     problems: list[str] = field(default_factory=list)
+    runs: RunFolderReport | None = None
 
 
 class Store:
@@ -46,6 +48,10 @@ class Store:
         self.journal = Journal(home / "journal")
         self.blobs = BlobStore(home / "blobs")
         self.db: Database = connect(db_url, home / "upstack.db")
+        # Where runs write (see store.run_ingest); the Workspace sets these from its settings.
+        self.run_folders: list[Path] = [home / "runs"]
+        self.crashed_after = 120.0
+        self.workspace_id: Callable[[], str] = lambda: ""  # asked only when a run needs an entry
         try:
             self._migrate()
         except BaseException:
@@ -111,6 +117,9 @@ class Store:
         ``progress(done, total)`` is called as records are applied, for long imports.
         """
         report = IngestReport()
+        if any(run_dirs(folder) for folder in self.run_folders):
+            report.runs = self.ingest_runs(self.run_folders)
+            report.problems += report.runs.problems
         if not self.journal.has_pending():
             return report
         with self.lock():
@@ -134,6 +143,12 @@ class Store:
             for path in done:
                 path.unlink(missing_ok=True)
         return report
+
+    def ingest_runs(self, folders: list[Path]) -> RunFolderReport:
+        """Take in what runs wrote to their folders (see ``store.run_ingest``)."""
+        with self.lock():
+            return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
+                                      retire=self.home / "runs", workspace=self.workspace_id)
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
@@ -182,7 +197,7 @@ class Store:
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
             for table in ("entries", "revisions", "entry_search", "attachments", "entry_tags",
-                          "links"):
+                          "links", "runs", "run_items", "metric_chunks"):
                 self.db.execute(f"VACUUM {table}")
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Experiment capture: runs, metrics, provenance, figures."""

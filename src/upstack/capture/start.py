@@ -1,0 +1,117 @@
+"""Starting a run: check what can be checked at once, write the start record, and go.
+
+Provenance (git, packages, host ...) is collected by the run's background thread,
+so ``upstack.run(...)`` returns in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from upstack.capture.run import Run, track
+from upstack.capture.rundir import RunFiles
+from upstack.errors import BadInput
+from upstack.ids import new_id
+from upstack.services.workspace import Workspace
+from upstack.store.journal import Record
+from upstack.timeutil import now_iso
+
+__all__ = ["start_run", "runs_folder", "capture_kinds"]
+
+
+def runs_folder(ws: Workspace) -> Path:
+    """Where this workspace's runs write: the run_dir setting, else runs/ in the workspace."""
+    return ws.run_folders()[-1]
+
+
+def capture_kinds(choice: str | Iterable[str] | None) -> list[str]:
+    from upstack.capture.provenance import KINDS
+
+    if choice is None or choice == "all":
+        return list(KINDS)
+    if choice == "none":
+        return []
+    names = [n.strip() for n in (choice.split(",") if isinstance(choice, str) else choice)]
+    unknown = [n for n in names if n and n not in KINDS]
+    if unknown:
+        raise BadInput(f"unknown capture kind {unknown[0]!r}: choose from {', '.join(KINDS)}, all or none")
+    return [k for k in KINDS if k in names]
+
+
+def _number(ws: Workspace, name: str) -> float:
+    value = getattr(ws.settings, name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"setting {name} must be a number, got {value!r}") from None
+    if not number > 0:
+        raise BadInput(f"setting {name} must be above zero, got {value!r}")
+    return number
+
+
+def _default_name() -> str:
+    script = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else ""
+    return "notebook" if script in ("", "-c", "ipykernel_launcher") else script
+
+
+def start_run(ws: Workspace, name: str | None = None, *, under: str | None = None,
+              config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None
+              ) -> Run:
+    """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
+    from upstack.capture.config import config_to_dict
+    from upstack.capture.redact import Redactor
+
+    ws.check_writable()
+    flush = _number(ws, "run_flush_seconds")
+    heartbeat = _number(ws, "run_heartbeat_seconds")
+    diff_limit = int(_number(ws, "run_diff_limit"))
+    kinds = capture_kinds(capture if capture is not None else ws.settings.run_capture)
+    redactor = Redactor(str(ws.settings.redact or "").split())
+    settings_config = redactor.mapping(config_to_dict(config))
+    name = (name or _default_name()).strip() or "run"
+    node: dict[str, Any] = {}
+    if under:
+        node = _node(ws, under)
+    elif ws.focus_node_id():
+        node = {"node_id": ws.focus_node_id()}
+    run_id = new_id()
+    files = RunFiles(runs_folder(ws) / run_id)
+    start = {"run_id": run_id, "name": name, **node, "config": settings_config,
+             "tags": [str(t).lstrip("#") for t in tags], "started_at": now_iso(), "host": files.host,
+             "pid": os.getpid(), "capture": kinds}
+    workspace_id = ws.workspace_id
+    files.append_records([Record(new_id(), "run.start", workspace_id, start["started_at"], start)])
+    env_names = [n.strip() for n in str(ws.settings.run_env or "").split(",") if n.strip()]
+    run = Run(files=files, run_id=run_id, name=name, workspace_id=workspace_id,
+              flush_seconds=flush, heartbeat_seconds=heartbeat,
+              provenance=_provenance(kinds, redactor, diff_limit, env_names))
+    track(run)
+    return run
+
+
+def _node(ws: Workspace, ref: str) -> dict[str, Any]:
+    """Check the node now when the workspace is at hand; a run writing elsewhere (a compute
+    node) never opens the database, and its node is looked up when it is ingested."""
+    if ws.settings.run_dir:
+        return {"node_ref": ref}
+    from upstack.services.capture import node_for
+
+    return {"node_id": node_for(ws, ref)}
+
+
+def _provenance(kinds: list[str], redactor: Any, diff_limit: int,
+                env_names: list[str]) -> Callable[[Run], list[Record]]:
+    def collect_for(run: Run) -> list[Record]:
+        from upstack.capture.provenance import DEFAULT_ENV, collect
+
+        found = collect(kinds, redactor, cwd=Path.cwd(), diff_limit=diff_limit,
+                        env_names=(*DEFAULT_ENV, *env_names))
+        diff = run.put_blob(found.diff, "uncommitted.diff", "text/x-diff") if found.diff else None
+        return [run.record("run.provenance", {"data": found.data, "captured": found.captured,
+                                              "skipped": found.skipped, "diff": diff})]
+
+    return collect_for

@@ -1,0 +1,208 @@
+"""`upstack runs`, `run show`, `compare`, `plot`, `ingest`: experiment runs, read back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from upstack.cli.options import json_option
+from upstack.cli.output import echo, print_json, style
+from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number
+from upstack.services import runs as run_service
+from upstack.services.workspace import Workspace
+from upstack.timeutil import local_display, parse_iso, parse_when
+
+__all__ = ["COMMANDS"]
+
+_STATUS_COLOURS = {"running": "cyan", "finished": "green", "failed": "red", "interrupted": "yellow",
+                   "crashed": "magenta"}
+
+
+def _status(run: RunInfo) -> str:
+    text = run.status
+    if run.status == "running" and run.heartbeat_at:
+        silent = (datetime.now(UTC) - parse_iso(run.heartbeat_at)).total_seconds()
+        if silent > 60:
+            text += f" (last heard {format_duration(silent)} ago)"
+    return style(text, fg=_STATUS_COLOURS.get(run.status))
+
+
+def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
+    shown = [f"{m.key} {format_number(m.last)}" for m in run.metrics[:limit]]
+    if len(run.metrics) > limit:
+        shown.append(f"+{len(run.metrics) - limit} more")
+    return ", ".join(shown)
+
+
+@click.command(name="runs")
+@click.option("--under", metavar="NODE", help="Only runs filed under this node (or below it).")
+@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
+@click.option("--name", metavar="NAME", help="Only runs with this name.")
+@click.option("--since", metavar="WHEN", help="Started from this date (e.g. 'last monday').")
+@click.option("--until", metavar="WHEN", help="Started up to this date.")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+              help="Config filter, e.g. lr=3e-4, optim.name!=adam, width>=16384 (repeat for all of several).")
+@click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
+@json_option
+@click.pass_obj
+def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None,
+                 since: str | None, until: str | None, where: tuple[str, ...], limit: int,
+                 as_json: bool) -> None:
+    """Experiment runs, newest first."""
+    found = run_service.list_runs(
+        ws, under=under, status=status, name=name, where=list(where), limit=limit or None,
+        since=parse_when(since, what="--since date") if since else None,
+        until=parse_when(until, what="--until date") if until else None)
+    if as_json:
+        print_json([r.to_dict() for r in found])
+        return
+    if not found:
+        echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
+    for run in found:
+        echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
+             f"{run.name}  {_status(run)}  {style(_metrics_summary(run), dim=True)}")
+
+
+@click.group(name="run")
+def run_group() -> None:
+    """One run: `upstack run show ID`."""
+
+
+@run_group.command(name="show")
+@click.argument("ref", metavar="ID")
+@json_option
+@click.pass_obj
+def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
+    """A run: status, config, metrics (final, best, min, max), figures, notes, provenance."""
+    run = run_service.get_run(ws, ref)
+    if as_json:
+        print_json(run.to_dict())
+        return
+    echo(style(run.short, fg="yellow") + "  " + style(run.name, bold=True) + "  " + _status(run))
+    took = ""
+    if run.ended_at:
+        took = f", took {format_duration((parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
+    echo(style(f"started {local_display(run.started_at)} on {run.host}{took}", dim=True))
+    if run.error:
+        echo(style(f"error: {run.error}", fg="red"))
+    if run.metrics:
+        echo("\nmetrics (final / best / min / max / points)")
+        width = max(len(m.key) for m in run.metrics)
+        for m in run.metrics:
+            echo(f"  {m.key:<{width}}  {format_number(m.last):>10}  {format_number(m.best):>10}  "
+                 f"{format_number(m.min):>10}  {format_number(m.max):>10}  {m.count:>8}")
+    summary = {k: v for k, v in run.summary.items() if k != "learning_id"}
+    if summary:
+        echo("\nsummary")
+        for key, value in summary.items():
+            echo(f"  {key}: {format_number(value)}")
+    if run.config:
+        from upstack.capture.config import flatten
+
+        echo("\nconfig")
+        for key, value in flatten(run.config).items():
+            echo(f"  {key} = {format_number(value)}")
+    for item in run.items:
+        if item.kind == "note":
+            echo(f"\nnote: {item.data['text']}")
+        elif item.kind in ("figure", "table", "diff", "traceback"):
+            files = ", ".join(a["filename"] for a in item.data.get("attachments", []))
+            echo(f"\n{item.kind}: {item.data.get('title') or files}  {style(files, dim=True)}")
+    from upstack.domain.run import provenance_lines
+
+    echo("")
+    for line in provenance_lines(run)[2:]:
+        if line:
+            echo(line)
+    if run.status != "running":
+        echo(style(f"\nThe result entry: upstack show {run.short}; add what you learned: "
+                   f"upstack learned {run.short} \"...\"", dim=True))
+
+
+@click.command()
+@click.argument("refs", nargs=-1, required=True, metavar="ID ID...")
+@json_option
+@click.pass_obj
+def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
+    """Runs side by side: the config values that differ, then final and best metrics."""
+    result = run_service.compare(ws, list(refs))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    names = [f"{r.short} {r.name}" for r in result.runs]
+    rows: list[list[str]] = [["", *names], ["status", *(r.status for r in result.runs)]]
+    if result.config_keys:
+        rows.append(["config (differs)", *("" for _ in result.runs)])
+        rows += [[f"  {k}", *(result.config_value(r, k) for r in result.runs)] for k in result.config_keys]
+    for key in result.metric_keys:
+        cells = []
+        for run in result.runs:
+            found = next((m for m in run.metrics if m.key == key), None)
+            cells.append(f"{format_number(found.last)} (best {format_number(found.best)})" if found else "—")
+        rows.append([key, *cells])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for number, row in enumerate(rows):
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        echo(style(line, bold=True) if number == 0 else line)
+    if result.same_config:
+        echo(style(f"\n{len(result.same_config)} config values are the same in every run.", dim=True))
+
+
+@click.command()
+@click.argument("args", nargs=-1, required=True, metavar="ID... KEY...")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the chart (.png, .svg or .pdf).")
+@click.pass_obj
+def plot(ws: Workspace, args: tuple[str, ...], out: Path) -> None:
+    """Draw metric curves: runs first, then metric names; several runs share one chart.
+
+    \b
+    Example:
+      upstack plot 3k9x2ab 7hq4m1c loss --out loss.png
+    """
+    refs, keys = _split_runs_and_keys(ws, list(args))
+    written = run_service.plot(ws, refs, keys, out)
+    echo(str(written))
+
+
+def _split_runs_and_keys(ws: Workspace, args: list[str]) -> tuple[list[str], list[str]]:
+    """Leading arguments that name runs are runs; the rest are metric names."""
+    from upstack.errors import BadInput, NotFound
+
+    refs: list[str] = []
+    for arg in args:
+        try:
+            run_service.get_run(ws, arg)
+        except (NotFound, BadInput):
+            break
+        refs.append(arg)
+    keys = args[len(refs):]
+    if not refs:
+        raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names")
+    return refs, keys
+
+
+@click.command(name="ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FOLDER...")
+@json_option
+@click.pass_obj
+def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Take in run folders written elsewhere (e.g. UPSTACK_RUN_DIR on a compute node).
+
+    Safe to repeat, and safe while the runs are still going: only what is new is added.
+    """
+    report = run_service.ingest(ws, list(paths))
+    if as_json:
+        print_json({"runs": report.runs_seen, "records": report.records, "points": report.points,
+                    "ended": report.ended, "crashed": report.crashed, "problems": report.problems})
+        return
+    for problem in report.problems:
+        echo(f"upstack: warning: {problem}", err=True)
+    echo(f"{report.runs_seen} runs read: {report.records} new records, {report.points} new metric points"
+         + (f", {len(report.ended)} ended" if report.ended else "")
+         + (f", {len(report.crashed)} marked crashed" if report.crashed else ""))
+
+
+COMMANDS = [runs_command, run_group, compare, plot, ingest_command]

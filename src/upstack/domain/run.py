@@ -1,0 +1,204 @@
+"""Runs as plain types, and the result entry a run becomes when it ends."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from upstack.ids import short_id
+
+__all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number",
+           "format_duration", "result_title", "result_body", "RUN_STATUSES", "ENDED"]
+
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
+ENDED = ("finished", "failed", "interrupted", "crashed")
+
+# Metrics whose names say "more is better"; everything else (losses, errors) is minimised.
+_HIGHER = re.compile(r"acc|score|reward|auc|f1|precision|recall|win|success|return", re.IGNORECASE)
+
+
+def higher_is_better(key: str) -> bool:
+    return bool(_HIGHER.search(key))
+
+
+def format_number(value: Any) -> str:
+    """Numbers as people read them: 6 significant digits; NaN and inf shown as such."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return format(value, ".6g") if isinstance(value, float) else str(value)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+@dataclass
+class MetricSummary:
+    key: str
+    count: int
+    last_step: int
+    last: float
+    min: float | None
+    max: float | None
+
+    @property
+    def best(self) -> float | None:
+        return self.max if higher_is_better(self.key) else self.min
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "count": self.count, "last_step": self.last_step,
+                "last": _json_number(self.last), "min": _json_number(self.min),
+                "max": _json_number(self.max), "best": _json_number(self.best),
+                "goal": "max" if higher_is_better(self.key) else "min"}
+
+
+@dataclass
+class RunItem:
+    kind: str  # figure, table, note, diff, traceback
+    at: str
+    data: dict[str, Any]
+
+
+@dataclass
+class RunInfo:
+    id: str
+    name: str
+    status: str
+    node_id: str | None
+    started_at: str
+    ended_at: str | None
+    heartbeat_at: str | None
+    host: str
+    error: str
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    summary: dict[str, Any]
+    tags: list[str] = field(default_factory=list)
+    metrics: list[MetricSummary] = field(default_factory=list)
+    items: list[RunItem] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        return short_id(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["short"] = self.short
+        data["metrics"] = [m.to_dict() for m in self.metrics]
+        data["summary"] = {k: _json_number(v) for k, v in self.summary.items()}
+        return data
+
+
+def _json_number(value: Any) -> Any:
+    """JSON has no NaN or infinity: such values travel as the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return format_number(value)
+    return value
+
+
+def result_title(run: RunInfo, seconds: float | None) -> str:
+    took = f" after {format_duration(seconds)}" if seconds is not None else ""
+    return f"Run {run.name} {run.status}{took}."
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    return ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(map(cell, row)) + " |" for row in rows)]
+
+
+def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
+    """The result entry's Markdown: metrics, summary, notes, figures, tables, config, provenance.
+
+    ``attachment_short`` maps attachment ids to their short ids, for inline figures.
+    """
+    lines: list[str] = []
+    if run.error:
+        lines += [f"**Error:** `{run.error}`", ""]
+    summary = {k: v for k, v in run.summary.items()
+               if k not in ("expected", "happened", "outcome", "learned", "learning_id")}
+    if run.metrics:
+        lines += ["## Metrics", ""]
+        lines += _table(["metric", "final", "best", "min", "max", "points", "last step"], [
+            [m.key, format_number(m.last), format_number(m.best), format_number(m.min),
+             format_number(m.max), str(m.count), str(m.last_step)] for m in run.metrics])
+        lines.append("")
+    if summary:
+        lines += ["## Summary", ""]
+        lines += [f"- {key}: {format_number(value)}" for key, value in summary.items()]
+        lines.append("")
+    notes = [i for i in run.items if i.kind == "note"]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {i.data['text']}" for i in notes] + [""]
+    for item in run.items:
+        if item.kind == "figure":
+            first = item.data["attachments"][0]
+            title = item.data.get("title") or first["filename"]
+            lines += [f"## Figure: {title}", ""]
+            if first["media_type"].startswith("image/"):
+                lines.append(f"![{title}](upstack:{attachment_short.get(first['id'], '')})")
+            lines += ["Files: " + ", ".join(a["filename"] for a in item.data["attachments"]), ""]
+        elif item.kind == "table":
+            title = item.data.get("title") or "Table"
+            lines += [f"## Table: {title}", ""]
+            lines += _table(item.data["columns"], item.data["rows"])
+            more = int(item.data.get("row_count", 0)) - len(item.data["rows"])
+            if more > 0:
+                lines.append(f"\n… and {more} more rows (full table attached)")
+            lines.append("")
+    if run.config:
+        from upstack.capture.config import flatten
+
+        lines += ["## Config", ""]
+        lines += _table(["key", "value"], [[k, format_number(v)] for k, v in flatten(run.config).items()])
+        lines.append("")
+    lines += provenance_lines(run)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def provenance_lines(run: RunInfo) -> list[str]:
+    prov = run.provenance.get("data", {})
+    lines = ["## Provenance", ""]
+    git = prov.get("git")
+    if git:
+        state = "uncommitted changes (diff attached)" if git.get("dirty") else "clean"
+        branch = git.get("branch") or "detached"
+        lines.append(f"- git: {str(git.get('commit', ''))[:12]} on {branch}, {state}"
+                     + (f"; remote {git['remote']}" if git.get("remote") else ""))
+        if git.get("diff_truncated"):
+            lines.append(f"- diff cut to the run_diff_limit setting (it was {git.get('diff_bytes')} bytes)")
+    command = prov.get("command")
+    if command:
+        lines.append(f"- command: `{' '.join(command.get('argv', []))}` in {command.get('cwd', '')}")
+    python = prov.get("python")
+    if python:
+        lines.append(f"- Python {python.get('version', '')} ({python.get('executable', '')})")
+    packages = prov.get("packages")
+    if packages:
+        lines.append(f"- {len(packages)} installed packages recorded")
+    host = prov.get("host")
+    if host:
+        lines.append(f"- host: {host.get('hostname', run.host)}, {host.get('cpu', '')} × {host.get('cpus', '')}")
+    for gpu in prov.get("gpu") or []:
+        lines.append(f"- GPU: {gpu.get('name', gpu)}")
+    lines.append(f"- started {run.started_at}" + (f", ended {run.ended_at}" if run.ended_at else ""))
+    captured = run.provenance.get("captured")
+    if captured is not None:
+        lines.append("- captured: " + (", ".join(captured) or "nothing"))
+        skipped = run.provenance.get("skipped") or {}
+        if skipped:
+            lines.append("- not captured: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
+    return lines + [""]

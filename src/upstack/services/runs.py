@@ -1,0 +1,249 @@
+"""Runs, read back: list and filter, show, compare side by side, metric series, plots."""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
+from upstack.errors import BadInput, NotFound
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.store import runs as store_runs
+from upstack.store.run_ingest import RunFolderReport
+from upstack.store.run_ingest import run_dirs as find_run_dirs
+
+__all__ = ["Condition", "parse_condition", "list_runs", "get_run", "Series", "series", "compare",
+           "Comparison", "plot", "ingest"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``--where`` filter on a config value: ``lr=3e-4``, ``optim.name!=adam``, ``width>=16384``."""
+
+    key: str
+    op: str
+    value: str
+
+    def matches(self, config: dict[str, Any]) -> bool:
+        if self.key not in config:
+            return False
+        found = config[self.key]
+        compare = _OPS[self.op]
+        wanted = _as_number(self.value)
+        have = _as_number(found)
+        if wanted is not None and have is not None:
+            return bool(compare(have, wanted))
+        if self.op in ("=", "!="):
+            return bool(compare(_as_text(found), self.value))
+        return False
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
+    "<": operator.lt, ">": operator.gt}
+_CONDITION = re.compile(r"^\s*([^=!<>\s]+)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$")
+
+
+def parse_condition(text: str) -> Condition:
+    match = _CONDITION.match(text)
+    if not match:
+        raise BadInput(f"cannot read --where {text!r}: write KEY=VALUE, KEY!=VALUE, KEY<VALUE or KEY>VALUE")
+    return Condition(*match.groups())
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
+              since: str | None = None, until: str | None = None, where: list[str] = (),  # type: ignore[assignment]
+              name: str | None = None, limit: int | None = None) -> list[RunInfo]:
+    """Runs, newest first, filtered by node (and below), status, start time, name and config."""
+    from upstack.capture.config import flatten
+    from upstack.services.tree import resolve_node
+
+    conditions = [parse_condition(w) for w in where]
+    if status is not None and status not in RUN_STATUSES:
+        raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
+    store = ws.store()
+    clauses, params = [], []  # type: ignore[var-annotated]
+    if under:
+        node_id = resolve_node(store.db, under)
+        clauses.append("node_id IN (WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT n.id FROM nodes n "
+                       "JOIN below ON n.parent_id = below.id) SELECT id FROM below)")
+        params.append(node_id)
+    for column, value, op in (("status", status, "="), ("started_at", since, ">="),
+                              ("started_at", until, "<="), ("name", name, "=")):
+        if value:
+            clauses.append(f"{column} {op} ?")
+            params.append(value)
+    sql = ("SELECT id FROM runs WHERE " + (" AND ".join(clauses) or "1 = 1")
+           + " ORDER BY started_at DESC, id DESC")
+    found = []
+    for row in store.db.query(sql, params):
+        run = store_runs.load_run(store.db, row["id"], details=False)
+        if all(c.matches(flatten(run.config)) for c in conditions):
+            found.append(run)
+            if limit is not None and len(found) >= limit:
+                break
+    return found
+
+
+def _resolve(ws: Workspace, ref: str) -> str:
+    return queries.resolve(ws.store().db, ref, table="runs", what="run")
+
+
+def get_run(ws: Workspace, ref: str) -> RunInfo:
+    return store_runs.load_run(ws.store().db, _resolve(ws, ref))
+
+
+@dataclass
+class Series:
+    run_id: str
+    key: str
+    steps: array
+    times: array
+    values: array
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def series(ws: Workspace, ref: str, key: str) -> Series:
+    """A metric's every point, in logging order (non-finite values included)."""
+    run_id = _resolve(ws, ref)
+    db = ws.store().db
+    steps, times, values = store_runs.read_series(db, run_id, key)
+    if not values and not db.scalar("SELECT 1 FROM run_metrics WHERE run_id = ? AND key = ?", (run_id, key)):
+        known = [r["key"] for r in db.query("SELECT key FROM run_metrics WHERE run_id = ? ORDER BY key",
+                                            (run_id,))]
+        raise NotFound(f"run {ref} has no metric {key!r}" + (f" (it has {', '.join(known)})" if known
+                                                              else " (it logged no metrics)"))
+    return Series(run_id, key, steps, times, values)
+
+
+@dataclass
+class Comparison:
+    runs: list[RunInfo]
+    config_keys: list[str]  # keys whose values differ between the runs
+    same_config: dict[str, Any]  # keys every run has with the same value
+    metric_keys: list[str]
+
+    def config_value(self, run: RunInfo, key: str) -> str:
+        from upstack.capture.config import flatten
+
+        flat = flatten(run.config)
+        return format_number(flat[key]) if key in flat else "—"
+
+    def to_dict(self) -> dict[str, Any]:
+        from upstack.capture.config import flatten
+
+        return {"runs": [r.to_dict() for r in self.runs],
+                "differences": {k: [flatten(r.config).get(k) for r in self.runs] for k in self.config_keys},
+                "same": self.same_config,
+                "metrics": {k: [next((m.to_dict() for m in r.metrics if m.key == k), None) for r in self.runs]
+                            for k in self.metric_keys}}
+
+
+def compare(ws: Workspace, refs: list[str]) -> Comparison:
+    from upstack.capture.config import flatten
+
+    if len(refs) < 2:
+        raise BadInput("compare needs at least two runs")
+    runs = [get_run(ws, ref) for ref in refs]
+    flats = [flatten(r.config) for r in runs]
+    keys = sorted({k for flat in flats for k in flat})
+    missing = object()
+    differ = [k for k in keys if len({repr(f.get(k, missing)) for f in flats}) > 1]
+    same = {k: flats[0][k] for k in keys if k not in differ}
+    metric_keys = sorted({m.key for r in runs for m in r.metrics})
+    return Comparison(runs, differ, same, metric_keys)
+
+
+def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_points: int = 5000) -> Path:
+    """Draw metric curves of one or more runs on one chart (needs matplotlib)."""
+    if not keys:
+        raise BadInput("name at least one metric to plot")
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise BadInput(f"cannot write a plot to {out.name}: use a .png, .svg or .pdf file name")
+    loaded = [(get_run(ws, ref), key) for ref in refs for key in keys]
+    curves = [(run, series(ws, run.id, key)) for run, key in loaded]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BadInput("upstack plot needs matplotlib: pip install 'upstack[plot]'") from None
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    try:
+        for run, line in curves:
+            steps, values = _thin(line.steps, line.values, max_points)
+            label = f"{run.name} ({run.short}) {line.key}" if len(refs) > 1 else line.key
+            axes.plot(steps, values, label=label, linewidth=1.2)
+        axes.set_xlabel("step")
+        axes.set_ylabel(keys[0] if len(keys) == 1 else "value")
+        axes.grid(alpha=0.3)
+        axes.legend()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp{suffix}")
+        figure.savefig(tmp, dpi=120, bbox_inches="tight")
+        tmp.replace(out)
+    finally:
+        plt.close(figure)
+    return out
+
+
+def _thin(steps: array, values: array, limit: int) -> tuple[list[int], list[float]]:
+    """At most about ``limit`` points, keeping each bucket's lowest and highest value (spikes stay
+    visible). NaN stays NaN: matplotlib leaves a gap, which is what happened."""
+    if len(values) <= limit:
+        return list(steps), list(values)
+    bucket = math.ceil(len(values) / (limit // 2))
+    out_steps: list[int] = []
+    out_values: list[float] = []
+    for start in range(0, len(values), bucket):
+        chunk = values[start:start + bucket]
+        finite = [(v, i) for i, v in enumerate(chunk) if v == v]
+        if not finite:
+            out_steps.append(steps[start])
+            out_values.append(math.nan)
+            continue
+        low, high = min(finite), max(finite)
+        for _, i in sorted({low, high}, key=lambda p: p[1]):
+            out_steps.append(steps[start + i])
+            out_values.append(chunk[i])
+    return out_steps, out_values
+
+
+def ingest(ws: Workspace, paths: list[Path]) -> RunFolderReport:
+    """Take in run folders written elsewhere (a compute node's disk); safe to repeat."""
+    folders = []
+    for path in paths:
+        if not path.exists():
+            raise BadInput(f"no such folder: {path}")
+        if not find_run_dirs(path):
+            raise BadInput(f"{path} holds no upstack run folders")
+        folders.append(path)
+    return ws.store().ingest_runs(folders)

@@ -1,0 +1,174 @@
+"""Taking run folders into the store: new records, new metric chunks, and who has died.
+
+A folder is read from where the last ingest stopped (the offsets are kept on the
+run's row, committed in the same transaction as what was read), so ingesting it
+again, or ingesting a copy of it, adds nothing. A run that never ended is marked
+crashed when its heartbeat is older than ``run_crashed_after`` seconds, or at once
+when it ran on this machine (same boot) and its process is gone. A run that is
+still alive on another machine keeps beating, so it is never marked crashed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from upstack.capture.metrics import iter_merged, read_chunks
+from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat
+from upstack.ids import looks_like_full_id
+from upstack.store import runs
+from upstack.store.blobs import BlobStore
+from upstack.store.db import Database
+from upstack.store.ingest import apply_record
+from upstack.store.journal import Journal
+from upstack.timeutil import parse_iso
+
+__all__ = ["RunFolderReport", "ingest_run_folders", "run_dirs"]
+
+
+@dataclass
+class RunFolderReport:
+    runs_seen: int = 0
+    records: int = 0
+    points: int = 0
+    crashed: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def run_dirs(folder: Path) -> list[Path]:
+    """The run folders in ``folder`` (or ``folder`` itself if it is one), oldest first."""
+    if is_run_dir(folder):
+        return [folder]
+    try:
+        return sorted(Path(e.path) for e in os.scandir(folder)
+                      if e.is_dir() and looks_like_full_id(e.name) and is_run_dir(Path(e.path)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, crashed_after: float,
+                       workspace: Callable[[], str], retire: Path | None = None) -> RunFolderReport:
+    """Ingest every run folder found; the caller holds the workspace lock.
+
+    Folders under ``retire`` (the workspace's own runs/) are deleted once their run
+    has ended and everything in them is in the store.
+    """
+    report = RunFolderReport()
+    for folder in folders:
+        for directory in run_dirs(folder):
+            report.runs_seen += 1
+            with db.transaction():
+                done = _ingest_one(db, blobs, directory, crashed_after, workspace, report)
+            if done and retire is not None and directory.parent == retire:
+                shutil.rmtree(directory, ignore_errors=True)
+    return report
+
+
+def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: float,
+                workspace: Callable[[], str], report: RunFolderReport) -> bool:
+    """Read what is new in one run folder; True when the run has ended (not crashed: it may yet
+    speak again) and all of it is stored."""
+    run_id = directory.name if looks_like_full_id(directory.name) else None
+    row = db.one("SELECT status, records_offset, metrics_offset FROM runs WHERE id = ?",
+                 (run_id,)) if run_id else None
+    records_offset = int(row["records_offset"]) if row else 0
+    metrics_offset = int(row["metrics_offset"]) if row else 0
+    records_size = _size(directory / RECORDS)
+    metrics_size = _size(directory / METRICS)
+    if row and row["status"] != "running" and records_size <= records_offset \
+            and metrics_size <= metrics_offset:
+        return row["status"] != "crashed"  # nothing new since it ended
+    if records_size > records_offset:
+        data = _read_from(directory / RECORDS, records_offset)
+        complete = data.rfind(b"\n") + 1  # a line still being written waits for the next ingest
+        records, problems = Journal.parse(data[:complete].decode("utf-8", "replace"), f"{directory.name}/{RECORDS}")
+        report.problems += problems
+        _copy_blobs(directory / BLOBS, blobs)  # blobs first: records point at them
+        for record in records:
+            if apply_record(db, record):
+                report.records += 1
+                if record.op == "run.start":
+                    run_id = record.data["run_id"]
+                elif record.op == "run.end":
+                    report.ended.append(record.data["run_id"])
+        records_offset += complete
+    if run_id is None or db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+        return False  # no start record yet (a run just starting): next time
+    if metrics_size > metrics_offset:
+        data = _read_from(directory / METRICS, metrics_offset)
+        chunks, end, damage = read_chunks(data)
+        if damage:
+            report.problems.append(f"run {directory.name}: {damage}; the metrics before it are kept")
+        for chunk in chunks:
+            chunk.offset += metrics_offset
+        runs.add_chunks(db, run_id, list(iter_merged(chunks)))
+        report.points += sum(len(c) for c in chunks)
+        metrics_offset += end
+    db.execute("UPDATE runs SET records_offset = ?, metrics_offset = ? WHERE id = ?",
+               (records_offset, metrics_offset, run_id))
+    if run_id in report.ended:
+        runs.finalize(db, run_id, workspace())
+    status = db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,))
+    if status == "running":
+        status = _check_alive(db, directory, run_id, crashed_after, workspace, report)
+    # A crashed run's folder stays: a run that was only out of touch may still write to it.
+    return status not in ("running", "crashed") and records_offset >= _size(directory / RECORDS) \
+        and metrics_offset >= _size(directory / METRICS)
+
+
+def _check_alive(db: Database, directory: Path, run_id: str, crashed_after: float, workspace: Callable[[], str],
+                 report: RunFolderReport) -> str:
+    beat = read_heartbeat(directory)
+    last = beat[0] if beat else str(db.scalar("SELECT started_at FROM runs WHERE id = ?", (run_id,)))
+    db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (last, run_id))
+    silent = (datetime.now(UTC) - parse_iso(last)).total_seconds()
+    gone_here = beat is not None and beat[1] == _host() and beat[2] == boot_id() \
+        and not _process_exists(beat[3])
+    if silent > crashed_after or gone_here:
+        runs.mark_crashed(db, run_id, last, workspace())
+        report.crashed.append(run_id)
+        return "crashed"
+    return "running"
+
+
+def _host() -> str:
+    return socket.gethostname().split()[0] or "unknown"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read()
+
+
+def _copy_blobs(folder: Path, blobs: BlobStore) -> None:
+    try:
+        names = [e.name for e in os.scandir(folder) if not e.name.startswith(".")]
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not blobs.path(name).exists():
+            blobs.put_file(folder / name)

@@ -1,0 +1,262 @@
+"""Runs in the SQL store: their tables, their record handlers, and their result entries.
+
+A run's records (``run.start`` ... ``run.end``) arrive from its folder (see
+``store.run_ingest``) and are applied here like any other record. Metric chunks
+are stored as they were written: three packed arrays per row, so a million-point
+series is read back in a few rows. When a run ends (or is found crashed) its
+result entry is written, with the run's id, under the run's node.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from typing import Any
+
+from upstack.capture.metrics import Chunk, series_stats
+from upstack.domain.run import ENDED, MetricSummary, RunInfo, RunItem, result_body, result_title
+from upstack.errors import UpstackError
+from upstack.ids import id_key, new_id
+from upstack.store.db import Database
+from upstack.store.journal import Record
+from upstack.timeutil import parse_iso
+
+__all__ = ["create_tables", "HANDLERS", "add_chunks", "read_series", "load_run", "mark_crashed", "finalize", "purge"]
+
+
+def create_tables(db: Database) -> None:
+    blob = "BLOB" if db.dialect == "sqlite" else "BYTEA"
+    db.execute(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
+        "node_id TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, "
+        "heartbeat_at TEXT, host TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
+        "tags TEXT NOT NULL DEFAULT '[]', config TEXT NOT NULL DEFAULT '{}', "
+        "provenance TEXT NOT NULL DEFAULT '{}', summary TEXT NOT NULL DEFAULT '{}', "
+        "records_offset INTEGER NOT NULL DEFAULT 0, metrics_offset INTEGER NOT NULL DEFAULT 0)")
+    db.execute("CREATE INDEX runs_started ON runs(started_at)")
+    db.execute("CREATE INDEX runs_node ON runs(node_id)")
+    # Figures, tables, notes, the diff and a traceback, in the order they were recorded.
+    db.execute("CREATE TABLE run_items (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), "
+               "kind TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)")
+    db.execute("CREATE INDEX run_items_run ON run_items(run_id, id)")
+    # Values as text: SQLite turns NaN into NULL, and a NaN loss is worth seeing.
+    db.execute("CREATE TABLE run_metrics (run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, "
+               "count INTEGER NOT NULL, last_step INTEGER NOT NULL, last_value TEXT NOT NULL, "
+               "min_value TEXT, max_value TEXT, PRIMARY KEY (run_id, key))")
+    db.execute(f"CREATE TABLE metric_chunks (run_id TEXT NOT NULL REFERENCES runs(id), "
+               f"key TEXT NOT NULL, file_offset INTEGER NOT NULL, count INTEGER NOT NULL, "
+               f"steps {blob} NOT NULL, times {blob} NOT NULL, vals {blob} NOT NULL, "
+               f"PRIMARY KEY (run_id, key, file_offset))")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: float | None) -> str | None:
+    return None if value is None else repr(float(value))
+
+
+# -- record handlers -------------------------------------------------------------------
+
+def _start(db: Database, record: Record) -> None:
+    data = record.data
+    node_id = data.get("node_id")
+    if not node_id and data.get("node_ref"):
+        node_id = _resolve_node_ref(db, data["node_ref"])
+    db.execute(
+        "INSERT INTO runs (id, key, name, node_id, status, started_at, heartbeat_at, host, tags, "
+        "config) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (data["run_id"], id_key(data["run_id"]), data["name"], node_id, data["started_at"],
+         data["started_at"], data.get("host", ""), _dumps(data.get("tags", [])),
+         _dumps(data.get("config", {}))))
+
+
+def _resolve_node_ref(db: Database, ref: str) -> str:
+    """A node named when the run could not look it up; kept as given if it names nothing."""
+    from upstack.store.queries import resolve
+
+    try:
+        return resolve(db, ref, table="nodes", what="node")
+    except UpstackError:
+        return ref  # the result entry says where the run was meant to go
+
+
+def _run_row(db: Database, run_id: str) -> dict[str, Any]:
+    row = db.one("SELECT * FROM runs WHERE id = ?", (run_id,))
+    if row is None:
+        raise UpstackError(f"run {run_id} has no start record")
+    return row
+
+
+def _provenance(db: Database, record: Record) -> None:
+    data = record.data
+    _run_row(db, data["run_id"])
+    db.execute("UPDATE runs SET provenance = ? WHERE id = ?",
+               (_dumps({k: data.get(k) for k in ("data", "captured", "skipped")}), data["run_id"]))
+    if data.get("diff"):
+        _add_item(db, record, "diff", {"attachments": [data["diff"]]})
+
+
+def _add_item(db: Database, record: Record, kind: str, data: dict[str, Any]) -> None:
+    db.execute("INSERT INTO run_items (id, run_id, kind, at, data) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING", (record.id, record.data["run_id"], kind, record.at, _dumps(data)))
+
+
+def _item(kind: str) -> Any:
+    def handler(db: Database, record: Record) -> None:
+        _run_row(db, record.data["run_id"])
+        _add_item(db, record, kind, {k: v for k, v in record.data.items() if k != "run_id"})
+    return handler
+
+
+def _summary(db: Database, record: Record) -> None:
+    run = _run_row(db, record.data["run_id"])
+    summary = json.loads(run["summary"])
+    values = record.data.get("values", {})
+    summary.update(values)
+    summary.update({k: v for k, v in record.data.items() if k not in ("run_id", "values")})
+    db.execute("UPDATE runs SET summary = ? WHERE id = ?", (_dumps(summary), run["id"]))
+
+
+def _end(db: Database, record: Record) -> None:
+    data = record.data
+    _run_row(db, data["run_id"])
+    if data.get("traceback"):
+        _add_item(db, record, "traceback", {"attachments": [data["traceback"]]})
+    db.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?",
+               (data["status"], data["ended_at"], data.get("error", ""), data["run_id"]))
+    # The result entry is written by the ingester once the last metrics are in too.
+
+
+HANDLERS = {
+    "run.start": _start,
+    "run.provenance": _provenance,
+    "run.figure": _item("figure"),
+    "run.table": _item("table"),
+    "run.note": _item("note"),
+    "run.summary": _summary,
+    "run.end": _end,
+}
+
+
+# -- metrics -------------------------------------------------------------------------------
+
+def add_chunks(db: Database, run_id: str, chunks: list[Chunk]) -> None:
+    """Store merged chunks and fold them into the run's per-metric summary."""
+    for chunk in chunks:
+        inserted = db.execute(
+            "INSERT INTO metric_chunks (run_id, key, file_offset, count, steps, times, vals) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (run_id, chunk.key, chunk.offset, len(chunk), chunk.steps.tobytes(),
+             chunk.times.tobytes(), chunk.values.tobytes())).rowcount
+        if not inserted:
+            continue
+        low, high = series_stats(chunk.values)
+        found = db.one("SELECT * FROM run_metrics WHERE run_id = ? AND key = ?", (run_id, chunk.key))
+        if found is None:
+            db.execute("INSERT INTO run_metrics (run_id, key, count, last_step, last_value, min_value, "
+                       "max_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, chunk.key, len(chunk), chunk.steps[-1], _text(chunk.values[-1]),
+                        _text(low), _text(high)))
+            continue
+        old_low = _number(found["min_value"])
+        old_high = _number(found["max_value"])
+        lows = [v for v in (old_low, low) if v is not None]
+        highs = [v for v in (old_high, high) if v is not None]
+        db.execute("UPDATE run_metrics SET count = count + ?, last_step = ?, last_value = ?, "
+                   "min_value = ?, max_value = ? WHERE run_id = ? AND key = ?",
+                   (len(chunk), chunk.steps[-1], _text(chunk.values[-1]),
+                    _text(min(lows)) if lows else None, _text(max(highs)) if highs else None,
+                    run_id, chunk.key))
+
+
+def _number(text: str | None) -> float | None:
+    return None if text is None else float(text)
+
+
+def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, array]:
+    steps, times, values = array("q"), array("d"), array("d")
+    for row in db.query("SELECT steps, times, vals FROM metric_chunks WHERE run_id = ? AND key = ? "
+                        "ORDER BY file_offset", (run_id, key)):
+        steps.frombytes(row["steps"])
+        times.frombytes(row["times"])
+        values.frombytes(row["vals"])
+    return steps, times, values
+
+
+# -- whole runs ----------------------------------------------------------------------------
+
+def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
+    row = _run_row(db, run_id)
+    info = RunInfo(
+        id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
+        started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
+        host=row["host"], error=row["error"], config=json.loads(row["config"]),
+        provenance=json.loads(row["provenance"]), summary=json.loads(row["summary"]),
+        tags=json.loads(row["tags"]))
+    info.metrics = [
+        MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
+                      last=float(m["last_value"]), min=_number(m["min_value"]),
+                      max=_number(m["max_value"]))
+        for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
+    if details:
+        info.items = [RunItem(kind=i["kind"], at=i["at"], data=json.loads(i["data"]))
+                      for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
+    return info
+
+
+def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> None:
+    db.execute("UPDATE runs SET status = 'crashed', ended_at = ?, "
+               "error = 'stopped without ending (killed, or its machine went down)' WHERE id = ?",
+               (last_heard, run_id))
+    finalize(db, run_id, workspace)
+
+
+def finalize(db: Database, run_id: str, workspace: str) -> None:
+    """Write (or revise) the run's result entry from everything the store holds about it."""
+    from upstack.store.ingest import create_entry, revise_entry
+
+    run = load_run(db, run_id)
+    if run.status not in ENDED:
+        return
+    attachments = [a for item in run.items for a in item.data.get("attachments", [])]
+    shorts = {a["id"]: id_key(a["id"])[:7] for a in attachments}
+    seconds = None
+    if run.ended_at:
+        seconds = (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds()
+    title, body = result_title(run, seconds), result_body(run, shorts)
+    meta: dict[str, Any] = {"run": run.id, "run_status": run.status}
+    meta.update({k: run.summary[k] for k in ("expected", "happened", "outcome") if run.summary.get(k)})
+    existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
+    now = run.ended_at or run.started_at
+    if existing is None:
+        create_entry(db, {
+            "id": run_id, "revision_id": new_id(), "kind": "result", "title": title, "body": body,
+            "extra_tags": run.tags, "private": False, "node_id": run.node_id,
+            "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta,
+        }, workspace)
+    elif not existing["purged_at"]:
+        revise_entry(db, {"entry_id": run_id, "revision_id": new_id(), "title": title, "body": body,
+                          "created_at": now, "attachments": attachments, "meta": meta}, workspace)
+    learned = run.summary.get("learned")
+    if learned and run.summary.get("learning_id") and not db.scalar(
+            "SELECT 1 FROM entries WHERE id = ?", (run.summary["learning_id"],)):
+        from upstack.domain.text import parse_note_text
+
+        parsed = parse_note_text(learned)
+        create_entry(db, {
+            "id": run.summary["learning_id"], "revision_id": new_id(), "kind": "learning",
+            "title": parsed.title,
+            "body": (parsed.body + "\n\n" if parsed.body else "") + f"Learned from [[{id_key(run_id)[:7]}]].",
+            "extra_tags": [], "private": False, "node_id": run.node_id, "occurred_at": now,
+            "created_at": now, "attachments": [], "meta": {"learned_from": run_id}}, workspace)
+
+
+def purge(db: Database, run_id: str) -> None:
+    """Purging a run's result entry removes what the run captured too (a leaked secret)."""
+    db.execute("UPDATE runs SET config = '{}', provenance = '{}', summary = '{}', error = '', tags = '[]' "
+               "WHERE id = ?", (run_id,))
+    db.execute("UPDATE run_items SET data = '{}' WHERE run_id = ?", (run_id,))
+    db.execute("DELETE FROM metric_chunks WHERE run_id = ?", (run_id,))
+    db.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
