@@ -191,7 +191,8 @@ def provenance_lines(run: RunInfo) -> list[str]:
         lines.append(f"- {len(packages)} installed packages recorded")
     host = prov.get("host")
     if host:
-        lines.append(f"- host: {host.get('hostname', run.host)}, {host.get('cpu', '')} × {host.get('cpus', '')}")
+        lines.append(f"- host: {host.get('hostname') or run.host}, {host.get('cpu_available')} CPUs "
+                     f"({host.get('cpu') or 'unknown model'})")
     for gpu in prov.get("gpu") or []:
         lines.append(f"- GPU: {gpu.get('name', gpu)}")
     lines.append(f"- started {run.started_at}" + (f", ended {run.ended_at}" if run.ended_at else ""))
