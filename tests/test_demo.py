@@ -26,7 +26,8 @@ from upstack.services.demo import IDEAS, STORY, build_demo, open_demo_workspace
 from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_iso, to_iso
 
-TOTAL = len(STORY) + len(IDEAS) + 3  # and two learnings after the fact, one drafted question
+# and two learnings after the fact, one drafted question, three runs' results
+TOTAL = len(STORY) + len(IDEAS) + 3 + 3
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -111,7 +112,7 @@ def test_entries_are_spread_over_the_last_three_weeks(demo_ws):
     assert now - times[0] <= timedelta(days=22)
     # What the services date now: learnings after the fact, the drafted question, ideas.
     today = [e for e in entries if e not in story]
-    assert sorted(e.kind for e in today) == ["idea"] * len(IDEAS) + ["learning"] * 2 + ["question"]
+    assert sorted(e.kind for e in today) == ["idea"] * len(IDEAS) + ["learning"] * 2 + ["question"] + ["result"] * 3
     assert all(now - parse_iso(e.occurred_at) < timedelta(hours=1) for e in today)
 
 
@@ -245,7 +246,7 @@ def test_build_demo_dates_entries_relative_to_now(tmp_path):
         log = build_demo(ws, now=now)
     keys = [item.key for item in STORY]
     assert [key for key in log.entries if key in keys] == keys
-    assert len(log.entries) == TOTAL
+    assert len(log.entries) + len(log.runs) == TOTAL
     kickoff = log.entries["kickoff"]
     assert kickoff.occurred_at == to_iso(datetime(2024, 3, 1, 9, 40))
     assert {"head_patching_heatmap.png", "sae_width_sweep.svg", "sae_sweep.csv"} <= set(log.files)

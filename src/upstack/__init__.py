@@ -33,7 +33,8 @@ _current: Run | None = None
 
 def run(name: str | None = None, *, under: str | None = None, config: Any = None,
         tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
-        home: str | Path | None = None, db: str | None = None) -> Run:
+        goals: Mapping[str, str] | None = None, home: str | Path | None = None,
+        db: str | None = None) -> Run:
     """Start a run; use it as a context manager, or call ``finish()`` when done.
 
     Args:
@@ -42,6 +43,9 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
         config: a dict, dataclass, argparse namespace or OmegaConf/Hydra config.
         tags: tags for the result entry.
         capture: "all" (default: the run_capture setting), "none", or kinds such as ["git", "host"].
+        goals: what "best" means per metric, e.g. {"recovered": "max"}; by default names with
+            acc, score, reward, auc, f1, precision, recall, win, success or return are maximised,
+            all others (losses, errors) minimised.
         home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
     """
     from upstack.capture.start import start_run
@@ -49,7 +53,7 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
 
     ws = Workspace(home=home, db=db)
     try:
-        return start_run(ws, name, under=under, config=config, tags=tags, capture=capture)
+        return start_run(ws, name, under=under, config=config, tags=tags, capture=capture, goals=goals)
     finally:
         ws.close()
 

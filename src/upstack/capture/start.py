@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,8 @@ def _default_name() -> str:
 
 
 def start_run(ws: Workspace, name: str | None = None, *, under: str | None = None,
-              config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None
-              ) -> Run:
+              config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
+              goals: Mapping[str, str] | None = None) -> Run:
     """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
     from upstack.capture.config import config_to_dict
     from upstack.capture.redact import Redactor
@@ -73,6 +73,9 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     redactor = Redactor(str(ws.settings.redact or "").split())
     settings_config = redactor.mapping(config_to_dict(config))
     name = (name or _default_name()).strip() or "run"
+    for key, goal in (goals or {}).items():
+        if goal not in ("min", "max"):
+            raise BadInput(f"goal for {key!r} must be 'min' or 'max', got {goal!r}")
     node: dict[str, Any] = {}
     if under:
         node = _node(ws, under)
@@ -81,7 +84,8 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     run_id = new_id()
     files = RunFiles(runs_folder(ws) / run_id)
     start = {"run_id": run_id, "name": name, **node, "config": settings_config,
-             "tags": [str(t).lstrip("#") for t in tags], "started_at": now_iso(), "host": files.host,
+             "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
+             "started_at": now_iso(), "host": files.host,
              "pid": os.getpid(), "capture": kinds}
     workspace_id = ws.workspace_id
     files.append_records([Record(new_id(), "run.start", workspace_id, start["started_at"], start)])

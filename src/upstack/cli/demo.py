@@ -11,6 +11,7 @@ import click
 
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
+from upstack.ids import short_id
 from upstack.services import recall
 from upstack.services.demo import (
     SAE,
@@ -49,6 +50,9 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["check"], "work that cannot say why it matters"),
         (["review", "--since", "3 weeks ago"],
          "a digest to share: done, learned, decided, open, pruned with reasons"),
+        (["runs"], "experiment runs made with upstack.run(...) in Python, with their metrics"),
+        (["run", "show", short_id(log.runs[0])], "a run: config, metrics, figure, notes, provenance"),
+        (["compare", short_id(log.runs[0]), short_id(log.runs[2])], "two runs side by side: what differs"),
         (["log", "-p", SAE], "what was filed on the parked project's own node"),
         (["tags"], "every tag, most used first"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],

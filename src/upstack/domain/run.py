@@ -51,16 +51,19 @@ class MetricSummary:
     last: float
     min: float | None
     max: float | None
+    goal: str = ""  # "min" or "max": what "best" means; by default guessed from the name
+
+    def __post_init__(self) -> None:
+        self.goal = self.goal or ("max" if higher_is_better(self.key) else "min")
 
     @property
     def best(self) -> float | None:
-        return self.max if higher_is_better(self.key) else self.min
+        return self.max if self.goal == "max" else self.min
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "count": self.count, "last_step": self.last_step,
                 "last": _json_number(self.last), "min": _json_number(self.min),
-                "max": _json_number(self.max), "best": _json_number(self.best),
-                "goal": "max" if higher_is_better(self.key) else "min"}
+                "max": _json_number(self.max), "best": _json_number(self.best), "goal": self.goal}
 
 
 @dataclass
@@ -85,6 +88,7 @@ class RunInfo:
     provenance: dict[str, Any]
     summary: dict[str, Any]
     tags: list[str] = field(default_factory=list)
+    goals: dict[str, str] = field(default_factory=dict)
     metrics: list[MetricSummary] = field(default_factory=list)
     items: list[RunItem] = field(default_factory=list)
 
@@ -108,8 +112,10 @@ def _json_number(value: Any) -> Any:
 
 
 def result_title(run: RunInfo, seconds: float | None) -> str:
+    """"Run sae-sweep finished after 12 min: loss 0.0312, l0 41." (two metrics at most)."""
     took = f" after {format_duration(seconds)}" if seconds is not None else ""
-    return f"Run {run.name} {run.status}{took}."
+    shown = ", ".join(f"{m.key} {format_number(m.last)}" for m in run.metrics[:2])
+    return f"Run {run.name} {run.status}{took}" + (f": {shown}." if shown else ".")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

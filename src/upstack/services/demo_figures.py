@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["write_figures"]
+__all__ = ["write_figures", "curve_svg"]
 
 
 # Fraction of logit diff recovered by patching the clean resid_pre into the ABC run.
@@ -118,6 +118,14 @@ def _svg(width: int, height: int, parts: list[str]) -> str:
 def _text(x: float, y: float, text: str, **attrs: str | float) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
     return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{html.escape(text)}</text>'
+
+
+def curve_svg(title: str, values: Sequence[float], *, y_title: str, y_max: float, points: int = 25) -> str:
+    """One metric's curve as an SVG line chart, thinned to ``points`` points."""
+    every = max(1, len(values) // points)
+    kept = list(range(0, len(values), every))
+    return _svg_line_chart(title, [str(i) if n % 5 == 0 else "" for n, i in enumerate(kept)],
+                           {y_title: [values[i] for i in kept]}, x_title="step", y_title=y_title, y_max=y_max)
 
 
 def _svg_line_chart(title: str, x_labels: Sequence[str], series: dict[str, Sequence[float]], *,

@@ -89,8 +89,11 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
 
 
 def _figure_ref(entry: Entry) -> list[str]:
-    return [f"  ![{a.filename}](upstack:{a.short})" for a in entry.attachments
-            if a.sha256 and a.media_type.startswith("image/")]
+    images = [a for a in entry.attachments if a.sha256 and a.media_type.startswith("image/")]
+    # A run stores a figure as PNG and SVG: show it once.
+    pngs = {a.filename.rsplit(".", 1)[0] for a in images if a.media_type == "image/png"}
+    return [f"  ![{a.filename}](upstack:{a.short})" for a in images
+            if not (a.media_type == "image/svg+xml" and a.filename.rsplit(".", 1)[0] in pngs)]
 
 
 def _line(item: Entry | Node) -> str:

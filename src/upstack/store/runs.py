@@ -30,7 +30,7 @@ def create_tables(db: Database) -> None:
         "CREATE TABLE runs (id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
         "node_id TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, "
         "heartbeat_at TEXT, host TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
-        "tags TEXT NOT NULL DEFAULT '[]', config TEXT NOT NULL DEFAULT '{}', "
+        "tags TEXT NOT NULL DEFAULT '[]', goals TEXT NOT NULL DEFAULT '{}', config TEXT NOT NULL DEFAULT '{}', "
         "provenance TEXT NOT NULL DEFAULT '{}', summary TEXT NOT NULL DEFAULT '{}', "
         "records_offset INTEGER NOT NULL DEFAULT 0, metrics_offset INTEGER NOT NULL DEFAULT 0)")
     db.execute("CREATE INDEX runs_started ON runs(started_at)")
@@ -66,10 +66,10 @@ def _start(db: Database, record: Record) -> None:
         node_id = _resolve_node_ref(db, data["node_ref"])
     db.execute(
         "INSERT INTO runs (id, key, name, node_id, status, started_at, heartbeat_at, host, tags, "
-        "config) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "goals, config) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (data["run_id"], id_key(data["run_id"]), data["name"], node_id, data["started_at"],
          data["started_at"], data.get("host", ""), _dumps(data.get("tags", [])),
-         _dumps(data.get("config", {}))))
+         _dumps(data.get("goals", {})), _dumps(data.get("config", {}))))
 
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
@@ -194,11 +194,11 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
         host=row["host"], error=row["error"], config=json.loads(row["config"]),
         provenance=json.loads(row["provenance"]), summary=json.loads(row["summary"]),
-        tags=json.loads(row["tags"]))
+        tags=json.loads(row["tags"]), goals=json.loads(row["goals"]))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
-                      max=_number(m["max_value"]))
+                      max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
         for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
     if details:
         info.items = [RunItem(kind=i["kind"], at=i["at"], data=json.loads(i["data"]))
