@@ -348,3 +348,47 @@ def test_purging_a_run_removes_what_it_captured(workspace: Workspace, run: CLI) 
     run.ok("purge", r.short, "--yes")
     info = run_service.get_run(workspace, r.short)
     assert info.config == {} and info.metrics == []
+
+
+def test_sigterm_ends_a_run_as_interrupted(workspace: Workspace, tmp_path: Path) -> None:
+    script = _script(tmp_path, """
+        import time, upstack
+        run = upstack.run("pre-empted", capture="none")
+        step = 0
+        while True:
+            run.log({"loss": 1.0}, step=step)
+            step += 1
+            if step == 100:
+                print("ready", flush=True)
+            time.sleep(0.001)
+    """)
+    process = subprocess.Popen([sys.executable, str(script)], env=_env(workspace), stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    process.terminate()
+    assert process.wait() == -signal.SIGTERM  # it still dies of the signal, as the scheduler expects
+    process.stdout.close()
+    (info,) = run_service.list_runs(workspace)
+    assert info.status == "interrupted" and info.error == "interrupted (SIGTERM)"
+    assert len(run_service.series(workspace, info.short, "loss")) >= 100
+
+
+def test_a_deleted_result_hides_its_run(workspace: Workspace, run: CLI) -> None:
+    with upstack.run("hidden", home=workspace.home, db=workspace.db_url, capture="none") as r:
+        r.log({"loss": 1.0})
+    run.ok("rm", r.short)
+    assert json.loads(run.ok("runs", "--json")) == []
+    run.ok("restore", r.short)
+    assert [x["id"] for x in json.loads(run.ok("runs", "--json"))] == [r.id]
+
+
+def test_figures_are_in_the_markdown_export(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
+    from PIL import Image
+
+    with upstack.run("pictured", home=workspace.home, db=workspace.db_url, capture="none") as r:
+        r.figure(Image.new("RGB", (4, 3), "red"), "A red square")
+    run.ok("export", "--format", "markdown", str(tmp_path / "vault"))
+    exported = {p.name: p for p in (tmp_path / "vault").rglob("*") if p.is_file()}
+    assert "a-red-square.png" in exported and exported["a-red-square.png"].read_bytes().startswith(b"\x89PNG")
+    page = next(p for p in exported.values() if p.suffix == ".md" and "pictured" in p.read_text())
+    assert "A red square" in page.read_text()

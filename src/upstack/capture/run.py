@@ -256,13 +256,36 @@ def _forget(run: Run) -> None:
     _LIVE.discard(run)
 
 
+_HOOKED = False
+
+
 def track(run: Run) -> None:
-    """Runs still open at interpreter exit are finished (scripts that never call finish)."""
-    if not _LIVE:
+    """Runs still open at interpreter exit are finished (scripts that never call finish), and a
+    SIGTERM (a batch scheduler's pre-emption, `kill`) ends them as interrupted before the process goes."""
+    global _HOOKED
+    if not _HOOKED:
         import atexit
 
         atexit.register(_finish_all)
+        _hook_sigterm()
+        _HOOKED = True
     _LIVE.add(run)
+
+
+def _hook_sigterm() -> None:
+    import signal
+
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return  # someone else handles SIGTERM (a framework, the user): leave it to them
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        for run in list(_LIVE):
+            run.finish("interrupted", error="interrupted (SIGTERM)")
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)  # then die of it as before, with the same exit status
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _finish_all() -> None:

@@ -9,6 +9,7 @@ import click
 
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
+from upstack.cli.progress import progress_bar
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number
 from upstack.services import runs as run_service
 from upstack.services.workspace import Workspace
@@ -193,7 +194,8 @@ def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> Non
 
     Safe to repeat, and safe while the runs are still going: only what is new is added.
     """
-    report = run_service.ingest(ws, list(paths))
+    with progress_bar("Ingesting runs") as progress:
+        report = run_service.ingest(ws, list(paths), progress)
     if as_json:
         print_json({"runs": report.runs_seen, "records": report.records, "points": report.points,
                     "ended": report.ended, "crashed": report.crashed, "problems": report.problems})

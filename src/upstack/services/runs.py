@@ -6,7 +6,7 @@ import math
 import operator
 import re
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,7 @@ def _as_text(value: Any) -> str:
 
 
 def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
-              since: str | None = None, until: str | None = None, where: list[str] = (),  # type: ignore[assignment]
+              since: str | None = None, until: str | None = None, where: Sequence[str] = (),
               name: str | None = None, limit: int | None = None) -> list[RunInfo]:
     """Runs, newest first, filtered by node (and below), status, start time, name and config."""
     from upstack.capture.config import flatten
@@ -86,7 +86,8 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     if status is not None and status not in RUN_STATUSES:
         raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
     store = ws.store()
-    clauses, params = [], []  # type: ignore[var-annotated]
+    clauses: list[str] = []
+    params: list[Any] = []
     if under:
         node_id = resolve_node(store.db, under)
         clauses.append("node_id IN (WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT n.id FROM nodes n "
@@ -97,8 +98,9 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
         if value:
             clauses.append(f"{column} {op} ?")
             params.append(value)
-    sql = ("SELECT id FROM runs WHERE " + (" AND ".join(clauses) or "1 = 1")
-           + " ORDER BY started_at DESC, id DESC")
+    # A run whose result entry was deleted (`upstack rm`) is hidden with it.
+    clauses.append("id NOT IN (SELECT id FROM entries WHERE deleted_at IS NOT NULL)")
+    sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
     found = []
     for row in store.db.query(sql, params):
         run = store_runs.load_run(store.db, row["id"], details=False)
@@ -237,7 +239,8 @@ def _thin(steps: array, values: array, limit: int) -> tuple[list[int], list[floa
     return out_steps, out_values
 
 
-def ingest(ws: Workspace, paths: list[Path]) -> RunFolderReport:
+def ingest(ws: Workspace, paths: list[Path],
+           progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
     """Take in run folders written elsewhere (a compute node's disk); safe to repeat."""
     folders = []
     for path in paths:
@@ -246,4 +249,4 @@ def ingest(ws: Workspace, paths: list[Path]) -> RunFolderReport:
         if not find_run_dirs(path):
             raise BadInput(f"{path} holds no upstack run folders")
         folders.append(path)
-    return ws.store().ingest_runs(folders)
+    return ws.store().ingest_runs(folders, progress)

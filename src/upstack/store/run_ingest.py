@@ -53,20 +53,25 @@ def run_dirs(folder: Path) -> list[Path]:
 
 
 def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, crashed_after: float,
-                       workspace: Callable[[], str], retire: Path | None = None) -> RunFolderReport:
+                       workspace: Callable[[], str], retire: Path | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
     """Ingest every run folder found; the caller holds the workspace lock.
 
     Folders under ``retire`` (the workspace's own runs/) are deleted once their run
-    has ended and everything in them is in the store.
+    has ended and everything in them is in the store. ``progress(done, total)``
+    counts the bytes of the run folders' files.
     """
     report = RunFolderReport()
-    for folder in folders:
-        for directory in run_dirs(folder):
-            report.runs_seen += 1
-            with db.transaction():
-                done = _ingest_one(db, blobs, directory, crashed_after, workspace, report)
-            if done and retire is not None and directory.parent == retire:
-                shutil.rmtree(directory, ignore_errors=True)
+    directories = [d for folder in folders for d in run_dirs(folder)]
+    sizes = [_size(d / RECORDS) + _size(d / METRICS) for d in directories]
+    for number, directory in enumerate(directories):
+        report.runs_seen += 1
+        with db.transaction():
+            done = _ingest_one(db, blobs, directory, crashed_after, workspace, report)
+        if done and retire is not None and directory.parent == retire:
+            shutil.rmtree(directory, ignore_errors=True)
+        if progress:
+            progress(sum(sizes[:number + 1]), sum(sizes))
     return report
 
 

@@ -144,11 +144,13 @@ class Store:
                 path.unlink(missing_ok=True)
         return report
 
-    def ingest_runs(self, folders: list[Path]) -> RunFolderReport:
+    def ingest_runs(self, folders: list[Path],
+                    progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
         """Take in what runs wrote to their folders (see ``store.run_ingest``)."""
         with self.lock():
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
-                                      retire=self.home / "runs", workspace=self.workspace_id)
+                                      retire=self.home / "runs", workspace=self.workspace_id,
+                                      progress=progress)
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
