@@ -392,3 +392,13 @@ def test_figures_are_in_the_markdown_export(workspace: Workspace, run: CLI, tmp_
     assert "a-red-square.png" in exported and exported["a-red-square.png"].read_bytes().startswith(b"\x89PNG")
     page = next(p for p in exported.values() if p.suffix == ".md" and "pictured" in p.read_text())
     assert "A red square" in page.read_text()
+
+
+def test_progress_counts_runs_per_week_and_project(workspace: Workspace, run: CLI) -> None:
+    question = _question(workspace)
+    for seed in range(3):
+        with upstack.run("seeded", under=question, config={"seed": seed}, home=workspace.home,
+                         db=workspace.db_url, capture="none") as r:
+            r.log({"loss": 1.0})
+    (row,) = json.loads(run.ok("progress", "--json"))
+    assert (row["project"], row["runs"], row["results"]) == ("SAE features", 3, 3)

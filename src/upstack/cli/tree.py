@@ -261,10 +261,10 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
         return
     width = max(len(r.project) for r in rows)
     echo(style(f"{'week':<9} {'project':<{width}} entries learnings results "
-               "failed-but-learned experiments ideas-pruned", bold=True))
+               "failed-but-learned experiments runs ideas-pruned", bold=True))
     for r in rows:
         echo(f"{r.week:<9} {r.project:<{width}} {r.entries:>7} {r.learnings:>9} {r.results:>7} "
-             f"{r.failed_but_learned:>18} {r.experiments:>11} {r.ideas_pruned:>12}")
+             f"{r.failed_but_learned:>18} {r.experiments:>11} {r.runs:>4} {r.ideas_pruned:>12}")
 
 
 @click.command()

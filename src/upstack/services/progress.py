@@ -26,6 +26,7 @@ class WeekRow:
     results: int = 0
     failed_but_learned: int = 0
     experiments: int = 0
+    runs: int = 0
     ideas_pruned: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +84,8 @@ def progress(ws: Workspace, *, weeks: int = 8, project: str | None = None,
     for node in nodes.values():
         if node.kind == "experiment" and node.created_at >= since:
             row(node.created_at, node.id).experiments += 1
+    for started in db.query("SELECT started_at, node_id FROM runs WHERE started_at >= ?", (since,)):
+        row(started["started_at"], started["node_id"]).runs += 1
     for pruned in db.query(
             "SELECT v.at, coalesce(i.node_id, e.node_id) AS node_id FROM idea_events v "
             "JOIN ideas i ON i.entry_id = v.entry_id JOIN entries e ON e.id = v.entry_id "
