@@ -233,6 +233,9 @@ def test_a_run_alive_on_another_machine_is_never_marked_crashed(workspace: Works
     beat.write_text("2020-01-01T00:00:00.000000Z gpu-node-17 other-boot 1\n")
     with Workspace(home=workspace.home, db=workspace.db_url, run_crashed_after=5) as reader:
         assert run_service.get_run(reader, r.short).status == "crashed"
+    beat.write_text(f"{now_iso()} gpu-node-17 other-boot 1\n")  # it speaks again: not crashed after all
+    with Workspace(home=workspace.home, db=workspace.db_url, run_crashed_after=5) as reader:
+        assert run_service.get_run(reader, r.short).status == "running"
     r.finish()  # it was alive after all: the end is recorded and the entry revised
     with Workspace(home=workspace.home, db=workspace.db_url) as reader:
         assert run_service.get_run(reader, r.short).status == "finished"

@@ -62,7 +62,6 @@ class Run:
         self._thread = threading.Thread(target=self._background, name=f"upstack-run-{self.short}",
                                         daemon=True)
         self._forked = False
-        os.register_at_fork(after_in_child=self._after_fork)
         files.beat(now_iso())
         self._thread.start()
 
@@ -222,11 +221,6 @@ class Run:
         if self._error is not None:
             raise UpstackError(f"run {self.short}: writing in the background failed: {self._error}")
 
-    def _after_fork(self) -> None:
-        # A forked child (a data-loader worker) shares this run but not its writer thread;
-        # it must never end the run on the parent's behalf.
-        self._forked = True
-
     def __enter__(self) -> Run:
         return self
 
@@ -268,8 +262,17 @@ def track(run: Run) -> None:
 
         atexit.register(_finish_all)
         _hook_sigterm()
+        os.register_at_fork(after_in_child=_after_fork_in_child)
         _HOOKED = True
     _LIVE.add(run)
+
+
+def _after_fork_in_child() -> None:
+    # A forked child (a data-loader worker) shares the parent's runs but not their writer
+    # threads; it must never end them on the parent's behalf.
+    for run in _LIVE:
+        run._forked = True
+    _LIVE.clear()
 
 
 def _hook_sigterm() -> None:

@@ -88,7 +88,10 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     metrics_size = _size(directory / METRICS)
     if row and row["status"] != "running" and records_size <= records_offset \
             and metrics_size <= metrics_offset:
-        return row["status"] != "crashed"  # nothing new since it ended
+        if row["status"] != "crashed":
+            return True  # ended, and nothing new since
+        if not _heard_from_lately(directory, crashed_after):
+            return False
     if records_size > records_offset:
         data = _read_from(directory / RECORDS, records_offset)
         complete = data.rfind(b"\n") + 1  # a line still being written waits for the next ingest
@@ -120,6 +123,10 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     if run_id in report.ended:
         runs.finalize(db, run_id, workspace())
     status = db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,))
+    if status == "crashed" and _heard_from_lately(directory, crashed_after):
+        # Only out of touch (a suspended laptop, a stalled file system): running after all.
+        db.execute("UPDATE runs SET status = 'running', ended_at = NULL, error = '' WHERE id = ?", (run_id,))
+        status = "running"
     if status == "running":
         status = _check_alive(db, directory, run_id, crashed_after, workspace, report)
     # A crashed run's folder stays: a run that was only out of touch may still write to it.
@@ -140,6 +147,11 @@ def _check_alive(db: Database, directory: Path, run_id: str, crashed_after: floa
         report.crashed.append(run_id)
         return "crashed"
     return "running"
+
+
+def _heard_from_lately(directory: Path, crashed_after: float) -> bool:
+    beat = read_heartbeat(directory)
+    return beat is not None and (datetime.now(UTC) - parse_iso(beat[0])).total_seconds() <= crashed_after
 
 
 def _host() -> str:
