@@ -10,7 +10,7 @@ import click
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
-from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number
+from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines
 from upstack.services import runs as run_service
 from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display, parse_iso, parse_when
@@ -111,12 +111,9 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
         elif item.kind in ("figure", "table", "diff", "traceback"):
             files = ", ".join(a["filename"] for a in item.data.get("attachments", []))
             echo(f"\n{item.kind}: {item.data.get('title') or files}  {style(files, dim=True)}")
-    from upstack.domain.run import provenance_lines
-
     echo("")
-    for line in provenance_lines(run)[2:]:
-        if line:
-            echo(line)
+    for line in provenance_lines(run):
+        echo(line)
     if run.status != "running":
         echo(style(f"\nThe result entry: upstack show {run.short}; add what you learned: "
                    f"upstack learned {run.short} \"...\"", dim=True))

@@ -10,7 +10,7 @@ from typing import Any
 from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number",
-           "format_duration", "result_title", "result_body", "RUN_STATUSES", "ENDED"]
+           "format_duration", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
@@ -171,13 +171,14 @@ def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
         lines += ["## Config", ""]
         lines += _table(["key", "value"], [[k, format_number(v)] for k, v in flatten(run.config).items()])
         lines.append("")
-    lines += provenance_lines(run)
+    lines += ["## Provenance", "", *provenance_lines(run)]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def provenance_lines(run: RunInfo) -> list[str]:
+    """Where the run came from, one Markdown bullet a line, ending with what was not captured."""
     prov = run.provenance.get("data", {})
-    lines = ["## Provenance", ""]
+    lines = []
     git = prov.get("git")
     if git:
         state = "uncommitted changes (diff attached)" if git.get("dirty") else "clean"
@@ -208,4 +209,4 @@ def provenance_lines(run: RunInfo) -> list[str]:
         skipped = run.provenance.get("skipped") or {}
         if skipped:
             lines.append("- not captured: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
-    return lines + [""]
+    return lines
