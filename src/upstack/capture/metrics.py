@@ -14,13 +14,16 @@ Non-finite values (NaN, inf) are stored as they are.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
-__all__ = ["Chunk", "encode_chunk", "read_chunks", "Columns", "series_stats"]
+__all__ = ["Chunk", "chunk_buffers", "encode_chunk", "read_chunks", "read_chunk_stream", "DamagedChunk",
+           "Merger", "Columns", "series_stats"]
 
 _MAGIC = b"UPM1"
 _HEADER = struct.Struct("<4sHII")
@@ -42,10 +45,46 @@ class Chunk:
 Columns = dict[str, tuple[array, array, array]]
 
 
-def encode_chunk(key: str, steps: array, times: array, values: array) -> bytes:
+def chunk_buffers(key: str, steps: array, times: array, values: array) -> list[bytes | array]:
+    """A chunk as buffers to write one after another (the arrays themselves: no copies)."""
     name = key.encode("utf-8")
-    payload = name + steps.tobytes() + times.tobytes() + values.tobytes()
-    return _HEADER.pack(_MAGIC, len(name), len(values), zlib.crc32(payload)) + payload
+    crc = zlib.crc32(values, zlib.crc32(times, zlib.crc32(steps, zlib.crc32(name))))
+    return [_HEADER.pack(_MAGIC, len(name), len(values), crc), name, steps, times, values]
+
+
+def encode_chunk(key: str, steps: array, times: array, values: array) -> bytes:
+    return b"".join(bytes(part) for part in chunk_buffers(key, steps, times, values))
+
+
+def read_chunk_stream(handle: BinaryIO, start: int) -> Iterator[Chunk]:
+    """The complete chunks of a file from ``start``, one at a time (memory stays at one chunk).
+
+    Stops quietly at an incomplete last chunk; raises ``DamagedChunk`` at damage before the end.
+    """
+    position = start
+    handle.seek(start)
+    size = os.fstat(handle.fileno()).st_size
+    while size - position >= _HEADER.size:
+        header = handle.read(_HEADER.size)
+        magic, key_len, count, _ = _HEADER.unpack(header)
+        if magic != _MAGIC:
+            raise DamagedChunk(f"unreadable metric data at byte {position}")
+        end = position + _HEADER.size + key_len + 24 * count
+        if end > size:
+            return
+        found, _, reason = read_chunks(header + handle.read(end - position - _HEADER.size))
+        if reason or not found:
+            if end == size:
+                return  # a torn last write
+            raise DamagedChunk(reason or f"metric chunk at byte {position} fails its checksum")
+        chunk = found[0]
+        chunk.offset, chunk.end = position, end
+        yield chunk
+        position = end
+
+
+class DamagedChunk(Exception):
+    pass
 
 
 def read_chunks(data: bytes | memoryview, start: int = 0) -> tuple[list[Chunk], int, str | None]:
@@ -83,25 +122,42 @@ def read_chunks(data: bytes | memoryview, start: int = 0) -> tuple[list[Chunk], 
     return chunks, position, None
 
 
-def iter_merged(chunks: list[Chunk]) -> Iterator[Chunk]:
-    """Chunks of the same key joined, in first-seen key order (fewer, larger rows to store)."""
-    merged: dict[str, Chunk] = {}
-    for chunk in chunks:
-        into = merged.get(chunk.key)
+class Merger:
+    """Joins consecutive chunks of each key into fewer, larger rows to store, holding at most
+    ``limit`` points at a time: ``add`` returns the merged chunks that are ready."""
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        self.limit = limit
+        self._open: dict[str, Chunk] = {}
+        self._points = 0
+
+    def add(self, chunk: Chunk) -> list[Chunk]:
+        into = self._open.get(chunk.key)
         if into is None:
-            merged[chunk.key] = Chunk(chunk.key, array("q", chunk.steps), array("d", chunk.times),
-                                      array("d", chunk.values), chunk.offset, chunk.end)
+            self._open[chunk.key] = chunk
         else:
             into.steps.extend(chunk.steps)
             into.times.extend(chunk.times)
             into.values.extend(chunk.values)
             into.end = chunk.end
-    yield from merged.values()
+        self._points += len(chunk)
+        return self.drain() if self._points >= self.limit else []
+
+    def drain(self) -> list[Chunk]:
+        ready = list(self._open.values())
+        self._open.clear()
+        self._points = 0
+        return ready
 
 
 def series_stats(values: array) -> tuple[float | None, float | None]:
-    """Smallest and largest value, ignoring NaN (None when every value is NaN)."""
-    numbers = [v for v in values if v == v]
-    if not numbers:
+    """Smallest and largest value, ignoring NaN (None when every value is NaN).
+
+    min() and max() compare with < and >, which are false for NaN, so a NaN after
+    the first number is passed over at C speed; only leading NaNs need skipping.
+    """
+    first = next((i for i, value in enumerate(values) if value == value), None)
+    if first is None:
         return None, None
-    return min(numbers), max(numbers)
+    rest = values[first:] if first else values
+    return min(rest), max(rest)

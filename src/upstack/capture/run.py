@@ -130,8 +130,8 @@ class Run:
             columns, self._columns = self._columns, {}
             self._pending = 0
         if columns:
-            self._files.append_metrics(b"".join(
-                metric_chunks.encode_chunk(key, *column) for key, column in columns.items()))
+            self._files.append_metrics([part for key, column in columns.items()
+                                        for part in metric_chunks.chunk_buffers(key, *column)])
         self._files.sync()
 
     # -- records ---------------------------------------------------------------------

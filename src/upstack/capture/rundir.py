@@ -21,11 +21,14 @@ import hashlib
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from upstack.store.journal import Record, fsync_dir
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
            "is_run_dir"]
+
+_IOV_MAX = 512  # buffers per writev (Linux allows 1024)
 
 RECORDS = "records.jsonl"
 METRICS = "metrics.bin"
@@ -80,8 +83,17 @@ class RunFiles:
         if sync:
             os.fsync(self._records)
 
-    def append_metrics(self, data: bytes) -> None:
-        _write_all(self._metrics, data)
+    def append_metrics(self, buffers: list[Any]) -> None:
+        """Append buffers in order, with as few system calls and copies as the kernel allows."""
+        for start in range(0, len(buffers), _IOV_MAX):
+            group = [memoryview(b).cast("B") for b in buffers[start:start + _IOV_MAX]]
+            while group:
+                written = os.writev(self._metrics, group)
+                while group and written >= len(group[0]):
+                    written -= len(group[0])
+                    group.pop(0)
+                if group and written:
+                    group[0] = group[0][written:]
 
     def sync(self) -> None:
         os.fsync(self._metrics)

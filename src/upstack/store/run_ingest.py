@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from upstack.capture.metrics import iter_merged, read_chunks
+from upstack.capture.metrics import DamagedChunk, Merger, read_chunk_stream
 from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
@@ -109,15 +109,7 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     if run_id is None or db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
         return False  # no start record yet (a run just starting): next time
     if metrics_size > metrics_offset:
-        data = _read_from(directory / METRICS, metrics_offset)
-        chunks, end, damage = read_chunks(data)
-        if damage:
-            report.problems.append(f"run {directory.name}: {damage}; the metrics before it are kept")
-        for chunk in chunks:
-            chunk.offset += metrics_offset
-        runs.add_chunks(db, run_id, list(iter_merged(chunks)))
-        report.points += sum(len(c) for c in chunks)
-        metrics_offset += end
+        metrics_offset = _ingest_metrics(db, directory, run_id, metrics_offset, report)
     db.execute("UPDATE runs SET records_offset = ?, metrics_offset = ? WHERE id = ?",
                (records_offset, metrics_offset, run_id))
     if run_id in report.ended:
@@ -132,6 +124,21 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     # A crashed run's folder stays: a run that was only out of touch may still write to it.
     return status not in ("running", "crashed") and records_offset >= _size(directory / RECORDS) \
         and metrics_offset >= _size(directory / METRICS)
+
+
+def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, report: RunFolderReport) -> int:
+    """Store the new metric chunks, a bounded number of points at a time; the new offset."""
+    merger = Merger()
+    with open(directory / METRICS, "rb") as handle:
+        try:
+            for chunk in read_chunk_stream(handle, offset):
+                runs.add_chunks(db, run_id, merger.add(chunk))
+                report.points += len(chunk)
+                offset = chunk.end
+        except DamagedChunk as damage:
+            report.problems.append(f"run {directory.name}: {damage}; the metrics before it are kept")
+    runs.add_chunks(db, run_id, merger.drain())
+    return offset
 
 
 def _check_alive(db: Database, directory: Path, run_id: str, crashed_after: float, workspace: Callable[[], str],
