@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402
+from machine import machine_lines  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 JRNL_VENV = BENCH / ".venv-jrnl"
@@ -344,18 +345,8 @@ def bench_tree(U, env, home, res, n, R, W, log):
 
 # --- report -----------------------------------------------------------------
 def machine_info(tools_versions) -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return [f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-            f"- machine: {platform.platform()}, {cpu}, {os.cpu_count()} cores",
-            f"- Python {platform.python_version()}; " + "; ".join(
-                f"{k}: {v}" for k, v in tools_versions.items())]
+    return machine_lines(f"Python {platform.python_version()}; " + "; ".join(
+        f"{k}: {v}" for k, v in tools_versions.items()))
 
 
 def table(results, sizes) -> list[str]:
