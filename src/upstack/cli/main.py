@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "add": "tree", "node": "tree", "focus": "tree", "why": "tree", "tree": "tree", "check": "tree",
     "progress": "tree", "ask": "tree", "review": "review",
     "runs": "runs", "run": "runs", "compare": "runs", "plot": "runs", "ingest": "runs",
+    "serve": "serve",
 }
 
 

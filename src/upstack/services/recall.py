@@ -16,8 +16,9 @@ from upstack.store.search import search as run_search
 __all__ = ["timeline", "search", "show", "history", "tags", "save_attachment"]
 
 
-def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 50) -> list[Entry]:
-    return queries.timeline(ws.store().db, filters or Filters(), limit)
+def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 50,
+             before: str | None = None) -> list[Entry]:
+    return queries.timeline(ws.store().db, filters or Filters(), limit, before)
 
 
 def search(ws: Workspace, query: str, filters: Filters | None = None, limit: int = 20,

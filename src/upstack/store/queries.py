@@ -105,8 +105,16 @@ def _add_links(db: Database, entry: Entry) -> None:
         entry.backlinks.append(LinkRef(row["target"], row["from_id"], row["title"]))
 
 
-def timeline(db: Database, filters: Filters, limit: int | None) -> list[Entry]:
+def timeline(db: Database, filters: Filters, limit: int | None, before: str | None = None) -> list[Entry]:
+    """Entries newest first; ``before`` (an entry id) pages on from that entry (a keyset cursor,
+    so a deep page costs what the first does)."""
     where, params = filter_sql(filters)
+    if before:
+        cursor = db.one("SELECT occurred_at, id FROM entries WHERE id = ?", (before,))
+        if cursor is None:
+            raise NotFound(f"no entry with id {before!r} to page from")
+        where += " AND (e.occurred_at < ? OR (e.occurred_at = ? AND e.id < ?))"
+        params += [cursor["occurred_at"], cursor["occurred_at"], cursor["id"]]
     sql = f"SELECT e.id FROM entries e WHERE {where} ORDER BY e.occurred_at DESC, e.id DESC"
     if limit is not None:
         sql += " LIMIT ?"

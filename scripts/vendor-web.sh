@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Refresh the vendored front-end files from the npm registry (run from the repository root).
+set -euo pipefail
+HTMX=2.0.11
+UPLOT=1.6.32
+out=src/upstack/web/static/vendor
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack "htmx.org@$HTMX" "uplot@$UPLOT" >/dev/null)
+tar xzf "$work/htmx.org-$HTMX.tgz" -C "$work" && mv "$work/package" "$work/htmx"
+tar xzf "$work/uplot-$UPLOT.tgz" -C "$work" && mv "$work/package" "$work/uplot"
+cp "$work/htmx/dist/htmx.min.js" "$out/htmx-$HTMX.min.js"
+cp "$work/htmx/LICENSE" "$out/htmx.LICENSE"
+cp "$work/uplot/dist/uPlot.iife.min.js" "$out/uPlot-$UPLOT.iife.min.js"
+cp "$work/uplot/dist/uPlot.min.css" "$out/uPlot-$UPLOT.min.css"
+cp "$work/uplot/LICENSE" "$out/uPlot.LICENSE"
+echo "vendored htmx $HTMX and uPlot $UPLOT into $out"

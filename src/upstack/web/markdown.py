@@ -1,0 +1,41 @@
+"""Markdown as people write it, rendered safely: markdown-it, then nh3 keeps only harmless HTML."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+    from upstack.domain.entry import Attachment
+
+__all__ = ["render"]
+
+_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre", "code",
+         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td"}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"style"}, "td": {"style"}}
+_UPSTACK_REF = re.compile(r"upstack:([0-9a-z]{4,26})")
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def render(text: str, attachments: list[Attachment] = ()) -> str:  # type: ignore[assignment]
+    """HTML for ``text``; ``![..](upstack:SHORT)`` images point at the entry's attachments."""
+    import nh3
+
+    by_short = {a.short: a for a in attachments}
+
+    def attachment_url(match: re.Match[str]) -> str:
+        found = by_short.get(match.group(1))
+        return f"/a/{found.id}" if found else match.group(0)
+
+    html = _UPSTACK_REF.sub(attachment_url, _parser().render(text))
+    return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer")

@@ -1,0 +1,93 @@
+"""One entry: rendered, with its why-chain, revisions, learnings and files; edits and downloads."""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from upstack.errors import BadInput
+from upstack.services import capture, curate, recall, tree
+from upstack.services.workspace import Workspace
+from upstack.store import queries
+from upstack.web.app import Page, page, workspace
+from upstack.web.markdown import render
+
+router = APIRouter()
+
+
+@page(router, "/e/{ref}", name="entry", summary="One entry with its revisions, why-chain and learnings")
+def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
+    entry, revisions = recall.history(ws, ref)
+    trace = tree.trace_why(ws, entry.id)
+    diffs = []
+    for older, newer in zip(revisions, revisions[1:], strict=False):
+        diffs.append({"number": newer.number, "created_at": newer.created_at, "diff": "\n".join(
+            difflib.unified_diff((older.title + "\n\n" + older.body).splitlines(),
+                                 (newer.title + "\n\n" + newer.body).splitlines(),
+                                 f"revision {older.number}", f"revision {newer.number}", lineterm=""))})
+    return Page("entry.html", {
+        "entry": entry, "body_html": render(entry.body, entry.attachments), "chain": trace.chain,
+        "reaches_agenda": trace.reaches_agenda, "revisions": revisions, "diffs": diffs,
+        "edit_text": curate.edit_text(entry)})
+
+
+@router.post("/e/{ref}/edit", summary="Save a new revision of an entry")
+def edit_entry(ref: str, ws: Annotated[Workspace, Depends(workspace)],
+               text: Annotated[str, Form()]) -> RedirectResponse:
+    edited = curate.edit(ws, ref, text)
+    return RedirectResponse(f"/e/{edited.short if edited else ref}", status_code=303)
+
+
+@router.post("/e/{ref}/attach", summary="Attach files to an entry (a pasted or dropped image, say)")
+async def attach_files(ref: str, request: Request, ws: Annotated[Workspace, Depends(workspace)],
+                       file: Annotated[list[UploadFile], File()]) -> Response:
+    """Files are checked for size while they stream to disk; names lose any folder part."""
+    with tempfile.TemporaryDirectory(prefix="upstack-upload-") as scratch:
+        paths = []
+        for number, upload in enumerate(file):
+            name = _safe_name(upload.filename or f"pasted-{number}.png")
+            target = Path(scratch) / f"{number}" / name
+            target.parent.mkdir()
+            size = 0
+            with open(target, "wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > request.app.state.upload_limit:
+                        raise BadInput(f"{name} is larger than {request.app.state.upload_limit // 1_000_000} MB; "
+                                       "attach it from the command line instead (upstack attach)")
+                    out.write(chunk)
+            paths.append(target)
+        added = capture.attach(ws, ref, list(paths))
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"attachments": [a.to_dict() for a in added]})
+    return RedirectResponse(f"/e/{ref}", status_code=303)
+
+
+def _safe_name(filename: str) -> str:
+    """A file name with no folder part and nothing a shell or a browser would trip on."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
+    cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in base)[:120].strip()
+    return cleaned or "file"
+
+
+@router.get("/a/{attachment_id}", summary="Download an attached file (checked against its hash)")
+def attachment(attachment_id: str, ws: Annotated[Workspace, Depends(workspace)],
+               download: bool = False) -> Response:
+    found = queries.attachment_by_id(ws.store().db, attachment_id)
+    data = ws.blobs.read(found.sha256 or "") if found.sha256 else b""
+    disposition = "attachment" if download or not _inline(found.media_type) else "inline"
+    safe_name = _safe_name(found.filename)
+    return Response(data, media_type=found.media_type if _inline(found.media_type) else "application/octet-stream",
+                    headers={"Content-Disposition": f'{disposition}; filename="{safe_name}"',
+                             "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+
+
+def _inline(media_type: str) -> bool:
+    """Images (SVG too, under a sandboxing CSP) show in the page; anything else downloads."""
+    return media_type.startswith("image/")

@@ -1,0 +1,7 @@
+"""The review pages (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

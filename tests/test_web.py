@@ -1,0 +1,115 @@
+"""The web app over real HTTP: the token lock, CSRF, pages and their JSON twins, capture, files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from upstack.services import capture
+from upstack.services.workspace import Workspace
+
+from webserver import Server, serve
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[Server]:
+    with serve(workspace.home, workspace.db_url, upload_limit=100_000) as running:
+        yield running
+
+
+def _csrf(client: httpx.Client) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+    assert found
+    return found.group(1)
+
+
+def test_the_token_is_needed_then_kept_in_a_cookie(server: Server) -> None:
+    stranger = server.client(signed_in=False)
+    assert stranger.get("/").status_code == 401
+    assert stranger.get("/log.json").status_code == 401
+    assert stranger.get("/?token=wrong").status_code == 401
+    opened = stranger.get(f"/?token={server.token}&kind=note")
+    assert opened.status_code == 303 and opened.headers["location"] == "/?kind=note"
+    cookie = opened.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert stranger.get("/").status_code == 200  # the cookie now opens it
+    assert stranger.get("/static/app.css").status_code == 200
+
+
+def test_posts_without_the_csrf_token_are_refused_and_change_nothing(server: Server, workspace: Workspace) -> None:
+    client = server.client()
+    assert client.post("/note", data={"text": "Forged #x"}).status_code == 403
+    assert client.post("/note", data={"text": "Forged #x", "csrf": "0" * 32}).status_code == 403
+    assert client.get("/log.json").json()["entries"] == []
+    made = client.post("/note", data={"text": "Real note. #web", "csrf": _csrf(client)})
+    assert made.status_code == 303
+    (entry,) = client.get("/log.json").json()["entries"]
+    assert entry["title"] == "Real note." and entry["tags"] == ["web"]
+
+
+def test_timeline_pages_by_cursor_and_filters(server: Server, workspace: Workspace) -> None:
+    for n in range(7):
+        capture.note(workspace, f"Note {n}. Tagged #{'even' if n % 2 == 0 else 'odd'}",
+                     occurred_at=f"2026-01-0{n + 1}T10:00:00.000000Z")
+    client = server.client()
+    seen, before = [], None
+    while True:
+        page = client.get("/log.json", params={"limit": 3, **({"before": before} if before else {})}).json()
+        seen += [e["title"] for e in page["entries"]]
+        before = page["next_before"]
+        if not before:
+            break
+    assert seen == [f"Note {n}." for n in reversed(range(7))]
+    assert [e["title"] for e in client.get("/log.json", params={"tag": "odd"}).json()["entries"]] == \
+        ["Note 5.", "Note 3.", "Note 1."]
+    html = client.get("/", params={"limit": 3}).text
+    assert "Note 6." in html and "Older entries" in html
+
+
+def test_an_entry_page_and_its_json_twin(server: Server, workspace: Workspace, tmp_path: Path) -> None:
+    figure = tmp_path / "plot.png"
+    figure.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 50)
+    first = capture.note(workspace, "Patching layer 5 kills the effect. See the plot. #ioi", attach=[figure])
+    client = server.client()
+    page = client.get(f"/e/{first.short}.json").json()
+    assert page["entry"]["title"] == "Patching layer 5 kills the effect." and page["chain"] == []
+    html = client.get(f"/e/{first.short}").text
+    assert "See the plot." in html and "not filed under the tree" in html
+    attachment = page["entry"]["attachments"][0]
+    got = client.get(f"/a/{attachment['id']}")
+    assert got.content == figure.read_bytes() and got.headers["content-type"] == "image/png"
+    csrf = _csrf(client)
+    client.post(f"/e/{first.short}/edit", data={"text": "Patching layer 5 kills it.\n\nNew body.", "csrf": csrf})
+    again = client.get(f"/e/{first.short}.json").json()
+    assert again["entry"]["title"] == "Patching layer 5 kills it." and len(again["revisions"]) == 2
+    assert "New body." in again["diffs"][0]["diff"]
+    assert client.get("/e/zzzzzz.json").status_code == 404
+
+
+def test_uploads_lose_folder_parts_and_big_ones_are_refused(server: Server, workspace: Workspace) -> None:
+    entry = capture.note(workspace, "Needs a figure.")
+    client = server.client()
+    csrf = _csrf(client)
+    sent = client.post(f"/e/{entry.short}/attach", data={"csrf": csrf}, headers={"Accept": "application/json"},
+                       files={"file": ("../../etc/passwd.png", b"\x89PNG\r\n\x1a\nfake", "image/png")})
+    assert sent.status_code == 200
+    (stored,) = sent.json()["attachments"]
+    assert stored["filename"] == "passwd.png"
+    big = client.post(f"/e/{entry.short}/attach", data={"csrf": csrf}, headers={"Accept": "application/json"},
+                      files={"file": ("huge.bin", b"0" * 200_000, "application/octet-stream")})
+    assert big.status_code == 400 and "larger than" in big.json()["error"]
+    assert len(client.get(f"/e/{entry.short}.json").json()["entry"]["attachments"]) == 1
+
+
+def test_the_openapi_schema_documents_every_json_twin(server: Server) -> None:
+    paths = server.client().get("/openapi.json").json()["paths"]
+    assert {"/log.json", "/e/{ref}.json", "/note"} <= set(paths)
+
+
+def test_serve_refuses_a_public_address(run) -> None:  # type: ignore[no-untyped-def]
+    refused = run("serve", "--host", "0.0.0.0")
+    assert refused.exit_code == 1 and "refusing to serve on 0.0.0.0" in refused.stderr

@@ -1,0 +1,59 @@
+"""A real upstack server on a free loopback port, in a thread, for web and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, *, signed_in: bool = True) -> httpx.Client:
+        """An HTTP client (closed when the server stops), with the session cookie unless told not to."""
+        cookies = {"upstack_session": self.token} if signed_in else {}
+        made = httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False, timeout=30)
+        self.clients.append(made)
+        return made
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(home: Path, db: str | None, token: str = "test-token-0123456789", **options: object) -> Iterator[Server]:
+    import uvicorn
+
+    from upstack.web.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(home=home, db=db, token=token, **options), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    running = Server(f"http://127.0.0.1:{port}", token)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            client.close()
+        server.should_exit = True
+        thread.join(10)
