@@ -11,7 +11,6 @@ import pytest
 
 from upstack.services import capture
 from upstack.services.workspace import Workspace
-
 from webserver import Server, serve
 
 
