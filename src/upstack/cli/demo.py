@@ -75,9 +75,12 @@ def _program() -> str:
 @click.option("--home", "demo_home", metavar="DIR",
               type=click.Path(file_okay=False, path_type=Path),
               help="Build it in DIR (new or empty) instead of a fresh temporary directory.")
+@click.option("--serve/--no-serve", "serve", default=None,
+              help="Open it in the browser app afterwards (default: yes at a terminal).")
+@click.option("--port", default=8765, show_default=True, help="Port for the browser app (0: any free port).")
 @json_option
 @click.pass_obj
-def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
+def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, as_json: bool) -> None:
     """Build a sample research log to try upstack on.
 
     Three weeks of an interpretability project (the IOI circuit in GPT-2 small,
@@ -87,7 +90,8 @@ def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
     results with what was expected and what happened, learnings, and ideas
     triaged, promoted and pruned. It goes into a new temporary directory
     (or --home DIR); your own log, wherever UPSTACK_HOME points, is never touched.
-    Prints the timeline and commands to try next.
+    Prints the timeline and commands to try next, then (at a terminal) serves
+    it in the browser app and prints its address; Ctrl-C stops it.
     """
     home = make_demo_home(demo_home)
     with open_demo_workspace(home) as demo_ws:
@@ -116,6 +120,13 @@ def demo(ws: Workspace, demo_home: Path | None, as_json: bool) -> None:
         echo(f"  {command}")
     echo()
     echo(style(f"Done with it? rm -rf {shlex.quote(str(home))}", dim=True))
+    if serve is None:
+        serve = sys.stdin.isatty() and sys.stdout.isatty()
+    if serve:
+        from upstack.cli.serve import run_server
+
+        echo()
+        run_server(open_demo_workspace(home), "127.0.0.1", port)
 
 
 COMMANDS = [demo]

@@ -11,7 +11,7 @@ from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
 
-__all__ = ["COMMANDS", "check_host"]
+__all__ = ["COMMANDS", "check_host", "run_server"]
 
 
 def check_host(host: str) -> None:
@@ -36,26 +36,32 @@ def serve(ws: Workspace, host: str, port: int) -> None:
     same machine can reach 127.0.0.1 too, and the token keeps them out.
     """
     check_host(host)
+    run_server(ws, host, port)
+
+
+def run_server(ws: Workspace, host: str, port: int) -> None:
+    """Serve ``ws`` until Ctrl-C, printing the address (with its token) once it listens."""
+    import socket
+
     import uvicorn
 
     from upstack.web.app import create_app
 
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None
     token = secrets.token_urlsafe(24)
     app = create_app(home=ws.home, db=ws.db_url, token=token)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
-    server = uvicorn.Server(config)
-
-    original_startup = server.startup
-
-    async def startup(sockets: object = None) -> None:
-        await original_startup(sockets)  # type: ignore[arg-type]
-        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
-        echo(f"upstack is serving {ws.home}")
-        echo(f"open: http://{host}:{bound}/?token={token}")
-        echo("stop it with Ctrl-C")
-
-    server.startup = startup  # type: ignore[method-assign]
-    server.run()
+    shown = f"[{host}]" if ":" in host else host
+    echo(f"upstack is serving {ws.home}")
+    echo(f"open: http://{shown}:{listener.getsockname()[1]}/?token={token}")
+    echo("stop it with Ctrl-C")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[listener])
 
 
 COMMANDS = [serve]
