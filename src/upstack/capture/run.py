@@ -51,7 +51,8 @@ class Run:
         self._flush_seconds = flush_seconds
         self._heartbeat_seconds = heartbeat_seconds
         self._provenance = provenance  # run -> records, called by the background thread
-        self._lock = threading.Lock()
+        # Re-entrant: a SIGTERM handler (which finishes the run) may interrupt log() mid-call.
+        self._lock = threading.RLock()
         self._columns: metric_chunks.Columns = {}
         self._pending = 0
         self._step = -1
@@ -62,6 +63,7 @@ class Run:
         self._thread = threading.Thread(target=self._background, name=f"upstack-run-{self.short}",
                                         daemon=True)
         self._forked = False
+        self._signalled = False  # SIGTERM came while log() held the lock (see _hook_sigterm)
         files.beat(now_iso())
         self._thread.start()
 
@@ -108,6 +110,8 @@ class Run:
             self._pending += done
         if self._pending >= _FLUSH_POINTS:
             self._wake.set()
+        if self._signalled:
+            _terminate()  # a SIGTERM arrived while this call held the lock: act on it now
 
     # -- the background thread -------------------------------------------------------
     def _background(self) -> None:
@@ -131,7 +135,7 @@ class Run:
             self._pending = 0
         if columns:
             self._files.append_metrics([part for key, column in columns.items()
-                                        for part in metric_chunks.chunk_buffers(key, *column)])
+                                        for part in metric_chunks.chunk_buffers(key, *_aligned(column))])
         self._files.sync()
 
     # -- records ---------------------------------------------------------------------
@@ -283,12 +287,26 @@ def _hook_sigterm() -> None:
         return  # someone else handles SIGTERM (a framework, the user): leave it to them
 
     def on_sigterm(signum: int, frame: Any) -> None:
-        for run in list(_LIVE):
-            run.finish("interrupted", error="interrupted (SIGTERM)")
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)  # then die of it as before, with the same exit status
+        # The handler runs between two bytecodes of the main thread, perhaps inside log() with
+        # a run's lock held; finishing then would wait for a writer thread that waits for that
+        # lock. So such a run is only marked, and log() finishes it as it returns.
+        busy = [run for run in _LIVE if run._lock._is_owned()]  # type: ignore[attr-defined]
+        for run in busy:
+            run._signalled = True
+        if not busy:
+            _terminate()
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _terminate() -> None:
+    """End every live run as interrupted, then die of SIGTERM as the process would have."""
+    import signal
+
+    for run in list(_LIVE):
+        run.finish("interrupted", error="interrupted (SIGTERM)")
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _finish_all() -> None:
@@ -301,6 +319,16 @@ def _finish_all() -> None:
                        traceback_text="".join(traceback.format_exception(failed)))
         else:
             run.finish()
+
+
+def _aligned(column: tuple[array, array, array]) -> tuple[array, array, array]:
+    """A column whose last append was cut short (by a signal handler finishing the run in the
+    middle of log()) loses that half-made point rather than misaligning the chunk."""
+    steps, times, values = column
+    size = min(len(steps), len(times), len(values))
+    if len(steps) == len(times) == len(values):
+        return column
+    return steps[:size], times[:size], values[:size]
 
 
 def _as_step(step: Any) -> int:

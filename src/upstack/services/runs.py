@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import operator
 import re
 from array import array
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.errors import BadInput, NotFound
 from upstack.services.workspace import Workspace
@@ -201,7 +201,8 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
     figure, axes = plt.subplots(figsize=(8, 4.5))
     try:
         for run, line in curves:
-            steps, values = _thin(line.steps, line.values, max_points)
+            kept = keep_positions(line.values, max_points)  # each bucket's min and max: spikes stay
+            steps, values = [line.steps[i] for i in kept], [line.values[i] for i in kept]
             label = f"{run.name} ({run.short}) {line.key}" if len(refs) > 1 else line.key
             axes.plot(steps, values, label=label, linewidth=1.2)
         axes.set_xlabel("step")
@@ -215,28 +216,6 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
     finally:
         plt.close(figure)
     return out
-
-
-def _thin(steps: array, values: array, limit: int) -> tuple[list[int], list[float]]:
-    """At most about ``limit`` points, keeping each bucket's lowest and highest value (spikes stay
-    visible). NaN stays NaN: matplotlib leaves a gap, which is what happened."""
-    if len(values) <= limit:
-        return list(steps), list(values)
-    bucket = math.ceil(len(values) / (limit // 2))
-    out_steps: list[int] = []
-    out_values: list[float] = []
-    for start in range(0, len(values), bucket):
-        chunk = values[start:start + bucket]
-        finite = [(v, i) for i, v in enumerate(chunk) if v == v]
-        if not finite:
-            out_steps.append(steps[start])
-            out_values.append(math.nan)
-            continue
-        low, high = min(finite), max(finite)
-        for _, i in sorted({low, high}, key=lambda p: p[1]):
-            out_steps.append(steps[start + i])
-            out_values.append(chunk[i])
-    return out_steps, out_values
 
 
 def ingest(ws: Workspace, paths: list[Path],

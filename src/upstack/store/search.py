@@ -27,7 +27,7 @@ from upstack.domain.text import fold_tag, search_document
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql, load_entries
 
-__all__ = ["search", "SearchPage", "rank_phrases", "Phrase"]
+__all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition"]
 
 K1 = 1.2
 B = 0.75

@@ -1,7 +1,59 @@
-"""The tree pages (being built)."""
+"""The theory-of-change tree (with the warnings of ``upstack check``) and one node's page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from upstack.domain.tree import status_label
+from upstack.ids import short_id
+from upstack.services import checks
+from upstack.services import tree as tree_service
+from upstack.services.workspace import Workspace
+from upstack.web.app import Page, page, workspace
+
+__all__ = ["router"]
 
 router = APIRouter()
+
+
+def _shorts(rows: list[tree_service.TreeRow]) -> set[str]:
+    found: set[str] = set()
+    for row in rows:
+        found |= {row.node.short} | _shorts(row.children)
+    return found
+
+
+@page(router, "/tree", name="tree", summary="The theory-of-change tree with counts, and what `upstack check` flags")
+def tree_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+              open_only: Annotated[bool, Query(description="Hide done and dropped nodes")] = False) -> Page:
+    roots = tree_service.tree(ws, include_closed=not open_only)
+    report = checks.check(ws)
+    shown = _shorts(roots)
+    # A flag about a node links to it in the tree; others (e.g. "recent entries") stand alone.
+    flags = [{**f.to_dict(), "node": f.subject if f.subject in shown else None} for f in report.flags]
+    return Page("tree.html", {"tree": [r.to_dict() for r in roots], "check": {**report.to_dict(), "flags": flags},
+                              "open_only": open_only})
+
+
+def _describe(event: dict[str, Any]) -> str:
+    """A node's history event in words, as `upstack node show` says it."""
+    def where(node_id: str | None) -> str:
+        return short_id(node_id) if node_id else "the top"
+
+    change = event["change"]
+    return {"created": f"created ({event['new_value']})",
+            "status": f"status {event['old_value']} → {event['new_value']}",
+            "parent": f"moved from {where(event['old_value'])} to {where(event['new_value'])}",
+            "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
+
+
+@page(router, "/tree/{ref}", name="node", summary="One node: its why, where it sits, children, recent entries, history")
+def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
+    view = tree_service.show_node(ws, ref)
+    chain = [view.node, *view.chain]
+    return Page("tree.html", {
+        "node": view.node, "status": status_label(view.node), "parents": view.chain,
+        "reaches_agenda": chain[-1].kind == "agenda", "children": view.children, "entries": view.entries,
+        "history": [{**event, "text": _describe(event)} for event in view.history]})
