@@ -6,6 +6,7 @@ import base64
 import re
 import struct
 import zlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -195,3 +196,28 @@ def test_a_runs_loss_chart_is_drawn(page: Page, server: Server, sqlite_workspace
     assert drawn["colours"] > 1, "the chart's canvas is all one colour"
     assert drawn["inked"] > 100, f"no data line on the chart: {drawn}"
     assert drawn["png"] > 1000
+
+
+def test_hostile_input_runs_no_script_in_the_browser(page: Page, server: Server,
+                                                      sqlite_workspace: Workspace, tmp_path: Path) -> None:
+    """The script-injection corpus in titles, bodies, tags and file names: no dialog, no script."""
+    from hostile import PAYLOADS
+
+    shorts = []
+    for number, payload in enumerate(PAYLOADS):
+        upload = tmp_path / str(number) / (payload.replace("/", "∕")[:100] or "x")
+        upload.parent.mkdir()
+        upload.write_bytes(b"not an image")
+        shorts.append(capture.note(sqlite_workspace, f"{payload}\n\nBody: {payload}", tags=["xss"],
+                                   attach=[upload]).short)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, server, "/?limit=100")
+    paths = ["/?limit=100", "/search?q=script", "/search?q=xss", *(f"/e/{short}" for short in shorts)]
+    for path in paths:
+        page.goto(server.url + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof window.__xss") == "undefined", path
+    assert dialogs == []
+    page.goto(server.url + f"/e/{shorts[0]}")
+    expect(page.locator("h1")).to_contain_text("<script>")  # shown as text, not run
