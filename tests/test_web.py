@@ -168,3 +168,12 @@ def test_the_demo_opens_in_the_browser_app(tmp_path: Path) -> None:
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+def test_the_editor_preview_renders_markdown_safely(server: Server) -> None:
+    client = server.client()
+    csrf = _csrf(client)
+    shown = client.post("/preview", data={"text": "A *title*.\n\n**Bold** and <script>alert(1)</script>", "csrf": csrf})
+    assert shown.status_code == 200
+    assert "<strong>Bold</strong>" in shown.text and "<script>" not in shown.text
+    assert client.post("/preview", data={"text": "x"}).status_code == 403

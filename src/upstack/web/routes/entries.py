@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import html
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from upstack.errors import BadInput
 from upstack.services import capture, curate, recall, tree
@@ -73,6 +74,15 @@ def _safe_name(filename: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
     cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in base)[:120].strip()
     return cleaned or "file"
+
+
+@router.post("/preview", summary="Markdown rendered as an entry would show it (the editor's preview)",
+             response_class=HTMLResponse)
+def preview(text: Annotated[str, Form()] = "") -> HTMLResponse:
+    from upstack.domain.text import split_title
+
+    title, body = split_title(text) if text.strip() else ("", "")
+    return HTMLResponse(f"<h1>{html.escape(title)}</h1>" + render(body))
 
 
 @router.get("/a/{attachment_id}", summary="Download an attached file (checked against its hash)")
