@@ -9,7 +9,6 @@ from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.workspace import Workspace
-from upstack.store import queries
 from upstack.timeutil import now_iso
 
 __all__ = ["OUTCOMES", "result_meta", "learned"]
@@ -33,6 +32,8 @@ def learned(ws: Workspace, ref: str, text: str) -> Entry:
     """Record what an entry (usually a result) taught: a learning entry linked to it."""
     if not text.strip():
         raise BadInput("what was learned? the text is empty")
+    from upstack.store import queries  # the SQL side stays off `upstack note`'s path
+
     store = ws.store()
     source = queries.get_entry(store.db, ref)
     if source.purged_at:
