@@ -409,3 +409,20 @@ def test_progress_counts_runs_per_week_and_project(workspace: Workspace, run: CL
             r.log({"loss": 1.0})
     (row,) = json.loads(run.ok("progress", "--json"))
     assert (row["project"], row["runs"], row["results"]) == ("SAE features", 3, 3)
+
+
+@pytest.mark.parametrize("code", [
+    # `upstack note`: capture appends to the journal, it never opens the database.
+    "from upstack.cli.main import main\nimport sys\nsys.argv = ['upstack', 'note', 'light']\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n",
+    # A run that logs and ends: no database, no heavy library.
+    "import upstack\nrun = upstack.run('light', capture='none')\nrun.log({'loss': 1.0})\nrun.finish()\n",
+])
+def test_capture_paths_stay_light(tmp_path: Path, code: str) -> None:
+    probe = code + ("import sys\nprint(sorted(m for m in sys.modules if m in ('sqlite3', 'psycopg', 'numpy', "
+                    "'pandas', 'matplotlib', 'PIL', 'plotly', 'fastapi', 'rich') or m.startswith('upstack.store.')"
+                    " and m not in ('upstack.store.journal', 'upstack.store.blobs')))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
+    env["UPSTACK_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
