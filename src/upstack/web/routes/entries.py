@@ -39,14 +39,14 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
 
 @router.post("/e/{ref}/edit", summary="Save a new revision of an entry")
 def edit_entry(ref: str, ws: Annotated[Workspace, Depends(workspace)],
-               text: Annotated[str, Form()]) -> RedirectResponse:
+               text: Annotated[str, Form(min_length=1)]) -> RedirectResponse:
     edited = curate.edit(ws, ref, text)
     return RedirectResponse(f"/e/{edited.short if edited else ref}", status_code=303)
 
 
 @router.post("/e/{ref}/attach", summary="Attach files to an entry (a pasted or dropped image, say)")
 async def attach_files(ref: str, request: Request, ws: Annotated[Workspace, Depends(workspace)],
-                       file: Annotated[list[UploadFile], File()]) -> Response:
+                       file: Annotated[list[UploadFile], File(min_length=1)]) -> Response:
     """Files are checked for size while they stream to disk; names lose any folder part."""
     with tempfile.TemporaryDirectory(prefix="upstack-upload-") as scratch:
         paths = []
@@ -85,7 +85,8 @@ def preview(text: Annotated[str, Form()] = "") -> HTMLResponse:
     return HTMLResponse(f"<h1>{html.escape(title)}</h1>" + render(body))
 
 
-@router.get("/a/{attachment_id}", summary="Download an attached file (checked against its hash)")
+@router.get("/a/{attachment_id}", response_class=Response,
+            summary="Download an attached file (checked against its hash)")
 def attachment(attachment_id: str, ws: Annotated[Workspace, Depends(workspace)],
                download: bool = False) -> Response:
     found = queries.attachment_by_id(ws.store().db, attachment_id)

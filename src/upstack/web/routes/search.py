@@ -91,7 +91,7 @@ def search_data(ws: Workspace, q: str, kind: list[str], tag: list[str], project:
 
 Kinds = Annotated[list[str], Query(description="Only entries of these kinds")]
 Tags = Annotated[list[str], Query(description="Only entries with all of these tags")]
-Offset = Annotated[int, Query(ge=0, description="Skip this many results (paging)")]
+Offset = Annotated[int, Query(ge=0, le=2**63 - 1, description="Skip this many results (paging)")]  # SQL BIGINT
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 

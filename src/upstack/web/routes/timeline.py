@@ -40,7 +40,7 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
 
 
 @router.post("/note", summary="Capture a note (the timeline's quick-capture box)")
-def quick_capture(ws: Annotated[Workspace, Depends(workspace)], text: Annotated[str, Form()],
+def quick_capture(ws: Annotated[Workspace, Depends(workspace)], text: Annotated[str, Form(min_length=1)],
                   kind: Annotated[str, Form()] = "note") -> RedirectResponse:
     entry = capture.note(ws, text, kind=kind)
     return RedirectResponse(f"/?added={entry.short}", status_code=303)

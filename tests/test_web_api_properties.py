@@ -1,0 +1,235 @@
+"""The JSON API as a property, over real HTTP: Schemathesis generates requests from the live /openapi.json.
+
+Every documented operation is sent generated requests, both valid ones and ones that break the schema,
+with the session cookie and the CSRF header, and:
+
+- no input gets a 5xx;
+- a response whose status the schema documents has a documented content type and matches its schema;
+- a request valid by the schema may be refused (an unknown id) but never as invalid (422);
+- every operation accepts some valid request (a 2xx or 3xx), so an API that refuses everything fails.
+
+Ids in paths (and the few values that must name real things) are, three times in four, taken from a
+workspace seeded with real entries, attachments, nodes, ideas and runs; the rest are what Schemathesis
+generates, so refusals of unknown ids are exercised too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import CheckFunction
+
+import upstack
+from upstack.domain.idea import ORDERS
+from upstack.domain.text import KINDS
+from upstack.services import capture, ideas, tree
+from upstack.services.workspace import Workspace
+from webserver import Server, serve
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 50
+# Per operation and generation mode: enough to reach the handlers with real ids and odd values,
+# few enough that the whole file runs in well under two minutes on two cores.
+EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 25}
+# Three times in four a path id or a listed value is a real one: enough that every operation is reached
+# with real data many times, while the rest still exercise unknown ids.
+MOSTLY = st.sampled_from([True, True, True, False])
+# The schema documents 200 and 422 only, so status_code_conformance is left out: a 303 after a form post,
+# 404 for an unknown id and 400 for a refused value are the app's normal answers, not undocumented ones.
+CHECKS: list[CheckFunction] = [schemathesis.checks.not_a_server_error,
+                               schemathesis.checks.content_type_conformance,
+                               schemathesis.checks.response_schema_conformance]
+
+
+# -- a workspace with one of everything an id in a path can name ----------------------------------
+
+@dataclass
+class Seeded:
+    entries: list[str]
+    nodes: list[str]
+    ideas: list[str]
+    runs: list[str]
+    attachments: list[str]
+    metrics: list[str]
+
+
+def _seed(home: Path, scratch: Path) -> Seeded:
+    figure, table = scratch / "plot.png", scratch / "counts.csv"
+    figure.write_bytes(PNG)
+    table.write_text("layer,effect\n5,0.91\n6,0.12\n")
+    with Workspace(home=home) as ws:
+        agenda = tree.add_node(ws, "agenda", "Understand in-context learning", why="To trust what models learn.")
+        project = tree.add_node(ws, "project", "IOI circuit", why="A known circuit to test methods on.",
+                                under=agenda.id)
+        question = tree.add_node(ws, "question", "Does layer 5 carry the name?", under=project.id)
+        notes = [capture.note(ws, "Patching layer 5 kills the effect. See the plot. #ioi",
+                              attach=[figure, table], under=question.id),
+                 capture.note(ws, "Stop at 8 layers: the rest is noise. #ioi", kind="decision", project="IOI")]
+        found = [ideas.capture_idea(ws, f"Idea {n}: probe the residual stream at layer {n}.") for n in range(4)]
+    runs = []
+    for n, lr in enumerate((1e-3, 3e-4, 1e-4)):
+        run = upstack.run(f"sweep-{n}", home=home, capture="none", config={"lr": lr, "layers": 8},
+                          under=question.id)
+        for step in range(30):
+            run.log({"loss": 1.0 / (step + 1), "acc": step / 30}, step=step)
+        run.finish()
+        runs.append(run)
+
+    def refs(things: list[Any]) -> list[str]:
+        return [ref for thing in things for ref in (thing.id, thing.short)]
+
+    return Seeded(entries=refs([*notes, *found, *runs]), nodes=refs([agenda, project, question]),
+                  ideas=refs(found), runs=refs(runs),
+                  attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"])
+
+
+@dataclass
+class RealValues:
+    """Ids and values from the seeded workspace, to stand in for generated ones (``MOSTLY``)."""
+
+    path_ids: dict[str, list[str]]  # by the path's first segment
+    values: dict[tuple[str, str, str], st.SearchStrategy[Any]]  # by (path, "query" or "body", name)
+
+    def use(self, data: st.DataObject, case: schemathesis.Case) -> None:
+        real_ids = next((ids for prefix, ids in self.path_ids.items() if case.path.startswith(prefix)), [])
+        for name in case.path_parameters:
+            if real_ids and data.draw(MOSTLY, label=f"a real {name}"):
+                case.path_parameters[name] = data.draw(st.sampled_from(real_ids), label=name)
+        for (path, where, name), strategy in self.values.items():
+            container = case.query if where == "query" else case.body
+            if path == case.path and isinstance(container, dict) and data.draw(MOSTLY, label=f"a real {name}"):
+                container[name] = data.draw(strategy, label=name)
+
+
+def _real_values(seeded: Seeded) -> RealValues:
+    runs, metrics = st.sampled_from(seeded.runs), st.sampled_from(seeded.metrics)
+    return RealValues(
+        path_ids={"/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
+                  "/a/": seeded.attachments},
+        # What the schema cannot say: these must name something that exists, or be one of a few words.
+        values={
+            ("/runs/{ref}/series.json", "query", "key"): metrics,
+            ("/runs/{ref}/series.csv", "query", "key"): metrics,
+            ("/runs/{ref}.json", "query", "key"): st.lists(metrics, max_size=2),
+            ("/runs/{ref}.json", "query", "with"): st.lists(runs, max_size=2),
+            ("/runs/compare.json", "query", "id"): st.lists(runs, min_size=2, max_size=3),
+            ("/runs.json", "query", "under"): st.sampled_from(seeded.nodes),
+            ("/ideas.json", "query", "order"): st.sampled_from(ORDERS),
+            ("/note", "body", "kind"): st.sampled_from(KINDS),
+            ("/ideas/{ref}/prune", "body", "reason"): st.sampled_from(["Already tried in 2024.", "Too costly."]),
+        })
+
+
+# -- the run: every operation, both generation modes -----------------------------------------------
+
+class _ServerErrors(logging.Handler):
+    """Keeps the server's logged tracebacks, so a 5xx is reported with its cause."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(self.format(record))
+
+
+@dataclass
+class Fuzzed:
+    operations: list[str]
+    accepted: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list, repr=False)
+
+
+def _csrf(client: httpx.Client) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+    assert found
+    return str(found.group(1))
+
+
+def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, real: RealValues,
+          send: Callable[[schemathesis.Case], requests.Response], accepted: Counter[str]) -> None:
+    strategy = operation.as_strategy(generation_mode=mode)
+
+    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def sent_and_checked(data: st.DataObject) -> None:
+        case = data.draw(strategy, label="case")
+        real.use(data, case)
+        response = send(case)
+        if mode is GenerationMode.POSITIVE:
+            accepted[operation.label] += response.status_code < 400
+            # A valid request may be refused (an unknown id, a word the app does not know) but never as invalid.
+            assert response.status_code != 422, f"a request valid by the schema was refused as invalid: {response.text}"
+        case.validate_response(response, checks=CHECKS)
+
+    sent_and_checked()
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    scratch = tmp_path_factory.mktemp("api-properties")
+    real = _real_values(_seed(scratch / "home", scratch))
+    with serve(scratch / "home", None, upload_limit=100_000) as server, requests.Session() as session:
+        # Added once the server has started: starting it configures its loggers afresh.
+        errors, server_log = _ServerErrors(), logging.getLogger("uvicorn.error")
+        server_log.addHandler(errors)
+        try:
+            yield _fuzz_all(server, session, real, errors)
+        finally:
+            server_log.removeHandler(errors)
+
+
+def _fuzz_all(server: Server, session: requests.Session, real: RealValues, errors: _ServerErrors) -> Fuzzed:
+    cookies = {"upstack_session": server.token}
+    headers = {"X-CSRF-Token": _csrf(server.client())}
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json", cookies=cookies)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    done = Fuzzed(operations=[operation.label for operation in operations])
+
+    def send(case: schemathesis.Case) -> requests.Response:
+        # A redirect (after a form post) is the answer under test, not the page it points to.
+        return case.call(base_url=server.url, session=session, headers=headers, cookies=cookies,
+                         allow_redirects=False)
+
+    for operation in operations:
+        for mode in EXAMPLES:
+            logged = len(errors.records)
+            try:
+                _fuzz(operation, mode, real, send, done.accepted)
+            except Unsatisfiable as exc:
+                # An operation whose only parameter is a free string in the path has nothing to make invalid.
+                if mode is not GenerationMode.NEGATIVE:
+                    done.problems.append(f"{operation.label}: no valid request could be generated: {exc}")
+            # Every operation's failures are reported, not just the first (check failures are a BaseExceptionGroup).
+            except (Exception, schemathesis.errors.FailureGroup) as exc:
+                notes = "\n".join(getattr(exc, "__notes__", []))
+                tracebacks = "\n".join(errors.records[logged:])
+                done.problems.append(f"{operation.label} ({mode.value} data): {exc}\n{notes}\n"
+                                     + (f"Server log:\n{tracebacks}" if tracebacks else ""))
+    return done
+
+
+# -- the properties ----------------------------------------------------------------------------------
+
+def test_generated_requests_get_no_server_error_and_only_documented_answers(fuzzed: Fuzzed) -> None:
+    assert "GET /log.json" in fuzzed.operations and "POST /note" in fuzzed.operations
+    assert not fuzzed.problems, "\n\n".join(fuzzed.problems)
+
+
+def test_every_operation_accepts_some_valid_generated_request(fuzzed: Fuzzed) -> None:
+    never = [label for label in fuzzed.operations if not fuzzed.accepted[label]]
+    assert not never, f"no valid generated request was accepted by: {', '.join(never)}"
