@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -114,60 +118,44 @@ def test_serve_refuses_a_public_address(run) -> None:  # type: ignore[no-untyped
     assert refused.exit_code == 1 and "refusing to serve on 0.0.0.0" in refused.stderr
 
 
-def test_upstack_serve_prints_an_address_that_opens_the_log(workspace: Workspace) -> None:
-    import os
-    import subprocess
-    import sys
-
-    capture.note(workspace, "Served from a real process. #serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
-    env.update({"UPSTACK_HOME": str(workspace.home), "NO_COLOR": "1", **({"UPSTACK_DB": workspace.db_url}
-                                                                        if workspace.db_url else {})})
-    process = subprocess.Popen([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(2)]
-        url = lines[1].removeprefix("open: ").strip()
-        assert url.startswith("http://127.0.0.1:") and "?token=" in url
-        with httpx.Client(follow_redirects=True, timeout=30) as client:
-            assert client.get(url.split("?")[0]).status_code == 401
-            page = client.get(url)
-            assert page.status_code == 200 and "Served from a real process." in page.text
-    finally:
-        process.terminate()
-        process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
-
-
-def test_the_demo_opens_in_the_browser_app(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
-    env["NO_COLOR"] = "1"
-    process = subprocess.Popen([sys.executable, "-m", "upstack", "demo", "--home", str(tmp_path / "demo"),
-                                "--serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
+@contextmanager
+def _served(*args: str, **env: str) -> Iterator[str]:
+    """Run `upstack ARGS` as a real process until it prints the address it serves; yield that."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
+    environ.update({"NO_COLOR": "1", **env})
+    process = subprocess.Popen([sys.executable, "-m", "upstack", *args], env=environ, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         url = ""
         while not url:
             line = process.stdout.readline()
-            assert line, "the demo ended without serving"
+            assert line, f"upstack {' '.join(args)} ended without serving"
             url = line.removeprefix("open: ").strip() if line.startswith("open: ") else ""
-        with httpx.Client(follow_redirects=True, timeout=30) as client:
-            timeline = client.get(url)
-            assert timeline.status_code == 200 and "Path patching" in timeline.text
+        yield url
     finally:
         process.terminate()
         process.wait(10)
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+def test_upstack_serve_prints_an_address_that_opens_the_log(workspace: Workspace) -> None:
+    capture.note(workspace, "Served from a real process. #serve")
+    env = {"UPSTACK_HOME": str(workspace.home), **({"UPSTACK_DB": workspace.db_url} if workspace.db_url else {})}
+    with _served("serve", "--port", "0", **env) as url, httpx.Client(follow_redirects=True, timeout=30) as client:
+        assert url.startswith("http://127.0.0.1:") and "?token=" in url
+        assert client.get(url.split("?")[0]).status_code == 401
+        page = client.get(url)
+        assert page.status_code == 200 and "Served from a real process." in page.text
+
+
+def test_the_demo_opens_in_the_browser_app(tmp_path: Path) -> None:
+    with _served("demo", "--home", str(tmp_path / "demo"), "--serve", "--port", "0") as url, \
+            httpx.Client(follow_redirects=True, timeout=30) as client:
+        timeline = client.get(url)
+        assert timeline.status_code == 200 and "Path patching" in timeline.text
 
 
 def test_the_editor_preview_renders_markdown_safely(server: Server) -> None:
