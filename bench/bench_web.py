@@ -691,9 +691,9 @@ def _page_rows(res: dict) -> tuple[list[str], bool]:
         errors = sum(r["non2xx"] + r["socket_errors"] for r in p.load)
         errors_seen |= errors > 0
         share = "ceiling" if p is static else (f"{rps / ceiling:.1%}" if ceiling else "–")
+        rate = f"{rps:,.0f}" if rps >= 10 else f"{rps:.1f}"
         rows.append(f"| {p.name} | {res['engine']} | {p.size / 1024:.0f} | {med:.1f} | {p95:.1f} | {target} "
-                    f"| {verdict} | {rps:,.0f} | {p99} | {errors} | {share} |" if rps >= 10 else
-                    f"| {verdict} | {rps:.1f} | {p99} | {errors} | {share} |")
+                    f"| {verdict} | {rate} | {p99} | {errors} | {share} |")
     return rows, errors_seen
 
 
