@@ -113,8 +113,9 @@ def timeline(db: Database, filters: Filters, limit: int | None, before: str | No
         cursor = db.one("SELECT occurred_at, id FROM entries WHERE id = ?", (before,))
         if cursor is None:
             raise NotFound(f"no entry with id {before!r} to page from")
-        where += " AND (e.occurred_at < ? OR (e.occurred_at = ? AND e.id < ?))"
-        params += [cursor["occurred_at"], cursor["occurred_at"], cursor["id"]]
+        # A row value, so both engines seek the (occurred_at, id) index instead of scanning from the top.
+        where += " AND (e.occurred_at, e.id) < (?, ?)"
+        params += [cursor["occurred_at"], cursor["id"]]
     sql = f"SELECT e.id FROM entries e WHERE {where} ORDER BY e.occurred_at DESC, e.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
