@@ -16,12 +16,12 @@ import httpx
 @dataclass
 class Server:
     url: str
-    token: str
+    token: str | None  # None: a team server, where clients sign in
     clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self, *, signed_in: bool = True) -> httpx.Client:
         """An HTTP client (closed when the server stops), with the session cookie unless told not to."""
-        cookies = {"upstack_session": self.token} if signed_in else {}
+        cookies = {"upstack_session": self.token} if signed_in and self.token else {}
         made = httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False, timeout=30)
         self.clients.append(made)
         return made
@@ -34,7 +34,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(home: Path, db: str | None, token: str = "test-token-0123456789", **options: object) -> Iterator[Server]:
+def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789",
+          **options: object) -> Iterator[Server]:
     import uvicorn
 
     from upstack.web.app import create_app

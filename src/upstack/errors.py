@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "NewerVersion"]
+__all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "NewerVersion", "Forbidden", "Unauthorized",
+           "TooManyAttempts"]
 
 
 class UpstackError(Exception):
@@ -25,3 +26,15 @@ class BadInput(UpstackError):
 
 class NewerVersion(UpstackError):
     pass
+
+
+class Forbidden(UpstackError):
+    """Signed in, but this user's role does not allow it (HTTP 403)."""
+
+
+class Unauthorized(UpstackError):
+    """Not signed in, or the credentials are wrong (HTTP 401)."""
+
+
+class TooManyAttempts(UpstackError):
+    """Too many failed sign-ins in a short time (HTTP 429)."""

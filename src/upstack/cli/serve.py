@@ -14,33 +14,43 @@ from upstack.services.workspace import Workspace
 __all__ = ["COMMANDS", "check_host", "run_server"]
 
 
-def check_host(host: str) -> None:
-    """Local mode has no accounts, so it only listens where just this machine can connect."""
+def _loopback(host: str) -> bool:
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
+        return False
+
+
+def check_host(host: str, *, team: bool = False) -> None:
+    """Without accounts, only listen where just this machine can connect."""
+    if not _loopback(host) and not team:
         raise BadInput(f"refusing to serve on {host}: without accounts the log would be open to anyone "
-                       "who can reach it; serve on 127.0.0.1 (the default)")
+                       "who can reach it; serve on 127.0.0.1 (the default), or make accounts first "
+                       "(`upstack user add NAME`)")
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (a public one, e.g. 0.0.0.0, only once there are accounts).")
 @click.option("--port", default=8765, show_default=True, help="Port to listen on (0: any free port).")
 @click.pass_obj
 def serve(ws: Workspace, host: str, port: int) -> None:
-    """Read and write the log in a browser.
+    """Read and write the log in a browser; with accounts, a team server.
 
-    Prints an address with a random access token: other people logged in to the
-    same machine can reach 127.0.0.1 too, and the token keeps them out.
+    Without accounts it prints an address with a random access token: other
+    people logged in to the same machine can reach 127.0.0.1 too, and the token
+    keeps them out. Once the workspace has accounts (`upstack user add`), everyone
+    signs in and sees what is shared with them.
     """
-    check_host(host)
-    run_server(ws, host, port)
+    from upstack.services.accounts import has_accounts
+
+    team = has_accounts(ws)
+    check_host(host, team=team)
+    run_server(ws, host, port, team=team)
 
 
-def run_server(ws: Workspace, host: str, port: int) -> None:
-    """Serve ``ws`` until Ctrl-C, printing the address (with its token) once it listens."""
+def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> None:
+    """Serve ``ws`` until Ctrl-C, printing the address (with its token, without accounts) once it listens."""
     import socket
 
     import uvicorn
@@ -57,11 +67,14 @@ def run_server(ws: Workspace, host: str, port: int) -> None:
     except OSError as exc:
         listener.close()
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None
-    token = secrets.token_urlsafe(24)
+    token = None if team else secrets.token_urlsafe(24)
     app = create_app(home=ws.home, db=ws.db_url, token=token)
     shown = f"[{host}]" if ":" in host else host
-    echo(f"upstack is serving {ws.home}")
-    echo(f"open: http://{shown}:{listener.getsockname()[1]}/?token={token}")
+    address = f"http://{shown}:{listener.getsockname()[1]}/"
+    echo(f"upstack is serving {ws.home}" + (" as a team server (everyone signs in)" if team else ""))
+    echo(f"open: {address}" + (f"?token={token}" if token else ""))
+    if team and not _loopback(host):
+        echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet")
     echo("stop it with Ctrl-C")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listener])

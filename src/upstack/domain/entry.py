@@ -59,6 +59,7 @@ class Entry:
     revision_id: str
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. a result's expected/happened
     attachments: list[Attachment] = field(default_factory=list)
+    author_id: str | None = None  # a team server's user; None: the workspace's own user
     links: list[LinkRef] = field(default_factory=list)
     backlinks: list[LinkRef] = field(default_factory=list)
 

@@ -31,10 +31,13 @@ FORMAT_VERSION = 1
 # Data tables in the order they can be inserted (parents before children).
 DATA_TABLES: dict[str, tuple[str, ...]] = {
     "workspace_info": ("key",),
+    "users": ("id",),
     "nodes": ("id",),
+    "shares": ("node_id", "user_id"),
     "node_events": ("id",),
     "entries": ("id",),
     "revisions": ("id",),
+    "comments": ("id",),
     "entry_tags": ("entry_id", "tag"),
     "links": ("from_id", "target"),
     "ideas": ("entry_id",),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.access import current, require_edit, require_file_under
 from upstack.domain.entry import Attachment, Entry
 from upstack.domain.text import KINDS, parse_note_text
 from upstack.errors import BadInput
@@ -70,7 +71,11 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")
-    node_id = node_for(ws, under) if under else (None if project else ws.focus_node_id())
+    acting = current()
+    # On a team server the focus (one file for the whole workspace) is nobody's default.
+    default = ws.focus_node_id() if acting is None else None
+    node_id = node_for(ws, under) if under else (None if project else default)
+    require_file_under(node_id)
     if not text.strip():
         raise BadInput("the note is empty")
     files = _check_files(list(attach or []))
@@ -108,6 +113,7 @@ def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]
 
     store = ws.store()
     entry = get_entry(store.db, ref)
+    require_edit(entry)
     if entry.purged_at:
         raise BadInput(f"entry {entry.short} was purged; nothing can be attached to it")
     entry_id = entry.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from upstack.domain.access import require_edit
 from upstack.domain.entry import Attachment, Entry
 from upstack.domain.text import split_title
 from upstack.errors import BadInput
@@ -23,6 +24,7 @@ def edit(ws: Workspace, ref: str, text: str, *, kind: str | None = None) -> Entr
     """Save a new revision; None when nothing changed. Earlier revisions are kept."""
     store = ws.store()
     entry = queries.get_entry(store.db, ref)
+    require_edit(entry)
     if entry.purged_at:
         raise BadInput(f"entry {entry.short} was purged; it cannot be edited")
     if not text.strip():
@@ -40,6 +42,7 @@ def edit(ws: Workspace, ref: str, text: str, *, kind: str | None = None) -> Entr
 def remove(ws: Workspace, ref: str) -> Entry:
     store = ws.store()
     entry = queries.get_entry(store.db, ref)
+    require_edit(entry)
     if entry.deleted_at:
         raise BadInput(f"entry {entry.short} is already deleted (restore it with "
                        f"`upstack restore {entry.short}`)")
@@ -50,6 +53,7 @@ def remove(ws: Workspace, ref: str) -> Entry:
 def restore(ws: Workspace, ref: str) -> Entry:
     store = ws.store()
     entry = queries.get_entry(store.db, ref)
+    require_edit(entry)
     if entry.purged_at:
         raise BadInput(f"entry {entry.short} was purged; its content is gone for good")
     if not entry.deleted_at:

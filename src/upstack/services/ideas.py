@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from upstack.domain.access import require_edit
 from upstack.domain.entry import Entry
 from upstack.domain.idea import IDEA_STATES, Idea, check_state, check_triage, rank_ideas
 from upstack.domain.similar import Closeness, closeness, stems
@@ -83,6 +84,7 @@ def triage(ws: Workspace, ref: str, **triage_fields: Any) -> Idea:
     fields = check_triage(triage_fields)
     store = ws.store()
     entry_id = _idea_id(store.db, ref)
+    require_edit(queries.get_entry(store.db, entry_id))
     if not fields:
         raise BadInput("nothing to triage: give --hypothesis, --test, --kill, --cost, "
                        "--compute, --value or --score")
@@ -103,6 +105,7 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
     if value == idea.state:
         raise BadInput(f"idea {idea.short} is already {value}")
     entry = queries.get_entry(store.db, entry_id)
+    require_edit(entry)
     if entry.purged_at:
         raise BadInput(f"idea {idea.short} was purged; its state cannot change")
     if value == "pruned" and not reason:

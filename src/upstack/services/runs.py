@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.errors import BadInput, NotFound
@@ -103,7 +104,11 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
     found = []
     for row in store.db.query(sql, params):
-        run = store_runs.load_run(store.db, row["id"], details=False)
+        try:
+            run = store_runs.load_run(store.db, row["id"], details=False)
+        except NotFound:
+            continue  # on a team server: not this reader's to see
+
         if all(c.matches(flatten(run.config)) for c in conditions):
             found.append(run)
             if limit is not None and len(found) >= limit:
@@ -112,7 +117,10 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
 
 
 def _resolve(ws: Workspace, ref: str) -> str:
-    return queries.resolve(ws.store().db, ref, table="runs", what="run")
+    run_id = queries.resolve(ws.store().db, ref, table="runs", what="run")
+    if access.current() is not None:
+        store_runs.load_run(ws.store().db, run_id, details=False)  # NotFound unless theirs to see
+    return run_id
 
 
 def get_run(ws: Workspace, ref: str) -> RunInfo:

@@ -78,6 +78,12 @@ class Workspace:
         return created
 
     def record(self, op: str, data: dict[str, Any]) -> Record:
+        """A journal record; on a team server it carries who made it (``by``, a user id)."""
+        from upstack.domain.access import current
+
+        acting = current()
+        if acting is not None:
+            data = {**data, "by": acting.user_id}
         return make_record(op, self.workspace_id, data)
 
     def focus_node_id(self) -> str | None:

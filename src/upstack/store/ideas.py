@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.idea import TRIAGE_FIELDS, Idea
 from upstack.errors import UpstackError
 from upstack.store.db import Database
@@ -126,6 +127,13 @@ def load_ideas(db: Database, *, states: tuple[str, ...] = (), entry_ids: tuple[s
         params += list(entry_ids)
     if not include_deleted:
         clauses.append("e.deleted_at IS NULL")
+    audience = access.current()
+    if audience is not None:  # an idea is an entry: seen by whoever may see the entry
+        from upstack.store.queries import visible_sql
+
+        visible, shown = visible_sql(audience)
+        clauses.append(visible)
+        params += shown
     where = " AND ".join(clauses) or "1 = 1"
     rows = db.query(
         "SELECT i.*, e.title, e.body, "

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
@@ -39,23 +40,27 @@ def apply_record(db: Database, record: Record) -> bool:
     new = db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?) "
                      "ON CONFLICT DO NOTHING", (record.id, record.op, now_iso())).rowcount
     if new:
-        handler(db, record)
+        with access.acting_as(None):  # applying a record is never filtered by who is reading
+            handler(db, record)
     return bool(new)
 
 
 # -- entries -------------------------------------------------------------------
 
-def _project_node(db: Database, name: str, at: str) -> str:
+def _project_node(db: Database, name: str, at: str, author: str | None) -> str:
+    """The author's own project of that name, made if they have none (a name never reaches into
+    someone else's project on a team server; filing there takes its id)."""
     key = title_key(name)
-    found = db.scalar("SELECT id FROM nodes WHERE kind = 'project' AND title_key = ? "
-                      "ORDER BY created_at LIMIT 1", (key,))
+    found = db.scalar("SELECT id FROM nodes WHERE kind = 'project' AND title_key = ? AND "
+                      + ("owner_id = ?" if author else "owner_id IS NULL") + " ORDER BY created_at LIMIT 1",
+                      (key, author) if author else (key,))
     if found:
         return str(found)
     node_id = new_id()
     db.execute(
-        "INSERT INTO nodes (id, key, kind, title, title_key, created_at, updated_at) "
-        "VALUES (?, ?, 'project', ?, ?, ?, ?)",
-        (node_id, id_key(node_id), name.strip(), key, at, at),
+        "INSERT INTO nodes (id, key, kind, title, title_key, created_at, updated_at, owner_id) "
+        "VALUES (?, ?, 'project', ?, ?, ?, ?, ?)",
+        (node_id, id_key(node_id), name.strip(), key, at, at, author),
     )
     return node_id
 
@@ -73,17 +78,17 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         meta["under_missing_node"] = node_id  # keep the note; say where it was meant to go
         node_id = None
     if not node_id and data.get("project"):
-        node_id = _project_node(db, data["project"], data["created_at"])
+        node_id = _project_node(db, data["project"], data["created_at"], data.get("by"))
     title, body = data["title"], data["body"]
     tags = collect_tags(title, body, data.get("extra_tags", []))
     inserted = db.execute(
         "INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
-        "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta, author_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
          int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
          data["created_at"], data["created_at"], data["revision_id"],
-         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta)),
+         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta), data.get("by")),
     ).rowcount
     if not inserted:
         return  # the same entry (same id, or same imported source) is already here
@@ -325,10 +330,10 @@ def _create_node(db: Database, record: Record) -> None:
         _live_node(db, data["parent_id"])
     db.execute(
         "INSERT INTO nodes (id, key, kind, title, title_key, why, status, parent_id, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "updated_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (data["id"], id_key(data["id"]), data["kind"], data["title"], title_key(data["title"]),
          data.get("why", ""), data.get("status", "open"), data.get("parent_id"),
-         data["created_at"], data["created_at"]))
+         data["created_at"], data["created_at"], data.get("by")))
     _node_event(db, record, data["id"], "created", None, data.get("status", "open"))
 
 

@@ -6,6 +6,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from upstack.domain import access
+from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
 from upstack.domain.filters import Filters
 from upstack.domain.text import normalize_tag
@@ -16,20 +18,37 @@ from upstack.store.ingest import title_key
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
-    "all_tags", "attachment_by_id", "resolve_among",
+    "all_tags", "attachment_by_id", "resolve_among", "visible_sql",
 ]
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.starred, e.occurred_at, "
-    "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, e.meta, "
+    "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, e.meta, e.author_id, "
     "n.title AS project"
 )
+
+
+def visible_sql(audience: Audience, alias: str = "e") -> tuple[str, list[Any]]:
+    """A condition over ``entries {alias}``: the entries ``audience`` may see (see domain/access.py)."""
+    own = f"{alias}.author_id = ?" + (f" OR {alias}.author_id IS NULL" if audience.owns_unattributed else "")
+    params: list[Any] = [audience.user_id]
+    nodes = sorted(audience.roles)
+    if not nodes:
+        return f"({own})", params
+    shared = (f"{alias}.private = 0 AND {alias}.deleted_at IS NULL AND {alias}.node_id IN "
+              f"({', '.join('?' for _ in nodes)})")
+    return f"({own} OR ({shared}))", params + nodes
 
 
 def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     """WHERE conditions over ``entries e`` for the given filters."""
     clauses: list[str] = []
     params: list[Any] = []
+    audience = access.current()
+    if audience is not None:
+        visible, shown = visible_sql(audience)
+        clauses.append(visible)
+        params += shown
     if not filters.include_deleted:
         clauses.append("e.deleted_at IS NULL")
     if not filters.include_private:
@@ -76,8 +95,13 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
                         "ORDER BY created_at, id", ids):
         row.pop("key")
         attachments[row["entry_id"]].append(Attachment(**row))
+    audience = access.current()
     by_id = {}
     for row in rows:
+        if audience is not None and not audience.sees_entry(
+                author_id=row["author_id"], private=bool(row["private"]), node_id=row["node_id"],
+                deleted=row["deleted_at"] is not None):
+            continue  # not theirs to see: as if it did not exist
         by_id[row["id"]] = Entry(
             id=row["id"], kind=row["kind"], title=row["title"], body=row["body"],
             tags=tags[row["id"]], project=row["project"], node_id=row["node_id"],
@@ -86,6 +110,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],
             purged_at=row["purged_at"], revision_id=row["revision_id"],
             meta=json.loads(row["meta"] or "{}"), attachments=attachments[row["id"]],
+            author_id=row["author_id"],
         )
     if details:
         for entry in by_id.values():
@@ -94,14 +119,19 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
 
 
 def _add_links(db: Database, entry: Entry) -> None:
+    audience = access.current()
+    visible, shown = visible_sql(audience) if audience is not None else ("1 = 1", [])
     for row in db.query(
-        "SELECT l.target, l.to_id, e.title FROM links l LEFT JOIN entries e ON e.id = l.to_id "
-        "WHERE l.from_id = ? ORDER BY l.target", (entry.id,)):
-        entry.links.append(LinkRef(row["target"], row["to_id"], row["title"]))
+        f"SELECT l.target, l.to_id, CASE WHEN {visible} THEN e.title END AS title, "
+        f"CASE WHEN {visible} THEN e.id END AS shown_id "
+        "FROM links l LEFT JOIN entries e ON e.id = l.to_id WHERE l.from_id = ? ORDER BY l.target",
+        [*shown, *shown, entry.id]):
+        # A link to an entry the reader may not see reads as a link to nothing.
+        entry.links.append(LinkRef(row["target"], row["shown_id"], row["title"]))
     for row in db.query(
         "SELECT l.target, l.from_id, e.title FROM links l JOIN entries e ON e.id = l.from_id "
-        "WHERE l.to_id = ? AND e.deleted_at IS NULL ORDER BY e.occurred_at DESC",
-        (entry.id,)):
+        f"WHERE l.to_id = ? AND e.deleted_at IS NULL AND {visible} ORDER BY e.occurred_at DESC",
+        [entry.id, *shown]):
         entry.backlinks.append(LinkRef(row["target"], row["from_id"], row["title"]))
 
 
@@ -127,15 +157,17 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
     """The full id for a full id, a short id or an unambiguous prefix of one."""
     text = ref.strip()
     if looks_like_full_id(text):
-        found = db.scalar(f"SELECT id FROM {table} WHERE id = ?", (text.upper(),))
+        hidden, params = _hidden_from_reader(table)
+        found = db.scalar(f"SELECT id FROM {table} e WHERE id = ?{hidden}", [text.upper(), *params])
         if found:
             return str(found)
     key = text.lower()
     if len(key) < MIN_PREFIX or not key.isalnum():
         raise BadInput(f"{what} id {ref!r} is too short or malformed: give at least "
                        f"{MIN_PREFIX} characters of its id")
-    rows = db.query(f"SELECT id FROM {table} WHERE key >= ? AND key < ? ORDER BY key LIMIT 6",
-                    (key, key + "~"))
+    hidden, params = _hidden_from_reader(table)
+    rows = db.query(f"SELECT id FROM {table} e WHERE key >= ? AND key < ?{hidden} ORDER BY key LIMIT 6",
+                    [key, key + "~", *params])
     if not rows:
         raise NotFound(f"no {what} with id {ref!r}")
     if len(rows) > 1:
@@ -143,6 +175,20 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
         raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}"
                         f"{' and more' if len(rows) > 5 else ''}; type more characters")
     return str(rows[0]["id"])
+
+
+def _hidden_from_reader(table: str) -> tuple[str, list[Any]]:
+    """On a team server, entries and nodes the reader may not see are not there to be named."""
+    audience = access.current()
+    if audience is None:
+        return "", []
+    if table == "entries":
+        visible, params = visible_sql(audience)
+        return " AND " + visible, params
+    if table == "nodes":
+        nodes = sorted(audience.roles)
+        return " AND e.id IN (" + ", ".join("?" for _ in nodes) + ")" if nodes else " AND 1 = 0", nodes
+    return "", []
 
 
 def resolve_among(db: Database, ref: str, tables: dict[str, str]) -> tuple[str, str]:
@@ -167,7 +213,10 @@ def resolve_among(db: Database, ref: str, tables: dict[str, str]) -> tuple[str, 
 
 def get_entry(db: Database, ref: str) -> Entry:
     entry_id = resolve(db, ref)
-    return load_entries(db, [entry_id], details=True)[0]
+    found = load_entries(db, [entry_id], details=True)
+    if not found:  # resolve already hides it from this reader; deleted since, say
+        raise NotFound(f"no entry with id {ref!r}")
+    return found[0]
 
 
 def revisions(db: Database, entry_id: str) -> list[Revision]:
@@ -186,7 +235,7 @@ def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:
 
 def attachment_by_id(db: Database, attachment_id: str) -> Attachment:
     row = db.one("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
-    if row is None:
+    if row is None or (access.current() is not None and not load_entries(db, [row["entry_id"]])):
         raise NotFound(f"no attachment with id {attachment_id!r}")
     row.pop("key")
     return Attachment(**row)

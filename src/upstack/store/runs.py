@@ -14,8 +14,9 @@ from array import array
 from typing import Any
 
 from upstack.capture.metrics import Chunk, series_stats
+from upstack.domain import access
 from upstack.domain.run import ENDED, MetricSummary, RunInfo, RunItem, result_body, result_title
-from upstack.errors import UpstackError
+from upstack.errors import NotFound, UpstackError
 from upstack.ids import id_key, new_id
 from upstack.store.db import Database
 from upstack.store.journal import Record
@@ -66,10 +67,10 @@ def _start(db: Database, record: Record) -> None:
         node_id = _resolve_node_ref(db, data["node_ref"])
     db.execute(
         "INSERT INTO runs (id, key, name, node_id, status, started_at, heartbeat_at, host, tags, "
-        "goals, config) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "goals, config, author_id) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (data["run_id"], id_key(data["run_id"]), data["name"], node_id, data["started_at"],
          data["started_at"], data.get("host", ""), _dumps(data.get("tags", [])),
-         _dumps(data.get("goals", {})), _dumps(data.get("config", {}))))
+         _dumps(data.get("goals", {})), _dumps(data.get("config", {})), data.get("by")))
 
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
@@ -189,6 +190,9 @@ def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, arra
 
 def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     row = _run_row(db, run_id)
+    audience = access.current()
+    if audience is not None and not audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
+        raise NotFound(f"no run with id {run_id!r}")  # on a team server, not theirs to see
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
@@ -230,11 +234,12 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     meta.update({k: run.summary[k] for k in ("expected", "happened", "outcome") if run.summary.get(k)})
     existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
     now = run.ended_at or run.started_at
+    author = db.scalar("SELECT author_id FROM runs WHERE id = ?", (run_id,))  # the result is theirs
     if existing is None:
         create_entry(db, {
             "id": run_id, "revision_id": new_id(), "kind": "result", "title": title, "body": body,
             "extra_tags": run.tags, "private": False, "node_id": run.node_id,
-            "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta,
+            "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta, "by": author,
         }, workspace)
     elif not existing["purged_at"]:
         revise_entry(db, {"entry_id": run_id, "revision_id": new_id(), "title": title, "body": body,
@@ -250,7 +255,7 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
             "title": parsed.title,
             "body": (parsed.body + "\n\n" if parsed.body else "") + f"Learned from [[{id_key(run_id)[:7]}]].",
             "extra_tags": [], "private": False, "node_id": run.node_id, "occurred_at": now,
-            "created_at": now, "attachments": [], "meta": {"learned_from": run_id}}, workspace)
+            "created_at": now, "attachments": [], "meta": {"learned_from": run_id}, "by": author}, workspace)
 
 
 def purge(db: Database, run_id: str) -> None:

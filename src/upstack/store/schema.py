@@ -199,6 +199,12 @@ def _runs(db: Database) -> None:
     create_tables(db)
 
 
+def _team(db: Database) -> None:
+    from upstack.store.accounts import create_tables
+
+    create_tables(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
@@ -206,6 +212,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "idea triage", _idea_triage),
     Migration(5, "activity indexes", _activity_indexes),
     Migration(6, "experiment runs", _runs),
+    Migration(7, "team server: accounts, sharing, comments", _team),
 )
 LATEST = MIGRATIONS[-1].version
 

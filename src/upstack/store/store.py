@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
 from upstack.store import SCHEMA_MARK, schema
 from upstack.store.blobs import BlobStore
@@ -147,7 +148,7 @@ class Store:
     def ingest_runs(self, folders: list[Path],
                     progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
         """Take in what runs wrote to their folders (see ``store.run_ingest``)."""
-        with self.lock():
+        with self.lock(), access.acting_as(None):  # taking records in is never filtered by reader
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
                                       retire=self.home / "runs", workspace=self.workspace_id,
                                       progress=progress)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.tree import Node
+from upstack.errors import NotFound
 from upstack.store.db import Database
 
 __all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activity"]
@@ -17,23 +19,32 @@ def _node(row: dict[str, Any]) -> Node:
                                        "created_at", "updated_at", "deleted_at")})
 
 
+def _visible(node_id: str) -> bool:
+    """On a team server, whether the reader holds a role on the node (see domain/access.py)."""
+    audience = access.current()
+    return audience is None or audience.sees_node(node_id)
+
+
 def load_node(db: Database, node_id: str) -> Node:
     row = db.one(f"SELECT {_COLUMNS} FROM nodes WHERE id = ?", (node_id,))
-    assert row is not None, node_id
+    if row is None or not _visible(node_id):
+        raise NotFound(f"no node with id {node_id!r}")
     return _node(row)
 
 
 def node_rows(db: Database, *, include_deleted: bool = False) -> list[Node]:
     where = "" if include_deleted else " WHERE deleted_at IS NULL"
-    return [_node(r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")]
+    return [_node(r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")
+            if _visible(r["id"])]
 
 
 def ancestors(db: Database, node_id: str) -> list[Node]:
-    """The node, its parent, and so on up to the root (cycles cannot occur, but are cut)."""
+    """The node, its parent, and so on up to the root, or up to the first node the reader
+    may not see (cycles cannot occur, but are cut)."""
     chain: list[Node] = []
     seen: set[str] = set()
     current: str | None = node_id
-    while current and current not in seen:
+    while current and current not in seen and _visible(current):
         seen.add(current)
         node = load_node(db, current)
         chain.append(node)
@@ -44,7 +55,7 @@ def ancestors(db: Database, node_id: str) -> list[Node]:
 def children(db: Database, node_id: str) -> list[Node]:
     return [_node(r) for r in db.query(
         f"SELECT {_COLUMNS} FROM nodes WHERE parent_id = ? AND deleted_at IS NULL "
-        "ORDER BY created_at, id", (node_id,))]
+        "ORDER BY created_at, id", (node_id,)) if _visible(r["id"])]
 
 
 def history(db: Database, node_id: str) -> list[dict[str, Any]]:

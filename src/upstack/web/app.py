@@ -21,11 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from upstack import __version__
-from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
+from upstack.domain import access
+from upstack.domain.access import Audience
+from upstack.errors import Ambiguous, BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized, UpstackError
 from upstack.services.workspace import Workspace
-from upstack.web.auth import LocalToken, csrf_token, require_csrf
+from upstack.web.auth import LocalToken, TeamAccounts, csrf_token, require_csrf
 
-__all__ = ["create_app", "page", "workspace", "templates", "Page"]
+__all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -46,16 +48,40 @@ class Page:
         self.status = status
 
 
-def workspace(request: Request) -> Workspace:
-    """The request's workspace, with pending journal records and run folders ingested."""
-    state = request.app.state
+def open_workspace(state: Any) -> Workspace:
+    """This server thread's workspace (one database connection per thread, reused)."""
     local: _Workspaces = state.workspaces
     if local.ws is None:
         local.ws = Workspace(home=state.home, db=state.db)
         with state.opened_lock:
             state.opened.append(local.ws)  # closed when the server stops
-    local.ws.store()  # ingest: a page always shows every earlier write
     return local.ws
+
+
+def workspace(request: Request) -> Workspace:
+    """The request's workspace, with pending journal records and run folders ingested."""
+    ws = open_workspace(request.app.state)
+    ws.store()  # ingest: a page always shows every earlier write
+    return ws
+
+
+def signed_in(request: Request) -> Audience:
+    """The signed-in user on a team server (a dependency: 403 in local mode, where nobody signs in)."""
+    audience = access.current()
+    if audience is None:
+        raise Forbidden("this page is for a team server's accounts (`upstack user add`)")
+    return audience
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """What every page's layout needs: the CSRF token and, on a team server, who is signed in."""
+    user = getattr(request.state, "user", None)
+    unread = 0
+    if user is not None:
+        from upstack.services.accounts import unread_count
+
+        unread = unread_count(open_workspace(request.app.state), user.id)
+    return {"csrf": csrf_token(request), "me": user, "unread": unread}
 
 
 def page(router: APIRouter, path: str, *, name: str, summary: str,
@@ -72,7 +98,7 @@ def page(router: APIRouter, path: str, *, name: str, summary: str,
         def as_html(*args: Any, **kwargs: Any) -> Response:
             request = kwargs.get("request") or next(a for a in args if isinstance(a, Request))
             result = handler(*args, **kwargs)
-            context = {**result.data, "csrf": csrf_token(request), "page_name": name}
+            context = {**result.data, **base_context(request), "page_name": name}
             return templates.TemplateResponse(request, result.template, context, status_code=result.status)
 
         router.add_api_route(json_path or path + ".json", as_json, methods=["GET"], name=f"{name}.json",
@@ -99,13 +125,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def create_app(*, home: str | Path | None = None, db: str | None = None, token: str,
-               upload_limit: int = 50_000_000) -> FastAPI:
-    """The app for one workspace, opened with ``token`` (the local, single-user mode)."""
+def create_app(*, home: str | Path | None = None, db: str | None = None, token: str | None,
+               upload_limit: int = 50_000_000, threads: int = 4) -> FastAPI:
+    """The app for one workspace: opened with ``token`` (local mode), or, with ``token=None``,
+    by the workspace's accounts (a team server).
+
+    ``threads`` caps the threads that run handlers (each holds a database
+    connection): under load, more only queue on two cores and cost memory.
+    """
     from upstack.web.routes import ROUTERS
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         with app.state.opened_lock:
             for ws in app.state.opened:
@@ -121,7 +155,11 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.db = db
     app.state.workspaces = _Workspaces()
     app.state.upload_limit = upload_limit
-    app.add_middleware(LocalToken, token=token)
+    app.state.team = token is None
+    if token is None:
+        app.add_middleware(TeamAccounts)
+    else:
+        app.add_middleware(LocalToken, token=token)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -131,14 +169,15 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
 
 
 def _errors(app: FastAPI) -> None:
-    statuses = {NotFound: 404, Ambiguous: 409, BadInput: 400}
+    statuses = {NotFound: 404, Ambiguous: 409, BadInput: 400, Forbidden: 403, Unauthorized: 401,
+                TooManyAttempts: 429}
 
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:
         status = next((code for kind, code in statuses.items() if isinstance(exc, kind)), 400)
         if _wants_json(request):
             return JSONResponse({"error": str(exc)}, status_code=status)
-        return templates.TemplateResponse(request, "error.html", {"message": str(exc), "csrf": csrf_token(request)},
+        return templates.TemplateResponse(request, "error.html", {"message": str(exc), **base_context(request)},
                                           status_code=status)
 
 

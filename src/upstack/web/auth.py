@@ -1,38 +1,74 @@
-"""Local mode's lock: a random token in the printed address, then a cookie; CSRF on every post.
+"""Who is asking: the local token, or a team server's accounts; CSRF on every post.
 
-Loopback is not private on a shared machine (a cluster login node): anyone
-logged in there can reach 127.0.0.1. So every request needs the token that
-`upstack serve` printed, once in the URL (exchanged for an HttpOnly, SameSite
-cookie) and from then on in the cookie. State-changing requests also carry a
-CSRF token derived from it, in a form field or the ``X-CSRF-Token`` header.
+Local mode (no accounts): loopback is not private on a shared machine (a cluster
+login node): anyone logged in there can reach 127.0.0.1. So every request needs
+the token that `upstack serve` printed, once in the URL (exchanged for an
+HttpOnly, SameSite cookie) and from then on in the cookie.
+
+Team mode (the workspace has accounts): a request is signed in by a session
+cookie (from /login) or an API token (``Authorization: Bearer ...``). It then runs
+as that user's ``Audience`` (domain/access.py), so every query answers for them.
+Pages other than /login and the invitation and reset links send a visitor who is
+not signed in to /login; JSON gets 401.
+
+State-changing requests carry a CSRF token derived from the request's secret (the
+local token, the session, or for a visitor a random cookie), in a form field or
+the ``X-CSRF-Token`` header. Requests signed with an API token need none: a
+browser never sends that header on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode
+import secrets
+from urllib.parse import quote, urlencode
 
 from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-__all__ = ["LocalToken", "csrf_token", "COOKIE", "check_csrf", "require_csrf"]
+from upstack.domain import access
+
+__all__ = ["LocalToken", "TeamAccounts", "csrf_token", "COOKIE", "check_csrf", "require_csrf", "set_session",
+           "client_address"]
 
 COOKIE = "upstack_session"
+VISITOR_COOKIE = "upstack_visitor"  # a signed-out visitor's CSRF secret (the sign-in form)
 _SAFE = ("GET", "HEAD", "OPTIONS")
+PUBLIC = ("/static/", "/login", "/join/", "/reset/")
 
 
 def csrf_token(request: Request) -> str:
-    token: str = request.app.state.token
-    return hmac.new(token.encode(), b"csrf", hashlib.sha256).hexdigest()[:32]
+    key: str = getattr(request.state, "csrf_key", "") or ""
+    return hmac.new(key.encode(), b"csrf", hashlib.sha256).hexdigest()[:32]
 
 
 def check_csrf(request: Request, form: FormData | None) -> bool:
+    if not getattr(request.state, "csrf_key", ""):
+        return False
     sent = request.headers.get("x-csrf-token") or (str(form.get("csrf", "")) if form is not None else "")
     return hmac.compare_digest(sent, csrf_token(request))
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, *, samesite: str,
+            max_age: int | None = None) -> None:
+    response.set_cookie(name, value, httponly=True, samesite=samesite,  # type: ignore[arg-type]
+                        secure=request.url.scheme == "https", path="/", max_age=max_age)
+
+
+def set_session(response: Response, request: Request, secret: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax (a link from an email opens signed in), Secure behind TLS."""
+    from upstack.services.accounts import SESSION_DAYS
+
+    _cookie(response, request, COOKIE, secret, samesite="lax", max_age=SESSION_DAYS * 86400)
 
 
 class LocalToken(BaseHTTPMiddleware):
@@ -41,7 +77,8 @@ class LocalToken(BaseHTTPMiddleware):
         self.token = token
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request.app.state.token = self.token
+        request.state.csrf_key = self.token
+        request.state.user = None
         if request.url.path.startswith("/static/"):
             return await call_next(request)
         offered = request.query_params.get("token")
@@ -49,8 +86,7 @@ class LocalToken(BaseHTTPMiddleware):
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             target = request.url.path + ("?" + urlencode(rest) if rest else "")
             response: Response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https", path="/")
+            _cookie(response, request, COOKIE, self.token, samesite="strict")
             return response
         if not hmac.compare_digest(request.cookies.get(COOKIE, ""), self.token):
             return PlainTextResponse("upstack: open the address `upstack serve` printed; it carries the "
@@ -58,12 +94,59 @@ class LocalToken(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+class TeamAccounts(BaseHTTPMiddleware):
+    """Signs each request in (session cookie or API token) and runs it as that user."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        from upstack.services import accounts
+        from upstack.web.app import open_workspace
+
+        request.state.user = None
+        path = request.url.path
+        if path.startswith("/static/"):
+            return await call_next(request)
+        bearer = request.headers.get("authorization", "")
+        session = request.cookies.get(COOKIE, "")
+
+        def sign_in() -> tuple[accounts.User | None, access.Audience | None]:
+            ws = open_workspace(request.app.state)
+            if bearer.lower().startswith("bearer "):
+                user = accounts.token_user(ws, bearer[7:].strip())
+            else:
+                user = accounts.session_user(ws, session)
+            return user, (accounts.audience_for(ws, user) if user else None)
+
+        user, audience = await run_in_threadpool(sign_in)
+        if user is not None:
+            request.state.user = user
+            request.state.bearer = bearer.lower().startswith("bearer ")
+            request.state.csrf_key = session
+            with access.acting_as(audience):
+                return await call_next(request)
+        if path.startswith(PUBLIC):
+            visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(24)
+            request.state.csrf_key = visitor
+            response = await call_next(request)
+            if request.cookies.get(VISITOR_COOKIE) != visitor:
+                _cookie(response, request, VISITOR_COOKIE, visitor, samesite="strict")
+            return response
+        if request.method in _SAFE and not _wants_json(request):
+            target = path + ("?" + request.url.query if request.url.query else "")
+            return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+        return JSONResponse({"error": "sign in first (or send an API token: Authorization: Bearer ...)"},
+                            status_code=401)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
+
+
 async def require_csrf(request: Request) -> None:
     """An app-wide dependency: every state-changing request carries the CSRF token.
 
     (Checked here rather than in the middleware, which would consume the form body.)
     """
-    if request.method in _SAFE:
+    if request.method in _SAFE or getattr(request.state, "bearer", False):
         return
     form = await request.form() if "form" in request.headers.get("content-type", "") else None
     if not check_csrf(request, form):

@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from upstack.domain import access
 from upstack.errors import BadInput
-from upstack.services import capture, curate, recall, tree
+from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.web.app import Page, page, workspace
@@ -31,10 +32,17 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
             difflib.unified_diff((older.title + "\n\n" + older.body).splitlines(),
                                  (newer.title + "\n\n" + newer.body).splitlines(),
                                  f"revision {older.number}", f"revision {newer.number}", lineterm=""))})
+    audience = access.current()
     return Page("entry.html", {
         "entry": entry, "body_html": render(entry.body, entry.attachments), "chain": trace.chain,
         "reaches_agenda": trace.reaches_agenda, "revisions": revisions, "diffs": diffs,
-        "edit_text": curate.edit_text(entry)})
+        "edit_text": curate.edit_text(entry),
+        # What the reader may do here (everything, on a laptop); comments exist on a team server.
+        "may_edit": audience is None or audience.may_edit_entry(
+            author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
+        "may_comment": audience is not None and audience.may_comment(
+            author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
+        "comments": accounts.comments_for(ws, entry.id) if audience is not None else []})
 
 
 @router.post("/e/{ref}/edit", summary="Save a new revision of an entry")

@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
+from upstack.domain import access
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.services import capture, recall
 from upstack.services.workspace import Workspace
+from upstack.store import tree as store_tree
 from upstack.timeutil import parse_when
 from upstack.web.app import Page, page, workspace
 
@@ -32,7 +34,11 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
     entries = recall.timeline(ws, filters, limit + 1, before=before or None)
     more = len(entries) > limit
     entries = entries[:limit]
+    audience = access.current()
     return Page("timeline.html", {
+        # Where a note can be filed from here: nodes the reader may write to.
+        "places": [{"short": n.short, "title": n.title, "kind": n.kind} for n in store_tree.node_rows(ws.store().db)
+                   if n.kind != "agenda" and (audience is None or audience.has(n.id, "editor"))],
         "entries": entries, "next_before": entries[-1].id if more and entries else None,
         "filters": {"project": project or "", "tag": tag, "kind": kind, "since": since or "",
                     "until": until or ""},
@@ -41,6 +47,8 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
 
 @router.post("/note", summary="Capture a note (the timeline's quick-capture box)")
 def quick_capture(ws: Annotated[Workspace, Depends(workspace)], text: Annotated[str, Form(min_length=1)],
-                  kind: Annotated[str, Form()] = "note") -> RedirectResponse:
-    entry = capture.note(ws, text, kind=kind)
+                  kind: Annotated[str, Form()] = "note",
+                  under: Annotated[str, Form(description="A node id to file it under")] = "",
+                  private: Annotated[bool, Form(description="Only its author sees it")] = False) -> RedirectResponse:
+    entry = capture.note(ws, text, kind=kind, under=under.strip() or None, private=private)
     return RedirectResponse(f"/?added={entry.short}", status_code=303)

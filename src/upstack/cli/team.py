@@ -1,0 +1,103 @@
+"""`upstack user` and `upstack share`: the accounts and sharing of a team server."""
+
+from __future__ import annotations
+
+import click
+
+from upstack.cli.output import echo, print_json
+from upstack.services import accounts
+from upstack.services.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+
+
+@click.group()
+def user() -> None:
+    """Accounts on a team server: invite, list, reset, remove.
+
+    The first account is an admin and owns the log as it is now. Once a workspace
+    has accounts, `upstack serve` asks everyone to sign in, and may listen on a
+    public address (--host 0.0.0.0).
+    """
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--name", help="Full name, as others see it (default: the user name).")
+@click.option("--admin", is_flag=True, help="May manage members (the first account always is).")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The server's address, for the link.")
+@click.pass_obj
+def user_add(ws: Workspace, login: str, name: str | None, admin: bool, url: str) -> None:
+    """Make an account and print its invitation link (single use, valid 7 days)."""
+    first = not accounts.has_accounts(ws)
+    made, secret = accounts.add_user(ws, login, name=name, admin=admin)
+    echo(f"added {made.login}{' (admin)' if made.is_admin else ''}")
+    if first:
+        echo(f"{made.login} owns this workspace's log as it is now; share projects with others from the tree")
+    echo(f"send them this invitation link (it works once, for {accounts.INVITE_DAYS} days):")
+    echo(f"{url.rstrip('/')}/join/{secret}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "include_removed", is_flag=True, help="Include removed accounts.")
+@click.pass_obj
+def user_list(ws: Workspace, as_json: bool, include_removed: bool) -> None:
+    """Everyone with an account."""
+    found = accounts.list_users(ws, include_removed=include_removed)
+    if as_json:
+        print_json([u.to_dict() for u in found])
+        return
+    if not found:
+        echo("no accounts yet: `upstack user add NAME` makes the first (an admin)")
+    for u in found:
+        state = "removed" if u.removed_at else ("joined" if u.joined else "invited")
+        echo(f"{u.login:<20} {u.name:<24} {state}{'  admin' if u.is_admin else ''}")
+
+
+@user.command("reset")
+@click.argument("login")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The server's address, for the link.")
+@click.pass_obj
+def user_reset(ws: Workspace, login: str, url: str) -> None:
+    """Print a password-reset link (single use, valid 24 hours)."""
+    secret = accounts.reset_link(ws, login)
+    echo(f"send {login} this reset link (it works once, for {accounts.RESET_HOURS} hours):")
+    echo(f"{url.rstrip('/')}/reset/{secret}")
+
+
+@user.command("remove")
+@click.argument("login")
+@click.pass_obj
+def user_remove(ws: Workspace, login: str) -> None:
+    """Take someone off the server: sessions end, API tokens and shares go; what they wrote stays."""
+    accounts.remove_user(ws, login)
+    echo(f"removed {login}: their sessions ended and their API tokens and shares are gone")
+
+
+@click.command()
+@click.argument("node")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["viewer", "commenter", "editor", "owner"]), default="viewer",
+              show_default=True, help="What they may do there and below.")
+@click.pass_obj
+def share(ws: Workspace, node: str, login: str, role: str) -> None:
+    """Share a node (a project, an agenda) and everything below it with LOGIN."""
+    done = accounts.share(ws, node, login, role, by=None)
+    echo(f"shared with {done['login']} as {role}: they see this node, what is below it, and the "
+         "entries filed there (not private ones)")
+
+
+@click.command()
+@click.argument("node")
+@click.argument("login")
+@click.pass_obj
+def unshare(ws: Workspace, node: str, login: str) -> None:
+    """Stop sharing a node with LOGIN."""
+    accounts.unshare(ws, node, login, by=None)
+    echo(f"{login} no longer has a role on that node")
+
+
+COMMANDS = [user, share, unshare]

@@ -1,0 +1,209 @@
+"""A team server's people: sign in and out, invitation and reset links, your account and
+API tokens, notifications, and the admin's page (members, links, tokens, audit log)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from upstack.domain.access import Audience
+from upstack.errors import Forbidden
+from upstack.services import accounts
+from upstack.services.workspace import Workspace
+from upstack.web.app import Page, base_context, page, signed_in, templates, workspace
+from upstack.web.auth import COOKIE, client_address, set_session
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this server (never //elsewhere or a full URL) to go to after signing in."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def _form_page(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
+    return templates.TemplateResponse(request, template, {**data, **base_context(request), "page_name": template},
+                                      status_code=status)
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
+    if getattr(request.state, "user", None) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _form_page(request, "login.html", {"next": _safe_next(next), "error": None, "login": ""})
+
+
+@router.post("/login", summary="Sign in with a user name and password (sets the session cookie)")
+def login(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+          login: Annotated[str, Form()], password: Annotated[str, Form()],
+          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    from upstack.errors import TooManyAttempts, Unauthorized
+
+    try:
+        _, secret = accounts.sign_in(ws, login, password, address=client_address(request))
+    except (Unauthorized, TooManyAttempts) as exc:
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        return _form_page(request, "login.html", {"next": _safe_next(next), "error": str(exc), "login": login},
+                          status=status)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session(response, request, secret)
+    return response
+
+
+@router.post("/logout", summary="Sign out of this browser")
+def logout(request: Request, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
+    accounts.end_session(ws, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/join/{secret}", include_in_schema=False)
+@router.get("/reset/{secret}", include_in_schema=False)
+def link_form(request: Request, secret: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
+    user, purpose = accounts.link_info(ws, secret)
+    return _form_page(request, "join.html", {"who": user, "purpose": purpose, "error": None,
+                                             "min_password": accounts.MIN_PASSWORD})
+
+
+@router.post("/join/{secret}", summary="Accept an invitation (or a reset link): set a password and sign in")
+@router.post("/reset/{secret}", summary="Set a new password from a reset link and sign in")
+def accept_link(request: Request, secret: str, ws: Annotated[Workspace, Depends(workspace)],
+                password: Annotated[str, Form()], again: Annotated[str, Form()]) -> Response:
+    from upstack.errors import BadInput
+
+    user, purpose = accounts.link_info(ws, secret)
+    try:
+        if password != again:
+            raise BadInput("the two passwords differ; type the same one twice")
+        accounts.accept_link(ws, secret, password, address=client_address(request))
+    except BadInput as exc:
+        return _form_page(request, "join.html", {"who": user, "purpose": purpose, "error": str(exc),
+                                                 "min_password": accounts.MIN_PASSWORD}, status=400)
+    _, session = accounts.sign_in(ws, user.login, password, address=client_address(request))
+    response = RedirectResponse("/", status_code=303)
+    set_session(response, request, session)
+    return response
+
+
+# -- your account ---------------------------------------------------------------------------
+
+@page(router, "/account", name="account", summary="Your account: sessions and API tokens")
+def account_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+                 me: Annotated[Audience, Depends(signed_in)]) -> Page:
+    user = accounts.find_user_any(ws, me.user_id)
+    return Page("account.html", {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id),
+                                 "new_token": None})
+
+
+@router.post("/account/logout-everywhere", summary="Sign out of every browser (API tokens stay)")
+def logout_everywhere(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+                      me: Annotated[Audience, Depends(signed_in)]) -> Response:
+    accounts.end_all_sessions(ws, me.user_id, address=client_address(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.post("/account/tokens", summary="Make an API token for scripts (`upstack login`); shown once")
+def new_token(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+              me: Annotated[Audience, Depends(signed_in)], name: Annotated[str, Form()]) -> Response:
+    token, secret = accounts.create_token(ws, me.user_id, name, address=client_address(request))
+    user = accounts.find_user_any(ws, me.user_id)
+    data = {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id),
+            "new_token": {**token, "secret": secret}}
+    if "application/json" in request.headers.get("accept", ""):
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({**token, "secret": secret})
+    return _form_page(request, "account.html", data)
+
+
+@router.post("/account/tokens/{token_id}/revoke", summary="Revoke one of your API tokens")
+def revoke_own_token(request: Request, token_id: str, ws: Annotated[Workspace, Depends(workspace)],
+                     me: Annotated[Audience, Depends(signed_in)]) -> Response:
+    accounts.revoke_token(ws, token_id, by=me, address=client_address(request))
+    return RedirectResponse("/account", status_code=303)
+
+
+# -- notifications ------------------------------------------------------------------------------
+
+@page(router, "/notifications", name="notifications", summary="Comments on your entries, newest first")
+def notifications_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+                       me: Annotated[Audience, Depends(signed_in)]) -> Page:
+    return Page("notifications.html", {"notifications": accounts.notifications(ws, me.user_id)})
+
+
+@router.post("/notifications/read", summary="Mark every notification read")
+def read_notifications(ws: Annotated[Workspace, Depends(workspace)],
+                       me: Annotated[Audience, Depends(signed_in)]) -> Response:
+    accounts.mark_read(ws, me.user_id)
+    return RedirectResponse("/notifications", status_code=303)
+
+
+# -- the admin's page ----------------------------------------------------------------------------
+
+def admin(me: Annotated[Audience, Depends(signed_in)]) -> Audience:
+    if not me.is_admin:
+        raise Forbidden("only an admin may manage members")
+    return me
+
+
+def _admin_data(ws: Workspace, **extra: Any) -> dict[str, Any]:
+    return {"users": [u.to_dict() for u in accounts.list_users(ws)], "tokens": accounts.list_tokens(ws),
+            "audit": accounts.audit_log(ws), "link": None, **extra}
+
+
+@page(router, "/admin", name="admin", summary="Members, API tokens and the audit log (admins only)")
+def admin_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+               me: Annotated[Audience, Depends(admin)]) -> Page:
+    return Page("admin.html", _admin_data(ws))
+
+
+def _link(request: Request, kind: str, secret: str) -> str:
+    return str(request.base_url).rstrip("/") + f"/{kind}/{secret}"
+
+
+@router.post("/admin/users", summary="Invite someone: make their account and a single-use invitation link")
+def invite(request: Request, ws: Annotated[Workspace, Depends(workspace)], me: Annotated[Audience, Depends(admin)],
+           login: Annotated[str, Form()], name: Annotated[str, Form()] = "",
+           make_admin: Annotated[bool, Form(alias="admin")] = False) -> Response:
+    user, secret = accounts.add_user(ws, login, name=name or None, admin=make_admin, by=me.user_id)
+    link = {"login": user.login, "purpose": "invitation", "url": _link(request, "join", secret)}
+    return _admin_result(request, ws, link)
+
+
+@router.post("/admin/users/{login}/reset", summary="Issue a password-reset link for a member")
+def reset(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)],
+          me: Annotated[Audience, Depends(admin)]) -> Response:
+    secret = accounts.reset_link(ws, login, by=me.user_id, address=client_address(request))
+    return _admin_result(request, ws, {"login": login, "purpose": "password reset",
+                                       "url": _link(request, "reset", secret)})
+
+
+@router.post("/admin/users/{login}/remove", summary="Remove a member: sessions end, tokens and shares go")
+def remove(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)],
+           me: Annotated[Audience, Depends(admin)]) -> Response:
+    accounts.remove_user(ws, login, by=me.user_id, address=client_address(request))
+    return _admin_result(request, ws, None)
+
+
+@router.post("/admin/tokens/{token_id}/revoke", summary="Revoke anyone's API token")
+def revoke_any_token(request: Request, token_id: str, ws: Annotated[Workspace, Depends(workspace)],
+                     me: Annotated[Audience, Depends(admin)]) -> Response:
+    accounts.revoke_token(ws, token_id, by=me, address=client_address(request))
+    return _admin_result(request, ws, None)
+
+
+def _admin_result(request: Request, ws: Workspace, link: dict[str, str] | None) -> Response:
+    if "application/json" in request.headers.get("accept", ""):
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"link": link})
+    if link is None:
+        return RedirectResponse("/admin", status_code=303)
+    return _form_page(request, "admin.html", _admin_data(ws, link=link))
