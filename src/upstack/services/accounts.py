@@ -29,7 +29,7 @@ from upstack.timeutil import now_iso, to_iso
 
 __all__ = [
     "User", "has_accounts", "add_user", "list_users", "remove_user", "reset_link", "link_info",
-    "accept_link", "sign_in", "session_user", "end_session", "end_all_sessions", "create_token",
+    "accept_link", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions", "create_token",
     "list_tokens", "revoke_token", "token_user", "audience_for", "share", "unshare", "shares_of",
     "add_comment", "comments_for", "notifications", "mark_read", "unread_count", "audit", "audit_log",
     "MIN_PASSWORD",
@@ -207,8 +207,11 @@ def accept_link(ws: Workspace, secret: str, password: str, *, address: str = "")
     db = _db(ws)
     now = now_iso()
     with db.transaction():
-        db.execute("UPDATE account_links SET used_at = ? WHERE id = ? AND used_at IS NULL",
-                   (now, secret_hash(secret)))
+        # Single use even when two requests carry the link at once: only one of them marks it used.
+        if not db.execute("UPDATE account_links SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                          (now, secret_hash(secret))).rowcount:
+            raise NotFound("this link is not valid any more: it was used, replaced or has expired; "
+                           "ask an admin for a new one")
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher().hash(password), user.id))
         # A new password signs out every session made with the old one.
         db.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (now, user.id))
@@ -253,16 +256,29 @@ def sign_in(ws: Workspace, login: str, password: str, *, address: str = "") -> t
         with db.transaction():
             audit(db, "sign-in.failed", subject=login, address=address)
         raise Unauthorized("wrong user name or password")
-    secret = secrets.token_urlsafe(32)
-    now = now_iso()
     with db.transaction():
         if hasher.check_needs_rehash(row["password_hash"]):
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hasher.hash(password), row["id"]))
-        db.execute("INSERT INTO sessions (id, user_id, created_at, seen_at, expires_at, address) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (secret_hash(secret), row["id"], now, now, _later(days=SESSION_DAYS), address))
-        audit(db, "sign-in", actor=row["id"], subject=login, address=address)
+        secret = _new_session(db, row["id"], login, address)
     return _user(row), secret
+
+
+def start_session(ws: Workspace, user: User, *, address: str = "") -> str:
+    """A session for someone who just set their password from a link (no second check of the
+    password, and no sign-in throttle: the link itself was the proof)."""
+    db = _db(ws)
+    with db.transaction():
+        return _new_session(db, user.id, user.login, address)
+
+
+def _new_session(db: Database, user_id: str, login: str, address: str) -> str:
+    secret = secrets.token_urlsafe(32)
+    now = now_iso()
+    db.execute("INSERT INTO sessions (id, user_id, created_at, seen_at, expires_at, address) "
+               "VALUES (?, ?, ?, ?, ?, ?)",
+               (secret_hash(secret), user_id, now, now, _later(days=SESSION_DAYS), address))
+    audit(db, "sign-in", actor=user_id, subject=login, address=address)
+    return secret
 
 
 def session_user(ws: Workspace, secret: str) -> User | None:
@@ -476,8 +492,17 @@ def notifications(ws: Workspace, user_id: str, *, limit: int = 100) -> list[dict
 
 
 def unread_count(ws: Workspace, user_id: str) -> int:
-    return int(_db(ws).scalar("SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
-                              (user_id,)))
+    """Unread notifications on entries the user can still see (as `notifications` lists them):
+    after an unshare, the badge tells nothing of what is said where they cannot look."""
+    from upstack.store.queries import load_entries
+
+    db = _db(ws)
+    counts = {r["entry_id"]: int(r["n"]) for r in db.query(
+        "SELECT entry_id, count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL "
+        "AND entry_id IS NOT NULL GROUP BY entry_id", (user_id,))}
+    if not counts:
+        return 0
+    return sum(counts[e.id] for e in load_entries(db, sorted(counts)))
 
 
 def mark_read(ws: Workspace, user_id: str) -> int:

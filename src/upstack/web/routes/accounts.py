@@ -80,11 +80,13 @@ def accept_link(request: Request, secret: str, ws: Annotated[Workspace, Depends(
     try:
         if password != again:
             raise BadInput("the two passwords differ; type the same one twice")
-        accounts.accept_link(ws, secret, password, address=client_address(request))
+        joined = accounts.accept_link(ws, secret, password, address=client_address(request))
     except BadInput as exc:
         return _form_page(request, "join.html", {"who": user, "purpose": purpose, "error": str(exc),
                                                  "min_password": accounts.MIN_PASSWORD}, status=400)
-    _, session = accounts.sign_in(ws, user.login, password, address=client_address(request))
+    # Not sign_in: its throttle (failures from a shared address) would turn the person away
+    # after their link was used up, and the password needs no second argon2 check.
+    session = accounts.start_session(ws, joined, address=client_address(request))
     response = RedirectResponse("/", status_code=303)
     set_session(response, request, session)
     return response
