@@ -314,9 +314,6 @@ def test_a_viewer_reads_but_cannot_comment_or_edit_and_signing_out_ends_the_sess
         assert SHARED_NOTE not in page.content()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="services/review.py reads pruned ideas with raw SQL (idea_events JOIN entries), "
-                          "not through the audience: every pruned idea shows in every member's review")
 def test_an_idea_pruned_in_an_unshared_project_stays_out_of_a_viewers_review(team: Team, page: Page) -> None:
     from upstack.services import ideas, review
 

@@ -21,12 +21,11 @@ from click.testing import Result
 
 from conftest import CLI, blob_files
 from upstack.domain.text import KINDS
-from upstack.ids import new_id, short_id
+from upstack.ids import id_key, new_id, short_id
 from upstack.interop.jsondump import DATA_TABLES, dump_tables
 from upstack.store import schema
 from upstack.store.db import Database, connect
-from upstack.store.ingest import apply_record
-from upstack.store.journal import make_record
+from upstack.store.ingest import index_entry
 from upstack.timeutil import now_iso
 
 SECRET = "sk-live-7Qz9SecretToken"
@@ -506,14 +505,22 @@ def make_schema_1_workspace(home: Path, db_url: str | None) -> str:
     try:
         schema.apply(db, target=1)
         assert schema.current_version(db) == 1
-        entry_id, at = new_id(), now_iso()
-        record = make_record("entry.create", "old-workspace", {
-            "id": entry_id, "revision_id": new_id(), "kind": "result",
-            "title": "Written by schema 1.", "body": "Kept across the upgrade. #legacy",
-            "extra_tags": [], "private": False, "project": "Old project",
-            "occurred_at": at, "created_at": at, "attachments": []})
+        entry_id, node_id, revision_id, at = new_id(), new_id(), new_id(), now_iso()
+        title, body, tags = "Written by schema 1.", "Kept across the upgrade. #legacy", ["legacy"]
+        # Schema 1's own columns, written directly: today's record handlers expect today's schema.
         with db.transaction():
-            apply_record(db, record)
+            db.execute("INSERT INTO nodes (id, key, kind, title, title_key, created_at, updated_at) "
+                       "VALUES (?, ?, 'project', 'Old project', 'old project', ?, ?)",
+                       (node_id, id_key(node_id), at, at))
+            db.execute("INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
+                       "occurred_at, created_at, updated_at, revision_id, extra_tags, meta) "
+                       "VALUES (?, ?, 'result', ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, '[]', '{}')",
+                       (entry_id, id_key(entry_id), title, title.lower(), body, node_id, at, at, at, revision_id))
+            db.execute("INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
+                       "workspace_id, created_at) VALUES (?, ?, NULL, 1, 'result', ?, ?, ?, 'old-workspace', ?)",
+                       (revision_id, entry_id, title, body, json.dumps(tags), at))
+            db.execute("INSERT INTO entry_tags (entry_id, tag) VALUES (?, 'legacy')", (entry_id,))
+            index_entry(db, entry_id)
     finally:
         db.close()
     return entry_id

@@ -64,6 +64,7 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
+        listener.listen(2048)  # before the address is printed: a client that reads it can connect at once
     except OSError as exc:
         listener.close()
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None

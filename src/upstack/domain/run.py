@@ -91,6 +91,7 @@ class RunInfo:
     goals: dict[str, str] = field(default_factory=dict)
     metrics: list[MetricSummary] = field(default_factory=list)
     items: list[RunItem] = field(default_factory=list)
+    author_id: str | None = None  # a team server's user; None: the workspace's own user
 
     @property
     def short(self) -> str:

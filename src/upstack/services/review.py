@@ -10,6 +10,7 @@ import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from upstack.domain import access
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services.progress import NO_PROJECT, project_titles
@@ -71,11 +72,13 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
         if entry.kind == "question":
             bucket = target.questions
         bucket.append(entry)  # type: ignore[arg-type]
+    audience = access.current()  # on a team server, only ideas the reader may see
+    visible, shown = queries.visible_sql(audience) if audience is not None else ("1 = 1", [])
     for row in db.query(
             "SELECT e.title, v.reason, coalesce(i.node_id, e.node_id) AS node_id "
             "FROM idea_events v JOIN ideas i ON i.entry_id = v.entry_id "
             "JOIN entries e ON e.id = v.entry_id WHERE v.new_state = 'pruned' AND e.private = 0 "
-            "AND v.at >= ? AND v.at <= ? ORDER BY v.at", (since, until)):
+            f"AND v.at >= ? AND v.at <= ? AND {visible} ORDER BY v.at", [since, until, *shown]):
         section(row["node_id"]).pruned.append((row["title"], row["reason"]))
     for node in nodes.values():
         if node.status in ("open", "active", "blocked") and node.kind in ("question", "experiment"):

@@ -14,10 +14,22 @@ from typing import Any
 
 from upstack.store.db import Database
 
-__all__ = ["create_tables", "secret_hash", "OWNER_KEY"]
+__all__ = ["create_tables", "secret_hash", "attributed", "user_row", "OWNER_KEY"]
 
 # workspace_info key: the user who owns what was written with nobody signed in.
 OWNER_KEY = "owner_user_id"
+
+
+def attributed(columns: list[str], values: list[Any], column: str,
+               data: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """An INSERT's columns and values, plus who made it (``by``) when the record says so.
+
+    Records without it (nobody signs in on a laptop) then fit every schema since the
+    first, as the older workspaces a migration starts from do.
+    """
+    if data.get("by"):
+        return [*columns, column], [*values, data["by"]]
+    return columns, values
 
 
 def secret_hash(secret: str) -> str:

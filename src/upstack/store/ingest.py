@@ -16,6 +16,7 @@ from upstack.domain.text import collect_tags, find_links, fold_tag, search_docum
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store import ideas, runs
+from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import now_iso
@@ -51,18 +52,20 @@ def _project_node(db: Database, name: str, at: str, author: str | None) -> str:
     """The author's own project of that name, made if they have none (a name never reaches into
     someone else's project on a team server; filing there takes its id)."""
     key = title_key(name)
-    found = db.scalar("SELECT id FROM nodes WHERE kind = 'project' AND title_key = ? AND "
-                      + ("owner_id = ?" if author else "owner_id IS NULL") + " ORDER BY created_at LIMIT 1",
+    # Without an author (nobody signed in: a laptop, or the server's own command line) the oldest
+    # project of that name, as always; such records then fit every schema since the first.
+    found = db.scalar("SELECT id FROM nodes WHERE kind = 'project' AND title_key = ?"
+                      + (" AND owner_id = ?" if author else "") + " ORDER BY created_at LIMIT 1",
                       (key, author) if author else (key,))
     if found:
         return str(found)
     node_id = new_id()
-    db.execute(
-        "INSERT INTO nodes (id, key, kind, title, title_key, created_at, updated_at, owner_id) "
-        "VALUES (?, ?, 'project', ?, ?, ?, ?, ?)",
-        (node_id, id_key(node_id), name.strip(), key, at, at, author),
-    )
+    columns, values = attributed(["id", "key", "kind", "title", "title_key", "created_at", "updated_at"],
+                                  [node_id, id_key(node_id), "project", name.strip(), key, at, at],
+                                  "owner_id", {"by": author})
+    db.execute(f"INSERT INTO nodes ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)})", values)
     return node_id
+
 
 
 def _create_entry(db: Database, record: Record) -> None:
@@ -81,15 +84,16 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         node_id = _project_node(db, data["project"], data["created_at"], data.get("by"))
     title, body = data["title"], data["body"]
     tags = collect_tags(title, body, data.get("extra_tags", []))
-    inserted = db.execute(
-        "INSERT INTO entries (id, key, kind, title, title_key, body, node_id, private, starred, "
-        "occurred_at, created_at, updated_at, revision_id, extra_tags, source, meta, author_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
+    columns, values = attributed(
+        ["id", "key", "kind", "title", "title_key", "body", "node_id", "private", "starred", "occurred_at",
+         "created_at", "updated_at", "revision_id", "extra_tags", "source", "meta"],
+        [data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
          int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
          data["created_at"], data["created_at"], data["revision_id"],
-         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta), data.get("by")),
-    ).rowcount
+         _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta)], "author_id", data)
+    inserted = db.execute(
+        f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)}) "
+        "ON CONFLICT DO NOTHING", values).rowcount
     if not inserted:
         return  # the same entry (same id, or same imported source) is already here
     db.execute(
@@ -328,12 +332,12 @@ def _create_node(db: Database, record: Record) -> None:
     data = record.data
     if data.get("parent_id"):
         _live_node(db, data["parent_id"])
-    db.execute(
-        "INSERT INTO nodes (id, key, kind, title, title_key, why, status, parent_id, created_at, "
-        "updated_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (data["id"], id_key(data["id"]), data["kind"], data["title"], title_key(data["title"]),
+    columns, values = attributed(
+        ["id", "key", "kind", "title", "title_key", "why", "status", "parent_id", "created_at", "updated_at"],
+        [data["id"], id_key(data["id"]), data["kind"], data["title"], title_key(data["title"]),
          data.get("why", ""), data.get("status", "open"), data.get("parent_id"),
-         data["created_at"], data["created_at"], data.get("by")))
+         data["created_at"], data["created_at"]], "owner_id", data)
+    db.execute(f"INSERT INTO nodes ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)})", values)
     _node_event(db, record, data["id"], "created", None, data.get("status", "open"))
 
 

@@ -18,6 +18,7 @@ from upstack.domain import access
 from upstack.domain.run import ENDED, MetricSummary, RunInfo, RunItem, result_body, result_title
 from upstack.errors import NotFound, UpstackError
 from upstack.ids import id_key, new_id
+from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
@@ -65,12 +66,13 @@ def _start(db: Database, record: Record) -> None:
     node_id = data.get("node_id")
     if not node_id and data.get("node_ref"):
         node_id = _resolve_node_ref(db, data["node_ref"])
-    db.execute(
-        "INSERT INTO runs (id, key, name, node_id, status, started_at, heartbeat_at, host, tags, "
-        "goals, config, author_id) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (data["run_id"], id_key(data["run_id"]), data["name"], node_id, data["started_at"],
+    columns, values = attributed(
+        ["id", "key", "name", "node_id", "status", "started_at", "heartbeat_at", "host", "tags", "goals", "config"],
+        [data["run_id"], id_key(data["run_id"]), data["name"], node_id, "running", data["started_at"],
          data["started_at"], data.get("host", ""), _dumps(data.get("tags", [])),
-         _dumps(data.get("goals", {})), _dumps(data.get("config", {})), data.get("by")))
+         _dumps(data.get("goals", {})), _dumps(data.get("config", {}))], "author_id", data)
+    db.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)}) "
+               "ON CONFLICT DO NOTHING", values)
 
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
@@ -191,14 +193,14 @@ def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, arra
 def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     row = _run_row(db, run_id)
     audience = access.current()
-    if audience is not None and not audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
+    if audience is not None and not audience.sees_run(author_id=row.get("author_id"), node_id=row["node_id"]):
         raise NotFound(f"no run with id {run_id!r}")  # on a team server, not theirs to see
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
         host=row["host"], error=row["error"], config=json.loads(row["config"]),
         provenance=json.loads(row["provenance"]), summary=json.loads(row["summary"]),
-        tags=json.loads(row["tags"]), goals=json.loads(row["goals"]))
+        tags=json.loads(row["tags"]), goals=json.loads(row["goals"]), author_id=row.get("author_id"))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
@@ -234,7 +236,7 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     meta.update({k: run.summary[k] for k in ("expected", "happened", "outcome") if run.summary.get(k)})
     existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
     now = run.ended_at or run.started_at
-    author = db.scalar("SELECT author_id FROM runs WHERE id = ?", (run_id,))  # the result is theirs
+    author = run.author_id  # the result is theirs
     if existing is None:
         create_entry(db, {
             "id": run_id, "revision_id": new_id(), "kind": "result", "title": title, "body": body,

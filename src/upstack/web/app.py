@@ -133,7 +133,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     ``threads`` caps the threads that run handlers (each holds a database
     connection): under load, more only queue on two cores and cost memory.
     """
-    from upstack.web.routes import ROUTERS
+    from upstack.web.routes import ROUTERS, TEAM_ROUTERS
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -161,7 +161,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     else:
         app.add_middleware(LocalToken, token=token)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in ROUTERS:
+    for router in ROUTERS + (TEAM_ROUTERS if token is None else []):
         app.include_router(router)
     _errors(app)
     templates.env.globals["version"] = __version__
