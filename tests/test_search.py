@@ -165,6 +165,44 @@ def test_same_answers_on_sqlite_and_postgresql(tmp_path, make_pg_url) -> None:
         pg_ws.close()
 
 
+def test_same_pages_with_filters_offsets_and_common_words_on_both_engines(tmp_path, make_pg_url) -> None:
+    """PostgreSQL ranks with IDFs from a count of their own, or (one word, no filters) from the
+    ranking pass itself; either way, every page and total is what SQLite gives."""
+    sqlite_ws = Workspace(home=tmp_path / "a")
+    pg_ws = Workspace(home=tmp_path / "b", db=make_pg_url())
+    try:
+        for ws in (sqlite_ws, pg_ws):
+            _build(ws)
+            for i in range(15):  # "common" in more than half the entries: its IDF is clamped
+                capture.note(ws, f"Common words, common again {i}. #c{i % 2}", kind="note" if i % 3 else "result",
+                             occurred_at=f"2026-03-{13 + i:02d}T10:00:00.000000Z")
+        for query in ["common", "head", "patching", "common OR head", "common -again", "#c1", "ties"]:
+            for filters in (Filters(), Filters(kinds=("note",)), Filters(tags=("c0",))):
+                for limit, offset in [(3, 0), (3, 3), (4, 8), (5, 100)]:
+                    answers = []
+                    for ws in (sqlite_ws, pg_ws):
+                        page = recall.search(ws, query, filters, limit, offset)
+                        answers.append((page.total, [(h.entry.title, h.entry.occurred_at, h.score)
+                                                     for h in page.hits]))
+                    assert answers[0] == answers[1], (query, filters, limit, offset)
+    finally:
+        sqlite_ws.close()
+        pg_ws.close()
+
+
+def test_totals_and_ranks_follow_new_entries(workspace: Workspace) -> None:
+    """Counts (totals, IDFs) are cached until the store changes, never longer."""
+    capture.note(workspace, "Probe accuracy is 91 percent. #probing")
+    capture.note(workspace, "Unrelated entry.")
+    notes = Filters(kinds=("note",))
+    assert recall.search(workspace, "probe", notes).total == 1
+    first = recall.search(workspace, "probe OR accuracy").hits[0].score
+    capture.note(workspace, "Another probe, another accuracy. #probing")
+    assert recall.search(workspace, "probe", notes).total == 2
+    assert recall.search(workspace, "probe OR accuracy").total == 2
+    assert recall.search(workspace, "probe OR accuracy").hits[0].score != first  # the IDFs moved
+
+
 def test_fast_path_gives_what_the_general_query_gives(tmp_path) -> None:
     ws = Workspace(home=tmp_path / "w")
     _build(ws)

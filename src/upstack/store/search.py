@@ -4,9 +4,14 @@ Both engines index the same text, already split into tokens by upstack
 (``domain.text.tokenize``), in three fields: title, body and tags. Matching
 uses each engine's own index. Ranking is BM25 exactly as SQLite FTS5's
 ``bm25()`` computes it (title instances weigh 2, body and tags 1); on
-PostgreSQL the same formula is evaluated in SQL, with the same IDFs passed in
-and the same order of floating-point operations, so the same query returns the
-same entries in the same order on both (ties: newer first, then larger id).
+PostgreSQL the same formula is evaluated in SQL, with the same IDFs (passed in,
+or for a one-word query computed in the same pass) and the same order of
+floating-point operations, so the same query returns the same entries in the
+same order on both (ties: newer first, then larger id).
+
+Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a word
+in half of 100k entries costs a few hundred ms. Counts (totals, IDFs) are cached
+until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
 ordered by time.
@@ -24,10 +29,11 @@ from upstack.domain.filters import Filters
 from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query
 from upstack.domain.snippet import make_snippet
 from upstack.domain.text import fold_tag, search_document
+from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql, load_entries
 
-__all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition"]
+__all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count"]
 
 K1 = 1.2
 B = 0.75
@@ -158,29 +164,76 @@ def _double(value: float) -> str:
     return f"CAST({value!r} AS double precision)"
 
 
-def _pg_score(db: Database, phrases: list[Phrase]) -> tuple[str, list[Any]]:
-    """FTS5's bm25() as an SQL expression, operation for operation."""
+def _idf(rows: int, hits: int) -> float:
+    """FTS5's IDF: a term in more than half the rows would weigh less than nothing, so ~0."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
+    return idf if idf > 0.0 else 1e-6
+
+
+def _sql_idf(params: list[Any], rows: int) -> str:
+    """``_idf`` in SQL, for one phrase whose hits are every row of the window (same operations)."""
+    hits = "CAST(count(*) OVER () AS double precision)"
+    numerator = f"CAST(? AS double precision) - {hits} + {_double(0.5)}"
+    ratio = f"(({numerator}) / ({hits} + {_double(0.5)}))"
+    params += [float(rows)] * 3
+    return (f"(CASE WHEN {numerator} > {_double(0.0)} THEN (CASE WHEN ln({ratio}) > {_double(0.0)} "
+            f"THEN ln({ratio}) ELSE {_double(1e-6)} END) ELSE {_double(1e-6)} END)")
+
+
+def _pg_ranked(db: Database, phrases: list[Phrase], source: str, where: str, where_params: list[Any],
+               *, counts_itself: bool) -> tuple[str, list[Any]]:
+    """The matches with FTS5's bm25() as ``score``, evaluated in SQL operation for operation.
+
+    Each phrase's frequency is computed once per row, in a subquery that the planner
+    may not merge (``OFFSET 0``), and only the narrow rows are kept for sorting. If
+    ``counts_itself`` (one phrase, no filters: its hits are exactly the matches), the
+    IDF and the total come from the same pass (``count(*) OVER ()``) instead of a
+    count of their own.
+    """
     stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") or {"docs": 0, "tokens": 0}
     rows = int(stats["docs"])
     average = float(stats["tokens"]) / float(rows) if rows else 1.0
+    inner_params: list[Any] = []
+    frequencies = ", ".join(f"{_pg_frequency(p, inner_params)} AS f{i}" for i, p in enumerate(phrases))
+    inner = (f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
+             f"FROM {source} WHERE {where} OFFSET 0")
     params: list[Any] = []
     terms = []
-    for phrase in phrases:
-        count_params: list[Any] = []
-        condition = _phrase_condition("postgresql", phrase, count_params)
-        hits = int(db.scalar(f"SELECT count(*) FROM entry_search s WHERE {condition}", count_params))
-        idf = math.log((rows - hits + 0.5) / (hits + 0.5))
-        idf = idf if idf > 0.0 else 1e-6
-        # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
-        params.append(idf)
-        numerator = _pg_frequency(phrase, params)
-        denominator = _pg_frequency(phrase, params)
+    for i, phrase in enumerate(phrases):
+        if counts_itself:
+            idf = _sql_idf(params, rows)
+        else:
+            condition_params: list[Any] = []
+            condition = _phrase_condition("postgresql", phrase, condition_params)
+            params.append(_idf(rows, cached_count(db, f"entry_search s WHERE {condition}", condition_params)))
+            idf = "CAST(? AS double precision)"
         params.append(average)
+        # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
         terms.append(
-            f"CAST(? AS double precision) * (({numerator} * {_double(K1 + 1.0)}) / ({denominator} + "
-            f"{_double(K1)} * ({_double(1.0 - B)} + {_double(B)} * CAST(s.doc_len AS double precision) "
-            "/ CAST(? AS double precision))))")
-    return f"{_double(-1.0)} * ({_double(0.0)} + " + " + ".join(terms) + ")", params
+            f"{idf} * ((x.f{i} * {_double(K1 + 1.0)}) / (x.f{i} + {_double(K1)} * ({_double(1.0 - B)} + "
+            f"{_double(B)} * CAST(x.doc_len AS double precision) / CAST(? AS double precision))))")
+    score = f"{_double(-1.0)} * ({_double(0.0)} + " + " + ".join(terms) + ")"
+    total = "count(*) OVER ()" if counts_itself else "0"
+    return (f"SELECT x.id AS id, {score} AS score, {total} AS total FROM ({inner}) AS x",
+            params + inner_params + where_params)
+
+
+# -- counting, cached ---------------------------------------------------------------
+
+_COUNTS: Memo[int] = Memo(256)
+
+
+def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
+    """``SELECT count(*) FROM {source_and_where}``, cached until the store changes (see store.cache).
+
+    A phrase's hits (its IDF) and a query's total are often the same count: both
+    are asked in one form, so the second is found in the cache.
+    """
+    sql = "SELECT count(*) FROM " + source_and_where.replace("WHERE 1 = 1 AND ", "WHERE ")
+    key = store_key(db, sql, tuple(params))
+    if key is None:
+        return int(db.scalar(sql, params))
+    return _COUNTS.get_or_compute(key, lambda: int(db.scalar(sql, params)))
 
 
 # -- the query ------------------------------------------------------------------------
@@ -190,6 +243,13 @@ def _is_union_of_phrases(query: Query | None) -> bool:
     if isinstance(query, Term | Tag):
         return True
     return isinstance(query, Or) and all(_is_union_of_phrases(c) for c in query.children)
+
+
+def fts5_union(query: Query | None) -> str | None:
+    """One FTS5 expression matching exactly what the query matches, when there is one."""
+    if not _is_union_of_phrases(query):
+        return None
+    return " OR ".join(_fts5(p) for p in rank_phrases(query))
 
 
 def search(db: Database, text: str, filters: Filters, limit: int = 20,
@@ -209,6 +269,7 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
             return _hits(db, page, phrases)
     select = "SELECT s.entry_id AS id, {score} AS score, count(*) OVER () AS total"
     order = " ORDER BY score, s.occurred_at DESC, s.entry_id DESC LIMIT ? OFFSET ?"
+    counted = True  # whether each row carries the total
     if not phrases:
         sql = select.format(score="0.0") + f" FROM entry_search s{entries_join} WHERE {where}"
         params = where_params
@@ -226,11 +287,14 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
         sql = select.format(score="coalesce(r.score, 0.0)") + source + f"{entries_join} WHERE {where}"
         params = [" OR ".join(_fts5(p) for p in phrases)] + where_params
     else:
-        score, score_params = _pg_score(db, phrases)
-        sql = select.format(score=score) + f" FROM entry_search s{entries_join} WHERE {where}"
-        params = score_params + where_params
+        counted = len(phrases) == 1 and not needs_entries and _is_union_of_phrases(query)
+        sql, params = _pg_ranked(db, phrases, f"entry_search s{entries_join}", where, where_params,
+                                 counts_itself=counted)
+        order = " ORDER BY score, x.occurred_at DESC, x.id DESC LIMIT ? OFFSET ?"
     rows = db.query(sql + order, params + [limit, offset])
-    if rows:
+    if not counted:
+        total = cached_count(db, f"entry_search s{entries_join} WHERE {where}", where_params)
+    elif rows:
         total = int(rows[0]["total"])
     else:  # past the last page: count the matches themselves
         total = int(db.scalar(f"SELECT count(*) FROM ({sql}) AS everything", params)) if offset else 0
