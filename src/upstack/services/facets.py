@@ -1,7 +1,10 @@
 """Facets for a search: how many matching entries per kind, per tag and per project.
 
 Counted over the whole match set (every page), with the search's own filters,
-so each kind's count, or each project's, sums to the search's total.
+so each kind's count, or each project's, sums to the search's total. The counts
+are cached until the store changes (see ``store.facets``); ``cached_search_facets``
+answers only from that cache, so a page can show them at once when it can, and
+load them separately when it cannot.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from upstack.ids import id_key
 from upstack.services.progress import NO_PROJECT
 from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
-from upstack.store.facets import facet_counts
+from upstack.store.facets import FacetCounts, cached_facet_counts, facet_counts
 
-__all__ = ["FacetValue", "Facets", "search_facets"]
+__all__ = ["FacetValue", "Facets", "search_facets", "cached_search_facets"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,19 @@ def search_facets(ws: Workspace, query: str, filters: Filters | None = None, *, 
     ``keep_tags`` (the tags already filtered on) always.
     """
     db = ws.store().db
-    counts = facet_counts(db, query, filters or Filters())
+    return _facets(ws, facet_counts(db, query, filters or Filters()), tags, keep_tags)
+
+
+def cached_search_facets(ws: Workspace, query: str, filters: Filters | None = None, *, tags: int = 20,
+                         keep_tags: tuple[str, ...] = ()) -> Facets | None:
+    """``search_facets`` if its counts are cached and current, else None (and nothing is counted)."""
+    counts = cached_facet_counts(ws.store().db, query, filters or Filters())
+    return _facets(ws, counts, tags, keep_tags) if counts is not None else None
+
+
+def _facets(ws: Workspace, counts: FacetCounts, tags: int, keep_tags: tuple[str, ...]) -> Facets:
     # Deleted nodes too: the project filter still finds entries filed under them.
-    nodes = {n.id: n for n in store_tree.node_rows(db, include_deleted=True)}
+    nodes = {n.id: n for n in store_tree.node_rows(ws.store().db, include_deleted=True)}
     projects: dict[str | None, int] = {}
     labels: dict[str | None, str] = {None: NO_PROJECT}
     for node_id, n in counts.nodes.items():
