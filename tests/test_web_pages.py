@@ -195,6 +195,27 @@ def test_the_tree_page_nests_nodes_with_anchors_counts_and_check_warnings(server
     assert "Is &lt;b&gt;bold&lt;/b&gt; escaped?" in html and "<b>bold</b>" not in html
 
 
+def test_the_tree_page_counts_the_log_once_and_again_only_after_a_write(
+        server: Server, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree and `upstack check` both count from one pass over every entry: once a page, once a write."""
+    from upstack.store import tree as store_tree
+
+    nodes = _seed(workspace)
+    passes: list[int] = []
+    counted = store_tree.activity
+    monkeypatch.setattr(store_tree, "activity", lambda db: passes.append(1) or counted(db))
+    client = server.client()
+    first = client.get("/tree.json").json()
+    assert len(passes) == 1 and first["tree"][0]["entries"] == 7
+    assert client.get("/tree").status_code == 200 and len(passes) == 1  # nothing written since
+    capture.note(workspace, "Another sweep result.", under=nodes["sweep"].id, kind="learning")
+    workspace.store()  # written by this process, not by the server
+    after = client.get("/tree.json").json()
+    assert len(passes) == 2 and after["tree"][0]["entries"] == 8
+    ioi = after["tree"][0]["children"][0]
+    assert (ioi["entries"], ioi["learnings"]) == (6, 2)
+
+
 def test_a_node_page_and_its_json_twin(server: Server, workspace: Workspace) -> None:
     nodes = _seed(workspace)
     tree.set_status(workspace, nodes["question"].id, "done", "Heads found.")

@@ -64,7 +64,8 @@ def _roots(nodes: dict[str, Node]) -> dict[str, Node]:
 
 
 def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = None,
-          now: datetime | None = None) -> CheckReport:
+          now: datetime | None = None, activity: dict[str | None, dict[str, Any]] | None = None) -> CheckReport:
+    """The flags; ``activity`` is ``services.tree.activity(ws)`` if the caller has it already."""
     db = ws.store().db
     days = int(days if days is not None else ws.settings.check_days)
     stale_weeks = int(stale_weeks if stale_weeks is not None else ws.settings.stale_weeks)
@@ -92,7 +93,8 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
                                      f"\"{node.title}\" is active but its {parent.kind} "
                                      f"\"{parent.title}\" is {parent.status}"))
 
-    activity = store_tree.activity(db)
+    if activity is None:
+        activity = store_tree.activity(db)
     orphans = sum(a["work"] for node_id, a in activity.items() if node_id not in traceable)
     if orphans and nodes:
         report.flags.append(Flag("orphan", "entries",

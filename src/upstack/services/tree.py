@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upstack.domain.entry import Entry
+from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id
@@ -13,14 +14,19 @@ from upstack.services import commitment
 from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
+from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
-    "restore_node",
+    "restore_node", "activity", "Activity",
 ]
+
+# Per node (None: no node): its own live entries, learnings, work and latest times.
+# Shared through a cache (see ``activity``): read it, never change it.
+Activity = dict[str | None, dict[str, Any]]
 
 FOCUS_FILE = "focus"
 TREE_MARK = "tree-in-use"
@@ -187,11 +193,31 @@ class TreeRow:
                 "last_activity": self.last, "children": [c.to_dict() for c in self.children]}
 
 
-def tree(ws: Workspace, *, include_closed: bool = True) -> list[TreeRow]:
+# One answer per workspace is what is ever wanted; a few in case a process serves several.
+_ACTIVITY: Memo[Activity] = Memo(4)
+
+
+def activity(ws: Workspace) -> Activity:
+    """What ``tree`` and ``checks.check`` count from: one pass over every live entry.
+
+    A page that shows both computes it once and hands it to each. The answer is
+    kept until the store changes (``store.cache``). What the default filter selects
+    is part of the key: ``filter_sql`` is where a reader's view of the log is
+    decided, so counts are never shared between readers who see different entries.
+    """
+    db = ws.store().db
+    where, params = queries.filter_sql(Filters())
+    key = store_key(db, "tree.activity", where, tuple(params))
+    if key is None:
+        return store_tree.activity(db)
+    return _ACTIVITY.get_or_compute(key, lambda: store_tree.activity(db))
+
+
+def tree(ws: Workspace, *, include_closed: bool = True, counts: Activity | None = None) -> list[TreeRow]:
     """The whole tree (roots first, oldest first), counts rolled up from below."""
     db = ws.store().db
     nodes = store_tree.node_rows(db)
-    counts = store_tree.activity(db)
+    counts = counts if counts is not None else activity(ws)
     rows = {n.id: TreeRow(n, 0) for n in nodes}
     roots: list[TreeRow] = []
     for node in nodes:

@@ -28,8 +28,9 @@ def _shorts(rows: list[tree_service.TreeRow]) -> set[str]:
 @page(router, "/tree", name="tree", summary="The theory-of-change tree with counts, and what `upstack check` flags")
 def tree_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
               open_only: Annotated[bool, Query(description="Hide done and dropped nodes")] = False) -> Page:
-    roots = tree_service.tree(ws, include_closed=not open_only)
-    report = checks.check(ws)
+    counts = tree_service.activity(ws)  # both count from it: one pass over the entries, not two
+    roots = tree_service.tree(ws, include_closed=not open_only, counts=counts)
+    report = checks.check(ws, activity=counts)
     shown = _shorts(roots)
     # A flag about a node links to it in the tree; others (e.g. "recent entries") stand alone.
     flags = [{**f.to_dict(), "node": f.subject if f.subject in shown else None} for f in report.flags]
