@@ -219,6 +219,29 @@ def test_series_json_downsamples_keeping_spikes_extremes_and_gaps(server: Server
     assert exact["steps"] == list(range(54_000, 54_400)) and exact["downsampled"] is False
 
 
+def test_an_ended_runs_thinned_series_is_kept_but_never_outlives_its_data(
+        server: Server, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from upstack.services import curate
+
+    short = _run(workspace, "kept", {}, points=50)
+    reads: list[str] = []
+    read = run_service.series
+    monkeypatch.setattr(run_service, "series", lambda ws, ref, key: reads.append(key) or read(ws, ref, key))
+    client = server.client()
+    first = client.get(f"/runs/{short}/series.json", params={"key": "loss", "points": 10})
+    assert first.status_code == 200 and first.json()["total"] == 50 and reads == ["loss"]
+    again = client.get(f"/runs/{short}/series.json", params={"key": "loss", "points": 10})
+    assert again.content == first.content and reads == ["loss"]  # the run has ended: kept
+    other = client.get(f"/runs/{short}/series.json", params={"key": "loss", "points": 20}).json()
+    assert other["points"] == 20 and reads == ["loss", "loss"]  # another question
+    exact = client.get(f"/runs/{short}/series.csv", params={"key": "loss"}).text  # never from the cache
+    assert len(exact.splitlines()) == 51 and reads == ["loss", "loss", "loss"]
+
+    curate.purge(workspace, curate.purge_target(workspace, short))  # removes what the run captured
+    gone = client.get(f"/runs/{short}/series.json", params={"key": "loss", "points": 10})
+    assert gone.status_code == 404
+
+
 def test_small_series_come_back_exactly_and_csv_has_every_point(server: Server, workspace: Workspace) -> None:
     odd = [0.1, math.nan, math.inf, -math.inf, 1e-300, 2.5e300, -0.0, 1 / 3]
     with upstack.run("small", home=workspace.home, db=workspace.db_url, capture="none") as run:
