@@ -298,6 +298,9 @@ class Page:
     status: int = 0  # from the first request: 404 means the page is not built yet
     size: int = 0
     times: list[float] = field(default_factory=list)  # seconds, sequential requests
+    cold: list[float] = field(default_factory=list)  # seconds, sequential, each after a commit (nothing cached)
+    # Query parameter varied on each cold request: for what is cached whatever is committed.
+    cold_vary: str | None = None
     load: list[dict] = field(default_factory=list)  # one dict per load run
 
 
@@ -308,9 +311,13 @@ def pages_for(setup: dict, fractions: dict[str, float]) -> list[Page]:
         Page(f"timeline, {setup['depth']:,} entries deep", f"/?before={setup['before']}"),
         Page("entry (filed, with its why-chain)", f"/e/{setup['entry']}"),
         *(Page(f"search `{q}` ({fractions[q]:.0%} of entries)", f"/search?q={q}") for q in SEARCHES),
+        # The counts per kind, project and tag: the search page loads them after its results.
+        *(Page(f"search facets `{q}` (after the results)", f"/search/facets?q={q}", None) for q in SEARCHES),
         Page(f"tree ({setup['nodes']} nodes)", "/tree"),
         Page("run page (HTML)", f"/runs/{run}", None),
-        Page(f"run series JSON ({setup['points']:,} points)", f"/runs/{run}/series.json?key={SERIES_KEY}", None),
+        # An ended run's thinned series is kept whatever is committed: cold asks for 1999, 1998, ... points.
+        Page(f"run series JSON ({setup['points']:,} points)", f"/runs/{run}/series.json?key={SERIES_KEY}", None,
+             cold_vary="points"),
         Page("static file (ceiling)", "/static/app.css", None),
     ]
 
@@ -338,6 +345,48 @@ def sequential(server: Server, pages: list[Page], runs: int, warmup: int) -> Non
                     raise BenchError(f"{page.path} answered {response.status_code}")
                 if i >= warmup:
                     page.times.append(elapsed)
+
+
+class Committer:
+    """Commits a write that changes nothing, as another process would commit a note.
+
+    upstack keeps some answers (facet counts, totals, the tree's counts) until the store
+    changes; after this commit none of them is current. (An ended run's thinned series
+    is kept whatever is committed: see ``Page.cold_vary``.)
+    """
+
+    def __init__(self, home: Path, db: str | None) -> None:
+        if db:
+            import psycopg
+
+            self.conn = psycopg.connect(db, autocommit=True)
+        else:
+            import sqlite3
+
+            self.conn = sqlite3.connect(home / "upstack.db", isolation_level=None, timeout=30)
+
+    def commit(self) -> None:
+        self.conn.execute("UPDATE search_stats SET docs = docs WHERE id = 1")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def cold(server: Server, pages: list[Page], runs: int, committer: Committer) -> None:
+    """As ``sequential``, but each request comes right after a commit: nothing is served from a cache."""
+    import httpx
+
+    with httpx.Client(base_url=server.base, headers={"Cookie": server.cookie}, timeout=60) as client:
+        for i in range(runs):
+            for page in pages:
+                committer.commit()
+                path = page.path + (f"&{page.cold_vary}={1999 - i}" if page.cold_vary else "")
+                t0 = time.perf_counter()
+                response = client.get(path)
+                elapsed = time.perf_counter() - t0
+                if response.status_code != 200:
+                    raise BenchError(f"{page.path} answered {response.status_code}")
+                page.cold.append(elapsed)
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -558,6 +607,13 @@ def measure_server(how: str, home: Path, db: str | None, setup: dict, args: argp
                 log(f"  {p.path}: 404, not built yet; skipped")
         sequential(server, live, args.runs, args.warmup)
         log("  sequential: " + ", ".join(f"{p.name} {statistics.median(p.times) * 1000:.1f} ms" for p in live))
+        if args.cold_runs > 0:
+            committer = Committer(home, db)
+            try:
+                cold(server, live, args.cold_runs, committer)
+            finally:
+                committer.close()
+            log("  cold: " + ", ".join(f"{p.name} {statistics.median(p.cold) * 1000:.1f} ms" for p in live))
         load(server, live, args)
         run_page = next(p for p in pages if p.path.startswith("/runs/") and "series" not in p.path)
         if run_page.status != 200:
@@ -613,8 +669,8 @@ def server_label(how: str) -> str:
             + (f", threadpool limited to {threads} threads" if threads else ""))
 
 
-REPORTED_ARGS = ("entries", "quick", "runs", "warmup", "load_tool", "connections", "duration", "timeout",
-                 "load_runs", "servers")
+REPORTED_ARGS = ("entries", "quick", "runs", "warmup", "cold_runs", "load_tool", "connections", "duration",
+                 "timeout", "load_runs", "servers")
 
 
 def save_results(path: Path, results: list[dict], args: argparse.Namespace, header: list[str]) -> None:
@@ -645,6 +701,7 @@ def report(results: list[dict], args: argparse.Namespace, header: list[str]) -> 
     lines = ["# upstack web pages: latency and load", ""] + header + [
         f"- {args.entries:,} entries{' (--quick)' if args.quick else ''}; sequential: {args.runs} requests "
         f"per page after {args.warmup} warm-up, one keep-alive connection (httpx), pages in turn; "
+        f"cold: {getattr(args, 'cold_runs', 0)} more, each right after a commit (nothing cached); "
         f"load: {tool}, {args.connections} connections for {args.duration:g} s, "
         f"timeout {args.timeout:g} s, {args.load_runs} run(s) per page, pages in turn (medians of the runs)",
         "- 1-minute load average before each server's measurements: " + ", ".join(
@@ -652,8 +709,8 @@ def report(results: list[dict], args: argparse.Namespace, header: list[str]) -> 
     errors_seen = False
     for how in args.servers:
         lines += ["", f"Server: {server_label(how)}", "",
-                  "| page | engine | KB | median ms | p95 ms | target | result | req/s | p99 ms | errors "
-                  "| req/s vs static |", "|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|"]
+                  "| page | engine | KB | median ms | p95 ms | target | result | cold ms | req/s | p99 ms | errors "
+                  "| req/s vs static |", "|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|"]
         for res in (r for r in results if r["server"] == how):
             rows, errors = _page_rows(res)
             lines += rows
@@ -681,7 +738,7 @@ def _page_rows(res: dict) -> tuple[list[str], bool]:
     ceiling = statistics.median(r["rps"] for r in static.load) if static else None
     for p in pages:
         if p.status != 200:
-            rows.append(f"| {p.name} | {res['engine']} | – | not built yet ({p.status}) | | | | | | | |")
+            rows.append(f"| {p.name} | {res['engine']} | – | not built yet ({p.status}) | | | | | | | | |")
             continue
         med, p95 = statistics.median(p.times) * 1000, _p95(p.times) * 1000
         target = f"≤ {p.target_ms:g} ms" if p.target_ms else "–"
@@ -692,8 +749,9 @@ def _page_rows(res: dict) -> tuple[list[str], bool]:
         errors_seen |= errors > 0
         share = "ceiling" if p is static else (f"{rps / ceiling:.1%}" if ceiling else "–")
         rate = f"{rps:,.0f}" if rps >= 10 else f"{rps:.1f}"
+        cold_ms = f"{statistics.median(p.cold) * 1000:.1f}" if p.cold else "–"
         rows.append(f"| {p.name} | {res['engine']} | {p.size / 1024:.0f} | {med:.1f} | {p95:.1f} | {target} "
-                    f"| {verdict} | {rate} | {p99} | {errors} | {share} |")
+                    f"| {verdict} | {cold_ms} | {rate} | {p99} | {errors} | {share} |")
     return rows, errors_seen
 
 
@@ -778,6 +836,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     ap.add_argument("--runs", type=int, default=30, help="sequential requests per page (median, p95)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed sequential requests per page first")
+    ap.add_argument("--cold-runs", type=int, default=10,
+                    help="sequential requests per page, each after a commit so nothing is cached (median); 0 skips")
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per page and run")
     ap.add_argument("--connections", type=int, default=50, help="concurrent connections under load")
     ap.add_argument("--load-runs", type=int, default=3, help="load runs per page (medians reported)")
@@ -806,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
         results, saved_args, header = load_results(args.from_json)
         return write_report(results, saved_args, header, args.markdown_out)
     if args.quick:  # new defaults; options given on the command line still win
-        ap.set_defaults(entries=2000, runs=10, duration=3, load_runs=1, chart_runs=2, points=100_000)
+        ap.set_defaults(entries=2000, runs=10, cold_runs=3, duration=3, load_runs=1, chart_runs=2, points=100_000)
         args = ap.parse_args(argv)
     args.load_tool = args.load_tool or ("wrk" if shutil.which("wrk") else "python")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
