@@ -36,7 +36,7 @@ COMMAND_MODULES = {
     "progress": "tree", "ask": "tree", "review": "review",
     "runs": "runs", "run": "runs", "compare": "runs", "plot": "runs", "ingest": "runs",
     "serve": "serve",
-    "user": "team", "share": "team", "unshare": "team",
+    "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from upstack.cli.output import echo, print_json
+from upstack.ids import short_id
 from upstack.services import accounts
 from upstack.services.workspace import Workspace
 
@@ -100,4 +101,49 @@ def unshare(ws: Workspace, node: str, login: str) -> None:
     echo(f"{login} no longer has a role on that node")
 
 
-COMMANDS = [user, share, unshare]
+@click.command()
+@click.argument("url")
+@click.option("--token", envvar="UPSTACK_TOKEN", help="An API token from the server's account page "
+              "(asked for if not given; or UPSTACK_TOKEN).")
+@click.pass_obj
+def login(ws: Workspace, url: str, token: str | None) -> None:
+    """Link this workspace to a team server, for `upstack sync`.
+
+    Make a token on the server (Your account → API tokens); it is kept in the
+    workspace, readable by you only.
+    """
+    from upstack.services import sync as sync_service
+
+    if token is None:
+        token = click.prompt("API token", hide_input=True)
+    found = sync_service.login(ws, url, token or "")
+    echo(f"signed in to {found.url} as {found.login}; `upstack sync` now pushes and pulls")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def sync(ws: Workspace, as_json: bool) -> None:
+    """Push new notes, edits, files and nodes to the server; pull what you may see there.
+
+    Safe to run again at any time, or after an interruption: nothing is applied
+    twice. An entry edited on both sides keeps both revisions and is listed.
+    """
+    from upstack.cli.progress import progress_bar
+    from upstack.services import sync as sync_service
+
+    with progress_bar("Syncing") as progress:
+        report = sync_service.sync(ws, progress)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files), "
+         f"pulled {report.pulled} ({report.files_received} files)")
+    for item in report.refused:
+        echo(f"kept here only: {item['op']} {item['id'][:12]}: {item['reason']}")
+    for entry_id in report.conflicts:
+        echo(f"edited on both sides, both revisions kept: {short_id(entry_id)} "
+             f"(`upstack history {short_id(entry_id)}` shows them)")
+
+
+COMMANDS = [user, share, unshare, login, sync]

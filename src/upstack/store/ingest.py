@@ -133,15 +133,25 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     tags = collect_tags(data["title"], data["body"], extra)
     number = int(db.scalar("SELECT max(number) FROM revisions WHERE entry_id = ?",
                            (entry["id"],))) + 1
-    # The parent is the revision the editor started from. If another revision
-    # landed meanwhile, both stay in the history and this one becomes current.
+    # The parent is the revision the editor started from. If another revision landed
+    # meanwhile (an edit elsewhere, brought by sync), both stay in the history, the entry
+    # says so, and the newer one is current: every workspace that has both agrees.
+    parent = data.get("parent_id") or entry["revision_id"]
     db.execute(
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
         "workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (data["revision_id"], entry["id"], data.get("parent_id") or entry["revision_id"], number,
+        (data["revision_id"], entry["id"], parent, number,
          kind, data["title"], data["body"], _dumps(list(tags)), workspace,
          data["created_at"]),
     )
+    current = db.one("SELECT id, created_at FROM revisions WHERE id = ?", (entry["revision_id"],))
+    if parent != entry["revision_id"] and current is not None:
+        meta = json.loads(entry["meta"] or "{}")
+        meta["conflicts"] = [*meta.get("conflicts", []), sorted([current["id"], data["revision_id"]])]
+        db.execute("UPDATE entries SET meta = ? WHERE id = ?", (_dumps(meta), entry["id"]))
+        entry = {**entry, "meta": _dumps(meta)}
+        if (current["created_at"], current["id"]) > (data["created_at"], data["revision_id"]):
+            return  # kept in the history; the current revision is the newer one
     db.execute(
         "UPDATE entries SET title = ?, title_key = ?, body = ?, kind = ?, extra_tags = ?, "
         "updated_at = ?, revision_id = ? WHERE id = ?",

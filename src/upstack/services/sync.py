@@ -1,0 +1,305 @@
+"""Sync a laptop's workspace with a team server: `upstack login URL`, then `upstack sync`.
+
+Both sides compare manifests (store/sync.py): the laptop pushes the revisions,
+files, deletions and nodes the server lacks, as records, and pulls what the server
+has that the user may see and the laptop lacks. Records carry their own ids, so a
+second sync, or one resumed after a cut connection, applies nothing twice. Files go
+before the records that name them. An entry edited on both sides keeps both
+revisions and says so (the newer one is current on both sides); nothing is ever
+overwritten.
+
+The server side (``accept``) checks each pushed record against the pusher's roles:
+a record they may not make (an edit of an entry they may only read, a note under a
+node they cannot write to) is refused and reported, and the rest still land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from upstack.domain.access import Audience
+from upstack.errors import BadInput, Unauthorized, UpstackError
+from upstack.services.workspace import Workspace
+from upstack.store.journal import Record
+
+__all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE"]
+
+REMOTE_FILE = "remote.json"
+PUSHABLE = ("node.create", "entry.create", "entry.revise", "entry.attach", "entry.delete")
+BATCH = 200
+
+
+# -- the server's side ---------------------------------------------------------------------------
+
+def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
+    """Apply records pushed by ``by``: each checked against their roles; returns what happened."""
+    store = ws.store()
+    db = store.db
+    records: list[Record] = []
+    refused: list[dict[str, str]] = []
+    made_nodes: set[str] = set()
+    made_entries: set[str] = set()
+    for item in raw:
+        record = _parse(item)
+        data = dict(record.data)
+        reason = _refusal(ws, record.op, data, by, made_nodes, made_entries)
+        if reason:
+            refused.append({"id": record.id, "op": record.op, "reason": reason})
+            continue
+        if record.op in ("node.create", "entry.create"):
+            data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
+            (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
+        records.append(Record(id=record.id, op=record.op, workspace=record.workspace, at=record.at, data=data))
+    before = _conflict_counts(db, records)
+    report = store.write(records)
+    return {"received": len(raw), "applied": report.applied, "refused": refused,
+            "conflicts": _new_conflicts(before, _conflict_counts(db, records)), "problems": report.problems}
+
+
+def _parse(item: Any) -> Record:
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "op", "workspace", "at")) \
+            or not isinstance(item.get("data"), dict):
+        raise BadInput("a pushed record needs id, op, workspace, at (text) and data (an object)")
+    if item["op"] not in PUSHABLE:
+        raise BadInput(f"records of kind {item['op']!r} cannot be pushed; sync sends {', '.join(PUSHABLE)}")
+    return Record(id=item["id"], op=item["op"], workspace=item["workspace"], at=item["at"], data=item["data"])
+
+
+def _refusal(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
+             made_entries: set[str]) -> str:
+    """Why ``by`` may not make this record ('' if they may)."""
+    db = ws.store().db
+    try:
+        if op == "node.create":
+            parent = data.get("parent_id")
+            if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (str(data.get("id")),)):
+                return ""  # already here: applying it again changes nothing
+            if parent and parent not in made_nodes and not by.may_file_under(parent):
+                return "you may not add nodes under that node"
+            return ""
+        if op == "entry.create":
+            node = data.get("node_id")
+            if db.scalar("SELECT 1 FROM entries WHERE id = ?", (str(data.get("id")),)):
+                return "" if by.is_author(db.scalar("SELECT author_id FROM entries WHERE id = ?",
+                                                     (str(data["id"]),))) else "that entry is someone else's"
+            if node and node not in made_nodes and not by.may_file_under(node):
+                return "you may not add entries under that node"
+            return ""
+        entry_id = str(data.get("entry_id"))
+        if entry_id in made_entries:
+            return ""
+        row = db.one("SELECT author_id, private, node_id FROM entries WHERE id = ?", (entry_id,))
+        if row is None:
+            return "no such entry on the server"
+        if not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]), node_id=row["node_id"]):
+            return "you may not change that entry"
+        if op == "entry.attach":
+            missing = [a.get("sha256") for a in data.get("attachments", [])
+                       if a.get("sha256") and ws.blobs.verify(str(a["sha256"])) is not None]
+            if missing:
+                return "its file was not uploaded first"
+        return ""
+    except (KeyError, TypeError, AttributeError):
+        return "the record is malformed"
+
+
+# -- the laptop's side ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Remote:
+    url: str
+    token: str
+    login: str
+
+    def call(self, method: str, path: str, body: bytes | None = None, *,
+             content_type: str = "application/json") -> bytes:
+        request = urllib.request.Request(self.url.rstrip("/") + path, data=body, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the user's own server
+                return bytes(response.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            with contextlib.suppress(ValueError, AttributeError):  # our servers answer {"error": ...}
+                detail = str(json.loads(detail).get("error") or json.loads(detail).get("detail") or detail)
+            if exc.code == 401:
+                raise Unauthorized(f"{self.url} refused the token (revoked?): run `upstack login {self.url}` "
+                                   "again with a new one") from None
+            raise UpstackError(f"{self.url} answered {exc.code} to {method} {path}: {detail[:300]}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise UpstackError(f"cannot reach {self.url}: {reason}; nothing was lost, run `upstack sync` "
+                               "again when it is reachable") from None
+
+    def json(self, method: str, path: str, payload: Any = None) -> Any:
+        body = None if payload is None else json.dumps(payload).encode()
+        return json.loads(self.call(method, path, body))
+
+
+def login(ws: Workspace, url: str, token: str) -> Remote:
+    """Check the token against the server and keep both (readable by this user only)."""
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"{url!r} is not a server address: give it as https://host (or http://host:port)")
+    if not token.strip():
+        raise BadInput("no token: make one on the server's account page (Your account → API tokens)")
+    probe = Remote(url.rstrip("/"), token.strip(), "")
+    me = probe.json("GET", "/api/me.json")
+    found = Remote(probe.url, probe.token, str(me["login"]))
+    path = ws.home / REMOTE_FILE
+    ws.home.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{REMOTE_FILE}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(asdict(found), out)
+    os.replace(tmp, path)
+    return found
+
+
+def remote(ws: Workspace) -> Remote:
+    try:
+        data = json.loads((ws.home / REMOTE_FILE).read_text())
+        return Remote(url=data["url"], token=data["token"], login=data["login"])
+    except FileNotFoundError:
+        raise BadInput("this workspace is not linked to a server: run `upstack login URL` first") from None
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(f"{ws.home / REMOTE_FILE} is damaged: run `upstack login URL` again") from None
+
+
+@dataclass
+class SyncReport:
+    server: str
+    pushed: int = 0
+    pulled: int = 0
+    files_sent: int = 0
+    files_received: int = 0
+    refused: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncReport:
+    """Push what the server lacks, pull what this workspace lacks; see the module's docstring."""
+    from upstack.store import sync as store_sync
+
+    server = remote(ws)
+    store = ws.store()
+    theirs = server.json("GET", "/api/sync/manifest.json")
+    mine = store_sync.manifest(store.db)
+    report = SyncReport(server=server.url)
+
+    # Push: nodes first (parents first), then each entry's missing records, files before records.
+    their_entries: dict[str, Any] = theirs["entries"]
+    outgoing = store_sync.node_records(store.db, [n for n in mine["nodes"] if n not in set(theirs["nodes"])])
+    changed = [e for e, held in mine["entries"].items() if _lacks(their_entries.get(e), held)]
+    outgoing += store_sync.records_for(store.db, sorted(changed), have=their_entries)
+    for start in range(0, len(outgoing), BATCH):
+        batch = outgoing[start:start + BATCH]
+        for sha in _blobs(batch):
+            server.call("PUT", f"/api/blobs/{sha}", ws.blobs.read(sha), content_type="application/octet-stream")
+            report.files_sent += 1
+        answer = server.json("POST", "/api/sync/push", {"records": [_plain(r) for r in batch]})
+        report.pushed += int(answer["applied"])
+        report.refused += answer["refused"]
+        report.conflicts += answer["conflicts"]
+        if progress:
+            progress("Pushing", start + len(batch), len(outgoing))
+
+    # Pull: what they hold that this workspace lacks (their manifest lists only what the user may see).
+    wanted = [e for e, held in their_entries.items() if _lacks(mine["entries"].get(e), held)]
+    nodes = [n for n in theirs["nodes"] if n not in set(mine["nodes"])]
+    for start in range(0, max(len(wanted), 1 if nodes else 0), BATCH):
+        chunk = wanted[start:start + BATCH]
+        answer = server.json("POST", "/api/sync/pull", {
+            "entries": chunk, "nodes": nodes if start == 0 else [],
+            "have": {e: mine["entries"][e] for e in chunk if e in mine["entries"]}})
+        incoming = [Record(**{k: r[k] for k in ("id", "op", "workspace", "at", "data")}) for r in answer["records"]]
+        for sha in _blobs(incoming):
+            if ws.blobs.verify(sha) is not None:
+                data = server.call("GET", f"/api/blobs/{sha}")
+                if ws.blobs.put_bytes(data) != sha:
+                    raise UpstackError(f"{server.url} sent a file that does not match its hash {sha[:12]}; "
+                                       "nothing of it was kept")
+                report.files_received += 1
+        before = _conflict_counts(store.db, incoming)
+        applied = store.write(incoming)
+        report.pulled += applied.applied
+        report.conflicts += _new_conflicts(before, _conflict_counts(store.db, incoming))
+        if progress:
+            progress("Pulling", start + len(chunk), len(wanted))
+    report.conflicts = sorted(set(report.conflicts))
+    return report
+
+
+def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:
+    """Whether the other side is missing something of an entry this side holds."""
+    if theirs is None:
+        return True
+    return (bool(set(mine["revisions"]) - set(theirs["revisions"]))
+            or bool(set(mine["attachments"]) - set(theirs["attachments"]))
+            or (mine["deleted"] and not theirs["deleted"]))
+
+
+def _blobs(records: list[Record]) -> list[str]:
+    return sorted({str(a["sha256"]) for r in records if r.op == "entry.attach"
+                   for a in r.data.get("attachments", []) if a.get("sha256")})
+
+
+def _conflict_counts(db: Any, records: list[Record]) -> dict[str, int]:
+    """How many conflicts each revised entry notes (see ingest.revise_entry)."""
+    ids = sorted({str(r.data["entry_id"]) for r in records if r.op == "entry.revise"})
+    if not ids:
+        return {}
+    return {str(r["id"]): len(json.loads(r["meta"] or "{}").get("conflicts", [])) for r in db.query(
+        f"SELECT id, meta FROM entries WHERE id IN ({', '.join('?' for _ in ids)})", ids)}
+
+
+def _new_conflicts(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(e for e, n in after.items() if n > before.get(e, 0))
+
+
+def _plain(record: Record) -> dict[str, Any]:
+    return {"id": record.id, "op": record.op, "workspace": record.workspace, "at": record.at, "data": record.data}
+
+
+def server_records(ws: Workspace, entries: list[str], nodes: list[str],
+                   have: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records a pulling user gets (only what they may see: the store answers for them)."""
+    from upstack.store import sync as store_sync
+
+    db = ws.store().db
+    visible_nodes = set(store_sync.manifest(db)["nodes"]) if nodes else set()
+    records = store_sync.node_records(db, [n for n in nodes if n in visible_nodes])
+    records += store_sync.records_for(db, entries, have=have)
+    return [_plain(r) for r in records]
+
+
+def read_blob(ws: Workspace, sha256: str) -> bytes:
+    """A file the reader may see (some visible entry has it attached)."""
+    from upstack.domain import access
+    from upstack.errors import NotFound
+    from upstack.store.queries import visible_sql
+
+    db = ws.store().db
+    audience = access.current()
+    visible, params = visible_sql(audience) if audience is not None else ("1 = 1", [])
+    if not db.scalar(f"SELECT 1 FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.sha256 = ? "
+                     f"AND a.purged_at IS NULL AND {visible}", [sha256, *params]):
+        raise NotFound(f"no file {sha256[:12]}")
+    return ws.blobs.read(sha256)
+
+
+def write_blob(ws: Workspace, sha256: str, data: bytes) -> None:
+    import hashlib
+
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BadInput(f"the file does not match its name: it hashes to another value than {sha256[:12]}")
+    ws.blobs.put_bytes(data)

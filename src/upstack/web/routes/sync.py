@@ -1,0 +1,69 @@
+"""The API `upstack sync` talks to (signed in with an API token): who am I, what is here,
+push records, pull records, and the files they name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
+
+from upstack.domain.access import Audience
+from upstack.errors import BadInput
+from upstack.services import sync as sync_service
+from upstack.services.workspace import Workspace
+from upstack.web.app import signed_in, workspace
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/api/me.json", summary="Who this token (or session) signs in as")
+def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[str, Any]:
+    user = request.state.user
+    return {"login": user.login, "name": user.name, "is_admin": user.is_admin}
+
+
+@router.get("/api/sync/manifest.json", summary="What the server holds that you may see: entries' revisions and files")
+def manifest(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
+    from upstack.store import sync as store_sync
+
+    return store_sync.manifest(ws.store().db)
+
+
+@router.post("/api/sync/push", summary="Apply records from your workspace (each checked against your roles)")
+def push(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
+         records: Annotated[list[dict[str, Any]], Body(embed=True, max_length=1000)]) -> Any:
+    return sync_service.accept(ws, records, who)
+
+
+@router.post("/api/sync/pull", summary="Records that rebuild entries and nodes you may see")
+def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
+         entries: Annotated[list[str], Body(max_length=1000)],
+         nodes: Annotated[list[str], Body()] = [],  # noqa: B006
+         have: Annotated[dict[str, Any], Body()] = {}) -> Any:  # noqa: B006
+    return {"records": sync_service.server_records(ws, entries, nodes, have)}
+
+
+@router.put("/api/blobs/{sha256}", summary="Upload a file by its SHA-256 (before the record that names it)",
+            status_code=204, response_class=Response)
+async def put_blob(request: Request, sha256: str, ws: Annotated[Workspace, Depends(workspace)],
+                   who: Annotated[Audience, Depends(signed_in)]) -> Response:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise BadInput("a file is named by its SHA-256: 64 lowercase hex digits")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > request.app.state.upload_limit:
+            raise BadInput(f"the file is larger than {request.app.state.upload_limit // 1_000_000} MB")
+    sync_service.write_blob(ws, sha256, bytes(data))
+    return Response(status_code=204)
+
+
+@router.get("/api/blobs/{sha256}", summary="Download a file attached to an entry you may see",
+            response_class=Response)
+def get_blob(sha256: str, ws: Annotated[Workspace, Depends(workspace)],
+             who: Annotated[Audience, Depends(signed_in)]) -> Response:
+    return Response(sync_service.read_blob(ws, sha256), media_type="application/octet-stream")
+
