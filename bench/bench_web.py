@@ -348,27 +348,37 @@ def sequential(server: Server, pages: list[Page], runs: int, warmup: int) -> Non
 
 
 class Committer:
-    """Commits a write that changes nothing, as another process would commit a note.
+    """Commits a real change nothing reads (a counter of its own in ``workspace_info``), as
+    another process would commit a note.
 
     upstack keeps some answers (facet counts, totals, the tree's counts) until the store
     changes; after this commit none of them is current. (An ended run's thinned series
-    is kept whatever is committed: see ``Page.cold_vary``.)
+    is kept whatever is committed: see ``Page.cold_vary``.) A write that leaves every
+    byte as it was would not do: SQLite then commits no page, and nothing has changed.
     """
 
+    SQL = ("INSERT INTO workspace_info (key, value) VALUES ('bench_web.commits', {0}) "
+           "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+
     def __init__(self, home: Path, db: str | None) -> None:
+        self.count = 0
         if db:
             import psycopg
 
             self.conn = psycopg.connect(db, autocommit=True)
+            self.sql = self.SQL.format("%s")
         else:
             import sqlite3
 
             self.conn = sqlite3.connect(home / "upstack.db", isolation_level=None, timeout=30)
+            self.sql = self.SQL.format("?")
 
     def commit(self) -> None:
-        self.conn.execute("UPDATE search_stats SET docs = docs WHERE id = 1")
+        self.count += 1
+        self.conn.execute(self.sql, (str(self.count),))
 
     def close(self) -> None:
+        self.conn.execute("DELETE FROM workspace_info WHERE key = 'bench_web.commits'")
         self.conn.close()
 
 
