@@ -102,8 +102,11 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
                                  "agenda (file them with `upstack note --under` or `focus`)"))
 
     since = to_iso(now - timedelta(days=days))
-    recent = db.query("SELECT node_id, count(*) AS n FROM entries WHERE deleted_at IS NULL "
-                      "AND kind != 'idea' AND occurred_at >= ? GROUP BY node_id", (since,))
+    # The ORDER BY makes SQLite find the recent days by their time (a few rows), not scan
+    # every entry in node order, as it otherwise prefers for the GROUP BY (10-40 ms at 100k).
+    recent = db.query("SELECT node_id, count(*) AS n FROM (SELECT node_id FROM entries WHERE occurred_at >= ? "
+                      "AND deleted_at IS NULL AND kind != 'idea' ORDER BY occurred_at) AS recent "
+                      "GROUP BY node_id", (since,))
     report.recent_entries = sum(int(r["n"]) for r in recent)
     report.recent_untraceable = sum(int(r["n"]) for r in recent if r["node_id"] not in traceable)
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:
