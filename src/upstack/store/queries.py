@@ -141,7 +141,8 @@ def timeline(db: Database, filters: Filters, limit: int | None, before: str | No
     where, params = filter_sql(filters)
     if before:
         cursor = db.one("SELECT occurred_at, id FROM entries WHERE id = ?", (before,))
-        if cursor is None:
+        # An entry the reader may not see is no place to page from (its time would show, and that it exists).
+        if cursor is None or (access.current() is not None and not load_entries(db, [before])):
             raise NotFound(f"no entry with id {before!r} to page from")
         # A row value, so both engines seek the (occurred_at, id) index instead of scanning from the top.
         where += " AND (e.occurred_at, e.id) < (?, ?)"
@@ -185,9 +186,16 @@ def _hidden_from_reader(table: str) -> tuple[str, list[Any]]:
     if table == "entries":
         visible, params = visible_sql(audience)
         return " AND " + visible, params
+    nodes = sorted(audience.roles)
     if table == "nodes":
-        nodes = sorted(audience.roles)
         return " AND e.id IN (" + ", ".join("?" for _ in nodes) + ")" if nodes else " AND 1 = 0", nodes
+    if table == "runs":  # their own, or filed under a node they hold a role on (Audience.sees_run)
+        own = "e.author_id = ?" + (" OR e.author_id IS NULL" if audience.owns_unattributed else "")
+        shared = " OR e.node_id IN (" + ", ".join("?" for _ in nodes) + ")" if nodes else ""
+        return f" AND ({own}{shared})", [audience.user_id, *nodes]
+    if table == "attachments":  # as their entry
+        visible, params = visible_sql(audience, "v")
+        return f" AND e.entry_id IN (SELECT v.id FROM entries v WHERE {visible})", params
     return "", []
 
 

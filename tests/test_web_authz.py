@@ -1,0 +1,828 @@
+"""The authorization matrix: every route × every person × every resource, on both engines.
+
+The routes are enumerated from the app (a new route is covered without editing this
+test); each path parameter is filled with every resource of every kind (short and full
+ids), and each query parameter that names something (a project, a run, an entry, a
+search) with every such thing. A parameter the test does not know how to fill fails it.
+
+Who may see what comes from a small oracle written here from the rules in
+domain/access.py (it never asks the app's ``Audience``), over the facts
+tests/team_fixtures.py records for each resource. Every resource carries a marker
+word, and the checks are:
+
+- reads: no response (body or headers, HTML or JSON) shows a marker of something its
+  reader may not see; a hidden thing answers exactly as a thing that does not exist;
+  nothing answers 500; a visitor who is not signed in is sent to /login (JSON: 401);
+- counts: search totals and facets, the timeline, the tree's counts, the check's
+  figures, the idea board and the runs list count exactly what the reader may see;
+- nothing leaks by difference: after others write things a reader may not see, every
+  page that reader gets is unchanged;
+- writes: every route that is not a GET has a rule here (a new one fails until it gets
+  one); each person is refused (401/403/404, and no table changes) or allowed (and it
+  happens), and no answer shows what its asker may not see.
+
+``test_the_oracle_and_the_leak_check_can_fail`` shows the checks catch what they should.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from conftest import ENGINES, _fresh_pg_schema
+from team_fixtures import (
+    EXTRA_LOGINS,
+    LOGINS,
+    USERS,
+    Resource,
+    Team,
+    TeamClient,
+    add_comment,
+    add_entry,
+    add_idea,
+    add_run,
+    build_team,
+    delete_entry,
+    png,
+)
+from upstack.ids import new_id, short_id
+from upstack.interop.jsondump import dump_tables
+from upstack.services import accounts
+from upstack.services.workspace import Workspace
+from upstack.web.app import create_app
+from upstack.web.routes.review import DEFAULT_DAYS
+from webserver import serve
+
+WHO: tuple[str | None, ...] = (*USERS, None)  # None: a visitor who is not signed in
+WHO_IDS = [w or "anonymous" for w in WHO]
+ADMINS = {"A"}
+PUBLIC = ("/login", "/join/{secret}", "/reset/{secret}")
+
+
+# -- the oracle: domain/access.py's rules, written again ------------------------------------
+
+RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
+
+
+def author(resource: Resource) -> str:
+    return resource.author or "A"  # written with nobody signed in: the workspace owner's
+
+
+def role(team: Team, who: str | None, node: str | None) -> str | None:
+    """The highest role ``who`` holds on ``node``: made it, shared on it, or held on a node above."""
+    best: str | None = None
+    seen: set[str] = set()
+    while node is not None and node not in seen and who is not None:
+        seen.add(node)
+        held = [team.shares.get((node, who)), "owner" if author(team[node]) == who else None]
+        for candidate in held:
+            if candidate and (best is None or RANK[candidate] > RANK[best]):
+                best = candidate
+        node = team[node].node
+    return best
+
+
+def sees(team: Team, who: str | None, resource: Resource) -> bool:
+    if who is None:
+        return False
+    if resource.kind == "node":
+        return role(team, who, resource.name) is not None
+    if resource.kind in ("attachment", "comment"):
+        return sees(team, who, team[resource.entry or ""])
+    if resource.kind == "token":
+        return resource.author == who or who in ADMINS
+    if author(resource) == who:
+        return True
+    if resource.kind == "run":  # a run (and its result entry) is never private
+        return role(team, who, resource.node) is not None
+    return not resource.private and not resource.deleted and role(team, who, resource.node) is not None
+
+
+def may(team: Team, who: str | None, resource: Resource, needed: str) -> bool:
+    """Whether ``who`` may change (editor) or comment on (commenter) an entry."""
+    if not sees(team, who, resource):
+        return False
+    held = role(team, who, resource.node)
+    return author(resource) == who or (not resource.private and held is not None and RANK[held] >= RANK[needed])
+
+
+def forbidden(team: Team, who: str | None) -> dict[str, Resource]:
+    """Marker -> resource, for every marker ``who`` may not see."""
+    return {m: r for m, r in team.markers().items() if not sees(team, who, r)}
+
+
+def leaks(team: Team, who: str | None, response_text: str, asked: str) -> list[str]:
+    """The forbidden markers in a response (except those the request itself carried: a filter echoed)."""
+    text, asked = response_text.upper(), asked.upper()
+    return sorted(f"{m} ({r.name})" for m, r in forbidden(team, who).items() if m in text and m not in asked)
+
+
+def live_entries(team: Team, who: str | None) -> list[Resource]:
+    """The entries (notes, ideas, run results) ``who`` sees on the timeline: visible and not deleted."""
+    return [r for r in team.of_kind("entry", "idea", "run") if sees(team, who, r) and not r.deleted]
+
+
+# -- the routes, from the app ----------------------------------------------------------------
+
+def app_routes() -> list[tuple[str, str, APIRoute | Route]]:
+    """(method, path, route) of every route, routers included, except the static files."""
+    found = []
+    pending = list(create_app(token=None).routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            pending += included.routes
+        elif isinstance(route, APIRoute | Route):
+            found += [(method, route.path, route) for method in route.methods or () if method != "HEAD"]
+    return sorted(found, key=lambda r: (r[0], r[1]))
+
+
+ROUTES = app_routes()
+GETS = {path: route for method, path, route in ROUTES if method == "GET"}
+WRITES = {(method, path): route for method, path, route in ROUTES if method != "GET"}
+POSTS = {path for method, path in WRITES if method == "POST"}
+
+
+def path_params(path: str) -> list[str]:
+    return re.findall(r"\{([^}:]+)", path)
+
+
+def query_params(route: APIRoute | Route) -> list[tuple[str, bool]]:
+    """(name, required) of the route's query parameters."""
+    if not isinstance(route, APIRoute):
+        return []
+    return [(p.alias, p.field_info.is_required()) for p in route.dependant.query_params]
+
+
+def is_json(path: str) -> bool:
+    return path.endswith(".json")
+
+
+# What each path parameter can name (kinds of resources, or a special list), and the query
+# parameters that name something. Query parameters that name nothing keep their defaults.
+PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id": ("attachment",),
+              "token_id": ("token",)}
+PATH_SPECIAL = ("login", "secret", "sha256")  # user names, link secrets, attachments' files
+QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
+               "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment")}
+QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
+QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
+               "overlay", "log", "points", "start", "end", "download", "next"}
+
+
+def unknown_parameters(path: str, route: APIRoute | Route) -> list[str]:
+    problems = [f"path parameter {{{p}}}" for p in path_params(path) if p not in PATH_KINDS and p not in PATH_SPECIAL]
+    for name, required in query_params(route):
+        if name not in QUERY_KINDS and name not in QUERY_CONSTANT and (required or name not in QUERY_PLAIN):
+            problems.append(f"query parameter {name!r}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One GET: the address, and what it names (a resource, or nothing at all: a control)."""
+
+    url: str
+    subject: Resource | None = None
+    value: str = ""  # the text naming the subject
+    control: str = ""  # the same address naming nothing that exists
+    control_value: str = ""
+
+
+MISSING_ID = new_id()  # an id of nothing: one per run, so each control address is asked once
+MISSING_SHA = hashlib.sha256(MISSING_ID.encode()).hexdigest()
+
+
+def _forms(resource: Resource, param: str) -> list[tuple[str, str]]:
+    """(value, a nonexistent value of the same form) naming ``resource`` in ``param``."""
+    missing_short = short_id(MISSING_ID)
+    if param == "project":
+        return [(resource.markers[0], "QUNOSUCHPROJECT"), (resource.short, missing_short)]
+    if param in ("q", "name"):
+        return [(resource.markers[0], "QUNOSUCHWORD")]
+    if param == "before":
+        return [(resource.id, MISSING_ID)]
+    if param in ("id", "with", "under"):
+        return [(resource.short, missing_short)]
+    return [(resource.short, missing_short), (resource.id, MISSING_ID)]
+
+
+def asks_for(team: Team, path: str, route: APIRoute | Route, base: dict[str, str] | None = None) -> list[Ask]:
+    """Every request this test makes of a GET route: its path parameter filled with each thing it could
+    name; or, at a filled path (``base``) or for a route without one, each query parameter that names
+    something filled with each such thing, one at a time."""
+    constant = [(name, QUERY_CONSTANT[name]) for name, _ in query_params(route) if name in QUERY_CONSTANT]
+    params = path_params(path)
+    if len(params) > 1:
+        raise AssertionError(f"{path}: a route with two path parameters needs a rule in asks_for")
+
+    def url(fill: dict[str, str], query: list[tuple[str, str]] | None = None) -> str:
+        address = path
+        for name, value in fill.items():
+            address = address.replace("{" + name + "}", value)
+        pairs = [*constant, *(query or [])]
+        return address + ("?" + urlencode(pairs) if pairs else "")
+
+    asks: list[Ask] = []
+    if params and base is None:
+        name = params[0]
+        if name == "secret":
+            return [Ask(url({name: s})) for s in (*team.links.values(), secrets.token_urlsafe(32))]
+        if name == "login":
+            return [Ask(url({name: login})) for login in (*LOGINS.values(), *EXTRA_LOGINS, "nobody")]
+        if name == "sha256":
+            return [Ask(url({name: r.sha256}), r, r.sha256, url({name: MISSING_SHA}), MISSING_SHA)
+                    for r in team.of_kind("attachment")]
+        twin = f"{path}.json" in GETS  # a page and its JSON twin share a handler: full ids once, in the JSON
+        for resource in team.of_kind(*PATH_KINDS[name]):
+            for value, missing in _forms(resource, name)[:1 if twin else 2]:
+                asks.append(Ask(url({name: value}), resource, value, url({name: missing}), missing))
+        return asks
+    start = base or {}
+    if not params:
+        asks.append(Ask(url({})))
+    for name, _ in query_params(route):
+        for resource in team.of_kind(*QUERY_KINDS.get(name, ())):
+            for value, missing in _forms(resource, name):
+                values, nothing = [value], [missing]
+                if name == "id":  # a comparison needs two runs
+                    other = team["run-S" if resource.name == "run-P" else "run-P"].short
+                    values, nothing = [other, value], [other, missing]
+                asks.append(Ask(url(start, [(name, v) for v in values]), resource, value,
+                                url(start, [(name, v) for v in nothing]), missing))
+    return asks
+
+
+# -- the servers --------------------------------------------------------------------------------
+
+@dataclass
+class World:
+    team: Team
+    url: str
+    clients: dict[str | None, TeamClient] = field(default_factory=dict)
+    ws: Workspace | None = None  # the test's own look at the tables
+
+    def client(self, who: str | None) -> TeamClient:
+        if who not in self.clients:
+            self.clients[who] = self.team.client(self.url, who)
+        return self.clients[who]
+
+    def sign_in_again(self, who: str | None) -> TeamClient:
+        self.clients.pop(who).close()
+        return self.client(who)
+
+    def dump(self) -> dict[str, Any]:
+        """Every table a request could change: the data, and the accounts' own tables."""
+        if self.ws is None:
+            self.ws = self.team.workspace()
+        db = self.ws.store().db  # which takes in what was written to the journal, too
+        tables = dump_tables(db)
+        for table in ("sessions", "api_tokens", "account_links", "notifications", "audit_log"):
+            tables[table] = db.query(f"SELECT * FROM {table} ORDER BY id")
+        tables["sessions"] = [{k: v for k, v in row.items() if k != "seen_at"} for row in tables["sessions"]]
+        tables["api_tokens"] = [{k: v for k, v in row.items() if k != "last_used_at"} for row in tables["api_tokens"]]
+        return tables
+
+
+def _world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    engine = request.param
+    databases: Iterator[str | None] = iter([None]) if engine == "sqlite" else \
+        _fresh_pg_schema(request.getfixturevalue("postgres"))
+    db = next(databases)
+    try:
+        home = tmp_path_factory.mktemp(f"authz-{engine}")
+        team = build_team(home, db)
+        with serve(home, db, token=None) as server:
+            world = World(team, server.url)
+            try:
+                yield world
+            finally:
+                for client in world.clients.values():
+                    client.close()
+                if world.ws is not None:
+                    world.ws.close()
+    finally:
+        next(databases, None)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A team server that only reads happen on (until the non-interference test, which runs last)."""
+    yield from _world(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def writable(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A second team server, for the writes."""
+    yield from _world(request, tmp_path_factory)
+
+
+def _csrf_of(client: TeamClient) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/account").text)
+    assert found
+    return found.group(1)
+
+
+def _text(response: httpx.Response) -> str:
+    headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    return headers + "\n" + response.content.decode("utf-8", "replace")
+
+
+NOW = re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(?:\.\d+)?)?Z?")
+
+
+def _same_as_nothing(response: httpx.Response, value: str, control: httpx.Response, control_value: str) -> bool:
+    """Whether a response about something hidden reads exactly as one about nothing."""
+    def plain(answer: httpx.Response, named: str) -> str:
+        text = re.sub(re.escape(named), "<REF>", answer.content.decode("utf-8", "replace"), flags=re.I)
+        # ... and the start of it that a message may quote ("no file 0123456789ab")
+        text = re.sub(r"[A-Za-z0-9]{6,}", lambda m: "<REF>" if named.lower().startswith(m.group(0).lower())
+                      else m.group(0), text)
+        # Pages that default to "the last 7 days" say when they were made; a Python repr says where in memory.
+        return re.sub(r"\b0x[0-9a-f]+\b", "<ADDRESS>", NOW.sub("<TIME>", text))
+
+    return response.status_code == control.status_code and plain(response, value) == plain(control, control_value)
+
+
+# -- the test can fail ----------------------------------------------------------------------
+
+def test_the_oracle_and_the_leak_check_can_fail(tmp_path: Any) -> None:
+    """Fed a response that shows a forbidden marker, the check reports it; the oracle follows the rules."""
+    team = Team(tmp_path, None, users={})
+    p = team.add(Resource("node-P", "node", new_id(), ("QUPROJECTP",)))
+    team.add(Resource("node-PQ", "node", new_id(), ("QUQUESTIONPQ",), node="node-P"))
+    team.shares[("node-P", "V")] = "viewer"
+    secret = team.add(Resource("secret", "entry", new_id(), ("QUSECRETPRIVATEA",), author="A", node="node-P",
+                               private=True))
+    shared = team.add(Resource("shared", "entry", new_id(), ("QUSHAREDP",), node="node-PQ"))
+    gone = team.add(Resource("gone", "entry", new_id(), ("QUDELETEDP",), author="E", node="node-P", deleted=True))
+    assert leaks(team, "V", '{"title": "quSecretPrivateA is the word"}', "/log.json") == ["QUSECRETPRIVATEA (secret)"]
+    assert leaks(team, "V", "QUSHAREDP", "/log.json") == []
+    assert leaks(team, "V", "QUSECRETPRIVATEA", "/search?q=QUSECRETPRIVATEA") == []  # the reader's own words
+    assert leaks(team, None, "QUPROJECTP", "/login") == ["QUPROJECTP (node-P)"]
+    assert sees(team, "V", shared) and not sees(team, "O", shared) and not sees(team, "V", secret)
+    assert sees(team, "A", secret) and sees(team, "A", shared) and not sees(team, "A", gone)
+    assert sees(team, "E", gone) and role(team, "V", "node-PQ") == "viewer" and role(team, "A", p.name) == "owner"
+    assert not may(team, "V", shared, "commenter") and may(team, "A", shared, "editor")
+    assert [r.name for r in live_entries(team, "V")] == ["shared"]
+
+
+def test_the_routes_we_know_of_are_enumerated() -> None:
+    assert {"/", "/log.json", "/e/{ref}", "/search", "/tree", "/tree/{ref}/sharing", "/runs/{ref}/series.csv",
+            "/a/{attachment_id}", "/admin", "/account", "/notifications"} <= set(GETS)
+    assert {"/note", "/e/{ref}/edit", "/e/{ref}/comments", "/tree/{ref}/share", "/admin/users"} <= set(POSTS)
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in ROUTES])
+def test_every_parameter_can_be_filled(method: str, path: str) -> None:
+    """A route naming something this test cannot fill fails here: teach PATH_KINDS or QUERY_KINDS."""
+    route = GETS[path] if method == "GET" else WRITES[(method, path)]
+    assert not unknown_parameters(path, route), f"{path}: this test cannot fill {unknown_parameters(path, route)}"
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+def _base(world: World, who: str | None, path: str, route: APIRoute | Route,
+          asks: list[Ask]) -> dict[str, str] | None:
+    """A path value the reader may open (200), for the route's query-parameter variants."""
+    params = path_params(path)
+    if not params or not any(name in QUERY_KINDS for name, _ in query_params(route)):
+        return None
+    for ask in asks:
+        if ask.subject is not None and sees(world.team, who, ask.subject) and ask.value == ask.subject.short \
+                and world.client(who).get(ask.url).status_code == 200:
+            return {params[0]: ask.value}
+    return None
+
+
+@pytest.mark.parametrize("who", WHO, ids=WHO_IDS)
+@pytest.mark.parametrize("path", sorted(GETS))
+def test_no_read_shows_what_its_reader_may_not_see(world: World, path: str, who: str | None) -> None:
+    team, client = world.team, world.client(who)
+    route = GETS[path]
+    assert not unknown_parameters(path, route)
+    asks = asks_for(team, path, route)
+    base = _base(world, who, path, route, asks)
+    if base is not None:
+        asks += asks_for(team, path, route, base)
+    problems: list[str] = []
+    controls: dict[str, httpx.Response] = {}
+    for ask in asks:
+        answer = client.get(ask.url)
+        if answer.status_code >= 500:
+            problems.append(f"{ask.url}: {answer.status_code}")
+        found = leaks(team, who, _text(answer), ask.url)
+        if found:
+            problems.append(f"{ask.url} ({answer.status_code}) shows {', '.join(found)}")
+        if who is None and not path.startswith(PUBLIC):
+            expected = 401 if is_json(path) else 303
+            if answer.status_code != expected or (expected == 303 and
+                                                  not answer.headers["location"].startswith("/login?next=")):
+                problems.append(f"{ask.url}: a visitor got {answer.status_code}, not {expected}")
+        if ask.subject is not None and ask.control and who is not None and not sees(team, who, ask.subject):
+            if ask.control not in controls:
+                controls[ask.control] = client.get(ask.control)
+            if not _same_as_nothing(answer, ask.value, controls[ask.control], ask.control_value):
+                problems.append(f"{ask.url} ({answer.status_code}) does not answer as {ask.control} "
+                                f"({controls[ask.control].status_code}): {ask.subject.name} is hidden from "
+                                f"{who} but its existence shows")
+    assert not problems, f"{len(problems)} of {len(asks)} requests as {who or 'a visitor'}:\n" + "\n".join(problems)
+
+
+def test_a_visitor_reaches_only_the_public_pages(world: World) -> None:
+    visitor = world.client(None)
+    assert visitor.get("/login").status_code == 200
+    assert visitor.get(f"/join/{world.team.links['invite']}").status_code == 200
+    assert visitor.get(f"/reset/{world.team.links['reset']}").status_code == 200
+    assert visitor.get(f"/join/{secrets.token_urlsafe(32)}").status_code == 404
+    assert visitor.get("/static/app.css").status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted(p for p in GETS if p.startswith("/admin")))
+def test_only_an_admin_reaches_the_admin_pages(world: World, path: str) -> None:
+    for who in USERS:
+        answer = world.client(who).get(path)
+        assert answer.status_code == (200 if who in ADMINS else 403), (who, path, answer.status_code)
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
+    """The other half: the pages are not merely empty. Each visible marker shows somewhere."""
+    team, client = world.team, world.client(who)
+    shown = [client.get(p).text for p in ("/log.json?limit=500", "/tree.json", "/runs.json", "/ideas.json",
+                                          "/account.json", "/admin.json", "/notifications.json")]
+    for resource in team.resources.values():
+        if sees(team, who, resource) and resource.kind in ("entry", "idea", "run", "comment"):
+            shown.append(client.get(f"/e/{resource.entry and team[resource.entry].short or resource.short}.json")
+                         .text)
+        if sees(team, who, resource) and resource.kind == "attachment":
+            shown.append(client.get(f"/a/{resource.id}").content.decode("utf-8", "replace"))
+    text = "\n".join(shown).upper()
+    missing = sorted(m for m, r in team.markers().items() if sees(team, who, r) and m not in text)
+    assert not missing, f"{who} may see but is not shown: {missing}"
+
+
+# -- counts -------------------------------------------------------------------------------------
+
+def _root(team: Team, node: str | None) -> str:
+    """The title of the project an entry under ``node`` counts for in the search facets."""
+    if node is None:
+        return "(no project)"
+    while team[node].node is not None:
+        node = team[node].node or ""
+    return team[node].markers[0]
+
+
+def _subtree(team: Team, node: str) -> set[str]:
+    below = {node}
+    while True:
+        more = {r.name for r in team.of_kind("node") if r.node in below} - below
+        if not more:
+            return below
+        below |= more
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_counts_count_only_what_the_reader_may_see(world: World, who: str) -> None:
+    team, client = world.team, world.client(who)
+    live = live_entries(team, who)
+    problems: list[str] = []
+
+    def expect(what: str, got: object, wanted: object) -> None:
+        if got != wanted:
+            problems.append(f"{what}: got {got}, expected {wanted}")
+
+    timeline = client.get("/log.json", params={"limit": 500}).json()
+    expect("timeline entries", sorted(e["id"] for e in timeline["entries"]), sorted(r.id for r in live))
+    zebra = [r for r in live if r.kind in ("entry", "idea")]  # run results do not mention the zebra
+    found = client.get("/search.json", params={"q": "zebra", "limit": 200}).json()
+    expect("search total", found["total"], len(zebra))
+    expect("search kind facet", {f["value"]: f["count"] for f in found["facets"]["kind"]},
+           dict(Counter("note" if r.kind == "entry" else r.kind for r in zebra)))
+    expect("search project facet", {f["label"]: f["count"] for f in found["facets"]["project"]},
+           dict(Counter(_root(team, r.node) for r in zebra)))
+    board = client.get("/ideas.json").json()["columns"]
+    expect("ideas", sorted(i["entry_id"] for column in board for i in column["ideas"]),
+           sorted(r.id for r in live if r.kind == "idea"))
+    expect("runs", sorted(r["id"] for r in client.get("/runs.json").json()["runs"]),
+           sorted(r.id for r in team.of_kind("run") if sees(team, who, r)))
+    tree = client.get("/tree.json").json()
+
+    def walk(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            yield row
+            yield from walk(row["children"])
+
+    by_id = {r.id: r for r in team.of_kind("node")}
+    for row in walk(tree["tree"]):
+        node = by_id[row["id"]]
+        below = _subtree(team, node.name)
+        expect(f"tree count of {node.name}", row["entries"], sum(1 for r in live if r.node in below))
+    work = sum(1 for r in live if r.kind != "idea")  # the check leaves ideas out; no node here is under an agenda
+    expect("check: recent entries", tree["check"]["recent_entries"], work)
+    expect("check: recent entries that trace to no agenda", tree["check"]["recent_untraceable"], work)
+    for flag in tree["check"]["flags"]:
+        numbers = [int(n) for n in re.findall(r"\b(\d+) (?:entries|of)\b", flag["message"])]
+        expect(f"check flag {flag['message']!r}", [n for n in numbers if n > work], [])
+    assert not problems, f"as {who}:\n" + "\n".join(problems)
+
+
+# -- nothing leaks by difference ----------------------------------------------------------------
+
+def _snapshot_asks(world: World, who: str, extra_words: list[str]) -> list[Ask]:
+    """What a reader sees: every GET route, at what they may open, plus searches for ``extra_words``."""
+    team = world.team
+    asks: list[Ask] = []
+    for path, route in sorted(GETS.items()):
+        if path.startswith(PUBLIC) or path in ("/openapi.json", "/api/docs", "/docs/oauth2-redirect"):
+            continue
+        asks += [a for a in asks_for(team, path, route) if a.subject is None or (
+            sees(team, who, a.subject) and a.value in (a.subject.short, a.subject.markers[0])
+            and not a.url.split("?")[-1].startswith("q="))]  # searched for: the new words (and the zebra)
+        if any(name == "q" for name, _ in query_params(route)):
+            asks += [Ask(f"{path}?{urlencode({'q': word})}") for word in (*extra_words, "zebra")]
+    return asks
+
+
+def _timeless(text: str, started: datetime, ended: datetime) -> str:
+    """``text`` with the times made from the clock while it was asked for (now, and the review's
+    default start a week before now) replaced: those change on their own, nothing else may."""
+    def swap(match: re.Match[str]) -> str:
+        to_the_minute = not match.group(1)  # as a page shows a time, in the server's time zone
+        try:
+            moment = datetime.fromisoformat(match.group(0))
+        except ValueError:
+            return match.group(0)
+        moment = moment.astimezone(UTC) if moment.tzinfo or to_the_minute else moment.replace(tzinfo=UTC)
+        for days in (0, DEFAULT_DAYS):
+            earliest, latest = started - timedelta(days=days), ended - timedelta(days=days)
+            if to_the_minute:
+                earliest = earliest.replace(second=0, microsecond=0)
+            if earliest <= moment <= latest:
+                return "<NOW>"
+        return match.group(0)
+
+    return re.sub(r"\b0x[0-9a-f]+\b", "<ADDRESS>", NOW.sub(swap, text))
+
+
+def _snapshot(world: World, who: str, asks: list[Ask]) -> dict[str, tuple[int, str]]:
+    client = world.client(who)
+    shot = {}
+    for ask in asks:
+        started = datetime.now(UTC)
+        answer = client.get(ask.url)
+        shot[ask.url] = (answer.status_code, _timeless(answer.text, started, datetime.now(UTC)))
+    return shot
+
+
+def _differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> list[str]:
+    found = []
+    for url, (status, text) in before.items():
+        new_status, new_text = after[url]
+        if (status, text) != (new_status, new_text):
+            at = next((i for i, (a, b) in enumerate(zip(text, new_text, strict=False)) if a != b),
+                      min(len(text), len(new_text)))
+            found.append(f"{url}: {status}->{new_status}, from: ...{text[max(0, at - 80):at + 60]!r} "
+                         f"to: ...{new_text[max(0, at - 80):at + 60]!r}")
+    return found
+
+
+HIDDEN_WORDS = ["QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
+                "QUHIDDENIDEAA", "QUHIDDENRUNS", "QUHIDDENCOMMENTA", "QUHIDDENEPRIVATE", "QUHIDDENONOTE",
+                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA"]
+
+
+def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
+    with team.workspace() as ws:
+        add_entry(team, ws, "hidden-private-A", "QUHIDDENPRIVATEA", who="A", node="node-P", private=True,
+                  files={"quhiddenfilea.png": "QUHIDDENBLOBA"})
+        add_entry(team, ws, "hidden-S", "QUHIDDENENTRYS", who="A", node="node-S")
+        delete_entry(team, ws, add_entry(team, ws, "hidden-deleted-A", "QUHIDDENDELETEDA", who="A", node="node-P"))
+        add_idea(team, ws, "hidden-idea-A", "QUHIDDENIDEAA", who="A", node=None)
+        add_run(team, ws, "hidden-run-S", "QUHIDDENRUNS", "node-S")
+        add_comment(team, ws, "hidden-comment-A", "QUHIDDENCOMMENTA", who="A", entry="entry-private-A")
+        add_entry(team, ws, "hidden-private-E", "QUHIDDENEPRIVATE", who="E", node="node-P", private=True)
+
+
+def _write_hidden_from_all_but_o(team: Team) -> None:
+    with team.workspace() as ws:
+        add_entry(team, ws, "hidden-O", "QUHIDDENONOTE", who="O")
+        add_entry(team, ws, "hidden-private-O", "QUHIDDENOPRIVATE", who="O", private=True)
+        add_idea(team, ws, "hidden-idea-O", "QUHIDDENOIDEA", who="O", node=None)
+
+
+@pytest.mark.parametrize(("writes", "unchanged_for"), [
+    (_write_hidden_from_all_but_a_and_e, ("V", "O")),  # C reads as V does
+    (_write_hidden_from_all_but_o, ("A", "E")),
+], ids=["A-and-E-write", "O-writes"])
+def test_what_others_write_out_of_sight_changes_no_page(world: World, writes: Callable[[Team], None],
+                                                         unchanged_for: tuple[str, ...]) -> None:
+    """Non-interference: every page is the same after writes its reader may not see (so no count,
+    total, date or flag gives them away): a leak this catches needs no marker to show."""
+    for who in unchanged_for:
+        world.client(who)  # signed in first: an admin sees sign-ins in the audit log
+    asks, before = {}, {}
+    for who in unchanged_for:
+        first = _snapshot(world, who, _snapshot_asks(world, who, HIDDEN_WORDS))
+        # What names a thing of another kind (/runs/{a node}) answers 404 whatever is written.
+        asks[who] = [a for a in _snapshot_asks(world, who, HIDDEN_WORDS) if a.subject is None or first[a.url][0] < 400]
+        # Twice: a page may show more once a cache is warm (the search page's facets); both are fine.
+        before[who] = [first, _snapshot(world, who, asks[who])]
+    writes(world.team)
+    problems = []
+    for who in unchanged_for:
+        after = _snapshot(world, who, asks[who])
+        changed = [a for a in asks[who] if all(after[a.url] != shot[a.url] for shot in before[who])]
+        for _ in range(3):  # asked again, with warm caches (a busy PostgreSQL server cools them at random)
+            again = _snapshot(world, who, changed)
+            changed = [a for a in changed if all(again[a.url] != shot[a.url] for shot in before[who])]
+        problems += [f"{who}: {line}" for line in _differences({a.url: before[who][1][a.url] for a in changed},
+                                                               again)]
+    assert not problems, f"{len(problems)} pages changed:\n" + "\n".join(problems[:40])
+
+
+# -- writes -------------------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    """One write: its body (a form, with files; JSON; or raw bytes), and whether ``who`` may make it."""
+
+    path: str
+    data: dict[str, Any] | None
+    allowed: bool
+    files: dict[str, Any] | None = None
+    json: Any = None
+    content: bytes | None = None
+    changes: bool = True  # an allowed attempt changes a table
+    target: str = ""
+
+
+_counter = itertools.count()
+
+
+def _entry_targets(team: Team) -> list[Resource]:
+    return [r for r in team.of_kind("entry", "idea", "run") if not r.name.startswith("hidden")]
+
+
+def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attempt]:
+    """The rule for each write route, from domain/access.py (a route without one fails the test)."""
+    signed_in = who is not None
+    if method == "PUT" and path == "/api/blobs/{sha256}":  # files are named by their hash: anyone signed in
+        blob = png(f"QUUPLOAD{next(_counter)}")
+        return [Attempt(path.replace("{sha256}", hashlib.sha256(blob).hexdigest()), None, signed_in, content=blob,
+                        changes=False)]
+    if method != "POST":
+        raise LookupError(f"no rule for {method} {path}: add one to attempts()")
+    n = next(_counter)
+    fill: Callable[[Resource], str] = lambda r: path.replace("{ref}", r.short)  # noqa: E731
+    if path == "/note":
+        nodes: list[Resource | None] = [None, *team.of_kind("node")]
+        return [Attempt(path, {"text": f"QUNEWNOTE{n} by {who}", "under": node.short if node else "",
+                               **({"private": "true"} if node is None else {})},
+                        signed_in and (node is None or RANK.get(role(team, who, node.name) or "", -1) >= 2),
+                        target=node.name if node else "unfiled") for node in nodes]
+    if path in ("/e/{ref}/edit", "/e/{ref}/attach", "/e/{ref}/comments"):
+        made = []
+        for entry in _entry_targets(team):
+            if path.endswith("edit"):
+                made.append(Attempt(fill(entry), {"text": f"{entry.markers[0]} edited {n}"},
+                                    may(team, who, entry, "editor"), target=entry.name))
+            elif path.endswith("attach"):
+                made.append(Attempt(fill(entry), {}, may(team, who, entry, "editor"), target=entry.name,
+                                    files={"file": (f"upload{n}.png", png("QUUPLOAD"), "image/png")}))
+            else:
+                made.append(Attempt(fill(entry), {"body": f"Comment {n}"}, may(team, who, entry, "commenter"),
+                                    target=entry.name))
+        return made
+    if path.startswith("/ideas/{ref}/"):
+        return [Attempt(fill(idea), {"reason": f"Because {n}"}, may(team, who, idea, "editor"), target=idea.name)
+                for idea in team.of_kind("idea") if not idea.name.startswith("hidden")]
+    if path in ("/tree/{ref}/share", "/tree/{ref}/unshare"):
+        return [Attempt(fill(node), {"login": "guest", "role": "viewer"}, role(team, who, node.name) == "owner",
+                        target=node.name) for node in team.of_kind("node")]
+    if path == "/preview":
+        return [Attempt(path, {"text": "# Title\n\nbody"}, signed_in, changes=False)]
+    if path == "/notifications/read":
+        return [Attempt(path, {}, signed_in, changes=False)]  # changes only what is unread
+    if path in ("/account/logout-everywhere", "/logout"):
+        return [Attempt(path, {}, signed_in)]
+    if path == "/account/tokens":
+        return [Attempt(path, {"name": f"script {n}"}, signed_in)]
+    if path in ("/account/tokens/{token_id}/revoke", "/admin/tokens/{token_id}/revoke"):
+        own = path.startswith("/account")
+        return [Attempt(path.replace("{token_id}", token.short), {},
+                        who in ADMINS or (own and token.author == who), target=token.name)
+                for token in team.of_kind("token")]
+    if path == "/admin/users":
+        return [Attempt(path, {"login": f"newbie{n}"}, who in ADMINS)]
+    if path == "/admin/users/{login}/reset":
+        return [Attempt(path.replace("{login}", login), {}, who in ADMINS, target=login)
+                for login in (*LOGINS.values(), *EXTRA_LOGINS) if login != "leaver"]  # removed by now
+    if path == "/admin/users/{login}/remove":
+        return [Attempt(path.replace("{login}", "leaver"), {}, who in ADMINS, target="leaver")]
+    if path == "/login":  # public: anyone may sign in (the visitor as the viewer)
+        return [Attempt(path, {"login": LOGINS[who or "V"], "password": f"{LOGINS[who or 'V']}-password-0123"},
+                        True)]
+    if path in ("/join/{secret}", "/reset/{secret}"):  # public: a link that is not (any more) valid refuses
+        return [Attempt(path.replace("{secret}", secrets.token_urlsafe(32)),
+                        {"password": "a-new-password-1", "again": "a-new-password-1"}, False)]
+    if path == "/api/sync/pull":  # asks for everything: answers with what the reader may see (checked for leaks)
+        return [Attempt(path, None, signed_in, changes=False,
+                        json={"entries": [r.id for r in team.of_kind("entry", "idea", "run")],
+                              "nodes": [r.id for r in team.of_kind("node")], "have": {}})]
+    if path == "/api/sync/push":  # what each pushed record may do is tests/test_sync.py's
+        return [Attempt(path, None, signed_in, changes=False, json={"records": []})]
+    raise LookupError(f"no rule for POST {path}: add one to attempts()")
+
+
+def _prepare(world: World, path: str, attempt: Attempt) -> None:
+    """An idea cannot move to the state it is in: set it elsewhere first (as the workspace's owner)."""
+    if not path.startswith("/ideas/{ref}/") or not attempt.allowed:
+        return
+    from upstack.services import ideas
+
+    wanted = {"prune": "pruned", "park": "parked", "derisk": "de-risking"}[path.rsplit("/", 1)[1]]
+    with world.team.workspace() as ws:
+        idea = ideas.get_idea(ws, world.team[attempt.target].id)
+        if idea.state == wanted:
+            ideas.set_state(ws, idea.entry_id, "candidate" if wanted != "candidate" else "parked", "reset")
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(WRITES))
+def test_every_write_is_refused_or_allowed_as_the_rules_say(writable: World, method: str, path: str) -> None:
+    team = writable.team
+    problems: list[str] = []
+    state = writable.dump()
+    made = 0
+    for who in (None, "O", "V", "C", "E", "A"):  # the least trusted first
+        if who not in writable.clients:
+            writable.client(who)  # signing in writes a session (and the audit log)
+            state = writable.dump()
+        for attempt in attempts(team, method, path, who):
+            _prepare(writable, path, attempt)
+            if attempt.allowed:
+                state = writable.dump()
+            client = writable.client(who)
+            if attempt.data is not None:
+                answer = client.post(attempt.path, attempt.data, files=attempt.files)
+            else:
+                answer = client.send(method, attempt.path, json=attempt.json, content=attempt.content)
+            after = writable.dump()
+            what = f"{who or 'a visitor'} {method} {attempt.path} ({attempt.target or '-'})"
+            if answer.status_code >= 500:
+                problems.append(f"{what}: {answer.status_code}")
+            elif attempt.allowed:
+                made += 1
+                if answer.status_code not in (200, 204, 303):
+                    problems.append(f"{what}: allowed, but answered {answer.status_code}: {answer.text[:200]}")
+                elif attempt.changes and after == state:
+                    problems.append(f"{what}: allowed and answered {answer.status_code}, but nothing changed")
+            else:
+                refused = (401,) if who is None and not path.startswith(PUBLIC) else (403, 404)
+                if answer.status_code not in refused:
+                    problems.append(f"{what}: expected {refused}, got {answer.status_code}")
+                if after != state:
+                    changed = [t for t in after if after[t] != state.get(t)]
+                    problems.append(f"{what}: refused ({answer.status_code}) but changed {changed}")
+            found = leaks(team, who, _text(answer), attempt.path)
+            if found:
+                problems.append(f"{what}: the answer ({answer.status_code}) shows {found}")
+            state = after
+            if path in ("/logout", "/account/logout-everywhere") or (path == "/login" and who is None):
+                writable.sign_in_again(who)  # signed out (or, the visitor, signed in)
+                state = writable.dump()
+            elif path == "/login":
+                client.csrf = _csrf_of(client)  # a new session, so a new CSRF token
+    assert made or path.startswith(("/join/", "/reset/")), f"nobody may {method} {path}? the rule looks wrong"
+    assert not problems, "\n".join(problems)
+
+
+def test_an_api_token_reads_and_writes_as_its_user(writable: World) -> None:
+    """Bearer requests need no CSRF token, and answer for the token's user like a session."""
+    team = writable.team
+    with team.workspace() as ws:
+        _, secret = accounts.create_token(ws, team.users["C"].id, "a script")
+    with httpx.Client(base_url=writable.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30) as script:
+        assert script.get(f"/e/{team['entry-private-A'].short}.json").status_code == 404
+        assert "QUSECRETPRIVATEA" not in script.get("/log.json").text.upper()
+        assert "QUSHAREDP" in script.get("/log.json").text.upper()
+        before = writable.dump()
+        refused = script.post(f"/e/{team['entry-shared-P'].short}/edit", data={"text": "forged by a script"})
+        assert refused.status_code == 403 and writable.dump() == before
+        allowed = script.post(f"/e/{team['entry-shared-P'].short}/comments", data={"body": "From a script."},
+                              headers={"Accept": "application/json"})
+        assert allowed.status_code == 200, allowed.text
