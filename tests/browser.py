@@ -10,6 +10,8 @@ Playwright's own browser download is not used: CI installs Debian's ``chromium``
 Import the fixtures into a test module (``pytest_plugins`` only works in the
 root conftest); each is registered under its short name (``page``, ``server``...)
 while its function is ``*_fixture``, so the import is not shadowed by the argument.
+The session's one Chromium (``chromium``) is imported by conftest.py instead, so
+that every module shares it.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+# One Chromium for the whole session, shared by every browser test module: a session fixture
+# imported into two modules would be two fixtures, and Playwright's sync API runs only one at a time.
+from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture `chromium`
 from upstack.cli.main import cli
 from upstack.services.workspace import Workspace
 

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 import upstack
 from browser import (  # noqa: F401 - the fixtures register under their short names
     PageProblems,
-    chromium_fixture,
     page_fixture,
     page_problems_fixture,
     server_fixture,

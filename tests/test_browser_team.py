@@ -21,7 +21,6 @@ import upstack
 from browser import (  # noqa: F401 - the fixtures register under their short names
     TIMEOUT_MS,
     PageProblems,
-    chromium_fixture,
     page_fixture,
     page_problems_fixture,
 )

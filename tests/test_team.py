@@ -714,3 +714,13 @@ def test_the_json_round_trip_keeps_users_shares_and_comments(run: CLI, tmp_path:
         assert [u.login for u in accounts.list_users(ws)] == ["alice", "bob"]
         assert [(s["login"], s["role"]) for s in accounts.shares_of(ws, project.id)] == [("bob", "editor")]
         assert [c["body"] for c in accounts.comments_for(ws, entry.id)] == ["Nice <b>result</b>"]
+
+
+def test_an_export_on_a_team_server_is_audited(run: CLI, tmp_path: Path) -> None:
+    run.ok("note", "Before accounts.")
+    run.ok("export", "--out", str(tmp_path / "before.json"))
+    run.ok("user", "add", "alice")
+    run.ok("export", "--out", str(tmp_path / "after.json"))
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        exports = [a for a in accounts.audit_log(ws) if a["action"] == "export"]
+    assert [(a["subject"], a["detail"]) for a in exports] == [("json", str(tmp_path / "after.json"))]

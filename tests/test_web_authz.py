@@ -579,11 +579,13 @@ def _timeless(text: str, started: datetime, ended: datetime) -> str:
     return re.sub(r"\b0x[0-9a-f]+\b", "<ADDRESS>", NOW.sub(swap, text))
 
 
-def _snapshot(world: World, who: str, asks: list[Ask]) -> dict[str, tuple[int, str]]:
+def _snapshot(world: World, who: str, asks: list[Ask], since: datetime | None = None) -> dict[str, tuple[int, str]]:
+    """Each page, with the times the clock made replaced: those from ``since`` (the start of a
+    comparison, so that a minute ticking over between two snapshots is not a change) to now."""
     client = world.client(who)
     shot = {}
     for ask in asks:
-        started = datetime.now(UTC)
+        started = since or datetime.now(UTC)
         answer = client.get(ask.url)
         shot[ask.url] = (answer.status_code, _timeless(answer.text, started, datetime.now(UTC)))
     return shot
@@ -636,19 +638,20 @@ def test_what_others_write_out_of_sight_changes_no_page(world: World, writes: Ca
     for who in unchanged_for:
         world.client(who)  # signed in first: an admin sees sign-ins in the audit log
     asks, before = {}, {}
+    since = datetime.now(UTC)
     for who in unchanged_for:
-        first = _snapshot(world, who, _snapshot_asks(world, who, HIDDEN_WORDS))
+        first = _snapshot(world, who, _snapshot_asks(world, who, HIDDEN_WORDS), since)
         # What names a thing of another kind (/runs/{a node}) answers 404 whatever is written.
         asks[who] = [a for a in _snapshot_asks(world, who, HIDDEN_WORDS) if a.subject is None or first[a.url][0] < 400]
         # Twice: a page may show more once a cache is warm (the search page's facets); both are fine.
-        before[who] = [first, _snapshot(world, who, asks[who])]
+        before[who] = [first, _snapshot(world, who, asks[who], since)]
     writes(world.team)
     problems = []
     for who in unchanged_for:
-        after = _snapshot(world, who, asks[who])
+        after = _snapshot(world, who, asks[who], since)
         changed = [a for a in asks[who] if all(after[a.url] != shot[a.url] for shot in before[who])]
         for _ in range(3):  # asked again, with warm caches (a busy PostgreSQL server cools them at random)
-            again = _snapshot(world, who, changed)
+            again = _snapshot(world, who, changed, since)
             changed = [a for a in changed if all(again[a.url] != shot[a.url] for shot in before[who])]
         problems += [f"{who}: {line}" for line in _differences({a.url: before[who][1][a.url] for a in changed},
                                                                again)]

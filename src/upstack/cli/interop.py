@@ -66,6 +66,9 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
     if path and out:
         raise click.UsageError("give the destination once: as PATH or as --out")
     target = path or out
+    from upstack.services.accounts import audit_export
+
+    audit_export(ws, fmt, str(target) if target else "standard output")
     if fmt == "markdown":
         if target is None:
             raise click.UsageError("a Markdown export needs a folder: upstack export "

@@ -97,7 +97,7 @@ class Revision:
 @dataclass
 class SearchHit:
     entry: Entry
-    score: float
+    score: float | None  # None on a team server: a score counts entries the reader may not see
     snippet: str
     highlights: list[tuple[int, int]]
 

@@ -31,7 +31,7 @@ __all__ = [
     "User", "has_accounts", "add_user", "list_users", "remove_user", "reset_link", "link_info",
     "accept_link", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions", "create_token",
     "list_tokens", "revoke_token", "token_user", "audience_for", "share", "unshare", "shares_of",
-    "add_comment", "comments_for", "notifications", "mark_read", "unread_count", "audit", "audit_log",
+    "add_comment", "comments_for", "notifications", "mark_read", "unread_count", "audit", "audit_log", "audit_export",
     "MIN_PASSWORD",
 ]
 
@@ -100,6 +100,14 @@ def audit(db: Database, action: str, *, actor: str | None = None, subject: str =
           address: str = "") -> None:
     db.execute("INSERT INTO audit_log (id, at, actor_id, action, subject, detail, address) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)", (new_id(), now_iso(), actor, action, subject, detail, address))
+
+
+def audit_export(ws: Workspace, fmt: str, destination: str) -> None:
+    """On a team server, an export (everyone's entries, from the server's command line) is audited."""
+    if has_accounts(ws):
+        db = _db(ws)
+        with db.transaction():
+            audit(db, "export", subject=fmt, detail=destination)
 
 
 def audit_log(ws: Workspace, limit: int = 200) -> list[dict[str, Any]]:

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from upstack.domain.filters import Filters
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
 from upstack.services.workspace import Workspace
+from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
 
@@ -104,9 +106,10 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
     since = to_iso(now - timedelta(days=days))
     # The ORDER BY makes SQLite find the recent days by their time (a few rows), not scan
     # every entry in node order, as it otherwise prefers for the GROUP BY (10-40 ms at 100k).
-    recent = db.query("SELECT node_id, count(*) AS n FROM (SELECT node_id FROM entries WHERE occurred_at >= ? "
-                      "AND deleted_at IS NULL AND kind != 'idea' ORDER BY occurred_at) AS recent "
-                      "GROUP BY node_id", (since,))
+    live, params = queries.filter_sql(Filters())  # on a team server, what the reader may see
+    recent = db.query("SELECT node_id, count(*) AS n FROM (SELECT e.node_id FROM entries e WHERE e.occurred_at >= ? "
+                      f"AND {live} AND e.kind != 'idea' ORDER BY e.occurred_at) AS recent "
+                      "GROUP BY node_id", [since, *params])
     report.recent_entries = sum(int(r["n"]) for r in recent)
     report.recent_untraceable = sum(int(r["n"]) for r in recent if r["node_id"] not in traceable)
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.entry import SearchHit
 from upstack.domain.filters import Filters
 from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query
@@ -342,8 +343,11 @@ def _hits(db: Database, page: tuple[list[dict[str, Any]], int], phrases: list[Ph
     entries = load_entries(db, [r["id"] for r in rows])
     terms = [Term(p.tokens, p.prefix) for p in phrases if p.fields != ("tag_text",)]
     hits = []
+    # A score weighs words by how many entries hold them, hidden ones too: on a team server it would
+    # tell a reader about entries they may not see, so only the order (and no number) is given.
+    scored = access.current() is None
     for row, entry in zip(rows, entries, strict=True):
         snippet, spans = make_snippet(entry.body, terms)
-        hits.append(SearchHit(entry=entry, score=-float(row["score"]) or 0.0, snippet=snippet,
-                              highlights=spans))
+        hits.append(SearchHit(entry=entry, score=(-float(row["score"]) or 0.0) if scored else None,
+                              snippet=snippet, highlights=spans))
     return SearchPage(hits, total)

@@ -69,13 +69,17 @@ def activity(db: Database) -> dict[str | None, dict[str, Any]]:
     entries and learnings count everything; work leaves ideas out (they are judged
     by triage, not by the tree); last and last_learning are the latest times.
     """
+    from upstack.domain.filters import Filters
+    from upstack.store.queries import filter_sql
+
+    where, params = filter_sql(Filters())  # live entries; on a team server, those the reader may see
     rows = db.query(
-        "SELECT node_id, count(*) AS entries, "
-        "sum(CASE WHEN kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "
-        "sum(CASE WHEN kind = 'idea' THEN 0 ELSE 1 END) AS work, "
-        "max(occurred_at) AS last, "
-        "max(CASE WHEN kind = 'learning' THEN occurred_at END) AS last_learning "
-        "FROM entries WHERE deleted_at IS NULL GROUP BY node_id")
+        "SELECT e.node_id, count(*) AS entries, "
+        "sum(CASE WHEN e.kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "
+        "sum(CASE WHEN e.kind = 'idea' THEN 0 ELSE 1 END) AS work, "
+        "max(e.occurred_at) AS last, "
+        "max(CASE WHEN e.kind = 'learning' THEN e.occurred_at END) AS last_learning "
+        f"FROM entries e WHERE {where} GROUP BY e.node_id", params)
     return {r["node_id"]: {"entries": int(r["entries"]), "learnings": int(r["learnings"] or 0),
                            "work": int(r["work"] or 0), "last": r["last"],
                            "last_learning": r["last_learning"]} for r in rows}

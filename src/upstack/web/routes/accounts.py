@@ -18,6 +18,8 @@ from upstack.web.auth import COOKIE, client_address, set_session
 __all__ = ["router"]
 
 router = APIRouter()
+# Forms answer with the page (a link to copy, say); with Accept: application/json, with JSON.
+PAGE_OR_JSON: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}, "application/json": {}}}}
 
 
 def _safe_next(target: str) -> str:
@@ -39,7 +41,7 @@ def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
 
 @router.post("/login", summary="Sign in with a user name and password (sets the session cookie)")
 def login(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-          login: Annotated[str, Form()], password: Annotated[str, Form()],
+          login: Annotated[str, Form(min_length=1)], password: Annotated[str, Form(min_length=1)],
           next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
     from upstack.errors import TooManyAttempts, Unauthorized
 
@@ -73,7 +75,7 @@ def link_form(request: Request, secret: str, ws: Annotated[Workspace, Depends(wo
 @router.post("/join/{secret}", summary="Accept an invitation (or a reset link): set a password and sign in")
 @router.post("/reset/{secret}", summary="Set a new password from a reset link and sign in")
 def accept_link(request: Request, secret: str, ws: Annotated[Workspace, Depends(workspace)],
-                password: Annotated[str, Form()], again: Annotated[str, Form()]) -> Response:
+                password: Annotated[str, Form(min_length=1)], again: Annotated[str, Form(min_length=1)]) -> Response:
     from upstack.errors import BadInput
 
     user, purpose = accounts.link_info(ws, secret)
@@ -111,9 +113,10 @@ def logout_everywhere(request: Request, ws: Annotated[Workspace, Depends(workspa
     return response
 
 
-@router.post("/account/tokens", summary="Make an API token for scripts (`upstack login`); shown once")
+@router.post("/account/tokens", summary="Make an API token for scripts (`upstack login`); shown once",
+             responses=PAGE_OR_JSON)
 def new_token(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-              me: Annotated[Audience, Depends(signed_in)], name: Annotated[str, Form()]) -> Response:
+              me: Annotated[Audience, Depends(signed_in)], name: Annotated[str, Form(min_length=1)]) -> Response:
     token, secret = accounts.create_token(ws, me.user_id, name, address=client_address(request))
     user = accounts.find_user_any(ws, me.user_id)
     data = {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id),
@@ -170,16 +173,18 @@ def _link(request: Request, kind: str, secret: str) -> str:
     return str(request.base_url).rstrip("/") + f"/{kind}/{secret}"
 
 
-@router.post("/admin/users", summary="Invite someone: make their account and a single-use invitation link")
+@router.post("/admin/users", summary="Invite someone: make their account and a single-use invitation link",
+             responses=PAGE_OR_JSON)
 def invite(request: Request, ws: Annotated[Workspace, Depends(workspace)], me: Annotated[Audience, Depends(admin)],
-           login: Annotated[str, Form()], name: Annotated[str, Form()] = "",
+           login: Annotated[str, Form(min_length=1)], name: Annotated[str, Form()] = "",
            make_admin: Annotated[bool, Form(alias="admin")] = False) -> Response:
     user, secret = accounts.add_user(ws, login, name=name or None, admin=make_admin, by=me.user_id)
     link = {"login": user.login, "purpose": "invitation", "url": _link(request, "join", secret)}
     return _admin_result(request, ws, link)
 
 
-@router.post("/admin/users/{login}/reset", summary="Issue a password-reset link for a member")
+@router.post("/admin/users/{login}/reset", summary="Issue a password-reset link for a member",
+             responses=PAGE_OR_JSON)
 def reset(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)],
           me: Annotated[Audience, Depends(admin)]) -> Response:
     secret = accounts.reset_link(ws, login, by=me.user_id, address=client_address(request))
@@ -187,14 +192,15 @@ def reset(request: Request, login: str, ws: Annotated[Workspace, Depends(workspa
                                        "url": _link(request, "reset", secret)})
 
 
-@router.post("/admin/users/{login}/remove", summary="Remove a member: sessions end, tokens and shares go")
+@router.post("/admin/users/{login}/remove", summary="Remove a member: sessions end, tokens and shares go",
+             responses=PAGE_OR_JSON)
 def remove(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)],
            me: Annotated[Audience, Depends(admin)]) -> Response:
     accounts.remove_user(ws, login, by=me.user_id, address=client_address(request))
     return _admin_result(request, ws, None)
 
 
-@router.post("/admin/tokens/{token_id}/revoke", summary="Revoke anyone's API token")
+@router.post("/admin/tokens/{token_id}/revoke", summary="Revoke anyone's API token", responses=PAGE_OR_JSON)
 def revoke_any_token(request: Request, token_id: str, ws: Annotated[Workspace, Depends(workspace)],
                      me: Annotated[Audience, Depends(admin)]) -> Response:
     accounts.revoke_token(ws, token_id, by=me, address=client_address(request))

@@ -36,14 +36,14 @@ def _done(request: Request, ref: str, data: dict[str, object]) -> Response:
 
 @router.post("/tree/{ref}/share", summary="Share a node and everything below it with a user, in a role")
 def share(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)],
-          me: Annotated[Audience, Depends(signed_in)], login: Annotated[str, Form()],
+          me: Annotated[Audience, Depends(signed_in)], login: Annotated[str, Form(min_length=1)],
           role: Annotated[str, Form()] = "viewer") -> Response:
     return _done(request, ref, accounts.share(ws, ref, login, role, by=me, address=client_address(request)))
 
 
 @router.post("/tree/{ref}/unshare", summary="Stop sharing a node with a user")
 def unshare(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)],
-            me: Annotated[Audience, Depends(signed_in)], login: Annotated[str, Form()]) -> Response:
+            me: Annotated[Audience, Depends(signed_in)], login: Annotated[str, Form(min_length=1)]) -> Response:
     accounts.unshare(ws, ref, login, by=me, address=client_address(request))
     return _done(request, ref, {"login": login, "role": None})
 
