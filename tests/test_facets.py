@@ -105,12 +105,18 @@ def server(workspace: Workspace) -> Iterator[Server]:
 
 
 def test_the_page_shows_results_first_and_loads_the_counts_in_their_own_request(
-        server: Server, workspace: Workspace) -> None:
+        server: Server, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from upstack.web.routes import search as search_routes
+
     _note(workspace, "Patching the heads. #patching", 1)
     _note(workspace, "Ablation, not patching. #ablation", 2, kind="learning")
     _note(workspace, "Nothing to see.", 3)
     COUNTS.clear()
     client = server.client()
+    few = client.get("/search", params={"q": "patching"}).text
+    assert 'class="count"' in few and "/search/facets" not in few  # two matches: counted at once
+    COUNTS.clear()
+    monkeypatch.setattr(search_routes, "INLINE_FACETS", 1)  # as if they were many
     page = client.get("/search", params={"q": "patching"}).text
     assert "2 matches" in page and 'class="count"' not in page  # results now, counts not yet
     assert 'hx-get="/search/facets?q=patching"' in page and 'hx-trigger="load' in page

@@ -4,7 +4,8 @@
 ``/search/results`` is just its results fragment, which htmx fetches as you type.
 ``/search/facets`` is the counts per kind, project and tag: counting every match
 costs more than finding the best twenty, so the page shows its results first and
-loads the counts after them, unless they are already cached (``store.facets``).
+loads the counts after them, unless they are already cached (``store.facets``) or
+there are few matches to count.
 ``/search.json`` always carries the counts.
 """
 
@@ -31,6 +32,9 @@ __all__ = ["router", "marked"]
 
 router = APIRouter()
 PAGE_SIZE = 20
+# Up to this many matches, counting them takes a few ms: the page shows the counts at once
+# rather than ask for them again (about 5 µs a match on SQLite, less through PostgreSQL's index).
+INLINE_FACETS = 1000
 
 
 def marked(text: str, spans: Sequence[Sequence[int]]) -> Markup:
@@ -90,12 +94,12 @@ def search_data(ws: Workspace, q: str, kind: list[str], tag: list[str], project:
                 offset: int, limit: int, *, count_facets: bool = True) -> dict[str, Any]:
     """What the page, its JSON twin and the as-you-type fragment all show.
 
-    Without ``count_facets``, ``facets`` is None unless the counts are cached, and
-    ``links.facets`` is where they can be loaded from.
+    Without ``count_facets``, ``facets`` is None unless the counts are cached or
+    cheap (``INLINE_FACETS``), and ``links.facets`` is where they can be loaded from.
     """
     kinds, tags, filters = _chosen(kind, tag, project)
     found = recall.search(ws, q, filters, limit, offset)
-    if count_facets:
+    if count_facets or found.total <= INLINE_FACETS:
         counted: facets.Facets | None = facets.search_facets(ws, q, filters, keep_tags=tuple(tags))
     else:
         counted = facets.cached_search_facets(ws, q, filters, keep_tags=tuple(tags))
