@@ -36,9 +36,12 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
     entries = entries[:limit]
     audience = access.current()
     return Page("timeline.html", {
-        # Where a note can be filed from here: nodes the reader may write to.
+        # Where a note can be filed from here: projects still going and experiments under way, that
+        # the reader may write to (anything else is one `upstack note --under` away).
         "places": [{"short": n.short, "title": n.title, "kind": n.kind} for n in store_tree.node_rows(ws.store().db)
-                   if n.kind != "agenda" and (audience is None or audience.has(n.id, "editor"))],
+                   if (n.kind == "project" and n.status not in ("done", "dropped")
+                       or n.kind == "experiment" and n.status == "active")
+                   and (audience is None or audience.has(n.id, "editor"))],
         "entries": entries, "next_before": entries[-1].id if more and entries else None,
         "filters": {"project": project or "", "tag": tag, "kind": kind, "since": since or "",
                     "until": until or ""},
