@@ -134,8 +134,8 @@ def test_what_a_user_may_not_change_stays_on_their_laptop_and_is_reported(team: 
 
     before = dump_tables(team.ws.store().db)["entries"]
     report = sync_service.sync(laptop)
-    assert sorted(r["reason"] for r in report.refused) == ["you may not add entries under that node",
-                                                           "you may not change that entry"]
+    assert sorted(r["reason"] for r in report.refused) == ["no such entry, or you may not change it",
+                                                           "you may not add entries under that node"]
     assert dump_tables(team.ws.store().db)["entries"] == before
     assert recall.show(team.ws, shared.id).title == "Server note on probes."
     laptop.close()
@@ -171,3 +171,62 @@ def test_login_and_sync_on_the_command_line(team: Team, tmp_path: Path) -> None:
     assert down.exit_code == 1 and "cannot reach" in down.stderr
     unlinked = gone("sync")
     assert unlinked.exit_code == 1 and "upstack login" in unlinked.stderr
+
+
+def _push(team: Team, token: str, records: list[dict[str, object]]) -> dict[str, object]:
+    import httpx
+
+    answer = httpx.post(f"{team.server.url}/api/sync/push", json={"records": records},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_a_pushed_record_cannot_reach_into_what_the_pusher_may_not_change(team: Team, tmp_path: Path) -> None:
+    """Naming an existing node (or entry, or file) in a push gives no rights over it."""
+    from upstack.ids import new_id
+    from upstack.timeutil import now_iso
+
+    outsider, _ = accounts.add_user(team.ws, "olga")
+    token = team.token(outsider)
+    private = capture.note(team.ws, "Ada's private plot.", private=True, attach=[_figure(tmp_path)])
+    sha = private.attachments[0].sha256
+    at, entry_id = now_iso(), new_id()
+    before = dump_tables(team.ws.store().db)
+    answer = _push(team, token, [
+        # The project exists: naming it again must not make it hers to file under.
+        {"id": team.project, "op": "node.create", "workspace": "w", "at": at, "data": {
+            "id": team.project, "kind": "project", "title": "x", "parent_id": None, "created_at": at}},
+        {"id": entry_id, "op": "entry.create", "workspace": "w", "at": at, "data": {
+            "id": entry_id, "revision_id": new_id(), "kind": "note", "title": "Planted.", "body": "",
+            "node_id": team.project, "occurred_at": at, "created_at": at,
+            "attachments": [{"id": new_id(), "sha256": sha, "filename": "stolen.png", "media_type": "image/png",
+                             "size": 1, "created_at": at}]}},
+        {"id": new_id(), "op": "entry.revise", "workspace": "w", "at": at, "data": {
+            "entry_id": private.id, "revision_id": new_id(), "title": "Defaced.", "body": "", "created_at": at}},
+    ])
+    reasons = sorted(r["reason"] for r in answer["refused"])  # type: ignore[union-attr]
+    assert reasons == ["no such entry, or you may not change it", "you may not add entries under that node",
+                       "you may not add nodes there"]
+    assert dump_tables(team.ws.store().db) == before
+    # Her own unfiled entry may not carry someone else's file either: files come only through attach.
+    own = new_id()
+    _push(team, token, [{"id": own, "op": "entry.create", "workspace": "w", "at": at, "data": {
+        "id": own, "revision_id": new_id(), "kind": "note", "title": "Mine.", "body": "", "node_id": None,
+        "occurred_at": at, "created_at": at, "attachments": [{"id": new_id(), "sha256": sha, "filename": "s.png",
+                                                              "media_type": "image/png", "size": 1,
+                                                              "created_at": at}]}}])
+    attach = _push(team, token, [{"id": new_id(), "op": "entry.attach", "workspace": "w", "at": at, "data": {
+        "entry_id": own, "attachments": [{"id": new_id(), "sha256": sha, "filename": "s.png",
+                                          "media_type": "image/png", "size": 1, "created_at": at}]}}])
+    assert attach["refused"] and recall.show(team.ws, own).attachments == []
+    import httpx
+
+    assert httpx.get(f"{team.server.url}/api/blobs/{sha}", headers={"Authorization": f"Bearer {token}"},
+                     timeout=30).status_code == 404
+
+
+def _figure(tmp_path: Path) -> Path:
+    path = tmp_path / "private.png"
+    path.write_bytes(PNG + b"private")
+    return path

@@ -492,7 +492,8 @@ def notifications(ws: Workspace, user_id: str, *, limit: int = 100) -> list[dict
     db = _db(ws)
     rows = db.query(
         "SELECT n.id, n.kind, n.entry_id, n.created_at, n.read_at, u.login AS actor, c.body AS comment "
-        "FROM notifications n LEFT JOIN users u ON u.id = n.actor_id LEFT JOIN comments c ON c.id = n.comment_id "
+        "FROM notifications n LEFT JOIN users u ON u.id = n.actor_id "
+        "LEFT JOIN comments c ON c.id = n.comment_id AND c.deleted_at IS NULL "
         "WHERE n.user_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?", (user_id, limit))
     titles = {e.id: e for e in load_entries(db, sorted({r["entry_id"] for r in rows if r["entry_id"]}))}
     return [{**r, "entry_title": titles[r["entry_id"]].title, "entry_short": titles[r["entry_id"]].short}

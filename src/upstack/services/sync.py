@@ -44,14 +44,16 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     db = store.db
     records: list[Record] = []
     refused: list[dict[str, str]] = []
-    made_nodes: set[str] = set()
+    made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
     for item in raw:
         record = _parse(item)
-        data = dict(record.data)
-        reason = _refusal(ws, record.op, data, by, made_nodes, made_entries)
-        if reason:
-            refused.append({"id": record.id, "op": record.op, "reason": reason})
+        data = _trusted(record.op, record.data)
+        verdict = _verdict(ws, record.op, data, by, made_nodes, made_entries)
+        if verdict == "here":
+            continue  # already on the server: nothing to apply
+        if verdict:
+            refused.append({"id": record.id, "op": record.op, "reason": verdict})
             continue
         if record.op in ("node.create", "entry.create"):
             data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
@@ -63,6 +65,18 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
             "conflicts": _new_conflicts(before, _conflict_counts(db, records)), "problems": report.problems}
 
 
+def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a pushed record may carry: files only through ``entry.attach`` (checked there), and no
+    metadata merged into an existing entry."""
+    data = dict(data)
+    if op == "entry.create":
+        data["attachments"] = []
+    if op == "entry.revise":
+        data.pop("attachments", None)
+        data.pop("meta", None)
+    return data
+
+
 def _parse(item: Any) -> Record:
     if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "op", "workspace", "at")) \
             or not isinstance(item.get("data"), dict):
@@ -72,42 +86,54 @@ def _parse(item: Any) -> Record:
     return Record(id=item["id"], op=item["op"], workspace=item["workspace"], at=item["at"], data=item["data"])
 
 
-def _refusal(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
+NOT_YOURS = "no such entry, or you may not change it"
+
+
+def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
              made_entries: set[str]) -> str:
-    """Why ``by`` may not make this record ('' if they may)."""
+    """'' if ``by`` may make this record; "here" if the server has it already; else why not.
+
+    Something that exists but is hidden from them answers as if it did not exist.
+    """
     db = ws.store().db
     try:
         if op == "node.create":
+            if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (str(data["id"]),)):
+                return "here" if by.sees_node(str(data["id"])) else "you may not add nodes there"
             parent = data.get("parent_id")
-            if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (str(data.get("id")),)):
-                return ""  # already here: applying it again changes nothing
             if parent and parent not in made_nodes and not by.may_file_under(parent):
-                return "you may not add nodes under that node"
+                return "you may not add nodes there"
             return ""
         if op == "entry.create":
+            author = db.one("SELECT author_id FROM entries WHERE id = ?", (str(data["id"]),))
+            if author is not None:
+                return "here" if by.is_author(author["author_id"]) else NOT_YOURS
             node = data.get("node_id")
-            if db.scalar("SELECT 1 FROM entries WHERE id = ?", (str(data.get("id")),)):
-                return "" if by.is_author(db.scalar("SELECT author_id FROM entries WHERE id = ?",
-                                                     (str(data["id"]),))) else "that entry is someone else's"
             if node and node not in made_nodes and not by.may_file_under(node):
                 return "you may not add entries under that node"
             return ""
-        entry_id = str(data.get("entry_id"))
+        entry_id = str(data["entry_id"])
         if entry_id in made_entries:
             return ""
-        row = db.one("SELECT author_id, private, node_id FROM entries WHERE id = ?", (entry_id,))
-        if row is None:
-            return "no such entry on the server"
-        if not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]), node_id=row["node_id"]):
-            return "you may not change that entry"
+        row = db.one("SELECT author_id, private, node_id, deleted_at FROM entries WHERE id = ?", (entry_id,))
+        if row is None or not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]),
+                                                node_id=row["node_id"]) or (
+                row["deleted_at"] and not by.is_author(row["author_id"])):
+            return NOT_YOURS
         if op == "entry.attach":
-            missing = [a.get("sha256") for a in data.get("attachments", [])
-                       if a.get("sha256") and ws.blobs.verify(str(a["sha256"])) is not None]
-            if missing:
-                return "its file was not uploaded first"
+            for attachment in data["attachments"]:
+                if attachment.get("sha256") and not _may_attach(ws, by, str(attachment["sha256"])):
+                    return "a file it names was not uploaded by you first"
         return ""
     except (KeyError, TypeError, AttributeError):
         return "the record is malformed"
+
+
+def _may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
+    """A file may be attached by whoever uploaded it (a receipt in the audit log); knowing a
+    hash is not enough to get at someone else's file."""
+    return ws.blobs.verify(sha256) is None and bool(ws.store().db.scalar(
+        "SELECT 1 FROM audit_log WHERE action = 'file.upload' AND actor_id = ? AND subject = ?", (by.user_id, sha256)))
 
 
 # -- the laptop's side ---------------------------------------------------------------------------
@@ -297,9 +323,17 @@ def read_blob(ws: Workspace, sha256: str) -> bytes:
     return ws.blobs.read(sha256)
 
 
-def write_blob(ws: Workspace, sha256: str, data: bytes) -> None:
+def write_blob(ws: Workspace, sha256: str, data: bytes, by: Audience) -> None:
+    """Keep an uploaded file, with a receipt in the audit log: what lets ``by`` attach it."""
     import hashlib
+
+    from upstack.services.accounts import audit
 
     if hashlib.sha256(data).hexdigest() != sha256:
         raise BadInput(f"the file does not match its name: it hashes to another value than {sha256[:12]}")
     ws.blobs.put_bytes(data)
+    db = ws.store().db
+    if not db.scalar("SELECT 1 FROM audit_log WHERE action = 'file.upload' AND actor_id = ? AND subject = ?",
+                     (by.user_id, sha256)):
+        with db.transaction():
+            audit(db, "file.upload", actor=by.user_id, subject=sha256, detail=f"{len(data)} bytes")

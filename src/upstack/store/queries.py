@@ -102,9 +102,11 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
                 author_id=row["author_id"], private=bool(row["private"]), node_id=row["node_id"],
                 deleted=row["deleted_at"] is not None):
             continue  # not theirs to see: as if it did not exist
+        # An author keeps their entry after losing their role on its node, but not the node's title.
+        project = row["project"] if audience is None or audience.sees_node(row["node_id"]) else None
         by_id[row["id"]] = Entry(
             id=row["id"], kind=row["kind"], title=row["title"], body=row["body"],
-            tags=tags[row["id"]], project=row["project"], node_id=row["node_id"],
+            tags=tags[row["id"]], project=project, node_id=row["node_id"],
             private=bool(row["private"]), starred=bool(row["starred"]),
             occurred_at=row["occurred_at"], created_at=row["created_at"],
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],

@@ -57,7 +57,7 @@ async def put_blob(request: Request, sha256: str, ws: Annotated[Workspace, Depen
         data += chunk
         if len(data) > request.app.state.upload_limit:
             raise BadInput(f"the file is larger than {request.app.state.upload_limit // 1_000_000} MB")
-    sync_service.write_blob(ws, sha256, bytes(data))
+    sync_service.write_blob(ws, sha256, bytes(data), who)
     return Response(status_code=204)
 
 
