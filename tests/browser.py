@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Error, Page
 
 __all__ = ["CHROMIUM", "PageProblems", "chromium_fixture", "page_fixture", "page_problems_fixture",
-           "server_fixture", "sign_in", "sqlite_workspace_fixture"]
+           "server_fixture", "sign_in", "sqlite_workspace_fixture", "open_page"]
 
 CHROMIUM = Path(os.environ.get("UPSTACK_TEST_CHROMIUM", "/usr/bin/chromium"))
 TIMEOUT_MS = 5_000
@@ -82,11 +83,9 @@ def page_problems_fixture() -> PageProblems:
     return PageProblems()
 
 
-@pytest.fixture(name="page")
-def page_fixture(chromium: Browser, page_problems: PageProblems, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies), failing the test on page errors."""
-    _keep_call_reports(request.config)
-    request.node.stash[_PROBLEMS] = page_problems
+@contextmanager
+def open_page(chromium: Browser, page_problems: PageProblems) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies), its errors noted in ``page_problems``."""
     context = chromium.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
@@ -96,6 +95,15 @@ def page_fixture(chromium: Browser, page_problems: PageProblems, request: pytest
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture(name="page")
+def page_fixture(chromium: Browser, page_problems: PageProblems, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies), failing the test on page errors."""
+    _keep_call_reports(request.config)
+    request.node.stash[_PROBLEMS] = page_problems
+    with open_page(chromium, page_problems) as opened:
+        yield opened
     problems = page_problems.unexpected()
     if problems and not _call_failed(request):
         pytest.fail("the page reported errors:\n" + "\n".join(problems), pytrace=False)

@@ -21,6 +21,7 @@ import upstack
 from browser import (  # noqa: F401 - the fixtures register under their short names
     TIMEOUT_MS,
     PageProblems,
+    open_page,
     page_fixture,
     page_problems_fixture,
 )
@@ -86,23 +87,12 @@ def team_fixture(workspace: Workspace) -> Iterator[Team]:
                    run.short)
 
 
-def _open_context(chromium: Browser, page_problems: PageProblems) -> Iterator[Page]:
-    context = chromium.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = context.new_page()
-    opened.on("pageerror", page_problems.on_page_error)
-    opened.on("console", page_problems.on_console)
-    try:
-        yield opened
-    finally:
-        context.close()
-
-
 @pytest.fixture(name="other_page")
 def other_page_fixture(chromium: Browser, page_problems: PageProblems, page: Page) -> Iterator[Page]:
     """A second person's page: a separate browser context (its own cookie jar); its page errors
     fail the test like ``page``'s (this closes first, and ``page`` reports them)."""
-    yield from _open_context(chromium, page_problems)
+    with open_page(chromium, page_problems) as opened:
+        yield opened
 
 
 def _join(page: Page, link: str, name: str) -> None:

@@ -398,15 +398,20 @@ def _node_id(ws: Workspace, ref: str) -> str:
     return resolve_node(_db(ws), ref)
 
 
+def _sharing(ws: Workspace, node_ref: str, login: str, by: Audience | None) -> tuple[str, User]:
+    """The node and the user a change of sharing is about, once ``by`` may make it."""
+    node_id = _node_id(ws, node_ref)
+    if by is not None:
+        require(by.has(node_id, "owner"), "only an owner of this node may change who it is shared with")
+    return node_id, find_user(ws, login)
+
+
 def share(ws: Workspace, node_ref: str, login: str, role: str, *, by: Audience | None,
           address: str = "") -> dict[str, Any]:
     """Give someone a role on a node and everything below it (``by`` must own the node;
     None: the server's own command line, acting as the workspace owner)."""
     check_role(role)
-    node_id = _node_id(ws, node_ref)
-    if by is not None:
-        require(by.has(node_id, "owner"), "only an owner of this node may change who it is shared with")
-    user = find_user(ws, login)
+    node_id, user = _sharing(ws, node_ref, login, by)
     db = _db(ws)
     with db.transaction():
         db.execute("DELETE FROM shares WHERE node_id = ? AND user_id = ?", (node_id, user.id))
@@ -418,10 +423,7 @@ def share(ws: Workspace, node_ref: str, login: str, role: str, *, by: Audience |
 
 
 def unshare(ws: Workspace, node_ref: str, login: str, *, by: Audience | None, address: str = "") -> None:
-    node_id = _node_id(ws, node_ref)
-    if by is not None:
-        require(by.has(node_id, "owner"), "only an owner of this node may change who it is shared with")
-    user = find_user(ws, login)
+    node_id, user = _sharing(ws, node_ref, login, by)
     db = _db(ws)
     with db.transaction():
         gone = db.execute("DELETE FROM shares WHERE node_id = ? AND user_id = ?", (node_id, user.id)).rowcount
