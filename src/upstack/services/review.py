@@ -10,7 +10,6 @@ import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from upstack.domain import access
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services.progress import NO_PROJECT, project_titles
@@ -72,8 +71,7 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
         if entry.kind == "question":
             bucket = target.questions
         bucket.append(entry)  # type: ignore[arg-type]
-    audience = access.current()  # on a team server, only ideas the reader may see
-    visible, shown = queries.visible_sql(audience) if audience is not None else ("1 = 1", [])
+    visible, shown = queries.reader_sql()  # on a team server, only ideas the reader may see
     for row in db.query(
             "SELECT e.title, v.reason, coalesce(i.node_id, e.node_id) AS node_id "
             "FROM idea_events v JOIN ideas i ON i.entry_id = v.entry_id "

@@ -302,21 +302,18 @@ def server_records(ws: Workspace, entries: list[str], nodes: list[str],
     from upstack.store import sync as store_sync
 
     db = ws.store().db
-    visible_nodes = set(store_sync.manifest(db)["nodes"]) if nodes else set()
-    records = store_sync.node_records(db, [n for n in nodes if n in visible_nodes])
+    records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
     records += store_sync.records_for(db, entries, have=have)
     return [_plain(r) for r in records]
 
 
 def read_blob(ws: Workspace, sha256: str) -> bytes:
     """A file the reader may see (some visible entry has it attached)."""
-    from upstack.domain import access
     from upstack.errors import NotFound
-    from upstack.store.queries import visible_sql
+    from upstack.store.queries import reader_sql
 
     db = ws.store().db
-    audience = access.current()
-    visible, params = visible_sql(audience) if audience is not None else ("1 = 1", [])
+    visible, params = reader_sql()
     if not db.scalar(f"SELECT 1 FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.sha256 = ? "
                      f"AND a.purged_at IS NULL AND {visible}", [sha256, *params]):
         raise NotFound(f"no file {sha256[:12]}")

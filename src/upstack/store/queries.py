@@ -18,7 +18,7 @@ from upstack.store.ingest import title_key
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
-    "all_tags", "attachment_by_id", "resolve_among", "visible_sql",
+    "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql",
 ]
 
 _ENTRY_COLUMNS = (
@@ -26,6 +26,12 @@ _ENTRY_COLUMNS = (
     "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, e.meta, e.author_id, "
     "n.title AS project"
 )
+
+
+def reader_sql(alias: str = "e") -> tuple[str, list[Any]]:
+    """A condition over ``entries {alias}``: what the signed-in reader may see (all, with nobody)."""
+    audience = access.current()
+    return visible_sql(audience, alias) if audience is not None else ("1 = 1", [])
 
 
 def visible_sql(audience: Audience, alias: str = "e") -> tuple[str, list[Any]]:
@@ -121,8 +127,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
 
 
 def _add_links(db: Database, entry: Entry) -> None:
-    audience = access.current()
-    visible, shown = visible_sql(audience) if audience is not None else ("1 = 1", [])
+    visible, shown = reader_sql()
     for row in db.query(
         f"SELECT l.target, l.to_id, CASE WHEN {visible} THEN e.title END AS title, "
         f"CASE WHEN {visible} THEN e.id END AS shown_id "

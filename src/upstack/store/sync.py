@@ -17,26 +17,17 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from upstack.domain import access
 from upstack.store.db import Database
 from upstack.store.journal import Record
+from upstack.store.queries import reader_sql
 
 __all__ = ["manifest", "records_for", "node_records"]
-
-
-def _visible_ids(db: Database) -> tuple[str, list[Any]]:
-    audience = access.current()
-    if audience is None:
-        return "1 = 1", []
-    from upstack.store.queries import visible_sql
-
-    return visible_sql(audience)
 
 
 def manifest(db: Database) -> dict[str, Any]:
     """{"entries": {id: {"revisions": [...], "attachments": [...], "deleted": bool}}, "nodes": [ids]}
     for what the reader may see (everything, with nobody signed in). Purged entries are left out."""
-    visible, params = _visible_ids(db)
+    visible, params = reader_sql()
     entries: dict[str, dict[str, Any]] = {}
     for row in db.query(f"SELECT e.id, e.deleted_at FROM entries e WHERE e.purged_at IS NULL AND {visible}",
                         params):
@@ -85,7 +76,7 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
     """The records that rebuild these entries elsewhere: skipping what ``have`` (the other side's
     manifest) already lists. Entries the reader may not see are skipped."""
     have = have or {}
-    visible, params = _visible_ids(db)
+    visible, params = reader_sql()
     if not entry_ids:
         return []
     marks = ", ".join("?" for _ in entry_ids)
