@@ -19,6 +19,7 @@ from upstack.store import ideas, runs
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.journal import Record
+from upstack.store.word_rank import index_words, unindex_words
 from upstack.timeutil import now_iso
 
 __all__ = ["apply_record", "create_entry", "revise_entry", "index_entry", "title_key", "resolve_link_target"]
@@ -301,14 +302,13 @@ def _index(db: Database, entry_id: str, title: str, body: str, tags: list[str],
         db.execute("INSERT INTO entry_search (entry_id, occurred_at, doc_len, title_text, body_text, "
                    "tag_text) VALUES (?, ?, ?, ?, ?, ?)",
                    (entry_id, occurred_at, row["doc_len"], *texts))
+    index_words(db, entry_id, occurred_at, row["doc_len"], row["title_text"], row["body_text"])
     _count(db, 1, row["doc_len"])
 
 
 def _count(db: Database, docs: int, tokens: int) -> None:
-    """PostgreSQL's ranking needs corpus totals; SQLite's FTS5 keeps its own."""
-    if db.dialect == "postgresql":
-        db.execute("UPDATE search_stats SET docs = docs + ?, tokens = tokens + ? WHERE id = 1",
-                   (docs, tokens))
+    """Corpus totals for ranking outside FTS5 (PostgreSQL, and common words: store.word_rank)."""
+    db.execute("UPDATE search_stats SET docs = docs + ?, tokens = tokens + ? WHERE id = 1", (docs, tokens))
 
 
 def unindex_entry(db: Database, entry_id: str) -> None:
@@ -318,6 +318,7 @@ def unindex_entry(db: Database, entry_id: str) -> None:
     if db.dialect == "sqlite":
         db.execute("DELETE FROM entry_fts WHERE rowid = ?", (found["rowid"],))
     db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
+    unindex_words(db, entry_id)
     _count(db, -1, -found["doc_len"])
 
 

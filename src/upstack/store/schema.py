@@ -205,6 +205,13 @@ def _team(db: Database) -> None:
     create_tables(db)
 
 
+def _word_counts(db: Database) -> None:
+    from upstack.store.word_rank import backfill, create_tables
+
+    create_tables(db)
+    backfill(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
@@ -213,6 +220,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "activity indexes", _activity_indexes),
     Migration(6, "experiment runs", _runs),
     Migration(7, "team server: accounts, sharing, comments", _team),
+    Migration(8, "search: words an entry repeats, counted for ranking", _word_counts),
 )
 LATEST = MIGRATIONS[-1].version
 

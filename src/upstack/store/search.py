@@ -33,12 +33,15 @@ from upstack.domain.text import fold_tag, search_document
 from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql, load_entries
+from upstack.store.word_rank import top_for_word
 
 __all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count"]
 
 K1 = 1.2
 B = 0.75
 WEIGHTS = {"title_text": 2.0, "body_text": 1.0, "tag_text": 1.0}
+# A word in at least this many entries is ranked from stored counts (store.word_rank), not from every match.
+COMMON_WORD = 2000
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,10 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     ranked_sqlite = bool(phrases) and db.dialect == "sqlite"
     if query is not None and not (ranked_sqlite and _is_union_of_phrases(query)):
         where += " AND " + compile_condition(db.dialect, query, where_params)
+    if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix and not needs_entries:
+        by_word = _top_by_word(db, phrases[0], limit, offset)
+        if by_word is not None:
+            return _hits(db, by_word, phrases)
     if ranked_sqlite and not needs_entries and _is_union_of_phrases(query):
         page = _top_by_rank(db, phrases, limit, offset)
         if page is not None:
@@ -300,6 +307,25 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     else:  # past the last page: count the matches themselves
         total = int(db.scalar(f"SELECT count(*) FROM ({sql}) AS everything", params)) if offset else 0
     return _hits(db, (rows, total), phrases)
+
+
+def _top_by_word(db: Database, phrase: Phrase, limit: int,
+                 offset: int) -> tuple[list[dict[str, Any]], int] | None:
+    """One word, no filters, in many entries: rank from stored counts (``store.word_rank``).
+
+    Gives exactly what the general query gives. None (use the general query) for a word in
+    fewer than ``COMMON_WORD`` entries, which FTS5 or the GIN index rank quickly anyway.
+    """
+    if db.dialect == "sqlite":
+        matches = cached_count(db, "entry_fts WHERE entry_fts MATCH ?", [_fts5(phrase)])
+    else:
+        params: list[Any] = []
+        condition = _phrase_condition(db.dialect, phrase, params)
+        matches = cached_count(db, f"entry_search s WHERE {condition}", params)  # as _pg_ranked counts IDFs
+    if matches < COMMON_WORD or limit + offset == 0:
+        return None
+    rows = top_for_word(db, phrase.tokens[0], limit, offset, matches)
+    return (rows, matches) if rows is not None else None
 
 
 def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,

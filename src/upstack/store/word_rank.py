@@ -1,0 +1,209 @@
+"""Ranking one common word without reading every entry that holds it.
+
+A one-word search's BM25 score (``store.search``) depends on the entry only
+through two numbers: ``f``, the word's weighted count in the entry (title
+instances weigh 2, body instances 1), and ``D``, the entry's length in tokens.
+It rises with ``f`` and falls with ``D``. So among the entries with the same
+``f`` the best are the shortest (then, as everywhere, the newest), and the
+best page overall is found among each ``f``'s first few entries:
+
+- ``word_counts`` holds, for every entry and every word it counts at least
+  ``POSTED`` times (3: once in the title and once in the body, or three times in
+  the body), the count and the entry's length and time, in an index ordered the
+  way the ranking reads it. That is a few rows per entry: a word in most entries
+  is in most of them once or twice.
+- The entries that count the word once or twice are ranked by length alone, and
+  only the shortest can reach the page: the ones no longer than the length at
+  which twice the word still scores as well as the page's last entry. They are
+  read from ``entry_search`` by length (its ``doc_len`` index) and the word is
+  counted in their texts.
+
+The answer is exactly the full ranking's (same scores, same order, same ties);
+``tests/test_search_speedpath.py`` compares the two. When the short entries to
+read would be many (a rare word, or a deep page), ``top_for_word`` answers None
+and the caller ranks every match as before.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from upstack.store.db import Database
+
+__all__ = ["POSTED", "create_tables", "backfill", "index_words", "unindex_words", "top_for_word", "bm25"]
+
+POSTED = 3  # the lowest weighted count kept in word_counts
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2
+WALK_BUDGET = 4000  # short entries read at most, before ranking every match is the better plan
+
+
+def create_tables(db: Database) -> None:
+    columns = ("word TEXT NOT NULL, freq INTEGER NOT NULL, doc_len INTEGER NOT NULL, occurred_at TEXT NOT NULL, "
+               "entry_id TEXT NOT NULL REFERENCES entries(id)")
+    # Each count's entries shortest first, then newest first: the order one count ranks in.
+    order = "word, freq, doc_len, occurred_at DESC, entry_id DESC"
+    if db.dialect == "sqlite":  # the rows are the index (no second copy)
+        db.execute(f"CREATE TABLE word_counts ({columns}, PRIMARY KEY ({order})) WITHOUT ROWID")
+    else:
+        db.execute(f"CREATE TABLE word_counts ({columns})")
+        db.execute(f"CREATE INDEX word_counts_rank ON word_counts({order})")
+    db.execute("CREATE INDEX word_counts_entry ON word_counts(entry_id)")
+    db.execute("CREATE INDEX entry_search_doc_len ON entry_search(doc_len)")
+
+
+def counted_words(title_text: str, body_text: str) -> list[tuple[str, int]]:
+    """(word, weighted count) for the words counted at least ``POSTED`` times in an indexed text."""
+    counts: Counter[str] = Counter()
+    for word in title_text.split():
+        counts[word] += TITLE_WEIGHT
+    counts.update(body_text.split())
+    return [(word, n) for word, n in counts.items() if n >= POSTED]
+
+
+def index_words(db: Database, entry_id: str, occurred_at: str, doc_len: int, title_text: str,
+                body_text: str) -> None:
+    rows = [(word, n, doc_len, occurred_at, entry_id) for word, n in counted_words(title_text, body_text)]
+    if rows:
+        db.executemany("INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
+                       "VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def unindex_words(db: Database, entry_id: str) -> None:
+    db.execute("DELETE FROM word_counts WHERE entry_id = ?", (entry_id,))
+
+
+def backfill(db: Database) -> None:
+    """Fill ``word_counts`` (and SQLite's ``search_stats``) from the search index as it stands."""
+    if db.dialect == "postgresql":
+        # In SQL: the texts are ' a  b ' (store.ingest.search_texts), so the words are split on two spaces.
+        db.execute(
+            "INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
+            "SELECT w.word, sum(w.weight), s.doc_len, s.occurred_at, s.entry_id FROM entry_search s "
+            "CROSS JOIN LATERAL (SELECT unnest(string_to_array(btrim(s.title_text), '  ')) AS word, "
+            f"{TITLE_WEIGHT} AS weight UNION ALL "
+            "SELECT unnest(string_to_array(btrim(s.body_text), '  ')), 1) AS w "
+            f"GROUP BY s.entry_id, w.word HAVING sum(w.weight) >= {POSTED}")
+        return
+    rows = db.query("SELECT s.entry_id, s.occurred_at, s.doc_len, f.title_text, f.body_text "
+                    "FROM entry_search s JOIN entry_fts f ON f.rowid = s.rowid")
+    for row in rows:
+        index_words(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
+    # FTS5 keeps its own totals; ranking without it needs them too (store.ingest keeps them from now on).
+    db.execute("UPDATE search_stats SET docs = (SELECT count(*) FROM entry_search), "
+               "tokens = (SELECT coalesce(sum(doc_len), 0) FROM entry_search) WHERE id = 1")
+
+
+# -- ranking ----------------------------------------------------------------------------------
+
+def bm25(idf: float, freq: float, doc_len: float, average: float) -> float:
+    """SQLite FTS5's ``bm25()`` for one phrase, operation for operation (fts5_aux.c), as it sorts."""
+    score = 0.0
+    score += idf * ((freq * (K1 + 1.0)) / (freq + K1 * (1 - B + B * doc_len / average)))
+    return -1.0 * score
+
+
+def _longest_reaching(idf: float, freq: int, average: float, edge: float) -> int:
+    """The largest length at which ``freq`` instances still score at least as well as ``edge``."""
+    # bm25 <= edge  <=>  D <= ((idf*f*(k1+1)/-edge - f)/k1 - (1-b)) * avgdl / b; then exactly, by steps.
+    if edge >= 0.0:
+        return 10**9
+    guess = ((idf * freq * (K1 + 1.0) / -edge - freq) / K1 - (1 - B)) * average / B
+    length = max(0, min(10**9, int(math.floor(guess))))
+    while length > 0 and bm25(idf, freq, length, average) > edge:
+        length -= 1
+    while length < 10**9 and bm25(idf, freq, length + 1, average) <= edge:
+        length += 1
+    return length
+
+
+def _count_sql(column: str, word: str, params: list[Any]) -> str:
+    pattern = " " + word + " "
+    params.append(pattern)
+    return f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
+
+
+def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int) -> list[dict[str, Any]] | None:
+    """The page ``[offset, offset + limit)`` of a one-word search over every indexed entry, ranked.
+
+    Rows carry ``id``, ``occurred_at`` and ``score`` (as FTS5's bm25 gives it). ``matches`` is how
+    many entries hold the word (its IDF). None when reading the short entries would cost more
+    than ranking every match.
+    """
+    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
+    if stats is None or not stats["docs"] or not matches:
+        return None
+    rows, wanted = int(stats["docs"]), limit + offset
+    average = float(stats["tokens"]) / float(rows)
+    idf = _idf(rows, matches)
+
+    def scored(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"id": r["entry_id"], "occurred_at": r["occurred_at"],
+                 "score": bm25(idf, int(r["freq"]), int(r["doc_len"]), average)} for r in found]
+
+    # Each count's best `wanted` entries, and any past them that score the same (a float tie).
+    counts = [int(r["freq"]) for r in db.query(
+        "WITH RECURSIVE counts(freq) AS (SELECT max(freq) FROM word_counts WHERE word = ? "
+        "UNION ALL SELECT (SELECT max(w.freq) FROM word_counts w WHERE w.word = ? AND w.freq < counts.freq) "
+        "FROM counts WHERE counts.freq IS NOT NULL) SELECT freq FROM counts WHERE freq IS NOT NULL",
+        (word, word))]
+    candidates: list[dict[str, Any]] = []
+    if counts:
+        branch = ("SELECT * FROM (SELECT freq, doc_len, occurred_at, entry_id FROM word_counts "
+                  "WHERE word = ? AND freq = ? ORDER BY doc_len, occurred_at DESC, entry_id DESC LIMIT ?) AS c{}")
+        found = db.query(" UNION ALL ".join(branch.format(i) for i in range(len(counts))),
+                         [p for freq in counts for p in (word, freq, wanted)])
+        candidates = scored(found)
+        by_count: dict[int, list[dict[str, Any]]] = {}
+        for row in found:
+            by_count.setdefault(int(row["freq"]), []).append(row)
+        for freq, group in by_count.items():
+            if len(group) < wanted:
+                continue
+            # Lengths whose score equals the last one's tie on time, whatever the length: read them all.
+            last = max(int(r["doc_len"]) for r in group)
+            lo = hi = last
+            while lo > 0 and bm25(idf, freq, lo - 1, average) == bm25(idf, freq, last, average):
+                lo -= 1
+            while bm25(idf, freq, hi + 1, average) == bm25(idf, freq, last, average):
+                hi += 1
+            if (lo, hi) != (last, last):
+                seen = {r["id"] for r in candidates}
+                candidates += [r for r in scored(db.query(
+                    "SELECT freq, doc_len, occurred_at, entry_id FROM word_counts "
+                    "WHERE word = ? AND freq = ? AND doc_len BETWEEN ? AND ?", (word, freq, lo, hi)))
+                    if r["id"] not in seen]
+    candidates.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
+    candidates.sort(key=lambda r: r["score"])
+    # Entries counting the word fewer than POSTED times: only the short ones can reach the page.
+    edge = candidates[wanted - 1]["score"] if len(candidates) >= wanted else 0.0
+    longest = _longest_reaching(idf, POSTED - 1, average, edge)
+    short = db.scalar("SELECT count(*) FROM (SELECT 1 FROM entry_search WHERE doc_len <= ? LIMIT ?) AS s",
+                      (longest, WALK_BUDGET + 1))
+    if int(short) > WALK_BUDGET:
+        return None
+    texts = "t" if db.dialect == "sqlite" else "s"
+    params: list[Any] = []
+    frequency = (f"{TITLE_WEIGHT} * {_count_sql(texts + '.title_text', word, params)} + "
+                 f"{_count_sql(texts + '.body_text', word, params)}")
+    # SQLite keeps the texts in FTS5 (looked up by rowid); PostgreSQL in entry_search itself.
+    source = "entry_search s"
+    if db.dialect == "sqlite":
+        source += " CROSS JOIN entry_fts t ON t.rowid = s.rowid"
+    few = db.query(
+        f"SELECT * FROM (SELECT s.entry_id AS entry_id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, "
+        f"{frequency} AS freq FROM {source} WHERE s.doc_len <= ?) AS x WHERE x.freq BETWEEN 1 AND {POSTED - 1}",
+        [*params, longest])
+    candidates += scored(few)
+    candidates.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
+    candidates.sort(key=lambda r: r["score"])  # stable: ties stay newest first, as in SQL
+    return candidates[offset:wanted]
+
+
+def _idf(rows: int, hits: int) -> float:
+    """FTS5's IDF (as ``store.search._idf``)."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
+    return idf if idf > 0.0 else 1e-6
