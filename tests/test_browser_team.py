@@ -317,3 +317,28 @@ def test_an_idea_pruned_in_an_unshared_project_stays_out_of_a_viewers_review(tea
     _nav(page, "Review")
     expect(page.locator("section.review-project h2")).to_contain_text(["IOI replication"])
     assert UNSHARED_MARKER not in page.content()
+
+
+def test_hostile_comments_run_no_script_in_the_browser(team: Team, page: Page) -> None:
+    """The script-injection corpus as comments (and so in notifications): no dialog, no script,
+    on the entry page, the notifications page and the timeline's unread badge."""
+    from hostile import PAYLOADS
+
+    _, link = accounts.add_user(team.ws, "mallory", name="<img src=x onerror=alert(1)>")
+    accounts.share(team.ws, team.project, "mallory", "commenter", by=None)
+    mallory = accounts.audience_for(team.ws, accounts.find_user(team.ws, "mallory"))
+    for payload in PAYLOADS:
+        accounts.add_comment(team.ws, team.shared, f"{payload}\n\nBody: {payload}", by=mallory)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    _join(page, team.url(f"/join/{team.invite}"), "Mia Mentee")  # the author, whom the comments notify
+    for path in ("/", f"/e/{team.shared}", "/notifications"):
+        page.goto(team.url(path))
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof window.__xss") == "undefined", path
+    expect(page.locator("main blockquote").first).to_contain_text("Body:")  # the comments are there, as text
+    page.goto(team.url(f"/e/{team.shared}"))
+    expect(page.locator("#comments li")).to_have_count(len(PAYLOADS))
+    expect(page.locator("#comments li .comment-body").first).to_contain_text("<script>")
+    assert dialogs == []

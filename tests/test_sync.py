@@ -3,10 +3,12 @@ both engines, the laptop on SQLite): push and pull, idempotence, resuming, confl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import CLI
@@ -174,7 +176,6 @@ def test_login_and_sync_on_the_command_line(team: Team, tmp_path: Path) -> None:
 
 
 def _push(team: Team, token: str, records: list[dict[str, object]]) -> dict[str, object]:
-    import httpx
 
     answer = httpx.post(f"{team.server.url}/api/sync/push", json={"records": records},
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -220,7 +221,6 @@ def test_a_pushed_record_cannot_reach_into_what_the_pusher_may_not_change(team: 
         "entry_id": own, "attachments": [{"id": new_id(), "sha256": sha, "filename": "s.png",
                                           "media_type": "image/png", "size": 1, "created_at": at}]}}])
     assert attach["refused"] and recall.show(team.ws, own).attachments == []
-    import httpx
 
     assert httpx.get(f"{team.server.url}/api/blobs/{sha}", headers={"Authorization": f"Bearer {token}"},
                      timeout=30).status_code == 404
@@ -230,3 +230,178 @@ def _figure(tmp_path: Path) -> Path:
     path = tmp_path / "private.png"
     path.write_bytes(PNG + b"private")
     return path
+
+
+# -- runs on the server ----------------------------------------------------------------------------
+
+def _series(ws: Workspace, run_id: str, key: str) -> tuple[list[int], list[float], list[float]]:
+    from upstack.store import runs
+
+    steps, times, values = runs.read_series(ws.store().db, run_id, key)
+    return list(steps), list(times), list(values)
+
+
+def _result_revisions(ws: Workspace, run_id: str) -> list[str]:
+    return sorted(r.id for r in recall.history(ws, run_id)[1])
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_run_logs_live_to_the_server_where_collaborators_see_its_chart(team: Team, tmp_path: Path) -> None:
+    from upstack.capture.start import start_run
+    from upstack.store import runs
+
+    laptop = Workspace(home=tmp_path / "laptop", run_live_seconds=0.1, run_capture="none")
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    sync_service.sync(laptop)  # the project comes to the laptop
+    run = start_run(laptop, "probe-sweep", under=team.project, config={"lr": 0.01})
+    for step in range(1000):
+        run.log({"loss": 1 / (step + 1)}, step=step)
+
+    def on_server() -> dict[str, object]:
+        return runs.run_state(team.ws.store().db).get(run.id, {})
+
+    _wait_for(lambda: on_server().get("metrics") == {"loss": 1000})  # while it runs
+    assert on_server()["status"] == "running"
+    run.figure(_figure(tmp_path))
+    run.log({"loss": 0.0005, "acc": 0.9}, step=1000)
+    run.summary(best_loss=0.0005, learned="Loss keeps falling past step 900.")
+    run.finish()  # the last push goes as the run ends: no waiting
+    assert on_server()["status"] == "finished" and on_server()["metrics"] == {"loss": 1001, "acc": 1}
+
+    laptop.store()  # ingests the run's folder on the laptop
+    assert _series(team.ws, run.id, "loss") == _series(laptop, run.id, "loss")
+    assert _result_revisions(team.ws, run.id) == _result_revisions(laptop, run.id)  # one result, same ids
+    assert recall.show(team.ws, run.id).author_id == team.ada.id
+    viewer = {"Authorization": f"Bearer {team.token(team.bob)}"}  # bob may view ada's project
+    chart = httpx.get(f"{team.server.url}/runs/{run.id}/series.json", params={"key": "loss"}, headers=viewer)
+    assert chart.status_code == 200 and "loss" in chart.text
+
+    before = (dump_tables(laptop.store().db), dump_tables(team.ws.store().db))
+    again = sync_service.sync(laptop)
+    assert (again.runs_sent, again.pushed, again.pulled, again.conflicts) == (0, 0, 0, [])
+    assert (dump_tables(laptop.store().db), dump_tables(team.ws.store().db)) == before
+    laptop.close()
+
+
+def test_sync_sends_a_run_the_server_missed_in_pieces_and_resumes(team: Team, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from upstack.capture.start import start_run
+    from upstack.services import runsync
+    from upstack.store import runs
+
+    laptop = Workspace(home=tmp_path / "laptop", run_capture="none")
+    with start_run(laptop, "offline") as run:  # not linked yet: the run stays on the laptop
+        for step in range(1000):
+            run.log({"loss": float(step), "l0": step % 7}, step=step)
+        run.table([{"width": 16, "loss": 0.3}], title="widths")
+    laptop.store()
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    monkeypatch.setattr(runsync, "PUSH_POINTS", 300)
+
+    # An upload cut short: the start and the first 400 points of one metric reach the server.
+    server = sync_service.remote(laptop)
+    records = runs.run_records(laptop.store().db, run.id)
+    steps, times, values = runs.read_series(laptop.store().db, run.id, "loss")
+    runsync.send(server, run.id, records[:1], {"loss": (0, steps[:400], times[:400], values[:400])},
+                 laptop.blobs.read, set())
+    assert runs.run_state(team.ws.store().db)[run.id]["metrics"] == {"loss": 400}
+
+    report = sync_service.sync(laptop)
+    assert report.runs_sent == 1 and report.refused == []
+    for key in ("loss", "l0"):
+        assert _series(team.ws, run.id, key) == _series(laptop, run.id, key)
+    assert _result_revisions(team.ws, run.id) == _result_revisions(laptop, run.id)
+    state = runs.run_state(team.ws.store().db)[run.id]
+    assert state["status"] == "finished" and len(state["items"]) == 1
+
+    # Sending again, from an earlier point and in other pieces: nothing is kept twice.
+    answer = runsync.send(server, run.id, records, {"loss": (200, steps[200:], times[200:], values[200:])},
+                          laptop.blobs.read, set())
+    assert answer["metrics"] == {"loss": 1000, "l0": 1000}
+    assert _series(team.ws, run.id, "loss") == _series(laptop, run.id, "loss")
+    assert sync_service.sync(laptop).runs_sent == 0
+    laptop.close()
+
+
+def _run_push(team: Team, token: str, run_id: str, records: list[dict[str, object]],
+              points: dict[str, object] | None = None) -> httpx.Response:
+    return httpx.post(f"{team.server.url}/api/runs/{run_id}/push", json={"records": records, "points": points or {}},
+                      headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=30)
+
+
+def _points(start: int, values: list[float]) -> dict[str, object]:
+    from array import array
+
+    from upstack.services.runsync import wire_points
+
+    return wire_points(start, array("q", range(start, start + len(values))), array("d", [0.0] * len(values)),
+                       array("d", values))
+
+
+def test_a_run_push_cannot_reach_into_what_the_pusher_may_not_change(team: Team, tmp_path: Path) -> None:
+    from upstack.ids import new_id
+    from upstack.store import runs
+
+    ada, bob = team.token(team.ada), team.token(team.bob)
+
+    def start(run_id: str, **data: object) -> dict[str, object]:
+        return {"id": new_id(), "op": "run.start", "workspace": "w", "at": "2026-01-01T00:00:00.000000Z",
+                "data": {"run_id": run_id, "name": "r", "started_at": "2026-01-01T00:00:00.000000Z", **data}}
+
+    ada_run = new_id()
+    assert _run_push(team, ada, ada_run, [start(ada_run, node_id=team.project)], {"loss": _points(0, [1.0, 2.0])}
+                     ).json()["metrics"] == {"loss": 2}
+    bob_run = new_id()
+    refusals = {
+        "under a node bob may only view": _run_push(team, bob, bob_run, [start(bob_run, node_id=team.project)]),
+        "under a node by short id": _run_push(team, bob, bob_run, [start(bob_run, node_ref=team.project[-7:])]),
+        "logging to ada's run": _run_push(team, bob, ada_run, [], {"loss": _points(2, [9.0])}),
+        "re-starting ada's run as his": _run_push(team, bob, ada_run, [start(ada_run)]),
+        "a gap in the points": _run_push(team, ada, ada_run, [], {"loss": _points(5, [9.0])}),
+        "points that are not numbers": _run_push(team, ada, ada_run, [], {"loss": {"from": 2, "steps": "%%",
+                                                                                   "times": "", "values": ""}}),
+        "a record of another run": _run_push(team, ada, ada_run, [start(bob_run)]),
+        "a file he did not upload": _run_push(team, bob, bob_run, [start(bob_run), {
+            "id": new_id(), "op": "run.figure", "workspace": "w", "at": "2026-01-01T00:00:01.000000Z",
+            "data": {"run_id": bob_run, "title": "", "attachments": [{"id": new_id(), "sha256": "0" * 64,
+                                                                      "filename": "x.png"}]}}]),
+        "an entry record": _run_push(team, ada, ada_run, [{"id": new_id(), "op": "entry.delete", "workspace": "w",
+                                                           "at": "2026", "data": {"run_id": ada_run}}]),
+    }
+    assert {what: answer.status_code for what, answer in refusals.items()} == {
+        what: 404 if "ada's run" in what else 400 for what in refusals}
+    reasons = {what: answer.json()["error"] for what, answer in refusals.items()}
+    assert [r for r in reasons.values() if len(r) > 300 or "\n" in r] == [], reasons  # one line each
+    state = runs.run_state(team.ws.store().db)
+    assert bob_run not in state and state[ada_run]["metrics"] == {"loss": 2}
+    assert _series(team.ws, ada_run, "loss")[2] == [1.0, 2.0]
+    with access.acting_as(team.as_user(team.bob)):  # he may see her run (the project is shared) ...
+        assert runs.load_run(team.ws.store().db, ada_run).author_id == team.ada.id
+
+
+def test_a_run_that_falls_silent_on_the_server_is_marked_crashed_and_can_come_back(team: Team) -> None:
+    from upstack.ids import new_id
+    from upstack.services.runsync import accept_run
+    from upstack.store import runs
+
+    ada = team.as_user(team.ada)
+    run_id = new_id()
+    start = {"id": new_id(), "op": "run.start", "workspace": "w", "at": "2026-01-01T00:00:00.000000Z",
+             "data": {"run_id": run_id, "name": "far away", "started_at": "2026-01-01T00:00:00.000000Z"}}
+    accept_run(team.ws, run_id, [start], {"loss": _points(0, [1.0])}, ada)
+    db = team.ws.store().db
+    team.ws.store().ingest()
+    assert runs.run_state(db)[run_id]["status"] == "running"  # heard from just now
+    with db.transaction():
+        db.execute("UPDATE runs SET heartbeat_at = '2026-01-01T00:00:05.000000Z' WHERE id = ?", (run_id,))
+    team.ws.store().ingest()
+    assert runs.run_state(db)[run_id]["status"] == "crashed"
+    assert "crashed" in recall.show(team.ws, run_id).title.lower()  # its result entry says so
+    answer = accept_run(team.ws, run_id, [], {"loss": _points(1, [0.5])}, ada)  # only out of touch
+    assert answer["status"] == "running" and answer["metrics"] == {"loss": 2}

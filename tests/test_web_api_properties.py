@@ -259,7 +259,8 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     real = _real_values(seeded)
     logins = st.sampled_from(["bob", "dave", "erin", "carol"])
     real.path_ids = {"/join/": joins, "/reset/": resets, "/account/tokens/": spare, "/admin/tokens/": spare,
-                     "/admin/users/": ["bob", "dave", "erin"], "/api/blobs/": shas, **real.path_ids}
+                     "/admin/users/": ["bob", "dave", "erin"], "/api/blobs/": shas,
+                     "/api/runs/": [ref for ref in seeded.runs if len(ref) == 26], **real.path_ids}
     real.values.update({
         ("/tree/{ref}/share", "body", "login"): logins, ("/tree/{ref}/unshare", "body", "login"): logins,
         ("/tree/{ref}/share", "body", "role"): st.sampled_from(ROLES),
@@ -268,6 +269,9 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
         ("/join/{secret}", "body", "again"): st.just(TEAM_PASSWORD),
         ("/reset/{secret}", "body", "password"): st.just(TEAM_PASSWORD),
         ("/reset/{secret}", "body", "again"): st.just(TEAM_PASSWORD),
+        # A push to one's own run (the seeded runs are ada's: she owns the log as it was).
+        ("/api/runs/{run_id}/push", "body", "records"): st.just([]),
+        ("/api/runs/{run_id}/push", "body", "points"): st.just({}),
     })
     saved = accounts.MAX_FAILURES
     # Throttling sign-ins is tested in test_team.py; here generated wrong passwords would soon lock

@@ -30,6 +30,7 @@ import hashlib
 import itertools
 import re
 import secrets
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from team_fixtures import (
 from upstack.ids import new_id, short_id
 from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts
+from upstack.services.runsync import wire_points
 from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
 from upstack.web.routes.review import DEFAULT_DAYS
@@ -176,7 +178,7 @@ def is_json(path: str) -> bool:
 # parameters that name something. Query parameters that name nothing keep their defaults.
 PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id": ("attachment",),
               "token_id": ("token",)}
-PATH_SPECIAL = ("login", "secret", "sha256")  # user names, link secrets, attachments' files
+PATH_SPECIAL = ("login", "secret", "sha256", "run_id")  # user names, link secrets, files, runs (by full id)
 QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
                "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
@@ -749,6 +751,11 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
                               "nodes": [r.id for r in team.of_kind("node")], "have": {}})]
     if path == "/api/sync/push":  # what each pushed record may do is tests/test_sync.py's
         return [Attempt(path, None, signed_in, changes=False, json={"records": []})]
+    if path == "/api/runs/{run_id}/push":  # a run is its author's alone to log to (the rest: tests/test_sync.py)
+        one = wire_points(0, array("q", [n]), array("d", [0.0]), array("d", [0.5]))
+        return [Attempt(path.replace("{run_id}", run.id), None, signed_in and (run.author or "A") == who,
+                        json={"records": [], "points": {f"probe{n}": one}}, target=run.name)
+                for run in team.of_kind("run")]
     raise LookupError(f"no rule for POST {path}: add one to attempts()")
 
 

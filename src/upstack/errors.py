@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "NewerVersion", "Forbidden", "Unauthorized",
-           "TooManyAttempts"]
+           "TooManyAttempts", "Refused"]
 
 
 class UpstackError(Exception):
@@ -38,3 +38,12 @@ class Unauthorized(UpstackError):
 
 class TooManyAttempts(UpstackError):
     """Too many failed sign-ins in a short time (HTTP 429)."""
+
+
+class Refused(UpstackError):
+    """A server refused a request as malformed or not allowed (an HTTP 4xx answer): sending it
+    again would not help. ``reason`` is the server's own words."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message

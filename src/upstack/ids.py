@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["new_id", "short_id", "id_key", "SHORT_LENGTH", "MIN_PREFIX", "looks_like_full_id"]
+__all__ = ["new_id", "derived_id", "short_id", "id_key", "SHORT_LENGTH", "MIN_PREFIX", "looks_like_full_id"]
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SHORT_LENGTH = 7
@@ -50,6 +50,20 @@ def new_id() -> str:
         _last_random = int.from_bytes(os.urandom(10), "big") >> 1  # room to grow
     _last_ms = ms
     return _encode(ms, 10) + _encode(_last_random, 16)
+
+
+def derived_id(at: str, *parts: str) -> str:
+    """An id made from what it names rather than drawn at random: the time part from ``at`` (an
+    ISO time), the rest from a hash of ``parts``. Two stores that make the same thing from the
+    same facts (a run's result entry, on a laptop and on its team server) give it the same id.
+    """
+    import hashlib
+
+    from upstack.timeutil import parse_iso
+
+    ms = int(parse_iso(at).timestamp() * 1000)
+    digest = int.from_bytes(hashlib.sha256("\0".join(parts).encode("utf-8")).digest()[:10], "big")
+    return _encode(ms, 10) + _encode(digest, 16)
 
 
 def id_key(full_id: str) -> str:

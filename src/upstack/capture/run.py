@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from upstack.capture import metrics as metric_chunks
@@ -64,6 +64,7 @@ class Run:
                                         daemon=True)
         self._forked = False
         self._signalled = False  # SIGTERM came while log() held the lock (see _hook_sigterm)
+        self.on_end: list[Callable[[], None]] = []  # called once the run has ended (a live upload's last push)
         files.beat(now_iso())
         self._thread.start()
 
@@ -222,6 +223,8 @@ class Run:
             self._status = status
             self._files.close()
             _forget(self)
+            for hook in self.on_end:
+                hook()
         if self._error is not None:
             raise UpstackError(f"run {self.short}: writing in the background failed: {self._error}")
 

@@ -93,8 +93,21 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     run = Run(files=files, run_id=run_id, name=name, workspace_id=workspace_id,
               flush_seconds=flush, heartbeat_seconds=heartbeat,
               provenance=_provenance(kinds, redactor, diff_limit, env_names))
+    live = _live(ws, files.directory, run_id)
+    if live is not None:
+        run.on_end.append(live.close)
     track(run)
     return run
+
+
+def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
+    """In a workspace linked to a team server, the upload that sends the run there as it runs."""
+    if not (ws.home / "remote.json").exists() or str(ws.settings.run_live_seconds).strip() in ("0", "0.0"):
+        return None  # (remote.json: services.sync.REMOTE_FILE, not imported unless needed)
+    from upstack.capture.live import LiveUpload
+    from upstack.services.sync import remote
+
+    return LiveUpload(remote(ws), directory, run_id, _number(ws, "run_live_seconds"))
 
 
 def _node(ws: Workspace, ref: str) -> dict[str, Any]:

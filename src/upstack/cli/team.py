@@ -124,7 +124,7 @@ def login(ws: Workspace, url: str, token: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def sync(ws: Workspace, as_json: bool) -> None:
-    """Push new notes, edits, files and nodes to the server; pull what you may see there.
+    """Push new notes, edits, files, nodes and runs to the server; pull what you may see there.
 
     Safe to run again at any time, or after an interruption: nothing is applied
     twice. An entry edited on both sides keeps both revisions and is listed.
@@ -137,7 +137,8 @@ def sync(ws: Workspace, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files), "
+    runs = f", {report.runs_sent} run{'s' if report.runs_sent != 1 else ''}" if report.runs_sent else ""
+    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files){runs}, "
          f"pulled {report.pulled} ({report.files_received} files)")
     for item in report.refused:
         echo(f"kept here only: {item['op']} {item['id'][:12]}: {item['reason']}")

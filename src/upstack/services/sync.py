@@ -25,11 +25,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain.access import Audience
-from upstack.errors import BadInput, Unauthorized, UpstackError
+from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
 from upstack.services.workspace import Workspace
 from upstack.store.journal import Record
 
-__all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE"]
+__all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE", "parse_record", "may_attach",
+           "plain", "REMOTE_FILE"]
 
 REMOTE_FILE = "remote.json"
 PUSHABLE = ("node.create", "entry.create", "entry.revise", "entry.attach", "entry.delete")
@@ -47,7 +48,7 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
     for item in raw:
-        record = _parse(item)
+        record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
         verdict = _verdict(ws, record.op, data, by, made_nodes, made_entries)
         if verdict == "here":
@@ -77,12 +78,13 @@ def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _parse(item: Any) -> Record:
+def parse_record(item: Any, allowed: tuple[str, ...]) -> Record:
+    """A pushed record, if it is well formed and of a kind this push may carry."""
     if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "op", "workspace", "at")) \
             or not isinstance(item.get("data"), dict):
         raise BadInput("a pushed record needs id, op, workspace, at (text) and data (an object)")
-    if item["op"] not in PUSHABLE:
-        raise BadInput(f"records of kind {item['op']!r} cannot be pushed; sync sends {', '.join(PUSHABLE)}")
+    if item["op"] not in allowed:
+        raise BadInput(f"records of kind {item['op']!r} cannot be pushed here; this takes {', '.join(allowed)}")
     return Record(id=item["id"], op=item["op"], workspace=item["workspace"], at=item["at"], data=item["data"])
 
 
@@ -122,14 +124,14 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             return NOT_YOURS
         if op == "entry.attach":
             for attachment in data["attachments"]:
-                if attachment.get("sha256") and not _may_attach(ws, by, str(attachment["sha256"])):
+                if attachment.get("sha256") and not may_attach(ws, by, str(attachment["sha256"])):
                     return "a file it names was not uploaded by you first"
         return ""
     except (KeyError, TypeError, AttributeError):
         return "the record is malformed"
 
 
-def _may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
+def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
     """A file may be attached by whoever uploaded it (a receipt in the audit log); knowing a
     hash is not enough to get at someone else's file."""
     return ws.blobs.verify(sha256) is None and bool(ws.store().db.scalar(
@@ -145,11 +147,11 @@ class Remote:
     login: str
 
     def call(self, method: str, path: str, body: bytes | None = None, *,
-             content_type: str = "application/json") -> bytes:
+             content_type: str = "application/json", timeout: float = 120) -> bytes:
         request = urllib.request.Request(self.url.rstrip("/") + path, data=body, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type})
         try:
-            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the user's own server
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the user's own server
                 return bytes(response.read())
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
@@ -158,15 +160,18 @@ class Remote:
             if exc.code == 401:
                 raise Unauthorized(f"{self.url} refused the token (revoked?): run `upstack login {self.url}` "
                                    "again with a new one") from None
-            raise UpstackError(f"{self.url} answered {exc.code} to {method} {path}: {detail[:300]}") from None
+            message = f"{self.url} answered {exc.code} to {method} {path}: {detail[:300]}"
+            if 400 <= exc.code < 500:
+                raise Refused(message, detail[:300]) from None
+            raise UpstackError(message) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise UpstackError(f"cannot reach {self.url}: {reason}; nothing was lost, run `upstack sync` "
                                "again when it is reachable") from None
 
-    def json(self, method: str, path: str, payload: Any = None) -> Any:
+    def json(self, method: str, path: str, payload: Any = None, *, timeout: float = 120) -> Any:
         body = None if payload is None else json.dumps(payload).encode()
-        return json.loads(self.call(method, path, body))
+        return json.loads(self.call(method, path, body, timeout=timeout))
 
 
 def login(ws: Workspace, url: str, token: str) -> Remote:
@@ -205,6 +210,7 @@ class SyncReport:
     pulled: int = 0
     files_sent: int = 0
     files_received: int = 0
+    runs_sent: int = 0
     refused: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
 
@@ -214,6 +220,7 @@ class SyncReport:
 
 def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncReport:
     """Push what the server lacks, pull what this workspace lacks; see the module's docstring."""
+    from upstack.services.runsync import sync_runs
     from upstack.store import sync as store_sync
 
     server = remote(ws)
@@ -222,22 +229,29 @@ def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncRepo
     mine = store_sync.manifest(store.db)
     report = SyncReport(server=server.url)
 
-    # Push: nodes first (parents first), then each entry's missing records, files before records.
+    def push(outgoing: list[Record]) -> None:
+        for start in range(0, len(outgoing), BATCH):
+            batch = outgoing[start:start + BATCH]
+            for sha in _blobs(batch):
+                server.call("PUT", f"/api/blobs/{sha}", ws.blobs.read(sha), content_type="application/octet-stream")
+                report.files_sent += 1
+            answer = server.json("POST", "/api/sync/push", {"records": [plain(r) for r in batch]})
+            report.pushed += int(answer["applied"])
+            report.refused += answer["refused"]
+            report.conflicts += answer["conflicts"]
+            if progress:
+                progress("Pushing", start + len(batch), len(outgoing))
+
+    # Push: nodes first (parents first), then runs (the server writes their results), then each
+    # entry's missing records, files before records.
+    push(store_sync.node_records(store.db, [n for n in mine["nodes"] if n not in set(theirs["nodes"])]))
+    report.runs_sent, refused = sync_runs(ws, server, progress)
+    report.refused += refused
+    if report.runs_sent:
+        theirs = server.json("GET", "/api/sync/manifest.json")
     their_entries: dict[str, Any] = theirs["entries"]
-    outgoing = store_sync.node_records(store.db, [n for n in mine["nodes"] if n not in set(theirs["nodes"])])
     changed = [e for e, held in mine["entries"].items() if _lacks(their_entries.get(e), held)]
-    outgoing += store_sync.records_for(store.db, sorted(changed), have=their_entries)
-    for start in range(0, len(outgoing), BATCH):
-        batch = outgoing[start:start + BATCH]
-        for sha in _blobs(batch):
-            server.call("PUT", f"/api/blobs/{sha}", ws.blobs.read(sha), content_type="application/octet-stream")
-            report.files_sent += 1
-        answer = server.json("POST", "/api/sync/push", {"records": [_plain(r) for r in batch]})
-        report.pushed += int(answer["applied"])
-        report.refused += answer["refused"]
-        report.conflicts += answer["conflicts"]
-        if progress:
-            progress("Pushing", start + len(batch), len(outgoing))
+    push(store_sync.records_for(store.db, sorted(changed), have=their_entries))
 
     # Pull: what they hold that this workspace lacks (their manifest lists only what the user may see).
     wanted = [e for e, held in their_entries.items() if _lacks(mine["entries"].get(e), held)]
@@ -292,7 +306,7 @@ def _new_conflicts(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return sorted(e for e, n in after.items() if n > before.get(e, 0))
 
 
-def _plain(record: Record) -> dict[str, Any]:
+def plain(record: Record) -> dict[str, Any]:
     return {"id": record.id, "op": record.op, "workspace": record.workspace, "at": record.at, "data": record.data}
 
 
@@ -304,7 +318,7 @@ def server_records(ws: Workspace, entries: list[str], nodes: list[str],
     db = ws.store().db
     records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
     records += store_sync.records_for(db, entries, have=have)
-    return [_plain(r) for r in records]
+    return [plain(r) for r in records]
 
 
 def read_blob(ws: Workspace, sha256: str) -> bytes:

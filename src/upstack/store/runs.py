@@ -17,13 +17,14 @@ from upstack.capture.metrics import Chunk, series_stats
 from upstack.domain import access
 from upstack.domain.run import ENDED, MetricSummary, RunInfo, RunItem, result_body, result_title
 from upstack.errors import NotFound, UpstackError
-from upstack.ids import id_key, new_id
+from upstack.ids import derived_id, id_key
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
-__all__ = ["create_tables", "HANDLERS", "add_chunks", "read_series", "load_run", "mark_crashed", "finalize", "purge"]
+__all__ = ["create_tables", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "run_state",
+           "run_records", "mark_crashed", "silent_runs", "mark_silent_crashed", "finalize", "purge"]
 
 
 def create_tables(db: Database) -> None:
@@ -174,6 +175,22 @@ def add_chunks(db: Database, run_id: str, chunks: list[Chunk]) -> None:
                     run_id, chunk.key))
 
 
+def add_points(db: Database, run_id: str, key: str, start: int, steps: array, times: array,
+               values: array) -> int:
+    """Append points to a run's series where ``start`` is the index of the first of them; points
+    the store already holds are skipped, so sending the same points again adds nothing. Returns
+    how many points the series has. (Used for runs that log to a team server: there the point
+    index, not a byte offset in a run folder, names a chunk.)"""
+    have = int(db.scalar("SELECT count FROM run_metrics WHERE run_id = ? AND key = ?", (run_id, key)) or 0)
+    if start > have:
+        raise UpstackError(f"metric {key!r} of run {run_id}: points from #{start} sent, but only "
+                           f"{have} are here; send from #{have}")
+    skip = have - start
+    if skip < len(values):
+        add_chunks(db, run_id, [Chunk(key, steps[skip:], times[skip:], values[skip:], offset=have)])
+    return max(have, start + len(values))
+
+
 def _number(text: str | None) -> float | None:
     return None if text is None else float(text)
 
@@ -212,6 +229,84 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     return info
 
 
+def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """What sync compares for each run: its status, its items, its summary (as a hash) and how
+    many points each metric has. Only runs the reader may see (everything, with no one signed in)."""
+    import hashlib
+
+    audience = access.current()
+    states: dict[str, dict[str, Any]] = {}
+    where, params = ("", []) if run_ids is None else (
+        f" WHERE id IN ({', '.join('?' for _ in run_ids)})", list(run_ids))
+    if run_ids == []:
+        return states
+    for row in db.query(f"SELECT id, status, summary, author_id, node_id FROM runs{where}", params):
+        if audience is not None and not audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
+            continue
+        states[row["id"]] = {"status": row["status"], "items": [], "metrics": {},
+                             "summary": hashlib.sha256(row["summary"].encode()).hexdigest()[:16]}
+    for table, fields in (("run_items", "run_id, id"), ("run_metrics", "run_id, key, count")):
+        for row in db.query(f"SELECT {fields} FROM {table}{where.replace('id IN', 'run_id IN')}", params):
+            state = states.get(row["run_id"])
+            if state is None:
+                continue
+            if table == "run_items":
+                state["items"].append(row["id"])
+            else:
+                state["metrics"][row["key"]] = int(row["count"])
+    return states
+
+
+def run_records(db: Database, run_id: str) -> list[Record]:
+    """Records that rebuild a run elsewhere from what the store holds (start, provenance, items,
+    summary, end, in that order). An item keeps its id, so sending it twice adds it once."""
+    run = load_run(db, run_id)
+    workspace = "sync"
+    start = {"run_id": run.id, "name": run.name, "node_id": run.node_id, "config": run.config, "tags": run.tags,
+             "goals": run.goals, "started_at": run.started_at, "host": run.host}
+    records = [Record(f"{run.id}.start", "run.start", workspace, run.started_at, start)]
+    items = db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))
+    diff = next((i for i in items if i["kind"] == "diff"), None)
+    if run.provenance:
+        data = {"run_id": run.id, **run.provenance}
+        if diff is not None:
+            data["diff"] = json.loads(diff["data"])["attachments"][0]
+        records.append(Record(diff["id"] if diff else f"{run.id}.provenance", "run.provenance", workspace,
+                              diff["at"] if diff else run.started_at, data))
+    records += [Record(i["id"], f"run.{i['kind']}", workspace, i["at"], {"run_id": run.id, **json.loads(i["data"])})
+                for i in items if i["kind"] in ("figure", "table", "note")]
+    if run.summary:
+        summary = _dumps(run.summary)
+        records.append(Record(derived_id(run.started_at, run.id, "summary", summary), "run.summary", workspace,
+                              run.started_at, {"run_id": run.id, "values": run.summary}))
+    if run.status in ENDED and run.ended_at:
+        traceback = next((i for i in items if i["kind"] == "traceback"), None)
+        end: dict[str, Any] = {"run_id": run.id, "status": run.status, "ended_at": run.ended_at, "error": run.error}
+        if traceback is not None:
+            end["traceback"] = json.loads(traceback["data"])["attachments"][0]
+        records.append(Record(traceback["id"] if traceback else derived_id(run.ended_at, run.id, "end", run.status),
+                              "run.end", workspace, run.ended_at, end))
+    return records
+
+
+def silent_runs(db: Database, crashed_after: float) -> list[str]:
+    """Runs that log to this store from afar (pushed to a team server, so read from no folder:
+    their folder offsets stay 0) and have not been heard from for ``crashed_after`` seconds."""
+    from datetime import UTC, datetime, timedelta
+
+    from upstack.timeutil import to_iso
+
+    cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=crashed_after))
+    return [str(r["id"]) for r in db.query("SELECT id FROM runs WHERE status = 'running' AND records_offset = 0 "
+                                           "AND heartbeat_at < ?", (cutoff,))]
+
+
+def mark_silent_crashed(db: Database, crashed_after: float, workspace: str) -> None:
+    """Mark the silent runs crashed, as a silent run with a folder is (``run_ingest``)."""
+    for run_id in silent_runs(db, crashed_after):
+        mark_crashed(db, run_id, str(db.scalar("SELECT heartbeat_at FROM runs WHERE id = ?", (run_id,))), workspace)
+
+
 def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> None:
     db.execute("UPDATE runs SET status = 'crashed', ended_at = ?, "
                "error = 'stopped without ending (killed, or its machine went down)' WHERE id = ?",
@@ -237,14 +332,17 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
     now = run.ended_at or run.started_at
     author = run.author_id  # the result is theirs
+    # Named by its content: a laptop and its team server that finalize the same run make the
+    # same revision, so syncing them finds nothing to exchange (and ending twice adds nothing).
+    revision = derived_id(now, run_id, "result", title, body)
     if existing is None:
         create_entry(db, {
-            "id": run_id, "revision_id": new_id(), "kind": "result", "title": title, "body": body,
+            "id": run_id, "revision_id": revision, "kind": "result", "title": title, "body": body,
             "extra_tags": run.tags, "private": False, "node_id": run.node_id,
             "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta, "by": author,
         }, workspace)
     elif not existing["purged_at"]:
-        revise_entry(db, {"entry_id": run_id, "revision_id": new_id(), "title": title, "body": body,
+        revise_entry(db, {"entry_id": run_id, "revision_id": revision, "title": title, "body": body,
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
     learned = run.summary.get("learned")
     if learned and run.summary.get("learning_id") and not db.scalar(
@@ -253,8 +351,8 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
 
         parsed = parse_note_text(learned)
         create_entry(db, {
-            "id": run.summary["learning_id"], "revision_id": new_id(), "kind": "learning",
-            "title": parsed.title,
+            "id": run.summary["learning_id"], "revision_id": derived_id(now, run.summary["learning_id"], learned),
+            "kind": "learning", "title": parsed.title,
             "body": (parsed.body + "\n\n" if parsed.body else "") + f"Learned from [[{id_key(run_id)[:7]}]].",
             "extra_tags": [], "private": False, "node_id": run.node_id, "occurred_at": now,
             "created_at": now, "attachments": [], "meta": {"learned_from": run_id}, "by": author}, workspace)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
-from upstack.store import SCHEMA_MARK, schema
+from upstack.store import SCHEMA_MARK, runs, schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect
 from upstack.store.ingest import apply_record
@@ -121,6 +121,9 @@ class Store:
         if any(run_dirs(folder) for folder in self.run_folders):
             report.runs = self.ingest_runs(self.run_folders)
             report.problems += report.runs.problems
+        if runs.silent_runs(self.db, self.crashed_after):  # runs that logged here from afar, then went quiet
+            with self.lock(), access.acting_as(None), self.db.transaction():
+                runs.mark_silent_crashed(self.db, self.crashed_after, self.workspace_id())
         if not self.journal.has_pending():
             return report
         with self.lock():

@@ -1,5 +1,5 @@
 """The API `upstack sync` talks to (signed in with an API token): who am I, what is here,
-push records, pull records, and the files they name."""
+push records, pull records, the files they name, and runs logging to the server."""
 
 from __future__ import annotations
 
@@ -44,6 +44,25 @@ def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
          have: Annotated[dict[str, Any], Body()] = {}) -> Any:  # noqa: B006
     return {"records": sync_service.server_records(ws, entries, nodes, have)}
+
+
+@router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")
+def run_states(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
+    from upstack.store import runs
+
+    return runs.run_state(ws.store().db)
+
+
+@router.post("/api/runs/{run_id}/push", summary="Log to one of your runs: its records, and metric points by index")
+def push_run(run_id: str, ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
+             records: Annotated[list[dict[str, Any]], Body(max_length=1000)] = [],  # noqa: B006
+             points: Annotated[dict[str, Any], Body()] = {}) -> Any:  # noqa: B006
+    from upstack.ids import looks_like_full_id
+    from upstack.services.runsync import accept_run
+
+    if not looks_like_full_id(run_id):
+        raise BadInput(f"{run_id!r} is not a run id")
+    return accept_run(ws, run_id.upper(), records, points, who)
 
 
 @router.put("/api/blobs/{sha256}", summary="Upload a file by its SHA-256 (before the record that names it)",

@@ -1,0 +1,132 @@
+"""A run logging live to the team server its workspace is linked to (`upstack login`).
+
+The run writes its folder as always; a background thread reads what is new in it every
+``run_live_seconds`` and pushes that to the server (see ``services.runsync``), so collaborators
+see the run's charts while it trains. It reads the folder as the store's ingest does: whole
+records and whole metric chunks from where the last push the server confirmed ended. A push
+that fails is tried again with the next one, from the same place; the server keeps nothing
+twice. When the run ends, one last push sends the rest. If the server cannot be reached,
+nothing is lost: the folder holds everything, and `upstack sync` sends it later.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from array import array
+from pathlib import Path
+from typing import Any
+
+from upstack.capture.metrics import DamagedChunk, read_chunk_stream
+from upstack.capture.rundir import BLOBS, METRICS, RECORDS
+from upstack.errors import Refused, UpstackError
+from upstack.ids import short_id
+from upstack.store.journal import Journal
+
+__all__ = ["LiveUpload"]
+
+FINAL_TIMEOUT = 15.0  # seconds a push may take as the run ends (a pre-empted job has little time)
+MOST_POINTS = 1_000_000  # points read for one push (24 MB): a long backlog goes over several
+
+
+class LiveUpload:
+    def __init__(self, remote: Any, directory: Path, run_id: str, every: float) -> None:
+        self.remote = remote
+        self.directory = directory
+        self.run_id = run_id
+        self.every = every
+        self.error: str = ""  # why the last push failed, if it did
+        self.refused = False  # the server will not take this run: stop trying
+        self._records_at = 0
+        self._metrics_at = 0
+        self._counts: dict[str, int] = {}  # points sent per metric (their index in the series)
+        self._uploaded: set[str] = set()
+        self._lock = threading.Lock()  # one push at a time
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"upstack-live-{run_id[-7:]}", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every) and not self.refused:
+            self.push()
+
+    def push(self, timeout: float = 60) -> bool:
+        """Send what is new since the last confirmed push; False (and ``error`` says why) if it failed."""
+        from upstack.services.runsync import send
+
+        with self._lock:
+            if self.refused:
+                return False
+            records, records_at = self._new_records()
+            series, metrics_at, counts = self._new_points()
+            if metrics_at < _size(self.directory / METRICS):  # more points than one push reads:
+                records = [r for r in records if r.op != "run.end"]  # the end goes with the last of them,
+                records_at = self._records_at  # and the records again with it (each applies once)
+            try:
+                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=timeout)
+            except Refused as exc:
+                self.refused, self.error = True, exc.reason
+                return False
+            except (UpstackError, OSError) as exc:
+                self.error = str(exc)
+                return False
+            self._records_at, self._metrics_at, self._counts = records_at, metrics_at, counts
+            self.error = ""
+            return True
+
+    def close(self) -> None:
+        """After the run's end record is written: stop the thread and send the rest, saying on
+        stderr if the server did not get it (the folder keeps it for `upstack sync`)."""
+        self._stop.set()
+        self._thread.join()
+        sent = self.push(timeout=FINAL_TIMEOUT)
+        while sent and self._behind():
+            sent = self.push(timeout=FINAL_TIMEOUT)
+        if not sent:
+            print(f"upstack: run {short_id(self.run_id)} did not reach {self.remote.url}"
+                  f" ({self.error}); it is kept here, and `upstack sync` sends it", file=sys.stderr)
+
+    def _behind(self) -> bool:
+        return any(_size(self.directory / name) > at
+                   for name, at in ((RECORDS, self._records_at), (METRICS, self._metrics_at)))
+
+    def _new_records(self) -> tuple[list[Any], int]:
+        try:
+            with open(self.directory / RECORDS, "rb") as handle:
+                handle.seek(self._records_at)
+                data = handle.read()
+        except FileNotFoundError:
+            return [], self._records_at
+        complete = data.rfind(b"\n") + 1  # a line still being written goes next time
+        records, _ = Journal.parse(data[:complete].decode("utf-8", "replace"), str(self.directory / RECORDS))
+        return records, self._records_at + complete
+
+    def _new_points(self) -> tuple[dict[str, tuple[int, array, array, array]], int, dict[str, int]]:
+        counts = dict(self._counts)
+        series: dict[str, tuple[int, array, array, array]] = {}
+        at = self._metrics_at
+        try:
+            with open(self.directory / METRICS, "rb") as handle:
+                for chunk in read_chunk_stream(handle, at):
+                    start, steps, times, values = series.setdefault(
+                        chunk.key, (counts.get(chunk.key, 0), array("q"), array("d"), array("d")))
+                    steps.extend(chunk.steps)
+                    times.extend(chunk.times)
+                    values.extend(chunk.values)
+                    counts[chunk.key] = counts.get(chunk.key, 0) + len(chunk)
+                    at = chunk.end
+                    if sum(len(s[3]) for s in series.values()) >= MOST_POINTS:
+                        break
+        except (FileNotFoundError, DamagedChunk):
+            pass  # damage: what came before it is sent; the store's ingest reports it
+        return series, at, counts
+
+    def _read_blob(self, sha256: str) -> bytes:
+        return (self.directory / BLOBS / sha256).read_bytes()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

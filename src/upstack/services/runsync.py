@@ -1,0 +1,235 @@
+"""Runs on a team server: logged there live by a training process, or sent by `upstack sync`.
+
+A run always writes its own folder first: that is fast, and safe with the network down. In a
+workspace linked to a server (`upstack login`), the run also sends what is new in its folder to
+the server every few seconds (``capture.live``), so collaborators watch its charts as it trains;
+`upstack sync` later sends whatever the server still lacks, rebuilt from the laptop's store.
+
+Both send the same two things, and both are safe to send twice:
+
+- **records** (``run.start`` ... ``run.end``): the server applies each record id once;
+- **points**, per metric, numbered by their index in the series: a push says "these points,
+  starting at #i"; the server skips the ones it holds and refuses a gap.
+
+So a push repeated after a lost answer, or an upload resumed by `upstack sync`, adds nothing
+twice. The server checks each push against the pusher's roles, as it does the rest of sync: a
+run is its author's alone to push to, it goes under a node they may file under, and it names
+only files they uploaded. Once a run has ended and its points are in, the server writes its
+result entry; named by its content, it is the same entry the laptop wrote.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from array import array
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from upstack.domain import access
+from upstack.domain.access import Audience
+from upstack.errors import BadInput, NotFound, Refused
+from upstack.store.journal import Record
+
+__all__ = ["accept_run", "send", "sync_runs", "wire_points", "RUN_OPS", "PUSH_POINTS", "Series"]
+
+RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.end")
+PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
+NO_RUN = "no such run, or it is not yours to log to"
+
+# key -> (index of the first point, steps, times, values)
+Series = dict[str, tuple[int, array, array, array]]
+
+
+# -- the server's side ---------------------------------------------------------------------------
+
+def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], by: Audience) -> dict[str, Any]:
+    """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
+    each of its metrics has."""
+    from upstack.services.sync import may_attach, parse_record
+    from upstack.store import runs
+
+    store = ws.store()
+    db = store.db
+    records = [parse_record(item, RUN_OPS) for item in raw]
+    series = {str(key): _decode(key, value) for key, value in points.items()}
+    if any(r.data.get("run_id") != run_id for r in records):
+        raise BadInput(f"every record of a push to run {run_id} must name that run")
+    row = db.one("SELECT author_id FROM runs WHERE id = ?", (run_id,))
+    if row is not None and not by.is_author(row["author_id"]):
+        raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
+    starts = [r for r in records if r.op == "run.start"]
+    records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
+    if row is None:
+        if not starts:
+            raise NotFound(f"{NO_RUN}: send its start record first")
+        starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
+        starts[0].data.pop("node_ref", None)
+        records.insert(0, starts[0])
+    for record in records:
+        for attachment in _attachments(record):
+            if not may_attach(ws, by, str(attachment.get("sha256", ""))):
+                raise BadInput(f"record {record.id} names a file you did not upload first "
+                               f"({str(attachment.get('sha256'))[:12]})")
+    store.write(records)  # a record that cannot apply is kept aside on the server (rejected.jsonl)
+    ended_now = any(r.op == "run.end" for r in records)
+    with store.lock(), access.acting_as(None), db.transaction():
+        if db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+            raise BadInput(f"run {run_id}: its start record could not be applied")
+        for key, (start, steps, times, values) in series.items():
+            runs.add_points(db, run_id, key, start, steps, times, values)
+        status = str(db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,)))
+        if status == "crashed" and not ended_now:  # only out of touch: running after all
+            db.execute("UPDATE runs SET status = 'running', ended_at = NULL, error = '' WHERE id = ?", (run_id,))
+            status = "running"
+        if status == "running":
+            from upstack.timeutil import now_iso
+
+            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (now_iso(), run_id))
+        elif ended_now or any(len(s[3]) for s in series.values()):
+            runs.finalize(db, run_id, store.workspace_id())
+        counts = {str(r["key"]): int(r["count"]) for r in db.query(
+            "SELECT key, count FROM run_metrics WHERE run_id = ?", (run_id,))}
+    return {"run": run_id, "status": status, "metrics": counts}
+
+
+def _node(db: Any, start: dict[str, Any], by: Audience) -> str | None:
+    """The node a pushed run goes under, named by id or (from a compute node) by a short id, as
+    ``by`` sees the tree; refused unless they may file under it."""
+    from upstack.errors import UpstackError
+    from upstack.store.queries import resolve
+
+    ref = start.get("node_id") or start.get("node_ref")
+    if not ref:
+        return None
+    with access.acting_as(by):
+        try:
+            node_id = resolve(db, str(ref), table="nodes", what="node")
+        except UpstackError:
+            raise BadInput(f"you may not log runs under node {ref!r}: run `upstack sync` to send it "
+                           "first, or ask its owner to share it with you as editor") from None
+    if not by.may_file_under(node_id):
+        raise BadInput(f"you may not log runs under node {ref!r}: ask its owner to share it with you as editor")
+    return node_id
+
+
+def _attachments(record: Record) -> list[dict[str, Any]]:
+    data = record.data
+    found = list(data.get("attachments") or [])
+    found += [data[k] for k in ("diff", "traceback") if isinstance(data.get(k), dict)]
+    return [a for a in found if isinstance(a, dict)]
+
+
+# -- points on the wire: little-endian arrays in base64 ------------------------------------------
+
+def wire_points(start: int, steps: array, times: array, values: array) -> dict[str, Any]:
+    """Points as a push carries them: the index of the first, and the three arrays."""
+    return {"from": start, "steps": _encode(steps), "times": _encode(times), "values": _encode(values)}
+
+
+def _encode(part: array) -> str:
+    if sys.byteorder == "big":
+        part = array(part.typecode, part)
+        part.byteswap()
+    return base64.b64encode(part.tobytes()).decode("ascii")
+
+
+def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
+    try:
+        start = int(value["from"])
+        arrays = []
+        for name, code in (("steps", "q"), ("times", "d"), ("values", "d")):
+            part = array(code)
+            part.frombytes(base64.b64decode(value[name], validate=True))
+            if sys.byteorder == "big":
+                part.byteswap()
+            arrays.append(part)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInput(f"metric {key!r}: points need from, steps, times and values (8-byte "
+                       f"little-endian numbers in base64): {exc}") from None
+    steps, times, values = arrays
+    if start < 0 or not isinstance(key, str) or not key or not len(steps) == len(times) == len(values):
+        raise BadInput(f"metric {key!r}: steps, times and values must be as many, from a point index ≥ 0")
+    return start, steps, times, values
+
+
+# -- the sending side --------------------------------------------------------------------------
+
+def send(remote: Any, run_id: str, records: list[Record], series: Series, read_blob: Callable[[str], bytes],
+         uploaded: set[str], *, timeout: float = 120) -> dict[str, Any]:
+    """Push records and points of one run: files first, points in pieces of ``PUSH_POINTS``, and
+    the end record with the last piece (so the server writes the result with every point in).
+    ``uploaded`` holds the files sent already and is added to. Returns the server's last answer."""
+    from upstack.services.sync import plain
+
+    for record in records:
+        for attachment in _attachments(record):
+            sha = str(attachment["sha256"])
+            if sha not in uploaded:
+                remote.call("PUT", f"/api/blobs/{sha}", read_blob(sha), content_type="application/octet-stream",
+                            timeout=timeout)
+                uploaded.add(sha)
+    pieces = _pieces(series)
+    answer: dict[str, Any] = {}
+    for number, piece in enumerate(pieces):
+        first, last = number == 0, number == len(pieces) - 1
+        batch = [r for r in records if (first and r.op != "run.end") or (last and r.op == "run.end")]
+        answer = remote.json("POST", f"/api/runs/{run_id}/push", {
+            "records": [plain(r) for r in batch],
+            "points": {key: wire_points(*points) for key, points in piece.items()}}, timeout=timeout)
+    return answer
+
+
+def _pieces(series: Series) -> list[Series]:
+    """Split series into requests of at most ``PUSH_POINTS`` points (at least one, maybe empty)."""
+    pieces: list[Series] = [{}]
+    room = PUSH_POINTS
+    for key, (start, steps, times, values) in series.items():
+        done = 0
+        while done < len(values):
+            if room == 0:
+                pieces.append({})
+                room = PUSH_POINTS
+            take = min(room, len(values) - done)
+            pieces[-1][key] = (start + done, steps[done:done + take], times[done:done + take],
+                               values[done:done + take])
+            done += take
+            room -= take
+    return pieces
+
+
+def sync_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None) -> tuple[int, list[dict[str, str]]]:
+    """`upstack sync`'s part for runs: send every ended run the server lacks something of.
+    Returns (runs sent, refusals). A running run is left to its own process (or the next sync)."""
+    from upstack.store import runs
+
+    db = ws.store().db
+    theirs: dict[str, Any] = remote.json("GET", "/api/sync/runs.json")
+    mine = runs.run_state(db)
+    wanted = [r for r, state in mine.items() if state["status"] != "running" and _lacks(theirs.get(r), state)]
+    sent, refused = 0, []
+    uploaded: set[str] = set()
+    for number, run_id in enumerate(wanted, 1):
+        have = theirs.get(run_id, {}).get("metrics", {})
+        series: Series = {}
+        for key, count in mine[run_id]["metrics"].items():
+            start = int(have.get(key, 0))
+            if count > start:
+                steps, times, values = runs.read_series(db, run_id, key)
+                series[key] = (start, steps[start:], times[start:], values[start:])
+        try:
+            send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded)
+            sent += 1
+        except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)
+            refused.append({"id": run_id, "op": "run", "reason": exc.reason})
+        if progress:
+            progress("Sending runs", number, len(wanted))
+    return sent, refused
+
+
+def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:
+    if theirs is None:
+        return True
+    return (theirs["status"] != mine["status"] or theirs["summary"] != mine["summary"]
+            or bool(set(mine["items"]) - set(theirs["items"]))
+            or any(count > int(theirs["metrics"].get(key, 0)) for key, count in mine["metrics"].items()))
