@@ -10,8 +10,10 @@ floating-point operations, so the same query returns the same entries in the
 same order on both (ties: newer first, then larger id).
 
 Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a word
-in half of 100k entries costs a few hundred ms. Counts (totals, IDFs) are cached
-until the store changes (``store.cache``).
+in half of 100k entries would cost a few hundred ms. A one-word query without
+filters whose word is in at least ``COMMON_WORD`` entries is ranked from stored
+counts instead (``store.word_rank``), with exactly the same result. Counts
+(totals, IDFs) are cached until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
 ordered by time.
