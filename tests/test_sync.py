@@ -405,3 +405,114 @@ def test_a_run_that_falls_silent_on_the_server_is_marked_crashed_and_can_come_ba
     assert "crashed" in recall.show(team.ws, run_id).title.lower()  # its result entry says so
     answer = accept_run(team.ws, run_id, [], {"loss": _points(1, [0.5])}, ada)  # only out of touch
     assert answer["status"] == "running" and answer["metrics"] == {"loss": 2}
+
+
+# -- node changes ----------------------------------------------------------------------------------
+
+def _node(ws: Workspace, node_id: str) -> tuple[str, str, str, str | None, bool]:
+    from upstack.store.tree import load_node
+
+    node = load_node(ws.store().db, node_id)
+    return node.title, node.why, node.status, node.parent_id, bool(node.deleted_at)
+
+
+def test_node_changes_sync_both_ways_and_the_newest_shows_on_both(team: Team, tmp_path: Path) -> None:
+    laptop = _laptop(tmp_path, "laptop")
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    mine = tree.add_node(laptop, "project", "Laptop project", why="Offline work.")
+    question = tree.add_node(laptop, "question", "Does it transfer?", under=mine.id, why="If not, stop.")
+    sync_service.sync(laptop)
+
+    tree.edit_node(laptop, mine.id, title="Laptop project, renamed", why="Offline work, and why it matters.")
+    tree.set_status(laptop, question.id, "blocked", reason="Waiting for the GPU")
+    with access.acting_as(team.as_user(team.ada)):
+        tree.edit_node(team.ws, team.project, why="Shared with bob; edited on the server.")
+    report = sync_service.sync(laptop)
+    assert report.refused == []
+    for node_id in (mine.id, question.id, team.project):
+        assert _node(laptop, node_id) == _node(team.ws, node_id)
+    assert _node(team.ws, mine.id)[:2] == ("Laptop project, renamed", "Offline work, and why it matters.")
+    assert _node(team.ws, question.id)[2] == "blocked"
+    assert _node(laptop, team.project)[1] == "Shared with bob; edited on the server."
+
+    # The same field changed on both sides: both changes stay in the history, the newer shows on both.
+    tree.edit_node(laptop, mine.id, title="Older title (laptop)")
+    with access.acting_as(team.as_user(team.ada)):
+        tree.edit_node(team.ws, mine.id, title="Newer title (server)")
+    sync_service.sync(laptop)
+    assert _node(laptop, mine.id)[0] == _node(team.ws, mine.id)[0] == "Newer title (server)"
+    before = (dump_tables(laptop.store().db), dump_tables(team.ws.store().db))
+    again = sync_service.sync(laptop)
+    assert (again.pushed, again.pulled) == (0, 0)
+    assert (dump_tables(laptop.store().db), dump_tables(team.ws.store().db)) == before
+    laptop.close()
+
+
+def test_a_viewer_cannot_change_a_shared_node_by_sync(team: Team, tmp_path: Path) -> None:
+    laptop = _laptop(tmp_path, "bob-laptop")
+    sync_service.login(laptop, team.server.url, team.token(team.bob))
+    sync_service.sync(laptop)
+    tree.edit_node(laptop, team.project, title="Bob's name for it")
+    tree.set_status(laptop, team.project, "done", reason="Bob says so")
+    report = sync_service.sync(laptop)
+    assert {r["op"] for r in report.refused} == {"node.edit", "node.status"}
+    assert _node(team.ws, team.project)[:3] == ("Probing", "Shared with bob.", "open")
+    laptop.close()
+
+
+def test_editing_a_nodes_title_and_why_at_once_keeps_both(tmp_path: Path) -> None:
+    ws = Workspace(home=tmp_path / "ws")
+    node = tree.add_node(ws, "project", "Old", why="Old why.")
+    tree.edit_node(ws, node.id, title="New", why="New why.")
+    assert _node(ws, node.id)[:2] == ("New", "New why.")
+    ws.close()
+
+
+def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
+        team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from upstack.capture.start import start_run
+    from upstack.services import runsync
+    from upstack.store import runs
+
+    cluster = Workspace(home=tmp_path / "cluster", run_live_seconds=0.1, run_capture="none")
+    sync_service.login(cluster, team.server.url, team.token(team.ada))
+    sync_service.sync(cluster)
+    with start_run(cluster, "on-the-cluster", under=team.project) as shared_run:
+        for step in range(700):
+            shared_run.log({"loss": 1 / (step + 1), "acc": step / 700}, step=step)
+        shared_run.figure(_figure(tmp_path))
+    with start_run(cluster, "just-mine") as own_run:  # filed nowhere: ada's alone
+        own_run.log({"loss": 1.0})
+    cluster.store()
+
+    monkeypatch.setattr(runsync, "PUSH_POINTS", 500)  # pulled in pieces
+    laptop = _laptop(tmp_path, "laptop")
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    # A pull cut short after its first piece leaves an ended run missing points (never a silent
+    # run to be marked crashed), and no result yet; the next sync takes the rest.
+    first = sync_service.remote(laptop).json("POST", f"/api/runs/{shared_run.id}/pull", {"have": {}})
+    assert first["more"]
+    records = [sync_service.parse_record(r, runsync.RUN_OPS) for r in first["records"]]
+    runsync.take(laptop.store(), shared_run.id, records,
+                 {key: runsync._decode(key, value) for key, value in first["points"].items()}, complete=False)
+    laptop.store().ingest()
+    assert runs.run_state(laptop.store().db)[shared_run.id]["status"] == "finished"
+    assert sum(runs.run_state(laptop.store().db)[shared_run.id]["metrics"].values()) == 500
+    report = sync_service.sync(laptop)
+    assert report.runs_received == 2 and report.runs_sent == 0 and report.conflicts == []
+    for key in ("loss", "acc"):
+        assert _series(laptop, shared_run.id, key) == _series(cluster, shared_run.id, key)
+    assert _result_revisions(laptop, shared_run.id) == _result_revisions(cluster, shared_run.id)
+    figure = next(a for a in recall.show(laptop, shared_run.id).attachments if a.filename.endswith(".png"))
+    assert laptop.blobs.read(figure.sha256 or "") == (PNG + b"private")
+    before = dump_tables(laptop.store().db)
+    again = sync_service.sync(laptop)
+    assert (again.runs_sent, again.runs_received, again.pushed, again.pulled) == (0, 0, 0, 0)
+    assert dump_tables(laptop.store().db) == before
+
+    bobs = _laptop(tmp_path, "bob-laptop")  # a viewer of the project: its run, not ada's own
+    sync_service.login(bobs, team.server.url, team.token(team.bob))
+    assert sync_service.sync(bobs).runs_received == 1
+    assert set(runs.run_state(bobs.store().db)) == {shared_run.id}
+    for ws in (cluster, laptop, bobs):
+        ws.close()

@@ -751,6 +751,9 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
                               "nodes": [r.id for r in team.of_kind("node")], "have": {}})]
     if path == "/api/sync/push":  # what each pushed record may do is tests/test_sync.py's
         return [Attempt(path, None, signed_in, changes=False, json={"records": []})]
+    if path == "/api/runs/{run_id}/pull":  # a run, for whoever may see it (its answer is checked for leaks)
+        return [Attempt(path.replace("{run_id}", run.id), None, sees(team, who, run), changes=False,
+                        json={"have": {}}, target=run.name) for run in team.of_kind("run")]
     if path == "/api/runs/{run_id}/push":  # a run is its author's alone to log to (the rest: tests/test_sync.py)
         one = wire_points(0, array("q", [n]), array("d", [0.0]), array("d", [0.5]))
         return [Attempt(path.replace("{run_id}", run.id), None, signed_in and (run.author or "A") == who,

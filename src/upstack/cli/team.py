@@ -137,14 +137,18 @@ def sync(ws: Workspace, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    runs = f", {report.runs_sent} run{'s' if report.runs_sent != 1 else ''}" if report.runs_sent else ""
-    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files){runs}, "
-         f"pulled {report.pulled} ({report.files_received} files)")
+    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files)"
+         f"{_runs(report.runs_sent)}, pulled {report.pulled} ({report.files_received} files)"
+         f"{_runs(report.runs_received)}")
     for item in report.refused:
         echo(f"kept here only: {item['op']} {item['id'][:12]}: {item['reason']}")
     for entry_id in report.conflicts:
         echo(f"edited on both sides, both revisions kept: {short_id(entry_id)} "
              f"(`upstack history {short_id(entry_id)}` shows them)")
+
+
+def _runs(count: int) -> str:
+    return f", {count} run{'s' if count != 1 else ''}" if count else ""
 
 
 COMMANDS = [user, share, unshare, login, sync]

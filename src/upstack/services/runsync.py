@@ -3,9 +3,10 @@
 A run always writes its own folder first: that is fast, and safe with the network down. In a
 workspace linked to a server (`upstack login`), the run also sends what is new in its folder to
 the server every few seconds (``capture.live``), so collaborators watch its charts as it trains;
-`upstack sync` later sends whatever the server still lacks, rebuilt from the laptop's store.
+`upstack sync` later sends whatever the server still lacks, rebuilt from the laptop's store, and
+takes the ended runs there that the user may see (a run logged from a cluster reaches the laptop).
 
-Both send the same two things, and both are safe to send twice:
+Both directions send the same two things, and both are safe to send twice:
 
 - **records** (``run.start`` ... ``run.end``): the server applies each record id once;
 - **points**, per metric, numbered by their index in the series: a push says "these points,
@@ -31,7 +32,8 @@ from upstack.domain.access import Audience
 from upstack.errors import BadInput, NotFound, Refused
 from upstack.store.journal import Record
 
-__all__ = ["accept_run", "send", "sync_runs", "wire_points", "RUN_OPS", "PUSH_POINTS", "Series"]
+__all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "wire_points", "RUN_OPS",
+           "PUSH_POINTS", "Series"]
 
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.end")
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
@@ -47,7 +49,6 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
     each of its metrics has."""
     from upstack.services.sync import may_attach, parse_record
-    from upstack.store import runs
 
     store = ws.store()
     db = store.db
@@ -71,7 +72,17 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
             if not may_attach(ws, by, str(attachment.get("sha256", ""))):
                 raise BadInput(f"record {record.id} names a file you did not upload first "
                                f"({str(attachment.get('sha256'))[:12]})")
-    store.write(records)  # a record that cannot apply is kept aside on the server (rejected.jsonl)
+    return take(store, run_id, records, series)
+
+
+def take(store: Any, run_id: str, records: list[Record], series: Series, *, complete: bool = True) -> dict[str, Any]:
+    """Apply a run's records and points to a store (the server's, or a laptop's pulling); then
+    a run heard from is alive, and an ended run whose last points are in (``complete``) gets its
+    result."""
+    from upstack.store import runs
+
+    db = store.db
+    store.write(records)  # a record that cannot apply is kept aside (the journal's rejected.jsonl)
     ended_now = any(r.op == "run.end" for r in records)
     with store.lock(), access.acting_as(None), db.transaction():
         if db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
@@ -86,11 +97,37 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
             from upstack.timeutil import now_iso
 
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (now_iso(), run_id))
-        elif ended_now or any(len(s[3]) for s in series.values()):
+        elif complete and (ended_now or any(len(s[3]) for s in series.values())):
             runs.finalize(db, run_id, store.workspace_id())
         counts = {str(r["key"]): int(r["count"]) for r in db.query(
             "SELECT key, count FROM run_metrics WHERE run_id = ?", (run_id,))}
     return {"run": run_id, "status": status, "metrics": counts}
+
+
+def give_run(ws: Any, run_id: str, have: Mapping[str, Any]) -> dict[str, Any]:
+    """An ended run the reader may see, for a laptop to pull: its records (the end among them,
+    so a pull cut short leaves an ended run, not a silent one), and its points from where
+    ``have`` (points per metric) says the laptop is, at most ``PUSH_POINTS`` of them. ``more``
+    says to ask again; the laptop writes the result once it has every point."""
+    from upstack.services.sync import plain
+    from upstack.store import runs
+
+    db = ws.store().db
+    records = runs.run_records(db, run_id)  # NotFound if the reader may not see it
+    piece: Series = {}
+    room, more = PUSH_POINTS, False
+    for metric in runs.load_run(db, run_id, details=False).metrics:
+        start = have.get(metric.key, 0)
+        start = start if isinstance(start, int) and start >= 0 else 0
+        size = max(0, min(room, metric.count - start))
+        if size:
+            steps, times, values = runs.read_series(db, run_id, metric.key)
+            piece[metric.key] = (start, steps[start:start + size], times[start:start + size],
+                                 values[start:start + size])
+            room -= size
+        more = more or start + size < metric.count
+    return {"records": [plain(r) for r in records],
+            "points": {key: wire_points(*points) for key, points in piece.items()}, "more": more}
 
 
 def _node(db: Any, start: dict[str, Any], by: Audience) -> str | None:
@@ -198,18 +235,19 @@ def _pieces(series: Series) -> list[Series]:
     return pieces
 
 
-def sync_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None) -> tuple[int, list[dict[str, str]]]:
-    """`upstack sync`'s part for runs: send every ended run the server lacks something of.
+def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None
+              ) -> tuple[int, list[dict[str, str]]]:
+    """`upstack sync`'s push for runs: send every ended run the server lacks something of.
     Returns (runs sent, refusals). A running run is left to its own process (or the next sync)."""
     from upstack.store import runs
 
     db = ws.store().db
     theirs: dict[str, Any] = remote.json("GET", "/api/sync/runs.json")
     mine = runs.run_state(db)
-    wanted = [r for r, state in mine.items() if state["status"] != "running" and _lacks(theirs.get(r), state)]
+    outgoing = [r for r, state in mine.items() if state["status"] != "running" and _lacks(theirs.get(r), state)]
     sent, refused = 0, []
     uploaded: set[str] = set()
-    for number, run_id in enumerate(wanted, 1):
+    for number, run_id in enumerate(outgoing, 1):
         have = theirs.get(run_id, {}).get("metrics", {})
         series: Series = {}
         for key, count in mine[run_id]["metrics"].items():
@@ -223,8 +261,34 @@ def sync_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None)
         except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)
             refused.append({"id": run_id, "op": "run", "reason": exc.reason})
         if progress:
-            progress("Sending runs", number, len(wanted))
+            progress("Sending runs", number, len(outgoing))
     return sent, refused
+
+
+def pull_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None) -> int:
+    """`upstack sync`'s pull for runs: take every ended run on the server (that the user may
+    see) this workspace lacks something of, a piece at a time. Returns how many."""
+    from upstack.services.sync import fetch_blob, parse_record
+    from upstack.store import runs
+
+    store = ws.store()
+    theirs: dict[str, Any] = remote.json("GET", "/api/sync/runs.json")
+    mine = runs.run_state(store.db)
+    incoming = [r for r, state in theirs.items() if state["status"] != "running" and _lacks(mine.get(r), state)]
+    for number, run_id in enumerate(incoming, 1):
+        more = True
+        while more:
+            counts = runs.run_state(store.db, [run_id]).get(run_id, {}).get("metrics", {})
+            answer = remote.json("POST", f"/api/runs/{run_id}/pull", {"have": counts})
+            records = [parse_record(r, RUN_OPS) for r in answer["records"]]
+            for sha in sorted({str(a["sha256"]) for r in records for a in _attachments(r)}):
+                fetch_blob(ws, remote, sha)
+            more = bool(answer["more"])
+            take(store, run_id, records, {str(k): _decode(k, v) for k, v in answer["points"].items()},
+                 complete=not more)
+        if progress:
+            progress("Receiving runs", number, len(incoming))
+    return len(incoming)
 
 
 def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:

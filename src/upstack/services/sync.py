@@ -30,10 +30,11 @@ from upstack.services.workspace import Workspace
 from upstack.store.journal import Record
 
 __all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE", "parse_record", "may_attach",
-           "plain", "REMOTE_FILE"]
+           "plain", "fetch_blob", "REMOTE_FILE"]
 
 REMOTE_FILE = "remote.json"
-PUSHABLE = ("node.create", "entry.create", "entry.revise", "entry.attach", "entry.delete")
+NODE_CHANGES = ("node.edit", "node.status", "node.move", "node.delete", "node.restore")
+PUSHABLE = ("node.create", *NODE_CHANGES, "entry.create", "entry.revise", "entry.attach", "entry.delete")
 BATCH = 200
 
 
@@ -106,6 +107,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             if parent and parent not in made_nodes and not by.may_file_under(parent):
                 return "you may not add nodes there"
             return ""
+        if op in NODE_CHANGES:
+            return _node_change_verdict(db, op, data, by, made_nodes)
         if op == "entry.create":
             author = db.one("SELECT author_id FROM entries WHERE id = ?", (str(data["id"]),))
             if author is not None:
@@ -129,6 +132,24 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
         return ""
     except (KeyError, TypeError, AttributeError):
         return "the record is malformed"
+
+
+def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str]) -> str:
+    """A node's title, why and status are its editors' to change; where it sits and whether it
+    is deleted, its owners'. Moving needs the right to file under the new parent too."""
+    node_id = str(data["node_id"])
+    if not by.sees_node(node_id) and node_id not in made_nodes:
+        return "no such node, or you may not change it"
+    if db.scalar("SELECT 1 FROM node_events WHERE id = ?", (str(data.get("event_id") or ""),)):
+        return "here"
+    needs = "owner" if op in ("node.delete", "node.restore") or (op == "node.move" and not data.get("parent_id")) \
+        else "editor"
+    if node_id not in made_nodes and not by.has(node_id, needs):
+        return f"you may not change that node (it needs the {needs} role)"
+    parent = data.get("parent_id")
+    if op == "node.move" and parent and parent not in made_nodes and not by.may_file_under(str(parent)):
+        return "you may not move a node there"
+    return ""
 
 
 def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
@@ -211,6 +232,7 @@ class SyncReport:
     files_sent: int = 0
     files_received: int = 0
     runs_sent: int = 0
+    runs_received: int = 0
     refused: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
 
@@ -220,7 +242,7 @@ class SyncReport:
 
 def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncReport:
     """Push what the server lacks, pull what this workspace lacks; see the module's docstring."""
-    from upstack.services.runsync import sync_runs
+    from upstack.services.runsync import pull_runs, push_runs
     from upstack.store import sync as store_sync
 
     server = remote(ws)
@@ -245,10 +267,12 @@ def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncRepo
     # Push: nodes first (parents first), then runs (the server writes their results), then each
     # entry's missing records, files before records.
     push(store_sync.node_records(store.db, [n for n in mine["nodes"] if n not in set(theirs["nodes"])]))
-    report.runs_sent, refused = sync_runs(ws, server, progress)
+    push(store_sync.node_event_records(store.db, sorted(set(mine["node_events"]) - set(theirs["node_events"]))))
+    report.runs_sent, refused = push_runs(ws, server, progress)
     report.refused += refused
-    if report.runs_sent:
+    if report.runs_sent:  # the server wrote their results: compare entries afresh
         theirs = server.json("GET", "/api/sync/manifest.json")
+        mine = store_sync.manifest(store.db)
     their_entries: dict[str, Any] = theirs["entries"]
     changed = [e for e, held in mine["entries"].items() if _lacks(their_entries.get(e), held)]
     push(store_sync.records_for(store.db, sorted(changed), have=their_entries))
@@ -256,27 +280,33 @@ def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncRepo
     # Pull: what they hold that this workspace lacks (their manifest lists only what the user may see).
     wanted = [e for e, held in their_entries.items() if _lacks(mine["entries"].get(e), held)]
     nodes = [n for n in theirs["nodes"] if n not in set(mine["nodes"])]
-    for start in range(0, max(len(wanted), 1 if nodes else 0), BATCH):
+    changes = sorted(set(theirs["node_events"]) - set(mine["node_events"]))
+    for start in range(0, max(len(wanted), 1 if nodes or changes else 0), BATCH):
         chunk = wanted[start:start + BATCH]
         answer = server.json("POST", "/api/sync/pull", {
-            "entries": chunk, "nodes": nodes if start == 0 else [],
+            "entries": chunk, "nodes": nodes if start == 0 else [], "node_events": changes if start == 0 else [],
             "have": {e: mine["entries"][e] for e in chunk if e in mine["entries"]}})
         incoming = [Record(**{k: r[k] for k in ("id", "op", "workspace", "at", "data")}) for r in answer["records"]]
-        for sha in _blobs(incoming):
-            if ws.blobs.verify(sha) is not None:
-                data = server.call("GET", f"/api/blobs/{sha}")
-                if ws.blobs.put_bytes(data) != sha:
-                    raise UpstackError(f"{server.url} sent a file that does not match its hash {sha[:12]}; "
-                                       "nothing of it was kept")
-                report.files_received += 1
+        report.files_received += sum(fetch_blob(ws, server, sha) for sha in _blobs(incoming))
         before = _conflict_counts(store.db, incoming)
         applied = store.write(incoming)
         report.pulled += applied.applied
         report.conflicts += _new_conflicts(before, _conflict_counts(store.db, incoming))
         if progress:
             progress("Pulling", start + len(chunk), len(wanted))
+    report.runs_received = pull_runs(ws, server, progress)  # after the nodes they sit under
     report.conflicts = sorted(set(report.conflicts))
     return report
+
+
+def fetch_blob(ws: Workspace, server: Remote, sha256: str) -> bool:
+    """Download a file this workspace lacks (checked against its hash); whether it was needed."""
+    if ws.blobs.verify(sha256) is None:
+        return False
+    if ws.blobs.put_bytes(server.call("GET", f"/api/blobs/{sha256}")) != sha256:
+        raise UpstackError(f"{server.url} sent a file that does not match its hash {sha256[:12]}; "
+                           "nothing of it was kept")
+    return True
 
 
 def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:
@@ -310,13 +340,14 @@ def plain(record: Record) -> dict[str, Any]:
     return {"id": record.id, "op": record.op, "workspace": record.workspace, "at": record.at, "data": record.data}
 
 
-def server_records(ws: Workspace, entries: list[str], nodes: list[str],
-                   have: dict[str, Any]) -> list[dict[str, Any]]:
+def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: dict[str, Any],
+                   node_events: list[str] | None = None) -> list[dict[str, Any]]:
     """The records a pulling user gets (only what they may see: the store answers for them)."""
     from upstack.store import sync as store_sync
 
     db = ws.store().db
     records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
+    records += store_sync.node_event_records(db, node_events or [])
     records += store_sync.records_for(db, entries, have=have)
     return [plain(r) for r in records]
 

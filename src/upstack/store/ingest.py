@@ -326,10 +326,26 @@ def unindex_entry(db: Database, entry_id: str) -> None:
 # -- the theory-of-change tree ---------------------------------------------------
 
 def _node_event(db: Database, record: Record, node_id: str, change: str, old: str | None,
-                new: str | None, reason: str = "") -> None:
+                new: str | None, reason: str = "", *, event_id: str | None = None) -> bool:
+    """Keep one change of a node in its history; True if it is the newest of its kind (by time,
+    then id), so the node should show it. Changes that meet out of order (an edit synced from a
+    laptop that is older than one made on the server) are all kept, and the newest shows on both
+    sides: each side ends with the same history, so with the same node."""
+    event_id = record.data.get("event_id") or event_id or record.id  # sync carries an event's own id
+    at = record.data.get("at", record.at)
     db.execute("INSERT INTO node_events (id, node_id, at, change, old_value, new_value, reason) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (record.id, node_id, record.data.get("at", record.at), change, old, new, reason))
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", (event_id, node_id, at, change, old, new, reason))
+    family = ("deleted", "restored") if change in ("deleted", "restored") else (change,)
+    newest = db.scalar(f"SELECT id FROM node_events WHERE node_id = ? AND change IN "
+                       f"({', '.join('?' for _ in family)}) ORDER BY at DESC, id DESC LIMIT 1", (node_id, *family))
+    return newest == event_id
+
+
+def _node(db: Database, node_id: str) -> dict[str, Any]:
+    node = db.one("SELECT * FROM nodes WHERE id = ?", (node_id,))
+    if node is None:
+        raise UpstackError(f"node {node_id} does not exist")
+    return node
 
 
 def _live_node(db: Database, node_id: str) -> dict[str, Any]:
@@ -354,44 +370,57 @@ def _create_node(db: Database, record: Record) -> None:
 
 def _edit_node(db: Database, record: Record) -> None:
     data = record.data
-    node = _live_node(db, data["node_id"])
-    for field in ("title", "why"):
-        if field in data and data[field] != node[field]:
-            _node_event(db, record, node["id"], field, node[field], data[field])
-    title = data.get("title", node["title"])
-    db.execute("UPDATE nodes SET title = ?, title_key = ?, why = ?, updated_at = ? WHERE id = ?",
-               (title, title_key(title), data.get("why", node["why"]), data["at"], node["id"]))
+    node = _node(db, data["node_id"])
+    fields = [f for f in ("title", "why") if f in data and data[f] != node[f]]
+    for field in fields:  # one event each (named apart when one edit changes both)
+        if _node_event(db, record, node["id"], field, node[field], data[field],
+                       event_id=f"{record.id}.{field}" if len(fields) > 1 else None):
+            db.execute(f"UPDATE nodes SET {field} = ?, updated_at = ? WHERE id = ?",
+                       (data[field], data["at"], node["id"]))
+    title = db.scalar("SELECT title FROM nodes WHERE id = ?", (node["id"],))
+    db.execute("UPDATE nodes SET title_key = ? WHERE id = ?", (title_key(str(title)), node["id"]))
 
 
 def _move_node(db: Database, record: Record) -> None:
     data = record.data
-    node = _live_node(db, data["node_id"])
+    node = _node(db, data["node_id"])
     if data.get("parent_id"):
-        _live_node(db, data["parent_id"])
-    _node_event(db, record, node["id"], "parent", node["parent_id"], data.get("parent_id"))
-    db.execute("UPDATE nodes SET parent_id = ?, updated_at = ? WHERE id = ?",
-               (data.get("parent_id"), data["at"], node["id"]))
+        _node(db, data["parent_id"])
+    if _node_event(db, record, node["id"], "parent", node["parent_id"], data.get("parent_id")) \
+            and not _would_loop(db, node["id"], data.get("parent_id")):
+        db.execute("UPDATE nodes SET parent_id = ?, updated_at = ? WHERE id = ?",
+                   (data.get("parent_id"), data["at"], node["id"]))
+
+
+def _would_loop(db: Database, node_id: str, parent_id: str | None) -> bool:
+    """Whether putting a node under ``parent_id`` puts it under itself (two moves made apart can)."""
+    seen = set()
+    while parent_id and parent_id not in seen:
+        if parent_id == node_id:
+            return True
+        seen.add(parent_id)
+        parent_id = db.scalar("SELECT parent_id FROM nodes WHERE id = ?", (parent_id,))
+    return False
 
 
 def _set_node_status(db: Database, record: Record) -> None:
     data = record.data
-    node = _live_node(db, data["node_id"])
-    _node_event(db, record, node["id"], "status", node["status"], data["status"],
-                data.get("reason", ""))
-    db.execute("UPDATE nodes SET status = ?, updated_at = ? WHERE id = ?",
-               (data["status"], data["at"], node["id"]))
+    node = _node(db, data["node_id"])
+    if _node_event(db, record, node["id"], "status", node["status"], data["status"], data.get("reason", "")):
+        db.execute("UPDATE nodes SET status = ?, updated_at = ? WHERE id = ?",
+                   (data["status"], data["at"], node["id"]))
 
 
 def _delete_node(db: Database, record: Record) -> None:
-    node = _live_node(db, record.data["node_id"])
-    _node_event(db, record, node["id"], "deleted", None, None, record.data.get("reason", ""))
-    db.execute("UPDATE nodes SET deleted_at = ? WHERE id = ?", (record.data["at"], node["id"]))
+    node = _node(db, record.data["node_id"])
+    if _node_event(db, record, node["id"], "deleted", None, None, record.data.get("reason", "")):
+        db.execute("UPDATE nodes SET deleted_at = ? WHERE id = ?", (record.data["at"], node["id"]))
 
 
 def _restore_node(db: Database, record: Record) -> None:
-    node_id = record.data["node_id"]
-    _node_event(db, record, node_id, "restored", None, None)
-    db.execute("UPDATE nodes SET deleted_at = NULL WHERE id = ?", (node_id,))
+    node = _node(db, record.data["node_id"])
+    if _node_event(db, record, node["id"], "restored", None, None):
+        db.execute("UPDATE nodes SET deleted_at = NULL WHERE id = ?", (node["id"],))
 
 
 _HANDLERS: dict[str, Callable[[Database, Record], None]] = {

@@ -1,7 +1,8 @@
 """Sync's view of a store: what it holds (a manifest), and its content as records.
 
 Sync compares two stores by manifest: for every entry, the ids of its revisions and
-attachments and whether it is deleted; for every node, its id. What one side lacks,
+attachments and whether it is deleted; for every node, its id, and the ids of its
+changes since (title, why, status, parent, deleted and restored). What one side lacks,
 the other sends as the same records capture writes (``entry.create``,
 ``entry.revise``, ``entry.attach``, ``entry.delete``, ``node.create``), made from
 what the store holds. Each record's id is the id of what it carries (a revision id,
@@ -21,7 +22,7 @@ from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.store.queries import reader_sql
 
-__all__ = ["manifest", "records_for", "node_records"]
+__all__ = ["manifest", "records_for", "node_records", "node_event_records"]
 
 
 def manifest(db: Database) -> dict[str, Any]:
@@ -39,7 +40,43 @@ def manifest(db: Database) -> dict[str, Any]:
             entries[row["entry_id"]][key].append(row["id"])
     from upstack.store.tree import node_rows
 
-    return {"entries": entries, "nodes": [n.id for n in node_rows(db, include_deleted=True)]}
+    nodes = [n.id for n in node_rows(db, include_deleted=True)]
+    return {"entries": entries, "nodes": nodes, "node_events": sorted(_node_events(db, nodes))}
+
+
+_NODE_OPS = {"title": "node.edit", "why": "node.edit", "status": "node.status", "parent": "node.move",
+             "deleted": "node.delete", "restored": "node.restore"}
+
+
+def _node_events(db: Database, node_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The changes of these nodes since they were made (their creation travels as the node)."""
+    visible = set(node_ids)
+    return {r["id"]: r for r in db.query(
+        f"SELECT * FROM node_events WHERE change IN ({', '.join('?' for _ in _NODE_OPS)})", list(_NODE_OPS))
+        if r["node_id"] in visible}
+
+
+def node_event_records(db: Database, event_ids: list[str]) -> list[Record]:
+    """Records that make these node changes elsewhere, each carrying its event's id, oldest first.
+    Only changes of nodes the reader may see."""
+    from upstack.store.tree import node_rows
+
+    wanted = set(event_ids)
+    events = _node_events(db, [n.id for n in node_rows(db, include_deleted=True)])
+    records = []
+    for event in sorted((e for i, e in events.items() if i in wanted), key=lambda e: (e["at"], e["id"])):
+        change, new = event["change"], event["new_value"]
+        data: dict[str, Any] = {"node_id": event["node_id"], "at": event["at"], "event_id": event["id"]}
+        if change in ("title", "why"):
+            data[change] = new
+        elif change == "status":
+            data.update(status=new, reason=event["reason"])
+        elif change == "parent":
+            data["parent_id"] = new
+        elif change == "deleted":
+            data["reason"] = event["reason"]
+        records.append(Record(id=event["id"], op=_NODE_OPS[change], workspace="sync", at=event["at"], data=data))
+    return records
 
 
 def node_records(db: Database, node_ids: list[str]) -> list[Record]:

@@ -42,8 +42,9 @@ def push(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
 def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
          entries: Annotated[list[str], Body(max_length=1000)],
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
-         have: Annotated[dict[str, Any], Body()] = {}) -> Any:  # noqa: B006
-    return {"records": sync_service.server_records(ws, entries, nodes, have)}
+         have: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
+         node_events: Annotated[list[str], Body()] = []) -> Any:  # noqa: B006
+    return {"records": sync_service.server_records(ws, entries, nodes, have, node_events)}
 
 
 @router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")
@@ -57,12 +58,25 @@ def run_states(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audi
 def push_run(run_id: str, ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
              records: Annotated[list[dict[str, Any]], Body(max_length=1000)] = [],  # noqa: B006
              points: Annotated[dict[str, Any], Body()] = {}) -> Any:  # noqa: B006
-    from upstack.ids import looks_like_full_id
     from upstack.services.runsync import accept_run
 
-    if not looks_like_full_id(run_id):
-        raise BadInput(f"{run_id!r} is not a run id")
-    return accept_run(ws, run_id.upper(), records, points, who)
+    return accept_run(ws, _run_id(run_id), records, points, who)
+
+
+@router.post("/api/runs/{run_id}/pull", summary="A run you may see: its records, and its points from where you are")
+def pull_run(run_id: str, ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
+             have: Annotated[dict[str, Any], Body(embed=True)] = {}) -> Any:  # noqa: B006
+    from upstack.services.runsync import give_run
+
+    return give_run(ws, _run_id(run_id), have)
+
+
+def _run_id(text: str) -> str:
+    from upstack.ids import looks_like_full_id
+
+    if not looks_like_full_id(text):
+        raise BadInput(f"{text!r} is not a run id")
+    return text.upper()
 
 
 @router.put("/api/blobs/{sha256}", summary="Upload a file by its SHA-256 (before the record that names it)",
