@@ -2,7 +2,7 @@
 """What logging live to a team server costs a training loop: upstack's run.log with the
 workspace linked to a server (`upstack login`) against the same run not linked.
 
-    python bench/bench_live.py [--runs 5] [--keys 4] [--steps 250000] [--live-seconds 1]
+    python bench/bench_live.py [--runs 5] [--keys 4] [--steps 1000000] [--live-seconds 0.25]
                                [--quick] [--markdown-out FILE] [--workdir DIR] [--keep]
 
 A team server (`upstack serve`, one account, SQLite) runs on loopback in its own process.
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="runs per mode (the median is reported)")
     ap.add_argument("--keys", type=int, default=4, help="metrics logged at each step")
-    ap.add_argument("--steps", type=int, default=250_000, help="steps per run")
-    ap.add_argument("--live-seconds", type=float, default=1.0, help="UPSTACK_RUN_LIVE_SECONDS for the live runs")
+    ap.add_argument("--steps", type=int, default=1_000_000, help="steps per run")
+    ap.add_argument("--live-seconds", type=float, default=0.25, help="UPSTACK_RUN_LIVE_SECONDS for the live runs")
     ap.add_argument("--quick", action="store_true", help="10,000 steps, 2 runs: does it work?")
     ap.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     ap.add_argument("--workdir", type=Path, help="where workspaces go (default: a temp dir)")
