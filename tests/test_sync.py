@@ -516,3 +516,29 @@ def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
     assert set(runs.run_state(bobs.store().db)) == {shared_run.id}
     for ws in (cluster, laptop, bobs):
         ws.close()
+
+
+def test_a_live_run_the_server_refuses_or_cannot_reach_is_kept_and_says_so(
+        team: Team, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from upstack.capture.start import start_run
+    from upstack.store import runs
+
+    laptop = Workspace(home=tmp_path / "bob-laptop", run_live_seconds=0.05, run_capture="none")
+    sync_service.login(laptop, team.server.url, team.token(team.bob))
+    sync_service.sync(laptop)
+    with start_run(laptop, "under a project bob only views", under=team.project) as refused:
+        refused.log({"loss": 1.0})
+        time.sleep(0.2)  # a few pushes, all refused
+    assert f"refused run {refused.short}" in capsys.readouterr().err
+    assert refused.id not in runs.run_state(team.ws.store().db)
+
+    remote = json.loads((laptop.home / "remote.json").read_text())
+    (laptop.home / "remote.json").write_text(json.dumps({**remote, "url": "http://127.0.0.1:9"}))  # nobody there
+    with start_run(laptop, "offline") as offline:
+        offline.log({"loss": 2.0})
+    err = capsys.readouterr().err
+    assert "did not reach http://127.0.0.1:9" in err and "`upstack sync` sends it" in err
+    assert {refused.id, offline.id} <= set(runs.run_state(laptop.store().db))  # both kept on the laptop
+    laptop.close()

@@ -58,9 +58,9 @@ class LiveUpload:
             if self.refused:
                 return False
             records, records_at = self._new_records()
-            series, metrics_at, counts = self._new_points()
-            if metrics_at < _size(self.directory / METRICS):  # more points than one push reads:
-                records = [r for r in records if r.op != "run.end"]  # the end goes with the last of them,
+            series, metrics_at, counts, more = self._new_points()
+            if more:  # more points than one push reads: the end goes with the last of them,
+                records = [r for r in records if r.op != "run.end"]
                 records_at = self._records_at  # and the records again with it (each applies once)
             try:
                 send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=timeout)
@@ -79,10 +79,15 @@ class LiveUpload:
         stderr if the server did not get it (the folder keeps it for `upstack sync`)."""
         self._stop.set()
         self._thread.join()
-        sent = self.push(timeout=FINAL_TIMEOUT)
-        while sent and self._behind():
+        where = (-1, -1)
+        sent = True
+        while sent and self._behind() and where != (self._records_at, self._metrics_at):  # until no progress
+            where = (self._records_at, self._metrics_at)
             sent = self.push(timeout=FINAL_TIMEOUT)
-        if not sent:
+        if self.refused:
+            print(f"upstack: {self.remote.url} refused run {short_id(self.run_id)}: {self.error}; "
+                  "it is kept here", file=sys.stderr)
+        elif not sent:
             print(f"upstack: run {short_id(self.run_id)} did not reach {self.remote.url}"
                   f" ({self.error}); it is kept here, and `upstack sync` sends it", file=sys.stderr)
 
@@ -101,8 +106,11 @@ class LiveUpload:
         records, _ = Journal.parse(data[:complete].decode("utf-8", "replace"), str(self.directory / RECORDS))
         return records, self._records_at + complete
 
-    def _new_points(self) -> tuple[dict[str, tuple[int, array, array, array]], int, dict[str, int]]:
+    def _new_points(self) -> tuple[dict[str, tuple[int, array, array, array]], int, dict[str, int], bool]:
+        """New points by metric, from where the last confirmed push ended; the offset after them,
+        the points per metric then, and whether there are more than one push reads."""
         counts = dict(self._counts)
+        more = False
         series: dict[str, tuple[int, array, array, array]] = {}
         at = self._metrics_at
         try:
@@ -116,10 +124,11 @@ class LiveUpload:
                     counts[chunk.key] = counts.get(chunk.key, 0) + len(chunk)
                     at = chunk.end
                     if sum(len(s[3]) for s in series.values()) >= MOST_POINTS:
+                        more = True
                         break
         except (FileNotFoundError, DamagedChunk):
             pass  # damage: what came before it is sent; the store's ingest reports it
-        return series, at, counts
+        return series, at, counts, more
 
     def _read_blob(self, sha256: str) -> bytes:
         return (self.directory / BLOBS / sha256).read_bytes()

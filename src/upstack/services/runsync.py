@@ -227,11 +227,11 @@ def _pieces(series: Series) -> list[Series]:
             if room == 0:
                 pieces.append({})
                 room = PUSH_POINTS
-            take = min(room, len(values) - done)
-            pieces[-1][key] = (start + done, steps[done:done + take], times[done:done + take],
-                               values[done:done + take])
-            done += take
-            room -= take
+            size = min(room, len(values) - done)
+            pieces[-1][key] = (start + done, steps[done:done + size], times[done:done + size],
+                               values[done:done + size])
+            done += size
+            room -= size
     return pieces
 
 
