@@ -108,6 +108,27 @@ def test_uploads_lose_folder_parts_and_big_ones_are_refused(server: Server, work
     assert len(client.get(f"/e/{entry.short}.json").json()["entry"]["attachments"]) == 1
 
 
+def test_a_request_body_past_the_limit_is_refused_before_it_is_read(server: Server, workspace: Workspace) -> None:
+    """Any route, not only uploads: by its Content-Length, or counted as it streams in chunks."""
+    entry = capture.note(workspace, "Unchanged.")
+    client = server.client()
+    csrf = _csrf(client)
+    huge = b"x" * 1_200_000  # the server's limit is 100 kB for files, plus 1 MB for the rest of a request
+    declared = client.post(f"/e/{entry.short}/edit", data={"csrf": csrf, "text": huge.decode()})
+
+    def chunks() -> Iterator[bytes]:
+        yield b"csrf=" + csrf.encode() + b"&text="
+        for _ in range(12):
+            yield b"y" * 100_000
+
+    streamed = client.post(f"/e/{entry.short}/edit", content=chunks(),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    for answer in (declared, streamed):
+        assert answer.status_code == 413 and "larger than" in answer.text
+    assert client.get(f"/e/{entry.short}.json").json()["entry"]["title"] == "Unchanged."
+    assert client.post(f"/e/{entry.short}/edit", data={"csrf": csrf, "text": "Changed."}).status_code == 303
+
+
 def test_the_openapi_schema_documents_every_json_twin(server: Server) -> None:
     paths = server.client().get("/openapi.json").json()["paths"]
     assert {"/log.json", "/e/{ref}.json", "/note"} <= set(paths)

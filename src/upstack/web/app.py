@@ -25,7 +25,7 @@ from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.errors import Ambiguous, BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized, UpstackError
 from upstack.services.workspace import Workspace
-from upstack.web.auth import LocalToken, TeamAccounts, csrf_token, require_csrf
+from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, csrf_token, require_csrf
 
 __all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 
@@ -160,6 +160,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
         app.add_middleware(TeamAccounts)
     else:
         app.add_middleware(LocalToken, token=token)
+    app.add_middleware(BodyLimit, limit=upload_limit + 1_000_000)  # a file at the limit, and its form
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS + (TEAM_ROUTERS if token is None else []):
         app.include_router(router)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import HTTPException
@@ -69,6 +70,56 @@ def set_session(response: Response, request: Request, secret: str) -> None:
     from upstack.services.accounts import SESSION_DAYS
 
     _cookie(response, request, COOKIE, secret, samesite="lax", max_age=SESSION_DAYS * 86400)
+
+
+class BodyLimit:
+    """Refuses a request whose body is larger than ``limit`` bytes (413), before a handler reads
+    it all into memory: by its Content-Length, or, sent in chunks, as the bytes arrive."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen, refused = 0, False
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge  # however the app answers this (a parse error), the answer is a 413
+            return message
+
+        async def answer(message: Any) -> None:
+            nonlocal refused
+            if seen <= self.limit:
+                await send(message)
+            elif not refused:
+                refused = True
+                await self._refuse(scope, receive, send)
+
+        try:
+            await self.app(scope, counted, answer)
+        except _TooLarge:
+            if not refused:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        response = PlainTextResponse(f"upstack: the request is larger than {self.limit // 1_000_000} MB; "
+                                     "nothing of it was kept\n", status_code=413)
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class LocalToken(BaseHTTPMiddleware):
