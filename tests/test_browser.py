@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import struct
+import time
 import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -220,3 +221,19 @@ def test_hostile_input_runs_no_script_in_the_browser(page: Page, server: Server,
     assert dialogs == []
     page.goto(server.url + f"/e/{shorts[0]}")
     expect(page.locator("h1")).to_contain_text("<script>")  # shown as text, not run
+
+
+def test_a_running_runs_chart_follows_it_live(page: Page, server: Server, sqlite_workspace: Workspace,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSTACK_RUN_FLUSH_SECONDS", "0.05")  # the run's thread makes its points durable often
+    run = upstack.run("live", home=sqlite_workspace.home, capture="none")
+    for step in range(100):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+    time.sleep(0.3)
+    sign_in(page, server, f"/runs/{run.short}")
+    chart = page.locator("figure.chart").first
+    expect(chart).to_have_attribute("data-total", "100")
+    for step in range(100, 250):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+    expect(chart).to_have_attribute("data-total", "250", timeout=15_000)  # redrawn without a reload
+    run.finish()

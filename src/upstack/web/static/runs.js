@@ -4,7 +4,9 @@
 // every overlaid run) into <script id="chart-plan">; each <figure class="chart"> gets
 // data-drawn="true" once uPlot has drawn it, and #charts gets it when all have.
 // Zooming (drag across a chart) fetches the zoomed steps at full resolution and
-// splices them into the overview; double-click zooms out again.
+// splices them into the overview; double-click zooms out again. While the run is
+// running, each chart fetches its series again every few seconds and redraws (unless
+// the reader has zoomed in), so a run logging to a team server is watched live.
 (() => {
   "use strict";
   const planNode = document.getElementById("chart-plan");
@@ -14,6 +16,8 @@
   const COLOURS = ["#0b5fff", "#d9480f", "#2b8a3e", "#ae3ec9", "#e67700", "#0c8599", "#c2255c", "#5c940d",
     "#364fc7", "#862e9c"];
   const HEIGHT = 300;
+  const running = (document.getElementById("run") || {}).dataset?.status === "running";
+  const REFRESH_MS = Number(container.dataset.refreshMs) || 5000;
 
   container.classList.add("live");
   // The controls only matter with charts; ticking a box applies it at once.
@@ -129,10 +133,28 @@
       },
     };
     const plot = new uPlot(opts, data, target);
-    figure.dataset.points = String(overview.reduce((sum, d) => sum + d.count, 0));
-    figure.dataset.total = String(overview.reduce((sum, d) => sum + d.total, 0));
-    figure.dataset.downsampled = String(overview.some((d) => d.downsampled));
-    status.textContent = describe(overview);
+    const counted = () => {
+      figure.dataset.points = String(overview.reduce((sum, d) => sum + d.count, 0));
+      figure.dataset.total = String(overview.reduce((sum, d) => sum + d.total, 0));
+      figure.dataset.downsampled = String(overview.some((d) => d.downsampled));
+      status.textContent = describe(overview);
+    };
+    counted();
+    if (running) {
+      const refresh = async () => {
+        if (detailed) return; // the reader is looking closer: leave their view alone
+        const fresh = await Promise.all(spec.series.map((s) => fetchSeries(s.url)));
+        fresh.forEach((d, n) => { d.label = spec.series[n].label; overview[n] = d; });
+        const now = aligned(overview);
+        extent[0] = now[0][0];
+        extent[1] = now[0][now[0].length - 1];
+        rangeKey = `${extent[0]}:${extent[1]}`;
+        plot.setData(now);
+        counted();
+      };
+      const tick = () => setTimeout(() => refresh().catch(() => {}).finally(tick), REFRESH_MS);
+      tick();
+    }
     return plot;
   };
 
