@@ -234,26 +234,25 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
     many points each metric has. Only runs the reader may see (everything, with no one signed in)."""
     import hashlib
 
+    if run_ids == []:
+        return {}
+    marks = ", ".join("?" for _ in run_ids or [])
+    params = list(run_ids or [])
     audience = access.current()
     states: dict[str, dict[str, Any]] = {}
-    where, params = ("", []) if run_ids is None else (
-        f" WHERE id IN ({', '.join('?' for _ in run_ids)})", list(run_ids))
-    if run_ids == []:
-        return states
-    for row in db.query(f"SELECT id, status, summary, author_id, node_id FROM runs{where}", params):
-        if audience is not None and not audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
-            continue
-        states[row["id"]] = {"status": row["status"], "items": [], "metrics": {},
-                             "summary": hashlib.sha256(row["summary"].encode()).hexdigest()[:16]}
-    for table, fields in (("run_items", "run_id, id"), ("run_metrics", "run_id, key, count")):
-        for row in db.query(f"SELECT {fields} FROM {table}{where.replace('id IN', 'run_id IN')}", params):
-            state = states.get(row["run_id"])
-            if state is None:
-                continue
-            if table == "run_items":
-                state["items"].append(row["id"])
-            else:
-                state["metrics"][row["key"]] = int(row["count"])
+    for row in db.query("SELECT id, status, summary, author_id, node_id FROM runs"
+                        + (f" WHERE id IN ({marks})" if run_ids else ""), params):
+        if audience is None or audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
+            summary = json.dumps(json.loads(row["summary"]), sort_keys=True)  # the same, however it was built
+            states[row["id"]] = {"status": row["status"], "items": [], "metrics": {},
+                                 "summary": hashlib.sha256(summary.encode()).hexdigest()[:16]}
+    of_runs = f" WHERE run_id IN ({marks})" if run_ids else ""
+    for row in db.query(f"SELECT run_id, id FROM run_items{of_runs} ORDER BY id", params):
+        if row["run_id"] in states:
+            states[row["run_id"]]["items"].append(row["id"])
+    for row in db.query(f"SELECT run_id, key, count FROM run_metrics{of_runs}", params):
+        if row["run_id"] in states:
+            states[row["run_id"]]["metrics"][row["key"]] = int(row["count"])
     return states
 
 
