@@ -25,7 +25,7 @@ from upstack.store.journal import Journal
 
 __all__ = ["LiveUpload"]
 
-FINAL_TIMEOUT = 15.0  # seconds a push may take as the run ends (a pre-empted job has little time)
+TIMEOUT = 15.0  # seconds one request may take: the run's end waits for the last (a pre-empted job has little time)
 MOST_POINTS = 1_000_000  # points read for one push (24 MB): a long backlog goes over several
 
 
@@ -50,7 +50,7 @@ class LiveUpload:
         while not self._stop.wait(self.every) and not self.refused:
             self.push()
 
-    def push(self, timeout: float = 60) -> bool:
+    def push(self) -> bool:
         """Send what is new since the last confirmed push; False (and ``error`` says why) if it failed."""
         from upstack.services.runsync import send
 
@@ -63,7 +63,7 @@ class LiveUpload:
                 records = [r for r in records if r.op != "run.end"]
                 records_at = self._records_at  # and the records again with it (each applies once)
             try:
-                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=timeout)
+                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT)
             except Refused as exc:
                 self.refused, self.error = True, exc.reason
                 return False
@@ -83,7 +83,7 @@ class LiveUpload:
         sent = True
         while sent and self._behind() and where != (self._records_at, self._metrics_at):  # until no progress
             where = (self._records_at, self._metrics_at)
-            sent = self.push(timeout=FINAL_TIMEOUT)
+            sent = self.push()
         if self.refused:
             print(f"upstack: {self.remote.url} refused run {short_id(self.run_id)}: {self.error}; "
                   "it is kept here", file=sys.stderr)
