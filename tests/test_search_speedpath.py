@@ -1,19 +1,24 @@
 """A common word is ranked from stored counts (store.word_rank): the same answers as ranking
-every match, on both engines, through edits, deletes and migration."""
+every match, on both engines, through edits, deletes and migration, with filters and for
+signed-in readers (who see only their part of the log)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from upstack.domain import access
+from upstack.domain.access import Audience
 from upstack.domain.filters import Filters
 from upstack.services import capture, curate, recall
 from upstack.services.maintenance import doctor, reindex
 from upstack.services.workspace import Workspace
 from upstack.store import schema, word_rank
 from upstack.store import search as search_module
+from upstack.store.queries import filter_sql, load_entries
 
 WORDS = ["patching", "head", "layer", "probe", "loss", "the", "of", "sae", "circuit", "ioi"]
 
@@ -174,3 +179,135 @@ def test_same_pages_on_both_engines(tmp_path, make_pg_url) -> None:
     finally:
         sqlite_ws.close()
         pg_ws.close()
+
+
+# -- on a team server, and with filters: the full ranking restricted to what is shown -----------
+
+@pytest.fixture
+def team(workspace: Workspace) -> Iterator[tuple[Workspace, dict[str, Audience]]]:
+    """90 entries by three authors under a small tree (some private, unfiled, of other kinds or
+    tagged), and five readers who see different parts of it."""
+    from upstack.services import accounts
+    from upstack.services import tree as tree_service
+
+    ann = accounts.add_user(workspace, "ann")[0]  # the first account: the workspace owner
+    bob = accounts.add_user(workspace, "bob")[0]
+    cat = accounts.add_user(workspace, "cat")[0]
+    dan = accounts.add_user(workspace, "dan")[0]
+    agenda = tree_service.add_node(workspace, "agenda", "Agenda")
+    alpha = tree_service.add_node(workspace, "project", "Alpha", under=agenda.id)
+    beta = tree_service.add_node(workspace, "project", "Beta", under=agenda.id)
+    question = tree_service.add_node(workspace, "question", "Why", under=alpha.id)
+    for node, login, role in ((alpha, "bob", "editor"), (beta, "cat", "editor"), (question, "dan", "viewer")):
+        accounts.share(workspace, node.id, login, role, by=None)
+    rng = random.Random(11)
+    writers = {"ann": (ann, [None, agenda.id, alpha.id, beta.id, question.id]), "bob": (bob, [None, alpha.id]),
+               "cat": (cat, [None, beta.id])}
+    for i in range(90):
+        user, nodes = writers[rng.choice(["ann", "ann", "bob", "cat"])]
+        with access.acting_as(accounts.audience_for(workspace, user)):
+            capture.note(workspace, _note(rng, i), under=rng.choice(nodes), private=rng.random() < 0.15,
+                         kind=rng.choice(["note", "note", "result"]), tags=["mine"] if i % 4 == 0 else None,
+                         occurred_at=f"2026-05-{1 + i % 20:02d}T10:00:{i % 3:02d}.000000Z")
+    eve = accounts.add_user(workspace, "eve")[0]  # sees nothing, writes nothing
+    readers = {user.login: accounts.audience_for(workspace, user) for user in (ann, bob, cat, dan, eve)}
+    yield workspace, readers
+
+
+def _restricted(ws: Workspace, word: str, reader: Audience | None, filters: Filters) -> list[tuple[str, float]]:
+    """The full ranking over every entry (nobody signed in, no shortcut), then only what ``reader``
+    may see under ``filters``: what a signed-in search must give, in that order, with those scores."""
+    saved = search_module.COMMON_WORD
+    search_module.COMMON_WORD = 10**9
+    try:
+        ranked = [(h.entry.id, h.score or 0.0) for h in recall.search(ws, word, Filters(), 1000, 0).hits]
+        filtered = {h.entry.id for h in recall.search(ws, word, filters, 1000, 0).hits}
+    finally:
+        search_module.COMMON_WORD = saved
+    entries = {e.id: e for e in load_entries(ws.store().db, [i for i, _ in ranked])}
+    return [(i, score) for i, score in ranked if i in filtered and (reader is None or reader.sees_entry(
+        author_id=entries[i].author_id, private=entries[i].private, node_id=entries[i].node_id))]
+
+
+def _stored_page(ws: Workspace, word: str, limit: int, offset: int, filters: Filters) -> list[tuple[str, float]] | None:
+    """``word_rank.top_for_word`` itself, for the signed-in reader and ``filters`` (None: it fell back)."""
+    with access.acting_as(None):
+        matches = _page(ws, word, 1, 0, stored=False)[0]  # the word's entries, every one (its IDF)
+    rows = word_rank.top_for_word(ws.store().db, word, limit, offset, matches,
+                                  filter_sql(replace(filters, include_deleted=True)))
+    return None if rows is None else [(r["id"], -r["score"] or 0.0) for r in rows]
+
+
+TEAM_WORDS = ["patching", "head", "the", "twin"]
+
+
+@pytest.mark.parametrize("word", TEAM_WORDS)
+def test_a_reader_gets_the_full_ranking_of_what_they_may_see(team, word: str) -> None:
+    """Hidden entries never appear; the ones shown come in the full ranking's order, ties too."""
+    ws, readers = team
+    for login, reader in readers.items():
+        expected = _restricted(ws, word, reader, Filters())
+        with access.acting_as(reader):
+            for limit, offset in PAGES:
+                page = (len(expected), [(i, 0.0) for i, _ in expected[offset:offset + limit]])  # no scores shown
+                assert _page(ws, word, limit, offset, stored=True) == page, (login, limit, offset)
+                assert _page(ws, word, limit, offset, stored=False) == page, (login, limit, offset)
+                # The stored counts answered (no fallback), with the full ranking's own scores.
+                assert _stored_page(ws, word, limit, offset, Filters()) == expected[offset:offset + limit], (
+                    login, limit, offset)
+
+
+def test_leaving_out_the_readers_view_would_show_hidden_entries(team) -> None:
+    """The comparisons above can fail: without the reader's condition, hidden entries rank on the page."""
+    ws, readers = team
+    db = ws.store().db
+    matches = _page(ws, "patching", 1, 0, stored=False)[0]
+    for login in ("bob", "cat", "dan", "eve"):
+        shown = {i for i, _ in _restricted(ws, "patching", readers[login], Filters())}
+        everything = word_rank.top_for_word(db, "patching", 20, 0, matches)
+        assert everything is not None and {r["id"] for r in everything} - shown, login
+        with access.acting_as(readers[login]):
+            assert {i for i, _ in _page(ws, "patching", 1000, 0, stored=True)[1]} == shown
+
+
+FILTERS = [Filters(kinds=("result",)), Filters(tags=("mine",)), Filters(project="Alpha"),
+           Filters(since="2026-05-04T00:00:00.000000Z", until="2026-05-12T23:59:59.999999Z"),
+           Filters(kinds=("note",), project="Agenda", since="2026-05-03T00:00:00.000000Z"),
+           Filters(include_private=False)]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=["kind", "tag", "project", "dates", "combined", "not-private"])
+def test_filters_rank_as_the_full_ranking_does(team, filters: Filters) -> None:
+    ws, readers = team
+    ranked = 0
+    for reader in (None, readers["ann"], readers["bob"], readers["cat"]):
+        for word in ("patching", "head"):
+            expected = _restricted(ws, word, reader, filters)
+            ranked += len(expected) > 5
+            with access.acting_as(reader):
+                for limit, offset in PAGES:
+                    page = recall.search(ws, word, filters, limit, offset)
+                    scores = [h.score for h in page.hits] if reader is None else None
+                    want = expected[offset:offset + limit]
+                    assert (page.total, [h.entry.id for h in page.hits]) == (len(expected), [i for i, _ in want])
+                    assert scores in (None, [s for _, s in want])
+                    assert _stored_page(ws, word, limit, offset, filters) == want, (reader, word, limit, offset)
+    assert ranked >= 3  # several readers have more than a page of 5 to rank
+
+
+def test_a_reader_who_sees_little_falls_back_to_every_match(team) -> None:
+    """Few entries shown: the page's edge is low, and reading the short entries would cost too much."""
+    ws, readers = team
+    db = ws.store().db
+    saved = word_rank.WALK_BUDGET
+    word_rank.WALK_BUDGET = int(db.scalar("SELECT count(*) FROM entry_search")) - 1  # all of them: too many
+    try:
+        assert _stored_page(ws, "patching", 5, 0, Filters()) is not None  # everything shown: a few are read
+        with access.acting_as(readers["eve"]):
+            assert _stored_page(ws, "patching", 5, 0, Filters()) is None
+            assert _page(ws, "patching", 5, 0, stored=True) == (0, [])
+        with access.acting_as(readers["dan"]):
+            expected = _restricted(ws, "patching", readers["dan"], Filters())
+            assert _page(ws, "patching", 5, 0, stored=True) == (len(expected), [(i, 0.0) for i, _ in expected[:5]])
+    finally:
+        word_rank.WALK_BUDGET = saved

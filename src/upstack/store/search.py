@@ -10,9 +10,10 @@ floating-point operations, so the same query returns the same entries in the
 same order on both (ties: newer first, then larger id).
 
 Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a word
-in half of 100k entries would cost a few hundred ms. A one-word query without
-filters whose word is in at least ``COMMON_WORD`` entries is ranked from stored
-counts instead (``store.word_rank``), with exactly the same result. Counts
+in half of 100k entries would cost a few hundred ms. A one-word query whose word
+is in at least ``COMMON_WORD`` entries is ranked from stored counts instead
+(``store.word_rank``), with exactly the same result, filters and the reader's view
+included (a score weighs the word by the whole index, hidden entries too). Counts
 (totals, IDFs) are cached until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
@@ -266,13 +267,13 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     where, where_params = filter_sql(replace(filters, include_deleted=True))
     needs_entries = bool(where_params) or where != "1 = 1"
     entries_join = " JOIN entries e ON e.id = s.entry_id" if needs_entries else ""
+    if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix:
+        by_word = _top_by_word(db, phrases[0], limit, offset, (where, list(where_params)))
+        if by_word is not None:
+            return _hits(db, by_word, phrases)
     ranked_sqlite = bool(phrases) and db.dialect == "sqlite"
     if query is not None and not (ranked_sqlite and _is_union_of_phrases(query)):
         where += " AND " + compile_condition(db.dialect, query, where_params)
-    if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix and not needs_entries:
-        by_word = _top_by_word(db, phrases[0], limit, offset)
-        if by_word is not None:
-            return _hits(db, by_word, phrases)
     if ranked_sqlite and not needs_entries and _is_union_of_phrases(query):
         page = _top_by_rank(db, phrases, limit, offset)
         if page is not None:
@@ -311,10 +312,11 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     return _hits(db, (rows, total), phrases)
 
 
-def _top_by_word(db: Database, phrase: Phrase, limit: int,
-                 offset: int) -> tuple[list[dict[str, Any]], int] | None:
-    """One word, no filters, in many entries: rank from stored counts (``store.word_rank``).
+def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int,
+                 shown: tuple[str, list[Any]]) -> tuple[list[dict[str, Any]], int] | None:
+    """One word in many entries: rank from stored counts (``store.word_rank``).
 
+    ``shown`` is the filters' condition over ``entries e`` (the reader's view among them).
     Gives exactly what the general query gives. None (use the general query) for a word in
     fewer than ``COMMON_WORD`` entries, which FTS5 or the GIN index rank quickly anyway.
     """
@@ -326,8 +328,17 @@ def _top_by_word(db: Database, phrase: Phrase, limit: int,
         matches = cached_count(db, f"entry_search s WHERE {condition}", params)  # as _pg_ranked counts IDFs
     if matches < COMMON_WORD or limit + offset == 0:
         return None
-    rows = top_for_word(db, phrase.tokens[0], limit, offset, matches)
-    return (rows, matches) if rows is not None else None
+    rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown)
+    if rows is None:
+        return None
+    where, where_params = shown
+    if where == "1 = 1":
+        return rows, matches
+    # The total counts the matches shown, in the form the general query counts them (one cache entry).
+    condition_params: list[Any] = []
+    condition = _phrase_condition(db.dialect, phrase, condition_params)
+    return rows, cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id "
+                                  f"WHERE {where} AND {condition}", where_params + condition_params)
 
 
 def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,

@@ -18,10 +18,16 @@ best page overall is found among each ``f``'s first few entries:
   read from ``entry_search`` by length (its ``doc_len`` index) and the word is
   counted in their texts.
 
+A search with filters, or by a signed-in reader on a team server, ranks only the
+entries shown, with the same scores (the IDF and the average length are the whole
+index's): the same reads, each row looked up in ``entries`` against the condition,
+so a count's first entries are its first shown ones.
+
 The answer is exactly the full ranking's (same scores, same order, same ties);
 ``tests/test_search_speedpath.py`` compares the two. When the short entries to
-read would be many (a rare word, or a deep page), ``top_for_word`` answers None
-and the caller ranks every match as before.
+read would be many (a rare word, a deep page, or a reader shown few entries, whose
+page reaches far down), ``top_for_word`` answers None and the caller ranks every
+match as before.
 """
 
 from __future__ import annotations
@@ -126,12 +132,16 @@ def _count_sql(column: str, word: str, params: list[Any]) -> str:
     return f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
 
 
-def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int) -> list[dict[str, Any]] | None:
-    """The page ``[offset, offset + limit)`` of a one-word search over every indexed entry, ranked.
+def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
+                 shown: tuple[str, list[Any]] = ("1 = 1", [])) -> list[dict[str, Any]] | None:
+    """The page ``[offset, offset + limit)`` of a one-word search, ranked, among the entries ``shown``.
 
-    Rows carry ``id``, ``occurred_at`` and ``score`` (as FTS5's bm25 gives it). ``matches`` is how
-    many entries hold the word (its IDF). None when reading the short entries would cost more
-    than ranking every match.
+    ``shown`` is a condition over ``entries e`` (``store.queries.filter_sql``: the reader's view,
+    kind, tag, node, dates). Scores do not depend on it (the IDF and the average length are
+    the whole index's, as in the full ranking), so the page is the full ranking's with the
+    entries not shown left out. Rows carry ``id``, ``occurred_at`` and ``score`` (as FTS5's
+    bm25 gives it). ``matches`` is how many entries hold the word (its IDF). None when reading
+    the short entries would cost more than ranking every match.
     """
     stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
     if stats is None or not stats["docs"] or not matches:
@@ -150,12 +160,20 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int)
         "UNION ALL SELECT (SELECT max(w.freq) FROM word_counts w WHERE w.word = ? AND w.freq < counts.freq) "
         "FROM counts WHERE counts.freq IS NOT NULL) SELECT freq FROM counts WHERE freq IS NOT NULL",
         (word, word))]
+    # Only the entries shown take part: each row of word_counts (or entry_search) is looked up in
+    # entries, in the order the index gives, so a count's first `wanted` rows are its first shown.
+    condition, condition_params = shown
+    filtered = condition != "1 = 1"
+    # (SQLite's CROSS JOIN fixes that order: the planner might otherwise start from entries.)
+    cross = "CROSS JOIN" if db.dialect == "sqlite" else "JOIN"
+    join = f" {cross} entries e ON e.id = w.entry_id" if filtered else ""
     candidates: list[dict[str, Any]] = []
     if counts:
-        branch = ("SELECT * FROM (SELECT freq, doc_len, occurred_at, entry_id FROM word_counts "
-                  "WHERE word = ? AND freq = ? ORDER BY doc_len, occurred_at DESC, entry_id DESC LIMIT ?) AS c{}")
+        branch = ("SELECT * FROM (SELECT w.freq, w.doc_len, w.occurred_at, w.entry_id FROM word_counts w"
+                  f"{join} WHERE w.word = ? AND w.freq = ? AND {condition} "
+                  "ORDER BY w.doc_len, w.occurred_at DESC, w.entry_id DESC LIMIT ?) AS c{}")
         found = db.query(" UNION ALL ".join(branch.format(i) for i in range(len(counts))),
-                         [p for freq in counts for p in (word, freq, wanted)])
+                         [p for freq in counts for p in (word, freq, *condition_params, wanted)])
         candidates = scored(found)
         by_count: dict[int, list[dict[str, Any]]] = {}
         for row in found:
@@ -173,12 +191,15 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int)
             if (lo, hi) != (last, last):
                 seen = {r["id"] for r in candidates}
                 candidates += [r for r in scored(db.query(
-                    "SELECT freq, doc_len, occurred_at, entry_id FROM word_counts "
-                    "WHERE word = ? AND freq = ? AND doc_len BETWEEN ? AND ?", (word, freq, lo, hi)))
+                    f"SELECT w.freq, w.doc_len, w.occurred_at, w.entry_id FROM word_counts w{join} "
+                    f"WHERE w.word = ? AND w.freq = ? AND w.doc_len BETWEEN ? AND ? AND {condition}",
+                    (word, freq, lo, hi, *condition_params)))
                     if r["id"] not in seen]
     candidates.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
     candidates.sort(key=lambda r: r["score"])
     # Entries counting the word fewer than POSTED times: only the short ones can reach the page.
+    # The fewer entries shown, the lower the page's edge and the more short entries to read
+    # (all of them are read, shown or not): past the budget, ranking every match is cheaper.
     edge = candidates[wanted - 1]["score"] if len(candidates) >= wanted else 0.0
     longest = _longest_reaching(idf, POSTED - 1, average, edge)
     short = db.scalar("SELECT count(*) FROM (SELECT 1 FROM entry_search WHERE doc_len <= ? LIMIT ?) AS s",
@@ -190,13 +211,14 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int)
     frequency = (f"{TITLE_WEIGHT} * {_count_sql(texts + '.title_text', word, params)} + "
                  f"{_count_sql(texts + '.body_text', word, params)}")
     # SQLite keeps the texts in FTS5 (looked up by rowid); PostgreSQL in entry_search itself.
-    source = "entry_search s"
+    source = "entry_search s" + join.replace("w.entry_id", "s.entry_id")
     if db.dialect == "sqlite":
         source += " CROSS JOIN entry_fts t ON t.rowid = s.rowid"
     few = db.query(
         f"SELECT * FROM (SELECT s.entry_id AS entry_id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, "
-        f"{frequency} AS freq FROM {source} WHERE s.doc_len <= ?) AS x WHERE x.freq BETWEEN 1 AND {POSTED - 1}",
-        [*params, longest])
+        f"{frequency} AS freq FROM {source} WHERE s.doc_len <= ? AND {condition}) AS x "
+        f"WHERE x.freq BETWEEN 1 AND {POSTED - 1}",
+        [*params, longest, *condition_params])
     candidates += scored(few)
     candidates.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
     candidates.sort(key=lambda r: r["score"])  # stable: ties stay newest first, as in SQL
