@@ -46,6 +46,7 @@ COOKIE = "upstack_session"
 CHROMIUM = os.environ.get("UPSTACK_BENCH_CHROMIUM", "/usr/bin/chromium")
 DEFAULT_PG = "postgresql://upstack:upstack@127.0.0.1:5432/upstack_bench_web"
 SEARCHES = ("induction", "patching")  # ~20% and ~55% of entries: typical and worst
+TEAM_PROJECTS = 5  # of 20: what the team server's collaborator is shown (see work_team)
 SERIES_KEY = "loss"
 # agenda -> project -> question -> experiment: 324 nodes
 TREE_SHAPE = (("agenda", None, 4), ("project", "agenda", 20), ("question", "project", 100),
@@ -107,6 +108,33 @@ def work_setup(spec: dict) -> dict:
             "ingest_s": t_ingest - t_run}
 
 
+def work_team(spec: dict) -> dict:
+    """Make the workspace a team server: its owner and a collaborator shown part of the tree.
+
+    The first account owns everything written before there were accounts (the whole log);
+    the collaborator is a viewer on ``TEAM_PROJECTS`` of the 20 projects and what is below
+    them. Returns the collaborator's session and the share of entries they are shown.
+    """
+    from upstack.domain import access
+    from upstack.services import accounts
+    from upstack.services.workspace import Workspace
+    from upstack.store.queries import reader_sql
+
+    with Workspace(home=spec["home"], db=spec["db"]) as ws:
+        accounts.add_user(ws, "owner")
+        collaborator, _ = accounts.add_user(ws, "collaborator")
+        db = ws.store().db
+        projects = [r["id"] for r in db.query("SELECT id FROM nodes WHERE kind = 'project' ORDER BY id")]
+        for node_id in random.Random(spec["seed"]).sample(projects, TEAM_PROJECTS):
+            accounts.share(ws, node_id, "collaborator", "viewer", by=None)
+        with access.acting_as(accounts.audience_for(ws, collaborator)):
+            visible, params = reader_sql()
+            shown = int(db.scalar(f"SELECT count(*) FROM entries e WHERE e.deleted_at IS NULL AND {visible}", params))
+        total = int(db.scalar("SELECT count(*) FROM entries WHERE deleted_at IS NULL"))
+        session = accounts.start_session(ws, collaborator)
+    return {"session": session, "shown": shown / total}
+
+
 def work_create_database(spec: dict) -> dict:
     """A fresh PostgreSQL database (dropped first if it exists), made from the server's `postgres` one."""
     import psycopg
@@ -156,7 +184,7 @@ def _thread_limited(app, tokens: int):
     return limited
 
 
-WORKERS = {"setup": work_setup, "database": work_create_database, "serve": work_serve}
+WORKERS = {"setup": work_setup, "team": work_team, "database": work_create_database, "serve": work_serve}
 
 
 # === the server ===================================================================================
@@ -169,7 +197,8 @@ class Server:
     a smaller threadpool: "tcp-nodelay-threads4".
     """
 
-    def __init__(self, python: str, home: Path, db: str | None, env: dict, how: str = "serve") -> None:
+    def __init__(self, python: str, home: Path, db: str | None, env: dict, how: str = "serve",
+                 session: str | None = None) -> None:
         self.database = urlsplit(db).path.lstrip("/") if db else None
         if how == "serve":
             argv = [python, "-m", "upstack", "--home", str(home), *(["--db", db] if db else []),
@@ -184,12 +213,14 @@ class Server:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.output.append(line)
-            found = re.search(r"open: (http://\S+?)/\?token=(\S+)", line)
+            # A team server (the workspace has accounts) prints no token: its pages need a session.
+            found = re.search(r"open: (http://[^/\s?]+)/?(?:\?token=(\S+))?", line)
             if found:
                 break
         if not found:
             raise BenchError("upstack serve stopped before printing its address:\n" + "".join(self.output[-30:]))
-        self.base, self.token = found.groups()
+        self.base, token = found.groups()
+        self.token = session or token
         self.cookie = f"{COOKIE}={self.token}"
         threading.Thread(target=self._drain, daemon=True).start()  # the pipe must never fill
         for _ in range(200):  # the address is printed just before uvicorn listens
@@ -598,6 +629,10 @@ def run_engine(engine: str, args: argparse.Namespace, journal: Path, fractions: 
         args.done.append(results[-1])
         if args.json_out:  # after each server, so a later failure loses nothing measured
             save_results(args.json_out, args.done, args, args.header)
+    if args.team:  # last: accounts make the workspace a team server for good
+        results[0]["pages"] += measure_team(home, db, args, fractions, log)
+        if args.json_out:
+            save_results(args.json_out, args.done, args, args.header)
     if engine == "postgresql" and not args.keep:
         worker(args, "database", {"url": db, "drop_only": True})
     return results
@@ -647,6 +682,30 @@ def measure_server(how: str, home: Path, db: str | None, setup: dict, args: argp
         server.stop()
     result["load_after"] = os.getloadavg()[0]
     return result
+
+
+def measure_team(home: Path, db: str | None, args: argparse.Namespace, fractions: dict, log) -> list[Page]:
+    """Search as a signed-in collaborator on the same log served as a team server (see ``work_team``)."""
+    team = worker(args, "team", {"home": str(home), "db": db, "seed": args.seed})
+    log(f"  team server: a collaborator shown {team['shown']:.0%} of the entries")
+    pages = [Page(f"search `{q}` ({fractions[q]:.0%}), team server, a collaborator shown {team['shown']:.0%}",
+                  f"/search?q={q}") for q in SEARCHES]
+    server = Server(args.upstack_python, home, db, args.env, session=team["session"])
+    try:
+        probe(server, pages)
+        sequential(server, pages, args.runs, args.warmup)
+        log("  team sequential: " + ", ".join(f"{p.name} {statistics.median(p.times) * 1000:.1f} ms" for p in pages))
+        if args.cold_runs > 0:
+            committer = Committer(home, db)
+            try:
+                cold(server, pages, args.cold_runs, committer)
+            finally:
+                committer.close()
+            log("  team cold: " + ", ".join(f"{p.name} {statistics.median(p.cold) * 1000:.1f} ms" for p in pages))
+        load(server, pages, args)
+    finally:
+        server.stop()
+    return pages
 
 
 def worker(args: argparse.Namespace, kind: str, spec: dict) -> dict:
@@ -805,6 +864,9 @@ def _ratios(results: list[dict], servers: list[str]) -> list[str]:
     for n, page in enumerate(pairs[0][1]["pages"]):
         cells = []
         for _, a, b in pairs:
+            if n >= min(len(a["pages"]), len(b["pages"])):  # the team server's pages: the first server's only
+                cells.append("–")
+                continue
             pa, pb = a["pages"][n], b["pages"][n]
             cells.append(f"{statistics.median(pb.times) / statistics.median(pa.times):.2f}x"
                          if pa.times and pb.times else "–")
@@ -860,6 +922,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--servers", default="serve",
                     help="comma-separated; serve: `upstack serve` as shipped; tcp-nodelay: the same app on a "
                     "socket made with IPPROTO_TCP, so asyncio turns Nagle's algorithm off (see README)")
+    ap.add_argument("--no-team", dest="team", action="store_false",
+                    help="skip searching as a signed-in collaborator on the log served as a team server")
     ap.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL database to (re)create for the benchmark")
     ap.add_argument("--upstack-python", default=sys.executable,
                     help="the Python that has upstack installed (default: this one)")
