@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -116,73 +115,26 @@ def test_counts_follow_edits_deletes_and_restores(filled: Workspace) -> None:
 def test_reindex_rebuilds_the_counts(filled: Workspace) -> None:
     db = filled.store().db
     before = db.query("SELECT * FROM word_counts ORDER BY entry_id, word")
-    holding = db.query("SELECT * FROM word_entries ORDER BY word")
     stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
     assert stats == {"docs": 90, "tokens": db.scalar("SELECT sum(doc_len) FROM entry_search")}
     reindex(filled)
     assert db.query("SELECT * FROM word_counts ORDER BY entry_id, word") == before
-    assert db.query("SELECT * FROM word_entries ORDER BY word") == holding
     assert db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") == stats
 
 
-def _matches(ws: Workspace, word: str) -> int:
-    """How many entries a search for ``word`` matches, counted by the engine's own index."""
-    db = ws.store().db
-    if db.dialect == "sqlite":
-        return int(db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?",
-                             ("{title_text body_text} : " + f'"{word}"',)))
-    return int(db.scalar("SELECT count(*) FROM entry_search WHERE tsv @@ to_tsquery('simple', ?)", (f"'{word}'",)))
-
-
-def test_the_entries_holding_a_word_are_stored_and_kept(filled: Workspace) -> None:
-    """A word's number of entries (its IDF, and an unfiltered search's total) is read, not counted:
-    it follows new entries, edits, deletes and restores, and a doctor finds it out of step."""
-    vocabulary = WORDS + ["twin", "title", "same", "once", "absent", "fresh"]
-
-    def in_step() -> None:
-        db = filled.store().db  # (store() first takes in what capture wrote)
-        for word in vocabulary:
-            assert word_rank.entries_holding(db, word) == _matches(filled, word), word
-        assert not db.scalar("SELECT count(*) FROM word_entries WHERE entries <= 0")
-        assert not [f for f in doctor(filled) if f.check == "search"]
-
-    in_step()
-    entry = capture.note(filled, "Fresh fresh title.\n\npatching the loss, fresh")
-    in_step()
-    curate.edit(filled, entry.id, "Nothing fresh.\n\nhead head")
-    in_step()
-    curate.remove(filled, entry.id)
-    in_step()
-    assert word_rank.entries_holding(filled.store().db, "fresh") == 0
-    curate.restore(filled, entry.id)
-    in_step()
-    assert word_rank.entries_holding(filled.store().db, "fresh") == 1
-    db = filled.store().db
-    with db.transaction():
-        db.execute("UPDATE word_entries SET entries = entries + 1 WHERE word = 'head'")
-    assert [f.subject for f in doctor(filled) if f.check == "search"] == ["word entries"]
-    assert _page(filled, "head", 5, 0, stored=True)[0] == _matches(filled, "head") + 1  # the total is the stored one
-
-
-@pytest.mark.parametrize("version", [7, 8])
-def test_an_older_workspace_gets_its_counts(home, db_url, version: int) -> None:
-    """Migration 8 fills word_counts (and SQLite's totals), migration 9 word_entries, from the
-    search index as it stands."""
+def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
+    """Migration 8 fills word_counts (and SQLite's totals) from the search index as it stands."""
     from upstack.store import ingest
 
     saved = schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words
-    schema.MIGRATIONS = tuple(m for m in saved[0] if m.version <= version)
-    schema.LATEST = version
-    def index_as_then(*args: Any) -> None:  # no counts at 7, the repeated words only at 8
-        if version == 8:
-            word_rank.index_repeats(*args)
-
-    ingest.index_words = index_as_then
+    schema.MIGRATIONS = tuple(m for m in saved[0] if m.version <= 7)
+    schema.LATEST = 7
+    ingest.index_words = lambda *args: None  # type: ignore[assignment]  # as upstack at schema 7 indexed
     ingest.unindex_words = lambda *args: None  # type: ignore[assignment]
     try:
         old = Workspace(home=home, db=db_url)
         _fill(old, 40)
-        assert schema.current_version(old.store().db) == version
+        assert schema.current_version(old.store().db) == 7
         old.close()
     finally:
         schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words = saved
@@ -198,8 +150,6 @@ def test_an_older_workspace_gets_its_counts(home, db_url, version: int) -> None:
             for word, n in word_rank.counted_words(r["title_text"], r["body_text"]))
         assert sorted((r["entry_id"], r["word"], r["freq"]) for r in db.query(
             "SELECT entry_id, word, freq FROM word_counts")) == expected
-        for word in WORDS + ["twin", "same", "absent"]:
-            assert word_rank.entries_holding(db, word) == _matches(ws, word), word
         for word in WORDS:
             for limit, offset in PAGES:
                 assert _page(ws, word, limit, offset, stored=True) == _page(ws, word, limit, offset, stored=False)

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import sqlite3
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from upstack.services.workspace import Workspace
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry, search_texts
 from upstack.store.store import Store
-from upstack.store.word_rank import counted_words, holders
+from upstack.store.word_rank import counted_words
 
 __all__ = ["Finding", "doctor", "reindex", "backup"]
 
@@ -66,7 +65,6 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(texts)}
     docs = tokens = 0
     words: set[tuple[str, str, int, int]] = set()
-    holding: Counter[str] = Counter()
     for i, entry in enumerate(entries):
         if progress and i % 1000 == 0:
             progress("search index", i, len(entries))
@@ -87,16 +85,12 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
         tokens += expected["doc_len"]
         words |= {(entry["id"], word, n, expected["doc_len"])
                   for word, n in counted_words(expected["title_text"], expected["body_text"])}
-        holding.update(holders(expected["title_text"], expected["body_text"]))
     for entry_id in indexed:
         findings.append(Finding("search", f"entry {short_id(entry_id)}",
                                 "in the search index but not in the log"))
     if not findings and words != {(r["entry_id"], r["word"], r["freq"], r["doc_len"]) for r in db.query(
             "SELECT entry_id, word, freq, doc_len FROM word_counts")}:
         findings.append(Finding("search", "word counts", "counts for ranking common words out of step with the index"))
-    stored = {r["word"]: r["entries"] for r in db.query("SELECT word, entries FROM word_entries")}
-    if not findings and holding != stored:
-        findings.append(Finding("search", "word entries", "entries holding each word out of step with the index"))
     stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
     if not findings and (
             stats is None or (stats["docs"], stats["tokens"]) != (docs, tokens)):
@@ -191,7 +185,6 @@ def reindex(ws: Workspace) -> int:
     with store.lock(), db.transaction():
         db.execute("DELETE FROM entry_search")
         db.execute("DELETE FROM word_counts")
-        db.execute("DELETE FROM word_entries")
         db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
         if db.dialect == "sqlite":
             db.execute("DELETE FROM entry_fts")

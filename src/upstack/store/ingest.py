@@ -315,13 +315,10 @@ def unindex_entry(db: Database, entry_id: str) -> None:
     found = db.one("SELECT * FROM entry_search WHERE entry_id = ?", (entry_id,))
     if found is None:
         return
-    if db.dialect == "sqlite":  # the texts are in FTS5
-        texts = db.one("SELECT title_text, body_text FROM entry_fts WHERE rowid = ?", (found["rowid"],))
-        assert texts is not None
-        found.update(texts)
+    if db.dialect == "sqlite":
         db.execute("DELETE FROM entry_fts WHERE rowid = ?", (found["rowid"],))
     db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
-    unindex_words(db, entry_id, found["title_text"], found["body_text"])
+    unindex_words(db, entry_id)
     _count(db, -1, -found["doc_len"])
 
 

@@ -212,13 +212,6 @@ def _word_counts(db: Database) -> None:
     backfill(db)
 
 
-def _word_entries(db: Database) -> None:
-    from upstack.store.word_rank import backfill_holders, create_holders
-
-    create_holders(db)
-    backfill_holders(db)
-
-
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
@@ -228,7 +221,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "experiment runs", _runs),
     Migration(7, "team server: accounts, sharing, comments", _team),
     Migration(8, "search: words an entry repeats, counted for ranking", _word_counts),
-    Migration(9, "search: how many entries hold each word", _word_entries),
 )
 LATEST = MIGRATIONS[-1].version
 

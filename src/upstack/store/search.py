@@ -13,9 +13,7 @@ Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a wo
 in half of 100k entries would cost a few hundred ms. A one-word query whose word
 is in at least ``COMMON_WORD`` entries is ranked from stored counts instead
 (``store.word_rank``), with exactly the same result, filters and the reader's view
-included (a score weighs the word by the whole index, hidden entries too); how many
-entries hold the word is stored too, so even the first search after a write does not
-count its matches (unless filters ask for the matches shown). Counts
+included (a score weighs the word by the whole index, hidden entries too). Counts
 (totals, IDFs) are cached until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
@@ -38,7 +36,7 @@ from upstack.domain.text import fold_tag, search_document
 from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql, load_entries
-from upstack.store.word_rank import entries_holding, top_for_word
+from upstack.store.word_rank import top_for_word
 
 __all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count"]
 
@@ -322,7 +320,12 @@ def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int,
     Gives exactly what the general query gives. None (use the general query) for a word in
     fewer than ``COMMON_WORD`` entries, which FTS5 or the GIN index rank quickly anyway.
     """
-    matches = entries_holding(db, phrase.tokens[0])  # stored: no count of every match, even cold
+    if db.dialect == "sqlite":
+        matches = cached_count(db, "entry_fts WHERE entry_fts MATCH ?", [_fts5(phrase)])
+    else:
+        params: list[Any] = []
+        condition = _phrase_condition(db.dialect, phrase, params)
+        matches = cached_count(db, f"entry_search s WHERE {condition}", params)  # as _pg_ranked counts IDFs
     if matches < COMMON_WORD or limit + offset == 0:
         return None
     rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown)

@@ -38,8 +38,7 @@ from typing import Any
 
 from upstack.store.db import Database
 
-__all__ = ["POSTED", "create_tables", "backfill", "create_holders", "backfill_holders", "index_words",
-           "unindex_words", "entries_holding", "holders", "top_for_word", "bm25"]
+__all__ = ["POSTED", "create_tables", "backfill", "index_words", "unindex_words", "top_for_word", "bm25"]
 
 POSTED = 3  # the lowest weighted count kept in word_counts
 K1 = 1.2
@@ -71,59 +70,16 @@ def counted_words(title_text: str, body_text: str) -> list[tuple[str, int]]:
     return [(word, n) for word, n in counts.items() if n >= POSTED]
 
 
-def holders(title_text: str, body_text: str) -> list[str]:
-    """The words an indexed entry holds (in its title or body), once each, sorted."""
-    return sorted(set(title_text.split()) | set(body_text.split()))
-
-
 def index_words(db: Database, entry_id: str, occurred_at: str, doc_len: int, title_text: str,
                 body_text: str) -> None:
-    """Count a newly indexed entry: the words it repeats, and one more entry for each word it holds."""
-    index_repeats(db, entry_id, occurred_at, doc_len, title_text, body_text)
-    # Sorted, so two writers taking the same rows take them in the same order.
-    db.executemany("INSERT INTO word_entries (word, entries) VALUES (?, 1) "
-                   "ON CONFLICT (word) DO UPDATE SET entries = word_entries.entries + 1",
-                   [(word,) for word in holders(title_text, body_text)])
-
-
-def index_repeats(db: Database, entry_id: str, occurred_at: str, doc_len: int, title_text: str,
-                  body_text: str) -> None:
     rows = [(word, n, doc_len, occurred_at, entry_id) for word, n in counted_words(title_text, body_text)]
     if rows:
         db.executemany("INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
                        "VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def unindex_words(db: Database, entry_id: str, title_text: str, body_text: str) -> None:
-    """Uncount an entry leaving the index (its indexed texts as they were)."""
+def unindex_words(db: Database, entry_id: str) -> None:
     db.execute("DELETE FROM word_counts WHERE entry_id = ?", (entry_id,))
-    words = [(word,) for word in holders(title_text, body_text)]
-    db.executemany("UPDATE word_entries SET entries = entries - 1 WHERE word = ?", words)
-    db.executemany("DELETE FROM word_entries WHERE word = ? AND entries = 0", words)
-
-
-def entries_holding(db: Database, word: str) -> int:
-    """How many indexed entries hold ``word`` in their title or body: what a search for it matches."""
-    return int(db.scalar("SELECT entries FROM word_entries WHERE word = ?", (word,)) or 0)
-
-
-def create_holders(db: Database) -> None:
-    """Migration 9: each word's number of entries (its IDF and a search's total, without counting)."""
-    db.execute("CREATE TABLE word_entries (word TEXT PRIMARY KEY, entries INTEGER NOT NULL)")
-
-
-def backfill_holders(db: Database) -> None:
-    """Fill ``word_entries`` from the search index as it stands."""
-    if db.dialect == "postgresql":
-        db.execute(
-            "INSERT INTO word_entries (word, entries) SELECT w.word, count(DISTINCT s.entry_id) FROM entry_search s "
-            "CROSS JOIN LATERAL unnest(string_to_array(btrim(s.title_text), '  ') || "
-            "string_to_array(btrim(s.body_text), '  ')) AS w(word) GROUP BY w.word")
-        return
-    counts: Counter[str] = Counter()
-    for row in db.query("SELECT title_text, body_text FROM entry_fts"):
-        counts.update(holders(row["title_text"], row["body_text"]))
-    db.executemany("INSERT INTO word_entries (word, entries) VALUES (?, ?)", list(counts.items()))
 
 
 def backfill(db: Database) -> None:
@@ -141,7 +97,7 @@ def backfill(db: Database) -> None:
     rows = db.query("SELECT s.entry_id, s.occurred_at, s.doc_len, f.title_text, f.body_text "
                     "FROM entry_search s JOIN entry_fts f ON f.rowid = s.rowid")
     for row in rows:
-        index_repeats(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
+        index_words(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
     # FTS5 keeps its own totals; ranking without it needs them too (store.ingest keeps them from now on).
     db.execute("UPDATE search_stats SET docs = (SELECT count(*) FROM entry_search), "
                "tokens = (SELECT coalesce(sum(doc_len), 0) FROM entry_search) WHERE id = 1")
