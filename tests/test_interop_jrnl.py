@@ -174,3 +174,25 @@ def test_usage_errors_exit_2(run: CLI, tmp_path):
     assert run("import", "jrnl").exit_code == 2
     assert run("import", "yaml", str(FIXTURE)).exit_code == 2
     assert run("import", str(FIXTURE), "--skip-bad").exit_code == 2
+
+
+def test_a_bulk_import_leaves_postgresql_planning_for_its_rows(workspace, monkeypatch) -> None:
+    """After a big import the planner's statistics are fresh at once (ANALYZE), not whenever
+    autovacuum comes round: until then PostgreSQL may plan the first searches as for empty tables."""
+    from upstack.store import store as store_module
+
+    if workspace.db_url is None:
+        pytest.skip("planner statistics are PostgreSQL's (SQLite plans well without them)")
+    monkeypatch.setattr(store_module, "BULK", len(read_jrnl(FIXTURE)))  # the fixture counts as bulk
+    db = workspace.store().db
+
+    def analyzed() -> bool:
+        return bool(db.scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                              "WHERE relname = 'entry_search' AND schemaname = current_schema()"))
+
+    assert not analyzed()
+    import_jrnl(workspace, FIXTURE)
+    deadline = time.monotonic() + 10  # statistics are published within a second or so
+    while not analyzed():
+        assert time.monotonic() < deadline, "entry_search was not analyzed after the import"
+        time.sleep(0.2)

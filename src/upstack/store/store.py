@@ -36,6 +36,9 @@ def workspace_lock(home: Path) -> Iterator[None]:
         os.close(fd)
 
 
+BULK = 10_000  # records in one ingest that make it a bulk import
+
+
 @dataclass
 class IngestReport:
     applied: int = 0
@@ -146,6 +149,10 @@ class Store:
             done = [path for path, _ in batches]
             for path in done:
                 path.unlink(missing_ok=True)
+            if report.applied >= BULK and self.db.dialect == "postgresql":
+                # A bulk import: the planner learns of its rows now, not when autovacuum comes
+                # round to it (until then it may plan the first searches as for empty tables).
+                self.db.execute("ANALYZE")
         return report
 
     def ingest_runs(self, folders: list[Path],
