@@ -650,16 +650,7 @@ def measure_server(how: str, home: Path, db: str | None, setup: dict, args: argp
         for p in pages:
             if p.status == 404:
                 log(f"  {p.path}: 404, not built yet; skipped")
-        sequential(server, live, args.runs, args.warmup)
-        log("  sequential: " + ", ".join(f"{p.name} {statistics.median(p.times) * 1000:.1f} ms" for p in live))
-        if args.cold_runs > 0:
-            committer = Committer(home, db)
-            try:
-                cold(server, live, args.cold_runs, committer)
-            finally:
-                committer.close()
-            log("  cold: " + ", ".join(f"{p.name} {statistics.median(p.cold) * 1000:.1f} ms" for p in live))
-        load(server, live, args)
+        time_pages(server, live, home, db, args, log, "")
         run_page = next(p for p in pages if p.path.startswith("/runs/") and "series" not in p.path)
         if run_page.status != 200:
             result["chart"] = {"skipped": "the run page is not built yet (404)"}
@@ -684,6 +675,21 @@ def measure_server(how: str, home: Path, db: str | None, setup: dict, args: argp
     return result
 
 
+def time_pages(server: Server, pages: list[Page], home: Path, db: str | None, args: argparse.Namespace, log,
+               label: str) -> None:
+    """Sequential requests, then cold ones (each right after a commit), then load: into each Page."""
+    sequential(server, pages, args.runs, args.warmup)
+    log(f"  {label}sequential: " + ", ".join(f"{p.name} {statistics.median(p.times) * 1000:.1f} ms" for p in pages))
+    if args.cold_runs > 0:
+        committer = Committer(home, db)
+        try:
+            cold(server, pages, args.cold_runs, committer)
+        finally:
+            committer.close()
+        log(f"  {label}cold: " + ", ".join(f"{p.name} {statistics.median(p.cold) * 1000:.1f} ms" for p in pages))
+    load(server, pages, args)
+
+
 def measure_team(home: Path, db: str | None, args: argparse.Namespace, fractions: dict, log) -> list[Page]:
     """Search as a signed-in collaborator on the same log served as a team server (see ``work_team``)."""
     team = worker(args, "team", {"home": str(home), "db": db, "seed": args.seed})
@@ -693,16 +699,7 @@ def measure_team(home: Path, db: str | None, args: argparse.Namespace, fractions
     server = Server(args.upstack_python, home, db, args.env, session=team["session"])
     try:
         probe(server, pages)
-        sequential(server, pages, args.runs, args.warmup)
-        log("  team sequential: " + ", ".join(f"{p.name} {statistics.median(p.times) * 1000:.1f} ms" for p in pages))
-        if args.cold_runs > 0:
-            committer = Committer(home, db)
-            try:
-                cold(server, pages, args.cold_runs, committer)
-            finally:
-                committer.close()
-            log("  team cold: " + ", ".join(f"{p.name} {statistics.median(p.cold) * 1000:.1f} ms" for p in pages))
-        load(server, pages, args)
+        time_pages(server, pages, home, db, args, log, "team ")
     finally:
         server.stop()
     return pages
