@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from upstack.capture.metrics import DamagedChunk, read_chunk_stream
-from upstack.capture.rundir import BLOBS, METRICS, RECORDS
+from upstack.capture.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.errors import Refused, UpstackError
 from upstack.ids import short_id
-from upstack.store.journal import Journal
 
 __all__ = ["LiveUpload"]
 
@@ -92,19 +91,12 @@ class LiveUpload:
                   f" ({self.error}); it is kept here, and `upstack sync` sends it", file=sys.stderr)
 
     def _behind(self) -> bool:
-        return any(_size(self.directory / name) > at
+        return any(size(self.directory / name) > at
                    for name, at in ((RECORDS, self._records_at), (METRICS, self._metrics_at)))
 
     def _new_records(self) -> tuple[list[Any], int]:
-        try:
-            with open(self.directory / RECORDS, "rb") as handle:
-                handle.seek(self._records_at)
-                data = handle.read()
-        except FileNotFoundError:
-            return [], self._records_at
-        complete = data.rfind(b"\n") + 1  # a line still being written goes next time
-        records, _ = Journal.parse(data[:complete].decode("utf-8", "replace"), str(self.directory / RECORDS))
-        return records, self._records_at + complete
+        records, at, _ = read_records(self.directory, self._records_at)  # problems: the store's ingest reports them
+        return records, at
 
     def _new_points(self) -> tuple[dict[str, tuple[int, array, array, array]], int, dict[str, int], bool]:
         """New points by metric, from where the last confirmed push ended; the offset after them,
@@ -133,9 +125,3 @@ class LiveUpload:
     def _read_blob(self, sha256: str) -> bytes:
         return (self.directory / BLOBS / sha256).read_bytes()
 
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0

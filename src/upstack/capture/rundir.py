@@ -23,7 +23,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from upstack.store.journal import Record, fsync_dir
+from upstack.store.journal import Journal, Record, fsync_dir
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
            "is_run_dir"]
@@ -55,6 +55,28 @@ def read_heartbeat(directory: Path) -> tuple[str, str, str, int] | None:
         return parts[0], parts[1], parts[2], int(parts[3])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def size(path: Path) -> int:
+    """A run file's size (0 before it exists)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def read_records(directory: Path, offset: int) -> tuple[list[Record], int, list[str]]:
+    """The whole records written to a folder since ``offset``: (records, the offset after
+    them, problems). A line still being written waits for the next read."""
+    try:
+        with open(directory / RECORDS, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+    except FileNotFoundError:
+        return [], offset, []
+    complete = data.rfind(b"\n") + 1
+    records, problems = Journal.parse(data[:complete].decode("utf-8", "replace"), f"{directory.name}/{RECORDS}")
+    return records, offset + complete, problems
 
 
 class RunFiles:

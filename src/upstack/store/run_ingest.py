@@ -19,13 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from upstack.capture.metrics import DamagedChunk, Merger, read_chunk_stream
-from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat
+from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat, read_records, size
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database
 from upstack.store.ingest import apply_record
-from upstack.store.journal import Journal
 from upstack.timeutil import parse_iso
 
 __all__ = ["RunFolderReport", "ingest_run_folders", "run_dirs"]
@@ -63,7 +62,7 @@ def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, c
     """
     report = RunFolderReport()
     directories = [d for folder in folders for d in run_dirs(folder)]
-    sizes = [_size(d / RECORDS) + _size(d / METRICS) for d in directories]
+    sizes = [size(d / RECORDS) + size(d / METRICS) for d in directories]
     for number, directory in enumerate(directories):
         report.runs_seen += 1
         with db.transaction():
@@ -84,8 +83,8 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
                  (run_id,)) if run_id else None
     records_offset = int(row["records_offset"]) if row else 0
     metrics_offset = int(row["metrics_offset"]) if row else 0
-    records_size = _size(directory / RECORDS)
-    metrics_size = _size(directory / METRICS)
+    records_size = size(directory / RECORDS)
+    metrics_size = size(directory / METRICS)
     if row and row["status"] != "running" and records_size <= records_offset \
             and metrics_size <= metrics_offset:
         if row["status"] != "crashed":
@@ -93,9 +92,7 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
         if not _heard_from_lately(directory, crashed_after):
             return False
     if records_size > records_offset:
-        data = _read_from(directory / RECORDS, records_offset)
-        complete = data.rfind(b"\n") + 1  # a line still being written waits for the next ingest
-        records, problems = Journal.parse(data[:complete].decode("utf-8", "replace"), f"{directory.name}/{RECORDS}")
+        records, new_offset, problems = read_records(directory, records_offset)
         report.problems += problems
         _copy_blobs(directory / BLOBS, blobs)  # blobs first: records point at them
         for record in records:
@@ -105,7 +102,7 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
                     run_id = record.data["run_id"]
                 elif record.op == "run.end":
                     report.ended.append(record.data["run_id"])
-        records_offset += complete
+        records_offset = new_offset
     if run_id is None or db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
         return False  # no start record yet (a run just starting): next time
     if metrics_size > metrics_offset:
@@ -122,8 +119,8 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     if status == "running":
         status = _check_alive(db, directory, run_id, crashed_after, workspace, report)
     # A crashed run's folder stays: a run that was only out of touch may still write to it.
-    return status not in ("running", "crashed") and records_offset >= _size(directory / RECORDS) \
-        and metrics_offset >= _size(directory / METRICS)
+    return status not in ("running", "crashed") and records_offset >= size(directory / RECORDS) \
+        and metrics_offset >= size(directory / METRICS)
 
 
 def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, report: RunFolderReport) -> int:
@@ -173,19 +170,6 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive
     return True
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _read_from(path: Path, offset: int) -> bytes:
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        return handle.read()
 
 
 def _copy_blobs(folder: Path, blobs: BlobStore) -> None:
