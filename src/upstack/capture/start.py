@@ -42,14 +42,15 @@ def capture_kinds(choice: str | Iterable[str] | None) -> list[str]:
     return [k for k in KINDS if k in names]
 
 
-def _number(ws: Workspace, name: str) -> float:
+def _number(ws: Workspace, name: str, *, zero: bool = False) -> float:
+    """A setting that must be a number above zero (or zero too, where zero turns something off)."""
     value = getattr(ws.settings, name)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise BadInput(f"setting {name} must be a number, got {value!r}") from None
-    if not number > 0:
-        raise BadInput(f"setting {name} must be above zero, got {value!r}")
+    if not (number >= 0 if zero else number > 0):
+        raise BadInput(f"setting {name} must be {'zero or more' if zero else 'above zero'}, got {value!r}")
     return number
 
 
@@ -102,12 +103,13 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     """In a workspace linked to a team server, the upload that sends the run there as it runs."""
-    if not (ws.home / "remote.json").exists() or str(ws.settings.run_live_seconds).strip() in ("0", "0.0"):
-        return None  # (remote.json: services.sync.REMOTE_FILE, not imported unless needed)
+    every = _number(ws, "run_live_seconds", zero=True)
+    if not every or not (ws.home / "remote.json").exists():  # (services.sync.REMOTE_FILE: not imported unless linked)
+        return None
     from upstack.capture.live import LiveUpload
     from upstack.services.sync import remote
 
-    return LiveUpload(remote(ws), directory, run_id, _number(ws, "run_live_seconds"))
+    return LiveUpload(remote(ws), directory, run_id, every)
 
 
 def _node(ws: Workspace, ref: str) -> dict[str, Any]:
