@@ -104,7 +104,7 @@ class Team:
 
     def acting(self, ws: Workspace, who: str | None) -> Any:
         """Run as ``who`` (None: nobody signed in, as the server's own command line)."""
-        return access.acting_as(accounts.audience_for(ws, self.users[who]) if who else None)
+        return access.acting_as(accounts.audience_for(ws, self.users[who]) if who else access.OWNER)
 
     def client(self, url: str, who: str | None) -> TeamClient:
         """A client signed in as ``who`` with their password (None: a visitor, not signed in)."""

@@ -231,7 +231,7 @@ def _restricted(ws: Workspace, word: str, reader: Audience | None, filters: Filt
 
 def _stored_page(ws: Workspace, word: str, limit: int, offset: int, filters: Filters) -> list[tuple[str, float]] | None:
     """``word_rank.top_for_word`` itself, for the signed-in reader and ``filters`` (None: it fell back)."""
-    with access.acting_as(None):
+    with access.acting_as(access.OWNER):
         matches = _page(ws, word, 1, 0, stored=False)[0]  # the word's entries, every one (its IDF)
     rows = word_rank.top_for_word(ws.store().db, word, limit, offset, matches,
                                   filter_sql(replace(filters, include_deleted=True)))

@@ -52,8 +52,11 @@ class _Group(click.Group):
         return next((c for c in commands if c.name == name), None)
 
     def invoke(self, ctx: click.Context) -> object:
+        from upstack.domain import access
+
         try:
-            return super().invoke(ctx)
+            with access.acting_as(access.OWNER):  # the person at the terminal owns the workspace's files
+                return super().invoke(ctx)
         except UpstackError as exc:
             raise _UserError(str(exc)) from None
 

@@ -1,12 +1,19 @@
 """Who may see and change what on a team server: roles on nodes, authors, private entries.
 
-On a laptop nobody signs in, and the one person using the workspace sees and
-changes everything: no audience is set. On a team server every request acts as
-one signed-in user, whose ``Audience`` is set for the request with ``acting_as``.
-The store's read paths (``filter_sql``, ``load_entries``, ``node_rows``,
-``load_run``) consult ``current()`` and leave out what that user may not see, so a
-page cannot show what its query never returned; services call the ``may_*``
-checks before they write.
+Every read answers for someone, said out loud with ``acting_as``: a signed-in
+user's ``Audience`` on a team server (set for each request by the sign-in
+middleware), ``NOBODY`` for a visitor, or ``OWNER``, the workspace owner's full
+view, which the command line, local mode and ingest set for themselves. The
+store's read paths (``filter_sql``, ``load_entries``, ``node_rows``, ``load_run``)
+consult ``current()`` and leave out what that reader may not see, so a page cannot
+show what its query never returned; services call the ``may_*`` checks before they
+write.
+
+It fails closed: on a team server's workspace (``team=True``), code that reads
+without anyone having said who is asking (a thread started outside a request, a
+route the sign-in middleware does not cover) gets ``NoAudience``, never the full
+view. A laptop's library use (``upstack.note`` from a script) has one user and
+keeps the owner's view when nothing is said.
 
 The rules:
 
@@ -31,8 +38,8 @@ from dataclasses import dataclass, field
 from upstack.domain.entry import Entry
 from upstack.errors import Forbidden
 
-__all__ = ["ROLES", "Audience", "node_roles", "current", "acting_as", "check_role", "require", "require_edit",
-           "require_file_under"]
+__all__ = ["ROLES", "Audience", "OWNER", "NOBODY", "NoAudience", "node_roles", "current", "acting_as",
+           "check_role", "require", "require_edit", "require_file_under"]
 
 ROLES = ("viewer", "commenter", "editor", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -87,8 +94,11 @@ class Audience:
         """Writing a new entry (or node) there: anyone may keep unfiled notes of their own."""
         return node_id is None or self.has(node_id, "editor")
 
-    def sees_run(self, *, author_id: str | None, node_id: str | None) -> bool:
-        return self.is_author(author_id) or self.sees_node(node_id)
+    def sees_run(self, *, author_id: str | None, node_id: str | None, result_private: bool = False,
+                 result_deleted: bool = False) -> bool:
+        """A run is seen as its result entry is (a running run has none yet: as if public)."""
+        return self.sees_entry(author_id=author_id, private=result_private, node_id=node_id,
+                               deleted=result_deleted)
 
 
 def node_roles(nodes: Iterable[tuple[str, str | None, str | None]], shares: Mapping[str, str], *,
@@ -128,16 +138,41 @@ def node_roles(nodes: Iterable[tuple[str, str | None, str | None]], shares: Mapp
     return roles
 
 
-_CURRENT: ContextVar[Audience | None] = ContextVar("upstack_audience", default=None)
+class OwnerView:
+    """The workspace owner's full view: everything, private and deleted included."""
+
+    def __repr__(self) -> str:
+        return "OWNER"
 
 
-def current() -> Audience | None:
-    """Who this request acts as (None: nobody signed in, the workspace's own user)."""
-    return _CURRENT.get()
+OWNER = OwnerView()
+# A visitor who is not signed in (the sign-in page, an invitation link): sees nothing.
+NOBODY = Audience(user_id="", login="")
+
+
+class NoAudience(RuntimeError):
+    """A read on a team server that nobody said who it is for: a bug, answered with nothing."""
+
+
+_CURRENT: ContextVar[Audience | OwnerView | None] = ContextVar("upstack_audience", default=None)
+
+
+def current(*, team: bool = False) -> Audience | None:
+    """Who a read answers for: their ``Audience``, or None for the owner's full view.
+
+    ``team``: the workspace is a team server's, where nobody having said is an error
+    (``NoAudience``) rather than the full view.
+    """
+    said = _CURRENT.get()
+    if said is None:
+        if team:
+            raise NoAudience("a read on a team server without a signed-in reader (nothing was shown)")
+        return None
+    return None if isinstance(said, OwnerView) else said
 
 
 @contextlib.contextmanager
-def acting_as(audience: Audience | None) -> Iterator[None]:
+def acting_as(audience: Audience | OwnerView) -> Iterator[None]:
     token = _CURRENT.set(audience)
     try:
         yield

@@ -211,3 +211,66 @@ def provenance_lines(run: RunInfo) -> list[str]:
         if skipped:
             lines.append("- not captured: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
     return lines
+
+
+# -- what was stored, as readers may rely on it ------------------------------------------------------
+# Records are checked at the door (services/record_shapes.py) before they are applied; what was
+# stored before that check, or by an older upstack, is read through these, so one malformed field
+# leaves out that field, never the page.
+
+def _str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _attachment(value: Any) -> bool:
+    return isinstance(value, dict) and all(_str(value.get(k)) for k in ("id", "filename", "media_type")) \
+        and (value.get("sha256") is None or _str(value.get("sha256")))
+
+
+_PROVENANCE_PARTS: dict[str, Any] = {
+    "git": lambda v: isinstance(v, dict) and all(v.get(k) is None or _str(v[k]) for k in ("commit", "branch",
+                                                                                          "remote")),
+    "command": lambda v: isinstance(v, dict) and _strings(v.get("argv", [])) and _str(v.get("cwd", "")),
+    "python": lambda v: isinstance(v, dict) and all(_str(v.get(k, "")) for k in ("version", "executable")),
+    "packages": lambda v: isinstance(v, dict | list),
+    "host": lambda v: isinstance(v, dict),
+    "gpu": lambda v: isinstance(v, list),
+}
+
+
+def stored_provenance(value: Any) -> dict[str, Any]:
+    """A run's stored provenance, keeping only the parts that have the shape readers expect."""
+    if not isinstance(value, dict) or not value:
+        return {}
+    data: dict[str, Any] = value["data"] if isinstance(value.get("data"), dict) else {}
+    kept: dict[str, Any] = {"data": {k: v for k, v in data.items()
+                                     if k not in _PROVENANCE_PARTS or _PROVENANCE_PARTS[k](v)}}
+    if _strings(value.get("captured")):
+        kept["captured"] = value["captured"]
+    skipped = value.get("skipped")
+    if isinstance(skipped, dict):
+        kept["skipped"] = {str(k): str(v) for k, v in skipped.items()}
+    return kept
+
+
+def stored_item(kind: str, data: Any) -> dict[str, Any] | None:
+    """A run item's stored data if it has the shape its kind needs (None: leave it out)."""
+    if not isinstance(data, dict):
+        return None
+    attachments = data.get("attachments", [])
+    if not isinstance(attachments, list) or not all(_attachment(a) for a in attachments):
+        return None
+    if kind == "note":
+        return data if _str(data.get("text")) else None
+    if kind == "table":
+        rows = data.get("rows")
+        good = _strings(data.get("columns")) and isinstance(rows, list) and all(_strings(r) for r in rows) \
+            and isinstance(data.get("row_count", 0), int)
+        return data if good else None
+    if kind in ("figure", "diff", "traceback"):
+        return data if attachments and _str(data.get("title", "")) else None
+    return data

@@ -97,7 +97,7 @@ def _attachment_name(book: _NameBook, filename: str, short: str) -> str:
 
 
 def _live_entries(db: Database, include_private: bool) -> Iterator[Entry]:
-    where, params = queries.filter_sql(Filters(include_private=include_private))
+    where, params = queries.filter_sql(db, Filters(include_private=include_private))
     ids = [r["id"] for r in db.query(
         f"SELECT e.id FROM entries e WHERE {where} AND e.purged_at IS NULL "
         "ORDER BY e.occurred_at, e.id", params)]

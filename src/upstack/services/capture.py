@@ -71,7 +71,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")
-    acting = current()
+    acting = current(team=ws.team)
     # On a team server the focus (one file for the whole workspace) is nobody's default.
     default = ws.focus_node_id() if acting is None else None
     node_id = node_for(ws, under) if under else (None if project else default)

@@ -106,7 +106,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
     since = to_iso(now - timedelta(days=days))
     # The ORDER BY makes SQLite find the recent days by their time (a few rows), not scan
     # every entry in node order, as it otherwise prefers for the GROUP BY (10-40 ms at 100k).
-    live, params = queries.filter_sql(Filters())  # on a team server, what the reader may see
+    live, params = queries.filter_sql(db, Filters())  # on a team server, what the reader may see
     recent = db.query("SELECT node_id, count(*) AS n FROM (SELECT e.node_id FROM entries e WHERE e.occurred_at >= ? "
                       f"AND {live} AND e.kind != 'idea' ORDER BY e.occurred_at) AS recent "
                       "GROUP BY node_id", [since, *params])

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from upstack.domain.entry import Attachment, Entry, Revision
+from upstack.domain.files import attachment_name
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
@@ -47,9 +48,10 @@ def save_attachment(ws: Workspace, ref: str, dest: Path | None) -> tuple[Attachm
                                                                  what="attachment"))
     if attachment.purged_at or not attachment.sha256:
         raise BadInput(f"attachment {attachment.short} was purged; its file is gone")
-    target = Path(dest) if dest else Path(attachment.filename)
+    name = attachment_name(attachment.filename)  # stored before names were cleaned at ingest, say
+    target = Path(dest) if dest else Path(name)
     if target.is_dir():
-        target = target / attachment.filename
+        target = target / name
     if target.exists():
         raise BadInput(f"{target} already exists; choose another destination")
     data = ws.blobs.read(attachment.sha256)

@@ -71,7 +71,7 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
         if entry.kind == "question":
             bucket = target.questions
         bucket.append(entry)  # type: ignore[arg-type]
-    visible, shown = queries.reader_sql()  # on a team server, only ideas the reader may see
+    visible, shown = queries.reader_sql(db)  # on a team server, only ideas the reader may see
     for row in db.query(
             "SELECT e.title, v.reason, coalesce(i.node_id, e.node_id) AS node_id "
             "FROM idea_events v JOIN ideas i ON i.entry_id = v.entry_id "

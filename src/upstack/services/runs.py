@@ -118,7 +118,7 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
 
 def _resolve(ws: Workspace, ref: str) -> str:
     run_id = queries.resolve(ws.store().db, ref, table="runs", what="run")
-    if access.current() is not None:
+    if access.current(team=ws.store().db.team) is not None:
         store_runs.load_run(ws.store().db, run_id, details=False)  # NotFound unless theirs to see
     return run_id
 

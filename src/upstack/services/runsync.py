@@ -48,11 +48,17 @@ Series = dict[str, tuple[int, array, array, array]]
 def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], by: Audience) -> dict[str, Any]:
     """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
     each of its metrics has."""
+    from upstack.services.record_shapes import problem
     from upstack.services.sync import may_attach, parse_record
+    from upstack.store import runs
 
     store = ws.store()
     db = store.db
     records = [parse_record(item, RUN_OPS) for item in raw]
+    for record in records:
+        reason = problem(record.op, record.data)
+        if reason:
+            raise BadInput(f"record {record.id[:40]}: {reason}")
     series = {str(key): _decode(key, value) for key, value in points.items()}
     if any(r.data.get("run_id") != run_id for r in records):
         raise BadInput(f"every record of a push to run {run_id} must name that run")
@@ -64,6 +70,8 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     if row is None:
         if not starts:
             raise NotFound(f"{NO_RUN}: send its start record first")
+        if not runs.is_result_of(db, run_id, run_id, by.user_id, missing=True):
+            raise NotFound(NO_RUN)  # the id is an entry's: a run never takes over an entry
         starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
         starts[0].data.pop("node_ref", None)
         records.insert(0, starts[0])
@@ -84,7 +92,7 @@ def take(store: Any, run_id: str, records: list[Record], series: Series, *, comp
     db = store.db
     store.write(records)  # a record that cannot apply is kept aside (the journal's rejected.jsonl)
     ended_now = any(r.op == "run.end" for r in records)
-    with store.lock(), access.acting_as(None), db.transaction():
+    with store.lock(), access.acting_as(access.OWNER), db.transaction():
         if db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
             raise BadInput(f"run {run_id}: its start record could not be applied")
         for key, (start, steps, times, values) in series.items():
@@ -268,6 +276,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None
 def pull_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None) -> int:
     """`upstack sync`'s pull for runs: take every ended run on the server (that the user may
     see) this workspace lacks something of, a piece at a time. Returns how many."""
+    from upstack.services.record_shapes import problem
     from upstack.services.sync import fetch_blob, parse_record
     from upstack.store import runs
 
@@ -275,20 +284,26 @@ def pull_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None)
     theirs: dict[str, Any] = remote.json("GET", "/api/sync/runs.json")
     mine = runs.run_state(store.db)
     incoming = [r for r, state in theirs.items() if state["status"] != "running" and _lacks(mine.get(r), state)]
+    taken = 0
     for number, run_id in enumerate(incoming, 1):
         more = True
-        while more:
-            counts = runs.run_state(store.db, [run_id]).get(run_id, {}).get("metrics", {})
-            answer = remote.json("POST", f"/api/runs/{run_id}/pull", {"have": counts})
-            records = [parse_record(r, RUN_OPS) for r in answer["records"]]
-            for sha in sorted({str(a["sha256"]) for r in records for a in _attachments(r)}):
-                fetch_blob(ws, remote, sha)
-            more = bool(answer["more"])
-            take(store, run_id, records, {str(k): _decode(k, v) for k, v in answer["points"].items()},
-                 complete=not more)
+        try:
+            while more:
+                counts = runs.run_state(store.db, [run_id]).get(run_id, {}).get("metrics", {})
+                answer = remote.json("POST", f"/api/runs/{run_id}/pull", {"have": counts})
+                records = [r for r in (parse_record(r, RUN_OPS) for r in answer["records"])
+                           if not problem(r.op, r.data)]  # a malformed record stays on the server
+                for sha in sorted({str(a["sha256"]) for r in records for a in _attachments(r)}):
+                    fetch_blob(ws, remote, sha)
+                more = bool(answer["more"])
+                take(store, run_id, records, {str(k): _decode(k, v) for k, v in answer["points"].items()},
+                     complete=not more)
+            taken += 1
+        except BadInput:
+            pass  # a run this workspace cannot take (malformed on the server): the others still come
         if progress:
             progress("Receiving runs", number, len(incoming))
-    return len(incoming)
+    return taken
 
 
 def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:

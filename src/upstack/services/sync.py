@@ -26,6 +26,7 @@ from typing import Any
 
 from upstack.domain.access import Audience
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
+from upstack.services.record_shapes import problem
 from upstack.services.workspace import Workspace
 from upstack.store.journal import Record
 
@@ -35,6 +36,7 @@ __all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABL
 REMOTE_FILE = "remote.json"
 NODE_CHANGES = ("node.edit", "node.status", "node.move", "node.delete", "node.restore")
 PUSHABLE = ("node.create", *NODE_CHANGES, "entry.create", "entry.revise", "entry.attach", "entry.delete")
+PULLABLE = PUSHABLE  # what a server sends back is what a laptop may push
 BATCH = 200
 
 
@@ -51,7 +53,7 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        verdict = _verdict(ws, record.op, data, by, made_nodes, made_entries)
+        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -113,6 +115,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             author = db.one("SELECT author_id FROM entries WHERE id = ?", (str(data["id"]),))
             if author is not None:
                 return "here" if by.is_author(author["author_id"]) else NOT_YOURS
+            if db.scalar("SELECT 1 FROM runs WHERE id = ?", (str(data["id"]),)):
+                return "that id is a run's: a run's result entry comes only with the run"
             node = data.get("node_id")
             if node and node not in made_nodes and not by.may_file_under(node):
                 return "you may not add entries under that node"
@@ -142,8 +146,8 @@ def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, m
         return "no such node, or you may not change it"
     if db.scalar("SELECT 1 FROM node_events WHERE id = ?", (str(data.get("event_id") or ""),)):
         return "here"
-    needs = "owner" if op in ("node.delete", "node.restore") or (op == "node.move" and not data.get("parent_id")) \
-        else "editor"
+    # Moving decides who sees and controls the node (its roles come from above): an owner's decision.
+    needs = "owner" if op in ("node.delete", "node.restore", "node.move") else "editor"
     if node_id not in made_nodes and not by.has(node_id, needs):
         return f"you may not change that node (it needs the {needs} role)"
     parent = data.get("parent_id")
@@ -286,7 +290,7 @@ def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncRepo
         answer = server.json("POST", "/api/sync/pull", {
             "entries": chunk, "nodes": nodes if start == 0 else [], "node_events": changes if start == 0 else [],
             "have": {e: mine["entries"][e] for e in chunk if e in mine["entries"]}})
-        incoming = [Record(**{k: r[k] for k in ("id", "op", "workspace", "at", "data")}) for r in answer["records"]]
+        incoming = _well_formed(answer["records"], PULLABLE, report)
         report.files_received += sum(fetch_blob(ws, server, sha) for sha in _blobs(incoming))
         before = _conflict_counts(store.db, incoming)
         applied = store.write(incoming)
@@ -297,6 +301,24 @@ def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncRepo
     report.runs_received = pull_runs(ws, server, progress)  # after the nodes they sit under
     report.conflicts = sorted(set(report.conflicts))
     return report
+
+
+def _well_formed(raw: list[Any], allowed: tuple[str, ...], report: SyncReport) -> list[Record]:
+    """The pulled records that have their op's shape; the others are left on the server, and said."""
+    records = []
+    for item in raw:
+        try:
+            record = parse_record(item, allowed)
+        except BadInput as exc:
+            report.refused.append({"id": str(item.get("id", "?") if isinstance(item, dict) else "?"),
+                                   "op": "pull", "reason": f"from the server: {exc}"})
+            continue
+        reason = problem(record.op, record.data)
+        if reason:
+            report.refused.append({"id": record.id, "op": record.op, "reason": f"from the server: {reason}"})
+            continue
+        records.append(record)
+    return records
 
 
 def fetch_blob(ws: Workspace, server: Remote, sha256: str) -> bool:
@@ -358,7 +380,7 @@ def read_blob(ws: Workspace, sha256: str) -> bytes:
     from upstack.store.queries import reader_sql
 
     db = ws.store().db
-    visible, params = reader_sql()
+    visible, params = reader_sql(db)
     if not db.scalar(f"SELECT 1 FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.sha256 = ? "
                      f"AND a.purged_at IS NULL AND {visible}", [sha256, *params]):
         raise NotFound(f"no file {sha256[:12]}")

@@ -206,7 +206,7 @@ def activity(ws: Workspace) -> Activity:
     decided, so counts are never shared between readers who see different entries.
     """
     db = ws.store().db
-    where, params = queries.filter_sql(Filters())
+    where, params = queries.filter_sql(db, Filters())
     key = store_key(db, "tree.activity", where, tuple(params))
     if key is None:
         return store_tree.activity(db)

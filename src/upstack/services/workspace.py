@@ -34,7 +34,9 @@ class Workspace:
     """
 
     def __init__(self, home: str | Path | None = None, db: str | None = None,
-                 editor: str | None = None, **settings: Any) -> None:
+                 editor: str | None = None, *, team: bool = False, **settings: Any) -> None:
+        """``team``: opened by a team server, where every read must say whom it answers for
+        (domain/access.py), so a read that does not know who is asking fails instead of showing all."""
         self.settings = Settings(home=str(home) if home else None, db=db, editor=editor,
                                  **settings)
         self.home: Path = self.settings.home_path
@@ -43,6 +45,7 @@ class Workspace:
         self._store: Store | None = None
         self._workspace_id: str | None = None
         self.last_ingest: IngestReport | None = None
+        self.team = team
 
     @property
     def db_url(self) -> str | None:
@@ -81,7 +84,7 @@ class Workspace:
         """A journal record; on a team server it carries who made it (``by``, a user id)."""
         from upstack.domain.access import current
 
-        acting = current()
+        acting = current(team=self.team)
         if acting is not None:
             data = {**data, "by": acting.user_id}
         return make_record(op, self.workspace_id, data)
@@ -116,7 +119,7 @@ class Workspace:
         if self._store is None:
             from upstack.store.store import Store  # keeps sqlite3/psycopg off the capture path
 
-            self._store = Store(self.home, self.db_url)
+            self._store = Store(self.home, self.db_url, team=self.team)
             self._store.run_folders = self.run_folders()
             self._store.crashed_after = float(self.settings.run_crashed_after)
             self._store.workspace_id = lambda: self.workspace_id  # made on first use, not here

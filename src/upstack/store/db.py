@@ -30,6 +30,8 @@ class Database:
         self.raw = raw
         self.dialect = dialect
         self._depth = 0
+        # A team server's store: every read must say whom it answers for (domain/access.py).
+        self.team = False
         # What a bad row raises (a constraint broken), as opposed to a broken connection.
         self.integrity_error: type[Exception] = sqlite3.IntegrityError
         if dialect == "postgresql":

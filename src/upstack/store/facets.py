@@ -45,7 +45,7 @@ COUNTS: Memo[FacetCounts] = Memo(64)
 
 def _statement(db: Database, text: str, filters: Filters) -> tuple[str, list[Any]]:
     """One statement counting per kind and node together, and per tag, over every match."""
-    where, params = filter_sql(replace(filters, include_deleted=True))
+    where, params = filter_sql(db, replace(filters, include_deleted=True))
     query = parse_query(text)
     expression = fts5_union(query) if db.dialect == "sqlite" else None
     if expression is not None:

@@ -127,7 +127,7 @@ def load_ideas(db: Database, *, states: tuple[str, ...] = (), entry_ids: tuple[s
         params += list(entry_ids)
     if not include_deleted:
         clauses.append("e.deleted_at IS NULL")
-    audience = access.current()
+    audience = access.current(team=db.team)
     if audience is not None:  # an idea is an entry: seen by whoever may see the entry
         from upstack.store.queries import visible_sql
 

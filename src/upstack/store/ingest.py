@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from upstack.domain import access
+from upstack.domain.files import attachment_name
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
@@ -42,7 +43,7 @@ def apply_record(db: Database, record: Record) -> bool:
     new = db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?) "
                      "ON CONFLICT DO NOTHING", (record.id, record.op, now_iso())).rowcount
     if new:
-        with access.acting_as(None):  # applying a record is never filtered by who is reading
+        with access.acting_as(access.OWNER):  # applying a record is never filtered by who is reading
             handler(db, record)
     return bool(new)
 
@@ -74,9 +75,16 @@ def _create_entry(db: Database, record: Record) -> None:
 
 
 def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
-    """Insert an entry with its first revision, tags, links, attachments and search row."""
+    """Insert an entry with its first revision, tags, links, attachments and search row.
+
+    Runs and entries share one id space, and a run's id is its result entry's: an entry with a
+    run's id is refused unless it is that run's result, by the run's author (``runs.finalize``).
+    """
     node_id = data.get("node_id")
     meta = dict(data.get("meta", {}))
+    run = db.one("SELECT author_id FROM runs WHERE id = ?", (data["id"],))
+    if run is not None and (meta.get("run") != data["id"] or run["author_id"] != data.get("by")):
+        raise UpstackError(f"entry {data['id']}: that id is a run's; only the run writes its result")
     if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ? AND deleted_at IS NULL",
                                  (node_id,)):
         meta["under_missing_node"] = node_id  # keep the note; say where it was meant to go
@@ -211,8 +219,8 @@ def _set_links(db: Database, entry_id: str, text: str, fresh: bool = False) -> N
 
 
 def _insert_attachments(db: Database, entry_id: str, attachments: list[dict[str, Any]]) -> None:
-    rows = [
-        (a["id"], id_key(a["id"]), entry_id, a["sha256"], a["filename"], a["media_type"],
+    rows = [  # a file's name came from someone else: never a path (domain/files.py)
+        (a["id"], id_key(a["id"]), entry_id, a["sha256"], attachment_name(a["filename"]), a["media_type"],
          int(a["size"]), a["created_at"])
         for a in attachments
         if not db.scalar("SELECT 1 FROM attachments WHERE id = ?", (a["id"],))

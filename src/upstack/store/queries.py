@@ -18,7 +18,7 @@ from upstack.store.ingest import title_key
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
-    "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql",
+    "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
 ]
 
 _ENTRY_COLUMNS = (
@@ -28,9 +28,9 @@ _ENTRY_COLUMNS = (
 )
 
 
-def reader_sql(alias: str = "e") -> tuple[str, list[Any]]:
-    """A condition over ``entries {alias}``: what the signed-in reader may see (all, with nobody)."""
-    audience = access.current()
+def reader_sql(db: Database, alias: str = "e") -> tuple[str, list[Any]]:
+    """A condition over ``entries {alias}``: what the reader may see (all, in the owner's view)."""
+    audience = access.current(team=db.team)
     return visible_sql(audience, alias) if audience is not None else ("1 = 1", [])
 
 
@@ -46,11 +46,25 @@ def visible_sql(audience: Audience, alias: str = "e") -> tuple[str, list[Any]]:
     return f"({own} OR ({shared}))", params + nodes
 
 
-def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
-    """WHERE conditions over ``entries e`` for the given filters."""
+def visible_runs_sql(audience: Audience, alias: str = "r") -> tuple[str, list[Any]]:
+    """A condition over ``runs {alias}``: the runs ``audience`` may see. A run is seen as its result
+    entry is (Audience.sees_run): its author always; others under a node they hold a role on, unless
+    the result is private or deleted (a running run has no result yet)."""
+    own = f"{alias}.author_id = ?" + (f" OR {alias}.author_id IS NULL" if audience.owns_unattributed else "")
+    nodes = sorted(audience.roles)
+    if not nodes:
+        return f"({own})", [audience.user_id]
+    withdrawn = (f"EXISTS (SELECT 1 FROM entries w WHERE w.id = {alias}.id "
+                 "AND (w.private <> 0 OR w.deleted_at IS NOT NULL))")
+    shared = f"{alias}.node_id IN ({', '.join('?' for _ in nodes)}) AND NOT {withdrawn}"
+    return f"({own} OR ({shared}))", [audience.user_id, *nodes]
+
+
+def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
+    """WHERE conditions over ``entries e`` for the given filters, as the reader may see them."""
     clauses: list[str] = []
     params: list[Any] = []
-    audience = access.current()
+    audience = access.current(team=db.team)
     if audience is not None:
         visible, shown = visible_sql(audience)
         clauses.append(visible)
@@ -101,7 +115,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
                         "ORDER BY created_at, id", ids):
         row.pop("key")
         attachments[row["entry_id"]].append(Attachment(**row))
-    audience = access.current()
+    audience = access.current(team=db.team)
     by_id = {}
     for row in rows:
         if audience is not None and not audience.sees_entry(
@@ -127,7 +141,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
 
 
 def _add_links(db: Database, entry: Entry) -> None:
-    visible, shown = reader_sql()
+    visible, shown = reader_sql(db)
     for row in db.query(
         f"SELECT l.target, l.to_id, CASE WHEN {visible} THEN e.title END AS title, "
         f"CASE WHEN {visible} THEN e.id END AS shown_id "
@@ -145,11 +159,11 @@ def _add_links(db: Database, entry: Entry) -> None:
 def timeline(db: Database, filters: Filters, limit: int | None, before: str | None = None) -> list[Entry]:
     """Entries newest first; ``before`` (an entry id) pages on from that entry (a keyset cursor,
     so a deep page costs what the first does)."""
-    where, params = filter_sql(filters)
+    where, params = filter_sql(db, filters)
     if before:
         cursor = db.one("SELECT occurred_at, id FROM entries WHERE id = ?", (before,))
         # An entry the reader may not see is no place to page from (its time would show, and that it exists).
-        if cursor is None or (access.current() is not None and not load_entries(db, [before])):
+        if cursor is None or (access.current(team=db.team) is not None and not load_entries(db, [before])):
             raise NotFound(f"no entry with id {before!r} to page from")
         # A row value, so both engines seek the (occurred_at, id) index instead of scanning from the top.
         where += " AND (e.occurred_at, e.id) < (?, ?)"
@@ -165,7 +179,7 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
     """The full id for a full id, a short id or an unambiguous prefix of one."""
     text = ref.strip()
     if looks_like_full_id(text):
-        hidden, params = _hidden_from_reader(table)
+        hidden, params = _hidden_from_reader(db, table)
         found = db.scalar(f"SELECT id FROM {table} e WHERE id = ?{hidden}", [text.upper(), *params])
         if found:
             return str(found)
@@ -173,7 +187,7 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
     if len(key) < MIN_PREFIX or not key.isalnum():
         raise BadInput(f"{what} id {ref!r} is too short or malformed: give at least "
                        f"{MIN_PREFIX} characters of its id")
-    hidden, params = _hidden_from_reader(table)
+    hidden, params = _hidden_from_reader(db, table)
     rows = db.query(f"SELECT id FROM {table} e WHERE key >= ? AND key < ?{hidden} ORDER BY key LIMIT 6",
                     [key, key + "~", *params])
     if not rows:
@@ -185,9 +199,9 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
     return str(rows[0]["id"])
 
 
-def _hidden_from_reader(table: str) -> tuple[str, list[Any]]:
+def _hidden_from_reader(db: Database, table: str) -> tuple[str, list[Any]]:
     """On a team server, entries and nodes the reader may not see are not there to be named."""
-    audience = access.current()
+    audience = access.current(team=db.team)
     if audience is None:
         return "", []
     if table == "entries":
@@ -196,10 +210,9 @@ def _hidden_from_reader(table: str) -> tuple[str, list[Any]]:
     nodes = sorted(audience.roles)
     if table == "nodes":
         return " AND e.id IN (" + ", ".join("?" for _ in nodes) + ")" if nodes else " AND 1 = 0", nodes
-    if table == "runs":  # their own, or filed under a node they hold a role on (Audience.sees_run)
-        own = "e.author_id = ?" + (" OR e.author_id IS NULL" if audience.owns_unattributed else "")
-        shared = " OR e.node_id IN (" + ", ".join("?" for _ in nodes) + ")" if nodes else ""
-        return f" AND ({own}{shared})", [audience.user_id, *nodes]
+    if table == "runs":
+        visible, params = visible_runs_sql(audience, "e")
+        return " AND " + visible, params
     if table == "attachments":  # as their entry
         visible, params = visible_sql(audience, "v")
         return f" AND e.entry_id IN (SELECT v.id FROM entries v WHERE {visible})", params
@@ -241,7 +254,7 @@ def revisions(db: Database, entry_id: str) -> list[Revision]:
 
 def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:
     """(tag, entry count, last used) for live entries, most used first."""
-    where, params = filter_sql(filters)
+    where, params = filter_sql(db, filters)
     return [(r["tag"], int(r["n"]), r["last"]) for r in db.query(
         "SELECT t.tag, count(*) AS n, max(e.occurred_at) AS last FROM entry_tags t "
         f"JOIN entries e ON e.id = t.entry_id WHERE {where} "
@@ -250,7 +263,7 @@ def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:
 
 def attachment_by_id(db: Database, attachment_id: str) -> Attachment:
     row = db.one("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
-    if row is None or (access.current() is not None and not load_entries(db, [row["entry_id"]])):
+    if row is None or (access.current(team=db.team) is not None and not load_entries(db, [row["entry_id"]])):
         raise NotFound(f"no attachment with id {attachment_id!r}")
     row.pop("key")
     return Attachment(**row)

@@ -15,9 +15,19 @@ from typing import Any
 
 from upstack.capture.metrics import Chunk, series_stats
 from upstack.domain import access
-from upstack.domain.run import ENDED, MetricSummary, RunInfo, RunItem, result_body, result_title
+from upstack.domain.files import attachment_name
+from upstack.domain.run import (
+    ENDED,
+    MetricSummary,
+    RunInfo,
+    RunItem,
+    result_body,
+    result_title,
+    stored_item,
+    stored_provenance,
+)
 from upstack.errors import NotFound, UpstackError
-from upstack.ids import derived_id, id_key
+from upstack.ids import derived_id, id_key, looks_like_full_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.journal import Record
@@ -64,6 +74,8 @@ def _text(value: float | None) -> str | None:
 
 def _start(db: Database, record: Record) -> None:
     data = record.data
+    if not is_result_of(db, data["run_id"], data["run_id"], data.get("by"), missing=True):
+        raise UpstackError(f"run {data['run_id']}: an entry that is not its result has that id")
     node_id = data.get("node_id")
     if not node_id and data.get("node_ref"):
         node_id = _resolve_node_ref(db, data["node_ref"])
@@ -74,6 +86,16 @@ def _start(db: Database, record: Record) -> None:
          _dumps(data.get("goals", {})), _dumps(data.get("config", {}))], "author_id", data)
     db.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)}) "
                "ON CONFLICT DO NOTHING", values)
+
+
+def is_result_of(db: Database, entry_id: str, run_id: str, author_id: str | None, *, missing: bool = False) -> bool:
+    """Whether entry ``entry_id`` is run ``run_id``'s result, written for the run's author (or, with
+    ``missing``, does not exist yet). A run never touches an entry it did not write."""
+    entry = db.one("SELECT author_id, meta FROM entries WHERE id = ?", (entry_id,))
+    if entry is None:
+        return missing
+    return entry_id == run_id and entry["author_id"] == author_id and \
+        json.loads(entry["meta"] or "{}").get("run") == run_id
 
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
@@ -103,6 +125,10 @@ def _provenance(db: Database, record: Record) -> None:
 
 
 def _add_item(db: Database, record: Record, kind: str, data: dict[str, Any]) -> None:
+    attachments = data.get("attachments")
+    if isinstance(attachments, list):  # names from someone else: never a path (domain/files.py)
+        data = {**data, "attachments": [{**a, "filename": attachment_name(a.get("filename", ""))}
+                                        if isinstance(a, dict) else a for a in attachments]}
     db.execute("INSERT INTO run_items (id, run_id, kind, at, data) VALUES (?, ?, ?, ?, ?) "
                "ON CONFLICT DO NOTHING", (record.id, record.data["run_id"], kind, record.at, _dumps(data)))
 
@@ -207,26 +233,51 @@ def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, arra
 
 # -- whole runs ----------------------------------------------------------------------------
 
+def _visible_ids(db: Database, run_ids: list[str] | None = None) -> set[str] | None:
+    """Which of these runs (None: all) the reader may see; None for the owner's full view."""
+    from upstack.store.queries import visible_runs_sql
+
+    audience = access.current(team=db.team)
+    if audience is None:
+        return None
+    visible, params = visible_runs_sql(audience)
+    wanted = f" AND r.id IN ({', '.join('?' for _ in run_ids)})" if run_ids else ""
+    return {str(r["id"]) for r in db.query(f"SELECT r.id FROM runs r WHERE {visible}{wanted}",
+                                           [*params, *(run_ids or [])])}
+
+
 def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     row = _run_row(db, run_id)
-    audience = access.current()
-    if audience is not None and not audience.sees_run(author_id=row.get("author_id"), node_id=row["node_id"]):
+    visible = _visible_ids(db, [run_id])
+    if visible is not None and run_id not in visible:
         raise NotFound(f"no run with id {run_id!r}")  # on a team server, not theirs to see
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
-        host=row["host"], error=row["error"], config=json.loads(row["config"]),
-        provenance=json.loads(row["provenance"]), summary=json.loads(row["summary"]),
-        tags=json.loads(row["tags"]), goals=json.loads(row["goals"]), author_id=row.get("author_id"))
+        host=row["host"], error=row["error"], config=_object(row["config"]),
+        provenance=stored_provenance(json.loads(row["provenance"])), summary=_object(row["summary"]),
+        tags=[str(t) for t in _list(row["tags"])],
+        goals={str(k): str(v) for k, v in _object(row["goals"]).items()}, author_id=row.get("author_id"))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
         for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
     if details:
-        info.items = [RunItem(kind=i["kind"], at=i["at"], data=json.loads(i["data"]))
-                      for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
+        items = [(i, stored_item(i["kind"], json.loads(i["data"])))
+                 for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
+        info.items = [RunItem(kind=i["kind"], at=i["at"], data=data) for i, data in items if data is not None]
     return info
+
+
+def _object(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
+
+
+def _list(text: str) -> list[Any]:
+    value = json.loads(text)
+    return value if isinstance(value, list) else []
 
 
 def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -238,11 +289,11 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
         return {}
     marks = ", ".join("?" for _ in run_ids or [])
     params = list(run_ids or [])
-    audience = access.current()
+    visible = _visible_ids(db, run_ids)
     states: dict[str, dict[str, Any]] = {}
-    for row in db.query("SELECT id, status, summary, author_id, node_id FROM runs"
-                        + (f" WHERE id IN ({marks})" if run_ids else ""), params):
-        if audience is None or audience.sees_run(author_id=row["author_id"], node_id=row["node_id"]):
+    for row in db.query("SELECT id, status, summary FROM runs" + (f" WHERE id IN ({marks})" if run_ids else ""),
+                        params):
+        if visible is None or row["id"] in visible:
             summary = json.dumps(json.loads(row["summary"]), sort_keys=True)  # the same, however it was built
             states[row["id"]] = {"status": row["status"], "items": [], "metrics": {},
                                  "summary": hashlib.sha256(summary.encode()).hexdigest()[:16]}
@@ -262,17 +313,20 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     run = load_run(db, run_id)
     workspace = "sync"
     start = {"run_id": run.id, "name": run.name, "node_id": run.node_id, "config": run.config, "tags": run.tags,
-             "goals": run.goals, "started_at": run.started_at, "host": run.host}
+             "goals": run.goals, "started_at": run.started_at, "host": run.host,
+             **({"by": run.author_id} if run.author_id else {})}  # a pulled run stays its author's
     records = [Record(f"{run.id}.start", "run.start", workspace, run.started_at, start)]
-    items = db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))
+    items = [{**i, "data": stored_item(i["kind"], json.loads(i["data"]))}
+             for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
+    items = [i for i in items if i["data"] is not None]  # what does not have its shape stays here
     diff = next((i for i in items if i["kind"] == "diff"), None)
     if run.provenance:
         data = {"run_id": run.id, **run.provenance}
         if diff is not None:
-            data["diff"] = json.loads(diff["data"])["attachments"][0]
+            data["diff"] = diff["data"]["attachments"][0]
         records.append(Record(diff["id"] if diff else f"{run.id}.provenance", "run.provenance", workspace,
                               diff["at"] if diff else run.started_at, data))
-    records += [Record(i["id"], f"run.{i['kind']}", workspace, i["at"], {"run_id": run.id, **json.loads(i["data"])})
+    records += [Record(i["id"], f"run.{i['kind']}", workspace, i["at"], {"run_id": run.id, **i["data"]})
                 for i in items if i["kind"] in ("figure", "table", "note")]
     if run.summary:
         summary = _dumps(run.summary)
@@ -282,7 +336,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
         traceback = next((i for i in items if i["kind"] == "traceback"), None)
         end: dict[str, Any] = {"run_id": run.id, "status": run.status, "ended_at": run.ended_at, "error": run.error}
         if traceback is not None:
-            end["traceback"] = json.loads(traceback["data"])["attachments"][0]
+            end["traceback"] = traceback["data"]["attachments"][0]
         records.append(Record(traceback["id"] if traceback else derived_id(run.ended_at, run.id, "end", run.status),
                               "run.end", workspace, run.ended_at, end))
     return records
@@ -331,6 +385,8 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
     now = run.ended_at or run.started_at
     author = run.author_id  # the result is theirs
+    if existing is not None and not is_result_of(db, run_id, run_id, author):
+        return  # an entry the run did not write (a run cannot start under a taken id; kept safe anyway)
     # Named by its content: a laptop and its team server that finalize the same run make the
     # same revision, so syncing them finds nothing to exchange (and ending twice adds nothing).
     revision = derived_id(now, run_id, "result", title, body)
@@ -344,8 +400,9 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
         revise_entry(db, {"entry_id": run_id, "revision_id": revision, "title": title, "body": body,
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
     learned = run.summary.get("learned")
-    if learned and run.summary.get("learning_id") and not db.scalar(
-            "SELECT 1 FROM entries WHERE id = ?", (run.summary["learning_id"],)):
+    learning_id = run.summary.get("learning_id")
+    if learned and isinstance(learning_id, str) and looks_like_full_id(learning_id) and not db.scalar(
+            "SELECT 1 FROM entries WHERE id = ? UNION ALL SELECT 1 FROM runs WHERE id = ?", (learning_id, learning_id)):
         from upstack.domain.text import parse_note_text
 
         parsed = parse_note_text(learned)

@@ -264,7 +264,7 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     query = parse_query(text)
     phrases = rank_phrases(query)
     # Deleted entries are not in the index; other filters need the entries table.
-    where, where_params = filter_sql(replace(filters, include_deleted=True))
+    where, where_params = filter_sql(db, replace(filters, include_deleted=True))
     needs_entries = bool(where_params) or where != "1 = 1"
     entries_join = " JOIN entries e ON e.id = s.entry_id" if needs_entries else ""
     if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix:
@@ -384,7 +384,7 @@ def _hits(db: Database, page: tuple[list[dict[str, Any]], int], phrases: list[Ph
     hits = []
     # A score weighs words by how many entries hold them, hidden ones too: on a team server it would
     # tell a reader about entries they may not see, so only the order (and no number) is given.
-    scored = access.current() is None
+    scored = access.current(team=db.team) is None
     for row, entry in zip(rows, entries, strict=True):
         snippet, spans = make_snippet(entry.body, terms)
         hits.append(SearchHit(entry=entry, score=(-float(row["score"]) or 0.0) if scored else None,

@@ -47,11 +47,12 @@ class IngestReport:
 
 
 class Store:
-    def __init__(self, home: Path, db_url: str | None = None) -> None:
+    def __init__(self, home: Path, db_url: str | None = None, *, team: bool = False) -> None:
         self.home = home
         self.journal = Journal(home / "journal")
         self.blobs = BlobStore(home / "blobs")
         self.db: Database = connect(db_url, home / "upstack.db")
+        self.db.team = team
         # Where runs write (see store.run_ingest); the Workspace sets these from its settings.
         self.run_folders: list[Path] = [home / "runs"]
         self.crashed_after = 120.0
@@ -125,7 +126,7 @@ class Store:
             report.runs = self.ingest_runs(self.run_folders)
             report.problems += report.runs.problems
         if runs.silent_runs(self.db, self.crashed_after):  # runs that logged here from afar, then went quiet
-            with self.lock(), access.acting_as(None), self.db.transaction():
+            with self.lock(), access.acting_as(access.OWNER), self.db.transaction():
                 runs.mark_silent_crashed(self.db, self.crashed_after, self.workspace_id())
         if not self.journal.has_pending():
             return report
@@ -158,7 +159,7 @@ class Store:
     def ingest_runs(self, folders: list[Path],
                     progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
         """Take in what runs wrote to their folders (see ``store.run_ingest``)."""
-        with self.lock(), access.acting_as(None):  # taking records in is never filtered by reader
+        with self.lock(), access.acting_as(access.OWNER):  # taking records in is never filtered by reader
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
                                       retire=self.home / "runs", workspace=self.workspace_id,
                                       progress=progress)

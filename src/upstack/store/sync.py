@@ -28,7 +28,7 @@ __all__ = ["manifest", "records_for", "node_records", "node_event_records"]
 def manifest(db: Database) -> dict[str, Any]:
     """{"entries": {id: {"revisions": [...], "attachments": [...], "deleted": bool}}, "nodes": [ids]}
     for what the reader may see (everything, with nobody signed in). Purged entries are left out."""
-    visible, params = reader_sql()
+    visible, params = reader_sql(db)
     entries: dict[str, dict[str, Any]] = {}
     for row in db.query(f"SELECT e.id, e.deleted_at FROM entries e WHERE e.purged_at IS NULL AND {visible}",
                         params):
@@ -113,7 +113,7 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
     """The records that rebuild these entries elsewhere: skipping what ``have`` (the other side's
     manifest) already lists. Entries the reader may not see are skipped."""
     have = have or {}
-    visible, params = reader_sql()
+    visible, params = reader_sql(db)
     if not entry_ids:
         return []
     marks = ", ".join("?" for _ in entry_ids)

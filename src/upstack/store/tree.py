@@ -19,15 +19,15 @@ def _node(row: dict[str, Any]) -> Node:
                                        "created_at", "updated_at", "deleted_at")})
 
 
-def _visible(node_id: str) -> bool:
+def _visible(db: Database, node_id: str) -> bool:
     """On a team server, whether the reader holds a role on the node (see domain/access.py)."""
-    audience = access.current()
+    audience = access.current(team=db.team)
     return audience is None or audience.sees_node(node_id)
 
 
 def load_node(db: Database, node_id: str) -> Node:
     row = db.one(f"SELECT {_COLUMNS} FROM nodes WHERE id = ?", (node_id,))
-    if row is None or not _visible(node_id):
+    if row is None or not _visible(db, node_id):
         raise NotFound(f"no node with id {node_id!r}")
     return _node(row)
 
@@ -35,7 +35,7 @@ def load_node(db: Database, node_id: str) -> Node:
 def node_rows(db: Database, *, include_deleted: bool = False) -> list[Node]:
     where = "" if include_deleted else " WHERE deleted_at IS NULL"
     return [_node(r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")
-            if _visible(r["id"])]
+            if _visible(db, r["id"])]
 
 
 def ancestors(db: Database, node_id: str) -> list[Node]:
@@ -44,7 +44,7 @@ def ancestors(db: Database, node_id: str) -> list[Node]:
     chain: list[Node] = []
     seen: set[str] = set()
     current: str | None = node_id
-    while current and current not in seen and _visible(current):
+    while current and current not in seen and _visible(db, current):
         seen.add(current)
         node = load_node(db, current)
         chain.append(node)
@@ -55,7 +55,7 @@ def ancestors(db: Database, node_id: str) -> list[Node]:
 def children(db: Database, node_id: str) -> list[Node]:
     return [_node(r) for r in db.query(
         f"SELECT {_COLUMNS} FROM nodes WHERE parent_id = ? AND deleted_at IS NULL "
-        "ORDER BY created_at, id", (node_id,)) if _visible(r["id"])]
+        "ORDER BY created_at, id", (node_id,)) if _visible(db, r["id"])]
 
 
 def history(db: Database, node_id: str) -> list[dict[str, Any]]:
@@ -72,7 +72,7 @@ def activity(db: Database) -> dict[str | None, dict[str, Any]]:
     from upstack.domain.filters import Filters
     from upstack.store.queries import filter_sql
 
-    where, params = filter_sql(Filters())  # live entries; on a team server, those the reader may see
+    where, params = filter_sql(db, Filters())  # live entries; on a team server, those the reader may see
     rows = db.query(
         "SELECT e.node_id, count(*) AS entries, "
         "sum(CASE WHEN e.kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "

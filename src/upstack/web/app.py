@@ -52,7 +52,7 @@ def open_workspace(state: Any) -> Workspace:
     """This server thread's workspace (one database connection per thread, reused)."""
     local: _Workspaces = state.workspaces
     if local.ws is None:
-        local.ws = Workspace(home=state.home, db=state.db)
+        local.ws = Workspace(home=state.home, db=state.db, team=state.team)
         with state.opened_lock:
             state.opened.append(local.ws)  # closed when the server stops
     return local.ws
@@ -68,7 +68,7 @@ def workspace(request: Request) -> Workspace:
 def signed_in(request: Request) -> Audience:
     """The signed-in user on a team server (a dependency: 403 in local mode, where nobody signs in)."""
     audience = access.current()
-    if audience is None:
+    if audience is None or audience is access.NOBODY:
         raise Forbidden("this page is for a team server's accounts (`upstack user add`)")
     return audience
 

@@ -132,6 +132,10 @@ class LocalToken(BaseHTTPMiddleware):
         request.state.user = None
         if request.url.path.startswith("/static/"):
             return await call_next(request)
+        with access.acting_as(access.OWNER):  # local mode: the token's holder is the workspace's owner
+            return await self._signed(request, call_next)
+
+    async def _signed(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         offered = request.query_params.get("token")
         if offered is not None and hmac.compare_digest(offered, self.token):
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
@@ -146,9 +150,14 @@ class LocalToken(BaseHTTPMiddleware):
 
 
 class TeamAccounts(BaseHTTPMiddleware):
-    """Signs each request in (session cookie or API token) and runs it as that user."""
+    """Signs each request in (session cookie or API token) and runs it as that user; anything else
+    runs as ``NOBODY``, who sees nothing (a route added under a public prefix included)."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        with access.acting_as(access.NOBODY):
+            return await self._dispatch(request, call_next)
+
+    async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         from upstack.services import accounts
         from upstack.web.app import open_workspace
 
@@ -168,7 +177,7 @@ class TeamAccounts(BaseHTTPMiddleware):
             return user, (accounts.audience_for(ws, user) if user else None)
 
         user, audience = await run_in_threadpool(sign_in)
-        if user is not None:
+        if user is not None and audience is not None:
             request.state.user = user
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session

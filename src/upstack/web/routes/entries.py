@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from upstack.domain import access
+from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
 from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services.workspace import Workspace
@@ -32,7 +33,7 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
             difflib.unified_diff((older.title + "\n\n" + older.body).splitlines(),
                                  (newer.title + "\n\n" + newer.body).splitlines(),
                                  f"revision {older.number}", f"revision {newer.number}", lineterm=""))})
-    audience = access.current()
+    audience = access.current(team=ws.team)
     return Page("entry.html", {
         "entry": entry, "body_html": render(entry.body, entry.attachments), "chain": trace.chain,
         "reaches_agenda": trace.reaches_agenda, "revisions": revisions, "diffs": diffs,
@@ -59,7 +60,7 @@ async def attach_files(ref: str, request: Request, ws: Annotated[Workspace, Depe
     with tempfile.TemporaryDirectory(prefix="upstack-upload-") as scratch:
         paths = []
         for number, upload in enumerate(file):
-            name = _safe_name(upload.filename or f"pasted-{number}.png")
+            name = attachment_name(upload.filename or f"pasted-{number}.png")
             target = Path(scratch) / f"{number}" / name
             target.parent.mkdir()
             size = 0
@@ -75,13 +76,6 @@ async def attach_files(ref: str, request: Request, ws: Annotated[Workspace, Depe
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"attachments": [a.to_dict() for a in added]})
     return RedirectResponse(f"/e/{ref}", status_code=303)
-
-
-def _safe_name(filename: str) -> str:
-    """A file name with no folder part and nothing a shell or a browser would trip on."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
-    cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in base)[:120].strip()
-    return cleaned or "file"
 
 
 @router.post("/preview", summary="Markdown rendered as an entry would show it (the editor's preview)",
@@ -100,7 +94,7 @@ def attachment(attachment_id: str, ws: Annotated[Workspace, Depends(workspace)],
     found = queries.attachment_by_id(ws.store().db, attachment_id)
     data = ws.blobs.read(found.sha256 or "") if found.sha256 else b""
     disposition = "attachment" if download or not _inline(found.media_type) else "inline"
-    safe_name = _safe_name(found.filename)
+    safe_name = attachment_name(found.filename)
     return Response(data, media_type=found.media_type if _inline(found.media_type) else "application/octet-stream",
                     headers={"Content-Disposition": f'{disposition}; filename="{safe_name}"',
                              "X-Content-Type-Options": "nosniff",

@@ -34,7 +34,7 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
     entries = recall.timeline(ws, filters, limit + 1, before=before or None)
     more = len(entries) > limit
     entries = entries[:limit]
-    audience = access.current()
+    audience = access.current(team=ws.team)
     return Page("timeline.html", {
         # Where a note can be filed from here: projects still going and experiments under way, that
         # the reader may write to (anything else is one `upstack note --under` away).

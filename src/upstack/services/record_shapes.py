@@ -1,0 +1,292 @@
+"""The shape of every record that crosses the network, one schema per op.
+
+A team server takes records from people it cannot trust in shape (a push) and a laptop takes
+them from a server (a pull); before either applies one, ``problem(op, data)`` checks it against
+the schema of its op, so one malformed field (a run's command given as text, a file size given as
+a word, a NUL byte that PostgreSQL refuses to store) is refused at the door with a one-line reason,
+instead of breaking every page that later reads it. Readers stay robust to what was stored before
+the door was there: ``fitting(op, data)`` keeps the parts of stored data that fit.
+
+Fields a reader relies on are typed; others may come along (``extra="allow"``) so that a newer
+upstack can add fields an older server keeps.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+
+from upstack.domain.run import ENDED
+from upstack.domain.text import KINDS
+from upstack.domain.tree import NODE_KINDS, STATUSES
+from upstack.ids import looks_like_full_id
+
+__all__ = ["SHAPES", "problem", "fitting"]
+
+
+def _text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text may not hold a NUL byte")
+    return value
+
+
+def _id(value: str) -> str:
+    if not looks_like_full_id(value):
+        raise ValueError("not an upstack id (26 characters)")
+    return value
+
+
+def _time(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+    return value
+
+
+def _sha256(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError("not a SHA-256 (64 lowercase hex digits)")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_text)]
+Id = Annotated[StrictStr, AfterValidator(_id)]
+Time = Annotated[StrictStr, AfterValidator(_time)]
+Sha256 = Annotated[StrictStr, AfterValidator(_sha256)]
+EventId = Annotated[StrictStr, Field(max_length=120), AfterValidator(_text)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class Attachment(_Shape):
+    id: Id
+    sha256: Sha256
+    filename: Text
+    media_type: Text
+    size: StrictInt = Field(ge=0)
+    created_at: Time
+
+
+# -- the tree ------------------------------------------------------------------------------------
+
+class NodeCreate(_Shape):
+    id: Id
+    kind: Literal[NODE_KINDS]  # type: ignore[valid-type]
+    title: Text = Field(min_length=1)
+    why: Text = ""
+    status: Literal[STATUSES] = "open"  # type: ignore[valid-type]
+    parent_id: Id | None = None
+    created_at: Time
+
+
+class _NodeChange(_Shape):
+    node_id: Id
+    at: Time
+    event_id: EventId | None = None
+
+
+class NodeEdit(_NodeChange):
+    title: Text | None = Field(default=None, min_length=1)
+    why: Text | None = None
+
+
+class NodeStatus(_NodeChange):
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    reason: Text = ""
+
+
+class NodeMove(_NodeChange):
+    parent_id: Id | None = None
+
+
+class NodeDelete(_NodeChange):
+    reason: Text = ""
+
+
+# -- entries -------------------------------------------------------------------------------------
+
+class EntryCreate(_Shape):
+    id: Id
+    revision_id: Id
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    title: Text
+    body: Text
+    extra_tags: list[Text] = []
+    private: StrictBool = False
+    starred: StrictBool = False
+    node_id: Id | None = None
+    project: Text | None = None
+    occurred_at: Time
+    created_at: Time
+    attachments: list[Attachment] = []
+    meta: dict[Text, Any] = {}
+    source: Text | None = None
+
+
+class EntryRevise(_Shape):
+    entry_id: Id
+    revision_id: Id
+    parent_id: Id | None = None
+    title: Text
+    body: Text
+    kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
+    extra_tags: list[Text] | None = None
+    created_at: Time
+
+
+class EntryAttach(_Shape):
+    entry_id: Id
+    attachments: list[Attachment] = Field(min_length=1)
+
+
+class EntryDelete(_Shape):
+    entry_id: Id
+    at: Time
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+class RunStart(_Shape):
+    run_id: Id
+    name: Text = Field(min_length=1)
+    node_id: Id | None = None
+    node_ref: Text | None = None
+    config: dict[Text, Any] = {}
+    tags: list[Text] = []
+    goals: dict[Text, Literal["min", "max"]] = {}
+    started_at: Time
+    host: Text = ""
+
+
+class Git(_Shape):
+    commit: Text | None = None
+    branch: Text | None = None
+    remote: Text | None = None
+    dirty: StrictBool = False
+    diff_truncated: StrictBool = False
+
+
+class Command(_Shape):
+    argv: list[Text] = []
+    cwd: Text = ""
+
+
+class Python(_Shape):
+    version: Text = ""
+    executable: Text = ""
+
+
+class Host(_Shape):
+    hostname: Text | None = None
+    cpu: Text | None = None
+
+
+class Provenance(_Shape):
+    """What provenance_lines (domain/run.py) reads of a run's provenance."""
+
+    git: Git | None = None
+    command: Command | None = None
+    python: Python | None = None
+    packages: dict[Text, Any] | list[Any] | None = None
+    host: Host | None = None
+    gpu: list[Any] | None = None
+
+
+class RunProvenance(_Shape):
+    run_id: Id
+    data: Provenance = Provenance()
+    captured: list[Text] | None = None
+    skipped: dict[Text, Text] | None = None
+    diff: Attachment | None = None
+
+
+class RunFigure(_Shape):
+    run_id: Id
+    title: Text = ""
+    attachments: list[Attachment] = Field(min_length=1)
+
+
+class RunTable(_Shape):
+    run_id: Id
+    title: Text = ""
+    columns: list[Text]
+    rows: list[list[Text]]
+    row_count: StrictInt = Field(ge=0)
+    attachments: list[Attachment] = []
+
+
+class RunNote(_Shape):
+    run_id: Id
+    text: Text
+    at: Time
+
+
+class RunSummary(_Shape):
+    run_id: Id
+    values: dict[Text, Any] = {}
+    expected: Text | None = None
+    happened: Text | None = None
+    outcome: Text | None = None
+    learned: Text | None = None
+    learning_id: Id | None = None
+
+
+class RunEnd(_Shape):
+    run_id: Id
+    status: Literal[ENDED]  # type: ignore[valid-type]
+    ended_at: Time
+    error: Text = ""
+    traceback: Attachment | None = None
+
+
+SHAPES: dict[str, type[_Shape]] = {
+    "node.create": NodeCreate, "node.edit": NodeEdit, "node.status": NodeStatus, "node.move": NodeMove,
+    "node.delete": NodeDelete, "node.restore": _NodeChange,
+    "entry.create": EntryCreate, "entry.revise": EntryRevise, "entry.attach": EntryAttach,
+    "entry.delete": EntryDelete,
+    "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
+    "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
+}
+
+
+def problem(op: str, data: Any) -> str:
+    """'' if ``data`` fits the schema of ``op``; else one line naming the first field that does not."""
+    shape = SHAPES.get(op)
+    if shape is None:
+        return f"records of kind {op!r} cannot travel"
+    try:
+        shape.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "the record"
+        return f"{op} {where}: {error['msg']}"
+    return ""
+
+
+def fitting(shape: type[BaseModel], data: Any, *, tries: int = 50) -> dict[str, Any]:
+    """What of stored ``data`` fits ``shape``: each top-level field (or, inside a field that is an
+    object, each of its fields) that does not is left out. For readers of what was stored before
+    records were checked at the door."""
+    if not isinstance(data, dict):
+        return {}
+    kept = dict(data)
+    for _ in range(tries):
+        try:
+            shape.model_validate(kept)
+            return kept
+        except ValidationError as exc:
+            loc = exc.errors()[0]["loc"]
+            if not loc or loc[0] not in kept:
+                return {}
+            inner = kept[loc[0]]
+            if len(loc) > 1 and isinstance(inner, dict) and loc[1] in inner:
+                kept[loc[0]] = {k: v for k, v in inner.items() if k != loc[1]}
+            else:
+                kept.pop(loc[0])
+    return {}
