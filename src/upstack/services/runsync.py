@@ -49,7 +49,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
     each of its metrics has."""
     from upstack.services.record_shapes import problem
-    from upstack.services.sync import may_attach, parse_record
+    from upstack.services.sync import id_taken, may_attach, parse_record
     from upstack.store import runs
 
     store = ws.store()
@@ -70,8 +70,8 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     if row is None:
         if not starts:
             raise NotFound(f"{NO_RUN}: send its start record first")
-        if not runs.is_result_of(db, run_id, run_id, by.user_id, missing=True):
-            raise NotFound(NO_RUN)  # the id is an entry's: a run never takes over an entry
+        if id_taken(db, run_id) and not runs.is_result_of(db, run_id, run_id, by.user_id):
+            raise NotFound(NO_RUN)  # the id is an entry's or a node's: a run never takes one over
         starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
         starts[0].data.pop("node_ref", None)
         records.insert(0, starts[0])

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain.access import Audience
+from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
 from upstack.services.record_shapes import problem
 from upstack.services.workspace import Workspace
@@ -34,8 +35,8 @@ __all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABL
            "plain", "fetch_blob", "REMOTE_FILE"]
 
 REMOTE_FILE = "remote.json"
-NODE_CHANGES = ("node.edit", "node.status", "node.move", "node.delete", "node.restore")
-PUSHABLE = ("node.create", *NODE_CHANGES, "entry.create", "entry.revise", "entry.attach", "entry.delete")
+PUSHABLE = tuple(PERMISSIONS)  # domain/permissions.py: who may push what
+NODE_CHANGES = tuple(op for op, rule in PERMISSIONS.items() if rule.names == "node" and not rule.new)
 PULLABLE = PUSHABLE  # what a server sends back is what a laptop may push
 BATCH = 200
 
@@ -92,6 +93,13 @@ def parse_record(item: Any, allowed: tuple[str, ...]) -> Record:
 
 
 NOT_YOURS = "no such entry, or you may not change it"
+TAKEN = "that id is taken by something else (a run's result entry comes only with the run)"
+
+
+def id_taken(db: Any, object_id: str) -> bool:
+    """Whether a node, an entry or a run has this id: nodes, entries and runs share one id space."""
+    return bool(db.scalar("SELECT 1 FROM nodes WHERE id = ? UNION ALL SELECT 1 FROM entries WHERE id = ? "
+                          "UNION ALL SELECT 1 FROM runs WHERE id = ?", (object_id,) * 3))
 
 
 def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
@@ -105,6 +113,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
         if op == "node.create":
             if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (str(data["id"]),)):
                 return "here" if by.sees_node(str(data["id"])) else "you may not add nodes there"
+            if id_taken(db, str(data["id"])):
+                return TAKEN
             parent = data.get("parent_id")
             if parent and parent not in made_nodes and not by.may_file_under(parent):
                 return "you may not add nodes there"
@@ -115,8 +125,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             author = db.one("SELECT author_id FROM entries WHERE id = ?", (str(data["id"]),))
             if author is not None:
                 return "here" if by.is_author(author["author_id"]) else NOT_YOURS
-            if db.scalar("SELECT 1 FROM runs WHERE id = ?", (str(data["id"]),)):
-                return "that id is a run's: a run's result entry comes only with the run"
+            if id_taken(db, str(data["id"])):
+                return TAKEN
             node = data.get("node_id")
             if node and node not in made_nodes and not by.may_file_under(node):
                 return "you may not add entries under that node"
@@ -146,12 +156,11 @@ def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, m
         return "no such node, or you may not change it"
     if db.scalar("SELECT 1 FROM node_events WHERE id = ?", (str(data.get("event_id") or ""),)):
         return "here"
-    # Moving decides who sees and controls the node (its roles come from above): an owner's decision.
-    needs = "owner" if op in ("node.delete", "node.restore", "node.move") else "editor"
+    needs = PERMISSIONS[op].needs
     if node_id not in made_nodes and not by.has(node_id, needs):
         return f"you may not change that node (it needs the {needs} role)"
     parent = data.get("parent_id")
-    if op == "node.move" and parent and parent not in made_nodes and not by.may_file_under(str(parent)):
+    if PERMISSIONS[op].files_under and parent and parent not in made_nodes and not by.may_file_under(str(parent)):
         return "you may not move a node there"
     return ""
 

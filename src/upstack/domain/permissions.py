@@ -1,0 +1,63 @@
+"""Who may push what to a team server: one table (op × what it names × the role it needs).
+
+The sync door (services/sync.py, services/runsync.py) asks it, and tests/test_permissions.py
+checks every op of the ingest handler registry against it, for every role and every kind of
+object a record may name: an op that can be pushed without a row here fails that test.
+
+Roles on a node are viewer < commenter < editor < owner, held on the node or above it
+(domain/access.py). Reading the columns:
+
+- ``names``: what the record is about: a node, an entry, or a run (its push API).
+- ``needs``: what the pusher must hold on it: a role on the node; ``edit`` (an entry's author,
+  or an editor on its node when it is not private; a deleted entry, only its author); or
+  ``author`` (a run is its author's alone).
+- ``new``: it makes something: its id must be free (an id of something the pusher made before is
+  "already here", and changes nothing; any other taken id is refused).
+- ``files_under``: it names a node to go under: the pusher needs editor there (or made it in
+  the same push); without one it goes to the top (a node) or is unfiled (an entry, a run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    names: str  # node, entry, run
+    needs: str = ""  # viewer/commenter/editor/owner (on a node), edit (an entry), author (a run)
+    new: bool = False
+    files_under: bool = False
+
+
+PERMISSIONS: dict[str, Rule] = {
+    #  op                 names     needs on it           makes it   names a node to go under
+    "node.create":  Rule("node",                          new=True,  files_under=True),
+    "node.edit":    Rule("node",   needs="editor"),
+    "node.status":  Rule("node",   needs="editor"),
+    # Where a node sits decides who sees and controls it (roles come from above): its owner's call.
+    "node.move":    Rule("node",   needs="owner",                    files_under=True),
+    "node.delete":  Rule("node",   needs="owner"),
+    "node.restore": Rule("node",   needs="owner"),
+    "entry.create": Rule("entry",                         new=True,  files_under=True),
+    "entry.revise": Rule("entry",  needs="edit"),
+    "entry.attach": Rule("entry",  needs="edit"),
+    "entry.delete": Rule("entry",  needs="edit"),
+}
+
+# A run's records (run.start ... run.end) go through its own push API, /api/runs/<id>/push: a
+# new run under a node they may file under, then only its author adds to it.
+RUN_PUSH = Rule("run", needs="author", new=True, files_under=True)
+
+# Ops that only the workspace's own owner makes (on their laptop or the server's command line),
+# never through a push: why, for each.
+NOT_PUSHABLE: dict[str, str] = {
+    "entry.restore": "a deleted entry is restored where it was deleted; sync carries deletions only",
+    "entry.purge": "removing content for good is the workspace owner's act, on the server itself",
+    "attachment.purge": "removing a file for good is the workspace owner's act, on the server itself",
+    "idea.create": "ideas (and their triage) stay in the workspace they were had in; not synced yet",
+    "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
+    "idea.state": "ideas stay in the workspace they were had in; not synced yet",
+}
