@@ -5,10 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,14 +36,17 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789",
-          **options: object) -> Iterator[Server]:
+          extend: Callable[[Any], None] | None = None, **options: object) -> Iterator[Server]:
+    """``extend`` is called with the app before it serves (a test adds a route, say)."""
     import uvicorn
 
     from upstack.web.app import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(home=home, db=db, token=token, **options), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    app = create_app(home=home, db=db, token=token, **options)  # type: ignore[arg-type]
+    if extend is not None:
+        extend(app)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -1,0 +1,265 @@
+"""A signed-in user cannot break a team server: the holes an independent review found (issue 11),
+each shown closed over real HTTP, on both engines.
+
+- a run push never touches an entry it did not write, and an entry never takes a run's id;
+- a deleted or private result entry withdraws its run from everyone else, by every read path;
+- a malformed record is refused at the door, and what was stored malformed before is still read;
+- a file name from someone else never becomes a path;
+- a read that does not know who is asking sees nothing on a team server (it fails closed).
+The permission table itself is checked op by op in tests/test_permissions.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.requests import Request
+
+from upstack.domain import access
+from upstack.domain.filters import Filters
+from upstack.errors import NotFound
+from upstack.ids import new_id
+from upstack.services import accounts, capture, curate, recall, tree
+from upstack.services import sync as sync_service
+from upstack.services.workspace import Workspace
+from upstack.store import queries, runs
+from upstack.timeutil import now_iso
+from webserver import Server, serve
+
+
+@dataclass
+class Team:
+    server: Server
+    ws: Workspace  # the server's workspace, read as its owner
+    project: str  # ada's project; bob is a viewer there, eve an editor
+    ada: accounts.User
+    bob: accounts.User
+    eve: accounts.User
+
+    def api(self, user: accounts.User) -> httpx.Client:
+        token = accounts.create_token(self.ws, user.id, "laptop")[1]
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        client = httpx.Client(base_url=self.server.url, headers=headers, timeout=60)
+        self.server.clients.append(client)
+        return client
+
+    def as_user(self, user: accounts.User) -> access.Audience:
+        return accounts.audience_for(self.ws, user)
+
+
+@pytest.fixture
+def team(tmp_path: Path, db_url: str | None) -> Iterator[Team]:
+    home = tmp_path / "server"
+    ws = Workspace(home=home, db=db_url)
+    ada, _ = accounts.add_user(ws, "ada")
+    bob, _ = accounts.add_user(ws, "bob")
+    eve, _ = accounts.add_user(ws, "eve")
+    project = tree.add_node(ws, "project", "Probing", why="Shared.")
+    accounts.share(ws, project.id, "bob", "viewer", by=None)
+    accounts.share(ws, project.id, "eve", "editor", by=None)
+    with serve(home, db_url, token=None) as server:
+        yield Team(server, ws, project.id, ada, bob, eve)
+    ws.close()
+
+
+def _record(op: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"id": new_id(), "op": op, "workspace": "laptop", "at": now_iso(), "data": data}
+
+
+def _run_records(run_id: str, node_id: str | None, *, end: bool = True, **start: Any) -> list[dict[str, Any]]:
+    records = [_record("run.start", {"run_id": run_id, "name": "probe sweep", "node_id": node_id,
+                                     "started_at": now_iso(), **start})]
+    if end:
+        records.append(_record("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()}))
+    return records
+
+
+def _push_run(client: httpx.Client, run_id: str, records: list[dict[str, Any]]) -> httpx.Response:
+    return client.post(f"/api/runs/{run_id}/push", json={"records": records, "points": {}})
+
+
+# -- 1. runs and entries share one id space --------------------------------------------------------
+
+def test_a_run_push_never_rewrites_an_entry_it_did_not_write(team: Team) -> None:
+    shared = capture.note(team.ws, "Ada's shared note on probes.", under=team.project)
+    secret = capture.note(team.ws, "Ada's private note.", private=True)
+    bob = team.api(team.bob)
+    for entry in (shared, secret):  # one he only views, one he cannot see at all
+        answer = _push_run(bob, entry.id, _run_records(entry.id, None))
+        assert answer.status_code == 404, answer.text
+    assert [recall.show(team.ws, e.id).title for e in (shared, secret)] == [
+        "Ada's shared note on probes.", "Ada's private note."]
+    assert runs.run_state(team.ws.store().db) == {}
+
+
+def test_an_entry_never_takes_the_id_of_a_collaborators_run(team: Team) -> None:
+    ada, eve = team.api(team.ada), team.api(team.eve)
+    run_id = new_id()
+    assert _push_run(ada, run_id, _run_records(run_id, team.project, end=False)).status_code == 200
+    capture_attempt = _record("entry.create", {
+        "id": run_id, "revision_id": new_id(), "kind": "result", "title": "Mine now", "body": "",
+        "node_id": team.project, "occurred_at": now_iso(), "created_at": now_iso(), "meta": {"run": run_id}})
+    answer = eve.post("/api/sync/push", json={"records": [capture_attempt]}).json()
+    assert answer["applied"] == 0 and "taken" in answer["refused"][0]["reason"]
+    ended = [_record("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()})]
+    assert _push_run(ada, run_id, ended).json()["status"] == "finished"
+    with access.acting_as(team.as_user(team.ada)):
+        result = recall.show(team.ws, run_id)  # her result, hers
+    assert result.author_id == team.ada.id and result.title.startswith("Run probe sweep finished")
+
+
+def test_an_editor_cannot_make_herself_owner_by_moving_a_shared_project(team: Team) -> None:
+    eve = team.api(team.eve)
+    agenda = new_id()
+    records = [_record("node.create", {"id": agenda, "kind": "agenda", "title": "Eve's agenda",
+                                       "created_at": now_iso()}),
+               _record("node.move", {"node_id": team.project, "parent_id": agenda, "at": now_iso(),
+                                     "event_id": new_id()})]
+    answer = eve.post("/api/sync/push", json={"records": records}).json()
+    assert answer["applied"] == 1 and "owner" in answer["refused"][0]["reason"]
+    assert tree.show_node(team.ws, team.project).node.parent_id is None
+    assert team.as_user(team.eve).role(team.project) == "editor"
+
+
+# -- 4. a withdrawn result withdraws its run -------------------------------------------------------
+
+@pytest.mark.parametrize("withdraw", ["delete", "make private"])
+def test_a_deleted_or_private_result_withdraws_its_run_from_everyone_else(team: Team, withdraw: str) -> None:
+    ada, bob = team.api(team.ada), team.api(team.bob)
+    run_id = new_id()
+    records = _run_records(run_id, team.project, config={"secret_lr": 0.125})
+    points = {"loss": {"from": 0, "steps": "AAAAAAAAAAA=", "times": "AAAAAAAAAAA=", "values": "AAAAAAAA8D8="}}
+    assert ada.post(f"/api/runs/{run_id}/push", json={"records": records, "points": points}).status_code == 200
+    own = [f"/runs/{run_id}.json", f"/runs/{run_id}/series.json?key=loss", f"/runs/{run_id}/series.csv?key=loss"]
+    lists = ["/runs.json", "/api/sync/runs.json"]
+    assert [bob.get(p).status_code for p in own] == [200, 200, 200]  # he sees it first
+    assert all(run_id in bob.get(p).text for p in lists)
+    with access.acting_as(access.OWNER):
+        if withdraw == "delete":
+            curate.remove(team.ws, run_id)
+        else:  # no command makes a result private yet; the read paths honour it all the same
+            db = team.ws.store().db
+            with db.transaction():
+                db.execute("UPDATE entries SET private = 1 WHERE id = ?", (run_id,))
+    assert [bob.get(p).status_code for p in own] == [404, 404, 404]
+    assert [p for p in lists if run_id in bob.get(p).text] == []
+    assert bob.post(f"/api/runs/{run_id}/pull", json={"have": {}}).status_code == 404
+    assert ada.get(f"/runs/{run_id}.json").status_code == 200  # still hers
+
+
+# -- 5. the shape of records ----------------------------------------------------------------------
+
+def test_a_malformed_run_record_is_refused_at_the_door_and_stored_ones_are_still_read(team: Team,
+                                                                                        tmp_path: Path) -> None:
+    ada = team.api(team.ada)
+    run_id = new_id()
+    bad = _run_records(run_id, team.project)
+    bad.insert(1, _record("run.provenance", {"run_id": run_id, "data": {"command": "rm -rf /"}}))
+    answer = _push_run(ada, run_id, bad)
+    assert answer.status_code == 400 and "command" in answer.json()["error"]
+    assert "\n" not in answer.json()["error"]
+    nul = _record("entry.create", {"id": new_id(), "revision_id": new_id(), "kind": "note", "title": "a\x00b",
+                                   "body": "", "occurred_at": now_iso(), "created_at": now_iso()})
+    assert "NUL" in ada.post("/api/sync/push", json={"records": [nul]}).json()["refused"][0]["reason"]
+
+    # Stored before the door was there: the run's page and a collaborator's sync still work.
+    assert _push_run(ada, run_id, _run_records(run_id, team.project)).status_code == 200
+    db = team.ws.store().db
+    with db.transaction():
+        db.execute("UPDATE runs SET provenance = ? WHERE id = ?",
+                   (json.dumps({"data": {"command": "rm -rf /", "python": 3}, "captured": "all"}), run_id))
+        db.execute("INSERT INTO run_items (id, run_id, kind, at, data) VALUES (?, ?, 'figure', ?, ?)",
+                   (new_id(), run_id, now_iso(), json.dumps({"attachments": "none"})))
+    bob = team.api(team.bob)
+    assert bob.get(f"/runs/{run_id}").status_code == 200
+    assert bob.get(f"/runs/{run_id}.json").status_code == 200
+    laptop = Workspace(home=tmp_path / "bob-laptop")
+    sync_service.login(laptop, team.server.url, accounts.create_token(team.ws, team.bob.id, "laptop")[1])
+    assert sync_service.sync(laptop).runs_received == 1
+    assert runs.load_run(laptop.store().db, run_id).provenance == {"data": {}}
+    laptop.close()
+
+
+# -- 6. file names from others --------------------------------------------------------------------
+
+def test_a_pushed_file_name_never_becomes_a_path(team: Team, tmp_path: Path) -> None:
+    ada = team.api(team.ada)
+    note = capture.note(team.ws, "Ada's note.", under=team.project)
+    with access.acting_as(access.OWNER):
+        db = team.ws.store().db
+        with db.transaction():
+            db.execute("UPDATE entries SET author_id = ? WHERE id = ?", (team.ada.id, note.id))
+    data = b"the file"
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert ada.put(f"/api/blobs/{sha}", content=data).status_code == 204
+    for name in ("../../escaped.txt", "/etc/cron.d/escaped.txt"):
+        attachment = {"id": new_id(), "sha256": sha, "filename": name, "media_type": "text/plain",
+                      "size": len(data), "created_at": now_iso()}
+        answer = ada.post("/api/sync/push", json={"records": [
+            _record("entry.attach", {"entry_id": note.id, "attachments": [attachment]})]}).json()
+        assert answer["applied"] == 1, answer
+    stored = recall.show(team.ws, note.id).attachments
+    assert [a.filename for a in stored] == ["escaped.txt", "escaped.txt"]
+    # A name stored before ingest cleaned them is cleaned again when the file is saved.
+    with team.ws.store().db.transaction():
+        team.ws.store().db.execute("UPDATE attachments SET filename = '../../../outside.txt' WHERE id = ?",
+                                   (stored[0].id,))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _, written = recall.save_attachment(team.ws, stored[0].id, folder)
+    assert written == folder / "outside.txt" and written.read_bytes() == data
+    assert not (tmp_path / "outside.txt").exists()
+
+
+# -- 10. fail closed -------------------------------------------------------------------------------
+
+def test_a_read_that_does_not_say_who_asks_fails_closed_on_a_team_server(team: Team) -> None:
+    capture.note(team.ws, "Everyone's zebra note.", under=team.project)
+    server_ws = Workspace(home=team.ws.home, db=team.ws.db_url, team=True)
+    found: list[object] = []
+
+    def elsewhere() -> None:  # a thread knows nothing of the request that started it
+        try:
+            found.append(queries.timeline(server_ws.store().db, Filters(), None))
+        except access.NoAudience as exc:
+            found.append(exc)
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join()
+    assert isinstance(found[0], access.NoAudience)
+    with access.acting_as(access.NOBODY):
+        assert queries.timeline(server_ws.store().db, Filters(), None) == []
+        assert runs.run_state(server_ws.store().db) == {}
+        with pytest.raises(NotFound):
+            tree.show_node(server_ws, team.project)
+    with access.acting_as(team.as_user(team.bob)):
+        assert [e.title for e in queries.timeline(server_ws.store().db, Filters(), None)] == [
+            "Everyone's zebra note."]
+    server_ws.close()
+
+
+def test_a_route_under_a_public_prefix_sees_nothing(tmp_path: Path, db_url: str | None) -> None:
+    from upstack.web.app import open_workspace
+
+    with Workspace(home=tmp_path / "server", db=db_url) as ws:
+        accounts.add_user(ws, "ada")
+        capture.note(ws, "A zebra note nobody signed in may read.")
+
+    def leaky(request: Request) -> dict[str, Any]:  # as a careless new route might be written
+        ws = open_workspace(request.app.state)
+        return {"titles": [e.title for e in queries.timeline(ws.store().db, Filters(), None)]}
+
+    with serve(tmp_path / "server", db_url, token=None,
+               extend=lambda app: app.add_api_route("/join/test/leak.json", leaky)) as server:
+        answer = server.client().get("/join/test/leak.json")
+    assert answer.status_code == 200 and answer.json() == {"titles": []}
