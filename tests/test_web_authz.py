@@ -754,7 +754,7 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
     if path == "/api/runs/{run_id}/pull":  # a run, for whoever may see it (its answer is checked for leaks)
         return [Attempt(path.replace("{run_id}", run.id), None, sees(team, who, run), changes=False,
                         json={"have": {}}, target=run.name) for run in team.of_kind("run")]
-    if path == "/api/runs/{run_id}/push":  # its author.s alone (every case: tests/test_permissions.py)
+    if path == "/api/runs/{run_id}/push":  # its author's alone (every case: tests/test_permissions.py)
         one = wire_points(0, array("q", [n]), array("d", [0.0]), array("d", [0.5]))
         return [Attempt(path.replace("{run_id}", run.id), None, signed_in and (run.author or "A") == who,
                         json={"records": [], "points": {f"probe{n}": one}}, target=run.name)
