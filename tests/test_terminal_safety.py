@@ -27,9 +27,10 @@ SPOTTED = "Title é→★ click"  # what is left of HOSTILE's start once it is c
 
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-# Commands that print no stored text (they confirm an action with ids, counts and paths the
-# user typed, or print help); every other command is driven below with hostile data. A command
-# added later is in neither list, and the test that checks coverage fails until it is placed.
+# Commands not driven here: they confirm an action with ids, counts and paths, or report on
+# files, and print through the same cleaning echo as the rest (a test below holds every CLI
+# module to it). Every other command is driven with hostile data; a command added later is in
+# neither list, and the test that checks coverage fails until it is placed.
 QUIET = {"note", "attach", "learned", "backup", "edit", "rm", "restore", "purge", "save", "import",
          "focus", "add", "triage", "derisk", "promote", "park", "prune", "done", "plot", "ingest",
          "serve", "user", "share", "unshare", "login", "demo", "doctor"}
