@@ -18,37 +18,17 @@ from typing import IO, Any, cast
 import click
 
 from upstack.domain.entry import Entry
+from upstack.terminal import terminal_text
 from upstack.timeutil import local_display
 
 __all__ = ["echo", "style", "print_json", "entry_line", "human_size", "highlight", "use_color",
            "terminal_text", "json_stdout"]
 
-# Whole escape sequences go first, so that no parameter text of one is left on the screen:
-# CSI (colours, cursor moves), OSC/DCS/SOS/PM/APC strings (window title, hyperlinks) up to their
-# terminator or the line's end, other two-character escapes; then their 8-bit (C1) forms.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[\]PX^_][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]?"
-    r"|\x9b[0-?]*[ -/]*[@-~]?"
-    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?")
-# Then any control character left: C0 except newline and tab (a carriage return could overwrite
-# what a line showed), DEL and C1.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f]")
 # Our own colours cannot be told from a collaborator's escape codes once they share a line, so
 # `style` writes ESC as this per-process mark, which no stored text can contain, and `echo`
 # turns marks back into ESC only after the line has been cleaned.
 _ESC_MARK = f"\ufdd0{secrets.token_hex(8)}\ufdd1"
-
-
-def terminal_text(text: str) -> str:
-    """``text`` without terminal control sequences; Unicode, newlines and tabs stay.
-
-    >>> terminal_text("a\\x1b]0;pwned\\x07b\\tc")
-    'ab\\tc'
-    """
-    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def use_color() -> bool:
