@@ -21,6 +21,7 @@ from upstack.capture.metrics import DamagedChunk, read_chunk_stream
 from upstack.capture.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.errors import Refused, UpstackError
 from upstack.ids import short_id
+from upstack.terminal import terminal_text
 
 __all__ = ["LiveUpload"]
 
@@ -83,12 +84,14 @@ class LiveUpload:
         while sent and self._behind() and where != (self._records_at, self._metrics_at):  # until no progress
             where = (self._records_at, self._metrics_at)
             sent = self.push()
+        # The server's reason is its text, not ours: cleaned before it reaches a terminal.
         if self.refused:
-            print(f"upstack: {self.remote.url} refused run {short_id(self.run_id)}: {self.error}; "
-                  "it is kept here", file=sys.stderr)
+            print(terminal_text(f"upstack: {self.remote.url} refused run {short_id(self.run_id)}: "
+                                f"{self.error}; it is kept here"), file=sys.stderr)
         elif not sent:
-            print(f"upstack: run {short_id(self.run_id)} did not reach {self.remote.url}"
-                  f" ({self.error}); it is kept here, and `upstack sync` sends it", file=sys.stderr)
+            print(terminal_text(f"upstack: run {short_id(self.run_id)} did not reach {self.remote.url}"
+                                f" ({self.error}); it is kept here, and `upstack sync` sends it"),
+                  file=sys.stderr)
 
     def _behind(self) -> bool:
         return any(size(self.directory / name) > at

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from upstack.cli.options import json_option
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, json_stdout, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
@@ -86,7 +85,7 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
             if as_json:
                 raise click.UsageError("--json needs --out FILE: the export itself is "
                                        "written to standard output")
-            export_json(ws, sys.stdout)
+            export_json(ws, json_stdout())
             return
         counts = _write_atomically(target, lambda handle: export_json(ws, handle))
         summary = {"format": fmt, "path": str(target),

@@ -7,6 +7,7 @@ import importlib
 import click
 
 from upstack import __version__
+from upstack.cli.output import echo
 from upstack.errors import UpstackError
 from upstack.services.workspace import Workspace
 
@@ -17,7 +18,7 @@ class _UserError(click.ClickException):
     """An UpstackError on its way out: one line on stderr, exit code 1."""
 
     def show(self, file: object = None) -> None:
-        click.echo(f"upstack: error: {self.message}", err=True)
+        echo(f"upstack: error: {self.message}", err=True)
 
 
 # Each command's module is imported only when that command runs, so that
@@ -79,7 +80,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
         # Records that could not be ingested are kept aside; say so, whatever the command.
         if workspace.last_ingest is not None:
             for problem in workspace.last_ingest.problems:
-                click.echo(f"upstack: warning: {problem}", err=True)
+                echo(f"upstack: warning: {problem}", err=True)
         workspace.close()
 
     ctx.call_on_close(finish)

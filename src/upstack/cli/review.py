@@ -40,7 +40,7 @@ def review(ws: Workspace, period: str, since: str | None, until: str | None,
     text = review_service.to_html(ws, built) if fmt == "html" else \
         review_service.to_markdown(built)
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:

@@ -10,7 +10,6 @@ from upstack.cli.editing import open_editor
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
-from upstack.ids import short_id
 from upstack.services import checks, progress, stuck
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
@@ -25,10 +24,6 @@ _STATUS_COLOURS = {"open": "white", "active": "green", "blocked": "red", "done":
 def _node_line(node: Node) -> str:
     return (f"{style(node.short, fg='yellow')}  {style(f'{node.kind:<10}', fg='cyan')} "
             f"{style(f'[{status_label(node)}]', fg=_STATUS_COLOURS.get(node.status))}  {node.title}")
-
-
-def _short(node_id: str | None) -> str:
-    return short_id(node_id) if node_id else "the top"
 
 
 @click.command()
@@ -97,12 +92,7 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
     echo()
     echo(style("History", bold=True))
     for event in view.history:
-        change = event["change"]
-        text = {"created": f"created ({event['new_value']})",
-                "status": f"status {event['old_value']} → {event['new_value']}",
-                "parent": f"moved from {_short(event['old_value'])} to "
-                          f"{_short(event['new_value'])}",
-                "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
+        text = tree_service.describe_event(event)
         reason = f": {event['reason']}" if event["reason"] else ""
         echo(f"  {style(local_display(event['at']), dim=True)}  {text}{reason}")
 

@@ -9,7 +9,7 @@ from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
-from upstack.ids import new_id
+from upstack.ids import new_id, short_id
 from upstack.services import commitment
 from upstack.services.workspace import Workspace
 from upstack.store import queries
@@ -21,7 +21,7 @@ from upstack.timeutil import now_iso
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
-    "restore_node", "activity", "Activity",
+    "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE",
 ]
 
 # Per node (None: no node): its own live entries, learnings, work and latest times.
@@ -70,6 +70,24 @@ class NodeView:
         return {**self.node.to_dict(), "parents": [n.to_dict() for n in self.chain],
                 "children": [n.to_dict() for n in self.children], "history": self.history,
                 "entries": [e.to_dict() for e in self.entries]}
+
+
+HIDDEN_NODE = "a node you cannot open"
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """A node's history event in words, as `upstack node show` and the node page say it."""
+    def where(side: str) -> str:
+        if event.get(f"{side}_hidden"):
+            return HIDDEN_NODE
+        node_id = event[f"{side}_value"]
+        return short_id(node_id) if node_id else "the top"
+
+    change = event["change"]
+    return {"created": f"created ({event['new_value']})",
+            "status": f"status {event['old_value']} → {event['new_value']}",
+            "parent": f"moved from {where('old')} to {where('new')}",
+            "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
 
 
 def show_node(ws: Workspace, ref: str, recent: int = 10) -> NodeView:

@@ -59,8 +59,23 @@ def children(db: Database, node_id: str) -> list[Node]:
 
 
 def history(db: Database, node_id: str) -> list[dict[str, Any]]:
-    return db.query("SELECT at, change, old_value, new_value, reason FROM node_events "
-                    "WHERE node_id = ? ORDER BY at, id", (node_id,))
+    """The node's changes, oldest first. A move names the parents it left and joined; one the
+    reader may not open (or that is not in this store, as on a laptop that synced) is given as
+    hidden (``old_hidden``/``new_hidden``, its value None), for its id is not theirs to know."""
+    events = db.query("SELECT at, change, old_value, new_value, reason FROM node_events "
+                      "WHERE node_id = ? ORDER BY at, id", (node_id,))
+    return [_hide_parents(db, event) if event["change"] == "parent" else event for event in events]
+
+
+def _hide_parents(db: Database, event: dict[str, Any]) -> dict[str, Any]:
+    for side in ("old", "new"):
+        parent_id = event[f"{side}_value"]
+        hidden = bool(parent_id) and not (
+            _visible(parent_id) and db.one("SELECT 1 AS found FROM nodes WHERE id = ?", (parent_id,)))
+        event[f"{side}_hidden"] = hidden
+        if hidden:
+            event[f"{side}_value"] = None
+    return event
 
 
 def activity(db: Database) -> dict[str | None, dict[str, Any]]:

@@ -25,7 +25,9 @@ from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.errors import Ambiguous, BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized, UpstackError
 from upstack.services.workspace import Workspace
+from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, csrf_token, require_csrf
+from upstack.web.headers import SecurityHeaders
 
 __all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 
@@ -146,7 +148,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
                 ws.close()
             app.state.opened.clear()
 
-    app = FastAPI(title="upstack", version=__version__, docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="upstack", version=__version__, docs_url=None, redoc_url=None,  # web/api_docs.py
                   description="A research log that always knows why: every page as JSON.",
                   dependencies=[Depends(require_csrf)], lifespan=lifespan)
     app.state.opened = []
@@ -161,8 +163,9 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     else:
         app.add_middleware(LocalToken, token=token)
     app.add_middleware(BodyLimit, limit=upload_limit + 1_000_000)  # a file at the limit, and its form
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer carries them
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in ROUTERS + (TEAM_ROUTERS if token is None else []):
+    for router in ROUTERS + (TEAM_ROUTERS if token is None else []) + [api_docs.router]:
         app.include_router(router)
     _errors(app)
     templates.env.globals["version"] = __version__

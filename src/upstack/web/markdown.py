@@ -15,7 +15,10 @@ __all__ = ["render"]
 
 _TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre", "code",
          "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td"}
-_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"style"}, "td": {"style"}}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+# A table column's alignment, as a class: the pages' CSP allows no style attributes.
+_ALIGN = re.compile(r'style="text-align:(left|center|right)"')
+_ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
 _UPSTACK_REF = re.compile(r"upstack:([0-9a-z]{4,26})")
 
 
@@ -36,6 +39,7 @@ def render(text: str, attachments: list[Attachment] = ()) -> str:  # type: ignor
         found = by_short.get(match.group(1))
         return f"/a/{found.id}" if found else match.group(0)
 
-    html = _UPSTACK_REF.sub(attachment_url, _parser().render(text))
+    html = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text)))
     return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer")
+                     link_rel="noopener noreferrer",
+                     allowed_classes={"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from upstack.domain.tree import status_label
-from upstack.ids import short_id
 from upstack.services import checks
 from upstack.services import tree as tree_service
 from upstack.services.workspace import Workspace
@@ -38,18 +37,6 @@ def tree_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                               "open_only": open_only})
 
 
-def _describe(event: dict[str, Any]) -> str:
-    """A node's history event in words, as `upstack node show` says it."""
-    def where(node_id: str | None) -> str:
-        return short_id(node_id) if node_id else "the top"
-
-    change = event["change"]
-    return {"created": f"created ({event['new_value']})",
-            "status": f"status {event['old_value']} → {event['new_value']}",
-            "parent": f"moved from {where(event['old_value'])} to {where(event['new_value'])}",
-            "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
-
-
 @page(router, "/tree/{ref}", name="node", summary="One node: its why, where it sits, children, recent entries, history")
 def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
     view = tree_service.show_node(ws, ref)
@@ -57,4 +44,4 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
     return Page("tree.html", {
         "node": view.node, "status": status_label(view.node), "parents": view.chain,
         "reaches_agenda": chain[-1].kind == "agenda", "children": view.children, "entries": view.entries,
-        "history": [{**event, "text": _describe(event)} for event in view.history]})
+        "history": [{**event, "text": tree_service.describe_event(event)} for event in view.history]})
