@@ -71,7 +71,7 @@ def _hide_parents(db: Database, event: dict[str, Any]) -> dict[str, Any]:
     for side in ("old", "new"):
         parent_id = event[f"{side}_value"]
         hidden = bool(parent_id) and not (
-            _visible(parent_id) and db.one("SELECT 1 AS found FROM nodes WHERE id = ?", (parent_id,)))
+            _visible(db, parent_id) and db.one("SELECT 1 AS found FROM nodes WHERE id = ?", (parent_id,)))
         event[f"{side}_hidden"] = hidden
         if hidden:
             event[f"{side}_value"] = None
