@@ -234,7 +234,7 @@ def _stored_page(ws: Workspace, word: str, limit: int, offset: int, filters: Fil
     with access.acting_as(access.OWNER):
         matches = _page(ws, word, 1, 0, stored=False)[0]  # the word's entries, every one (its IDF)
     rows = word_rank.top_for_word(ws.store().db, word, limit, offset, matches,
-                                  filter_sql(replace(filters, include_deleted=True)))
+                                  filter_sql(ws.store().db, replace(filters, include_deleted=True)))
     return None if rows is None else [(r["id"], -r["score"] or 0.0) for r in rows]
 
 

@@ -62,7 +62,8 @@ def node_event_records(db: Database, event_ids: list[str]) -> list[Record]:
     from upstack.store.tree import node_rows
 
     wanted = set(event_ids)
-    events = _node_events(db, [n.id for n in node_rows(db, include_deleted=True)])
+    visible = [n.id for n in node_rows(db, include_deleted=True)]
+    events = _node_events(db, visible)
     records = []
     for event in sorted((e for i, e in events.items() if i in wanted), key=lambda e: (e["at"], e["id"])):
         change, new = event["change"], event["new_value"]
@@ -71,8 +72,8 @@ def node_event_records(db: Database, event_ids: list[str]) -> list[Record]:
             data[change] = new
         elif change == "status":
             data.update(status=new, reason=event["reason"])
-        elif change == "parent":
-            data["parent_id"] = new
+        elif change == "parent":  # a parent the reader cannot see goes unnamed: the top, as node_records has it
+            data["parent_id"] = new if new in set(visible) else None
         elif change == "deleted":
             data["reason"] = event["reason"]
         records.append(Record(id=event["id"], op=_NODE_OPS[change], workspace="sync", at=event["at"], data=data))
