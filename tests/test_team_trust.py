@@ -263,3 +263,15 @@ def test_a_route_under_a_public_prefix_sees_nothing(tmp_path: Path, db_url: str 
                extend=lambda app: app.add_api_route("/join/test/leak.json", leaky)) as server:
         answer = server.client().get("/join/test/leak.json")
     assert answer.status_code == 200 and answer.json() == {"titles": []}
+
+
+def test_sync_never_names_a_node_its_reader_cannot_see(team: Team) -> None:
+    hidden = tree.add_node(team.ws, "agenda", "Ada's unshared agenda", why="Hers alone.")
+    tree.move_node(team.ws, team.project, hidden.id)
+    bob = team.api(team.bob)
+    manifest = bob.get("/api/sync/manifest.json").json()
+    answer = bob.post("/api/sync/pull", json={"entries": [], "nodes": manifest["nodes"],
+                                             "node_events": manifest["node_events"], "have": {}})
+    assert answer.status_code == 200 and hidden.id not in answer.text
+    moves = [r for r in answer.json()["records"] if r["op"] == "node.move"]
+    assert [m["data"]["parent_id"] for m in moves] == [None]
