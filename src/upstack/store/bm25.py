@@ -114,7 +114,7 @@ def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
 # -- the formula in SQL ---------------------------------------------------------------
 
 class _Constants:
-    """Float constants as each engine reads them back as the same double.
+    """Float constants written so that each engine reads back exactly the same double.
 
     PostgreSQL parses a literal exactly (CAST to double precision, not NUMERIC); SQLite's
     parser may be off in the last bit, so there each constant is a bound parameter.
@@ -161,10 +161,11 @@ def _frequency(dialect: str, phrase: Phrase, texts: str, params: list[Any]) -> s
 
 def _instances(text: str | None, pattern: str) -> int:
     """Occurrences of ``pattern`` in ``text``, overlapping ones included."""
-    found, at = 0, (text or "").find(pattern)
+    text = text or ""
+    found, at = 0, text.find(pattern)
     while at >= 0:
         found += 1
-        at = (text or "").find(pattern, at + 1)
+        at = text.find(pattern, at + 1)
     return found
 
 
@@ -179,8 +180,7 @@ def window_idf(rows: int) -> tuple[str, list[Any]]:
 
 
 def ranked_sql(db: Database, phrases: list[Phrase], idfs: list[float | tuple[str, list[Any]]], seen: Corpus,
-               source: str,
-               where: str, where_params: list[Any], *, texts: str = "s",
+               source: str, where: str, where_params: list[Any], *, texts: str = "s",
                total: str = "0") -> tuple[str, list[Any]]:
     """The matches, ``SELECT x.id, x.occurred_at, score, total``, with FTS5's bm25() as ``score``
     over the corpus ``seen``, evaluated in SQL operation for operation (fts5_aux.c).
@@ -195,10 +195,9 @@ def ranked_sql(db: Database, phrases: list[Phrase], idfs: list[float | tuple[str
     inner_params: list[Any] = []
     frequencies = ", ".join(f"{_frequency(db.dialect, p, texts, inner_params)} AS f{i}"
                             for i, p in enumerate(phrases))
+    unmerged = "LIMIT -1 OFFSET 0" if db.dialect == "sqlite" else "OFFSET 0"  # SQLite wants a LIMIT first
     inner = (f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
-             f"FROM {source} WHERE {where} LIMIT -1 OFFSET 0" if db.dialect == "sqlite" else
-             f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
-             f"FROM {source} WHERE {where} OFFSET 0")
+             f"FROM {source} WHERE {where} {unmerged}")
     const = _Constants(db.dialect)
     real = "double precision" if db.dialect == "postgresql" else "REAL"
     score = f"{const(-1.0)} * ({const(0.0)} + "  # SQLite's constants are bound in the order they are written
