@@ -16,9 +16,9 @@ from upstack.domain.filters import Filters
 from upstack.services import capture, curate, recall
 from upstack.services.maintenance import doctor, reindex
 from upstack.services.workspace import Workspace
-from upstack.store import schema, word_rank
+from upstack.store import bm25, schema, word_rank
 from upstack.store import search as search_module
-from upstack.store.queries import filter_sql, load_entries
+from upstack.store.queries import filter_sql, load_entries, visible_sql
 
 WORDS = ["patching", "head", "layer", "probe", "loss", "the", "of", "sae", "circuit", "ioi"]
 
@@ -181,7 +181,7 @@ def test_same_pages_on_both_engines(tmp_path, make_pg_url) -> None:
         pg_ws.close()
 
 
-# -- on a team server, and with filters: the full ranking restricted to what is shown -----------
+# -- on a team server, and with filters: the ranking of the reader's view, restricted to what is shown
 
 @pytest.fixture
 def team(workspace: Workspace) -> Iterator[tuple[Workspace, dict[str, Audience]]]:
@@ -214,27 +214,51 @@ def team(workspace: Workspace) -> Iterator[tuple[Workspace, dict[str, Audience]]
     yield workspace, readers
 
 
+def _ranking_of_view(ws: Workspace, word: str, reader: Audience | None) -> list[tuple[str, float]]:
+    """One word's BM25 ranking computed here, from the index's texts, over the entries ``reader`` may
+    see (every entry for None): the count, average length and IDF are the view's, as FTS5's bm25()
+    gives them on an index that holds only those entries. Best first, ties newest first, with scores."""
+    db = ws.store().db
+    texts = ("SELECT s.entry_id, s.occurred_at, s.doc_len, f.title_text, f.body_text FROM entry_search s "
+             "JOIN entry_fts f ON f.rowid = s.rowid" if db.dialect == "sqlite" else
+             "SELECT entry_id, occurred_at, doc_len, title_text, body_text FROM entry_search s")
+    with access.acting_as(access.OWNER):
+        rows = db.query(texts)
+        entries = {e.id: e for e in load_entries(db, [r["entry_id"] for r in rows])}
+    view = [r for r in rows if reader is None or reader.sees_entry(
+        author_id=entries[r["entry_id"]].author_id, private=entries[r["entry_id"]].private,
+        node_id=entries[r["entry_id"]].node_id)]
+    if not view:
+        return []
+    average = float(sum(r["doc_len"] for r in view)) / float(len(view))
+    counts = {r["entry_id"]: 2 * r["title_text"].split().count(word) + r["body_text"].split().count(word)
+              for r in view}
+    weight = bm25.idf(len(view), sum(1 for n in counts.values() if n))
+    ranked = [(r["entry_id"], r["occurred_at"], word_rank.bm25(weight, counts[r["entry_id"]], r["doc_len"], average))
+              for r in view if counts[r["entry_id"]]]
+    ranked.sort(key=lambda r: (r[1], r[0]), reverse=True)
+    ranked.sort(key=lambda r: r[2])
+    return [(i, -score) for i, _, score in ranked]
+
+
 def _restricted(ws: Workspace, word: str, reader: Audience | None, filters: Filters) -> list[tuple[str, float]]:
-    """The full ranking over every entry (nobody signed in, no shortcut), then only what ``reader``
-    may see under ``filters``: what a signed-in search must give, in that order, with those scores."""
-    saved = search_module.COMMON_WORD
-    search_module.COMMON_WORD = 10**9
-    try:
-        ranked = [(h.entry.id, h.score or 0.0) for h in recall.search(ws, word, Filters(), 1000, 0).hits]
+    """The ranking of ``reader``'s view (``_ranking_of_view``), then only what ``filters`` keep: what
+    a signed-in search must give, in that order, with those scores."""
+    with access.acting_as(access.OWNER):
         filtered = {h.entry.id for h in recall.search(ws, word, filters, 1000, 0).hits}
-    finally:
-        search_module.COMMON_WORD = saved
-    entries = {e.id: e for e in load_entries(ws.store().db, [i for i, _ in ranked])}
-    return [(i, score) for i, score in ranked if i in filtered and (reader is None or reader.sees_entry(
-        author_id=entries[i].author_id, private=entries[i].private, node_id=entries[i].node_id))]
+    return [(i, score) for i, score in _ranking_of_view(ws, word, reader) if i in filtered]
 
 
 def _stored_page(ws: Workspace, word: str, limit: int, offset: int, filters: Filters) -> list[tuple[str, float]] | None:
     """``word_rank.top_for_word`` itself, for the signed-in reader and ``filters`` (None: it fell back)."""
-    with access.acting_as(access.OWNER):
-        matches = _page(ws, word, 1, 0, stored=False)[0]  # the word's entries, every one (its IDF)
-    rows = word_rank.top_for_word(ws.store().db, word, limit, offset, matches,
-                                  filter_sql(ws.store().db, replace(filters, include_deleted=True)))
+    reader = access.current()
+    db = ws.store().db
+    seen = bm25.corpus(db, visible_sql(reader) if reader is not None else None)
+    matches = len(_ranking_of_view(ws, word, reader))  # the word's entries in the reader's view (its IDF)
+    if not matches:
+        return []  # nothing to rank (top_for_word leaves that to the general query)
+    where = filter_sql(db, replace(filters, include_deleted=True))
+    rows = word_rank.top_for_word(db, word, limit, offset, matches, where, seen)
     return None if rows is None else [(r["id"], -r["score"] or 0.0) for r in rows]
 
 
@@ -243,7 +267,8 @@ TEAM_WORDS = ["patching", "head", "the", "twin"]
 
 @pytest.mark.parametrize("word", TEAM_WORDS)
 def test_a_reader_gets_the_full_ranking_of_what_they_may_see(team, word: str) -> None:
-    """Hidden entries never appear; the ones shown come in the full ranking's order, ties too."""
+    """Hidden entries never appear and never weigh: the ones shown come in the order of a ranking
+    over the reader's view alone (computed here from the texts), ties too, by either path."""
     ws, readers = team
     for login, reader in readers.items():
         expected = _restricted(ws, word, reader, Filters())
@@ -303,10 +328,11 @@ def test_a_reader_who_sees_little_falls_back_to_every_match(team) -> None:
     word_rank.WALK_BUDGET = int(db.scalar("SELECT count(*) FROM entry_search")) - 1  # all of them: too many
     try:
         assert _stored_page(ws, "patching", 5, 0, Filters()) is not None  # everything shown: a few are read
-        with access.acting_as(readers["eve"]):
-            assert _stored_page(ws, "patching", 5, 0, Filters()) is None
+        with access.acting_as(readers["eve"]):  # nothing shown: nothing to rank
+            assert _stored_page(ws, "patching", 5, 0, Filters()) == []
             assert _page(ws, "patching", 5, 0, stored=True) == (0, [])
         with access.acting_as(readers["dan"]):
+            assert _stored_page(ws, "patching", 5, 0, Filters()) is None
             expected = _restricted(ws, "patching", readers["dan"], Filters())
             assert _page(ws, "patching", 5, 0, stored=True) == (len(expected), [(i, 0.0) for i, _ in expected[:5]])
     finally:

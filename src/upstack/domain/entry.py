@@ -97,7 +97,7 @@ class Revision:
 @dataclass
 class SearchHit:
     entry: Entry
-    score: float | None  # None on a team server: a score counts entries the reader may not see
+    score: float | None  # None for a signed-in reader on a team server: they get the order only
     snippet: str
     highlights: list[tuple[int, int]]
 

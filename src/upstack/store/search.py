@@ -4,17 +4,21 @@ Both engines index the same text, already split into tokens by upstack
 (``domain.text.tokenize``), in three fields: title, body and tags. Matching
 uses each engine's own index. Ranking is BM25 exactly as SQLite FTS5's
 ``bm25()`` computes it (title instances weigh 2, body and tags 1); on
-PostgreSQL the same formula is evaluated in SQL, with the same IDFs (passed in,
-or for a one-word query computed in the same pass) and the same order of
-floating-point operations, so the same query returns the same entries in the
-same order on both (ties: newer first, then larger id).
+PostgreSQL the same formula is evaluated in SQL (``store.bm25``), with the same
+IDFs and the same order of floating-point operations, so the same query returns
+the same entries in the same order on both (ties: newer first, then larger id).
+
+Words are weighed by what the reader may see (``store.bm25.Corpus``): the owner's
+ranking (nobody signed in) by the whole index, a signed-in reader's by their own
+view, so the order of a reader's results says nothing about entries hidden from
+them. FTS5's ``bm25()`` knows only its whole index, so on SQLite a reader's
+ranking is evaluated in SQL too, from the texts FTS5 keeps.
 
 Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a word
 in half of 100k entries would cost a few hundred ms. A one-word query whose word
-is in at least ``COMMON_WORD`` entries is ranked from stored counts instead
-(``store.word_rank``), with exactly the same result, filters and the reader's view
-included (a score weighs the word by the whole index, hidden entries too). Counts
-(totals, IDFs) are cached until the store changes (``store.cache``).
+is in at least ``COMMON_WORD`` entries of the reader's view is ranked from stored
+counts instead (``store.word_rank``), with exactly the same result, filters included.
+Counts (totals, IDFs, a view's size) are cached until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
 ordered by time.
@@ -22,8 +26,6 @@ ordered by time.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,28 +34,16 @@ from upstack.domain.entry import SearchHit
 from upstack.domain.filters import Filters
 from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query
 from upstack.domain.snippet import make_snippet
-from upstack.domain.text import fold_tag, search_document
-from upstack.store.cache import Memo, store_key
+from upstack.domain.text import fold_tag
+from upstack.store.bm25 import WEIGHTS, Corpus, Phrase, cached_count, corpus, idf, ranked_sql, window_idf
 from upstack.store.db import Database
-from upstack.store.queries import filter_sql, load_entries
+from upstack.store.queries import filter_sql, load_entries, visible_sql
 from upstack.store.word_rank import top_for_word
 
 __all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count"]
 
-K1 = 1.2
-B = 0.75
-WEIGHTS = {"title_text": 2.0, "body_text": 1.0, "tag_text": 1.0}
 # A word in at least this many entries is ranked from stored counts (store.word_rank), not from every match.
 COMMON_WORD = 2000
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """One FTS5 phrase: tokens in a row (the last may be a prefix) in some fields."""
-
-    tokens: tuple[str, ...]
-    prefix: bool
-    fields: tuple[str, ...]  # ("title_text", "body_text") or ("tag_text",)
 
 
 @dataclass
@@ -141,108 +131,6 @@ def _needs_a_ranked_term(query: Query | None) -> bool:
     return all(_needs_a_ranked_term(c) for c in query.children)
 
 
-# -- BM25 on PostgreSQL -------------------------------------------------------------
-
-def _pg_frequency(phrase: Phrase, params: list[Any]) -> str:
-    """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too).
-
-    One token cannot overlap itself in the stored ' a  b ' form, so counting with
-    replace() (fast) is exact; a phrase such as "a a" can, so it takes a regex
-    with a lookahead, which counts overlapping matches.
-    """
-    pattern = search_document(list(phrase.tokens))
-    if phrase.prefix:
-        pattern = pattern[:-1]
-    parts = []
-    for field in phrase.fields:
-        column = f"s.{field}"
-        if len(phrase.tokens) == 1:
-            params.append(pattern)
-            count = f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
-        else:
-            params.append("(?=" + re.escape(pattern) + ")")
-            count = f"regexp_count({column}, ?)"
-        parts.append(f"{_double(WEIGHTS[field])} * CAST({count} AS double precision)")
-    return "(" + " + ".join(parts) + ")"
-
-
-def _double(value: float) -> str:
-    """A float literal PostgreSQL reads as the same double (not as NUMERIC)."""
-    return f"CAST({value!r} AS double precision)"
-
-
-def _idf(rows: int, hits: int) -> float:
-    """FTS5's IDF: a term in more than half the rows would weigh less than nothing, so ~0."""
-    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
-    return idf if idf > 0.0 else 1e-6
-
-
-def _sql_idf(params: list[Any], rows: int) -> str:
-    """``_idf`` in SQL, for one phrase whose hits are every row of the window (same operations)."""
-    hits = "CAST(count(*) OVER () AS double precision)"
-    numerator = f"CAST(? AS double precision) - {hits} + {_double(0.5)}"
-    ratio = f"(({numerator}) / ({hits} + {_double(0.5)}))"
-    params += [float(rows)] * 3
-    return (f"(CASE WHEN {numerator} > {_double(0.0)} THEN (CASE WHEN ln({ratio}) > {_double(0.0)} "
-            f"THEN ln({ratio}) ELSE {_double(1e-6)} END) ELSE {_double(1e-6)} END)")
-
-
-def _pg_ranked(db: Database, phrases: list[Phrase], source: str, where: str, where_params: list[Any],
-               *, counts_itself: bool) -> tuple[str, list[Any]]:
-    """The matches with FTS5's bm25() as ``score``, evaluated in SQL operation for operation.
-
-    Each phrase's frequency is computed once per row, in a subquery that the planner
-    may not merge (``OFFSET 0``), and only the narrow rows are kept for sorting. If
-    ``counts_itself`` (one phrase, no filters: its hits are exactly the matches), the
-    IDF and the total come from the same pass (``count(*) OVER ()``) instead of a
-    count of their own.
-    """
-    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") or {"docs": 0, "tokens": 0}
-    rows = int(stats["docs"])
-    average = float(stats["tokens"]) / float(rows) if rows else 1.0
-    inner_params: list[Any] = []
-    frequencies = ", ".join(f"{_pg_frequency(p, inner_params)} AS f{i}" for i, p in enumerate(phrases))
-    inner = (f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
-             f"FROM {source} WHERE {where} OFFSET 0")
-    params: list[Any] = []
-    terms = []
-    for i, phrase in enumerate(phrases):
-        if counts_itself:
-            idf = _sql_idf(params, rows)
-        else:
-            condition_params: list[Any] = []
-            condition = _phrase_condition("postgresql", phrase, condition_params)
-            params.append(_idf(rows, cached_count(db, f"entry_search s WHERE {condition}", condition_params)))
-            idf = "CAST(? AS double precision)"
-        params.append(average)
-        # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
-        terms.append(
-            f"{idf} * ((x.f{i} * {_double(K1 + 1.0)}) / (x.f{i} + {_double(K1)} * ({_double(1.0 - B)} + "
-            f"{_double(B)} * CAST(x.doc_len AS double precision) / CAST(? AS double precision))))")
-    score = f"{_double(-1.0)} * ({_double(0.0)} + " + " + ".join(terms) + ")"
-    total = "count(*) OVER ()" if counts_itself else "0"
-    return (f"SELECT x.id AS id, {score} AS score, {total} AS total FROM ({inner}) AS x",
-            params + inner_params + where_params)
-
-
-# -- counting, cached ---------------------------------------------------------------
-
-_COUNTS: Memo[int] = Memo(256)
-
-
-def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
-    """``SELECT count(*) FROM {source_and_where}``, cached until the store changes (see store.cache).
-
-    A phrase's hits (its IDF) and a query's total are often the same count: both
-    are asked in one form, so the second is found in the cache.
-    """
-    sql = "SELECT count(*) FROM " + source_and_where.replace("WHERE 1 = 1 AND ", "WHERE ")
-    key = store_key(db, sql, tuple(params))
-    if key is None:
-        return int(db.scalar(sql, params))
-    return _COUNTS.get_or_compute(key, lambda: int(db.scalar(sql, params)))
-
-
 # -- the query ------------------------------------------------------------------------
 
 def _is_union_of_phrases(query: Query | None) -> bool:
@@ -263,15 +151,19 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
            offset: int = 0) -> SearchPage:
     query = parse_query(text)
     phrases = rank_phrases(query)
+    audience = access.current(team=db.team)
+    # What words are weighed by: the reader's view, never what they may not see (the owner: everything).
+    seen = corpus(db, visible_sql(audience) if audience is not None else None)
     # Deleted entries are not in the index; other filters need the entries table.
     where, where_params = filter_sql(db, replace(filters, include_deleted=True))
     needs_entries = bool(where_params) or where != "1 = 1"
     entries_join = " JOIN entries e ON e.id = s.entry_id" if needs_entries else ""
     if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix:
-        by_word = _top_by_word(db, phrases[0], limit, offset, (where, list(where_params)))
+        by_word = _top_by_word(db, phrases[0], limit, offset, (where, list(where_params)), seen)
         if by_word is not None:
             return _hits(db, by_word, phrases)
-    ranked_sqlite = bool(phrases) and db.dialect == "sqlite"
+    # FTS5's bm25() weighs words by its whole index: only the owner's ranking may use it.
+    ranked_sqlite = bool(phrases) and db.dialect == "sqlite" and seen.whole
     if query is not None and not (ranked_sqlite and _is_union_of_phrases(query)):
         where += " AND " + compile_condition(db.dialect, query, where_params)
     if ranked_sqlite and not needs_entries and _is_union_of_phrases(query):
@@ -299,8 +191,7 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
         params = [" OR ".join(_fts5(p) for p in phrases)] + where_params
     else:
         counted = len(phrases) == 1 and not needs_entries and _is_union_of_phrases(query)
-        sql, params = _pg_ranked(db, phrases, f"entry_search s{entries_join}", where, where_params,
-                                 counts_itself=counted)
+        sql, params = _ranked_in_sql(db, phrases, seen, entries_join, where, where_params, counts_itself=counted)
         order = " ORDER BY score, x.occurred_at DESC, x.id DESC LIMIT ? OFFSET ?"
     rows = db.query(sql + order, params + [limit, offset])
     if not counted:
@@ -312,23 +203,49 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     return _hits(db, (rows, total), phrases)
 
 
-def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int,
-                 shown: tuple[str, list[Any]]) -> tuple[list[dict[str, Any]], int] | None:
+def _ranked_in_sql(db: Database, phrases: list[Phrase], seen: Corpus, entries_join: str, where: str,
+                   where_params: list[Any], *, counts_itself: bool) -> tuple[str, list[Any]]:
+    """BM25 evaluated in SQL (``store.bm25``) over the corpus ``seen``: PostgreSQL's ranking, and a
+    signed-in reader's on SQLite (whose texts are read from FTS5, by rowid).
+
+    If ``counts_itself`` (PostgreSQL, one phrase, no filters: its hits are exactly the
+    matches), the IDF and the total come from the ranking pass (``count(*) OVER ()``)
+    instead of a count of their own.
+    """
+    source, texts = f"entry_search s{entries_join}", "s"
+    if db.dialect == "sqlite":
+        source, texts = source + " CROSS JOIN entry_fts t ON t.rowid = s.rowid", "t"
+    idfs: list[float | tuple[str, list[Any]]] = [
+        window_idf(seen.rows) if counts_itself else idf(seen.rows, _phrase_hits(db, p, seen)) for p in phrases]
+    return ranked_sql(db, phrases, idfs, seen, source, where, where_params, texts=texts,
+                      total="count(*) OVER ()" if counts_itself else "0")
+
+
+def _phrase_hits(db: Database, phrase: Phrase, seen: Corpus) -> int:
+    """How many entries of the corpus hold the phrase (its IDF), counted in the form a total
+    of the same matches is counted (so the two share a cache entry)."""
+    params = list(seen.view_params)
+    condition = _phrase_condition(db.dialect, phrase, params)
+    if not seen.whole:
+        return cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} "
+                                f"AND {condition}", params)
+    if db.dialect == "sqlite":
+        return cached_count(db, "entry_fts WHERE entry_fts MATCH ?", [_fts5(phrase)])
+    return cached_count(db, f"entry_search s WHERE {condition}", params)
+
+
+def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: tuple[str, list[Any]],
+                 seen: Corpus) -> tuple[list[dict[str, Any]], int] | None:
     """One word in many entries: rank from stored counts (``store.word_rank``).
 
     ``shown`` is the filters' condition over ``entries e`` (the reader's view among them).
     Gives exactly what the general query gives. None (use the general query) for a word in
-    fewer than ``COMMON_WORD`` entries, which FTS5 or the GIN index rank quickly anyway.
+    fewer than ``COMMON_WORD`` entries of the corpus, which FTS5 or the GIN index rank quickly anyway.
     """
-    if db.dialect == "sqlite":
-        matches = cached_count(db, "entry_fts WHERE entry_fts MATCH ?", [_fts5(phrase)])
-    else:
-        params: list[Any] = []
-        condition = _phrase_condition(db.dialect, phrase, params)
-        matches = cached_count(db, f"entry_search s WHERE {condition}", params)  # as _pg_ranked counts IDFs
+    matches = _phrase_hits(db, phrase, seen)
     if matches < COMMON_WORD or limit + offset == 0:
         return None
-    rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown)
+    rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown, seen)
     if rows is None:
         return None
     where, where_params = shown
@@ -382,8 +299,8 @@ def _hits(db: Database, page: tuple[list[dict[str, Any]], int], phrases: list[Ph
     entries = load_entries(db, [r["id"] for r in rows])
     terms = [Term(p.tokens, p.prefix) for p in phrases if p.fields != ("tag_text",)]
     hits = []
-    # A score weighs words by how many entries hold them, hidden ones too: on a team server it would
-    # tell a reader about entries they may not see, so only the order (and no number) is given.
+    # A reader's scores weigh words by their own view only; still, a number adds nothing a person
+    # needs and would be one more thing to keep from telling, so only the order is given.
     scored = access.current(team=db.team) is None
     for row, entry in zip(rows, entries, strict=True):
         snippet, spans = make_snippet(entry.body, terms)

@@ -18,10 +18,11 @@ best page overall is found among each ``f``'s first few entries:
   read from ``entry_search`` by length (its ``doc_len`` index) and the word is
   counted in their texts.
 
-A search with filters, or by a signed-in reader on a team server, ranks only the
-entries shown, with the same scores (the IDF and the average length are the whole
-index's): the same reads, each row looked up in ``entries`` against the condition,
-so a count's first entries are its first shown ones.
+A search with filters ranks only the entries shown, with the same scores: the
+same reads, each row looked up in ``entries`` against the condition, so a count's
+first entries are its first shown ones. A signed-in reader on a team server is
+shown their view, and the scores weigh the word by that view too (the IDF and the
+average length of ``store.bm25.Corpus``), never by entries they may not see.
 
 The answer is exactly the full ranking's (same scores, same order, same ties);
 ``tests/test_search_speedpath.py`` compares the two. When the short entries to
@@ -36,6 +37,8 @@ import math
 from collections import Counter
 from typing import Any
 
+from upstack.store.bm25 import Corpus
+from upstack.store.bm25 import idf as word_idf
 from upstack.store.db import Database
 
 __all__ = ["POSTED", "create_tables", "backfill", "index_words", "unindex_words", "top_for_word", "bm25"]
@@ -133,22 +136,24 @@ def _count_sql(column: str, word: str, params: list[Any]) -> str:
 
 
 def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
-                 shown: tuple[str, list[Any]] = ("1 = 1", [])) -> list[dict[str, Any]] | None:
+                 shown: tuple[str, list[Any]] = ("1 = 1", []),
+                 seen: Corpus | None = None) -> list[dict[str, Any]] | None:
     """The page ``[offset, offset + limit)`` of a one-word search, ranked, among the entries ``shown``.
 
     ``shown`` is a condition over ``entries e`` (``store.queries.filter_sql``: the reader's view,
-    kind, tag, node, dates). Scores do not depend on it (the IDF and the average length are
-    the whole index's, as in the full ranking), so the page is the full ranking's with the
-    entries not shown left out. Rows carry ``id``, ``occurred_at`` and ``score`` (as FTS5's
-    bm25 gives it). ``matches`` is how many entries hold the word (its IDF). None when reading
-    the short entries would cost more than ranking every match.
+    kind, tag, node, dates). Scores do not depend on it: they weigh the word by the corpus
+    ``seen`` (``store.bm25``: the reader's view, the whole index by default), so the page is
+    that corpus's full ranking with the entries not shown left out. Rows carry ``id``,
+    ``occurred_at`` and ``score`` (as FTS5's bm25 gives it). ``matches`` is how many entries
+    of the corpus hold the word (its IDF). None when reading the short entries would cost
+    more than ranking every match.
     """
-    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
-    if stats is None or not stats["docs"] or not matches:
+    if seen is None:
+        stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") or {"docs": 0, "tokens": 0}
+        seen = Corpus(int(stats["docs"]), int(stats["tokens"]))
+    if not seen.rows or not matches:
         return None
-    rows, wanted = int(stats["docs"]), limit + offset
-    average = float(stats["tokens"]) / float(rows)
-    idf = _idf(rows, matches)
+    wanted, average, idf = limit + offset, seen.average, word_idf(seen.rows, matches)
 
     def scored(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"id": r["entry_id"], "occurred_at": r["occurred_at"],
@@ -189,12 +194,12 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
             while bm25(idf, freq, hi + 1, average) == bm25(idf, freq, last, average):
                 hi += 1
             if (lo, hi) != (last, last):
-                seen = {r["id"] for r in candidates}
+                known = {r["id"] for r in candidates}
                 candidates += [r for r in scored(db.query(
                     f"SELECT w.freq, w.doc_len, w.occurred_at, w.entry_id FROM word_counts w{join} "
                     f"WHERE w.word = ? AND w.freq = ? AND w.doc_len BETWEEN ? AND ? AND {condition}",
                     (word, freq, lo, hi, *condition_params)))
-                    if r["id"] not in seen]
+                    if r["id"] not in known]
     candidates.sort(key=lambda r: (r["occurred_at"], r["id"]), reverse=True)
     candidates.sort(key=lambda r: r["score"])
     # Entries counting the word fewer than POSTED times: only the short ones can reach the page.
@@ -224,8 +229,3 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
     candidates.sort(key=lambda r: r["score"])  # stable: ties stay newest first, as in SQL
     return candidates[offset:wanted]
 
-
-def _idf(rows: int, hits: int) -> float:
-    """FTS5's IDF (as ``store.search._idf``)."""
-    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
-    return idf if idf > 0.0 else 1e-6

@@ -1,0 +1,218 @@
+"""BM25 as SQLite FTS5's ``bm25()`` computes it, over a collection of our choosing.
+
+A BM25 score weighs each phrase by the collection it is computed over: how many
+entries there are (N), their average length (avgdl) and how many hold the phrase
+(its IDF). FTS5 always uses its whole index. On a team server that would let a
+reader learn from the order of their results whether a word occurs in entries
+they may not see (another's private notes, a project not shared with them). So a
+signed-in reader's ranking uses the collection they may see (``Corpus``): the
+same formula, the same floating-point operations, with N, avgdl and the IDFs
+counted over their view. A reader who sees everything gets exactly the owner's
+ranking; a reader's results are exactly what a server where the hidden entries
+were never written would give.
+
+``ranked_sql`` evaluates the formula in SQL from the indexed texts (PostgreSQL
+always ranks this way; SQLite when FTS5's own statistics are not the reader's).
+Counts are cached until the store changes (``store.cache``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from upstack.domain.text import search_document
+from upstack.store.cache import Memo, store_key
+from upstack.store.db import Database
+
+__all__ = ["K1", "B", "WEIGHTS", "Phrase", "Corpus", "corpus", "idf", "window_idf", "ranked_sql",
+           "cached_count"]
+
+K1 = 1.2
+B = 0.75
+WEIGHTS = {"title_text": 2.0, "body_text": 1.0, "tag_text": 1.0}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One FTS5 phrase: tokens in a row (the last may be a prefix) in some fields."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+    fields: tuple[str, ...]  # ("title_text", "body_text") or ("tag_text",)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The entries a ranking weighs words by: ``view`` (a condition over ``entries e``) of the index.
+
+    ``whole`` is the owner's view, the whole index, whose totals the store keeps.
+    """
+
+    rows: int
+    tokens: int
+    view: str = "1 = 1"
+    view_params: tuple[Any, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        return self.view == "1 = 1"
+
+    @property
+    def average(self) -> float:
+        return float(self.tokens) / float(self.rows) if self.rows else 1.0
+
+
+_CORPORA: Memo[Corpus] = Memo(64)
+
+
+def corpus(db: Database, view: tuple[str, list[Any]] | None = None) -> Corpus:
+    """The indexed entries ``view`` selects (a condition over ``entries e``: a reader's, from
+    ``store.queries.visible_sql``); None: the whole index, whose totals the store keeps."""
+    if view is None:
+        stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1") or {"docs": 0, "tokens": 0}
+        return Corpus(int(stats["docs"]), int(stats["tokens"]))
+    condition, params = view
+    # Deleted entries are not in the index: the view's indexed entries are exactly what it may find.
+    sql = ("SELECT count(*) AS docs, coalesce(sum(s.doc_len), 0) AS tokens FROM entry_search s "
+           f"JOIN entries e ON e.id = s.entry_id WHERE {condition}")
+
+    def count() -> Corpus:
+        row = db.one(sql, params) or {"docs": 0, "tokens": 0}
+        return Corpus(int(row["docs"]), int(row["tokens"]), condition, tuple(params))
+
+    key = store_key(db, sql, tuple(params))
+    return count() if key is None else _CORPORA.get_or_compute(key, count)
+
+
+def idf(rows: int, hits: int) -> float:
+    """FTS5's IDF: a term in more than half the rows would weigh less than nothing, so ~0."""
+    value = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
+    return value if value > 0.0 else 1e-6
+
+
+# -- counting, cached ---------------------------------------------------------------
+
+_COUNTS: Memo[int] = Memo(256)
+
+
+def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
+    """``SELECT count(*) FROM {source_and_where}``, cached until the store changes (see store.cache).
+
+    A phrase's hits (its IDF) and a query's total are often the same count: both
+    are asked in one form, so the second is found in the cache.
+    """
+    sql = "SELECT count(*) FROM " + source_and_where.replace("WHERE 1 = 1 AND ", "WHERE ")
+    key = store_key(db, sql, tuple(params))
+    if key is None:
+        return int(db.scalar(sql, params))
+    return _COUNTS.get_or_compute(key, lambda: int(db.scalar(sql, params)))
+
+
+# -- the formula in SQL ---------------------------------------------------------------
+
+class _Constants:
+    """Float constants written so that each engine reads back exactly the same double.
+
+    PostgreSQL parses a literal exactly (CAST to double precision, not NUMERIC); SQLite's
+    parser may be off in the last bit, so there each constant is a bound parameter.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.params: list[Any] = []
+
+    def __call__(self, value: float) -> str:
+        if self.dialect == "postgresql":
+            return f"CAST({value!r} AS double precision)"
+        self.params.append(float(value))
+        return "?"
+
+
+def _frequency(dialect: str, phrase: Phrase, texts: str, params: list[Any]) -> str:
+    """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too).
+
+    One token cannot overlap itself in the stored ' a  b ' form, so counting with
+    replace() (fast) is exact; a phrase such as "a a" can, so it takes a count of
+    overlapping matches (a lookahead regex on PostgreSQL, a function on SQLite).
+    """
+    pattern = search_document(list(phrase.tokens))
+    if phrase.prefix:
+        pattern = pattern[:-1]
+    real = "double precision" if dialect == "postgresql" else "REAL"
+    weight = _Constants(dialect)
+    parts = []
+    for field in phrase.fields:
+        column = f"{texts}.{field}"
+        if len(phrase.tokens) == 1:
+            count = f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
+            count_params: list[Any] = [pattern]
+        elif dialect == "postgresql":
+            count, count_params = f"regexp_count({column}, ?)", ["(?=" + re.escape(pattern) + ")"]
+        else:
+            count, count_params = f"upstack_instances({column}, ?)", [pattern]
+        parts.append(f"{weight(WEIGHTS[field])} * CAST({count} AS {real})")
+        params += weight.params + count_params
+        weight.params = []
+    return "(" + " + ".join(parts) + ")"
+
+
+def _instances(text: str | None, pattern: str) -> int:
+    """Occurrences of ``pattern`` in ``text``, overlapping ones included."""
+    text = text or ""
+    found, at = 0, text.find(pattern)
+    while at >= 0:
+        found += 1
+        at = text.find(pattern, at + 1)
+    return found
+
+
+def window_idf(rows: int) -> tuple[str, list[Any]]:
+    """PostgreSQL: ``idf`` in SQL for one phrase whose hits are every row of the window (same operations)."""
+    hits = "CAST(count(*) OVER () AS double precision)"
+    numerator = f"CAST(? AS double precision) - {hits} + CAST(0.5 AS double precision)"
+    ratio = f"(({numerator}) / ({hits} + CAST(0.5 AS double precision)))"
+    zero, tiny = "CAST(0.0 AS double precision)", "CAST(1e-06 AS double precision)"
+    return (f"(CASE WHEN {numerator} > {zero} THEN (CASE WHEN ln({ratio}) > {zero} "
+            f"THEN ln({ratio}) ELSE {tiny} END) ELSE {tiny} END)"), [float(rows)] * 3
+
+
+def ranked_sql(db: Database, phrases: list[Phrase], idfs: list[float | tuple[str, list[Any]]], seen: Corpus,
+               source: str, where: str, where_params: list[Any], *, texts: str = "s",
+               total: str = "0") -> tuple[str, list[Any]]:
+    """The matches, ``SELECT x.id, x.occurred_at, score, total``, with FTS5's bm25() as ``score``
+    over the corpus ``seen``, evaluated in SQL operation for operation (fts5_aux.c).
+
+    ``idfs`` are floats, or SQL and its parameters for one computed in the same pass
+    (``window_idf``). ``texts`` is the alias the indexed texts are read from. Each
+    phrase's frequency is computed once per row, in a subquery that the planner may not
+    merge (``OFFSET 0``), and only the narrow rows are kept for sorting.
+    """
+    if db.dialect == "sqlite" and any(len(p.tokens) > 1 for p in phrases):
+        db.raw.create_function("upstack_instances", 2, _instances, deterministic=True)
+    inner_params: list[Any] = []
+    frequencies = ", ".join(f"{_frequency(db.dialect, p, texts, inner_params)} AS f{i}"
+                            for i, p in enumerate(phrases))
+    unmerged = "LIMIT -1 OFFSET 0" if db.dialect == "sqlite" else "OFFSET 0"  # SQLite wants a LIMIT first
+    inner = (f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
+             f"FROM {source} WHERE {where} {unmerged}")
+    const = _Constants(db.dialect)
+    real = "double precision" if db.dialect == "postgresql" else "REAL"
+    score = f"{const(-1.0)} * ({const(0.0)} + "  # SQLite's constants are bound in the order they are written
+    terms = []
+    for i, weight in enumerate(idfs):
+        if isinstance(weight, tuple):
+            idf_sql = weight[0]
+            const.params += weight[1]
+        else:
+            idf_sql = const(weight)
+        # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
+        terms.append(
+            f"{idf_sql} * ((x.f{i} * {const(K1 + 1.0)}) / (x.f{i} + {const(K1)} * ({const(1.0 - B)} + "
+            f"{const(B)} * CAST(x.doc_len AS {real}) / {const(seen.average)})))")
+    score += " + ".join(terms) + ")"
+    sql = (f"SELECT x.id AS id, x.occurred_at AS occurred_at, {score} AS score, {total} AS total "
+           f"FROM ({inner}) AS x")
+    return sql, const.params + inner_params + where_params
