@@ -175,6 +175,8 @@ def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str
     if target is None or not rule.needs:
         return True
     if rule.names == "node":
+        if rule.leaves and target.node and not _holds(world.role_on(who, target.node), rule.leaves):
+            return False  # taken from under a node whose owners did not decide it
         return target.kind == "node" and _holds(world.role_on(who, target.node if target.author != who else
                                                                 target.id), rule.needs)
     if rule.needs == "edit":

@@ -8,6 +8,7 @@ import unicodedata
 __all__ = ["attachment_name"]
 
 _LONGEST = 120
+_BYTES = 200
 
 
 def attachment_name(filename: object) -> str:
@@ -22,4 +23,6 @@ def attachment_name(filename: object) -> str:
     text = unicodedata.normalize("NFC", str(filename))
     base = text.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
     cleaned = "".join(c if c.isalnum() or c in "._- " else "_" for c in base)[:_LONGEST].strip()
+    while len(cleaned.encode("utf-8")) > _BYTES:  # file systems count bytes: 3 per CJK character
+        cleaned = cleaned[:-1].rstrip()
     return cleaned or "file"

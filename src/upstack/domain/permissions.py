@@ -15,6 +15,8 @@ Roles on a node are viewer < commenter < editor < owner, held on the node or abo
   "already here", and changes nothing; any other taken id is refused).
 - ``files_under``: it names a node to go under: the pusher needs editor there (or made it in
   the same push); without one it goes to the top (a node) or is unfiled (an entry, a run).
+- ``leaves``: the role it needs on the node's present parent: taking a node (and what is filed
+  under it) from under a project takes it from that project's owners, so it is theirs to decide.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Rule:
     needs: str = ""  # viewer/commenter/editor/owner (on a node), edit (an entry), author (a run)
     new: bool = False
     files_under: bool = False
+    leaves: str = ""  # the role needed on the node's present parent
 
 
 PERMISSIONS: dict[str, Rule] = {
@@ -38,7 +41,7 @@ PERMISSIONS: dict[str, Rule] = {
     "node.edit":    Rule("node",   needs="editor"),
     "node.status":  Rule("node",   needs="editor"),
     # Where a node sits decides who sees and controls it (roles come from above): its owner's call.
-    "node.move":    Rule("node",   needs="owner",                    files_under=True),
+    "node.move":    Rule("node",   needs="owner",                    files_under=True, leaves="owner"),
     "node.delete":  Rule("node",   needs="owner"),
     "node.restore": Rule("node",   needs="owner"),
     "entry.create": Rule("entry",                         new=True,  files_under=True),

@@ -52,8 +52,11 @@ def save_attachment(ws: Workspace, ref: str, dest: Path | None) -> tuple[Attachm
     target = Path(dest) if dest else Path(name)
     if target.is_dir():
         target = target / name
-    if target.exists():
-        raise BadInput(f"{target} already exists; choose another destination")
+    try:
+        if target.exists():
+            raise BadInput(f"{target} already exists; choose another destination")
+    except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
     data = ws.blobs.read(attachment.sha256)
     tmp = target.with_name(f".{target.name}.partial")
     try:

@@ -14,7 +14,6 @@ upstack can add fields an older server keeps.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
@@ -23,13 +22,37 @@ from upstack.domain.run import ENDED
 from upstack.domain.text import KINDS
 from upstack.domain.tree import NODE_KINDS, STATUSES
 from upstack.ids import looks_like_full_id
+from upstack.timeutil import parse_iso
 
-__all__ = ["SHAPES", "problem", "fitting"]
+__all__ = ["SHAPES", "problem", "envelope_problem", "fitting"]
 
 
 def _text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text may not hold a NUL byte")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (a lone surrogate is not)") from None
+    return value
+
+
+DEEPEST = 32  # nesting of a config, a summary or meta: more is no config, and reading it back recurses
+
+
+def _plain_data(value: Any, depth: int = 0) -> Any:
+    """JSON a reader can walk: nested at most ``DEEPEST`` deep, its text (keys too) valid."""
+    if depth > DEEPEST:
+        raise ValueError(f"nested more than {DEEPEST} deep")
+    if isinstance(value, str):
+        _text(value)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _text(str(key))
+            _plain_data(inner, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _plain_data(inner, depth + 1)
     return value
 
 
@@ -41,9 +64,9 @@ def _id(value: str) -> str:
 
 def _time(value: str) -> str:
     try:
-        datetime.fromisoformat(value)
+        parse_iso(value)  # the one form stored times take, which every reader parses
     except ValueError:
-        raise ValueError("not an ISO 8601 time") from None
+        raise ValueError("not a time as upstack writes it (2026-01-31T09:30:00.000000Z)") from None
     return value
 
 
@@ -58,6 +81,7 @@ Id = Annotated[StrictStr, AfterValidator(_id)]
 Time = Annotated[StrictStr, AfterValidator(_time)]
 Sha256 = Annotated[StrictStr, AfterValidator(_sha256)]
 EventId = Annotated[StrictStr, Field(max_length=120), AfterValidator(_text)]
+Data = Annotated[dict[Text, Any], AfterValidator(_plain_data)]
 
 
 class _Shape(BaseModel):
@@ -69,7 +93,7 @@ class Attachment(_Shape):
     sha256: Sha256
     filename: Text
     media_type: Text
-    size: StrictInt = Field(ge=0)
+    size: StrictInt = Field(ge=0, le=2**53)
     created_at: Time
 
 
@@ -125,7 +149,7 @@ class EntryCreate(_Shape):
     occurred_at: Time
     created_at: Time
     attachments: list[Attachment] = []
-    meta: dict[Text, Any] = {}
+    meta: Data = {}
     source: Text | None = None
 
 
@@ -157,7 +181,7 @@ class RunStart(_Shape):
     name: Text = Field(min_length=1)
     node_id: Id | None = None
     node_ref: Text | None = None
-    config: dict[Text, Any] = {}
+    config: Data = {}
     tags: list[Text] = []
     goals: dict[Text, Literal["min", "max"]] = {}
     started_at: Time
@@ -193,7 +217,7 @@ class Provenance(_Shape):
     git: Git | None = None
     command: Command | None = None
     python: Python | None = None
-    packages: dict[Text, Any] | list[Any] | None = None
+    packages: Data | list[Any] | None = None
     host: Host | None = None
     gpu: list[Any] | None = None
 
@@ -217,7 +241,7 @@ class RunTable(_Shape):
     title: Text = ""
     columns: list[Text]
     rows: list[list[Text]]
-    row_count: StrictInt = Field(ge=0)
+    row_count: StrictInt = Field(ge=0, le=2**53)
     attachments: list[Attachment] = []
 
 
@@ -229,7 +253,7 @@ class RunNote(_Shape):
 
 class RunSummary(_Shape):
     run_id: Id
-    values: dict[Text, Any] = {}
+    values: Data = {}
     expected: Text | None = None
     happened: Text | None = None
     outcome: Text | None = None
@@ -266,6 +290,22 @@ def problem(op: str, data: Any) -> str:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "the record"
         return f"{op} {where}: {error['msg']}"
+    return ""
+
+
+def envelope_problem(record_id: str, workspace: str, at: str) -> str:
+    """'' if a record's own id, workspace and time can be stored and read; else why not."""
+    for name, value in (("id", record_id), ("workspace", workspace)):
+        if not value or len(value) > 120:
+            return f"a record's {name} must be 1 to 120 characters"
+        try:
+            _text(value)
+        except ValueError as exc:
+            return f"a record's {name}: {exc}"
+    try:
+        _time(at)
+    except ValueError as exc:
+        return f"a record's at: {exc}"
     return ""
 
 

@@ -49,8 +49,9 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
     each of its metrics has."""
     from upstack.services.record_shapes import problem
-    from upstack.services.sync import id_taken, may_attach, parse_record
+    from upstack.services.sync import may_attach, parse_record
     from upstack.store import runs
+    from upstack.store.ingest import id_taken
 
     store = ws.store()
     db = store.db
@@ -62,9 +63,11 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     series = {str(key): _decode(key, value) for key, value in points.items()}
     if any(r.data.get("run_id") != run_id for r in records):
         raise BadInput(f"every record of a push to run {run_id} must name that run")
-    row = db.one("SELECT author_id FROM runs WHERE id = ?", (run_id,))
+    row = db.one("SELECT author_id, node_id FROM runs WHERE id = ?", (run_id,))
     if row is not None and not by.is_author(row["author_id"]):
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
+    if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
+        raise BadInput("you may no longer log to this run: its node is not shared with you as editor any more")
     starts = [r for r in records if r.op == "run.start"]
     records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
     if row is None:
@@ -179,6 +182,17 @@ def _encode(part: array) -> str:
     return base64.b64encode(part.tobytes()).decode("ascii")
 
 
+def _storable_key(key: Any) -> bool:
+    """A metric's name: text every engine stores (no NUL, no lone surrogate), 1 to 200 characters."""
+    if not isinstance(key, str) or not 0 < len(key) <= 200 or "\x00" in key:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
     try:
         start = int(value["from"])
@@ -193,8 +207,9 @@ def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
         raise BadInput(f"metric {key!r}: points need from, steps, times and values (8-byte "
                        f"little-endian numbers in base64): {exc}") from None
     steps, times, values = arrays
-    if start < 0 or not isinstance(key, str) or not key or not len(steps) == len(times) == len(values):
-        raise BadInput(f"metric {key!r}: steps, times and values must be as many, from a point index ≥ 0")
+    if start < 0 or not _storable_key(key) or not len(steps) == len(times) == len(values):
+        raise BadInput(f"metric {str(key)[:60]!r}: a name of 1 to 200 characters, and as many steps, times "
+                       "and values, from a point index ≥ 0")
     return start, steps, times, values
 
 

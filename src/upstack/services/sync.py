@@ -27,8 +27,9 @@ from typing import Any
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
-from upstack.services.record_shapes import problem
+from upstack.services.record_shapes import envelope_problem, problem
 from upstack.services.workspace import Workspace
+from upstack.store.ingest import id_taken
 from upstack.store.journal import Record
 
 __all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE", "parse_record", "may_attach",
@@ -76,6 +77,9 @@ def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if op == "entry.create":
         data["attachments"] = []
+        # An imported file's source makes a re-import a no-op, store-wide: from a push it would let one
+        # member's entry vanish behind another's (and tell them the other exists).
+        data.pop("source", None)
     if op == "entry.revise":
         data.pop("attachments", None)
         data.pop("meta", None)
@@ -89,17 +93,14 @@ def parse_record(item: Any, allowed: tuple[str, ...]) -> Record:
         raise BadInput("a pushed record needs id, op, workspace, at (text) and data (an object)")
     if item["op"] not in allowed:
         raise BadInput(f"records of kind {item['op']!r} cannot be pushed here; this takes {', '.join(allowed)}")
+    wrong = envelope_problem(item["id"], item["workspace"], item["at"])
+    if wrong:
+        raise BadInput(wrong)
     return Record(id=item["id"], op=item["op"], workspace=item["workspace"], at=item["at"], data=item["data"])
 
 
 NOT_YOURS = "no such entry, or you may not change it"
 TAKEN = "that id is taken by something else (a run's result entry comes only with the run)"
-
-
-def id_taken(db: Any, object_id: str) -> bool:
-    """Whether a node, an entry or a run has this id: nodes, entries and runs share one id space."""
-    return bool(db.scalar("SELECT 1 FROM nodes WHERE id = ? UNION ALL SELECT 1 FROM entries WHERE id = ? "
-                          "UNION ALL SELECT 1 FROM runs WHERE id = ?", (object_id,) * 3))
 
 
 def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
@@ -113,7 +114,7 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
         if op == "node.create":
             if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (str(data["id"]),)):
                 return "here" if by.sees_node(str(data["id"])) else "you may not add nodes there"
-            if id_taken(db, str(data["id"])):
+            if id_taken(db, str(data["id"])) or data["id"] in made_entries:
                 return TAKEN
             parent = data.get("parent_id")
             if parent and parent not in made_nodes and not by.may_file_under(parent):
@@ -125,7 +126,7 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             author = db.one("SELECT author_id FROM entries WHERE id = ?", (str(data["id"]),))
             if author is not None:
                 return "here" if by.is_author(author["author_id"]) else NOT_YOURS
-            if id_taken(db, str(data["id"])):
+            if id_taken(db, str(data["id"])) or data["id"] in made_nodes:
                 return TAKEN
             node = data.get("node_id")
             if node and node not in made_nodes and not by.may_file_under(node):
@@ -156,9 +157,12 @@ def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, m
         return "no such node, or you may not change it"
     if db.scalar("SELECT 1 FROM node_events WHERE id = ?", (str(data.get("event_id") or ""),)):
         return "here"
-    needs = PERMISSIONS[op].needs
-    if node_id not in made_nodes and not by.has(node_id, needs):
-        return f"you may not change that node (it needs the {needs} role)"
+    rule = PERMISSIONS[op]
+    if node_id not in made_nodes and not by.has(node_id, rule.needs):
+        return f"you may not change that node (it needs the {rule.needs} role)"
+    present = db.scalar("SELECT parent_id FROM nodes WHERE id = ?", (node_id,))
+    if rule.leaves and present and present not in made_nodes and not by.has(str(present), rule.leaves):
+        return f"you may not take that node from where it is (it needs the {rule.leaves} role there)"
     parent = data.get("parent_id")
     if PERMISSIONS[op].files_under and parent and parent not in made_nodes and not by.may_file_under(str(parent)):
         return "you may not move a node there"
@@ -255,10 +259,19 @@ class SyncReport:
 
 def sync(ws: Workspace, progress: Callable[..., None] | None = None) -> SyncReport:
     """Push what the server lacks, pull what this workspace lacks; see the module's docstring."""
+    server = remote(ws)
+    try:
+        return _sync(ws, server, progress)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        # Every record that was taken is whole (each applies in its own transaction); the rest waits.
+        raise UpstackError(f"{server.url} answered with something upstack cannot read ({type(exc).__name__}); "
+                           "what was synced so far is kept: is it an upstack server of this version?") from None
+
+
+def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -> SyncReport:
     from upstack.services.runsync import pull_runs, push_runs
     from upstack.store import sync as store_sync
 
-    server = remote(ws)
     store = ws.store()
     theirs = server.json("GET", "/api/sync/manifest.json")
     mine = store_sync.manifest(store.db)

@@ -34,10 +34,13 @@ class Database:
         self.team = False
         # What a bad row raises (a constraint broken), as opposed to a broken connection.
         self.integrity_error: type[Exception] = sqlite3.IntegrityError
+        # What a value the engine cannot hold raises (a NUL byte in PostgreSQL text, a huge integer).
+        self.data_error: type[Exception] = sqlite3.DataError
         if dialect == "postgresql":
             import psycopg
 
             self.integrity_error = psycopg.IntegrityError
+            self.data_error = psycopg.DataError
 
     # -- reading and writing -------------------------------------------------
     def _sql(self, sql: str) -> str:

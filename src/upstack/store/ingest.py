@@ -23,7 +23,8 @@ from upstack.store.journal import Record
 from upstack.store.word_rank import index_words, unindex_words
 from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "create_entry", "revise_entry", "index_entry", "title_key", "resolve_link_target"]
+__all__ = ["apply_record", "create_entry", "revise_entry", "index_entry", "title_key", "resolve_link_target",
+           "id_taken"]
 
 
 def title_key(title: str) -> str:
@@ -85,6 +86,8 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     run = db.one("SELECT author_id FROM runs WHERE id = ?", (data["id"],))
     if run is not None and (meta.get("run") != data["id"] or run["author_id"] != data.get("by")):
         raise UpstackError(f"entry {data['id']}: that id is a run's; only the run writes its result")
+    if db.scalar("SELECT 1 FROM nodes WHERE id = ?", (data["id"],)):
+        raise UpstackError(f"entry {data['id']}: that id is a node's")
     if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ? AND deleted_at IS NULL",
                                  (node_id,)):
         meta["under_missing_node"] = node_id  # keep the note; say where it was meant to go
@@ -363,8 +366,17 @@ def _live_node(db: Database, node_id: str) -> dict[str, Any]:
     return node
 
 
+def id_taken(db: Database, object_id: str) -> bool:
+    """Whether a node, an entry or a run has this id: they share one id space (a run's result entry
+    alone shares its run's id)."""
+    return bool(db.scalar("SELECT 1 FROM nodes WHERE id = ? UNION ALL SELECT 1 FROM entries WHERE id = ? "
+                          "UNION ALL SELECT 1 FROM runs WHERE id = ?", (object_id,) * 3))
+
+
 def _create_node(db: Database, record: Record) -> None:
     data = record.data
+    if not db.scalar("SELECT 1 FROM nodes WHERE id = ?", (data["id"],)) and id_taken(db, data["id"]):
+        raise UpstackError(f"node {data['id']}: that id is an entry's or a run's")
     if data.get("parent_id"):
         _live_node(db, data["parent_id"])
     columns, values = attributed(

@@ -9,6 +9,7 @@ result entry is written, with the run's id, under the run's node.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from array import array
 from typing import Any
@@ -34,7 +35,7 @@ from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
 __all__ = ["create_tables", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "run_state",
-           "run_records", "mark_crashed", "silent_runs", "mark_silent_crashed", "finalize", "purge"]
+           "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
 
 
 def create_tables(db: Database) -> None:
@@ -74,8 +75,9 @@ def _text(value: float | None) -> str | None:
 
 def _start(db: Database, record: Record) -> None:
     data = record.data
-    if not is_result_of(db, data["run_id"], data["run_id"], data.get("by"), missing=True):
-        raise UpstackError(f"run {data['run_id']}: an entry that is not its result has that id")
+    if not is_result_of(db, data["run_id"], data["run_id"], data.get("by"), missing=True) or \
+            db.scalar("SELECT 1 FROM nodes WHERE id = ?", (data["run_id"],)):
+        raise UpstackError(f"run {data['run_id']}: that id is taken by something that is not its result")
     node_id = data.get("node_id")
     if not node_id and data.get("node_ref"):
         node_id = _resolve_node_ref(db, data["node_ref"])
@@ -354,10 +356,10 @@ def silent_runs(db: Database, crashed_after: float) -> list[str]:
                                            "AND heartbeat_at < ?", (cutoff,))]
 
 
-def mark_silent_crashed(db: Database, crashed_after: float, workspace: str) -> None:
-    """Mark the silent runs crashed, as a silent run with a folder is (``run_ingest``)."""
-    for run_id in silent_runs(db, crashed_after):
-        mark_crashed(db, run_id, str(db.scalar("SELECT heartbeat_at FROM runs WHERE id = ?", (run_id,))), workspace)
+def heard_last(db: Database, run_id: str) -> str:
+    """When a run that logs from afar was last heard from."""
+    return str(db.scalar("SELECT heartbeat_at FROM runs WHERE id = ?", (run_id,)))
+
 
 
 def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> None:
@@ -369,7 +371,7 @@ def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> 
 
 def finalize(db: Database, run_id: str, workspace: str) -> None:
     """Write (or revise) the run's result entry from everything the store holds about it."""
-    from upstack.store.ingest import create_entry, revise_entry
+    from upstack.store.ingest import create_entry, id_taken, revise_entry
 
     run = load_run(db, run_id)
     if run.status not in ENDED:
@@ -378,7 +380,8 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     shorts = {a["id"]: id_key(a["id"])[:7] for a in attachments}
     seconds = None
     if run.ended_at:
-        seconds = (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds()
+        with contextlib.suppress(ValueError):  # a time stored before times were checked at the door
+            seconds = (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds()
     title, body = result_title(run, seconds), result_body(run, shorts)
     meta: dict[str, Any] = {"run": run.id, "run_status": run.status}
     meta.update({k: run.summary[k] for k in ("expected", "happened", "outcome") if run.summary.get(k)})
@@ -401,8 +404,7 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
     learned = run.summary.get("learned")
     learning_id = run.summary.get("learning_id")
-    if learned and isinstance(learning_id, str) and looks_like_full_id(learning_id) and not db.scalar(
-            "SELECT 1 FROM entries WHERE id = ? UNION ALL SELECT 1 FROM runs WHERE id = ?", (learning_id, learning_id)):
+    if learned and isinstance(learning_id, str) and looks_like_full_id(learning_id) and not id_taken(db, learning_id):
         from upstack.domain.text import parse_note_text
 
         parsed = parse_note_text(learned)

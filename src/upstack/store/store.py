@@ -125,9 +125,16 @@ class Store:
         if any(run_dirs(folder) for folder in self.run_folders):
             report.runs = self.ingest_runs(self.run_folders)
             report.problems += report.runs.problems
-        if runs.silent_runs(self.db, self.crashed_after):  # runs that logged here from afar, then went quiet
+        silent = runs.silent_runs(self.db, self.crashed_after)  # runs that logged here from afar, then went quiet
+        if silent:
             with self.lock(), access.acting_as(access.OWNER), self.db.transaction():
-                runs.mark_silent_crashed(self.db, self.crashed_after, self.workspace_id())
+                for run_id in silent:
+                    try:
+                        with self.db.transaction():  # one run's damaged data never stops the others
+                            runs.mark_crashed(self.db, run_id, runs.heard_last(self.db, run_id), self.workspace_id())
+                    except self._bad_record_errors as exc:
+                        self.db.execute("UPDATE runs SET status = 'crashed' WHERE id = ?", (run_id,))
+                        report.problems.append(f"run {run_id} went silent; its result could not be written: {exc}")
         if not self.journal.has_pending():
             return report
         with self.lock():
@@ -167,8 +174,8 @@ class Store:
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
         """Errors that mean "this record cannot be applied", kept aside, never fatal."""
-        return (UpstackError, KeyError, TypeError, ValueError, AttributeError,
-                self.db.integrity_error)
+        return (UpstackError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
+                self.db.integrity_error, self.db.data_error)
 
     def _apply_all(self, records: list[Record], report: IngestReport,
                    progress: Callable[[int, int], None] | None, isolate: bool) -> None:
