@@ -11,7 +11,7 @@ from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
 
-__all__ = ["COMMANDS", "check_host", "run_server"]
+__all__ = ["COMMANDS", "check_host", "run_server", "trusted_proxies"]
 
 
 def _loopback(host: str) -> bool:
@@ -27,6 +27,21 @@ def check_host(host: str, *, team: bool = False) -> None:
         raise BadInput(f"refusing to serve on {host}: without accounts the log would be open to anyone "
                        "who can reach it; serve on 127.0.0.1 (the default), or make accounts first "
                        "(`upstack user add NAME`)")
+
+
+def trusted_proxies(trusted: str) -> list[str]:
+    """The ``trusted_proxies`` setting, checked: the only addresses whose forwarded headers
+    uvicorn believes. (uvicorn's own default believes anyone connecting from loopback,
+    so anybody logged in to the server's machine could pick the address the sign-in
+    throttle counts, or claim TLS.)"""
+    proxies = [part.strip() for part in trusted.replace(" ", ",").split(",") if part.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise BadInput(f"trusted_proxies: {proxy!r} is not an IP address or network "
+                           "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return proxies
 
 
 @click.command()
@@ -68,6 +83,7 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     except OSError as exc:
         listener.close()
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None
+    proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))
     token = None if team else secrets.token_urlsafe(24)
     app = create_app(home=ws.home, db=ws.db_url, token=token)
     shown = f"[{host}]" if ":" in host else host
@@ -77,7 +93,8 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     if team and not _loopback(host):
         echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet")
     echo("stop it with Ctrl-C")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=bool(proxies),
+                                           forwarded_allow_ips=proxies))
     server.run(sockets=[listener])
 
 
