@@ -72,6 +72,7 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
 
     from upstack.web.app import create_app
 
+    proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))  # refused before anything listens
     # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on, and every answer on a kept-alive
     # connection waited ~40 ms for a delayed ACK (bench/bench_web.py: static file 44 ms -> 1.9 ms).
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
@@ -83,7 +84,6 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     except OSError as exc:
         listener.close()
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None
-    proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))
     token = None if team else secrets.token_urlsafe(24)
     app = create_app(home=ws.home, db=ws.db_url, token=token)
     shown = f"[{host}]" if ":" in host else host
@@ -91,7 +91,10 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     echo(f"upstack is serving {ws.home}" + (" as a team server (everyone signs in)" if team else ""))
     echo(f"open: {address}" + (f"?token={token}" if token else ""))
     if team and not _loopback(host):
-        echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet")
+        echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet"
+             + ("" if proxies else ", and name the proxy in UPSTACK_TRUSTED_PROXIES"))
+    if proxies:
+        echo(f"forwarded addresses and TLS believed only from {', '.join(proxies)}")
     echo("stop it with Ctrl-C")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=bool(proxies),
                                            forwarded_allow_ips=proxies))
