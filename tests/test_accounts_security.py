@@ -412,3 +412,23 @@ def test_accounts_travel_only_in_a_server_backup_and_come_back_only_when_asked(
     with Workspace(home=run.home, db=run.db_url) as ws:
         audited = [a["subject"] for a in accounts.audit_log(ws) if a["action"] == "export"]
     assert audited == ["json server backup"]
+
+
+def test_upstack_user_sign_out_and_tokens_on_the_command_line(run: CLI) -> None:
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        _, link = accounts.add_user(ws, "alice")
+        alice = accounts.accept_link(ws, link, PASSWORD["alice"])
+        _, full = accounts.create_token(ws, alice.id, "laptop")
+        accounts.create_token(ws, alice.id, "cluster", scope="sync-only", expires_days=7)
+        session = accounts.start_session(ws, alice)
+    listed = run.ok("user", "tokens", "alice")
+    assert re.search(r"alice\s+sync-only\s+expires \d{4}-\d\d-\d\d\s+cluster", listed)
+    assert re.search(r"alice\s+full\s+live\s+laptop", listed) and "upstack_" not in listed
+    assert [t["scope"] for t in json.loads(run.ok("user", "tokens", "--json"))] == ["sync-only", "full"]
+    assert run.ok("user", "sign-out", "alice").strip() == "ended 1 session of alice"
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        assert accounts.session_user(ws, session) is None and accounts.token_user(ws, full) is not None
+    assert "and their API tokens" in run.ok("user", "sign-out", "alice", "--tokens")
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        assert accounts.token_user(ws, full) is None
+    assert "revoked" in run.ok("user", "tokens")
