@@ -152,11 +152,16 @@ def test_forwarded_headers_are_believed_only_from_the_trusted_proxy(proxied: tup
     assert addresses == ["127.0.0.1", "198.51.100.7"]
 
 
-def test_a_trusted_proxy_that_is_not_an_address_is_refused(run: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(run: CLI) -> None:
     run.ok("user", "add", "alice")
-    monkeypatch.setenv("UPSTACK_TRUSTED_PROXIES", "127.0.0.1, caddy.internal")
-    result = run("serve", "--port", "0")
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    env = {**os.environ, **{k: v for k, v in run.env.items() if v is not None},
+           "UPSTACK_TRUSTED_PROXIES": "127.0.0.1, caddy.internal"}
+    if not run.db_url:
+        env.pop("UPSTACK_DB", None)
+    # A subprocess with a time limit: a server that took the setting would serve until stopped.
+    result = subprocess.run([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "upstack: error: trusted_proxies: 'caddy.internal' is not an IP address or network "
         "(e.g. 127.0.0.1 or 10.0.0.0/8)"]
