@@ -437,3 +437,14 @@ def test_upstack_user_sign_out_and_tokens_on_the_command_line(run: CLI) -> None:
     with Workspace(home=run.home, db=run.db_url) as ws:
         assert accounts.token_user(ws, full) is None
     assert "revoked" in run.ok("user", "tokens")
+
+
+def test_a_wrong_idle_timeout_is_refused_when_the_server_starts(run: CLI) -> None:
+    run.ok("user", "add", "alice")
+    env = {**os.environ, **{k: v for k, v in run.env.items() if v is not None}, "UPSTACK_SESSION_IDLE_MINUTES": "0"}
+    if not run.db_url:
+        env.pop("UPSTACK_DB", None)
+    result = subprocess.run([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        "upstack: error: session_idle_minutes must be a whole number of minutes, at least 1 (not '0')"]

@@ -73,6 +73,10 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     from upstack.web.app import create_app
 
     proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))  # refused before anything listens
+    if team:
+        from upstack.services.sessions import idle_minutes
+
+        idle_minutes(ws)  # a wrong setting is one line now, not every request failing later
     # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on, and every answer on a kept-alive
     # connection waited ~40 ms for a delayed ACK (bench/bench_web.py: static file 44 ms -> 1.9 ms).
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
