@@ -152,15 +152,19 @@ def test_forwarded_headers_are_believed_only_from_the_trusted_proxy(proxied: tup
     assert addresses == ["127.0.0.1", "198.51.100.7"]
 
 
-def test_a_trusted_proxy_that_is_not_an_address_is_refused(run: CLI) -> None:
+def _serve_refused(run: CLI, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`upstack serve` on a team workspace with ``settings`` in its environment, as a process with a
+    time limit: a server that took a wrong setting would serve until stopped."""
     run.ok("user", "add", "alice")
-    env = {**os.environ, **{k: v for k, v in run.env.items() if v is not None},
-           "UPSTACK_TRUSTED_PROXIES": "127.0.0.1, caddy.internal"}
+    env = {**os.environ, **{k: v for k, v in run.env.items() if v is not None}, **settings}
     if not run.db_url:
         env.pop("UPSTACK_DB", None)
-    # A subprocess with a time limit: a server that took the setting would serve until stopped.
-    result = subprocess.run([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(run: CLI) -> None:
+    result = _serve_refused(run, UPSTACK_TRUSTED_PROXIES="127.0.0.1, caddy.internal")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "upstack: error: trusted_proxies: 'caddy.internal' is not an IP address or network "
@@ -440,11 +444,6 @@ def test_upstack_user_sign_out_and_tokens_on_the_command_line(run: CLI) -> None:
 
 
 def test_a_wrong_idle_timeout_is_refused_when_the_server_starts(run: CLI) -> None:
-    run.ok("user", "add", "alice")
-    env = {**os.environ, **{k: v for k, v in run.env.items() if v is not None}, "UPSTACK_SESSION_IDLE_MINUTES": "0"}
-    if not run.db_url:
-        env.pop("UPSTACK_DB", None)
-    result = subprocess.run([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = _serve_refused(run, UPSTACK_SESSION_IDLE_MINUTES="0")
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [
         "upstack: error: session_idle_minutes must be a whole number of minutes, at least 1 (not '0')"]
