@@ -22,7 +22,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from conftest import CLI, assert_refused_unchanged, round_trip
+from conftest import CLI, assert_refused_unchanged
 from hostile import PAYLOADS, inert_problems
 from upstack.cli.serve import check_host
 from upstack.domain.access import acting_as
@@ -190,10 +190,10 @@ def test_a_taken_user_name_is_refused(workspace: Workspace) -> None:
     accounts.add_user(workspace, "alice")
     accounts.add_user(workspace, "bob")
     for name in ("alice", "ALICE "):
-        with pytest.raises(BadInput, match="already exists"):
+        with pytest.raises(BadInput, match="is taken"):
             accounts.add_user(workspace, name)
     accounts.remove_user(workspace, "bob")
-    with pytest.raises(BadInput, match="already was removed"):
+    with pytest.raises(BadInput, match="^user name 'bob' is taken; pick another$"):  # a removed one the same
         accounts.add_user(workspace, "bob")
     assert [u.login for u in accounts.list_users(workspace)] == ["alice"]
 
@@ -254,13 +254,15 @@ def test_an_expired_invitation_is_refused(team: Team) -> None:
 
 
 @pytest.mark.parametrize(("password", "again", "message"), [
-    ("short-1", "short-1", "too short: use at least 10 characters"),
-    ("LongLogin10", "LongLogin10", "cannot be the user name"),
+    ("short-1", "short-1", "too short: use at least 12 characters"),
+    ("LongLogin10ab", "LongLogin10ab", "cannot be the user name"),
+    ("aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "too easy to guess"),
+    ("password1234", "password1234", "too easy to guess"),
     ("good-password-1", "good-password-2", "the two passwords differ"),
 ])
 def test_a_bad_new_password_is_refused_and_nothing_changes(team: Team, password: str, again: str,
                                                            message: str) -> None:
-    _, secret = accounts.add_user(team.ws, "longlogin10")
+    _, secret = accounts.add_user(team.ws, "longlogin10ab")
     link = f"/join/{secret}"
     browser = team.client()
     form = browser.get(link)
@@ -306,22 +308,16 @@ def test_a_wrong_password_is_refused_and_audited_and_the_right_one_signs_in(team
     assert signed == [{"actor_id": team.ids["alice"], "subject": "alice"}]
 
 
-def test_five_failures_throttle_the_account_from_any_address(team: Team) -> None:
-    for number in range(5):
-        assert login(team.client(f"127.0.0.{10 + number}"), "alice", "guess-number-x").status_code == 401
-    throttled = login(team.client("127.0.0.20"), "alice", PASSWORD["alice"])
+def test_five_failures_throttle_the_account_from_that_address(team: Team) -> None:
+    for _ in range(5):
+        assert login(team.client("127.0.0.10"), "alice", "guess-number-x").status_code == 401
+    throttled = login(team.client("127.0.0.10"), "alice", PASSWORD["alice"])
     assert throttled.status_code == 429 and "too many failed sign-ins" in throttled.text
     assert session_cookie(throttled) is None
-    # Another account, from an address with no failures, is not affected.
-    assert login(team.client("127.0.0.20"), "bob", PASSWORD["bob"]).status_code == 303
-
-
-def test_five_failures_from_one_address_throttle_every_account_from_it(team: Team) -> None:
-    for name in ("bob", "carol", "nobody", "bob", "carol"):
-        assert login(team.client("127.0.0.30"), name, "guess-number-x").status_code == 401
-    throttled = login(team.client("127.0.0.30"), "alice", PASSWORD["alice"])
-    assert throttled.status_code == 429 and session_cookie(throttled) is None
-    assert login(team.client("127.0.0.31"), "alice", PASSWORD["alice"]).status_code == 303
+    # Another account from the same address, and the same account from another, are not affected
+    # (the account's own limit, from every address together, is tests/test_accounts_security.py's).
+    assert login(team.client("127.0.0.10"), "bob", PASSWORD["bob"]).status_code == 303
+    assert login(team.client("127.0.0.11"), "alice", PASSWORD["alice"]).status_code == 303
 
 
 def test_after_signing_in_only_a_local_path_is_followed(team: Team) -> None:
@@ -395,7 +391,8 @@ def test_a_removed_member_is_out_at_once_and_what_they_wrote_stays(team: Team) -
 
 def test_an_api_token_is_shown_once_works_without_csrf_and_is_stored_only_as_a_hash(team: Team) -> None:
     alice = team.session("alice")
-    made = alice.post("/account/tokens", data={"name": "cluster sync"}, headers={"Accept": "application/json"})
+    made = alice.post("/account/tokens", data={"name": "cluster sync", "password": PASSWORD["alice"]},
+                      headers={"Accept": "application/json"})
     assert made.status_code == 200
     secret = made.json()["secret"]
     assert secret.startswith("upstack_") and made.json()["name"] == "cluster sync"
@@ -409,7 +406,7 @@ def test_an_api_token_is_shown_once_works_without_csrf_and_is_stored_only_as_a_h
     assert [t["name"] for t in listed] == ["cluster sync"] and "secret" not in json.dumps(listed)
     assert secret not in alice.get("/account").text
     # In the form's answer, the secret shows once.
-    shown = alice.post("/account/tokens", data={"name": "laptop"})
+    shown = alice.post("/account/tokens", data={"name": "laptop", "password": PASSWORD["alice"]})
     second = re.search(r'id="new-token">([^<]+)<', shown.text)
     assert shown.status_code == 200 and second and second.group(1).startswith("upstack_")
     stored = all_text(team.db)
@@ -447,7 +444,8 @@ def test_a_signed_in_post_needs_the_csrf_token(team: Team) -> None:
     bob = team.session("bob")
     token = alice.headers.pop("X-CSRF-Token")
     before = snapshot(team.db, "entries", "api_tokens", "shares", "sessions")
-    for path, form in [("/note", {"text": "Forged NARWHAL"}), ("/account/tokens", {"name": "forged"}),
+    for path, form in [("/note", {"text": "Forged NARWHAL"}),
+                       ("/account/tokens", {"name": "forged", "password": PASSWORD["alice"]}),
                        (f"/tree/{team.nodes['project']}/share", {"login": "bob", "role": "owner"}),
                        ("/account/logout-everywhere", {}), ("/logout", {})]:
         assert alice.post(path, data=form).status_code == 403, path
@@ -592,7 +590,8 @@ def test_an_admin_invites_resets_and_removes_and_the_audit_log_shows_it(team: Te
     assert team.client().get(reset["url"].removeprefix(team.server.url)).status_code == 200
     assert alice.post(f"/tree/{team.nodes['project']}/share", data={"login": "carol"}).status_code == 303
     assert alice.post(f"/tree/{team.nodes['project']}/unshare", data={"login": "carol"}).status_code == 303
-    token = alice.post("/account/tokens", data={"name": "ci"}, headers={"Accept": "application/json"}).json()
+    token = alice.post("/account/tokens", data={"name": "ci", "password": PASSWORD["alice"]},
+                       headers={"Accept": "application/json"}).json()
     assert alice.post(f"/admin/tokens/{token['short']}/revoke").status_code == 303
     assert alice.post("/admin/users/dave/remove").status_code == 303
     page = alice.get("/admin.json").json()
@@ -673,7 +672,7 @@ def test_upstack_user_and_share_on_the_command_line(run: CLI) -> None:
     assert_refused_unchanged(run, ["unshare", node.short, "alice"], "alice has no share on that node")
     assert_refused_unchanged(run, ["share", node.short, "nobody"], "no user 'nobody'")
     assert_refused_unchanged(run, ["user", "reset", "nobody"], "no user 'nobody'")
-    assert_refused_unchanged(run, ["user", "add", "bob"], "user 'bob' already exists")
+    assert_refused_unchanged(run, ["user", "add", "bob"], "user name 'bob' is taken")
     assert_refused_unchanged(run, ["user", "add", "Bad Name"], "is not allowed")
     assert_refused_unchanged(run, ["user", "remove", "alice"], "alice owns this workspace")
     usage = run("share", node.short, "bob", "--role", "boss")
@@ -695,8 +694,8 @@ def test_serve_listens_publicly_only_with_accounts(run: CLI) -> None:
         check_host(host, team=True)
 
 
-def test_the_json_round_trip_keeps_users_shares_and_comments(run: CLI, tmp_path: Path, engine: str,
-                                                             make_pg_url: Any) -> None:
+def test_a_server_backup_round_trip_keeps_users_shares_and_comments(run: CLI, tmp_path: Path, engine: str,
+                                                                     make_pg_url: Any) -> None:
     with Workspace(home=run.home, db=run.db_url) as ws:
         capture.note(ws, "Before accounts")
         accounts.add_user(ws, "alice")
@@ -709,8 +708,14 @@ def test_the_json_round_trip_keeps_users_shares_and_comments(run: CLI, tmp_path:
         with acting_as(as_bob):
             capture.note(ws, "Bob's own note", under=project.id, private=True)
             accounts.add_comment(ws, entry.id, "Nice <b>result</b>", by=as_bob)
-    copy = round_trip(run, tmp_path, engine, make_pg_url)
-    with Workspace(home=copy.home, db=copy.db_url) as ws:
+    from upstack.interop.jsondump import dump_tables
+
+    # (A plain export leaves the accounts out: tests/test_accounts_security.py.)
+    run.ok("export", "--server-backup", "--out", str(tmp_path / "server.json"))
+    copy = CLI(tmp_path / "round-trip", make_pg_url() if engine == "postgresql" else None)
+    copy.ok("import", "--server-backup", str(tmp_path / "server.json"))
+    with Workspace(home=run.home, db=run.db_url) as source, Workspace(home=copy.home, db=copy.db_url) as ws:
+        assert dump_tables(ws.store().db) == dump_tables(source.store().db)
         assert [u.login for u in accounts.list_users(ws)] == ["alice", "bob"]
         assert [(s["login"], s["role"]) for s in accounts.shares_of(ws, project.id)] == [("bob", "editor")]
         assert [c["body"] for c in accounts.comments_for(ws, entry.id)] == ["Nice <b>result</b>"]

@@ -102,6 +102,8 @@ class RealValues:
 
     path_ids: dict[str, list[str]]  # by the path's first segment
     values: dict[tuple[str, str, str], st.SearchStrategy[Any]]  # by (path, "query" or "body", name)
+    # Values used every time, not mostly: a generated one would end the fuzzer's own token or password.
+    always: set[tuple[str, str, str]] = field(default_factory=set)
 
     def use(self, data: st.DataObject, case: schemathesis.Case) -> None:
         real_ids = next((ids for prefix, ids in self.path_ids.items() if case.path.startswith(prefix)), [])
@@ -110,7 +112,8 @@ class RealValues:
                 case.path_parameters[name] = data.draw(st.sampled_from(real_ids), label=name)
         for (path, where, name), strategy in self.values.items():
             container = case.query if where == "query" else case.body
-            if path == case.path and isinstance(container, dict) and data.draw(MOSTLY, label=f"a real {name}"):
+            if path == case.path and isinstance(container, dict) and (
+                    (path, where, name) in self.always or data.draw(MOSTLY, label=f"a real {name}")):
                 container[name] = data.draw(strategy, label=name)
 
 
@@ -243,7 +246,8 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     home = scratch / "home"
     seeded = _seed(home, scratch)
     with Workspace(home=home) as ws:
-        ada, _ = accounts.add_user(ws, "ada")
+        ada, ada_link = accounts.add_user(ws, "ada")
+        accounts.accept_link(ws, ada_link, TEAM_PASSWORD)  # making a token asks for it again
         _, token = accounts.create_token(ws, ada.id, "fuzzing")
         carol, carol_link = accounts.add_user(ws, "carol")
         accounts.accept_link(ws, carol_link, TEAM_PASSWORD)
@@ -269,14 +273,27 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
         ("/join/{secret}", "body", "again"): st.just(TEAM_PASSWORD),
         ("/reset/{secret}", "body", "password"): st.just(TEAM_PASSWORD),
         ("/reset/{secret}", "body", "again"): st.just(TEAM_PASSWORD),
+        ("/account/tokens", "body", "password"): st.just(TEAM_PASSWORD),
+        # ada "changes" her password to itself, and never ends the token the fuzzer signs in with.
+        ("/account/password", "body", "current"): st.just(TEAM_PASSWORD),
+        ("/account/password", "body", "password"): st.just(TEAM_PASSWORD),
+        ("/account/password", "body", "again"): st.just(TEAM_PASSWORD),
+        ("/account/password", "body", "end_tokens"): st.just(False),
+        ("/account/logout-everywhere", "body", "tokens"): st.just(False),
+        ("/account/tokens", "body", "scope"): st.sampled_from(["full", "read-only", "sync-only"]),
+        ("/account/tokens", "body", "expires_days"): st.sampled_from(["", "1", "30"]),
         # A push to one's own run (the seeded runs are ada's: she owns the log as it was).
         ("/api/runs/{run_id}/push", "body", "records"): st.just([]),
         ("/api/runs/{run_id}/push", "body", "points"): st.just({}),
     })
-    saved = accounts.MAX_FAILURES
-    # Throttling sign-ins is tested in test_team.py; here generated wrong passwords would soon lock
-    # the fuzzer out of POST /login altogether.
-    accounts.MAX_FAILURES = 10**9
+    real.always.update(key for key in real.values if key[0] in ("/account/password", "/account/logout-everywhere"))
+    real.always.add(("/account/tokens", "body", "password"))
+    from upstack.services import throttle
+
+    saved = throttle.PAIR_LIMIT, throttle.ACCOUNT_LIMIT
+    # Throttling sign-ins is tested in test_accounts_security.py; here generated wrong passwords would
+    # soon lock the fuzzer out of POST /login altogether.
+    throttle.PAIR_LIMIT = throttle.ACCOUNT_LIMIT = 10**9
     try:
         with serve(home, None, token=None, upload_limit=100_000) as server, requests.Session() as session:
             errors, server_log = _ServerErrors(), logging.getLogger("uvicorn.error")
@@ -286,7 +303,7 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
             finally:
                 server_log.removeHandler(errors)
     finally:
-        accounts.MAX_FAILURES = saved
+        throttle.PAIR_LIMIT, throttle.ACCOUNT_LIMIT = saved
 
 
 # -- the properties ----------------------------------------------------------------------------------

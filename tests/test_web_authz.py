@@ -725,8 +725,11 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
         return [Attempt(path, {}, signed_in, changes=False)]  # changes only what is unread
     if path in ("/account/logout-everywhere", "/logout"):
         return [Attempt(path, {}, signed_in)]
-    if path == "/account/tokens":
-        return [Attempt(path, {"name": f"script {n}"}, signed_in)]
+    if path == "/account/tokens":  # after the password again
+        return [Attempt(path, {"name": f"script {n}", "password": f"{LOGINS[who or 'V']}-password-0123"}, signed_in)]
+    if path == "/account/password":  # the current password first; "changed" to itself
+        same = f"{LOGINS[who or 'V']}-password-0123"
+        return [Attempt(path, {"current": same, "password": same, "again": same}, signed_in)]
     if path in ("/account/tokens/{token_id}/revoke", "/admin/tokens/{token_id}/revoke"):
         own = path.startswith("/account")
         return [Attempt(path.replace("{token_id}", token.short), {},

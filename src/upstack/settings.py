@@ -54,6 +54,11 @@ SETTINGS: tuple[Setting, ...] = (
             "packages, host, gpu, env."),
     Setting("run_diff_limit", 1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note)."),
     Setting("run_env", "", "Extra environment variables runs record (comma-separated names)."),
+    Setting("trusted_proxies", "",
+            "A team server's TLS proxy: addresses (or networks) whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are believed, comma-separated; nobody's by default."),
+    Setting("session_idle_minutes", 480,
+            "A team server's browser session ends after this many minutes without a request."),
     Setting("redact", "",
             "Extra secret patterns (regular expressions, separated by whitespace) redacted from what runs capture."),
 )

@@ -51,10 +51,13 @@ def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
               help="Where to write (the same as PATH).")
 @click.option("--include-private", is_flag=True,
               help="Markdown: include private entries too (they are left out by default).")
+@click.option("--server-backup", is_flag=True,
+              help="JSON, on a team server: include the accounts (password hashes), sessions, API tokens "
+              "and audit log (left out otherwise).")
 @json_option
 @click.pass_obj
 def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
-           include_private: bool, as_json: bool) -> None:
+           include_private: bool, server_backup: bool, as_json: bool) -> None:
     """Export the log: JSON to a file or standard output, Markdown to a folder.
 
     \b
@@ -67,7 +70,9 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
     target = path or out
     from upstack.services.accounts import audit_export
 
-    audit_export(ws, fmt, str(target) if target else "standard output")
+    if server_backup and fmt != "json":
+        raise click.UsageError("--server-backup is a JSON export: upstack export --server-backup --out FILE")
+    audit_export(ws, "json server backup" if server_backup else fmt, str(target) if target else "standard output")
     if fmt == "markdown":
         if target is None:
             raise click.UsageError("a Markdown export needs a folder: upstack export "
@@ -85,9 +90,9 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
             if as_json:
                 raise click.UsageError("--json needs --out FILE: the export itself is "
                                        "written to standard output")
-            export_json(ws, json_stdout())
+            export_json(ws, json_stdout(), server_backup=server_backup)
             return
-        counts = _write_atomically(target, lambda handle: export_json(ws, handle))
+        counts = _write_atomically(target, lambda handle: export_json(ws, handle, server_backup=server_backup))
         summary = {"format": fmt, "path": str(target),
                    **(counts if isinstance(counts, dict) else {})}
         message = f"exported to {target}"
@@ -150,9 +155,12 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True,
               help="Import what is good and report what was skipped (jrnl, markdown).")
+@click.option("--server-backup", is_flag=True,
+              help="Restore a team server's accounts, sessions and API tokens too, from an "
+              "`export --server-backup` (without it, they are left out).")
 @json_option
 @click.pass_obj
-def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
+def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, server_backup: bool,
             as_json: bool) -> None:
     """Import entries; importing the same data again adds nothing.
 
@@ -166,6 +174,8 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
       upstack import markdown ~/vault       a folder of notes, e.g. an Obsidian vault
     """
     fmt, target = _choose(source, path)
+    if server_backup and fmt != "json":
+        raise click.UsageError("--server-backup restores a JSON server backup: upstack import --server-backup FILE")
     if fmt == "json":
         if skip_bad:
             raise click.UsageError("--skip-bad is for jrnl and markdown imports; "
@@ -175,7 +185,7 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool,
                            f"`upstack import markdown {target}`")
         from upstack.interop.jsondump import import_json
 
-        result = import_json(ws, target)
+        result = import_json(ws, target, server_backup=server_backup)
     elif fmt == "jrnl":
         from upstack.interop.jrnl import import_jrnl
 

@@ -11,7 +11,7 @@ from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.services.workspace import Workspace
 
-__all__ = ["COMMANDS", "check_host", "run_server"]
+__all__ = ["COMMANDS", "check_host", "run_server", "trusted_proxies"]
 
 
 def _loopback(host: str) -> bool:
@@ -27,6 +27,21 @@ def check_host(host: str, *, team: bool = False) -> None:
         raise BadInput(f"refusing to serve on {host}: without accounts the log would be open to anyone "
                        "who can reach it; serve on 127.0.0.1 (the default), or make accounts first "
                        "(`upstack user add NAME`)")
+
+
+def trusted_proxies(trusted: str) -> list[str]:
+    """The ``trusted_proxies`` setting, checked: the only addresses whose forwarded headers
+    uvicorn believes. (uvicorn's own default believes anyone connecting from loopback,
+    so anybody logged in to the server's machine could pick the address the sign-in
+    throttle counts, or claim TLS.)"""
+    proxies = [part.strip() for part in trusted.replace(" ", ",").split(",") if part.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise BadInput(f"trusted_proxies: {proxy!r} is not an IP address or network "
+                           "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return proxies
 
 
 @click.command()
@@ -57,6 +72,11 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
 
     from upstack.web.app import create_app
 
+    proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))  # refused before anything listens
+    if team:
+        from upstack.services.sessions import idle_minutes
+
+        idle_minutes(ws)  # a wrong setting is one line now, not every request failing later
     # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on, and every answer on a kept-alive
     # connection waited ~40 ms for a delayed ACK (bench/bench_web.py: static file 44 ms -> 1.9 ms).
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
@@ -75,9 +95,13 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     echo(f"upstack is serving {ws.home}" + (" as a team server (everyone signs in)" if team else ""))
     echo(f"open: {address}" + (f"?token={token}" if token else ""))
     if team and not _loopback(host):
-        echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet")
+        echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet"
+             + ("" if proxies else ", and name the proxy in UPSTACK_TRUSTED_PROXIES"))
+    if proxies:
+        echo(f"forwarded addresses and TLS believed only from {', '.join(proxies)}")
     echo("stop it with Ctrl-C")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=bool(proxies),
+                                           forwarded_allow_ips=proxies))
     server.run(sockets=[listener])
 
 

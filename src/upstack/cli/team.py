@@ -16,7 +16,7 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 
 @click.group()
 def user() -> None:
-    """Accounts on a team server: invite, list, reset, remove.
+    """Accounts on a team server: invite, list, reset, remove, sign out, list API tokens.
 
     The first account is an admin and owns the log as it is now. Once a workspace
     has accounts, `upstack serve` asks everyone to sign in, and may listen on a
@@ -76,6 +76,31 @@ def user_remove(ws: Workspace, login: str) -> None:
     """Take someone off the server: sessions end, API tokens and shares go; what they wrote stays."""
     accounts.remove_user(ws, login)
     echo(f"removed {login}: their sessions ended and their API tokens and shares are gone")
+
+
+@user.command("sign-out")
+@click.argument("login")
+@click.option("--tokens", is_flag=True, help="End their API tokens too.")
+@click.pass_obj
+def user_sign_out(ws: Workspace, login: str, tokens: bool) -> None:
+    """End every browser session of LOGIN (a lost laptop), and with --tokens their API tokens."""
+    ended = accounts.end_all_sessions(ws, accounts.find_user(ws, login).id, tokens=tokens)
+    echo(f"ended {ended} session{'s' if ended != 1 else ''} of {login}" + (" and their API tokens" if tokens else ""))
+
+
+@user.command("tokens")
+@click.argument("login", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def user_tokens(ws: Workspace, login: str | None, as_json: bool) -> None:
+    """API tokens (everyone's, or LOGIN's): scope, expiry, last use; never their secrets."""
+    found = accounts.list_tokens(ws, accounts.find_user(ws, login).id if login else None)
+    if as_json:
+        print_json(found)
+        return
+    for t in found:
+        state = "revoked" if t["revoked_at"] else f"expires {t['expires_at'][:10]}" if t["expires_at"] else "live"
+        echo(f"{t['short']}  {t['login']:<16} {t['scope']:<9} {state:<18} {t['name']}")
 
 
 @click.command()

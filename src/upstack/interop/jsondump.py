@@ -1,5 +1,11 @@
 """Lossless JSON export and import: every data table, every blob.
 
+On a team server, the accounts (users with their argon2 hashes, and who holds which
+share) and the server's own state (sessions, links, API tokens, notifications, the audit
+log) stay out of an export, and an import never recreates accounts, unless the admin
+asks for a server backup (``server_backup=True``: `upstack export --server-backup`,
+and `upstack import --server-backup` to restore one).
+
 The export is a canonical dump (rows ordered by primary key, blobs by hash), so
 exporting a workspace imported from an export gives the same file back. Import
 restores rows as they were (ids, revisions, times, private items) rather than
@@ -19,11 +25,13 @@ from upstack.errors import BadInput
 from upstack.interop.common import ImportFailed, ImportResult, Problem
 from upstack.services.workspace import Workspace
 from upstack.store import schema
+from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
 from upstack.timeutil import now_iso
 
-__all__ = ["DATA_TABLES", "FORMAT", "dump_tables", "export_json", "import_json", "load_dump"]
+__all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
+           "load_dump"]
 
 FORMAT = "upstack-export"
 FORMAT_VERSION = 1
@@ -49,12 +57,22 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "metric_chunks": ("run_id", "key", "file_offset"),
     "applied_records": ("id",),
 }
+# Data tables that are a team server's accounts: in a server backup only.
+ACCOUNT_TABLES = ("users", "shares")
+# The team server's own state, in a server backup only (inserted after the data tables).
+SERVER_TABLES: dict[str, tuple[str, ...]] = {
+    "account_links": ("id",),
+    "sessions": ("id",),
+    "api_tokens": ("id",),
+    "notifications": ("id",),
+    "audit_log": ("id",),
+}
 # Packed arrays (see capture/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 
 
 def _rows(db: Database, table: str) -> list[dict[str, Any]]:
-    order = ", ".join(DATA_TABLES[table])
+    order = ", ".join({**DATA_TABLES, **SERVER_TABLES}[table])
     rows = db.query(f"SELECT * FROM {table} ORDER BY {order}")
     for column in BINARY_COLUMNS.get(table, ()):
         for row in rows:
@@ -71,17 +89,31 @@ def _referenced_blobs(db: Database) -> list[str]:
         "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL ORDER BY sha256")]
 
 
-def export_json(ws: Workspace, out: IO[str]) -> dict[str, int]:
-    """Stream a lossless export; returns counts per table and of blobs."""
+def _exported_tables(server_backup: bool) -> list[str]:
+    if server_backup:
+        return [*DATA_TABLES, *SERVER_TABLES]
+    return [t for t in DATA_TABLES if t not in ACCOUNT_TABLES]
+
+
+def _exported_rows(db: Database, table: str, server_backup: bool) -> list[dict[str, Any]]:
+    rows = _rows(db, table)
+    if table == "workspace_info" and not server_backup:  # who owned the log names an account
+        rows = [r for r in rows if r["key"] != OWNER_KEY]
+    return rows
+
+
+def export_json(ws: Workspace, out: IO[str], *, server_backup: bool = False) -> dict[str, int]:
+    """Stream a lossless export of the log (with ``server_backup``, of the team server's
+    accounts and state too); returns counts per table and of blobs."""
     store = ws.store()
     counts: dict[str, int] = {}
     with store.db.snapshot() as db:
         header = {"format": FORMAT, "version": FORMAT_VERSION,
                   "schema": schema.current_version(db), "workspace_id": ws.workspace_id,
-                  "exported_at": now_iso()}
+                  "exported_at": now_iso(), **({"server_backup": True} if server_backup else {})}
         out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {')
-        for i, table in enumerate(DATA_TABLES):
-            rows = _rows(db, table)
+        for i, table in enumerate(_exported_tables(server_backup)):
+            rows = _exported_rows(db, table, server_backup)
             counts[table] = len(rows)
             out.write(("," if i else "") + f'\n"{table}": [')
             out.write(",".join("\n" + json.dumps(r, ensure_ascii=False, sort_keys=True)
@@ -112,7 +144,7 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
     if not isinstance(tables, dict):
         return [Problem(name, "missing \"tables\"")], {}
     for table, rows in tables.items():
-        if table not in DATA_TABLES:
+        if table not in DATA_TABLES and table not in SERVER_TABLES:
             problems.append(Problem(name, f"unknown table {table!r}"))
             continue
         columns = set(_columns(db, table))
@@ -159,16 +191,46 @@ def _parents_first(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes]) -> ImportResult:
-    """Insert a checked dump; rows already present (same key) are left as they are."""
+def _left_out(tables: dict[str, Any], server_backup: bool) -> list[str]:
+    """What an import without ``server_backup`` leaves out of a file that has accounts."""
+    if server_backup:
+        return []
+    gone = [f"{len(tables[t])} {t.replace('_', ' ')}" for t in (*ACCOUNT_TABLES, *SERVER_TABLES)
+            if tables.get(t)]
+    return gone
+
+
+def _importable(db: Database, table: str, rows: list[dict[str, Any]], server_backup: bool) -> list[dict[str, Any]]:
+    """The rows of ``table`` to insert: without ``server_backup``, nothing that makes or names an
+    account here (comments keep their text; an author who has no account here is left blank)."""
+    if server_backup:
+        return rows
+    if table in ACCOUNT_TABLES or table in SERVER_TABLES:
+        return []
+    if table == "workspace_info":
+        return [r for r in rows if r.get("key") != OWNER_KEY]
+    if table == "comments":
+        members = {r["id"] for r in db.query("SELECT id FROM users")}
+        return [{**r, "author_id": r.get("author_id") if r.get("author_id") in members else None} for r in rows]
+    return rows
+
+
+def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes], *,
+              server_backup: bool = False) -> ImportResult:
+    """Insert a checked dump; rows already present (same key) are left as they are. Accounts and
+    the server's state only with ``server_backup``."""
     store = ws.store()
     for data in blobs.values():
         store.blobs.put_bytes(data)  # blobs before the rows that point at them
     result = ImportResult()
+    left_out = _left_out(dump["tables"], server_backup)
+    if left_out:
+        result.warnings.append(f"left out {', '.join(left_out)}: accounts come back only from a server backup, "
+                               "with `upstack import --server-backup FILE`")
     db = store.db
     with store.lock(), db.transaction():
-        for table, key in DATA_TABLES.items():
-            rows = dump["tables"].get(table, [])
+        for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
+            rows = _importable(db, table, dump["tables"].get(table, []), server_backup)
             if table == "nodes":
                 rows = _parents_first(rows)
             binary = BINARY_COLUMNS.get(table, ())
@@ -192,7 +254,7 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes]) -> I
     return result
 
 
-def import_json(ws: Workspace, path: Path) -> ImportResult:
+def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> ImportResult:
     name = Path(path).name
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -212,4 +274,4 @@ def import_json(ws: Workspace, path: Path) -> ImportResult:
         raise ImportFailed(problems)
     if dump.get("workspace_id") and not db.scalar("SELECT count(*) FROM entries"):
         ws.adopt_workspace_id(str(dump["workspace_id"]))  # restoring into a new workspace
-    return load_dump(ws, dump, blobs)
+    return load_dump(ws, dump, blobs, server_backup=server_backup)

@@ -1,5 +1,7 @@
-"""The team server's people: accounts, invitations, sign-in, sessions, API tokens, sharing,
-comments, notifications and the audit log.
+"""The team server's people: accounts, invitations, sharing, comments, notifications and the
+audit log; signing in and sessions (services/sessions.py), API tokens (services/tokens.py),
+the sign-in throttle (services/throttle.py) and the password policy (services/passwords.py)
+are re-exported here, so callers use one module.
 
 The first account made (`upstack user add`) is an admin and owns the log as it was:
 everything written before there were accounts, or since from the server's own
@@ -8,110 +10,85 @@ is shared with them (see domain/access.py for the rules).
 
 Secrets (session cookies, invitation and reset links, API tokens) are random, shown
 once, and stored only as SHA-256 hashes. Passwords are stored as argon2 hashes.
-Sign-in failures go to the audit log, which is also what throttles them.
+Answers about links and sign-in are the same whether a login exists or not.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.access import Audience, check_role, node_roles, require
-from upstack.errors import BadInput, NotFound, TooManyAttempts, Unauthorized
+from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
+from upstack.services._account_rows import User, audit, db_of, find_user_any, hasher, later, owner_id, user_of
+from upstack.services.passwords import MIN_PASSWORD, check_password
+from upstack.services.sessions import (
+    SESSION_DAYS,
+    change_password,
+    confirm_password,
+    end_all_sessions,
+    end_session,
+    session_user,
+    sign_in,
+    start_session,
+)
+from upstack.services.tokens import (
+    SCOPES,
+    TOKEN_PREFIX,
+    create_token,
+    list_tokens,
+    revoke_all_tokens,
+    revoke_token,
+    token_grant,
+    token_user,
+)
 from upstack.services.workspace import Workspace
 from upstack.store.accounts import OWNER_KEY, secret_hash, user_row
 from upstack.store.db import Database
-from upstack.timeutil import now_iso, to_iso
+from upstack.timeutil import now_iso
 
 __all__ = [
     "User", "has_accounts", "add_user", "list_users", "remove_user", "reset_link", "link_info",
     "accept_link", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions", "create_token",
-    "list_tokens", "revoke_token", "token_user", "audience_for", "share", "unshare", "shares_of",
+    "list_tokens", "revoke_token", "token_user", "token_grant", "audience_for", "share", "unshare", "shares_of",
     "add_comment", "comments_for", "notifications", "mark_read", "unread_count", "audit", "audit_log", "audit_export",
-    "MIN_PASSWORD",
+    "MIN_PASSWORD", "SESSION_DAYS", "SCOPES", "TOKEN_PREFIX", "check_password", "confirm_password", "change_password",
+    "find_user", "find_user_any", "owner_id",
 ]
 
-MIN_PASSWORD = 10
 INVITE_DAYS = 7
 RESET_HOURS = 24
-SESSION_DAYS = 30
-# Sign-in throttling: this many failures in the window, per account or per address.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    login: str
-    name: str
-    is_admin: bool
-    created_at: str
-    removed_at: str | None
-    joined: bool  # has set a password (accepted the invitation)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _user(row: dict[str, Any]) -> User:
-    return User(id=row["id"], login=row["login"], name=row["name"], is_admin=bool(row["is_admin"]),
-                created_at=row["created_at"], removed_at=row["removed_at"], joined=bool(row["password_hash"]))
-
-
-def _db(ws: Workspace) -> Database:
-    return ws.store().db
-
-
-def _hasher() -> Any:
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
-
-
-def _later(**delta: float) -> str:
-    return to_iso(datetime.now(UTC) + timedelta(**delta))
+# One answer for every link that does not work, whatever the reason (used, expired, replaced,
+# made up, or its account removed): the answer tells nothing about the account.
+_DEAD_LINK = "this link is not valid any more: it was used, replaced or has expired; ask an admin for a new one"
 
 
 def has_accounts(ws: Workspace) -> bool:
-    return bool(_db(ws).scalar("SELECT count(*) FROM users"))
-
-
-def owner_id(db: Database) -> str | None:
-    value = db.scalar("SELECT value FROM workspace_info WHERE key = ?", (OWNER_KEY,))
-    return str(value) if value else None
+    return bool(db_of(ws).scalar("SELECT count(*) FROM users"))
 
 
 def find_user(ws: Workspace, login: str) -> User:
-    row = user_row(_db(ws), login=login)
+    row = user_row(db_of(ws), login=login)
     if row is None or row["removed_at"]:
         raise NotFound(f"no user {login!r}; `upstack user list` shows who has an account")
-    return _user(row)
+    return user_of(row)
 
 
 # -- the audit log ----------------------------------------------------------------------
 
-def audit(db: Database, action: str, *, actor: str | None = None, subject: str = "", detail: str = "",
-          address: str = "") -> None:
-    db.execute("INSERT INTO audit_log (id, at, actor_id, action, subject, detail, address) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)", (new_id(), now_iso(), actor, action, subject, detail, address))
-
-
 def audit_export(ws: Workspace, fmt: str, destination: str) -> None:
     """On a team server, an export (everyone's entries, from the server's command line) is audited."""
     if has_accounts(ws):
-        db = _db(ws)
+        db = db_of(ws)
         with db.transaction():
             audit(db, "export", subject=fmt, detail=destination)
 
 
 def audit_log(ws: Workspace, limit: int = 200) -> list[dict[str, Any]]:
-    return _db(ws).query(
+    return db_of(ws).query(
         "SELECT a.at, a.action, a.subject, a.detail, a.address, u.login AS actor FROM audit_log a "
         "LEFT JOIN users u ON u.id = a.actor_id ORDER BY a.at DESC, a.id DESC LIMIT ?", (limit,))
 
@@ -125,11 +102,9 @@ def add_user(ws: Workspace, login: str, *, name: str | None = None, admin: bool 
     if not _LOGIN.match(login):
         raise BadInput(f"user name {login!r} is not allowed: use 1-32 lowercase letters, digits, '.', '_' "
                        "or '-', starting with a letter or digit")
-    db = _db(ws)
-    existing = user_row(db, login=login)
-    if existing is not None:
-        state = "was removed" if existing["removed_at"] else "exists"
-        raise BadInput(f"user {login!r} already {state}; pick another name")
+    db = db_of(ws)
+    if user_row(db, login=login) is not None:  # the same words for a member and a removed account
+        raise BadInput(f"user name {login!r} is taken; pick another")
     user_id = new_id()
     with db.transaction():
         first = owner_id(db) is None
@@ -138,9 +113,9 @@ def add_user(ws: Workspace, login: str, *, name: str | None = None, admin: bool 
                    (user_id, login, (name or login).strip() or login, int(admin or first), now_iso()))
         if first:  # the log so far is theirs
             db.execute("INSERT INTO workspace_info (key, value) VALUES (?, ?)", (OWNER_KEY, user_id))
-        secret = _new_link(db, user_id, "invite", by, _later(days=INVITE_DAYS))
+        secret = _new_link(db, user_id, "invite", by, later(days=INVITE_DAYS))
         audit(db, "user.invite", actor=by, subject=login, detail="admin" if admin or first else "")
-    return _user(user_row(db, user_id=user_id) or {}), secret
+    return user_of(user_row(db, user_id=user_id) or {}), secret
 
 
 def _new_link(db: Database, user_id: str, purpose: str, by: str | None, expires_at: str) -> str:
@@ -155,7 +130,7 @@ def _new_link(db: Database, user_id: str, purpose: str, by: str | None, expires_
 
 def list_users(ws: Workspace, *, include_removed: bool = False) -> list[User]:
     where = "" if include_removed else " WHERE removed_at IS NULL"
-    return [_user(r) for r in _db(ws).query(f"SELECT * FROM users{where} ORDER BY created_at, login")]
+    return [user_of(r) for r in db_of(ws).query(f"SELECT * FROM users{where} ORDER BY created_at, login")]
 
 
 def remove_user(ws: Workspace, login: str, *, by: str | None = None, address: str = "") -> User:
@@ -164,226 +139,70 @@ def remove_user(ws: Workspace, login: str, *, by: str | None = None, address: st
     What they wrote stays, with its sharing; the workspace owner cannot be removed.
     """
     user = find_user(ws, login)
-    db = _db(ws)
+    db = db_of(ws)
     if user.id == owner_id(db):
         raise BadInput(f"{login} owns this workspace and cannot be removed")
     now = now_iso()
     with db.transaction():
         db.execute("UPDATE users SET removed_at = ? WHERE id = ?", (now, user.id))
         db.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (now, user.id))
-        db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (now, user.id))
+        revoke_all_tokens(db, user.id, now)
         db.execute("UPDATE account_links SET used_at = ? WHERE user_id = ? AND used_at IS NULL", (now, user.id))
         db.execute("DELETE FROM shares WHERE user_id = ?", (user.id,))
         audit(db, "user.remove", actor=by, subject=login, address=address)
     return find_user_any(ws, user.id)
 
 
-def find_user_any(ws: Workspace, user_id: str) -> User:
-    row = user_row(_db(ws), user_id=user_id)
-    if row is None:
-        raise NotFound(f"no user with id {user_id!r}")
-    return _user(row)
-
-
 def reset_link(ws: Workspace, login: str, *, by: str | None = None, address: str = "") -> str:
     """A single-use link (valid a day) with which the user sets a new password."""
     user = find_user(ws, login)
-    db = _db(ws)
+    db = db_of(ws)
     with db.transaction():
-        secret = _new_link(db, user.id, "reset", by, _later(hours=RESET_HOURS))
+        secret = _new_link(db, user.id, "reset", by, later(hours=RESET_HOURS))
         audit(db, "user.reset-link", actor=by, subject=login, address=address)
     return secret
 
 
 def link_info(ws: Workspace, secret: str) -> tuple[User, str]:
     """(user, purpose) of a live invitation or reset link."""
-    db = _db(ws)
+    db = db_of(ws)
     row = db.one("SELECT * FROM account_links WHERE id = ?", (secret_hash(secret),))
     if row is None or row["used_at"] or row["expires_at"] < now_iso():
-        raise NotFound("this link is not valid any more: it was used, replaced or has expired; "
-                       "ask an admin for a new one")
+        raise NotFound(_DEAD_LINK)
     user = find_user_any(ws, row["user_id"])
     if user.removed_at:
-        raise NotFound("this link is not valid any more: the account was removed")
+        raise NotFound(_DEAD_LINK)
     return user, str(row["purpose"])
 
 
 def accept_link(ws: Workspace, secret: str, password: str, *, address: str = "") -> User:
-    """Set the password from an invitation or reset link (which is then used up)."""
+    """Set the password from an invitation or reset link (which is then used up).
+
+    A new password ends every session made with the old one; a reset ends the API tokens
+    too, as removing the account does: whoever made them may be who the reset shuts out.
+    """
     user, purpose = link_info(ws, secret)
-    check_password(password, user.login)
-    db = _db(ws)
+    check_password(password, user.login, user.name)
+    db = db_of(ws)
     now = now_iso()
     with db.transaction():
         # Single use even when two requests carry the link at once: only one of them marks it used.
         if not db.execute("UPDATE account_links SET used_at = ? WHERE id = ? AND used_at IS NULL",
                           (now, secret_hash(secret))).rowcount:
-            raise NotFound("this link is not valid any more: it was used, replaced or has expired; "
-                           "ask an admin for a new one")
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher().hash(password), user.id))
-        # A new password signs out every session made with the old one.
+            raise NotFound(_DEAD_LINK)
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hasher().hash(password), user.id))
         db.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (now, user.id))
+        revoked = revoke_all_tokens(db, user.id, now) if purpose == "reset" else 0
         audit(db, "user.joined" if purpose == "invite" else "user.password-reset", actor=user.id,
-              subject=user.login, address=address)
+              subject=user.login, address=address, detail=f"{revoked} API tokens revoked" if revoked else "")
     return find_user_any(ws, user.id)
-
-
-def check_password(password: str, login: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise BadInput(f"the password is too short: use at least {MIN_PASSWORD} characters")
-    if password.lower() == login.lower():
-        raise BadInput("the password cannot be the user name")
-
-
-# -- signing in ---------------------------------------------------------------------------
-
-def sign_in(ws: Workspace, login: str, password: str, *, address: str = "") -> tuple[User, str]:
-    """(user, session secret) for the right password; throttled after repeated failures."""
-    db = _db(ws)
-    login = login.strip().lower()
-    since = to_iso(datetime.now(UTC) - FAILURE_WINDOW)
-    for column, value in (("subject", login), ("address", address)):
-        if value and int(db.scalar(f"SELECT count(*) FROM audit_log WHERE action = 'sign-in.failed' "
-                                   f"AND {column} = ? AND at >= ?", (value, since))) >= MAX_FAILURES:
-            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-            raise TooManyAttempts(f"too many failed sign-ins; wait {minutes} minutes and try again, "
-                                  "or ask an admin for a reset link")
-    row = user_row(db, login=login)
-    hasher = _hasher()
-    ok = False
-    if row is not None and row["password_hash"] and not row["removed_at"]:
-        from argon2.exceptions import VerificationError
-
-        try:
-            ok = hasher.verify(row["password_hash"], password)
-        except VerificationError:
-            ok = False
-    else:
-        hasher.hash(password)  # the same work either way: timing does not tell who has an account
-    if not ok or row is None:
-        with db.transaction():
-            audit(db, "sign-in.failed", subject=login, address=address)
-        raise Unauthorized("wrong user name or password")
-    with db.transaction():
-        if hasher.check_needs_rehash(row["password_hash"]):
-            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hasher.hash(password), row["id"]))
-        secret = _new_session(db, row["id"], login, address)
-    return _user(row), secret
-
-
-def start_session(ws: Workspace, user: User, *, address: str = "") -> str:
-    """A session for someone who just set their password from a link (no second check of the
-    password, and no sign-in throttle: the link itself was the proof)."""
-    db = _db(ws)
-    with db.transaction():
-        return _new_session(db, user.id, user.login, address)
-
-
-def _new_session(db: Database, user_id: str, login: str, address: str) -> str:
-    secret = secrets.token_urlsafe(32)
-    now = now_iso()
-    db.execute("INSERT INTO sessions (id, user_id, created_at, seen_at, expires_at, address) "
-               "VALUES (?, ?, ?, ?, ?, ?)",
-               (secret_hash(secret), user_id, now, now, _later(days=SESSION_DAYS), address))
-    audit(db, "sign-in", actor=user_id, subject=login, address=address)
-    return secret
-
-
-def session_user(ws: Workspace, secret: str) -> User | None:
-    """The user a session cookie belongs to, if the session is live."""
-    if not secret:
-        return None
-    db = _db(ws)
-    row = db.one("SELECT s.expires_at, s.ended_at, s.seen_at, u.* FROM sessions s JOIN users u "
-                 "ON u.id = s.user_id WHERE s.id = ?", (secret_hash(secret),))
-    if row is None or row["ended_at"] or row["removed_at"] or row["expires_at"] < now_iso():
-        return None
-    return _user(row)
-
-
-def end_session(ws: Workspace, secret: str) -> None:
-    db = _db(ws)
-    with db.transaction():
-        db.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                   (now_iso(), secret_hash(secret)))
-
-
-def end_all_sessions(ws: Workspace, user_id: str, *, address: str = "") -> int:
-    """Log out everywhere: every session of this user ends (API tokens are revoked separately)."""
-    db = _db(ws)
-    with db.transaction():
-        ended = db.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
-                           (now_iso(), user_id)).rowcount
-        audit(db, "sign-out.everywhere", actor=user_id, subject=find_user_any(ws, user_id).login,
-              detail=f"{ended} sessions", address=address)
-    return int(ended)
-
-
-# -- API tokens -------------------------------------------------------------------------------
-
-TOKEN_PREFIX = "upstack_"
-
-
-def create_token(ws: Workspace, user_id: str, name: str, *, address: str = "") -> tuple[dict[str, Any], str]:
-    """A new API token for scripts; the secret is shown once."""
-    name = " ".join(name.split())[:80]
-    if not name:
-        raise BadInput("give the token a name (what it is for, e.g. 'cluster sync')")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = new_id()
-    db = _db(ws)
-    with db.transaction():
-        db.execute("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                   (token_id, user_id, name, secret_hash(secret), now_iso()))
-        audit(db, "token.create", actor=user_id, subject=name, address=address)
-    return _token(db.one("SELECT * FROM api_tokens WHERE id = ?", (token_id,)) or {}), secret
-
-
-def _token(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "short": short_id(row["id"]), "name": row["name"], "created_at": row["created_at"],
-            "last_used_at": row["last_used_at"], "revoked_at": row["revoked_at"]}
-
-
-def list_tokens(ws: Workspace, user_id: str | None = None) -> list[dict[str, Any]]:
-    """A user's tokens (None: everyone's, for an admin), newest first; never their secrets."""
-    where, params = ("WHERE t.user_id = ?", [user_id]) if user_id else ("", [])
-    return [{**_token(r), "login": r["login"]} for r in _db(ws).query(
-        f"SELECT t.*, u.login FROM api_tokens t JOIN users u ON u.id = t.user_id {where} "
-        "ORDER BY t.created_at DESC, t.id", params)]
-
-
-def revoke_token(ws: Workspace, token_ref: str, *, by: Audience, address: str = "") -> dict[str, Any]:
-    """Revoke a token: its own user may, and so may an admin."""
-    db = _db(ws)
-    key = token_ref.strip().upper()
-    rows = [r for r in db.query("SELECT * FROM api_tokens") if r["id"] == key or short_id(r["id"]).upper() == key]
-    if not rows or not (rows[0]["user_id"] == by.user_id or by.is_admin):
-        raise NotFound(f"no API token {token_ref!r}")
-    row = rows[0]
-    with db.transaction():
-        db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now_iso(), row["id"]))
-        audit(db, "token.revoke", actor=by.user_id, subject=row["name"], address=address)
-    return _token(db.one("SELECT * FROM api_tokens WHERE id = ?", (row["id"],)) or {})
-
-
-def token_user(ws: Workspace, secret: str) -> User | None:
-    db = _db(ws)
-    row = db.one("SELECT t.id AS token_id, t.revoked_at, t.last_used_at, u.* FROM api_tokens t JOIN users u "
-                 "ON u.id = t.user_id WHERE t.secret_hash = ?", (secret_hash(secret),))
-    if row is None or row["revoked_at"] or row["removed_at"]:
-        return None
-    now = now_iso()
-    if (row["last_used_at"] or "") < now[:16]:  # at most once a minute
-        with db.transaction():
-            db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row["token_id"]))
-    return _user(row)
 
 
 # -- who sees what --------------------------------------------------------------------------
 
 def audience_for(ws: Workspace, user: User) -> Audience:
     """The user's roles on every node (see domain/access.py), read fresh for each request."""
-    db = _db(ws)
+    db = db_of(ws)
     shares = {r["node_id"]: r["role"] for r in db.query("SELECT node_id, role FROM shares WHERE user_id = ?",
                                                          (user.id,))}
     owns = owner_id(db) == user.id
@@ -395,7 +214,7 @@ def audience_for(ws: Workspace, user: User) -> Audience:
 def _node_id(ws: Workspace, ref: str) -> str:
     from upstack.services.tree import resolve_node
 
-    return resolve_node(_db(ws), ref)
+    return resolve_node(db_of(ws), ref)
 
 
 def _sharing(ws: Workspace, node_ref: str, login: str, by: Audience | None) -> tuple[str, User]:
@@ -412,7 +231,7 @@ def share(ws: Workspace, node_ref: str, login: str, role: str, *, by: Audience |
     None: the server's own command line, acting as the workspace owner)."""
     check_role(role)
     node_id, user = _sharing(ws, node_ref, login, by)
-    db = _db(ws)
+    db = db_of(ws)
     with db.transaction():
         db.execute("DELETE FROM shares WHERE node_id = ? AND user_id = ?", (node_id, user.id))
         db.execute("INSERT INTO shares (node_id, user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?, ?)",
@@ -424,7 +243,7 @@ def share(ws: Workspace, node_ref: str, login: str, role: str, *, by: Audience |
 
 def unshare(ws: Workspace, node_ref: str, login: str, *, by: Audience | None, address: str = "") -> None:
     node_id, user = _sharing(ws, node_ref, login, by)
-    db = _db(ws)
+    db = db_of(ws)
     with db.transaction():
         gone = db.execute("DELETE FROM shares WHERE node_id = ? AND user_id = ?", (node_id, user.id)).rowcount
         if not gone:
@@ -438,7 +257,7 @@ def shares_of(ws: Workspace, node_ref: str) -> list[dict[str, Any]]:
     from upstack.store.tree import ancestors
 
     node_id = _node_id(ws, node_ref)
-    db = _db(ws)
+    db = db_of(ws)
     chain = ancestors(db, node_id)
     found = []
     for depth, node in enumerate(chain):
@@ -460,7 +279,7 @@ def add_comment(ws: Workspace, entry_ref: str, body: str, *, by: Audience) -> di
         raise BadInput("the comment is empty")
     if len(text) > 20_000:
         raise BadInput("the comment is longer than 20,000 characters; attach a file instead")
-    db = _db(ws)
+    db = db_of(ws)
     entry = get_entry(db, entry_ref)  # NotFound unless they may see it
     require(by.may_comment(author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
             "you may read this entry but not comment on it (ask its owner for the commenter role)")
@@ -481,7 +300,7 @@ def add_comment(ws: Workspace, entry_ref: str, body: str, *, by: Audience) -> di
 
 def comments_for(ws: Workspace, entry_id: str) -> list[dict[str, Any]]:
     """An entry's comments, oldest first (the caller has already checked the entry is visible)."""
-    return _db(ws).query(
+    return db_of(ws).query(
         "SELECT c.id, c.body, c.created_at, u.login, u.name FROM comments c LEFT JOIN users u "
         "ON u.id = c.author_id WHERE c.entry_id = ? AND c.deleted_at IS NULL ORDER BY c.created_at, c.id",
         (entry_id,))
@@ -491,7 +310,7 @@ def notifications(ws: Workspace, user_id: str, *, limit: int = 100) -> list[dict
     """Newest first; entries the user can no longer see are left out."""
     from upstack.store.queries import load_entries
 
-    db = _db(ws)
+    db = db_of(ws)
     rows = db.query(
         "SELECT n.id, n.kind, n.entry_id, n.created_at, n.read_at, u.login AS actor, c.body AS comment "
         "FROM notifications n LEFT JOIN users u ON u.id = n.actor_id "
@@ -507,7 +326,7 @@ def unread_count(ws: Workspace, user_id: str) -> int:
     after an unshare, the badge tells nothing of what is said where they cannot look."""
     from upstack.store.queries import load_entries
 
-    db = _db(ws)
+    db = db_of(ws)
     counts = {r["entry_id"]: int(r["n"]) for r in db.query(
         "SELECT entry_id, count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL "
         "AND entry_id IS NOT NULL GROUP BY entry_id", (user_id,))}
@@ -517,7 +336,7 @@ def unread_count(ws: Workspace, user_id: str) -> int:
 
 
 def mark_read(ws: Workspace, user_id: str) -> int:
-    db = _db(ws)
+    db = db_of(ws)
     with db.transaction():
         return int(db.execute("UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL",
                               (now_iso(), user_id)).rowcount)

@@ -244,10 +244,10 @@ def _snapshot_postgresql(ws: Workspace, target_home: Path) -> None:
     from upstack.interop.jsondump import export_json, load_dump
 
     buffer = io.StringIO()
-    export_json(ws, buffer)
+    export_json(ws, buffer, server_backup=True)  # a backup of a team server keeps its accounts
     dump = json.loads(buffer.getvalue())
     copy = Workspace(home=target_home, db=f"sqlite:///{target_home / 'upstack.db'}")
     try:
-        load_dump(copy, dump, {})
+        load_dump(copy, dump, {}, server_backup=True)
     finally:
         copy.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 from upstack.store.db import Database
 
-__all__ = ["create_tables", "secret_hash", "attributed", "user_row", "OWNER_KEY"]
+__all__ = ["create_tables", "token_scopes_and_throttle", "secret_hash", "attributed", "user_row", "OWNER_KEY"]
 
 # workspace_info key: the user who owns what was written with nobody signed in.
 OWNER_KEY = "owner_user_id"
@@ -83,6 +83,16 @@ def create_tables(db: Database) -> None:
     # Sign-in throttling counts recent failures by account and by address.
     db.execute("CREATE INDEX audit_log_subject ON audit_log(action, subject, at)")
     db.execute("CREATE INDEX audit_log_address ON audit_log(action, address, at)")
+
+
+def token_scopes_and_throttle(db: Database) -> None:
+    """API tokens get a scope and an optional expiry; sign-in attempts get counters of their own
+    (services/throttle.py), taken atomically before a password is checked."""
+    db.execute("ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'full'")
+    db.execute("ALTER TABLE api_tokens ADD COLUMN expires_at TEXT")
+    db.execute("CREATE TABLE sign_in_throttle (key TEXT PRIMARY KEY, window_start TEXT NOT NULL, "
+               "attempts INTEGER NOT NULL)")
+    db.execute("CREATE INDEX sign_in_throttle_window ON sign_in_throttle(window_start)")
 
 
 def user_row(db: Database, *, user_id: str | None = None, login: str | None = None) -> dict[str, Any] | None:

@@ -212,6 +212,12 @@ def _word_counts(db: Database) -> None:
     backfill(db)
 
 
+def _token_scopes_and_throttle(db: Database) -> None:
+    from upstack.store.accounts import token_scopes_and_throttle
+
+    token_scopes_and_throttle(db)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
@@ -221,6 +227,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "experiment runs", _runs),
     Migration(7, "team server: accounts, sharing, comments", _team),
     Migration(8, "search: words an entry repeats, counted for ranking", _word_counts),
+    Migration(9, "team server: API token scope and expiry, sign-in throttle counters", _token_scopes_and_throttle),
 )
 LATEST = MIGRATIONS[-1].version
 

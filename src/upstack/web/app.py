@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +60,27 @@ def open_workspace(state: Any) -> Workspace:
     return local.ws
 
 
-def workspace(request: Request) -> Workspace:
-    """The request's workspace, with pending journal records and run folders ingested."""
-    ws = open_workspace(request.app.state)
-    ws.store()  # ingest: a page always shows every earlier write
-    return ws
+def workspace(request: Request) -> Iterator[Workspace]:
+    """The request's workspace, with pending journal records and run folders ingested.
+
+    Lent to this request alone until it is answered: FastAPI runs a dependency and its
+    handler in different threads, so a per-thread workspace would be in two requests at once
+    (one database connection, two transactions: PostgreSQL refused the second's savepoints
+    while concurrent sign-ins each waited on argon2).
+    """
+    state = request.app.state
+    with state.opened_lock:
+        ws = state.idle.pop() if state.idle else None
+    if ws is None:
+        ws = Workspace(home=state.home, db=state.db, team=state.team)
+        with state.opened_lock:
+            state.opened.append(ws)  # closed when the server stops
+    try:
+        ws.store()  # ingest: a page always shows every earlier write
+        yield ws
+    finally:
+        with state.opened_lock:
+            state.idle.append(ws)
 
 
 def signed_in(request: Request) -> Audience:
@@ -147,11 +163,13 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
             for ws in app.state.opened:
                 ws.close()
             app.state.opened.clear()
+            app.state.idle.clear()
 
     app = FastAPI(title="upstack", version=__version__, docs_url=None, redoc_url=None,  # web/api_docs.py
                   description="A research log that always knows why: every page as JSON.",
                   dependencies=[Depends(require_csrf)], lifespan=lifespan)
     app.state.opened = []
+    app.state.idle = []  # workspaces no request holds (see ``workspace``)
     app.state.opened_lock = threading.Lock()
     app.state.home = str(home) if home else None
     app.state.db = db

@@ -6,8 +6,9 @@ the token that `upstack serve` printed, once in the URL (exchanged for an
 HttpOnly, SameSite cookie) and from then on in the cookie.
 
 Team mode (the workspace has accounts): a request is signed in by a session
-cookie (from /login) or an API token (``Authorization: Bearer ...``). It then runs
-as that user's ``Audience`` (domain/access.py), so every query answers for them.
+cookie (from /login) or an API token (``Authorization: Bearer ...``, within the
+token's scope: services/tokens.py). It then runs as that user's ``Audience``
+(domain/access.py), so every query answers for them.
 Pages other than /login and the invitation and reset links send a visitor who is
 not signed in to /login; JSON gets 401.
 
@@ -158,7 +159,7 @@ class TeamAccounts(BaseHTTPMiddleware):
             return await self._dispatch(request, call_next)
 
     async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        from upstack.services import accounts
+        from upstack.services import accounts, tokens
         from upstack.web.app import open_workspace
 
         request.state.user = None
@@ -168,15 +169,19 @@ class TeamAccounts(BaseHTTPMiddleware):
         bearer = request.headers.get("authorization", "")
         session = request.cookies.get(COOKIE, "")
 
-        def sign_in() -> tuple[accounts.User | None, access.Audience | None]:
+        def sign_in() -> tuple[accounts.User | None, access.Audience | None, str]:
             ws = open_workspace(request.app.state)
+            user, scope = None, "full"
             if bearer.lower().startswith("bearer "):
-                user = accounts.token_user(ws, bearer[7:].strip())
+                user, scope = accounts.token_grant(ws, bearer[7:].strip()) or (None, "")
             else:
                 user = accounts.session_user(ws, session)
-            return user, (accounts.audience_for(ws, user) if user else None)
+            return user, (accounts.audience_for(ws, user) if user else None), scope
 
-        user, audience = await run_in_threadpool(sign_in)
+        user, audience, scope = await run_in_threadpool(sign_in)
+        if user is not None and not tokens.scope_allows(scope, request.method, path):
+            refusal = tokens.SCOPE_HELP.get(scope, "it may do nothing")
+            return JSONResponse({"error": f"this API token is {scope}: {refusal}"}, status_code=403)
         if user is not None and audience is not None:
             request.state.user = user
             request.state.bearer = bearer.lower().startswith("bearer ")

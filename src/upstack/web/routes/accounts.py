@@ -96,36 +96,91 @@ def accept_link(request: Request, secret: str, ws: Annotated[Workspace, Depends(
 
 # -- your account ---------------------------------------------------------------------------
 
-@page(router, "/account", name="account", summary="Your account: sessions and API tokens")
+def _account_data(ws: Workspace, me: Audience, **extra: Any) -> dict[str, Any]:
+    user = accounts.find_user_any(ws, me.user_id)
+    return {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id), "new_token": None,
+            "min_password": accounts.MIN_PASSWORD, "scopes": list(accounts.SCOPES), **extra}
+
+
+def _account_answer(request: Request, ws: Workspace, me: Audience, json: dict[str, Any], status: int = 200,
+                    **extra: Any) -> Response:
+    if "application/json" in request.headers.get("accept", ""):
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(json, status_code=status)
+    return _form_page(request, "account.html", _account_data(ws, me, **extra), status=status)
+
+
+@page(router, "/account", name="account", summary="Your account: sessions, password and API tokens")
 def account_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                  me: Annotated[Audience, Depends(signed_in)]) -> Page:
-    user = accounts.find_user_any(ws, me.user_id)
-    return Page("account.html", {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id),
-                                 "new_token": None})
+    return Page("account.html", _account_data(ws, me))
 
 
-@router.post("/account/logout-everywhere", summary="Sign out of every browser (API tokens stay)")
+@router.post("/account/logout-everywhere", summary="Sign out of every browser; with tokens=true, end your API "
+             "tokens too")
 def logout_everywhere(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-                      me: Annotated[Audience, Depends(signed_in)]) -> Response:
-    accounts.end_all_sessions(ws, me.user_id, address=client_address(request))
+                      me: Annotated[Audience, Depends(signed_in)], tokens: Annotated[bool, Form()] = False) -> Response:
+    accounts.end_all_sessions(ws, me.user_id, tokens=tokens, address=client_address(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
 
 
-@router.post("/account/tokens", summary="Make an API token for scripts (`upstack login`); shown once",
+@router.post("/account/password", summary="Change your password (the current one first); your other sessions "
+             "end, and with end_tokens=true your API tokens", responses=PAGE_OR_JSON)
+def change_password(request: Request, ws: Annotated[Workspace, Depends(workspace)],
+                    me: Annotated[Audience, Depends(signed_in)], current: Annotated[str, Form(min_length=1)],
+                    password: Annotated[str, Form(min_length=1)], again: Annotated[str, Form(min_length=1)],
+                    end_tokens: Annotated[bool, Form()] = False) -> Response:
+    from upstack.errors import BadInput, Forbidden, TooManyAttempts
+
+    try:
+        if password != again:
+            raise BadInput("the two new passwords differ; type the same one twice")
+        ended = accounts.change_password(ws, accounts.find_user_any(ws, me.user_id), current, password,
+                                         keep_session=request.cookies.get(COOKIE, ""), end_tokens=end_tokens,
+                                         address=client_address(request))
+    except (BadInput, Forbidden, TooManyAttempts) as exc:
+        return _account_answer(request, ws, me, {"error": str(exc)}, _status(exc), password_error=str(exc))
+    return _account_answer(request, ws, me, {"sessions_ended": ended}, password_changed=True)
+
+
+@router.post("/account/tokens", summary="Make an API token for scripts (`upstack login`), after your password; "
+             "shown once. scope: full, read-only or sync-only; expires_days: empty for never",
              responses=PAGE_OR_JSON)
 def new_token(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-              me: Annotated[Audience, Depends(signed_in)], name: Annotated[str, Form(min_length=1)]) -> Response:
-    token, secret = accounts.create_token(ws, me.user_id, name, address=client_address(request))
-    user = accounts.find_user_any(ws, me.user_id)
-    data = {"user": user.to_dict(), "tokens": accounts.list_tokens(ws, me.user_id),
-            "new_token": {**token, "secret": secret}}
-    if "application/json" in request.headers.get("accept", ""):
-        from fastapi.responses import JSONResponse
+              me: Annotated[Audience, Depends(signed_in)], name: Annotated[str, Form(min_length=1)],
+              password: Annotated[str, Form(min_length=1)], scope: Annotated[str, Form()] = "full",
+              expires_days: Annotated[str, Form()] = "") -> Response:
+    from upstack.errors import BadInput, Forbidden, TooManyAttempts
 
-        return JSONResponse({**token, "secret": secret})
-    return _form_page(request, "account.html", data)
+    try:
+        days = _days(expires_days)
+        accounts.confirm_password(ws, accounts.find_user_any(ws, me.user_id), password,
+                                  address=client_address(request))
+        token, secret = accounts.create_token(ws, me.user_id, name, scope=scope, expires_days=days,
+                                              address=client_address(request))
+    except (BadInput, Forbidden, TooManyAttempts) as exc:
+        return _account_answer(request, ws, me, {"error": str(exc)}, _status(exc), token_error=str(exc))
+    return _account_answer(request, ws, me, {**token, "secret": secret}, new_token={**token, "secret": secret})
+
+
+def _status(exc: Exception) -> int:
+    from upstack.errors import Forbidden, TooManyAttempts
+
+    return 403 if isinstance(exc, Forbidden) else 429 if isinstance(exc, TooManyAttempts) else 400
+
+
+def _days(text: str) -> int | None:
+    from upstack.errors import BadInput
+
+    if not text.strip():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadInput(f"expires_days must be a whole number of days, not {text[:20]!r}") from None
 
 
 @router.post("/account/tokens/{token_id}/revoke", summary="Revoke one of your API tokens")
