@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import secrets
 
@@ -102,7 +103,9 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     echo("stop it with Ctrl-C")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=bool(proxies),
                                            forwarded_allow_ips=proxies))
-    server.run(sockets=[listener])
+    # Outside the command line's own view (access.OWNER): a request is answered for whoever signed it in,
+    # or (local mode) the token's holder, each set by the app itself; anything else reads as nobody said.
+    contextvars.Context().run(server.run, sockets=[listener])
 
 
 COMMANDS = [serve]
