@@ -172,8 +172,14 @@ class TeamAccounts(BaseHTTPMiddleware):
             request.state.user = user
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session
-            with access.acting_as(audience):
-                return await call_next(request)
+            slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
+            if not slots.take(user.id):
+                return slots.refusal(request)
+            try:
+                with access.acting_as(audience):
+                    return await call_next(request)
+            finally:
+                slots.give_back(user.id)
         if path.startswith(PUBLIC):
             visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(24)
             request.state.csrf_key = visitor
