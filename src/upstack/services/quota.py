@@ -35,8 +35,17 @@ def _check_room(ws: Any, user_id: str, adding: int, files: dict[str, int] | None
         return
     used = _used(ws.store().db, user_id, files)
     if used + adding > quota:
-        raise OverQuota(f"this would take what you store on the server to {(used + adding) / MB:,.1f} MB; "
-                        f"the quota is {quota / MB:,.0f} MB a member (setting user_quota_mb): ask its admin")
+        raise OverQuota(f"this would take what you store on the server to {_size(used + adding)}; "
+                        f"the quota is {_size(quota)} a member (setting user_quota_mb): ask its admin")
+
+
+def _size(count: float) -> str:
+    """Bytes for a person: 12 kB, 350 MB, 10 GB (rounded: the message only says how far over)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:,.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{int(count)} bytes"
 
 
 def check_upload(ws: Any, by: Audience | None, sha256: str, size: int) -> None:
