@@ -167,12 +167,15 @@ class TeamAccounts(BaseHTTPMiddleware):
                 user = accounts.session_user(ws, session)
             return user, (accounts.audience_for(ws, user) if user else None)
 
+        slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
+        if slots.full(bearer or session):
+            return slots.refusal(request)
         user, audience = await run_in_threadpool(sign_in)
         if user is not None:
             request.state.user = user
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session
-            slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
+            slots.remember(bearer or session, user.id)
             if not slots.take(user.id):
                 return slots.refusal(request)
             try:

@@ -18,11 +18,28 @@ __all__ = ["UserSlots"]
 
 class UserSlots:
     """Running requests per member. Taken and given back on the event loop's one thread only
-    (in the sign-in middleware), so no lock is needed: nothing awaits between a check and its count."""
+    (in the sign-in middleware), so no lock is needed: nothing awaits between a check and its count.
+
+    Signing in costs a database look-up on a handler thread: a flood of requests that will be
+    refused would queue everyone's sign-ins behind its own. So a credential (session or API token)
+    that signed in is remembered with its member, and a request with it while that member is at
+    the limit is refused before signing in. This only ever refuses sooner, never lets anyone in.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._held: dict[str, int] = {}
+        self._members: dict[str, str] = {}  # credential -> member, for credentials that signed in
+
+    def remember(self, credential: str, user_id: str) -> None:
+        if len(self._members) >= 100_000:  # bounded: only credentials that signed in are kept
+            self._members.clear()
+        self._members[credential] = user_id
+
+    def full(self, credential: str) -> bool:
+        """Whether ``credential`` signed in before as a member who has ``limit`` requests running."""
+        user_id = self._members.get(credential)
+        return user_id is not None and self._held.get(user_id, 0) >= self.limit
 
     def take(self, user_id: str) -> bool:
         """One more running request for ``user_id``; False (nothing taken) if they have ``limit``."""
