@@ -83,7 +83,7 @@ class Attacker:
 
     def __init__(self, base: str, token: str, threads: int) -> None:
         self.stop = threading.Event()
-        self.answers: Counter[int] = Counter()
+        self.answers: Counter[int | str] = Counter()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._loop, args=(base, token, i), daemon=True)
                          for i in range(threads)]
@@ -94,7 +94,10 @@ class Attacker:
         with httpx.Client(base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}) as client:
             i = first
             while not self.stop.is_set():
-                status = client.get(ATTACK[i % len(ATTACK)][0]).status_code
+                try:
+                    status: int | str = client.get(ATTACK[i % len(ATTACK)][0]).status_code
+                except httpx.HTTPError as exc:  # a connection the server closed: counted, and on with the next
+                    status = type(exc).__name__
                 with self._lock:
                     self.answers[status] += 1
                 i += 1
@@ -195,7 +198,8 @@ def report(results: dict[str, dict], args: argparse.Namespace, header: list[str]
                 lines.append(f"| {name} | {alone['p50']:.1f} | {alone['p99']:.1f} | {attacked['p50']:.1f} | "
                              f"{attacked['p99']:.1f} | {attacked['p50'] / alone['p50']:.1f}x | "
                              f"{attacked['p99'] / alone['p99']:.1f}x |")
-            answers = ", ".join(f"{status}: {count:,}" for status, count in sorted(summary["attacker"].items()))
+            counts = sorted(summary["attacker"].items(), key=str)
+            answers = ", ".join(f"{status}: {count:,}" for status, count in counts)
             lines += ["", f"The attacker's answers: {answers}.", ""]
     return lines
 
