@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "NewerVersion", "Forbidden", "Unauthorized",
-           "TooManyAttempts", "Refused"]
+           "TooManyAttempts", "Refused", "OverQuota"]
 
 
 class UpstackError(Exception):
@@ -38,6 +38,10 @@ class Unauthorized(UpstackError):
 
 class TooManyAttempts(UpstackError):
     """Too many failed sign-ins in a short time (HTTP 429)."""
+
+
+class OverQuota(UpstackError):
+    """More than a team server lets one member store or send (HTTP 413)."""
 
 
 class Refused(UpstackError):

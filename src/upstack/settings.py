@@ -61,6 +61,16 @@ SETTINGS: tuple[Setting, ...] = (
             "A team server's browser session ends after this many minutes without a request."),
     Setting("redact", "",
             "Extra secret patterns (regular expressions, separated by whitespace) redacted from what runs capture."),
+    # What one member of a team server may cost it (see upstack.limits for the limits on a single query).
+    Setting("user_requests", 2,
+            "On a team server, how many requests one member may have running at once (more are answered 429): "
+            "fewer than the server's 4 handler threads, so one member never holds them all."),
+    Setting("user_quota_mb", 10_000,
+            "On a team server, the megabytes one member may store: files they upload or attach, and their "
+            "runs' metric points (24 bytes each); beyond it a push or upload is answered 413. 0: no quota."),
+    Setting("user_max_runs", 10_000, "On a team server, how many runs one member may log there (413 beyond)."),
+    Setting("run_max_metrics", 1_000, "On a team server, how many metrics one run may log (413 beyond)."),
+    Setting("entry_max_files", 100, "On a team server, how many files one entry may have attached (413 beyond)."),
 )
 
 
@@ -112,6 +122,17 @@ class Settings:
             return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def number(self, name: str, *, zero: bool = False) -> float:
+        """A setting that must be a number above zero (or zero too, where zero turns something off)."""
+        value = self._values[name]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise BadInput(f"setting {name} must be a number, got {value!r}") from None
+        if not (number >= 0 if zero else number > 0):
+            raise BadInput(f"setting {name} must be {'zero or more' if zero else 'above zero'}, got {value!r}")
+        return number
 
     @property
     def home_path(self) -> Path:

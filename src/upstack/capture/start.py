@@ -44,14 +44,7 @@ def capture_kinds(choice: str | Iterable[str] | None) -> list[str]:
 
 def _number(ws: Workspace, name: str, *, zero: bool = False) -> float:
     """A setting that must be a number above zero (or zero too, where zero turns something off)."""
-    value = getattr(ws.settings, name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"setting {name} must be a number, got {value!r}") from None
-    if not (number >= 0 if zero else number > 0):
-        raise BadInput(f"setting {name} must be {'zero or more' if zero else 'above zero'}, got {value!r}")
-    return number
+    return ws.settings.number(name, zero=zero)
 
 
 def _default_name() -> str:

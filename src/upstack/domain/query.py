@@ -1,8 +1,15 @@
 """The one search language: words, "phrases", prefix*, AND/OR/NOT, -word, #tag, ( ).
 
-Any input parses: an unbalanced quote runs to the end, a stray parenthesis is
-ignored, an operator with nothing to act on is read as the word it spells. The
-result is a small tree that the store compiles for SQLite FTS5 and PostgreSQL.
+Any input within the limits (``upstack.limits``) parses: an unbalanced quote runs to
+the end, a stray parenthesis is ignored, an operator with nothing to act on is read as
+the word it spells, and stacked NOTs cancel (NOT NOT x is x). The result is a small
+tree that the store compiles for SQLite FTS5 and PostgreSQL.
+
+A query beyond a limit (too long, too many terms, too deep, too many NOTs) is refused
+with a one-line ``BadInput`` naming the limit, checked before any search work. It is
+refused rather than cut down: dropping words or flattening parentheses would silently
+answer another question than the one asked. Stacked NOTs are the one thing simplified,
+because there the simpler query matches exactly the same entries.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ import re
 from dataclasses import dataclass
 
 from upstack.domain.text import normalize_tag, tokenize
+from upstack.errors import BadInput
+from upstack.limits import QUERY_MAX_CHARS, QUERY_MAX_DEPTH, QUERY_MAX_NOTS, QUERY_MAX_TERMS
 
 __all__ = ["Term", "Tag", "And", "Or", "Not", "Query", "parse_query", "positive_terms"]
 
@@ -103,12 +112,20 @@ class _Parser:
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def parse_unary(self, depth: int) -> Query | None:
+        # A loop, not recursion: a chain of a thousand NOTs must not overflow the stack.
+        negations = 0
         item = self.take()
-        if item == "NOT":
-            if self.peek() in (None, ")", "OR", "AND"):
-                return _single(_word_terms("not"))
-            child = self.parse_unary(depth)
-            return Not(child) if child is not None else None
+        while item == "NOT" and self.peek() not in (None, ")", "OR", "AND"):
+            negations += 1
+            item = self.take()
+        node = self.parse_operand(item, depth)
+        for _ in range(negations):
+            node = _negated(node) if node is not None else None
+        return node
+
+    def parse_operand(self, item: str, depth: int) -> Query | None:
+        if item == "NOT":  # with nothing to act on
+            return _single(_word_terms("not"))
         if item == "(":
             inner = self.parse_or(depth + 1)
             if self.peek() == ")":
@@ -118,6 +135,11 @@ class _Parser:
             child = _atom(item[1:])
             return Not(child) if child is not None else None
         return _atom(item)
+
+
+def _negated(node: Query) -> Query:
+    """NOT of ``node``; NOT NOT x is x (the same matches: a condition here is never NULL)."""
+    return node.child if isinstance(node, Not) else Not(node)
 
 
 def _word_terms(word: str) -> list[Query]:
@@ -151,7 +173,45 @@ def parse_query(text: str) -> Query | None:
     >>> parse_query('patch* -#ioi')
     And(children=(Term(tokens=('patch',), prefix=True), Not(child=Tag(name='ioi', prefix=False))))
     """
-    return _Parser(_lex(text)).parse_or(0)
+    if len(text) > QUERY_MAX_CHARS:
+        raise BadInput(f"the search query is {len(text):,} characters long; the longest allowed is "
+                       f"{QUERY_MAX_CHARS:,}")
+    lexemes = _lex(text)
+    depth = _nesting(lexemes)
+    if depth > QUERY_MAX_DEPTH:
+        raise BadInput(f"the search query nests parentheses {depth} deep; the deepest allowed is {QUERY_MAX_DEPTH}")
+    query = _Parser(lexemes).parse_or(0)
+    terms, negations = _count(query)
+    if terms > QUERY_MAX_TERMS:
+        raise BadInput(f"the search query has {terms} words, phrases and tags; the most allowed is {QUERY_MAX_TERMS}")
+    if negations > QUERY_MAX_NOTS:
+        raise BadInput(f"the search query has {negations} NOTs and -exclusions; the most allowed is {QUERY_MAX_NOTS}")
+    return query
+
+
+def _nesting(lexemes: list[str]) -> int:
+    """How deep the parser would recurse: open parentheses (a stray ')' closes nothing)."""
+    depth = deepest = 0
+    for item in lexemes:
+        if item == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif item == ")":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _count(query: Query | None) -> tuple[int, int]:
+    """(leaves, NOTs) of a parsed query, whose depth is already bounded."""
+    if query is None:
+        return 0, 0
+    if isinstance(query, Term | Tag):
+        return 1, 0
+    if isinstance(query, Not):
+        terms, negations = _count(query.child)
+        return terms, negations + 1
+    counts = [_count(child) for child in query.children]
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def positive_terms(query: Query | None) -> list[Term]:

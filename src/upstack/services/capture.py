@@ -120,6 +120,10 @@ def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]
     if not paths:
         raise BadInput("no files to attach")
     files = _check_files(list(paths))
+    from upstack.domain import access
+    from upstack.services.quota import check_files
+
+    check_files(ws, access.current(team=ws.team), entry_id, {str(f.path): f.path.stat().st_size for f in files})
     stored = store_files(ws, files, now_iso())
     store.write([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
     return [Attachment(entry_id=entry_id, **a) for a in stored]

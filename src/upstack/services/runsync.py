@@ -48,6 +48,7 @@ Series = dict[str, tuple[int, array, array, array]]
 def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], by: Audience) -> dict[str, Any]:
     """Apply a push to run ``run_id`` from ``by``; returns the run's status and how many points
     each of its metrics has."""
+    from upstack.services.quota import check_run
     from upstack.services.record_shapes import problem
     from upstack.services.sync import may_attach, parse_record
     from upstack.store import runs
@@ -83,6 +84,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
             if not may_attach(ws, by, str(attachment.get("sha256", ""))):
                 raise BadInput(f"record {record.id} names a file you did not upload first "
                                f"({str(attachment.get('sha256'))[:12]})")
+    check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
     return take(store, run_id, records, series)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
+from upstack.services.quota import too_many_files
 from upstack.services.record_shapes import envelope_problem, problem
 from upstack.services.workspace import Workspace
 from upstack.store.ingest import id_taken
@@ -141,6 +142,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
                 row["deleted_at"] and not by.is_author(row["author_id"])):
             return NOT_YOURS
         if op == "entry.attach":
+            if too_many_files(ws, entry_id, len(data["attachments"])):
+                return "the entry would have more files than the server allows (setting entry_max_files)"
             for attachment in data["attachments"]:
                 if attachment.get("sha256") and not may_attach(ws, by, str(attachment["sha256"])):
                     return "a file it names was not uploaded by you first"
@@ -195,6 +198,8 @@ class Remote:
             detail = exc.read().decode("utf-8", "replace")
             with contextlib.suppress(ValueError, AttributeError):  # our servers answer {"error": ...}
                 detail = str(json.loads(detail).get("error") or json.loads(detail).get("detail") or detail)
+            if exc.code == 429:  # too many of this member's requests at once: busy, not refused; try again
+                raise UpstackError(f"{self.url} is busy with your other requests: {detail[:300]}") from None
             if exc.code == 401:
                 raise Unauthorized(f"{self.url} refused the token (revoked?): run `upstack login {self.url}` "
                                    "again with a new one") from None

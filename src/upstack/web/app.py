@@ -23,11 +23,22 @@ from fastapi.templating import Jinja2Templates
 from upstack import __version__
 from upstack.domain import access
 from upstack.domain.access import Audience
-from upstack.errors import Ambiguous, BadInput, Forbidden, NotFound, TooManyAttempts, Unauthorized, UpstackError
+from upstack.errors import (
+    Ambiguous,
+    BadInput,
+    Forbidden,
+    NotFound,
+    OverQuota,
+    TooManyAttempts,
+    Unauthorized,
+    UpstackError,
+)
 from upstack.services.workspace import Workspace
+from upstack.settings import Settings
 from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, csrf_token, require_csrf
 from upstack.web.headers import SecurityHeaders
+from upstack.web.limits import UserSlots
 
 __all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 
@@ -144,12 +155,13 @@ def _plain(value: Any) -> Any:
 
 
 def create_app(*, home: str | Path | None = None, db: str | None = None, token: str | None,
-               upload_limit: int = 50_000_000, threads: int = 4) -> FastAPI:
+               upload_limit: int = 50_000_000, threads: int = 4, user_requests: int | None = None) -> FastAPI:
     """The app for one workspace: opened with ``token`` (local mode), or, with ``token=None``,
     by the workspace's accounts (a team server).
 
     ``threads`` caps the threads that run handlers (each holds a database
     connection): under load, more only queue on two cores and cost memory.
+    ``user_requests`` caps a team member's requests at once (default: the setting).
     """
     from upstack.web.routes import ROUTERS, TEAM_ROUTERS
 
@@ -176,6 +188,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.workspaces = _Workspaces()
     app.state.upload_limit = upload_limit
     app.state.team = token is None
+    app.state.user_slots = UserSlots(user_requests or int(Settings(home=app.state.home, db=db).number("user_requests")))
     if token is None:
         app.add_middleware(TeamAccounts)
     else:
@@ -192,7 +205,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
 
 def _errors(app: FastAPI) -> None:
     statuses = {NotFound: 404, Ambiguous: 409, BadInput: 400, Forbidden: 403, Unauthorized: 401,
-                TooManyAttempts: 429}
+                TooManyAttempts: 429, OverQuota: 413}
 
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:

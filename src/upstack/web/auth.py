@@ -178,6 +178,9 @@ class TeamAccounts(BaseHTTPMiddleware):
                 user = accounts.session_user(ws, session)
             return user, (accounts.audience_for(ws, user) if user else None), scope
 
+        slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
+        if slots.full(bearer or session):
+            return slots.refusal(request)
         user, audience, scope = await run_in_threadpool(sign_in)
         if user is not None and not tokens.scope_allows(scope, request.method, path):
             refusal = tokens.SCOPE_HELP.get(scope, "it may do nothing")
@@ -186,8 +189,14 @@ class TeamAccounts(BaseHTTPMiddleware):
             request.state.user = user
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session
-            with access.acting_as(audience):
-                return await call_next(request)
+            slots.remember(bearer or session, user.id)
+            if not slots.take(user.id):
+                return slots.refusal(request)
+            try:
+                with access.acting_as(audience):
+                    return await call_next(request)
+            finally:
+                slots.give_back(user.id)
         if path.startswith(PUBLIC):
             visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(24)
             request.state.csrf_key = visitor

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from upstack.domain.access import Audience
 from upstack.errors import BadInput
+from upstack.services import quota
 from upstack.services import sync as sync_service
 from upstack.services.workspace import Workspace
 from upstack.web.app import signed_in, workspace
@@ -90,6 +91,7 @@ async def put_blob(request: Request, sha256: str, ws: Annotated[Workspace, Depen
         data += chunk
         if len(data) > request.app.state.upload_limit:
             raise BadInput(f"the file is larger than {request.app.state.upload_limit // 1_000_000} MB")
+    quota.check_upload(ws, who, sha256, len(data))
     sync_service.write_blob(ws, sha256, bytes(data), who)
     return Response(status_code=204)
 
