@@ -209,7 +209,9 @@ def test_one_member_cannot_hold_every_handler_thread_and_others_are_still_served
         flood = list(flood_at)
     assert [r.json()["total"] for r in others] == [30] * 3
     assert {r.status_code for r in flood} <= {200, 400, 429}, {r.status_code for r in flood}
-    refusals = {r.json()["error"] for r in flood if r.status_code == 400}
+    # Which of them get a slot (and so a 400 for a query beyond the limits) depends on timing: under load all
+    # may be 429. Every refusal is one line whatever the timing; the 400s themselves: the test after this one.
+    refusals = {r.json()["error"] for r in flood if r.status_code in (400, 429)}
     assert refusals and [m for m in refusals if "\n" in m or len(m) > 200] == [], refusals
 
 
