@@ -275,3 +275,40 @@ def test_sync_never_names_a_node_its_reader_cannot_see(team: Team) -> None:
     assert answer.status_code == 200 and hidden.id not in answer.text
     moves = [r for r in answer.json()["records"] if r["op"] == "node.move"]
     assert [m["data"]["parent_id"] for m in moves] == [None]
+    for page in (f"/tree/{team.project}.json", "/tree.json", f"/tree/{team.project}"):  # nor does a page
+        shown = bob.get(page)
+        assert shown.status_code == 200 and hidden.id not in shown.text and hidden.id.lower() not in shown.text
+
+
+def test_a_file_is_attached_only_by_who_uploaded_it_even_to_an_entry_made_in_the_same_push(team: Team) -> None:
+    import hashlib
+
+    secret = b"ada's private figure"
+    sha = hashlib.sha256(secret).hexdigest()
+    assert team.api(team.ada).put(f"/api/blobs/{sha}", content=secret).status_code == 204
+    eve = team.api(team.eve)  # knows the hash (say, from a link), not the file
+    entry_id = new_id()
+    attachment = {"id": new_id(), "sha256": sha, "filename": "f.png", "media_type": "image/png",
+                  "size": len(secret), "created_at": now_iso()}
+    answer = eve.post("/api/sync/push", json={"records": [
+        _record("entry.create", {"id": entry_id, "revision_id": new_id(), "kind": "note", "title": "Mine",
+                                 "body": "", "occurred_at": now_iso(), "created_at": now_iso()}),
+        _record("entry.attach", {"entry_id": entry_id, "attachments": [attachment]})]}).json()
+    assert answer["applied"] == 1 and "uploaded by you" in answer["refused"][0]["reason"]
+    assert eve.get(f"/api/blobs/{sha}").status_code == 404
+
+
+def test_a_page_with_many_figures_gets_every_one_of_them(team: Team, tmp_path: Path) -> None:
+    """A browser fetches six images at once: downloads have a lane of their own beside the member's
+    two requests (web/limits.py), so none of a page's own figures is refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = []
+    for number in range(6):
+        files.append(tmp_path / f"figure{number}.png")
+        files[-1].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([number]) * 64)
+    note = capture.note(team.ws, "Six figures.", attach=files)  # the workspace owner's: ada's
+    ada = team.api(team.ada)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda a: ada.get(f"/a/{a.id}"), note.attachments))
+    assert [a.status_code for a in answers] == [200] * 6

@@ -53,10 +53,11 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     refused: list[dict[str, str]] = []
     made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
+    files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries)
+        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -105,7 +106,7 @@ TAKEN = "that id is taken by something else (a run's result entry comes only wit
 
 
 def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
-             made_entries: set[str]) -> str:
+             made_entries: set[str], files: dict[str, int]) -> str:
     """'' if ``by`` may make this record; "here" if the server has it already; else why not.
 
     Something that exists but is hidden from them answers as if it did not exist.
@@ -134,19 +135,19 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
                 return "you may not add entries under that node"
             return ""
         entry_id = str(data["entry_id"])
-        if entry_id in made_entries:
-            return ""
         row = db.one("SELECT author_id, private, node_id, deleted_at FROM entries WHERE id = ?", (entry_id,))
-        if row is None or not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]),
-                                                node_id=row["node_id"]) or (
-                row["deleted_at"] and not by.is_author(row["author_id"])):
+        if entry_id not in made_entries and (  # one made by this push is theirs; its files are checked all the same
+                row is None or not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]),
+                                                     node_id=row["node_id"])
+                or (row["deleted_at"] and not by.is_author(row["author_id"]))):
             return NOT_YOURS
         if op == "entry.attach":
-            if too_many_files(ws, entry_id, len(data["attachments"])):
+            if too_many_files(ws, entry_id, files.get(entry_id, 0) + len(data["attachments"])):
                 return "the entry would have more files than the server allows (setting entry_max_files)"
             for attachment in data["attachments"]:
                 if attachment.get("sha256") and not may_attach(ws, by, str(attachment["sha256"])):
                     return "a file it names was not uploaded by you first"
+            files[entry_id] = files.get(entry_id, 0) + len(data["attachments"])
         return ""
     except (KeyError, TypeError, AttributeError):
         return "the record is malformed"

@@ -14,9 +14,13 @@ __all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activi
 _COLUMNS = "id, kind, title, why, status, parent_id, created_at, updated_at, deleted_at"
 
 
-def _node(row: dict[str, Any]) -> Node:
-    return Node(**{k: row[k] for k in ("id", "kind", "title", "why", "status", "parent_id",
+def _node(db: Database, row: dict[str, Any]) -> Node:
+    """A node as its reader may know it: a parent they cannot open is no parent (its id is not theirs)."""
+    node = Node(**{k: row[k] for k in ("id", "kind", "title", "why", "status", "parent_id",
                                        "created_at", "updated_at", "deleted_at")})
+    if node.parent_id and not _visible(db, node.parent_id):
+        node.parent_id = None
+    return node
 
 
 def _visible(db: Database, node_id: str) -> bool:
@@ -29,12 +33,12 @@ def load_node(db: Database, node_id: str) -> Node:
     row = db.one(f"SELECT {_COLUMNS} FROM nodes WHERE id = ?", (node_id,))
     if row is None or not _visible(db, node_id):
         raise NotFound(f"no node with id {node_id!r}")
-    return _node(row)
+    return _node(db, row)
 
 
 def node_rows(db: Database, *, include_deleted: bool = False) -> list[Node]:
     where = "" if include_deleted else " WHERE deleted_at IS NULL"
-    return [_node(r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")
+    return [_node(db, r) for r in db.query(f"SELECT {_COLUMNS} FROM nodes{where} ORDER BY created_at, id")
             if _visible(db, r["id"])]
 
 
@@ -53,7 +57,7 @@ def ancestors(db: Database, node_id: str) -> list[Node]:
 
 
 def children(db: Database, node_id: str) -> list[Node]:
-    return [_node(r) for r in db.query(
+    return [_node(db, r) for r in db.query(
         f"SELECT {_COLUMNS} FROM nodes WHERE parent_id = ? AND deleted_at IS NULL "
         "ORDER BY created_at, id", (node_id,)) if _visible(db, r["id"])]
 

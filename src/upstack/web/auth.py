@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from upstack.domain import access
+from upstack.web import limits
 
 __all__ = ["LocalToken", "TeamAccounts", "csrf_token", "COOKIE", "check_csrf", "require_csrf", "set_session",
            "client_address"]
@@ -179,7 +180,8 @@ class TeamAccounts(BaseHTTPMiddleware):
             return user, (accounts.audience_for(ws, user) if user else None), scope
 
         slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
-        if slots.full(bearer or session):
+        lane = limits.lane(request)
+        if slots.full(bearer or session, lane):
             return slots.refusal(request)
         user, audience, scope = await run_in_threadpool(sign_in)
         if user is not None and not tokens.scope_allows(scope, request.method, path):
@@ -190,13 +192,13 @@ class TeamAccounts(BaseHTTPMiddleware):
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session
             slots.remember(bearer or session, user.id)
-            if not slots.take(user.id):
+            if not slots.take(user.id, lane):
                 return slots.refusal(request)
             try:
                 with access.acting_as(audience):
                     return await call_next(request)
             finally:
-                slots.give_back(user.id)
+                slots.give_back(user.id, lane)
         if path.startswith(PUBLIC):
             visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(24)
             request.state.csrf_key = visitor

@@ -5,7 +5,9 @@ one member firing slow requests in parallel would hold all of them, and everyone
 pages would wait. Each signed-in member holds at most ``user_requests`` (a setting, 2 by
 default) requests at once; one more is answered at once with a 429 that says so, and
 costs the server nothing but the sign-in. Requests by nobody in particular (the sign-in
-page, static files) are not counted: they do little work.
+page, static files) are not counted: they do little work. A member's file downloads
+(``GET /a/ID``: the figures of a page, which a browser fetches six at a time) have a lane of
+their own, ``FILE_REQUESTS`` wide, so a run page with many figures never refuses its own images.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-__all__ = ["UserSlots"]
+__all__ = ["UserSlots", "FILE_REQUESTS", "lane"]
+
+FILE_REQUESTS = 6  # what a browser fetches at once from one server
+
+
+def lane(request: Request) -> str:
+    """Which of a member's lanes a request runs in: "files" (a download), or "" (everything else)."""
+    return "files" if request.method in ("GET", "HEAD") and request.url.path.startswith("/a/") else ""
 
 
 class UserSlots:
@@ -28,7 +37,7 @@ class UserSlots:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._held: dict[str, int] = {}
+        self._held: dict[tuple[str, str], int] = {}  # (member, lane) -> requests running
         self._members: dict[str, str] = {}  # credential -> member, for credentials that signed in
 
     def remember(self, credential: str, user_id: str) -> None:
@@ -36,28 +45,31 @@ class UserSlots:
             self._members.clear()
         self._members[credential] = user_id
 
-    def full(self, credential: str) -> bool:
-        """Whether ``credential`` signed in before as a member who has ``limit`` requests running."""
-        user_id = self._members.get(credential)
-        return user_id is not None and self._held.get(user_id, 0) >= self.limit
+    def _limit(self, lane: str) -> int:
+        return FILE_REQUESTS if lane == "files" else self.limit
 
-    def take(self, user_id: str) -> bool:
-        """One more running request for ``user_id``; False (nothing taken) if they have ``limit``."""
-        held = self._held.get(user_id, 0)
-        if held >= self.limit:
+    def full(self, credential: str, lane: str = "") -> bool:
+        """Whether ``credential`` signed in before as a member who has their lane's limit running."""
+        user_id = self._members.get(credential)
+        return user_id is not None and self._held.get((user_id, lane), 0) >= self._limit(lane)
+
+    def take(self, user_id: str, lane: str = "") -> bool:
+        """One more running request for ``user_id``; False (nothing taken) if they have the limit."""
+        held = self._held.get((user_id, lane), 0)
+        if held >= self._limit(lane):
             return False
-        self._held[user_id] = held + 1
+        self._held[(user_id, lane)] = held + 1
         return True
 
-    def give_back(self, user_id: str) -> None:
-        held = self._held.get(user_id, 0) - 1
+    def give_back(self, user_id: str, lane: str = "") -> None:
+        held = self._held.get((user_id, lane), 0) - 1
         if held > 0:
-            self._held[user_id] = held
+            self._held[(user_id, lane)] = held
         else:
-            self._held.pop(user_id, None)
+            self._held.pop((user_id, lane), None)
 
-    def running(self, user_id: str) -> int:
-        return self._held.get(user_id, 0)
+    def running(self, user_id: str, lane: str = "") -> int:
+        return self._held.get((user_id, lane), 0)
 
     def refusal(self, request: Request) -> Response:
         """The 429: one line, and when to try again (a second: the limit is on running requests)."""
