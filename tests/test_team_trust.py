@@ -312,3 +312,15 @@ def test_a_page_with_many_figures_gets_every_one_of_them(team: Team, tmp_path: P
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda a: ada.get(f"/a/{a.id}"), note.attachments))
     assert [a.status_code for a in answers] == [200] * 6
+
+
+def test_login_refuses_a_read_only_token_in_one_line(team: Team, tmp_path: Path) -> None:
+    from upstack.errors import BadInput
+    from upstack.services import tokens
+
+    _, secret = tokens.create_token(team.ws, team.bob.id, "dashboard", scope="read-only")
+    laptop = Workspace(home=tmp_path / "laptop")
+    with pytest.raises(BadInput, match="read-only"):
+        sync_service.login(laptop, team.server.url, secret)
+    assert not (laptop.home / sync_service.REMOTE_FILE).exists()
+    laptop.close()

@@ -226,6 +226,9 @@ def login(ws: Workspace, url: str, token: str) -> Remote:
         raise BadInput("no token: make one on the server's account page (Your account → API tokens)")
     probe = Remote(url.rstrip("/"), token.strip(), "")
     me = probe.json("GET", "/api/me.json")
+    if me.get("token_scope") == "read-only":
+        raise BadInput("that token is read-only, and `upstack sync` sends as well as reads: make a full or "
+                       "sync-only token on the server's account page")
     found = Remote(probe.url, probe.token, str(me["login"]))
     path = ws.home / REMOTE_FILE
     ws.home.mkdir(parents=True, exist_ok=True)

@@ -189,6 +189,7 @@ class TeamAccounts(BaseHTTPMiddleware):
             return JSONResponse({"error": f"this API token is {scope}: {refusal}"}, status_code=403)
         if user is not None and audience is not None:
             request.state.user = user
+            request.state.token_scope = scope if bearer else None
             request.state.bearer = bearer.lower().startswith("bearer ")
             request.state.csrf_key = session
             slots.remember(bearer or session, user.id)

@@ -23,7 +23,8 @@ router = APIRouter()
 @router.get("/api/me.json", summary="Who this token (or session) signs in as")
 def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[str, Any]:
     user = request.state.user
-    return {"login": user.login, "name": user.name, "is_admin": user.is_admin}
+    return {"login": user.login, "name": user.name, "is_admin": user.is_admin,
+            "token_scope": getattr(request.state, "token_scope", None)}
 
 
 @router.get("/api/sync/manifest.json", summary="What the server holds that you may see: entries' revisions and files")
