@@ -5,7 +5,7 @@ them from a server (a pull); before either applies one, ``problem(op, data)`` ch
 the schema of its op, so one malformed field (a run's command given as text, a file size given as
 a word, a NUL byte that PostgreSQL refuses to store) is refused at the door with a one-line reason,
 instead of breaking every page that later reads it. Readers stay robust to what was stored before
-the door was there: ``fitting(op, data)`` keeps the parts of stored data that fit.
+the door was there (domain/run.py: ``stored_provenance``, ``stored_item``).
 
 Fields a reader relies on are typed; others may come along (``extra="allow"``) so that a newer
 upstack can add fields an older server keeps.
@@ -24,7 +24,7 @@ from upstack.domain.tree import NODE_KINDS, STATUSES
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import parse_iso
 
-__all__ = ["SHAPES", "problem", "envelope_problem", "fitting"]
+__all__ = ["SHAPES", "problem", "envelope_problem"]
 
 
 def _text(value: str) -> str:
@@ -307,26 +307,3 @@ def envelope_problem(record_id: str, workspace: str, at: str) -> str:
     except ValueError as exc:
         return f"a record's at: {exc}"
     return ""
-
-
-def fitting(shape: type[BaseModel], data: Any, *, tries: int = 50) -> dict[str, Any]:
-    """What of stored ``data`` fits ``shape``: each top-level field (or, inside a field that is an
-    object, each of its fields) that does not is left out. For readers of what was stored before
-    records were checked at the door."""
-    if not isinstance(data, dict):
-        return {}
-    kept = dict(data)
-    for _ in range(tries):
-        try:
-            shape.model_validate(kept)
-            return kept
-        except ValidationError as exc:
-            loc = exc.errors()[0]["loc"]
-            if not loc or loc[0] not in kept:
-                return {}
-            inner = kept[loc[0]]
-            if len(loc) > 1 and isinstance(inner, dict) and loc[1] in inner:
-                kept[loc[0]] = {k: v for k, v in inner.items() if k != loc[1]}
-            else:
-                kept.pop(loc[0])
-    return {}
