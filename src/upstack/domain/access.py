@@ -24,8 +24,11 @@ The rules:
   not private, not deleted, and filed under a node they hold a role on. So an
   entry under no shared node is its author's alone, and a private entry stays its
   author's whatever the project's sharing.
+- A run is seen as its result entry is (a running run, which has none yet, as
+  if it were public): deleting the result, or making it private, withdraws it.
 - Commenting needs commenter, editing another's entry needs editor, sharing a
   node needs owner. Admins manage accounts; being an admin shows no one's entries.
+  What a push to a team server may do is one table: domain/permissions.py.
 """
 
 from __future__ import annotations
