@@ -1,6 +1,7 @@
 """Shared helpers for the attack tests (tests/test_attack_*.py, an independent attack on the team server: each
 finding became a test): a small team server (ada owns a project; bob viewer, eve editor, mal outsider)
-and API clients per user."""
+and API clients per user. Test docstrings describe each hole as it was found; their assertions
+show it closed. tests/test_team_trust.py uses the same team."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ class Team:
     bob: accounts.User
     eve: accounts.User
     mal: accounts.User
+
+    def as_user(self, user: accounts.User) -> access.Audience:
+        return accounts.audience_for(self.ws, user)
 
     def api(self, user: accounts.User) -> httpx.Client:
         token = accounts.create_token(self.ws, user.id, "laptop")[1]

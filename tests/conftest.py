@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+# The team server the attack tests and tests/test_team_trust.py share (a module's own `team` wins).
+from attack_common import team  # noqa: E402,F401 - registers the fixture `team`
+
 # One Chromium for the whole session, shared by every browser test module: a session fixture
 # imported into two modules would be two fixtures, and Playwright's sync API runs only one at a time.
 from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture `chromium`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from attack_common import entry_create, rec, run_records, status, team  # noqa: F401
+from attack_common import entry_create, rec, run_records
 from upstack.ids import new_id
 from upstack.services import accounts
 from upstack.timeutil import now_iso

@@ -7,7 +7,7 @@ from array import array
 
 import pytest
 
-from attack_common import entry_create, rec, run_records, status, team  # noqa: F401
+from attack_common import entry_create, rec, run_records, status
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from attack_common import rec, run_records, team  # noqa: F401
+from attack_common import rec, run_records
 from upstack.ids import new_id
 from upstack.services import accounts
 

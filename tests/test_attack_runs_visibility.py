@@ -8,7 +8,7 @@ from array import array
 
 import pytest
 
-from attack_common import rec, run_records, status, team  # noqa: F401
+from attack_common import rec, run_records
 from upstack.ids import new_id, short_id
 from upstack.timeutil import now_iso
 

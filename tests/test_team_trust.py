@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from attack_common import Team
 from upstack.domain import access
 from upstack.domain.filters import Filters
 from upstack.errors import NotFound
@@ -31,42 +30,7 @@ from upstack.services import sync as sync_service
 from upstack.services.workspace import Workspace
 from upstack.store import queries, runs
 from upstack.timeutil import now_iso
-from webserver import Server, serve
-
-
-@dataclass
-class Team:
-    server: Server
-    ws: Workspace  # the server's workspace, read as its owner
-    project: str  # ada's project; bob is a viewer there, eve an editor
-    ada: accounts.User
-    bob: accounts.User
-    eve: accounts.User
-
-    def api(self, user: accounts.User) -> httpx.Client:
-        token = accounts.create_token(self.ws, user.id, "laptop")[1]
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        client = httpx.Client(base_url=self.server.url, headers=headers, timeout=60)
-        self.server.clients.append(client)
-        return client
-
-    def as_user(self, user: accounts.User) -> access.Audience:
-        return accounts.audience_for(self.ws, user)
-
-
-@pytest.fixture
-def team(tmp_path: Path, db_url: str | None) -> Iterator[Team]:
-    home = tmp_path / "server"
-    ws = Workspace(home=home, db=db_url)
-    ada, _ = accounts.add_user(ws, "ada")
-    bob, _ = accounts.add_user(ws, "bob")
-    eve, _ = accounts.add_user(ws, "eve")
-    project = tree.add_node(ws, "project", "Probing", why="Shared.")
-    accounts.share(ws, project.id, "bob", "viewer", by=None)
-    accounts.share(ws, project.id, "eve", "editor", by=None)
-    with serve(home, db_url, token=None) as server:
-        yield Team(server, ws, project.id, ada, bob, eve)
-    ws.close()
+from webserver import serve
 
 
 def _record(op: str, data: dict[str, Any]) -> dict[str, Any]:

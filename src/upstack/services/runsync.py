@@ -74,7 +74,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     if row is None:
         if not starts:
             raise NotFound(f"{NO_RUN}: send its start record first")
-        if id_taken(db, run_id) and not runs.is_result_of(db, run_id, run_id, by.user_id):
+        if id_taken(db, run_id) and not runs.is_result_of(db, run_id, by.user_id):
             raise NotFound(NO_RUN)  # the id is an entry's or a node's: a run never takes one over
         starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
         starts[0].data.pop("node_ref", None)

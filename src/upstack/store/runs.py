@@ -75,7 +75,7 @@ def _text(value: float | None) -> str | None:
 
 def _start(db: Database, record: Record) -> None:
     data = record.data
-    if not is_result_of(db, data["run_id"], data["run_id"], data.get("by"), missing=True) or \
+    if not is_result_of(db, data["run_id"], data.get("by"), missing=True) or \
             db.scalar("SELECT 1 FROM nodes WHERE id = ?", (data["run_id"],)):
         raise UpstackError(f"run {data['run_id']}: that id is taken by something that is not its result")
     node_id = data.get("node_id")
@@ -90,14 +90,13 @@ def _start(db: Database, record: Record) -> None:
                "ON CONFLICT DO NOTHING", values)
 
 
-def is_result_of(db: Database, entry_id: str, run_id: str, author_id: str | None, *, missing: bool = False) -> bool:
-    """Whether entry ``entry_id`` is run ``run_id``'s result, written for the run's author (or, with
-    ``missing``, does not exist yet). A run never touches an entry it did not write."""
-    entry = db.one("SELECT author_id, meta FROM entries WHERE id = ?", (entry_id,))
+def is_result_of(db: Database, run_id: str, author_id: str | None, *, missing: bool = False) -> bool:
+    """Whether the entry with run ``run_id``'s id is that run's result, written for its author (or, with
+    ``missing``, there is no such entry yet). A run never touches an entry it did not write."""
+    entry = db.one("SELECT author_id, meta FROM entries WHERE id = ?", (run_id,))
     if entry is None:
         return missing
-    return entry_id == run_id and entry["author_id"] == author_id and \
-        json.loads(entry["meta"] or "{}").get("run") == run_id
+    return entry["author_id"] == author_id and json.loads(entry["meta"] or "{}").get("run") == run_id
 
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
@@ -388,7 +387,7 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
     now = run.ended_at or run.started_at
     author = run.author_id  # the result is theirs
-    if existing is not None and not is_result_of(db, run_id, run_id, author):
+    if existing is not None and not is_result_of(db, run_id, author):
         return  # an entry the run did not write (a run cannot start under a taken id; kept safe anyway)
     # Named by its content: a laptop and its team server that finalize the same run make the
     # same revision, so syncing them finds nothing to exchange (and ending twice adds nothing).
