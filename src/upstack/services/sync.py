@@ -27,11 +27,11 @@ from typing import Any
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
-from upstack.services.quota import too_many_files
-from upstack.services.record_shapes import envelope_problem, problem
 from upstack.services.workspace import Workspace
-from upstack.store.ingest import id_taken
 from upstack.store.journal import Record
+
+# A run logging live imports this module for `remote` alone: what checks records (pydantic, the SQL
+# store) is imported by the functions that check, which run on a server or in `upstack sync`.
 
 __all__ = ["Remote", "login", "remote", "sync", "accept", "SyncReport", "PUSHABLE", "parse_record", "may_attach",
            "plain", "fetch_blob", "REMOTE_FILE"]
@@ -47,6 +47,8 @@ BATCH = 200
 
 def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     """Apply records pushed by ``by``: each checked against their roles; returns what happened."""
+    from upstack.services.record_shapes import problem
+
     store = ws.store()
     db = store.db
     records: list[Record] = []
@@ -95,6 +97,8 @@ def parse_record(item: Any, allowed: tuple[str, ...]) -> Record:
         raise BadInput("a pushed record needs id, op, workspace, at (text) and data (an object)")
     if item["op"] not in allowed:
         raise BadInput(f"records of kind {item['op']!r} cannot be pushed here; this takes {', '.join(allowed)}")
+    from upstack.services.record_shapes import envelope_problem
+
     wrong = envelope_problem(item["id"], item["workspace"], item["at"])
     if wrong:
         raise BadInput(wrong)
@@ -111,6 +115,9 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
 
     Something that exists but is hidden from them answers as if it did not exist.
     """
+    from upstack.services.quota import too_many_files
+    from upstack.store.ingest import id_taken
+
     db = ws.store().db
     try:
         if op == "node.create":
@@ -336,6 +343,8 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -
 
 def _well_formed(raw: list[Any], allowed: tuple[str, ...], report: SyncReport) -> list[Record]:
     """The pulled records that have their op's shape; the others are left on the server, and said."""
+    from upstack.services.record_shapes import problem
+
     records = []
     for item in raw:
         try:
