@@ -288,3 +288,20 @@ def test_login_refuses_a_read_only_token_in_one_line(team: Team, tmp_path: Path)
         sync_service.login(laptop, team.server.url, secret)
     assert not (laptop.home / sync_service.REMOTE_FILE).exists()
     laptop.close()
+
+
+def test_a_crafted_json_import_is_one_line_and_imports_nothing(tmp_path: Path) -> None:
+    from conftest import CLI
+
+    source, target = CLI(tmp_path / "source", None), CLI(tmp_path / "target", None)
+    source.ok("note", "A note to export.")
+    export = tmp_path / "export.json"
+    source.ok("export", "--out", str(export))
+    dump = json.loads(export.read_text())
+    for damage in ({"version": "one"}, {"blobs": ["not", "a", "mapping"]}):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**dump, **damage}))
+        result = target("import", str(bad))
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "A note to export." not in target.ok("log")

@@ -269,9 +269,17 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
     except json.JSONDecodeError as exc:
         raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")]) from None
     db = ws.store().db
-    problems, blobs = _check(db, name, dump)
-    if problems:
-        raise ImportFailed(problems)
-    if dump.get("workspace_id") and not db.scalar("SELECT count(*) FROM entries"):
-        ws.adopt_workspace_id(str(dump["workspace_id"]))  # restoring into a new workspace
-    return load_dump(ws, dump, blobs, server_backup=server_backup)
+    # _check reads the file's shape; a value of a wrong type it does not look at (a version in words, a list
+    # where a column holds text, a row naming a node that is not there) is still the file's fault, and the
+    # rows go in one transaction: say so in one line, with nothing of them kept.
+    malformed = (ValueError, TypeError, KeyError, AttributeError, db.integrity_error, db.data_error)
+    try:
+        problems, blobs = _check(db, name, dump)
+        if problems:
+            raise ImportFailed(problems)
+        if dump.get("workspace_id") and not db.scalar("SELECT count(*) FROM entries"):
+            ws.adopt_workspace_id(str(dump["workspace_id"]))  # restoring into a new workspace
+        return load_dump(ws, dump, blobs, server_backup=server_backup)
+    except malformed as exc:
+        raise BadInput(f"cannot import {name}: it does not hold what an upstack export holds "
+                       f"({type(exc).__name__}: {str(exc)[:200]}); nothing of it was imported") from None
