@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workdir is None:
         tmp = args.workdir = Path(tempfile.mkdtemp(prefix="upstack-bench-attack-"))
     args.workdir = args.workdir.resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
     args.env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
     args.env.update(XDG_CONFIG_HOME=str(args.workdir / "xdg-config"), NO_COLOR="1", PYTHONUNBUFFERED="1")
     log = lambda msg: print(msg, flush=True)  # noqa: E731

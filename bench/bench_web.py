@@ -128,7 +128,7 @@ def work_team(spec: dict) -> dict:
         for node_id in random.Random(spec["seed"]).sample(projects, TEAM_PROJECTS):
             accounts.share(ws, node_id, "collaborator", "viewer", by=None)
         with access.acting_as(accounts.audience_for(ws, collaborator)):
-            visible, params = reader_sql()
+            visible, params = reader_sql(db)
             shown = int(db.scalar(f"SELECT count(*) FROM entries e WHERE e.deleted_at IS NULL AND {visible}", params))
         total = int(db.scalar("SELECT count(*) FROM entries WHERE deleted_at IS NULL"))
         session = accounts.start_session(ws, collaborator)
