@@ -26,6 +26,11 @@ from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture 
 from upstack.cli.main import cli
 from upstack.services.workspace import Workspace
 
+# A test's client is a script sending request after request, on a machine that may be busy: a
+# member's share of a team server's time (web/limits.py) would make it wait. tests/test_limits.py
+# sets the share where it is what is tested; every server and `upstack serve` here reads this.
+os.environ["UPSTACK_USER_SECONDS"] = "1000000"
+
 PG_URL = os.environ.get("UPSTACK_TEST_PG",
                         "postgresql://upstack:upstack@127.0.0.1:5432/upstack_test")
 ENGINES = ["sqlite", "postgresql"]

@@ -215,6 +215,51 @@ def test_one_member_cannot_hold_every_handler_thread_and_others_are_still_served
     assert refusals and [m for m in refusals if "\n" in m or len(m) > 200] == [], refusals
 
 
+def test_a_members_share_of_the_servers_time_is_a_token_bucket() -> None:
+    from upstack.web.limits import WINDOW, UserSlots
+
+    slots = UserSlots(2, seconds=1.0)
+    assert slots.take("bob") and slots.wait("bob") == 0  # a full share: never waits
+    slots.give_back("bob")
+    slots.charge("bob", 3.0)  # 2 s beyond his share: 2 s to win back at 1 s a WINDOW
+    assert 2 * WINDOW - 1 < slots.wait("bob") <= 2 * WINDOW + 0.01
+    assert not slots.take("bob") and slots.running("bob") == 0
+    assert slots.take("ada") and slots.wait("ada") == 0  # nobody else's share moved
+    slots.charge("ada", 0.5)
+    assert slots.wait("ada") == 0 and slots.take("ada")
+
+
+def test_a_member_who_used_their_share_of_the_server_waits_and_the_others_do_not(
+        members: Callable[..., Members]) -> None:
+    team = members(user_seconds="1")  # 1 s of work in any 10 s
+    ada, bob = team.client("ada"), team.client("bob")
+    held = _hold(team.server, team.tokens["bob"])  # holds a workspace until its body is finished
+    _until(lambda: bob.get("/api/me.json").status_code in (200, 429), "bob's upload to begin")
+    time.sleep(2.5)  # a lower bound on what the upload holds the server: a slow machine only holds it longer
+    assert _finish(held)[:12] == b"HTTP/1.1 400"
+    refused = bob.get("/search.json", params={"q": "head"})
+    assert refused.status_code == 429
+    assert refused.json()["error"].startswith(
+        "your requests have taken 1 seconds of this server's work in the last 10, the most one member may "
+        "(setting user_seconds); try again in ")
+    assert int(refused.headers["retry-after"]) >= 10  # 1.5 s beyond the share, won back at 0.1 s a second
+    assert ada.get("/search.json", params={"q": "head"}).json()["total"] == 30  # the others are served
+
+
+def test_sync_waits_out_a_busy_server_instead_of_failing(members: Callable[..., Members]) -> None:
+    from upstack.services.sync import Remote
+
+    team = members()
+    bob = team.client("bob")
+    held = _hold_slots(team.server, team.tokens["bob"], bob)  # both of bob's requests at once are in use
+    with ThreadPoolExecutor(1) as pool:
+        me = pool.submit(Remote(team.server.url, team.tokens["bob"], "bob").json, "GET", "/api/me.json")
+        _until(lambda: bob.get("/api/me.json").status_code == 429 and not me.done(), "bob's sync to be refused")
+        for upload in held:
+            _finish(upload)
+        assert me.result()["login"] == "bob"  # tried again once the server had room, no error
+
+
 def test_a_search_or_date_beyond_a_limit_is_a_400_on_the_server(members: Callable[..., Members]) -> None:
     bob = members().client("bob")
     answers = {what: bob.get(path, params=params) for what, (path, params) in {

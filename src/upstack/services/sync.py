@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -189,6 +190,14 @@ def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
 
 # -- the laptop's side ---------------------------------------------------------------------------
 
+class _Busy(Exception):
+    """A 429: the server names how many seconds to wait before trying again."""
+
+    def __init__(self, wait: float, detail: str) -> None:
+        super().__init__(detail)
+        self.wait, self.detail = min(wait, 60.0), detail
+
+
 @dataclass(frozen=True)
 class Remote:
     url: str
@@ -197,6 +206,19 @@ class Remote:
 
     def call(self, method: str, path: str, body: bytes | None = None, *,
              content_type: str = "application/json", timeout: float = 120) -> bytes:
+        """One request; a 429 (this member's share of the server in use: busy, not refused) is
+        tried again after the wait the server names, for up to ``min(timeout, 60)`` seconds."""
+        patience = time.monotonic() + min(timeout, 60.0)
+        while True:
+            try:
+                return self._call_once(method, path, body, content_type, timeout)
+            except _Busy as busy:
+                if time.monotonic() + busy.wait > patience:
+                    raise UpstackError(f"{self.url} is busy with your other requests: {busy.detail[:300]}; "
+                                       "nothing was lost, run it again in a minute") from None
+                time.sleep(busy.wait)
+
+    def _call_once(self, method: str, path: str, body: bytes | None, content_type: str, timeout: float) -> bytes:
         request = urllib.request.Request(self.url.rstrip("/") + path, data=body, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type})
         try:
@@ -206,8 +228,9 @@ class Remote:
             detail = exc.read().decode("utf-8", "replace")
             with contextlib.suppress(ValueError, AttributeError):  # our servers answer {"error": ...}
                 detail = str(json.loads(detail).get("error") or json.loads(detail).get("detail") or detail)
-            if exc.code == 429:  # too many of this member's requests at once: busy, not refused; try again
-                raise UpstackError(f"{self.url} is busy with your other requests: {detail[:300]}") from None
+            if exc.code == 429:
+                wait = exc.headers.get("Retry-After", "1")
+                raise _Busy(float(wait) if wait.isdigit() else 1.0, detail) from None
             if exc.code == 401:
                 raise Unauthorized(f"{self.url} refused the token (revoked?): run `upstack login {self.url}` "
                                    "again with a new one") from None

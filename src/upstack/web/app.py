@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,16 @@ def workspace(request: Request) -> Iterator[Workspace]:
         ws = Workspace(home=state.home, db=state.db, team=state.team)
         with state.opened_lock:
             state.opened.append(ws)  # closed when the server stops
+    started = time.monotonic()
     try:
         ws.store()  # ingest: a page always shows every earlier write
         yield ws
     finally:
         with state.opened_lock:
             state.idle.append(ws)
+        user = getattr(request.state, "user", None)
+        if user is not None:  # a team member's share of the server's time (web/limits.py)
+            state.user_slots.charge(user.id, time.monotonic() - started)
 
 
 def signed_in(request: Request) -> Audience:
@@ -188,7 +193,9 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.workspaces = _Workspaces()
     app.state.upload_limit = upload_limit
     app.state.team = token is None
-    app.state.user_slots = UserSlots(user_requests or int(Settings(home=app.state.home, db=db).number("user_requests")))
+    settings = Settings(home=app.state.home, db=db)
+    app.state.user_slots = UserSlots(user_requests or int(settings.number("user_requests")),
+                                     settings.number("user_seconds"))
     if token is None:
         app.add_middleware(TeamAccounts)
     else:

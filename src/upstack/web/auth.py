@@ -182,7 +182,7 @@ class TeamAccounts(BaseHTTPMiddleware):
         slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
         lane = limits.lane(request)
         if slots.full(bearer or session, lane):
-            return slots.refusal(request)
+            return slots.refusal(request, bearer or session)
         user, audience, scope = await run_in_threadpool(sign_in)
         if user is not None and not tokens.scope_allows(scope, request.method, path):
             refusal = tokens.SCOPE_HELP.get(scope, "it may do nothing")
@@ -194,7 +194,7 @@ class TeamAccounts(BaseHTTPMiddleware):
             request.state.csrf_key = session
             slots.remember(bearer or session, user.id)
             if not slots.take(user.id, lane):
-                return slots.refusal(request)
+                return slots.refusal(request, bearer or session)
             try:
                 with access.acting_as(audience):
                     return await call_next(request)

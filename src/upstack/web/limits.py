@@ -1,23 +1,37 @@
-"""How many requests one member of a team server may have running at once.
+"""What one member of a team server may ask of it: requests at once, and seconds of work.
 
 The server runs handlers on a few threads (``create_app``'s ``threads``, 4 by default):
 one member firing slow requests in parallel would hold all of them, and everyone else's
-pages would wait. Each signed-in member holds at most ``user_requests`` (a setting, 2 by
+pages would wait. So each signed-in member holds at most ``user_requests`` (a setting, 2 by
 default) requests at once; one more is answered at once with a 429 that says so, and
 costs the server nothing but the sign-in. Requests by nobody in particular (the sign-in
 page, static files) are not counted: they do little work. A member's file downloads
 (``GET /a/ID``: the figures of a page, which a browser fetches six at a time) have a lane of
 their own, ``FILE_REQUESTS`` wide, so a run page with many figures never refuses its own images.
+
+Two requests at once are still two of a small server's cores, kept busy back to back by
+someone who sends the costliest searches the limits allow. So each member also has a share
+of the server's time: their requests may take ``user_seconds`` (a setting, 5 by default) of
+work in any ``WINDOW`` seconds, counted from when a request is lent a workspace to when it
+gives it back (``web.app.workspace``). It is a token bucket: it holds ``user_seconds`` and
+refills at ``user_seconds / WINDOW`` a second, so a burst of clicks never waits, and a member
+who used up their share is answered 429 with the seconds until it refills (``Retry-After``),
+which ``upstack sync`` and live runs wait out. A person reading pages uses a few percent of it.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-__all__ = ["UserSlots", "FILE_REQUESTS", "lane"]
+__all__ = ["UserSlots", "FILE_REQUESTS", "WINDOW", "lane"]
 
 FILE_REQUESTS = 6  # what a browser fetches at once from one server
+WINDOW = 10.0  # seconds over which a member's share of the server's time is counted
 
 
 def lane(request: Request) -> str:
@@ -26,19 +40,25 @@ def lane(request: Request) -> str:
 
 
 class UserSlots:
-    """Running requests per member. Taken and given back on the event loop's one thread only
-    (in the sign-in middleware), so no lock is needed: nothing awaits between a check and its count.
+    """Running requests and seconds of work, per member.
+
+    Requests are taken and given back on the event loop's one thread only (in the sign-in
+    middleware), so their counts need no lock: nothing awaits between a check and its count.
+    Seconds are charged from the handler threads, under ``_lock``.
 
     Signing in costs a database look-up on a handler thread: a flood of requests that will be
     refused would queue everyone's sign-ins behind its own. So a credential (session or API token)
     that signed in is remembered with its member, and a request with it while that member is at
-    the limit is refused before signing in. This only ever refuses sooner, never lets anyone in.
+    a limit is refused before signing in. This only ever refuses sooner, never lets anyone in.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, seconds: float = 5.0) -> None:
         self.limit = limit
+        self.seconds = seconds
         self._held: dict[tuple[str, str], int] = {}  # (member, lane) -> requests running
         self._members: dict[str, str] = {}  # credential -> member, for credentials that signed in
+        self._left: dict[str, tuple[float, float]] = {}  # member -> (seconds left, when counted)
+        self._lock = threading.Lock()
 
     def remember(self, credential: str, user_id: str) -> None:
         if len(self._members) >= 100_000:  # bounded: only credentials that signed in are kept
@@ -48,15 +68,39 @@ class UserSlots:
     def _limit(self, lane: str) -> int:
         return FILE_REQUESTS if lane == "files" else self.limit
 
+    # -- seconds of work ------------------------------------------------------------------------
+    def _seconds_left(self, user_id: str, now: float) -> float:
+        left, counted = self._left.get(user_id, (self.seconds, now))
+        return min(self.seconds, left + (now - counted) * self.seconds / WINDOW)
+
+    def charge(self, user_id: str, seconds: float) -> None:
+        """``seconds`` of work done for ``user_id`` (from any thread)."""
+        with self._lock:
+            now = time.monotonic()
+            left = self._seconds_left(user_id, now) - seconds
+            if left >= self.seconds:
+                self._left.pop(user_id, None)  # a full share is the default: nothing to keep
+            else:
+                self._left[user_id] = (left, now)
+
+    def wait(self, user_id: str) -> float:
+        """Seconds until ``user_id`` has some of their share back (0: they have some now)."""
+        with self._lock:
+            left = self._seconds_left(user_id, time.monotonic())
+        return 0.0 if left > 0 else -left * WINDOW / self.seconds + 0.001
+
+    # -- requests at once -----------------------------------------------------------------------
     def full(self, credential: str, lane: str = "") -> bool:
-        """Whether ``credential`` signed in before as a member who has their lane's limit running."""
+        """Whether ``credential`` signed in before as a member at a limit: their lane's requests
+        running, or their share of the server's time used up."""
         user_id = self._members.get(credential)
-        return user_id is not None and self._held.get((user_id, lane), 0) >= self._limit(lane)
+        return user_id is not None and (self._held.get((user_id, lane), 0) >= self._limit(lane)
+                                        or self.wait(user_id) > 0)
 
     def take(self, user_id: str, lane: str = "") -> bool:
-        """One more running request for ``user_id``; False (nothing taken) if they have the limit."""
+        """One more running request for ``user_id``; False (nothing taken) if they are at a limit."""
         held = self._held.get((user_id, lane), 0)
-        if held >= self._limit(lane):
+        if held >= self._limit(lane) or self.wait(user_id) > 0:
             return False
         self._held[(user_id, lane)] = held + 1
         return True
@@ -71,11 +115,18 @@ class UserSlots:
     def running(self, user_id: str, lane: str = "") -> int:
         return self._held.get((user_id, lane), 0)
 
-    def refusal(self, request: Request) -> Response:
-        """The 429: one line, and when to try again (a second: the limit is on running requests)."""
-        message = (f"you have {self.limit} requests running on this server already, the most one member may "
-                   "have at once (setting user_requests); try again when one has finished")
-        headers = {"Retry-After": "1"}
+    def refusal(self, request: Request, credential: str) -> Response:
+        """The 429 for a signed-in ``credential``: one line, and when to try again (``Retry-After``)."""
+        user_id = self._members.get(credential)
+        wait = self.wait(user_id) if user_id else 0.0
+        if wait > 0:
+            message = (f"your requests have taken {self.seconds:g} seconds of this server's work in the last "
+                       f"{WINDOW:g}, the most one member may (setting user_seconds); try again in "
+                       f"{math.ceil(wait)} s")
+        else:
+            message = (f"you have {self.limit} requests running on this server already, the most one member may "
+                       "have at once (setting user_requests); try again when one has finished")
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))}
         if request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "") \
                 or request.headers.get("authorization"):
             return JSONResponse({"error": message}, status_code=429, headers=headers)
