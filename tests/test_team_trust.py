@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,29 @@ def test_sync_never_names_a_node_its_reader_cannot_see(team: Team) -> None:
     for page in (f"/tree/{team.project}.json", "/tree.json", f"/tree/{team.project}"):  # nor does a page
         shown = bob.get(page)
         assert shown.status_code == 200 and hidden.id not in shown.text and hidden.id.lower() not in shown.text
+
+
+def test_a_push_answer_tells_only_of_the_pushers_own_records(team: Team) -> None:
+    """Found by review: a push's answer counted every record its ingest applied and listed every problem
+    it met, other members' records pending beside it included (another push journaled a moment before)."""
+    ada, bob = team.api(team.ada), team.api(team.bob)
+
+    def note(title: str) -> dict[str, Any]:
+        at = now_iso()
+        return _record("entry.create", {"id": new_id(), "revision_id": new_id(), "kind": "note", "title": title,
+                                        "body": "b", "node_id": None, "occurred_at": at, "created_at": at})
+
+    ada_pushes = [[note(f"ADA-PRIVATE {i}.{j}") for j in range(20)] for i in range(40)]
+    with ThreadPoolExecutor(2) as pool:  # ada pushes while bob does: their ingests take in each other's records
+        adas = pool.submit(lambda: [ada.post("/api/sync/push", json={"records": p}).status_code
+                                    for p in ada_pushes])
+        answers = [bob.post("/api/sync/push", json={"records": [note(f"Bob's {i}")]}) for i in range(40)]
+        assert adas.result() == [200] * len(ada_pushes)
+    ada_ids = {r["id"] for p in ada_pushes for r in p} | {r["data"]["id"] for p in ada_pushes for r in p}
+    for answer in answers:
+        assert answer.status_code == 200 and "ADA-PRIVATE" not in answer.text, answer.text
+        assert (answer.json()["applied"], answer.json()["problems"]) == (1, []), answer.text
+        assert not [i for i in ada_ids if i in answer.text]
 
 
 def test_a_file_is_attached_only_by_who_uploaded_it_even_to_an_entry_made_in_the_same_push(team: Team) -> None:

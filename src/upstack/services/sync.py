@@ -70,10 +70,27 @@ def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
             data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
             (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
         records.append(Record(id=record.id, op=record.op, workspace=record.workspace, at=record.at, data=data))
-    before = _conflict_counts(db, records)
+    before, here = _conflict_counts(db, records), _applied(db, records)
+    # The ingest may take in others' records pending beside these, and another push's ingest may take in
+    # these: what is told is what the store now holds of this push's records, and nothing of anyone else's.
     report = store.write(records)
-    return {"received": len(raw), "applied": report.applied, "refused": refused,
-            "conflicts": _new_conflicts(before, _conflict_counts(db, records)), "problems": report.problems}
+    now_here = _applied(db, records)
+    return {"received": len(raw), "applied": len(now_here - here), "refused": refused,
+            "conflicts": _new_conflicts(before, _conflict_counts(db, records)),
+            "problems": [f"record {r.id} ({r.op}) not applied: "
+                         f"{report.refused.get(r.id, 'the server kept it aside for its administrator')}"
+                         for r in records if r.id not in now_here]}
+
+
+def _applied(db: Any, records: list[Record]) -> set[str]:
+    """Which of ``records`` the store has applied (by their ids)."""
+    ids = [r.id for r in records]
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found |= {row["id"] for row in db.query(
+            f"SELECT id FROM applied_records WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)}
+    return found
 
 
 def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:

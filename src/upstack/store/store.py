@@ -41,9 +41,13 @@ BULK = 10_000  # records in one ingest that make it a bulk import
 
 @dataclass
 class IngestReport:
+    """What an ingest did. ``problems`` speak of everything it took in, whoever wrote it; a team
+    server tells a member only about their own records (``refused``)."""
+
     applied: int = 0
     problems: list[str] = field(default_factory=list)
     runs: RunFolderReport | None = None
+    refused: dict[str, str] = field(default_factory=dict)  # record id -> why it was not applied
 
 
 class Store:
@@ -193,6 +197,7 @@ class Store:
                 if apply_record(self.db, record):
                     report.applied += 1
         except self._bad_record_errors as exc:
+            report.refused[record.id] = str(exc)
             rejected = self.journal.directory / "rejected.jsonl"
             with open(rejected, "a", encoding="utf-8") as handle:
                 handle.write(record.to_json() + "\n")
