@@ -329,3 +329,73 @@ def test_a_crafted_json_import_is_one_line_and_imports_nothing(tmp_path: Path) -
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "A note to export." not in target.ok("log")
+
+
+@pytest.mark.parametrize("damage", ["self-parent", "kind", "dangling parent", "loop"])
+def test_a_json_import_whose_nodes_are_not_a_tree_is_refused_whole(tmp_path: Path, db_url: str | None,
+                                                                     damage: str) -> None:
+    """Found by attack: nodes that are not a tree (their own parent, an unknown kind, a parent nowhere)
+    were imported, then vanished from every view of the tree; the workspace took the file's identity."""
+    from conftest import CLI
+
+    source, target = CLI(tmp_path / "source", None), CLI(tmp_path / "target", db_url)
+    source.ok("note", "A note to export.")
+    export = tmp_path / "export.json"
+    source.ok("export", "--out", str(export))
+    dump = json.loads(export.read_text())
+    node = {"id": new_id(), "kind": "project", "title": "Odd", "parent_id": None, "status": "active",
+            "created_at": now_iso(), "updated_at": now_iso()}
+    with Workspace(home=tmp_path / "cols") as ws:  # a node row as an export writes one, every column
+        node = {column: node.get(column) for column in
+                ws.store().db.execute("SELECT * FROM nodes LIMIT 0").description and
+                [c[0] for c in ws.store().db.execute("SELECT * FROM nodes LIMIT 0").description]}
+    other = dict(node, id=new_id(), parent_id=node["id"])
+    node.update({"self-parent": {"parent_id": node["id"]}, "kind": {"kind": "folder"},
+                 "dangling parent": {"parent_id": "N-NOWHERE"}, "loop": {"parent_id": other["id"]}}[damage])
+    dump["tables"]["nodes"] = [node, other]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dump))
+    result = target("import", str(bad))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert {"self-parent": "its own ancestor", "kind": "is not one of", "dangling parent": "neither in the file",
+            "loop": "its own ancestor"}[damage] in result.stderr
+    assert "A note to export." not in target.ok("log")
+    assert not (target.home / "workspace.id").exists() or \
+        (target.home / "workspace.id").read_text().strip() != dump["workspace_id"]
+
+
+def test_a_refused_json_import_leaves_none_of_its_files_behind(tmp_path: Path, db_url: str | None) -> None:
+    """Found by attack: the files of a refused import were written before its rows, and stayed."""
+    from conftest import CLI, blob_files
+
+    source, target = CLI(tmp_path / "source", None), CLI(tmp_path / "target", db_url)
+    figure = tmp_path / "loss.png"
+    figure.write_bytes(b"a figure only this export holds")
+    source.ok("note", "A note with a figure.", "--attach", str(figure))
+    export = tmp_path / "export.json"
+    source.ok("export", "--out", str(export))
+    dump = json.loads(export.read_text())
+    dump["tables"]["entries"][0]["kind"] = None  # a row only the store refuses (NOT NULL)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dump))
+    result = target("import", str(bad))
+    assert result.exit_code == 1 and "nothing of it was imported" in result.stderr, result.output
+    assert blob_files(target.home) == {}
+
+
+@pytest.mark.parametrize("value", [["not", "a", "time"], {"a": 1}, "last tuesday"])
+def test_a_json_import_with_a_value_of_the_wrong_shape_is_refused_whole(tmp_path: Path, value: Any) -> None:
+    """Found by attack: a list where a time belongs was imported (PostgreSQL stored it as an array's text)."""
+    from conftest import CLI
+
+    source, target = CLI(tmp_path / "source", None), CLI(tmp_path / "target", None)
+    source.ok("note", "A note to export.")
+    export = tmp_path / "export.json"
+    source.ok("export", "--out", str(export))
+    dump = json.loads(export.read_text())
+    dump["tables"]["entries"][0]["occurred_at"] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dump))
+    result = target("import", str(bad))
+    assert result.exit_code == 1 and "tables.entries[0].occurred_at" in result.stderr, result.output
+    assert "A note to export." not in target.ok("log")

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
 from upstack.interop.common import ImportFailed, ImportResult, Problem
 from upstack.services.workspace import Workspace
@@ -28,7 +29,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
-from upstack.timeutil import now_iso
+from upstack.timeutil import now_iso, parse_iso
 
 __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
            "load_dump"]
@@ -158,6 +159,9 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
                 missing, extra = sorted(columns - set(row)), sorted(set(row) - columns)
                 problems.append(Problem(name, f"tables.{table}[{i}]: missing {missing}, "
                                               f"unknown {extra}"))
+            else:
+                problems += [Problem(name, f"tables.{table}[{i}].{column}: {wrong}")
+                             for column, value in row.items() if (wrong := _wrong_value(column, value))]
     blobs: dict[str, bytes] = {}
     for sha, text in (dump.get("blobs") or {}).items():
         try:
@@ -173,7 +177,46 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
         if isinstance(row, dict) and row.get("sha256") and row["sha256"] not in blobs:
             problems.append(Problem(name, f"tables.attachments[{i}]: its file "
                                           f"{str(row['sha256'])[:12]} is not in the export"))
+    if not problems:
+        problems += _tree_problems(db, name, tables.get("nodes", []))
     return problems, blobs
+
+
+def _wrong_value(column: str, value: Any) -> str | None:
+    """What is wrong with a column's value, if anything: an export holds one JSON scalar a column
+    (a list or an object would be stored as its text, or as an array), and times as upstack writes them."""
+    if isinstance(value, (list, dict)):
+        return f"a {type(value).__name__} where one value belongs"
+    if column.endswith("_at") and value is not None:
+        try:
+            parse_iso(value)
+        except (TypeError, ValueError):
+            return f"{str(value)[:40]!r} is not a time as upstack writes one (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+    return None
+
+
+def _tree_problems(db: Database, name: str, nodes: list[dict[str, Any]]) -> list[Problem]:
+    """Nodes that would not be a tree: an unknown kind, a parent that is neither in the file nor
+    here, or a loop (a node its own ancestor). Inserted, they would vanish from every view of it."""
+    problems: list[Problem] = []
+    parents = {str(n.get("id")): n.get("parent_id") for n in nodes}
+    here = {str(r["id"]) for r in db.query("SELECT id FROM nodes")}
+    for i, node in enumerate(nodes):
+        at = f"tables.nodes[{i}]"
+        if node.get("kind") not in NODE_KINDS:
+            problems.append(Problem(name, f"{at}: kind {str(node.get('kind'))[:40]!r} is not one of "
+                                          f"{', '.join(NODE_KINDS)}"))
+        parent = node.get("parent_id")
+        if parent is not None and str(parent) not in parents and str(parent) not in here:
+            problems.append(Problem(name, f"{at}: its parent {str(parent)[:40]!r} is neither in the file nor here"))
+        seen = {str(node.get("id"))}
+        while parent is not None and str(parent) in parents:  # up the file's own tree
+            if str(parent) in seen:
+                problems.append(Problem(name, f"{at}: it is its own ancestor"))
+                break
+            seen.add(str(parent))
+            parent = parents[str(parent)]
+    return problems
 
 
 def _parents_first(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -220,8 +263,20 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes], *,
     """Insert a checked dump; rows already present (same key) are left as they are. Accounts and
     the server's state only with ``server_backup``."""
     store = ws.store()
+    new_blobs = [sha for sha in blobs if not store.blobs.path(sha).exists()]
     for data in blobs.values():
         store.blobs.put_bytes(data)  # blobs before the rows that point at them
+    try:
+        return _load_rows(store, dump, server_backup)
+    except BaseException:
+        named = set(_referenced_blobs(store.db))
+        for sha in new_blobs:  # refused rows: the files written for them go too, unless something names them
+            if sha not in named:
+                store.blobs.remove(sha)
+        raise
+
+
+def _load_rows(store: Any, dump: dict[str, Any], server_backup: bool) -> ImportResult:
     result = ImportResult()
     left_out = _left_out(dump["tables"], server_backup)
     if left_out:
@@ -277,9 +332,11 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
         problems, blobs = _check(db, name, dump)
         if problems:
             raise ImportFailed(problems)
-        if dump.get("workspace_id") and not db.scalar("SELECT count(*) FROM entries"):
-            ws.adopt_workspace_id(str(dump["workspace_id"]))  # restoring into a new workspace
-        return load_dump(ws, dump, blobs, server_backup=server_backup)
+        restoring = bool(dump.get("workspace_id")) and not db.scalar("SELECT count(*) FROM entries")
+        result = load_dump(ws, dump, blobs, server_backup=server_backup)
+        if restoring:  # into a new workspace: it takes the file's identity, once every row is in
+            ws.adopt_workspace_id(str(dump["workspace_id"]))
+        return result
     except malformed as exc:
         raise BadInput(f"cannot import {name}: it does not hold what an upstack export holds "
                        f"({type(exc).__name__}: {str(exc)[:200]}); nothing of it was imported") from None
