@@ -28,6 +28,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
+from upstack.store.store import Store
 from upstack.timeutil import now_iso
 
 __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
@@ -220,6 +221,11 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes], *,
     """Insert a checked dump; rows already present (same key) are left as they are. Accounts and
     the server's state only with ``server_backup``."""
     store = ws.store()
+    with store.blobs.adding():  # from storing the files until the rows naming them are committed
+        return _load(store, dump, blobs, server_backup)
+
+
+def _load(store: Store, dump: dict[str, Any], blobs: dict[str, bytes], server_backup: bool) -> ImportResult:
     for data in blobs.values():
         store.blobs.put_bytes(data)  # blobs before the rows that point at them
     result = ImportResult()
