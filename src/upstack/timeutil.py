@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
-__all__ = ["now_iso", "to_iso", "parse_when", "parse_iso", "local_display"]
+__all__ = ["now_iso", "now_after", "to_iso", "parse_when", "parse_iso", "local_display"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -21,6 +21,19 @@ def to_iso(moment: datetime) -> str:
 
 def now_iso() -> str:
     return to_iso(datetime.now(UTC))
+
+
+def now_after(previous: str | None) -> str:
+    """Now, or a microsecond after ``previous`` if the clock says earlier (it was stepped back, or
+    ``previous`` came from a machine whose clock is ahead): where the newest change wins, a change
+    made after another must sort after it."""
+    now = now_iso()
+    if previous is None or now > previous:
+        return now
+    try:
+        return to_iso(parse_iso(previous) + timedelta(microseconds=1))
+    except ValueError:
+        return now
 
 
 def parse_iso(text: str) -> datetime:

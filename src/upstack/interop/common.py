@@ -79,6 +79,12 @@ def commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem], *
     """Write the entries (all, or none if there are problems and skip_bad is off)."""
     if problems and not skip_bad:
         raise ImportFailed(problems)
+    with ws.blobs.adding():  # from storing files until the records naming them are in (store/blobs.py)
+        return _commit(ws, items, problems, progress)
+
+
+def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
+            progress: Callable[[int, int], None] | None) -> ImportResult:
     store = ws.store()
     result = ImportResult(skipped=list(problems))
     records = []

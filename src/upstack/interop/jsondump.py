@@ -29,6 +29,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
+from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
 
 __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
@@ -263,6 +264,11 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes], *,
     """Insert a checked dump; rows already present (same key) are left as they are. Accounts and
     the server's state only with ``server_backup``."""
     store = ws.store()
+    with store.blobs.adding():  # from storing the files until the rows naming them are committed
+        return _load(store, dump, blobs, server_backup)
+
+
+def _load(store: Store, dump: dict[str, Any], blobs: dict[str, bytes], server_backup: bool) -> ImportResult:
     new_blobs = [sha for sha in blobs if not store.blobs.path(sha).exists()]
     for data in blobs.values():
         store.blobs.put_bytes(data)  # blobs before the rows that point at them
@@ -276,7 +282,7 @@ def load_dump(ws: Workspace, dump: dict[str, Any], blobs: dict[str, bytes], *,
         raise
 
 
-def _load_rows(store: Any, dump: dict[str, Any], server_backup: bool) -> ImportResult:
+def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> ImportResult:
     result = ImportResult()
     left_out = _left_out(dump["tables"], server_backup)
     if left_out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ def _check_files(paths: list[str | Path]) -> list[PreparedFile]:
 
 
 def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[str, Any]]:
-    """Copy files into the blob store (before any record points at them)."""
+    """Copy files into the blob store (before any record points at them). Call it inside
+    ``ws.blobs.adding()`` held until those records are journaled (see store/blobs.py)."""
     stored = []
     for item in files:
         sha, size = ws.blobs.put_file(item.path)
@@ -56,6 +58,11 @@ def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[
         stored.append({"id": new_id(), "sha256": sha, "filename": item.name,
                        "media_type": media_type, "size": size, "created_at": at})
     return stored
+
+
+def _holding(ws: Workspace, files: list[PreparedFile]) -> AbstractContextManager[None]:
+    """``ws.blobs.adding()`` if there are files to store: a note of text alone takes no lock."""
+    return ws.blobs.adding() if files else nullcontext()
 
 
 def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = None,
@@ -82,15 +89,16 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     parsed = parse_note_text(text, tags or [])
     created = now_iso()
     entry_id = new_id()
-    attachments = store_files(ws, files, created)
-    data: dict[str, Any] = {
-        "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
-        "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
-        "project": project, "node_id": node_id, "occurred_at": occurred_at or created,
-        "created_at": created,
-        "attachments": attachments, "meta": meta or {},
-    }
-    ws.journal.append([ws.record("entry.create", data)])
+    with _holding(ws, files):
+        attachments = store_files(ws, files, created)
+        data: dict[str, Any] = {
+            "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
+            "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
+            "project": project, "node_id": node_id, "occurred_at": occurred_at or created,
+            "created_at": created,
+            "attachments": attachments, "meta": meta or {},
+        }
+        ws.journal.append([ws.record("entry.create", data)])
     return Entry(
         id=entry_id, kind=kind, title=parsed.title, body=parsed.body, tags=list(parsed.tags),
         project=project, node_id=node_id, private=private, starred=False,
@@ -124,6 +132,8 @@ def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]
     from upstack.services.quota import check_files
 
     check_files(ws, access.current(team=ws.team), entry_id, {str(f.path): f.path.stat().st_size for f in files})
-    stored = store_files(ws, files, now_iso())
-    store.write([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
+    with ws.blobs.adding():
+        stored = store_files(ws, files, now_iso())
+        store.journal.append([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
+    store.ingest()
     return [Attachment(entry_id=entry_id, **a) for a in stored]

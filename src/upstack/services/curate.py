@@ -84,12 +84,10 @@ def purge(ws: Workspace, target: Entry | Attachment) -> list[str]:
         record = ws.record("attachment.purge", {"attachment_id": target.id, "at": now_iso()})
         shas = {target.sha256} if target.sha256 else set()
     store.prepare_scrub()
-    store.write([record])
+    # While purge holds this, no capture is between storing a file and journaling the record that
+    # names it; and writing the purge ingests every record journaled before.
+    with store.blobs.removing():
+        store.write([record])
+        removed = store.delete_unused_blobs(shas)
     store.scrub()
-    removed = []
-    with store.lock():
-        for sha in sorted(shas):
-            if not store.db.scalar("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)):
-                store.blobs.remove(sha)
-                removed.append(sha)
     return removed

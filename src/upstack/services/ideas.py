@@ -118,7 +118,7 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
         reason = f"{reason}; override: {' '.join(override.split())}".lstrip("; ")
     cited = [queries.resolve(store.db, e, what="evidence entry") for e in evidence or []]
     record: dict[str, Any] = {"entry_id": entry_id, "state": value, "reason": reason,
-                              "evidence": cited, "at": now_iso()}
+                              "evidence": cited, "at": queries.change_stamp(store.db, entry_id)}
     if node_id:
         record["node_id"] = node_id
     store.write([ws.record("idea.state", record)])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,14 @@ from upstack.store.ingest import index_entry, search_texts
 from upstack.store.store import Store
 from upstack.store.word_rank import counted_words
 
-__all__ = ["Finding", "doctor", "reindex", "backup"]
+__all__ = ["Finding", "doctor", "reindex", "backup", "clear_killed_backups"]
 
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, search, blobs, journal
+    check: str  # database, search, blobs, journal, backup
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -175,6 +177,9 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     findings += _check_search(store.db, progress)
     findings += _check_blobs(store, progress)
     findings += _check_journal(store)
+    findings += [Finding("backup", str(path), "a killed backup left this unfinished copy (private entries "
+                                              "included); removed it", "warning")
+                 for path in clear_killed_backups(ws.home)]
     return findings
 
 
@@ -198,15 +203,20 @@ def backup(ws: Workspace, dest: Path) -> dict[str, int]:
     """Write a consistent snapshot of the workspace to ``dest`` (a new SQLite workspace).
 
     Captures keep appending to the journal meanwhile; what the snapshot holds is
-    everything ingested when it starts.
+    everything ingested when it starts. It is built in a folder beside ``dest`` that only
+    this user can open, and so is ``dest`` (a backup holds private entries too). A backup
+    that is killed leaves that folder behind; the next backup, or `doctor`, removes it.
     """
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"backup destination {dest} exists and is not an empty directory")
     store = ws.store()
-    partial = dest.parent / f".{dest.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    clear_killed_backups(ws.home)
+    with _unfinished(ws.home, dest) as partial:
+        return _backup_into(ws, store, partial, dest)
+
+
+def _backup_into(ws: Workspace, store: Store, partial: Path, dest: Path) -> dict[str, int]:
     try:
         if store.db.dialect == "sqlite":
             with store.lock():
@@ -238,6 +248,67 @@ def backup(ws: Workspace, dest: Path) -> dict[str, int]:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return {"entries": entries, "files": len(hashes)}
+
+
+# A backup in progress keeps a file here, locked while it runs, naming its unfinished copy: the
+# lock goes with the process (a SIGKILL too), so an unlocked file names a copy nobody is finishing.
+UNFINISHED = ".backups-unfinished"
+
+
+@contextmanager
+def _unfinished(home: Path, dest: Path) -> Iterator[Path]:
+    """A new folder beside ``dest`` that only this user can open, known to the workspace while
+    the backup builds it (a read-only workspace cannot note it: the folder is private all the same)."""
+    name = f"{os.getpid()}-{os.urandom(4).hex()}"
+    partial = dest.parent / f".{dest.name}.partial-{name}"
+    marker = home / UNFINISHED / name
+    fd = None
+    try:
+        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(marker.with_name("." + name), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, os.fsencode(partial.absolute()))
+        os.replace(marker.with_name("." + name), marker)  # seen by a cleaner only once locked
+    except OSError:
+        pass
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(mode=0o700)
+        os.chmod(partial, 0o700)  # whatever the umask
+        yield partial
+    finally:
+        marker.unlink(missing_ok=True)
+        if fd is not None:
+            os.close(fd)
+
+
+def clear_killed_backups(home: Path) -> list[Path]:
+    """Remove the unfinished copies that killed backups left behind; return them."""
+    try:
+        names = sorted(os.listdir(home / UNFINISHED))
+    except OSError:
+        return []
+    cleared = []
+    for name in names:
+        marker = home / UNFINISHED / name
+        try:
+            fd = os.open(marker, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while its backup runs
+            partial = Path(os.fsdecode(os.read(fd, 65536)))
+            if not name.startswith(".") and partial.name.endswith(f".partial-{name}"):  # only what _unfinished names
+                shutil.rmtree(partial)
+                cleared.append(partial)
+            marker.unlink()
+        except FileNotFoundError:  # killed before it made the folder, or after it became the backup
+            marker.unlink(missing_ok=True)
+        except OSError:
+            pass  # running, or on a file system that will not let go of it: left for next time
+        finally:
+            os.close(fd)
+    return cleared
 
 
 def _snapshot_postgresql(ws: Workspace, target_home: Path) -> None:

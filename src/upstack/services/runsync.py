@@ -79,13 +79,14 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
         starts[0].data.pop("node_ref", None)
         records.insert(0, starts[0])
-    for record in records:
-        for attachment in _attachments(record):
-            if not may_attach(ws, by, str(attachment.get("sha256", ""))):
-                raise BadInput(f"record {record.id} names a file you did not upload first "
-                               f"({str(attachment.get('sha256'))[:12]})")
-    check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
-    return take(store, run_id, records, series)
+    with ws.blobs.adding():  # from checking its files are here until its records are in (store/blobs.py)
+        for record in records:
+            for attachment in _attachments(record):
+                if not may_attach(ws, by, str(attachment.get("sha256", ""))):
+                    raise BadInput(f"record {record.id} names a file you did not upload first "
+                                   f"({str(attachment.get('sha256'))[:12]})")
+        check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
+        return take(store, run_id, records, series)
 
 
 def take(store: Any, run_id: str, records: list[Record], series: Series, *, complete: bool = True) -> dict[str, Any]:
@@ -310,11 +311,12 @@ def pull_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None)
                 answer = remote.json("POST", f"/api/runs/{run_id}/pull", {"have": counts})
                 records = [r for r in (parse_record(r, RUN_OPS) for r in answer["records"])
                            if not problem(r.op, r.data)]  # a malformed record stays on the server
-                for sha in sorted({str(a["sha256"]) for r in records for a in _attachments(r)}):
-                    fetch_blob(ws, remote, sha)
                 more = bool(answer["more"])
-                take(store, run_id, records, {str(k): _decode(k, v) for k, v in answer["points"].items()},
-                     complete=not more)
+                with ws.blobs.adding():  # from fetching the files until the records naming them are in
+                    for sha in sorted({str(a["sha256"]) for r in records for a in _attachments(r)}):
+                        fetch_blob(ws, remote, sha)
+                    take(store, run_id, records, {str(k): _decode(k, v) for k, v in answer["points"].items()},
+                         complete=not more)
             taken += 1
         except BadInput:
             pass  # a run this workspace cannot take (malformed on the server): the others still come

@@ -48,9 +48,16 @@ BATCH = 200
 
 def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
     """Apply records pushed by ``by``: each checked against their roles; returns what happened."""
+    store = ws.store()
+    # A file it names was uploaded earlier: from checking it is here until the records naming it are
+    # in, a purge here must not delete it (store/blobs.py).
+    with ws.blobs.adding():
+        return _accept(ws, store, raw, by)
+
+
+def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str, Any]:
     from upstack.services.record_shapes import problem
 
-    store = ws.store()
     db = store.db
     records: list[Record] = []
     refused: list[dict[str, str]] = []
@@ -369,9 +376,10 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -
             "entries": chunk, "nodes": nodes if start == 0 else [], "node_events": changes if start == 0 else [],
             "have": {e: mine["entries"][e] for e in chunk if e in mine["entries"]}})
         incoming = _well_formed(answer["records"], PULLABLE, report)
-        report.files_received += sum(fetch_blob(ws, server, sha) for sha in _blobs(incoming))
-        before = _conflict_counts(store.db, incoming)
-        applied = store.write(incoming)
+        with ws.blobs.adding():  # from fetching the files until the records naming them are in
+            report.files_received += sum(fetch_blob(ws, server, sha) for sha in _blobs(incoming))
+            before = _conflict_counts(store.db, incoming)
+            applied = store.write(incoming)
         report.pulled += applied.applied
         report.conflicts += _new_conflicts(before, _conflict_counts(store.db, incoming))
         if progress:

@@ -113,7 +113,8 @@ def edit_node(ws: Workspace, ref: str, *, title: str | None = None, why: str | N
         changes["why"] = why.strip()
     if not changes:
         raise BadInput("nothing to change: give --title and/or --why")
-    store.write([ws.record("node.edit", {"node_id": node.id, "at": now_iso(), **changes})])
+    store.write([ws.record("node.edit", {"node_id": node.id, "at": queries.change_stamp(store.db, node.id),
+                                         **changes})])
     return store_tree.load_node(store.db, node.id)
 
 
@@ -127,7 +128,7 @@ def move_node(ws: Workspace, ref: str, under: str | None) -> Node:
                        "one of its descendants")
     check_parent(node.kind, store_tree.load_node(store.db, parent_id).kind if parent_id else None)
     store.write([ws.record("node.move", {"node_id": node.id, "parent_id": parent_id,
-                                         "at": now_iso()})])
+                                         "at": queries.change_stamp(store.db, node.id)})])
     return store_tree.load_node(store.db, node.id)
 
 
@@ -145,7 +146,7 @@ def set_status(ws: Workspace, ref: str, status: str, reason: str = "",
     why = "; ".join(p for p in (reason.strip(), f"override: {override.strip()}" if override else "")
                     if p)
     store.write([ws.record("node.status", {"node_id": node.id, "status": value,
-                                           "reason": why, "at": now_iso()})])
+                                           "reason": why, "at": queries.change_stamp(store.db, node.id)})])
     return store_tree.load_node(store.db, node.id)
 
 
@@ -156,7 +157,7 @@ def remove_node(ws: Workspace, ref: str, reason: str = "") -> Node:
     if store_tree.children(store.db, node.id):
         raise BadInput(f"{node.short} has children: move or remove them first")
     store.write([ws.record("node.delete", {"node_id": node.id, "reason": reason.strip(),
-                                           "at": now_iso()})])
+                                           "at": queries.change_stamp(store.db, node.id)})])
     return store_tree.load_node(store.db, node.id)
 
 
@@ -169,7 +170,7 @@ def restore_node(ws: Workspace, ref: str) -> Node:
     parent = store_tree.load_node(store.db, node.parent_id) if node.parent_id else None
     if parent and parent.deleted_at:
         raise BadInput(f"restore its parent {parent.short} first")
-    store.write([ws.record("node.restore", {"node_id": node.id, "at": now_iso()})])
+    store.write([ws.record("node.restore", {"node_id": node.id, "at": queries.change_stamp(store.db, node.id)})])
     return store_tree.load_node(store.db, node.id)
 
 

@@ -1,12 +1,23 @@
 """Content-addressed blob store: each file stored once under its SHA-256, verified on read.
 
+A file is stored once however many records name it, so storing one that is already
+there writes nothing, and a purge deletes a file only when nothing names it. The two
+would race (a capture finds the file present, a purge deletes it, the capture's record
+lands naming it), so they take one lock, ``blobs/.lock``: whoever stores files holds it
+shared until the records naming them are durable (``adding``), and a purge holds it
+exclusively while it looks for names and deletes (``removing``). Take it before the
+workspace lock, never while holding that.
+
 hashlib and shutil are imported where they are used: every command builds a
 BlobStore, few of them touch a file (together they cost ~7 ms of start-up).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from upstack.errors import UpstackError
@@ -26,6 +37,32 @@ class BlobStore:
 
     def path(self, sha256: str) -> Path:
         return self.directory / sha256[:2] / sha256[2:]
+
+    @contextmanager
+    def adding(self) -> Iterator[None]:
+        """Hold from storing files until the records that name them are journaled or committed.
+
+        Many adders at once; a purge waits for them, and they for it.
+        """
+        with self._locked(fcntl.LOCK_SH):
+            yield
+
+    @contextmanager
+    def removing(self) -> Iterator[None]:
+        """Hold while deciding which files nothing names and deleting them: meanwhile no record
+        naming a file is on its way, so the journal and the store hold every name there is."""
+        with self._locked(fcntl.LOCK_EX):
+            yield
+
+    @contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def put_file(self, source: Path) -> tuple[str, int]:
         """Copy a file in (durably) and return its hash and size."""

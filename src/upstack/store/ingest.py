@@ -7,6 +7,7 @@ Applying a record twice is harmless: ``applied_records`` remembers record ids.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable
 from typing import Any
@@ -156,6 +157,7 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
          kind, data["title"], data["body"], _dumps(list(tags)), workspace,
          data["created_at"]),
     )
+    _number_revisions(db, entry["id"])
     current = db.one("SELECT id, created_at FROM revisions WHERE id = ?", (entry["revision_id"],))
     if parent != entry["revision_id"] and current is not None:
         meta = json.loads(entry["meta"] or "{}")
@@ -179,6 +181,31 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     if not entry["deleted_at"]:
         index_entry(db, entry["id"])
     _resolve_links_to(db, entry["id"], data["title"])
+
+
+def _number_revisions(db: Database, entry_id: str) -> None:
+    """Number an entry's revisions 1, 2, ... in an order that does not depend on the order they
+    arrived in, so every workspace holding the same revisions numbers them alike (edits made apart
+    arrive in different orders on each side): each after the one it was made from, and revisions
+    with no order between them by time, then id."""
+    rows = db.query("SELECT id, parent_id, created_at, number FROM revisions WHERE entry_id = ?", (entry_id,))
+    ids = {r["id"] for r in rows}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        children.setdefault(row["parent_id"] if row["parent_id"] in ids else None, []).append(row)
+    ready = [(r["created_at"], r["id"], r) for r in children.get(None, [])]
+    heapq.heapify(ready)
+    ordered: list[dict[str, Any]] = []
+    while ready:
+        row = heapq.heappop(ready)[2]
+        ordered.append(row)
+        for child in children.get(row["id"], []):
+            heapq.heappush(ready, (child["created_at"], child["id"], child))
+    placed = {r["id"] for r in ordered}  # a pushed record can name a parent that loops back: last
+    ordered += sorted((r for r in rows if r["id"] not in placed), key=lambda r: (r["created_at"], r["id"]))
+    for number, row in enumerate(ordered, 1):
+        if row["number"] != number:
+            db.execute("UPDATE revisions SET number = ? WHERE id = ?", (number, row["id"]))
 
 
 def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...], fresh: bool = False) -> None:

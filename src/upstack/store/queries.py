@@ -15,10 +15,12 @@ from upstack.errors import Ambiguous, BadInput, NotFound
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
 from upstack.store.db import Database
 from upstack.store.ingest import title_key
+from upstack.timeutil import now_after
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
+    "change_stamp",
 ]
 
 _ENTRY_COLUMNS = (
@@ -245,6 +247,13 @@ def get_entry(db: Database, ref: str) -> Entry:
     if not found:  # resolve already hides it from this reader; deleted since, say
         raise NotFound(f"no entry with id {ref!r}")
     return found[0]
+
+
+def change_stamp(db: Database, object_id: str) -> str:
+    """The time to stamp a new change of a node or an idea with: now, and after every change it
+    already has, whatever the clock says (the newest change of a node is the one it shows)."""
+    return now_after(db.scalar("SELECT max(at) FROM (SELECT at FROM node_events WHERE node_id = ? UNION ALL "
+                               "SELECT at FROM idea_events WHERE entry_id = ?) AS changes", (object_id, object_id)))
 
 
 def revisions(db: Database, entry_id: str) -> list[Revision]:

@@ -210,6 +210,18 @@ class Store:
             self.journal.append(records)
         return self.ingest()
 
+    def delete_unused_blobs(self, hashes: set[str]) -> list[str]:
+        """Delete those of these files no attachment names any more; return them. The caller holds
+        ``blobs.removing()`` and has ingested the journal since taking it, so every name a record
+        gives is in the store."""
+        removed = []
+        with self.lock():  # run folders are copied in and committed under it
+            for sha in sorted(hashes):
+                if not self.db.scalar("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)):
+                    self.blobs.remove(sha)
+                    removed.append(sha)
+        return removed
+
     def prepare_scrub(self) -> None:
         """Before a purge: make SQLite overwrite freed pages instead of leaving them."""
         if self.db.dialect == "sqlite":
