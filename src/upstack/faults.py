@@ -12,9 +12,9 @@ the journal whole and durable or is not acknowledged; the SQL store changes in t
 that a failure rolls back; blobs settle by rename. So the log is as it was, and what waits in
 the journal (counted here, not guessed) is applied by the next command that can write.
 
-Example:
-    upstack: error: cannot write /data/log/journal/log.jsonl: no space left on the disk;
-    the log is as it was; free some space and run the command again
+Example (``upstack note`` on a workspace mounted read-only, one line):
+    upstack: error: cannot write /mnt/log/journal/log.jsonl: the file system is read-only;
+    the log is as it was; a read-only workspace can be read, not written
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import errno
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["describe", "sqlite_fault"]
 
@@ -115,20 +116,18 @@ def _disk_full(path: Path) -> bool:
 
 # -- PostgreSQL ---------------------------------------------------------------------------
 
-def _postgresql(exc: BaseException, psycopg: object) -> tuple[str, str] | None:
+def _postgresql(exc: BaseException, psycopg: Any) -> tuple[str, str] | None:
     """Connection lost, the server's disk full, a read-only server: not a record's fault."""
-    state = getattr(exc, "sqlstate", None) or ""
     cause = exc  # a rollback on a cut connection fails too ("the connection is closed"): say why it was cut
-    while isinstance(cause.__context__, psycopg.Error):  # type: ignore[attr-defined]
+    while isinstance(cause.__context__, psycopg.Error):
         cause = cause.__context__
-    state = state or getattr(cause, "sqlstate", None) or ""
+    state = getattr(exc, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
     first = next((line.strip() for line in str(cause).splitlines() if line.strip()), "no reason given")
     if state == "53100":
         return f"PostgreSQL cannot write: its disk is full ({first})", "free space on the database server"
     if state == "25006":
         return f"PostgreSQL refused to write: the database is read-only ({first})", ""
-    operational = (psycopg.OperationalError, psycopg.InterfaceError)  # type: ignore[attr-defined]
-    if not isinstance(exc, operational):
+    if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return None
     if state.startswith(("08", "57P")) or not state:
         return f"lost the connection to PostgreSQL ({first})", "run the command again when it is back"

@@ -94,7 +94,7 @@ class Journal:
                     while view:
                         view = view[os.write(fd, view):]
                     os.fsync(fd)
-                except OSError:  # a full disk, say: what was written of these records goes again
+                except OSError:  # a full disk, say: take back what of these records reached the file
                     self._take_back(fd, len(data) - len(view))
                     raise
                 if os.fstat(fd).st_size == len(data):
