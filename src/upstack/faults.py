@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,25 +48,32 @@ def describe(exc: BaseException, home: Path | None) -> str | None:
 
     ``home`` is the workspace, to say what waits in its journal.
     """
-    what = _what_failed(exc, home)
-    if what is None:
+    fault = _what_failed(exc, home)
+    if fault is None:
         return None
-    failure, advice = what
-    return "; ".join(part for part in (failure, _state(home), advice) if part)
+    return "; ".join(part for part in (fault.failure, _state(home, fault.cut_off), fault.advice) if part)
 
 
-def _what_failed(exc: BaseException, home: Path | None) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class _Fault:
+    failure: str  # what failed, and why
+    advice: str = ""
+    # A connection cut off: its last commit may or may not have reached the server (either whole).
+    cut_off: bool = False
+
+
+def _what_failed(exc: BaseException, home: Path | None) -> _Fault | None:
     if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
         verb = "write" if exc.errno in _WRITES else "use"
         place = f" {exc.filename}" if exc.filename else f" in {home}" if home else ""  # os.write names no file
-        return f"cannot {verb}{place}: {_OS_REASONS[exc.errno]}", _ADVICE.get(exc.errno, "")
+        return _Fault(f"cannot {verb}{place}: {_OS_REASONS[exc.errno]}", _ADVICE.get(exc.errno, ""))
     import sqlite3  # loaded already if an SQLite error is on its way out
 
     if isinstance(exc, sqlite3.Error) and sqlite_fault(exc):
         database = home / "upstack.db" if home else "the workspace database"
         reason = _sqlite_reason(exc, home)
         advice = _NO_ROOM if "space" in reason else _READ_ONLY if "read-only" in reason else ""
-        return f"cannot use {database}: {reason}", advice
+        return _Fault(f"cannot use {database}: {reason}", advice)
     psycopg = sys.modules.get("psycopg")  # not imported means not a PostgreSQL error
     if psycopg is not None and isinstance(exc, psycopg.Error):
         return _postgresql(exc, psycopg)
@@ -116,7 +124,7 @@ def _disk_full(path: Path) -> bool:
 
 # -- PostgreSQL ---------------------------------------------------------------------------
 
-def _postgresql(exc: BaseException, psycopg: Any) -> tuple[str, str] | None:
+def _postgresql(exc: BaseException, psycopg: Any) -> _Fault | None:
     """Connection lost, the server's disk full, a read-only server: not a record's fault."""
     cause = exc  # a rollback on a cut connection fails too ("the connection is closed"): say why it was cut
     while isinstance(cause.__context__, psycopg.Error):
@@ -124,22 +132,25 @@ def _postgresql(exc: BaseException, psycopg: Any) -> tuple[str, str] | None:
     state = getattr(exc, "sqlstate", None) or getattr(cause, "sqlstate", None) or ""
     first = next((line.strip() for line in str(cause).splitlines() if line.strip()), "no reason given")
     if state == "53100":
-        return f"PostgreSQL cannot write: its disk is full ({first})", "free space on the database server"
+        return _Fault(f"PostgreSQL cannot write: its disk is full ({first})", "free space on the database server")
     if state == "25006":
-        return f"PostgreSQL refused to write: the database is read-only ({first})", ""
+        return _Fault(f"PostgreSQL refused to write: the database is read-only ({first})")
     if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return None
     if state.startswith(("08", "57P")) or not state:
-        return f"lost the connection to PostgreSQL ({first})", "run the command again when it is back"
-    return f"PostgreSQL failed ({first})", ""
+        return _Fault(f"lost the connection to PostgreSQL ({first})", "run the command again when it is back",
+                      cut_off=True)
+    return _Fault(f"PostgreSQL failed ({first})")
 
 
 # -- what became of the log ---------------------------------------------------------------
 
-def _state(home: Path | None) -> str:
+def _state(home: Path | None, cut_off: bool) -> str:
     """The log is as it was (writes are atomic); say what waits in the journal, if anything."""
+    lead = "nothing was half-written, a transaction cut off is rolled back whole" if cut_off else \
+        "the log is as it was"
     if home is None:
-        return "the log is as it was"
+        return lead
     from upstack.store.journal import Journal
 
     try:
@@ -147,6 +158,6 @@ def _state(home: Path | None) -> str:
     except OSError:
         waiting = 0
     if not waiting:
-        return "the log is as it was"
+        return lead
     waits = "1 change waits" if waiting == 1 else f"{waiting} changes wait"
-    return f"the log is as it was ({waits} in its journal to be applied)"
+    return f"{lead}; {waits} in its journal to be applied"
