@@ -60,6 +60,13 @@ class _Group(click.Group):
                 return super().invoke(ctx)
         except UpstackError as exc:
             raise _UserError(str(exc)) from None
+        except Exception as exc:
+            from upstack import faults  # a full disk, a read-only mount, a lost database connection
+
+            line = faults.describe(exc, ctx.obj.home if isinstance(ctx.obj, Workspace) else None)
+            if line is None:
+                raise  # a bug: its traceback is what a report needs
+            raise _UserError(line) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -79,7 +86,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
     def finish() -> None:
         # Records that could not be ingested are kept aside; say so, whatever the command.
         if workspace.last_ingest is not None:
-            for problem in workspace.last_ingest.problems:
+            for problem in workspace.last_ingest.problems + workspace.last_ingest.read_only:
                 echo(f"upstack: warning: {problem}", err=True)
         workspace.close()
 

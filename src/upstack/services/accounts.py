@@ -80,9 +80,13 @@ def find_user(ws: Workspace, login: str) -> User:
 # -- the audit log ----------------------------------------------------------------------
 
 def audit_export(ws: Workspace, fmt: str, destination: str) -> None:
-    """On a team server, an export (everyone's entries, from the server's command line) is audited."""
-    if has_accounts(ws):
-        db = db_of(ws)
+    """On a team server, an export (everyone's entries, from the server's command line) is audited.
+
+    Not a read-only copy of one (a mounted backup, a snapshot): nothing can be written there, and
+    whoever can read its files can read them without upstack.
+    """
+    db = db_of(ws)
+    if has_accounts(ws) and not db.read_only:
         with db.transaction():
             audit(db, "export", subject=fmt, detail=destination)
 

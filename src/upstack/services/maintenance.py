@@ -104,12 +104,17 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
 
 
 def _check_fts5(db: Database) -> list[Finding]:
-    """FTS5's own check, then a per-entry look to name what is out of step."""
-    try:
-        db.execute("INSERT INTO entry_fts(entry_fts, rank) VALUES ('integrity-check', 1)")
-        return []
-    except sqlite3.DatabaseError:
-        pass
+    """FTS5's own check, then a per-entry look to name what is out of step.
+
+    FTS5's check is a command written as an INSERT, which a read-only database refuses:
+    there the per-entry look is all there is.
+    """
+    if not db.read_only:
+        try:
+            db.execute("INSERT INTO entry_fts(entry_fts, rank) VALUES ('integrity-check', 1)")
+            return []
+        except sqlite3.DatabaseError:
+            pass
     findings = []
     for row in db.query("SELECT s.rowid, s.entry_id, f.title_text, f.body_text FROM entry_search s "
                         "JOIN entry_fts f ON f.rowid = s.rowid"):
@@ -121,7 +126,7 @@ def _check_fts5(db: Database) -> list[Finding]:
         if not hit:
             findings.append(Finding("search", f"entry {short_id(row['entry_id'])}",
                                     "search index out of step: the full-text index lacks it"))
-    if not findings:
+    if not findings and not db.read_only:
         findings.append(Finding("search", "full-text index",
                                 "out of step with the entries (stale rows); run `upstack doctor --fix`"))
     return findings
@@ -177,9 +182,12 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     findings += _check_search(store.db, progress)
     findings += _check_blobs(store, progress)
     findings += _check_journal(store)
-    findings += [Finding("backup", str(path), "a killed backup left this unfinished copy (private entries "
-                                              "included); removed it", "warning")
-                 for path in clear_killed_backups(ws.home)]
+    if ws.last_ingest:  # a read-only workspace is checked as it is, without what waits to be ingested
+        findings += [Finding("journal", str(store.home), note, "warning") for note in ws.last_ingest.read_only]
+    if not store.read_only:
+        findings += [Finding("backup", str(path), "a killed backup left this unfinished copy (private entries "
+                                                  "included); removed it", "warning")
+                     for path in clear_killed_backups(ws.home)]
     return findings
 
 

@@ -6,6 +6,7 @@ where the engines differ ask ``db.dialect``. Rows come back as dicts.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ class Database:
         self.raw = raw
         self.dialect = dialect
         self._depth = 0
+        # Opened read-only (an SQLite file in a folder this process cannot write): no ingest, no migration.
+        self.read_only = False
+        # What a person should know about how it was opened (said once, with the command's warnings).
+        self.notices: list[str] = []
         # A team server's store: every read must say whom it answers for (domain/access.py).
         self.team = False
         # What a bad row raises (a constraint broken), as opposed to a broken connection.
@@ -114,21 +119,78 @@ def connect(url: str | None, sqlite_path: Path) -> Database:
     if url and not url.startswith("sqlite:"):
         raise UpstackError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///path")
     path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")) if url else sqlite_path
+    if path.exists() and not writable(path.parent):
+        return _connect_sqlite_read_only(path)
     return _connect_sqlite(path)
+
+
+def writable(folder: Path) -> bool:
+    """Can this process create files in ``folder`` (false on a read-only mount, or without
+    permission)? A folder not made yet counts as writable: it is made on the first write."""
+    return not folder.exists() or os.access(folder, os.W_OK)
 
 
 def _connect_sqlite(path: Path) -> Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         raw = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    except sqlite3.DatabaseError as exc:
+        raise UpstackError(f"cannot open workspace database {path}: {exc}") from None
+    try:
         raw.row_factory = _dict_row
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute("PRAGMA busy_timeout=30000")
     except sqlite3.DatabaseError as exc:
+        from upstack.faults import sqlite_fault
+
+        raw.close()
+        if sqlite_fault(exc):
+            raise  # a full disk, say: the exit point names it and what became of the log
         raise UpstackError(f"cannot open workspace database {path}: {exc}") from None
     return Database(raw, "sqlite")
+
+
+def _connect_sqlite_read_only(path: Path) -> Database:
+    """A database whose folder cannot be written: a mounted backup, a snapshot, someone else's.
+
+    A WAL database needs its shared-memory file to be read normally; SQLite opens it
+    read-only when that file is there (it is while a writer has the database open, and
+    then the write-ahead log is read too). Otherwise the file is opened as immutable,
+    which is exact for a workspace closed cleanly (its log checkpointed and removed).
+    """
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    unread_wal = wal.exists() and wal.stat().st_size > 0
+    notices = []
+    try:
+        try:
+            raw = _open_sqlite_uri(uri + "?mode=ro")
+        except sqlite3.OperationalError:
+            raw = _open_sqlite_uri(uri + "?mode=ro&immutable=1")
+            if unread_wal:
+                notices.append(f"read-only workspace: the last changes in {wal.name} cannot be read "
+                               "without its shared-memory file; they are not shown")
+    except sqlite3.DatabaseError as exc:
+        raise UpstackError(f"cannot open workspace database {path} (read-only): {exc}") from None
+    db = Database(raw, "sqlite")
+    db.read_only = True
+    db.notices = notices
+    return db
+
+
+def _open_sqlite_uri(uri: str) -> sqlite3.Connection:
+    """A connection that has read the schema (so a file it cannot read fails here), or an error."""
+    raw = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0, check_same_thread=False)
+    try:
+        raw.row_factory = _dict_row
+        raw.execute("SELECT count(*) FROM sqlite_master")
+        raw.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        raw.close()
+        raise
+    return raw
 
 
 def _connect_postgresql(url: str) -> Database:

@@ -90,14 +90,37 @@ class Journal:
                 if os.fstat(fd).st_ino != current:
                     continue  # renamed for ingest while we waited: append to the new log
                 view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
+                try:
+                    while view:
+                        view = view[os.write(fd, view):]
+                    os.fsync(fd)
+                except OSError:  # a full disk, say: take back what of these records reached the file
+                    self._take_back(fd, len(data) - len(view))
+                    raise
                 if os.fstat(fd).st_size == len(data):
                     fsync_dir(self.directory)  # this append created the file
                 return
             finally:
                 os.close(fd)
+
+    @staticmethod
+    def _take_back(fd: int, written: int) -> None:
+        """Cut off the part of a failed append that reached the file, so that the journal is as it
+        was rather than holding half a record (which ingest would set aside as unreadable).
+
+        Only if nobody appended after it: under the exclusive lock no writer is mid-append, and
+        the file ends where this append's bytes end.
+        """
+        if not written:
+            return
+        end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: just past what this append wrote
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.fstat(fd).st_size == end:
+                os.ftruncate(fd, end - written)
+                os.fsync(fd)
+        except OSError:
+            pass  # left as it is: the reader passes over a torn record, as after a crash
 
     def take(self) -> list[Path]:
         """For the ingester (holding the workspace lock): every file with records, oldest first.
@@ -134,6 +157,18 @@ class Journal:
         except FileNotFoundError:
             pass
         return bool(self.pending())
+
+    def count_pending(self) -> int:
+        """How many records wait to be ingested (whole lines, not parsed: cheap, and possible
+        on a read-only workspace, where they cannot be)."""
+        count = 0
+        for path in [self.log_path, *self.pending()]:
+            try:
+                with open(path, "rb") as handle:
+                    count += sum(1 for line in handle if line.endswith(b"\n") and line.strip())
+            except FileNotFoundError:
+                continue
+        return count
 
     @staticmethod
     def read(path: Path) -> tuple[list[Record], list[str]]:

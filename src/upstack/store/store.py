@@ -6,7 +6,7 @@ import fcntl
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
 from upstack.store import SCHEMA_MARK, runs, schema
 from upstack.store.blobs import BlobStore
-from upstack.store.db import Database, connect
+from upstack.store.db import Database, connect, writable
 from upstack.store.ingest import apply_record
 from upstack.store.journal import Journal, Record
 from upstack.store.run_ingest import RunFolderReport, ingest_run_folders, run_dirs
@@ -48,6 +48,8 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)
     runs: RunFolderReport | None = None
     refused: dict[str, str] = field(default_factory=dict)  # record id -> why it was not applied
+    # A read-only workspace is read as it is: what it says is left out (pending records, say).
+    read_only: list[str] = field(default_factory=list)
 
 
 class Store:
@@ -57,6 +59,9 @@ class Store:
         self.blobs = BlobStore(home / "blobs")
         self.db: Database = connect(db_url, home / "upstack.db")
         self.db.team = team
+        # A workspace on a read-only mount (a backup, a snapshot) is read, never written: nothing
+        # is ingested or migrated, and no lock file is made.
+        self.read_only = self.db.read_only or not writable(home)
         # Where runs write (see store.run_ingest); the Workspace sets these from its settings.
         self.run_folders: list[Path] = [home / "runs"]
         self.crashed_after = 120.0
@@ -68,16 +73,31 @@ class Store:
             raise
 
     def lock(self) -> AbstractContextManager[None]:
+        if self.db.read_only:  # nothing is written through it, and its folder may not take a lock file
+            return nullcontext()
         return workspace_lock(self.home)
 
     # -- migrations --------------------------------------------------------------
     def _migrate(self) -> None:
+        if self.read_only:
+            self._check_readable_as_is()
+            return
         try:
             self._migrate_if_needed()
         except NewerVersion:
             self._mark_schema(schema.current_version(self.db))
             raise
         self._mark_schema(schema.LATEST)
+
+    def _check_readable_as_is(self) -> None:
+        """A read-only workspace cannot be migrated: refuse in one line if it would need to be."""
+        version = schema.current_version(self.db)
+        schema.check_not_newer(version)
+        if version != schema.LATEST:
+            raise UpstackError(
+                f"this workspace is read-only and has schema {version}, older than this upstack reads "
+                f"({schema.LATEST}); migrating it means writing to it: copy it somewhere writable "
+                f"(cp -a {self.home} COPY) and open the copy")
 
     def _mark_schema(self, version: int) -> None:
         """Tell capture (which never opens the database) what schema the workspace has."""
@@ -88,8 +108,11 @@ class Store:
         except FileNotFoundError:
             pass
         tmp = mark.with_name(f".{SCHEMA_MARK}.{os.getpid()}")
-        tmp.write_text(f"{version}\n")
-        os.replace(tmp, mark)
+        try:
+            tmp.write_text(f"{version}\n")
+            os.replace(tmp, mark)
+        finally:
+            tmp.unlink(missing_ok=True)  # left only if writing it failed (a full disk)
 
     def _migrate_if_needed(self) -> None:
         if self.db.dialect == "sqlite":
@@ -115,8 +138,11 @@ class Store:
         dest = sqlite3.connect(tmp)
         try:
             self.db.raw.backup(dest)
-        finally:
+        except BaseException:
             dest.close()
+            tmp.unlink(missing_ok=True)  # a half-made copy on a full disk would only take more of it
+            raise
+        dest.close()
         os.replace(tmp, target)
 
     # -- ingest ------------------------------------------------------------------
@@ -126,6 +152,8 @@ class Store:
         ``progress(done, total)`` is called as records are applied, for long imports.
         """
         report = IngestReport()
+        if self.read_only:
+            return self._leave_as_is(report)
         if any(run_dirs(folder) for folder in self.run_folders):
             report.runs = self.ingest_runs(self.run_folders)
             report.problems += report.runs.problems
@@ -165,6 +193,21 @@ class Store:
                 # A bulk import: the planner learns of its rows now, not when autovacuum comes
                 # round to it (until then it may plan the first searches as for empty tables).
                 self.db.execute("ANALYZE")
+        return report
+
+    def _leave_as_is(self, report: IngestReport) -> IngestReport:
+        """Read a read-only workspace as it is, and say what that leaves out."""
+        report.read_only += self.db.notices
+        waiting = self.journal.count_pending()
+        if waiting:
+            report.read_only.append(
+                f"read-only workspace: {waiting} change{'' if waiting == 1 else 's'} waiting in its journal "
+                f"{'is' if waiting == 1 else 'are'} not shown")
+        unread_runs = sum(len(run_dirs(folder)) for folder in self.run_folders)
+        if unread_runs:
+            report.read_only.append(
+                f"read-only workspace: what {unread_runs} run folder{'' if unread_runs == 1 else 's'} "
+                "hold since the last ingest is not shown")
         return report
 
     def ingest_runs(self, folders: list[Path],
