@@ -139,7 +139,9 @@ def _connect_sqlite(path: Path) -> Database:
     try:
         raw.row_factory = _dict_row
         raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")
+        # FULL: each commit is on disk before it returns. An ingest deletes the journal files it applied
+        # once it commits; with NORMAL a power cut could keep their deletion and lose the commit.
+        raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute("PRAGMA busy_timeout=30000")
     except sqlite3.DatabaseError as exc:
