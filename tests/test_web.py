@@ -47,6 +47,9 @@ def test_posts_without_the_csrf_token_are_refused_and_change_nothing(server: Ser
     client = server.client()
     assert client.post("/note", data={"text": "Forged #x"}).status_code == 403
     assert client.post("/note", data={"text": "Forged #x", "csrf": "0" * 32}).status_code == 403
+    forged = client.post("/note", data={"text": "Forged #x"}, headers={"Accept": "application/json"})
+    assert (forged.status_code, forged.json()) == (403, {
+        "error": "this request has no valid CSRF token; reload the page and try again"})
     assert client.get("/log.json").json()["entries"] == []
     made = client.post("/note", data={"text": "Real note. #web", "csrf": _csrf(client)})
     assert made.status_code == 303

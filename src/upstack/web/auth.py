@@ -26,7 +26,6 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -34,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from upstack.domain import access
+from upstack.errors import Forbidden
 from upstack.web import limits
 
 __all__ = ["LocalToken", "TeamAccounts", "csrf_token", "COOKIE", "check_csrf", "require_csrf", "set_session",
@@ -227,4 +227,4 @@ async def require_csrf(request: Request) -> None:
         return
     form = await request.form() if "form" in request.headers.get("content-type", "") else None
     if not check_csrf(request, form):
-        raise HTTPException(403, "this request has no valid CSRF token; reload the page and try again")
+        raise Forbidden("this request has no valid CSRF token; reload the page and try again")
