@@ -134,6 +134,8 @@ TRAINING = """
     step, seen = 0, False
     while True:
         run.log({"loss": float(step), "acc": 0.5}, step=step)
+        if step % 1000 == 0:
+            run.note(f"at step {step}")  # kept in memory too while the disk is full
         if step % 100 == 0:
             print("step", step, flush=True)
             if not seen and marker.exists():  # every step from here on is logged after the disk came back
@@ -179,6 +181,8 @@ def test_a_disk_full_for_seconds_keeps_the_writer_and_says_what_was_lost(
     acc = run_service.series(workspace, info.short, "acc")
     stored = len(loss) + len(acc)
     assert stored + info.points_lost == 2 * logged  # every point is stored or counted as lost
+    notes = [i.data["text"] for i in run_service.get_run(workspace, info.short).items if i.kind == "note"]
+    assert notes == [f"at step {step}" for step in range(0, logged, 1000)]
     for series in (loss, acc):
         steps = list(series.steps)
         assert steps == sorted(set(steps))  # in order, none twice
@@ -320,6 +324,28 @@ def test_a_run_killed_seconds_in_ends_when_it_was_last_alive(workspace: Workspac
     assert lived >= 1.5  # alive for 3 s, saying so every 0.2 s
     title = recall.show(workspace, info.short).title
     assert re.match(r"Run short-lived crashed after at least \d+ s", title), title
+
+
+def test_sigterm_in_the_middle_of_a_note_ends_the_run_once(workspace: Workspace, tmp_path: Path) -> None:
+    # Each note is written (and fsync'd) as it is made: the signal mostly lands inside that write.
+    script = _script(tmp_path, """
+        import upstack
+        run = upstack.run("noting", capture="none")
+        number = 0
+        while True:
+            run.note(f"note {number}")
+            number += 1
+            if number == 50:
+                print("ready", flush=True)
+    """)
+    process = Watched([sys.executable, str(script)], _env(workspace))
+    process.line("^ready$")
+    process.process.terminate()
+    assert process.finish() == -signal.SIGTERM
+    info = _only_run(workspace)
+    assert info.status == "interrupted"
+    notes = [i.data["text"] for i in run_service.get_run(workspace, info.short).items if i.kind == "note"]
+    assert len(notes) >= 50 and notes == [f"note {n}" for n in range(len(notes))]
 
 
 def test_a_run_killed_at_once_does_not_claim_it_ran_0_s(workspace: Workspace, tmp_path: Path) -> None:
