@@ -16,9 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import CLI, round_trip
 from test_runs import _env, _script  # a run's script and environment, as the other run tests make them
 from upstack.capture.metrics import encode_chunk, read_chunk_stream
 from upstack.capture.rundir import METRICS
@@ -36,10 +38,10 @@ WAIT = 120.0  # seconds any one condition may take on a busy machine before the 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs of its own: filling it fills nothing else."""
+    """A 16 MB tmpfs of its own: filling it fills nothing else."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs root): {made.stderr.strip()}")
@@ -152,7 +154,8 @@ TRAINING = """
 
 @pytest.mark.parametrize("memory", ["enough", "too little"])
 def test_a_disk_full_for_seconds_keeps_the_writer_and_says_what_was_lost(
-        workspace: Workspace, tmp_path: Path, small_disk: Path, memory: str) -> None:
+        workspace: Workspace, run: CLI, tmp_path: Path, small_disk: Path, memory: str, engine: str,
+        make_pg_url: Any) -> None:
     most = 1000 if memory == "too little" else 4_000_000  # metric points kept while the disk refuses them
     marker, stop = tmp_path / "disk-is-back", tmp_path / "stop"
     trainer = Watched([sys.executable, str(_script(tmp_path, TRAINING)), str(marker), str(stop)],
@@ -197,6 +200,9 @@ def test_a_disk_full_for_seconds_keeps_the_writer_and_says_what_was_lost(
         assert info.status_text == f"finished, {said}"
         entry = recall.show(workspace, info.short)
         assert said in entry.title and f"**Points lost:** {info.points_lost:,} metric points" in entry.body
+        assert said in run.ok("runs") and said in run.ok("run", "show", info.short)
+        copy = round_trip(run, tmp_path, engine, make_pg_url)  # the count travels with the run
+        assert said in copy.ok("run", "show", info.short)
     # No half-written chunk was left for a reader to stumble over.
     damage: list[str] = []
     with open(small_disk / info.id / METRICS, "rb") as handle:
