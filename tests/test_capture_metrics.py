@@ -7,12 +7,10 @@ import tempfile
 from array import array
 from typing import IO
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from upstack.capture.metrics import (
-    DamagedChunk,
     Merger,
     encode_chunk,
     read_chunk_stream,
@@ -48,17 +46,30 @@ def test_chunks_round_trip_and_a_cut_file_keeps_every_whole_chunk(written: list[
         assert len(kept) == sum(b <= cut for b in boundaries)
 
 
-def test_damage_before_the_end_is_reported_and_what_came_before_is_kept() -> None:
+def test_damage_before_the_end_is_reported_and_what_comes_before_and_after_is_kept() -> None:
     first, second, third = _chunk("a", [(0, 1.0)]), _chunk("b", [(0, 2.0)]), _chunk("c", [(0, 3.0)])
     broken = bytearray(first + second + third)
     broken[len(first) + 20] ^= 0xFF  # a flipped byte inside the second chunk's payload
     kept, at, damage = read_chunks(bytes(broken))
     assert [c.key for c in kept] == ["a"] and at == len(first) and "checksum" in (damage or "")
-    with _file(bytes(broken)) as handle, pytest.raises(DamagedChunk):
-        list(read_chunk_stream(handle, 0))
+    passed_over: list[str] = []
+    with _file(bytes(broken)) as handle:
+        assert [c.key for c in read_chunk_stream(handle, 0, passed_over.append)] == ["a", "c"]
+    assert passed_over == [f"{len(second)} bytes of unreadable metric data at byte {len(first)} passed over"]
     torn = first + second[:-3]  # a write cut short by a kill: quietly the end
     with _file(torn) as handle:
-        assert [c.key for c in read_chunk_stream(handle, 0)] == ["a"]
+        assert [c.key for c in read_chunk_stream(handle, 0, passed_over.append)] == ["a"]
+    assert len(passed_over) == 1
+
+
+@given(st.integers(1, 200), st.binary(max_size=300))
+def test_a_torn_write_followed_by_more_chunks_hides_none_of_them(cut: int, junk: bytes) -> None:
+    """What a failed write that was not cut back leaves: part of a chunk (whose header may promise
+    more than the file holds), or any bytes at all, between whole chunks."""
+    first, second, third = (_chunk(key, [(n, float(n)) for n in range(20)]) for key in ("a", "b", "c"))
+    data = first + second[:min(cut, len(second) - 1)] + junk + second + third
+    with _file(data) as handle:
+        assert [c.key for c in read_chunk_stream(handle, 0)] == ["a", "b", "c"]
 
 
 def _file(data: bytes) -> IO[bytes]:

@@ -44,6 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("run_flush_seconds", 1.0,
             "How often a run makes its metrics durable: the most a killed run can lose."),
     Setting("run_heartbeat_seconds", 10.0, "How often a live run says it is alive."),
+    Setting("run_unwritten_points", 4_000_000,
+            "Most metric points a run keeps in memory while its disk refuses them (full, say); beyond, "
+            "the oldest are dropped, and the run's status says how many."),
     Setting("run_live_seconds", 10.0,
             "In a workspace linked to a team server (`upstack login`), how often a run sends what it "
             "logged to the server; 0 sends nothing while it runs (`upstack sync` sends it later)."),

@@ -17,7 +17,7 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from upstack.capture.metrics import DamagedChunk, read_chunk_stream
+from upstack.capture.metrics import read_chunk_stream
 from upstack.capture.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.errors import Refused, UpstackError
 from upstack.ids import short_id
@@ -121,8 +121,8 @@ class LiveUpload:
                     if sum(len(s[3]) for s in series.values()) >= MOST_POINTS:
                         more = True
                         break
-        except (FileNotFoundError, DamagedChunk):
-            pass  # damage: what came before it is sent; the store's ingest reports it
+        except FileNotFoundError:
+            pass  # (damage is passed over; the store's ingest reports it)
         return series, at, counts, more
 
     def _read_blob(self, sha256: str) -> bytes:

@@ -7,8 +7,9 @@ kept). A background thread swaps the arrays out and appends them to the run's
 
     magic "UPM1" | key length u16 | count u32 | crc32 u32 | key | steps i64[] | times f64[] | values f64[]
 
-A chunk is complete when its checksum matches; a reader stops at the first
-incomplete one (a writer killed mid-write), so what was written before is intact.
+A chunk is complete when its checksum matches; a reader stops at an incomplete
+last one (a writer killed mid-write), so what was written before is intact, and passes
+over damage to the next whole chunk, so what was written after is found too.
 Non-finite values (NaN, inf) are stored as they are.
 """
 
@@ -18,12 +19,12 @@ import os
 import struct
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-__all__ = ["Chunk", "chunk_buffers", "encode_chunk", "read_chunks", "read_chunk_stream", "DamagedChunk",
-           "Merger", "Columns", "series_stats"]
+__all__ = ["Chunk", "chunk_buffers", "encode_chunk", "read_chunks", "read_chunk_stream", "Merger", "Columns",
+           "series_stats"]
 
 _MAGIC = b"UPM1"
 _HEADER = struct.Struct("<4sHII")
@@ -56,35 +57,60 @@ def encode_chunk(key: str, steps: array, times: array, values: array) -> bytes:
     return b"".join(bytes(part) for part in chunk_buffers(key, steps, times, values))
 
 
-def read_chunk_stream(handle: BinaryIO, start: int) -> Iterator[Chunk]:
+def read_chunk_stream(handle: BinaryIO, start: int,
+                      damaged: Callable[[str], None] = lambda what: None) -> Iterator[Chunk]:
     """The complete chunks of a file from ``start``, one at a time (memory stays at one chunk).
 
-    Stops quietly at an incomplete last chunk; raises ``DamagedChunk`` at damage before the end.
+    Stops quietly at an incomplete last chunk (still being written, or cut by a kill). Damage
+    with whole chunks after it (a flipped bit; a write cut short that could not be cut off
+    again) is passed over to the next whole chunk, and ``damaged`` is told what was passed over:
+    damage never hides what comes after it.
     """
-    position = start
-    handle.seek(start)
     size = os.fstat(handle.fileno()).st_size
+    position = start
     while size - position >= _HEADER.size:
-        header = handle.read(_HEADER.size)
-        magic, key_len, count, _ = _HEADER.unpack(header)
-        if magic != _MAGIC:
-            raise DamagedChunk(f"unreadable metric data at byte {position}")
-        end = position + _HEADER.size + key_len + 24 * count
-        if end > size:
-            return
-        found, _, reason = read_chunks(header + handle.read(end - position - _HEADER.size))
-        if reason or not found:
-            if end == size:
-                return  # a torn last write
-            raise DamagedChunk(reason or f"metric chunk at byte {position} fails its checksum")
-        chunk = found[0]
-        chunk.offset, chunk.end = position, end
+        chunk = _chunk_at(handle, position, size)
+        if chunk is None:
+            following = _next_chunk(handle, position + 1, size)
+            if following is None:
+                return  # the end, still being written (or damage with nothing whole after it yet)
+            damaged(f"{following - position} bytes of unreadable metric data at byte {position} passed over")
+            position = following
+            continue
         yield chunk
-        position = end
+        position = chunk.end
 
 
-class DamagedChunk(Exception):
-    pass
+def _chunk_at(handle: BinaryIO, position: int, size: int) -> Chunk | None:
+    """The whole chunk that starts at ``position``, if one does."""
+    handle.seek(position)
+    header = handle.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    magic, key_len, count, _ = _HEADER.unpack(header)
+    end = position + _HEADER.size + key_len + 24 * count
+    if magic != _MAGIC or end > size:
+        return None
+    found, _, _ = read_chunks(header + handle.read(end - position - _HEADER.size))
+    if not found:
+        return None
+    chunk = found[0]
+    chunk.offset, chunk.end = position, end
+    return chunk
+
+
+def _next_chunk(handle: BinaryIO, position: int, size: int, window: int = 1 << 20) -> int | None:
+    """Where the next whole chunk after damage starts (None: there is none yet)."""
+    while position <= size - _HEADER.size:
+        handle.seek(position)
+        data = handle.read(window + len(_MAGIC) - 1)
+        found = data.find(_MAGIC)
+        while found != -1:
+            if _chunk_at(handle, position + found, size) is not None:
+                return position + found
+            found = data.find(_MAGIC, found + 1)
+        position += window
+    return None
 
 
 def read_chunks(data: bytes | memoryview, start: int = 0) -> tuple[list[Chunk], int, str | None]:

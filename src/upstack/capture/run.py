@@ -3,12 +3,14 @@
 Everything a run records goes into its own folder (``capture.rundir``) and
 reaches the log when the store next ingests; the result entry appears when the
 run ends. ``log`` appends to in-memory columns and returns; a background thread
-makes them durable every ``run_flush_seconds`` and says the run is alive every
-``run_heartbeat_seconds``.
+makes them durable every ``run_flush_seconds`` (through ``capture.writer``, which
+keeps them in memory while the disk refuses them) and, as often, says the run is
+alive, so that a run that dies is known to have lived until then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import sys
@@ -20,6 +22,7 @@ from typing import Any
 
 from upstack.capture import metrics as metric_chunks
 from upstack.capture.rundir import RunFiles
+from upstack.capture.writer import RunWriter, say
 from upstack.errors import BadInput, UpstackError
 from upstack.ids import new_id, short_id
 from upstack.store.journal import Record, make_record
@@ -30,6 +33,7 @@ __all__ = ["Run", "STATUSES", "SUMMARY_FIELDS"]
 STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 SUMMARY_FIELDS = ("expected", "happened", "outcome", "learned")
 _FLUSH_POINTS = 1 << 20  # flush early past this many buffered points (24 MB), keeping memory flat
+_END_PATIENCE = 10.0  # seconds the end of a run waits for a refusing disk before it gives up
 
 
 class Run:
@@ -41,7 +45,7 @@ class Run:
     """
 
     def __init__(self, *, files: RunFiles, run_id: str, name: str, workspace_id: str,
-                 flush_seconds: float, heartbeat_seconds: float,
+                 flush_seconds: float, heartbeat_seconds: float, most_unwritten_points: int = 4_000_000,
                  provenance: Any = None) -> None:
         self.id = run_id
         self.name = name
@@ -49,12 +53,14 @@ class Run:
         self._files = files
         self._workspace_id = workspace_id
         self._flush_seconds = flush_seconds
-        self._heartbeat_seconds = heartbeat_seconds
-        self._provenance = provenance  # run -> records, called by the background thread
+        self._tick = min(flush_seconds, heartbeat_seconds)
+        self._most_unwritten = most_unwritten_points
+        self._writer = self._new_writer(sync=True)
         # Re-entrant: a SIGTERM handler (which finishes the run) may interrupt log() mid-call.
         self._lock = threading.RLock()
         self._columns: metric_chunks.Columns = {}
         self._pending = 0
+        self._flush_at = _FLUSH_POINTS  # buffered points that make log() flush before the next tick
         self._step = -1
         self._status: str | None = None  # set once the run has ended
         self._error: BaseException | None = None
@@ -62,11 +68,20 @@ class Run:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._background, name=f"upstack-run-{self.short}",
                                         daemon=True)
+        # Provenance (git, packages ...) can take seconds: collected beside the writer, never in its way.
+        self._collector = threading.Thread(target=self._collect, args=(provenance,), daemon=True,
+                                           name=f"upstack-provenance-{self.short}") if provenance else None
         self._forked = False
         self._signalled = False  # SIGTERM came while log() held the lock (see _hook_sigterm)
         self.on_end: list[Callable[[], None]] = []  # called once the run has ended (a live upload's last push)
         files.beat(now_iso())
         self._thread.start()
+        if self._collector is not None:
+            self._collector.start()
+
+    def _new_writer(self, *, sync: bool) -> RunWriter:
+        return RunWriter(self._files, name=f"run {self.short}", most_points=self._most_unwritten,
+                         first_wait=self._flush_seconds, sync=sync)
 
     @property
     def short(self) -> str:
@@ -109,44 +124,72 @@ class Run:
                 raise BadInput(f"run.log() takes a dict of metric names to numbers, got "
                                f"{type(metrics).__name__}") from None
             self._pending += done
-        if self._pending >= _FLUSH_POINTS:
-            self._wake.set()
+        if self._pending >= self._flush_at:
+            if self._forked:
+                self._flush()  # a forked child has no writer thread: it writes as it logs
+            else:
+                self._wake.set()
         if self._signalled:
             _terminate()  # a SIGTERM arrived while this call held the lock: act on it now
 
     # -- the background thread -------------------------------------------------------
     def _background(self) -> None:
         try:
-            if self._provenance is not None:
-                self.append(self._provenance(self))
-            next_beat = time.monotonic() + self._heartbeat_seconds
             while not self._stop.is_set():
-                self._wake.wait(min(self._flush_seconds, self._heartbeat_seconds))
+                self._wake.wait(self._tick)
                 self._wake.clear()
                 self._flush()
-                if time.monotonic() >= next_beat:
+                # Every tick, not only every run_heartbeat_seconds: a run that dies is then known
+                # to have lived until a tick before (its end, if it is found crashed).
+                with contextlib.suppress(OSError):  # tried again at the next tick
                     self._files.beat(now_iso())
-                    next_beat = time.monotonic() + self._heartbeat_seconds
         except BaseException as exc:  # noqa: BLE001 - reported by finish(), never lost silently
             self._error = exc
 
-    def _flush(self) -> None:
+    def _collect(self, provenance: Callable[[Run], list[Record]]) -> None:
+        try:
+            self.append(provenance(self))
+        except OSError as exc:  # a blob (the diff) on a full disk: the run goes on without it
+            say(f"upstack: run {self.short}: its provenance was not recorded ({exc.strerror or exc})")
+        except BaseException as exc:  # noqa: BLE001 - reported by finish(), never lost silently
+            self._error = exc
+
+    def _flush(self, now: bool = False) -> bool:
+        """Hand what was logged to the writer and write; False while writing fails."""
         with self._lock:
             columns, self._columns = self._columns, {}
             self._pending = 0
-        if columns:
-            self._files.append_metrics([part for key, column in columns.items()
-                                        for part in metric_chunks.chunk_buffers(key, *_aligned(column))])
-        self._files.sync()
+        self._writer.add_points(columns)
+        return self._writer.write(now=now)
+
+    def _continue_in_child(self) -> None:
+        """After a fork (a DataLoader worker): what the child logs goes to the run's folder too.
+
+        Threads do not survive a fork, so the child writes each call before it returns (its own
+        file descriptions take turns with the parent's, see ``RunFiles``). What the parent had
+        not written yet is the parent's to write; the child never says the run is alive, and
+        never ends it.
+        """
+        self._forked = True
+        self._lock = threading.RLock()  # the parent's may have been held by a thread the child lacks
+        self._columns = {}
+        self._pending = 0
+        self._flush_at = 1
+        self._writer = self._new_writer(sync=False)  # the parent's fsync at its end covers the child's writes
 
     # -- records ---------------------------------------------------------------------
     def record(self, op: str, data: dict[str, Any]) -> Record:
         return make_record(op, self._workspace_id, {"run_id": self.id, **data})
 
-    def append(self, records: list[Record], sync: bool = True) -> None:
+    def append(self, records: list[Record]) -> None:
+        """Write records now; while the disk refuses them, they wait in memory (in order) for the
+        writer to try again."""
         if self._status is not None:
             raise BadInput(f"run {self.short} has ended")
-        self._files.append_records(records, sync=sync)
+        self._writer.add_records(records)
+        self._writer.write(now=True)
+        if self._signalled:
+            _terminate()  # a SIGTERM arrived in the middle of that write: act on it now
 
     def put_blob(self, data: bytes, filename: str, media_type: str) -> dict[str, Any]:
         """Store a file with the run (before any record names it); its attachment fields."""
@@ -210,21 +253,35 @@ class Run:
         self._stop.set()
         self._wake.set()
         self._thread.join()
+        if self._collector is not None:
+            self._collector.join()
+        written = False
         try:
-            self._flush()
+            deadline = time.monotonic() + _END_PATIENCE
+            if not self._flush(now=True):
+                _write_until(self._writer, deadline)
             end: dict[str, Any] = {"status": status, "ended_at": now_iso(), "error": error}
+            lost = self._writer.give_up()
+            if lost:
+                end["points_lost"] = lost
             if traceback_text:
-                end["traceback"] = self.put_blob(traceback_text.encode("utf-8"), "traceback.txt",
-                                                 "text/plain")
+                with contextlib.suppress(OSError):  # on a full disk the error line has to do
+                    end["traceback"] = self.put_blob(traceback_text.encode("utf-8"), "traceback.txt",
+                                                     "text/plain")
             if self._error is not None:
                 end["writer_error"] = repr(self._error)
-            self._files.append_records([self.record("run.end", end)])
+            self._writer.add_records([self.record("run.end", end)])
+            written = _write_until(self._writer, deadline)
         finally:
             self._status = status
             self._files.close()
             _forget(self)
             for hook in self.on_end:
                 hook()
+        if not written:
+            assert self._writer.error is not None
+            raise UpstackError(f"run {self.short}: cannot write its end to {self.directory} "
+                               f"({self._writer.error.strerror or self._writer.error}); it will show as crashed")
         if self._error is not None:
             raise UpstackError(f"run {self.short}: writing in the background failed: {self._error}")
 
@@ -275,10 +332,10 @@ def track(run: Run) -> None:
 
 
 def _after_fork_in_child() -> None:
-    # A forked child (a data-loader worker) shares the parent's runs but not their writer
-    # threads; it must never end them on the parent's behalf.
+    # A forked child (a data-loader worker) logs to its parent's runs; it must never end them
+    # on the parent's behalf.
     for run in _LIVE:
-        run._forked = True
+        run._continue_in_child()
     _LIVE.clear()
 
 
@@ -291,9 +348,11 @@ def _hook_sigterm() -> None:
 
     def on_sigterm(signum: int, frame: Any) -> None:
         # The handler runs between two bytecodes of the main thread, perhaps inside log() with
-        # a run's lock held; finishing then would wait for a writer thread that waits for that
-        # lock. So such a run is only marked, and log() finishes it as it returns.
-        busy = [run for run in _LIVE if run._lock._is_owned()]  # type: ignore[attr-defined]
+        # a run's lock held (finishing then would wait for a writer thread that waits for that
+        # lock), or inside append() in the middle of a write (finishing would write it twice).
+        # So such a run is only marked, and log() or append() finishes it as it returns.
+        busy = [run for run in _LIVE
+                if run._lock._is_owned() or run._writer.held_here()]  # type: ignore[attr-defined]
         for run in busy:
             run._signalled = True
         if not busy:
@@ -307,7 +366,10 @@ def _terminate() -> None:
     import signal
 
     for run in list(_LIVE):
-        run.finish("interrupted", error="interrupted (SIGTERM)")
+        try:
+            run.finish("interrupted", error="interrupted (SIGTERM)")
+        except UpstackError as exc:  # its folder refused the end: said, and the process still goes
+            say(f"upstack: {exc}")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 
@@ -315,23 +377,25 @@ def _terminate() -> None:
 def _finish_all() -> None:
     for run in list(_LIVE):
         failed = getattr(sys, "last_value", None)  # set by an uncaught exception in a script
-        if failed is not None and not isinstance(failed, SystemExit):
-            import traceback
+        try:
+            if failed is not None and not isinstance(failed, SystemExit):
+                import traceback
 
-            run.finish("failed", error=_one_line(failed),
-                       traceback_text="".join(traceback.format_exception(failed)))
-        else:
-            run.finish()
+                run.finish("failed", error=_one_line(failed),
+                           traceback_text="".join(traceback.format_exception(failed)))
+            else:
+                run.finish()
+        except UpstackError as exc:  # at exit there is no caller to tell but stderr
+            say(f"upstack: {exc}")
 
 
-def _aligned(column: tuple[array, array, array]) -> tuple[array, array, array]:
-    """A column whose last append was cut short (by a signal handler finishing the run in the
-    middle of log()) loses that half-made point rather than misaligning the chunk."""
-    steps, times, values = column
-    size = min(len(steps), len(times), len(values))
-    if len(steps) == len(times) == len(values):
-        return column
-    return steps[:size], times[:size], values[:size]
+def _write_until(writer: RunWriter, deadline: float) -> bool:
+    """At the run's end: keep trying (a disk full for a moment) until the deadline."""
+    while not writer.write(now=True):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _as_step(step: Any) -> int:

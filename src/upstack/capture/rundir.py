@@ -8,8 +8,11 @@
         blobs/<sha256>  figures, tables, the diff, a traceback
         heartbeat       "<ISO time> <host> <boot id> <pid>", rewritten while the run lives
 
-One process writes one folder, appending only, so runs need no locks and a
-folder on a compute node's local disk (or a shared scratch file system) is safe.
+One process writes one folder, appending only, so a folder on a compute node's
+local disk (or a shared scratch file system) is safe. Its forked children (data-loader
+workers) may append to it too: each append holds a lock on the file while it writes, where
+the file system has locks. An append that fails part-way (a full disk) is cut off again, so a
+half-written chunk or record never stands in front of later ones.
 The store ingests a folder as often as it likes: it remembers how far it read
 each file, and record ids make replay harmless. Blobs are written before the
 records that name them.
@@ -17,9 +20,15 @@ records that name them.
 
 from __future__ import annotations
 
+import bisect
+import errno
+import fcntl
 import hashlib
+import itertools
 import os
 import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,42 +89,94 @@ def read_records(directory: Path, offset: int) -> tuple[list[Record], int, list[
 
 
 class RunFiles:
-    """The writing side of a run folder (one writer: the run's own process)."""
+    """The writing side of a run folder: the run's own process, and any child it forks."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.blobs = directory / BLOBS
         directory.mkdir(parents=True, exist_ok=False)
         self.blobs.mkdir()
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        self._records = os.open(directory / RECORDS, flags, 0o600)
-        self._metrics = os.open(directory / METRICS, flags, 0o600)
+        self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)
         self._host = socket.gethostname().split()[0] or "unknown"
         self._boot = boot_id()
+        self._pid = os.getpid()
+        self._torn_records = False  # a record line was cut short and could not be cut off
         fsync_dir(directory.parent)
+
+    def _open_appending(self, create: int) -> tuple[int, int]:
+        flags = os.O_WRONLY | os.O_APPEND | create
+        return (os.open(self.directory / RECORDS, flags, 0o600),
+                os.open(self.directory / METRICS, flags, 0o600))
+
+    def _own_descriptors(self) -> None:
+        """A forked child opens the files anew: descriptors it inherited share the parent's
+        open file, and so the parent's lock, which would not keep the two apart."""
+        if os.getpid() != self._pid:
+            inherited = (self._records, self._metrics, self._heartbeat)
+            self._records, self._metrics = self._open_appending(0)
+            self._heartbeat = -1  # a child never speaks for the run
+            self._pid = os.getpid()
+            for fd in inherited:
+                os.close(fd)
 
     @property
     def host(self) -> str:
         return self._host
 
-    def append_records(self, records: list[Record], sync: bool = True) -> None:
-        data = "".join(r.to_json() + "\n" for r in records).encode("utf-8")
-        _write_all(self._records, data)
-        if sync:
-            os.fsync(self._records)
+    def append_records(self, records: Sequence[Record]) -> tuple[int, OSError | None]:
+        """Append records, each a line: how many were written, and the error that stopped the rest."""
+        self._own_descriptors()
+        lines = [[(r.to_json() + "\n").encode("utf-8")] for r in records]
+        if self._torn_records and lines:
+            lines[0].insert(0, b"\n")  # the cut-short line stays a line of its own, never joined to this one
+        written, error = self._append(self._records, lines)
+        if written:
+            self._torn_records = False
+        return written, error
 
-    def append_metrics(self, buffers: list[Any]) -> None:
-        """Append buffers in order, with as few system calls and copies as the kernel allows."""
-        for start in range(0, len(buffers), _IOV_MAX):
-            group = [memoryview(b).cast("B") for b in buffers[start:start + _IOV_MAX]]
-            while group:
-                written = os.writev(self._metrics, group)
-                while group and written >= len(group[0]):
-                    written -= len(group[0])
-                    group.pop(0)
-                if group and written:
-                    group[0] = group[0][written:]
+    def append_metrics(self, chunks: Sequence[Sequence[Any]]) -> tuple[int, OSError | None]:
+        """Append metric chunks, each given as its buffers: how many chunks were written, and the
+        error that stopped the rest."""
+        self._own_descriptors()
+        return self._append(self._metrics, chunks)
+
+    def _append(self, fd: int, units: Sequence[Sequence[Any]]) -> tuple[int, OSError | None]:
+        """Append whole units in order, with as few system calls and copies as the kernel allows.
+
+        A write that fails part-way is cut back to the end of the last whole unit, so the file is
+        as if the failed units had never been tried, and they can be tried again.
+        """
+        views = [memoryview(b).cast("B") for unit in units for b in unit]
+        ends = list(itertools.accumulate(sum(memoryview(b).nbytes for b in unit) for unit in units))
+        with _appending(fd) as start:
+            written = 0
+            try:
+                for first in range(0, len(views), _IOV_MAX):
+                    group = views[first:first + _IOV_MAX]
+                    while group:
+                        count = os.writev(fd, group)
+                        written += count
+                        while group and count >= len(group[0]):
+                            count -= len(group[0])
+                            group.pop(0)
+                        if group and count:
+                            group[0] = group[0][count:]
+            except OSError as error:
+                whole = bisect.bisect_right(ends, written)
+                if written > (ends[whole - 1] if whole else 0):
+                    self._cut(fd, start + (ends[whole - 1] if whole else 0))
+                return whole, error
+        return len(units), None
+
+    def _cut(self, fd: int, size: int) -> None:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            # Left in place: a reader passes over a damaged chunk to the next whole one (see
+            # capture.metrics), and a torn record line is ended before the next record.
+            if fd == self._records:
+                self._torn_records = True
 
     def sync(self) -> None:
         os.fsync(self._metrics)
@@ -126,10 +187,14 @@ class RunFiles:
         final = self.blobs / sha
         if not final.exists():
             tmp = self.blobs / f".{sha}.tmp"
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a full disk: the part written would only take more room
+                raise
             os.replace(tmp, final)
             fsync_dir(self.blobs)
         return sha
@@ -140,10 +205,26 @@ class RunFiles:
 
     def close(self) -> None:
         for fd in (self._records, self._metrics, self._heartbeat):
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+@contextmanager
+def _appending(fd: int) -> Iterator[int]:
+    """Hold the file's lock (against the run's forked children) while appending; the size at the start.
+
+    On a file system without locks (Lustre mounted without flock) the lock is left out: a folder
+    has one writer there, as it had before forked children could write.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        locked = True
+    except OSError as error:
+        if error.errno not in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+        locked = False
+    try:
+        yield os.fstat(fd).st_size
+    finally:
+        if locked:
+            fcntl.flock(fd, fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ so ``upstack.run(...)`` returns in milliseconds.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from upstack.capture.run import Run, track
 from upstack.capture.rundir import RunFiles
-from upstack.errors import BadInput
+from upstack.errors import BadInput, UpstackError
 from upstack.ids import new_id
 from upstack.services.workspace import Workspace
 from upstack.store.journal import Record
@@ -62,6 +63,7 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     ws.check_writable()
     flush = _number(ws, "run_flush_seconds")
     heartbeat = _number(ws, "run_heartbeat_seconds")
+    most_unwritten = int(_number(ws, "run_unwritten_points"))
     diff_limit = int(_number(ws, "run_diff_limit"))
     kinds = capture_kinds(capture if capture is not None else ws.settings.run_capture)
     redactor = Redactor(str(ws.settings.redact or "").split())
@@ -76,22 +78,39 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     elif ws.focus_node_id():
         node = {"node_id": ws.focus_node_id()}
     run_id = new_id()
-    files = RunFiles(runs_folder(ws) / run_id)
+    workspace_id = ws.workspace_id
     start = {"run_id": run_id, "name": name, **node, "config": settings_config,
              "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
-             "started_at": now_iso(), "host": files.host,
-             "pid": os.getpid(), "capture": kinds}
-    workspace_id = ws.workspace_id
-    files.append_records([Record(new_id(), "run.start", workspace_id, start["started_at"], start)])
+             "started_at": now_iso(), "pid": os.getpid(), "capture": kinds}
+    files = _start_folder(runs_folder(ws) / run_id, start, workspace_id)
     env_names = [n.strip() for n in str(ws.settings.run_env or "").split(",") if n.strip()]
     run = Run(files=files, run_id=run_id, name=name, workspace_id=workspace_id,
-              flush_seconds=flush, heartbeat_seconds=heartbeat,
+              flush_seconds=flush, heartbeat_seconds=heartbeat, most_unwritten_points=most_unwritten,
               provenance=_provenance(kinds, redactor, diff_limit, env_names))
     live = _live(ws, files.directory, run_id)
     if live is not None:
         run.on_end.append(live.close)
     track(run)
     return run
+
+
+def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str) -> RunFiles:
+    """The run's folder holding its start record, durable; a disk that refuses it is one line,
+    and leaves no half-made folder behind."""
+    files = None
+    try:
+        files = RunFiles(directory)
+        start["host"] = files.host
+        _, error = files.append_records([Record(new_id(), "run.start", workspace_id, start["started_at"], start)])
+        if error is not None:
+            raise error
+        files.sync()
+        return files
+    except OSError as exc:
+        if files is not None:
+            files.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise UpstackError(f"cannot start a run in {directory.parent}: {exc.strerror or exc}") from None
 
 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:

@@ -10,7 +10,7 @@ import click
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
-from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines
+from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.services import runs as run_service
 from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display, parse_iso, parse_when
@@ -22,7 +22,7 @@ _STATUS_COLOURS = {"running": "cyan", "finished": "green", "failed": "red", "int
 
 
 def _status(run: RunInfo) -> str:
-    text = run.status
+    text = run.status_text
     if run.status == "running" and run.heartbeat_at:
         silent = (datetime.now(UTC) - parse_iso(run.heartbeat_at)).total_seconds()
         if silent > 60:
@@ -84,7 +84,7 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
     echo(style(run.short, fg="yellow") + "  " + style(run.name, bold=True) + "  " + _status(run))
     took = ""
     if run.ended_at:
-        took = f", took {format_duration((parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
+        took = f", took {ran_for(run.status, (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
     echo(style(f"started {local_display(run.started_at)} on {run.host}{took}", dim=True))
     if run.error:
         echo(style(f"error: {run.error}", fg="red"))

@@ -10,7 +10,7 @@ from typing import Any
 from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number",
-           "format_duration", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED"]
+           "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
@@ -41,6 +41,19 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def ran_for(status: str, seconds: float) -> str:
+    """How long a run ran, as people read it.
+
+    A crashed run's end is the last time it was heard from, so it ran at least that long
+    ("at least 4 s"); heard from last as it started, how long it ran is not known.
+    """
+    if status != "crashed":
+        return format_duration(seconds)
+    if seconds < 1:
+        return "an unknown time"
+    return "at least " + format_duration(math.floor(seconds))
 
 
 @dataclass
@@ -92,10 +105,16 @@ class RunInfo:
     metrics: list[MetricSummary] = field(default_factory=list)
     items: list[RunItem] = field(default_factory=list)
     author_id: str | None = None  # a team server's user; None: the workspace's own user
+    points_lost: int = 0  # metric points its disk refused for longer than memory could hold them
 
     @property
     def short(self) -> str:
         return short_id(self.id)
+
+    @property
+    def status_text(self) -> str:
+        """The status as people read it: "finished", or "finished, 1,234 points lost to write errors"."""
+        return self.status + (f", {self.points_lost:,} points lost to write errors" if self.points_lost else "")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -114,9 +133,10 @@ def _json_number(value: Any) -> Any:
 
 def result_title(run: RunInfo, seconds: float | None) -> str:
     """"Run sae-sweep finished after 12 min: loss 0.0312, l0 41." (two metrics at most)."""
-    took = f" after {format_duration(seconds)}" if seconds is not None else ""
+    took = f" after {ran_for(run.status, seconds)}" if seconds is not None else ""
+    lost = f", {run.points_lost:,} points lost to write errors" if run.points_lost else ""
     shown = ", ".join(f"{m.key} {format_number(m.last)}" for m in run.metrics[:2])
-    return f"Run {run.name} {run.status}{took}" + (f": {shown}." if shown else ".")
+    return f"Run {run.name} {run.status}{took}{lost}" + (f": {shown}." if shown else ".")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -135,6 +155,9 @@ def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
     lines: list[str] = []
     if run.error:
         lines += [f"**Error:** `{run.error}`", ""]
+    if run.points_lost:
+        lines += [f"**Points lost:** {run.points_lost:,} metric points could not be written (the disk refused "
+                  "them for longer than memory could hold them); the series have gaps there.", ""]
     summary = {k: v for k, v in run.summary.items()
                if k not in ("expected", "happened", "outcome", "learned", "learning_id")}
     if run.metrics:

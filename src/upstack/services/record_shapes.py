@@ -267,6 +267,7 @@ class RunEnd(_Shape):
     ended_at: Time
     error: Text = ""
     traceback: Attachment | None = None
+    points_lost: StrictInt = Field(default=0, ge=0, le=2**53)
 
 
 SHAPES: dict[str, type[_Shape]] = {

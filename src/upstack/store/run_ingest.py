@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from upstack.capture.metrics import DamagedChunk, Merger, read_chunk_stream
+from upstack.capture.metrics import Merger, read_chunk_stream
 from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat, read_records, size
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
@@ -126,14 +126,15 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
 def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, report: RunFolderReport) -> int:
     """Store the new metric chunks, a bounded number of points at a time; the new offset."""
     merger = Merger()
+
+    def damaged(what: str) -> None:
+        report.problems.append(f"run {directory.name}: {what}; the metrics before and after it are kept")
+
     with open(directory / METRICS, "rb") as handle:
-        try:
-            for chunk in read_chunk_stream(handle, offset):
-                runs.add_chunks(db, run_id, merger.add(chunk))
-                report.points += len(chunk)
-                offset = chunk.end
-        except DamagedChunk as damage:
-            report.problems.append(f"run {directory.name}: {damage}; the metrics before it are kept")
+        for chunk in read_chunk_stream(handle, offset, damaged):
+            runs.add_chunks(db, run_id, merger.add(chunk))
+            report.points += len(chunk)
+            offset = chunk.end
     runs.add_chunks(db, run_id, merger.drain())
     return offset
 

@@ -34,8 +34,8 @@ from upstack.store.db import Database
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
-__all__ = ["create_tables", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "run_state",
-           "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
+__all__ = ["create_tables", "add_points_lost", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
+           "run_state", "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
 
 
 def create_tables(db: Database) -> None:
@@ -61,6 +61,11 @@ def create_tables(db: Database) -> None:
                f"key TEXT NOT NULL, file_offset INTEGER NOT NULL, count INTEGER NOT NULL, "
                f"steps {blob} NOT NULL, times {blob} NOT NULL, vals {blob} NOT NULL, "
                f"PRIMARY KEY (run_id, key, file_offset))")
+
+
+def add_points_lost(db: Database) -> None:
+    """How many metric points a run could not write (its disk refused them) and so lost."""
+    db.execute("ALTER TABLE runs ADD COLUMN points_lost INTEGER NOT NULL DEFAULT 0")
 
 
 def _dumps(value: Any) -> str:
@@ -155,8 +160,9 @@ def _end(db: Database, record: Record) -> None:
     _run_row(db, data["run_id"])
     if data.get("traceback"):
         _add_item(db, record, "traceback", {"attachments": [data["traceback"]]})
-    db.execute("UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?",
-               (data["status"], data["ended_at"], data.get("error", ""), data["run_id"]))
+    db.execute("UPDATE runs SET status = ?, ended_at = ?, error = ?, points_lost = ? WHERE id = ?",
+               (data["status"], data["ended_at"], data.get("error", ""), int(data.get("points_lost") or 0),
+                data["run_id"]))
     # The result entry is written by the ingester once the last metrics are in too.
 
 
@@ -258,7 +264,8 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
         host=row["host"], error=row["error"], config=_object(row["config"]),
         provenance=stored_provenance(json.loads(row["provenance"])), summary=_object(row["summary"]),
         tags=[str(t) for t in _list(row["tags"])],
-        goals={str(k): str(v) for k, v in _object(row["goals"]).items()}, author_id=row.get("author_id"))
+        goals={str(k): str(v) for k, v in _object(row["goals"]).items()}, author_id=row.get("author_id"),
+        points_lost=int(row.get("points_lost") or 0))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
@@ -336,6 +343,8 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     if run.status in ENDED and run.ended_at:
         traceback = next((i for i in items if i["kind"] == "traceback"), None)
         end: dict[str, Any] = {"run_id": run.id, "status": run.status, "ended_at": run.ended_at, "error": run.error}
+        if run.points_lost:
+            end["points_lost"] = run.points_lost
         if traceback is not None:
             end["traceback"] = traceback["data"]["attachments"][0]
         records.append(Record(traceback["id"] if traceback else derived_id(run.ended_at, run.id, "end", run.status),

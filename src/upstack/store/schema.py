@@ -212,6 +212,12 @@ def _word_counts(db: Database) -> None:
     backfill(db)
 
 
+def _run_points_lost(db: Database) -> None:
+    from upstack.store.runs import add_points_lost
+
+    add_points_lost(db)
+
+
 def _token_scopes_and_throttle(db: Database) -> None:
     from upstack.store.accounts import token_scopes_and_throttle
 
@@ -228,6 +234,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "team server: accounts, sharing, comments", _team),
     Migration(8, "search: words an entry repeats, counted for ranking", _word_counts),
     Migration(9, "team server: API token scope and expiry, sign-in throttle counters", _token_scopes_and_throttle),
+    Migration(10, "runs: metric points lost to write errors", _run_points_lost),
 )
 LATEST = MIGRATIONS[-1].version
 

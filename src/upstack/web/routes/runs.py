@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from upstack.capture.config import flatten
 from upstack.domain.downsample import thin
-from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines
+from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.ids import short_id
 from upstack.services import runs as run_service
 from upstack.services.workspace import Workspace
@@ -81,7 +81,7 @@ def _timing(run: RunInfo, now: datetime) -> dict[str, Any]:
         last_heard = max(0.0, (now - parse_iso(run.heartbeat_at)).total_seconds())
     return {"duration": duration, "last_heard": last_heard, "shown": {
         "started": local_display(run.started_at), "ended": local_display(run.ended_at) if run.ended_at else "",
-        "duration": format_duration(duration),
+        "duration": ran_for(run.status, duration) if run.ended_at else format_duration(duration),
         "last_heard": format_duration(last_heard) if last_heard is not None else ""}}
 
 
