@@ -43,7 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
             "scratch folder that `upstack ingest` reads later."),
     Setting("run_flush_seconds", 1.0,
             "How often a run makes its metrics durable: the most a killed run can lose."),
-    Setting("run_heartbeat_seconds", 10.0, "How often a live run says it is alive."),
+    Setting("run_heartbeat_seconds", 10.0,
+            "The longest a live run goes without saying it is alive (it also says so at every flush)."),
     Setting("run_unwritten_points", 4_000_000,
             "Most metric points a run keeps in memory while its disk refuses them (full, say); beyond, "
             "the oldest are dropped, and the run's status says how many."),
