@@ -138,6 +138,8 @@ def test_what_a_user_may_not_change_stays_on_their_laptop_and_is_reported(team: 
     report = sync_service.sync(laptop)
     assert sorted(r["reason"] for r in report.refused) == ["no such entry, or you may not change it",
                                                            "you may not add entries under that node"]
+    own = next(e for e in recall.timeline(laptop, None, None) if e.title == "Bob's own idea.")
+    assert sorted(r["subject"] for r in report.refused) == sorted([shared.id, own.id])  # what he knows them by
     assert dump_tables(team.ws.store().db)["entries"] == before
     assert recall.show(team.ws, shared.id).title == "Server note on probes."
     laptop.close()

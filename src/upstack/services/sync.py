@@ -264,8 +264,8 @@ class Remote:
             raise UpstackError(message) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise UpstackError(f"cannot reach {self.url}: {reason}; nothing was lost, run `upstack sync` "
-                               "again when it is reachable") from None
+            raise UpstackError(f"cannot reach {self.url}: {reason}; nothing was lost, try again when it is "
+                               "reachable") from None
 
     def json(self, method: str, path: str, payload: Any = None, *, timeout: float = 120) -> Any:
         body = None if payload is None else json.dumps(payload).encode()
@@ -348,7 +348,11 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -
                 report.files_sent += 1
             answer = server.json("POST", "/api/sync/push", {"records": [plain(r) for r in batch]})
             report.pushed += int(answer["applied"])
-            report.refused += answer["refused"]
+            sent = {r.id: r for r in batch}
+            for item in answer["refused"]:  # what a person knows it by: the entry, node or run it is about
+                data = sent[item["id"]].data if item.get("id") in sent else {}
+                item["subject"] = str(next((data[k] for k in ("entry_id", "run_id", "id") if data.get(k)), ""))
+                report.refused.append(item)
             report.conflicts += answer["conflicts"]
             if progress:
                 progress("Pushing", start + len(batch), len(outgoing))
