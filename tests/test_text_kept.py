@@ -178,6 +178,41 @@ def test_a_run_folder_an_older_upstack_wrote_with_a_nul_is_taken_in(home: Path, 
     assert_healthy(home, db_url)
 
 
+def _run_folder(home: Path, run_id: str, records: list[str], chunks: bytes = b"") -> None:
+    folder = home / "runs" / run_id
+    folder.mkdir(parents=True)
+    (folder / "records.jsonl").write_text("".join(line + "\n" for line in records))
+    (folder / "metrics.bin").write_bytes(chunks)
+
+
+def test_a_run_record_that_cannot_be_applied_stops_no_other(home: Path, db_url: str | None) -> None:
+    """One bad record in a run folder (a start record without its name, a record of a kind this upstack
+    does not know) made every command fail with a traceback, on both engines: run folders were taken in
+    with nothing set aside. Now the record is set aside (rejected.jsonl, as for the journal) or, for a
+    start record, its folder is left as it is; everything else goes in, and `doctor` names both."""
+    ok(home, db_url, "note", "First.")
+    broken, kept = new_id(), new_id()
+    _run_folder(home, broken, [_record("run.start", {"run_id": broken, "started_at": now_iso()})])
+    bogus = _record("run.bogus", {"run_id": kept})
+    _run_folder(home, kept, [
+        _record("run.start", {"run_id": kept, "name": "kept", "started_at": now_iso(), "host": "elsewhere"}), bogus,
+        _record("run.end", {"run_id": kept, "status": "finished", "ended_at": now_iso()})], _chunk(b"loss", [2.0, 1.0]))
+    listed = upstack(home, db_url, "runs", "--json")
+    err = listed.stderr.decode()
+    assert listed.returncode == 0 and "Traceback" not in err, err
+    assert f"{broken}: its start record cannot be applied" in err and "run.bogus" in err
+    (run,) = json.loads(listed.stdout)
+    assert (run["id"], run["status"]) == (kept, "finished")
+    shown = upstack(home, db_url, "run", "show", kept, "--json")
+    assert shown.returncode == 0
+    assert [(m["key"], m["count"]) for m in json.loads(shown.stdout)["metrics"]] == [("loss", 2)]
+    assert json.loads(bogus)["id"] in (home / "journal" / "rejected.jsonl").read_text()
+    assert "First." in json.loads(upstack(home, db_url, "log", "--json").stdout)[-1]["title"]
+    doctor = upstack(home, db_url, "doctor")
+    said = doctor.stderr.decode() + doctor.stdout.decode()
+    assert doctor.returncode == 1 and "Traceback" not in said and broken in said and "rejected.jsonl" in said, said
+
+
 # -- imports ----------------------------------------------------------------------------------------
 
 def test_imports_keep_a_nul_as_u_fffd_on_both_engines(home: Path, db_url: str | None, tmp_path: Path) -> None:
