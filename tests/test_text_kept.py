@@ -123,6 +123,7 @@ def test_a_run_with_nul_in_its_names_does_not_stop_the_workspace(home: Path, db_
     assert run["name"] == f"r{KEPT}un" and run["config"] == {f"l{KEPT}r": f"x{KEPT}"}
     shown = json.loads(ok(home, db_url, "run", "show", run["id"], "--json"))
     assert {m["key"]: m["count"] for m in shown["metrics"]} == {f"lo{KEPT}ss": 2, f"a{KEPT}b": 1}
+    ok(home, db_url, "plot", run["id"], b"lo\xffss", "--out", str(home.parent / "loss.png"))  # asked as typed
     assert "After the run." in entries(home, db_url)
     assert_healthy(home, db_url)
 
