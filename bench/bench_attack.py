@@ -139,8 +139,10 @@ def attack(base: str, token: str, threads: int) -> None:
     print(json.dumps(answers), flush=True)
 
 
-def victim_times(server: web.Server, pages: list[tuple[str, str]], requests: int) -> dict[str, list[float]]:
-    """The collaborator's pages, round-robin on one keep-alive connection: seconds per request."""
+def victim_times(server: web.Server, pages: list[tuple[str, str]], requests: int,
+                 pace: float = 0.0) -> dict[str, list[float]]:
+    """The collaborator's pages, round-robin on one keep-alive connection, one starting every ``pace``
+    seconds at the most: seconds per request."""
     import httpx
 
     times: dict[str, list[float]] = {name: [] for name, _ in pages}
@@ -150,6 +152,7 @@ def victim_times(server: web.Server, pages: list[tuple[str, str]], requests: int
                 t0 = time.perf_counter()
                 response = client.get(path)
                 times[name].append(time.perf_counter() - t0)
+                time.sleep(max(0.0, pace - (time.perf_counter() - t0)))
                 if response.status_code != 200:
                     raise web.BenchError(f"the collaborator's {path} answered {response.status_code}")
     return times
@@ -167,9 +170,9 @@ def measure(args: argparse.Namespace, home: Path, db: str | None, members: dict,
     try:
         victim_times(server, pages, 2)  # warm-up
         for _ in range(args.rounds):
-            one: dict = {"alone": victim_times(server, pages, args.requests)}
+            one: dict = {"alone": victim_times(server, pages, args.requests, args.pace)}
             with Attacker(server.base, members["token"], args.attackers) as attacker:
-                one["attacked"] = victim_times(server, pages, args.requests)
+                one["attacked"] = victim_times(server, pages, args.requests, args.pace)
             one["attacker"] = dict(attacker.answers)
             rounds.append(one)
             server.wait_idle()
@@ -211,7 +214,8 @@ def run_engine(engine: str, args: argparse.Namespace, journal: Path, log) -> dic
 def report(results: dict[str, dict], args: argparse.Namespace, header: list[str]) -> list[str]:
     lines = [f"### bench_attack, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "", *header, "",
              f"{args.entries:,} entries; {args.rounds} rounds of {args.requests} requests a page a phase "
-             f"(medians over the rounds of each round's p50 and p99); the attacker: {args.attackers} threads.", ""]
+             f"(medians over the rounds of each round's p50 and p99), one every {args.pace:g} s at the most; "
+             f"the attacker: {args.attackers} threads.", ""]
     for engine, by_server in results.items():
         for label, summary in by_server.items():
             lines += [f"**{engine}, {label}**: the collaborator's pages, ms", "",
@@ -233,6 +237,9 @@ def options(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=5, help="rounds, each alone then attacked (medians reported)")
     ap.add_argument("--requests", type=int, default=25, help="requests per page, phase and round")
     ap.add_argument("--attackers", type=int, default=16, help="the attacking member's concurrent threads")
+    ap.add_argument("--pace", type=float, default=0.25,
+                    help="seconds from one of the collaborator's requests to the next, at the least (a brisk "
+                         "reader: 4 pages a second; back to back they would use up their own share of time)")
     ap.add_argument("--servers", type=int, default=len(SERVERS),
                     help="how many of the server settings to measure, in order: as shipped, the share of time "
                          "lifted, both limits lifted (the last takes longest: every page waits seconds)")

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from upstack.domain.text import clean_text
+
 __all__ = ["Chunk", "chunk_buffers", "encode_chunk", "read_chunks", "read_chunk_stream", "Merger", "Columns",
            "series_stats"]
 
@@ -48,7 +50,7 @@ Columns = dict[str, tuple[array, array, array]]
 
 def chunk_buffers(key: str, steps: array, times: array, values: array) -> list[bytes | array]:
     """A chunk as buffers to write one after another (the arrays themselves: no copies)."""
-    name = key.encode("utf-8")
+    name = clean_text(key).encode("utf-8")  # a metric's name is text as upstack keeps it
     crc = zlib.crc32(values, zlib.crc32(times, zlib.crc32(steps, zlib.crc32(name))))
     return [_HEADER.pack(_MAGIC, len(name), len(values), crc), name, steps, times, values]
 
@@ -137,7 +139,7 @@ def read_chunks(data: bytes | memoryview, start: int = 0) -> tuple[list[Chunk], 
             # A torn last write reads as a checksum mismatch; damage earlier is corruption.
             reason = None if end == len(view) else f"metric chunk at byte {position} fails its checksum"
             return chunks, position, reason
-        key = bytes(payload[:key_len]).decode("utf-8")
+        key = clean_text(bytes(payload[:key_len]).decode("utf-8", "replace"))  # an older upstack wrote NULs
         cut1, cut2 = key_len + 8 * count, key_len + 16 * count
         steps, times, values = array("q"), array("d"), array("d")
         steps.frombytes(payload[key_len:cut1])

@@ -15,6 +15,7 @@ from typing import Any
 
 from upstack.capture.run import Run, track
 from upstack.capture.rundir import RunFiles
+from upstack.domain.text import clean_data
 from upstack.errors import BadInput, UpstackError
 from upstack.ids import new_id
 from upstack.services.workspace import Workspace
@@ -79,12 +80,13 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
         node = {"node_id": ws.focus_node_id()}
     run_id = new_id()
     workspace_id = ws.workspace_id
-    start = {"run_id": run_id, "name": name, **node, "config": settings_config,
-             "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
-             "started_at": now_iso(), "pid": os.getpid(), "capture": kinds}
+    start = clean_data({"run_id": run_id, "name": name, **node, "config": settings_config,
+                        "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
+                        "started_at": now_iso(), "pid": os.getpid(),
+                        "capture": kinds})  # text as every record's (journal.make_record)
     files = _start_folder(runs_folder(ws) / run_id, start, workspace_id)
     env_names = [n.strip() for n in str(ws.settings.run_env or "").split(",") if n.strip()]
-    run = Run(files=files, run_id=run_id, name=name, workspace_id=workspace_id,
+    run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
               flush_seconds=flush, heartbeat_seconds=heartbeat, most_unwritten_points=most_unwritten,
               provenance=_provenance(kinds, redactor, diff_limit, env_names))
     live = _live(ws, files.directory, run_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from upstack.domain.text import clean_text
+
 __all__ = ["Filters"]
 
 
@@ -16,3 +18,11 @@ class Filters:
     until: str | None = None  # stored ISO form, inclusive
     include_private: bool = True
     include_deleted: bool = False
+
+    def __post_init__(self) -> None:
+        # What a person asks for is text as upstack keeps it (domain.text.clean_text): a NUL finds
+        # what was stored for it, and never reaches PostgreSQL, which cannot hold one.
+        if self.project is not None:
+            object.__setattr__(self, "project", clean_text(self.project))
+        object.__setattr__(self, "tags", tuple(clean_text(t) for t in self.tags))
+        object.__setattr__(self, "kinds", tuple(clean_text(k) for k in self.kinds))

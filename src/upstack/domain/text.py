@@ -1,8 +1,11 @@
-"""What a note's text means: title, body, tags, links; and the search tokenizer.
+"""What a note's text means: what text upstack keeps, title, body, tags, links; the search tokenizer.
 
 The tokenizer is the single definition of a search token for both engines: the
 store indexes text already split by it, so SQLite FTS5 and PostgreSQL see the
 same tokens.
+
+What text upstack keeps is decided here too (``clean_text``): any Unicode text but two
+characters, which become U+FFFD wherever text comes in. See ``clean_text``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "KINDS",
@@ -24,6 +28,11 @@ __all__ = [
     "search_document",
     "fold_tag",
     "TITLE_LIMIT",
+    "REPLACEMENT",
+    "clean_text",
+    "clean_data",
+    "unstorable",
+    "trim_block",
 ]
 
 KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea")
@@ -37,6 +46,70 @@ _HEADING = re.compile(r"^#{1,6}\s+")
 _TOKEN = re.compile(r"[^\W_]+")
 _MAX_TOKEN = 64
 TITLE_LIMIT = 200
+
+REPLACEMENT = "\ufffd"
+# NUL: PostgreSQL text cannot hold it. A lone surrogate (U+D800-U+DFFF unpaired): no Unicode
+# character, UTF-8 cannot encode it, so neither engine nor a journal file can hold it; Python makes
+# one of each byte that is not UTF-8 in a command line or a file name.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    r"""Text as upstack keeps it: each NUL and each lone surrogate becomes U+FFFD (�).
+
+    This is the one rule for text, the same on both engines, applied where text comes in:
+    every journal record as it is made and as it is read back (so capture, edits, imports, runs,
+    and records an older upstack wrote), metric names, JSON imports, filters. The text is kept,
+    and where the character was stays visible, as a UTF-8 decoder marks bytes it cannot read.
+    (Ids, times and hashes are not text: one holding such a character is refused as malformed.)
+
+    >>> clean_text("a\x00b")
+    'a�b'
+    """
+    if "\x00" not in text:  # the usual case, checked at C speed (a regular expression is 10x slower)
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def clean_data(value: Any) -> Any:
+    """A copy of ``value`` (JSON-like: dicts, lists, text, numbers) with ``clean_text`` applied to
+    all its text, dictionary keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_data(key): clean_data(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [clean_data(inner) for inner in value]
+    return value
+
+
+def unstorable(text: str) -> str:
+    """'' if upstack keeps ``text`` as it is; else what in it would be replaced (for messages
+    about things that are not text: an id, a name sent by another program)."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return ""
+    return "a NUL character" if found.group() == "\x00" else "a lone surrogate (not Unicode text)"
+
+
+def trim_block(text: str) -> str:
+    r"""A body without the blank lines around it; its first line keeps its indentation (code, a
+    nested list), which ``str.strip`` would take.
+
+    >>> trim_block("\n\n    x = 1\n    y = 2\n\n")
+    '    x = 1\n    y = 2'
+    """
+    lines = text.rstrip().split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return "\n".join(lines[start:])
 
 
 @dataclass(frozen=True)
@@ -59,9 +132,9 @@ def split_title(text: str) -> tuple[str, str]:
     if end and end.end() < len(first_line):
         title = first_line[: end.end()]
         remainder = first_line[end.end() :].strip()
-        body = (remainder + ("\n" + rest if rest else "")).strip()
+        body = trim_block(remainder + ("\n" + rest if rest else ""))
     else:
-        title, body = first_line, rest.strip()
+        title, body = first_line, trim_block(rest)  # an indented first line of the body stays indented
     if len(title) > TITLE_LIMIT:
         cut = title.rfind(" ", 0, TITLE_LIMIT)
         cut = cut if cut > TITLE_LIMIT // 2 else TITLE_LIMIT

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from upstack.domain.text import TITLE_LIMIT, split_title
+from upstack.domain.text import TITLE_LIMIT, split_title, trim_block
 from upstack.errors import BadInput
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.services.workspace import Workspace
@@ -85,7 +85,7 @@ def _entry(raw: Any) -> tuple[ImportedEntry | None, str | None]:
     starred = raw.get("starred", False)
     if not isinstance(starred, bool):
         return None, f"starred must be true or false, not {starred!r}"
-    title, body = title.strip(), body.strip()
+    title, body = title.strip(), trim_block(body)  # an indented first line (code, a nested list) stays so
     if not title:
         title, body = split_title(body)
     elif len(title) > TITLE_LIMIT:
@@ -94,7 +94,9 @@ def _entry(raw: Any) -> tuple[ImportedEntry | None, str | None]:
     meta = {"jrnl": {k: raw[k] for k in ("uuid", "creator") if k in raw}}
     return ImportedEntry(
         title=title, body=body, occurred_at=to_iso(moment),  # naive: local wall-clock time
-        source=source_key("jrnl", f"{day} {clock}", title, body),
+        # Keyed on the body as upstack read it before it kept the first line's indentation, so that
+        # a file imported then is not imported twice now.
+        source=source_key("jrnl", f"{day} {clock}", title, body.strip()),
         tags=sorted({t.lstrip(_TAG_SYMBOLS) for t in tags} - {""}), starred=starred,
         meta=meta if meta["jrnl"] else {}), None
 

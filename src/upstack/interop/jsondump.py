@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
 from upstack.interop.common import ImportFailed, ImportResult, Problem
@@ -333,8 +334,11 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
     # _check reads the file's shape; a value of a wrong type it does not look at (a version in words, a list
     # where a column holds text, a row naming a node that is not there) is still the file's fault, and the
     # rows go in one transaction: say so in one line, with nothing of them kept.
-    malformed = (ValueError, TypeError, KeyError, AttributeError, db.integrity_error, db.data_error)
+    malformed = (ValueError, TypeError, KeyError, AttributeError, RecursionError, db.integrity_error, db.data_error)
     try:
+        # Its text as upstack keeps it (domain.text.clean_text): an export of a store that an older
+        # upstack let a NUL into imports the same on both engines.
+        dump = clean_data(dump)
         problems, blobs = _check(db, name, dump)
         if problems:
             raise ImportFailed(problems)

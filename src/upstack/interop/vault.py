@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from upstack.domain.text import KINDS
+from upstack.domain.text import KINDS, clean_text, trim_block
 from upstack.errors import BadInput
 from upstack.ids import id_key, looks_like_full_id, new_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
@@ -140,7 +140,8 @@ def _read_note(vault: _Vault, path: Path) -> _Note:
         note.problem(1, f"cannot read: {exc.strerror}")
         return note
     try:
-        note.text = data.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
+        # Text as upstack keeps it (domain.text.clean_text): a NUL is no reason to refuse a note.
+        note.text = clean_text(data.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n"))
     except UnicodeDecodeError as exc:
         note.problem(data.count(b"\n", 0, exc.start) + 1,
                      f"not UTF-8 text (byte {exc.start})")
@@ -306,13 +307,13 @@ def _to_entry(note: _Note, vault: _Vault, linker: _Linker, declared: set[Path]) 
     private, starred = _flag(note, "private"), _flag(note, "starred")
     if occurred is None:
         occurred = created or to_iso(datetime.fromtimestamp(note.path.stat().st_mtime, UTC))
-    body = note.body.strip()
+    body = trim_block(note.body)  # an indented first line (code, a nested list) stays so
     if isinstance(note.meta.get("attachments"), list):
         body = _strip_exported_embeds(body, files)
     elif not note.from_upstack:
         first, _, rest = body.partition("\n")
         if first.strip() == f"# {note.title}":
-            body = rest.strip()
+            body = trim_block(rest)
     project = note.meta.get("project")
     return ImportedEntry(
         title=note.title, body=linker.rewrite(body), occurred_at=occurred,

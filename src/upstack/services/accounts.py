@@ -20,6 +20,7 @@ import secrets
 from typing import Any
 
 from upstack.domain.access import Audience, check_role, node_roles, require
+from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
 from upstack.services._account_rows import User, audit, db_of, find_user_any, hasher, later, owner_id, user_of
@@ -114,7 +115,7 @@ def add_user(ws: Workspace, login: str, *, name: str | None = None, admin: bool 
         first = owner_id(db) is None
         db.execute("INSERT INTO users (id, login, name, password_hash, is_admin, created_at) "
                    "VALUES (?, ?, ?, NULL, ?, ?)",
-                   (user_id, login, (name or login).strip() or login, int(admin or first), now_iso()))
+                   (user_id, login, clean_text(name or login).strip() or login, int(admin or first), now_iso()))
         if first:  # the log so far is theirs
             db.execute("INSERT INTO workspace_info (key, value) VALUES (?, ?)", (OWNER_KEY, user_id))
         secret = _new_link(db, user_id, "invite", by, later(days=INVITE_DAYS))
@@ -278,7 +279,7 @@ def add_comment(ws: Workspace, entry_ref: str, body: str, *, by: Audience) -> di
     """A comment on an entry; its author (and earlier commenters) are notified in the app."""
     from upstack.store.queries import get_entry
 
-    text = body.strip()
+    text = clean_text(body).strip()  # text as upstack keeps it: a comment is written to no journal
     if not text:
         raise BadInput("the comment is empty")
     if len(text) > 20_000:

@@ -10,7 +10,7 @@ from typing import Any
 
 from upstack.domain.access import current, require_edit, require_file_under
 from upstack.domain.entry import Attachment, Entry
-from upstack.domain.text import KINDS, parse_note_text
+from upstack.domain.text import KINDS, collect_tags, parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.workspace import Workspace
@@ -98,13 +98,16 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
             "created_at": created,
             "attachments": attachments, "meta": meta or {},
         }
-        ws.journal.append([ws.record("entry.create", data)])
+        record = ws.record("entry.create", data)
+        ws.journal.append([record])
+    kept = record.data  # the text as upstack keeps it (a NUL became U+FFFD: domain.text.clean_text)
     return Entry(
-        id=entry_id, kind=kind, title=parsed.title, body=parsed.body, tags=list(parsed.tags),
-        project=project, node_id=node_id, private=private, starred=False,
+        id=entry_id, kind=kind, title=kept["title"], body=kept["body"],
+        tags=list(collect_tags(kept["title"], kept["body"], kept["extra_tags"])),
+        project=kept["project"], node_id=node_id, private=private, starred=False,
         occurred_at=occurred_at or created, created_at=created, updated_at=created,
         deleted_at=None, purged_at=None, revision_id=data["revision_id"],
-        meta=meta or {}, attachments=[Attachment(entry_id=entry_id, **a) for a in attachments],
+        meta=kept["meta"], attachments=[Attachment(entry_id=entry_id, **a) for a in kept["attachments"]],
     )
 
 

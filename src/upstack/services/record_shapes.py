@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from upstack.domain.run import ENDED
-from upstack.domain.text import KINDS
+from upstack.domain.text import KINDS, unstorable
 from upstack.domain.tree import NODE_KINDS, STATUSES
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import parse_iso
@@ -28,12 +28,12 @@ __all__ = ["SHAPES", "problem", "envelope_problem"]
 
 
 def _text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("text may not hold a NUL byte")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (a lone surrogate is not)") from None
+    """Text as upstack keeps it (domain/text.py, ``clean_text``): the upstack that made the record
+    put U+FFFD where a NUL or a lone surrogate was, so a record still holding one was made by
+    something else, and is refused rather than changed under its id."""
+    wrong = unstorable(value)
+    if wrong:
+        raise ValueError(f"text may not hold {wrong} (upstack keeps U+FFFD in its place)")
     return value
 
 

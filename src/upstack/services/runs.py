@@ -13,6 +13,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
+from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.services.workspace import Workspace
 from upstack.store import queries
@@ -141,6 +142,7 @@ class Series:
 
 def series(ws: Workspace, ref: str, key: str) -> Series:
     """A metric's every point, in logging order (non-finite values included)."""
+    key = clean_text(key)  # the name as upstack keeps it (domain.text): finds what the run logged under it
     run_id = _resolve(ws, ref)
     db = ws.store().db
     steps, times, values = store_runs.read_series(db, run_id, key)
@@ -214,7 +216,7 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
             label = f"{run.name} ({run.short}) {line.key}" if len(refs) > 1 else line.key
             axes.plot(steps, values, label=label, linewidth=1.2)
         axes.set_xlabel("step")
-        axes.set_ylabel(keys[0] if len(keys) == 1 else "value")
+        axes.set_ylabel(curves[0][1].key if len(keys) == 1 else "value")  # the name as kept
         axes.grid(alpha=0.3)
         axes.legend()
         out.parent.mkdir(parents=True, exist_ok=True)

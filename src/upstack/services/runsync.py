@@ -29,6 +29,7 @@ from typing import Any
 
 from upstack.domain import access
 from upstack.domain.access import Audience
+from upstack.domain.text import unstorable
 from upstack.errors import BadInput, NotFound, Refused
 from upstack.store.journal import Record
 
@@ -186,14 +187,10 @@ def _encode(part: array) -> str:
 
 
 def _storable_key(key: Any) -> bool:
-    """A metric's name: text every engine stores (no NUL, no lone surrogate), 1 to 200 characters."""
-    if not isinstance(key, str) or not 0 < len(key) <= 200 or "\x00" in key:
-        return False
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """A metric's name: 1 to 200 characters of text as upstack keeps it (no NUL, no lone surrogate:
+    domain/text.py), as the run that logged it wrote it; one still holding such a character is refused
+    like any record's text at the door (services/record_shapes.py)."""
+    return isinstance(key, str) and 0 < len(key) <= 200 and not unstorable(key)
 
 
 def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:

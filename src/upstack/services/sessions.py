@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from upstack.domain.text import clean_text
 from upstack.errors import BadInput, Forbidden, Unauthorized
 from upstack.services import throttle
 from upstack.services._account_rows import User, audit, db_of, find_user_any, hasher, later, user_of
@@ -29,7 +30,7 @@ def sign_in(ws: Workspace, login: str, password: str, *, address: str = "") -> t
     joined, or has another password: the message, the status, the throttle and the work.
     """
     db = db_of(ws)
-    login = login.strip().lower()
+    login = clean_text(login).strip().lower()  # what was typed may hold a NUL: never a user, never a 500
     taken = throttle.take_attempt(db, login, address)
     row = user_row(db, login=login)
     member = row is not None and not row["removed_at"]

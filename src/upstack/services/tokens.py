@@ -17,6 +17,7 @@ import secrets
 from typing import Any
 
 from upstack.domain.access import Audience
+from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
 from upstack.services._account_rows import User, audit, db_of, later, user_of
@@ -51,7 +52,7 @@ def scope_allows(scope: str, method: str, path: str) -> bool:
 def create_token(ws: Workspace, user_id: str, name: str, *, scope: str = "full", expires_days: int | None = None,
                  address: str = "") -> tuple[dict[str, Any], str]:
     """A new API token for scripts; the secret is shown once."""
-    name = " ".join(name.split())[:80]
+    name = " ".join(clean_text(name).split())[:80]
     if not name:
         raise BadInput("give the token a name (what it is for, e.g. 'cluster sync')")
     if scope not in SCOPES:

@@ -24,8 +24,8 @@ from upstack.store.journal import Record
 from upstack.store.word_rank import index_words, unindex_words
 from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "create_entry", "revise_entry", "index_entry", "title_key", "resolve_link_target",
-           "id_taken"]
+__all__ = ["apply_record", "bad_record_errors", "create_entry", "revise_entry", "index_entry", "title_key",
+           "resolve_link_target", "id_taken"]
 
 
 def title_key(title: str) -> str:
@@ -35,6 +35,13 @@ def title_key(title: str) -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:
+    """What applying a record raises when the record cannot be applied (a field missing or of the
+    wrong type, a value the engine cannot hold): set that record aside, never stop the others."""
+    return (UpstackError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
+            db.integrity_error, db.data_error)
 
 
 def apply_record(db: Database, record: Record) -> bool:

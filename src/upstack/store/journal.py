@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.text import clean_data
 from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
@@ -51,7 +52,8 @@ class Record:
 
 
 def make_record(op: str, workspace: str, data: dict[str, Any]) -> Record:
-    return Record(id=new_id(), op=op, workspace=workspace, at=now_iso(), data=data)
+    """A new record of this workspace; its text as upstack keeps it (``domain.text.clean_text``)."""
+    return Record(id=new_id(), op=op, workspace=workspace, at=now_iso(), data=clean_data(data))
 
 
 def fsync_dir(path: Path) -> None:
@@ -193,9 +195,11 @@ class Journal:
             try:
                 raw = json.loads(line)
                 version = int(raw.get("v", 0))
-                records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"],
-                                      raw["data"]))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                data = raw["data"]
+                if "\\u" in line:  # only an escape makes a NUL or a lone surrogate (an older upstack wrote it)
+                    data = clean_data(data)
+                records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"], data))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 problems.append(f"{name}:{number}: unreadable record ({exc})")
                 continue
             if version > RECORD_VERSION:

@@ -271,7 +271,9 @@ def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:
 
 
 def attachment_by_id(db: Database, attachment_id: str) -> Attachment:
-    row = db.one("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
+    # Not an id at all (a NUL in a link, which PostgreSQL could not even be asked about): not found.
+    row = db.one("SELECT * FROM attachments WHERE id = ?", (attachment_id,)) if looks_like_full_id(attachment_id) \
+        else None
     if row is None or (access.current(team=db.team) is not None and not load_entries(db, [row["entry_id"]])):
         raise NotFound(f"no attachment with id {attachment_id!r}")
     row.pop("key")

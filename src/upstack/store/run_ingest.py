@@ -24,7 +24,8 @@ from upstack.ids import looks_like_full_id
 from upstack.store import runs
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database
-from upstack.store.ingest import apply_record
+from upstack.store.ingest import apply_record, bad_record_errors
+from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
 __all__ = ["RunFolderReport", "ingest_run_folders", "run_dirs"]
@@ -52,13 +53,16 @@ def run_dirs(folder: Path) -> list[Path]:
 
 
 def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, crashed_after: float,
-                       workspace: Callable[[], str], retire: Path | None = None,
+                       workspace: Callable[[], str], set_aside: Callable[[Record, Exception], str],
+                       retire: Path | None = None,
                        progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
     """Ingest every run folder found; the caller holds the workspace lock.
 
     Folders under ``retire`` (the workspace's own runs/) are deleted once their run
     has ended and everything in them is in the store. ``progress(done, total)``
-    counts the bytes of the run folders' files.
+    counts the bytes of the run folders' files. A record that cannot be applied stops no
+    other: it goes to ``set_aside`` (the store keeps it in the journal's rejected.jsonl),
+    and a folder whose start record cannot be applied is left as it is, said each time.
     """
     report = RunFolderReport()
     directories = [d for folder in folders for d in run_dirs(folder)]
@@ -66,7 +70,7 @@ def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, c
     for number, directory in enumerate(directories):
         report.runs_seen += 1
         with db.transaction():
-            done = _ingest_one(db, blobs, directory, crashed_after, workspace, report)
+            done = _ingest_one(db, blobs, directory, crashed_after, workspace, report, set_aside)
         if done and retire is not None and directory.parent == retire:
             shutil.rmtree(directory, ignore_errors=True)
         if progress:
@@ -75,7 +79,8 @@ def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, c
 
 
 def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: float,
-                workspace: Callable[[], str], report: RunFolderReport) -> bool:
+                workspace: Callable[[], str], report: RunFolderReport,
+                set_aside: Callable[[Record, Exception], str]) -> bool:
     """Read what is new in one run folder; True when the run has ended (not crashed: it may yet
     speak again) and all of it is stored."""
     run_id = directory.name if looks_like_full_id(directory.name) else None
@@ -96,7 +101,17 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
         report.problems += problems
         _copy_blobs(directory / BLOBS, blobs)  # blobs first: records point at them
         for record in records:
-            if apply_record(db, record):
+            try:
+                with db.transaction():  # a savepoint: one record that cannot be applied stops no other
+                    applied = apply_record(db, record)
+            except bad_record_errors(db) as exc:
+                if record.op == "run.start":  # nothing of the run can go in without it
+                    report.problems.append(f"run folder {directory}: its start record cannot be applied "
+                                           f"({exc}); the folder is left as it is")
+                    return False
+                report.problems.append(set_aside(record, exc))
+                continue
+            if applied:
                 report.records += 1
                 if record.op == "run.start":
                     run_id = record.data["run_id"]

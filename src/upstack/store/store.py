@@ -15,7 +15,7 @@ from upstack.errors import NewerVersion, UpstackError
 from upstack.store import SCHEMA_MARK, runs, schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect, writable
-from upstack.store.ingest import apply_record
+from upstack.store.ingest import apply_record, bad_record_errors
 from upstack.store.journal import Journal, Record
 from upstack.store.run_ingest import RunFolderReport, ingest_run_folders, run_dirs
 from upstack.timeutil import now_iso
@@ -216,13 +216,11 @@ class Store:
         with self.lock(), access.acting_as(access.OWNER):  # taking records in is never filtered by reader
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
                                       retire=self.home / "runs", workspace=self.workspace_id,
-                                      progress=progress)
+                                      progress=progress, set_aside=self.set_aside)
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
-        """Errors that mean "this record cannot be applied", kept aside, never fatal."""
-        return (UpstackError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
-                self.db.integrity_error, self.db.data_error)
+        return bad_record_errors(self.db)
 
     def _apply_all(self, records: list[Record], report: IngestReport,
                    progress: Callable[[int, int], None] | None, isolate: bool) -> None:
@@ -241,11 +239,16 @@ class Store:
                     report.applied += 1
         except self._bad_record_errors as exc:
             report.refused[record.id] = str(exc)
-            rejected = self.journal.directory / "rejected.jsonl"
-            with open(rejected, "a", encoding="utf-8") as handle:
-                handle.write(record.to_json() + "\n")
-            report.problems.append(f"record {record.id} ({record.op}) not applied: {exc}; "
-                                   f"kept in {rejected}")
+            report.problems.append(self.set_aside(record, exc))
+
+    def set_aside(self, record: Record, problem: Exception) -> str:
+        """Keep a record that cannot be applied in the journal's rejected.jsonl (which `doctor` reports);
+        one line saying so."""
+        rejected = self.journal.directory / "rejected.jsonl"
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        with open(rejected, "a", encoding="utf-8") as handle:
+            handle.write(record.to_json() + "\n")
+        return f"record {record.id} ({record.op}) not applied: {problem}; kept in {rejected}"
 
     def write(self, records: list[Record]) -> IngestReport:
         """Journal records durably, then ingest them at once (for commands that hold the store)."""
