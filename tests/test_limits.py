@@ -229,6 +229,23 @@ def test_a_members_share_of_the_servers_time_is_a_token_bucket() -> None:
     assert slots.wait("ada") == 0 and slots.take("ada")
 
 
+def test_a_request_slowed_by_others_is_charged_its_own_work_not_theirs() -> None:
+    from upstack.web.limits import _Clock
+
+    wall = [0.0]
+    clock = _Clock(cores=2, wall=lambda: wall[0])
+    mark = clock.now()
+    clock.running = 1
+    wall[0] = 1.0  # alone for a second: a second of work
+    assert clock.now() - mark == 1.0
+    clock.running = 4  # four requests on two cores: each gets half a core
+    wall[0] = 3.0
+    assert clock.now() - mark == 2.0
+    clock.running = 0  # nothing running: nobody's work
+    wall[0] = 10.0
+    assert clock.now() - mark == 2.0
+
+
 def test_a_member_who_used_their_share_of_the_server_waits_and_the_others_do_not(
         members: Callable[..., Members]) -> None:
     team = members(user_seconds="1")  # 1 s of work in any 10 s

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ def workspace(request: Request) -> Iterator[Workspace]:
         ws = Workspace(home=state.home, db=state.db, team=state.team)
         with state.opened_lock:
             state.opened.append(ws)  # closed when the server stops
-    started = time.monotonic()
+    mark = state.user_slots.working()  # a team member's share of the server's time (web/limits.py)
     try:
         ws.store()  # ingest: a page always shows every earlier write
         yield ws
@@ -95,8 +95,7 @@ def workspace(request: Request) -> Iterator[Workspace]:
         with state.opened_lock:
             state.idle.append(ws)
         user = getattr(request.state, "user", None)
-        if user is not None:  # a team member's share of the server's time (web/limits.py)
-            state.user_slots.charge(user.id, time.monotonic() - started)
+        state.user_slots.worked(mark, user.id if user is not None else None)
 
 
 def signed_in(request: Request) -> Audience:
@@ -195,7 +194,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.team = token is None
     settings = Settings(home=app.state.home, db=db)
     app.state.user_slots = UserSlots(user_requests or int(settings.number("user_requests")),
-                                     settings.number("user_seconds"))
+                                     settings.number("user_seconds"), cores=min(os.cpu_count() or 1, threads))
     if token is None:
         app.add_middleware(TeamAccounts)
     else:

@@ -12,11 +12,16 @@ their own, ``FILE_REQUESTS`` wide, so a run page with many figures never refuses
 Two requests at once are still two of a small server's cores, kept busy back to back by
 someone who sends the costliest searches the limits allow. So each member also has a share
 of the server's time: their requests may take ``user_seconds`` (a setting, 5 by default) of
-work in any ``WINDOW`` seconds, counted from when a request is lent a workspace to when it
-gives it back (``web.app.workspace``). It is a token bucket: it holds ``user_seconds`` and
-refills at ``user_seconds / WINDOW`` a second, so a burst of clicks never waits, and a member
-who used up their share is answered 429 with the seconds until it refills (``Retry-After``),
-which ``upstack sync`` and live runs wait out. A person reading pages uses a few percent of it.
+work in any ``WINDOW`` seconds. It is a token bucket: it holds ``user_seconds`` and refills at
+``user_seconds / WINDOW`` a second, so a burst of clicks never waits, and a member who used up
+their share is answered 429 with the seconds until it refills (``Retry-After``), which
+``upstack sync`` and live runs wait out. A person reading pages uses a few percent of it.
+
+A request's work is counted while it holds a workspace (``web.app.workspace``), in the
+server's own time as processor sharing sees it: while N requests run on C cores, each gets
+C/N of a core, so a second of waiting counts as C/N seconds of work (``_Clock``). A request
+slowed down by someone else's is not charged for their work, or one member's attack would use
+up everyone's share.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -39,6 +45,24 @@ def lane(request: Request) -> str:
     return "files" if request.method in ("GET", "HEAD") and request.url.path.startswith("/a/") else ""
 
 
+class _Clock:
+    """Seconds of work one request gets while others run beside it: time advances at
+    ``min(1, cores / running)`` of the wall clock. Called under the owner's lock."""
+
+    def __init__(self, cores: int, wall: Callable[[], float] = time.monotonic) -> None:
+        self.cores = max(1, cores)
+        self.running = 0
+        self._wall = wall
+        self._work = 0.0  # seconds of one request's work since the clock started
+        self._at = wall()
+
+    def now(self) -> float:
+        at = self._wall()
+        self._work += (at - self._at) * min(1.0, self.cores / self.running) if self.running else 0.0
+        self._at = at
+        return self._work
+
+
 class UserSlots:
     """Running requests and seconds of work, per member.
 
@@ -52,9 +76,10 @@ class UserSlots:
     a limit is refused before signing in. This only ever refuses sooner, never lets anyone in.
     """
 
-    def __init__(self, limit: int, seconds: float = 5.0) -> None:
+    def __init__(self, limit: int, seconds: float = 5.0, cores: int = 2) -> None:
         self.limit = limit
         self.seconds = seconds
+        self._clock = _Clock(cores)
         self._held: dict[tuple[str, str], int] = {}  # (member, lane) -> requests running
         self._members: dict[str, str] = {}  # credential -> member, for credentials that signed in
         self._left: dict[str, tuple[float, float]] = {}  # member -> (seconds left, when counted)
@@ -72,6 +97,21 @@ class UserSlots:
     def _seconds_left(self, user_id: str, now: float) -> float:
         left, counted = self._left.get(user_id, (self.seconds, now))
         return min(self.seconds, left + (now - counted) * self.seconds / WINDOW)
+
+    def working(self) -> float:
+        """A request begins its work (from any thread): the mark to give ``worked``."""
+        with self._lock:
+            mark = self._clock.now()
+            self._clock.running += 1
+            return mark
+
+    def worked(self, mark: float, user_id: str | None) -> None:
+        """The request begun at ``mark`` is done; its work is charged to ``user_id`` (None: nobody's)."""
+        with self._lock:
+            seconds = self._clock.now() - mark
+            self._clock.running -= 1
+        if user_id is not None:
+            self.charge(user_id, seconds)
 
     def charge(self, user_id: str, seconds: float) -> None:
         """``seconds`` of work done for ``user_id`` (from any thread)."""
