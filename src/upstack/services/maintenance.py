@@ -12,11 +12,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from upstack.errors import BadInput
+from upstack.capture.metrics import DamagedChunk, read_chunk_stream
+from upstack.capture.rundir import METRICS
+from upstack.errors import BadInput, UpstackError
 from upstack.ids import short_id
 from upstack.services.workspace import Workspace
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry, search_texts
+from upstack.store.integrity import check_revisions, check_runs
+from upstack.store.run_ingest import run_dirs
 from upstack.store.store import Store
 from upstack.store.word_rank import counted_words
 
@@ -27,7 +31,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, search, blobs, journal
+    check: str  # database, revisions, runs, search, blobs, journal
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -153,11 +157,23 @@ def _check_blobs(store: Store, progress: Progress | None) -> list[Finding]:
 
 
 def _check_journal(store: Store) -> list[Finding]:
+    """What the journal files set aside hold that was not applied, line by line: a line damaged in
+    storage is an error (something written was lost); one a writer left unfinished (an import
+    killed half-way) is a warning, as nothing of it was ever reported saved."""
     findings = []
     if store.journal.quarantine.exists():
         for path in sorted(store.journal.quarantine.iterdir()):
-            findings.append(Finding("journal", str(path), "unreadable journal file set aside",
-                                    "warning"))
+            try:
+                _, problems = store.journal.scan(path.read_text(encoding="utf-8", errors="replace"), path.name)
+            except UpstackError as exc:  # a newer upstack's records
+                findings.append(Finding("journal", str(path), str(exc), "warning"))
+                continue
+            for problem in problems:
+                findings.append(Finding("journal", f"{path} line {problem.where.rsplit(':', 1)[1]}",
+                                        f"{problem.message} (set aside for you to inspect; delete the file "
+                                        "once dealt with)", "error" if problem.damaged else "warning"))
+            if not problems:
+                findings.append(Finding("journal", str(path), "journal file set aside", "warning"))
     rejected = store.journal.directory / "rejected.jsonl"
     if rejected.exists():
         count = sum(1 for _ in rejected.open(encoding="utf-8"))
@@ -166,15 +182,35 @@ def _check_journal(store: Store) -> list[Finding]:
     return findings
 
 
+def _check_run_folders(ws: Workspace) -> list[Finding]:
+    """Metric files of runs not yet fully taken in: damage before their end hides what follows."""
+    findings = []
+    for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
+        try:
+            with open(directory / METRICS, "rb") as handle:
+                for _ in read_chunk_stream(handle, 0):
+                    pass
+        except FileNotFoundError:
+            continue
+        except DamagedChunk as damage:
+            findings.append(Finding("runs", str(directory / METRICS), f"{damage} (damaged in storage)"))
+    return findings
+
+
 def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
-    """Check the database, the search index against the entries, and every file's hash."""
+    """Check the database, revisions and run data against their checksums, the search index against
+    the entries, every file's hash, and what the journal set aside."""
     store = ws.store()
-    findings = [Finding("journal", p, "pending record problem") for p in
+    # What taking in pending records met just now; the checks below say what it means for the data.
+    findings = [Finding("journal", p, "met while taking in pending records", "warning") for p in
                 (ws.last_ingest.problems if ws.last_ingest else [])]
     findings += _check_database(store.db)
+    findings += [Finding(d.check, d.subject, d.message) for d in
+                 check_revisions(store.db) + check_runs(store.db)]
     findings += _check_search(store.db, progress)
     findings += _check_blobs(store, progress)
     findings += _check_journal(store)
+    findings += _check_run_folders(ws)
     return findings
 
 

@@ -11,10 +11,11 @@ from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
 from upstack.domain.filters import Filters
 from upstack.domain.text import normalize_tag
-from upstack.errors import Ambiguous, BadInput, NotFound
+from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
 from upstack.store.db import Database
 from upstack.store.ingest import title_key
+from upstack.store.integrity import revision_damage
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
@@ -248,8 +249,16 @@ def get_entry(db: Database, ref: str) -> Entry:
 
 
 def revisions(db: Database, entry_id: str) -> list[Revision]:
+    """Every revision of an entry, each checked against its checksum: one damaged in storage is
+    refused by name, never shown as if it were what was written."""
     rows = db.query("SELECT * FROM revisions WHERE entry_id = ? ORDER BY number", (entry_id,))
-    return [Revision(**{**r, "tags": json.loads(r["tags"])}) for r in rows]
+    for row in rows:
+        damage = revision_damage(row)
+        if damage:
+            raise UpstackError(f"revision {row['number']} of entry {short_id(entry_id)} is damaged: {damage}; "
+                               "`upstack doctor` lists all such damage")
+    return [Revision(**{k: v for k, v in r.items() if k != "checksum"} | {"tags": json.loads(r["tags"])})
+            for r in rows]
 
 
 def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:

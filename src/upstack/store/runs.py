@@ -31,6 +31,7 @@ from upstack.errors import NotFound, UpstackError
 from upstack.ids import derived_id, id_key, looks_like_full_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
+from upstack.store.integrity import chunk_checksum
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
@@ -176,11 +177,12 @@ HANDLERS = {
 def add_chunks(db: Database, run_id: str, chunks: list[Chunk]) -> None:
     """Store merged chunks and fold them into the run's per-metric summary."""
     for chunk in chunks:
+        steps, times, values = chunk.steps.tobytes(), chunk.times.tobytes(), chunk.values.tobytes()
         inserted = db.execute(
-            "INSERT INTO metric_chunks (run_id, key, file_offset, count, steps, times, vals) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (run_id, chunk.key, chunk.offset, len(chunk), chunk.steps.tobytes(),
-             chunk.times.tobytes(), chunk.values.tobytes())).rowcount
+            "INSERT INTO metric_chunks (run_id, key, file_offset, count, steps, times, vals, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (run_id, chunk.key, chunk.offset, len(chunk), steps, times, values,
+             chunk_checksum(steps, times, values))).rowcount
         if not inserted:
             continue
         low, high = series_stats(chunk.values)
