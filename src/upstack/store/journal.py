@@ -57,9 +57,12 @@ def _with_checksum(body: str) -> str:
     return f'{body[:-1]}{_CRC_FIELD}{checksum(body)}"}}'
 
 
+def _sealed(line: str) -> bool:
+    """Whether a line ends as a whole line with a checksum does (a line cut short does not)."""
+    return len(line) >= _CRC_TAIL and line.endswith('"}') and line[-_CRC_TAIL:-10] == _CRC_FIELD
+
+
 def _checksum_holds(line: str) -> bool:
-    if len(line) < _CRC_TAIL or not line.endswith('"}') or line[-_CRC_TAIL:-10] != _CRC_FIELD:
-        return False
     return checksum(line[:-_CRC_TAIL] + "}") == line[-10:-2]
 
 
@@ -235,24 +238,31 @@ class Journal:
                 problems.append(LineProblem(where, f"{what} left incomplete (its writer was "
                                             "interrupted and never reported success): none of it applied"))
                 continue
+            sealed = _sealed(line)
+            if sealed and not _checksum_holds(line):
+                problems.append(LineProblem(where, f"{what} damaged in storage (its checksum does not "
+                                            "match its bytes): refused, none of it applied", damaged=True))
+                continue
             try:
                 raw = json.loads(line)
                 version = int(raw.get("v", 0))
             except (ValueError, TypeError, AttributeError) as exc:
-                problems.append(LineProblem(where, f"unreadable record ({exc})"))
+                # A later append starts on a fresh line, so a writer killed mid-append leaves this.
+                problems.append(LineProblem(where, f"{what} cut short or unreadable ({exc}; a writer "
+                                            "interrupted mid-append leaves one): none of it applied"))
                 continue
             if version > RECORD_VERSION:
                 raise UpstackError(
                     f"{where}: journal record version {version} is newer than "
                     f"this upstack understands ({RECORD_VERSION}); upgrade upstack")
-            if "crc" in raw and not _checksum_holds(line):
-                problems.append(LineProblem(where, f"{what} damaged in storage (its checksum does not "
-                                            "match its bytes): refused, none of it applied", damaged=True))
+            if "crc" in raw and not sealed:
+                problems.append(LineProblem(where, f"{what} damaged in storage (its checksum is): refused, "
+                                            "none of it applied", damaged=True))
                 continue
             try:
                 records += [Record(r["id"], r["op"], r["workspace"], r["at"], r["data"])
                             for r in raw.get("batch", [raw])]
-            except (KeyError, TypeError) as exc:
+            except (KeyError, TypeError, AttributeError) as exc:
                 problems.append(LineProblem(where, f"unreadable record ({exc!r})"))
         return records, problems
 
