@@ -239,6 +239,9 @@ def test_single_bit_flips_in_stored_values_are_found_by_doctor_and_history(
             in history.stderr, history.describe()
         assert "zpfirst" not in history.stdout
     assert _cli(home, db_url, "history", made["current"]).returncode == 0  # its revisions are intact
+    shown = _cli(home, db_url, "run", "show", made["run_short"])
+    assert shown.returncode == 1 and shown.stderr.count("\n") == 1, shown.describe()
+    assert f"the config of run {made['run_short']} is damaged" in shown.stderr
 
     # Rebuilding the search index from the damaged entry does not make the damage pass.
     code, after_fix = _doctor(home, db_url, "--fix")

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from upstack.errors import UpstackError
 from upstack.ids import short_id
 from upstack.store.db import Database
 from upstack.store.journal import checksum
 
-__all__ = ["Damage", "revision_checksum", "chunk_checksum", "revision_damage", "check_revisions",
+__all__ = ["Damage", "revision_checksum", "chunk_checksum", "revision_damage", "stored_json", "check_revisions",
            "check_runs"]
 
 _PAGE = 1000
@@ -47,6 +48,16 @@ def revision_checksum(revision_id: str, entry_id: str, parent_id: str | None, ki
 def chunk_checksum(steps: bytes, times: bytes, values: bytes) -> str:
     """The checksum stored with a metric chunk's three packed arrays."""
     return f"{zlib.crc32(values, zlib.crc32(times, zlib.crc32(steps))):08x}"
+
+
+def stored_json(text: Any, what: str) -> Any:
+    """A JSON value upstack stored, read back; one line naming ``what`` if it no longer parses
+    (a reader is told, never shown a traceback)."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        raise UpstackError(f"{what} is damaged in storage (it no longer reads as it was written); "
+                           "`upstack doctor` lists all such damage") from None
 
 
 def revision_damage(row: dict[str, Any]) -> str | None:

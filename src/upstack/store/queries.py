@@ -15,7 +15,7 @@ from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
 from upstack.store.db import Database
 from upstack.store.ingest import title_key
-from upstack.store.integrity import revision_damage
+from upstack.store.integrity import revision_damage, stored_json
 
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
@@ -132,7 +132,8 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
             occurred_at=row["occurred_at"], created_at=row["created_at"],
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],
             purged_at=row["purged_at"], revision_id=row["revision_id"],
-            meta=json.loads(row["meta"] or "{}"), attachments=attachments[row["id"]],
+            meta=stored_json(row["meta"] or "{}", f"the metadata of entry {short_id(row['id'])}"),
+            attachments=attachments[row["id"]],
             author_id=row["author_id"],
         )
     if details:

@@ -28,10 +28,10 @@ from upstack.domain.run import (
     stored_provenance,
 )
 from upstack.errors import NotFound, UpstackError
-from upstack.ids import derived_id, id_key, looks_like_full_id
+from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
-from upstack.store.integrity import chunk_checksum
+from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
@@ -257,29 +257,34 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
-        host=row["host"], error=row["error"], config=_object(row["config"]),
-        provenance=stored_provenance(json.loads(row["provenance"])), summary=_object(row["summary"]),
-        tags=[str(t) for t in _list(row["tags"])],
-        goals={str(k): str(v) for k, v in _object(row["goals"]).items()}, author_id=row.get("author_id"))
+        host=row["host"], error=row["error"], config=_object(row, "config"),
+        provenance=stored_provenance(_stored(row, "provenance")), summary=_object(row, "summary"),
+        tags=[str(t) for t in _list(row, "tags")],
+        goals={str(k): str(v) for k, v in _object(row, "goals").items()}, author_id=row.get("author_id"))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
         for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
     if details:
-        items = [(i, stored_item(i["kind"], json.loads(i["data"])))
+        items = [(i, stored_item(i["kind"], stored_json(i["data"], f"{i['kind']} {short_id(i['id'])} of run "
+                                                                   f"{short_id(run_id)}")))
                  for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
         info.items = [RunItem(kind=i["kind"], at=i["at"], data=data) for i, data in items if data is not None]
     return info
 
 
-def _object(text: str) -> dict[str, Any]:
-    value = json.loads(text)
+def _stored(row: dict[str, Any], column: str) -> Any:
+    return stored_json(row[column], f"the {column} of run {short_id(row['id'])}")
+
+
+def _object(row: dict[str, Any], column: str) -> dict[str, Any]:
+    value = _stored(row, column)
     return value if isinstance(value, dict) else {}
 
 
-def _list(text: str) -> list[Any]:
-    value = json.loads(text)
+def _list(row: dict[str, Any], column: str) -> list[Any]:
+    value = _stored(row, column)
     return value if isinstance(value, list) else []
 
 
