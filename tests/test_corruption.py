@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import upstack
 from conftest import CLI
 from helpers_reliability import Finished, run, upstack_args
@@ -277,3 +279,24 @@ def test_a_record_line_is_checksummed_over_its_own_bytes() -> None:
     body, crc = line[:-18] + "}", line[-10:-2]
     assert json.loads(line)["crc"] == crc == f"{zlib.crc32(body.encode('utf-8')):08x}"
     assert body == record.canonical_json()
+
+
+def test_a_page_too_damaged_to_read_is_a_finding_not_a_traceback(engine: str, db_url: str | None,
+                                                                 tmp_path: Path) -> None:
+    """One bit of the revisions table's page header (its page type): SQLite cannot follow the page."""
+    if engine != "sqlite":
+        pytest.skip("a page of PostgreSQL's is the shared server's to damage")
+    home = tmp_path / "home"
+    _ok(home, db_url, "note", "a note whose page breaks x")
+    _ok(home, db_url, "log")  # taken in
+    path = home / "upstack.db"
+    with sqlite3.connect(path) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'revisions'").fetchone()[0]
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    _flip(path, (root - 1) * page_size, 0x01)  # leaf table page 0x0d -> 0x0c, no such page type
+
+    code, findings = _doctor(home, db_url)
+    assert code == 1
+    assert ("database", "revisions") in {(f["check"], f["subject"]) for f in findings}, findings

@@ -197,6 +197,15 @@ def _check_run_folders(ws: Workspace) -> list[Finding]:
     return findings
 
 
+def _readable(what: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    """A check's findings, or one saying the database could not be read that far (a page too damaged
+    for SQLite to follow; ``PRAGMA integrity_check`` may not get through it either)."""
+    try:
+        return check()
+    except sqlite3.DatabaseError as exc:
+        return [Finding("database", what, f"could not be read to the end: {exc}")]
+
+
 def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     """Check the database, revisions and run data against their checksums, the search index against
     the entries, every file's hash, and what the journal set aside."""
@@ -204,11 +213,12 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     # What taking in pending records met just now; the checks below say what it means for the data.
     findings = [Finding("journal", p, "met while taking in pending records", "warning") for p in
                 (ws.last_ingest.problems if ws.last_ingest else [])]
-    findings += _check_database(store.db)
-    findings += [Finding(d.check, d.subject, d.message) for d in
-                 check_revisions(store.db) + check_runs(store.db)]
-    findings += _check_search(store.db, progress)
-    findings += _check_blobs(store, progress)
+    findings += _readable("upstack.db", lambda: _check_database(store.db))
+    findings += _readable("revisions", lambda: [Finding(d.check, d.subject, d.message)
+                                                for d in check_revisions(store.db)])
+    findings += _readable("run data", lambda: [Finding(d.check, d.subject, d.message) for d in check_runs(store.db)])
+    findings += _readable("search index", lambda: _check_search(store.db, progress))
+    findings += _readable("attachments", lambda: _check_blobs(store, progress))
     findings += _check_journal(store)
     findings += _check_run_folders(ws)
     return findings
