@@ -20,7 +20,7 @@ __all__ = ["COMMANDS"]
 @json_option
 @click.pass_obj
 def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
-    """Check the database, the search index and every attached file.
+    """Check the database, revisions and run data, the search index, every attached file and the journal.
 
     Exits 1 if anything is damaged, naming each problem.
     """
@@ -39,7 +39,7 @@ def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
             echo(style(f"{finding.severity}: ", fg=color)
                  + f"[{finding.check}] {finding.subject}: {finding.message}")
         if not errors:
-            echo("ok: database, search index and files are all intact"
+            echo("ok: database, revisions, run data, search index and files are all intact"
                  + (f" ({len(findings)} warning(s))" if findings else ""))
     if errors:
         raise click.exceptions.Exit(1)

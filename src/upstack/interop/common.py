@@ -2,9 +2,11 @@
 
 An importer reads its whole source first and lists every problem it finds. If
 there is any and ``skip_bad`` is off, nothing is written. Otherwise the good
-entries are stored as journal records in one file and ingested in one
-transaction. Each entry carries a ``source`` key derived from its content, so
-importing the same data twice creates nothing new.
+entries are journaled in one append, which is one line (store/journal.py): an
+import killed or stopped by a full disk half-way leaves none of it, never its
+first part. They are then ingested in one transaction. Each entry carries a
+``source`` key derived from its content, so importing the same data twice
+creates nothing new.
 """
 
 from __future__ import annotations

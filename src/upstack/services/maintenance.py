@@ -14,11 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from upstack.errors import BadInput
+from upstack.capture.metrics import DamagedChunk, read_chunk_stream
+from upstack.capture.rundir import METRICS
+from upstack.errors import BadInput, UpstackError
 from upstack.ids import short_id
 from upstack.services.workspace import Workspace
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry, search_texts
+from upstack.store.integrity import check_revisions, check_runs
+from upstack.store.run_ingest import run_dirs
 from upstack.store.store import Store
 from upstack.store.word_rank import counted_words
 
@@ -29,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, search, blobs, journal, backup
+    check: str  # database, revisions, runs, search, blobs, journal, backup
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -160,11 +164,23 @@ def _check_blobs(store: Store, progress: Progress | None) -> list[Finding]:
 
 
 def _check_journal(store: Store) -> list[Finding]:
+    """What the journal files set aside hold that was not applied, line by line: a line damaged in
+    storage is an error (something written was lost); one a writer left unfinished (an import
+    killed half-way) is a warning, as nothing of it was ever reported saved."""
     findings = []
     if store.journal.quarantine.exists():
         for path in sorted(store.journal.quarantine.iterdir()):
-            findings.append(Finding("journal", str(path), "unreadable journal file set aside",
-                                    "warning"))
+            try:
+                _, problems = store.journal.scan(path.read_text(encoding="utf-8", errors="replace"), path.name)
+            except UpstackError as exc:  # a newer upstack's records
+                findings.append(Finding("journal", str(path), str(exc), "warning"))
+                continue
+            for problem in problems:
+                findings.append(Finding("journal", f"{path} line {problem.where.rsplit(':', 1)[1]}",
+                                        f"{problem.message} (set aside for you to inspect; delete the file "
+                                        "once dealt with)", "error" if problem.damaged else "warning"))
+            if not problems:
+                findings.append(Finding("journal", str(path), "journal file set aside", "warning"))
     rejected = store.journal.directory / "rejected.jsonl"
     if rejected.exists():
         count = sum(1 for _ in rejected.open(encoding="utf-8"))
@@ -173,14 +189,43 @@ def _check_journal(store: Store) -> list[Finding]:
     return findings
 
 
+def _check_run_folders(ws: Workspace) -> list[Finding]:
+    """Metric files of runs not yet fully taken in: damage before their end hides what follows."""
+    findings = []
+    for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
+        try:
+            with open(directory / METRICS, "rb") as handle:
+                for _ in read_chunk_stream(handle, 0):
+                    pass
+        except FileNotFoundError:
+            continue
+        except DamagedChunk as damage:
+            findings.append(Finding("runs", str(directory / METRICS), f"{damage} (damaged in storage)"))
+    return findings
+
+
+def _readable(what: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    """A check's findings, or one saying the database could not be read that far (a page too damaged
+    for SQLite to follow; ``PRAGMA integrity_check`` may not get through it either)."""
+    try:
+        return check()
+    except sqlite3.DatabaseError as exc:
+        return [Finding("database", what, f"could not be read to the end: {exc}")]
+
+
 def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
-    """Check the database, the search index against the entries, and every file's hash."""
+    """Check the database, revisions and run data against their checksums, the search index against
+    the entries, every file's hash, and what the journal set aside."""
     store = ws.store()
-    findings = [Finding("journal", p, "pending record problem") for p in
+    # What taking in pending records met just now; the checks below say what it means for the data.
+    findings = [Finding("journal", p, "met while taking in pending records", "warning") for p in
                 (ws.last_ingest.problems if ws.last_ingest else [])]
-    findings += _check_database(store.db)
-    findings += _check_search(store.db, progress)
-    findings += _check_blobs(store, progress)
+    findings += _readable("upstack.db", lambda: _check_database(store.db))
+    findings += _readable("revisions", lambda: [Finding(d.check, d.subject, d.message)
+                                                for d in check_revisions(store.db)])
+    findings += _readable("run data", lambda: [Finding(d.check, d.subject, d.message) for d in check_runs(store.db)])
+    findings += _readable("search index", lambda: _check_search(store.db, progress))
+    findings += _readable("attachments", lambda: _check_blobs(store, progress))
     findings += _check_journal(store)
     if ws.last_ingest:  # a read-only workspace is checked as it is, without what waits to be ingested
         findings += [Finding("journal", str(store.home), note, "warning") for note in ws.last_ingest.read_only]
@@ -188,6 +233,7 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
         findings += [Finding("backup", str(path), "a killed backup left this unfinished copy (private entries "
                                                   "included); removed it", "warning")
                      for path in clear_killed_backups(ws.home)]
+    findings += _check_run_folders(ws)
     return findings
 
 

@@ -20,6 +20,7 @@ from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store import ideas, runs
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
+from upstack.store.integrity import revision_checksum
 from upstack.store.journal import Record
 from upstack.store.word_rank import index_words, unindex_words
 from upstack.timeutil import now_iso
@@ -116,12 +117,8 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         "ON CONFLICT DO NOTHING", values).rowcount
     if not inserted:
         return  # the same entry (same id, or same imported source) is already here
-    db.execute(
-        "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
-        "workspace_id, created_at) VALUES (?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
-        (data["revision_id"], data["id"], data["kind"], title, body, _dumps(list(tags)),
-         workspace, data["created_at"]),
-    )
+    _insert_revision(db, data["revision_id"], data["id"], None, 1, data["kind"], title, body, tags, workspace,
+                     data["created_at"])
     _set_tags(db, data["id"], tags, fresh=True)
     _set_links(db, data["id"], title + "\n" + body, fresh=True)  # links anywhere, like tags
     _insert_attachments(db, data["id"], data.get("attachments", []))
@@ -157,13 +154,8 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     # meanwhile (an edit elsewhere, brought by sync), both stay in the history, the entry
     # says so, and the newer one is current: every workspace that has both agrees.
     parent = data.get("parent_id") or entry["revision_id"]
-    db.execute(
-        "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, "
-        "workspace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (data["revision_id"], entry["id"], parent, number,
-         kind, data["title"], data["body"], _dumps(list(tags)), workspace,
-         data["created_at"]),
-    )
+    _insert_revision(db, data["revision_id"], entry["id"], parent, number, kind, data["title"], data["body"], tags,
+                     workspace, data["created_at"])
     _number_revisions(db, entry["id"])
     current = db.one("SELECT id, created_at FROM revisions WHERE id = ?", (entry["revision_id"],))
     if parent != entry["revision_id"] and current is not None:
@@ -213,6 +205,17 @@ def _number_revisions(db: Database, entry_id: str) -> None:
     for number, row in enumerate(ordered, 1):
         if row["number"] != number:
             db.execute("UPDATE revisions SET number = ? WHERE id = ?", (number, row["id"]))
+
+
+def _insert_revision(db: Database, revision_id: str, entry_id: str, parent_id: str | None, number: int, kind: Any,
+                     title: str, body: str, tags: tuple[str, ...], workspace: str, created_at: str) -> None:
+    """A revision row, with the checksum doctor and history check it against (store/integrity.py)."""
+    stored_tags = _dumps(list(tags))
+    db.execute(
+        "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, workspace_id, created_at, "
+        "checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (revision_id, entry_id, parent_id, number, kind, title, body, stored_tags, workspace, created_at,
+         revision_checksum(revision_id, entry_id, parent_id, kind, title, body, stored_tags, workspace, created_at)))
 
 
 def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...], fresh: bool = False) -> None:
@@ -298,7 +301,7 @@ def _purge_entry(db: Database, record: Record) -> None:
     db.execute(
         "UPDATE entries SET title = '', title_key = '', body = '', extra_tags = '[]', meta = '{}', "
         "purged_at = ?, deleted_at = coalesce(deleted_at, ?) WHERE id = ?", (at, at, entry_id))
-    db.execute("UPDATE revisions SET title = '', body = '', tags = '[]', purged_at = ? "
+    db.execute("UPDATE revisions SET title = '', body = '', tags = '[]', checksum = NULL, purged_at = ? "
                "WHERE entry_id = ?", (at, entry_id))
     db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
     db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))

@@ -13,6 +13,14 @@ Record ids make replay idempotent: after a crash between committing and
 deleting, a file is read again without duplicating anything. Blobs are stored
 before the records that point to them. Other ``*.jsonl`` files dropped into the
 folder (for instance by a long-running writer of its own) are ingested too.
+
+One append is one line, and one line is one durable unit: a single record is a
+line of its own; several records appended together (an import, a sync batch) are
+one ``batch`` line, so a writer killed or stopped by a full disk half-way leaves
+an incomplete line that is ignored as a whole, never the first part of an import.
+Each line ends with a CRC32 of its own bytes (``"crc"``), so a line damaged in
+storage is refused, never applied as altered text; lines written before
+checksums (no ``"crc"``) are read as they are.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +38,53 @@ from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 
-__all__ = ["RECORD_VERSION", "Record", "Journal", "make_record"]
+__all__ = ["RECORD_VERSION", "Record", "Journal", "LineProblem", "make_record", "checksum", "journal_line"]
 
-RECORD_VERSION = 1
+# The newest line format this upstack reads: 1, a record; 2, a batch of records in one line.
+RECORD_VERSION = 2
+_BATCH_START = '{"v":2,"batch":['
+_CRC_FIELD = ',"crc":"'
+_CRC_TAIL = len(_CRC_FIELD) + 8 + 2  # ,"crc":"xxxxxxxx"}
+
+
+def checksum(text: str) -> str:
+    """The CRC32 of a text's UTF-8 bytes, as eight hex digits: what the journal (and the store,
+    for revisions and metric chunks) keeps next to data to notice a flipped bit later."""
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+
+def _with_checksum(body: str) -> str:
+    """A JSON object's text with its own checksum added as the last member."""
+    return f'{body[:-1]}{_CRC_FIELD}{checksum(body)}"}}'
+
+
+def _sealed(line: str) -> bool:
+    """Whether a line ends as a whole line with a checksum does (a line cut short does not)."""
+    return len(line) >= _CRC_TAIL and line.endswith('"}') and line[-_CRC_TAIL:-10] == _CRC_FIELD
+
+
+def _checksum_holds(line: str) -> bool:
+    return checksum(line[:-_CRC_TAIL] + "}") == line[-10:-2]
+
+
+def journal_line(records: list[Record]) -> str:
+    """The line (without its newline) that journals ``records`` as one durable unit."""
+    if len(records) == 1:
+        return records[0].to_json()
+    return _with_checksum(_BATCH_START + ",".join(r.canonical_json() for r in records) + "]}")
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A journal line that was not applied: where, why, and whether it is damage (a line that
+    was whole once and changed since) rather than an interrupted write."""
+
+    where: str
+    message: str
+    damaged: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -42,13 +95,18 @@ class Record:
     at: str
     data: dict[str, Any]
 
-    def to_json(self) -> str:
+    def canonical_json(self) -> str:
+        """The record as compact JSON, without a checksum (inside a batch line, which has one)."""
         return json.dumps(
-            {"v": RECORD_VERSION, "id": self.id, "op": self.op, "workspace": self.workspace,
+            {"v": 1, "id": self.id, "op": self.op, "workspace": self.workspace,
              "at": self.at, "data": self.data},
             ensure_ascii=False,
             separators=(",", ":"),
         )
+
+    def to_json(self) -> str:
+        """The record as one journal line, with its checksum."""
+        return _with_checksum(self.canonical_json())
 
 
 def make_record(op: str, workspace: str, data: dict[str, Any]) -> Record:
@@ -76,10 +134,22 @@ class Journal:
         return self.directory / self.LOG
 
     def append(self, records: list[Record]) -> None:
-        """Append records durably: when this returns, they survive a crash."""
-        # Start on a fresh line: a writer killed mid-append may have left half a record,
+        """Append records durably and as a whole: when this returns, they survive a crash; if
+        it fails or is killed half-way, none of them will ever be applied.
+
+        Raises:
+            UpstackError: the journal cannot be written (a full disk, a read-only file system).
+        """
+        # Start on a fresh line: a writer killed mid-append may have left half a line,
         # which would otherwise swallow this one. Readers skip the blank lines.
-        data = ("\n" + "".join(r.to_json() + "\n" for r in records)).encode("utf-8")
+        data = ("\n" + journal_line(records) + "\n").encode("utf-8")
+        try:
+            self._append(data)
+        except OSError as exc:
+            raise UpstackError(f"cannot write to the journal in {self.directory}: "
+                               f"{exc.strerror or exc}; nothing of this was saved") from None
+
+    def _append(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -181,36 +251,64 @@ class Journal:
     @staticmethod
     def parse(text: str, name: str) -> tuple[list[Record], list[str]]:
         """The records in journal text (``name`` is for messages), and what is wrong with the rest."""
+        records, problems = Journal.scan(text, name)
+        return records, [str(p) for p in problems]
+
+    @staticmethod
+    def scan(text: str, name: str) -> tuple[list[Record], list[LineProblem]]:
+        """The records in journal text, and each line that is not applied, with why.
+
+        A line whose checksum does not match is refused whole: its text changed after it was
+        written (a flipped bit on disk), and applying it would store that altered text.
+        """
         records: list[Record] = []
-        problems: list[str] = []
+        problems: list[LineProblem] = []
         lines = text.split("\n")  # not splitlines(): JSON text may hold U+2028 and friends
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            where = f"{name}:{number}"
+            what = ("a batch of records written together (an import or a sync)"
+                    if line.startswith(_BATCH_START) else "a record")
             if number == len(lines):
                 # A writer died mid-append; it never reported success.
-                problems.append(f"{name}:{number}: incomplete last record (a writer "
-                                "was interrupted), ignored")
+                problems.append(LineProblem(where, f"{what} left incomplete (its writer was "
+                                            "interrupted and never reported success): none of it applied"))
+                continue
+            sealed = _sealed(line)
+            if sealed and not _checksum_holds(line):
+                problems.append(LineProblem(where, f"{what} damaged in storage (its checksum does not "
+                                            "match its bytes): refused, none of it applied", damaged=True))
                 continue
             try:
                 raw = json.loads(line)
                 version = int(raw.get("v", 0))
-                data = raw["data"]
-                if "\\u" in line:  # only an escape makes a NUL or a lone surrogate (an older upstack wrote it)
-                    data = clean_data(data)
-                records.append(Record(raw["id"], raw["op"], raw["workspace"], raw["at"], data))
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                problems.append(f"{name}:{number}: unreadable record ({exc})")
+            except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+                # A later append starts on a fresh line, so a writer killed mid-append leaves this.
+                problems.append(LineProblem(where, f"{what} cut short or unreadable ({exc}; a writer "
+                                            "interrupted mid-append leaves one): none of it applied"))
                 continue
             if version > RECORD_VERSION:
                 raise UpstackError(
-                    f"{name}:{number}: journal record version {version} is newer than "
+                    f"{where}: journal record version {version} is newer than "
                     f"this upstack understands ({RECORD_VERSION}); upgrade upstack")
+            if "crc" in raw and not sealed:
+                problems.append(LineProblem(where, f"{what} damaged in storage (its checksum is): refused, "
+                                            "none of it applied", damaged=True))
+                continue
+            try:
+                # Only an escape makes a NUL or a lone surrogate (an older upstack wrote it): domain.text.
+                escaped = "\\u" in line
+                records += [Record(r["id"], r["op"], r["workspace"], r["at"],
+                                   clean_data(r["data"]) if escaped else r["data"])
+                            for r in raw.get("batch", [raw])]
+            except (KeyError, TypeError, AttributeError) as exc:
+                problems.append(LineProblem(where, f"unreadable record ({exc!r})"))
         return records, problems
 
-    def keep_aside(self, path: Path) -> Path:
-        """Keep a copy of a file with unreadable lines for a person to inspect."""
+    def keep_aside(self, path: Path, name: str | None = None) -> Path:
+        """Keep a copy of a file with unreadable lines for a person to inspect (and doctor to report)."""
         self.quarantine.mkdir(parents=True, exist_ok=True)
-        target = self.quarantine / path.name
+        target = self.quarantine / (name or path.name)
         target.write_bytes(path.read_bytes())
         return target

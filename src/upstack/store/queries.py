@@ -11,10 +11,11 @@ from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
 from upstack.domain.filters import Filters
 from upstack.domain.text import normalize_tag
-from upstack.errors import Ambiguous, BadInput, NotFound
+from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
 from upstack.store.db import Database
 from upstack.store.ingest import title_key
+from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
 
 __all__ = [
@@ -133,7 +134,8 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
             occurred_at=row["occurred_at"], created_at=row["created_at"],
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],
             purged_at=row["purged_at"], revision_id=row["revision_id"],
-            meta=json.loads(row["meta"] or "{}"), attachments=attachments[row["id"]],
+            meta=stored_json(row["meta"] or "{}", f"the metadata of entry {short_id(row['id'])}"),
+            attachments=attachments[row["id"]],
             author_id=row["author_id"],
         )
     if details:
@@ -257,8 +259,16 @@ def change_stamp(db: Database, object_id: str) -> str:
 
 
 def revisions(db: Database, entry_id: str) -> list[Revision]:
+    """Every revision of an entry, each checked against its checksum: one damaged in storage is
+    refused by name, never shown as if it were what was written."""
     rows = db.query("SELECT * FROM revisions WHERE entry_id = ? ORDER BY number", (entry_id,))
-    return [Revision(**{**r, "tags": json.loads(r["tags"])}) for r in rows]
+    for row in rows:
+        damage = revision_damage(row)
+        if damage:
+            raise UpstackError(f"revision {row['number']} of entry {short_id(entry_id)} is damaged: {damage}; "
+                               "`upstack doctor` lists all such damage")
+    return [Revision(**{k: v for k, v in r.items() if k != "checksum"} | {"tags": json.loads(r["tags"])})
+            for r in rows]
 
 
 def all_tags(db: Database, filters: Filters) -> list[tuple[str, int, str]]:

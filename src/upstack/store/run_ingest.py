@@ -55,14 +55,17 @@ def run_dirs(folder: Path) -> list[Path]:
 def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, crashed_after: float,
                        workspace: Callable[[], str], set_aside: Callable[[Record, Exception], str],
                        retire: Path | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
+                       progress: Callable[[int, int], None] | None = None,
+                       keep_aside: Callable[[Path, str], Path] | None = None) -> RunFolderReport:
     """Ingest every run folder found; the caller holds the workspace lock.
 
     Folders under ``retire`` (the workspace's own runs/) are deleted once their run
     has ended and everything in them is in the store. ``progress(done, total)``
     counts the bytes of the run folders' files. A record that cannot be applied stops no
     other: it goes to ``set_aside`` (the store keeps it in the journal's rejected.jsonl),
-    and a folder whose start record cannot be applied is left as it is, said each time.
+    and a folder whose start record cannot be applied is left as it is, said each time. A
+    records file with lines that cannot be read (damaged ones included) is copied with
+    ``keep_aside(path, name)`` first.
     """
     report = RunFolderReport()
     directories = [d for folder in folders for d in run_dirs(folder)]
@@ -70,7 +73,7 @@ def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, c
     for number, directory in enumerate(directories):
         report.runs_seen += 1
         with db.transaction():
-            done = _ingest_one(db, blobs, directory, crashed_after, workspace, report, set_aside)
+            done = _ingest_one(db, blobs, directory, crashed_after, workspace, report, set_aside, keep_aside)
         if done and retire is not None and directory.parent == retire:
             shutil.rmtree(directory, ignore_errors=True)
         if progress:
@@ -80,7 +83,8 @@ def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, c
 
 def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: float,
                 workspace: Callable[[], str], report: RunFolderReport,
-                set_aside: Callable[[Record, Exception], str]) -> bool:
+                set_aside: Callable[[Record, Exception], str],
+                keep_aside: Callable[[Path, str], Path] | None = None) -> bool:
     """Read what is new in one run folder; True when the run has ended (not crashed: it may yet
     speak again) and all of it is stored."""
     run_id = directory.name if looks_like_full_id(directory.name) else None
@@ -98,6 +102,9 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
             return False
     if records_size > records_offset:
         records, new_offset, problems = read_records(directory, records_offset)
+        if problems and keep_aside is not None:
+            kept = keep_aside(directory / RECORDS, f"{directory.name}.{RECORDS}")
+            problems = [f"{p} (file kept as {kept})" for p in problems]
         report.problems += problems
         _copy_blobs(directory / BLOBS, blobs)  # blobs first: records point at them
         for record in records:

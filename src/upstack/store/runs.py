@@ -28,9 +28,10 @@ from upstack.domain.run import (
     stored_provenance,
 )
 from upstack.errors import NotFound, UpstackError
-from upstack.ids import derived_id, id_key, looks_like_full_id
+from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
+from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
@@ -182,11 +183,12 @@ HANDLERS = {
 def add_chunks(db: Database, run_id: str, chunks: list[Chunk]) -> None:
     """Store merged chunks and fold them into the run's per-metric summary."""
     for chunk in chunks:
+        steps, times, values = chunk.steps.tobytes(), chunk.times.tobytes(), chunk.values.tobytes()
         inserted = db.execute(
-            "INSERT INTO metric_chunks (run_id, key, file_offset, count, steps, times, vals) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (run_id, chunk.key, chunk.offset, len(chunk), chunk.steps.tobytes(),
-             chunk.times.tobytes(), chunk.values.tobytes())).rowcount
+            "INSERT INTO metric_chunks (run_id, key, file_offset, count, steps, times, vals, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (run_id, chunk.key, chunk.offset, len(chunk), steps, times, values,
+             chunk_checksum(steps, times, values))).rowcount
         if not inserted:
             continue
         low, high = series_stats(chunk.values)
@@ -261,10 +263,10 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
-        host=row["host"], error=row["error"], config=_object(row["config"]),
-        provenance=stored_provenance(json.loads(row["provenance"])), summary=_object(row["summary"]),
-        tags=[str(t) for t in _list(row["tags"])],
-        goals={str(k): str(v) for k, v in _object(row["goals"]).items()}, author_id=row.get("author_id"),
+        host=row["host"], error=row["error"], config=_object(row, "config"),
+        provenance=stored_provenance(_stored(row, "provenance")), summary=_object(row, "summary"),
+        tags=[str(t) for t in _list(row, "tags")],
+        goals={str(k): str(v) for k, v in _object(row, "goals").items()}, author_id=row.get("author_id"),
         points_lost=int(row.get("points_lost") or 0))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
@@ -272,19 +274,24 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
         for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
     if details:
-        items = [(i, stored_item(i["kind"], json.loads(i["data"])))
+        items = [(i, stored_item(i["kind"], stored_json(i["data"], f"{i['kind']} {short_id(i['id'])} of run "
+                                                                   f"{short_id(run_id)}")))
                  for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
         info.items = [RunItem(kind=i["kind"], at=i["at"], data=data) for i, data in items if data is not None]
     return info
 
 
-def _object(text: str) -> dict[str, Any]:
-    value = json.loads(text)
+def _stored(row: dict[str, Any], column: str) -> Any:
+    return stored_json(row[column], f"the {column} of run {short_id(row['id'])}")
+
+
+def _object(row: dict[str, Any], column: str) -> dict[str, Any]:
+    value = _stored(row, column)
     return value if isinstance(value, dict) else {}
 
 
-def _list(text: str) -> list[Any]:
-    value = json.loads(text)
+def _list(row: dict[str, Any], column: str) -> list[Any]:
+    value = _stored(row, column)
     return value if isinstance(value, list) else []
 
 

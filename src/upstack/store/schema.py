@@ -224,6 +224,13 @@ def _token_scopes_and_throttle(db: Database) -> None:
     token_scopes_and_throttle(db)
 
 
+def _checksums(db: Database) -> None:
+    # Kept with each new revision and metric chunk (store/integrity.py), so that doctor notices a
+    # value changed in storage; rows from before stay without one.
+    db.execute("ALTER TABLE revisions ADD COLUMN checksum TEXT")
+    db.execute("ALTER TABLE metric_chunks ADD COLUMN checksum TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial research log", _initial),
     Migration(2, "timeline by kind", _kind_timeline_index),
@@ -235,6 +242,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "search: words an entry repeats, counted for ranking", _word_counts),
     Migration(9, "team server: API token scope and expiry, sign-in throttle counters", _token_scopes_and_throttle),
     Migration(10, "runs: metric points lost to write errors", _run_points_lost),
+    Migration(11, "checksums of revisions and metric chunks", _checksums),
 )
 LATEST = MIGRATIONS[-1].version
 

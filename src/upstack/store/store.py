@@ -216,7 +216,8 @@ class Store:
         with self.lock(), access.acting_as(access.OWNER):  # taking records in is never filtered by reader
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
                                       retire=self.home / "runs", workspace=self.workspace_id,
-                                      progress=progress, set_aside=self.set_aside)
+                                      progress=progress, set_aside=self.set_aside,
+                                      keep_aside=self.journal.keep_aside)
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
