@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from upstack.capture.metrics import DamagedChunk, read_chunk_stream
+from upstack.capture.metrics import read_chunk_stream
 from upstack.capture.rundir import METRICS
 from upstack.errors import BadInput, UpstackError
 from upstack.ids import short_id
@@ -190,17 +190,19 @@ def _check_journal(store: Store) -> list[Finding]:
 
 
 def _check_run_folders(ws: Workspace) -> list[Finding]:
-    """Metric files of runs not yet fully taken in: damage before their end hides what follows."""
-    findings = []
+    """Metric files of runs not yet fully taken in: damage in them (passed over when they are read,
+    so it hides nothing after it, but what it held is lost)."""
+    findings: list[Finding] = []
     for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
+        def damaged(what: str, path: Path = directory / METRICS) -> None:
+            findings.append(Finding("runs", str(path), f"{what} (damaged in storage)"))
+
         try:
             with open(directory / METRICS, "rb") as handle:
-                for _ in read_chunk_stream(handle, 0):
+                for _ in read_chunk_stream(handle, 0, damaged):
                     pass
         except FileNotFoundError:
             continue
-        except DamagedChunk as damage:
-            findings.append(Finding("runs", str(directory / METRICS), f"{damage} (damaged in storage)"))
     return findings
 
 
