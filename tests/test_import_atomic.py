@@ -138,8 +138,9 @@ def _fill(disk: Path, leave: int) -> Path:
 def test_an_import_that_fills_the_disk_half_way_leaves_none_of_it(
         engine: str, db_url: str | None, tmp_path: Path) -> None:
     """`import markdown` of 4,000 notes into a workspace on a 32 MB tmpfs with 256 KB left: its
-    append (about 2 MB) stops part-way. The import says so in one line and fails; once there
-    is room again, none of it is visible, doctor says why, and importing again brings all."""
+    append (about 2 MB) stops part-way. The import says so in one line and fails; what of it
+    reached the journal is cut back off (or, if that too fails, is one unfinished line, which
+    doctor names); once there is room again, none of it is visible and importing again brings all."""
     vault = _vault(tmp_path / "vault")
     with small_disk(tmp_path / "disk", "32m") as disk:
         home = disk / "home"
@@ -148,14 +149,15 @@ def test_an_import_that_fills_the_disk_half_way_leaves_none_of_it(
 
         failed = run(upstack_args("import", "markdown", str(vault)), home, db_url)
         assert failed.returncode == 1, failed.describe()
-        assert journal_torn(home), "the import's append did not start (the test needs it cut part-way)"
+        torn = journal_torn(home)
 
         filler.unlink()
         assert _imported(home, db_url) == 0
         assert "Traceback" not in failed.stderr, failed.describe()
-        assert "No space left on device" in failed.stderr and "nothing of this was saved" in failed.stderr
+        assert "no space left" in failed.stderr and "the log is as it was" in failed.stderr
         assert len(failed.stderr.strip().splitlines()) == 1, failed.describe()
-        _says_an_import_was_interrupted(_doctor(home, db_url))
+        if torn:
+            _says_an_import_was_interrupted(_doctor(home, db_url))
         upstack(home, db_url, "import", "markdown", str(vault))
         assert _imported(home, db_url) == ENTRIES
-        assert_store_healthy(home, db_url, ENTRIES, torn_journal=True)
+        assert_store_healthy(home, db_url, ENTRIES, torn_journal=torn)

@@ -233,11 +233,13 @@ def test_imports_keep_a_nul_as_u_fffd_on_both_engines(home: Path, db_url: str | 
     ok(source, None, "note", "Exported PROBE. body PROBE")
     ok(source, None, "export", "--out", str(export))
     dump = json.loads(export.read_text())
-    for rows in dump["tables"].values():
+    for table, rows in dump["tables"].items():  # as an older upstack's export, before checksums, held them
         for row in rows:
             for column, value in row.items():
                 if isinstance(value, str) and "PROBE" in value:
                     row[column] = value.replace("PROBE", "a\x00b")
+            if table in ("revisions", "metric_chunks"):
+                row.pop("checksum", None)
     export.write_text(json.dumps(dump))
 
     ok(home, db_url, "import", "jrnl", str(jrnl))

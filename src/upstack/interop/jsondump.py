@@ -30,6 +30,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
+from upstack.store.integrity import JSON_COLUMNS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
 
@@ -145,7 +146,10 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
     problems: list[Problem] = []
     if not isinstance(dump, dict) or dump.get("format") != FORMAT:
         return [Problem(name, "not an upstack JSON export (no \"format\": \"upstack-export\")")], {}
-    if int(dump.get("version", 0)) > FORMAT_VERSION or int(dump.get("schema", 0)) > schema.LATEST:
+    versions = (dump.get("version", 0), dump.get("schema", 0))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
+        return [Problem(name, "its version and schema are not whole numbers")], {}
+    if versions[0] > FORMAT_VERSION or versions[1] > schema.LATEST:
         return [Problem(name, "written by a newer upstack; upgrade upstack to import it")], {}
     tables = dump.get("tables")
     if not isinstance(tables, dict):
@@ -154,7 +158,7 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
         if table not in DATA_TABLES and table not in SERVER_TABLES:
             problems.append(Problem(name, f"unknown table {table!r}"))
             continue
-        columns = set(_columns(db, table))
+        columns, types = set(_columns(db, table)), _column_types(db, table)
         if not isinstance(rows, list):
             problems.append(Problem(name, f"tables.{table} is not a list"))
             continue
@@ -166,8 +170,8 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
                 problems.append(Problem(name, f"tables.{table}[{i}]: missing {missing}, "
                                               f"unknown {extra}"))
             else:
-                problems += [Problem(name, f"tables.{table}[{i}].{column}: {wrong}")
-                             for column, value in row.items() if (wrong := _wrong_value(column, value))]
+                problems += [Problem(name, f"tables.{table}[{i}].{column}: {wrong}") for column, value in row.items()
+                             if (wrong := _wrong_value(table, column, types.get(column, ""), value))]
     blobs: dict[str, bytes] = {}
     for sha, text in (dump.get("blobs") or {}).items():
         try:
@@ -188,16 +192,44 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
     return problems, blobs
 
 
-def _wrong_value(column: str, value: Any) -> str | None:
-    """What is wrong with a column's value, if anything: an export holds one JSON scalar a column
-    (a list or an object would be stored as its text, or as an array), and times as upstack writes them."""
-    if isinstance(value, (list, dict)):
+def _column_types(db: Database, table: str) -> dict[str, str]:
+    """Each column's declared type, as the engine names it (INTEGER, TEXT, double precision, ...)."""
+    if db.dialect == "sqlite":
+        return {r["name"]: str(r["type"]).upper() for r in db.query(f"PRAGMA table_info({table})")}
+    return {r["column_name"]: str(r["data_type"]).upper() for r in db.query(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema()", (table,))}
+
+
+def _wrong_value(table: str, column: str, declared: str, value: Any) -> str | None:
+    """What is wrong with a column's value, if anything: one JSON value of the column's type (a list,
+    an object, a boolean or a number too large for it would be stored differently by each engine, or
+    refused with a traceback), JSON text of the right shape where upstack keeps JSON, and times as
+    upstack writes them."""
+    if value is None:
+        return None  # whether the column may be empty is the store's to say (in one line)
+    if isinstance(value, (list, dict, bool)):
         return f"a {type(value).__name__} where one value belongs"
-    if column.endswith("_at") and value is not None:
+    if column in BINARY_COLUMNS.get(table, ()) or "BLOB" in declared or "BYTEA" in declared:
+        return None if isinstance(value, str) else "not base64 text"
+    if "INT" in declared:
+        return None if isinstance(value, int) and -2**63 <= value < 2**63 else f"{str(value)[:40]!r} is not an integer"
+    if any(t in declared for t in ("REAL", "DOUBLE", "FLOAT", "NUMERIC")):
+        return None if isinstance(value, (int, float)) else f"{str(value)[:40]!r} is not a number"
+    if not isinstance(value, str):
+        return f"{value!r} where text belongs"
+    shape = JSON_COLUMNS.get((table, column))
+    if shape is not None:
+        try:
+            if not isinstance(json.loads(value), shape):
+                raise ValueError
+        except (ValueError, RecursionError):
+            return f"not JSON text holding a{'n object' if shape is dict else ' list'}"
+    if column.endswith("_at"):
         try:
             parse_iso(value)
-        except (TypeError, ValueError):
-            return f"{str(value)[:40]!r} is not a time as upstack writes one (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+        except ValueError:
+            return f"{value[:40]!r} is not a time as upstack writes one (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
     return None
 
 
@@ -334,6 +366,8 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
         dump = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise ImportFailed([Problem(name, "nested deeper than any export is")]) from None
     db = ws.store().db
     # _check reads the file's shape; a value of a wrong type it does not look at (a version in words, a list
     # where a column holds text, a row naming a node that is not there) is still the file's fault, and the

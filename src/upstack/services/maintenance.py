@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.capture.metrics import read_chunk_stream
-from upstack.capture.rundir import METRICS
+from upstack.capture.rundir import METRICS, RECORDS
 from upstack.errors import BadInput, UpstackError
 from upstack.ids import short_id
 from upstack.services.workspace import Workspace
@@ -193,7 +193,13 @@ def _check_run_folders(ws: Workspace) -> list[Finding]:
     """Metric files of runs not yet fully taken in: damage in them (passed over when they are read,
     so it hides nothing after it, but what it held is lost)."""
     findings: list[Finding] = []
+    db = ws.store(ingest=False).db  # taken in just now, by doctor
     for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
+        started = (directory / RECORDS).exists() and (directory / RECORDS).stat().st_size > 0
+        if started and not db.scalar("SELECT 1 FROM runs WHERE id = ?", (directory.name,)):
+            findings.append(Finding("runs", str(directory), "its start record cannot be applied, so the run is "
+                                                            "not in the log (the folder is left as it is)"))
+
         def damaged(what: str, path: Path = directory / METRICS) -> None:
             findings.append(Finding("runs", str(path), f"{what} (damaged in storage)"))
 

@@ -25,8 +25,8 @@ from upstack.ids import short_id
 from upstack.store.db import Database
 from upstack.store.journal import checksum
 
-__all__ = ["Damage", "revision_checksum", "chunk_checksum", "revision_damage", "stored_json", "check_revisions",
-           "check_runs"]
+__all__ = ["Damage", "JSON_COLUMNS", "revision_checksum", "chunk_checksum", "revision_damage", "stored_json",
+           "check_revisions", "check_runs"]
 
 _PAGE = 1000
 
@@ -116,6 +116,10 @@ def check_revisions(db: Database) -> list[Damage]:
 
 
 _RUN_JSON = {"config": dict, "provenance": dict, "summary": dict, "goals": dict, "tags": list}
+# (table, column) -> what the JSON text kept there holds; an import checks them as doctor does.
+JSON_COLUMNS: dict[tuple[str, str], type] = {
+    ("entries", "meta"): dict, ("entries", "extra_tags"): list, ("revisions", "tags"): list,
+    ("run_items", "data"): dict, **{("runs", column): shape for column, shape in _RUN_JSON.items()}}
 
 
 def check_runs(db: Database) -> list[Damage]:

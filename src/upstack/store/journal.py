@@ -138,16 +138,12 @@ class Journal:
         it fails or is killed half-way, none of them will ever be applied.
 
         Raises:
-            UpstackError: the journal cannot be written (a full disk, a read-only file system).
+            OSError: the journal cannot be written (a full disk, a read-only file system); nothing of
+                these records is in it. upstack.faults says so in one line at the exit points.
         """
         # Start on a fresh line: a writer killed mid-append may have left half a line,
         # which would otherwise swallow this one. Readers skip the blank lines.
-        data = ("\n" + journal_line(records) + "\n").encode("utf-8")
-        try:
-            self._append(data)
-        except OSError as exc:
-            raise UpstackError(f"cannot write to the journal in {self.directory}: "
-                               f"{exc.strerror or exc}; nothing of this was saved") from None
+        self._append(("\n" + journal_line(records) + "\n").encode("utf-8"))
 
     def _append(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -216,10 +216,25 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:
         status = next((code for kind, code in statuses.items() if isinstance(exc, kind)), 400)
-        if _wants_json(request):
-            return JSONResponse({"error": str(exc)}, status_code=status)
-        return templates.TemplateResponse(request, "error.html", {"message": str(exc), **base_context(request)},
-                                          status_code=status)
+        return _error_page(request, str(exc), status)
+
+    @app.exception_handler(Exception)
+    def fault(request: Request, exc: Exception) -> Response:
+        """A full disk, a read-only file system, a database gone: one line and a 503, as the CLI says it
+        (upstack.faults); anything else is a bug, answered 500 with its traceback in the server's log."""
+        from upstack.faults import describe
+
+        said = describe(exc, Path(request.app.state.home) if request.app.state.home else None)
+        if said is None:
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return _error_page(request, said, 503)
+
+
+def _error_page(request: Request, message: str, status: int) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message}, status_code=status)
+    return templates.TemplateResponse(request, "error.html", {"message": message, **base_context(request)},
+                                      status_code=status)
 
 
 def _wants_json(request: Request) -> bool:
