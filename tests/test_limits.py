@@ -269,12 +269,16 @@ def test_sync_waits_out_a_busy_server_instead_of_failing(members: Callable[..., 
     team = members()
     bob = team.client("bob")
     held = _hold_slots(team.server, team.tokens["bob"], bob)  # both of bob's requests at once are in use
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         me = pool.submit(Remote(team.server.url, team.tokens["bob"], "bob").json, "GET", "/api/me.json")
+        # A push of 8 MB: refused while it is still being sent, it must still see the 429, not a broken pipe.
+        push = pool.submit(Remote(team.server.url, team.tokens["bob"], "bob").json, "POST", "/api/sync/push",
+                           {"records": [], "padding": "x" * 8_000_000})
         _until(lambda: bob.get("/api/me.json").status_code == 429 and not me.done(), "bob's sync to be refused")
         for upload in held:
             _finish(upload)
         assert me.result()["login"] == "bob"  # tried again once the server had room, no error
+        assert push.result()["applied"] == 0
 
 
 def test_a_search_or_date_beyond_a_limit_is_a_400_on_the_server(members: Callable[..., Members]) -> None:

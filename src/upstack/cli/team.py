@@ -165,10 +165,14 @@ def sync(ws: Workspace, as_json: bool) -> None:
     echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files)"
          f"{_runs(report.runs_sent)}, pulled {report.pulled} ({report.files_received} files)"
          f"{_runs(report.runs_received)}")
-    for item in report.refused:  # e.g. "kept here only, the server refused it: entry edit 01HX3K9Q: ..."
+    said: set[str] = set()
+    for item in report.refused:  # e.g. "kept here only, the server refused it: entry revise 3k9qxa1: ..."
         about = str(item.get("op", "")).replace(".", " ")
-        subject = short_id(item["subject"]) if item.get("subject") else f"(record {item['id'][:12]})"
-        echo(f"kept here only, the server refused it: {about} {subject}: {item['reason']}")
+        subject = short_id(item["subject"]) if item.get("subject") else f"(record {short_id(item['id'])})"
+        line = f"kept here only, the server refused it: {about} {subject}: {item['reason']}"
+        if line not in said:  # one line a thing, however many of its records were refused
+            said.add(line)
+            echo(line)
     for entry_id in report.conflicts:
         echo(f"edited on both sides, both revisions kept: {short_id(entry_id)} "
              f"(`upstack history {short_id(entry_id)}` shows them)")

@@ -386,5 +386,6 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
             ws.adopt_workspace_id(str(dump["workspace_id"]))
         return result
     except malformed as exc:
+        said = (str(exc).splitlines() or [""])[0][:200]  # PostgreSQL adds lines of CONTEXT
         raise BadInput(f"cannot import {name}: it does not hold what an upstack export holds "
-                       f"({type(exc).__name__}: {str(exc)[:200]}); nothing of it was imported") from None
+                       f"({type(exc).__name__}: {said}); nothing of it was imported") from None

@@ -282,7 +282,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None
             send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded)
             sent += 1
         except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)
-            refused.append({"id": run_id, "op": "run", "reason": exc.reason})
+            refused.append({"id": run_id, "op": "run", "subject": run_id, "reason": exc.reason})
         if progress:
             progress("Sending runs", number, len(outgoing))
     return sent, refused

@@ -351,7 +351,8 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -
             sent = {r.id: r for r in batch}
             for item in answer["refused"]:  # what a person knows it by: the entry, node or run it is about
                 data = sent[item["id"]].data if item.get("id") in sent else {}
-                item["subject"] = str(next((data[k] for k in ("entry_id", "run_id", "id") if data.get(k)), ""))
+                item["subject"] = str(next((data[k] for k in ("entry_id", "run_id", "id", "node_id")
+                                            if data.get(k)), ""))
                 report.refused.append(item)
             report.conflicts += answer["conflicts"]
             if progress:

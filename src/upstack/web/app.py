@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -72,7 +71,20 @@ def open_workspace(state: Any) -> Workspace:
     return local.ws
 
 
-def workspace(request: Request) -> Iterator[Workspace]:
+def charged(request: Request) -> Iterator[None]:
+    """A dependency: the request's work counts against its member's share of the server's time
+    (web/limits.py), from here until it is answered. Every route that works for a member has it,
+    through ``workspace`` or directly (one that renders Markdown and needs no workspace)."""
+    slots = request.app.state.user_slots
+    mark = slots.working()
+    try:
+        yield
+    finally:
+        user = getattr(request.state, "user", None)
+        slots.worked(mark, user.id if user is not None else None)
+
+
+def workspace(request: Request, _work: Annotated[None, Depends(charged)]) -> Iterator[Workspace]:
     """The request's workspace, with pending journal records and run folders ingested.
 
     Lent to this request alone until it is answered: FastAPI runs a dependency and its
@@ -87,15 +99,12 @@ def workspace(request: Request) -> Iterator[Workspace]:
         ws = Workspace(home=state.home, db=state.db, team=state.team)
         with state.opened_lock:
             state.opened.append(ws)  # closed when the server stops
-    mark = state.user_slots.working()  # a team member's share of the server's time (web/limits.py)
     try:
         ws.store()  # ingest: a page always shows every earlier write
         yield ws
     finally:
         with state.opened_lock:
             state.idle.append(ws)
-        user = getattr(request.state, "user", None)
-        state.user_slots.worked(mark, user.id if user is not None else None)
 
 
 def signed_in(request: Request) -> Audience:
@@ -194,7 +203,7 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.team = token is None
     settings = Settings(home=app.state.home, db=db)
     app.state.user_slots = UserSlots(user_requests or int(settings.number("user_requests")),
-                                     settings.number("user_seconds"), cores=min(os.cpu_count() or 1, threads))
+                                     settings.number("user_seconds"))
     if token is None:
         app.add_middleware(TeamAccounts)
     else:

@@ -20,6 +20,8 @@ browser never sends that header on its own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -29,7 +31,7 @@ from urllib.parse import quote, urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from upstack.domain import access
@@ -182,7 +184,7 @@ class TeamAccounts(BaseHTTPMiddleware):
         slots = request.app.state.user_slots  # web/limits.py: a member's requests running at once
         lane = limits.lane(request)
         if slots.full(bearer or session, lane):
-            return slots.refusal(request, bearer or session)
+            return await _refuse(slots, request, bearer or session)
         user, audience, scope = await run_in_threadpool(sign_in)
         if user is not None and not tokens.scope_allows(scope, request.method, path):
             refusal = tokens.SCOPE_HELP.get(scope, "it may do nothing")
@@ -194,7 +196,7 @@ class TeamAccounts(BaseHTTPMiddleware):
             request.state.csrf_key = session
             slots.remember(bearer or session, user.id)
             if not slots.take(user.id, lane):
-                return slots.refusal(request, bearer or session)
+                return await _refuse(slots, request, bearer or session)
             try:
                 with access.acting_as(audience):
                     return await call_next(request)
@@ -212,6 +214,19 @@ class TeamAccounts(BaseHTTPMiddleware):
             return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
         return JSONResponse({"error": "sign in first (or send an API token: Authorization: Bearer ...)"},
                             status_code=401)
+
+
+async def _refuse(slots: limits.UserSlots, request: Request, credential: str) -> Response:
+    """The 429, once the request's body has been read (BodyLimit bounds it; a client that stops
+    sending gets it after a few seconds): a client still sending when the answer and the closed
+    connection come sees a broken pipe, not the 429 it would wait out."""
+    async def drain() -> None:
+        async for _ in request.stream():
+            pass
+
+    with contextlib.suppress(TimeoutError, ClientDisconnect):
+        await asyncio.wait_for(drain(), timeout=5)
+    return slots.refusal(request, credential)
 
 
 def _wants_json(request: Request) -> bool:

@@ -5,9 +5,10 @@ one member firing slow requests in parallel would hold all of them, and everyone
 pages would wait. So each signed-in member holds at most ``user_requests`` (a setting, 2 by
 default) requests at once; one more is answered at once with a 429 that says so, and
 costs the server nothing but the sign-in. Requests by nobody in particular (the sign-in
-page, static files) are not counted: they do little work. A member's file downloads
-(``GET /a/ID``: the figures of a page, which a browser fetches six at a time) have a lane of
-their own, ``FILE_REQUESTS`` wide, so a run page with many figures never refuses its own images.
+page, static files) are not counted: they do little work. What a page fetches once it is
+loaded (``GET /a/ID``, its figures, and ``/runs/ID/series.json``, its charts' points: a browser
+fetches six at a time) has a lane of its own, ``FILE_REQUESTS`` wide, so a run page with many
+figures and charts never refuses its own.
 
 Two requests at once are still two of a small server's cores, kept busy back to back by
 someone who sends the costliest searches the limits allow. So each member also has a share
@@ -17,11 +18,14 @@ work in any ``WINDOW`` seconds. It is a token bucket: it holds ``user_seconds`` 
 their share is answered 429 with the seconds until it refills (``Retry-After``), which
 ``upstack sync`` and live runs wait out. A person reading pages uses a few percent of it.
 
-A request's work is counted while it holds a workspace (``web.app.workspace``), in the
-server's own time as processor sharing sees it: while N requests run on C cores, each gets
-C/N of a core, so a second of waiting counts as C/N seconds of work (``_Clock``). A request
-slowed down by someone else's is not charged for their work, or one member's attack would use
-up everyone's share.
+A request's work is counted from when it starts working for a member to when it is answered
+(``web.app.charged``, through ``workspace`` or directly), in the server's own time as processor
+sharing sees it: while N requests run, each gets 1/N of the server, so a second of them running
+together counts as 1/N second of each one's work (``_Clock``). A request slowed down by someone
+else's is not charged for their work, or one member's attack would use up everyone's share.
+One core, not the machine's: Python runs one thread at a time (the GIL), and much of a page's
+work is Python; where two really run at once (SQLite releases the GIL) each is undercharged,
+never a bystander overcharged.
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ WINDOW = 10.0  # seconds over which a member's share of the server's time is cou
 
 
 def lane(request: Request) -> str:
-    """Which of a member's lanes a request runs in: "files" (a download), or "" (everything else)."""
-    return "files" if request.method in ("GET", "HEAD") and request.url.path.startswith("/a/") else ""
+    """Which of a member's lanes a request runs in: "files" (what a page fetches once it is loaded: a
+    figure, a chart's points), or "" (everything else)."""
+    path = request.url.path
+    fetched = path.startswith("/a/") or (path.startswith("/runs/") and path.endswith("/series.json"))
+    return "files" if request.method in ("GET", "HEAD") and fetched else ""
 
 
 class _Clock:
@@ -76,7 +83,7 @@ class UserSlots:
     a limit is refused before signing in. This only ever refuses sooner, never lets anyone in.
     """
 
-    def __init__(self, limit: int, seconds: float = 5.0, cores: int = 2) -> None:
+    def __init__(self, limit: int, seconds: float = 5.0, cores: int = 1) -> None:
         self.limit = limit
         self.seconds = seconds
         self._clock = _Clock(cores)

@@ -17,7 +17,7 @@ from upstack.errors import BadInput
 from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services.workspace import Workspace
 from upstack.store import queries
-from upstack.web.app import Page, page, workspace
+from upstack.web.app import Page, charged, page, workspace
 from upstack.web.markdown import render
 
 router = APIRouter()
@@ -80,7 +80,7 @@ async def attach_files(ref: str, request: Request, ws: Annotated[Workspace, Depe
 
 @router.post("/preview", summary="Markdown rendered as an entry would show it (the editor's preview)",
              response_class=HTMLResponse)
-def preview(text: Annotated[str, Form()] = "") -> HTMLResponse:
+def preview(_work: Annotated[None, Depends(charged)], text: Annotated[str, Form()] = "") -> HTMLResponse:
     from upstack.domain.text import split_title
 
     title, body = split_title(text) if text.strip() else ("", "")
