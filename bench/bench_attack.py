@@ -39,6 +39,7 @@ import corpus  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
 PHASES = ("alone", "attacked")
+REFUSED = "refused"  # the collaborator's requests answered 429 (their own share of time used up)
 SERVERS = {"as shipped (2 requests at once, 5 s of work in any 10 s, a member)": {},
            "the share of time lifted (2 requests at once only)": {"UPSTACK_USER_SECONDS": "1000000"},
            "both limits lifted": {"UPSTACK_USER_REQUESTS": "1000", "UPSTACK_USER_SECONDS": "1000000"}}
@@ -151,8 +152,12 @@ def victim_times(server: web.Server, pages: list[tuple[str, str]], requests: int
             for name, path in pages:
                 t0 = time.perf_counter()
                 response = client.get(path)
-                times[name].append(time.perf_counter() - t0)
+                took = time.perf_counter() - t0
                 time.sleep(max(0.0, pace - (time.perf_counter() - t0)))
+                if response.status_code == 429:  # the collaborator's own share used up: counted, not timed
+                    times.setdefault(REFUSED, []).append(took)
+                    continue
+                times[name].append(took)
                 if response.status_code != 200:
                     raise web.BenchError(f"the collaborator's {path} answered {response.status_code}")
     return times
@@ -178,7 +183,9 @@ def measure(args: argparse.Namespace, home: Path, db: str | None, members: dict,
             server.wait_idle()
     finally:
         server.stop()
-    summary: dict = {"pages": {}, "attacker": sum((Counter(r["attacker"]) for r in rounds), Counter())}
+    summary: dict = {"pages": {}, "attacker": sum((Counter(r["attacker"]) for r in rounds), Counter()),
+                     "refused": {phase: sum(len(r[phase].get(REFUSED, [])) for r in rounds) for phase in PHASES},
+                     "asked": args.rounds * args.requests * len(pages)}
     for name, _ in pages:
         summary["pages"][name] = {phase: {
             "p50": statistics.median(statistics.median(r[phase][name]) for r in rounds) * 1000,
@@ -228,7 +235,10 @@ def report(results: dict[str, dict], args: argparse.Namespace, header: list[str]
                              f"{attacked['p99'] / alone['p99']:.1f}x |")
             counts = sorted(summary["attacker"].items(), key=str)
             answers = ", ".join(f"{status}: {count:,}" for status, count in counts)
-            lines += ["", f"The attacker's answers: {answers}.", ""]
+            refused = summary["refused"]
+            lines += ["", f"The attacker's answers: {answers}. The collaborator's requests refused 429: "
+                          f"{refused['alone']} of {summary['asked']} alone, {refused['attacked']} of "
+                          f"{summary['asked']} attacked.", ""]
     return lines
 
 
