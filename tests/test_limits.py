@@ -321,6 +321,27 @@ def test_a_member_beyond_their_storage_quota_gets_a_413_and_nothing_is_kept(
     assert _push(ada, run_id, [_start(run_id)], {"loss": _points(0, 100)}).json()["metrics"] == {"loss": 100}
 
 
+def test_a_file_beyond_the_quota_holds_back_only_its_entry_and_the_rest_syncs(
+        members: Callable[..., Members], tmp_path: Path) -> None:
+    """Found by a new-user walkthrough: one file over the quota stopped the whole sync (a 413 on its
+    upload was an error), and every later one, so nothing else of the member's went or came."""
+    from upstack.services import sync as sync_service
+
+    team = members(user_quota_mb="0.01")  # 10 kB a member
+    laptop = Workspace(home=tmp_path / "bob-laptop")
+    sync_service.login(laptop, team.server.url, team.tokens["bob"])
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 20_000)
+    held = capture.note(laptop, "Bob's note with a big file.", attach=[big])
+    capture.note(laptop, "Bob's small note.")
+    report = sync_service.sync(laptop)
+    assert [(r["subject"], r["op"]) for r in report.refused] == [(held.id, "entry.attach")]
+    assert "quota" in report.refused[0]["reason"]
+    on_server = {e.title for e in recall.timeline(team.ws, None, None)}
+    assert "Bob's small note." in on_server  # the rest went
+    laptop.close()
+
+
 def test_runs_metrics_and_files_beyond_their_caps_get_a_413(members: Callable[..., Members]) -> None:
     team = members(user_max_runs="1", run_max_metrics="2", entry_max_files="2")
     bob = team.client("bob")

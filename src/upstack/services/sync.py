@@ -344,8 +344,14 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None) -
         for start in range(0, len(outgoing), BATCH):
             batch = outgoing[start:start + BATCH]
             for sha in _blobs(batch):
-                server.call("PUT", f"/api/blobs/{sha}", ws.blobs.read(sha), content_type="application/octet-stream")
-                report.files_sent += 1
+                try:
+                    server.call("PUT", f"/api/blobs/{sha}", ws.blobs.read(sha), content_type="application/octet-stream")
+                    report.files_sent += 1
+                except Refused as exc:  # over a quota, say: what names the file stays here; the rest goes on
+                    held = [r for r in batch if sha in _blobs([r])]
+                    report.refused += [{"id": r.id, "op": r.op, "subject": str(r.data.get("entry_id", "")),
+                                        "reason": exc.reason} for r in held]
+                    batch = [r for r in batch if r not in held]
             answer = server.json("POST", "/api/sync/push", {"records": [plain(r) for r in batch]})
             report.pushed += int(answer["applied"])
             sent = {r.id: r for r in batch}
