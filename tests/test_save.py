@@ -25,7 +25,7 @@ def test_save_refuses_a_corrupted_file(run: CLI, home: Path, tmp_path: Path) -> 
     data.write_text("step,loss\n1,0.5\n")
     entry = run.ok("note", "Loss curve.").strip()
     attachment = run.ok("attach", entry, str(data)).split()[0]
-    blob = next(p for p in (home / "blobs").rglob("*") if p.is_file())
+    blob = next(p for p in (home / "blobs").rglob("*") if p.is_file() and not p.name.startswith("."))  # not .lock
     blob.write_text("step,loss\n1,9.9\n")
 
     result = run("save", attachment, str(tmp_path / "copy.csv"))
