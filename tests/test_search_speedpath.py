@@ -126,18 +126,26 @@ def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
     """Migration 8 fills word_counts (and SQLite's totals) from the search index as it stands."""
     from upstack.store import ingest
 
-    saved = schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words
+    def revision_at_schema_7(db, revision_id, entry_id, parent_id, number, kind, title, body, tags,  # type: ignore[no-untyped-def]
+                             workspace, created_at) -> None:
+        db.execute("INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, workspace_id, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (revision_id, entry_id, parent_id, number,
+                   kind, title, body, ingest._dumps(list(tags)), workspace, created_at))  # no checksum yet
+
+    saved = schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words, ingest._insert_revision
     schema.MIGRATIONS = tuple(m for m in saved[0] if m.version <= 7)
     schema.LATEST = 7
     ingest.index_words = lambda *args: None  # type: ignore[assignment]  # as upstack at schema 7 indexed
     ingest.unindex_words = lambda *args: None  # type: ignore[assignment]
+    ingest._insert_revision = revision_at_schema_7  # type: ignore[assignment]  # and stored revisions
     try:
         old = Workspace(home=home, db=db_url)
         _fill(old, 40)
         assert schema.current_version(old.store().db) == 7
         old.close()
     finally:
-        schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words = saved
+        (schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words,
+         ingest._insert_revision) = saved
     ws = Workspace(home=home, db=db_url)
     try:
         db = ws.store().db
