@@ -31,15 +31,16 @@ def test_preview_is_work_and_counts_against_the_members_share(members: Callable[
     (up to a 1 MB form field) without one: ~5 s of CPU here for 300 kB, ~18 s for 900 kB, and none of it
     is charged. A member sending it back to back, two at once, keeps two of the four handler threads
     (and, it being pure Python, most of the one GIL) busy for ever and is never answered 429."""
-    team = members(user_seconds="1")  # 1 s of work in any 10 s
+    team = members(user_seconds="0.5")  # half a second of work in any 10 s
     bob = team.client("bob")
     started = time.monotonic()
     assert bob.post("/preview", data={"text": HEAVY_PREVIEW}).status_code == 200
     took = time.monotonic() - started
-    assert took > 2, f"the preview took only {took:.1f} s here; make HEAVY_PREVIEW larger"
+    # Nothing else runs on the server, so the preview is charged about what it took (1.9-5 s seen).
+    assert took > 1, f"the preview took only {took:.1f} s here; make HEAVY_PREVIEW larger"
     after = bob.get("/search.json", params={"q": "head"})
     assert after.status_code == 429, (
-        f"bob's {took:.1f} s preview cost nothing of his 1 s share: {after.status_code}")
+        f"bob's {took:.1f} s preview cost nothing of his 0.5 s share: {after.status_code}")
 
 
 def test_a_member_flooding_uncharged_work_does_not_get_others_refused(members: Callable[..., Members]) -> None:  # noqa: F811

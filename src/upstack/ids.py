@@ -10,6 +10,7 @@ of the key (or the full id) finds the object again.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 __all__ = ["new_id", "derived_id", "short_id", "id_key", "SHORT_LENGTH", "MIN_PREFIX", "looks_like_full_id"]
@@ -29,6 +30,15 @@ def _encode(value: int, length: int) -> str:
 
 _last_ms = -1
 _last_random = 0
+_lock = threading.Lock()  # a run's heartbeat thread makes ids while the script makes its own
+
+
+def _fresh_lock() -> None:  # a child forked while another thread held the lock would wait for ever
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock)
 
 
 def new_id() -> str:
@@ -37,19 +47,22 @@ def new_id() -> str:
     Within one millisecond the random part grows by a random step instead of
     being redrawn (like ULID's "monotonic" rule, but the step is random so that
     short ids made together do not look alike), so one writer's records replay
-    in the order they were written.
+    in the order they were written, whichever of its threads made them.
     """
     global _last_ms, _last_random
-    ms = int(time.time() * 1000)
     step = int.from_bytes(os.urandom(5), "big") + 1
-    if ms <= _last_ms and _last_random + step < 1 << 80:
-        ms = _last_ms
-        _last_random += step
-    else:
-        ms = max(ms, _last_ms + 1) if ms <= _last_ms else ms
-        _last_random = int.from_bytes(os.urandom(10), "big") >> 1  # room to grow
-    _last_ms = ms
-    return _encode(ms, 10) + _encode(_last_random, 16)
+    fresh = int.from_bytes(os.urandom(10), "big") >> 1  # room to grow
+    with _lock:
+        ms = int(time.time() * 1000)
+        if ms <= _last_ms and _last_random + step < 1 << 80:
+            ms = _last_ms
+            _last_random += step
+        else:
+            ms = max(ms, _last_ms + 1) if ms <= _last_ms else ms
+            _last_random = fresh
+        _last_ms = ms
+        random = _last_random
+    return _encode(ms, 10) + _encode(random, 16)
 
 
 def derived_id(at: str, *parts: str) -> str:
