@@ -24,6 +24,9 @@ from attack_common import team  # noqa: E402,F401 - registers the fixture `team`
 # imported into two modules would be two fixtures, and Playwright's sync API runs only one at a time.
 from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture `chromium`
 from markers import ProcessWatch, apply_markers, require_marker
+
+# A test asserting a cache held on PostgreSQL asks for `quiet_postgres`: no other test commits meanwhile.
+from quiet_postgres import PostgresTurns, quiet_postgres_fixture  # noqa: F401 - registers `quiet_postgres`
 from upstack.cli.main import cli
 from upstack.services.workspace import Workspace
 
@@ -40,6 +43,8 @@ ENGINES = ["sqlite", "postgresql"]
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(ProcessWatch.name):
         config.pluginmanager.register(ProcessWatch(), ProcessWatch.name)
+    if not config.pluginmanager.has_plugin(PostgresTurns.name):
+        config.pluginmanager.register(PostgresTurns(PG_URL), PostgresTurns.name)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
