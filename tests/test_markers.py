@@ -34,6 +34,10 @@ def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                            "-p", "no:cacheprovider", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
 
+def test_the_readme_gives_this_inner_loop() -> None:
+    assert f'-m "{INNER_LOOP}"' in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 # Tests that start Python processes in each way the suite does: a helper of tests/ (upstack, a
 # script it kills), sys.executable in the test itself, a fixture, a class, a library (the kernel).
 STARTS_PYTHON = ("tests/test_reliability.py::test_sigkill_at_random_moments_loses_and_duplicates_nothing",
