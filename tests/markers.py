@@ -52,9 +52,6 @@ def apply_markers(items: Iterable[pytest.Item]) -> None:
             item.add_marker(pytest.mark.multiprocess)
         if item.path.name == "test_quality.py":
             item.add_marker(pytest.mark.quality)
-        group = _shared_fixtures(item)
-        if group and item.config.pluginmanager.hasplugin("xdist"):
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def require_marker(request: pytest.FixtureRequest, name: str, what: str) -> None:
@@ -63,25 +60,6 @@ def require_marker(request: pytest.FixtureRequest, name: str, what: str) -> None
     if request.node.get_closest_marker(name) is None:
         pytest.fail(f"{request.node.nodeid} {what} but is not marked {name}: make tests/markers.py's "
                     "rule see it (ask for the fixture that does it)", pytrace=False)
-
-
-def _shared_fixtures(item: pytest.Item) -> str | None:
-    """The module-scoped fixtures (and their parameters) a test shares with others of its module.
-
-    Tests that share one run on the same worker (``--dist loadgroup``, pyproject.toml), so that it
-    is made once: the API fuzzers' take minutes.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    callspec = getattr(item, "callspec", None)
-    if info is None:
-        return None
-    shared = []
-    for name in getattr(item, "fixturenames", ()):
-        definitions = info.name2fixturedefs.get(name, ())
-        if definitions and definitions[-1].scope in ("class", "module", "package"):
-            param = callspec.params.get(name) if callspec is not None else None
-            shared.append(name if param is None else f"{name}={param}")
-    return f"{item.path.name}:{','.join(sorted(shared))}" if shared else None
 
 
 def _parameters(item: pytest.Item) -> list[object]:

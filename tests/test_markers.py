@@ -1,4 +1,5 @@
-"""The markers the inner loop leaves tests out by (tests/markers.py) say what each test needs.
+"""The markers the inner loop leaves tests out by (tests/markers.py) say what each test needs, and a
+parallel run keeps each module's tests together.
 
 The whole suite is collected in a pytest process of its own and each test's markers read back;
 then small probe tests, run with this suite's conftest, show each rule and each run-time check at
@@ -26,13 +27,14 @@ def pytest_collection_finish(session):
 """
 
 
-def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """pytest in a process of its own, with tests/ importable (conftest, helpers) and the project's settings."""
+def _pytest(tmp_path: Path, *args: str, rootdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """pytest in a process of its own, with tests/ importable (conftest, helpers) and the project's settings;
+    test ids are relative to ``rootdir`` (default: ``tmp_path``, where probe tests are written)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "UPSTACK_DB"))}
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(tmp_path), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
-                           "-p", "no:cacheprovider", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+                           "--rootdir", str(rootdir or tmp_path), "-p", "no:cacheprovider", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 def test_the_readme_gives_this_inner_loop() -> None:
     assert f'-m "{INNER_LOOP}"' in (ROOT / "README.md").read_text(encoding="utf-8")
@@ -53,7 +55,7 @@ STARTS_PYTHON = ("tests/test_reliability.py::test_sigkill_at_random_moments_lose
 
 def test_the_suite_is_marked_by_what_each_test_needs(tmp_path: Path) -> None:
     (tmp_path / "list_markers.py").write_text(LISTER)
-    done = _pytest(tmp_path, "--collect-only", "-q", "-p", "list_markers", str(TESTS))
+    done = _pytest(tmp_path, "--collect-only", "-q", "-p", "list_markers", str(TESTS), rootdir=ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     marked = {line.split("\t")[1]: set(filter(None, line.split("\t")[2].split(",")))
               for line in done.stdout.splitlines() if line.startswith("MARKED\t")}
@@ -152,3 +154,27 @@ def test_each_rule_and_each_check_on_probe_tests(tmp_path: Path) -> None:
     assert "makes a PostgreSQL schema but is not marked postgres" in done.stdout, report
     assert outcome.get("test_hides_a_python_process") == "FAILED", report
     assert "starts a Python process" in done.stdout and "not marked multiprocess" in done.stdout, report
+
+
+def test_a_parallel_run_keeps_each_modules_tests_on_one_worker_in_order(tmp_path: Path) -> None:
+    """Module-scoped fixtures are made once, and tests/test_web_authz.py's writes build on each other."""
+    seen = tmp_path / "seen.txt"
+    for module in ("test_first", "test_second"):
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(f'''
+            import os
+
+            import pytest
+
+
+            @pytest.mark.parametrize("number", range(8))
+            def test_note_the_worker(number):
+                with open({str(seen)!r}, "a") as out:
+                    out.write(f"{module} {{number}} {{os.environ['PYTEST_XDIST_WORKER']}}\\n")
+            '''))
+    done = _pytest(tmp_path, "-n", "2", "-q", str(tmp_path / "test_first.py"), str(tmp_path / "test_second.py"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    runs = [line.split() for line in seen.read_text().splitlines()]
+    for module in ("test_first", "test_second"):
+        mine = [(int(number), worker) for name, number, worker in runs if name == module]
+        assert [number for number, _ in mine] == list(range(8)), runs
+        assert len({worker for _, worker in mine}) == 1, runs
