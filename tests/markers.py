@@ -43,12 +43,13 @@ _PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.fork"})
 def apply_markers(items: Iterable[pytest.Item]) -> None:
     items = list(items)
     TEST_FOLDERS.update(item.path.resolve().parent for item in items)
+    starting_python = _starting_python({id(item): _uses(item) for item in items})
     for item in items:
         if _runs_on_postgres(item):
             item.add_marker(pytest.mark.postgres)
         if "chromium" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-        if _starts_processes(item):
+        if id(item) in starting_python and item.get_closest_marker("multiprocess") is None:
             item.add_marker(pytest.mark.multiprocess)
         if item.path.name == "test_quality.py":
             item.add_marker(pytest.mark.quality)
@@ -78,40 +79,43 @@ def _runs_on_postgres(item: pytest.Item) -> bool:
 # -- multiprocess: what the test's code uses ---------------------------------------------------
 
 
-def _starts_processes(item: pytest.Item) -> bool:
-    if item.get_closest_marker("multiprocess") is not None:
-        return True
-    pending: list[object] = [getattr(item, "obj", None)]
+def _uses(item: pytest.Item) -> list[object]:
+    """The test function and the functions of the fixtures it asks for."""
+    used: list[object] = [getattr(item, "obj", None)]
     info = getattr(item, "_fixtureinfo", None)
     if info is not None:
         for name in getattr(item, "fixturenames", ()):
-            pending += [definition.func for definition in info.name2fixturedefs.get(name, ())]
-    seen: set[int] = set()
+            used += [definition.func for definition in info.name2fixturedefs.get(name, ())]
+    return used
+
+
+def _starting_python(uses: dict[int, list[object]]) -> set[int]:
+    """The keys of ``uses`` whose code, followed down through tests/, starts a Python process.
+
+    Each function or class is read once, then "starts one" spreads from callee to caller until
+    nothing changes: a collection asks about the same helpers thousands of times.
+    """
+    graph: dict[int, tuple[bool, list[object]]] = {}
+    pending = [thing for used in uses.values() for thing in used]
     while pending:
         thing = pending.pop()
-        if id(thing) in seen:
-            continue
-        seen.add(id(thing))
-        starts_python, calls = _look_into(thing)
-        if starts_python:
-            return True
-        pending += calls
-    return False
-
-
-_LOOKED: dict[int, tuple[bool, list[object]]] = {}
-
-
-def _look_into(thing: object) -> tuple[bool, list[object]]:
-    """Whether ``thing``'s own code starts a Python process, and the functions and classes of tests/
-    it names (to follow). Remembered: a collection asks about the same helpers thousands of times."""
-    key = id(thing)
-    if key not in _LOOKED:
-        _LOOKED[key] = _read(thing)
-    return _LOOKED[key]
+        if id(thing) not in graph:
+            graph[id(thing)] = _read(thing)
+            pending += graph[id(thing)][1]
+    starts = {key for key, (own, _) in graph.items() if own}
+    spreading = True
+    while spreading:
+        spreading = False
+        for key, (_, calls) in graph.items():
+            if key not in starts and any(id(callee) in starts for callee in calls):
+                starts.add(key)
+                spreading = True
+    return {key for key, used in uses.items() if any(id(thing) in starts for thing in used)}
 
 
 def _read(thing: object) -> tuple[bool, list[object]]:
+    """Whether ``thing``'s own code starts a Python process, and the functions and classes of tests/
+    it names (to follow)."""
     if inspect.isclass(thing):
         module = sys.modules.get(thing.__module__)
         ours = module is not None and _in_tests(getattr(module, "__file__", None))
