@@ -41,6 +41,7 @@ _PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.fork"})
 
 
 def apply_markers(items: Iterable[pytest.Item]) -> None:
+    """Add to each test the markers the rules above give it."""
     items = list(items)
     TEST_FOLDERS.update(item.path.resolve().parent for item in items)
     starting_python = _starting_python({id(item): _uses(item) for item in items})
@@ -59,8 +60,8 @@ def require_marker(request: pytest.FixtureRequest, name: str, what: str) -> None
     """Fail a test that needs ``what`` without carrying ``name``: a run that leaves ``name`` out
     (the inner loop) must never reach it."""
     if request.node.get_closest_marker(name) is None:
-        pytest.fail(f"{request.node.nodeid} {what} but is not marked {name}: make tests/markers.py's "
-                    "rule see it (ask for the fixture that does it)", pytrace=False)
+        pytest.fail(f"{request.node.nodeid} {what} but is not marked {name} (the rules are in "
+                    "tests/markers.py)", pytrace=False)
 
 
 def _parameters(item: pytest.Item) -> list[object]:
@@ -168,9 +169,10 @@ class ProcessWatch:
             return
         if event == "subprocess.Popen":
             executable, argv = args[0], args[1]
-            program = os.fsdecode(executable) if executable is not None else _first(argv)
+            command = _argv(argv)
+            program = os.fsdecode(executable) if executable is not None else (command or [""])[0]
             if os.path.basename(program).startswith("python") or program == sys.executable:
-                self.started.append(" ".join(os.fsdecode(a) for a in _argv(argv))[:200])
+                self.started.append(" ".join(command)[:200])
         elif event == "os.fork":
             self.started.append("a fork of this process")
 
@@ -190,16 +192,12 @@ class ProcessWatch:
                 and item.get_closest_marker("multiprocess") is None):
             report.outcome = "failed"
             report.longrepr = (f"{item.nodeid} starts a Python process ({self.started[0]}) but is not "
-                               "marked multiprocess: make tests/markers.py's rule see it")
+                               "marked multiprocess (the rules are in tests/markers.py)")
         return report
 
 
-def _argv(argv: object) -> list[str | bytes]:
+def _argv(argv: object) -> list[str]:
+    """A command as Popen was given it (a string, a path, or a sequence of them), as strings."""
     if isinstance(argv, str | bytes | os.PathLike):
         return [os.fsdecode(argv)]
     return [os.fsdecode(a) for a in argv]  # type: ignore[attr-defined]
-
-
-def _first(argv: object) -> str:
-    listed = _argv(argv)
-    return str(listed[0]) if listed else ""
