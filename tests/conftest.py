@@ -23,6 +23,10 @@ from attack_common import team  # noqa: E402,F401 - registers the fixture `team`
 # One Chromium for the whole session, shared by every browser test module: a session fixture
 # imported into two modules would be two fixtures, and Playwright's sync API runs only one at a time.
 from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture `chromium`
+from markers import ProcessWatch, apply_markers, require_marker
+
+# A test asserting a cache held on PostgreSQL asks for `quiet_postgres`: no other test commits meanwhile.
+from quiet_postgres import PostgresTurns, quiet_postgres_fixture  # noqa: F401 - registers `quiet_postgres`
 from upstack.cli.main import cli
 from upstack.services.workspace import Workspace
 
@@ -34,6 +38,18 @@ os.environ["UPSTACK_USER_SECONDS"] = "1000000"
 PG_URL = os.environ.get("UPSTACK_TEST_PG",
                         "postgresql://upstack:upstack@127.0.0.1:5432/upstack_test")
 ENGINES = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin(ProcessWatch.name):
+        config.pluginmanager.register(ProcessWatch(), ProcessWatch.name)
+    if not config.pluginmanager.has_plugin(PostgresTurns.name):
+        config.pluginmanager.register(PostgresTurns(PG_URL), PostgresTurns.name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test postgres, browser, multiprocess or quality from what it uses (tests/markers.py)."""
+    apply_markers(items)
 
 
 def _postgres_available() -> str | None:
@@ -90,6 +106,7 @@ def make_pg_url(request: pytest.FixtureRequest) -> Iterator[object]:
     made: list[Iterator[str]] = []
 
     def make() -> str:
+        require_marker(request, "postgres", "makes a PostgreSQL schema")
         generator = _fresh_pg_schema(request.getfixturevalue("postgres"))
         made.append(generator)
         return next(generator)

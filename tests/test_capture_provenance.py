@@ -303,7 +303,8 @@ def test_ordinary_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    (f"token={HF_TOKEN}", f"token={REDACTED}"),
+    # Named: the token is new in each process, and parallel workers must collect the same test ids.
+    pytest.param(f"token={HF_TOKEN}", f"token={REDACTED}", id="token=hf_random"),
     (f"export WANDB_API_KEY={'a' * 40}", f"export WANDB_API_KEY={REDACTED}"),
     (f"wandb login {'0123456789abcdef' * 2 + '01234567'}", f"wandb login {REDACTED}"),
     ('{"password": "hunter2", "epochs": 3}', f'{{"password": "{REDACTED}", "epochs": 3}}'),

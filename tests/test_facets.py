@@ -36,6 +36,7 @@ def other(workspace: Workspace) -> Iterator[Workspace]:
 
 # -- the store's generation -------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("quiet_postgres")  # a cache hit on PostgreSQL needs no commit elsewhere
 def test_the_generation_moves_after_every_commit_from_any_connection(workspace: Workspace,
                                                                      other: Workspace) -> None:
     _note(workspace, "First note.", 1)
@@ -64,6 +65,7 @@ def test_nothing_is_cached_inside_a_transaction(workspace: Workspace) -> None:
 
 # -- facet counts ---------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("quiet_postgres")  # a cache hit on PostgreSQL needs no commit elsewhere
 def test_counts_come_from_the_cache_until_the_store_changes(workspace: Workspace, other: Workspace) -> None:
     _note(workspace, "Patching the heads. #patching", 1)
     _note(workspace, "Ablation, not patching. #ablation", 2, kind="learning")
@@ -84,6 +86,7 @@ def test_counts_come_from_the_cache_until_the_store_changes(workspace: Workspace
     assert facet_counts(db, "patching", Filters()).total == 2
 
 
+@pytest.mark.usefixtures("quiet_postgres")  # a cache hit on PostgreSQL needs no commit elsewhere
 def test_cached_facets_are_only_what_was_counted(workspace: Workspace) -> None:
     _note(workspace, "Patching the heads. #patching", 1)
     COUNTS.clear()
@@ -104,6 +107,7 @@ def server(workspace: Workspace) -> Iterator[Server]:
         yield running
 
 
+@pytest.mark.usefixtures("quiet_postgres")  # a cache hit on PostgreSQL needs no commit elsewhere
 def test_the_page_shows_results_first_and_loads_the_counts_in_their_own_request(
         server: Server, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     from upstack.web.routes import search as search_routes

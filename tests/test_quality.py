@@ -19,10 +19,3 @@ def test_ruff_is_clean():
 def test_mypy_is_clean():
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_capture_knows_the_latest_schema_version():
-    from upstack.store import SCHEMA_VERSION
-    from upstack.store.schema import LATEST
-
-    assert SCHEMA_VERSION == LATEST

@@ -11,6 +11,9 @@ from upstack.services import recall
 from upstack.services import runs as run_service
 from upstack.services.workspace import Workspace
 
+# nbclient starts the Jupyter kernel, a process of its own that no line here shows (tests/markers.py).
+pytestmark = pytest.mark.multiprocess
+
 CELLS = [
     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nimport upstack",
     "run = upstack.run('notebook-sweep', config={'width': 16384}, capture='none')",

@@ -195,6 +195,7 @@ def test_the_tree_page_nests_nodes_with_anchors_counts_and_check_warnings(server
     assert "Is &lt;b&gt;bold&lt;/b&gt; escaped?" in html and "<b>bold</b>" not in html
 
 
+@pytest.mark.usefixtures("quiet_postgres")  # a cache hit on PostgreSQL needs no commit elsewhere
 def test_the_tree_page_counts_the_log_once_and_again_only_after_a_write(
         server: Server, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """The tree and `upstack check` both count from one pass over every entry: once a page, once a write."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,12 +27,6 @@ class Server:
         return made
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789",
           extend: Callable[[Any], None] | None = None, **options: object) -> Iterator[Server]:
@@ -42,11 +35,12 @@ def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789
 
     from upstack.web.app import create_app
 
-    port = _free_port()
     app = create_app(home=home, db=db, token=token, **options)  # type: ignore[arg-type]
     if extend is not None:
         extend(app)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Port 0: the server binds a free port itself, so servers started at once (tests running in
+    # parallel) never race for one that a probe found free a moment earlier.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -54,6 +48,7 @@ def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
     running = Server(f"http://127.0.0.1:{port}", token)
     try:
         yield running
