@@ -69,9 +69,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("user_requests", 2,
             "On a team server, how many requests one member may have running at once (more are answered 429): "
             "fewer than the server's 4 handler threads, so one member never holds them all."),
-    Setting("user_seconds", 5,
+    Setting("user_seconds", 2,
             "On a team server, the seconds of work one member's requests may take in any 10 seconds (more are "
-            "answered 429, saying when to try again): half of one handler thread, kept for everyone else."),
+            "answered 429, saying when to try again): a fifth of one handler thread, the rest kept for "
+            "everyone else."),
     Setting("user_quota_mb", 10_000,
             "On a team server, the megabytes one member may store: files they upload or attach, and their "
             "runs' metric points (24 bytes each); beyond it a push or upload is answered 413. 0: no quota."),
