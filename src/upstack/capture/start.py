@@ -15,6 +15,7 @@ from typing import Any
 
 from upstack.capture.run import Run, track
 from upstack.capture.rundir import RunFiles
+from upstack.domain.config import config_to_dict
 from upstack.domain.text import clean_data
 from upstack.errors import BadInput, UpstackError
 from upstack.ids import new_id
@@ -58,7 +59,6 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
               config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
               goals: Mapping[str, str] | None = None) -> Run:
     """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
-    from upstack.capture.config import config_to_dict
     from upstack.capture.redact import Redactor
 
     ws.check_writable()

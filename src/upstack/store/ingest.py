@@ -14,7 +14,7 @@ from typing import Any
 
 from upstack.domain import access
 from upstack.domain.files import attachment_name
-from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
+from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, title_key, tokenize
 from upstack.errors import UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store import ideas, runs
@@ -25,13 +25,8 @@ from upstack.store.journal import Record
 from upstack.store.word_rank import index_words, unindex_words
 from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "bad_record_errors", "create_entry", "revise_entry", "index_entry", "title_key",
+__all__ = ["apply_record", "bad_record_errors", "create_entry", "revise_entry", "index_entry",
            "resolve_link_target", "id_taken"]
-
-
-def title_key(title: str) -> str:
-    """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
-    return " ".join(title.casefold().split()).rstrip(".!?")
 
 
 def _dumps(value: Any) -> str:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from upstack.capture.config import flatten
+from upstack.domain.config import flatten
 from upstack.domain.downsample import thin
 from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.ids import short_id
