@@ -61,7 +61,7 @@ ATTACK = (  # (path, what it is): the slowest a member can ask for, within the l
 def work_members(spec: dict) -> dict:
     """bench_web's team (an owner and a collaborator), and an API token for the owner."""
     from upstack.services import accounts
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     team = web.work_team(spec)
     with Workspace(home=spec["home"], db=spec["db"]) as ws:

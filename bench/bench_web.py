@@ -64,7 +64,7 @@ def work_setup(spec: dict) -> dict:
     import upstack
     from upstack.services import recall
     from upstack.services import tree as tree_service
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     rnd = random.Random(spec["seed"])
     home, db_url = spec["home"], spec["db"]
@@ -117,8 +117,8 @@ def work_team(spec: dict) -> dict:
     """
     from upstack.domain import access
     from upstack.services import accounts
-    from upstack.services.workspace import Workspace
     from upstack.store.queries import reader_sql
+    from upstack.workspace import Workspace
 
     with Workspace(home=spec["home"], db=spec["db"]) as ws:
         accounts.add_user(ws, "owner")

@@ -29,9 +29,9 @@ from test_team import PASSWORD, Team, csrf_of, login, session_cookie
 from upstack.errors import BadInput
 from upstack.services import accounts, throttle
 from upstack.services.sessions import idle_minutes
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash
 from upstack.timeutil import now_iso, to_iso
+from upstack.workspace import Workspace
 
 LONG_AGO = "2000-01-01T00:00:00.000000Z"
 team = test_team.team  # the fixture: alice (admin), bob and carol with passwords, dave invited

@@ -23,8 +23,8 @@ from upstack.cli.output import entry_line
 from upstack.domain.entry import OUTCOMES, Entry
 from upstack.services import checks, ideas, recall, tree
 from upstack.services.demo import IDEAS, STORY, build_demo, open_demo_workspace
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_iso, to_iso
+from upstack.workspace import Workspace
 
 # and two learnings after the fact, one drafted question, three runs' results
 TOTAL = len(STORY) + len(IDEAS) + 3 + 3

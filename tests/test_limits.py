@@ -27,8 +27,8 @@ from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.limits import DATE_MAX_CHARS, QUERY_MAX_CHARS, QUERY_MAX_DEPTH, QUERY_MAX_NOTS, QUERY_MAX_TERMS
 from upstack.services import accounts, capture, recall
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 # -- one query, one date: bounded before any work ------------------------------------------------

@@ -33,9 +33,9 @@ from upstack.services import accounts, capture, curate, tree
 from upstack.services import sync as sync_service
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
-from upstack.services.workspace import Workspace
 from upstack.store.ingest import _HANDLERS
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 from webserver import serve
 
 RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}

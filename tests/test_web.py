@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from upstack.services import capture
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

@@ -37,7 +37,7 @@ import upstack
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
 from upstack.services import capture, ideas, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 50

@@ -63,9 +63,9 @@ from upstack.ids import new_id, short_id
 from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts
 from upstack.services.runsync import wire_points
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
 from upstack.web.routes.review import DEFAULT_DAYS
+from upstack.workspace import Workspace
 from webserver import serve
 
 WHO: tuple[str | None, ...] = (*USERS, None)  # None: a visitor who is not signed in

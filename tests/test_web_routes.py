@@ -11,8 +11,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from upstack.services import capture
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 TOKEN = "matrix-token-0123456789"

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 import upstack
 from upstack.services import accounts, capture, ideas, tree
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
 from upstack.web.headers import CONTENT_SECURITY_POLICY
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"5" * 64

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from upstack.version import __version__
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from upstack.capture.run import Run
-
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "run", "init", "log", "figure", "table", "note", "summary", "finish",
            "current_run"]
@@ -48,8 +48,8 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
             all others (losses, errors) minimised.
         home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
     """
-    from upstack.capture.start import start_run
-    from upstack.services.workspace import Workspace
+    from upstack.services.runstart import start_run
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=db)
     try:

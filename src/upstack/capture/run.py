@@ -20,14 +20,14 @@ from array import array
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from upstack.capture import metrics as metric_chunks
-from upstack.capture.rundir import RunFiles
 from upstack.capture.writer import RunWriter, say
 from upstack.domain.config import config_to_dict
 from upstack.domain.entry import OUTCOMES
 from upstack.errors import BadInput, UpstackError
+from upstack.formats import metrics as metric_chunks
+from upstack.formats.journal import Record, make_record
+from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id, short_id
-from upstack.store.journal import Record, make_record
 from upstack.timeutil import now_iso
 
 __all__ = ["Run", "STATUSES", "SUMMARY_FIELDS"]

@@ -11,8 +11,8 @@ from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import capture, learning
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

@@ -13,8 +13,8 @@ from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display, parse_iso, parse_when
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

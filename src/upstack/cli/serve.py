@@ -10,7 +10,7 @@ import click
 
 from upstack.cli.output import echo
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS", "check_host", "run_server", "trusted_proxies"]
 

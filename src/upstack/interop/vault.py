@@ -25,8 +25,8 @@ from upstack.errors import BadInput
 from upstack.ids import id_key, looks_like_full_id, new_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.interop.markdown import WIKILINK, Progress
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["import_markdown"]
 

@@ -16,10 +16,10 @@ from typing import Any
 from upstack.domain.filters import Filters
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["Flag", "CheckReport", "check"]
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.store.db import Database
 from upstack.timeutil import parse_iso
+from upstack.workspace import Workspace
 
 __all__ = ["check_active_limit", "check_commitment", "days_since"]
 

@@ -8,8 +8,8 @@ from upstack.domain.entry import OUTCOMES, Entry
 from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["OUTCOMES", "result_meta", "learned"]
 

@@ -16,11 +16,11 @@ from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import runs as store_runs
 from upstack.store.run_ingest import RunFolderReport
 from upstack.store.run_ingest import run_dirs as find_run_dirs
+from upstack.workspace import Workspace
 
 __all__ = ["Condition", "parse_condition", "list_runs", "get_run", "Series", "series", "compare",
            "Comparison", "plot", "ingest"]

@@ -12,10 +12,10 @@ from upstack.services import throttle
 from upstack.services._account_rows import User, audit, db_of, find_user_any, hasher, later, user_of
 from upstack.services.passwords import check_password, verify_password
 from upstack.services.tokens import revoke_all_tokens
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash, user_row
 from upstack.store.db import Database
 from upstack.timeutil import now_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["SESSION_DAYS", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions",
            "confirm_password", "change_password", "idle_minutes"]

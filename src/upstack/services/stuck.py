@@ -17,10 +17,10 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import tree as tree_service
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, now_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask"]
 

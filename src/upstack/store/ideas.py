@@ -13,8 +13,9 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.idea import TRIAGE_FIELDS, Idea
 from upstack.errors import UpstackError
+from upstack.formats.journal import Record
 from upstack.store.db import Database
-from upstack.store.journal import Record
+from upstack.store.queries import visible_sql
 
 __all__ = ["HANDLERS", "MIGRATION_SQL", "create_tables", "load_ideas", "idea_bodies", "idea_events"]
 
@@ -129,8 +130,6 @@ def load_ideas(db: Database, *, states: tuple[str, ...] = (), entry_ids: tuple[s
         clauses.append("e.deleted_at IS NULL")
     audience = access.current(team=db.team)
     if audience is not None:  # an idea is an entry: seen by whoever may see the entry
-        from upstack.store.queries import visible_sql
-
         visible, shown = visible_sql(audience)
         clauses.append(visible)
         params += shown

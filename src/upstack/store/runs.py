@@ -14,7 +14,6 @@ import json
 from array import array
 from typing import Any
 
-from upstack.capture.metrics import Chunk, series_stats
 from upstack.domain import access
 from upstack.domain.files import attachment_name
 from upstack.domain.run import (
@@ -28,11 +27,14 @@ from upstack.domain.run import (
     stored_provenance,
 )
 from upstack.errors import NotFound, UpstackError
+from upstack.formats.journal import Record
+from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
+from upstack.store.ingest import create_entry, id_taken, revise_entry
 from upstack.store.integrity import chunk_checksum, stored_json
-from upstack.store.journal import Record
+from upstack.store.queries import resolve, visible_runs_sql
 from upstack.timeutil import parse_iso
 
 __all__ = ["create_tables", "add_points_lost", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
@@ -107,8 +109,6 @@ def is_result_of(db: Database, run_id: str, author_id: str | None, *, missing: b
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
     """A node named when the run could not look it up; kept as given if it names nothing."""
-    from upstack.store.queries import resolve
-
     try:
         return resolve(db, ref, table="nodes", what="node")
     except UpstackError:
@@ -244,8 +244,6 @@ def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, arra
 
 def _visible_ids(db: Database, run_ids: list[str] | None = None) -> set[str] | None:
     """Which of these runs (None: all) the reader may see; None for the owner's full view."""
-    from upstack.store.queries import visible_runs_sql
-
     audience = access.current(team=db.team)
     if audience is None:
         return None
@@ -386,8 +384,6 @@ def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> 
 
 def finalize(db: Database, run_id: str, workspace: str) -> None:
     """Write (or revise) the run's result entry from everything the store holds about it."""
-    from upstack.store.ingest import create_entry, id_taken, revise_entry
-
     run = load_run(db, run_id)
     if run.status not in ENDED:
         return

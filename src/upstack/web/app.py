@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from upstack import __version__
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.errors import (
@@ -33,12 +32,13 @@ from upstack.errors import (
     Unauthorized,
     UpstackError,
 )
-from upstack.services.workspace import Workspace
 from upstack.settings import Settings
+from upstack.version import __version__
 from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, csrf_token, require_csrf
 from upstack.web.headers import SecurityHeaders
 from upstack.web.limits import UserSlots
+from upstack.workspace import Workspace
 
 __all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 

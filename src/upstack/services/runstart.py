@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from upstack.capture.run import Run, track
-from upstack.capture.rundir import RunFiles
 from upstack.domain.config import config_to_dict
 from upstack.domain.text import clean_data
 from upstack.errors import BadInput, UpstackError
+from upstack.formats.journal import Record
+from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
-from upstack.store.journal import Record
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["start_run", "runs_folder", "capture_kinds"]
 
@@ -120,7 +120,7 @@ def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     every = _number(ws, "run_live_seconds", zero=True)
     if not every or not (ws.home / "remote.json").exists():  # (services.sync.REMOTE_FILE: not imported unless linked)
         return None
-    from upstack.capture.live import LiveUpload
+    from upstack.services.live import LiveUpload
     from upstack.services.sync import remote
 
     return LiveUpload(remote(ws), directory, run_id, every)

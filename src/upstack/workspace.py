@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from upstack.errors import NewerVersion
+from upstack.formats.journal import Journal, Record, make_record
 from upstack.ids import new_id
 from upstack.settings import Settings
 from upstack.store import SCHEMA_MARK, SCHEMA_VERSION
 from upstack.store.blobs import BlobStore
-from upstack.store.journal import Journal, Record, make_record
 
 if TYPE_CHECKING:
     from upstack.store.store import IngestReport, Store
