@@ -17,7 +17,7 @@ from upstack.store import ideas, ingest, runs
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "bad_record_errors"]
+__all__ = ["HANDLERS", "apply_record", "bad_record_errors"]
 
 
 def _purge_entry(db: Database, record: Record) -> None:
@@ -26,7 +26,7 @@ def _purge_entry(db: Database, record: Record) -> None:
     runs.purge(db, record.data["entry_id"])
 
 
-_HANDLERS: dict[str, Callable[[Database, Record], None]] = {
+HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     **ingest.HANDLERS, **ideas.HANDLERS, **runs.HANDLERS, "entry.purge": _purge_entry}
 
 
@@ -39,7 +39,7 @@ def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:
 
 def apply_record(db: Database, record: Record) -> bool:
     """Apply one record unless it was applied before; return whether it was applied."""
-    handler = _HANDLERS.get(record.op)
+    handler = HANDLERS.get(record.op)
     if handler is None:
         raise UpstackError(f"record {record.id}: unknown operation {record.op!r}")
     new = db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?) "
