@@ -39,6 +39,9 @@ os.environ["UPSTACK_USER_SECONDS"] = "1000000"
 # Property tests are not timed: on a busy 2-core machine (two test workers, a CI neighbour) an
 # example can take longer than Hypothesis's 200 ms deadline without anything being wrong.
 settings.register_profile("upstack", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The inner loop's (`--hypothesis-profile quick`, README "Tests"): a tenth of the examples, for a
+# quick look; the full suite runs them all.
+settings.register_profile("quick", settings.get_profile("upstack"), max_examples=10)
 settings.load_profile("upstack")
 
 PG_URL = os.environ.get("UPSTACK_TEST_PG",
