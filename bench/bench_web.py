@@ -161,12 +161,13 @@ def work_serve(spec: dict) -> dict:
     import uvicorn
 
     from upstack.web.app import create_app
+    from upstack.workspace import Workspace
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     token = secrets.token_urlsafe(24)
-    app = create_app(home=spec["home"], db=spec["db"], token=token)
+    app = create_app(Workspace(home=spec["home"], db=spec["db"]), token=token)
     if spec.get("threads"):
         app = _thread_limited(app, spec["threads"])
     print(f"open: http://127.0.0.1:{listener.getsockname()[1]}/?token={token}", flush=True)

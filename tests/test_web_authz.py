@@ -142,7 +142,7 @@ def live_entries(team: Team, who: str | None) -> list[Resource]:
 def app_routes() -> list[tuple[str, str, APIRoute | Route]]:
     """(method, path, route) of every route, routers included, except the static files."""
     found = []
-    pending = list(create_app(token=None).routes)
+    pending = list(create_app(Workspace(), token=None).routes)
     while pending:
         route = pending.pop()
         included = getattr(route, "original_router", None)

@@ -38,7 +38,7 @@ def test_the_policy_forbids_inline_script_framing_and_other_hosts() -> None:
 # -- the routes, from the app ------------------------------------------------------------------
 
 def _routes(team: bool) -> list[tuple[str, str, APIRoute | Route]]:
-    found, pending = [], list(create_app(token=None if team else "t" * 24).routes)
+    found, pending = [], list(create_app(Workspace(), token=None if team else "t" * 24).routes)
     while pending:
         route = pending.pop()
         if getattr(route, "original_router", None) is not None:
