@@ -1,4 +1,4 @@
-"""Runs in the SQL store: their tables, their record handlers, and their result entries.
+"""Runs in the SQL store: their record handlers and their result entries.
 
 A run's records (``run.start`` ... ``run.end``) arrive from its folder (see
 ``store.run_ingest``) and are applied here like any other record. Metric chunks
@@ -37,38 +37,8 @@ from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.queries import resolve, visible_runs_sql
 from upstack.timeutil import parse_iso
 
-__all__ = ["create_tables", "add_points_lost", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
+__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
            "run_state", "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
-
-
-def create_tables(db: Database) -> None:
-    blob = "BLOB" if db.dialect == "sqlite" else "BYTEA"
-    db.execute(
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
-        "node_id TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, "
-        "heartbeat_at TEXT, host TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
-        "tags TEXT NOT NULL DEFAULT '[]', goals TEXT NOT NULL DEFAULT '{}', config TEXT NOT NULL DEFAULT '{}', "
-        "provenance TEXT NOT NULL DEFAULT '{}', summary TEXT NOT NULL DEFAULT '{}', "
-        "records_offset INTEGER NOT NULL DEFAULT 0, metrics_offset INTEGER NOT NULL DEFAULT 0)")
-    db.execute("CREATE INDEX runs_started ON runs(started_at)")
-    db.execute("CREATE INDEX runs_node ON runs(node_id)")
-    # Figures, tables, notes, the diff and a traceback, in the order they were recorded.
-    db.execute("CREATE TABLE run_items (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), "
-               "kind TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)")
-    db.execute("CREATE INDEX run_items_run ON run_items(run_id, id)")
-    # Values as text: SQLite turns NaN into NULL, and a NaN loss is worth seeing.
-    db.execute("CREATE TABLE run_metrics (run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, "
-               "count INTEGER NOT NULL, last_step INTEGER NOT NULL, last_value TEXT NOT NULL, "
-               "min_value TEXT, max_value TEXT, PRIMARY KEY (run_id, key))")
-    db.execute(f"CREATE TABLE metric_chunks (run_id TEXT NOT NULL REFERENCES runs(id), "
-               f"key TEXT NOT NULL, file_offset INTEGER NOT NULL, count INTEGER NOT NULL, "
-               f"steps {blob} NOT NULL, times {blob} NOT NULL, vals {blob} NOT NULL, "
-               f"PRIMARY KEY (run_id, key, file_offset))")
-
-
-def add_points_lost(db: Database) -> None:
-    """How many metric points a run could not write (its disk refused them) and so lost."""
-    db.execute("ALTER TABLE runs ADD COLUMN points_lost INTEGER NOT NULL DEFAULT 0")
 
 
 def _dumps(value: Any) -> str:

@@ -41,27 +41,15 @@ from upstack.store.bm25 import Corpus
 from upstack.store.bm25 import idf as word_idf
 from upstack.store.db import Database
 
-__all__ = ["POSTED", "create_tables", "backfill", "index_words", "unindex_words", "top_for_word", "bm25"]
+__all__ = ["POSTED", "index_words", "unindex_words", "top_for_word", "bm25"]
 
+# Migration 8 filled word_counts with its own copies of POSTED and TITLE_WEIGHT
+# (store/migrations/v08_word_counts.py): a change to either wants a new migration that counts again.
 POSTED = 3  # the lowest weighted count kept in word_counts
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2
 WALK_BUDGET = 4000  # short entries read at most, before ranking every match is the better plan
-
-
-def create_tables(db: Database) -> None:
-    columns = ("word TEXT NOT NULL, freq INTEGER NOT NULL, doc_len INTEGER NOT NULL, occurred_at TEXT NOT NULL, "
-               "entry_id TEXT NOT NULL REFERENCES entries(id)")
-    # Each count's entries shortest first, then newest first: the order one count ranks in.
-    order = "word, freq, doc_len, occurred_at DESC, entry_id DESC"
-    if db.dialect == "sqlite":  # the rows are the index (no second copy)
-        db.execute(f"CREATE TABLE word_counts ({columns}, PRIMARY KEY ({order})) WITHOUT ROWID")
-    else:
-        db.execute(f"CREATE TABLE word_counts ({columns})")
-        db.execute(f"CREATE INDEX word_counts_rank ON word_counts({order})")
-    db.execute("CREATE INDEX word_counts_entry ON word_counts(entry_id)")
-    db.execute("CREATE INDEX entry_search_doc_len ON entry_search(doc_len)")
 
 
 def counted_words(title_text: str, body_text: str) -> list[tuple[str, int]]:
@@ -83,27 +71,6 @@ def index_words(db: Database, entry_id: str, occurred_at: str, doc_len: int, tit
 
 def unindex_words(db: Database, entry_id: str) -> None:
     db.execute("DELETE FROM word_counts WHERE entry_id = ?", (entry_id,))
-
-
-def backfill(db: Database) -> None:
-    """Fill ``word_counts`` (and SQLite's ``search_stats``) from the search index as it stands."""
-    if db.dialect == "postgresql":
-        # In SQL: the texts are ' a  b ' (store.ingest.search_texts), so the words are split on two spaces.
-        db.execute(
-            "INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
-            "SELECT w.word, sum(w.weight), s.doc_len, s.occurred_at, s.entry_id FROM entry_search s "
-            "CROSS JOIN LATERAL (SELECT unnest(string_to_array(btrim(s.title_text), '  ')) AS word, "
-            f"{TITLE_WEIGHT} AS weight UNION ALL "
-            "SELECT unnest(string_to_array(btrim(s.body_text), '  ')), 1) AS w "
-            f"GROUP BY s.entry_id, w.word HAVING sum(w.weight) >= {POSTED}")
-        return
-    rows = db.query("SELECT s.entry_id, s.occurred_at, s.doc_len, f.title_text, f.body_text "
-                    "FROM entry_search s JOIN entry_fts f ON f.rowid = s.rowid")
-    for row in rows:
-        index_words(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
-    # FTS5 keeps its own totals; ranking without it needs them too (store.ingest keeps them from now on).
-    db.execute("UPDATE search_stats SET docs = (SELECT count(*) FROM entry_search), "
-               "tokens = (SELECT coalesce(sum(doc_len), 0) FROM entry_search) WHERE id = 1")
 
 
 # -- ranking ----------------------------------------------------------------------------------
