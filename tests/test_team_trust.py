@@ -214,7 +214,7 @@ def test_a_read_that_does_not_say_who_asks_fails_closed_on_a_team_server(team: T
 
 
 def test_a_route_under_a_public_prefix_sees_nothing(tmp_path: Path, db_url: str | None) -> None:
-    from upstack.web.app import open_workspace
+    from upstack.web.state import open_workspace
 
     with Workspace(home=tmp_path / "server", db=db_url) as ws:
         accounts.add_user(ws, "ada")

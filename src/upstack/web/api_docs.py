@@ -10,6 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from upstack.web.pages import templates
+
 __all__ = ["router", "SWAGGER_UI_VERSION"]
 
 SWAGGER_UI_VERSION = "5.35.0"  # the files in static/vendor; scripts/vendor-web.sh fetches them
@@ -19,7 +21,5 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/api/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> Response:
-    from upstack.web.app import templates
-
     return templates.TemplateResponse(request, "api_docs.html", {
         "swagger_version": SWAGGER_UI_VERSION, "openapi_url": request.app.openapi_url})

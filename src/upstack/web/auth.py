@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from upstack.domain import access
 from upstack.errors import Forbidden
 from upstack.web import limits
+from upstack.web.state import open_workspace
 
 __all__ = ["LocalToken", "TeamAccounts", "csrf_token", "COOKIE", "check_csrf", "require_csrf", "set_session",
            "client_address"]
@@ -164,8 +165,6 @@ class TeamAccounts(BaseHTTPMiddleware):
 
     async def _dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         from upstack.services import accounts, tokens
-        from upstack.web.app import open_workspace
-
         request.state.user = None
         path = request.url.path
         if path.startswith("/static/"):

@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from upstack.domain.access import Audience
 from upstack.errors import Forbidden
 from upstack.services import accounts
-from upstack.web.app import Page, base_context, page, signed_in, templates, workspace
 from upstack.web.auth import COOKIE, client_address, set_session
+from upstack.web.pages import Page, base_context, page, signed_in, templates, workspace
 from upstack.workspace import Workspace
 
 __all__ = ["router"]

@@ -15,8 +15,8 @@ from upstack.domain import access
 from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
 from upstack.services import accounts, capture, curate, recall, tree
-from upstack.web.app import Page, charged, page, workspace
 from upstack.web.markdown import render
+from upstack.web.pages import Page, charged, page, workspace
 from upstack.workspace import Workspace
 
 router = APIRouter()

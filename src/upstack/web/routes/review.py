@@ -15,7 +15,7 @@ from upstack.domain.entry import Attachment, Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services import review as review_service
 from upstack.timeutil import parse_when, to_iso
-from upstack.web.app import Page, page, workspace
+from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
 __all__ = ["router"]

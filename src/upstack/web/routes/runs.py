@@ -26,8 +26,8 @@ from upstack.ids import short_id
 from upstack.memo import Memo
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_when
-from upstack.web.app import Page, page, workspace
 from upstack.web.markdown import render
+from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
 __all__ = ["router", "DEFAULT_POINTS"]

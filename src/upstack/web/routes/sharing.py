@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from upstack.domain.access import ROLES, Audience
 from upstack.services import accounts
 from upstack.services.tree import get_node
-from upstack.web.app import Page, page, signed_in, workspace
 from upstack.web.auth import client_address
+from upstack.web.pages import Page, page, signed_in, workspace
 from upstack.workspace import Workspace
 
 __all__ = ["router"]

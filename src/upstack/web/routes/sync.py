@@ -12,7 +12,7 @@ from upstack.domain.access import Audience
 from upstack.errors import BadInput
 from upstack.services import quota
 from upstack.services import sync as sync_service
-from upstack.web.app import signed_in, workspace
+from upstack.web.pages import signed_in, workspace
 from upstack.workspace import Workspace
 
 __all__ = ["router"]

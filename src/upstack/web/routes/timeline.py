@@ -11,7 +11,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.services import capture, recall, tree
 from upstack.timeutil import parse_when
-from upstack.web.app import Page, page, workspace
+from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
 router = APIRouter()
