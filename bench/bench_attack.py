@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -30,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -186,10 +188,13 @@ def measure(args: argparse.Namespace, home: Path, db: str | None, members: dict,
     summary: dict = {"pages": {}, "attacker": sum((Counter(r["attacker"]) for r in rounds), Counter()),
                      "refused": {phase: sum(len(r[phase].get(REFUSED, [])) for r in rounds) for phase in PHASES},
                      "asked": args.rounds * args.requests * len(pages)}
+    def over_rounds(phase: str, name: str, of: Callable[[list[float]], float]) -> float:
+        answered = [r[phase][name] for r in rounds if r[phase][name]]  # a round all refused has none
+        return statistics.median(of(times) for times in answered) * 1000 if answered else math.nan
+
     for name, _ in pages:
-        summary["pages"][name] = {phase: {
-            "p50": statistics.median(statistics.median(r[phase][name]) for r in rounds) * 1000,
-            "p99": statistics.median(_p99(r[phase][name]) for r in rounds) * 1000} for phase in PHASES}
+        summary["pages"][name] = {phase: {"p50": over_rounds(phase, name, statistics.median),
+                                          "p99": over_rounds(phase, name, _p99)} for phase in PHASES}
     return summary
 
 
@@ -247,9 +252,9 @@ def options(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=5, help="rounds, each alone then attacked (medians reported)")
     ap.add_argument("--requests", type=int, default=25, help="requests per page, phase and round")
     ap.add_argument("--attackers", type=int, default=16, help="the attacking member's concurrent threads")
-    ap.add_argument("--pace", type=float, default=0.25,
+    ap.add_argument("--pace", type=float, default=0.5,
                     help="seconds from one of the collaborator's requests to the next, at the least (a brisk "
-                         "reader: 4 pages a second; back to back they would use up their own share of time)")
+                         "reader: 2 pages a second; back to back they would use up their own share of time)")
     ap.add_argument("--servers", type=int, default=len(SERVERS),
                     help="how many of the server settings to measure, in order: as shipped, the share of time "
                          "lifted, both limits lifted (the last takes longest: every page waits seconds)")
