@@ -135,3 +135,30 @@ def test_each_migration_is_a_module_of_its_own_in_order() -> None:
     assert [(version, module) for version, module, _ in runs] == list(enumerate(modules, start=1))
     assert all(module.startswith(f"{MIGRATIONS_PACKAGE}.v{version:02d}_") and name == "run"
                for version, module, name in runs)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_fresh_database_has_the_schema_the_migrations_shipped_with(tmp_path: Path, db_url: str | None) -> None:
+    """A shipped migration edited in place changes new databases but not upgraded ones: both sides of the
+    test above run the same code, so it is the schema as it shipped, kept here, that notices. A new
+    migration changes it on purpose: write the file anew with UPSTACK_WRITE_SCHEMA=1."""
+    import json
+    import os
+
+    db = connect(db_url, tmp_path / "fresh.db")
+    try:
+        schema.apply(db)
+        made = json.loads(json.dumps(schema_of(db), default=str))
+    finally:
+        db.close()
+    kept = FIXTURES / f"schema-{db.dialect}.json"
+    if os.environ.get("UPSTACK_WRITE_SCHEMA") == "1":
+        kept.write_text(json.dumps(made, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert kept.exists(), f"{kept.name} is missing: write it with UPSTACK_WRITE_SCHEMA=1"
+    shipped = json.loads(kept.read_text(encoding="utf-8"))
+    for part in shipped.keys() | made.keys():
+        assert made.get(part) == shipped.get(part), (
+            f"a fresh database's {part} differs from the schema the migrations shipped with "
+            f"(tests/fixtures/{kept.name}): a shipped migration was changed? (a new one: UPSTACK_WRITE_SCHEMA=1)")
