@@ -105,9 +105,10 @@ def main() -> int:
                         took += version.run(version.upstack("runs", "-n", "1"))
                     if i:
                         times[task][version.name].append(took)
-        lines = [f"### bench_before_after, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "", *machine_lines(f"Python {sys.version.split()[0]}; before: {_commit(args.before)}; "
-                                                        f"after: {_commit(args.after)}"), "",
-                 f"{args.entries:,} entries; {args.runs} runs each, "
+        versions_line = (f"Python {sys.version.split()[0]}; before: {_commit(args.before)}; "
+                         f"after: {_commit(args.after)}")
+        lines = [f"### bench_before_after, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "", *machine_lines(versions_line),
+                 "", f"{args.entries:,} entries; {args.runs} runs each, "
                  "in turn (medians of whole processes, start-up included)", "",
                  "| what | before, ms | after, ms | after/before |", "|---|---:|---:|---:|"]
         for task in tasks:
