@@ -1,5 +1,6 @@
-"""The team server's tables: accounts, sessions, links, API tokens, shares, comments,
-notifications and the audit log.
+"""The team server's accounts: users, the workspace's owner, invitation and reset links. The
+server's other tables have a module each: store/sessions.py, store/tokens.py, store/sharing.py,
+store/comments.py, store/audit.py and store/throttle.py.
 
 These are written straight to SQL (no journal): they are the server's own state,
 not records a laptop captures offline. Secrets (session cookies, invitation and
@@ -9,11 +10,11 @@ database opens no one's account.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from upstack.store import audit
+from upstack.store import audit, sessions, tokens
 from upstack.store.db import Database
+from upstack.store.hashing import secret_hash
 from upstack.timeutil import now_iso
 
 __all__ = ["secret_hash", "attributed", "user_row", "OWNER_KEY", "owner_id", "has_users", "users", "user_ids",
@@ -33,10 +34,6 @@ def attributed(columns: list[str], values: list[Any], column: str,
     if data.get("by"):
         return [*columns, column], [*values, data["by"]]
     return columns, values
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def user_row(db: Database, *, user_id: str | None = None, login: str | None = None) -> dict[str, Any] | None:
@@ -102,8 +99,6 @@ def use_link(db: Database, secret: str, user_id: str, login: str, purpose: str, 
              address: str) -> bool:
     """Set the password from a link and use the link up; False (nothing changed) if another request
     used it first. Every session made with the old password ends; a reset revokes the API tokens too."""
-    from upstack.store import sessions, tokens
-
     now = now_iso()
     with db.transaction():
         # Single use even when two requests carry the link at once: only one of them marks it used.
@@ -120,8 +115,6 @@ def use_link(db: Database, secret: str, user_id: str, login: str, purpose: str, 
 
 def remove_user(db: Database, user_id: str, login: str, *, by: str | None, address: str) -> None:
     """Take someone off the server: their sessions end, their tokens, links and shares go; audited."""
-    from upstack.store import sessions, tokens
-
     now = now_iso()
     with db.transaction():
         db.execute("UPDATE users SET removed_at = ? WHERE id = ?", (now, user_id))

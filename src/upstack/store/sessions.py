@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from upstack.store import audit
-from upstack.store.accounts import secret_hash
+from upstack.store import tokens as store_tokens
 from upstack.store.db import Database
+from upstack.store.hashing import secret_hash
 from upstack.timeutil import now_iso
 
 __all__ = ["start", "find", "touch", "end", "end_all", "end_everywhere", "change_password"]
@@ -54,8 +55,6 @@ def end_all(db: Database, user_id: str, at: str, *, keep: str = "") -> int:
 
 def end_everywhere(db: Database, user_id: str, login: str, *, tokens: bool, address: str) -> int:
     """Log out everywhere (with ``tokens``, every API token is revoked too), audited; how many sessions ended."""
-    from upstack.store import tokens as store_tokens
-
     now = now_iso()
     with db.transaction():
         ended = end_all(db, user_id, now)
@@ -69,8 +68,6 @@ def change_password(db: Database, user_id: str, login: str, password_hash: str, 
                     address: str) -> int:
     """A new password: every session but ``keep`` ends (with ``end_tokens``, every API token too),
     audited; how many sessions ended."""
-    from upstack.store import tokens as store_tokens
-
     now = now_iso()
     with db.transaction():
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))

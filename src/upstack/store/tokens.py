@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from upstack.store import audit
-from upstack.store.accounts import secret_hash
 from upstack.store.db import Database
+from upstack.store.hashing import secret_hash
 from upstack.timeutil import now_iso
 
 __all__ = ["add", "token_row", "token_rows", "listing", "revoke", "revoke_all", "grant", "touch"]
