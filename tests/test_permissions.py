@@ -29,8 +29,7 @@ from upstack.domain.permissions import NOT_PUSHABLE, PERMISSIONS, RUN_PUSH, Rule
 from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.interop.jsondump import dump_tables
-from upstack.services import accounts, capture, curate, tree
-from upstack.services import sync as sync_service
+from upstack.services import accounts, capture, curate, sync_door, sync_records, tree
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
 from upstack.store.apply import HANDLERS
@@ -54,7 +53,7 @@ def test_every_op_has_a_rule_and_a_schema_or_is_never_pushed() -> None:
         if op in PERMISSIONS:
             assert op in SHAPES, f"{op} can be pushed but has no schema at the door"
     assert set(PERMISSIONS) <= set(HANDLERS) and set(NOT_PUSHABLE) <= set(HANDLERS)
-    assert set(sync_service.PUSHABLE) == set(PERMISSIONS)
+    assert set(sync_records.PUSHABLE) == set(PERMISSIONS)
 
 
 def test_ops_that_are_never_pushed_are_refused_and_change_nothing(tmp_path: Path) -> None:
@@ -64,7 +63,7 @@ def test_ops_that_are_never_pushed_are_refused_and_change_nothing(tmp_path: Path
         for op in NOT_PUSHABLE:
             record = {"id": new_id(), "op": op, "workspace": "w", "at": now_iso(), "data": {"entry_id": new_id()}}
             with pytest.raises(UpstackError, match="cannot be pushed"):
-                sync_service.accept(ws, [record], accounts.audience_for(ws, user))
+                sync_door.accept(ws, [record], accounts.audience_for(ws, user))
         assert dump_tables(ws.store().db) == before
 
 
@@ -150,7 +149,7 @@ class World:
     def upload(self, who: str) -> dict[str, Any]:
         data = new_id().encode()
         sha = hashlib.sha256(data).hexdigest()
-        sync_service.write_blob(self.ws, sha, data, self.audience(who))
+        sync_door.write_blob(self.ws, sha, data, self.audience(who))
         return {"id": new_id(), "sha256": sha, "filename": "f.txt", "media_type": "text/plain", "size": len(data),
                 "created_at": now_iso()}
 

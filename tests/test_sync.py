@@ -474,6 +474,7 @@ def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
         team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from upstack.services import runsync
     from upstack.services.runstart import start_run
+    from upstack.services.sync_records import parse_record
     from upstack.store import runs
 
     cluster = Workspace(home=tmp_path / "cluster", run_live_seconds=0.1, run_capture="none")
@@ -494,7 +495,7 @@ def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
     # run to be marked crashed), and no result yet; the next sync takes the rest.
     first = sync_service.remote(laptop).json("POST", f"/api/runs/{shared_run.id}/pull", {"have": {}})
     assert first["more"]
-    records = [sync_service.parse_record(r, runsync.RUN_OPS) for r in first["records"]]
+    records = [parse_record(r, runsync.RUN_OPS) for r in first["records"]]
     runsync.take(laptop.store(), shared_run.id, records,
                  {key: runsync._decode(key, value) for key, value in first["points"].items()}, complete=False)
     laptop.store().ingest()

@@ -67,9 +67,8 @@ def _what_failed(exc: BaseException, home: Path | None) -> _Fault | None:
         verb = "write" if exc.errno in _WRITES else "use"
         place = f" {exc.filename}" if exc.filename else f" in {home}" if home else ""  # os.write names no file
         return _Fault(f"cannot {verb}{place}: {_OS_REASONS[exc.errno]}", _ADVICE.get(exc.errno, ""))
-    import sqlite3  # loaded already if an SQLite error is on its way out
-
-    if isinstance(exc, sqlite3.Error) and sqlite_fault(exc):
+    sqlite3 = sys.modules.get("sqlite3")  # not imported means not an SQLite error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error) and sqlite_fault(exc):
         database = home / "upstack.db" if home else "the workspace database"
         reason = _sqlite_reason(exc, home)
         advice = _NO_ROOM if "space" in reason else _READ_ONLY if "read-only" in reason else ""

@@ -137,11 +137,11 @@ def login(ws: Workspace, url: str, token: str | None) -> None:
     Make a token on the server (Your account → API tokens); it is kept in the
     workspace, readable by you only.
     """
-    from upstack.services import sync as sync_service
+    from upstack.services import remote as remote_service
 
     if token is None:
         token = click.prompt("API token", hide_input=True)
-    found = sync_service.login(ws, url, token or "")
+    found = remote_service.login(ws, url, token or "")
     echo(f"signed in to {found.url} as {found.login}; `upstack sync` now pushes and pulls")
 
 

@@ -21,6 +21,7 @@ from upstack.domain.text import KINDS, normalize_tag
 from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.services.capture import PreparedFile, store_files
+from upstack.store.queries import imported_before
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
@@ -93,9 +94,7 @@ def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
     for item in items:
         if item.kind not in KINDS:
             item.kind = "note"
-        exists = store.db.scalar(
-            "SELECT 1 FROM entries WHERE source = ? OR id = ?", (item.source, item.id or ""))
-        if exists:
+        if imported_before(store.db, item.source, item.id or ""):
             result.unchanged += 1
             continue
         created = item.created_at or now_iso()

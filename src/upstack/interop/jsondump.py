@@ -25,10 +25,10 @@ from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
 from upstack.interop.common import ImportFailed, ImportResult, Problem
+from upstack.store import dump as store_dump
 from upstack.store import schema
-from upstack.store.accounts import OWNER_KEY
+from upstack.store.accounts import OWNER_KEY, user_ids
 from upstack.store.db import Database
-from upstack.store.ingest import index_entry
 from upstack.store.integrity import JSON_COLUMNS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
@@ -80,8 +80,7 @@ BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times"
 
 
 def _rows(db: Database, table: str) -> list[dict[str, Any]]:
-    order = ", ".join({**DATA_TABLES, **SERVER_TABLES}[table])
-    rows = db.query(f"SELECT * FROM {table} ORDER BY {order}")
+    rows = store_dump.table_rows(db, table, {**DATA_TABLES, **SERVER_TABLES}[table])
     for column in BINARY_COLUMNS.get(table, ()):
         for row in rows:
             row[column] = base64.b64encode(bytes(row[column])).decode("ascii")
@@ -90,11 +89,6 @@ def _rows(db: Database, table: str) -> list[dict[str, Any]]:
 
 def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
     return {table: _rows(db, table) for table in DATA_TABLES}
-
-
-def _referenced_blobs(db: Database) -> list[str]:
-    return [r["sha256"] for r in db.query(
-        "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL ORDER BY sha256")]
 
 
 def _exported_tables(server_backup: bool) -> list[str]:
@@ -128,18 +122,13 @@ def export_json(ws: Workspace, out: IO[str], *, server_backup: bool = False) -> 
                                for r in rows))
             out.write("]")
         out.write('},\n"blobs": {')
-        hashes = _referenced_blobs(db)
+        hashes = store_dump.referenced_blobs(db)
         for i, sha in enumerate(hashes):
             data = base64.b64encode(store.blobs.read(sha)).decode("ascii")
             out.write(("," if i else "") + f'\n"{sha}": "{data}"')
         out.write("}}\n")
         counts["blobs"] = len(hashes)
     return counts
-
-
-def _columns(db: Database, table: str) -> list[str]:
-    cursor = db.execute(f"SELECT * FROM {table} LIMIT 0")
-    return [c[0] for c in cursor.description]
 
 
 def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str, bytes]]:
@@ -158,7 +147,7 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
         if table not in DATA_TABLES and table not in SERVER_TABLES:
             problems.append(Problem(name, f"unknown table {table!r}"))
             continue
-        columns, types = set(_columns(db, table)), _column_types(db, table)
+        columns, types = set(store_dump.column_names(db, table)), store_dump.column_types(db, table)
         if not isinstance(rows, list):
             problems.append(Problem(name, f"tables.{table} is not a list"))
             continue
@@ -190,15 +179,6 @@ def _check(db: Database, name: str, dump: Any) -> tuple[list[Problem], dict[str,
     if not problems:
         problems += _tree_problems(db, name, tables.get("nodes", []))
     return problems, blobs
-
-
-def _column_types(db: Database, table: str) -> dict[str, str]:
-    """Each column's declared type, as the engine names it (INTEGER, TEXT, double precision, ...)."""
-    if db.dialect == "sqlite":
-        return {r["name"]: str(r["type"]).upper() for r in db.query(f"PRAGMA table_info({table})")}
-    return {r["column_name"]: str(r["data_type"]).upper() for r in db.query(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "AND table_schema = current_schema()", (table,))}
 
 
 def _wrong_value(table: str, column: str, declared: str, value: Any) -> str | None:
@@ -238,7 +218,7 @@ def _tree_problems(db: Database, name: str, nodes: list[dict[str, Any]]) -> list
     here, or a loop (a node its own ancestor). Inserted, they would vanish from every view of it."""
     problems: list[Problem] = []
     parents = {str(n.get("id")): n.get("parent_id") for n in nodes}
-    here = {str(r["id"]) for r in db.query("SELECT id FROM nodes")}
+    here = store_dump.node_ids(db)
     for i, node in enumerate(nodes):
         at = f"tables.nodes[{i}]"
         if node.get("kind") not in NODE_KINDS:
@@ -291,7 +271,7 @@ def _importable(db: Database, table: str, rows: list[dict[str, Any]], server_bac
     if table == "workspace_info":
         return [r for r in rows if r.get("key") != OWNER_KEY]
     if table == "comments":
-        members = {r["id"] for r in db.query("SELECT id FROM users")}
+        members = user_ids(db)
         return [{**r, "author_id": r.get("author_id") if r.get("author_id") in members else None} for r in rows]
     return rows
 
@@ -312,7 +292,7 @@ def _load(store: Store, dump: dict[str, Any], blobs: dict[str, bytes], server_ba
     try:
         return _load_rows(store, dump, server_backup)
     except BaseException:
-        named = set(_referenced_blobs(store.db))
+        named = set(store_dump.referenced_blobs(store.db))
         for sha in new_blobs:  # refused rows: the files written for them go too, unless something names them
             if sha not in named:
                 store.blobs.remove(sha)
@@ -325,30 +305,18 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
     if left_out:
         result.warnings.append(f"left out {', '.join(left_out)}: accounts come back only from a server backup, "
                                "with `upstack import --server-backup FILE`")
-    db = store.db
-    with store.lock(), db.transaction():
-        for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
-            rows = _importable(db, table, dump["tables"].get(table, []), server_backup)
-            if table == "nodes":
-                rows = _parents_first(rows)
-            binary = BINARY_COLUMNS.get(table, ())
-            for row in rows:
-                if binary:
-                    row = {k: base64.b64decode(v) if k in binary else v for k, v in row.items()}
-                columns = sorted(row)
-                sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                       f"({', '.join('?' for _ in columns)}) "
-                       f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
-                inserted = db.execute(sql, [row[c] for c in columns]).rowcount
-                if table == "entries":
-                    if inserted:
-                        result.imported += 1
-                    else:
-                        result.unchanged += 1
-        for row in dump["tables"].get("entries", []):
-            if not row["deleted_at"] and not db.scalar(
-                    "SELECT 1 FROM entry_search WHERE entry_id = ?", (row["id"],)):
-                index_entry(db, row["id"])
+    plan = []
+    for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
+        rows = _importable(store.db, table, dump["tables"].get(table, []), server_backup)
+        if table == "nodes":
+            rows = _parents_first(rows)
+        binary = BINARY_COLUMNS.get(table, ())
+        if binary:
+            rows = [{k: base64.b64decode(v) if k in binary else v for k, v in row.items()} for row in rows]
+        plan.append((table, key, rows))
+    inserted = store_dump.insert_rows(store, plan)  # one transaction: every row, or none
+    result.imported = inserted["entries"]
+    result.unchanged = len(dump["tables"].get("entries", [])) - inserted["entries"]
     return result
 
 
@@ -380,7 +348,7 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
         problems, blobs = _check(db, name, dump)
         if problems:
             raise ImportFailed(problems)
-        restoring = bool(dump.get("workspace_id")) and not db.scalar("SELECT count(*) FROM entries")
+        restoring = bool(dump.get("workspace_id")) and not store_dump.has_entries(db)
         result = load_dump(ws, dump, blobs, server_backup=server_backup)
         if restoring:  # into a new workspace: it takes the file's identity, once every row is in
             ws.adopt_workspace_id(str(dump["workspace_id"]))

@@ -97,10 +97,7 @@ def _attachment_name(book: _NameBook, filename: str, short: str) -> str:
 
 
 def _live_entries(db: Database, include_private: bool) -> Iterator[Entry]:
-    where, params = queries.filter_sql(db, Filters(include_private=include_private))
-    ids = [r["id"] for r in db.query(
-        f"SELECT e.id FROM entries e WHERE {where} AND e.purged_at IS NULL "
-        "ORDER BY e.occurred_at, e.id", params)]
+    ids = queries.ids_oldest_first(db, Filters(include_private=include_private))
     for start in range(0, len(ids), _CHUNK):
         yield from queries.load_entries(db, ids[start:start + _CHUNK])
 
@@ -150,9 +147,7 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
     book = _NameBook()
     names = {e.id: book.claim(safe_file_name(e.title) or e.short, e.short, ".md")[:-3]
              for e in entries}
-    links: dict[str, dict[str, str]] = {}
-    for row in db.query("SELECT from_id, target, to_id FROM links WHERE to_id IS NOT NULL"):
-        links.setdefault(row["from_id"], {})[row["target"]] = row["to_id"]
+    links = queries.resolved_links(db)
     root.mkdir(parents=True, exist_ok=True)
     written: dict[tuple[str, str], str] = {}
     for done, entry in enumerate(entries, 1):

@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from upstack.domain.filters import Filters
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
-from upstack.store import queries
+from upstack.store import periods
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
@@ -103,15 +102,9 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
                                  f"{orphans} entr{'y traces' if orphans == 1 else 'ies trace'} to no "
                                  "agenda (file them with `upstack note --under` or `focus`)"))
 
-    since = to_iso(now - timedelta(days=days))
-    # The ORDER BY makes SQLite find the recent days by their time (a few rows), not scan
-    # every entry in node order, as it otherwise prefers for the GROUP BY (10-40 ms at 100k).
-    live, params = queries.filter_sql(db, Filters())  # on a team server, what the reader may see
-    recent = db.query("SELECT node_id, count(*) AS n FROM (SELECT e.node_id FROM entries e WHERE e.occurred_at >= ? "
-                      f"AND {live} AND e.kind != 'idea' ORDER BY e.occurred_at) AS recent "
-                      "GROUP BY node_id", [since, *params])
-    report.recent_entries = sum(int(r["n"]) for r in recent)
-    report.recent_untraceable = sum(int(r["n"]) for r in recent if r["node_id"] not in traceable)
+    recent = periods.recent_counts_by_node(db, to_iso(now - timedelta(days=days)))
+    report.recent_entries = sum(recent.values())
+    report.recent_untraceable = sum(n for node_id, n in recent.items() if node_id not in traceable)
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:
         report.flags.append(Flag(
             "spinning", "recent entries",

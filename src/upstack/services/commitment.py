@@ -40,9 +40,7 @@ def check_active_limit(ws: Workspace, db: Database, kind: str, *, exclude: str |
 
 
 def _active_since(db: Database, node: Node) -> str:
-    row = db.one("SELECT max(at) AS at FROM node_events WHERE node_id = ? AND new_value = 'active'",
-                 (node.id,))
-    return row["at"] if row and row["at"] else node.created_at
+    return store_tree.became_active_at(db, node.id) or node.created_at
 
 
 def check_commitment(ws: Workspace, db: Database, node: Node, new_status: str,

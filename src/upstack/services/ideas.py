@@ -66,7 +66,7 @@ def capture_idea(ws: Workspace, text: str, **triage_fields: Any) -> Entry:
 
 def _idea_id(db: Database, ref: str) -> str:
     entry_id = queries.resolve(db, ref, what="idea")
-    if not db.scalar("SELECT 1 FROM ideas WHERE entry_id = ?", (entry_id,)):
+    if not store_ideas.is_idea(db, entry_id):
         raise BadInput(f"entry {ref!r} is not an idea (capture one with `upstack idea`)")
     return entry_id
 
@@ -111,8 +111,7 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
     if value == "pruned" and not reason:
         raise BadInput(f"pruning needs a reason: upstack prune {idea.short} --reason \"...\"")
     if value == "pruned" and idea.state == "active" and not override:
-        activated = store.db.scalar("SELECT max(at) FROM idea_events WHERE entry_id = ? AND "
-                                    "new_state = 'active'", (entry_id,))
+        activated = store_ideas.last_activated_at(store.db, entry_id)
         commitment.check_recent(ws, activated or entry.created_at, f"idea {idea.short}")
     if override:
         reason = f"{reason}; override: {' '.join(override.split())}".lstrip("; ")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.tree import Node
+from upstack.store import periods
 from upstack.store import tree as store_tree
 from upstack.timeutil import parse_iso, to_iso
 from upstack.workspace import Workspace
@@ -67,11 +68,8 @@ def progress(ws: Workspace, *, weeks: int = 8, project: str | None = None,
             rows[key] = WeekRow(*key)
         return rows[key]
 
-    taught = {r["learned_from"] for r in db.query(
-        "SELECT l.to_id AS learned_from FROM links l JOIN entries e ON e.id = l.from_id "
-        "WHERE e.kind = 'learning' AND e.deleted_at IS NULL AND l.to_id IS NOT NULL")}
-    for entry in db.query("SELECT id, kind, node_id, occurred_at, meta FROM entries "
-                          "WHERE deleted_at IS NULL AND occurred_at >= ?", (since,)):
+    taught = periods.learning_sources(db)
+    for entry in periods.entries_since(db, since):
         counted = row(entry["occurred_at"], entry["node_id"])
         counted.entries += 1
         if entry["kind"] == "learning":
@@ -84,12 +82,9 @@ def progress(ws: Workspace, *, weeks: int = 8, project: str | None = None,
     for node in nodes.values():
         if node.kind == "experiment" and node.created_at >= since:
             row(node.created_at, node.id).experiments += 1
-    for started in db.query("SELECT started_at, node_id FROM runs WHERE started_at >= ?", (since,)):
+    for started in periods.runs_started_since(db, since):
         row(started["started_at"], started["node_id"]).runs += 1
-    for pruned in db.query(
-            "SELECT v.at, coalesce(i.node_id, e.node_id) AS node_id FROM idea_events v "
-            "JOIN ideas i ON i.entry_id = v.entry_id JOIN entries e ON e.id = v.entry_id "
-            "WHERE v.new_state = 'pruned' AND v.at >= ?", (since,)):
+    for pruned in periods.ideas_pruned_since(db, since):
         row(pruned["at"], pruned["node_id"]).ideas_pruned += 1
     result = [r for r in rows.values() if project is None or r.project.casefold() ==
               project.casefold()]

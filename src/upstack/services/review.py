@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services.progress import NO_PROJECT, project_titles
-from upstack.store import queries
+from upstack.store import periods, queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, to_iso
 from upstack.workspace import Workspace
@@ -58,10 +58,7 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
         name = titles.get(node_id, NO_PROJECT) if node_id else NO_PROJECT
         return by_project.setdefault(name, ProjectReview(name))
 
-    ids = [r["id"] for r in db.query(
-        "SELECT id FROM entries WHERE deleted_at IS NULL AND private = 0 AND occurred_at >= ? "
-        "AND occurred_at <= ? ORDER BY occurred_at, id", (since, until))]
-    for entry in queries.load_entries(db, ids):
+    for entry in queries.load_entries(db, periods.shared_entry_ids(db, since, until)):
         target = section(entry.node_id)
         if entry.kind == "idea":
             continue  # ideas appear when pruned, with their reason
@@ -71,12 +68,7 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
         if entry.kind == "question":
             bucket = target.questions
         bucket.append(entry)  # type: ignore[arg-type]
-    visible, shown = queries.reader_sql(db)  # on a team server, only ideas the reader may see
-    for row in db.query(
-            "SELECT e.title, v.reason, coalesce(i.node_id, e.node_id) AS node_id "
-            "FROM idea_events v JOIN ideas i ON i.entry_id = v.entry_id "
-            "JOIN entries e ON e.id = v.entry_id WHERE v.new_state = 'pruned' AND e.private = 0 "
-            f"AND v.at >= ? AND v.at <= ? AND {visible} ORDER BY v.at", [since, until, *shown]):
+    for row in periods.ideas_pruned_between(db, since, until):  # on a team server, only those the reader may see
         section(row["node_id"]).pruned.append((row["title"], row["reason"]))
     for node in nodes.values():
         if node.status in ("open", "active", "blocked") and node.kind in ("question", "experiment"):

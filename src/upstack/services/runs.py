@@ -16,7 +16,7 @@ from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
-from upstack.store import queries
+from upstack.store import queries, run_search
 from upstack.store import runs as store_runs
 from upstack.store.run_ingest import RunFolderReport
 from upstack.store.run_ingest import run_dirs as find_run_dirs
@@ -88,25 +88,11 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     if status is not None and status not in RUN_STATUSES:
         raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
     store = ws.store()
-    clauses: list[str] = []
-    params: list[Any] = []
-    if under:
-        node_id = resolve_node(store.db, under)
-        clauses.append("node_id IN (WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT n.id FROM nodes n "
-                       "JOIN below ON n.parent_id = below.id) SELECT id FROM below)")
-        params.append(node_id)
-    for column, value, op in (("status", status, "="), ("started_at", since, ">="),
-                              ("started_at", until, "<="), ("name", name, "=")):
-        if value:
-            clauses.append(f"{column} {op} ?")
-            params.append(value)
-    # A run whose result entry was deleted (`upstack rm`) is hidden with it.
-    clauses.append("id NOT IN (SELECT id FROM entries WHERE deleted_at IS NOT NULL)")
-    sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
+    node_id = resolve_node(store.db, under) if under else None
     found = []
-    for row in store.db.query(sql, params):
+    for run_id in run_search.run_ids(store.db, under=node_id, status=status, since=since, until=until, name=name):
         try:
-            run = store_runs.load_run(store.db, row["id"], details=False)
+            run = store_runs.load_run(store.db, run_id, details=False)
         except NotFound:
             continue  # on a team server: not this reader's to see
 
@@ -146,9 +132,8 @@ def series(ws: Workspace, ref: str, key: str) -> Series:
     run_id = _resolve(ws, ref)
     db = ws.store().db
     steps, times, values = store_runs.read_series(db, run_id, key)
-    if not values and not db.scalar("SELECT 1 FROM run_metrics WHERE run_id = ? AND key = ?", (run_id, key)):
-        known = [r["key"] for r in db.query("SELECT key FROM run_metrics WHERE run_id = ? ORDER BY key",
-                                            (run_id,))]
+    if not values and not run_search.has_metric(db, run_id, key):
+        known = run_search.metric_keys(db, run_id)
         raise NotFound(f"run {ref} has no metric {key!r}" + (f" (it has {', '.join(known)})" if known
                                                               else " (it logged no metrics)"))
     return Series(run_id, key, steps, times, values)

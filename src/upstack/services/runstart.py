@@ -110,10 +110,10 @@ def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str) -> 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     """In a workspace linked to a team server, the upload that sends the run there as it runs."""
     every = ws.settings.run_live_seconds
-    if not every or not (ws.home / "remote.json").exists():  # (services.sync.REMOTE_FILE: not imported unless linked)
+    if not every or not (ws.home / "remote.json").exists():  # (services.remote.REMOTE_FILE: not imported unless linked)
         return None
     from upstack.services.live import LiveUpload
-    from upstack.services.sync import remote
+    from upstack.services.remote import remote
 
     return LiveUpload(remote(ws), directory, run_id, every)
 

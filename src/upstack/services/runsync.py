@@ -32,6 +32,8 @@ from upstack.domain.access import Audience
 from upstack.domain.text import unstorable
 from upstack.errors import BadInput, NotFound, Refused
 from upstack.formats.journal import Record
+from upstack.services.remote import fetch_blob
+from upstack.services.sync_records import parse_record, plain
 
 __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "wire_points", "RUN_OPS",
            "PUSH_POINTS", "Series"]
@@ -51,9 +53,10 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     each of its metrics has."""
     from upstack.services.quota import check_run
     from upstack.services.record_shapes import problem
-    from upstack.services.sync import may_attach, parse_record
+    from upstack.services.sync_door import may_attach
     from upstack.store import runs
     from upstack.store.ingest import id_taken
+    from upstack.store.run_sync import author_and_node
 
     store = ws.store()
     db = store.db
@@ -65,7 +68,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     series = {str(key): _decode(key, value) for key, value in points.items()}
     if any(r.data.get("run_id") != run_id for r in records):
         raise BadInput(f"every record of a push to run {run_id} must name that run")
-    row = db.one("SELECT author_id, node_id FROM runs WHERE id = ?", (run_id,))
+    row = author_and_node(db, run_id)
     if row is not None and not by.is_author(row["author_id"]):
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
     if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
@@ -94,28 +97,13 @@ def take(store: Any, run_id: str, records: list[Record], series: Series, *, comp
     """Apply a run's records and points to a store (the server's, or a laptop's pulling); then
     a run heard from is alive, and an ended run whose last points are in (``complete``) gets its
     result."""
-    from upstack.store import runs
+    from upstack.store.run_sync import take_points
 
-    db = store.db
     store.write(records)  # a record that cannot apply is kept aside (the journal's rejected.jsonl)
-    ended_now = any(r.op == "run.end" for r in records)
-    with store.lock(), access.acting_as(access.OWNER), db.transaction():
-        if db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
-            raise BadInput(f"run {run_id}: its start record could not be applied")
-        for key, (start, steps, times, values) in series.items():
-            runs.add_points(db, run_id, key, start, steps, times, values)
-        status = str(db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,)))
-        if status == "crashed" and not ended_now:  # only out of touch: running after all
-            db.execute("UPDATE runs SET status = 'running', ended_at = NULL, error = '' WHERE id = ?", (run_id,))
-            status = "running"
-        if status == "running":
-            from upstack.timeutil import now_iso
-
-            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (now_iso(), run_id))
-        elif complete and (ended_now or any(len(s[3]) for s in series.values())):
-            runs.finalize(db, run_id, store.workspace_id())
-        counts = {str(r["key"]): int(r["count"]) for r in db.query(
-            "SELECT key, count FROM run_metrics WHERE run_id = ?", (run_id,))}
+    taken = take_points(store, run_id, series, ended=any(r.op == "run.end" for r in records), complete=complete)
+    if taken is None:
+        raise BadInput(f"run {run_id}: its start record could not be applied")
+    status, counts = taken
     return {"run": run_id, "status": status, "metrics": counts}
 
 
@@ -124,7 +112,6 @@ def give_run(ws: Any, run_id: str, have: Mapping[str, Any]) -> dict[str, Any]:
     so a pull cut short leaves an ended run, not a silent one), and its points from where
     ``have`` (points per metric) says the laptop is, at most ``PUSH_POINTS`` of them. ``more``
     says to ask again; the laptop writes the result once it has every point."""
-    from upstack.services.sync import plain
     from upstack.store import runs
 
     db = ws.store().db
@@ -220,8 +207,6 @@ def send(remote: Any, run_id: str, records: list[Record], series: Series, read_b
     """Push records and points of one run: files first, points in pieces of ``PUSH_POINTS``, and
     the end record with the last piece (so the server writes the result with every point in).
     ``uploaded`` holds the files sent already and is added to. Returns the server's last answer."""
-    from upstack.services.sync import plain
-
     for record in records:
         for attachment in _attachments(record):
             sha = str(attachment["sha256"])
@@ -292,7 +277,6 @@ def pull_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None)
     """`upstack sync`'s pull for runs: take every ended run on the server (that the user may
     see) this workspace lacks something of, a piece at a time. Returns how many."""
     from upstack.services.record_shapes import problem
-    from upstack.services.sync import fetch_blob, parse_record
     from upstack.store import runs
 
     store = ws.store()

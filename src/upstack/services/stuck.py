@@ -17,7 +17,7 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import tree as tree_service
-from upstack.store import queries
+from upstack.store import periods, queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, now_iso, to_iso
 from upstack.workspace import Workspace
@@ -81,11 +81,7 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     nodes = {n.id: n for n in store_tree.node_rows(db)}
     under = sorted(_subtree(nodes, node_id))
     since = to_iso(datetime.now(UTC) - timedelta(days=days))
-    ids = [r["id"] for r in db.query(
-        f"SELECT id FROM entries WHERE deleted_at IS NULL AND kind != 'question' AND "
-        f"occurred_at >= ? AND node_id IN ({', '.join('?' for _ in under)}) "
-        "ORDER BY occurred_at, id", [since, *under])]
-    tried = queries.load_entries(db, ids)
+    tried = queries.load_entries(db, periods.tried_entry_ids(db, under, since))
     node = chain[0]
     lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
              else f"Question for {to}: what am I missing on \"{node.title}\"?", ""]

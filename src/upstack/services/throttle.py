@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from upstack.errors import TooManyAttempts
+from upstack.store import throttle as store_throttle
 from upstack.store.db import Database
 from upstack.timeutil import to_iso
 
@@ -59,26 +60,13 @@ def take_attempt(db: Database, login: str, address: str) -> list[str]:
     now = datetime.now(UTC)
     stamp, expired = to_iso(now), to_iso(now - WINDOW)
     keys = _keys(login, address)
-    with db.transaction():
-        db.execute("DELETE FROM sign_in_throttle WHERE window_start < ?", (expired,))
-        for key, limit in keys:
-            db.execute("INSERT INTO sign_in_throttle (key, window_start, attempts) VALUES (?, ?, 0) "
-                       "ON CONFLICT (key) DO NOTHING", (key, stamp))
-            # One statement counts and checks: the row lock (PostgreSQL) or the write lock
-            # (SQLite) makes concurrent attempts take the slots one at a time.
-            taken = db.execute(
-                "UPDATE sign_in_throttle SET attempts = attempts + 1 WHERE key = ? AND attempts < ?",
-                (key, limit)).rowcount
-            if not taken:
-                minutes = int(WINDOW.total_seconds() // 60)
-                raise TooManyAttempts(f"too many failed sign-ins; wait {minutes} minutes and try again, "
-                                      "or ask an admin for a reset link")
+    if not store_throttle.take(db, keys, stamp=stamp, expired=expired):
+        minutes = int(WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(f"too many failed sign-ins; wait {minutes} minutes and try again, "
+                              "or ask an admin for a reset link")
     return [key for key, _ in keys]
 
 
 def give_back(db: Database, keys: list[str]) -> None:
     """The password was right: the attempt does not count as a failure."""
-    with db.transaction():
-        for key in keys:
-            db.execute("UPDATE sign_in_throttle SET attempts = attempts - 1 WHERE key = ? AND attempts > 0",
-                       (key,))
+    store_throttle.give_back(db, keys)

@@ -20,14 +20,13 @@ from upstack.domain.access import Audience
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
-from upstack.services._account_rows import User, audit, db_of, later, user_of
-from upstack.store.accounts import secret_hash
-from upstack.store.db import Database
+from upstack.services._account_rows import User, db_of, later, user_of
+from upstack.store import tokens as store_tokens
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["TOKEN_PREFIX", "SCOPES", "MAX_TOKEN_DAYS", "create_token", "list_tokens", "revoke_token", "token_user",
-           "token_grant", "scope_allows", "revoke_all_tokens", "SCOPE_HELP"]
+           "token_grant", "scope_allows", "SCOPE_HELP"]
 
 TOKEN_PREFIX = "upstack_"
 SCOPES = ("full", "read-only", "sync-only")
@@ -63,13 +62,8 @@ def create_token(ws: Workspace, user_id: str, name: str, *, scope: str = "full",
     token_id = new_id()
     expires_at = later(days=expires_days) if expires_days else None
     db = db_of(ws)
-    with db.transaction():
-        db.execute("INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at, scope, expires_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (token_id, user_id, name, secret_hash(secret), now_iso(), scope, expires_at))
-        audit(db, "token.create", actor=user_id, subject=name, address=address,
-              detail=scope + (f", expires {expires_at[:10]}" if expires_at else ""))
-    return _token(db.one("SELECT * FROM api_tokens WHERE id = ?", (token_id,)) or {}), secret
+    store_tokens.add(db, token_id, user_id, name, secret, scope=scope, expires_at=expires_at, address=address)
+    return _token(store_tokens.token_row(db, token_id) or {}), secret
 
 
 def _token(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,43 +74,30 @@ def _token(row: dict[str, Any]) -> dict[str, Any]:
 
 def list_tokens(ws: Workspace, user_id: str | None = None) -> list[dict[str, Any]]:
     """A user's tokens (None: everyone's, for an admin), newest first; never their secrets."""
-    where, params = ("WHERE t.user_id = ?", [user_id]) if user_id else ("", [])
-    return [{**_token(r), "login": r["login"]} for r in db_of(ws).query(
-        f"SELECT t.*, u.login FROM api_tokens t JOIN users u ON u.id = t.user_id {where} "
-        "ORDER BY t.created_at DESC, t.id", params)]
+    return [{**_token(r), "login": r["login"]} for r in store_tokens.listing(db_of(ws), user_id)]
 
 
 def revoke_token(ws: Workspace, token_ref: str, *, by: Audience, address: str = "") -> dict[str, Any]:
     """Revoke a token: its own user may, and so may an admin."""
     db = db_of(ws)
     key = token_ref.strip().upper()
-    rows = [r for r in db.query("SELECT * FROM api_tokens") if r["id"] == key or short_id(r["id"]).upper() == key]
+    rows = [r for r in store_tokens.token_rows(db) if r["id"] == key or short_id(r["id"]).upper() == key]
     if not rows or not (rows[0]["user_id"] == by.user_id or by.is_admin):
         raise NotFound(f"no API token {token_ref!r}")
     row = rows[0]
-    with db.transaction():
-        db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now_iso(), row["id"]))
-        audit(db, "token.revoke", actor=by.user_id, subject=row["name"], address=address)
-    return _token(db.one("SELECT * FROM api_tokens WHERE id = ?", (row["id"],)) or {})
-
-
-def revoke_all_tokens(db: Database, user_id: str, at: str) -> int:
-    """Every live token of the user ends (inside the caller's transaction)."""
-    return int(db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                          (at, user_id)).rowcount)
+    store_tokens.revoke(db, row["id"], row["name"], by=by.user_id, address=address)
+    return _token(store_tokens.token_row(db, row["id"]) or {})
 
 
 def token_grant(ws: Workspace, secret: str) -> tuple[User, str] | None:
     """(user, scope) of a live token: not revoked, not expired, its user still a member."""
     db = db_of(ws)
-    row = db.one("SELECT t.id AS token_id, t.revoked_at, t.last_used_at, t.scope, t.expires_at, u.* "
-                 "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?", (secret_hash(secret),))
+    row = store_tokens.grant(db, secret)
     now = now_iso()
     if row is None or row["revoked_at"] or row["removed_at"] or (row["expires_at"] and row["expires_at"] <= now):
         return None
     if (row["last_used_at"] or "") < now[:16]:  # at most once a minute
-        with db.transaction():
-            db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row["token_id"]))
+        store_tokens.touch(db, row["token_id"], now)
     return user_of(row), str(row["scope"])
 
 

@@ -111,9 +111,7 @@ def show_node(ws: Workspace, ref: str, recent: int = 10) -> NodeView:
     db = ws.store().db
     node_id = resolve_node(db, ref)
     chain = store_tree.ancestors(db, node_id)
-    ids = [r["id"] for r in db.query(
-        "SELECT id FROM entries WHERE node_id = ? AND deleted_at IS NULL "
-        "ORDER BY occurred_at DESC, id DESC LIMIT ?", (node_id, recent))]
+    ids = store_tree.recent_entry_ids(db, node_id, recent)
     return NodeView(chain[0], chain[1:], store_tree.children(db, node_id),
                     store_tree.history(db, node_id), queries.load_entries(db, ids))
 
@@ -302,5 +300,4 @@ def focus(ws: Workspace) -> Node | None:
     if node_id is None:
         return None
     db = ws.store().db
-    row = db.one("SELECT id FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,))
-    return store_tree.load_node(db, node_id) if row else None
+    return store_tree.load_node(db, node_id) if store_tree.is_live(db, node_id) else None

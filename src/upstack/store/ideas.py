@@ -17,7 +17,7 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.queries import visible_sql
 
-__all__ = ["HANDLERS", "load_ideas", "idea_bodies", "idea_events"]
+__all__ = ["HANDLERS", "load_ideas", "idea_bodies", "idea_events", "is_idea", "last_activated_at"]
 
 
 def _event(db: Database, record: Record, entry_id: str, old: str | None, new: str,
@@ -130,3 +130,14 @@ def idea_events(db: Database, entry_id: str) -> list[dict[str, Any]]:
     rows = db.query("SELECT at, old_state, new_state, reason, evidence FROM idea_events "
                     "WHERE entry_id = ? ORDER BY at, id", (entry_id,))
     return [{**r, "evidence": json.loads(r["evidence"])} for r in rows]
+
+
+def is_idea(db: Database, entry_id: str) -> bool:
+    """Whether the entry has a triage row (it was captured as an idea)."""
+    return bool(db.scalar("SELECT 1 FROM ideas WHERE entry_id = ?", (entry_id,)))
+
+
+def last_activated_at(db: Database, entry_id: str) -> str | None:
+    """When the idea last became active (None: never)."""
+    at = db.scalar("SELECT max(at) FROM idea_events WHERE entry_id = ? AND new_state = 'active'", (entry_id,))
+    return str(at) if at else None

@@ -20,7 +20,7 @@ from upstack.timeutil import now_after
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
-    "change_stamp",
+    "change_stamp", "ids_oldest_first", "resolved_links", "imported_before",
 ]
 
 _ENTRY_COLUMNS = (
@@ -287,3 +287,24 @@ def attachment_by_id(db: Database, attachment_id: str) -> Attachment:
         raise NotFound(f"no attachment with id {attachment_id!r}")
     row.pop("key")
     return Attachment(**row)
+
+
+def ids_oldest_first(db: Database, filters: Filters) -> list[str]:
+    """Ids of the entries ``filters`` match (as the reader may see them), purged ones left out,
+    oldest first."""
+    where, params = filter_sql(db, filters)
+    return [r["id"] for r in db.query(
+        f"SELECT e.id FROM entries e WHERE {where} AND e.purged_at IS NULL ORDER BY e.occurred_at, e.id", params)]
+
+
+def resolved_links(db: Database) -> dict[str, dict[str, str]]:
+    """{entry id: {link target as written: the entry it names}} for every link that names one."""
+    links: dict[str, dict[str, str]] = {}
+    for row in db.query("SELECT from_id, target, to_id FROM links WHERE to_id IS NOT NULL"):
+        links.setdefault(row["from_id"], {})[row["target"]] = row["to_id"]
+    return links
+
+
+def imported_before(db: Database, source: str, entry_id: str) -> bool:
+    """Whether an entry came from ``source`` or has the id ``entry_id`` (deleted ones too)."""
+    return bool(db.scalar("SELECT 1 FROM entries WHERE source = ? OR id = ?", (source, entry_id)))

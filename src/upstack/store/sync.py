@@ -22,7 +22,8 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.queries import reader_sql
 
-__all__ = ["manifest", "records_for", "node_records", "node_event_records"]
+__all__ = ["manifest", "records_for", "node_records", "node_event_records", "applied_ids", "conflict_counts",
+           "node_exists", "node_parent", "node_event_exists", "entry_author", "entry_access", "file_visible"]
 
 
 def manifest(db: Database) -> dict[str, Any]:
@@ -166,3 +167,57 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                                   workspace="sync", at=entry["deleted_at"],
                                   data={"entry_id": entry_id, "at": entry["deleted_at"]}))
     return records
+
+
+# -- what the sync door looks up, and what a sync tells of what it applied ---------------------
+
+def applied_ids(db: Database, record_ids: list[str]) -> set[str]:
+    """Which of these records the store has applied."""
+    found: set[str] = set()
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start:start + 500]
+        found |= {row["id"] for row in db.query(
+            f"SELECT id FROM applied_records WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)}
+    return found
+
+
+def conflict_counts(db: Database, records: list[Record]) -> dict[str, int]:
+    """How many conflicts each entry these records revise notes (see ingest.revise_entry)."""
+    ids = sorted({str(r.data["entry_id"]) for r in records if r.op == "entry.revise"})
+    if not ids:
+        return {}
+    return {str(r["id"]): len(json.loads(r["meta"] or "{}").get("conflicts", [])) for r in db.query(
+        f"SELECT id, meta FROM entries WHERE id IN ({', '.join('?' for _ in ids)})", ids)}
+
+
+def node_exists(db: Database, node_id: str) -> bool:
+    """Whether a node has this id, whoever may see it (deleted ones too)."""
+    return bool(db.scalar("SELECT 1 FROM nodes WHERE id = ?", (node_id,)))
+
+
+def node_parent(db: Database, node_id: str) -> str | None:
+    """The node's parent now, whoever may see it."""
+    parent = db.scalar("SELECT parent_id FROM nodes WHERE id = ?", (node_id,))
+    return str(parent) if parent else None
+
+
+def node_event_exists(db: Database, event_id: str) -> bool:
+    return bool(db.scalar("SELECT 1 FROM node_events WHERE id = ?", (event_id,)))
+
+
+def entry_author(db: Database, entry_id: str) -> tuple[bool, str | None]:
+    """(whether the entry exists, its author), whoever may see it."""
+    row = db.one("SELECT author_id FROM entries WHERE id = ?", (entry_id,))
+    return (False, None) if row is None else (True, row["author_id"])
+
+
+def entry_access(db: Database, entry_id: str) -> dict[str, Any] | None:
+    """What decides who may change the entry: author_id, private, node_id and deleted_at."""
+    return db.one("SELECT author_id, private, node_id, deleted_at FROM entries WHERE id = ?", (entry_id,))
+
+
+def file_visible(db: Database, sha256: str) -> bool:
+    """Whether the reader may see the file: some entry they may see has it attached (not purged)."""
+    visible, params = reader_sql(db)
+    return bool(db.scalar(f"SELECT 1 FROM attachments a JOIN entries e ON e.id = a.entry_id WHERE a.sha256 = ? "
+                          f"AND a.purged_at IS NULL AND {visible}", [sha256, *params]))

@@ -9,7 +9,8 @@ from upstack.domain.tree import Node
 from upstack.errors import NotFound
 from upstack.store.db import Database
 
-__all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activity"]
+__all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activity", "recent_entry_ids", "is_live",
+           "became_active_at"]
 
 _COLUMNS = "id, kind, title, why, status, parent_id, created_at, updated_at, deleted_at"
 
@@ -102,3 +103,21 @@ def activity(db: Database) -> dict[str | None, dict[str, Any]]:
     return {r["node_id"]: {"entries": int(r["entries"]), "learnings": int(r["learnings"] or 0),
                            "work": int(r["work"] or 0), "last": r["last"],
                            "last_learning": r["last_learning"]} for r in rows}
+
+
+def recent_entry_ids(db: Database, node_id: str, limit: int) -> list[str]:
+    """The node's own live entries, newest first (whoever may see them: load them to check)."""
+    return [r["id"] for r in db.query(
+        "SELECT id FROM entries WHERE node_id = ? AND deleted_at IS NULL "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?", (node_id, limit))]
+
+
+def is_live(db: Database, node_id: str) -> bool:
+    """Whether a node has this id and is not deleted."""
+    return db.one("SELECT id FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,)) is not None
+
+
+def became_active_at(db: Database, node_id: str) -> str | None:
+    """When the node last became active (None: never since it was made)."""
+    row = db.one("SELECT max(at) AS at FROM node_events WHERE node_id = ? AND new_value = 'active'", (node_id,))
+    return row["at"] if row and row["at"] else None

@@ -25,7 +25,7 @@ def member_files(db: Database, user_id: str) -> dict[str, int]:
 
 
 def _receipt_bytes(detail: str) -> int:
-    """The size an upload's receipt records ("1234 bytes", see services.sync.write_blob)."""
+    """The size an upload's receipt records ("1234 bytes", see services.sync_door.write_blob)."""
     first = detail.split(" ", 1)[0]
     return int(first) if first.isdigit() else 0
 

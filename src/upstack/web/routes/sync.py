@@ -10,8 +10,7 @@ from fastapi.responses import Response
 
 from upstack.domain.access import Audience
 from upstack.errors import BadInput
-from upstack.services import quota
-from upstack.services import sync as sync_service
+from upstack.services import quota, sync_door
 from upstack.web.pages import signed_in, workspace
 from upstack.workspace import Workspace
 
@@ -29,15 +28,13 @@ def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[s
 
 @router.get("/api/sync/manifest.json", summary="What the server holds that you may see: entries' revisions and files")
 def manifest(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
-    from upstack.store import sync as store_sync
-
-    return store_sync.manifest(ws.store().db)
+    return sync_door.manifest(ws)
 
 
 @router.post("/api/sync/push", summary="Apply records from your workspace (each checked against your roles)")
 def push(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
          records: Annotated[list[dict[str, Any]], Body(embed=True, max_length=1000)]) -> Any:
-    return sync_service.accept(ws, records, who)
+    return sync_door.accept(ws, records, who)
 
 
 @router.post("/api/sync/pull", summary="Records that rebuild entries and nodes you may see")
@@ -46,14 +43,12 @@ def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
          have: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
          node_events: Annotated[list[str], Body()] = []) -> Any:  # noqa: B006
-    return {"records": sync_service.server_records(ws, entries, nodes, have, node_events)}
+    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events)}
 
 
 @router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")
 def run_states(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
-    from upstack.store import runs
-
-    return runs.run_state(ws.store().db)
+    return sync_door.run_states(ws)
 
 
 @router.post("/api/runs/{run_id}/push", summary="Log to one of your runs: its records, and metric points by index")
@@ -93,7 +88,7 @@ async def put_blob(request: Request, sha256: str, ws: Annotated[Workspace, Depen
         if len(data) > request.app.state.upload_limit:
             raise BadInput(f"the file is larger than {request.app.state.upload_limit // 1_000_000} MB")
     quota.check_upload(ws, who, sha256, len(data))
-    sync_service.write_blob(ws, sha256, bytes(data), who)
+    sync_door.write_blob(ws, sha256, bytes(data), who)
     return Response(status_code=204)
 
 
@@ -101,5 +96,5 @@ async def put_blob(request: Request, sha256: str, ws: Annotated[Workspace, Depen
             response_class=Response)
 def get_blob(sha256: str, ws: Annotated[Workspace, Depends(workspace)],
              who: Annotated[Audience, Depends(signed_in)]) -> Response:
-    return Response(sync_service.read_blob(ws, sha256), media_type="application/octet-stream")
+    return Response(sync_door.read_blob(ws, sha256), media_type="application/octet-stream")
 

@@ -1,0 +1,210 @@
+"""The sync door: what a team server does with what `upstack sync` pushes and pulls.
+
+Each pushed record is checked against the pusher's roles (domain/permissions.py): a record
+they may not make (an edit of an entry they may only read, a note under a node they cannot
+write to) is refused and reported, and the rest still land. A pull gets only what the puller
+may see, and a file only if some entry they may see has it attached; an uploaded file gets a
+receipt, which is what lets its uploader (and nobody else) attach it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upstack.domain.access import Audience
+from upstack.domain.permissions import PERMISSIONS
+from upstack.errors import BadInput
+from upstack.formats.journal import Record
+from upstack.services.sync_records import PUSHABLE, new_conflicts, parse_record, plain
+from upstack.store import runs as store_runs
+from upstack.store import sync as store_sync
+from upstack.workspace import Workspace
+
+__all__ = ["accept", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
+
+NODE_CHANGES = tuple(op for op, rule in PERMISSIONS.items() if rule.names == "node" and not rule.new)
+
+
+def accept(ws: Workspace, raw: list[Any], by: Audience) -> dict[str, Any]:
+    """Apply records pushed by ``by``: each checked against their roles; returns what happened."""
+    store = ws.store()
+    # A file it names was uploaded earlier: from checking it is here until the records naming it are
+    # in, a purge here must not delete it (store/blobs.py).
+    with ws.blobs.adding():
+        return _accept(ws, store, raw, by)
+
+
+def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str, Any]:
+    from upstack.services.record_shapes import problem
+
+    db = store.db
+    records: list[Record] = []
+    refused: list[dict[str, str]] = []
+    made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
+    made_entries: set[str] = set()
+    files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
+    for item in raw:
+        record = parse_record(item, PUSHABLE)
+        data = _trusted(record.op, record.data)
+        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files)
+        if verdict == "here":
+            continue  # already on the server: nothing to apply
+        if verdict:
+            refused.append({"id": record.id, "op": record.op, "reason": verdict})
+            continue
+        if record.op in ("node.create", "entry.create"):
+            data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
+            (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
+        records.append(Record(id=record.id, op=record.op, workspace=record.workspace, at=record.at, data=data))
+    ids = [r.id for r in records]
+    before, here = store_sync.conflict_counts(db, records), store_sync.applied_ids(db, ids)
+    # The ingest may take in others' records pending beside these, and another push's ingest may take in
+    # these: what is told is what the store now holds of this push's records, and nothing of anyone else's.
+    report = store.write(records)
+    now_here = store_sync.applied_ids(db, ids)
+    return {"received": len(raw), "applied": len(now_here - here), "refused": refused,
+            "conflicts": new_conflicts(before, store_sync.conflict_counts(db, records)),
+            "problems": [f"record {r.id} ({r.op}) not applied: "
+                         f"{report.refused.get(r.id, 'the server kept it aside for its administrator')}"
+                         for r in records if r.id not in now_here]}
+
+
+def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a pushed record may carry: files only through ``entry.attach`` (checked there), and no
+    metadata merged into an existing entry."""
+    data = dict(data)
+    if op == "entry.create":
+        data["attachments"] = []
+        # An imported file's source makes a re-import a no-op, store-wide: from a push it would let one
+        # member's entry vanish behind another's (and tell them the other exists).
+        data.pop("source", None)
+    if op == "entry.revise":
+        data.pop("attachments", None)
+        data.pop("meta", None)
+    return data
+
+
+
+NOT_YOURS = "no such entry, or you may not change it"
+TAKEN = "that id is taken by something else (a run's result entry comes only with the run)"
+
+
+def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str],
+             made_entries: set[str], files: dict[str, int]) -> str:
+    """'' if ``by`` may make this record; "here" if the server has it already; else why not.
+
+    Something that exists but is hidden from them answers as if it did not exist.
+    """
+    from upstack.services.quota import too_many_files
+    from upstack.store.ingest import id_taken
+
+    db = ws.store().db
+    try:
+        if op == "node.create":
+            if store_sync.node_exists(db, str(data["id"])):
+                return "here" if by.sees_node(str(data["id"])) else "you may not add nodes there"
+            if id_taken(db, str(data["id"])) or data["id"] in made_entries:
+                return TAKEN
+            parent = data.get("parent_id")
+            if parent and parent not in made_nodes and not by.may_file_under(parent):
+                return "you may not add nodes there"
+            return ""
+        if op in NODE_CHANGES:
+            return _node_change_verdict(db, op, data, by, made_nodes)
+        if op == "entry.create":
+            exists, author = store_sync.entry_author(db, str(data["id"]))
+            if exists:
+                return "here" if by.is_author(author) else NOT_YOURS
+            if id_taken(db, str(data["id"])) or data["id"] in made_nodes:
+                return TAKEN
+            node = data.get("node_id")
+            if node and node not in made_nodes and not by.may_file_under(node):
+                return "you may not add entries under that node"
+            return ""
+        entry_id = str(data["entry_id"])
+        row = store_sync.entry_access(db, entry_id)
+        if entry_id not in made_entries and (  # one made by this push is theirs; its files are checked all the same
+                row is None or not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]),
+                                                     node_id=row["node_id"])
+                or (row["deleted_at"] and not by.is_author(row["author_id"]))):
+            return NOT_YOURS
+        if op == "entry.attach":
+            if too_many_files(ws, entry_id, files.get(entry_id, 0) + len(data["attachments"])):
+                return "the entry would have more files than the server allows (setting entry_max_files)"
+            for attachment in data["attachments"]:
+                if attachment.get("sha256") and not may_attach(ws, by, str(attachment["sha256"])):
+                    return "a file it names was not uploaded by you first"
+            files[entry_id] = files.get(entry_id, 0) + len(data["attachments"])
+        return ""
+    except (KeyError, TypeError, AttributeError):
+        return "the record is malformed"
+
+
+def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str]) -> str:
+    """A node's title, why and status are its editors' to change; where it sits and whether it
+    is deleted, its owners'. Moving needs the right to file under the new parent too."""
+    node_id = str(data["node_id"])
+    if not by.sees_node(node_id) and node_id not in made_nodes:
+        return "no such node, or you may not change it"
+    if store_sync.node_event_exists(db, str(data.get("event_id") or "")):
+        return "here"
+    rule = PERMISSIONS[op]
+    if node_id not in made_nodes and not by.has(node_id, rule.needs):
+        return f"you may not change that node (it needs the {rule.needs} role)"
+    present = store_sync.node_parent(db, node_id)
+    if rule.leaves and present and present not in made_nodes and not by.has(str(present), rule.leaves):
+        return f"you may not take that node from where it is (it needs the {rule.leaves} role there)"
+    parent = data.get("parent_id")
+    if PERMISSIONS[op].files_under and parent and parent not in made_nodes and not by.may_file_under(str(parent)):
+        return "you may not move a node there"
+    return ""
+
+
+def manifest(ws: Workspace) -> Any:
+    """What the server holds that the reader may see: entries' revisions and files (for a pull)."""
+    return store_sync.manifest(ws.store().db)
+
+
+def run_states(ws: Workspace) -> Any:
+    """The runs the reader may see: status, items, summary and points per metric."""
+    return store_runs.run_state(ws.store().db)
+
+
+def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
+    """A file may be attached by whoever uploaded it (a receipt in the audit log); knowing a
+    hash is not enough to get at someone else's file."""
+    from upstack.store import audit as store_audit
+
+    return ws.blobs.verify(sha256) is None and store_audit.has_upload(ws.store().db, by.user_id, sha256)
+
+
+
+def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: dict[str, Any],
+                   node_events: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records a pulling user gets (only what they may see: the store answers for them)."""
+    db = ws.store().db
+    records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
+    records += store_sync.node_event_records(db, node_events or [])
+    records += store_sync.records_for(db, entries, have=have)
+    return [plain(r) for r in records]
+
+
+def read_blob(ws: Workspace, sha256: str) -> bytes:
+    """A file the reader may see (some visible entry has it attached)."""
+    from upstack.errors import NotFound
+
+    if not store_sync.file_visible(ws.store().db, sha256):
+        raise NotFound(f"no file {sha256[:12]}")
+    return ws.blobs.read(sha256)
+
+
+def write_blob(ws: Workspace, sha256: str, data: bytes, by: Audience) -> None:
+    """Keep an uploaded file, with a receipt in the audit log: what lets ``by`` attach it."""
+    import hashlib
+
+    from upstack.store import audit as store_audit
+
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BadInput(f"the file does not match its name: it hashes to another value than {sha256[:12]}")
+    ws.blobs.put_bytes(data)
+    store_audit.record_upload(ws.store().db, by.user_id, sha256, len(data))
