@@ -47,7 +47,7 @@ MIGRATION_SQL = (
 
 def create_tables(db: Database) -> None:
     """Migration 4: idea triage (cost in hours is the one floating-point column)."""
-    real = "REAL" if db.dialect == "sqlite" else "DOUBLE PRECISION"
+    real = db.engine.real
     for statement in MIGRATION_SQL:
         db.execute(statement.format(real=real))
 

@@ -40,7 +40,7 @@ __all__ = ["create_tables", "add_points_lost", "HANDLERS", "add_chunks", "add_po
 
 
 def create_tables(db: Database) -> None:
-    blob = "BLOB" if db.dialect == "sqlite" else "BYTEA"
+    blob = db.engine.blob
     db.execute(
         "CREATE TABLE runs (id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
         "node_id TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, "

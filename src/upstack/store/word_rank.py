@@ -55,11 +55,8 @@ def create_tables(db: Database) -> None:
                "entry_id TEXT NOT NULL REFERENCES entries(id)")
     # Each count's entries shortest first, then newest first: the order one count ranks in.
     order = "word, freq, doc_len, occurred_at DESC, entry_id DESC"
-    if db.dialect == "sqlite":  # the rows are the index (no second copy)
-        db.execute(f"CREATE TABLE word_counts ({columns}, PRIMARY KEY ({order})) WITHOUT ROWID")
-    else:
-        db.execute(f"CREATE TABLE word_counts ({columns})")
-        db.execute(f"CREATE INDEX word_counts_rank ON word_counts({order})")
+    for statement in db.engine.ordered_table("word_counts", columns, order, index="word_counts_rank"):
+        db.execute(statement)
     db.execute("CREATE INDEX word_counts_entry ON word_counts(entry_id)")
     db.execute("CREATE INDEX entry_search_doc_len ON entry_search(doc_len)")
 
@@ -87,18 +84,18 @@ def unindex_words(db: Database, entry_id: str) -> None:
 
 def backfill(db: Database) -> None:
     """Fill ``word_counts`` (and SQLite's ``search_stats``) from the search index as it stands."""
-    if db.dialect == "postgresql":
-        # In SQL: the texts are ' a  b ' (store.ingest.search_texts), so the words are split on two spaces.
+    join_texts, texts = db.engine.texts_from()
+    title_words = db.engine.words_in(f"{texts}.title_text")
+    if title_words is not None:  # in SQL, where the engine splits a text into words
         db.execute(
             "INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
-            "SELECT w.word, sum(w.weight), s.doc_len, s.occurred_at, s.entry_id FROM entry_search s "
-            "CROSS JOIN LATERAL (SELECT unnest(string_to_array(btrim(s.title_text), '  ')) AS word, "
-            f"{TITLE_WEIGHT} AS weight UNION ALL "
-            "SELECT unnest(string_to_array(btrim(s.body_text), '  ')), 1) AS w "
+            f"SELECT w.word, sum(w.weight), s.doc_len, s.occurred_at, s.entry_id FROM entry_search s{join_texts} "
+            f"CROSS JOIN LATERAL (SELECT {title_words} AS word, {TITLE_WEIGHT} AS weight UNION ALL "
+            f"SELECT {db.engine.words_in(f'{texts}.body_text')}, 1) AS w "
             f"GROUP BY s.entry_id, w.word HAVING sum(w.weight) >= {POSTED}")
         return
-    rows = db.query("SELECT s.entry_id, s.occurred_at, s.doc_len, f.title_text, f.body_text "
-                    "FROM entry_search s JOIN entry_fts f ON f.rowid = s.rowid")
+    rows = db.query(f"SELECT s.entry_id, s.occurred_at, s.doc_len, {texts}.title_text, {texts}.body_text "
+                    f"FROM entry_search s{join_texts}")
     for row in rows:
         index_words(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
     # FTS5 keeps its own totals; ranking without it needs them too (store.ingest keeps them from now on).
@@ -170,8 +167,7 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
     condition, condition_params = shown
     filtered = condition != "1 = 1"
     # (SQLite's CROSS JOIN fixes that order: the planner might otherwise start from entries.)
-    cross = "CROSS JOIN" if db.dialect == "sqlite" else "JOIN"
-    join = f" {cross} entries e ON e.id = w.entry_id" if filtered else ""
+    join = f" {db.engine.ordered_join} entries e ON e.id = w.entry_id" if filtered else ""
     candidates: list[dict[str, Any]] = []
     if counts:
         branch = ("SELECT * FROM (SELECT w.freq, w.doc_len, w.occurred_at, w.entry_id FROM word_counts w"
@@ -211,14 +207,12 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
                       (longest, WALK_BUDGET + 1))
     if int(short) > WALK_BUDGET:
         return None
-    texts = "t" if db.dialect == "sqlite" else "s"
+    join_texts, texts = db.engine.texts_from()
     params: list[Any] = []
     frequency = (f"{TITLE_WEIGHT} * {_count_sql(texts + '.title_text', word, params)} + "
                  f"{_count_sql(texts + '.body_text', word, params)}")
     # SQLite keeps the texts in FTS5 (looked up by rowid); PostgreSQL in entry_search itself.
-    source = "entry_search s" + join.replace("w.entry_id", "s.entry_id")
-    if db.dialect == "sqlite":
-        source += " CROSS JOIN entry_fts t ON t.rowid = s.rowid"
+    source = "entry_search s" + join.replace("w.entry_id", "s.entry_id") + join_texts
     few = db.query(
         f"SELECT * FROM (SELECT s.entry_id AS entry_id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, "
         f"{frequency} AS freq FROM {source} WHERE s.doc_len <= ? AND {condition}) AS x "
