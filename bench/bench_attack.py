@@ -8,7 +8,7 @@ requests they can? The other members' pages (p50/p99), alone and under attack, s
 For each engine: the bench corpus imported, a tree, a run (bench_web's setup), then two
 accounts (bench_web's team set-up): the owner, who sees the whole log, and a collaborator shown
 part of it. `upstack serve` runs as shipped (4 handler threads; a member may have 2 requests
-running at once and take 5 s of work in any 10 s), and, for comparison, with the share of time
+running at once and take 2 s of work in any 10 s), and, for comparison, with the share of time
 lifted and with both limits lifted (``SERVERS``). Each round
 times the collaborator's pages with nobody else on the server, then again while the owner, with
 an API token, fires the slowest requests a member can from ``--attackers`` threads in a process
@@ -40,7 +40,7 @@ from machine import machine_lines  # noqa: E402
 
 PHASES = ("alone", "attacked")
 REFUSED = "refused"  # the collaborator's requests answered 429 (their own share of time used up)
-SERVERS = {"as shipped (2 requests at once, 5 s of work in any 10 s, a member)": {},
+SERVERS = {"as shipped (2 requests at once, 2 s of work in any 10 s, a member)": {},
            "the share of time lifted (2 requests at once only)": {"UPSTACK_USER_SECONDS": "1000000"},
            "both limits lifted": {"UPSTACK_USER_REQUESTS": "1000", "UPSTACK_USER_SECONDS": "1000000"}}
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -61,7 +61,7 @@ ATTACK = (  # (path, what it is): the slowest a member can ask for, within the l
 def work_members(spec: dict) -> dict:
     """bench_web's team (an owner and a collaborator), and an API token for the owner."""
     from upstack.services import accounts
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     team = web.work_team(spec)
     with Workspace(home=spec["home"], db=spec["db"]) as ws:

@@ -54,7 +54,7 @@ class Server:
 
     def __init__(self, home: Path) -> None:
         from upstack.services import accounts
-        from upstack.services.workspace import Workspace
+        from upstack.workspace import Workspace
 
         with Workspace(home=home) as ws:
             user, _ = accounts.add_user(ws, "bench")
@@ -80,7 +80,7 @@ def measure(mode: str, spec: dict, workdir: Path, server: Server, number: int) -
     env = {**os.environ, "UPSTACK_HOME": str(home), "UPSTACK_RUN_LIVE_SECONDS": str(spec["live_seconds"])}
     if mode == "live":
         from upstack.services import sync
-        from upstack.services.workspace import Workspace
+        from upstack.workspace import Workspace
 
         with Workspace(home=home) as ws:
             sync.login(ws, server.url, server.token)

@@ -292,7 +292,7 @@ TREE_NODES = 2000
 _TREE_SETUP = """
 import random, sys
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from upstack.timeutil import now_iso
 ws, rnd, records, made = Workspace(home=sys.argv[1]), random.Random(7), [], {}
 shape = [("agenda", None, 10), ("project", "agenda", 90), ("question", "project", 900),

@@ -66,7 +66,7 @@ def work_upstack_log(spec: dict) -> dict:
     rss_logging = _peak_rss_mb()
     # Importing the store is part of making the points queryable, so it is inside the timing.
     from upstack.services import runs as run_service
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=spec["home"])
     ws.store()  # ingests the run folder into SQLite
@@ -94,7 +94,7 @@ def work_upstack_log(spec: dict) -> dict:
 def work_upstack_prepare(spec: dict) -> dict:
     """A workspace with its store made (and one small run in it), as a person's would be."""
     import upstack
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     run = upstack.run("setup", home=spec["home"], capture="none")
     run.log({"loss": 1.0}, step=0)
@@ -109,7 +109,7 @@ def work_upstack_read(spec: dict) -> dict:
     """Read one whole series back from an ingested workspace (the store open included)."""
     t0 = time.perf_counter()
     from upstack.services import runs as run_service
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     t1 = time.perf_counter()
     ws = Workspace(home=spec["home"])

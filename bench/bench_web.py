@@ -64,7 +64,7 @@ def work_setup(spec: dict) -> dict:
     import upstack
     from upstack.services import recall
     from upstack.services import tree as tree_service
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     rnd = random.Random(spec["seed"])
     home, db_url = spec["home"], spec["db"]
@@ -117,8 +117,8 @@ def work_team(spec: dict) -> dict:
     """
     from upstack.domain import access
     from upstack.services import accounts
-    from upstack.services.workspace import Workspace
     from upstack.store.queries import reader_sql
+    from upstack.workspace import Workspace
 
     with Workspace(home=spec["home"], db=spec["db"]) as ws:
         accounts.add_user(ws, "owner")
@@ -161,12 +161,13 @@ def work_serve(spec: dict) -> dict:
     import uvicorn
 
     from upstack.web.app import create_app
+    from upstack.workspace import Workspace
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     token = secrets.token_urlsafe(24)
-    app = create_app(home=spec["home"], db=spec["db"], token=token)
+    app = create_app(Workspace(home=spec["home"], db=spec["db"]), token=token)
     if spec.get("threads"):
         app = _thread_limited(app, spec["threads"])
     print(f"open: http://127.0.0.1:{listener.getsockname()[1]}/?token={token}", flush=True)

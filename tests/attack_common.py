@@ -16,8 +16,8 @@ import pytest
 from upstack.domain import access
 from upstack.ids import new_id
 from upstack.services import accounts, tree
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

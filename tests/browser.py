@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 if TYPE_CHECKING:

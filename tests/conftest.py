@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 # The team server the attack tests and tests/test_team_trust.py share (a module's own `team` wins).
 from attack_common import team  # noqa: E402,F401 - registers the fixture `team`
@@ -28,12 +29,20 @@ from markers import ProcessWatch, apply_markers, require_marker
 # A test asserting a cache held on PostgreSQL asks for `quiet_postgres`: no other test commits meanwhile.
 from quiet_postgres import PostgresTurns, quiet_postgres_fixture  # noqa: F401 - registers `quiet_postgres`
 from upstack.cli.main import cli
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 # A test's client is a script sending request after request, on a machine that may be busy: a
 # member's share of a team server's time (web/limits.py) would make it wait. tests/test_limits.py
 # sets the share where it is what is tested; every server and `upstack serve` here reads this.
 os.environ["UPSTACK_USER_SECONDS"] = "1000000"
+
+# Property tests are not timed: on a busy 2-core machine (two test workers, a CI neighbour) an
+# example can take longer than Hypothesis's 200 ms deadline without anything being wrong.
+settings.register_profile("upstack", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The inner loop's (`--hypothesis-profile quick`, README "Tests"): a tenth of the examples, for a
+# quick look; the full suite runs them all.
+settings.register_profile("quick", settings.get_profile("upstack"), max_examples=10)
+settings.load_profile("upstack")
 
 PG_URL = os.environ.get("UPSTACK_TEST_PG",
                         "postgresql://upstack:upstack@127.0.0.1:5432/upstack_test")

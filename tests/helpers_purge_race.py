@@ -26,7 +26,7 @@ def round_file(files: Path, number: int) -> Path:
 
 def _purger(home: str, db: str, rounds: str, files: str) -> None:
     from upstack.services import capture, curate
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=None if db == "-" else db)
     for number in range(int(rounds)):
@@ -40,7 +40,7 @@ def _purger(home: str, db: str, rounds: str, files: str) -> None:
 
 def _capturer(home: str, db: str, rounds: str, files: str) -> None:
     from upstack.services import capture
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=None if db == "-" else db)
     holder = capture.note(ws, "Holds the files attached later.")

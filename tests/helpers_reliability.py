@@ -309,8 +309,8 @@ def make_workspace(home: Path, db_url: str | None, version: int, ingested: Seque
     from contextlib import nullcontext
 
     from upstack.services.capture import note
-    from upstack.services.workspace import Workspace
     from upstack.store import schema
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=db_url)
     if version:
@@ -339,7 +339,7 @@ def make_workspace(home: Path, db_url: str | None, version: int, ingested: Seque
 
 def _write(home: str, db: str, prefix: str, count: str, pace: str) -> None:
     from upstack.services.capture import note
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=None if db == "-" else db)
     rng = random.Random(prefix)
@@ -352,7 +352,7 @@ def _write(home: str, db: str, prefix: str, count: str, pace: str) -> None:
 def _write_long(home: str, db: str, prefix: str, size: str) -> None:
     """Long notes (a title, then ``size`` bytes of body) until killed."""
     from upstack.services.capture import note
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=None if db == "-" else db)
     body = "y" * int(size)  # one long token: cheap to index

@@ -32,8 +32,8 @@ from upstack.domain import access
 from upstack.ids import new_id, short_id
 from upstack.services import accounts, capture, curate, ideas, tree
 from upstack.services.accounts import User
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["USERS", "LOGINS", "PASSWORDS", "ROLES_ON_P", "EXTRA_LOGINS", "Resource", "Team", "TeamClient",
            "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "png"]

@@ -82,7 +82,7 @@ def test_nul_in_run_record_envelope(team) -> None:  # noqa: ANN001
 def test_nul_record_id_poison_survives_a_restart(team) -> None:  # noqa: ANN001
     """After the push, a fresh Workspace on the server's home (a restarted server, the admin's CLI)
     still cannot open its store: the record stays in the journal and every ingest retries it."""
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
     mal = team.api(team.mal)
     record = rec("entry.create", entry_create())
     record["id"] = "x\x00y"
@@ -159,7 +159,7 @@ def test_huge_attachment_size_poison_survives_a_restart(team) -> None:  # noqa: 
     the record is journaled, every ingest fails on it, on both engines, also after a restart."""
     import hashlib
 
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
     mal = team.api(team.mal)
     entry = entry_create()
     blob = b"QUSIZEBLOB2"

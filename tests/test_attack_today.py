@@ -51,7 +51,7 @@ def test_a_member_flooding_uncharged_work_does_not_get_others_refused(members: C
     processor sharing sees it, and bob's previews are charged: ada, reading briskly as a person does, is
     never refused. (A script reading back to back with a share of 1 s still can be: Python's GIL makes her
     database round trips wait behind bob's rendering for longer than an equal share of the server.)"""
-    team = members()  # the default share: 5 s of work in any 10 s
+    team = members()  # the default share: 2 s of work in any 10 s
     ada = team.client("ada")
 
     def read() -> int:  # a brisk reader: a page every quarter second at the most

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from helpers_reliability import finish, spawn, upstack, upstack_args
 from upstack.services import capture
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 SECRET = "Zq7vPrivateMarker"
 FILES = 24  # of 1 MiB each: a backup verifies and copies them, which takes a moment to kill it in

@@ -23,7 +23,7 @@ from browser import (  # noqa: F401 - the fixtures register under their short na
     sqlite_workspace_fixture,
 )
 from upstack.services import capture, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server
 
 

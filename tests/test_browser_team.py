@@ -26,7 +26,7 @@ from browser import (  # noqa: F401 - the fixtures register under their short na
     page_problems_fixture,
 )
 from upstack.services import accounts, capture, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PRIVATE_MARKER = "quincunx"  # only in the mentee's private note

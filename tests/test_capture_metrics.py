@@ -10,7 +10,7 @@ from typing import IO
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upstack.capture.metrics import (
+from upstack.formats.metrics import (
     Merger,
     encode_chunk,
     read_chunk_stream,

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upstack.capture.config import config_to_dict, flatten
 from upstack.capture.provenance import DEFAULT_ENV, KINDS, collect
 from upstack.capture.redact import REDACTED, Redactor, is_secret_name
+from upstack.domain.config import config_to_dict, flatten
 from upstack.errors import BadInput
 
 ALNUM = string.ascii_letters + string.digits
@@ -279,7 +279,7 @@ def test_a_repository_without_commits(tmp_path: Path, git_env: None) -> None:
 
 
 def test_modules_import_no_optional_library() -> None:
-    code = ("import sys, upstack.capture.provenance, upstack.capture.config, upstack.capture.redact; "
+    code = ("import sys, upstack.capture.provenance, upstack.domain.config, upstack.capture.redact; "
             "print(sorted({'numpy', 'omegaconf', 'pydantic'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

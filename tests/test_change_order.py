@@ -17,7 +17,7 @@ import pytest
 from conftest import CLI
 from upstack.services import accounts, capture, curate, recall
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import CLI
 from upstack.services import capture, checks, tree
-from upstack.services.workspace import Workspace
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 
 def _flags(report: checks.CheckReport) -> set[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from conftest import CLI
 from upstack.errors import BadInput
 from upstack.services import tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 
 def test_one_active_project_unless_overridden(workspace: Workspace) -> None:

@@ -28,8 +28,8 @@ import pytest
 import upstack
 from conftest import CLI
 from helpers_reliability import Finished, run, upstack_args
+from upstack.formats.journal import Record, make_record
 from upstack.store.db import connect
-from upstack.store.journal import Record, make_record
 
 
 def _cli(home: Path, db_url: str | None, *args: str) -> Finished:

@@ -20,11 +20,11 @@ from click.testing import CliRunner, Result
 
 from upstack.cli.main import cli
 from upstack.cli.output import entry_line
-from upstack.domain.entry import Entry
-from upstack.services import checks, ideas, learning, recall, tree
+from upstack.domain.entry import OUTCOMES, Entry
+from upstack.services import checks, ideas, recall, tree
 from upstack.services.demo import IDEAS, STORY, build_demo, open_demo_workspace
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_iso, to_iso
+from upstack.workspace import Workspace
 
 # and two learnings after the fact, one drafted question, three runs' results
 TOTAL = len(STORY) + len(IDEAS) + 3 + 3
@@ -307,7 +307,7 @@ def test_results_say_what_was_expected_and_failures_taught_something(demo_ws):
     entries = all_entries(demo_ws)
     results = [e for e in entries if e.kind == "result"]
     assert all(e.meta.get("expected") and e.meta.get("happened") for e in results)
-    assert {e.meta["outcome"] for e in results} == set(learning.OUTCOMES)
+    assert {e.meta["outcome"] for e in results} == set(OUTCOMES)
     failed = {e.id for e in results if e.meta["outcome"] == "failed"}
     assert len(failed) >= 2
     after_the_fact = [e for e in entries if e.kind == "learning" and e.meta.get("learned_from")]

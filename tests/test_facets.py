@@ -9,10 +9,10 @@ import pytest
 
 from upstack.domain.filters import Filters
 from upstack.services import capture, curate, facets, recall
-from upstack.services.workspace import Workspace
 from upstack.store import cache
 from upstack.store.db import Database
 from upstack.store.facets import COUNTS, facet_counts
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

@@ -13,7 +13,7 @@ from upstack.domain.idea import Idea, rank_ideas
 from upstack.domain.similar import closeness
 from upstack.interop.jsondump import dump_tables
 from upstack.services import ideas
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "idea_pairs.json"
 

@@ -39,5 +39,5 @@ def test_ids_made_by_threads_at_once_are_unique_and_each_threads_grow(switching:
     every = [i for mine in made for i in mine]
     assert len(set(every)) == len(every)
     for mine in made:
-        out_of_order = sum(1 for a, b in zip(mine, mine[1:]) if b <= a)
+        out_of_order = sum(1 for a, b in zip(mine, mine[1:], strict=False) if b <= a)
         assert out_of_order == 0, f"{out_of_order} of a thread's {len(mine)} ids sort before the one made before"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import CLI
 from upstack.interop.vault import import_markdown
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 
 def _write(path: Path, text: str) -> Path:

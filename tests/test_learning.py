@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import CLI
 from upstack.services import capture, ideas, learning, progress, tree
-from upstack.services.workspace import Workspace
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 
 def test_a_result_with_expected_happened_outcome_and_learning(run: CLI) -> None:

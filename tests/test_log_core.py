@@ -23,10 +23,10 @@ from upstack.cli.editing import SCISSORS
 from upstack.domain.text import KINDS
 from upstack.ids import id_key, new_id, short_id
 from upstack.interop.jsondump import dump_tables
-from upstack.services.workspace import Workspace
 from upstack.store import SCHEMA_MARK, schema
 from upstack.store.db import connect
 from upstack.timeutil import now_iso, parse_iso, to_iso
+from upstack.workspace import Workspace
 
 FIRST = "Patching layer 5 kills the effect. Next: try head 5.1 #patching #ioi"
 

@@ -15,8 +15,8 @@ from conftest import CLI
 from upstack.ids import new_id, short_id
 from upstack.services import accounts, tree
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 HIDDEN = "a node you cannot open"

@@ -33,9 +33,9 @@ from upstack.services import accounts, capture, curate, tree
 from upstack.services import sync as sync_service
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
-from upstack.services.workspace import Workspace
-from upstack.store.ingest import _HANDLERS
+from upstack.store.apply import HANDLERS
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 from webserver import serve
 
 RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
@@ -46,14 +46,14 @@ OBJECTS = ("own", "shared", "private", "run", "deleted")
 
 
 def test_every_op_has_a_rule_and_a_schema_or_is_never_pushed() -> None:
-    for op in _HANDLERS:
+    for op in HANDLERS:
         if op in RUN_OPS:
             assert op in SHAPES, f"{op} travels in a run push but has no schema"
             continue
         assert (op in PERMISSIONS) != (op in NOT_PUSHABLE), f"{op} needs a rule in domain/permissions.py"
         if op in PERMISSIONS:
             assert op in SHAPES, f"{op} can be pushed but has no schema at the door"
-    assert set(PERMISSIONS) <= set(_HANDLERS) and set(NOT_PUSHABLE) <= set(_HANDLERS)
+    assert set(PERMISSIONS) <= set(HANDLERS) and set(NOT_PUSHABLE) <= set(HANDLERS)
     assert set(sync_service.PUSHABLE) == set(PERMISSIONS)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import helpers_purge_race
 from helpers_reliability import env_for, upstack
 from upstack.services import recall
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 ROUNDS = 16
 

@@ -335,7 +335,7 @@ def test_an_sqlite_commit_is_on_disk_before_the_journal_files_it_applied_are_del
     """A power cut can keep a file's deletion and lose a write made before it, unless the write was
     fsync'd: with SQLite's synchronous=NORMAL a commit in WAL mode is not, and ingest deletes the
     journal files it applied right after committing them. FULL fsyncs the commit first."""
-    from upstack.services.workspace import Workspace
+    from upstack.workspace import Workspace
 
     with Workspace(home=tmp_path / "home") as ws:
         assert ws.store().db.scalar("PRAGMA synchronous") == 2  # FULL

@@ -22,14 +22,14 @@ import pytest
 
 from conftest import CLI, round_trip
 from test_runs import _env, _script  # a run's script and environment, as the other run tests make them
-from upstack.capture.metrics import encode_chunk, read_chunk_stream
-from upstack.capture.rundir import METRICS
 from upstack.domain.run import RunInfo
+from upstack.formats.metrics import encode_chunk, read_chunk_stream
+from upstack.formats.rundir import METRICS
 from upstack.ids import short_id
 from upstack.services import recall
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_iso
+from upstack.workspace import Workspace
 
 WAIT = 120.0  # seconds any one condition may take on a busy machine before the test fails
 

@@ -21,7 +21,7 @@ from upstack.errors import BadInput
 from upstack.ids import short_id
 from upstack.services import recall, tree
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 
 def _script(tmp_path: Path, body: str) -> Path:
@@ -220,7 +220,7 @@ def test_a_killed_run_loses_at_most_the_last_flush_and_is_marked_crashed(
 
 
 def test_a_run_alive_on_another_machine_is_never_marked_crashed(workspace: Workspace) -> None:
-    from upstack.capture.rundir import HEARTBEAT
+    from upstack.formats.rundir import HEARTBEAT
     from upstack.timeutil import now_iso
 
     r = upstack.run("elsewhere", home=workspace.home, db=workspace.db_url, capture="none")
@@ -421,7 +421,7 @@ def test_progress_counts_runs_per_week_and_project(workspace: Workspace, run: CL
 def test_capture_paths_stay_light(tmp_path: Path, code: str) -> None:
     probe = code + ("import sys\nprint(sorted(m for m in sys.modules if m in ('sqlite3', 'psycopg', 'numpy', "
                     "'pandas', 'matplotlib', 'PIL', 'plotly', 'fastapi', 'rich') or m.startswith('upstack.store.')"
-                    " and m not in ('upstack.store.journal', 'upstack.store.blobs')))\n")
+                    " and m not in ('upstack.formats.journal', 'upstack.store.blobs')))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
     env["UPSTACK_HOME"] = str(tmp_path / "home")
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)

@@ -9,7 +9,7 @@ import pytest
 
 from upstack.services import recall
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 # nbclient starts the Jupyter kernel, a process of its own that no line here shows (tests/markers.py).
 pytestmark = pytest.mark.multiprocess

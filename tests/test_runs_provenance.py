@@ -17,7 +17,7 @@ import pytest
 from upstack.interop.jsondump import dump_tables
 from upstack.services import recall
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 # Real-looking secrets, each of a shape people paste (none of them real).
 HF = "hf_" + "Qx7LmZp2Rt9VbN4kWc8YdS3fGh6JaE1uTo"

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from upstack.domain.filters import Filters
 from upstack.domain.query import And, Not, Or, Tag, Term, parse_query
 from upstack.services import capture, curate, recall
-from upstack.services.workspace import Workspace
 from upstack.store import search as search_module
+from upstack.workspace import Workspace
 
 CORPUS = [
     # (day, kind, project, text)

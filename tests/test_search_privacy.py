@@ -28,8 +28,8 @@ from upstack.domain import access
 from upstack.domain.filters import Filters
 from upstack.ids import derived_id
 from upstack.services import accounts, capture, curate, facets, recall, tree
-from upstack.services.workspace import Workspace
 from upstack.store import search as search_module
+from upstack.workspace import Workspace
 
 # Words shared by visible and hidden entries, in a Zipf-like spread; and words only hidden ones hold.
 SHARED = ["patching", "head", "the", "probe", "layer", "patched", "heads", "loss", "sae", "circuit"]

@@ -15,10 +15,10 @@ from upstack.domain.access import Audience
 from upstack.domain.filters import Filters
 from upstack.services import capture, curate, recall
 from upstack.services.maintenance import doctor, reindex
-from upstack.services.workspace import Workspace
 from upstack.store import bm25, schema, word_rank
 from upstack.store import search as search_module
 from upstack.store.queries import filter_sql, load_entries, visible_sql
+from upstack.workspace import Workspace
 
 WORDS = ["patching", "head", "layer", "probe", "loss", "the", "of", "sae", "circuit", "ioi"]
 

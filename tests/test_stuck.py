@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import CLI
 from upstack.services import capture, checks, learning, stuck, tree
-from upstack.services.workspace import Workspace
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 
 def test_an_active_project_without_learnings_is_a_stuck_spell(workspace: Workspace) -> None:

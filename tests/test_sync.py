@@ -16,7 +16,7 @@ from upstack.domain import access
 from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"7" * 64
@@ -255,7 +255,7 @@ def _wait_for(check: Callable[[], bool], seconds: float = 20) -> None:
 
 
 def test_a_run_logs_live_to_the_server_where_collaborators_see_its_chart(team: Team, tmp_path: Path) -> None:
-    from upstack.capture.start import start_run
+    from upstack.services.runstart import start_run
     from upstack.store import runs
 
     laptop = Workspace(home=tmp_path / "laptop", run_live_seconds=0.1, run_capture="none")
@@ -293,8 +293,8 @@ def test_a_run_logs_live_to_the_server_where_collaborators_see_its_chart(team: T
 
 def test_sync_sends_a_run_the_server_missed_in_pieces_and_resumes(team: Team, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from upstack.capture.start import start_run
     from upstack.services import runsync
+    from upstack.services.runstart import start_run
     from upstack.store import runs
 
     laptop = Workspace(home=tmp_path / "laptop", run_capture="none")
@@ -472,8 +472,8 @@ def test_editing_a_nodes_title_and_why_at_once_keeps_both(tmp_path: Path) -> Non
 
 def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
         team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from upstack.capture.start import start_run
     from upstack.services import runsync
+    from upstack.services.runstart import start_run
     from upstack.store import runs
 
     cluster = Workspace(home=tmp_path / "cluster", run_live_seconds=0.1, run_capture="none")
@@ -524,7 +524,7 @@ def test_a_live_run_the_server_refuses_or_cannot_reach_is_kept_and_says_so(
         team: Team, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from upstack.capture.start import start_run
+    from upstack.services.runstart import start_run
     from upstack.store import runs
 
     laptop = Workspace(home=tmp_path / "bob-laptop", run_live_seconds=0.05, run_capture="none")

@@ -28,10 +28,10 @@ from upstack.cli.serve import check_host
 from upstack.domain.access import acting_as
 from upstack.errors import BadInput, Forbidden, NotFound
 from upstack.services import accounts, capture, tree
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash
 from upstack.store.db import Database
 from upstack.web.auth import COOKIE
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PASSWORD = {"alice": "alice-password-1", "bob": "bob-password-22", "carol": "carol-password-3"}

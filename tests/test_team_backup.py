@@ -12,8 +12,8 @@ from typing import Any
 from conftest import CLI
 from test_team import PASSWORD
 from upstack.services import accounts, capture, tree
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash
+from upstack.workspace import Workspace
 
 
 def _team_log(run: CLI) -> dict[str, str]:

@@ -28,9 +28,9 @@ from upstack.errors import NotFound
 from upstack.ids import new_id
 from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
 from upstack.store import queries, runs
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 from webserver import serve
 
 

@@ -15,7 +15,7 @@ from conftest import CLI
 from upstack.cli.main import COMMAND_MODULES
 from upstack.services import accounts, capture, curate, ideas, tree
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import serve
 
 # A title that would set the window title, hide a link, clear the screen (7- and 8-bit forms),

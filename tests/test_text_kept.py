@@ -32,8 +32,8 @@ from upstack.domain import access
 from upstack.ids import new_id
 from upstack.services import accounts, capture
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 KEPT = "\ufffd"  # what a NUL or a lone surrogate becomes
 
@@ -156,7 +156,7 @@ def test_journal_records_an_older_upstack_wrote_with_a_nul_are_taken_in(home: Pa
 
 
 def _chunk(key: bytes, values: list[float]) -> bytes:
-    """A metric chunk as capture/metrics.py lays it out, its name bytes as given."""
+    """A metric chunk as formats/metrics.py lays it out, its name bytes as given."""
     steps, times, vals = array("q", range(len(values))), array("d", [1.0] * len(values)), array("d", values)
     crc = zlib.crc32(vals, zlib.crc32(times, zlib.crc32(steps, zlib.crc32(key))))
     return struct.pack("<4sHII", b"UPM1", len(key), len(values), crc) + key + bytes(steps) + bytes(times) + bytes(vals)

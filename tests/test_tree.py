@@ -10,7 +10,7 @@ import pytest
 
 from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.services import capture, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 
 def ids(run: CLI) -> dict[str, str]:

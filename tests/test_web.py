@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from upstack.services import capture
-from upstack.services.workspace import Workspace
-from webserver import Server, serve
+from upstack.workspace import Workspace
+from webserver import Server, serve, serve_app
 
 
 @pytest.fixture
@@ -173,6 +173,29 @@ def test_upstack_serve_prints_an_address_that_opens_the_log(workspace: Workspace
         assert client.get(url.split("?")[0]).status_code == 401
         page = client.get(url)
         assert page.status_code == 200 and "Served from a real process." in page.text
+
+
+def test_a_home_given_on_the_command_line_reaches_the_served_app(tmp_path: Path) -> None:
+    with Workspace(home=tmp_path / "given") as given:
+        capture.note(given, "Kept where --home says. #cli")
+    with _served("--home", str(tmp_path / "given"), "serve", "--port", "0", UPSTACK_HOME=str(tmp_path / "other")) \
+            as url, httpx.Client(follow_redirects=True, timeout=30) as client:
+        assert client.get(url).status_code == 200  # the token, kept in a cookie
+        entries = client.get(url.split("?")[0] + "log.json").json()["entries"]
+        assert [entry["title"] for entry in entries] == ["Kept where --home says."]
+
+
+def test_settings_given_to_the_workspace_reach_every_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """create_app takes the Workspace: each request's workspace has its settings, not the environment's
+    (the tree's `upstack check` flags look back check_days days)."""
+    from upstack.web.app import create_app
+
+    monkeypatch.setenv("UPSTACK_CHECK_DAYS", "5")
+    token = "settings-token-0123456789"
+    with Workspace(home=tmp_path / "log", check_days=3) as ws, serve_app(create_app(ws, token=token), token) as server:
+        client = server.client()
+        assert client.get("/tree.json").json()["check"]["days"] == 3
+        assert client.get("/tree").status_code == 200
 
 
 def test_the_demo_opens_in_the_browser_app(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ import upstack
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
 from upstack.services import capture, ideas, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 50
@@ -166,7 +166,8 @@ def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, real: Real
           send: Callable[[schemathesis.Case], requests.Response], accepted: Counter[str]) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
 
-    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None,
+    # Scaled with the profile's examples (100 by default; the inner loop's `quick` profile: 10).
+    @settings(max_examples=max(3, EXAMPLES[mode] * settings.default.max_examples // 100), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
     @given(data=st.data())
     def sent_and_checked(data: st.DataObject) -> None:

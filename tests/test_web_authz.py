@@ -63,9 +63,9 @@ from upstack.ids import new_id, short_id
 from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts
 from upstack.services.runsync import wire_points
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
 from upstack.web.routes.review import DEFAULT_DAYS
+from upstack.workspace import Workspace
 from webserver import serve
 
 WHO: tuple[str | None, ...] = (*USERS, None)  # None: a visitor who is not signed in
@@ -142,7 +142,7 @@ def live_entries(team: Team, who: str | None) -> list[Resource]:
 def app_routes() -> list[tuple[str, str, APIRoute | Route]]:
     """(method, path, route) of every route, routers included, except the static files."""
     found = []
-    pending = list(create_app(token=None).routes)
+    pending = list(create_app(Workspace(), token=None).routes)
     while pending:
         route = pending.pop()
         included = getattr(route, "original_router", None)

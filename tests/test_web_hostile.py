@@ -9,7 +9,7 @@ import pytest
 
 from hostile import PAYLOADS, inert_problems
 from upstack.services import capture
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

@@ -13,7 +13,7 @@ import pytest
 from upstack.domain.tree import Node
 from upstack.ids import id_key
 from upstack.services import capture, ideas, tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 

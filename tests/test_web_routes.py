@@ -11,8 +11,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from upstack.services import capture
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 TOKEN = "matrix-token-0123456789"
@@ -21,7 +21,7 @@ TOKEN = "matrix-token-0123456789"
 def _routes() -> list[tuple[str, str]]:
     """(method, path) of every route, routers included, except the static files."""
     found = []
-    pending = list(create_app(token=TOKEN).routes)
+    pending = list(create_app(Workspace(), token=TOKEN).routes)
     while pending:
         route = pending.pop()
         included = getattr(route, "original_router", None)  # FastAPI keeps included routers whole

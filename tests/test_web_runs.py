@@ -17,7 +17,7 @@ import upstack
 from upstack.domain.downsample import keep_positions, step_window, thin
 from upstack.services import runs as run_service
 from upstack.services import tree
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 50

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 import upstack
 from upstack.services import accounts, capture, ideas, tree
-from upstack.services.workspace import Workspace
 from upstack.web.app import create_app
 from upstack.web.headers import CONTENT_SECURITY_POLICY
+from upstack.workspace import Workspace
 from webserver import Server, serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"5" * 64
@@ -38,7 +38,7 @@ def test_the_policy_forbids_inline_script_framing_and_other_hosts() -> None:
 # -- the routes, from the app ------------------------------------------------------------------
 
 def _routes(team: bool) -> list[tuple[str, str, APIRoute | Route]]:
-    found, pending = [], list(create_app(token=None if team else "t" * 24).routes)
+    found, pending = [], list(create_app(Workspace(), token=None if team else "t" * 24).routes)
     while pending:
         route = pending.pop()
         if getattr(route, "original_router", None) is not None:

@@ -31,13 +31,22 @@ class Server:
 def serve(home: Path, db: str | None, token: str | None = "test-token-0123456789",
           extend: Callable[[Any], None] | None = None, **options: object) -> Iterator[Server]:
     """``extend`` is called with the app before it serves (a test adds a route, say)."""
+    from upstack.web.app import create_app
+    from upstack.workspace import Workspace
+
+    with Workspace(home=home, db=db) as workspace:
+        app = create_app(workspace, token=token, **options)  # type: ignore[arg-type]
+        if extend is not None:
+            extend(app)
+        with serve_app(app, token) as running:
+            yield running
+
+
+@contextmanager
+def serve_app(app: Any, token: str | None) -> Iterator[Server]:
+    """``app`` served until the block ends (``token``: the one it was made with, None for a team server)."""
     import uvicorn
 
-    from upstack.web.app import create_app
-
-    app = create_app(home=home, db=db, token=token, **options)  # type: ignore[arg-type]
-    if extend is not None:
-        extend(app)
     # Port 0: the server binds a free port itself, so servers started at once (tests running in
     # parallel) never race for one that a probe found free a moment earlier.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))

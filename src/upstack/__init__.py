@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from upstack.version import __version__
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from upstack.capture.run import Run
-
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "run", "init", "log", "figure", "table", "note", "summary", "finish",
            "current_run"]
@@ -48,8 +48,8 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
             all others (losses, errors) minimised.
         home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
     """
-    from upstack.capture.start import start_run
-    from upstack.services.workspace import Workspace
+    from upstack.services.runstart import start_run
+    from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=db)
     try:
@@ -68,6 +68,7 @@ def init(name: str | None = None, **options: Any) -> Run:
 
 
 def current_run() -> Run:
+    """The run ``upstack.init`` started; BadInput if there is none (or it has ended)."""
     if _current is None or _current.status != "running":
         from upstack.errors import BadInput
 
@@ -76,26 +77,41 @@ def current_run() -> Run:
 
 
 def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    """Record metric values (numbers; NaN and inf are kept) at ``step`` of the current run.
+
+    Without ``step``, the step after the last one logged (starting at 0). ``upstack.log({"loss":
+    0.31, "l0": 42}, step=100)``.
+    """
     current_run().log(metrics, step=step)
 
 
 def figure(figure: Any = None, title: str = "") -> None:
+    """Store a figure with the current run: matplotlib, plotly, PIL, an image array or a file path;
+    without one, the current matplotlib figure (what a notebook cell just drew)."""
     current_run().figure(figure, title)
 
 
 def table(rows: Any, title: str = "") -> None:
+    """Store a table with the current run: a list of dicts or lists, a dict of columns, or a
+    pandas DataFrame."""
     current_run().table(rows, title)
 
 
 def note(text: str) -> None:
+    """A remark for the current run's result entry ("Width 16k looks saturated")."""
     current_run().note(text)
 
 
 def summary(**values: Any) -> None:
+    """The current run's final numbers (``best_loss=0.12``) and, for its result entry, what you
+    ``expected``, what ``happened``, the ``outcome`` (as-expected, surprise, failed) and what you
+    ``learned`` (a learning entry of its own)."""
     current_run().summary(**values)
 
 
 def finish(status: str = "finished") -> None:
+    """End the current run (``status``: finished, failed or interrupted) and write its result
+    entry; without a current run, nothing."""
     global _current
     if _current is not None:
         _current.finish(status)
@@ -103,8 +119,14 @@ def finish(status: str = "finished") -> None:
 
 
 def __getattr__(name: str) -> Any:
+    """``upstack.Run`` and ``upstack.Workspace``, imported when first named (``import upstack`` in a
+    training script stays light)."""
     if name == "Run":
         from upstack.capture.run import Run
 
         return Run
+    if name == "Workspace":
+        from upstack.workspace import Workspace
+
+        return Workspace
     raise AttributeError(f"module 'upstack' has no attribute {name!r}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "NewerVersion", "Forbidden", "Unauthorized",
-           "TooManyAttempts", "Refused", "OverQuota"]
+__all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "BadSetting", "NewerVersion", "Forbidden",
+           "Unauthorized", "TooManyAttempts", "Refused", "OverQuota"]
 
 
 class UpstackError(Exception):
@@ -22,6 +22,16 @@ class Ambiguous(UpstackError):
 
 class BadInput(UpstackError):
     pass
+
+
+class BadSetting(BadInput):
+    """A setting's value is not what it must be (upstack.settings); the message names the setting
+    and where the value came from: its environment variable, the config file, or an argument."""
+
+    def __init__(self, message: str, *, setting: str, source: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.source = source
 
 
 class NewerVersion(UpstackError):

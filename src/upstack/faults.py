@@ -151,7 +151,7 @@ def _state(home: Path | None, cut_off: bool) -> str:
         "the log is as it was"
     if home is None:
         return lead
-    from upstack.store.journal import Journal
+    from upstack.formats.journal import Journal
 
     try:
         waiting = Journal(home / "journal").count_pending()

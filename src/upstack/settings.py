@@ -1,84 +1,301 @@
-"""Every setting in one typed registry: name, default, help.
+"""Every setting in one typed registry: name, type, default, help.
 
 Precedence: an explicit argument, then the environment (``UPSTACK_<NAME>``), then
-``$XDG_CONFIG_HOME/upstack/config.toml``, then the default. There are no secrets
-among the defaults.
+``$XDG_CONFIG_HOME/upstack/config.toml``, then the default. Each value is cast and
+checked once, when the settings are made: a wrong one is a ``BadSetting`` naming the
+setting and where its value came from, and every reader gets a typed value
+(``settings.check_days`` is an int). There are no secrets among the defaults.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
-from upstack.errors import BadInput
+from upstack.errors import BadInput, BadSetting
 
-__all__ = ["Setting", "SETTINGS", "Settings", "default_home", "config_path"]
+__all__ = ["Setting", "SETTINGS", "Settings", "CAPTURE_KINDS", "default_home", "config_path"]
+
+T = TypeVar("T")
+
+# What a run can capture (the run_capture setting's choices), in the order it captures them.
+CAPTURE_KINDS = ("git", "diff", "command", "python", "packages", "host", "gpu", "env")
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
+class _NotValid(ValueError):
+    """A value that is not what its setting must be; the text, if any, says why."""
+
+
+class Setting(Generic[T]):
+    """One setting: its default, its help, and how a given value (text from the environment,
+    a TOML value, an argument) becomes a ``T``. Declared as a class attribute of ``Settings``."""
+
+    must_be = "text"  # what a value must be, as the error message says it
+
+    def __init__(self, default: T, help: str) -> None:
+        self.default = default
+        self.help = help
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
     @property
     def env(self) -> str:
         return "UPSTACK_" + self.name.upper()
 
+    def cast(self, value: object) -> T:
+        """``value`` as this setting's type, or ``_NotValid``."""
+        raise NotImplementedError
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("home", None, "Workspace directory (default $XDG_DATA_HOME/upstack)."),
-    Setting("db", None, "Database URL; default is SQLite in the workspace. postgresql://... for a server."),
-    Setting("editor", None, "Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi)."),
-    Setting("check_days", 7, "`upstack check`: how many recent days of entries to look at."),
-    Setting("stale_weeks", 4, "`upstack check`: weeks without activity before a project is stale."),
-    Setting("active_projects", 1, "How many projects may be active at once."),
-    Setting("min_commitment_days", 14,
-            "Days an active project, question or idea gets before it can be dropped or pruned."),
-    Setting("stuck_days", 7, "Days without a new learning before an active project counts as stuck."),
-    Setting("run_dir", None,
-            "Where runs write their files (default: runs/ in the workspace). On a cluster, a local or "
-            "scratch folder that `upstack ingest` reads later."),
-    Setting("run_flush_seconds", 1.0,
-            "How often a run makes its metrics durable: the most a killed run can lose."),
-    Setting("run_heartbeat_seconds", 10.0,
-            "The longest a live run goes without saying it is alive (it also says so at every flush)."),
-    Setting("run_unwritten_points", 4_000_000,
-            "Most metric points a run keeps in memory while its disk refuses them (full, say); beyond, "
-            "the oldest are dropped, and the run's status says how many."),
-    Setting("run_live_seconds", 10.0,
-            "In a workspace linked to a team server (`upstack login`), how often a run sends what it "
-            "logged to the server; 0 sends nothing while it runs (`upstack sync` sends it later)."),
-    Setting("run_crashed_after", 120.0,
-            "Seconds without a heartbeat after which a run that never ended is marked crashed."),
-    Setting("run_capture", "all",
-            "What runs capture: all, none, or a comma-separated list of git, diff, command, python, "
-            "packages, host, gpu, env."),
-    Setting("run_diff_limit", 1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note)."),
-    Setting("run_env", "", "Extra environment variables runs record (comma-separated names)."),
-    Setting("trusted_proxies", "",
-            "A team server's TLS proxy: addresses (or networks) whose X-Forwarded-For and "
-            "X-Forwarded-Proto headers are believed, comma-separated; nobody's by default."),
-    Setting("session_idle_minutes", 480,
-            "A team server's browser session ends after this many minutes without a request."),
-    Setting("redact", "",
-            "Extra secret patterns (regular expressions, separated by whitespace) redacted from what runs capture."),
+    def checked(self, value: object, source: str) -> T:
+        try:
+            return self.cast(value)
+        except _NotValid as exc:
+            why = f": {exc}" if str(exc) else ""
+            raise BadSetting(f"setting {self.name} must be {self.must_be}, got {value!r}{why} ({source})",
+                             setting=self.name, source=source) from None
+
+    # A non-data descriptor: ``Settings`` stores each checked value in the instance's __dict__, which
+    # attribute reads find first; this only gives the type checker the value's type (and the class
+    # attribute, ``Settings.check_days``, is the Setting itself).
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: Settings, owner: type) -> T: ...
+
+    def __get__(self, instance: Settings | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        raise AttributeError(self.name)  # never reached: Settings sets every one
+
+
+class Text(Setting[str | None]):
+    def __init__(self, help: str) -> None:
+        super().__init__(None, help)
+
+    def cast(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            raise _NotValid
+        return value
+
+
+class Folder(Setting[Path | None]):
+    must_be = "a folder's path"
+
+    def __init__(self, help: str) -> None:
+        super().__init__(None, help)
+
+    def cast(self, value: object) -> Path | None:
+        if not isinstance(value, str | os.PathLike):
+            raise _NotValid
+        return Path(value).expanduser() if str(value) else None
+
+
+class Whole(Setting[int]):
+    """A whole number above zero, or zero too (``zero=True``: where zero turns something off)."""
+
+    def __init__(self, default: int, help: str, *, zero: bool = False) -> None:
+        super().__init__(default, help)
+        self.zero = zero
+        self.must_be = "a whole number, zero or more" if zero else "a whole number above zero"
+
+    def cast(self, value: object) -> int:
+        number = _number(value, zero=self.zero)
+        if not number.is_integer():
+            raise _NotValid
+        return int(value) if isinstance(value, int) else int(number)  # an int stays exact beyond 2**53
+
+
+class Number(Setting[float]):
+    """A number (seconds, days, megabytes) above zero, or zero too (``zero=True``)."""
+
+    def __init__(self, default: float, help: str, *, zero: bool = False) -> None:
+        super().__init__(default, help)
+        self.zero = zero
+        self.must_be = "a number, zero or more" if zero else "a number above zero"
+
+    def cast(self, value: object) -> float:
+        return _number(value, zero=self.zero)
+
+
+def _number(value: object, *, zero: bool) -> float:
+    """A finite number above zero (or zero too) from an int, a float or its text (not a boolean:
+    TOML's true is no number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _NotValid
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise _NotValid from None
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+        raise _NotValid
+    return number
+
+
+def _parts(value: object, separators: str) -> tuple[str, ...]:
+    """Text split at any of ``separators`` (whitespace if none), or a TOML list of strings."""
+    if isinstance(value, list | tuple) and all(isinstance(part, str) for part in value):
+        items = [part.strip() for part in value]
+    elif isinstance(value, str):
+        for separator in separators:
+            value = value.replace(separator, " ")
+        items = value.split()
+    else:
+        raise _NotValid
+    return tuple(item for item in items if item)
+
+
+class Names(Setting[tuple[str, ...]]):
+    """Several values in one: text split at ``separators`` (whitespace if none), or a TOML list of
+    strings; ``check`` refuses a part that is not one."""
+
+    must_be = "names separated by commas"
+    separators = ","
+
+    def __init__(self, help: str) -> None:
+        super().__init__((), help)
+
+    def cast(self, value: object) -> tuple[str, ...]:
+        found = _parts(value, self.separators)
+        for part in found:
+            self.check(part)
+        return found
+
+    def check(self, part: str) -> None:
+        """Raise ``_NotValid`` (saying why) if ``part`` is not one of the values."""
+
+
+class Networks(Names):
+    """IP addresses or networks (``10.0.0.0/8``), separated by commas or spaces."""
+
+    must_be = "IP addresses or networks separated by commas (e.g. 127.0.0.1 or 10.0.0.0/8)"
+    separators = ", "
+
+    def check(self, part: str) -> None:
+        import ipaddress  # only when the setting is given
+
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise _NotValid(f"{part!r} is neither") from None
+
+
+class Patterns(Names):
+    """Regular expressions separated by whitespace, none matching empty text."""
+
+    must_be = "regular expressions separated by whitespace"
+    separators = ""
+
+    def check(self, part: str) -> None:
+        import re
+
+        try:
+            compiled = re.compile(part)
+        except re.error as exc:
+            raise _NotValid(f"{part!r} is not one ({exc})") from None
+        if compiled.search(""):  # it would match between every two characters
+            raise _NotValid(f"{part!r} matches empty text")
+
+
+class Choices(Setting[tuple[str, ...]]):
+    """Some of ``choices`` (comma-separated), or all, or none; the value is the chosen, in their order."""
+
+    def __init__(self, choices: tuple[str, ...], help: str) -> None:
+        super().__init__(choices, help)
+        self.choices = choices
+        self.must_be = f"all, none, or some of {', '.join(choices)} separated by commas"
+
+    def cast(self, value: object) -> tuple[str, ...]:
+        named = _parts(value, ",")
+        if named in (("all",), ("none",)):
+            return self.choices if named == ("all",) else ()
+        unknown = [name for name in named if name not in self.choices]
+        if not named or unknown:
+            raise _NotValid(f"{unknown[0]!r} is not one" if unknown else "")
+        return tuple(choice for choice in self.choices if choice in named)
+
+
+class Settings:
+    """Resolved settings, each cast and checked once: ``settings.check_days`` is an int.
+
+    Example:
+        >>> Settings(check_days="3").check_days
+        3
+    """
+
+    home = Folder("Workspace directory (default $XDG_DATA_HOME/upstack).")
+    db = Text("Database URL; default is SQLite in the workspace. postgresql://... for a server.")
+    editor = Text("Editor for `note` and `edit` (default $VISUAL, $EDITOR, then vi).")
+    check_days = Whole(7, "`upstack check`: how many recent days of entries to look at.")
+    stale_weeks = Whole(4, "`upstack check`: weeks without activity before a project is stale.")
+    active_projects = Whole(1, "How many projects may be active at once.")
+    min_commitment_days = Number(
+        14, "Days an active project, question or idea gets before it can be dropped or pruned.", zero=True)
+    stuck_days = Whole(7, "Days without a new learning before an active project counts as stuck.")
+    run_dir = Folder("Where runs write their files (default: runs/ in the workspace). On a cluster, a local or "
+                     "scratch folder that `upstack ingest` reads later.")
+    run_flush_seconds = Number(1.0, "How often a run makes its metrics durable: the most a killed run can lose.")
+    run_heartbeat_seconds = Number(
+        10.0, "The longest a live run goes without saying it is alive (it also says so at every flush).")
+    run_unwritten_points = Whole(
+        4_000_000, "Most metric points a run keeps in memory while its disk refuses them (full, say); beyond, "
+        "the oldest are dropped, and the run's status says how many.")
+    run_live_seconds = Number(
+        10.0, "In a workspace linked to a team server (`upstack login`), how often a run sends what it "
+        "logged to the server; 0 sends nothing while it runs (`upstack sync` sends it later).", zero=True)
+    run_crashed_after = Number(
+        120.0, "Seconds without a heartbeat after which a run that never ended is marked crashed.")
+    run_capture = Choices(CAPTURE_KINDS, "What runs capture: all, none, or a comma-separated list of git, diff, "
+                          "command, python, packages, host, gpu, env.")
+    run_diff_limit = Whole(1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note).")
+    run_env = Names("Extra environment variables runs record (comma-separated names).")
+    trusted_proxies = Networks(
+        "A team server's TLS proxy: addresses (or networks) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed, comma-separated; nobody's by default.")
+    session_idle_minutes = Whole(
+        480, "A team server's browser session ends after this many minutes without a request.")
+    redact = Patterns(
+        "Extra secret patterns (regular expressions, separated by whitespace) redacted from what runs capture.")
     # What one member of a team server may cost it (see upstack.limits for the limits on a single query).
-    Setting("user_requests", 2,
-            "On a team server, how many requests one member may have running at once (more are answered 429): "
-            "fewer than the server's 4 handler threads, so one member never holds them all."),
-    Setting("user_seconds", 5,
-            "On a team server, the seconds of work one member's requests may take in any 10 seconds (more are "
-            "answered 429, saying when to try again): half of one handler thread, kept for everyone else."),
-    Setting("user_quota_mb", 10_000,
-            "On a team server, the megabytes one member may store: files they upload or attach, and their "
-            "runs' metric points (24 bytes each); beyond it a push or upload is answered 413. 0: no quota."),
-    Setting("user_max_runs", 10_000, "On a team server, how many runs one member may log there (413 beyond)."),
-    Setting("run_max_metrics", 1_000, "On a team server, how many metrics one run may log (413 beyond)."),
-    Setting("entry_max_files", 100, "On a team server, how many files one entry may have attached (413 beyond)."),
-)
+    user_requests = Whole(
+        2, "On a team server, how many requests one member may have running at once (more are answered 429): "
+        "fewer than the server's 4 handler threads, so one member never holds them all.")
+    user_seconds = Number(
+        2, "On a team server, the seconds of work one member's requests may take in any 10 seconds (more are "
+        "answered 429, saying when to try again): a fifth of one handler thread, the rest kept for everyone "
+        "else.")
+    user_quota_mb = Number(
+        10_000, "On a team server, the megabytes one member may store: files they upload or attach, and their "
+        "runs' metric points (24 bytes each); beyond it a push or upload is answered 413. 0: no quota.", zero=True)
+    user_max_runs = Whole(10_000, "On a team server, how many runs one member may log there (413 beyond).")
+    run_max_metrics = Whole(1_000, "On a team server, how many metrics one run may log (413 beyond).")
+    entry_max_files = Whole(100, "On a team server, how many files one entry may have attached (413 beyond).")
+
+    def __init__(self, **explicit: Any) -> None:
+        unknown = set(explicit) - {s.name for s in SETTINGS}
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        file_values: dict[str, Any] | None = None
+        for setting in SETTINGS:
+            value, source = explicit.get(setting.name), "given as an argument"
+            if value is None:
+                value, source = os.environ.get(setting.env) or None, f"from {setting.env}"
+            if value is None:
+                if file_values is None:
+                    file_values = _read_config_file()
+                value, source = file_values.get(setting.name), f"from {config_path()}"
+            vars(self)[setting.name] = setting.default if value is None else setting.checked(value, source)
+
+    @property
+    def home_path(self) -> Path:
+        return self.home or default_home()
+
+
+SETTINGS: tuple[Setting[Any], ...] = tuple(v for v in vars(Settings).values() if isinstance(v, Setting))
 
 
 def config_path() -> Path:
@@ -102,46 +319,3 @@ def _read_config_file() -> dict[str, Any]:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"cannot read config file {path}: {exc}") from None
-
-
-class Settings:
-    """Resolved settings; attribute access by setting name."""
-
-    def __init__(self, **explicit: Any) -> None:
-        known = {s.name for s in SETTINGS}
-        unknown = set(explicit) - known
-        if unknown:
-            raise TypeError(f"unknown settings: {sorted(unknown)}")
-        file_values: dict[str, Any] | None = None
-        self._values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            value = explicit.get(setting.name)
-            if value is None:
-                value = os.environ.get(setting.env) or None
-            if value is None:
-                if file_values is None:
-                    file_values = _read_config_file()
-                value = file_values.get(setting.name)
-            self._values[setting.name] = setting.default if value is None else value
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def number(self, name: str, *, zero: bool = False) -> float:
-        """A setting that must be a number above zero (or zero too, where zero turns something off)."""
-        value = self._values[name]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise BadInput(f"setting {name} must be a number, got {value!r}") from None
-        if not (number >= 0 if zero else number > 0):
-            raise BadInput(f"setting {name} must be {'zero or more' if zero else 'above zero'}, got {value!r}")
-        return number
-
-    @property
-    def home_path(self) -> Path:
-        home = self._values["home"]
-        return Path(home).expanduser() if home else default_home()

@@ -19,10 +19,11 @@ from typing import Any
 
 from upstack.capture.redact import Redactor
 from upstack.errors import BadInput
+from upstack.settings import CAPTURE_KINDS
 
 __all__ = ["KINDS", "DEFAULT_ENV", "Provenance", "collect"]
 
-KINDS = ("git", "diff", "command", "python", "packages", "host", "gpu", "env")
+KINDS = CAPTURE_KINDS  # declared with the run_capture setting, which chooses among them
 # Environment variables recorded by default; a trailing * makes a prefix.
 DEFAULT_ENV = (
     "CUDA_*", "NCCL_*", "SLURM_*", "OMP_*", "MKL_*", "HF_*", "TRANSFORMERS_*", "TORCH*", "WANDB_*",

@@ -20,12 +20,14 @@ from array import array
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from upstack.capture import metrics as metric_chunks
-from upstack.capture.rundir import RunFiles
 from upstack.capture.writer import RunWriter, say
+from upstack.domain.config import config_to_dict
+from upstack.domain.entry import OUTCOMES
 from upstack.errors import BadInput, UpstackError
+from upstack.formats import metrics as metric_chunks
+from upstack.formats.journal import Record, make_record
+from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id, short_id
-from upstack.store.journal import Record, make_record
 from upstack.timeutil import now_iso
 
 __all__ = ["Run", "STATUSES", "SUMMARY_FIELDS"]
@@ -230,14 +232,9 @@ class Run:
     def summary(self, **values: Any) -> None:
         """Final numbers (``best_loss=0.12``) and what you ``expected``, what ``happened``, the
         ``outcome`` (as-expected, surprise, failed) and what you ``learned``."""
-        from upstack.capture.config import config_to_dict
-
         fields = {k: str(values.pop(k)).strip() for k in SUMMARY_FIELDS if values.get(k) is not None}
-        if "outcome" in fields:
-            from upstack.services.learning import OUTCOMES
-
-            if fields["outcome"] not in OUTCOMES:
-                raise BadInput(f"unknown outcome {fields['outcome']!r}: choose one of {', '.join(OUTCOMES)}")
+        if "outcome" in fields and fields["outcome"] not in OUTCOMES:
+            raise BadInput(f"unknown outcome {fields['outcome']!r}: choose one of {', '.join(OUTCOMES)}")
         data: dict[str, Any] = {"values": config_to_dict(values), **fields}
         if "learned" in fields:
             data["learning_id"] = new_id()  # made here, so ingesting twice cannot make two

@@ -20,9 +20,9 @@ from array import array
 from collections import deque
 from collections.abc import Sequence
 
-from upstack.capture.metrics import Columns, chunk_buffers
-from upstack.capture.rundir import RunFiles
-from upstack.store.journal import Record
+from upstack.formats.journal import Record
+from upstack.formats.metrics import Columns, chunk_buffers
+from upstack.formats.rundir import RunFiles
 
 __all__ = ["RunWriter", "LONGEST_WAIT", "say"]
 

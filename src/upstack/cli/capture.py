@@ -7,12 +7,12 @@ import click
 from upstack.cli.editing import open_editor, read_stdin
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
+from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import capture, learning
-from upstack.services.learning import OUTCOMES
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

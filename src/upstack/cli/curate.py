@@ -13,7 +13,7 @@ from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import curate, recall
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

@@ -21,7 +21,7 @@ from upstack.services.demo import (
     make_demo_home,
     open_demo_workspace,
 )
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS", "commands_to_try"]
 

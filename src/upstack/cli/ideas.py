@@ -11,7 +11,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
 from upstack.services import ideas as idea_service
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

@@ -13,7 +13,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, json_stdout, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 if TYPE_CHECKING:
     from upstack.interop.common import ImportResult, Problem

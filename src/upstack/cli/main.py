@@ -6,10 +6,10 @@ import importlib
 
 import click
 
-from upstack import __version__
 from upstack.cli.output import echo
 from upstack.errors import UpstackError
-from upstack.services.workspace import Workspace
+from upstack.version import __version__
+from upstack.workspace import Workspace
 
 __all__ = ["cli", "main"]
 

@@ -10,7 +10,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.services import maintenance
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

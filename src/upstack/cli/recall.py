@@ -12,8 +12,8 @@ from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
 from upstack.services import recall
-from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

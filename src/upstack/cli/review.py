@@ -10,8 +10,8 @@ import click
 from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.services import review as review_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

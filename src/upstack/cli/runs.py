@@ -10,10 +10,11 @@ import click
 from upstack.cli.options import json_option
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
+from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display, parse_iso, parse_when
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 
@@ -100,8 +101,6 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
         for key, value in summary.items():
             echo(f"  {key}: {format_number(value)}")
     if run.config:
-        from upstack.capture.config import flatten
-
         echo("\nconfig")
         for key, value in flatten(run.config).items():
             echo(f"  {key} = {format_number(value)}")

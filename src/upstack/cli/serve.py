@@ -10,9 +10,9 @@ import click
 
 from upstack.cli.output import echo
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
-__all__ = ["COMMANDS", "check_host", "run_server", "trusted_proxies"]
+__all__ = ["COMMANDS", "check_host", "run_server"]
 
 
 def _loopback(host: str) -> bool:
@@ -28,21 +28,6 @@ def check_host(host: str, *, team: bool = False) -> None:
         raise BadInput(f"refusing to serve on {host}: without accounts the log would be open to anyone "
                        "who can reach it; serve on 127.0.0.1 (the default), or make accounts first "
                        "(`upstack user add NAME`)")
-
-
-def trusted_proxies(trusted: str) -> list[str]:
-    """The ``trusted_proxies`` setting, checked: the only addresses whose forwarded headers
-    uvicorn believes. (uvicorn's own default believes anyone connecting from loopback,
-    so anybody logged in to the server's machine could pick the address the sign-in
-    throttle counts, or claim TLS.)"""
-    proxies = [part.strip() for part in trusted.replace(" ", ",").split(",") if part.strip()]
-    for proxy in proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            raise BadInput(f"trusted_proxies: {proxy!r} is not an IP address or network "
-                           "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
-    return proxies
 
 
 @click.command()
@@ -73,11 +58,10 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
 
     from upstack.web.app import create_app
 
-    proxies = trusted_proxies(str(ws.settings.trusted_proxies or ""))  # refused before anything listens
-    if team:
-        from upstack.services.sessions import idle_minutes
-
-        idle_minutes(ws)  # a wrong setting is one line now, not every request failing later
+    # The only addresses whose forwarded headers uvicorn believes (checked with the settings). uvicorn's
+    # own default believes anyone connecting from loopback, so anybody logged in to the server's machine
+    # could pick the address the sign-in throttle counts, or claim TLS.
+    proxies = list(ws.settings.trusted_proxies)
     # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on, and every answer on a kept-alive
     # connection waited ~40 ms for a delayed ACK (bench/bench_web.py: static file 44 ms -> 1.9 ms).
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
@@ -90,7 +74,7 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
         listener.close()
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror} (try --port 0 for any free port)") from None
     token = None if team else secrets.token_urlsafe(24)
-    app = create_app(home=ws.home, db=ws.db_url, token=token)
+    app = create_app(ws, token=token)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{listener.getsockname()[1]}/"
     echo(f"upstack is serving {ws.home}" + (" as a team server (everyone signs in)" if team else ""))

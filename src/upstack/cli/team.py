@@ -7,7 +7,7 @@ import click
 from upstack.cli.output import echo, print_json
 from upstack.ids import short_id
 from upstack.services import accounts
-from upstack.services.workspace import Workspace
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

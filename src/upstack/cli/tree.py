@@ -12,8 +12,8 @@ from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
 from upstack.services import tree as tree_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import local_display
+from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from upstack.ids import short_id
 
-__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit"]
+__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit", "OUTCOMES"]
+
+OUTCOMES = ("as-expected", "surprise", "failed")  # how a result came out
 
 
 @dataclass

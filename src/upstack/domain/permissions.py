@@ -1,7 +1,7 @@
 """Who may push what to a team server: one table (op × what it names × the role it needs).
 
 The sync door (services/sync.py, services/runsync.py) asks it, and tests/test_permissions.py
-checks every op of the ingest handler registry against it, for every role and every kind of
+checks every op of the handler registry (store/apply.py) against it, for every role and every kind of
 object a record may name: an op that can be pushed without a row here fails that test.
 
 Roles on a node are viewer < commenter < editor < owner, held on the node or above it

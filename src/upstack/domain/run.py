@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from upstack.domain.config import flatten
 from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number",
@@ -190,8 +191,6 @@ def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
                 lines.append(f"\n… and {more} more rows (full table attached)")
             lines.append("")
     if run.config:
-        from upstack.capture.config import flatten
-
         lines += ["## Config", ""]
         lines += _table(["key", "value"], [[k, format_number(v)] for k, v in flatten(run.config).items()])
         lines.append("")

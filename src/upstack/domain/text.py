@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "title_key",
     "KINDS",
     "ParsedText",
     "parse_note_text",
@@ -214,3 +215,7 @@ def search_document(tokens: list[str]) -> str:
         return ""
     return " " + "  ".join(tokens) + " "
 
+
+def title_key(title: str) -> str:
+    """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
+    return " ".join(title.casefold().split()).rstrip(".!?")

@@ -2,7 +2,7 @@
 
 An importer reads its whole source first and lists every problem it finds. If
 there is any and ``skip_bad`` is off, nothing is written. Otherwise the good
-entries are journaled in one append, which is one line (store/journal.py): an
+entries are journaled in one append, which is one line (formats/journal.py): an
 import killed or stopped by a full disk half-way leaves none of it, never its
 first part. They are then ingested in one transaction. Each entry carries a
 ``source`` key derived from its content, so importing the same data twice
@@ -21,8 +21,8 @@ from upstack.domain.text import KINDS, normalize_tag
 from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.services.capture import PreparedFile, store_files
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["Problem", "ImportFailed", "ImportedEntry", "ImportResult", "commit", "source_key"]
 

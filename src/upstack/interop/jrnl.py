@@ -21,8 +21,8 @@ from typing import Any
 from upstack.domain.text import TITLE_LIMIT, split_title, trim_block
 from upstack.errors import BadInput
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
-from upstack.services.workspace import Workspace
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["import_jrnl", "read_jrnl"]
 

@@ -25,7 +25,6 @@ from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
 from upstack.interop.common import ImportFailed, ImportResult, Problem
-from upstack.services.workspace import Workspace
 from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY
 from upstack.store.db import Database
@@ -33,6 +32,7 @@ from upstack.store.ingest import index_entry
 from upstack.store.integrity import JSON_COLUMNS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
+from upstack.workspace import Workspace
 
 __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
            "load_dump"]
@@ -75,7 +75,7 @@ SERVER_TABLES: dict[str, tuple[str, ...]] = {
 # stay empty: a checksum is kept only for what was checksummed when it was written).
 LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum"}),
                                             "metric_chunks": frozenset({"checksum"})}
-# Packed arrays (see capture/metrics.py) travel as base64 text.
+# Packed arrays (see formats/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 
 

@@ -24,9 +24,9 @@ import yaml
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store.db import Database
+from upstack.workspace import Workspace
 
 __all__ = ["ATTACHMENTS_FOLDER", "Progress", "WIKILINK", "export_markdown", "safe_file_name"]
 

@@ -20,14 +20,13 @@ from urllib.parse import unquote
 
 import yaml
 
-from upstack.domain.text import KINDS, clean_text, trim_block
+from upstack.domain.text import KINDS, clean_text, title_key, trim_block
 from upstack.errors import BadInput
 from upstack.ids import id_key, looks_like_full_id, new_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.interop.markdown import WIKILINK, Progress
-from upstack.services.workspace import Workspace
-from upstack.store.ingest import title_key
 from upstack.timeutil import parse_when, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["import_markdown"]
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from upstack.errors import NotFound
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import OWNER_KEY, user_row
 from upstack.store.db import Database
 from upstack.timeutil import now_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["User", "user_of", "db_of", "audit", "find_user_any", "owner_id", "later", "hasher"]
 

@@ -45,10 +45,10 @@ from upstack.services.tokens import (
     token_grant,
     token_user,
 )
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import OWNER_KEY, secret_hash, user_row
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = [
     "User", "has_accounts", "add_user", "list_users", "remove_user", "reset_link", "link_info",

@@ -13,8 +13,8 @@ from upstack.domain.entry import Attachment, Entry
 from upstack.domain.text import KINDS, collect_tags, parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile", "node_for"]
 

@@ -16,10 +16,10 @@ from typing import Any
 from upstack.domain.filters import Filters
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["Flag", "CheckReport", "check"]
 
@@ -69,8 +69,8 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
           now: datetime | None = None, activity: dict[str | None, dict[str, Any]] | None = None) -> CheckReport:
     """The flags; ``activity`` is ``services.tree.activity(ws)`` if the caller has it already."""
     db = ws.store().db
-    days = int(days if days is not None else ws.settings.check_days)
-    stale_weeks = int(stale_weeks if stale_weeks is not None else ws.settings.stale_weeks)
+    days = days if days is not None else ws.settings.check_days
+    stale_weeks = stale_weeks if stale_weeks is not None else ws.settings.stale_weeks
     now = now or datetime.now(UTC)
     report = CheckReport(days=days)
     nodes = {n.id: n for n in store_tree.node_rows(db)}

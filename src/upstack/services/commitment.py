@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.store.db import Database
 from upstack.timeutil import parse_iso
+from upstack.workspace import Workspace
 
 __all__ = ["check_active_limit", "check_commitment", "days_since"]
 
@@ -29,7 +29,7 @@ def check_active_limit(ws: Workspace, db: Database, kind: str, *, exclude: str |
     """Refuse one active project too many, unless overridden with a reason."""
     if kind != "project" or override:
         return
-    limit = int(ws.settings.active_projects)
+    limit = ws.settings.active_projects
     active = [n for n in store_tree.node_rows(db)
               if n.kind == "project" and n.status == "active" and n.id != exclude]
     if len(active) >= limit:
@@ -54,7 +54,7 @@ def check_commitment(ws: Workspace, db: Database, node: Node, new_status: str,
 
 
 def check_recent(ws: Workspace, active_since: str, what: str) -> None:
-    minimum = float(ws.settings.min_commitment_days)
+    minimum = ws.settings.min_commitment_days
     age = days_since(active_since)
     if age < minimum:
         raise BadInput(f"{what} has been active for {age:.0f} of the {minimum:.0f} days of "

@@ -8,9 +8,9 @@ from upstack.domain.text import split_title
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.capture import check_kind
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["edit_text", "edit", "remove", "restore", "purge_target", "purge"]
 

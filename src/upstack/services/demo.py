@@ -30,10 +30,10 @@ from upstack.errors import BadInput
 from upstack.services import capture, ideas, learning, stuck
 from upstack.services import tree as tree_service
 from upstack.services.demo_figures import write_figures
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store.tree import load_node
 from upstack.timeutil import to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["DemoLog", "STORY", "TREE", "IDEAS", "build_demo", "demo_db_url", "make_demo_home",
            "open_demo_workspace"]
@@ -118,8 +118,8 @@ def _runs(ws: Workspace, experiment: Node) -> list[str]:
     """Runs made with the scripting API, as a training script would (`upstack.run`)."""
     import math
 
-    from upstack.capture.start import start_run
     from upstack.services.demo_figures import curve_svg
+    from upstack.services.runstart import start_run
 
     made = []
     with tempfile.TemporaryDirectory(prefix="upstack-demo-runs-") as scratch:

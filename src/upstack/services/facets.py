@@ -18,9 +18,9 @@ from upstack.domain.text import normalize_tag
 from upstack.domain.tree import Node
 from upstack.ids import id_key
 from upstack.services.progress import NO_PROJECT
-from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.store.facets import FacetCounts, cached_facet_counts, facet_counts
+from upstack.workspace import Workspace
 
 __all__ = ["FacetValue", "Facets", "search_facets", "cached_search_facets"]
 

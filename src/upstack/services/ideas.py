@@ -22,12 +22,12 @@ from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import commitment, curate
 from upstack.services import tree as tree_service
-from upstack.services.workspace import Workspace
 from upstack.store import ideas as store_ideas
 from upstack.store import queries
 from upstack.store.db import Database
 from upstack.store.tree import load_node
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["capture_idea", "triage", "set_state", "promote", "get_idea", "list_ideas",
            "close_ideas", "CloseIdea", "PRUNED_PREFIX"]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from upstack.domain.entry import Entry
+from upstack.domain.entry import OUTCOMES, Entry
 from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["OUTCOMES", "result_meta", "learned"]
-
-OUTCOMES = ("as-expected", "surprise", "failed")
-
 
 def result_meta(kind: str, expected: str | None, happened: str | None,
                 outcome: str | None) -> dict[str, Any]:

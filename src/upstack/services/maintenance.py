@@ -14,17 +14,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from upstack.capture.metrics import read_chunk_stream
-from upstack.capture.rundir import METRICS, RECORDS
 from upstack.errors import BadInput, UpstackError
+from upstack.formats.metrics import read_chunk_stream
+from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
-from upstack.services.workspace import Workspace
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry, search_texts
 from upstack.store.integrity import check_revisions, check_runs
 from upstack.store.run_ingest import run_dirs
 from upstack.store.store import Store
 from upstack.store.word_rank import counted_words
+from upstack.workspace import Workspace
 
 __all__ = ["Finding", "doctor", "reindex", "backup", "clear_killed_backups"]
 

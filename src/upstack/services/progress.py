@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.tree import Node
-from upstack.services.workspace import Workspace
 from upstack.store import tree as store_tree
 from upstack.timeutil import parse_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["WeekRow", "progress", "week_of", "project_titles", "NO_PROJECT"]
 

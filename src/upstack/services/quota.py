@@ -30,7 +30,7 @@ def _used(db: Any, user_id: str, files: dict[str, int] | None = None) -> int:
 
 
 def _check_room(ws: Any, user_id: str, adding: int, files: dict[str, int] | None = None) -> None:
-    quota = ws.settings.number("user_quota_mb", zero=True) * MB
+    quota = ws.settings.user_quota_mb * MB
     if not quota or adding <= 0:
         return
     used = _used(ws.store().db, user_id, files)
@@ -62,7 +62,7 @@ def check_files(ws: Any, by: Audience | None, entry_id: str, sizes: Mapping[str,
     if by is None:
         return
     if too_many_files(ws, entry_id, len(sizes)):
-        raise OverQuota(f"an entry may have at most {int(ws.settings.number('entry_max_files'))} files on this "
+        raise OverQuota(f"an entry may have at most {ws.settings.entry_max_files} files on this "
                         "server (setting entry_max_files)")
     files = usage.member_files(ws.store().db, by.user_id)
     _check_room(ws, by.user_id, sum(size for sha, size in sizes.items() if sha not in files), files)
@@ -70,7 +70,7 @@ def check_files(ws: Any, by: Audience | None, entry_id: str, sizes: Mapping[str,
 
 def too_many_files(ws: Any, entry_id: str, adding: int) -> bool:
     """Whether ``adding`` more files would take an entry past ``entry_max_files``."""
-    return usage.entry_file_count(ws.store().db, entry_id) + adding > int(ws.settings.number("entry_max_files"))
+    return usage.entry_file_count(ws.store().db, entry_id) + adding > ws.settings.entry_max_files
 
 
 def check_run(ws: Any, by: Audience | None, run_id: str, *, new: bool, counts: Mapping[str, tuple[int, int]]) -> None:
@@ -79,11 +79,11 @@ def check_run(ws: Any, by: Audience | None, run_id: str, *, new: bool, counts: M
     if by is None:
         return
     db = ws.store().db
-    runs_cap = int(ws.settings.number("user_max_runs"))
+    runs_cap = ws.settings.user_max_runs
     if new and usage.member_runs(db, by.user_id) >= runs_cap:
         raise OverQuota(f"you have {runs_cap:,} runs on this server, the most a member may (setting user_max_runs)")
     held = usage.run_metric_counts(db, run_id)
-    metrics_cap = int(ws.settings.number("run_max_metrics"))
+    metrics_cap = ws.settings.run_max_metrics
     if len(set(held) | set(counts)) > metrics_cap:
         raise OverQuota(f"a run may log at most {metrics_cap:,} metrics on this server (setting run_max_metrics)")
     # Points the server holds already are skipped on arrival (a push sent twice): they cost nothing more.

@@ -9,12 +9,12 @@ from upstack.domain.entry import Attachment, Entry, Revision
 from upstack.domain.files import attachment_name
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store.search import SearchPage
 from upstack.store.search import search as run_search
+from upstack.workspace import Workspace
 
-__all__ = ["timeline", "search", "show", "history", "tags", "save_attachment"]
+__all__ = ["timeline", "search", "show", "history", "tags", "attachment_file", "save_attachment"]
 
 
 def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 50,
@@ -39,6 +39,12 @@ def history(ws: Workspace, ref: str) -> tuple[Entry, list[Revision]]:
 
 def tags(ws: Workspace, filters: Filters | None = None) -> list[tuple[str, int, str]]:
     return queries.all_tags(ws.store().db, filters or Filters())
+
+
+def attachment_file(ws: Workspace, attachment_id: str) -> tuple[Attachment, bytes]:
+    """An attachment by its full id, with its bytes (checked against their hash; none once purged)."""
+    found = queries.attachment_by_id(ws.store().db, attachment_id)
+    return found, ws.blobs.read(found.sha256) if found.sha256 else b""
 
 
 def save_attachment(ws: Workspace, ref: str, dest: Path | None) -> tuple[Attachment, Path]:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services.progress import NO_PROJECT, project_titles
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html"]
 

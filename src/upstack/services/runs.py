@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from upstack.domain import access
+from upstack.domain.config import flatten
 from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import runs as store_runs
 from upstack.store.run_ingest import RunFolderReport
 from upstack.store.run_ingest import run_dirs as find_run_dirs
+from upstack.workspace import Workspace
 
 __all__ = ["Condition", "parse_condition", "list_runs", "get_run", "Series", "series", "compare",
            "Comparison", "plot", "ingest"]
@@ -81,7 +82,6 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
               since: str | None = None, until: str | None = None, where: Sequence[str] = (),
               name: str | None = None, limit: int | None = None) -> list[RunInfo]:
     """Runs, newest first, filtered by node (and below), status, start time, name and config."""
-    from upstack.capture.config import flatten
     from upstack.services.tree import resolve_node
 
     conditions = [parse_condition(w) for w in where]
@@ -162,14 +162,10 @@ class Comparison:
     metric_keys: list[str]
 
     def config_value(self, run: RunInfo, key: str) -> str:
-        from upstack.capture.config import flatten
-
         flat = flatten(run.config)
         return format_number(flat[key]) if key in flat else "—"
 
     def to_dict(self) -> dict[str, Any]:
-        from upstack.capture.config import flatten
-
         return {"runs": [r.to_dict() for r in self.runs],
                 "differences": {k: [flatten(r.config).get(k) for r in self.runs] for k in self.config_keys},
                 "same": self.same_config,
@@ -178,8 +174,6 @@ class Comparison:
 
 
 def compare(ws: Workspace, refs: list[str]) -> Comparison:
-    from upstack.capture.config import flatten
-
     if len(refs) < 2:
         raise BadInput("compare needs at least two runs")
     runs = [get_run(ws, ref) for ref in refs]

@@ -2,7 +2,7 @@
 
 A run always writes its own folder first: that is fast, and safe with the network down. In a
 workspace linked to a server (`upstack login`), the run also sends what is new in its folder to
-the server every few seconds (``capture.live``), so collaborators watch its charts as it trains;
+the server every few seconds (``services.live``), so collaborators watch its charts as it trains;
 `upstack sync` later sends whatever the server still lacks, rebuilt from the laptop's store, and
 takes the ended runs there that the user may see (a run logged from a cluster reaches the laptop).
 
@@ -31,7 +31,7 @@ from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.domain.text import unstorable
 from upstack.errors import BadInput, NotFound, Refused
-from upstack.store.journal import Record
+from upstack.formats.journal import Record
 
 __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "wire_points", "RUN_OPS",
            "PUSH_POINTS", "Series"]

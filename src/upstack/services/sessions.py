@@ -7,18 +7,18 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from upstack.domain.text import clean_text
-from upstack.errors import BadInput, Forbidden, Unauthorized
+from upstack.errors import Forbidden, Unauthorized
 from upstack.services import throttle
 from upstack.services._account_rows import User, audit, db_of, find_user_any, hasher, later, user_of
 from upstack.services.passwords import check_password, verify_password
 from upstack.services.tokens import revoke_all_tokens
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash, user_row
 from upstack.store.db import Database
 from upstack.timeutil import now_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["SESSION_DAYS", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions",
-           "confirm_password", "change_password", "idle_minutes"]
+           "confirm_password", "change_password"]
 
 SESSION_DAYS = 30
 
@@ -96,18 +96,6 @@ def _new_session(db: Database, user_id: str, login: str, address: str) -> str:
     return secret
 
 
-def idle_minutes(ws: Workspace) -> int:
-    """The ``session_idle_minutes`` setting, checked."""
-    value = ws.settings.session_idle_minutes
-    try:
-        minutes = int(value)
-    except (TypeError, ValueError):
-        minutes = 0
-    if minutes < 1:
-        raise BadInput(f"session_idle_minutes must be a whole number of minutes, at least 1 (not {value!r})")
-    return minutes
-
-
 def session_user(ws: Workspace, secret: str) -> User | None:
     """The user a session cookie belongs to, if the session is live: not ended, not past its
     30 days, and used within the idle timeout (each use moves that on)."""
@@ -120,7 +108,7 @@ def session_user(ws: Workspace, secret: str) -> User | None:
     now = datetime.now(UTC)
     if row is None or row["ended_at"] or row["removed_at"] or row["expires_at"] < to_iso(now):
         return None
-    if row["seen_at"] < to_iso(now - timedelta(minutes=idle_minutes(ws))):
+    if row["seen_at"] < to_iso(now - timedelta(minutes=ws.settings.session_idle_minutes)):
         with db.transaction():
             db.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (to_iso(now), key))
         return None

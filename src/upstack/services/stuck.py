@@ -17,10 +17,10 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import tree as tree_service
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, now_iso, to_iso
+from upstack.workspace import Workspace
 
 __all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask"]
 
@@ -54,7 +54,7 @@ def stuck_spells(ws: Workspace, *, days: int | None = None, now: datetime | None
     ``nodes`` and ``activity`` may be passed in by a caller that has them already.
     """
     db = ws.store().db
-    days = int(days if days is not None else ws.settings.stuck_days)
+    days = days if days is not None else ws.settings.stuck_days
     now = now or datetime.now(UTC)
     nodes = nodes if nodes is not None else {n.id: n for n in store_tree.node_rows(db)}
     activity = activity if activity is not None else store_tree.activity(db)

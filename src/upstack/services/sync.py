@@ -28,8 +28,8 @@ from typing import Any
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
-from upstack.services.workspace import Workspace
-from upstack.store.journal import Record
+from upstack.formats.journal import Record
+from upstack.workspace import Workspace
 
 # A run logging live imports this module for `remote` alone: what checks records (pydantic, the SQL
 # store) is imported by the functions that check, which run on a server or in `upstack sync`.

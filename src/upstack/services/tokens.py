@@ -21,10 +21,10 @@ from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
 from upstack.services._account_rows import User, audit, db_of, later, user_of
-from upstack.services.workspace import Workspace
 from upstack.store.accounts import secret_hash
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["TOKEN_PREFIX", "SCOPES", "MAX_TOKEN_DAYS", "create_token", "list_tokens", "revoke_token", "token_user",
            "token_grant", "scope_allows", "revoke_all_tokens", "SCOPE_HELP"]

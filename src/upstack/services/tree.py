@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
 from upstack.services import commitment
-from upstack.services.workspace import Workspace
 from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
@@ -37,6 +38,22 @@ def resolve_node(db: Database, ref: str) -> str:
     if store_tree.load_node(db, node_id).deleted_at:
         raise NotFound(f"node {ref!r} was deleted (bring it back: upstack node restore {ref})")
     return node_id
+
+
+def get_node(ws: Workspace, ref: str) -> Node:
+    """A node by id, short id or title (not one that was deleted)."""
+    db = ws.store().db
+    return store_tree.load_node(db, resolve_node(db, ref))
+
+
+def filing_places(ws: Workspace) -> list[Node]:
+    """Where a note can be filed: projects still going and experiments under way, that the
+    reader may write to."""
+    audience = access.current(team=ws.team)
+    return [n for n in store_tree.node_rows(ws.store().db)
+            if (n.kind == "project" and n.status not in ("done", "dropped")
+                or n.kind == "experiment" and n.status == "active")
+            and (audience is None or audience.has(n.id, "editor"))]
 
 
 def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str | None = None,

@@ -19,22 +19,18 @@ database on the same server) may change the generation too; that only costs a
 recomputation. Inside an open transaction nothing is cached: what it reads may
 never be committed.
 
-``Memo`` is a bounded, thread-safe LRU for such answers.
+They are kept in a ``Memo`` (``upstack.memo``), a bounded, thread-safe LRU.
 """
 
 from __future__ import annotations
 
-import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Hashable
 
+from upstack.memo import Memo
 from upstack.store.db import Database
 
 __all__ = ["Memo", "generation", "database_identity", "in_transaction", "store_key"]
-
-T = TypeVar("T")
 
 _identities: weakref.WeakKeyDictionary[Database, Hashable] = weakref.WeakKeyDictionary()
 
@@ -54,49 +50,6 @@ def database_identity(db: Database) -> Hashable:
 
 def in_transaction(db: Database) -> bool:
     return db.engine.in_transaction(db)
-
-
-class Memo(Generic[T]):
-    """At most ``size`` answers, the least recently used dropped first; safe across threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, T] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> T | None:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return self._items[key]
-
-    def put(self, key: Hashable, value: T) -> T:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached answer, or ``compute()`` (outside the lock: threads never wait on each other)."""
-        found = self.get(key)
-        if found is not None:
-            return found
-        with self._lock:
-            self.misses += 1
-        return self.put(key, compute())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def store_key(db: Database, *question: Hashable) -> Hashable | None:

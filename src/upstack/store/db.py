@@ -48,7 +48,7 @@ class Database:
     @property
     def dialect(self) -> str:
         """The engine's name, "sqlite" or "postgresql", for messages and the migrations that keep the
-        SQL they ran (store/schema.py); a difference between the engines is ``engine``'s to know."""
+        SQL they ran (store/migrations/); a difference between the engines is ``engine``'s to know."""
         return self.engine.name
 
     # -- reading and writing -------------------------------------------------

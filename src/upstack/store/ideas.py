@@ -13,43 +13,11 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.idea import TRIAGE_FIELDS, Idea
 from upstack.errors import UpstackError
+from upstack.formats.journal import Record
 from upstack.store.db import Database
-from upstack.store.journal import Record
+from upstack.store.queries import visible_sql
 
-__all__ = ["HANDLERS", "MIGRATION_SQL", "create_tables", "load_ideas", "idea_bodies", "idea_events"]
-
-MIGRATION_SQL = (
-    "CREATE TABLE ideas ("
-    "entry_id TEXT PRIMARY KEY REFERENCES entries(id), "
-    "state TEXT NOT NULL DEFAULT 'candidate', "
-    "hypothesis TEXT NOT NULL DEFAULT '', "
-    "cheapest_test TEXT NOT NULL DEFAULT '', "
-    "kill_criteria TEXT NOT NULL DEFAULT '', "
-    "cost_hours {real}, "
-    "compute TEXT NOT NULL DEFAULT '', "
-    "value TEXT NOT NULL DEFAULT '', "
-    "value_score INTEGER CHECK (value_score BETWEEN 1 AND 5), "
-    "node_id TEXT REFERENCES nodes(id), "
-    "created_at TEXT NOT NULL, "
-    "updated_at TEXT NOT NULL)",
-    "CREATE INDEX ideas_state ON ideas(state)",
-    "CREATE TABLE idea_events ("
-    "id TEXT PRIMARY KEY, "
-    "entry_id TEXT NOT NULL REFERENCES entries(id), "
-    "at TEXT NOT NULL, "
-    "old_state TEXT, "
-    "new_state TEXT NOT NULL, "
-    "reason TEXT NOT NULL DEFAULT '', "
-    "evidence TEXT NOT NULL DEFAULT '[]')",
-    "CREATE INDEX idea_events_entry ON idea_events(entry_id, at)",
-)
-
-
-def create_tables(db: Database) -> None:
-    """Migration 4: idea triage (cost in hours is the one floating-point column)."""
-    real = db.engine.real
-    for statement in MIGRATION_SQL:
-        db.execute(statement.format(real=real))
+__all__ = ["HANDLERS", "load_ideas", "idea_bodies", "idea_events"]
 
 
 def _event(db: Database, record: Record, entry_id: str, old: str | None, new: str,
@@ -129,8 +97,6 @@ def load_ideas(db: Database, *, states: tuple[str, ...] = (), entry_ids: tuple[s
         clauses.append("e.deleted_at IS NULL")
     audience = access.current(team=db.team)
     if audience is not None:  # an idea is an entry: seen by whoever may see the entry
-        from upstack.store.queries import visible_sql
-
         visible, shown = visible_sql(audience)
         clauses.append(visible)
         params += shown

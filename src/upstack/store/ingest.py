@@ -1,8 +1,8 @@
-"""Applying journal records to the SQL store: the one write path.
+"""Applying the log's own records (entries and the theory-of-change tree) to the SQL store.
 
 Every change to the log (a note, an edit, an attachment, a delete, an import)
-arrives as a record and is applied here, inside the caller's transaction.
-Applying a record twice is harmless: ``applied_records`` remembers record ids.
+arrives as a record; ``store.apply`` hands each to its handler here (or to
+``store.ideas`` and ``store.runs`` for theirs), inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,50 +12,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from upstack.domain import access
 from upstack.domain.files import attachment_name
-from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, tokenize
+from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, title_key, tokenize
 from upstack.errors import UpstackError
+from upstack.formats.journal import Record
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
-from upstack.store import ideas, runs
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.integrity import revision_checksum
-from upstack.store.journal import Record
 from upstack.store.word_rank import index_words, unindex_words
-from upstack.timeutil import now_iso
 
-__all__ = ["apply_record", "bad_record_errors", "create_entry", "revise_entry", "index_entry", "title_key",
+__all__ = ["HANDLERS", "create_entry", "revise_entry", "index_entry",
            "resolve_link_target", "id_taken"]
-
-
-def title_key(title: str) -> str:
-    """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
-    return " ".join(title.casefold().split()).rstrip(".!?")
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:
-    """What applying a record raises when the record cannot be applied (a field missing or of the
-    wrong type, a value the engine cannot hold): set that record aside, never stop the others."""
-    return (UpstackError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
-            db.integrity_error, db.data_error)
-
-
-def apply_record(db: Database, record: Record) -> bool:
-    """Apply one record unless it was applied before; return whether it was applied."""
-    handler = _HANDLERS.get(record.op)
-    if handler is None:
-        raise UpstackError(f"record {record.id}: unknown operation {record.op!r}")
-    new = db.execute("INSERT INTO applied_records (id, op, applied_at) VALUES (?, ?, ?) "
-                     "ON CONFLICT DO NOTHING", (record.id, record.op, now_iso())).rowcount
-    if new:
-        with access.acting_as(access.OWNER):  # applying a record is never filtered by who is reading
-            handler(db, record)
-    return bool(new)
 
 
 # -- entries -------------------------------------------------------------------
@@ -307,7 +279,6 @@ def _purge_entry(db: Database, record: Record) -> None:
     db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     db.execute("UPDATE attachments SET sha256 = NULL, filename = '', size = 0, purged_at = ? "
                "WHERE entry_id = ? AND purged_at IS NULL", (at, entry_id))
-    runs.purge(db, entry_id)
 
 
 def _purge_attachment(db: Database, record: Record) -> None:
@@ -469,7 +440,7 @@ def _restore_node(db: Database, record: Record) -> None:
         db.execute("UPDATE nodes SET deleted_at = NULL WHERE id = ?", (node["id"],))
 
 
-_HANDLERS: dict[str, Callable[[Database, Record], None]] = {
+HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     "node.delete": _delete_node,
     "node.restore": _restore_node,
     "node.create": _create_node,
@@ -483,7 +454,5 @@ _HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     "entry.restore": _restore,
     "entry.purge": _purge_entry,
     "attachment.purge": _purge_attachment,
-    **ideas.HANDLERS,
-    **runs.HANDLERS,
 }
 

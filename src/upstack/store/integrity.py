@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from upstack.errors import UpstackError
+from upstack.formats.journal import checksum
 from upstack.ids import short_id
 from upstack.store.db import Database
-from upstack.store.journal import checksum
 
 __all__ = ["Damage", "JSON_COLUMNS", "revision_checksum", "chunk_checksum", "revision_damage", "stored_json",
            "check_revisions", "check_runs"]

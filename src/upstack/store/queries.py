@@ -10,11 +10,10 @@ from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
 from upstack.domain.filters import Filters
-from upstack.domain.text import normalize_tag
+from upstack.domain.text import normalize_tag, title_key
 from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
 from upstack.store.db import Database
-from upstack.store.ingest import title_key
 from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from upstack.capture.metrics import Merger, read_chunk_stream
-from upstack.capture.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat, read_records, size
+from upstack.formats.journal import Record
+from upstack.formats.metrics import Merger, read_chunk_stream
+from upstack.formats.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat, read_records, size
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
+from upstack.store.apply import apply_record, bad_record_errors
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database
-from upstack.store.ingest import apply_record, bad_record_errors
-from upstack.store.journal import Record
 from upstack.timeutil import parse_iso
 
 __all__ = ["RunFolderReport", "ingest_run_folders", "run_dirs"]

@@ -1,4 +1,4 @@
-"""Runs in the SQL store: their tables, their record handlers, and their result entries.
+"""Runs in the SQL store: their record handlers and their result entries.
 
 A run's records (``run.start`` ... ``run.end``) arrive from its folder (see
 ``store.run_ingest``) and are applied here like any other record. Metric chunks
@@ -14,7 +14,6 @@ import json
 from array import array
 from typing import Any
 
-from upstack.capture.metrics import Chunk, series_stats
 from upstack.domain import access
 from upstack.domain.files import attachment_name
 from upstack.domain.run import (
@@ -28,45 +27,18 @@ from upstack.domain.run import (
     stored_provenance,
 )
 from upstack.errors import NotFound, UpstackError
+from upstack.formats.journal import Record
+from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
+from upstack.store.ingest import create_entry, id_taken, revise_entry
 from upstack.store.integrity import chunk_checksum, stored_json
-from upstack.store.journal import Record
+from upstack.store.queries import resolve, visible_runs_sql
 from upstack.timeutil import parse_iso
 
-__all__ = ["create_tables", "add_points_lost", "HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
+__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
            "run_state", "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
-
-
-def create_tables(db: Database) -> None:
-    blob = db.engine.blob
-    db.execute(
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
-        "node_id TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, "
-        "heartbeat_at TEXT, host TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
-        "tags TEXT NOT NULL DEFAULT '[]', goals TEXT NOT NULL DEFAULT '{}', config TEXT NOT NULL DEFAULT '{}', "
-        "provenance TEXT NOT NULL DEFAULT '{}', summary TEXT NOT NULL DEFAULT '{}', "
-        "records_offset INTEGER NOT NULL DEFAULT 0, metrics_offset INTEGER NOT NULL DEFAULT 0)")
-    db.execute("CREATE INDEX runs_started ON runs(started_at)")
-    db.execute("CREATE INDEX runs_node ON runs(node_id)")
-    # Figures, tables, notes, the diff and a traceback, in the order they were recorded.
-    db.execute("CREATE TABLE run_items (id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), "
-               "kind TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)")
-    db.execute("CREATE INDEX run_items_run ON run_items(run_id, id)")
-    # Values as text: SQLite turns NaN into NULL, and a NaN loss is worth seeing.
-    db.execute("CREATE TABLE run_metrics (run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, "
-               "count INTEGER NOT NULL, last_step INTEGER NOT NULL, last_value TEXT NOT NULL, "
-               "min_value TEXT, max_value TEXT, PRIMARY KEY (run_id, key))")
-    db.execute(f"CREATE TABLE metric_chunks (run_id TEXT NOT NULL REFERENCES runs(id), "
-               f"key TEXT NOT NULL, file_offset INTEGER NOT NULL, count INTEGER NOT NULL, "
-               f"steps {blob} NOT NULL, times {blob} NOT NULL, vals {blob} NOT NULL, "
-               f"PRIMARY KEY (run_id, key, file_offset))")
-
-
-def add_points_lost(db: Database) -> None:
-    """How many metric points a run could not write (its disk refused them) and so lost."""
-    db.execute("ALTER TABLE runs ADD COLUMN points_lost INTEGER NOT NULL DEFAULT 0")
 
 
 def _dumps(value: Any) -> str:
@@ -107,8 +79,6 @@ def is_result_of(db: Database, run_id: str, author_id: str | None, *, missing: b
 
 def _resolve_node_ref(db: Database, ref: str) -> str:
     """A node named when the run could not look it up; kept as given if it names nothing."""
-    from upstack.store.queries import resolve
-
     try:
         return resolve(db, ref, table="nodes", what="node")
     except UpstackError:
@@ -244,8 +214,6 @@ def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, arra
 
 def _visible_ids(db: Database, run_ids: list[str] | None = None) -> set[str] | None:
     """Which of these runs (None: all) the reader may see; None for the owner's full view."""
-    from upstack.store.queries import visible_runs_sql
-
     audience = access.current(team=db.team)
     if audience is None:
         return None
@@ -386,8 +354,6 @@ def mark_crashed(db: Database, run_id: str, last_heard: str, workspace: str) -> 
 
 def finalize(db: Database, run_id: str, workspace: str) -> None:
     """Write (or revise) the run's result entry from everything the store holds about it."""
-    from upstack.store.ingest import create_entry, id_taken, revise_entry
-
     run = load_run(db, run_id)
     if run.status not in ENDED:
         return

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
+from upstack.formats.journal import Journal, Record
 from upstack.store import SCHEMA_MARK, runs, schema
+from upstack.store.apply import apply_record, bad_record_errors
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect, writable
-from upstack.store.ingest import apply_record, bad_record_errors
-from upstack.store.journal import Journal, Record
 from upstack.store.run_ingest import RunFolderReport, ingest_run_folders, run_dirs
 from upstack.timeutil import now_iso
 

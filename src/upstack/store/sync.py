@@ -18,8 +18,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from upstack.formats.journal import Record
 from upstack.store.db import Database
-from upstack.store.journal import Record
 from upstack.store.queries import reader_sql
 
 __all__ = ["manifest", "records_for", "node_records", "node_event_records"]

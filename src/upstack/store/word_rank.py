@@ -41,24 +41,15 @@ from upstack.store.bm25 import Corpus
 from upstack.store.bm25 import idf as word_idf
 from upstack.store.db import Database
 
-__all__ = ["POSTED", "create_tables", "backfill", "index_words", "unindex_words", "top_for_word", "bm25"]
+__all__ = ["POSTED", "index_words", "unindex_words", "top_for_word", "bm25"]
 
+# Migration 8 filled word_counts with its own copies of POSTED and TITLE_WEIGHT
+# (store/migrations/v08_word_counts.py): a change to either wants a new migration that counts again.
 POSTED = 3  # the lowest weighted count kept in word_counts
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2
 WALK_BUDGET = 4000  # short entries read at most, before ranking every match is the better plan
-
-
-def create_tables(db: Database) -> None:
-    columns = ("word TEXT NOT NULL, freq INTEGER NOT NULL, doc_len INTEGER NOT NULL, occurred_at TEXT NOT NULL, "
-               "entry_id TEXT NOT NULL REFERENCES entries(id)")
-    # Each count's entries shortest first, then newest first: the order one count ranks in.
-    order = "word, freq, doc_len, occurred_at DESC, entry_id DESC"
-    for statement in db.engine.ordered_table("word_counts", columns, order, index="word_counts_rank"):
-        db.execute(statement)
-    db.execute("CREATE INDEX word_counts_entry ON word_counts(entry_id)")
-    db.execute("CREATE INDEX entry_search_doc_len ON entry_search(doc_len)")
 
 
 def counted_words(title_text: str, body_text: str) -> list[tuple[str, int]]:
@@ -80,27 +71,6 @@ def index_words(db: Database, entry_id: str, occurred_at: str, doc_len: int, tit
 
 def unindex_words(db: Database, entry_id: str) -> None:
     db.execute("DELETE FROM word_counts WHERE entry_id = ?", (entry_id,))
-
-
-def backfill(db: Database) -> None:
-    """Fill ``word_counts`` (and SQLite's ``search_stats``) from the search index as it stands."""
-    join_texts, texts = db.engine.texts_from()
-    title_words = db.engine.words_in(f"{texts}.title_text")
-    if title_words is not None:  # in SQL, where the engine splits a text into words
-        db.execute(
-            "INSERT INTO word_counts (word, freq, doc_len, occurred_at, entry_id) "
-            f"SELECT w.word, sum(w.weight), s.doc_len, s.occurred_at, s.entry_id FROM entry_search s{join_texts} "
-            f"CROSS JOIN LATERAL (SELECT {title_words} AS word, {TITLE_WEIGHT} AS weight UNION ALL "
-            f"SELECT {db.engine.words_in(f'{texts}.body_text')}, 1) AS w "
-            f"GROUP BY s.entry_id, w.word HAVING sum(w.weight) >= {POSTED}")
-        return
-    rows = db.query(f"SELECT s.entry_id, s.occurred_at, s.doc_len, {texts}.title_text, {texts}.body_text "
-                    f"FROM entry_search s{join_texts}")
-    for row in rows:
-        index_words(db, row["entry_id"], row["occurred_at"], row["doc_len"], row["title_text"], row["body_text"])
-    # FTS5 keeps its own totals; ranking without it needs them too (store.ingest keeps them from now on).
-    db.execute("UPDATE search_stats SET docs = (SELECT count(*) FROM entry_search), "
-               "tokens = (SELECT coalesce(sum(doc_len), 0) FROM entry_search) WHERE id = 1")
 
 
 # -- ranking ----------------------------------------------------------------------------------

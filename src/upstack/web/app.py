@@ -1,9 +1,10 @@
 """The web app: server-rendered pages, each with a JSON twin, over the same services as the CLI.
 
-``create_app(home=..., db=..., token=...)`` builds it (``upstack serve`` only
-parses options and calls this). Every page is declared once with ``@page``:
-``/log`` renders a template and ``/log.json`` returns the same data, documented
-in the OpenAPI schema at ``/openapi.json``.
+``create_app(workspace, token=...)`` builds it (``upstack serve`` only parses
+options and calls this); every request's workspace has that workspace's settings.
+Every page is declared once with ``@page``: ``/log`` renders a template and
+``/log.json`` returns the same data, documented in the OpenAPI schema at
+``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from upstack import __version__
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.errors import (
@@ -33,12 +33,12 @@ from upstack.errors import (
     Unauthorized,
     UpstackError,
 )
-from upstack.services.workspace import Workspace
-from upstack.settings import Settings
+from upstack.version import __version__
 from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, csrf_token, require_csrf
 from upstack.web.headers import SecurityHeaders
 from upstack.web.limits import UserSlots
+from upstack.workspace import Workspace
 
 __all__ = ["create_app", "page", "workspace", "open_workspace", "signed_in", "base_context", "templates", "Page"]
 
@@ -65,7 +65,7 @@ def open_workspace(state: Any) -> Workspace:
     """This server thread's workspace (one database connection per thread, reused)."""
     local: _Workspaces = state.workspaces
     if local.ws is None:
-        local.ws = Workspace(home=state.home, db=state.db, team=state.team)
+        local.ws = state.workspace.sibling(team=state.team)
         with state.opened_lock:
             state.opened.append(local.ws)  # closed when the server stops
     return local.ws
@@ -96,7 +96,7 @@ def workspace(request: Request, _work: Annotated[None, Depends(charged)]) -> Ite
     with state.opened_lock:
         ws = state.idle.pop() if state.idle else None
     if ws is None:
-        ws = Workspace(home=state.home, db=state.db, team=state.team)
+        ws = state.workspace.sibling(team=state.team)
         with state.opened_lock:
             state.opened.append(ws)  # closed when the server stops
     try:
@@ -167,10 +167,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def create_app(*, home: str | Path | None = None, db: str | None = None, token: str | None,
-               upload_limit: int = 50_000_000, threads: int = 4, user_requests: int | None = None) -> FastAPI:
+def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 50_000_000, threads: int = 4,
+               user_requests: int | None = None) -> FastAPI:
     """The app for one workspace: opened with ``token`` (local mode), or, with ``token=None``,
     by the workspace's accounts (a team server).
+
+    Requests use workspaces of their own (a database connection each) with ``workspace``'s
+    home, database and settings: whatever the command line or the caller gave it.
 
     ``threads`` caps the threads that run handlers (each holds a database
     connection): under load, more only queue on two cores and cost memory.
@@ -196,14 +199,12 @@ def create_app(*, home: str | Path | None = None, db: str | None = None, token: 
     app.state.opened = []
     app.state.idle = []  # workspaces no request holds (see ``workspace``)
     app.state.opened_lock = threading.Lock()
-    app.state.home = str(home) if home else None
-    app.state.db = db
+    app.state.workspace = workspace  # never used by a request itself: see ``workspace`` and ``open_workspace``
     app.state.workspaces = _Workspaces()
     app.state.upload_limit = upload_limit
     app.state.team = token is None
-    settings = Settings(home=app.state.home, db=db)
-    app.state.user_slots = UserSlots(user_requests or int(settings.number("user_requests")),
-                                     settings.number("user_seconds"))
+    app.state.user_slots = UserSlots(user_requests or workspace.settings.user_requests,
+                                     workspace.settings.user_seconds)
     if token is None:
         app.add_middleware(TeamAccounts)
     else:
@@ -233,7 +234,7 @@ def _errors(app: FastAPI) -> None:
         (upstack.faults); anything else is a bug, answered 500 with its traceback in the server's log."""
         from upstack.faults import describe
 
-        said = describe(exc, Path(request.app.state.home) if request.app.state.home else None)
+        said = describe(exc, request.app.state.workspace.home)
         if said is None:
             return PlainTextResponse("Internal Server Error", status_code=500)
         return _error_page(request, said, 503)

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
+import time
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -219,13 +220,18 @@ class TeamAccounts(BaseHTTPMiddleware):
 async def _refuse(slots: limits.UserSlots, request: Request, credential: str) -> Response:
     """The 429, once the request's body has been read (BodyLimit bounds it; a client that stops
     sending gets it after a few seconds): a client still sending when the answer and the closed
-    connection come sees a broken pipe, not the 429 it would wait out."""
+    connection come sees a broken pipe, not the 429 it would wait out. It comes no sooner than
+    ``limits.REFUSAL_PAUSE`` after the request did: waiting costs the server nothing, answering
+    does, and a client that asks again at once, refusal after refusal, would otherwise keep the
+    server busy answering it."""
     async def drain() -> None:
         async for _ in request.stream():
             pass
 
+    started = time.monotonic()
     with contextlib.suppress(TimeoutError, ClientDisconnect):
         await asyncio.wait_for(drain(), timeout=5)
+    await asyncio.sleep(max(0.0, limits.REFUSAL_PAUSE - (time.monotonic() - started)))
     return slots.refusal(request, credential)
 
 

@@ -3,8 +3,8 @@
 The server runs handlers on a few threads (``create_app``'s ``threads``, 4 by default):
 one member firing slow requests in parallel would hold all of them, and everyone else's
 pages would wait. So each signed-in member holds at most ``user_requests`` (a setting, 2 by
-default) requests at once; one more is answered at once with a 429 that says so, and
-costs the server nothing but the sign-in. Requests by nobody in particular (the sign-in
+default) requests at once; one more is answered with a 429 that says so, and costs the
+server nothing but the sign-in. Requests by nobody in particular (the sign-in
 page, static files) are not counted: they do little work. What a page fetches once it is
 loaded (``GET /a/ID``, its figures, and ``/runs/ID/series.json``, its charts' points: a browser
 fetches six at a time) has a lane of its own, ``FILE_REQUESTS`` wide, so a run page with many
@@ -12,11 +12,15 @@ figures and charts never refuses its own.
 
 Two requests at once are still two of a small server's cores, kept busy back to back by
 someone who sends the costliest searches the limits allow. So each member also has a share
-of the server's time: their requests may take ``user_seconds`` (a setting, 5 by default) of
+of the server's time: their requests may take ``user_seconds`` (a setting, 2 by default) of
 work in any ``WINDOW`` seconds. It is a token bucket: it holds ``user_seconds`` and refills at
 ``user_seconds / WINDOW`` a second, so a burst of clicks never waits, and a member who used up
 their share is answered 429 with the seconds until it refills (``Retry-After``), which
 ``upstack sync`` and live runs wait out. A person reading pages uses a few percent of it.
+Every 429 is answered ``REFUSAL_PAUSE`` after its request came (web/auth.py): a client asking
+again the moment it is refused, from many threads, would otherwise keep the server busy doing
+nothing but refusing it (bench/bench_attack.py, SQLite, a share of a tenth: other members' pages
+were 1.7-2.0x slower under 16 threads of refused requests, 0.9-1.2x with the pause).
 
 A request's work is counted from when it starts working for a member to when it is answered
 (``web.app.charged``, through ``workspace`` or directly), in the server's own time as processor
@@ -38,10 +42,11 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-__all__ = ["UserSlots", "FILE_REQUESTS", "WINDOW", "lane"]
+__all__ = ["UserSlots", "FILE_REQUESTS", "WINDOW", "REFUSAL_PAUSE", "lane"]
 
 FILE_REQUESTS = 6  # what a browser fetches at once from one server
 WINDOW = 10.0  # seconds over which a member's share of the server's time is counted
+REFUSAL_PAUSE = 1.0  # seconds a 429 is held back (web/auth.py): a client asking again at once asks once a second
 
 
 def lane(request: Request) -> str:

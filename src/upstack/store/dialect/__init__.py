@@ -7,7 +7,7 @@ interface: ``Dialect``) for what it needs: a column type, how a write begins, wh
 the indexed texts are, how a phrase is matched, how the database is checked or copied.
 
 Nothing else compares the engine's name (``tests/test_dialect.py`` checks), except the
-migrations in ``store/schema.py``, which keep the SQL they ran.
+migrations (``store/migrations/``, ``store/schema.py``), which keep the SQL they ran.
 """
 
 from upstack.store.dialect._base import Dialect

@@ -22,7 +22,6 @@ class Dialect(ABC):
 
     name: str  # "sqlite" or "postgresql": for messages, and the migrations that keep their SQL
     real: str  # column type of a float (an IEEE double)
-    blob: str  # column type of bytes
     begin_write: str  # begins a transaction that will write
     begin_snapshot: str  # begins a read-only transaction that sees one state while others write
     # What a bad row raises (a constraint broken), and a value the engine cannot hold (a NUL byte in
@@ -59,14 +58,6 @@ class Dialect(ABC):
     @abstractmethod
     def rows_with_ids(self, table: str, column: str, ids: str) -> str:
         """``FROM`` text for the rows of ``table`` whose ``column`` is an ``id`` of the CTE ``ids``."""
-
-    @abstractmethod
-    def ordered_table(self, name: str, columns: str, order: str, index: str) -> list[str]:
-        """Statements making a table read in ``order`` (its rows that index, or else one named ``index``)."""
-
-    @abstractmethod
-    def words_in(self, text: str) -> str | None:
-        """A set-returning expression of the words of a search text (``' a  b '``), or None: split them in Python."""
 
     @abstractmethod
     def column_types(self, db: Database, table: str) -> dict[str, str]:

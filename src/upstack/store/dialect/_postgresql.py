@@ -61,7 +61,7 @@ def _tag_like(phrase: Phrase) -> str:
 
 class PostgresDialect(Dialect):
     name = "postgresql"
-    real, blob = "DOUBLE PRECISION", "BYTEA"
+    real = "DOUBLE PRECISION"
     begin_write = "BEGIN"  # rows are locked as they are written
     begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     unmerged = "OFFSET 0"
@@ -90,12 +90,6 @@ class PostgresDialect(Dialect):
 
     def rows_with_ids(self, table: str, column: str, ids: str) -> str:
         return f"{ids} JOIN {table} ON {column} = {ids}.id"  # the ids hashed, the table scanned
-
-    def ordered_table(self, name: str, columns: str, order: str, index: str) -> list[str]:
-        return [f"CREATE TABLE {name} ({columns})", f"CREATE INDEX {index} ON {name}({order})"]
-
-    def words_in(self, text: str) -> str | None:
-        return f"unnest(string_to_array(btrim({text}), '  '))"
 
     def column_types(self, db: Database, table: str) -> dict[str, str]:
         return {r["column_name"]: str(r["data_type"]).upper() for r in db.query(

@@ -42,7 +42,7 @@ _last_seen: weakref.WeakKeyDictionary[Database, tuple[int, int]] = weakref.WeakK
 
 class SqliteDialect(Dialect):
     name = "sqlite"
-    real, blob = "REAL", "BLOB"
+    real = "REAL"
     begin_write = "BEGIN IMMEDIATE"  # the write lock at once: never a deadlock upgrading from a read
     begin_snapshot = "BEGIN"  # WAL: a read transaction sees the state at its first read
     integrity_error, data_error = sqlite3.IntegrityError, sqlite3.DataError
@@ -69,12 +69,6 @@ class SqliteDialect(Dialect):
 
     def rows_with_ids(self, table: str, column: str, ids: str) -> str:
         return f"{table} WHERE {column} IN (SELECT id FROM {ids})"  # one probe of an index of the ids per row
-
-    def ordered_table(self, name: str, columns: str, order: str, index: str) -> list[str]:
-        return [f"CREATE TABLE {name} ({columns}, PRIMARY KEY ({order})) WITHOUT ROWID"]  # no second copy
-
-    def words_in(self, text: str) -> str | None:
-        return None
 
     def column_types(self, db: Database, table: str) -> dict[str, str]:
         return {r["name"]: str(r["type"]).upper() for r in db.query(f"PRAGMA table_info({table})")}

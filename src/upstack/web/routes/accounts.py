@@ -11,9 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from upstack.domain.access import Audience
 from upstack.errors import Forbidden
 from upstack.services import accounts
-from upstack.services.workspace import Workspace
 from upstack.web.app import Page, base_context, page, signed_in, templates, workspace
 from upstack.web.auth import COOKIE, client_address, set_session
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 

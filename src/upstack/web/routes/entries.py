@@ -15,10 +15,9 @@ from upstack.domain import access
 from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
 from upstack.services import accounts, capture, curate, recall, tree
-from upstack.services.workspace import Workspace
-from upstack.store import queries
 from upstack.web.app import Page, charged, page, workspace
 from upstack.web.markdown import render
+from upstack.workspace import Workspace
 
 router = APIRouter()
 
@@ -91,8 +90,7 @@ def preview(_work: Annotated[None, Depends(charged)], text: Annotated[str, Form(
             summary="Download an attached file (checked against its hash)")
 def attachment(attachment_id: str, ws: Annotated[Workspace, Depends(workspace)],
                download: bool = False) -> Response:
-    found = queries.attachment_by_id(ws.store().db, attachment_id)
-    data = ws.blobs.read(found.sha256 or "") if found.sha256 else b""
+    found, data = recall.attachment_file(ws, attachment_id)
     disposition = "attachment" if download or not _inline(found.media_type) else "inline"
     safe_name = attachment_name(found.filename)
     return Response(data, media_type=found.media_type if _inline(found.media_type) else "application/octet-stream",

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from upstack.domain.idea import IDEA_STATES, ORDERS
 from upstack.errors import BadInput
 from upstack.services import ideas as idea_service
-from upstack.services.workspace import Workspace
 from upstack.web.app import Page, page, workspace
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 

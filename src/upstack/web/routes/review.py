@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from upstack.domain.entry import Attachment, Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services import review as review_service
-from upstack.services.workspace import Workspace
 from upstack.timeutil import parse_when, to_iso
 from upstack.web.app import Page, page, workspace
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 

@@ -19,16 +19,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from upstack.capture.config import flatten
+from upstack.domain.config import flatten
 from upstack.domain.downsample import thin
 from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.ids import short_id
+from upstack.memo import Memo
 from upstack.services import runs as run_service
-from upstack.services.workspace import Workspace
-from upstack.store.cache import Memo
 from upstack.timeutil import local_display, parse_iso, parse_when
 from upstack.web.app import Page, page, workspace
 from upstack.web.markdown import render
+from upstack.workspace import Workspace
 
 __all__ = ["router", "DEFAULT_POINTS"]
 

@@ -24,9 +24,9 @@ from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
 from upstack.domain.text import KINDS, normalize_tag
 from upstack.services import facets, recall
-from upstack.services.workspace import Workspace
 from upstack.web.app import Page, page, templates, workspace
 from upstack.web.auth import csrf_token
+from upstack.workspace import Workspace
 
 __all__ = ["router", "marked"]
 

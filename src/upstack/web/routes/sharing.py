@@ -9,11 +9,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from upstack.domain.access import ROLES, Audience
 from upstack.services import accounts
-from upstack.services.tree import resolve_node
-from upstack.services.workspace import Workspace
-from upstack.store.tree import load_node
+from upstack.services.tree import get_node
 from upstack.web.app import Page, page, signed_in, workspace
 from upstack.web.auth import client_address
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 
@@ -23,7 +22,7 @@ router = APIRouter()
 @page(router, "/tree/{ref}/sharing", name="sharing", summary="Who holds a role on a node; its owners share it")
 def sharing_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)],
                  me: Annotated[Audience, Depends(signed_in)]) -> Page:
-    node = load_node(ws.store().db, resolve_node(ws.store().db, ref))
+    node = get_node(ws, ref)
     return Page("sharing.html", {"node": node, "shares": accounts.shares_of(ws, node.id),
                                  "may_share": me.has(node.id, "owner"), "roles": list(ROLES)})
 

@@ -12,8 +12,8 @@ from upstack.domain.access import Audience
 from upstack.errors import BadInput
 from upstack.services import quota
 from upstack.services import sync as sync_service
-from upstack.services.workspace import Workspace
 from upstack.web.app import signed_in, workspace
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 

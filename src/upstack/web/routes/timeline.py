@@ -7,14 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
-from upstack.domain import access
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
-from upstack.services import capture, recall
-from upstack.services.workspace import Workspace
-from upstack.store import tree as store_tree
+from upstack.services import capture, recall, tree
 from upstack.timeutil import parse_when
 from upstack.web.app import Page, page, workspace
+from upstack.workspace import Workspace
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -34,14 +32,9 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
     entries = recall.timeline(ws, filters, limit + 1, before=before or None)
     more = len(entries) > limit
     entries = entries[:limit]
-    audience = access.current(team=ws.team)
     return Page("timeline.html", {
-        # Where a note can be filed from here: projects still going and experiments under way, that
-        # the reader may write to (anything else is one `upstack note --under` away).
-        "places": [{"short": n.short, "title": n.title, "kind": n.kind} for n in store_tree.node_rows(ws.store().db)
-                   if (n.kind == "project" and n.status not in ("done", "dropped")
-                       or n.kind == "experiment" and n.status == "active")
-                   and (audience is None or audience.has(n.id, "editor"))],
+        # Where a note can be filed from here (anything else is one `upstack note --under` away).
+        "places": [{"short": n.short, "title": n.title, "kind": n.kind} for n in tree.filing_places(ws)],
         "entries": entries, "next_before": entries[-1].id if more and entries else None,
         "filters": {"project": project or "", "tag": tag, "kind": kind, "since": since or "",
                     "until": until or ""},

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from upstack.domain.tree import status_label
 from upstack.services import checks
 from upstack.services import tree as tree_service
-from upstack.services.workspace import Workspace
 from upstack.web.app import Page, page, workspace
+from upstack.workspace import Workspace
 
 __all__ = ["router"]
 

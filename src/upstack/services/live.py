@@ -17,9 +17,9 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from upstack.capture.metrics import read_chunk_stream
-from upstack.capture.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.errors import Refused, UpstackError
+from upstack.formats.metrics import read_chunk_stream
+from upstack.formats.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.ids import short_id
 from upstack.terminal import terminal_text
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from upstack.errors import NewerVersion
+from upstack.formats.journal import Journal, Record, make_record
 from upstack.ids import new_id
 from upstack.settings import Settings
 from upstack.store import SCHEMA_MARK, SCHEMA_VERSION
 from upstack.store.blobs import BlobStore
-from upstack.store.journal import Journal, Record, make_record
 
 if TYPE_CHECKING:
     from upstack.store.store import IngestReport, Store
@@ -36,10 +36,14 @@ class Workspace:
     def __init__(self, home: str | Path | None = None, db: str | None = None,
                  editor: str | None = None, *, team: bool = False, **settings: Any) -> None:
         """``team``: opened by a team server, where every read must say whom it answers for
-        (domain/access.py), so a read that does not know who is asking fails instead of showing all."""
-        self.settings = Settings(home=str(home) if home else None, db=db, editor=editor,
-                                 **settings)
-        self.home: Path = self.settings.home_path
+        (domain/access.py), so a read that does not know who is asking fails instead of showing all.
+
+        Every setting is checked here: a wrong one raises ``BadSetting`` (upstack.errors)."""
+        self._open(Settings(home=home or None, db=db, editor=editor, **settings), team=team)
+
+    def _open(self, settings: Settings, *, team: bool) -> None:
+        self.settings = settings
+        self.home: Path = settings.home_path
         self.journal = Journal(self.home / "journal")
         self.blobs = BlobStore(self.home / "blobs")
         self._store: Store | None = None
@@ -47,9 +51,16 @@ class Workspace:
         self.last_ingest: IngestReport | None = None
         self.team = team
 
+    def sibling(self, *, team: bool) -> Workspace:
+        """Another Workspace on the same log with the same settings, and a database connection of
+        its own (a web server's threads each need one)."""
+        other = Workspace.__new__(Workspace)
+        other._open(self.settings, team=team)
+        return other
+
     @property
     def db_url(self) -> str | None:
-        return self.settings.db  # type: ignore[no-any-return]
+        return self.settings.db
 
     @property
     def workspace_id(self) -> str:
@@ -100,7 +111,7 @@ class Workspace:
         """Where runs write: runs/ in the workspace, and the run_dir setting if given."""
         folders = [self.home / "runs"]
         if self.settings.run_dir:
-            folders.append(Path(self.settings.run_dir).expanduser())
+            folders.append(self.settings.run_dir)
         return folders
 
     def check_writable(self) -> None:
@@ -121,7 +132,7 @@ class Workspace:
 
             self._store = Store(self.home, self.db_url, team=self.team)
             self._store.run_folders = self.run_folders()
-            self._store.crashed_after = float(self.settings.run_crashed_after)
+            self._store.crashed_after = self.settings.run_crashed_after
             self._store.workspace_id = lambda: self.workspace_id  # made on first use, not here
         if ingest:
             self.last_ingest = self._store.ingest()

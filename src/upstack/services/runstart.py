@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from upstack.capture.run import Run, track
-from upstack.capture.rundir import RunFiles
+from upstack.domain.config import config_to_dict
 from upstack.domain.text import clean_data
 from upstack.errors import BadInput, UpstackError
+from upstack.formats.journal import Record
+from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id
-from upstack.services.workspace import Workspace
-from upstack.store.journal import Record
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 __all__ = ["start_run", "runs_folder", "capture_kinds"]
 
@@ -44,11 +45,6 @@ def capture_kinds(choice: str | Iterable[str] | None) -> list[str]:
     return [k for k in KINDS if k in names]
 
 
-def _number(ws: Workspace, name: str, *, zero: bool = False) -> float:
-    """A setting that must be a number above zero (or zero too, where zero turns something off)."""
-    return ws.settings.number(name, zero=zero)
-
-
 def _default_name() -> str:
     script = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else ""
     return "notebook" if script in ("", "-c", "ipykernel_launcher") else script
@@ -58,17 +54,13 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
               config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
               goals: Mapping[str, str] | None = None) -> Run:
     """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
-    from upstack.capture.config import config_to_dict
     from upstack.capture.redact import Redactor
 
     ws.check_writable()
-    flush = _number(ws, "run_flush_seconds")
-    heartbeat = _number(ws, "run_heartbeat_seconds")
-    most_unwritten = int(_number(ws, "run_unwritten_points"))
-    diff_limit = int(_number(ws, "run_diff_limit"))
-    kinds = capture_kinds(capture if capture is not None else ws.settings.run_capture)
-    redactor = Redactor(str(ws.settings.redact or "").split())
-    settings_config = redactor.mapping(config_to_dict(config))
+    settings = ws.settings  # each cast and checked when the workspace was made
+    kinds = capture_kinds(capture if capture is not None else settings.run_capture)
+    redactor = Redactor(settings.redact)
+    run_config = redactor.mapping(config_to_dict(config))
     name = (name or _default_name()).strip() or "run"
     for key, goal in (goals or {}).items():
         if goal not in ("min", "max"):
@@ -80,15 +72,15 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
         node = {"node_id": ws.focus_node_id()}
     run_id = new_id()
     workspace_id = ws.workspace_id
-    start = clean_data({"run_id": run_id, "name": name, **node, "config": settings_config,
+    start = clean_data({"run_id": run_id, "name": name, **node, "config": run_config,
                         "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
                         "started_at": now_iso(), "pid": os.getpid(),
                         "capture": kinds})  # text as every record's (journal.make_record)
     files = _start_folder(runs_folder(ws) / run_id, start, workspace_id)
-    env_names = [n.strip() for n in str(ws.settings.run_env or "").split(",") if n.strip()]
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
-              flush_seconds=flush, heartbeat_seconds=heartbeat, most_unwritten_points=most_unwritten,
-              provenance=_provenance(kinds, redactor, diff_limit, env_names))
+              flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
+              most_unwritten_points=settings.run_unwritten_points,
+              provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)))
     live = _live(ws, files.directory, run_id)
     if live is not None:
         run.on_end.append(live.close)
@@ -117,10 +109,10 @@ def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str) -> 
 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     """In a workspace linked to a team server, the upload that sends the run there as it runs."""
-    every = _number(ws, "run_live_seconds", zero=True)
+    every = ws.settings.run_live_seconds
     if not every or not (ws.home / "remote.json").exists():  # (services.sync.REMOTE_FILE: not imported unless linked)
         return None
-    from upstack.capture.live import LiveUpload
+    from upstack.services.live import LiveUpload
     from upstack.services.sync import remote
 
     return LiveUpload(remote(ws), directory, run_id, every)

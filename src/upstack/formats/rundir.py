@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from upstack.store.journal import Journal, Record, fsync_dir
+from upstack.formats.journal import Journal, Record, fsync_dir
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
            "is_run_dir"]

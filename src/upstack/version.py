@@ -1,0 +1,3 @@
+"""The version of upstack."""
+
+__version__ = "0.1.0"
