@@ -43,15 +43,7 @@ class Finding:
 
 
 def _check_database(db: Database) -> list[Finding]:
-    findings = []
-    if db.dialect == "sqlite":
-        for row in db.query("PRAGMA integrity_check"):
-            value = next(iter(row.values()))
-            if value != "ok":
-                findings.append(Finding("database", "upstack.db", str(value)))
-        for row in db.query("PRAGMA foreign_key_check"):
-            findings.append(Finding("database", f"{row['table']} row {row['rowid']}",
-                                    f"refers to a missing row in {row['parent']}"))
+    findings = [Finding("database", subject, message) for subject, message in db.engine.integrity_problems(db)]
     for row in db.query("SELECT e.id FROM entries e LEFT JOIN revisions r ON r.id = e.revision_id "
                         "WHERE r.id IS NULL"):
         findings.append(Finding("database", f"entry {short_id(row['id'])}",
@@ -65,10 +57,10 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     tags: dict[str, list[str]] = {}
     for tag_row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
         tags.setdefault(tag_row["entry_id"], []).append(tag_row["tag"])
-    texts = ("SELECT s.entry_id, s.doc_len, f.title_text, f.tag_text, f.body_text FROM entry_search s "
-             "LEFT JOIN entry_fts f ON f.rowid = s.rowid" if db.dialect == "sqlite" else
-             "SELECT entry_id, doc_len, title_text, tag_text, body_text FROM entry_search")
-    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(texts)}
+    join_texts, texts = db.engine.texts_from("LEFT JOIN")  # an entry whose texts are missing is found too
+    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(
+        f"SELECT s.entry_id, s.doc_len, {texts}.title_text, {texts}.tag_text, {texts}.body_text "
+        f"FROM entry_search s{join_texts}")}
     docs = tokens = 0
     words: set[tuple[str, str, int, int]] = set()
     for i, entry in enumerate(entries):
@@ -102,37 +94,8 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
             stats is None or (stats["docs"], stats["tokens"]) != (docs, tokens)):
         findings.append(Finding("search", "search statistics",
                                 "ranking statistics out of step with the index"))
-    if db.dialect == "sqlite":
-        findings += _check_fts5(db)
-    return findings
-
-
-def _check_fts5(db: Database) -> list[Finding]:
-    """FTS5's own check, then a per-entry look to name what is out of step.
-
-    FTS5's check is a command written as an INSERT, which a read-only database refuses:
-    there the per-entry look is all there is.
-    """
-    if not db.read_only:
-        try:
-            db.execute("INSERT INTO entry_fts(entry_fts, rank) VALUES ('integrity-check', 1)")
-            return []
-        except sqlite3.DatabaseError:
-            pass
-    findings = []
-    for row in db.query("SELECT s.rowid, s.entry_id, f.title_text, f.body_text FROM entry_search s "
-                        "JOIN entry_fts f ON f.rowid = s.rowid"):
-        first = (row["title_text"] + row["body_text"]).split()[:1]
-        if not first:
-            continue
-        hit = db.scalar("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ? AND rowid = ?",
-                        (f'"{first[0]}"', row["rowid"]))
-        if not hit:
-            findings.append(Finding("search", f"entry {short_id(row['entry_id'])}",
-                                    "search index out of step: the full-text index lacks it"))
-    if not findings and not db.read_only:
-        findings.append(Finding("search", "full-text index",
-                                "out of step with the entries (stale rows); run `upstack doctor --fix`"))
+    findings += [Finding("search", f"entry {short_id(entry_id)}" if entry_id else "full-text index", message)
+                 for entry_id, message in db.engine.index_problems(db)]
     return findings
 
 
@@ -253,8 +216,7 @@ def reindex(ws: Workspace) -> int:
         db.execute("DELETE FROM entry_search")
         db.execute("DELETE FROM word_counts")
         db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
-        if db.dialect == "sqlite":
-            db.execute("DELETE FROM entry_fts")
+        db.engine.clear_texts(db)
         ids = [r["id"] for r in db.query("SELECT id FROM entries WHERE deleted_at IS NULL")]
         for entry_id in ids:
             index_entry(db, entry_id)
@@ -280,13 +242,9 @@ def backup(ws: Workspace, dest: Path) -> dict[str, int]:
 
 def _backup_into(ws: Workspace, store: Store, partial: Path, dest: Path) -> dict[str, int]:
     try:
-        if store.db.dialect == "sqlite":
+        if store.db.engine.copies_file:
             with store.lock():
-                target = sqlite3.connect(partial / "upstack.db")
-                try:
-                    store.db.raw.backup(target)
-                finally:
-                    target.close()
+                store.db.engine.copy_to(store.db, partial / "upstack.db")
         else:
             # Not under the workspace lock: the export ingests first (taking that lock, which
             # is not reentrant), and reads one REPEATABLE READ snapshot, consistent by itself.

@@ -19,13 +19,13 @@ Counts are cached until the store changes (``store.cache``).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from upstack.domain.text import search_document
 from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
+from upstack.store.dialect import Dialect
 
 __all__ = ["K1", "B", "WEIGHTS", "Phrase", "Corpus", "corpus", "idf", "window_idf", "ranked_sql",
            "cached_count"]
@@ -114,59 +114,40 @@ def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
 # -- the formula in SQL ---------------------------------------------------------------
 
 class _Constants:
-    """Float constants written so that each engine reads back exactly the same double.
+    """Float constants written so that each engine reads back exactly the same double
+    (``Dialect.exact_float``), their parameters kept in the order they are written."""
 
-    PostgreSQL parses a literal exactly (CAST to double precision, not NUMERIC); SQLite's
-    parser may be off in the last bit, so there each constant is a bound parameter.
-    """
-
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
+    def __init__(self, engine: Dialect) -> None:
+        self.engine = engine
         self.params: list[Any] = []
 
     def __call__(self, value: float) -> str:
-        if self.dialect == "postgresql":
-            return f"CAST({value!r} AS double precision)"
-        self.params.append(float(value))
-        return "?"
+        return self.engine.exact_float(value, self.params)
 
 
-def _frequency(dialect: str, phrase: Phrase, texts: str, params: list[Any]) -> str:
+def _frequency(engine: Dialect, phrase: Phrase, texts: str, params: list[Any]) -> str:
     """Weighted instance count of a phrase in a row, as FTS5 counts it (overlaps too).
 
     One token cannot overlap itself in the stored ' a  b ' form, so counting with
     replace() (fast) is exact; a phrase such as "a a" can, so it takes a count of
-    overlapping matches (a lookahead regex on PostgreSQL, a function on SQLite).
+    overlapping matches (``Dialect.count_overlapping``).
     """
     pattern = search_document(list(phrase.tokens))
     if phrase.prefix:
         pattern = pattern[:-1]
-    real = "double precision" if dialect == "postgresql" else "REAL"
-    weight = _Constants(dialect)
+    weight = _Constants(engine)
     parts = []
     for field in phrase.fields:
         column = f"{texts}.{field}"
         if len(phrase.tokens) == 1:
             count = f"(length({column}) - length(replace({column}, ?, ''))) / {len(pattern)}"
             count_params: list[Any] = [pattern]
-        elif dialect == "postgresql":
-            count, count_params = f"regexp_count({column}, ?)", ["(?=" + re.escape(pattern) + ")"]
         else:
-            count, count_params = f"upstack_instances({column}, ?)", [pattern]
-        parts.append(f"{weight(WEIGHTS[field])} * CAST({count} AS {real})")
+            count, count_params = engine.count_overlapping(column, pattern)
+        parts.append(f"{weight(WEIGHTS[field])} * CAST({count} AS {engine.real})")
         params += weight.params + count_params
         weight.params = []
     return "(" + " + ".join(parts) + ")"
-
-
-def _instances(text: str | None, pattern: str) -> int:
-    """Occurrences of ``pattern`` in ``text``, overlapping ones included."""
-    text = text or ""
-    found, at = 0, text.find(pattern)
-    while at >= 0:
-        found += 1
-        at = text.find(pattern, at + 1)
-    return found
 
 
 def window_idf(rows: int) -> tuple[str, list[Any]]:
@@ -190,16 +171,13 @@ def ranked_sql(db: Database, phrases: list[Phrase], idfs: list[float | tuple[str
     phrase's frequency is computed once per row, in a subquery that the planner may not
     merge (``OFFSET 0``), and only the narrow rows are kept for sorting.
     """
-    if db.dialect == "sqlite" and any(len(p.tokens) > 1 for p in phrases):
-        db.raw.create_function("upstack_instances", 2, _instances, deterministic=True)
+    engine = db.engine
     inner_params: list[Any] = []
-    frequencies = ", ".join(f"{_frequency(db.dialect, p, texts, inner_params)} AS f{i}"
+    frequencies = ", ".join(f"{_frequency(engine, p, texts, inner_params)} AS f{i}"
                             for i, p in enumerate(phrases))
-    unmerged = "LIMIT -1 OFFSET 0" if db.dialect == "sqlite" else "OFFSET 0"  # SQLite wants a LIMIT first
     inner = (f"SELECT s.entry_id AS id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, {frequencies} "
-             f"FROM {source} WHERE {where} {unmerged}")
-    const = _Constants(db.dialect)
-    real = "double precision" if db.dialect == "postgresql" else "REAL"
+             f"FROM {source} WHERE {where} {engine.unmerged}")
+    const = _Constants(engine)
     score = f"{const(-1.0)} * ({const(0.0)} + "  # SQLite's constants are bound in the order they are written
     terms = []
     for i, weight in enumerate(idfs):
@@ -211,7 +189,7 @@ def ranked_sql(db: Database, phrases: list[Phrase], idfs: list[float | tuple[str
         # idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))
         terms.append(
             f"{idf_sql} * ((x.f{i} * {const(K1 + 1.0)}) / (x.f{i} + {const(K1)} * ({const(1.0 - B)} + "
-            f"{const(B)} * CAST(x.doc_len AS {real}) / {const(seen.average)})))")
+            f"{const(B)} * CAST(x.doc_len AS {engine.real}) / {const(seen.average)})))")
     score += " + ".join(terms) + ")"
     sql = (f"SELECT x.id AS id, x.occurred_at AS occurred_at, {score} AS score, {total} AS total "
            f"FROM ({inner}) AS x")

@@ -1,7 +1,7 @@
 """A thin, explicit connection over sqlite3 or psycopg: one SQL text, two engines.
 
 SQL is written once with ``?`` placeholders and portable types; the few places
-where the engines differ ask ``db.dialect``. Rows come back as dicts.
+where the engines differ ask ``db.engine`` (``store.dialect``). Rows come back as dicts.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.errors import UpstackError
+from upstack.store.dialect import Dialect, PostgresDialect, SqliteDialect
 
 __all__ = ["Database", "connect"]
 
@@ -27,9 +28,11 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
 class Database:
     """One connection. Writes happen inside ``transaction()``; nesting uses savepoints."""
 
-    def __init__(self, raw: Any, dialect: str) -> None:
+    def __init__(self, raw: Any, engine: Dialect) -> None:
         self.raw = raw
-        self.dialect = dialect
+        self.engine = engine  # every difference between the engines
+        engine.prepare(raw)
+        self._sql = engine.placeholders
         self._depth = 0
         # Opened read-only (an SQLite file in a folder this process cannot write): no ingest, no migration.
         self.read_only = False
@@ -38,30 +41,23 @@ class Database:
         # A team server's store: every read must say whom it answers for (domain/access.py).
         self.team = False
         # What a bad row raises (a constraint broken), as opposed to a broken connection.
-        self.integrity_error: type[Exception] = sqlite3.IntegrityError
+        self.integrity_error: type[Exception] = engine.integrity_error
         # What a value the engine cannot hold raises (a NUL byte in PostgreSQL text, a huge integer).
-        self.data_error: type[Exception] = sqlite3.DataError
-        if dialect == "postgresql":
-            import psycopg
+        self.data_error: type[Exception] = engine.data_error
 
-            self.integrity_error = psycopg.IntegrityError
-            self.data_error = psycopg.DataError
+    @property
+    def dialect(self) -> str:
+        """The engine's name, "sqlite" or "postgresql", for messages and the migrations that keep the
+        SQL they ran (store/migrations/); a difference between the engines is ``engine``'s to know."""
+        return self.engine.name
 
     # -- reading and writing -------------------------------------------------
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.raw.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        if self.dialect == "postgresql":
-            with self.raw.cursor() as cursor:
-                cursor.executemany(self._sql(sql), rows)
-        else:
-            self.raw.executemany(sql, rows)
+        if rows:
+            self.engine.executemany(self.raw, sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(self.execute(sql, params).fetchall())
@@ -77,7 +73,7 @@ class Database:
     def transaction(self) -> Iterator[Database]:
         """All-or-nothing; an inner call becomes a savepoint of the outer one."""
         if self._depth == 0:
-            self.raw.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            self.raw.execute(self.engine.begin_write)
         else:
             self.raw.execute(f"SAVEPOINT sp{self._depth}")
         self._depth += 1
@@ -100,10 +96,7 @@ class Database:
     @contextmanager
     def snapshot(self) -> Iterator[Database]:
         """A read-only view that stays consistent while others write."""
-        if self.dialect == "sqlite":
-            self.raw.execute("BEGIN")
-        else:
-            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self.raw.execute(self.engine.begin_snapshot)
         try:
             yield self
         finally:
@@ -151,7 +144,7 @@ def _connect_sqlite(path: Path) -> Database:
         if sqlite_fault(exc):
             raise  # a full disk, say: the exit point names it and what became of the log
         raise UpstackError(f"cannot open workspace database {path}: {exc}") from None
-    return Database(raw, "sqlite")
+    return Database(raw, SqliteDialect())
 
 
 def _connect_sqlite_read_only(path: Path) -> Database:
@@ -176,7 +169,7 @@ def _connect_sqlite_read_only(path: Path) -> Database:
                                "without its shared-memory file; they are not shown")
     except sqlite3.DatabaseError as exc:
         raise UpstackError(f"cannot open workspace database {path} (read-only): {exc}") from None
-    db = Database(raw, "sqlite")
+    db = Database(raw, SqliteDialect())
     db.read_only = True
     db.notices = notices
     return db
@@ -204,4 +197,4 @@ def _connect_postgresql(url: str) -> Database:
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
         raise UpstackError(f"cannot connect to PostgreSQL: {first}") from None
-    return Database(raw, "postgresql")
+    return Database(raw, PostgresDialect())

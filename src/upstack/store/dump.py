@@ -27,11 +27,7 @@ def column_names(db: Database, table: str) -> list[str]:
 
 def column_types(db: Database, table: str) -> dict[str, str]:
     """Each column's declared type, as the engine names it (INTEGER, TEXT, double precision, ...)."""
-    if db.dialect == "sqlite":
-        return {r["name"]: str(r["type"]).upper() for r in db.query(f"PRAGMA table_info({table})")}
-    return {r["column_name"]: str(r["data_type"]).upper() for r in db.query(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "AND table_schema = current_schema()", (table,))}
+    return db.engine.column_types(db, table)
 
 
 def referenced_blobs(db: Database) -> list[str]:

@@ -47,7 +47,7 @@ def _statement(db: Database, text: str, filters: Filters) -> tuple[str, list[Any
     """One statement counting per kind and node together, and per tag, over every match."""
     where, params = filter_sql(db, replace(filters, include_deleted=True))
     query = parse_query(text)
-    expression = fts5_union(query) if db.dialect == "sqlite" else None
+    expression = fts5_union(query) if db.engine.index_ranks else None
     if expression is not None:
         # FTS5 lists the matches and each is looked up once, in that order (as search() ranks them).
         source = ("(SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?) AS r "
@@ -56,13 +56,9 @@ def _statement(db: Database, text: str, filters: Filters) -> tuple[str, list[Any
     else:
         source = "entry_search s JOIN entries e ON e.id = s.entry_id"
         if query is not None:
-            where += " AND " + compile_condition(db.dialect, query, params)
-    # The matches are found once. SQLite counts tags by membership in an index of their
-    # ids, not by a lookup per match; PostgreSQL hashes the matches and scans the tags.
-    if db.dialect == "sqlite":
-        tagged = "entry_tags t WHERE t.entry_id IN (SELECT id FROM m)"
-    else:
-        tagged = "m JOIN entry_tags t ON t.entry_id = m.id"
+            where += " AND " + compile_condition(db.engine, query, params)
+    # The matches are found once, then their tags (each engine the way it does that fastest).
+    tagged = db.engine.rows_with_ids("entry_tags t", "t.entry_id", "m")
     return (f"WITH m AS MATERIALIZED (SELECT e.id AS id, e.kind AS kind, e.node_id AS node_id "
             f"FROM {source} WHERE {where}) "
             "SELECT 'entry' AS facet, kind, node_id AS value, count(*) AS n FROM m GROUP BY kind, node_id "

@@ -310,17 +310,7 @@ def index_entry(db: Database, entry_id: str) -> None:
 def _index(db: Database, entry_id: str, title: str, body: str, tags: list[str],
            occurred_at: str) -> None:
     row = search_texts(title, body, tags)
-    texts = (row["title_text"], row["body_text"], row["tag_text"])
-    if db.dialect == "sqlite":
-        rowid = db.execute(
-            "INSERT INTO entry_search (entry_id, occurred_at, doc_len) VALUES (?, ?, ?)",
-            (entry_id, occurred_at, row["doc_len"])).lastrowid
-        db.execute("INSERT INTO entry_fts (rowid, title_text, body_text, tag_text) "
-                   "VALUES (?, ?, ?, ?)", (rowid, *texts))
-    else:
-        db.execute("INSERT INTO entry_search (entry_id, occurred_at, doc_len, title_text, body_text, "
-                   "tag_text) VALUES (?, ?, ?, ?, ?, ?)",
-                   (entry_id, occurred_at, row["doc_len"], *texts))
+    db.engine.add_to_index(db, entry_id, occurred_at, row)
     index_words(db, entry_id, occurred_at, row["doc_len"], row["title_text"], row["body_text"])
     _count(db, 1, row["doc_len"])
 
@@ -334,8 +324,7 @@ def unindex_entry(db: Database, entry_id: str) -> None:
     found = db.one("SELECT * FROM entry_search WHERE entry_id = ?", (entry_id,))
     if found is None:
         return
-    if db.dialect == "sqlite":
-        db.execute("DELETE FROM entry_fts WHERE rowid = ?", (found["rowid"],))
+    db.engine.remove_texts(db, found)
     db.execute("DELETE FROM entry_search WHERE entry_id = ?", (entry_id,))
     unindex_words(db, entry_id)
     _count(db, -1, -found["doc_len"])

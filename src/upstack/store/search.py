@@ -2,7 +2,7 @@
 
 Both engines index the same text, already split into tokens by upstack
 (``domain.text.tokenize``), in three fields: title, body and tags. Matching
-uses each engine's own index. Ranking is BM25 exactly as SQLite FTS5's
+uses each engine's own index (a phrase in its syntax: ``Dialect.match``). Ranking is BM25 exactly as SQLite FTS5's
 ``bm25()`` computes it (title instances weigh 2, body and tags 1); on
 PostgreSQL the same formula is evaluated in SQL (``store.bm25``), with the same
 IDFs and the same order of floating-point operations, so the same query returns
@@ -37,6 +37,7 @@ from upstack.domain.snippet import make_snippet
 from upstack.domain.text import fold_tag
 from upstack.store.bm25 import WEIGHTS, Corpus, Phrase, cached_count, corpus, idf, ranked_sql, window_idf
 from upstack.store.db import Database
+from upstack.store.dialect import Dialect, fts5_phrase
 from upstack.store.queries import filter_sql, load_entries, visible_sql
 from upstack.store.word_rank import top_for_word
 
@@ -64,48 +65,15 @@ def _leaf_phrases(node: Term | Tag) -> list[Phrase]:
     return [Phrase((name,), False, ("tag_text",)), Phrase((name + "/",), True, ("tag_text",))]
 
 
-def _fts5(phrase: Phrase) -> str:
-    quoted = '"' + " ".join(phrase.tokens) + '"' + (" *" if phrase.prefix else "")
-    return "{" + " ".join(phrase.fields) + "} : " + quoted
-
-
-def _tsquery(phrase: Phrase) -> str:
-    """PostgreSQL: the title is weight A, the body weight B; a phrase stays in one."""
-    def sequence(weight: str) -> str:
-        parts = [f"'{t}':{weight}" for t in phrase.tokens]
-        if phrase.prefix:
-            parts[-1] = f"'{phrase.tokens[-1]}':*{weight}"
-        return " <-> ".join(parts)
-    if len(phrase.tokens) == 1:
-        return "'" + phrase.tokens[0] + "'" + (":*" if phrase.prefix else "")
-    return f"({sequence('A')}) | ({sequence('B')})"
-
-
-def _tag_like(phrase: Phrase) -> str:
-    escaped = phrase.tokens[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return "% " + escaped + ("%" if phrase.prefix else " %")
-
-
-def _phrase_condition(dialect: str, phrase: Phrase, params: list[Any]) -> str:
-    if dialect == "sqlite":
-        params.append(_fts5(phrase))
-        return "s.rowid IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)"
-    if phrase.fields == ("tag_text",):
-        params.append(_tag_like(phrase))
-        return "s.tag_text LIKE ? ESCAPE '\\'"
-    params.append(_tsquery(phrase))
-    return "s.tsv @@ to_tsquery('simple', ?)"
-
-
-def compile_condition(dialect: str, query: Query, params: list[Any]) -> str:
+def compile_condition(engine: Dialect, query: Query, params: list[Any]) -> str:
     """SQL over ``entries e JOIN entry_search s`` that is true where the query matches."""
     if isinstance(query, Term | Tag):
-        parts = [_phrase_condition(dialect, p, params) for p in _leaf_phrases(query)]
+        parts = [engine.match(p, params) for p in _leaf_phrases(query)]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
     if isinstance(query, Not):
-        return "NOT (" + compile_condition(dialect, query.child, params) + ")"
+        return "NOT (" + compile_condition(engine, query.child, params) + ")"
     joiner = " AND " if isinstance(query, And) else " OR "
-    return "(" + joiner.join(compile_condition(dialect, c, params) for c in query.children) + ")"
+    return "(" + joiner.join(compile_condition(engine, c, params) for c in query.children) + ")"
 
 
 def rank_phrases(query: Query | None) -> list[Phrase]:
@@ -144,7 +112,7 @@ def fts5_union(query: Query | None) -> str | None:
     """One FTS5 expression matching exactly what the query matches, when there is one."""
     if not _is_union_of_phrases(query):
         return None
-    return " OR ".join(_fts5(p) for p in rank_phrases(query))
+    return " OR ".join(fts5_phrase(p) for p in rank_phrases(query))
 
 
 def search(db: Database, text: str, filters: Filters, limit: int = 20,
@@ -163,10 +131,10 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
         if by_word is not None:
             return _hits(db, by_word, phrases)
     # FTS5's bm25() weighs words by its whole index: only the owner's ranking may use it.
-    ranked_sqlite = bool(phrases) and db.dialect == "sqlite" and seen.whole
-    if query is not None and not (ranked_sqlite and _is_union_of_phrases(query)):
-        where += " AND " + compile_condition(db.dialect, query, where_params)
-    if ranked_sqlite and not needs_entries and _is_union_of_phrases(query):
+    ranked_by_index = bool(phrases) and db.engine.index_ranks and seen.whole
+    if query is not None and not (ranked_by_index and _is_union_of_phrases(query)):
+        where += " AND " + compile_condition(db.engine, query, where_params)
+    if ranked_by_index and not needs_entries and _is_union_of_phrases(query):
         page = _top_by_rank(db, phrases, limit, offset)
         if page is not None:
             return _hits(db, page, phrases)
@@ -176,7 +144,7 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     if not phrases:
         sql = select.format(score="0.0") + f" FROM entry_search s{entries_join} WHERE {where}"
         params = where_params
-    elif ranked_sqlite:
+    elif ranked_by_index:
         weights = ", ".join(repr(w) for w in WEIGHTS.values())
         ranked = (f"(SELECT rowid, bm25(entry_fts, {weights}) AS score FROM entry_fts "
                   "WHERE entry_fts MATCH ?) AS r")
@@ -188,7 +156,7 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
         else:
             source = f" FROM entry_search s LEFT JOIN {ranked} ON r.rowid = s.rowid"
         sql = select.format(score="coalesce(r.score, 0.0)") + source + f"{entries_join} WHERE {where}"
-        params = [" OR ".join(_fts5(p) for p in phrases)] + where_params
+        params = [" OR ".join(fts5_phrase(p) for p in phrases)] + where_params
     else:
         counted = len(phrases) == 1 and not needs_entries and _is_union_of_phrases(query)
         sql, params = _ranked_in_sql(db, phrases, seen, entries_join, where, where_params, counts_itself=counted)
@@ -212,9 +180,8 @@ def _ranked_in_sql(db: Database, phrases: list[Phrase], seen: Corpus, entries_jo
     matches), the IDF and the total come from the ranking pass (``count(*) OVER ()``)
     instead of a count of their own.
     """
-    source, texts = f"entry_search s{entries_join}", "s"
-    if db.dialect == "sqlite":
-        source, texts = source + " CROSS JOIN entry_fts t ON t.rowid = s.rowid", "t"
+    join_texts, texts = db.engine.texts_from()
+    source = f"entry_search s{entries_join}{join_texts}"
     idfs: list[float | tuple[str, list[Any]]] = [
         window_idf(seen.rows) if counts_itself else idf(seen.rows, _phrase_hits(db, p, seen)) for p in phrases]
     return ranked_sql(db, phrases, idfs, seen, source, where, where_params, texts=texts,
@@ -224,14 +191,12 @@ def _ranked_in_sql(db: Database, phrases: list[Phrase], seen: Corpus, entries_jo
 def _phrase_hits(db: Database, phrase: Phrase, seen: Corpus) -> int:
     """How many entries of the corpus hold the phrase (its IDF), counted in the form a total
     of the same matches is counted (so the two share a cache entry)."""
+    if seen.whole:
+        return cached_count(db, *db.engine.whole_index_matches(phrase))
     params = list(seen.view_params)
-    condition = _phrase_condition(db.dialect, phrase, params)
-    if not seen.whole:
-        return cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} "
-                                f"AND {condition}", params)
-    if db.dialect == "sqlite":
-        return cached_count(db, "entry_fts WHERE entry_fts MATCH ?", [_fts5(phrase)])
-    return cached_count(db, f"entry_search s WHERE {condition}", params)
+    condition = db.engine.match(phrase, params)
+    return cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} "
+                            f"AND {condition}", params)
 
 
 def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: tuple[str, list[Any]],
@@ -253,7 +218,7 @@ def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: t
         return rows, matches
     # The total counts the matches shown, in the form the general query counts them (one cache entry).
     condition_params: list[Any] = []
-    condition = _phrase_condition(db.dialect, phrase, condition_params)
+    condition = db.engine.match(phrase, condition_params)
     return rows, cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id "
                                   f"WHERE {where} AND {condition}", where_params + condition_params)
 
@@ -266,7 +231,7 @@ def _top_by_rank(db: Database, phrases: list[Phrase], limit: int,
     score are all fetched so that time can break the tie. None (use the general
     query) if an implausibly large tie would make this slower.
     """
-    expression = " OR ".join(_fts5(p) for p in phrases)
+    expression = " OR ".join(fts5_phrase(p) for p in phrases)
     wanted = limit + offset
     if wanted == 0:
         return None

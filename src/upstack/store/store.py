@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -115,34 +114,31 @@ class Store:
             tmp.unlink(missing_ok=True)  # left only if writing it failed (a full disk)
 
     def _migrate_if_needed(self) -> None:
-        if self.db.dialect == "sqlite":
-            version = int(self.db.scalar("PRAGMA user_version"))
-            schema.check_not_newer(version)
-            if version == schema.LATEST:
+        stamped = self.db.engine.stamped_version(self.db)
+        if stamped is not None:
+            schema.check_not_newer(stamped)
+            if stamped == schema.LATEST:
                 return
         with self.lock():
             version = schema.current_version(self.db)
             schema.check_not_newer(version)
             if version == schema.LATEST:
                 return
-            if self.db.dialect == "sqlite" and version > 0:
-                self._backup_sqlite_before_migration(version)
+            if self.db.engine.copies_file and version > 0:
+                self._backup_before_migration(version)
             schema.apply(self.db)
 
-    def _backup_sqlite_before_migration(self, version: int) -> None:
+    def _backup_before_migration(self, version: int) -> None:
         folder = self.home / "backups"
         folder.mkdir(exist_ok=True)
         stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
         target = folder / f"upstack.db.schema{version}.{stamp}.bak"
         tmp = target.with_suffix(".tmp")
-        dest = sqlite3.connect(tmp)
         try:
-            self.db.raw.backup(dest)
+            self.db.engine.copy_to(self.db, tmp)
         except BaseException:
-            dest.close()
             tmp.unlink(missing_ok=True)  # a half-made copy on a full disk would only take more of it
             raise
-        dest.close()
         os.replace(tmp, target)
 
     # -- ingest ------------------------------------------------------------------
@@ -189,10 +185,10 @@ class Store:
             done = [path for path, _ in batches]
             for path in done:
                 path.unlink(missing_ok=True)
-            if report.applied >= BULK and self.db.dialect == "postgresql":
-                # A bulk import: the planner learns of its rows now, not when autovacuum comes
-                # round to it (until then it may plan the first searches as for empty tables).
-                self.db.execute("ANALYZE")
+            if report.applied >= BULK:
+                # A bulk import: the planner learns of its rows now (it may plan the first searches
+                # as for empty tables otherwise).
+                self.db.engine.analyze_after_bulk_load(self.db)
         return report
 
     def _leave_as_is(self, report: IngestReport) -> IngestReport:
@@ -271,19 +267,12 @@ class Store:
 
     def prepare_scrub(self) -> None:
         """Before a purge: make SQLite overwrite freed pages instead of leaving them."""
-        if self.db.dialect == "sqlite":
-            self.db.execute("PRAGMA secure_delete = ON")
+        self.db.engine.overwrite_deleted(self.db)
 
     def scrub(self) -> None:
         """After a purge: push purged text out of index segments, WAL and dead tuples."""
-        if self.db.dialect == "sqlite":
-            with self.lock():
-                self.db.execute("INSERT INTO entry_fts(entry_fts) VALUES ('optimize')")
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            for table in ("entries", "revisions", "entry_search", "attachments", "entry_tags",
-                          "links", "runs", "run_items", "metric_chunks"):
-                self.db.execute(f"VACUUM {table}")
+        self.db.engine.scrub(self.db, ("entries", "revisions", "entry_search", "attachments", "entry_tags",
+                                       "links", "runs", "run_items", "metric_chunks"), self.lock)
 
     def close(self) -> None:
         self.db.close()

@@ -137,8 +137,7 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
     condition, condition_params = shown
     filtered = condition != "1 = 1"
     # (SQLite's CROSS JOIN fixes that order: the planner might otherwise start from entries.)
-    cross = "CROSS JOIN" if db.dialect == "sqlite" else "JOIN"
-    join = f" {cross} entries e ON e.id = w.entry_id" if filtered else ""
+    join = f" {db.engine.ordered_join} entries e ON e.id = w.entry_id" if filtered else ""
     candidates: list[dict[str, Any]] = []
     if counts:
         branch = ("SELECT * FROM (SELECT w.freq, w.doc_len, w.occurred_at, w.entry_id FROM word_counts w"
@@ -178,14 +177,12 @@ def top_for_word(db: Database, word: str, limit: int, offset: int, matches: int,
                       (longest, WALK_BUDGET + 1))
     if int(short) > WALK_BUDGET:
         return None
-    texts = "t" if db.dialect == "sqlite" else "s"
+    join_texts, texts = db.engine.texts_from()
     params: list[Any] = []
     frequency = (f"{TITLE_WEIGHT} * {_count_sql(texts + '.title_text', word, params)} + "
                  f"{_count_sql(texts + '.body_text', word, params)}")
     # SQLite keeps the texts in FTS5 (looked up by rowid); PostgreSQL in entry_search itself.
-    source = "entry_search s" + join.replace("w.entry_id", "s.entry_id")
-    if db.dialect == "sqlite":
-        source += " CROSS JOIN entry_fts t ON t.rowid = s.rowid"
+    source = "entry_search s" + join.replace("w.entry_id", "s.entry_id") + join_texts
     few = db.query(
         f"SELECT * FROM (SELECT s.entry_id AS entry_id, s.occurred_at AS occurred_at, s.doc_len AS doc_len, "
         f"{frequency} AS freq FROM {source} WHERE s.doc_len <= ? AND {condition}) AS x "
