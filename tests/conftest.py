@@ -167,7 +167,7 @@ def run(home: Path, db_url: str | None) -> CLI:
 def round_trip(run: CLI, tmp_path: Path, engine: str, make_pg_url: Any) -> CLI:
     """Export `run`'s workspace to JSON, import it into a fresh one on the same engine,
     assert every data table came back identical, and return the new workspace's CLI."""
-    from upstack.interop.jsondump import dump_tables
+    from upstack.services.jsondump import dump_tables
 
     export = tmp_path / "round-trip.json"
     run.ok("export", "--out", str(export))
@@ -190,7 +190,7 @@ def blob_files(home: Path) -> dict[str, bytes]:
 
 def assert_refused_unchanged(run: CLI, args: list[str], message: str) -> None:
     """The command fails with one line naming `message`, and no table changes."""
-    from upstack.interop.jsondump import dump_tables
+    from upstack.services.jsondump import dump_tables
 
     with Workspace(home=run.home, db=run.db_url) as ws:
         before = dump_tables(ws.store().db)

@@ -11,8 +11,8 @@ import pytest
 from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.domain.idea import Idea, rank_ideas
 from upstack.domain.similar import closeness
-from upstack.interop.jsondump import dump_tables
 from upstack.services import ideas
+from upstack.services.jsondump import dump_tables
 from upstack.workspace import Workspace
 
 FIXTURE = Path(__file__).parent / "fixtures" / "idea_pairs.json"

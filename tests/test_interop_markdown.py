@@ -276,7 +276,7 @@ def test_export_then_import_into_an_empty_workspace_round_trips(run: CLI, other_
     assert "0 entries, 4 already present" in run.ok("import", "markdown", str(out))
 
 
-# -- the JSON commands are wired here too (interop/jsondump.py implements them) ----------
+# -- the JSON commands are wired here too (services/jsondump.py implements them) ----------
 
 def test_json_export_and_import_are_wired_in_the_cli(run: CLI, other_run: CLI, logged, tmp_path):
     backup = tmp_path / "backup.json"

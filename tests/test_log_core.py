@@ -22,7 +22,7 @@ from conftest import CLI, blob_files
 from upstack.cli.editing import SCISSORS
 from upstack.domain.text import KINDS
 from upstack.ids import id_key, new_id, short_id
-from upstack.interop.jsondump import dump_tables
+from upstack.services.jsondump import dump_tables
 from upstack.store import SCHEMA_MARK, schema
 from upstack.store.db import connect
 from upstack.timeutil import now_iso, parse_iso, to_iso

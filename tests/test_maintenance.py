@@ -22,7 +22,7 @@ from click.testing import Result
 from conftest import CLI, blob_files
 from upstack.domain.text import KINDS
 from upstack.ids import id_key, new_id, short_id
-from upstack.interop.jsondump import DATA_TABLES, dump_tables
+from upstack.services.jsondump import DATA_TABLES, dump_tables
 from upstack.store import schema
 from upstack.store.db import Database, connect
 from upstack.store.ingest import index_entry

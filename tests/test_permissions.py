@@ -28,8 +28,8 @@ from upstack.domain import access
 from upstack.domain.permissions import NOT_PUSHABLE, PERMISSIONS, RUN_PUSH, Rule
 from upstack.errors import UpstackError
 from upstack.ids import new_id
-from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts, capture, curate, sync_door, sync_records, tree
+from upstack.services.jsondump import dump_tables
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
 from upstack.store.apply import HANDLERS

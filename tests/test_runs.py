@@ -275,7 +275,7 @@ def test_eight_processes_log_at_once(workspace: Workspace, tmp_path: Path) -> No
 
 
 def test_runs_written_elsewhere_are_ingested_once(workspace: Workspace, tmp_path: Path, run: CLI) -> None:
-    from upstack.interop.jsondump import dump_tables
+    from upstack.services.jsondump import dump_tables
 
     question = _question(workspace)
     scratch = tmp_path / "scratch"

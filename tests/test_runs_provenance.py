@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from upstack.interop.jsondump import dump_tables
 from upstack.services import recall
 from upstack.services import runs as run_service
+from upstack.services.jsondump import dump_tables
 from upstack.workspace import Workspace
 
 # Real-looking secrets, each of a shape people paste (none of them real).

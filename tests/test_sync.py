@@ -13,9 +13,9 @@ import pytest
 
 from conftest import CLI
 from upstack.domain import access
-from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts, capture, curate, recall, tree
 from upstack.services import sync as sync_service
+from upstack.services.jsondump import dump_tables
 from upstack.workspace import Workspace
 from webserver import Server, serve
 

@@ -708,7 +708,7 @@ def test_a_server_backup_round_trip_keeps_users_shares_and_comments(run: CLI, tm
         with acting_as(as_bob):
             capture.note(ws, "Bob's own note", under=project.id, private=True)
             accounts.add_comment(ws, entry.id, "Nice <b>result</b>", by=as_bob)
-    from upstack.interop.jsondump import dump_tables
+    from upstack.services.jsondump import dump_tables
 
     # (A plain export leaves the accounts out: tests/test_accounts_security.py.)
     run.ok("export", "--server-backup", "--out", str(tmp_path / "server.json"))

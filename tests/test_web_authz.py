@@ -60,8 +60,8 @@ from team_fixtures import (
     png,
 )
 from upstack.ids import new_id, short_id
-from upstack.interop.jsondump import dump_tables
 from upstack.services import accounts
+from upstack.services.jsondump import dump_tables
 from upstack.services.runsync import wire_points
 from upstack.web.app import create_app
 from upstack.web.routes.review import DEFAULT_DAYS

@@ -16,7 +16,7 @@ from upstack.errors import BadInput
 from upstack.workspace import Workspace
 
 if TYPE_CHECKING:
-    from upstack.interop.common import ImportResult, Problem
+    from upstack.domain.imports import ImportResult, Problem
 
 __all__ = ["COMMANDS"]
 
@@ -84,7 +84,7 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
         summary: dict[str, Any] = {"format": fmt, "path": str(target), "entries": count}
         message = f"exported {_entries(count)} to {target}"
     else:
-        from upstack.interop.jsondump import export_json
+        from upstack.services.jsondump import export_json
 
         if target is None:
             if as_json:
@@ -183,7 +183,7 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, serve
         if target.is_dir():
             raise BadInput(f"{target} is a folder: to import notes, use "
                            f"`upstack import markdown {target}`")
-        from upstack.interop.jsondump import import_json
+        from upstack.services.jsondump import import_json
 
         result = import_json(ws, target, server_backup=server_backup)
     elif fmt == "jrnl":

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.imports import ImportFailed, ImportResult, Problem
 from upstack.domain.text import KINDS, normalize_tag
-from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.services.capture import PreparedFile, store_files
 from upstack.store.queries import imported_before
@@ -26,24 +26,6 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["Problem", "ImportFailed", "ImportedEntry", "ImportResult", "commit", "source_key"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str  # "file:line" or "file"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-class ImportFailed(UpstackError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(
-            f"import refused, nothing was imported: {len(problems)} problem(s) found "
-            f"(use --skip-bad to import the rest)\n{lines}")
 
 
 @dataclass
@@ -62,14 +44,6 @@ class ImportedEntry:
     created_at: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = ""  # how to name it in a report: file name, or file:line
-
-
-@dataclass
-class ImportResult:
-    imported: int = 0
-    unchanged: int = 0
-    skipped: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def source_key(kind: str, *parts: str) -> str:

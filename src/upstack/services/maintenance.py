@@ -18,6 +18,7 @@ from upstack.errors import BadInput, UpstackError
 from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
+from upstack.services.jsondump import export_json, load_dump
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry, search_texts
 from upstack.store.integrity import check_revisions, check_runs
@@ -332,8 +333,6 @@ def clear_killed_backups(home: Path) -> list[Path]:
 
 
 def _snapshot_postgresql(ws: Workspace, target_home: Path) -> None:
-    from upstack.interop.jsondump import export_json, load_dump
-
     buffer = io.StringIO()
     export_json(ws, buffer, server_backup=True)  # a backup of a team server keeps its accounts
     dump = json.loads(buffer.getvalue())

@@ -1,5 +1,5 @@
 """Whole tables, as the lossless JSON export reads them and its import writes them back
-(interop/jsondump.py decides which tables and rows, and their form in the file)."""
+(services/jsondump.py decides which tables and rows, and their form in the file)."""
 
 from __future__ import annotations
 

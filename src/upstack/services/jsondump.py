@@ -21,10 +21,10 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from upstack.domain.imports import ImportFailed, ImportResult, Problem
 from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
-from upstack.interop.common import ImportFailed, ImportResult, Problem
 from upstack.store import dump as store_dump
 from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY, user_ids

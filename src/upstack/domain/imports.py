@@ -1,0 +1,36 @@
+"""What an import reports: the problems it found, each with its place, and what it did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from upstack.errors import UpstackError
+
+__all__ = ["Problem", "ImportFailed", "ImportResult"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "file:line" or "file"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ImportFailed(UpstackError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(
+            f"import refused, nothing was imported: {len(problems)} problem(s) found "
+            f"(use --skip-bad to import the rest)\n{lines}")
+
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
