@@ -7,20 +7,19 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from upstack.errors import BadInput, UpstackError
 from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
 from upstack.services.jsondump import export_json, load_dump
+from upstack.store import health
 from upstack.store.db import Database
-from upstack.store.ingest import index_entry, search_texts
+from upstack.store.ingest import search_texts
 from upstack.store.integrity import check_revisions, check_runs
 from upstack.store.run_ingest import run_dirs
 from upstack.store.store import Store
@@ -45,23 +44,16 @@ class Finding:
 
 def _check_database(db: Database) -> list[Finding]:
     findings = [Finding("database", subject, message) for subject, message in db.engine.integrity_problems(db)]
-    for row in db.query("SELECT e.id FROM entries e LEFT JOIN revisions r ON r.id = e.revision_id "
-                        "WHERE r.id IS NULL"):
-        findings.append(Finding("database", f"entry {short_id(row['id'])}",
-                                "its current revision is missing"))
+    for entry_id in health.entries_without_revision(db):
+        findings.append(Finding("database", f"entry {short_id(entry_id)}", "its current revision is missing"))
     return findings
 
 
 def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     findings = []
-    entries = db.query("SELECT id, title, body, deleted_at FROM entries ORDER BY id")
-    tags: dict[str, list[str]] = {}
-    for tag_row in db.query("SELECT entry_id, tag FROM entry_tags ORDER BY tag"):
-        tags.setdefault(tag_row["entry_id"], []).append(tag_row["tag"])
-    join_texts, texts = db.engine.texts_from("LEFT JOIN")  # an entry whose texts are missing is found too
-    indexed: dict[str, dict[str, Any]] = {r["entry_id"]: r for r in db.query(
-        f"SELECT s.entry_id, s.doc_len, {texts}.title_text, {texts}.tag_text, {texts}.body_text "
-        f"FROM entry_search s{join_texts}")}
+    entries = health.entries(db)
+    tags = health.tags_by_entry(db)
+    indexed = health.indexed_texts(db)
     docs = tokens = 0
     words: set[tuple[str, str, int, int]] = set()
     for i, entry in enumerate(entries):
@@ -87,12 +79,9 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     for entry_id in indexed:
         findings.append(Finding("search", f"entry {short_id(entry_id)}",
                                 "in the search index but not in the log"))
-    if not findings and words != {(r["entry_id"], r["word"], r["freq"], r["doc_len"]) for r in db.query(
-            "SELECT entry_id, word, freq, doc_len FROM word_counts")}:
+    if not findings and words != health.word_counts(db):
         findings.append(Finding("search", "word counts", "counts for ranking common words out of step with the index"))
-    stats = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
-    if not findings and (
-            stats is None or (stats["docs"], stats["tokens"]) != (docs, tokens)):
+    if not findings and health.search_stats(db) != (docs, tokens):
         findings.append(Finding("search", "search statistics",
                                 "ranking statistics out of step with the index"))
     findings += [Finding("search", f"entry {short_id(entry_id)}" if entry_id else "full-text index", message)
@@ -102,9 +91,7 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
 
 def _check_blobs(store: Store, progress: Progress | None) -> list[Finding]:
     findings = []
-    rows = store.db.query(
-        "SELECT a.id, a.filename, a.sha256, a.entry_id FROM attachments a "
-        "WHERE a.sha256 IS NOT NULL ORDER BY a.sha256, a.id")
+    rows = health.stored_attachments(store.db)
     verdicts: dict[str, str | None] = {}
     for i, row in enumerate(rows):
         if progress:
@@ -160,7 +147,7 @@ def _check_run_folders(ws: Workspace) -> list[Finding]:
     db = ws.store(ingest=False).db  # taken in just now, by doctor
     for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
         started = (directory / RECORDS).exists() and (directory / RECORDS).stat().st_size > 0
-        if started and not db.scalar("SELECT 1 FROM runs WHERE id = ?", (directory.name,)):
+        if started and not health.has_run(db, directory.name):
             findings.append(Finding("runs", str(directory), "its start record cannot be applied, so the run is "
                                                             "not in the log (the folder is left as it is)"))
 
@@ -176,12 +163,12 @@ def _check_run_folders(ws: Workspace) -> list[Finding]:
     return findings
 
 
-def _readable(what: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+def _readable(db: Database, what: str, check: Callable[[], list[Finding]]) -> list[Finding]:
     """A check's findings, or one saying the database could not be read that far (a page too damaged
     for SQLite to follow; ``PRAGMA integrity_check`` may not get through it either)."""
     try:
         return check()
-    except sqlite3.DatabaseError as exc:
+    except db.engine.damaged_error as exc:
         return [Finding("database", what, f"could not be read to the end: {exc}")]
 
 
@@ -192,12 +179,13 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     # What taking in pending records met just now; the checks below say what it means for the data.
     findings = [Finding("journal", p, "met while taking in pending records", "warning") for p in
                 (ws.last_ingest.problems if ws.last_ingest else [])]
-    findings += _readable("upstack.db", lambda: _check_database(store.db))
-    findings += _readable("revisions", lambda: [Finding(d.check, d.subject, d.message)
-                                                for d in check_revisions(store.db)])
-    findings += _readable("run data", lambda: [Finding(d.check, d.subject, d.message) for d in check_runs(store.db)])
-    findings += _readable("search index", lambda: _check_search(store.db, progress))
-    findings += _readable("attachments", lambda: _check_blobs(store, progress))
+    findings += _readable(store.db, "upstack.db", lambda: _check_database(store.db))
+    findings += _readable(store.db, "revisions", lambda: [Finding(d.check, d.subject, d.message)
+                                                          for d in check_revisions(store.db)])
+    findings += _readable(store.db, "run data", lambda: [Finding(d.check, d.subject, d.message)
+                                                         for d in check_runs(store.db)])
+    findings += _readable(store.db, "search index", lambda: _check_search(store.db, progress))
+    findings += _readable(store.db, "attachments", lambda: _check_blobs(store, progress))
     findings += _check_journal(store)
     if ws.last_ingest:  # a read-only workspace is checked as it is, without what waits to be ingested
         findings += [Finding("journal", str(store.home), note, "warning") for note in ws.last_ingest.read_only]
@@ -212,16 +200,8 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
 def reindex(ws: Workspace) -> int:
     """Rebuild the search index (derived data) from the entries."""
     store = ws.store()
-    db = store.db
-    with store.lock(), db.transaction():
-        db.execute("DELETE FROM entry_search")
-        db.execute("DELETE FROM word_counts")
-        db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
-        db.engine.clear_texts(db)
-        ids = [r["id"] for r in db.query("SELECT id FROM entries WHERE deleted_at IS NULL")]
-        for entry_id in ids:
-            index_entry(db, entry_id)
-    return len(ids)
+    with store.lock():
+        return health.rebuild_search_index(store.db)
 
 
 def backup(ws: Workspace, dest: Path) -> dict[str, int]:
@@ -252,9 +232,8 @@ def _backup_into(ws: Workspace, store: Store, partial: Path, dest: Path) -> dict
             _snapshot_postgresql(ws, partial)
         copy = Store(partial)
         try:
-            hashes = [r["sha256"] for r in copy.db.query(
-                "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL")]
-            entries = int(copy.db.scalar("SELECT count(*) FROM entries"))
+            hashes = health.attachment_hashes(copy.db)
+            entries = health.entry_count(copy.db)
         finally:
             copy.close()
         for sha in hashes:

@@ -28,6 +28,9 @@ class Dialect(ABC):
     # PostgreSQL text, a huge integer), as opposed to a broken connection.
     integrity_error: type[Exception]
     data_error: type[Exception]
+    # What reading a page too damaged to follow raises (SQLite's "database disk image is malformed");
+    # the checks of `upstack doctor` report it as a finding. PostgreSQL's damage is its server's to find.
+    damaged_error: type[Exception]
     unmerged: str  # ends a subquery the planner must run by itself, not merge into the query around it
     ordered_join: str  # a join whose left side is read first
     # The full-text index matches a whole OR of phrases and ranks with BM25 itself, over all of it (FTS5).

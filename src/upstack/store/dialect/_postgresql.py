@@ -59,6 +59,10 @@ def _tag_like(phrase: Phrase) -> str:
     return "% " + escaped + ("%" if phrase.prefix else " %")
 
 
+
+class _NeverRaised(Exception):
+    """Nothing raises it: a PostgreSQL store has no damage of its own for doctor to catch."""
+
 class PostgresDialect(Dialect):
     name = "postgresql"
     real = "DOUBLE PRECISION"
@@ -74,6 +78,7 @@ class PostgresDialect(Dialect):
         import psycopg  # only for a PostgreSQL store
 
         self.integrity_error, self.data_error = psycopg.IntegrityError, psycopg.DataError
+        self.damaged_error = _NeverRaised
 
     def prepare(self, raw: Any) -> None:
         pass
