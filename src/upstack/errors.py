@@ -7,17 +7,23 @@ __all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "BadSetting", "N
 
 
 class UpstackError(Exception):
-    """An error caused by input or state a person can fix; printed as one line, exit 1."""
+    """An error caused by input or state a person can fix; printed as one line, exit 1.
+
+    ``http_status`` is what the web answers it with (a page or JSON saying the line).
+    """
 
     exit_code = 1
+    http_status = 400
 
 
 class NotFound(UpstackError):
-    pass
+    http_status = 404
 
 
 class Ambiguous(UpstackError):
-    pass
+    """An id prefix that more than one thing has (HTTP 409)."""
+
+    http_status = 409
 
 
 class BadInput(UpstackError):
@@ -41,17 +47,25 @@ class NewerVersion(UpstackError):
 class Forbidden(UpstackError):
     """Signed in, but this user's role does not allow it (HTTP 403)."""
 
+    http_status = 403
+
 
 class Unauthorized(UpstackError):
     """Not signed in, or the credentials are wrong (HTTP 401)."""
+
+    http_status = 401
 
 
 class TooManyAttempts(UpstackError):
     """Too many failed sign-ins in a short time (HTTP 429)."""
 
+    http_status = 429
+
 
 class OverQuota(UpstackError):
     """More than a team server lets one member store or send (HTTP 413)."""
+
+    http_status = 413
 
 
 class Refused(UpstackError):

@@ -7,11 +7,11 @@ pending journal records first, so a read always sees every earlier write.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from upstack.errors import NewerVersion
+from upstack.files import write_atomically
 from upstack.formats.journal import Journal, Record, make_record
 from upstack.ids import new_id
 from upstack.settings import Settings
@@ -79,15 +79,11 @@ class Workspace:
         created = False
         if not path.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            tmp = self.home / f".workspace.id.{os.getpid()}"
-            tmp.write_text(candidate + "\n")
             try:
-                os.link(tmp, path)  # atomic: the first writer wins
+                write_atomically(path, candidate + "\n", overwrite=False)  # the first writer wins
                 created = True
             except FileExistsError:
                 pass
-            finally:
-                tmp.unlink()
         self._workspace_id = path.read_text().strip()
         return created
 

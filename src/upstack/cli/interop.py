@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from upstack.cli.options import json_option
 from upstack.cli.output import echo, json_stdout, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.errors import BadInput
+from upstack.files import atomic_path
 from upstack.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -28,18 +28,11 @@ def _plural(count: int, word: str) -> str:
 
 
 def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            outcome = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+            return write(handle)
     except OSError as exc:
         raise BadInput(f"cannot write {target}: {exc.strerror}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return outcome
 
 
 @click.command()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from upstack.cli.output import echo
 from upstack.errors import BadInput
+from upstack.files import write_atomically
 from upstack.services import review as review_service
 from upstack.timeutil import parse_when
 from upstack.workspace import Workspace
@@ -42,12 +42,9 @@ def review(ws: Workspace, period: str, since: str | None, until: str | None,
     if out is None:
         echo(text, nl=False)
         return
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        write_atomically(out, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {out}: {exc.strerror}") from None
     echo(f"review written to {out}")
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from upstack.domain.text import clean_data
 from upstack.errors import UpstackError
+from upstack.files import fsync_dir
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 
@@ -112,14 +113,6 @@ class Record:
 def make_record(op: str, workspace: str, data: dict[str, Any]) -> Record:
     """A new record of this workspace; its text as upstack keeps it (``domain.text.clean_text``)."""
     return Record(id=new_id(), op=op, workspace=workspace, at=now_iso(), data=clean_data(data))
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Journal:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import bisect
 import errno
 import fcntl
-import hashlib
 import itertools
 import os
 import socket
@@ -32,7 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from upstack.formats.journal import Journal, Record, fsync_dir
+from upstack.files import fsync_dir, store_blob
+from upstack.formats.journal import Journal, Record
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
            "is_run_dir"]
@@ -183,21 +183,8 @@ class RunFiles:
         os.fsync(self._records)
 
     def put_blob(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        final = self.blobs / sha
-        if not final.exists():
-            tmp = self.blobs / f".{sha}.tmp"
-            try:
-                with open(tmp, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except OSError:
-                tmp.unlink(missing_ok=True)  # a full disk: the part written would only take more room
-                raise
-            os.replace(tmp, final)
-            fsync_dir(self.blobs)
-        return sha
+        """Store a file with the run, once under its SHA-256 (as ``upstack.files.store_blob`` stores every blob)."""
+        return store_blob(self.blobs, data, nested=False)[0]
 
     def beat(self, at: str) -> None:
         line = f"{at} {self._host} {self._boot} {os.getpid()}\n".encode()

@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ import yaml
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
+from upstack.files import write_atomically
 from upstack.store import queries
 from upstack.store.db import Database
 from upstack.workspace import Workspace
@@ -75,18 +75,6 @@ class _NameBook:
             return False
         self.taken.add(key)
         return True
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _attachment_name(book: _NameBook, filename: str, short: str) -> str:
@@ -159,12 +147,12 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
             if name is None:
                 name = _attachment_name(book, item.filename, item.short)
                 (root / ATTACHMENTS_FOLDER).mkdir(exist_ok=True)
-                _atomic_write(root / ATTACHMENTS_FOLDER / name, ws.blobs.read(item.sha256))
+                write_atomically(root / ATTACHMENTS_FOLDER / name, ws.blobs.read(item.sha256))
                 written[(item.sha256, item.filename)] = name
             files.append(name)
         body = _rewrite_links(entry.body, links.get(entry.id, {}), names)
         text = _render_note(entry, body, files)
-        _atomic_write(root / f"{names[entry.id]}.md", text.encode("utf-8"))
+        write_atomically(root / f"{names[entry.id]}.md", text)
         if progress:
             progress(done, len(entries))
     return len(entries)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.errors import Refused, UpstackError
+from upstack.files import blob_path
 from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import BLOBS, METRICS, RECORDS, read_records, size
 from upstack.ids import short_id
@@ -126,5 +127,5 @@ class LiveUpload:
         return series, at, counts, more
 
     def _read_blob(self, sha256: str) -> bytes:
-        return (self.directory / BLOBS / sha256).read_bytes()
+        return blob_path(self.directory / BLOBS, sha256, nested=False).read_bytes()
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from upstack.errors import BadInput, UpstackError
+from upstack.files import atomic_path
 from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
@@ -265,10 +266,10 @@ def _unfinished(home: Path, dest: Path) -> Iterator[Path]:
     fd = None
     try:
         marker.parent.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(marker.with_name("." + name), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, os.fsencode(partial.absolute()))
-        os.replace(marker.with_name("." + name), marker)  # seen by a cleaner only once locked
+        with atomic_path(marker, permissions=0o600) as tmp:  # seen by a cleaner only once locked
+            fd = os.open(tmp, os.O_RDWR)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the lock stays with the file under its new name
+            os.write(fd, os.fsencode(partial.absolute()))
     except OSError:
         pass
     try:

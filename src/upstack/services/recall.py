@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from upstack.domain.entry import Attachment, Entry, Revision
 from upstack.domain.files import attachment_name
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
+from upstack.files import write_atomically
 from upstack.store import queries
 from upstack.store.search import SearchPage
 from upstack.store.search import search as run_search
@@ -64,11 +64,8 @@ def save_attachment(ws: Workspace, ref: str, dest: Path | None) -> tuple[Attachm
     except OSError as exc:
         raise BadInput(f"cannot write {target}: {exc.strerror}") from None
     data = ws.blobs.read(attachment.sha256)
-    tmp = target.with_name(f".{target.name}.partial")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        write_atomically(target, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {target}: {exc.strerror}") from None
     return attachment, target

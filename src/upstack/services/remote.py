@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
+from upstack.files import write_atomically
 from upstack.workspace import Workspace
 
 __all__ = ["Remote", "login", "remote", "fetch_blob", "REMOTE_FILE"]
@@ -95,11 +95,7 @@ def login(ws: Workspace, url: str, token: str) -> Remote:
     found = Remote(probe.url, probe.token, str(me["login"]))
     path = ws.home / REMOTE_FILE
     ws.home.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{REMOTE_FILE}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(asdict(found), out)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(asdict(found)), permissions=0o600)  # it holds the token
     return found
 
 

@@ -16,6 +16,7 @@ from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
+from upstack.files import atomic_path
 from upstack.store import queries, run_search
 from upstack.store import runs as store_runs
 from upstack.store.run_ingest import RunFolderReport
@@ -199,9 +200,8 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
         axes.grid(alpha=0.3)
         axes.legend()
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp{suffix}")
-        figure.savefig(tmp, dpi=120, bbox_inches="tight")
-        tmp.replace(out)
+        with atomic_path(out) as tmp:  # its name does not end in the suffix: the format is said
+            figure.savefig(tmp, format=suffix[1:], dpi=120, bbox_inches="tight")
     finally:
         plt.close(figure)
     return out

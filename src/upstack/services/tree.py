@@ -10,6 +10,7 @@ from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
+from upstack.files import write_atomically
 from upstack.ids import new_id, short_id
 from upstack.services import commitment
 from upstack.store import queries
@@ -289,9 +290,7 @@ def set_focus(ws: Workspace, ref: str | None) -> Node | None:
     db = ws.store().db
     node_id = resolve_node(db, ref)
     ws.home.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".focus.tmp")
-    tmp.write_text(node_id + "\n")
-    tmp.replace(path)
+    write_atomically(path, node_id + "\n")
     return store_tree.load_node(db, node_id)
 
 

@@ -8,7 +8,8 @@ shared until the records naming them are durable (``adding``), and a purge holds
 exclusively while it looks for names and deletes (``removing``). Take it before the
 workspace lock, never while holding that.
 
-hashlib and shutil are imported where they are used: every command builds a
+Files are written as every blob is (``upstack.files.store_blob``, which a run's folder uses
+too). hashlib and shutil are imported where they are used here: every command builds a
 BlobStore, few of them touch a file (together they cost ~7 ms of start-up).
 """
 
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from upstack.errors import UpstackError
+from upstack.files import blob_path, store_blob
 
 __all__ = ["BlobStore", "BlobError"]
 
@@ -36,7 +38,7 @@ class BlobStore:
         self.directory = directory
 
     def path(self, sha256: str) -> Path:
-        return self.directory / sha256[:2] / sha256[2:]
+        return blob_path(self.directory, sha256, nested=True)
 
     @contextmanager
     def adding(self) -> Iterator[None]:
@@ -66,47 +68,10 @@ class BlobStore:
 
     def put_file(self, source: Path) -> tuple[str, int]:
         """Copy a file in (durably) and return its hash and size."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        import hashlib
-
-        digest = hashlib.sha256()
-        size = 0
-        tmp = self.directory / f".incoming-{os.getpid()}-{os.urandom(6).hex()}"
-        try:
-            with open(source, "rb") as src, open(tmp, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
-                dst.flush()
-                os.fsync(dst.fileno())
-            return self._settle(tmp, digest.hexdigest()), size
-        finally:
-            tmp.unlink(missing_ok=True)
+        return store_blob(self.directory, source, nested=True)
 
     def put_bytes(self, data: bytes) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.directory / f".incoming-{os.getpid()}-{os.urandom(6).hex()}"
-        try:
-            with open(tmp, "wb") as dst:
-                dst.write(data)
-                dst.flush()
-                os.fsync(dst.fileno())
-            return self._settle(tmp, _sha256(data))
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def _settle(self, tmp: Path, sha256: str) -> str:
-        final = self.path(sha256)
-        if not final.exists():
-            final.parent.mkdir(exist_ok=True)
-            os.replace(tmp, final)
-            fd = os.open(final.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return sha256
+        return store_blob(self.directory, data, nested=True)[0]
 
     def read(self, sha256: str) -> bytes:
         """The blob's bytes, after checking they still hash to their name."""
@@ -149,7 +114,7 @@ class BlobStore:
         import shutil
 
         for sha in hashes:
-            dest = target / sha[:2] / sha[2:]
+            dest = blob_path(target, sha, nested=True)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.path(sha), dest)
 

@@ -27,7 +27,7 @@ from upstack.store.cache import Memo, store_key
 from upstack.store.db import Database
 from upstack.store.dialect import Dialect
 
-__all__ = ["K1", "B", "WEIGHTS", "Phrase", "Corpus", "corpus", "idf", "window_idf", "ranked_sql",
+__all__ = ["K1", "B", "WEIGHTS", "Phrase", "Corpus", "corpus", "idf", "bm25", "window_idf", "ranked_sql",
            "cached_count"]
 
 K1 = 1.2
@@ -91,6 +91,14 @@ def idf(rows: int, hits: int) -> float:
     """FTS5's IDF: a term in more than half the rows would weigh less than nothing, so ~0."""
     value = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows - hits + 0.5 > 0 else 0.0
     return value if value > 0.0 else 1e-6
+
+
+def bm25(idf: float, freq: float, doc_len: float, average: float) -> float:
+    """FTS5's ``bm25()`` for one phrase, operation for operation (fts5_aux.c), as it sorts (lower
+    is better); ``ranked_sql`` writes the same operations in SQL, for many phrases."""
+    score = 0.0
+    score += idf * ((freq * (K1 + 1.0)) / (freq + K1 * (1 - B + B * doc_len / average)))
+    return -1.0 * score
 
 
 # -- counting, cached ---------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from upstack.domain import access
 from upstack.domain.idea import TRIAGE_FIELDS, Idea
-from upstack.errors import UpstackError
+from upstack.errors import NotFound
 from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.queries import visible_sql
@@ -31,14 +31,14 @@ def _event(db: Database, record: Record, entry_id: str, old: str | None, new: st
 def _live_idea(db: Database, entry_id: str) -> dict[str, Any]:
     row = db.one("SELECT * FROM ideas WHERE entry_id = ?", (entry_id,))
     if row is None:
-        raise UpstackError(f"idea {entry_id} does not exist")
+        raise NotFound(f"idea {entry_id} does not exist")
     return row
 
 
 def _create_idea(db: Database, record: Record) -> None:
     data = record.data
     if not db.scalar("SELECT 1 FROM entries WHERE id = ?", (data["entry_id"],)):
-        raise UpstackError(f"cannot make entry {data['entry_id']} an idea: it does not exist")
+        raise NotFound(f"cannot make entry {data['entry_id']} an idea: it does not exist")
     at = data.get("at", record.at)
     inserted = db.execute(
         "INSERT INTO ideas (entry_id, state, created_at, updated_at) VALUES (?, 'candidate', ?, ?) "
@@ -69,7 +69,7 @@ def _set_state(db: Database, record: Record) -> None:
     at = data.get("at", record.at)
     node_id = data.get("node_id") or idea["node_id"]
     if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ?", (node_id,)):
-        raise UpstackError(f"node {node_id} does not exist")
+        raise NotFound(f"node {node_id} does not exist")
     _event(db, record, idea["entry_id"], idea["state"], data["state"], data.get("reason", ""),
            data.get("evidence", []))
     db.execute("UPDATE ideas SET state = ?, node_id = ?, updated_at = ? WHERE entry_id = ?",

@@ -14,7 +14,7 @@ from typing import Any
 
 from upstack.domain.files import attachment_name
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, title_key, tokenize
-from upstack.errors import UpstackError
+from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store.accounts import attributed
@@ -114,7 +114,7 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     """A new current revision; the old ones stay. ``meta`` and ``attachments`` may come too."""
     entry = db.one("SELECT * FROM entries WHERE id = ?", (data["entry_id"],))
     if entry is None or entry["purged_at"]:
-        raise UpstackError(f"cannot revise entry {data['entry_id']}: it does not exist")
+        raise NotFound(f"cannot revise entry {data['entry_id']}: it does not exist")
     if db.scalar("SELECT 1 FROM revisions WHERE id = ?", (data["revision_id"],)):
         return
     extra = data.get("extra_tags", json.loads(entry["extra_tags"]))
@@ -245,7 +245,7 @@ def _insert_attachments(db: Database, entry_id: str, attachments: list[dict[str,
 def _attach(db: Database, record: Record) -> None:
     entry_id = record.data["entry_id"]
     if not db.scalar("SELECT 1 FROM entries WHERE id = ? AND purged_at IS NULL", (entry_id,)):
-        raise UpstackError(f"cannot attach to entry {entry_id}: it does not exist")
+        raise NotFound(f"cannot attach to entry {entry_id}: it does not exist")
     _insert_attachments(db, entry_id, record.data["attachments"])
     db.execute("UPDATE entries SET updated_at = ? WHERE id = ?", (record.at, entry_id))
 
@@ -352,14 +352,14 @@ def _node_event(db: Database, record: Record, node_id: str, change: str, old: st
 def _node(db: Database, node_id: str) -> dict[str, Any]:
     node = db.one("SELECT * FROM nodes WHERE id = ?", (node_id,))
     if node is None:
-        raise UpstackError(f"node {node_id} does not exist")
+        raise NotFound(f"node {node_id} does not exist")
     return node
 
 
 def _live_node(db: Database, node_id: str) -> dict[str, Any]:
     node = db.one("SELECT * FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,))
     if node is None:
-        raise UpstackError(f"node {node_id} does not exist")
+        raise NotFound(f"node {node_id} does not exist")
     return node
 
 

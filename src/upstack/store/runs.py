@@ -88,7 +88,7 @@ def _resolve_node_ref(db: Database, ref: str) -> str:
 def _run_row(db: Database, run_id: str) -> dict[str, Any]:
     row = db.one("SELECT * FROM runs WHERE id = ?", (run_id,))
     if row is None:
-        raise UpstackError(f"run {run_id} has no start record")
+        raise NotFound(f"run {run_id} has no start record")
     return row
 
 

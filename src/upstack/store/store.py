@@ -11,6 +11,7 @@ from pathlib import Path
 
 from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
+from upstack.files import atomic_path, write_atomically
 from upstack.formats.journal import Journal, Record
 from upstack.store import SCHEMA_MARK, runs, schema
 from upstack.store.apply import apply_record, bad_record_errors
@@ -106,12 +107,7 @@ class Store:
                 return
         except FileNotFoundError:
             pass
-        tmp = mark.with_name(f".{SCHEMA_MARK}.{os.getpid()}")
-        try:
-            tmp.write_text(f"{version}\n")
-            os.replace(tmp, mark)
-        finally:
-            tmp.unlink(missing_ok=True)  # left only if writing it failed (a full disk)
+        write_atomically(mark, f"{version}\n")
 
     def _migrate_if_needed(self) -> None:
         stamped = self.db.engine.stamped_version(self.db)
@@ -133,13 +129,8 @@ class Store:
         folder.mkdir(exist_ok=True)
         stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
         target = folder / f"upstack.db.schema{version}.{stamp}.bak"
-        tmp = target.with_suffix(".tmp")
-        try:
+        with atomic_path(target) as tmp:  # a half-made copy on a full disk would only take more of it: none is left
             self.db.engine.copy_to(self.db, tmp)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a half-made copy on a full disk would only take more of it
-            raise
-        os.replace(tmp, target)
 
     # -- ingest ------------------------------------------------------------------
     def ingest(self, progress: Callable[[int, int], None] | None = None) -> IngestReport:

@@ -37,7 +37,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from upstack.store.bm25 import Corpus
+from upstack.store.bm25 import K1, WEIGHTS, B, Corpus, bm25
 from upstack.store.bm25 import idf as word_idf
 from upstack.store.db import Database
 
@@ -46,9 +46,7 @@ __all__ = ["POSTED", "index_words", "unindex_words", "top_for_word", "bm25"]
 # Migration 8 filled word_counts with its own copies of POSTED and TITLE_WEIGHT
 # (store/migrations/v08_word_counts.py): a change to either wants a new migration that counts again.
 POSTED = 3  # the lowest weighted count kept in word_counts
-K1 = 1.2
-B = 0.75
-TITLE_WEIGHT = 2
+TITLE_WEIGHT = int(WEIGHTS["title_text"])  # counted as a whole number, in Python and in SQL
 WALK_BUDGET = 4000  # short entries read at most, before ranking every match is the better plan
 
 
@@ -74,13 +72,6 @@ def unindex_words(db: Database, entry_id: str) -> None:
 
 
 # -- ranking ----------------------------------------------------------------------------------
-
-def bm25(idf: float, freq: float, doc_len: float, average: float) -> float:
-    """SQLite FTS5's ``bm25()`` for one phrase, operation for operation (fts5_aux.c), as it sorts."""
-    score = 0.0
-    score += idf * ((freq * (K1 + 1.0)) / (freq + K1 * (1 - B + B * doc_len / average)))
-    return -1.0 * score
-
 
 def _longest_reaching(idf: float, freq: int, average: float, edge: float) -> int:
     """The largest length at which ``freq`` instances still score at least as well as ``edge``."""

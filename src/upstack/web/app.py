@@ -16,16 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from upstack.errors import (
-    Ambiguous,
-    BadInput,
-    Forbidden,
-    NotFound,
-    OverQuota,
-    TooManyAttempts,
-    Unauthorized,
-    UpstackError,
-)
+from upstack.errors import UpstackError
 from upstack.version import __version__
 from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, require_csrf
@@ -92,13 +83,9 @@ def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 5
 
 
 def _errors(app: FastAPI) -> None:
-    statuses = {NotFound: 404, Ambiguous: 409, BadInput: 400, Forbidden: 403, Unauthorized: 401,
-                TooManyAttempts: 429, OverQuota: 413}
-
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:
-        status = next((code for kind, code in statuses.items() if isinstance(exc, kind)), 400)
-        return _error_page(request, str(exc), status)
+        return _error_page(request, str(exc), exc.http_status)
 
     @app.exception_handler(Exception)
     def fault(request: Request, exc: Exception) -> Response:

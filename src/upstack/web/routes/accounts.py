@@ -48,9 +48,8 @@ def login(request: Request, ws: Annotated[Workspace, Depends(workspace)],
     try:
         _, secret = accounts.sign_in(ws, login, password, address=client_address(request))
     except (Unauthorized, TooManyAttempts) as exc:
-        status = 429 if isinstance(exc, TooManyAttempts) else 401
         return _form_page(request, "login.html", {"next": _safe_next(next), "error": str(exc), "login": login},
-                          status=status)
+                          status=exc.http_status)
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session(response, request, secret)
     return response
@@ -142,7 +141,7 @@ def change_password(request: Request, ws: Annotated[Workspace, Depends(workspace
                                          keep_session=request.cookies.get(COOKIE, ""), end_tokens=end_tokens,
                                          address=client_address(request))
     except (BadInput, Forbidden, TooManyAttempts) as exc:
-        return _account_answer(request, ws, me, {"error": str(exc)}, _status(exc), password_error=str(exc))
+        return _account_answer(request, ws, me, {"error": str(exc)}, exc.http_status, password_error=str(exc))
     return _account_answer(request, ws, me, {"sessions_ended": ended}, password_changed=True)
 
 
@@ -162,14 +161,8 @@ def new_token(request: Request, ws: Annotated[Workspace, Depends(workspace)],
         token, secret = accounts.create_token(ws, me.user_id, name, scope=scope, expires_days=days,
                                               address=client_address(request))
     except (BadInput, Forbidden, TooManyAttempts) as exc:
-        return _account_answer(request, ws, me, {"error": str(exc)}, _status(exc), token_error=str(exc))
+        return _account_answer(request, ws, me, {"error": str(exc)}, exc.http_status, token_error=str(exc))
     return _account_answer(request, ws, me, {**token, "secret": secret}, new_token={**token, "secret": secret})
-
-
-def _status(exc: Exception) -> int:
-    from upstack.errors import Forbidden, TooManyAttempts
-
-    return 403 if isinstance(exc, Forbidden) else 429 if isinstance(exc, TooManyAttempts) else 400
 
 
 def _days(text: str) -> int | None:
