@@ -237,3 +237,11 @@ _QUERY_PIECES = st.one_of(
 def test_random_queries_never_fail(corpus: Workspace, pieces: list[str]) -> None:
     page = recall.search(corpus, " ".join(pieces))
     assert page.total >= len(page.hits)
+
+
+@pytest.mark.parametrize("query", ["idea", "idea OR saes", "ide*"])
+def test_an_offset_beyond_every_result_is_an_empty_page(corpus: Workspace, query: str) -> None:
+    """The largest offset the API takes (2**63 - 1) plus a page's limit overflowed the engines'
+    integers: a 500 (found by the API fuzzer). Far beyond the results, a page is empty."""
+    found = recall.search(corpus, query, limit=200, offset=2**63 - 1)
+    assert found.hits == [] and found.total >= 0

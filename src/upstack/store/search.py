@@ -115,8 +115,14 @@ def fts5_union(query: Query | None) -> str | None:
     return " OR ".join(fts5_phrase(p) for p in rank_phrases(query))
 
 
+# Beyond any log's size, and small enough that an offset and a page's limit added up still fit the
+# engines' 64-bit integers (an offset of 2**63 - 1 was a 500).
+OFFSET_MAX = 2**62
+
+
 def search(db: Database, text: str, filters: Filters, limit: int = 20,
            offset: int = 0) -> SearchPage:
+    limit, offset = min(limit, OFFSET_MAX), min(offset, OFFSET_MAX)
     query = parse_query(text)
     phrases = rank_phrases(query)
     audience = access.current(team=db.team)

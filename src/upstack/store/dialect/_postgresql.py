@@ -75,7 +75,13 @@ class PostgresDialect(Dialect):
     placeholders = staticmethod(to_pyformat)  # type: ignore[assignment]
 
     def __init__(self) -> None:
+        import logging
+
         import psycopg  # only for a PostgreSQL store
+
+        # psycopg logs what it ignores while a lost connection's pipeline ends; with no handler Python
+        # would print that warning beside the one line upstack.faults says (a person sees the line).
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
         self.integrity_error, self.data_error = psycopg.IntegrityError, psycopg.DataError
         self.damaged_error = _NeverRaised
