@@ -12,10 +12,11 @@ from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.files import write_atomically
 from upstack.ids import new_id, short_id
+from upstack.memo import Memo
 from upstack.services import commitment
 from upstack.store import queries
 from upstack.store import tree as store_tree
-from upstack.store.cache import Memo, store_key
+from upstack.store.cache import store_key
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace

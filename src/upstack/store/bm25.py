@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from upstack.domain.text import search_document
-from upstack.store.cache import Memo, store_key
+from upstack.memo import Memo
+from upstack.store.cache import store_key
 from upstack.store.db import Database
 from upstack.store.dialect import Dialect
 

@@ -27,10 +27,9 @@ from __future__ import annotations
 import weakref
 from collections.abc import Hashable
 
-from upstack.memo import Memo
 from upstack.store.db import Database
 
-__all__ = ["Memo", "generation", "database_identity", "in_transaction", "store_key"]
+__all__ = ["generation", "database_identity", "in_transaction", "store_key"]
 
 _identities: weakref.WeakKeyDictionary[Database, Hashable] = weakref.WeakKeyDictionary()
 

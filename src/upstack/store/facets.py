@@ -21,7 +21,8 @@ from typing import Any
 
 from upstack.domain.filters import Filters
 from upstack.domain.query import parse_query
-from upstack.store.cache import Memo, store_key
+from upstack.memo import Memo
+from upstack.store.cache import store_key
 from upstack.store.db import Database
 from upstack.store.queries import filter_sql
 from upstack.store.search import compile_condition, fts5_union
