@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from upstack.domain.files import attachment_name
 from upstack.domain.imports import ImportFailed, ImportResult, Problem
 from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
@@ -310,6 +311,8 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
         rows = _importable(store.db, table, dump["tables"].get(table, []), server_backup)
         if table == "nodes":
             rows = _parents_first(rows)
+        if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door
+            rows = [{**row, "filename": attachment_name(row.get("filename", ""))} for row in rows]
         binary = BINARY_COLUMNS.get(table, ())
         if binary:
             rows = [{k: base64.b64decode(v) if k in binary else v for k, v in row.items()} for row in rows]
