@@ -311,8 +311,10 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
         rows = _importable(store.db, table, dump["tables"].get(table, []), server_backup)
         if table == "nodes":
             rows = _parents_first(rows)
-        if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door
-            rows = [{**row, "filename": attachment_name(row.get("filename", ""))} for row in rows]
+        if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door;
+            # a purged file's name was already cleared, and stays so
+            rows = [{**row, "filename": attachment_name(row["filename"])} if row.get("filename") else row
+                    for row in rows]
         binary = BINARY_COLUMNS.get(table, ())
         if binary:
             rows = [{k: base64.b64decode(v) if k in binary else v for k, v in row.items()} for row in rows]
