@@ -156,7 +156,7 @@ def add_entry(team: Team, ws: Workspace, name: str, marker: str, *, who: str | N
             paths.append(Path(scratch) / filename)
         made = capture.note(ws, f"{marker} is the word.\n\nEvery entry mentions the zebra.",
                             under=team[node].id if node else None, private=private, attach=paths)
-        ws.store()
+        ws.ingest()
     entry = team.add(Resource(name, "entry", made.id, (marker,), author=who, node=node, private=private))
     for number, (attachment, blob_marker) in enumerate(zip(made.attachments, (files or {}).values(), strict=True)):
         team.add(Resource(f"{name}-file{number}", "attachment", attachment.id,
@@ -191,7 +191,7 @@ def add_run(team: Team, ws: Workspace, name: str, marker: str, node: str | None)
     with made as run:
         for step in range(5):
             run.log({"loss": 1.0 / (step + 1), "acc": step / 5}, step=step)
-    ws.store()  # ingest the run folder: its result entry (same id) appears
+    ws.ingest()  # ingest the run folder: its result entry (same id) appears
     return team.add(Resource(name, "run", made.id, (marker,), author=None, node=node))
 
 
@@ -268,5 +268,5 @@ def build_team(home: Path, db: str | None) -> Team:
             token, secret = accounts.create_token(ws, team.users[who].id, f"QUTOKEN{who}U")
             team.tokens[who] = secret
             team.add(Resource(f"token-{who}", "token", token["id"], (f"QUTOKEN{who}U",), author=who))
-        ws.store()
+        ws.ingest()
     return team

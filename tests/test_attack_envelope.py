@@ -89,7 +89,7 @@ def test_nul_record_id_poison_survives_a_restart(team) -> None:  # noqa: ANN001
     status(mal, "/api/sync/push", "POST", json={"records": [record]})
     fresh = Workspace(home=team.ws.home, db=team.ws.db_url)
     try:
-        fresh.store()
+        fresh.ingest()
     finally:
         fresh.close()
 
@@ -171,6 +171,6 @@ def test_huge_attachment_size_poison_survives_a_restart(team) -> None:  # noqa: 
     status(mal, "/api/sync/push", "POST", json={"records": [rec("entry.create", entry), rec("entry.attach", attach)]})
     fresh = Workspace(home=team.ws.home, db=team.ws.db_url)
     try:
-        fresh.store()
+        fresh.ingest()
     finally:
         fresh.close()

@@ -28,7 +28,7 @@ def _fill(home: Path, db_url: str | None, files: Path) -> None:
             path = files / f"activations-{number}.bin"
             path.write_bytes(bytes([number]) * (1 << 20))
             capture.note(ws, f"Activations {number}.", attach=[path])
-        ws.store()
+        ws.ingest()
 
 
 def _unfinished(dest: Path) -> list[Path]:

@@ -44,12 +44,12 @@ def test_the_generation_moves_after_every_commit_from_any_connection(workspace: 
     first = cache.generation(db)
     assert cache.generation(db) == first  # nothing written: the same
     _note(other, "Written through the other connection.", 2)
-    other.store()  # the other connection ingests it and commits
+    other.ingest()  # the other connection ingests it and commits
     second = cache.generation(db)
     assert second != first
     assert cache.generation(db) == second
     _note(workspace, "Written through this connection.", 3)
-    workspace.store()
+    workspace.ingest()
     assert cache.generation(db) != second
     assert cache.database_identity(db) == cache.database_identity(elsewhere)
 
@@ -77,7 +77,7 @@ def test_counts_come_from_the_cache_until_the_store_changes(workspace: Workspace
     assert facet_counts(db, "patching", Filters(kinds=("note",))) is not first  # another question
 
     _note(other, "More patching, from elsewhere. #patching", 3)
-    other.store()
+    other.ingest()
     again = facet_counts(db, "patching", Filters())
     assert again is not first and (again.total, again.tags["patching"]) == (3, 2)
 
@@ -95,7 +95,7 @@ def test_cached_facets_are_only_what_was_counted(workspace: Workspace) -> None:
     cached = facets.cached_search_facets(workspace, "patching")
     assert cached is not None and cached.to_dict() == counted.to_dict()
     _note(workspace, "Patching again. #patching", 2)
-    workspace.store()
+    workspace.ingest()
     assert facets.cached_search_facets(workspace, "patching") is None
 
 
@@ -153,5 +153,5 @@ def test_the_counts_follow_a_note_written_while_the_server_runs(server: Server, 
     _note(workspace, "Patching again, noted while serving.", 2)  # the server ingests it itself
     assert kinds() == {"note": 2}
     _note(workspace, "A learning about patching.", 3, kind="learning")
-    workspace.store()  # ingested by this process's connection, not the server's
+    workspace.ingest()  # ingested by this process's connection, not the server's
     assert kinds() == {"note": 2, "learning": 1}

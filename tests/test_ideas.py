@@ -70,6 +70,7 @@ def test_prune_needs_a_reason_and_search_finds_it_with_the_reason(run: CLI, home
     probe = run.ok("idea", "Linear probes on the residual stream detect deception.").strip()
     evidence = run.ok("note", "--kind", "result", "The probe tracks topic words.").strip()
     with Workspace(home=home, db=db_url) as ws:
+        ws.ingest()  # the evidence note is still in the journal; prune would take it in
         before = dump_tables(ws.store().db)
         refused = run("prune", probe)
         assert refused.exit_code == 1 and "pruning needs a reason" in refused.stderr

@@ -117,7 +117,7 @@ def members(home: Path, db_url: str | None, monkeypatch: pytest.MonkeyPatch) -> 
             tokens[name] = accounts.create_token(ws, user.id, "script")[1]
         for i in range(30):
             capture.note(ws, f"Head {i} moves names in layer {i % 12} #ioi")
-        ws.store()
+        ws.ingest()
 
         def running() -> Iterator[Members]:
             with serve(home, db_url, token=None) as server:

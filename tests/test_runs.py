@@ -62,6 +62,7 @@ def test_a_run_becomes_a_result_under_its_question(workspace: Workspace, tmp_pat
         run.table([{"feature": 12, "density": 0.01}, {"feature": 7, "density": 0.2}], "Top features")
         run.note("Width 16k looks saturated; expected it at 32k.")
         run.summary(best_loss=0.002, expected="Saturation at 32k.", learned="16k is enough for layer 5.")
+    workspace.ingest()  # the run wrote to its folder; a reader takes it in
     info = run_service.get_run(workspace, run.short)
     assert info.status == "finished" and info.node_id == question and info.name == "sae-width-sweep"
     assert info.config["optim"] == {"name": "adam", "betas": [0.9, 0.99]}
@@ -95,6 +96,7 @@ def test_non_finite_values_are_kept_and_shown(workspace: Workspace, run: CLI) ->
         r.log({"loss": 1.0, "grad": math.inf}, step=0)
         r.log({"loss": math.nan, "grad": -math.inf}, step=1)
         r.log({"loss": 0.5, "grad": 2.0}, step=2)
+    workspace.ingest()
     values = run_service.series(workspace, r.short, "loss").values
     assert values[0] == 1.0 and math.isnan(values[1]) and values[2] == 0.5
     info = run_service.get_run(workspace, r.short)
@@ -123,6 +125,7 @@ def test_bad_input_is_refused_at_the_call_and_the_run_goes_on(workspace: Workspa
         r.figure(object(), "what")
     r.log({"loss": 0.5, "acc": 0.9}, step=2)
     r.finish()
+    workspace.ingest()
     assert list(run_service.series(workspace, r.short, "loss").values) == [1.0, 0.5]
     assert list(run_service.series(workspace, r.short, "acc").steps) == [0, 2]
     assert run_service.get_run(workspace, r.short).status == "finished"
@@ -142,6 +145,7 @@ def test_a_failed_run_keeps_its_traceback(workspace: Workspace) -> None:
             upstack.run("diverges", home=workspace.home, db=workspace.db_url, capture="none") as r:
         r.log({"loss": 1.0})
         1 / 0  # noqa: B018
+    workspace.ingest()
     info = run_service.get_run(workspace, r.short)
     assert info.status == "failed" and info.error == "ZeroDivisionError: division by zero"
     entry = recall.show(workspace, r.short)
@@ -156,6 +160,7 @@ def test_an_interrupted_run_says_so(workspace: Workspace) -> None:
             upstack.run("stopped", home=workspace.home, db=workspace.db_url, capture="none") as r:
         r.log({"loss": 1.0})
         raise KeyboardInterrupt
+    workspace.ingest()
     assert run_service.get_run(workspace, r.short).status == "interrupted"
 
 
@@ -175,6 +180,7 @@ def test_functional_style_and_an_uncaught_exception_in_a_script(workspace: Works
     bad = subprocess.run([sys.executable, str(script), "crash"], env=_env(workspace), capture_output=True,
                          text=True)
     assert bad.returncode == 1 and "RuntimeError: boom" in bad.stderr
+    workspace.ingest()
     by_status = {r.status: r for r in run_service.list_runs(workspace)}
     assert set(by_status) == {"finished", "failed"}
     assert by_status["failed"].error == "RuntimeError: boom"
@@ -207,6 +213,7 @@ def test_a_killed_run_loses_at_most_the_last_flush_and_is_marked_crashed(
     process.send_signal(signal.SIGKILL)
     process.wait()
     process.stdout.close()
+    workspace.ingest()
     (info,) = run_service.list_runs(workspace)
     assert info.status == "crashed"  # same machine, process gone: no need to wait for the heartbeat
     steps = run_service.series(workspace, info.short, "loss")
@@ -229,15 +236,19 @@ def test_a_run_alive_on_another_machine_is_never_marked_crashed(workspace: Works
     beat = r.directory / HEARTBEAT
     beat.write_text(f"{now_iso()} gpu-node-17 other-boot 1\n")
     with Workspace(home=workspace.home, db=workspace.db_url, run_crashed_after=5) as reader:
+        reader.ingest()
         assert run_service.get_run(reader, r.short).status == "running"
     beat.write_text("2020-01-01T00:00:00.000000Z gpu-node-17 other-boot 1\n")
     with Workspace(home=workspace.home, db=workspace.db_url, run_crashed_after=5) as reader:
+        reader.ingest()
         assert run_service.get_run(reader, r.short).status == "crashed"
     beat.write_text(f"{now_iso()} gpu-node-17 other-boot 1\n")  # it speaks again: not crashed after all
     with Workspace(home=workspace.home, db=workspace.db_url, run_crashed_after=5) as reader:
+        reader.ingest()
         assert run_service.get_run(reader, r.short).status == "running"
     r.finish()  # it was alive after all: the end is recorded and the entry revised
     with Workspace(home=workspace.home, db=workspace.db_url) as reader:
+        reader.ingest()
         assert run_service.get_run(reader, r.short).status == "finished"
         assert len(recall.history(reader, r.short)) == 2
 
@@ -256,13 +267,14 @@ def test_eight_processes_log_at_once(workspace: Workspace, tmp_path: Path) -> No
                                   stderr=subprocess.PIPE, text=True) for rank in range(8)]
     # A reader ingests while they run.
     while any(p.poll() is None for p in processes):
-        run_service.list_runs(workspace)
+        workspace.ingest()  # taking in while they write
         time.sleep(0.05)
     for process in processes:
         assert process.stderr is not None
         errors = process.stderr.read()
         process.stderr.close()
         assert process.returncode == 0, errors
+    workspace.ingest()
     found = run_service.list_runs(workspace)
     assert sorted(r.name for r in found) == [f"rank-{k}" for k in range(8)]
     for info in found:
@@ -295,6 +307,7 @@ def test_runs_written_elsewhere_are_ingested_once(workspace: Workspace, tmp_path
     again = json.loads(run.ok("ingest", str(scratch), "--json"))
     assert again["records"] == 0 and again["points"] == 0
     assert dump_tables(workspace.store().db) == before
+    workspace.ingest()
     (info,) = run_service.list_runs(workspace)
     assert info.node_id == question and info.status == "finished"
     assert (scratch / info.id).is_dir()  # someone else's folder: read, never deleted
@@ -337,7 +350,7 @@ def test_runs_survive_a_json_round_trip(workspace: Workspace, run: CLI, tmp_path
         for step in range(50):
             r.log({"loss": step * 0.5, "odd": math.nan if step % 2 else 1.0}, step=step)
         r.table([{"a": 1}], "numbers")
-    run_service.list_runs(workspace)
+    workspace.ingest()
     target = round_trip(run, tmp_path, engine, make_pg_url)
     with Workspace(home=target.home, db=target.db_url) as copy:
         assert list(run_service.series(copy, r.short, "loss").values) == [s * 0.5 for s in range(50)]
@@ -347,7 +360,7 @@ def test_purging_a_run_removes_what_it_captured(workspace: Workspace, run: CLI) 
     with upstack.run("leaky", home=workspace.home, db=workspace.db_url, capture="none",
                      config={"token_note": "hf_this-is-not-caught-by-any-pattern"}) as r:
         r.log({"loss": 1.0})
-    run_service.list_runs(workspace)
+    workspace.ingest()
     run.ok("purge", r.short, "--yes")
     info = run_service.get_run(workspace, r.short)
     assert info.config == {} and info.metrics == []
@@ -371,6 +384,7 @@ def test_sigterm_ends_a_run_as_interrupted(workspace: Workspace, tmp_path: Path)
     process.terminate()
     assert process.wait() == -signal.SIGTERM  # it still dies of the signal, as the scheduler expects
     process.stdout.close()
+    workspace.ingest()
     (info,) = run_service.list_runs(workspace)
     assert info.status == "interrupted" and info.error == "interrupted (SIGTERM)"
     series = {key: run_service.series(workspace, info.short, key) for key in ("loss", "acc", "lr")}

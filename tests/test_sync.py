@@ -276,7 +276,7 @@ def test_a_run_logs_live_to_the_server_where_collaborators_see_its_chart(team: T
     run.finish()  # the last push goes as the run ends: no waiting
     assert on_server()["status"] == "finished" and on_server()["metrics"] == {"loss": 1001, "acc": 1}
 
-    laptop.store()  # ingests the run's folder on the laptop
+    laptop.ingest()  # ingests the run's folder on the laptop
     assert _series(team.ws, run.id, "loss") == _series(laptop, run.id, "loss")
     assert _result_revisions(team.ws, run.id) == _result_revisions(laptop, run.id)  # one result, same ids
     assert recall.show(team.ws, run.id).author_id == team.ada.id
@@ -302,7 +302,7 @@ def test_sync_sends_a_run_the_server_missed_in_pieces_and_resumes(team: Team, tm
         for step in range(1000):
             run.log({"loss": float(step), "l0": step % 7}, step=step)
         run.table([{"width": 16, "loss": 0.3}], title="widths")
-    laptop.store()
+    laptop.ingest()
     sync_service.login(laptop, team.server.url, team.token(team.ada))
     monkeypatch.setattr(runsync, "PUSH_POINTS", 300)
 
@@ -398,11 +398,11 @@ def test_a_run_that_falls_silent_on_the_server_is_marked_crashed_and_can_come_ba
              "data": {"run_id": run_id, "name": "far away", "started_at": "2026-01-01T00:00:00.000000Z"}}
     accept_run(team.ws, run_id, [start], {"loss": _points(0, [1.0])}, ada)
     db = team.ws.store().db
-    team.ws.store().ingest()
+    team.ws.ingest()
     assert runs.run_state(db)[run_id]["status"] == "running"  # heard from just now
     with db.transaction():
         db.execute("UPDATE runs SET heartbeat_at = '2026-01-01T00:00:05.000000Z' WHERE id = ?", (run_id,))
-    team.ws.store().ingest()
+    team.ws.ingest()
     assert runs.run_state(db)[run_id]["status"] == "crashed"
     assert "crashed" in recall.show(team.ws, run_id).title.lower()  # its result entry says so
     answer = accept_run(team.ws, run_id, [], {"loss": _points(1, [0.5])}, ada)  # only out of touch
@@ -486,7 +486,7 @@ def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
         shared_run.figure(_figure(tmp_path))
     with start_run(cluster, "just-mine") as own_run:  # filed nowhere: ada's alone
         own_run.log({"loss": 1.0})
-    cluster.store()
+    cluster.ingest()
 
     monkeypatch.setattr(runsync, "PUSH_POINTS", 500)  # pulled in pieces
     laptop = _laptop(tmp_path, "laptop")
@@ -498,7 +498,7 @@ def test_a_run_logged_from_the_cluster_reaches_the_laptop_and_a_collaborator(
     records = [parse_record(r, runsync.RUN_OPS) for r in first["records"]]
     runsync.take(laptop.store(), shared_run.id, records,
                  {key: runsync._decode(key, value) for key, value in first["points"].items()}, complete=False)
-    laptop.store().ingest()
+    laptop.ingest()
     assert runs.run_state(laptop.store().db)[shared_run.id]["status"] == "finished"
     assert sum(runs.run_state(laptop.store().db)[shared_run.id]["metrics"].values()) == 500
     report = sync_service.sync(laptop)
@@ -543,5 +543,6 @@ def test_a_live_run_the_server_refuses_or_cannot_reach_is_kept_and_says_so(
         offline.log({"loss": 2.0})
     err = capsys.readouterr().err
     assert "did not reach http://127.0.0.1:9" in err and "`upstack sync` sends it" in err
+    laptop.ingest()
     assert {refused.id, offline.id} <= set(runs.run_state(laptop.store().db))  # both kept on the laptop
     laptop.close()

@@ -78,7 +78,8 @@ class Team:
 
     @property
     def db(self) -> Database:
-        return self.ws.store().db  # ingests what the server captured
+        self.ws.ingest()  # what the server captured
+        return self.ws.store().db
 
     def client(self, address: str = "127.0.0.1") -> httpx.Client:
         """Signed out; from ``address`` (anything in 127/8 reaches the loopback server)."""
@@ -131,7 +132,7 @@ def team(home: Path, db_url: str | None) -> Iterator[Team]:
         other = tree.add_node(ws, "project", "Secret project", why="not for sharing")
         zebra = capture.note(ws, "Shared result ZEBRA", under=project.id)
         mango = capture.note(ws, "Unshared MANGO", under=other.id)
-        ws.store()
+        ws.ingest()
         with serve(home, db_url, token=None) as server:
             yield Team(server, ws, ids, {"agenda": agenda.id, "project": project.id, "other": other.id},
                        {"old": old.id, "zebra": zebra.id, "mango": mango.id}, {"dave": links["dave"]})

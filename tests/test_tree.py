@@ -162,6 +162,7 @@ def test_an_id_naming_an_entry_and_a_node_is_refused(run: CLI, home: Path,
                                                       db_url: str | None) -> None:
     short = run.ok("note", "An entry whose id a node will nearly share.").strip()
     with Workspace(home=home, db=db_url) as ws:
+        ws.ingest()
         entry = ws.store().db.one("SELECT id, created_at FROM entries")
         assert entry is not None
         # Same key but its last character (the id's eleventh): the short ids collide.

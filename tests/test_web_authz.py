@@ -291,7 +291,8 @@ class World:
         """Every table a request could change: the data, and the accounts' own tables."""
         if self.ws is None:
             self.ws = self.team.workspace()
-        db = self.ws.store().db  # which takes in what was written to the journal, too
+        self.ws.ingest()  # what the server journaled, too
+        db = self.ws.store().db
         tables = dump_tables(db)
         for table in ("sessions", "api_tokens", "account_links", "notifications", "audit_log"):
             tables[table] = db.query(f"SELECT * FROM {table} ORDER BY id")

@@ -210,7 +210,7 @@ def test_the_tree_page_counts_the_log_once_and_again_only_after_a_write(
     assert len(passes) == 1 and first["tree"][0]["entries"] == 7
     assert client.get("/tree").status_code == 200 and len(passes) == 1  # nothing written since
     capture.note(workspace, "Another sweep result.", under=nodes["sweep"].id, kind="learning")
-    workspace.store()  # written by this process, not by the server
+    workspace.ingest()  # written by this process, not by the server
     after = client.get("/tree.json").json()
     assert len(passes) == 2 and after["tree"][0]["entries"] == 8
     ioi = after["tree"][0]["children"][0]

@@ -268,6 +268,7 @@ def test_csv_streams_a_long_series_exactly(server: Server, workspace: Workspace)
     with upstack.run("long", home=workspace.home, db=workspace.db_url, capture="none") as run:
         for step in range(50_000):
             run.log({"loss": _spiky(step) / 3}, step=step)
+    workspace.ingest()
     stored = run_service.series(workspace, run.short, "loss")
     text = server.client().get(f"/runs/{run.short}/series.csv", params={"key": "loss"}).text
     lines = text.splitlines()

@@ -1,12 +1,13 @@
 """The Workspace: every option an interface can set, and lazy access to the store.
 
 Capture needs only the journal and the blob store (no SQL, no heavy imports);
-everything that reads opens the store, which migrates it if needed and ingests
-pending journal records first, so a read always sees every earlier write.
+everything that reads opens the store, which migrates it if needed. Taking in what
+other commands wrote (``ingest``) is a separate, explicit step, once per command or request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ class Workspace:
         self.journal = Journal(self.home / "journal")
         self.blobs = BlobStore(self.home / "blobs")
         self._store: Store | None = None
+        self._unflushed = False  # this workspace journaled records its store has not taken in
         self._workspace_id: str | None = None
         self.last_ingest: IngestReport | None = None
         self.team = team
@@ -121,18 +123,42 @@ class Workspace:
                 f"this workspace was written by a newer upstack (schema {seen}, this version "
                 f"knows up to {SCHEMA_VERSION}); upgrade upstack to write to it")
 
-    def store(self, *, ingest: bool = True) -> Store:
-        """The SQL store, migrated, with pending journal records applied."""
+    def append(self, records: list[Record]) -> None:
+        """Journal records durably without opening the store (the capture path). This workspace's
+        next ``store()`` takes them in first, so it reads its own writes; other processes see
+        them at their next ``ingest``."""
+        self.journal.append(records)
+        self._unflushed = True
+
+    def store(self) -> Store:
+        """The SQL store, opened (and migrated) on first use.
+
+        It takes in nothing others wrote (that is ``ingest``, once per command or request), only
+        what this workspace itself journaled through ``append`` since, as an ORM session
+        flushes before a query: a capture then a read through one workspace sees the capture.
+        """
         if self._store is None:
             from upstack.store.store import Store  # keeps sqlite3/psycopg off the capture path
 
-            self._store = Store(self.home, self.db_url, team=self.team)
-            self._store.run_folders = self.run_folders()
-            self._store.crashed_after = self.settings.run_crashed_after
-            self._store.workspace_id = lambda: self.workspace_id  # made on first use, not here
-        if ingest:
-            self.last_ingest = self._store.ingest()
+            self._store = Store(self.home, self.db_url, team=self.team, run_folders=self.run_folders(),
+                                crashed_after=self.settings.run_crashed_after,
+                                workspace_id=lambda: self.workspace_id)  # made on first use, not here
+        if self._unflushed:
+            self.ingest()
         return self._store
+
+    def ingest(self, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Take in what was written since the last read: pending journal records (notes captured
+        by other commands) and run folders, and mark runs gone silent as crashed.
+
+        Called once at the start of each command and each web request that reads the log (the
+        CLI's ``pass_log``, the web's ``workspace`` dependency), so a read sees every earlier
+        write; a script that reads through ``upstack.services`` calls it before reading too.
+        Writes through ``Store.write`` are taken in at once and need no call.
+        """
+        self._unflushed = False  # before store(), which would otherwise ingest twice
+        self.last_ingest = self.store().ingest(progress=progress)
+        return self.last_ingest
 
     def close(self) -> None:
         if self._store is not None:

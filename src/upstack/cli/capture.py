@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
@@ -85,7 +85,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
 @click.argument("entry_id", metavar="ID")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @json_option
-@click.pass_obj
+@pass_log
 def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) -> None:
     """Attach files to an existing entry; prints each attachment's id."""
     attachments = capture.attach(ws, entry_id, list(files))
@@ -100,7 +100,7 @@ def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) 
 @click.argument("entry_id", metavar="ID")
 @click.argument("text", nargs=-1, required=True)
 @json_option
-@click.pass_obj
+@pass_log
 def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], as_json: bool) -> None:
     """Record what an entry (a result, an experiment's note) taught you, after the fact.
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json
 from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
@@ -29,7 +29,7 @@ _EDIT_HELP = [
               help="Replace the text without an editor ('-' reads standard input).")
 @click.option("--kind", "-k", type=click.Choice(KINDS), help="Change the entry's kind.")
 @json_option
-@click.pass_obj
+@pass_log
 def edit(ws: Workspace, entry_id: str, new_text: str | None, kind: str | None,
          as_json: bool) -> None:
     """Edit an entry in $EDITOR; the earlier version is kept."""
@@ -56,7 +56,7 @@ def edit(ws: Workspace, entry_id: str, new_text: str | None, kind: str | None,
 
 @click.command(name="rm")
 @click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
-@click.pass_obj
+@pass_log
 def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
     """Delete entries (restorable with `upstack restore`)."""
     for ref in entry_ids:
@@ -66,7 +66,7 @@ def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
-@click.pass_obj
+@pass_log
 def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
     """Bring deleted entries back."""
     for ref in entry_ids:
@@ -77,7 +77,7 @@ def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("target_id", metavar="ID")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_obj
+@pass_log
 def purge(ws: Workspace, target_id: str, yes: bool) -> None:
     """Remove an entry's content, or one attachment, for good.
 

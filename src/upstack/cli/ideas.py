@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
 from upstack.services import ideas as idea_service
@@ -50,7 +50,7 @@ def _idea_line(idea: Idea) -> str:
 @click.argument("text", nargs=-1, required=True)
 @_triage_options
 @json_option
-@click.pass_obj
+@pass_log
 def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> None:
     """Capture an idea; says so if it is close to one you pruned or parked.
 
@@ -79,7 +79,7 @@ def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> 
 @click.argument("idea_id", metavar="ID")
 @_triage_options
 @json_option
-@click.pass_obj
+@pass_log
 def triage(ws: Workspace, idea_id: str, as_json: bool, **fields: Any) -> None:
     """Add or change an idea's hypothesis, cheapest test, kill criteria, cost and value."""
     found = idea_service.triage(ws, idea_id, **fields)
@@ -96,7 +96,7 @@ def triage(ws: Workspace, idea_id: str, as_json: bool, **fields: Any) -> None:
 @click.option("--order", "-o", type=click.Choice(ORDERS), default="value-per-cost",
               show_default=True, help="How to rank them.")
 @json_option
-@click.pass_obj
+@pass_log
 def ideas_command(ws: Workspace, states: tuple[str, ...], order: str, as_json: bool) -> None:
     """Ideas ranked by value per cost, each with what it is waiting on."""
     found = idea_service.list_ideas(ws, states=states, order=order)
@@ -121,7 +121,7 @@ def _show_change(found: Idea, as_json: bool) -> None:
 @click.argument("idea_id", metavar="ID")
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
-@click.pass_obj
+@pass_log
 def derisk(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
     """Start de-risking an idea: run its cheapest disqualifying test."""
     _show_change(idea_service.set_state(ws, idea_id, "de-risking", reason), as_json)
@@ -137,7 +137,7 @@ def derisk(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @json_option
-@click.pass_obj
+@pass_log
 def promote(ws: Workspace, idea_id: str, kind: str, under: str | None, link: str | None,
             reason: str, override: str, as_json: bool) -> None:
     """Commit to an idea: it becomes active, with a project (or question) node in the tree."""
@@ -154,7 +154,7 @@ def promote(ws: Workspace, idea_id: str, kind: str, under: str | None, link: str
 @click.argument("idea_id", metavar="ID")
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
-@click.pass_obj
+@pass_log
 def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
     """Set an idea aside for now, to revisit later."""
     _show_change(idea_service.set_state(ws, idea_id, "parked", reason), as_json)
@@ -168,7 +168,7 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @json_option
-@click.pass_obj
+@pass_log
 def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], override: str,
           as_json: bool) -> None:
     """Drop an idea, with the reason; search keeps finding it, with the reason."""
@@ -180,7 +180,7 @@ def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], o
 @click.argument("idea_id", metavar="ID")
 @click.option("--reason", "-r", default="", help="What came of it.")
 @json_option
-@click.pass_obj
+@pass_log
 def done(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
     """Mark an idea done."""
     _show_change(idea_service.set_state(ws, idea_id, "done", reason), as_json)

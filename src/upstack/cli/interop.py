@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, json_stdout, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.errors import BadInput
@@ -48,7 +48,7 @@ def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
               help="JSON, on a team server: include the accounts (password hashes), sessions, API tokens "
               "and audit log (left out otherwise).")
 @json_option
-@click.pass_obj
+@pass_log
 def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
            include_private: bool, server_backup: bool, as_json: bool) -> None:
     """Export the log: JSON to a file or standard output, Markdown to a folder.
@@ -152,7 +152,7 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
               help="Restore a team server's accounts, sessions and API tokens too, from an "
               "`export --server-backup` (without it, they are left out).")
 @json_option
-@click.pass_obj
+@pass_log
 def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, server_backup: bool,
             as_json: bool) -> None:
     """Import entries; importing the same data again adds nothing.

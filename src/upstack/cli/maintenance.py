@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.services import maintenance
@@ -18,7 +18,7 @@ __all__ = ["COMMANDS"]
 @click.command()
 @click.option("--fix", is_flag=True, help="Rebuild the search index if it is out of step.")
 @json_option
-@click.pass_obj
+@pass_log
 def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
     """Check the database, revisions and run data, the search index, every attached file and the journal.
 
@@ -48,7 +48,7 @@ def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
 @click.command()
 @click.argument("dest", type=click.Path(path_type=Path))
 @json_option
-@click.pass_obj
+@pass_log
 def backup(ws: Workspace, dest: Path, as_json: bool) -> None:
     """Write a consistent snapshot of the workspace to DEST.
 

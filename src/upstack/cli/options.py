@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,8 +11,9 @@ import click
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.timeutil import parse_when
+from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option"]
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log"]
 
 F = Callable[..., Any]
 
@@ -50,3 +52,18 @@ def _whole_day(text: str) -> str:
     if len(stripped) == 10 and stripped[4] == "-" and stripped[7] == "-":
         return stripped + "T23:59:59.999999"
     return text
+
+
+def pass_log(func: F) -> F:
+    """Like ``click.pass_obj``, for a command that reads the log: its workspace comes caught up,
+    with what other commands and runs wrote since taken in (``Workspace.ingest``, once per
+    command). Capture commands (`upstack note`) take ``click.pass_obj`` and never open the store."""
+
+    @functools.wraps(func)
+    def caught_up(*args: Any, **kwargs: Any) -> Any:
+        ws = click.get_current_context().find_object(Workspace)
+        assert ws is not None, "the upstack group puts the Workspace on the context"
+        ws.ingest()
+        return func(ws, *args, **kwargs)
+
+    return caught_up  # type: ignore[return-value]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import build_filters, filter_options, json_option
+from upstack.cli.options import build_filters, filter_options, json_option, pass_log
 from upstack.cli.output import echo, entry_line, highlight, human_size, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
@@ -23,7 +23,7 @@ __all__ = ["COMMANDS"]
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
 @click.option("--deleted", is_flag=True, help="Include deleted entries.")
 @json_option
-@click.pass_obj
+@pass_log
 def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filters: object) -> None:
     """The timeline, newest first."""
     chosen = build_filters(include_deleted=deleted, **filters)  # type: ignore[arg-type]
@@ -42,7 +42,7 @@ def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filte
 @filter_options
 @click.option("-n", "--limit", default=20, show_default=True, help="How many results.")
 @json_option
-@click.pass_obj
+@pass_log
 def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
            **filters: object) -> None:
     """Ranked full-text search over titles, bodies and tags.
@@ -126,7 +126,7 @@ def _print_entry(entry: Entry) -> None:
 @click.command()
 @click.argument("entry_id", metavar="ID")
 @json_option
-@click.pass_obj
+@pass_log
 def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
     """One entry in full, with attachments, links and backlinks."""
     entry = recall.show(ws, entry_id)
@@ -139,7 +139,7 @@ def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
 @click.command()
 @click.argument("entry_id", metavar="ID")
 @json_option
-@click.pass_obj
+@pass_log
 def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
     """Every revision of an entry, each with what changed."""
     import difflib  # only this command needs it
@@ -170,7 +170,7 @@ def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
 @click.command()
 @filter_options
 @json_option
-@click.pass_obj
+@pass_log
 def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
     """All tags, most used first."""
     rows = recall.tags(ws, build_filters(**filters))  # type: ignore[arg-type]
@@ -188,7 +188,7 @@ def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
 @click.command()
 @click.argument("attachment_id", metavar="ATTACHMENT_ID")
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
-@click.pass_obj
+@pass_log
 def save(ws: Workspace, attachment_id: str, dest: Path | None) -> None:
     """Save an attached file (its id is listed by `upstack show`) to DEST.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from upstack.cli.options import pass_log
 from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.files import write_atomically
@@ -27,7 +28,7 @@ __all__ = ["COMMANDS"]
               help="html: one self-contained page with the figures embedded.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE instead of standard output.")
-@click.pass_obj
+@pass_log
 def review(ws: Workspace, period: str, since: str | None, until: str | None,
            project: str | None, fmt: str, out: Path | None) -> None:
     """A digest per project: done, learned, decided, open questions, pruned ideas, next steps.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
@@ -48,7 +48,7 @@ def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
               help="Config filter, e.g. lr=3e-4, optim.name!=adam, width>=16384 (repeat for all of several).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
 @json_option
-@click.pass_obj
+@pass_log
 def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None,
                  since: str | None, until: str | None, where: tuple[str, ...], limit: int,
                  as_json: bool) -> None:
@@ -75,7 +75,7 @@ def run_group() -> None:
 @run_group.command(name="show")
 @click.argument("ref", metavar="ID")
 @json_option
-@click.pass_obj
+@pass_log
 def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
     """A run: status, config, metrics (final, best, min, max), figures, notes, provenance."""
     run = run_service.get_run(ws, ref)
@@ -121,7 +121,7 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
 @click.command()
 @click.argument("refs", nargs=-1, required=True, metavar="ID ID...")
 @json_option
-@click.pass_obj
+@pass_log
 def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
     """Runs side by side: the config values that differ, then final and best metrics."""
     result = run_service.compare(ws, list(refs))
@@ -151,7 +151,7 @@ def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
 @click.argument("args", nargs=-1, required=True, metavar="ID... KEY...")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the chart (.png, .svg or .pdf).")
-@click.pass_obj
+@pass_log
 def plot(ws: Workspace, args: tuple[str, ...], out: Path) -> None:
     """Draw metric curves: runs first, then metric names; several runs share one chart.
 
@@ -184,7 +184,7 @@ def _split_runs_and_keys(ws: Workspace, args: list[str]) -> tuple[list[str], lis
 @click.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FOLDER...")
 @json_option
-@click.pass_obj
+@pass_log
 def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> None:
     """Take in run folders written elsewhere (e.g. UPSTACK_RUN_DIR on a compute node).
 

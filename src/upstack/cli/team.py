@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from upstack.cli.options import pass_log
 from upstack.cli.output import echo, print_json
 from upstack.ids import short_id
 from upstack.services import accounts
@@ -29,7 +30,7 @@ def user() -> None:
 @click.option("--name", help="Full name, as others see it (default: the user name).")
 @click.option("--admin", is_flag=True, help="May manage members (the first account always is).")
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="The server's address, for the link.")
-@click.pass_obj
+@pass_log
 def user_add(ws: Workspace, login: str, name: str | None, admin: bool, url: str) -> None:
     """Make an account and print its invitation link (single use, valid 7 days)."""
     first = not accounts.has_accounts(ws)
@@ -44,7 +45,7 @@ def user_add(ws: Workspace, login: str, name: str | None, admin: bool, url: str)
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--all", "include_removed", is_flag=True, help="Include removed accounts.")
-@click.pass_obj
+@pass_log
 def user_list(ws: Workspace, as_json: bool, include_removed: bool) -> None:
     """Everyone with an account."""
     found = accounts.list_users(ws, include_removed=include_removed)
@@ -61,7 +62,7 @@ def user_list(ws: Workspace, as_json: bool, include_removed: bool) -> None:
 @user.command("reset")
 @click.argument("login")
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="The server's address, for the link.")
-@click.pass_obj
+@pass_log
 def user_reset(ws: Workspace, login: str, url: str) -> None:
     """Print a password-reset link (single use, valid 24 hours)."""
     secret = accounts.reset_link(ws, login)
@@ -71,7 +72,7 @@ def user_reset(ws: Workspace, login: str, url: str) -> None:
 
 @user.command("remove")
 @click.argument("login")
-@click.pass_obj
+@pass_log
 def user_remove(ws: Workspace, login: str) -> None:
     """Take someone off the server: sessions end, API tokens and shares go; what they wrote stays."""
     accounts.remove_user(ws, login)
@@ -81,7 +82,7 @@ def user_remove(ws: Workspace, login: str) -> None:
 @user.command("sign-out")
 @click.argument("login")
 @click.option("--tokens", is_flag=True, help="End their API tokens too.")
-@click.pass_obj
+@pass_log
 def user_sign_out(ws: Workspace, login: str, tokens: bool) -> None:
     """End every browser session of LOGIN (a lost laptop), and with --tokens their API tokens."""
     ended = accounts.end_all_sessions(ws, accounts.find_user(ws, login).id, tokens=tokens)
@@ -91,7 +92,7 @@ def user_sign_out(ws: Workspace, login: str, tokens: bool) -> None:
 @user.command("tokens")
 @click.argument("login", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
+@pass_log
 def user_tokens(ws: Workspace, login: str | None, as_json: bool) -> None:
     """API tokens (everyone's, or LOGIN's): scope, expiry, last use; never their secrets."""
     found = accounts.list_tokens(ws, accounts.find_user(ws, login).id if login else None)
@@ -108,7 +109,7 @@ def user_tokens(ws: Workspace, login: str | None, as_json: bool) -> None:
 @click.argument("login")
 @click.option("--role", type=click.Choice(["viewer", "commenter", "editor", "owner"]), default="viewer",
               show_default=True, help="What they may do there and below.")
-@click.pass_obj
+@pass_log
 def share(ws: Workspace, node: str, login: str, role: str) -> None:
     """Share a node (a project, an agenda) and everything below it with LOGIN."""
     done = accounts.share(ws, node, login, role, by=None)
@@ -119,7 +120,7 @@ def share(ws: Workspace, node: str, login: str, role: str) -> None:
 @click.command()
 @click.argument("node")
 @click.argument("login")
-@click.pass_obj
+@pass_log
 def unshare(ws: Workspace, node: str, login: str) -> None:
     """Stop sharing a node with LOGIN."""
     accounts.unshare(ws, node, login, by=None)
@@ -130,7 +131,7 @@ def unshare(ws: Workspace, node: str, login: str) -> None:
 @click.argument("url")
 @click.option("--token", envvar="UPSTACK_TOKEN", help="An API token from the server's account page "
               "(asked for if not given; or UPSTACK_TOKEN).")
-@click.pass_obj
+@pass_log
 def login(ws: Workspace, url: str, token: str | None) -> None:
     """Link this workspace to a team server, for `upstack sync`.
 
@@ -147,7 +148,7 @@ def login(ws: Workspace, url: str, token: str | None) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
+@pass_log
 def sync(ws: Workspace, as_json: bool) -> None:
     """Push new notes, edits, files, nodes and runs to the server; pull what you may see there.
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
-from upstack.cli.options import json_option
+from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
@@ -36,7 +36,7 @@ def _node_line(node: Node) -> str:
 @click.option("--override", metavar="WHY", default="",
               help="Go past the active-project limit, saying why.")
 @json_option
-@click.pass_obj
+@pass_log
 def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str | None,
         status: str, override: str, as_json: bool) -> None:
     """Add a node to the theory-of-change tree: agenda → project → question → experiment.
@@ -68,7 +68,7 @@ def node() -> None:
 @node.command(name="show")
 @click.argument("node_id", metavar="ID")
 @json_option
-@click.pass_obj
+@pass_log
 def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
     """A node: its why, where it sits, its children, its history and recent entries."""
     view = tree_service.show_node(ws, node_id)
@@ -101,7 +101,7 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
 @click.argument("node_id", metavar="ID")
 @click.option("--title", help="A new title.")
 @click.option("--why", help="A new why.")
-@click.pass_obj
+@pass_log
 def node_edit(ws: Workspace, node_id: str, title: str | None, why: str | None) -> None:
     """Change a node's title or why (the old ones stay in its history)."""
     echo(_node_line(tree_service.edit_node(ws, node_id, title=title, why=why)))
@@ -111,7 +111,7 @@ def node_edit(ws: Workspace, node_id: str, title: str | None, why: str | None) -
 @click.argument("node_id", metavar="ID")
 @click.option("--under", "-u", metavar="PARENT", help="The new parent.")
 @click.option("--top", is_flag=True, help="Move it to the top (no parent).")
-@click.pass_obj
+@pass_log
 def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None:
     """Re-parent a node (never under itself or its descendants)."""
     if bool(under) == top:
@@ -125,7 +125,7 @@ def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
-@click.pass_obj
+@pass_log
 def node_status(ws: Workspace, node_id: str, status: str, reason: str, override: str) -> None:
     """Set a node's status: open, active, blocked, done (answered), dropped.
 
@@ -139,7 +139,7 @@ def node_status(ws: Workspace, node_id: str, status: str, reason: str, override:
 @node.command(name="rm")
 @click.argument("node_id", metavar="ID")
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
-@click.pass_obj
+@pass_log
 def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
     """Delete a node with no children (restorable with `upstack node restore`)."""
     removed = tree_service.remove_node(ws, node_id, reason)
@@ -148,7 +148,7 @@ def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
 
 @node.command(name="restore")
 @click.argument("node_id", metavar="ID")
-@click.pass_obj
+@pass_log
 def node_restore(ws: Workspace, node_id: str) -> None:
     """Bring a deleted node back."""
     echo(_node_line(tree_service.restore_node(ws, node_id)))
@@ -157,7 +157,7 @@ def node_restore(ws: Workspace, node_id: str) -> None:
 @click.command()
 @click.argument("node_id", metavar="NODE", required=False)
 @click.option("--clear", is_flag=True, help="Stop filing notes under a node by default.")
-@click.pass_obj
+@pass_log
 def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
     """File today's notes under NODE without typing --under each time."""
     if clear:
@@ -171,7 +171,7 @@ def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
 @click.command()
 @click.argument("object_id", metavar="ID")
 @json_option
-@click.pass_obj
+@pass_log
 def why(ws: Workspace, object_id: str, as_json: bool) -> None:
     """Trace an entry or a node up to its agenda, each link with its why."""
     trace = tree_service.trace_why(ws, object_id)
@@ -194,7 +194,7 @@ def why(ws: Workspace, object_id: str, as_json: bool) -> None:
 @click.command(name="tree")
 @click.option("--open-only", is_flag=True, help="Hide done and dropped nodes.")
 @json_option
-@click.pass_obj
+@pass_log
 def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
     """The theory-of-change tree with status, entries, learnings and last activity."""
     roots = tree_service.tree(ws, include_closed=not open_only)
@@ -221,7 +221,7 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
 @click.option("--stale-weeks", type=int,
               help="Weeks without activity before a project is stale (default 4).")
 @json_option
-@click.pass_obj
+@pass_log
 def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: bool) -> None:
     """Flag work that cannot say why it matters, and trees left to go stale."""
     report = checks.check(ws, days=days, stale_weeks=stale_weeks)
@@ -239,7 +239,7 @@ def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: boo
 @click.option("--weeks", default=8, show_default=True, help="How many weeks back.")
 @click.option("--project", "-p", metavar="NAME", help="Only this project.")
 @json_option
-@click.pass_obj
+@pass_log
 def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bool) -> None:
     """Progress per week and project, counted in learnings rather than successes."""
     rows = progress.progress(ws, weeks=weeks, project=project)
@@ -262,7 +262,7 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
 @click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
 @click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
 @click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")
-@click.pass_obj
+@pass_log
 def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -> None:
     """Draft a question for a mentor or collaborator from what you are stuck on.
 

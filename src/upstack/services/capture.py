@@ -99,7 +99,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
             "attachments": attachments, "meta": meta or {},
         }
         record = ws.record("entry.create", data)
-        ws.journal.append([record])
+        ws.append([record])
     kept = record.data  # the text as upstack keeps it (a NUL became U+FFFD: domain.text.clean_text)
     return Entry(
         id=entry_id, kind=kind, title=kept["title"], body=kept["body"],
@@ -115,7 +115,7 @@ def node_for(ws: Workspace, ref: str) -> str:
     """A read-only look-up of the node a note goes under (the only SQL capture does)."""
     from upstack.services.tree import resolve_node
 
-    return resolve_node(ws.store(ingest=False).db, ref)
+    return resolve_node(ws.store().db, ref)
 
 
 def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]:
@@ -137,6 +137,6 @@ def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]
     check_files(ws, access.current(team=ws.team), entry_id, {str(f.path): f.path.stat().st_size for f in files})
     with ws.blobs.adding():
         stored = store_files(ws, files, now_iso())
-        store.journal.append([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
+        ws.append([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
     store.ingest()
     return [Attachment(entry_id=entry_id, **a) for a in stored]

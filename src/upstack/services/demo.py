@@ -97,7 +97,7 @@ def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
                 # A [[short id]] link is resolved when its entry is ingested, and journal
                 # files written within one millisecond are ingested in no fixed order:
                 # ingest what came before so the target is surely in the store first.
-                ws.store()
+                ws.ingest()
             text = _SHORT_LINK.sub(lambda m: f"[[{written[m.group(1)].short}]]", item.text)
             written[item.key] = capture.note(
                 ws, text, kind=item.kind, under=nodes[item.node].id if item.node else None,
@@ -106,7 +106,7 @@ def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
                 meta=learning.result_meta(item.kind, *item.result) if item.result else None)
             if item.key == "stuck2":
                 written["ask"] = _ask(ws, nodes["path"])  # drafted from the spell so far
-        ws.store()
+        ws.ingest()
     _today(ws, nodes, written)
     runs = _runs(ws, nodes["swapped_run"])
     db = ws.store().db
@@ -145,7 +145,7 @@ def _runs(ws: Workspace, experiment: Node) -> list[str]:
                 if corruption == "swapped names":
                     run.note("Swapped names give the same picture within noise: section 4 stands.")
             made.append(run.id)
-    ws.store()  # take the runs in
+    ws.ingest()  # take the runs in
     return made
 
 

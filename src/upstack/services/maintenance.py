@@ -145,7 +145,7 @@ def _check_run_folders(ws: Workspace) -> list[Finding]:
     """Metric files of runs not yet fully taken in: damage in them (passed over when they are read,
     so it hides nothing after it, but what it held is lost)."""
     findings: list[Finding] = []
-    db = ws.store(ingest=False).db  # taken in just now, by doctor
+    db = ws.store().db  # taken in just now, by doctor
     for directory in [d for folder in ws.run_folders() for d in run_dirs(folder)]:
         started = (directory / RECORDS).exists() and (directory / RECORDS).stat().st_size > 0
         if started and not health.has_run(db, directory.name):

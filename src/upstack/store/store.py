@@ -1,4 +1,4 @@
-"""The SQL store opened on a workspace: migrated on open, journal ingested on read."""
+"""The SQL store opened on a workspace: migrated on open; journal and run folders ingested when asked."""
 
 from __future__ import annotations
 
@@ -53,7 +53,18 @@ class IngestReport:
 
 
 class Store:
-    def __init__(self, home: Path, db_url: str | None = None, *, team: bool = False) -> None:
+    """The database of one workspace, migrated when opened. Opening reads nothing in: ``ingest``
+    takes in what the journal and run folders hold, and ``write`` journals records and takes them
+    in at once.
+
+    ``run_folders``: where runs write (see store.run_ingest; default the workspace's runs/).
+    ``crashed_after``: seconds of silence after which a running run counts as crashed.
+    ``workspace_id``: asked only when a run needs an entry (made on first use, so lazily).
+    """
+
+    def __init__(self, home: Path, db_url: str | None = None, *, team: bool = False,
+                 run_folders: list[Path] | None = None, crashed_after: float = 120.0,
+                 workspace_id: Callable[[], str] = lambda: "") -> None:
         self.home = home
         self.journal = Journal(home / "journal")
         self.blobs = BlobStore(home / "blobs")
@@ -62,10 +73,9 @@ class Store:
         # A workspace on a read-only mount (a backup, a snapshot) is read, never written: nothing
         # is ingested or migrated, and no lock file is made.
         self.read_only = self.db.read_only or not writable(home)
-        # Where runs write (see store.run_ingest); the Workspace sets these from its settings.
-        self.run_folders: list[Path] = [home / "runs"]
-        self.crashed_after = 120.0
-        self.workspace_id: Callable[[], str] = lambda: ""  # asked only when a run needs an entry
+        self.run_folders: list[Path] = run_folders if run_folders is not None else [home / "runs"]
+        self.crashed_after = crashed_after
+        self.workspace_id = workspace_id
         try:
             self._migrate()
         except BaseException:

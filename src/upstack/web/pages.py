@@ -69,7 +69,7 @@ def workspace(request: Request, _work: Annotated[None, Depends(charged)]) -> Ite
         with state.opened_lock:
             state.opened.append(ws)  # closed when the server stops
     try:
-        ws.store()  # ingest: a page always shows every earlier write
+        ws.ingest()  # once per request: a page always shows every earlier write
         yield ws
     finally:
         with state.opened_lock:
