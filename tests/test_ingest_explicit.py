@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from conftest import CLI
-
 from upstack.errors import NotFound
 from upstack.services import capture, recall
 from upstack.workspace import Workspace
