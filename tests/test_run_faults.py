@@ -122,6 +122,7 @@ class Watched:
 
 
 def _only_run(ws: Workspace) -> RunInfo:
+    ws.ingest()  # what the run's process wrote to its folder
     (info,) = run_service.list_runs(ws)
     return info
 

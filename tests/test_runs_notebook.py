@@ -40,6 +40,7 @@ def test_a_run_in_a_jupyter_kernel(workspace: Workspace, monkeypatch: pytest.Mon
                                          resources={"metadata": {"path": str(tmp_path)}})
         client.execute()
     assert notebook.cells[4].outputs[0]["text"].strip() == "finished"
+    workspace.ingest()  # what the kernel's runs wrote
     first, = run_service.list_runs(workspace, name="notebook-sweep")
     assert first.status == "finished" and len(run_service.series(workspace, first.short, "loss")) == 200
     entry = recall.show(workspace, first.short)

@@ -73,6 +73,7 @@ def _run_script(repo: Path, ws: Workspace, *args: str, **env: str) -> None:
     if ws.db_url:
         environ["UPSTACK_DB"] = ws.db_url
     subprocess.run([sys.executable, "train.py", *args], cwd=repo, env=environ, check=True)
+    ws.ingest()  # what the run's process wrote to its folder
 
 
 def _everything_stored(ws: Workspace) -> bytes:
