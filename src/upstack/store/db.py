@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,15 +124,39 @@ def writable(folder: Path) -> bool:
     return not folder.exists() or os.access(folder, os.W_OK)
 
 
+BUSY_SECONDS = 30.0  # how long an SQLite connection waits for another process's lock
+
+
+def _enter_wal(raw: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting for other processes as every other statement does.
+
+    Several processes opening a new workspace at once race to switch its database to WAL, and a
+    loser can get SQLITE_BUSY at once, without SQLite's busy handler (seen in about 1 of 100
+    processes when 8 start together: tests/test_reliability.py's migrators). Try again for as long
+    as the busy timeout would have waited."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.001
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def _connect_sqlite(path: Path) -> Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        raw = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
     except sqlite3.DatabaseError as exc:
         raise UpstackError(f"cannot open workspace database {path}: {exc}") from None
     try:
         raw.row_factory = _dict_row
-        raw.execute("PRAGMA journal_mode=WAL")
+        _enter_wal(raw)
         # FULL: each commit is on disk before it returns. An ingest deletes the journal files it applied
         # once it commits; with NORMAL a power cut could keep their deletion and lose the commit.
         raw.execute("PRAGMA synchronous=FULL")
