@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.ids import short_id
 
-__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit", "OUTCOMES"]
+__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit", "OUTCOMES", "FIGURE_TYPES", "figures"]
 
 OUTCOMES = ("as-expected", "surprise", "failed")  # how a result came out
+# Images every browser shows in an <img> (where an SVG runs no script: it is a picture there).
+FIGURE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
 
 
 @dataclass
@@ -29,6 +32,23 @@ class Attachment:
 
     def to_dict(self) -> dict[str, Any]:
         return {"short": self.short, **asdict(self)}
+
+
+def figures(attachments: Iterable[Attachment], shown: Collection[str] = ()) -> list[Attachment]:
+    """The attached pictures, each once: a run saves a figure as PNG and SVG, and the PNG is shown.
+
+    ``shown``: ids of attachments already on the page (a body's ``![..](upstack:ID)``); a picture
+    shown there, in either of its forms, is left out. A purged file (no bytes left) and a file no
+    browser draws (a CSV, a TIFF) are not pictures.
+    """
+    def stem(attachment: Attachment) -> str:
+        return attachment.filename.rsplit(".", 1)[0]
+
+    images = [a for a in attachments if a.sha256 and a.media_type in FIGURE_TYPES]
+    pngs = {stem(a) for a in images if a.media_type == "image/png"}
+    done = {stem(a) for a in images if a.id in shown}
+    return [a for a in images if stem(a) not in done
+            and not (a.media_type == "image/svg+xml" and stem(a) in pngs)]
 
 
 @dataclass

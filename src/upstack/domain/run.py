@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain.config import flatten
 from upstack.ids import short_id
 
-__all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number",
+__all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number", "tick_labels",
            "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
@@ -31,6 +32,54 @@ def format_number(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return format(value, ".6g") if isinstance(value, float) else str(value)
+
+
+def tick_labels(values: Sequence[float]) -> list[str]:
+    """Labels for a linear axis's ticks, never two alike (as the web app's charts, static/ticks.js).
+
+    Every tick gets as many decimals as the finest one needs; very small or very large numbers
+    are written as 1.5e-06 is, shorter. A label that would still repeat one before it is left
+    empty.
+
+    >>> tick_labels([0, 0.0005, 0.001, 0.0015, 0.002])
+    ['0.0000', '0.0005', '0.0010', '0.0015', '0.0020']
+    >>> tick_labels([0, 0.2, 0.4])
+    ['0.0', '0.2', '0.4']
+    >>> tick_labels([0, 5e-06, 1e-05])
+    ['0', '5e-6', '1e-5']
+    """
+    largest = max((abs(v) for v in values), default=0.0)
+    if largest >= 1e9 or 0 < largest < 1e-4:
+        shown = [_scientific(v) for v in values]
+    else:
+        digits = max((_decimals(v) for v in values), default=0)
+        shown = [f"{v + 0.0:.{digits}f}" for v in values]  # + 0.0: -0.0 reads 0
+    seen: set[str] = set()
+    labels = []
+    for label in shown:
+        labels.append("" if label in seen else label)
+        seen.add(label)
+    return labels
+
+
+_DIGITS = 15  # about what a double holds
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= abs(b) * 1e-9
+
+
+def _decimals(value: float) -> int:
+    return next((d for d in range(_DIGITS) if _close(round(value, d), value)), _DIGITS)
+
+
+def _scientific(value: float) -> str:
+    if value == 0:
+        return "0"
+    text = next((t for t in (f"{value:.{d}e}" for d in range(_DIGITS)) if _close(float(t), value)),
+                f"{value:.{_DIGITS}e}")
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def format_duration(seconds: float) -> str:
@@ -180,7 +229,8 @@ def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
             title = item.data.get("title") or first["filename"]
             lines += [f"## Figure: {title}", ""]
             if first["media_type"].startswith("image/"):
-                lines.append(f"![{title}](upstack:{attachment_short.get(first['id'], '')})")
+                # A paragraph of its own: the Files line goes under the figure, not beside it.
+                lines += [f"![{title}](upstack:{attachment_short.get(first['id'], '')})", ""]
             lines += ["Files: " + ", ".join(a["filename"] for a in item.data["attachments"]), ""]
         elif item.kind == "table":
             title = item.data.get("title") or "Table"

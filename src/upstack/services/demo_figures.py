@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from upstack.domain.run import tick_labels
+
 __all__ = ["write_figures", "curve_svg"]
 
 
@@ -143,12 +145,12 @@ def _svg_line_chart(title: str, x_labels: Sequence[str], series: dict[str, Seque
         return top + plot_h * (1 - value / y_max)
 
     parts = [_text(width / 2, 28, title, text_anchor="middle", font_size=15, font_weight="bold")]
-    for tick in range(y_ticks + 1):
-        value = y_max * tick / y_ticks
+    ticks = [y_max * tick / y_ticks for tick in range(y_ticks + 1)]
+    for value, label in zip(ticks, tick_labels(ticks), strict=True):
         y = y_at(value)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      'stroke="#e5e5e5"/>')
-        parts.append(_text(left - 8, y + 4, f"{value:.1f}", text_anchor="end"))
+        parts.append(_text(left - 8, y + 4, label, text_anchor="end"))
     for i, label in enumerate(x_labels):
         parts.append(_text(x_at(i), top + plot_h + 18, label, text_anchor="middle"))
     parts.append(f'<path d="M{left} {top} V{top + plot_h} H{left + plot_w}" fill="none" '

@@ -23,7 +23,7 @@ from upstack.workspace import Workspace
 
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
-    "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
+    "trace_why", "asks_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
     "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE",
 ]
 
@@ -213,6 +213,22 @@ def trace_why(ws: Workspace, ref: str) -> Trace:
         return Trace(None, store_tree.ancestors(db, object_id))
     entry = queries.get_entry(db, object_id)
     return Trace(entry, store_tree.ancestors(db, entry.node_id) if entry.node_id else [])
+
+
+def asks_why(ws: Workspace, chain: list[Node]) -> bool:
+    """Whether a page asks "why does this matter?" of a chain that stops short of an agenda.
+
+    On a laptop it always does. On a team server a chain is cut where the reader's view of the
+    tree begins: a project shared with a collaborator may sit under an agenda they may not see,
+    and whether it does is not theirs to know. So only the person who made the chain's top node
+    is asked (it is theirs to file); for anyone else the answer depends on nothing they cannot see.
+    """
+    if not chain or chain[-1].kind == "agenda":
+        return False
+    audience = access.current(team=ws.team)
+    if audience is None:
+        return True
+    return audience.is_author(store_tree.node_owner(ws.store().db, chain[-1].id))
 
 
 @dataclass

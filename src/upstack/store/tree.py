@@ -9,8 +9,8 @@ from upstack.domain.tree import Node
 from upstack.errors import NotFound
 from upstack.store.db import Database
 
-__all__ = ["load_node", "node_rows", "ancestors", "children", "history", "activity", "recent_entry_ids", "is_live",
-           "became_active_at"]
+__all__ = ["load_node", "node_owner", "node_rows", "ancestors", "children", "history", "activity", "recent_entry_ids",
+           "is_live", "became_active_at"]
 
 _COLUMNS = "id, kind, title, why, status, parent_id, created_at, updated_at, deleted_at"
 
@@ -35,6 +35,13 @@ def load_node(db: Database, node_id: str) -> Node:
     if row is None or not _visible(db, node_id):
         raise NotFound(f"no node with id {node_id!r}")
     return _node(db, row)
+
+
+def node_owner(db: Database, node_id: str) -> str | None:
+    """Who made a node the reader may see (None: made before there were accounts)."""
+    load_node(db, node_id)  # NotFound unless the reader may see it
+    owner = db.scalar("SELECT owner_id FROM nodes WHERE id = ?", (node_id,))
+    return str(owner) if owner is not None else None
 
 
 def node_rows(db: Database, *, include_deleted: bool = False) -> list[Node]:

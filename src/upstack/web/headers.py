@@ -5,7 +5,9 @@ sign-in redirects, the 401s and the 413s of the other middlewares carry them too
   that markup that slipped past the sanitiser cannot run a script or load one from elsewhere;
   images from here (and ``data:`` ones, which Swagger UI's stylesheet uses), so a note cannot
   embed a tracking pixel that tells another site who read it; no plug-ins, no ``<base>``;
-  forms post only here; no other site may frame a page (clickjacking).
+  forms post only here; no other site may frame a page (clickjacking). A response that sets a
+  policy of its own (an attached file: ``sandbox``, so an SVG opened by itself is a document with
+  no origin) keeps it, and gets this one beside it: a browser enforces both.
 - ``X-Frame-Options`` says the same to browsers that predate ``frame-ancestors``.
 - ``X-Content-Type-Options: nosniff``: an attached file is never run as a script or a page
   because it looks like one.
@@ -61,7 +63,10 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
+                    if name == "Content-Security-Policy" and headers.get(name, value) != value:
+                        headers.append(name, value)  # the route's own policy holds too
+                    else:
+                        headers[name] = value
                 if private:
                     headers["Cache-Control"] = "no-store"
             await send(message)

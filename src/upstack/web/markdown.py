@@ -1,36 +1,88 @@
-"""Markdown as people write it, rendered safely: markdown-it, then nh3 keeps only harmless HTML."""
+"""Markdown as people write it, rendered safely: markdown-it, then nh3 keeps only harmless HTML.
+
+``[[wikilinks]]`` become links to the entries they name (``[[Title]]``, ``[[short id]]``,
+``[[Title|shown text]]``), resolved as the store resolved them for the reader: a link to
+nothing, and a link to an entry the reader may not open, read the same (visibly broken, the
+text as it was written), so a page never tells whether a hidden entry exists.
+"""
 
 from __future__ import annotations
 
 import functools
+import html
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
 
-    from upstack.domain.entry import Attachment
+    from upstack.domain.entry import Attachment, LinkRef
 
-__all__ = ["render"]
+__all__ = ["render", "images_shown"]
 
 _TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre", "code",
-         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td"}
-_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "span"}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "span": {"title"}}
 # A table column's alignment, as a class: the pages' CSP allows no style attributes.
 _ALIGN = re.compile(r'style="text-align:(left|center|right)"')
 _ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
+_CLASSES = {"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES, "a": {"wikilink"}, "span": {"wikilink", "broken"}}
 _UPSTACK_REF = re.compile(r"upstack:([0-9a-z]{4,26})")
+_SHOWN_IMAGE = re.compile(r'<img src="/a/([0-9A-Za-z]+)"')
+# Mirrors domain.text's link syntax (what the store resolves), with groups: target, |alias.
+_WIKILINK = re.compile(r"\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
+BROKEN = "No entry you can open has this title or id"
+
+
+def _wikilink(state: StateInline, silent: bool) -> bool:
+    """``[[target#heading|alias]]`` as one token (not ``![[embed]]``, which stays text)."""
+    start = state.pos
+    if not state.src.startswith("[[", start) or (start > 0 and state.src[start - 1] == "!"):
+        return False
+    match = _WIKILINK.match(state.src, start)
+    if match is None or not match.group(1).strip():
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.meta = {"target": match.group(1).strip(), "alias": (match.group(2) or "").strip()}
+    state.pos = match.end()
+    return True
+
+
+def _render_wikilink(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    target, alias = tokens[idx].meta["target"], tokens[idx].meta["alias"]
+    links: Mapping[str, LinkRef] | None = env.get("links")
+    if links is None:  # the editor's preview: links are resolved when the text is saved
+        return f'<span class="wikilink">{html.escape(alias or target)}</span>'
+    found = links.get(target)
+    if found is None or found.entry_id is None:
+        return f'<span class="wikilink broken" title="{BROKEN}">[[{html.escape(alias or target)}]]</span>'
+    from upstack.ids import short_id
+
+    # A title is a first sentence: its full stop would double the one after the link.
+    shown = alias or (found.title or "").removesuffix(".") or target
+    return f'<a class="wikilink" href="/e/{short_id(found.entry_id)}">{html.escape(shown)}</a>'
 
 
 @functools.cache
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    parser.inline.ruler.before("link", "wikilink", _wikilink)
+    parser.add_render_rule("wikilink", _render_wikilink)
+    return parser
 
 
-def render(text: str, attachments: list[Attachment] = ()) -> str:  # type: ignore[assignment]
-    """HTML for ``text``; ``![..](upstack:SHORT)`` images point at the entry's attachments."""
+def render(text: str, attachments: Iterable[Attachment] = (), links: Iterable[LinkRef] | None = None) -> str:
+    """HTML for ``text``; ``![..](upstack:SHORT)`` images point at the entry's attachments.
+
+    ``links``: the entry's resolved links (``Entry.links``, as its reader may see them); None
+    leaves ``[[wikilinks]]`` unresolved (the editor's preview).
+    """
     import nh3
 
     by_short = {a.short: a for a in attachments}
@@ -39,7 +91,12 @@ def render(text: str, attachments: list[Attachment] = ()) -> str:  # type: ignor
         found = by_short.get(match.group(1))
         return f"/a/{found.id}" if found else match.group(0)
 
-    html = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text)))
-    return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer",
-                     allowed_classes={"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES})
+    env = {"links": None if links is None else {link.target: link for link in links}}
+    html_text = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text, env)))
+    return nh3.clean(html_text, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer", allowed_classes=_CLASSES)
+
+
+def images_shown(rendered: str) -> set[str]:
+    """Ids of the attachments that ``render``'s HTML already shows as images."""
+    return set(_SHOWN_IMAGE.findall(rendered))

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from upstack.domain import access
+from upstack.domain.entry import figures
 from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
 from upstack.services import accounts, capture, curate, recall, tree
-from upstack.web.markdown import render
+from upstack.web.markdown import images_shown, render
 from upstack.web.pages import Page, charged, page, workspace
 from upstack.workspace import Workspace
 
@@ -33,9 +34,13 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
                                  (newer.title + "\n\n" + newer.body).splitlines(),
                                  f"revision {older.number}", f"revision {newer.number}", lineterm=""))})
     audience = access.current(team=ws.team)
+    body_html = render(entry.body, entry.attachments, entry.links)
     return Page("entry.html", {
-        "entry": entry, "body_html": render(entry.body, entry.attachments), "chain": trace.chain,
-        "reaches_agenda": trace.reaches_agenda, "revisions": revisions, "diffs": diffs,
+        "entry": entry, "body_html": body_html, "chain": trace.chain,
+        # The pictures attached but not shown in the body (a note made with --attach), under it.
+        "figures": figures(entry.attachments, shown=images_shown(body_html)),
+        "reaches_agenda": trace.reaches_agenda, "asks_why": tree.asks_why(ws, trace.chain),
+        "revisions": revisions, "diffs": diffs,
         "edit_text": curate.edit_text(entry),
         # What the reader may do here (everything, on a laptop); comments exist on a team server.
         "may_edit": audience is None or audience.may_edit_entry(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from upstack.domain.entry import Attachment, Entry
+from upstack.domain.entry import Entry, figures
 from upstack.domain.tree import Node, status_label
 from upstack.services import review as review_service
 from upstack.timeutil import parse_when, to_iso
@@ -28,16 +28,9 @@ SECTIONS = (("done", "What was done"), ("learned", "What was learned"), ("decisi
             ("next", "Next steps"))
 
 
-def figures(entry: Entry) -> list[Attachment]:
-    """An entry's images, each once: a run saves a figure as PNG and SVG, and the PNG is shown."""
-    images = [a for a in entry.attachments if a.sha256 and a.media_type.startswith("image/")]
-    pngs = {a.filename.rsplit(".", 1)[0] for a in images if a.media_type == "image/png"}
-    return [a for a in images if not (a.media_type == "image/svg+xml" and a.filename.rsplit(".", 1)[0] in pngs)]
-
-
 def _item(item: Entry | Node | tuple[str, str]) -> dict[str, Any]:
     if isinstance(item, Entry):
-        return {"type": "entry", **item.to_dict(), "figures": [a.to_dict() for a in figures(item)]}
+        return {"type": "entry", **item.to_dict(), "figures": [a.to_dict() for a in figures(item.attachments)]}
     if isinstance(item, Node):
         return {"type": "node", **item.to_dict(), "label": status_label(item)}
     title, reason = item

@@ -91,6 +91,8 @@ def _timing(run: RunInfo, now: datetime) -> dict[str, Any]:
 def compare_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                  id: Annotated[list[str], Query(description="Run ids (two or more)")] = []) -> Page:  # noqa: B006
     refs = list(dict.fromkeys(ref.strip() for ref in id if ref.strip()))
+    if len(refs) < 2:
+        return _pick_runs(ws, refs)
     comparison = run_service.compare(ws, refs)
     runs = comparison.runs
     overlay = f"/runs/{runs[0].short}?" + urlencode([("with", r.short) for r in runs[1:]])
@@ -103,6 +105,23 @@ def compare_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
             "same": [{"key": k, "value": format_number(v)} for k, v in comparison.same_config.items()],
             "metrics": [{"key": k, "chart": overlay + "&" + urlencode({"key": k}), "values": [
                 _metric_cell(r, k) for r in runs]} for k in comparison.metric_keys]}})
+
+
+PICK_LIMIT = 30
+
+
+def _pick_runs(ws: Workspace, refs: list[str]) -> Page:
+    """Fewer than two runs named: how to choose them, with the newest runs to tick (a given one ticked)."""
+    picked = [run_service.get_run(ws, ref) for ref in refs]  # an unknown id is a 404, as it is with two
+    ticked = {run.id for run in picked}
+    newest = [run for run in run_service.list_runs(ws, limit=PICK_LIMIT) if run.id not in ticked]
+    now = datetime.now(UTC)
+    choices = [{**_row(run, now), "picked": run.id in ticked} for run in picked + newest]
+    return Page("compare.html", {
+        "runs": [], "picked": [run.short for run in picked], "choices": choices, "limit": PICK_LIMIT,
+        "choose": "Compare needs two or more runs: tick them below (or on the Runs page) and press Compare, "
+                  "or give their ids, as in /runs/compare?id=ID&id=ID (`upstack compare ID ID` at a "
+                  "terminal)."})
 
 
 def _metric_cell(run: RunInfo, key: str) -> dict[str, str] | None:

@@ -43,5 +43,6 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
     chain = [view.node, *view.chain]
     return Page("tree.html", {
         "node": view.node, "status": status_label(view.node), "parents": view.chain,
-        "reaches_agenda": chain[-1].kind == "agenda", "children": view.children, "entries": view.entries,
+        "reaches_agenda": chain[-1].kind == "agenda", "asks_why": tree_service.asks_why(ws, chain),
+        "children": view.children, "entries": view.entries,
         "history": [{**event, "text": tree_service.describe_event(event)} for event in view.history]})

@@ -6,7 +6,9 @@
 // Zooming (drag across a chart) fetches the zoomed steps at full resolution and
 // splices them into the overview; double-click zooms out again. While the run is
 // running, each chart fetches its series again every few seconds and redraws (unless
-// the reader has zoomed in), so a run logging to a team server is watched live.
+// the reader has zoomed in), so a run logging to a team server is watched live. Axis
+// labels come from ticks.js (never the same label twice); those drawn are kept in each
+// figure's data-x-ticks and data-y-ticks.
 (() => {
   "use strict";
   const planNode = document.getElementById("chart-plan");
@@ -62,9 +64,18 @@
     return loaded.length > 1 ? `${d.label}: ${points}` : points;
   }).join(" · ");
 
+  // Roughly 7.5 px a character at uPlot's 12 px axis font, so a long label is not cut off.
+  const labelRoom = (u, values) => Math.max(64, 18 + 7.5 * Math.max(0, ...(values || []).map((v) => String(v || "").length)));
+
   const drawChart = async (spec) => {
     const figure = document.getElementById(spec.id);
     if (!figure) return;
+    // Tick labels that never repeat (ticks.js); the ones drawn are kept on the figure.
+    const ticks = (name, log) => (u, splits) => {
+      const labels = window.upstackTickLabels(splits, { log });
+      figure.dataset[name] = JSON.stringify(labels.filter((label) => label !== ""));
+      return labels;
+    };
     const target = figure.querySelector(".chart-plot");
     const status = document.createElement("p");
     status.className = "chart-status dim";
@@ -116,7 +127,7 @@
         { label: "step" },
         ...spec.series.map((s, n) => ({ label: s.label, stroke: COLOURS[n % COLOURS.length], width: 1.25 })),
       ],
-      axes: [{ label: "step" }, { size: 64 }],
+      axes: [{ label: "step", values: ticks("xTicks", false) }, { values: ticks("yTicks", plan.log), size: labelRoom }],
       cursor: { sync: { key: "upstack-run-charts" }, drag: { x: true, y: false } },
       hooks: {
         draw: [(u) => {
