@@ -5,13 +5,12 @@ from __future__ import annotations
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import at_option, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import capture, learning
-from upstack.timeutil import parse_when
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -34,7 +33,7 @@ _NOTE_HELP = [
 @click.option("--private", is_flag=True, help="Only you will ever see it.")
 @click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
               help="Attach a file (repeatable).")
-@click.option("--at", "at", metavar="WHEN", help="When it happened, e.g. 'yesterday 14:00'.")
+@at_option
 @click.option("--expected", metavar="TEXT", help="A result: what you expected.")
 @click.option("--happened", metavar="TEXT", help="A result: what happened.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="A result: how it came out.")
@@ -54,7 +53,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
     Example:
       upstack note "Patching layer 5 kills the effect. Next: head 5.1 #patching #ioi"
     """
-    occurred_at = parse_when(at, what="--at date") if at else None
+    occurred_at = parse_at(at)
     meta = learning.result_meta(kind, expected, happened, outcome)
     if text == ("-",):
         body = read_stdin()
@@ -99,15 +98,17 @@ def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) 
 @click.command(name="learned")
 @click.argument("entry_id", metavar="ID")
 @click.argument("text", nargs=-1, required=True)
+@at_option
 @json_option
 @pass_log
-def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], as_json: bool) -> None:
+def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], at: str | None,
+                    as_json: bool) -> None:
     """Record what an entry (a result, an experiment's note) taught you, after the fact.
 
     Saved as an entry of kind learning, linked to ID and filed where ID is.
     A failed experiment that taught you something is progress.
     """
-    lesson = learning.learned(ws, entry_id, " ".join(text))
+    lesson = learning.learned(ws, entry_id, " ".join(text), occurred_at=parse_at(at))
     if as_json:
         print_json(lesson.to_dict())
     else:

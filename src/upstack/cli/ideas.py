@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import at_option, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
 from upstack.services import ideas as idea_service
@@ -49,9 +49,10 @@ def _idea_line(idea: Idea) -> str:
 @click.command()
 @click.argument("text", nargs=-1, required=True)
 @_triage_options
+@at_option
 @json_option
 @pass_log
-def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> None:
+def idea(ws: Workspace, text: tuple[str, ...], at: str | None, as_json: bool, **triage: Any) -> None:
     """Capture an idea; says so if it is close to one you pruned or parked.
 
     Prints the new idea's id.
@@ -61,7 +62,7 @@ def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> 
       upstack idea "Probe for deception in the residual stream." \\
         --test "Linear probe on 200 labelled prompts" --cost 4 --score 4
     """
-    entry = idea_service.capture_idea(ws, " ".join(text), **triage)
+    entry = idea_service.capture_idea(ws, " ".join(text), occurred_at=parse_at(at), **triage)
     close = idea_service.close_ideas(ws, entry.title + "\n" + entry.body, exclude=entry.id)
     if as_json:
         print_json({**idea_service.get_idea(ws, entry.id).to_dict(),

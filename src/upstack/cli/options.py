@@ -13,7 +13,7 @@ from upstack.domain.text import KINDS
 from upstack.timeutil import parse_when
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log"]
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at"]
 
 F = Callable[..., Any]
 
@@ -34,6 +34,16 @@ def filter_options(func: F) -> F:
 
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def at_option(func: F) -> F:
+    """``--at WHEN``, for every command that creates something: back-fill from paper notes."""
+    return click.option("--at", "at", metavar="WHEN",
+                        help="When it happened, e.g. 'yesterday 14:00' (the real time is kept too).")(func)
+
+
+def parse_at(at: str | None) -> str | None:
+    return parse_when(at, what="--at date") if at else None
 
 
 def build_filters(project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],

@@ -7,7 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import at_option, json_option, parse_at, pass_log
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
@@ -35,10 +35,11 @@ def _node_line(node: Node) -> str:
               help=f"One of {', '.join(STATUSES)}.")
 @click.option("--override", metavar="WHY", default="",
               help="Go past the active-project limit, saying why.")
+@at_option
 @json_option
 @pass_log
 def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str | None,
-        status: str, override: str, as_json: bool) -> None:
+        status: str, override: str, at: str | None, as_json: bool) -> None:
     """Add a node to the theory-of-change tree: agenda → project → question → experiment.
 
     A research question here is a node; `note --kind question` is a question to
@@ -50,7 +51,7 @@ def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str |
         --under PROJECT --why "Decides whether the method generalises."
     """
     node = tree_service.add_node(ws, kind, " ".join(title), why=why, under=under, status=status,
-                                 override=override)
+                                 override=override, created_at=parse_at(at))
     if as_json:
         print_json(node.to_dict())
     else:
@@ -262,14 +263,16 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
 @click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
 @click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
 @click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")
+@at_option
 @pass_log
-def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -> None:
+def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, at: str | None) -> None:
     """Draft a question for a mentor or collaborator from what you are stuck on.
 
     The draft holds the trace (what you are trying to do and why), what you
     tried, what you expected and what happened; you write the question itself.
     It is saved as an entry of kind question under NODE.
     """
+    occurred_at = parse_at(at)  # a date that cannot be read is refused before the editor opens
     node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
     text: str | None = draft
     if not no_edit and sys.stdin.isatty():
@@ -277,7 +280,7 @@ def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -
         if not text:
             echo("Nothing saved.")
             return
-    entry = stuck.ask(ws, node.id, text or draft)
+    entry = stuck.ask(ws, node.id, text or draft, occurred_at=occurred_at)
     echo(entry.short)
     if no_edit or not sys.stdin.isatty():
         echo(style(f"draft saved: finish it with `upstack edit {entry.short}`", dim=True), err=True)

@@ -72,7 +72,8 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     """Capture a note; the first sentence is its title and #tags are its tags.
 
     It is filed under the node ``under`` (an id), else under ``project`` (a name),
-    else under the focus node (`upstack focus`), if any.
+    else under the focus node (`upstack focus`), if any. A note of kind "idea" is an idea,
+    a candidate to triage (`upstack triage`), as `upstack idea` makes.
     """
     check_kind(kind)
     ws.check_writable()
@@ -99,7 +100,11 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
             "attachments": attachments, "meta": meta or {},
         }
         record = ws.record("entry.create", data)
-        ws.append([record])
+        records = [record]
+        if kind == "idea":  # the entry and its triage row arrive together, as `upstack idea` writes them
+            records.append(ws.record("idea.create", {"entry_id": entry_id, "at": occurred_at or created,
+                                                     "triage": {}}))
+        ws.append(records)
     kept = record.data  # the text as upstack keeps it (a NUL became U+FFFD: domain.text.clean_text)
     return Entry(
         id=entry_id, kind=kind, title=kept["title"], body=kept["body"],

@@ -37,8 +37,10 @@ PRUNED_PREFIX = "Pruned: "
 _SET_ASIDE = ("pruned", "parked")
 
 
-def capture_idea(ws: Workspace, text: str, **triage_fields: Any) -> Entry:
-    """Capture an idea (an entry of kind "idea") with whatever triage is known already.
+def capture_idea(ws: Workspace, text: str, *, occurred_at: str | None = None,
+                 **triage_fields: Any) -> Entry:
+    """Capture an idea (an entry of kind "idea") with whatever triage is known already;
+    ``occurred_at`` (stored form) back-dates it to when it was had.
 
     Example:
         >>> capture_idea(ws, "Probe for deception in the residual stream.",
@@ -54,12 +56,13 @@ def capture_idea(ws: Workspace, text: str, **triage_fields: Any) -> Entry:
     entry_data: dict[str, Any] = {
         "id": entry_id, "revision_id": new_id(), "kind": "idea", "title": parsed.title,
         "body": parsed.body, "extra_tags": [], "private": False, "project": None,
-        "node_id": None, "occurred_at": created, "created_at": created, "attachments": [],
+        "node_id": None, "occurred_at": occurred_at or created, "created_at": created,
+        "attachments": [],
     }
     store = ws.store()
     # One append: the entry and its triage row arrive together or not at all.
     store.write([ws.record("entry.create", entry_data),
-                 ws.record("idea.create", {"entry_id": entry_id, "at": created,
+                 ws.record("idea.create", {"entry_id": entry_id, "at": occurred_at or created,
                                            "triage": fields})])
     return queries.get_entry(store.db, entry_id)
 

@@ -100,8 +100,9 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     return node, "\n".join(lines)
 
 
-def ask(ws: Workspace, node_ref: str, text: str) -> Entry:
-    """Save the (edited) question as an entry of kind question, filed under the node."""
+def ask(ws: Workspace, node_ref: str, text: str, *, occurred_at: str | None = None) -> Entry:
+    """Save the (edited) question as an entry of kind question, filed under the node;
+    ``occurred_at`` (stored form) back-dates it."""
     if not text.strip():
         raise BadInput("the question is empty: nothing was saved")
     from upstack.domain.text import parse_note_text
@@ -113,5 +114,5 @@ def ask(ws: Workspace, node_ref: str, text: str) -> Entry:
     store.write([ws.record("entry.create", {
         "id": entry_id, "revision_id": new_id(), "kind": "question", "title": parsed.title,
         "body": parsed.body, "extra_tags": ["ask"], "private": False, "node_id": node_id,
-        "occurred_at": created, "created_at": created, "attachments": []})])
+        "occurred_at": occurred_at or created, "created_at": created, "attachments": []})])
     return queries.get_entry(store.db, entry_id)

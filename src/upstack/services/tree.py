@@ -59,7 +59,9 @@ def filing_places(ws: Workspace) -> list[Node]:
 
 
 def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str | None = None,
-             status: str = "open", override: str = "") -> Node:
+             status: str = "open", override: str = "", created_at: str | None = None) -> Node:
+    """Add a node; ``created_at`` (stored form) back-dates it, and its "created" event, to when
+    it was decided (a week back-filled from paper notes)."""
     if kind not in NODE_KINDS:
         raise BadInput(f"unknown node kind {kind!r}: choose one of {', '.join(NODE_KINDS)}")
     if not title.strip():
@@ -70,9 +72,11 @@ def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str 
     if check_status(status) == "active":
         commitment.check_active_limit(ws, store.db, kind, override=override)
     node_id = new_id()
-    store.write([ws.record("node.create", {
-        "id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
-        "parent_id": parent_id, "status": check_status(status), "created_at": now_iso()})])
+    data = {"id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
+            "parent_id": parent_id, "status": check_status(status), "created_at": created_at or now_iso()}
+    if created_at:
+        data["at"] = created_at  # the "created" event too (otherwise it is the record's own time)
+    store.write([ws.record("node.create", data)])
     (ws.home / TREE_MARK).touch()  # capture reads this to know the tree is in use
     return store_tree.load_node(store.db, node_id)
 
