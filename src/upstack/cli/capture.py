@@ -28,7 +28,9 @@ _NOTE_HELP = [
               help="What this entry is (a question is one to put to someone).")
 @click.option("--under", "-u", metavar="NODE", help="File it under this node of the tree "
               "(default: the focus set by `upstack focus`).")
-@click.option("--project", "-p", metavar="NAME", help="File it under the project with this name.")
+@click.option("--project", "-p", metavar="NAME",
+              help="File it under this project: its name, or the start of it.")
+@click.option("--create", is_flag=True, help="Make the --project if none has that name.")
 @click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
 @click.option("--private", is_flag=True, help="Only you will ever see it.")
 @click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
@@ -41,7 +43,7 @@ _NOTE_HELP = [
 @json_option
 @click.pass_obj
 def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, project: str | None,
-         tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
+         create: bool, tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
          expected: str | None, happened: str | None, outcome: str | None, learned: str | None,
          as_json: bool) -> None:
     """Write an entry into the log.
@@ -54,6 +56,10 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
       upstack note "Patching layer 5 kills the effect. Next: head 5.1 #patching #ioi"
     """
     occurred_at = parse_at(at)
+    if create and not project:
+        raise click.UsageError("--create makes the project --project names: give --project NAME")
+    if project and not under:  # with both, capture.note says to give one
+        project = capture.project_for(ws, project, create=create)
     meta = learning.result_meta(kind, expected, happened, outcome)
     if text == ("-",):
         body = read_stdin()

@@ -20,7 +20,8 @@ F = Callable[..., Any]
 
 def filter_options(func: F) -> F:
     for option in reversed([
-        click.option("--project", "-p", metavar="NAME", help="Only this project."),
+        click.option("--project", "-p", metavar="NAME",
+                     help="Only this project (or node); the start of its name will do."),
         click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Only entries with this tag (repeat for all of several)."),
         click.option("--kind", "-k", "kinds", multiple=True, type=click.Choice(KINDS),
@@ -46,10 +47,14 @@ def parse_at(at: str | None) -> str | None:
     return parse_when(at, what="--at date") if at else None
 
 
-def build_filters(project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],
+def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],
                   since: str | None, until: str | None, **extra: Any) -> Filters:
+    """The filters a command's options ask for; ``--project`` may give the start of a project's
+    name (a name that matches nothing is refused, saying which projects exist)."""
+    from upstack.services.tree import project_filter  # the store: only for a command that reads
+
     return Filters(
-        project=project, tags=tuple(tags), kinds=tuple(kinds),
+        project=project_filter(ws, project) if project else None, tags=tuple(tags), kinds=tuple(kinds),
         since=parse_when(since, what="--since date") if since else None,
         until=parse_when(_whole_day(until), what="--until date") if until else None,
         **extra,

@@ -26,7 +26,7 @@ __all__ = ["COMMANDS"]
 @pass_log
 def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filters: object) -> None:
     """The timeline, newest first."""
-    chosen = build_filters(include_deleted=deleted, **filters)  # type: ignore[arg-type]
+    chosen = build_filters(ws, include_deleted=deleted, **filters)  # type: ignore[arg-type]
     entries = recall.timeline(ws, chosen, limit or None)
     if as_json:
         print_json([e.to_dict() for e in entries])
@@ -55,7 +55,7 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     #tag              entries with this tag (and tags nested under it)
     """
     text = " ".join(query)
-    page = recall.search(ws, text, build_filters(**filters), limit)  # type: ignore[arg-type]
+    page = recall.search(ws, text, build_filters(ws, **filters), limit)  # type: ignore[arg-type]
     if as_json:
         print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
         return
@@ -173,7 +173,7 @@ def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
 @pass_log
 def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
     """All tags, most used first."""
-    rows = recall.tags(ws, build_filters(**filters))  # type: ignore[arg-type]
+    rows = recall.tags(ws, build_filters(ws, **filters))  # type: ignore[arg-type]
     if as_json:
         print_json([{"tag": t, "entries": n, "last_used": last} for t, n, last in rows])
         return

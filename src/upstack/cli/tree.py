@@ -238,11 +238,13 @@ def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: boo
 
 @click.command(name="progress")
 @click.option("--weeks", default=8, show_default=True, help="How many weeks back.")
-@click.option("--project", "-p", metavar="NAME", help="Only this project.")
+@click.option("--project", "-p", metavar="NAME", help="Only this project (the start of its name will do).")
 @json_option
 @pass_log
 def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bool) -> None:
     """Progress per week and project, counted in learnings rather than successes."""
+    if project:
+        project = tree_service.project_title(ws, project, also=(progress.NO_PROJECT,))
     rows = progress.progress(ws, weeks=weeks, project=project)
     if as_json:
         print_json([r.to_dict() for r in rows])

@@ -11,7 +11,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.files import write_atomically
-from upstack.ids import new_id, short_id
+from upstack.ids import id_key, new_id, short_id
 from upstack.memo import Memo
 from upstack.services import commitment
 from upstack.store import queries
@@ -24,7 +24,8 @@ from upstack.workspace import Workspace
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
-    "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE",
+    "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE", "known_projects",
+    "project_filter", "project_title",
 ]
 
 # Per node (None: no node): its own live entries, learnings, work and latest times.
@@ -46,6 +47,44 @@ def get_node(ws: Workspace, ref: str) -> Node:
     """A node by id, short id or title (not one that was deleted)."""
     db = ws.store().db
     return store_tree.load_node(db, resolve_node(db, ref))
+
+
+def known_projects(ws: Workspace) -> list[str]:
+    """The titles of the projects in the tree (not deleted), oldest first, as the reader sees them."""
+    return [n.title for n in store_tree.node_rows(ws.store().db) if n.kind == "project"]
+
+
+def project_title(ws: Workspace, name: str, *, also: tuple[str, ...] = ()) -> str:
+    """The title of the project NAME names or begins (``also``: other names it may give, such as
+    progress's "(no project)"); refused, saying which projects exist, when it names none."""
+    from upstack.domain.tree import match_project, no_such_project
+
+    projects = known_projects(ws)
+    found = match_project(name, projects + list(also))
+    if found is None:
+        raise no_such_project(name, projects)
+    return found
+
+
+def project_filter(ws: Workspace, name: str) -> str:
+    """What a `--project NAME` filter looks for: a node that NAME names (its title or id, as
+    before), else the project whose name NAME begins. Refused, saying which projects exist,
+    when it names none."""
+    from upstack.domain.text import title_key
+    from upstack.domain.tree import match_project, no_such_project
+
+    db = ws.store().db
+    nodes = store_tree.node_rows(db)
+    if any(title_key(n.title) == title_key(name) for n in nodes):
+        return name
+    projects = [n.title for n in nodes if n.kind == "project"]
+    found = match_project(name, projects)
+    if found is not None:
+        return found
+    try:
+        return id_key(resolve_node(db, name))  # what the filter matches a node's id by
+    except (NotFound, BadInput):
+        raise no_such_project(name, projects, hint=" (or give a node's id)") from None
 
 
 def filing_places(ws: Workspace) -> list[Node]:
