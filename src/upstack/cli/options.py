@@ -10,7 +10,7 @@ import click
 
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
-from upstack.timeutil import parse_when
+from upstack.timeutil import parse_since, parse_until, parse_when
 from upstack.workspace import Workspace
 
 __all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at"]
@@ -26,8 +26,10 @@ def filter_options(func: F) -> F:
                      help="Only entries with this tag (repeat for all of several)."),
         click.option("--kind", "-k", "kinds", multiple=True, type=click.Choice(KINDS),
                      help="Only entries of this kind (repeatable)."),
-        click.option("--since", metavar="WHEN", help="From this date (e.g. 'last monday')."),
-        click.option("--until", metavar="WHEN", help="Up to this date (e.g. yesterday)."),
+        click.option("--since", metavar="WHEN",
+                     help="From this day (e.g. 'last monday', '3 weeks ago': the whole day) or moment."),
+        click.option("--until", metavar="WHEN",
+                     help="Up to this day (e.g. yesterday: the whole day) or moment."),
     ]):
         func = option(func)
     return func
@@ -55,18 +57,10 @@ def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kin
 
     return Filters(
         project=project_filter(ws, project) if project else None, tags=tuple(tags), kinds=tuple(kinds),
-        since=parse_when(since, what="--since date") if since else None,
-        until=parse_when(_whole_day(until), what="--until date") if until else None,
+        since=parse_since(since, what="--since date") if since else None,
+        until=parse_until(until, what="--until date") if until else None,
         **extra,
     )
-
-
-def _whole_day(text: str) -> str:
-    """--until 2024-03-01 includes that whole day."""
-    stripped = text.strip()
-    if len(stripped) == 10 and stripped[4] == "-" and stripped[7] == "-":
-        return stripped + "T23:59:59.999999"
-    return text
 
 
 def pass_log(func: F) -> F:

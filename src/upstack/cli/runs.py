@@ -13,7 +13,7 @@ from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.services import runs as run_service
-from upstack.timeutil import local_display, parse_iso, parse_when
+from upstack.timeutil import local_display, parse_iso, parse_since, parse_until
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -42,8 +42,9 @@ def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
 @click.option("--under", metavar="NODE", help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--name", metavar="NAME", help="Only runs with this name.")
-@click.option("--since", metavar="WHEN", help="Started from this date (e.g. 'last monday').")
-@click.option("--until", metavar="WHEN", help="Started up to this date.")
+@click.option("--since", metavar="WHEN",
+              help="Started from this day (e.g. 'last monday': the whole day) or moment.")
+@click.option("--until", metavar="WHEN", help="Started up to this day (the whole day) or moment.")
 @click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
               help="Config filter, e.g. lr=3e-4, optim.name!=adam, width>=16384 (repeat for all of several).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
@@ -55,8 +56,8 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     """Experiment runs, newest first."""
     found = run_service.list_runs(
         ws, under=under, status=status, name=name, where=list(where), limit=limit or None,
-        since=parse_when(since, what="--since date") if since else None,
-        until=parse_when(until, what="--until date") if until else None)
+        since=parse_since(since, what="--since date") if since else None,
+        until=parse_until(until, what="--until date") if until else None)
     if as_json:
         print_json([r.to_dict() for r in found])
         return
