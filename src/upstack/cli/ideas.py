@@ -104,7 +104,9 @@ def ideas_command(ws: Workspace, states: tuple[str, ...], order: str, as_json: b
     if as_json:
         print_json([i.to_dict() for i in found])
         return
-    if not found:
+    if not found and states:
+        echo(f"No ideas are {' or '.join(states)}.")
+    elif not found:
         echo('No ideas here yet. Capture one with: upstack idea "..."')
     for item in found:
         echo(_idea_line(item))

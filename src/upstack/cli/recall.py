@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from upstack.cli.options import build_filters, filter_options, json_option, pass_log
-from upstack.cli.output import echo, entry_line, highlight, human_size, print_json, style
+from upstack.cli.output import echo, entry_line, highlight, human_size, options_given, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
@@ -31,7 +31,10 @@ def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filte
     if as_json:
         print_json([e.to_dict() for e in entries])
         return
-    if not entries:
+    given = options_given(**_named_filters(filters))
+    if not entries and given:
+        echo(f"No entries match {given}.")
+    elif not entries:
         echo("No entries yet. Write one with: upstack note \"...\"")
     for entry in entries:
         echo(entry_line(entry))
@@ -60,7 +63,8 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
         print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
         return
     if not page.hits:
-        echo(f"No entries match {text!r}.")
+        given = options_given(**_named_filters(filters))
+        echo(f"No entries match {text!r}" + (f" with {given}." if given else "."))
         return
     terms = positive_terms(parse_query(text))
     for hit in page.hits:
@@ -71,6 +75,12 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     shown = len(page.hits)
     if page.total > shown:
         echo(style(f"{shown} of {page.total} matches; use -n to see more", dim=True))
+
+
+def _named_filters(filters: dict[str, object]) -> dict[str, object]:
+    """The filter options under the names people type them by (``tags`` is --tag)."""
+    return {"project": filters.get("project"), "tag": filters.get("tags"), "kind": filters.get("kinds"),
+            "since": filters.get("since"), "until": filters.get("until")}
 
 
 def _print_entry(entry: Entry) -> None:
@@ -177,7 +187,10 @@ def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
     if as_json:
         print_json([{"tag": t, "entries": n, "last_used": last} for t, n, last in rows])
         return
-    if not rows:
+    given = options_given(**_named_filters(filters))
+    if not rows and given:
+        echo(f"No tags on the entries that match {given}.")
+    elif not rows:
         echo("No tags yet: write #tags in a note.")
     width = max((len(t) for t, _, _ in rows), default=0) + 1
     for tag, count, last in rows:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from upstack.cli.options import json_option, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, options_given, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
@@ -61,7 +61,10 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     if as_json:
         print_json([r.to_dict() for r in found])
         return
-    if not found:
+    given = options_given(under=under, status=status, name=name, since=since, until=until, where=where)
+    if not found and given:
+        echo(f"No runs match {given}.")
+    elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
     for run in found:
         echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
