@@ -11,7 +11,7 @@ from upstack.cli.output import echo, entry_line, highlight, human_size, options_
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
-from upstack.services import recall
+from upstack.services import checks, recall
 from upstack.timeutil import local_display
 from upstack.workspace import Workspace
 
@@ -22,16 +22,20 @@ __all__ = ["COMMANDS"]
 @filter_options
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
 @click.option("--deleted", is_flag=True, help="Include deleted entries.")
+@click.option("--orphans", is_flag=True,
+              help="Only work that traces to no agenda (what `upstack check` flags).")
 @json_option
 @pass_log
-def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filters: object) -> None:
+def log_command(ws: Workspace, limit: int, deleted: bool, orphans: bool, as_json: bool,
+                **filters: object) -> None:
     """The timeline, newest first."""
-    chosen = build_filters(ws, include_deleted=deleted, **filters)  # type: ignore[arg-type]
+    chosen = build_filters(ws, include_deleted=deleted,  # type: ignore[arg-type]
+                           work_under=checks.orphan_places(ws) if orphans else None, **filters)
     entries = recall.timeline(ws, chosen, limit or None)
     if as_json:
         print_json([e.to_dict() for e in entries])
         return
-    given = options_given(**_named_filters(filters))
+    given = options_given(**_named_filters(filters), orphans=orphans)
     if not entries and given:
         echo(f"No entries match {given}.")
     elif not entries:

@@ -217,6 +217,9 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
         show(root)
 
 
+_NAMED = 10  # orphan entries `upstack check` names; `upstack log --orphans` lists them all
+
+
 @click.command()
 @click.option("--days", type=int, help="Recent days to look at (default: the check_days setting, 7).")
 @click.option("--stale-weeks", type=int,
@@ -224,13 +227,21 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
 @json_option
 @pass_log
 def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: bool) -> None:
-    """Flag work that cannot say why it matters, and trees left to go stale."""
-    report = checks.check(ws, days=days, stale_weeks=stale_weeks)
+    """Flag work that cannot say why it matters, and trees left to go stale.
+
+    Entries that trace to no agenda are named (the newest ten; `--json` lists all,
+    as `upstack log --orphans` does).
+    """
+    report = checks.check(ws, days=days, stale_weeks=stale_weeks, named=None if as_json else _NAMED)
     if as_json:
         print_json(report.to_dict())
         return
     for flag in report.flags:
         echo(style(f"{flag.check:<13}", fg="yellow") + f" {flag.subject}  {flag.message}")
+        for entry in flag.entries:
+            echo(f"{'':14}{style(entry['short'], fg='yellow')}  {entry['title']}")
+        if flag.check == "orphan" and flag.entries and len(flag.entries) == _NAMED:
+            echo(style(f"{'':14}all of them: upstack log --orphans -n 0", dim=True))
     summary = (f"last {report.days} days: {report.recent_entries} entries, "
                f"{report.recent_untraceable} with no path to an agenda")
     echo(("ok: nothing to flag; " if not report.flags else "") + summary)

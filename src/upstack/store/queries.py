@@ -82,6 +82,12 @@ def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
                        "UNION SELECT n.id FROM nodes n JOIN below ON n.parent_id = below.id) "
                        "SELECT id FROM below)")
         params += [title_key(filters.project), filters.project.lower()]
+    if filters.work_under is not None:
+        nodes = [n for n in filters.work_under if n is not None]
+        places = (["e.node_id IS NULL"] if None in filters.work_under else []) + (
+            [f"e.node_id IN ({', '.join('?' for _ in nodes)})"] if nodes else [])
+        clauses.append(f"e.kind <> 'idea' AND ({' OR '.join(places)})" if places else "1 = 0")
+        params += nodes
     for tag in filters.tags:
         clauses.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
         params.append(normalize_tag(tag))
