@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import at_option, json_option, parse_at, pass_log
+from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
@@ -26,7 +26,8 @@ _NOTE_HELP = [
 @click.argument("text", nargs=-1)
 @click.option("--kind", "-k", type=click.Choice(KINDS), default="note", show_default=True,
               help="What this entry is (a question is one to put to someone).")
-@click.option("--under", "-u", metavar="NODE", help="File it under this node of the tree "
+@click.option("--under", "-u", metavar="NODE", shell_complete=complete_nodes,
+              help="File it under this node of the tree "
               "(default: the focus set by `upstack focus`).")
 @click.option("--project", "-p", metavar="NAME",
               help="File it under this project: its name, or the start of it.")
@@ -87,7 +88,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @json_option
 @pass_log
@@ -102,7 +103,7 @@ def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) 
 
 
 @click.command(name="learned")
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @click.argument("text", nargs=-1, required=True)
 @at_option
 @json_option

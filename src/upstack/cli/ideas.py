@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import at_option, json_option, parse_at, pass_log
+from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
 from upstack.services import ideas as idea_service
@@ -77,7 +77,7 @@ def idea(ws: Workspace, text: tuple[str, ...], at: str | None, as_json: bool, **
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @_triage_options
 @json_option
 @pass_log
@@ -121,7 +121,7 @@ def _show_change(found: Idea, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
 @pass_log
@@ -131,11 +131,13 @@ def derisk(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--as", "kind", type=click.Choice(["project", "question"]), default="project",
               show_default=True, help="What the idea becomes in the tree.")
-@click.option("--under", "-u", metavar="NODE", help="The node the new project or question serves.")
-@click.option("--link", metavar="NODE", help="Link an existing node instead of creating one.")
+@click.option("--under", "-u", metavar="NODE", shell_complete=complete_nodes,
+              help="The node the new project or question serves.")
+@click.option("--link", metavar="NODE", shell_complete=complete_nodes,
+              help="Link an existing node instead of creating one.")
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
@@ -154,7 +156,7 @@ def promote(ws: Workspace, idea_id: str, kind: str, under: str | None, link: str
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
 @pass_log
@@ -164,9 +166,9 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why it is pruned (required).")
-@click.option("--evidence", "-e", multiple=True, metavar="ENTRY",
+@click.option("--evidence", "-e", multiple=True, metavar="ENTRY", shell_complete=complete_entries,
               help="An entry that shows it (repeatable).")
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
@@ -180,7 +182,7 @@ def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], o
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="What came of it.")
 @json_option
 @pass_log

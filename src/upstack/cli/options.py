@@ -13,7 +13,8 @@ from upstack.domain.text import KINDS
 from upstack.timeutil import parse_since, parse_until, parse_when
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at"]
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at",
+           "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
 
@@ -76,3 +77,39 @@ def pass_log(func: F) -> F:
         return func(ws, *args, **kwargs)
 
     return caught_up  # type: ignore[return-value]
+
+
+# Shell completion (README "Shell completion"): ids offered with their titles, matched by the
+# start of an id or any part of a title. It reads the store as it is, and never fails the shell.
+
+def complete_entries(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("entries",))
+
+
+def complete_nodes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("nodes",))
+
+
+def complete_entries_and_nodes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("entries", "nodes"))
+
+
+def _complete(ctx: click.Context, incomplete: str, tables: tuple[str, ...]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from upstack.services import recall  # the store: only when a shell asks
+
+    root = ctx.find_root().params
+    offers = [CompletionItem("last", help="the entry written last")] \
+        if "entries" in tables and "last".startswith(incomplete.lower()) else []
+    ws = Workspace(home=root.get("home"), db=root.get("db"))
+    try:
+        if ws.db_url is None and not (ws.home / "upstack.db").exists():
+            return offers  # no log here yet: nothing to offer, and nothing made by asking
+        for table in tables:
+            offers += [CompletionItem(short, help=title) for short, title in recall.complete(ws, incomplete, table)]
+    except Exception:  # noqa: BLE001 - a shell asking for completions gets none rather than a traceback
+        return offers
+    finally:
+        ws.close()
+    return offers

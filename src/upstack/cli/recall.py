@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import build_filters, filter_options, json_option, pass_log
+from upstack.cli.options import build_filters, complete_entries, filter_options, json_option, pass_log
 from upstack.cli.output import echo, entry_line, highlight, human_size, options_given, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
@@ -29,8 +29,8 @@ __all__ = ["COMMANDS"]
 def log_command(ws: Workspace, limit: int, deleted: bool, orphans: bool, as_json: bool,
                 **filters: object) -> None:
     """The timeline, newest first."""
-    chosen = build_filters(ws, include_deleted=deleted,  # type: ignore[arg-type]
-                           work_under=checks.orphan_places(ws) if orphans else None, **filters)
+    places = checks.orphan_places(ws) if orphans else None
+    chosen = build_filters(ws, include_deleted=deleted, work_under=places, **filters)  # type: ignore[arg-type]
     entries = recall.timeline(ws, chosen, limit or None)
     if as_json:
         print_json([e.to_dict() for e in entries])
@@ -138,7 +138,7 @@ def _print_entry(entry: Entry) -> None:
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @json_option
 @pass_log
 def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
@@ -151,7 +151,7 @@ def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @json_option
 @pass_log
 def history(ws: Workspace, entry_id: str, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
@@ -39,7 +39,8 @@ def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
 
 
 @click.command(name="runs")
-@click.option("--under", metavar="NODE", help="Only runs filed under this node (or below it).")
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--name", metavar="NAME", help="Only runs with this name.")
 @click.option("--since", metavar="WHEN",

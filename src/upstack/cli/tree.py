@@ -7,7 +7,14 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
-from upstack.cli.options import at_option, json_option, parse_at, pass_log
+from upstack.cli.options import (
+    at_option,
+    complete_entries_and_nodes,
+    complete_nodes,
+    json_option,
+    parse_at,
+    pass_log,
+)
 from upstack.cli.output import echo, entry_line, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
@@ -30,7 +37,7 @@ def _node_line(node: Node) -> str:
 @click.argument("kind", type=click.Choice(NODE_KINDS))
 @click.argument("title", nargs=-1, required=True)
 @click.option("--why", "-w", default="", help="How it moves its parent (one or two sentences).")
-@click.option("--under", "-u", metavar="PARENT", help="The node it serves.")
+@click.option("--under", "-u", metavar="PARENT", help="The node it serves.", shell_complete=complete_nodes)
 @click.option("--status", "-s", default="open", show_default=True,
               help=f"One of {', '.join(STATUSES)}.")
 @click.option("--override", metavar="WHY", default="",
@@ -67,7 +74,7 @@ def node() -> None:
 
 
 @node.command(name="show")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @json_option
 @pass_log
 def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
@@ -99,7 +106,7 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
 
 
 @node.command(name="edit")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.option("--title", help="A new title.")
 @click.option("--why", help="A new why.")
 @pass_log
@@ -109,8 +116,8 @@ def node_edit(ws: Workspace, node_id: str, title: str | None, why: str | None) -
 
 
 @node.command(name="move")
-@click.argument("node_id", metavar="ID")
-@click.option("--under", "-u", metavar="PARENT", help="The new parent.")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
+@click.option("--under", "-u", metavar="PARENT", help="The new parent.", shell_complete=complete_nodes)
 @click.option("--top", is_flag=True, help="Move it to the top (no parent).")
 @pass_log
 def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None:
@@ -121,7 +128,7 @@ def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None
 
 
 @node.command(name="status")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.argument("status", metavar="STATUS")
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
 @click.option("--override", metavar="WHY", default="",
@@ -138,7 +145,7 @@ def node_status(ws: Workspace, node_id: str, status: str, reason: str, override:
 
 
 @node.command(name="rm")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
 @pass_log
 def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
@@ -148,7 +155,7 @@ def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
 
 
 @node.command(name="restore")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @pass_log
 def node_restore(ws: Workspace, node_id: str) -> None:
     """Bring a deleted node back."""
@@ -156,7 +163,7 @@ def node_restore(ws: Workspace, node_id: str) -> None:
 
 
 @click.command()
-@click.argument("node_id", metavar="NODE", required=False)
+@click.argument("node_id", metavar="NODE", required=False, shell_complete=complete_nodes)
 @click.option("--clear", is_flag=True, help="Stop filing notes under a node by default.")
 @pass_log
 def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
@@ -170,7 +177,7 @@ def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
 
 
 @click.command()
-@click.argument("object_id", metavar="ID")
+@click.argument("object_id", metavar="ID", shell_complete=complete_entries_and_nodes)
 @json_option
 @pass_log
 def why(ws: Workspace, object_id: str, as_json: bool) -> None:
@@ -272,7 +279,7 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
 
 
 @click.command()
-@click.argument("node_id", metavar="NODE")
+@click.argument("node_id", metavar="NODE", shell_complete=complete_nodes)
 @click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
 @click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
 @click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")

@@ -6,10 +6,9 @@ question to put to someone. The rules below are pure: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
-
-from collections.abc import Iterable
 
 from upstack.domain.text import title_key
 from upstack.errors import Ambiguous, BadInput, NotFound
