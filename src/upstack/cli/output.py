@@ -18,6 +18,7 @@ from typing import IO, Any, cast
 import click
 
 from upstack.domain.entry import Entry
+from upstack.domain.text import plural
 from upstack.terminal import terminal_text
 from upstack.timeutil import local_display
 
@@ -69,15 +70,6 @@ class _TerminalSafeJSON(io.TextIOBase):
 def json_stdout() -> IO[str]:
     """Standard output for streamed JSON (an export): DEL and C1 are written as \\u escapes."""
     return cast(IO[str], _TerminalSafeJSON(sys.stdout))
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """'1 entry', '2 entries': a count with its noun.
-
-    >>> plural(1, "learning"), plural(3, "entry", "entries")
-    ('1 learning', '3 entries')
-    """
-    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 def options_given(**options: object) -> str:

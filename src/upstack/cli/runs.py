@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from upstack.cli.options import complete_nodes, json_option, pass_log
-from upstack.cli.output import echo, options_given, print_json, style
+from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
@@ -114,7 +114,8 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
             echo(f"\nnote: {item.data['text']}")
         elif item.kind in ("figure", "table", "diff", "traceback"):
             files = ", ".join(a["filename"] for a in item.data.get("attachments", []))
-            echo(f"\n{item.kind}: {item.data.get('title') or files}  {style(files, dim=True)}")
+            title = item.data.get("title")
+            echo(f"\n{item.kind}: {title}  {style(files, dim=True)}" if title else f"\n{item.kind}: {files}")
     echo("")
     for line in provenance_lines(run):
         echo(line)
@@ -203,7 +204,8 @@ def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> Non
         return
     for problem in report.problems:
         echo(f"upstack: warning: {problem}", err=True)
-    echo(f"{report.runs_seen} runs read: {report.records} new records, {report.points} new metric points"
+    echo(f"{plural(report.runs_seen, 'run')} read: {plural(report.records, 'new record')}, "
+         f"{plural(report.points, 'new metric point')}"
          + (f", {len(report.ended)} ended" if report.ended else "")
          + (f", {len(report.crashed)} marked crashed" if report.crashed else ""))
 

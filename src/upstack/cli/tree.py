@@ -15,7 +15,7 @@ from upstack.cli.options import (
     parse_at,
     pass_log,
 )
-from upstack.cli.output import echo, entry_line, print_json, style
+from upstack.cli.output import echo, entry_line, plural, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
 from upstack.services import tree as tree_service
@@ -100,7 +100,7 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
     echo()
     echo(style("History", bold=True))
     for event in view.history:
-        text = tree_service.describe_event(event)
+        text = tree_service.describe_event(event, view.node.kind)
         reason = f": {event['reason']}" if event["reason"] else ""
         echo(f"  {style(local_display(event['at']), dim=True)}  {text}{reason}")
 
@@ -213,7 +213,7 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
         echo('No nodes yet. Start with: upstack add agenda "..." --why "..."')
 
     def show(row: tree_service.TreeRow) -> None:
-        facts = f"{row.entries} entries, {row.learnings} learnings"
+        facts = f"{plural(row.entries, 'entry', 'entries')}, {plural(row.learnings, 'learning')}"
         if row.last:
             facts += f", last {local_display(row.last)}"
         echo("  " * row.depth + _node_line(row.node) + "  " + style(facts, dim=True))
@@ -249,7 +249,7 @@ def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: boo
             echo(f"{'':14}{style(entry['short'], fg='yellow')}  {entry['title']}")
         if flag.check == "orphan" and flag.entries and len(flag.entries) == _NAMED:
             echo(style(f"{'':14}all of them: upstack log --orphans -n 0", dim=True))
-    summary = (f"last {report.days} days: {report.recent_entries} entries, "
+    summary = (f"last {plural(report.days, 'day')}: {plural(report.recent_entries, 'entry', 'entries')}, "
                f"{report.recent_untraceable} with no path to an agenda")
     echo(("ok: nothing to flag; " if not report.flags else "") + summary)
 
@@ -268,7 +268,7 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
         print_json([r.to_dict() for r in rows])
         return
     if not rows:
-        echo(f"Nothing written in the last {weeks} weeks.")
+        echo(f"Nothing written in the last {plural(weeks, 'week')}.")
         return
     width = max(len(r.project) for r in rows)
     echo(style(f"{'week':<9} {'project':<{width}} entries learnings results "

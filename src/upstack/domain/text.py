@@ -35,6 +35,7 @@ __all__ = [
     "unstorable",
     "trim_block",
     "ABBREVIATIONS",
+    "plural",
 ]
 
 KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea")
@@ -246,3 +247,12 @@ def search_document(tokens: list[str]) -> str:
 def title_key(title: str) -> str:
     """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
     return " ".join(title.casefold().split()).rstrip(".!?")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """A count with its noun: '1 entry', '2 entries'.
+
+    >>> plural(1, "learning"), plural(3, "entry", "entries")
+    ('1 learning', '3 entries')
+    """
+    return f"{count} {word if count == 1 else many or word + 's'}"

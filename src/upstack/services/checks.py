@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.filters import Filters
+from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
 from upstack.store import periods, queries
@@ -132,7 +133,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:
         report.flags.append(Flag(
             "spinning", "recent entries",
-            f"{report.recent_untraceable} of the last {days} days' {report.recent_entries} "
+            f"{report.recent_untraceable} of the last {plural(days, 'day')}' {report.recent_entries} "
             "entries trace to no agenda: are you spinning your wheels?"))
 
     children: dict[str, list[str]] = {}

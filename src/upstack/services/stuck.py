@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.entry import Entry
+from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
@@ -84,12 +85,12 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     tried = queries.load_entries(db, periods.tried_entry_ids(db, under, since))
     node = chain[0]
     lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
-             else f"Question for {to}: what am I missing on \"{node.title}\"?", ""]
+             else f"Question for {to} about \"{node.title}\": what am I missing?", ""]
     lines += ["## What I'm trying to do, and why", ""]
     for link in chain:
         lines.append(f"- {link.kind} \"{link.title}\" ({link.short}): "
                      f"{link.why or '(no why written yet)'}")
-    lines += ["", f"## What I tried (last {days} days)", ""]
+    lines += ["", f"## What I tried (last {plural(days, 'day')})", ""]
     lines += [f"- {local_display(e.occurred_at)} {e.kind}: {e.title} [[{e.short}]]" for e in tried] \
         or ["- (nothing written yet under this node)"]
     expected = [f"- {e.meta['expected']} ([[{e.short}]])" for e in tried if e.meta.get("expected")]

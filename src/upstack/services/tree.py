@@ -137,17 +137,21 @@ class NodeView:
 HIDDEN_NODE = "a node you cannot open"
 
 
-def describe_event(event: dict[str, Any]) -> str:
-    """A node's history event in words, as `upstack node show` and the node page say it."""
+def describe_event(event: dict[str, Any], kind: str = "") -> str:
+    """A node's history event in words, as `upstack node show` and the node page say it
+    (``kind``: the node's; a question's "done" reads "answered", as ``status_label`` says)."""
     def where(side: str) -> str:
         if event.get(f"{side}_hidden"):
             return HIDDEN_NODE
         node_id = event[f"{side}_value"]
         return short_id(node_id) if node_id else "the top"
 
+    def status(value: str | None) -> str | None:
+        return "answered" if kind == "question" and value == "done" else value
+
     change = event["change"]
-    return {"created": f"created ({event['new_value']})",
-            "status": f"status {event['old_value']} → {event['new_value']}",
+    return {"created": f"created ({status(event['new_value'])})",
+            "status": f"status {status(event['old_value'])} → {status(event['new_value'])}",
             "parent": f"moved from {where('old')} to {where('new')}",
             "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
 

@@ -44,4 +44,4 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
     return Page("tree.html", {
         "node": view.node, "status": status_label(view.node), "parents": view.chain,
         "reaches_agenda": chain[-1].kind == "agenda", "children": view.children, "entries": view.entries,
-        "history": [{**event, "text": tree_service.describe_event(event)} for event in view.history]})
+        "history": [{**event, "text": tree_service.describe_event(event, view.node.kind)} for event in view.history]})
