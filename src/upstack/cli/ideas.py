@@ -10,7 +10,10 @@ import click
 from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
+from upstack.domain.tree import Node
+from upstack.errors import NotFound
 from upstack.services import ideas as idea_service
+from upstack.services import tree as tree_service
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -176,9 +179,26 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @pass_log
 def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], override: str,
           as_json: bool) -> None:
-    """Drop an idea, with the reason; search keeps finding it, with the reason."""
-    _show_change(idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence),
-                                        override=override), as_json)
+    """Drop an idea, with the reason; search keeps finding it, with the reason.
+
+    What it was promoted to (`upstack promote`) is dropped with it, unless that is done: a
+    project or question still active within its commitment needs --override too.
+    """
+    found = idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence), override=override)
+    node = _node_or_none(ws, found.node_id)
+    if as_json:
+        print_json({**found.to_dict(), **({"node": node.to_dict()} if node else {})})
+        return
+    echo(_idea_line(found))
+    if node:
+        echo(f"  {node.kind} {node.short} [{node.status}]: {node.title}")
+
+
+def _node_or_none(ws: Workspace, node_id: str | None) -> Node | None:
+    try:
+        return tree_service.get_node(ws, node_id) if node_id else None
+    except NotFound:
+        return None  # deleted since, or not the reader's to see
 
 
 @click.command()

@@ -11,6 +11,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.files import write_atomically
+from upstack.formats.journal import Record
 from upstack.ids import id_key, new_id, short_id
 from upstack.memo import Memo
 from upstack.services import commitment
@@ -25,7 +26,7 @@ __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
     "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE", "known_projects",
-    "project_filter", "project_title",
+    "project_filter", "project_title", "status_change", "with_override",
 ]
 
 # Per node (None: no node): its own live entries, learnings, work and latest times.
@@ -201,17 +202,32 @@ def set_status(ws: Workspace, ref: str, status: str, reason: str = "",
     """Change a node's status; the commitment rules apply unless ``override`` says why."""
     store = ws.store()
     node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    store.write([status_change(ws, store.db, node, status, reason, override)])
+    return store_tree.load_node(store.db, node.id)
+
+
+def status_change(ws: Workspace, db: Database, node: Node, status: str, reason: str = "",
+                  override: str = "") -> Record:
+    """The record that sets ``node``'s status, once the commitment rules allow the change (or
+    ``override`` says why they do not apply); refused with one line otherwise."""
     value = check_status(status)
     if value == node.status:
         raise BadInput(f"{node.short} is already {value}")
     if value == "active":
-        commitment.check_active_limit(ws, store.db, node.kind, exclude=node.id, override=override)
-    commitment.check_commitment(ws, store.db, node, value, override)
-    why = "; ".join(p for p in (reason.strip(), f"override: {override.strip()}" if override else "")
-                    if p)
-    store.write([ws.record("node.status", {"node_id": node.id, "status": value,
-                                           "reason": why, "at": queries.change_stamp(store.db, node.id)})])
-    return store_tree.load_node(store.db, node.id)
+        commitment.check_active_limit(ws, db, node.kind, exclude=node.id, override=override)
+    commitment.check_commitment(ws, db, node, value, override)
+    return ws.record("node.status", {"node_id": node.id, "status": value,
+                                     "reason": with_override(reason, override),
+                                     "at": queries.change_stamp(db, node.id)})
+
+
+def with_override(reason: str, override: str) -> str:
+    """A reason kept in a history, with the override that let the change through:
+    'Circuit already published; override: scooped'."""
+    reason, override = " ".join(reason.split()), " ".join(override.split())
+    if not override:
+        return reason
+    return f"{reason.rstrip('.')}; override: {override}" if reason else f"override: {override}"
 
 
 def remove_node(ws: Workspace, ref: str, reason: str = "") -> Node:
