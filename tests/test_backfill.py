@@ -56,3 +56,11 @@ def test_note_kind_idea_is_a_real_idea(run: CLI) -> None:
     triaged = as_json(run, "triage", short, "--test", "50 known jailbreaks", "--cost", "2")
     assert triaged["cheapest_test"] == "50 known jailbreaks"
     assert as_json(run, "derisk", short)["state"] == "de-risking"
+
+
+def test_an_entry_does_not_become_half_an_idea_by_its_kind(run: CLI) -> None:
+    note = run.ok("note", "Steer with the refusal direction.").strip()
+    idea = run.ok("idea", "Probe the residual stream.").strip()
+    run.ok("log")
+    assert_refused_unchanged(run, ["edit", note, "--kind", "idea"], "cannot become an idea by its kind")
+    assert_refused_unchanged(run, ["edit", idea, "--kind", "note"], "cannot become a note by its kind")
