@@ -13,7 +13,7 @@ def test_a_filter_that_matches_nothing_says_so(run: CLI) -> None:
     run.ok("note", "Loss spikes at step 40k. #sae")
     assert run.ok("log", "--kind", "decision", "-t", "sae") == "No entries match --tag sae --kind decision.\n"
     assert run.ok("log", "--since", "2999-01-01") == "No entries match --since 2999-01-01.\n"
-    assert run.ok("search", "loss", "--kind", "result") == "No entries match 'loss' with --kind result.\n"
+    assert run.ok("search", "loss", "--kind", "result") == "No entries match 'loss' (--kind result).\n"
     assert run.ok("search", "nothing") == "No entries match 'nothing'.\n"
     assert run.ok("tags", "--until", "last year") == "No tags on the entries that match --until 'last year'.\n"
     assert run.ok("runs", "--status", "failed", "--where", "lr=3e-4") == \

@@ -68,7 +68,7 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
         return
     if not page.hits:
         given = options_given(**_named_filters(filters))
-        echo(f"No entries match {text!r}" + (f" with {given}." if given else "."))
+        echo(f"No entries match {text!r}" + (f" ({given})." if given else "."))
         return
     terms = positive_terms(parse_query(text))
     for hit in page.hits:
