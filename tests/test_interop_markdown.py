@@ -56,7 +56,7 @@ def logged(run: CLI, tmp_path: Path) -> dict[str, str]:
     other_plot = write(tmp_path / "in2" / "plot.png", PNG + b" v2")
     ids = {}
     ids["patch"] = run.ok("note", "Patching: layer 5 kills the effect? Yes, on 3 seeds #patching",
-                          "-p", "IOI", "-k", "result", "-a", str(plot), "-a", str(csv),
+                          "-p", "IOI", "--create", "-k", "result", "-a", str(plot), "-a", str(csv),
                           "--at", "2024-03-01T14:00:00+00:00").strip()
     ids["head"] = run.ok("note", "Head 5.1 is next. After [[Patching: layer 5 kills the effect?]]"
                          f" and [[{ids['patch']}]], not [[Nowhere]] #ioi",

@@ -353,7 +353,7 @@ def build_rich(run: CLI, files: Path) -> None:
     secret_file = write_file(files, "token.txt", b"a pasted token")
     made = {}
     for day, kind in enumerate(KINDS, 1):
-        project = ["--project", "IOI circuit"] if day % 2 else []
+        project = ["--project", "IOI circuit", "--create"] if day % 2 else []
         made[kind] = note(run, "-k", kind, "--at", f"2026-02-{day:02d}T09:30:00+00:00", *project,
                           f"A {kind} on day {day}. Café, naïve — #ioi #kind/{kind}")
     target = note(run, "-a", plot, "-a", table, "Heatmap of heads. Layer 9 lights up. #figure")

@@ -96,7 +96,7 @@ def test_bytes_that_are_not_utf8_on_the_command_line_become_u_fffd(home: Path, d
     figure.mkdir()
     named = figure / os.fsdecode(b"fig\xff.txt")
     named.write_bytes(b"a file whose name is not UTF-8")
-    ok(home, db_url, "note", b"Caf\xff argv.", "--tag", b"x\xffy", "--project", b"Pro\xffj",
+    ok(home, db_url, "note", b"Caf\xff argv.", "--tag", b"x\xffy", "--project", b"Pro\xffj", "--create",
        "--attach", bytes(named))
     project = ok(home, db_url, "add", "project", b"Tree \xfe node", "--why", b"Because \xfd.").strip()
     entry = entries(home, db_url)[f"Caf{KEPT} argv."]

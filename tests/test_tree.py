@@ -75,7 +75,7 @@ def test_tree_rolls_counts_up(run: CLI) -> None:
     assert (question["entries"], question["learnings"]) == (2, 1)
     assert question["last_activity"] is not None
     lines = run.ok("tree").splitlines()
-    assert lines[0].startswith(made["agenda"]) and "2 entries, 1 learnings" in lines[0]
+    assert lines[0].startswith(made["agenda"]) and "2 entries, 1 learning," in lines[0]
     assert lines[4].startswith("        " + made["experiment"])
 
 

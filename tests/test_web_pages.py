@@ -228,7 +228,7 @@ def test_a_node_page_and_its_json_twin(server: Server, workspace: Workspace) -> 
     assert [c["title"] for c in data["children"]] == ["Per-head patching sweep"]
     assert [e["title"] for e in data["entries"]] == ["Patching and ablation answer different questions.",
                                                      "Patching layer 9 restores the logit diff."]
-    assert [h["text"] for h in data["history"]] == ["created (open)", "status open → done"]
+    assert [h["text"] for h in data["history"]] == ["created (open)", "status open → answered"]
     assert data["history"][1]["reason"] == "Heads found."
     html = client.get(f"/tree/{nodes['question'].short}").text
     assert "Defines reproduced." in html and "answered" in html and "Heads found." in html

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
-__all__ = ["now_iso", "now_after", "to_iso", "parse_when", "parse_iso", "local_display"]
+__all__ = ["now_iso", "now_after", "to_iso", "parse_when", "parse_since", "parse_until", "parse_iso",
+           "local_display"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -40,6 +42,11 @@ def parse_iso(text: str) -> datetime:
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
 
 
+# A time of day, or a unit smaller than a day: the text means a moment, not a whole day.
+_MOMENT = re.compile(r"\d:\d|\d\s*(?:am|pm|h|m|s)\b|\b(?:noon|midnight|now|hours?|hrs?|minutes?|mins?|"
+                     r"seconds?|secs?)\b|\dT\d", re.IGNORECASE)
+
+
 def parse_when(text: str, *, what: str = "date") -> str:
     """Parse a date a person typed ("yesterday 14:00", "2024-03-01") into stored form.
 
@@ -47,6 +54,34 @@ def parse_when(text: str, *, what: str = "date") -> str:
     imported only here because it costs a tenth of a second to load. Text longer than
     ``DATE_MAX_CHARS`` is refused first: dateparser's time grows with it (10 kB took 10 s).
     """
+    return to_iso(_parse(text, what))
+
+
+def parse_since(text: str, *, what: str = "date") -> str:
+    """The start of a filter's range: a day ("3 weeks ago", "last monday", 2024-03-01) from
+    the start of that local day, so the whole day is in; a moment ("2 hours ago") as it is."""
+    moment = _parse(text, what)
+    return to_iso(_local(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+                  if _means_a_day(text) else moment)
+
+
+def parse_until(text: str, *, what: str = "date") -> str:
+    """The end of a filter's range: a day ("yesterday", 2024-03-01) up to the end of that
+    local day, so the whole day is in; a moment ("yesterday 14:00") as it is."""
+    moment = _parse(text, what)
+    return to_iso(_local(moment).replace(hour=23, minute=59, second=59, microsecond=999999)
+                  if _means_a_day(text) else moment)
+
+
+def _means_a_day(text: str) -> bool:
+    return _MOMENT.search(text) is None
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone() if moment.tzinfo is not None else moment  # naive is local already
+
+
+def _parse(text: str, what: str) -> datetime:
     cleaned = text.strip()
     if not cleaned:
         raise BadInput(f"empty {what}")
@@ -54,7 +89,7 @@ def parse_when(text: str, *, what: str = "date") -> str:
         raise BadInput(f"the {what} is {len(cleaned):,} characters long; the longest date text allowed is "
                        f"{DATE_MAX_CHARS}")
     try:
-        return to_iso(datetime.fromisoformat(cleaned))
+        return datetime.fromisoformat(cleaned)
     except ValueError:
         pass
     import dateparser  # slow import: only when a date is typed in words
@@ -65,7 +100,7 @@ def parse_when(text: str, *, what: str = "date") -> str:
     )
     if parsed is None:
         raise BadInput(f"cannot understand {what} {text!r} (try 'yesterday 14:00' or 2024-03-01)")
-    return to_iso(parsed)
+    return parsed
 
 
 def local_display(iso: str, *, seconds: bool = False) -> str:

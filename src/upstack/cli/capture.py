@@ -5,13 +5,12 @@ from __future__ import annotations
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
 from upstack.services import capture, learning
-from upstack.timeutil import parse_when
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -27,14 +26,17 @@ _NOTE_HELP = [
 @click.argument("text", nargs=-1)
 @click.option("--kind", "-k", type=click.Choice(KINDS), default="note", show_default=True,
               help="What this entry is (a question is one to put to someone).")
-@click.option("--under", "-u", metavar="NODE", help="File it under this node of the tree "
+@click.option("--under", "-u", metavar="NODE", shell_complete=complete_nodes,
+              help="File it under this node of the tree "
               "(default: the focus set by `upstack focus`).")
-@click.option("--project", "-p", metavar="NAME", help="File it under the project with this name.")
+@click.option("--project", "-p", metavar="NAME",
+              help="File it under this project: its name, or the start of it.")
+@click.option("--create", is_flag=True, help="Make the --project if none has that name.")
 @click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
 @click.option("--private", is_flag=True, help="Only you will ever see it.")
 @click.option("--attach", "-a", "files", multiple=True, metavar="FILE",
               help="Attach a file (repeatable).")
-@click.option("--at", "at", metavar="WHEN", help="When it happened, e.g. 'yesterday 14:00'.")
+@at_option
 @click.option("--expected", metavar="TEXT", help="A result: what you expected.")
 @click.option("--happened", metavar="TEXT", help="A result: what happened.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="A result: how it came out.")
@@ -42,7 +44,7 @@ _NOTE_HELP = [
 @json_option
 @click.pass_obj
 def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, project: str | None,
-         tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
+         create: bool, tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
          expected: str | None, happened: str | None, outcome: str | None, learned: str | None,
          as_json: bool) -> None:
     """Write an entry into the log.
@@ -54,7 +56,11 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
     Example:
       upstack note "Patching layer 5 kills the effect. Next: head 5.1 #patching #ioi"
     """
-    occurred_at = parse_when(at, what="--at date") if at else None
+    occurred_at = parse_at(at)
+    if create and not project:
+        raise click.UsageError("--create makes the project --project names: give --project NAME")
+    if project and not under:  # with both, capture.note says to give one
+        project = capture.project_for(ws, project, create=create)
     meta = learning.result_meta(kind, expected, happened, outcome)
     if text == ("-",):
         body = read_stdin()
@@ -82,7 +88,7 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @json_option
 @pass_log
@@ -97,17 +103,19 @@ def attach(ws: Workspace, entry_id: str, files: tuple[str, ...], as_json: bool) 
 
 
 @click.command(name="learned")
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @click.argument("text", nargs=-1, required=True)
+@at_option
 @json_option
 @pass_log
-def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], as_json: bool) -> None:
+def learned_command(ws: Workspace, entry_id: str, text: tuple[str, ...], at: str | None,
+                    as_json: bool) -> None:
     """Record what an entry (a result, an experiment's note) taught you, after the fact.
 
     Saved as an entry of kind learning, linked to ID and filed where ID is.
     A failed experiment that taught you something is progress.
     """
-    lesson = learning.learned(ws, entry_id, " ".join(text))
+    lesson = learning.learned(ws, entry_id, " ".join(text), occurred_at=parse_at(at))
     if as_json:
         print_json(lesson.to_dict())
     else:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import complete_entries, json_option, pass_log
 from upstack.cli.output import echo, print_json
 from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
@@ -24,7 +24,7 @@ _EDIT_HELP = [
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--text", "new_text", metavar="TEXT",
               help="Replace the text without an editor ('-' reads standard input).")
 @click.option("--kind", "-k", type=click.Choice(KINDS), help="Change the entry's kind.")
@@ -55,7 +55,7 @@ def edit(ws: Workspace, entry_id: str, new_text: str | None, kind: str | None,
 
 
 @click.command(name="rm")
-@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_entries)
 @pass_log
 def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
     """Delete entries (restorable with `upstack restore`)."""
@@ -65,7 +65,7 @@ def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("entry_ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_entries)
 @pass_log
 def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
     """Bring deleted entries back."""
@@ -75,7 +75,7 @@ def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("target_id", metavar="ID")
+@click.argument("target_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_log
 def purge(ws: Workspace, target_id: str, yes: bool) -> None:

@@ -7,10 +7,13 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
+from upstack.domain.tree import Node
+from upstack.errors import NotFound
 from upstack.services import ideas as idea_service
+from upstack.services import tree as tree_service
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -49,9 +52,10 @@ def _idea_line(idea: Idea) -> str:
 @click.command()
 @click.argument("text", nargs=-1, required=True)
 @_triage_options
+@at_option
 @json_option
 @pass_log
-def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> None:
+def idea(ws: Workspace, text: tuple[str, ...], at: str | None, as_json: bool, **triage: Any) -> None:
     """Capture an idea; says so if it is close to one you pruned or parked.
 
     Prints the new idea's id.
@@ -61,7 +65,7 @@ def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> 
       upstack idea "Probe for deception in the residual stream." \\
         --test "Linear probe on 200 labelled prompts" --cost 4 --score 4
     """
-    entry = idea_service.capture_idea(ws, " ".join(text), **triage)
+    entry = idea_service.capture_idea(ws, " ".join(text), occurred_at=parse_at(at), **triage)
     close = idea_service.close_ideas(ws, entry.title + "\n" + entry.body, exclude=entry.id)
     if as_json:
         print_json({**idea_service.get_idea(ws, entry.id).to_dict(),
@@ -76,7 +80,7 @@ def idea(ws: Workspace, text: tuple[str, ...], as_json: bool, **triage: Any) -> 
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @_triage_options
 @json_option
 @pass_log
@@ -103,7 +107,9 @@ def ideas_command(ws: Workspace, states: tuple[str, ...], order: str, as_json: b
     if as_json:
         print_json([i.to_dict() for i in found])
         return
-    if not found:
+    if not found and states:
+        echo(f"No ideas are {' or '.join(states)}.")
+    elif not found:
         echo('No ideas here yet. Capture one with: upstack idea "..."')
     for item in found:
         echo(_idea_line(item))
@@ -118,7 +124,7 @@ def _show_change(found: Idea, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
 @pass_log
@@ -128,11 +134,13 @@ def derisk(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--as", "kind", type=click.Choice(["project", "question"]), default="project",
               show_default=True, help="What the idea becomes in the tree.")
-@click.option("--under", "-u", metavar="NODE", help="The node the new project or question serves.")
-@click.option("--link", metavar="NODE", help="Link an existing node instead of creating one.")
+@click.option("--under", "-u", metavar="NODE", shell_complete=complete_nodes,
+              help="The node the new project or question serves.")
+@click.option("--link", metavar="NODE", shell_complete=complete_nodes,
+              help="Link an existing node instead of creating one.")
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
@@ -151,7 +159,7 @@ def promote(ws: Workspace, idea_id: str, kind: str, under: str | None, link: str
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why, kept in the idea's history.")
 @json_option
 @pass_log
@@ -161,9 +169,9 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="Why it is pruned (required).")
-@click.option("--evidence", "-e", multiple=True, metavar="ENTRY",
+@click.option("--evidence", "-e", multiple=True, metavar="ENTRY", shell_complete=complete_entries,
               help="An entry that shows it (repeatable).")
 @click.option("--override", metavar="WHY", default="",
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
@@ -171,13 +179,30 @@ def park(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
 @pass_log
 def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], override: str,
           as_json: bool) -> None:
-    """Drop an idea, with the reason; search keeps finding it, with the reason."""
-    _show_change(idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence),
-                                        override=override), as_json)
+    """Drop an idea, with the reason; search keeps finding it, with the reason.
+
+    What it was promoted to (`upstack promote`) is dropped with it, unless that is done: a
+    project or question still active within its commitment needs --override too.
+    """
+    found = idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence), override=override)
+    node = _node_or_none(ws, found.node_id)
+    if as_json:
+        print_json({**found.to_dict(), **({"node": node.to_dict()} if node else {})})
+        return
+    echo(_idea_line(found))
+    if node:
+        echo(f"  {node.kind} {node.short} [{node.status}]: {node.title}")
+
+
+def _node_or_none(ws: Workspace, node_id: str | None) -> Node | None:
+    try:
+        return tree_service.get_node(ws, node_id) if node_id else None
+    except NotFound:
+        return None  # deleted since, or not the reader's to see
 
 
 @click.command()
-@click.argument("idea_id", metavar="ID")
+@click.argument("idea_id", metavar="ID", shell_complete=complete_entries)
 @click.option("--reason", "-r", default="", help="What came of it.")
 @json_option
 @pass_log

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from upstack.cli.options import json_option, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, plural, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.services import maintenance
 from upstack.workspace import Workspace
@@ -28,7 +28,7 @@ def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
         findings = maintenance.doctor(ws, update)
     if fix and any(f.check == "search" for f in findings):
         count = maintenance.reindex(ws)
-        echo(f"rebuilt the search index for {count} entries", err=True)
+        echo(f"rebuilt the search index for {plural(count, 'entry', 'entries')}", err=True)
         findings = maintenance.doctor(ws)
     errors = [f for f in findings if f.severity == "error"]
     if as_json:

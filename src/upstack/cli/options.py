@@ -10,23 +10,27 @@ import click
 
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
-from upstack.timeutil import parse_when
+from upstack.timeutil import parse_since, parse_until, parse_when
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log"]
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at",
+           "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
 
 
 def filter_options(func: F) -> F:
     for option in reversed([
-        click.option("--project", "-p", metavar="NAME", help="Only this project."),
+        click.option("--project", "-p", metavar="NAME",
+                     help="Only this project (or node); the start of its name will do."),
         click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Only entries with this tag (repeat for all of several)."),
         click.option("--kind", "-k", "kinds", multiple=True, type=click.Choice(KINDS),
                      help="Only entries of this kind (repeatable)."),
-        click.option("--since", metavar="WHEN", help="From this date (e.g. 'last monday')."),
-        click.option("--until", metavar="WHEN", help="Up to this date (e.g. yesterday)."),
+        click.option("--since", metavar="WHEN",
+                     help="From this day (e.g. 'last monday', '3 weeks ago': the whole day) or moment."),
+        click.option("--until", metavar="WHEN",
+                     help="Up to this day (e.g. yesterday: the whole day) or moment."),
     ]):
         func = option(func)
     return func
@@ -36,22 +40,28 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
-def build_filters(project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],
+def at_option(func: F) -> F:
+    """``--at WHEN``, for every command that creates something: back-fill from paper notes."""
+    return click.option("--at", "at", metavar="WHEN",
+                        help="When it happened, e.g. 'yesterday 14:00' (the real time is kept too).")(func)
+
+
+def parse_at(at: str | None) -> str | None:
+    return parse_when(at, what="--at date") if at else None
+
+
+def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],
                   since: str | None, until: str | None, **extra: Any) -> Filters:
+    """The filters a command's options ask for; ``--project`` may give the start of a project's
+    name (a name that matches nothing is refused, saying which projects exist)."""
+    from upstack.services.tree import project_filter  # the store: only for a command that reads
+
     return Filters(
-        project=project, tags=tuple(tags), kinds=tuple(kinds),
-        since=parse_when(since, what="--since date") if since else None,
-        until=parse_when(_whole_day(until), what="--until date") if until else None,
+        project=project_filter(ws, project) if project else None, tags=tuple(tags), kinds=tuple(kinds),
+        since=parse_since(since, what="--since date") if since else None,
+        until=parse_until(until, what="--until date") if until else None,
         **extra,
     )
-
-
-def _whole_day(text: str) -> str:
-    """--until 2024-03-01 includes that whole day."""
-    stripped = text.strip()
-    if len(stripped) == 10 and stripped[4] == "-" and stripped[7] == "-":
-        return stripped + "T23:59:59.999999"
-    return text
 
 
 def pass_log(func: F) -> F:
@@ -67,3 +77,39 @@ def pass_log(func: F) -> F:
         return func(ws, *args, **kwargs)
 
     return caught_up  # type: ignore[return-value]
+
+
+# Shell completion (README "Shell completion"): ids offered with their titles, matched by the
+# start of an id or any part of a title. It reads the store as it is, and never fails the shell.
+
+def complete_entries(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("entries",))
+
+
+def complete_nodes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("nodes",))
+
+
+def complete_entries_and_nodes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    return _complete(ctx, incomplete, ("entries", "nodes"))
+
+
+def _complete(ctx: click.Context, incomplete: str, tables: tuple[str, ...]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from upstack.services import recall  # the store: only when a shell asks
+
+    root = ctx.find_root().params
+    offers = [CompletionItem("last", help="the entry written last")] \
+        if "entries" in tables and "last".startswith(incomplete.lower()) else []
+    ws = Workspace(home=root.get("home"), db=root.get("db"))
+    try:
+        if ws.db_url is None and not (ws.home / "upstack.db").exists():
+            return offers  # no log here yet: nothing to offer, and nothing made by asking
+        for table in tables:
+            offers += [CompletionItem(short, help=title) for short, title in recall.complete(ws, incomplete, table)]
+    except Exception:  # noqa: BLE001 - a shell asking for completions gets none rather than a traceback
+        return offers
+    finally:
+        ws.close()
+    return offers

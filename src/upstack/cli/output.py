@@ -18,11 +18,12 @@ from typing import IO, Any, cast
 import click
 
 from upstack.domain.entry import Entry
+from upstack.domain.text import plural
 from upstack.terminal import terminal_text
 from upstack.timeutil import local_display
 
 __all__ = ["echo", "style", "print_json", "entry_line", "human_size", "highlight", "use_color",
-           "terminal_text", "json_stdout"]
+           "terminal_text", "json_stdout", "options_given", "plural"]
 
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f]")
 # Our own colours cannot be told from a collaborator's escape codes once they share a line, so
@@ -69,6 +70,21 @@ class _TerminalSafeJSON(io.TextIOBase):
 def json_stdout() -> IO[str]:
     """Standard output for streamed JSON (an export): DEL and C1 are written as \\u escapes."""
     return cast(IO[str], _TerminalSafeJSON(sys.stdout))
+
+
+def options_given(**options: object) -> str:
+    """The filter options a command was given, as typed ('--project IOI --since "last monday"'),
+    to say which found nothing; '' if none was."""
+    import shlex  # only when a filter found nothing
+
+    shown = []
+    for name, value in options.items():
+        for one in value if isinstance(value, (tuple, list)) else [value]:
+            if one is None or one is False or one == "":
+                continue
+            flag = "--" + name.replace("_", "-")
+            shown.append(flag if one is True else f"{flag} {shlex.quote(str(one))}")
+    return " ".join(shown)
 
 
 def human_size(size: int) -> str:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import build_filters, filter_options, json_option, pass_log
-from upstack.cli.output import echo, entry_line, highlight, human_size, print_json, style
+from upstack.cli.options import build_filters, complete_entries, filter_options, json_option, pass_log
+from upstack.cli.output import echo, entry_line, highlight, human_size, options_given, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
-from upstack.services import recall
+from upstack.services import checks, recall
 from upstack.timeutil import local_display
 from upstack.workspace import Workspace
 
@@ -22,16 +22,23 @@ __all__ = ["COMMANDS"]
 @filter_options
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
 @click.option("--deleted", is_flag=True, help="Include deleted entries.")
+@click.option("--orphans", is_flag=True,
+              help="Only work that traces to no agenda (what `upstack check` flags).")
 @json_option
 @pass_log
-def log_command(ws: Workspace, limit: int, deleted: bool, as_json: bool, **filters: object) -> None:
+def log_command(ws: Workspace, limit: int, deleted: bool, orphans: bool, as_json: bool,
+                **filters: object) -> None:
     """The timeline, newest first."""
-    chosen = build_filters(include_deleted=deleted, **filters)  # type: ignore[arg-type]
+    places = checks.orphan_places(ws) if orphans else None
+    chosen = build_filters(ws, include_deleted=deleted, work_under=places, **filters)  # type: ignore[arg-type]
     entries = recall.timeline(ws, chosen, limit or None)
     if as_json:
         print_json([e.to_dict() for e in entries])
         return
-    if not entries:
+    given = options_given(**_named_filters(filters), orphans=orphans)
+    if not entries and given:
+        echo(f"No entries match {given}.")
+    elif not entries:
         echo("No entries yet. Write one with: upstack note \"...\"")
     for entry in entries:
         echo(entry_line(entry))
@@ -55,12 +62,13 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     #tag              entries with this tag (and tags nested under it)
     """
     text = " ".join(query)
-    page = recall.search(ws, text, build_filters(**filters), limit)  # type: ignore[arg-type]
+    page = recall.search(ws, text, build_filters(ws, **filters), limit)  # type: ignore[arg-type]
     if as_json:
         print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
         return
     if not page.hits:
-        echo(f"No entries match {text!r}.")
+        given = options_given(**_named_filters(filters))
+        echo(f"No entries match {text!r}" + (f" ({given})." if given else "."))
         return
     terms = positive_terms(parse_query(text))
     for hit in page.hits:
@@ -71,6 +79,12 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     shown = len(page.hits)
     if page.total > shown:
         echo(style(f"{shown} of {page.total} matches; use -n to see more", dim=True))
+
+
+def _named_filters(filters: dict[str, object]) -> dict[str, object]:
+    """The filter options under the names people type them by (``tags`` is --tag)."""
+    return {"project": filters.get("project"), "tag": filters.get("tags"), "kind": filters.get("kinds"),
+            "since": filters.get("since"), "until": filters.get("until")}
 
 
 def _print_entry(entry: Entry) -> None:
@@ -124,7 +138,7 @@ def _print_entry(entry: Entry) -> None:
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @json_option
 @pass_log
 def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
@@ -137,7 +151,7 @@ def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("entry_id", metavar="ID")
+@click.argument("entry_id", metavar="ID", shell_complete=complete_entries)
 @json_option
 @pass_log
 def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
@@ -173,11 +187,14 @@ def history(ws: Workspace, entry_id: str, as_json: bool) -> None:
 @pass_log
 def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
     """All tags, most used first."""
-    rows = recall.tags(ws, build_filters(**filters))  # type: ignore[arg-type]
+    rows = recall.tags(ws, build_filters(ws, **filters))  # type: ignore[arg-type]
     if as_json:
         print_json([{"tag": t, "entries": n, "last_used": last} for t, n, last in rows])
         return
-    if not rows:
+    given = options_given(**_named_filters(filters))
+    if not rows and given:
+        echo(f"No tags on the entries that match {given}.")
+    elif not rows:
         echo("No tags yet: write #tags in a note.")
     width = max((len(t) for t, _, _ in rows), default=0) + 1
     for tag, count, last in rows:

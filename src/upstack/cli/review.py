@@ -11,7 +11,9 @@ from upstack.cli.output import echo
 from upstack.errors import BadInput
 from upstack.files import write_atomically
 from upstack.services import review as review_service
-from upstack.timeutil import parse_when
+from upstack.services.progress import NO_PROJECT
+from upstack.services.tree import project_title
+from upstack.timeutil import parse_since, parse_until
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -20,9 +22,10 @@ __all__ = ["COMMANDS"]
 @click.command()
 @click.option("--week", "period", flag_value="week", default=True,
               help="The last seven days (the default).")
-@click.option("--since", metavar="WHEN", help="From this date instead, e.g. 'last monday'.")
-@click.option("--until", metavar="WHEN", help="Up to this date (default: now).")
-@click.option("--project", "-p", metavar="NAME", help="Only this project.")
+@click.option("--since", metavar="WHEN",
+              help="From this day instead, e.g. 'last monday' (the whole day), or moment.")
+@click.option("--until", metavar="WHEN", help="Up to this day (the whole day) or moment (default: now).")
+@click.option("--project", "-p", metavar="NAME", help="Only this project (the start of its name will do).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["markdown", "html"]),
               default="markdown", show_default=True,
               help="html: one self-contained page with the figures embedded.")
@@ -35,9 +38,11 @@ def review(ws: Workspace, period: str, since: str | None, until: str | None,
 
     Ready to paste to collaborators. Private entries are never included.
     """
+    if project:
+        project = project_title(ws, project, also=(NO_PROJECT,))
     built = review_service.build_review(
-        ws, since=parse_when(since, what="--since date") if since else None,
-        until=parse_when(until, what="--until date") if until else None, project=project)
+        ws, since=parse_since(since, what="--since date") if since else None,
+        until=parse_until(until, what="--until date") if until else None, project=project)
     text = review_service.to_html(ws, built) if fmt == "html" else \
         review_service.to_markdown(built)
     if out is None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.options import complete_nodes, json_option, pass_log
+from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.services import runs as run_service
-from upstack.timeutil import local_display, parse_iso, parse_when
+from upstack.timeutil import local_display, parse_iso, parse_since, parse_until
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -39,11 +39,13 @@ def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
 
 
 @click.command(name="runs")
-@click.option("--under", metavar="NODE", help="Only runs filed under this node (or below it).")
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--name", metavar="NAME", help="Only runs with this name.")
-@click.option("--since", metavar="WHEN", help="Started from this date (e.g. 'last monday').")
-@click.option("--until", metavar="WHEN", help="Started up to this date.")
+@click.option("--since", metavar="WHEN",
+              help="Started from this day (e.g. 'last monday': the whole day) or moment.")
+@click.option("--until", metavar="WHEN", help="Started up to this day (the whole day) or moment.")
 @click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
               help="Config filter, e.g. lr=3e-4, optim.name!=adam, width>=16384 (repeat for all of several).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
@@ -55,12 +57,15 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     """Experiment runs, newest first."""
     found = run_service.list_runs(
         ws, under=under, status=status, name=name, where=list(where), limit=limit or None,
-        since=parse_when(since, what="--since date") if since else None,
-        until=parse_when(until, what="--until date") if until else None)
+        since=parse_since(since, what="--since date") if since else None,
+        until=parse_until(until, what="--until date") if until else None)
     if as_json:
         print_json([r.to_dict() for r in found])
         return
-    if not found:
+    given = options_given(under=under, status=status, name=name, since=since, until=until, where=where)
+    if not found and given:
+        echo(f"No runs match {given}.")
+    elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
     for run in found:
         echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
@@ -109,7 +114,8 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
             echo(f"\nnote: {item.data['text']}")
         elif item.kind in ("figure", "table", "diff", "traceback"):
             files = ", ".join(a["filename"] for a in item.data.get("attachments", []))
-            echo(f"\n{item.kind}: {item.data.get('title') or files}  {style(files, dim=True)}")
+            title = item.data.get("title")
+            echo(f"\n{item.kind}: {title}  {style(files, dim=True)}" if title else f"\n{item.kind}: {files}")
     echo("")
     for line in provenance_lines(run):
         echo(line)
@@ -198,7 +204,8 @@ def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> Non
         return
     for problem in report.problems:
         echo(f"upstack: warning: {problem}", err=True)
-    echo(f"{report.runs_seen} runs read: {report.records} new records, {report.points} new metric points"
+    echo(f"{plural(report.runs_seen, 'run')} read: {plural(report.records, 'new record')}, "
+         f"{plural(report.points, 'new metric point')}"
          + (f", {len(report.ended)} ended" if report.ended else "")
          + (f", {len(report.crashed)} marked crashed" if report.crashed else ""))
 

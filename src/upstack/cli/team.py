@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from upstack.cli.options import pass_log
+from upstack.cli.options import complete_nodes, pass_log
 from upstack.cli.output import echo, print_json
 from upstack.ids import short_id
 from upstack.services import accounts
@@ -105,7 +105,7 @@ def user_tokens(ws: Workspace, login: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("node")
+@click.argument("node", shell_complete=complete_nodes)
 @click.argument("login")
 @click.option("--role", type=click.Choice(["viewer", "commenter", "editor", "owner"]), default="viewer",
               show_default=True, help="What they may do there and below.")
@@ -118,7 +118,7 @@ def share(ws: Workspace, node: str, login: str, role: str) -> None:
 
 
 @click.command()
-@click.argument("node")
+@click.argument("node", shell_complete=complete_nodes)
 @click.argument("login")
 @pass_log
 def unshare(ws: Workspace, node: str, login: str) -> None:

@@ -7,8 +7,15 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
-from upstack.cli.options import json_option, pass_log
-from upstack.cli.output import echo, entry_line, print_json, style
+from upstack.cli.options import (
+    at_option,
+    complete_entries_and_nodes,
+    complete_nodes,
+    json_option,
+    parse_at,
+    pass_log,
+)
+from upstack.cli.output import echo, entry_line, plural, print_json, style
 from upstack.domain.tree import NODE_KINDS, STATUSES, Node, status_label
 from upstack.services import checks, progress, stuck
 from upstack.services import tree as tree_service
@@ -30,15 +37,16 @@ def _node_line(node: Node) -> str:
 @click.argument("kind", type=click.Choice(NODE_KINDS))
 @click.argument("title", nargs=-1, required=True)
 @click.option("--why", "-w", default="", help="How it moves its parent (one or two sentences).")
-@click.option("--under", "-u", metavar="PARENT", help="The node it serves.")
+@click.option("--under", "-u", metavar="PARENT", help="The node it serves.", shell_complete=complete_nodes)
 @click.option("--status", "-s", default="open", show_default=True,
               help=f"One of {', '.join(STATUSES)}.")
 @click.option("--override", metavar="WHY", default="",
               help="Go past the active-project limit, saying why.")
+@at_option
 @json_option
 @pass_log
 def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str | None,
-        status: str, override: str, as_json: bool) -> None:
+        status: str, override: str, at: str | None, as_json: bool) -> None:
     """Add a node to the theory-of-change tree: agenda → project → question → experiment.
 
     A research question here is a node; `note --kind question` is a question to
@@ -50,7 +58,7 @@ def add(ws: Workspace, kind: str, title: tuple[str, ...], why: str, under: str |
         --under PROJECT --why "Decides whether the method generalises."
     """
     node = tree_service.add_node(ws, kind, " ".join(title), why=why, under=under, status=status,
-                                 override=override)
+                                 override=override, created_at=parse_at(at))
     if as_json:
         print_json(node.to_dict())
     else:
@@ -66,7 +74,7 @@ def node() -> None:
 
 
 @node.command(name="show")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @json_option
 @pass_log
 def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
@@ -92,13 +100,13 @@ def node_show(ws: Workspace, node_id: str, as_json: bool) -> None:
     echo()
     echo(style("History", bold=True))
     for event in view.history:
-        text = tree_service.describe_event(event)
+        text = tree_service.describe_event(event, view.node.kind)
         reason = f": {event['reason']}" if event["reason"] else ""
         echo(f"  {style(local_display(event['at']), dim=True)}  {text}{reason}")
 
 
 @node.command(name="edit")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.option("--title", help="A new title.")
 @click.option("--why", help="A new why.")
 @pass_log
@@ -108,8 +116,8 @@ def node_edit(ws: Workspace, node_id: str, title: str | None, why: str | None) -
 
 
 @node.command(name="move")
-@click.argument("node_id", metavar="ID")
-@click.option("--under", "-u", metavar="PARENT", help="The new parent.")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
+@click.option("--under", "-u", metavar="PARENT", help="The new parent.", shell_complete=complete_nodes)
 @click.option("--top", is_flag=True, help="Move it to the top (no parent).")
 @pass_log
 def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None:
@@ -120,7 +128,7 @@ def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None
 
 
 @node.command(name="status")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.argument("status", metavar="STATUS")
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
 @click.option("--override", metavar="WHY", default="",
@@ -137,7 +145,7 @@ def node_status(ws: Workspace, node_id: str, status: str, reason: str, override:
 
 
 @node.command(name="rm")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @click.option("--reason", "-r", default="", help="Why (kept in the node's history).")
 @pass_log
 def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
@@ -147,7 +155,7 @@ def node_rm(ws: Workspace, node_id: str, reason: str) -> None:
 
 
 @node.command(name="restore")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=complete_nodes)
 @pass_log
 def node_restore(ws: Workspace, node_id: str) -> None:
     """Bring a deleted node back."""
@@ -155,7 +163,7 @@ def node_restore(ws: Workspace, node_id: str) -> None:
 
 
 @click.command()
-@click.argument("node_id", metavar="NODE", required=False)
+@click.argument("node_id", metavar="NODE", required=False, shell_complete=complete_nodes)
 @click.option("--clear", is_flag=True, help="Stop filing notes under a node by default.")
 @pass_log
 def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
@@ -169,7 +177,7 @@ def focus(ws: Workspace, node_id: str | None, clear: bool) -> None:
 
 
 @click.command()
-@click.argument("object_id", metavar="ID")
+@click.argument("object_id", metavar="ID", shell_complete=complete_entries_and_nodes)
 @json_option
 @pass_log
 def why(ws: Workspace, object_id: str, as_json: bool) -> None:
@@ -205,7 +213,7 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
         echo('No nodes yet. Start with: upstack add agenda "..." --why "..."')
 
     def show(row: tree_service.TreeRow) -> None:
-        facts = f"{row.entries} entries, {row.learnings} learnings"
+        facts = f"{plural(row.entries, 'entry', 'entries')}, {plural(row.learnings, 'learning')}"
         if row.last:
             facts += f", last {local_display(row.last)}"
         echo("  " * row.depth + _node_line(row.node) + "  " + style(facts, dim=True))
@@ -216,6 +224,9 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
         show(root)
 
 
+_NAMED = 10  # orphan entries `upstack check` names; `upstack log --orphans` lists them all
+
+
 @click.command()
 @click.option("--days", type=int, help="Recent days to look at (default: the check_days setting, 7).")
 @click.option("--stale-weeks", type=int,
@@ -223,31 +234,41 @@ def tree_command(ws: Workspace, open_only: bool, as_json: bool) -> None:
 @json_option
 @pass_log
 def check(ws: Workspace, days: int | None, stale_weeks: int | None, as_json: bool) -> None:
-    """Flag work that cannot say why it matters, and trees left to go stale."""
-    report = checks.check(ws, days=days, stale_weeks=stale_weeks)
+    """Flag work that cannot say why it matters, and trees left to go stale.
+
+    Entries that trace to no agenda are named (the newest ten; `--json` lists all,
+    as `upstack log --orphans` does).
+    """
+    report = checks.check(ws, days=days, stale_weeks=stale_weeks, named=None if as_json else _NAMED)
     if as_json:
         print_json(report.to_dict())
         return
     for flag in report.flags:
         echo(style(f"{flag.check:<13}", fg="yellow") + f" {flag.subject}  {flag.message}")
-    summary = (f"last {report.days} days: {report.recent_entries} entries, "
+        for entry in flag.entries:
+            echo(f"{'':14}{style(entry['short'], fg='yellow')}  {entry['title']}")
+        if flag.check == "orphan" and flag.entries and len(flag.entries) == _NAMED:
+            echo(style(f"{'':14}all of them: upstack log --orphans -n 0", dim=True))
+    summary = (f"last {plural(report.days, 'day')}: {plural(report.recent_entries, 'entry', 'entries')}, "
                f"{report.recent_untraceable} with no path to an agenda")
     echo(("ok: nothing to flag; " if not report.flags else "") + summary)
 
 
 @click.command(name="progress")
 @click.option("--weeks", default=8, show_default=True, help="How many weeks back.")
-@click.option("--project", "-p", metavar="NAME", help="Only this project.")
+@click.option("--project", "-p", metavar="NAME", help="Only this project (the start of its name will do).")
 @json_option
 @pass_log
 def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bool) -> None:
     """Progress per week and project, counted in learnings rather than successes."""
+    if project:
+        project = tree_service.project_title(ws, project, also=(progress.NO_PROJECT,))
     rows = progress.progress(ws, weeks=weeks, project=project)
     if as_json:
         print_json([r.to_dict() for r in rows])
         return
     if not rows:
-        echo(f"Nothing written in the last {weeks} weeks.")
+        echo(f"Nothing written in the last {plural(weeks, 'week')}.")
         return
     width = max(len(r.project) for r in rows)
     echo(style(f"{'week':<9} {'project':<{width}} entries learnings results "
@@ -258,18 +279,20 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
 
 
 @click.command()
-@click.argument("node_id", metavar="NODE")
+@click.argument("node_id", metavar="NODE", shell_complete=complete_nodes)
 @click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
 @click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
 @click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")
+@at_option
 @pass_log
-def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -> None:
+def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, at: str | None) -> None:
     """Draft a question for a mentor or collaborator from what you are stuck on.
 
     The draft holds the trace (what you are trying to do and why), what you
     tried, what you expected and what happened; you write the question itself.
     It is saved as an entry of kind question under NODE.
     """
+    occurred_at = parse_at(at)  # a date that cannot be read is refused before the editor opens
     node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
     text: str | None = draft
     if not no_edit and sys.stdin.isatty():
@@ -277,7 +300,7 @@ def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool) -
         if not text:
             echo("Nothing saved.")
             return
-    entry = stuck.ask(ws, node.id, text or draft)
+    entry = stuck.ask(ws, node.id, text or draft, occurred_at=occurred_at)
     echo(entry.short)
     if no_edit or not sys.stdin.isatty():
         echo(style(f"draft saved: finish it with `upstack edit {entry.short}`", dim=True), err=True)

@@ -34,6 +34,8 @@ __all__ = [
     "clean_data",
     "unstorable",
     "trim_block",
+    "ABBREVIATIONS",
+    "plural",
 ]
 
 KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea")
@@ -43,6 +45,14 @@ _TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")
 # [[Target]], [[Target|alias]], [[Target#heading]]; not ![[embeds]].
 _LINK = re.compile(r"(?<!!)\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
+# Words a full stop follows without ending the sentence (compared lower-cased, without the stop).
+# Dotted initialisms (e.g., i.e., U.S., a.k.a.) are caught by their shape; these are the rest.
+ABBREVIATIONS = frozenset({
+    "vs", "v", "cf", "al", "fig", "figs", "eq", "eqs", "ch", "vol", "pp", "approx", "ca",
+    "resp", "incl", "dr", "mr", "mrs", "prof", "st", "jr", "sr",
+})
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # e.g, i.e, U.S, a.k.a: the last stop comes after
+_WORD_BEFORE = re.compile(r"([^\s(\[\"'“‘]+)$")
 _HEADING = re.compile(r"^#{1,6}\s+")
 _TOKEN = re.compile(r"[^\W_]+")
 _MAX_TOKEN = 64
@@ -129,7 +139,7 @@ def split_title(text: str) -> tuple[str, str]:
     text = text.strip()
     first_line, _, rest = text.partition("\n")
     first_line = _HEADING.sub("", first_line).strip()
-    end = _SENTENCE_END.search(first_line)
+    end = _first_sentence_end(first_line)
     if end and end.end() < len(first_line):
         title = first_line[: end.end()]
         remainder = first_line[end.end() :].strip()
@@ -142,6 +152,24 @@ def split_title(text: str) -> tuple[str, str]:
         body = (title[cut:].strip() + ("\n\n" + body if body else "")).strip()
         title = title[:cut].rstrip() + "…"
     return title, body
+
+
+def _first_sentence_end(line: str) -> re.Match[str] | None:
+    """Where the first sentence ends: a '.', '!' or '?' before a space, but not the stop of an
+    abbreviation (``ABBREVIATIONS``, a dotted initialism such as e.g. or U.S.)."""
+    for end in _SENTENCE_END.finditer(line):
+        if end.group() == "." and _is_abbreviation(line[: end.start()]):
+            continue
+        return end
+    return None
+
+
+def _is_abbreviation(before: str) -> bool:
+    found = _WORD_BEFORE.search(before)
+    if found is None:
+        return False
+    word = found.group(1)
+    return word.lower() in ABBREVIATIONS or _DOTTED.fullmatch(word) is not None
 
 
 def normalize_tag(tag: str) -> str:
@@ -219,3 +247,12 @@ def search_document(tokens: list[str]) -> str:
 def title_key(title: str) -> str:
     """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
     return " ".join(title.casefold().split()).rstrip(".!?")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """A count with its noun: '1 entry', '2 entries'.
+
+    >>> plural(1, "learning"), plural(3, "entry", "entries")
+    ('1 learning', '3 entries')
+    """
+    return f"{count} {word if count == 1 else many or word + 's'}"

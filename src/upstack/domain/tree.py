@@ -6,13 +6,16 @@ question to put to someone. The rules below are pure: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from upstack.errors import BadInput
+from upstack.domain.text import title_key
+from upstack.errors import Ambiguous, BadInput, NotFound
 from upstack.ids import short_id
 
-__all__ = ["NODE_KINDS", "STATUSES", "Node", "check_parent", "check_status", "status_label"]
+__all__ = ["NODE_KINDS", "STATUSES", "Node", "check_parent", "check_status", "status_label",
+           "match_project", "no_such_project"]
 
 NODE_KINDS = ("agenda", "project", "question", "experiment")
 STATUSES = ("open", "active", "blocked", "done", "dropped")
@@ -72,3 +75,34 @@ def check_status(status: str) -> str:
 def status_label(node: Node) -> str:
     """'done' reads 'answered' on a question."""
     return "answered" if node.status == "done" and node.kind == "question" else node.status
+
+
+def match_project(name: str, titles: Iterable[str]) -> str | None:
+    """The project title that ``name`` means: the one it spells (case, spacing and a closing
+    stop aside), else the only one it begins; None if it names none.
+
+    >>> match_project("ioi", ["IOI circuit in GPT-2 small", "SAE widths"])
+    'IOI circuit in GPT-2 small'
+    """
+    key = title_key(name)
+    if not key:
+        raise BadInput(f"project name {name!r} is empty")
+    known: dict[str, str] = {}
+    for title in titles:
+        known.setdefault(title_key(title), title)
+    if key in known:
+        return known[key]
+    begun = [title for found, title in known.items() if found.startswith(key)]
+    if len(begun) > 1:
+        shown = ", ".join(f'"{t}"' for t in sorted(begun)[:5])
+        raise Ambiguous(f"project {name!r} is ambiguous: it begins {shown}"
+                        f"{' and more' if len(begun) > 5 else ''}; type more of its name")
+    return begun[0] if begun else None
+
+
+def no_such_project(name: str, titles: Iterable[str], *, hint: str = "") -> NotFound:
+    """The error for a name that matches no project, saying which exist."""
+    known = sorted(dict.fromkeys(titles), key=str.casefold)
+    listed = ("; the projects are " + ", ".join(f'"{t}"' for t in known[:10])
+              + (f" and {len(known) - 10} more" if len(known) > 10 else "")) if known else "; there are no projects yet"
+    return NotFound(f"no project named {name!r}{listed}{hint}")

@@ -16,7 +16,7 @@ from upstack.ids import new_id
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile", "node_for"]
+__all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile", "node_for", "project_for"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     """Capture a note; the first sentence is its title and #tags are its tags.
 
     It is filed under the node ``under`` (an id), else under ``project`` (a name),
-    else under the focus node (`upstack focus`), if any.
+    else under the focus node (`upstack focus`), if any. A note of kind "idea" is an idea,
+    a candidate to triage (`upstack triage`), as `upstack idea` makes.
     """
     check_kind(kind)
     ws.check_writable()
@@ -99,7 +100,11 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
             "attachments": attachments, "meta": meta or {},
         }
         record = ws.record("entry.create", data)
-        ws.append([record])
+        records = [record]
+        if kind == "idea":  # the entry and its triage row arrive together, as `upstack idea` writes them
+            records.append(ws.record("idea.create", {"entry_id": entry_id, "at": occurred_at or created,
+                                                     "triage": {}}))
+        ws.append(records)
     kept = record.data  # the text as upstack keeps it (a NUL became U+FFFD: domain.text.clean_text)
     return Entry(
         id=entry_id, kind=kind, title=kept["title"], body=kept["body"],
@@ -116,6 +121,42 @@ def node_for(ws: Workspace, ref: str) -> str:
     from upstack.services.tree import resolve_node
 
     return resolve_node(ws.store().db, ref)
+
+
+def project_for(ws: Workspace, name: str, *, create: bool = False) -> str:
+    """The project a note's ``--project NAME`` means, looked up read-only as ``node_for`` does:
+    an existing project by its name or the start of it (case aside), including projects that
+    notes still waiting in the journal will make. A name that matches none is refused, saying
+    which exist, unless ``create`` (then it is the new project's name): a typo never makes a
+    project."""
+    from upstack.domain.text import title_key
+    from upstack.domain.tree import match_project, no_such_project
+    from upstack.services.tree import known_projects
+
+    if not title_key(name):
+        raise BadInput(f"--project needs a name, not {name!r}")
+    # The journal first: what an ingest takes from it meanwhile is in the store when that is read.
+    pending = _journaled_projects(ws)
+    titles = known_projects(ws) + pending
+    if create:  # a project of that very name is still the one meant; a prefix is not
+        return next((t for t in titles if title_key(t) == title_key(name)), " ".join(name.split()))
+    found = match_project(name, titles)
+    if found is None:
+        raise no_such_project(name, titles, hint=" (--create makes a new one)")
+    return found
+
+
+def _journaled_projects(ws: Workspace) -> list[str]:
+    """Projects named by notes still waiting in the journal (ingest makes them)."""
+    names = []
+    for path in [ws.journal.log_path, *ws.journal.pending()]:
+        try:
+            records, _ = ws.journal.read(path)
+        except FileNotFoundError:
+            continue  # taken by an ingest meanwhile: the store has it now
+        names += [r.data["project"] for r in records if r.op == "entry.create"
+                  and isinstance(r.data.get("project"), str) and not r.data.get("node_id")]
+    return names
 
 
 def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]:

@@ -13,14 +13,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from upstack.domain.filters import Filters
+from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
-from upstack.store import periods
+from upstack.store import periods, queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["Flag", "CheckReport", "check"]
+__all__ = ["Flag", "CheckReport", "check", "orphan_places"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,11 @@ class Flag:
     check: str  # orphan, no-why, closed-parent, spinning, stale
     subject: str  # a short id, or "recent entries"
     message: str
+    # The entries it is about, newest first ({"id", "short", "title"}), as many as were asked for.
+    entries: tuple[dict[str, str], ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "entries": list(self.entries)}
 
 
 @dataclass
@@ -64,17 +68,35 @@ def _roots(nodes: dict[str, Node]) -> dict[str, Node]:
     return roots
 
 
+def _traceable(nodes: dict[str, Node]) -> set[str]:
+    return {node_id for node_id, root in _roots(nodes).items() if root.kind == "agenda"}
+
+
+def orphan_places(ws: Workspace, activity: dict[str | None, dict[str, Any]] | None = None
+                  ) -> tuple[str | None, ...]:
+    """The nodes (None: no node) with work filed directly under them that traces to no agenda:
+    ``Filters(work_under=...)`` of these lists the orphans `upstack check` counts."""
+    db = ws.store().db
+    return _orphan_places(activity if activity is not None else store_tree.activity(db),
+                          _traceable({n.id: n for n in store_tree.node_rows(db)}))
+
+
+def _orphan_places(activity: dict[str | None, dict[str, Any]], traceable: set[str]) -> tuple[str | None, ...]:
+    return tuple(node_id for node_id, counts in activity.items() if counts["work"] and node_id not in traceable)
+
+
 def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = None,
-          now: datetime | None = None, activity: dict[str | None, dict[str, Any]] | None = None) -> CheckReport:
-    """The flags; ``activity`` is ``services.tree.activity(ws)`` if the caller has it already."""
+          now: datetime | None = None, activity: dict[str | None, dict[str, Any]] | None = None,
+          named: int | None = 0) -> CheckReport:
+    """The flags; ``activity`` is ``services.tree.activity(ws)`` if the caller has it already.
+    ``named``: how many of the entries a flag is about to name in it (None: all of them)."""
     db = ws.store().db
     days = days if days is not None else ws.settings.check_days
     stale_weeks = stale_weeks if stale_weeks is not None else ws.settings.stale_weeks
     now = now or datetime.now(UTC)
     report = CheckReport(days=days)
     nodes = {n.id: n for n in store_tree.node_rows(db)}
-    roots = _roots(nodes)
-    traceable = {node_id for node_id, root in roots.items() if root.kind == "agenda"}
+    traceable = _traceable(nodes)
 
     for node in nodes.values():
         if not node.why and node.kind != "agenda":
@@ -98,9 +120,12 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
         activity = store_tree.activity(db)
     orphans = sum(a["work"] for node_id, a in activity.items() if node_id not in traceable)
     if orphans and nodes:
+        listed = queries.timeline(db, Filters(work_under=_orphan_places(activity, traceable)), named) \
+            if named != 0 else []
         report.flags.append(Flag("orphan", "entries",
                                  f"{orphans} entr{'y traces' if orphans == 1 else 'ies trace'} to no "
-                                 "agenda (file them with `upstack note --under` or `focus`)"))
+                                 "agenda (file them with `upstack note --under` or `focus`)",
+                                 tuple({"id": e.id, "short": e.short, "title": e.title} for e in listed)))
 
     recent = periods.recent_counts_by_node(db, to_iso(now - timedelta(days=days)))
     report.recent_entries = sum(recent.values())
@@ -108,7 +133,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
     if nodes and report.recent_entries and report.recent_untraceable * 2 > report.recent_entries:
         report.flags.append(Flag(
             "spinning", "recent entries",
-            f"{report.recent_untraceable} of the last {days} days' {report.recent_entries} "
+            f"{report.recent_untraceable} of the last {plural(days, 'day')}' {report.recent_entries} "
             "entries trace to no agenda: are you spinning your wheels?"))
 
     children: dict[str, list[str]] = {}

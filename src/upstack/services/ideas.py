@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.access import require_edit
 from upstack.domain.entry import Entry
 from upstack.domain.idea import IDEA_STATES, Idea, check_state, check_triage, rank_ideas
 from upstack.domain.similar import Closeness, closeness, stems
 from upstack.domain.text import parse_note_text
 from upstack.domain.tree import Node
-from upstack.errors import BadInput
+from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id
 from upstack.services import commitment, curate
 from upstack.services import tree as tree_service
@@ -37,8 +38,10 @@ PRUNED_PREFIX = "Pruned: "
 _SET_ASIDE = ("pruned", "parked")
 
 
-def capture_idea(ws: Workspace, text: str, **triage_fields: Any) -> Entry:
-    """Capture an idea (an entry of kind "idea") with whatever triage is known already.
+def capture_idea(ws: Workspace, text: str, *, occurred_at: str | None = None,
+                 **triage_fields: Any) -> Entry:
+    """Capture an idea (an entry of kind "idea") with whatever triage is known already;
+    ``occurred_at`` (stored form) back-dates it to when it was had.
 
     Example:
         >>> capture_idea(ws, "Probe for deception in the residual stream.",
@@ -54,12 +57,13 @@ def capture_idea(ws: Workspace, text: str, **triage_fields: Any) -> Entry:
     entry_data: dict[str, Any] = {
         "id": entry_id, "revision_id": new_id(), "kind": "idea", "title": parsed.title,
         "body": parsed.body, "extra_tags": [], "private": False, "project": None,
-        "node_id": None, "occurred_at": created, "created_at": created, "attachments": [],
+        "node_id": None, "occurred_at": occurred_at or created, "created_at": created,
+        "attachments": [],
     }
     store = ws.store()
     # One append: the entry and its triage row arrive together or not at all.
     store.write([ws.record("entry.create", entry_data),
-                 ws.record("idea.create", {"entry_id": entry_id, "at": created,
+                 ws.record("idea.create", {"entry_id": entry_id, "at": occurred_at or created,
                                            "triage": fields})])
     return queries.get_entry(store.db, entry_id)
 
@@ -113,17 +117,36 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
     if value == "pruned" and idea.state == "active" and not override:
         activated = store_ideas.last_activated_at(store.db, entry_id)
         commitment.check_recent(ws, activated or entry.created_at, f"idea {idea.short}")
-    if override:
-        reason = f"{reason}; override: {' '.join(override.split())}".lstrip("; ")
+    # Pruning closes what the idea was promoted to: its node would stay active in the tree.
+    closing = _promoted_node(ws, store.db, idea) if value == "pruned" else None
+    closed = [tree_service.status_change(ws, store.db, closing, "dropped",
+                                         f"its idea {idea.short} was pruned: {reason}", override)] \
+        if closing else []
+    reason = tree_service.with_override(reason, override)
     cited = [queries.resolve(store.db, e, what="evidence entry") for e in evidence or []]
     record: dict[str, Any] = {"entry_id": entry_id, "state": value, "reason": reason,
                               "evidence": cited, "at": queries.change_stamp(store.db, entry_id)}
     if node_id:
         record["node_id"] = node_id
-    store.write([ws.record("idea.state", record)])
+    store.write([ws.record("idea.state", record), *closed])
     if value == "pruned":
         curate.edit(ws, entry_id, curate.edit_text(entry).rstrip() + f"\n\n{PRUNED_PREFIX}{reason}")
     return get_idea(ws, entry_id)
+
+
+def _promoted_node(ws: Workspace, db: Database, idea: Idea) -> Node | None:
+    """The node an idea was promoted to, if it is still open and the reader may change it."""
+    if not idea.node_id:
+        return None
+    try:
+        node = load_node(db, idea.node_id)
+    except NotFound:
+        return None  # not theirs to see
+    audience = access.current(team=ws.team)
+    if node.deleted_at or node.status in ("done", "dropped") or (
+            audience is not None and not audience.has(node.id, "editor")):
+        return None
+    return node
 
 
 def promote(ws: Workspace, ref: str, *, kind: str = "project", under: str | None = None,

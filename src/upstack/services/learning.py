@@ -25,8 +25,9 @@ def result_meta(kind: str, expected: str | None, happened: str | None,
     return given
 
 
-def learned(ws: Workspace, ref: str, text: str) -> Entry:
-    """Record what an entry (usually a result) taught: a learning entry linked to it."""
+def learned(ws: Workspace, ref: str, text: str, *, occurred_at: str | None = None) -> Entry:
+    """Record what an entry (usually a result) taught: a learning entry linked to it;
+    ``occurred_at`` (stored form) back-dates it."""
     if not text.strip():
         raise BadInput("what was learned? the text is empty")
     from upstack.store import queries  # the SQL side stays off `upstack note`'s path
@@ -41,6 +42,6 @@ def learned(ws: Workspace, ref: str, text: str) -> Entry:
     store.write([ws.record("entry.create", {
         "id": entry_id, "revision_id": new_id(), "kind": "learning", "title": parsed.title,
         "body": body, "extra_tags": [], "private": source.private, "node_id": source.node_id,
-        "occurred_at": created, "created_at": created, "attachments": [],
+        "occurred_at": occurred_at or created, "created_at": created, "attachments": [],
         "meta": {"learned_from": source.id}})])
     return queries.get_entry(store.db, entry_id)

@@ -14,7 +14,8 @@ from upstack.store.search import SearchPage
 from upstack.store.search import search as run_search
 from upstack.workspace import Workspace
 
-__all__ = ["timeline", "search", "show", "history", "tags", "attachment_file", "save_attachment"]
+__all__ = ["timeline", "search", "show", "history", "tags", "attachment_file", "save_attachment",
+           "complete"]
 
 
 def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 50,
@@ -29,6 +30,13 @@ def search(ws: Workspace, query: str, filters: Filters | None = None, limit: int
 
 def show(ws: Workspace, ref: str) -> Entry:
     return queries.get_entry(ws.store().db, ref)
+
+
+def complete(ws: Workspace, text: str, table: str = "entries") -> list[tuple[str, str]]:
+    """(short id, title) of the live entries (or nodes: ``table="nodes"``) whose id starts with
+    ``text`` or whose title holds it (``@`` before it aside), newest first, for shell completion.
+    Reads the store as it is: nothing is taken in."""
+    return queries.complete_refs(ws.store().db, text.removeprefix("@"), table)
 
 
 def history(ws: Workspace, ref: str) -> tuple[Entry, list[Revision]]:

@@ -94,10 +94,14 @@ def _line(item: Entry | Node) -> str:
         return f"- {item.title} ({item.kind} {item.short}, {status_label(item)})"
     text = f"- {item.title} ({item.kind} {item.short}, {local_display(item.occurred_at)[:10]})"
     outcome = item.meta.get("outcome")
-    if outcome:
-        text += f": expected {item.meta.get('expected', '?')}; happened " \
-                f"{item.meta.get('happened', '?')} ({outcome})"
+    if outcome:  # each said as written, without its closing full stop: "expected X; happened Y"
+        text += f": expected {_clause(item.meta.get('expected'))}; happened " \
+                f"{_clause(item.meta.get('happened'))} ({outcome})"
     return text
+
+
+def _clause(text: str | None) -> str:
+    return (text or "").strip().rstrip(".").rstrip() or "?"
 
 
 def to_markdown(review: Review) -> str:

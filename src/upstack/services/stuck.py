@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upstack.domain.entry import Entry
+from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
@@ -84,12 +85,12 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     tried = queries.load_entries(db, periods.tried_entry_ids(db, under, since))
     node = chain[0]
     lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
-             else f"Question for {to}: what am I missing on \"{node.title}\"?", ""]
+             else f"Question for {to} about \"{node.title}\": what am I missing?", ""]
     lines += ["## What I'm trying to do, and why", ""]
     for link in chain:
         lines.append(f"- {link.kind} \"{link.title}\" ({link.short}): "
                      f"{link.why or '(no why written yet)'}")
-    lines += ["", f"## What I tried (last {days} days)", ""]
+    lines += ["", f"## What I tried (last {plural(days, 'day')})", ""]
     lines += [f"- {local_display(e.occurred_at)} {e.kind}: {e.title} [[{e.short}]]" for e in tried] \
         or ["- (nothing written yet under this node)"]
     expected = [f"- {e.meta['expected']} ([[{e.short}]])" for e in tried if e.meta.get("expected")]
@@ -100,8 +101,9 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     return node, "\n".join(lines)
 
 
-def ask(ws: Workspace, node_ref: str, text: str) -> Entry:
-    """Save the (edited) question as an entry of kind question, filed under the node."""
+def ask(ws: Workspace, node_ref: str, text: str, *, occurred_at: str | None = None) -> Entry:
+    """Save the (edited) question as an entry of kind question, filed under the node;
+    ``occurred_at`` (stored form) back-dates it."""
     if not text.strip():
         raise BadInput("the question is empty: nothing was saved")
     from upstack.domain.text import parse_note_text
@@ -113,5 +115,5 @@ def ask(ws: Workspace, node_ref: str, text: str) -> Entry:
     store.write([ws.record("entry.create", {
         "id": entry_id, "revision_id": new_id(), "kind": "question", "title": parsed.title,
         "body": parsed.body, "extra_tags": ["ask"], "private": False, "node_id": node_id,
-        "occurred_at": created, "created_at": created, "attachments": []})])
+        "occurred_at": occurred_at or created, "created_at": created, "attachments": []})])
     return queries.get_entry(store.db, entry_id)

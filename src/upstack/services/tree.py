@@ -11,7 +11,8 @@ from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.files import write_atomically
-from upstack.ids import new_id, short_id
+from upstack.formats.journal import Record
+from upstack.ids import id_key, new_id, short_id
 from upstack.memo import Memo
 from upstack.services import commitment
 from upstack.store import queries
@@ -24,7 +25,8 @@ from upstack.workspace import Workspace
 __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "asks_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
-    "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE",
+    "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE", "known_projects",
+    "project_filter", "project_title", "status_change", "with_override",
 ]
 
 # Per node (None: no node): its own live entries, learnings, work and latest times.
@@ -48,6 +50,44 @@ def get_node(ws: Workspace, ref: str) -> Node:
     return store_tree.load_node(db, resolve_node(db, ref))
 
 
+def known_projects(ws: Workspace) -> list[str]:
+    """The titles of the projects in the tree (not deleted), oldest first, as the reader sees them."""
+    return [n.title for n in store_tree.node_rows(ws.store().db) if n.kind == "project"]
+
+
+def project_title(ws: Workspace, name: str, *, also: tuple[str, ...] = ()) -> str:
+    """The title of the project NAME names or begins (``also``: other names it may give, such as
+    progress's "(no project)"); refused, saying which projects exist, when it names none."""
+    from upstack.domain.tree import match_project, no_such_project
+
+    projects = known_projects(ws)
+    found = match_project(name, projects + list(also))
+    if found is None:
+        raise no_such_project(name, projects)
+    return found
+
+
+def project_filter(ws: Workspace, name: str) -> str:
+    """What a `--project NAME` filter looks for: a node that NAME names (its title or id, as
+    before), else the project whose name NAME begins. Refused, saying which projects exist,
+    when it names none."""
+    from upstack.domain.text import title_key
+    from upstack.domain.tree import match_project, no_such_project
+
+    db = ws.store().db
+    nodes = store_tree.node_rows(db)
+    if any(title_key(n.title) == title_key(name) for n in nodes):
+        return name
+    projects = [n.title for n in nodes if n.kind == "project"]
+    found = match_project(name, projects)
+    if found is not None:
+        return found
+    try:
+        return id_key(resolve_node(db, name))  # what the filter matches a node's id by
+    except (NotFound, BadInput):
+        raise no_such_project(name, projects, hint=" (or give a node's id)") from None
+
+
 def filing_places(ws: Workspace) -> list[Node]:
     """Where a note can be filed: projects still going and experiments under way, that the
     reader may write to."""
@@ -59,7 +99,9 @@ def filing_places(ws: Workspace) -> list[Node]:
 
 
 def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str | None = None,
-             status: str = "open", override: str = "") -> Node:
+             status: str = "open", override: str = "", created_at: str | None = None) -> Node:
+    """Add a node; ``created_at`` (stored form) back-dates it, and its "created" event, to when
+    it was decided (a week back-filled from paper notes)."""
     if kind not in NODE_KINDS:
         raise BadInput(f"unknown node kind {kind!r}: choose one of {', '.join(NODE_KINDS)}")
     if not title.strip():
@@ -70,9 +112,11 @@ def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str 
     if check_status(status) == "active":
         commitment.check_active_limit(ws, store.db, kind, override=override)
     node_id = new_id()
-    store.write([ws.record("node.create", {
-        "id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
-        "parent_id": parent_id, "status": check_status(status), "created_at": now_iso()})])
+    data = {"id": node_id, "kind": kind, "title": title.strip(), "why": why.strip(),
+            "parent_id": parent_id, "status": check_status(status), "created_at": created_at or now_iso()}
+    if created_at:
+        data["at"] = created_at  # the "created" event too (otherwise it is the record's own time)
+    store.write([ws.record("node.create", data)])
     (ws.home / TREE_MARK).touch()  # capture reads this to know the tree is in use
     return store_tree.load_node(store.db, node_id)
 
@@ -94,17 +138,21 @@ class NodeView:
 HIDDEN_NODE = "a node you cannot open"
 
 
-def describe_event(event: dict[str, Any]) -> str:
-    """A node's history event in words, as `upstack node show` and the node page say it."""
+def describe_event(event: dict[str, Any], kind: str = "") -> str:
+    """A node's history event in words, as `upstack node show` and the node page say it
+    (``kind``: the node's; a question's "done" reads "answered", as ``status_label`` says)."""
     def where(side: str) -> str:
         if event.get(f"{side}_hidden"):
             return HIDDEN_NODE
         node_id = event[f"{side}_value"]
         return short_id(node_id) if node_id else "the top"
 
+    def status(value: str | None) -> str | None:
+        return "answered" if kind == "question" and value == "done" else value
+
     change = event["change"]
-    return {"created": f"created ({event['new_value']})",
-            "status": f"status {event['old_value']} → {event['new_value']}",
+    return {"created": f"created ({status(event['new_value'])})",
+            "status": f"status {status(event['old_value'])} → {status(event['new_value'])}",
             "parent": f"moved from {where('old')} to {where('new')}",
             "deleted": "deleted", "restored": "restored"}.get(change, f"{change} edited")
 
@@ -154,17 +202,32 @@ def set_status(ws: Workspace, ref: str, status: str, reason: str = "",
     """Change a node's status; the commitment rules apply unless ``override`` says why."""
     store = ws.store()
     node = store_tree.load_node(store.db, resolve_node(store.db, ref))
+    store.write([status_change(ws, store.db, node, status, reason, override)])
+    return store_tree.load_node(store.db, node.id)
+
+
+def status_change(ws: Workspace, db: Database, node: Node, status: str, reason: str = "",
+                  override: str = "") -> Record:
+    """The record that sets ``node``'s status, once the commitment rules allow the change (or
+    ``override`` says why they do not apply); refused with one line otherwise."""
     value = check_status(status)
     if value == node.status:
         raise BadInput(f"{node.short} is already {value}")
     if value == "active":
-        commitment.check_active_limit(ws, store.db, node.kind, exclude=node.id, override=override)
-    commitment.check_commitment(ws, store.db, node, value, override)
-    why = "; ".join(p for p in (reason.strip(), f"override: {override.strip()}" if override else "")
-                    if p)
-    store.write([ws.record("node.status", {"node_id": node.id, "status": value,
-                                           "reason": why, "at": queries.change_stamp(store.db, node.id)})])
-    return store_tree.load_node(store.db, node.id)
+        commitment.check_active_limit(ws, db, node.kind, exclude=node.id, override=override)
+    commitment.check_commitment(ws, db, node, value, override)
+    return ws.record("node.status", {"node_id": node.id, "status": value,
+                                     "reason": with_override(reason, override),
+                                     "at": queries.change_stamp(db, node.id)})
+
+
+def with_override(reason: str, override: str) -> str:
+    """A reason kept in a history, with the override that let the change through:
+    'Circuit already published; override: scooped'."""
+    reason, override = " ".join(reason.split()), " ".join(override.split())
+    if not override:
+        return reason
+    return f"{reason.rstrip('.')}; override: {override}" if reason else f"override: {override}"
 
 
 def remove_node(ws: Workspace, ref: str, reason: str = "") -> Node:

@@ -20,7 +20,7 @@ from upstack.timeutil import now_after
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
-    "change_stamp", "ids_oldest_first", "resolved_links", "imported_before",
+    "change_stamp", "ids_oldest_first", "resolved_links", "imported_before", "complete_refs",
 ]
 
 _ENTRY_COLUMNS = (
@@ -82,6 +82,12 @@ def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
                        "UNION SELECT n.id FROM nodes n JOIN below ON n.parent_id = below.id) "
                        "SELECT id FROM below)")
         params += [title_key(filters.project), filters.project.lower()]
+    if filters.work_under is not None:
+        nodes = [n for n in filters.work_under if n is not None]
+        places = (["e.node_id IS NULL"] if None in filters.work_under else []) + (
+            [f"e.node_id IN ({', '.join('?' for _ in nodes)})"] if nodes else [])
+        clauses.append(f"e.kind <> 'idea' AND ({' OR '.join(places)})" if places else "1 = 0")
+        params += nodes
     for tag in filters.tags:
         clauses.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
         params.append(normalize_tag(tag))
@@ -178,9 +184,24 @@ def timeline(db: Database, filters: Filters, limit: int | None, before: str | No
     return load_entries(db, [r["id"] for r in db.query(sql, params)])
 
 
+# What `last` names: the entry written last (ids sort by when they were made), the run started last.
+_NEWEST = {"entries": "WHERE e.deleted_at IS NULL{hidden} ORDER BY e.id DESC",
+           "runs": "WHERE 1 = 1{hidden} ORDER BY e.started_at DESC, e.id DESC"}
+
+
 def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entry") -> str:
-    """The full id for a full id, a short id or an unambiguous prefix of one."""
+    """The full id for a full id, a short id or an unambiguous prefix of one; also, for entries
+    (and runs), ``last``, and for entries and nodes, ``@part of a title``."""
     text = ref.strip()
+    if text.lower() == "last" and table in _NEWEST:
+        hidden, params = _hidden_from_reader(db, table)
+        found = db.scalar(f"SELECT e.id FROM {table} e {_NEWEST[table].format(hidden=hidden)} LIMIT 1",
+                          params)
+        if found is None:
+            raise NotFound(f"no {what} yet, so no last one")
+        return str(found)
+    if text.startswith("@") and table in ("entries", "nodes"):
+        return _by_title(db, text[1:], table, what)
     if looks_like_full_id(text):
         hidden, params = _hidden_from_reader(db, table)
         found = db.scalar(f"SELECT id FROM {table} e WHERE id = ?{hidden}", [text.upper(), *params])
@@ -200,6 +221,45 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
         raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}"
                         f"{' and more' if len(rows) > 5 else ''}; type more characters")
     return str(rows[0]["id"])
+
+
+def _by_title(db: Database, part: str, table: str, what: str) -> str:
+    """The live entry or node whose title is ``part``, else the only one whose title holds it
+    (case and spacing aside); a deleted one only if no live one matches."""
+    key = title_key(part)
+    if not key:
+        raise BadInput(f"'@' takes part of an {what}'s title, e.g. @\"name mover\"" if what[0] in "aeiou"
+                       else f"'@' takes part of a {what}'s title, e.g. @\"name mover\"")
+    hidden, params = _hidden_from_reader(db, table)
+    like = _holding(key)
+    for live in ("e.deleted_at IS NULL", "e.deleted_at IS NOT NULL"):
+        exact = db.query(f"SELECT e.id, e.title FROM {table} e WHERE e.title_key = ? AND {live}{hidden} "
+                         "ORDER BY e.id DESC LIMIT 6", [key, *params])
+        rows = exact or db.query(f"SELECT e.id, e.title FROM {table} e WHERE e.title_key LIKE ? ESCAPE '\\' "
+                                 f"AND {live}{hidden} ORDER BY e.id DESC LIMIT 6", [like, *params])
+        if len(rows) == 1:
+            return str(rows[0]["id"])
+        if rows:
+            shown = ", ".join(f'{short_id(r["id"])} "{r["title"]}"' for r in rows[:5])
+            raise Ambiguous(f"@{part} matches more than one {what}: {shown}"
+                            f"{' and more' if len(rows) > 5 else ''}; type more of the title, or an id")
+    raise NotFound(f"no {what} whose title holds {part!r}")
+
+
+def _holding(key: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for text that holds ``key``."""
+    return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def complete_refs(db: Database, text: str, table: str, limit: int = 30) -> list[tuple[str, str]]:
+    """(short id, title) of live entries or nodes whose id starts with ``text`` or whose title
+    holds it, newest first: what shell completion offers."""
+    hidden, params = _hidden_from_reader(db, table)
+    key, like = text.strip().lower(), _holding(title_key(text))
+    rows = db.query(f"SELECT e.id, e.title FROM {table} e WHERE e.deleted_at IS NULL AND "
+                    f"((e.key >= ? AND e.key < ?) OR e.title_key LIKE ? ESCAPE '\\'){hidden} "
+                    "ORDER BY e.id DESC LIMIT ?", [key, key + "~", like, *params, limit])
+    return [(short_id(r["id"]), r["title"] or "") for r in rows]
 
 
 def _hidden_from_reader(db: Database, table: str) -> tuple[str, list[Any]]:

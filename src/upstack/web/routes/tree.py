@@ -45,4 +45,4 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
         "node": view.node, "status": status_label(view.node), "parents": view.chain,
         "reaches_agenda": chain[-1].kind == "agenda", "asks_why": tree_service.asks_why(ws, chain),
         "children": view.children, "entries": view.entries,
-        "history": [{**event, "text": tree_service.describe_event(event)} for event in view.history]})
+        "history": [{**event, "text": tree_service.describe_event(event, view.node.kind)} for event in view.history]})
