@@ -26,16 +26,13 @@ def to_iso(moment: datetime) -> str:
 
 class SimulatedClock:
     """A clock that says the time it is set to: `upstack demo` lives through three weeks of a log
-    in a second, and what it writes is dated as if it had (see `simulated_clock`)."""
+    in seconds, and what it writes is dated as if it had (see `simulated_clock`)."""
 
     def __init__(self, moment: datetime) -> None:
         self.moment = moment.astimezone(UTC)
 
     def set(self, moment: datetime) -> None:
         self.moment = moment.astimezone(UTC)
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
 
     def epoch(self) -> float:
         return self.moment.timestamp()
