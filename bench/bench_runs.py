@@ -69,7 +69,7 @@ def work_upstack_log(spec: dict) -> dict:
     from upstack.workspace import Workspace
 
     ws = Workspace(home=spec["home"])
-    ws.store()  # ingests the run folder into SQLite
+    ws.ingest()  # takes the run folder into SQLite
     t_ingest = time.perf_counter()
     last = 1.0 / steps
     for key, scale in pairs:
@@ -100,7 +100,7 @@ def work_upstack_prepare(spec: dict) -> dict:
     run.log({"loss": 1.0}, step=0)
     run.finish()
     ws = Workspace(home=spec["home"])
-    ws.store()
+    ws.ingest()  # the store made, the run taken in
     ws.close()
     return {"run": run.short}
 

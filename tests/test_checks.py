@@ -73,3 +73,19 @@ def test_check_command_and_capture_hint(run: CLI) -> None:
     hinted = run("note", "After the tree exists.")
     assert hinted.exit_code == 0 and "traces to no agenda" in hinted.stderr
     assert "orphan" in run.ok("check")
+
+
+def test_a_parked_project_is_not_stale_but_active_work_under_it_is_flagged(workspace: Workspace, run: CLI) -> None:
+    agenda = tree.add_node(workspace, "agenda", "Oversight", why="Tools that see inside models.")
+    first = tree.add_node(workspace, "project", "IOI", under=agenda.id, why="A known circuit.", status="active")
+    side = tree.add_node(workspace, "project", "SAE features", under=agenda.id, why="A second view.")
+    experiment = tree.add_node(workspace, "experiment", "Width sweep", under=side.id, why="Dead features.",
+                               status="active")
+    parked = run.ok("node", "status", side.short, "parked", "--reason", "Back after the write-up.")
+    assert "[parked]" in parked and "[parked]" in run.ok("tree")
+    later = datetime.now(UTC) + timedelta(weeks=5)
+    assert _flags(checks.check(workspace, stale_weeks=4, now=later)) >= {("stale", first.short),
+                                                                         ("closed-parent", experiment.short)}
+    assert ("stale", side.short) not in _flags(checks.check(workspace, stale_weeks=4, now=later))
+    refused = run("node", "status", side.short, "active")  # one active project at most: park one first
+    assert refused.exit_code == 1 and "park one first (upstack node status ID parked)" in refused.stderr

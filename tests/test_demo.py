@@ -22,12 +22,13 @@ from upstack.cli.main import cli
 from upstack.cli.output import entry_line
 from upstack.domain.entry import OUTCOMES, Entry
 from upstack.services import checks, ideas, recall, tree
-from upstack.services.demo import IDEAS, STORY, build_demo, open_demo_workspace
+from upstack.services.demo import IDEAS, RUNS, STORY, build_demo, open_demo_workspace
+from upstack.services.runs import get_run, list_runs
 from upstack.timeutil import parse_iso, to_iso
 from upstack.workspace import Workspace
 
-# and two learnings after the fact, one drafted question, three runs' results
-TOTAL = len(STORY) + len(IDEAS) + 3 + 3
+# and two learnings after the fact, one drafted question, the runs' results
+TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS)
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -101,19 +102,53 @@ def test_the_demo_is_a_realistic_log(demo_ws):
     assert all(e.tags for e in entries)
 
 
-def test_entries_are_spread_over_the_last_three_weeks(demo_ws):
+def test_everything_is_dated_over_the_three_weeks_before_today_as_it_happened(demo_ws):
+    """A real three weeks: entries, ideas, learnings after the fact, the drafted question and the
+    runs' results each written on their day (never "recorded" today), spread over the weeks."""
     entries = all_entries(demo_ws)
-    story = [e for e in entries if e.created_at > e.occurred_at]  # back-dated, both kept
-    assert len(story) == len(STORY)
-    times = sorted(parse_iso(e.occurred_at) for e in story)
-    now = parse_iso(to_iso(datetime.now().astimezone()))
-    assert times[-1] < now
-    assert timedelta(days=19) <= times[-1] - times[0] <= timedelta(days=21)
-    assert now - times[0] <= timedelta(days=22)
-    # What the services date now: learnings after the fact, the drafted question, ideas.
-    today = [e for e in entries if e not in story]
-    assert sorted(e.kind for e in today) == ["idea"] * len(IDEAS) + ["learning"] * 2 + ["question"] + ["result"] * 3
-    assert all(now - parse_iso(e.occurred_at) < timedelta(hours=1) for e in today)
+    start_of_today = datetime.combine(datetime.now().astimezone().date(), datetime.min.time()).astimezone()
+    times = sorted(parse_iso(e.occurred_at) for e in entries)
+    assert times[-1] < start_of_today and start_of_today - times[0] <= timedelta(days=21)
+    assert timedelta(days=19) <= times[-1] - times[0]
+    assert all(e.created_at == e.occurred_at for e in entries)  # written as it happened
+    by_kind: dict[str, list[datetime]] = {}
+    for entry in entries:
+        by_kind.setdefault("after the fact" if entry.meta.get("learned_from") else entry.kind, []).append(
+            parse_iso(entry.occurred_at))
+    for kind in ("idea", "after the fact", "result", "learning", "question"):
+        assert max(by_kind[kind]) - min(by_kind[kind]) >= timedelta(days=2), kind
+    # The question drafted from the stuck spell comes right after the spell.
+    spell = max(parse_iso(e.occurred_at) for e in entries if e.kind == "stuck" and "bug" in e.tags)
+    asked = next(parse_iso(e.occurred_at) for e in entries if "ask" in e.tags)
+    assert timedelta(0) < asked - spell < timedelta(hours=1)
+
+
+def test_nodes_grow_as_the_work_reaches_them_and_change_on_their_days(demo_ws):
+    entries = all_entries(demo_ws)
+    for row in walk(tree.tree(demo_ws)[0]):
+        filed = [e.occurred_at for e in entries if e.node_id == row.node.id]
+        assert all(row.node.created_at < when for when in filed), row.node.title
+        history = tree.show_node(demo_ws, row.node.id).history
+        changed = [h["at"] for h in history]
+        assert changed == sorted(changed) and len(set(changed)) == len(changed)
+    oldest = min(row.node.created_at for row in walk(tree.tree(demo_ws)[0]))
+    newest = max(row.node.updated_at for row in walk(tree.tree(demo_ws)[0]))
+    assert parse_iso(newest) - parse_iso(oldest) >= timedelta(days=19)
+
+
+def test_runs_are_spread_over_the_weeks_with_real_durations_and_no_trace_of_the_demo(built, demo_ws):
+    runs = list_runs(demo_ws)
+    assert len(runs) == len(RUNS) and {r.status for r in runs} == {"finished"}
+    started = sorted(parse_iso(r.started_at) for r in runs)
+    assert started[-1] - started[0] >= timedelta(days=7)
+    for info in runs:
+        took = parse_iso(info.ended_at or "") - parse_iso(info.started_at)
+        assert timedelta(minutes=20) <= took <= timedelta(hours=12), (info.name, took)
+        run = get_run(demo_ws, info.short)
+        assert set(run.provenance["data"]) == {"python", "packages", "host"}  # no command line, no folder
+        shown = invoke(["run", "show", info.short], {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": None})
+        assert shown.exit_code == 0 and "command:" not in shown.stdout and " demo " not in shown.stdout
+        assert f"took {took.seconds // 3600} h" in shown.stdout or f"took {took.seconds // 60} min" in shown.stdout
 
 
 def test_one_private_entry_the_personal_check_in(demo_ws):
@@ -141,6 +176,12 @@ def test_figures_and_tables_are_real_files_whose_blobs_verify(demo_ws):
         else:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
             assert len(rows) > 2 and all(len(row) == len(rows[0]) for row in rows)
+
+
+def walk(row: tree.TreeRow) -> Iterator[tree.TreeRow]:
+    yield row
+    for child in row.children:
+        yield from walk(child)
 
 
 def check_png(data: bytes) -> tuple[int, int]:
@@ -244,11 +285,14 @@ def test_build_demo_dates_entries_relative_to_now(tmp_path):
     now = datetime(2024, 3, 22, 12, 0).astimezone()
     with Workspace(home=tmp_path, db=f"sqlite:///{tmp_path / 'upstack.db'}") as ws:
         log = build_demo(ws, now=now)
+        newest = max(e.occurred_at for e in all_entries(ws))
     keys = [item.key for item in STORY]
     assert [key for key in log.entries if key in keys] == keys
     assert len(log.entries) + len(log.runs) == TOTAL
     kickoff = log.entries["kickoff"]
-    assert kickoff.occurred_at == to_iso(datetime(2024, 3, 1, 9, 40))
+    assert kickoff.occurred_at == kickoff.created_at == to_iso(datetime(2024, 3, 1, 9, 40))
+    assert newest < to_iso(datetime(2024, 3, 22))
+    assert log.nodes["swapped"].created_at.startswith("2024-03-21")
     assert {"head_patching_heatmap.png", "sae_width_sweep.svg", "sae_sweep.csv"} <= set(log.files)
 
 
@@ -271,13 +315,8 @@ def test_the_tree_has_an_agenda_with_two_projects_one_active(demo_ws):
     projects = {r.node.title: r for r in agenda.children if r.node.kind == "project"}
     assert set(projects) == {"IOI circuit", "SAE features"}
     assert projects["IOI circuit"].node.status == "active"
-    assert projects["SAE features"].node.status == "open"  # parked: one active project at most
+    assert projects["SAE features"].node.status == "parked"  # one active project at most
     assert demo_ws.settings.active_projects == 1
-
-    def walk(row: tree.TreeRow) -> Iterator[tree.TreeRow]:
-        yield row
-        for child in row.children:
-            yield from walk(child)
 
     rows = list(walk(agenda))
     assert all(r.node.why for r in rows)
@@ -285,7 +324,7 @@ def test_the_tree_has_an_agenda_with_two_projects_one_active(demo_ws):
     assert {"question", "experiment"} <= kinds
     assert any(r.node.kind == "question" and r.depth == 3 for r in rows)  # a sub-question
     statuses = {r.node.status for r in rows}
-    assert {"active", "open", "done", "dropped"} <= statuses
+    assert {"active", "open", "done", "dropped", "parked"} <= statuses
     dropped = next(r.node for r in rows if r.node.status == "dropped")
     history = tree.show_node(demo_ws, dropped.id).history
     assert any("override:" in (h.get("reason") or "") for h in history), history

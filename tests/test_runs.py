@@ -110,8 +110,48 @@ def test_non_finite_values_are_kept_and_shown(workspace: Workspace, run: CLI) ->
     assert "nan" in run.ok("run", "show", nan_only.short)
 
 
+def test_a_value_that_is_not_a_number_is_dropped_said_once_per_metric(
+        workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    """A training loop never dies of a metric: the value goes, the rest of the call is logged, and
+    stderr says so once per metric (a None every step would otherwise flood it)."""
+    r = upstack.run("lenient", home=workspace.home, db=workspace.db_url, capture="none")
+    for step in range(3):
+        r.log({"loss": 1.0 / (step + 1), "acc": "high", "n": None, 7: 1.0, "l0": 40 + step}, step=step)
+    r.log({"acc": 0.9}, step=3)
+    with pytest.raises(BadInput, match="step must be a whole number"):
+        r.log({"loss": 1.0}, step=1.5)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="step must fit in 64 bits"):
+        r.log({"loss": 1.0, "acc": "x"}, step=1 << 64)
+    r.finish()
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        f"upstack: run {r.short}: metric 'acc' must be a number, got str 'high'; not logged (said once per "
+        "metric; upstack.run(..., strict=True) raises instead)",
+        f"upstack: run {r.short}: metric 'n' must be a number, got NoneType None; not logged (said once per "
+        "metric; upstack.run(..., strict=True) raises instead)",
+        f"upstack: run {r.short}: metric names must be non-empty text, got 7; not logged (said once per "
+        "metric; upstack.run(..., strict=True) raises instead)"]
+    workspace.ingest()
+    assert list(run_service.series(workspace, r.short, "loss").values) == [1.0, 0.5, 1 / 3]
+    assert list(run_service.series(workspace, r.short, "l0").values) == [40, 41, 42]
+    assert list(run_service.series(workspace, r.short, "acc").steps) == [3]
+    assert {m.key for m in run_service.get_run(workspace, r.short).metrics} == {"loss", "l0", "acc"}
+    assert run_service.get_run(workspace, r.short).status == "finished"
+
+
+def test_init_strict_keeps_the_exception(workspace: Workspace) -> None:
+    upstack.init("strict", home=workspace.home, db=workspace.db_url, capture="none", strict=True)
+    with pytest.raises(BadInput, match="metric 'acc' must be a number, got str 'high'"):
+        upstack.log({"loss": 2.0, "acc": "high"}, step=1)
+    upstack.log({"loss": 1.0}, step=2)
+    short = upstack.current_run().short
+    upstack.finish()
+    workspace.ingest()
+    assert list(run_service.series(workspace, short, "loss").steps) == [2]  # nothing of the refused call
+
+
 def test_bad_input_is_refused_at_the_call_and_the_run_goes_on(workspace: Workspace) -> None:
-    r = upstack.run("careful", home=workspace.home, db=workspace.db_url, capture="none")
+    r = upstack.run("careful", home=workspace.home, db=workspace.db_url, capture="none", strict=True)
     r.log({"loss": 1.0, "acc": 0.1}, step=0)
     with pytest.raises(BadInput, match="metric 'acc' must be a number, got str 'high'"):
         r.log({"loss": 2.0, "acc": "high"}, step=1)

@@ -34,7 +34,7 @@ _current: Run | None = None
 def run(name: str | None = None, *, under: str | None = None, config: Any = None,
         tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
         goals: Mapping[str, str] | None = None, home: str | Path | None = None,
-        db: str | None = None) -> Run:
+        db: str | None = None, strict: bool = False) -> Run:
     """Start a run; use it as a context manager, or call ``finish()`` when done.
 
     Args:
@@ -47,13 +47,16 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
             acc, score, reward, auc, f1, precision, recall, win, success or return are maximised,
             all others (losses, errors) minimised.
         home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
+        strict: ``run.log`` raises BadInput on a value that is not a number (by default it drops
+            the value and says so on stderr, once per metric, so a training loop goes on).
     """
     from upstack.services.runstart import start_run
     from upstack.workspace import Workspace
 
     ws = Workspace(home=home, db=db)
     try:
-        return start_run(ws, name, under=under, config=config, tags=tags, capture=capture, goals=goals)
+        return start_run(ws, name, under=under, config=config, tags=tags, capture=capture, goals=goals,
+                         strict=strict)
     finally:
         ws.close()
 
@@ -80,7 +83,8 @@ def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
     """Record metric values (numbers; NaN and inf are kept) at ``step`` of the current run.
 
     Without ``step``, the step after the last one logged (starting at 0). ``upstack.log({"loss":
-    0.31, "l0": 42}, step=100)``.
+    0.31, "l0": 42}, step=100)``. A value that is not a number is dropped, said once per metric
+    on stderr (``init(..., strict=True)``: BadInput instead).
     """
     current_run().log(metrics, step=step)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
-__all__ = ["now_iso", "now_after", "to_iso", "parse_when", "parse_since", "parse_until", "parse_iso",
-           "local_display"]
+__all__ = ["now", "now_iso", "now_after", "to_iso", "parse_when", "parse_since", "parse_until", "parse_iso",
+           "local_display", "SimulatedClock", "simulated_clock", "epoch_clock"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -21,8 +25,50 @@ def to_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_FORMAT)
 
 
+class SimulatedClock:
+    """A clock that says the time it is set to: `upstack demo` lives through three weeks of a log
+    in seconds, and what it writes is dated as if it had (see `simulated_clock`)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment.astimezone(UTC)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment.astimezone(UTC)
+
+    def epoch(self) -> float:
+        return self.moment.timestamp()
+
+
+# Per context, so that only the code that asked for it (the demo's own thread) sees it: a web
+# request answered meanwhile in another thread keeps the real time.
+_SIMULATED: ContextVar[SimulatedClock | None] = ContextVar("upstack_simulated_clock", default=None)
+
+
+@contextmanager
+def simulated_clock(start: datetime) -> Iterator[SimulatedClock]:
+    """Within the block, `now` (and everything dated by it) says what the clock is set to."""
+    clock = SimulatedClock(start)
+    token = _SIMULATED.set(clock)
+    try:
+        yield clock
+    finally:
+        _SIMULATED.reset(token)
+
+
+def now() -> datetime:
+    """The time now, in UTC (a simulated clock's, within `simulated_clock`)."""
+    clock = _SIMULATED.get()
+    return datetime.now(UTC) if clock is None else clock.moment
+
+
 def now_iso() -> str:
-    return to_iso(datetime.now(UTC))
+    return to_iso(now())
+
+
+def epoch_clock() -> Callable[[], float]:
+    """What dates a run's metric points: ``time.time``, or the simulated clock in effect."""
+    clock = _SIMULATED.get()
+    return time.time if clock is None else clock.epoch
 
 
 def now_after(previous: str | None) -> str:

@@ -11,6 +11,7 @@ alive, so that a run that dies is known to have lived until then.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import operator
 import os
 import sys
@@ -48,7 +49,7 @@ class Run:
 
     def __init__(self, *, files: RunFiles, run_id: str, name: str, workspace_id: str,
                  flush_seconds: float, heartbeat_seconds: float, most_unwritten_points: int = 4_000_000,
-                 provenance: Any = None) -> None:
+                 provenance: Any = None, strict: bool = False, clock: Callable[[], float] = time.time) -> None:
         self.id = run_id
         self.name = name
         self.directory = files.directory
@@ -64,6 +65,9 @@ class Run:
         self._pending = 0
         self._flush_at = _FLUSH_POINTS  # buffered points that make log() flush before the next tick
         self._step = -1
+        self._strict = strict  # a value that is not a number raises BadInput, instead of being dropped
+        self._dropped: set[str] = set()  # metrics already said to have had a value dropped
+        self._clock = clock  # the points' times (a simulated clock in the demo)
         self._status: str | None = None  # set once the run has ended
         self._error: BaseException | None = None
         self._wake = threading.Event()
@@ -97,7 +101,10 @@ class Run:
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """Record metric values (numbers; NaN and inf are kept) at a step.
 
-        Without ``step``, the step after the last one logged (starting at 0).
+        Without ``step``, the step after the last one logged (starting at 0). A value that is not
+        a number (or a name that is not text) is dropped and said on stderr, once per metric, so a
+        training loop goes on; a run started with ``strict=True`` raises BadInput instead, and
+        logs nothing of that call.
         """
         if self._status is not None:
             raise BadInput(f"run {self.short} has ended; start a new run to log more")
@@ -106,7 +113,7 @@ class Run:
         elif type(step) is not int:
             step = _as_step(step)
         self._step = step
-        now = time.time()
+        now = self._clock()
         with self._lock:
             columns = self._columns
             done = 0
@@ -120,8 +127,12 @@ class Run:
                     column[1].append(now)
                     done += 1
             except (TypeError, OverflowError, BadInput) as exc:
-                _undo(columns, metrics, done)
-                raise exc if isinstance(exc, BadInput) else BadInput(_not_a_number(metrics, done)) from None
+                if self._strict or _step_failed(columns, metrics, done):
+                    _undo(columns, metrics, done)
+                    if not isinstance(exc, BadInput):
+                        exc = BadInput(_not_a_number(metrics, done, step))
+                    raise exc from None
+                done += self._log_each(columns, metrics, done, step, now)
             except AttributeError:
                 raise BadInput(f"run.log() takes a dict of metric names to numbers, got "
                                f"{type(metrics).__name__}") from None
@@ -133,6 +144,38 @@ class Run:
                 self._wake.set()
         if self._signalled:
             _terminate()  # a SIGTERM arrived while this call held the lock: act on it now
+
+    def _log_each(self, columns: metric_chunks.Columns, metrics: Mapping[str, Any], start: int, step: int,
+                  now: float) -> int:
+        """The rest of a call, from the value at ``start`` that failed, one metric at a time: what
+        cannot be logged is dropped (and said, once per metric). How many values were logged."""
+        logged = 0
+        for key, value in itertools.islice(metrics.items(), start, None):
+            column = columns.get(key)
+            if column is not None and not column[0]:
+                column = None  # made by the fast path for the value that failed: made again if it logs
+            try:
+                if column is None:
+                    column = columns[_as_key(key)] = (array("q"), array("d"), array("d"))
+                column[2].append(value)
+            except (TypeError, OverflowError, BadInput) as exc:
+                if key in columns and not columns[key][0]:
+                    del columns[key]
+                self._drop(key, value, exc)
+                continue
+            column[0].append(step)  # a step that fits: the fast path's first value took it
+            column[1].append(now)
+            logged += 1
+        return logged
+
+    def _drop(self, key: Any, value: Any, error: BaseException) -> None:
+        said = repr(key)
+        if said in self._dropped:
+            return
+        self._dropped.add(said)
+        problem = str(error) if isinstance(error, BadInput) else _not_a_number({key: value}, 0)
+        say(f"upstack: run {self.short}: {problem}; not logged (said once per metric; "
+            "upstack.run(..., strict=True) raises instead)")
 
     # -- the background thread -------------------------------------------------------
     def _background(self) -> None:
@@ -419,8 +462,16 @@ def _undo(columns: metric_chunks.Columns, metrics: Mapping[str, Any], done: int)
             part.pop()
 
 
-def _not_a_number(metrics: Mapping[str, Any], done: int) -> str:
+def _step_failed(columns: metric_chunks.Columns, metrics: Mapping[str, Any], done: int) -> bool:
+    """Whether the value at ``done`` went in and its step did not: a step beyond 64 bits."""
+    column = columns.get(next(itertools.islice(metrics, done, None)))
+    return column is not None and len(column[2]) > len(column[0])
+
+
+def _not_a_number(metrics: Mapping[str, Any], done: int, step: int | None = None) -> str:
     key, value = list(metrics.items())[done]
+    if step is not None and not -(1 << 63) <= step < 1 << 63:
+        return f"step must fit in 64 bits, got {step}"
     shown = repr(value)
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     return f"metric {key!r} must be a number, got {type(value).__name__} {shown}"

@@ -51,8 +51,9 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["review", "--since", "3 weeks ago"],
          "a digest to share: done, learned, decided, open, pruned with reasons"),
         (["runs"], "experiment runs made with upstack.run(...) in Python, with their metrics"),
-        (["run", "show", short_id(log.runs[0])], "a run: config, metrics, figure, notes, provenance"),
-        (["compare", short_id(log.runs[0]), short_id(log.runs[2])], "two runs side by side: what differs"),
+        (["run", "show", short_id(log.runs["swapped0"])], "a run: config, metrics, figure, notes, provenance"),
+        (["compare", short_id(log.runs["abc"]), short_id(log.runs["swapped0"])],
+         "two runs side by side: what differs"),
         (["log", "-p", SAE], "what was filed on the parked project's own node"),
         (["tags"], "every tag, most used first"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
@@ -87,8 +88,9 @@ def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, a
     and a side thread on sparse autoencoders), with figures, links, questions,
     a stuck spell and a private check-in, filed in a theory-of-change tree (one
     agenda, two projects, questions and experiments, each with its why); plus
-    results with what was expected and what happened, learnings, and ideas
-    triaged, promoted and pruned. It goes into a new temporary directory
+    results with what was expected and what happened, learnings, ideas
+    triaged, promoted and pruned, and runs made with `upstack.run`, each dated
+    on its day of the three weeks. It goes into a new temporary directory
     (or --home DIR); your own log, wherever UPSTACK_HOME points, is never touched.
     Prints the timeline and commands to try next, then (at a terminal) serves
     it in the browser app and prints its address; Ctrl-C stops it.
@@ -106,8 +108,8 @@ def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, a
     echo(style(f"A demo research log: {len(entries)} entries over three weeks, "
                f"{files} files attached.", bold=True))
     ideas = sum(e.kind == "idea" for e in entries)
-    echo(f"  filed in a tree of {len(log.nodes)} nodes (one agenda, two projects); "
-         f"{ideas} ideas triaged")
+    echo(f"  filed in a tree of {len(log.nodes)} nodes (one agenda, two projects, one of them parked); "
+         f"{ideas} ideas triaged; {len(log.runs)} runs")
     echo(f"  in {home}")
     echo(style("  A throwaway workspace: your own log is untouched.", dim=True))
     echo()

@@ -40,10 +40,52 @@ COMMAND_MODULES = {
     "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
 }
 
+# `upstack --help` lists the commands in sections, in this order, each command in the section of
+# its module (so a command added to a module lands beside its neighbours), in the order above.
+# A module with no section here shows under OTHER: no command is ever left out of the help.
+HELP_SECTIONS = {
+    "capture": "Write", "curate": "Write",
+    "recall": "Find",
+    "tree": "Why: the tree", "review": "Why: the tree",
+    "ideas": "Ideas",
+    "runs": "Runs",
+    "serve": "Browser and team", "team": "Browser and team",
+    "maintenance": "Maintenance", "interop": "Maintenance", "demo": "Maintenance",
+}
+OTHER = "Other"
+
+
+def help_sections(commands: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """(section, command names) in the order `upstack --help` shows them; ``commands`` maps
+    each command to its module, as COMMAND_MODULES does."""
+    order = [*dict.fromkeys(HELP_SECTIONS.values()), OTHER]
+    found: dict[str, list[str]] = {}
+    for name, module in commands.items():
+        found.setdefault(HELP_SECTIONS.get(module, OTHER), []).append(name)
+    return [(section, found[section]) for section in order if section in found]
+
 
 class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands by section (HELP_SECTIONS), their help cut to one line, as click does."""
+        sections = []
+        for section, names in help_sections(COMMAND_MODULES):
+            commands = [(name, self.get_command(ctx, name)) for name in names]
+            shown = [(name, command) for name, command in commands if command is not None and not command.hidden]
+            if shown:
+                sections.append((section, shown))
+        if not sections:
+            return
+        widest = max(len(name) for _, shown in sections for name, _ in shown)
+        limit = formatter.width - 6 - widest
+        for section, shown in sections:
+            with formatter.section(section):
+                # Names padded to the widest of all, so that every section's help starts in one column.
+                formatter.write_dl([(name.ljust(widest), command.get_short_help_str(limit))
+                                    for name, command in shown])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = COMMAND_MODULES.get(name)

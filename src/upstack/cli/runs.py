@@ -192,7 +192,7 @@ def _split_runs_and_keys(ws: Workspace, args: list[str]) -> tuple[list[str], lis
 @json_option
 @pass_log
 def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Take in run folders written elsewhere (e.g. UPSTACK_RUN_DIR on a compute node).
+    """Take in run folders written elsewhere (say, UPSTACK_RUN_DIR on a compute node).
 
     Safe to repeat, and safe while the runs are still going: only what is new is added.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import ipaddress
 import secrets
+import sys
 
 import click
 
@@ -79,6 +80,8 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     address = f"http://{shown}:{listener.getsockname()[1]}/"
     echo(f"upstack is serving {ws.home}" + (" as a team server (everyone signs in)" if team else ""))
     echo(f"open: {address}" + (f"?token={token}" if token else ""))
+    if team:
+        _say_how_to_get_in(ws, address)
     if team and not _loopback(host):
         echo("put it behind a TLS proxy (e.g. Caddy or nginx) before people sign in over the internet"
              + ("" if proxies else ", and name the proxy in UPSTACK_TRUSTED_PROXIES"))
@@ -90,6 +93,31 @@ def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> No
     # Outside the command line's own view (access.OWNER): a request is answered for whoever signed it in,
     # or (local mode) the token's holder, each set by the app itself; anything else reads as nobody said.
     contextvars.Context().run(server.run, sockets=[listener])
+
+
+def _say_how_to_get_in(ws: Workspace, address: str) -> None:
+    """Before anyone has joined, the sign-in page lets nobody in: say how to get in. A link is a
+    secret, so a new one is printed only to a terminal, never into a log file or a pipe."""
+    from upstack.services import accounts
+
+    first = accounts.first_to_join(ws)
+    if first is None:
+        return
+    echo(f"nobody has signed in yet: {first.login} gets in with the invitation link `upstack user add` printed,")
+    if sys.stdout.isatty():
+        secret = accounts.reset_link(ws, first.login)
+        echo(f"or with this new link (it works once, for {accounts.RESET_HOURS} hours): {address}reset/{secret}")
+    else:
+        echo(f"or with a new one: upstack{_home_option(ws)} user reset {first.login} --url {address}")
+
+
+def _home_option(ws: Workspace) -> str:
+    """`` --home DIR`` when a command typed next would otherwise reach another workspace."""
+    import shlex
+
+    from upstack.settings import Settings
+
+    return "" if Settings().home_path == ws.home else f" --home {shlex.quote(str(ws.home))}"
 
 
 COMMANDS = [serve]

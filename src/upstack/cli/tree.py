@@ -24,7 +24,7 @@ from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 
-_STATUS_COLOURS = {"open": "white", "active": "green", "blocked": "red", "done": "blue",
+_STATUS_COLOURS = {"open": "white", "active": "green", "blocked": "red", "parked": "yellow", "done": "blue",
                    "dropped": "bright_black"}
 
 
@@ -135,7 +135,7 @@ def node_move(ws: Workspace, node_id: str, under: str | None, top: bool) -> None
               help="Break a commitment rule (active-project limit, minimum commitment), saying why.")
 @pass_log
 def node_status(ws: Workspace, node_id: str, status: str, reason: str, override: str) -> None:
-    """Set a node's status: open, active, blocked, done (answered), dropped.
+    """Set a node's status: open, active, blocked, parked, done (answered), dropped.
 
     At most `active_projects` projects are active at once (default 1), and an
     active node is not dropped within `min_commitment_days` (default 14):

@@ -18,7 +18,8 @@ __all__ = ["NODE_KINDS", "STATUSES", "Node", "check_parent", "check_status", "st
            "match_project", "no_such_project"]
 
 NODE_KINDS = ("agenda", "project", "question", "experiment")
-STATUSES = ("open", "active", "blocked", "done", "dropped")
+# parked: set aside on purpose, to come back to (not stale, not stuck, not closed).
+STATUSES = ("open", "active", "blocked", "parked", "done", "dropped")
 _ALIASES = {"answered": "done", "finished": "done"}
 
 # What each kind may sit under (None: at the top, which only an agenda should).

@@ -53,7 +53,7 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = [
-    "User", "has_accounts", "add_user", "list_users", "remove_user", "reset_link", "link_info",
+    "User", "has_accounts", "first_to_join", "add_user", "list_users", "remove_user", "reset_link", "link_info",
     "accept_link", "sign_in", "start_session", "session_user", "end_session", "end_all_sessions", "create_token",
     "list_tokens", "revoke_token", "token_user", "token_grant", "audience_for", "share", "unshare", "shares_of",
     "add_comment", "comments_for", "notifications", "mark_read", "unread_count", "audit_log", "audit_export",
@@ -71,6 +71,17 @@ _DEAD_LINK = "this link is not valid any more: it was used, replaced or has expi
 
 def has_accounts(ws: Workspace) -> bool:
     return store_accounts.has_users(db_of(ws))
+
+
+def first_to_join(ws: Workspace) -> User | None:
+    """While accounts exist but nobody has joined (set a password), the one who can let everyone
+    else in: the workspace's owner (the first account), else the first admin. None otherwise:
+    someone can sign in already, or there are no accounts."""
+    people = list_users(ws)
+    if not people or any(u.joined for u in people):
+        return None
+    owner = owner_id(db_of(ws))
+    return next((u for u in people if u.id == owner), None) or next((u for u in people if u.is_admin), people[0])
 
 
 def find_user(ws: Workspace, login: str) -> User:

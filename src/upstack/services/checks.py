@@ -2,7 +2,7 @@
 
 - work (entries, experiments) with no path up to an agenda;
 - nodes whose why is empty;
-- active work under a parent that is done or dropped;
+- active work under a parent that is parked, done or dropped;
 - spinning your wheels: how much of the last days' writing traces to no agenda;
 - projects with no activity for some weeks.
 """
@@ -111,7 +111,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
             report.flags.append(Flag("orphan", node.short,
                                      f"experiment \"{node.title}\" has no path to an agenda"))
         parent = nodes.get(node.parent_id) if node.parent_id else None
-        if node.status == "active" and parent and parent.status in ("done", "dropped"):
+        if node.status == "active" and parent and parent.status in ("parked", "done", "dropped"):
             report.flags.append(Flag("closed-parent", node.short,
                                      f"\"{node.title}\" is active but its {parent.kind} "
                                      f"\"{parent.title}\" is {parent.status}"))
@@ -151,7 +151,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
 
     stale_before = to_iso(now - timedelta(weeks=stale_weeks))
     for node in nodes.values():
-        if node.kind != "project" or node.status in ("done", "dropped"):
+        if node.kind != "project" or node.status in ("parked", "done", "dropped"):  # parked: quiet on purpose
             continue
         last = last_activity(node.id) or node.created_at
         if last < stale_before:

@@ -35,7 +35,7 @@ def check_active_limit(ws: Workspace, db: Database, kind: str, *, exclude: str |
     if len(active) >= limit:
         names = ", ".join(f"{n.short} \"{n.title}\"" for n in active)
         raise BadInput(f"already {len(active)} active project(s) ({names}) and the limit is "
-                       f"{limit}: park one first (upstack node status ID open) or give "
+                       f"{limit}: park one first (upstack node status ID parked) or give "
                        "--override \"why\"")
 
 

@@ -1,24 +1,26 @@
 """A sample research log to try upstack on: three weeks of an interpretability project.
 
-`build_demo` writes it through the services like any other log: a theory-of-change
-tree (one agenda, two projects, questions and experiments, each with its why), the
-story's entries filed under its nodes (figures and tables attached, links by title
-and by short id, one private check-in), back-dated over the three weeks before
-``now``; then what a researcher would do today on top of it: learnings recorded
-after the fact on failed results, ideas triaged, pruned and promoted, a question
-drafted from a stuck spell, and nodes marked answered or dropped. Those services
-date what they write now, as do the nodes. It never chooses where: callers open
-the workspace with `open_demo_workspace`, which always uses SQLite in the demo's
-own directory, whatever UPSTACK_DB or the config file say.
+`build_demo` writes it through the services like any other log, living through the three
+weeks before ``now`` on a simulated clock (`timeutil.simulated_clock`), so that everything is
+dated as a real three weeks would be: the theory-of-change tree grows as the work reaches it
+(one agenda, two projects, questions and experiments, each with its why), the story's entries
+are written on their days (figures and tables attached, links by title and by short id, one
+private check-in), a stuck spell drafts a question for the mentor, learnings are recorded after
+the fact on failed results, ideas are captured and later triaged, pruned, parked or promoted,
+nodes are answered, dropped or parked, and runs made with the scripting API train for real
+durations. It never chooses where: callers open the workspace with `open_demo_workspace`,
+which always uses SQLite in the demo's own directory, whatever UPSTACK_DB or the config file say.
 
 The attached figures are real files, made by :mod:`upstack.services.demo_figures`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,13 +31,14 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.services import capture, ideas, learning, stuck
 from upstack.services import tree as tree_service
-from upstack.services.demo_figures import write_figures
+from upstack.services.demo_figures import curve_svg, write_figures
+from upstack.services.runstart import start_run
 from upstack.store import queries
 from upstack.store.tree import load_node
-from upstack.timeutil import to_iso
+from upstack.timeutil import SimulatedClock, simulated_clock
 from upstack.workspace import Workspace
 
-__all__ = ["DemoLog", "STORY", "TREE", "IDEAS", "build_demo", "demo_db_url", "make_demo_home",
+__all__ = ["DemoLog", "STORY", "TREE", "IDEAS", "RUNS", "build_demo", "demo_db_url", "make_demo_home",
            "open_demo_workspace"]
 
 IOI = "IOI circuit"
@@ -46,19 +49,19 @@ SAE = "SAE features"
 class DemoLog:
     """What `build_demo` wrote.
 
-    ``entries`` maps keys to the entries as captured, in the order written: first
-    the story's (``entries["heatmap"]`` is the result with a PNG and a CSV that many
-    later entries link to), with those the services date now among them: the
-    question drafted from the stuck spell ("ask", right after the spell), then
-    learnings recorded after the fact and the ideas. ``nodes`` maps the tree's keys (`TREE`, and "swapped" for the
-    question an idea was promoted to) to the nodes as they ended up.
+    ``entries`` maps keys to the entries as captured, in the order written (the story's in
+    `STORY` order; ``entries["heatmap"]`` is the result with a PNG and a CSV that many later
+    entries link to), among them the question drafted from the stuck spell ("ask"), the
+    learnings recorded after the fact and the ideas. ``nodes`` maps the tree's keys (`TREE`,
+    "swapped" for the question an idea was promoted to, "swapped_run" for its experiment) to
+    the nodes as they ended up; ``runs`` maps `RUNS` keys to run ids, in the order they ran.
     """
 
     home: Path
     entries: dict[str, Entry]
     files: tuple[str, ...]
     nodes: dict[str, Node] = field(default_factory=dict)
-    runs: list[str] = field(default_factory=list)  # run ids (each also a result entry)
+    runs: dict[str, str] = field(default_factory=dict)  # run ids (each also a result entry)
 
 
 def make_demo_home(home: str | Path | None = None) -> Path:
@@ -86,74 +89,141 @@ def open_demo_workspace(home: Path) -> Workspace:
 
 
 def build_demo(ws: Workspace, now: datetime | None = None) -> DemoLog:
-    """Write the sample log into ``ws``, its entries dated over the three weeks before ``now``."""
+    """Write the sample log into ``ws``, dated over the three weeks before ``now`` (every step
+    before the day of ``now``)."""
     today = (now or datetime.now().astimezone()).astimezone().date()
-    nodes = _plant_tree(ws)
-    written: dict[str, Entry] = {}
-    with tempfile.TemporaryDirectory(prefix="upstack-demo-figures-") as scratch:
-        figures = write_figures(Path(scratch))
-        for item in STORY:
-            if _SHORT_LINK.search(item.text):
-                # A [[short id]] link is resolved when its entry is ingested, and journal
-                # files written within one millisecond are ingested in no fixed order:
-                # ingest what came before so the target is surely in the store first.
-                ws.ingest()
-            text = _SHORT_LINK.sub(lambda m: f"[[{written[m.group(1)].short}]]", item.text)
-            written[item.key] = capture.note(
-                ws, text, kind=item.kind, under=nodes[item.node].id if item.node else None,
-                private=item.private, attach=[figures[name] for name in item.files],
-                occurred_at=_occurred_at(today, item.when),
-                meta=learning.result_meta(item.kind, *item.result) if item.result else None)
-            if item.key == "stuck2":
-                written["ask"] = _ask(ws, nodes["path"])  # drafted from the spell so far
-        ws.ingest()
-    _today(ws, nodes, written)
-    runs = _runs(ws, nodes["swapped_run"])
+    with tempfile.TemporaryDirectory(prefix="upstack-demo-files-") as scratch:
+        story = _Story(ws, today, Path(scratch))
+        steps = sorted(story.steps(), key=lambda step: step[0])  # stable: a tie keeps the tables' order
+        with simulated_clock(steps[0][0]) as story.clock:
+            for moment, action in steps:
+                story.clock.set(moment)
+                action()
+            ws.ingest()
+    tree_service.set_focus(ws, story.nodes["swapped"].id)  # new notes land on the open question
     db = ws.store().db
-    nodes = {key: load_node(db, node.id) for key, node in nodes.items()}
-    return DemoLog(home=ws.home, entries=written, files=tuple(figures), nodes=nodes, runs=runs)
+    nodes = {key: load_node(db, node.id) for key, node in story.nodes.items()}
+    return DemoLog(home=ws.home, entries=story.written, files=tuple(story.figures), nodes=nodes, runs=story.runs)
 
 
-def _runs(ws: Workspace, experiment: Node) -> list[str]:
-    """Runs made with the scripting API, as a training script would (`upstack.run`)."""
-    import math
-
-    from upstack.services.demo_figures import curve_svg
-    from upstack.services.runstart import start_run
-
-    made = []
-    with tempfile.TemporaryDirectory(prefix="upstack-demo-runs-") as scratch:
-        for seed, corruption, plateau in ((0, "swapped names", 0.79), (1, "swapped names", 0.81),
-                                          (0, "ABC prompts", 0.83)):
-            config = {"model": "gpt2-small", "corruption": corruption, "seed": seed, "prompts": 500,
-                      "sender": "S-inhibition heads", "receiver": "name movers"}
-            with start_run(ws, "path-patching-sweep", under=experiment.id, config=config, tags=["ioi", "path-patching"],
-                           capture=("command", "python", "packages", "host"),
-                           goals={"recovered": "max", "logit_diff": "max"}) as run:
-                recovered = []
-                for step in range(500):  # prompts patched so far; the running mean settles
-                    wobble = math.sin(step * 0.37 + seed) * 0.4 / math.sqrt(step + 1)
-                    recovered.append(plateau + wobble)
-                    run.log({"recovered": plateau + wobble, "logit_diff": 3.1 * (plateau + wobble)}, step=step)
-                chart = Path(scratch) / f"{corruption}-{seed}.svg"
-                chart.write_text(curve_svg("Share of the logit difference recovered", recovered,
-                                           y_title="recovered", y_max=1.0))
-                run.figure(chart, f"Recovered by prompt count ({corruption}, seed {seed})")
-                run.summary(recovered=round(recovered[-1], 3), expected="About 0.83, as with ABC prompts.",
-                            happened=f"{recovered[-1]:.2f} of the logit difference recovered.",
-                            outcome="as-expected")
-                if corruption == "swapped names":
-                    run.note("Swapped names give the same picture within noise: section 4 stands.")
-            made.append(run.id)
-    ws.ingest()  # take the runs in
-    return made
-
-
-def _occurred_at(today: date, when: str) -> str:
+def _moment(today: date, when: str) -> datetime:
+    """``"DAYS_AGO HH:MM"`` (local time) as a time."""
     days_ago, clock = when.split()
     hour, minute = (int(part) for part in clock.split(":"))
-    day = today - timedelta(days=int(days_ago))
-    return to_iso(datetime.combine(day, time(hour, minute)))  # naive: local time
+    return datetime.combine(today - timedelta(days=int(days_ago)), time(hour, minute)).astimezone()
+
+
+class _Story:
+    """The demo's steps, each at its time; what they wrote so far (later steps refer to it)."""
+
+    def __init__(self, ws: Workspace, today: date, scratch: Path) -> None:
+        self.ws, self.today, self.scratch = ws, today, scratch
+        self.figures = write_figures(scratch)
+        self.nodes: dict[str, Node] = {}
+        self.written: dict[str, Entry] = {}
+        self.runs: dict[str, str] = {}
+        self.clock = SimulatedClock(_moment(today, "21 00:00"))  # build_demo's, while the story is told
+
+    def steps(self) -> list[tuple[datetime, Callable[[], None]]]:
+        def at(when: str, action: Callable[..., None], *args: Any) -> tuple[datetime, Callable[[], None]]:
+            return _moment(self.today, when), lambda: action(*args)
+
+        steps = [at(spec.when, self.plant, spec) for spec in TREE]
+        steps += [at(when, self.move, key, under) for when, key, under in _MOVES]
+        steps += [at(item.when, self.write, item) for item in STORY]
+        steps += [at(_ASK_WHEN, self.ask)]
+        steps += [at(when, self.learn, key, source, text) for when, key, source, text in _LEARNED]
+        steps += [at(idea.when, self.capture_idea, idea) for idea in IDEAS]
+        steps += [at(idea.decided, self.decide_idea, idea) for idea in IDEAS if idea.state != "candidate"]
+        steps += [at(when, self.set_status, key, status, reason, override)
+                  for when, key, status, reason, override in _STATUS_CHANGES]
+        steps += [at(_SWAPPED_RUN[0], self.plant_swapped_run)]
+        steps += [at(spec.when, self.run, spec) for spec in RUNS]
+        return steps
+
+    # -- the tree ------------------------------------------------------------------
+    def plant(self, spec: _TreeNode) -> None:
+        under = self.nodes[spec.under].id if spec.under else None
+        self.nodes[spec.key] = tree_service.add_node(self.ws, spec.kind, spec.title, why=spec.why, under=under,
+                                                     status=spec.status, override=spec.override)
+
+    def move(self, key: str, under: str) -> None:
+        self.nodes[key] = tree_service.move_node(self.ws, self.nodes[key].id, self.nodes[under].id)
+
+    def set_status(self, key: str, status: str, reason: str, override: str) -> None:
+        self.nodes[key] = tree_service.set_status(self.ws, self.nodes[key].id, status, reason, override=override)
+
+    def plant_swapped_run(self) -> None:
+        _, title, why = _SWAPPED_RUN
+        self.nodes["swapped_run"] = tree_service.add_node(self.ws, "experiment", title, why=why,
+                                                          under=self.nodes["swapped"].id, status="active")
+
+    # -- entries -------------------------------------------------------------------
+    def write(self, item: _StoryEntry) -> None:
+        if _SHORT_LINK.search(item.text):
+            # A [[short id]] link is resolved when its entry is ingested, and journal files
+            # written within one millisecond are ingested in no fixed order: ingest what came
+            # before so the target is surely in the store first.
+            self.ws.ingest()
+        text = _SHORT_LINK.sub(lambda m: f"[[{self.written[m.group(1)].short}]]", item.text)
+        self.written[item.key] = capture.note(
+            self.ws, text, kind=item.kind, under=self.nodes[item.node].id if item.node else None,
+            private=item.private, attach=[self.figures[name] for name in item.files],
+            meta=learning.result_meta(item.kind, *item.result) if item.result else None)
+
+    def ask(self) -> None:
+        """The question the stuck spell drafted for the mentor, with the ask filled in."""
+        node = self.nodes["path"]
+        _, draft = stuck.draft_question(self.ws, node.id, to="Priya", days=7)
+        question = ("Why would a path effect come out above 1 when a unit test on a toy model "
+                    "passes? Is there a known way batching or padding leaks between prompts?")
+        self.written["ask"] = stuck.ask(self.ws, node.id, draft.replace(
+            "(Write it here. Writing it down often answers it.)", question))
+
+    def learn(self, key: str, source: str, text: str) -> None:
+        self.written[key] = learning.learned(self.ws, self.written[source].id, text)
+
+    # -- ideas ---------------------------------------------------------------------
+    def capture_idea(self, idea: _Idea) -> None:
+        self.written[idea.key] = ideas.capture_idea(self.ws, idea.text, **idea.triage)
+
+    def decide_idea(self, idea: _Idea) -> None:
+        entry_id = self.written[idea.key].id
+        if idea.state == "promoted":
+            _, self.nodes["swapped"] = ideas.promote(self.ws, entry_id, kind="question", under=self.nodes["IOI"].id,
+                                                     reason=idea.reason)
+        else:
+            ideas.set_state(self.ws, entry_id, idea.state, idea.reason, [self.written[k].id for k in idea.evidence])
+        self.written[idea.key] = queries.get_entry(self.ws.store().db, entry_id)  # pruned: with the reason
+
+    # -- runs ----------------------------------------------------------------------
+    def run(self, spec: _Run) -> None:
+        """A run made with the scripting API, as a training script would (`upstack.run`), its
+        steps spread over the run's duration. Provenance is what this machine says (Python,
+        packages, host), never the command that built the demo."""
+        started = self.clock.moment
+        node = self.nodes[spec.node].id
+        with start_run(self.ws, spec.name, under=node, config=spec.config, tags=spec.tags,
+                       capture=("python", "packages", "host"), goals=spec.goals) as run:
+            curves: dict[str, list[float]] = {}
+            for step in range(spec.steps):
+                self.clock.set(started + timedelta(minutes=spec.minutes * step / spec.steps))
+                values = spec.metrics(step)
+                for key, value in values.items():
+                    curves.setdefault(key, []).append(value)
+                run.log(values, step=step)
+            self.clock.set(started + timedelta(minutes=spec.minutes))
+            key, title, y_max = spec.figure
+            chart = self.scratch / f"{spec.key}.svg"
+            chart.write_text(curve_svg(title, curves[key], y_title=key, y_max=y_max), encoding="utf-8")
+            run.figure(chart, title)
+            last = {k: v[-1] for k, v in curves.items()}
+            run.summary(**spec.summary(last))
+            if spec.note:
+                run.note(spec.note)
+        self.runs[spec.key] = run.id
+        self.ws.ingest()  # take the run in
+
 
 
 # -- the tree --------------------------------------------------------------------
@@ -161,6 +231,7 @@ def _occurred_at(today: date, when: str) -> str:
 @dataclass(frozen=True)
 class _TreeNode:
     key: str
+    when: str  # "DAYS_AGO HH:MM", local time: when the work reached it
     kind: str
     title: str
     why: str
@@ -170,66 +241,73 @@ class _TreeNode:
 
 
 TREE: tuple[_TreeNode, ...] = (
-    _TreeNode("AGENDA", "agenda", "Interpretability tools I can trust for auditing models",
+    _TreeNode("AGENDA", "21 09:20", "agenda", "Interpretability tools I can trust for auditing models",
               "Auditing a model before deployment needs tools that find real mechanisms: I "
               "must know where patching and dictionary learning fool me before pointing them "
               "at eval awareness.", None),
-    _TreeNode("IOI", "project", IOI,
+    _TreeNode("IOI", "21 09:25", "project", IOI,
               "IOI is the best-documented circuit: reproducing it calibrates my patching code "
               "and my judgement against a known answer.", "AGENDA"),
-    _TreeNode("SAE", "project", SAE,
+    _TreeNode("baseline", "20 15:00", "experiment", "Baseline logit diff on the IOI prompts",
+              "Every patching number is a fraction of this one: it has to match the paper first.",
+              "IOI"),
+    _TreeNode("corrupt", "19 09:15", "question", "ABC prompts or swapped names for the corrupted run?",
+              "The corruption decides what \"fraction recovered\" measures, so every later "
+              "number depends on it.", "IOI"),
+    _TreeNode("where", "19 14:00", "question", "Where does the name information move from S2 to END?",
+              "Knowing the layers tells the 144-head sweep where to look.", "IOI"),
+    _TreeNode("resid", "19 14:05", "experiment", "Residual-stream patching, layer × position",
+              "The cheapest sweep that can locate the hand-off: 24 patches instead of 144.",
+              "where"),
+    _TreeNode("who", "18 10:20", "question", "Which heads carry the IOI behaviour?",
+              "Finding the paper's heads by my own sweeps is what \"reproduced\" means.", "IOI"),
+    _TreeNode("heads", "18 10:25", "experiment", "Per-head patching at END",
+              "Ranks all 144 heads by how much of the logit diff each one restores.", "who"),
+    _TreeNode("negative", "17 09:10", "question", "Why do 10.7 and 11.10 work against the answer?",
+              "Heads I cannot explain are heads I cannot put in the diagram.", "IOI"),
+    _TreeNode("SAE", "16 14:15", "project", SAE,
               "An SAE on layer 8 is a second, independent view of the IOI signal: if a feature "
               "lines up with the heads, dictionary learning is ready for the next project.",
               "AGENDA", override="Side thread with a budget of two GPU-days, run alongside IOI."),
-    _TreeNode("baseline", "experiment", "Baseline logit diff on the IOI prompts",
-              "Every patching number is a fraction of this one: it has to match the paper first.",
-              "IOI"),
-    _TreeNode("corrupt", "question", "ABC prompts or swapped names for the corrupted run?",
-              "The corruption decides what \"fraction recovered\" measures, so every later "
-              "number depends on it.", "IOI"),
-    _TreeNode("where", "question", "Where does the name information move from S2 to END?",
-              "Knowing the layers tells the 144-head sweep where to look.", "IOI"),
-    _TreeNode("resid", "experiment", "Residual-stream patching, layer × position",
-              "The cheapest sweep that can locate the hand-off: 24 patches instead of 144.",
-              "where"),
-    _TreeNode("who", "question", "Which heads carry the IOI behaviour?",
-              "Finding the paper's heads by my own sweeps is what \"reproduced\" means.", "IOI"),
-    _TreeNode("heads", "experiment", "Per-head patching at END",
-              "Ranks all 144 heads by how much of the logit diff each one restores.", "who"),
-    _TreeNode("ablate", "experiment", "Mean-ablate each head class",
-              "Patching asks whether a head is enough; ablation asks whether it is needed.",
-              "who"),
-    _TreeNode("negative", "question", "Why do 10.7 and 11.10 work against the answer?",
-              "Heads I cannot explain are heads I cannot put in the diagram.", "IOI"),
-    _TreeNode("how", "question", "Do S-inhibition heads act through the name movers' queries?",
-              "This is the mechanism, not just a list of heads: the core claim of the write-up.",
-              "IOI"),
-    _TreeNode("path", "experiment", "Path patching S-inhibition → name movers' queries",
-              "Isolates the one path the S-inhibition story predicts.", "how"),
-    _TreeNode("induction", "question", "Does ablating induction heads reproduce the paper's drop?",
-              "A number I cannot reproduce is one I cannot cite.", "IOI"),
-    _TreeNode("medium", "question", "Does the same circuit appear in GPT-2 medium?",
-              "If it does, the reproduction says something beyond one small model.", "IOI"),
-    _TreeNode("width", "question", "How wide should the layer-8 SAE be?",
+    _TreeNode("width", "16 18:20", "question", "How wide should the layer-8 SAE be?",
               "Too narrow merges the signal with others; too wide wastes compute on dead "
               "features.", "SAE"),
-    _TreeNode("sweep", "experiment", "SAE width sweep, 1k to 32k",
+    _TreeNode("sweep", "16 18:25", "experiment", "SAE width sweep, 1k to 32k",
               "Reconstruction and dead features against width, in one overnight run.", "width"),
-    _TreeNode("resample", "experiment", "Resample dead features at 8k and 16k",
+    _TreeNode("how", "15 15:00", "question", "Do S-inhibition heads act through the name movers' queries?",
+              "This is the mechanism, not just a list of heads: the core claim of the write-up.",
+              "IOI"),
+    _TreeNode("path", "15 15:05", "experiment", "Path patching S-inhibition → name movers' queries",
+              "Isolates the one path the S-inhibition story predicts.", "how"),
+    _TreeNode("resample", "12 14:25", "experiment", "Resample dead features at 8k and 16k",
               "Tells dead capacity apart from a real limit of the method.", "width"),
-    _TreeNode("duplicate", "question", "Is there a feature for \"a name mentioned twice\" at END?",
+    _TreeNode("ablate", "12 16:50", "experiment", "Mean-ablate each head class",
+              "Patching asks whether a head is enough; ablation asks whether it is needed.",
+              "who"),
+    _TreeNode("duplicate", "10 13:50", "question", "Is there a feature for \"a name mentioned twice\" at END?",
               "That is the S-inhibition signal: finding it is the independent view.", "SAE"),
-    _TreeNode("rank", "experiment", "Rank features by IOI − ABC activation at END",
+    _TreeNode("rank", "10 13:55", "experiment", "Rank features by IOI − ABC activation at END",
               "The cheapest search: one forward pass over the IOI prompts and their ABC twins.",
               "duplicate"),
-    _TreeNode("feature_ablation", "experiment", "Ablate feature 11302 at END",
+    _TreeNode("feature_ablation", "9 10:30", "experiment", "Ablate feature 11302 at END",
               "Correlation is not use: the ablation tests whether the logit diff needs it.",
               "duplicate"),
-    _TreeNode("same_variable", "question",
+    _TreeNode("medium", "9 11:00", "question", "Does the same circuit appear in GPT-2 medium?",
+              "If it does, the reproduction says something beyond one small model.", "IOI"),
+    _TreeNode("same_variable", "9 16:15", "question",
               "Does feature 11302 carry the same variable as the S-inhibition heads?",
               "If it is only \"a repeated token nearby\", the second view does not confirm "
               "the first.", "duplicate", status="open"),
+    _TreeNode("induction", "5 09:00", "question", "Does ablating induction heads reproduce the paper's drop?",
+              "A number I cannot reproduce is one I cannot cite.", "IOI"),
 )
+
+# (when, TREE key, new parent): first filed under the project, it turned out to be about the heads.
+_MOVES: tuple[tuple[str, str, str], ...] = (("12 10:40", "negative", "who"),)
+
+# The experiment made under the question an idea was promoted to: (when, title, why).
+_SWAPPED_RUN = ("1 18:20", "Path patching with swapped-name corruption",
+                "The cheapest test that could undercut section 4.")
 
 # Where each story entry is filed (a TREE key; None: nowhere, like the private check-in).
 _FILED: dict[str, str | None] = {
@@ -275,146 +353,174 @@ _RESULTS: dict[str, tuple[str, str, str]] = {
               "It splits into a name-specific and a generic duplication feature.", "surprise"),
 }
 
+# (when, TREE key, new status, reason, override): what changed in the tree over the weeks.
+_STATUS_CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("19 15:00", "resid", "done", "Hand-off between layers 7 and 9.", ""),
+    ("19 17:15", "where", "done", "S2 to END in layers 7-9, by the S-inhibition heads' layers.", ""),
+    ("18 16:50", "heads", "done", "Name movers 9.9, 9.6, 10.0; negative 10.7, 11.10.", ""),
+    ("16 10:05", "baseline", "done", "3.52 on 650 prompts after dropping two templates.", ""),
+    ("15 09:35", "sweep", "done", "Dead features explode above 8k.", ""),
+    ("14 10:30", "path", "blocked", "Path effect above 1: a bug somewhere.", ""),
+    ("13 15:25", "path", "done", "0.83 after the padding fix.", ""),
+    ("13 16:10", "how", "done", "Yes: path patching recovers 0.83 along that path.", ""),
+    ("12 10:30", "corrupt", "done", "ABC to find the circuit, both reported (mentor call).", ""),
+    ("11 10:25", "ablate", "done", "Name movers necessary; backup heads take over when ablated.", ""),
+    ("10 09:35", "resample", "done", "3% dead at 16k with resampling.", ""),
+    ("10 09:40", "width", "done", "16k with resampling.", ""),
+    ("10 14:05", "rank", "done", "Feature 11302 on top.", ""),
+    ("9 10:50", "feature_ablation", "done", "Costs as much as two S-inhibition heads.", ""),
+    ("7 15:35", "negative", "done", "Copy suppression, reproduced on my prompts.", ""),
+    ("7 15:45", "who", "done", "The paper's heads, found by my own sweeps.", ""),
+    ("6 10:00", "medium", "dropped", "Out of scope for the write-up (the scope decision).",
+     "Three weeks is the whole project; the write-up covers GPT-2 small only."),
+    ("4 16:05", "duplicate", "done", "Feature 11302, which splits at 32k into a name-specific one.", ""),
+    ("2 10:35", "induction", "done", "Same convention as the paper: 2.61; the gap was the convention.", ""),
+    ("2 15:05", "SAE", "parked", "Paused for the probing project; the write-up gives it one section. "
+     "Back to it if probing needs features.", ""),
+)
 
-def _plant_tree(ws: Workspace) -> dict[str, Node]:
-    nodes: dict[str, Node] = {}
-    for spec in TREE:
-        under = nodes[spec.under].id if spec.under else None
-        nodes[spec.key] = tree_service.add_node(ws, spec.kind, spec.title, why=spec.why,
-                                                under=under, status=spec.status,
-                                                override=spec.override)
-    # First filed under the project; it turned out to be about the heads.
-    nodes["negative"] = tree_service.move_node(ws, nodes["negative"].id, nodes["who"].id)
-    return nodes
+# (when, key, the failed result it came from, text): learnings recorded after the fact.
+_LEARNED: tuple[tuple[str, str, str, str], ...] = (
+    ("13 16:20", "learned_path", "path_bad", "A path effect above 1 is a bug, not a finding.\n"
+     "Check that effects stay within [0, 1] before reading anything into them; it would have "
+     "pointed at the padding a day earlier. #method #path-patching"),
+    ("10 09:50", "learned_sweep", "sweep", "Resample dead features before reading an SAE width sweep.\n"
+     "Without it the sweep measured dead capacity, not what width buys. #sae #method"),
+)
+
+_ASK_WHEN = "14 22:50"  # the question drafted from the stuck spell, right after its second entry
 
 
-# -- today: what the services date now ------------------------------------------
+# -- ideas -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _Idea:
     key: str
+    when: str  # captured
     text: str
     triage: dict[str, Any]
     state: str = "candidate"  # or de-risking, parked, pruned, or promoted
+    decided: str = ""  # when it left the candidates
     reason: str = ""
     evidence: tuple[str, ...] = ()  # story keys
 
 
 IDEAS: tuple[_Idea, ...] = (
-    _Idea("idea_attribution", "Attribution patching could replace the 12-minute head sweep. #patching",
+    _Idea("idea_attribution", "18 17:10",
+          "Attribution patching could replace the 12-minute head sweep. #patching",
           {"hypothesis": "Gradient attribution ranks the heads like activation patching does.",
            "cheapest_test": "Rank the 144 heads both ways and compare the top 10.",
            "kill_criteria": "Rank correlation of the top 10 below 0.8.", "cost_hours": 2,
            "compute": "10 GPU-minutes", "value": "Sweeps in seconds for the next project.",
            "value_score": 4}),
-    _Idea("idea_attn_sae", "An SAE on the attention outputs of layer 8 might isolate "
-          "S-inhibition better than the residual stream. #sae",
-          {"hypothesis": "Head outputs are sparser in features than the residual stream.",
-           "cheapest_test": "Train a 4k SAE on hook_z of layer 8 for 50M tokens.",
-           "cost_hours": 6, "compute": "half a GPU-day", "value_score": 3},
-          state="de-risking"),
-    _Idea("idea_swapped", "Report path patching under swapped-name corruption too. #path-patching",
+    _Idea("idea_64k", "15 10:00", "Train a 64k SAE to find more duplication features. #sae",
+          {"cheapest_test": "Dead fraction and feature splitting at 32k first.", "cost_hours": 12,
+           "compute": "two GPU-days", "value_score": 2},
+          state="pruned", decided="4 16:15", reason="At 32k 11302 already splits, and dead features grow "
+          "faster than reconstruction improves past 8k.", evidence=("sweep", "split")),
+    _Idea("idea_right_pad", "14 09:00", "Keep right padding and read END at a fixed index to batch faster. "
+          "#patching",
+          {"cheapest_test": "Compare END indices of clean and ABC prompts in one batch.",
+           "cost_hours": 0.5, "value_score": 2},
+          state="pruned", decided="13 15:40", reason="That is the padding bug: two-token names shift END.",
+          evidence=("fix",)),
+    _Idea("idea_swapped", "12 11:00", "Report path patching under swapped-name corruption too. #path-patching",
           {"hypothesis": "0.83 for S-inhibition → name movers holds with swapped names.",
            "cheapest_test": "Rerun the path patching with swapped-name corruption.",
            "kill_criteria": "Below 0.5 with swapped names.", "cost_hours": 1,
            "value": "Answers the first question any reader of section 4 will ask.",
            "value_score": 5},
-          state="promoted", reason="Priya and Sam both asked for it in their comments.",
-          evidence=("shared",)),
-    _Idea("idea_probe", "Linear probes for eval awareness on the residual stream. #planning",
+          state="promoted", decided="1 18:10",
+          reason="Sending the draft out made it plain: section 4 needs it before anyone reads it."),
+    _Idea("idea_attn_sae", "10 16:30", "An SAE on the attention outputs of layer 8 might isolate "
+          "S-inhibition better than the residual stream. #sae",
+          {"hypothesis": "Head outputs are sparser in features than the residual stream.",
+           "cheapest_test": "Train a 4k SAE on hook_z of layer 8 for 50M tokens.",
+           "cost_hours": 6, "compute": "half a GPU-day", "value_score": 3},
+          state="de-risking", decided="9 09:10"),
+    _Idea("idea_medium", "9 09:00", "Check that the IOI circuit carries over to GPT-2 medium. #ioi",
+          {"cheapest_test": "Per-head patching sweep on GPT-2 medium.", "cost_hours": 10,
+           "value_score": 2},
+          state="pruned", decided="6 10:05", reason="Out of scope: the write-up is the GPT-2 small reproduction.",
+          evidence=("scope",)),
+    _Idea("idea_probe", "8 14:00", "Linear probes for eval awareness on the residual stream. #planning",
           {"hypothesis": "Eval awareness is linearly readable in the middle layers.",
            "cheapest_test": "Probe 200 labelled eval and deployment prompts.", "cost_hours": 8,
            "value_score": 4},
-          state="parked", reason="Next quarter's project; it starts after the write-up.",
+          state="parked", decided="2 15:10", reason="Next quarter's project; it starts after the write-up.",
           evidence=("next",)),
-    _Idea("idea_medium", "Check that the IOI circuit carries over to GPT-2 medium. #ioi",
-          {"cheapest_test": "Per-head patching sweep on GPT-2 medium.", "cost_hours": 10,
-           "value_score": 2},
-          state="pruned", reason="Out of scope: the write-up is the GPT-2 small reproduction.",
-          evidence=("scope",)),
-    _Idea("idea_64k", "Train a 64k SAE to find more duplication features. #sae",
-          {"cheapest_test": "Dead fraction and feature splitting at 32k first.", "cost_hours": 12,
-           "compute": "two GPU-days", "value_score": 2},
-          state="pruned", reason="At 32k 11302 already splits, and dead features grow faster "
-          "than reconstruction improves past 8k.", evidence=("sweep", "split")),
-    _Idea("idea_right_pad", "Keep right padding and read END at a fixed index to batch faster. "
-          "#patching",
-          {"cheapest_test": "Compare END indices of clean and ABC prompts in one batch.",
-           "cost_hours": 0.5, "value_score": 2},
-          state="pruned", reason="That is the padding bug: two-token names shift END.",
-          evidence=("fix",)),
-)
-
-# (TREE key, new status, reason, override): what changed in the tree over the weeks.
-_STATUS_CHANGES: tuple[tuple[str, str, str, str], ...] = (
-    ("baseline", "done", "3.52 on 650 prompts after dropping two templates.", ""),
-    ("corrupt", "done", "ABC to find the circuit, both reported (mentor call).", ""),
-    ("resid", "done", "Hand-off between layers 7 and 9.", ""),
-    ("where", "done", "S2 to END in layers 7-9, by the S-inhibition heads' layers.", ""),
-    ("heads", "done", "Name movers 9.9, 9.6, 10.0; negative 10.7, 11.10.", ""),
-    ("ablate", "done", "Name movers necessary; backup heads take over when ablated.", ""),
-    ("negative", "done", "Copy suppression, reproduced on my prompts.", ""),
-    ("who", "done", "The paper's heads, found by my own sweeps.", ""),
-    ("path", "blocked", "Path effect above 1: a bug somewhere.", ""),
-    ("path", "done", "0.83 after the padding fix.", ""),
-    ("how", "done", "Yes: path patching recovers 0.83 along that path.", ""),
-    ("induction", "done", "Same convention as the paper: 2.61; the gap was the convention.", ""),
-    ("medium", "dropped", "Out of scope for the write-up (the scope decision).",
-     "Three weeks is the whole project; the write-up covers GPT-2 small only."),
-    ("sweep", "done", "Dead features explode above 8k.", ""),
-    ("resample", "done", "3% dead at 16k with resampling.", ""),
-    ("width", "done", "16k with resampling.", ""),
-    ("rank", "done", "Feature 11302 on top.", ""),
-    ("feature_ablation", "done", "Costs as much as two S-inhibition heads.", ""),
-    ("duplicate", "done", "Feature 11302, which splits at 32k into a name-specific one.", ""),
-    ("SAE", "open", "Paused: the write-up gives it one section (the scope decision).", ""),
-)
-
-# Learnings recorded today on results that failed.
-_LEARNED: tuple[tuple[str, str, str], ...] = (
-    ("learned_path", "path_bad", "A path effect above 1 is a bug, not a finding.\n"
-     "Check that effects stay within [0, 1] before reading anything into them; it would have "
-     "pointed at the padding a day earlier. #method #path-patching"),
-    ("learned_sweep", "sweep", "Resample dead features before reading an SAE width sweep.\n"
-     "Without it the sweep measured dead capacity, not what width buys. #sae #method"),
 )
 
 
-def _ask(ws: Workspace, node: Node) -> Entry:
-    """The question the stuck spell drafted for the mentor, with the ask filled in."""
-    _, draft = stuck.draft_question(ws, node.id, to="Priya", days=21)
-    question = ("Why would a path effect come out above 1 when a unit test on a toy model "
-                "passes? Is there a known way batching or padding leaks between prompts?")
-    return stuck.ask(ws, node.id, draft.replace(
-        "(Write it here. Writing it down often answers it.)", question))
+# -- runs ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Run:
+    key: str
+    when: str  # started
+    minutes: float  # how long it ran
+    name: str
+    node: str  # a TREE key, or "swapped_run"
+    config: dict[str, Any]
+    tags: tuple[str, ...]
+    goals: dict[str, str]
+    steps: int
+    metrics: Callable[[int], dict[str, float]]
+    figure: tuple[str, str, float]  # (metric, title, top of its y axis)
+    summary: Callable[[dict[str, float]], dict[str, Any]]  # from the last values
+    note: str = ""
 
 
-def _today(ws: Workspace, nodes: dict[str, Node], written: dict[str, Entry]) -> None:
-    """Learnings after the fact, ideas, and the tree's status changes."""
-    for key, source, text in _LEARNED:
-        written[key] = learning.learned(ws, written[source].id, text)
-    for idea in IDEAS:
-        entry = ideas.capture_idea(ws, idea.text, **idea.triage)
-        evidence = [written[key].id for key in idea.evidence]
-        if idea.state == "promoted":
-            _, nodes["swapped"] = ideas.promote(ws, entry.id, kind="question",
-                                                under=nodes["IOI"].id, reason=idea.reason)
-        elif idea.state != "candidate":
-            ideas.set_state(ws, entry.id, idea.state, idea.reason, evidence)
-        written[idea.key] = queries.get_entry(ws.store().db, entry.id)  # pruned: with the reason
-    for key, status, reason, override in _STATUS_CHANGES:
-        tree_service.set_status(ws, nodes[key].id, status, reason, override=override)
-    nodes["swapped_run"] = tree_service.add_node(
-        ws, "experiment", "Path patching with swapped-name corruption",
-        why="The cheapest test that could undercut section 4.", under=nodes["swapped"].id,
-        status="open")
-    tree_service.set_focus(ws, nodes["swapped"].id)  # new notes land on the open question
+def _path_patching(key: str, when: str, minutes: float, node: str, corruption: str, seed: int,
+                   plateau: float, note: str = "") -> _Run:
+    """Path patching over 500 prompts: the running mean of the share recovered settles."""
+    def metrics(step: int) -> dict[str, float]:
+        recovered = plateau + math.sin(step * 0.37 + seed) * 0.4 / math.sqrt(step + 1)
+        return {"recovered": recovered, "logit_diff": 3.1 * recovered}
+
+    def summary(last: dict[str, float]) -> dict[str, Any]:
+        return {"recovered": round(last["recovered"], 3), "expected": "About 0.83, as with ABC prompts.",
+                "happened": f"{last['recovered']:.2f} of the logit difference recovered.",
+                "outcome": "as-expected"}
+
+    config = {"model": "gpt2-small", "corruption": corruption, "seed": seed, "prompts": 500,
+              "sender": "S-inhibition heads", "receiver": "name movers"}
+    return _Run(key, when, minutes, "path-patching", node, config, ("ioi", "path-patching"),
+                {"recovered": "max", "logit_diff": "max"}, 500, metrics,
+                ("recovered", f"Share of the logit difference recovered ({corruption}, seed {seed})", 1.0),
+                summary, note)
+
+
+def _sae_metrics(step: int) -> dict[str, float]:
+    """A 16k SAE on 200M tokens, one step per 250k tokens, dead features resampled every 100 steps."""
+    since_resample = step % 100
+    dead = 0.031 + 0.22 * (1 - math.exp(-since_resample / 30)) * math.exp(-step / 160)
+    return {"mse": 0.071 + 0.3 * math.exp(-step / 90), "l0": 44 + 70 * math.exp(-step / 60),
+            "dead_fraction": dead}
+
+
+RUNS: tuple[_Run, ...] = (
+    _path_patching("abc", "13 16:40", 38, "path", "ABC prompts", 0, 0.83,
+                   note="END read per prompt from the attention mask: below 1, as it must be."),
+    _Run("sae16k", "11 21:30", 430, "sae-layer8-16k", "resample",
+         {"model": "gpt2-small", "hook": "blocks.8.hook_resid_pre", "width": 16384, "l1": 5e-4, "lr": 3e-4,
+          "tokens": 200_000_000, "resample_every": 25_000},
+         ("sae", "sweep"), {"mse": "min", "dead_fraction": "min"}, 800, _sae_metrics,
+         ("dead_fraction", "Dead features during training (resampled every 25k steps)", 0.3),
+         lambda last: {"mse": round(last["mse"], 3), "dead_fraction": round(last["dead_fraction"], 3),
+                       "expected": "Far fewer dead features than the 27% without resampling.",
+                       "happened": f"{last['dead_fraction']:.1%} dead at the end, MSE {last['mse']:.3f}.",
+                       "outcome": "as-expected"},
+         "Dead features spike after each resample and settle lower each time."),
+    _path_patching("swapped0", "1 19:05", 41, "swapped_run", "swapped names", 0, 0.79,
+                   note="Swapped names give the same picture within noise: section 4 stands."),
+    _path_patching("swapped1", "1 19:55", 43, "swapped_run", "swapped names", 1, 0.81),
+)
 
 
 # -- the story -------------------------------------------------------------------
 
 _SHORT_LINK = re.compile(r"\[\[@([a-z0-9_]+)\]\]")
-
 
 @dataclass(frozen=True)
 class _StoryEntry:

@@ -20,7 +20,7 @@ from upstack.errors import BadInput, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id
-from upstack.timeutil import now_iso
+from upstack.timeutil import epoch_clock, now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["start_run", "runs_folder", "capture_kinds"]
@@ -52,7 +52,7 @@ def _default_name() -> str:
 
 def start_run(ws: Workspace, name: str | None = None, *, under: str | None = None,
               config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
-              goals: Mapping[str, str] | None = None) -> Run:
+              goals: Mapping[str, str] | None = None, strict: bool = False) -> Run:
     """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
     from upstack.capture.redact import Redactor
 
@@ -80,7 +80,8 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
               flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
               most_unwritten_points=settings.run_unwritten_points,
-              provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)))
+              provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)),
+              strict=strict, clock=epoch_clock())
     live = _live(ws, files.directory, run_id)
     if live is not None:
         run.on_end.append(live.close)

@@ -21,6 +21,7 @@ from upstack.services import tree as tree_service
 from upstack.store import periods, queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, now_iso, to_iso
+from upstack.timeutil import now as clock_now
 from upstack.workspace import Workspace
 
 __all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask"]
@@ -81,7 +82,7 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
     chain = store_tree.ancestors(db, node_id)
     nodes = {n.id: n for n in store_tree.node_rows(db)}
     under = sorted(_subtree(nodes, node_id))
-    since = to_iso(datetime.now(UTC) - timedelta(days=days))
+    since = to_iso(clock_now() - timedelta(days=days))
     tried = queries.load_entries(db, periods.tried_entry_ids(db, under, since))
     node = chain[0]
     lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
