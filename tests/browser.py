@@ -34,7 +34,9 @@ __all__ = ["CHROMIUM", "PageProblems", "chromium_fixture", "page_fixture", "page
            "server_fixture", "sign_in", "sqlite_workspace_fixture", "open_page"]
 
 CHROMIUM = Path(os.environ.get("UPSTACK_TEST_CHROMIUM", "/usr/bin/chromium"))
-TIMEOUT_MS = 5_000
+# How long a wait on a condition may take before the test fails: a bound on failing, never on passing
+# (every wait is on a condition). 5 s failed a page load on a busy 2-core machine (load 15-18).
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="session", name="chromium")
