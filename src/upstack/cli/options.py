@@ -102,8 +102,9 @@ def _complete(ctx: click.Context, incomplete: str, tables: tuple[str, ...]) -> l
     root = ctx.find_root().params
     offers = [CompletionItem("last", help="the entry written last")] \
         if "entries" in tables and "last".startswith(incomplete.lower()) else []
-    ws = Workspace(home=root.get("home"), db=root.get("db"))
+    ws: Workspace | None = None
     try:
+        ws = Workspace(home=root.get("home"), db=root.get("db"))
         if ws.db_url is None and not (ws.home / "upstack.db").exists():
             return offers  # no log here yet: nothing to offer, and nothing made by asking
         for table in tables:
@@ -111,5 +112,6 @@ def _complete(ctx: click.Context, incomplete: str, tables: tuple[str, ...]) -> l
     except Exception:  # noqa: BLE001 - a shell asking for completions gets none rather than a traceback
         return offers
     finally:
-        ws.close()
+        if ws is not None:
+            ws.close()
     return offers

@@ -131,10 +131,13 @@ class ParsedText:
 
 
 def split_title(text: str) -> tuple[str, str]:
-    """The first sentence of the first line is the title; the rest is the body.
+    """The first sentence of the first line is the title; the rest is the body. An
+    abbreviation's full stop (e.g., vs., et al., Fig.) ends no sentence.
 
     >>> split_title("Patching layer 5 kills it. Next: head 5.1")
     ('Patching layer 5 kills it.', 'Next: head 5.1')
+    >>> split_title("Wang et al. see it too, e.g. in Fig. 3. Read it.")
+    ('Wang et al. see it too, e.g. in Fig. 3.', 'Read it.')
     """
     text = text.strip()
     first_line, _, rest = text.partition("\n")
