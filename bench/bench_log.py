@@ -307,6 +307,7 @@ for kind, parent_kind, count in shape:
             "created_at": now_iso()}))
         made.setdefault(kind, []).append(node_id)
 ws.journal.append(records)
+ws.ingest()
 db = ws.store().db
 leaves = made["question"] + made["experiment"]
 ids = [r["id"] for r in db.query("SELECT id FROM entries")]

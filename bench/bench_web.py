@@ -93,7 +93,8 @@ def work_setup(spec: dict) -> dict:
     run.finish()
     t_run = time.perf_counter()
     with Workspace(home=home, db=db_url) as ws:
-        db = ws.store().db  # ingests the run folder
+        ws.ingest()  # the run folder
+        db = ws.store().db
         t_ingest = time.perf_counter()
         order = "FROM entries e WHERE e.deleted_at IS NULL AND e.private = 0 {} " \
                 "ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1 OFFSET ?"
