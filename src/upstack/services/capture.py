@@ -179,5 +179,5 @@ def attach(ws: Workspace, ref: str, paths: list[str | Path]) -> list[Attachment]
     with ws.blobs.adding():
         stored = store_files(ws, files, now_iso())
         ws.append([ws.record("entry.attach", {"entry_id": entry_id, "attachments": stored})])
-    store.ingest()
+    ws.ingest()
     return [Attachment(entry_id=entry_id, **a) for a in stored]

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from upstack.errors import UpstackError
 from upstack.version import __version__
@@ -56,15 +57,21 @@ def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 5
             app.state.opened.clear()
             app.state.idle.clear()
 
+    # One size gate for every request: BodyLimit's 413. A form's text field may then be as large
+    # as the request may (the parsers' own 1 MiB default would answer first, a 400, as the
+    # bytes happen to arrive).
+    request_limit = upload_limit + 1_000_000  # a file at the limit, and its form
     app = FastAPI(title="upstack", version=__version__, docs_url=None, redoc_url=None,  # web/api_docs.py
                   description="A research log that always knows why: every page as JSON.",
-                  dependencies=[Depends(require_csrf)], lifespan=lifespan)
+                  dependencies=[Depends(require_csrf)], lifespan=lifespan,
+                  form_limits={"max_part_size": request_limit})
     app.state.opened = []
     app.state.idle = []  # workspaces no request holds (see ``workspace``)
     app.state.opened_lock = threading.Lock()
     app.state.workspace = workspace  # never used by a request itself: see ``workspace`` and ``open_workspace``
     app.state.workspaces = Workspaces()
     app.state.upload_limit = upload_limit
+    app.state.request_limit = request_limit
     app.state.team = token is None
     app.state.user_slots = UserSlots(user_requests or workspace.settings.user_requests,
                                      workspace.settings.user_seconds)
@@ -72,7 +79,7 @@ def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 5
         app.add_middleware(TeamAccounts)
     else:
         app.add_middleware(LocalToken, token=token)
-    app.add_middleware(BodyLimit, limit=upload_limit + 1_000_000)  # a file at the limit, and its form
+    app.add_middleware(BodyLimit, limit=request_limit)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer carries them
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in ROUTERS + (TEAM_ROUTERS if token is None else []) + [api_docs.router]:
@@ -86,6 +93,15 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:
         return _error_page(request, str(exc), exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """The framework's own refusals (no such page, a wrong method, a form it cannot parse) read
+        like ours: one line, on the error page or as ``{"error"}``."""
+        said = f"there is no page at {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        answer = _error_page(request, said, exc.status_code)
+        answer.headers.update(exc.headers or {})
+        return answer
 
     @app.exception_handler(Exception)
     def fault(request: Request, exc: Exception) -> Response:

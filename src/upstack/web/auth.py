@@ -247,6 +247,7 @@ async def require_csrf(request: Request) -> None:
     """
     if request.method in _SAFE or getattr(request.state, "bearer", False):
         return
-    form = await request.form() if "form" in request.headers.get("content-type", "") else None
+    form = (await request.form(max_part_size=request.app.state.request_limit)  # BodyLimit bounds it
+            if "form" in request.headers.get("content-type", "") else None)
     if not check_csrf(request, form):
         raise Forbidden("this request has no valid CSRF token; reload the page and try again")
