@@ -49,6 +49,8 @@ def _tsquery(phrase: Phrase) -> str:
         if phrase.prefix:
             parts[-1] = f"'{phrase.tokens[-1]}':*{weight}"
         return " <-> ".join(parts)
+    if phrase.fields == ("title_text",):  # the title alone, as FTS5's {title_text} (the quick switcher)
+        return sequence("A")
     if len(phrase.tokens) == 1:
         return "'" + phrase.tokens[0] + "'" + (":*" if phrase.prefix else "")
     return f"({sequence('A')}) | ({sequence('B')})"
