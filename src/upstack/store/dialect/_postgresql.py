@@ -116,6 +116,12 @@ class PostgresDialect(Dialect):
         params.append(_tsquery(phrase))
         return "s.tsv @@ to_tsquery('simple', ?)"
 
+    def match_all(self, phrases: Sequence[Phrase], params: list[Any]) -> str:
+        if any(p.fields == ("tag_text",) for p in phrases):
+            return " AND ".join(self.match(p, params) for p in phrases)
+        params.append(" & ".join(f"({_tsquery(p)})" for p in phrases))
+        return "s.tsv @@ to_tsquery('simple', ?)"
+
     def whole_index_matches(self, phrase: Phrase) -> tuple[str, list[Any]]:
         params: list[Any] = []
         return f"entry_search s WHERE {self.match(phrase, params)}", params
