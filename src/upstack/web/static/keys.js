@@ -41,11 +41,11 @@
   const capture = () => document.getElementById("capture-text");
   const newNote = () => {
     const box = capture();
-    if (!box) { window.location.assign("/#capture"); return; }
+    if (!box) { window.location.assign("/#new-note"); return; } // no element has that id: nothing takes the focus back
     box.scrollIntoView({ block: "center" });
     box.focus();
   };
-  if (window.location.hash === "#capture" && capture()) capture().focus();
+  if (window.location.hash === "#new-note" && capture()) newNote();
 
   // -- /: search ---------------------------------------------------------------------------------
   const search = () => {
