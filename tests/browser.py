@@ -20,7 +20,7 @@ import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -86,9 +86,10 @@ def page_problems_fixture() -> PageProblems:
 
 
 @contextmanager
-def open_page(chromium: Browser, page_problems: PageProblems) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies), its errors noted in ``page_problems``."""
-    context = chromium.new_context()
+def open_page(chromium: Browser, page_problems: PageProblems, **options: Any) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies), its errors noted in ``page_problems``;
+    ``options`` are the context's (``viewport``, ``color_scheme``, ``java_script_enabled``...)."""
+    context = chromium.new_context(**options)
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
     opened.on("pageerror", page_problems.on_page_error)

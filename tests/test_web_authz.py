@@ -180,7 +180,7 @@ PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id
               "token_id": ("token",)}
 PATH_SPECIAL = ("login", "secret", "sha256", "run_id")  # user names, link secrets, files, runs (by full id)
 QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
-               "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment")}
+               "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
 QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
                "overlay", "log", "points", "start", "end", "download", "next"}
@@ -544,6 +544,26 @@ def test_counts_count_only_what_the_reader_may_see(world: World, who: str) -> No
     assert not problems, f"as {who}:\n" + "\n".join(problems)
 
 
+@pytest.mark.parametrize("who", USERS)
+def test_the_quick_switcher_finds_exactly_what_its_reader_may_see(world: World, who: str) -> None:
+    """Every entry, idea, run and node by its title: found if its reader may open it (and it is not
+    deleted), never otherwise; a comment is no destination."""
+    team, client = world.team, world.client(who)
+    problems = []
+    for resource in team.of_kind("entry", "idea", "run", "node", "comment"):
+        found = client.get("/switch.json", params={"q": resource.markers[0].lower()}).json()["results"]
+        wanted = sees(team, who, resource) and not resource.deleted and resource.kind != "comment"
+        ids = [r["id"] for r in found]
+        if ids != ([resource.id] if wanted else []):
+            problems.append(f"{resource.name}: found {[r['title'] for r in found]}, expected it "
+                            f"{'alone' if wanted else 'not at all'}")
+    everything = client.get("/switch.json", params={"q": "word", "limit": 50}).json()["results"]
+    titled = sorted(r.id for r in live_entries(team, who) if r.kind == "entry")  # notes: "... is the word."
+    if sorted(r["id"] for r in everything) != titled:
+        problems.append(f"'word' found {sorted(r['title'] for r in everything)}")
+    assert not problems, f"as {who}:\n" + "\n".join(problems)
+
+
 # -- nothing leaks by difference ----------------------------------------------------------------
 
 def _snapshot_asks(world: World, who: str, extra_words: list[str]) -> list[Ask]:
@@ -558,6 +578,8 @@ def _snapshot_asks(world: World, who: str, extra_words: list[str]) -> list[Ask]:
             and not a.url.split("?")[-1].startswith("q="))]  # searched for: the new words (and the zebra)
         if any(name == "q" for name, _ in query_params(route)):
             asks += [Ask(f"{path}?{urlencode({'q': word})}") for word in (*extra_words, "zebra")]
+        if path.startswith("/switch"):  # every entry is titled "... is the word." (and ideas "... might work.")
+            asks += [Ask(f"{path}?{urlencode({'q': word, 'limit': 50})}") for word in ("word", "might work")]
     return asks
 
 

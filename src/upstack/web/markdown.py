@@ -4,6 +4,8 @@
 ``[[Title|shown text]]``), resolved as the store resolved them for the reader: a link to
 nothing, and a link to an entry the reader may not open, read the same (visibly broken, the
 text as it was written), so a page never tells whether a hidden entry exists.
+
+Math (``$...$``, ``$$...$$``) is kept as TeX for the browser to draw: web/markdown_math.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from upstack.web.markdown_math import MATH_CLASSES, use_math
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -24,12 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["render", "images_shown"]
 
 _TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre", "code",
-         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "span"}
+         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "span", "div"}
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "span": {"title"}}
 # A table column's alignment, as a class: the pages' CSP allows no style attributes.
 _ALIGN = re.compile(r'style="text-align:(left|center|right)"')
 _ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
-_CLASSES = {"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES, "a": {"wikilink"}, "span": {"wikilink", "broken"}}
+_CLASSES = {"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES, "a": {"wikilink"},
+            "span": {"wikilink", "broken"} | MATH_CLASSES["span"], "div": MATH_CLASSES["div"]}
 _UPSTACK_REF = re.compile(r"upstack:([0-9a-z]{4,26})")
 _SHOWN_IMAGE = re.compile(r'<img src="/a/([0-9A-Za-z]+)"')
 # Mirrors domain.text's link syntax (what the store resolves), with groups: target, |alias.
@@ -74,6 +79,7 @@ def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     parser.inline.ruler.before("link", "wikilink", _wikilink)
     parser.add_render_rule("wikilink", _render_wikilink)
+    use_math(parser)
     return parser
 
 

@@ -72,6 +72,10 @@ class Dialect(ABC):
         """SQL over ``entry_search s``, true where the entry holds the phrase (adds to ``params``)."""
 
     @abstractmethod
+    def match_all(self, phrases: Sequence[Phrase], params: list[Any]) -> str:
+        """As ``match``, true where the entry holds every one of ``phrases``: one look-up in the index."""
+
+    @abstractmethod
     def whole_index_matches(self, phrase: Phrase) -> tuple[str, list[Any]]:
         """``FROM ... WHERE`` text for the index's rows that hold the phrase (to count them), and its parameters."""
 

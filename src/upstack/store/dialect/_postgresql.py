@@ -49,6 +49,8 @@ def _tsquery(phrase: Phrase) -> str:
         if phrase.prefix:
             parts[-1] = f"'{phrase.tokens[-1]}':*{weight}"
         return " <-> ".join(parts)
+    if phrase.fields == ("title_text",):  # the title alone, as FTS5's {title_text} (the quick switcher)
+        return sequence("A")
     if len(phrase.tokens) == 1:
         return "'" + phrase.tokens[0] + "'" + (":*" if phrase.prefix else "")
     return f"({sequence('A')}) | ({sequence('B')})"
@@ -112,6 +114,12 @@ class PostgresDialect(Dialect):
             params.append(_tag_like(phrase))
             return "s.tag_text LIKE ? ESCAPE '\\'"
         params.append(_tsquery(phrase))
+        return "s.tsv @@ to_tsquery('simple', ?)"
+
+    def match_all(self, phrases: Sequence[Phrase], params: list[Any]) -> str:
+        if any(p.fields == ("tag_text",) for p in phrases):
+            return " AND ".join(self.match(p, params) for p in phrases)
+        params.append(" & ".join(f"({_tsquery(p)})" for p in phrases))
         return "s.tsv @@ to_tsquery('simple', ?)"
 
     def whole_index_matches(self, phrase: Phrase) -> tuple[str, list[Any]]:

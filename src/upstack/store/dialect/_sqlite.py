@@ -78,6 +78,10 @@ class SqliteDialect(Dialect):
         params.append(fts5_phrase(phrase))
         return "s.rowid IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)"
 
+    def match_all(self, phrases: Sequence[Phrase], params: list[Any]) -> str:
+        params.append(" AND ".join(fts5_phrase(p) for p in phrases))
+        return "s.rowid IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)"
+
     def whole_index_matches(self, phrase: Phrase) -> tuple[str, list[Any]]:
         return "entry_fts WHERE entry_fts MATCH ?", [fts5_phrase(phrase)]
 
