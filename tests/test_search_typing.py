@@ -101,6 +101,17 @@ def test_a_misspelt_word_is_offered_respelt(notes: Workspace) -> None:
     assert recall.suggest(notes, "wiegt") is None  # two edits, and too short for two
 
 
+def test_a_search_that_found_entries_asks_nothing_more_unless_it_has_an_or(notes: Workspace, monkeypatch) -> None:
+    assert recall.suggest(notes, "wieght OR decay", matched=True) == "weight OR decay"
+
+    def asked(*args: object) -> None:
+        raise AssertionError("the store was asked")
+
+    monkeypatch.setattr(vocabulary, "reader_corpus", asked)
+    assert recall.suggest(notes, "weight decay -wieght", matched=True) is None
+    assert recall.suggest(notes, '"weight decay" selectiv', typed=True, matched=True) is None
+
+
 def test_equally_near_words_go_to_the_one_more_entries_hold(workspace: Workspace) -> None:
     for text in ("Weight one.", "Weight two.", "Height one."):
         capture.note(workspace, text)

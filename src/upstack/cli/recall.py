@@ -58,7 +58,7 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     """
     text = " ".join(query)
     page = recall.search(ws, text, build_filters(**filters), limit)  # type: ignore[arg-type]
-    suggestion = recall.suggest(ws, text)
+    suggestion = recall.suggest(ws, text, matched=page.total > 0)
     if as_json:
         print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits],
                     "suggestion": suggestion})

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from upstack.domain.query import And, Not, Or, Query, Tag, Term
 from upstack.domain.text import tokenize
 
-__all__ = ["SHORTEST", "max_distance", "looked_at", "nearest", "best", "respelt"]
+__all__ = ["SHORTEST", "max_distance", "looked_at", "all_required", "nearest", "best", "respelt"]
 
 SHORTEST = 4  # shorter words have too many neighbours one edit away to guess from
 
@@ -50,6 +50,16 @@ def looked_at(query: Query | None) -> list[tuple[str, bool]]:
 
     walk(query)
     return found
+
+
+def all_required(query: Query | None) -> bool:
+    """Whether every entry the query matches holds every word ``looked_at`` gives (no OR): then a
+    search that found entries has no misspelt word, and nothing need be asked."""
+    if isinstance(query, Or):
+        return False
+    if isinstance(query, And):
+        return all(all_required(child) for child in query.children)
+    return True
 
 
 def nearest(word: str, words: Sequence[str]) -> list[list[str]]:

@@ -31,13 +31,17 @@ def search(ws: Workspace, query: str, filters: Filters | None = None, limit: int
     return run_search(ws.store().db, as_typed(query) if typed else query, filters or Filters(), limit, offset)
 
 
-def suggest(ws: Workspace, query: str, *, typed: bool = False) -> str | None:
+def suggest(ws: Workspace, query: str, *, typed: bool = False, matched: bool = False) -> str | None:
     """The query with each misspelt word respelt as a word of the entries the reader may see, or None
-    ("did you mean"; the rules: ``domain.spelling``). ``typed`` as for ``search``."""
+    ("did you mean"; the rules: ``domain.spelling``). ``typed`` as for ``search``; ``matched``: the
+    search found entries (then a query without OR has no misspelt word, and nothing is asked)."""
+    parsed = parse_query(as_typed(query) if typed else query)
+    if matched and spelling.all_required(parsed):
+        return None
     db = ws.store().db
     seen = vocabulary.reader_corpus(db)
     corrections: dict[str, str] = {}
-    for word, prefix in spelling.looked_at(parse_query(as_typed(query) if typed else query)):
+    for word, prefix in spelling.looked_at(parsed):
         if vocabulary.any_starting(db, word, seen) if prefix else vocabulary.held(db, [word], seen):
             continue
         for group in spelling.nearest(word, vocabulary.all_words(db)):

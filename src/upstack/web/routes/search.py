@@ -111,7 +111,7 @@ def search_data(ws: Workspace, q: str, kind: list[str], tag: list[str], project:
         counted = facets.cached_search_facets(ws, typed, filters, keep_tags=tuple(tags))
     terms = positive_terms(parse_query(typed))
     params = _params(q, kinds, tags, project, limit)
-    suggestion = recall.suggest(ws, q, typed=True) if q else None
+    suggestion = recall.suggest(ws, q, typed=True, matched=found.total > 0) if q else None
     results = [{**hit.to_dict(), "title_highlights": [list(s) for s in find_spans(hit.entry.title, terms)]}
                for hit in found.hits]
     shown_to = offset + len(results)
