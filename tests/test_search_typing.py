@@ -68,7 +68,7 @@ def test_typed_words_rank_as_the_prefix_written_with_a_star(notes: Workspace, mo
 
         settled = answer(typed, as_typed_box=True)
         assert settled == answer(as_typed(typed), as_typed_box=False)
-        monkeypatch.setattr(search_module, "completions", lambda *args, **kwargs: None)
+        monkeypatch.setattr(search_module, "only_completion", lambda *args, **kwargs: None)
         assert answer(typed, as_typed_box=True) == settled, typed
         monkeypatch.undo()
 
@@ -82,6 +82,11 @@ def test_a_prefix_that_starts_one_word_is_searched_as_that_word(notes: Workspace
     assert search_module.settled(db, parse_query("weight selectivi* -selectivi*"), seen) == And((
         Term(("weight",)), Term(("selectivity",)), Not(Term(("selectivity",)))))
     assert search_module.settled(db, parse_query("selectiv*"), seen) == Term(("selectiv",), prefix=True)
+    # A word of a deleted entry is still kept: the index is asked which of the two the corpus holds.
+    curate.remove(notes, capture.note(notes, "Selectivities, plural.").id)
+    assert "selectivities" in health.search_words(db)
+    assert search_module.settled(db, parse_query("selectivit*"), vocabulary.reader_corpus(db)) == Term(
+        ("selectivity",))
     page = recall.search(notes, "selectivi", typed=True)
     assert page.total == 1 and page.hits[0].highlights  # the word is marked in the snippet
 

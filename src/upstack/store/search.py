@@ -39,7 +39,7 @@ from upstack.store.bm25 import WEIGHTS, Corpus, Phrase, cached_count, corpus, id
 from upstack.store.db import Database
 from upstack.store.dialect import Dialect, fts5_phrase
 from upstack.store.queries import filter_sql, load_entries, visible_sql
-from upstack.store.vocabulary import completions
+from upstack.store.vocabulary import only_completion
 from upstack.store.word_rank import top_for_word
 
 __all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count",
@@ -108,10 +108,9 @@ def settled(db: Database, query: Query | None, seen: Corpus) -> Query | None:
     word: it matches the same entries the same number of times, so it ranks them the same, and a
     one-word search (``selectiv`` typed in the search box) can take the stored-count path."""
     if isinstance(query, Term):
-        if query.prefix:
-            words = completions(db, query.tokens[-1], seen)
-            if words is not None and len(words) == 1:
-                return Term(query.tokens[:-1] + (words[0],))
+        word = only_completion(db, query.tokens[-1], seen) if query.prefix else None
+        if word is not None:
+            return Term(query.tokens[:-1] + (word,))
         return query
     if isinstance(query, Not):
         return Not(settled(db, query.child, seen) or query.child)

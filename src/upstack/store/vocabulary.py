@@ -25,7 +25,7 @@ from upstack.store.db import Database
 from upstack.store.queries import visible_sql
 
 __all__ = ["WORD_FIELDS", "add_words", "forget_words", "reader_corpus", "held", "holders", "completions",
-           "any_starting", "all_words"]
+           "only_completion", "any_starting", "all_words"]
 
 WORD_FIELDS = ("title_text", "body_text")  # words of these fields are in search_words; tags are not
 _ADD = "INSERT INTO search_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING"
@@ -86,6 +86,14 @@ def _after_every_completion(prefix: str) -> str | None:
     return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else None
 
 
+def _kept_starting(db: Database, prefix: str, most: int) -> list[str]:
+    """Up to ``most`` words of search_words starting with ``prefix`` (held or not), in code point order."""
+    bound = _after_every_completion(prefix)
+    sql = "SELECT word FROM search_words WHERE word >= ?" + (" AND word < ?" if bound else "") + \
+          " ORDER BY word LIMIT ?"
+    return [str(r["word"]) for r in db.query(sql, [prefix, *([bound] if bound else []), most])]
+
+
 def completions(db: Database, prefix: str, seen: Corpus, most: int = 2, scan: int = 32) -> list[str] | None:
     """Up to ``most`` words starting with ``prefix`` that entries of ``seen`` hold, in code point order.
 
@@ -94,11 +102,7 @@ def completions(db: Database, prefix: str, seen: Corpus, most: int = 2, scan: in
     """
     if not prefix:
         return None
-    bound = _after_every_completion(prefix)
-    sql = "SELECT word FROM search_words WHERE word >= ?" + (" AND word < ?" if bound else "") + \
-          " ORDER BY word LIMIT ?"
-    params: list[object] = [prefix, *([bound] if bound else []), scan + 1]
-    candidates = [str(r["word"]) for r in db.query(sql, params)]
+    candidates = _kept_starting(db, prefix, scan + 1)
     found: list[str] = []
     for word in candidates[:scan]:
         if _holds(db, word, seen, prefix=False):
@@ -106,6 +110,20 @@ def completions(db: Database, prefix: str, seen: Corpus, most: int = 2, scan: in
             if len(found) == most:
                 return found
     return found if len(candidates) <= scan else None
+
+
+def only_completion(db: Database, prefix: str, seen: Corpus) -> str | None:
+    """The word standing for ``prefix`` in a search over ``seen``, if one can: the only word starting
+    with it that entries of ``seen`` hold, or the only one search_words has (held or not: as it has
+    every word the index holds, no entry of ``seen`` holds another, and the word matches what the
+    prefix matches; this spares asking the index, the usual case of a word typed far enough)."""
+    if not prefix:
+        return None
+    kept = _kept_starting(db, prefix, 2)
+    if len(kept) == 1:
+        return kept[0]
+    found = completions(db, prefix, seen) if kept else None
+    return found[0] if found is not None and len(found) == 1 else None
 
 
 _WORDS: Memo[tuple[str, ...]] = Memo(4)
