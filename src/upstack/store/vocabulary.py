@@ -132,10 +132,11 @@ _WORDS: Memo[tuple[str, ...]] = Memo(4)
 def all_words(db: Database) -> tuple[str, ...]:
     """Every word of ``search_words`` (hidden entries' too: ask ``held`` before showing one), cached
     until the store changes."""
-    sql = "SELECT word FROM search_words"
+    # One row, the words joined by spaces (no word holds one): a row per word costs 4x as much to read.
+    sql = f"SELECT {db.engine.join_text}(word, ' ') AS words FROM search_words"
 
     def read() -> tuple[str, ...]:
-        return tuple(sorted(str(r["word"]) for r in db.query(sql)))
+        return tuple(sorted(str(db.scalar(sql) or "").split()))
 
     key = store_key(db, sql)
     return read() if key is None else _WORDS.get_or_compute(key, read)
