@@ -206,6 +206,20 @@ def test_a_purged_entrys_words_leave_the_vocabulary(notes: Workspace) -> None:
     assert not [f for f in doctor(notes) if f.check == "search"]
 
 
+def test_a_word_is_written_once_a_transaction_yet_never_lost(workspace: Workspace) -> None:
+    """add_words skips what its transaction wrote already: not after a part of it rolled back, nor
+    after a purge in it took the word out again."""
+    db = workspace.store().db
+    with db.transaction():
+        with pytest.raises(RuntimeError), db.transaction():
+            vocabulary.add_words(db, " quoll ", "")
+            raise RuntimeError("this record cannot be applied")
+        vocabulary.add_words(db, " quoll  quinoa ", "")
+        vocabulary.forget_words(db, ["quinoa"])  # no indexed entry holds it
+        vocabulary.add_words(db, "", " quinoa ")
+    assert {"quoll", "quinoa"} <= health.search_words(db)
+
+
 def test_doctor_notices_a_missing_word_and_reindex_brings_it_back(notes: Workspace) -> None:
     db = notes.store().db
     with db.transaction():

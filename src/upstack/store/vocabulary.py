@@ -32,9 +32,17 @@ _ADD = "INSERT INTO search_words (word) VALUES (?) ON CONFLICT (word) DO NOTHING
 
 
 def add_words(db: Database, title_text: str, body_text: str) -> None:
-    """Keep the words of an indexed title and body (texts as ``store.ingest.search_texts`` makes them)."""
+    """Keep the words of an indexed title and body (texts as ``store.ingest.search_texts`` makes them).
+
+    Within one transaction (an ingest of many records) each word is written once: a batch of notes
+    repeats most of its words, and one statement per word would cost as much as the rest of indexing.
+    """
     words = set(title_text.split())
     words.update(body_text.split())
+    if db.writing:
+        written = db.written.setdefault("search_words", set())
+        words -= written
+        written |= words
     if words:
         db.executemany(_ADD, [(w,) for w in sorted(words)])
 
@@ -45,6 +53,7 @@ def forget_words(db: Database, words: Iterable[str]) -> None:
     gone = [w for w in sorted(set(words)) if not _holds(db, w, whole, prefix=False)]
     if gone:
         db.executemany("DELETE FROM search_words WHERE word = ?", [(w,) for w in gone])
+        db.written.get("search_words", set()).difference_update(gone)  # a later entry writes them again
 
 
 def reader_corpus(db: Database) -> Corpus:
