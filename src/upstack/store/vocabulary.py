@@ -4,7 +4,8 @@
 indexed (store/ingest.py), and a reindex starts it afresh. Words of entries since edited or deleted
 stay in it until the entry is purged (``forget_words``) or the index rebuilt, so it says what words
 *may* be found, never what is: nothing in it reaches a reader before the search index is asked
-whether an entry of the reader's view holds the word (``held``, ``holders``, ``completions``). A
+whether an entry of the reader's view holds the word (``held``, ``holders``, ``completions``;
+``only_completion`` only rewrites a query into one that matches the same entries). A
 word only hidden entries hold (another's private note, a project not shared, a deleted entry) is
 never completed, counted or offered, and what a reader is told is what a server where the hidden
 entries were never written would tell them.
