@@ -46,6 +46,9 @@ def suggest(ws: Workspace, query: str, *, typed: bool = False, matched: bool = F
             continue
         for group in spelling.nearest(word, vocabulary.all_words(db)):
             found = vocabulary.held(db, group, seen)
+            if len(found) == 1:  # nothing to weigh it against: no need to count its entries
+                corrections[word] = found[0]
+                break
             if found:
                 corrections[word] = spelling.best(vocabulary.holders(db, found, seen)) or word
                 break
