@@ -274,6 +274,7 @@ def schema_limited_to(version: int) -> Iterator[None]:
 UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     10: ("ALTER TABLE runs DROP COLUMN points_lost",),
     11: ("ALTER TABLE revisions DROP COLUMN checksum", "ALTER TABLE metric_chunks DROP COLUMN checksum"),
+    12: ("DROP TABLE search_words",),
 }
 
 

@@ -132,11 +132,13 @@ def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (revision_id, entry_id, parent_id, number,
                    kind, title, body, ingest._dumps(list(tags)), workspace, created_at))  # no checksum yet
 
-    saved = schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words, ingest._insert_revision
+    saved = (schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words, ingest._insert_revision,
+             ingest.add_words)
     schema.MIGRATIONS = tuple(m for m in saved[0] if m.version <= 7)
     schema.LATEST = 7
     ingest.index_words = lambda *args: None  # type: ignore[assignment]  # as upstack at schema 7 indexed
     ingest.unindex_words = lambda *args: None  # type: ignore[assignment]
+    ingest.add_words = lambda *args: None  # type: ignore[assignment]
     ingest._insert_revision = revision_at_schema_7  # type: ignore[assignment]  # and stored revisions
     try:
         old = Workspace(home=home, db=db_url)
@@ -145,7 +147,7 @@ def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
         old.close()
     finally:
         (schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words,
-         ingest._insert_revision) = saved
+         ingest._insert_revision, ingest.add_words) = saved
     ws = Workspace(home=home, db=db_url)
     try:
         db = ws.store().db

@@ -60,15 +60,21 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     patch*            words starting with patch
     a OR b, NOT a     boolean operators; -word excludes; ( ) group
     #tag              entries with this tag (and tags nested under it)
+
+    A misspelt word is offered respelt as a word of your entries ("Did you mean").
     """
     text = " ".join(query)
     page = recall.search(ws, text, build_filters(ws, **filters), limit)  # type: ignore[arg-type]
+    suggestion = recall.suggest(ws, text, matched=page.total > 0)
     if as_json:
-        print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits]})
+        print_json({"query": text, "total": page.total, "results": [h.to_dict() for h in page.hits],
+                    "suggestion": suggestion})
         return
     if not page.hits:
         given = options_given(**_named_filters(filters))
         echo(f"No entries match {text!r}" + (f" ({given})." if given else "."))
+        if suggestion:
+            echo(f"Did you mean: {suggestion}?")
         return
     terms = positive_terms(parse_query(text))
     for hit in page.hits:
@@ -79,6 +85,8 @@ def search(ws: Workspace, query: tuple[str, ...], limit: int, as_json: bool,
     shown = len(page.hits)
     if page.total > shown:
         echo(style(f"{shown} of {page.total} matches; use -n to see more", dim=True))
+    if suggestion:
+        echo(f"Did you mean: {suggestion}?")
 
 
 def _named_filters(filters: dict[str, object]) -> dict[str, object]:

@@ -21,7 +21,7 @@ from upstack.domain.text import normalize_tag, tokenize
 from upstack.errors import BadInput
 from upstack.limits import QUERY_MAX_CHARS, QUERY_MAX_DEPTH, QUERY_MAX_NOTS, QUERY_MAX_TERMS
 
-__all__ = ["Term", "Tag", "And", "Or", "Not", "Query", "parse_query", "positive_terms"]
+__all__ = ["Term", "Tag", "And", "Or", "Not", "Query", "parse_query", "positive_terms", "as_typed", "TYPED_PREFIX"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,35 @@ class Not:
 Query = Term | Tag | And | Or | Not
 
 _LEXEME = re.compile(r'\s+|\(|\)|-?"[^"]*"?\*?|[^\s()"]+')
+
+
+# As-you-type search completes the last word from this many letters: a shorter prefix would match
+# most of a log, and rank all of it, at every keystroke.
+TYPED_PREFIX = 3
+_OPERATORS = ("AND", "OR", "NOT")
+
+
+def as_typed(text: str) -> str:
+    """The query a search box means while it is being typed: its last word, if the text ends inside
+    it, also matches the words it starts (``selectiv`` finds ``selectivity``); the words before it
+    are whole words. A last word that is an exclusion (``-word``), a tag, already a prefix, an
+    operator or a closed phrase is left as it is, and so is any word followed by a space.
+
+    >>> as_typed("weight dec"), as_typed("weight dec "), as_typed('"weight dec'), as_typed("-dec")
+    ('weight dec*', 'weight dec ', '"weight dec*', '-dec')
+    """
+    if not text or len(text) >= QUERY_MAX_CHARS or not _WORD_CHAR.match(text[-1]):
+        return text
+    last = _lex(text)[-1]
+    if last in _OPERATORS or last.startswith(("-", "#")) or (last.startswith('"') and last.endswith('"')):
+        return text
+    tokens = tokenize(last)
+    if not tokens or len(tokens[-1]) < TYPED_PREFIX:
+        return text
+    return text + "*"
+
+
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 def _lex(text: str) -> list[str]:

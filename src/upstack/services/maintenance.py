@@ -57,6 +57,7 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
     indexed = health.indexed_texts(db)
     docs = tokens = 0
     words: set[tuple[str, str, int, int]] = set()
+    vocabulary: set[str] = set()
     for i, entry in enumerate(entries):
         if progress and i % 1000 == 0:
             progress("search index", i, len(entries))
@@ -77,11 +78,15 @@ def _check_search(db: Database, progress: Progress | None) -> list[Finding]:
         tokens += expected["doc_len"]
         words |= {(entry["id"], word, n, expected["doc_len"])
                   for word, n in counted_words(expected["title_text"], expected["body_text"])}
+        vocabulary.update(expected["title_text"].split(), expected["body_text"].split())
     for entry_id in indexed:
         findings.append(Finding("search", f"entry {short_id(entry_id)}",
                                 "in the search index but not in the log"))
     if not findings and words != health.word_counts(db):
         findings.append(Finding("search", "word counts", "counts for ranking common words out of step with the index"))
+    if not findings and not vocabulary <= health.search_words(db):
+        findings.append(Finding("search", "search words", "words of the index missing from the words kept for "
+                                                          "completing and spelling"))
     if not findings and health.search_stats(db) != (docs, tokens):
         findings.append(Finding("search", "search statistics",
                                 "ranking statistics out of step with the index"))

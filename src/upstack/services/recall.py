@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from upstack.domain import spelling
 from upstack.domain.entry import Attachment, Entry, Revision
 from upstack.domain.files import attachment_name
 from upstack.domain.filters import Filters
+from upstack.domain.query import as_typed, parse_query
 from upstack.errors import BadInput
 from upstack.files import write_atomically
-from upstack.store import queries
+from upstack.store import queries, vocabulary
 from upstack.store.search import SearchPage
 from upstack.store.search import search as run_search
 from upstack.workspace import Workspace
 
-__all__ = ["timeline", "search", "show", "history", "tags", "attachment_file", "save_attachment",
+__all__ = ["timeline", "search", "suggest", "show", "history", "tags", "attachment_file", "save_attachment",
            "complete"]
 
 
@@ -24,8 +26,34 @@ def timeline(ws: Workspace, filters: Filters | None = None, limit: int | None = 
 
 
 def search(ws: Workspace, query: str, filters: Filters | None = None, limit: int = 20,
-           offset: int = 0) -> SearchPage:
-    return run_search(ws.store().db, query, filters or Filters(), limit, offset)
+           offset: int = 0, *, typed: bool = False) -> SearchPage:
+    """Ranked search; ``typed``: the query as a search box holds it while it is typed (its last word
+    also matches the words it starts: ``domain.query.as_typed``)."""
+    return run_search(ws.store().db, as_typed(query) if typed else query, filters or Filters(), limit, offset)
+
+
+def suggest(ws: Workspace, query: str, *, typed: bool = False, matched: bool = False) -> str | None:
+    """The query with each misspelt word respelt as a word of the entries the reader may see, or None
+    ("did you mean"; the rules: ``domain.spelling``). ``typed`` as for ``search``; ``matched``: the
+    search found entries (then a query without OR has no misspelt word, and nothing is asked)."""
+    parsed = parse_query(as_typed(query) if typed else query)
+    if matched and spelling.all_required(parsed):
+        return None
+    db = ws.store().db
+    seen = vocabulary.reader_corpus(db)
+    corrections: dict[str, str] = {}
+    for word, prefix in spelling.looked_at(parsed):
+        if vocabulary.any_starting(db, word, seen) if prefix else vocabulary.held(db, [word], seen):
+            continue
+        for group in spelling.nearest(word, vocabulary.all_words(db)):
+            found = vocabulary.held(db, group, seen)
+            if len(found) == 1:  # nothing to weigh it against: no need to count its entries
+                corrections[word] = found[0]
+                break
+            if found:
+                corrections[word] = spelling.best(vocabulary.holders(db, found, seen)) or word
+                break
+    return spelling.respelt(query, corrections) if corrections else None
 
 
 def show(ws: Workspace, ref: str) -> Entry:

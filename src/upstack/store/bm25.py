@@ -29,7 +29,7 @@ from upstack.store.db import Database
 from upstack.store.dialect import Dialect
 
 __all__ = ["K1", "B", "WEIGHTS", "Phrase", "Corpus", "corpus", "idf", "bm25", "window_idf", "ranked_sql",
-           "cached_count"]
+           "cached_count", "phrase_hits"]
 
 K1 = 1.2
 B = 0.75
@@ -118,6 +118,17 @@ def cached_count(db: Database, source_and_where: str, params: list[Any]) -> int:
     if key is None:
         return int(db.scalar(sql, params))
     return _COUNTS.get_or_compute(key, lambda: int(db.scalar(sql, params)))
+
+
+def phrase_hits(db: Database, phrase: Phrase, seen: Corpus) -> int:
+    """How many entries of the corpus hold the phrase (its IDF), counted in the form a total
+    of the same matches is counted (so the two share a cache entry)."""
+    if seen.whole:
+        return cached_count(db, *db.engine.whole_index_matches(phrase))
+    params = list(seen.view_params)
+    condition = db.engine.match(phrase, params)
+    return cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} "
+                            f"AND {condition}", params)
 
 
 # -- the formula in SQL ---------------------------------------------------------------

@@ -45,6 +45,14 @@ class Database:
         self.integrity_error: type[Exception] = engine.integrity_error
         # What a value the engine cannot hold raises (a NUL byte in PostgreSQL text, a huge integer).
         self.data_error: type[Exception] = engine.data_error
+        # What the open transaction has written, for writers that skip repeating themselves within
+        # it (store.vocabulary): emptied when it begins, commits, or any part of it rolls back.
+        self.written: dict[str, set[Any]] = {}
+
+    @property
+    def writing(self) -> bool:
+        """Whether a ``transaction()`` is open (``written`` then holds what it wrote)."""
+        return self._depth > 0
 
     @property
     def dialect(self) -> str:
@@ -74,6 +82,7 @@ class Database:
     def transaction(self) -> Iterator[Database]:
         """All-or-nothing; an inner call becomes a savepoint of the outer one."""
         if self._depth == 0:
+            self.written.clear()
             self.raw.execute(self.engine.begin_write)
         else:
             self.raw.execute(f"SAVEPOINT sp{self._depth}")
@@ -81,6 +90,7 @@ class Database:
         try:
             yield self
         except BaseException:
+            self.written.clear()
             self._depth -= 1
             if self._depth == 0:
                 self.raw.execute("ROLLBACK")
@@ -90,6 +100,7 @@ class Database:
             raise
         self._depth -= 1
         if self._depth == 0:
+            self.written.clear()
             self.raw.execute("COMMIT")
         else:
             self.raw.execute(f"RELEASE SAVEPOINT sp{self._depth}")

@@ -8,8 +8,8 @@ from typing import Any
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
 
-__all__ = ["entries_without_revision", "entries", "tags_by_entry", "indexed_texts", "word_counts", "search_stats",
-           "stored_attachments", "has_run", "rebuild_search_index", "attachment_hashes", "entry_count"]
+__all__ = ["entries_without_revision", "entries", "tags_by_entry", "indexed_texts", "word_counts", "search_words",
+           "search_stats", "stored_attachments", "has_run", "rebuild_search_index", "attachment_hashes", "entry_count"]
 
 
 def entries_without_revision(db: Database) -> list[str]:
@@ -44,6 +44,11 @@ def word_counts(db: Database) -> set[tuple[str, str, int, int]]:
             for r in db.query("SELECT entry_id, word, freq, doc_len FROM word_counts")}
 
 
+def search_words(db: Database) -> set[str]:
+    """The words kept for completing and spelling (store.vocabulary)."""
+    return {r["word"] for r in db.query("SELECT word FROM search_words")}
+
+
 def search_stats(db: Database) -> tuple[int, int] | None:
     """(entries, tokens) as kept for ranking; None if the row is gone."""
     row = db.one("SELECT docs, tokens FROM search_stats WHERE id = 1")
@@ -65,6 +70,7 @@ def rebuild_search_index(db: Database) -> int:
     with db.transaction():
         db.execute("DELETE FROM entry_search")
         db.execute("DELETE FROM word_counts")
+        db.execute("DELETE FROM search_words")
         db.execute("UPDATE search_stats SET docs = 0, tokens = 0 WHERE id = 1")
         db.engine.clear_texts(db)
         ids = [r["id"] for r in db.query("SELECT id FROM entries WHERE deleted_at IS NULL")]

@@ -20,6 +20,7 @@ from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.integrity import revision_checksum
+from upstack.store.vocabulary import add_words, forget_words
 from upstack.store.word_rank import index_words, unindex_words
 
 __all__ = ["HANDLERS", "create_entry", "revise_entry", "index_entry",
@@ -269,7 +270,11 @@ def _purge_entry(db: Database, record: Record) -> None:
     """Remove an entry's content for good, keeping a tombstone row."""
     entry_id = record.data["entry_id"]
     at = record.data.get("at", record.at)
+    # Every text the entry ever had: its words leave search_words unless another indexed entry holds them.
+    texts = db.query("SELECT title, body FROM entries WHERE id = ? UNION ALL "
+                     "SELECT title, body FROM revisions WHERE entry_id = ?", (entry_id, entry_id))
     unindex_entry(db, entry_id)
+    forget_words(db, (w for row in texts for text in (row["title"], row["body"]) for w in tokenize(text)))
     db.execute(
         "UPDATE entries SET title = '', title_key = '', body = '', extra_tags = '[]', meta = '{}', "
         "purged_at = ?, deleted_at = coalesce(deleted_at, ?) WHERE id = ?", (at, at, entry_id))
@@ -311,6 +316,7 @@ def _index(db: Database, entry_id: str, title: str, body: str, tags: list[str],
            occurred_at: str) -> None:
     row = search_texts(title, body, tags)
     db.engine.add_to_index(db, entry_id, occurred_at, row)
+    add_words(db, row["title_text"], row["body_text"])
     index_words(db, entry_id, occurred_at, row["doc_len"], row["title_text"], row["body_text"])
     _count(db, 1, row["doc_len"])
 

@@ -35,13 +35,15 @@ from upstack.domain.filters import Filters
 from upstack.domain.query import And, Not, Or, Query, Tag, Term, parse_query
 from upstack.domain.snippet import make_snippet
 from upstack.domain.text import fold_tag
-from upstack.store.bm25 import WEIGHTS, Corpus, Phrase, cached_count, corpus, idf, ranked_sql, window_idf
+from upstack.store.bm25 import WEIGHTS, Corpus, Phrase, cached_count, corpus, idf, phrase_hits, ranked_sql, window_idf
 from upstack.store.db import Database
 from upstack.store.dialect import Dialect, fts5_phrase
 from upstack.store.queries import filter_sql, load_entries, visible_sql
+from upstack.store.vocabulary import only_completion
 from upstack.store.word_rank import top_for_word
 
-__all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count"]
+__all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count",
+           "settled"]
 
 # A word in at least this many entries is ranked from stored counts (store.word_rank), not from every match.
 COMMON_WORD = 2000
@@ -101,6 +103,22 @@ def _needs_a_ranked_term(query: Query | None) -> bool:
 
 # -- the query ------------------------------------------------------------------------
 
+def settled(db: Database, query: Query | None, seen: Corpus) -> Query | None:
+    """The query with each prefix that starts only one word of the corpus ``seen`` written as that
+    word: it matches the same entries the same number of times, so it ranks them the same, and a
+    one-word search (``selectiv`` typed in the search box) can take the stored-count path."""
+    if isinstance(query, Term):
+        word = only_completion(db, query.tokens[-1], seen) if query.prefix else None
+        if word is not None:
+            return Term(query.tokens[:-1] + (word,))
+        return query
+    if isinstance(query, Not):
+        return Not(settled(db, query.child, seen) or query.child)
+    if isinstance(query, And | Or):
+        return type(query)(tuple(settled(db, c, seen) or c for c in query.children))
+    return query
+
+
 def _is_union_of_phrases(query: Query | None) -> bool:
     """True when the query matches exactly the entries holding any rank phrase."""
     if isinstance(query, Term | Tag):
@@ -123,11 +141,11 @@ OFFSET_MAX = 2**62
 def search(db: Database, text: str, filters: Filters, limit: int = 20,
            offset: int = 0) -> SearchPage:
     limit, offset = min(limit, OFFSET_MAX), min(offset, OFFSET_MAX)
-    query = parse_query(text)
-    phrases = rank_phrases(query)
     audience = access.current(team=db.team)
     # What words are weighed by: the reader's view, never what they may not see (the owner: everything).
     seen = corpus(db, visible_sql(audience) if audience is not None else None)
+    query = settled(db, parse_query(text), seen)
+    phrases = rank_phrases(query)
     # Deleted entries are not in the index; other filters need the entries table.
     where, where_params = filter_sql(db, replace(filters, include_deleted=True))
     needs_entries = bool(where_params) or where != "1 = 1"
@@ -189,20 +207,9 @@ def _ranked_in_sql(db: Database, phrases: list[Phrase], seen: Corpus, entries_jo
     join_texts, texts = db.engine.texts_from()
     source = f"entry_search s{entries_join}{join_texts}"
     idfs: list[float | tuple[str, list[Any]]] = [
-        window_idf(seen.rows) if counts_itself else idf(seen.rows, _phrase_hits(db, p, seen)) for p in phrases]
+        window_idf(seen.rows) if counts_itself else idf(seen.rows, phrase_hits(db, p, seen)) for p in phrases]
     return ranked_sql(db, phrases, idfs, seen, source, where, where_params, texts=texts,
                       total="count(*) OVER ()" if counts_itself else "0")
-
-
-def _phrase_hits(db: Database, phrase: Phrase, seen: Corpus) -> int:
-    """How many entries of the corpus hold the phrase (its IDF), counted in the form a total
-    of the same matches is counted (so the two share a cache entry)."""
-    if seen.whole:
-        return cached_count(db, *db.engine.whole_index_matches(phrase))
-    params = list(seen.view_params)
-    condition = db.engine.match(phrase, params)
-    return cached_count(db, f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} "
-                            f"AND {condition}", params)
 
 
 def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: tuple[str, list[Any]],
@@ -213,7 +220,7 @@ def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: t
     Gives exactly what the general query gives. None (use the general query) for a word in
     fewer than ``COMMON_WORD`` entries of the corpus, which FTS5 or the GIN index rank quickly anyway.
     """
-    matches = _phrase_hits(db, phrase, seen)
+    matches = phrase_hits(db, phrase, seen)
     if matches < COMMON_WORD or limit + offset == 0:
         return None
     rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown, seen)

@@ -36,6 +36,7 @@ class Dialect(ABC):
     # The full-text index matches a whole OR of phrases and ranks with BM25 itself, over all of it (FTS5).
     index_ranks: bool
     copies_file: bool  # the database is a file, copied by ``copy_to`` (before a migration, in a backup)
+    join_text: str  # an aggregate joining text values with a separator: ``{join_text}(column, ' ')``
 
     # -- statements ------------------------------------------------------------------------------
     @abstractmethod

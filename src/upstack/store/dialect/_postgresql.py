@@ -74,6 +74,7 @@ class PostgresDialect(Dialect):
     ordered_join = "JOIN"  # the planner orders joins well by itself
     index_ranks = False  # upstack ranks in SQL (store.bm25)
     copies_file = False  # a backup is an export (services.maintenance)
+    join_text = "string_agg"
     placeholders = staticmethod(to_pyformat)  # type: ignore[assignment]
 
     def __init__(self) -> None:

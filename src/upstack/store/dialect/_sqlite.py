@@ -51,6 +51,7 @@ class SqliteDialect(Dialect):
     ordered_join = "CROSS JOIN"  # SQLite's planner keeps the order of a CROSS JOIN
     index_ranks = True
     copies_file = True
+    join_text = "group_concat"
 
     def prepare(self, raw: Any) -> None:
         raw.create_function("upstack_instances", 2, _instances, deterministic=True)

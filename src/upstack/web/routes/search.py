@@ -7,6 +7,11 @@ costs more than finding the best twenty, so the page shows its results first and
 loads the counts after them, unless they are already cached (``store.facets``) or
 there are few matches to count.
 ``/search.json`` always carries the counts.
+
+The box searches as you type: the last word of the query, while the text ends inside it, also
+matches the words it starts (``domain.query.as_typed``), on the page, its fragment and its JSON
+alike, so that an address the box left in the bar shows what was seen. A misspelt word is offered
+respelt ("Did you mean"), from the words of the entries the reader may see (``recall.suggest``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from upstack.domain.filters import Filters
-from upstack.domain.query import parse_query, positive_terms
+from upstack.domain.query import as_typed, parse_query, positive_terms
 from upstack.domain.snippet import find_spans
 from upstack.domain.text import KINDS, normalize_tag
 from upstack.services import facets, recall
@@ -98,24 +103,29 @@ def search_data(ws: Workspace, q: str, kind: list[str], tag: list[str], project:
     cheap (``INLINE_FACETS``), and ``links.facets`` is where they can be loaded from.
     """
     kinds, tags, filters = _chosen(kind, tag, project)
-    found = recall.search(ws, q, filters, limit, offset)
+    found = recall.search(ws, q, filters, limit, offset, typed=True)
+    typed = as_typed(q)
     if count_facets or found.total <= INLINE_FACETS:
-        counted: facets.Facets | None = facets.search_facets(ws, q, filters, keep_tags=tuple(tags))
+        counted: facets.Facets | None = facets.search_facets(ws, typed, filters, keep_tags=tuple(tags))
     else:
-        counted = facets.cached_search_facets(ws, q, filters, keep_tags=tuple(tags))
-    terms = positive_terms(parse_query(q))
+        counted = facets.cached_search_facets(ws, typed, filters, keep_tags=tuple(tags))
+    terms = positive_terms(parse_query(typed))
     params = _params(q, kinds, tags, project, limit)
+    suggestion = recall.suggest(ws, q, typed=True, matched=found.total > 0) if q else None
     results = [{**hit.to_dict(), "title_highlights": [list(s) for s in find_spans(hit.entry.title, terms)]}
                for hit in found.hits]
     shown_to = offset + len(results)
     return {
         "query": q, "total": found.total, "offset": offset, "limit": limit, "results": results,
+        "suggestion": suggestion,
         "facets": _facet_lists(counted, params, kinds, tags, project) if counted is not None else None,
         "filters": {"kind": kinds, "tag": tags, "project": project or ""},
         "links": {"next": _href(params + [("offset", str(shown_to))]) if shown_to < found.total else None,
                   "prev": _href(params + ([("offset", str(max(offset - limit, 0)))] if offset > limit else []))
                   if offset > 0 else None,
                   "clear": _href([("q", q)] if q else []),
+                  "suggestion": _href([("q", suggestion)] + [p for p in params if p[0] != "q"])
+                  if suggestion else None,
                   "facets": "/search/facets" + ("?" + urlencode(params) if params else "")},
     }
 
@@ -154,7 +164,7 @@ def search_facets(request: Request, ws: Annotated[Workspace, Depends(workspace)]
                   project: str | None = None, limit: Limit = PAGE_SIZE) -> Response:
     """The counts per kind, project and tag over every match: a fragment for htmx, else a page."""
     kinds, tags, filters = _chosen(kind, tag, project)
-    counted = facets.search_facets(ws, q, filters, keep_tags=tuple(tags))
+    counted = facets.search_facets(ws, as_typed(q), filters, keep_tags=tuple(tags))
     params = _params(q, kinds, tags, project, limit)
     context = {"query": q, "total": counted.total, "facets": _facet_lists(counted, params, kinds, tags, project),
                "filters": {"kind": kinds, "tag": tags, "project": project or ""}, "results_url": _href(params),
