@@ -27,6 +27,7 @@ def filter_options(func: F) -> F:
                      help="Only entries of this kind (repeatable)."),
         click.option("--since", metavar="WHEN", help="From this date (e.g. 'last monday')."),
         click.option("--until", metavar="WHEN", help="Up to this date (e.g. yesterday)."),
+        click.option("--starred", is_flag=True, help="Only entries you starred (`upstack star`)."),
     ]):
         func = option(func)
     return func

@@ -18,6 +18,7 @@ class Filters:
     until: str | None = None  # stored ISO form, inclusive
     include_private: bool = True
     include_deleted: bool = False
+    starred: bool = False  # only entries the reader starred
 
     def __post_init__(self) -> None:
         # What a person asks for is text as upstack keeps it (domain.text.clean_text): a NUL finds

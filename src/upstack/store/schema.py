@@ -26,6 +26,7 @@ from upstack.store.migrations import (
     v09_token_scopes,
     v10_points_lost,
     v11_checksums,
+    v12_collaboration,
 )
 from upstack.timeutil import now_iso
 
@@ -51,6 +52,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "team server: API token scope and expiry, sign-in throttle counters", v09_token_scopes.run),
     Migration(10, "runs: metric points lost to write errors", v10_points_lost.run),
     Migration(11, "checksums of revisions and metric chunks", v11_checksums.run),
+    Migration(12, "comments and stars that travel with sync, refusals kept or dropped", v12_collaboration.run),
 )
 LATEST = MIGRATIONS[-1].version
 
