@@ -143,7 +143,7 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
     their_entries: dict[str, Any] = theirs["entries"]
     changed = [e for e, held_there in mine["entries"].items() if _lacks(their_entries.get(e), held_there)]
     push(store_sync.records_for(store.db, sorted(changed), have=their_entries))
-    there = (set(their_entries) | set(changed)) - {r["subject"] for r in report.refused}
+    there = (set(their_entries) | set(changed)) - {r["subject"] for r in report.refused if r["op"] == "entry.create"}
     push(store_comments.comment_records(store.db, [c for c, e in mine["comments"].items()
                                                    if c not in theirs["comments"] and e in there]))
     push(store_sync.star_records(store.db, [e for e, change in mine["stars"].items() if e in there
