@@ -2,8 +2,9 @@
 
 Every change (a note, an edit, an idea, a run's points, an import) arrives as a record and is
 applied here, inside the caller's transaction, by the handler of its operation: the log's own
-(``store.ingest``), ideas' (``store.ideas``) and runs' (``store.runs``). Applying a record twice
-is harmless: ``applied_records`` remembers record ids.
+(``store.ingest``), ideas' (``store.ideas``), runs' (``store.runs``), comments' and stars'
+(``store.comments``, ``store.stars``) and what sync holds back (``store.sync_held``). Applying a
+record twice is harmless: ``applied_records`` remembers record ids.
 """
 
 from __future__ import annotations
