@@ -19,8 +19,8 @@ from conftest import CLI
 from upstack.domain import access
 from upstack.ids import new_id, short_id
 from upstack.services import accounts, capture, comments, curate, recall, tree
-from upstack.store import stars as store_stars
 from upstack.services.jsondump import dump_tables
+from upstack.store import stars as store_stars
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 from webserver import Server, serve
@@ -280,3 +280,17 @@ def test_a_first_sync_into_an_empty_workspace_reports_no_conflict(team: Team, tm
     with access.acting_as(team.as_user("dan")):
         on_server = recall.show(team.ws, team.shared).meta["conflicts"]
     assert as_json(fresh, "show", shared)["meta"]["conflicts"] == on_server  # said once, as on the server
+
+
+def test_a_refused_change_of_a_node_is_dropped_and_stays_in_its_history(team: Team, tmp_path: Path) -> None:
+    bob = team.laptop(tmp_path, "bob")
+    project = short_id(team.project)
+    bob.ok("node", "edit", project, "--title", "Bob's name for it", "--why", "Bob's why.")
+    report = bob.ok("sync")
+    assert f"{project} “Bob's name for it” (a rename)" in report and report.count("not taken by the server") == 1
+    bob.ok("sync", "--discard", project)
+    shown = as_json(bob, "node", "show", project)
+    assert (shown["title"], shown["why"]) == ("Probing", "Shared with the team.")
+    assert "Bob's name for it" in json.dumps(shown["history"])  # kept in its history
+    again = bob.ok("sync")
+    assert "not taken" not in again and "pushed 0" in again

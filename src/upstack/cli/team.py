@@ -148,7 +148,7 @@ def login(ws: Workspace, url: str, token: str | None) -> None:
 
 @click.command()
 @click.option("--discard", multiple=True, metavar="ID",
-              help="Drop your changes to this entry or node that the server refuses (repeatable); "
+              help="Take back your changes to this entry or node that the server refuses (repeatable); "
                    "nothing is lost: a dropped edit stays in the entry's history.")
 @click.option("--keep", multiple=True, metavar="ID",
               help="Keep your refused changes to this entry or node on this workspace only, and stop "
@@ -162,7 +162,7 @@ def sync(ws: Workspace, discard: tuple[str, ...], keep: tuple[str, ...], as_json
     Safe to run again at any time, or after an interruption: nothing is applied
     twice. An entry edited on both sides keeps both revisions and is listed. What
     the server refuses stays here and is listed, each entry or node once, until
-    you drop it (--discard ID) or keep it here only (--keep ID).
+    you take it back (--discard ID) or keep it here only (--keep ID).
     """
     from upstack.cli.progress import progress_bar
     from upstack.services import sync as sync_service
@@ -196,7 +196,7 @@ def sync(ws: Workspace, discard: tuple[str, ...], keep: tuple[str, ...], as_json
         what = ", ".join(dict.fromkeys(_WHAT.get(str(i.get("op")), str(i.get("op"))) for i in items))
         echo(f"not taken by the server, kept here: {name(subject)} ({what}): {reasons}")
         if all(i.get("op") != "run" for i in items):
-            echo(style(f"  drop it: `upstack sync --discard {short_id(subject)}`; keep it here only: "
+            echo(style(f"  to take it back: `upstack sync --discard {short_id(subject)}`; to keep it here only: "
                        f"`upstack sync --keep {short_id(subject)}`", dim=True))
     for entry_id in report.conflicts:
         echo(f"edited on both sides, both revisions kept: {name(entry_id)} "
