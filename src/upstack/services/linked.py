@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from upstack.domain.access import Audience
+from upstack.domain.access import ROLES, Audience
 from upstack.domain.entry import Entry
 from upstack.files import write_atomically
 from upstack.ids import short_id
@@ -25,10 +25,18 @@ ROLES_FILE = "server-roles.json"
 
 
 def save_roles(ws: Workspace, server: str, you: dict[str, Any]) -> None:
-    """Keep what the server said of the user at this sync."""
-    roles = {str(k): str(v) for k, v in dict(you.get("roles") or {}).items()}
-    kept = {"server": server, "id": str(you.get("id") or ""), "login": str(you.get("login") or ""),
-            "owns_unattributed": bool(you.get("owns_unattributed")), "roles": roles}
+    """Keep what the server said of the user (at login, and at each sync). An answer of another shape
+    (an older server) keeps no roles: then nothing is said ahead of a sync."""
+    try:
+        roles = {str(k): str(v) for k, v in dict(you.get("roles") or {}).items() if v in ROLES}
+        kept = {"server": server, "id": str(you.get("id") or ""), "login": str(you.get("login") or ""),
+                "owns_unattributed": bool(you.get("owns_unattributed")), "roles": roles}
+    except (TypeError, ValueError, AttributeError):
+        (ws.home / ROLES_FILE).unlink(missing_ok=True)
+        return
+    if not kept["id"]:
+        (ws.home / ROLES_FILE).unlink(missing_ok=True)
+        return
     write_atomically(ws.home / ROLES_FILE, json.dumps(kept, sort_keys=True))
 
 

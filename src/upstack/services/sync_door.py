@@ -21,7 +21,7 @@ from upstack.store import runs as store_runs
 from upstack.store import sync as store_sync
 from upstack.workspace import Workspace
 
-__all__ = ["accept", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
+__all__ = ["accept", "who", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
 
 NODE_CHANGES = tuple(op for op, rule in PERMISSIONS.items() if rule.names == "node" and not rule.new)
 
@@ -194,9 +194,14 @@ def manifest(ws: Workspace, by: Audience) -> Any:
     changes, comments) and their own stars; and who they are here, with their roles, so that their
     laptop can say at once what this server will not take from them."""
     held = store_sync.manifest(ws.store().db)
-    held["you"] = {"id": by.user_id, "login": by.login, "owns_unattributed": by.owns_unattributed,
-                   "roles": dict(sorted(by.roles.items()))}
+    held["you"] = {"login": by.login, **who(by)}
     return held
+
+
+def who(by: Audience) -> dict[str, Any]:
+    """What a laptop needs to know of its user here to say at once what this server will not take:
+    their id, whether they own what was written with nobody signed in, their role on each node they see."""
+    return {"id": by.user_id, "owns_unattributed": by.owns_unattributed, "roles": dict(sorted(by.roles.items()))}
 
 
 def run_states(ws: Workspace) -> Any:

@@ -19,11 +19,11 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/api/me.json", summary="Who this token (or session) signs in as")
+@router.get("/api/me.json", summary="Who this token (or session) signs in as, and their roles on the nodes they see")
 def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[str, Any]:
     user = request.state.user
     return {"login": user.login, "name": user.name, "is_admin": user.is_admin,
-            "token_scope": getattr(request.state, "token_scope", None)}
+            "token_scope": getattr(request.state, "token_scope", None), **sync_door.who(who)}
 
 
 @router.get("/api/sync/manifest.json", summary="What the server holds that you may see (entries' revisions and "
