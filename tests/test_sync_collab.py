@@ -101,6 +101,11 @@ def test_a_mentors_comment_reaches_the_cli_and_the_reply_reaches_the_server(team
     assert [(c["login"], c["body"]) for c in as_json(dan, "show", mine)["comments"]] == [
         ("ada", "Does it hold on GPT-2 medium?")]
 
+    with serve(dan.home, None) as local:  # the laptop's own web app shows it too
+        page = local.client().get(f"/e/{mine}.json").json()
+        assert [(c["login"], c["body"]) for c in page["comments"]] == [("ada", "Does it hold on GPT-2 medium?")]
+        assert "Does it hold on GPT-2 medium?" in local.client().get(f"/e/{mine}").text
+
     dan.ok("comment", mine, "Yes: same drop, 0.31 to 0.02.")
     assert "pushed 1" in dan.ok("sync")
     with access.acting_as(team.as_user("ada")):
