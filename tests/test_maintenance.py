@@ -365,7 +365,10 @@ def build_rich(run: CLI, files: Path) -> None:
     note(run, "--private", "--at", "yesterday 21:00", "Check-in: tired. #checkin")
     gone = note(run, "Deleted thought. Not worth it.")
     run.ok("rm", gone)
+    run.ok("star", target)
+    run.ok("comment", target, "Which layer? Label the axes.")
     purged = note(run, "-a", secret_file, "Pasted a token. Oops.")
+    run.ok("comment", purged, "Purge it!")  # goes with it
     run.ok("purge", purged, "--yes")
     with_huge = note(run, "-a", book, "-a", diff, "Keeps one file.")
     run.ok("purge", as_json(run, "show", with_huge)["attachments"][1]["short"], "--yes")

@@ -167,6 +167,11 @@ def _holds(held: str | None, needs: str) -> bool:
 def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str | None) -> bool:
     """What the table says of ``who`` pushing ``rule``'s op naming ``target`` (None: a fresh id) and
     going ``under`` (a node key or id; None: the top or unfiled)."""
+    if rule.needs in ("comment", "see") and target is not None:  # said about an entry that is there
+        if target.author == who:  # their own: they may star it, and comment unless it is deleted
+            return rule.needs == "see" or not target.deleted
+        return not target.private and not target.deleted and _holds(
+            world.role_on(who, target.node), "commenter" if rule.needs == "comment" else "viewer")
     if rule.new and target is not None:
         return False  # a taken id (their own would be "already here": no change either)
     if rule.files_under and under is not None and not _holds(world.role_on(who, under), "editor"):
@@ -190,7 +195,7 @@ def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str
 def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str | None, dict[str, Any]]:
     """(what the record names, where it goes, the record) for ``who`` pushing ``op`` about a ``kind``."""
     rule = PERMISSIONS.get(op, RUN_PUSH)
-    if rule.new:
+    if rule.new and rule.needs != "comment":
         # What it names is its id: a fresh one going somewhere, or one that is taken.
         fresh = {"own": (None, world.node(who, None).id if rule.names != "entry" else None),
                  "shared": (None, "P"), "private": (None, "S")}
@@ -232,6 +237,10 @@ def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str 
                 "created_at": now_iso()}
     elif op == "entry.attach":
         data = {"entry_id": target.id, "attachments": [world.upload(who)]}
+    elif op == "comment.add":  # a fresh comment's id, on the entry
+        data = {"id": new_id(), "entry_id": target.id, "body": "Said by a push.", "created_at": now_iso()}
+    elif op == "star.set":
+        data = {"entry_id": target.id, "starred": True, "at": now_iso()}
     else:
         data = {"entry_id": target.id, "at": now_iso()}
     return target, None, _record(op, data)

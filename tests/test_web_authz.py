@@ -702,6 +702,7 @@ class Attempt:
     content: bytes | None = None
     changes: bool = True  # an allowed attempt changes a table
     target: str = ""
+    also_refused: tuple[int, ...] = ()  # a refusal may say so with this status too (400: what it names is not fit)
 
 
 _counter = itertools.count()
@@ -737,10 +738,14 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
             elif path.endswith("attach"):
                 made.append(Attempt(fill(entry), {}, may(team, who, entry, "editor"), target=entry.name,
                                     files={"file": (f"upload{n}.png", png("QUUPLOAD"), "image/png")}))
-            else:
-                made.append(Attempt(fill(entry), {"body": f"Comment {n}"}, may(team, who, entry, "commenter"),
-                                    target=entry.name))
+            else:  # comments follow their entry: none on a deleted one (its author is told why: 400)
+                made.append(Attempt(fill(entry), {"body": f"Comment {n}"},
+                                    may(team, who, entry, "commenter") and not entry.deleted, target=entry.name,
+                                    also_refused=(400,) if entry.deleted else ()))
         return made
+    if path in ("/e/{ref}/star", "/e/{ref}/unstar"):  # whoever may read an entry stars it, for themselves
+        return [Attempt(fill(entry), {}, sees(team, who, entry), target=entry.name,
+                        changes=path.endswith("/star")) for entry in _entry_targets(team)]
     if path.startswith("/ideas/{ref}/"):
         return [Attempt(fill(idea), {"reason": f"Because {n}"}, may(team, who, idea, "editor"), target=idea.name)
                 for idea in team.of_kind("idea") if not idea.name.startswith("hidden")]
@@ -779,7 +784,9 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
     if path == "/api/sync/pull":  # asks for everything: answers with what the reader may see (checked for leaks)
         return [Attempt(path, None, signed_in, changes=False,
                         json={"entries": [r.id for r in team.of_kind("entry", "idea", "run")],
-                              "nodes": [r.id for r in team.of_kind("node")], "have": {}})]
+                              "nodes": [r.id for r in team.of_kind("node")], "have": {},
+                              "comments": [r.id for r in team.of_kind("comment")],
+                              "stars": [r.id for r in team.of_kind("entry", "idea", "run")]})]
     if path == "/api/sync/push":  # what each pushed record may do: tests/test_permissions.py, by the table
         return [Attempt(path, None, signed_in, changes=False, json={"records": []})]
     if path == "/api/runs/{run_id}/pull":  # a run, for whoever may see it (its answer is checked for leaks)
@@ -836,7 +843,7 @@ def test_every_write_is_refused_or_allowed_as_the_rules_say(writable: World, met
                 elif attempt.changes and after == state:
                     problems.append(f"{what}: allowed and answered {answer.status_code}, but nothing changed")
             else:
-                refused = (401,) if who is None and not path.startswith(PUBLIC) else (403, 404)
+                refused = (401,) if who is None and not path.startswith(PUBLIC) else (403, 404, *attempt.also_refused)
                 if answer.status_code not in refused:
                     problems.append(f"{what}: expected {refused}, got {answer.status_code}")
                 if after != state:

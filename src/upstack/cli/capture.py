@@ -10,7 +10,7 @@ from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import OUTCOMES
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
-from upstack.services import capture, learning
+from upstack.services import capture, learning, linked
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -78,6 +78,9 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
         print_json(entry.to_dict())
     else:
         echo(entry.short)
+    warning = linked.note_warning(ws, entry.node_id)  # in a workspace linked to a team server
+    if warning:
+        echo(style(f"warning: {warning}", fg="yellow"), err=True)
     if learned:
         lesson = learning.learned(ws, entry.id, learned)
         if not as_json:

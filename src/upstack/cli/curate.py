@@ -8,11 +8,11 @@ import click
 
 from upstack.cli.editing import open_editor, read_stdin
 from upstack.cli.options import complete_entries, json_option, pass_log
-from upstack.cli.output import echo, print_json
+from upstack.cli.output import echo, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
-from upstack.services import curate, recall
+from upstack.services import curate, linked, recall
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -34,6 +34,9 @@ def edit(ws: Workspace, entry_id: str, new_text: str | None, kind: str | None,
          as_json: bool) -> None:
     """Edit an entry in $EDITOR; the earlier version is kept."""
     entry = recall.show(ws, entry_id)
+    warning = linked.edit_warning(ws, entry)  # said before the editor opens, not at the next sync
+    if warning:
+        echo(style(f"warning: {warning}", fg="yellow"), err=True)
     if new_text == "-":
         text: str | None = read_stdin()
     elif new_text is not None:

@@ -38,6 +38,7 @@ COMMAND_MODULES = {
     "runs": "runs", "run": "runs", "compare": "runs", "plot": "runs", "ingest": "runs",
     "serve": "serve",
     "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
+    "comment": "collab", "star": "collab", "unstar": "collab",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of

@@ -31,6 +31,7 @@ def filter_options(func: F) -> F:
                      help="From this day (e.g. 'last monday', '3 weeks ago': the whole day) or moment."),
         click.option("--until", metavar="WHEN",
                      help="Up to this day (e.g. yesterday: the whole day) or moment."),
+        click.option("--starred", is_flag=True, help="Only entries you starred (`upstack star`)."),
     ]):
         func = option(func)
     return func

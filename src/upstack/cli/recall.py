@@ -11,7 +11,7 @@ from upstack.cli.output import echo, entry_line, highlight, human_size, options_
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
-from upstack.services import checks, recall
+from upstack.services import checks, comments, recall
 from upstack.timeutil import local_display
 from upstack.workspace import Workspace
 
@@ -104,6 +104,8 @@ def _print_entry(entry: Entry) -> None:
         facts.append("tags: " + " ".join("#" + t for t in entry.tags))
     if entry.private:
         facts.append("private")
+    if entry.starred:
+        facts.append("★ starred")
     echo(style("   ".join(facts), dim=True))
     when = f"written {local_display(entry.occurred_at)}"
     if entry.occurred_at != entry.created_at:
@@ -150,12 +152,21 @@ def _print_entry(entry: Entry) -> None:
 @json_option
 @pass_log
 def show(ws: Workspace, entry_id: str, as_json: bool) -> None:
-    """One entry in full, with attachments, links and backlinks."""
+    """One entry in full, with attachments, links, backlinks and comments."""
     entry = recall.show(ws, entry_id)
+    said = comments.for_entry(ws, entry)
     if as_json:
-        print_json(entry.to_dict())
-    else:
-        _print_entry(entry)
+        print_json({**entry.to_dict(), "comments": said})
+        return
+    _print_entry(entry)
+    if said:
+        echo()
+        echo(style("Comments", bold=True))
+        for item in said:
+            echo(f"  {style(item['name'] or item['login'] or 'you', fg='cyan')}  "
+                 + style(local_display(item["created_at"]), dim=True))
+            for line in item["body"].splitlines():
+                echo("    " + line)
 
 
 @click.command()

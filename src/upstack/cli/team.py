@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from upstack.cli.options import complete_nodes, pass_log
-from upstack.cli.output import echo, print_json
+from upstack.cli.output import echo, print_json, style
 from upstack.ids import short_id
 from upstack.services import accounts
 from upstack.workspace import Workspace
@@ -147,36 +147,67 @@ def login(ws: Workspace, url: str, token: str | None) -> None:
 
 
 @click.command()
+@click.option("--discard", multiple=True, metavar="ID",
+              help="Take back your changes to this entry or node that the server refuses (repeatable); "
+                   "nothing is lost: a dropped edit stays in the entry's history.")
+@click.option("--keep", multiple=True, metavar="ID",
+              help="Keep your refused changes to this entry or node on this workspace only, and stop "
+                   "sending them (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_log
-def sync(ws: Workspace, as_json: bool) -> None:
-    """Push new notes, edits, files, nodes and runs to the server; pull what you may see there.
+def sync(ws: Workspace, discard: tuple[str, ...], keep: tuple[str, ...], as_json: bool) -> None:
+    """Push new notes, edits, files, nodes, comments, stars and runs to the server; pull what you
+    may see there.
 
     Safe to run again at any time, or after an interruption: nothing is applied
-    twice. An entry edited on both sides keeps both revisions and is listed.
+    twice. An entry edited on both sides keeps both revisions and is listed. What
+    the server refuses stays here and is listed, each entry or node once, until
+    you take it back (--discard ID) or keep it here only (--keep ID).
     """
     from upstack.cli.progress import progress_bar
     from upstack.services import sync as sync_service
 
     with progress_bar("Syncing") as progress:
-        report = sync_service.sync(ws, progress)
+        report = sync_service.sync(ws, progress, discard=discard, keep=keep)
     if as_json:
         print_json(report.to_dict())
         return
     echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files)"
          f"{_runs(report.runs_sent)}, pulled {report.pulled} ({report.files_received} files)"
          f"{_runs(report.runs_received)}")
-    said: set[str] = set()
-    for item in report.refused:  # e.g. "kept here only, the server refused it: entry revise 3k9qxa1: ..."
-        about = str(item.get("op", "")).replace(".", " ")
-        subject = short_id(item["subject"]) if item.get("subject") else f"(record {short_id(item['id'])})"
-        line = f"kept here only, the server refused it: {about} {subject}: {item['reason']}"
-        if line not in said:  # one line a thing, however many of its records were refused
-            said.add(line)
-            echo(line)
+
+    def name(subject: str) -> str:
+        title = report.titles.get(subject)
+        return short_id(subject) + (f" “{title}”" if title else "")
+
+    for item in report.held:
+        if not item["records"]:
+            echo(f"{name(item['subject'])}: the server refused nothing of it this time; nothing was changed")
+        elif item["decision"] == "discard":
+            echo(f"dropped here what the server refused of {name(item['subject'])} (its text stays in "
+                 f"`upstack history {short_id(item['subject'])}`; a dropped note is deleted, and can be restored)")
+        else:
+            echo(f"kept on this workspace only, no longer sent: {name(item['subject'])}")
+    said: dict[str, list[dict[str, str]]] = {}
+    for item in report.refused:  # one line a thing, however many of its records were refused
+        said.setdefault(item.get("subject") or item["id"], []).append(item)
+    for subject, items in said.items():
+        reasons = "; ".join(dict.fromkeys(str(i["reason"]) for i in items))
+        what = ", ".join(dict.fromkeys(_WHAT.get(str(i.get("op")), str(i.get("op"))) for i in items))
+        echo(f"not taken by the server, kept here: {name(subject)} ({what}): {reasons}")
+        if all(i.get("op") != "run" for i in items):
+            echo(style(f"  to take it back: `upstack sync --discard {short_id(subject)}`; to keep it here only: "
+                       f"`upstack sync --keep {short_id(subject)}`", dim=True))
     for entry_id in report.conflicts:
-        echo(f"edited on both sides, both revisions kept: {short_id(entry_id)} "
+        echo(f"edited on both sides, both revisions kept: {name(entry_id)} "
              f"(`upstack history {short_id(entry_id)}` shows them)")
+
+
+# What a refused record was, as a person would say it.
+_WHAT = {"entry.create": "a new note", "entry.revise": "an edit", "entry.attach": "files", "entry.delete": "a deletion",
+         "comment.add": "a comment", "star.set": "a star", "node.create": "a new node", "node.edit": "a rename",
+         "node.status": "a status", "node.move": "a move", "node.delete": "a deletion", "node.restore": "a restore",
+         "run": "a run"}
 
 
 def _runs(count: int) -> str:

@@ -21,6 +21,7 @@ class Filters:
     # Only work (every kind but ideas) filed directly under one of these nodes (None: under no
     # node); `upstack log --orphans` gives those whose work traces to no agenda.
     work_under: tuple[str | None, ...] | None = None
+    starred: bool = False  # only entries the reader starred
 
     def __post_init__(self) -> None:
         # What a person asks for is text as upstack keeps it (domain.text.clean_text): a NUL finds

@@ -9,10 +9,14 @@ Roles on a node are viewer < commenter < editor < owner, held on the node or abo
 
 - ``names``: what the record is about: a node, an entry, or a run (its push API).
 - ``needs``: what the pusher must hold on it: a role on the node; ``edit`` (an entry's author,
-  or an editor on its node when it is not private; a deleted entry, only its author); or
-  ``author`` (a run is its author's alone).
+  or an editor on its node when it is not private; a deleted entry, only its author); ``comment``
+  (an entry's author, or a commenter on its node when it is not private; never a deleted entry);
+  ``see`` (whoever may see the entry: its author, or anyone with a role on its node when it is not
+  private and not deleted); or ``author`` (a run is its author's alone).
 - ``new``: it makes something: its id must be free (an id of something the pusher made before is
-  "already here", and changes nothing; any other taken id is refused).
+  "already here", and changes nothing; any other taken id is refused). A comment is made on an
+  entry that exists: the id that must be free is the comment's.
+- A star is its person's alone: whoever pushes one stars (or unstars) for themselves only.
 - ``files_under``: it names a node to go under: the pusher needs editor there (or made it in
   the same push); without one it goes to the top (a node) or is unfiled (an entry, a run).
 - ``leaves``: the role it needs on the node's present parent: taking a node (and what is filed
@@ -29,7 +33,7 @@ __all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH"]
 @dataclass(frozen=True)
 class Rule:
     names: str  # node, entry, run
-    needs: str = ""  # viewer/commenter/editor/owner (on a node), edit (an entry), author (a run)
+    needs: str = ""  # viewer/commenter/editor/owner (on a node), edit/comment/see (an entry), author (a run)
     new: bool = False
     files_under: bool = False
     leaves: str = ""  # the role needed on the node's present parent
@@ -48,6 +52,8 @@ PERMISSIONS: dict[str, Rule] = {
     "entry.revise": Rule("entry",  needs="edit"),
     "entry.attach": Rule("entry",  needs="edit"),
     "entry.delete": Rule("entry",  needs="edit"),
+    "comment.add":  Rule("entry",  needs="comment",       new=True),
+    "star.set":     Rule("entry",  needs="see"),
 }
 
 # A run's records (run.start ... run.end) go through its own push API, /api/runs/<id>/push: a
@@ -63,4 +69,5 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.create": "ideas (and their triage) stay in the workspace they were had in; not synced yet",
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
+    "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
 }

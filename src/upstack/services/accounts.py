@@ -23,6 +23,7 @@ from upstack.domain.access import Audience, check_role, node_roles, require
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
+from upstack.services import comments as comment_service
 from upstack.services._account_rows import User, db_of, find_user_any, hasher, later, user_of
 from upstack.services.passwords import MIN_PASSWORD, check_password
 from upstack.services.sessions import (
@@ -49,6 +50,7 @@ from upstack.store import audit as store_audit
 from upstack.store import comments as store_comments
 from upstack.store import sharing as store_sharing
 from upstack.store.accounts import owner_id, user_row
+from upstack.store.queries import get_entry
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
@@ -241,27 +243,12 @@ def shares_of(ws: Workspace, node_ref: str) -> list[dict[str, Any]]:
 
 def add_comment(ws: Workspace, entry_ref: str, body: str, *, by: Audience) -> dict[str, Any]:
     """A comment on an entry; its author (and earlier commenters) are notified in the app."""
-    from upstack.store.queries import get_entry
-
-    text = clean_text(body).strip()  # text as upstack keeps it: a comment is written to no journal
-    if not text:
-        raise BadInput("the comment is empty")
-    if len(text) > 20_000:
-        raise BadInput("the comment is longer than 20,000 characters; attach a file instead")
-    db = db_of(ws)
-    entry = get_entry(db, entry_ref)  # NotFound unless they may see it
-    require(by.may_comment(author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
-            "you may read this entry but not comment on it (ask its owner for the commenter role)")
-    comment_id = new_id()
-    now = now_iso()
-    store_comments.add(db, comment_id, entry.id, text, by=by.user_id, entry_author=entry.author_id or owner_id(db),
-                       at=now)
-    return {"id": comment_id, "entry_id": entry.id, "body": text, "created_at": now, "login": by.login}
+    return comment_service.add(ws, entry_ref, body, by=by)
 
 
 def comments_for(ws: Workspace, entry_id: str) -> list[dict[str, Any]]:
-    """An entry's comments, oldest first (the caller has already checked the entry is visible)."""
-    return store_comments.for_entry(db_of(ws), entry_id)
+    """An entry's comments, oldest first (none unless the reader may see the entry)."""
+    return comment_service.for_entry(ws, get_entry(db_of(ws), entry_id))
 
 
 def notifications(ws: Workspace, user_id: str, *, limit: int = 100) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from upstack.domain.imports import ImportFailed, ImportResult, Problem
 from upstack.domain.text import clean_data
 from upstack.domain.tree import NODE_KINDS
 from upstack.errors import BadInput
+from upstack.ids import new_id
 from upstack.store import dump as store_dump
 from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY, user_ids
@@ -49,6 +50,7 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "shares": ("node_id", "user_id"),
     "node_events": ("id",),
     "entries": ("id",),
+    "stars": ("entry_id", "user_id"),
     "revisions": ("id",),
     "comments": ("id",),
     "entry_tags": ("entry_id", "tag"),
@@ -60,6 +62,7 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "run_items": ("id",),
     "run_metrics": ("run_id", "key"),
     "metric_chunks": ("run_id", "key", "file_offset"),
+    "sync_held": ("record_id",),
     "applied_records": ("id",),
 }
 # Data tables that are a team server's accounts: in a server backup only.
@@ -75,7 +78,8 @@ SERVER_TABLES: dict[str, tuple[str, ...]] = {
 # Columns added since the export format began, which a file from an older upstack lacks (they
 # stay empty: a checksum is kept only for what was checksummed when it was written).
 LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum"}),
-                                            "metric_chunks": frozenset({"checksum"})}
+                                            "metric_chunks": frozenset({"checksum"}),
+                                            "comments": frozenset({"author_login"})}
 # Packed arrays (see formats/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 
@@ -102,6 +106,8 @@ def _exported_rows(db: Database, table: str, server_backup: bool) -> list[dict[s
     rows = _rows(db, table)
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
+    if table == "stars" and not server_backup:  # another account's stars are theirs: a server backup's
+        rows = [r for r in rows if r["user_id"] == ""]
     return rows
 
 
@@ -274,6 +280,8 @@ def _importable(db: Database, table: str, rows: list[dict[str, Any]], server_bac
     if table == "comments":
         members = user_ids(db)
         return [{**r, "author_id": r.get("author_id") if r.get("author_id") in members else None} for r in rows]
+    if table == "stars":
+        return [r for r in rows if r.get("user_id") == ""]
     return rows
 
 
@@ -307,8 +315,9 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
         result.warnings.append(f"left out {', '.join(left_out)}: accounts come back only from a server backup, "
                                "with `upstack import --server-backup FILE`")
     plan = []
+    tables = _with_stars(dump["tables"])
     for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
-        rows = _importable(store.db, table, dump["tables"].get(table, []), server_backup)
+        rows = _importable(store.db, table, tables.get(table, []), server_backup)
         if table == "nodes":
             rows = _parents_first(rows)
         if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door;
@@ -323,6 +332,19 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
     result.imported = inserted["entries"]
     result.unchanged = len(dump["tables"].get("entries", [])) - inserted["entries"]
     return result
+
+
+def _with_stars(tables: dict[str, Any]) -> dict[str, Any]:
+    """A file from before stars were each person's (schema 11 and older) marks them on its entries:
+    they become the stars of whoever wrote each entry (the owner's, '', when nobody signed in did)."""
+    starred = [r for r in tables.get("entries", []) if r.get("starred")]
+    if not starred:
+        return tables
+    owner = next((r.get("value") for r in tables.get("workspace_info", []) if r.get("key") == OWNER_KEY), None)
+    made = [{"entry_id": r["id"], "user_id": "" if r.get("author_id") in (None, owner) else r["author_id"],
+             "starred": 1, "at": r["updated_at"], "event_id": f"star-{r['id']}-{new_id()}"} for r in starred]
+    return {**tables, "entries": [{**r, "starred": 0} for r in tables["entries"]],
+            "stars": [*tables.get("stars", []), *made]}
 
 
 def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> ImportResult:

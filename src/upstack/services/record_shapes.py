@@ -174,6 +174,27 @@ class EntryDelete(_Shape):
     at: Time
 
 
+def _said(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a comment says something")
+    return value
+
+
+class CommentAdd(_Shape):
+    id: Id
+    entry_id: Id
+    body: Annotated[Text, Field(min_length=1, max_length=20_000), AfterValidator(_said)]
+    created_at: Time
+    author_login: Annotated[Text, Field(max_length=64)] = ""
+
+
+class StarSet(_Shape):
+    entry_id: Id
+    starred: StrictBool
+    at: Time
+    event_id: EventId | None = None
+
+
 # -- runs ----------------------------------------------------------------------------------------
 
 class RunStart(_Shape):
@@ -274,7 +295,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "node.create": NodeCreate, "node.edit": NodeEdit, "node.status": NodeStatus, "node.move": NodeMove,
     "node.delete": NodeDelete, "node.restore": _NodeChange,
     "entry.create": EntryCreate, "entry.revise": EntryRevise, "entry.attach": EntryAttach,
-    "entry.delete": EntryDelete,
+    "entry.delete": EntryDelete, "comment.add": CommentAdd, "star.set": StarSet,
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
 }

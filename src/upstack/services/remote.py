@@ -16,6 +16,7 @@ from typing import Any
 
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
 from upstack.files import write_atomically
+from upstack.services.linked import save_roles
 from upstack.workspace import Workspace
 
 __all__ = ["Remote", "login", "remote", "fetch_blob", "REMOTE_FILE"]
@@ -96,6 +97,7 @@ def login(ws: Workspace, url: str, token: str) -> Remote:
     path = ws.home / REMOTE_FILE
     ws.home.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(asdict(found)), permissions=0o600)  # it holds the token
+    save_roles(ws, found.url, me)  # what the server will take from them is known from now on
     return found
 
 

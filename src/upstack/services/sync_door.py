@@ -16,11 +16,12 @@ from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput
 from upstack.formats.journal import Record
 from upstack.services.sync_records import PUSHABLE, new_conflicts, parse_record, plain
+from upstack.store import comments as store_comments
 from upstack.store import runs as store_runs
 from upstack.store import sync as store_sync
 from upstack.workspace import Workspace
 
-__all__ = ["accept", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
+__all__ = ["accept", "who", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
 
 NODE_CHANGES = tuple(op for op, rule in PERMISSIONS.items() if rule.names == "node" and not rule.new)
 
@@ -53,8 +54,11 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
             refused.append({"id": record.id, "op": record.op, "reason": verdict})
             continue
         if record.op in ("node.create", "entry.create"):
-            data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
             (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
+        if record.op in ("node.create", "entry.create", "comment.add", "star.set"):
+            data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
+        if record.op == "comment.add":
+            data["author_login"] = by.login
         records.append(Record(id=record.id, op=record.op, workspace=record.workspace, at=record.at, data=data))
     ids = [r.id for r in records]
     before, here = store_sync.conflict_counts(db, records), store_sync.applied_ids(db, ids)
@@ -123,6 +127,8 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
             return ""
         entry_id = str(data["entry_id"])
         row = store_sync.entry_access(db, entry_id)
+        if op in ("comment.add", "star.set"):
+            return _said_verdict(db, op, data, by, row, entry_id in made_entries)
         if entry_id not in made_entries and (  # one made by this push is theirs; its files are checked all the same
                 row is None or not by.may_edit_entry(author_id=row["author_id"], private=bool(row["private"]),
                                                      node_id=row["node_id"])
@@ -138,6 +144,29 @@ def _verdict(ws: Workspace, op: str, data: dict[str, Any], by: Audience, made_no
         return ""
     except (KeyError, TypeError, AttributeError):
         return "the record is malformed"
+
+
+NOT_SEEN = "no such entry, or you may not comment on it"
+
+
+def _said_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, row: dict[str, Any] | None,
+                  made_here: bool) -> str:
+    """A comment needs the commenter role where its entry is (or to be its author), on an entry that is
+    not deleted; a star, only to see the entry. One the pusher may not see answers as one that is not there."""
+    if op == "star.set":
+        if made_here or (row is not None and by.sees_entry(author_id=row["author_id"], private=bool(row["private"]),
+                                                           node_id=row["node_id"], deleted=bool(row["deleted_at"]))):
+            return ""
+        return "no such entry"
+    exists, author = store_comments.comment_author(db, str(data["id"]))
+    if exists:
+        return "here" if by.is_author(author) else TAKEN
+    if made_here:
+        return ""
+    if row is None or row["deleted_at"] or not by.may_comment(author_id=row["author_id"], private=bool(row["private"]),
+                                                              node_id=row["node_id"]):
+        return NOT_SEEN
+    return ""
 
 
 def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, made_nodes: set[str]) -> str:
@@ -160,9 +189,19 @@ def _node_change_verdict(db: Any, op: str, data: dict[str, Any], by: Audience, m
     return ""
 
 
-def manifest(ws: Workspace) -> Any:
-    """What the server holds that the reader may see: entries' revisions and files (for a pull)."""
-    return store_sync.manifest(ws.store().db)
+def manifest(ws: Workspace, by: Audience) -> Any:
+    """What the server holds that the reader may see (entries' revisions and files, nodes and their
+    changes, comments) and their own stars; and who they are here, with their roles, so that their
+    laptop can say at once what this server will not take from them."""
+    held = store_sync.manifest(ws.store().db)
+    held["you"] = {"login": by.login, **who(by)}
+    return held
+
+
+def who(by: Audience) -> dict[str, Any]:
+    """What a laptop needs to know of its user here to say at once what this server will not take:
+    their id, whether they own what was written with nobody signed in, their role on each node they see."""
+    return {"id": by.user_id, "owns_unattributed": by.owns_unattributed, "roles": dict(sorted(by.roles.items()))}
 
 
 def run_states(ws: Workspace) -> Any:
@@ -180,12 +219,16 @@ def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
 
 
 def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: dict[str, Any],
-                   node_events: list[str] | None = None) -> list[dict[str, Any]]:
-    """The records a pulling user gets (only what they may see: the store answers for them)."""
+                   node_events: list[str] | None = None, comments: list[str] | None = None,
+                   stars: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records a pulling user gets (only what they may see, and only their own stars: the store
+    answers for them)."""
     db = ws.store().db
     records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
     records += store_sync.node_event_records(db, node_events or [])
     records += store_sync.records_for(db, entries, have=have)
+    records += store_comments.comment_records(db, comments or [])
+    records += store_sync.star_records(db, stars or [])
     return [plain(r) for r in records]
 
 

@@ -41,5 +41,6 @@ def plain(record: Record) -> dict[str, Any]:
 
 def new_conflicts(before: dict[str, int], after: dict[str, int]) -> list[str]:
     """The entries that note more conflicts ``after`` applying records than ``before`` (counts:
-    store.sync.conflict_counts)."""
-    return sorted(e for e, n in after.items() if n > before.get(e, 0))
+    store.sync.conflict_counts). An entry that was not there before is new here, with the history it
+    came with: it was edited on no side of this one."""
+    return sorted(e for e, n in after.items() if e in before and n > before[e])

@@ -2,8 +2,9 @@
 
 Every change (a note, an edit, an idea, a run's points, an import) arrives as a record and is
 applied here, inside the caller's transaction, by the handler of its operation: the log's own
-(``store.ingest``), ideas' (``store.ideas``) and runs' (``store.runs``). Applying a record twice
-is harmless: ``applied_records`` remembers record ids.
+(``store.ingest``), ideas' (``store.ideas``), runs' (``store.runs``), comments' and stars'
+(``store.comments``, ``store.stars``) and what sync holds back (``store.sync_held``). Applying a
+record twice is harmless: ``applied_records`` remembers record ids.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from upstack.domain import access
 from upstack.errors import UpstackError
 from upstack.formats.journal import Record
-from upstack.store import ideas, ingest, runs
+from upstack.store import comments, ideas, ingest, runs, stars, sync_held
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
@@ -21,13 +22,16 @@ __all__ = ["HANDLERS", "apply_record", "bad_record_errors"]
 
 
 def _purge_entry(db: Database, record: Record) -> None:
-    """Purging a run's result entry (it has the run's id) removes what the run captured too."""
+    """Purging an entry removes what was said about it; a run's result entry (it has the run's id), what
+    the run captured too."""
     ingest.HANDLERS["entry.purge"](db, record)
     runs.purge(db, record.data["entry_id"])
+    comments.purge_for_entry(db, record.data["entry_id"], record.data.get("at", record.at))
 
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {
-    **ingest.HANDLERS, **ideas.HANDLERS, **runs.HANDLERS, "entry.purge": _purge_entry}
+    **ingest.HANDLERS, **ideas.HANDLERS, **runs.HANDLERS, **comments.HANDLERS, **stars.HANDLERS,
+    **sync_held.HANDLERS, "entry.purge": _purge_entry}
 
 
 def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:

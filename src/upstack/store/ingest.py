@@ -17,13 +17,14 @@ from upstack.domain.text import collect_tags, find_links, fold_tag, search_docum
 from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
+from upstack.store import stars
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.integrity import revision_checksum
 from upstack.store.vocabulary import add_words, forget_words
 from upstack.store.word_rank import index_words, unindex_words
 
-__all__ = ["HANDLERS", "create_entry", "revise_entry", "index_entry",
+__all__ = ["HANDLERS", "create_entry", "revise_entry", "show_revision", "index_entry", "unindex_entry",
            "resolve_link_target", "id_taken"]
 
 
@@ -82,7 +83,7 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         ["id", "key", "kind", "title", "title_key", "body", "node_id", "private", "starred", "occurred_at",
          "created_at", "updated_at", "revision_id", "extra_tags", "source", "meta"],
         [data["id"], id_key(data["id"]), data["kind"], title, title_key(title), body, node_id,
-         int(bool(data.get("private"))), int(bool(data.get("starred"))), data["occurred_at"],
+         int(bool(data.get("private"))), 0, data["occurred_at"],  # a star is its person's: store/stars.py
          data["created_at"], data["created_at"], data["revision_id"],
          _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta)], "author_id", data)
     inserted = db.execute(
@@ -97,6 +98,11 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     _insert_attachments(db, data["id"], data.get("attachments", []))
     _index(db, data["id"], title, body, list(tags), data["occurred_at"])
     _resolve_links_to(db, data["id"], title)
+    if data.get("starred"):  # an imported entry that was starred: a star of whoever wrote it
+        star = Record(id=f"{data['revision_id']}.star", op="star.set", workspace=workspace, at=data["created_at"],
+                      data={"entry_id": data["id"], "starred": True, "at": data["created_at"],
+                            **({"by": data["by"]} if data.get("by") else {})})
+        stars.HANDLERS["star.set"](db, star)
 
 
 def _resolve_links_to(db: Database, entry_id: str, title: str) -> None:
@@ -133,9 +139,11 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     current = db.one("SELECT id, created_at FROM revisions WHERE id = ?", (entry["revision_id"],))
     if parent != entry["revision_id"] and current is not None:
         meta = json.loads(entry["meta"] or "{}")
-        meta["conflicts"] = [*meta.get("conflicts", []), sorted([current["id"], data["revision_id"]])]
-        db.execute("UPDATE entries SET meta = ? WHERE id = ?", (_dumps(meta), entry["id"]))
-        entry = {**entry, "meta": _dumps(meta)}
+        pair = sorted([current["id"], data["revision_id"]])
+        if pair not in meta.get("conflicts", []):  # a pulled entry comes with the conflicts it noted already
+            meta["conflicts"] = [*meta.get("conflicts", []), pair]
+            db.execute("UPDATE entries SET meta = ? WHERE id = ?", (_dumps(meta), entry["id"]))
+            entry = {**entry, "meta": _dumps(meta)}
         if (current["created_at"], current["id"]) > (data["created_at"], data["revision_id"]):
             return  # kept in the history; the current revision is the newer one
     db.execute(
@@ -153,6 +161,22 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     if not entry["deleted_at"]:
         index_entry(db, entry["id"])
     _resolve_links_to(db, entry["id"], data["title"])
+
+
+def show_revision(db: Database, entry_id: str, revision_id: str) -> None:
+    """Make one of an entry's revisions its current text again; every revision stays in its history."""
+    revision = db.one("SELECT * FROM revisions WHERE id = ? AND entry_id = ? AND purged_at IS NULL",
+                      (revision_id, entry_id))
+    entry = db.one("SELECT deleted_at FROM entries WHERE id = ?", (entry_id,))
+    if revision is None or entry is None:
+        raise NotFound(f"entry {entry_id} has no revision {revision_id}")
+    db.execute("UPDATE entries SET title = ?, title_key = ?, body = ?, kind = ?, revision_id = ? WHERE id = ?",
+               (revision["title"], title_key(revision["title"]), revision["body"], revision["kind"], revision_id,
+                entry_id))
+    _set_tags(db, entry_id, tuple(json.loads(revision["tags"])))
+    _set_links(db, entry_id, revision["title"] + "\n" + revision["body"])
+    if not entry["deleted_at"]:
+        index_entry(db, entry_id)
 
 
 def _number_revisions(db: Database, entry_id: str) -> None:

@@ -13,6 +13,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.text import normalize_tag, title_key
 from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
+from upstack.store import stars
 from upstack.store.db import Database
 from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 _ENTRY_COLUMNS = (
-    "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.starred, e.occurred_at, "
+    "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.occurred_at, "
     "e.created_at, e.updated_at, e.deleted_at, e.purged_at, e.revision_id, e.meta, e.author_id, "
     "n.title AS project"
 )
@@ -94,6 +95,10 @@ def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
     if filters.kinds:
         clauses.append("e.kind IN (" + ", ".join("?" for _ in filters.kinds) + ")")
         params += list(filters.kinds)
+    if filters.starred:
+        starred, shown = stars.starred_sql(db)
+        clauses.append(starred)
+        params += shown
     if filters.since:
         clauses.append("e.occurred_at >= ?")
         params.append(filters.since)
@@ -124,6 +129,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
         row.pop("key")
         attachments[row["entry_id"]].append(Attachment(**row))
     audience = access.current(team=db.team)
+    starred = stars.starred_among(db, ids)  # the reader's own: one person's stars show to nobody else
     by_id = {}
     for row in rows:
         if audience is not None and not audience.sees_entry(
@@ -135,7 +141,7 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
         by_id[row["id"]] = Entry(
             id=row["id"], kind=row["kind"], title=row["title"], body=row["body"],
             tags=tags[row["id"]], project=project, node_id=row["node_id"],
-            private=bool(row["private"]), starred=bool(row["starred"]),
+            private=bool(row["private"]), starred=row["id"] in starred,
             occurred_at=row["occurred_at"], created_at=row["created_at"],
             updated_at=row["updated_at"], deleted_at=row["deleted_at"],
             purged_at=row["purged_at"], revision_id=row["revision_id"],

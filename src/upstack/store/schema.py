@@ -27,6 +27,7 @@ from upstack.store.migrations import (
     v10_points_lost,
     v11_checksums,
     v12_search_words,
+    v13_collaboration,
 )
 from upstack.timeutil import now_iso
 
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "runs: metric points lost to write errors", v10_points_lost.run),
     Migration(11, "checksums of revisions and metric chunks", v11_checksums.run),
     Migration(12, "search: the words of the index, for completing and spelling", v12_search_words.run),
+    Migration(13, "comments and stars that travel with sync, refusals kept or dropped", v13_collaboration.run),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -273,7 +273,8 @@ class Store:
     def scrub(self) -> None:
         """After a purge: push purged text out of index segments, WAL and dead tuples."""
         self.db.engine.scrub(self.db, ("entries", "revisions", "entry_search", "search_words", "attachments",
-                                       "entry_tags", "links", "runs", "run_items", "metric_chunks"), self.lock)
+                                       "entry_tags", "links", "runs", "run_items", "metric_chunks", "comments"),
+                             self.lock)
 
     def close(self) -> None:
         self.db.close()

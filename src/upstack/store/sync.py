@@ -19,16 +19,21 @@ from collections import defaultdict
 from typing import Any
 
 from upstack.formats.journal import Record
+from upstack.store import comments, stars
+from upstack.store.accounts import owner_id
 from upstack.store.db import Database
 from upstack.store.queries import reader_sql
 
-__all__ = ["manifest", "records_for", "node_records", "node_event_records", "applied_ids", "conflict_counts",
+__all__ = ["manifest", "own_stars", "star_records",
+           "records_for", "node_records", "node_event_records", "applied_ids", "conflict_counts",
            "node_exists", "node_parent", "node_event_exists", "entry_author", "entry_access", "file_visible"]
 
 
 def manifest(db: Database) -> dict[str, Any]:
-    """{"entries": {id: {"revisions": [...], "attachments": [...], "deleted": bool}}, "nodes": [ids]}
-    for what the reader may see (everything, with nobody signed in). Purged entries are left out."""
+    """{"entries": {id: {"revisions": [...], "attachments": [...], "deleted": bool}}, "nodes": [ids],
+    "node_events": [ids], "comments": {id: entry id}, "stars": {entry id: [time, event id]}} for what
+    the reader may see (everything, with nobody signed in), and their own stars. Purged entries are
+    left out."""
     visible, params = reader_sql(db)
     entries: dict[str, dict[str, Any]] = {}
     for row in db.query(f"SELECT e.id, e.deleted_at FROM entries e WHERE e.purged_at IS NULL AND {visible}",
@@ -42,7 +47,32 @@ def manifest(db: Database) -> dict[str, Any]:
     from upstack.store.tree import node_rows
 
     nodes = [n.id for n in node_rows(db, include_deleted=True)]
-    return {"entries": entries, "nodes": nodes, "node_events": sorted(_node_events(db, nodes))}
+    return {"entries": entries, "nodes": nodes, "node_events": sorted(_node_events(db, nodes)),
+            "comments": comments.visible_comments(db), "stars": own_stars(db)}
+
+
+def own_stars(db: Database) -> dict[str, list[str]]:
+    """{entry id: [time, event id]} of the reader's own stars and unstars, on entries they may see:
+    what sync compares (the newer side's change travels). Nobody else's, ever."""
+    key = stars.reader_key(db)
+    if key is None:
+        return {}
+    visible, params = reader_sql(db)
+    return {r["entry_id"]: [r["at"], r["event_id"]] for r in db.query(
+        f"SELECT s.entry_id, s.at, s.event_id FROM stars s JOIN entries e ON e.id = s.entry_id "
+        f"WHERE s.user_id = ? AND e.purged_at IS NULL AND {visible}", [key, *params])}
+
+
+def star_records(db: Database, entry_ids: list[str]) -> list[Record]:
+    """``star.set`` records that make the reader's own star state of these entries elsewhere."""
+    mine = own_stars(db)
+    records = [Record(id=mine[e][1], op="star.set", workspace="sync", at=mine[e][0], data={
+        "entry_id": e, "starred": False, "at": mine[e][0], "event_id": mine[e][1]})
+        for e in set(entry_ids) if e in mine]
+    starred = stars.starred_among(db, [r.data["entry_id"] for r in records])
+    for record in records:
+        record.data["starred"] = record.data["entry_id"] in starred
+    return sorted(records, key=lambda r: (r.at, r.id))
 
 
 _NODE_OPS = {"title": "node.edit", "why": "node.edit", "status": "node.status", "parent": "node.move",
@@ -131,6 +161,7 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                       "ORDER BY created_at, id", entry_ids):
         attachments[a["entry_id"]].append(a)
     records: list[Record] = []
+    owner = owner_id(db)  # what was written with nobody signed in is the owner's: said, so a laptop knows
     for entry_id in entry_ids:
         entry = rows.get(entry_id)
         if entry is None or not revisions[entry_id]:
@@ -143,10 +174,10 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                                   at=first["created_at"], data={
                 "id": entry_id, "revision_id": first["id"], "kind": first["kind"], "title": first["title"],
                 "body": first["body"], "extra_tags": json.loads(entry["extra_tags"]),
-                "private": bool(entry["private"]), "starred": bool(entry["starred"]), "node_id": entry["node_id"],
+                "private": bool(entry["private"]), "node_id": entry["node_id"],
                 "occurred_at": entry["occurred_at"], "created_at": entry["created_at"], "attachments": [],
                 "meta": json.loads(entry["meta"] or "{}"), "source": entry["source"],
-                **({"by": entry["author_id"]} if entry.get("author_id") else {})}))
+                **({"by": author} if (author := entry.get("author_id") or _owner_of(entry, owner)) else {})}))
         for revision in later:
             if revision["id"] in known_revisions:
                 continue
@@ -167,6 +198,12 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                                   workspace="sync", at=entry["deleted_at"],
                                   data={"entry_id": entry_id, "at": entry["deleted_at"]}))
     return records
+
+
+def _owner_of(entry: dict[str, Any], owner: str | None) -> str | None:
+    """Who wrote an entry written with nobody signed in: the owner (a run's result entry stays as its run
+    has it, unattributed)."""
+    return None if json.loads(entry["meta"] or "{}").get("run") else owner
 
 
 # -- what the sync door looks up, and what a sync tells of what it applied ---------------------

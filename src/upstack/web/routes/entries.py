@@ -15,7 +15,7 @@ from upstack.domain import access
 from upstack.domain.entry import figures
 from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
-from upstack.services import accounts, capture, curate, recall, tree
+from upstack.services import capture, comments, curate, recall, stars, tree
 from upstack.web.markdown import images_shown, render
 from upstack.web.pages import Page, charged, page, workspace
 from upstack.workspace import Workspace
@@ -42,12 +42,13 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
         "reaches_agenda": trace.reaches_agenda, "asks_why": tree.asks_why(ws, trace.chain),
         "revisions": revisions, "diffs": diffs,
         "edit_text": curate.edit_text(entry),
-        # What the reader may do here (everything, on a laptop); comments exist on a team server.
+        # What the reader may do here (everything, on a laptop); comments are written on a team server,
+        # and shown wherever they are (a laptop's came with `upstack sync`, or `upstack comment`).
         "may_edit": audience is None or audience.may_edit_entry(
             author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
         "may_comment": audience is not None and audience.may_comment(
             author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
-        "comments": accounts.comments_for(ws, entry.id) if audience is not None else []})
+        "comments": comments.for_entry(ws, entry)})
 
 
 @router.post("/e/{ref}/edit", summary="Save a new revision of an entry")
@@ -55,6 +56,23 @@ def edit_entry(ref: str, ws: Annotated[Workspace, Depends(workspace)],
                text: Annotated[str, Form(min_length=1)]) -> RedirectResponse:
     edited = curate.edit(ws, ref, text)
     return RedirectResponse(f"/e/{edited.short if edited else ref}", status_code=303)
+
+
+@router.post("/e/{ref}/star", summary="Star an entry (only you see your stars)")
+def star_entry(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
+    return _starred(request, ws, ref, True)
+
+
+@router.post("/e/{ref}/unstar", summary="Take your star off an entry")
+def unstar_entry(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
+    return _starred(request, ws, ref, False)
+
+
+def _starred(request: Request, ws: Workspace, ref: str, starred: bool) -> Response:
+    entry, _ = stars.set_star(ws, ref, starred)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"id": entry.id, "starred": entry.starred})
+    return RedirectResponse(f"/e/{entry.short}", status_code=303)
 
 
 @router.post("/e/{ref}/attach", summary="Attach files to an entry (a pasted or dropped image, say)")

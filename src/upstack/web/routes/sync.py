@@ -19,16 +19,17 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/api/me.json", summary="Who this token (or session) signs in as")
+@router.get("/api/me.json", summary="Who this token (or session) signs in as, and their roles on the nodes they see")
 def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[str, Any]:
     user = request.state.user
     return {"login": user.login, "name": user.name, "is_admin": user.is_admin,
-            "token_scope": getattr(request.state, "token_scope", None)}
+            "token_scope": getattr(request.state, "token_scope", None), **sync_door.who(who)}
 
 
-@router.get("/api/sync/manifest.json", summary="What the server holds that you may see: entries' revisions and files")
+@router.get("/api/sync/manifest.json", summary="What the server holds that you may see (entries' revisions and "
+            "files, nodes, comments), your own stars, and your roles")
 def manifest(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
-    return sync_door.manifest(ws)
+    return sync_door.manifest(ws, who)
 
 
 @router.post("/api/sync/push", summary="Apply records from your workspace (each checked against your roles)")
@@ -42,8 +43,10 @@ def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
          entries: Annotated[list[str], Body(max_length=1000)],
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
          have: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
-         node_events: Annotated[list[str], Body()] = []) -> Any:  # noqa: B006
-    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events)}
+         node_events: Annotated[list[str], Body()] = [],  # noqa: B006
+         comments: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
+         stars: Annotated[list[str], Body(max_length=5000)] = []) -> Any:  # noqa: B006
+    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events, comments, stars)}
 
 
 @router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")
