@@ -46,6 +46,7 @@ COOKIE = "upstack_session"
 CHROMIUM = os.environ.get("UPSTACK_BENCH_CHROMIUM", "/usr/bin/chromium")
 DEFAULT_PG = "postgresql://upstack:upstack@127.0.0.1:5432/upstack_bench_web"
 SEARCHES = ("induction", "patching")  # ~20% and ~55% of entries: typical and worst
+PREFIX, MISSPELT = "inducti", "inductoin"
 TEAM_PROJECTS = 5  # of 20: what the team server's collaborator is shown (see work_team)
 SERIES_KEY = "loss"
 # agenda -> project -> question -> experiment: 324 nodes
@@ -103,10 +104,35 @@ def work_setup(spec: dict) -> dict:
         before = db.scalar("SELECT e.id " + order.format(""), (depth,))
         entry_id = db.scalar("SELECT e.id " + order.format("AND e.node_id IS NOT NULL"), (depth,))
         entry = recall.show(ws, entry_id)
+        rich = _rich_entry(ws, home, [r["title"] for r in db.query(
+            "SELECT title FROM entries WHERE deleted_at IS NULL AND private = 0 ORDER BY id LIMIT 3")])
     return {"entries": count, "nodes": sum(len(v) for v in made.values()), "filed": len(filed),
-            "depth": depth, "before": before, "entry": entry.short, "run": run.short,
+            "depth": depth, "before": before, "entry": entry.short, "rich": rich, "run": run.short,
             "points": spec["points"], "tree_s": t_tree - t0, "log_s": t_run - t_tree,
             "ingest_s": t_ingest - t_run}
+
+
+def _rich_entry(ws, home: str, titles: list[str]) -> str:
+    """An entry as issue 14's entry page shows one: three [[wikilinks]] to other entries, math, code,
+    a table, and an attached figure shown under the body. Its short id."""
+    import struct
+    import zlib
+
+    from upstack.services import capture
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    figure = Path(home) / "loss.png"  # a valid 64x64 grey PNG
+    pixels = b"".join(b"\x00" + bytes([128] * 64) for _ in range(64))
+    figure.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0))
+                       + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
+    links = ", ".join(f"[[{title}]]" for title in titles)
+    body = (f"Loss falls as $\\mathcal{{L}} = -\\sum_i y_i \\log p_i$ predicts. See {links}, and [[no such entry]].\n\n"
+            "```python\nrun.log({'loss': loss}, step=step)\n```\n\n| layer | effect |\n|---|---|\n| 5 | 0.42 |\n| 7 | 0.03 |\n")
+    made = capture.note(ws, body, attach=[figure], tags=["bench"])
+    ws.ingest()
+    return made.short
 
 
 def work_team(spec: dict) -> dict:
@@ -343,9 +369,14 @@ def pages_for(setup: dict, fractions: dict[str, float]) -> list[Page]:
         Page("timeline, first page", "/"),
         Page(f"timeline, {setup['depth']:,} entries deep", f"/?before={setup['before']}"),
         Page("entry (filed, with its why-chain)", f"/e/{setup['entry']}"),
+        Page("entry (wikilinks, math, code, table, a figure)", f"/e/{setup['rich']}"),
         *(Page(f"search `{q}` ({fractions[q]:.0%} of entries)", f"/search?q={q}") for q in SEARCHES),
         # The counts per kind, project and tag: the search page loads them after its results.
         *(Page(f"search facets `{q}` (after the results)", f"/search/facets?q={q}", None) for q in SEARCHES),
+        # As you type: the last word is a prefix; a misspelt word is offered respelt ("Did you mean").
+        Page(f"search as you type `{PREFIX}`", f"/search/results?q={PREFIX}"),
+        Page(f"search misspelt `{MISSPELT}` (did you mean)", f"/search?q={MISSPELT}"),
+        Page(f"quick switcher `{PREFIX}`", f"/switch.json?q={PREFIX}"),
         Page(f"tree ({setup['nodes']} nodes)", "/tree"),
         Page("run page (HTML)", f"/runs/{run}", None),
         # An ended run's thinned series is kept whatever is committed: cold asks for 1999, 1998, ... points.
