@@ -53,10 +53,10 @@ def test_help_columns_line_up_across_sections() -> None:
 
 
 def test_a_new_command_lands_in_its_modules_section_and_an_unknown_module_in_other() -> None:
-    commands = {**COMMAND_MODULES, "comment": "team", "star": "curate", "frobnicate": "plugins"}
+    commands = {**COMMAND_MODULES, "chat": "team", "pin": "curate", "frobnicate": "plugins"}
     sections = dict(help_sections(commands))
-    assert sections["Browser and team"][-1] == "comment"
-    assert sections["Write"][-1] == "star"
+    assert sections["Browser and team"][-1] == "chat"
+    assert sections["Write"][-1] == "pin"
     assert list(sections)[-1] == OTHER and sections[OTHER] == ["frobnicate"]
     assert OTHER not in dict(help_sections(COMMAND_MODULES))  # every command today has a section
 

@@ -114,7 +114,7 @@ def test_a_workspace_with_starred_entries_keeps_its_stars_when_migrated(run: CLI
                                                                          db_url: str | None) -> None:
     db = connect(db_url, home / "upstack.db")
     try:
-        schema.apply(db, target=11)
+        schema.apply(db, target=12)  # the schema before stars were per person (migration 13)
         ids = {}
         with db.transaction():
             for starred in (1, 0):

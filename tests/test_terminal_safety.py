@@ -61,6 +61,8 @@ def _hostile_log(ws: Workspace) -> dict[str, str]:
 
 def _driven(ids: dict[str, str]) -> list[list[str]]:
     return [
+        # First: a comment in hostile text and a star, for `show` and `log --starred` to print.
+        ["comment", ids["entry"], HOSTILE + "\n\n" + HOSTILE_BODY], ["star", ids["entry"]], ["log", "--starred"],
         ["log"], ["log", "--json"], ["search", "Title"], ["search", "Title", "--json"],
         ["show", ids["entry"]], ["show", ids["entry"], "--json"],
         ["history", ids["entry"]], ["history", ids["entry"], "--json"],
@@ -69,7 +71,7 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["check"], ["progress"], ["ask", ids["node"], "--no-edit"],
         ["ideas"], ["ideas", "--json"], ["idea", "--help"],
         ["runs"], ["runs", "--json"], ["run", "show", ids["run"]], ["run", "show", ids["run"], "--json"],
-        ["compare", ids["run"], ids["other run"]], ["review"], ["export"],
+        ["compare", ids["run"], ids["other run"]], ["review"], ["export"], ["unstar", ids["entry"]],
     ]
 
 

@@ -45,7 +45,7 @@ COMMAND_MODULES = {
 # its module (so a command added to a module lands beside its neighbours), in the order above.
 # A module with no section here shows under OTHER: no command is ever left out of the help.
 HELP_SECTIONS = {
-    "capture": "Write", "curate": "Write",
+    "capture": "Write", "curate": "Write", "collab": "Write",
     "recall": "Find",
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
