@@ -61,3 +61,21 @@ def test_log_search_review_and_runs_include_the_whole_day(run: CLI, workspace: W
         going.log({"loss": 1.0}, step=0)
     assert [r["name"] for r in json.loads(run.ok("runs", "--since", "today", "--json"))] == ["today's run"]
     assert json.loads(run.ok("runs", "--until", "yesterday", "--json")) == []
+
+
+def test_the_web_timeline_and_review_include_the_whole_day_and_say_outcomes_plainly(run: CLI, workspace: Workspace) -> None:
+    from webserver import serve
+
+    early = _start(datetime.now() - timedelta(weeks=3)) + timedelta(minutes=1)
+    since = "3 weeks ago"
+    if datetime.now().time() < (early + timedelta(minutes=1)).time():
+        early -= timedelta(days=1)
+        since = "22 days ago"
+    run.ok("note", "--kind", "result", "--at", early.isoformat(), "--expected", "Head 5.1 matters.",
+           "--happened", "It did not.", "--outcome", "surprise", "Early that morning.")
+    with serve(workspace.home, workspace.db_url) as server:
+        client = server.client()
+        listed = client.get("/log.json", params={"since": since}).json()
+        assert [e["title"] for e in listed["entries"]] == ["Early that morning."]
+        review = client.get("/review", params={"since": since}).text
+    assert "Expected Head 5.1 matters; happened It did not (surprise)" in review

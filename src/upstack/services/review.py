@@ -18,7 +18,7 @@ from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html"]
+__all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html", "clause"]
 
 _SECTIONS = (("done", "What was done"), ("learned", "What was learned"),
              ("decisions", "Decisions"), ("questions", "Open questions"),
@@ -95,12 +95,13 @@ def _line(item: Entry | Node) -> str:
     text = f"- {item.title} ({item.kind} {item.short}, {local_display(item.occurred_at)[:10]})"
     outcome = item.meta.get("outcome")
     if outcome:  # each said as written, without its closing full stop: "expected X; happened Y"
-        text += f": expected {_clause(item.meta.get('expected'))}; happened " \
-                f"{_clause(item.meta.get('happened'))} ({outcome})"
+        text += f": expected {clause(item.meta.get('expected'))}; happened " \
+                f"{clause(item.meta.get('happened'))} ({outcome})"
     return text
 
 
-def _clause(text: str | None) -> str:
+def clause(text: str | None) -> str:
+    """A sentence said inside another: without its closing full stop ("?" when there is none)."""
     return (text or "").strip().rstrip(".").rstrip() or "?"
 
 

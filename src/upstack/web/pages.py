@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.errors import Forbidden
+from upstack.services.review import clause
 from upstack.web.auth import csrf_token
 from upstack.web.state import open_workspace
 from upstack.workspace import Workspace
@@ -29,6 +30,7 @@ HERE = Path(__file__).parent
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["clause"] = clause  # "expected X; happened Y", as the review says it
 
 
 class Page:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from upstack.domain.entry import Entry, figures
 from upstack.domain.tree import Node, status_label
 from upstack.services import review as review_service
-from upstack.timeutil import parse_when, to_iso
+from upstack.timeutil import parse_since, parse_until, to_iso
 from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
@@ -43,8 +43,8 @@ def review_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                 until: Annotated[str | None, Query(description="End (default: now)")] = None,
                 project: Annotated[str | None, Query(description="Only this project (by title)")] = None) -> Page:
     now = datetime.now(UTC)
-    start = parse_when(since, what="since date") if since else to_iso(now - timedelta(days=DEFAULT_DAYS))
-    end = parse_when(until, what="until date") if until else to_iso(now)
+    start = parse_since(since, what="since date") if since else to_iso(now - timedelta(days=DEFAULT_DAYS))
+    end = parse_until(until, what="until date") if until else to_iso(now)
     digest = review_service.build_review(ws, since=start, until=end, project=project or None)
     projects = [{"title": p.title, "sections": [
         {"key": key, "heading": heading, "items": [_item(i) for i in getattr(p, key)]}

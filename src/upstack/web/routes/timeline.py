@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.services import capture, recall, tree
-from upstack.timeutil import parse_when
+from upstack.timeutil import parse_since, parse_until
 from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
@@ -27,8 +27,8 @@ def timeline_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]
                   limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Page:
     filters = Filters(project=project or None, tags=tuple(t for t in tag if t),
                       kinds=tuple(k for k in kind if k in KINDS),
-                      since=parse_when(since, what="since date") if since else None,
-                      until=parse_when(until, what="until date") if until else None)
+                      since=parse_since(since, what="since date") if since else None,
+                      until=parse_until(until, what="until date") if until else None)
     entries = recall.timeline(ws, filters, limit + 1, before=before or None)
     more = len(entries) > limit
     entries = entries[:limit]
