@@ -56,6 +56,31 @@ def logit_diff(logits, io, s):
 """
 
 
+def _links(ws: Workspace) -> str:
+    """A paragraph of [[wikilinks]]: to an entry of the demo, and to one never written (shown broken)."""
+    from upstack.services import recall
+
+    other = recall.timeline(ws, limit=1)[0]
+    return f"\nSee [[{other.title}]], and [[the patching sweep we never wrote up]].\n"
+
+
+def _figure(path: Path) -> Path:
+    """The figure a researcher attaches: logit difference against heads ablated."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 3), dpi=100)
+    axes.plot([0, 2, 3], [3.56, 1.21, 0.48], marker="o")
+    axes.set_xlabel("name-mover heads ablated")
+    axes.set_ylabel("logit difference")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 class Site:
     """The demo served, and the addresses of its main pages."""
 
@@ -69,7 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("design") / "home"
     with Workspace(home=home) as ws:
         build_demo(ws)
-        maths = capture.note(ws, MATH_NOTE)
+        maths = capture.note(ws, MATH_NOTE + _links(ws), attach=[_figure(home.parent / "ablation.png")])
         run = runs_service.list_runs(ws)[0]
     with serve(home, None) as server:
         yield Site(server, {"timeline": "/", "entry": f"/e/{maths.short}", "tree": "/tree", "runs": "/runs",
