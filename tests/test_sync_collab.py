@@ -107,7 +107,7 @@ def test_a_mentors_comment_reaches_the_cli_and_the_reply_reaches_the_server(team
         assert "Does it hold on GPT-2 medium?" in local.client().get(f"/e/{mine}").text
 
     dan.ok("comment", mine, "Yes: same drop, 0.31 to 0.02.")
-    assert "pushed 1" in dan.ok("sync")
+    assert "pushed 1 record (0 files)," in dan.ok("sync")  # one record, not "1 records"
     with access.acting_as(team.as_user("ada")):
         on_server = comments.for_entry(team.ws, recall.show(team.ws, full))
         told = accounts.notifications(team.ws, team.users["ada"].id)
