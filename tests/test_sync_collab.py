@@ -218,6 +218,23 @@ def test_a_viewer_stars_and_nobody_else_sees_it_and_it_travels_both_ways(team: T
     assert refused["applied"] == 0 and refused["refused"][0]["reason"] == "no such entry"
 
 
+# -- the tree seen from a linked laptop ------------------------------------------------------------
+
+def test_a_collaborators_laptop_asks_why_only_of_what_they_filed(team: Team, tmp_path: Path) -> None:
+    """What was shared with bob may sit under an agenda he may not see: neither `why` nor `check` on
+    his laptop asks him why it matters (nor calls it spinning wheels); his own loose note is still
+    flagged. ada, who made the project (which reaches no agenda), is asked on hers."""
+    bob = team.laptop(tmp_path, "bob")
+    own = bob.ok("note", "Bob's own loose thought.").strip()
+    shared = short_id(team.shared)
+    assert "Probing" in bob.ok("why", shared) and "does not trace up to an agenda" not in bob.ok("why", shared)
+    flags = as_json(bob, "check")["flags"]
+    assert [(f["check"], [e["short"] for e in f["entries"]]) for f in flags] == [("orphan", [own])]
+    ada = team.laptop(tmp_path, "ada")
+    assert "does not trace up to an agenda" in ada.ok("why", shared)
+    assert shared in ada.ok("check")
+
+
 # -- writing where one may not ---------------------------------------------------------------------
 
 def test_a_viewer_is_told_at_once_and_the_refusal_is_named_once_with_a_way_out(team: Team, tmp_path: Path) -> None:
