@@ -46,7 +46,7 @@ COMMAND_MODULES = {
 # A module with no section here shows under OTHER: no command is ever left out of the help.
 HELP_SECTIONS = {
     "capture": "Write", "curate": "Write",
-    "recall": "Find",
+    "recall": "Find", "collab": "Find",  # star to find again; comments show under their entry
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
     "runs": "Runs",
