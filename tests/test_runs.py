@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -381,6 +382,19 @@ def test_cli_lists_filters_compares_and_plots(workspace: Workspace, run: CLI, tm
     shown = run.ok("run", "show", made[0].short)
     assert "loss" in shown and "lr = 0.0003" in shown
     assert run("runs", "--where", "lr").exit_code == 1
+
+
+def test_plot_labels_steps_as_whole_numbers(workspace: Workspace, tmp_path: Path) -> None:
+    """Twenty epochs were labelled 0.0, 2.5, 5.0, 7.5 ...: a step is a count, never a fraction."""
+    pytest.importorskip("matplotlib")
+    with upstack.run("probe", home=workspace.home, db=workspace.db_url, capture="none") as r:
+        for step in range(20):
+            r.log({"acc": 0.8 + step / 100}, step=step)
+    workspace.ingest()
+    out = run_service.plot(workspace, [r.id], ["acc"], tmp_path / "acc.svg")
+    texts = re.findall(r"<!-- (.*?) -->", out.read_text())  # matplotlib's SVG names each text it draws
+    ticks = texts[:texts.index("step")]
+    assert len(ticks) >= 3 and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
 
 
 def test_runs_survive_a_json_round_trip(workspace: Workspace, run: CLI, tmp_path: Path, engine: str,
