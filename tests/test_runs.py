@@ -494,3 +494,11 @@ def test_capture_paths_stay_light(tmp_path: Path, code: str) -> None:
     env["UPSTACK_HOME"] = str(tmp_path / "home")
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_duration_reads_as_people_say_it() -> None:
+    from upstack.domain.run import format_duration
+
+    # The demo's runs read "finished after 43 min 0 s"; a zero at the end is left unsaid.
+    assert [format_duration(s) for s in (0.4, 59, 60, 2580, 2581, 3600, 7800, 25800)] == [
+        "0 s", "59 s", "1 min", "43 min", "43 min 1 s", "1 h", "2 h 10 min", "7 h 10 min"]
