@@ -48,6 +48,19 @@ def test_a_date_that_cannot_be_read_changes_nothing(run: CLI) -> None:
         assert_refused_unchanged(run, args, "cannot understand --at date")
 
 
+def test_a_date_yet_to_come_is_refused_and_changes_nothing(run: CLI) -> None:
+    """--at back-dates: a node dated next week had been "active for -7 of the 14 days of
+    commitment", its later changes were stamped after next week, and notes sat atop the timeline."""
+    run.ok("note", "Something to learn from.")
+    run.ok("log")
+    for args in (["note", "Planned already.", "--at", "tomorrow"],
+                 ["idea", "An idea.", "--at", "next week"],
+                 ["add", "project", "A project", "--why", "Because.", "--at", "in 2 days"],
+                 ["learned", "last", "A lesson.", "--at", "2099-01-01"]):
+        assert_refused_unchanged(run, args, "has not happened yet")
+    assert run.ok("note", "Just now.", "--at", "1 minute ago").strip()
+
+
 def test_note_kind_idea_is_a_real_idea(run: CLI) -> None:
     short = run.ok("note", "--kind", "idea", "Steer with the refusal direction.", "--at", MONDAY).strip()
     ideas = as_json(run, "ideas")

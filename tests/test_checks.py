@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from conftest import CLI
-from upstack.services import capture, checks, tree
+from upstack.domain import access
+from upstack.services import accounts, capture, checks, tree
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
@@ -89,3 +90,31 @@ def test_a_parked_project_is_not_stale_but_active_work_under_it_is_flagged(works
     assert ("stale", side.short) not in _flags(checks.check(workspace, stale_weeks=4, now=later))
     refused = run("node", "status", side.short, "active")  # one active project at most: park one first
     assert refused.exit_code == 1 and "park one first (upstack node status ID parked)" in refused.stderr
+
+
+def test_a_collaborator_is_asked_only_about_the_work_they_filed(workspace: Workspace) -> None:
+    """On a team server a project shared with bob may sit under an agenda he may not see: whether it
+    reaches one is not his to know, so his check flags what he filed himself, not ada's shared work."""
+    accounts.add_user(workspace, "ada")
+    bob, _ = accounts.add_user(workspace, "bob")
+    with access.acting_as(access.OWNER):
+        agenda = tree.add_node(workspace, "agenda", "Hidden agenda", why="Not bob's to see.")
+        project = tree.add_node(workspace, "project", "Probing", under=agenda.id, why="Shared.")
+        tree.add_node(workspace, "experiment", "Sweep layers", under=project.id, why="Cheap.")
+        shared = [capture.note(workspace, f"Shared work {number}.", under=project.id) for number in range(3)]
+    accounts.share(workspace, project.id, "bob", "viewer", by=None)
+    as_bob = accounts.audience_for(workspace, bob)
+    with access.acting_as(as_bob):
+        own = capture.note(workspace, "Bob's own loose thought.")
+    workspace.ingest()
+    with access.acting_as(access.OWNER):
+        assert [f.check for f in checks.check(workspace).flags] == ["orphan"]  # bob's note, seen by the owner
+    with access.acting_as(as_bob):
+        report = checks.check(workspace, named=None)
+        chain = tree.trace_why(workspace, shared[0].id).chain
+        asked = tree.asks_why(workspace, chain)
+    assert [(f.check, f.subject, [e["short"] for e in f.entries]) for f in report.flags] == [
+        ("orphan", "entries", [own.short])]
+    assert report.flags[0].message.startswith("1 entry traces to no agenda")
+    assert (report.recent_entries, report.recent_untraceable) == (4, 1)
+    assert [n.title for n in chain] == ["Probing"] and not asked

@@ -15,7 +15,7 @@ from upstack.workspace import Workspace
 def test_one_active_project_unless_overridden(workspace: Workspace) -> None:
     first = tree.add_node(workspace, "project", "IOI", why="a", status="active")
     second = tree.add_node(workspace, "project", "SAE widths", why="b")
-    with pytest.raises(BadInput, match="limit is 1"):
+    with pytest.raises(BadInput, match=r"^already 1 active project \(.*\) and the limit is 1"):  # not "project(s)"
         tree.set_status(workspace, second.id, "active")
     with pytest.raises(BadInput, match="limit is 1"):
         tree.add_node(workspace, "project", "Third", why="c", status="active")

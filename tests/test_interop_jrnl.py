@@ -123,11 +123,18 @@ def test_bad_entries_are_all_listed_with_lines_and_nothing_is_imported(run: CLI,
     lines = _bad_journal(path)
     result = run("import", "jrnl", str(path))
     assert result.exit_code == 1
-    assert "5 problem(s)" in result.stderr and "nothing was imported" in result.stderr
+    assert "5 problems found" in result.stderr and "nothing was imported" in result.stderr
     for name, line in lines.items():
         assert f"journal.json:{line}: " in result.stderr, name
     assert "cannot read date '2024-13-01'" in result.stderr
     assert json.loads(run.ok("log", "--json")) == []
+
+
+def test_one_bad_entry_is_one_problem(run: CLI, tmp_path):
+    path = tmp_path / "journal.json"
+    path.write_text(json.dumps({"entries": [{"title": "Bad date.", "body": "", "date": "2024-13-01",
+                                             "time": "09:00", "tags": [], "starred": False}]}))
+    assert "1 problem found" in run("import", "jrnl", str(path)).stderr  # not "1 problem(s)"
 
 
 def test_skip_bad_imports_the_good_entries(run: CLI, tmp_path):

@@ -113,7 +113,7 @@ def test_purge_removes_a_secret_for_good(run: CLI, home: Path, db_url: str | Non
     assert_refused(refused, "--yes")
     assert as_json(run, "show", secret)["title"] == "Pasted my key."
 
-    assert "1 file(s) deleted" in run.ok("purge", secret, "--yes")
+    assert "; 1 file deleted" in run.ok("purge", secret, "--yes")
 
     purged = as_json(run, "show", secret)
     assert purged["purged_at"] and (purged["title"], purged["body"], purged["tags"]) == ("", "", [])
@@ -155,7 +155,7 @@ def test_purge_one_attachment(run: CLI, home: Path, tmp_path: Path) -> None:
     other = note(run, "-a", shared, "Uses the same table.")
     shared_att, own_att = as_json(run, "show", first)["attachments"]
 
-    assert "1 file(s) deleted" in run.ok("purge", own_att["short"], "--yes")
+    assert "; 1 file deleted" in run.ok("purge", own_att["short"], "--yes")
     assert not blob_path(home, own_att["sha256"]).exists()
     entry = as_json(run, "show", first)
     assert entry["title"] == "Notebook run." and entry["purged_at"] is None

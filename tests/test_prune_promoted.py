@@ -52,3 +52,17 @@ def test_a_done_node_stays_done(run: CLI) -> None:
     run.ok("node", "status", project, "done", "--reason", "Shipped.", "--override", "Fast.")
     pruned = as_json(run, "prune", idea, "--reason", "It did not generalise.", "--override", "Clear.")
     assert pruned["node"]["status"] == "done"
+
+
+def test_done_closes_the_project_it_was_promoted_to_and_frees_the_active_slot(run: CLI) -> None:
+    """The README's walkthrough marks the promoted steering idea done; its project stayed active, and
+    the one active project allowed was taken by finished work."""
+    agenda, idea, project = _promoted(run)
+    finished = as_json(run, "done", idea, "--reason", "Blocks 80% of jailbreaks; written up.")
+    assert (finished["state"], finished["node"]["short"], finished["node"]["status"]) == ("done", project, "done")
+    history = as_json(run, "node", "show", project)["history"]
+    assert history[-1]["reason"] == f"its idea {idea} is done: Blocks 80% of jailbreaks; written up."
+    lines = run.ok("done", run.ok("idea", "Another idea, never promoted.").strip()).splitlines()
+    assert len(lines) == 1  # no node to close
+    other = run.ok("add", "project", "Next project", "--under", agenda, "--why", "Next.").strip()
+    assert "[active]" in run.ok("node", "status", other, "active")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -383,6 +384,19 @@ def test_cli_lists_filters_compares_and_plots(workspace: Workspace, run: CLI, tm
     assert run("runs", "--where", "lr").exit_code == 1
 
 
+def test_plot_labels_steps_as_whole_numbers(workspace: Workspace, tmp_path: Path) -> None:
+    """Twenty epochs were labelled 0.0, 2.5, 5.0, 7.5 ...: a step is a count, never a fraction."""
+    pytest.importorskip("matplotlib")
+    with upstack.run("probe", home=workspace.home, db=workspace.db_url, capture="none") as r:
+        for step in range(20):
+            r.log({"acc": 0.8 + step / 100}, step=step)
+    workspace.ingest()
+    out = run_service.plot(workspace, [r.id], ["acc"], tmp_path / "acc.svg")
+    texts = re.findall(r"<!-- (.*?) -->", out.read_text())  # matplotlib's SVG names each text it draws
+    ticks = texts[:texts.index("step")]
+    assert len(ticks) >= 3 and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
+
+
 def test_runs_survive_a_json_round_trip(workspace: Workspace, run: CLI, tmp_path: Path, engine: str,
                                         make_pg_url: Any) -> None:
     with upstack.run("exported", home=workspace.home, db=workspace.db_url, capture="none",
@@ -480,3 +494,11 @@ def test_capture_paths_stay_light(tmp_path: Path, code: str) -> None:
     env["UPSTACK_HOME"] = str(tmp_path / "home")
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_duration_reads_as_people_say_it() -> None:
+    from upstack.domain.run import format_duration
+
+    # The demo's runs read "finished after 43 min 0 s"; a zero at the end is left unsaid.
+    assert [format_duration(s) for s in (0.4, 59, 60, 2580, 2581, 3600, 7800, 25800)] == [
+        "0 s", "59 s", "1 min", "43 min", "43 min 1 s", "1 h", "2 h 10 min", "7 h 10 min"]

@@ -316,6 +316,7 @@ def test_sync_sends_a_run_the_server_missed_in_pieces_and_resumes(team: Team, tm
 
     report = sync_service.sync(laptop)
     assert report.runs_sent == 1 and report.refused == []
+    assert report.files_sent == 1  # the table's file, sent with the run, is counted ("pushed ... (1 file)")
     for key in ("loss", "l0"):
         assert _series(team.ws, run.id, key) == _series(laptop, run.id, key)
     assert _result_revisions(team.ws, run.id) == _result_revisions(laptop, run.id)

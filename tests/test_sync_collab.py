@@ -107,7 +107,7 @@ def test_a_mentors_comment_reaches_the_cli_and_the_reply_reaches_the_server(team
         assert "Does it hold on GPT-2 medium?" in local.client().get(f"/e/{mine}").text
 
     dan.ok("comment", mine, "Yes: same drop, 0.31 to 0.02.")
-    assert "pushed 1" in dan.ok("sync")
+    assert "pushed 1 record (0 files)," in dan.ok("sync")  # one record, not "1 records"
     with access.acting_as(team.as_user("ada")):
         on_server = comments.for_entry(team.ws, recall.show(team.ws, full))
         told = accounts.notifications(team.ws, team.users["ada"].id)
@@ -216,6 +216,23 @@ def test_a_viewer_stars_and_nobody_else_sees_it_and_it_travels_both_ways(team: T
     hidden = {**forged, "id": new_id(), "data": {"entry_id": team.secret, "starred": True, "at": now_iso()}}
     refused = team.api("bob").post("/api/sync/push", json={"records": [hidden]}).json()
     assert refused["applied"] == 0 and refused["refused"][0]["reason"] == "no such entry"
+
+
+# -- the tree seen from a linked laptop ------------------------------------------------------------
+
+def test_a_collaborators_laptop_asks_why_only_of_what_they_filed(team: Team, tmp_path: Path) -> None:
+    """What was shared with bob may sit under an agenda he may not see: neither `why` nor `check` on
+    his laptop asks him why it matters (nor calls it spinning wheels); his own loose note is still
+    flagged. ada, who made the project (which reaches no agenda), is asked on hers."""
+    bob = team.laptop(tmp_path, "bob")
+    own = bob.ok("note", "Bob's own loose thought.").strip()
+    shared = short_id(team.shared)
+    assert "Probing" in bob.ok("why", shared) and "does not trace up to an agenda" not in bob.ok("why", shared)
+    flags = as_json(bob, "check")["flags"]
+    assert [(f["check"], [e["short"] for e in f["entries"]]) for f in flags] == [("orphan", [own])]
+    ada = team.laptop(tmp_path, "ada")
+    assert "does not trace up to an agenda" in ada.ok("why", shared)
+    assert shared in ada.ok("check")
 
 
 # -- writing where one may not ---------------------------------------------------------------------

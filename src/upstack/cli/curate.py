@@ -8,7 +8,7 @@ import click
 
 from upstack.cli.editing import open_editor, read_stdin
 from upstack.cli.options import complete_entries, json_option, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
@@ -89,8 +89,8 @@ def purge(ws: Workspace, target_id: str, yes: bool) -> None:
     """
     target = curate.purge_target(ws, target_id)
     if isinstance(target, Entry):
-        what = (f"entry {target.short} \"{target.title}\" with its {len(target.attachments)} "
-                "attachment(s) and every earlier revision")
+        what = (f"entry {target.short} \"{target.title}\" with its "
+                f"{plural(len(target.attachments), 'attachment')} and every earlier revision")
     else:
         what = f"attachment {target.short} ({target.filename})"
     if not yes:
@@ -98,7 +98,7 @@ def purge(ws: Workspace, target_id: str, yes: bool) -> None:
             raise BadInput("purge needs confirmation: run it in a terminal or pass --yes")
         click.confirm(f"Purge {what} for good? This cannot be undone", abort=True)
     removed = curate.purge(ws, target)
-    echo(f"{target.short}  purged" + (f"; {len(removed)} file(s) deleted" if removed else ""))
+    echo(f"{target.short}  purged" + (f"; {plural(len(removed), 'file')} deleted" if removed else ""))
 
 
 COMMANDS = [edit, remove, restore, purge]

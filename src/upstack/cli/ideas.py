@@ -10,7 +10,7 @@ import click
 from upstack.cli.options import at_option, complete_entries, complete_nodes, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.idea import IDEA_STATES, ORDERS, Idea
-from upstack.domain.tree import Node
+from upstack.domain.tree import Node, status_label
 from upstack.errors import NotFound
 from upstack.services import ideas as idea_service
 from upstack.services import tree as tree_service
@@ -184,14 +184,19 @@ def prune(ws: Workspace, idea_id: str, reason: str, evidence: tuple[str, ...], o
     What it was promoted to (`upstack promote`) is dropped with it, unless that is done: a
     project or question still active within its commitment needs --override too.
     """
-    found = idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence), override=override)
+    _show_with_node(ws, idea_service.set_state(ws, idea_id, "pruned", reason, list(evidence), override=override),
+                    as_json)
+
+
+def _show_with_node(ws: Workspace, found: Idea, as_json: bool) -> None:
+    """The idea's new state, and the node it was promoted to (which pruning or finishing closes)."""
     node = _node_or_none(ws, found.node_id)
     if as_json:
         print_json({**found.to_dict(), **({"node": node.to_dict()} if node else {})})
         return
     echo(_idea_line(found))
     if node:
-        echo(f"  {node.kind} {node.short} [{node.status}]: {node.title}")
+        echo(f"  {node.kind} {node.short} [{status_label(node)}]: {node.title}")
 
 
 def _node_or_none(ws: Workspace, node_id: str | None) -> Node | None:
@@ -207,8 +212,8 @@ def _node_or_none(ws: Workspace, node_id: str | None) -> Node | None:
 @json_option
 @pass_log
 def done(ws: Workspace, idea_id: str, reason: str, as_json: bool) -> None:
-    """Mark an idea done."""
-    _show_change(idea_service.set_state(ws, idea_id, "done", reason), as_json)
+    """Mark an idea done; what it was promoted to (`upstack promote`) is done with it."""
+    _show_with_node(ws, idea_service.set_state(ws, idea_id, "done", reason), as_json)
 
 
 COMMANDS = [idea, triage, ideas_command, derisk, promote, park, prune, done]

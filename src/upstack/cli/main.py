@@ -45,8 +45,8 @@ COMMAND_MODULES = {
 # its module (so a command added to a module lands beside its neighbours), in the order above.
 # A module with no section here shows under OTHER: no command is ever left out of the help.
 HELP_SECTIONS = {
-    "capture": "Write", "curate": "Write", "collab": "Write",
-    "recall": "Find",
+    "capture": "Write", "curate": "Write",
+    "recall": "Find", "collab": "Find",  # star to find again; comments show under their entry
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
     "runs": "Runs",

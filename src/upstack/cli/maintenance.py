@@ -40,7 +40,7 @@ def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
                  + f"[{finding.check}] {finding.subject}: {finding.message}")
         if not errors:
             echo("ok: database, revisions, run data, search index and files are all intact"
-                 + (f" ({len(findings)} warning(s))" if findings else ""))
+                 + (f" ({plural(len(findings), 'warning')})" if findings else ""))
     if errors:
         raise click.exceptions.Exit(1)
 

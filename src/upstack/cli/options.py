@@ -10,7 +10,8 @@ import click
 
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
-from upstack.timeutil import parse_since, parse_until, parse_when
+from upstack.errors import BadInput
+from upstack.timeutil import local_display, now_iso, parse_since, parse_until, parse_when
 from upstack.workspace import Workspace
 
 __all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at",
@@ -48,7 +49,15 @@ def at_option(func: F) -> F:
 
 
 def parse_at(at: str | None) -> str | None:
-    return parse_when(at, what="--at date") if at else None
+    """The stored form of ``--at``; a moment yet to come is refused: --at says when something
+    happened (a node dated next week would count its commitment days from then)."""
+    if not at:
+        return None
+    when = parse_when(at, what="--at date")
+    if when > now_iso():
+        raise BadInput(f"--at date {at!r} is {local_display(when)}, which has not happened yet "
+                       "(--at back-dates; leave it out for now)")
+    return when
 
 
 def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kinds: tuple[str, ...],

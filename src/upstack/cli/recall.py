@@ -108,7 +108,7 @@ def _print_entry(entry: Entry) -> None:
         facts.append("★ starred")
     echo(style("   ".join(facts), dim=True))
     when = f"written {local_display(entry.occurred_at)}"
-    if entry.occurred_at != entry.created_at:
+    if local_display(entry.occurred_at) != local_display(entry.created_at):  # not "15:25 (recorded 15:25)"
         when += f" (recorded {local_display(entry.created_at)})"
     if entry.updated_at != entry.created_at:
         when += f", last changed {local_display(entry.updated_at)}"

@@ -6,6 +6,7 @@ import click
 
 from upstack.cli.options import complete_nodes, pass_log
 from upstack.cli.output import echo, print_json, style
+from upstack.domain.text import plural
 from upstack.ids import short_id
 from upstack.services import accounts
 from upstack.workspace import Workspace
@@ -172,9 +173,9 @@ def sync(ws: Workspace, discard: tuple[str, ...], keep: tuple[str, ...], as_json
     if as_json:
         print_json(report.to_dict())
         return
-    echo(f"synced with {report.server}: pushed {report.pushed} records ({report.files_sent} files)"
-         f"{_runs(report.runs_sent)}, pulled {report.pulled} ({report.files_received} files)"
-         f"{_runs(report.runs_received)}")
+    echo(f"synced with {report.server}: pushed {plural(report.pushed, 'record')} "
+         f"({plural(report.files_sent, 'file')}){_runs(report.runs_sent)}, pulled {report.pulled} "
+         f"({plural(report.files_received, 'file')}){_runs(report.runs_received)}")
 
     def name(subject: str) -> str:
         title = report.titles.get(subject)
@@ -211,7 +212,7 @@ _WHAT = {"entry.create": "a new note", "entry.revise": "an edit", "entry.attach"
 
 
 def _runs(count: int) -> str:
-    return f", {count} run{'s' if count != 1 else ''}" if count else ""
+    return f", {plural(count, 'run')}" if count else ""
 
 
 COMMANDS = [user, share, unshare, login, sync]

@@ -194,7 +194,7 @@ def why(ws: Workspace, object_id: str, as_json: bool) -> None:
         echo(f"{indent}  " + (style("why: ", dim=True) + link.why if link.why
                               else style("why: (none written: say how this moves its parent)",
                                          fg="yellow")))
-    if not trace.reaches_agenda:
+    if not trace.chain or tree_service.asks_why(ws, trace.chain):  # not asked of a chain shared with you
         echo(style("warning: this does not trace up to an agenda; if you can't say why it "
                    "matters, you may be spinning your wheels", fg="red"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from upstack.domain.text import plural
 from upstack.errors import UpstackError
 
 __all__ = ["Problem", "ImportFailed", "ImportResult"]
@@ -23,7 +24,7 @@ class ImportFailed(UpstackError):
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(
-            f"import refused, nothing was imported: {len(problems)} problem(s) found "
+            f"import refused, nothing was imported: {plural(len(problems), 'problem')} found "
             f"(use --skip-bad to import the rest)\n{lines}")
 
 

@@ -17,6 +17,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.services.stuck import stuck_spells
+from upstack.services.tree import asks_why
 from upstack.store import periods, queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import to_iso
@@ -68,8 +69,12 @@ def _roots(nodes: dict[str, Node]) -> dict[str, Node]:
     return roots
 
 
-def _traceable(nodes: dict[str, Node]) -> set[str]:
-    return {node_id for node_id, root in _roots(nodes).items() if root.kind == "agenda"}
+def _traceable(ws: Workspace, nodes: dict[str, Node]) -> set[str]:
+    """The nodes whose chain reaches an agenda, or is not the reader's to answer for: one cut where
+    their view of a shared tree begins (`tree.asks_why`)."""
+    roots = _roots(nodes)
+    asked = {root.id: asks_why(ws, [root]) for root in {r.id: r for r in roots.values()}.values()}
+    return {node_id for node_id, root in roots.items() if not asked[root.id]}
 
 
 def orphan_places(ws: Workspace, activity: dict[str | None, dict[str, Any]] | None = None
@@ -78,7 +83,7 @@ def orphan_places(ws: Workspace, activity: dict[str | None, dict[str, Any]] | No
     ``Filters(work_under=...)`` of these lists the orphans `upstack check` counts."""
     db = ws.store().db
     return _orphan_places(activity if activity is not None else store_tree.activity(db),
-                          _traceable({n.id: n for n in store_tree.node_rows(db)}))
+                          _traceable(ws, {n.id: n for n in store_tree.node_rows(db)}))
 
 
 def _orphan_places(activity: dict[str | None, dict[str, Any]], traceable: set[str]) -> tuple[str | None, ...]:
@@ -96,7 +101,7 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
     now = now or datetime.now(UTC)
     report = CheckReport(days=days)
     nodes = {n.id: n for n in store_tree.node_rows(db)}
-    traceable = _traceable(nodes)
+    traceable = _traceable(ws, nodes)
 
     for node in nodes.values():
         if not node.why and node.kind != "agenda":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.store import tree as store_tree
@@ -34,7 +35,7 @@ def check_active_limit(ws: Workspace, db: Database, kind: str, *, exclude: str |
               if n.kind == "project" and n.status == "active" and n.id != exclude]
     if len(active) >= limit:
         names = ", ".join(f"{n.short} \"{n.title}\"" for n in active)
-        raise BadInput(f"already {len(active)} active project(s) ({names}) and the limit is "
+        raise BadInput(f"already {plural(len(active), 'active project')} ({names}) and the limit is "
                        f"{limit}: park one first (upstack node status ID parked) or give "
                        "--override \"why\"")
 

@@ -117,11 +117,13 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
     if value == "pruned" and idea.state == "active" and not override:
         activated = store_ideas.last_activated_at(store.db, entry_id)
         commitment.check_recent(ws, activated or entry.created_at, f"idea {idea.short}")
-    # Pruning closes what the idea was promoted to: its node would stay active in the tree.
-    closing = _promoted_node(ws, store.db, idea) if value == "pruned" else None
-    closed = [tree_service.status_change(ws, store.db, closing, "dropped",
-                                         f"its idea {idea.short} was pruned: {reason}", override)] \
-        if closing else []
+    # Pruning (or finishing) closes what the idea was promoted to: its node would stay active in
+    # the tree, holding one of the active projects allowed.
+    closing = _promoted_node(ws, store.db, idea) if value in _CLOSES else None
+    status, said = _CLOSES.get(value, ("", ""))
+    closed = [tree_service.status_change(ws, store.db, closing, status,
+                                         f"its idea {idea.short} {said}" + (f": {reason}" if reason else ""),
+                                         override)] if closing else []
     reason = tree_service.with_override(reason, override)
     cited = [queries.resolve(store.db, e, what="evidence entry") for e in evidence or []]
     record: dict[str, Any] = {"entry_id": entry_id, "state": value, "reason": reason,
@@ -132,6 +134,10 @@ def set_state(ws: Workspace, ref: str, state: str, reason: str = "",
     if value == "pruned":
         curate.edit(ws, entry_id, curate.edit_text(entry).rstrip() + f"\n\n{PRUNED_PREFIX}{reason}")
     return get_idea(ws, entry_id)
+
+
+# An idea's state -> (the status its promoted node takes, what the node's history says of the idea).
+_CLOSES = {"pruned": ("dropped", "was pruned"), "done": ("done", "is done")}
 
 
 def _promoted_node(ws: Workspace, db: Database, idea: Idea) -> Node | None:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from upstack.domain.text import plural
 from upstack.errors import BadInput, UpstackError
 from upstack.files import atomic_path
 from upstack.formats.metrics import read_chunk_stream
@@ -142,7 +143,7 @@ def _check_journal(store: Store) -> list[Finding]:
     if rejected.exists():
         count = sum(1 for _ in rejected.open(encoding="utf-8"))
         findings.append(Finding("journal", str(rejected),
-                                f"{count} record(s) could not be applied", "warning"))
+                                f"{plural(count, 'record')} could not be applied", "warning"))
     return findings
 
 

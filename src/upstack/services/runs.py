@@ -186,6 +186,7 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise BadInput("upstack plot needs matplotlib: pip install 'upstack[plot]'") from None
     figure, axes = plt.subplots(figsize=(8, 4.5))
@@ -196,6 +197,7 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_poin
             label = f"{run.name} ({run.short}) {line.key}" if len(refs) > 1 else line.key
             axes.plot(steps, values, label=label, linewidth=1.2)
         axes.set_xlabel("step")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a step is a count: no 2.5
         axes.set_ylabel(curves[0][1].key if len(keys) == 1 else "value")  # the name as kept
         axes.grid(alpha=0.3)
         axes.legend()

@@ -243,10 +243,11 @@ def _pieces(series: Series) -> list[Series]:
     return pieces
 
 
-def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None
-              ) -> tuple[int, list[dict[str, str]]]:
+def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
+              uploaded: set[str] | None = None) -> tuple[int, list[dict[str, str]]]:
     """`upstack sync`'s push for runs: send every ended run the server lacks something of.
-    Returns (runs sent, refusals). A running run is left to its own process (or the next sync)."""
+    Returns (runs sent, refusals); the files sent are added to ``uploaded``. A running run is
+    left to its own process (or the next sync)."""
     from upstack.store import runs
 
     db = ws.store().db
@@ -254,7 +255,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None
     mine = runs.run_state(db)
     outgoing = [r for r, state in mine.items() if state["status"] != "running" and _lacks(theirs.get(r), state)]
     sent, refused = 0, []
-    uploaded: set[str] = set()
+    uploaded = set() if uploaded is None else uploaded
     for number, run_id in enumerate(outgoing, 1):
         have = theirs.get(run_id, {}).get("metrics", {})
         series: Series = {}

@@ -135,7 +135,9 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
     # entry's missing records, files before records; then comments and stars, on entries there by now.
     push(store_sync.node_records(store.db, [n for n in mine["nodes"] if n not in set(theirs["nodes"])]))
     push(store_sync.node_event_records(store.db, sorted(set(mine["node_events"]) - set(theirs["node_events"]))))
-    report.runs_sent, refused = push_runs(ws, server, progress)
+    run_files: set[str] = set()
+    report.runs_sent, refused = push_runs(ws, server, progress, run_files)
+    report.files_sent += len(run_files)
     report.refused += refused
     if report.runs_sent:  # the server wrote their results: compare entries afresh
         theirs = server.json("GET", "/api/sync/manifest.json")

@@ -279,18 +279,25 @@ def trace_why(ws: Workspace, ref: str) -> Trace:
 
 
 def asks_why(ws: Workspace, chain: list[Node]) -> bool:
-    """Whether a page asks "why does this matter?" of a chain that stops short of an agenda.
+    """Whether a page (or `upstack why`, or `upstack check`) asks "why does this matter?" of a
+    chain that stops short of an agenda.
 
-    On a laptop it always does. On a team server a chain is cut where the reader's view of the
-    tree begins: a project shared with a collaborator may sit under an agenda they may not see,
-    and whether it does is not theirs to know. So only the person who made the chain's top node
-    is asked (it is theirs to file); for anyone else the answer depends on nothing they cannot see.
+    On a laptop of one's own it always does. On a team server a chain is cut where the reader's
+    view of the tree begins: a project shared with a collaborator may sit under an agenda they may
+    not see, and whether it does is not theirs to know. So only the person who made the chain's top
+    node is asked (it is theirs to file); for anyone else the answer depends on nothing they cannot
+    see. A laptop linked to a server holds the same cut view of what was shared with its user: it
+    asks unless the server gave them a lesser role than owner on the top node.
     """
     if not chain or chain[-1].kind == "agenda":
         return False
     audience = access.current(team=ws.team)
     if audience is None:
-        return True
+        from upstack.services.linked import server_audience
+
+        linked = server_audience(ws)
+        role = linked[1].role(chain[-1].id) if linked else None
+        return role is None or role == "owner"
     return audience.is_author(store_tree.node_owner(ws.store().db, chain[-1].id))
 
 
