@@ -63,7 +63,8 @@ def test_log_search_review_and_runs_include_the_whole_day(run: CLI, workspace: W
     assert json.loads(run.ok("runs", "--until", "yesterday", "--json")) == []
 
 
-def test_the_web_timeline_and_review_include_the_whole_day_and_say_outcomes_plainly(run: CLI, workspace: Workspace) -> None:
+def test_the_web_timeline_and_review_include_the_whole_day_and_say_outcomes_plainly(
+        run: CLI, workspace: Workspace) -> None:
     from webserver import serve
 
     early = _start(datetime.now() - timedelta(weeks=3)) + timedelta(minutes=1)
