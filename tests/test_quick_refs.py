@@ -38,6 +38,18 @@ def test_last_is_the_entry_written_last(run: CLI) -> None:
     assert as_json(run, "show", first)["title"] == "Patching layer 5 kills the effect, again."
 
 
+def test_restore_last_brings_back_the_entry_deleted_last(run: CLI) -> None:
+    refused = run("restore", "last")
+    assert refused.exit_code == 1 and refused.stderr == "upstack: error: no deleted entry, so no last one\n"
+    older = run.ok("note", "Deleted first.").strip()
+    newer = run.ok("note", "Deleted second.").strip()
+    run.ok("rm", newer)
+    run.ok("rm", older)
+    assert run.ok("restore", "last").split()[0] == older  # deleted last, though written first
+    assert run.ok("restore", "last").split()[0] == newer
+    assert run("restore", "last").exit_code == 1
+
+
 def test_at_part_of_a_title_names_an_entry_or_a_node(run: CLI) -> None:
     agenda = run.ok("add", "agenda", "Make interpretability useful", "--why", "Oversight.").strip()
     project = run.ok("add", "project", "IOI circuit", "--under", "@interpretability", "--why", "a").strip()

@@ -71,7 +71,7 @@ def remove(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 @click.argument("entry_ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_entries)
 @pass_log
 def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
-    """Bring deleted entries back."""
+    """Bring deleted entries back (`last`: the entry deleted last)."""
     for ref in entry_ids:
         entry = curate.restore(ws, ref)
         echo(f"{entry.short}  restored")

@@ -129,7 +129,8 @@ def check(ws: Workspace, *, days: int | None = None, stale_weeks: int | None = N
             if named != 0 else []
         report.flags.append(Flag("orphan", "entries",
                                  f"{orphans} entr{'y traces' if orphans == 1 else 'ies trace'} to no "
-                                 "agenda (file them with `upstack note --under` or `focus`)",
+                                 "agenda (move their node under one with `upstack node move`; "
+                                 "file new work with `upstack note --under` or `focus`)",
                                  tuple({"id": e.id, "short": e.short, "title": e.title} for e in listed)))
 
     recent = periods.recent_counts_by_node(db, to_iso(now - timedelta(days=days)))

@@ -55,8 +55,9 @@ def remove(ws: Workspace, ref: str) -> Entry:
 
 
 def restore(ws: Workspace, ref: str) -> Entry:
+    """Undo a delete; ``last`` names the entry deleted last."""
     store = ws.store()
-    entry = queries.get_entry(store.db, ref)
+    entry = queries.get_entry(store.db, ref, deleted=True)
     require_edit(entry)
     if entry.purged_at:
         raise BadInput(f"entry {entry.short} was purged; its content is gone for good")

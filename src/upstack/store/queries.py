@@ -193,18 +193,22 @@ def timeline(db: Database, filters: Filters, limit: int | None, before: str | No
 # What `last` names: the entry written last (ids sort by when they were made), the run started last.
 _NEWEST = {"entries": "WHERE e.deleted_at IS NULL{hidden} ORDER BY e.id DESC",
            "runs": "WHERE 1 = 1{hidden} ORDER BY e.started_at DESC, e.id DESC"}
+# ... and what it names to `restore`: the entry deleted last (and not purged).
+_DELETED_LAST = "WHERE e.deleted_at IS NOT NULL AND e.purged_at IS NULL{hidden} ORDER BY e.deleted_at DESC, e.id DESC"
 
 
-def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entry") -> str:
+def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entry",
+            deleted: bool = False) -> str:
     """The full id for a full id, a short id or an unambiguous prefix of one; also, for entries
-    (and runs), ``last``, and for entries and nodes, ``@part of a title``."""
+    (and runs), ``last``, and for entries and nodes, ``@part of a title``. With ``deleted``
+    (an entry to restore), ``last`` is the entry deleted last."""
     text = ref.strip()
     if text.lower() == "last" and table in _NEWEST:
         hidden, params = _hidden_from_reader(db, table)
-        found = db.scalar(f"SELECT e.id FROM {table} e {_NEWEST[table].format(hidden=hidden)} LIMIT 1",
-                          params)
+        order = _DELETED_LAST if deleted and table == "entries" else _NEWEST[table]
+        found = db.scalar(f"SELECT e.id FROM {table} e {order.format(hidden=hidden)} LIMIT 1", params)
         if found is None:
-            raise NotFound(f"no {what} yet, so no last one")
+            raise NotFound(f"no deleted {what}, so no last one" if deleted else f"no {what} yet, so no last one")
         return str(found)
     if text.startswith("@") and table in ("entries", "nodes"):
         return _by_title(db, text[1:], table, what)
@@ -308,8 +312,8 @@ def resolve_among(db: Database, ref: str, tables: dict[str, str]) -> tuple[str, 
     return found[0]
 
 
-def get_entry(db: Database, ref: str) -> Entry:
-    entry_id = resolve(db, ref)
+def get_entry(db: Database, ref: str, *, deleted: bool = False) -> Entry:
+    entry_id = resolve(db, ref, deleted=deleted)
     found = load_entries(db, [entry_id], details=True)
     if not found:  # resolve already hides it from this reader; deleted since, say
         raise NotFound(f"no entry with id {ref!r}")
