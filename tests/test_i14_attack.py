@@ -1,0 +1,86 @@
+"""An attack on what issue 14 added to the team server and sync (the quick switcher, search as you type and
+"did you mean", [[wikilinks]], figures, comments and stars as synced records, sync --discard/--keep), as
+each kind of signed-in user and as a visitor, on both engines. Each finding became a test here; their
+docstrings say what was wrong, their assertions show it closed. The team is tests/attack_common.py's:
+ada owns the log and the project "Probing", bob views it, eve edits it, mal has no share at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from attack_common import Team, entry_create
+from upstack.domain import access
+from upstack.ids import id_key, new_id, short_id
+from upstack.services import capture
+from upstack.web.markdown import BROKEN
+
+
+def _body(page: str) -> str:
+    start = page.index('class="body markdown"')
+    return page[start:page.index("</div>", start)]
+
+
+def _links(client: httpx.Client, short: str) -> tuple[list[str], list[str]]:
+    """(the entries a page's body links to, the broken links it shows) for an entry's page."""
+    body = _body(client.get(f"/e/{short}", headers={"Accept": "text/html"}).text)
+    return (re.findall(r'<a class="wikilink" href="/e/([0-9a-z]+)"', body),
+            re.findall(r'<span class="wikilink broken" title="' + re.escape(BROKEN) + r'">([^<]*)</span>', body))
+
+
+# -- [[wikilinks]] --------------------------------------------------------------------------------
+
+def test_a_hidden_entry_of_the_same_title_does_not_break_a_link_to_a_visible_one(team: Team) -> None:
+    """A link was resolved once, for the whole log, to the newest entry of its title: bob's
+    ``[[Budget table]]`` pointed at ada's newer private "Budget table" and read as broken, where a
+    log without ada's note links it to eve's, which bob may open. So a broken link told bob that a
+    hidden entry of that title exists. A link now reads as the reader's own view resolves it."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.eve)):
+        shared = capture.note(ws, "Budget table. The costs so far.", under=team.project)
+    with access.acting_as(team.as_user(team.ada)):
+        capture.note(ws, "Budget table. Ada's own numbers.", under=team.project, private=True)
+    with access.acting_as(team.as_user(team.bob)):
+        linking = capture.note(ws, "Reading list. See [[Budget table]].")
+    ws.ingest()
+    bob = team.api(team.bob)
+    assert _links(bob, linking.short) == ([shared.short], [])
+    assert "Ada's own" not in bob.get(f"/e/{linking.short}.json").text
+    # ... and eve's entry lists bob's note among what links to it, for bob, as that log would.
+    assert [b["id"] for b in bob.get(f"/e/{shared.short}.json").json()["entry"]["backlinks"]] == [linking.id]
+
+
+def test_a_hidden_entry_sharing_an_id_prefix_does_not_break_a_link_by_that_prefix(team: Team) -> None:
+    """``[[q0r5kd7zb1]]`` resolves an id prefix only when one entry starts with it: a hidden entry with the
+    same start made bob's link to his own entry read as broken (the prefix was ambiguous for the whole
+    log), which told him an entry he may not see was made at about that time."""
+    ws = team.ws
+    mine = new_id()
+    hidden = mine[:10] + ("ZZZZZZ" if mine[10:16] != "ZZZZZZ" else "YYYYYY") + mine[16:]  # the key's first ten alike
+    with access.acting_as(team.as_user(team.bob)):
+        ws.store().write([ws.record("entry.create", entry_create(mine, title="Bob's plan"))])
+    with access.acting_as(team.as_user(team.ada)):
+        ws.store().write([ws.record("entry.create", entry_create(hidden, title="Ada's secret", private=True))])
+    with access.acting_as(team.as_user(team.bob)):
+        linking = capture.note(ws, f"Today. See [[{id_key(mine)[:10]}]].")
+    ws.ingest()
+    assert _links(team.api(team.bob), linking.short) == ([short_id(mine)], [])
+
+
+def test_a_link_to_a_hidden_entry_still_reads_as_a_link_to_nothing(team: Team) -> None:
+    """What the two tests above change keeps the rule: a link naming only a hidden entry (by title, id or
+    prefix) is broken, exactly as one naming nothing."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        secret = capture.note(ws, "Quokka plan. Ada's alone.", private=True)
+    with access.acting_as(team.as_user(team.bob)):
+        linking = capture.note(ws, f"Reading. See [[Quokka plan]], [[{secret.id}]], [[{secret.short}]] "
+                                   "and [[Nothing here]].")
+    ws.ingest()
+    assert _links(team.api(team.bob), linking.short) == (
+        [], ["[[Quokka plan]]", f"[[{secret.id}]]", f"[[{secret.short}]]", "[[Nothing here]]"])
+    assert team.api(team.ada).get(f"/e/{linking.short}").status_code == 404  # bob's unfiled note is his alone
+
+
