@@ -8,14 +8,20 @@ ada owns the log and the project "Probing", bob views it, eve edits it, mal has 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import httpx
 
-from attack_common import Team, entry_create
+from attack_common import Team, entry_create, node_create, rec
+from conftest import CLI
 from upstack.domain import access
 from upstack.ids import id_key, new_id, short_id
-from upstack.services import capture
+from upstack.services import accounts, capture, comments, recall
+from upstack.store.tree import node_rows
+from upstack.timeutil import now_iso
 from upstack.web.markdown import BROKEN
+from upstack.workspace import Workspace
 
 
 def _body(page: str) -> str:
@@ -84,3 +90,58 @@ def test_a_link_to_a_hidden_entry_still_reads_as_a_link_to_nothing(team: Team) -
     assert team.api(team.ada).get(f"/e/{linking.short}").status_code == 404  # bob's unfiled note is his alone
 
 
+
+
+# -- comments: an id of the wrong kind ------------------------------------------------------------
+
+def _laptop(team: Team, tmp_path: Path, user: accounts.User) -> CLI:
+    run = CLI(tmp_path / f"{user.login}-laptop", None)
+    run.ok("login", team.server.url, "--token", accounts.create_token(team.ws, user.id, "cli")[1])
+    run.ok("sync")
+    return run
+
+
+def _push(client: httpx.Client, *records: dict[str, Any]) -> dict[str, Any]:
+    answer = client.post("/api/sync/push", json={"records": list(records)})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def _comment(entry_id: str, comment_id: str) -> dict[str, Any]:
+    return rec("comment.add", {"id": comment_id, "entry_id": entry_id, "body": "Planted.", "created_at": now_iso()})
+
+
+def test_a_comment_never_takes_an_id_that_names_something_else(team: Team, tmp_path: Path) -> None:
+    """A comment's id was checked only against other comments. A laptop takes in pulled records by their
+    ids (a node's, a revision's, a comment's: one ``applied_records``), so eve could push a comment on a
+    shared entry with the id of a node or revision she then made (or of one the server had): bob's laptop
+    took the comment and then skipped that node or note for good, as already there. Every id a pulled
+    record carries is now taken for a comment, and a comment's id for anything new."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+        older = capture.note(ws, "An older note.", under=team.project)
+    ws.ingest()
+    eve = team.api(team.eve)
+    node_id, revision_id = new_id(), new_id()
+    assert _push(eve, _comment(shared.id, node_id), _comment(shared.id, revision_id))["applied"] == 2
+    bob = _laptop(team, tmp_path, team.bob)
+    # ... then a node and a note of those ids: refused, as an id that is taken is.
+    made = _push(eve, rec("node.create", node_create(node_id, team.project)),
+                 rec("entry.create", entry_create(None, team.project, revision_id=revision_id)))
+    assert made["applied"] == 0 and all(r["reason"].startswith("that id is taken") for r in made["refused"])
+    # A comment with the id of a node, an entry, a revision or another comment already there is refused.
+    with access.acting_as(team.as_user(team.ada)):
+        said = comments.add(ws, shared.id, "Ada's word.")
+    revision = recall.history(ws, older.id)[1][0].id
+    for taken in (team.project, older.id, revision, said["id"]):
+        refused = _push(eve, _comment(shared.id, taken))
+        assert refused["applied"] == 0 and refused["refused"][0]["reason"].startswith("that id is taken"), taken
+    # What eve may make with fresh ids reaches bob's laptop whole.
+    node, entry = node_create(None, team.project), entry_create(None, team.project)
+    assert _push(eve, rec("node.create", node), rec("entry.create", entry))["applied"] == 2
+    bob.ok("sync")
+    laptop = Workspace(home=bob.home)
+    assert {n.id for n in node_rows(laptop.store().db)} >= {team.project, node["id"]}
+    assert recall.show(laptop, entry["id"]).title == "QUATTACK note"
+    laptop.close()

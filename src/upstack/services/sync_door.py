@@ -44,10 +44,13 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
     files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
+    said: set[str] = set()  # ids of the comments this push makes
+    named: set[str] = set()  # ids of everything else it makes
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files)
+        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
+            or _id_clash(db, record.op, data, said, named)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -87,6 +90,35 @@ def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
         data.pop("meta", None)
     return data
 
+
+
+def _new_ids(op: str, data: dict[str, Any]) -> list[str]:
+    """The ids of what a record makes, each the id of a record a laptop pulls it as (store/sync.py)."""
+    if op in ("node.create", "comment.add"):
+        return [str(data["id"])]
+    if op == "entry.create":
+        return [str(data["id"]), str(data["revision_id"])]
+    if op == "entry.revise":
+        return [str(data["revision_id"])]
+    if op == "entry.attach":
+        return [str(a["id"]) for a in data["attachments"]]
+    return [str(data["event_id"])] if op in NODE_CHANGES and data.get("event_id") else []
+
+
+def _id_clash(db: Any, op: str, data: dict[str, Any], said: set[str], named: set[str]) -> str:
+    """A comment's id names nothing else, and nothing new takes a comment's id: here or earlier in the
+    push. A laptop takes in what it pulls by record id, and a pulled record's id is its object's, so one
+    id for two things would keep the second from every laptop for good, as already there."""
+    ids = _new_ids(op, data)
+    if op == "comment.add":
+        if any(i in named or store_sync.id_named(db, i) for i in ids):
+            return TAKEN
+        said.update(ids)
+    else:
+        if any(i in said or store_comments.comment_author(db, i)[0] for i in ids):
+            return TAKEN
+        named.update(ids)
+    return ""
 
 
 NOT_YOURS = "no such entry, or you may not change it"
