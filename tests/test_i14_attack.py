@@ -7,6 +7,7 @@ ada owns the log and the project "Probing", bob views it, eve edits it, mal has 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from conftest import CLI
 from upstack.domain import access
 from upstack.ids import id_key, new_id, short_id
 from upstack.services import accounts, capture, comments, recall
+from upstack.services.jsondump import dump_tables
 from upstack.store.tree import node_rows
 from upstack.timeutil import now_iso
 from upstack.web.markdown import BROKEN
@@ -145,3 +147,49 @@ def test_a_comment_never_takes_an_id_that_names_something_else(team: Team, tmp_p
     assert {n.id for n in node_rows(laptop.store().db)} >= {team.project, node["id"]}
     assert recall.show(laptop, entry["id"]).title == "QUATTACK note"
     laptop.close()
+
+
+def test_malformed_comments_and_stars_are_refused_one_line_each_and_change_nothing(team: Team) -> None:
+    """Every field of a pushed comment or star, of the wrong type, missing, oversized or holding what the
+    store cannot keep, and ids of the wrong kind: each refused with a line of its own, nothing changed."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+    ws.ingest()
+    eve = team.api(team.eve)
+    run_id = new_id()
+    assert eve.post(f"/api/runs/{run_id}/push", json={"records": [
+        rec("run.start", {"run_id": run_id, "name": "sweep", "node_id": team.project, "started_at": now_iso()})],
+        "points": {}}).status_code == 200
+
+    def comment(**over: Any) -> dict[str, Any]:
+        return _comment(shared.id, new_id()) | {"data": {**_comment(shared.id, new_id())["data"], **over}}
+
+    def star(**over: Any) -> dict[str, Any]:
+        return rec("star.set", {"entry_id": shared.id, "starred": True, "at": now_iso(), **over})
+
+    crafted = [
+        comment(id=run_id), comment(id=team.project), comment(id=shared.id), comment(id="not an id"),
+        comment(id=None), comment(entry_id=team.project), comment(entry_id=None), comment(entry_id=[shared.id]),
+        comment(body=None), comment(body={"text": "x"}), comment(body="\ud800"), comment(body="😀" * 20_001),
+        comment(created_at=12), comment(created_at="9999-99-99"), comment(author_login="x" * 65),
+        star(starred="true"), star(starred=1), star(starred=None), star(at=None), star(at="tomorrow"),
+        star(event_id="e" * 121), star(event_id="a\x00b"), star(event_id=7), star(entry_id=team.project),
+        star(entry_id=None), rec("comment.add", []), rec("star.set", "x"), rec("star.set", {}),
+    ]
+    ws.ingest()
+    before = dump_tables(ws.store().db)
+    def push(records: list[dict[str, Any]]) -> httpx.Response:  # JSON escapes a lone surrogate as the wire may
+        return eve.post("/api/sync/push", content=json.dumps({"records": records}),
+                        headers={"Content-Type": "application/json"})
+
+    whole = [c for c in crafted if not isinstance(c["data"], dict)]
+    for record in whole:  # a record that is no record at all refuses the push whole
+        assert push([record]).status_code == 400
+    crafted = [c for c in crafted if c not in whole]
+    answer = push(crafted)
+    assert answer.status_code == 200, answer.text
+    reasons = [r["reason"] for r in answer.json()["refused"]]
+    assert answer.json()["applied"] == 0 and len(reasons) == len(crafted), answer.json()
+    assert all("\n" not in r and 0 < len(r) < 300 for r in reasons), reasons
+    assert dump_tables(ws.store().db) == before
