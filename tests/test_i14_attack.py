@@ -24,6 +24,7 @@ from upstack.store.tree import node_rows
 from upstack.timeutil import now_iso
 from upstack.web.markdown import BROKEN
 from upstack.workspace import Workspace
+from webserver import serve
 
 
 def _body(page: str) -> str:
@@ -193,3 +194,49 @@ def test_malformed_comments_and_stars_are_refused_one_line_each_and_change_nothi
     assert answer.json()["applied"] == 0 and len(reasons) == len(crafted), answer.json()
     assert all("\n" not in r and 0 < len(r) < 300 for r in reasons), reasons
     assert dump_tables(ws.store().db) == before
+
+
+# -- a sync cut off halfway ---------------------------------------------------------------------
+
+def test_a_sync_cut_off_after_the_server_took_comments_ends_whole_and_once_next_time(team: Team,
+                                                                                      tmp_path: Path) -> None:
+    """The server applies a batch of comments and the answer never reaches the laptop (the client killed,
+    the connection cut): the sync says so in one line, and the next one sends the rest, each comment once,
+    its author notified once, and the star with them. (Held.)"""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+    ws.ingest()
+    cut = {"armed": True}
+
+    def cut_after_the_first_comments(app: Any) -> None:
+        @app.middleware("http")
+        async def drop(request: Any, call_next: Any) -> Any:
+            answer = await call_next(request)  # applied: then the answer is lost
+            if request.url.path == "/api/sync/push" and cut["armed"]:  # the first push: eve's comments
+                cut["armed"] = False
+                raise ConnectionResetError("the laptop went away")
+            return answer
+
+    with serve(ws.home, ws.db_url, token=None, extend=cut_after_the_first_comments) as cutting:
+        eve = CLI(tmp_path / "eve-laptop", None)
+        eve.ok("login", cutting.url, "--token", accounts.create_token(ws, team.eve.id, "cli")[1])
+        eve.ok("sync")
+        laptop = Workspace(home=eve.home)
+        for number in range(250):  # two batches
+            comments.add(laptop, shared.id, f"Point {number}.")
+        laptop.close()
+        eve.ok("star", shared.short)
+        cut["armed"] = True
+        failed = eve("sync")
+        assert failed.exit_code != 0 and len(failed.output.strip().splitlines()) == 1, failed.output
+        assert "Traceback" not in failed.output
+        again = eve.ok("sync")
+        assert "pushed" in again, again
+    ws.ingest()
+    with access.acting_as(team.as_user(team.ada)):
+        said = comments.for_entry(ws, recall.show(ws, shared.id))
+    assert sorted(c["body"] for c in said) == sorted(f"Point {n}." for n in range(250))
+    assert len(accounts.notifications(ws, team.ada.id, limit=1000)) == 250
+    with access.acting_as(team.as_user(team.eve)):
+        assert recall.show(ws, shared.id).starred
