@@ -240,3 +240,25 @@ def test_a_sync_cut_off_after_the_server_took_comments_ends_whole_and_once_next_
     assert len(accounts.notifications(ws, team.ada.id, limit=1000)) == 250
     with access.acting_as(team.as_user(team.eve)):
         assert recall.show(ws, shared.id).starred
+
+
+# -- quick references on the new routes ------------------------------------------------------------
+
+def test_star_and_comment_by_title_or_last_never_reach_a_hidden_entry(team: Team) -> None:
+    """``@part of a title`` and ``last`` name entries wherever an id is taken, the star and comment routes
+    too: one the reader may not see answers as one that is not there, and ``last`` is their own newest."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        secret = capture.note(ws, "Quokka secret plan. Ada's alone.", under=team.project, private=True)
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+    ws.ingest()
+    eve = team.api(team.eve)
+    before = dump_tables(ws.store().db)
+    for ref in ("@Quokka secret plan", "@quokka", "@Nothing of that title"):
+        for action, form in (("star", None), ("unstar", None), ("comments", {"body": "Hello."})):
+            answer = eve.post(f"/e/{ref}/{action}", data=form)
+            assert answer.status_code == 404, (ref, action, answer.status_code)
+            assert answer.json() == {"error": f"no entry whose title holds {ref[1:]!r}"}, answer.text
+            assert secret.short not in answer.text
+    assert dump_tables(ws.store().db) == before
+    assert eve.post("/e/last/star").json() == {"id": shared.id, "starred": True}
