@@ -262,3 +262,40 @@ def test_star_and_comment_by_title_or_last_never_reach_a_hidden_entry(team: Team
             assert secret.short not in answer.text
     assert dump_tables(ws.store().db) == before
     assert eve.post("/e/last/star").json() == {"id": shared.id, "starred": True}
+
+
+# -- search as you type, did you mean, the switcher: nothing by difference ------------------------------
+
+def test_hidden_words_change_no_completion_suggestion_or_switcher_answer(team: Team) -> None:
+    """bob's answers (results, totals, scores, suggestions, the switcher's list) are the same before and
+    after ada writes, where he may not look, words that crowd the prefixes and spellings he types: more
+    than the 32 completions the store looks at, a word one edit from his misspelling, his own word
+    misspelt, and titles that start as his do."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.bob)):
+        for text in ("Selectivity of head 9.6. The selectivity holds on IOI.", "Weight decay sweep. Decay 0.1.",
+                     "Selective attention notes. Nothing selective here."):
+            capture.note(ws, text)
+    ws.ingest()
+    bob = team.api(team.bob)
+    queries = ["sel", "selectiv", "selectivty", "wieght", "weigth decay", "decay OR selectivty", "selectivity",
+               "sele", "zzzz", "selectiveness", "weigt", "wei", "selab", "selectivityy"]
+
+    def answers() -> list[Any]:
+        found = []
+        for q in queries:
+            page = bob.get("/search.json", params={"q": q}).json()
+            found.append((q, page["total"], page["suggestion"], [(r["id"], r["score"], r["snippet"], r["highlights"])
+                                                                 for r in page["results"]]))
+            found.append((q, bob.get("/switch.json", params={"q": q}).json()["results"]))
+        return found
+
+    before = answers()
+    hidden = " ".join(f"sel{a}{b}" for a in "abcdefg" for b in "abcdefg")  # 49 words starting "sel"
+    with access.acting_as(team.as_user(team.ada)):
+        capture.note(ws, f"Selectivity audit. {hidden} selectivty weigt wieghts selectiveness selectivitys",
+                     under=team.project, private=True)
+        capture.note(ws, "Selective heads, hidden. selectivityy", private=True)
+    ws.ingest()
+    after = answers()
+    assert after == before
