@@ -299,3 +299,33 @@ def test_hidden_words_change_no_completion_suggestion_or_switcher_answer(team: T
     ws.ingest()
     after = answers()
     assert after == before
+
+
+# -- tokens with a narrow scope ----------------------------------------------------------------------
+
+def test_a_read_only_token_neither_stars_nor_comments_and_a_sync_only_one_does_so_only_by_sync(team: Team) -> None:
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+    ws.ingest()
+    accounts.share(ws, team.project, "bob", "commenter", by=None)
+
+    def client(scope: str) -> httpx.Client:
+        secret = accounts.create_token(ws, team.bob.id, f"bob {scope}", scope=scope)[1]
+        made = httpx.Client(base_url=team.server.url, timeout=60,
+                            headers={"Authorization": f"Bearer {secret}", "Accept": "application/json"})
+        team.server.clients.append(made)
+        return made
+
+    reader, syncer = client("read-only"), client("sync-only")
+    ws.ingest()
+    before = dump_tables(ws.store().db)
+    for who in (reader, syncer):
+        for action, form in (("star", None), ("unstar", None), ("comments", {"body": "Hello."})):
+            assert who.post(f"/e/{shared.short}/{action}", data=form).status_code == 403, (action, who)
+    assert reader.post("/api/sync/push", json={"records": [_comment(shared.id, new_id())]}).status_code == 403
+    assert syncer.get("/switch.json", params={"q": "layer"}).status_code == 403
+    assert reader.get("/switch.json", params={"q": "layer"}).json()["results"][0]["id"] == shared.id
+    assert dump_tables(ws.store().db) == before
+    star = rec("star.set", {"entry_id": shared.id, "starred": True, "at": now_iso()})
+    assert _push(syncer, _comment(shared.id, new_id()), star)["applied"] == 2
