@@ -329,3 +329,31 @@ def test_a_read_only_token_neither_stars_nor_comments_and_a_sync_only_one_does_s
     assert dump_tables(ws.store().db) == before
     star = rec("star.set", {"entry_id": shared.id, "starred": True, "at": now_iso()})
     assert _push(syncer, _comment(shared.id, new_id()), star)["applied"] == 2
+
+
+# -- odd input on the new routes ---------------------------------------------------------------------
+
+def test_odd_input_on_the_new_routes_is_answered_never_a_500(team: Team) -> None:
+    """``/switch.json?q=a%00b`` and ``/e/@a%00b`` were 500s on PostgreSQL (which cannot hold a NUL): the
+    title typed was looked up as it came. A title typed is now text as upstack keeps it (``title_key``)."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.bob)):
+        mine = capture.note(ws, "Selectivity of head 9.6. The selectivity holds.")
+    ws.ingest()
+    bob = team.api(team.bob)
+    odd = ["@a%00b", "%00", "%ff", "%ed%a0%80", "a%00b", "x" * 600, "@", "@%00", "last", "[[", "$$", "\\", "%25", "*", "\"",
+           "OR", "NOT", "#", "#%00", "((((((((((a))))))))))", "a*" * 40, " ".join(["selectivty"] * 40),
+           "@%ed%a0%80x"]
+    paths = [f"/e/{o}.json" for o in odd if "/" not in o] + [f"/switch.json?q={o}" for o in odd] + [f"/search.json?q={o}" for o in odd] + \
+        [f"/runs/compare.json?id={o}" for o in odd] + [f"/e/{o}.json" for o in odd if "/" not in o] + \
+        ["/switch.json?q=sel&limit=0", "/switch.json?q=sel&limit=9999", "/switch.json?limit=-1",
+         f"/runs/compare.json?id={mine.short}&id={mine.short}"]
+    for path in paths:
+        answer = bob.get(path)
+        assert answer.status_code < 500, (path, answer.status_code, answer.text[:200])
+    for o in odd:
+        if "/" in o:
+            continue
+        for action in ("star", "unstar", "comments"):
+            answer = bob.post(f"/e/{o}/{action}", data={"body": o})
+            assert answer.status_code < 500, (o, action, answer.status_code, answer.text[:200])
