@@ -44,13 +44,12 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
     files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
-    said: set[str] = set()  # ids of the comments this push makes
-    named: set[str] = set()  # ids of everything else it makes
+    named: set[str] = set()  # the ids of everything this push makes (_new_ids)
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
         verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
-            or _id_clash(db, record.op, data, said, named)
+            or _id_clash(db, record.op, data, named)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -105,19 +104,16 @@ def _new_ids(op: str, data: dict[str, Any]) -> list[str]:
     return [str(data["event_id"])] if op in NODE_CHANGES and data.get("event_id") else []
 
 
-def _id_clash(db: Any, op: str, data: dict[str, Any], said: set[str], named: set[str]) -> str:
-    """A comment's id names nothing else, and nothing new takes a comment's id: here or earlier in the
-    push. A laptop takes in what it pulls by record id, and a pulled record's id is its object's, so one
-    id for two things would keep the second from every laptop for good, as already there."""
-    ids = _new_ids(op, data)
-    if op == "comment.add":
-        if any(i in named or store_sync.id_named(db, i) for i in ids):
-            return TAKEN
-        said.update(ids)
-    else:
-        if any(i in said or store_comments.comment_author(db, i)[0] for i in ids):
-            return TAKEN
-        named.update(ids)
+def _id_clash(db: Any, op: str, data: dict[str, Any], named: set[str]) -> str:
+    """Each id a record makes names nothing else, here or earlier in the push. A laptop takes in what it
+    pulls by record id, and a pulled record's id is its object's (a node's, a revision's, a file's, a node
+    change's, a comment's): one id for two things would keep the second from every laptop for good, as
+    already there. A revision or a file its entry has already is one sent again (a sync resumed)."""
+    entry = str(data.get("entry_id") or "") if op in ("entry.revise", "entry.attach") else ""
+    fresh = [i for i in _new_ids(op, data) if not (entry and store_sync.part_of(db, i, entry))]
+    if any(i in named or store_sync.id_named(db, i) for i in fresh):
+        return TAKEN
+    named.update(fresh)
     return ""
 
 
