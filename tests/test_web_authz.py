@@ -60,7 +60,7 @@ from team_fixtures import (
     png,
 )
 from upstack.ids import new_id, short_id
-from upstack.services import accounts
+from upstack.services import accounts, stars
 from upstack.services.jsondump import dump_tables
 from upstack.services.runsync import wire_points
 from upstack.web.app import create_app
@@ -660,6 +660,9 @@ def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
         add_run(team, ws, "hidden-run-S", "QUHIDDENRUNS", "node-S")
         add_comment(team, ws, "hidden-comment-A", "QUHIDDENCOMMENTA", who="A", entry="entry-private-A")
         add_entry(team, ws, "hidden-private-E", "QUHIDDENEPRIVATE", who="E", node="node-P", private=True)
+        for who, entry in (("A", "entry-shared-P"), ("A", "entry-E-P"), ("E", "entry-shared-P")):
+            with team.acting(ws, who):  # a star is its person's: no one else's page shows it, not even as a count
+                stars.set_star(ws, team[entry].id)
 
 
 def _write_hidden_from_all_but_o(team: Team) -> None:

@@ -248,8 +248,10 @@ def search_document(tokens: list[str]) -> str:
 
 
 def title_key(title: str) -> str:
-    """What [[Title]] links match: case, spacing and a closing full stop do not matter."""
-    return " ".join(title.casefold().split()).rstrip(".!?")
+    """What [[Title]] links match: case, spacing and a closing full stop do not matter. A title typed to
+    find one (the quick switcher, ``@part``) is text as upstack keeps it (``clean_text``), as every
+    stored title is: a NUL typed matches the U+FFFD kept, and never reaches the database."""
+    return " ".join(clean_text(title).casefold().split()).rstrip(".!?")
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

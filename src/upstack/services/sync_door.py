@@ -44,10 +44,12 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     made_nodes: set[str] = set()  # made by this push (not merely named by it): theirs to file under
     made_entries: set[str] = set()
     files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
+    named: set[str] = set()  # the ids of everything this push makes (_new_ids)
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files)
+        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
+            or _id_clash(db, record.op, data, named)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -87,6 +89,32 @@ def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
         data.pop("meta", None)
     return data
 
+
+
+def _new_ids(op: str, data: dict[str, Any]) -> list[str]:
+    """The ids of what a record makes, each the id of a record a laptop pulls it as (store/sync.py)."""
+    if op in ("node.create", "comment.add"):
+        return [str(data["id"])]
+    if op == "entry.create":
+        return [str(data["id"]), str(data["revision_id"])]
+    if op == "entry.revise":
+        return [str(data["revision_id"])]
+    if op == "entry.attach":
+        return [str(a["id"]) for a in data["attachments"]]
+    return [str(data["event_id"])] if op in NODE_CHANGES and data.get("event_id") else []
+
+
+def _id_clash(db: Any, op: str, data: dict[str, Any], named: set[str]) -> str:
+    """Each id a record makes names nothing else, here or earlier in the push. A laptop takes in what it
+    pulls by record id, and a pulled record's id is its object's (a node's, a revision's, a file's, a node
+    change's, a comment's): one id for two things would keep the second from every laptop for good, as
+    already there. A revision or a file its entry has already is one sent again (a sync resumed)."""
+    entry = str(data.get("entry_id") or "") if op in ("entry.revise", "entry.attach") else ""
+    fresh = [i for i in _new_ids(op, data) if not (entry and store_sync.part_of(db, i, entry))]
+    if any(i in named or store_sync.id_named(db, i) for i in fresh):
+        return TAKEN
+    named.update(fresh)
+    return ""
 
 
 NOT_YOURS = "no such entry, or you may not change it"

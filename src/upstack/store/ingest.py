@@ -16,16 +16,17 @@ from upstack.domain.files import attachment_name
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, title_key, tokenize
 from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
-from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, new_id
+from upstack.ids import id_key, new_id
 from upstack.store import stars
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.integrity import revision_checksum
+from upstack.store.queries import link_names, link_target
 from upstack.store.vocabulary import add_words, forget_words
 from upstack.store.word_rank import index_words, unindex_words
 
 __all__ = ["HANDLERS", "create_entry", "revise_entry", "show_revision", "index_entry", "unindex_entry",
-           "resolve_link_target", "id_taken"]
+           "id_taken"]
 
 
 def _dumps(value: Any) -> str:
@@ -107,8 +108,7 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
 
 def _resolve_links_to(db: Database, entry_id: str, title: str) -> None:
     """Earlier entries may link to this one by its title, its id or a prefix of its key."""
-    key = id_key(entry_id)
-    names = [title_key(title), entry_id.lower()] + [key[:n] for n in range(MIN_PREFIX, len(key) + 1)]
+    names = link_names(entry_id, title)
     db.execute(f"UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key IN "
                f"({', '.join('?' for _ in names)})", [entry_id, *names])
 
@@ -222,34 +222,12 @@ def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...], fresh: bool = 
                    [(entry_id, t) for t in tags])
 
 
-def resolve_link_target(db: Database, target: str) -> str | None:
-    """An entry id for [[target]]: a title first, then an id or id prefix."""
-    found = db.scalar(
-        "SELECT id FROM entries WHERE title_key = ? AND purged_at IS NULL "
-        "ORDER BY deleted_at IS NOT NULL, occurred_at DESC LIMIT 1",
-        (title_key(target),),
-    )
-    if found:
-        return str(found)
-    text = target.strip()
-    if looks_like_full_id(text):
-        found = db.scalar("SELECT id FROM entries WHERE id = ?", (text.upper(),))
-        return str(found) if found else None
-    if MIN_PREFIX <= len(text) <= 16:
-        key = text.lower()
-        rows = db.query("SELECT id FROM entries WHERE key >= ? AND key < ? LIMIT 2",
-                        (key, key + "~"))
-        if len(rows) == 1:
-            return str(rows[0]["id"])
-    return None
-
-
 def _set_links(db: Database, entry_id: str, text: str, fresh: bool = False) -> None:
     if not fresh:
         db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     rows = []
     for target in find_links(text):
-        to_id = resolve_link_target(db, target)
+        to_id = link_target(db, target)
         rows.append((entry_id, target, title_key(target), to_id if to_id != entry_id else None))
     db.executemany("INSERT INTO links (from_id, target, target_key, to_id) VALUES (?, ?, ?, ?)",
                    rows)

@@ -12,7 +12,7 @@ from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
 from upstack.domain.filters import Filters
 from upstack.domain.text import normalize_tag, title_key
 from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
-from upstack.ids import MIN_PREFIX, looks_like_full_id, short_id
+from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, short_id
 from upstack.store import stars
 from upstack.store.db import Database
 from upstack.store.integrity import revision_damage, stored_json
@@ -21,7 +21,8 @@ from upstack.timeutil import now_after
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
-    "change_stamp", "ids_oldest_first", "resolved_links", "imported_before", "complete_refs",
+    "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names", "imported_before",
+    "complete_refs",
 ]
 
 _ENTRY_COLUMNS = (
@@ -156,19 +157,74 @@ def load_entries(db: Database, ids: list[str], *, details: bool = False) -> list
 
 
 def _add_links(db: Database, entry: Entry) -> None:
+    """An entry's links and backlinks as its reader's view resolves them.
+
+    A link is resolved when it is written, for the whole log (``link_target``): to the newest entry of
+    its title, or to the one entry its id prefix starts. For a reader who may not see all of the log,
+    a link resolved to an entry hidden from them (or to none) is resolved again among the entries they
+    may see, so that what they are shown is what a log holding only those would show: a hidden entry of
+    the same title, or one sharing an id prefix, neither breaks a link nor takes a backlink away.
+    """
     visible, shown = reader_sql(db)
-    for row in db.query(
-        f"SELECT l.target, l.to_id, CASE WHEN {visible} THEN e.title END AS title, "
-        f"CASE WHEN {visible} THEN e.id END AS shown_id "
-        "FROM links l LEFT JOIN entries e ON e.id = l.to_id WHERE l.from_id = ? ORDER BY l.target",
-        [*shown, *shown, entry.id]):
-        # A link to an entry the reader may not see reads as a link to nothing.
-        entry.links.append(LinkRef(row["target"], row["shown_id"], row["title"]))
-    for row in db.query(
-        "SELECT l.target, l.from_id, e.title FROM links l JOIN entries e ON e.id = l.from_id "
-        f"WHERE l.to_id = ? AND e.deleted_at IS NULL AND {visible} ORDER BY e.occurred_at DESC",
-        [entry.id, *shown]):
-        entry.backlinks.append(LinkRef(row["target"], row["from_id"], row["title"]))
+    whole = visible == "1 = 1"
+    view = (visible, shown)
+    targets: list[tuple[str, str | None]] = []
+    for row in db.query(f"SELECT l.target, CASE WHEN {visible} THEN e.id END AS shown_id "
+                        "FROM links l LEFT JOIN entries e ON e.id = l.to_id WHERE l.from_id = ? ORDER BY l.target",
+                        [*shown, entry.id]):
+        found = row["shown_id"]
+        if found is None and not whole:
+            found = link_target(db, row["target"], view)
+        targets.append((row["target"], found if found != entry.id else None))
+    titles = _titles(db, [t for _, t in targets if t])
+    entry.links.extend(LinkRef(target, found, titles.get(found) if found else None) for target, found in targets)
+    names = [] if whole else link_names(entry.id, entry.title)
+    seen_target, seen_params = reader_sql(db, "t")
+    rows = db.query(
+        "SELECT l.target, l.from_id, l.to_id, e.title, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM entries t WHERE t.id = l.to_id AND {seen_target}) THEN 1 ELSE 0 END AS seen "
+        "FROM links l JOIN entries e ON e.id = l.from_id "
+        f"WHERE (l.to_id = ?{' OR l.target_key IN ' + _in(names) if names else ''}) "
+        f"AND e.deleted_at IS NULL AND {visible} ORDER BY e.occurred_at DESC",
+        [*seen_params, entry.id, *names, *shown])
+    for row in rows:
+        if row["to_id"] == entry.id or (not row["seen"] and row["from_id"] != entry.id
+                                        and link_target(db, row["target"], view) == entry.id):
+            entry.backlinks.append(LinkRef(row["target"], row["from_id"], row["title"]))
+
+
+def _titles(db: Database, ids: list[str]) -> dict[str, str]:
+    return {r["id"]: r["title"] for r in db.query(f"SELECT id, title FROM entries WHERE id IN {_in(ids)}", ids)} \
+        if ids else {}
+
+
+def link_names(entry_id: str, title: str) -> list[str]:
+    """The ``target_key`` of every link that may name this entry: its title, its id, a prefix of its key."""
+    key = id_key(entry_id)
+    return [title_key(title), entry_id.lower(), *(key[:n] for n in range(MIN_PREFIX, len(key) + 1))]
+
+
+def link_target(db: Database, target: str, view: tuple[str, list[Any]] | None = None) -> str | None:
+    """The entry ``[[target]]`` names: the newest of that title (a live one first), else the entry of
+    that id, else the only one whose id starts with it; among the entries ``view`` holds (a condition
+    over ``entries e`` and its parameters), the whole log without one."""
+    where, params = view or ("1 = 1", [])
+    found = db.scalar(
+        f"SELECT e.id FROM entries e WHERE e.title_key = ? AND e.purged_at IS NULL AND {where} "
+        "ORDER BY e.deleted_at IS NOT NULL, e.occurred_at DESC LIMIT 1", [title_key(target), *params])
+    if found:
+        return str(found)
+    text = target.strip()
+    if looks_like_full_id(text):
+        found = db.scalar(f"SELECT e.id FROM entries e WHERE e.id = ? AND {where}", [text.upper(), *params])
+        return str(found) if found else None
+    if MIN_PREFIX <= len(text) <= 16:
+        key = text.lower()
+        rows = db.query(f"SELECT e.id FROM entries e WHERE e.key >= ? AND e.key < ? AND {where} LIMIT 2",
+                        [key, key + "~", *params])
+        if len(rows) == 1:
+            return str(rows[0]["id"])
+    return None
 
 
 def timeline(db: Database, filters: Filters, limit: int | None, before: str | None = None) -> list[Entry]:

@@ -26,7 +26,8 @@ from upstack.store.queries import reader_sql
 
 __all__ = ["manifest", "own_stars", "star_records",
            "records_for", "node_records", "node_event_records", "applied_ids", "conflict_counts",
-           "node_exists", "node_parent", "node_event_exists", "entry_author", "entry_access", "file_visible"]
+           "node_exists", "node_parent", "node_event_exists", "id_named", "part_of", "entry_author", "entry_access",
+           "file_visible"]
 
 
 def manifest(db: Database) -> dict[str, Any]:
@@ -240,6 +241,24 @@ def node_parent(db: Database, node_id: str) -> str | None:
 
 def node_event_exists(db: Database, event_id: str) -> bool:
     return bool(db.scalar("SELECT 1 FROM node_events WHERE id = ?", (event_id,)))
+
+
+# Every id a pulled record carries as its own (a node's, a revision's, a file's, a node change's, a
+# comment's), every object's, and every record applied here: a laptop takes in pulled records by id.
+_NAMED = " UNION ALL ".join(f"SELECT 1 FROM {table} WHERE id = ?" for table in (
+    "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "applied_records"))
+
+
+def id_named(db: Database, object_id: str) -> bool:
+    """Whether anything here has this id, whoever may see it: what the id of something new may not be."""
+    return bool(db.scalar(_NAMED, (object_id,) * _NAMED.count("?")))
+
+
+def part_of(db: Database, object_id: str, entry_id: str) -> bool:
+    """Whether this id is a revision or a file of that entry."""
+    return bool(db.scalar("SELECT 1 FROM revisions WHERE id = ? AND entry_id = ? "
+                          "UNION ALL SELECT 1 FROM attachments WHERE id = ? AND entry_id = ?",
+                          (object_id, entry_id, object_id, entry_id)))
 
 
 def entry_author(db: Database, entry_id: str) -> tuple[bool, str | None]:
