@@ -106,6 +106,17 @@ def test_a_misspelt_word_is_offered_respelt(notes: Workspace) -> None:
     assert recall.suggest(notes, "wiegt") is None  # two edits, and too short for two
 
 
+def test_only_the_first_words_of_a_long_query_are_looked_at(notes: Workspace) -> None:
+    """A crafted query of hundreds of words costs what a typed one does (MOST_LOOKED_AT words)."""
+    from upstack.domain.spelling import MOST_LOOKED_AT, looked_at
+
+    filler = [f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}x" for i in range(30)]  # near the most a query may have (32)
+    assert len(looked_at(parse_query(" ".join(filler)))) == MOST_LOOKED_AT
+    late = " OR ".join([*filler[:MOST_LOOKED_AT], "wieght"])
+    assert recall.suggest(notes, late) is None  # the misspelt word came after the first ones
+    assert recall.suggest(notes, " OR ".join(["wieght", *filler[:MOST_LOOKED_AT]])).startswith("weight OR")
+
+
 def test_a_search_that_found_entries_asks_nothing_more_unless_it_has_an_or(notes: Workspace, monkeypatch) -> None:
     assert recall.suggest(notes, "wieght OR decay", matched=True) == "weight OR decay"
 

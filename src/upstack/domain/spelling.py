@@ -7,6 +7,8 @@ module chooses.
 - A word is looked at when it is searched for (not under NOT, not a tag), of letters only, at
   least ``SHORTEST`` letters long, and no entry the reader may see holds it (for a prefix, the last
   word as it is being typed: no word of theirs starts with it).
+- At most ``MOST_LOOKED_AT`` words of a query are looked at (the first ones), so a long query
+  costs no more than a short one.
 - Offered instead: a word the reader's entries hold, within ``max_distance(word)`` edits (a letter
   put in, left out or changed, or two neighbouring letters swapped: ``wieght`` is one edit from
   ``weight``), the fewest edits first, then the word most of their entries hold, then the first
@@ -21,9 +23,10 @@ from collections.abc import Mapping, Sequence
 from upstack.domain.query import And, Not, Or, Query, Tag, Term
 from upstack.domain.text import tokenize
 
-__all__ = ["SHORTEST", "max_distance", "looked_at", "all_required", "nearest", "best", "respelt"]
+__all__ = ["SHORTEST", "MOST_LOOKED_AT", "max_distance", "looked_at", "all_required", "nearest", "best", "respelt"]
 
 SHORTEST = 4  # shorter words have too many neighbours one edit away to guess from
+MOST_LOOKED_AT = 8  # a person types a few words; a crafted 500-character query is not respelt whole
 
 
 def max_distance(word: str) -> int:
@@ -41,7 +44,8 @@ def looked_at(query: Query | None) -> list[tuple[str, bool]]:
         if isinstance(node, Term):
             for i, token in enumerate(node.tokens):
                 word = (token, node.prefix and i == len(node.tokens) - 1)
-                if len(token) >= SHORTEST and token.isalpha() and word not in found:
+                if len(found) < MOST_LOOKED_AT and len(token) >= SHORTEST and token.isalpha() \
+                        and word not in found:
                     found.append(word)
             return
         assert isinstance(node, And | Or)
