@@ -128,8 +128,9 @@ def _rich_entry(ws, home: str, titles: list[str]) -> str:
     figure.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0))
                        + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
     links = ", ".join(f"[[{title}]]" for title in titles)
-    body = (f"Loss falls as $\\mathcal{{L}} = -\\sum_i y_i \\log p_i$ predicts. See {links}, and [[no such entry]].\n\n"
-            "```python\nrun.log({'loss': loss}, step=step)\n```\n\n| layer | effect |\n|---|---|\n| 5 | 0.42 |\n| 7 | 0.03 |\n")
+    body = (f"Loss falls as $\\mathcal{{L}} = -\\sum_i y_i \\log p_i$ predicts. See {links}, "
+            "and [[no such entry]].\n\n```python\nrun.log({'loss': loss}, step=step)\n```\n\n"
+            "| layer | effect |\n|---|---|\n| 5 | 0.42 |\n| 7 | 0.03 |\n")
     made = capture.note(ws, body, attach=[figure], tags=["bench"])
     ws.ingest()
     return made.short
