@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import upstack
 from conftest import CLI
-from upstack.timeutil import parse_iso, parse_since, parse_until, to_iso
+from upstack.timeutil import AT_HOUR, parse_iso, parse_moment, parse_since, parse_until, to_iso
 from upstack.workspace import Workspace
 
 
@@ -80,3 +80,19 @@ def test_the_web_timeline_and_review_include_the_whole_day_and_say_outcomes_plai
         assert [e["title"] for e in listed["entries"]] == ["Early that morning."]
         review = client.get("/review", params={"since": since}).text
     assert "Expected Head 5.1 matters; happened It did not (surprise)" in review
+
+
+def test_at_a_day_alone_is_that_day_at_nine_and_a_moment_stays_a_moment(run: CLI) -> None:
+    """As jrnl's default hour: a back-filled "last wednesday" is not at midnight, nor at this time
+    of day; today before nine is now (--at never dates into the future)."""
+    def at_nine(moment: datetime) -> datetime:
+        return moment.replace(hour=AT_HOUR, minute=0, second=0, microsecond=0)
+
+    _either_side(lambda now: at_nine(now - timedelta(days=3)), lambda: parse_moment("3 days ago"))
+    _either_side(lambda now: at_nine(now - timedelta(days=1)), lambda: parse_moment("yesterday"))
+    if datetime.now().hour > AT_HOUR:  # (before nine, "today" is now, which moves as the test runs)
+        _either_side(at_nine, lambda: parse_moment("today"))
+    assert parse_moment("2026-03-02") == to_iso(datetime(2026, 3, 2, AT_HOUR))
+    assert parse_moment("2026-03-02 00:00") == to_iso(datetime(2026, 3, 2))
+    short = run.ok("note", "--at", "2026-03-02", "Typed up from Monday's paper notes.").strip()
+    assert json.loads(run.ok("show", short, "--json"))["occurred_at"] == to_iso(datetime(2026, 3, 2, AT_HOUR))

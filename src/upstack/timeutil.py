@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
-__all__ = ["now", "now_iso", "now_after", "to_iso", "parse_when", "parse_since", "parse_until", "parse_iso",
-           "local_display", "SimulatedClock", "simulated_clock", "epoch_clock"]
+__all__ = ["now", "now_iso", "now_after", "to_iso", "parse_when", "parse_moment", "parse_since", "parse_until",
+           "parse_iso", "local_display", "SimulatedClock", "simulated_clock", "epoch_clock"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -101,6 +101,21 @@ def parse_when(text: str, *, what: str = "date") -> str:
     ``DATE_MAX_CHARS`` is refused first: dateparser's time grows with it (10 kB took 10 s).
     """
     return to_iso(_parse(text, what))
+
+
+AT_HOUR = 9  # a day named without a time of day happened at 09:00, as jrnl's default hour
+
+
+def parse_moment(text: str, *, what: str = "date") -> str:
+    """When something happened (``--at``): a moment as typed; a day without a time of day
+    ("last wednesday", "3 days ago", 2024-03-01) at ``AT_HOUR`` that day (now, for today
+    before then), never at midnight or at this time of day."""
+    moment = _parse(text, what)
+    if not _means_a_day(text):
+        return to_iso(moment)
+    that_day = _local(moment).replace(hour=AT_HOUR, minute=0, second=0, microsecond=0).astimezone()
+    today = now().astimezone()
+    return to_iso(today if that_day.date() == today.date() and that_day > today else that_day)
 
 
 def parse_since(text: str, *, what: str = "date") -> str:

@@ -11,7 +11,7 @@ import click
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
-from upstack.timeutil import local_display, now_iso, parse_since, parse_until, parse_when
+from upstack.timeutil import local_display, now_iso, parse_moment, parse_since, parse_until
 from upstack.workspace import Workspace
 
 __all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at",
@@ -45,7 +45,8 @@ def json_option(func: F) -> F:
 def at_option(func: F) -> F:
     """``--at WHEN``, for every command that creates something: back-fill from paper notes."""
     return click.option("--at", "at", metavar="WHEN",
-                        help="When it happened, e.g. 'yesterday 14:00' (the real time is kept too).")(func)
+                        help="When it happened, e.g. 'yesterday 14:00' (a day alone: 09:00; the real time "
+                             "is kept too).")(func)
 
 
 def parse_at(at: str | None) -> str | None:
@@ -53,7 +54,7 @@ def parse_at(at: str | None) -> str | None:
     happened (a node dated next week would count its commitment days from then)."""
     if not at:
         return None
-    when = parse_when(at, what="--at date")
+    when = parse_moment(at, what="--at date")
     if when > now_iso():
         raise BadInput(f"--at date {at!r} is {local_display(when)}, which has not happened yet "
                        "(--at back-dates; leave it out for now)")
