@@ -26,8 +26,9 @@ def run_ids(db: Database, *, under: str | None = None, status: str | None = None
         if value:
             clauses.append(f"{column} {op} ?")
             params.append(value)
-    # A run whose result entry was deleted (`upstack rm`) is hidden with it.
-    clauses.append("id NOT IN (SELECT id FROM entries WHERE deleted_at IS NOT NULL)")
+    # A run whose result entry was deleted (`upstack rm`) is hidden with it: looked up by the run's
+    # id (a NOT IN over every deleted entry read the whole entries table).
+    clauses.append("NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = runs.id AND d.deleted_at IS NOT NULL)")
     sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
     return [r["id"] for r in db.query(sql, params)]
 

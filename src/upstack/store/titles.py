@@ -66,7 +66,9 @@ def runs_named(db: Database, words: Sequence[str], limit: int) -> list[dict[str,
     each starts a word of it): id, name, status, started_at. A run whose result was deleted is left out."""
     if not words:
         return []
-    clauses = ["r.id NOT IN (SELECT id FROM entries WHERE deleted_at IS NOT NULL)"]
+    # Looked up by the run's own id (its result entry's): a NOT IN over every deleted entry read the
+    # whole entries table, 40 ms at 100k entries on SQLite.
+    clauses = ["NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = r.id AND d.deleted_at IS NOT NULL)"]
     params: list[Any] = []
     audience = access.current(team=db.team)
     if audience is not None:
