@@ -64,14 +64,20 @@ def reader_corpus(db: Database) -> Corpus:
 
 
 def _holds(db: Database, word: str, seen: Corpus, *, prefix: bool) -> bool:
-    """Whether an entry of ``seen`` holds ``word`` (or, with ``prefix``, a word starting with it)."""
+    """Whether an entry of ``seen`` holds ``word`` (or, with ``prefix``, a word starting with it).
+
+    The whole index is asked first, by the index's look-up (``first_row``): most words looked at
+    (a misspelling, a word of edited or deleted texts) are held by no entry at all.
+    """
     phrase = Phrase((word,), prefix, WORD_FIELDS)
+    source, params = db.engine.whole_index_matches(phrase)
+    if db.one(db.engine.first_row(f"SELECT 1 AS found FROM {source}"), params) is None:
+        return False
     if seen.whole:
-        source, params = db.engine.whole_index_matches(phrase)
-    else:
-        params = list(seen.view_params)
-        source = f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} AND " + \
-                 db.engine.match(phrase, params)
+        return True
+    params = list(seen.view_params)
+    source = f"entry_search s JOIN entries e ON e.id = s.entry_id WHERE {seen.view} AND " + \
+             db.engine.match(phrase, params)
     return db.one(f"SELECT 1 AS found FROM {source} LIMIT 1", params) is not None
 
 

@@ -80,6 +80,10 @@ class Dialect(ABC):
     def whole_index_matches(self, phrase: Phrase) -> tuple[str, list[Any]]:
         """``FROM ... WHERE`` text for the index's rows that hold the phrase (to count them), and its parameters."""
 
+    def first_row(self, select: str) -> str:
+        """``select`` cut to its first row, planned to find one fast when no row matches too."""
+        return f"{select} LIMIT 1"
+
     @abstractmethod
     def texts_from(self, join: str = "CROSS JOIN") -> tuple[str, str]:
         """What to add to ``FROM entry_search s`` to read the indexed texts, and the alias they are read from."""

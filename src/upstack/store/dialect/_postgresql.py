@@ -127,6 +127,12 @@ class PostgresDialect(Dialect):
         params: list[Any] = []
         return f"entry_search s WHERE {self.match(phrase, params)}", params
 
+    def first_row(self, select: str) -> str:
+        # Planned for one row, a word's match was a scan of the whole index that stopped at the first
+        # row, and a word no entry holds read all of it (420 ms at 100k entries: the planner guesses
+        # hundreds of rows for a prefix). Planned for every row, it is the GIN index's look-up (0.1 ms).
+        return f"WITH rows AS MATERIALIZED ({select}) SELECT * FROM rows LIMIT 1"
+
     def texts_from(self, join: str = "CROSS JOIN") -> tuple[str, str]:
         return "", "s"  # in entry_search itself
 
