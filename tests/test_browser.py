@@ -85,7 +85,7 @@ def test_paste_or_drop_an_image_onto_an_entry(page: Page, server: Server, sqlite
     listed = page.locator("ul.attachments li")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text("image.png")
-    expect(listed).to_contain_text(f"image/png, {len(image)} bytes")
+    expect(listed).to_contain_text(f"image/png, {len(image)} Bytes")
     href = listed.get_by_role("link", name="image.png").get_attribute("href")
     assert href and href.startswith("/a/")
     served = page.request.get(server.url + href)

@@ -267,10 +267,15 @@ def test_a_killed_run_loses_at_most_the_last_flush_and_is_marked_crashed(
     assert entry.kind == "result" and "crashed" in entry.title
 
 
-def test_a_run_alive_on_another_machine_is_never_marked_crashed(workspace: Workspace) -> None:
+def test_a_run_alive_on_another_machine_is_never_marked_crashed(workspace: Workspace,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from upstack.formats.rundir import HEARTBEAT
     from upstack.timeutil import now_iso
 
+    # The run's own ticks would write its heartbeat over the ones written here (a busy machine lets
+    # one land between a write and the read after it): an hour between them.
+    monkeypatch.setenv("UPSTACK_RUN_FLUSH_SECONDS", "3600")
+    monkeypatch.setenv("UPSTACK_RUN_HEARTBEAT_SECONDS", "3600")
     r = upstack.run("elsewhere", home=workspace.home, db=workspace.db_url, capture="none")
     r.log({"loss": 1.0})
     # Pretend the run lives on another host: a fresh heartbeat from a machine we cannot see into.
