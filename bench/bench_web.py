@@ -379,6 +379,7 @@ def pages_for(setup: dict, fractions: dict[str, float]) -> list[Page]:
         Page(f"search misspelt `{MISSPELT}` (did you mean)", f"/search?q={MISSPELT}"),
         Page(f"quick switcher `{PREFIX}`", f"/switch.json?q={PREFIX}"),
         Page(f"tree ({setup['nodes']} nodes)", "/tree"),
+        Page("runs list", "/runs"),  # leaves out runs whose result entry was deleted
         Page("run page (HTML)", f"/runs/{run}", None),
         # An ended run's thinned series is kept whatever is committed: cold asks for 1999, 1998, ... points.
         Page(f"run series JSON ({setup['points']:,} points)", f"/runs/{run}/series.json?key={SERIES_KEY}", None,

@@ -21,6 +21,7 @@ from upstack.timeutil import now_after
 __all__ = [
     "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
+    "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names", "imported_before",
     "complete_refs",
 ]
@@ -62,6 +63,13 @@ def visible_runs_sql(audience: Audience, alias: str = "r") -> tuple[str, list[An
                  "AND (w.private <> 0 OR w.deleted_at IS NOT NULL))")
     shared = f"{alias}.node_id IN ({', '.join('?' for _ in nodes)}) AND NOT {withdrawn}"
     return f"({own} OR ({shared}))", [audience.user_id, *nodes]
+
+
+def run_result_kept_sql(alias: str = "r") -> str:
+    """A condition over ``runs {alias}``: its result entry was not deleted (`upstack rm` hides a run with
+    it). Looked up by the run's own id: a NOT IN over every deleted entry read the whole entries table
+    (40-60 ms at 100k entries on SQLite)."""
+    return f"NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = {alias}.id AND d.deleted_at IS NOT NULL)"
 
 
 def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from upstack.store.db import Database
+from upstack.store.queries import run_result_kept_sql
 
 __all__ = ["run_ids", "has_metric", "metric_keys"]
 
@@ -26,9 +27,7 @@ def run_ids(db: Database, *, under: str | None = None, status: str | None = None
         if value:
             clauses.append(f"{column} {op} ?")
             params.append(value)
-    # A run whose result entry was deleted (`upstack rm`) is hidden with it: looked up by the run's
-    # id (a NOT IN over every deleted entry read the whole entries table).
-    clauses.append("NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = runs.id AND d.deleted_at IS NOT NULL)")
+    clauses.append(run_result_kept_sql("runs"))
     sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
     return [r["id"] for r in db.query(sql, params)]
 
