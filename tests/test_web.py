@@ -111,6 +111,19 @@ def test_uploads_lose_folder_parts_and_big_ones_are_refused(server: Server, work
     assert len(client.get(f"/e/{entry.short}.json").json()["entry"]["attachments"]) == 1
 
 
+def _edit_in_chunks(client: httpx.Client, short: str, csrf: str, start: bytes, chunk: bytes,
+                    count: int) -> httpx.Response:
+    """An edit form whose text (``start``, then ``chunk`` ``count`` times) is sent in chunks, with no
+    Content-Length: the server counts the bytes as they come."""
+    def chunks() -> Iterator[bytes]:
+        yield b"csrf=" + csrf.encode() + b"&text=" + start
+        for _ in range(count):
+            yield chunk
+
+    return client.post(f"/e/{short}/edit", content=chunks(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def test_a_request_body_past_the_limit_is_refused_before_it_is_read(server: Server, workspace: Workspace) -> None:
     """Any route, not only uploads: by its Content-Length, or counted as it streams in chunks."""
     entry = capture.note(workspace, "Unchanged.")
@@ -118,14 +131,7 @@ def test_a_request_body_past_the_limit_is_refused_before_it_is_read(server: Serv
     csrf = _csrf(client)
     huge = b"x" * 1_200_000  # the server's limit is 100 kB for files, plus 1 MB for the rest of a request
     declared = client.post(f"/e/{entry.short}/edit", data={"csrf": csrf, "text": huge.decode()})
-
-    def chunks() -> Iterator[bytes]:
-        yield b"csrf=" + csrf.encode() + b"&text="
-        for _ in range(12):
-            yield b"y" * 100_000
-
-    streamed = client.post(f"/e/{entry.short}/edit", content=chunks(),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    streamed = _edit_in_chunks(client, entry.short, csrf, b"", b"y" * 100_000, 12)
     for answer in (declared, streamed):
         assert answer.status_code == 413 and "larger than" in answer.text
     assert client.get(f"/e/{entry.short}.json").json()["entry"]["title"] == "Unchanged."
@@ -140,14 +146,7 @@ def test_a_text_field_may_be_as_large_as_the_request(server: Server, workspace: 
     csrf = _csrf(client)
     text = "Long. " + "z" * 1_060_000
     declared = client.post(f"/e/{entry.short}/edit", data={"csrf": csrf, "text": text})
-
-    def chunks() -> Iterator[bytes]:
-        yield b"csrf=" + csrf.encode() + b"&text=Again.+"
-        for _ in range(106):
-            yield b"w" * 10_000
-
-    streamed = client.post(f"/e/{entry.short}/edit", content=chunks(),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    streamed = _edit_in_chunks(client, entry.short, csrf, b"Again.+", b"w" * 10_000, 106)
     assert (declared.status_code, streamed.status_code) == (303, 303), (declared.text[:200], streamed.text[:200])
     kept = client.get(f"/e/{entry.short}.json").json()["entry"]
     assert kept["title"] == "Again." and len(kept["body"]) > 1_050_000
