@@ -43,3 +43,26 @@ def test_a_run_pushed_never_takes_an_id_that_names_something_else(team: Team) ->
     assert eve.post(f"/api/runs/{fresh}/push", json={"records": [
         rec("run.start", {"run_id": fresh, "name": "sweep", "node_id": team.project, "started_at": now_iso()})],
         "points": {}}).status_code == 200
+
+
+def test_a_runs_learning_never_takes_an_id_that_names_something_else(team: Team) -> None:
+    """A run's summary names the id its learning entry gets (``learning_id``); the run's end made that entry
+    when no node, entry or run had the id, so eve could give her learning the id of ada's comment: two
+    things under one id, one of which a laptop keeps out for good. Such a learning is now not made."""
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        shared = capture.note(ws, "Layer 6 probe is best.", under=team.project)
+    ws.ingest()
+    with access.acting_as(team.as_user(team.ada)):
+        said = comments.add(ws, shared.id, "Checked twice.")
+    ws.ingest()
+    db = ws.store().db
+    run_id = new_id()
+    answer = team.api(team.eve).post(f"/api/runs/{run_id}/push", json={"records": [
+        rec("run.start", {"run_id": run_id, "name": "sweep", "node_id": team.project, "started_at": now_iso()}),
+        rec("run.summary", {"run_id": run_id, "learned": "Probes saturate.", "learning_id": str(said["id"])}),
+        rec("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()})], "points": {}})
+    assert answer.status_code == 200, answer.text
+    ws.ingest()
+    assert db.scalar("SELECT count(*) FROM entries WHERE id = ?", (str(said["id"]),)) == 0
+    assert db.scalar("SELECT count(*) FROM entries WHERE id = ?", (run_id,)) == 1  # the run's result is there
