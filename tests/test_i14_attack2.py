@@ -5,12 +5,20 @@ docstring says what was wrong, its assertions show it closed."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from attack_common import Team, rec
+from test_attack_pull import EMPTY_MANIFEST, fake_server, router
 from upstack.domain import access
 from upstack.ids import new_id
-from upstack.services import capture, comments
+from upstack.services import capture, comments, curate
 from upstack.services.jsondump import dump_tables
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 
 def test_a_run_pushed_never_takes_an_id_that_names_something_else(team: Team) -> None:
@@ -66,3 +74,39 @@ def test_a_runs_learning_never_takes_an_id_that_names_something_else(team: Team)
     ws.ingest()
     assert db.scalar("SELECT count(*) FROM entries WHERE id = ?", (str(said["id"]),)) == 0
     assert db.scalar("SELECT count(*) FROM entries WHERE id = ?", (run_id,)) == 1  # the run's result is there
+
+
+def test_discard_takes_back_only_what_the_change_was_whatever_the_server_calls_it(tmp_path: Path) -> None:
+    """`upstack sync --discard ID` takes back each refused change by its kind, and the kind came from the
+    server's answer, not from the record the laptop sent. A server (a poisoned one, or one of another
+    version) that called a refused edit ``entry.create`` had the laptop delete the whole note and never
+    send anything of it again, where only the edit was refused. The kind is now the sent record's."""
+    home = tmp_path / "laptop"
+    ws = Workspace(home=home)
+    note = capture.note(ws, "Layer 6 probe is best.")
+    ws.ingest()
+    first = str(ws.store().db.scalar("SELECT revision_id FROM entries WHERE id = ?", (note.id,)))
+    curate.edit(ws, note.id, "Layer 6 probe is best. Checked twice.")
+    ws.ingest()
+    manifest = {**EMPTY_MANIFEST, "comments": {}, "stars": {},
+                "entries": {note.id: {"revisions": [first], "attachments": [], "deleted": False}}}
+
+    def answer(method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if "sync/push" in path:
+            sent = json.loads(body)["records"]
+            return 200, json.dumps({"applied": 0, "conflicts": [], "problems": [], "refused": [
+                {"id": r["id"], "op": "entry.create", "reason": "no"} for r in sent]}).encode()
+        return router(manifest=manifest)(method, path, body)
+
+    with fake_server(answer) as url:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "remote.json").write_text(json.dumps({"url": url, "token": "t", "login": "me"}))
+        done = subprocess.run([sys.executable, "-m", "upstack", "sync", "--discard", note.id],
+                              env={**os.environ, "UPSTACK_HOME": str(home), "NO_COLOR": "1"},
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ws = Workspace(home=home)
+    ws.ingest()
+    row = ws.store().db.one("SELECT deleted_at, revision_id FROM entries WHERE id = ?", (note.id,))
+    assert row["deleted_at"] is None and row["revision_id"] == first  # the edit is taken back, the note stays
+    assert ws.store().db.scalar("SELECT count(*) FROM revisions WHERE entry_id = ?", (note.id,)) == 2
