@@ -110,3 +110,37 @@ def test_discard_takes_back_only_what_the_change_was_whatever_the_server_calls_i
     row = ws.store().db.one("SELECT deleted_at, revision_id FROM entries WHERE id = ?", (note.id,))
     assert row["deleted_at"] is None and row["revision_id"] == first  # the edit is taken back, the note stays
     assert ws.store().db.scalar("SELECT count(*) FROM revisions WHERE entry_id = ?", (note.id,)) == 2
+
+
+def test_a_runs_figure_never_takes_the_id_of_a_file_it_is_not(team: Team, tmp_path: Path) -> None:
+    """A run's figure carries its file's id, which becomes a file of the run's result entry. The run's push
+    route did not check it, and the store skips a file whose id is there already: eve's figure under the id
+    of a file of ada's private note made a result entry without it on the server (and with it on eve's
+    laptop, which then sends it at every sync, refused as taken). Such a push is now refused whole."""
+    import hashlib
+
+    ws = team.ws
+    picture = tmp_path / "plot.png"
+    picture.write_bytes(b"\x89PNG ada's numbers")
+    with access.acting_as(team.as_user(team.ada)):
+        secret = capture.note(ws, "Salaries. Private.", private=True)
+        ws.ingest()
+        [theirs] = capture.attach(ws, secret.id, [picture])
+    ws.ingest()
+    eve = team.api(team.eve)
+    mine = b"\x89PNG eve's plot"
+    sha = hashlib.sha256(mine).hexdigest()
+    assert eve.put(f"/api/blobs/{sha}", content=mine,
+                   headers={"Content-Type": "application/octet-stream"}).status_code in (200, 201, 204)
+    run_id = new_id()
+    figure = {"id": theirs.id, "sha256": sha, "filename": "plot.png", "media_type": "image/png",
+              "size": len(mine), "created_at": now_iso()}
+    before = dump_tables(ws.store().db)
+    answer = eve.post(f"/api/runs/{run_id}/push", json={"records": [
+        rec("run.start", {"run_id": run_id, "name": "sweep", "node_id": team.project, "started_at": now_iso()}),
+        rec("run.figure", {"run_id": run_id, "title": "Loss", "attachments": [figure]}),
+        rec("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()})], "points": {}})
+    assert answer.status_code == 400 and "\n" not in answer.json()["error"], answer.text
+    ws.ingest()
+    after = dump_tables(ws.store().db)
+    assert {k: v for k, v in after.items() if "blob" not in k} == {k: v for k, v in before.items() if "blob" not in k}

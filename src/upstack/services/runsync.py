@@ -53,10 +53,10 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     each of its metrics has."""
     from upstack.services.quota import check_run
     from upstack.services.record_shapes import problem
-    from upstack.services.sync_door import may_attach
+    from upstack.services.sync_door import TAKEN, may_attach
     from upstack.store import runs
     from upstack.store.run_sync import author_and_node
-    from upstack.store.sync import id_named
+    from upstack.store.sync import id_named, part_of
 
     store = ws.store()
     db = store.db
@@ -91,6 +91,9 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                 if not may_attach(ws, by, str(attachment.get("sha256", ""))):
                     raise BadInput(f"record {record.id} names a file you did not upload first "
                                    f"({str(attachment.get('sha256'))[:12]})")
+                file_id = str(attachment.get("id", ""))  # it becomes a file of the run's result entry
+                if id_named(db, file_id) and not part_of(db, file_id, run_id):  # as sync_door._id_clash
+                    raise BadInput(f"record {record.id}: {TAKEN}")
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
 
