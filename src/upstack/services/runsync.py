@@ -53,10 +53,10 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     each of its metrics has."""
     from upstack.services.quota import check_run
     from upstack.services.record_shapes import problem
-    from upstack.services.sync_door import may_attach
+    from upstack.services.sync_door import TAKEN, may_attach
     from upstack.store import runs
-    from upstack.store.ingest import id_taken
     from upstack.store.run_sync import author_and_node
+    from upstack.store.sync import id_named, part_of
 
     store = ws.store()
     db = store.db
@@ -78,8 +78,10 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     if row is None:
         if not starts:
             raise NotFound(f"{NO_RUN}: send its start record first")
-        if id_taken(db, run_id) and not runs.is_result_of(db, run_id, by.user_id):
-            raise NotFound(NO_RUN)  # the id is an entry's or a node's: a run never takes one over
+        if id_named(db, run_id) and not runs.is_result_of(db, run_id, by.user_id):
+            # The id is an entry's, a node's, a revision's, a file's, a comment's or a node change's: a run
+            # never takes one over (its result entry would share it, as sync_door._id_clash refuses).
+            raise NotFound(NO_RUN)
         starts[0].data.update(by=by.user_id, node_id=_node(db, starts[0].data, by))  # what they log is theirs
         starts[0].data.pop("node_ref", None)
         records.insert(0, starts[0])
@@ -89,6 +91,9 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                 if not may_attach(ws, by, str(attachment.get("sha256", ""))):
                     raise BadInput(f"record {record.id} names a file you did not upload first "
                                    f"({str(attachment.get('sha256'))[:12]})")
+                file_id = str(attachment.get("id", ""))  # it becomes a file of the run's result entry
+                if id_named(db, file_id) and not part_of(db, file_id, run_id):  # as sync_door._id_clash
+                    raise BadInput(f"record {record.id}: {TAKEN}")
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
 

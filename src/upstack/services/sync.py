@@ -123,7 +123,10 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
             report.pushed += int(answer["applied"])
             sent = {r.id: r for r in batch}
             for item in answer["refused"]:  # what a person knows it by: the entry, node or run it is about
-                data = sent[item["id"]].data if item.get("id") in sent else {}
+                record = sent.get(item.get("id"))
+                data = record.data if record else {}
+                if record:  # what the change was is what was sent, whatever the answer calls it (sync_held.py)
+                    item["op"] = record.op
                 item["subject"] = str(next((data[k] for k in ("entry_id", "run_id", "id", "node_id")
                                             if data.get(k)), ""))
                 report.refused.append(item)

@@ -32,9 +32,10 @@ from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
-from upstack.store.ingest import create_entry, id_taken, revise_entry
+from upstack.store.ingest import create_entry, revise_entry
 from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.queries import resolve, visible_runs_sql
+from upstack.store.sync import id_named
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
@@ -385,7 +386,10 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
     learned = run.summary.get("learned")
     learning_id = run.summary.get("learning_id")
-    if learned and isinstance(learning_id, str) and looks_like_full_id(learning_id) and not id_taken(db, learning_id):
+    # Its id names nothing else (store/sync.py's id_named: a comment's, a revision's, ...): a laptop takes in
+    # pulled records by id, so one id for two things would keep one of them out for good.
+    if learned and isinstance(learning_id, str) and looks_like_full_id(learning_id) \
+            and not id_named(db, learning_id):
         from upstack.domain.text import parse_note_text
 
         parsed = parse_note_text(learned)
