@@ -276,6 +276,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     11: ("ALTER TABLE revisions DROP COLUMN checksum", "ALTER TABLE metric_chunks DROP COLUMN checksum"),
     12: ("DROP TABLE search_words",),
     13: ("DROP TABLE sync_held", "DROP TABLE stars", "ALTER TABLE comments DROP COLUMN author_login"),
+    14: ("DROP TABLE path_records",),
 }
 
 

@@ -50,6 +50,7 @@ HELP_SECTIONS = {
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
     "runs": "Runs",
+    "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job",
     "serve": "Browser and team", "team": "Browser and team",
     "maintenance": "Maintenance", "interop": "Maintenance", "demo": "Maintenance",
 }

@@ -70,4 +70,7 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
+    **{op: "a person's path (ladder, practice, portfolio) stays in the workspace it was made in; not synced yet"
+       for op in ("ladder.step", "ladder.evidence", "resource.set", "resource.progress", "practice.attempt",
+                  "portfolio.profile", "portfolio.item", "portfolio.variant")},
 }

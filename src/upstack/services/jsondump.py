@@ -63,8 +63,11 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "run_metrics": ("run_id", "key"),
     "metric_chunks": ("run_id", "key", "file_offset"),
     "sync_held": ("record_id",),
+    "path_records": ("id",),
     "applied_records": ("id",),
 }
+# Data tables whose rows are each one person's (the column naming them: '' is the workspace owner).
+PERSONAL = {"stars": "user_id", "path_records": "person"}
 # Data tables that are a team server's accounts: in a server backup only.
 ACCOUNT_TABLES = ("users", "shares")
 # The team server's own state, in a server backup only (inserted after the data tables).
@@ -106,8 +109,8 @@ def _exported_rows(db: Database, table: str, server_backup: bool) -> list[dict[s
     rows = _rows(db, table)
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
-    if table == "stars" and not server_backup:  # another account's stars are theirs: a server backup's
-        rows = [r for r in rows if r["user_id"] == ""]
+    if table in PERSONAL and not server_backup:  # another account's stars and path are theirs: a server backup's
+        rows = [r for r in rows if r[PERSONAL[table]] == ""]
     return rows
 
 
@@ -280,8 +283,8 @@ def _importable(db: Database, table: str, rows: list[dict[str, Any]], server_bac
     if table == "comments":
         members = user_ids(db)
         return [{**r, "author_id": r.get("author_id") if r.get("author_id") in members else None} for r in rows]
-    if table == "stars":
-        return [r for r in rows if r.get("user_id") == ""]
+    if table in PERSONAL:
+        return [r for r in rows if r.get(PERSONAL[table]) == ""]
     return rows
 
 

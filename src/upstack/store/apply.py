@@ -3,7 +3,8 @@
 Every change (a note, an edit, an idea, a run's points, an import) arrives as a record and is
 applied here, inside the caller's transaction, by the handler of its operation: the log's own
 (``store.ingest``), ideas' (``store.ideas``), runs' (``store.runs``), comments' and stars'
-(``store.comments``, ``store.stars``) and what sync holds back (``store.sync_held``). Applying a
+(``store.comments``, ``store.stars``), a person's path (``store.path``) and what sync holds back
+(``store.sync_held``). Applying a
 record twice is harmless: ``applied_records`` remembers record ids.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from upstack.domain import access
 from upstack.errors import UpstackError
 from upstack.formats.journal import Record
-from upstack.store import comments, ideas, ingest, runs, stars, sync_held
+from upstack.store import comments, ideas, ingest, path, runs, stars, sync_held
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
@@ -31,7 +32,7 @@ def _purge_entry(db: Database, record: Record) -> None:
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     **ingest.HANDLERS, **ideas.HANDLERS, **runs.HANDLERS, **comments.HANDLERS, **stars.HANDLERS,
-    **sync_held.HANDLERS, "entry.purge": _purge_entry}
+    **sync_held.HANDLERS, **path.HANDLERS, "entry.purge": _purge_entry}
 
 
 def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:

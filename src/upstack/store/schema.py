@@ -28,6 +28,7 @@ from upstack.store.migrations import (
     v11_checksums,
     v12_search_words,
     v13_collaboration,
+    v14_path,
 )
 from upstack.timeutil import now_iso
 
@@ -55,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "checksums of revisions and metric chunks", v11_checksums.run),
     Migration(12, "search: the words of the index, for completing and spelling", v12_search_words.run),
     Migration(13, "comments and stars that travel with sync, refusals kept or dropped", v13_collaboration.run),
+    Migration(14, "the path to a research job: ladder, practice, portfolio", v14_path.run),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,73 @@
+"""A person's path to a research job: their ladder, learning resources, interview practice and
+portfolio (issue 15), each theirs alone, as stars are.
+
+Every change is a record of one of ``OPS``, stored as one row of ``path_records`` and never
+changed after: the services fold a person's rows into what their ladder, practice log or portfolio
+is now (``services/ladder.py``, ``services/practice.py``, ``services/portfolio.py``), so the rows are
+the history, a schedule computed from them can be computed again, and an undo is one more record.
+A record names its ``subject`` (the step, resource, problem or accomplishment it is about) and its
+``at`` (when it happened, as the person gave it); the rest of its data is the op's own.
+
+Whose a row is (``person``) is keyed as stars are: ``''`` is the workspace owner, else a user id.
+A read answers for one person: the reader (``reader_key``), or another one a service has checked
+the reader may see (a mentor shown a ladder); a reader who is nobody has no path at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from upstack.formats.journal import Record
+from upstack.store.db import Database
+from upstack.store.stars import person_key, reader_key
+
+__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "reader_key", "person_key"]
+
+OPS = (
+    "ladder.step",        # a step added, edited, moved, skipped (with a reason), done or reopened
+    "ladder.evidence",    # evidence (entry, node, run, idea, URL) for a step, or a proposal accepted or rejected
+    "resource.set",       # a learning resource added, edited or removed, and the step it hangs under
+    "resource.progress",  # progress on a resource: its state, a position, minutes spent
+    "practice.attempt",   # an interview problem attempted (or an attempt struck out)
+    "portfolio.profile",  # the profile: name, links, summary
+    "portfolio.item",     # an accomplishment added, edited or removed, and the log items behind it
+    "portfolio.variant",  # a named CV variant: which accomplishments, in what order
+)
+
+
+@dataclass(frozen=True)
+class PathEvent:
+    id: str
+    op: str
+    subject: str
+    at: str
+    data: dict[str, Any]
+
+
+def _add(db: Database, record: Record) -> None:
+    data = record.data
+    subject, at = str(data["subject"]), str(data["at"])
+    if not subject:
+        raise ValueError(f"a {record.op} record names no subject")
+    db.execute("INSERT INTO path_records (id, person, op, subject, at, data) VALUES (?, ?, ?, ?, ?, ?)",
+               (record.id, person_key(db, data.get("by")), record.op, subject, at,
+                json.dumps(data, ensure_ascii=False, sort_keys=True)))
+
+
+HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in OPS}
+
+
+def events(db: Database, ops: Iterable[str], person: str | None = None) -> list[PathEvent]:
+    """One person's records of these ops, oldest first (by time, then id): the reader's own unless a
+    service names another ``person`` it has checked the reader may see. Nobody has none."""
+    key = reader_key(db) if person is None else person
+    wanted = [op for op in ops if op in OPS]
+    if key is None or not wanted:
+        return []
+    rows = db.query(f"SELECT id, op, subject, at, data FROM path_records WHERE person = ? AND op IN "
+                    f"({', '.join('?' for _ in wanted)}) ORDER BY at, id", [key, *wanted])
+    return [PathEvent(id=r["id"], op=r["op"], subject=r["subject"], at=str(r["at"]), data=json.loads(r["data"]))
+            for r in rows]
