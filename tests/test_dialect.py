@@ -122,3 +122,21 @@ def test_only_the_dialect_tells_the_engines_apart() -> None:
              if not path.relative_to(SRC).as_posix().startswith(ALLOWED)
              for line in engine_comparisons(ast.parse(path.read_text(encoding="utf-8")))]
     assert not found, "ask db.engine (store/dialect/) instead of comparing engines: " + ", ".join(found)
+
+
+def test_postgresql_plans_for_data_in_memory_unless_its_admin_chose(make_pg_url: object, tmp_path: Path) -> None:
+    """A page read out of order costs upstack's PostgreSQL about what the next one does (random_page_cost
+    1.1, not the default 4 of spinning disks, which had a reader's search read its whole table); a value
+    the server's administrator set stays theirs."""
+    url = make_pg_url()  # type: ignore[operator]
+    db = connect(url, tmp_path / "unused.db")
+    try:
+        assert db.scalar("SHOW random_page_cost") == "1.1"
+    finally:
+        db.close()
+    joiner = "&" if "?" in url else "?"
+    chosen = connect(url + joiner + "options=-c%20random_page_cost%3D2", tmp_path / "unused.db")
+    try:
+        assert chosen.scalar("SHOW random_page_cost") == "2"
+    finally:
+        chosen.close()

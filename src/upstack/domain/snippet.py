@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from upstack.domain.query import Term
-from upstack.domain.text import tokenize
+from upstack.domain.text import MAX_TOKEN, tokenize
 
 __all__ = ["find_spans", "make_snippet"]
 
@@ -15,21 +15,23 @@ _WORD = re.compile(r"[^\W_]+")
 def find_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     """Character spans of every occurrence of the terms (phrases whole) in text."""
     words: list[tuple[str, int, int]] = []
-    for match in _WORD.finditer(text):
-        for token in tokenize(match.group(0)) or [""]:
-            words.append((token, match.start(), match.end()))
+    if text.isascii():  # a word is its own one token, lower-cased (tokenize's fast case, inlined)
+        words = [(m.group(0).lower()[:MAX_TOKEN], m.start(), m.end()) for m in _WORD.finditer(text)]
+    else:
+        for match in _WORD.finditer(text):
+            for token in tokenize(match.group(0)) or [""]:
+                words.append((token, match.start(), match.end()))
+    tokens = [token for token, _, _ in words]
     spans: set[tuple[int, int]] = set()
     for term in terms:
         size = len(term.tokens)
         if size == 0:
             continue
-        for i in range(len(words) - size + 1):
-            ok = all(words[i + k][0] == term.tokens[k] for k in range(size - 1))
-            last = words[i + size - 1][0]
-            ok = ok and (last.startswith(term.tokens[-1]) if term.prefix
-                         else last == term.tokens[-1])
-            if ok:
-                spans.add((words[i][1], words[i + size - 1][2]))
+        *head, last = term.tokens
+        for i in range(size - 1, len(tokens)):  # i: where the term's last word would be
+            word = tokens[i]
+            if (word.startswith(last) if term.prefix else word == last) and tokens[i - size + 1:i] == head:
+                spans.add((words[i - size + 1][1], words[i][2]))
     return sorted(spans)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "MAX_TOKEN",
     "title_key",
     "KINDS",
     "ParsedText",
@@ -55,7 +56,7 @@ _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # e.g, i.e, U.S, a.k.a: the la
 _WORD_BEFORE = re.compile(r"([^\s(\[\"'“‘]+)$")
 _HEADING = re.compile(r"^#{1,6}\s+")
 _TOKEN = re.compile(r"[^\W_]+")
-_MAX_TOKEN = 64
+MAX_TOKEN = 64
 TITLE_LIMIT = 200
 
 REPLACEMENT = "\ufffd"
@@ -225,7 +226,7 @@ def tokenize(text: str) -> list[str]:
     ['head', '5', '1', 'kills', 'the', 'ioi', 'effect', 'cafe']
     """
     lowered = text.lower() if text.isascii() else _fold(text)
-    return [t[:_MAX_TOKEN] for t in _TOKEN.findall(lowered)]
+    return [t[:MAX_TOKEN] for t in _TOKEN.findall(lowered)]
 
 
 _NOT_TAG_CHAR = re.compile(r"[^\w/-]")
