@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["UpstackError", "NotFound", "Ambiguous", "BadInput", "BadSetting", "NewerVersion", "Forbidden",
+__all__ = ["UpstackError", "clipped", "NotFound", "Ambiguous", "BadInput", "BadSetting", "NewerVersion", "Forbidden",
            "Unauthorized", "TooManyAttempts", "Refused", "OverQuota"]
 
 
@@ -14,6 +14,26 @@ class UpstackError(Exception):
 
     exit_code = 1
     http_status = 400
+
+    def __init__(self, message: object = "", *rest: object) -> None:
+        super().__init__(clipped(str(message)), *rest)
+
+
+LONGEST = 400  # characters of a message: it echoes what was typed or sent, which may be anything
+
+
+def clipped(message: str) -> str:
+    """A message kept to about ``LONGEST`` characters: its start and its end (which often says what to
+    do), with how much was left out between them.
+
+    >>> shown = clipped("no entry with id '" + "a" * 1000 + "'")
+    >>> len(shown), "…(639 characters)…" in shown
+    (398, True)
+    """
+    if len(message) <= LONGEST:
+        return message
+    head, tail = message[:300], message[-80:]
+    return f"{head}…({len(message) - 380:,} characters)…{tail}"
 
 
 class NotFound(UpstackError):
