@@ -19,21 +19,19 @@ class UpstackError(Exception):
         super().__init__(clipped(str(message)), *rest)
 
 
-LONGEST = 400  # characters of a message: it echoes what was typed or sent, which may be anything
+LONGEST = 400  # characters of a message's line: it echoes what was typed or sent, which may be anything
 
 
 def clipped(message: str) -> str:
-    """A message kept to about ``LONGEST`` characters: its start and its end (which often says what to
-    do), with how much was left out between them.
+    """A message with each of its lines kept to about ``LONGEST`` characters: a line's start and its end
+    (which often says what to do), with how much was left out between them.
 
     >>> shown = clipped("no entry with id '" + "a" * 1000 + "'")
     >>> len(shown), "…(639 characters)…" in shown
     (398, True)
     """
-    if len(message) <= LONGEST:
-        return message
-    head, tail = message[:300], message[-80:]
-    return f"{head}…({len(message) - 380:,} characters)…{tail}"
+    return "\n".join(line if len(line) <= LONGEST else f"{line[:300]}…({len(line) - 380:,} characters)…{line[-80:]}"
+                     for line in message.split("\n"))
 
 
 class NotFound(UpstackError):
