@@ -236,6 +236,17 @@ def export_command(ws: Workspace, fmt: str, variant: str | None, out: Path | Non
     echo(f"wrote {out}")
 
 
+@portfolio.command(name="site")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@pass_log
+def site_command(ws: Workspace, out: Path) -> None:
+    """Build your personal website in OUT: HTML and CSS, no JavaScript, nothing loaded from elsewhere."""
+    from upstack.web import site  # the templates and Markdown renderer: only for this command
+
+    pages = site.build(ws, out)
+    echo(f"wrote {out}/ ({pages} pages); open {out}/index.html")
+
+
 @portfolio.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option

@@ -19,7 +19,7 @@ from upstack.services import portfolio as folio
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["RENDERCV_VERSION", "to_json_resume", "to_rendercv", "import_json_resume"]
+__all__ = ["RENDERCV_VERSION", "SECTIONS", "to_json_resume", "to_rendercv", "import_json_resume"]
 
 RENDERCV_VERSION = "2.3"  # the newest RenderCV that installs on Python 3.11; later ones need 3.12
 FELLOWSHIP = "Fellowship"  # a work item's description when it is a fellowship, so that an import knows
@@ -68,7 +68,7 @@ def to_json_resume(held: folio.Portfolio, variant: str | None = None) -> dict[st
 _NETWORKS = {"github.com": "GitHub", "gitlab.com": "GitLab", "linkedin.com": "LinkedIn", "x.com": "X",
              "twitter.com": "X", "orcid.org": "ORCID"}
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SECTIONS = (("Experience", ("job", "fellowship")), ("Publications", ("write-up",)),
+SECTIONS = (("Experience", ("job", "fellowship")), ("Publications", ("write-up",)),
              ("Projects", ("repository", "result")), ("Talks", ("talk",)), ("Grants", ("grant",)))
 
 
@@ -125,7 +125,7 @@ def to_rendercv(held: folio.Portfolio, variant: str | None = None) -> dict[str, 
     sections: dict[str, list[Any]] = {}
     if profile.summary:
         sections["Summary"] = [_markdown_text(profile.summary)]
-    for title, kinds in _SECTIONS:
+    for title, kinds in SECTIONS:
         entries = [_rendercv_entry(i, title, profile.name or "Me") for i in chosen if i.kind in kinds]
         if entries:
             sections[title] = entries
