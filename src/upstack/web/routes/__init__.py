@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from upstack.web.routes import (accounts, entries, ideas, portfolio, review, runs, search, sharing, switcher, sync,
-                                timeline, tree)
+from upstack.web.routes import (
+                                accounts,
+                                entries,
+                                ideas,
+                                portfolio,
+                                review,
+                                runs,
+                                search,
+                                sharing,
+                                switcher,
+                                sync,
+                                timeline,
+                                tree,
+)
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
            switcher.router, portfolio.router]
