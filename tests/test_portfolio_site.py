@@ -1,6 +1,7 @@
 """`upstack portfolio site OUT/` (web/site.py): what reaches the site and what never does (both engines),
 and the site as Chromium shows it: pages not blank in light and dark, every link and picture resolves,
-no request leaves the folder."""
+no request leaves the folder. Figures: each one's metadata, read back with Pillow, is gone, or the
+figure was left out (and the page and the command say so)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image, ImageSequence
+from PIL.PngImagePlugin import PngInfo
 
 from browser import page_fixture, page_problems_fixture  # noqa: F401 (fixtures)
 from conftest import CLI
-from upstack.domain.image_metadata import strip_metadata
 from upstack.services import capture, curate, tree
 from upstack.services import portfolio as folio
 from upstack.web import site
@@ -23,24 +24,45 @@ from upstack.workspace import Workspace
 ARTIST = "Ada Lovelace at 51.5033N 0.1196W"
 
 
-def _jpeg_with_exif(path: Path) -> Path:
-    image = Image.new("RGB", (64, 48), (200, 40, 40))
+XMP = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>{ARTIST}</dc:creator></x:xmpmeta>'.encode()
+PNG_METADATA_CHUNKS = (b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME")
+
+
+def _gradient(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """A picture whose every pixel differs from its neighbours: a lossless copy must match it exactly."""
+    image = Image.new("RGB", size)
+    image.putdata([(x * 7 % 256, y * 11 % 256, (x * y) % 256) for y in range(size[1]) for x in range(size[0])])
+    return image.convert(mode)
+
+
+def _exif() -> Image.Exif:
     exif = Image.Exif()
-    exif[0x013B] = ARTIST  # Artist
-    exif[0x010F] = "PhoneMaker"  # Make
-    image.save(path, "JPEG", exif=exif.tobytes())
+    exif[ExifTags.Base.Artist] = ARTIST
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (51.0, 30.0, 12.0)
+    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "W", (0.0, 7.0, 5.0)
+    return exif
+
+
+def _jpeg_with_exif(path: Path) -> Path:
+    """A 64x48 photo with the camera's GPS position, device and author, to be shown turned (orientation 6)."""
+    exif = _exif()
+    exif[ExifTags.Base.Orientation] = 6  # turn 90 degrees clockwise to show it
+    _gradient((64, 48)).save(path, "JPEG", exif=exif.tobytes(), comment=ARTIST.encode())
     with Image.open(path) as saved:
-        assert ARTIST.encode() in path.read_bytes() and saved.getexif()
+        assert ARTIST.encode() in path.read_bytes() and saved.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     return path
 
 
 def _png_with_text(path: Path) -> Path:
-    from PIL.PngImagePlugin import PngInfo
-
     info = PngInfo()
     info.add_text("Author", ARTIST)
-    Image.new("RGB", (40, 30), (20, 90, 200)).save(path, "PNG", pnginfo=info)
-    assert ARTIST.encode() in path.read_bytes()
+    info.add_itxt("Description", ARTIST)
+    info.add_text("Comment", ARTIST, zip=True)
+    info.add(b"tIME", bytes([7, 234, 12, 4, 9, 30, 0]))  # 2026-12-04 09:30:00
+    _gradient((40, 30)).save(path, "PNG", pnginfo=info, exif=_exif().tobytes())
+    assert ARTIST.encode() in path.read_bytes() and all(chunk in path.read_bytes() for chunk in PNG_METADATA_CHUNKS)
     return path
 
 
@@ -81,7 +103,7 @@ def test_only_the_portfolio_reaches_the_site(workspace: Workspace, tmp_path: Pat
     assert not list(out.rglob("*.svg")) and (out / "cv.html").exists() and (out / "style.css").exists()
 
 
-def test_figures_are_copied_without_exif(workspace: Workspace, tmp_path: Path) -> None:
+def test_figures_are_copied_without_their_metadata(workspace: Workspace, tmp_path: Path) -> None:
     out, _ = _portfolio_with_a_write_up(workspace, tmp_path)
     folder = out / "projects" / "the-ioi-circuit"
     copied = {p.name: p for p in folder.iterdir() if p.suffix in (".jpg", ".png")}
@@ -89,20 +111,84 @@ def test_figures_are_copied_without_exif(workspace: Workspace, tmp_path: Path) -
     for path in copied.values():
         assert ARTIST.encode() not in path.read_bytes() and b"PhoneMaker" not in path.read_bytes()
         with Image.open(path) as image:
-            assert not image.getexif() and not image.info.get("Author")
             image.load()  # the picture itself is whole
+            assert not image.getexif() and not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            assert not {"exif", "xmp", "comment", "Author", "Description", "Comment"} & set(image.info), image.info
     assert ARTIST not in _site_text(out)
+    with Image.open(copied["heads.jpg"]) as photo:  # turned as its orientation said, then the tag dropped
+        assert photo.size == (48, 64) and photo.format == "JPEG"
+    with Image.open(copied["plot.png"]) as plot, Image.open(tmp_path / "plot.png") as original:
+        assert not plot.text and not any(chunk in copied["plot.png"].read_bytes() for chunk in PNG_METADATA_CHUNKS)
+        assert plot.tobytes() == original.tobytes() and plot.mode == original.mode  # lossless
 
 
-def test_strip_metadata_keeps_the_picture() -> None:
+def _figures_page(workspace: Workspace, tmp_path: Path, files: dict[str, bytes]) -> str:
+    """A write-up showing each file (``name: bytes``) in its text; its page's folder name."""
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    entry = capture.note(workspace, "Figures.\n\n" + "\n\n".join(f"![{n}](upstack:{n.upper()})" for n in files),
+                         attach=paths)
+    body = entry.body
+    for attachment in entry.attachments:
+        body = body.replace(f"upstack:{attachment.filename.upper()}", f"upstack:{attachment.short}")
+    curate.edit(workspace, entry.id, "Figures.\n\n" + body)  # an edit gives the title again
+    folio.add_item(workspace, "write-up", "Figures", sources=[entry.id])
+    return "figures"
+
+
+def _encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
     buffer = io.BytesIO()
-    exif = Image.Exif()
-    exif[0x013B] = ARTIST
-    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "WEBP", exif=exif.tobytes())
-    cleaned = strip_metadata(buffer.getvalue())
-    assert ARTIST.encode() in buffer.getvalue() and ARTIST.encode() not in cleaned
-    with Image.open(io.BytesIO(cleaned)) as image:
-        assert image.size == (8, 8) and not image.getexif()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def test_webp_and_animated_gif_are_copied_without_their_metadata(workspace: Workspace, run: CLI,
+                                                                 tmp_path: Path) -> None:
+    frames = [_gradient((20, 16), "P"), Image.new("RGB", (20, 16), (250, 10, 10)).convert("P")]
+    slug = _figures_page(workspace, tmp_path, {
+        "probe.webp": _encoded(_gradient((32, 24)), "WEBP", lossless=True, xmp=XMP, exif=_exif().tobytes()),
+        "loss.gif": _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=[200, 300],
+                             loop=0, comment=ARTIST.encode()),
+    })
+    assert "left out" not in run.ok("portfolio", "site", str(tmp_path / "site"))
+    folder = tmp_path / "site" / "projects" / slug
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "loss.gif", "probe.webp"]
+    with Image.open(folder / "probe.webp") as webp, Image.open(tmp_path / "probe.webp") as original:
+        assert "xmp" not in webp.info and "exif" not in webp.info and not webp.getexif()
+        assert webp.convert("RGB").tobytes() == original.convert("RGB").tobytes()  # written lossless
+    with Image.open(folder / "loss.gif") as gif:
+        assert "comment" not in gif.info and gif.n_frames == 2
+        assert [frame.info["duration"] for frame in ImageSequence.Iterator(gif)] == [200, 300]
+    for path in folder.iterdir():
+        assert ARTIST.encode() not in path.read_bytes() and b"PhoneMaker" not in path.read_bytes()
+
+
+def test_a_figure_that_cannot_be_cleaned_is_left_out_and_said_so(workspace: Workspace, run: CLI,
+                                                                 tmp_path: Path) -> None:
+    photo = _jpeg_with_exif(tmp_path / "photo.jpg").read_bytes()
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!-- {ARTIST} -->'
+           f'<metadata>{ARTIST}</metadata><rect width="10" height="10"/></svg>').encode()
+    slug = _figures_page(workspace, tmp_path, {
+        "broken.jpg": photo[: len(photo) * 2 // 3],  # its metadata whole, its picture cut short
+        "scan.tif": _encoded(_gradient((8, 8)), "TIFF", tiffinfo={ExifTags.Base.Artist: ARTIST}),
+        "phone.heic": b"\x00\x00\x00\x18ftypheic" + ARTIST.encode(),  # no HEIC reader in Pillow
+        "drawing.svg": svg,
+        "fine.png": _encoded(_gradient((8, 8)), "PNG"),
+    })
+    output = run.ok("portfolio", "site", str(tmp_path / "site"))
+    lines = [line for line in output.splitlines() if line.startswith("left out ")]
+    assert len(lines) == 4 and "Traceback" not in output, output
+    why = {line.split()[2]: line for line in lines}
+    assert "truncated" in why["broken.jpg"] and "a TIFF picture" in why["scan.tif"]
+    assert "not a picture Pillow can read" in why["phone.heic"] and "SVG" in why["drawing.svg"]
+    folder = tmp_path / "site" / "projects" / slug
+    assert sorted(p.name for p in folder.iterdir()) == ["fine.png", "index.html"]
+    page = (folder / "index.html").read_text()
+    assert page.count("[figure left out") == 4, page
+    assert "Left out of this page: broken.jpg, scan.tif" in page
+    assert ARTIST not in _site_text(tmp_path / "site")
 
 
 def test_a_run_result_and_a_deleted_write_up_make_no_page(workspace: Workspace, tmp_path: Path) -> None:

@@ -240,11 +240,17 @@ def export_command(ws: Workspace, fmt: str, variant: str | None, out: Path | Non
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @pass_log
 def site_command(ws: Workspace, out: Path) -> None:
-    """Build your personal website in OUT: HTML and CSS, no JavaScript, nothing loaded from elsewhere."""
+    """Build your personal website in OUT: HTML and CSS, no JavaScript, nothing loaded from elsewhere.
+
+    Figures are written again without their metadata (EXIF, XMP, comments); one that is not PNG, JPEG,
+    WebP or GIF, or cannot be read whole, is left out, and listed here with why.
+    """
     from upstack.web import site  # the templates and Markdown renderer: only for this command
 
-    pages = site.build(ws, out)
-    echo(f"wrote {out}/ ({pages} pages); open {out}/index.html")
+    built = site.build(ws, out)
+    echo(f"wrote {out}/ ({built.pages} pages); open {out}/index.html")
+    for title, name, why in built.left_out:  # fail closed: a figure that cannot be cleaned is not published
+        echo(f"left out {name} ({title}): {why}")
 
 
 @portfolio.command(name="import")
