@@ -892,3 +892,19 @@ def test_an_api_token_reads_and_writes_as_its_user(writable: World) -> None:
         allowed = script.post(f"/e/{team['entry-shared-P'].short}/comments", data={"body": "From a script."},
                               headers={"Accept": "application/json"})
         assert allowed.status_code == 200, allowed.text
+
+
+def test_a_portfolio_is_its_persons_alone(writable: World) -> None:
+    """/portfolio (and its JSON twin): each signed-in person sees their own, nobody another's; a visitor nothing."""
+    team = writable.team
+    with team.workspace() as ws:
+        ws.store().write([ws.record("portfolio.item", {
+            "subject": new_id(), "at": "2026-11-01T10:00:00Z", "kind": "write-up", "title": "QUPORTFOLIOA",
+            "by": team.users["A"].id})])
+    for who in USERS:
+        for path in ("/portfolio", "/portfolio.json"):
+            answer = writable.client(who).get(path)
+            assert answer.status_code == 200, (who, path)
+            assert ("QUPORTFOLIOA" in answer.text) == (who == "A"), (who, path)
+    assert writable.client(None).get("/portfolio.json").status_code == 401
+    assert writable.client(None).get("/portfolio").status_code == 303
