@@ -15,6 +15,7 @@ import upstack.services
 from conftest import CLI, assert_refused_unchanged
 from upstack.domain import ladder as rules
 from upstack.services import ladder as ladder_service
+from upstack.services import resources as resource_service
 from upstack.workspace import Workspace
 
 
@@ -245,3 +246,22 @@ def test_another_persons_ladder_is_not_the_readers(workspace: Workspace) -> None
     workspace.store().write([record])
     assert ladder_service.load(workspace).get("code").state == "open"
     assert ladder_service.load(workspace, person="someone-else").get("code").state == "done"
+
+
+def test_the_ladder_page_and_its_json_twin_show_where_you_stand(workspace: Workspace) -> None:
+    from webserver import serve  # a real server, as every web test runs
+
+    ladder_service.mark_done(workspace, "code")
+    ladder_service.add_evidence(workspace, "github-page", "https://github.com/ada")
+    resource_service.log_progress(workspace, "arena", position="chapter 2", minutes=40)
+    with serve(workspace.home, workspace.db_url) as server:
+        client = server.client()
+        data = client.get("/ladder.json").json()
+        html = client.get("/ladder").text
+    assert data["standing"]["next"]["slug"] == "from-scratch"
+    steps = {s["slug"]: s for s in data["steps"]}
+    assert steps["code"]["state"] == "done" and steps["github-page"]["evidence"][0]["ref"] == "https://github.com/ada"
+    arena = next(r for r in data["resources"] if r["slug"] == "arena")
+    assert (arena["position"], arena["minutes"]) == ("chapter 2", 40)
+    assert "Next: Linear algebra and model components from scratch" in html
+    assert 'href="/ladder" aria-current="page"' in html and "chapter 2" in html
