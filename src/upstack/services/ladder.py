@@ -15,18 +15,16 @@ thing happened if the person said so):
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain import ladder as rules
 from upstack.domain.ladder import Step
-from upstack.errors import Ambiguous, BadInput, NotFound
+from upstack.errors import BadInput, NotFound
 from upstack.ids import short_id
-from upstack.store import ladder as store_ladder
+from upstack.services import ladder_log
+from upstack.services.ladder_log import Proposal
 from upstack.store import path as store_path
-from upstack.store import queries
 from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, now_after, now_iso
 from upstack.workspace import Workspace
@@ -37,8 +35,6 @@ __all__ = ["Evidence", "StepState", "Proposal", "Ladder", "Standing", "Change", 
 
 LADDER_OPS = ("ladder.step", "ladder.evidence")
 _ACTIVE_STATUSES = ("open", "active", "blocked")  # a project still being worked (not parked, done, dropped)
-_PAPER_TAGS = ("paper", "arxiv")
-_URL = re.compile(r"https?://[^\s<>()\[\]\"']+")
 
 
 @dataclass
@@ -63,19 +59,6 @@ class StepState:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self.step), "state": self.state, "reason": self.reason, "when": self.when,
                 "note": self.note, "measured": self.measured, "evidence": [asdict(e) for e in self.evidence]}
-
-
-@dataclass(frozen=True)
-class Proposal:
-    id: str
-    step: str
-    kind: str
-    ref: str
-    title: str
-    why: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -319,56 +302,10 @@ def reopen(ws: Workspace, ref: str) -> StepState:
 
 # -- evidence -------------------------------------------------------------------------------------
 
-def _target(ws: Workspace, ref: str) -> tuple[str, str, str]:
-    """(kind, full id or address, title) of evidence the reader may see, checked now."""
-    text = ref.strip()
-    if "://" in text or text.lower().startswith(("http:", "https:", "www.")):
-        url = rules.check_url(text)
-        return "url", url, url
-    db = ws.store().db
-    try:
-        table, found = queries.resolve_among(db, text, {"entries": "entry", "nodes": "node"})
-    except NotFound:
-        try:
-            run_id = queries.resolve(db, text, table="runs", what="run")
-        except (NotFound, BadInput):
-            raise NotFound(f"no entry, node, run or idea with id {ref!r} that you can see "
-                           "(or give a web address starting with https://)") from None
-        run = _visible_run(ws, run_id)
-        return "run", run[0], run[1]
-    if table == "nodes":
-        node = store_tree.load_node(db, found)
-        if node.deleted_at:
-            raise NotFound(f"node {ref!r} was deleted")
-        return "node", node.id, node.title
-    entry = queries.get_entry(db, found)
-    if entry.deleted_at:
-        raise NotFound(f"entry {ref!r} was deleted")
-    if _is_run(ws, entry.id):  # a run's result entry has the run's id
-        run_id, name = _visible_run(ws, entry.id)
-        return "run", run_id, name
-    return ("idea" if entry.kind == "idea" else "entry"), entry.id, entry.title
-
-
-def _is_run(ws: Workspace, entry_id: str) -> bool:
-    try:
-        queries.resolve(ws.store().db, entry_id, table="runs", what="run")
-    except (NotFound, Ambiguous, BadInput):
-        return False
-    return True
-
-
-def _visible_run(ws: Workspace, run_id: str) -> tuple[str, str]:
-    from upstack.services import runs  # the run's own check of who may see it
-
-    run = runs.get_run(ws, run_id)
-    return run.id, run.name
-
-
 def add_evidence(ws: Workspace, step_ref: str, ref: str, *, rule: str = "") -> StepState:
     """Link evidence (an entry, node, run or idea you can see, or a web address) to a step."""
     state = find_step(load(ws, practice=False), step_ref)
-    kind, target, title = _target(ws, ref)
+    kind, target, title = ladder_log.target(ws, ref)
     if kind not in state.step.counts:
         raise BadInput(f"{'a ' + kind if kind != 'idea' else 'an idea'} does not count for {state.step.slug}: "
                        f"give {', '.join(state.step.counts)}")
@@ -393,57 +330,12 @@ def remove_evidence(ws: Workspace, step_ref: str, ref: str) -> StepState:
 
 # -- proposals ------------------------------------------------------------------------------------
 
-def _proposal(step: str, kind: str, ref: str, title: str, why: str) -> Proposal:
-    key = hashlib.sha1(f"{step}|{kind}|{ref}".encode()).hexdigest()[:8]
-    return Proposal(key, step, kind, ref, title, why)
-
-
 def proposals(ws: Workspace, ladder: Ladder | None = None) -> list[Proposal]:
-    """Evidence the log already holds, for steps still open, that the person has neither linked nor
-    rejected. Three rules:
-
-    - a project marked done, with a result entry and a repository link under it, proposes the
-      project for "open-problem" and the repository for "write-up";
-    - a finished run proposes itself for the first implementing step still open;
-    - an entry tagged #paper or #arxiv proposes itself for the first implementing step still open.
-
-    Runs and papers: the newest one not yet rejected, one each.
-    """
+    """Evidence the log already holds for steps still open, neither linked nor rejected
+    (the rules: services/ladder_log.gather)."""
     ladder = ladder or load(ws, practice=False)
-    db = ws.store().db
-    open_steps = {s.step.slug for s in ladder.steps if s.state == "open"}
     held = {(s.step.slug, e.kind, e.ref) for s in ladder.steps for e in s.evidence}
-    found: list[Proposal] = []
-
-    def offer(step: str, kind: str, ref: str, title: str, why: str) -> bool:
-        key = (step, kind, ref)
-        if step not in open_steps or key in held or key in ladder.rejected or \
-                any((p.step, p.kind, p.ref) == key for p in found):
-            return False
-        found.append(_proposal(step, kind, ref, title, why))
-        return True
-
-    done = [n for n in store_tree.node_rows(db) if n.kind == "project" and n.status == "done"][-store_ladder.CAP:]
-    under: dict[str, list[dict[str, Any]]] = {}
-    for row in store_ladder.entries_under(db, [n.id for n in done]):
-        under.setdefault(row["node_id"], []).append(row)
-    for node in done:
-        rows = under.get(node.id, [])
-        repos = [u.rstrip(".,;:") for r in rows for u in _URL.findall(f"{r['title'] or ''} {r['body'] or ''}")]
-        repos = [u for u in repos if rules.is_repository_url(u)]
-        if any(r["kind"] == "result" for r in rows) and repos:
-            offer("open-problem", "node", node.id, node.title,
-                  f"project {node.title!r} is done, with a result and a repository")
-            offer("write-up", "url", repos[0], repos[0], f"the repository of project {node.title!r}")
-    implementing = next((s for s in rules.IMPLEMENTING if s in open_steps), None)
-    if implementing:
-        for run in store_ladder.finished_runs(db):
-            if offer(implementing, "run", run["id"], run["name"], f"run {run['name']} finished"):
-                break
-        for entry in store_ladder.tagged_entries(db, _PAPER_TAGS):
-            if offer(implementing, "entry", entry["id"], entry["title"], "an entry tagged #paper or #arxiv"):
-                break
-    return found
+    return ladder_log.gather(ws, {s.step.slug for s in ladder.steps if s.state == "open"}, held | ladder.rejected)
 
 
 def _find_proposal(ws: Workspace, ref: str) -> Proposal:
