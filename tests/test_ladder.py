@@ -14,6 +14,7 @@ import upstack
 import upstack.services
 from conftest import CLI, assert_refused_unchanged
 from upstack.domain import ladder as rules
+from upstack.errors import NotFound
 from upstack.services import ladder as ladder_service
 from upstack.services import resources as resource_service
 from upstack.workspace import Workspace
@@ -265,3 +266,21 @@ def test_the_ladder_page_and_its_json_twin_show_where_you_stand(workspace: Works
     assert (arena["position"], arena["minutes"]) == ("chapter 2", 40)
     assert "Next: Linear algebra and model components from scratch" in html
     assert 'href="/ladder" aria-current="page"' in html and "chapter 2" in html
+
+
+def test_on_a_team_server_evidence_and_proposals_are_only_what_the_reader_may_see(team: Any) -> None:
+    from upstack.domain import access
+    from upstack.services import capture
+
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        private = capture.note(ws, "My private Python course notes. #paper", private=True)
+        ladder_service.mark_done(ws, "code")
+        assert ladder_service.add_evidence(ws, "learn-area", private.id).evidence[0].ref == private.id
+        assert [p.ref for p in ladder_service.proposals(ws)] == [private.id]  # ada's own #paper entry
+    with access.acting_as(team.as_user(team.mal)):
+        with pytest.raises(NotFound):
+            ladder_service.add_evidence(ws, "learn-area", private.id)
+        mine = ladder_service.load(ws)
+        assert mine.get("code").state == "open" and mine.get("learn-area").evidence == []
+        assert ladder_service.proposals(ws) == []  # ada's entry is not mal's to be offered
