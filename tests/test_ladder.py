@@ -221,6 +221,8 @@ def test_learning_resources_come_with_the_guides_links_and_keep_progress_and_min
     assert found["deep-learning-book"]["step"] == "from-scratch" and not found["deep-learning-book"]["builtin"]
     assert found["grokking-algorithms"]["step"] == "code" and "ai-safety-fundamentals" not in found
     assert "chapter 1, 120 min" in run.ok("ladder", "resource", "list")
+    assert [c["text"] for c in _json(run, "ladder", "history", "arena")] == \
+        ["progress: in-progress, chapter 1, 90 min", "progress: in-progress, 30 min"]
 
 
 def test_interview_practice_is_not_yet_measured_without_a_practice_log(run: CLI) -> None:

@@ -233,11 +233,11 @@ def reject_proposal(ws: Workspace, proposal_id: str) -> None:
 
 
 @ladder.command(name="history")
-@click.argument("step", required=False)
+@click.argument("step", metavar="[STEP|RESOURCE]", required=False)
 @json_option
 @pass_log
 def ladder_history(ws: Workspace, step: str | None, as_json: bool) -> None:
-    """Every change to your ladder (or to one step), oldest first."""
+    """Every change to your ladder and resources (or to one step or resource), oldest first."""
     changes = ladder_service.history(ws, step)
     if as_json:
         print_json([c.to_dict() for c in changes])

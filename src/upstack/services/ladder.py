@@ -370,6 +370,13 @@ def _describe(event: store_path.PathEvent) -> str:
         verb = {"add": "evidence added" + (" (a proposal accepted)" if data.get("rule") else ""),
                 "remove": "evidence removed", "reject": "proposal rejected"}.get(change, change)
         return f"{verb}: {what}{title}"
+    if event.op == "resource.progress":
+        facts = [str(data.get("state", "")), str(data.get("position") or ""),
+                 f"{data['minutes']} min" if data.get("minutes") else ""]
+        return "progress: " + ", ".join(f for f in facts if f)
+    if event.op == "resource.set":
+        fields = ", ".join(f"{k} {data[k]}" for k in ("title", "url", "step") if data.get(k))
+        return f"resource {change}" + (f": {fields}" if fields else "")
     if change == "add":
         return f"step added: {data.get('title')}"
     if change == "skip":
@@ -383,7 +390,10 @@ def _describe(event: store_path.PathEvent) -> str:
 
 
 def history(ws: Workspace, ref: str | None = None) -> list[Change]:
-    """Every change to the ladder (or to one step), oldest first."""
+    """Every change to the ladder and the learning resources (or to one step or resource), oldest first."""
     ladder = load(ws, practice=False)
-    slug = find_step(ladder, ref).step.slug if ref else None
-    return [Change(e.at, e.op, e.subject, _describe(e)) for e in ladder.events if slug is None or e.subject == slug]
+    kept = sorted(ladder.events + store_path.events(ws.store().db, ("resource.set", "resource.progress")),
+                  key=lambda e: (e.at, e.id))
+    names = list(dict.fromkeys([*ladder.slugs, *(r.slug for r in rules.RESOURCES), *(e.subject for e in kept)]))
+    name = rules.match_slug(ref, names, what="step or resource") if ref else None
+    return [Change(e.at, e.op, e.subject, _describe(e)) for e in kept if name is None or e.subject == name]
