@@ -29,6 +29,7 @@ BAD = {
     "stale_weeks": ("env", "0"),
     "active_projects": ("env", "-1"),
     "min_commitment_days": ("env", "-1"),
+    "upskilling_weeks": ("env", "six"),
     "stuck_days": ("env", "2.5"),
     "run_dir": ("file", 5),
     "run_flush_seconds": ("env", "0"),

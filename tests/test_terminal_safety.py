@@ -72,6 +72,11 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["ideas"], ["ideas", "--json"], ["idea", "--help"],
         ["runs"], ["runs", "--json"], ["run", "show", ids["run"]], ["run", "show", ids["run"], "--json"],
         ["compare", ids["run"], ids["other run"]], ["review"], ["export"], ["unstar", ids["entry"]],
+        ["ladder", "add", HOSTILE, "--done-when", HOSTILE_BODY],
+        ["ladder", "evidence", "add", "paper-alone", ids["run"]],
+        ["ladder", "evidence", "add", "open-problem", ids["node"]], ["ladder", "proposals"], ["ladder"],
+        ["ladder", "list"], ["ladder", "history"], ["ladder", "resource", "add", HOSTILE],
+        ["ladder", "resource", "list"],
     ]
 
 

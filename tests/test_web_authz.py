@@ -60,7 +60,7 @@ from team_fixtures import (
     png,
 )
 from upstack.ids import new_id, short_id
-from upstack.services import accounts, stars
+from upstack.services import accounts, ladder, resources, stars
 from upstack.services.jsondump import dump_tables
 from upstack.services.runsync import wire_points
 from upstack.web.app import create_app
@@ -647,7 +647,7 @@ def _differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int,
 
 HIDDEN_WORDS = ["QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
                 "QUHIDDENIDEAA", "QUHIDDENRUNS", "QUHIDDENCOMMENTA", "QUHIDDENEPRIVATE", "QUHIDDENONOTE",
-                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA"]
+                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERA", "QUHIDDENSTEPA"]
 
 
 def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
@@ -663,6 +663,11 @@ def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
         for who, entry in (("A", "entry-shared-P"), ("A", "entry-E-P"), ("E", "entry-shared-P")):
             with team.acting(ws, who):  # a star is its person's: no one else's page shows it, not even as a count
                 stars.set_star(ws, team[entry].id)
+        with team.acting(ws, "A"):  # so is a ladder: nobody else's /ladder changes
+            ladder.mark_done(ws, "code")
+            ladder.add_step(ws, "QUHIDDENSTEPA reading group")
+            ladder.add_evidence(ws, "github-page", "https://example.org/quhiddenladdera")
+            resources.log_progress(ws, "arena", position="QUHIDDENSTEPA chapter", minutes=30)
 
 
 def _write_hidden_from_all_but_o(team: Team) -> None:

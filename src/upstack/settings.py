@@ -235,6 +235,8 @@ class Settings:
     active_projects = Whole(1, "How many projects may be active at once.")
     min_commitment_days = Number(
         14, "Days an active project, question or idea gets before it can be dropped or pruned.", zero=True)
+    upskilling_weeks = Whole(
+        6, "`upstack ladder`: weeks of study alone, with no active project, before it says so (the upskilling trap).")
     stuck_days = Whole(7, "Days without a new learning before an active project counts as stuck.")
     run_dir = Folder("Where runs write their files (default: runs/ in the workspace). On a cluster, a local or "
                      "scratch folder that `upstack ingest` reads later.")

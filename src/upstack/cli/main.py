@@ -39,6 +39,7 @@ COMMAND_MODULES = {
     "serve": "serve",
     "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
     "comment": "collab", "star": "collab", "unstar": "collab",
+    "ladder": "ladder",
     "portfolio": "portfolio",
 }
 

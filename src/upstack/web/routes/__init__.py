@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from upstack.web.routes import (
-                                accounts,
-                                entries,
-                                ideas,
-                                portfolio,
-                                review,
-                                runs,
-                                search,
-                                sharing,
-                                switcher,
-                                sync,
-                                timeline,
-                                tree,
+    accounts,
+    entries,
+    ideas,
+    ladder,
+    portfolio,
+    review,
+    runs,
+    search,
+    sharing,
+    switcher,
+    sync,
+    timeline,
+    tree,
 )
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
-           switcher.router, portfolio.router]
+           ladder.router, portfolio.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments): local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router]
 
