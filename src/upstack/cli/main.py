@@ -39,6 +39,7 @@ COMMAND_MODULES = {
     "serve": "serve",
     "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
     "comment": "collab", "star": "collab", "unstar": "collab",
+    "practice": "practice",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
