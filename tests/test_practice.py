@@ -223,3 +223,39 @@ def test_a_csv_without_a_needed_column_says_which_and_how_to_map_it(run: CLI, tm
     assert "--map at=COLUMN" in result.stderr
     with Workspace(home=run.home, db=run.db_url) as ws:
         assert dump_tables(ws.store().db)["path_records"] == []
+
+
+# The page and its JSON twin.
+
+def test_the_practice_page_shows_attempts_due_and_the_bar_over_time(run: CLI) -> None:
+    from webserver import serve
+
+    for i in range(3):
+        run.ok("practice", "log", f"m{i}", "-m", "25" if i else "50", "--unaided", "-d", "medium", "-t", "graphs",
+               "--title", f"Medium {i}", "--at", f"{5 - i} days ago")
+    run.ok("practice", "log", "hard-one", "-m", "60", "--failed", "-d", "hard", "--at", "6 days ago")
+    with serve(run.home, run.db_url) as server:
+        client = server.client()
+        data = client.get("/practice.json").json()
+        assert [a["problem"] for a in data["attempts"]] == ["m2", "m1", "m0", "hard-one"]
+        assert [r["problem"] for r in data["due"]] == ["hard-one", "m0", "m1", "m2"]  # most overdue first
+        assert (data["bar"]["counted"], data["bar"]["solved"], data["bar"]["more_needed"]) == (3, 2, 17)
+        assert [round(p["share"], 3) for p in data["chart"]["points"]] == [0.0, 0.5, 0.667]
+        assert data["chart"]["line"] == 0.8
+        page = client.get("/practice")
+        assert page.status_code == 200 and 'id="bar-chart"' in page.text and "Medium 1" in page.text
+        assert 'href="/practice" aria-current="page"' in page.text
+        assert client.get("/static/practice.js").status_code == 200
+
+
+def test_the_authz_matrix_holds_practice_attempts_that_only_their_person_sees() -> None:
+    """tests/test_web_authz.py's world has A's and the outsider's attempts (team_fixtures.add_practice);
+    its oracle lets only their author see a resource filed under no node, so /practice and
+    /practice.json are checked for every reader there. This keeps that from going unnoticed."""
+    import team_fixtures
+    from test_web_authz import GETS, sees
+
+    assert {"/practice", "/practice.json"} <= set(GETS)
+    assert callable(team_fixtures.add_practice)
+    attempt = team_fixtures.Resource("p", "practice", "X", ("QUX",), author="O")
+    assert sees(None, "O", attempt) and not sees(None, "A", attempt) and not sees(None, None, attempt)  # type: ignore[arg-type]

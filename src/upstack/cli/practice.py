@@ -9,7 +9,7 @@ import click
 from upstack.cli.options import at_option, json_option, parse_at, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain import practice as rules
-from upstack.domain.practice import Attempt, Bar
+from upstack.domain.practice import Attempt
 from upstack.ids import short_id
 from upstack.timeutil import local_display, now, parse_iso
 from upstack.workspace import Workspace
@@ -138,40 +138,12 @@ def bar_command(ws: Workspace, as_json: bool) -> None:
     from upstack.services import practice as service
 
     bar = service.bar_status(ws)
-    lines = bar_lines(bar)
+    lines = service.bar_statement(bar)
     if as_json:
         print_json({**bar.to_dict(), "statement": lines})
         return
     for line in lines:
         echo(line)
-
-
-def bar_lines(bar: Bar) -> list[str]:
-    """What `practice bar` says, line by line (the JSON's ``statement``)."""
-    target = f"{bar.target:g}"
-    lines = [f"The bar: at least {bar.needed} of your last {bar.window} first attempts at medium problems "
-             f"solved unaided in {target} minutes or less."]
-    if bar.counted == 0:
-        lines.append("Not measured yet: log first attempts at mediums with `upstack practice log ... "
-                     "--difficulty medium`.")
-    else:
-        assert bar.share is not None
-        lines.append(f"You: {bar.solved} of your last {bar.counted} ({bar.share:.0%}; 95% interval "
-                     f"{bar.low:.0%} to {bar.high:.0%}).")
-    if bar.reached is None and bar.counted:
-        lines.append(f"{bar.more_needed} more first attempt{'s' if bar.more_needed != 1 else ''} at mediums "
-                     f"needed before the bar can be judged.")
-    if bar.reached:
-        lines.append("Bar reached. More grinding now has diminishing returns: research output is the better "
-                     "use of your time (`upstack idea`, `upstack add project`).")
-        return lines
-    if bar.reached is False:
-        lines.append("Below the bar for now; that is normal, and it moves with practice.")
-    if bar.slowest:
-        lines.append("Slowest patterns: " + "; ".join(
-            f"{p.topic} ({p.within:.0%} within {target} min over {p.attempts}, median {p.median_minutes:g} min)"
-            for p in bar.slowest))
-    return lines
 
 
 @practice.command(name="strike")

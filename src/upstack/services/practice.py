@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from upstack.store.path import PathEvent
 
 __all__ = ["OP", "Review", "Struck", "log_attempt", "check_happened", "attempts", "records", "schedule", "due",
-           "bar_status", "bar_reached", "bar_chart", "strike"]
+           "bar_status", "bar_reached", "bar_statement", "bar_chart", "strike"]
 
 OP = "practice.attempt"
 
@@ -135,6 +135,34 @@ def bar_chart(ws: Workspace, history: list[Attempt]) -> list[dict[str, Any]]:
     return [{"at": at, "share": share, "of": of}
             for at, share, of in rules.bar_over_time(history, window=s.practice_bar_window,
                                                      target=s.practice_target_minutes)]
+
+
+def bar_statement(bar: Bar) -> list[str]:
+    """What `practice bar` and the practice page say about the bar, line by line."""
+    target = f"{bar.target:g}"
+    lines = [f"The bar: at least {bar.needed} of your last {bar.window} first attempts at medium problems "
+             f"solved unaided in {target} minutes or less."]
+    if bar.counted == 0:
+        lines.append("Not measured yet: log first attempts at mediums with `upstack practice log ... "
+                     "--difficulty medium`.")
+    else:
+        assert bar.share is not None
+        lines.append(f"You: {bar.solved} of your last {bar.counted} ({bar.share:.0%}; 95% interval "
+                     f"{bar.low:.0%} to {bar.high:.0%}).")
+    if bar.reached is None and bar.counted:
+        lines.append(f"{bar.more_needed} more first attempt{'s' if bar.more_needed != 1 else ''} at mediums "
+                     f"needed before the bar can be judged.")
+    if bar.reached:
+        lines.append("Bar reached. More grinding now has diminishing returns: research output is the better "
+                     "use of your time (`upstack idea`, `upstack add project`).")
+        return lines
+    if bar.reached is False:
+        lines.append("Below the bar for now; that is normal, and it moves with practice.")
+    if bar.slowest:
+        lines.append("Slowest patterns: " + "; ".join(
+            f"{p.topic} ({p.within:.0%} within {target} min over {p.attempts}, median {p.median_minutes:g} min)"
+            for p in bar.slowest))
+    return lines
 
 
 @dataclass(frozen=True)
