@@ -8,7 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
+from browser import (  # noqa: F401 - the fixtures register under their short names
+    page_fixture,
+    page_problems_fixture,
+    server_fixture,
+    sign_in,
+    sqlite_workspace_fixture,
+)
 from conftest import CLI, assert_refused_unchanged
 from upstack.domain import practice as rules
 from upstack.errors import BadInput
@@ -16,6 +24,7 @@ from upstack.services import practice
 from upstack.services.jsondump import dump_tables
 from upstack.timeutil import now, to_iso
 from upstack.workspace import Workspace
+from webserver import Server
 
 
 def _ago(days: float, hours: float = 0) -> str:
@@ -259,3 +268,22 @@ def test_the_authz_matrix_holds_practice_attempts_that_only_their_person_sees() 
     assert callable(team_fixtures.add_practice)
     attempt = team_fixtures.Resource("p", "practice", "X", ("QUX",), author="O")
     assert sees(None, "O", attempt) and not sees(None, "A", attempt) and not sees(None, None, attempt)  # type: ignore[arg-type]
+
+
+def test_the_bar_chart_is_drawn_in_the_browser(page: Page, server: Server, sqlite_workspace: Workspace) -> None:
+    for i in range(6):
+        practice.log_attempt(sqlite_workspace, f"m{i}", minutes=20 + 5 * i, outcome="unaided", difficulty="medium",
+                             at=_ago(10 - i))
+    sign_in(page, server, "/practice")
+    chart = page.locator("#bar-chart")
+    expect(chart).to_have_attribute("data-drawn", "true")
+    expect(chart.locator("canvas")).to_be_visible()
+    inked = chart.evaluate("""(chart) => {
+      const canvas = chart.querySelector("canvas");
+      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      let inked = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+      return inked;
+    }""")
+    assert inked > 100, "no line on the bar chart"
+    expect(page.locator("#bar-statement")).to_contain_text("14 more first attempts at mediums needed")
