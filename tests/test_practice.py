@@ -17,7 +17,7 @@ from browser import (  # noqa: F401 - the fixtures register under their short na
     sign_in,
     sqlite_workspace_fixture,
 )
-from conftest import CLI, assert_refused_unchanged
+from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.domain import practice as rules
 from upstack.errors import BadInput
 from upstack.services import practice
@@ -179,6 +179,17 @@ def test_reaching_the_bar_says_more_grinding_has_diminishing_returns(run: CLI) -
 def test_bad_input_is_one_line_and_changes_nothing(run: CLI, args: list[str], message: str) -> None:
     run.ok("practice", "log", "two-sum", "-m", "9", "--unaided")
     assert_refused_unchanged(run, ["practice", "log", "two-sum", *args], message)
+
+
+def test_practice_round_trips_through_the_json_export_with_the_same_schedule(
+        run: CLI, tmp_path: Path, engine: str, make_pg_url: object) -> None:
+    run.ok("practice", "log", "lru-cache", "-m", "45", "--hints", "-d", "medium", "--at", "9 days ago")
+    run.ok("practice", "log", "lru-cache", "-m", "20", "--unaided", "--at", "4 days ago")
+    oops = run.ok("practice", "log", "two-sum", "-m", "3", "--failed", "--at", "2 days ago").split()[0]
+    run.ok("practice", "strike", oops)
+    before = run.ok("practice", "due", "--json"), run.ok("practice", "list", "--json")
+    copy = round_trip(run, tmp_path, engine, make_pg_url)
+    assert (copy.ok("practice", "due", "--json"), copy.ok("practice", "list", "--json")) == before
 
 
 # CSV import.
