@@ -74,6 +74,13 @@ def test_first_is_derived_from_history_and_a_strike_of_a_strike_restores() -> No
     assert [(a.id, a.first) for a in restored] == [("A", True), ("B", False)]
 
 
+def test_a_malformed_record_is_left_out_of_the_fold_not_a_crash() -> None:
+    rows = [("A", "1", {"subject": "p", "minutes": "ten", "outcome": "unaided"}),
+            ("B", "2", {"subject": "p", "outcome": "maybe", "minutes": 3}),
+            ("C", "3", {"subject": "q", "minutes": 3, "outcome": "failed"})]
+    assert [a.id for a in rules.fold(rows)] == ["C"]
+
+
 def _first_mediums(solved: int, total: int) -> list[rules.Attempt]:
     return [rules.Attempt(id=str(i), problem=f"p{i}", at=f"{i:04d}", minutes=20 if i < solved else 45,
                           outcome="unaided", first=True, difficulty="medium", topics=("dp",) if i % 2 else ("graphs",))

@@ -162,7 +162,7 @@ def fold(records: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Attempt]:
     rows = list(records)
     struck = struck_out(rows)
     kept = [(record_id, at, data) for record_id, at, data in rows
-            if not data.get("strikes") and record_id not in struck]
+            if not data.get("strikes") and record_id not in struck and _well_formed(data)]
     latest: dict[str, dict[str, Any]] = {}
     for _, _, data in kept:
         problem = latest.setdefault(str(data["subject"]), {})
@@ -180,6 +180,14 @@ def fold(records: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Attempt]:
             topics=tuple(problem.get("topics", ())), url=problem.get("url")))
         seen.add(key)
     return attempts
+
+
+def _well_formed(data: dict[str, Any]) -> bool:
+    """What ``attempt_data`` checks, again: a record that came in another way (a hand-edited JSON
+    import) and says no outcome or minutes is left out rather than failing every read."""
+    minutes = data.get("minutes")
+    return (data.get("outcome") in OUTCOMES and isinstance(minutes, int | float) and not isinstance(minutes, bool)
+            and 0 <= minutes <= MAX_MINUTES and isinstance(data.get("topics", []), list))
 
 
 def struck_out(records: Iterable[tuple[str, str, dict[str, Any]]]) -> set[str]:
