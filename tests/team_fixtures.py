@@ -30,7 +30,7 @@ import httpx
 import upstack
 from upstack.domain import access
 from upstack.ids import new_id, short_id
-from upstack.services import accounts, capture, curate, ideas, tree
+from upstack.services import accounts, capture, curate, ideas, practice, tree
 from upstack.services.accounts import User
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
@@ -55,7 +55,7 @@ class Resource:
     """One thing in the workspace, by the facts that decide who may see it."""
 
     name: str  # how tests refer to it, e.g. "entry-private-A"
-    kind: str  # node, entry, idea, run, attachment, comment, token
+    kind: str  # node, entry, idea, run, attachment, comment, token, practice
     id: str
     markers: tuple[str, ...]
     author: str | None = None  # a key of USERS; None: written with nobody signed in (so A's)
@@ -184,6 +184,14 @@ def add_idea(team: Team, ws: Workspace, name: str, marker: str, *, who: str | No
     return team.add(Resource(name, "idea", entry_id, (marker,), author=who, node=node))
 
 
+def add_practice(team: Team, ws: Workspace, name: str, marker: str, *, who: str) -> Resource:
+    """An interview-practice attempt titled with its marker: its person's alone."""
+    with team.acting(ws, who):
+        made = practice.log_attempt(ws, marker.lower(), minutes=20, outcome="failed", difficulty="medium",
+                                    topics=[marker], title=marker, at=now_iso())
+    return team.add(Resource(name, "practice", made.id, (marker,), author=who))
+
+
 def add_run(team: Team, ws: Workspace, name: str, marker: str, node: str | None) -> Resource:
     """A finished run (with nobody signed in: the workspace owner's) logging loss and acc."""
     made = upstack.run(marker, home=team.home, db=team.db, capture="none", under=team[node].id if node else None,
@@ -259,6 +267,9 @@ def build_team(home: Path, db: str | None) -> Team:
         add_entry(team, ws, "entry-O", "QUOUTSIDERNOTE", who="O")
         add_entry(team, ws, "entry-O-private", "QUOUTSIDERPRIVATE", who="O", private=True)
         add_idea(team, ws, "idea-O", "QUOUTSIDERIDEA", who="O", node=None)
+        # Interview practice: each person's own (issue 15), never anyone else's, an admin's included.
+        for who, marker in (("A", "QUPRACTICEA"), ("O", "QUPRACTICEOUTSIDER")):
+            add_practice(team, ws, f"practice-{who}", marker, who=who)
 
         # Comments: the commenter's on the shared entry; A's on A's private entry.
         add_comment(team, ws, "comment-C", "QUCOMMENTBYC", who="C", entry="entry-shared-P")

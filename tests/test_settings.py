@@ -49,6 +49,10 @@ BAD = {
     "user_max_runs": ("env", "1.5"),
     "run_max_metrics": ("env", "true"),
     "entry_max_files": ("env", "0"),
+    "practice_target_minutes": ("env", "-30"),
+    "practice_bar_window": ("env", "twenty"),
+    "practice_bar_solved": ("env", "0"),
+    "practice_retention": ("env", "1.5"),
 }
 
 

@@ -472,7 +472,7 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
     """The other half: the pages are not merely empty. Each visible marker shows somewhere."""
     team, client = world.team, world.client(who)
     shown = [client.get(p).text for p in ("/log.json?limit=500", "/tree.json", "/runs.json", "/ideas.json",
-                                          "/account.json", "/admin.json", "/notifications.json")]
+                                          "/account.json", "/admin.json", "/notifications.json", "/practice.json")]
     for resource in team.resources.values():
         if sees(team, who, resource) and resource.kind in ("entry", "idea", "run", "comment"):
             shown.append(client.get(f"/e/{resource.entry and team[resource.entry].short or resource.short}.json")

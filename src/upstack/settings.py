@@ -122,6 +122,18 @@ class Number(Setting[float]):
         return _number(value, zero=self.zero)
 
 
+class Fraction(Setting[float]):
+    """A share strictly between 0 and 1 (a retention, a probability)."""
+
+    must_be = "a number between 0 and 1 (e.g. 0.9)"
+
+    def cast(self, value: object) -> float:
+        number = _number(value, zero=False)
+        if number >= 1:
+            raise _NotValid
+        return number
+
+
 def _number(value: object, *, zero: bool) -> float:
     """A finite number above zero (or zero too) from an int, a float or its text (not a boolean:
     TOML's true is no number)."""
@@ -276,6 +288,16 @@ class Settings:
     user_max_runs = Whole(10_000, "On a team server, how many runs one member may log there (413 beyond).")
     run_max_metrics = Whole(1_000, "On a team server, how many metrics one run may log (413 beyond).")
     entry_max_files = Whole(100, "On a team server, how many files one entry may have attached (413 beyond).")
+    # Interview practice (`upstack practice`): the guide's bar, "LeetCode mediums reliably in under 30 minutes".
+    practice_target_minutes = Number(
+        30, "`upstack practice`: minutes within which a problem solved unaided counts towards the bar.")
+    practice_bar_window = Whole(20, "`upstack practice bar`: how many of the latest first attempts at medium "
+                                "problems the bar looks at.")
+    practice_bar_solved = Whole(16, "`upstack practice bar`: how many of those must be solved unaided within "
+                                "the target for the bar to be reached (at most practice_bar_window).")
+    practice_retention = Fraction(
+        0.9, "`upstack practice due`: the desired retention FSRS schedules reviews for (between 0 and 1; "
+        "higher means more frequent reviews).")
 
     def __init__(self, **explicit: Any) -> None:
         unknown = set(explicit) - {s.name for s in SETTINGS}

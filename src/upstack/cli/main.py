@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "comment": "collab", "star": "collab", "unstar": "collab",
     "ladder": "ladder",
     "portfolio": "portfolio",
+    "practice": "practice",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of

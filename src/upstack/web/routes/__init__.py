@@ -8,6 +8,7 @@ from upstack.web.routes import (
     ideas,
     ladder,
     portfolio,
+    practice,
     review,
     runs,
     search,
@@ -19,7 +20,7 @@ from upstack.web.routes import (
 )
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
-           ladder.router, portfolio.router, switcher.router]
+           ladder.router, practice.router, portfolio.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments): local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router]
 
