@@ -4,14 +4,11 @@ checked at link time, proposals from the log, the upskilling trap, learning reso
 from __future__ import annotations
 
 import json
-import sys
-import types
 from typing import Any
 
 import pytest
 
 import upstack
-import upstack.services
 from conftest import CLI, assert_refused_unchanged
 from upstack.domain import ladder as rules
 from upstack.errors import NotFound
@@ -230,17 +227,26 @@ def test_interview_practice_is_not_yet_measured_without_a_practice_log(run: CLI)
     assert (practice["state"], practice["measured"]) == ("open", "not yet measured")
 
 
-@pytest.mark.parametrize("reached, state, measured", [(True, "done", "the practice bar is reached"),
-                                                      (False, "open", "below the practice bar")])
-def test_interview_practice_is_done_when_the_practice_bar_says_so(
-        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, reached: bool, state: str, measured: str) -> None:
-    # services/practice.py is another part of the path; the ladder asks it through one function.
-    stand_in = types.ModuleType("upstack.services.practice")
-    stand_in.bar_reached = lambda ws: reached  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "upstack.services.practice", stand_in)
-    monkeypatch.setattr(upstack.services, "practice", stand_in, raising=False)
-    practice = ladder_service.load(workspace).get("interview-practice")
-    assert (practice.state, practice.measured) == (state, measured)
+@pytest.mark.parametrize("slow, state, measured", [(4, "done", "the practice bar is reached"),
+                                                   (5, "open", "below the practice bar")])
+def test_interview_practice_is_done_when_the_practice_bar_says_so(run: CLI, slow: int, state: str,
+                                                                  measured: str) -> None:
+    for i in range(20):  # 16 of the last 20 first attempts at mediums within 30 minutes reach the bar
+        minutes = "45" if i < slow else "25"
+        run.ok("practice", "log", f"m{i}", "-m", minutes, "--unaided", "-d", "medium", "--at", f"{30 - i} days ago")
+    practice = _steps(run)["interview-practice"]
+    assert (practice["state"], practice["measured"]) == (state, measured)
+
+
+def test_a_mentor_never_learns_the_practice_bar_from_the_ladder(workspace: Workspace) -> None:
+    from upstack.services import practice
+
+    for i in range(20):
+        practice.log_attempt(workspace, f"m{i}", minutes=20, outcome="unaided", difficulty="medium",
+                             at=f"2026-11-{i + 1:02d}T10:00:00.000000Z")
+    assert ladder_service.load(workspace).get("interview-practice").state == "done"
+    shown = ladder_service.load(workspace, person="").get("interview-practice")  # as read for someone else
+    assert (shown.state, shown.measured) == ("open", "not shown")
 
 
 def test_another_persons_ladder_is_not_the_readers(workspace: Workspace) -> None:

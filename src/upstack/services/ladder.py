@@ -23,6 +23,7 @@ from upstack.domain.ladder import Step
 from upstack.errors import BadInput, NotFound
 from upstack.ids import short_id
 from upstack.services import ladder_log
+from upstack.services import practice as interview_practice
 from upstack.services.ladder_log import Proposal
 from upstack.store import path as store_path
 from upstack.store import tree as store_tree
@@ -109,15 +110,8 @@ class Change:
 # -- reading ------------------------------------------------------------------------------------
 
 def bar_reached(ws: Workspace) -> bool | None:
-    """Whether the interview-practice bar is reached; None when not yet measured (or when practice
-    is not there to ask)."""
-    try:
-        # Imported here: practice is its own part of the path, and the ladder works without it.
-        from upstack.services import practice  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    measure = getattr(practice, "bar_reached", None)
-    return measure(ws) if callable(measure) else None
+    """Whether the reader's interview-practice bar is reached; None while it is not yet measured."""
+    return interview_practice.bar_reached(ws)
 
 
 def load(ws: Workspace, *, person: str | None = None, practice: bool = True) -> Ladder:
@@ -133,7 +127,10 @@ def load(ws: Workspace, *, person: str | None = None, practice: bool = True) -> 
         elif slug in states:
             _apply_evidence(states[slug], rejected, data, event.at)
     practice_state = states.get(rules.PRACTICE_STEP)
-    if practice and practice_state is not None:
+    # Another person's practice is never shown, not even as this step's state: theirs reads as unmeasured.
+    if practice and practice_state is not None and person is not None:
+        practice_state.measured = "not shown"
+    elif practice and practice_state is not None:
         reached = bar_reached(ws)
         practice_state.measured = {True: "the practice bar is reached", False: "below the practice bar",
                                    None: "not yet measured"}[reached]
