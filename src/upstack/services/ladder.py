@@ -127,7 +127,7 @@ def load(ws: Workspace, *, person: str | None = None, practice: bool = True) -> 
         elif slug in states:
             _apply_evidence(states[slug], rejected, data, event.at)
     practice_state = states.get(rules.PRACTICE_STEP)
-    # Another person's practice is never shown, not even as this step's state: theirs reads as unmeasured.
+    # Another person's practice is never shown, not even as this step's state.
     if practice and practice_state is not None and person is not None:
         practice_state.measured = "not shown"
     elif practice and practice_state is not None:
