@@ -404,3 +404,20 @@ def test_check_and_progress_run(built, demo_ws):
         assert result.stdout.strip(), command
     report = checks.check(demo_ws)
     assert not [f for f in report.flags if f.check in ("no-why", "closed-parent", "spinning")]
+
+
+def test_the_demo_person_is_two_steps_up_the_ladder_practising_and_with_a_portfolio(demo_ws: Workspace) -> None:
+    from upstack.services import ladder, portfolio, practice, resources
+    from upstack.services.demo_path import PRACTICE
+
+    steps = {s.step.slug: s.state for s in ladder.load(demo_ws).steps}
+    assert [slug for slug, state in steps.items() if state == "done"] == ["code", "paper-walkthrough"]
+    assert steps["from-scratch"] == "skipped"
+    assert ladder.load(demo_ws).get("paper-walkthrough").evidence  # the baseline result
+    arena = resources.find_resource(demo_ws, "arena")
+    assert (arena.state, arena.minutes) == ("in-progress", 285)
+    bar = practice.bar_status(demo_ws)
+    assert bar.reached is None and len(practice.attempts(demo_ws)) == len(PRACTICE)  # below the window, still going
+    assert practice.due(demo_ws)  # reviews waiting
+    held = portfolio.load(demo_ws)
+    assert held.profile.name and {item.kind for item in held.items} == {"write-up", "result"}
