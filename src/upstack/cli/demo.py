@@ -56,6 +56,9 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
          "two runs side by side: what differs"),
         (["log", "-p", SAE], "what was filed on the parked project's own node"),
         (["tags"], "every tag, most used first"),
+        (["ladder"], "the path to a research job: where this person stands, and the next step"),
+        (["practice", "bar"], "interview practice against the guide's bar, the slowest patterns"),
+        (["portfolio"], "the accomplishments a CV and a website are made from"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
          "write an entry of your own (it lands on the focused question)"),
     ]
