@@ -223,23 +223,27 @@ def _path_data(value: dict[str, Any]) -> dict[str, Any]:
     size = len(json.dumps(value, ensure_ascii=False))
     if size > PATH_MAX_BYTES:
         raise ValueError(f"{size} characters of data; a path record holds at most {PATH_MAX_BYTES}")
-    return _walk(value, 0)
+    return _walk(value, 0, "")
 
 
-def _walk(value: Any, depth: int) -> Any:
+def _walk(value: Any, depth: int, where: str) -> Any:
+    """``value`` if a reader can walk it; else a ValueError naming the field (``where``) that is wrong."""
+    def wrong(why: str) -> ValueError:
+        return ValueError(f"{where or 'the data'}: {why}")
+
     if depth > PATH_DEEPEST:
-        raise ValueError(f"nested more than {PATH_DEEPEST} deep")
+        raise wrong(f"nested more than {PATH_DEEPEST} deep")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("a number that is not finite")
+        raise wrong("a number that is not finite")
     if isinstance(value, dict):
         for key, inner in value.items():
-            _text(str(key))
-            _walk(inner, depth + 1)
+            _walk(str(key), depth, where)
+            _walk(inner, depth + 1, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
-        for inner in value:
-            _walk(inner, depth + 1)
-    elif isinstance(value, str):
-        _text(value)
+        for index, inner in enumerate(value):
+            _walk(inner, depth + 1, f"{where}.{index}")
+    elif isinstance(value, str) and unstorable(value):
+        raise wrong(f"text may not hold {unstorable(value)} (upstack keeps U+FFFD in its place)")
     return value
 
 
