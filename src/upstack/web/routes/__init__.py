@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from upstack.web.routes import accounts, entries, ideas, review, runs, search, sharing, switcher, sync, timeline, tree
+from upstack.web.routes import (
+    accounts,
+    entries,
+    ideas,
+    people,
+    review,
+    runs,
+    search,
+    sharing,
+    switcher,
+    sync,
+    timeline,
+    tree,
+)
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
            switcher.router]
-# A team server's own pages (sign-in, accounts, sharing, comments): local mode has no accounts.
-TEAM_ROUTERS = [sharing.router, accounts.router, sync.router]
+# A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
+# local mode has no accounts.
+TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]
 
 __all__ = ["ROUTERS", "TEAM_ROUTERS"]
