@@ -19,6 +19,7 @@ from upstack.ids import new_id
 from upstack.services import accounts, capture, path_access, sync_door, tree
 from upstack.services import sync as sync_service
 from upstack.services.jsondump import dump_tables
+from upstack.services.quota import OVER_QUOTA
 from upstack.services.runsync import accept_run
 from upstack.store import path as store_path
 from upstack.timeutil import now_iso
@@ -252,3 +253,22 @@ def test_a_removed_mentor_or_a_removed_person_shows_nothing(team: Team) -> None:
         assert path_access.shown_to_me(team.ws) == []
         with pytest.raises(NotFound):
             path_access.person_for(team.ws, "ada", "ladder")
+
+
+def test_path_records_count_against_the_pushers_quota(team: Team, db_url: str | None) -> None:
+    with Workspace(home=team.ws.home, db=db_url, user_quota_mb=1) as small:
+        big = "x" * 30_000
+        records = [_record("portfolio.item", {"subject": f"item-{i}", "at": now_iso(), "text": big}) for i in range(40)]
+        with access.acting_as(team.audience(team.bob)):
+            answer = sync_door.accept(small, records, team.audience(team.bob))
+        assert 30 <= answer["applied"] < 40 and {r["reason"] for r in answer["refused"]} == {OVER_QUOTA}
+        with access.acting_as(team.audience(team.bob)):
+            more = sync_door.accept(small, [_record("practice.attempt", {"subject": "two-sum", "at": now_iso(),
+                                                                        "notes": big})], team.audience(team.bob))
+        assert more["applied"] == 0
+        with access.acting_as(team.audience(team.ada)):  # another member's room is their own
+            assert sync_door.accept(small, records[:1], team.audience(team.ada))["refused"][0]["reason"] \
+                .startswith("that id is taken")
+            assert sync_door.accept(small, [_record("portfolio.item", {"subject": "mine", "at": now_iso(),
+                                                                       "text": big})],
+                                    team.audience(team.ada))["applied"] == 1

@@ -9,12 +9,14 @@ receipt, which is what lets its uploader (and nobody else) attach it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput
 from upstack.formats.journal import Record
+from upstack.services.quota import OVER_QUOTA, room_left
 from upstack.services.sync_records import PUSHABLE, new_conflicts, parse_record, plain
 from upstack.store import comments as store_comments
 from upstack.store import path as store_path
@@ -47,11 +49,18 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     made_entries: set[str] = set()
     files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
     named: set[str] = set()  # the ids of everything this push makes (_new_ids)
+    room: int | None = None  # what the pusher may still store (None: no limit), read at their first path record
+    room_read = False
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
         if PERMISSIONS[record.op].names == "self":
             verdict = problem(record.op, data) or _path_verdict(db, record, data, by, named)
+            if not verdict:
+                room, room_read = (room, True) if room_read else (room_left(ws, by), True)
+                size = len(json.dumps({**data, "by": by.user_id}, ensure_ascii=False, sort_keys=True))
+                if room is not None:
+                    verdict, room = (OVER_QUOTA, room) if size > room else ("", room - size)
         else:
             verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
                 or _id_clash(db, record.op, data, named)
