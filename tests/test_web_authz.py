@@ -941,6 +941,8 @@ def test_a_path_is_read_by_its_person_and_their_mentors_only(tmp_path: Any, db_u
                 assert answer.status_code == 200, (who, url)
                 assert {w for w in ("QUSTEPA", "QUFOLIOA", "QUDRILLA") if w in answer.text.upper()} == words
         assert get("bob", "/people.json").json()["shown_to_me"][0]["login"] == "ada"
+        for odd in ("a%00da", "ADA%20", "x" * 5000):  # a NUL PostgreSQL refuses, a login's look-alike, a long one
+            assert get("bob", f"/people/{odd}/path.json").status_code == 404
         for url in ("/people/ada/path.json", "/people/ada/path"):
             for who in ("cy", "olga"):  # not (or no longer) shown; the workspace's owner is no mentor either
                 answer, nobody = get(who, url), get(who, url.replace("ada", "nobody"))

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from upstack.domain.access import current
+from upstack.domain.text import unstorable
 from upstack.errors import BadInput, NotFound
 from upstack.services._account_rows import db_of
 from upstack.store import path as store_path
@@ -121,8 +122,9 @@ def person_for(ws: Workspace, login: str, part: str) -> str:
     """The person key (store/path.py) of ``login``'s path for reading ``part`` of it: the reader's own,
     or one they were shown. Anything else, a login that does not exist included, is the same NotFound."""
     db = db_of(ws)
-    missing = NotFound(f"no path of {login[:_MAX_LOGIN]!r} to show you")
-    row = user_row(db, login=login) if len(login) <= _MAX_LOGIN and has_users(db) else None
+    missing = NotFound(f"no path of {login[:_MAX_LOGIN].replace(chr(0), '')!r} to show you")
+    well_formed = len(login) <= _MAX_LOGIN and not unstorable(login)  # PostgreSQL refuses a NUL in a query
+    row = user_row(db, login=login) if well_formed and has_users(db) else None
     if row is None or row["removed_at"]:
         raise missing
     key = store_path.person_key(db, str(row["id"]))

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from upstack.domain.permissions import PATH_OPS
 from upstack.errors import BadInput, NotFound, Refused, UpstackError
 from upstack.formats.journal import Record
 from upstack.services.remote import REMOTE_FILE, Remote, fetch_blob, login, remote
@@ -272,6 +273,8 @@ def _well_formed(raw: list[Any], allowed: tuple[str, ...], report: SyncReport) -
         if reason:
             report.refused.append({"id": record.id, "op": record.op, "reason": f"from the server: {reason}"})
             continue
+        if record.op in PATH_OPS:  # a pulled path record is this workspace's own person's, whatever it says
+            record.data.pop("by", None)
         records.append(record)
     return records
 
