@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conftest import CLI
 from upstack.domain import access
 from upstack.errors import NotFound
 from upstack.ids import new_id
@@ -272,3 +273,21 @@ def test_path_records_count_against_the_pushers_quota(team: Team, db_url: str | 
             assert sync_door.accept(small, [_record("portfolio.item", {"subject": "mine", "at": now_iso(),
                                                                        "text": big})],
                                     team.audience(team.ada))["applied"] == 1
+
+
+# -- the commands ------------------------------------------------------------------------------------
+
+def test_mentor_commands_on_a_laptop_and_their_bad_input(run: CLI) -> None:
+    assert run.ok("path", "mentor", "list").startswith("your path is private")
+    assert run.ok("path", "mentor", "add", "max", "--portfolio") == "max may now read your portfolio\n"
+    assert json.loads(run.ok("path", "mentor", "list", "--json"))[0] | {"since": ""} == \
+        {"login": "max", "parts": ["portfolio"], "since": ""}
+    before = run.ok("path", "mentor", "list", "--json")
+    for args, wrong in ((("add", "Max Power"), "is not a login"), (("add", "x" * 40), "is not a login"),
+                        (("rm", "nobody"), "you do not show your path to 'nobody'")):
+        result = run("path", "mentor", *args)
+        assert result.exit_code != 0 and wrong in result.stderr and len(result.stderr.splitlines()) == 1
+    assert run.ok("path", "mentor", "list", "--json") == before
+    run.ok("path", "mentor", "rm", "max")
+    assert json.loads(run.ok("path", "mentor", "list", "--json")) == []
+    assert json.loads(run.ok("path", "shown", "--json")) == []
