@@ -30,13 +30,14 @@ import httpx
 import upstack
 from upstack.domain import access
 from upstack.ids import new_id, short_id
-from upstack.services import accounts, capture, curate, ideas, practice, tree
+from upstack.services import accounts, capture, curate, ideas, path_access, practice, tree
 from upstack.services.accounts import User
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["USERS", "LOGINS", "PASSWORDS", "ROLES_ON_P", "EXTRA_LOGINS", "Resource", "Team", "TeamClient",
-           "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "png"]
+           "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "add_path", "show_path",
+           "png"]
 
 USERS = ("A", "V", "C", "E", "O")
 LOGINS = {"A": "alice", "V": "victor", "C": "carol", "E": "erin", "O": "oscar"}
@@ -55,7 +56,7 @@ class Resource:
     """One thing in the workspace, by the facts that decide who may see it."""
 
     name: str  # how tests refer to it, e.g. "entry-private-A"
-    kind: str  # node, entry, idea, run, attachment, comment, token, practice
+    kind: str  # node, entry, idea, run, attachment, comment, token, practice, path
     id: str
     markers: tuple[str, ...]
     author: str | None = None  # a key of USERS; None: written with nobody signed in (so A's)
@@ -64,6 +65,7 @@ class Resource:
     deleted: bool = False
     entry: str | None = None  # an attachment's or comment's entry resource
     sha256: str = ""  # an attachment's file
+    part: str = ""  # a path record's part of a person's path: ladder, portfolio or practice
 
     @property
     def short(self) -> str:
@@ -79,6 +81,8 @@ class Team:
     shares: dict[tuple[str, str], str] = field(default_factory=dict)  # (node resource, user) -> role
     links: dict[str, str] = field(default_factory=dict)  # "invite" / "reset" -> a live link's secret
     tokens: dict[str, str] = field(default_factory=dict)  # user -> their API token's secret
+    # (person, reader) -> the parts of their path the person shows the reader (their mentor)
+    mentors: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Resource:
         return self.resources[name]
@@ -222,6 +226,24 @@ def delete_entry(team: Team, ws: Workspace, entry: Resource) -> Resource:
     return team[entry.name]
 
 
+PART_OP = {"ladder": "ladder.step", "portfolio": "portfolio.item", "practice": "practice.attempt"}
+
+
+def add_path(team: Team, ws: Workspace, name: str, marker: str, *, who: str, part: str) -> Resource:
+    """A record of ``who``'s path (ladder, portfolio or practice) about its marker: theirs, and their
+    mentors' to read if it is a part they show them (never practice)."""
+    with team.acting(ws, who):
+        record = ws.record(PART_OP[part], {"subject": marker.lower(), "at": now_iso(), "note": marker})
+        ws.store().write([record])
+    return team.add(Resource(name, "path", record.id, (marker,), author=who, part=part))
+
+
+def show_path(team: Team, ws: Workspace, who: str, reader: str, parts: tuple[str, ...]) -> None:
+    with team.acting(ws, who):
+        path_access.show(ws, LOGINS[reader], parts)
+    team.mentors[(who, reader)] = parts
+
+
 def build_team(home: Path, db: str | None) -> Team:
     """The workspace (see the module's docstring); every resource is in ``Team.resources``."""
     with Workspace(home=home, db=db) as ws:
@@ -270,6 +292,12 @@ def build_team(home: Path, db: str | None) -> Team:
         # Interview practice: each person's own (issue 15), never anyone else's, an admin's included.
         for who, marker in (("A", "QUPRACTICEA"), ("O", "QUPRACTICEOUTSIDER")):
             add_practice(team, ws, f"practice-{who}", marker, who=who)
+        # Paths (issue 15): A shows V (her mentor) her ladder and portfolio, never her practice; O shows nobody.
+        add_path(team, ws, "path-ladder-A", "QUPATHLADDERA", who="A", part="ladder")
+        add_path(team, ws, "path-portfolio-A", "QUPATHFOLIOA", who="A", part="portfolio")
+        add_path(team, ws, "path-practice-A", "QUPATHDRILLA", who="A", part="practice")
+        add_path(team, ws, "path-ladder-O", "QUPATHLADDERO", who="O", part="ladder")
+        show_path(team, ws, "A", "V", ("ladder", "portfolio"))
 
         # Comments: the commenter's on the shared entry; A's on A's private entry.
         add_comment(team, ws, "comment-C", "QUCOMMENTBYC", who="C", entry="entry-shared-P")

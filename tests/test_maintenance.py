@@ -27,6 +27,7 @@ from upstack.store import ingest, schema
 from upstack.store.db import Database, connect
 from upstack.store.ingest import index_entry
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 SECRET = "sk-live-7Qz9SecretToken"
 SECRET_TOKEN = b"7qz9secrettoken"  # how the search index spells it
@@ -372,6 +373,13 @@ def build_rich(run: CLI, files: Path) -> None:
     run.ok("purge", purged, "--yes")
     with_huge = note(run, "-a", book, "-a", diff, "Keeps one file.")
     run.ok("purge", as_json(run, "show", with_huge)["attachments"][1]["short"], "--yes")
+    run.ok("path", "mentor", "add", "mentor-login", "--ladder")
+    with Workspace(home=run.home, db=run.db_url) as ws:  # a person's path (issue 15), as its parts write it
+        ws.store().write([ws.record(op, {"subject": subject, "at": f"2026-02-0{day}T10:00:00.000000Z", **data})
+                          for day, (op, subject, data) in enumerate([
+                              ("ladder.step", "learn-to-code", {"change": "done"}),
+                              ("practice.attempt", "two-sum", {"minutes": 12.5, "outcome": "unaided"}),
+                              ("portfolio.item", "ioi-writeup", {"title": "Café, naïve — IOI", "links": ["x"]})], 1)])
     run.ok("log")  # everything ingested
 
 
@@ -394,6 +402,7 @@ def assert_same_workspace(source: tuple[Path, str | None], target: tuple[Path, s
 def check_round_trip(source: CLI, target: CLI, tmp_path: Path) -> None:
     first = export_file(source, tmp_path / "export.json")
     assert first["tables"]["entries"] and first["blobs"]
+    assert len(first["tables"]["path_records"]) == 4  # the owner's path, a mentor named
     report = as_json(target, "import", str(tmp_path / "export.json"))
     assert report["imported"] == len(first["tables"]["entries"])
     assert_same_workspace((source.home, source.db_url), (target.home, target.db_url))

@@ -25,13 +25,14 @@ import httpx
 import pytest
 
 from upstack.domain import access
-from upstack.domain.permissions import NOT_PUSHABLE, PERMISSIONS, RUN_PUSH, Rule
+from upstack.domain.permissions import NOT_PUSHABLE, PATH_OPS, PERMISSIONS, RUN_PUSH, Rule
 from upstack.errors import UpstackError
 from upstack.ids import new_id
 from upstack.services import accounts, capture, curate, sync_door, sync_records, tree
 from upstack.services.jsondump import dump_tables
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
+from upstack.store import path as store_path
 from upstack.store.apply import HANDLERS
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
@@ -54,6 +55,7 @@ def test_every_op_has_a_rule_and_a_schema_or_is_never_pushed() -> None:
             assert op in SHAPES, f"{op} can be pushed but has no schema at the door"
     assert set(PERMISSIONS) <= set(HANDLERS) and set(NOT_PUSHABLE) <= set(HANDLERS)
     assert set(sync_records.PUSHABLE) == set(PERMISSIONS)
+    assert set(PATH_OPS) == set(store_path.OPS), "a person's path ops: domain/permissions.py and store/path.py"
 
 
 def test_ops_that_are_never_pushed_are_refused_and_change_nothing(tmp_path: Path) -> None:
@@ -167,6 +169,8 @@ def _holds(held: str | None, needs: str) -> bool:
 def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str | None) -> bool:
     """What the table says of ``who`` pushing ``rule``'s op naming ``target`` (None: a fresh id) and
     going ``under`` (a node key or id; None: the top or unfiled)."""
+    if rule.names == "self":  # a person's own path: anyone signed in, under an id that names nothing
+        return target is None
     if rule.needs in ("comment", "see") and target is not None:  # said about an entry that is there
         if target.author == who:  # their own: they may star it, and comment unless it is deleted
             return rule.needs == "see" or not target.deleted
@@ -195,6 +199,8 @@ def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str
 def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str | None, dict[str, Any]]:
     """(what the record names, where it goes, the record) for ``who`` pushing ``op`` about a ``kind``."""
     rule = PERMISSIONS.get(op, RUN_PUSH)
+    if rule.names == "self":
+        return path_case(world, op, who, kind)
     if rule.new and rule.needs != "comment":
         # What it names is its id: a fresh one going somewhere, or one that is taken.
         fresh = {"own": (None, world.node(who, None).id if rule.names != "entry" else None),
@@ -246,6 +252,26 @@ def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str 
     return target, None, _record(op, data)
 
 
+def path_case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str | None, dict[str, Any]]:
+    """A record of ``who``'s own path that says it is alice's (a forged ``by``), under a fresh id
+    (``own``) or the id of something else: alice's path record, her private entry, a run, a deleted entry."""
+    if kind == "shared":
+        theirs = world.ws.record(op, {"subject": "alice's", "at": now_iso(), "by": world.users["alice"].id})
+        world.ws.store().write([theirs])
+        target: Thing | None = Thing("path", theirs.id, None, None)
+    else:
+        target = {"own": None, "private": world.entry(None, "P", private=True), "run": world.run("P"),
+                  "deleted": world.entry(None, "P", deleted=True)}[kind]
+    data: dict[str, Any] = {"subject": "viewer" if op == "path.share" else "two-sum", "at": now_iso(),
+                            "by": world.users["alice"].id, "minutes": 12}
+    if op == "path.share":
+        data["parts"] = ["ladder", "portfolio"]
+    record = _record(op, data)
+    if target is not None:
+        record["id"] = target.id
+    return target, None, record
+
+
 def push(clients: dict[str, httpx.Client], op: str, who: str, record: dict[str, Any]) -> None:
     """Over HTTP, as a laptop's `upstack sync` (or a live run) sends it, signed in with an API token."""
     if op in PERMISSIONS:
@@ -288,6 +314,9 @@ def test_a_push_changes_exactly_what_the_permission_table_allows(tmp_path: Path,
             named = {record["id"], str(record["data"].get("id") or record["data"].get("entry_id")
                                        or record["data"].get("node_id") or record["data"].get("run_id"))}
             stray = [row for row in changes if not any(i in row for i in named)]
+            if rule.names == "self" and changes:  # theirs, whatever it said: nobody else's path changed
+                theirs = f'"person": "{world.users[who].id}"'
+                stray += [row for row in changes if row.startswith("path_records") and theirs not in row]
             if bool(changes) != expected or stray:
                 wrong.append(f"{op} by {who} on {kind}: expected {'a change' if expected else 'no change'}, "
                              f"got {len(changes)} changed rows" + (f", {len(stray)} of other things" if stray else ""))

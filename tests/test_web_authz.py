@@ -54,11 +54,13 @@ from team_fixtures import (
     add_comment,
     add_entry,
     add_idea,
+    add_path,
     add_run,
     build_team,
     delete_entry,
     png,
 )
+from upstack.domain import access
 from upstack.ids import new_id, short_id
 from upstack.services import accounts, ladder, resources, stars
 from upstack.services.jsondump import dump_tables
@@ -106,6 +108,9 @@ def sees(team: Team, who: str | None, resource: Resource) -> bool:
         return sees(team, who, team[resource.entry or ""])
     if resource.kind == "token":
         return resource.author == who or who in ADMINS
+    if resource.kind == "path":  # a person's own, and the parts they show their mentors (never practice)
+        return author(resource) == who or (resource.part != "practice"
+                                           and resource.part in team.mentors.get((author(resource), who), ()))
     if author(resource) == who:
         return True
     if resource.kind == "run":  # a run (and its result entry) is never private
@@ -479,8 +484,12 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
                          .text)
         if sees(team, who, resource) and resource.kind == "attachment":
             shown.append(client.get(f"/a/{resource.id}").content.decode("utf-8", "replace"))
+    for person in {author(r) for r in team.of_kind("path") if sees(team, who, r)}:
+        shown.append(client.get(f"/people/{LOGINS[person]}/path.json").text)
     text = "\n".join(shown).upper()
-    missing = sorted(m for m, r in team.markers().items() if sees(team, who, r) and m not in text)
+    # A practice log shows on its person's own practice page only (not part of this matrix's pages yet).
+    missing = sorted(m for m, r in team.markers().items() if sees(team, who, r) and m not in text
+                     and r.part != "practice")
     assert not missing, f"{who} may see but is not shown: {missing}"
 
 
@@ -645,7 +654,8 @@ def _differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int,
     return found
 
 
-HIDDEN_WORDS = ["QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
+HIDDEN_WORDS = ["QUHIDDENDRILLA", "QUHIDDENPATHO",
+                "QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
                 "QUHIDDENIDEAA", "QUHIDDENRUNS", "QUHIDDENCOMMENTA", "QUHIDDENEPRIVATE", "QUHIDDENONOTE",
                 "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERA", "QUHIDDENSTEPA"]
 
@@ -660,6 +670,7 @@ def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
         add_run(team, ws, "hidden-run-S", "QUHIDDENRUNS", "node-S")
         add_comment(team, ws, "hidden-comment-A", "QUHIDDENCOMMENTA", who="A", entry="entry-private-A")
         add_entry(team, ws, "hidden-private-E", "QUHIDDENEPRIVATE", who="E", node="node-P", private=True)
+        add_path(team, ws, "hidden-practice-A", "QUHIDDENDRILLA", who="A", part="practice")  # her mentor V's too
         for who, entry in (("A", "entry-shared-P"), ("A", "entry-E-P"), ("E", "entry-shared-P")):
             with team.acting(ws, who):  # a star is its person's: no one else's page shows it, not even as a count
                 stars.set_star(ws, team[entry].id)
@@ -675,6 +686,7 @@ def _write_hidden_from_all_but_o(team: Team) -> None:
         add_entry(team, ws, "hidden-O", "QUHIDDENONOTE", who="O")
         add_entry(team, ws, "hidden-private-O", "QUHIDDENOPRIVATE", who="O", private=True)
         add_idea(team, ws, "hidden-idea-O", "QUHIDDENOIDEA", who="O", node=None)
+        add_path(team, ws, "hidden-path-O", "QUHIDDENPATHO", who="O", part="ladder")
 
 
 @pytest.mark.parametrize(("writes", "unchanged_for"), [
@@ -913,3 +925,48 @@ def test_a_portfolio_is_its_persons_alone(writable: World) -> None:
             assert ("QUPORTFOLIOA" in answer.text) == (who == "A"), (who, path)
     assert writable.client(None).get("/portfolio.json").status_code == 401
     assert writable.client(None).get("/portfolio").status_code == 303
+# -- a person's path: its person and their mentors only ------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_path_is_read_by_its_person_and_their_mentors_only(tmp_path: Any, db_url: str | None) -> None:
+    """Owner, mentor, a member not named, a removed mentor (their token), a visitor: a path not shown
+    answers as a login that does not exist, and nobody, its person included, reads practice here."""
+    from upstack.services import path_access
+    from upstack.timeutil import now_iso
+
+    home = tmp_path / "server"
+    with Workspace(home=home, db=db_url) as ws:
+        users = {login: accounts.add_user(ws, login)[0] for login in ("olga", "ada", "bob", "cy", "dan")}
+        tokens = {login: accounts.create_token(ws, user.id, "laptop")[1] for login, user in users.items()}
+        with access.acting_as(accounts.audience_for(ws, users["ada"])):
+            for op, word in (("ladder.step", "QUSTEPA"), ("portfolio.item", "QUFOLIOA"),
+                             ("practice.attempt", "QUDRILLA")):
+                ws.store().write([ws.record(op, {"subject": word.lower(), "at": now_iso(), "note": word})])
+            path_access.show(ws, "bob", ("ladder", "portfolio"))
+            path_access.show(ws, "dan", ("ladder",))
+            path_access.show(ws, "cy", ("ladder",))
+            path_access.stop_showing(ws, "cy")
+        accounts.remove_user(ws, "dan")
+    with serve(home, db_url, token=None) as server:
+        def get(who: str | None, url: str) -> httpx.Response:
+            client = server.client(signed_in=False)
+            if who:
+                client.headers["Authorization"] = f"Bearer {tokens[who]}"
+            return client.get(url, headers={"Accept": "application/json"} if url.endswith(".json") else {})
+
+        for who, words in (("ada", {"QUSTEPA", "QUFOLIOA"}), ("bob", {"QUSTEPA", "QUFOLIOA"})):
+            for url in ("/people/ada/path.json", "/people/ada/path"):
+                answer = get(who, url)
+                assert answer.status_code == 200, (who, url)
+                assert {w for w in ("QUSTEPA", "QUFOLIOA", "QUDRILLA") if w in answer.text.upper()} == words
+        assert get("bob", "/people.json").json()["shown_to_me"][0]["login"] == "ada"
+        for odd in ("a%00da", "ADA%20", "x" * 5000):  # a NUL PostgreSQL refuses, a login's look-alike, a long one
+            assert get("bob", f"/people/{odd}/path.json").status_code == 404
+        for url in ("/people/ada/path.json", "/people/ada/path"):
+            for who in ("cy", "olga"):  # not (or no longer) shown; the workspace's owner is no mentor either
+                answer, nobody = get(who, url), get(who, url.replace("ada", "nobody"))
+                assert (answer.status_code, answer.text.replace("ada", "nobody")) == (nobody.status_code, nobody.text)
+                assert answer.status_code == 404 and "QUSTEPA" not in answer.text.upper()
+            signed_out = 401 if url.endswith(".json") else 303  # to /login
+            assert get("dan", url).status_code == signed_out  # removed: the token went with the account
+            assert get(None, url).status_code == signed_out

@@ -42,6 +42,7 @@ COMMAND_MODULES = {
     "ladder": "ladder",
     "portfolio": "portfolio",
     "practice": "practice",
+    "path": "path",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
@@ -53,7 +54,7 @@ HELP_SECTIONS = {
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
     "runs": "Runs",
-    "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job",
+    "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job", "path": "Path to a job",
     "serve": "Browser and team", "team": "Browser and team",
     "maintenance": "Maintenance", "interop": "Maintenance", "demo": "Maintenance",
 }

@@ -17,6 +17,9 @@ Roles on a node are viewer < commenter < editor < owner, held on the node or abo
   "already here", and changes nothing; any other taken id is refused). A comment is made on an
   entry that exists: the id that must be free is the comment's.
 - A star is its person's alone: whoever pushes one stars (or unstars) for themselves only.
+- ``self`` (``names``): a record of a person's own path (ladder, resources, practice, portfolio,
+  whom they show it to): whoever pushes one keeps it as their own, whatever ``by`` it says, so it
+  changes nobody else's rows; being ``new``, its id must be free (their own earlier one is "already here").
 - ``files_under``: it names a node to go under: the pusher needs editor there (or made it in
   the same push); without one it goes to the top (a node) or is unfiled (an entry, a run).
 - ``leaves``: the role it needs on the node's present parent: taking a node (and what is filed
@@ -27,12 +30,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH"]
+__all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH", "PATH_OPS"]
+
+# A person's path (store/path.OPS; tests/test_permissions.py checks the two lists agree).
+PATH_OPS = ("ladder.step", "ladder.evidence", "resource.set", "resource.progress", "practice.attempt",
+            "portfolio.profile", "portfolio.item", "portfolio.variant", "path.share")
 
 
 @dataclass(frozen=True)
 class Rule:
-    names: str  # node, entry, run
+    names: str  # node, entry, run, self (the pusher's own path)
     needs: str = ""  # viewer/commenter/editor/owner (on a node), edit/comment/see (an entry), author (a run)
     new: bool = False
     files_under: bool = False
@@ -54,6 +61,8 @@ PERMISSIONS: dict[str, Rule] = {
     "entry.delete": Rule("entry",  needs="edit"),
     "comment.add":  Rule("entry",  needs="comment",       new=True),
     "star.set":     Rule("entry",  needs="see"),
+    # A person's path is theirs alone (store/path.py): anyone signed in may push their own.
+    **{op: Rule("self", new=True) for op in PATH_OPS},
 }
 
 # A run's records (run.start ... run.end) go through its own push API, /api/runs/<id>/push: a
@@ -70,7 +79,4 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
-    **{op: "a person's path (ladder, practice, portfolio) stays in the workspace it was made in; not synced yet"
-       for op in ("ladder.step", "ladder.evidence", "resource.set", "resource.progress", "practice.attempt",
-                  "portfolio.profile", "portfolio.item", "portfolio.variant")},
 }

@@ -4,7 +4,8 @@ metrics per run and files per entry. Each is a setting (``user_quota_mb``, ``use
 (HTTP 413), one line naming the limit, before anything is written.
 
 A member's storage is the files they uploaded or that are on entries they wrote (each file
-once), and their runs' metric points (24 bytes each). Only a team server counts: on a laptop
+once), their runs' metric points (24 bytes each) and their path records (ladder, practice,
+portfolio: their data as stored). Only a team server counts: on a laptop
 nobody is signed in (``by`` is None) and nothing here limits its owner. Two uploads checked
 at the same moment may both pass: the quota can be overshot by what a member sends at once
 (``user_requests`` requests), which is bounded by the request size.
@@ -19,14 +20,15 @@ from upstack.domain.access import Audience
 from upstack.errors import OverQuota
 from upstack.store import usage
 
-__all__ = ["check_upload", "check_files", "check_run", "too_many_files"]
+__all__ = ["check_upload", "check_files", "check_run", "too_many_files", "room_left", "OVER_QUOTA"]
 
 MB = 1_000_000
 
 
 def _used(db: Any, user_id: str, files: dict[str, int] | None = None) -> int:
     files = usage.member_files(db, user_id) if files is None else files
-    return sum(files.values()) + usage.member_points(db, user_id) * usage.POINT_BYTES
+    return sum(files.values()) + usage.member_points(db, user_id) * usage.POINT_BYTES \
+        + usage.member_path_bytes(db, user_id)
 
 
 def _check_room(ws: Any, user_id: str, adding: int, files: dict[str, int] | None = None) -> None:
@@ -89,3 +91,14 @@ def check_run(ws: Any, by: Audience | None, run_id: str, *, new: bool, counts: M
     # Points the server holds already are skipped on arrival (a push sent twice): they cost nothing more.
     adding = sum(max(0, start + size - max(held.get(key, 0), start)) for key, (start, size) in counts.items())
     _check_room(ws, by.user_id, adding * usage.POINT_BYTES)
+
+
+def room_left(ws: Any, by: Audience | None) -> int | None:
+    """How much more ``by`` may store (bytes; None: no limit), read once for a push of many records."""
+    quota = ws.settings.user_quota_mb * MB
+    if by is None or not quota:
+        return None
+    return quota - _used(ws.store().db, by.user_id)
+
+
+OVER_QUOTA = "this would take what you store on the server past its quota (setting user_quota_mb): ask its admin"

@@ -13,11 +13,24 @@ upstack can add fields an older server keeps.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
+from upstack.domain.permissions import PATH_OPS
 from upstack.domain.run import ENDED
 from upstack.domain.text import KINDS, unstorable
 from upstack.domain.tree import NODE_KINDS, STATUSES
@@ -195,6 +208,77 @@ class StarSet(_Shape):
     event_id: EventId | None = None
 
 
+# -- a person's path (store/path.py) --------------------------------------------------------------
+# Each part (the ladder, practice, the portfolio) gives its records fields of its own; the door
+# checks what every one has (its subject and time), the fields whose meaning is known wherever they
+# appear, and bounds the rest: JSON a reader can walk, no NUL, not nested deep, not large.
+
+PATH_MAX_BYTES = 32_000  # a record's data as JSON: a profile's summary or an accomplishment's text fits
+PATH_DEEPEST = 8
+PATH_SUBJECT_CHARS = 2_000  # a subject may be a problem's URL
+MAX_MINUTES = 24 * 60  # what one attempt or one log of progress may take (the parts' own limit too)
+
+
+def _path_data(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(value, ensure_ascii=False))
+    if size > PATH_MAX_BYTES:
+        raise ValueError(f"{size} characters of data; a path record holds at most {PATH_MAX_BYTES}")
+    return _walk(value, 0, "")
+
+
+def _walk(value: Any, depth: int, where: str) -> Any:
+    """``value`` if a reader can walk it; else a ValueError naming the field (``where``) that is wrong."""
+    def wrong(why: str) -> ValueError:
+        return ValueError(f"{where or 'the data'}: {why}")
+
+    if depth > PATH_DEEPEST:
+        raise wrong(f"nested more than {PATH_DEEPEST} deep")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise wrong("a number that is not finite")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _walk(str(key), depth, where)
+            _walk(inner, depth + 1, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _walk(inner, depth + 1, f"{where}.{index}")
+    elif isinstance(value, str) and unstorable(value):
+        raise wrong(f"text may not hold {unstorable(value)} (upstack keeps U+FFFD in its place)")
+    return value
+
+
+def _minutes(value: float) -> float:
+    if not math.isfinite(value) or not 0 <= value <= MAX_MINUTES:
+        raise ValueError(f"minutes are a number from 0 to {MAX_MINUTES} (a day)")
+    return value
+
+
+class PathRecord(_Shape):
+    """What every record of a person's path has; the rest is its part's own (bounded by ``_path_data``)."""
+
+    subject: Annotated[StrictStr, Field(min_length=1, max_length=PATH_SUBJECT_CHARS), AfterValidator(_text)]
+    at: Time
+    minutes: Annotated[StrictInt | float, AfterValidator(_minutes)] | None = None
+    event_id: EventId | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        return _path_data(data) if isinstance(data, dict) else data
+
+
+PATH_PARTS = ("ladder", "portfolio")  # what a person may show a mentor: never their practice log
+
+
+class PathShare(PathRecord):
+    """Whom a person shows their ladder and portfolio: ``subject`` the member (a user id on a server, a
+    login on a laptop), ``parts`` what they are shown (none: nothing more), or ``revoked``."""
+
+    subject: Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_text)]
+    parts: list[Literal[PATH_PARTS]] = Field(default=[], max_length=len(PATH_PARTS))  # type: ignore[valid-type]
+    revoked: StrictBool = False
+
+
 # -- runs ----------------------------------------------------------------------------------------
 
 class RunStart(_Shape):
@@ -298,6 +382,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "entry.delete": EntryDelete, "comment.add": CommentAdd, "star.set": StarSet,
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
+    **{op: PathRecord for op in PATH_OPS if op != "path.share"}, "path.share": PathShare,
 }
 
 

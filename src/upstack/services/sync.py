@@ -1,10 +1,10 @@
 """Sync a laptop's workspace with a team server: `upstack login URL`, then `upstack sync`.
 
 Both sides compare manifests (store/sync.py): the laptop pushes the revisions,
-files, deletions, nodes, comments and its user's stars the server lacks, as records,
-and pulls what the server has that the user may see (and their own stars) and the
-laptop lacks. Records carry their own ids, so a second sync, or one resumed after a
-cut connection, applies nothing twice. Files go before the records that name them.
+files, deletions, nodes, comments and its user's stars and path records (ladder, practice,
+portfolio) the server lacks, as records, and pulls what the server has that the user may see
+(and their own stars and path) and the laptop lacks. Records carry their own ids, so a
+second sync, or one resumed after a cut connection, applies nothing twice. Files go before the records that name them.
 An entry edited on both sides keeps both revisions and says so (the newer one is
 current on both sides); nothing is ever overwritten.
 
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from upstack.domain.permissions import PATH_OPS
 from upstack.errors import BadInput, NotFound, Refused, UpstackError
 from upstack.formats.journal import Record
 from upstack.services.remote import REMOTE_FILE, Remote, fetch_blob, login, remote
@@ -96,6 +97,7 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
           decisions: dict[str, str]) -> SyncReport:
     from upstack.services.linked import save_roles
     from upstack.store import comments as store_comments
+    from upstack.store import path as store_path
     from upstack.store import sync as store_sync
     from upstack.store.sync_held import held_ids
 
@@ -153,6 +155,9 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
                                                    if c not in theirs["comments"] and e in there]))
     push(store_sync.star_records(store.db, [e for e, change in mine["stars"].items() if e in there
                                             and _newer(change, theirs["stars"].get(e))]))
+    their_path = theirs.get("path")  # None: a server from before paths travelled, which would refuse them
+    if their_path is not None:
+        push(store_path.records(store.db, sorted(set(mine["path"]) - set(their_path))))
     if decisions:
         _hold(ws, report, decisions)
 
@@ -172,6 +177,9 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
     for start in range(0, max(len(said), len(starred)), BATCH):  # after the entries they are about
         _pull(ws, server, report, {"entries": [], "comments": said[start:start + BATCH],
                                    "stars": starred[start:start + BATCH]})
+    path = sorted(set(their_path or []) - set(mine["path"]))
+    for start in range(0, len(path), BATCH):
+        _pull(ws, server, report, {"entries": [], "path": path[start:start + BATCH]})
     report.runs_received = pull_runs(ws, server, progress)  # after the nodes they sit under
     report.conflicts = sorted(set(report.conflicts))
     report.titles = _titles(ws, [*(r["subject"] for r in report.refused if r.get("subject")), *report.conflicts,
@@ -265,6 +273,8 @@ def _well_formed(raw: list[Any], allowed: tuple[str, ...], report: SyncReport) -
         if reason:
             report.refused.append({"id": record.id, "op": record.op, "reason": f"from the server: {reason}"})
             continue
+        if record.op in PATH_OPS:  # a pulled path record is this workspace's own person's, whatever it says
+            record.data.pop("by", None)
         records.append(record)
     return records
 

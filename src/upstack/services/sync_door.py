@@ -9,16 +9,20 @@ receipt, which is what lets its uploader (and nobody else) attach it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from upstack.domain.access import Audience
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput
 from upstack.formats.journal import Record
+from upstack.services.quota import OVER_QUOTA, room_left
 from upstack.services.sync_records import PUSHABLE, new_conflicts, parse_record, plain
 from upstack.store import comments as store_comments
+from upstack.store import path as store_path
 from upstack.store import runs as store_runs
 from upstack.store import sync as store_sync
+from upstack.store.accounts import user_row
 from upstack.workspace import Workspace
 
 __all__ = ["accept", "who", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
@@ -45,11 +49,21 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     made_entries: set[str] = set()
     files: dict[str, int] = {}  # entry id -> files this push adds to it so far (checked against the cap together)
     named: set[str] = set()  # the ids of everything this push makes (_new_ids)
+    room: int | None = None  # what the pusher may still store (None: no limit), read at their first path record
+    room_read = False
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
-            or _id_clash(db, record.op, data, named)
+        if PERMISSIONS[record.op].names == "self":
+            verdict = problem(record.op, data) or _path_verdict(db, record, data, by, named)
+            if not verdict:
+                room, room_read = (room, True) if room_read else (room_left(ws, by), True)
+                size = len(json.dumps({**data, "by": by.user_id}, ensure_ascii=False, sort_keys=True))
+                if room is not None:
+                    verdict, room = (OVER_QUOTA, room) if size > room else ("", room - size)
+        else:
+            verdict = problem(record.op, data) or _verdict(ws, record.op, data, by, made_nodes, made_entries, files) \
+                or _id_clash(db, record.op, data, named)
         if verdict == "here":
             continue  # already on the server: nothing to apply
         if verdict:
@@ -57,7 +71,8 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
             continue
         if record.op in ("node.create", "entry.create"):
             (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
-        if record.op in ("node.create", "entry.create", "comment.add", "star.set"):
+        if record.op in ("node.create", "entry.create", "comment.add", "star.set") \
+                or PERMISSIONS[record.op].names == "self":
             data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
         if record.op == "comment.add":
             data["author_login"] = by.login
@@ -114,6 +129,24 @@ def _id_clash(db: Any, op: str, data: dict[str, Any], named: set[str]) -> str:
     if any(i in named or store_sync.id_named(db, i) for i in fresh):
         return TAKEN
     named.update(fresh)
+    return ""
+
+
+def _path_verdict(db: Any, record: Record, data: dict[str, Any], by: Audience, named: set[str]) -> str:
+    """A record of the pusher's own path: "here" if they pushed it before, else its id must name
+    nothing (another person's path record, an entry, a node, a run, a revision, ...). A share names a
+    member: their login (as a laptop has it) becomes their id here, as the server keeps it."""
+    held = store_path.holder(db, record.id)
+    if held is not None:
+        return "here" if held == store_path.person_key(db, by.user_id) else TAKEN
+    if record.id in named or store_sync.id_named(db, record.id):
+        return TAKEN
+    if record.op == "path.share":
+        member = user_row(db, login=str(data["subject"])) or user_row(db, user_id=str(data["subject"]))
+        if member is None or member["removed_at"]:
+            return "no such member here: a path is shown to someone with an account on this server"
+        data["subject"] = str(member["id"])
+    named.add(record.id)
     return ""
 
 
@@ -248,16 +281,26 @@ def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
 
 def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: dict[str, Any],
                    node_events: list[str] | None = None, comments: list[str] | None = None,
-                   stars: list[str] | None = None) -> list[dict[str, Any]]:
-    """The records a pulling user gets (only what they may see, and only their own stars: the store
-    answers for them)."""
+                   stars: list[str] | None = None, path: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records a pulling user gets (only what they may see, and only their own stars and path: the
+    store answers for them)."""
     db = ws.store().db
     records = store_sync.node_records(db, nodes)  # only nodes the reader may see: node_rows answers for them
     records += store_sync.node_event_records(db, node_events or [])
     records += store_sync.records_for(db, entries, have=have)
     records += store_comments.comment_records(db, comments or [])
     records += store_sync.star_records(db, stars or [])
+    records += [_as_laptop_has_it(db, r) for r in store_path.records(db, path or [])]
     return [plain(r) for r in records]
+
+
+def _as_laptop_has_it(db: Any, record: Record) -> Record:
+    """A share names its member by login on a laptop (by id here): who they are outside this server."""
+    if record.op == "path.share":
+        member = user_row(db, user_id=str(record.data["subject"]))
+        if member is not None:
+            record.data["subject"] = str(member["login"])
+    return record
 
 
 def read_blob(ws: Workspace, sha256: str) -> bytes:

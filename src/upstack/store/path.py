@@ -24,7 +24,8 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.stars import person_key, reader_key
 
-__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "reader_key", "person_key"]
+__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "reader_key", "person_key", "own_ids", "records",
+           "holder", "shares_naming"]
 
 OPS = (
     "ladder.step",        # a step added, edited, moved, skipped (with a reason), done or reopened
@@ -35,6 +36,7 @@ OPS = (
     "portfolio.profile",  # the profile: name, links, summary
     "portfolio.item",     # an accomplishment added, edited or removed, and the log items behind it
     "portfolio.variant",  # a named CV variant: which accomplishments, in what order
+    "path.share",         # the ladder and/or portfolio shown to a member (a mentor), or no longer
 )
 
 
@@ -71,3 +73,44 @@ def events(db: Database, ops: Iterable[str], person: str | None = None) -> list[
                     f"({', '.join('?' for _ in wanted)}) ORDER BY at, id", [key, *wanted])
     return [PathEvent(id=r["id"], op=r["op"], subject=r["subject"], at=str(r["at"]), data=json.loads(r["data"]))
             for r in rows]
+
+
+def own_ids(db: Database) -> list[str]:
+    """The ids of the reader's own path records (what sync compares): nobody else's, ever."""
+    key = reader_key(db)
+    if key is None:
+        return []
+    return [str(r["id"]) for r in db.query("SELECT id FROM path_records WHERE person = ? ORDER BY id", (key,))]
+
+
+def records(db: Database, ids: Iterable[str]) -> list[Record]:
+    """The reader's own records among these ids, as sync carries them (oldest first), without ``by``:
+    where they land they are the receiving side's own person's (a laptop's owner, the pusher on a
+    server). Ids of others' records are skipped as if they were not there."""
+    key, wanted = reader_key(db), sorted(set(ids))
+    found: list[Record] = []
+    if key is None:
+        return found
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND id IN "
+                            f"({', '.join('?' for _ in chunk)})", [key, *chunk]):
+            data = json.loads(row["data"])
+            data.pop("by", None)
+            found.append(Record(id=row["id"], op=row["op"], workspace="sync", at=str(row["at"]), data=data))
+    return sorted(found, key=lambda r: (r.at, r.id))
+
+
+def holder(db: Database, record_id: str) -> str | None:
+    """Whose path record has this id ('' the owner, else a user id), whoever asks; None: no path record."""
+    value = db.scalar("SELECT person FROM path_records WHERE id = ?", (record_id,))
+    return None if value is None else str(value)
+
+
+def shares_naming(db: Database, member: str) -> list[tuple[str, PathEvent]]:
+    """Every person's ``path.share`` records naming ``member`` (a user id), oldest first, each with
+    whose it is: a service folds them into whose paths that member is shown (services/path_access.py)."""
+    rows = db.query("SELECT id, op, subject, at, data, person FROM path_records WHERE op = 'path.share' "
+                    "AND subject = ? ORDER BY at, id", (member,))
+    return [(str(r["person"]), PathEvent(id=r["id"], op=r["op"], subject=r["subject"], at=str(r["at"]),
+                                         data=json.loads(r["data"]))) for r in rows]

@@ -19,7 +19,7 @@ from collections import defaultdict
 from typing import Any
 
 from upstack.formats.journal import Record
-from upstack.store import comments, stars
+from upstack.store import comments, path, stars
 from upstack.store.accounts import owner_id
 from upstack.store.db import Database
 from upstack.store.queries import reader_sql
@@ -32,9 +32,9 @@ __all__ = ["manifest", "own_stars", "star_records",
 
 def manifest(db: Database) -> dict[str, Any]:
     """{"entries": {id: {"revisions": [...], "attachments": [...], "deleted": bool}}, "nodes": [ids],
-    "node_events": [ids], "comments": {id: entry id}, "stars": {entry id: [time, event id]}} for what
-    the reader may see (everything, with nobody signed in), and their own stars. Purged entries are
-    left out."""
+    "node_events": [ids], "comments": {id: entry id}, "stars": {entry id: [time, event id]}, "path": [ids]}
+    for what the reader may see (everything, with nobody signed in), and their own stars and path
+    records. Purged entries are left out."""
     visible, params = reader_sql(db)
     entries: dict[str, dict[str, Any]] = {}
     for row in db.query(f"SELECT e.id, e.deleted_at FROM entries e WHERE e.purged_at IS NULL AND {visible}",
@@ -49,7 +49,7 @@ def manifest(db: Database) -> dict[str, Any]:
 
     nodes = [n.id for n in node_rows(db, include_deleted=True)]
     return {"entries": entries, "nodes": nodes, "node_events": sorted(_node_events(db, nodes)),
-            "comments": comments.visible_comments(db), "stars": own_stars(db)}
+            "comments": comments.visible_comments(db), "stars": own_stars(db), "path": path.own_ids(db)}
 
 
 def own_stars(db: Database) -> dict[str, list[str]]:
@@ -246,7 +246,8 @@ def node_event_exists(db: Database, event_id: str) -> bool:
 # Every id a pulled record carries as its own (a node's, a revision's, a file's, a node change's, a
 # comment's), every object's, and every record applied here: a laptop takes in pulled records by id.
 _NAMED = " UNION ALL ".join(f"SELECT 1 FROM {table} WHERE id = ?" for table in (
-    "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "applied_records"))
+    "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "path_records",
+    "applied_records"))
 
 
 def id_named(db: Database, object_id: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from upstack.store.db import Database
 
-__all__ = ["POINT_BYTES", "member_files", "member_points", "member_runs", "run_metric_counts", "entry_file_count"]
+__all__ = ["POINT_BYTES", "member_files", "member_points", "member_path_bytes", "member_runs", "run_metric_counts",
+           "entry_file_count"]
 
 POINT_BYTES = 24  # a metric point: step, time and value, 8 bytes each
 
@@ -34,6 +35,14 @@ def member_points(db: Database, user_id: str) -> int:
     """Metric points in every run the member logged."""
     return int(db.scalar("SELECT coalesce(sum(m.count), 0) FROM run_metrics m JOIN runs r ON r.id = m.run_id "
                          "WHERE r.author_id = ?", (user_id,)) or 0)
+
+
+def member_path_bytes(db: Database, user_id: str) -> int:
+    """The size of a member's path records (their data as stored, in characters)."""
+    from upstack.store.stars import person_key  # the workspace owner's rows are keyed ''
+
+    return int(db.scalar("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM path_records WHERE person = ?",
+                         (person_key(db, user_id),)) or 0)
 
 
 def member_runs(db: Database, user_id: str) -> int:

@@ -7,6 +7,7 @@ from upstack.web.routes import (
     entries,
     ideas,
     ladder,
+    people,
     portfolio,
     practice,
     review,
@@ -21,7 +22,8 @@ from upstack.web.routes import (
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
            ladder.router, practice.router, portfolio.router, switcher.router]
-# A team server's own pages (sign-in, accounts, sharing, comments): local mode has no accounts.
-TEAM_ROUTERS = [sharing.router, accounts.router, sync.router]
+# A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
+# local mode has no accounts.
+TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]
 
 __all__ = ["ROUTERS", "TEAM_ROUTERS"]

@@ -27,7 +27,7 @@ def me(request: Request, who: Annotated[Audience, Depends(signed_in)]) -> dict[s
 
 
 @router.get("/api/sync/manifest.json", summary="What the server holds that you may see (entries' revisions and "
-            "files, nodes, comments), your own stars, and your roles")
+            "files, nodes, comments), your own stars and path records, and your roles")
 def manifest(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)]) -> Any:
     return sync_door.manifest(ws, who)
 
@@ -38,15 +38,17 @@ def push(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
     return sync_door.accept(ws, records, who)
 
 
-@router.post("/api/sync/pull", summary="Records that rebuild entries and nodes you may see")
+@router.post("/api/sync/pull", summary="Records that rebuild entries and nodes you may see, "
+             "and your own stars and path")
 def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
          entries: Annotated[list[str], Body(max_length=1000)],
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
          have: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
          node_events: Annotated[list[str], Body()] = [],  # noqa: B006
          comments: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
-         stars: Annotated[list[str], Body(max_length=5000)] = []) -> Any:  # noqa: B006
-    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events, comments, stars)}
+         stars: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
+         path: Annotated[list[str], Body(max_length=5000)] = []) -> Any:  # noqa: B006
+    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events, comments, stars, path)}
 
 
 @router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")

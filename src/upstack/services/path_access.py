@@ -1,0 +1,197 @@
+"""Who may read a person's path: the mentor role (issue 15).
+
+A person's ladder, practice log and portfolio are theirs alone (store/path.py). They may show their
+ladder (with its learning resources) and their portfolio to members of the team server they name,
+their mentors, with a ``path.share`` record (``subject``: the member's user id on the server, their
+login on a laptop, which the sync door turns into the id): private by default, nothing is shown
+until shared, and the newest share for a member is what holds (a revocation is one more record).
+The practice log is never shown to anyone else, nor anything private of the log.
+
+``person_for`` is the one check every reader of another person's path goes through: the answer for
+someone who did not show that part to the reader is the answer for a login that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from upstack.domain.access import current
+from upstack.domain.text import unstorable
+from upstack.errors import BadInput, NotFound
+from upstack.services._account_rows import db_of
+from upstack.store import path as store_path
+from upstack.store.accounts import has_users, owner_id, user_row
+from upstack.timeutil import now_after
+from upstack.workspace import Workspace
+
+__all__ = ["PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show", "stop_showing",
+           "path_of"]
+
+PARTS = ("ladder", "portfolio")  # what a mentor may be shown; never "practice"
+PART_OPS: dict[str, tuple[str, ...]] = {
+    "ladder": ("ladder.step", "ladder.evidence", "resource.set", "resource.progress"),
+    "portfolio": ("portfolio.profile", "portfolio.item", "portfolio.variant"),
+    "practice": ("practice.attempt",),
+}
+_MAX_LOGIN = 64
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")  # as services/accounts.py makes them
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One person showing parts of their path to another: ``login`` is the other side's."""
+
+    login: str
+    parts: tuple[str, ...]
+    since: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "parts": list(self.parts)}
+
+
+def _newest(events: list[store_path.PathEvent]) -> dict[str, store_path.PathEvent]:
+    """The newest share per member (events come oldest first)."""
+    return {event.subject: event for event in events}
+
+
+def _parts(event: store_path.PathEvent) -> tuple[str, ...]:
+    if event.data.get("revoked"):
+        return ()
+    return tuple(p for p in PARTS if p in (event.data.get("parts") or []))
+
+
+def _login_of(db: Any, subject: str) -> str | None:
+    """A share's member as people know them: a member's login (None once removed); on a laptop the
+    subject is a login already."""
+    if not has_users(db):
+        return subject
+    row = user_row(db, user_id=subject)
+    return None if row is None or row["removed_at"] else str(row["login"])
+
+
+def mentors_of(ws: Workspace) -> list[Shown]:
+    """Whom the reader shows their path to, and which parts: the newest share for each, if it shows any."""
+    db = db_of(ws)
+    found = []
+    for subject, event in _newest(store_path.events(db, ["path.share"])).items():
+        login, parts = _login_of(db, subject), _parts(event)
+        if login and parts:
+            found.append(Shown(login=login, parts=parts, since=event.at))
+    return sorted(found, key=lambda s: s.login)
+
+
+def _reader_id(db: Any) -> str | None:
+    """The reader's user id: a signed-in member's, or the owner's on the server's own command line."""
+    audience = current(team=db.team)
+    if audience is None:
+        return owner_id(db)
+    return audience.user_id or None
+
+
+def _shown_by(db: Any) -> dict[str, tuple[tuple[str, ...], str]]:
+    """{person key: (parts, since)} of everyone who shows the reader part of their path."""
+    me = _reader_id(db)
+    if me is None:
+        return {}
+    newest: dict[str, store_path.PathEvent] = {}
+    for person, event in store_path.shares_naming(db, me):
+        newest[person] = event
+    return {person: (_parts(event), event.at) for person, event in newest.items() if _parts(event)}
+
+
+def _person_login(db: Any, person: str) -> str | None:
+    user = owner_id(db) if person == "" else person
+    row = user_row(db, user_id=user) if user else None
+    return None if row is None or row["removed_at"] else str(row["login"])
+
+
+def shown_to_me(ws: Workspace) -> list[Shown]:
+    """Whose paths the reader may read, and which parts (each person's newest share naming them)."""
+    db = db_of(ws)
+    found = []
+    for person, (parts, since) in _shown_by(db).items():
+        login = _person_login(db, person)
+        if login:
+            found.append(Shown(login=login, parts=parts, since=since))
+    return sorted(found, key=lambda s: s.login)
+
+
+def person_for(ws: Workspace, login: str, part: str) -> str:
+    """The person key (store/path.py) of ``login``'s path for reading ``part`` of it: the reader's own,
+    or one they were shown. Anything else, a login that does not exist included, is the same NotFound."""
+    db = db_of(ws)
+    missing = NotFound(f"no path of {login[:_MAX_LOGIN].replace(chr(0), '')!r} to show you")
+    well_formed = len(login) <= _MAX_LOGIN and not unstorable(login)  # PostgreSQL refuses a NUL in a query
+    row = user_row(db, login=login) if well_formed and has_users(db) else None
+    if row is None or row["removed_at"]:
+        raise missing
+    key = store_path.person_key(db, str(row["id"]))
+    if key == store_path.reader_key(db):
+        return key
+    if part in PARTS and part in _shown_by(db).get(key, ((), ""))[0]:
+        return key
+    raise missing
+
+
+def path_of(ws: Workspace, login: str) -> dict[str, Any]:
+    """What the reader may read of ``login``'s path: the ladder and the portfolio, each if shown to them
+    (or their own), as its events grouped by op; never the practice log. NotFound if neither."""
+    db = db_of(ws)
+    parts: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for part in PARTS:
+        try:
+            key = person_for(ws, login, part)
+        except NotFound:
+            continue
+        grouped: dict[str, list[dict[str, Any]]] = {op: [] for op in PART_OPS[part]}
+        for event in store_path.events(db, PART_OPS[part], person=key):
+            data = {k: v for k, v in event.data.items() if k != "by"}
+            grouped[event.op].append({"id": event.id, "subject": event.subject, "at": event.at, "data": data})
+        parts[part] = grouped
+    if not parts:
+        person_for(ws, login, PARTS[0])  # raises the one NotFound
+    return {"login": login, "parts": parts}
+
+
+# -- writing: whom the reader shows their path ----------------------------------------------------
+
+def _member(ws: Workspace, login: str) -> str:
+    """The share's subject: a member's user id on a team server; on a laptop, the login as typed (the
+    server checks it at the next sync)."""
+    from upstack.services.accounts import find_user
+
+    if has_users(db_of(ws)):
+        return find_user(ws, login).id
+    name = login.strip().lower()
+    if not _LOGIN.match(name):
+        raise BadInput(f"{login!r} is not a login: lowercase letters, digits, '.', '_' and '-', at most 32")
+    return name
+
+
+def _write_share(ws: Workspace, login: str, parts: tuple[str, ...], *, revoked: bool) -> None:
+    db = db_of(ws)
+    subject = _member(ws, login)
+    latest = max((e.at for e in store_path.events(db, ["path.share"])), default=None)
+    ws.store().write([ws.record("path.share", {"subject": subject, "at": now_after(latest),
+                                               "parts": list(parts), "revoked": revoked})])
+
+
+def show(ws: Workspace, login: str, parts: tuple[str, ...] = PARTS) -> Shown:
+    """Show ``login`` these parts of the reader's path (ladder, portfolio), and no others."""
+    wrong = [p for p in parts if p not in PARTS]
+    if wrong:
+        raise BadInput(f"{wrong[0]!r} cannot be shown to a mentor: choose from {', '.join(PARTS)} "
+                       "(the practice log stays yours)")
+    if not parts:
+        raise BadInput("name what to show: --ladder, --portfolio or both")
+    _write_share(ws, login, tuple(p for p in PARTS if p in parts), revoked=False)
+    return next(s for s in mentors_of(ws) if s.login == login.strip().lower())
+
+
+def stop_showing(ws: Workspace, login: str) -> None:
+    """Show ``login`` nothing of the reader's path any more."""
+    if not any(s.login == login.strip().lower() for s in mentors_of(ws)):
+        raise NotFound(f"you do not show your path to {login!r}; `upstack path mentor list` shows to whom you do")
+    _write_share(ws, login, (), revoked=True)
