@@ -229,11 +229,21 @@ def delete_entry(team: Team, ws: Workspace, entry: Resource) -> Resource:
 PART_OP = {"ladder": "ladder.step", "portfolio": "portfolio.item", "practice": "practice.attempt"}
 
 
+# A record each part's fold shows the marker of: a step done with it as its note, an accomplishment
+# titled with it, an attempt at a problem titled with it.
+PART_RECORD = {
+    "ladder": lambda marker: {"subject": "code", "change": "done", "note": marker},
+    "portfolio": lambda marker: {"subject": new_id(), "kind": "write-up", "title": marker, "sources": []},
+    "practice": lambda marker: {"subject": marker.lower(), "title": marker, "minutes": 20, "outcome": "unaided",
+                                "difficulty": "medium", "topics": [], "first": True},
+}
+
+
 def add_path(team: Team, ws: Workspace, name: str, marker: str, *, who: str, part: str) -> Resource:
     """A record of ``who``'s path (ladder, portfolio or practice) about its marker: theirs, and their
     mentors' to read if it is a part they show them (never practice)."""
     with team.acting(ws, who):
-        record = ws.record(PART_OP[part], {"subject": marker.lower(), "at": now_iso(), "note": marker})
+        record = ws.record(PART_OP[part], {**PART_RECORD[part](marker), "at": now_iso()})
         ws.store().write([record])
     return team.add(Resource(name, "path", record.id, (marker,), author=who, part=part))
 

@@ -291,3 +291,24 @@ def test_mentor_commands_on_a_laptop_and_their_bad_input(run: CLI) -> None:
     run.ok("path", "mentor", "rm", "max")
     assert json.loads(run.ok("path", "mentor", "list", "--json")) == []
     assert json.loads(run.ok("path", "shown", "--json")) == []
+
+
+def test_a_mentor_reads_the_folded_ladder_and_portfolio_but_no_title_they_may_not_see(team: Team) -> None:
+    from upstack.services import ladder, portfolio, practice
+
+    with access.acting_as(team.audience(team.ada)):
+        secret = capture.note(team.ws, "QUSECRETTITLE: my private plan.", private=True)
+        ladder.add_evidence(team.ws, "code", secret.id)
+        ladder.mark_done(team.ws, "code", note="QUDONENOTE")
+        unshared = capture.note(team.ws, "QUUNSHAREDTITLE: filed nowhere, so hers alone.")
+        portfolio.add_item(team.ws, "write-up", "QUWRITEUP", sources=[unshared.id])
+        practice.log_attempt(team.ws, "two-sum", minutes=5, outcome="unaided", title="QUDRILL")
+        team.ws.ingest()
+        path_access.show(team.ws, "bob", ("ladder", "portfolio"))
+        own = json.dumps(path_access.path_of(team.ws, "ada"))
+    with access.acting_as(team.audience(team.bob)):
+        seen = json.dumps(path_access.path_of(team.ws, "ada"))
+    assert "QUDONENOTE" in seen and "QUWRITEUP" in seen and path_access.NOT_SHARED in seen
+    for hidden in ("QUSECRETTITLE", secret.id, "QUUNSHAREDTITLE", unshared.id, "QUDRILL"):
+        assert hidden not in seen
+    assert "QUSECRETTITLE" in own and "QUUNSHAREDTITLE" in own and path_access.NOT_SHARED not in own

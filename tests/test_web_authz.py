@@ -47,6 +47,8 @@ from conftest import ENGINES, _fresh_pg_schema
 from team_fixtures import (
     EXTRA_LOGINS,
     LOGINS,
+    PART_OP,
+    PART_RECORD,
     USERS,
     Resource,
     Team,
@@ -939,9 +941,8 @@ def test_a_path_is_read_by_its_person_and_their_mentors_only(tmp_path: Any, db_u
         users = {login: accounts.add_user(ws, login)[0] for login in ("olga", "ada", "bob", "cy", "dan")}
         tokens = {login: accounts.create_token(ws, user.id, "laptop")[1] for login, user in users.items()}
         with access.acting_as(accounts.audience_for(ws, users["ada"])):
-            for op, word in (("ladder.step", "QUSTEPA"), ("portfolio.item", "QUFOLIOA"),
-                             ("practice.attempt", "QUDRILLA")):
-                ws.store().write([ws.record(op, {"subject": word.lower(), "at": now_iso(), "note": word})])
+            for part, word in (("ladder", "QUSTEPA"), ("portfolio", "QUFOLIOA"), ("practice", "QUDRILLA")):
+                ws.store().write([ws.record(PART_OP[part], {**PART_RECORD[part](word), "at": now_iso()})])
             path_access.show(ws, "bob", ("ladder", "portfolio"))
             path_access.show(ws, "dan", ("ladder",))
             path_access.show(ws, "cy", ("ladder",))

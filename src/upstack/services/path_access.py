@@ -136,23 +136,65 @@ def person_for(ws: Workspace, login: str, part: str) -> str:
 
 
 def path_of(ws: Workspace, login: str) -> dict[str, Any]:
-    """What the reader may read of ``login``'s path: the ladder and the portfolio, each if shown to them
-    (or their own), as its events grouped by op; never the practice log. NotFound if neither."""
+    """What the reader may read of ``login``'s path: the ladder (with learning resources) and the
+    portfolio, each if shown to them (or their own); never the practice log, not even as the ladder's
+    practice step. A log item named as evidence or as an accomplishment's source shows only if the
+    reader may see it themselves. NotFound if neither part is shown."""
+    from upstack.services import ladder, portfolio, resources  # their folds; they do not import this
+
     db = db_of(ws)
-    parts: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    found: dict[str, Any] = {"login": login, "ladder": None, "portfolio": None}
     for part in PARTS:
         try:
             key = person_for(ws, login, part)
         except NotFound:
             continue
-        grouped: dict[str, list[dict[str, Any]]] = {op: [] for op in PART_OPS[part]}
-        for event in store_path.events(db, PART_OPS[part], person=key):
-            data = {k: v for k, v in event.data.items() if k != "by"}
-            grouped[event.op].append({"id": event.id, "subject": event.subject, "at": event.at, "data": data})
-        parts[part] = grouped
-    if not parts:
+        person = None if key == store_path.reader_key(db) else key  # one's own path is read as one's own
+        if part == "ladder":
+            steps = [_seen_evidence(ws, state.to_dict()) for state in ladder.load(ws, person=person).steps]
+            found["ladder"] = {"steps": steps, "done": sum(s["state"] == "done" for s in steps),
+                               "skipped": sum(s["state"] == "skipped" for s in steps),
+                               "resources": [r.to_dict() for r in resources.resources(ws, person=person)]}
+        else:
+            held = portfolio.load(ws, person=person)
+            found["portfolio"] = {"profile": held.profile.to_dict(),
+                                  "items": [_seen_sources(ws, item.to_dict()) for item in held.items]}
+    if found["ladder"] is None and found["portfolio"] is None:
         person_for(ws, login, PARTS[0])  # raises the one NotFound
-    return {"login": login, "parts": parts}
+    return found
+
+
+NOT_SHARED = "an item of their log you may not see"
+
+
+def _sees(ws: Workspace, ref: str) -> str | None:
+    """The title the reader sees for a log item (an entry, idea, node or run), or None if they may not see it."""
+    from upstack.services.ladder_log import target
+
+    try:
+        return target(ws, ref)[2]
+    except (NotFound, BadInput):
+        return None
+
+
+def _seen_evidence(ws: Workspace, step: dict[str, Any]) -> dict[str, Any]:
+    shown = []
+    for evidence in step["evidence"]:
+        if evidence["kind"] != "url":
+            title = _sees(ws, evidence["ref"])
+            evidence = {**evidence, "title": title} if title is not None else \
+                {**evidence, "ref": "", "title": NOT_SHARED}
+        shown.append(evidence)
+    return {**step, "evidence": shown}
+
+
+def _seen_sources(ws: Workspace, item: dict[str, Any]) -> dict[str, Any]:
+    sources = []
+    for source in item.get("sources", []):
+        title = _sees(ws, str(source.get("id", "")))
+        sources.append({**source, "title": title} if title is not None else
+                       {"kind": source.get("kind", ""), "id": "", "title": NOT_SHARED})
+    return {**item, "sources": sources}
 
 
 # -- writing: whom the reader shows their path ----------------------------------------------------

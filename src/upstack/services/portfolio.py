@@ -127,8 +127,8 @@ class Proposal:
         return {"short": self.short, **asdict(self)}
 
 
-def _events(ws: Workspace) -> list[store_path.PathEvent]:
-    return store_path.events(ws.store().db, OPS)
+def _events(ws: Workspace, person: str | None = None) -> list[store_path.PathEvent]:
+    return store_path.events(ws.store().db, OPS, person)
 
 
 def _fold(events: list[store_path.PathEvent]) -> Portfolio:
@@ -162,9 +162,9 @@ def _fold(events: list[store_path.PathEvent]) -> Portfolio:
                   for name, v in sorted(variants.items()) if not v.get("removed")])
 
 
-def load(ws: Workspace) -> Portfolio:
-    """The reader's portfolio as it is now."""
-    return _fold(_events(ws))
+def load(ws: Workspace, *, person: str | None = None) -> Portfolio:
+    """The reader's portfolio as it is now (or ``person``'s, for a service that checked the reader may see it)."""
+    return _fold(_events(ws, person))
 
 
 def _write(ws: Workspace, op: str, subject: str, data: dict[str, Any]) -> None:
