@@ -342,21 +342,6 @@ def bench_tree(U, env, home, res, n, R, W, log):
                    - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S")
     res[("review, a week", n)] = measure(
         up("review", "--since", week_before, "--until", last.replace("Z", "+00:00")), R, W)
-    bench_ladder(U, env, res, n, R, W, log)
-
-
-def bench_ladder(U, env, res, n, R, W, log):
-    """`upstack ladder` (where you stand: the steps folded from their records, proposals read from
-    the log, the upskilling trap), timed beside `upstack log -n 20` in the same run."""
-    for argv in (["ladder", "done", "code"], ["ladder", "skip", "from-scratch", "--why", "not low-level"],
-                 ["ladder", "evidence", "add", "github-page", "https://github.com/bench/bench"],
-                 ["ladder", "resource", "progress", "arena", "chapter", "2", "--minutes", "45"]):
-        run(U + argv, env)
-    up = lambda *a: (lambda: run(U + list(a), env))  # noqa: E731
-    res[("ladder", n)] = measure(up("ladder"), R, W)
-    res[("log -n 20, beside ladder", n)] = measure(up("log", "-n", "20"), R, W)
-    log(f"  ladder: {res[('ladder', n)]['ms']:.0f} ms; log -n 20 in the same run: "
-        f"{res[('log -n 20, beside ladder', n)]['ms']:.0f} ms")
 
 
 # --- report -----------------------------------------------------------------
@@ -412,9 +397,6 @@ def targets(results, pending) -> list[str]:
         rows.append(check(f"100k + {TREE_NODES} nodes: median {name} <= {limit} ms",
                           [ms(U, name, 100000)],
                           lambda v, lim=limit: (max(v) <= lim, f"{max(v):.0f} ms")))
-    rows.append(check("100k + ladder records: median ladder <= 150 ms", [ms(U, "ladder", 100000)],
-                      lambda v: (max(v) <= 150, f"{max(v):.0f} ms (log -n 20 beside it: "
-                                 f"{ms(U, 'log -n 20, beside ladder', 100000) or 0:.0f} ms)")))
     for name, keys in (("capture", ["capture"]), ("search", searches)):
         growth = [None if None in (ms(U, k, 1000), ms(U, k, 100000))
                   else ms(U, k, 100000) / ms(U, k, 1000) for k in keys]
