@@ -659,7 +659,7 @@ def _differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int,
 HIDDEN_WORDS = ["QUHIDDENDRILLA", "QUHIDDENPATHO",
                 "QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
                 "QUHIDDENIDEAA", "QUHIDDENRUNS", "QUHIDDENCOMMENTA", "QUHIDDENEPRIVATE", "QUHIDDENONOTE",
-                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERA", "QUHIDDENSTEPA"]
+                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERE", "QUHIDDENSTEPE"]
 
 
 def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
@@ -676,11 +676,12 @@ def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
         for who, entry in (("A", "entry-shared-P"), ("A", "entry-E-P"), ("E", "entry-shared-P")):
             with team.acting(ws, who):  # a star is its person's: no one else's page shows it, not even as a count
                 stars.set_star(ws, team[entry].id)
-        with team.acting(ws, "A"):  # so is a ladder: nobody else's /ladder changes
+        # So is a ladder: nobody else's /ladder changes (E's: A shows hers to V, her mentor).
+        with team.acting(ws, "E"):
             ladder.mark_done(ws, "code")
-            ladder.add_step(ws, "QUHIDDENSTEPA reading group")
-            ladder.add_evidence(ws, "github-page", "https://example.org/quhiddenladdera")
-            resources.log_progress(ws, "arena", position="QUHIDDENSTEPA chapter", minutes=30)
+            ladder.add_step(ws, "QUHIDDENSTEPE reading group")
+            ladder.add_evidence(ws, "github-page", "https://example.org/quhiddenladdere")
+            resources.log_progress(ws, "arena", position="QUHIDDENSTEPE chapter", minutes=30)
 
 
 def _write_hidden_from_all_but_o(team: Team) -> None:
