@@ -199,6 +199,8 @@ def import_json_resume(ws: Workspace, path: Path) -> tuple[folio.Profile, list[s
         raise BadInput(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"{path} is not a JSON Resume: not JSON ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # json's decoder recurses once a level: a CV is a few levels deep
+        raise BadInput(f"{path} is not a JSON Resume: nested too deep to be one") from None
     try:
         if not isinstance(data, dict):
             raise BadInput("it is not a JSON object")
