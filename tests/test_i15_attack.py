@@ -8,7 +8,9 @@ from typing import Any
 
 from conftest import CLI, assert_refused_unchanged
 from test_path_sync import Team, team  # noqa: F401 (the team server fixture)
+from upstack.services import portfolio as folio
 from upstack.timeutil import now_iso
+from upstack.web import site
 from upstack.workspace import Workspace
 
 
@@ -23,3 +25,25 @@ def test_a_json_resume_nested_too_deep_is_refused_in_one_line(run: CLI, tmp_path
     deep = tmp_path / "resume.json"
     deep.write_text('{"basics": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert_refused_unchanged(run, ["portfolio", "import", str(deep)], "is not a JSON Resume")
+
+
+# -- addresses that are not web addresses ---------------------------------------------------------
+
+BAD_URLS = ("javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>",
+            "JaVaScRiPt:alert(1)", " javascript:alert(1)", "vbscript:x", "/people/x/path")
+
+
+def test_a_stored_address_that_is_not_a_web_address_is_never_a_link(workspace: Workspace, tmp_path: Path) -> None:
+    """A pushed record or a hand-edited JSON import is not checked as `--url` is: the fold drops what
+    is not an http(s) address, so no page, mentor's view, export or site makes a link of it."""
+    _write(workspace, "portfolio.profile", "profile", name="Mallory",
+           links=[{"label": f"L{i}", "url": url} for i, url in enumerate(BAD_URLS)]
+           + [{"label": "GitHub", "url": "https://github.com/ada"}])
+    for i, url in enumerate(BAD_URLS):
+        _write(workspace, "portfolio.item", f"item-{i}", kind="talk", title=f"Talk {i}", url=url, summary="s")
+    held = folio.load(workspace)
+    assert [link["url"] for link in held.profile.links] == ["https://github.com/ada"]
+    assert {item.url for item in held.items} == {""}
+    site.build(workspace, tmp_path / "site")
+    text = "\n".join(p.read_text() for p in (tmp_path / "site").rglob("*.html")).lower()
+    assert "javascript:" not in text and "data:text" not in text and "vbscript:" not in text
