@@ -3,8 +3,12 @@ test that failed before its fix. Stores on both engines (the `workspace`, `run` 
 
 from __future__ import annotations
 
+import errno
+import pathlib
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conftest import CLI, assert_refused_unchanged
 from test_path_sync import Team, team  # noqa: F401 (the team server fixture)
@@ -47,3 +51,28 @@ def test_a_stored_address_that_is_not_a_web_address_is_never_a_link(workspace: W
     site.build(workspace, tmp_path / "site")
     text = "\n".join(p.read_text() for p in (tmp_path / "site").rglob("*.html")).lower()
     assert "javascript:" not in text and "data:text" not in text and "vbscript:" not in text
+
+
+# -- the site on a full disk ----------------------------------------------------------------------
+
+def test_the_site_on_a_full_disk_names_the_site_folder_and_leaves_nothing(run: CLI, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    run.ok("portfolio", "profile", "--name", "Ada")
+    run.ok("portfolio", "add", "talk", "A talk", "--summary", "On circuits.")
+    real = pathlib.Path.write_text
+    calls = []
+
+    def full(self: Path, *args: Any, **kwargs: Any) -> int:
+        calls.append(self)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")  # as os.write says it: no file named
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full)
+    out = tmp_path / "out" / "site"
+    result = run("portfolio", "site", str(out))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"cannot write {out}: no space left on the disk" in result.stderr, result.stderr
+    assert str(run.home) not in result.stderr
+    assert not out.exists() and list((tmp_path / "out").iterdir()) == []
