@@ -13,6 +13,9 @@ import pytest
 from conftest import CLI, assert_refused_unchanged
 from test_path_sync import Team, team  # noqa: F401 (the team server fixture)
 from upstack.services import portfolio as folio
+from upstack.services import sync as sync_service
+from upstack.services.practice_import import import_csv
+from upstack.store import path as store_path
 from upstack.timeutil import now_iso
 from upstack.web import site
 from upstack.workspace import Workspace
@@ -76,3 +79,26 @@ def test_the_site_on_a_full_disk_names_the_site_folder_and_leaves_nothing(run: C
     assert f"cannot write {out}: no space left on the disk" in result.stderr, result.stderr
     assert str(run.home) not in result.stderr
     assert not out.exists() and list((tmp_path / "out").iterdir()) == []
+
+
+# -- another person's practice log is never told ----------------------------------------------------
+
+def test_two_members_importing_the_same_csv_row_both_sync_it(team: Team, tmp_path: Path) -> None:  # noqa: F811
+    """An imported attempt's id was made from the row alone: the same row gave two members one id, so
+    the second one's push was refused as 'taken', which told them the first one has that attempt."""
+    history = tmp_path / "history.csv"
+    history.write_text("problem,at,minutes,outcome\ntwo-sum,2024-01-01,12,solved\nlru-cache,2024-01-02,30,failed\n")
+    laptops = {}
+    for user in (team.ada, team.bob):
+        laptop = Workspace(home=tmp_path / user.login)
+        assert import_csv(laptop, history).imported == 2
+        assert import_csv(laptop, history).imported == 0  # the same file again adds nothing
+        sync_service.login(laptop, team.server.url, team.token(user))
+        laptops[user.login] = laptop
+    for login, laptop in laptops.items():
+        report = sync_service.sync(laptop)
+        assert (report.pushed, report.refused) == (2, []), (login, report.refused)
+    for user in (team.ada, team.bob):
+        key = store_path.person_key(team.ws.store().db, user.id)
+        assert [e.subject for e in store_path.events(team.ws.store().db, ["practice.attempt"], person=key)] == \
+            ["two-sum", "lru-cache"]
