@@ -4,6 +4,7 @@ test that failed before its fix. Stores on both engines (the `workspace`, `run` 
 from __future__ import annotations
 
 import errno
+import json
 import pathlib
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,25 @@ def test_a_json_resume_nested_too_deep_is_refused_in_one_line(run: CLI, tmp_path
     deep = tmp_path / "resume.json"
     deep.write_text('{"basics": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert_refused_unchanged(run, ["portfolio", "import", str(deep)], "is not a JSON Resume")
+
+
+@pytest.mark.parametrize("resume", [
+    {"basics": {"name": "Ada", "summary": "word " * 10_000}},  # larger than the team server keeps
+    {"basics": {"name": "Ada"}, "projects": [{"name": "p", "description": "x" * 40_000}]},
+], ids=["huge-summary", "huge-project"])
+def test_a_json_resume_the_team_server_would_refuse_is_refused_here(run: CLI, tmp_path: Path,
+                                                                     resume: dict[str, Any]) -> None:
+    """Taken in, its records could never sync (the door holds a path record to 32,000 characters)."""
+    path = tmp_path / "resume.json"
+    path.write_text(json.dumps(resume))
+    assert_refused_unchanged(run, ["portfolio", "import", str(path)], "is not a JSON Resume upstack can read")
+
+
+def test_a_practice_csv_row_the_team_server_would_refuse_is_refused_here(run: CLI, tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    topics = ";".join(f"pattern-{i}" for i in range(4000))
+    path.write_text(f"problem,at,minutes,outcome,topics\ntwo-sum,2024-01-01,5,solved,{topics}\n")
+    assert_refused_unchanged(run, ["practice", "import", str(path)], "history.csv line 2")
 
 
 # -- addresses that are not web addresses ---------------------------------------------------------

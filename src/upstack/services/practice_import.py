@@ -99,6 +99,7 @@ def import_csv(ws: Workspace, path: Path, mapping: dict[str, str] | None = None)
     except csv.Error as exc:
         raise BadInput(f"{name} line 1: {exc}") from None
     columns = _columns(header, mapping or {}, name)
+    from upstack.services.record_shapes import problem  # pydantic: only once a file is read
     attempts: list[dict[str, Any]] = []
     line = rows.line_num
     while True:
@@ -114,6 +115,9 @@ def import_csv(ws: Workspace, path: Path, mapping: dict[str, str] | None = None)
             continue
         try:
             attempts.append(_attempt(row, columns))
+            wrong = problem(OP, attempts[-1])  # a record a team server would refuse could never sync
+            if wrong:
+                raise BadInput(wrong.removeprefix(f"{OP} the record: ").replace("Value error, ", ""))
         except UpstackError as exc:
             raise BadInput(f"{name} line {start}: {exc}; nothing was imported") from None
     if not attempts:
