@@ -146,8 +146,8 @@ def _fold(events: list[store_path.PathEvent]) -> Portfolio:
         elif event.op == "portfolio.variant":
             variants[event.subject] = {**variants.get(event.subject, {}), **data, "at": event.at}
     found = [Accomplishment(
-        id=subject, kind=str(item.get("kind", "")), title=str(item.get("title", "")),
-        **{k: str(item.get(k) or "") for k in ("date", "end", "url", "summary", "organisation", "proposal")},
+        id=subject, kind=str(item.get("kind", "")), title=str(item.get("title", "")), url=_web_url(item.get("url")),
+        **{k: str(item.get(k) or "") for k in ("date", "end", "summary", "organisation", "proposal")},
         sources=[s for s in item.get("sources") or [] if isinstance(s, dict)],
         removed=bool(item.get("removed")), dismissed=bool(item.get("dismissed")), changes=item["changes"])
         for subject, item in items.items() if item.get("title")]
@@ -155,11 +155,20 @@ def _fold(events: list[store_path.PathEvent]) -> Portfolio:
     links = profile.get("links") or []
     return Portfolio(
         profile=Profile(**{k: str(profile.get(k) or "") for k in ("name", "headline", "email", "summary")},
-                        links=[dict(link) for link in links if isinstance(link, dict)]),
+                        links=[{**link, "url": _web_url(link.get("url"))} for link in links
+                               if isinstance(link, dict) and _web_url(link.get("url"))]),
         items=[i for i in found if not i.removed], removed=[i for i in found if i.removed],
         variants=[Variant(name=name, items=[str(i) for i in v.get("items") or []],
                           sent_with=str(v.get("sent_with") or ""), at=str(v.get("at") or ""))
                   for name, v in sorted(variants.items()) if not v.get("removed")])
+
+
+def _web_url(value: Any) -> str:
+    """A stored address as pages, exports and the site may link it: an http(s) one, as `--url` takes
+    them. A pushed record or a JSON import is not checked as typed input is, and a ``javascript:`` or
+    ``data:`` address in a link's href runs in whoever clicks it (a mentor, a visitor of the site)."""
+    url = str(value or "").strip()
+    return url if _URL.match(url) else ""
 
 
 def load(ws: Workspace, *, person: str | None = None) -> Portfolio:

@@ -23,6 +23,7 @@ __all__ = ["RENDERCV_VERSION", "SECTIONS", "to_json_resume", "to_rendercv", "imp
 
 RENDERCV_VERSION = "2.3"  # the newest RenderCV that installs on Python 3.11; later ones need 3.12
 FELLOWSHIP = "Fellowship"  # a work item's description when it is a fellowship, so that an import knows
+MAX_RESUME_BYTES = 5_000_000  # a CV is kilobytes; beyond this it is not one
 JSON_RESUME_VERSION = "1.3.1"  # the @jsonresume/schema release the tests validate against
 
 
@@ -194,11 +195,15 @@ def import_json_resume(ws: Workspace, path: Path) -> tuple[folio.Profile, list[s
     """Seed the profile and accomplishments from a JSON Resume file; all of it or nothing (a bad file is
     named in one line). Returns the profile and the new accomplishments' ids."""
     try:
+        if path.stat().st_size > MAX_RESUME_BYTES:
+            raise BadInput(f"{path} is larger than {MAX_RESUME_BYTES // 1_000_000} MB: not a JSON Resume")
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"{path} is not a JSON Resume: not JSON ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # json's decoder recurses once a level: a CV is a few levels deep
+        raise BadInput(f"{path} is not a JSON Resume: nested too deep to be one") from None
     try:
         if not isinstance(data, dict):
             raise BadInput("it is not a JSON object")
@@ -235,5 +240,11 @@ def import_json_resume(ws: Workspace, path: Path) -> tuple[folio.Profile, list[s
     for item in items:
         ids.append(new_id())
         records.append(ws.record("portfolio.item", {"subject": ids[-1], "at": at, **item, "sources": []}))
+    from upstack.services.record_shapes import problem  # pydantic: only when a record is checked
+
+    for record in records:  # one a team server would refuse could never sync: refused here, as there
+        wrong = problem(record.op, record.data)
+        if wrong:
+            raise BadInput(f"{path} is not a JSON Resume upstack can read: {wrong.replace('Value error, ', '')}")
     ws.store().write(records)  # one write: all of it or none
     return folio.load(ws).profile, ids

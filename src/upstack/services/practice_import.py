@@ -1,9 +1,9 @@
 """`upstack practice import`: an attempt history from a CSV file, all of it or nothing.
 
 Every row is checked before anything is written; the first bad one is named by its line and
-nothing is imported. The rows that pass are journaled in one append (one line of the journal:
-applied whole or not at all). Each attempt's id is made from what it says (``ids.derived_id``),
-so importing the same file again adds nothing twice.
+nothing is imported. The rows that pass are written in one write (applied
+whole or not at all). A row the reader's log holds already is skipped, so importing the same file
+again adds nothing twice.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import codecs
 import csv
 import dataclasses
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from upstack import ids
 from upstack.domain import practice as rules
 from upstack.errors import BadInput, UpstackError
 from upstack.services.practice import OP, check_happened, records
@@ -99,6 +99,7 @@ def import_csv(ws: Workspace, path: Path, mapping: dict[str, str] | None = None)
     except csv.Error as exc:
         raise BadInput(f"{name} line 1: {exc}") from None
     columns = _columns(header, mapping or {}, name)
+    from upstack.services.record_shapes import problem  # pydantic: only once a file is read
     attempts: list[dict[str, Any]] = []
     line = rows.line_num
     while True:
@@ -114,18 +115,29 @@ def import_csv(ws: Workspace, path: Path, mapping: dict[str, str] | None = None)
             continue
         try:
             attempts.append(_attempt(row, columns))
+            wrong = problem(OP, attempts[-1])  # a record a team server would refuse could never sync
+            if wrong:
+                raise BadInput(wrong.removeprefix(f"{OP} the record: ").replace("Value error, ", ""))
         except UpstackError as exc:
             raise BadInput(f"{name} line {start}: {exc}; nothing was imported") from None
     if not attempts:
         raise BadInput(f"{name} has a header but no attempts")
-    # The id from what the row says (and whose it is), so the same file imported again adds nothing.
-    made = [dataclasses.replace(record, id=ids.derived_id(record.data["at"], OP, *sorted(
-        f"{k}={v}" for k, v in record.data.items()))) for record in
-        (ws.record(OP, data) for data in attempts)]
-    known = {event.id for event in records(ws)}
-    fresh = list({record.id: record for record in made if record.id not in known}.values())
-    ws.store().write(fresh)
-    return ImportResult(imported=len(fresh), already=len(made) - len(fresh), encoding=encoding)
+    # A row the reader's practice log holds already (the same file imported again) adds nothing. Each
+    # attempt's id is drawn at random: one made from the row alone was the same for every member who
+    # imported that row, and a team server refusing the second one's push as taken told them the
+    # first one had practised that problem then.
+    known = {_same(event.data) for event in records(ws)}
+    fresh: dict[str, Any] = {}
+    for data in attempts:
+        if _same(data) not in known:
+            fresh.setdefault(_same(data), ws.record(OP, data))
+    ws.store().write(list(fresh.values()))
+    return ImportResult(imported=len(fresh), already=len(attempts) - len(fresh), encoding=encoding)
+
+
+def _same(data: dict[str, Any]) -> str:
+    """What makes two attempts one: everything they say (not who made them)."""
+    return json.dumps({k: v for k, v in data.items() if k != "by"}, sort_keys=True)
 
 
 def _columns(header: list[str], mapping: dict[str, str], name: str) -> dict[str, int]:

@@ -275,11 +275,14 @@ def build(ws: Workspace, out: Path) -> Built:
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARK).exists())):
         raise BadInput(f"{out} holds other files: give an empty or new folder (or one an earlier "
                        "`upstack portfolio site` wrote)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise _in_site(exc, out) from exc
+    old = None
     try:
         built = _render_site(ws, building)
-        old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             out.rename(old / "site")
@@ -288,6 +291,22 @@ def build(ws: Workspace, out: Path) -> Built:
             shutil.rmtree(old, ignore_errors=True)
         out.chmod(0o755)  # a temporary folder is made private; a website is for reading
         return built
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(building, ignore_errors=True)
+        if old is not None and (old / "site").exists() and not out.exists():
+            (old / "site").rename(out)  # the new site did not take its place: the old one is put back
+            shutil.rmtree(old, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _in_site(exc, out, building) from exc
         raise
+
+
+def _in_site(exc: OSError, out: Path, building: Path | None = None) -> OSError:
+    """A failure to write the site, naming the site's folder (faults.py says it in one line): a write
+    names no file (os.write), and a temporary folder beside OUT is not what the person gave. A file
+    named elsewhere (the workspace's) keeps its name."""
+    named = Path(exc.filename) if exc.filename else None
+    if named is None or named in (out.parent, building) or named.parent == out.parent \
+            or (building is not None and building in named.parents):
+        return OSError(exc.errno, exc.strerror, str(out))
+    return exc
