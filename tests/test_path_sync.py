@@ -312,3 +312,16 @@ def test_a_mentor_reads_the_folded_ladder_and_portfolio_but_no_title_they_may_no
     for hidden in ("QUSECRETTITLE", secret.id, "QUUNSHAREDTITLE", unshared.id, "QUDRILL"):
         assert hidden not in seen
     assert "QUSECRETTITLE" in own and "QUUNSHAREDTITLE" in own and path_access.NOT_SHARED not in own
+
+
+def test_a_project_someone_else_owns_is_not_proposed_for_my_portfolio(team: Team) -> None:
+    from upstack.services import portfolio
+
+    project = tree.add_node(team.ws, "project", "QUBOBPROJECT", why="Bob's.")  # made on the server's command line
+    tree.set_status(team.ws, project.id, "done", "finished", override="a test")
+    accounts.share(team.ws, project.id, "bob", "owner", by=None)
+    accounts.share(team.ws, project.id, "ada", "editor", by=None)
+    with access.acting_as(team.audience(team.bob)):
+        assert [p.title for p in portfolio.proposals(team.ws)] == ["QUBOBPROJECT"]
+    with access.acting_as(team.audience(team.ada)):  # she sees it, may even edit it: not hers to claim
+        assert [p.title for p in portfolio.proposals(team.ws)] == []

@@ -416,8 +416,9 @@ def proposals(ws: Workspace) -> list[Proposal]:
     taken = {i.proposal for i in held.items + held.removed if i.proposal}
     taken |= {f"{s['kind']}:{s['id']}" for i in held.items + held.removed for s in i.sources}
     found: list[Proposal] = []
+    audience = current(team=ws.team)  # on a team server, only projects the reader owns are their work
     for node in store_tree.node_rows(db):
-        if node.kind == "project" and node.status == "done":
+        if node.kind == "project" and node.status == "done" and (audience is None or audience.has(node.id, "owner")):
             found.append(Proposal(key=f"node:{node.id}", kind="write-up", title=node.title,
                                   date=local_display(node.updated_at)[:10],
                                   sources=[{"kind": "node", "id": node.id}], why="a project you marked done"))
