@@ -227,6 +227,16 @@ def test_interview_practice_is_not_yet_measured_without_a_practice_log(run: CLI)
     assert (practice["state"], practice["measured"]) == ("open", "not yet measured")
 
 
+def test_interview_practice_says_how_many_more_attempts_once_practice_is_logged(run: CLI) -> None:
+    """A practice log too short to judge is not "not yet measured" (the words for no log at all)."""
+    for i in range(3):
+        run.ok("practice", "log", f"m{i}", "-m", "25", "--unaided", "-d", "medium", "--at", f"{5 - i} days ago")
+    run.ok("practice", "log", "e0", "-m", "5", "--unaided", "-d", "easy")  # an easy one does not count
+    practice = _steps(run)["interview-practice"]
+    assert (practice["state"], practice["measured"]) == ("open", "measuring: 17 more first attempts at mediums needed")
+    assert "(study; measuring: 17 more first attempts at mediums needed)" in run.ok("ladder")
+
+
 @pytest.mark.parametrize("slow, state, measured", [(4, "done", "the practice bar is reached"),
                                                    (5, "open", "below the practice bar")])
 def test_interview_practice_is_done_when_the_practice_bar_says_so(run: CLI, slow: int, state: str,

@@ -20,6 +20,7 @@ from typing import Any
 
 from upstack.domain import ladder as rules
 from upstack.domain.ladder import Step
+from upstack.domain.text import plural
 from upstack.errors import BadInput, NotFound
 from upstack.ids import short_id
 from upstack.services import ladder_log
@@ -131,12 +132,22 @@ def load(ws: Workspace, *, person: str | None = None, practice: bool = True) -> 
     if practice and practice_state is not None and person is not None:
         practice_state.measured = "not shown"
     elif practice and practice_state is not None:
-        reached = bar_reached(ws)
-        practice_state.measured = {True: "the practice bar is reached", False: "below the practice bar",
-                                   None: "not yet measured"}[reached]
+        bar = interview_practice.bar_status(ws)
+        reached = bar.reached
+        practice_state.measured = _measured(bar.reached, bar.counted, bar.more_needed)
         if reached and practice_state.state == "open":
             practice_state.state = "done"
     return Ladder([states[slug] for slug in order], rejected, events)
+
+
+def _measured(reached: bool | None, counted: int, more_needed: int) -> str:
+    """What the practice bar says, for the interview-practice step: once attempts are logged but too
+    few to judge, how many more, rather than the same words as for no practice log at all."""
+    if reached is not None:
+        return "the practice bar is reached" if reached else "below the practice bar"
+    if counted == 0:
+        return "not yet measured"
+    return f"measuring: {plural(more_needed, 'more first attempt')} at mediums needed"
 
 
 def _place(order: list[str], slug: str, before: str | None, after: str | None, screens: set[str]) -> None:
