@@ -145,6 +145,19 @@ def test_variants_name_what_was_sent(run: CLI) -> None:
     assert_refused_unchanged(run, ["portfolio", "variant", "Again", "--items", f"{a},{a}"], "twice")
 
 
+def test_counts_of_accomplishments_read_as_english(run: CLI) -> None:
+    one = json.loads(run.ok("portfolio", "add", "repository", "SAE toolkit", "--json"))["short"]
+    assert run.ok("portfolio", "variant", "Short", "--items", one).strip() == "variant Short: 1 accomplishment"
+    assert "variant Short: 1 accomplishment\n" in run.ok("portfolio") + "\n"
+    two = json.loads(run.ok("portfolio", "add", "talk", "IOI at the reading group", "--json"))["short"]
+    assert run.ok("portfolio", "variant", "Both", "--items", f"{one},{two}").strip() == "variant Both: 2 accomplishments"
+    from webserver import serve
+
+    with serve(run.home, run.db_url) as server:
+        page = server.client().get("/portfolio").text
+    assert "Short: 1 accomplishment<" in page and "Both: 2 accomplishments<" in page
+
+
 def test_the_portfolio_round_trips_through_the_json_export(run: CLI, tmp_path: Any, engine: str,
                                                           make_pg_url: Any) -> None:
     from conftest import round_trip
