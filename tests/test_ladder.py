@@ -115,6 +115,9 @@ def test_evidence_links_entries_nodes_runs_ideas_and_urls_checked_at_link_time(r
     assert kinds == {"code": [("entry", "Finished the Python course.")], "paper-alone": [("run", "reproduce-ioi")],
                      "open-problem": [("node", "Probe study"), ("idea", "Probe for deception.")],
                      "github-page": [("url", "https://github.com/ada")]}
+    run.ok("ladder", "evidence", "rm", "open-problem", idea)  # by the short id `ladder` prints
+    run.ok("ladder", "evidence", "rm", "paper-alone", r.id)  # or by the whole id
+    assert (_steps(run)["open-problem"]["evidence"][0]["kind"], _steps(run)["paper-alone"]["evidence"]) == ("node", [])
     run.ok("rm", entry)
     run.ok("log")
     assert_refused_unchanged(run, ["ladder", "evidence", "add", "learn-area", entry], "was deleted")

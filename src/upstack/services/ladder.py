@@ -22,7 +22,7 @@ from upstack.domain import ladder as rules
 from upstack.domain.ladder import Step
 from upstack.domain.text import plural
 from upstack.errors import BadInput, NotFound
-from upstack.ids import short_id
+from upstack.ids import id_key, short_id
 from upstack.services import ladder_log
 from upstack.services import practice as interview_practice
 from upstack.services.ladder_log import Proposal
@@ -327,8 +327,10 @@ def add_evidence(ws: Workspace, step_ref: str, ref: str, *, rule: str = "") -> S
 def remove_evidence(ws: Workspace, step_ref: str, ref: str) -> StepState:
     state = find_step(load(ws, practice=False), step_ref)
     text = ref.strip()
+    # An id as printed (its short form is a prefix of id_key, not of the id) or whole; an address whole.
     held = [e for e in state.evidence
-            if e.ref == text or e.kind != "url" and e.ref.lower().startswith(text.lower()) and len(text) >= 4]
+            if e.ref == text or e.kind != "url" and len(text) >= 4
+            and (id_key(e.ref).startswith(text.lower()) or e.ref.lower() == text.lower())]
     if len(held) != 1:
         raise NotFound(f"{ref!r} is not evidence for {state.step.slug}" if not held else
                        f"{ref!r} matches more than one piece of evidence for {state.step.slug}")
