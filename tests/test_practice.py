@@ -170,6 +170,19 @@ def test_the_commands_log_list_due_bar_and_strike(run: CLI) -> None:
     assert [a["first"] for a in json.loads(run.ok("practice", "list", "--json"))] == [True]
 
 
+def test_practice_alone_says_where_you_stand_as_ladder_and_portfolio_do(run: CLI) -> None:
+    """`upstack practice` with no command was a usage error (exit 2) while `ladder` and `portfolio` answer."""
+    assert "Not measured yet" in run.ok("practice") and "due for review" not in run.ok("practice")
+    run.ok("practice", "log", "lru-cache", "-m", "38", "--unaided", "-d", "medium", "--at", "20 days ago")
+    run.ok("practice", "log", "two-sum", "-m", "9", "--unaided", "-d", "easy")
+    said = run.ok("practice")
+    assert said.startswith("The bar: at least 16 of your last 20 first attempts")
+    assert "19 more first attempts at mediums needed" in said
+    assert said.rstrip().endswith("1 problem due for review today: `upstack practice due`")
+    both = json.loads(run.ok("practice", "--json"))
+    assert (both["counted"], both["due"]) == (1, 1) and both["statement"] == said.splitlines()[:-1]
+
+
 def test_reaching_the_bar_says_more_grinding_has_diminishing_returns(run: CLI) -> None:
     for i in range(20):
         run.ok("practice", "log", f"m{i}", "-m", "25", "--unaided", "-d", "medium", "--at", f"{30 - i} days ago")
