@@ -169,7 +169,8 @@ def test_counts_of_accomplishments_read_as_english(run: CLI) -> None:
     assert run.ok("portfolio", "variant", "Short", "--items", one).strip() == "variant Short: 1 accomplishment"
     assert "variant Short: 1 accomplishment\n" in run.ok("portfolio") + "\n"
     two = json.loads(run.ok("portfolio", "add", "talk", "IOI at the reading group", "--json"))["short"]
-    assert run.ok("portfolio", "variant", "Both", "--items", f"{one},{two}").strip() == "variant Both: 2 accomplishments"
+    said = run.ok("portfolio", "variant", "Both", "--items", f"{one},{two}")
+    assert said.strip() == "variant Both: 2 accomplishments"
     from webserver import serve
 
     with serve(run.home, run.db_url) as server:

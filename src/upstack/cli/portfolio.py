@@ -263,7 +263,8 @@ def import_command(ws: Workspace, file: Path, as_json: bool) -> None:
     if as_json:
         print_json({"profile": profile.to_dict(), "items": ids})
     else:
-        echo(f"imported {plural(len(ids), 'accomplishment')}" + (f" and the profile of {profile.name}" if profile.name else ""))
+        echo(f"imported {plural(len(ids), 'accomplishment')}"
+             + (f" and the profile of {profile.name}" if profile.name else ""))
 
 
 COMMANDS = [portfolio]
