@@ -115,6 +115,9 @@ def test_evidence_links_entries_nodes_runs_ideas_and_urls_checked_at_link_time(r
     assert kinds == {"code": [("entry", "Finished the Python course.")], "paper-alone": [("run", "reproduce-ioi")],
                      "open-problem": [("node", "Probe study"), ("idea", "Probe for deception.")],
                      "github-page": [("url", "https://github.com/ada")]}
+    run.ok("ladder", "evidence", "rm", "open-problem", idea)  # by the short id `ladder` prints
+    run.ok("ladder", "evidence", "rm", "paper-alone", r.id)  # or by the whole id
+    assert (_steps(run)["open-problem"]["evidence"][0]["kind"], _steps(run)["paper-alone"]["evidence"]) == ("node", [])
     run.ok("rm", entry)
     run.ok("log")
     assert_refused_unchanged(run, ["ladder", "evidence", "add", "learn-area", entry], "was deleted")
@@ -225,6 +228,16 @@ def test_learning_resources_come_with_the_guides_links_and_keep_progress_and_min
 def test_interview_practice_is_not_yet_measured_without_a_practice_log(run: CLI) -> None:
     practice = _steps(run)["interview-practice"]
     assert (practice["state"], practice["measured"]) == ("open", "not yet measured")
+
+
+def test_interview_practice_says_how_many_more_attempts_once_practice_is_logged(run: CLI) -> None:
+    """A practice log too short to judge is not "not yet measured" (the words for no log at all)."""
+    for i in range(3):
+        run.ok("practice", "log", f"m{i}", "-m", "25", "--unaided", "-d", "medium", "--at", f"{5 - i} days ago")
+    run.ok("practice", "log", "e0", "-m", "5", "--unaided", "-d", "easy")  # an easy one does not count
+    practice = _steps(run)["interview-practice"]
+    assert (practice["state"], practice["measured"]) == ("open", "measuring: 17 more first attempts at mediums needed")
+    assert "(study; measuring: 17 more first attempts at mediums needed)" in run.ok("ladder")
 
 
 @pytest.mark.parametrize("slow, state, measured", [(4, "done", "the practice bar is reached"),

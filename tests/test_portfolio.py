@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import CLI, assert_refused_unchanged
-from upstack.ids import new_id
+from upstack.ids import new_id, short_id
 from upstack.services import capture, linked, tree
 from upstack.services import portfolio as folio
 from upstack.store import path as store_path
@@ -97,13 +97,32 @@ def test_proposals_come_from_done_projects_and_results_and_can_be_accepted_or_di
         {i.title for i in folio.load(workspace).items} == {result.title, accepted.title}
 
 
-def test_ladder_evidence_is_proposed_when_there_is_some(workspace: Workspace) -> None:
-    assert folio.proposals(workspace) == []  # no ladder at all: nothing, no error
-    workspace.store().write([workspace.record("ladder.evidence", {
-        "subject": "write-up", "at": now_iso(), "url": "https://github.com/ada/sae", "title": "SAE on a toy model"})])
-    (proposal,) = folio.proposals(workspace)
-    assert (proposal.kind, proposal.title) == ("repository", "SAE on a toy model")
-    assert folio.accept(workspace, proposal.short).url == "https://github.com/ada/sae"
+def test_ladder_evidence_is_proposed_as_the_work_it_links(run: CLI) -> None:
+    """The ladder's evidence as it stands: a repository address, an entry (linked as its source, and
+    proposed once though it is also a result), never a profile page, a private entry, nor evidence
+    taken off the ladder."""
+    assert json.loads(run.ok("portfolio", "proposals", "--json")) == []  # no ladder at all: nothing, no error
+    result = run.ok("note", "--kind", "result", "Baseline logit diff on 750 prompts: 3.41.").strip()
+    notes = run.ok("note", "Walkthrough notes on path patching.").strip()
+    secret = run.ok("note", "--private", "Walkthrough, and how tired I was.").strip()
+    gone = run.ok("note", "Linked by mistake.").strip()
+    for evidence in (result, notes, secret, gone):
+        run.ok("ladder", "evidence", "add", "paper-walkthrough", evidence)
+    run.ok("ladder", "evidence", "rm", "paper-walkthrough", gone)
+    run.ok("ladder", "evidence", "add", "write-up", "https://github.com/ada/sae")
+    run.ok("ladder", "evidence", "add", "github-page", "https://github.com/ada")
+    found = json.loads(run.ok("portfolio", "proposals", "--json"))
+    assert sorted((p["kind"], p["title"], [short_id(s["id"]) for s in p["sources"] if s["kind"] != "url"])
+                  for p in found) == sorted([("result", "Baseline logit diff on 750 prompts: 3.41.", [result]),
+                                             ("write-up", "Walkthrough notes on path patching.", [notes]),
+                                             ("repository", "https://github.com/ada/sae", [])])
+    repository = next(p for p in found if p["kind"] == "repository")
+    assert json.loads(run.ok("portfolio", "accept", repository["short"], "--json"))["url"] == "https://github.com/ada/sae"
+    written = next(p for p in found if p["title"].startswith("Walkthrough notes"))
+    accepted = json.loads(run.ok("portfolio", "accept", written["short"], "--json"))
+    assert accepted["sources"] == written["sources"]
+    assert [p["title"] for p in json.loads(run.ok("portfolio", "proposals", "--json"))] == [
+        "Baseline logit diff on 750 prompts: 3.41."]
 
 
 def test_a_private_entry_cannot_go_in(run: CLI) -> None:
@@ -143,6 +162,20 @@ def test_variants_name_what_was_sent(run: CLI) -> None:
     exported = json.loads(run.ok("portfolio", "export", "--format", "jsonresume", "--variant", "MATS"))
     assert exported["projects"][0]["name"] == "SAE toolkit" and exported["work"][0]["position"] == "Research engineer"
     assert_refused_unchanged(run, ["portfolio", "variant", "Again", "--items", f"{a},{a}"], "twice")
+
+
+def test_counts_of_accomplishments_read_as_english(run: CLI) -> None:
+    one = json.loads(run.ok("portfolio", "add", "repository", "SAE toolkit", "--json"))["short"]
+    assert run.ok("portfolio", "variant", "Short", "--items", one).strip() == "variant Short: 1 accomplishment"
+    assert "variant Short: 1 accomplishment\n" in run.ok("portfolio") + "\n"
+    two = json.loads(run.ok("portfolio", "add", "talk", "IOI at the reading group", "--json"))["short"]
+    said = run.ok("portfolio", "variant", "Both", "--items", f"{one},{two}")
+    assert said.strip() == "variant Both: 2 accomplishments"
+    from webserver import serve
+
+    with serve(run.home, run.db_url) as server:
+        page = server.client().get("/portfolio").text
+    assert "Short: 1 accomplishment<" in page and "Both: 2 accomplishments<" in page
 
 
 def test_the_portfolio_round_trips_through_the_json_export(run: CLI, tmp_path: Any, engine: str,

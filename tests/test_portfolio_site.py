@@ -226,6 +226,15 @@ def test_the_site_replaces_an_earlier_one_whole_and_refuses_a_folder_of_other_fi
     assert [p.name for p in busy.iterdir()] == ["thesis.tex"]
 
 
+def test_the_home_page_heads_accomplishments_without_a_write_up_as_such_not_as_also(run: CLI,
+                                                                                   tmp_path: Path) -> None:
+    """"Also" reads well below the projects, and oddly as the home page's first heading."""
+    run.ok("portfolio", "add", "repository", "Name movers", "--url", "https://github.com/ada/ioi")
+    run.ok("portfolio", "site", str(tmp_path / "site"))
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "<h2>Accomplishments</h2>" in home and "<h2>Also</h2>" not in home and "<h2>Projects</h2>" not in home
+
+
 # -- in Chromium ------------------------------------------------------------------------------------
 
 @pytest.fixture

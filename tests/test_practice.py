@@ -170,6 +170,19 @@ def test_the_commands_log_list_due_bar_and_strike(run: CLI) -> None:
     assert [a["first"] for a in json.loads(run.ok("practice", "list", "--json"))] == [True]
 
 
+def test_practice_alone_says_where_you_stand_as_ladder_and_portfolio_do(run: CLI) -> None:
+    """`upstack practice` with no command was a usage error (exit 2) while `ladder` and `portfolio` answer."""
+    assert "Not measured yet" in run.ok("practice") and "due for review" not in run.ok("practice")
+    run.ok("practice", "log", "lru-cache", "-m", "38", "--unaided", "-d", "medium", "--at", "20 days ago")
+    run.ok("practice", "log", "two-sum", "-m", "9", "--unaided", "-d", "easy")
+    said = run.ok("practice")
+    assert said.startswith("The bar: at least 16 of your last 20 first attempts")
+    assert "19 more first attempts at mediums needed" in said
+    assert said.rstrip().endswith("1 problem due for review today: `upstack practice due`")
+    both = json.loads(run.ok("practice", "--json"))
+    assert (both["counted"], both["due"]) == (1, 1) and both["statement"] == said.splitlines()[:-1]
+
+
 def test_reaching_the_bar_says_more_grinding_has_diminishing_returns(run: CLI) -> None:
     for i in range(20):
         run.ok("practice", "log", f"m{i}", "-m", "25", "--unaided", "-d", "medium", "--at", f"{30 - i} days ago")
@@ -222,6 +235,36 @@ def test_csv_import_with_a_column_mapping_in_odd_encodings(run: CLI, tmp_path: P
         ("two-sum", "Two Sum", 12, "unaided", ["arrays", "hashing"])]
     again = json.loads(run.ok("practice", "import", str(source), *MAP, "--json"))
     assert (again["imported"], again["already"]) == (0, 3)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_csv_import_reads_semicolons_and_tabs_as_spreadsheets_write_them(run: CLI, tmp_path: Path,
+                                                                        delimiter: str) -> None:
+    """Excel in a decimal-comma language writes semicolons (and 41,5); a tab-separated export has tabs."""
+    source = tmp_path / "history.csv"
+    source.write_text("\n".join(line.replace(",", delimiter) for line in CSV.splitlines()).replace(
+        "41.5", "41,5").replace("arrays;hashing", '"arrays;hashing"') + "\n", encoding="utf-8")
+    assert run.ok("practice", "import", str(source), *MAP).startswith("imported 3 attempts from history.csv")
+    got = json.loads(run.ok("practice", "list", "--json"))
+    assert [(a["problem"], a["minutes"], a["outcome"], a["topics"]) for a in got] == [
+        ("word-ladder", 60, "failed", ["graphs"]), ("lru-cache", 41.5, "hints", ["design"]),
+        ("two-sum", 12, "unaided", ["arrays", "hashing"])]
+
+
+@pytest.mark.parametrize(("title", "encoding"), [("Größe – naïve “quoted” Café", "cp1252"),
+                                                  ("Valid Anagram – café", "cp1252"),
+                                                  ("Задача о рюкзаке: динамическое программирование и разбор решения",
+                                                   "cp1251")])
+def test_a_short_file_in_a_windows_encoding_keeps_its_letters(run: CLI, tmp_path: Path, title: str,
+                                                              encoding: str) -> None:
+    """A few lines are too little for charset-normalizer to tell cp1252 from mac_latin2 or cp1250:
+    cp1252 is taken when it reads the bytes as well; another script keeps its own encoding."""
+    source = tmp_path / "short.csv"
+    source.write_bytes(f"problem,at,minutes,outcome,title\r\nknapsack,2026-11-10,9,solved,{title}\r\n".encode(encoding))
+    said = run.ok("practice", "import", str(source)).strip()
+    assert said.startswith("imported 1 attempt from short.csv (")
+    assert encoding != "cp1252" or said.endswith("(cp1252)")
+    assert json.loads(run.ok("practice", "list", "--json"))[0]["title"] == title
 
 
 @pytest.mark.parametrize(("row", "message"), [

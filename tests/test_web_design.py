@@ -2,7 +2,7 @@
 dark theme follows the system; axe-core finds no WCAG AA colour-contrast failure in either theme;
 body text is at least 16 px and no line runs past about 80 characters; math is drawn by the
 vendored KaTeX (and reads as TeX without JavaScript). The pages are the demo's three weeks
-(`upstack demo`) plus an entry with math, a table and code.
+(`upstack demo`, its path to a research job included) plus an entry with math, a table and code.
 
 Screenshots of the main pages in both themes are saved for a person to look at: in pytest's
 temporary folder, or in the folder ``UPSTACK_SCREENSHOTS`` names (``docs/screenshots`` keeps the
@@ -98,7 +98,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         run = runs_service.list_runs(ws)[0]
     with serve(home, None) as server:
         yield Site(server, {"timeline": "/", "entry": f"/e/{maths.short}", "tree": "/tree", "runs": "/runs",
-                            "run": f"/runs/{run.short}", "search": "/search?q=heads", "ideas": "/ideas"})
+                            "run": f"/runs/{run.short}", "search": "/search?q=heads", "ideas": "/ideas",
+                            "ladder": "/ladder", "practice": "/practice", "portfolio": "/portfolio"})
 
 
 @contextmanager
@@ -119,6 +120,8 @@ def _visit(page: Page, site: Site, name: str) -> None:
         expect(page.locator("aside.facets h2").first).to_be_visible()
     if name == "run":
         expect(page.locator("#charts")).to_have_attribute("data-drawn", "true")
+    if name == "practice":
+        expect(page.locator("#bar-chart")).to_have_attribute("data-drawn", "true")
     if name == "entry":
         expect(page.locator("html")).to_have_attribute("data-math", "rendered")
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from upstack.cli.options import json_option, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, plural, print_json, style
 from upstack.files import write_atomically
 from upstack.services import portfolio as folio
 from upstack.services import portfolio_export
@@ -82,7 +82,7 @@ def _show(ws: Workspace, as_json: bool) -> None:
     for item in held.items:
         echo(_line(item))
     for variant in held.variants:
-        echo(style(f"variant {variant.name}: {len(variant.items)} items"
+        echo(style(f"variant {variant.name}: {plural(len(variant.items), 'accomplishment')}"
                    + (f", sent with {variant.sent_with}" if variant.sent_with else ""), dim=True))
     if held.removed:
         echo(style(f"{len(held.removed)} removed or dismissed (upstack portfolio restore ID)", dim=True))
@@ -213,7 +213,7 @@ def variant_command(ws: Workspace, name: str, items: str, sent_with: str, as_jso
     if as_json:
         print_json(found.to_dict())
     else:
-        echo(f"variant {found.name}: {len(found.items)} accomplishments")
+        echo(f"variant {found.name}: {plural(len(found.items), 'accomplishment')}")
 
 
 @portfolio.command(name="export")
@@ -263,7 +263,8 @@ def import_command(ws: Workspace, file: Path, as_json: bool) -> None:
     if as_json:
         print_json({"profile": profile.to_dict(), "items": ids})
     else:
-        echo(f"imported {len(ids)} accomplishments" + (f" and the profile of {profile.name}" if profile.name else ""))
+        echo(f"imported {plural(len(ids), 'accomplishment')}"
+             + (f" and the profile of {profile.name}" if profile.name else ""))
 
 
 COMMANDS = [portfolio]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from upstack.cli.options import at_option, json_option, parse_at, pass_log
-from upstack.cli.output import echo, print_json, style
+from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain import practice as rules
 from upstack.domain.practice import Attempt
 from upstack.ids import short_id
@@ -17,14 +17,42 @@ from upstack.workspace import Workspace
 __all__ = ["COMMANDS"]
 
 
-@click.group()
-def practice() -> None:
+@click.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def practice(ctx: click.Context, as_json: bool) -> None:
     """Interview practice: log attempts, review what is due, measure the guide's bar.
 
     The bar: LeetCode mediums solved unaided in under 30 minutes, reliably (16 of your
     last 20 first attempts at mediums). Past it, more grinding has diminishing returns.
     No problem statements are shipped or fetched: you type the title, difficulty and topics.
+    Alone, `upstack practice` says where you stand against the bar and how many reviews are due.
+
+    \b
+    Examples:
+      upstack practice
+      upstack practice log two-sum --minutes 12 --unaided --difficulty easy
+      upstack practice due
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    ws = ctx.find_object(Workspace)
+    assert ws is not None, "the upstack group puts the Workspace on the context"
+    ws.ingest()
+    from upstack.services import practice as service
+
+    history = service.attempts(ws)
+    bar = service.bar_status(ws, history=history)
+    lines = service.bar_statement(bar)
+    due = len(service.due(ws))
+    if as_json:
+        print_json({**bar.to_dict(), "statement": lines, "due": due})
+        return
+    for line in lines:
+        echo(line)
+    if history:
+        echo(f"{plural(due, 'problem')} due for review today: `upstack practice due`" if due
+             else "Nothing due for review today.")
 
 
 @practice.command(name="log")

@@ -20,8 +20,9 @@ from typing import Any
 
 from upstack.domain import ladder as rules
 from upstack.domain.ladder import Step
+from upstack.domain.text import plural
 from upstack.errors import BadInput, NotFound
-from upstack.ids import short_id
+from upstack.ids import id_key, short_id
 from upstack.services import ladder_log
 from upstack.services import practice as interview_practice
 from upstack.services.ladder_log import Proposal
@@ -131,12 +132,22 @@ def load(ws: Workspace, *, person: str | None = None, practice: bool = True) -> 
     if practice and practice_state is not None and person is not None:
         practice_state.measured = "not shown"
     elif practice and practice_state is not None:
-        reached = bar_reached(ws)
-        practice_state.measured = {True: "the practice bar is reached", False: "below the practice bar",
-                                   None: "not yet measured"}[reached]
+        bar = interview_practice.bar_status(ws)
+        reached = bar.reached
+        practice_state.measured = _measured(bar.reached, bar.counted, bar.more_needed)
         if reached and practice_state.state == "open":
             practice_state.state = "done"
     return Ladder([states[slug] for slug in order], rejected, events)
+
+
+def _measured(reached: bool | None, counted: int, more_needed: int) -> str:
+    """What the practice bar says, for the interview-practice step: once attempts are logged but too
+    few to judge, how many more, rather than the same words as for no practice log at all."""
+    if reached is not None:
+        return "the practice bar is reached" if reached else "below the practice bar"
+    if counted == 0:
+        return "not yet measured"
+    return f"measuring: {plural(more_needed, 'more first attempt')} at mediums needed"
 
 
 def _place(order: list[str], slug: str, before: str | None, after: str | None, screens: set[str]) -> None:
@@ -316,8 +327,10 @@ def add_evidence(ws: Workspace, step_ref: str, ref: str, *, rule: str = "") -> S
 def remove_evidence(ws: Workspace, step_ref: str, ref: str) -> StepState:
     state = find_step(load(ws, practice=False), step_ref)
     text = ref.strip()
+    # An id as printed (its short form is a prefix of id_key, not of the id) or whole; an address whole.
     held = [e for e in state.evidence
-            if e.ref == text or e.kind != "url" and e.ref.lower().startswith(text.lower()) and len(text) >= 4]
+            if e.ref == text or e.kind != "url" and len(text) >= 4
+            and (id_key(e.ref).startswith(text.lower()) or e.ref.lower() == text.lower())]
     if len(held) != 1:
         raise NotFound(f"{ref!r} is not evidence for {state.step.slug}" if not held else
                        f"{ref!r} matches more than one piece of evidence for {state.step.slug}")

@@ -12,16 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from upstack.domain.access import current
 from upstack.domain.filters import Filters
-from upstack.errors import Ambiguous, BadInput, NotFound
-from upstack.ids import id_key, new_id, short_id
+from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
+from upstack.ids import derived_id, id_key, new_id, short_id
+from upstack.services import ladder
 from upstack.services.linked import server_audience
 from upstack.store import path as store_path
 from upstack.store import queries
 from upstack.store import tree as store_tree
-from upstack.store.db import Database
 from upstack.timeutil import local_display, now_after, now_iso, parse_moment
 from upstack.workspace import Workspace
 
@@ -390,23 +391,39 @@ def set_variant(ws: Workspace, name: str, items: list[str], sent_with: str = "")
 _RESULTS_LOOKED_AT = 200  # the newest results only: a proposal list is read, not scrolled
 
 
-def _ladder_proposals(db: Database) -> list[Proposal]:
-    """Evidence accepted on the ladder (another part's records: read tolerantly, any shape)."""
+def _ladder_proposals(ws: Workspace) -> list[Proposal]:
+    """The evidence on the reader's ladder as it stands (evidence taken off is not proposed): an
+    entry, node or run as itself, keyed as its result would be, so one piece of work is proposed
+    once and not again once it is in; one that is private or someone else's is not proposed. A web
+    address is a repository (a GitHub or GitLab project) or a write-up; a profile page
+    (github.com/NAME: a ladder screen's evidence) and an idea are not accomplishments."""
     found = []
-    for event in store_path.events(db, ["ladder.evidence"]):
-        data = event.data
-        if data.get("rejected") or data.get("change") in ("reject", "rejected", "remove", "removed"):
-            continue
-        url = str(data.get("url") or "")
-        title = str(data.get("title") or data.get("note") or "")
-        if not (url or title):
-            continue
-        kind = "repository" if "github.com" in url or "gitlab.com" in url else "write-up"
-        found.append(Proposal(key=f"evidence:{event.id}", kind=kind, title=title or url,
-                              date=event.at[:10], sources=[], why=f"evidence for the ladder step {event.subject!r}"))
-        if url:
-            found[-1].sources.append({"kind": "url", "id": url})
+    for state in ladder.load(ws, practice=False).steps:
+        why = f"evidence for the ladder step {state.step.slug!r}"
+        for evidence in state.evidence:
+            date = local_display(evidence.at)[:10]
+            if evidence.kind in ("entry", "node", "run"):
+                try:
+                    source = resolve_source(ws, evidence.ref)
+                except UpstackError:
+                    continue  # private, someone else's, or gone since it was linked
+                found.append(Proposal(key=f"{source['kind']}:{source['id']}", title=evidence.title, date=date,
+                                      kind="result" if source["kind"] == "run" else "write-up",
+                                      sources=[source], why=why))
+            elif evidence.kind == "url" and (kind := _url_kind(evidence.ref)):
+                found.append(Proposal(key=f"evidence:{derived_id(evidence.at, state.step.slug, evidence.ref)}",
+                                      kind=kind, title=evidence.ref, date=date,
+                                      sources=[{"kind": "url", "id": evidence.ref}], why=why))
     return found
+
+
+def _url_kind(url: str) -> str | None:
+    """A repository for a project on GitHub or GitLab, None for a profile page there, else a write-up."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    if host in ("github.com", "gitlab.com"):
+        return "repository" if len([p for p in parts.path.split("/") if p]) >= 2 else None
+    return "write-up"
 
 
 def proposals(ws: Workspace) -> list[Proposal]:
@@ -430,8 +447,13 @@ def proposals(ws: Workspace) -> list[Proposal]:
         found.append(Proposal(key=f"{source['kind']}:{entry.id}", kind="result", title=entry.title,
                               date=local_display(entry.occurred_at)[:10], sources=[source],
                               why="a run's result" if run else "a result you logged"))
-    found += _ladder_proposals(db)
-    return [p for p in found if p.key not in taken]
+    found += _ladder_proposals(ws)
+    fresh: list[Proposal] = []
+    for proposal in found:  # a piece of work proposed twice (a result, and ladder evidence) is offered once
+        if proposal.key not in taken:
+            taken.add(proposal.key)
+            fresh.append(proposal)
+    return fresh
 
 
 def _proposal(ws: Workspace, ref: str) -> Proposal:
@@ -451,7 +473,7 @@ def accept(ws: Workspace, ref: str, **fields: Any) -> Accomplishment:
     found = _proposal(ws, ref)
     data = {"kind": found.kind, "title": found.title, "date": found.date, **{k: v for k, v in fields.items() if v}}
     url = next((s["id"] for s in found.sources if s["kind"] == "url"), "")
-    if url and "url" not in fields:
+    if url and not fields.get("url"):
         data["url"] = url
     clean = _clean_item_fields(data)
     clean["sources"] = [s for s in found.sources if s["kind"] != "url"]

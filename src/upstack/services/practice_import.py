@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ MAX_BYTES = 50 * 1024 * 1024  # a practice history is kilobytes; beyond this it 
 _OUTCOMES = {**{word: "unaided" for word in ("unaided", "solved", "yes", "y", "true", "1", "ok", "pass")},
              **{word: "hints" for word in ("hints", "hint", "hinted", "partial")},
              **{word: "failed" for word in ("failed", "fail", "unsolved", "no", "n", "false", "0")}}
+_DECIMAL_COMMA = re.compile(r"\d+,\d+")
 _FIRST = {**{word: True for word in ("first", "yes", "y", "true", "1")},
           **{word: False for word in ("review", "no", "n", "false", "0")}}
 
@@ -61,7 +63,10 @@ def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
     """The file's text and its encoding: a byte-order mark (UTF-8, UTF-16) if there is one, then
-    UTF-8, then what charset-normalizer makes of it (Windows' cp1252, say)."""
+    UTF-8, then what charset-normalizer makes of it. Windows' cp1252 (what Excel writes on a Western
+    machine) wins when it reads the bytes as well as the best guess: on a few lines of text
+    charset-normalizer cannot tell it from its cousins (mac_latin2, cp1250), which would turn
+    "naïve" into "naďve" without a word."""
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
@@ -75,9 +80,15 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes  # ~40 ms to import: only for a file that is not UTF-8
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None or best.encoding is None:
         raise BadInput(f"cannot tell what encoding {name} is in: save it as UTF-8 and import again")
+    if any(match.chaos <= best.chaos and "cp1252" in match.could_be_from_charset for match in matches):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
     return str(best), best.encoding
 
 
@@ -91,7 +102,7 @@ def import_csv(ws: Workspace, path: Path, mapping: dict[str, str] | None = None)
         text, encoding = decode(Path(path).read_bytes(), name)
     except OSError as exc:
         raise BadInput(f"cannot read {name}: {exc.strerror or exc}") from None
-    rows = csv.reader(io.StringIO(text, newline=""))
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         header = next(rows)
     except StopIteration:
@@ -140,6 +151,13 @@ def _same(data: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in data.items() if k != "by"}, sort_keys=True)
 
 
+def _delimiter(text: str) -> str:
+    """What separates the columns: a comma, or the semicolon a spreadsheet in a language with
+    decimal commas writes, or the tab of a tab-separated export; whichever the header has most."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count)  # max keeps the first of equals: a comma
+
+
 def _columns(header: list[str], mapping: dict[str, str], name: str) -> dict[str, int]:
     """Each field's column index: the column --map names for it, else the one named as the field."""
     found = {cell.strip().lower(): index for index, cell in enumerate(header)}
@@ -172,6 +190,8 @@ def _attempt(row: list[str], columns: dict[str, int]) -> dict[str, Any]:
         first = _FIRST.get(cell["first"].lower())
         if first is None:
             raise BadInput(f"first {cell['first']!r} is neither first (yes) nor review (no)")
+    if _DECIMAL_COMMA.fullmatch(cell["minutes"]):  # 12,5: a spreadsheet in a decimal-comma language
+        cell["minutes"] = cell["minutes"].replace(",", ".")
     at = check_happened(parse_moment(cell["at"], what="date"), "date")
     topics = [part for part in cell.get("topics", "").replace(";", ",").replace("|", ",").split(",")]
     return rules.attempt_data(cell["problem"], at=at, minutes=cell["minutes"], outcome=outcome,

@@ -10,7 +10,7 @@
   const shares = chart.points.map((p) => p.share);
   const line = chart.points.map(() => chart.line);
   const target = figure.querySelector(".chart-plot");
-  const width = () => Math.max(320, Math.min(900, target.clientWidth || figure.clientWidth || 640));
+  const width = () => Math.max(240, Math.min(900, target.clientWidth || figure.clientWidth || 640));
   const plot = new uPlot({
     width: width(),
     height: 260,
