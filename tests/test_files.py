@@ -203,6 +203,7 @@ def test_focus_that_cannot_be_set_leaves_no_temporary_file(tmp_path: Path, monke
 MOVES = {
     ("formats/journal.py", "take"): "the live journal is renamed out of its writers' way for ingest",
     ("services/maintenance.py", "_backup_into"): "a finished backup folder is moved into place",
+    ("web/site.py", "build"): "a finished website folder is moved into place (the old one back if that fails)",
 }
 _MODULE_CALLS = {("os", "replace"), ("os", "rename"), ("os", "renames"), ("os", "link"), ("shutil", "move")}
 

@@ -77,6 +77,12 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["ladder", "evidence", "add", "open-problem", ids["node"]], ["ladder", "proposals"], ["ladder"],
         ["ladder", "list"], ["ladder", "history"], ["ladder", "resource", "add", HOSTILE],
         ["ladder", "resource", "list"],
+        ["practice", "log", "two-sum", "--minutes", "12", "--unaided", "-d", "medium", "--title", HOSTILE,
+         "--topic", HOSTILE], ["practice"], ["practice", "list"], ["practice", "due"], ["practice", "bar"],
+        ["portfolio", "profile", "--name", HOSTILE, "--summary", HOSTILE_BODY],
+        ["portfolio", "add", "write-up", HOSTILE, "--summary", HOSTILE_BODY, "--from", ids["entry"]],
+        ["portfolio"], ["portfolio", "proposals"], ["portfolio", "export", "--format", "rendercv"],
+        ["path", "mentor", "list"], ["path", "shown"],
     ]
 
 

@@ -265,6 +265,7 @@ def fuzzed_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     logins = st.sampled_from(["bob", "dave", "erin", "carol"])
     real.path_ids = {"/join/": joins, "/reset/": resets, "/account/tokens/": spare, "/admin/tokens/": spare,
                      "/admin/users/": ["bob", "dave", "erin"], "/api/blobs/": shas,
+                     "/people/": ["ada"],  # her own path: another's is shown only to their mentors
                      "/api/runs/": [ref for ref in seeded.runs if len(ref) == 26], **real.path_ids}
     real.values.update({
         ("/tree/{ref}/share", "body", "login"): logins, ("/tree/{ref}/unshare", "body", "login"): logins,

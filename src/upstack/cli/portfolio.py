@@ -230,7 +230,7 @@ def export_command(ws: Workspace, fmt: str, variant: str | None, out: Path | Non
     text = (json.dumps(portfolio_export.to_json_resume(held, variant), ensure_ascii=False, indent=2) + "\n"
             if fmt == "jsonresume" else portfolio_export.rendercv_yaml(held, variant))
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     write_atomically(out, text)
     echo(f"wrote {out}")
