@@ -7,6 +7,13 @@ import os
 import platform
 from pathlib import Path
 
+# A person's upstack runs from cached bytecode: pip compiles what it installs, and Python writes
+# __pycache__ on a module's first import. Some shells and containers set PYTHONDONTWRITEBYTECODE,
+# which makes every process compile its ~150 modules again (80-100 ms a command on the bench
+# machine): that times the container, not upstack. Every bench imports this module, so no timed
+# process inherits it; machine_lines says so in each report.
+BYTECODE_WAS_OFF = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
+
 
 def cpu_model() -> str:
     try:
@@ -22,4 +29,7 @@ def machine_lines(versions: str) -> list[str]:
     """Date, machine and a line of tool versions, as Markdown list items."""
     return [f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
             f"- machine: {platform.platform()}, {cpu_model()}, {os.cpu_count()} cores",
-            f"- {versions}"]
+            f"- {versions}",
+            "- bytecode: cached, as after an install"
+            + (" (PYTHONDONTWRITEBYTECODE was set in this shell and is dropped for the timed processes)"
+               if BYTECODE_WAS_OFF else "")]
