@@ -277,6 +277,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     12: ("DROP TABLE search_words",),
     13: ("DROP TABLE sync_held", "DROP TABLE stars", "ALTER TABLE comments DROP COLUMN author_login"),
     14: ("DROP TABLE path_records",),
+    15: ("ALTER TABLE path_records DROP COLUMN local_only",),
 }
 
 

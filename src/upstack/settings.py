@@ -95,6 +95,22 @@ class Folder(Setting[Path | None]):
         return Path(value).expanduser() if str(value) else None
 
 
+class Flag(Setting[bool]):
+    """Yes or no: a TOML boolean, or true/false, yes/no, on/off, 1/0 from the environment."""
+
+    must_be = "true or false"
+
+    def cast(self, value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower() if isinstance(value, str | int) else ""
+        if word in ("true", "yes", "on", "1"):
+            return True
+        if word in ("false", "no", "off", "0"):
+            return False
+        raise _NotValid
+
+
 class Whole(Setting[int]):
     """A whole number above zero, or zero too (``zero=True``: where zero turns something off)."""
 
@@ -298,6 +314,13 @@ class Settings:
     practice_retention = Fraction(
         0.9, "`upstack practice due`: the desired retention FSRS schedules reviews for (between 0 and 1; "
         "higher means more frequent reviews).")
+    # Opportunities, applications and contacts (`upstack opp`, `apply`, `contact`, issue 16).
+    application_stages = Names(
+        "`upstack apply`: the stages between wishlist and offer, in order, comma-separated (empty: applied, "
+        "screen, work-test, interview). Rejected, withdrawn and no-answer end an application at any stage.")
+    contacts_local_only = Flag(
+        False, "`upstack contact`: keep new contacts, and every exchange with them, on this machine only "
+        "(never synced, never on a server); a contact's --local-only or --private says otherwise for it.")
 
     def __init__(self, **explicit: Any) -> None:
         unknown = set(explicit) - {s.name for s in SETTINGS}

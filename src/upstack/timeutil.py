@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
@@ -63,6 +63,33 @@ def now() -> datetime:
 
 def now_iso() -> str:
     return to_iso(now())
+
+
+def today_local() -> date:
+    """Today's date where the person is (a simulated clock's, within `simulated_clock`)."""
+    return _local(now()).date()
+
+
+def parse_day(text: str, *, what: str = "date", prefer: str = "future") -> str:
+    """A calendar day (``YYYY-MM-DD``) from ISO or words ("next friday", "in 2 weeks", "Jan 15"),
+    words read as days to come (``prefer="future"``, a deadline's) or gone (``"past"``)."""
+    cleaned = text.strip()
+    try:
+        return date.fromisoformat(cleaned).isoformat()
+    except ValueError:
+        pass
+    if not cleaned:
+        raise BadInput(f"empty {what}")
+    if len(cleaned) > DATE_MAX_CHARS:
+        raise BadInput(f"the {what} is {len(cleaned):,} characters long; the longest date text allowed is "
+                       f"{DATE_MAX_CHARS}")
+    import dateparser  # slow import: only when a date is typed in words
+
+    parsed = dateparser.parse(cleaned, settings={"PREFER_DATES_FROM": prefer, "RETURN_AS_TIMEZONE_AWARE": False,
+                                                 "RELATIVE_BASE": _local(now()).replace(tzinfo=None)})
+    if parsed is None:
+        raise BadInput(f"cannot understand the {what} {text!r} (try 2027-01-15, 'Jan 15' or 'next friday')")
+    return parsed.date().isoformat()
 
 
 def epoch_clock() -> Callable[[], float]:

@@ -43,6 +43,7 @@ COMMAND_MODULES = {
     "portfolio": "portfolio",
     "practice": "practice",
     "path": "path",
+    "due": "due",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
@@ -55,6 +56,8 @@ HELP_SECTIONS = {
     "ideas": "Ideas",
     "runs": "Runs",
     "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job", "path": "Path to a job",
+    "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
+    "due": "Opportunities",
     "serve": "Browser and team", "team": "Browser and team",
     "maintenance": "Maintenance", "interop": "Maintenance", "demo": "Maintenance",
 }

@@ -15,7 +15,7 @@ __all__ = ["COMMANDS"]
 
 @click.group()
 def path() -> None:
-    """Your path on a team server: show your ladder and portfolio to mentors.
+    """Your path on a team server: show your ladder, portfolio or pipeline to mentors.
 
     Your path is private: nothing of it is shown to anyone until you name a mentor.
     Your practice log is never shown to anyone.
@@ -35,16 +35,20 @@ def _line(shown: Shown) -> str:
 @click.argument("login")
 @click.option("--ladder", is_flag=True, help="Show your ladder (and its learning resources).")
 @click.option("--portfolio", is_flag=True, help="Show your portfolio.")
+@click.option("--pipeline", is_flag=True, help="Show your opportunities and applications (read-only).")
+@click.option("--contacts", is_flag=True, help="Show your contacts and outreach too (never the local-only ones).")
 @pass_log
-def mentor_add(ws: Workspace, login: str, ladder: bool, portfolio: bool) -> None:
-    """Show LOGIN your ladder and portfolio (both, unless you name one); never your practice log.
+def mentor_add(ws: Workspace, login: str, ladder: bool, portfolio: bool, pipeline: bool, contacts: bool) -> None:
+    """Show LOGIN parts of your path: your ladder and portfolio unless you name parts; your pipeline
+    and contacts only when named; never your practice log.
 
     On a laptop linked to a team server, the server checks LOGIN at your next `upstack sync`.
     Adding a mentor again replaces what they are shown.
     """
-    parts = tuple(p for p, given in (("ladder", ladder), ("portfolio", portfolio)) if given) or path_access.PARTS
+    named = (("ladder", ladder), ("portfolio", portfolio), ("pipeline", pipeline), ("contacts", contacts))
+    parts = tuple(p for p, given in named if given) or path_access.DEFAULT_PARTS
     shown = path_access.show(ws, login, parts)
-    echo(f"{shown.login} may now read your {' and '.join(shown.parts)}")
+    echo(f"{shown.login} may now read your {', '.join(shown.parts)}")
 
 
 @mentor.command("rm")

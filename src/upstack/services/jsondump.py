@@ -82,7 +82,8 @@ SERVER_TABLES: dict[str, tuple[str, ...]] = {
 # stay empty: a checksum is kept only for what was checksummed when it was written).
 LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum"}),
                                             "metric_chunks": frozenset({"checksum"}),
-                                            "comments": frozenset({"author_login"})}
+                                            "comments": frozenset({"author_login"}),
+                                            "path_records": frozenset({"local_only"})}
 # Packed arrays (see formats/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 

@@ -26,13 +26,16 @@ from upstack.store.accounts import has_users, owner_id, user_row
 from upstack.timeutil import now_after
 from upstack.workspace import Workspace
 
-__all__ = ["PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show", "stop_showing",
+__all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show", "stop_showing",
            "path_of"]
 
-PARTS = ("ladder", "portfolio")  # what a mentor may be shown; never "practice"
+PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a mentor may be shown; never "practice"
+DEFAULT_PARTS = ("ladder", "portfolio")  # the pipeline and contacts are shown only when named
 PART_OPS: dict[str, tuple[str, ...]] = {
     "ladder": ("ladder.step", "ladder.evidence", "resource.set", "resource.progress"),
     "portfolio": ("portfolio.profile", "portfolio.item", "portfolio.variant"),
+    "pipeline": ("opp.set", "opp.posting", "apply.set", "apply.stage"),
+    "contacts": ("contact.set", "outreach.log"),
     "practice": ("practice.attempt",),
 }
 _MAX_LOGIN = 64
@@ -143,7 +146,7 @@ def path_of(ws: Workspace, login: str) -> dict[str, Any]:
     from upstack.services import ladder, portfolio, resources  # their folds; they do not import this
 
     db = db_of(ws)
-    found: dict[str, Any] = {"login": login, "ladder": None, "portfolio": None}
+    found: dict[str, Any] = {"login": login, "ladder": None, "portfolio": None, "pipeline": None, "contacts": None}
     for part in PARTS:
         try:
             key = person_for(ws, login, part)
@@ -155,13 +158,35 @@ def path_of(ws: Workspace, login: str) -> dict[str, Any]:
             found["ladder"] = {"steps": steps, "done": sum(s["state"] == "done" for s in steps),
                                "skipped": sum(s["state"] == "skipped" for s in steps),
                                "resources": [r.to_dict() for r in resources.resources(ws, person=person)]}
-        else:
+        elif part == "portfolio":
             held = portfolio.load(ws, person=person)
             found["portfolio"] = {"profile": held.profile.to_dict(),
                                   "items": [_seen_sources(ws, item.to_dict()) for item in held.items]}
-    if found["ladder"] is None and found["portfolio"] is None:
+        elif part == "pipeline":
+            found["pipeline"] = _pipeline(ws, person)
+        else:
+            from upstack.services import contacts
+
+            found["contacts"] = [c.to_dict() for c in contacts.contacts(ws, person=person)]
+    if all(found[part] is None for part in PARTS):
         person_for(ws, login, PARTS[0])  # raises the one NotFound
     return found
+
+
+def _pipeline(ws: Workspace, person: str | None) -> dict[str, Any]:
+    """A person's opportunities and applications as a mentor reads them: the log items behind them
+    (what was sent, what a rejection taught) only if the reader may see those themselves."""
+    from upstack.services import applications, opportunities
+
+    shown = []
+    for app in applications.applications(ws, person=person):
+        data = app.to_dict()
+        data["sent"] = [ref if _sees(ws, ref) is not None else "" for ref in app.sent]
+        data["timeline"] = [{**step, "learned": step["learned"] if _sees(ws, str(step["learned"])) else ""}
+                            if step.get("learned") else step for step in app.timeline]
+        shown.append(data)
+    return {"opportunities": [o.to_dict() for o in opportunities.opportunities(ws, person=person)],
+            "applications": shown}
 
 
 NOT_SHARED = "an item of their log you may not see"
@@ -220,14 +245,15 @@ def _write_share(ws: Workspace, login: str, parts: tuple[str, ...], *, revoked: 
                                                "parts": list(parts), "revoked": revoked})])
 
 
-def show(ws: Workspace, login: str, parts: tuple[str, ...] = PARTS) -> Shown:
-    """Show ``login`` these parts of the reader's path (ladder, portfolio), and no others."""
+def show(ws: Workspace, login: str, parts: tuple[str, ...] = DEFAULT_PARTS) -> Shown:
+    """Show ``login`` these parts of the reader's path (ladder, portfolio, pipeline, contacts), and no
+    others: read-only, and never the practice log."""
     wrong = [p for p in parts if p not in PARTS]
     if wrong:
         raise BadInput(f"{wrong[0]!r} cannot be shown to a mentor: choose from {', '.join(PARTS)} "
                        "(the practice log stays yours)")
     if not parts:
-        raise BadInput("name what to show: --ladder, --portfolio or both")
+        raise BadInput("name what to show: --ladder, --portfolio, --pipeline, --contacts")
     _write_share(ws, login, tuple(p for p in PARTS if p in parts), revoked=False)
     return next(s for s in mentors_of(ws) if s.login == login.strip().lower())
 

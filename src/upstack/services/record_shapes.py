@@ -267,7 +267,7 @@ class PathRecord(_Shape):
         return _path_data(data) if isinstance(data, dict) else data
 
 
-PATH_PARTS = ("ladder", "portfolio")  # what a person may show a mentor: never their practice log
+PATH_PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a person may show a mentor: never practice
 
 
 class PathShare(PathRecord):

@@ -135,7 +135,10 @@ def _id_clash(db: Any, op: str, data: dict[str, Any], named: set[str]) -> str:
 def _path_verdict(db: Any, record: Record, data: dict[str, Any], by: Audience, named: set[str]) -> str:
     """A record of the pusher's own path: "here" if they pushed it before, else its id must name
     nothing (another person's path record, an entry, a node, a run, a revision, ...). A share names a
-    member: their login (as a laptop has it) becomes their id here, as the server keeps it."""
+    member: their login (as a laptop has it) becomes their id here, as the server keeps it. A
+    local-only record never leaves the machine it was made on: one that arrives is refused."""
+    if data.get("local_only") is not None:
+        return "a local-only record stays on the machine it was made on: it is not taken here"
     held = store_path.holder(db, record.id)
     if held is not None:
         return "here" if held == store_path.person_key(db, by.user_id) else TAKEN

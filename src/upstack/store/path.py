@@ -11,6 +11,10 @@ A record names its ``subject`` (the step, resource, problem or accomplishment it
 Whose a row is (``person``) is keyed as stars are: ``''`` is the workspace owner, else a user id.
 A read answers for one person: the reader (``reader_key``), or another one a service has checked
 the reader may see (a mentor shown a ladder); a reader who is nobody has no path at all.
+
+A record whose data says ``local_only`` never leaves this machine (DESIGN.md's second level of
+private): sync neither lists nor carries it, and a server's door refuses one. Contacts and outreach
+may be kept so (issue 16); the services mark every record about a local-only thing.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.stars import person_key, reader_key
 
-__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "reader_key", "person_key", "own_ids", "records",
-           "holder", "shares_naming"]
+__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "latest_at", "reader_key", "person_key", "own_ids",
+           "records", "holder", "shares_naming"]
 
 OPS = (
     "ladder.step",        # a step added, edited, moved, skipped (with a reason), done or reopened
@@ -36,7 +40,13 @@ OPS = (
     "portfolio.profile",  # the profile: name, links, summary
     "portfolio.item",     # an accomplishment added, edited or removed, and the log items behind it
     "portfolio.variant",  # a named CV variant: which accomplishments, in what order
-    "path.share",         # the ladder and/or portfolio shown to a member (a mentor), or no longer
+    "path.share",         # the ladder, portfolio and/or pipeline shown to a member (a mentor), or no longer
+    "opp.set",            # an opportunity (job, fellowship, grant, programme, collaboration) added, edited, archived
+    "opp.posting",        # the text of an opportunity's posting, kept (postings vanish); apart, as lists skip it
+    "apply.set",          # an application to an opportunity added, edited, archived; its follow-up date
+    "apply.stage",        # an application's move to a stage (applied, screen, ... offer, rejected), dated
+    "contact.set",        # a person or organisation: their research interests, links, how the person knows them
+    "outreach.log",       # an exchange with a contact: a draft, an email sent, a reply, a call; a follow-up date
 )
 
 
@@ -54,46 +64,66 @@ def _add(db: Database, record: Record) -> None:
     subject, at = str(data["subject"]), str(data["at"])
     if not subject:
         raise ValueError(f"a {record.op} record names no subject")
-    db.execute("INSERT INTO path_records (id, person, op, subject, at, data) VALUES (?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO path_records (id, person, op, subject, at, data, local_only) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
                (record.id, person_key(db, data.get("by")), record.op, subject, at,
-                json.dumps(data, ensure_ascii=False, sort_keys=True)))
+                json.dumps(data, ensure_ascii=False, sort_keys=True), 1 if data.get("local_only") is True else 0))
 
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in OPS}
 
 
-def events(db: Database, ops: Iterable[str], person: str | None = None) -> list[PathEvent]:
-    """One person's records of these ops, oldest first (by time, then id): the reader's own unless a
-    service names another ``person`` it has checked the reader may see. Nobody has none."""
+def events(db: Database, ops: Iterable[str], person: str | None = None, *,
+           subject: str | None = None) -> list[PathEvent]:
+    """One person's records of these ops (about one ``subject`` if given), oldest first (by time,
+    then id): the reader's own unless a service names another ``person`` it has checked the reader
+    may see, and then none that is local-only. Nobody has none."""
     key = reader_key(db) if person is None else person
     wanted = [op for op in ops if op in OPS]
     if key is None or not wanted:
         return []
+    about = "" if subject is None else " AND subject = ?"
+    if key != reader_key(db):  # another person's path, read for someone shown it: never what stays local
+        about += " AND local_only = 0"
     rows = db.query(f"SELECT id, op, subject, at, data FROM path_records WHERE person = ? AND op IN "
-                    f"({', '.join('?' for _ in wanted)}) ORDER BY at, id", [key, *wanted])
+                    f"({', '.join('?' for _ in wanted)}){about} ORDER BY at, id",
+                    [key, *wanted, *([] if subject is None else [subject])])
     return [PathEvent(id=r["id"], op=r["op"], subject=r["subject"], at=str(r["at"]), data=json.loads(r["data"]))
             for r in rows]
 
 
+def latest_at(db: Database, ops: Iterable[str], person: str | None = None) -> str | None:
+    """The newest ``at`` among one person's records of these ops (None: there are none)."""
+    key = reader_key(db) if person is None else person
+    wanted = [op for op in ops if op in OPS]
+    if key is None or not wanted:
+        return None
+    value = db.scalar(f"SELECT max(at) FROM path_records WHERE person = ? AND op IN "
+                      f"({', '.join('?' for _ in wanted)})", [key, *wanted])
+    return None if value is None else str(value)
+
+
 def own_ids(db: Database) -> list[str]:
-    """The ids of the reader's own path records (what sync compares): nobody else's, ever."""
+    """The ids of the reader's own path records that may leave this machine (what sync compares):
+    nobody else's, ever, and no local-only one."""
     key = reader_key(db)
     if key is None:
         return []
-    return [str(r["id"]) for r in db.query("SELECT id FROM path_records WHERE person = ? ORDER BY id", (key,))]
+    return [str(r["id"]) for r in db.query("SELECT id FROM path_records WHERE person = ? AND local_only = 0 "
+                                           "ORDER BY id", (key,))]
 
 
 def records(db: Database, ids: Iterable[str]) -> list[Record]:
     """The reader's own records among these ids, as sync carries them (oldest first), without ``by``:
     where they land they are the receiving side's own person's (a laptop's owner, the pusher on a
-    server). Ids of others' records are skipped as if they were not there."""
+    server). Ids of others' records, and of local-only ones, are skipped as if they were not there."""
     key, wanted = reader_key(db), sorted(set(ids))
     found: list[Record] = []
     if key is None:
         return found
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND id IN "
+        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND local_only = 0 AND id IN "
                             f"({', '.join('?' for _ in chunk)})", [key, *chunk]):
             data = json.loads(row["data"])
             data.pop("by", None)

@@ -29,6 +29,7 @@ from upstack.store.migrations import (
     v12_search_words,
     v13_collaboration,
     v14_path,
+    v15_local_only,
 )
 from upstack.timeutil import now_iso
 
@@ -57,6 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "search: the words of the index, for completing and spelling", v12_search_words.run),
     Migration(13, "comments and stars that travel with sync, refusals kept or dropped", v13_collaboration.run),
     Migration(14, "the path to a research job: ladder, practice, portfolio", v14_path.run),
+    Migration(15, "path records kept on this machine only (local-only contacts and outreach)", v15_local_only.run),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,92 @@
+"""What is due (`upstack due`): one list, soonest first, of the dated things a person has promised
+themselves or others: opportunities' deadlines, follow-ups on applications and contacts, interviews
+and work tests, practice reviews. Each kind is a source below; a later feature adds its kind by
+adding a source to ``SOURCES``.
+
+Only the reader's own items, always: every source reads the reader's path (store/path.py), so on
+a team server a member sees their own and nobody else's, and a reader who is nobody sees none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from upstack.errors import BadInput
+from upstack.timeutil import today_local
+from upstack.workspace import Workspace
+
+__all__ = ["DueItem", "SOURCES", "due", "MAX_DAYS"]
+
+MAX_DAYS = 3660  # ten years ahead is as far as a list of what is due looks
+
+
+@dataclass(frozen=True)
+class DueItem:
+    day: str        # YYYY-MM-DD
+    kind: str       # deadline, follow-up, interview, work-test, practice, ...
+    title: str
+    ref: str        # what to type to act on it (an opportunity's, application's or contact's slug)
+    detail: str = ""
+
+    def to_dict(self, today: date | None = None) -> dict[str, Any]:
+        overdue = today is not None and self.day < today.isoformat()
+        return {**asdict(self), "overdue": overdue}
+
+
+def _deadlines(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """Deadlines of opportunities not yet applied to (on the wishlist, or no application at all)."""
+    from upstack.domain.pipeline import FIRST
+    from upstack.services import applications, opportunities
+
+    moved = {a.slug for a in applications.applications(ws, archived=True) if a.stage != FIRST}
+    for opp in opportunities.opportunities(ws):
+        if opp.deadline and opp.deadline <= until and opp.slug not in moved:
+            yield DueItem(opp.deadline, "deadline", opp.title, opp.slug, opp.kind)
+
+
+def _applications(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """Follow-ups on applications, and the day an open application's stage waits on."""
+    from upstack.services import applications
+
+    for app in applications.applications(ws):
+        if app.follow_up and app.follow_up <= until:
+            yield DueItem(app.follow_up, "follow-up", app.title, app.slug, f"application at {app.stage}")
+        if app.on and not app.ended and app.on <= until:
+            kind = app.stage if app.stage in ("interview", "work-test", "screen") else "stage"
+            yield DueItem(app.on, kind, app.title, app.slug, f"application at {app.stage}")
+
+
+def _contacts(ws: Workspace, until: str) -> Iterable[DueItem]:
+    from upstack.services import contacts
+
+    for contact in contacts.contacts(ws):
+        if contact.follow_up and contact.follow_up <= until:
+            last = contact.last_exchange
+            said = f"last: {last['kind']} on {last['when']}" if last else "no exchange yet"
+            yield DueItem(contact.follow_up, "follow-up", contact.name, contact.slug, said)
+
+
+def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
+    from upstack.services import practice
+
+    for review in practice.due(ws, on=date.fromisoformat(until)):
+        day = datetime.fromisoformat(review.due).astimezone().date().isoformat()  # the person's day
+        yield DueItem(day, "practice", review.title or review.problem, review.problem,
+                      f"review ({review.attempts} attempt{'s' if review.attempts != 1 else ''})")
+
+
+SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_deadlines, _applications, _contacts, _practice]
+
+
+def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:
+    """Everything due from any time past up to ``days`` from today (overdue first), soonest first."""
+    if not 0 <= days <= MAX_DAYS:
+        raise BadInput(f"--days must be from 0 to {MAX_DAYS}, got {days}")
+    until = (today_local() + timedelta(days=days)).isoformat()
+    wanted = set(kinds) if kinds else None
+    found = [item for source in SOURCES for item in source(ws, until)
+             if wanted is None or item.kind in wanted]
+    return sorted(found, key=lambda item: (item.day, item.kind, item.title))
