@@ -186,7 +186,8 @@ class _Batch:
         link = _same_posting(clean.get("link", ""))
         same = next((o for o in self.held.values() if link and _same_posting(o.link) == link), None)
         if same is not None:
-            missing = {k: v for k, v in clean.items() if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
+            missing = {k: v for k, v in clean.items()
+                       if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
             if missing:
                 self.write("opp.set", same.slug, change="edit", **missing)
                 self._fold_in(same.slug, missing)
@@ -205,7 +206,7 @@ class _Batch:
             clean["duplicate_of"] = earlier.slug
         self.write("opp.set", slug, change="add", **clean)
         self.held[slug] = Opportunity(slug=slug, kind=clean["kind"], organisation=clean["organisation"],
-                                      role=clean.get("role", ""), added_at=self.at)
+                                      role=clean.get("role", ""), added_at=self.at or "")
         self._fold_in(slug, clean)
         if posting:
             self._posting(slug, posting)
