@@ -39,7 +39,7 @@ from upstack.services.portfolio import is_own
 from upstack.store import ideas as store_ideas
 from upstack.store import tree as store_tree
 from upstack.store import vocabulary
-from upstack.store.bm25 import B, K1, WEIGHTS, Corpus, Phrase, idf, phrase_hits
+from upstack.store.bm25 import K1, WEIGHTS, B, Corpus, Phrase, idf, phrase_hits
 from upstack.store.ingest import search_texts
 from upstack.store.search import rank_phrases
 from upstack.workspace import Workspace
