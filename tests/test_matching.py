@@ -193,6 +193,38 @@ def test_the_query_is_distinctive_words_or_ed_with_tags(log: Log) -> None:
     assert "everyday" not in matching.interests(log.ws, "everyday sparse").words
 
 
+def test_common_terms_are_left_out_past_the_match_budget(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MATCH_BUDGET entries matched, the commoner terms are not asked (FTS5 would rank every match);
+    the most distinctive one always is."""
+    text, tags = CONTACTS["chris"][1:]  # each word said once: the rarer, the more distinctive
+
+    def terms(asked: matching.Interests) -> list[str]:
+        return [f"#{t}" for t in asked.tags] + list(asked.words)
+
+    whole = terms(matching.interests(log.ws, text, tags))
+    hits = {t: recall.search(log.ws, t, limit=1).total for t in whole}
+    rarest = min((t for t in whole if hits[t]), key=lambda t: (hits[t], whole.index(t)))
+    monkeypatch.setattr(matching, "MATCH_BUDGET", 4)
+    cut = terms(matching.interests(log.ws, text, tags))
+    held = [t for t in cut if hits[t]]
+    assert set(cut) < set(whole) and rarest in held and sum(hits[t] for t in held) <= 4
+    assert [t for t in cut if not hits[t]] == [t for t in whole if not hits[t]]  # they match nothing: kept
+    monkeypatch.setattr(matching, "MATCH_BUDGET", 0)
+    assert [t for t in terms(matching.interests(log.ws, text, tags)) if hits[t]] == [rarest]
+
+
+def test_a_count_up_to_a_bound_is_the_count_cut_there(log: Log) -> None:
+    from upstack.store import vocabulary
+    from upstack.store.bm25 import Phrase, phrase_hits, phrase_hits_upto
+
+    db = log.ws.store().db
+    seen = vocabulary.reader_corpus(db)
+    for word in ("sparse", "autoencoders", "the", "nothingholdsthis"):
+        phrase = Phrase((word,), False, vocabulary.WORD_FIELDS)
+        for most in (1, 2, 5, 1000):
+            assert phrase_hits_upto(db, phrase, seen, most) == min(phrase_hits(db, phrase, seen), most)
+
+
 def test_an_opportunity_is_matched_by_its_role_areas_and_posting(log: Log) -> None:
     added = opportunities.add(log.ws, organisation="Apollo Research", role="Evals research engineer",
                               areas=["evals", "deception"],

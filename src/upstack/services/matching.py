@@ -9,7 +9,8 @@ and their tags as ``#tags``. It is ranked by the search the log already has (sto
 as FTS5 computes it, on both engines), never by a ranking of its own. Question nodes of the tree are
 not in the search index, so each is scored by the same formula, with the same words, IDFs and average
 length as the search (store/bm25.py), its title weighing as an entry's title and its why as a body.
-Open ideas are scored the same way, so that ideas and questions make one list.
+Open ideas (few, beside a log's 100k entries) are scored the same way, so that ideas and questions
+make one list in the order search would give them.
 
 What is matched is the reader's own work only, and only what may be shown to the person written
 to: never a private entry (the owner alone sees this ranking, but it is the list a cold email is
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from upstack.domain import access
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
-from upstack.domain.query import parse_query
+from upstack.domain.query import Tag, parse_query
 from upstack.domain.similar import STOPWORDS
 from upstack.domain.text import fold_tag, normalize_tag, tokenize
 from upstack.domain.tree import Node
@@ -35,17 +38,17 @@ from upstack.errors import BadInput
 from upstack.ids import short_id
 from upstack.limits import QUERY_MAX_CHARS
 from upstack.services import recall
-from upstack.services.portfolio import is_own
+from upstack.services.linked import server_audience
 from upstack.store import ideas as store_ideas
+from upstack.store import queries, vocabulary
 from upstack.store import tree as store_tree
-from upstack.store import vocabulary
-from upstack.store.bm25 import K1, WEIGHTS, B, Corpus, Phrase, idf, phrase_hits
+from upstack.store.bm25 import K1, WEIGHTS, B, Corpus, Phrase, idf, phrase_hits, phrase_hits_upto
 from upstack.store.ingest import search_texts
 from upstack.store.search import rank_phrases
 from upstack.workspace import Workspace
 
-__all__ = ["WORK_KINDS", "OPEN_IDEAS", "OPEN_QUESTIONS", "WELLBEING_TAGS", "Interests", "Matched", "Matches",
-           "interests", "match", "for_contact", "for_opportunity"]
+__all__ = ["WORK_KINDS", "OPEN_IDEAS", "OPEN_QUESTIONS", "WELLBEING_TAGS", "MATCH_BUDGET", "Interests", "Matched",
+           "Matches", "interests", "match", "for_contact", "for_opportunity"]
 
 WORK_KINDS = ("result", "learning", "note", "question")  # results, learnings, write-ups, questions asked
 OPEN_IDEAS = ("candidate", "de-risking", "parked")        # an idea still to try (not active, pruned or done)
@@ -53,6 +56,9 @@ OPEN_QUESTIONS = ("open", "active", "blocked", "parked")  # a question node not 
 # Notes about the person's own wellbeing are never material for a ranking shown as work or an email.
 WELLBEING_TAGS = ("checkin", "check-in", "wellbeing", "burnout")
 MAX_WORDS, MAX_TAGS, MAX_CANDIDATES = 24, 6, 48
+# Entries the query's terms may match together (each counted once per term): FTS5 ranks every match,
+# about 3 us each at 100k entries, so this keeps a match within 15 ms (bench/bench_contacts.py).
+MATCH_BUDGET = 5_000
 MAX_LIMIT = 100
 _SCANNED = 400  # search hits looked at for one list, at most: others' entries are skipped
 _IDF_FLOOR = 1e-6  # store.bm25.idf's least weight
@@ -108,35 +114,58 @@ def _worth_asking(token: str) -> bool:
     return token not in STOPWORDS and not token.isdigit() and len(token) > 1
 
 
+def _tag_names(tags: list[str] | tuple[str, ...]) -> list[str]:
+    """The tags a query can ask (``#name``): one word each, as entries' tags are ("mech interp" is
+    two words, asked as words), starting with a letter."""
+    names: list[str] = []
+    for tag in tags:
+        name = normalize_tag(fold_tag(str(tag)))
+        if not any(c.isspace() for c in str(tag).strip()) and _TAG_NAME.fullmatch(name) and name not in names:
+            names.append(name)
+    return names[:MAX_TAGS]
+
+
 def interests(ws: Workspace, text: str, tags: list[str] | tuple[str, ...] = ()) -> Interests:
     """The query for a text and its tags, weighed by the reader's log (``vocabulary.reader_corpus``).
 
-    Words: the text's (and the tags') words but the commonest English and research ones, by how often
-    the text says them times their IDF in the log, those no entry holds last (they can still fit a
-    question node); a word that half the log holds is dropped, as BM25 gives it no weight, unless
-    every word is such.
+    Its terms are the tags and the text's (and the tags') words but the commonest English and
+    research ones, the more distinctive first: by how often the text says them times their IDF in the
+    log, those no entry holds last (they can still fit a question node). A term half the log holds
+    is left out, as BM25 gives it no weight (unless every term is such: a log of a few entries);
+    so is one that would take the entries the terms before it match past ``MATCH_BUDGET``, since
+    FTS5 ranks every match of a query (a word in 40% of 100k entries cost 100 ms) and a word that
+    common adds little weight (IDF 0.4 to 3, where a rare word's is 5 to 9). The most distinctive
+    term is always asked. Counts stop past the budget (``phrase_hits_upto``): the terms past it come
+    after those within it, by how often the text says them.
     """
     db = ws.store().db
     seen = vocabulary.reader_corpus(db)
     said = Counter(t for t in tokenize(" ".join([text, *tags])) if _worth_asking(t))
-    candidates = [word for word, _ in said.most_common(MAX_CANDIDATES)]  # ties: in the order first said
-    hits = vocabulary.holders(db, candidates, seen)
-    weighed = [(hits[w] == 0, -said[w] * idf(seen.rows, hits[w]), place, w) for place, w in enumerate(candidates)]
-    # A word half the log holds weighs nothing in BM25 (its IDF is FTS5's floor) and would have the
-    # ranking read half the log: it is asked only when no word weighs more (a log of a few entries).
-    weightless = {w for w in candidates if hits[w] and idf(seen.rows, hits[w]) <= _IDF_FLOOR}
-    if any(hits[w] and w not in weightless for w in candidates):
-        weighed = [w for w in weighed if w[3] not in weightless]
-    names = []
-    for tag in tags:  # a tag is one word as entries' tags are ("mech interp" is two words, not a tag)
-        name = normalize_tag(fold_tag(str(tag)))
-        if not any(c.isspace() for c in str(tag).strip()) and _TAG_NAME.fullmatch(name) and name not in names:
-            names.append(name)
-    terms = [f"#{n}" for n in names[:MAX_TAGS]] + [w for *_, w in sorted(weighed)[:MAX_WORDS]]
+    words = [word for word, _ in said.most_common(MAX_CANDIDATES)]  # ties: in the order first said
+    # Counted up to just past the budget: a term past it is not asked unless it is the only one.
+    most = MATCH_BUDGET + 1
+    hits = {w: phrase_hits_upto(db, Phrase((w,), False, vocabulary.WORD_FIELDS), seen, most) for w in words}
+    names = _tag_names(tags)
+    for name in names:  # a tag's entries: the tag's and those of tags nested under it (at most)
+        hits[f"#{name}"] = min(sum(phrase_hits_upto(db, p, seen, most) for p in rank_phrases(Tag(name))), most)
+        said[f"#{name}"] = 1
+    terms = [f"#{n}" for n in names] + words
+    weighed = sorted(terms, key=lambda t: (hits[t] == 0, hits[t] >= most, -said[t] * idf(seen.rows, hits[t]),
+                                           terms.index(t)))
+    weightless = {t for t in terms if hits[t] and idf(seen.rows, hits[t]) <= _IDF_FLOOR}
+    if any(hits[t] and t not in weightless for t in terms):
+        weighed = [t for t in weighed if t not in weightless]
     kept: list[str] = []
-    for term in terms:  # within the length a query may have (limits.QUERY_MAX_CHARS)
-        if len(" OR ".join([*kept, term])) <= QUERY_MAX_CHARS:
-            kept.append(term)
+    matched = 0
+    for term in weighed:
+        if len([t for t in kept if not t.startswith("#")]) >= MAX_WORDS and not term.startswith("#"):
+            continue
+        if kept and matched + hits[term] > MATCH_BUDGET:
+            continue
+        if len(" OR ".join([*kept, term])) > QUERY_MAX_CHARS:  # limits.QUERY_MAX_CHARS
+            continue
+        kept.append(term)
+        matched += hits[term]
     return Interests(" OR ".join(kept), tuple(t for t in kept if not t.startswith("#")),
                      tuple(t[1:] for t in kept if t.startswith("#")))
 
@@ -178,16 +207,37 @@ def _wellbeing(entry: Entry) -> bool:
     return any(fold_tag(t) == w or fold_tag(t).startswith(w + "/") for t in entry.tags for w in WELLBEING_TAGS)
 
 
-def _own_hits(ws: Workspace, query: str, kinds: tuple[str, ...], wanted: int) -> list[Entry]:
-    """The reader's own entries of these kinds that the query finds, in search's order, until
-    ``wanted`` are found: no private one, none of someone else's, no wellbeing note."""
+def _own(ws: Workspace) -> Callable[[str | None], bool]:
+    """Whether an author (of an entry or a node) is the reader, as ``portfolio.is_own`` says (not
+    imported: the portfolio's modules would double `upstack contact match`'s start-up): on a team
+    server the signed-in reader; on a laptop, the laptop's user, and on one linked to a server, what
+    it pulled from others is theirs."""
+    audience = access.current(team=ws.team)
+    if audience is not None:
+        return audience.is_author
+    linked = server_audience(ws)
+    me = linked[1].user_id if linked is not None else None
+    return lambda author: author is None or (me is not None and author == me)
+
+
+def _shown(entry: Entry, own: Callable[[str | None], bool]) -> bool:
+    """Whether an entry may be matched: the reader's own, not private, not a wellbeing note."""
+    return not entry.private and own(entry.author_id) and not _wellbeing(entry)
+
+
+def _own_hits(ws: Workspace, query: str, wanted: int) -> list[Entry]:
+    """The reader's own work (``WORK_KINDS``) that the query finds, in search's order, until
+    ``wanted`` are found: no private entry, none of someone else's, no wellbeing note.
+
+    The search is asked with no filter, so that on SQLite FTS5 keeps only the best rows (a filter
+    would have every match ranked first: 100-200 ms at 100k entries); what is not work is skipped.
+    """
     found: list[Entry] = []
-    offset, page = 0, min(max(wanted * 2, 20), 100)
-    filters = Filters(kinds=kinds, include_private=False)
+    own = _own(ws)
+    offset, page = 0, min(max(wanted * 3, 30), 100)
     while len(found) < wanted and offset < _SCANNED:
-        hits = recall.search(ws, query, filters, limit=page, offset=offset).hits
-        found += [h.entry for h in hits if not h.entry.private and is_own(ws, h.entry.author_id)
-                  and not _wellbeing(h.entry)]
+        hits = recall.search(ws, query, Filters(), limit=page, offset=offset).hits
+        found += [h.entry for h in hits if h.entry.kind in WORK_KINDS and _shown(h.entry, own)]
         if len(hits) < page:
             break
         offset += page
@@ -203,22 +253,23 @@ def _problems(ws: Workspace, asked: Interests, limit: int) -> list[Matched]:
     db = ws.store().db
     scorer = _Scorer(ws, asked, vocabulary.reader_corpus(db))
     scored: list[tuple[float, str, str, Matched]] = []
-    ideas = _own_hits(ws, asked.query, ("idea",), _SCANNED)
-    states = {i.entry_id: i for i in store_ideas.load_ideas(db, entry_ids=tuple(e.id for e in ideas))} if ideas else {}
-    for entry in ideas:
-        idea = states.get(entry.id)
-        if idea is None or idea.state not in OPEN_IDEAS:
-            continue
+    own = _own(ws)
+    # Open ideas are few (hundreds, where entries are 100k): each is scored, as a node is.
+    held = {i.entry_id: i for i in store_ideas.load_ideas(db, states=OPEN_IDEAS)}
+    for entry in queries.load_entries(db, list(held)):
         score = scorer.score(entry.title, entry.body, entry.tags)
+        if score <= 0.0 or not _shown(entry, own):
+            continue
         scored.append((score, entry.occurred_at, entry.id, Matched(
-            "idea", entry.id, entry.title, _why(asked, entry.title, entry.body, entry.tags), idea.state, entry=entry)))
+            "idea", entry.id, entry.title, _why(asked, entry.title, entry.body, entry.tags), held[entry.id].state,
+            entry=entry)))
     for node in store_tree.node_rows(db):  # those the reader may see
         if node.kind != "question" or node.status not in OPEN_QUESTIONS:
             continue
         score = scorer.score(node.title, node.why, [])
         if score <= 0.0:
             continue
-        if not is_own(ws, store_tree.node_owner(db, node.id)):
+        if not own(store_tree.node_owner(db, node.id)):
             continue  # a question someone else asked, on a team server or pulled from one
         scored.append((score, node.created_at, node.id, Matched(
             "open-question", node.id, node.title, _why(asked, node.title, node.why, []), node.status, node=node)))
@@ -235,7 +286,7 @@ def match(ws: Workspace, text: str, tags: list[str] | tuple[str, ...] = (), *, l
     if not asked.query:
         return Matches(asked, [], [])
     work = [Matched(e.kind, e.id, e.title, _why(asked, e.title, e.body, e.tags), _detail(e), entry=e)
-            for e in _own_hits(ws, asked.query, WORK_KINDS, limit)]
+            for e in _own_hits(ws, asked.query, limit)]
     return Matches(asked, work, _problems(ws, asked, limit))
 
 

@@ -18,17 +18,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upstack.domain.entry import Entry
 from upstack.domain.ladder import is_repository_url
 from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
 from upstack.services import contacts, matching
-from upstack.services import portfolio as folio
 from upstack.services.contacts import Contact
 from upstack.timeutil import parse_day, today_local
 from upstack.workspace import Workspace
+
+if TYPE_CHECKING:
+    from upstack.services.portfolio import Portfolio
 
 __all__ = ["FOLLOW_UP_DAYS", "LOGGED", "Draft", "draft", "split_subject", "save_draft", "sent", "reply", "log",
            "recent", "follow_ups"]
@@ -79,7 +81,7 @@ def _result_line(entry: Entry) -> str:
     return _sentence(parse_note_text(body).title) if body else ""
 
 
-def _link(ws: Workspace, entry: Entry, held: folio.Portfolio) -> str:
+def _link(ws: Workspace, entry: Entry, held: Portfolio) -> str:
     for item in held.items:
         cites = any(s["id"] == entry.id or (s["kind"] == "node" and s["id"] == entry.node_id) for s in item.sources)
         if cites and item.url:
@@ -112,7 +114,9 @@ def draft(ws: Workspace, contact: Contact | str, *, limit: int = 5) -> Draft:
         raise BadInput(f"nothing of yours matches {found.name}'s interests yet "
                        f"(`upstack contact match {found.slug}` shows what is looked for): write up a result first")
     question = matched.problems[0] if matched.problems else None
-    held = folio.load(ws)
+    from upstack.services import portfolio  # its modules (the ladder's) only when a draft is made
+
+    held = portfolio.load(ws)
     link = _link(ws, work.entry, held)
     greeting = f"Hi {found.name.split()[0]}," if found.kind == "person" else f"Hello {found.name} team,"
     lines = [greeting, "", f"I have been working on something close to your research: {_sentence(work.title)}"]
