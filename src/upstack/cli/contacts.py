@@ -18,7 +18,7 @@ from upstack.services import matching, outreach
 from upstack.services.contacts import Contact
 from upstack.workspace import Workspace
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "show_matches"]
 
 _LEVELS = """Two levels of private: a contact is private by default (stored wherever your log is, a team
 server too if you sync; only you see it), or local-only (it and every exchange with it never leave
@@ -47,7 +47,8 @@ def _matched_line(found: matching.Matched) -> str:
     return f"  {style(found.short, fg='yellow')}  {style(f'{found.kind:<13}', fg='cyan')} {found.title}{detail}{why}"
 
 
-def _show_matches(found: matching.Matches) -> None:
+def show_matches(found: matching.Matches) -> None:
+    """A ranking of the reader's work and open problems, as `contact match` prints it (`opp match` too)."""
     echo(style(f"looked for: {found.interests.query or '(nothing to look for)'}", dim=True))
     echo(style("Your work that fits:", bold=True))
     for item in found.work:
@@ -180,7 +181,7 @@ def show_command(ws: Workspace, name: str, limit: int, as_json: bool) -> None:
     if matched is None:
         echo(style(f"no interests yet: `upstack contact edit {found.slug} --interests TEXT`", dim=True))
     else:
-        _show_matches(matched)
+        show_matches(matched)
 
 
 @contact.command(name="edit")
@@ -233,7 +234,7 @@ def match_command(ws: Workspace, name: str, limit: int, as_json: bool) -> None:
     if as_json:
         print_json(found.to_dict())
     else:
-        _show_matches(found)
+        show_matches(found)
 
 
 # -- outreach ---------------------------------------------------------------------------------------
