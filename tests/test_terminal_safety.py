@@ -83,6 +83,12 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["portfolio", "add", "write-up", HOSTILE, "--summary", HOSTILE_BODY, "--from", ids["entry"]],
         ["portfolio"], ["portfolio", "proposals"], ["portfolio", "export", "--format", "rendercv"],
         ["path", "mentor", "list"], ["path", "shown"],
+        ["contact", "add", "Hostile Person", "--org", HOSTILE, "--interests", "title pwned " + HOSTILE,
+         "--how", HOSTILE, "--notes", HOSTILE_BODY, "--tag", "probe"],
+        ["contact"], ["contact", "--json"], ["contact", "show", "hostile"], ["contact", "match", "hostile"],
+        ["outreach", "draft", "hostile"], ["outreach", "sent", "hostile", "--subject", HOSTILE],
+        ["outreach", "reply", "hostile", "--text", HOSTILE_BODY, "--follow-up", "tomorrow"],
+        ["outreach", "log", "hostile", "note", "--text", HOSTILE], ["outreach", "list"], ["due"],
     ]
 
 

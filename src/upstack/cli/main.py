@@ -44,6 +44,7 @@ COMMAND_MODULES = {
     "practice": "practice",
     "path": "path",
     "due": "due",
+    "contact": "contacts", "outreach": "contacts",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
