@@ -10,7 +10,8 @@ but the funnel (the guide: applications skew heavily towards false negatives).
 
 Record shapes (each also has ``subject``, the opportunity's slug, and ``at``):
 
-- ``apply.set``: ``change`` add, edit, archive, restore; fields ``stretch`` (reach, fit, safe),
+- ``apply.set``: ``change`` add (with ``stage`` if added past the wishlist: the timeline then starts
+  at the ``apply.stage`` written with it), edit, archive, restore; fields ``stretch`` (reach, fit, safe),
   ``compensation``, ``location``, ``visa``, ``notes``, ``follow_up`` (YYYY-MM-DD, "" when done),
   ``contacts`` (a list of {``contact``: slug, ``role``}), ``sent`` (a list of entry ids).
 - ``apply.stage``: ``stage``, ``when`` (the day it happened, YYYY-MM-DD), ``note``, ``on`` (the day
@@ -91,7 +92,8 @@ def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportun
             if change == "add" and found is None:
                 found = held[event.subject] = Application(event.subject, held_opps.get(event.subject),
                                                           added_at=event.at)
-                found.timeline.append({"stage": pipeline.FIRST, "when": event.at[:10]})
+                if str(data.get("stage") or pipeline.FIRST) == pipeline.FIRST:  # else its stage record follows
+                    found.timeline.append({"stage": pipeline.FIRST, "when": event.at[:10]})
             if found is None:
                 continue
             if change in ("add", "edit"):
@@ -131,8 +133,17 @@ def find(ws: Workspace, ref: str, *, archived: bool = True) -> Application:
 
 
 def _write(ws: Workspace, op: str, subject: str, **data: Any) -> None:
-    at = now_after(store_path.latest_at(ws.store().db, APPLY_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data})])
+    _write_all(ws, [(op, subject, data)])
+
+
+def _write_all(ws: Workspace, changes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Records in one write (applied whole or not at all), each a moment after the one before."""
+    at = store_path.latest_at(ws.store().db, APPLY_OPS)
+    records = []
+    for op, subject, data in changes:
+        at = now_after(at)
+        records.append(ws.record(op, {"subject": subject, "at": at, **data}))
+    ws.store().write(records)
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
@@ -174,9 +185,11 @@ def add(ws: Workspace, ref: str, *, stage: str | None = None, when: str | None =
     order = stage_order(ws)
     moved = pipeline.check_stage(stage, order) if stage else pipeline.FIRST
     day = _day(when)
-    _write(ws, "apply.set", opportunity.slug, change="add", **clean)
-    if moved != pipeline.FIRST:
-        _write(ws, "apply.stage", opportunity.slug, stage=moved, when=day)
+    if moved == pipeline.FIRST:
+        _write(ws, "apply.set", opportunity.slug, change="add", **clean)
+    else:  # added where it is already: its timeline starts there (when it was a wish is not known)
+        _write_all(ws, [("apply.set", opportunity.slug, {"change": "add", "stage": moved, **clean}),
+                        ("apply.stage", opportunity.slug, {"stage": moved, "when": day})])
     return find(ws, opportunity.slug)
 
 

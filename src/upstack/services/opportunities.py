@@ -4,9 +4,11 @@ person has found, folded from their ``opp.set`` records; the posting's text apar
 
 An opportunity is named by a slug of its organisation and role (``redwood-research-engineer``);
 people type it or any unambiguous start of it. The same link is the same opportunity: adding it
-again fills in what was missing and changes nothing else. The same organisation and role under
-another link or deadline is a new opportunity marked as a possible duplicate of the first (a role
-advertised again next year is a new one), for the person to ``merge`` or call ``distinct``.
+again fills in what was missing and changes nothing else (with no link to tell by, the same
+organisation, role and deadline are the same one, so a spreadsheet imported again adds nothing).
+The same organisation and role under another link or deadline is a new opportunity marked as a
+possible duplicate of the first (a role advertised again next year is a new one), for the person
+to ``merge`` or call ``distinct``.
 
 Record shapes (each also has ``subject``, the slug, and ``at``):
 
@@ -31,7 +33,7 @@ from upstack.store import path as store_path
 from upstack.timeutil import now_after, parse_day
 from upstack.workspace import Workspace
 
-__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "add", "add_many", "edit",
+__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "check", "add", "add_many", "edit",
            "archive", "restore", "merge", "distinct", "posting", "keep_posting"]
 
 OPP_OPS = ("opp.set",)
@@ -153,6 +155,15 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def check(fields: dict[str, Any]) -> dict[str, Any]:
+    """An opportunity's fields as adding it keeps them, or BadInput saying what is wrong: an import
+    checks every row this way before it keeps any."""
+    clean = _clean(fields)
+    if not clean.get("organisation"):
+        raise BadInput("an opportunity needs its organisation (who offers it)")
+    return clean
+
+
 def _same_posting(link: str) -> str:
     """A link as compared for sameness: no fragment, no trailing slash, host in lower case."""
     from urllib.parse import urlsplit, urlunsplit
@@ -173,27 +184,31 @@ class _Batch:
         self.held = _fold(store_path.events(ws.store().db, OPP_OPS))
         self.at = store_path.latest_at(ws.store().db, (*OPP_OPS, "opp.posting"))
         self.records: list[Any] = []
+        self.kept: dict[str, str] | None = None  # postings' texts kept before this batch
+        self.written: dict[str, str] = {}  # and in it
 
     def write(self, op: str, subject: str, **data: Any) -> None:
         self.at = now_after(self.at)
         self.records.append(self.ws.record(op, {"subject": subject, "at": self.at, **data}))
 
     def add(self, fields: dict[str, Any], posting: dict[str, str] | None) -> Added:
-        clean = _clean(fields)
-        if not clean.get("organisation"):
-            raise BadInput("an opportunity needs its organisation (who offers it)")
+        clean = check(fields)
         clean.setdefault("kind", "job")
         link = _same_posting(clean.get("link", ""))
+        key = _role_key(clean["organisation"], clean.get("role", ""))
         same = next((o for o in self.held.values() if link and _same_posting(o.link) == link), None)
+        if same is None and not link:  # no link to tell by: the same role with the same deadline is the same
+            same = next((o for o in self.held.values() if not o.merged_into and not o.link
+                         and _role_key(o.organisation, o.role) == key
+                         and o.deadline == clean.get("deadline", "")), None)
         if same is not None:
             missing = {k: v for k, v in clean.items() if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
             if missing:
                 self.write("opp.set", same.slug, change="edit", **missing)
                 self._fold_in(same.slug, missing)
-            if posting and not any(r.op == "opp.posting" and r.data["subject"] == same.slug for r in self.records):
+            if posting and self._kept_text(same.slug) != str(posting.get("text") or "")[:MAX_POSTING]:
                 self._posting(same.slug, posting)
             return Added(self.held[same.slug], "merged" if missing else "unchanged")
-        key = _role_key(clean["organisation"], clean.get("role", ""))
         earlier = next((o for o in self.held.values() if not o.merged_into
                         and _role_key(o.organisation, o.role) == key), None)
         base = slugs.slugify(f"{clean['organisation']} {clean.get('role', '')}")[:60].strip("-")
@@ -211,6 +226,15 @@ class _Batch:
             self._posting(slug, posting)
         return Added(self.held[slug], "duplicate" if earlier is not None else "added")
 
+    def _kept_text(self, slug: str) -> str | None:
+        """The newest text kept of a posting (this batch's own included); read only when a link recurs."""
+        if slug in self.written:
+            return self.written[slug]
+        if self.kept is None:
+            self.kept = {e.subject: str(e.data.get("text") or "")
+                         for e in store_path.events(self.ws.store().db, ("opp.posting",))}
+        return self.kept.get(slug)
+
     def _fold_in(self, slug: str, fields: dict[str, Any]) -> None:
         self.held[slug] = replace(self.held[slug], **fields, updated_at=self.at or "")
 
@@ -220,6 +244,7 @@ class _Batch:
             html = ""  # the text is kept whole enough; clipped HTML could be broken markup
         if text or html:
             self.write("opp.posting", slug, text=text, html=html, url=str(posting.get("url") or ""))
+            self.written[slug] = text
 
     def commit(self) -> None:
         self.ws.store().write(self.records)
