@@ -122,9 +122,19 @@ def opportunities(ws: Workspace, *, person: str | None = None, archived: bool = 
 
 
 def find(ws: Workspace, ref: str, *, archived: bool = True, person: str | None = None) -> Opportunity:
-    held = {o.slug: o for o in opportunities(ws, archived=archived, person=person)}
-    if not held:
+    everything = {o.slug: o for o in opportunities(ws, archived=True, person=person)}
+    if not everything:
         raise NotFound("there are no opportunities yet: `upstack opp add` adds one")
+    held = everything if archived else {slug: o for slug, o in everything.items() if not o.archived}
+    if not archived:
+        try:
+            named = everything[slugs.match_slug(ref, list(everything), what="opportunity")]
+        except NotFound:
+            named = None
+        if named is not None and named.archived:
+            raise BadInput(f"{named.slug} is archived: `upstack opp restore {named.slug}` brings it back")
+    if not held:
+        raise NotFound(f"no opportunity {ref!r}: every one is archived (`upstack opp list --all`)")
     return held[slugs.match_slug(ref, list(held), what="opportunity")]
 
 
