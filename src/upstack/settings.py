@@ -229,6 +229,22 @@ class Patterns(Names):
             raise _NotValid(f"{part!r} matches empty text")
 
 
+class Stages(Names):
+    """Names of an application's stages between wishlist and offer, in order (``domain/pipeline.py``)."""
+
+    must_be = "stage names (lowercase words joined by '-') separated by commas"
+
+    def check(self, part: str) -> None:
+        import re
+
+        from upstack.domain.pipeline import ENDS, FIRST, OFFER
+
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part):
+            raise _NotValid(f"{part!r} is not one")
+        if part in (FIRST, OFFER, *ENDS):
+            raise _NotValid(f"{part!r} is always a stage: name only the ones between {FIRST} and {OFFER}")
+
+
 class Choices(Setting[tuple[str, ...]]):
     """Some of ``choices`` (comma-separated), or all, or none; the value is the chosen, in their order."""
 
@@ -315,7 +331,7 @@ class Settings:
         0.9, "`upstack practice due`: the desired retention FSRS schedules reviews for (between 0 and 1; "
         "higher means more frequent reviews).")
     # Opportunities, applications and contacts (`upstack opp`, `apply`, `contact`, issue 16).
-    application_stages = Names(
+    application_stages = Stages(
         "`upstack apply`: the stages between wishlist and offer, in order, comma-separated (empty: applied, "
         "screen, work-test, interview). Rejected, withdrawn and no-answer end an application at any stage.")
     contacts_local_only = Flag(

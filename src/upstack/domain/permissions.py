@@ -34,7 +34,8 @@ __all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH", "PATH_OPS"]
 
 # A person's path (store/path.OPS; tests/test_permissions.py checks the two lists agree).
 PATH_OPS = ("ladder.step", "ladder.evidence", "resource.set", "resource.progress", "practice.attempt",
-            "portfolio.profile", "portfolio.item", "portfolio.variant", "path.share")
+            "portfolio.profile", "portfolio.item", "portfolio.variant", "path.share",
+            "opp.set", "opp.posting", "apply.set", "apply.stage", "contact.set", "outreach.log")
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,8 @@ def funnel(timelines: Iterable[Sequence[tuple[str, str]]], order: Sequence[str])
             offered += 1
         for (stage, began), (_, ended) in zip(timeline, timeline[1:], strict=False):
             days = (date.fromisoformat(ended[:10]) - date.fromisoformat(began[:10])).days
-            spans.setdefault(stage, []).append(float(days))
+            if days >= 0:  # a wishlist written down after the application was sent says nothing
+                spans.setdefault(stage, []).append(float(days))
     medians = {stage: statistics.median(days) for stage, days in spans.items()
                if stage in order or stage in ENDS}
     return Funnel(applied=sent, response=Rate(responded, sent), interview=Rate(interviewed, sent),

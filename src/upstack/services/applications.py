@@ -216,8 +216,10 @@ def move(ws: Workspace, ref: str, stage: str, *, when: str | None = None, note: 
     if pipeline.is_backwards(order, found.stage, new) and not force:
         raise BadInput(f"{found.slug} is at {found.stage}: moving it back to {new} needs --force")
     day = _day(when)
-    if found.timeline and day < str(found.timeline[-1].get("when") or ""):
-        raise BadInput(f"{found.slug} reached {found.stage} on {found.timeline[-1]['when']}; "
+    # The wishlist's day is when it was written down, which a move filled in later may precede.
+    moved = [step for step in found.timeline if step.get("stage") != pipeline.FIRST]
+    if moved and day < str(moved[-1].get("when") or ""):
+        raise BadInput(f"{found.slug} reached {moved[-1]['stage']} on {moved[-1]['when']}; "
                        f"a later move cannot be dated {day}")
     extra: dict[str, Any] = {}
     if on:

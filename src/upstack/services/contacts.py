@@ -86,7 +86,8 @@ def _fold(events: list[store_path.PathEvent]) -> dict[str, Contact]:
             elif change in ("remove", "restore"):
                 found.removed = change == "remove"
         elif found is not None:
-            found.history.append({"kind": str(data.get("kind") or "note"), "when": str(data.get("when") or event.at[:10]),
+            found.history.append({"kind": str(data.get("kind") or "note"),
+                                  "when": str(data.get("when") or event.at[:10]),
                                   "title": str(data.get("title") or ""), "text": str(data.get("text") or ""),
                                   "follow_up": str(data.get("follow_up") or ""), "at": event.at})
             if "follow_up" in data:
@@ -133,7 +134,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         elif name in _TEXT:
             text = str(value).strip()
             if len(text) > _TEXT[name]:
-                raise BadInput(f"the {name.replace('_', ' ')} is {len(text):,} characters; keep it under {_TEXT[name]:,}")
+                raise BadInput(f"the {name.replace('_', ' ')} is {len(text):,} characters; "
+                               f"keep it under {_TEXT[name]:,}")
             clean[name] = text
         else:
             raise BadInput(f"a contact has no field {name!r}")

@@ -212,7 +212,8 @@ class _Batch:
                          and _role_key(o.organisation, o.role) == key
                          and o.deadline == clean.get("deadline", "")), None)
         if same is not None:
-            missing = {k: v for k, v in clean.items() if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
+            missing = {k: v for k, v in clean.items()
+                       if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
             if missing:
                 self.write("opp.set", same.slug, change="edit", **missing)
                 self._fold_in(same.slug, missing)
@@ -230,7 +231,7 @@ class _Batch:
             clean["duplicate_of"] = earlier.slug
         self.write("opp.set", slug, change="add", **clean)
         self.held[slug] = Opportunity(slug=slug, kind=clean["kind"], organisation=clean["organisation"],
-                                      role=clean.get("role", ""), added_at=self.at)
+                                      role=clean.get("role", ""), added_at=self.at or "")
         self._fold_in(slug, clean)
         if posting:
             self._posting(slug, posting)

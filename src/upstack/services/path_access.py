@@ -26,7 +26,8 @@ from upstack.store.accounts import has_users, owner_id, user_row
 from upstack.timeutil import now_after
 from upstack.workspace import Workspace
 
-__all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show", "stop_showing",
+__all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show",
+           "stop_showing",
            "path_of"]
 
 PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a mentor may be shown; never "practice"

@@ -270,12 +270,19 @@ class PathRecord(_Shape):
 PATH_PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a person may show a mentor: never practice
 
 
+def _distinct(parts: list[str]) -> list[str]:
+    if len(set(parts)) != len(parts):
+        raise ValueError("each part is named once")
+    return parts
+
+
 class PathShare(PathRecord):
     """Whom a person shows their ladder and portfolio: ``subject`` the member (a user id on a server, a
     login on a laptop), ``parts`` what they are shown (none: nothing more), or ``revoked``."""
 
     subject: Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_text)]
-    parts: list[Literal[PATH_PARTS]] = Field(default=[], max_length=len(PATH_PARTS))  # type: ignore[valid-type]
+    parts: Annotated[list[Literal[PATH_PARTS]], Field(max_length=len(PATH_PARTS)),  # type: ignore[valid-type]
+                     AfterValidator(_distinct)] = []
     revoked: StrictBool = False
 
 
