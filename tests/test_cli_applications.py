@@ -120,7 +120,7 @@ def test_moves_are_dated_and_a_move_back_needs_force(run: CLI) -> None:
     assert_refused_unchanged(run, ["apply", "move", "nobody", "offer"], "no application 'nobody'")
     moved = json.loads(run.ok("apply", "move", "redwood", "screen", "--force", "--json"))
     assert [(s["stage"], s["when"], s.get("forced", False)) for s in moved["timeline"]] == \
-        [("applied", _ago(10), False), ("interview", _ago(3), False), ("screen", today_local().isoformat(), True)]
+        [("wishlist", today_local().isoformat(), False), ("applied", _ago(10), False), ("interview", _ago(3), False), ("screen", today_local().isoformat(), True)]
     shown = run.ok("apply", "show", "redwood")
     assert f"{_ago(3)}  interview  on 2099-01-05; two rounds" in shown and "screen  moved back" in shown
     assert json.loads(run.ok("apply", "show", "redwood", "--json"))["timeline"] == moved["timeline"]
@@ -226,5 +226,7 @@ def test_the_service_folds_the_same_on_both_engines(workspace: Workspace) -> Non
     applications.add(workspace, "redwood", stage="applied", when=_ago(4))
     applications.move(workspace, "redwood", "screen", when=_ago(1))
     [found] = applications.applications(workspace)
-    assert [(s["stage"], s["when"]) for s in found.timeline] == [("applied", _ago(4)), ("screen", _ago(1))]
+    assert [(s["stage"], s["when"]) for s in found.timeline] == \
+        [("wishlist", today_local().isoformat()), ("applied", _ago(4)), ("screen", _ago(1))]
+    # The wishlist was written down today, after the application it preceded: its days say nothing.
     assert applications.funnel(workspace)["all"].days_in_stage == {"applied": 3}

@@ -10,8 +10,7 @@ but the funnel (the guide: applications skew heavily towards false negatives).
 
 Record shapes (each also has ``subject``, the opportunity's slug, and ``at``):
 
-- ``apply.set``: ``change`` add (with ``stage`` if added past the wishlist: the timeline then starts
-  at the ``apply.stage`` written with it), edit, archive, restore; fields ``stretch`` (reach, fit, safe),
+- ``apply.set``: ``change`` add, edit, archive, restore; fields ``stretch`` (reach, fit, safe),
   ``compensation``, ``location``, ``visa``, ``notes``, ``follow_up`` (YYYY-MM-DD, "" when done),
   ``contacts`` (a list of {``contact``: slug, ``role``}), ``sent`` (a list of entry ids).
 - ``apply.stage``: ``stage``, ``when`` (the day it happened, YYYY-MM-DD), ``note``, ``on`` (the day
@@ -92,8 +91,7 @@ def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportun
             if change == "add" and found is None:
                 found = held[event.subject] = Application(event.subject, held_opps.get(event.subject),
                                                           added_at=event.at)
-                if str(data.get("stage") or pipeline.FIRST) == pipeline.FIRST:  # else its stage record follows
-                    found.timeline.append({"stage": pipeline.FIRST, "when": event.at[:10]})
+                found.timeline.append({"stage": pipeline.FIRST, "when": event.at[:10]})
             if found is None:
                 continue
             if change in ("add", "edit"):
@@ -187,8 +185,8 @@ def add(ws: Workspace, ref: str, *, stage: str | None = None, when: str | None =
     day = _day(when)
     if moved == pipeline.FIRST:
         _write(ws, "apply.set", opportunity.slug, change="add", **clean)
-    else:  # added where it is already: its timeline starts there (when it was a wish is not known)
-        _write_all(ws, [("apply.set", opportunity.slug, {"change": "add", "stage": moved, **clean}),
+    else:  # added where it is already: both records in one write
+        _write_all(ws, [("apply.set", opportunity.slug, {"change": "add", **clean}),
                         ("apply.stage", opportunity.slug, {"stage": moved, "when": day})])
     return find(ws, opportunity.slug)
 
