@@ -110,17 +110,21 @@ def test_moves_are_dated_and_a_move_back_needs_force(run: CLI) -> None:
     run.ok("apply", "move", "redwood", "interview", "--when", _ago(3), "--on", "2099-01-05", "--note", "two rounds")
     assert_refused_unchanged(run, ["apply", "move", "redwood", "screen"], "redwood-re is at interview: moving it "
                                                                             "back to screen needs --force")
-    assert_refused_unchanged(run, ["apply", "move", "redwood", "offer", "--when", _ago(5)], "a later move cannot be dated")
+    assert_refused_unchanged(run, ["apply", "move", "redwood", "offer", "--when", _ago(5)],
+                             "a later move cannot be dated")
     assert_refused_unchanged(run, ["apply", "move", "redwood", "interview"], "at interview already")
     assert_refused_unchanged(run, ["apply", "move", "redwood", "hired"], "no stage 'hired'")
     assert_refused_unchanged(run, ["apply", "move", "redwood", "offer", "--when", "2099-01-01"], "has not happened yet")
-    assert_refused_unchanged(run, ["apply", "move", "redwood", "offer", "--learned", "x"], "--learned belongs to a rejection")
+    assert_refused_unchanged(run, ["apply", "move", "redwood", "offer", "--learned", "x"],
+                             "--learned belongs to a rejection")
     assert_refused_unchanged(run, ["apply", "add", "redwood"], "there is an application to redwood-re already")
     assert_refused_unchanged(run, ["apply", "add", "nowhere"], "no opportunity 'nowhere'")
     assert_refused_unchanged(run, ["apply", "move", "nobody", "offer"], "no application 'nobody'")
     moved = json.loads(run.ok("apply", "move", "redwood", "screen", "--force", "--json"))
+    today = today_local().isoformat()
     assert [(s["stage"], s["when"], s.get("forced", False)) for s in moved["timeline"]] == \
-        [("wishlist", today_local().isoformat(), False), ("applied", _ago(10), False), ("interview", _ago(3), False), ("screen", today_local().isoformat(), True)]
+        [("wishlist", today, False), ("applied", _ago(10), False), ("interview", _ago(3), False),
+         ("screen", today, True)]
     shown = run.ok("apply", "show", "redwood")
     assert f"{_ago(3)}  interview  on 2099-01-05; two rounds" in shown and "screen  moved back" in shown
     assert json.loads(run.ok("apply", "show", "redwood", "--json"))["timeline"] == moved["timeline"]
@@ -147,6 +151,10 @@ def test_a_rejection_keeps_what_it_taught_as_a_private_learning_and_counts_nowhe
         ("learning", True, "Lead the work sample with the result.", ["application"])
     step = json.loads(run.ok("apply", "show", "redwood", "--json"))["timeline"][-1]
     assert (step["stage"], step["learned"]) == ("rejected", entry["id"])
+    shown = run.ok("show", said.split("upstack show ")[1].split()[0])  # the short id printed finds it
+    assert "Lead the work sample with the result." in shown
+    assert f"rejected  learned: entry {entry['short']}" in run.ok("apply", "show", "redwood")
+    assert "wishlist  (written down on" in run.ok("apply", "show", "redwood")  # added after it was applied to
     # What `upstack progress` counts: the learning, as any learning (progress is counted in
     # learnings); the rejection itself is in no count. The review digest leaves it out (private).
     [week] = json.loads(run.ok("progress", "--json"))
@@ -205,7 +213,8 @@ def test_what_was_sent_is_kept_privately_and_contacts_are_named(run: CLI, tmp_pa
     said = run.ok("apply", "attach", "redwood", str(cv), "--what", "CV v3")
     assert said.startswith("kept 1 file sent with redwood-re as entry")
     [entry] = _entries(run)
-    assert entry["private"] is True and "CV v3" in str(entry["title"]) and len(entry["attachments"]) == 1  # type: ignore[arg-type]
+    assert entry["private"] is True and "CV v3" in str(entry["title"])
+    assert len(entry["attachments"]) == 1  # type: ignore[arg-type]
     with Workspace(home=run.home, db=run.db_url) as ws:
         contacts.add(ws, "Ada Lovelace", interests="interpretability")
     assert run.ok("apply", "contact", "redwood", "ada", "--role", "referrer").strip() == \
@@ -213,7 +222,8 @@ def test_what_was_sent_is_kept_privately_and_contacts_are_named(run: CLI, tmp_pa
     assert_refused_unchanged(run, ["apply", "contact", "redwood", "grace"], "grace")
     shown = run.ok("apply", "show", "redwood")
     assert "contact:   ada-lovelace (referrer)" in shown and "pay:       $150k" in shown and "sent:" in shown
-    got = json.loads(run.ok("apply", "edit", "redwood", "--stretch", "fit", "--notes", "Ask about mentorship.", "--json"))
+    got = json.loads(run.ok("apply", "edit", "redwood", "--stretch", "fit", "--notes", "Ask about mentorship.",
+                            "--json"))
     assert (got["stretch"], got["notes"], got["sent"], got["contacts"]) == \
         ("fit", "Ask about mentorship.", [entry["id"]], [{"contact": "ada-lovelace", "role": "referrer"}])
     assert_refused_unchanged(run, ["apply", "edit", "redwood", "--stretch", "moonshot"], "not a stretch level")

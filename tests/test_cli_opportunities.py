@@ -32,7 +32,8 @@ def test_opportunities_are_listed_soonest_deadline_first_and_words_are_dates(run
         ("programme", ["interpretability", "evals"], True, "Berkeley", "80,000 Hours", "a friend")
     assert mats["posting"] is None and mats["application"] is None
     listed = run.ok("opp").splitlines()
-    assert listed[0].startswith(mats["deadline"]) and "mats-winter-cohort" in listed[0] and "(Berkeley, remote)" in listed[0]
+    assert listed[0].startswith(mats["deadline"]) and "mats-winter-cohort" in listed[0]
+    assert "(Berkeley, remote)" in listed[0]
     assert listed[2].startswith("no deadline")
     assert _slugs(run, "--kind", "programme") == ["mats-winter-cohort"]
     shown = run.ok("opp", "show", "mats")
@@ -40,7 +41,8 @@ def test_opportunities_are_listed_soonest_deadline_first_and_words_are_dates(run
 
 
 def test_a_role_found_again_under_another_link_is_a_possible_duplicate_to_merge(run: CLI) -> None:
-    run.ok("opp", "add", "--org", "Redwood", "--role", "RE", "--link", "https://r.example/re", "--deadline", "2027-01-15")
+    run.ok("opp", "add", "--org", "Redwood", "--role", "RE", "--link", "https://r.example/re",
+           "--deadline", "2027-01-15")
     said = run.ok("opp", "add", "--org", "redwood", "--role", "re", "--link", "https://board.example/123",
                   "--location", "Berkeley")
     assert "possible duplicate of redwood-re" in said and "upstack opp merge redwood-re-2 --into redwood-re" in said
@@ -78,7 +80,8 @@ def test_edit_archive_and_restore(run: CLI) -> None:
     assert run.ok("opp", "archive", "apollo").strip() == "archived apollo-evals: Evals at Apollo"
     assert _slugs(run) == [] and _slugs(run, "--all") == ["apollo-evals"]
     assert "archived" in run.ok("opp", "show", "apollo")
-    assert_refused_unchanged(run, ["opp", "archive", "apollo"], "apollo-evals is archived: `upstack opp restore apollo-evals`")
+    assert_refused_unchanged(run, ["opp", "archive", "apollo"],
+                             "apollo-evals is archived: `upstack opp restore apollo-evals`")
     run.ok("opp", "restore", "apollo")
     assert _slugs(run) == ["apollo-evals"]
     assert_refused_unchanged(run, ["opp", "restore", "apollo"], "apollo-evals is not archived")
@@ -93,7 +96,8 @@ def test_a_posting_is_kept_from_a_file_or_standard_input_and_printed(run: CLI, t
     said = run.ok("opp", "posting", "redwood", "--file", str(tmp_path / "posting.txt"), "--url", "https://r.example/re")
     assert said.startswith("kept the posting of redwood-re")
     assert run.ok("opp", "posting", "redwood").strip() == text
-    assert text in run.ok("opp", "show", "redwood") and "(read at https://r.example/re)" in run.ok("opp", "show", "redwood")
+    shown = run.ok("opp", "show", "redwood")
+    assert text in shown and "(read at https://r.example/re)" in shown
     run.ok("opp", "posting", "redwood", "--file", "-", input="Pasted again, changed.")
     assert json.loads(run.ok("opp", "posting", "redwood", "--json"))["text"] == "Pasted again, changed."
     assert_refused_unchanged(run, ["opp", "posting", "redwood", "--file", "-"], "the posting's text is empty")

@@ -147,7 +147,8 @@ def test_json_a_list_or_an_object_with_opportunities(run: CLI, tmp_path: Path) -
     got = {o["organisation"]: o for o in _opps(run)}
     assert got["MATS"]["areas"] == ["interpretability", "evals"] and got["FAR AI"]["remote"] is True
     assert got["FAR AI"]["role"] == "Research Engineer" and got["FAR AI"]["kind"] == "job"
-    assert json.loads(run.ok("opp", "show", "mats", "--json"))["posting"]["text"] == "Twelve weeks of mentored research."
+    kept = json.loads(run.ok("opp", "show", "mats", "--json"))["posting"]
+    assert kept["text"] == "Twelve weeks of mentored research."
 
 
 def test_bad_json_items_are_named_by_their_number(run: CLI, tmp_path: Path) -> None:

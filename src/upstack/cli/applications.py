@@ -13,6 +13,7 @@ import click
 from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain import pipeline
+from upstack.ids import short_id
 from upstack.services import applications as apps
 from upstack.workspace import Workspace
 
@@ -36,7 +37,8 @@ def _app_line(app: apps.Application, today: date) -> str:
         facts.append(style(f"follow up {app.follow_up}" + (" (overdue)" if late else ""), fg="red" if late else None))
     if app.archived:
         facts.append("archived")
-    return f"  {style(app.slug, fg='yellow')}  {app.title}  " + style("(", dim=True) + ", ".join(facts) + style(")", dim=True)
+    return (f"  {style(app.slug, fg='yellow')}  {app.title}  " + style("(", dim=True) + ", ".join(facts)
+            + style(")", dim=True))
 
 
 def _text_options(func: Any) -> Any:
@@ -139,11 +141,16 @@ def show_command(ws: Workspace, ref: str, as_json: bool) -> None:
     for link in found.contacts:
         echo(f"  {'contact:':<11}{link['contact']}" + (f" ({link['role']})" if link["role"] else ""))
     for entry_id in found.sent:
-        echo(f"  {'sent:':<11}entry {entry_id[:7]}" + style(f"  upstack show {entry_id[:7]}", dim=True))
+        echo(f"  {'sent:':<11}entry {short_id(entry_id)}" + style(f"  upstack show {short_id(entry_id)}", dim=True))
     echo("Timeline:")
-    for step in found.timeline:
+    for n, step in enumerate(found.timeline):
+        after = found.timeline[n + 1:n + 2]
+        if step.get("stage") == pipeline.FIRST and after and str(after[0].get("when")) < str(step.get("when")):
+            echo(style(f"  {'':10}  wishlist  (written down on {step.get('when')}, after the move below)", dim=True))
+            continue
         facts = [f"on {step['on']}" if step.get("on") else "", "moved back" if step.get("forced") else "",
-                 f"learned: entry {str(step['learned'])[:7]}" if step.get("learned") else "", step.get("note") or ""]
+                 f"learned: entry {short_id(str(step['learned']))}" if step.get("learned") else "",
+                 step.get("note") or ""]
         shown = "; ".join(f for f in facts if f)
         echo(f"  {step.get('when', '')}  {step.get('stage')}" + (style(f"  {shown}", dim=True) if shown else ""))
 
@@ -182,7 +189,7 @@ def move_command(ws: Workspace, ref: str, stage: str, when: str | None, on: str 
     if rejected:
         step = moved.timeline[-1]
         if step.get("learned"):
-            echo(f"kept what it taught you as a private learning: upstack show {str(step['learned'])[:7]}")
+            echo(f"kept what it taught you as a private learning: upstack show {short_id(str(step['learned']))}")
         if not framed:
             echo(style(apps.REJECTION_FRAME, dim=True))
 
@@ -226,7 +233,7 @@ def attach_command(ws: Workspace, ref: str, files: tuple[Path, ...], what: str, 
     if as_json:
         print_json(found.to_dict())
     else:
-        echo(f"kept {plural(len(files), 'file')} sent with {found.slug} as entry {found.sent[-1][:7]} (private)")
+        echo(f"kept {plural(len(files), 'file')} sent with {found.slug} as entry {short_id(found.sent[-1])} (private)")
 
 
 @apply.command(name="contact")

@@ -133,17 +133,17 @@ def columns(header: Sequence[str], mapping: Mapping[str, str], name: str, *, fie
     listed = ", ".join(cell.strip() for cell in header)
     taken: dict[str, int] = {}
     for field, column in mapping.items():
-        index = found.get(" ".join(column.lower().split()))
-        if index is None:
+        named = found.get(" ".join(column.lower().split()))
+        if named is None:
             raise BadInput(f"--map {field}={column}: {name} has no column {column!r} (its columns: {listed})")
-        taken[field] = index
+        taken[field] = named
     for field in fields:
         if field in taken:
             continue
         for candidate in (field, *(common or {}).get(field, ())):
-            index = found.get(candidate.lower())
-            if index is not None and index not in taken.values():
-                taken[field] = index
+            common_index = found.get(candidate.lower())
+            if common_index is not None and common_index not in taken.values():
+                taken[field] = common_index
                 break
     missing = [field for field in required if field not in taken]
     if missing:
