@@ -4,7 +4,12 @@ importing again adds nothing; through the CLI, on both engines."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -167,3 +172,132 @@ def test_bad_json_items_are_named_by_their_number(run: CLI, tmp_path: Path) -> N
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# Feeds: postings that look like openings are proposed, and added only when accepted.
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>Safety Forum</title>
+    <link>https://forum.example/</link>
+    <description>Posts</description>
+    <item>
+      <title>Meridian Interpretability is hiring research engineers</title>
+      <link>/posts/meridian-hiring</link>
+      <author>ada@forum.example (Ada)</author>
+      <pubDate>Tue, 01 Dec 2026 09:00:00 GMT</pubDate>
+      <description><![CDATA[<p>We're hiring two research engineers to build interpretability tools.
+        <a href="apply">Apply here</a>; apply by January 15, 2027.</p><script>steal()</script>]]></description>
+    </item>
+    <item>
+      <title>Activation patching on a toy model</title>
+      <link>https://forum.example/posts/patching</link>
+      <pubDate>Wed, 02 Dec 2026 09:00:00 GMT</pubDate>
+      <description>We apply activation patching and find two heads that matter. Results below.</description>
+    </item>
+    <item>
+      <title>Announcing the Foxglove Fellowship 2027</title>
+      <link>https://forum.example/posts/foxglove</link>
+      <pubDate>Thu, 03 Dec 2026 09:00:00 GMT</pubDate>
+      <description>Fellows receive a stipend and mentorship for twelve weeks.
+        Applications close 2027-01-20.</description>
+    </item>
+  </channel>
+</rss>
+"""
+
+
+def test_a_feeds_openings_are_proposed_and_nothing_is_added_without_accepting(run: CLI, tmp_path: Path) -> None:
+    feed = _write(tmp_path / "forum.xml", FEED)
+    run.ok("opp", "list")
+    before = _tables(run)
+    said = run.ok("opp", "import", str(feed))
+    assert said.startswith("Safety Forum: 3 postings, 2 look like an opening")
+    assert "  1. Meridian Interpretability is hiring research engineers  (job; deadline 2027-01-15)" in said
+    assert "https://forum.example/posts/meridian-hiring" in said and "cues: " in said
+    assert "  2. Announcing the Foxglove Fellowship 2027  (fellowship; deadline 2027-01-20)" in said
+    assert "Activation patching" not in said
+    assert f"nothing added: add them with `upstack opp import {feed} --accept all`" in said
+    proposed = json.loads(run.ok("opp", "import", str(feed), "--json"))
+    assert [(p["number"], p["kind"], p["deadline"], p["known"]) for p in proposed["proposed"]] == \
+        [(1, "job", "2027-01-15", None), (2, "fellowship", "2027-01-20", None)]
+    assert _tables(run) == before
+
+
+def test_accepted_proposals_keep_their_posting_and_accepting_again_adds_nothing(run: CLI, tmp_path: Path) -> None:
+    feed = _write(tmp_path / "forum.xml", FEED)
+    said = run.ok("opp", "import", str(feed), "--accept", "1")
+    assert "imported 1 opportunity from Safety Forum" in said
+    [meridian] = _opps(run)
+    assert (meridian["organisation"], meridian["role"], meridian["deadline"], meridian["link"], meridian["source"]) == \
+        ("Meridian Interpretability", "research engineers", "2027-01-15", "https://forum.example/posts/meridian-hiring",
+         "Safety Forum")
+    kept = json.loads(run.ok("opp", "show", str(meridian["slug"]), "--json"))["posting"]
+    assert "apply by January 15, 2027" in kept["text"] and "steal()" not in kept["text"]
+    assert "<script" not in kept["html"] and "steal" not in kept["html"]
+    assert 'href="https://forum.example/apply"' in kept["html"]  # resolved against the feed's own link
+    again = run.ok("opp", "import", str(feed))
+    assert f"kept already as {meridian['slug']}" in again
+    report = json.loads(run.ok("opp", "import", str(feed), "--accept", "all", "--json"))
+    assert (len(report["added"]), report["unchanged"]) == (1, 1)
+    before = _tables(run)
+    run.ok("opp", "import", str(feed), "--accept", "1-2")
+    assert _tables(run) == before
+    assert_refused_unchanged(run, ["opp", "import", str(feed), "--accept", "3"],
+                             "there are 2 proposed, numbered 1 to 2")
+    assert_refused_unchanged(run, ["opp", "import", str(feed), "--accept", "first"], "say all, or numbers")
+
+
+def test_a_feed_is_fetched_once_from_an_address(run: CLI, tmp_path: Path) -> None:
+    served: list[str] = []
+
+    class Feed(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            served.append(self.path)
+            body = FEED.encode() if self.path == "/feed.xml" else b"<html><body>Not a feed</body></html>"
+            self.send_response(200 if self.path in ("/feed.xml", "/page") else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        report = json.loads(run.ok("opp", "import", f"{base}/feed.xml", "--accept", "all", "--json"))
+        assert len(report["added"]) == 2 and served == ["/feed.xml"]
+        assert {o["found"] for o in _opps(run)} == {f"the feed {base}/feed.xml"}
+        assert_refused_unchanged(run, ["opp", "import", f"{base}/page"], "is not an RSS or Atom feed")
+        assert_refused_unchanged(run, ["opp", "import", f"{base}/gone.xml"], "answered HTTP 404")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_file_that_is_not_a_feed_is_refused_by_name(run: CLI, tmp_path: Path) -> None:
+    page = _write(tmp_path / "page.xml", "<html><head><title>Jobs</title></head><body>Hi</body></html>")
+    assert_refused_unchanged(run, ["opp", "import", str(page)], "page.xml is not an RSS or Atom feed")
+    assert_refused_unchanged(run, ["opp", "import", str(tmp_path / "missing.xml")], "cannot read")
+
+
+def test_at_a_terminal_the_import_asks_which_to_add(engine: str, db_url: str | None, home: Path,
+                                                    tmp_path: Path) -> None:
+    feed = _write(tmp_path / "forum.xml", FEED)
+    env = {**{k: v for k, v in os.environ.items() if k != "UPSTACK_DB"}, "UPSTACK_HOME": str(home), "NO_COLOR": "1",
+           **({"UPSTACK_DB": db_url} if db_url else {})}
+    controller, terminal = os.openpty()
+    try:
+        os.write(controller, b"2\n")
+        done = subprocess.run([sys.executable, "-m", "upstack", "opp", "import", str(feed)], stdin=terminal,
+                              capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert done.returncode == 0, done.stderr
+    assert "Add which?" in done.stdout and "imported 1 opportunity from Safety Forum" in done.stdout
+    assert [o["kind"] for o in _opps(CLI(home, db_url))] == ["fellowship"]

@@ -46,6 +46,7 @@ def _proposal_line(proposal: Any) -> str:
     if proposal.known:
         facts.append(f"kept already as {proposal.known}")
     return (f"{proposal.number:>3}. {proposal.title}" + style(f"  ({'; '.join(facts)})", dim=True)
+            + style(f"\n     as: {proposal.role} at {proposal.organisation}", dim=True)
             + (f"\n     {proposal.link}" if proposal.link else "")
             + style(f"\n     cues: {', '.join(proposal.cues[:6])}", dim=True))
 

@@ -33,8 +33,8 @@ from upstack.store import path as store_path
 from upstack.timeutil import now_after, parse_day
 from upstack.workspace import Workspace
 
-__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "check", "add", "add_many", "edit",
-           "archive", "restore", "merge", "distinct", "posting", "keep_posting"]
+__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "check", "link_key", "add",
+           "add_many", "edit", "archive", "restore", "merge", "distinct", "posting", "keep_posting"]
 
 OPP_OPS = ("opp.set",)
 FIELDS = ("kind", "organisation", "role", "source", "link", "location", "remote", "deadline", "areas", "notes",
@@ -172,6 +172,11 @@ def check(fields: dict[str, Any]) -> dict[str, Any]:
     if not clean.get("organisation"):
         raise BadInput("an opportunity needs its organisation (who offers it)")
     return clean
+
+
+def link_key(link: str) -> str:
+    """A link as compared for sameness (the same link is the same opportunity)."""
+    return _same_posting(link)
 
 
 def _same_posting(link: str) -> str:
