@@ -301,3 +301,11 @@ def test_at_a_terminal_the_import_asks_which_to_add(engine: str, db_url: str | N
     assert done.returncode == 0, done.stderr
     assert "Add which?" in done.stdout and "imported 1 opportunity from Safety Forum" in done.stdout
     assert [o["kind"] for o in _opps(CLI(home, db_url))] == ["fellowship"]
+
+
+def test_many_possible_duplicates_are_counted_after_the_first_ten(run: CLI, tmp_path: Path) -> None:
+    rows = "".join(f"Lab {n},RE,https://lab{n}.example/re,2027-01-15\n" for n in range(12))
+    run.ok("opp", "import", str(_write(tmp_path / "first.csv", "Company,Title,URL,Deadline\n" + rows)))
+    said = run.ok("opp", "import", str(_write(tmp_path / "again.csv", "Company,Title,URL,Deadline\n"
+                                              + rows.replace(".example/re", ".example/re-2028"))))
+    assert said.count("possible duplicate: ") == 10 and "and 2 more possible duplicates" in said

@@ -17,6 +17,8 @@ from upstack.workspace import Workspace
 
 __all__ = ["import_command", "calendar_command"]
 
+SHOWN = 10  # possible duplicates named one by one after an import; the rest counted
+
 
 def _is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
@@ -34,9 +36,12 @@ def _report(report: Any, as_json: bool, *, proposals: list[Any] | None = None) -
     if report.unchanged:
         extra.append(f"{report.unchanged} already kept")
     echo(said + (f"; {', '.join(extra)}" if extra else ""))
-    for slug, other in report.duplicates:
+    for slug, other in report.duplicates[:SHOWN]:
         echo(style(f"possible duplicate: {slug} of {other} (the same organisation and role): "
                    f"`upstack opp merge {slug} --into {other}`, or `upstack opp distinct {slug}`", fg="magenta"))
+    if len(report.duplicates) > SHOWN:
+        echo(style(f"and {len(report.duplicates) - SHOWN} more possible duplicates: `upstack opp` marks them",
+                   fg="magenta"))
     for problem in report.skipped:
         echo(f"skipped {problem}", err=True)
 

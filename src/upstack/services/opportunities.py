@@ -201,6 +201,17 @@ class _Batch:
         self.records: list[Any] = []
         self.kept: dict[str, str] | None = None  # postings' texts kept before this batch
         self.written: dict[str, str] = {}  # and in it
+        # Slugs by link and by organisation and role, oldest first: an import of thousands of rows
+        # looks each one up, rather than comparing it with every opportunity held.
+        self.by_link: dict[str, str] = {}
+        self.by_role: dict[tuple[str, str], list[str]] = {}
+        for held in self.held.values():
+            self._index(held)
+
+    def _index(self, opportunity: Opportunity) -> None:
+        if opportunity.link:
+            self.by_link.setdefault(_same_posting(opportunity.link), opportunity.slug)
+        self.by_role.setdefault(_role_key(opportunity.organisation, opportunity.role), []).append(opportunity.slug)
 
     def write(self, op: str, subject: str, **data: Any) -> None:
         self.at = now_after(self.at)
@@ -211,10 +222,10 @@ class _Batch:
         clean.setdefault("kind", "job")
         link = _same_posting(clean.get("link", ""))
         key = _role_key(clean["organisation"], clean.get("role", ""))
-        same = next((o for o in self.held.values() if link and _same_posting(o.link) == link), None)
+        same = self.held[self.by_link[link]] if link in self.by_link else None
+        roles = [self.held[slug] for slug in self.by_role.get(key, [])]
         if same is None and not link:  # no link to tell by: the same role with the same deadline is the same
-            same = next((o for o in self.held.values() if not o.merged_into and not o.link
-                         and _role_key(o.organisation, o.role) == key
+            same = next((o for o in roles if not o.merged_into and not o.link
                          and o.deadline == clean.get("deadline", "")), None)
         if same is not None:
             missing = {k: v for k, v in clean.items()
@@ -225,8 +236,7 @@ class _Batch:
             if posting and self._kept_text(same.slug) != str(posting.get("text") or "")[:MAX_POSTING]:
                 self._posting(same.slug, posting)
             return Added(self.held[same.slug], "merged" if missing else "unchanged")
-        earlier = next((o for o in self.held.values() if not o.merged_into
-                        and _role_key(o.organisation, o.role) == key), None)
+        earlier = next((o for o in roles if not o.merged_into), None)
         base = slugs.slugify(f"{clean['organisation']} {clean.get('role', '')}")[:60].strip("-")
         slug, n = base, 1
         while slug in self.held:
@@ -238,6 +248,7 @@ class _Batch:
         self.held[slug] = Opportunity(slug=slug, kind=clean["kind"], organisation=clean["organisation"],
                                       role=clean.get("role", ""), added_at=self.at or "")
         self._fold_in(slug, clean)
+        self._index(self.held[slug])
         if posting:
             self._posting(slug, posting)
         return Added(self.held[slug], "duplicate" if earlier is not None else "added")
