@@ -43,6 +43,8 @@ COMMAND_MODULES = {
     "portfolio": "portfolio",
     "practice": "practice",
     "path": "path",
+    "opp": "opportunities",
+    "apply": "applications",
     "due": "due",
     "contact": "contacts", "outreach": "contacts",
 }
