@@ -7,14 +7,14 @@
 One workspace: the bench corpus (bench/corpus.py, imported as a jrnl file), then, through the
 services in this process, ``--opportunities`` opportunities (a third with a kept posting of
 realistic length), ``--applications`` applications spread over every stage with dated moves and
-follow-ups, and ``--contacts`` contacts with research interests and exchanges. Every figure is a
-whole process (what a person waits for at the prompt), timed in turn with ``upstack log -n 20`` so
-that a noisy neighbour slows both alike, the median of ``--runs`` after a warm-up:
-
-| measured | beside | target |
-|---|---|---|
-| `upstack due`, `upstack apply list` (the pipeline), `upstack contact match NAME` | `upstack log -n 20` | <= 150 ms at 100k entries, 1,000 opportunities, 300 applications |
-| `upstack opp list` | `upstack log -n 20` | (shown, no target of its own) |
+follow-ups, and ``--contacts`` contacts with research interests and exchanges, among them three
+whose interests are written the way people write them (``MATCHED``): one in the corpus's own field
+(its words are common there), one half in it, one outside it. Every figure is a whole process
+(what a person waits for at the prompt), timed in turn with ``upstack log -n 20`` so that a noisy
+neighbour slows both alike, the median of ``--runs`` after a warm-up. Target: `upstack due`,
+`upstack apply list` (the pipeline) and `upstack contact match NAME` (each of the three) each
+<= 150 ms at 100k entries, 1,000 opportunities and 300 applications; `upstack opp list` is shown
+beside them.
 """
 
 from __future__ import annotations
@@ -41,13 +41,18 @@ ROLES = ("Research Engineer", "Research Scientist", "Interpretability Researcher
          "Summer Fellow", "Scholar", "Career Development Grant", "Red-teaming Contractor", "Residency")
 AREAS = ("interpretability", "evals", "red-teaming", "oversight", "control", "sparse autoencoders",
          "activation patching", "probing", "scalable oversight", "model organisms")
+MATCHED = [  # (name, interests, tag): `contact match` is timed on each
+    ("Chris Olah", "Sparse autoencoders, dictionary learning, feature splitting and superposition.", "sae"),
+    ("Neel Nanda", "Induction heads, name movers in IOI, activation patching, grokking.", "ioi"),
+    ("Beth Barnes", "Dangerous capability evaluations, sandbagging, deception, autonomous replication.", "evals"),
+]
 POSTING = ("We are hiring a {role} to work on {area}. You will design experiments, write code that "
            "others can build on, and communicate results clearly. Experience with PyTorch and "
            "transformer internals helps; publications are not required. ") * 6
 
 
-def seed_pipeline(home: Path, args: argparse.Namespace) -> str:
-    """The opportunities, applications and contacts; returns the contact `contact match` is timed on."""
+def seed_pipeline(home: Path, args: argparse.Namespace) -> list[str]:
+    """The opportunities, applications and contacts; returns the slugs `contact match` is timed on."""
     from upstack.services import applications, contacts, opportunities
     from upstack.workspace import Workspace
 
@@ -80,15 +85,14 @@ def seed_pipeline(home: Path, args: argparse.Namespace) -> str:
                 applications.move(ws, slug, rng.choice(ends), when=day.isoformat(), force=True)
             if rng.random() < 0.3:
                 applications.follow_up(ws, slug, (today + timedelta(days=rng.randint(-5, 20))).isoformat())
-        first = ""
+        matched = [contacts.add(ws, name, interests=interests, tags=[tag]).slug for name, interests, tag in MATCHED]
         for n in range(args.contacts):
             interests = ", ".join(rng.sample(AREAS, 3)) + ", induction heads, attention patterns"
             person = contacts.add(ws, f"Contact {n}", interests=interests, tags=[rng.choice(AREAS).split()[0]])
-            first = first or person.slug
             for _ in range(rng.randint(0, 4)):
                 contacts.log_exchange(ws, person.slug, rng.choice(("sent", "reply", "call")), "Hello ...",
                                       follow_up=(today + timedelta(days=rng.randint(1, 30))).isoformat())
-    return first
+    return matched
 
 
 def main() -> int:
@@ -111,11 +115,12 @@ def main() -> int:
     import subprocess
 
     subprocess.run([*upstack, "import", "jrnl", str(work / "journal.json")], env=env, check=True, capture_output=True)
-    contact = seed_pipeline(work / "home", args)
+    matched = seed_pipeline(work / "home", args)
     print(f"set up in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     commands = {"upstack due": ["due"], "upstack apply list": ["apply", "list"],
-                f"upstack contact match {contact}": ["contact", "match", contact], "upstack opp list": ["opp", "list"]}
+                **{f"upstack contact match {slug}": ["contact", "match", slug] for slug in matched},
+                "upstack opp list": ["opp", "list"]}
     times = alternately([[*upstack, "log", "-n", "20"], *[[*upstack, *argv] for argv in commands.values()]],
                         env, args.runs)
     log_ms = times[0]

@@ -57,7 +57,7 @@ OPEN_QUESTIONS = ("open", "active", "blocked", "parked")  # a question node not 
 WELLBEING_TAGS = ("checkin", "check-in", "wellbeing", "burnout")
 MAX_WORDS, MAX_TAGS, MAX_CANDIDATES = 24, 6, 48
 # Entries the query's terms may match together (each counted once per term): FTS5 ranks every match,
-# about 3 us each at 100k entries, so this keeps a match within 15 ms (bench/bench_contacts.py).
+# about 3 us each at 100k entries, so this keeps a match within 15 ms (bench/bench_pipeline.py).
 MATCH_BUDGET = 5_000
 MAX_LIMIT = 100
 _SCANNED = 400  # search hits looked at for one list, at most: others' entries are skipped
