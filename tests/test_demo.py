@@ -27,8 +27,9 @@ from upstack.services.runs import get_run, list_runs
 from upstack.timeutil import parse_iso, to_iso
 from upstack.workspace import Workspace
 
-# and two learnings after the fact, one drafted question, the runs' results
-TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS)
+REJECTIONS = 2  # each taught something, kept as a private learning (services/demo_pipeline.py)
+# and two learnings after the fact, one drafted question, the runs' results, what the rejections taught
+TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS) + REJECTIONS
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -151,10 +152,11 @@ def test_runs_are_spread_over_the_weeks_with_real_durations_and_no_trace_of_the_
         assert f"took {took.seconds // 3600} h" in shown.stdout or f"took {took.seconds // 60} min" in shown.stdout
 
 
-def test_one_private_entry_the_personal_check_in(demo_ws):
-    private = [e for e in all_entries(demo_ws) if e.private]
-    assert len(private) == 1
-    assert "checkin" in private[0].tags and private[0].project is None
+def test_private_entries_are_the_check_in_and_what_two_rejections_taught(demo_ws):
+    private = sorted((e for e in all_entries(demo_ws) if e.private), key=lambda e: e.occurred_at)
+    assert [(e.kind, e.tags) for e in private] == [("note", ["checkin"]), ("learning", ["application"]),
+                                                   ("learning", ["application"])]
+    assert all(e.project is None for e in private)
 
 
 def test_figures_and_tables_are_real_files_whose_blobs_verify(demo_ws):
@@ -288,7 +290,7 @@ def test_build_demo_dates_entries_relative_to_now(tmp_path):
         newest = max(e.occurred_at for e in all_entries(ws))
     keys = [item.key for item in STORY]
     assert [key for key in log.entries if key in keys] == keys
-    assert len(log.entries) + len(log.runs) == TOTAL
+    assert len(log.entries) + len(log.runs) + REJECTIONS == TOTAL
     kickoff = log.entries["kickoff"]
     assert kickoff.occurred_at == kickoff.created_at == to_iso(datetime(2024, 3, 1, 9, 40))
     assert newest < to_iso(datetime(2024, 3, 22))
@@ -421,3 +423,33 @@ def test_the_demo_person_is_two_steps_up_the_ladder_practising_and_with_a_portfo
     assert practice.due(demo_ws)  # reviews waiting
     held = portfolio.load(demo_ws)
     assert held.profile.name and {item.kind for item in held.items} == {"write-up", "result"}
+
+
+def test_the_demo_person_is_looking_for_a_position(demo_ws: Workspace) -> None:
+    from upstack.services import applications, contacts, due, opportunities, outreach
+
+    found = opportunities.opportunities(demo_ws)
+    assert len(found) >= 10 and all(o.link.startswith("https://forum.example.org/") for o in found)
+    assert sum(bool(o.deadline) for o in found) >= 8
+    assert min(o.deadline for o in found if o.deadline) > demo_ws_today()  # ahead of whoever tries it
+    stages = sorted(a.stage for a in applications.applications(demo_ws))
+    assert stages == ["applied", "interview", "rejected", "rejected", "wishlist", "wishlist", "work-test"]
+    for app in applications.applications(demo_ws):
+        if app.stage == "rejected":
+            assert app.timeline[-1]["learned"]  # each rejection taught something, kept as a private learning
+    people = {c.slug: c for c in contacts.contacts(demo_ws)}
+    assert people["tomas-lindqvist"].local_only and not people["mira-okonkwo"].local_only
+    assert [h["kind"] for h in people["mira-okonkwo"].history] == ["draft"]
+    assert "copy suppression" in people["mira-okonkwo"].history[0]["text"]  # drafted from the matched result
+    assert outreach.draft(demo_ws, "mira").work is not None
+    kinds = {item.kind for item in due.due(demo_ws)}
+    assert {"follow-up", "interview", "work-test", "deadline", "practice"} <= kinds
+    orphans = [flag for flag in checks.check(demo_ws, named=5).flags if flag.check == "orphan"]
+    assert [[e["title"][:9] for e in flag.entries] for flag in orphans] == [["Check-in:"]]  # no rejection's
+    assert "1 entry traces" in orphans[0].message
+
+
+def demo_ws_today() -> str:
+    from upstack.timeutil import today_local
+
+    return today_local().isoformat()

@@ -9,6 +9,12 @@ from upstack.domain.text import clean_text
 __all__ = ["Filters"]
 
 
+# Entries tagged so are about the person's job search (what a rejection taught, what was sent with an
+# application: services/applications.py), not their research: never "work" the tree's checks count
+# (an orphan, spinning wheels), so a rejection shows in no `check` flag.
+OFF_TREE_TAGS = ("application",)
+
+
 @dataclass(frozen=True)
 class Filters:
     project: str | None = None

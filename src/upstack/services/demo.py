@@ -29,7 +29,7 @@ from typing import Any
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services import capture, demo_path, ideas, learning, stuck
+from upstack.services import capture, demo_path, demo_pipeline, ideas, learning, stuck
 from upstack.services import tree as tree_service
 from upstack.services.demo_figures import curve_svg, write_figures
 from upstack.services.runstart import start_run
@@ -140,6 +140,8 @@ class _Story:
         steps += [at(_SWAPPED_RUN[0], self.plant_swapped_run)]
         steps += [at(spec.when, self.run, spec) for spec in RUNS]
         steps += [at(when, action, *args) for when, action, args in demo_path.path_steps(self.ws, self.written)]
+        steps += [at(when, action, *args)
+                  for when, action, args in demo_pipeline.pipeline_steps(self.ws, self.scratch, self.today)]
         return steps
 
     # -- the tree ------------------------------------------------------------------

@@ -70,12 +70,21 @@ def _contacts(ws: Workspace, until: str) -> Iterable[DueItem]:
 
 
 def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """Practice reviews: one line for all that are overdue (dated the oldest), then one a day; a
+    list of what is due says reviews are waiting, `upstack practice due` lists them."""
     from upstack.services import practice
 
+    today = today_local().isoformat()
+    groups: dict[str, list[tuple[str, str]]] = {}  # "overdue" or a day: [(day, title)]
     for review in practice.due(ws, on=date.fromisoformat(until)):
         day = datetime.fromisoformat(review.due).astimezone().date().isoformat()  # the person's day
-        yield DueItem(day, "practice", review.title or review.problem, review.problem,
-                      f"review ({review.attempts} attempt{'s' if review.attempts != 1 else ''})")
+        groups.setdefault("overdue" if day < today else day, []).append((day, review.title or review.problem))
+    for key, found in groups.items():
+        titles = [title for _, title in found]
+        shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+        said = f"{len(titles)} problem{'s' if len(titles) != 1 else ''} to review"
+        yield DueItem(min(day for day, _ in found), "practice",
+                      f"{said}{' (overdue)' if key == 'overdue' else ''}: {shown}", "practice due")
 
 
 SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_deadlines, _applications, _contacts, _practice]

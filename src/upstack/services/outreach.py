@@ -97,10 +97,26 @@ def _link(ws: Workspace, entry: Entry, held: Portfolio) -> str:
     return ""
 
 
+_LOOKED_AT = 20  # matched pieces of work a draft chooses among
+_OUTCOME_ORDER = {"as-expected": 0, "surprise": 0, "": 1, "failed": 2}
+
+
+def _best_work(work: list[matching.Matched]) -> matching.Matched | None:
+    """What a cold email leads with: a result (one that worked before one that failed), else a
+    learning, else the best match; each in the ranking's order."""
+    def rank(found: matching.Matched) -> tuple[int, int]:
+        if found.kind == "result":
+            outcome = str(found.entry.meta.get("outcome") or "") if found.entry is not None else ""
+            return 0, _OUTCOME_ORDER.get(outcome, 1)
+        return (1, 0) if found.kind == "learning" else (2, 0)
+
+    return min(work, key=rank) if work else None  # min is stable: ties keep the ranking's order
+
+
 def _question_line(found: matching.Matched) -> str:
     title = _plain(found.title).rstrip(".")
-    if found.kind == "open-question":
-        return f"One question I have not managed to answer, and would value your view on: {title.rstrip('?')}?"
+    if found.kind == "open-question" and title.endswith("?"):  # a question node asked as a question
+        return f"One question I have not managed to answer, and would value your view on: {title}"
     return (f"Next I would like to try this: {title}. Do you think it is worth doing, "
             "or do you know of someone who has done it already?")
 
@@ -108,8 +124,8 @@ def _question_line(found: matching.Matched) -> str:
 def draft(ws: Workspace, contact: Contact | str, *, limit: int = 5) -> Draft:
     """A short cold email to ``contact`` (a Contact, or a name to find), made of the matched work."""
     found = contacts.find(ws, contact) if isinstance(contact, str) else contact
-    matched = matching.for_contact(ws, found.slug, limit=limit)
-    work = next((m for m in matched.work if m.kind == "result"), matched.work[0] if matched.work else None)
+    matched = matching.for_contact(ws, found.slug, limit=max(limit, _LOOKED_AT))
+    work = _best_work(matched.work[:_LOOKED_AT])
     if work is None or work.entry is None:
         raise BadInput(f"nothing of yours matches {found.name}'s interests yet "
                        f"(`upstack contact match {found.slug}` shows what is looked for): write up a result first")

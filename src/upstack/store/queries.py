@@ -9,7 +9,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
-from upstack.domain.filters import Filters
+from upstack.domain.filters import OFF_TREE_TAGS, Filters
 from upstack.domain.text import normalize_tag, title_key
 from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, short_id
@@ -18,13 +18,21 @@ from upstack.store.db import Database
 from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
 
+
 __all__ = [
-    "filter_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
+    "filter_sql", "off_tree_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names", "imported_before",
     "complete_refs",
 ]
+
+
+def off_tree_sql() -> str:
+    """Whether an entry ``e`` is about the job search, not the research (``OFF_TREE_TAGS``)."""
+    tags = ", ".join(f"'{tag}'" for tag in OFF_TREE_TAGS)  # constants, not input
+    return f"EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = e.id AND t.tag IN ({tags}))"
+
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.title, e.body, e.node_id, e.private, e.occurred_at, "
@@ -96,7 +104,8 @@ def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
         nodes = [n for n in filters.work_under if n is not None]
         places = (["e.node_id IS NULL"] if None in filters.work_under else []) + (
             [f"e.node_id IN ({', '.join('?' for _ in nodes)})"] if nodes else [])
-        clauses.append(f"e.kind <> 'idea' AND ({' OR '.join(places)})" if places else "1 = 0")
+        clauses.append(f"e.kind <> 'idea' AND NOT {off_tree_sql()} AND ({' OR '.join(places)})"
+                       if places else "1 = 0")
         params += nodes
     for tag in filters.tags:
         clauses.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
