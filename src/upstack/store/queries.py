@@ -18,7 +18,6 @@ from upstack.store.db import Database
 from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
 
-
 __all__ = [
     "filter_sql", "off_tree_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
