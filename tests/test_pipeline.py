@@ -207,3 +207,18 @@ def test_what_is_due_is_one_list_soonest_first(workspace: Workspace) -> None:
     assert due.due(workspace)[0].to_dict(today_local())["overdue"] is True
     with pytest.raises(BadInput):
         due.due(workspace, days=-1)
+
+
+def test_the_opening_rule_takes_the_settings_cues_and_threshold(tmp_path: Path) -> None:
+    from upstack.domain import openings
+    from upstack.services import opp_feed
+
+    title, text = "Notes from the reading group, week 12", "We read about induction heads."
+    assert openings.opening_score(title, text)[0] is False
+    with Workspace(home=tmp_path / "h", opening_cues="reading group=5, Induction Heads = 1") as ws:
+        rule = opp_feed.opening_rule(ws)
+        assert (rule.cues["reading group"], rule.cues["induction heads"]) == (5.0, 1.0)
+        assert openings.opening_score(title, text, rule)[0] is True
+    with Workspace(home=tmp_path / "h", opening_threshold=100) as ws:
+        assert openings.opening_score("Meridian is hiring research engineers", "Apply by Jan 15.",
+                                      opp_feed.opening_rule(ws))[0] is False

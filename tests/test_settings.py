@@ -55,6 +55,8 @@ BAD = {
     "practice_retention": ("env", "1.5"),
     "application_stages": ("env", "applied, Phone Screen"),
     "contacts_local_only": ("env", "maybe"),
+    "opening_cues": ("env", "residency=high"),
+    "opening_threshold": ("env", "-1"),
 }
 
 

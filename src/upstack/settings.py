@@ -242,6 +242,26 @@ class Stages(Names):
         # (wishlist, offer and the ends are always stages: domain/pipeline.stage_order leaves them out here)
 
 
+class Cues(Names):
+    """Phrases with weights, ``phrase=weight`` separated by commas (``domain/openings.py``'s cues)."""
+
+    must_be = "phrase=weight pairs separated by commas (e.g. residency=4, newsletter=-3)"
+
+    def cast(self, value: object) -> tuple[str, ...]:
+        # A phrase has spaces in it: split at commas only (a TOML list is taken as it is).
+        found = _parts(value, "") if not isinstance(value, str) else \
+            tuple(part.strip() for part in value.split(",") if part.strip())
+        for part in found:
+            self.check(part)
+        return found
+
+    def check(self, part: str) -> None:
+        import re
+
+        if not re.fullmatch(r"[^=]*\w[^=]*=\s*-?\d+(\.\d+)?", part):
+            raise _NotValid(f"{part!r} is not one")
+
+
 class Choices(Setting[tuple[str, ...]]):
     """Some of ``choices`` (comma-separated), or all, or none; the value is the chosen, in their order."""
 
@@ -331,6 +351,12 @@ class Settings:
     application_stages = Stages(
         "`upstack apply`: the stages between wishlist and offer, in order, comma-separated (empty: applied, "
         "screen, work-test, interview). Rejected, withdrawn and no-answer end an application at any stage.")
+    opening_cues = Cues(
+        "`upstack opp import FEED`: more cues for what looks like an opening, phrase=weight separated by commas "
+        "(a negative weight counts against; a cue the rule has already gets the new weight).")
+    opening_threshold = Number(
+        4, "`upstack opp import FEED`: how much cue weight a post needs to be proposed as an opening "
+        "(a cue in the title counts twice; a stated deadline adds 3).")
     contacts_local_only = Flag(
         False, "`upstack contact`: keep new contacts, and every exchange with them, on this machine only "
         "(never synced, never on a server); a contact's --local-only or --private says otherwise for it.")

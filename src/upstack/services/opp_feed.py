@@ -24,9 +24,10 @@ from upstack.services.opp_import import ImportReport, Row, keep
 from upstack.workspace import Workspace
 
 if TYPE_CHECKING:
-    from upstack.domain.openings import Posting
+    from upstack.domain.openings import OpeningRule, Posting
 
-__all__ = ["TIMEOUT", "MAX_BYTES", "split_title", "Proposal", "Proposed", "read", "propose", "parse_accept", "accept"]
+__all__ = ["TIMEOUT", "MAX_BYTES", "split_title", "Proposal", "Proposed", "read", "opening_rule", "propose",
+           "parse_accept", "accept"]
 
 TIMEOUT = 10.0  # seconds for the whole fetch
 MAX_BYTES = 5_000_000  # a forum's feed is tens to hundreds of kB
@@ -102,10 +103,23 @@ def read(source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -
         raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
+def opening_rule(ws: Workspace) -> OpeningRule:
+    """The rule a feed's posts are proposed by: the built-in one, with the settings' cues and threshold."""
+    from upstack.domain.openings import DEFAULT_RULE, OpeningRule
+
+    extra = {}
+    for pair in ws.settings.opening_cues:
+        phrase, _, weight = pair.rpartition("=")
+        extra[" ".join(phrase.lower().split())] = float(weight)
+    return OpeningRule(cues={**DEFAULT_RULE.cues, **extra}, threshold=ws.settings.opening_threshold,
+                       title_weight=DEFAULT_RULE.title_weight, deadline_weight=DEFAULT_RULE.deadline_weight)
+
+
 def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> Proposed:
     """The feed's posts that look like openings, numbered in the feed's order."""
     from upstack.domain import openings
 
+    rule = opening_rule(ws)
     data, url = read(source, timeout=timeout, max_bytes=max_bytes)
     try:
         feed = openings.parse_feed(data, url=url)
@@ -114,7 +128,7 @@ def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: 
     kept = {opps.link_key(o.link): o.slug for o in opps.opportunities(ws, archived=True) if o.link}
     proposals: list[Proposal] = []
     for posting in feed.postings:
-        looks, cues = openings.opening_score(posting.title, posting.text)
+        looks, cues = openings.opening_score(posting.title, posting.text, rule)
         if not looks:
             continue
         text = f"{posting.title}\n{posting.text}"
