@@ -117,3 +117,14 @@ def test_bad_input_is_one_line_and_changes_nothing(run: CLI) -> None:
 def test_an_empty_list_says_how_to_add_one(run: CLI) -> None:
     assert "upstack opp add" in run.ok("opp")
     assert json.loads(run.ok("opp", "--json")) == []
+
+
+def test_opp_match_ranks_ones_own_work_by_the_posting(run: CLI) -> None:
+    run.ok("note", "-k", "result", "Path patching recovers 80% of the logit difference through the name movers.")
+    run.ok("note", "Reading notes on sparse autoencoders and dictionary learning.")
+    run.ok("note", "-k", "result", "Secret: path patching on the unreleased model.", "--private")
+    run.ok("opp", "add", "--org", "Meridian", "--role", "Research engineer, circuits", "--area", "path patching")
+    found = json.loads(run.ok("opp", "match", "meridian", "--json"))
+    titles = [w["title"] for w in found["work"]]
+    assert titles[0].startswith("Path patching recovers") and not any("Secret" in t for t in titles)
+    assert "Your work that fits:" in run.ok("opp", "match", "meridian")

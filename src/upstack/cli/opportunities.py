@@ -226,6 +226,27 @@ def distinct_command(ws: Workspace, ref: str, as_json: bool) -> None:
     _done(opps.distinct(ws, ref), "distinct:", as_json)
 
 
+@opp.command(name="match")
+@click.argument("ref", metavar="SLUG")
+@click.option("--limit", default=10, show_default=True, metavar="N", help="How many of each list.")
+@json_option
+@pass_log
+def match_command(ws: Workspace, ref: str, limit: int, as_json: bool) -> None:
+    """Your own work and open problems, ranked by an opportunity's posting, areas and role.
+
+    What to lead with in an application or a cover letter, and small open problems that fit it.
+    Never a private entry, a wellbeing note or someone else's work.
+    """
+    from upstack.cli.contacts import show_matches
+    from upstack.services import matching
+
+    found = matching.for_opportunity(ws, ref, limit)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        show_matches(found)
+
+
 @opp.command(name="posting")
 @click.argument("ref", metavar="SLUG")
 @click.option("--file", "source", type=click.File("r", encoding="utf-8"), metavar="FILE",
