@@ -222,3 +222,21 @@ def test_the_opening_rule_takes_the_settings_cues_and_threshold(tmp_path: Path) 
     with Workspace(home=tmp_path / "h", opening_threshold=100) as ws:
         assert openings.opening_score("Meridian is hiring research engineers", "Apply by Jan 15.",
                                       opp_feed.opening_rule(ws))[0] is False
+
+
+def test_a_move_back_undoes_the_slip_in_the_funnel_and_the_days_in_a_stage(workspace: Workspace) -> None:
+    _opp(workspace, "Redwood", "RE")
+    applications.add(workspace, "redwood", stage="applied", when="2026-11-01")
+    applications.move(workspace, "redwood", "interview", when="2026-11-03")  # a slip: it was never interviewed
+    back = applications.move(workspace, "redwood", "applied", when="2026-11-04", force=True, note="oops")
+    assert [s["stage"] for s in back.timeline] == ["wishlist", "applied", "interview", "applied"]  # kept
+    assert back.since == "2026-11-01"  # at applied since it was sent
+    every = applications.funnel(workspace)["all"]
+    assert (str(every.response), str(every.interview)) == ("0/1 (0%)", "0/1 (0%)")
+    assert "interview" not in every.days_in_stage
+    order = pipeline.stage_order()
+    assert pipeline.settled([{"stage": "wishlist"}, {"stage": "applied"}, {"stage": "rejected"},
+                             {"stage": "screen", "forced": True}], order)[-1] == {"stage": "screen", "forced": True}
+    assert [s["stage"] for s in pipeline.settled([{"stage": "wishlist"}, {"stage": "applied"}, {"stage": "rejected"},
+                                                  {"stage": "screen", "forced": True}], order)] == \
+        ["wishlist", "applied", "screen"]

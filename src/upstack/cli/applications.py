@@ -21,8 +21,7 @@ __all__ = ["COMMANDS"]
 
 
 def _days_in_stage(app: apps.Application, today: date) -> int:
-    since = str(app.timeline[-1].get("when") or app.added_at[:10]) if app.timeline else app.added_at[:10]
-    return (today - date.fromisoformat(since[:10])).days
+    return (today - date.fromisoformat(app.since[:10])).days
 
 
 def _app_line(app: apps.Application, today: date) -> str:

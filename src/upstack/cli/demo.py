@@ -59,6 +59,9 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["ladder"], "the path to a research job: where this person stands, and the next step"),
         (["practice", "bar"], "interview practice against the guide's bar, the slowest patterns"),
         (["portfolio"], "the accomplishments a CV and a website are made from"),
+        (["apply"], "the job search: applications by stage, two rejections and what they taught"),
+        (["due"], "deadlines, follow-ups, an interview and a work test, practice reviews: one list"),
+        (["contact", "match", "mira"], "your own work ranked by a contact's research interests"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
          "write an entry of your own (it lands on the focused question)"),
     ]
@@ -112,7 +115,7 @@ def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, a
                f"{files} files attached.", bold=True))
     ideas = sum(e.kind == "idea" for e in entries)
     echo(f"  filed in a tree of {len(log.nodes)} nodes (one agenda, two projects, one of them parked); "
-         f"{ideas} ideas triaged; {len(log.runs)} runs")
+         f"{ideas} ideas triaged; {len(log.runs)} runs; a search for a research position")
     echo(f"  in {home}")
     echo(style("  A throwaway workspace: your own log is untouched.", dim=True))
     echo()

@@ -42,6 +42,11 @@ def _report(report: Any, as_json: bool, *, proposals: list[Any] | None = None) -
     if len(report.duplicates) > SHOWN:
         echo(style(f"and {len(report.duplicates) - SHOWN} more possible duplicates: `upstack opp` marks them",
                    fg="magenta"))
+    if report.ignored:
+        names = ", ".join(report.ignored)
+        echo(style(f"columns not imported: {names} (`--map FIELD=COLUMN` imports one into a field, e.g. "
+                   f"--map notes={report.ignored[0]!r}; `upstack opp import --help` lists the fields)", fg="yellow"),
+             err=True)
     for problem in report.skipped:
         echo(f"skipped {problem}", err=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -114,26 +115,35 @@ TRAP_NOTICE = ("{weeks} weeks of study alone and no active project in the tree. 
 
 
 def slugify(title: str) -> str:
-    """A step's or resource's name from its title: lower case, words joined by '-'."""
-    slug = "-".join(re.findall(r"[a-z0-9]+", title.lower()))[:60].strip("-")
+    """A name from a title (a step's, a resource's, an opportunity's, a contact's): lower case, accents
+    dropped (Zürich: zurich), words joined by '-'."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = "-".join(re.findall(r"[a-z0-9]+", plain.lower()))[:60].strip("-")
     if not slug:
         raise BadInput(f"{title!r} has no letters or digits to name it by")
     return slug
 
 
 def match_slug(ref: str, slugs: list[str], what: str = "step") -> str:
-    """The slug ``ref`` names: itself, or the only slug it starts; else one line with near matches."""
+    """The slug ``ref`` names: itself, or the only slug it starts, else the only one with a word it
+    starts (``cormorant`` for ``open-call-cormorant-lab``); else one line with near matches."""
     key = ref.strip().lower()
     if key in slugs:
         return key
     starting = [s for s in slugs if s.startswith(key)] if key else []
     if len(starting) == 1:
         return starting[0]
+    if not starting and key:
+        starting = [s for s in slugs if f"-{key}" in s]
+        if len(starting) == 1:
+            return starting[0]
     near = starting or difflib.get_close_matches(key, slugs, n=4, cutoff=0.5)
     if near:
-        raise NotFound(f"no {what} {ref!r}; did you mean {', '.join(near)}?")
+        shown = ", ".join(near[:8]) + (f" and {len(near) - 8} more" if len(near) > 8 else "")
+        raise NotFound(f"no {what} {ref!r}; did you mean {shown}?")
     many = what[:-1] + "ies" if what.endswith("y") else what + "s"
-    raise NotFound(f"no {what} {ref!r}; the {many} are {', '.join(slugs)}")
+    listed = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
+    raise NotFound(f"no {what} {ref!r}; the {many} are {listed}")
 
 
 def check_url(text: str) -> str:

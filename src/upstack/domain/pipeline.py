@@ -11,7 +11,7 @@ otherwise (a move back is an undo, asked for with ``force``).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from upstack.errors import BadInput
 
 __all__ = ["KINDS", "STRETCH", "FIRST", "MIDDLE", "OFFER", "ENDS", "stage_order", "check_stage", "is_backwards",
-           "check_kind", "check_stretch", "check_date", "Rate", "Funnel", "funnel", "variety_notice"]
+           "check_kind", "check_stretch", "check_date", "settled", "Rate", "Funnel", "funnel", "variety_notice"]
 
 KINDS = ("job", "fellowship", "grant", "programme", "collaboration")
 STRETCH = ("reach", "fit", "safe")
@@ -75,6 +75,27 @@ def check_date(text: str, what: str = "date") -> str:
         return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
         raise BadInput(f"the {what} {text!r} is not a date: give it as YYYY-MM-DD") from None
+
+
+def settled(timeline: Sequence[Mapping[str, Any]], order: Sequence[str]) -> list[Mapping[str, Any]]:
+    """An application's moves with the ones a move back undid left out: a forced move back to a
+    stage says the moves since it was reached were a mistake, so it keeps the day it was first
+    reached, and the funnel and the days in a stage count what happened, not the slip. (The
+    timeline itself keeps every move, the slip and its correction included.)"""
+    kept: list[Mapping[str, Any]] = []
+    for step in timeline:
+        stage = str(step.get("stage"))
+        if step.get("forced"):
+            reached = [n for n, earlier in enumerate(kept) if earlier.get("stage") == stage]
+            if reached:
+                del kept[reached[-1] + 1:]
+                continue
+            rank = order.index(stage) if stage in order else len(order)
+            while len(kept) > 1 and (kept[-1].get("stage") in ENDS
+                                     or order.index(str(kept[-1].get("stage"))) >= rank):
+                kept.pop()
+        kept.append(step)
+    return kept
 
 
 # -- the funnel ---------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ class Application:
     archived: bool = False
     added_at: str = ""
     updated_at: str = ""
+    since: str = ""  # the day the current stage was reached (a slip undone by a move back not counted)
 
     @property
     def title(self) -> str:
@@ -120,6 +121,10 @@ def applications(ws: Workspace, *, person: str | None = None, archived: bool = F
     held_opps = {o.slug: o for o in opps.opportunities(ws, person=person, archived=True)}
     found = [a for a in _fold(store_path.events(db, APPLY_OPS, person), held_opps).values()
              if archived or not a.archived]
+    order = stage_order(ws)
+    for app in found:
+        steps = pipeline.settled(app.timeline, order)
+        app.since = str(steps[-1].get("when") or app.added_at[:10]) if steps else app.added_at[:10]
     return sorted(found, key=lambda a: a.updated_at, reverse=True)
 
 
@@ -298,7 +303,8 @@ def funnel(ws: Workspace, *, person: str | None = None, by: str | None = None) -
     order = stage_order(ws)
     groups: dict[str, list[list[tuple[str, str]]]] = {}
     for app in applications(ws, person=person, archived=True):
-        timeline = [(str(step.get("stage")), str(step.get("when") or app.added_at[:10])) for step in app.timeline]
+        timeline = [(str(step.get("stage")), str(step.get("when") or app.added_at[:10]))
+                    for step in pipeline.settled(app.timeline, order)]
         if by is None:
             key = "all"
         elif by == "stretch":

@@ -82,7 +82,8 @@ def read_table(path: Path, *, row_is: str, max_bytes: int = MAX_BYTES) -> Table:
         text, encoding = decode(Path(path).read_bytes(), name)
     except OSError as exc:
         raise BadInput(f"cannot read {name}: {exc.strerror or exc}") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
+    # strict: a quote left open is an error named by its line, not a row of whatever followed it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -98,7 +99,8 @@ def read_table(path: Path, *, row_is: str, max_bytes: int = MAX_BYTES) -> Table:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise BadInput(f"{name} line {start}: {exc}; nothing was imported") from None
+            said = "a quoted field is never closed" if "unexpected end of data" in str(exc) else str(exc)
+            raise BadInput(f"{name} line {start}: {said}; nothing was imported") from None
         line = reader.line_num
         if any(cell.strip() for cell in row):
             rows.append((start, row))

@@ -18,9 +18,10 @@ from upstack.errors import BadInput
 from upstack.timeutil import today_local
 from upstack.workspace import Workspace
 
-__all__ = ["DueItem", "SOURCES", "due", "MAX_DAYS"]
+__all__ = ["DueItem", "SOURCES", "KINDS", "due", "MAX_DAYS"]
 
 MAX_DAYS = 3660  # ten years ahead is as far as a list of what is due looks
+KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice")  # the sources' kinds
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) ->
         raise BadInput(f"--days must be from 0 to {MAX_DAYS}, got {days}")
     until = (today_local() + timedelta(days=days)).isoformat()
     wanted = set(kinds) if kinds else None
+    unknown = sorted((wanted or set()) - set(KINDS))
+    if unknown:
+        raise BadInput(f"no kind {unknown[0]!r} of what is due: the kinds are {', '.join(KINDS)}")
     found = [item for source in SOURCES for item in source(ws, until)
              if wanted is None or item.kind in wanted]
     return sorted(found, key=lambda item: (item.day, item.kind, item.title))

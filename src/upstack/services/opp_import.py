@@ -74,9 +74,11 @@ class ImportReport:
     unchanged: int = 0
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # a CSV's columns no field took (--map names them)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "encoding": self.encoding, "added": self.added, "merged": self.merged,
+                "ignored_columns": self.ignored,
                 "unchanged": self.unchanged,
                 "duplicates": [{"slug": slug, "duplicate_of": of} for slug, of in self.duplicates],
                 "skipped": [{"where": p.where, "message": p.message} for p in self.skipped]}
@@ -142,8 +144,11 @@ def _checked(items: Iterable[tuple[str, dict[str, Any]]], default_kind: str | No
 
 
 def read_csv(path: Path, mapping: dict[str, str], *, default_kind: str | None = None,
-             progress: Callable[[int, int], None] | None = None) -> tuple[list[Row], list[Problem], str]:
-    """The rows of a CSV file, each checked; the problems, each with its line; the file's encoding."""
+             progress: Callable[[int, int], None] | None = None
+             ) -> tuple[list[Row], list[Problem], str, list[str]]:
+    """The rows of a CSV file, each checked; the problems, each with its line; the file's encoding;
+    the columns no field took (said, so that a link under a header upstack did not know is not lost
+    without a word)."""
     table = csvfile.read_table(path, row_is="opportunity")
     columns = csvfile.columns(table.header, mapping, table.name, fields=FIELDS, required=("organisation",),
                               common=COMMON)
@@ -155,7 +160,9 @@ def read_csv(path: Path, mapping: dict[str, str], *, default_kind: str | None = 
     rows, problems = _checked(items, default_kind, progress, len(table.rows))
     if not rows and not problems:
         raise BadInput(f"{table.name} has a header but no opportunities")
-    return rows, problems, table.encoding
+    taken = set(columns.values())
+    ignored = [cell.strip() for index, cell in enumerate(table.header) if index not in taken and cell.strip()]
+    return rows, problems, table.encoding, ignored
 
 
 def read_json(path: Path, data: bytes, mapping: dict[str, str], *, default_kind: str | None = None,
@@ -237,5 +244,9 @@ def import_file(ws: Workspace, path: Path, mapping: dict[str, str] | None = None
         rows, problems = read_json(path, data, mapping or {}, default_kind=default_kind, progress=progress)
         encoding = "utf-8"
     else:
-        rows, problems, encoding = read_csv(path, mapping or {}, default_kind=default_kind, progress=progress)
+        rows, problems, encoding, ignored = read_csv(path, mapping or {}, default_kind=default_kind,
+                                                     progress=progress)
+        report = keep(ws, rows, problems, source=path.name, skip_bad=skip_bad, encoding=encoding)
+        report.ignored = ignored
+        return report
     return keep(ws, rows, problems, source=path.name, skip_bad=skip_bad, encoding=encoding)

@@ -5,7 +5,8 @@ person has found, folded from their ``opp.set`` records; the posting's text apar
 An opportunity is named by a slug of its organisation and role (``redwood-research-engineer``);
 people type it or any unambiguous start of it. The same link is the same opportunity: adding it
 again fills in what was missing and changes nothing else (with no link to tell by, the same
-organisation, role and deadline are the same one, so a spreadsheet imported again adds nothing).
+organisation, role and deadline are the same one, so a spreadsheet imported again adds nothing; and
+a link given for one kept without a link fills it in).
 The same organisation and role under another link or deadline is a new opportunity marked as a
 possible duplicate of the first (a role advertised again next year is a new one), for the person
 to ``merge`` or call ``distinct``.
@@ -211,7 +212,9 @@ class _Batch:
     def _index(self, opportunity: Opportunity) -> None:
         if opportunity.link:
             self.by_link.setdefault(_same_posting(opportunity.link), opportunity.slug)
-        self.by_role.setdefault(_role_key(opportunity.organisation, opportunity.role), []).append(opportunity.slug)
+        same_role = self.by_role.setdefault(_role_key(opportunity.organisation, opportunity.role), [])
+        if opportunity.slug not in same_role:
+            same_role.append(opportunity.slug)
 
     def write(self, op: str, subject: str, **data: Any) -> None:
         self.at = now_after(self.at)
@@ -224,15 +227,19 @@ class _Batch:
         key = _role_key(clean["organisation"], clean.get("role", ""))
         same = self.held[self.by_link[link]] if link in self.by_link else None
         roles = [self.held[slug] for slug in self.by_role.get(key, [])]
+        deadline = clean.get("deadline", "")
         if same is None and not link:  # no link to tell by: the same role with the same deadline is the same
+            same = next((o for o in roles if not o.merged_into and not o.link and o.deadline == deadline), None)
+        elif same is None:  # a link found for a role kept without one (a board's export mapped again): the same
             same = next((o for o in roles if not o.merged_into and not o.link
-                         and o.deadline == clean.get("deadline", "")), None)
+                         and (o.deadline == deadline or not o.deadline or not deadline)), None)
         if same is not None:
             missing = {k: v for k, v in clean.items()
                        if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
             if missing:
                 self.write("opp.set", same.slug, change="edit", **missing)
                 self._fold_in(same.slug, missing)
+                self._index(self.held[same.slug])
             if posting and self._kept_text(same.slug) != str(posting.get("text") or "")[:MAX_POSTING]:
                 self._posting(same.slug, posting)
             return Added(self.held[same.slug], "merged" if missing else "unchanged")
