@@ -144,7 +144,8 @@ def _everything(built: Built, reader: access.Audience | None, queries: list[str]
 def stored_counts_for_every_word(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
     """Switch between the two paths a one-word search can take (stored counts, or every match)."""
     def use(stored: bool) -> None:
-        monkeypatch.setattr(search_module, "COMMON_WORD", 3 if stored else 10**9)
+        for threshold in ("COMMON_WORD", "COMMON_WORD_IN_SQL"):
+            monkeypatch.setattr(search_module, threshold, 3 if stored else 10**9)
     yield use
 
 

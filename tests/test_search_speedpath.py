@@ -43,12 +43,12 @@ def _fill(ws: Workspace, n: int = 90, seed: int = 7) -> list[str]:
 
 
 def _page(ws: Workspace, query: str, limit: int, offset: int, *, stored: bool) -> tuple[int, list[tuple[str, float]]]:
-    saved = search_module.COMMON_WORD
-    search_module.COMMON_WORD = 0 if stored else 10**9
+    saved = search_module.COMMON_WORD, search_module.COMMON_WORD_IN_SQL
+    search_module.COMMON_WORD = search_module.COMMON_WORD_IN_SQL = 0 if stored else 10**9
     try:
         page = recall.search(ws, query, Filters(), limit, offset)
     finally:
-        search_module.COMMON_WORD = saved
+        search_module.COMMON_WORD, search_module.COMMON_WORD_IN_SQL = saved
     return page.total, [(h.entry.id, h.score or 0.0) for h in page.hits]
 
 
@@ -178,12 +178,12 @@ def test_same_pages_on_both_engines(tmp_path, make_pg_url) -> None:
             for limit, offset in PAGES:
                 answers = []
                 for ws in (sqlite_ws, pg_ws):
-                    saved = search_module.COMMON_WORD
-                    search_module.COMMON_WORD = 0
+                    saved = search_module.COMMON_WORD, search_module.COMMON_WORD_IN_SQL
+                    search_module.COMMON_WORD = search_module.COMMON_WORD_IN_SQL = 0
                     try:
                         page = recall.search(ws, word, Filters(), limit, offset)
                     finally:
-                        search_module.COMMON_WORD = saved
+                        search_module.COMMON_WORD, search_module.COMMON_WORD_IN_SQL = saved
                     answers.append((page.total, [(h.entry.title, h.entry.occurred_at, h.score) for h in page.hits]))
                 assert answers[0] == answers[1], (word, limit, offset)
     finally:

@@ -14,10 +14,13 @@ view, so the order of a reader's results says nothing about entries hidden from
 them. FTS5's ``bm25()`` knows only its whole index, so on SQLite a reader's
 ranking is evaluated in SQL too, from the texts FTS5 keeps.
 
-Ranking reads every match (its text on PostgreSQL, its sizes on SQLite), so a word
-in half of 100k entries would cost a few hundred ms. A one-word query whose word
-is in at least ``COMMON_WORD`` entries of the reader's view is ranked from stored
-counts instead (``store.word_rank``), with exactly the same result, filters included.
+Ranking reads every match (its text on PostgreSQL and for a reader's ranking, its
+sizes where FTS5 ranks), so a word in half of 100k entries would cost a few hundred
+ms. A one-word query whose word is in at least ``COMMON_WORD`` entries of the
+reader's view (``COMMON_WORD_IN_SQL`` where the ranking reads texts: about 20 us a
+match) is ranked from stored counts instead (``store.word_rank``), with exactly the
+same result, filters included; ``word_rank`` itself declines when its own reads
+would cost more.
 Counts (totals, IDFs, a view's size) are cached until the store changes (``store.cache``).
 
 Only the terms outside a NOT count towards the rank; a query with none is
@@ -45,8 +48,12 @@ from upstack.store.word_rank import top_for_word
 __all__ = ["search", "SearchPage", "rank_phrases", "Phrase", "compile_condition", "fts5_union", "cached_count",
            "settled"]
 
-# A word in at least this many entries is ranked from stored counts (store.word_rank), not from every match.
+# A word in at least this many entries is ranked from stored counts (store.word_rank), not from every match:
+# where FTS5 ranks (the owner's ranking on SQLite), and where the ranking reads every match's text (PostgreSQL,
+# a signed-in reader's ranking), whose cost grows faster (a 28% reader's `induction`, 1,223 matches of 20k
+# entries: 25 ms ranked in SQL, 4 ms from stored counts; bench/README.md, bench_attack).
 COMMON_WORD = 2000
+COMMON_WORD_IN_SQL = 200
 
 
 @dataclass
@@ -151,7 +158,8 @@ def search(db: Database, text: str, filters: Filters, limit: int = 20,
     needs_entries = bool(where_params) or where != "1 = 1"
     entries_join = " JOIN entries e ON e.id = s.entry_id" if needs_entries else ""
     if isinstance(query, Term) and len(query.tokens) == 1 and not query.prefix:
-        by_word = _top_by_word(db, phrases[0], limit, offset, (where, list(where_params)), seen)
+        common = COMMON_WORD if db.engine.index_ranks and seen.whole else COMMON_WORD_IN_SQL
+        by_word = _top_by_word(db, phrases[0], limit, offset, (where, list(where_params)), seen, common)
         if by_word is not None:
             return _hits(db, by_word, phrases)
     # FTS5's bm25() weighs words by its whole index: only the owner's ranking may use it.
@@ -213,15 +221,15 @@ def _ranked_in_sql(db: Database, phrases: list[Phrase], seen: Corpus, entries_jo
 
 
 def _top_by_word(db: Database, phrase: Phrase, limit: int, offset: int, shown: tuple[str, list[Any]],
-                 seen: Corpus) -> tuple[list[dict[str, Any]], int] | None:
+                 seen: Corpus, common: int) -> tuple[list[dict[str, Any]], int] | None:
     """One word in many entries: rank from stored counts (``store.word_rank``).
 
     ``shown`` is the filters' condition over ``entries e`` (the reader's view among them).
     Gives exactly what the general query gives. None (use the general query) for a word in
-    fewer than ``COMMON_WORD`` entries of the corpus, which FTS5 or the GIN index rank quickly anyway.
+    fewer than ``common`` entries of the corpus, which the general query ranks quickly anyway.
     """
     matches = phrase_hits(db, phrase, seen)
-    if matches < COMMON_WORD or limit + offset == 0:
+    if matches < common or limit + offset == 0:
         return None
     rows = top_for_word(db, phrase.tokens[0], limit, offset, matches, shown, seen)
     if rows is None:
