@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from upstack.errors import BadInput
 from upstack.services import due as service
 from upstack.timeutil import today_local
 from upstack.web.pages import Page, page, workspace
@@ -30,9 +31,10 @@ def _href(item: service.DueItem) -> str:
 @page(router, "/due", name="due",
       summary="What is due: deadlines, follow-ups, interviews, work tests, practice reviews; overdue first")
 def due_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-             days: Annotated[int, Query(ge=0, le=service.MAX_DAYS,
-                                        description="Look this many days ahead (what is overdue is always shown)")]
-             = 14) -> Page:
+             days: Annotated[int, Query(description="Look this many days ahead, up to 3660 (what is overdue "
+                                                    "is always shown)")] = 14) -> Page:
+    if not 0 <= days <= service.MAX_DAYS:
+        raise BadInput(f"days must be from 0 to {service.MAX_DAYS}, not {days}")
     today = today_local()
     items = [{**item.to_dict(today), "href": _href(item)} for item in service.due(ws, days=days)]
     return Page("due.html", {"items": items, "days": days, "today": today.isoformat(),
