@@ -76,7 +76,7 @@ Links = Annotated[str, Form(description="Web addresses, one a line")]
 
 @router.post("/contacts", summary="Add a contact (a person or an organisation), private or local-only")
 def add_contact(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-                name: Annotated[str, Form(description="Their name")],
+                name: Annotated[str, Form(min_length=1, description="Their name")],
                 kind: Annotated[str, Form(description="person or organisation")] = "person",
                 organisation: Text = "", interests: Interests = "",
                 tags: Annotated[str, Form(description="Tags, comma-separated")] = "", links: Links = "",
@@ -109,7 +109,7 @@ def edit_contact(request: Request, slug: str, ws: Annotated[Workspace, Depends(w
 @router.post("/contacts/{slug}/exchanges",
              summary="Log an exchange with a contact: a draft, an email sent, a reply, a call, a meeting, a note")
 def log_exchange(request: Request, slug: str, ws: Annotated[Workspace, Depends(workspace)],
-                 kind: Annotated[str, Form(description=", ".join(contacts.EXCHANGES))],
+                 kind: Annotated[str, Form(min_length=1, description=", ".join(contacts.EXCHANGES))],
                  text: Text = "", title: Annotated[str, Form(description="An email's subject line")] = "",
                  when: Annotated[str, Form(description="The day it happened (default today)")] = "",
                  follow_up: Annotated[str, Form(description="A day to follow up, if any")] = "") -> Response:

@@ -89,7 +89,7 @@ Text = Annotated[str, Form()]
 @router.post("/opportunities", summary="Add an opportunity (the same link again fills in what it lacked; "
              "the same organisation and role elsewhere is marked a possible duplicate)")
 def add_opportunity(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-                    organisation: Annotated[str, Form(description="Who offers it")],
+                    organisation: Annotated[str, Form(min_length=1, description="Who offers it")],
                     role: Text = "", kind: Annotated[str, Form(description=", ".join(pipeline.KINDS))] = "job",
                     link: Text = "", deadline: Annotated[str, Form(description="YYYY-MM-DD or words")] = "",
                     source: Text = "", location: Text = "", remote: Annotated[bool, Form()] = False,

@@ -74,7 +74,7 @@ Back = Annotated[str, Form(description="Where to go afterwards: 'board', or the 
 @router.post("/applications/{slug}/move",
              summary="Move an application to a stage (a move back needs force); a rejection may say what was learned")
 def move_application(request: Request, slug: str, ws: Annotated[Workspace, Depends(workspace)],
-                     stage: Annotated[str, Form(description="The stage to move to")],
+                     stage: Annotated[str, Form(min_length=1, description="The stage to move to")],
                      force: Annotated[bool, Form(description="Confirm a move back")] = False,
                      when: Annotated[str, Form(description="The day it happened (default today)")] = "",
                      on: Annotated[str, Form(description="The day the stage waits on: an interview's")] = "",
