@@ -89,7 +89,7 @@ def move_application(request: Request, slug: str, ws: Annotated[Workspace, Depen
             raise BadInput(f"{found.slug} is at {found.stage}: moving it back to {new} needs force=true")
         asked: dict[str, Any] = {"application": found.to_dict(), "stage": new, "when": when, "on": on, "note": note,
                                  "back": back, **base_context(request), "page_name": "pipeline"}
-        return templates.TemplateResponse(request, "move_back.html", asked, status_code=409)
+        return templates.TemplateResponse(request, "move_back.html", asked)  # a question, not a refusal
     moved = applications.move(ws, found.slug, new, when=when or None, note=note, on=on or None, force=force,
                               learned=learned or None)
     return _done(request, moved, back)
