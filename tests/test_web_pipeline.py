@@ -88,6 +88,8 @@ def test_the_board_has_a_column_per_stage_in_order_and_the_ended_last(server: Se
     assert (mats["days_in_stage"], mats["next"], mats["follow_up_overdue"]) == (10, "screen", True)
     assert cards[slugs["redwood"]]["next"] is None and cards[slugs["apollo"]]["ended"]
     assert [m["stage"] for m in mats["moves"] if m["back"]] == ["wishlist"]
+    # A stage picker starts at the next stage, or at the first that is no move back (never "rejected").
+    assert (mats["chosen"], cards[slugs["redwood"]]["chosen"]) == ("screen", "withdrawn")
     markup = client.get("/pipeline").text
     column = markup[markup.index('data-stage="applied"'):markup.index('data-stage="screen"')]
     assert f'id="a-{slugs["mats"]}"' in column and "overdue" in column and "10 days in stage" in column

@@ -47,6 +47,11 @@ def card(app: applications.Application, order: tuple[str, ...], today: date) -> 
     """One application as a card: its opportunity, days in stage, follow-up, and its moves."""
     opportunity = app.opportunity
     follow_up = app.follow_up
+    choices = moves(order, app.stage)
+    onward = _next(order, app.stage)
+    # What a stage picker starts at: the next stage, else the first that is not a move back (never a
+    # rejection: that asks what was learned, on the application's page).
+    chosen = onward or next((m["stage"] for m in choices if not m["back"] and m["stage"] != "rejected"), None)
     return {"slug": app.slug, "title": app.title, "stage": app.stage,
             "organisation": opportunity.organisation if opportunity else "",
             "role": opportunity.role if opportunity else "",
@@ -56,7 +61,7 @@ def card(app: applications.Application, order: tuple[str, ...], today: date) -> 
             "since": str(app.timeline[-1].get("when") or "") if app.timeline else "",
             "on": app.on if not app.ended else "", "stretch": app.stretch, "follow_up": follow_up,
             "follow_up_overdue": bool(follow_up) and follow_up < today.isoformat(),
-            "ended": app.ended, "next": _next(order, app.stage), "moves": moves(order, app.stage)}
+            "ended": app.ended, "next": onward, "moves": choices, "chosen": chosen}
 
 
 def board(ws: Workspace, person: str | None = None) -> dict[str, Any]:
