@@ -83,6 +83,19 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["portfolio", "add", "write-up", HOSTILE, "--summary", HOSTILE_BODY, "--from", ids["entry"]],
         ["portfolio"], ["portfolio", "proposals"], ["portfolio", "export", "--format", "rendercv"],
         ["path", "mentor", "list"], ["path", "shown"],
+        ["opp", "add", "--org", "Hostile Lab " + HOSTILE, "--role", HOSTILE, "--notes", HOSTILE_BODY,
+         "--location", HOSTILE, "--deadline", "in 3 weeks"],
+        ["opp"], ["opp", "--json"], ["opp", "show", "hostile-lab"], ["opp", "show", "hostile-lab", "--json"],
+        ["apply", "add", "hostile-lab", "--stage", "applied", "--compensation", HOSTILE, "--notes", HOSTILE_BODY],
+        ["apply", "follow-up", "hostile-lab", "in 1 week"], ["apply"], ["apply", "show", "hostile-lab"],
+        ["apply", "move", "hostile-lab", "rejected", "--learned", HOSTILE, "--note", HOSTILE],
+        ["apply", "show", "hostile-lab"], ["apply", "funnel", "--by", "source"], ["due"], ["due", "--json"],
+        ["contact", "add", "Hostile Person", "--org", HOSTILE, "--interests", "title pwned " + HOSTILE,
+         "--how", HOSTILE, "--notes", HOSTILE_BODY, "--tag", "probe"],
+        ["contact"], ["contact", "--json"], ["contact", "show", "hostile"], ["contact", "match", "hostile"],
+        ["outreach", "draft", "hostile"], ["outreach", "sent", "hostile", "--subject", HOSTILE],
+        ["outreach", "reply", "hostile", "--text", HOSTILE_BODY, "--follow-up", "tomorrow"],
+        ["outreach", "log", "hostile", "note", "--text", HOSTILE], ["outreach", "list"], ["due"],
     ]
 
 

@@ -237,12 +237,9 @@ class Stages(Names):
     def check(self, part: str) -> None:
         import re
 
-        from upstack.domain.pipeline import ENDS, FIRST, OFFER
-
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part):
             raise _NotValid(f"{part!r} is not one")
-        if part in (FIRST, OFFER, *ENDS):
-            raise _NotValid(f"{part!r} is always a stage: name only the ones between {FIRST} and {OFFER}")
+        # (wishlist, offer and the ends are always stages: domain/pipeline.stage_order leaves them out here)
 
 
 class Choices(Setting[tuple[str, ...]]):

@@ -43,7 +43,10 @@ COMMAND_MODULES = {
     "portfolio": "portfolio",
     "practice": "practice",
     "path": "path",
+    "opp": "opportunities",
+    "apply": "applications",
     "due": "due",
+    "contact": "contacts", "outreach": "contacts",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of

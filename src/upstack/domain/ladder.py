@@ -132,7 +132,8 @@ def match_slug(ref: str, slugs: list[str], what: str = "step") -> str:
     near = starting or difflib.get_close_matches(key, slugs, n=4, cutoff=0.5)
     if near:
         raise NotFound(f"no {what} {ref!r}; did you mean {', '.join(near)}?")
-    raise NotFound(f"no {what} {ref!r}; the {what}s are {', '.join(slugs)}")
+    many = what[:-1] + "ies" if what.endswith("y") else what + "s"
+    raise NotFound(f"no {what} {ref!r}; the {many} are {', '.join(slugs)}")
 
 
 def check_url(text: str) -> str:

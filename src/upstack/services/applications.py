@@ -131,8 +131,17 @@ def find(ws: Workspace, ref: str, *, archived: bool = True) -> Application:
 
 
 def _write(ws: Workspace, op: str, subject: str, **data: Any) -> None:
-    at = now_after(store_path.latest_at(ws.store().db, APPLY_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data})])
+    _write_all(ws, [(op, subject, data)])
+
+
+def _write_all(ws: Workspace, changes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Records in one write (applied whole or not at all), each a moment after the one before."""
+    at = store_path.latest_at(ws.store().db, APPLY_OPS)
+    records = []
+    for op, subject, data in changes:
+        at = now_after(at)
+        records.append(ws.record(op, {"subject": subject, "at": at, **data}))
+    ws.store().write(records)
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
@@ -174,9 +183,11 @@ def add(ws: Workspace, ref: str, *, stage: str | None = None, when: str | None =
     order = stage_order(ws)
     moved = pipeline.check_stage(stage, order) if stage else pipeline.FIRST
     day = _day(when)
-    _write(ws, "apply.set", opportunity.slug, change="add", **clean)
-    if moved != pipeline.FIRST:
-        _write(ws, "apply.stage", opportunity.slug, stage=moved, when=day)
+    if moved == pipeline.FIRST:
+        _write(ws, "apply.set", opportunity.slug, change="add", **clean)
+    else:  # added where it is already: both records in one write
+        _write_all(ws, [("apply.set", opportunity.slug, {"change": "add", **clean}),
+                        ("apply.stage", opportunity.slug, {"stage": moved, "when": day})])
     return find(ws, opportunity.slug)
 
 

@@ -4,9 +4,11 @@ person has found, folded from their ``opp.set`` records; the posting's text apar
 
 An opportunity is named by a slug of its organisation and role (``redwood-research-engineer``);
 people type it or any unambiguous start of it. The same link is the same opportunity: adding it
-again fills in what was missing and changes nothing else. The same organisation and role under
-another link or deadline is a new opportunity marked as a possible duplicate of the first (a role
-advertised again next year is a new one), for the person to ``merge`` or call ``distinct``.
+again fills in what was missing and changes nothing else (with no link to tell by, the same
+organisation, role and deadline are the same one, so a spreadsheet imported again adds nothing).
+The same organisation and role under another link or deadline is a new opportunity marked as a
+possible duplicate of the first (a role advertised again next year is a new one), for the person
+to ``merge`` or call ``distinct``.
 
 Record shapes (each also has ``subject``, the slug, and ``at``):
 
@@ -31,8 +33,8 @@ from upstack.store import path as store_path
 from upstack.timeutil import now_after, parse_day
 from upstack.workspace import Workspace
 
-__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "add", "add_many", "edit",
-           "archive", "restore", "merge", "distinct", "posting", "keep_posting"]
+__all__ = ["OPP_OPS", "FIELDS", "Opportunity", "Added", "opportunities", "find", "check", "link_key", "add",
+           "add_many", "edit", "archive", "restore", "merge", "distinct", "posting", "keep_posting"]
 
 OPP_OPS = ("opp.set",)
 FIELDS = ("kind", "organisation", "role", "source", "link", "location", "remote", "deadline", "areas", "notes",
@@ -120,9 +122,19 @@ def opportunities(ws: Workspace, *, person: str | None = None, archived: bool = 
 
 
 def find(ws: Workspace, ref: str, *, archived: bool = True, person: str | None = None) -> Opportunity:
-    held = {o.slug: o for o in opportunities(ws, archived=archived, person=person)}
-    if not held:
+    everything = {o.slug: o for o in opportunities(ws, archived=True, person=person)}
+    if not everything:
         raise NotFound("there are no opportunities yet: `upstack opp add` adds one")
+    held = everything if archived else {slug: o for slug, o in everything.items() if not o.archived}
+    if not archived:
+        try:
+            named = everything[slugs.match_slug(ref, list(everything), what="opportunity")]
+        except NotFound:
+            named = None
+        if named is not None and named.archived:
+            raise BadInput(f"{named.slug} is archived: `upstack opp restore {named.slug}` brings it back")
+    if not held:
+        raise NotFound(f"no opportunity {ref!r}: every one is archived (`upstack opp list --all`)")
     return held[slugs.match_slug(ref, list(held), what="opportunity")]
 
 
@@ -153,6 +165,20 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def check(fields: dict[str, Any]) -> dict[str, Any]:
+    """An opportunity's fields as adding it keeps them, or BadInput saying what is wrong: an import
+    checks every row this way before it keeps any."""
+    clean = _clean(fields)
+    if not clean.get("organisation"):
+        raise BadInput("an opportunity needs its organisation (who offers it)")
+    return clean
+
+
+def link_key(link: str) -> str:
+    """A link as compared for sameness (the same link is the same opportunity)."""
+    return _same_posting(link)
+
+
 def _same_posting(link: str) -> str:
     """A link as compared for sameness: no fragment, no trailing slash, host in lower case."""
     from urllib.parse import urlsplit, urlunsplit
@@ -173,30 +199,44 @@ class _Batch:
         self.held = _fold(store_path.events(ws.store().db, OPP_OPS))
         self.at = store_path.latest_at(ws.store().db, (*OPP_OPS, "opp.posting"))
         self.records: list[Any] = []
+        self.kept: dict[str, str] | None = None  # postings' texts kept before this batch
+        self.written: dict[str, str] = {}  # and in it
+        # Slugs by link and by organisation and role, oldest first: an import of thousands of rows
+        # looks each one up, rather than comparing it with every opportunity held.
+        self.by_link: dict[str, str] = {}
+        self.by_role: dict[tuple[str, str], list[str]] = {}
+        for held in self.held.values():
+            self._index(held)
+
+    def _index(self, opportunity: Opportunity) -> None:
+        if opportunity.link:
+            self.by_link.setdefault(_same_posting(opportunity.link), opportunity.slug)
+        self.by_role.setdefault(_role_key(opportunity.organisation, opportunity.role), []).append(opportunity.slug)
 
     def write(self, op: str, subject: str, **data: Any) -> None:
         self.at = now_after(self.at)
         self.records.append(self.ws.record(op, {"subject": subject, "at": self.at, **data}))
 
     def add(self, fields: dict[str, Any], posting: dict[str, str] | None) -> Added:
-        clean = _clean(fields)
-        if not clean.get("organisation"):
-            raise BadInput("an opportunity needs its organisation (who offers it)")
+        clean = check(fields)
         clean.setdefault("kind", "job")
         link = _same_posting(clean.get("link", ""))
-        same = next((o for o in self.held.values() if link and _same_posting(o.link) == link), None)
+        key = _role_key(clean["organisation"], clean.get("role", ""))
+        same = self.held[self.by_link[link]] if link in self.by_link else None
+        roles = [self.held[slug] for slug in self.by_role.get(key, [])]
+        if same is None and not link:  # no link to tell by: the same role with the same deadline is the same
+            same = next((o for o in roles if not o.merged_into and not o.link
+                         and o.deadline == clean.get("deadline", "")), None)
         if same is not None:
             missing = {k: v for k, v in clean.items()
                        if v not in ("", [], False) and getattr(same, k) in ("", [], False)}
             if missing:
                 self.write("opp.set", same.slug, change="edit", **missing)
                 self._fold_in(same.slug, missing)
-            if posting and not any(r.op == "opp.posting" and r.data["subject"] == same.slug for r in self.records):
+            if posting and self._kept_text(same.slug) != str(posting.get("text") or "")[:MAX_POSTING]:
                 self._posting(same.slug, posting)
             return Added(self.held[same.slug], "merged" if missing else "unchanged")
-        key = _role_key(clean["organisation"], clean.get("role", ""))
-        earlier = next((o for o in self.held.values() if not o.merged_into
-                        and _role_key(o.organisation, o.role) == key), None)
+        earlier = next((o for o in roles if not o.merged_into), None)
         base = slugs.slugify(f"{clean['organisation']} {clean.get('role', '')}")[:60].strip("-")
         slug, n = base, 1
         while slug in self.held:
@@ -208,9 +248,19 @@ class _Batch:
         self.held[slug] = Opportunity(slug=slug, kind=clean["kind"], organisation=clean["organisation"],
                                       role=clean.get("role", ""), added_at=self.at or "")
         self._fold_in(slug, clean)
+        self._index(self.held[slug])
         if posting:
             self._posting(slug, posting)
         return Added(self.held[slug], "duplicate" if earlier is not None else "added")
+
+    def _kept_text(self, slug: str) -> str | None:
+        """The newest text kept of a posting (this batch's own included); read only when a link recurs."""
+        if slug in self.written:
+            return self.written[slug]
+        if self.kept is None:
+            self.kept = {e.subject: str(e.data.get("text") or "")
+                         for e in store_path.events(self.ws.store().db, ("opp.posting",))}
+        return self.kept.get(slug)
 
     def _fold_in(self, slug: str, fields: dict[str, Any]) -> None:
         self.held[slug] = replace(self.held[slug], **fields, updated_at=self.at or "")
@@ -221,6 +271,7 @@ class _Batch:
             html = ""  # the text is kept whole enough; clipped HTML could be broken markup
         if text or html:
             self.write("opp.posting", slug, text=text, html=html, url=str(posting.get("url") or ""))
+            self.written[slug] = text
 
     def commit(self) -> None:
         self.ws.store().write(self.records)
