@@ -247,7 +247,8 @@ def test_opportunities_soonest_first_with_duplicates_marked_added_archived(serve
     assert client.post(f"/opportunities/{again}/archive", data={"csrf": csrf}).status_code == 303
     data = client.get("/opportunities.json").json()
     assert again not in [o["slug"] for o in data["opportunities"]] and [o["slug"] for o in data["archived"]] == [again]
-    assert client.post(f"/opportunities/{again}/archive", data={"csrf": csrf}).status_code == 404
+    twice = client.post(f"/opportunities/{again}/archive", data={"csrf": csrf})
+    assert twice.status_code == 400 and f"{again} is archived" in twice.text
     assert client.post(f"/opportunities/{again}/restore", data={"csrf": csrf}).status_code == 303
     assert again in [o["slug"] for o in client.get("/opportunities.json").json()["opportunities"]]
 
