@@ -7,7 +7,6 @@ refusing bad input in one line with nothing changed, and none without its CSRF t
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -282,18 +281,24 @@ def test_a_kept_posting_is_sanitised_again_at_render(server: Server, workspace: 
     assert '<a href="https://apollo.example/careers/apply" rel="noopener noreferrer">apply</a>' in shown
 
 
-def test_matched_work_shows_when_matching_exists(server: Server, workspace: Workspace) -> None:
-    from upstack.services import capture
+def test_matched_work_and_open_problems_show_on_a_contacts_and_an_opportunitys_page(server: Server,
+                                                                                    workspace: Workspace) -> None:
+    from upstack.services import capture, ideas
 
     capture.note(workspace, "Sparse autoencoder features split under width. #sae", kind="result")
+    ideas.capture_idea(workspace, "Do sparse autoencoder features split the same way in every layer?")
     contacts.add(workspace, "Chris Example", interests="sparse autoencoder features", tags=["sae"])
+    slug = _opp(workspace, "Goodfire", "Research Engineer", areas="sparse autoencoder features")
     client = server.client()
-    matched = client.get("/contacts/chris-example.json").json()["matched"]
-    if importlib.util.find_spec("upstack.services.matching") is None:
-        assert matched is None and "Your work that fits" not in client.get("/contacts/chris-example").text
-    else:
+    for page in ("/contacts/chris-example", f"/opportunities/{slug}"):
+        matched = client.get(f"{page}.json").json()["matched"]
         assert [m["title"] for m in matched["work"]][:1] == ["Sparse autoencoder features split under width."]
-        assert "Sparse autoencoder features split under width." in client.get("/contacts/chris-example").text
+        assert [m["kind"] for m in matched["problems"]][:1] == ["idea"]
+        shown = client.get(page).text
+        assert "Sparse autoencoder features split under width." in shown and "Open problems to pick" in shown
+    contacts.add(workspace, "Dana Nobody")  # no interests yet: said so, in one line
+    said = client.get("/contacts/dana-nobody.json").json()["matched"]
+    assert said["work"] == [] and "no research interests yet" in said["none"]
 
 
 # -- contacts -----------------------------------------------------------------------------------------

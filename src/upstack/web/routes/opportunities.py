@@ -9,7 +9,6 @@ older upstack, or written into a record by hand, is shown as safely as one read 
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from upstack.domain import pipeline
 from upstack.errors import BadInput, NotFound
-from upstack.services import applications, opportunities
+from upstack.services import applications, matching, opportunities
 from upstack.web.markdown import sanitise
 from upstack.web.pages import Page, page, workspace
 from upstack.web.routes.pipeline import wants_json
@@ -28,22 +27,15 @@ __all__ = ["router", "matched"]
 router = APIRouter()
 
 
-def matched(ws: Workspace, what: str, ref: str) -> dict[str, Any] | None:
+def matched(ws: Workspace, what: str, ref: str) -> dict[str, Any]:
     """The reader's own work and open problems that fit a contact's interests or an opportunity
-    (services/matching.py), or None while upstack has no matching; ``{"none": why}`` when there is
-    nothing to match on yet (no interests, no areas)."""
-    try:
-        matching = importlib.import_module("upstack.services.matching")
-    except ModuleNotFoundError as missing:
-        if missing.name == "upstack.services.matching":
-            return None  # the matching service is not in this build yet
-        raise
+    (services/matching.py); ``{"none": why}`` when there is nothing to match on yet (no interests,
+    no areas, no posting)."""
     ranker = matching.for_contact if what == "contact" else matching.for_opportunity
     try:
-        found: dict[str, Any] = ranker(ws, ref, 5).to_dict()
+        return ranker(ws, ref, 5).to_dict()
     except BadInput as nothing:
         return {"work": [], "problems": [], "none": str(nothing)}
-    return found
 
 
 @page(router, "/opportunities", name="opportunities",
