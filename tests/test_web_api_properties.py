@@ -83,8 +83,11 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                               attach=[figure, table], under=question.id),
                  capture.note(ws, "Stop at 8 layers: the rest is noise. #ioi", kind="decision", project="IOI")]
         found = [ideas.capture_idea(ws, f"Idea {n}: probe the residual stream at layer {n}.") for n in range(4)]
+        # Three applied to; four not yet, their slugs alike at the start, so that a generated prefix
+        # ("l", "lab-") names none of them (archiving one before it is applied to).
         opps = [opportunities.add(ws, organisation=org, role="Research Engineer").opportunity.slug
-                for org in ("Redwood Research", "Apollo Research", "FAR AI", "METR")]
+                for org in ("Redwood Research", "Apollo Research", "FAR AI", "Lab One", "Lab Two", "Lab Three",
+                            "Lab Four")]
         for slug in opps[:3]:
             applications.add(ws, slug, stage="applied")
         people = [contacts.add(ws, name, interests="Circuits.").slug for name in ("Chris Example", "Dana Lab")]
@@ -110,7 +113,7 @@ def _seed(home: Path, scratch: Path) -> Seeded:
 class RealValues:
     """Ids and values from the seeded workspace, to stand in for generated ones (``MOSTLY``)."""
 
-    path_ids: dict[str, list[str]]  # by the path's first segment
+    path_ids: dict[str, list[str]]  # by how the path starts (the first that fits)
     values: dict[tuple[str, str, str], st.SearchStrategy[Any]]  # by (path, "query" or "body", name)
     # Values used every time, not mostly: a generated one would end the fuzzer's own token or password.
     always: set[tuple[str, str, str]] = field(default_factory=set)
@@ -132,7 +135,11 @@ def _real_values(seeded: Seeded) -> RealValues:
     days = st.sampled_from(["", "2030-01-15", "next friday", "yesterday", "soonish"])
     return RealValues(
         path_ids={"/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
-                  "/a/": seeded.attachments, "/opportunities/": seeded.opportunities,
+                  "/a/": seeded.attachments,
+                  # Applied to only the free ones; archived and restored only those applied to already.
+                  "/opportunities/{slug}/apply": seeded.opportunities[3:],
+                  "/opportunities/{slug}/archive": seeded.applications,
+                  "/opportunities/{slug}/restore": seeded.applications, "/opportunities/": seeded.opportunities,
                   "/applications/": seeded.applications, "/contacts/": seeded.contacts},
         # What the schema cannot say: these must name something that exists, or be one of a few words.
         values={

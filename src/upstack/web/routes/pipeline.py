@@ -72,7 +72,10 @@ Back = Annotated[str, Form(description="Where to go afterwards: 'board', or the 
 
 
 @router.post("/applications/{slug}/move",
-             summary="Move an application to a stage (a move back needs force); a rejection may say what was learned")
+             summary="Move an application to a stage (a move back needs force); a rejection may say what was learned",
+             responses={200: {"description": "The application moved (JSON); or, a move back without force asked "
+                                             "from a form, the page that asks it again (HTML)",
+                              "content": {"application/json": {}, "text/html": {}}}})
 def move_application(request: Request, slug: str, ws: Annotated[Workspace, Depends(workspace)],
                      stage: Annotated[str, Form(min_length=1, description="The stage to move to")],
                      force: Annotated[bool, Form(description="Confirm a move back")] = False,
