@@ -30,14 +30,25 @@ import httpx
 import upstack
 from upstack.domain import access
 from upstack.ids import new_id, short_id
-from upstack.services import accounts, capture, curate, ideas, path_access, practice, tree
+from upstack.services import (
+    accounts,
+    applications,
+    capture,
+    contacts,
+    curate,
+    ideas,
+    opportunities,
+    path_access,
+    practice,
+    tree,
+)
 from upstack.services.accounts import User
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["USERS", "LOGINS", "PASSWORDS", "ROLES_ON_P", "EXTRA_LOGINS", "Resource", "Team", "TeamClient",
            "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "add_path", "show_path",
-           "png"]
+           "add_opportunity", "add_contact", "PIPELINE_KINDS", "png"]
 
 USERS = ("A", "V", "C", "E", "O")
 LOGINS = {"A": "alice", "V": "victor", "C": "carol", "E": "erin", "O": "oscar"}
@@ -65,7 +76,9 @@ class Resource:
     deleted: bool = False
     entry: str | None = None  # an attachment's or comment's entry resource
     sha256: str = ""  # an attachment's file
-    part: str = ""  # a path record's part of a person's path: ladder, portfolio or practice
+    part: str = ""  # a path record's part of a person's path: ladder, portfolio, practice, pipeline, contacts
+    slug: str = ""  # an opportunity's, application's or contact's: what its pages are named by
+    local_only: bool = False  # a contact kept on its person's machine only: never shown to anyone else
 
     @property
     def short(self) -> str:
@@ -248,6 +261,33 @@ def add_path(team: Team, ws: Workspace, name: str, marker: str, *, who: str, par
     return team.add(Resource(name, "path", record.id, (marker,), author=who, part=part))
 
 
+PIPELINE_KINDS = ("opportunity", "application", "contact")  # a person's path records named by a slug (issue 16)
+
+
+def add_opportunity(team: Team, ws: Workspace, name: str, marker: str, role: str, *, who: str,
+                    application: str = "") -> Resource:
+    """An opportunity of ``who``'s, its organisation the marker; with ``application`` (a marker too, its
+    notes), an application to it, applied: their pipeline, shown to a mentor only if named."""
+    with team.acting(ws, who):
+        slug = opportunities.add(ws, organisation=marker, role=role).opportunity.slug
+        if application:
+            applications.add(ws, slug, stage="applied", notes=f"{application} is in the notes.")
+    if application:
+        team.add(Resource(f"{name}-application", "application", new_id(), (application,), author=who,
+                          part="pipeline", slug=slug))
+    return team.add(Resource(name, "opportunity", new_id(), (marker,), author=who, part="pipeline", slug=slug))
+
+
+def add_contact(team: Team, ws: Workspace, name: str, marker: str, *, who: str, local_only: bool = False) -> Resource:
+    """A contact of ``who``'s named by the marker, with one exchange: private, or kept local-only (never
+    shown to anyone else, a mentor shown their contacts included)."""
+    with team.acting(ws, who):
+        slug = contacts.add(ws, marker, local_only=local_only, interests="Sparse autoencoders.").slug
+        contacts.log_exchange(ws, slug, "sent", "Asked about their paper.")
+    return team.add(Resource(name, "contact", new_id(), (marker,), author=who, part="contacts", slug=slug,
+                             local_only=local_only))
+
+
 def show_path(team: Team, ws: Workspace, who: str, reader: str, parts: tuple[str, ...]) -> None:
     with team.acting(ws, who):
         path_access.show(ws, LOGINS[reader], parts)
@@ -308,6 +348,17 @@ def build_team(home: Path, db: str | None) -> Team:
         add_path(team, ws, "path-practice-A", "QUPATHDRILLA", who="A", part="practice")
         add_path(team, ws, "path-ladder-O", "QUPATHLADDERO", who="O", part="ladder")
         show_path(team, ws, "A", "V", ("ladder", "portfolio"))
+        # Pipelines and contacts (issue 16): A's and O's own. A shows C her pipeline and E her pipeline and
+        # contacts (never the local-only one); V, her ladder's mentor, sees neither. The slugs differ enough
+        # that no "did you mean" of one person's suggests another's.
+        add_opportunity(team, ws, "opp-A", "QUALPHA", "Kilo", who="A", application="QUHOTELA")
+        add_opportunity(team, ws, "opp-wish-A", "QUBRAVO", "Lima", who="A")
+        add_contact(team, ws, "contact-A", "QUCHARLIE", who="A")
+        add_contact(team, ws, "contact-local-A", "QUDELTA", who="A", local_only=True)
+        add_opportunity(team, ws, "opp-O", "QUXYZZY", "Mime", who="O", application="QUINDIAO")
+        add_contact(team, ws, "contact-O", "QUJJOWW", who="O")
+        show_path(team, ws, "A", "C", ("pipeline",))
+        show_path(team, ws, "A", "E", ("pipeline", "contacts"))
 
         # Comments: the commenter's on the shared entry; A's on A's private entry.
         add_comment(team, ws, "comment-C", "QUCOMMENTBYC", who="C", entry="entry-shared-P")

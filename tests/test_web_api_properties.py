@@ -34,9 +34,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction
 
 import upstack
+from upstack.domain import pipeline
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
-from upstack.services import capture, ideas, tree
+from upstack.services import applications, capture, contacts, ideas, opportunities, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -64,6 +65,9 @@ class Seeded:
     runs: list[str]
     attachments: list[str]
     metrics: list[str]
+    opportunities: list[str]  # slugs (issue 16); applications to some of them
+    applications: list[str]
+    contacts: list[str]
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -79,6 +83,14 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                               attach=[figure, table], under=question.id),
                  capture.note(ws, "Stop at 8 layers: the rest is noise. #ioi", kind="decision", project="IOI")]
         found = [ideas.capture_idea(ws, f"Idea {n}: probe the residual stream at layer {n}.") for n in range(4)]
+        # Three applied to; four not yet, their slugs alike at the start, so that a generated prefix
+        # ("l", "lab-") names none of them (archiving one before it is applied to).
+        opps = [opportunities.add(ws, organisation=org, role="Research Engineer").opportunity.slug
+                for org in ("Redwood Research", "Apollo Research", "FAR AI", "Lab One", "Lab Two", "Lab Three",
+                            "Lab Four")]
+        for slug in opps[:3]:
+            applications.add(ws, slug, stage="applied")
+        people = [contacts.add(ws, name, interests="Circuits.").slug for name in ("Chris Example", "Dana Lab")]
     runs = []
     for n, lr in enumerate((1e-3, 3e-4, 1e-4)):
         run = upstack.run(f"sweep-{n}", home=home, capture="none", config={"lr": lr, "layers": 8},
@@ -93,14 +105,15 @@ def _seed(home: Path, scratch: Path) -> Seeded:
 
     return Seeded(entries=refs([*notes, *found, *runs]), nodes=refs([agenda, project, question]),
                   ideas=refs(found), runs=refs(runs),
-                  attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"])
+                  attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
+                  opportunities=opps, applications=opps[:3], contacts=people)
 
 
 @dataclass
 class RealValues:
     """Ids and values from the seeded workspace, to stand in for generated ones (``MOSTLY``)."""
 
-    path_ids: dict[str, list[str]]  # by the path's first segment
+    path_ids: dict[str, list[str]]  # by how the path starts (the first that fits)
     values: dict[tuple[str, str, str], st.SearchStrategy[Any]]  # by (path, "query" or "body", name)
     # Values used every time, not mostly: a generated one would end the fuzzer's own token or password.
     always: set[tuple[str, str, str]] = field(default_factory=set)
@@ -119,9 +132,15 @@ class RealValues:
 
 def _real_values(seeded: Seeded) -> RealValues:
     runs, metrics = st.sampled_from(seeded.runs), st.sampled_from(seeded.metrics)
+    days = st.sampled_from(["", "2030-01-15", "next friday", "yesterday", "soonish"])
     return RealValues(
         path_ids={"/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
-                  "/a/": seeded.attachments},
+                  "/a/": seeded.attachments,
+                  # Applied to only the free ones; archived and restored only those applied to already.
+                  "/opportunities/{slug}/apply": seeded.opportunities[3:],
+                  "/opportunities/{slug}/archive": seeded.applications,
+                  "/opportunities/{slug}/restore": seeded.applications, "/opportunities/": seeded.opportunities,
+                  "/applications/": seeded.applications, "/contacts/": seeded.contacts},
         # What the schema cannot say: these must name something that exists, or be one of a few words.
         values={
             ("/runs/{ref}/series.json", "query", "key"): metrics,
@@ -133,6 +152,27 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/ideas.json", "query", "order"): st.sampled_from(ORDERS),
             ("/note", "body", "kind"): st.sampled_from(KINDS),
             ("/ideas/{ref}/prune", "body", "reason"): st.sampled_from(["Already tried in 2024.", "Too costly."]),
+            # Issue 16's forms: a stage, a kind, a level, a day and a link are words the app knows.
+            ("/applications/{slug}/move", "body", "stage"): st.sampled_from([*pipeline.stage_order(), *pipeline.ENDS]),
+            ("/applications/{slug}/move", "body", "when"): st.sampled_from(["", "", "yesterday", "2030-01-15"]),
+            ("/applications/{slug}/move", "body", "on"): st.sampled_from(["", "2030-01-15"]),
+            ("/applications/{slug}/move", "body", "learned"): st.sampled_from(["", "", "A baseline was missing."]),
+            ("/applications/{slug}/follow-up", "body", "day"): days,
+            ("/opportunities", "body", "kind"): st.sampled_from(pipeline.KINDS),
+            ("/opportunities", "body", "link"): st.sampled_from(["", "https://jobs.example/1", "not a link"]),
+            ("/opportunities", "body", "deadline"): days,
+            ("/opportunities/{slug}/apply", "body", "stage"): st.sampled_from(["", "wishlist", "applied"]),
+            ("/opportunities/{slug}/apply", "body", "stretch"): st.sampled_from(["", *pipeline.STRETCH]),
+            ("/contacts", "body", "kind"): st.sampled_from(contacts.KINDS),
+            ("/contacts", "body", "level"): st.sampled_from(["", "private", "local-only"]),
+            ("/contacts", "body", "links"): st.sampled_from(["", "https://c.example", "https://a.example\nnot one"]),
+            ("/contacts/{slug}/edit", "body", "kind"): st.sampled_from(contacts.KINDS),
+            ("/contacts/{slug}/edit", "body", "links"): st.sampled_from(["", "https://c.example"]),
+            ("/contacts/{slug}/edit", "body", "follow_up"): days,
+            ("/contacts/{slug}/exchanges", "body", "kind"): st.sampled_from(contacts.EXCHANGES),
+            ("/contacts/{slug}/exchanges", "body", "when"): days,
+            ("/contacts/{slug}/exchanges", "body", "follow_up"): days,
+            ("/due.json", "query", "days"): st.sampled_from([0, 14, 60]),
         })
 
 

@@ -49,13 +49,16 @@ from team_fixtures import (
     LOGINS,
     PART_OP,
     PART_RECORD,
+    PIPELINE_KINDS,
     USERS,
     Resource,
     Team,
     TeamClient,
     add_comment,
+    add_contact,
     add_entry,
     add_idea,
+    add_opportunity,
     add_path,
     add_run,
     build_team,
@@ -110,8 +113,9 @@ def sees(team: Team, who: str | None, resource: Resource) -> bool:
         return sees(team, who, team[resource.entry or ""])
     if resource.kind == "token":
         return resource.author == who or who in ADMINS
-    if resource.kind == "path":  # a person's own, and the parts they show their mentors (never practice)
-        return author(resource) == who or (resource.part != "practice"
+    if resource.kind in ("path", *PIPELINE_KINDS):
+        # A person's own, and the parts they show their mentors: never practice, never what is local-only.
+        return author(resource) == who or (resource.part != "practice" and not resource.local_only
                                            and resource.part in team.mentors.get((author(resource), who), ()))
     if author(resource) == who:
         return True
@@ -184,13 +188,13 @@ def is_json(path: str) -> bool:
 # What each path parameter can name (kinds of resources, or a special list), and the query
 # parameters that name something. Query parameters that name nothing keep their defaults.
 PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id": ("attachment",),
-              "token_id": ("token",)}
+              "token_id": ("token",), "slug": PIPELINE_KINDS}
 PATH_SPECIAL = ("login", "secret", "sha256", "run_id")  # user names, link secrets, files, runs (by full id)
 QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
                "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
 QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
-               "overlay", "log", "points", "start", "end", "download", "next"}
+               "overlay", "log", "points", "start", "end", "download", "next", "days"}
 
 
 def unknown_parameters(path: str, route: APIRoute | Route) -> list[str]:
@@ -219,6 +223,8 @@ MISSING_SHA = hashlib.sha256(MISSING_ID.encode()).hexdigest()
 def _forms(resource: Resource, param: str) -> list[tuple[str, str]]:
     """(value, a nonexistent value of the same form) naming ``resource`` in ``param``."""
     missing_short = short_id(MISSING_ID)
+    if param == "slug":  # an opportunity's, application's or contact's: as far from every real one as they are apart
+        return [(resource.slug, "qunosuchslug")]
     if param == "project":
         return [(resource.markers[0], "QUNOSUCHPROJECT"), (resource.short, missing_short)]
     if param in ("q", "name"):
@@ -486,8 +492,16 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
                          .text)
         if sees(team, who, resource) and resource.kind == "attachment":
             shown.append(client.get(f"/a/{resource.id}").content.decode("utf-8", "replace"))
-    for person in {author(r) for r in team.of_kind("path") if sees(team, who, r)}:
+    for person in {author(r) for r in team.of_kind("path", *PIPELINE_KINDS) if sees(team, who, r)}:
         shown.append(client.get(f"/people/{LOGINS[person]}/path.json").text)
+    # Pipelines and contacts (issue 16): one's own on their pages, a person's shown ones on theirs.
+    shown += [client.get(p).text for p in ("/pipeline.json", "/opportunities.json", "/contacts.json", "/due.json")]
+    for resource in team.of_kind(*PIPELINE_KINDS):
+        if sees(team, who, resource):
+            page = {"opportunity": "opportunities", "application": "applications", "contact": "contacts"}[resource.kind]
+            shown.append(client.get(f"/{page}/{resource.slug}.json").text if author(resource) == who else
+                         client.get(f"/people/{LOGINS[author(resource)]}/"
+                                    f"{'contacts' if resource.kind == 'contact' else 'pipeline'}.json").text)
     text = "\n".join(shown).upper()
     # A practice log shows on its person's own practice page only (not part of this matrix's pages yet).
     missing = sorted(m for m, r in team.markers().items() if sees(team, who, r) and m not in text
@@ -602,7 +616,7 @@ def _snapshot_asks(world: World, who: str, extra_words: list[str]) -> list[Ask]:
         if path.startswith(PUBLIC) or path in ("/openapi.json", "/api/docs", "/docs/oauth2-redirect"):
             continue
         asks += [a for a in asks_for(team, path, route) if a.subject is None or (
-            sees(team, who, a.subject) and a.value in (a.subject.short, a.subject.markers[0])
+            sees(team, who, a.subject) and a.value in (a.subject.short, a.subject.markers[0], a.subject.slug)
             and not a.url.split("?")[-1].startswith("q="))]  # searched for: the new words (and the zebra)
         if any(name == "q" for name, _ in query_params(route)):
             asks += [Ask(f"{path}?{urlencode({'q': word})}") for word in (*extra_words, "zebra")]
@@ -659,7 +673,8 @@ def _differences(before: dict[str, tuple[int, str]], after: dict[str, tuple[int,
 HIDDEN_WORDS = ["QUHIDDENDRILLA", "QUHIDDENPATHO",
                 "QUHIDDENPRIVATEA", "QUHIDDENENTRYS", "QUHIDDENDELETEDA", "QUHIDDENFILEA", "QUHIDDENBLOBA",
                 "QUHIDDENIDEAA", "QUHIDDENRUNS", "QUHIDDENCOMMENTA", "QUHIDDENEPRIVATE", "QUHIDDENONOTE",
-                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERE", "QUHIDDENSTEPE"]
+                "QUHIDDENOPRIVATE", "QUHIDDENOIDEA", "QUHIDDENLADDERE", "QUHIDDENSTEPE", "QUHIDDENOPPA",
+                "QUHIDDENAPPA", "QUHIDDENCONTACTA", "QUHIDDENOPPO", "QUHIDDENAPPO", "QUHIDDENCONTACTO"]
 
 
 def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
@@ -673,6 +688,9 @@ def _write_hidden_from_all_but_a_and_e(team: Team) -> None:
         add_comment(team, ws, "hidden-comment-A", "QUHIDDENCOMMENTA", who="A", entry="entry-private-A")
         add_entry(team, ws, "hidden-private-E", "QUHIDDENEPRIVATE", who="E", node="node-P", private=True)
         add_path(team, ws, "hidden-practice-A", "QUHIDDENDRILLA", who="A", part="practice")  # her mentor V's too
+        # A pipeline and contacts V is not shown (A shows those to C and E), and nothing of them reaches O.
+        add_opportunity(team, ws, "hidden-opp-A", "QUHIDDENOPPA", "Role", who="A", application="QUHIDDENAPPA")
+        add_contact(team, ws, "hidden-contact-A", "QUHIDDENCONTACTA", who="A")
         for who, entry in (("A", "entry-shared-P"), ("A", "entry-E-P"), ("E", "entry-shared-P")):
             with team.acting(ws, who):  # a star is its person's: no one else's page shows it, not even as a count
                 stars.set_star(ws, team[entry].id)
@@ -690,6 +708,8 @@ def _write_hidden_from_all_but_o(team: Team) -> None:
         add_entry(team, ws, "hidden-private-O", "QUHIDDENOPRIVATE", who="O", private=True)
         add_idea(team, ws, "hidden-idea-O", "QUHIDDENOIDEA", who="O", node=None)
         add_path(team, ws, "hidden-path-O", "QUHIDDENPATHO", who="O", part="ladder")
+        add_opportunity(team, ws, "hidden-opp-O", "QUHIDDENOPPO", "Role", who="O", application="QUHIDDENAPPO")
+        add_contact(team, ws, "hidden-contact-O", "QUHIDDENCONTACTO", who="O")
 
 
 @pytest.mark.parametrize(("writes", "unchanged_for"), [
@@ -832,11 +852,45 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
         return [Attempt(path.replace("{run_id}", run.id), None, signed_in and (run.author or "A") == who,
                         json={"records": [], "points": {f"probe{n}": one}}, target=run.name)
                 for run in team.of_kind("run")]
+    if path in ("/opportunities", "/contacts"):  # one's own, whoever is signed in (kept private on a server)
+        field = {"organisation": f"Lab {n} of {who}"} if path == "/opportunities" else {"name": f"Person {n} of {who}"}
+        return [Attempt(path, field, signed_in)]
+    if "{slug}" in path:  # a person's own pipeline and contacts: nobody else may change them, a mentor included
+        kinds = {"opportunities": "opportunity", "applications": "application", "contacts": "contact"}
+        kind = kinds[path.split("/")[1]]
+        data = {"/opportunities/{slug}/apply": {"stage": "applied"}, "/applications/{slug}/move": {"stage": "offer"},
+                "/applications/{slug}/follow-up": {"day": "2030-01-01"},
+                "/contacts/{slug}/edit": {"notes": f"Edited {n}."},
+                "/contacts/{slug}/exchanges": {"kind": "note", "text": f"Exchange {n}."}}.get(path, {})
+        targets = [r for r in team.of_kind(kind) if not r.name.startswith("hidden")
+                   and not (path.endswith("/apply") and f"{r.name}-application" in team.resources)]
+        return [Attempt(path.replace("{slug}", r.slug), data, author(r) == who, target=r.name) for r in targets]
     raise LookupError(f"no rule for POST {path}: add one to attempts()")
 
 
+def _prepare_pipeline(world: World, path: str, attempt: Attempt) -> None:
+    """As its person, put an opportunity or application where the attempt can change it: archived
+    before a restore, not before an archive or an application; an application not at the offer it
+    is moved to."""
+    from upstack.services import applications, opportunities
+
+    resource = world.team[attempt.target]
+    with world.team.workspace() as ws, world.team.acting(ws, author(resource)):
+        if path.startswith("/opportunities/"):
+            archived = opportunities.find(ws, resource.slug).archived
+            if path.endswith("/restore") and not archived:
+                opportunities.archive(ws, resource.slug)
+            elif not path.endswith("/restore") and archived:
+                opportunities.restore(ws, resource.slug)
+        elif path.endswith("/move") and applications.find(ws, resource.slug).stage == "offer":
+            applications.move(ws, resource.slug, "applied", force=True)
+
+
 def _prepare(world: World, path: str, attempt: Attempt) -> None:
-    """An idea cannot move to the state it is in: set it elsewhere first (as the workspace's owner)."""
+    """An idea cannot move to the state it is in: set it elsewhere first (as the workspace's owner); an
+    opportunity or application likewise (``_prepare_pipeline``)."""
+    if "{slug}" in path and attempt.allowed:
+        _prepare_pipeline(world, path, attempt)
     if not path.startswith("/ideas/{ref}/") or not attempt.allowed:
         return
     from upstack.services import ideas
@@ -972,3 +1026,74 @@ def test_a_path_is_read_by_its_person_and_their_mentors_only(tmp_path: Any, db_u
             signed_out = 401 if url.endswith(".json") else 303  # to /login
             assert get("dan", url).status_code == signed_out  # removed: the token went with the account
             assert get(None, url).status_code == signed_out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_pipeline_and_contacts_are_read_by_their_person_and_the_mentors_shown_them(tmp_path: Any,
+                                                                                     db_url: str | None) -> None:
+    """Issue 16's parts, role by role: the person (everything, a local-only contact too), a member not
+    named, a mentor shown the ladder only, one shown the pipeline, one shown the pipeline and contacts
+    (never the local-only one), a visitor. A part not shown answers as a login that does not exist, and
+    no mentor may change what they read."""
+    from upstack.services import applications, contacts, opportunities, path_access
+
+    home = tmp_path / "server"
+    with Workspace(home=home, db=db_url) as ws:
+        users = {login: accounts.add_user(ws, login)[0] for login in ("olga", "ada", "bob", "cy", "dee")}
+        tokens = {login: accounts.create_token(ws, user.id, "laptop")[1] for login, user in users.items()}
+        with access.acting_as(accounts.audience_for(ws, users["ada"])):
+            slug = opportunities.add(ws, organisation="QUOPPADA", role="Engineer").opportunity.slug
+            applications.add(ws, slug, stage="applied", notes="QUAPPADA")
+            contacts.add(ws, "QUCONTACTADA", interests="Evals.")
+            contacts.add(ws, "QULOCALADA", local_only=True)
+            path_access.show(ws, "bob", ("ladder",))
+            path_access.show(ws, "cy", ("pipeline",))
+            path_access.show(ws, "dee", ("pipeline", "contacts"))
+    words = ("QUOPPADA", "QUAPPADA", "QUCONTACTADA", "QULOCALADA")
+    pipeline, shown_contacts = {"QUOPPADA"}, {"QUCONTACTADA"}  # a card is its opportunity (notes: /path)
+    expected = {  # what each reads of ada's, by page: None is the answer for a login that does not exist
+        "ada": {"pipeline": pipeline, "funnel": set(), "contacts": shown_contacts | {"QULOCALADA"}},
+        "olga": {"pipeline": None, "funnel": None, "contacts": None},
+        "bob": {"pipeline": None, "funnel": None, "contacts": None},
+        "cy": {"pipeline": pipeline, "funnel": set(), "contacts": None},
+        "dee": {"pipeline": pipeline, "funnel": set(), "contacts": shown_contacts},
+    }
+    urls = {"pipeline": "/people/ada/pipeline", "funnel": "/people/ada/pipeline/funnel",
+            "contacts": "/people/ada/contacts"}
+    with serve(home, db_url, token=None) as server:
+        def get(who: str | None, url: str) -> httpx.Response:
+            client = server.client(signed_in=False)
+            if who:
+                client.headers["Authorization"] = f"Bearer {tokens[who]}"
+            return client.get(url)
+
+        for who, pages in expected.items():
+            for page, wanted in pages.items():
+                for url in (urls[page], urls[page] + ".json"):
+                    answer = get(who, url)
+                    shows = {w for w in words if w in answer.text.upper()}
+                    if wanted is None:
+                        nobody = get(who, url.replace("/ada/", "/nobody/"))
+                        assert answer.status_code == 404, (who, url)
+                        assert (answer.status_code, answer.text.replace("ada", "nobody")) == \
+                            (nobody.status_code, nobody.text), (who, url)
+                    else:
+                        assert answer.status_code == 200 and shows == wanted, (who, url, shows)
+            own = "\n".join(get(who, p).text for p in ("/pipeline.json", "/opportunities.json", "/contacts.json",
+                                                         "/due.json", f"/applications/{slug}.json"))
+            assert {w for w in words if w in own.upper()} == (set(words) if who == "ada" else set()), who
+            for named in (f"/opportunities/{slug}.json", f"/applications/{slug}", "/contacts/qulocalada.json"):
+                assert get(who, named).status_code == (200 if who == "ada" else 404), (who, named)
+        assert get("cy", "/people/ada/pipeline.json").json()["columns"][1]["cards"][0]["slug"] == slug
+        for url in (*urls.values(), "/pipeline", "/contacts.json"):
+            assert get(None, url).status_code == (401 if url.endswith(".json") else 303)
+        with Workspace(home=home, db=db_url) as ws:
+            before = dump_tables(ws.store().db)["path_records"]
+        for who in ("cy", "dee"):  # read only: what they read is not theirs to change
+            client = server.client(signed_in=False)
+            client.headers["Authorization"] = f"Bearer {tokens[who]}"
+            assert client.post(f"/applications/{slug}/move", data={"stage": "screen"}).status_code == 404
+            assert client.post("/contacts/qucontactada/exchanges", data={"kind": "note"}).status_code == 404
+            assert client.post(f"/opportunities/{slug}/archive").status_code == 404
+        with Workspace(home=home, db=db_url) as ws:
+            assert dump_tables(ws.store().db)["path_records"] == before

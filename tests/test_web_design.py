@@ -81,6 +81,43 @@ def _figure(path: Path) -> Path:
     return path
 
 
+def _search(ws: Workspace) -> dict[str, str]:
+    """A search for a research job under way (issue 16): opportunities, applications across stages, a
+    contact with an exchange; the pages' addresses."""
+    from datetime import timedelta
+
+    from upstack.services import applications, contacts, opportunities
+    from upstack.timeutil import today_local
+
+    def day(days: int) -> str:
+        return (today_local() + timedelta(days=days)).isoformat()
+
+    found = [opportunities.add(ws, organisation=org, role=role, kind=kind, deadline=day(due), source=source,
+                               areas="interpretability, evals", link=f"https://jobs.example/{n}").opportunity.slug
+             for n, (org, role, kind, due, source) in enumerate([
+                 ("Redwood Research", "Research Engineer, Control", "job", 20, "80,000 Hours"),
+                 ("MATS", "Winter Scholar", "fellowship", 9, "LessWrong"),
+                 ("Long-Term Future Fund", "Independent research grant", "grant", -1, "EA Forum"),
+                 ("Apollo Research", "Evals Research Scientist", "job", 30, "80,000 Hours")])]
+    opportunities.keep_posting(ws, found[0], text="We are hiring.", html="<p>We are hiring research engineers "
+                               "to work on <strong>AI control</strong>. <a href='/apply'>Apply here</a>.</p>",
+                               url="https://jobs.example/0")
+    applications.add(ws, found[0], stage="applied", when=day(-30), stretch="reach")
+    applications.move(ws, found[0], "interview", when=day(-12), on=day(3))
+    applications.add(ws, found[1], stage="applied", when=day(-20), stretch="fit")
+    applications.move(ws, found[1], "rejected", when=day(-6), learned="The work test wanted a cleaner baseline.")
+    applications.add(ws, found[3], stretch="reach")
+    applications.follow_up(ws, found[3], day(-2))
+    person = contacts.add(ws, "Chris Example", organisation="Redwood Research",
+                          interests="AI control evaluations and red-teaming of monitoring protocols.",
+                          links=["https://chris.example"])
+    contacts.log_exchange(ws, person.slug, "sent", "I reproduced your monitoring result on a smaller model.",
+                          title="Your trusted-monitoring post", follow_up=day(10))
+    return {"opportunities": "/opportunities", "opportunity": f"/opportunities/{found[0]}", "pipeline": "/pipeline",
+            "funnel": "/pipeline/funnel", "application": f"/applications/{found[0]}", "contacts": "/contacts",
+            "contact": f"/contacts/{person.slug}", "due": "/due"}
+
+
 class Site:
     """The demo served, and the addresses of its main pages."""
 
@@ -96,10 +133,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         build_demo(ws)
         maths = capture.note(ws, MATH_NOTE + _links(ws), attach=[_figure(home.parent / "ablation.png")])
         run = runs_service.list_runs(ws)[0]
+        search = _search(ws)
     with serve(home, None) as server:
         yield Site(server, {"timeline": "/", "entry": f"/e/{maths.short}", "tree": "/tree", "runs": "/runs",
                             "run": f"/runs/{run.short}", "search": "/search?q=heads", "ideas": "/ideas",
-                            "ladder": "/ladder", "practice": "/practice", "portfolio": "/portfolio"})
+                            "ladder": "/ladder", "practice": "/practice", "portfolio": "/portfolio", **search})
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 import upstack
-from upstack.services import accounts, capture, ideas, tree
+from upstack.services import accounts, applications, capture, contacts, ideas, opportunities, tree
 from upstack.web.app import create_app
 from upstack.web.headers import CONTENT_SECURITY_POLICY
 from upstack.workspace import Workspace
@@ -54,7 +54,7 @@ def _fillers(log: dict[str, str]) -> dict[str, list[str]]:
     return {"ref": [log["node"], log["entry"], log["idea"], log["run"]], "attachment_id": [log["attachment"]],
             "sha256": [log["sha256"]], "run_id": [log["run_id"]], "token_id": ["zzzzzz"], "login": ["ada"],
             "secret": ["not-a-secret"], "key": ["loss"], "q": ["probe"], "id": [log["run"]],
-            "with": [log["run"]], "name": ["width"]}
+            "with": [log["run"]], "name": ["width"], "slug": [log["opportunity"], log["contact"], "no-such-slug"]}
 
 
 def _urls(path: str, route: APIRoute | Route, fillers: dict[str, list[str]]) -> list[str]:
@@ -79,8 +79,12 @@ def _hostile_free_log(ws: Workspace, tmp_path: Path) -> dict[str, str]:
     with upstack.run("width", under=node.short, home=ws.home, db=ws.db_url, capture="none") as r:
         r.log({"loss": 0.5}, step=1)
     attachment = entry.attachments[0]
+    opportunity = opportunities.add(ws, organisation="Probe Lab", role="Engineer").opportunity.slug
+    applications.add(ws, opportunity, stage="applied")
+    contact = contacts.add(ws, "Probe Person").slug
     return {"node": node.short, "entry": entry.short, "idea": idea.short, "run": r.short, "run_id": r.id,
-            "attachment": attachment.short, "sha256": attachment.sha256 or ""}
+            "attachment": attachment.short, "sha256": attachment.sha256 or "", "opportunity": opportunity,
+            "contact": contact}
 
 
 def _check(response: httpx.Response, where: str) -> list[str]:

@@ -31,6 +31,7 @@ class DueItem:
     title: str
     ref: str        # what to type to act on it (an opportunity's, application's or contact's slug)
     detail: str = ""
+    about: str = ""  # what ``ref`` names: an opportunity, application, contact or practice problem
 
     def to_dict(self, today: date | None = None) -> dict[str, Any]:
         overdue = today is not None and self.day < today.isoformat()
@@ -45,7 +46,7 @@ def _deadlines(ws: Workspace, until: str) -> Iterable[DueItem]:
     moved = {a.slug for a in applications.applications(ws, archived=True) if a.stage != FIRST}
     for opp in opportunities.opportunities(ws):
         if opp.deadline and opp.deadline <= until and opp.slug not in moved:
-            yield DueItem(opp.deadline, "deadline", opp.title, opp.slug, opp.kind)
+            yield DueItem(opp.deadline, "deadline", opp.title, opp.slug, opp.kind, "opportunity")
 
 
 def _applications(ws: Workspace, until: str) -> Iterable[DueItem]:
@@ -54,10 +55,11 @@ def _applications(ws: Workspace, until: str) -> Iterable[DueItem]:
 
     for app in applications.applications(ws):
         if app.follow_up and app.follow_up <= until:
-            yield DueItem(app.follow_up, "follow-up", app.title, app.slug, f"application at {app.stage}")
+            yield DueItem(app.follow_up, "follow-up", app.title, app.slug, f"application at {app.stage}",
+                          "application")
         if app.on and not app.ended and app.on <= until:
             kind = app.stage if app.stage in ("interview", "work-test", "screen") else "stage"
-            yield DueItem(app.on, kind, app.title, app.slug, f"application at {app.stage}")
+            yield DueItem(app.on, kind, app.title, app.slug, f"application at {app.stage}", "application")
 
 
 def _contacts(ws: Workspace, until: str) -> Iterable[DueItem]:
@@ -67,7 +69,7 @@ def _contacts(ws: Workspace, until: str) -> Iterable[DueItem]:
         if contact.follow_up and contact.follow_up <= until:
             last = contact.last_exchange
             said = f"last: {last['kind']} on {last['when']}" if last else "no exchange yet"
-            yield DueItem(contact.follow_up, "follow-up", contact.name, contact.slug, said)
+            yield DueItem(contact.follow_up, "follow-up", contact.name, contact.slug, said, "contact")
 
 
 def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
@@ -85,7 +87,8 @@ def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
         shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
         said = f"{len(titles)} problem{'s' if len(titles) != 1 else ''} to review"
         yield DueItem(min(day for day, _ in found), "practice",
-                      f"{said}{' (overdue)' if key == 'overdue' else ''}: {shown}", "practice due")
+                      f"{said}{' (overdue)' if key == 'overdue' else ''}: {shown}", "practice due",
+                      about="practice")
 
 
 SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_deadlines, _applications, _contacts, _practice]

@@ -26,7 +26,7 @@ from upstack.store.accounts import has_users, owner_id, user_row
 from upstack.timeutil import now_after
 from upstack.workspace import Workspace
 
-__all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "show",
+__all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_to_me", "person_for", "reading", "show",
            "stop_showing",
            "path_of"]
 
@@ -137,6 +137,13 @@ def person_for(ws: Workspace, login: str, part: str) -> str:
     if part in PARTS and part in _shown_by(db).get(key, ((), ""))[0]:
         return key
     raise missing
+
+
+def reading(ws: Workspace, login: str, part: str) -> str | None:
+    """What a service's ``person`` is for reading ``part`` of ``login``'s path: None when it is the
+    reader's own (read as their own, local-only records included), else the key ``person_for`` checked."""
+    key = person_for(ws, login, part)
+    return None if key == store_path.reader_key(db_of(ws)) else key
 
 
 def path_of(ws: Workspace, login: str) -> dict[str, Any]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from upstack.web.routes import (
     accounts,
+    contacts,
+    due,
     entries,
     ideas,
     ladder,
+    opportunities,
     people,
+    pipeline,
     portfolio,
     practice,
     review,
@@ -21,7 +25,8 @@ from upstack.web.routes import (
 )
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
-           ladder.router, practice.router, portfolio.router, switcher.router]
+           ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
+           due.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
 # local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]
