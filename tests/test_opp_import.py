@@ -217,12 +217,20 @@ def test_a_feeds_openings_are_proposed_and_nothing_is_added_without_accepting(ru
     assert "  1. Meridian Interpretability is hiring research engineers  (job; deadline 2027-01-15)" in said
     assert "https://forum.example/posts/meridian-hiring" in said and "cues: " in said
     assert "  2. Announcing the Foxglove Fellowship 2027  (fellowship; deadline 2027-01-20)" in said
-    assert "Activation patching" not in said
+    assert "not proposed: Activation patching" in said and ".  (" not in said.split("not proposed")[1]  # unnumbered
     assert f"nothing added: add them with `upstack opp import {feed} --accept all`" in said
     proposed = json.loads(run.ok("opp", "import", str(feed), "--json"))
     assert [(p["number"], p["kind"], p["deadline"], p["known"]) for p in proposed["proposed"]] == \
         [(1, "job", "2027-01-15", None), (2, "fellowship", "2027-01-20", None)]
+    assert [t[:19] for t in proposed["not_proposed"]] == ["Activation patching"]
     assert _tables(run) == before
+    # A post the rule missed can still be accepted: --every numbers them all, in the feed's order.
+    every = json.loads(run.ok("opp", "import", str(feed), "--every", "--json"))
+    assert [p["number"] for p in every["proposed"]] == [1, 2, 3]
+    assert every["proposed"][1]["title"].startswith("Activation patching")
+    assert every["not_proposed"] == []
+    added = json.loads(run.ok("opp", "import", str(feed), "--every", "--accept", "2", "--json"))
+    assert len(added["added"]) == 1
 
 
 def test_accepted_proposals_keep_their_posting_and_accepting_again_adds_nothing(run: CLI, tmp_path: Path) -> None:

@@ -71,11 +71,13 @@ def _proposal_line(proposal: Any) -> str:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "feed"]),
               help="What the file is (default: told from its name and its first bytes).")
 @click.option("--accept", metavar="all|1,3,5", help="A feed: add these of the postings proposed (their numbers).")
+@click.option("--every", is_flag=True, help="A feed: number every posting, not only those that look like an "
+              "opening (to accept one the rule missed).")
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and name the bad ones (default: none at all).")
 @json_option
 @pass_log
 def import_command(ws: Workspace, source: str, mapping: tuple[str, ...], kind: str | None, fmt: str | None,
-                   accept: str | None, skip_bad: bool, as_json: bool) -> None:
+                   accept: str | None, every: bool, skip_bad: bool, as_json: bool) -> None:
     """Import opportunities from a CSV or JSON file, or propose them from a feed.
 
     A CSV (a job board's export, a spreadsheet: UTF-8, UTF-16 or Windows encodings; commas,
@@ -99,7 +101,7 @@ def import_command(ws: Workspace, source: str, mapping: tuple[str, ...], kind: s
 
     columns = opp_import.parse_mapping(mapping)
     if _is_url(source) or fmt == "feed" or (fmt is None and _looks_like_feed(Path(source))):
-        _import_feed(ws, source, accept, as_json)
+        _import_feed(ws, source, accept, as_json, every=every)
         return
     if accept:
         raise click.UsageError("--accept chooses among a feed's postings; a CSV or JSON file is imported whole")
@@ -120,24 +122,30 @@ def _looks_like_feed(path: Path) -> bool:
     return opp_import.format_of(path, head) == "feed"
 
 
-def _import_feed(ws: Workspace, source: str, accept: str | None, as_json: bool) -> None:
+def _import_feed(ws: Workspace, source: str, accept: str | None, as_json: bool, *, every: bool = False) -> None:
     from upstack.services import opp_feed
 
-    proposed = opp_feed.propose(ws, source)
+    proposed = opp_feed.propose(ws, source, every=every)
     if as_json and accept is None:
         print_json({"source": proposed.source, "postings": proposed.postings,
-                    "proposed": [p.to_dict() for p in proposed.proposals]})
+                    "proposed": [p.to_dict() for p in proposed.proposals], "not_proposed": proposed.passed})
         return
     if not as_json:
-        echo(f"{proposed.source}: {plural(proposed.postings, 'posting')}, "
-             f"{plural(len(proposed.proposals), 'looks', 'look')} like an opening")
+        said = "numbered" if every else f"{plural(len(proposed.proposals), 'looks', 'look')} like an opening"
+        echo(f"{proposed.source}: {plural(proposed.postings, 'posting')}, {said}")
         for proposal in proposed.proposals:
             echo(_proposal_line(proposal))
+        if proposed.passed:
+            titles = "; ".join(proposed.passed[:5]) + (f"; and {len(proposed.passed) - 5} more"
+                                                        if len(proposed.passed) > 5 else "")
+            echo(style(f"not proposed: {titles} (`--every` numbers every posting, to accept one the rule missed)",
+                       dim=True))
     if not proposed.proposals:
         return
     if accept is None:
         if not sys.stdin.isatty():
-            echo(f"nothing added: add them with `upstack opp import {source} --accept all` (or --accept 1,3)")
+            again = f"upstack opp import {source}{' --every' if every else ''}"
+            echo(f"nothing added: add them with `{again} --accept all` (or --accept 1,3)")
             return
         accept = click.prompt("Add which? all, none, or numbers (1,3)", default="none", show_default=False)
         if accept.strip().lower() in ("", "none", "no", "n"):

@@ -85,6 +85,7 @@ class Proposed:
     where: str  # the address or file it was read from
     postings: int
     proposals: list[Proposal]
+    passed: list[str]  # the titles of the posts the rule did not take for openings (``every``: none)
 
 
 def read(source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
@@ -115,8 +116,10 @@ def opening_rule(ws: Workspace) -> OpeningRule:
                        title_weight=DEFAULT_RULE.title_weight, deadline_weight=DEFAULT_RULE.deadline_weight)
 
 
-def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> Proposed:
-    """The feed's posts that look like openings, numbered in the feed's order."""
+def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
+            every: bool = False) -> Proposed:
+    """The feed's posts that look like openings, numbered in the feed's order (``every``: every post,
+    for the one the rule missed; the rule is a cue list, and a terse post can slip past it)."""
     from upstack.domain import openings
 
     rule = opening_rule(ws)
@@ -127,9 +130,11 @@ def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: 
         raise BadInput(str(exc).replace("this is not", f"{Path(source).name} is not", 1)) from None
     kept = {opps.link_key(o.link): o.slug for o in opps.opportunities(ws, archived=True) if o.link}
     proposals: list[Proposal] = []
+    passed: list[str] = []
     for posting in feed.postings:
         looks, cues = openings.opening_score(posting.title, posting.text, rule)
-        if not looks:
+        if not looks and not every:
+            passed.append(posting.title or posting.link)
             continue
         text = f"{posting.title}\n{posting.text}"
         deadline = openings.proposed_deadline(text, published=posting.published_date)
@@ -140,7 +145,7 @@ def propose(ws: Workspace, source: str, *, timeout: float = TIMEOUT, max_bytes: 
                                   deadline=deadline.isoformat() if deadline else "", cues=cues,
                                   known=kept.get(opps.link_key(posting.link), "") if posting.link else ""))
     return Proposed(source=feed.title or (url or Path(source).name), where=url or str(source),
-                    postings=len(feed.postings), proposals=proposals)
+                    postings=len(feed.postings), proposals=proposals, passed=passed)
 
 
 def parse_accept(text: str, count: int) -> list[int]:
