@@ -32,7 +32,8 @@ from upstack.store import path as store_path
 from upstack.timeutil import now_after, parse_day, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["APPLY_OPS", "Application", "stage_order", "applications", "find", "add", "edit", "move", "follow_up",
+__all__ = ["APPLY_OPS", "Application", "stage_order", "pipeline_of", "applications", "find", "add", "edit", "move",
+           "follow_up",
            "archive", "restore", "attach_sent", "link_contact", "funnel", "REJECTION_FRAME"]
 
 APPLY_OPS = ("apply.set", "apply.stage")
@@ -115,10 +116,20 @@ def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportun
     return held
 
 
-def applications(ws: Workspace, *, person: str | None = None, archived: bool = False) -> list[Application]:
-    """The reader's applications (or ``person``'s, checked by a service), newest move first."""
+def pipeline_of(ws: Workspace, *, person: str | None = None
+                ) -> tuple[list[opps.Opportunity], list[Application]]:
+    """Every opportunity and every application, archived ones too, each folded once (what a list of
+    what is due reads both of)."""
+    held = opps.opportunities(ws, person=person, archived=True)
+    return held, applications(ws, person=person, archived=True, held=held)
+
+
+def applications(ws: Workspace, *, person: str | None = None, archived: bool = False,
+                 held: list[opps.Opportunity] | None = None) -> list[Application]:
+    """The reader's applications (or ``person``'s, checked by a service), newest move first;
+    ``held``: the same person's opportunities, archived ones too, if the caller folded them already."""
     db = ws.store().db
-    held_opps = {o.slug: o for o in opps.opportunities(ws, person=person, archived=True)}
+    held_opps = {o.slug: o for o in (opps.opportunities(ws, person=person, archived=True) if held is None else held)}
     found = [a for a in _fold(store_path.events(db, APPLY_OPS, person), held_opps).values()
              if archived or not a.archived]
     order = stage_order(ws)

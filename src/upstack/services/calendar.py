@@ -1,8 +1,8 @@
 """`upstack opp calendar`: what is due (services/due.py) as an iCalendar file a calendar app imports.
 
-Every item is an all-day event on its day. Its UID is made from whose it is, which list it comes
-from, its kind and what it is about (an opportunity's slug, a problem), never from its day or its
-title: importing a newer file moves an event whose deadline moved, rather than adding a second
+Every item is an all-day event on its day. Its UID is made from whose it is, what it is about (an
+opportunity, an application, a contact, practice), its kind and which one (a slug), never from its
+day or its title: importing a newer file moves an event whose deadline moved, rather than adding a second
 one. Only the reader's own items, as ``due`` lists them.
 """
 
@@ -24,8 +24,8 @@ __all__ = ["DAYS", "Event", "events", "ics", "write"]
 
 DAYS = 365  # a year ahead: a calendar app shows what is coming; what is overdue is always in
 PRODID = "-//upstack//what is due//EN"
-_ACT = {"_deadlines": "upstack opp show {ref}", "_applications": "upstack apply show {ref}",
-        "_contacts": "upstack contact show {ref}", "_practice": "upstack practice due"}
+_ACT = {"opportunity": "upstack opp show {ref}", "application": "upstack apply show {ref}",
+        "contact": "upstack contact show {ref}", "practice": "upstack practice due"}  # by what an item is about
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,9 @@ def events(ws: Workspace, *, days: int = DAYS) -> list[Event]:
     whose = f"{ws.workspace_id}/{store_path.reader_key(ws.store().db) or ''}"
     found: list[Event] = []
     for source in due_service.SOURCES:
-        name = getattr(source, "__name__", "due")
         for item in source(ws, until):
-            key = "\x1f".join((whose, name, item.kind, item.ref))
-            act = _ACT.get(name, "upstack due").format(ref=item.ref)
+            key = "\x1f".join((whose, item.about, item.kind, item.ref))
+            act = _ACT.get(item.about, "upstack due").format(ref=item.ref)
             found.append(Event(uid=f"{hashlib.sha256(key.encode()).hexdigest()[:32]}@upstack", day=item.day,
                                summary=f"{item.kind.capitalize()}: {item.title}",
                                description="\n".join(x for x in (item.detail, act) if x), kind=item.kind))

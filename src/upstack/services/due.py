@@ -38,22 +38,20 @@ class DueItem:
         return {**asdict(self), "overdue": overdue}
 
 
-def _deadlines(ws: Workspace, until: str) -> Iterable[DueItem]:
-    """Deadlines of opportunities not yet applied to (on the wishlist, or no application at all)."""
+def _pipeline(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """Deadlines of opportunities not yet applied to (on the wishlist, or no application at all);
+    follow-ups on applications, and the day an open application's stage waits on."""
     from upstack.domain.pipeline import FIRST
-    from upstack.services import applications, opportunities
-
-    moved = {a.slug for a in applications.applications(ws, archived=True) if a.stage != FIRST}
-    for opp in opportunities.opportunities(ws):
-        if opp.deadline and opp.deadline <= until and opp.slug not in moved:
-            yield DueItem(opp.deadline, "deadline", opp.title, opp.slug, opp.kind, "opportunity")
-
-
-def _applications(ws: Workspace, until: str) -> Iterable[DueItem]:
-    """Follow-ups on applications, and the day an open application's stage waits on."""
     from upstack.services import applications
 
-    for app in applications.applications(ws):
+    held, apps = applications.pipeline_of(ws)  # each folded once
+    moved = {a.slug for a in apps if a.stage != FIRST}
+    for opp in held:
+        if not opp.archived and opp.deadline and opp.deadline <= until and opp.slug not in moved:
+            yield DueItem(opp.deadline, "deadline", opp.title, opp.slug, opp.kind, "opportunity")
+    for app in apps:
+        if app.archived:
+            continue
         if app.follow_up and app.follow_up <= until:
             yield DueItem(app.follow_up, "follow-up", app.title, app.slug, f"application at {app.stage}",
                           "application")
@@ -91,7 +89,7 @@ def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
                       about="practice")
 
 
-SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_deadlines, _applications, _contacts, _practice]
+SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice]
 
 
 def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:
