@@ -1,0 +1,26 @@
+"""Attacks on issue 16 (opportunities, applications, contacts, outreach) that found holes: each
+test fails on the main it was written against (5278e17)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_pipeline_sync import Team, _rows, team  # noqa: F401  (the team server fixture)
+
+from upstack.services import applications, contacts, opportunities
+from upstack.services import sync as sync_service
+from upstack.workspace import Workspace
+
+
+def test_a_local_only_contact_linked_to_an_application_does_not_reach_the_server(team: Team, tmp_path: Path) -> None:
+    laptop = Workspace(home=tmp_path / "ada")
+    opportunities.add(laptop, kind="job", organisation="Lab", role="RE", link="https://lab.example/re")
+    applications.add(laptop, "lab-re", stage="applied")
+    contacts.add(laptop, "Alan Turing", interests="probes", local_only=True)
+    applications.link_contact(laptop, "lab-re", "alan-turing", "referrer")
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    sync_service.sync(laptop)
+    rows = _rows(team)
+    assert rows, "the application itself syncs"
+    assert "alan-turing" not in str(rows)  # the contact's name (its slug) stays on the laptop
+    assert [c["contact"] for c in applications.find(laptop, "lab-re").contacts] == ["alan-turing"]
