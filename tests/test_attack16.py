@@ -24,3 +24,15 @@ def test_a_local_only_contact_linked_to_an_application_does_not_reach_the_server
     assert rows, "the application itself syncs"
     assert "alan-turing" not in str(rows)  # the contact's name (its slug) stays on the laptop
     assert [c["contact"] for c in applications.find(laptop, "lab-re").contacts] == ["alan-turing"]
+
+
+def test_a_json_import_nested_past_the_decoder_is_one_line(tmp_path: Path) -> None:
+    import pytest
+
+    from upstack.errors import BadInput
+    from upstack.services import opp_import
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BadInput, match="deep.json is nested too deeply"):
+        opp_import.read_json(path, path.read_bytes(), {})

@@ -174,6 +174,8 @@ def read_json(path: Path, data: bytes, mapping: dict[str, str], *, default_kind:
         value = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"{name} is not JSON: {exc}") from None
+    except RecursionError:  # json's decoder recurses once a level: a list of openings is two or three deep
+        raise BadInput(f"{name} is nested too deeply to be a list of opportunities") from None
     if isinstance(value, dict) and isinstance(value.get("opportunities"), list):
         value = value["opportunities"]
     if not isinstance(value, list):
