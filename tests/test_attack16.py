@@ -36,3 +36,24 @@ def test_a_json_import_nested_past_the_decoder_is_one_line(tmp_path: Path) -> No
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(BadInput, match="deep.json is nested too deeply"):
         opp_import.read_json(path, path.read_bytes(), {})
+
+
+def test_a_pushed_stage_with_a_date_that_is_not_a_day_leaves_the_board_and_funnel_readable(team: Team) -> None:
+    from upstack.domain import access
+    from upstack.ids import new_id
+    from upstack.services import path_access, sync_door
+    from upstack.timeutil import now_iso
+    from upstack.web import pipeline_view
+
+    with access.acting_as(team.audience(team.ada)):
+        opportunities.add(team.ws, kind="job", organisation="Lab", role="RE", link="https://lab.example/re")
+        applications.add(team.ws, "lab-re", stage="applied")
+        path_access.show(team.ws, "bob", ("pipeline",))
+        record = {"id": new_id(), "op": "apply.stage", "workspace": "laptop", "at": now_iso(),
+                  "data": {"subject": "lab-re", "at": now_iso(), "stage": "screen", "when": "not a date"}}
+        answer = sync_door.accept(team.ws, [record], team.audience(team.ada))
+    if answer["applied"]:  # taken: every reader must still read it (a mentor's page was a 500)
+        with access.acting_as(team.audience(team.bob)):
+            person = path_access.reading(team.ws, "ada", "pipeline")
+            assert pipeline_view.board(team.ws, person)["total"] == 1
+            assert pipeline_view.funnel(team.ws, person)["applied"] == 1
