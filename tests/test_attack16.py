@@ -57,3 +57,21 @@ def test_a_pushed_stage_with_a_date_that_is_not_a_day_leaves_the_board_and_funne
             person = path_access.reading(team.ws, "ada", "pipeline")
             assert pipeline_view.board(team.ws, person)["total"] == 1
             assert pipeline_view.funnel(team.ws, person)["applied"] == 1
+
+
+def test_a_posting_the_laptop_keeps_is_one_the_server_takes(team: Team, tmp_path: Path) -> None:
+    import pytest
+
+    from upstack.errors import BadInput
+
+    laptop = Workspace(home=tmp_path / "ada")
+    text = ('"' * 99 + "\n") * 190  # under MAX_POSTING characters; quotes and line ends take two in JSON
+    assert len(text) <= opportunities.MAX_POSTING
+    opportunities.add(laptop, kind="job", organisation="Lab", role="RE", link="https://lab.example/re",
+                      posting={"text": text, "html": "<p>" + "x" * 19_000 + "</p>"})  # as a feed's or a CSV's
+    with pytest.raises(BadInput, match="a team server would not take it"):  # kept by hand: said at once
+        opportunities.keep_posting(laptop, "lab-re", text=text)
+    assert opportunities.posting(laptop, "lab-re")["text"]
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    done = sync_service.sync(laptop)
+    assert done.refused == [], done.refused
