@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the team fixture, imported from test_pipeline_sync, is each test's argument)
 """Attacks on issue 16 (opportunities, applications, contacts, outreach) that found holes: each
 test fails on the main it was written against (5278e17)."""
 
@@ -6,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from test_pipeline_sync import Team, _rows, team  # noqa: F401  (the team server fixture)
-
 from upstack.services import applications, contacts, opportunities
 from upstack.services import sync as sync_service
 from upstack.workspace import Workspace
@@ -75,3 +75,19 @@ def test_a_posting_the_laptop_keeps_is_one_the_server_takes(team: Team, tmp_path
     sync_service.login(laptop, team.server.url, team.token(team.ada))
     done = sync_service.sync(laptop)
     assert done.refused == [], done.refused
+
+
+def test_an_import_of_an_endless_file_stops_at_the_cap(tmp_path: Path) -> None:
+    """/dev/zero has a size of 0 to stat: read whole, it took all memory (a MemoryError traceback)."""
+    import pytest
+
+    from upstack.errors import BadInput
+    from upstack.services import opp_feed, opp_import
+
+    endless = Path("/dev/zero")
+    ws = Workspace(home=tmp_path / "log")
+    for fmt in ("csv", "json"):
+        with pytest.raises(BadInput, match="larger than"):
+            opp_import.import_file(ws, endless, fmt=fmt)
+    with pytest.raises(BadInput, match="larger than"):
+        opp_feed.read(str(endless), max_bytes=1000)

@@ -20,6 +20,7 @@ from typing import Any
 
 from upstack.domain.imports import ImportFailed, Problem
 from upstack.errors import BadInput, UpstackError
+from upstack.files import read_at_most
 from upstack.services import csvfile
 from upstack.services import opportunities as opps
 from upstack.workspace import Workspace
@@ -233,7 +234,10 @@ def import_file(ws: Workspace, path: Path, mapping: dict[str, str] | None = None
         if path.stat().st_size > csvfile.MAX_BYTES:
             raise BadInput(f"{path.name} is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB: not a list of "
                            "opportunities")
-        data = path.read_bytes() if fmt != "csv" else b""
+        data = read_at_most(path, csvfile.MAX_BYTES) if fmt != "csv" else b""
+        if len(data) > csvfile.MAX_BYTES:
+            raise BadInput(f"{path.name} is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB: not a list of "
+                           "opportunities")
     except OSError as exc:
         raise BadInput(f"cannot read {path.name}: {exc.strerror or exc}") from None
     fmt = fmt or format_of(path, data)

@@ -24,7 +24,6 @@ Record shapes (each also has ``subject``, the slug, and ``at``):
 from __future__ import annotations
 
 import json
-
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
