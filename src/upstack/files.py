@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_path", "write_atomically", "store_blob", "blob_path", "fsync_dir"]
+__all__ = ["atomic_path", "write_atomically", "store_blob", "blob_path", "fsync_dir", "read_at_most"]
 
 _CHUNK = 1 << 20
 # A folder's fsync refused (some network and FUSE file systems, a folder this user may not
@@ -174,3 +174,10 @@ def _name_target(exc: BaseException, tmp: Path, path: Path) -> None:
     of the file being written, which is the one the person knows."""
     if isinstance(exc, OSError) and exc.filename in (None, tmp, str(tmp)):
         exc.filename, exc.filename2 = str(path), None
+
+
+def read_at_most(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of ``path`` (one more says there was more): a size from ``stat`` is
+    no bound for a device such as /dev/zero, or a file that grows while it is read."""
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)

@@ -21,6 +21,7 @@ Record shapes (each also has ``subject``, the opportunity's slug, and ``at``):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,16 @@ def stage_order(ws: Workspace) -> tuple[str, ...]:
     return pipeline.stage_order(ws.settings.application_stages or pipeline.MIDDLE)
 
 
+def _is_day(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportunity]) -> dict[str, Application]:
     held: dict[str, Application] = {}
     for event in events:
@@ -109,6 +120,8 @@ def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportun
                 found.archived = change == "archive"
         elif found is not None:
             step = {k: data[k] for k in ("stage", "when", "note", "on", "forced", "learned") if data.get(k)}
+            if not _is_day(step.get("when")):  # a record pushed from elsewhere: the board and funnel read it as a day
+                step["when"] = event.at[:10]
             found.timeline.append(step)
             found.stage = str(data.get("stage") or found.stage)
         if found is not None:

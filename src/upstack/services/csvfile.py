@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from upstack.errors import BadInput
+from upstack.files import read_at_most
 
 __all__ = ["MAX_BYTES", "Table", "decode", "delimiter", "read_table", "parse_mapping", "columns"]
 
@@ -79,7 +80,11 @@ def read_table(path: Path, *, row_is: str, max_bytes: int = MAX_BYTES) -> Table:
         if Path(path).stat().st_size > max_bytes:
             raise BadInput(f"{name} is larger than {max_bytes // (1024 * 1024)} MB: too large for a list of "
                            f"{row_is}s")
-        text, encoding = decode(Path(path).read_bytes(), name)
+        data = read_at_most(Path(path), max_bytes)
+        if len(data) > max_bytes:
+            raise BadInput(f"{name} is larger than {max_bytes // (1024 * 1024)} MB: too large for a list of "
+                           f"{row_is}s")
+        text, encoding = decode(data, name)
     except OSError as exc:
         raise BadInput(f"cannot read {name}: {exc.strerror or exc}") from None
     # strict: a quote left open is an error named by its line, not a row of whatever followed it.

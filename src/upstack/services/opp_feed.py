@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from upstack.errors import BadInput
+from upstack.files import read_at_most
 from upstack.services import opportunities as opps
 from upstack.services.opp_import import ImportReport, Row, keep
 from upstack.workspace import Workspace
@@ -99,7 +100,10 @@ def read(source: str, *, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES) -
     try:
         if path.stat().st_size > max_bytes:
             raise BadInput(f"{path.name} is larger than {max_bytes / 1_000_000:g} MB: not a feed")
-        return path.read_bytes(), ""
+        data = read_at_most(path, max_bytes)
+        if len(data) > max_bytes:
+            raise BadInput(f"{path.name} is larger than {max_bytes / 1_000_000:g} MB: not a feed")
+        return data, ""
     except OSError as exc:
         raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
 

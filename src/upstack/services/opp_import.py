@@ -20,6 +20,7 @@ from typing import Any
 
 from upstack.domain.imports import ImportFailed, Problem
 from upstack.errors import BadInput, UpstackError
+from upstack.files import read_at_most
 from upstack.services import csvfile
 from upstack.services import opportunities as opps
 from upstack.workspace import Workspace
@@ -174,6 +175,8 @@ def read_json(path: Path, data: bytes, mapping: dict[str, str], *, default_kind:
         value = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f"{name} is not JSON: {exc}") from None
+    except RecursionError:  # json's decoder recurses once a level: a list of openings is two or three deep
+        raise BadInput(f"{name} is nested too deeply to be a list of opportunities") from None
     if isinstance(value, dict) and isinstance(value.get("opportunities"), list):
         value = value["opportunities"]
     if not isinstance(value, list):
@@ -231,7 +234,10 @@ def import_file(ws: Workspace, path: Path, mapping: dict[str, str] | None = None
         if path.stat().st_size > csvfile.MAX_BYTES:
             raise BadInput(f"{path.name} is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB: not a list of "
                            "opportunities")
-        data = path.read_bytes() if fmt != "csv" else b""
+        data = read_at_most(path, csvfile.MAX_BYTES) if fmt != "csv" else b""
+        if len(data) > csvfile.MAX_BYTES:
+            raise BadInput(f"{path.name} is larger than {csvfile.MAX_BYTES // (1024 * 1024)} MB: not a list of "
+                           "opportunities")
     except OSError as exc:
         raise BadInput(f"cannot read {path.name}: {exc.strerror or exc}") from None
     fmt = fmt or format_of(path, data)

@@ -23,6 +23,7 @@ Record shapes (each also has ``subject``, the slug, and ``at``):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -274,10 +275,13 @@ class _Batch:
 
     def _posting(self, slug: str, posting: dict[str, str]) -> None:
         text, html = str(posting.get("text") or "")[:MAX_POSTING], str(posting.get("html") or "")
-        if len(html) > MAX_POSTING:
+        url = str(posting.get("url") or "")
+        if len(html) > MAX_POSTING or not _fits(slug, text, html, url):
             html = ""  # the text is kept whole enough; clipped HTML could be broken markup
+        while text and not _fits(slug, text, html, url):
+            text = text[:len(text) * 3 // 4]
         if text or html:
-            self.write("opp.posting", slug, text=text, html=html, url=str(posting.get("url") or ""))
+            self.write("opp.posting", slug, text=text, html=html, url=url)
             self.written[slug] = text
 
     def commit(self) -> None:
@@ -367,6 +371,18 @@ def keep_posting(ws: Workspace, ref: str, *, text: str, html: str = "", url: str
         raise BadInput("the posting's text is empty")
     if len(text) > MAX_POSTING:
         raise BadInput(f"the posting is {len(text):,} characters; upstack keeps up to {MAX_POSTING:,}")
+    if not _fits(found.slug, text, html, url):
+        raise BadInput(f"the posting is {len(text):,} characters, but so many of them are quotes, backslashes or "
+                       "line ends that a team server would not take it: keep a shorter text")
     at = now_after(store_path.latest_at(ws.store().db, (*OPP_OPS, "opp.posting")))
     ws.store().write([ws.record("opp.posting", {"subject": found.slug, "at": at, "text": text, "html": html,
                                                 "url": url})])
+
+
+def _fits(slug: str, text: str, html: str, url: str) -> bool:
+    """Whether an ``opp.posting`` record of these is one a team server's door takes (its data as JSON
+    at most ``PATH_MAX_BYTES``: a quote or a line end takes two characters there), with room for its time."""
+    from upstack.services.record_shapes import PATH_MAX_BYTES
+
+    data = {"subject": slug, "at": "0000-00-00T00:00:00.000000+00:00", "text": text, "html": html, "url": url}
+    return len(json.dumps(data, ensure_ascii=False)) <= PATH_MAX_BYTES
