@@ -128,3 +128,15 @@ def test_opp_match_ranks_ones_own_work_by_the_posting(run: CLI) -> None:
     titles = [w["title"] for w in found["work"]]
     assert titles[0].startswith("Path patching recovers") and not any("Secret" in t for t in titles)
     assert "Your work that fits:" in run.ok("opp", "match", "meridian")
+
+
+def test_a_posting_file_that_is_not_text_or_not_a_file_is_one_line(run: CLI, tmp_path: Path) -> None:
+    run.ok("opp", "add", "--org", "Lab", "--role", "RE")
+    (tmp_path / "latin.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    assert_refused_unchanged(run, ["opp", "posting", "lab-re", "--file", str(tmp_path / "latin.txt")],
+                             "is not UTF-8 text")
+    assert_refused_unchanged(run, ["opp", "posting", "lab-re", "--file", "/dev/zero"], "is not a file")
+    assert_refused_unchanged(run, ["opp", "posting", "lab-re", "--file", str(tmp_path)], "is not a file")
+    (tmp_path / "long.txt").write_text("x" * 100_000)
+    assert_refused_unchanged(run, ["opp", "posting", "lab-re", "--file", str(tmp_path / "long.txt")],
+                             "longer than a posting")

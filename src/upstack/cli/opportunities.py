@@ -3,7 +3,8 @@ deadlines, possible duplicates and kept postings; imports and the calendar are i
 
 from __future__ import annotations
 
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +12,7 @@ from upstack.cli import opp_import
 from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain.pipeline import KINDS
+from upstack.errors import BadInput
 from upstack.services import opportunities as opps
 from upstack.workspace import Workspace
 
@@ -247,14 +249,37 @@ def match_command(ws: Workspace, ref: str, limit: int, as_json: bool) -> None:
         show_matches(found)
 
 
+def _posting_text(source: str) -> str:
+    """A posting's text from a file or standard input (``-``): UTF-8, read no further than upstack keeps
+    (a device or a pipe that never ends is cut there, and refused as too long)."""
+    import sys
+
+    from upstack.files import read_at_most
+
+    limit = opps.MAX_POSTING * 4  # bytes: a UTF-8 character takes at most four
+    if source != "-" and not Path(source).is_file():  # a folder, a pipe, a device: not a posting's text
+        raise BadInput(f"{source} is not a file: give a text file, or - for standard input")
+    try:
+        data = sys.stdin.buffer.read(limit + 1) if source == "-" else read_at_most(Path(source), limit)
+    except OSError as exc:
+        raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise BadInput(f"{source} is longer than a posting upstack keeps ({opps.MAX_POSTING:,} characters)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = "standard input" if source == "-" else source
+        raise BadInput(f"{where} is not UTF-8 text (byte {exc.start})") from None
+
+
 @opp.command(name="posting")
 @click.argument("ref", metavar="SLUG")
-@click.option("--file", "source", type=click.File("r", encoding="utf-8"), metavar="FILE",
+@click.option("--file", "source", metavar="FILE",
               help="Keep this text as the posting (- reads standard input): postings vanish.")
 @click.option("--url", default="", metavar="URL", help="Where the posting was read.")
 @json_option
 @pass_log
-def posting_command(ws: Workspace, ref: str, source: IO[str] | None, url: str, as_json: bool) -> None:
+def posting_command(ws: Workspace, ref: str, source: str | None, url: str, as_json: bool) -> None:
     """Print the kept text of an opportunity's posting, or keep one (--file).
 
     \b
@@ -263,7 +288,7 @@ def posting_command(ws: Workspace, ref: str, source: IO[str] | None, url: str, a
       pbpaste | upstack opp posting redwood-research-engineer --file -
     """
     if source is not None:
-        opps.keep_posting(ws, ref, text=source.read(), url=url)
+        opps.keep_posting(ws, ref, text=_posting_text(source), url=url)
     kept = opps.posting(ws, ref)
     if as_json:
         print_json(kept)

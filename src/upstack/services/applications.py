@@ -12,7 +12,9 @@ Record shapes (each also has ``subject``, the opportunity's slug, and ``at``):
 
 - ``apply.set``: ``change`` add, edit, archive, restore; fields ``stretch`` (reach, fit, safe),
   ``compensation``, ``location``, ``visa``, ``notes``, ``follow_up`` (YYYY-MM-DD, "" when done),
-  ``contacts`` (a list of {``contact``: slug, ``role``}), ``sent`` (a list of entry ids).
+  ``contacts`` (a list of {``contact``: slug, ``role``}), ``sent`` (a list of entry ids). The contacts
+  kept local-only are named in ``local_contacts`` instead, in records that are local-only themselves:
+  a contact's slug is their name, which must not travel with the application.
 - ``apply.stage``: ``stage``, ``when`` (the day it happened, YYYY-MM-DD), ``note``, ``on`` (the day
   of an interview or a work test's due date, if set), ``forced`` (a move back), ``learned`` (the id of
   the learning entry a rejection led to).
@@ -55,7 +57,8 @@ class Application:
     visa: str = ""
     notes: str = ""
     follow_up: str = ""
-    contacts: list[dict[str, str]] = field(default_factory=list)
+    shared_contacts: list[dict[str, str]] = field(default_factory=list)  # travel with the application
+    local_contacts: list[dict[str, str]] = field(default_factory=list)  # local-only contacts: stay here
     sent: list[str] = field(default_factory=list)
     archived: bool = False
     added_at: str = ""
@@ -65,6 +68,11 @@ class Application:
     @property
     def title(self) -> str:
         return self.opportunity.title if self.opportunity else self.slug
+
+    @property
+    def contacts(self) -> list[dict[str, str]]:
+        """The contacts named in the application ({contact: slug, role}), local-only ones included."""
+        return [*self.shared_contacts, *self.local_contacts]
 
     @property
     def ended(self) -> bool:
@@ -78,7 +86,8 @@ class Application:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["opportunity"] = self.opportunity.to_dict() if self.opportunity else None
-        return {**data, "title": self.title, "on": self.on}
+        del data["shared_contacts"], data["local_contacts"]
+        return {**data, "contacts": self.contacts, "title": self.title, "on": self.on}
 
 
 def stage_order(ws: Workspace) -> tuple[str, ...]:
@@ -111,9 +120,10 @@ def _fold(events: list[store_path.PathEvent], held_opps: dict[str, opps.Opportun
                 for name in ("stretch", "follow_up", *_TEXT_FIELDS):
                     if name in data:
                         setattr(found, name, str(data[name]))
-                if isinstance(data.get("contacts"), list):
-                    found.contacts = [{"contact": str(c.get("contact", "")), "role": str(c.get("role", ""))}
-                                      for c in data["contacts"] if isinstance(c, dict)]
+                for name, kept in (("contacts", "shared_contacts"), ("local_contacts", "local_contacts")):
+                    if isinstance(data.get(name), list):
+                        setattr(found, kept, [{"contact": str(c.get("contact", "")), "role": str(c.get("role", ""))}
+                                              for c in data[name] if isinstance(c, dict)])
                 if isinstance(data.get("sent"), list):
                     found.sent = [str(s) for s in data["sent"]]
             elif change in ("archive", "restore"):
@@ -315,9 +325,13 @@ def link_contact(ws: Workspace, ref: str, contact: str, role: str = "") -> Appli
 
     found = find(ws, ref, archived=False)
     person = contacts.find(ws, contact)
-    kept = [c for c in found.contacts if c["contact"] != person.slug]
-    _write(ws, "apply.set", found.slug, change="edit",
-           contacts=[*kept, {"contact": person.slug, "role": role.strip()[:100]}])
+    link = {"contact": person.slug, "role": role.strip()[:100]}
+    if person.local_only:  # the link stays on this machine, as the contact does
+        kept = [c for c in found.local_contacts if c["contact"] != person.slug]
+        _write(ws, "apply.set", found.slug, change="edit", local_contacts=[*kept, link], local_only=True)
+    else:
+        kept = [c for c in found.shared_contacts if c["contact"] != person.slug]
+        _write(ws, "apply.set", found.slug, change="edit", contacts=[*kept, link])
     return find(ws, found.slug)
 
 
