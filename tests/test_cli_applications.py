@@ -154,7 +154,8 @@ def test_a_rejection_keeps_what_it_taught_as_a_private_learning_and_counts_nowhe
     shown = run.ok("show", said.split("upstack show ")[1].split()[0])  # the short id printed finds it
     assert "Lead the work sample with the result." in shown
     assert f"rejected  learned: entry {entry['short']}" in run.ok("apply", "show", "redwood")
-    assert "wishlist  (written down on" in run.ok("apply", "show", "redwood")  # added after it was applied to
+    shown = run.ok("apply", "show", "redwood")  # added straight at applied: it never waited on the wishlist
+    assert "wishlist" not in shown and "  applied" in shown
     # What `upstack progress` counts: the learning, as any learning (progress is counted in
     # learnings); the rejection itself is in no count. The review digest leaves it out (private).
     [week] = json.loads(run.ok("progress", "--json"))

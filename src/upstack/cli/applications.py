@@ -145,8 +145,7 @@ def show_command(ws: Workspace, ref: str, as_json: bool) -> None:
     for n, step in enumerate(found.timeline):
         after = found.timeline[n + 1:n + 2]
         if step.get("stage") == pipeline.FIRST and after and str(after[0].get("when")) < str(step.get("when")):
-            echo(style(f"  {'':10}  wishlist  (written down on {step.get('when')}, after the move below)", dim=True))
-            continue
+            continue  # added straight at a later stage, filled in after: it never waited on the wishlist
         facts = [f"on {step['on']}" if step.get("on") else "", "moved back" if step.get("forced") else "",
                  f"learned: entry {short_id(str(step['learned']))}" if step.get("learned") else "",
                  step.get("note") or ""]

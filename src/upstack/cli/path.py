@@ -24,7 +24,7 @@ def path() -> None:
 
 @path.group()
 def mentor() -> None:
-    """Members you show your ladder and portfolio to."""
+    """Members you show parts of your path to (ladder, portfolio, pipeline, contacts)."""
 
 
 def _line(shown: Shown) -> str:
@@ -70,7 +70,8 @@ def mentor_list(ws: Workspace, as_json: bool) -> None:
         print_json([s.to_dict() for s in found])
         return
     if not found:
-        echo("your path is private: `upstack path mentor add LOGIN` shows a member your ladder and portfolio")
+        echo("your path is private: `upstack path mentor add LOGIN` shows a member your ladder and portfolio "
+             "(--pipeline, --contacts: those too)")
     for shown in found:
         echo(_line(shown))
 
