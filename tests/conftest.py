@@ -25,6 +25,7 @@ from attack_common import team  # noqa: E402,F401 - registers the fixture `team`
 # imported into two modules would be two fixtures, and Playwright's sync API runs only one at a time.
 from browser import chromium_fixture  # noqa: E402,F401 - registers the fixture `chromium`
 from markers import ProcessWatch, apply_markers, require_marker
+from path_team import path_team  # noqa: E402,F401 - registers the fixture `path_team`
 
 # A test asserting a cache held on PostgreSQL asks for `quiet_postgres`: no other test commits meanwhile.
 from quiet_postgres import PostgresTurns, quiet_postgres_fixture  # noqa: F401 - registers `quiet_postgres`

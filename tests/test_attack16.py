@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the team fixture, imported from test_pipeline_sync, is each test's argument)
 """Attacks on issue 16 (opportunities, applications, contacts, outreach) that found holes: each
 test fails on the main it was written against (5278e17)."""
 
@@ -6,10 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_pipeline_sync import Team, _rows, team  # noqa: F401  (the team server fixture)
+import pytest
+
+from path_team import Team, path_rows
 from upstack.services import applications, contacts, opportunities
 from upstack.services import sync as sync_service
 from upstack.workspace import Workspace
+
+
+@pytest.fixture
+def team(path_team: Team) -> Team:
+    """The path's team server (tests/path_team.py)."""
+    return path_team
 
 
 def test_a_local_only_contact_linked_to_an_application_does_not_reach_the_server(team: Team, tmp_path: Path) -> None:
@@ -20,7 +27,7 @@ def test_a_local_only_contact_linked_to_an_application_does_not_reach_the_server
     applications.link_contact(laptop, "lab-re", "alan-turing", "referrer")
     sync_service.login(laptop, team.server.url, team.token(team.ada))
     sync_service.sync(laptop)
-    rows = _rows(team)
+    rows = path_rows(team)
     assert rows, "the application itself syncs"
     assert "alan-turing" not in str(rows)  # the contact's name (its slug) stays on the laptop
     assert [c["contact"] for c in applications.find(laptop, "lab-re").contacts] == ["alan-turing"]

@@ -6,14 +6,13 @@ both engines, laptops on SQLite, real HTTP."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import CLI
+from path_team import Team, path_rows
 from upstack.domain import access
 from upstack.errors import NotFound
 from upstack.ids import new_id
@@ -25,35 +24,12 @@ from upstack.services.runsync import accept_run
 from upstack.store import path as store_path
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
-from webserver import Server, serve
-
-
-@dataclass
-class Team:
-    server: Server
-    ws: Workspace
-    ada: accounts.User
-    bob: accounts.User
-    cy: accounts.User
-
-    def token(self, user: accounts.User) -> str:
-        return accounts.create_token(self.ws, user.id, "laptop")[1]
-
-    def audience(self, user: accounts.User) -> access.Audience:
-        return accounts.audience_for(self.ws, user)
 
 
 @pytest.fixture
-def team(tmp_path: Path, db_url: str | None) -> Iterator[Team]:
-    home = tmp_path / "server"
-    ws = Workspace(home=home, db=db_url)
-    owner, _ = accounts.add_user(ws, "olga")  # owns the server's log: ada, bob and cy are members
-    ada, _ = accounts.add_user(ws, "ada")
-    bob, _ = accounts.add_user(ws, "bob")
-    cy, _ = accounts.add_user(ws, "cy")
-    with serve(home, db_url, token=None) as server:
-        yield Team(server, ws, ada, bob, cy)
-    ws.close()
+def team(path_team: Team) -> Team:
+    """The path's team server (tests/path_team.py)."""
+    return path_team
 
 
 def _write(ws: Workspace, op: str, subject: str, **data: Any) -> str:
@@ -66,11 +42,6 @@ def _path(ws: Workspace, person: str | None = None) -> list[tuple[str, str, str,
     """What a fold of someone's path starts from: their events, all fields."""
     return [(e.id, e.op, e.subject, e.at, json.dumps(e.data, sort_keys=True))
             for e in store_path.events(ws.store().db, store_path.OPS, person=person)]
-
-
-def _rows(team: Team) -> list[dict[str, Any]]:
-    with access.acting_as(access.OWNER):
-        return dump_tables(team.ws.store().db)["path_records"]
 
 
 def _record(op: str, data: dict[str, Any], record_id: str | None = None) -> dict[str, Any]:
@@ -95,7 +66,7 @@ def test_a_path_travels_to_its_owners_second_laptop_and_to_nobody_else(team: Tea
         sync_service.login(laptop, team.server.url, team.token(user))
 
     assert sync_service.sync(first).pushed == 4
-    rows = _rows(team)
+    rows = path_rows(team)
     assert {r["person"] for r in rows} == {team.ada.id}
     share = next(r for r in rows if r["op"] == "path.share")
     assert share["subject"] == team.bob.id  # the server keeps a member by id
@@ -107,14 +78,14 @@ def test_a_path_travels_to_its_owners_second_laptop_and_to_nobody_else(team: Tea
     report = sync_service.sync(bobs)
     assert report.pulled == 0 and report.pushed == 1
     assert [e.subject for e in store_path.events(bobs.store().db, store_path.OPS)] == ["lru-cache"]
-    assert [(r["person"], r["subject"]) for r in _rows(team) if r["person"] == team.bob.id] == \
+    assert [(r["person"], r["subject"]) for r in path_rows(team) if r["person"] == team.bob.id] == \
         [(team.bob.id, "lru-cache")]
 
-    before = [dump_tables(w.store().db)["path_records"] for w in (first, second, bobs)], _rows(team)
+    before = [dump_tables(w.store().db)["path_records"] for w in (first, second, bobs)], path_rows(team)
     for laptop in (first, second, bobs):
         again = sync_service.sync(laptop)
         assert (again.pushed, again.pulled, again.refused) == (0, 0, [])
-    assert ([dump_tables(w.store().db)["path_records"] for w in (first, second, bobs)], _rows(team)) == before
+    assert ([dump_tables(w.store().db)["path_records"] for w in (first, second, bobs)], path_rows(team)) == before
 
 
 def test_a_pull_never_brings_anyone_elses_path(team: Team) -> None:
@@ -135,7 +106,7 @@ def test_a_forged_by_lands_as_the_pushers_own(team: Team) -> None:
     answer = _push(team, team.bob, _record("portfolio.profile", {"subject": "profile", "at": now_iso(),
                                                                  "name": "Not Ada", "by": team.ada.id}))
     assert (answer["applied"], answer["refused"]) == (1, [])
-    assert [(r["person"], json.loads(r["data"])["by"]) for r in _rows(team)] == [(team.bob.id, team.bob.id)]
+    assert [(r["person"], json.loads(r["data"])["by"]) for r in path_rows(team)] == [(team.bob.id, team.bob.id)]
     with access.acting_as(team.audience(team.ada)):
         assert store_path.events(team.ws.store().db, store_path.OPS) == []
 
@@ -148,7 +119,7 @@ def test_an_id_that_names_something_else_is_refused_and_ones_own_is_already_here
         node = tree.add_node(team.ws, "project", "Olga's project", why="Hers.")
     with access.acting_as(team.audience(team.bob)):
         bobs = _write(team.ws, "ladder.step", "learn-to-code", change="done")
-    before = _rows(team)
+    before = path_rows(team)
     run_id = new_id()
     accept_run(team.ws, run_id, [_record("run.start", {"run_id": run_id, "name": "r", "started_at": now_iso()})],
                {}, team.audience(team.ada))
@@ -161,7 +132,7 @@ def test_an_id_that_names_something_else_is_refused_and_ones_own_is_already_here
     twice = _record("ladder.step", {"subject": "y", "at": now_iso()})
     answer = _push(team, team.bob, twice, {**twice, "op": "practice.attempt"})
     assert answer["applied"] == 1 and len(answer["refused"]) == 1  # one id, two records in one push
-    assert len(_rows(team)) == len(before) + 1
+    assert len(path_rows(team)) == len(before) + 1
     with access.acting_as(team.audience(team.ada)):  # and an entry cannot take a path record's id
         made = _push(team, team.ada, _record("entry.create", {
             "id": bobs, "revision_id": new_id(), "kind": "note", "title": "Mine now", "body": "",
@@ -185,7 +156,7 @@ def test_a_malformed_path_record_is_refused_with_its_reason_and_changes_nothing(
     data = {**data, "at": data["at"] if data["at"] is not None else now_iso()}
     answer = _push(team, team.bob, _record("practice.attempt", data))
     assert answer["applied"] == 0 and wrong in answer["refused"][0]["reason"]
-    assert _rows(team) == []
+    assert path_rows(team) == []
 
 
 def test_a_share_shows_only_the_ladder_and_portfolio_of_a_member_that_exists(team: Team) -> None:
@@ -198,7 +169,7 @@ def test_a_share_shows_only_the_ladder_and_portfolio_of_a_member_that_exists(tea
     accounts.remove_user(team.ws, "cy")
     answer = _push(team, team.ada, _record("path.share", {"subject": "cy", "at": now_iso(), "parts": ["ladder"]}))
     assert answer["refused"][0]["reason"].startswith("no such member")
-    assert _rows(team) == []
+    assert path_rows(team) == []
 
 
 def test_a_removed_members_token_pushes_and_pulls_nothing(team: Team) -> None:
@@ -208,13 +179,13 @@ def test_a_removed_members_token_pushes_and_pulls_nothing(team: Team) -> None:
     accounts.remove_user(team.ws, "cy")
     client = team.server.client(signed_in=False)
     client.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
-    before = _rows(team)
+    before = path_rows(team)
     pushed = client.post("/api/sync/push", json={"records": [
         _record("practice.attempt", {"subject": "lru", "at": now_iso()})]})
     pulled = client.post("/api/sync/pull", json={"entries": [], "path": [kept]})
     manifest = client.get("/api/sync/manifest.json")
     assert {pushed.status_code, pulled.status_code, manifest.status_code} <= {401, 403}
-    assert _rows(team) == before
+    assert path_rows(team) == before
 
 
 # -- the mentor role -------------------------------------------------------------------------------

@@ -6,56 +6,25 @@ both engines, laptops on SQLite, real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from path_team import Team, path_rows
 from upstack.domain import access
 from upstack.errors import NotFound
 from upstack.ids import new_id
-from upstack.services import accounts, applications, contacts, due, opportunities, path_access, sync_door
+from upstack.services import applications, contacts, due, opportunities, path_access, sync_door
 from upstack.services import sync as sync_service
-from upstack.services.jsondump import dump_tables
 from upstack.store import path as store_path
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
-from webserver import Server, serve
-
-
-@dataclass
-class Team:
-    server: Server
-    ws: Workspace
-    ada: accounts.User
-    bob: accounts.User
-    cy: accounts.User
-
-    def token(self, user: accounts.User) -> str:
-        return accounts.create_token(self.ws, user.id, "laptop")[1]
-
-    def audience(self, user: accounts.User) -> access.Audience:
-        return accounts.audience_for(self.ws, user)
 
 
 @pytest.fixture
-def team(tmp_path: Path, db_url: str | None) -> Iterator[Team]:
-    home = tmp_path / "server"
-    ws = Workspace(home=home, db=db_url)
-    accounts.add_user(ws, "olga")
-    ada, _ = accounts.add_user(ws, "ada")
-    bob, _ = accounts.add_user(ws, "bob")
-    cy, _ = accounts.add_user(ws, "cy")
-    with serve(home, db_url, token=None) as server:
-        yield Team(server, ws, ada, bob, cy)
-    ws.close()
-
-
-def _rows(team: Team) -> list[dict[str, Any]]:
-    with access.acting_as(access.OWNER):
-        return dump_tables(team.ws.store().db)["path_records"]
+def team(path_team: Team) -> Team:
+    """The path's team server (tests/path_team.py)."""
+    return path_team
 
 
 def _search(ws: Workspace) -> None:
@@ -80,7 +49,7 @@ def test_a_local_only_contact_never_leaves_the_laptop(team: Team, tmp_path: Path
         sync_service.login(laptop, team.server.url, team.token(team.ada))
     pushed = sync_service.sync(first).pushed
     assert pushed == len(store_path.events(first.store().db, store_path.OPS)) - len(local)
-    rows = _rows(team)
+    rows = path_rows(team)
     assert "alan-turing" not in {r["subject"] for r in rows}
     assert "Hello Alan" not in str(rows)
     assert {r["person"] for r in rows} == {team.ada.id}
@@ -101,7 +70,7 @@ def test_the_door_refuses_a_record_that_says_it_is_local_only(team: Team) -> Non
         with access.acting_as(team.audience(team.ada)):
             answer = sync_door.accept(team.ws, [record], team.audience(team.ada))
         assert answer["applied"] == 0 and "local-only" in answer["refused"][0]["reason"], flag
-    assert _rows(team) == []
+    assert path_rows(team) == []
 
 
 def test_the_pipeline_is_private_until_shown_and_contacts_only_when_named(team: Team) -> None:
