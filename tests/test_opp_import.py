@@ -317,3 +317,21 @@ def test_many_possible_duplicates_are_counted_after_the_first_ten(run: CLI, tmp_
     said = run.ok("opp", "import", str(_write(tmp_path / "again.csv", "Company,Title,URL,Deadline\n"
                                               + rows.replace(".example/re", ".example/re-2028"))))
     assert said.count("possible duplicate: ") == 10 and "and 2 more possible duplicates" in said
+
+
+def test_an_import_says_where_the_file_differs_from_what_is_kept_and_keeps_it(run: CLI, tmp_path: Path) -> None:
+    header = "org,role,link,deadline,location\n"
+    first = _write(tmp_path / "a.csv", header + "Redwood,RE,https://r.example/re,2027-01-15,Berkeley\n")
+    moved = _write(tmp_path / "b.csv", header + "Redwood,RE,https://r.example/re,2027-01-22,Berkeley\n")
+    run.ok("opp", "import", str(first))
+    report = json.loads(run.ok("opp", "import", str(moved), "--json"))
+    assert (report["added"], report["unchanged"]) == ([], 1)
+    assert report["differs"] == [{"slug": "redwood-re", "field": "deadline", "kept": "2027-01-15",
+                                  "given": "2027-01-22"}]
+    assert "the deadline kept is 2027-01-15, the file says 2027-01-22" in run.ok("opp", "import", str(moved))
+    assert [o["deadline"] for o in _opps(run)] == ["2027-01-15"]  # kept as it was
+
+
+def test_an_empty_json_list_is_refused_as_a_header_only_csv_is(run: CLI, tmp_path: Path) -> None:
+    empty = _write(tmp_path / "none.json", "[]")
+    assert_refused_unchanged(run, ["opp", "import", str(empty)], "none.json holds an empty list")

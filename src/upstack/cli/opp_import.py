@@ -42,6 +42,11 @@ def _report(report: Any, as_json: bool, *, proposals: list[Any] | None = None) -
     if len(report.duplicates) > SHOWN:
         echo(style(f"and {len(report.duplicates) - SHOWN} more possible duplicates: `upstack opp` marks them",
                    fg="magenta"))
+    for slug, name, kept, given in report.differs[:SHOWN]:
+        echo(style(f"{slug}: the {name} kept is {kept}, the file says {given} (kept as it was: "
+                   f"`upstack opp edit {slug} --{name} {given!r}` takes the file's)", fg="yellow"))
+    if len(report.differs) > SHOWN:
+        echo(style(f"and {len(report.differs) - SHOWN} more that differ: `--json` lists them", fg="yellow"))
     if report.ignored:
         names = ", ".join(report.ignored)
         echo(style(f"columns not imported: {names} (`--map FIELD=COLUMN` imports one into a field, e.g. "

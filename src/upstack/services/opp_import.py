@@ -76,10 +76,12 @@ class ImportReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # a CSV's columns no field took (--map names them)
+    differs: list[tuple[str, str, str, str]] = field(default_factory=list)  # (slug, field, kept, in the file)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "encoding": self.encoding, "added": self.added, "merged": self.merged,
                 "ignored_columns": self.ignored,
+                "differs": [{"slug": s, "field": f, "kept": k, "given": g} for s, f, k, g in self.differs],
                 "unchanged": self.unchanged,
                 "duplicates": [{"slug": slug, "duplicate_of": of} for slug, of in self.duplicates],
                 "skipped": [{"where": p.where, "message": p.message} for p in self.skipped]}
@@ -197,6 +199,8 @@ def read_json(path: Path, data: bytes, mapping: dict[str, str], *, default_kind:
         columns = csvfile.columns(own, {f: k for f, k in mapping.items() if k.lower() in map(str.lower, own)},
                                   name, fields=FIELDS, common=COMMON)
         items.append((where, {f: item[own[index]] for f, index in columns.items() if item[own[index]] is not None}))
+    if not value:
+        raise BadInput(f"{name} holds an empty list: no opportunities to import")
     rows, more = _checked(items, default_kind, progress, len(items))
     return rows, [*problems, *more]
 
@@ -213,6 +217,7 @@ def keep(ws: Workspace, rows: Sequence[Row], problems: Sequence[Problem], *, sou
         return report
     for done in opps.add_many(ws, [(row.fields, row.posting) for row in rows]):
         slug = done.opportunity.slug
+        report.differs += [(slug, name, str(kept), str(given)) for name, (kept, given) in done.differs.items()]
         if done.outcome == "added":
             report.added.append(slug)
         elif done.outcome == "duplicate":

@@ -44,6 +44,7 @@ FIELDS = ("kind", "organisation", "role", "source", "link", "location", "remote"
 _LONGEST = {"organisation": 200, "role": 200, "source": 200, "location": 200, "found": 500, "notes": 10_000}
 MAX_POSTING = 20_000  # characters of a posting's text kept (a record holds 32,000 bytes of data)
 MAX_AREAS = 20
+_TOLD_APART = ("deadline", "location", "kind")  # fields an import says differ from what is kept
 
 
 @dataclass
@@ -78,10 +79,13 @@ class Opportunity:
 class Added:
     """What adding one opportunity did: ``added``, ``merged`` into one with the same link (filling
     in what it lacked), ``unchanged`` (all it said was known), or ``duplicate`` (added, and marked
-    as a possible duplicate of ``opportunity.duplicate_of``)."""
+    as a possible duplicate of ``opportunity.duplicate_of``). ``differs``: what the given fields say
+    that the one kept says otherwise ({field: (kept, given)}), left as kept for the person to decide
+    (`upstack opp edit`): a board's export may carry a moved deadline, or a typo."""
 
     opportunity: Opportunity
     outcome: str
+    differs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 def _fold(events: Iterable[store_path.PathEvent]) -> dict[str, Opportunity]:
@@ -243,7 +247,10 @@ class _Batch:
                 self._index(self.held[same.slug])
             if posting and self._kept_text(same.slug) != str(posting.get("text") or "")[:MAX_POSTING]:
                 self._posting(same.slug, posting)
-            return Added(self.held[same.slug], "merged" if missing else "unchanged")
+            differs = {k: (getattr(same, k), v) for k, v in clean.items()
+                       if k in _TOLD_APART and v not in ("", [], False)
+                       and getattr(same, k) not in ("", [], False) and getattr(same, k) != v}
+            return Added(self.held[same.slug], "merged" if missing else "unchanged", differs)
         earlier = next((o for o in roles if not o.merged_into), None)
         base = slugs.slugify(f"{clean['organisation']} {clean.get('role', '')}")[:60].strip("-")
         slug, n = base, 1
