@@ -18,20 +18,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from upstack.domain import html as shown_html
 from upstack.domain.text import TITLE_LIMIT, clean_text
 from upstack.errors import BadInput
 
-__all__ = ["Posting", "Feed", "parse_feed", "sanitise", "FEED_TAGS", "FEED_ATTRIBUTES", "MAX_POSTINGS",
-           "HTML_LIMIT", "TEXT_LIMIT"]
+__all__ = ["Posting", "Feed", "parse_feed", "sanitise", "MAX_POSTINGS", "HTML_LIMIT", "TEXT_LIMIT"]
 
-# The allow-list web/markdown.py renders a person's Markdown with (tests/test_openings.py checks they
-# agree): feed HTML is shown as safely as an entry is. Not imported from there: domain sits below web.
-FEED_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre",
-                       "code", "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
-                       "span", "div"})
-FEED_ATTRIBUTES = {"a": frozenset({"href", "title"}), "img": frozenset({"src", "alt", "title"}),
-                   "span": frozenset({"title"})}
-_SCHEMES = {"http", "https", "mailto"}
 
 # A feed of a forum holds 20-50 posts; a full post's HTML rarely passes 60 kB. Beyond these a feed is
 # either not what a person subscribes to or an attempt to fill the store.
@@ -108,21 +100,8 @@ def _posting(entry: Any, base: str, source: str) -> Posting:
 
 
 def sanitise(fragment: str, base: str) -> str:
-    """Feed HTML made safe to show (no script, no event handlers, no javascript: links), with its
-    relative ``href``s and ``src``s made absolute against ``base`` (dropped when there is none)."""
-    import nh3
-
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if attribute not in ("href", "src"):
-            return value
-        # nh3 checked the scheme of what it was given. A relative link with nothing to resolve it
-        # against is dropped: shown on upstack's pages it would point into upstack itself.
-        resolved = urljoin(base, value) if base else value
-        return resolved if urlsplit(resolved).scheme in _SCHEMES else None
-
-    return nh3.clean(clean_text(fragment), tags=set(FEED_TAGS),
-                     attributes={tag: set(names) for tag, names in FEED_ATTRIBUTES.items()}, url_schemes=_SCHEMES,
-                     link_rel="noopener noreferrer", attribute_filter=absolute)
+    """Feed HTML made safe to show (domain/html.py), after upstack's own text cleaning."""
+    return shown_html.sanitise(clean_text(fragment), base)
 
 
 _BLOCK_END = re.compile(r"<(?:br|hr)\b[^>]*>|</(?:p|li|h\d|div|blockquote|pre|tr|table)>", re.IGNORECASE)

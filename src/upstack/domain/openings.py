@@ -17,8 +17,6 @@ from typing import Any
 
 from upstack.domain.deadlines import proposed_deadline, states_deadline
 from upstack.domain.feeds import (
-    FEED_ATTRIBUTES,
-    FEED_TAGS,
     HTML_LIMIT,
     MAX_POSTINGS,
     TEXT_LIMIT,
@@ -30,7 +28,7 @@ from upstack.domain.feeds import (
 from upstack.errors import BadInput
 
 __all__ = ["OpeningRule", "DEFAULT_RULE", "opening_score", "KINDS", "proposed_kind", "proposed_deadline",
-           "Posting", "Feed", "parse_feed", "sanitise", "FEED_TAGS", "FEED_ATTRIBUTES", "MAX_POSTINGS",
+           "Posting", "Feed", "parse_feed", "sanitise", "MAX_POSTINGS",
            "HTML_LIMIT", "TEXT_LIMIT"]
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from upstack.domain.html import ATTRIBUTES, TAGS
 from upstack.web.markdown_math import MATH_CLASSES, use_math
 
 if TYPE_CHECKING:
@@ -25,11 +26,10 @@ if TYPE_CHECKING:
 
     from upstack.domain.entry import Attachment, LinkRef
 
-__all__ = ["render", "images_shown", "sanitise"]
+__all__ = ["render", "images_shown"]
 
-_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "blockquote", "pre", "code",
-         "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "span", "div"}
-_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "span": {"title"}}
+_TAGS = set(TAGS)  # domain/html.py: the one allow-list, feeds' HTML shown with it too
+_ATTRIBUTES = {tag: set(names) for tag, names in ATTRIBUTES.items()}
 # A table column's alignment, as a class: the pages' CSP allows no style attributes.
 _ALIGN = re.compile(r'style="text-align:(left|center|right)"')
 _ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
@@ -101,26 +101,6 @@ def render(text: str, attachments: Iterable[Attachment] = (), links: Iterable[Li
     html_text = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text, env)))
     return nh3.clean(html_text, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                      link_rel="noopener noreferrer", allowed_classes=_CLASSES)
-
-
-def sanitise(fragment: str, base: str = "") -> str:
-    """HTML from elsewhere (an opportunity's kept posting) made safe to show with the allow-list
-    entries are rendered with, once more at render whatever was kept: no script, no event handler,
-    no ``javascript:`` link. Relative links resolve against ``base`` (the posting's own address)
-    and are dropped without one (on upstack's pages they would point into upstack). Images are
-    dropped too: the pages' CSP loads images from this server only, so another site's never shows."""
-    from urllib.parse import urljoin, urlsplit
-
-    import nh3
-
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if attribute != "href":
-            return value
-        resolved = urljoin(base, value) if urlsplit(base).scheme in ("http", "https") else value
-        return resolved if urlsplit(resolved).scheme in ("http", "https", "mailto") else None
-
-    return nh3.clean(fragment, tags=_TAGS - {"img"}, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer", allowed_classes=_CLASSES, attribute_filter=absolute)
 
 
 def images_shown(rendered: str) -> set[str]:

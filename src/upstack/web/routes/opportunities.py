@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from upstack.domain import pipeline
+from upstack.domain.html import sanitise
 from upstack.errors import BadInput, NotFound
 from upstack.services import applications, matching, opportunities
-from upstack.web.markdown import sanitise
 from upstack.web.pages import Page, page, workspace
 from upstack.web.routes.pipeline import wants_json
 from upstack.workspace import Workspace
@@ -58,7 +58,7 @@ def opportunity_page(request: Request, slug: str, ws: Annotated[Workspace, Depen
     posting = None
     if kept is not None:
         posting = {"url": kept["url"], "text": kept["text"],
-                   "html": sanitise(kept["html"], kept["url"]) if kept["html"].strip() else ""}
+                   "html": sanitise(kept["html"], kept["url"], images=False) if kept["html"].strip() else ""}
     try:
         application: dict[str, Any] | None = applications.find(ws, found.slug).to_dict()
     except NotFound:
