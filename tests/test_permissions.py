@@ -266,6 +266,8 @@ def path_case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None,
                             "by": world.users["alice"].id, "minutes": 12}
     if op == "path.share":
         data["parts"] = ["ladder", "portfolio"]
+    if op == "apply.stage":  # the fields its shape requires (services/record_shapes.py)
+        data["stage"] = "applied"
     record = _record(op, data)
     if target is not None:
         record["id"] = target.id

@@ -105,3 +105,24 @@ def test_a_share_of_the_pipeline_is_a_part_the_door_takes(team: Team) -> None:
         assert (answer["applied"], answer["refused"]) == (1, [])
     with access.acting_as(team.audience(team.bob)):
         assert [(s.login, s.parts) for s in path_access.shown_to_me(team.ws)] == [("ada", ("pipeline", "contacts"))]
+
+
+@pytest.mark.parametrize("op, data, wrong", [
+    ("apply.stage", {"stage": "../../pwn", "when": "2026-11-01"}, "stage"),
+    ("apply.stage", {"stage": "screen", "when": "not-a-date"}, "when"),
+    ("apply.stage", {"when": "2026-11-01"}, "stage"),
+    ("apply.set", {"change": "edit", "contacts": "grace-hopper"}, "contacts"),
+    ("apply.set", {"change": "edit", "follow_up": "tomorrow"}, "follow_up"),
+    ("apply.set", {"change": "edit", "stretch": "moonshot"}, "stretch"),
+    ("opp.set", {"change": "add", "organisation": "Lab", "deadline": "soon"}, "deadline"),
+    ("contact.set", {"change": "edit", "follow_up": "2026-13-40"}, "follow_up"),
+    ("outreach.log", {"kind": "sent", "when": "yesterday"}, "when"),
+])
+def test_a_pipeline_record_whose_fields_mean_nothing_is_refused_at_the_door(
+        team: Team, op: str, data: dict[str, object], wrong: str) -> None:
+    record = {"id": new_id(), "op": op, "workspace": "laptop", "at": now_iso(),
+              "data": {"subject": "x1", "at": now_iso(), **data}}
+    with access.acting_as(team.audience(team.ada)):
+        answer = sync_door.accept(team.ws, [record], team.audience(team.ada))
+    assert answer["applied"] == 0 and wrong in answer["refused"][0]["reason"], answer
+    assert path_rows(team) == []

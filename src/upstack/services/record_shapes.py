@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -286,6 +287,54 @@ class PathShare(PathRecord):
     revoked: StrictBool = False
 
 
+# The pipeline's fields whose meaning its readers rely on (services/opportunities.py, applications.py,
+# contacts.py): a day is a calendar day, a stage a stage's name, a list a list of links. The rest is
+# bounded like any path record's data.
+
+def _day(value: str) -> str:
+    if value:  # "" clears a follow-up or a deadline
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("a day is written YYYY-MM-DD") from None
+    return value
+
+
+Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_day)]
+StageName = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class _Link(_Shape):
+    contact: Annotated[StrictStr, Field(min_length=1, max_length=PATH_SUBJECT_CHARS)]
+    role: Annotated[StrictStr, Field(max_length=200)] = ""
+
+
+class OppSet(PathRecord):
+    deadline: Day | None = None
+
+
+class ApplySet(PathRecord):
+    follow_up: Day | None = None
+    stretch: Literal["reach", "fit", "safe", ""] | None = None
+    contacts: list[_Link] | None = None
+    local_contacts: list[_Link] | None = None
+
+
+class ApplyStage(PathRecord):
+    stage: StageName
+    when: Day | None = None
+    on: Day | None = None
+
+
+class ContactSet(PathRecord):
+    follow_up: Day | None = None
+
+
+class OutreachLog(PathRecord):
+    when: Day | None = None
+    follow_up: Day | None = None
+
+
 # -- runs ----------------------------------------------------------------------------------------
 
 class RunStart(_Shape):
@@ -390,6 +439,8 @@ SHAPES: dict[str, type[_Shape]] = {
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
     **{op: PathRecord for op in PATH_OPS if op != "path.share"}, "path.share": PathShare,
+    "opp.set": OppSet, "apply.set": ApplySet, "apply.stage": ApplyStage, "contact.set": ContactSet,
+    "outreach.log": OutreachLog,
 }
 
 
