@@ -103,6 +103,18 @@ def seed_path(work: Path, env: dict[str, str], upstack: list[str], args: argpars
                            url=f"https://github.com/bench/p{n}", date="2026-01")
 
 
+def log_workspace(name: str, entries: int, seed: int) -> tuple[Path, dict[str, str], list[str]]:
+    """A fresh workspace holding the bench corpus (imported as a jrnl file, as a person would): its
+    folder, the environment its commands run in, and how to run upstack."""
+    work = Path(tempfile.mkdtemp(prefix=f"upstack-bench-{name}-"))
+    env = {**os.environ, "UPSTACK_HOME": str(work / "home"), "NO_COLOR": "1"}
+    env.pop("UPSTACK_DB", None)
+    upstack = [sys.executable, "-m", "upstack"]
+    corpus.write_jrnl_json(corpus.Generator(seed).entries(entries), work / "journal.json")
+    subprocess.run([*upstack, "import", "jrnl", str(work / "journal.json")], env=env, check=True, capture_output=True)
+    return work, env, upstack
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000, help="entries in the log (target: 100000)")
@@ -111,13 +123,8 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=50, help="portfolio write-ups (the site's pages)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="upstack-bench-path-"))
-    env = {**os.environ, "UPSTACK_HOME": str(work / "home"), "NO_COLOR": "1"}
-    env.pop("UPSTACK_DB", None)
-    upstack = [sys.executable, "-m", "upstack"]
     started = time.perf_counter()
-    corpus.write_jrnl_json(corpus.Generator(args.seed).entries(args.entries), work / "journal.json")
-    subprocess.run([*upstack, "import", "jrnl", str(work / "journal.json")], env=env, check=True, capture_output=True)
+    work, env, upstack = log_workspace("path", args.entries, args.seed)
     seed_path(work, env, upstack, args)
     print(f"set up in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

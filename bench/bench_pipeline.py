@@ -20,17 +20,14 @@ beside them.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402
-from bench_path import alternately  # noqa: E402
+from bench_path import alternately, log_workspace  # noqa: E402
 from machine import machine_lines  # noqa: E402
 
 TARGET_MS = 150
@@ -106,15 +103,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.applications > args.opportunities:
         parser.error("--applications must be at most --opportunities (one application per opportunity)")
-    work = Path(tempfile.mkdtemp(prefix="upstack-bench-pipeline-"))
-    env = {**os.environ, "UPSTACK_HOME": str(work / "home"), "NO_COLOR": "1"}
-    env.pop("UPSTACK_DB", None)
-    upstack = [sys.executable, "-m", "upstack"]
     started = time.perf_counter()
-    corpus.write_jrnl_json(corpus.Generator(args.seed).entries(args.entries), work / "journal.json")
-    import subprocess
-
-    subprocess.run([*upstack, "import", "jrnl", str(work / "journal.json")], env=env, check=True, capture_output=True)
+    work, env, upstack = log_workspace("pipeline", args.entries, args.seed)
     matched = seed_pipeline(work / "home", args)
     print(f"set up in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

@@ -335,12 +335,13 @@ def link_contact(ws: Workspace, ref: str, contact: str, role: str = "") -> Appli
     return find(ws, found.slug)
 
 
-def funnel(ws: Workspace, *, person: str | None = None, by: str | None = None) -> dict[str, pipeline.Funnel]:
+def funnel(ws: Workspace, *, person: str | None = None, by: str | None = None,
+           held: list[Application] | None = None) -> dict[str, pipeline.Funnel]:
     """The funnel over every application (archived ones too): all of them under "all", or split
-    ``by`` kind, source or stretch."""
+    ``by`` kind, source or stretch; ``held``: those applications, if the caller folded them already."""
     order = stage_order(ws)
     groups: dict[str, list[list[tuple[str, str]]]] = {}
-    for app in applications(ws, person=person, archived=True):
+    for app in applications(ws, person=person, archived=True) if held is None else held:
         timeline = [(str(step.get("stage")), str(step.get("when") or app.added_at[:10]))
                     for step in pipeline.settled(app.timeline, order)]
         if by is None:

@@ -184,17 +184,17 @@ def path_of(ws: Workspace, login: str) -> dict[str, Any]:
 def _pipeline(ws: Workspace, person: str | None) -> dict[str, Any]:
     """A person's opportunities and applications as a mentor reads them: the log items behind them
     (what was sent, what a rejection taught) only if the reader may see those themselves."""
-    from upstack.services import applications, opportunities
+    from upstack.services import applications
 
+    held, apps = applications.pipeline_of(ws, person=person)  # each folded once
     shown = []
-    for app in applications.applications(ws, person=person):
+    for app in (a for a in apps if not a.archived):
         data = app.to_dict()
         data["sent"] = [ref if _sees(ws, ref) is not None else "" for ref in app.sent]
         data["timeline"] = [{**step, "learned": step["learned"] if _sees(ws, str(step["learned"])) else ""}
                             if step.get("learned") else step for step in app.timeline]
         shown.append(data)
-    return {"opportunities": [o.to_dict() for o in opportunities.opportunities(ws, person=person)],
-            "applications": shown}
+    return {"opportunities": [o.to_dict() for o in held if not o.archived], "applications": shown}
 
 
 NOT_SHARED = "an item of their log you may not see"

@@ -92,15 +92,16 @@ def funnel(ws: Workspace, person: str | None = None) -> dict[str, Any]:
     kind, source and stretch; the median days spent in each stage, in stage order, with the longest
     to scale a bar; and the variety notice over the open applications."""
     order = applications.stage_order(ws)
-    overall = applications.funnel(ws, person=person).get("all") or pipeline.funnel([], order)
+    held = applications.applications(ws, person=person, archived=True)  # folded once for every split
+    overall = applications.funnel(ws, held=held).get("all") or pipeline.funnel([], order)
     medians = overall.days_in_stage
     stages = [s for s in (*order, *pipeline.ENDS) if s in medians]
     longest = max(medians.values(), default=0.0)
     days = [{"stage": s, "days": medians[s], "percent": round(100 * medians[s] / longest) if longest else 0}
             for s in stages]
     by = {split: [{"group": group, **_rates(found)}
-                  for group, found in applications.funnel(ws, person=person, by=split).items()]
+                  for group, found in applications.funnel(ws, by=split, held=held).items()]
           for split in SPLITS}
-    stretches = [a.stretch for a in applications.applications(ws, person=person) if not a.ended]
+    stretches = [a.stretch for a in held if not a.ended and not a.archived]
     return {**_rates(overall), "median_days_in_stage": days, "by": by,
             "variety": pipeline.variety_notice(stretches) or None}

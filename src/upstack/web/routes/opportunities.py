@@ -41,8 +41,8 @@ def matched(ws: Workspace, what: str, ref: str) -> dict[str, Any]:
 @page(router, "/opportunities", name="opportunities",
       summary="Your opportunities, soonest deadline first, possible duplicates marked; the archived ones apart")
 def opportunities_page(request: Request, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
-    held = opportunities.opportunities(ws, archived=True)
-    applied = {a.slug: a.stage for a in applications.applications(ws, archived=True)}
+    held, apps = applications.pipeline_of(ws)  # each folded once
+    applied = {a.slug: a.stage for a in apps}
     listed = [{**o.to_dict(), "application": applied.get(o.slug)} for o in held]
     return Page("opportunities.html", {
         "opportunities": [o for o in listed if not o["archived"]],
