@@ -278,6 +278,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     13: ("DROP TABLE sync_held", "DROP TABLE stars", "ALTER TABLE comments DROP COLUMN author_login"),
     14: ("DROP TABLE path_records",),
     15: ("ALTER TABLE path_records DROP COLUMN local_only",),
+    16: ("DROP TABLE entry_names", "ALTER TABLE revisions DROP COLUMN meta"),
 }
 
 

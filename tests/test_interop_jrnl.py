@@ -71,7 +71,7 @@ def test_fixture_imports_titles_bodies_times_tags_and_stars(run: CLI, new_york):
 def test_importing_twice_creates_no_duplicates(run: CLI, tmp_path):
     run.ok("import", "jrnl", str(FIXTURE))
     summary = json.loads(run.ok("import", "jrnl", str(FIXTURE), "--json"))
-    assert summary == {"imported": 0, "already_present": 5, "skipped": [], "warnings": []}
+    assert summary == {"imported": 0, "updated": 0, "already_present": 5, "skipped": [], "warnings": []}
     # A later export of the same journal, with one more entry, adds only that one.
     document = json.loads(FIXTURE.read_text())
     document["entries"].append({"title": "New.", "body": "", "date": "2024-04-01",

@@ -68,38 +68,36 @@ def logged(run: CLI, tmp_path: Path) -> dict[str, str]:
     return ids
 
 
-def test_export_writes_notes_front_matter_links_and_attachments(run: CLI, logged, tmp_path):
+def test_export_writes_notes_in_node_folders_with_front_matter_links_and_files(run: CLI, logged, tmp_path):
     out = tmp_path / "vault"
     assert run.ok("export", "--format", "markdown", str(out)).strip() == \
         f"exported 3 entries to {out}"
-    notes = sorted(p.name for p in out.glob("*.md"))
+    notes = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md"))
     twin_name = f"Head 5.1 is next ({logged['twin']}).md"
-    assert notes == sorted(["Patching layer 5 kills the effect.md", "Head 5.1 is next.md",
-                            twin_name])
-    meta, body = front_matter(out / "Patching layer 5 kills the effect.md")
+    assert notes == sorted(["IOI/Patching layer 5 kills the effect.md", "Head 5.1 is next.md", twin_name])
+    meta, body = front_matter(out / "IOI" / "Patching layer 5 kills the effect.md")
     patch = show(run, logged["patch"])
     assert meta == {
-        "id": patch["id"], "short": logged["patch"], "title": "Patching: layer 5 kills the effect?",
-        "kind": "result", "tags": ["patching"], "project": "IOI",
+        "id": patch["id"], "title": "Patching: layer 5 kills the effect?",
+        "kind": "result", "tags": [], "project": "IOI",
         "date": "2024-03-01T14:00:00.000000Z", "created": patch["created_at"],
-        "updated": patch["updated_at"],
         "attachments": ["attachments/plot.png", "attachments/loss.csv"],
     }
-    assert body == "Yes, on 3 seeds #patching\n\n![[plot.png]]\n![[loss.csv]]"
-    assert (out / "attachments" / "plot.png").read_bytes() == PNG
-    assert (out / "attachments" / "loss.csv").read_text() == "step,loss\n1,2.5\n"
+    assert body == "Yes, on 3 seeds #patching\n\n![](attachments/plot.png)\n![](attachments/loss.csv)"
+    assert (out / "IOI" / "attachments" / "plot.png").read_bytes() == PNG
+    assert (out / "IOI" / "attachments" / "loss.csv").read_text() == "step,loss\n1,2.5\n"
 
     meta, body = front_matter(out / "Head 5.1 is next.md")
-    second_plot = f"plot ({show(run, logged['head'])['attachments'][0]['short']}).png"
-    assert meta["attachments"] == [f"attachments/{second_plot}", "attachments/plot.png"]
-    assert (out / "attachments" / second_plot).read_bytes() == PNG + b" v2"
-    assert body == (
+    second_plot = f"plot ({show(run, logged['head'])['attachments'][1]['short']}).png"
+    assert meta["attachments"] == ["attachments/plot.png", f"attachments/{second_plot}"]  # each name once
+    assert (out / "attachments" / "plot.png").read_bytes() == PNG + b" v2"
+    assert (out / "attachments" / second_plot).read_bytes() == PNG
+    # Links by a title or an id Obsidian would not find name the file, shown as written.
+    assert body.startswith(
         "After [[Patching layer 5 kills the effect|Patching: layer 5 kills the effect?]] and "
-        f"[[Patching layer 5 kills the effect|{logged['patch']}]], not [[Nowhere]] #ioi\n\n"
-        f"![[{second_plot}]]\n![[plot.png]]")
+        f"[[Patching layer 5 kills the effect|{logged['patch']}]], not [[Nowhere]] #ioi\n\n")
     assert "private" not in meta
-    assert sorted(p.name for p in (out / "attachments").iterdir()) == sorted(
-        ["plot.png", "loss.csv", second_plot])
+    assert sorted(p.name for p in (out / "attachments").iterdir()) == sorted(["plot.png", second_plot])
 
 
 def test_private_entries_only_with_include_private(run: CLI, logged, tmp_path):
@@ -174,7 +172,8 @@ def test_import_vault_entries_tags_links_and_attachments(run: CLI, vault):
                                "Run [3] | final"]
     index, patching, head = (show(run, entries[t]["short"]) for t in
                              ("Index", "Patching", "Head 5.1"))
-    assert index["body"].startswith("Start here: [[Patching|Experiments/Patching]] and "
+    # The text is kept as written: links find notes by their file's path or name.
+    assert index["body"].startswith("Start here: [[Experiments/Patching]] and "
                                     "[[Head 5.1|the head]]. #meta\n\n![[plot.png]]")
     assert index["tags"] == ["meta"]
     assert index["occurred_at"] == "2023-11-14T22:13:20.000000Z"  # the file's mtime
@@ -183,12 +182,14 @@ def test_import_vault_entries_tags_links_and_attachments(run: CLI, vault):
     assert patching["occurred_at"] == to_iso(datetime(2024, 3, 1, 14, 0))  # local time
     assert sorted(patching["tags"]) == ["ioi", "patching"]
     assert [a["filename"] for a in patching["attachments"]] == ["loss curve.png"]
+    loss = patching["attachments"][0]["short"]
+    assert f"![loss curve](upstack:{loss})" in patching["body"]  # a path to a file: its id
     assert {b["title"] for b in patching["backlinks"]} == {"Index"}
-    assert head["private"] is True and head["body"] == "Name mover? #open"
+    assert head["private"] is True and head["body"] == "# Head 5.1\n\nName mover? #open"
     assert sorted(head["tags"]) == ["heads", "ioi", "open"]
     assert head["occurred_at"] == head["created_at"] == to_iso(datetime(2024, 3, 2))
     assert {b["title"] for b in head["backlinks"]} == {"Index"}
-    # A title that cannot be written in a wikilink is linked by id instead.
+    # A title that cannot be written in a wikilink: the note is linked by its file's name.
     final = show(run, entries["Run [3] | final"]["short"])
     assert {b["title"] for b in final["backlinks"]} == {"Run 3 results"}
     assert "Linked from" in run.ok("show", entries["Patching"]["short"])
@@ -197,7 +198,7 @@ def test_import_vault_entries_tags_links_and_attachments(run: CLI, vault):
 def test_import_twice_creates_no_duplicates(run: CLI, vault):
     run.ok("import", "markdown", str(vault))
     again = json.loads(run.ok("import", "markdown", str(vault), "--json"))
-    assert again == {"imported": 0, "already_present": 5, "skipped": [], "warnings": []}
+    assert again == {"imported": 0, "updated": 0, "already_present": 5, "skipped": [], "warnings": []}
     assert len(entries_by_title(run)) == 5
 
 
@@ -264,9 +265,14 @@ def test_export_then_import_into_an_empty_workspace_round_trips(run: CLI, other_
     assert sorted(after) == sorted(before)
     for entry_id, original in before.items():
         copy = after[entry_id]
-        for key in ("title", "body", "tags", "kind", "project", "private", "occurred_at",
-                    "created_at"):
+        for key in ("title", "tags", "kind", "project", "private", "occurred_at", "created_at"):
             assert copy[key] == original[key], (key, original["title"])
+        shorts = dict(zip([a["short"] for a in original["attachments"]],
+                          [a["short"] for a in copy["attachments"]], strict=True))
+        body = original["body"]
+        for old, new in shorts.items():
+            body = body.replace(f"upstack:{old}", f"upstack:{new}")
+        assert copy["body"] == body, original["title"]
         assert sorted(a["sha256"] for a in copy["attachments"]) == \
             sorted(a["sha256"] for a in original["attachments"])
         assert sorted(str(link["id"]) for link in copy["links"]) == \

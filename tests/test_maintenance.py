@@ -503,7 +503,7 @@ def test_importing_twice_adds_nothing(run: CLI, exported: dict[str, Any], target
                                       tmp_path: Path) -> None:
     path = tmp_path / "export.json"
     assert as_json(target, "import", str(path)) == {
-        "imported": 2, "already_present": 0, "skipped": [], "warnings": []}
+        "imported": 2, "updated": 0, "already_present": 0, "skipped": [], "warnings": []}
     after_first = (tables(target.home, target.db_url), blob_files(target.home))
     assert "imported 0 entries, 2 already present" in target.ok("import", str(path))
     assert (tables(target.home, target.db_url), blob_files(target.home)) == after_first

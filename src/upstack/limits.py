@@ -13,7 +13,7 @@ The limits on what a team server's members may store and run at once are setting
 
 from __future__ import annotations
 
-__all__ = ["QUERY_MAX_CHARS", "QUERY_MAX_TERMS", "QUERY_MAX_DEPTH", "QUERY_MAX_NOTS", "DATE_MAX_CHARS"]
+__all__ = ["QUERY_MAX_CHARS", "QUERY_MAX_TERMS", "QUERY_MAX_DEPTH", "QUERY_MAX_NOTS", "DATE_MAX_CHARS", "NOTE_MAX_BYTES"]
 
 # The longest search query, in characters: a long paragraph pasted into the box.
 QUERY_MAX_CHARS = 500
@@ -28,3 +28,7 @@ QUERY_MAX_NOTS = 16
 # The longest date text ("since", "until", "--at" ...): "last monday at 14:00" and a full
 # ISO 8601 time with microseconds and offset both fit; dateparser's time grows with length.
 DATE_MAX_CHARS = 64
+
+# A note read from a folder (import markdown, a linked vault): a long note is tens of kB; a file this big
+# is a data dump or a pasted log saved as .md, which would be indexed word by word. Attach it instead.
+NOTE_MAX_BYTES = 4 * 1024 * 1024

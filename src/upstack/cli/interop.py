@@ -117,11 +117,12 @@ def _describe(problem: Problem) -> str:
 
 def _report(result: ImportResult, as_json: bool) -> None:
     if as_json:
-        print_json({"imported": result.imported, "already_present": result.unchanged,
+        print_json({"imported": result.imported, "updated": result.updated, "already_present": result.unchanged,
                     "skipped": [_where(p) for p in result.skipped],
                     "warnings": list(result.warnings)})
     else:
         parts = [f"imported {_entries(result.imported)}",
+                 *([f"{result.updated} updated (a new revision each)"] if result.updated else []),
                  f"{result.unchanged} already present"]
         if result.skipped:
             parts.append("skipped: " + "; ".join(_describe(p) for p in result.skipped))

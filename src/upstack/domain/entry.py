@@ -8,11 +8,33 @@ from typing import Any
 
 from upstack.ids import short_id
 
-__all__ = ["Attachment", "LinkRef", "Entry", "Revision", "SearchHit", "OUTCOMES", "FIGURE_TYPES", "figures"]
+__all__ = ["NOTE_META", "other_names", "Attachment", "LinkRef", "Entry", "Revision", "SearchHit", "OUTCOMES",
+           "FIGURE_TYPES", "figures"]
 
 OUTCOMES = ("as-expected", "surprise", "failed")  # how a result came out
 # Images every browser shows in an <img> (where an SVG runs no script: it is a picture there).
 FIGURE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
+
+
+# The part of an entry's meta that belongs to its text, kept with each revision: its aliases, and for a
+# note from a Markdown vault its file (path, front matter, where its files were): interop/notes.py.
+NOTE_META = ("aliases", "markdown")
+
+
+def other_names(meta: dict[str, Any]) -> list[str]:
+    """The names besides its title a ``[[link]]`` finds an entry by: its aliases, and for a note from a
+    vault its file's path and name without ``.md`` (``[[Projects/RMU]]``, ``[[RMU]]``).
+
+    >>> other_names({"aliases": ["RMU"], "markdown": {"path": "Projects/Unlearning.md"}})
+    ['RMU', 'Projects/Unlearning', 'Unlearning']
+    """
+    names = [str(a) for a in meta.get("aliases") or [] if isinstance(a, str) and a.strip()]
+    note = meta.get("markdown")
+    path = note.get("path") if isinstance(note, dict) else None
+    if isinstance(path, str) and path:
+        stem = path.rsplit(".", 1)[0] if path.lower().endswith((".md", ".markdown")) else path
+        names += [stem, stem.rsplit("/", 1)[-1]]
+    return list(dict.fromkeys(names))
 
 
 @dataclass
@@ -111,6 +133,7 @@ class Revision:
     workspace_id: str
     created_at: str
     purged_at: str | None
+    meta: dict[str, Any] | None = None  # what it carried besides its text (NOTE_META), if anything
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,5 +33,6 @@ class ImportFailed(UpstackError):
 class ImportResult:
     imported: int = 0
     unchanged: int = 0
+    updated: int = 0  # entries given a new revision: their file was imported before and has changed since
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -25,6 +25,7 @@ __all__ = [
     "split_title",
     "find_tags",
     "find_links",
+    "mask_code",
     "normalize_tag",
     "tokenize",
     "search_document",
@@ -45,6 +46,11 @@ KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea")
 _TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")
 # [[Target]], [[Target|alias]], [[Target#heading]]; not ![[embeds]].
 _LINK = re.compile(r"(?<!!)\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
+# Code is not prose: a fenced block (up to three spaces in, ``` or ~~~ three or more, closed by the
+# same character as many or more times, or open to the end) and a `code span` (a run of backticks
+# closed by a run as long, within a paragraph).
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*(?:\n.*?)??(?:\n {0,3}\1[`~]*[ \t]*(?=\n|\Z)|\Z)", re.M | re.S)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 # Words a full stop follows without ending the sentence (compared lower-cased, without the stop).
 # Dotted initialisms (e.g., i.e., U.S., a.k.a.) are caught by their shape; these are the rest.
@@ -180,9 +186,26 @@ def normalize_tag(tag: str) -> str:
     return tag.strip().lstrip("#").strip("-/").lower()
 
 
+def mask_code(text: str) -> str:
+    """``text`` with its code blanked out (newlines kept, so offsets and line numbers hold): a
+    ``#tag`` or a ``[[link]]`` written in code is code, not a tag or a link.
+
+    >>> mask_code("#a `#b` c")
+    '#a      c'
+    """
+    if "`" not in text and "~~~" not in text:
+        return text
+
+    def blank(match: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", match.group(0))
+
+    return _CODE_SPAN.sub(blank, _FENCE.sub(blank, text))
+
+
 def find_tags(text: str) -> list[str]:
+    """The ``#tags`` written in ``text``, in order, each once; none from code."""
     seen: dict[str, None] = {}
-    for match in _TAG.finditer(text):
+    for match in _TAG.finditer(mask_code(text)):
         tag = normalize_tag(match.group(1))
         if tag:
             seen.setdefault(tag)
@@ -190,9 +213,9 @@ def find_tags(text: str) -> list[str]:
 
 
 def find_links(text: str) -> list[str]:
-    """Targets of [[wikilinks]] in order of first appearance."""
+    """Targets of [[wikilinks]] in order of first appearance; none from code."""
     seen: dict[str, None] = {}
-    for match in _LINK.finditer(text):
+    for match in _LINK.finditer(mask_code(text)):
         target = match.group(1).strip()
         if target:
             seen.setdefault(target)

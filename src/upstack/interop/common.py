@@ -5,8 +5,10 @@ there is any and ``skip_bad`` is off, nothing is written. Otherwise the good
 entries are journaled in one append, which is one line (formats/journal.py): an
 import killed or stopped by a full disk half-way leaves none of it, never its
 first part. They are then ingested in one transaction. Each entry carries a
-``source`` key derived from its content, so importing the same data twice
-creates nothing new.
+``source`` key derived from its content (or, for a note, from its file), so
+importing the same data twice creates nothing new. An importer that finds an entry
+it made before, changed at its source since, asks for a new revision of it
+(``revise_of``): the edit is kept, and so is what it replaces.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ class ImportedEntry:
     private: bool = False
     starred: bool = False
     files: list[Path] = field(default_factory=list)
+    file_ids: list[str] = field(default_factory=list)  # ids for ``files``, when the text names them
     id: str | None = None  # kept when the source has upstack ids (our own exports)
+    revise_of: str | None = None  # the current revision of the entry ``id``, when this is a new text of it
     created_at: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = ""  # how to name it in a report: file name, or file:line
@@ -68,6 +72,16 @@ def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
     for item in items:
         if item.kind not in KINDS:
             item.kind = "note"
+        ids: list[str | None] = list(item.file_ids) or [None] * len(item.files)
+        files = [PreparedFile(p, p.name, i) for p, i in zip(item.files, ids, strict=True)]
+        if item.revise_of and item.id:
+            records.append(ws.record("entry.revise", {
+                "entry_id": item.id, "revision_id": new_id(), "parent_id": item.revise_of, "kind": item.kind,
+                "title": item.title, "body": item.body,
+                "extra_tags": [t for t in map(normalize_tag, item.tags) if t], "created_at": now_iso(),
+                "meta": item.meta, "attachments": store_files(ws, files, now_iso())}))
+            result.updated += 1
+            continue
         if imported_before(store.db, item.source, item.id or ""):
             result.unchanged += 1
             continue
@@ -78,11 +92,11 @@ def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
             "private": item.private, "starred": item.starred, "project": item.project,
             "occurred_at": item.occurred_at, "created_at": created, "source": item.source,
             "meta": item.meta,
-            "attachments": store_files(ws, [PreparedFile(p, p.name) for p in item.files], created),
+            "attachments": store_files(ws, files, created),
         }))
     if records:
         store.journal.append(records)
         report = store.ingest(progress=progress)
         result.warnings += report.problems
-        result.imported = len(records)
+        result.imported = len(records) - result.updated
     return result

@@ -1,8 +1,17 @@
 """Markdown folders in: any folder of notes (an Obsidian vault, or an export) into the log.
 
-Each note becomes an entry: YAML front matter gives its fields (an export's ids
-are kept), #tags and wikilinks are read from the body, and embedded files become
-attachments. Files are found the way Obsidian finds them; see :func:`import_markdown`.
+Each note becomes an entry and keeps what it was: its text as written, its front matter whole (the
+keys upstack has no field for too, in their order), its file's path, and where its files were; so
+the export of what was read is what was read (interop/markdown.py). Front matter gives title, tags,
+aliases, date (else a daily note's name, else the file's time), created, kind, project, private,
+starred and id. ``#tags`` and ``[[links]]`` in the text are the entry's; a link finds a note by its
+title, an alias, or its file's name or path. Embedded files (``![[x.png]]``, ``![..](x.png)``) and
+linked files become attachments; a Markdown link to one becomes ``upstack:ID`` (written back as a
+path on export).
+
+A note comes back to the entry it was: by the id in its front matter (an export's), else by its path
+in the same folder. If its file changed since, the import is a new revision of that entry, so an edit
+made in Obsidian is kept, and so is the text it replaced. The folder is only read, never written.
 
 Example:
     >>> import_markdown(ws, Path("vault")).imported    # doctest: +SKIP
@@ -10,31 +19,38 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import yaml
 
-from upstack.domain.text import KINDS, clean_text, title_key, trim_block
+from upstack.domain.filters import Filters
+from upstack.domain.text import clean_text, mask_code, title_key, trim_block
 from upstack.errors import BadInput
-from upstack.ids import id_key, looks_like_full_id, new_id
+from upstack.ids import id_key, new_id, short_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
-from upstack.interop.markdown import WIKILINK, Progress
-from upstack.timeutil import parse_when, to_iso
+from upstack.interop.markdown import WIKILINK, Layout, Progress, link_path
+from upstack.interop.notes import DailyNames, NoteFields, note_fields, split_front
+from upstack.limits import NOTE_MAX_BYTES
+from upstack.store import queries
+from upstack.store.db import Database
+from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["import_markdown"]
+__all__ = ["import_markdown", "read_daily_format", "NOTE_SUFFIXES"]
 
 NOTE_SUFFIXES = (".md", ".markdown")
 _WIKI_EMBED = re.compile(r"!\[\[([^\[\]\n]+)\]\]")
-_MD_EMBED = re.compile(r"!\[[^\]\n]*\]\(\s*(<[^>\n]*>|[^)\s]+)(?:\s+[\"'][^\n]*?[\"'])?\s*\)")
+# ![alt](target "title") and [text](target): group 1 is the target as written.
+_MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*(<[^>\n]*>|[^)\s]+)(?:\s+[\"'][^\n]*?[\"'])?\s*\)")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`[^`\n]+`", re.M | re.S)
 
 
 @dataclass
@@ -42,19 +58,21 @@ class _Note:
     path: Path
     rel: str  # vault-relative, with forward slashes
     text: str = ""
+    crlf: bool = False  # its lines ended in CR LF
+    bom: bool = False
+    around: list[str] = field(default_factory=lambda: ["\n", "\n"])  # the blank space before and after the body
+    front: str | None = None  # the front matter as written, between its --- lines
     body: str = ""
-    body_offset: int = 0
+    body_line: int = 1  # the line of the file the (trimmed) body starts on
     meta: dict[str, Any] = field(default_factory=dict)
-    front_lines: list[str] = field(default_factory=list)
-    title: str = ""
-    id: str | None = None
-    from_upstack: bool = False  # its id came from an upstack export
+    fields: NoteFields | None = None
+    sha256: str = ""
     readable: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     def key_line(self, key: str) -> int:
         pattern = re.compile(rf"^{re.escape(key)}\s*:")
-        for number, line in enumerate(self.front_lines, 2):
+        for number, line in enumerate((self.front or "").split("\n"), 2):
             if pattern.match(line):
                 return number
         return 1
@@ -131,29 +149,41 @@ def _links(names: list[str]) -> str:
     return f"{len(names)} symbolic link{'s' if len(names) != 1 else ''}"
 
 
-def _read_note(vault: _Vault, path: Path) -> _Note:
-    note = _Note(path, vault.rel(path), title=path.stem)
+def read_daily_format(root: Path) -> DailyNames:
+    """The vault's daily-note names (``.obsidian/daily-notes.json``'s ``format``), else ``YYYY-MM-DD``."""
     try:
+        settings = json.loads((root / ".obsidian" / "daily-notes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return DailyNames()
+    wanted = settings.get("format") if isinstance(settings, dict) else None
+    return DailyNames(wanted if isinstance(wanted, str) and wanted.strip() else "YYYY-MM-DD")
+
+
+def _read_note(vault: _Vault, path: Path, daily: DailyNames) -> _Note:
+    note = _Note(path, vault.rel(path))
+    try:
+        if path.stat().st_size > NOTE_MAX_BYTES:
+            note.problem(1, f"larger than {NOTE_MAX_BYTES // (1024 * 1024)} MB, the most a note may be "
+                            "(attach a file this big to a note instead)")
+            return note
         data = path.read_bytes()
     except OSError as exc:
         note.problem(1, f"cannot read: {exc.strerror}")
         return note
+    note.sha256 = hashlib.sha256(data).hexdigest()
     try:
         # Text as upstack keeps it (domain.text.clean_text): a NUL is no reason to refuse a note.
-        note.text = clean_text(data.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n"))
+        decoded = data.decode("utf-8")
+        note.bom, note.crlf = decoded.startswith("\ufeff"), "\r\n" in decoded
+        note.text = clean_text(decoded.removeprefix("\ufeff").replace("\r\n", "\n"))
     except UnicodeDecodeError as exc:
-        note.problem(data.count(b"\n", 0, exc.start) + 1,
-                     f"not UTF-8 text (byte {exc.start})")
+        note.problem(data.count(b"\n", 0, exc.start) + 1, f"not UTF-8 text (byte {exc.start})")
         return note
     note.readable = True
-    lines = note.text.split("\n")
-    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")),
-               None) if lines[0].rstrip() == "---" else None
-    if end is not None:
-        note.front_lines = lines[1:end]
-        note.body_offset = sum(len(line) + 1 for line in lines[:end + 1])
+    note.front, body, body_line = split_front(note.text)
+    if note.front is not None:
         try:
-            meta = yaml.safe_load("\n".join(note.front_lines))
+            meta = yaml.safe_load(note.front)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             note.problem(mark.line + 2 if mark else 1,
@@ -163,202 +193,233 @@ def _read_note(vault: _Vault, path: Path) -> _Note:
             note.problem(2, "front matter is not a list of 'key: value' lines")
             meta = {}
         note.meta = meta or {}
-    note.body = note.text[note.body_offset:]
-    title = note.meta.get("title")
-    note.title = " ".join(str(title).split()) if title not in (None, "") else path.stem
-    raw_id = str(note.meta.get("id") or "").strip()
-    if looks_like_full_id(raw_id):
-        note.id, note.from_upstack = raw_id.upper(), True
+    lead = len(body) - len(body.lstrip("\n"))
+    note.body, note.body_line = trim_block(body), body_line + lead
+    if note.body:
+        start = body.index(note.body)
+        note.around = [body[:start], body[start + len(note.body):]]
+    note.fields, problems = note_fields(note.meta, note.rel, daily)
+    for key, message in problems:
+        note.problem(note.key_line(key), message)
     return note
 
 
-def _when(note: _Note, key: str) -> str | None:
-    value = note.meta.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return to_iso(value)
-    if isinstance(value, date):
-        return to_iso(datetime.combine(value, time()))
-    try:
-        return parse_when(str(value), what=key if key == "date" else f"{key} date")
-    except BadInput as exc:
-        note.problem(note.key_line(key), str(exc))
-        return None
+@dataclass
+class _File:
+    path: Path
+    id: str
+    known: bool  # already one of the entry's files (same bytes): nothing to store
 
 
-def _flag(note: _Note, key: str) -> bool:
-    value = note.meta.get(key, False)
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    if str(value).strip().lower() in ("true", "yes", "false", "no"):
-        return str(value).strip().lower() in ("true", "yes")
-    note.problem(note.key_line(key), f"{key} must be true or false, not {value!r}")
-    return False
+class _Files:
+    """The files a note holds: each found once, given an attachment id (the entry's own when it
+    already holds those bytes), and where it was in the vault."""
 
+    def __init__(self, vault: _Vault, note: _Note, held: dict[str, str]) -> None:
+        self.vault, self.note, self.held = vault, note, held  # held: sha256 -> attachment id
+        self.found: dict[Path, _File] = {}
 
-def _tags(note: _Note) -> list[str]:
-    value = note.meta.get("tags", note.meta.get("tag"))
-    items = value if isinstance(value, list) else re.split(r"[,\s]+", str(value or ""))
-    return [str(t).strip().lstrip("#") for t in items if t is not None and str(t).strip()]
-
-
-def _mask_code(text: str) -> str:
-    """Code spans and fences blanked out (same offsets), so their [[...]] are ignored."""
-    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-
-
-def _embeds(note: _Note, vault: _Vault, declared: set[Path]) -> list[Path]:
-    """Files embedded in the note (plus those its front matter lists), problems noted."""
-    found: dict[Path, None] = {}
-    masked = _mask_code(note.text)
-    refs = [(m.group(1).split("|")[0].split("#")[0].strip(), m.start())
-            for m in _WIKI_EMBED.finditer(masked, note.body_offset)]
-    refs += [(unquote(m.group(1).strip("<>")), m.start())
-             for m in _MD_EMBED.finditer(masked, note.body_offset)
-             if not _URL_SCHEME.match(m.group(1).strip("<>"))]
-    listed = note.meta.get("attachments")
-    refs += [(str(item), -1) for item in (listed if isinstance(listed, list) else [])]
-    for target, offset in refs:
-        line = note.text.count("\n", 0, offset) + 1 if offset >= 0 else \
-            note.key_line("attachments")
-        path = vault.find(target, note.path) if target else None
-        if path is not None and path.suffix.lower() in NOTE_SUFFIXES and path not in declared:
-            continue  # a note embedded in a note, not an attachment
+    def get(self, target: str, line: int, *, embedded: bool) -> _File | None:
+        path = self.vault.find(target, self.note.path) if target else None
+        if path is not None and path.suffix.lower() in NOTE_SUFFIXES:
+            return None  # a note linked or embedded in a note, not a file
         if path is None:
-            if offset >= 0 and Path(target).suffix.lower() in ("", *NOTE_SUFFIXES):
-                continue  # an embed of a note not written yet
-            note.problem(line, f"embedded file {target!r} does not exist")
-        elif not vault.inside(path):
-            note.problem(line, f"embedded file {target!r} is outside the folder")
-        else:
-            found.setdefault(path)
-    return list(found)
+            if embedded and Path(target).suffix.lower() not in ("", *NOTE_SUFFIXES):
+                self.note.problem(line, f"embedded file {target!r} does not exist")
+            return None
+        if not self.vault.inside(path):
+            self.note.problem(line, f"embedded file {target!r} is outside the folder")
+            return None
+        if path not in self.found:
+            try:
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                self.note.problem(line, f"cannot read {target!r}: {exc.strerror}")
+                return None
+            known = self.held.get(sha)
+            self.found[path] = _File(path, known or new_id(), known is not None)
+        return self.found[path]
 
 
-def _strip_exported_embeds(body: str, files: list[Path]) -> str:
-    """Drop the trailing ![[file]] lines an upstack export appends for attachments."""
-    names = {p.name.casefold() for p in files}
+def _body_and_files(note: _Note, vault: _Vault, held: dict[str, str]) -> tuple[str, _Files, dict[str, str]]:
+    """The body with Markdown links to the vault's files as ``upstack:ID``; its files; how each
+    such link was spelt where that is not the way export spells it."""
+    files = _Files(vault, note, held)
+    body, masked = note.body, mask_code(note.body)
+
+    def line(offset: int) -> int:
+        return note.body_line + body.count("\n", 0, offset)
+
+    for match in _WIKI_EMBED.finditer(masked):
+        files.get(match.group(1).split("|")[0].split("#")[0].strip(), line(match.start()), embedded=True)
+    listed = note.meta.get("attachments")
+    for item in listed if isinstance(listed, list) else []:
+        files.get(str(item), note.key_line("attachments"), embedded=True)
+    spelt: dict[str, str] = {}
+    out, last = [], 0
+    for match in _MD_LINK.finditer(masked):
+        written = body[match.start(1):match.end(1)]
+        target = unquote(written.strip("<>"))
+        if _URL_SCHEME.match(target) or target.startswith("#"):
+            continue
+        found = files.get(target.split("#")[0], line(match.start()), embedded=match.group(0).startswith("!"))
+        if found is None:
+            continue
+        if written != link_path(note.rel, vault.rel(found.path)):
+            spelt[found.id] = written
+        out += [body[last:match.start(1)], f"upstack:{short_id(found.id)}"]
+        last = match.end(1)
+    body = "".join(out) + body[last:]
+    if isinstance(listed, list):
+        body = _strip_listed_embeds(body, files, note)
+    return body, files, spelt
+
+
+def _strip_listed_embeds(body: str, files: _Files, note: _Note) -> str:
+    """Drop the trailing ``![](file)`` lines an export adds for files its text does not show."""
+    shorts = {f"upstack:{short_id(f.id)}" for f in files.found.values()}
     lines = body.rstrip().split("\n")
-    while lines and (m := _WIKI_EMBED.fullmatch(lines[-1].strip())) \
-            and m.group(1).casefold() in names:
+    while lines and re.fullmatch(r"!\[\]\((upstack:[0-9A-Za-z]+)\)", lines[-1].strip() or "-") \
+            and lines[-1].strip()[4:-1] in shorts:
         lines.pop()
     return "\n".join(lines).rstrip()
 
 
 def _refers_to(text: str, note: _Note) -> bool:
-    """Whether [[text]] would find this note by its title or by its id."""
+    """Whether [[text]] finds this note by its title or its id (or a prefix of it)."""
+    fields = note.fields
+    assert fields is not None
     text = text.strip()
-    if title_key(text) == title_key(note.title):
+    if title_key(text) == title_key(fields.title):
         return True
-    return bool(note.id) and (text.upper() == note.id or (
-        4 <= len(text) <= 16 and text.isalnum() and id_key(note.id or "").startswith(text.lower())))
+    return bool(fields.id) and (text.upper() == fields.id or (
+        4 <= len(text) <= 16 and text.isalnum() and id_key(fields.id or "").startswith(text.lower())))
 
 
-class _Linker:
-    """Rewrites vault links so the store resolves them (it finds [[Title]] or [[id]])."""
+class _Links:
+    """Undoes what export does to a link Obsidian would not follow (interop/markdown.py): the
+    ``[[File name|Title]]`` it wrote for ``[[Title]]`` is ``[[Title]]`` again, so the entry reads
+    as it did, and its export is the same file."""
 
     def __init__(self, notes: list[_Note]) -> None:
-        self.by_key: dict[str, _Note] = {}
+        self.by_name: dict[str, _Note] = {}
         for note in notes:
-            self.by_key.setdefault(note.rel.rsplit(".", 1)[0].casefold(), note)
+            self.by_name.setdefault(note.rel.rsplit(".", 1)[0].casefold(), note)
         for note in notes:
-            self.by_key.setdefault(note.path.stem.casefold(), note)
-        self.targeted_by_id: set[str] = set()
+            self.by_name.setdefault(note.path.stem.casefold(), note)
 
-    def rewrite(self, body: str) -> str:
-        masked = _mask_code(body)
+    def undo(self, body: str) -> str:
+        masked = mask_code(body)
         out, last = [], 0
         for match in WIKILINK.finditer(masked):
-            raw = body[match.start(1):match.end(1)]
+            if match.group(3) is None:
+                continue
+            raw, alias = body[match.start(1):match.end(1)].strip(), body[match.start(3):match.end(3)]
+            note = self.by_name.get(raw.removesuffix(".md").casefold())
+            if note is None or note.fields is None or not _refers_to(alias, note) \
+                    or alias.strip().casefold() in (raw.casefold(), note.path.stem.casefold()):
+                continue
             heading = body[match.start(2):match.end(2)] if match.group(2) else ""
-            alias = body[match.start(3):match.end(3)] if match.group(3) is not None else None
-            out += [body[last:match.start()], self._link(raw, heading, alias)
-                    or body[match.start():match.end()]]
+            out += [body[last:match.start()], f"[[{alias}{heading}]]"]
             last = match.end()
         return "".join(out) + body[last:]
 
-    def _link(self, raw: str, heading: str, alias: str | None) -> str | None:
-        note = self.by_key.get(raw.strip().removesuffix(".md").casefold())
-        if note is None:
-            return None
-        if note.from_upstack and alias is not None and _refers_to(alias, note):
-            if title_key(alias) != title_key(note.title):
-                self.targeted_by_id.add(note.rel)
-            return f"[[{alias}{heading}]]"  # undoes the export's [[File name|text]]
-        if title_key(raw) == title_key(note.title):
-            return None
-        if re.search(r"[\[\]|#\n]", note.title):  # cannot be written in a wikilink
-            note.id = note.id or new_id()
-            self.targeted_by_id.add(note.rel)
-            return f"[[{note.id}{heading}|{raw if alias is None else alias}]]"
-        return f"[[{note.title}{heading}|{raw if alias is None else alias}]]"
+
+class _Known:
+    """What this workspace already holds of a folder's notes: by id, and by the file each came from."""
+
+    def __init__(self, db: Database, root: Path, daily: DailyNames) -> None:
+        self.db, self.root, self.daily = db, root, daily
+        self._layout: Layout | None = None
+
+    def says_the_same(self, entry_id: str, note: _Note) -> bool:
+        """Whether the note is what exporting the entry now writes (an export read back unedited)."""
+        if self._layout is None:
+            ids = queries.ids_oldest_first(self.db, Filters(include_private=True))
+            self._layout = Layout(self.db, queries.load_entries(self.db, ids), daily=self.daily)
+        entry = next(iter(queries.load_entries(self.db, [entry_id])), None)
+        return entry is not None and entry.id in self._layout.paths and \
+            self._layout.render(entry).text == note.text
+
+    def source(self, rel: str) -> str:
+        return source_key("markdown-file", str(self.root), rel)
+
+    def find(self, note: _Note) -> dict[str, Any] | None:
+        fields = note.fields
+        assert fields is not None
+        legacy = source_key("markdown", note.rel, note.text)  # how upstack keyed a note before issue 17
+        return queries.imported_entry(self.db, fields.id, [self.source(note.rel), legacy])
 
 
-def _to_entry(note: _Note, vault: _Vault, linker: _Linker, declared: set[Path]) -> ImportedEntry:
-    files = _embeds(note, vault, declared)
-    kind = str(note.meta.get("kind") or "note")
-    if kind not in KINDS:
-        note.problem(note.key_line("kind"),
-                     f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
-    occurred = _when(note, "date")
-    created = _when(note, "created")
-    private, starred = _flag(note, "private"), _flag(note, "starred")
-    if occurred is None:
-        occurred = created or to_iso(datetime.fromtimestamp(note.path.stat().st_mtime, UTC))
-    body = trim_block(note.body)  # an indented first line (code, a nested list) stays so
-    if isinstance(note.meta.get("attachments"), list):
-        body = _strip_exported_embeds(body, files)
-    elif not note.from_upstack:
-        first, _, rest = body.partition("\n")
-        if first.strip() == f"# {note.title}":
-            body = trim_block(rest)
-    project = note.meta.get("project")
+def _markdown(found: dict[str, Any]) -> dict[str, Any]:
+    note = found["meta"].get("markdown")
+    return note if isinstance(note, dict) else {}
+
+
+def _to_entry(note: _Note, vault: _Vault, known: _Known, links: _Links) -> ImportedEntry | None:
+    fields = note.fields
+    assert fields is not None
+    found = known.find(note)
+    if found is not None and (found["purged_at"] or _markdown(found).get("sha256") == note.sha256
+                              or known.says_the_same(found["id"], note)):
+        return None  # as it was when last imported, or as the entry is now (or purged for good)
+    held = {a.sha256: a.id for a in found["attachments"] if a.sha256} if found else {}
+    body, files, spelt = _body_and_files(note, vault, held)
+    occurred = fields.occurred_at or fields.created_at or \
+        to_iso(datetime.fromtimestamp(note.path.stat().st_mtime, UTC))
+    markdown: dict[str, Any] = {"path": note.rel, "front": note.front, "sha256": note.sha256,
+                                "vault": str(vault.root),
+                                "files": {f.id: vault.rel(f.path) for f in files.found.values()}}
+    if spelt:
+        markdown["refs"] = spelt
+    if note.around != ["\n", "\n"]:
+        markdown["around"] = note.around
+    if note.crlf:
+        markdown["crlf"] = True
+    if note.bom:
+        markdown["bom"] = True
+    new = [f for f in files.found.values() if not f.known]
     return ImportedEntry(
-        title=note.title, body=linker.rewrite(body), occurred_at=occurred,
-        source=source_key("markdown", note.rel, note.text), kind=kind, tags=_tags(note),
-        project=str(project).strip() if project not in (None, "") else None,
-        private=private, starred=starred, files=files, id=note.id, created_at=created,
-        meta={"markdown_file": note.rel}, name=note.rel)
+        title=fields.title, body=links.undo(body), occurred_at=occurred, source=known.source(note.rel),
+        kind=fields.kind, tags=fields.tags, project=fields.project, private=fields.private, starred=fields.starred,
+        files=[f.path for f in new], file_ids=[f.id for f in new],
+        id=found["id"] if found else fields.id, revise_of=found["revision_id"] if found else None,
+        created_at=fields.created_at, meta={"aliases": fields.aliases, "markdown": markdown}, name=note.rel)
 
 
 def import_markdown(ws: Workspace, directory: str | Path, skip_bad: bool = False,
                     progress: Progress | None = None) -> ImportResult:
     """Import every note (``*.md``) under ``directory``, skipping hidden folders.
 
-    Front matter may give title, tags, date or created, kind, project, private,
-    starred and id; embedded files become attachments; nothing is written if any
-    note has a problem, unless ``skip_bad`` (then the bad notes are skipped).
-    Symbolic links to notes and folders are skipped, and listed in the warnings.
+    Nothing is written if any note has a problem, unless ``skip_bad`` (then the bad notes are
+    skipped). Symbolic links to notes and folders are skipped, and listed in the warnings.
     """
     root = Path(directory)
     if not root.is_dir():
         raise BadInput(f"cannot import {root}: no such folder")
     vault = _Vault(root)
-    notes = [_read_note(vault, path) for path in vault.notes]
-    declared: set[Path] = set()
-    for note in notes:
-        listed = note.meta.get("attachments")
-        for item in listed if isinstance(listed, list) else []:
-            found = vault.find(str(item), note.path)
-            if found is not None:
-                declared.add(found)
-    notes = [n for n in notes if n.path not in declared]
+    daily = read_daily_format(vault.root)
+    notes = [_read_note(vault, path, daily) for path in vault.notes]
     warnings = []
     seen_ids: dict[str, str] = {}
     for note in notes:
-        if note.id and seen_ids.setdefault(note.id, note.rel) != note.rel:
-            warnings.append(f"{note.rel}: id {note.id} is also in {seen_ids[note.id]}; "
+        if note.fields and note.fields.id and seen_ids.setdefault(note.fields.id, note.rel) != note.rel:
+            warnings.append(f"{note.rel}: id {note.fields.id} is also in {seen_ids[note.fields.id]}; "
                             "imported as a new entry")
-            note.id, note.from_upstack = None, False
-    linker = _Linker([n for n in notes if n.readable])
-    items = {n.rel: _to_entry(n, vault, linker, declared) for n in notes if n.readable}
-    for note in notes:  # ids given to link targets while rewriting later notes
-        if note.rel in items:
-            items[note.rel].id = note.id
+            note.fields.id = None
+    known = _Known(ws.store().db, vault.root, daily)
+    links = _Links([n for n in notes if n.readable and n.fields is not None])
+    items: dict[str, ImportedEntry] = {}
+    unchanged = 0
+    for note in notes:
+        if note.readable and not note.problems:
+            item = _to_entry(note, vault, known, links)
+            if item is None:
+                unchanged += 1
+            elif not note.problems:
+                items[note.rel] = item
     problems = [p for note in notes for p in note.problems]
-    good = [items[n.rel] for n in notes if n.rel in items and not n.problems]
-    good.sort(key=lambda item: item.name not in linker.targeted_by_id)  # id targets first
-    result = commit(ws, good, problems, skip_bad=skip_bad, progress=progress)
+    result = commit(ws, list(items.values()), problems, skip_bad=skip_bad, progress=progress)
+    result.unchanged += unchanged
     result.warnings += vault.link_warnings() + warnings
     return result

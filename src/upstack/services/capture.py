@@ -23,6 +23,7 @@ __all__ = ["note", "attach", "store_files", "check_kind", "PreparedFile", "node_
 class PreparedFile:
     path: Path
     name: str
+    id: str | None = None  # chosen by the caller when a text must name the file before it is stored
 
 
 def check_kind(kind: str) -> str:
@@ -55,7 +56,7 @@ def store_files(ws: Workspace, files: list[PreparedFile], at: str) -> list[dict[
     for item in files:
         sha, size = ws.blobs.put_file(item.path)
         media_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
-        stored.append({"id": new_id(), "sha256": sha, "filename": item.name,
+        stored.append({"id": item.id or new_id(), "sha256": sha, "filename": item.name,
                        "media_type": media_type, "size": size, "created_at": at})
     return stored
 

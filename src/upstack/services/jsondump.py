@@ -52,6 +52,7 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "entries": ("id",),
     "stars": ("entry_id", "user_id"),
     "revisions": ("id",),
+    "entry_names": ("entry_id", "name_key"),
     "comments": ("id",),
     "entry_tags": ("entry_id", "tag"),
     "links": ("from_id", "target"),
@@ -80,7 +81,7 @@ SERVER_TABLES: dict[str, tuple[str, ...]] = {
 }
 # Columns added since the export format began, which a file from an older upstack lacks (they
 # stay empty: a checksum is kept only for what was checksummed when it was written).
-LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum"}),
+LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum", "meta"}),
                                             "metric_chunks": frozenset({"checksum"}),
                                             "comments": frozenset({"author_login"}),
                                             "path_records": frozenset({"local_only"})}

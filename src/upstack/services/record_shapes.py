@@ -167,6 +167,12 @@ class EntryCreate(_Shape):
     source: Text | None = None
 
 
+class NoteMeta(_Shape):
+    """What a revision carries besides its text (domain.entry.NOTE_META); the store keeps nothing else."""
+    aliases: list[Text] = Field(default=[], max_length=200)
+    markdown: Data = {}
+
+
 class EntryRevise(_Shape):
     entry_id: Id
     revision_id: Id
@@ -176,6 +182,7 @@ class EntryRevise(_Shape):
     kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
     extra_tags: list[Text] | None = None
     created_at: Time
+    meta: NoteMeta | None = None
 
 
 class EntryAttach(_Shape):

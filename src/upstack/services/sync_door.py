@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from upstack.domain.access import Audience
+from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PERMISSIONS
 from upstack.errors import BadInput
 from upstack.formats.journal import Record
@@ -101,7 +102,9 @@ def _trusted(op: str, data: dict[str, Any]) -> dict[str, Any]:
         data.pop("source", None)
     if op == "entry.revise":
         data.pop("attachments", None)
-        data.pop("meta", None)
+        # Of meta, an edit brings only what belongs to its text (a vault note's front matter and file,
+        # its aliases); the rest of an entry's meta (a run's, conflicts noted) is never a pusher's to set.
+        data["meta"] = {k: v for k, v in (data.get("meta") or {}).items() if k in NOTE_META}
     return data
 
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from upstack.domain.entry import NOTE_META, other_names
 from upstack.domain.files import attachment_name
 from upstack.domain.text import collect_tags, find_links, fold_tag, search_document, title_key, tokenize
 from upstack.errors import NotFound, UpstackError
@@ -21,7 +22,7 @@ from upstack.store import stars
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
 from upstack.store.integrity import revision_checksum
-from upstack.store.queries import link_names, link_target
+from upstack.store.queries import entry_other_names, link_names, link_target
 from upstack.store.vocabulary import add_words, forget_words
 from upstack.store.word_rank import index_words, unindex_words
 
@@ -93,7 +94,8 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     if not inserted:
         return  # the same entry (same id, or same imported source) is already here
     _insert_revision(db, data["revision_id"], data["id"], None, 1, data["kind"], title, body, tags, workspace,
-                     data["created_at"])
+                     data["created_at"], note_meta(meta))
+    _set_names(db, data["id"], meta, fresh=True)
     _set_tags(db, data["id"], tags, fresh=True)
     _set_links(db, data["id"], title + "\n" + body, fresh=True)  # links anywhere, like tags
     _insert_attachments(db, data["id"], data.get("attachments", []))
@@ -106,9 +108,22 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         stars.HANDLERS["star.set"](db, star)
 
 
+def note_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``meta`` kept with a revision (domain.entry.NOTE_META)."""
+    return {key: meta[key] for key in NOTE_META if key in meta}
+
+
+def _set_names(db: Database, entry_id: str, meta: dict[str, Any], fresh: bool = False) -> None:
+    """The entry's other names a link finds it by (aliases, a vault note's file), as they are now."""
+    if not fresh:
+        db.execute("DELETE FROM entry_names WHERE entry_id = ?", (entry_id,))
+    keys = dict.fromkeys(k for k in map(title_key, other_names(meta)) if k)
+    db.executemany("INSERT INTO entry_names (entry_id, name_key) VALUES (?, ?)", [(entry_id, k) for k in keys])
+
+
 def _resolve_links_to(db: Database, entry_id: str, title: str) -> None:
-    """Earlier entries may link to this one by its title, its id or a prefix of its key."""
-    names = link_names(entry_id, title)
+    """Earlier entries may link to this one by its title, its other names, its id or a prefix of its key."""
+    names = link_names(entry_id, title, entry_other_names(db, entry_id))
     db.execute(f"UPDATE links SET to_id = ? WHERE to_id IS NULL AND target_key IN "
                f"({', '.join('?' for _ in names)})", [entry_id, *names])
 
@@ -133,8 +148,9 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
     # meanwhile (an edit elsewhere, brought by sync), both stay in the history, the entry
     # says so, and the newer one is current: every workspace that has both agrees.
     parent = data.get("parent_id") or entry["revision_id"]
+    carried = note_meta(data.get("meta") or {})  # nothing else of meta comes with an edit
     _insert_revision(db, data["revision_id"], entry["id"], parent, number, kind, data["title"], data["body"], tags,
-                     workspace, data["created_at"])
+                     workspace, data["created_at"], carried)
     _number_revisions(db, entry["id"])
     current = db.one("SELECT id, created_at FROM revisions WHERE id = ?", (entry["revision_id"],))
     if parent != entry["revision_id"] and current is not None:
@@ -152,9 +168,10 @@ def revise_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         (data["title"], title_key(data["title"]), data["body"], kind, _dumps(extra),
          data["created_at"], data["revision_id"], entry["id"]),
     )
-    if "meta" in data:
-        db.execute("UPDATE entries SET meta = ? WHERE id = ?",
-                   (_dumps({**json.loads(entry["meta"]), **data["meta"]}), entry["id"]))
+    if carried:
+        meta = json.loads(entry["meta"]) | carried
+        db.execute("UPDATE entries SET meta = ? WHERE id = ?", (_dumps(meta), entry["id"]))
+        _set_names(db, entry["id"], meta)
     _insert_attachments(db, entry["id"], data.get("attachments", []))
     _set_tags(db, entry["id"], tags)
     _set_links(db, entry["id"], data["title"] + "\n" + data["body"])
@@ -174,6 +191,11 @@ def show_revision(db: Database, entry_id: str, revision_id: str) -> None:
                (revision["title"], title_key(revision["title"]), revision["body"], revision["kind"], revision_id,
                 entry_id))
     _set_tags(db, entry_id, tuple(json.loads(revision["tags"])))
+    if revision.get("meta"):  # its front matter, file and aliases come back with its text
+        meta = json.loads(db.scalar("SELECT meta FROM entries WHERE id = ?", (entry_id,)))
+        meta |= json.loads(revision["meta"])
+        db.execute("UPDATE entries SET meta = ? WHERE id = ?", (_dumps(meta), entry_id))
+        _set_names(db, entry_id, meta)
     _set_links(db, entry_id, revision["title"] + "\n" + revision["body"])
     if not entry["deleted_at"]:
         index_entry(db, entry_id)
@@ -205,14 +227,17 @@ def _number_revisions(db: Database, entry_id: str) -> None:
 
 
 def _insert_revision(db: Database, revision_id: str, entry_id: str, parent_id: str | None, number: int, kind: Any,
-                     title: str, body: str, tags: tuple[str, ...], workspace: str, created_at: str) -> None:
+                     title: str, body: str, tags: tuple[str, ...], workspace: str, created_at: str,
+                     meta: dict[str, Any] | None = None) -> None:
     """A revision row, with the checksum doctor and history check it against (store/integrity.py)."""
     stored_tags = _dumps(list(tags))
+    stored_meta = _dumps(meta) if meta else None
     db.execute(
         "INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, workspace_id, created_at, "
-        "checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (revision_id, entry_id, parent_id, number, kind, title, body, stored_tags, workspace, created_at,
-         revision_checksum(revision_id, entry_id, parent_id, kind, title, body, stored_tags, workspace, created_at)))
+        "meta, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (revision_id, entry_id, parent_id, number, kind, title, body, stored_tags, workspace, created_at, stored_meta,
+         revision_checksum(revision_id, entry_id, parent_id, kind, title, body, stored_tags, workspace, created_at,
+                           stored_meta)))
 
 
 def _set_tags(db: Database, entry_id: str, tags: tuple[str, ...], fresh: bool = False) -> None:
@@ -280,9 +305,10 @@ def _purge_entry(db: Database, record: Record) -> None:
     db.execute(
         "UPDATE entries SET title = '', title_key = '', body = '', extra_tags = '[]', meta = '{}', "
         "purged_at = ?, deleted_at = coalesce(deleted_at, ?) WHERE id = ?", (at, at, entry_id))
-    db.execute("UPDATE revisions SET title = '', body = '', tags = '[]', checksum = NULL, purged_at = ? "
+    db.execute("UPDATE revisions SET title = '', body = '', tags = '[]', meta = NULL, checksum = NULL, purged_at = ? "
                "WHERE entry_id = ?", (at, entry_id))
     db.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
+    db.execute("DELETE FROM entry_names WHERE entry_id = ?", (entry_id,))
     db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     db.execute("UPDATE attachments SET sha256 = NULL, filename = '', size = 0, purged_at = ? "
                "WHERE entry_id = ? AND purged_at IS NULL", (at, entry_id))

@@ -39,10 +39,12 @@ class Damage:
 
 
 def revision_checksum(revision_id: str, entry_id: str, parent_id: str | None, kind: str, title: str,
-                      body: str, tags: str, workspace_id: str, created_at: str) -> str:
-    """The checksum stored with a revision (``tags`` as the JSON text stored)."""
-    return checksum(json.dumps([revision_id, entry_id, parent_id, kind, title, body, tags, workspace_id,
-                                created_at], ensure_ascii=False, separators=(",", ":")))
+                      body: str, tags: str, workspace_id: str, created_at: str, meta: str | None = None) -> str:
+    """The checksum stored with a revision (``tags`` and ``meta`` as the JSON text stored; a revision
+    without meta sums as every revision did before there was any)."""
+    fields = [revision_id, entry_id, parent_id, kind, title, body, tags, workspace_id, created_at]
+    return checksum(json.dumps(fields + ([meta] if meta is not None else []), ensure_ascii=False,
+                               separators=(",", ":")))
 
 
 def chunk_checksum(steps: bytes, times: bytes, values: bytes) -> str:
@@ -71,7 +73,7 @@ def revision_damage(row: dict[str, Any]) -> str | None:
     stored = row.get("checksum")
     if stored and not row["purged_at"] and stored != revision_checksum(
             row["id"], row["entry_id"], row["parent_id"], row["kind"], row["title"], row["body"], row["tags"],
-            row["workspace_id"], row["created_at"]):
+            row["workspace_id"], row["created_at"], row.get("meta")):
         return "its text no longer matches its checksum (changed in storage since it was written)"
     return None
 

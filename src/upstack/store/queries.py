@@ -22,7 +22,8 @@ __all__ = [
     "filter_sql", "off_tree_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
-    "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names", "imported_before",
+    "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
+    "entry_other_names", "imported_entry", "imported_before",
     "complete_refs",
 ]
 
@@ -194,7 +195,7 @@ def _add_links(db: Database, entry: Entry) -> None:
         targets.append((row["target"], found if found != entry.id else None))
     titles = _titles(db, [t for _, t in targets if t])
     entry.links.extend(LinkRef(target, found, titles.get(found) if found else None) for target, found in targets)
-    names = [] if whole else link_names(entry.id, entry.title)
+    names = [] if whole else link_names(entry.id, entry.title, entry_other_names(db, entry.id))
     seen_target, seen_params = reader_sql(db, "t")
     rows = db.query(
         "SELECT l.target, l.from_id, l.to_id, e.title, "
@@ -214,10 +215,17 @@ def _titles(db: Database, ids: list[str]) -> dict[str, str]:
         if ids else {}
 
 
-def link_names(entry_id: str, title: str) -> list[str]:
-    """The ``target_key`` of every link that may name this entry: its title, its id, a prefix of its key."""
+def link_names(entry_id: str, title: str, others: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The ``target_key`` of every link that may name this entry: its title, its other names
+    (domain.entry.other_names), its id, a prefix of its key."""
     key = id_key(entry_id)
-    return [title_key(title), entry_id.lower(), *(key[:n] for n in range(MIN_PREFIX, len(key) + 1))]
+    return list(dict.fromkeys([title_key(title), *map(title_key, others), entry_id.lower(),
+                               *(key[:n] for n in range(MIN_PREFIX, len(key) + 1))]))
+
+
+def entry_other_names(db: Database, entry_id: str) -> list[str]:
+    """The folded other names (aliases, a vault file's) an entry is found by."""
+    return [r["name_key"] for r in db.query("SELECT name_key FROM entry_names WHERE entry_id = ?", (entry_id,))]
 
 
 def link_target(db: Database, target: str, view: tuple[str, list[Any]] | None = None) -> str | None:
@@ -228,6 +236,12 @@ def link_target(db: Database, target: str, view: tuple[str, list[Any]] | None = 
     found = db.scalar(
         f"SELECT e.id FROM entries e WHERE e.title_key = ? AND e.purged_at IS NULL AND {where} "
         "ORDER BY e.deleted_at IS NOT NULL, e.occurred_at DESC LIMIT 1", [title_key(target), *params])
+    if found:
+        return str(found)
+    found = db.scalar(  # then an alias, or a vault note's file name or path
+        f"SELECT e.id FROM entry_names n JOIN entries e ON e.id = n.entry_id WHERE n.name_key = ? "
+        f"AND e.purged_at IS NULL AND {where} ORDER BY e.deleted_at IS NOT NULL, e.occurred_at DESC, e.id LIMIT 1",
+        [title_key(target), *params])
     if found:
         return str(found)
     text = target.strip()
@@ -408,7 +422,8 @@ def revisions(db: Database, entry_id: str) -> list[Revision]:
         if damage:
             raise UpstackError(f"revision {row['number']} of entry {short_id(entry_id)} is damaged: {damage}; "
                                "`upstack doctor` lists all such damage")
-    return [Revision(**{k: v for k, v in r.items() if k != "checksum"} | {"tags": json.loads(r["tags"])})
+    return [Revision(**{k: v for k, v in r.items() if k != "checksum"}
+                     | {"tags": json.loads(r["tags"]), "meta": json.loads(r["meta"]) if r.get("meta") else None})
             for r in rows]
 
 
@@ -445,6 +460,24 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
     for row in db.query("SELECT from_id, target, to_id FROM links WHERE to_id IS NOT NULL"):
         links.setdefault(row["from_id"], {})[row["target"]] = row["to_id"]
     return links
+
+
+def imported_entry(db: Database, entry_id: str | None, sources: list[str]) -> dict[str, Any] | None:
+    """The entry an importer made before from one of ``sources``, or that has ``entry_id`` (deleted and
+    purged ones too): its id, current revision, purged_at, meta (parsed) and attachments."""
+    row = db.one("SELECT id, revision_id, purged_at, meta FROM entries WHERE id = ?", (entry_id,)) if entry_id \
+        else None
+    if row is None and sources:
+        row = db.one(f"SELECT id, revision_id, purged_at, meta FROM entries WHERE source IN {_in(sources)} "
+                     "ORDER BY created_at LIMIT 1", sources)
+    if row is None:
+        return None
+    attachments = []
+    for a in db.query("SELECT * FROM attachments WHERE entry_id = ? ORDER BY created_at, id", (row["id"],)):
+        a.pop("key")
+        attachments.append(Attachment(**a))
+    meta = json.loads(row["meta"] or "{}")
+    return {**row, "meta": meta if isinstance(meta, dict) else {}, "attachments": attachments}
 
 
 def imported_before(db: Database, source: str, entry_id: str) -> bool:

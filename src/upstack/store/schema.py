@@ -30,6 +30,7 @@ from upstack.store.migrations import (
     v13_collaboration,
     v14_path,
     v15_local_only,
+    v16_note_names,
 )
 from upstack.timeutil import now_iso
 
@@ -59,6 +60,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "comments and stars that travel with sync, refusals kept or dropped", v13_collaboration.run),
     Migration(14, "the path to a research job: ladder, practice, portfolio", v14_path.run),
     Migration(15, "path records kept on this machine only (local-only contacts and outreach)", v15_local_only.run),
+    Migration(16, "notes from a vault: the names links find them by, what a revision carried", v16_note_names.run),
 )
 LATEST = MIGRATIONS[-1].version
 

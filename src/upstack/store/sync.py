@@ -186,7 +186,8 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                                   at=revision["created_at"], data={
                 "entry_id": entry_id, "revision_id": revision["id"], "parent_id": revision["parent_id"],
                 "title": revision["title"], "body": revision["body"], "kind": revision["kind"],
-                "created_at": revision["created_at"]}))
+                "created_at": revision["created_at"],
+                **({"meta": json.loads(revision["meta"])} if revision.get("meta") else {})}))
         known_attachments = set(theirs.get("attachments", []))
         for a in attachments[entry_id]:
             if a["id"] in known_attachments:
