@@ -13,7 +13,8 @@ The limits on what a team server's members may store and run at once are setting
 
 from __future__ import annotations
 
-__all__ = ["QUERY_MAX_CHARS", "QUERY_MAX_TERMS", "QUERY_MAX_DEPTH", "QUERY_MAX_NOTS", "DATE_MAX_CHARS", "NOTE_MAX_BYTES"]
+__all__ = ["QUERY_MAX_CHARS", "QUERY_MAX_TERMS", "QUERY_MAX_DEPTH", "QUERY_MAX_NOTS", "DATE_MAX_CHARS",
+           "NOTE_MAX_BYTES"]
 
 # The longest search query, in characters: a long paragraph pasted into the box.
 QUERY_MAX_CHARS = 500
