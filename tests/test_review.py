@@ -46,7 +46,14 @@ def test_markdown_digest_per_project(run: CLI, tmp_path: Path) -> None:
                           ("### Open questions", "Is 5.1 a name mover?"),
                           ("### Next steps", "Path-patch 5.1")]:
         assert heading in ioi and item in ioi.split(heading, 1)[1]
-    assert "![heatmap.png](upstack:" in ioi
+    assert "upstack:" not in text  # a reference only upstack reads: shown nowhere else
+    assert "Figure: heatmap.png (`upstack show " in ioi
+    # Written to a file, its figures go in a folder beside it, linked by path.
+    assert run.ok("review", "--out", str(tmp_path / "week.md")).strip() == \
+        f"review written to {tmp_path / 'week.md'}, its figures in week files/"
+    written = (tmp_path / "week.md").read_text()
+    assert "![heatmap.png](week%20files/heatmap.png)" in written
+    assert (tmp_path / "week files" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
     assert "expected a drop; happened a 60% drop (as-expected)" in ioi
     assert "Steer with SAE features, pruned: Already published by others." in text
     assert "## (no project)" in text and "Unfiled musing." in text

@@ -43,16 +43,18 @@ def review(ws: Workspace, period: str, since: str | None, until: str | None,
     built = review_service.build_review(
         ws, since=parse_since(since, what="--since date") if since else None,
         until=parse_until(until, what="--until date") if until else None, project=project)
-    text = review_service.to_html(ws, built) if fmt == "html" else \
-        review_service.to_markdown(built)
     if out is None:
-        echo(text, nl=False)
+        echo(review_service.to_html(ws, built) if fmt == "html" else review_service.to_markdown(built), nl=False)
         return
     try:
-        write_atomically(out, text)
+        if fmt == "html":
+            write_atomically(out, review_service.to_html(ws, built))
+            echo(f"review written to {out}")
+        else:  # its figures in a folder beside it, linked by path: any Markdown tool shows them
+            shown = review_service.write_markdown(ws, built, out)
+            echo(f"review written to {out}" + (f", its figures in {out.stem} files/" if shown else ""))
     except OSError as exc:
         raise BadInput(f"cannot write {out}: {exc.strerror}") from None
-    echo(f"review written to {out}")
 
 
 COMMANDS = [review]

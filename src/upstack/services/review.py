@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from upstack.domain.entry import Entry
+from upstack.domain.entry import Attachment, Entry
 from upstack.domain.tree import Node, status_label
 from upstack.services.progress import NO_PROJECT, project_titles
 from upstack.store import periods, queries
@@ -18,7 +20,9 @@ from upstack.store import tree as store_tree
 from upstack.timeutil import local_display, to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html", "clause"]
+__all__ = ["ProjectReview", "Review", "build_review", "to_markdown", "to_html", "write_markdown", "clause"]
+
+FigureLink = Callable[[Attachment], str | None]
 
 _SECTIONS = (("done", "What was done"), ("learned", "What was learned"),
              ("decisions", "Decisions"), ("questions", "Open questions"),
@@ -81,12 +85,21 @@ def build_review(ws: Workspace, *, since: str | None = None, until: str | None =
     return Review(since, until, reviews)
 
 
-def _figure_ref(entry: Entry) -> list[str]:
+def _images(entry: Entry) -> list[Attachment]:
     images = [a for a in entry.attachments if a.sha256 and a.media_type.startswith("image/")]
     # A run stores a figure as PNG and SVG: show it once.
     pngs = {a.filename.rsplit(".", 1)[0] for a in images if a.media_type == "image/png"}
-    return [f"  ![{a.filename}](upstack:{a.short})" for a in images
-            if not (a.media_type == "image/svg+xml" and a.filename.rsplit(".", 1)[0] in pngs)]
+    return [a for a in images if not (a.media_type == "image/svg+xml" and a.filename.rsplit(".", 1)[0] in pngs)]
+
+
+def _figure_ref(entry: Entry, figure: FigureLink | None) -> list[str]:
+    """A figure as an image where ``figure`` says where its file is; else named, for the reader to ask for."""
+    lines = []
+    for image in _images(entry):
+        where = figure(image) if figure else None
+        lines.append(f"  ![{image.filename}]({where})" if where else
+                     f"  Figure: {image.filename} (`upstack show {entry.short}`)")
+    return lines
 
 
 def _line(item: Entry | Node) -> str:
@@ -105,7 +118,9 @@ def clause(text: str | None) -> str:
     return (text or "").strip().rstrip(".").rstrip() or "?"
 
 
-def to_markdown(review: Review) -> str:
+def to_markdown(review: Review, figure: FigureLink | None = None) -> str:
+    """The digest as Markdown. ``figure``: where each figure's file is (a path or URL); without one, a
+    figure is named rather than shown (a reference only upstack reads would show nothing anywhere)."""
     out = [f"# Research review, {local_display(review.since)[:10]} to "
            f"{local_display(review.until)[:10]}", ""]
     if not review.projects:
@@ -124,7 +139,7 @@ def to_markdown(review: Review) -> str:
                     continue
                 out.append(_line(item))
                 if isinstance(item, Entry):
-                    out += _figure_ref(item)
+                    out += _figure_ref(item, figure)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -134,7 +149,7 @@ def to_html(ws: Workspace, review: Review) -> str:
     import nh3
     from markdown_it import MarkdownIt
 
-    text = to_markdown(review)
+    text = to_markdown(review, lambda image: f"upstack:{image.short}")  # each replaced by its data below
     figures: dict[str, str] = {}
     for project in review.projects:
         for entry in project.done + project.learned + project.decisions + project.stuck:
@@ -156,3 +171,25 @@ def to_html(ws: Workspace, review: Review) -> str:
     return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
             f"<style>{style}</style></head><body>\n{clean}</body></html>\n")
 
+
+def write_markdown(ws: Workspace, review: Review, out: Path) -> int:
+    """The digest as Markdown in ``out``, its figures in a folder beside it (``NAME files/``) that the
+    text links to, as a saved web page keeps its pictures; how many figures."""
+    from urllib.parse import quote
+
+    from upstack.files import write_atomically
+
+    folder = out.with_name(f"{out.stem} files")
+    names: dict[str, str] = {}
+
+    def figure(image: Attachment) -> str:
+        if image.id not in names:
+            stem, dot, suffix = image.filename.rpartition(".")
+            name = image.filename if image.filename not in names.values() else f"{stem} ({image.short}){dot}{suffix}"
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(folder / name, ws.blobs.read(image.sha256 or ""))
+            names[image.id] = name
+        return quote(f"{folder.name}/{names[image.id]}")
+
+    write_atomically(out, to_markdown(review, figure))
+    return len(names)
