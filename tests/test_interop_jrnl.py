@@ -152,7 +152,7 @@ def test_entry_lines_are_found_in_compact_json_and_any_key_order(tmp_path):
     path.write_text('{"entries": [{"title": "A.", "body": "", "date": "2024-01-01", '
                     '"time": "10:00", "tags": [], "starred": false},\n'
                     '{"title": "B.", "date": "nope"}], "tags": {}}')
-    items, problems = read_jrnl(path)
+    items, problems, _ = read_jrnl(path)
     assert [i.title for i in items] == ["A."]
     assert [p.where for p in problems] == ["compact.json:2"]
 
@@ -190,7 +190,7 @@ def test_a_bulk_import_leaves_postgresql_planning_for_its_rows(workspace, monkey
 
     if workspace.db_url is None:
         pytest.skip("planner statistics are PostgreSQL's (SQLite plans well without them)")
-    monkeypatch.setattr(store_module, "BULK", len(read_jrnl(FIXTURE)))  # the fixture counts as bulk
+    monkeypatch.setattr(store_module, "BULK", len(read_jrnl(FIXTURE).items))  # the fixture counts as bulk
     db = workspace.store().db
 
     def analyzed() -> bool:

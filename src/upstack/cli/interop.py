@@ -149,13 +149,16 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True,
               help="Import what is good and report what was skipped (jrnl, markdown).")
+@click.option("--timeformat", metavar="FMT",
+              help="jrnl: how the journal file writes dates, as `timeformat` in jrnl's config "
+              "(strftime, e.g. '%Y-%m-%d %H:%M'). Default: jrnl's config's, else jrnl's default '%F %r'.")
 @click.option("--server-backup", is_flag=True,
               help="Restore a team server's accounts, sessions and API tokens too, from an "
               "`export --server-backup` (without it, they are left out).")
 @json_option
 @pass_log
-def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, server_backup: bool,
-            as_json: bool) -> None:
+def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, timeformat: str | None,
+            server_backup: bool, as_json: bool) -> None:
     """Import entries; importing the same data again adds nothing.
 
     If anything is wrong, nothing is imported and every problem is listed with
@@ -164,10 +167,14 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, serve
     \b
     Examples:
       upstack import backup.json            an upstack JSON export (merged by id)
-      upstack import jrnl journal.json      made with `jrnl --format json`
+      upstack import jrnl journal.txt       jrnl's own journal file
+      upstack import jrnl journal.json      or what `jrnl --format json` writes
+      upstack import jrnl journal.txt --timeformat '%Y-%m-%d %H:%M'
       upstack import markdown ~/vault       a folder of notes, e.g. an Obsidian vault
     """
     fmt, target = _choose(source, path)
+    if timeformat is not None and fmt != "jrnl":
+        raise click.UsageError("--timeformat is for jrnl's journal file: upstack import jrnl FILE --timeformat FMT")
     if server_backup and fmt != "json":
         raise click.UsageError("--server-backup restores a JSON server backup: upstack import --server-backup FILE")
     if fmt == "json":
@@ -184,7 +191,7 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, serve
         from upstack.interop.jrnl import import_jrnl
 
         with progress_bar("Importing") as progress:
-            result = import_jrnl(ws, target, skip_bad=skip_bad, progress=progress)
+            result = import_jrnl(ws, target, skip_bad=skip_bad, progress=progress, timeformat=timeformat)
     else:
         from upstack.interop.vault import import_markdown
 
