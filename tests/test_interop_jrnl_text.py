@@ -74,7 +74,7 @@ def test_journal_file_imports_dates_titles_bodies_tags_and_stars(run: CLI):
 def test_reimporting_and_the_json_export_of_the_same_journal_add_nothing(run: CLI):
     run.ok("import", "jrnl", str(JOURNAL))
     again = json.loads(run.ok("import", "jrnl", str(JOURNAL), "--json"))
-    assert again == {"imported": 0, "already_present": 5, "skipped": [], "warnings": []}
+    assert again == {"imported": 0, "updated": 0, "already_present": 5, "skipped": [], "warnings": []}
     assert run.ok("import", "jrnl", str(EXPORT)).strip() == "imported 0 entries, 5 already present"
     assert len(json.loads(run.ok("log", "--json", "-n", "0"))) == 5
 

@@ -40,7 +40,8 @@ _SYNC_REFUSED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, err
 
 
 @contextmanager
-def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True) -> Iterator[Path]:
+def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True, sync: bool = True
+                ) -> Iterator[Path]:
     """A new, empty temporary file beside ``path`` to write; on leaving the block it becomes ``path``.
 
     For writers that open a file by name (SQLite's backup, matplotlib); ``write_atomically``
@@ -51,6 +52,8 @@ def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True)
         permissions: the new file's mode, less the umask (as ``open`` makes it); 0o600 for a secret.
         overwrite: False to leave a ``path`` that already exists as it is and raise
             ``FileExistsError`` (the first of several writers wins; needs hard links).
+        sync: False to leave forcing it to the disk to the caller (a writer of thousands of files
+            syncs once at the end: ``sync_all``); the file is replaced whole all the same.
 
     Raises:
         OSError: it could not be written; nothing is left of the temporary file.
@@ -62,14 +65,16 @@ def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True)
         raise
     try:
         yield tmp
-        with open(tmp, "rb") as written:  # whoever wrote it closed it: fsync reaches its data all the same
-            os.fsync(written.fileno())
+        if sync:
+            with open(tmp, "rb") as written:  # whoever wrote it closed it: fsync reaches its data all the same
+                os.fsync(written.fileno())
         if overwrite:
             os.replace(tmp, path)
         else:
             os.link(tmp, path)
             tmp.unlink()
-        fsync_dir(path.parent)
+        if sync:
+            fsync_dir(path.parent)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -77,10 +82,17 @@ def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True)
         raise
 
 
-def write_atomically(path: Path, data: bytes | str, *, permissions: int = 0o666, overwrite: bool = True) -> None:
+def write_atomically(path: Path, data: bytes | str, *, permissions: int = 0o666, overwrite: bool = True,
+                     sync: bool = True) -> None:
     """Replace ``path`` with ``data`` (text as UTF-8) whole or not at all; options as ``atomic_path``."""
-    with atomic_path(path, permissions=permissions, overwrite=overwrite) as tmp:
+    with atomic_path(path, permissions=permissions, overwrite=overwrite, sync=sync) as tmp:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def sync_all() -> None:
+    """Force every write not yet on the disk to it (after ``write_atomically(..., sync=False)``)."""
+    if hasattr(os, "sync"):
+        os.sync()
 
 
 def blob_path(directory: Path, sha256: str, *, nested: bool) -> Path:

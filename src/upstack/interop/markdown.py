@@ -29,7 +29,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.text import find_tags, title_key
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.files import write_atomically
+from upstack.files import sync_all, write_atomically
 from upstack.interop.notes import DailyNames, NoteFields, front_matter
 from upstack.store import queries
 from upstack.store.db import Database
@@ -285,12 +285,13 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
             for where, sha in out.files:
                 if where not in written:
                     (root / where).parent.mkdir(parents=True, exist_ok=True)
-                    write_atomically(root / where, ws.blobs.read(sha))
+                    write_atomically(root / where, ws.blobs.read(sha), sync=False)
                     written.add(where)
             (root / out.path).parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(root / out.path, out.text)
+            write_atomically(root / out.path, out.text, sync=False)
             if progress:
                 progress(done, len(entries))
+        sync_all()  # once for thousands of files: each one is whole already (written aside, then renamed)
     except OSError as exc:
         raise BadInput(f"cannot write to {root}: {exc.strerror or exc}") from None
     return len(entries)

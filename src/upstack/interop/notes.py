@@ -27,8 +27,11 @@ from upstack.errors import BadInput
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import parse_when, to_iso
 
-__all__ = ["NoteFields", "split_front", "note_fields", "front_matter", "DailyNames", "tag_list"]
+__all__ = ["NoteFields", "split_front", "load_front", "note_fields", "front_matter", "DailyNames", "tag_list"]
 
+# libyaml's C dumper and loader where PyYAML was built with it (a tenth of the time), else Python's.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Keys whose value upstack keeps as a field of the entry, each with the other spellings Obsidian takes.
 _SPELLINGS = {"tags": ("tags", "tag"), "aliases": ("aliases", "alias")}
 
@@ -101,6 +104,11 @@ def split_front(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     front = "\n".join(lines[1:end])
     return (front + "\n" if front else ""), "\n".join(lines[end + 1:]), end + 2
+
+
+def load_front(text: str) -> Any:
+    """Front matter text as data (raises yaml.YAMLError when it is not YAML)."""
+    return yaml.load(text, Loader=_LOADER) or {}
 
 
 def tag_list(value: Any) -> list[str]:
@@ -180,9 +188,10 @@ def note_fields(fields: dict[str, Any], path: str, daily: DailyNames | None = No
 
 def _dump(key: str, value: Any, flow: bool = False) -> str:
     if flow and isinstance(value, list):  # a list written [a, b] stays so
-        inline = yaml.safe_dump(value, allow_unicode=True, width=10_000, default_flow_style=True).strip()
+        inline = yaml.dump(value, Dumper=_DUMPER, allow_unicode=True, width=10_000, default_flow_style=True).strip()
         return f"{key}: {inline}\n"
-    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
+    return yaml.dump({key: value}, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=10_000,
+                     default_flow_style=False)
 
 
 def _key_span(lines: list[str], key: str) -> tuple[int, int] | None:
@@ -252,7 +261,7 @@ def front_matter(entry: NoteFields, path: str, *, kept: str | None, inline_tags:
     """
     if kept is not None:
         try:
-            fields = yaml.safe_load(kept) or {}
+            fields = load_front(kept)
         except yaml.YAMLError:
             fields = None
         if isinstance(fields, dict):
@@ -276,4 +285,4 @@ def front_matter(entry: NoteFields, path: str, *, kept: str | None, inline_tags:
         made["starred"] = True
     if attachments:
         made["attachments"] = attachments
-    return yaml.safe_dump(made, sort_keys=False, allow_unicode=True, width=10_000)
+    return yaml.dump(made, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=10_000)

@@ -37,7 +37,7 @@ from upstack.errors import BadInput
 from upstack.ids import id_key, new_id, short_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.interop.markdown import WIKILINK, Layout, Progress, link_path
-from upstack.interop.notes import DailyNames, NoteFields, note_fields, split_front
+from upstack.interop.notes import DailyNames, NoteFields, load_front, note_fields, split_front
 from upstack.limits import NOTE_MAX_BYTES
 from upstack.store import queries
 from upstack.store.db import Database
@@ -183,7 +183,7 @@ def _read_note(vault: _Vault, path: Path, daily: DailyNames) -> _Note:
     note.front, body, body_line = split_front(note.text)
     if note.front is not None:
         try:
-            meta = yaml.safe_load(note.front)
+            meta = load_front(note.front)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             note.problem(mark.line + 2 if mark else 1,
