@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
-__all__ = ["Link", "FileState", "get_link", "set_link", "drop_link", "file_states", "put_file", "drop_file"]
+__all__ = ["Link", "FileState", "Head", "entry_heads", "get_link", "set_link", "drop_link", "file_states", "put_file", "drop_file"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,19 @@ def put_file(db: Database, state: FileState, *, moved_from: str | None = None) -
 def drop_file(db: Database, path: str) -> None:
     with db.transaction():
         db.execute("DELETE FROM vault_files WHERE path = ?", (path,))
+
+
+@dataclass(frozen=True)
+class Head:
+    """What sync needs of an entry without loading it: its revision, and whether it is in scope."""
+    revision_id: str
+    private: bool
+    own: bool  # written here (not by another member of a team server)
+    deleted: bool
+    purged: bool
+
+
+def entry_heads(db: Database) -> dict[str, Head]:
+    rows = db.query("SELECT id, revision_id, private, author_id, deleted_at, purged_at FROM entries")
+    return {r["id"]: Head(r["revision_id"], bool(r["private"]), r["author_id"] is None,
+                          r["deleted_at"] is not None, r["purged_at"] is not None) for r in rows}
