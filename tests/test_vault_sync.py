@@ -232,7 +232,10 @@ def test_a_sync_killed_mid_way_loses_nothing_and_doubles_nothing(run: CLI, tmp_p
             p.is_file() and p.stat().st_size for p in journal.rglob("*")):
         pass  # kill as soon as it has begun writing
     proc.kill()
-    finish(proc)
+    killed = finish(proc)
+    assert killed.returncode == -9, killed.describe()  # killed before it was done
+    half = _entries(run)
+    print(f"after the kill: {len(half)} of {count} notes in the log")
     del state
     run.ok("vault", "sync")
     run.ok("vault", "sync")

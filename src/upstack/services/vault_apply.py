@@ -132,8 +132,10 @@ class Applier:
             state.drop_file(self.db, rel)
         for rel in plan.forget:
             state.drop_file(self.db, rel)
+        linked = {s.entry_id for s in state.file_states(self.db).values()}
         for entry_id in plan.new_entries:
-            self._new_file(entry_id)
+            if entry_id not in linked:  # not read from a file just now (a killed sync's, say)
+                self._new_file(entry_id)
 
     def _record_move(self, new: str, old: str) -> None:
         was = self.states[old]
