@@ -245,3 +245,16 @@ def test_a_sync_killed_mid_way_loses_nothing_and_doubles_nothing(run: CLI, tmp_p
     for path in vault.rglob("*.md"):
         assert _id_of(path)
     assert not any(_sync(run)[k] for k in ("import", "write", "new_files", "delete_entries"))
+
+
+def test_doctor_checks_the_link(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    run.ok("note", "Checked")
+    run.ok("vault", "link", str(vault))
+    assert not [f for f in json.loads(run.ok("doctor", "--json"))["findings"] if f["check"] == "vault"]
+    vault.rename(tmp_path / "away")
+    result = run("doctor", "--json")
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "vault"]
+    assert findings and "missing" in findings[0]["message"]
+    refused = run("vault", "sync")
+    assert refused.exit_code == 1 and "missing or empty" in refused.output
