@@ -101,8 +101,8 @@ class Applier:
     def run(self) -> None:
         plan = self.plan
         for rel, now in plan.touch.items():
-            old = self.states[rel]
-            state.put_file(self.db, state.FileState(rel, old.entry_id, old.revision_id, old.sha256, now.size,
+            was = self.states[rel]
+            state.put_file(self.db, state.FileState(rel, was.entry_id, was.revision_id, was.sha256, now.size,
                                                     now.mtime_ns))
         for new, old in plan.moves.items():
             if new not in plan.import_files:
@@ -111,7 +111,7 @@ class Applier:
             self._write("entry.restore", {"entry_id": self.states[rel].entry_id})
         for rel in plan.conflicts:
             self._both_changed(rel)
-        changed = [r for r in plan.import_files + plan.restore_and_import]
+        changed = plan.import_files + plan.restore_and_import
         for rel, entry_id in self._import(changed).items():
             if entry_id is None:
                 continue

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from upstack.errors import BadInput
-from upstack.files import write_atomically
 from upstack.services.vault_plan import Plan, make_plan
 from upstack.store import vault as state
 from upstack.workspace import Workspace

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
-__all__ = ["Link", "FileState", "Head", "entry_heads", "get_link", "set_link", "drop_link", "file_states", "put_file", "drop_file"]
+__all__ = ["Link", "FileState", "Head", "entry_heads", "get_link", "set_link", "drop_link", "file_states",
+           "put_file", "drop_file"]
 
 
 @dataclass(frozen=True)
