@@ -53,6 +53,7 @@ BAD = {
     "practice_bar_window": ("env", "twenty"),
     "practice_bar_solved": ("env", "0"),
     "practice_retention": ("env", "1.5"),
+    "vault_delete_limit": ("env", "1"),
     "application_stages": ("env", "applied, Phone Screen"),
     "contacts_local_only": ("env", "maybe"),
     "opening_cues": ("env", "residency=high"),

@@ -315,6 +315,9 @@ class Settings:
     run_capture = Choices(CAPTURE_KINDS, "What runs capture: all, none, or a comma-separated list of git, diff, "
                           "command, python, packages, host, gpu, env.")
     run_diff_limit = Whole(1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note).")
+    vault_delete_limit = Fraction(
+        0.25, "`upstack vault sync` stops (exit 1) rather than delete more than this share of the vault's notes "
+        "(at least 5); `--force` goes ahead.")
     run_env = Names("Extra environment variables runs record (comma-separated names).")
     trusted_proxies = Networks(
         "A team server's TLS proxy: addresses (or networks) whose X-Forwarded-For and "

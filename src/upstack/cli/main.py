@@ -29,7 +29,7 @@ COMMAND_MODULES = {
     "save": "recall",
     "edit": "curate", "rm": "curate", "restore": "curate", "purge": "curate",
     "doctor": "maintenance", "backup": "maintenance",
-    "export": "interop", "import": "interop",
+    "export": "interop", "import": "interop", "vault": "vault",
     "demo": "demo",
     "idea": "ideas", "triage": "ideas", "ideas": "ideas", "derisk": "ideas", "promote": "ideas",
     "park": "ideas", "prune": "ideas", "done": "ideas",
@@ -62,7 +62,7 @@ HELP_SECTIONS = {
     "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
     "due": "Opportunities",
     "serve": "Browser and team", "team": "Browser and team",
-    "maintenance": "Maintenance", "interop": "Maintenance", "demo": "Maintenance",
+    "maintenance": "Maintenance", "interop": "Maintenance", "vault": "Maintenance", "demo": "Maintenance",
 }
 OTHER = "Other"
 

@@ -44,7 +44,7 @@ from upstack.store.db import Database
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["import_markdown", "read_daily_format", "NOTE_SUFFIXES"]
+__all__ = ["import_markdown", "read_daily_format", "NOTE_SUFFIXES", "VaultFolder", "Taken", "take_notes"]
 
 NOTE_SUFFIXES = (".md", ".markdown")
 _WIKI_EMBED = re.compile(r"!\[\[([^\[\]\n]+)\]\]")
@@ -385,6 +385,48 @@ def _to_entry(note: _Note, vault: _Vault, known: _Known, links: _Links) -> Impor
         files=[f.path for f in new], file_ids=[f.id for f in new],
         id=found["id"] if found else fields.id, revise_of=found["revision_id"] if found else None,
         created_at=fields.created_at, meta={"aliases": fields.aliases, "markdown": markdown}, name=note.rel)
+
+
+VaultFolder = _Vault
+
+
+@dataclass
+class Taken:
+    """What reading some of a vault's notes did: each note's entry (None if it had a problem) and
+    the sha256 of the bytes read, and the import's result."""
+    entries: dict[str, str | None]
+    sha256: dict[str, str]
+    result: ImportResult
+
+
+def take_notes(ws: Workspace, vault: _Vault, paths: list[Path]) -> Taken:
+    """Read these notes of ``vault`` the way ``import_markdown`` does (a changed note is a new
+    revision of its entry, a new one a new entry) for `upstack vault sync`; a note with a problem
+    is skipped (listed in the result), the others are written in one commit."""
+    daily = read_daily_format(vault.root)
+    notes = [_read_note(vault, path, daily) for path in paths]
+    known = _Known(ws.store().db, vault.root, daily)
+    links = _Links([n for n in notes if n.readable and n.fields is not None])
+    items: list[ImportedEntry] = []
+    entries: dict[str, str | None] = {}
+    unchanged = 0
+    for note in notes:
+        entries[note.rel] = None
+        if not note.readable or note.problems:
+            continue
+        item = _to_entry(note, vault, known, links)
+        if item is None:
+            found = known.find(note)
+            entries[note.rel] = found["id"] if found else None
+            unchanged += 1
+        elif not note.problems:
+            item.id = item.id or new_id()
+            entries[note.rel] = item.id
+            items.append(item)
+    problems = [p for note in notes for p in note.problems]
+    result = commit(ws, items, problems, skip_bad=True)
+    result.unchanged += unchanged
+    return Taken(entries, {n.rel: n.sha256 for n in notes}, result)
 
 
 def import_markdown(ws: Workspace, directory: str | Path, skip_bad: bool = False,

@@ -42,7 +42,8 @@ __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tab
 FORMAT = "upstack-export"
 FORMAT_VERSION = 1
 
-# Data tables in the order they can be inserted (parents before children).
+# Data tables in the order they can be inserted (parents before children). Not vault_link and
+# vault_files (migration 17): a linked folder is this machine's, and its state means nothing elsewhere.
 DATA_TABLES: dict[str, tuple[str, ...]] = {
     "workspace_info": ("key",),
     "users": ("id",),

@@ -35,7 +35,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, revisions, runs, search, blobs, journal, backup
+    check: str  # database, revisions, runs, search, blobs, journal, backup, vault
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -201,6 +201,27 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
                                                   "included); removed it", "warning")
                      for path in clear_killed_backups(ws.home)]
     findings += _check_run_folders(ws)
+    findings += _readable(store.db, "vault", lambda: _check_vault(store.db))
+    return findings
+
+
+def _check_vault(db: Database) -> list[Finding]:
+    """The linked vault (`upstack vault link`): its folder is there, and its state names live entries."""
+    from upstack.store import vault
+
+    link = vault.get_link(db)
+    if link is None:
+        return []
+    root = Path(link.root)
+    if not root.is_dir():
+        return [Finding("vault", link.root, "the linked vault folder is missing (an unmounted drive?): "
+                                            "`upstack vault sync` will refuse to run until it is back")]
+    heads = vault.entry_heads(db)
+    findings = []
+    for path, state in sorted(vault.file_states(db).items()):
+        if state.entry_id not in heads:
+            findings.append(Finding("vault", path, f"the sync state names entry {state.entry_id}, which is "
+                                                   "not in the log (the next sync forgets it)", "warning"))
     return findings
 
 

@@ -31,6 +31,7 @@ from upstack.store.migrations import (
     v14_path,
     v15_local_only,
     v16_note_names,
+    v17_vault,
 )
 from upstack.timeutil import now_iso
 
@@ -61,6 +62,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "the path to a research job: ladder, practice, portfolio", v14_path.run),
     Migration(15, "path records kept on this machine only (local-only contacts and outreach)", v15_local_only.run),
     Migration(16, "notes from a vault: the names links find them by, what a revision carried", v16_note_names.run),
+    Migration(17, "a two-way vault: the linked folder, each note as last synced", v17_vault.run),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,193 @@
+"""Doing a vault sync's plan (services/vault_plan.py), one step at a time: the log first, then the
+folder, then the state, so that a sync killed between two of them only has that step recorded by
+the next one (services/vault_sync.py says why that is safe)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from upstack.domain.filters import Filters
+from upstack.errors import BadInput
+from upstack.files import write_atomically
+from upstack.interop.markdown import Layout, NoteOut
+from upstack.interop.vault import VaultFolder, read_daily_format, take_notes
+from upstack.services.vault_plan import Plan, Stat, front_id, stat_of
+from upstack.store import queries
+from upstack.store import vault as state
+from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
+
+__all__ = ["Applier"]
+
+
+class Applier:
+    def __init__(self, ws: Workspace, root: Path, states: dict[str, state.FileState], plan: Plan,
+                 *, today: str) -> None:
+        self.ws, self.root, self.states, self.plan, self.today = ws, root, states, plan, today
+        self.db = ws.store().db
+        self.conflict_copies: list[str] = []
+        self.problems: list[str] = []
+        self._layout: Layout | None = None
+
+    # -- the log side ------------------------------------------------------------------------
+
+    def _write(self, op: str, data: dict[str, object]) -> None:
+        self.ws.store().write([self.ws.record(op, data)])
+
+    def _import(self, rels: list[str]) -> dict[str, str | None]:
+        """Read these files into the log (new revisions, new entries); their entries."""
+        if not rels:
+            return {}
+        folder = VaultFolder(self.root)
+        taken = take_notes(self.ws, folder, [self.root / rel for rel in rels])
+        self._layout = None  # entries changed: where each goes is worked out again
+        self.problems += [f"{p.where}: {p.message}" for p in taken.result.skipped]
+        return {rel: taken.entries.get(rel) for rel in rels}
+
+    def _record(self, rel: str, entry_id: str, moved_from: str | None = None) -> None:
+        """The file as it is now is the entry as it is now."""
+        head = self.db.one("SELECT revision_id FROM entries WHERE id = ?", (entry_id,))
+        path = self.root / rel
+        found = stat_of(path)
+        if head is None or found is None:
+            return
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        state.put_file(self.db, state.FileState(rel, entry_id, head["revision_id"], sha, found.size,
+                                                found.mtime_ns), moved_from=moved_from)
+
+    # -- the folder side ---------------------------------------------------------------------
+
+    def _layout_for(self) -> Layout:
+        if self._layout is None:
+            ids = queries.ids_oldest_first(self.db, Filters(include_private=True))
+            self._layout = Layout(self.db, queries.load_entries(self.db, ids),
+                                  daily=read_daily_format(self.root))
+        return self._layout
+
+    def _render(self, entry_id: str) -> NoteOut | None:
+        entries = queries.load_entries(self.db, [entry_id])
+        if not entries:
+            return None
+        layout = self._layout_for()
+        if entry_id not in layout.paths:
+            return None
+        return layout.render(entries[0])
+
+    def _put(self, rel: str, text: str, files: list[tuple[str, str]], expected: Stat | None) -> bool:
+        """Write the note (and its files not there yet) if the file is still as scanned: False if not."""
+        path = self.root / rel
+        for where, sha in files:
+            target = self.root / where
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_atomically(target, self.ws.blobs.read(sha))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if stat_of(path) != expected:  # changed since the scan (or appeared): not clobbered
+            return False
+        write_atomically(path, text)
+        return True
+
+    def _conflict_copy(self, rel: str, text: str) -> None:
+        stem = rel[:-3] if rel.endswith(".md") else rel.rsplit(".", 1)[0]
+        name, number = f"{stem} (conflict {self.today}).md", 2
+        while (self.root / name).exists():
+            name, number = f"{stem} (conflict {self.today}-{number}).md", number + 1
+        write_atomically(self.root / name, text)
+        self.conflict_copies.append(name)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        plan = self.plan
+        for rel, now in plan.touch.items():
+            was = self.states[rel]
+            state.put_file(self.db, state.FileState(rel, was.entry_id, was.revision_id, was.sha256, now.size,
+                                                    now.mtime_ns))
+        for new, old in plan.moves.items():
+            if new not in plan.import_files:
+                self._record_move(new, old)
+        for rel in plan.restore_and_import:
+            self._write("entry.restore", {"entry_id": self.states[rel].entry_id})
+        for rel in plan.conflicts:
+            self._both_changed(rel)
+        changed = plan.import_files + plan.restore_and_import
+        for rel, entry_id in self._import(changed).items():
+            if entry_id is None:
+                continue
+            moved_from = plan.moves.get(rel)
+            if rel not in self.states and moved_from is None:
+                self._add_id(rel, entry_id)
+            self._record(rel, entry_id, moved_from)
+        for rel in plan.write_files:
+            self._entry_changed(rel)
+        for rel in plan.delete_entries:
+            entry_id = self.states[rel].entry_id
+            self._write("entry.delete", {"entry_id": entry_id, "at": now_iso()})
+            state.drop_file(self.db, rel)
+        for rel in plan.remove_files:
+            path = self.root / rel
+            if stat_of(path) == Stat(self.states[rel].size, self.states[rel].mtime_ns):
+                path.unlink()
+            state.drop_file(self.db, rel)
+        for rel in plan.forget:
+            state.drop_file(self.db, rel)
+        linked = {s.entry_id for s in state.file_states(self.db).values()}
+        for entry_id in plan.new_entries:
+            if entry_id not in linked:  # not read from a file just now (a killed sync's, say)
+                self._new_file(entry_id)
+
+    def _record_move(self, new: str, old: str) -> None:
+        was = self.states[old]
+        found = self.plan.stats.get(new)
+        if found is not None:
+            state.put_file(self.db, state.FileState(new, was.entry_id, was.revision_id, was.sha256, found.size,
+                                                    found.mtime_ns), moved_from=old)
+
+    def _both_changed(self, rel: str) -> None:
+        """Keep both: the entry's text as a conflict copy beside the file, the file's as a revision."""
+        entry_id = self.states[rel].entry_id
+        out = self._render(entry_id)
+        entries = self._import([rel])
+        if out is not None and entries.get(rel):
+            self._conflict_copy(rel, out.text)
+        self.plan.import_files = [r for r in self.plan.import_files if r != rel]
+        if entries.get(rel):
+            self._record(rel, entries[rel] or entry_id)
+
+    def _entry_changed(self, rel: str) -> None:
+        was = self.states[rel]
+        out = self._render(was.entry_id)
+        if out is None:
+            return
+        scanned = self.plan.stats.get(rel)
+        if self._put(rel, out.text, out.files, scanned):
+            self._record(rel, was.entry_id)
+        else:  # rewritten meanwhile: both changed
+            self._both_changed(rel)
+
+    def _add_id(self, rel: str, entry_id: str) -> None:
+        """A note read for the first time gets its entry's ``id:`` (so a move is followed)."""
+        out = self._render(entry_id)
+        path = self.root / rel
+        if out is None:
+            return
+        if front_id(path) is None:
+            self._put(rel, out.text, [], stat_of(path))
+
+    def _new_file(self, entry_id: str) -> None:
+        out = self._render(entry_id)
+        if out is None:
+            return
+        rel = out.path
+        if (self.root / rel).exists():
+            stem = rel.rsplit(".", 1)[0]
+            rel = f"{stem} ({entry_id[:8].lower()}).md"
+            if (self.root / rel).exists():
+                self.problems.append(f"{rel}: already there; entry {entry_id} not written")
+                return
+        try:
+            if self._put(rel, out.text, out.files, None):
+                self._record(rel, entry_id)
+        except OSError as exc:
+            raise BadInput(f"cannot write {self.root / rel}: {exc.strerror or exc}") from None
