@@ -154,15 +154,25 @@ def _folder_names(nodes: list[Node]) -> dict[str, str]:
 class Layout:
     """Where each entry and each of its files goes in a vault, every path claimed once."""
 
-    def __init__(self, db: Database, entries: list[Entry], *, daily: DailyNames | None = None) -> None:
-        self.daily = daily
+    def __init__(self, db: Database, entries: list[Entry], *, daily: DailyNames | None = None,
+                 fixed: dict[str, str] | None = None, attachments: str = "./" + ATTACHMENTS_FOLDER) -> None:
+        """``fixed``: {entry id: path} already decided (a linked vault's files stay where they are);
+        ``attachments``: where an entry's new files go, as Obsidian's ``attachmentFolderPath`` says it
+        ("./sub": a folder beside the note; "/" or "": the vault's top; "folder": that folder)."""
+        self.daily, self.attachments = daily, attachments
         self.book = _NameBook()
         self.links = queries.resolved_links(db)
         self.aliases = {e.id: {title_key(a) for a in e.meta.get("aliases") or [] if isinstance(a, str)}
                         for e in entries}
         folders = _folder_names(node_rows(db, include_deleted=True))
         self.paths: dict[str, str] = {}
+        live = {e.id for e in entries}
+        for entry_id, path in (fixed or {}).items():
+            if entry_id in live and safe_path(path) and self.book.claim_path(path):
+                self.paths[entry_id] = path
         for entry in entries:  # notes read from a vault first: they go back where they were
+            if entry.id in self.paths:
+                continue
             kept = safe_path(_markdown(entry).get("path"))
             if kept and kept.lower().endswith((".md", ".markdown")) and self.book.claim_path(kept):
                 self.paths[entry.id] = kept
@@ -179,10 +189,9 @@ class Layout:
         there), else ``attachments/`` beside the note."""
         wanted = safe_path(_mapping(_markdown(entry), "files").get(attachment_id))
         if wanted is None:
-            folder = posixpath.dirname(self.paths[entry.id])
             original = Path(filename)
             suffix = safe_file_name(original.suffix)
-            wanted = posixpath.join(folder, ATTACHMENTS_FOLDER,
+            wanted = posixpath.join(self._attachment_folder(entry.id),
                                     (safe_file_name(original.stem) or short) + ("." + suffix if suffix else ""))
         given = self.files.get((sha256, wanted))
         if given is None:
@@ -190,6 +199,15 @@ class Layout:
             given = wanted if self.book.claim_path(wanted) else self.book.claim(stem, short, dot + suffix)
             self.files[(sha256, wanted)] = given
         return given
+
+    def _attachment_folder(self, entry_id: str) -> str:
+        setting = self.attachments.strip()
+        note_folder = posixpath.dirname(self.paths[entry_id])
+        if setting.startswith("./") or setting == ".":
+            folder = posixpath.normpath(posixpath.join(note_folder, setting))
+        else:
+            folder = setting.strip("/")
+        return "" if folder in (".", "") or safe_path(folder) is None else folder
 
     def render(self, entry: Entry) -> NoteOut:
         path = self.paths[entry.id]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,15 +37,16 @@ from upstack.ids import id_key, new_id, short_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.interop.markdown import WIKILINK, Layout, Progress, link_path
 from upstack.interop.notes import DailyNames, NoteFields, load_front, note_fields, split_front
+from upstack.interop.vault_folder import NOTE_SUFFIXES, VaultFolder
 from upstack.limits import NOTE_MAX_BYTES
 from upstack.store import queries
 from upstack.store.db import Database
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
-__all__ = ["import_markdown", "read_daily_format", "NOTE_SUFFIXES", "VaultFolder", "Taken", "take_notes"]
+__all__ = ["import_markdown", "read_daily_format", "read_attachment_folder", "NOTE_SUFFIXES", "VaultFolder", "Taken",
+           "take_notes"]
 
-NOTE_SUFFIXES = (".md", ".markdown")
 _WIKI_EMBED = re.compile(r"!\[\[([^\[\]\n]+)\]\]")
 # ![alt](target "title") and [text](target): group 1 is the target as written.
 _MD_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*(<[^>\n]*>|[^)\s]+)(?:\s+[\"'][^\n]*?[\"'])?\s*\)")
@@ -81,72 +81,15 @@ class _Note:
         self.problems.append(Problem(f"{self.rel}:{line}", message))
 
 
-class _Vault:
-    """The files of a folder, found the way Obsidian finds them: by path or by name.
-
-    A symbolic link to a note or a folder is never followed. One that leads outside would
-    import whatever it points at (a file anywhere on this machine); one that stays inside
-    points at a note or folder that is imported under its own path already, so following
-    it would only import the same notes twice. Embedded files may be links, but only to
-    files inside the folder (see ``inside``).
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
-        self.notes: list[Path] = []
-        self.by_name: dict[str, list[Path]] = {}
-        self.links_out: list[str] = []  # vault-relative names of skipped links, folders with "/"
-        self.links_in: list[str] = []
-        for folder, subfolders, files in os.walk(self.root):
-            subfolders[:] = [d for d in sorted(subfolders) if not d.startswith(".")
-                             and not self._skip_link(Path(folder) / d, "/")]
-            for name in sorted(files):
-                if name.startswith("."):
-                    continue
-                path = Path(folder) / name
-                self.by_name.setdefault(name.casefold(), []).append(path)
-                if path.suffix.lower() in NOTE_SUFFIXES and not self._skip_link(path):
-                    self.notes.append(path)
-
-    def _skip_link(self, path: Path, suffix: str = "") -> bool:
-        """Whether ``path`` is a symbolic link (then it is noted as skipped)."""
-        if not path.is_symlink():
-            return False
-        leads_out = not self.inside(path.resolve())
-        (self.links_out if leads_out else self.links_in).append(self.rel(path) + suffix)
-        return True
-
-    def link_warnings(self) -> list[str]:
-        """One line for each kind of skipped link, naming them."""
-        lines = []
-        if self.links_out:
-            lines.append(f"skipped {_links(self.links_out)} leading outside the folder "
-                         f"(never followed): {', '.join(sorted(self.links_out))}")
-        if self.links_in:
-            lines.append(f"skipped {_links(self.links_in)} to notes inside the folder (imported "
-                         f"under their own paths): {', '.join(sorted(self.links_in))}")
-        return lines
-
-    def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-    def find(self, target: str, near: Path) -> Path | None:
-        """A file for an embed: relative to the note, to the vault, then by name."""
-        for candidate in (near.parent / target, self.root / target.lstrip("/")):
-            if candidate.is_file():
-                return candidate.resolve()
-        if "/" in target:
-            return None
-        found = self.by_name.get(target.casefold(), [])
-        best = min(found, key=lambda p: (p.parent != near.parent, len(p.parts), p), default=None)
-        return best.resolve() if best else None
-
-    def inside(self, path: Path) -> bool:
-        return path.is_relative_to(self.root)
-
-
-def _links(names: list[str]) -> str:
-    return f"{len(names)} symbolic link{'s' if len(names) != 1 else ''}"
+def read_attachment_folder(root: Path) -> str:
+    """Where Obsidian puts new files in this vault (``.obsidian/app.json``'s ``attachmentFolderPath``),
+    else a folder ``attachments`` beside each note."""
+    try:
+        settings = json.loads((root / ".obsidian" / "app.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "./attachments"
+    wanted = settings.get("attachmentFolderPath") if isinstance(settings, dict) else None
+    return wanted if isinstance(wanted, str) else "./attachments"
 
 
 def read_daily_format(root: Path) -> DailyNames:
@@ -159,7 +102,7 @@ def read_daily_format(root: Path) -> DailyNames:
     return DailyNames(wanted if isinstance(wanted, str) and wanted.strip() else "YYYY-MM-DD")
 
 
-def _read_note(vault: _Vault, path: Path, daily: DailyNames) -> _Note:
+def _read_note(vault: VaultFolder, path: Path, daily: DailyNames) -> _Note:
     note = _Note(path, vault.rel(path))
     try:
         if path.stat().st_size > NOTE_MAX_BYTES:
@@ -215,7 +158,7 @@ class _Files:
     """The files a note holds: each found once, given an attachment id (the entry's own when it
     already holds those bytes), and where it was in the vault."""
 
-    def __init__(self, vault: _Vault, note: _Note, held: dict[str, str]) -> None:
+    def __init__(self, vault: VaultFolder, note: _Note, held: dict[str, str]) -> None:
         self.vault, self.note, self.held = vault, note, held  # held: sha256 -> attachment id
         self.found: dict[Path, _File] = {}
 
@@ -241,7 +184,7 @@ class _Files:
         return self.found[path]
 
 
-def _body_and_files(note: _Note, vault: _Vault, held: dict[str, str]) -> tuple[str, _Files, dict[str, str]]:
+def _body_and_files(note: _Note, vault: VaultFolder, held: dict[str, str]) -> tuple[str, _Files, dict[str, str]]:
     """The body with Markdown links to the vault's files as ``upstack:ID``; its files; how each
     such link was spelt where that is not the way export spells it."""
     files = _Files(vault, note, held)
@@ -301,12 +244,28 @@ class _Links:
     ``[[File name|Title]]`` it wrote for ``[[Title]]`` is ``[[Title]]`` again, so the entry reads
     as it did, and its export is the same file."""
 
-    def __init__(self, notes: list[_Note]) -> None:
+    def __init__(self, notes: list[_Note], db: Database) -> None:
+        self.db = db
         self.by_name: dict[str, _Note] = {}
         for note in notes:
             self.by_name.setdefault(note.rel.rsplit(".", 1)[0].casefold(), note)
         for note in notes:
             self.by_name.setdefault(note.path.stem.casefold(), note)
+
+    def _refers(self, raw: str, alias: str) -> bool:
+        """Whether ``alias`` names the note whose file ``raw`` names, by its title or id: among the
+        notes read now, else among the entries the log has (a sync reads only the notes changed)."""
+        note = self.by_name.get(raw.removesuffix(".md").casefold())
+        if note is not None:
+            return note.fields is not None and _refers_to(alias, note) \
+                and alias.strip().casefold() not in (raw.casefold(), note.path.stem.casefold())
+        found = queries.named_by_file(self.db, title_key(raw.removesuffix(".md")))
+        if found is None or alias.strip().casefold() in (raw.casefold(), raw.rsplit("/", 1)[-1].casefold()):
+            return False
+        entry_id, title = found
+        text = alias.strip()
+        return title_key(text) == title_key(title) or text.upper() == entry_id or (
+            4 <= len(text) <= 16 and text.isalnum() and id_key(entry_id).startswith(text.lower()))
 
     def undo(self, body: str) -> str:
         masked = mask_code(body)
@@ -315,9 +274,7 @@ class _Links:
             if match.group(3) is None:
                 continue
             raw, alias = body[match.start(1):match.end(1)].strip(), body[match.start(3):match.end(3)]
-            note = self.by_name.get(raw.removesuffix(".md").casefold())
-            if note is None or note.fields is None or not _refers_to(alias, note) \
-                    or alias.strip().casefold() in (raw.casefold(), note.path.stem.casefold()):
+            if not self._refers(raw, alias):
                 continue
             heading = body[match.start(2):match.end(2)] if match.group(2) else ""
             out += [body[last:match.start()], f"[[{alias}{heading}]]"]
@@ -356,7 +313,7 @@ def _markdown(found: dict[str, Any]) -> dict[str, Any]:
     return note if isinstance(note, dict) else {}
 
 
-def _to_entry(note: _Note, vault: _Vault, known: _Known, links: _Links) -> ImportedEntry | None:
+def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links) -> ImportedEntry | None:
     fields = note.fields
     assert fields is not None
     found = known.find(note)
@@ -387,9 +344,6 @@ def _to_entry(note: _Note, vault: _Vault, known: _Known, links: _Links) -> Impor
         created_at=fields.created_at, meta={"aliases": fields.aliases, "markdown": markdown}, name=note.rel)
 
 
-VaultFolder = _Vault
-
-
 @dataclass
 class Taken:
     """What reading some of a vault's notes did: each note's entry (None if it had a problem) and
@@ -399,14 +353,24 @@ class Taken:
     result: ImportResult
 
 
-def take_notes(ws: Workspace, vault: _Vault, paths: list[Path]) -> Taken:
-    """Read these notes of ``vault`` the way ``import_markdown`` does (a changed note is a new
-    revision of its entry, a new one a new entry) for `upstack vault sync`; a note with a problem
-    is skipped (listed in the result), the others are written in one commit."""
+def take_notes(ws: Workspace, vault: VaultFolder, paths: list[Path], *, skip_bad: bool = True,
+               progress: Progress | None = None) -> Taken:
+    """Read these notes of ``vault`` into the log: a new note is a new entry, a changed one a new
+    revision of its entry, an unchanged one nothing. All or nothing when a note has a problem, unless
+    ``skip_bad`` (then it is left out and listed in the result). `import markdown` and `vault sync`
+    both read notes through this."""
     daily = read_daily_format(vault.root)
     notes = [_read_note(vault, path, daily) for path in paths]
-    known = _Known(ws.store().db, vault.root, daily)
-    links = _Links([n for n in notes if n.readable and n.fields is not None])
+    warnings = []
+    seen_ids: dict[str, str] = {}
+    for note in notes:
+        if note.fields and note.fields.id and seen_ids.setdefault(note.fields.id, note.rel) != note.rel:
+            warnings.append(f"{note.rel}: id {note.fields.id} is also in {seen_ids[note.fields.id]}; "
+                            "imported as a new entry")
+            note.fields.id = None
+    db = ws.store().db
+    known = _Known(db, vault.root, daily)
+    links = _Links([n for n in notes if n.readable and n.fields is not None], db)
     items: list[ImportedEntry] = []
     entries: dict[str, str | None] = {}
     unchanged = 0
@@ -424,8 +388,12 @@ def take_notes(ws: Workspace, vault: _Vault, paths: list[Path]) -> Taken:
             entries[note.rel] = item.id
             items.append(item)
     problems = [p for note in notes for p in note.problems]
-    result = commit(ws, items, problems, skip_bad=True)
+    result = commit(ws, items, problems, skip_bad=skip_bad, progress=progress)
     result.unchanged += unchanged
+    result.warnings += warnings
+    for note in notes:
+        if note.problems:
+            entries[note.rel] = None
     return Taken(entries, {n.rel: n.sha256 for n in notes}, result)
 
 
@@ -439,29 +407,7 @@ def import_markdown(ws: Workspace, directory: str | Path, skip_bad: bool = False
     root = Path(directory)
     if not root.is_dir():
         raise BadInput(f"cannot import {root}: no such folder")
-    vault = _Vault(root)
-    daily = read_daily_format(vault.root)
-    notes = [_read_note(vault, path, daily) for path in vault.notes]
-    warnings = []
-    seen_ids: dict[str, str] = {}
-    for note in notes:
-        if note.fields and note.fields.id and seen_ids.setdefault(note.fields.id, note.rel) != note.rel:
-            warnings.append(f"{note.rel}: id {note.fields.id} is also in {seen_ids[note.fields.id]}; "
-                            "imported as a new entry")
-            note.fields.id = None
-    known = _Known(ws.store().db, vault.root, daily)
-    links = _Links([n for n in notes if n.readable and n.fields is not None])
-    items: dict[str, ImportedEntry] = {}
-    unchanged = 0
-    for note in notes:
-        if note.readable and not note.problems:
-            item = _to_entry(note, vault, known, links)
-            if item is None:
-                unchanged += 1
-            elif not note.problems:
-                items[note.rel] = item
-    problems = [p for note in notes for p in note.problems]
-    result = commit(ws, list(items.values()), problems, skip_bad=skip_bad, progress=progress)
-    result.unchanged += unchanged
-    result.warnings += vault.link_warnings() + warnings
+    vault = VaultFolder(root)
+    result = take_notes(ws, vault, vault.notes, skip_bad=skip_bad, progress=progress).result
+    result.warnings = vault.link_warnings() + result.warnings
     return result

@@ -5,13 +5,14 @@ the next one (services/vault_sync.py says why that is safe)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from upstack.domain.filters import Filters
 from upstack.errors import BadInput
 from upstack.files import write_atomically
 from upstack.interop.markdown import Layout, NoteOut
-from upstack.interop.vault import VaultFolder, read_daily_format, take_notes
+from upstack.interop.vault import VaultFolder, read_attachment_folder, read_daily_format, take_notes
 from upstack.services.vault_plan import Plan, Stat, front_id, stat_of
 from upstack.store import queries
 from upstack.store import vault as state
@@ -61,8 +62,9 @@ class Applier:
     def _layout_for(self) -> Layout:
         if self._layout is None:
             ids = queries.ids_oldest_first(self.db, Filters(include_private=True))
-            self._layout = Layout(self.db, queries.load_entries(self.db, ids),
-                                  daily=read_daily_format(self.root))
+            fixed = {s.entry_id: rel for rel, s in state.file_states(self.db).items()}
+            self._layout = Layout(self.db, queries.load_entries(self.db, ids), daily=read_daily_format(self.root),
+                                  fixed=fixed, attachments=read_attachment_folder(self.root))
         return self._layout
 
     def _render(self, entry_id: str) -> NoteOut | None:
@@ -89,6 +91,9 @@ class Applier:
         return True
 
     def _conflict_copy(self, rel: str, text: str) -> None:
+        """The log's side beside the file, for a person to read and merge: without the entry's ``id:``
+        (the note is the entry; its copy is not read back, and would otherwise claim the same id)."""
+        text = re.sub(r"\A(---\n(?:.*\n)*?)id: *['\"]?[0-9A-Za-z]{26}['\"]? *\n", r"\1", text)
         stem = rel[:-3] if rel.endswith(".md") else rel.rsplit(".", 1)[0]
         name, number = f"{stem} (conflict {self.today}).md", 2
         while (self.root / name).exists():

@@ -23,7 +23,7 @@ __all__ = [
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
-    "entry_other_names", "imported_entry", "imported_before",
+    "entry_other_names", "imported_entry", "named_by_file", "imported_before",
     "complete_refs",
 ]
 
@@ -460,6 +460,14 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
     for row in db.query("SELECT from_id, target, to_id FROM links WHERE to_id IS NOT NULL"):
         links.setdefault(row["from_id"], {})[row["target"]] = row["to_id"]
     return links
+
+
+def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:
+    """(id, title) of the live entry whose vault file has this name or path (a ``title_key``)."""
+    row = db.one("SELECT e.id, e.title FROM entry_names n JOIN entries e ON e.id = n.entry_id "
+                 "WHERE n.name_key = ? AND e.purged_at IS NULL AND e.deleted_at IS NULL "
+                 "ORDER BY e.occurred_at DESC, e.id LIMIT 1", (name_key,))
+    return (row["id"], row["title"]) if row else None
 
 
 def imported_entry(db: Database, entry_id: str | None, sources: list[str]) -> dict[str, Any] | None:
