@@ -8,6 +8,7 @@ import click
 
 from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json
+from upstack.cli.progress import progress_bar
 from upstack.services import vault_sync
 from upstack.workspace import Workspace
 
@@ -54,7 +55,9 @@ def vault_link(ws: Workspace, directory: Path, include_private: bool, as_json: b
     if not as_json:
         echo(f"linked {found.root}: upstack will write notes into this folder, and add an `id:` line to the "
              "front matter of each note it imports")
-    _show(vault_sync.sync(ws), as_json)
+    with progress_bar("Syncing") as progress:
+        report = vault_sync.sync(ws, progress=progress)
+    _show(report, as_json)
 
 
 @vault.command("unlink")
@@ -83,7 +86,9 @@ def vault_status(ws: Workspace, as_json: bool) -> None:
 @pass_log
 def vault_sync_command(ws: Workspace, force: bool, as_json: bool) -> None:
     """Sync the linked folder both ways: edits on either side, new notes, deletes, moves."""
-    _show(vault_sync.sync(ws, force=force), as_json)
+    with progress_bar("Syncing") as progress:
+        report = vault_sync.sync(ws, force=force, progress=progress)
+    _show(report, as_json)
 
 
 COMMANDS = [vault]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from upstack.domain.filters import Filters
@@ -24,8 +25,9 @@ __all__ = ["Applier"]
 
 class Applier:
     def __init__(self, ws: Workspace, root: Path, states: dict[str, state.FileState], plan: Plan,
-                 *, today: str) -> None:
+                 *, today: str, progress: Callable[..., None] | None = None) -> None:
         self.ws, self.root, self.states, self.plan, self.today = ws, root, states, plan, today
+        self.progress = progress
         self.db = ws.store().db
         self.conflict_copies: list[str] = []
         self.problems: list[str] = []
@@ -41,7 +43,9 @@ class Applier:
         if not rels:
             return {}
         folder = VaultFolder(self.root)
-        taken = take_notes(self.ws, folder, [self.root / rel for rel in rels])
+        report = self.progress
+        taken = take_notes(self.ws, folder, [self.root / rel for rel in rels],
+                           progress=(lambda done, total: report("Reading notes", done, total)) if report else None)
         self._layout = None  # entries changed: where each goes is worked out again
         self.problems += [f"{p.where}: {p.message}" for p in taken.result.skipped]
         return {rel: taken.entries.get(rel) for rel in rels}
@@ -138,9 +142,11 @@ class Applier:
         for rel in plan.forget:
             state.drop_file(self.db, rel)
         linked = {s.entry_id for s in state.file_states(self.db).values()}
-        for entry_id in plan.new_entries:
+        for done, entry_id in enumerate(plan.new_entries, 1):
             if entry_id not in linked:  # not read from a file just now (a killed sync's, say)
                 self._new_file(entry_id)
+            if self.progress:
+                self.progress("Writing notes", done, len(plan.new_entries))
 
     def _record_move(self, new: str, old: str) -> None:
         was = self.states[old]

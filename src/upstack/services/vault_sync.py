@@ -123,9 +123,11 @@ def status(ws: Workspace) -> Report:
     return Report(link_.root, plan.counts(), dry_run=True)
 
 
-def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], None] | None = None) -> Report:
+def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], None] | None = None,
+         progress: Callable[..., None] | None = None) -> Report:
     """Sync the linked vault both ways (see the module's doc). ``before_acting`` is called with the
-    plan once it is made, before anything is written (a file watcher's hook, and the tests')."""
+    plan once it is made, before anything is written (a file watcher's hook, and the tests');
+    ``progress(label, done, total)`` as notes are read and written."""
     from upstack.services.vault_apply import Applier
 
     with _sync_lock(ws):
@@ -134,7 +136,7 @@ def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], 
         _guard(ws, link_, plan, notes, states, force)
         if before_acting is not None:
             before_acting(plan)
-        applier = Applier(ws, Path(link_.root), states, plan, today=date.today().isoformat())
+        applier = Applier(ws, Path(link_.root), states, plan, today=date.today().isoformat(), progress=progress)
         applier.run()
         return Report(link_.root, plan.counts(), applier.conflict_copies, applier.problems)
 
