@@ -103,6 +103,24 @@ def test_changes_on_both_sides_keep_both(run: CLI, tmp_path: Path) -> None:
     assert any("the log's side" in r["body"] for r in _revisions(run, entry))  # the history has both
     again = _sync(run)  # the copy is for the reader: not read back as a new entry
     assert again["import"] == 0 and len(_entries(run)) == 1
+    assert "id:" not in copy.read_text()  # it claims no entry (import markdown would warn of a twin)
+
+
+def test_files_go_where_obsidian_says_and_notes_stay_put_when_a_title_changes(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "app.json").write_text('{"attachmentFolderPath": "Files"}', encoding="utf-8")
+    figure = tmp_path / "fig.png"
+    figure.write_bytes(b"\x89PNG a figure")
+    short = run.ok("note", "Loss curve of run 3", "-a", str(figure)).strip()
+    run.ok("vault", "link", str(vault))
+    assert (vault / "Files" / "fig.png").read_bytes() == b"\x89PNG a figure"
+    assert "![](Files/fig.png)" in (vault / "Loss curve of run 3.md").read_text()
+    run.ok("edit", short, "--text", "Loss curve of run 3, seed 2\n\nbetter")
+    report = _sync(run)
+    assert report["write"] == 1 and report["new_files"] == 0
+    assert _notes(vault) == ["Loss curve of run 3.md"]  # the file stays where it is, with the new text
+    assert "better" in (vault / "Loss curve of run 3.md").read_text()
 
 
 def test_new_files_and_new_entries(run: CLI, tmp_path: Path) -> None:
