@@ -275,3 +275,21 @@ def test_doctor_checks_the_link(run: CLI, tmp_path: Path) -> None:
     assert findings and "missing" in findings[0]["message"]
     refused = run("vault", "sync")
     assert refused.exit_code == 1 and "missing or empty" in refused.output
+
+
+def test_entries_others_wrote_stay_out_of_the_vault(workspace: Workspace, tmp_path: Path) -> None:
+    """On a workspace linked to a team server, what another member wrote (pulled here) is theirs to
+    publish, not this person's: a vault often lives in a cloud folder or git."""
+    from upstack.ids import new_id
+    from upstack.services.capture import note
+    from upstack.timeutil import now_iso
+
+    note(workspace, "Mine, written here")
+    at = now_iso()
+    workspace.store().write([workspace.record("entry.create", {
+        "id": new_id(), "revision_id": new_id(), "kind": "note", "title": "Theirs, pulled from the server",
+        "body": "", "occurred_at": at, "created_at": at, "by": "01JTEAMMATE000000000000000"})])
+    vault = tmp_path / "vault"
+    vault_sync.link(workspace, vault, include_private=False)
+    vault_sync.sync(workspace)
+    assert _notes(vault) == ["Mine, written here.md"]
