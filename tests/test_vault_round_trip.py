@@ -193,3 +193,16 @@ def test_made_up_vaults_round_trip_without_loss_and_to_a_fixpoint(vault: dict[st
     used = {p for p in vault["files"] if any(p.rsplit("/", 1)[-1].encode() in n or
                                              p.replace(" ", "%20").encode() in n for n in vault["notes"].values())}
     assert_kept({p: d for p, d in original.items() if p.endswith(".md") or p in used}, e1)
+
+
+def test_an_obsidian_embed_of_a_picture_shows_it_on_the_entrys_page() -> None:
+    from upstack.domain.entry import Attachment
+    from upstack.web.markdown import images_shown, render
+
+    picture = Attachment("01M91T5E6B25EE70TH4PT3BDCJ", "E", "ab" * 32, "loss curve.png", "image/png", 3, "T")
+    page = render("See ![[loss curve.png|300]], ![[Attachments/loss curve.png]] and ![[RMU]].\n\n"
+                  "`![[loss curve.png]]`", [picture], [])
+    assert page.count(f'<img src="/a/{picture.id}" alt=') == 2
+    assert images_shown(page) == {picture.id}  # so the gallery below does not show it again
+    assert "![[RMU]]" in page  # a note embedded in a note: said as written
+    assert "<code>![[loss curve.png]]</code>" in page

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from upstack.domain.entry import FIGURE_TYPES
 from upstack.domain.html import ATTRIBUTES, TAGS
 from upstack.web.markdown_math import MATH_CLASSES, use_math
 
@@ -57,6 +58,31 @@ def _wikilink(state: StateInline, silent: bool) -> bool:
     return True
 
 
+_EMBED = re.compile(r"!\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
+
+
+def _embed(state: StateInline, silent: bool) -> bool:
+    """``![[file.png|300]]`` (Obsidian's embed) as one token: the entry's file of that name, shown."""
+    if not state.src.startswith("![[", state.pos):
+        return False
+    match = _EMBED.match(state.src, state.pos)
+    if match is None or not match.group(1).strip():
+        return False
+    if not silent:
+        token = state.push("embed", "", 0)
+        token.meta = {"name": match.group(1).strip()}
+    state.pos = match.end()
+    return True
+
+
+def _render_embed(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    name = tokens[idx].meta["name"]
+    found = (env.get("files") or {}).get(name.rsplit("/", 1)[-1].casefold())
+    if found is None:  # a note embedded in a note, or a file this entry does not hold: said as written
+        return f'<span class="wikilink">{html.escape("![[" + name + "]]")}</span>'
+    return f'<img src="/a/{found.id}" alt="{html.escape(name)}">'
+
+
 def _render_wikilink(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     target, alias = tokens[idx].meta["target"], tokens[idx].meta["alias"]
     links: Mapping[str, LinkRef] | None = env.get("links")
@@ -78,7 +104,9 @@ def _parser() -> MarkdownIt:
 
     parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     parser.inline.ruler.before("link", "wikilink", _wikilink)
+    parser.inline.ruler.before("image", "embed", _embed)
     parser.add_render_rule("wikilink", _render_wikilink)
+    parser.add_render_rule("embed", _render_embed)
     use_math(parser)
     return parser
 
@@ -91,13 +119,15 @@ def render(text: str, attachments: Iterable[Attachment] = (), links: Iterable[Li
     """
     import nh3
 
+    attachments = list(attachments)
     by_short = {a.short: a for a in attachments}
 
     def attachment_url(match: re.Match[str]) -> str:
         found = by_short.get(match.group(1))
         return f"/a/{found.id}" if found else match.group(0)
 
-    env = {"links": None if links is None else {link.target: link for link in links}}
+    env = {"links": None if links is None else {link.target: link for link in links},
+           "files": {a.filename.casefold(): a for a in attachments if a.sha256 and a.media_type in FIGURE_TYPES}}
     html_text = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text, env)))
     return nh3.clean(html_text, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                      link_rel="noopener noreferrer", allowed_classes=_CLASSES)
