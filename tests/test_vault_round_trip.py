@@ -206,3 +206,17 @@ def test_an_obsidian_embed_of_a_picture_shows_it_on_the_entrys_page() -> None:
     assert images_shown(page) == {picture.id}  # so the gallery below does not show it again
     assert "![[RMU]]" in page  # a note embedded in a note: said as written
     assert "<code>![[loss curve.png]]</code>" in page
+
+
+def test_a_note_over_the_limit_is_named_and_nothing_is_imported(run: CLI, tmp_path: Path) -> None:
+    from upstack.limits import NOTE_MAX_BYTES
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Fine.md").write_text("A fine note.\n", encoding="utf-8")
+    (vault / "Dump.md").write_bytes(b"x" * (NOTE_MAX_BYTES + 1))
+    failed = run("import", "markdown", str(vault))
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "Dump.md" in failed.output and "larger than 4 MB" in failed.output
+    assert json.loads(run.ok("log", "--json", "-n", "0")) == []
+    assert json.loads(run.ok("import", "markdown", str(vault), "--skip-bad", "--json"))["imported"] == 1
