@@ -295,3 +295,38 @@ def test_json_export_and_import_are_wired_in_the_cli(run: CLI, other_run: CLI, l
     result = other_run("import", str(tmp_path))
     assert result.exit_code == 1 and "upstack import markdown" in result.stderr
     assert run("export", "--json").exit_code == 2
+
+
+def test_an_unedited_export_of_crlf_and_bom_notes_imports_as_unchanged(run: CLI, tmp_path):
+    # The export keeps a note's CR LF and byte order mark; read back unedited, it is the entry as it
+    # is (no revision), both ways round: the export, then the original folder again.
+    vault = tmp_path / "v"
+    write(vault / "crlf.md", b"---\r\ntitle: Windows\r\n---\r\nLine one.\r\n")
+    write(vault / "bom.md", "\ufeffA note with a byte order mark\n".encode())
+    write(vault / "plain.md", "plain\n")
+    run.ok("import", "markdown", str(vault))
+    out = tmp_path / "out"
+    run.ok("export", "--format", "markdown", str(out))
+    assert (out / "crlf.md").read_bytes().endswith(b"\r\nLine one.\r\n")
+    assert (out / "bom.md").read_bytes().startswith("\ufeff".encode())
+    for folder in (out, vault, out):
+        assert run.ok("import", "markdown", str(folder)).strip() == "imported 0 entries, 3 already present"
+    for entry in entries_by_title(run).values():
+        assert len(json.loads(run.ok("history", entry["short"], "--json"))["revisions"]) == 1
+
+
+def test_a_file_given_to_import_markdown_is_named_as_a_file(run: CLI, tmp_path):
+    note = write(tmp_path / "v" / "note.md", "text\n")
+    result = run("import", "markdown", str(note))
+    assert result.exit_code == 1
+    assert "it is a file" in result.stderr and f"upstack import markdown {note.parent}" in result.stderr
+
+
+def test_a_jrnl_journal_given_as_json_is_named_and_skip_bad_is_not_offered(run: CLI, tmp_path):
+    journal = write(tmp_path / "journal.txt", "[2026-11-30 09:15:00 AM] Title. body @tag\n")
+    result = run("import", str(journal))
+    assert result.exit_code == 1 and f"`upstack import jrnl {journal}`" in result.stderr
+    broken = write(tmp_path / "broken.json", '[{"a": 1] ')
+    result = run("import", str(broken))
+    assert result.exit_code == 1 and "invalid JSON" in result.stderr
+    assert "--skip-bad" not in result.stderr  # a JSON export goes in whole: the option is refused

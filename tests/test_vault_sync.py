@@ -123,6 +123,21 @@ def test_files_go_where_obsidian_says_and_notes_stay_put_when_a_title_changes(ru
     assert "better" in (vault / "Loss curve of run 3.md").read_text()
 
 
+def test_a_conflict_copy_of_a_crlf_note_with_a_bom_carries_no_id(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    path = vault / "Windows.md"
+    path.parent.mkdir(parents=True)
+    path.write_bytes("\ufeff---\r\ntitle: Windows\r\n---\r\nLine one.\r\n".encode())
+    run.ok("vault", "link", str(vault))
+    entry = _id_of(path)
+    run.ok("edit", entry, "--text", "Windows\n\nLine one.\nthe log's side")
+    path.write_bytes(path.read_bytes() + b"the folder's side\r\n")
+    report = _sync(run)
+    copy = (vault / report["conflict_copies"][0]).read_bytes()
+    assert b"the log's side" in copy and copy.startswith("\ufeff---\r\n".encode())
+    assert entry.encode() not in copy  # the note is the entry; its copy claims no id
+
+
 def test_new_files_and_new_entries(run: CLI, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     run.ok("vault", "link", str(vault))

@@ -9,26 +9,32 @@ import click
 from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json
 from upstack.cli.progress import progress_bar
+from upstack.domain.text import plural
 from upstack.services import vault_sync
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
 
-_SAID = {"import": "read into the log", "write": "written to the folder", "conflicts": "changed on both sides",
-         "new_files": "new files", "delete_entries": "entries deleted (restorable)",
-         "remove_files": "files removed", "moves": "moved or renamed"}
+# What each count says: the noun for one, for more, and what was done to them.
+_SAID = {"import": ("note", "notes", "read into the log"), "write": ("note", "notes", "written to the folder"),
+         "conflicts": ("note", "notes", "changed on both sides"), "new_files": ("new file", "new files", "written"),
+         "delete_entries": ("entry", "entries", "deleted (restorable)"),
+         "remove_files": ("file", "files", "removed"), "moves": ("note", "notes", "moved or renamed")}
 
 
 def _show(report: vault_sync.Report, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    said = [f"{count} {_SAID[key]}" for key, count in report.counts.items() if count]
-    head = "would do" if report.dry_run else "synced"
-    echo(f"{head} {report.root}: " + ("; ".join(said) if said else "nothing to do"))
+    said = [f"{plural(count, _SAID[key][0], _SAID[key][1])} {_SAID[key][2]}"
+            for key, count in report.counts.items() if count]
+    if report.dry_run:
+        echo(f"a sync of {report.root} would do: " + ("; ".join(said) if said else "nothing"))
+    else:
+        echo(f"synced {report.root}: " + ("; ".join(said) if said else "nothing to do"))
     for name in report.conflicts:
         echo(f"changed on both sides: both kept, the log's text in {name} (the file's is the entry's "
-             "new revision)")
+             "new revision); merge what you want by hand, then delete the copy (it is never synced)")
     for problem in report.problems:
         echo(f"skipped {problem}")
 

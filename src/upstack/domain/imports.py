@@ -20,12 +20,14 @@ class Problem:
 
 
 class ImportFailed(UpstackError):
-    def __init__(self, problems: list[Problem]) -> None:
+    """``skip_bad``: whether the import takes --skip-bad (a JSON export does not: it goes in whole)."""
+
+    def __init__(self, problems: list[Problem], *, skip_bad: bool = True) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
+        hint = " (use --skip-bad to import the rest)" if skip_bad else ""
         super().__init__(
-            f"import refused, nothing was imported: {plural(len(problems), 'problem')} found "
-            f"(use --skip-bad to import the rest)\n{lines}")
+            f"import refused, nothing was imported: {plural(len(problems), 'problem')} found{hint}\n{lines}")
 
 
 

@@ -295,8 +295,9 @@ class _Known:
             ids = queries.ids_oldest_first(self.db, Filters(include_private=True))
             self._layout = Layout(self.db, queries.load_entries(self.db, ids), daily=self.daily)
         entry = next(iter(queries.load_entries(self.db, [entry_id])), None)
+        # Bytes against bytes: the rendering keeps a note's BOM and CR LF, note.text has neither.
         return entry is not None and entry.id in self._layout.paths and \
-            self._layout.render(entry).text == note.text
+            hashlib.sha256(self._layout.render(entry).text.encode("utf-8")).hexdigest() == note.sha256
 
     def source(self, rel: str) -> str:
         return source_key("markdown-file", str(self.root), rel)
@@ -405,6 +406,9 @@ def import_markdown(ws: Workspace, directory: str | Path, skip_bad: bool = False
     skipped). Symbolic links to notes and folders are skipped, and listed in the warnings.
     """
     root = Path(directory)
+    if root.is_file():
+        raise BadInput(f"cannot import {root}: it is a file; `import markdown` takes a folder of notes "
+                       f"(`upstack import markdown {root.parent}`)")
     if not root.is_dir():
         raise BadInput(f"cannot import {root}: no such folder")
     vault = VaultFolder(root)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +42,9 @@ __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tab
 
 FORMAT = "upstack-export"
 FORMAT_VERSION = 1
+# How jrnl's own journal file starts (`[2026-11-30 09:15:00 AM] Title`): such a file given to `import`
+# without `jrnl` is named, rather than answered with a JSON parser's complaint.
+_JRNL_DATE_LINE = re.compile(r"\[[^\]\n{}\"]*\d[^\]\n{}\"]*\] \S")
 
 # Data tables in the order they can be inserted (parents before children). Not vault_link and
 # vault_files (migration 17): a linked folder is this machine's, and its state means nothing elsewhere.
@@ -366,9 +370,12 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
     try:
         dump = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")]) from None
+        if _JRNL_DATE_LINE.match(text.lstrip("\ufeff \t\r\n")):
+            raise BadInput(f"cannot import {name}: it is not JSON but looks like a jrnl journal: "
+                           f"`upstack import jrnl {path}`") from None
+        raise ImportFailed([Problem(f"{name}:{exc.lineno}", f"invalid JSON: {exc.msg}")], skip_bad=False) from None
     except RecursionError:
-        raise ImportFailed([Problem(name, "nested deeper than any export is")]) from None
+        raise ImportFailed([Problem(name, "nested deeper than any export is")], skip_bad=False) from None
     db = ws.store().db
     # _check reads the file's shape; a value of a wrong type it does not look at (a version in words, a list
     # where a column holds text, a row naming a node that is not there) is still the file's fault, and the
@@ -380,7 +387,7 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
         dump = clean_data(dump)
         problems, blobs = _check(db, name, dump)
         if problems:
-            raise ImportFailed(problems)
+            raise ImportFailed(problems, skip_bad=False)
         restoring = bool(dump.get("workspace_id")) and not store_dump.has_entries(db)
         result = load_dump(ws, dump, blobs, server_backup=server_backup)
         if restoring:  # into a new workspace: it takes the file's identity, once every row is in

@@ -97,7 +97,7 @@ class Applier:
     def _conflict_copy(self, rel: str, text: str) -> None:
         """The log's side beside the file, for a person to read and merge: without the entry's ``id:``
         (the note is the entry; its copy is not read back, and would otherwise claim the same id)."""
-        text = re.sub(r"\A(---\n(?:.*\n)*?)id: *['\"]?[0-9A-Za-z]{26}['\"]? *\n", r"\1", text)
+        text = re.sub(r"\A(\ufeff?---\r?\n(?:.*\n)*?)id: *['\"]?[0-9A-Za-z]{26}['\"]? *\r?\n", r"\1", text)
         stem = rel[:-3] if rel.endswith(".md") else rel.rsplit(".", 1)[0]
         name, number = f"{stem} (conflict {self.today}).md", 2
         while (self.root / name).exists():
