@@ -127,19 +127,22 @@ def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
     from upstack.store import ingest
 
     def revision_at_schema_7(db, revision_id, entry_id, parent_id, number, kind, title, body, tags,  # type: ignore[no-untyped-def]
-                             workspace, created_at) -> None:
+                             workspace, created_at, meta=None) -> None:
         db.execute("INSERT INTO revisions (id, entry_id, parent_id, number, kind, title, body, tags, workspace_id, "
                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (revision_id, entry_id, parent_id, number,
                    kind, title, body, ingest._dumps(list(tags)), workspace, created_at))  # no checksum yet
 
     saved = (schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words, ingest._insert_revision,
-             ingest.add_words)
+             ingest.add_words, ingest._set_names, ingest.entry_other_names, ingest.link_target)
     schema.MIGRATIONS = tuple(m for m in saved[0] if m.version <= 7)
     schema.LATEST = 7
     ingest.index_words = lambda *args: None  # type: ignore[assignment]  # as upstack at schema 7 indexed
     ingest.unindex_words = lambda *args: None  # type: ignore[assignment]
     ingest.add_words = lambda *args: None  # type: ignore[assignment]
     ingest._insert_revision = revision_at_schema_7  # type: ignore[assignment]  # and stored revisions
+    ingest._set_names = lambda *args, **kwargs: None  # type: ignore[assignment]  # with no other names
+    ingest.entry_other_names = lambda *args: []  # type: ignore[assignment]
+    ingest.link_target = lambda *args, **kwargs: None  # type: ignore[assignment]  # (links: not counted here)
     try:
         old = Workspace(home=home, db=db_url)
         _fill(old, 40)
@@ -147,7 +150,8 @@ def test_a_schema_7_workspace_gets_its_counts(home, db_url) -> None:
         old.close()
     finally:
         (schema.MIGRATIONS, schema.LATEST, ingest.index_words, ingest.unindex_words,
-         ingest._insert_revision, ingest.add_words) = saved
+         ingest._insert_revision, ingest.add_words, ingest._set_names, ingest.entry_other_names,
+         ingest.link_target) = saved
     ws = Workspace(home=home, db=db_url)
     try:
         db = ws.store().db
