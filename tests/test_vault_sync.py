@@ -167,6 +167,21 @@ def test_deletes_both_ways_are_soft(run: CLI, tmp_path: Path) -> None:
     assert "Keep me.md" in _notes(vault)
 
 
+def test_a_note_put_back_after_its_entry_was_deleted_brings_the_entry_back(run: CLI, tmp_path: Path) -> None:
+    run.ok("note", "Put back")
+    run.ok("note", "Stays")
+    vault = tmp_path / "vault"
+    run.ok("vault", "link", str(vault))
+    saved = (vault / "Put back.md").read_bytes()
+    entry = _id_of(vault / "Put back.md")
+    (vault / "Put back.md").unlink()
+    assert _sync(run)["delete_entries"] == 1
+    (vault / "Put back.md").write_bytes(saved)  # from a backup, or Obsidian's trash
+    _sync(run)
+    assert entry in {e["id"] for e in _entries(run)}
+    assert _sync(run)["remove_files"] == 0 and (vault / "Put back.md").exists()  # and it stays
+
+
 def test_rename_and_move_between_folders_are_followed(run: CLI, tmp_path: Path) -> None:
     run.ok("note", "Wanderer")
     run.ok("note", "Traveller")
@@ -308,3 +323,15 @@ def test_entries_others_wrote_stay_out_of_the_vault(workspace: Workspace, tmp_pa
     vault_sync.link(workspace, vault, include_private=False)
     vault_sync.sync(workspace)
     assert _notes(vault) == ["Mine, written here.md"]
+
+
+def test_a_second_folder_is_not_linked_over_the_first(run: CLI, tmp_path: Path) -> None:
+    run.ok("note", "Only once")
+    run.ok("vault", "link", str(tmp_path / "one"))
+    refused = run("vault", "link", str(tmp_path / "two"))
+    assert refused.exit_code == 1 and "is linked already" in refused.output and "vault unlink" in refused.output
+    assert not (tmp_path / "two").exists()
+    run.ok("vault", "link", str(tmp_path / "one"))  # the same folder again: fine
+    run.ok("vault", "unlink")
+    run.ok("vault", "link", str(tmp_path / "two"))
+    assert _notes(tmp_path / "two") == ["Only once.md"]

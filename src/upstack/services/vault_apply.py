@@ -118,6 +118,8 @@ class Applier:
                 self._record_move(new, old)
         for rel in plan.restore_and_import:
             self._write("entry.restore", {"entry_id": self.states[rel].entry_id})
+        for entry_id in plan.revive.values():
+            self._write("entry.restore", {"entry_id": entry_id})
         for rel in plan.conflicts:
             self._both_changed(rel)
         changed = plan.import_files + plan.restore_and_import

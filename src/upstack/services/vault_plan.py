@@ -79,6 +79,7 @@ class Plan:
     touch: dict[str, Stat] = field(default_factory=dict)  # same bytes, new time: only the state
     stats: dict[str, Stat] = field(default_factory=dict)
     claimed: dict[str, str] = field(default_factory=dict)  # entry id in a new file's front matter -> path
+    revive: dict[str, str] = field(default_factory=dict)  # a new file's path -> the deleted entry its id names
 
     @property
     def deletions(self) -> list[str]:
@@ -130,6 +131,10 @@ def make_plan(root: Path, notes: list[str], states: dict[str, FileState], heads:
             said = front_id(root / rel)
             if said:
                 plan.claimed[said] = rel
+    for said, rel in plan.claimed.items():  # a note put back (from a backup, the trash): its entry too
+        head = heads.get(said)
+        if head is not None and head.deleted and not head.purged:
+            plan.revive[rel] = said
     for rel, old_state in list(vanished.items()):
         if old_state.entry_id in plan.claimed:
             plan.moves[plan.claimed[old_state.entry_id]] = rel

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.text import plural
 from upstack.errors import BadInput
 from upstack.services.vault_plan import Plan, make_plan
 from upstack.store import vault as state
@@ -69,6 +70,10 @@ def link(ws: Workspace, directory: Path, include_private: bool) -> state.Link:
     root = directory.expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise BadInput(f"cannot link {directory}: it is not a folder")
+    linked = state.get_link(ws.store().db)
+    if linked is not None and linked.root != str(root):
+        raise BadInput(f"{linked.root} is linked already (one vault per workspace): `upstack vault unlink` "
+                       "first, or every note would be copied into the second folder")
     root.mkdir(parents=True, exist_ok=True)
     state.set_link(ws.store().db, str(root), include_private)
     return _link(ws)
@@ -107,7 +112,7 @@ def _guard(ws: Workspace, link: state.Link, plan: Plan, notes: list[str], states
         return
     if not Path(link.root).is_dir() or not notes:
         raise BadInput(f"the vault {link.root} is missing or empty (an unmounted drive?); syncing would delete "
-                       f"{len(states)} entries: run `upstack vault sync --force` to go ahead")
+                       f"{plural(len(states), 'entry', 'entries')}: run `upstack vault sync --force` to go ahead")
     limit = getattr(ws.settings, "vault_delete_limit", DEFAULT_DELETE_LIMIT)
     deletions = plan.deletions
     if len(deletions) > max(_MIN_DELETES, limit * len(states)):
