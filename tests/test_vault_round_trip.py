@@ -220,3 +220,17 @@ def test_a_note_over_the_limit_is_named_and_nothing_is_imported(run: CLI, tmp_pa
     assert "Dump.md" in failed.output and "larger than 4 MB" in failed.output
     assert json.loads(run.ok("log", "--json", "-n", "0")) == []
     assert json.loads(run.ok("import", "markdown", str(vault), "--skip-bad", "--json"))["imported"] == 1
+
+
+def test_an_older_export_imported_again_does_not_undo_later_edits(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURE, vault)
+    run.ok("import", "markdown", str(vault))
+    run.ok("export", "--format", "markdown", str(tmp_path / "old"))
+    note = vault / "Projects" / "Unlearning" / "RMU.md"
+    note.write_text(note.read_text().replace("80%", "85%"))
+    assert json.loads(run.ok("import", "markdown", str(vault), "--json"))["updated"] == 1
+    again = run("import", "markdown", str(tmp_path / "old"))
+    assert again.exit_code == 0 and "as it was in revision 1, before its last edit; not imported" in again.output
+    short = {e["title"]: e["short"] for e in json.loads(run.ok("log", "--json", "-n", "0"))}["RMU"]
+    assert "85%" in json.loads(run.ok("show", short, "--json"))["body"]

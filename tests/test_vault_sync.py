@@ -209,6 +209,7 @@ def test_private_entries_stay_out_unless_asked(run: CLI, tmp_path: Path) -> None
     run.ok("vault", "link", str(vault))
     assert _notes(vault) == ["Open.md"]
     other = tmp_path / "other"
+    run.ok("vault", "unlink")
     run.ok("vault", "link", str(other), "--include-private")
     assert _notes(other) == ["Open.md", "Secret.md"]
 

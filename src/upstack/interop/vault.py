@@ -69,6 +69,7 @@ class _Note:
     sha256: str = ""
     readable: bool = False
     problems: list[Problem] = field(default_factory=list)
+    warning: str = ""
 
     def key_line(self, key: str) -> int:
         pattern = re.compile(rf"^{re.escape(key)}\s*:")
@@ -302,6 +303,13 @@ class _Known:
     def source(self, rel: str) -> str:
         return source_key("markdown-file", str(self.root), rel)
 
+    def older_revision(self, found: dict[str, Any], title: str, body: str) -> int | None:
+        """The number of an earlier revision (not the current one) with this very text, if any."""
+        for revision in queries.revisions(self.db, found["id"]):
+            if revision.id != found["revision_id"] and (revision.title, revision.body) == (title, body):
+                return revision.number
+        return None
+
     def find(self, note: _Note) -> dict[str, Any] | None:
         fields = note.fields
         assert fields is not None
@@ -314,7 +322,8 @@ def _markdown(found: dict[str, Any]) -> dict[str, Any]:
     return note if isinstance(note, dict) else {}
 
 
-def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links) -> ImportedEntry | None:
+def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links, *, older_is_stale: bool = False
+              ) -> ImportedEntry | None:
     fields = note.fields
     assert fields is not None
     found = known.find(note)
@@ -336,9 +345,17 @@ def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links) -> 
         markdown["crlf"] = True
     if note.bom:
         markdown["bom"] = True
+    body = links.undo(body)
+    if found is not None and older_is_stale:
+        older = known.older_revision(found, fields.title, body)
+        if older is not None:  # an export made before the entry's last edit: reading it would undo that
+            note.warning = (f"{note.rel}: the text of entry {short_id(found['id'])} as it was in revision "
+                            f"{older}, before its last edit; not imported (`upstack history "
+                            f"{short_id(found['id'])}`)")
+            return None
     new = [f for f in files.found.values() if not f.known]
     return ImportedEntry(
-        title=fields.title, body=links.undo(body), occurred_at=occurred, source=known.source(note.rel),
+        title=fields.title, body=body, occurred_at=occurred, source=known.source(note.rel),
         kind=fields.kind, tags=fields.tags, project=fields.project, private=fields.private, starred=fields.starred,
         files=[f.path for f in new], file_ids=[f.id for f in new],
         id=found["id"] if found else fields.id, revise_of=found["revision_id"] if found else None,
@@ -355,11 +372,12 @@ class Taken:
 
 
 def take_notes(ws: Workspace, vault: VaultFolder, paths: list[Path], *, skip_bad: bool = True,
-               progress: Progress | None = None) -> Taken:
+               progress: Progress | None = None, older_is_stale: bool = False) -> Taken:
     """Read these notes of ``vault`` into the log: a new note is a new entry, a changed one a new
     revision of its entry, an unchanged one nothing. All or nothing when a note has a problem, unless
     ``skip_bad`` (then it is left out and listed in the result). `import markdown` and `vault sync`
-    both read notes through this."""
+    both read notes through this. ``older_is_stale``: a note holding an earlier revision's text is not
+    read (an old export imported again would undo later edits); a sync reads it (an undo in Obsidian)."""
     daily = read_daily_format(vault.root)
     notes = [_read_note(vault, path, daily) for path in paths]
     warnings = []
@@ -379,7 +397,9 @@ def take_notes(ws: Workspace, vault: VaultFolder, paths: list[Path], *, skip_bad
         entries[note.rel] = None
         if not note.readable or note.problems:
             continue
-        item = _to_entry(note, vault, known, links)
+        item = _to_entry(note, vault, known, links, older_is_stale=older_is_stale)
+        if note.warning:
+            warnings.append(note.warning)
         if item is None:
             found = known.find(note)
             entries[note.rel] = found["id"] if found else None
@@ -412,6 +432,6 @@ def import_markdown(ws: Workspace, directory: str | Path, skip_bad: bool = False
     if not root.is_dir():
         raise BadInput(f"cannot import {root}: no such folder")
     vault = VaultFolder(root)
-    result = take_notes(ws, vault, vault.notes, skip_bad=skip_bad, progress=progress).result
+    result = take_notes(ws, vault, vault.notes, skip_bad=skip_bad, progress=progress, older_is_stale=True).result
     result.warnings = vault.link_warnings() + result.warnings
     return result
