@@ -336,3 +336,14 @@ def test_a_second_folder_is_not_linked_over_the_first(run: CLI, tmp_path: Path) 
     run.ok("vault", "unlink")
     run.ok("vault", "link", str(tmp_path / "two"))
     assert _notes(tmp_path / "two") == ["Only once.md"]
+
+
+def test_a_note_embedding_a_missing_file_is_synced_with_a_warning(run: CLI, tmp_path: Path) -> None:
+    """Obsidian vaults often hold an embed of a file since deleted: the note still syncs."""
+    vault = tmp_path / "vault"
+    _note(vault / "Sketch.md", "Sketch", "A plot: ![[gone.png]]")
+    linked = run("vault", "link", str(vault))
+    assert linked.exit_code == 0
+    assert "Sketch.md:4: embedded file 'gone.png' does not exist (the note is read without it)" in linked.stderr
+    assert [e["title"] for e in _entries(run)] == ["Sketch"]
+    assert "![[gone.png]]" in json.loads(run.ok("show", _entries(run)[0]["short"], "--json"))["body"]

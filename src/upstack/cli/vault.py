@@ -35,6 +35,8 @@ def _show(report: vault_sync.Report, as_json: bool) -> None:
     for name in report.conflicts:
         echo(f"changed on both sides: both kept, the log's text in {name} (the file's is the entry's "
              "new revision); merge what you want by hand, then delete the copy (it is never synced)")
+    for warning in report.warnings:
+        echo(f"upstack: warning: {warning}", err=True)
     for problem in report.problems:
         echo(f"skipped {problem}")
 

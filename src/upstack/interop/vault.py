@@ -159,8 +159,9 @@ class _Files:
     """The files a note holds: each found once, given an attachment id (the entry's own when it
     already holds those bytes), and where it was in the vault."""
 
-    def __init__(self, vault: VaultFolder, note: _Note, held: dict[str, str]) -> None:
+    def __init__(self, vault: VaultFolder, note: _Note, held: dict[str, str], *, strict: bool = True) -> None:
         self.vault, self.note, self.held = vault, note, held  # held: sha256 -> attachment id
+        self.strict = strict  # a missing embedded file is a problem (else a warning: the note is read)
         self.found: dict[Path, _File] = {}
 
     def get(self, target: str, line: int, *, embedded: bool) -> _File | None:
@@ -169,7 +170,11 @@ class _Files:
             return None  # a note linked or embedded in a note, not a file
         if path is None:
             if embedded and Path(target).suffix.lower() not in ("", *NOTE_SUFFIXES):
-                self.note.problem(line, f"embedded file {target!r} does not exist")
+                if self.strict:
+                    self.note.problem(line, f"embedded file {target!r} does not exist")
+                else:
+                    self.note.warning = (f"{self.note.rel}:{line}: embedded file {target!r} does not exist "
+                                         "(the note is read without it)")
             return None
         if not self.vault.inside(path):
             self.note.problem(line, f"embedded file {target!r} is outside the folder")
@@ -185,10 +190,11 @@ class _Files:
         return self.found[path]
 
 
-def _body_and_files(note: _Note, vault: VaultFolder, held: dict[str, str]) -> tuple[str, _Files, dict[str, str]]:
+def _body_and_files(note: _Note, vault: VaultFolder, held: dict[str, str], *, strict: bool = True
+                    ) -> tuple[str, _Files, dict[str, str]]:
     """The body with Markdown links to the vault's files as ``upstack:ID``; its files; how each
     such link was spelt where that is not the way export spells it."""
-    files = _Files(vault, note, held)
+    files = _Files(vault, note, held, strict=strict)
     body, masked = note.body, mask_code(note.body)
 
     def line(offset: int) -> int:
@@ -331,7 +337,7 @@ def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links, *, 
                               or known.says_the_same(found["id"], note)):
         return None  # as it was when last imported, or as the entry is now (or purged for good)
     held = {a.sha256: a.id for a in found["attachments"] if a.sha256} if found else {}
-    body, files, spelt = _body_and_files(note, vault, held)
+    body, files, spelt = _body_and_files(note, vault, held, strict=older_is_stale)
     occurred = fields.occurred_at or fields.created_at or \
         to_iso(datetime.fromtimestamp(note.path.stat().st_mtime, UTC))
     markdown: dict[str, Any] = {"path": note.rel, "front": note.front, "sha256": note.sha256,

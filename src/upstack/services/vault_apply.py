@@ -31,6 +31,7 @@ class Applier:
         self.db = ws.store().db
         self.conflict_copies: list[str] = []
         self.problems: list[str] = []
+        self.warnings: list[str] = []
         self._layout: Layout | None = None
 
     # -- the log side ------------------------------------------------------------------------
@@ -48,6 +49,7 @@ class Applier:
                            progress=(lambda done, total: report("Reading notes", done, total)) if report else None)
         self._layout = None  # entries changed: where each goes is worked out again
         self.problems += [f"{p.where}: {p.message}" for p in taken.result.skipped]
+        self.warnings += taken.result.warnings
         return {rel: taken.entries.get(rel) for rel in rels}
 
     def _record(self, rel: str, entry_id: str, moved_from: str | None = None) -> None:

@@ -36,12 +36,13 @@ class Report:
     root: str
     counts: dict[str, int]
     conflicts: list[str] = field(default_factory=list)  # conflict copies written
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # notes skipped, each with why
+    warnings: list[str] = field(default_factory=list)  # notes read all the same, each with what was odd
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"root": self.root, "dry_run": self.dry_run, **self.counts, "conflict_copies": self.conflicts,
-                "problems": self.problems}
+                "problems": self.problems, "warnings": self.warnings}
 
 
 @contextmanager
@@ -143,5 +144,5 @@ def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], 
             before_acting(plan)
         applier = Applier(ws, Path(link_.root), states, plan, today=date.today().isoformat(), progress=progress)
         applier.run()
-        return Report(link_.root, plan.counts(), applier.conflict_copies, applier.problems)
+        return Report(link_.root, plan.counts(), applier.conflict_copies, applier.problems, applier.warnings)
 
