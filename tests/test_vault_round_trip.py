@@ -234,3 +234,9 @@ def test_an_older_export_imported_again_does_not_undo_later_edits(run: CLI, tmp_
     assert again.exit_code == 0 and "as it was in revision 1, before its last edit; not imported" in again.output
     short = {e["title"]: e["short"] for e in json.loads(run.ok("log", "--json", "-n", "0"))}["RMU"]
     assert "85%" in json.loads(run.ok("show", short, "--json"))["body"]
+
+
+def test_tags_in_code_and_comments_are_not_tags_anywhere(run: CLI) -> None:
+    short = run.ok("note", "Steering works #steering\n\n```\n#include <x>\n```\n"
+                   "`#inline` and %% #hidden, a comment %% but #seen").strip()
+    assert sorted(json.loads(run.ok("show", short, "--json"))["tags"]) == ["seen", "steering"]

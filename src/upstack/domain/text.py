@@ -50,6 +50,7 @@ _LINK = re.compile(r"(?<!!)\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\
 # same character as many or more times, or open to the end) and a `code span` (a run of backticks
 # closed by a run as long, within a paragraph).
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*(?:\n.*?)??(?:\n {0,3}\1[`~]*[ \t]*(?=\n|\Z)|\Z)", re.M | re.S)
+_COMMENT = re.compile(r"%%.*?(?:%%|\Z)", re.S)  # Obsidian's %% comment %%: hidden in its reading view
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 # Words a full stop follows without ending the sentence (compared lower-cased, without the stop).
@@ -187,19 +188,19 @@ def normalize_tag(tag: str) -> str:
 
 
 def mask_code(text: str) -> str:
-    """``text`` with its code blanked out (newlines kept, so offsets and line numbers hold): a
-    ``#tag`` or a ``[[link]]`` written in code is code, not a tag or a link.
+    """``text`` with its code and ``%% comments %%`` blanked out (newlines kept, so offsets and line
+    numbers hold): a ``#tag`` or a ``[[link]]`` written in code is code, not a tag or a link.
 
     >>> mask_code("#a `#b` c")
     '#a      c'
     """
-    if "`" not in text and "~~~" not in text:
+    if "`" not in text and "~~~" not in text and "%%" not in text:
         return text
 
     def blank(match: re.Match[str]) -> str:
         return re.sub(r"[^\n]", " ", match.group(0))
 
-    return _CODE_SPAN.sub(blank, _FENCE.sub(blank, text))
+    return _COMMENT.sub(blank, _CODE_SPAN.sub(blank, _FENCE.sub(blank, text)))
 
 
 def find_tags(text: str) -> list[str]:

@@ -243,7 +243,7 @@ class Layout:
                             occurred_at=entry.occurred_at, created_at=entry.created_at, private=entry.private,
                             starred=entry.starred, project=entry.project, id=entry.id)
         kept = note.get("front") if isinstance(note.get("front"), str) else ("" if note else None)
-        front = front_matter(fields, path, kept=kept, inline_tags=find_tags(entry.title + "\n" + entry.body),
+        front = front_matter(fields, path, kept=kept, inline_tags=find_tags(entry.body),
                              daily=self.daily, attachments=[_relative(path, p) for p in unshown] or None)
         around = note.get("around")
         lead, tail = around if isinstance(around, list) and len(around) == 2 and all(
