@@ -347,3 +347,18 @@ def test_a_note_embedding_a_missing_file_is_synced_with_a_warning(run: CLI, tmp_
     assert "Sketch.md:4: embedded file 'gone.png' does not exist (the note is read without it)" in linked.stderr
     assert [e["title"] for e in _entries(run)] == ["Sketch"]
     assert "![[gone.png]]" in json.loads(run.ok("show", _entries(run)[0]["short"], "--json"))["body"]
+
+
+def test_a_note_read_for_the_first_time_gains_its_id_line_and_nothing_else(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    original = b"---\r\naliases: [Loose]\r\nstatus: draft\r\n---\r\nSee [[Other note]] soon.\r\n\r\n\r\n"
+    (vault / "Loose end.md").write_bytes(original)
+    (vault / "Plain.md").write_bytes(b"No front matter at all.")
+    run.ok("vault", "link", str(vault))
+    entry = _id_of(vault / "Loose end.md")
+    assert (vault / "Loose end.md").read_bytes() == original.replace(
+        b"status: draft\r\n", b"status: draft\r\nid: " + entry.encode() + b"\r\n")
+    plain = _id_of(vault / "Plain.md")
+    assert (vault / "Plain.md").read_bytes() == b"---\nid: " + plain.encode() + b"\n---\nNo front matter at all."
+    assert _sync(run)["import"] == 0  # the line it added is no edit

@@ -20,7 +20,26 @@ from upstack.store import vault as state
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["Applier"]
+__all__ = ["Applier", "with_id"]
+
+
+def with_id(data: bytes, entry_id: str) -> bytes:
+    """A note's bytes with ``id: ENTRY`` as the last line of its front matter (front matter made if
+    there is none), its line ends (CR LF or LF) and byte order mark kept.
+
+    >>> with_id(b"---\\ntags: [a]\\n---\\nText\\n", "01ABC")
+    b'---\\ntags: [a]\\nid: 01ABC\\n---\\nText\\n'
+    """
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    text = data[len(bom):]
+    end = b"\r\n" if b"\r\n" in text else b"\n"
+    line = b"id: " + entry_id.encode("ascii") + end
+    lines = text.split(end)
+    if lines and lines[0].rstrip() == b"---":
+        close = next((i for i, part in enumerate(lines[1:], 1) if part.rstrip() in (b"---", b"...")), None)
+        if close is not None:
+            return bom + end.join(lines[:close]) + end + line + end.join(lines[close:])
+    return bom + b"---" + end + line + b"---" + end + text
 
 
 class Applier:
@@ -82,7 +101,7 @@ class Applier:
             return None
         return layout.render(entries[0])
 
-    def _put(self, rel: str, text: str, files: list[tuple[str, str]], expected: Stat | None) -> bool:
+    def _put(self, rel: str, text: str | bytes, files: list[tuple[str, str]], expected: Stat | None) -> bool:
         """Write the note (and its files not there yet) if the file is still as scanned: False if not."""
         path = self.root / rel
         for where, sha in files:
@@ -120,8 +139,8 @@ class Applier:
                 self._record_move(new, old)
         for rel in plan.restore_and_import:
             self._write("entry.restore", {"entry_id": self.states[rel].entry_id})
-        for entry_id in plan.revive.values():
-            self._write("entry.restore", {"entry_id": entry_id})
+        for revived in plan.revive.values():
+            self._write("entry.restore", {"entry_id": revived})
         for rel in plan.conflicts:
             self._both_changed(rel)
         changed = plan.import_files + plan.restore_and_import
@@ -182,13 +201,16 @@ class Applier:
             self._both_changed(rel)
 
     def _add_id(self, rel: str, entry_id: str) -> None:
-        """A note read for the first time gets its entry's ``id:`` (so a move is followed)."""
-        out = self._render(entry_id)
+        """A note read for the first time gets its entry's ``id:`` (so a move is followed): that line
+        alone, in its front matter (made if it has none); not a byte else of the note changes."""
         path = self.root / rel
-        if out is None:
+        scanned = stat_of(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
             return
-        if front_id(path) is None:
-            self._put(rel, out.text, [], stat_of(path))
+        if front_id(path) is None and scanned is not None:
+            self._put(rel, with_id(data, entry_id), [], scanned)
 
     def _new_file(self, entry_id: str) -> None:
         out = self._render(entry_id)
