@@ -362,3 +362,13 @@ def test_a_note_read_for_the_first_time_gains_its_id_line_and_nothing_else(run: 
     plain = _id_of(vault / "Plain.md")
     assert (vault / "Plain.md").read_bytes() == b"---\nid: " + plain.encode() + b"\n---\nNo front matter at all."
     assert _sync(run)["import"] == 0  # the line it added is no edit
+
+
+def test_a_sync_says_what_it_did_not_what_it_planned(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    _note(vault / "One.md", "One", "first")
+    _note(vault / "Two.md", "Two", "second")
+    run.ok("import", "markdown", str(vault))
+    linked = json.loads(run.ok("vault", "link", str(vault), "--json"))
+    assert (linked["import"], linked["new_files"]) == (0, 0)  # both read before: each only recorded
+    assert _notes(vault) == ["One.md", "Two.md"] and len(_entries(run)) == 2

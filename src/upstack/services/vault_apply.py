@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class Applier:
         self.conflict_copies: list[str] = []
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.done: Counter[str] = Counter()  # what was done, by Plan.counts' keys (a plan says what it means to)
         self._layout: Layout | None = None
 
     # -- the log side ------------------------------------------------------------------------
@@ -69,6 +71,7 @@ class Applier:
         self._layout = None  # entries changed: where each goes is worked out again
         self.problems += [f"{p.where}: {p.message}" for p in taken.result.skipped]
         self.warnings += taken.result.warnings
+        self.done["import"] += taken.result.imported + taken.result.updated
         return {rel: taken.entries.get(rel) for rel in rels}
 
     def _record(self, rel: str, entry_id: str, moved_from: str | None = None) -> None:
@@ -125,6 +128,7 @@ class Applier:
             name, number = f"{stem} (conflict {self.today}-{number}).md", number + 1
         write_atomically(self.root / name, text)
         self.conflict_copies.append(name)
+        self.done["conflicts"] += 1
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class Applier:
             state.put_file(self.db, state.FileState(rel, was.entry_id, was.revision_id, was.sha256, now.size,
                                                     now.mtime_ns))
         for new, old in plan.moves.items():
+            self.done["moves"] += 1
             if new not in plan.import_files:
                 self._record_move(new, old)
         for rel in plan.restore_and_import:
@@ -157,10 +162,12 @@ class Applier:
             entry_id = self.states[rel].entry_id
             self._write("entry.delete", {"entry_id": entry_id, "at": now_iso()})
             state.drop_file(self.db, rel)
+            self.done["delete_entries"] += 1
         for rel in plan.remove_files:
             path = self.root / rel
             if stat_of(path) == Stat(self.states[rel].size, self.states[rel].mtime_ns):
                 path.unlink()
+                self.done["remove_files"] += 1
             state.drop_file(self.db, rel)
         for rel in plan.forget:
             state.drop_file(self.db, rel)
@@ -197,6 +204,7 @@ class Applier:
         scanned = self.plan.stats.get(rel)
         if self._put(rel, out.text, out.files, scanned):
             self._record(rel, was.entry_id)
+            self.done["write"] += 1
         else:  # rewritten meanwhile: both changed
             self._both_changed(rel)
 
@@ -226,5 +234,6 @@ class Applier:
         try:
             if self._put(rel, out.text, out.files, None):
                 self._record(rel, entry_id)
+                self.done["new_files"] += 1
         except OSError as exc:
             raise BadInput(f"cannot write {self.root / rel}: {exc.strerror or exc}") from None

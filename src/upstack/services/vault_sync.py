@@ -144,5 +144,6 @@ def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], 
             before_acting(plan)
         applier = Applier(ws, Path(link_.root), states, plan, today=date.today().isoformat(), progress=progress)
         applier.run()
-        return Report(link_.root, plan.counts(), applier.conflict_copies, applier.problems, applier.warnings)
+        done = {key: applier.done[key] for key in plan.counts()}  # what was done, not what was planned
+        return Report(link_.root, done, applier.conflict_copies, applier.problems, applier.warnings)
 
