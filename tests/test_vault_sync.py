@@ -306,6 +306,9 @@ def test_doctor_checks_the_link(run: CLI, tmp_path: Path) -> None:
     assert findings and "missing" in findings[0]["message"]
     refused = run("vault", "sync")
     assert refused.exit_code == 1 and "missing or empty" in refused.output
+    vault.mkdir()  # there, but empty: an unmounted drive's mount point
+    findings = [f for f in json.loads(run("doctor", "--json").stdout)["findings"] if f["check"] == "vault"]
+    assert findings and "holds no notes" in findings[0]["message"]
 
 
 def test_entries_others_wrote_stay_out_of_the_vault(workspace: Workspace, tmp_path: Path) -> None:

@@ -218,7 +218,12 @@ def _check_vault(db: Database) -> list[Finding]:
                                             "`upstack vault sync` will refuse to run until it is back")]
     heads = vault.entry_heads(db)
     findings = []
-    for path, state in sorted(vault.file_states(db).items()):
+    states = vault.file_states(db)
+    if states and not any(root.rglob("*.md")):
+        findings.append(Finding("vault", link.root, f"the linked vault folder holds no notes, though the last sync "
+                                                    f"left {len(states)} there (an emptied or unmounted folder?): "
+                                                    "`upstack vault sync` will refuse to run"))
+    for path, state in sorted(states.items()):
         if state.entry_id not in heads:
             findings.append(Finding("vault", path, f"the sync state names entry {state.entry_id}, which is "
                                                    "not in the log (the next sync forgets it)", "warning"))
