@@ -62,7 +62,8 @@ HELP_SECTIONS = {
     "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
     "due": "Opportunities",
     "serve": "Browser and team", "team": "Browser and team",
-    "maintenance": "Maintenance", "interop": "Maintenance", "vault": "Maintenance", "demo": "Maintenance",
+    "interop": "Notes in and out", "vault": "Notes in and out",  # jrnl, Markdown, an Obsidian vault, JSON
+    "maintenance": "Maintenance", "demo": "Maintenance",
 }
 OTHER = "Other"
 
