@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from conftest import CLI
 from helpers_reliability import finish, spawn, upstack_args
 
@@ -143,3 +144,15 @@ def test_an_attachment_never_points_at_another_file_of_the_same_name(run: CLI, t
     linked = [line[4:-1] for line in note.split("\n") if line.startswith("![](")]
     assert linked and all((vault / target).read_text() == "OURS" for target in linked), (note, linked)
     assert (vault / "attachments" / "plot.png").read_text() == "USER FILE"
+
+
+# -- a note of the user's whose name looks like a conflict copy --------------------------------
+
+@pytest.mark.xfail(strict=True, reason="open: any note named 'X (conflict YYYY-MM-DD).md' is never read, "
+                   "even with no 'X.md' beside it (not a copy sync wrote), and the sync does not say so")
+def test_a_note_named_like_a_conflict_copy_is_read_or_reported(run: CLI, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    _note(vault / "Plan (conflict 2024-01-01).md", "---\ntitle: Mine\n---\nnot a copy\n")
+    run.ok("vault", "link", str(vault))
+    report = _sync(run)
+    assert [e["title"] for e in _entries(run)] == ["Mine"] or report["problems"], report
