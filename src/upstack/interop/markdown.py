@@ -31,6 +31,7 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.files import sync_all, write_atomically
 from upstack.interop.notes import DailyNames, NoteFields, front_matter
+from upstack.interop.vault_folder import linked_part
 from upstack.store import queries
 from upstack.store.db import Database
 from upstack.store.tree import node_rows
@@ -300,6 +301,11 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
     try:
         for done, entry in enumerate(entries, 1):
             out = layout.render(entry)
+            for where in (out.path, *(w for w, _ in out.files)):
+                link = linked_part(root, where)
+                if link is not None:
+                    raise BadInput(f"cannot export {where} into {root}: the folder {link} is a symbolic link "
+                                   "(upstack never writes through one)")
             for where, sha in out.files:
                 if where not in written:
                     (root / where).parent.mkdir(parents=True, exist_ok=True)

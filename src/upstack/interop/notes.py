@@ -106,9 +106,36 @@ def split_front(text: str) -> tuple[str | None, str, int]:
     return (front + "\n" if front else ""), "\n".join(lines[end + 1:]), end + 2
 
 
+_FRONT_VALUES = 100_000  # more values than this, counted as YAML's aliases expand them, is no note's
+_FRONT_DEPTH = 100  # lists in lists deeper than this: no note's either (and printing one overflows the stack)
+
+
+def _too_big(data: Any) -> str | None:
+    """What is wrong with front matter this big (each alias counted every time it is used), if anything."""
+    left, stack = _FRONT_VALUES, [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        left -= 1
+        if left < 0:
+            return f"more than {_FRONT_VALUES:,} values once its aliases (*name) are expanded"
+        if depth > _FRONT_DEPTH:
+            return f"lists or mappings nested more than {_FRONT_DEPTH} deep"
+        if isinstance(value, dict):
+            value = [*value.keys(), *value.values()]
+        if isinstance(value, list):
+            stack += [(item, depth + 1) for item in value]
+    return None
+
+
 def load_front(text: str) -> Any:
-    """Front matter text as data (raises yaml.YAMLError when it is not YAML)."""
-    return yaml.load(text, Loader=_LOADER) or {}
+    """Front matter text as data (raises yaml.YAMLError when it is not YAML, or when it is too big
+    for any note once its aliases are expanded: a few lines of ``&a [*b, *b, ...]`` make a billion
+    values, and every reader of the tags would print them all)."""
+    data = yaml.load(text, Loader=_LOADER) or {}
+    wrong = _too_big(data)
+    if wrong:
+        raise yaml.YAMLError(wrong)
+    return data
 
 
 def tag_list(value: Any) -> list[str]:

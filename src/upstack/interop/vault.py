@@ -37,10 +37,11 @@ from upstack.ids import id_key, new_id, short_id
 from upstack.interop.common import ImportedEntry, ImportResult, Problem, commit, source_key
 from upstack.interop.markdown import WIKILINK, Layout, Progress, link_path
 from upstack.interop.notes import DailyNames, NoteFields, load_front, note_fields, split_front
-from upstack.interop.vault_folder import NOTE_SUFFIXES, VaultFolder
+from upstack.interop.vault_folder import NOTE_SUFFIXES, VaultFolder, read_regular
 from upstack.limits import NOTE_MAX_BYTES
 from upstack.store import queries
 from upstack.store.db import Database
+from upstack.store.ingest import id_taken
 from upstack.timeutil import to_iso
 from upstack.workspace import Workspace
 
@@ -106,13 +107,13 @@ def read_daily_format(root: Path) -> DailyNames:
 def _read_note(vault: VaultFolder, path: Path, daily: DailyNames) -> _Note:
     note = _Note(path, vault.rel(path))
     try:
-        if path.stat().st_size > NOTE_MAX_BYTES:
-            note.problem(1, f"larger than {NOTE_MAX_BYTES // (1024 * 1024)} MB, the most a note may be "
-                            "(attach a file this big to a note instead)")
-            return note
-        data = path.read_bytes()
+        data = read_regular(path, NOTE_MAX_BYTES)
     except OSError as exc:
         note.problem(1, f"cannot read: {exc.strerror}")
+        return note
+    if data is None:
+        note.problem(1, f"larger than {NOTE_MAX_BYTES // (1024 * 1024)} MB, the most a note may be "
+                        "(attach a file this big to a note instead)")
         return note
     note.sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -181,7 +182,7 @@ class _Files:
             return None
         if path not in self.found:
             try:
-                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                sha = hashlib.sha256(read_regular(path) or b"").hexdigest()
             except OSError as exc:
                 self.note.problem(line, f"cannot read {target!r}: {exc.strerror}")
                 return None
@@ -394,6 +395,11 @@ def take_notes(ws: Workspace, vault: VaultFolder, paths: list[Path], *, skip_bad
                             "imported as a new entry")
             note.fields.id = None
     db = ws.store().db
+    for note in notes:  # a node's or a run's id (ids are one space): the note is an entry of its own
+        said = note.fields.id if note.fields else None
+        if said and not queries.imported_entry(db, said, []) and id_taken(db, said):
+            warnings.append(f"{note.rel}: id {said} is not an entry's (a node's or a run's); imported as a new entry")
+            note.fields.id = None  # type: ignore[union-attr]
     known = _Known(db, vault.root, daily)
     links = _Links([n for n in notes if n.readable and n.fields is not None], db)
     items: list[ImportedEntry] = []

@@ -15,6 +15,7 @@ from upstack.errors import BadInput
 from upstack.files import write_atomically
 from upstack.interop.markdown import Layout, NoteOut
 from upstack.interop.vault import VaultFolder, read_attachment_folder, read_daily_format, take_notes
+from upstack.interop.vault_folder import linked_part, read_regular
 from upstack.services.vault_plan import Plan, Stat, front_id, stat_of
 from upstack.store import queries
 from upstack.store import vault as state
@@ -81,7 +82,7 @@ class Applier:
         found = stat_of(path)
         if head is None or found is None:
             return
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = hashlib.sha256(read_regular(path) or b"").hexdigest()
         state.put_file(self.db, state.FileState(rel, entry_id, head["revision_id"], sha, found.size,
                                                 found.mtime_ns), moved_from=moved_from)
 
@@ -103,6 +104,18 @@ class Applier:
         if entry_id not in layout.paths:
             return None
         return layout.render(entries[0])
+
+    def _blocked(self, rel: str, files: list[tuple[str, str]]) -> bool:
+        """Whether the note or one of its files would be written through a folder that is a symbolic
+        link (then it is not written, and said so): the write would land outside the vault, or where
+        the next sync does not read it, and that sync would take the note for deleted."""
+        for where in (rel, *(w for w, _ in files)):
+            link = linked_part(self.root, where)
+            if link is not None:
+                self.problems.append(f"{rel}: not written: the folder {link} is a symbolic link (upstack never "
+                                     "writes through one)")
+                return True
+        return False
 
     def _put(self, rel: str, text: str | bytes, files: list[tuple[str, str]], expected: Stat | None) -> bool:
         """Write the note (and its files not there yet) if the file is still as scanned: False if not."""
@@ -202,6 +215,8 @@ class Applier:
         if out is None:
             return
         scanned = self.plan.stats.get(rel)
+        if self._blocked(rel, out.files):
+            return
         if self._put(rel, out.text, out.files, scanned):
             self._record(rel, was.entry_id)
             self.done["write"] += 1
@@ -214,10 +229,12 @@ class Applier:
         path = self.root / rel
         scanned = stat_of(path)
         try:
-            data = path.read_bytes()
+            data = read_regular(path)
         except OSError:
             return
-        if front_id(path) is None and scanned is not None:
+        if data is None:
+            return
+        if front_id(path) is None and scanned is not None and not self._blocked(rel, []):
             self._put(rel, with_id(data, entry_id), [], scanned)
 
     def _new_file(self, entry_id: str) -> None:
@@ -231,6 +248,8 @@ class Applier:
             if (self.root / rel).exists():
                 self.problems.append(f"{rel}: already there; entry {entry_id} not written")
                 return
+        if self._blocked(rel, out.files):
+            return
         try:
             if self._put(rel, out.text, out.files, None):
                 self._record(rel, entry_id)

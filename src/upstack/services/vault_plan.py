@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from upstack.interop.vault_folder import read_regular
 from upstack.store.vault import FileState, Head
 
 __all__ = ["Plan", "Stat", "make_plan", "stat_of", "front_id", "CONFLICT_NAME", "is_conflict_copy"]
@@ -47,8 +48,7 @@ _ID_LINE = re.compile(r"^id:\s*['\"]?([0-9A-Za-z]+)['\"]?\s*$", re.MULTILINE)
 def front_id(path: Path) -> str | None:
     """The ``id:`` in a note's front matter, read without parsing the rest (a move is found by it)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            head = handle.read(8192).lstrip("\ufeff").replace("\r\n", "\n")
+        head = (read_regular(path) or b"")[:8192].decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
     except OSError:
         return None
     if not head.startswith("---\n"):
@@ -60,7 +60,7 @@ def front_id(path: Path) -> str | None:
 
 def _sha(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_regular(path) or b"").hexdigest()
     except OSError:
         return None
 
