@@ -156,11 +156,15 @@ class Layout:
     """Where each entry and each of its files goes in a vault, every path claimed once."""
 
     def __init__(self, db: Database, entries: list[Entry], *, daily: DailyNames | None = None,
-                 fixed: dict[str, str] | None = None, attachments: str = "./" + ATTACHMENTS_FOLDER) -> None:
+                 fixed: dict[str, str] | None = None, attachments: str = "./" + ATTACHMENTS_FOLDER,
+                 occupied: Callable[[str, str], bool] | None = None) -> None:
         """``fixed``: {entry id: path} already decided (a linked vault's files stay where they are);
         ``attachments``: where an entry's new files go, as Obsidian's ``attachmentFolderPath`` says it
-        ("./sub": a folder beside the note; "/" or "": the vault's top; "folder": that folder)."""
+        ("./sub": a folder beside the note; "/" or "": the vault's top; "folder": that folder);
+        ``occupied(path, sha256)``: whether the folder written into holds other bytes at that path (a
+        file of the person's own, which a file of the log's must not be taken for)."""
         self.daily, self.attachments = daily, attachments
+        self.occupied = occupied or (lambda path, sha256: False)
         self.book = _NameBook()
         self.links = queries.resolved_links(db)
         self.aliases = {e.id: {title_key(a) for a in e.meta.get("aliases") or [] if isinstance(a, str)}
@@ -189,6 +193,7 @@ class Layout:
         """Where a file goes: where the vault had it (shared by every note holding those bytes
         there), else ``attachments/`` beside the note."""
         wanted = safe_path(_mapping(_markdown(entry), "files").get(attachment_id))
+        from_vault = wanted is not None  # a vault's own file: its path there, whatever is there now
         if wanted is None:
             original = Path(filename)
             suffix = safe_file_name(original.suffix)
@@ -198,6 +203,8 @@ class Layout:
         if given is None:
             stem, dot, suffix = wanted.rpartition(".") if "." in wanted.rsplit("/", 1)[-1] else (wanted, "", "")
             given = wanted if self.book.claim_path(wanted) else self.book.claim(stem, short, dot + suffix)
+            while not from_vault and self.occupied(given, sha256):  # another file of that name is there
+                given = self.book.claim(stem, short, dot + suffix)
             self.files[(sha256, wanted)] = given
         return given
 

@@ -353,6 +353,11 @@ def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links, *, 
     if note.bom:
         markdown["bom"] = True
     body = links.undo(body)
+    if found is not None and bool(found["private"]) != fields.private:
+        note.warning = (f"{note.rel}: says private: {str(fields.private).lower()}, but whether entry "
+                        f"{short_id(found['id'])} is private is fixed when it is first written (a team server "
+                        "may hold it already); the note is read, the entry stays "
+                        f"{'private' if found['private'] else 'shared'}")
     if found is not None and older_is_stale:
         older = known.older_revision(found, fields.title, body)
         if older is not None:  # an export made before the entry's last edit: reading it would undo that

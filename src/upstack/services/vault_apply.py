@@ -55,6 +55,7 @@ class Applier:
         self.warnings: list[str] = []
         self.done: Counter[str] = Counter()  # what was done, by Plan.counts' keys (a plan says what it means to)
         self._layout: Layout | None = None
+        self._held: dict[str, str] = {}  # vault path -> sha256 of the bytes there ('' for none)
 
     # -- the log side ------------------------------------------------------------------------
 
@@ -93,8 +94,19 @@ class Applier:
             ids = queries.ids_oldest_first(self.db, Filters(include_private=True))
             fixed = {s.entry_id: rel for rel, s in state.file_states(self.db).items()}
             self._layout = Layout(self.db, queries.load_entries(self.db, ids), daily=read_daily_format(self.root),
-                                  fixed=fixed, attachments=read_attachment_folder(self.root))
+                                  fixed=fixed, attachments=read_attachment_folder(self.root),
+                                  occupied=self._occupied)
         return self._layout
+
+    def _occupied(self, rel: str, sha256: str) -> bool:
+        """Whether the folder holds other bytes than ``sha256`` at ``rel`` (never read more than once)."""
+        if rel not in self._held:
+            try:
+                data = read_regular(self.root / rel) if (self.root / rel).exists() else b""
+            except OSError:
+                data = b"?"  # something is there that is not ours to replace
+            self._held[rel] = hashlib.sha256(data).hexdigest() if data else ""
+        return self._held[rel] not in ("", sha256)
 
     def _render(self, entry_id: str) -> NoteOut | None:
         entries = queries.load_entries(self.db, [entry_id])

@@ -23,9 +23,13 @@ __all__ = ["Plan", "Stat", "make_plan", "stat_of", "front_id", "CONFLICT_NAME", 
 CONFLICT_NAME = re.compile(r" \(conflict \d{4}-\d{2}-\d{2}(?:-\d+)?\)\.md$")
 
 
-def is_conflict_copy(rel: str) -> bool:
-    """A conflict copy sync wrote: for the reader, never read back (its text is a revision already)."""
-    return bool(CONFLICT_NAME.search(rel))
+def is_conflict_copy(rel: str, notes: set[str] | None = None) -> bool:
+    """A conflict copy sync wrote: for the reader, never read back (its text is a revision already).
+    Named ``X (conflict DATE).md`` beside ``X.md`` (a note of that name with no ``X.md`` is someone's)."""
+    found = CONFLICT_NAME.search(rel)
+    if found is None:
+        return False
+    return notes is None or rel[:found.start()] + ".md" in notes
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ def make_plan(root: Path, notes: list[str], states: dict[str, FileState], heads:
               in_scope: set[str]) -> Plan:
     """``notes``: the folder's note paths (vault-relative); ``in_scope``: the entries that belong in it."""
     plan = Plan()
-    present = {rel for rel in notes if not is_conflict_copy(rel)}
+    every = set(notes)
+    present = {rel for rel in notes if not is_conflict_copy(rel, every)}
     for rel in present:
         found = stat_of(root / rel)
         if found is not None:
@@ -145,8 +150,16 @@ def make_plan(root: Path, notes: list[str], states: dict[str, FileState], heads:
         if rel in moved_from:
             continue
         head = heads.get(state.entry_id)
-        if head is None or head.purged or (state.entry_id not in in_scope and not head.deleted):
+        if head is None or head.purged:
             plan.forget.append(rel)
+            continue
+        if state.entry_id not in in_scope and not head.deleted:
+            # Not one upstack writes here (private, or another member's), but the person's own file:
+            # its edits are read, and it is neither rewritten nor, while it is there, forgotten.
+            if rel in vanished:
+                plan.forget.append(rel)
+            elif file_changed.get(rel, False):
+                plan.import_files.append(rel)
             continue
         entry_changed = head.revision_id != state.revision_id
         if rel in vanished:

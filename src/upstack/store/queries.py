@@ -472,11 +472,11 @@ def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:
 
 def imported_entry(db: Database, entry_id: str | None, sources: list[str]) -> dict[str, Any] | None:
     """The entry an importer made before from one of ``sources``, or that has ``entry_id`` (deleted and
-    purged ones too): its id, current revision, purged_at, meta (parsed) and attachments."""
-    row = db.one("SELECT id, revision_id, purged_at, meta FROM entries WHERE id = ?", (entry_id,)) if entry_id \
-        else None
+    purged ones too): its id, current revision, purged_at, private, meta (parsed) and attachments."""
+    row = db.one("SELECT id, revision_id, purged_at, private, meta FROM entries WHERE id = ?",
+                 (entry_id,)) if entry_id else None
     if row is None and sources:
-        row = db.one(f"SELECT id, revision_id, purged_at, meta FROM entries WHERE source IN {_in(sources)} "
+        row = db.one(f"SELECT id, revision_id, purged_at, private, meta FROM entries WHERE source IN {_in(sources)} "
                      "ORDER BY created_at LIMIT 1", sources)
     if row is None:
         return None
