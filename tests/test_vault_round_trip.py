@@ -240,3 +240,13 @@ def test_tags_in_code_and_comments_are_not_tags_anywhere(run: CLI) -> None:
     short = run.ok("note", "Steering works #steering\n\n```\n#include <x>\n```\n"
                    "`#inline` and %% #hidden, a comment %% but #seen").strip()
     assert sorted(json.loads(run.ok("show", short, "--json"))["tags"]) == ["seen", "steering"]
+
+
+def test_where_the_vault_is_on_this_machine_is_not_kept_with_the_entry(run: CLI, tmp_path: Path) -> None:
+    """An entry's meta travels with it (a team server, an export): the folder's place on this machine
+    (a home folder's name, say) is not the note's."""
+    vault = tmp_path / "private-home-folder" / "vault"
+    shutil.copytree(FIXTURE, vault)
+    run.ok("import", "markdown", str(vault))
+    for entry in json.loads(run.ok("log", "--json", "-n", "0")):
+        assert "private-home-folder" not in json.dumps(json.loads(run.ok("show", entry["short"], "--json"))["meta"])

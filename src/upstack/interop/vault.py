@@ -341,8 +341,8 @@ def _to_entry(note: _Note, vault: VaultFolder, known: _Known, links: _Links, *, 
     body, files, spelt = _body_and_files(note, vault, held, strict=older_is_stale)
     occurred = fields.occurred_at or fields.created_at or \
         to_iso(datetime.fromtimestamp(note.path.stat().st_mtime, UTC))
+    # Where the folder is on this machine stays out: meta travels with the entry (to a team server).
     markdown: dict[str, Any] = {"path": note.rel, "front": note.front, "sha256": note.sha256,
-                                "vault": str(vault.root),
                                 "files": {f.id: vault.rel(f.path) for f in files.found.values()}}
     if spelt:
         markdown["refs"] = spelt
