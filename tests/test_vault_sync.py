@@ -375,3 +375,22 @@ def test_a_sync_says_what_it_did_not_what_it_planned(run: CLI, tmp_path: Path) -
     linked = json.loads(run.ok("vault", "link", str(vault), "--json"))
     assert (linked["import"], linked["new_files"]) == (0, 0)  # both read before: each only recorded
     assert _notes(vault) == ["One.md", "Two.md"] and len(_entries(run)) == 2
+
+
+def test_a_link_killed_while_writing_files_loses_nothing_and_doubles_nothing(run: CLI, tmp_path: Path) -> None:
+    count = 80
+    for n in range(count):
+        run.ok("note", f"Written {n}. Body {n}")
+    vault = tmp_path / "vault"
+    proc = spawn(upstack_args("vault", "link", str(vault)), run.home, run.db_url)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and len(list(vault.rglob("*.md"))) < 5:
+        time.sleep(0.002)  # kill once it is writing the folder
+    proc.kill()
+    killed = finish(proc)
+    written = len(list(vault.rglob("*.md")))
+    print(f"killed with {written} of {count} notes written (exit {killed.returncode})")
+    run.ok("vault", "sync")
+    assert sorted(_notes(vault)) == sorted(f"Written {n}.md" for n in range(count))  # one file each, no twins
+    assert len(_entries(run)) == count
+    assert not any(_sync(run)[k] for k in ("import", "write", "new_files", "delete_entries", "conflicts"))
