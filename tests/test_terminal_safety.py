@@ -55,8 +55,11 @@ def _hostile_log(ws: Workspace) -> dict[str, str]:
             r.note(HOSTILE_BODY)
             r.summary(learned=HOSTILE)
         runs.append(r.short)
+    vault = ws.home / "vault"  # a note embedding a missing file of a hostile name: a warning names both
+    vault.mkdir(parents=True)
+    (vault / "Hostile.md").write_text(f"![[{HOSTILE[:40]}.png]] {HOSTILE_BODY}\n", encoding="utf-8")
     return {"node": node.short, "entry": entry.short, "idea": idea.short, "run": runs[0],
-            "other run": runs[1]}
+            "other run": runs[1], "vault": str(vault)}
 
 
 def _driven(ids: dict[str, str]) -> list[list[str]]:
@@ -96,6 +99,8 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["outreach", "draft", "hostile"], ["outreach", "sent", "hostile", "--subject", HOSTILE],
         ["outreach", "reply", "hostile", "--text", HOSTILE_BODY, "--follow-up", "tomorrow"],
         ["outreach", "log", "hostile", "note", "--text", HOSTILE], ["outreach", "list"], ["due"],
+        ["vault", "link", ids["vault"], "--include-private"], ["vault", "status"], ["vault", "status", "--json"],
+        ["vault", "sync"], ["vault", "unlink"],
     ]
 
 
@@ -126,7 +131,7 @@ def test_every_printing_command_keeps_hostile_stored_text_off_the_terminal(
 
 
 def test_every_command_is_either_driven_with_hostile_text_or_prints_none() -> None:
-    driven = {args[0] for args in _driven(dict.fromkeys(["node", "entry", "idea", "run", "other run"], ""))}
+    driven = {args[0] for args in _driven(dict.fromkeys(["node", "entry", "idea", "run", "other run", "vault"], ""))}
     assert set(COMMAND_MODULES) == driven | QUIET | {"sync"}, \
         "place a new command: drive it in this test with hostile text, or add it to QUIET"
 

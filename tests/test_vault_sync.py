@@ -9,8 +9,8 @@ from pathlib import Path
 
 from conftest import CLI
 from helpers_reliability import finish, spawn, upstack_args
-from upstack.services import vault_sync
-from upstack.services.vault_plan import Plan
+from upstack.interop import vault_sync
+from upstack.interop.vault_plan import Plan
 from upstack.workspace import Workspace
 
 

@@ -1,4 +1,4 @@
-"""`upstack vault`: a folder of Markdown kept in step with the log both ways (services/vault_sync.py)."""
+"""`upstack vault`: a folder of Markdown kept in step with the log both ways (interop/vault_sync.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json
 from upstack.cli.progress import progress_bar
 from upstack.domain.text import plural
-from upstack.services import vault_sync
+from upstack.interop import vault_sync
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]

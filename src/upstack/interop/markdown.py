@@ -46,7 +46,7 @@ ATTACHMENTS_FOLDER = "attachments"
 # Mirrors domain.text's link syntax, with groups: target, #heading, |alias; not ![[embeds]].
 WIKILINK = re.compile(r"(?<!!)\[\[([^\[\]|#\n]+)(#[^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
 # Characters Obsidian or some file system refuses in a file name or a wikilink.
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f]')
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f\x7f-\x9f]')
 _NAME_BYTES = 150
 _CHUNK = 500
 # ![caption](upstack:SHORT) and [text](upstack:SHORT "title"): a file of the entry, by its short id.

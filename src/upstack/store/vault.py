@@ -1,6 +1,6 @@
 """The linked vault's state (migration 17): the folder, and each note file as last synced.
 
-The state is the common base of a two-way sync (services/vault_sync.py): a file whose bytes are not
+The state is the common base of a two-way sync (interop/vault_sync.py): a file whose bytes are not
 what they were here was edited in the folder; an entry whose revision is not the one here was edited
 in upstack."""
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from upstack.store.db import Database
 from upstack.timeutil import now_iso
 
-__all__ = ["Link", "FileState", "Head", "entry_heads", "get_link", "set_link", "drop_link", "file_states",
-           "put_file", "drop_file"]
+__all__ = ["Link", "FileState", "Head", "entry_heads", "current_revision", "get_link", "set_link", "drop_link",
+           "file_states", "put_file", "drop_file"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,9 @@ def entry_heads(db: Database) -> dict[str, Head]:
     rows = db.query("SELECT id, revision_id, private, author_id, deleted_at, purged_at FROM entries")
     return {r["id"]: Head(r["revision_id"], bool(r["private"]), r["author_id"] is None,
                           r["deleted_at"] is not None, r["purged_at"] is not None) for r in rows}
+
+
+def current_revision(db: Database, entry_id: str) -> str | None:
+    """The entry's current revision (what a file synced now is the text of), None if there is no entry."""
+    found = db.scalar("SELECT revision_id FROM entries WHERE id = ?", (entry_id,))
+    return str(found) if found else None

@@ -1,6 +1,6 @@
-"""Doing a vault sync's plan (services/vault_plan.py), one step at a time: the log first, then the
+"""Doing a vault sync's plan (interop/vault_plan.py), one step at a time: the log first, then the
 folder, then the state, so that a sync killed between two of them only has that step recorded by
-the next one (services/vault_sync.py says why that is safe)."""
+the next one (interop/vault_sync.py says why that is safe)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from upstack.files import write_atomically
 from upstack.interop.markdown import Layout, NoteOut
 from upstack.interop.vault import VaultFolder, read_attachment_folder, read_daily_format, take_notes
 from upstack.interop.vault_folder import linked_part, read_regular
-from upstack.services.vault_plan import Plan, Stat, front_id, stat_of
+from upstack.interop.vault_plan import Plan, Stat, front_id, stat_of
 from upstack.store import queries
 from upstack.store import vault as state
 from upstack.timeutil import now_iso
@@ -78,13 +78,13 @@ class Applier:
 
     def _record(self, rel: str, entry_id: str, moved_from: str | None = None) -> None:
         """The file as it is now is the entry as it is now."""
-        head = self.db.one("SELECT revision_id FROM entries WHERE id = ?", (entry_id,))
+        revision = state.current_revision(self.db, entry_id)
         path = self.root / rel
         found = stat_of(path)
-        if head is None or found is None:
+        if revision is None or found is None:
             return
         sha = hashlib.sha256(read_regular(path) or b"").hexdigest()
-        state.put_file(self.db, state.FileState(rel, entry_id, head["revision_id"], sha, found.size,
+        state.put_file(self.db, state.FileState(rel, entry_id, revision, sha, found.size,
                                                 found.mtime_ns), moved_from=moved_from)
 
     # -- the folder side ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A two-way vault: `upstack vault link DIR`, `vault sync`, `vault status`, `vault unlink`.
 
-Sync decides what to do (services/vault_plan.py), then does it one note at a time, each step
+Sync decides what to do (interop/vault_plan.py), then does it one note at a time, each step
 written to the log before the state records it: killed anywhere, the next sync finds the step done
 on one side and only records it (an imported note reads back as unchanged, a written file as what
 its entry renders to), so nothing is lost and nothing doubled. Every overwrite of a file keeps what
@@ -21,7 +21,7 @@ from typing import Any
 
 from upstack.domain.text import plural
 from upstack.errors import BadInput
-from upstack.services.vault_plan import Plan, make_plan
+from upstack.interop.vault_plan import Plan, make_plan
 from upstack.store import vault as state
 from upstack.workspace import Workspace
 
@@ -134,7 +134,7 @@ def sync(ws: Workspace, *, force: bool = False, before_acting: Callable[[Plan], 
     """Sync the linked vault both ways (see the module's doc). ``before_acting`` is called with the
     plan once it is made, before anything is written (a file watcher's hook, and the tests');
     ``progress(label, done, total)`` as notes are read and written."""
-    from upstack.services.vault_apply import Applier
+    from upstack.interop.vault_apply import Applier
 
     with _sync_lock(ws):
         link_ = _link(ws)
