@@ -101,6 +101,8 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["outreach", "log", "hostile", "note", "--text", HOSTILE], ["outreach", "list"], ["due"],
         ["vault", "link", ids["vault"], "--include-private"], ["vault", "status"], ["vault", "status", "--json"],
         ["vault", "sync"], ["vault", "unlink"],
+        ["checkin", "signs", "add", HOSTILE], ["checkin", "--sleep", "6", "--note", HOSTILE_BODY],
+        ["checkin", "list"], ["checkin", "signs"], ["checkin", "export"],
     ]
 
 

@@ -44,13 +44,15 @@ def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
               help="Where to write (the same as PATH).")
 @click.option("--include-private", is_flag=True,
               help="Markdown: include private entries too (they are left out by default).")
+@click.option("--include-wellbeing", is_flag=True,
+              help="JSON: include your check-ins (left out otherwise; `upstack backup` keeps them).")
 @click.option("--server-backup", is_flag=True,
               help="JSON, on a team server: include the accounts (password hashes), sessions, API tokens "
               "and audit log (left out otherwise).")
 @json_option
 @pass_log
 def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
-           include_private: bool, server_backup: bool, as_json: bool) -> None:
+           include_private: bool, include_wellbeing: bool, server_backup: bool, as_json: bool) -> None:
     """Export the log: JSON to a file or standard output, Markdown to a folder.
 
     \b
@@ -83,9 +85,10 @@ def export(ws: Workspace, fmt: str, path: Path | None, out: Path | None,
             if as_json:
                 raise click.UsageError("--json needs --out FILE: the export itself is "
                                        "written to standard output")
-            export_json(ws, json_stdout(), server_backup=server_backup)
+            export_json(ws, json_stdout(), server_backup=server_backup, include_wellbeing=include_wellbeing)
             return
-        counts = _write_atomically(target, lambda handle: export_json(ws, handle, server_backup=server_backup))
+        counts = _write_atomically(target, lambda handle: export_json(ws, handle, server_backup=server_backup,
+                                                                     include_wellbeing=include_wellbeing))
         summary = {"format": fmt, "path": str(target),
                    **(counts if isinstance(counts, dict) else {})}
         message = f"exported to {target}"

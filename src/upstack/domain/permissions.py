@@ -80,4 +80,6 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
+    "checkin.log": "wellbeing data is local-only: it never leaves the machine it was written on",
+    "checkin.sign": "wellbeing data is local-only: it never leaves the machine it was written on",
 }

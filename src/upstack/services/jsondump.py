@@ -33,6 +33,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY, user_ids
 from upstack.store.db import Database
 from upstack.store.integrity import JSON_COLUMNS
+from upstack.store.path import WELLBEING_OPS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
 from upstack.workspace import Workspace
@@ -112,8 +113,11 @@ def _exported_tables(server_backup: bool) -> list[str]:
     return [t for t in DATA_TABLES if t not in ACCOUNT_TABLES]
 
 
-def _exported_rows(db: Database, table: str, server_backup: bool) -> list[dict[str, Any]]:
+def _exported_rows(db: Database, table: str, server_backup: bool, include_wellbeing: bool = False
+                   ) -> list[dict[str, Any]]:
     rows = _rows(db, table)
+    if table == "path_records" and not include_wellbeing:  # check-ins: only when asked (backup keeps them)
+        rows = [r for r in rows if r["op"] not in WELLBEING_OPS]
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
     if table in PERSONAL and not server_backup:  # another account's stars and path are theirs: a server backup's
@@ -121,9 +125,11 @@ def _exported_rows(db: Database, table: str, server_backup: bool) -> list[dict[s
     return rows
 
 
-def export_json(ws: Workspace, out: IO[str], *, server_backup: bool = False) -> dict[str, int]:
+def export_json(ws: Workspace, out: IO[str], *, server_backup: bool = False, include_wellbeing: bool = False
+                ) -> dict[str, int]:
     """Stream a lossless export of the log (with ``server_backup``, of the team server's
-    accounts and state too); returns counts per table and of blobs."""
+    accounts and state too); returns counts per table and of blobs. Wellbeing records (check-ins)
+    only with ``include_wellbeing``: an export is often made to give to someone."""
     store = ws.store()
     counts: dict[str, int] = {}
     with store.db.snapshot() as db:
@@ -132,7 +138,7 @@ def export_json(ws: Workspace, out: IO[str], *, server_backup: bool = False) -> 
                   "exported_at": now_iso(), **({"server_backup": True} if server_backup else {})}
         out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {')
         for i, table in enumerate(_exported_tables(server_backup)):
-            rows = _exported_rows(db, table, server_backup)
+            rows = _exported_rows(db, table, server_backup, include_wellbeing)
             counts[table] = len(rows)
             out.write(("," if i else "") + f'\n"{table}": [')
             out.write(",".join("\n" + json.dumps(r, ensure_ascii=False, sort_keys=True)

@@ -28,7 +28,8 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.stars import person_key, reader_key
 
-__all__ = ["OPS", "HANDLERS", "PathEvent", "events", "latest_at", "reader_key", "person_key", "own_ids",
+__all__ = ["OPS", "WELLBEING_OPS", "forget_wellbeing", "HANDLERS", "PathEvent", "events", "latest_at",
+           "reader_key", "person_key", "own_ids",
            "records", "holder", "shares_naming"]
 
 OPS = (
@@ -50,6 +51,15 @@ OPS = (
 )
 
 
+# Wellbeing (issue 18): local-only by construction. Every such record is kept local-only whatever its
+# data says: sync never lists it, a server's door refuses it (domain/permissions.NOT_PUSHABLE), and no
+# other reader reads it.
+WELLBEING_OPS = (
+    "checkin.log",   # a day's check-in: sleep, energy, mood, hours worked, the person's warning signs, a note
+    "checkin.sign",  # a warning sign of the person's own added, renamed or retired
+)
+
+
 @dataclass(frozen=True)
 class PathEvent:
     id: str
@@ -67,10 +77,24 @@ def _add(db: Database, record: Record) -> None:
     db.execute("INSERT INTO path_records (id, person, op, subject, at, data, local_only) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                (record.id, person_key(db, data.get("by")), record.op, subject, at,
-                json.dumps(data, ensure_ascii=False, sort_keys=True), 1 if data.get("local_only") is True else 0))
+                json.dumps(data, ensure_ascii=False, sort_keys=True),
+                1 if data.get("local_only") is True or record.op in WELLBEING_OPS else 0))
 
 
-HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in OPS}
+HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in (*OPS, *WELLBEING_OPS)}
+
+
+def forget_wellbeing(db: Database) -> int:
+    """Remove every wellbeing record of the reader's for good (the person asked); how many."""
+    key = reader_key(db)
+    if key is None:
+        return 0
+    marks = ", ".join("?" for _ in WELLBEING_OPS)
+    with db.transaction():
+        count = int(db.scalar(f"SELECT count(*) FROM path_records WHERE person = ? AND op IN ({marks})",
+                              [key, *WELLBEING_OPS]))
+        db.execute(f"DELETE FROM path_records WHERE person = ? AND op IN ({marks})", [key, *WELLBEING_OPS])
+    return count
 
 
 def events(db: Database, ops: Iterable[str], person: str | None = None, *,
@@ -79,7 +103,7 @@ def events(db: Database, ops: Iterable[str], person: str | None = None, *,
     then id): the reader's own unless a service names another ``person`` it has checked the reader
     may see, and then none that is local-only. Nobody has none."""
     key = reader_key(db) if person is None else person
-    wanted = [op for op in ops if op in OPS]
+    wanted = [op for op in ops if op in OPS or op in WELLBEING_OPS]
     if key is None or not wanted:
         return []
     about = "" if subject is None else " AND subject = ?"
@@ -95,7 +119,7 @@ def events(db: Database, ops: Iterable[str], person: str | None = None, *,
 def latest_at(db: Database, ops: Iterable[str], person: str | None = None) -> str | None:
     """The newest ``at`` among one person's records of these ops (None: there are none)."""
     key = reader_key(db) if person is None else person
-    wanted = [op for op in ops if op in OPS]
+    wanted = [op for op in ops if op in OPS or op in WELLBEING_OPS]
     if key is None or not wanted:
         return None
     value = db.scalar(f"SELECT max(at) FROM path_records WHERE person = ? AND op IN "

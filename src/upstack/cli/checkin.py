@@ -1,0 +1,202 @@
+"""`upstack checkin`: a daily check-in in seconds, kept on this machine only (services/wellbeing.py)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from upstack.cli.options import json_option, pass_log
+from upstack.cli.output import echo, plural, print_json, style
+from upstack.errors import BadInput
+from upstack.services import wellbeing
+from upstack.timeutil import parse_day
+from upstack.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+_PRIVATE = "Kept on this machine only: never synced, never on a team server, never in an export for others."
+
+
+def _sign_scores(given: tuple[str, ...]) -> dict[str, int]:
+    scores = {}
+    for item in given:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name.strip() or not value.strip().isdigit():
+            raise BadInput(f"--sign takes NAME=SCORE (0-3), e.g. --sign snacking=2, not {item!r}")
+        scores[name.strip()] = int(value)
+    return scores
+
+
+def _ask(ws: Workspace) -> dict[str, object]:
+    """Each question with Enter to skip it (a gap, never a zero): under 30 seconds."""
+    echo(style("Check-in (Enter skips a question). " + _PRIVATE, dim=True))
+
+    def number(question: str, kind: type) -> object:
+        answer = click.prompt(question, default="", show_default=False).strip()
+        if not answer:
+            return None
+        try:
+            return kind(answer)
+        except ValueError:
+            raise BadInput(f"{question}: {answer!r} is not a number") from None
+
+    answers: dict[str, object] = {
+        "sleep_hours": number("Sleep last night (hours)", float),
+        "energy": number("Energy, 0 (none) to 3 (plenty)", int),
+        "mood": number("Mood, 0 (low) to 3 (good)", int),
+        "hours_worked": number("Hours worked today", float),
+    }
+    scores = {}
+    for sign in wellbeing.signs(ws):
+        value = number(f"{sign.name}, 0 (not at all) to 3 (a lot)", int)
+        if value is not None:
+            scores[sign.slug] = value
+    answers["sign_scores"] = scores
+    answers["note"] = click.prompt("A note", default="", show_default=False)
+    return answers
+
+
+@click.group(invoke_without_command=True)
+@click.option("--sleep", "sleep_hours", type=float, metavar="HOURS", help="Hours slept last night.")
+@click.option("--energy", type=int, metavar="0-3", help="Energy: 0 none, 3 plenty.")
+@click.option("--mood", type=int, metavar="0-3", help="Mood: 0 low, 3 good.")
+@click.option("--hours", "hours_worked", type=float, metavar="HOURS", help="Hours worked that day.")
+@click.option("--sign", "sign_given", multiple=True, metavar="NAME=0-3",
+              help="One of your warning signs, scored (repeat it): --sign snacking=2.")
+@click.option("--note", default="", help="A few words on the day.")
+@click.option("--at", "day", metavar="DAY", help="A day gone by, to fill in a missed one ('yesterday', 2026-12-01).")
+@json_option
+@pass_log
+@click.pass_context
+def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy: int | None, mood: int | None,
+            hours_worked: float | None, sign_given: tuple[str, ...], note: str, day: str | None,
+            as_json: bool) -> None:
+    """Check in: sleep, energy, mood, hours worked and your own early warning signs.
+
+    Kept on this machine only (never synced, never on a team server). With no options at a
+    terminal it asks, each question skippable; a question left out is a gap, never a zero.
+
+    \b
+    Examples:
+      upstack checkin --sleep 6.5 --energy 2 --mood 2 --hours 9 --sign snacking=1
+      upstack checkin --at yesterday --sleep 5 --note "deadline night"
+      upstack checkin list
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    given: dict[str, object] = dict(sleep_hours=sleep_hours, energy=energy, mood=mood, hours_worked=hours_worked,
+                                    sign_scores=_sign_scores(sign_given), note=note)
+    if not any(v not in (None, {}, "") for v in given.values()):
+        if not sys.stdin.isatty():
+            raise click.UsageError("give what to record (e.g. --sleep 7 --energy 2), or run it at a terminal "
+                                   "to be asked")
+        given = _ask(ws)
+    when = date.fromisoformat(parse_day(day, what="check-in day", prefer="past")) if day else None
+    recorded = wellbeing.check_in(ws, day=when, **given)  # type: ignore[arg-type]
+    if as_json:
+        print_json(recorded.to_dict())
+        return
+    echo(f"checked in for {recorded.day} " + style("(kept on this machine only)", dim=True))
+
+
+@checkin.command("list")
+@click.option("--days", type=click.IntRange(min=1), default=14, show_default=True, help="How many days back.")
+@json_option
+@pass_log
+def checkin_list(ws: Workspace, days: int, as_json: bool) -> None:
+    """Your recent check-ins, newest first."""
+    rows = list(wellbeing.checkins(ws).values())[-days:][::-1]
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+        return
+    if not rows:
+        echo("no check-ins yet: `upstack checkin` asks a few questions")
+        return
+    names = {s.slug: s.name for s in wellbeing.signs(ws, retired=True)}
+    for row in rows:
+        facts = [f"sleep {row.sleep_hours:g} h" if row.sleep_hours is not None else "",
+                 f"energy {row.energy}" if row.energy is not None else "",
+                 f"mood {row.mood}" if row.mood is not None else "",
+                 f"worked {row.hours_worked:g} h" if row.hours_worked is not None else "",
+                 *(f"{names.get(k, k)} {v}" for k, v in row.signs.items())]
+        note = style(f"  {row.note}", dim=True) if row.note else ""
+        echo(f"{style(row.day, fg='yellow')}  " + ", ".join(f for f in facts if f) + note)
+
+
+@checkin.group("signs", invoke_without_command=True)
+@json_option
+@pass_log
+@click.pass_context
+def checkin_signs(ctx: click.Context, ws: Workspace, as_json: bool) -> None:
+    """Your early warning signs (the guide's: snacking, procrastinating sleep, video games)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = wellbeing.signs(ws, retired=True)
+    if as_json:
+        print_json([{"slug": s.slug, "name": s.name, "retired": s.retired} for s in found])
+        return
+    for sign in found:
+        echo(f"{sign.name}" + (style("  (retired)", dim=True) if sign.retired else ""))
+
+
+@checkin_signs.command("add")
+@click.argument("name")
+@pass_log
+def signs_add(ws: Workspace, name: str) -> None:
+    """Track a sign of your own (e.g. 'skipping lunch'), scored 0-3 at each check-in."""
+    echo(f"now tracking {wellbeing.add_sign(ws, name).name!r}")
+
+
+@checkin_signs.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_log
+def signs_rename(ws: Workspace, old: str, new: str) -> None:
+    """Call a sign something else (its past scores stay with it)."""
+    echo(f"renamed to {wellbeing.rename_sign(ws, old, new).name!r}")
+
+
+@checkin_signs.command("retire")
+@click.argument("name")
+@pass_log
+def signs_retire(ws: Workspace, name: str) -> None:
+    """Stop being asked about a sign (its past scores stay)."""
+    echo(f"retired {wellbeing.retire_sign(ws, name).name!r}")
+
+
+@checkin.command("export")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False), help="A CSV file (else standard output).")
+@pass_log
+def checkin_export(ws: Workspace, out: Path | None) -> None:
+    """Your check-ins as CSV, a column per sign: yours to keep or chart."""
+    if out is None:
+        import io
+
+        text = io.StringIO()
+        wellbeing.write_csv(ws, text)
+        echo(text.getvalue(), nl=False)  # through the cleaning echo: a note's control characters stay off
+        return
+    from upstack.files import atomic_path
+
+    try:
+        with atomic_path(out, permissions=0o600) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+            count = wellbeing.write_csv(ws, handle)
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from None
+    echo(f"wrote {plural(count, 'check-in')} to {out}")
+
+
+@checkin.command("forget")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
+@pass_log
+def checkin_forget(ws: Workspace, yes: bool) -> None:
+    """Delete every check-in and sign change for good (not restorable)."""
+    if not yes and not click.confirm("Delete every check-in for good? This cannot be undone", default=False):
+        raise click.Abort()
+    echo(f"deleted {plural(wellbeing.forget_all(ws), 'wellbeing record')} for good")
+
+
+COMMANDS = [checkin]

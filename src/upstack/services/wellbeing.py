@@ -1,0 +1,198 @@
+"""A daily check-in that takes seconds (issue 18): sleep, energy, mood, hours worked, the person's own
+early warning signs, a note. Private by construction: every record is local-only (store/path.py's
+WELLBEING_OPS), so sync never carries it and a team server never takes one; a workspace that is a team
+server (it has accounts) keeps none.
+
+Records are never changed: a check-in for a day already checked in is a later record, and the newest
+for a day is that day's (``checkins``). Signs are the person's: the guide's three to start with,
+each added, renamed or retired by a record.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+from upstack.domain.text import clean_text
+from upstack.errors import BadInput
+from upstack.store import path as store_path
+from upstack.timeutil import now_after
+from upstack.workspace import Workspace
+
+__all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
+           "check_in", "checkins", "write_csv", "forget_all", "NOT_ON_A_SERVER"]
+
+# The guide's examples of early signs of burnout, each scored 0 (not at all) to 3 (a lot).
+DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
+SCALE = range(0, 4)
+NOTE_LIMIT = 2000
+NOT_ON_A_SERVER = ("check-ins stay on your own machine: a team server keeps none (check in on your laptop, "
+                   "where upstack keeps them local-only)")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class Sign:
+    slug: str
+    name: str
+    retired: bool = False
+
+
+@dataclass
+class CheckIn:
+    day: str  # YYYY-MM-DD, the person's own day
+    at: str
+    sleep_hours: float | None = None
+    energy: int | None = None
+    mood: int | None = None
+    hours_worked: float | None = None
+    signs: dict[str, int] = field(default_factory=dict)  # sign slug -> 0-3
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "at": self.at, "sleep_hours": self.sleep_hours, "energy": self.energy,
+                "mood": self.mood, "hours_worked": self.hours_worked, "signs": dict(self.signs), "note": self.note}
+
+
+def _slug(name: str) -> str:
+    return _SLUG.sub("-", name.strip().lower()).strip("-")
+
+
+def _refuse_on_a_server(ws: Workspace) -> None:
+    from upstack.services.accounts import has_accounts
+
+    if has_accounts(ws):
+        raise BadInput(NOT_ON_A_SERVER)
+
+
+def _write(ws: Workspace, op: str, subject: str, **data: Any) -> None:
+    _refuse_on_a_server(ws)
+    at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, store_path.WELLBEING_OPS))
+    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
+
+
+def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
+    """The person's warning signs (the guide's three unless changed), in the order they were added."""
+    found = {_slug(name): Sign(_slug(name), name) for name in DEFAULT_SIGNS}
+    for event in store_path.events(ws.store().db, ["checkin.sign"]):
+        data = event.data
+        if data.get("change") == "add":
+            found[event.subject] = Sign(event.subject, str(data.get("name") or event.subject))
+        elif event.subject in found and data.get("change") == "rename":
+            found[event.subject].name = str(data.get("name") or found[event.subject].name)
+        elif event.subject in found and data.get("change") == "retire":
+            found[event.subject].retired = True
+    return [s for s in found.values() if retired or not s.retired]
+
+
+def _sign(ws: Workspace, name: str) -> Sign:
+    wanted = _slug(name)
+    for sign in signs(ws, retired=True):
+        if wanted in (sign.slug, _slug(sign.name)):
+            return sign
+    raise BadInput(f"no warning sign {name!r}: yours are {', '.join(s.name for s in signs(ws)) or 'none'}")
+
+
+def add_sign(ws: Workspace, name: str) -> Sign:
+    name = " ".join(clean_text(name).split())
+    if not _slug(name):
+        raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
+    if any(_slug(name) == s.slug and not s.retired for s in signs(ws, retired=True)):
+        raise BadInput(f"you track {name!r} already")
+    _write(ws, "checkin.sign", _slug(name), change="add", name=name)
+    return _sign(ws, name)
+
+
+def rename_sign(ws: Workspace, old: str, new: str) -> Sign:
+    sign = _sign(ws, old)
+    new = " ".join(clean_text(new).split())
+    if not new:
+        raise BadInput("the new name is empty")
+    _write(ws, "checkin.sign", sign.slug, change="rename", name=new)
+    return _sign(ws, sign.slug)
+
+
+def retire_sign(ws: Workspace, name: str) -> Sign:
+    """Stop asking about a sign; its past scores stay."""
+    sign = _sign(ws, name)
+    _write(ws, "checkin.sign", sign.slug, change="retire")
+    return sign
+
+
+def _score(name: str, value: int | None) -> int | None:
+    if value is not None and value not in SCALE:
+        raise BadInput(f"{name} is scored 0 to 3, not {value}")
+    return value
+
+
+def _hours(name: str, value: float | None) -> float | None:
+    if value is not None and not 0 <= value <= 24:
+        raise BadInput(f"{name} is hours in a day (0 to 24), not {value:g}")
+    return value
+
+
+def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | None = None, energy: int | None = None,
+             mood: int | None = None, hours_worked: float | None = None, sign_scores: dict[str, int] | None = None,
+             note: str = "") -> CheckIn:
+    """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
+    not asked again, and stays a gap, never a zero."""
+    today = datetime.now().astimezone().date()
+    day = day or today
+    if day > today:
+        raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
+    scores = {}
+    for name, value in (sign_scores or {}).items():
+        scores[_sign(ws, name).slug] = _score(f"sign {name!r}", value) or 0
+    note = clean_text(note).strip()
+    if len(note) > NOTE_LIMIT:
+        raise BadInput(f"the note is {len(note):,} characters: at most {NOTE_LIMIT:,}")
+    data = {"sleep_hours": _hours("sleep", sleep_hours), "energy": _score("energy", energy),
+            "mood": _score("mood", mood), "hours_worked": _hours("hours worked", hours_worked),
+            "signs": scores, "note": note}
+    if all(v in (None, {}, "") for v in data.values()):
+        raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
+    _write(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
+    return checkins(ws)[day.isoformat()]
+
+
+def checkins(ws: Workspace) -> dict[str, CheckIn]:
+    """{day: that day's check-in}, oldest day first. A day checked in twice is one check-in: what the
+    later one says wins, what it leaves out is kept from the earlier (a mood added after)."""
+    days: dict[str, CheckIn] = {}
+    for event in store_path.events(ws.store().db, ["checkin.log"]):
+        data = event.data
+        day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
+        day.at = event.at
+        for key in ("sleep_hours", "energy", "mood", "hours_worked"):
+            if data.get(key) is not None:
+                setattr(day, key, data[key])
+        day.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
+        day.note = str(data.get("note") or day.note)
+    return dict(sorted(days.items()))
+
+
+def write_csv(ws: Workspace, out: IO[str]) -> int:
+    """Your own check-ins as CSV (a column per sign); how many rows."""
+    rows = list(checkins(ws).values())
+    names = {s.slug: s.name for s in signs(ws, retired=True)}
+    used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: list(names).index(s)
+                  if s in names else len(names))
+    writer = csv.writer(out)
+    writer.writerow(["day", "sleep_hours", "energy", "mood", "hours_worked", *(names.get(s, s) for s in used), "note"])
+    for row in rows:
+        writer.writerow([row.day, _cell(row.sleep_hours), _cell(row.energy), _cell(row.mood), _cell(row.hours_worked),
+                         *(_cell(row.signs.get(s)) for s in used), row.note])
+    return len(rows)
+
+
+def _cell(value: float | int | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def forget_all(ws: Workspace) -> int:
+    """Remove every check-in and sign change for good; how many records."""
+    _refuse_on_a_server(ws)
+    return store_path.forget_wellbeing(ws.store().db)

@@ -1,0 +1,91 @@
+"""`upstack checkin` (issue 18): a check-in in one line, the person's own signs, back-filled days, CSV,
+forgetting for good; and the boundary: check-ins never leave this machine (both engines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+from conftest import CLI
+from upstack.services import accounts, sync_door, wellbeing
+from upstack.store import path as store_path
+from upstack.workspace import Workspace
+
+
+def test_a_check_in_in_one_line_and_a_missed_day_filled_in(run: CLI) -> None:
+    said = run.ok("checkin", "--sleep", "6.5", "--energy", "2", "--mood", "1", "--hours", "10",
+                  "--sign", "snacking=2", "--sign", "video games=0", "--note", "long day")
+    assert "checked in for" in said and "kept on this machine only" in said
+    run.ok("checkin", "--at", "yesterday", "--sleep", "5")
+    rows = json.loads(run.ok("checkin", "list", "--json"))
+    assert [r["day"] for r in rows] == [date.today().isoformat(), (date.today() - timedelta(days=1)).isoformat()]
+    assert rows[0] == {"day": rows[0]["day"], "at": rows[0]["at"], "sleep_hours": 6.5, "energy": 2, "mood": 1,
+                       "hours_worked": 10, "signs": {"snacking": 2, "video-games": 0}, "note": "long day"}
+    assert rows[1]["energy"] is None  # not given: a gap, never a zero
+    run.ok("checkin", "--energy", "3")  # the same day again: what it says wins, the rest is kept
+    today = json.loads(run.ok("checkin", "list", "--json"))[0]
+    assert (today["energy"], today["sleep_hours"], today["note"]) == (3, 6.5, "long day")
+
+
+def test_bad_input_is_one_line_and_changes_nothing(run: CLI) -> None:
+    for args, said in ((["--energy", "5"], "energy is scored 0 to 3, not 5"),
+                       (["--sleep", "30"], "sleep is hours in a day (0 to 24), not 30"),
+                       (["--sign", "snacking"], "--sign takes NAME=SCORE"),
+                       (["--sign", "doomscrolling=1"], "no warning sign 'doomscrolling'"),
+                       (["--at", "in 3 days", "--sleep", "7"], "is in the future")):
+        result = run("checkin", *args)
+        assert result.exit_code == 1 and said in result.output and "Traceback" not in result.output, args
+    assert run("checkin").exit_code == 2  # nothing given, and no terminal to ask at
+    assert json.loads(run.ok("checkin", "list", "--json")) == []
+
+
+def test_signs_are_the_persons_own(run: CLI) -> None:
+    assert [s["name"] for s in json.loads(run.ok("checkin", "signs", "--json"))] == list(wellbeing.DEFAULT_SIGNS)
+    run.ok("checkin", "signs", "add", "Skipping lunch")
+    run.ok("checkin", "signs", "rename", "video games", "gaming late")
+    run.ok("checkin", "signs", "retire", "snacking")
+    signs = {s["slug"]: s for s in json.loads(run.ok("checkin", "signs", "--json"))}
+    assert signs["video-games"]["name"] == "gaming late" and signs["snacking"]["retired"]
+    run.ok("checkin", "--sign", "skipping lunch=2", "--sign", "gaming late=1")
+    table = list(csv.reader(io.StringIO(run.ok("checkin", "export"))))
+    assert table[0] == ["day", "sleep_hours", "energy", "mood", "hours_worked", "gaming late", "Skipping lunch", "note"]
+    assert table[1][5:7] == ["1", "2"]
+
+
+def test_forget_deletes_every_check_in_for_good(run: CLI, workspace: Workspace) -> None:
+    run.ok("checkin", "--sleep", "7")
+    run.ok("checkin", "signs", "add", "doomscrolling")
+    assert "deleted 2 wellbeing records for good" in run.ok("checkin", "forget", "--yes")
+    assert json.loads(run.ok("checkin", "list", "--json")) == []
+    assert not workspace.store().db.scalar("SELECT count(*) FROM path_records")
+
+
+def test_check_ins_never_leave_this_machine(run: CLI, workspace: Workspace, tmp_path) -> None:
+    """Sync lists none and a server's door takes none; the JSON export for others leaves them out
+    (only --include-wellbeing keeps them); a team server keeps none at all."""
+    run.ok("checkin", "--sleep", "4", "--note", "SECRET-CHECKIN")
+    run.ok("note", "A shared result.")
+    db = workspace.store().db
+    assert store_path.own_ids(db) == []  # what sync compares: no check-in
+    assert "SECRET-CHECKIN" not in run.ok("export")
+    assert "SECRET-CHECKIN" in run.ok("export", "--include-wellbeing")
+    for probe in (["search", "SECRET"], ["log"], ["review"], ["due"]):
+        assert "SECRET-CHECKIN" not in run.ok(*probe), probe
+    record = next(r for r in db.query("SELECT id, op, at, data FROM path_records"))
+    with Workspace(home=tmp_path / "server") as server:
+        user, _ = accounts.add_user(server, "pat")
+        pushed = {"id": record["id"], "op": record["op"], "workspace": "w", "at": record["at"],
+                  "data": json.loads(record["data"])}
+        try:
+            sync_door.accept(server, [pushed], accounts.audience_for(server, user))
+            raise AssertionError("a server took a check-in")
+        except Exception as refused:  # noqa: BLE001 - the door's own error, whatever its class
+            assert "cannot be pushed" in str(refused)
+        assert not server.store().db.scalar("SELECT count(*) FROM path_records")
+        try:
+            wellbeing.check_in(server, sleep_hours=7)
+            raise AssertionError("a team server kept a check-in")
+        except Exception as refused:  # noqa: BLE001
+            assert str(refused) == wellbeing.NOT_ON_A_SERVER
