@@ -89,3 +89,14 @@ def test_check_ins_never_leave_this_machine(run: CLI, workspace: Workspace, tmp_
             raise AssertionError("a team server kept a check-in")
         except Exception as refused:  # noqa: BLE001
             assert str(refused) == wellbeing.NOT_ON_A_SERVER
+
+
+def test_due_lists_todays_check_in_only_when_asked(home, db_url) -> None:
+    from upstack.services import due
+
+    with Workspace(home=home, db=db_url) as ws:
+        assert not [i for i in due.due(ws) if i.kind == "check-in"]  # off unless asked for
+    with Workspace(home=home, db=db_url, checkin_reminder=True) as ws:
+        assert [i.ref for i in due.due(ws) if i.kind == "check-in"] == ["checkin"]
+        wellbeing.check_in(ws, mood=2)
+        assert not [i for i in due.due(ws) if i.kind == "check-in"]  # done today

@@ -56,6 +56,7 @@ BAD = {
     "vault_delete_limit": ("env", "1"),
     "application_stages": ("env", "applied, Phone Screen"),
     "contacts_local_only": ("env", "maybe"),
+    "checkin_reminder": ("env", "sometimes"),
     "opening_cues": ("env", "residency=high"),
     "opening_threshold": ("env", "-1"),
 }

@@ -363,6 +363,8 @@ class Settings:
     contacts_local_only = Flag(
         False, "`upstack contact`: keep new contacts, and every exchange with them, on this machine only "
         "(never synced, never on a server); a contact's --local-only or --private says otherwise for it.")
+    checkin_reminder = Flag(
+        False, "`upstack due`: list a check-in not yet done today (`upstack checkin`); off unless you ask for it.")
 
     def __init__(self, **explicit: Any) -> None:
         unknown = set(explicit) - {s.name for s in SETTINGS}

@@ -21,7 +21,8 @@ from upstack.workspace import Workspace
 __all__ = ["DueItem", "SOURCES", "KINDS", "due", "MAX_DAYS"]
 
 MAX_DAYS = 3660  # ten years ahead is as far as a list of what is due looks
-KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice")  # the sources' kinds
+# The sources' kinds.
+KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice", "check-in")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,19 @@ def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
                       about="practice")
 
 
-SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice]
+def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """Today's check-in, when the person asked to be reminded (setting ``checkin_reminder``) and has not
+    checked in today; never on a team server (it keeps no check-ins)."""
+    if not ws.settings.checkin_reminder:
+        return
+    from upstack.services import accounts, wellbeing
+
+    today = today_local().isoformat()
+    if not accounts.has_accounts(ws) and today not in wellbeing.checkins(ws):
+        yield DueItem(today, "check-in", "check in: sleep, energy, mood, your signs", "checkin", about="check-in")
+
+
+SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin]
 
 
 def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:
