@@ -13,10 +13,12 @@ never a zero: a week without check-ins makes "not enough check-ins", not a drop.
 whether anything happened; ``late_activity`` and ``work_days`` build them from local times.
 
 The rule (``PaceRule``), in short: on day ``d`` a signal's recent mean is over the ``recent_days``
-ending on ``d`` and its baseline mean over the ``baseline_days`` before those. The recent mean
+ending on ``d`` and its baseline mean over ``baseline_days`` that end ``gap_days`` before those:
+the gap keeps a slow slide out of its own baseline (with the windows side by side, a six-week slide
+moved the baseline along with it and a quarter of slides went unnoticed; tests/test_pace_rule.py). The recent mean
 leaves out the recent window's single worst day, so one bad night never makes a signal rise. A
 signal rises when its change in the bad direction is at least the floor for its kind (0.75 h of
-sleep, half a point on a 0-3 scale, ...) and at least ``noise`` standard errors of the person's
+sleep, three quarters of a point on a 0-3 scale, ...) and at least ``noise`` standard errors of the person's
 own day-to-day spread in the baseline. A notice needs ``together`` signals rising on the same day
 and comes at most once per ``cooldown_days``.
 """
@@ -39,7 +41,7 @@ Series = dict[date, float]
 # ordinary life, whatever the statistics say (half a point on a 0-3 scale is one answer in two).
 KINDS: dict[str, float] = {
     "hours": 0.75,  # sleep or hours worked a day
-    "scale": 0.5,  # energy, mood, a warning sign, each 0-3
+    "scale": 0.75,  # energy, mood, a warning sign, each 0-3 (0.5 let a bad week of two moods alarm)
     "yes_no": 0.25,  # a warning sign answered yes (1) or no (0): about two more days a week
     "count": 1.0,  # late activity: one more entry, run or edit after bedtime each day
     "share": 0.2,  # days worked (1/0): about one more day a week without a day off
@@ -100,6 +102,8 @@ class PaceRule:
         recent_days: the window whose mean is compared (7: a week evens out weekdays and weekends).
         baseline_days: the window before it (28: four weeks, long enough to know the person's normal
             spread, short enough to follow a changed life).
+        gap_days: days between the two windows, in neither (14: on generated slides of two to six
+            weeks, side-by-side windows missed 70 of 288, a 7-day gap 13, a 14-day gap 2).
         min_recent: observations needed in the recent window (4 of 7 days).
         min_baseline: observations needed in the baseline window (10 of 28 days).
         rise: per kind, the smallest change in the bad direction that counts as a rise.
@@ -112,6 +116,7 @@ class PaceRule:
 
     recent_days: int = 7
     baseline_days: int = 28
+    gap_days: int = 14
     min_recent: int = 4
     min_baseline: int = 10
     rise: Mapping[str, float] = field(default_factory=lambda: dict(KINDS))
@@ -126,8 +131,8 @@ class PaceRule:
         if not 2 <= self.min_baseline <= self.baseline_days:
             raise BadInput(f"min_baseline must be between 2 and baseline_days ({self.baseline_days}), "
                            f"not {self.min_baseline}")
-        if self.together < 1 or self.cooldown_days < 0 or self.noise < 0:
-            raise BadInput("together must be at least 1; cooldown_days and noise at least 0")
+        if self.together < 1 or self.cooldown_days < 0 or self.noise < 0 or self.gap_days < 0:
+            raise BadInput("together must be at least 1; cooldown_days, gap_days and noise at least 0")
 
 
 @dataclass(frozen=True)
@@ -169,44 +174,76 @@ STEPS: tuple[str, ...] = (
 )
 
 
-def _values(series: Series, first: date, days: int) -> list[float]:
-    out = []
-    for offset in range(days):
-        value = series.get(first + timedelta(days=offset))
-        if value is not None and not math.isnan(value):
-            out.append(float(value))
-    return out
+class _Days:
+    """A series laid out one slot a day from ``first``, with running counts, sums and sums of squares,
+    so a window's mean and spread cost the same whatever its length (``notices`` walks every day)."""
+
+    def __init__(self, series: Series, first: date, last: date) -> None:
+        self.first = first
+        self.slots: list[float | None] = []
+        self.count, self.total, self.squares = [0], [0.0], [0.0]
+        for offset in range((last - first).days + 1):
+            value = series.get(first + timedelta(days=offset))
+            present = value is not None and not math.isnan(value)
+            number = float(value) if value is not None and present else 0.0
+            self.slots.append(number if present else None)
+            self.count.append(self.count[-1] + present)
+            self.total.append(self.total[-1] + number)
+            self.squares.append(self.squares[-1] + number * number)
+
+    def index(self, day: date) -> int:
+        return (day - self.first).days
+
+    def sums(self, start: int, stop: int) -> tuple[int, float, float]:
+        return (self.count[stop] - self.count[start], self.total[stop] - self.total[start],
+                self.squares[stop] - self.squares[start])
+
+    def values(self, start: int, stop: int) -> list[float]:
+        return [v for v in self.slots[start:stop] if v is not None]
 
 
-def _trend(signal: Signal, series: Series, day: date, rule: PaceRule) -> Trend:
-    recent_first = day - timedelta(days=rule.recent_days - 1)
-    recent = _values(series, recent_first, rule.recent_days)
-    baseline = _values(series, recent_first - timedelta(days=rule.baseline_days), rule.baseline_days)
-    if len(recent) < rule.min_recent or len(baseline) < rule.min_baseline:
+def _reach(rule: PaceRule) -> int:
+    """How many days before a day its trend looks back (inclusive of the day)."""
+    return rule.recent_days + rule.gap_days + rule.baseline_days
+
+
+def _trend(signal: Signal, days: _Days, day: date, rule: PaceRule) -> Trend:
+    stop = days.index(day) + 1
+    recent = days.values(stop - rule.recent_days, stop)
+    base_stop = stop - rule.recent_days - rule.gap_days
+    n_base, base_sum, base_squares = days.sums(base_stop - rule.baseline_days, base_stop)
+    if len(recent) < rule.min_recent or n_base < rule.min_baseline:
         what = "check-ins" if signal.source == "checkin" else "days in the log"
-        return Trend(signal, day, None, None, len(recent), len(baseline), None, False, False,
+        return Trend(signal, day, None, None, len(recent), n_base, None, False, False,
                      f"not enough {what} ({len(recent)} of {rule.min_recent} recent, "
-                     f"{len(baseline)} of {rule.min_baseline} before)")
+                     f"{n_base} of {rule.min_baseline} before)")
     # The recent window's single worst day is left out: one bad night is not a trend.
     kept = sorted(recent, key=lambda v: v * signal.bad)[:-1]
     recent_mean = math.fsum(kept) / len(kept)
-    base_mean = math.fsum(baseline) / len(baseline)
-    spread = math.sqrt(math.fsum((v - base_mean) ** 2 for v in baseline) / (len(baseline) - 1))
-    standard_error = spread * math.sqrt(1 / len(kept) + 1 / len(baseline))
+    base_mean = base_sum / n_base
+    spread = math.sqrt(max(0.0, base_squares - n_base * base_mean * base_mean) / (n_base - 1))
+    standard_error = spread * math.sqrt(1 / len(kept) + 1 / n_base)
     change = recent_mean - base_mean
     worse = change * signal.bad
     floor = rule.rise.get(signal.kind)
     if floor is None:
         raise BadInput(f"signal {signal.name!r} has kind {signal.kind!r}, which the rule has no rise for")
-    rising = worse >= floor and worse >= rule.noise * standard_error
-    return Trend(signal, day, recent_mean, base_mean, len(recent), len(baseline), change, rising, True)
+    # A hair of slack so that a change exactly at the floor counts despite floating point.
+    rising = worse >= floor - 1e-9 and worse >= rule.noise * standard_error
+    return Trend(signal, day, recent_mean, base_mean, len(recent), n_base, change, rising, True)
+
+
+def _laid_out(series: Mapping[str, Series], signals: Sequence[Signal], first: date,
+              last: date) -> list[tuple[Signal, _Days]]:
+    return [(signal, _Days(series[signal.name], first, last)) for signal in signals if signal.name in series]
 
 
 def trends(series: Mapping[str, Series], day: date, rule: PaceRule | None = None,
            signals: Sequence[Signal] = SIGNALS) -> list[Trend]:
     """Each signal that has a series, on ``day``, in the order of ``signals``."""
     rule = rule or PaceRule()
-    return [_trend(signal, series[signal.name], day, rule) for signal in signals if signal.name in series]
+    first = day - timedelta(days=_reach(rule) - 1)
+    return [_trend(signal, days, day, rule) for signal, days in _laid_out(series, signals, first, day)]
 
 
 def _window_words(days: int, before: bool) -> str:
@@ -254,11 +291,12 @@ def notices(series: Mapping[str, Series], rule: PaceRule | None = None, start: d
         return []
     start = start or min(days)
     end = end or max(days)
+    laid_out = _laid_out(series, signals, start - timedelta(days=_reach(rule) - 1), end)
     found: list[Notice] = []
     day = start
     while day <= end:
         if not found or (day - found[-1].day).days >= rule.cooldown_days:
-            rising = [t for t in trends(series, day, rule, signals) if t.rising]
+            rising = [t for t in (_trend(signal, days, day, rule) for signal, days in laid_out) if t.rising]
             if len(rising) >= rule.together:
                 found.append(Notice(day, tuple(rising), describe(rising, rule), STEPS))
         day += timedelta(days=1)
