@@ -246,14 +246,27 @@ def trends(series: Mapping[str, Series], day: date, rule: PaceRule | None = None
     return [_trend(signal, days, day, rule) for signal, days in _laid_out(series, signals, first, day)]
 
 
-def _window_words(days: int, before: bool) -> str:
-    if days % 7 == 0:
-        weeks = days // 7
-        named = {1: "week", 2: "two weeks", 3: "three weeks", 4: "four weeks"}.get(weeks, f"{weeks} weeks")
-        if not before:
-            return "this week" if weeks == 1 else f"these {named}"
-        return f"the {named} before"
-    return f"the {days} days before" if before else f"the last {days} days"
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def _count(number: int) -> str:
+    return _NUMBERS[number] if number < len(_NUMBERS) else str(number)
+
+
+def _recent_words(rule: PaceRule) -> str:
+    if rule.recent_days == 7:
+        return "this week"
+    return f"the last {rule.recent_days} days"
+
+
+def _baseline_words(rule: PaceRule) -> str:
+    """When the baseline was, as a person says it: "the four weeks before", "three to seven weeks ago"."""
+    near, far = rule.recent_days + rule.gap_days, rule.recent_days + rule.gap_days + rule.baseline_days
+    if near % 7 == 0 and far % 7 == 0:
+        if rule.gap_days == 0:
+            return f"the {_count(rule.baseline_days // 7)} weeks before" if rule.baseline_days > 7 else "the week before"
+        return f"{_count(near // 7)} to {_count(far // 7)} weeks ago"
+    return f"the {rule.baseline_days} days before" if rule.gap_days == 0 else f"{near} to {far} days ago"
 
 
 def describe(rising: Sequence[Trend], rule: PaceRule | None = None) -> str:
@@ -264,6 +277,8 @@ def describe(rising: Sequence[Trend], rule: PaceRule | None = None) -> str:
     >>> sleep = Trend(SIGNALS[0], date(2025, 3, 1), 5.9, 7.4, 7, 28, -1.5, True, True)
     >>> snack = Trend(SIGNALS[4], date(2025, 3, 1), 2.0, 0.5, 7, 28, 1.5, True, True)
     >>> describe([sleep, snack], rule)
+    'sleep 5.9 h a night this week against 7.4 h a night three to seven weeks ago; snacking up'
+    >>> describe([sleep, snack], PaceRule(gap_days=0))
     'sleep 5.9 h a night this week against 7.4 h a night the four weeks before; snacking up'
     """
     rule = rule or PaceRule()
@@ -274,8 +289,8 @@ def describe(rising: Sequence[Trend], rule: PaceRule | None = None) -> str:
         if not said_numbers and trend.signal.unit and trend.recent is not None and trend.baseline is not None:
             said_numbers = True
             parts.append(f"{trend.signal.label} {trend.recent:.1f}{trend.signal.unit} "
-                         f"{_window_words(rule.recent_days, False)} against {trend.baseline:.1f}"
-                         f"{trend.signal.unit} {_window_words(rule.baseline_days, True)}")
+                         f"{_recent_words(rule)} against {trend.baseline:.1f}{trend.signal.unit} "
+                         f"{_baseline_words(rule)}")
         else:
             parts.append(f"{trend.signal.label} {direction}")
     return "; ".join(parts)
