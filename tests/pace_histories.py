@@ -46,8 +46,9 @@ def _clip(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
-def history(seed: int, days: int, slide: Slide | None = None) -> dict[str, Series]:
-    """A person's series over ``days`` days from FIRST_DAY, their traits drawn from ``seed``."""
+def history(seed: int, days: int, slide: Slide | None = None, holidays: bool = True) -> dict[str, Series]:
+    """A person's series over ``days`` days from FIRST_DAY, their traits drawn from ``seed``; with
+    ``holidays``, up to two stretches of 3 to 21 days without check-ins."""
     rng = random.Random(seed)
     sleep_level, sleep_sd = rng.uniform(6.5, 8.2), rng.uniform(0.4, 1.0)
     weekend_sleep = rng.uniform(0.0, 1.0)
@@ -60,8 +61,9 @@ def history(seed: int, days: int, slide: Slide | None = None) -> dict[str, Serie
     missing = rng.uniform(0.0, 0.3)  # share of days without a check-in
     away: set[int] = set()
     for _ in range(rng.randint(0, 2)):  # holidays, illness: stretches without check-ins
-        first = rng.randrange(days)
-        away.update(range(first, first + rng.randint(3, 21)))
+        first, length = rng.randrange(days), rng.randint(3, 21)
+        if holidays:
+            away.update(range(first, first + length))
 
     out: dict[str, Series] = {name: {} for name in ("sleep_hours", "energy", "mood", "hours_worked",
                                                      *signs, "late_activity", "worked_day", "no_day_off_streak")}
