@@ -102,7 +102,7 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["vault", "link", ids["vault"], "--include-private"], ["vault", "status"], ["vault", "status", "--json"],
         ["vault", "sync"], ["vault", "unlink"],
         ["checkin", "signs", "add", HOSTILE], ["checkin", "--sleep", "6", "--note", HOSTILE_BODY],
-        ["checkin", "list"], ["checkin", "signs"], ["checkin", "export"],
+        ["checkin", "list"], ["checkin", "signs"], ["checkin", "export"], ["pace"], ["pace", "--json"],
     ]
 
 

@@ -194,7 +194,7 @@ def checkin_export(ws: Workspace, out: Path | None) -> None:
 @pass_log
 def checkin_forget(ws: Workspace, yes: bool) -> None:
     """Delete every check-in and sign change for good (not restorable)."""
-    if not yes and not click.confirm("Delete every check-in for good? This cannot be undone", default=False):
+    if not yes and not click.confirm("Every check-in gone for good? This cannot be undone", default=False):
         raise click.Abort()
     echo(f"deleted {plural(wellbeing.forget_all(ws), 'wellbeing record')} for good")
 

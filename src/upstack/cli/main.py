@@ -47,7 +47,7 @@ COMMAND_MODULES = {
     "apply": "applications",
     "due": "due",
     "contact": "contacts", "outreach": "contacts",
-    "checkin": "checkin",
+    "checkin": "checkin", "pace": "pace",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
@@ -62,7 +62,7 @@ HELP_SECTIONS = {
     "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job", "path": "Path to a job",
     "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
     "due": "Opportunities",
-    "checkin": "Pace and wellbeing (kept on this machine)",
+    "checkin": "Pace and wellbeing (kept on this machine)", "pace": "Pace and wellbeing (kept on this machine)",
     "serve": "Browser and team", "team": "Browser and team",
     "interop": "Notes in and out", "vault": "Notes in and out",  # jrnl, Markdown, an Obsidian vault, JSON
     "maintenance": "Maintenance", "demo": "Maintenance",

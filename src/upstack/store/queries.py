@@ -23,7 +23,7 @@ __all__ = [
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
-    "entry_other_names", "imported_entry", "named_by_file", "imported_before",
+    "entry_other_names", "imported_entry", "named_by_file", "own_writing_times", "imported_before",
     "complete_refs",
 ]
 
@@ -460,6 +460,20 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
     for row in db.query("SELECT from_id, target, to_id FROM links WHERE to_id IS NOT NULL"):
         links.setdefault(row["from_id"], {})[row["target"]] = row["to_id"]
     return links
+
+
+def own_writing_times(db: Database, since: str) -> list[str]:
+    """When the reader wrote entries (their ``created_at``, UTC) from ``since`` on: the work's rhythm,
+    for the reader's own pace (nobody else's, and on a team server only their own)."""
+    from upstack.store.stars import reader_key
+
+    who = reader_key(db)
+    if who is None:
+        return []
+    author = "e.author_id = ?" if who else "e.author_id IS NULL"
+    return [str(r["created_at"]) for r in db.query(
+        f"SELECT e.created_at FROM entries e WHERE e.created_at >= ? AND {author} AND e.purged_at IS NULL",
+        [since, *([who] if who else [])])]
 
 
 def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:

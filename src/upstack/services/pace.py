@@ -1,0 +1,77 @@
+"""`upstack pace`: the person's check-ins and the work's rhythm against their own baseline, and a
+gentle notice when several signs rise together (the rule: domain/pace.py). Read from this machine's
+check-ins (services/wellbeing.py) and the times the person wrote in the log; never anyone else's.
+
+What the log shows is read in this machine's time zone now (older entries keep no offset of their
+own yet), from entries' creation times: when the writing happened, not the day it was about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from upstack.domain import pace as rule_
+from upstack.services import wellbeing
+from upstack.store import queries
+from upstack.timeutil import parse_iso, to_iso, today_local
+from upstack.workspace import Workspace
+
+__all__ = ["Pace", "pace", "NOTICE_DAYS"]
+
+NOTICE_DAYS = 7  # a notice raised in the last week is shown
+SPARK_DAYS = 28
+
+
+@dataclass
+class Pace:
+    day: date
+    trends: list[rule_.Trend]
+    sparks: dict[str, str]  # signal name -> the last SPARK_DAYS days
+    notice: rule_.Notice | None
+    checkins: int  # days checked in within the rule's reach
+
+
+def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Series], list[rule_.Signal]]:
+    series: dict[str, rule_.Series] = {}
+    asked = ("sleep_hours", "energy", "mood", "hours_worked")  # the check-in's own questions; signs follow
+    signals = [s for s in rule_.SIGNALS if s.name in asked]
+    names = {}
+    for sign in wellbeing.signs(ws, retired=True):
+        name = sign.slug.replace("-", "_")
+        names[sign.slug] = name
+        signals.append(rule_.warning_sign(name, sign.name))
+    for day, row in wellbeing.checkins(ws).items():
+        when = date.fromisoformat(day)
+        if not first <= when <= last:
+            continue
+        for key in ("sleep_hours", "energy", "mood", "hours_worked"):
+            value = getattr(row, key)
+            if value is not None:
+                series.setdefault(key, {})[when] = float(value)
+        for slug, score in row.signs.items():
+            series.setdefault(names.get(slug, slug.replace("-", "_")), {})[when] = float(score)
+    since = to_iso(datetime.combine(first, datetime.min.time()))
+    local = [parse_iso(t).astimezone().replace(tzinfo=None) for t in queries.own_writing_times(ws.store().db, since)]
+    if local:  # the log's rhythm only once there is writing to read it from
+        series["late_activity"] = rule_.late_activity(local, first, last)
+        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, first, last)
+        signals += [s for s in rule_.SIGNALS if s.source == "log"]
+    return series, signals
+
+
+def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> Pace:
+    """Trends on ``day`` (today) and the notice raised in the week up to it, if any."""
+    rule = rule or rule_.PaceRule()
+    day = day or today_local()
+    reach = rule.recent_days + rule.gap_days + rule.baseline_days
+    first = day - timedelta(days=reach + rule.cooldown_days)
+    series, signals = _series(ws, first, day)
+    trends = rule_.trends(series, day, rule, signals)
+    found = rule_.notices(series, rule, day - timedelta(days=NOTICE_DAYS - 1), day, signals)
+    spark_from = day - timedelta(days=SPARK_DAYS - 1)
+    sparks = {t.signal.name: rule_.sparkline(rule_.daily_values(series.get(t.signal.name, {}), spark_from, day))
+              for t in trends}
+    checked = len({d for s in signals if s.source == "checkin" for d in series.get(s.name, {})
+                   if d > day - timedelta(days=reach)})
+    return Pace(day, trends, sparks, found[-1] if found else None, checked)

@@ -1,0 +1,49 @@
+"""`upstack pace` over real check-ins (issue 18): a steady month says nothing, a sustained slide raises
+one gentle notice naming what moved; nothing from one bad night (both engines)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+from conftest import CLI
+from upstack.services import pace, wellbeing
+from upstack.timeutil import today_local
+from upstack.workspace import Workspace
+
+
+def _history(ws: Workspace, days: int, *, slide_from: int | None = None, bad_night: int | None = None) -> None:
+    rng = random.Random(7)
+    today = today_local()
+    for back in range(days, -1, -1):
+        slid = slide_from is not None and back <= slide_from
+        sleep = (5.6 if slid else 7.4) + rng.uniform(-0.4, 0.4)
+        energy = 1 if slid else rng.choice([2, 2, 3])
+        snacking = 2 if slid else rng.choice([0, 0, 1])
+        if back == bad_night:
+            sleep, energy, snacking = 3.5, 0, 3
+        wellbeing.check_in(ws, day=today - timedelta(days=back), sleep_hours=round(sleep, 1), energy=energy,
+                           mood=2, sign_scores={"snacking": snacking})
+
+
+def test_a_steady_person_gets_no_notice_and_one_bad_night_changes_nothing(workspace: Workspace) -> None:
+    _history(workspace, 60, bad_night=1)
+    found = pace.pace(workspace)
+    assert found.notice is None
+    sleep = next(t for t in found.trends if t.signal.name == "sleep_hours")
+    assert sleep.enough and 7 < (sleep.baseline or 0) < 8
+
+
+def test_a_sustained_slide_raises_one_gentle_notice(workspace: Workspace, run: CLI) -> None:
+    _history(workspace, 60, slide_from=8)
+    found = pace.pace(workspace)
+    assert found.notice is not None
+    assert found.notice.text.startswith("sleep ") and "snacking up" in found.notice.text
+    shown = run.ok("pace")
+    assert "Several of your signs moved together" in shown and "recover actively" in shown
+    for word in ("burnout", "diagnos", "you are"):
+        assert word not in shown.lower()
+    data = json.loads(run.ok("pace", "--json"))
+    assert data["notice"]["text"] == found.notice.text
+    assert {t["signal"] for t in data["trends"] if t["rising"]} >= {"sleep_hours", "snacking"}
