@@ -47,3 +47,16 @@ def test_a_sustained_slide_raises_one_gentle_notice(workspace: Workspace, run: C
     data = json.loads(run.ok("pace", "--json"))
     assert data["notice"]["text"] == found.notice.text
     assert {t["signal"] for t in data["trends"] if t["rising"]} >= {"sleep_hours", "snacking"}
+
+
+def test_imported_entries_do_not_count_as_work_at_night(run: CLI) -> None:
+    """An import creates its entries when it runs (at 2 a.m., say): that is not when they were written."""
+    from pathlib import Path
+
+    def log_signals() -> list[str]:
+        return [t["signal"] for t in json.loads(run.ok("pace", "--json"))["trends"] if t["source"] == "log"]
+
+    run.ok("import", "jrnl", str(Path(__file__).parent / "fixtures" / "jrnl_export.json"))
+    assert log_signals() == []  # nothing written here yet
+    run.ok("note", "Written here, now.")
+    assert log_signals() == ["late_activity", "worked_day", "no_day_off_streak"]

@@ -464,7 +464,8 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
 
 def own_writing_times(db: Database, since: str) -> list[str]:
     """When the reader wrote entries (their ``created_at``, UTC) from ``since`` on: the work's rhythm,
-    for the reader's own pace (nobody else's, and on a team server only their own)."""
+    for the reader's own pace (nobody else's, and on a team server only their own). An imported entry
+    (it has a ``source``) is left out: it was created when the import ran, not when it was written."""
     from upstack.store.stars import reader_key
 
     who = reader_key(db)
@@ -472,7 +473,8 @@ def own_writing_times(db: Database, since: str) -> list[str]:
         return []
     author = "e.author_id = ?" if who else "e.author_id IS NULL"
     return [str(r["created_at"]) for r in db.query(
-        f"SELECT e.created_at FROM entries e WHERE e.created_at >= ? AND {author} AND e.purged_at IS NULL",
+        f"SELECT e.created_at FROM entries e WHERE e.created_at >= ? AND {author} AND e.source IS NULL "
+        "AND e.purged_at IS NULL",
         [since, *([who] if who else [])])]
 
 
