@@ -236,15 +236,13 @@ def _strip_listed_embeds(body: str, files: _Files, note: _Note) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _refers_to(text: str, note: _Note) -> bool:
-    """Whether [[text]] finds this note by its title or its id (or a prefix of it)."""
-    fields = note.fields
-    assert fields is not None
+def _refers_to(text: str, title: str, entry_id: str | None) -> bool:
+    """Whether [[text]] finds the entry of this title and id by its title or its id (or a prefix of it)."""
     text = text.strip()
-    if title_key(text) == title_key(fields.title):
+    if title_key(text) == title_key(title):
         return True
-    return bool(fields.id) and (text.upper() == fields.id or (
-        4 <= len(text) <= 16 and text.isalnum() and id_key(fields.id or "").startswith(text.lower())))
+    return bool(entry_id) and (text.upper() == entry_id or (
+        4 <= len(text) <= 16 and text.isalnum() and id_key(entry_id or "").startswith(text.lower())))
 
 
 class _Links:
@@ -263,17 +261,13 @@ class _Links:
     def _refers(self, raw: str, alias: str) -> bool:
         """Whether ``alias`` names the note whose file ``raw`` names, by its title or id: among the
         notes read now, else among the entries the log has (a sync reads only the notes changed)."""
+        if alias.strip().casefold() in (raw.casefold(), raw.rsplit("/", 1)[-1].removesuffix(".md").casefold()):
+            return False  # it names the file itself: export wrote it so, or the person did
         note = self.by_name.get(raw.removesuffix(".md").casefold())
         if note is not None:
-            return note.fields is not None and _refers_to(alias, note) \
-                and alias.strip().casefold() not in (raw.casefold(), note.path.stem.casefold())
+            return note.fields is not None and _refers_to(alias, note.fields.title, note.fields.id)
         found = queries.named_by_file(self.db, title_key(raw.removesuffix(".md")))
-        if found is None or alias.strip().casefold() in (raw.casefold(), raw.rsplit("/", 1)[-1].casefold()):
-            return False
-        entry_id, title = found
-        text = alias.strip()
-        return title_key(text) == title_key(title) or text.upper() == entry_id or (
-            4 <= len(text) <= 16 and text.isalnum() and id_key(entry_id).startswith(text.lower()))
+        return found is not None and _refers_to(alias, found[1], found[0])
 
     def undo(self, body: str) -> str:
         masked = mask_code(body)

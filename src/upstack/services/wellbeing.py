@@ -11,11 +11,11 @@ each added, renamed or retired by a record.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
+from upstack.domain.ladder import slugify
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.store import path as store_path
@@ -31,7 +31,6 @@ SCALE = range(0, 4)
 NOTE_LIMIT = 2000
 NOT_ON_A_SERVER = ("check-ins stay on your own machine: a team server keeps none (check in on your laptop, "
                    "where upstack keeps them local-only)")
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -58,7 +57,11 @@ class CheckIn:
 
 
 def _slug(name: str) -> str:
-    return _SLUG.sub("-", name.strip().lower()).strip("-")
+    """A sign's key: as the ladder and the pipeline name things (domain/ladder.slugify); '' for none."""
+    try:
+        return slugify(name)
+    except BadInput:
+        return ""
 
 
 def _refuse_on_a_server(ws: Workspace) -> None:
