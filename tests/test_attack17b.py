@@ -66,3 +66,67 @@ def test_an_editor_may_set_aliases_like_a_title(team: Any) -> None:
     title, meta, _, names = _state(team, entry["id"])
     assert json.loads(meta) == {"aliases": ["QUEDITALIAS"]}, meta
     assert names == ["queditalias"]
+
+
+# -- 2. aliases as a side channel ----------------------------------------------------------------
+
+def _hidden_entry_with_alias(team: Any, alias: str) -> dict[str, Any]:
+    """Ada's entry in a node nobody else may see, found by ``alias`` besides its title."""
+    from upstack.domain import access
+    from upstack.services import tree
+    with access.acting_as(access.OWNER):
+        hidden = tree.add_node(team.ws, "project", "QUHIDDENNODE", why="Not shared.").id
+    entry = entry_create(node_id=hidden, title="QUHIDDENTITLE")
+    ada = team.api(team.ada)
+    assert _push(ada, rec("entry.create", entry))["applied"] == 1
+    assert _push(ada, _revise(entry, {"aliases": [alias]}, title="QUHIDDENTITLE"))["applied"] == 1
+    return entry
+
+
+@pytest.mark.parametrize("how", ["alias", "title"])
+def test_an_outsiders_alias_link_shows_nothing_of_a_hidden_entry(team: Any, how: str) -> None:
+    """Mal links [[QUSECRETALIAS]] (or [[QUHIDDENTITLE]]): the link resolves server-wide at ingest,
+    so his own page, his search and ada's backlinks must not tell him the hidden entry exists."""
+    hidden = _hidden_entry_with_alias(team, "QUSECRETALIAS")
+    target = "QUSECRETALIAS" if how == "alias" else "QUHIDDENTITLE"
+    mine = entry_create(title="QUPROBE", body=f"see [[{target}]]")
+    mal = team.api(team.mal)
+    assert _push(mal, rec("entry.create", mine))["applied"] == 1
+    page = mal.get(f"/e/{mine['id']}.json")
+    assert page.status_code == 200, page.text
+    assert hidden["id"] not in page.text, page.text  # (a short id shares the time part with every id made now)
+    assert page.json()["entry"]["links"] == [{"target": target, "id": None, "short": None, "title": None}]
+    if how == "alias":
+        assert "QUHIDDENTITLE" not in page.text
+    html = mal.get(f"/e/{mine['id']}", headers={"Accept": "text/html"}).text
+    assert hidden["id"] not in html and "wikilink broken" in html
+    for query in ("QUSECRETALIAS", "QUHIDDENTITLE"):
+        answer = mal.get(f"/search.json?q={query}").json()
+        assert hidden["id"] not in json.dumps(answer) and all(
+            r.get("entry", r).get("id") != hidden["id"] for r in answer["results"]), answer
+    assert mal.get(f"/e/{hidden['id']}.json").status_code == 404
+
+
+@pytest.mark.parametrize("how", ["alias", "title"])
+def test_an_alias_capturing_another_members_dangling_link(team: Any, how: str) -> None:
+    """Bob (viewer) links [[QUDANGLING]] in his own note; mal then makes an entry of his own named so (by
+    alias, or by title for comparison). Bob's page must not show mal's entry (he may not see it), and the
+    link must not stay captured by an entry bob cannot see once a visible one exists."""
+    bobs = entry_create(title="QUBOBNOTE", body="see [[QUDANGLING]]")
+    bob = team.api(team.bob)
+    assert _push(bob, rec("entry.create", bobs))["applied"] == 1
+    mal = team.api(team.mal)
+    mals = entry_create(title="QUDANGLING" if how == "title" else "QUMALTITLE")
+    assert _push(mal, rec("entry.create", mals))["applied"] == 1
+    if how == "alias":
+        assert _push(mal, _revise(mals, {"aliases": ["QUDANGLING"]}, title="QUMALTITLE"))["applied"] == 1
+    page = bob.get(f"/e/{bobs['id']}.json").text
+    assert mals["id"] not in page and "QUMALTITLE" not in page, page
+    # a visible entry of that name, written later by ada in the shared project, is what bob's link finds
+    adas = _adas_entry(team, title="QUDANGLING" if how == "title" else "QUADAVISIBLE")
+    if how == "alias":
+        assert _push(team.api(team.ada), _revise(adas, {"aliases": ["QUDANGLING"]},
+                                                 title="QUADAVISIBLE"))["applied"] == 1
+    page = bob.get(f"/e/{bobs['id']}.json").json()
+    found = [link for link in page["entry"]["links"] if link.get("target") == "QUDANGLING"]
+    assert found and found[0].get("id") == adas["id"], (how, page["entry"]["links"])
