@@ -130,3 +130,51 @@ def test_an_alias_capturing_another_members_dangling_link(team: Any, how: str) -
     page = bob.get(f"/e/{bobs['id']}.json").json()
     found = [link for link in page["entry"]["links"] if link.get("target") == "QUDANGLING"]
     assert found and found[0].get("id") == adas["id"], (how, page["entry"]["links"])
+
+
+# -- 3. oversized or malformed NoteMeta --------------------------------------------------------
+
+def _deep(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": "x"}
+    for _ in range(depth):
+        value = {"d": value}
+    return value
+
+
+BAD_META = {
+    "10k-aliases": {"aliases": [f"QUA{n}" for n in range(10_000)]},
+    "1MB-alias": {"aliases": ["Q" * 1_000_000]},
+    "40-deep-markdown": {"markdown": _deep(40)},
+    "int-alias": {"aliases": [7]},
+    "dict-alias": {"aliases": [{"x": "y"}]},
+    "aliases-a-string": {"aliases": "QUSTR"},
+    "markdown-a-list": {"markdown": ["x"]},
+    "nul-alias": {"aliases": ["QU\x00NUL"]},
+    "nul-in-markdown-key": {"markdown": {"pa\x00th": "x"}},
+}
+
+
+def _refused(answer: dict[str, Any]) -> None:
+    assert answer["applied"] == 0 and answer["refused"], answer
+    reason = answer["refused"][0]["reason"]
+    assert "\n" not in reason.strip() and "Traceback" not in reason and len(reason) < 500, reason
+
+
+@pytest.mark.parametrize("bad", list(BAD_META))
+def test_bad_note_meta_on_a_revise_is_refused_with_one_line(team: Any, bad: str) -> None:
+    entry = _adas_entry(team)
+    before = _state(team, entry["id"])
+    _refused(_push(team.api(team.eve), _revise(entry, BAD_META[bad])))
+    assert _state(team, entry["id"]) == before
+
+
+@pytest.mark.parametrize("bad", list(BAD_META))
+def test_bad_note_meta_on_a_create_is_refused_too(team: Any, bad: str) -> None:
+    """entry.create's meta is checked only as Data (any keys, no limit on aliases), and create_entry
+    now puts its aliases into entry_names: the same NoteMeta bounds must hold there."""
+    entry = entry_create(node_id=team.project, meta=BAD_META[bad])
+    answer = _push(team.api(team.eve), rec("entry.create", entry))
+    names = _db(team).scalar("SELECT count(*) FROM entry_names WHERE entry_id = ?", (entry["id"],))
+    assert names <= 200, f"{names} entry_names rows from one pushed entry.create"
+    _refused(answer)
+    assert not _db(team).scalar("SELECT count(*) FROM entries WHERE id = ?", (entry["id"],))
