@@ -178,3 +178,22 @@ def test_bad_note_meta_on_a_create_is_refused_too(team: Any, bad: str) -> None:
     assert names <= 200, f"{names} entry_names rows from one pushed entry.create"
     _refused(answer)
     assert not _db(team).scalar("SELECT count(*) FROM entries WHERE id = ?", (entry["id"],))
+
+
+# -- 5. wellbeing and local-only path records never land on a server ----------------------------
+
+@pytest.mark.parametrize("op", ["checkin.log", "checkin.sign", "path.note"])
+@pytest.mark.parametrize("local_only", [None, True, False])
+def test_wellbeing_and_local_only_records_are_refused(team: Any, op: str, local_only: bool | None) -> None:
+    if op == "path.note" and local_only is not True:
+        pytest.skip("only a local-only path record must be refused")
+    data: dict[str, Any] = {"subject": "QUWELL", "at": now_iso(), "note": "QUWELLBEING"}
+    if local_only is not None:
+        data["local_only"] = local_only
+    before = _db(team).scalar("SELECT count(*) FROM path_records")
+    answer = team.api(team.eve).post("/api/sync/push", json={"records": [rec(op, data)]})
+    if answer.status_code == 200:
+        _refused(answer.json())
+    else:  # the whole push refused, in one line
+        assert answer.status_code == 400 and "cannot be pushed" in answer.json()["error"], answer.text
+    assert _db(team).scalar("SELECT count(*) FROM path_records") == before
