@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PATH_OPS
 from upstack.domain.run import ENDED
 from upstack.domain.text import KINDS, unstorable
@@ -149,6 +150,33 @@ class NodeDelete(_NodeChange):
 
 # -- entries -------------------------------------------------------------------------------------
 
+NAME_CHARS = 500  # an alias or a vault file's path: each is a row of entry_names, an indexed key
+
+
+class NoteMeta(_Shape):
+    """What a revision carries besides its text (domain.entry.NOTE_META); the store keeps nothing else."""
+    aliases: list[Annotated[Text, Field(max_length=NAME_CHARS)]] = Field(default=[], max_length=200)
+    markdown: Data = {}
+
+    @model_validator(mode="after")
+    def _names_fit(self) -> NoteMeta:
+        path = self.markdown.get("path")
+        if isinstance(path, str) and len(path) > NAME_CHARS:
+            raise ValueError(f"a vault file's path is at most {NAME_CHARS} characters")
+        return self
+
+
+def _note_part(meta: dict[str, Any]) -> dict[str, Any]:
+    """An entry.create's meta: its note part (aliases, markdown) is found by links as an edit's is, so
+    it holds to the same bounds (the rest is plain data, as before)."""
+    try:
+        NoteMeta.model_validate({key: meta[key] for key in NOTE_META if key in meta})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ValueError(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}") from None
+    return meta
+
+
 class EntryCreate(_Shape):
     id: Id
     revision_id: Id
@@ -163,14 +191,8 @@ class EntryCreate(_Shape):
     occurred_at: Time
     created_at: Time
     attachments: list[Attachment] = []
-    meta: Data = {}
+    meta: Annotated[Data, AfterValidator(_note_part)] = {}
     source: Text | None = None
-
-
-class NoteMeta(_Shape):
-    """What a revision carries besides its text (domain.entry.NOTE_META); the store keeps nothing else."""
-    aliases: list[Text] = Field(default=[], max_length=200)
-    markdown: Data = {}
 
 
 class EntryRevise(_Shape):
