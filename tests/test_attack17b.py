@@ -182,11 +182,11 @@ def test_bad_note_meta_on_a_create_is_refused_too(team: Any, bad: str) -> None:
 
 # -- 5. wellbeing and local-only path records never land on a server ----------------------------
 
-@pytest.mark.parametrize("op", ["checkin.log", "checkin.sign", "path.note"])
+@pytest.mark.parametrize("op", ["checkin.log", "checkin.sign"])
 @pytest.mark.parametrize("local_only", [None, True, False])
-def test_wellbeing_and_local_only_records_are_refused(team: Any, op: str, local_only: bool | None) -> None:
-    if op == "path.note" and local_only is not True:
-        pytest.skip("only a local-only path record must be refused")
+def test_wellbeing_records_are_refused(team: Any, op: str, local_only: bool | None) -> None:
+    """Whatever a pushed check-in says of itself (a local-only path record of another op is refused
+    by tests/test_pipeline_sync.py)."""
     data: dict[str, Any] = {"subject": "QUWELL", "at": now_iso(), "note": "QUWELLBEING"}
     if local_only is not None:
         data["local_only"] = local_only

@@ -250,3 +250,18 @@ def test_where_the_vault_is_on_this_machine_is_not_kept_with_the_entry(run: CLI,
     run.ok("import", "markdown", str(vault))
     for entry in json.loads(run.ok("log", "--json", "-n", "0")):
         assert "private-home-folder" not in json.dumps(json.loads(run.ok("show", entry["short"], "--json"))["meta"])
+
+
+def test_an_alias_too_long_to_be_a_link_target_is_kept_but_not_indexed(run: CLI, tmp_path: Path) -> None:
+    """A vault's own note may say anything; an alias of 3,000 characters stays in its front matter
+    and is no name a link finds it by (PostgreSQL could not index it)."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Long.md").write_text(f"---\naliases: [{'é' * 3000}, Short]\n---\nText.\n", encoding="utf-8")
+    run.ok("import", "markdown", str(vault))
+    run.ok("note", "See [[Short]].")
+    linked = json.loads(run.ok("log", "--json", "-n", "0"))
+    long_entry = next(e for e in linked if e["title"] == "Long")
+    shown = json.loads(run.ok("show", long_entry["short"], "--json"))
+    assert len(shown["meta"]["aliases"][0]) == 3000
+    assert [b["target"] for b in shown["backlinks"]] == ["Short"]

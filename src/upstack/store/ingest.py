@@ -108,6 +108,9 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
         stars.HANDLERS["star.set"](db, star)
 
 
+NAME_KEY_CHARS = 500  # the longest other name kept (record_shapes.NAME_CHARS refuses longer from a push)
+
+
 def note_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The part of ``meta`` kept with a revision (domain.entry.NOTE_META)."""
     return {key: meta[key] for key in NOTE_META if key in meta}
@@ -117,7 +120,8 @@ def _set_names(db: Database, entry_id: str, meta: dict[str, Any], fresh: bool = 
     """The entry's other names a link finds it by (aliases, a vault note's file), as they are now."""
     if not fresh:
         db.execute("DELETE FROM entry_names WHERE entry_id = ?", (entry_id,))
-    keys = dict.fromkeys(k for k in map(title_key, other_names(meta)) if k)
+    # A name longer than a title may be is no link target, and would not fit PostgreSQL's index.
+    keys = dict.fromkeys(k for k in map(title_key, other_names(meta)) if k and len(k) <= NAME_KEY_CHARS)
     db.executemany("INSERT INTO entry_names (entry_id, name_key) VALUES (?, ?)", [(entry_id, k) for k in keys])
 
 
