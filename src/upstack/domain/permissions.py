@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH", "PATH_OPS"]
+__all__ = ["Rule", "PERMISSIONS", "NOT_PUSHABLE", "RUN_PUSH", "PATH_OPS", "WELLBEING_OPS"]
 
 # A person's path (store/path.OPS; tests/test_permissions.py checks the two lists agree).
 PATH_OPS = ("ladder.step", "ladder.evidence", "resource.set", "resource.progress", "practice.attempt",
@@ -72,6 +72,17 @@ RUN_PUSH = Rule("run", needs="author", new=True, files_under=True)
 
 # Ops that only the workspace's own owner makes (on their laptop or the server's command line),
 # never through a push: why, for each.
+# Wellbeing (issue 18): local-only by construction. Every such record is kept local-only whatever its
+# data says: sync never lists it, a server's door refuses it (NOT_PUSHABLE), no other reader reads it,
+# and with a passphrase set its content is sealed (services/wellbeing_seal.py).
+WELLBEING_OPS = (
+    "checkin.log",   # a day's check-in: sleep, energy, mood, hours worked, the person's warning signs, a note
+    "checkin.sign",  # a warning sign of the person's own added, renamed or retired
+    "checkin.cbi",   # a week's burnout questionnaire (Copenhagen Burnout Inventory, personal burnout)
+    "recover.plan",  # a recovery plan started, changed or ended
+    "fit.note",      # a personal-fit reflection: what energised, what drained, by kind of work
+)
+
 NOT_PUSHABLE: dict[str, str] = {
     "entry.restore": "a deleted entry is restored where it was deleted; sync carries deletions only",
     "entry.purge": "removing content for good is the workspace owner's act, on the server itself",
@@ -80,6 +91,5 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
-    "checkin.log": "wellbeing data is local-only: it never leaves the machine it was written on",
-    "checkin.sign": "wellbeing data is local-only: it never leaves the machine it was written on",
+    **{op: "wellbeing data is local-only: it never leaves the machine it was written on" for op in WELLBEING_OPS},
 }

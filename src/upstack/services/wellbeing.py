@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from upstack.domain.ladder import slugify
+from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.store import path as store_path
@@ -23,7 +24,8 @@ from upstack.timeutil import now_after
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
-           "check_in", "checkins", "write_csv", "forget_all", "NOT_ON_A_SERVER"]
+           "check_in", "checkins", "write_csv", "forget_all", "NOT_ON_A_SERVER", "write_record", "read_records",
+           "refuse_on_a_server"]
 
 # The guide's examples of early signs of burnout, each scored 0 (not at all) to 3 (a lot).
 DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
@@ -64,23 +66,30 @@ def _slug(name: str) -> str:
         return ""
 
 
-def _refuse_on_a_server(ws: Workspace) -> None:
+def refuse_on_a_server(ws: Workspace) -> None:
     from upstack.services.accounts import has_accounts
 
     if has_accounts(ws):
         raise BadInput(NOT_ON_A_SERVER)
 
 
-def _write(ws: Workspace, op: str, subject: str, **data: Any) -> None:
-    _refuse_on_a_server(ws)
-    at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, store_path.WELLBEING_OPS))
+def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
+    """Keep one wellbeing record (an op of WELLBEING_OPS): local-only, and never on a team server.
+    Every wellbeing record is written here and read back by ``read_records``, nowhere else."""
+    refuse_on_a_server(ws)
+    at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
     ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
+
+
+def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:
+    """The person's own records of one wellbeing op, oldest first."""
+    return store_path.events(ws.store().db, [op])
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
     """The person's warning signs (the guide's three unless changed), in the order they were added."""
     found = {_slug(name): Sign(_slug(name), name) for name in DEFAULT_SIGNS}
-    for event in store_path.events(ws.store().db, ["checkin.sign"]):
+    for event in read_records(ws, "checkin.sign"):
         data = event.data
         if data.get("change") == "add":
             found[event.subject] = Sign(event.subject, str(data.get("name") or event.subject))
@@ -105,7 +114,7 @@ def add_sign(ws: Workspace, name: str) -> Sign:
         raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
     if any(_slug(name) == s.slug and not s.retired for s in signs(ws, retired=True)):
         raise BadInput(f"you track {name!r} already")
-    _write(ws, "checkin.sign", _slug(name), change="add", name=name)
+    write_record(ws, "checkin.sign", _slug(name), change="add", name=name)
     return _sign(ws, name)
 
 
@@ -114,14 +123,14 @@ def rename_sign(ws: Workspace, old: str, new: str) -> Sign:
     new = " ".join(clean_text(new).split())
     if not new:
         raise BadInput("the new name is empty")
-    _write(ws, "checkin.sign", sign.slug, change="rename", name=new)
+    write_record(ws, "checkin.sign", sign.slug, change="rename", name=new)
     return _sign(ws, sign.slug)
 
 
 def retire_sign(ws: Workspace, name: str) -> Sign:
     """Stop asking about a sign; its past scores stay."""
     sign = _sign(ws, name)
-    _write(ws, "checkin.sign", sign.slug, change="retire")
+    write_record(ws, "checkin.sign", sign.slug, change="retire")
     return sign
 
 
@@ -157,7 +166,7 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
             "signs": scores, "note": note}
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
-    _write(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
+    write_record(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
     return checkins(ws)[day.isoformat()]
 
 
@@ -165,7 +174,7 @@ def checkins(ws: Workspace) -> dict[str, CheckIn]:
     """{day: that day's check-in}, oldest day first. A day checked in twice is one check-in: what the
     later one says wins, what it leaves out is kept from the earlier (a mood added after)."""
     days: dict[str, CheckIn] = {}
-    for event in store_path.events(ws.store().db, ["checkin.log"]):
+    for event in read_records(ws, "checkin.log"):
         data = event.data
         day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
         day.at = event.at
@@ -197,5 +206,5 @@ def _cell(value: float | int | None) -> str:
 
 def forget_all(ws: Workspace) -> int:
     """Remove every check-in and sign change for good; how many records."""
-    _refuse_on_a_server(ws)
+    refuse_on_a_server(ws)
     return store_path.forget_wellbeing(ws.store().db)

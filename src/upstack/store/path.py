@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from upstack.domain.permissions import WELLBEING_OPS
 from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.stars import person_key, reader_key
@@ -48,15 +49,6 @@ OPS = (
     "apply.stage",        # an application's move to a stage (applied, screen, ... offer, rejected), dated
     "contact.set",        # a person or organisation: their research interests, links, how the person knows them
     "outreach.log",       # an exchange with a contact: a draft, an email sent, a reply, a call; a follow-up date
-)
-
-
-# Wellbeing (issue 18): local-only by construction. Every such record is kept local-only whatever its
-# data says: sync never lists it, a server's door refuses it (domain/permissions.NOT_PUSHABLE), and no
-# other reader reads it.
-WELLBEING_OPS = (
-    "checkin.log",   # a day's check-in: sleep, energy, mood, hours worked, the person's warning signs, a note
-    "checkin.sign",  # a warning sign of the person's own added, renamed or retired
 )
 
 
