@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,36 @@ def postgres() -> str:
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {problem}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
     return PG_URL
+
+
+# The zones tests that read local time run in (issue 18: "tests run under two TZ values"): UTC, and one
+# whose day is not UTC's for half of every day (UTC+12/+13), so a test that took UTC's day for the
+# person's fails in one of them whenever it runs.
+ZONES = ["UTC", "Pacific/Auckland"]
+
+
+@contextmanager
+def time_zone(name: str) -> Iterator[None]:
+    """This process's local time zone is ``name`` within the block (``TZ`` and ``time.tzset``), and what
+    it was after: what a person who travels sees, in-process."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.fixture(params=ZONES)
+def local_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test runs once in each of ``ZONES`` (a module uses it with ``pytest.mark.usefixtures``)."""
+    with time_zone(str(request.param)):
+        yield str(request.param)
 
 
 @pytest.fixture(params=ENGINES)

@@ -16,6 +16,9 @@ from upstack.services import accounts, sync_door, wellbeing
 from upstack.store import path as store_path
 from upstack.workspace import Workspace
 
+# Each test runs in two zones (conftest.ZONES): what the log shows is read in local time.
+pytestmark = pytest.mark.usefixtures("local_zone")
+
 
 def test_a_check_in_in_one_line_and_a_missed_day_filled_in(run: CLI) -> None:
     said = run.ok("checkin", "--sleep", "6.5", "--energy", "2", "--mood", "1", "--hours", "10",

@@ -7,10 +7,15 @@ import json
 import random
 from datetime import timedelta
 
+import pytest
+
 from conftest import CLI
 from upstack.services import pace, wellbeing
 from upstack.timeutil import today_local
 from upstack.workspace import Workspace
+
+# Each test runs in two zones (conftest.ZONES): what the log shows is read in local time.
+pytestmark = pytest.mark.usefixtures("local_zone")
 
 
 def _history(ws: Workspace, days: int, *, slide_from: int | None = None, bad_night: int | None = None) -> None:

@@ -13,7 +13,8 @@ from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
 __all__ = ["now", "now_iso", "now_after", "to_iso", "parse_when", "parse_moment", "parse_since", "parse_until",
-           "parse_iso", "local_display", "SimulatedClock", "simulated_clock", "epoch_clock"]
+           "parse_iso", "local_display", "SimulatedClock", "simulated_clock", "epoch_clock", "utc_offset",
+           "offset_minutes", "wall_time", "OFFSET_CHARS"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -113,6 +114,60 @@ def now_after(previous: str | None) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+
+
+# A writer's UTC offset, as entries, runs and check-ins record it (docs/architecture.md, "Local time"):
+# ISO 8601's ``+05:30``, within the offsets places use (UTC-12:00 to UTC+14:00).
+OFFSET_CHARS = 6
+_OFFSET = re.compile(r"([+-])([0-9]{2}):([0-5][0-9])")
+_EARLIEST_OFFSET, _LATEST_OFFSET = -12 * 60, 14 * 60
+
+
+def utc_offset(moment: datetime | None = None) -> str | None:
+    """This machine's UTC offset at ``moment`` (now: a simulated clock's, within `simulated_clock`), as
+    ``+05:30``: the zone a time written now was written in. None when the zone is no place's (a ``TZ``
+    such as ``XYZ-15``), so nothing is recorded that a reader or a team server would refuse."""
+    local = (moment or now()).astimezone()
+    offset = local.utcoffset()
+    minutes = round(offset.total_seconds() / 60) if offset is not None else 0
+    if not _EARLIEST_OFFSET <= minutes <= _LATEST_OFFSET:
+        return None
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def offset_minutes(text: object) -> int:
+    """The minutes east of UTC an offset (``+05:30``) says.
+
+    >>> offset_minutes("+05:30"), offset_minutes("-08:00")
+    (330, -480)
+
+    Raises:
+        ValueError: not an offset as upstack writes one, or none a place uses (beyond -12:00..+14:00);
+            the message says which, in a few words, without repeating a long text.
+    """
+    found = _OFFSET.fullmatch(text) if isinstance(text, str) and len(text) == OFFSET_CHARS else None
+    if found is None:
+        shown = repr(text)[:20] + ("..." if len(repr(text)) > 20 else "")
+        raise ValueError(f"{shown} is not a UTC offset written +HH:MM (e.g. +05:30)")
+    sign, hours, minutes = found.groups()
+    total = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
+    if not _EARLIEST_OFFSET <= total <= _LATEST_OFFSET:
+        raise ValueError(f"{text} is no UTC offset a place uses (-12:00 to +14:00)")
+    return total
+
+
+def wall_time(stored: str, offset: str | None) -> datetime:
+    """What the clock on the wall said (naive) when a time stored in UTC was written: in the zone it was
+    written in when its ``offset`` is known, else in this machine's zone now (a time written before
+    offsets were recorded, or a recorded offset that is not one)."""
+    moment = parse_iso(stored)
+    if offset is not None:
+        try:
+            return (moment + timedelta(minutes=offset_minutes(offset))).replace(tzinfo=None)
+        except ValueError:
+            pass
+    return moment.astimezone().replace(tzinfo=None)
 
 
 # A time of day, or a unit smaller than a day: the text means a moment, not a whole day.

@@ -18,6 +18,7 @@ from upstack.ids import new_id
 from upstack.settings import Settings
 from upstack.store import SCHEMA_MARK, SCHEMA_VERSION
 from upstack.store.blobs import BlobStore
+from upstack.timeutil import utc_offset
 
 if TYPE_CHECKING:
     from upstack.store.store import IngestReport, Store
@@ -97,6 +98,14 @@ class Workspace:
         if acting is not None:
             data = {**data, "by": acting.user_id}
         return make_record(op, self.workspace_id, data)
+
+    def writer_offset(self) -> dict[str, str]:
+        """``{"utc_offset": "+05:30"}``: the zone something written now is written in, for a record
+        that is written now (an entry, a run's start, a check-in), so that its time is read later in
+        the writer's own time (`upstack pace`). Empty on a team server, whose clock's zone is not its
+        members' (an entry from a web form there keeps none, and is read in the reader's zone)."""
+        offset = None if self.team else utc_offset()
+        return {"utc_offset": offset} if offset else {}
 
     def focus_node_id(self) -> str | None:
         """The node notes go under by default (`upstack focus`), read without the database."""

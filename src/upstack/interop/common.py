@@ -86,12 +86,14 @@ def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
             result.unchanged += 1
             continue
         created = item.created_at or now_iso()
+        # Made now, in this zone; a time the file gives is another zone's, unknown: none is recorded.
+        offset = ws.writer_offset() if item.created_at is None else {}
         records.append(ws.record("entry.create", {
             "id": item.id or new_id(), "revision_id": new_id(), "kind": item.kind,
             "title": item.title, "body": item.body, "extra_tags": [t for t in map(normalize_tag, item.tags) if t],
             "private": item.private, "starred": item.starred, "project": item.project,
             "occurred_at": item.occurred_at, "created_at": created, "source": item.source,
-            "meta": item.meta,
+            "meta": item.meta, **offset,
             "attachments": store_files(ws, files, created),
         }))
     if records:

@@ -97,7 +97,7 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
             "id": entry_id, "revision_id": new_id(), "kind": kind, "title": parsed.title,
             "body": parsed.body, "extra_tags": [t for t in (tags or [])], "private": private,
             "project": project, "node_id": node_id, "occurred_at": occurred_at or created,
-            "created_at": created,
+            "created_at": created, **ws.writer_offset(),
             "attachments": attachments, "meta": meta or {},
         }
         record = ws.record("entry.create", data)

@@ -58,7 +58,7 @@ def capture_idea(ws: Workspace, text: str, *, occurred_at: str | None = None,
         "id": entry_id, "revision_id": new_id(), "kind": "idea", "title": parsed.title,
         "body": parsed.body, "extra_tags": [], "private": False, "project": None,
         "node_id": None, "occurred_at": occurred_at or created, "created_at": created,
-        "attachments": [],
+        "attachments": [], **ws.writer_offset(),
     }
     store = ws.store()
     # One append: the entry and its triage row arrive together or not at all.

@@ -35,7 +35,7 @@ from upstack.store.db import Database
 from upstack.store.integrity import JSON_COLUMNS
 from upstack.store.path import WELLBEING_OPS
 from upstack.store.store import Store
-from upstack.timeutil import now_iso, parse_iso
+from upstack.timeutil import now_iso, offset_minutes, parse_iso
 from upstack.workspace import Workspace
 
 __all__ = ["DATA_TABLES", "ACCOUNT_TABLES", "SERVER_TABLES", "FORMAT", "dump_tables", "export_json", "import_json",
@@ -90,7 +90,8 @@ SERVER_TABLES: dict[str, tuple[str, ...]] = {
 LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum", "meta"}),
                                             "metric_chunks": frozenset({"checksum"}),
                                             "comments": frozenset({"author_login"}),
-                                            "path_records": frozenset({"local_only"})}
+                                            "path_records": frozenset({"local_only"}),
+                                            "entries": frozenset({"utc_offset"}), "runs": frozenset({"utc_offset"})}
 # Packed arrays (see formats/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 
@@ -233,6 +234,11 @@ def _wrong_value(table: str, column: str, declared: str, value: Any) -> str | No
             parse_iso(value)
         except ValueError:
             return f"{value[:40]!r} is not a time as upstack writes one (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+    if column == "utc_offset":  # the zone an entry or a run was written in (pace reads its times by it)
+        try:
+            offset_minutes(value)
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

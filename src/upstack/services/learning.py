@@ -43,5 +43,5 @@ def learned(ws: Workspace, ref: str, text: str, *, occurred_at: str | None = Non
         "id": entry_id, "revision_id": new_id(), "kind": "learning", "title": parsed.title,
         "body": body, "extra_tags": [], "private": source.private, "node_id": source.node_id,
         "occurred_at": occurred_at or created, "created_at": created, "attachments": [],
-        "meta": {"learned_from": source.id}})])
+        "meta": {"learned_from": source.id}, **ws.writer_offset()})])
     return queries.get_entry(store.db, entry_id)

@@ -2,8 +2,11 @@
 gentle notice when several signs rise together (the rule: domain/pace.py). Read from this machine's
 check-ins (services/wellbeing.py) and the times the person wrote in the log; never anyone else's.
 
-What the log shows is read in this machine's time zone now (older entries keep no offset of their
-own yet), from entries' creation times: when the writing happened, not the day it was about.
+What the log shows is read from when entries were written (their creation times, not the day they
+were about) and runs started, each on the clock of the zone it was written in: entries, runs and
+check-ins record the writer's UTC offset (timeutil.utc_offset), so a late evening in Kolkata stays
+late when read in Los Angeles. What was written before offsets were recorded is read in this
+machine's zone now.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import date, datetime, timedelta
 from upstack.domain import pace as rule_
 from upstack.services import wellbeing
 from upstack.store import queries
-from upstack.timeutil import parse_iso, to_iso, today_local
+from upstack.timeutil import to_iso, today_local, wall_time
 from upstack.workspace import Workspace
 
 __all__ = ["Pace", "pace", "NOTICE_DAYS"]
@@ -51,13 +54,22 @@ def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Ser
                 series.setdefault(key, {})[when] = float(value)
         for slug, score in row.signs.items():
             series.setdefault(names.get(slug, slug.replace("-", "_")), {})[when] = float(score)
-    since = to_iso(datetime.combine(first, datetime.min.time()))
-    local = [parse_iso(t).astimezone().replace(tzinfo=None) for t in queries.own_writing_times(ws.store().db, since)]
+    # A day early: a time written in a zone ahead of this one may fall on ``first`` there.
+    since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
+    local = [moment for at, offset in queries.own_writing_times(ws.store().db, since)
+             if (moment := _wall_time(at, offset)) is not None]
     if local:  # the log's rhythm only once there is writing to read it from
         series["late_activity"] = rule_.late_activity(local, first, last)
         series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, first, last)
         signals += [s for s in rule_.SIGNALS if s.source == "log"]
     return series, signals
+
+
+def _wall_time(stored: str, offset: str | None) -> datetime | None:
+    try:
+        return wall_time(stored, offset)
+    except ValueError:  # a time stored before times were checked at the door: no clock to read it on
+        return None
 
 
 def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> Pace:

@@ -37,7 +37,7 @@ from upstack.domain.run import ENDED
 from upstack.domain.text import KINDS, unstorable
 from upstack.domain.tree import NODE_KINDS, STATUSES
 from upstack.ids import looks_like_full_id
-from upstack.timeutil import parse_iso
+from upstack.timeutil import offset_minutes, parse_iso
 
 __all__ = ["SHAPES", "problem", "envelope_problem"]
 
@@ -85,6 +85,11 @@ def _time(value: str) -> str:
     return value
 
 
+def _offset(value: str) -> str:
+    offset_minutes(value)  # +HH:MM within -12:00..+14:00, or a ValueError saying what is wrong
+    return value
+
+
 def _sha256(value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{64}", value):
         raise ValueError("not a SHA-256 (64 lowercase hex digits)")
@@ -95,6 +100,7 @@ Text = Annotated[StrictStr, AfterValidator(_text)]
 Id = Annotated[StrictStr, AfterValidator(_id)]
 Time = Annotated[StrictStr, AfterValidator(_time)]
 Sha256 = Annotated[StrictStr, AfterValidator(_sha256)]
+Offset = Annotated[StrictStr, AfterValidator(_offset)]  # the writer's UTC offset (timeutil.utc_offset)
 EventId = Annotated[StrictStr, Field(max_length=120), AfterValidator(_text)]
 Data = Annotated[dict[Text, Any], AfterValidator(_plain_data)]
 
@@ -193,6 +199,7 @@ class EntryCreate(_Shape):
     attachments: list[Attachment] = []
     meta: Annotated[Data, AfterValidator(_note_part)] = {}
     source: Text | None = None
+    utc_offset: Offset | None = None
 
 
 class EntryRevise(_Shape):
@@ -290,6 +297,7 @@ class PathRecord(_Shape):
     at: Time
     minutes: Annotated[StrictInt | float, AfterValidator(_minutes)] | None = None
     event_id: EventId | None = None
+    utc_offset: Offset | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -376,6 +384,7 @@ class RunStart(_Shape):
     goals: dict[Text, Literal["min", "max"]] = {}
     started_at: Time
     host: Text = ""
+    utc_offset: Offset | None = None
 
 
 class Git(_Shape):

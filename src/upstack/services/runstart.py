@@ -74,7 +74,7 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     workspace_id = ws.workspace_id
     start = clean_data({"run_id": run_id, "name": name, **node, "config": run_config,
                         "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
-                        "started_at": now_iso(), "pid": os.getpid(),
+                        "started_at": now_iso(), **ws.writer_offset(), "pid": os.getpid(),
                         "capture": kinds})  # text as every record's (journal.make_record)
     files = _start_folder(runs_folder(ws) / run_id, start, workspace_id)
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,

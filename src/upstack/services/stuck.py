@@ -116,5 +116,6 @@ def ask(ws: Workspace, node_ref: str, text: str, *, occurred_at: str | None = No
     store.write([ws.record("entry.create", {
         "id": entry_id, "revision_id": new_id(), "kind": "question", "title": parsed.title,
         "body": parsed.body, "extra_tags": ["ask"], "private": False, "node_id": node_id,
-        "occurred_at": occurred_at or created, "created_at": created, "attachments": []})])
+        "occurred_at": occurred_at or created, "created_at": created, "attachments": [],
+        **ws.writer_offset()})])
     return queries.get_entry(store.db, entry_id)

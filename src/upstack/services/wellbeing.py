@@ -78,7 +78,7 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
     Every wellbeing record is written here and read back by ``read_records``, nowhere else."""
     refuse_on_a_server(ws)
     at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
+    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, **ws.writer_offset(), "local_only": True})])
 
 
 def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:

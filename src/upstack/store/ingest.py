@@ -25,9 +25,10 @@ from upstack.store.integrity import revision_checksum
 from upstack.store.queries import entry_other_names, link_names, link_target
 from upstack.store.vocabulary import add_words, forget_words
 from upstack.store.word_rank import index_words, unindex_words
+from upstack.timeutil import offset_minutes
 
 __all__ = ["HANDLERS", "create_entry", "revise_entry", "show_revision", "index_entry", "unindex_entry",
-           "id_taken"]
+           "id_taken", "with_offset"]
 
 
 def _dumps(value: Any) -> str:
@@ -88,6 +89,7 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
          int(bool(data.get("private"))), 0, data["occurred_at"],  # a star is its person's: store/stars.py
          data["created_at"], data["created_at"], data["revision_id"],
          _dumps(data.get("extra_tags", [])), data.get("source"), _dumps(meta)], "author_id", data)
+    columns, values = with_offset(columns, values, data)
     inserted = db.execute(
         f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)}) "
         "ON CONFLICT DO NOTHING", values).rowcount
@@ -106,6 +108,24 @@ def create_entry(db: Database, data: dict[str, Any], workspace: str) -> None:
                       data={"entry_id": data["id"], "starred": True, "at": data["created_at"],
                             **({"by": data["by"]} if data.get("by") else {})})
         stars.HANDLERS["star.set"](db, star)
+
+
+def with_offset(columns: list[str], values: list[Any], data: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """An INSERT's columns and values, plus the writer's UTC offset (``utc_offset``) when the record
+    carries one (as ``accounts.attributed`` adds who made it): a record without one then fits every
+    schema, as the older workspaces a migration starts from do.
+
+    A malformed offset is refused by the sync door from elsewhere; in a journal line it is dropped,
+    not refused, since the rest of the record is still good (its time is then read as one written
+    before offsets were recorded)."""
+    offset = data.get("utc_offset")
+    if offset is None:
+        return columns, values
+    try:
+        offset_minutes(offset)
+    except ValueError:
+        return columns, values
+    return [*columns, "utc_offset"], [*values, offset]
 
 
 NAME_KEY_CHARS = 500  # the longest other name kept (record_shapes.NAME_CHARS refuses longer from a push)

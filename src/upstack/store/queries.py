@@ -462,20 +462,24 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
     return links
 
 
-def own_writing_times(db: Database, since: str) -> list[str]:
-    """When the reader wrote entries (their ``created_at``, UTC) from ``since`` on: the work's rhythm,
-    for the reader's own pace (nobody else's, and on a team server only their own). An imported entry
-    (it has a ``source``) is left out: it was created when the import ran, not when it was written."""
+def own_writing_times(db: Database, since: str) -> list[tuple[str, str | None]]:
+    """When the reader wrote entries and started runs from ``since`` on, each as (the time, UTC; the
+    writer's UTC offset then, None if not recorded): the work's rhythm, for the reader's own pace
+    (nobody else's, and on a team server only their own). An imported entry (it has a ``source``) is
+    left out: it was created when the import ran, not when it was written; so is a run's result entry,
+    made when the run ended, not by the person (the run counts once, when it was started)."""
     from upstack.store.stars import reader_key
 
     who = reader_key(db)
     if who is None:
         return []
-    author = "e.author_id = ?" if who else "e.author_id IS NULL"
-    return [str(r["created_at"]) for r in db.query(
-        f"SELECT e.created_at FROM entries e WHERE e.created_at >= ? AND {author} AND e.source IS NULL "
-        "AND e.purged_at IS NULL",
-        [since, *([who] if who else [])])]
+    mine = "author_id = ?" if who else "author_id IS NULL"
+    return [(str(r["written_at"]), r["utc_offset"]) for r in db.query(
+        f"SELECT e.created_at AS written_at, e.utc_offset FROM entries e WHERE e.created_at >= ? AND e.{mine} "
+        "AND e.source IS NULL AND e.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.id = e.id) "
+        f"UNION ALL SELECT r.started_at AS written_at, r.utc_offset FROM runs r WHERE r.started_at >= ? AND r.{mine} "
+        "AND NOT EXISTS (SELECT 1 FROM entries p WHERE p.id = r.id AND p.purged_at IS NOT NULL)",
+        [since, *([who] if who else []), since, *([who] if who else [])])]
 
 
 def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:

@@ -32,7 +32,7 @@ from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
-from upstack.store.ingest import create_entry, revise_entry
+from upstack.store.ingest import create_entry, revise_entry, with_offset
 from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.queries import resolve, visible_runs_sql
 from upstack.store.sync import id_named
@@ -65,6 +65,7 @@ def _start(db: Database, record: Record) -> None:
         [data["run_id"], id_key(data["run_id"]), data["name"], node_id, "running", data["started_at"],
          data["started_at"], data.get("host", ""), _dumps(data.get("tags", [])),
          _dumps(data.get("goals", {})), _dumps(data.get("config", {}))], "author_id", data)
+    columns, values = with_offset(columns, values, data)
     db.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in values)}) "
                "ON CONFLICT DO NOTHING", values)
 
@@ -297,7 +298,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     run = load_run(db, run_id)
     workspace = "sync"
     start = {"run_id": run.id, "name": run.name, "node_id": run.node_id, "config": run.config, "tags": run.tags,
-             "goals": run.goals, "started_at": run.started_at, "host": run.host,
+             "goals": run.goals, "started_at": run.started_at, "host": run.host, **_offset_of(db, run.id),
              **({"by": run.author_id} if run.author_id else {})}  # a pulled run stays its author's
     records = [Record(f"{run.id}.start", "run.start", workspace, run.started_at, start)]
     items = [{**i, "data": stored_item(i["kind"], json.loads(i["data"]))}
@@ -326,6 +327,12 @@ def run_records(db: Database, run_id: str) -> list[Record]:
         records.append(Record(traceback["id"] if traceback else derived_id(run.ended_at, run.id, "end", run.status),
                               "run.end", workspace, run.ended_at, end))
     return records
+
+
+def _offset_of(db: Database, run_id: str) -> dict[str, str]:
+    """``{"utc_offset": ...}`` as the run's start recorded it (the zone it was started in), or empty."""
+    offset = db.scalar("SELECT utc_offset FROM runs WHERE id = ?", (run_id,))
+    return {"utc_offset": str(offset)} if offset else {}
 
 
 def silent_runs(db: Database, crashed_after: float) -> list[str]:
@@ -375,12 +382,13 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     # Named by its content: a laptop and its team server that finalize the same run make the
     # same revision, so syncing them finds nothing to exchange (and ending twice adds nothing).
     revision = derived_id(now, run_id, "result", title, body)
+    offset = _offset_of(db, run_id)  # its result and learning are read in the zone the run was started in
     if existing is None:
         create_entry(db, {
             "id": run_id, "revision_id": revision, "kind": "result", "title": title, "body": body,
             "extra_tags": run.tags, "private": False, "node_id": run.node_id,
             "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta, "by": author,
-        }, workspace)
+            **offset}, workspace)
     elif not existing["purged_at"]:
         revise_entry(db, {"entry_id": run_id, "revision_id": revision, "title": title, "body": body,
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
@@ -398,7 +406,8 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
             "kind": "learning", "title": parsed.title,
             "body": (parsed.body + "\n\n" if parsed.body else "") + f"Learned from [[{id_key(run_id)[:7]}]].",
             "extra_tags": [], "private": False, "node_id": run.node_id, "occurred_at": now,
-            "created_at": now, "attachments": [], "meta": {"learned_from": run_id}, "by": author}, workspace)
+            "created_at": now, "attachments": [], "meta": {"learned_from": run_id}, "by": author, **offset},
+            workspace)
 
 
 def purge(db: Database, run_id: str) -> None:

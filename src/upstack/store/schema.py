@@ -32,6 +32,7 @@ from upstack.store.migrations import (
     v15_local_only,
     v16_note_names,
     v17_vault,
+    v18_utc_offsets,
 )
 from upstack.timeutil import now_iso
 
@@ -63,6 +64,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "path records kept on this machine only (local-only contacts and outreach)", v15_local_only.run),
     Migration(16, "notes from a vault: the names links find them by, what a revision carried", v16_note_names.run),
     Migration(17, "a two-way vault: the linked folder, each note as last synced", v17_vault.run),
+    Migration(18, "the writer's UTC offset of entries and runs", v18_utc_offsets.run),
 )
 LATEST = MIGRATIONS[-1].version
 

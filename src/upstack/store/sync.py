@@ -178,6 +178,7 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                 "private": bool(entry["private"]), "node_id": entry["node_id"],
                 "occurred_at": entry["occurred_at"], "created_at": entry["created_at"], "attachments": [],
                 "meta": json.loads(entry["meta"] or "{}"), "source": entry["source"],
+                **({"utc_offset": entry["utc_offset"]} if entry.get("utc_offset") else {}),
                 **({"by": author} if (author := entry.get("author_id") or _owner_of(entry, owner)) else {})}))
         for revision in later:
             if revision["id"] in known_revisions:
