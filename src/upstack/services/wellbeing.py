@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import IO, Any
 
 from upstack.domain.ladder import slugify
@@ -20,7 +20,7 @@ from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.store import path as store_path
-from upstack.timeutil import now_after
+from upstack.timeutil import now_after, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
@@ -151,7 +151,7 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
              note: str = "") -> CheckIn:
     """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
     not asked again, and stays a gap, never a zero."""
-    today = datetime.now().astimezone().date()
+    today = today_local()
     day = day or today
     if day > today:
         raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
