@@ -102,7 +102,7 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     if accounts.has_accounts(ws):
         return
     today = today_local()
-    if today.isoformat() not in wellbeing.checkins(ws):
+    if today.isoformat() not in wellbeing.checkins(ws, today.isoformat()):
         yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",
                       about="check-in")
     questionnaire = burnout.due_on(ws)

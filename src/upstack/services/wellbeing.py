@@ -81,9 +81,9 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
     ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
 
 
-def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op, oldest first."""
-    return store_path.events(ws.store().db, [op])
+def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
+    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first."""
+    return store_path.events(ws.store().db, [op], subject=subject)
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
@@ -167,14 +167,15 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
     write_record(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
-    return checkins(ws)[day.isoformat()]
+    return checkins(ws, day.isoformat())[day.isoformat()]
 
 
-def checkins(ws: Workspace) -> dict[str, CheckIn]:
-    """{day: that day's check-in}, oldest day first. A day checked in twice is one check-in: what the
-    later one says wins, what it leaves out is kept from the earlier (a mood added after)."""
+def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
+    """{day: that day's check-in}, oldest day first (only ``day``'s, if given). A day checked in twice
+    is one check-in: what the later one says wins, what it leaves out is kept from the earlier (a mood
+    added after)."""
     days: dict[str, CheckIn] = {}
-    for event in read_records(ws, "checkin.log"):
+    for event in read_records(ws, "checkin.log", day):
         data = event.data
         day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
         day.at = event.at
