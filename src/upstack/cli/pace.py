@@ -28,15 +28,19 @@ def _trend_dict(trend: Trend, spark: str) -> dict[str, Any]:
 
 
 @click.command()
+@click.option("--notices", "past", is_flag=True, help="The notices raised over the last six months instead.")
 @json_option
 @pass_log
-def pace(ws: Workspace, as_json: bool) -> None:
+def pace(ws: Workspace, past: bool, as_json: bool) -> None:
     """How your last week compares with your own usual: check-ins and when you worked.
 
     Each sign this week against the weeks before (your own baseline, never anyone else's), with
     the last four weeks drawn; a gentle notice when several rise together. Patterns of the work,
     never a judgment of it. Kept on this machine only.
     """
+    if past:
+        _history(ws, as_json)
+        return
     found = service.pace(ws)
     plan = recovery.status(ws, found.day) if recovery.current(ws, found.day) else None
     if as_json:
@@ -59,6 +63,19 @@ def pace(ws: Workspace, as_json: bool) -> None:
     else:
         _trends(found)
     _extras(found, plan)
+
+
+def _history(ws: Workspace, as_json: bool) -> None:
+    raised = service.history(ws)
+    if as_json:
+        print_json([{"day": n.day.isoformat(), "text": n.text, "signals": [t.signal.name for t in n.rising],
+                     "steps": list(n.steps)} for n in raised])
+        return
+    if not raised:
+        echo("no notices in the last six months")
+        return
+    for notice in raised:
+        echo(f"{style(notice.day.isoformat(), fg='yellow')}  {notice.text}")
 
 
 def _trends(found: service.Pace) -> None:

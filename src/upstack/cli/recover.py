@@ -55,8 +55,9 @@ def _show(found: recovery.Status) -> None:
         index, _, last = step
         echo(style(f"Recovery plan since {plan.start.isoformat()}{why}: step {index + 1} of {len(plan.steps)}, "
                    f"{plan.steps[index].percent}% until {last.isoformat()}", bold=True))
+    first, last = recovery.usual_window(plan.start)
     echo(f"measured by {rule.MEASURES[plan.measure]}; your usual {plan.baseline:.1f} h on a working day "
-         f"(the {recovery.BASELINE_DAYS} days before the plan)")
+         f"({first.isoformat()}..{last.isoformat()})")
     echo(style(f"{'step':<6}{'level':>6}{'up to':>9}  {'dates':<23}{'days':>6}{'mean':>9}{'above':>7}", dim=True))
     for item in found.steps:
         days = f"{item.measured}/{item.step.days}" if item.days_gone else "-"
@@ -66,7 +67,7 @@ def _show(found: recovery.Status) -> None:
     for key in ("energy", "mood"):
         before, during = found.before[key], found.during[key]
         if before is not None and during is not None:
-            echo(f"{key}: {before:.1f} in the weeks before (n={found.n_before[key]}), {during:.1f} during the plan "
+            echo(f"{key}: {before:.1f} usually (n={found.n_before[key]}), {during:.1f} during the plan "
                  f"(n={found.n_during[key]})")
     if found.over and not found.finished:
         day, value, target = found.over[-1]

@@ -18,7 +18,7 @@ from upstack.store import queries
 from upstack.timeutil import parse_iso, to_iso, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["Pace", "pace", "writing_times", "NOTICE_DAYS"]
+__all__ = ["Pace", "pace", "history", "writing_times", "NOTICE_DAYS"]
 
 NOTICE_DAYS = 7  # a notice raised in the last week is shown
 SPARK_DAYS = 28
@@ -58,8 +58,11 @@ def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Ser
             series.setdefault(names.get(slug, slug.replace("-", "_")), {})[when] = float(score)
     local = writing_times(ws, first)
     if local:  # the log's rhythm only once there is writing to read it from
-        series["late_activity"] = rule_.late_activity(local, first, last)
-        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, first, last)
+        # Days before the person's first writing in upstack are not days off: their rhythm starts then.
+        since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
+        start = first if queries.wrote_before(ws.store().db, since) else max(first, min(t.date() for t in local))
+        series["late_activity"] = rule_.late_activity(local, start, last)
+        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, start, last)
         signals += [s for s in rule_.SIGNALS if s.source == "log"]
     return series, signals
 
@@ -68,6 +71,18 @@ def writing_times(ws: Workspace, first: date) -> list[datetime]:
     """When the person wrote in the log from ``first`` on, as their local wall-clock times."""
     since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
     return [parse_iso(t).astimezone().replace(tzinfo=None) for t in queries.own_writing_times(ws.store().db, since)]
+
+
+def history(ws: Workspace, *, days: int = 182, day: date | None = None,
+            rule: rule_.PaceRule | None = None) -> list[rule_.Notice]:
+    """Every notice the rule raised over the ``days`` up to ``day`` (today), oldest first: at most one
+    per cooldown, so a long slide is one notice, not a daily alarm."""
+    rule = rule or rule_.PaceRule()
+    day = day or today_local()
+    start = day - timedelta(days=days - 1)
+    reach = rule.recent_days + rule.gap_days + rule.baseline_days
+    series, signals = _series(ws, start - timedelta(days=reach), day)
+    return rule_.notices(series, rule, start, day, signals)
 
 
 def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> Pace:

@@ -20,9 +20,13 @@ from upstack.services.pace import writing_times
 from upstack.timeutil import today_local
 from upstack.workspace import Workspace
 
-__all__ = ["BASELINE_DAYS", "MIN_BASELINE_DAYS", "Status", "plans", "current", "start", "end", "measured", "status"]
+__all__ = ["BASELINE_DAYS", "GAP_DAYS", "MIN_BASELINE_DAYS", "usual_window", "Status", "plans", "current", "start",
+           "end", "measured", "status"]
 
-BASELINE_DAYS = 28  # the usual load is read from the four weeks before a plan
+# The usual load is read as `upstack pace` reads the usual: from the four weeks ending two weeks before
+# the plan, so the slide that led to it is not taken for the usual.
+BASELINE_DAYS = 28
+GAP_DAYS = 14
 MIN_BASELINE_DAYS = 5  # working days with a value, at least, for a usual load worth a share of
 MAX_BACKDATE_DAYS = 28
 REASON_LIMIT = 500
@@ -80,6 +84,12 @@ def measured(ws: Workspace, measure: str, first: date, last: date) -> dict[date,
     return rule.active_hours(writing_times(ws, first), first, last)
 
 
+def usual_window(start: date) -> tuple[date, date]:
+    """The days a plan starting on ``start`` reads the usual load from."""
+    last = start - timedelta(days=GAP_DAYS + 1)
+    return last - timedelta(days=BASELINE_DAYS - 1), last
+
+
 def _choose(ws: Workspace, measure: str | None, first: date, last: date) -> tuple[str, float, int]:
     """The measure (the one asked for, else hours worked where the check-ins give enough, else active
     hours) and the usual load by it."""
@@ -92,7 +102,8 @@ def _choose(ws: Workspace, measure: str | None, first: date, last: date) -> tupl
         found.append((name, usual, days))
     said = "; ".join(f"{rule.MEASURES[name].split(' (')[0]}: {days} working day{'s' if days != 1 else ''}"
                      for name, _, days in found)
-    raise BadInput(f"not enough to know your usual load from the {BASELINE_DAYS} days before the plan "
+    raise BadInput(f"not enough to know your usual load from the {BASELINE_DAYS} days ending {GAP_DAYS} days "
+                   f"before the plan "
                    f"({said}; at least {MIN_BASELINE_DAYS} needed): give it with --usual HOURS")
 
 
@@ -120,7 +131,7 @@ def start(ws: Workspace, *, levels: str | None = None, step_days: int | None = N
             raise BadInput(f"your usual load is hours in a day (above 0, at most 24), not {usual:g}")
         chosen = measure or "hours"
     else:
-        chosen, usual, _ = _choose(ws, measure, day - timedelta(days=BASELINE_DAYS), day - timedelta(days=1))
+        chosen, usual, _ = _choose(ws, measure, *usual_window(day))
     plan_id = f"plan-{day.isoformat()}"
     taken = {p.id for p in plans(ws)}
     plan_id = next(f"{plan_id}-{n}" for n in range(2, 1000) if f"{plan_id}-{n}" not in taken) \
@@ -162,7 +173,7 @@ def status(ws: Workspace, today: date | None = None, plan: rule.Plan | None = No
         return None
     upto = min(today, plan.last_day)
     values = measured(ws, plan.measure, plan.start, upto)
-    before, n_before = _means(ws, plan.start - timedelta(days=BASELINE_DAYS), plan.start - timedelta(days=1))
+    before, n_before = _means(ws, *usual_window(plan.start))
     during, n_during = _means(ws, plan.start, upto)
     return Status(plan, today, rule.progress(plan, values, today), rule.over_days(plan, values, today),
                   before, during, n_before, n_during)
