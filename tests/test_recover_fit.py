@@ -6,8 +6,12 @@ offers (both engines)."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -237,3 +241,41 @@ def test_plans_and_fit_notes_are_refused_on_a_team_server(tmp_path) -> None:
             with pytest.raises(BadInput, match="check-ins stay on your own machine"):
                 attempt()
         assert not server.store().db.scalar("SELECT count(*) FROM path_records")
+
+
+# -- asked at a terminal ----------------------------------------------------------------------------
+
+def _in_terminal(args: list[str], home: Path, *, answer: str) -> subprocess.CompletedProcess[str]:
+    """`upstack ARGS` as a real process whose standard input is a terminal, typed ``answer`` into."""
+    controller, terminal = os.openpty()
+    env = {**os.environ, "UPSTACK_HOME": str(home), "NO_COLOR": "1"}
+    env.pop("UPSTACK_DB", None)
+    try:
+        os.write(controller, answer.encode())
+        return subprocess.run([sys.executable, "-m", "upstack", *args], stdin=terminal, capture_output=True,
+                              text=True, env=env, timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+def test_each_question_is_asked_at_a_terminal_and_enter_skips_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    # sleep, energy, mood, hours worked, the three signs, a note: mood and one sign skipped.
+    done = _in_terminal(["checkin"], home, answer="6.5\n2\n\n9\n1\n\n0\nlong day\n")
+    assert done.returncode == 0, done.stderr
+    # six questions, by number (2: Often) or by name, one skipped
+    asked = _in_terminal(["checkin", "burnout"], home, answer="2\nsometimes\n\n2\n4\nnever\n")
+    assert asked.returncode == 0, asked.stderr
+    noted = _in_terminal(["fit", "note"], home, answer="experiments, talking\nreading\n\nfun week\n")
+    assert noted.returncode == 0, noted.stderr
+    with Workspace(home=home) as ws:
+        [row] = wellbeing.checkins(ws).values()
+        assert (row.sleep_hours, row.energy, row.mood, row.hours_worked, row.note) == (6.5, 2, None, 9, "long day")
+        assert row.signs == {"snacking": 1, "video-games": 0}
+        [found] = burnout.answers(ws)
+        assert found.points == (75, 50, None, 75, 25, 0) and found.score == 45
+        [note] = fit.notes(ws)
+        assert (note.energised, note.drained, note.text) == (("experiments", "talking"), ("reading",), "fun week")
+    bad = _in_terminal(["checkin"], home, answer="lots\n")
+    assert bad.returncode == 1 and "'lots' is not a number" in bad.stderr and "Traceback" not in bad.stderr
