@@ -17,10 +17,11 @@ from upstack.store import queries
 from upstack.timeutil import parse_iso, to_iso, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["Pace", "pace", "NOTICE_DAYS"]
+__all__ = ["Pace", "pace", "NOTICE_DAYS", "History", "history", "HISTORY_DAYS"]
 
 NOTICE_DAYS = 7  # a notice raised in the last week is shown
 SPARK_DAYS = 28
+HISTORY_DAYS = 91  # thirteen weeks: what the web page charts
 
 
 @dataclass
@@ -75,3 +76,22 @@ def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None 
     checked = len({d for s in signals if s.source == "checkin" for d in series.get(s.name, {})
                    if d > day - timedelta(days=reach)})
     return Pace(day, trends, sparks, found[-1] if found else None, checked)
+
+
+@dataclass
+class History:
+    """Each signal's value every day from ``days[0]`` to ``days[-1]``, None for a gap (never a zero)."""
+
+    days: list[date]
+    signals: list[rule_.Signal]  # those with at least one value, in the order ``pace`` lists them
+    values: dict[str, list[float | None]]  # signal name -> one value a day
+
+
+def history(ws: Workspace, *, day: date | None = None, days: int = HISTORY_DAYS) -> History:
+    """The same series ``pace`` compares, over the ``days`` up to ``day`` (today): for charts."""
+    day = day or today_local()
+    first = day - timedelta(days=days - 1)
+    series, signals = _series(ws, first, day)
+    values = {s.name: rule_.daily_values(series[s.name], first, day) for s in signals if series.get(s.name)}
+    return History([first + timedelta(days=i) for i in range(days)], [s for s in signals if s.name in values],
+                   values)
