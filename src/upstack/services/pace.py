@@ -18,10 +18,11 @@ from upstack.store import queries
 from upstack.timeutil import parse_iso, to_iso, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["Pace", "pace", "history", "writing_times", "NOTICE_DAYS"]
+__all__ = ["Pace", "pace", "history", "writing_times", "NOTICE_DAYS", "Daily", "daily", "DAILY_DAYS"]
 
 NOTICE_DAYS = 7  # a notice raised in the last week is shown
 SPARK_DAYS = 28
+DAILY_DAYS = 91  # thirteen weeks: what the web page charts
 
 
 @dataclass
@@ -103,3 +104,22 @@ def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None 
     latest = answered[-1] if answered else None
     return Pace(day, trends, sparks, found[-1] if found else None, checked, patterns_.patterns(series), first,
                 latest, burnout.talk_line(ws, latest.score) if latest else "")
+
+
+@dataclass
+class Daily:
+    """Each signal's value every day from ``days[0]`` to ``days[-1]``, None for a gap (never a zero)."""
+
+    days: list[date]
+    signals: list[rule_.Signal]  # those with at least one value, in the order ``pace`` lists them
+    values: dict[str, list[float | None]]  # signal name -> one value a day
+
+
+def daily(ws: Workspace, *, day: date | None = None, days: int = DAILY_DAYS) -> Daily:
+    """The same series ``pace`` compares, over the ``days`` up to ``day`` (today): for charts."""
+    day = day or today_local()
+    first = day - timedelta(days=days - 1)
+    series, signals = _series(ws, first, day)
+    values = {s.name: rule_.daily_values(series[s.name], first, day) for s in signals if series.get(s.name)}
+    return Daily([first + timedelta(days=i) for i in range(days)], [s for s in signals if s.name in values],
+                 values)
