@@ -120,7 +120,7 @@ def test_the_trends_and_charts_are_the_pace_commands_with_gaps_as_gaps(server: S
     assert sleep["rising"] and sleep["recent"] == pytest.approx(5.5) and sleep["baseline"] == pytest.approx(7.5)
     assert expected.notice is not None and data["notice"]["text"] == expected.notice.text
     days = data["history"]["days"]
-    assert len(days) == pace_service.HISTORY_DAYS and days[-1] == today.isoformat()
+    assert len(days) == pace_service.DAILY_DAYS and days[-1] == today.isoformat()
     charts = {c["signal"]: c for c in data["history"]["charts"]}
     assert {"sleep_hours", "energy", "snacking", "late_activity"} <= set(charts) and "mood" not in charts
     values = dict(zip(days, charts["sleep_hours"]["values"], strict=True))

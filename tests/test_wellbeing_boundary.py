@@ -37,7 +37,7 @@ MARKERS = {
     "fit note": "QWFITMARK",
 }
 TOKEN = "boundary-token-0123456789"
-OWNER_ONLY = ("/pace",)  # the owner's own local page: the one place the app shows wellbeing
+OWNER_ONLY = ("/pace", "/pace.json")  # the owner's own local page: the one place the app shows wellbeing
 
 
 def _found(text: str) -> list[str]:
