@@ -133,7 +133,7 @@ def test_the_trends_and_charts_are_the_pace_commands_with_gaps_as_gaps(server: S
     assert "Several of your signs moved together" in html and expected.notice.text in html
     assert 'id="chart-sleep_hours"' in html and 'src="/static/vendor/uPlot-1.6.32.iife.min.js"' in html
     assert re.search(r'<tr id="trend-sleep_hours" class="rising">.*?moved down', html, flags=re.S)
-    for shown in (html, str(data)):
+    for shown in (html, str(data["notice"])):  # the JSON has a "burnout" key (the questionnaire, none here)
         assert "burnout" not in shown.lower() and "diagnos" not in shown.lower()
 
 
@@ -168,3 +168,18 @@ def test_a_team_server_has_no_pace_page(tmp_path, db_url: str | None) -> None:  
                     assert "/pace" not in client.get("/admin").text
     with Workspace(home=home, db=db_url) as ws:
         assert wellbeing.checkins(ws) == {}
+
+
+def test_the_page_shows_a_plan_under_way_the_questionnaire_and_patterns(server: Server, workspace: Workspace) -> None:
+    from upstack.services import burnout, recovery
+
+    today = today_local()
+    for back in range(20, -1, -1):
+        wellbeing.check_in(workspace, day=today - timedelta(days=back), sleep_hours=5 + back % 4,
+                           energy=min(3, back % 4), mood=2)
+    recovery.start(workspace, usual=8, reason="after the deadline", day=today - timedelta(days=2))
+    burnout.answer(workspace, ["often"] * 6)
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", server.client().get("/pace").text)))
+    assert "Recovery plan: step 1 of 3" in text and "(after the deadline)" in text and "50% 4.0 h" in text
+    assert "sleep ↔ energy that day: r = +1.00, n = 21" in text and "Links to notice, not causes." in text
+    assert "Burnout questionnaire" in text and "75 of 100 (high)" in text and "a doctor, a mentor" in text

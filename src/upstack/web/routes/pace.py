@@ -95,7 +95,29 @@ def _data(ws: Workspace, day: date, given: dict[str, Any] | None = None, **extra
                                 "range": RANGES.get(s.kind), "values": [_number(v) for v in past.values[s.name]],
                                 "days_with_values": sum(v is not None for v in past.values[s.name])}
                                for s in past.signals]},
+        "patterns": [{"label": p.label, "n": p.n, "r": _number(p.r), "words": p.words} for p in found.patterns if p.n],
+        "burnout": None if found.burnout is None else {"day": found.burnout.day, "score": _number(found.burnout.score),
+                                                       "level": found.burnout.level},
+        "talk_line": found.talk_line, "plan": _plan(ws, found.day),
         "error": None, "saved": None, **extra}
+
+
+def _plan(ws: Workspace, day: date) -> dict[str, Any] | None:
+    """A recovery plan under way: its steps against their levels (services/recovery.py)."""
+    from upstack.domain.recovery import MEASURES
+    from upstack.services import recovery
+
+    plan = recovery.current(ws, day)
+    status = None if plan is None else recovery.status(ws, day, plan)
+    if status is None:
+        return None
+    step = status.step
+    return {"start": status.plan.start.isoformat(), "reason": status.plan.reason, "usual": status.plan.baseline,
+            "measured_by": MEASURES[status.plan.measure], "step": None if step is None else step[0] + 1,
+            "over": len(status.over),
+            "steps": [{"step": p.index + 1, "percent": p.step.percent, "target": _number(p.target),
+                       "first": p.first.isoformat(), "last": p.last.isoformat(), "days_gone": p.days_gone,
+                       "measured": p.measured, "mean": _number(p.mean), "over": p.over} for p in status.steps]}
 
 
 @page(router, "/pace", name="pace",
