@@ -47,6 +47,7 @@ def test_a_check_in_sent_from_the_form_is_kept_and_charted(page: Page, server: S
     form.get_by_label("A note").fill("A good walk at lunch.")
     form.get_by_role("button", name="Check in").click()
     expect(page.locator("#checkin-saved")).to_contain_text(f"Checked in for {today.isoformat()}", **WAIT)
+    sqlite_workspace.ingest()  # what the app journaled
     kept = wellbeing.checkins(sqlite_workspace)[today.isoformat()]
     assert (kept.sleep_hours, kept.energy, kept.mood, kept.signs, kept.note) == (6.5, 2, 3, {"snacking": 1},
                                                                                 "A good walk at lunch.")
@@ -67,5 +68,6 @@ def test_a_check_in_sent_from_the_form_is_kept_and_charted(page: Page, server: S
     form.get_by_role("button", name="Check in").click()
     missed_day = (today - timedelta(days=3)).isoformat()
     expect(page.locator("#checkin-saved")).to_contain_text(f"Checked in for {missed_day}", **WAIT)
+    sqlite_workspace.ingest()  # what the app journaled
     missed = wellbeing.checkins(sqlite_workspace)[missed_day]
     assert (missed.mood, missed.sleep_hours, missed.signs) == (1, None, {})

@@ -57,6 +57,7 @@ def test_the_owner_checks_in_on_the_page(server: Server, workspace: Workspace) -
     made = client.post("/pace", data={"csrf": csrf, "day": yesterday, "sleep_hours": "6.5", "energy": "2",
                                       "mood": "", "sign-snacking": "1", "note": "Deadline night."})
     assert made.status_code == 303 and made.headers["location"] == f"/pace?day={yesterday}&saved=true"
+    workspace.ingest()  # what the app journaled
     kept = wellbeing.checkins(workspace)[yesterday]
     assert (kept.sleep_hours, kept.energy, kept.mood, kept.signs, kept.note) == (6.5, 2, None, {"snacking": 1},
                                                                                 "Deadline night.")
@@ -67,6 +68,7 @@ def test_the_owner_checks_in_on_the_page(server: Server, workspace: Workspace) -
     # Today's, with nothing but a mood: today's form then opens with it; yesterday's stays as it was.
     assert client.post("/pace", data={"csrf": csrf, "mood": "3"}).status_code == 303
     assert _field(client.get("/pace").text, "mood") == "3"
+    workspace.ingest()  # what the app journaled
     assert wellbeing.checkins(workspace)[yesterday].mood is None
     # The JSON twin and a script's post (Accept: application/json) answer with data.
     data = client.get("/pace.json", params={"day": yesterday}).json()
@@ -100,6 +102,7 @@ def test_a_refused_check_in_is_one_line_and_keeps_nothing(server: Server, worksp
     as_json = client.post("/pace", data={"csrf": csrf, **form}, headers={"Accept": "application/json"})
     assert as_json.status_code == 400 and said in as_json.json()["error"]
     assert _tables(workspace) == before
+    workspace.ingest()  # what the app journaled
     assert wellbeing.checkins(workspace)[today_local().isoformat()].mood == 1
 
 

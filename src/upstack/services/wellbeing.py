@@ -73,12 +73,16 @@ def refuse_on_a_server(ws: Workspace) -> None:
         raise BadInput(NOT_ON_A_SERVER)
 
 
-def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
+def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> dict[str, Any]:
     """Keep one wellbeing record (an op of WELLBEING_OPS): local-only, and never on a team server.
-    Every wellbeing record is written here and read back by ``read_records``, nowhere else."""
+    Every wellbeing record is written here and read back by ``read_records``, nowhere else. It is
+    journaled as `upstack note` journals an entry (this workspace's next read takes it in); its data
+    is returned."""
     refuse_on_a_server(ws)
     at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
+    record = {"subject": subject, "at": at, **data, "local_only": True}
+    ws.append([ws.record(op, record)])
+    return record
 
 
 def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
@@ -166,8 +170,11 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
             "signs": scores, "note": note}
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
-    write_record(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
-    return checkins(ws, day.isoformat())[day.isoformat()]
+    found = checkins(ws, day.isoformat())  # the day's check-in so far, which this one adds to
+    written = write_record(ws, "checkin.log", day.isoformat(),
+                           **{k: v for k, v in data.items() if v not in (None, {}, "")})
+    _fold(found, day.isoformat(), str(written["at"]), written)
+    return found[day.isoformat()]
 
 
 def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
@@ -176,15 +183,19 @@ def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
     added after)."""
     days: dict[str, CheckIn] = {}
     for event in read_records(ws, "checkin.log", day):
-        data = event.data
-        day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
-        day.at = event.at
-        for key in ("sleep_hours", "energy", "mood", "hours_worked"):
-            if data.get(key) is not None:
-                setattr(day, key, data[key])
-        day.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
-        day.note = str(data.get("note") or day.note)
+        _fold(days, event.subject, event.at, event.data)
     return dict(sorted(days.items()))
+
+
+def _fold(days: dict[str, CheckIn], subject: str, at: str, data: dict[str, Any]) -> None:
+    """One more record of a day's check-in, onto what the day's earlier ones said."""
+    found = days.setdefault(subject, CheckIn(day=subject, at=at))
+    found.at = at
+    for key in ("sleep_hours", "energy", "mood", "hours_worked"):
+        if data.get(key) is not None:
+            setattr(found, key, data[key])
+    found.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
+    found.note = str(data.get("note") or found.note)
 
 
 def write_csv(ws: Workspace, out: IO[str]) -> int:
