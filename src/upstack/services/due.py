@@ -95,10 +95,16 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     checked in today; never on a team server (it keeps no check-ins)."""
     if not ws.settings.checkin_reminder:
         return
-    from upstack.services import accounts, wellbeing
+    from upstack.services import accounts, wellbeing, wellbeing_seal
 
     today = today_local().isoformat()
-    if not accounts.has_accounts(ws) and today not in wellbeing.checkins(ws):
+    if accounts.has_accounts(ws):
+        return
+    try:
+        done = today in wellbeing.checkins(ws)
+    except wellbeing_seal.Locked:  # sealed, and no passphrase at hand: whether today's is done cannot be told
+        return
+    if not done:
         yield DueItem(today, "check-in", "check in: sleep, energy, mood, your signs", "checkin", about="check-in")
 
 

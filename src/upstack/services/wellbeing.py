@@ -3,6 +3,9 @@ early warning signs, a note. Private by construction: every record is local-only
 WELLBEING_OPS), so sync never carries it and a team server never takes one; a workspace that is a team
 server (it has accounts) keeps none.
 
+With a passphrase set (services/wellbeing_seal.py) every record is sealed as it is written and opened
+as it is read, here and nowhere else.
+
 Records are never changed: a check-in for a day already checked in is a later record, and the newest
 for a day is that day's (``checkins``). Signs are the person's: the guide's three to start with,
 each added, renamed or retired by a record.
@@ -19,6 +22,7 @@ from upstack.domain.ladder import slugify
 from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
+from upstack.services import wellbeing_seal
 from upstack.store import path as store_path
 from upstack.timeutil import now_after
 from upstack.workspace import Workspace
@@ -78,12 +82,13 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
     Every wellbeing record is written here and read back by ``read_records``, nowhere else."""
     refuse_on_a_server(ws)
     at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})])
+    record = ws.record(op, {"subject": subject, "at": at, **data, "local_only": True})
+    ws.store().write([wellbeing_seal.seal_record(ws, record)])  # sealed if the check-ins are locked
 
 
 def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op, oldest first."""
-    return store_path.events(ws.store().db, [op])
+    """The person's own records of one wellbeing op, oldest first (opened, if sealed)."""
+    return wellbeing_seal.open_events(ws, store_path.events(ws.store().db, [op]))
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
@@ -207,4 +212,8 @@ def _cell(value: float | int | None) -> str:
 def forget_all(ws: Workspace) -> int:
     """Remove every check-in and sign change for good; how many records."""
     refuse_on_a_server(ws)
-    return store_path.forget_wellbeing(ws.store().db)
+    store = ws.store()
+    store.prepare_scrub()  # their bytes overwritten, not left in the database file's free pages
+    count = store_path.forget_wellbeing(store.db)  # the seal with them: no passphrase needed
+    store.scrub(("path_records",))
+    return count
