@@ -285,9 +285,10 @@ def change_passphrase(ws: Workspace, new: str) -> Rewritten:
 
 
 def _refuse_on_a_server(ws: Workspace) -> None:
-    from upstack.services.wellbeing import refuse_on_a_server
+    from upstack.services.accounts import has_accounts
 
-    refuse_on_a_server(ws)
+    if has_accounts(ws):
+        raise BadInput("check-ins stay on your own machine: a team server keeps none, so it has none to lock")
 
 
 def _rewrite(ws: Workspace, old: Keyed | None, new: Keyed | None) -> Rewritten:
