@@ -28,12 +28,13 @@ check-in costs one small query more.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upstack.domain.permissions import WELLBEING_OPS
 from upstack.errors import BadInput, UpstackError
@@ -41,6 +42,9 @@ from upstack.formats.journal import Record, rewrite_records
 from upstack.store import path as store_path
 from upstack.store.path import PathEvent
 from upstack.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["PASSPHRASE_ENV", "NEW_PASSPHRASE_ENV", "SEALED", "MIN_PASSPHRASE", "LOCKED_MESSAGE", "WRONG_MESSAGE",
            "Locked", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record", "open_events", "lock",
@@ -109,11 +113,16 @@ class Seal:
                                memory_cost=self.memory_cost, parallelism=self.parallelism, hash_len=32, type=Type.ID)
 
 
-def _encrypt(key: bytes, seal_id: str, plain: bytes, aad: bytes) -> str:
+@functools.lru_cache(maxsize=4)
+def _cipher(key: bytes) -> AESGCM:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    return AESGCM(key)
+
+
+def _encrypt(key: bytes, seal_id: str, plain: bytes, aad: bytes) -> str:
     nonce = os.urandom(12)
-    return f"{_FORMAT}.{seal_id}.{_b64(nonce + AESGCM(key).encrypt(nonce, plain, aad))}"
+    return f"{_FORMAT}.{seal_id}.{_b64(nonce + _cipher(key).encrypt(nonce, plain, aad))}"
 
 
 def _token_seal(token: str) -> str:
@@ -125,11 +134,10 @@ def _token_seal(token: str) -> str:
 def _decrypt(key: bytes, token: str, aad: bytes) -> bytes | None:
     """The plain bytes, or None: a token damaged, made for another record, or under another key."""
     from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     try:
         raw = base64.urlsafe_b64decode(token.split(".")[2])
-        return AESGCM(key).decrypt(raw[:12], raw[12:], aad)
+        return _cipher(key).decrypt(raw[:12], raw[12:], aad)
     except (InvalidTag, ValueError, IndexError):
         return None
 
@@ -154,6 +162,7 @@ def forget_keys() -> None:
     """Forget every key this process derived: the next read asks for the passphrase again (a
     long-running process whose person steps away; tests that stand for separate commands)."""
     _keys.clear()
+    _cipher.cache_clear()
 
 
 def _current(ws: Workspace) -> Seal | None:
