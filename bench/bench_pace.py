@@ -35,10 +35,12 @@ CHECKIN_TARGET_MS, PACE_TARGET_MS = 100, 150
 PASSPHRASE = "a bench passphrase, long enough"
 
 
-def _locked(ms: float, target: float, derive: float) -> str:
-    """Locked, a command's target is the unlocked one plus one key derivation (timed here)."""
+def _locked(ms: float, unlocked: float, target: float, derive: float) -> str:
+    """Locked, a command's target is the unlocked one plus one key derivation (timed here); what it
+    costs beyond the unlocked run and that derivation (importing the ciphers, opening the records) too."""
     limit = target + derive
-    return f"{'PASS' if ms <= limit else 'FAIL'} (<= {target} ms + {derive:.0f} ms deriving the key)"
+    return (f"{'PASS' if ms <= limit else 'FAIL'} (<= {target} ms + {derive:.0f} ms deriving the key), "
+            f"{ms - unlocked - derive:+.0f} ms beyond unlocked + deriving")
 
 
 def main() -> int:
@@ -88,8 +90,9 @@ def main() -> int:
             ("`upstack log -n 20`", log, ""),
             ("`upstack pace`", pace,
              f"{'PASS' if pace <= PACE_TARGET_MS else 'FAIL'} (<= {PACE_TARGET_MS} ms), {pace / log:.2f}x `log -n 20`"),
-            ("`upstack checkin` (flags), locked", checkin_locked, _locked(checkin_locked, CHECKIN_TARGET_MS, derive)),
-            ("`upstack pace`, locked", pace_locked, _locked(pace_locked, PACE_TARGET_MS, derive))]
+            ("`upstack checkin` (flags), locked", checkin_locked,
+             _locked(checkin_locked, checkin, CHECKIN_TARGET_MS, derive)),
+            ("`upstack pace`, locked", pace_locked, _locked(pace_locked, pace, PACE_TARGET_MS, derive))]
     for name, ms, verdict in rows:
         print(f"| {name} | {ms:,.0f} | {verdict} |")
     return 0
