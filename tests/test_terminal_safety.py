@@ -103,6 +103,10 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["vault", "sync"], ["vault", "unlink"],
         ["checkin", "signs", "add", HOSTILE], ["checkin", "--sleep", "6", "--note", HOSTILE_BODY],
         ["checkin", "list"], ["checkin", "signs"], ["checkin", "export"], ["pace"], ["pace", "--json"],
+        ["checkin", "burnout", "--answers", "often,often,often,-,-,-"], ["checkin", "burnout", "list"],
+        ["recover", "start", "--usual", "8", "--reason", HOSTILE], ["recover"], ["recover", "list"],
+        ["recover", "end", "--note", HOSTILE_BODY], ["recover", "list"],
+        ["fit", "note", "--energised", "coding", "--text", HOSTILE_BODY], ["fit"], ["fit", "list"],
         # Sealed (the passphrases come from the environment the test sets), then read, and opened again.
         ["checkin", "lock"], ["checkin", "list"], ["checkin", "signs"], ["checkin", "passphrase"],
         ["checkin", "export"], ["checkin", "unlock"], ["checkin", "list"],

@@ -261,12 +261,97 @@ def checkin_passphrase(ws: Workspace) -> None:
     _said(done)
 
 
+def _burnout_answers(given: str) -> list[str | None]:
+    parts = [part.strip() for part in given.split(",")]
+    return [None if part in ("", "-") else part for part in parts]
+
+
+def _ask_burnout() -> list[str | None]:
+    from upstack.domain import cbi
+
+    echo(style("Six questions about the last weeks (Enter skips one). " + _PRIVATE, dim=True))
+    choices = "  ".join(f"{number} {label}" for number, (label, _) in enumerate(cbi.ANSWERS, 1))
+    given: list[str | None] = []
+    for item in cbi.ITEMS:
+        echo(style(choices, dim=True))
+        answer = click.prompt(item, default="", show_default=False).strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(cbi.ANSWERS):
+            answer = cbi.ANSWERS[int(answer) - 1][0]
+        given.append(answer or None)
+    return given
+
+
+@checkin.group("burnout", invoke_without_command=True)
+@click.option("--answers", metavar="A,A,A,A,A,A",
+              help="The six answers in order: always, often, sometimes, seldom or never (or their points 100, "
+                   "75, 50, 25, 0); '-' skips one.")
+@click.option("--at", "day", metavar="DAY", help="A day gone by ('yesterday', 2026-12-01).")
+@json_option
+@pass_log
+@click.pass_context
+def checkin_burnout(ctx: click.Context, ws: Workspace, answers: str | None, day: str | None, as_json: bool) -> None:
+    """The weekly burnout questionnaire: six questions, a score from 0 to 100.
+
+    The personal-burnout scale of the Copenhagen Burnout Inventory (Kristensen et al., 2005),
+    scored as published. Optional; once you have answered it, `upstack due` offers it weekly
+    (with UPSTACK_CHECKIN_REMINDER on). A score is a pattern to notice, never a diagnosis.
+
+    \b
+    Examples:
+      upstack checkin burnout
+      upstack checkin burnout --answers often,sometimes,seldom,never,often,seldom
+      upstack checkin burnout list
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from upstack.services import burnout
+
+    if answers is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("give the six answers (--answers often,sometimes,...), or run it at a terminal "
+                                   "to be asked")
+        given = _ask_burnout()
+    else:
+        given = _burnout_answers(answers)
+    when = date.fromisoformat(parse_day(day, what="questionnaire day", prefer="past")) if day else None
+    found = burnout.answer(ws, given, day=when)
+    line = burnout.talk_line(ws, found.score)
+    if as_json:
+        print_json({**found.to_dict(), "talk_line": line or None})
+        return
+    assert found.score is not None  # answer() refuses fewer answers than a score needs
+    echo(f"personal burnout {found.score:.0f} of 100 for {found.day} " + style("(kept on this machine only)", dim=True))
+    if line:
+        echo(line)
+
+
+@checkin_burnout.command("list")
+@json_option
+@pass_log
+def burnout_list(ws: Workspace, as_json: bool) -> None:
+    """Your questionnaire scores, oldest first."""
+    from upstack.services import burnout
+
+    found = burnout.answers(ws)
+    if as_json:
+        print_json([a.to_dict() for a in found])
+        return
+    if not found:
+        echo("no questionnaire answered yet: `upstack checkin burnout` asks six questions")
+        return
+    for item in found:
+        score = "no score" if item.score is None else f"{item.score:.0f}"
+        high = style("  high", fg="yellow") if item.level == "high" else ""
+        echo(f"{style(item.day, fg='yellow')}  {score:>8}{high}")
+
+
 @checkin.command("forget")
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 @pass_log
 def checkin_forget(ws: Workspace, yes: bool) -> None:
-    """Delete every check-in and sign change for good (not restorable), and the passphrase's seal."""
-    if not yes and not click.confirm("Every check-in gone for good? This cannot be undone", default=False):
+    """Delete all your wellbeing data for good: check-ins, signs, questionnaires, recovery plans and
+    fit notes (not restorable), and the passphrase's seal (no passphrase needed)."""
+    if not yes and not click.confirm("All your wellbeing data gone for good? This cannot be undone", default=False):
         raise click.Abort()
     echo(f"deleted {plural(wellbeing.forget_all(ws), 'wellbeing record')} for good")
 

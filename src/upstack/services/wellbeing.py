@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import IO, Any
 
 from upstack.domain.ladder import slugify
@@ -24,7 +24,7 @@ from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.services import wellbeing_seal
 from upstack.store import path as store_path
-from upstack.timeutil import now_after
+from upstack.timeutil import now_after, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
@@ -86,9 +86,13 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
     ws.store().write([wellbeing_seal.seal_record(ws, record)])  # sealed if the check-ins are locked
 
 
-def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op, oldest first (opened, if sealed)."""
-    return wellbeing_seal.open_events(ws, store_path.events(ws.store().db, [op]))
+def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
+    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first,
+    opened if sealed (a sealed record's subject is sealed too: wellbeing_seal finds its own)."""
+    events = store_path.events(ws.store().db, [op], subject=subject)
+    if subject is not None and wellbeing_seal.is_locked(ws):
+        events = wellbeing_seal.sealed_about(ws, op, subject, events)
+    return wellbeing_seal.open_events(ws, events)
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
@@ -156,7 +160,7 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
              note: str = "") -> CheckIn:
     """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
     not asked again, and stays a gap, never a zero."""
-    today = datetime.now().astimezone().date()
+    today = today_local()
     day = day or today
     if day > today:
         raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
@@ -172,14 +176,15 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
     write_record(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
-    return checkins(ws)[day.isoformat()]
+    return checkins(ws, day.isoformat())[day.isoformat()]
 
 
-def checkins(ws: Workspace) -> dict[str, CheckIn]:
-    """{day: that day's check-in}, oldest day first. A day checked in twice is one check-in: what the
-    later one says wins, what it leaves out is kept from the earlier (a mood added after)."""
+def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
+    """{day: that day's check-in}, oldest day first (only ``day``'s, if given). A day checked in twice
+    is one check-in: what the later one says wins, what it leaves out is kept from the earlier (a mood
+    added after)."""
     days: dict[str, CheckIn] = {}
-    for event in read_records(ws, "checkin.log"):
+    for event in read_records(ws, "checkin.log", day):
         data = event.data
         day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
         day.at = event.at

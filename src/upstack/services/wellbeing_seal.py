@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["PASSPHRASE_ENV", "NEW_PASSPHRASE_ENV", "SEALED", "MIN_PASSPHRASE", "LOCKED_MESSAGE", "WRONG_MESSAGE",
-           "Locked", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record", "open_events", "lock",
-           "unlock", "change_passphrase", "check", "check_new_passphrase", "forget_keys"]
+           "Locked", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record", "open_events",
+           "sealed_about", "lock", "unlock", "change_passphrase", "check", "check_new_passphrase", "forget_keys"]
 
 PASSPHRASE_ENV = "UPSTACK_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "UPSTACK_NEW_PASSPHRASE"  # `upstack checkin passphrase` away from a terminal
@@ -246,6 +246,14 @@ def open_events(ws: Workspace, events: list[PathEvent]) -> list[PathEvent]:
         if data is not None:
             opened.append(replace(event, subject=str(data["subject"]), data=data))
     return opened
+
+
+def sealed_about(ws: Workspace, op: str, subject: str, found: list[PathEvent]) -> list[PathEvent]:
+    """``found`` (the records of ``op`` found by their ``subject`` in clear) with the sealed ones about
+    it, opened, oldest first: a sealed record's subject is sealed too, so all of the op's are opened."""
+    sealed = store_path.events(ws.store().db, [op], subject=SEALED)
+    about = [e for e in open_events(ws, sealed) if e.subject == subject]
+    return sorted([*found, *about], key=lambda e: (e.at, e.id))
 
 
 @dataclass

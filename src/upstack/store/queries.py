@@ -23,7 +23,7 @@ __all__ = [
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
-    "entry_other_names", "imported_entry", "named_by_file", "own_writing_times", "imported_before",
+    "entry_other_names", "imported_entry", "named_by_file", "own_writing_times", "wrote_before", "imported_before",
     "complete_refs",
 ]
 
@@ -476,6 +476,19 @@ def own_writing_times(db: Database, since: str) -> list[str]:
         f"SELECT e.created_at FROM entries e WHERE e.created_at >= ? AND {author} AND e.source IS NULL "
         "AND e.purged_at IS NULL",
         [since, *([who] if who else [])])]
+
+
+def wrote_before(db: Database, moment: str) -> bool:
+    """Whether the reader wrote any entry (as ``own_writing_times`` counts them) before ``moment``:
+    whether their log's rhythm reaches back that far, or starts later."""
+    from upstack.store.stars import reader_key
+
+    who = reader_key(db)
+    if who is None:
+        return False
+    author = "e.author_id = ?" if who else "e.author_id IS NULL"
+    return db.one(f"SELECT 1 AS found FROM entries e WHERE e.created_at < ? AND {author} AND e.source IS NULL "
+                  "AND e.purged_at IS NULL LIMIT 1", [moment, *([who] if who else [])]) is not None
 
 
 def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:
