@@ -52,6 +52,7 @@ def _fill(run: CLI) -> None:
     ok(run, "checkin", "--sleep", "6.25", "--energy", "2", "--sign", "snacking=2", "--note", NOTE)
     ok(run, "checkin", "signs", "add", "Doomscrolling")
     ok(run, "checkin", "--at", "yesterday", "--sleep", "5.75", "--sign", "doomscrolling=3")
+    ok(run, "fit", "note", "--energised", "coding", "--text", NOTE + " in a fit note")  # every wellbeing op is sealed
     kept = make_record("checkin.log", "elsewhere", {"subject": "2020-01-02", "at": "2020-01-02T08:00:00.000000Z",
                                                     "note": NOTE + " kept aside", "local_only": True})
     journal = run.home / "journal"
@@ -86,7 +87,7 @@ def test_after_lock_nothing_stored_says_what_a_check_in_said(run: CLI, db_url: s
     assert NOTE in before["check-ins"] and b"ONION-NOTE" in _stored_bytes(run.home, db_url)
 
     said = ok(run, "checkin", "lock")
-    assert "check-ins locked: sealed 4 records" in said and "in journal files kept aside" in said
+    assert "check-ins locked: sealed 5 records" in said and "in journal files kept aside" in said
     _assert_no_content(_stored_bytes(run.home, db_url), "the workspace")
     assert _readings(run) == before  # with the passphrase, all as it was
 
@@ -145,10 +146,10 @@ def test_unlock_and_a_new_passphrase(run: CLI, db_url: str | None) -> None:
     with Workspace(home=run.home, db=db_url) as ws:
         rows = dump_tables(ws.store().db)["path_records"]
     ok(run, "checkin", "lock")
-    assert "sealed 4 records anew" in ok(run, "checkin", "passphrase", new="another long passphrase")
+    assert "sealed 5 records anew" in ok(run, "checkin", "passphrase", new="another long passphrase")
     assert call(run, "checkin", "list").exit_code == 1  # the old one no longer opens them
     assert _readings(run, passphrase="another long passphrase") == before
-    assert "4 records kept in clear again" in ok(run, "checkin", "unlock", passphrase="another long passphrase")
+    assert "5 records kept in clear again" in ok(run, "checkin", "unlock", passphrase="another long passphrase")
     assert _readings(run, passphrase=None) == before
     with Workspace(home=run.home, db=db_url) as ws:
         assert dump_tables(ws.store().db)["path_records"] == rows  # exactly as they were
@@ -197,7 +198,7 @@ def test_a_record_left_in_clear_is_sealed_by_locking_again(run: CLI, db_url: str
 def test_forget_needs_no_passphrase_and_takes_the_seal(run: CLI, db_url: str | None) -> None:
     _fill(run)
     ok(run, "checkin", "lock")
-    assert "deleted 4 wellbeing records" in ok(run, "checkin", "forget", "--yes", passphrase=None)
+    assert "deleted 5 wellbeing records" in ok(run, "checkin", "forget", "--yes", passphrase=None)
     ok(run, "checkin", "--sleep", "7", passphrase=None)  # in clear again, as before any lock
     with Workspace(home=run.home, db=db_url) as ws:
         assert store_path.seal_text(ws.store().db) is None
