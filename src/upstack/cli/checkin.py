@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import ask_secret, json_option, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.errors import BadInput
-from upstack.services import wellbeing
+from upstack.services import wellbeing, wellbeing_seal
 from upstack.timeutil import parse_day
 from upstack.workspace import Workspace
 
@@ -84,6 +85,7 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
       upstack checkin --sleep 6.5 --energy 2 --mood 2 --hours 9 --sign snacking=1
       upstack checkin --at yesterday --sleep 5 --note "deadline night"
       upstack checkin list
+      upstack checkin lock
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -189,6 +191,76 @@ def checkin_export(ws: Workspace, out: Path | None) -> None:
     echo(f"wrote {plural(count, 'check-in')} to {out}")
 
 
+def _new_passphrase(env: str) -> str:
+    """A new passphrase: from ``env`` if set, else typed twice at a terminal."""
+    given = os.environ.get(env)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise BadInput(f"give the new passphrase: set {env} or run at a terminal")
+    first = ask_secret("New passphrase for your check-ins")
+    wellbeing_seal.check_new_passphrase(first)
+    if ask_secret("The same passphrase again") != first:
+        raise BadInput("the two passphrases differ: nothing was changed")
+    return first
+
+
+def _said(done: wellbeing_seal.Rewritten) -> None:
+    if done.set_aside:
+        echo(f"and {plural(done.set_aside, 'record')} in journal files kept aside for you to inspect")
+    for copy in done.old_copies:
+        echo(style(f"note: {copy} is a copy of the database made before an upgrade, with check-ins in clear: "
+                   "delete it once you no longer need it", fg="yellow"), err=True)
+
+
+@checkin.command("lock")
+@pass_log
+def checkin_lock(ws: Workspace) -> None:
+    """Seal your check-ins with a passphrase (encryption at rest).
+
+    Every check-in, sign, plan and note is sealed: in the database, the journal and backups. From
+    then on reading or writing them needs the passphrase: typed at a terminal (twice, the first
+    time) or set in UPSTACK_PASSPHRASE. It is never stored: lost, the check-ins cannot be opened
+    (`upstack checkin forget` starts over).
+    """
+    wellbeing.refuse_on_a_server(ws)
+    if wellbeing_seal.is_locked(ws):
+        passphrase = os.environ.get(wellbeing_seal.PASSPHRASE_ENV) or (
+            ask_secret("Passphrase for your check-ins") if sys.stdin.isatty() else "")
+        if not passphrase:
+            raise BadInput(wellbeing_seal.LOCKED_MESSAGE)
+        done = wellbeing_seal.lock(ws, passphrase)
+        echo(f"check-ins are locked already; sealed {plural(done.records, 'record')} left in clear")
+    else:
+        done = wellbeing_seal.lock(ws, _new_passphrase(wellbeing_seal.PASSPHRASE_ENV))
+        echo(f"check-ins locked: sealed {plural(done.records, 'record')} "
+             + style("(the passphrase is not stored: keep it safe)", dim=True))
+    _said(done)
+
+
+@checkin.command("unlock")
+@pass_log
+def checkin_unlock(ws: Workspace) -> None:
+    """Keep your check-ins in clear again (asks the passphrase, or UPSTACK_PASSPHRASE)."""
+    done = wellbeing_seal.unlock(ws)
+    echo(f"check-ins unlocked: {plural(done.records, 'record')} kept in clear again")
+    _said(done)
+
+
+@checkin.command("passphrase")
+@pass_log
+def checkin_passphrase(ws: Workspace) -> None:
+    """Change the passphrase of your check-ins.
+
+    Asks the present one and the new one (twice) at a terminal; elsewhere reads them from
+    UPSTACK_PASSPHRASE and UPSTACK_NEW_PASSPHRASE.
+    """
+    wellbeing_seal.verify(ws)
+    done = wellbeing_seal.change_passphrase(ws, _new_passphrase(wellbeing_seal.NEW_PASSPHRASE_ENV))
+    echo(f"passphrase changed: sealed {plural(done.records, 'record')} anew")
+    _said(done)
+
+
 def _burnout_answers(given: str) -> list[str | None]:
     parts = [part.strip() for part in given.split(",")]
     return [None if part in ("", "-") else part for part in parts]
@@ -278,7 +350,7 @@ def burnout_list(ws: Workspace, as_json: bool) -> None:
 @pass_log
 def checkin_forget(ws: Workspace, yes: bool) -> None:
     """Delete all your wellbeing data for good: check-ins, signs, questionnaires, recovery plans and
-    fit notes (not restorable)."""
+    fit notes (not restorable), and the passphrase's seal (no passphrase needed)."""
     if not yes and not click.confirm("All your wellbeing data gone for good? This cannot be undone", default=False):
         raise click.Abort()
     echo(f"deleted {plural(wellbeing.forget_all(ws), 'wellbeing record')} for good")

@@ -29,17 +29,19 @@ import fcntl
 import json
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from upstack.domain.text import clean_data
 from upstack.errors import UpstackError
-from upstack.files import fsync_dir
+from upstack.files import fsync_dir, write_atomically
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 
-__all__ = ["RECORD_VERSION", "Record", "Journal", "LineProblem", "make_record", "checksum", "journal_line"]
+__all__ = ["RECORD_VERSION", "Record", "Journal", "LineProblem", "make_record", "checksum", "journal_line",
+           "rewrite_records"]
 
 # The newest line format this upstack reads: 1, a record; 2, a batch of records in one line.
 RECORD_VERSION = 2
@@ -301,3 +303,22 @@ class Journal:
         target = self.quarantine / (name or path.name)
         target.write_bytes(path.read_bytes())
         return target
+
+
+def rewrite_records(path: Path, change: Callable[[Record], Record]) -> int:
+    """Rewrite a journal file kept aside (``Journal.keep_aside``, rejected.jsonl) with ``change``
+    applied to each record of its whole lines (each line written again, with its checksum); lines
+    that are not whole records stay as they are. Replaced whole or not at all; how many records changed."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines, changed = text.split("\n"), 0
+    for number, line in enumerate(lines):
+        records, problems = Journal.scan(line + "\n", path.name) if line.strip() else ([], [])
+        if problems or not records:
+            continue
+        new = [change(r) for r in records]
+        if new != records:
+            changed += sum(a != b for a, b in zip(records, new, strict=True))
+            lines[number] = journal_line(new)
+    if changed:
+        write_atomically(path, "\n".join(lines), permissions=0o600)
+    return changed

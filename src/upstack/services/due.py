@@ -97,12 +97,16 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     wellbeing data)."""
     if not ws.settings.checkin_reminder:
         return
-    from upstack.services import accounts, burnout, fit, wellbeing
+    from upstack.services import accounts, burnout, fit, wellbeing, wellbeing_seal
 
     if accounts.has_accounts(ws):
         return
     today = today_local()
-    if today.isoformat() not in wellbeing.checkins(ws, today.isoformat()):
+    try:
+        done = today.isoformat() in wellbeing.checkins(ws, today.isoformat())
+    except wellbeing_seal.Locked:  # sealed, and no passphrase at hand: whether today's is done cannot be told
+        return
+    if not done:
         yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",
                       about="check-in")
     questionnaire = burnout.due_on(ws)

@@ -33,7 +33,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY, user_ids
 from upstack.store.db import Database
 from upstack.store.integrity import JSON_COLUMNS
-from upstack.store.path import WELLBEING_OPS
+from upstack.store.path import SEAL_KEY, WELLBEING_OPS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, parse_iso
 from upstack.workspace import Workspace
@@ -118,6 +118,8 @@ def _exported_rows(db: Database, table: str, server_backup: bool, include_wellbe
     rows = _rows(db, table)
     if table == "path_records" and not include_wellbeing:  # check-ins: only when asked (backup keeps them)
         rows = [r for r in rows if r["op"] not in WELLBEING_OPS]
+    if table == "workspace_info" and not include_wellbeing:  # the seal of check-ins left out goes with them
+        rows = [r for r in rows if r["key"] != SEAL_KEY]
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
     if table in PERSONAL and not server_backup:  # another account's stars and path are theirs: a server backup's

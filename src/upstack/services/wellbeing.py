@@ -3,6 +3,9 @@ early warning signs, a note. Private by construction: every record is local-only
 WELLBEING_OPS), so sync never carries it and a team server never takes one; a workspace that is a team
 server (it has accounts) keeps none.
 
+With a passphrase set (services/wellbeing_seal.py) every record is sealed as it is written and opened
+as it is read, here and nowhere else.
+
 Records are never changed: a check-in for a day already checked in is a later record, and the newest
 for a day is that day's (``checkins``). Signs are the person's: the guide's three to start with,
 each added, renamed or retired by a record.
@@ -19,6 +22,7 @@ from upstack.domain.ladder import slugify
 from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
+from upstack.services import wellbeing_seal
 from upstack.store import path as store_path
 from upstack.timeutil import now_after, today_local
 from upstack.workspace import Workspace
@@ -80,14 +84,18 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> dict[str,
     is returned."""
     refuse_on_a_server(ws)
     at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
-    record = {"subject": subject, "at": at, **data, "local_only": True}
-    ws.append([ws.record(op, record)])
-    return record
+    clear = {"subject": subject, "at": at, **data, "local_only": True}
+    ws.append([wellbeing_seal.seal_record(ws, ws.record(op, clear))])  # sealed if the check-ins are locked
+    return clear
 
 
 def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first."""
-    return store_path.events(ws.store().db, [op], subject=subject)
+    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first,
+    opened if sealed (a sealed record's subject is sealed too: wellbeing_seal finds its own)."""
+    events = store_path.events(ws.store().db, [op], subject=subject)
+    if subject is not None and wellbeing_seal.is_locked(ws):
+        events = wellbeing_seal.sealed_about(ws, op, subject, events)
+    return wellbeing_seal.open_events(ws, events)
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
@@ -219,4 +227,8 @@ def _cell(value: float | int | None) -> str:
 def forget_all(ws: Workspace) -> int:
     """Remove every check-in and sign change for good; how many records."""
     refuse_on_a_server(ws)
-    return store_path.forget_wellbeing(ws.store().db)
+    store = ws.store()
+    store.prepare_scrub()  # their bytes overwritten, not left in the database file's free pages
+    count = store_path.forget_wellbeing(store.db)  # the seal with them: no passphrase needed
+    store.scrub(("path_records",))
+    return count

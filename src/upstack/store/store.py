@@ -270,11 +270,12 @@ class Store:
         """Before a purge: make SQLite overwrite freed pages instead of leaving them."""
         self.db.engine.overwrite_deleted(self.db)
 
-    def scrub(self) -> None:
-        """After a purge: push purged text out of index segments, WAL and dead tuples."""
-        self.db.engine.scrub(self.db, ("entries", "revisions", "entry_search", "search_words", "attachments",
-                                       "entry_tags", "links", "runs", "run_items", "metric_chunks", "comments"),
-                             self.lock)
+    def scrub(self, tables: tuple[str, ...] = ("entries", "revisions", "entry_search", "search_words", "attachments",
+                                               "entry_tags", "links", "runs", "run_items", "metric_chunks",
+                                               "comments")) -> None:
+        """After a purge (or rows rewritten: check-ins sealed): push the earlier text of ``tables`` out
+        of index segments, WAL and dead tuples."""
+        self.db.engine.scrub(self.db, tables, self.lock)
 
     def close(self) -> None:
         self.db.close()
