@@ -7,9 +7,10 @@ dated as a real three weeks would be: the theory-of-change tree grows as the wor
 are written on their days (figures and tables attached, links by title and by short id), eight
 weeks of check-ins raise one early warning and a recovery plan follows it (demo_pace.py), a
 stuck spell drafts a question for the mentor, learnings are recorded after the fact on failed
-results, ideas are captured and later triaged, pruned, parked or promoted, nodes are answered, dropped or parked, and runs made with the scripting API train for real
-durations. It never chooses where: callers open the workspace with `open_demo_workspace`,
-which always uses SQLite in the demo's own directory, whatever UPSTACK_DB or the config file say.
+results, ideas are captured and later triaged, pruned, parked or promoted, nodes are answered,
+dropped or parked, and runs made with the scripting API train for real durations. It never
+chooses where: callers open the workspace with `open_demo_workspace`, which always uses SQLite
+in the demo's own directory, whatever UPSTACK_DB or the config file say.
 
 The attached figures are real files, made by :mod:`upstack.services.demo_figures`.
 """
