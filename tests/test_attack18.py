@@ -614,7 +614,7 @@ def test_forget_leaves_no_wellbeing_text_in_any_file(home: Path, db_url: str | N
 # == 6. Sizes: 20k check-ins on one day, 5k signs, a 50-step plan ===================================
 
 def test_a_huge_history_stays_usable_and_right(home: Path, db_url: str | None) -> None:
-    """Held (no timings here: bench/ has them; measured on SQLite, pace 1.9 s, `checkin export` 0.5 s, the
+    """Held (no timings here: bench/ has them; measured on SQLite, pace 2 s, `checkin export` 0.4 s, the
     rest well under a second; `checkin export` was quadratic in signs, now linear). Each command
     finishes and answers right."""
     today = today_local()
