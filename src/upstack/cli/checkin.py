@@ -25,9 +25,12 @@ def _sign_scores(given: tuple[str, ...]) -> dict[str, int]:
     scores = {}
     for item in given:
         name, sep, value = item.rpartition("=")
-        if not sep or not name.strip() or not value.strip().isdigit():
-            raise BadInput(f"--sign takes NAME=SCORE (0-3), e.g. --sign snacking=2, not {item!r}")
-        scores[name.strip()] = int(value)
+        try:  # isdecimal, not isdigit: int() takes no '²'; and int() refuses 5000 digits
+            if not sep or not name.strip() or not value.strip().isdecimal():
+                raise ValueError
+            scores[name.strip()] = int(value)
+        except ValueError:
+            raise BadInput(f"--sign takes NAME=SCORE (0-3), e.g. --sign snacking=2, not {item[:80]!r}") from None
     return scores
 
 

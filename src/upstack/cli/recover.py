@@ -141,7 +141,7 @@ def recover_start(ws: Workspace, levels: str | None, step_days: int | None, meas
 @json_option
 @pass_log
 def recover_end(ws: Workspace, note: str, as_json: bool) -> None:
-    """End the plan under way (it stays in `recover list`)."""
+    """End the plan under way, or call off one set to start later (it stays in `recover list`)."""
     plan = recovery.end(ws, note=note)
     if as_json:
         print_json(_plan_dict(plan))

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from upstack.errors import BadInput
+from upstack.timeutil import iso_day
 
 __all__ = ["MEASURES", "Step", "Plan", "StepProgress", "parse_steps", "active_hours", "baseline", "progress",
-           "over_days", "OVER_BY"]
+           "over_days", "OVER_BY", "stored_plan"]
 
 MEASURES = {"hours": "hours worked (from your check-ins)",
             "active": "active hours (hours of the clock with something written in the log)"}
@@ -99,6 +100,27 @@ class Plan:
 
     def target(self, index: int) -> float:
         return self.baseline * self.steps[index].level
+
+
+def stored_plan(plan_id: str, data: Mapping[str, object]) -> Plan | None:
+    """The plan a ``start`` record keeps, or None when it is not one upstack writes (another version's,
+    a hand-edited import): its steps, measure and usual load each as ``parse_steps`` and a start allow.
+    Readers rely on them (a date sum, a share of the usual load, a lookup of the measure)."""
+    start, steps, usual = iso_day(data.get("start")), data.get("steps"), data.get("baseline")
+    measure = data.get("measure")
+    if start is None or not isinstance(steps, list) or not steps or not isinstance(measure, str) \
+            or measure not in MEASURES \
+            or isinstance(usual, bool) or not isinstance(usual, int | float) or not (0 < usual <= 24):
+        return None
+    kept = []
+    for step in steps:
+        if not (isinstance(step, list) and len(step) == 2 and all(type(v) in (int, float) for v in step)
+                and 0 < step[0] <= 1.5 and type(step[1]) is int and 1 <= step[1] <= MAX_STEP_DAYS):
+            return None
+        kept.append(Step(float(step[0]), step[1]))
+    reason = data.get("reason")
+    return Plan(plan_id, start, tuple(kept), measure, float(usual),
+                reason if isinstance(reason, str) else "")
 
 
 @dataclass(frozen=True)

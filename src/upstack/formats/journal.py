@@ -28,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -296,6 +297,36 @@ class Journal:
             except (KeyError, TypeError, AttributeError) as exc:
                 problems.append(LineProblem(where, f"unreadable record ({exc!r})"))
         return records, problems
+
+    def forget_kept(self, ops: tuple[str, ...]) -> int:
+        """Take every record of these ops out of the copies kept aside (the files of ``keep_aside`` and
+        rejected.jsonl), for good: the person asked for them to be gone. A line is found by its op as a
+        record spells it, so a line cut short after its op goes too (its data comes after the op); the
+        other lines stay. (A line batching records of several ops goes whole: upstack batches none of
+        these.) A file left with nothing is removed. How many lines went."""
+        if not ops:
+            return 0
+        names = "|".join(re.escape(op) for op in ops)
+        # Unescaped quotes only: the same text inside a JSON string (a note quoting a record) has them escaped.
+        naming = re.compile(rf'"id":"[0-9A-Za-z]*","op":"(?:{names})"')
+        kept = [self.directory / "rejected.jsonl"]
+        if self.quarantine.is_dir():
+            kept += sorted(p for p in self.quarantine.iterdir() if p.is_file())
+        gone = 0
+        for path in kept:
+            try:
+                lines = path.read_bytes().decode("utf-8", errors="surrogateescape").split("\n")
+            except FileNotFoundError:
+                continue
+            left = [line for line in lines if not naming.search(line)]
+            if len(left) == len(lines):
+                continue
+            gone += len(lines) - len(left)
+            if not "".join(left).strip():
+                path.unlink()
+            else:
+                write_atomically(path, "\n".join(left).encode("utf-8", errors="surrogateescape"), permissions=0o600)
+        return gone
 
     def keep_aside(self, path: Path, name: str | None = None) -> Path:
         """Keep a copy of a file with unreadable lines for a person to inspect (and doctor to report)."""

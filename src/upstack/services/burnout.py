@@ -17,7 +17,7 @@ from typing import Any
 from upstack.domain import cbi
 from upstack.errors import BadInput
 from upstack.services.wellbeing import read_records, write_record
-from upstack.timeutil import today_local
+from upstack.timeutil import iso_day, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["Answer", "answer", "answers", "due_on", "talk_line", "EVERY_DAYS"]
@@ -44,8 +44,7 @@ def answer(ws: Workspace, given: Sequence[str | int | None], *, day: date | None
     day = day or today
     if day > today:
         raise BadInput(f"{day.isoformat()} is in the future: answer for today or a day gone by")
-    points = tuple(None if a is None else cbi.points(int(a) if isinstance(a, str) and a.strip().isdigit() else a)
-                   for a in given)
+    points = tuple(None if a is None else cbi.points(_as_points(a)) for a in given)
     score = cbi.score(points)
     if score is None:
         raise BadInput(f"answer at least {cbi.MIN_ANSWERED} of the {len(cbi.ITEMS)} questions for a score "
@@ -54,11 +53,24 @@ def answer(ws: Workspace, given: Sequence[str | int | None], *, day: date | None
     return next(a for a in answers(ws) if a.day == day.isoformat())
 
 
+def _as_points(answer: str | int) -> str | int:
+    """An answer given as its points ('75') as the number, else as it is: a label, or text that is
+    neither (int() takes '²' for no number, and refuses 5000 digits, both of which isdigit() passes)."""
+    if isinstance(answer, str) and answer.strip().isdecimal() and len(answer.strip()) <= 3:
+        return int(answer)
+    return answer
+
+
 def answers(ws: Workspace) -> list[Answer]:
-    """Every questionnaire answered, oldest day first; a day answered twice counts its later answer."""
+    """Every questionnaire answered, oldest day first; a day answered twice counts its later answer.
+    A stored answer that is not one upstack writes (another version's, a hand-edited import) is unread."""
     by_day: dict[str, Answer] = {}
     for event in read_records(ws, "checkin.cbi"):
-        points = tuple(None if p is None else int(p) for p in event.data.get("points") or ())
+        stored = event.data.get("points")
+        if iso_day(event.subject) is None or not isinstance(stored, list) or len(stored) != len(cbi.ITEMS) \
+                or not all(p is None or (type(p) is int and p in cbi.POINTS.values()) for p in stored):
+            continue
+        points = tuple(stored)
         score = cbi.score(points) if len(points) == len(cbi.ITEMS) else None
         by_day[event.subject] = Answer(event.subject, event.at, points, score, cbi.level(score))
     return [by_day[d] for d in sorted(by_day)]

@@ -17,7 +17,7 @@ from typing import Any
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.services.wellbeing import read_records, write_record
-from upstack.timeutil import today_local
+from upstack.timeutil import iso_day, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["KINDS", "EVERY_DAYS", "FitNote", "KindSummary", "note", "notes", "summary", "due_on"]
@@ -96,9 +96,14 @@ def note(ws: Workspace, *, energised: list[str] | tuple[str, ...] = (), drained:
 
 def notes(ws: Workspace) -> list[FitNote]:
     """Every fit note, oldest day first (a day may have several)."""
-    found = [FitNote(e.subject, e.at, tuple(e.data.get("energised") or ()), tuple(e.data.get("drained") or ()),
-                     tuple(e.data.get("good_at") or ()), str(e.data.get("text") or ""))
-             for e in read_records(ws, "fit.note")]
+    found = []
+    for event in read_records(ws, "fit.note"):
+        kinds = [event.data.get(k) or [] for k in ("energised", "drained", "good_at")]
+        text = event.data.get("text") or ""
+        if iso_day(event.subject) is None or not isinstance(text, str) \
+                or not all(isinstance(k, list) and all(isinstance(i, str) for i in k) for k in kinds):
+            continue  # not a note as upstack writes one (another version's, a hand-edited import): unread
+        found.append(FitNote(event.subject, event.at, tuple(kinds[0]), tuple(kinds[1]), tuple(kinds[2]), text))
     return sorted(found, key=lambda n: (n.day, n.at))
 
 

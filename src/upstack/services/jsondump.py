@@ -334,8 +334,16 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
                                "with `upstack import --server-backup FILE`")
     plan = []
     tables = _with_stars(dump["tables"])
+    # A team server keeps no wellbeing data (services/wellbeing.py): one that is one, or becomes one with
+    # this file's accounts, leaves it out.
+    team = bool(user_ids(store.db)) or (server_backup and bool(tables.get("users")))
     for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
         rows = _importable(store.db, table, tables.get(table, []), server_backup)
+        if table == "path_records":
+            rows, wellbeing = _path_rows(rows, team)
+            if wellbeing:
+                result.warnings.append(f"left out {wellbeing} wellbeing record{'' if wellbeing == 1 else 's'} "
+                                       "(check-ins, plans, fit notes): a team server keeps none")
         if table == "nodes":
             rows = _parents_first(rows)
         if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door;
@@ -350,6 +358,21 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
     result.imported = inserted["entries"]
     result.unchanged = len(dump["tables"].get("entries", [])) - inserted["entries"]
     return result
+
+
+def _path_rows(rows: list[dict[str, Any]], team: bool) -> tuple[list[dict[str, Any]], int]:
+    """Path rows as the store keeps them: ``local_only`` read from the record (its op, its data), never
+    taken from the file, as ingest does (store/path.py), so that a row of a check-in or a local-only
+    contact that says otherwise is still never synced; on a ``team`` server, no wellbeing row at all.
+    The rows, and how many wellbeing rows were left out."""
+    kept = []
+    for row in rows:
+        if row.get("op") in WELLBEING_OPS and team:
+            continue
+        data = json.loads(row["data"]) if isinstance(row.get("data"), str) else {}
+        local = row.get("op") in WELLBEING_OPS or (isinstance(data, dict) and data.get("local_only") is True)
+        kept.append({**row, "local_only": 1 if local else 0})
+    return kept, len(rows) - len(kept)
 
 
 def _with_stars(tables: dict[str, Any]) -> dict[str, Any]:

@@ -141,7 +141,8 @@ def _check_journal(store: Store) -> list[Finding]:
                 findings.append(Finding("journal", str(path), "journal file set aside", "warning"))
     rejected = store.journal.directory / "rejected.jsonl"
     if rejected.exists():
-        count = sum(1 for _ in rejected.open(encoding="utf-8"))
+        with rejected.open(encoding="utf-8", errors="replace") as handle:
+            count = sum(1 for _ in handle)
         findings.append(Finding("journal", str(rejected),
                                 f"{plural(count, 'record')} could not be applied", "warning"))
     return findings

@@ -17,7 +17,7 @@ from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.services import wellbeing
 from upstack.services.pace import writing_times
-from upstack.timeutil import today_local
+from upstack.timeutil import iso_day, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["BASELINE_DAYS", "GAP_DAYS", "MIN_BASELINE_DAYS", "usual_window", "Status", "plans", "current", "start",
@@ -55,18 +55,17 @@ class Status:
 def plans(ws: Workspace) -> list[rule.Plan]:
     """Every plan, oldest first."""
     found: dict[str, rule.Plan] = {}
-    for event in wellbeing.read_records(ws, "recover.plan"):
+    for event in wellbeing.read_records(ws, "recover.plan"):  # one not as upstack writes it is unread
         data = event.data
         if data.get("change") == "start":
-            found[event.subject] = rule.Plan(
-                id=event.subject, start=date.fromisoformat(str(data["start"])),
-                steps=tuple(rule.Step(float(level), int(days)) for level, days in data["steps"]),
-                measure=str(data["measure"]), baseline=float(data["baseline"]), reason=str(data.get("reason") or ""))
-        elif data.get("change") == "end" and event.subject in found:
-            plan = found[event.subject]
+            plan = rule.stored_plan(event.subject, data)
+            if plan is not None:
+                found[event.subject] = plan
+        elif data.get("change") == "end" and event.subject in found and iso_day(data.get("day")):
+            plan, note = found[event.subject], data.get("note")
             found[event.subject] = rule.Plan(plan.id, plan.start, plan.steps, plan.measure, plan.baseline,
-                                             plan.reason, date.fromisoformat(str(data["day"])),
-                                             str(data.get("note") or ""))
+                                             plan.reason, iso_day(data.get("day")),
+                                             note if isinstance(note, str) else "")
     return sorted(found.values(), key=lambda p: (p.start, p.id))
 
 
@@ -120,9 +119,15 @@ def start(ws: Workspace, *, levels: str | None = None, step_days: int | None = N
         raise BadInput(f"a plan is measured by {' or '.join(rule.MEASURES)}, not {measure!r}")
     steps = rule.parse_steps(levels or ws.settings.recover_steps,
                              ws.settings.recover_step_days if step_days is None else step_days)
-    under_way = next((p for p in plans(ws) if p.last_day >= day and p.ended is None), None)
-    if under_way is not None:
-        raise BadInput(f"a plan is under way since {under_way.start.isoformat()}: `upstack recover end` first")
+    # One plan at a time: none may start before an earlier one's last day (one called off before its first
+    # day has none). One under way or still to come is ended first; one gone by, started after.
+    clash = next((p for p in plans(ws) if p.last_day >= max(day, p.start)), None)
+    if clash is not None and clash.last_day >= today:
+        raise BadInput(f"a plan is {'under way since' if clash.start <= today else 'set to start on'} "
+                       f"{clash.start.isoformat()}: `upstack recover end` first")
+    if clash is not None:
+        raise BadInput(f"a plan covered {clash.start.isoformat()}..{clash.last_day.isoformat()}: start it after "
+                       f"{clash.last_day.isoformat()}")
     reason = " ".join(clean_text(reason).split())
     if len(reason) > REASON_LIMIT:
         raise BadInput(f"the reason is {len(reason):,} characters: at most {REASON_LIMIT}")
@@ -143,9 +148,10 @@ def start(ws: Workspace, *, levels: str | None = None, step_days: int | None = N
 
 
 def end(ws: Workspace, *, note: str = "", day: date | None = None) -> rule.Plan:
-    """End the plan under way (today, unless ``day``): it stays in the history."""
+    """End the plan under way (today, unless ``day``), or call off one set to start later: it stays in
+    the history."""
     day = day or today_local()
-    plan = current(ws, day)
+    plan = current(ws, day) or next((p for p in plans(ws) if p.start > day and p.ended is None), None)
     if plan is None:
         raise BadInput("no recovery plan is under way (`upstack recover start` begins one)")
     note = " ".join(clean_text(note).split())[:REASON_LIMIT]

@@ -14,6 +14,7 @@ each added, renamed or retired by a record.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -24,7 +25,7 @@ from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.services import wellbeing_seal
 from upstack.store import path as store_path
-from upstack.timeutil import now_after, today_local
+from upstack.timeutil import iso_day, now_after, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
@@ -35,6 +36,7 @@ __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "re
 DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
 SCALE = range(0, 4)
 NOTE_LIMIT = 2000
+SIGN_NAME_LIMIT = 100
 NOT_ON_A_SERVER = ("check-ins stay on your own machine: a team server keeps none (check in on your laptop, "
                    "where upstack keeps them local-only)")
 
@@ -103,38 +105,52 @@ def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
     found = {_slug(name): Sign(_slug(name), name) for name in DEFAULT_SIGNS}
     for event in read_records(ws, "checkin.sign"):
         data = event.data
+        name = data.get("name") if isinstance(data.get("name"), str) and data["name"].strip() else None
         if data.get("change") == "add":
-            found[event.subject] = Sign(event.subject, str(data.get("name") or event.subject))
+            found[event.subject] = Sign(event.subject, name or event.subject)
         elif event.subject in found and data.get("change") == "rename":
-            found[event.subject].name = str(data.get("name") or found[event.subject].name)
+            found[event.subject].name = name or found[event.subject].name
         elif event.subject in found and data.get("change") == "retire":
             found[event.subject].retired = True
     return [s for s in found.values() if retired or not s.retired]
 
 
 def _sign(ws: Workspace, name: str) -> Sign:
+    """The sign ``name`` is the key of, else the one it names (one tracked before one retired): a sign's
+    own key first, as the page's sign-<key> field sends it, even where another sign has that name."""
     wanted = _slug(name)
-    for sign in signs(ws, retired=True):
+    known = signs(ws, retired=True)
+    for sign in (*(s for s in known if s.slug == wanted), *(s for s in known if not s.retired),
+                 *(s for s in known if s.retired)):
         if wanted in (sign.slug, _slug(sign.name)):
             return sign
     raise BadInput(f"no warning sign {name!r}: yours are {', '.join(s.name for s in signs(ws)) or 'none'}")
 
 
-def add_sign(ws: Workspace, name: str) -> Sign:
+def _sign_name(ws: Workspace, name: str, renaming: Sign | None = None) -> str:
+    """A sign's name as kept; refused when it is empty, too long, or what another sign tracked is named
+    or keyed by (two signs of one name: a score given by it would go to one of them only)."""
     name = " ".join(clean_text(name).split())
     if not _slug(name):
         raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
-    if any(_slug(name) == s.slug and not s.retired for s in signs(ws, retired=True)):
+    if len(name) > SIGN_NAME_LIMIT:
+        raise BadInput(f"a warning sign's name is {len(name):,} characters: at most {SIGN_NAME_LIMIT}")
+    if any(_slug(name) in (s.slug, _slug(s.name)) for s in signs(ws) if renaming is None or s.slug != renaming.slug):
         raise BadInput(f"you track {name!r} already")
+    return name
+
+
+def add_sign(ws: Workspace, name: str) -> Sign:
+    name = _sign_name(ws, name)
     write_record(ws, "checkin.sign", _slug(name), change="add", name=name)
     return _sign(ws, name)
 
 
 def rename_sign(ws: Workspace, old: str, new: str) -> Sign:
     sign = _sign(ws, old)
-    new = " ".join(clean_text(new).split())
-    if not new:
+    if not " ".join(clean_text(new).split()):
         raise BadInput("the new name is empty")
+    new = _sign_name(ws, new, renaming=sign)
     write_record(ws, "checkin.sign", sign.slug, change="rename", name=new)
     return _sign(ws, sign.slug)
 
@@ -155,7 +171,7 @@ def _score(name: str, value: int | None) -> int | None:
 def _hours(name: str, value: float | None) -> float | None:
     if value is not None and not 0 <= value <= 24:
         raise BadInput(f"{name} is hours in a day (0 to 24), not {value:g}")
-    return value
+    return None if value is None else value + 0.0  # -0 kept (and shown) as 0
 
 
 def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | None = None, energy: int | None = None,
@@ -191,7 +207,10 @@ def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
     added after)."""
     days: dict[str, CheckIn] = {}
     for event in read_records(ws, "checkin.log", day):
-        _fold(days, event.subject, event.at, event.data)
+        data = _stored(event.subject, event.data)
+        if data is None:
+            continue  # not a check-in as upstack writes one (another version's, a hand-edited import): unread
+        _fold(days, event.subject, event.at, data)
     return dict(sorted(days.items()))
 
 
@@ -206,12 +225,31 @@ def _fold(days: dict[str, CheckIn], subject: str, at: str, data: dict[str, Any])
     found.note = str(data.get("note") or found.note)
 
 
+def _stored(day: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored check-in's answers, if each is of its kind and in its range (else None): readers rely on
+    them (a sum, a format, a chart)."""
+    def number(value: Any, scale: bool) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, bool) or not isinstance(value, int | float) or (scale and not isinstance(value, int)):
+            return False
+        return value in SCALE if scale else math.isfinite(value) and 0 <= value <= 24
+
+    signs = data.get("signs") or {}
+    if iso_day(day) is None or not isinstance(signs, dict) or not isinstance(data.get("note") or "", str) \
+            or not all(number(data.get(k), k in ("energy", "mood")) for k in ("sleep_hours", "energy", "mood",
+                                                                             "hours_worked")) \
+            or not all(isinstance(v, int) and number(v, True) for v in signs.values()):
+        return None
+    return {**data, "signs": {str(k): v for k, v in signs.items()}}
+
+
 def write_csv(ws: Workspace, out: IO[str]) -> int:
     """Your own check-ins as CSV (a column per sign); how many rows."""
     rows = list(checkins(ws).values())
     names = {s.slug: s.name for s in signs(ws, retired=True)}
-    used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: list(names).index(s)
-                  if s in names else len(names))
+    order = {slug: index for index, slug in enumerate(names)}
+    used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: order.get(s, len(order)))
     writer = csv.writer(out)
     writer.writerow(["day", "sleep_hours", "energy", "mood", "hours_worked", *(names.get(s, s) for s in used), "note"])
     for row in rows:
@@ -225,10 +263,14 @@ def _cell(value: float | int | None) -> str:
 
 
 def forget_all(ws: Workspace) -> int:
-    """Remove every check-in and sign change for good; how many records."""
-    refuse_on_a_server(ws)
+    """Remove all the person's wellbeing data for good; how many records. Allowed on a team server too
+    (which takes none, but may hold some written before its first account). The seal goes with it (no
+    passphrase needed); the database's freed pages are overwritten, and the copies a journal keeps
+    aside (a file with an unreadable line, records that could not be applied) lose theirs as well."""
     store = ws.store()
     store.prepare_scrub()  # their bytes overwritten, not left in the database file's free pages
     count = store_path.forget_wellbeing(store.db)  # the seal with them: no passphrase needed
     store.scrub(("path_records",))
+    with store.lock():
+        ws.journal.forget_kept(WELLBEING_OPS)
     return count

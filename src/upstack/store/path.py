@@ -74,6 +74,7 @@ def _add(db: Database, record: Record) -> None:
 
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in (*OPS, *WELLBEING_OPS)}
+_WELLBEING = ", ".join("?" for _ in WELLBEING_OPS)  # placeholders for the wellbeing ops
 
 
 # workspace_info: the passphrase seal of the owner's wellbeing records (salt, KDF parameters, a sealed
@@ -162,8 +163,9 @@ def own_ids(db: Database) -> list[str]:
     key = reader_key(db)
     if key is None:
         return []
-    return [str(r["id"]) for r in db.query("SELECT id FROM path_records WHERE person = ? AND local_only = 0 "
-                                           "ORDER BY id", (key,))]
+    # A wellbeing op by its op too, whatever its row says (an import from before rows' local_only was read).
+    return [str(r["id"]) for r in db.query(f"SELECT id FROM path_records WHERE person = ? AND local_only = 0 "
+                                           f"AND op NOT IN ({_WELLBEING}) ORDER BY id", (key, *WELLBEING_OPS))]
 
 
 def records(db: Database, ids: Iterable[str]) -> list[Record]:
@@ -176,8 +178,9 @@ def records(db: Database, ids: Iterable[str]) -> list[Record]:
         return found
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND local_only = 0 AND id IN "
-                            f"({', '.join('?' for _ in chunk)})", [key, *chunk]):
+        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND local_only = 0 "
+                            f"AND op NOT IN ({_WELLBEING}) AND id IN ({', '.join('?' for _ in chunk)})",
+                            [key, *WELLBEING_OPS, *chunk]):
             data = json.loads(row["data"])
             data.pop("by", None)
             found.append(Record(id=row["id"], op=row["op"], workspace="sync", at=str(row["at"]), data=data))
