@@ -149,27 +149,27 @@ def test_an_imported_wellbeing_row_that_says_it_may_leave_is_never_synced(tmp_pa
         assert wellbeing.checkins(ws)  # still the owner's own, on this machine
 
 
-@pytest.mark.xfail(strict=True, reason="design: adding the first account turns a laptop that holds check-ins "
-                                       "into a team server holding them (refuse `user add` until `checkin forget`, "
-                                       "or move them aside?): the lead's call")
 def test_a_laptop_that_becomes_a_team_server_keeps_no_wellbeing(home: Path, db_url: str | None) -> None:
+    """Finding: adding the first account turned a laptop holding check-ins into a team server holding
+    them. The first account is refused until they are gone (exported, if wanted, and forgotten)."""
     with Workspace(home=home, db=db_url) as ws:
         _fill(ws)
-        try:
+        with pytest.raises(BadInput, match="first account makes it a team server"):
             accounts.add_user(ws, "sam")
-        except BadInput:
-            assert not accounts.has_accounts(ws)
-            return
-        assert _wellbeing_rows(ws) == 0
+        assert not accounts.has_accounts(ws) and _wellbeing_rows(ws)
+        wellbeing.forget_all(ws)
+        accounts.add_user(ws, "sam")
+        assert accounts.has_accounts(ws) and _wellbeing_rows(ws) == 0
 
 
 def test_forget_works_on_a_team_server_that_holds_wellbeing(run: CLI) -> None:
     """Finding: `checkin forget` refused on a team server ("a team server keeps none"), so check-ins that
-    got there (written before the first account was added) could never be deleted. Deleting is always
-    allowed; writing is what a server refuses."""
+    got there (an older upstack let the first account in beside them) could never be deleted. Deleting is
+    always allowed; writing is what a server refuses."""
     with Workspace(home=run.home, db=run.db_url) as ws:
-        _fill(ws)
         accounts.add_user(ws, "sam")
+        ws.store().write([ws.record("checkin.log", {"subject": today_local().isoformat(), "at": "2026-01-01T00:00:00Z",
+                                                    "note": f"{MARK} from before", "local_only": True})])
     assert run("checkin", "--energy", "1").exit_code == 1  # writing is refused there
     said = run("checkin", "forget", "--yes")
     assert said.exit_code == 0 and "deleted" in said.output, said.output
