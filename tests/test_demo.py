@@ -24,7 +24,7 @@ from upstack.domain.entry import OUTCOMES, Entry
 from upstack.services import checks, ideas, recall, tree
 from upstack.services.demo import IDEAS, RUNS, STORY, build_demo, open_demo_workspace
 from upstack.services.runs import get_run, list_runs
-from upstack.timeutil import parse_iso, to_iso
+from upstack.timeutil import parse_iso, to_iso, today_local
 from upstack.workspace import Workspace
 
 REJECTIONS = 2  # each taught something, kept as a private learning (services/demo_pipeline.py)
@@ -152,11 +152,36 @@ def test_runs_are_spread_over_the_weeks_with_real_durations_and_no_trace_of_the_
         assert f"took {took.seconds // 3600} h" in shown.stdout or f"took {took.seconds // 60} min" in shown.stdout
 
 
-def test_private_entries_are_the_check_in_and_what_two_rejections_taught(demo_ws):
+def test_private_entries_are_what_two_rejections_taught(demo_ws):
     private = sorted((e for e in all_entries(demo_ws) if e.private), key=lambda e: e.occurred_at)
-    assert [(e.kind, e.tags) for e in private] == [("note", ["checkin"]), ("learning", ["application"]),
-                                                   ("learning", ["application"])]
+    assert [(e.kind, e.tags) for e in private] == [("learning", ["application"]), ("learning", ["application"])]
     assert all(e.project is None for e in private)
+
+
+def test_weeks_of_check_ins_raise_one_early_warning_and_a_recovery_plan_follows(demo_ws: Workspace) -> None:
+    """Check-ins, not a private note (a private note goes to a team server): eight weeks of them, a gap
+    here and there, one notice in the crunch, then a plan (issue 18)."""
+    from upstack.services import demo_pace, fit, pace, recovery, wellbeing
+    from upstack.store import path as store_path
+
+    days = wellbeing.checkins(demo_ws)
+    assert demo_pace.CHECKIN_DAYS - 8 <= len(days) < demo_pace.CHECKIN_DAYS
+    assert demo_pace.CRUNCH_NOTE in {row.note for row in days.values()}
+    raised = pace.history(demo_ws)
+    assert len(raised) == 1
+    assert 0 <= (raised[0].day - (today_local() - timedelta(days=demo_pace.CRUNCH_FROM))).days <= 7
+    assert "sleep" in raised[0].text
+    assert pace.pace(demo_ws).notice is None  # recovering: nothing raised this week
+    found = recovery.status(demo_ws)
+    assert found is not None and found.step is not None and found.step[0] == 1 and len(found.over) == 1
+    assert found.plan.measure == "hours" and found.plan.reason == "after the crunch"
+    assert fit.notes(demo_ws)
+    assert not any(e.tags == ["checkin"] for e in all_entries(demo_ws))
+    db = demo_ws.store().db
+    wellbeing_ids = {r["id"] for r in db.query("SELECT id FROM path_records WHERE op LIKE 'checkin.%' "
+                                               "OR op LIKE 'recover.%' OR op LIKE 'fit.%'")}
+    assert len(wellbeing_ids) == len(days) + 6 + 2  # check-ins, six questionnaires, the plan, a fit note
+    assert not wellbeing_ids & set(store_path.own_ids(db))  # none of it is anything sync would send
 
 
 def test_figures_and_tables_are_real_files_whose_blobs_verify(demo_ws):
@@ -445,8 +470,7 @@ def test_the_demo_person_is_looking_for_a_position(demo_ws: Workspace) -> None:
     kinds = {item.kind for item in due.due(demo_ws)}
     assert {"follow-up", "interview", "work-test", "deadline", "practice"} <= kinds
     orphans = [flag for flag in checks.check(demo_ws, named=5).flags if flag.check == "orphan"]
-    assert [[e["title"][:9] for e in flag.entries] for flag in orphans] == [["Check-in:"]]  # no rejection's
-    assert "1 entry traces" in orphans[0].message
+    assert orphans == []  # every entry traces to the agenda; no rejection's private learning is flagged
 
 
 def demo_ws_today() -> str:

@@ -57,6 +57,9 @@ BAD = {
     "application_stages": ("env", "applied, Phone Screen"),
     "contacts_local_only": ("env", "maybe"),
     "checkin_reminder": ("env", "sometimes"),
+    "burnout_talk_line": ("file", ["see a doctor"]),
+    "recover_steps": ("env", "50,seventy"),
+    "recover_step_days": ("env", "0"),
     "opening_cues": ("env", "residency=high"),
     "opening_threshold": ("env", "-1"),
 }

@@ -103,6 +103,13 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["vault", "sync"], ["vault", "unlink"],
         ["checkin", "signs", "add", HOSTILE], ["checkin", "--sleep", "6", "--note", HOSTILE_BODY],
         ["checkin", "list"], ["checkin", "signs"], ["checkin", "export"], ["pace"], ["pace", "--json"],
+        ["checkin", "burnout", "--answers", "often,often,often,-,-,-"], ["checkin", "burnout", "list"],
+        ["recover", "start", "--usual", "8", "--reason", HOSTILE], ["recover"], ["recover", "list"],
+        ["recover", "end", "--note", HOSTILE_BODY], ["recover", "list"],
+        ["fit", "note", "--energised", "coding", "--text", HOSTILE_BODY], ["fit"], ["fit", "list"],
+        # Sealed (the passphrases come from the environment the test sets), then read, and opened again.
+        ["checkin", "lock"], ["checkin", "list"], ["checkin", "signs"], ["checkin", "passphrase"],
+        ["checkin", "export"], ["checkin", "unlock"], ["checkin", "list"],
     ]
 
 
@@ -116,7 +123,9 @@ def test_terminal_text_strips_controls_and_keeps_unicode_newlines_and_tabs() -> 
 
 
 def test_every_printing_command_keeps_hostile_stored_text_off_the_terminal(
-        workspace: Workspace, run: CLI) -> None:
+        workspace: Workspace, run: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSTACK_PASSPHRASE", "a passphrase for the sealed check-ins")
+    monkeypatch.setenv("UPSTACK_NEW_PASSPHRASE", "a passphrase for the sealed check-ins")
     ids = _hostile_log(workspace)
     for args in _driven(ids):
         result = run(*args)

@@ -173,6 +173,11 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/contacts/{slug}/exchanges", "body", "when"): days,
             ("/contacts/{slug}/exchanges", "body", "follow_up"): days,
             ("/due.json", "query", "days"): st.sampled_from([0, 14, 60]),
+            # Issue 18's check-in (local mode only): a day, and scores on the scale or off it.
+            ("/pace.json", "query", "day"): days,
+            ("/pace", "body", "day"): days,
+            ("/pace", "body", "energy"): st.sampled_from(["", "0", "3", "7"]),
+            ("/pace", "body", "sleep_hours"): st.sampled_from(["", "6.5", "30"]),
         })
 
 

@@ -76,6 +76,10 @@ from upstack.workspace import Workspace
 from webserver import serve
 
 WHO: tuple[str | None, ...] = (*USERS, None)  # None: a visitor who is not signed in
+# Pages of local mode only (the one owner's wellbeing, issue 18): a team server has no route for
+# them, and no page of it may link one.
+LOCAL_ONLY = ("/pace",)
+LOCAL_ONLY_LINK = re.compile(r"""["'=]\s*/pace\b""")
 WHO_IDS = [w or "anonymous" for w in WHO]
 ADMINS = {"A"}
 PUBLIC = ("/login", "/join/{secret}", "/reset/{secret}")
@@ -406,6 +410,30 @@ def test_the_routes_we_know_of_are_enumerated() -> None:
     assert {"/", "/log.json", "/e/{ref}", "/search", "/tree", "/tree/{ref}/sharing", "/runs/{ref}/series.csv",
             "/a/{attachment_id}", "/admin", "/account", "/notifications"} <= set(GETS)
     assert {"/note", "/e/{ref}/edit", "/e/{ref}/comments", "/tree/{ref}/share", "/admin/users"} <= set(POSTS)
+    # Local mode's own pages (wellbeing, issue 18) are no route of a team server at all.
+    assert not {p for p in (*GETS, *POSTS) if p.split(".")[0] in LOCAL_ONLY}
+
+
+# -- local mode's own pages: on a team server, no such page -------------------------------------------
+
+@pytest.mark.parametrize("who", WHO, ids=WHO_IDS)
+def test_local_only_pages_answer_as_pages_that_do_not_exist(world: World, who: str | None) -> None:
+    """/pace (a person's check-ins and pace, issue 18) lives on the owner's own machine: on a team server
+    it answers, to an admin, a member or a visitor, exactly as an address with no page (404, or a
+    visitor's sign-in), never a 403 that would say something is there. No page links it (the read
+    matrix above checks every answer for a link)."""
+    client = world.client(who)
+    for path in LOCAL_ONLY:
+        for suffix in ("", ".json"):
+            answer, nothing = client.get(path + suffix), client.get("/qunosuchpage" + suffix)
+            assert (answer.status_code, answer.text.replace(path, "/qunosuchpage")) == (nothing.status_code,
+                                                                                       nothing.text), (who, path)
+            assert answer.status_code == (404 if who else 401 if suffix else 303), (who, path + suffix)
+        posted = client.post(path, data={"energy": "2"})
+        control = client.post("/qunosuchpage", data={"energy": "2"})
+        assert (posted.status_code, posted.text.replace(path, "/qunosuchpage")) == (control.status_code,
+                                                                                   control.text), (who, path)
+        assert posted.status_code == (404 if who else 401), (who, path)
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in ROUTES])
@@ -449,6 +477,8 @@ def test_no_read_shows_what_its_reader_may_not_see(world: World, path: str, who:
         found = leaks(team, who, _text(answer), ask.url)
         if found:
             problems.append(f"{ask.url} ({answer.status_code}) shows {', '.join(found)}")
+        if LOCAL_ONLY_LINK.search(answer.text):
+            problems.append(f"{ask.url} ({answer.status_code}) links a local-only page: {LOCAL_ONLY_LINK.pattern}")
         if who is None and not path.startswith(PUBLIC):
             expected = 401 if is_json(path) else 303
             if answer.status_code != expected or (expected == 303 and

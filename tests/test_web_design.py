@@ -118,6 +118,23 @@ def _search(ws: Workspace) -> dict[str, str]:
             "contact": f"/contacts/{person.slug}", "due": "/due"}
 
 
+def _check_ins(ws: Workspace) -> None:
+    """Seven weeks of check-ins, a few missed, the last week sliding: the pace page's table, charts and notice."""
+    from datetime import timedelta
+
+    from upstack.services import wellbeing
+    from upstack.timeutil import today_local
+
+    for back in range(50, 0, -1):
+        if back % 6 == 0:
+            continue
+        slid = back <= 7
+        day = today_local() - timedelta(days=back)
+        wellbeing.check_in(ws, day=day, sleep_hours=5.6 if slid else 7.3 + back % 3 / 4,
+                           energy=1 if slid else 2, mood=2, hours_worked=10 if slid else 8,
+                           sign_scores={"snacking": 2 if slid else back % 2}, note="Long day." if slid else "")
+
+
 class Site:
     """The demo served, and the addresses of its main pages."""
 
@@ -134,10 +151,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         maths = capture.note(ws, MATH_NOTE + _links(ws), attach=[_figure(home.parent / "ablation.png")])
         run = runs_service.list_runs(ws)[0]
         search = _search(ws)
+        _check_ins(ws)
     with serve(home, None) as server:
         yield Site(server, {"timeline": "/", "entry": f"/e/{maths.short}", "tree": "/tree", "runs": "/runs",
                             "run": f"/runs/{run.short}", "search": "/search?q=heads", "ideas": "/ideas",
-                            "ladder": "/ladder", "practice": "/practice", "portfolio": "/portfolio", **search})
+                            "ladder": "/ladder", "practice": "/practice", "portfolio": "/portfolio",
+                            "pace": "/pace", **search})
 
 
 @contextmanager
@@ -160,6 +179,8 @@ def _visit(page: Page, site: Site, name: str) -> None:
         expect(page.locator("#charts")).to_have_attribute("data-drawn", "true")
     if name == "practice":
         expect(page.locator("#bar-chart")).to_have_attribute("data-drawn", "true")
+    if name == "pace":
+        expect(page.locator("#pace-charts")).to_have_attribute("data-drawn", "true")
     if name == "entry":
         expect(page.locator("html")).to_have_attribute("data-math", "rendered")
 

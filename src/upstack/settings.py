@@ -74,8 +74,8 @@ class Setting(Generic[T]):
 
 
 class Text(Setting[str | None]):
-    def __init__(self, help: str) -> None:
-        super().__init__(None, help)
+    def __init__(self, help: str, default: str | None = None) -> None:
+        super().__init__(default, help)
 
     def cast(self, value: object) -> str | None:
         if not isinstance(value, str):
@@ -242,6 +242,24 @@ class Stages(Names):
         # (wishlist, offer and the ends are always stages: domain/pipeline.stage_order leaves them out here)
 
 
+class Levels(Setting[str]):
+    """A recovery plan's steps: percents of the usual load, comma-separated (``domain/recovery.py``)."""
+
+    must_be = "percents of your usual load separated by commas (e.g. 50,75,100; a step may add :DAYS)"
+
+    def cast(self, value: object) -> str:
+        import re
+
+        if not isinstance(value, str):
+            raise _NotValid
+        for part in value.split(","):
+            found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)%?\s*(?::\s*(\d+)\s*)?", part)
+            if found is None or not 0 < float(found[1]) <= 150 or (found[2] and not 1 <= int(found[2]) <= 90):
+                raise _NotValid(f"{part.strip()!r} is not a step (a percent above 0 and at most 150, "
+                                "days 1 to 90)")
+        return value
+
+
 class Cues(Names):
     """Phrases with weights, ``phrase=weight`` separated by commas (``domain/openings.py``'s cues)."""
 
@@ -364,7 +382,16 @@ class Settings:
         False, "`upstack contact`: keep new contacts, and every exchange with them, on this machine only "
         "(never synced, never on a server); a contact's --local-only or --private says otherwise for it.")
     checkin_reminder = Flag(
-        False, "`upstack due`: list a check-in not yet done today (`upstack checkin`); off unless you ask for it.")
+        False, "`upstack due`: list a check-in not yet done today (`upstack checkin`), the weekly burnout "
+        "questionnaire once you have answered it, and a monthly fit note; off unless you ask for it.")
+    recover_steps = Levels(
+        "50,75,100", "`upstack recover start`: the plan's steps, each a percent of your usual load (:DAYS after "
+        "one gives it its own length).")
+    recover_step_days = Whole(7, "`upstack recover start`: how many days each step of a plan lasts.")
+    burnout_talk_line = Text(
+        "`upstack checkin burnout` and `pace`: the line shown with a high burnout score (50 or more); "
+        "`off` shows none.",
+        "A score this high is worth talking over with someone you trust: a doctor, a mentor, a friend.")
 
     def __init__(self, **explicit: Any) -> None:
         unknown = set(explicit) - {s.name for s in SETTINGS}

@@ -13,7 +13,7 @@ from upstack.errors import BadInput
 from upstack.limits import DATE_MAX_CHARS
 
 __all__ = ["now", "now_iso", "now_after", "to_iso", "parse_when", "parse_moment", "parse_since", "parse_until",
-           "parse_iso", "local_display", "SimulatedClock", "simulated_clock", "epoch_clock", "utc_offset",
+           "parse_iso", "local_display", "SimulatedClock", "simulated_clock", "epoch_clock", "iso_day", "utc_offset",
            "offset_minutes", "wall_time", "OFFSET_CHARS"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -84,6 +84,7 @@ def parse_day(text: str, *, what: str = "date", prefer: str = "future") -> str:
     if len(cleaned) > DATE_MAX_CHARS:
         raise BadInput(f"the {what} is {len(cleaned):,} characters long; the longest date text allowed is "
                        f"{DATE_MAX_CHARS}")
+    _refuse_misread(cleaned, text, what)
     import dateparser  # slow import: only when a date is typed in words
 
     parsed = dateparser.parse(cleaned, settings={"PREFER_DATES_FROM": prefer, "RETURN_AS_TIMEZONE_AWARE": False,
@@ -91,6 +92,37 @@ def parse_day(text: str, *, what: str = "date", prefer: str = "future") -> str:
     if parsed is None:
         raise BadInput(f"cannot understand the {what} {text!r} (try 2027-01-15, 'Jan 15' or 'next friday')")
     return parsed.date().isoformat()
+
+
+# Year first (2026-13-01, 2026/02/30): that year, month and day, or no day at all; dateparser would
+# swap the month and day it cannot take (13 January). A signed number or one with an exponent (-1, +3,
+# 1e9) is no day either: dateparser reads them as the 5th of January, of March, 1 September.
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_NO_DAY = re.compile(r"[+-]\d+(?:\.\d*)?|\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def iso_day(value: object) -> date | None:
+    """The day a stored value names as upstack writes one (YYYY-MM-DD), or None (any other value)."""
+    try:
+        found = date.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return found if found.isoformat() == value else None
+
+
+def _refuse_misread(cleaned: str, text: str, what: str) -> None:
+    if _NO_DAY.fullmatch(cleaned):
+        raise BadInput(f"cannot understand the {what} {text!r} (try 2027-01-15, 'Jan 15' or 'next friday')")
+    found = _YEAR_FIRST.fullmatch(cleaned)
+    if found:
+        year, month, day = (int(part) for part in found.groups())
+        if not 1 <= month <= 12 or year < 1:
+            raise BadInput(f"the {what} {text!r} is no day: there is no {'month' if year else 'year'} "
+                           f"{month if year else 0}")
+        try:
+            date(year, month, day)
+        except ValueError:
+            raise BadInput(f"the {what} {text!r} is no day: {date(year, month, 1):%B %Y} has no day {day}") from None
 
 
 def epoch_clock() -> Callable[[], float]:

@@ -53,6 +53,9 @@ class Workspace:
         self._workspace_id: str | None = None
         self.last_ingest: IngestReport | None = None
         self.team = team
+        # How to ask for the passphrase of sealed check-ins (services/wellbeing_seal.py): the CLI sets it
+        # at a terminal; elsewhere (a script, a web server) it comes from UPSTACK_PASSPHRASE or not at all.
+        self.ask_passphrase: Callable[[str], str] | None = None
 
     def sibling(self, *, team: bool) -> Workspace:
         """Another Workspace on the same log with the same settings, and a database connection of

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import ask_secret, json_option, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.errors import BadInput
-from upstack.services import wellbeing
+from upstack.services import wellbeing, wellbeing_seal
 from upstack.timeutil import parse_day
 from upstack.workspace import Workspace
 
@@ -24,9 +25,12 @@ def _sign_scores(given: tuple[str, ...]) -> dict[str, int]:
     scores = {}
     for item in given:
         name, sep, value = item.rpartition("=")
-        if not sep or not name.strip() or not value.strip().isdigit():
-            raise BadInput(f"--sign takes NAME=SCORE (0-3), e.g. --sign snacking=2, not {item!r}")
-        scores[name.strip()] = int(value)
+        try:  # isdecimal, not isdigit: int() takes no '²'; and int() refuses 5000 digits
+            if not sep or not name.strip() or not value.strip().isdecimal():
+                raise ValueError
+            scores[name.strip()] = int(value)
+        except ValueError:
+            raise BadInput(f"--sign takes NAME=SCORE (0-3), e.g. --sign snacking=2, not {item[:80]!r}") from None
     return scores
 
 
@@ -84,6 +88,7 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
       upstack checkin --sleep 6.5 --energy 2 --mood 2 --hours 9 --sign snacking=1
       upstack checkin --at yesterday --sleep 5 --note "deadline night"
       upstack checkin list
+      upstack checkin lock
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -189,12 +194,167 @@ def checkin_export(ws: Workspace, out: Path | None) -> None:
     echo(f"wrote {plural(count, 'check-in')} to {out}")
 
 
+def _new_passphrase(env: str) -> str:
+    """A new passphrase: from ``env`` if set, else typed twice at a terminal."""
+    given = os.environ.get(env)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise BadInput(f"give the new passphrase: set {env} or run at a terminal")
+    first = ask_secret("New passphrase for your check-ins")
+    wellbeing_seal.check_new_passphrase(first)
+    if ask_secret("The same passphrase again") != first:
+        raise BadInput("the two passphrases differ: nothing was changed")
+    return first
+
+
+def _said(done: wellbeing_seal.Rewritten) -> None:
+    if done.set_aside:
+        echo(f"and {plural(done.set_aside, 'record')} in journal files kept aside for you to inspect")
+    for copy in done.old_copies:
+        echo(style(f"note: {copy} is a copy of the database made before an upgrade, with check-ins in clear: "
+                   "delete it once you no longer need it", fg="yellow"), err=True)
+
+
+@checkin.command("lock")
+@pass_log
+def checkin_lock(ws: Workspace) -> None:
+    """Seal your check-ins with a passphrase (encryption at rest).
+
+    Every check-in, sign, plan and note is sealed: in the database, the journal and backups. From
+    then on reading or writing them needs the passphrase: typed at a terminal (twice, the first
+    time) or set in UPSTACK_PASSPHRASE. It is never stored: lost, the check-ins cannot be opened
+    (`upstack checkin forget` starts over).
+    """
+    wellbeing.refuse_on_a_server(ws)
+    if wellbeing_seal.is_locked(ws):
+        passphrase = os.environ.get(wellbeing_seal.PASSPHRASE_ENV) or (
+            ask_secret("Passphrase for your check-ins") if sys.stdin.isatty() else "")
+        if not passphrase:
+            raise BadInput(wellbeing_seal.LOCKED_MESSAGE)
+        done = wellbeing_seal.lock(ws, passphrase)
+        echo(f"check-ins are locked already; sealed {plural(done.records, 'record')} left in clear")
+    else:
+        done = wellbeing_seal.lock(ws, _new_passphrase(wellbeing_seal.PASSPHRASE_ENV))
+        echo(f"check-ins locked: sealed {plural(done.records, 'record')} "
+             + style("(the passphrase is not stored: keep it safe)", dim=True))
+    _said(done)
+
+
+@checkin.command("unlock")
+@pass_log
+def checkin_unlock(ws: Workspace) -> None:
+    """Keep your check-ins in clear again (asks the passphrase, or UPSTACK_PASSPHRASE)."""
+    done = wellbeing_seal.unlock(ws)
+    echo(f"check-ins unlocked: {plural(done.records, 'record')} kept in clear again")
+    _said(done)
+
+
+@checkin.command("passphrase")
+@pass_log
+def checkin_passphrase(ws: Workspace) -> None:
+    """Change the passphrase of your check-ins.
+
+    Asks the present one and the new one (twice) at a terminal; elsewhere reads them from
+    UPSTACK_PASSPHRASE and UPSTACK_NEW_PASSPHRASE.
+    """
+    wellbeing_seal.verify(ws)
+    done = wellbeing_seal.change_passphrase(ws, _new_passphrase(wellbeing_seal.NEW_PASSPHRASE_ENV))
+    echo(f"passphrase changed: sealed {plural(done.records, 'record')} anew")
+    _said(done)
+
+
+def _burnout_answers(given: str) -> list[str | None]:
+    parts = [part.strip() for part in given.split(",")]
+    return [None if part in ("", "-") else part for part in parts]
+
+
+def _ask_burnout() -> list[str | None]:
+    from upstack.domain import cbi
+
+    echo(style("Six questions about the last weeks (Enter skips one). " + _PRIVATE, dim=True))
+    choices = "  ".join(f"{number} {label}" for number, (label, _) in enumerate(cbi.ANSWERS, 1))
+    given: list[str | None] = []
+    for item in cbi.ITEMS:
+        echo(style(choices, dim=True))
+        answer = click.prompt(item, default="", show_default=False).strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(cbi.ANSWERS):
+            answer = cbi.ANSWERS[int(answer) - 1][0]
+        given.append(answer or None)
+    return given
+
+
+@checkin.group("burnout", invoke_without_command=True)
+@click.option("--answers", metavar="A,A,A,A,A,A",
+              help="The six answers in order: always, often, sometimes, seldom or never (or their points 100, "
+                   "75, 50, 25, 0); '-' skips one.")
+@click.option("--at", "day", metavar="DAY", help="A day gone by ('yesterday', 2026-12-01).")
+@json_option
+@pass_log
+@click.pass_context
+def checkin_burnout(ctx: click.Context, ws: Workspace, answers: str | None, day: str | None, as_json: bool) -> None:
+    """The weekly burnout questionnaire: six questions, a score from 0 to 100.
+
+    The personal-burnout scale of the Copenhagen Burnout Inventory (Kristensen et al., 2005),
+    scored as published. Optional; once you have answered it, `upstack due` offers it weekly
+    (with UPSTACK_CHECKIN_REMINDER on). A score is a pattern to notice, never a diagnosis.
+
+    \b
+    Examples:
+      upstack checkin burnout
+      upstack checkin burnout --answers often,sometimes,seldom,never,often,seldom
+      upstack checkin burnout list
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from upstack.services import burnout
+
+    if answers is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("give the six answers (--answers often,sometimes,...), or run it at a terminal "
+                                   "to be asked")
+        given = _ask_burnout()
+    else:
+        given = _burnout_answers(answers)
+    when = date.fromisoformat(parse_day(day, what="questionnaire day", prefer="past")) if day else None
+    found = burnout.answer(ws, given, day=when)
+    line = burnout.talk_line(ws, found.score)
+    if as_json:
+        print_json({**found.to_dict(), "talk_line": line or None})
+        return
+    assert found.score is not None  # answer() refuses fewer answers than a score needs
+    echo(f"personal burnout {found.score:.0f} of 100 for {found.day} " + style("(kept on this machine only)", dim=True))
+    if line:
+        echo(line)
+
+
+@checkin_burnout.command("list")
+@json_option
+@pass_log
+def burnout_list(ws: Workspace, as_json: bool) -> None:
+    """Your questionnaire scores, oldest first."""
+    from upstack.services import burnout
+
+    found = burnout.answers(ws)
+    if as_json:
+        print_json([a.to_dict() for a in found])
+        return
+    if not found:
+        echo("no questionnaire answered yet: `upstack checkin burnout` asks six questions")
+        return
+    for item in found:
+        score = "no score" if item.score is None else f"{item.score:.0f}"
+        high = style("  high", fg="yellow") if item.level == "high" else ""
+        echo(f"{style(item.day, fg='yellow')}  {score:>8}{high}")
+
+
 @checkin.command("forget")
 @click.option("--yes", is_flag=True, help="Do it without asking.")
 @pass_log
 def checkin_forget(ws: Workspace, yes: bool) -> None:
-    """Delete every check-in and sign change for good (not restorable)."""
-    if not yes and not click.confirm("Every check-in gone for good? This cannot be undone", default=False):
+    """Delete all your wellbeing data for good: check-ins, signs, questionnaires, recovery plans and
+    fit notes (not restorable), and the passphrase's seal (no passphrase needed)."""
+    if not yes and not click.confirm("All your wellbeing data gone for good? This cannot be undone", default=False):
         raise click.Abort()
     echo(f"deleted {plural(wellbeing.forget_all(ws), 'wellbeing record')} for good")
 

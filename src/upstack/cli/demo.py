@@ -62,6 +62,8 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["apply"], "the job search: applications by stage, two rejections and what they taught"),
         (["due"], "deadlines, follow-ups, an interview and a work test, practice reviews: one list"),
         (["contact", "match", "mira"], "your own work ranked by a contact's research interests"),
+        (["pace", "--notices"], "the early warning eight weeks of check-ins raised (kept on this machine only)"),
+        (["recover"], "the recovery plan after it: 50% -> 75% -> 100% of the usual hours"),
         (["note", "-k", "question", "Does 9.9 also copy IO under swapped names? #ioi"],
          "write an entry of your own (it lands on the focused question)"),
     ]
@@ -92,7 +94,7 @@ def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, a
 
     Three weeks of an interpretability project (the IOI circuit in GPT-2 small,
     and a side thread on sparse autoencoders), with figures, links, questions,
-    a stuck spell and a private check-in, filed in a theory-of-change tree (one
+    a stuck spell and weeks of check-ins, filed in a theory-of-change tree (one
     agenda, two projects, questions and experiments, each with its why); plus
     results with what was expected and what happened, learnings, ideas
     triaged, promoted and pruned, and runs made with `upstack.run`, each dated

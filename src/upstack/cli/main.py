@@ -47,7 +47,7 @@ COMMAND_MODULES = {
     "apply": "applications",
     "due": "due",
     "contact": "contacts", "outreach": "contacts",
-    "checkin": "checkin", "pace": "pace",
+    "checkin": "checkin", "pace": "pace", "recover": "recover", "fit": "fit",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
@@ -63,6 +63,7 @@ HELP_SECTIONS = {
     "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
     "due": "Opportunities",
     "checkin": "Pace and wellbeing (kept on this machine)", "pace": "Pace and wellbeing (kept on this machine)",
+    "recover": "Pace and wellbeing (kept on this machine)", "fit": "Pace and wellbeing (kept on this machine)",
     "serve": "Browser and team", "team": "Browser and team",
     "interop": "Notes in and out", "vault": "Notes in and out",  # jrnl, Markdown, an Obsidian vault, JSON
     "maintenance": "Maintenance", "demo": "Maintenance",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from upstack.errors import BadInput
 from upstack.timeutil import local_display, now_iso, parse_moment, parse_since, parse_until
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "at_option", "parse_at",
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "at_option", "parse_at",
            "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
@@ -75,6 +76,11 @@ def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kin
     )
 
 
+def ask_secret(question: str) -> str:
+    """A secret typed at the terminal, not echoed; the question goes to stderr (stdout may be JSON)."""
+    return str(click.prompt(question, hide_input=True, err=True, default="", show_default=False))
+
+
 def pass_log(func: F) -> F:
     """Like ``click.pass_obj``, for a command that reads the log: its workspace comes caught up,
     with what other commands and runs wrote since taken in (``Workspace.ingest``, once per
@@ -84,6 +90,8 @@ def pass_log(func: F) -> F:
     def caught_up(*args: Any, **kwargs: Any) -> Any:
         ws = click.get_current_context().find_object(Workspace)
         assert ws is not None, "the upstack group puts the Workspace on the context"
+        if sys.stdin.isatty():  # sealed check-ins ask for their passphrase here (else UPSTACK_PASSPHRASE)
+            ws.ask_passphrase = ask_secret
         ws.ingest()
         return func(ws, *args, **kwargs)
 

@@ -10,6 +10,7 @@ from upstack.cli.options import json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.pace import Trend
 from upstack.services import pace as service
+from upstack.services import recovery
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -27,26 +28,57 @@ def _trend_dict(trend: Trend, spark: str) -> dict[str, Any]:
 
 
 @click.command()
+@click.option("--notices", "past", is_flag=True, help="The notices raised over the last six months instead.")
 @json_option
 @pass_log
-def pace(ws: Workspace, as_json: bool) -> None:
+def pace(ws: Workspace, past: bool, as_json: bool) -> None:
     """How your last week compares with your own usual: check-ins and when you worked.
 
     Each sign this week against the weeks before (your own baseline, never anyone else's), with
     the last four weeks drawn; a gentle notice when several rise together. Patterns of the work,
     never a judgment of it. Kept on this machine only.
     """
+    if past:
+        _history(ws, as_json)
+        return
     found = service.pace(ws)
+    plan = recovery.status(ws, found.day) if recovery.current(ws, found.day) else None
     if as_json:
         notice = found.notice
         print_json({"day": found.day.isoformat(), "checkins": found.checkins,
                     "trends": [_trend_dict(t, found.sparks.get(t.signal.name, "")) for t in found.trends],
                     "notice": None if notice is None else {"day": notice.day.isoformat(), "text": notice.text,
-                                                           "steps": list(notice.steps)}})
+                                                           "steps": list(notice.steps)},
+                    "patterns": [{"between": p.label, "first": p.first, "second": p.second, "n": p.n, "r": p.r,
+                                  "words": p.words} for p in found.patterns],
+                    "patterns_since": found.since.isoformat(),
+                    "burnout": None if found.burnout is None else found.burnout.to_dict(),
+                    "talk_line": found.talk_line or None,
+                    "recovery_plan": None if plan is None else {
+                        "id": plan.plan.id, "step": None if plan.step is None else plan.step[0] + 1,
+                        "days_above_level_last_7": len(plan.over)}})
         return
     if not found.trends:
         echo("nothing to compare yet: check in most days (`upstack checkin`) and a baseline builds up in a few weeks")
+    else:
+        _trends(found)
+    _extras(found, plan)
+
+
+def _history(ws: Workspace, as_json: bool) -> None:
+    raised = service.history(ws)
+    if as_json:
+        print_json([{"day": n.day.isoformat(), "text": n.text, "signals": [t.signal.name for t in n.rising],
+                     "steps": list(n.steps)} for n in raised])
         return
+    if not raised:
+        echo("no notices in the last six months")
+        return
+    for notice in raised:
+        echo(f"{style(notice.day.isoformat(), fg='yellow')}  {notice.text}")
+
+
+def _trends(found: service.Pace) -> None:
     echo(style(f"{'':<32} {'this week':>9} {'usual':>7}  last 4 weeks", dim=True))
     for trend in found.trends:
         mark = style(" rising", fg="yellow") if trend.rising else ""
@@ -61,6 +93,29 @@ def pace(ws: Workspace, as_json: bool) -> None:
         echo("The guide's steps, if they fit:")
         for step in found.notice.steps:
             echo(f"  - {step}")
+
+
+def _extras(found: service.Pace, plan: recovery.Status | None) -> None:
+    """Patterns between factors, the latest questionnaire, a recovery plan under way."""
+    shown = [p for p in found.patterns if p.n]
+    if shown:
+        echo("")
+        echo(style(f"Patterns in your days since {found.since.isoformat()} (links to notice, not causes):", bold=True))
+        for item in shown:
+            r = "" if item.r is None else f"r = {item.r:+.2f}, "
+            echo(f"  {item.label:<34} {r}n = {item.n}: {item.words}")
+    if found.burnout is not None and found.burnout.score is not None:
+        echo("")
+        echo(f"Burnout questionnaire ({found.burnout.day}): {found.burnout.score:.0f} of 100"
+             + (style("  high", fg="yellow") if found.burnout.level == "high" else ""))
+        if found.talk_line:
+            echo(found.talk_line)
+    if plan is not None and plan.step is not None:
+        index = plan.step[0]
+        over = f"; {len(plan.over)} of the last 7 days above it" if plan.over else ""
+        echo("")
+        echo(f"Recovery plan: step {index + 1} of {len(plan.plan.steps)}, "
+             f"{plan.plan.steps[index].percent}% of your usual load{over} (`upstack recover`)")
 
 
 COMMANDS = [pace]

@@ -59,7 +59,7 @@ def points(answer: str | int) -> int:
         raise BadInput(f"{answer} is not an answer's points (give 0, 25, 50, 75 or 100)")
     found = POINTS.get(" ".join(answer.lower().split()))
     if found is None:
-        raise BadInput(f"{answer!r} is not an answer (give one of: "
+        raise BadInput(f"{answer[:40]!r} is not an answer (give one of: "
                        f"{', '.join(label for label, _ in ANSWERS)})")
     return found
 

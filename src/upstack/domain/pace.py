@@ -216,8 +216,8 @@ def _trend(signal: Signal, days: _Days, day: date, rule: PaceRule) -> Trend:
     if len(recent) < rule.min_recent or n_base < rule.min_baseline:
         what = "check-ins" if signal.source == "checkin" else "days in the log"
         return Trend(signal, day, None, None, len(recent), n_base, None, False, False,
-                     f"not enough {what} ({len(recent)} of {rule.min_recent} recent, "
-                     f"{n_base} of {rule.min_baseline} before)")
+                     f"not enough {what} yet ({len(recent)} this week, {rule.min_recent} needed; "
+                     f"{n_base} in the weeks before, {rule.min_baseline} needed)")
     # The recent window's single worst day is left out: one bad night is not a trend.
     kept = sorted(recent, key=lambda v: v * signal.bad)[:-1]
     recent_mean = math.fsum(kept) / len(kept)

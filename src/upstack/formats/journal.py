@@ -28,18 +28,21 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from upstack.domain.text import clean_data
 from upstack.errors import UpstackError
-from upstack.files import fsync_dir
+from upstack.files import fsync_dir, write_atomically
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 
-__all__ = ["RECORD_VERSION", "Record", "Journal", "LineProblem", "make_record", "checksum", "journal_line"]
+__all__ = ["RECORD_VERSION", "Record", "Journal", "LineProblem", "make_record", "checksum", "journal_line",
+           "rewrite_records"]
 
 # The newest line format this upstack reads: 1, a record; 2, a batch of records in one line.
 RECORD_VERSION = 2
@@ -295,9 +298,58 @@ class Journal:
                 problems.append(LineProblem(where, f"unreadable record ({exc!r})"))
         return records, problems
 
+    def forget_kept(self, ops: tuple[str, ...]) -> int:
+        """Take every record of these ops out of the copies kept aside (the files of ``keep_aside`` and
+        rejected.jsonl), for good: the person asked for them to be gone. A line is found by its op as a
+        record spells it, so a line cut short after its op goes too (its data comes after the op); the
+        other lines stay. (A line batching records of several ops goes whole: upstack batches none of
+        these.) A file left with nothing is removed. How many lines went."""
+        if not ops:
+            return 0
+        names = "|".join(re.escape(op) for op in ops)
+        # Unescaped quotes only: the same text inside a JSON string (a note quoting a record) has them escaped.
+        naming = re.compile(rf'"id":"[0-9A-Za-z]*","op":"(?:{names})"')
+        kept = [self.directory / "rejected.jsonl"]
+        if self.quarantine.is_dir():
+            kept += sorted(p for p in self.quarantine.iterdir() if p.is_file())
+        gone = 0
+        for path in kept:
+            try:
+                lines = path.read_bytes().decode("utf-8", errors="surrogateescape").split("\n")
+            except FileNotFoundError:
+                continue
+            left = [line for line in lines if not naming.search(line)]
+            if len(left) == len(lines):
+                continue
+            gone += len(lines) - len(left)
+            if not "".join(left).strip():
+                path.unlink()
+            else:
+                write_atomically(path, "\n".join(left).encode("utf-8", errors="surrogateescape"), permissions=0o600)
+        return gone
+
     def keep_aside(self, path: Path, name: str | None = None) -> Path:
         """Keep a copy of a file with unreadable lines for a person to inspect (and doctor to report)."""
         self.quarantine.mkdir(parents=True, exist_ok=True)
         target = self.quarantine / (name or path.name)
         target.write_bytes(path.read_bytes())
         return target
+
+
+def rewrite_records(path: Path, change: Callable[[Record], Record]) -> int:
+    """Rewrite a journal file kept aside (``Journal.keep_aside``, rejected.jsonl) with ``change``
+    applied to each record of its whole lines (each line written again, with its checksum); lines
+    that are not whole records stay as they are. Replaced whole or not at all; how many records changed."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines, changed = text.split("\n"), 0
+    for number, line in enumerate(lines):
+        records, problems = Journal.scan(line + "\n", path.name) if line.strip() else ([], [])
+        if problems or not records:
+            continue
+        new = [change(r) for r in records]
+        if new != records:
+            changed += sum(a != b for a, b in zip(records, new, strict=True))
+            lines[number] = journal_line(new)
+    if changed:
+        write_atomically(path, "\n".join(lines), permissions=0o600)
+    return changed

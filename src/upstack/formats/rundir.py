@@ -35,7 +35,7 @@ from upstack.files import fsync_dir, store_blob
 from upstack.formats.journal import Journal, Record
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
-           "is_run_dir"]
+           "is_run_dir", "run_dirs"]
 
 _IOV_MAX = 512  # buffers per writev (Linux allows 1024)
 
@@ -55,6 +55,19 @@ def boot_id() -> str:
 
 def is_run_dir(path: Path) -> bool:
     return (path / RECORDS).is_file()
+
+
+def run_dirs(folder: Path) -> list[Path]:
+    """The run folders in ``folder`` (or ``folder`` itself if it is one), oldest first."""
+    from upstack.ids import looks_like_full_id
+
+    if is_run_dir(folder):
+        return [folder]
+    try:
+        return sorted(Path(e.path) for e in os.scandir(folder)
+                      if e.is_dir() and looks_like_full_id(e.name) and is_run_dir(Path(e.path)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def read_heartbeat(directory: Path) -> tuple[str, str, str, int] | None:

@@ -20,6 +20,7 @@ import secrets
 from typing import Any
 
 from upstack.domain.access import Audience, check_role, node_roles, require
+from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.ids import new_id, short_id
@@ -48,6 +49,7 @@ from upstack.services.tokens import (
 from upstack.store import accounts as store_accounts
 from upstack.store import audit as store_audit
 from upstack.store import comments as store_comments
+from upstack.store import path as store_path
 from upstack.store import sharing as store_sharing
 from upstack.store.accounts import owner_id, user_row
 from upstack.store.queries import get_entry
@@ -120,6 +122,10 @@ def add_user(ws: Workspace, login: str, *, name: str | None = None, admin: bool 
         raise BadInput(f"user name {login!r} is not allowed: use 1-32 lowercase letters, digits, '.', '_' "
                        "or '-', starting with a letter or digit")
     db = db_of(ws)
+    if not has_accounts(ws) and store_path.latest_at(db, WELLBEING_OPS) is not None:
+        raise BadInput("this workspace keeps check-ins, and the first account makes it a team server, which keeps "
+                       "none: start the team server in a new workspace (UPSTACK_HOME), or `upstack checkin export` "
+                       "and `upstack checkin forget --yes` first")
     if user_row(db, login=login) is not None:  # the same words for a member and a removed account
         raise BadInput(f"user name {login!r} is taken; pick another")
     user_id = new_id()

@@ -4,12 +4,13 @@
 weeks before ``now`` on a simulated clock (`timeutil.simulated_clock`), so that everything is
 dated as a real three weeks would be: the theory-of-change tree grows as the work reaches it
 (one agenda, two projects, questions and experiments, each with its why), the story's entries
-are written on their days (figures and tables attached, links by title and by short id, one
-private check-in), a stuck spell drafts a question for the mentor, learnings are recorded after
-the fact on failed results, ideas are captured and later triaged, pruned, parked or promoted,
-nodes are answered, dropped or parked, and runs made with the scripting API train for real
-durations. It never chooses where: callers open the workspace with `open_demo_workspace`,
-which always uses SQLite in the demo's own directory, whatever UPSTACK_DB or the config file say.
+are written on their days (figures and tables attached, links by title and by short id), eight
+weeks of check-ins raise one early warning and a recovery plan follows it (demo_pace.py), a
+stuck spell drafts a question for the mentor, learnings are recorded after the fact on failed
+results, ideas are captured and later triaged, pruned, parked or promoted, nodes are answered,
+dropped or parked, and runs made with the scripting API train for real durations. It never
+chooses where: callers open the workspace with `open_demo_workspace`, which always uses SQLite
+in the demo's own directory, whatever UPSTACK_DB or the config file say.
 
 The attached figures are real files, made by :mod:`upstack.services.demo_figures`.
 """
@@ -29,7 +30,7 @@ from typing import Any
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services import capture, demo_path, demo_pipeline, ideas, learning, stuck
+from upstack.services import capture, demo_pace, demo_path, demo_pipeline, ideas, learning, stuck
 from upstack.services import tree as tree_service
 from upstack.services.demo_figures import curve_svg, write_figures
 from upstack.services.runstart import start_run
@@ -142,6 +143,7 @@ class _Story:
         steps += [at(when, action, *args) for when, action, args in demo_path.path_steps(self.ws, self.written)]
         steps += [at(when, action, *args)
                   for when, action, args in demo_pipeline.pipeline_steps(self.ws, self.scratch, self.today)]
+        steps += [at(when, action, *args) for when, action, args in demo_pace.pace_steps(self.ws, self.today)]
         return steps
 
     # -- the tree ------------------------------------------------------------------
@@ -312,14 +314,14 @@ _MOVES: tuple[tuple[str, str, str], ...] = (("12 10:40", "negative", "who"),)
 _SWAPPED_RUN = ("1 18:20", "Path patching with swapped-name corruption",
                 "The cheapest test that could undercut section 4.")
 
-# Where each story entry is filed (a TREE key; None: nowhere, like the private check-in).
+# Where each story entry is filed (a TREE key; None: nowhere).
 _FILED: dict[str, str | None] = {
     "kickoff": "IOI", "paper": "IOI", "setup": "IOI", "tl_defaults": "IOI",
     "baseline": "baseline", "q_corrupt": "corrupt", "resid": "resid", "resid_first": "where",
     "head_plan": "heads", "heatmap": "heads", "q_negative": "negative", "attention": "who",
     "templates": "baseline", "sae_plan": "SAE", "sae_loop": "SAE", "sweep": "sweep",
     "q_dead": "width", "path_first": "path", "week1": "AGENDA", "path_bad": "path",
-    "stuck1": "path", "stuck2": "path", "fix": "path", "positions": "how", "checkin": None,
+    "stuck1": "path", "stuck2": "path", "fix": "path", "positions": "how",
     "mentor1": "AGENDA", "resample": "width", "padding_note": "IOI", "ablation": "ablate",
     "backup": "ablate", "noising": "who", "resampled": "resample", "feature_search": "rank",
     "feature": "feature_ablation", "q_feature": "same_variable", "maintenance": "IOI",
@@ -745,13 +747,6 @@ STORY: tuple[_StoryEntry, ...] = (
     assertion that clean and corrupted prompts have equal length, and END gathered by index.
     patching.py fails loudly on a length mismatch. #tokenization #method
     """),
-    _entry("checkin", "13 22:10", "note", """\
-    Check-in: third evening this week at the desk after 22:00.
-    Slept about 5 hours the last two nights, skipped climbing, dinner in front of the screen,
-    and I caught myself re-running a sweep just to have something running. This is my usual
-    early-warning pattern; last time it ended in a week of doing nothing useful.
-    Rules until Monday: stop at 19:00, climbing on Thursday, no laptop in bed. #checkin
-    """, private=True),
     _entry("mentor1", "12 10:00", "note", """\
     # Mentor call with Priya: notes
     - ABC or swapped names ([[@q_corrupt]]): use ABC to find the circuit but report both.

@@ -91,15 +91,32 @@ def _practice(ws: Workspace, until: str) -> Iterable[DueItem]:
 
 
 def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
-    """Today's check-in, when the person asked to be reminded (setting ``checkin_reminder``) and has not
-    checked in today; never on a team server (it keeps no check-ins)."""
+    """When the person asked to be reminded (setting ``checkin_reminder``): today's check-in if not
+    done, the weekly burnout questionnaire a week after the last (only for someone who answered it
+    once: it is optional), and a fit note a month after the last. Never on a team server (it keeps no
+    wellbeing data)."""
     if not ws.settings.checkin_reminder:
         return
-    from upstack.services import accounts, wellbeing
+    from upstack.services import accounts, burnout, fit, wellbeing, wellbeing_seal
 
-    today = today_local().isoformat()
-    if not accounts.has_accounts(ws) and today not in wellbeing.checkins(ws):
-        yield DueItem(today, "check-in", "check in: sleep, energy, mood, your signs", "checkin", about="check-in")
+    if accounts.has_accounts(ws):
+        return
+    today = today_local()
+    try:
+        done = today.isoformat() in wellbeing.checkins(ws, today.isoformat())
+    except wellbeing_seal.Locked:  # sealed, and no passphrase at hand: whether today's is done cannot be told
+        return
+    if not done:
+        yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",
+                      about="check-in")
+    questionnaire = burnout.due_on(ws)
+    if questionnaire is not None and questionnaire.isoformat() <= until:
+        yield DueItem(questionnaire.isoformat(), "check-in", "the weekly burnout questionnaire (six questions)",
+                      "checkin burnout", about="check-in")
+    note = fit.due_on(ws)
+    if note is not None and note.isoformat() <= until:
+        yield DueItem(note.isoformat(), "check-in", "a fit note: what energised and what drained you this month",
+                      "fit note", about="check-in")
 
 
 SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin]

@@ -33,7 +33,7 @@ from upstack.store import schema
 from upstack.store.accounts import OWNER_KEY, user_ids
 from upstack.store.db import Database
 from upstack.store.integrity import JSON_COLUMNS
-from upstack.store.path import WELLBEING_OPS
+from upstack.store.path import SEAL_KEY, WELLBEING_OPS
 from upstack.store.store import Store
 from upstack.timeutil import now_iso, offset_minutes, parse_iso
 from upstack.workspace import Workspace
@@ -119,6 +119,8 @@ def _exported_rows(db: Database, table: str, server_backup: bool, include_wellbe
     rows = _rows(db, table)
     if table == "path_records" and not include_wellbeing:  # check-ins: only when asked (backup keeps them)
         rows = [r for r in rows if r["op"] not in WELLBEING_OPS]
+    if table == "workspace_info" and not include_wellbeing:  # the seal of check-ins left out goes with them
+        rows = [r for r in rows if r["key"] != SEAL_KEY]
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
     if table in PERSONAL and not server_backup:  # another account's stars and path are theirs: a server backup's
@@ -338,8 +340,16 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
                                "with `upstack import --server-backup FILE`")
     plan = []
     tables = _with_stars(dump["tables"])
+    # A team server keeps no wellbeing data (services/wellbeing.py): one that is one, or becomes one with
+    # this file's accounts, leaves it out.
+    team = bool(user_ids(store.db)) or (server_backup and bool(tables.get("users")))
     for table, key in {**DATA_TABLES, **SERVER_TABLES}.items():
         rows = _importable(store.db, table, tables.get(table, []), server_backup)
+        if table == "path_records":
+            rows, wellbeing = _path_rows(rows, team)
+            if wellbeing:
+                result.warnings.append(f"left out {wellbeing} wellbeing record{'' if wellbeing == 1 else 's'} "
+                                       "(check-ins, plans, fit notes): a team server keeps none")
         if table == "nodes":
             rows = _parents_first(rows)
         if table == "attachments":  # names from someone else: never a path (domain/files.py), as at the sync door;
@@ -354,6 +364,21 @@ def _load_rows(store: Store, dump: dict[str, Any], server_backup: bool) -> Impor
     result.imported = inserted["entries"]
     result.unchanged = len(dump["tables"].get("entries", [])) - inserted["entries"]
     return result
+
+
+def _path_rows(rows: list[dict[str, Any]], team: bool) -> tuple[list[dict[str, Any]], int]:
+    """Path rows as the store keeps them: ``local_only`` read from the record (its op, its data), never
+    taken from the file, as ingest does (store/path.py), so that a row of a check-in or a local-only
+    contact that says otherwise is still never synced; on a ``team`` server, no wellbeing row at all.
+    The rows, and how many wellbeing rows were left out."""
+    kept = []
+    for row in rows:
+        if row.get("op") in WELLBEING_OPS and team:
+            continue
+        data = json.loads(row["data"]) if isinstance(row.get("data"), str) else {}
+        local = row.get("op") in WELLBEING_OPS or (isinstance(data, dict) and data.get("local_only") is True)
+        kept.append({**row, "local_only": 1 if local else 0})
+    return kept, len(rows) - len(kept)
 
 
 def _with_stars(tables: dict[str, Any]) -> dict[str, Any]:

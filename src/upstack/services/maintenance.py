@@ -35,7 +35,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, revisions, runs, search, blobs, journal, backup, vault
+    check: str  # database, revisions, runs, search, blobs, journal, backup, vault, wellbeing
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -141,7 +141,8 @@ def _check_journal(store: Store) -> list[Finding]:
                 findings.append(Finding("journal", str(path), "journal file set aside", "warning"))
     rejected = store.journal.directory / "rejected.jsonl"
     if rejected.exists():
-        count = sum(1 for _ in rejected.open(encoding="utf-8"))
+        with rejected.open(encoding="utf-8", errors="replace") as handle:
+            count = sum(1 for _ in handle)
         findings.append(Finding("journal", str(rejected),
                                 f"{plural(count, 'record')} could not be applied", "warning"))
     return findings
@@ -202,7 +203,15 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
                      for path in clear_killed_backups(ws.home)]
     findings += _check_run_folders(ws)
     findings += _readable(store.db, "vault", lambda: _check_vault(store.db))
+    findings += _readable(store.db, "wellbeing", lambda: _check_wellbeing(ws))
     return findings
+
+
+def _check_wellbeing(ws: Workspace) -> list[Finding]:
+    """Sealed check-ins open with the passphrase (when one is at hand): services/wellbeing_seal.py."""
+    from upstack.services import wellbeing_seal
+
+    return [Finding("wellbeing", p.subject, p.message, p.severity) for p in wellbeing_seal.check(ws)]
 
 
 def _check_vault(db: Database) -> list[Finding]:
@@ -262,7 +271,7 @@ def _backup_into(ws: Workspace, store: Store, partial: Path, dest: Path) -> dict
         else:
             # Not under the workspace lock: the export ingests first (taking that lock, which
             # is not reentrant), and reads one REPEATABLE READ snapshot, consistent by itself.
-            _snapshot_postgresql(ws, partial)
+            _snapshot_postgresql(ws, partial)  # check-ins included, sealed if they are
         copy = Store(partial)
         try:
             hashes = health.attachment_hashes(copy.db)
@@ -346,7 +355,8 @@ def clear_killed_backups(home: Path) -> list[Path]:
 
 def _snapshot_postgresql(ws: Workspace, target_home: Path) -> None:
     buffer = io.StringIO()
-    export_json(ws, buffer, server_backup=True)  # a backup of a team server keeps its accounts
+    # A backup of a team server keeps its accounts; of a laptop's log, the check-ins (as kept: sealed or not).
+    export_json(ws, buffer, server_backup=True, include_wellbeing=True)
     dump = json.loads(buffer.getvalue())
     copy = Workspace(home=target_home, db=f"sqlite:///{target_home / 'upstack.db'}")
     try:

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from upstack.domain import pace as rule_
-from upstack.services import wellbeing
+from upstack.domain import patterns as patterns_
+from upstack.services import burnout, wellbeing
 from upstack.store import queries
 from upstack.timeutil import to_iso, today_local, wall_time
 from upstack.workspace import Workspace
 
-__all__ = ["Pace", "pace", "NOTICE_DAYS"]
+__all__ = ["Pace", "pace", "history", "writing_times", "NOTICE_DAYS", "Daily", "daily", "DAILY_DAYS"]
 
 NOTICE_DAYS = 7  # a notice raised in the last week is shown
 SPARK_DAYS = 28
+DAILY_DAYS = 91  # thirteen weeks: what the web page charts
 
 
 @dataclass
@@ -33,6 +35,10 @@ class Pace:
     sparks: dict[str, str]  # signal name -> the last SPARK_DAYS days
     notice: rule_.Notice | None
     checkins: int  # days checked in within the rule's reach
+    patterns: list[patterns_.Pattern]  # between factors, over the days read (``since`` on)
+    since: date
+    burnout: burnout.Answer | None  # the latest questionnaire
+    talk_line: str  # the person's line, when that score is high
 
 
 def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Series], list[rule_.Signal]]:
@@ -54,15 +60,24 @@ def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Ser
                 series.setdefault(key, {})[when] = float(value)
         for slug, score in row.signs.items():
             series.setdefault(names.get(slug, slug.replace("-", "_")), {})[when] = float(score)
-    # A day early: a time written in a zone ahead of this one may fall on ``first`` there.
-    since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
-    local = [moment for at, offset in queries.own_writing_times(ws.store().db, since)
-             if (moment := _wall_time(at, offset)) is not None]
+    local = writing_times(ws, first)
     if local:  # the log's rhythm only once there is writing to read it from
-        series["late_activity"] = rule_.late_activity(local, first, last)
-        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, first, last)
+        # Days before the person's first writing in upstack are not days off: their rhythm starts then.
+        since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
+        start = first if queries.wrote_before(ws.store().db, since) else max(first, min(t.date() for t in local))
+        series["late_activity"] = rule_.late_activity(local, start, last)
+        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, start, last)
         signals += [s for s in rule_.SIGNALS if s.source == "log"]
     return series, signals
+
+
+def writing_times(ws: Workspace, first: date) -> list[datetime]:
+    """When the person wrote in the log (and started runs) from ``first`` on, as wall-clock times in
+    the zone each was written in (timeutil.wall_time: this machine's zone now for one without an offset)."""
+    # A day early: a time written in a zone ahead of this one may fall on ``first`` there.
+    since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
+    return [moment for at, offset in queries.own_writing_times(ws.store().db, since)
+            if (moment := _wall_time(at, offset)) is not None]
 
 
 def _wall_time(stored: str, offset: str | None) -> datetime | None:
@@ -70,6 +85,18 @@ def _wall_time(stored: str, offset: str | None) -> datetime | None:
         return wall_time(stored, offset)
     except ValueError:  # a time stored before times were checked at the door: no clock to read it on
         return None
+
+
+def history(ws: Workspace, *, days: int = 182, day: date | None = None,
+            rule: rule_.PaceRule | None = None) -> list[rule_.Notice]:
+    """Every notice the rule raised over the ``days`` up to ``day`` (today), oldest first: at most one
+    per cooldown, so a long slide is one notice, not a daily alarm."""
+    rule = rule or rule_.PaceRule()
+    day = day or today_local()
+    start = day - timedelta(days=days - 1)
+    reach = rule.recent_days + rule.gap_days + rule.baseline_days
+    series, signals = _series(ws, start - timedelta(days=reach), day)
+    return rule_.notices(series, rule, start, day, signals)
 
 
 def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> Pace:
@@ -86,4 +113,26 @@ def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None 
               for t in trends}
     checked = len({d for s in signals if s.source == "checkin" for d in series.get(s.name, {})
                    if d > day - timedelta(days=reach)})
-    return Pace(day, trends, sparks, found[-1] if found else None, checked)
+    answered = burnout.answers(ws)
+    latest = answered[-1] if answered else None
+    return Pace(day, trends, sparks, found[-1] if found else None, checked, patterns_.patterns(series), first,
+                latest, burnout.talk_line(ws, latest.score) if latest else "")
+
+
+@dataclass
+class Daily:
+    """Each signal's value every day from ``days[0]`` to ``days[-1]``, None for a gap (never a zero)."""
+
+    days: list[date]
+    signals: list[rule_.Signal]  # those with at least one value, in the order ``pace`` lists them
+    values: dict[str, list[float | None]]  # signal name -> one value a day
+
+
+def daily(ws: Workspace, *, day: date | None = None, days: int = DAILY_DAYS) -> Daily:
+    """The same series ``pace`` compares, over the ``days`` up to ``day`` (today): for charts."""
+    day = day or today_local()
+    first = day - timedelta(days=days - 1)
+    series, signals = _series(ws, first, day)
+    values = {s.name: rule_.daily_values(series[s.name], first, day) for s in signals if series.get(s.name)}
+    return Daily([first + timedelta(days=i) for i in range(days)], [s for s in signals if s.name in values],
+                 values)

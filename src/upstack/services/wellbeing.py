@@ -3,6 +3,9 @@ early warning signs, a note. Private by construction: every record is local-only
 WELLBEING_OPS), so sync never carries it and a team server never takes one; a workspace that is a team
 server (it has accounts) keeps none.
 
+With a passphrase set (services/wellbeing_seal.py) every record is sealed as it is written and opened
+as it is read, here and nowhere else.
+
 Records are never changed: a check-in for a day already checked in is a later record, and the newest
 for a day is that day's (``checkins``). Signs are the person's: the guide's three to start with,
 each added, renamed or retired by a record.
@@ -11,16 +14,18 @@ each added, renamed or retired by a record.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import IO, Any
 
 from upstack.domain.ladder import slugify
 from upstack.domain.permissions import WELLBEING_OPS
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput
+from upstack.services import wellbeing_seal
 from upstack.store import path as store_path
-from upstack.timeutil import now_after
+from upstack.timeutil import iso_day, now_after, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
@@ -31,6 +36,7 @@ __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "re
 DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
 SCALE = range(0, 4)
 NOTE_LIMIT = 2000
+SIGN_NAME_LIMIT = 100
 NOT_ON_A_SERVER = ("check-ins stay on your own machine: a team server keeps none (check in on your laptop, "
                    "where upstack keeps them local-only)")
 
@@ -73,17 +79,25 @@ def refuse_on_a_server(ws: Workspace) -> None:
         raise BadInput(NOT_ON_A_SERVER)
 
 
-def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> None:
+def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> dict[str, Any]:
     """Keep one wellbeing record (an op of WELLBEING_OPS): local-only, and never on a team server.
-    Every wellbeing record is written here and read back by ``read_records``, nowhere else."""
+    Every wellbeing record is written here and read back by ``read_records``, nowhere else. It is
+    journaled as `upstack note` journals an entry (this workspace's next read takes it in); its data
+    is returned."""
     refuse_on_a_server(ws)
     at = data.pop("at", None) or now_after(store_path.latest_at(ws.store().db, WELLBEING_OPS))
-    ws.store().write([ws.record(op, {"subject": subject, "at": at, **data, **ws.writer_offset(), "local_only": True})])
+    clear = {"subject": subject, "at": at, **data, **ws.writer_offset(), "local_only": True}
+    ws.append([wellbeing_seal.seal_record(ws, ws.record(op, clear))])  # sealed if the check-ins are locked
+    return clear
 
 
-def read_records(ws: Workspace, op: str) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op, oldest first."""
-    return store_path.events(ws.store().db, [op])
+def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
+    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first,
+    opened if sealed (a sealed record's subject is sealed too: wellbeing_seal finds its own)."""
+    events = store_path.events(ws.store().db, [op], subject=subject)
+    if subject is not None and wellbeing_seal.is_locked(ws):
+        events = wellbeing_seal.sealed_about(ws, op, subject, events)
+    return wellbeing_seal.open_events(ws, events)
 
 
 def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
@@ -91,38 +105,52 @@ def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
     found = {_slug(name): Sign(_slug(name), name) for name in DEFAULT_SIGNS}
     for event in read_records(ws, "checkin.sign"):
         data = event.data
+        name = data.get("name") if isinstance(data.get("name"), str) and data["name"].strip() else None
         if data.get("change") == "add":
-            found[event.subject] = Sign(event.subject, str(data.get("name") or event.subject))
+            found[event.subject] = Sign(event.subject, name or event.subject)
         elif event.subject in found and data.get("change") == "rename":
-            found[event.subject].name = str(data.get("name") or found[event.subject].name)
+            found[event.subject].name = name or found[event.subject].name
         elif event.subject in found and data.get("change") == "retire":
             found[event.subject].retired = True
     return [s for s in found.values() if retired or not s.retired]
 
 
 def _sign(ws: Workspace, name: str) -> Sign:
+    """The sign ``name`` is the key of, else the one it names (one tracked before one retired): a sign's
+    own key first, as the page's sign-<key> field sends it, even where another sign has that name."""
     wanted = _slug(name)
-    for sign in signs(ws, retired=True):
+    known = signs(ws, retired=True)
+    for sign in (*(s for s in known if s.slug == wanted), *(s for s in known if not s.retired),
+                 *(s for s in known if s.retired)):
         if wanted in (sign.slug, _slug(sign.name)):
             return sign
     raise BadInput(f"no warning sign {name!r}: yours are {', '.join(s.name for s in signs(ws)) or 'none'}")
 
 
-def add_sign(ws: Workspace, name: str) -> Sign:
+def _sign_name(ws: Workspace, name: str, renaming: Sign | None = None) -> str:
+    """A sign's name as kept; refused when it is empty, too long, or what another sign tracked is named
+    or keyed by (two signs of one name: a score given by it would go to one of them only)."""
     name = " ".join(clean_text(name).split())
     if not _slug(name):
         raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
-    if any(_slug(name) == s.slug and not s.retired for s in signs(ws, retired=True)):
+    if len(name) > SIGN_NAME_LIMIT:
+        raise BadInput(f"a warning sign's name is {len(name):,} characters: at most {SIGN_NAME_LIMIT}")
+    if any(_slug(name) in (s.slug, _slug(s.name)) for s in signs(ws) if renaming is None or s.slug != renaming.slug):
         raise BadInput(f"you track {name!r} already")
+    return name
+
+
+def add_sign(ws: Workspace, name: str) -> Sign:
+    name = _sign_name(ws, name)
     write_record(ws, "checkin.sign", _slug(name), change="add", name=name)
     return _sign(ws, name)
 
 
 def rename_sign(ws: Workspace, old: str, new: str) -> Sign:
     sign = _sign(ws, old)
-    new = " ".join(clean_text(new).split())
-    if not new:
+    if not " ".join(clean_text(new).split()):
         raise BadInput("the new name is empty")
+    new = _sign_name(ws, new, renaming=sign)
     write_record(ws, "checkin.sign", sign.slug, change="rename", name=new)
     return _sign(ws, sign.slug)
 
@@ -143,7 +171,7 @@ def _score(name: str, value: int | None) -> int | None:
 def _hours(name: str, value: float | None) -> float | None:
     if value is not None and not 0 <= value <= 24:
         raise BadInput(f"{name} is hours in a day (0 to 24), not {value:g}")
-    return value
+    return None if value is None else value + 0.0  # -0 kept (and shown) as 0
 
 
 def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | None = None, energy: int | None = None,
@@ -151,7 +179,7 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
              note: str = "") -> CheckIn:
     """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
     not asked again, and stays a gap, never a zero."""
-    today = datetime.now().astimezone().date()
+    today = today_local()
     day = day or today
     if day > today:
         raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
@@ -166,32 +194,62 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
             "signs": scores, "note": note}
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
-    write_record(ws, "checkin.log", day.isoformat(), **{k: v for k, v in data.items() if v not in (None, {}, "")})
-    return checkins(ws)[day.isoformat()]
+    found = checkins(ws, day.isoformat())  # the day's check-in so far, which this one adds to
+    written = write_record(ws, "checkin.log", day.isoformat(),
+                           **{k: v for k, v in data.items() if v not in (None, {}, "")})
+    _fold(found, day.isoformat(), str(written["at"]), written)
+    return found[day.isoformat()]
 
 
-def checkins(ws: Workspace) -> dict[str, CheckIn]:
-    """{day: that day's check-in}, oldest day first. A day checked in twice is one check-in: what the
-    later one says wins, what it leaves out is kept from the earlier (a mood added after)."""
+def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
+    """{day: that day's check-in}, oldest day first (only ``day``'s, if given). A day checked in twice
+    is one check-in: what the later one says wins, what it leaves out is kept from the earlier (a mood
+    added after)."""
     days: dict[str, CheckIn] = {}
-    for event in read_records(ws, "checkin.log"):
-        data = event.data
-        day = days.setdefault(event.subject, CheckIn(day=event.subject, at=event.at))
-        day.at = event.at
-        for key in ("sleep_hours", "energy", "mood", "hours_worked"):
-            if data.get(key) is not None:
-                setattr(day, key, data[key])
-        day.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
-        day.note = str(data.get("note") or day.note)
+    for event in read_records(ws, "checkin.log", day):
+        data = _stored(event.subject, event.data)
+        if data is None:
+            continue  # not a check-in as upstack writes one (another version's, a hand-edited import): unread
+        _fold(days, event.subject, event.at, data)
     return dict(sorted(days.items()))
+
+
+def _fold(days: dict[str, CheckIn], subject: str, at: str, data: dict[str, Any]) -> None:
+    """One more record of a day's check-in, onto what the day's earlier ones said."""
+    found = days.setdefault(subject, CheckIn(day=subject, at=at))
+    found.at = at
+    for key in ("sleep_hours", "energy", "mood", "hours_worked"):
+        if data.get(key) is not None:
+            setattr(found, key, data[key])
+    found.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
+    found.note = str(data.get("note") or found.note)
+
+
+def _stored(day: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored check-in's answers, if each is of its kind and in its range (else None): readers rely on
+    them (a sum, a format, a chart)."""
+    def number(value: Any, scale: bool) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, bool) or not isinstance(value, int | float) or (scale and not isinstance(value, int)):
+            return False
+        return value in SCALE if scale else math.isfinite(value) and 0 <= value <= 24
+
+    signs = data.get("signs") or {}
+    if iso_day(day) is None or not isinstance(signs, dict) or not isinstance(data.get("note") or "", str) \
+            or not all(number(data.get(k), k in ("energy", "mood")) for k in ("sleep_hours", "energy", "mood",
+                                                                             "hours_worked")) \
+            or not all(isinstance(v, int) and number(v, True) for v in signs.values()):
+        return None
+    return {**data, "signs": {str(k): v for k, v in signs.items()}}
 
 
 def write_csv(ws: Workspace, out: IO[str]) -> int:
     """Your own check-ins as CSV (a column per sign); how many rows."""
     rows = list(checkins(ws).values())
     names = {s.slug: s.name for s in signs(ws, retired=True)}
-    used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: list(names).index(s)
-                  if s in names else len(names))
+    order = {slug: index for index, slug in enumerate(names)}
+    used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: order.get(s, len(order)))
     writer = csv.writer(out)
     writer.writerow(["day", "sleep_hours", "energy", "mood", "hours_worked", *(names.get(s, s) for s in used), "note"])
     for row in rows:
@@ -205,6 +263,14 @@ def _cell(value: float | int | None) -> str:
 
 
 def forget_all(ws: Workspace) -> int:
-    """Remove every check-in and sign change for good; how many records."""
-    refuse_on_a_server(ws)
-    return store_path.forget_wellbeing(ws.store().db)
+    """Remove all the person's wellbeing data for good; how many records. Allowed on a team server too
+    (which takes none, but may hold some written before its first account). The seal goes with it (no
+    passphrase needed); the database's freed pages are overwritten, and the copies a journal keeps
+    aside (a file with an unreadable line, records that could not be applied) lose theirs as well."""
+    store = ws.store()
+    store.prepare_scrub()  # their bytes overwritten, not left in the database file's free pages
+    count = store_path.forget_wellbeing(store.db)  # the seal with them: no passphrase needed
+    store.scrub(("path_records",))
+    with store.lock():
+        ws.journal.forget_kept(WELLBEING_OPS)
+    return count

@@ -30,7 +30,7 @@ from upstack.store.db import Database
 from upstack.store.stars import person_key, reader_key
 
 __all__ = ["OPS", "WELLBEING_OPS", "forget_wellbeing", "HANDLERS", "PathEvent", "events", "latest_at",
-           "reader_key", "person_key", "own_ids",
+           "reader_key", "person_key", "own_ids", "SEAL_KEY", "seal_text", "rewrite_wellbeing",
            "records", "holder", "shares_naming"]
 
 OPS = (
@@ -74,10 +74,19 @@ def _add(db: Database, record: Record) -> None:
 
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {op: _add for op in (*OPS, *WELLBEING_OPS)}
+_WELLBEING = ", ".join("?" for _ in WELLBEING_OPS)  # placeholders for the wellbeing ops
+
+
+# workspace_info: the passphrase seal of the owner's wellbeing records (salt, KDF parameters, a sealed
+# known value; never the passphrase or the key): services/wellbeing_seal.py. Kept in the database so
+# that the seal and the rows it seals change in one transaction, and every copy of the database
+# (`upstack backup`, a pre-migration copy) carries the seal its rows need.
+SEAL_KEY = "wellbeing_seal"
 
 
 def forget_wellbeing(db: Database) -> int:
-    """Remove every wellbeing record of the reader's for good (the person asked); how many."""
+    """Remove every wellbeing record of the reader's for good (the person asked), and the seal with
+    them; how many records."""
     key = reader_key(db)
     if key is None:
         return 0
@@ -86,7 +95,36 @@ def forget_wellbeing(db: Database) -> int:
         count = int(db.scalar(f"SELECT count(*) FROM path_records WHERE person = ? AND op IN ({marks})",
                               [key, *WELLBEING_OPS]))
         db.execute(f"DELETE FROM path_records WHERE person = ? AND op IN ({marks})", [key, *WELLBEING_OPS])
+        if key == "":
+            db.execute("DELETE FROM workspace_info WHERE key = ?", (SEAL_KEY,))
     return count
+
+
+def seal_text(db: Database) -> str | None:
+    """The seal of the workspace owner's wellbeing records, as stored (None: they are kept in clear)."""
+    value = db.scalar("SELECT value FROM workspace_info WHERE key = ?", (SEAL_KEY,))
+    return None if value is None else str(value)
+
+
+def rewrite_wellbeing(db: Database, rows: Iterable[tuple[str, str, dict[str, Any]]], seal: str | None) -> int:
+    """In one transaction: each of the owner's wellbeing rows given as (id, subject, data) rewritten
+    (sealed, opened, or sealed anew), and the seal set (None: removed). All or nothing; how many rows."""
+    marks = ", ".join("?" for _ in WELLBEING_OPS)
+    count = 0
+    with db.transaction():
+        for record_id, subject, data in rows:
+            count += 1
+            db.execute(f"UPDATE path_records SET subject = ?, data = ? WHERE id = ? AND person = '' "
+                       f"AND op IN ({marks})",
+                       [subject, json.dumps(data, ensure_ascii=False, sort_keys=True), record_id, *WELLBEING_OPS])
+        _set_seal(db, seal)
+    return count
+
+
+def _set_seal(db: Database, seal: str | None) -> None:
+    db.execute("DELETE FROM workspace_info WHERE key = ?", (SEAL_KEY,))
+    if seal is not None:
+        db.execute("INSERT INTO workspace_info (key, value) VALUES (?, ?)", (SEAL_KEY, seal))
 
 
 def events(db: Database, ops: Iterable[str], person: str | None = None, *,
@@ -125,8 +163,9 @@ def own_ids(db: Database) -> list[str]:
     key = reader_key(db)
     if key is None:
         return []
-    return [str(r["id"]) for r in db.query("SELECT id FROM path_records WHERE person = ? AND local_only = 0 "
-                                           "ORDER BY id", (key,))]
+    # A wellbeing op by its op too, whatever its row says (an import from before rows' local_only was read).
+    return [str(r["id"]) for r in db.query(f"SELECT id FROM path_records WHERE person = ? AND local_only = 0 "
+                                           f"AND op NOT IN ({_WELLBEING}) ORDER BY id", (key, *WELLBEING_OPS))]
 
 
 def records(db: Database, ids: Iterable[str]) -> list[Record]:
@@ -139,8 +178,9 @@ def records(db: Database, ids: Iterable[str]) -> list[Record]:
         return found
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND local_only = 0 AND id IN "
-                            f"({', '.join('?' for _ in chunk)})", [key, *chunk]):
+        for row in db.query(f"SELECT id, op, at, data FROM path_records WHERE person = ? AND local_only = 0 "
+                            f"AND op NOT IN ({_WELLBEING}) AND id IN ({', '.join('?' for _ in chunk)})",
+                            [key, *WELLBEING_OPS, *chunk]):
             data = json.loads(row["data"])
             data.pop("by", None)
             found.append(Record(id=row["id"], op=row["op"], workspace="sync", at=str(row["at"]), data=data))

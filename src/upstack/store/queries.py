@@ -23,7 +23,7 @@ __all__ = [
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
-    "entry_other_names", "imported_entry", "named_by_file", "own_writing_times", "imported_before",
+    "entry_other_names", "imported_entry", "named_by_file", "own_writing_times", "wrote_before", "imported_before",
     "complete_refs",
 ]
 
@@ -480,6 +480,23 @@ def own_writing_times(db: Database, since: str) -> list[tuple[str, str | None]]:
         f"UNION ALL SELECT r.started_at AS written_at, r.utc_offset FROM runs r WHERE r.started_at >= ? AND r.{mine} "
         "AND NOT EXISTS (SELECT 1 FROM entries p WHERE p.id = r.id AND p.purged_at IS NOT NULL)",
         [since, *([who] if who else []), since, *([who] if who else [])])]
+
+
+def wrote_before(db: Database, moment: str) -> bool:
+    """Whether the reader wrote any entry or started any run (as ``own_writing_times`` counts them)
+    before ``moment``:
+    whether their log's rhythm reaches back that far, or starts later."""
+    from upstack.store.stars import reader_key
+
+    who = reader_key(db)
+    if who is None:
+        return False
+    mine = "author_id = ?" if who else "author_id IS NULL"
+    params = [moment, *([who] if who else [])]
+    return db.one(f"SELECT 1 AS found FROM entries e WHERE e.created_at < ? AND e.{mine} AND e.source IS NULL "
+                  "AND e.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.id = e.id) "
+                  f"UNION ALL SELECT 1 AS found FROM runs r WHERE r.started_at < ? AND r.{mine}",
+                  [*params, *params]) is not None
 
 
 def named_by_file(db: Database, name_key: str) -> tuple[str, str] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from upstack.formats.journal import Record
 from upstack.formats.metrics import Merger, read_chunk_stream
-from upstack.formats.rundir import BLOBS, METRICS, RECORDS, boot_id, is_run_dir, read_heartbeat, read_records, size
+from upstack.formats.rundir import BLOBS, METRICS, RECORDS, boot_id, read_heartbeat, read_records, run_dirs, size
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
 from upstack.store.apply import apply_record, bad_record_errors
@@ -39,17 +39,6 @@ class RunFolderReport:
     crashed: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-
-def run_dirs(folder: Path) -> list[Path]:
-    """The run folders in ``folder`` (or ``folder`` itself if it is one), oldest first."""
-    if is_run_dir(folder):
-        return [folder]
-    try:
-        return sorted(Path(e.path) for e in os.scandir(folder)
-                      if e.is_dir() and looks_like_full_id(e.name) and is_run_dir(Path(e.path)))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def ingest_run_folders(db: Database, blobs: BlobStore, folders: list[Path], *, crashed_after: float,

@@ -8,17 +8,20 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
 from upstack.files import atomic_path, write_atomically
 from upstack.formats.journal import Journal, Record
+from upstack.formats.rundir import run_dirs
 from upstack.store import SCHEMA_MARK, runs, schema
-from upstack.store.apply import apply_record, bad_record_errors
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect, writable
-from upstack.store.run_ingest import RunFolderReport, ingest_run_folders, run_dirs
 from upstack.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from upstack.store.run_ingest import RunFolderReport
 
 __all__ = ["Store", "IngestReport", "workspace_lock"]
 
@@ -211,6 +214,8 @@ class Store:
                     progress: Callable[[int, int], None] | None = None) -> RunFolderReport:
         """Take in what runs wrote to their folders (see ``store.run_ingest``)."""
         with self.lock(), access.acting_as(access.OWNER):  # taking records in is never filtered by reader
+            from upstack.store.run_ingest import ingest_run_folders  # only with run folders to read
+
             return ingest_run_folders(self.db, self.blobs, folders, crashed_after=self.crashed_after,
                                       retire=self.home / "runs", workspace=self.workspace_id,
                                       progress=progress, set_aside=self.set_aside,
@@ -218,10 +223,14 @@ class Store:
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:
+        from upstack.store.apply import bad_record_errors
+
         return bad_record_errors(self.db)
 
     def _apply_all(self, records: list[Record], report: IngestReport,
                    progress: Callable[[int, int], None] | None, isolate: bool) -> None:
+        from upstack.store.apply import apply_record  # every handler's module: only when there is a record
+
         for count, record in enumerate(records, 1):
             if isolate:
                 self._apply_isolated(record, report)
@@ -231,6 +240,8 @@ class Store:
                 progress(count, len(records))
 
     def _apply_isolated(self, record: Record, report: IngestReport) -> None:
+        from upstack.store.apply import apply_record
+
         try:
             with self.db.transaction():
                 if apply_record(self.db, record):
@@ -270,11 +281,12 @@ class Store:
         """Before a purge: make SQLite overwrite freed pages instead of leaving them."""
         self.db.engine.overwrite_deleted(self.db)
 
-    def scrub(self) -> None:
-        """After a purge: push purged text out of index segments, WAL and dead tuples."""
-        self.db.engine.scrub(self.db, ("entries", "revisions", "entry_search", "search_words", "attachments",
-                                       "entry_tags", "links", "runs", "run_items", "metric_chunks", "comments"),
-                             self.lock)
+    def scrub(self, tables: tuple[str, ...] = ("entries", "revisions", "entry_search", "search_words", "attachments",
+                                               "entry_tags", "links", "runs", "run_items", "metric_chunks",
+                                               "comments")) -> None:
+        """After a purge (or rows rewritten: check-ins sealed): push the earlier text of ``tables`` out
+        of index segments, WAL and dead tuples."""
+        self.db.engine.scrub(self.db, tables, self.lock)
 
     def close(self) -> None:
         self.db.close()

@@ -24,7 +24,7 @@ from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, require_csrf
 from upstack.web.headers import SecurityHeaders
 from upstack.web.limits import UserSlots
 from upstack.web.pages import base_context, templates
-from upstack.web.routes import ROUTERS, TEAM_ROUTERS
+from upstack.web.routes import LOCAL_ROUTERS, ROUTERS, TEAM_ROUTERS
 from upstack.web.state import Workspaces
 from upstack.workspace import Workspace
 
@@ -82,7 +82,7 @@ def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 5
     app.add_middleware(BodyLimit, limit=request_limit)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer carries them
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in ROUTERS + (TEAM_ROUTERS if token is None else []) + [api_docs.router]:
+    for router in ROUTERS + (TEAM_ROUTERS if token is None else LOCAL_ROUTERS) + [api_docs.router]:
         app.include_router(router)
     _errors(app)
     templates.env.globals["version"] = __version__

@@ -87,14 +87,15 @@ def signed_in(request: Request) -> Audience:
 
 
 def base_context(request: Request) -> dict[str, Any]:
-    """What every page's layout needs: the CSRF token and, on a team server, who is signed in."""
+    """What every page's layout needs: the CSRF token, on a team server who is signed in, and
+    whether this is local mode (its own pages, /pace, are linked there only)."""
     user = getattr(request.state, "user", None)
     unread = 0
     if user is not None:
         from upstack.services.accounts import unread_count
 
         unread = unread_count(open_workspace(request.app.state), user.id)
-    return {"csrf": csrf_token(request), "me": user, "unread": unread}
+    return {"csrf": csrf_token(request), "me": user, "unread": unread, "local_mode": not request.app.state.team}
 
 
 def page(router: APIRouter, path: str, *, name: str, summary: str,

@@ -10,6 +10,7 @@ from upstack.web.routes import (
     ideas,
     ladder,
     opportunities,
+    pace,
     people,
     pipeline,
     portfolio,
@@ -30,5 +31,8 @@ ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.ro
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
 # local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]
+# Local mode's own pages, for the one owner of the workspace: wellbeing (issue 18) never reaches a
+# server, so a team server has no such page at all (a 404, as for any address it has nothing at).
+LOCAL_ROUTERS = [pace.router]
 
-__all__ = ["ROUTERS", "TEAM_ROUTERS"]
+__all__ = ["ROUTERS", "TEAM_ROUTERS", "LOCAL_ROUTERS"]
