@@ -227,3 +227,18 @@ def test_the_offset_survives_a_json_export_and_import(run: CLI, tmp_path: Path, 
     assert refused.exit_code == 1 and "tables.entries[0].utc_offset" in refused.stderr, refused.output
     assert "+99:00 is no UTC offset a place uses" in refused.stderr
     assert json.loads(target.ok("log", "--json")) == []
+
+
+def test_an_edit_after_bedtime_counts_as_late_work(workspace: Workspace) -> None:
+    """The issue's signals: entries, runs started, and edits. An edit keeps no offset of its own: it is
+    read in the zone now, as an older item is."""
+    from upstack.services import curate
+
+    with time_zone(LOS_ANGELES):
+        _a_day_at_noon_before(workspace, LOS_ANGELES)
+        with simulated_clock(_at(LOS_ANGELES, NIGHT, time(12, 0))):
+            entry = capture.note(workspace, "Written at noon.")
+        assert set(_late_nights(workspace, NIGHT).strip()) == {"▄"}  # none late yet
+        with simulated_clock(_at(LOS_ANGELES, NIGHT, time(23, 40))):
+            curate.edit(workspace, entry.id, "Written at noon, edited at twenty to midnight.")
+        assert _late_nights(workspace, NIGHT)[-1] == "█"

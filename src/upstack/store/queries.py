@@ -463,11 +463,12 @@ def resolved_links(db: Database) -> dict[str, dict[str, str]]:
 
 
 def own_writing_times(db: Database, since: str) -> list[tuple[str, str | None]]:
-    """When the reader wrote entries and started runs from ``since`` on, each as (the time, UTC; the
-    writer's UTC offset then, None if not recorded): the work's rhythm, for the reader's own pace
-    (nobody else's, and on a team server only their own). An imported entry (it has a ``source``) is
-    left out: it was created when the import ran, not when it was written; so is a run's result entry,
-    made when the run ended, not by the person (the run counts once, when it was started)."""
+    """When the reader wrote entries, edited their own and started runs from ``since`` on, each as (the
+    time, UTC; the writer's UTC offset then, None if not recorded: an edit records none): the work's
+    rhythm, for the reader's own pace (nobody else's, and on a team server only their own). An imported
+    entry (it has a ``source``) is left out: it was created when the import ran, not when it was written;
+    so is a run's result entry, made when the run ended, not by the person (the run counts once, when it
+    was started)."""
     from upstack.store.stars import reader_key
 
     who = reader_key(db)
@@ -478,8 +479,11 @@ def own_writing_times(db: Database, since: str) -> list[tuple[str, str | None]]:
         f"SELECT e.created_at AS written_at, e.utc_offset FROM entries e WHERE e.created_at >= ? AND e.{mine} "
         "AND e.source IS NULL AND e.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.id = e.id) "
         f"UNION ALL SELECT r.started_at AS written_at, r.utc_offset FROM runs r WHERE r.started_at >= ? AND r.{mine} "
-        "AND NOT EXISTS (SELECT 1 FROM entries p WHERE p.id = r.id AND p.purged_at IS NOT NULL)",
-        [since, *([who] if who else []), since, *([who] if who else [])])]
+        "AND NOT EXISTS (SELECT 1 FROM entries p WHERE p.id = r.id AND p.purged_at IS NOT NULL) "
+        "UNION ALL SELECT v.created_at AS written_at, NULL AS utc_offset FROM revisions v JOIN entries e "
+        f"ON e.id = v.entry_id WHERE v.number > 1 AND v.created_at >= ? AND e.{mine} AND e.source IS NULL "
+        "AND e.purged_at IS NULL AND v.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.id = e.id)",
+        [since, *([who] if who else []), since, *([who] if who else []), since, *([who] if who else [])])]
 
 
 def wrote_before(db: Database, moment: str) -> bool:
