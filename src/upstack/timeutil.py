@@ -267,6 +267,8 @@ def _parse(text: str, what: str) -> datetime:
         return datetime.fromisoformat(cleaned)
     except ValueError:
         pass
+    # 2026-13-01 (with a time after it or not) is no day, as parse_day says: not 13 January.
+    _refuse_misread(re.split(r"[ T]", cleaned, maxsplit=1)[0], text, what)
     import dateparser  # slow import: only when a date is typed in words
 
     parsed = dateparser.parse(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from upstack.cli.options import ask_secret, json_option, pass_log
+from upstack.cli.options import ask_secret, ask_until_valid, json_option, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.errors import BadInput
 from upstack.services import wellbeing, wellbeing_seal
@@ -34,28 +37,38 @@ def _sign_scores(given: tuple[str, ...]) -> dict[str, int]:
     return scores
 
 
-def _ask(ws: Workspace) -> dict[str, object]:
-    """Each question with Enter to skip it (a gap, never a zero): under 30 seconds."""
-    echo(style("Check-in (Enter skips a question). " + _PRIVATE, dim=True))
-
-    def number(question: str, kind: type) -> object:
-        answer = click.prompt(question, default="", show_default=False).strip()
-        if not answer:
-            return None
+def _number(kind: type, checked: Callable[[str, Any], Any], name: str) -> Callable[[str], Any]:
+    """How one answer is read: a number of ``kind`` within its range (``checked`` says the range)."""
+    def read(text: str) -> Any:
         try:
-            return kind(answer)
+            value = kind(text)
         except ValueError:
-            raise BadInput(f"{question}: {answer!r} is not a number") from None
+            raise BadInput(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        if kind is float and not math.isfinite(value):
+            raise BadInput(f"{text!r} is not a number of hours")
+        return checked(name, value)
+    return read
 
+
+def _ask(ws: Workspace, day: date | None) -> dict[str, object]:
+    """Each question with Enter to skip it (a gap, never a zero), asked again until its answer is
+    one (a typo costs a line, never the answers before it): under 30 seconds. Locked check-ins ask
+    for the passphrase first, before any answer is typed."""
+    wellbeing_seal.verify(ws)
+    signs = wellbeing.signs(ws)
+    echo(style("Check-in (Enter skips a question). " + _PRIVATE, dim=True))
+    night, worked = ("last night", "today") if day is None else (f"the night before {day}", f"on {day}")
     answers: dict[str, object] = {
-        "sleep_hours": number("Sleep last night (hours)", float),
-        "energy": number("Energy, 0 (none) to 3 (plenty)", int),
-        "mood": number("Mood, 0 (low) to 3 (good)", int),
-        "hours_worked": number("Hours worked today", float),
+        "sleep_hours": ask_until_valid(f"Sleep {night} (hours)", _number(float, wellbeing.checked_hours, "sleep")),
+        "energy": ask_until_valid("Energy, 0 (none) to 3 (plenty)", _number(int, wellbeing.checked_score, "energy")),
+        "mood": ask_until_valid("Mood, 0 (low) to 3 (good)", _number(int, wellbeing.checked_score, "mood")),
+        "hours_worked": ask_until_valid(f"Hours worked {worked}",
+                                        _number(float, wellbeing.checked_hours, "hours worked")),
     }
     scores = {}
-    for sign in wellbeing.signs(ws):
-        value = number(f"{sign.name}, 0 (not at all) to 3 (a lot)", int)
+    for sign in signs:
+        value = ask_until_valid(f"{sign.name}, 0 (not at all) to 3 (a lot)",
+                                _number(int, wellbeing.checked_score, sign.name))
         if value is not None:
             scores[sign.slug] = value
     answers["sign_scores"] = scores
@@ -94,12 +107,12 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
         return
     given: dict[str, object] = dict(sleep_hours=sleep_hours, energy=energy, mood=mood, hours_worked=hours_worked,
                                     sign_scores=_sign_scores(sign_given), note=note)
+    when = date.fromisoformat(parse_day(day, what="check-in day", prefer="past")) if day else None
     if not any(v not in (None, {}, "") for v in given.values()):
         if not sys.stdin.isatty():
             raise click.UsageError("give what to record (e.g. --sleep 7 --energy 2), or run it at a terminal "
                                    "to be asked")
-        given = _ask(ws)
-    when = date.fromisoformat(parse_day(day, what="check-in day", prefer="past")) if day else None
+        given = _ask(ws, wellbeing.checked_day(when) if when else None)  # a day to come is refused before asking
     recorded = wellbeing.check_in(ws, day=when, **given)  # type: ignore[arg-type]
     if as_json:
         print_json(recorded.to_dict())
@@ -269,18 +282,26 @@ def _burnout_answers(given: str) -> list[str | None]:
     return [None if part in ("", "-") else part for part in parts]
 
 
-def _ask_burnout() -> list[str | None]:
+def _ask_burnout(ws: Workspace) -> list[str | None]:
+    """The six questions, each asked again until its answer is one (a number 1-5 or a label); the
+    passphrase first, when the check-ins are locked."""
     from upstack.domain import cbi
 
+    def read(answer: str) -> str:
+        if answer.isdigit() and 1 <= int(answer) <= len(cbi.ANSWERS):
+            return cbi.ANSWERS[int(answer) - 1][0]
+        if answer.isdigit():
+            raise BadInput(f"{answer} is not one of the answers: give 1 to {len(cbi.ANSWERS)}, or its word")
+        cbi.points(answer)
+        return answer
+
+    wellbeing_seal.verify(ws)
     echo(style("Six questions about the last weeks (Enter skips one). " + _PRIVATE, dim=True))
     choices = "  ".join(f"{number} {label}" for number, (label, _) in enumerate(cbi.ANSWERS, 1))
     given: list[str | None] = []
     for item in cbi.ITEMS:
         echo(style(choices, dim=True))
-        answer = click.prompt(item, default="", show_default=False).strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(cbi.ANSWERS):
-            answer = cbi.ANSWERS[int(answer) - 1][0]
-        given.append(answer or None)
+        given.append(ask_until_valid(item, read))
     return given
 
 
@@ -309,14 +330,14 @@ def checkin_burnout(ctx: click.Context, ws: Workspace, answers: str | None, day:
         return
     from upstack.services import burnout
 
+    when = date.fromisoformat(parse_day(day, what="questionnaire day", prefer="past")) if day else None
     if answers is None:
         if not sys.stdin.isatty():
             raise click.UsageError("give the six answers (--answers often,sometimes,...), or run it at a terminal "
                                    "to be asked")
-        given = _ask_burnout()
+        given = _ask_burnout(ws)
     else:
         given = _burnout_answers(answers)
-    when = date.fromisoformat(parse_day(day, what="questionnaire day", prefer="past")) if day else None
     found = burnout.answer(ws, given, day=when)
     line = burnout.talk_line(ws, found.score)
     if as_json:

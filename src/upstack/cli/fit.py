@@ -4,11 +4,12 @@ this machine only."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import ask_until_valid, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.services import fit as service
 from upstack.timeutil import parse_day
@@ -19,13 +20,22 @@ __all__ = ["COMMANDS"]
 _KINDS = ", ".join(service.KINDS)
 
 
-def _ask() -> dict[str, object]:
+def _ask(ws: Workspace) -> dict[str, object]:
+    """Each question asked again until its kinds are kinds of work (Enter skips it); the passphrase
+    first, when the check-ins are locked."""
+    from upstack.services import wellbeing_seal
+
+    wellbeing_seal.verify(ws)
     echo(style(f"A fit note (Enter skips a question). Kinds of work: {_KINDS}. Kept on this machine only.",
                dim=True))
-    return {"energised": [click.prompt("What energised you lately (kinds, comma-separated)", default="",
-                                       show_default=False)],
-            "drained": [click.prompt("What drained you", default="", show_default=False)],
-            "good_at": [click.prompt("What went well, that you seem good at", default="", show_default=False)],
+
+    def kinds(what: str) -> Callable[[str], list[str]]:
+        return lambda text: list(service.parse_kinds([text], what))
+
+    return {"energised": ask_until_valid("What energised you lately (kinds, comma-separated)", kinds("energised"))
+            or [],
+            "drained": ask_until_valid("What drained you", kinds("drained")) or [],
+            "good_at": ask_until_valid("What went well, that you seem good at", kinds("good at")) or [],
             "text": click.prompt("A few words", default="", show_default=False)}
 
 
@@ -76,12 +86,12 @@ def fit_note(ws: Workspace, energised: tuple[str, ...], drained: tuple[str, ...]
     """Write a fit note (with no options at a terminal, it asks)."""
     given: dict[str, object] = {"energised": list(energised), "drained": list(drained), "good_at": list(good_at),
                                 "text": text}
+    when = date.fromisoformat(parse_day(day, what="fit note day", prefer="past")) if day else None
     if not any(given.values()):
         if not sys.stdin.isatty():
             raise click.UsageError("say what energised or drained you (--energised coding --drained reading), "
                                    "or run it at a terminal to be asked")
-        given = _ask()
-    when = date.fromisoformat(parse_day(day, what="fit note day", prefer="past")) if day else None
+        given = _ask(ws)
     found = service.note(ws, day=when, **given)  # type: ignore[arg-type]
     if as_json:
         print_json(found.to_dict())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,10 +15,11 @@ from upstack.errors import BadInput
 from upstack.timeutil import local_display, now_iso, parse_moment, parse_since, parse_until
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "at_option", "parse_at",
-           "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
+__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "ask_until_valid", "at_option",
+           "parse_at", "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
+T = TypeVar("T")
 
 
 def filter_options(func: F) -> F:
@@ -79,6 +80,19 @@ def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kin
 def ask_secret(question: str) -> str:
     """A secret typed at the terminal, not echoed; the question goes to stderr (stdout may be JSON)."""
     return str(click.prompt(question, hide_input=True, err=True, default="", show_default=False))
+
+
+def ask_until_valid(question: str, read: Callable[[str], T]) -> T | None:
+    """One question at the terminal, asked again until ``read`` takes the answer (it raises BadInput
+    with what is wrong); Enter skips it (None). A typo costs one line, never the answers before it."""
+    while True:
+        answer = str(click.prompt(question, default="", show_default=False)).strip()
+        if not answer:
+            return None
+        try:
+            return read(answer)
+        except BadInput as wrong:
+            click.echo(f"  {wrong}: try again, or Enter to skip", err=True)
 
 
 def pass_log(func: F) -> F:

@@ -20,7 +20,7 @@ from upstack.services.wellbeing import read_records, write_record
 from upstack.timeutil import iso_day, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["KINDS", "EVERY_DAYS", "FitNote", "KindSummary", "note", "notes", "summary", "due_on"]
+__all__ = ["KINDS", "EVERY_DAYS", "FitNote", "KindSummary", "parse_kinds", "note", "notes", "summary", "due_on"]
 
 # The kinds of research work the guide's day is made of.
 KINDS = ("reading", "coding", "experiments", "writing", "talking")
@@ -59,7 +59,8 @@ class KindSummary:
                 "balance": self.balance, "recent": dict(self.recent)}
 
 
-def _kinds(given: list[str] | tuple[str, ...], what: str) -> tuple[str, ...]:
+def parse_kinds(given: list[str] | tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Kinds of work from what a person typed ("coding, exp"), or BadInput naming the one that is none."""
     found = []
     for item in given:
         for part in (p.strip().lower() for p in item.split(",")):
@@ -80,7 +81,8 @@ def note(ws: Workspace, *, energised: list[str] | tuple[str, ...] = (), drained:
     day = day or today
     if day > today:
         raise BadInput(f"{day.isoformat()} is in the future: a fit note is about days gone by")
-    up, down, good = _kinds(energised, "energised"), _kinds(drained, "drained"), _kinds(good_at, "good at")
+    up, down, good = (parse_kinds(energised, "energised"), parse_kinds(drained, "drained"),
+                      parse_kinds(good_at, "good at"))
     both = sorted(set(up) & set(down))
     if both:
         raise BadInput(f"{', '.join(both)} both energised and drained you: say which, or put the nuance in the note")

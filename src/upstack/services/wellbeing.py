@@ -30,7 +30,7 @@ from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
            "check_in", "checkins", "write_csv", "forget_all", "NOT_ON_A_SERVER", "write_record", "read_records",
-           "refuse_on_a_server"]
+           "refuse_on_a_server", "checked_score", "checked_hours", "checked_day"]
 
 # The guide's examples of early signs of burnout, each scored 0 (not at all) to 3 (a lot).
 DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
@@ -162,16 +162,27 @@ def retire_sign(ws: Workspace, name: str) -> Sign:
     return sign
 
 
-def _score(name: str, value: int | None) -> int | None:
+def checked_score(name: str, value: int | None) -> int | None:
+    """A 0-3 answer (energy, mood, a sign) as given, or BadInput naming what is wrong."""
     if value is not None and value not in SCALE:
         raise BadInput(f"{name} is scored 0 to 3, not {value}")
     return value
 
 
-def _hours(name: str, value: float | None) -> float | None:
+def checked_hours(name: str, value: float | None) -> float | None:
+    """Hours in a day (sleep, hours worked) as given, or BadInput naming what is wrong."""
     if value is not None and not 0 <= value <= 24:
         raise BadInput(f"{name} is hours in a day (0 to 24), not {value:g}")
     return None if value is None else value + 0.0  # -0 kept (and shown) as 0
+
+
+def checked_day(day: date | None) -> date:
+    """The day a check-in is for: today unless ``day``, never a day to come."""
+    today = today_local()
+    day = day or today
+    if day > today:
+        raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
+    return day
 
 
 def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | None = None, energy: int | None = None,
@@ -179,18 +190,15 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
              note: str = "") -> CheckIn:
     """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
     not asked again, and stays a gap, never a zero."""
-    today = today_local()
-    day = day or today
-    if day > today:
-        raise BadInput(f"{day.isoformat()} is in the future: a check-in is for today or a day gone by")
+    day = checked_day(day)
     scores = {}
     for name, value in (sign_scores or {}).items():
-        scores[_sign(ws, name).slug] = _score(f"sign {name!r}", value) or 0
+        scores[_sign(ws, name).slug] = checked_score(f"sign {name!r}", value) or 0
     note = clean_text(note).strip()
     if len(note) > NOTE_LIMIT:
         raise BadInput(f"the note is {len(note):,} characters: at most {NOTE_LIMIT:,}")
-    data = {"sleep_hours": _hours("sleep", sleep_hours), "energy": _score("energy", energy),
-            "mood": _score("mood", mood), "hours_worked": _hours("hours worked", hours_worked),
+    data = {"sleep_hours": checked_hours("sleep", sleep_hours), "energy": checked_score("energy", energy),
+            "mood": checked_score("mood", mood), "hours_worked": checked_hours("hours worked", hours_worked),
             "signs": scores, "note": note}
     if all(v in (None, {}, "") for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")

@@ -1,0 +1,142 @@
+"""A new user's walk through the wellbeing commands (issue 18): what confused or failed them, held.
+
+Each test is one thing found on the walk: a typo in a date filed a check-in on another day, a typo
+at the terminal lost the answers typed before it, and so on. Real SQLite (and PostgreSQL where the
+`run` fixture brings it), real processes at a real terminal where a terminal is what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import CLI
+from upstack.errors import BadInput
+from upstack.services import wellbeing, wellbeing_seal
+from upstack.timeutil import parse_day, parse_when
+from upstack.workspace import Workspace
+
+PASSPHRASE = "a walk passphrase, long enough"
+
+
+def _in_terminal(args: list[str], home: Path, *, answer: str,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`upstack ARGS` as a real process whose standard input is a terminal, typed ``answer`` into."""
+    controller, terminal = os.openpty()
+    full = {**os.environ, "UPSTACK_HOME": str(home), "NO_COLOR": "1", **(env or {})}
+    for name in ("UPSTACK_DB", "UPSTACK_PASSPHRASE"):
+        if name not in (env or {}):
+            full.pop(name, None)
+    try:
+        os.write(controller, answer.encode())
+        return subprocess.run([sys.executable, "-m", "upstack", *args], stdin=terminal, capture_output=True,
+                              text=True, env=full, timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+def _converse(args: list[str], home: Path, replies: list[str], *, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`upstack ARGS` at a real terminal (all three streams), each of ``replies`` typed once a prompt
+    (text ending ': ') is waiting for it, as a person types: a hidden prompt flushes what was typed
+    ahead. Returns the exit code and everything the terminal showed."""
+    import select
+    import time
+
+    controller, terminal = os.openpty()
+    full = {**os.environ, "UPSTACK_HOME": str(home), "NO_COLOR": "1", **(env or {})}
+    for name in ("UPSTACK_DB", "UPSTACK_PASSPHRASE"):
+        if name not in (env or {}):
+            full.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "upstack", *args], stdin=terminal, stdout=terminal,
+                               stderr=terminal, env=full)
+    os.close(terminal)
+    shown, pending, waiting = b"", b"", list(replies)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1.0)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the other end closed: the process is done
+                break
+            shown += chunk
+            pending += chunk
+            if waiting and pending.endswith(b": "):
+                os.write(controller, waiting.pop(0).encode() + b"\n")
+                pending = b""
+        return process.wait(timeout=120), shown.decode(errors="replace")
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_year_first_date_that_is_no_day_is_refused_not_read_as_another_day(run: CLI) -> None:
+    # dateparser read 2026-13-01 as 13 January: a check-in (or a note) quietly filed on another day
+    for text in ("2026-13-01", "2026-02-30", "2026-13-01 10:00"):
+        with pytest.raises(BadInput, match="is no day"):
+            parse_day(text, what="check-in day", prefer="past")
+        with pytest.raises(BadInput, match="is no day"):
+            parse_when(text, what="--at date")
+    assert parse_day("2026-1-5", prefer="past") == "2026-01-05"  # unpadded, but a day: still read
+    refused = run("checkin", "--at", "2026-13-01", "--mood", "1")
+    assert refused.exit_code == 1 and "is no day" in refused.output
+    assert run("note", "--at", "2026-13-01", "x").exit_code == 1
+    assert json.loads(run.ok("checkin", "list", "--json", "--days", "100000")) == []
+
+
+def test_a_typo_at_the_terminal_is_asked_again_and_the_answers_before_it_are_kept(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    # sleep; energy 5 (out of range), then 2; mood 'ok' (not a number), then 1; hours skipped;
+    # snacking 4, then 0; the other two signs skipped; a note
+    done = _in_terminal(["checkin"], home, answer="6.5\n5\n2\nok\n1\n\n4\n0\n\n\nfine\n")
+    assert done.returncode == 0, done.stderr
+    assert "energy is scored 0 to 3, not 5: try again" in done.stderr
+    assert "'ok' is not a whole number: try again" in done.stderr
+    with Workspace(home=home) as ws:
+        ws.ingest()
+        [row] = wellbeing.checkins(ws).values()
+    assert (row.sleep_hours, row.energy, row.mood, row.hours_worked, row.signs, row.note) == \
+        (6.5, 2, 1, None, {"snacking": 0}, "fine")
+    # a back-filled day is asked about that day, not about "today"
+    filled = _in_terminal(["checkin", "--at", "2026-01-05"], home, answer="7\n\n\n\n\n\n\n\n")
+    assert filled.returncode == 0 and "Hours worked on 2026-01-05" in filled.stdout
+    assert "today" not in filled.stdout.replace("checked in for", "")
+    # the questionnaire too: a number out of range, a misspelt answer, then good ones
+    asked = _in_terminal(["checkin", "burnout"], home, answer="2\n6\nsometimez\n3\n\n2\n4\nnever\n")
+    assert asked.returncode == 0, asked.stderr
+    assert "6 is not one of the answers" in asked.stderr and "'sometimez' is not an answer" in asked.stderr
+    noted = _in_terminal(["fit", "note"], home, answer="codng\ncoding\n\n\nok\n")
+    assert noted.returncode == 0 and "'codng' is not a kind of work" in noted.stderr
+
+
+def test_locked_check_ins_ask_the_passphrase_before_the_questions(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    with Workspace(home=home) as ws:
+        wellbeing.check_in(ws, mood=2)
+        wellbeing_seal.lock(ws, PASSPHRASE)
+    wellbeing_seal.forget_keys()
+    for args in (["checkin"], ["checkin", "burnout"], ["fit", "note"]):
+        code, shown = _converse(args, home, ["not the passphrase", "6", "2"])
+        assert code == 1 and "wrong passphrase" in shown, (args, shown)
+        assert "Sleep" not in shown and "How often" not in shown and "energised" not in shown, shown
+    code, shown = _converse(["checkin"], home, [PASSPHRASE, "7", "", "", "", "", "", "", ""])
+    assert code == 0 and shown.index("Passphrase") < shown.index("Sleep"), shown
+    monkeypatch.setenv("UPSTACK_PASSPHRASE", PASSPHRASE)
+    with Workspace(home=home) as ws:
+        ws.ingest()
+        [row] = wellbeing.checkins(ws, date.today().isoformat()).values()
+    assert (row.sleep_hours, row.mood) == (7, 2)
