@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +140,41 @@ def test_locked_check_ins_ask_the_passphrase_before_the_questions(tmp_path: Path
         ws.ingest()
         [row] = wellbeing.checkins(ws, date.today().isoformat()).values()
     assert (row.sleep_hours, row.mood) == (7, 2)
+
+
+def test_checkin_list_shows_the_last_days_not_the_last_check_ins(run: CLI) -> None:
+    # `--days 14` ("the last two weeks", the README says) listed the last 14 check-ins, however old
+    today = date.today()
+    for back in (0, 3, 20, 400):
+        run.ok("checkin", "--at", (today - timedelta(days=back)).isoformat(), "--mood", "2",
+               "--sign", "video games=1", "--sign", "snacking=2")
+    listed = [row["day"] for row in json.loads(run.ok("checkin", "list", "--json"))]
+    assert listed == [today.isoformat(), (today - timedelta(days=3)).isoformat()]
+    assert len(json.loads(run.ok("checkin", "list", "--json", "--days", "21"))) == 3
+    assert len(json.loads(run.ok("checkin", "list", "--json", "--days", "401"))) == 4
+    shown = run.ok("checkin", "list", "--days", "1")
+    assert shown.count("\n") == 1 and "snacking 2, video games 1" in shown  # signs in their own order
+
+
+def test_checkin_list_says_when_only_older_check_ins_exist(run: CLI) -> None:
+    run.ok("checkin", "--at", (date.today() - timedelta(days=30)).isoformat(), "--mood", "1")
+    assert "no check-ins in the last 14 days (--days looks further back)" in run.ok("checkin", "list")
+
+
+def test_a_name_reaches_the_tracked_sign_before_a_retired_one(run: CLI) -> None:
+    # renamed to "video games" once the old "video games" was retired, snacking did not get the
+    # scores typed for "video games": the retired sign's key won over the tracked sign's name
+    refused = run("checkin", "signs", "rename", "snacking", "Video-Games")
+    assert refused.exit_code == 1 and "you track 'Video-Games' already" in refused.output
+    run.ok("checkin", "signs", "rename", "procrastinating sleep", "late nights")
+    refused = run("checkin", "signs", "add", "procrastinating sleep")
+    assert refused.exit_code == 1 and "already, as 'late nights'" in refused.output
+    # a retired sign's name may be taken again: the one tracked now answers to it
+    run.ok("checkin", "signs", "retire", "video games")
+    run.ok("checkin", "signs", "rename", "snacking", "video games")
+    run.ok("checkin", "--sign", "video games=2", "--sign", "procrastinating sleep=1")
+    [row] = json.loads(run.ok("checkin", "list", "--json"))
+    assert row["signs"] == {"snacking": 2, "procrastinating-sleep": 1}
+    names = [(s["slug"], s["name"], s["retired"]) for s in json.loads(run.ok("checkin", "signs", "--json"))]
+    assert names == [("snacking", "video games", False), ("procrastinating-sleep", "late nights", False),
+                     ("video-games", "video games", True)]

@@ -6,7 +6,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from upstack.cli.options import ask_secret, ask_until_valid, json_option, pass_l
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.errors import BadInput
 from upstack.services import wellbeing, wellbeing_seal
-from upstack.timeutil import parse_day
+from upstack.timeutil import parse_day, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["COMMANDS"]
@@ -121,25 +121,31 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
 
 
 @checkin.command("list")
-@click.option("--days", type=click.IntRange(min=1), default=14, show_default=True, help="How many days back.")
+@click.option("--days", type=click.IntRange(min=1), default=14, show_default=True,
+              help="How many days back, today included.")
 @json_option
 @pass_log
 def checkin_list(ws: Workspace, days: int, as_json: bool) -> None:
-    """Your recent check-ins, newest first."""
-    rows = list(wellbeing.checkins(ws).values())[-days:][::-1]
+    """Your check-ins of the last days (two weeks unless --days), newest first."""
+    everything = wellbeing.checkins(ws)
+    since = (today_local() - timedelta(days=days - 1)).isoformat()
+    rows = [row for day, row in everything.items() if day >= since][::-1]
     if as_json:
         print_json([row.to_dict() for row in rows])
         return
     if not rows:
-        echo("no check-ins yet: `upstack checkin` asks a few questions")
+        echo(f"no check-ins in the last {plural(days, 'day')} (--days looks further back)" if everything
+             else "no check-ins yet: `upstack checkin` asks a few questions")
         return
     names = {s.slug: s.name for s in wellbeing.signs(ws, retired=True)}
+    order = {slug: index for index, slug in enumerate(names)}  # as `pace` lists them
     for row in rows:
+        scored = sorted(row.signs.items(), key=lambda item: order.get(item[0], len(order)))
         facts = [f"sleep {row.sleep_hours:g} h" if row.sleep_hours is not None else "",
                  f"energy {row.energy}" if row.energy is not None else "",
                  f"mood {row.mood}" if row.mood is not None else "",
                  f"worked {row.hours_worked:g} h" if row.hours_worked is not None else "",
-                 *(f"{names.get(k, k)} {v}" for k, v in row.signs.items())]
+                 *(f"{names.get(k, k)} {v}" for k, v in scored)]
         note = style(f"  {row.note}", dim=True) if row.note else ""
         echo(f"{style(row.day, fg='yellow')}  " + ", ".join(f for f in facts if f) + note)
 
@@ -164,7 +170,7 @@ def checkin_signs(ctx: click.Context, ws: Workspace, as_json: bool) -> None:
 @click.argument("name")
 @pass_log
 def signs_add(ws: Workspace, name: str) -> None:
-    """Track a sign of your own (e.g. 'skipping lunch'), scored 0-3 at each check-in."""
+    """Track a sign of your own, such as 'skipping lunch': scored 0-3 at each check-in."""
     echo(f"now tracking {wellbeing.add_sign(ws, name).name!r}")
 
 

@@ -116,11 +116,14 @@ def signs(ws: Workspace, *, retired: bool = False) -> list[Sign]:
 
 
 def _sign(ws: Workspace, name: str) -> Sign:
-    """The sign ``name`` is the key of, else the one it names (one tracked before one retired): a sign's
-    own key first, as the page's sign-<key> field sends it, even where another sign has that name."""
+    """The sign ``name`` is the key of, else the one it names, one tracked before one retired: a tracked
+    sign's own key first, as the page's sign-<key> field sends it, even where another sign has that name;
+    then a tracked sign's name before a retired sign's key (a retired 'video games' and the sign renamed
+    'video games' since: the name is the tracked one's)."""
     wanted = _slug(name)
     known = signs(ws, retired=True)
-    for sign in (*(s for s in known if s.slug == wanted), *(s for s in known if not s.retired),
+    tracked = [s for s in known if not s.retired]
+    for sign in (*(s for s in tracked if s.slug == wanted), *tracked, *(s for s in known if s.slug == wanted),
                  *(s for s in known if s.retired)):
         if wanted in (sign.slug, _slug(sign.name)):
             return sign
@@ -135,8 +138,10 @@ def _sign_name(ws: Workspace, name: str, renaming: Sign | None = None) -> str:
         raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
     if len(name) > SIGN_NAME_LIMIT:
         raise BadInput(f"a warning sign's name is {len(name):,} characters: at most {SIGN_NAME_LIMIT}")
-    if any(_slug(name) in (s.slug, _slug(s.name)) for s in signs(ws) if renaming is None or s.slug != renaming.slug):
-        raise BadInput(f"you track {name!r} already")
+    same = next((s for s in signs(ws) if _slug(name) in (s.slug, _slug(s.name))
+                 and (renaming is None or s.slug != renaming.slug)), None)
+    if same is not None:  # named as it is called now, when it was renamed since ("late nights")
+        raise BadInput(f"you track {name!r} already" + ("" if _slug(same.name) == _slug(name) else f", as {same.name!r}"))
     return name
 
 
