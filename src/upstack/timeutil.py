@@ -111,6 +111,15 @@ def iso_day(value: object) -> date | None:
 
 
 def _refuse_misread(cleaned: str, text: str, what: str) -> None:
+    """Raise BadInput for a text dateparser would misread (below); "2026-13-01 10:00" too, its date
+    read on its own."""
+    head = re.split(r"[ T]", cleaned, maxsplit=1)[0]
+    _refuse_misread_whole(cleaned, text, what)
+    if head != cleaned and _YEAR_FIRST.fullmatch(head):
+        _refuse_misread_whole(head, text, what)
+
+
+def _refuse_misread_whole(cleaned: str, text: str, what: str) -> None:
     if _NO_DAY.fullmatch(cleaned):
         raise BadInput(f"cannot understand the {what} {text!r} (try 2027-01-15, 'Jan 15' or 'next friday')")
     found = _YEAR_FIRST.fullmatch(cleaned)
@@ -267,8 +276,7 @@ def _parse(text: str, what: str) -> datetime:
         return datetime.fromisoformat(cleaned)
     except ValueError:
         pass
-    # 2026-13-01 (with a time after it or not) is no day, as parse_day says: not 13 January.
-    _refuse_misread(re.split(r"[ T]", cleaned, maxsplit=1)[0], text, what)
+    _refuse_misread(cleaned, text, what)
     import dateparser  # slow import: only when a date is typed in words
 
     parsed = dateparser.parse(

@@ -128,7 +128,8 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
 def checkin_list(ws: Workspace, days: int, as_json: bool) -> None:
     """Your check-ins of the last days (two weeks unless --days), newest first."""
     everything = wellbeing.checkins(ws)
-    since = (today_local() - timedelta(days=days - 1)).isoformat()
+    today = today_local()
+    since = (today - timedelta(days=days - 1) if days <= (today - date.min).days else date.min).isoformat()
     rows = [row for day, row in everything.items() if day >= since][::-1]
     if as_json:
         print_json([row.to_dict() for row in rows])
