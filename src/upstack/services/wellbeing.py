@@ -141,7 +141,8 @@ def _sign_name(ws: Workspace, name: str, renaming: Sign | None = None) -> str:
     same = next((s for s in signs(ws) if _slug(name) in (s.slug, _slug(s.name))
                  and (renaming is None or s.slug != renaming.slug)), None)
     if same is not None:  # named as it is called now, when it was renamed since ("late nights")
-        raise BadInput(f"you track {name!r} already" + ("" if _slug(same.name) == _slug(name) else f", as {same.name!r}"))
+        called = "" if _slug(same.name) == _slug(name) else f", as {same.name!r}"
+        raise BadInput(f"you track {name!r} already{called}")
     return name
 
 
