@@ -178,3 +178,20 @@ def test_a_name_reaches_the_tracked_sign_before_a_retired_one(run: CLI) -> None:
     names = [(s["slug"], s["name"], s["retired"]) for s in json.loads(run.ok("checkin", "signs", "--json"))]
     assert names == [("snacking", "video games", False), ("procrastinating-sleep", "late nights", False),
                      ("video-games", "video games", True)]
+
+
+def test_a_plan_says_where_its_usual_load_came_from_and_a_short_one_lists_no_backward_days(run: CLI) -> None:
+    # with --usual given, `recover` named four weeks the usual "came from" that held no check-in at all
+    run.ok("recover", "start", "--usual", "8")
+    shown = run.ok("recover")
+    assert "your usual 8.0 h on a working day (as you gave it)" in shown and "..20" not in shown.splitlines()[1]
+    assert json.loads(run.ok("recover", "list", "--json"))[0]["usual_given"] is True
+    assert run.ok("recover", "end").startswith("ended the plan that started")
+    assert json.loads(run.ok("recover", "list", "--json"))[0]["usual_given"] is True  # kept through its end
+    # ended on its first day, the list read "2026-12-05..2026-12-04"; one called off before it began too
+    later = (date.today() + timedelta(days=3)).isoformat()
+    run.ok("recover", "start", "--usual", "6", "--from", later)
+    assert run.ok("recover", "end") == f"called off the plan set to start {later}\n"
+    listed = run.ok("recover", "list").splitlines()
+    today = date.today().isoformat()
+    assert listed == [f"{later}  50% → 75% → 100%, called off {today}", f"{today}  50% → 75% → 100%, ended {today}"]

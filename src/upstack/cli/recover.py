@@ -22,7 +22,8 @@ def _plan_dict(plan: rule.Plan) -> dict[str, Any]:
     return {"id": plan.id, "start": plan.start.isoformat(), "last_day": plan.last_day.isoformat(),
             "steps": [{"percent": s.percent, "days": s.days} for s in plan.steps], "measure": plan.measure,
             "measured_by": rule.MEASURES[plan.measure], "usual": plan.baseline, "reason": plan.reason,
-            "ended": plan.ended.isoformat() if plan.ended else None, "end_note": plan.end_note}
+            "ended": plan.ended.isoformat() if plan.ended else None, "end_note": plan.end_note,
+            "usual_given": plan.usual_given}
 
 
 def _status_dict(found: recovery.Status) -> dict[str, Any]:
@@ -56,8 +57,9 @@ def _show(found: recovery.Status) -> None:
         echo(style(f"Recovery plan since {plan.start.isoformat()}{why}: step {index + 1} of {len(plan.steps)}, "
                    f"{plan.steps[index].percent}% until {last.isoformat()}", bold=True))
     first, last = recovery.usual_window(plan.start)
+    whence = "as you gave it" if plan.usual_given else f"from {first.isoformat()}..{last.isoformat()}"
     echo(f"measured by {rule.MEASURES[plan.measure]}; your usual {plan.baseline:.1f} h on a working day "
-         f"({first.isoformat()}..{last.isoformat()})")
+         f"({whence})")
     echo(style(f"{'step':<6}{'level':>6}{'up to':>9}  {'dates':<23}{'days':>6}{'mean':>9}{'above':>7}", dim=True))
     for item in found.steps:
         days = f"{item.measured}/{item.step.days}" if item.days_gone else "-"
@@ -146,7 +148,10 @@ def recover_end(ws: Workspace, note: str, as_json: bool) -> None:
     if as_json:
         print_json(_plan_dict(plan))
         return
-    echo(f"ended the plan that started {plan.start.isoformat()}")
+    if plan.ended is not None and plan.ended < plan.start:  # ended before its first day: it never ran
+        echo(f"called off the plan set to start {plan.start.isoformat()}")
+    else:
+        echo(f"ended the plan that started {plan.start.isoformat()}")
 
 
 @recover.command("list")
@@ -163,9 +168,12 @@ def recover_list(ws: Workspace, as_json: bool) -> None:
         return
     for plan in found:
         steps = " → ".join(f"{s.percent}%" for s in plan.steps)
-        ended = f", ended {plan.ended.isoformat()}" if plan.ended else ""
+        ended = "" if plan.ended is None else \
+            f", {'called off' if plan.ended < plan.start else 'ended'} {plan.ended.isoformat()}"
         reason = style(f"  {plan.reason}", dim=True) if plan.reason else ""
-        echo(f"{style(plan.start.isoformat(), fg='yellow')}..{plan.last_day.isoformat()}  {steps}{ended}{reason}")
+        # a plan ended on its first day, or called off before it, has no days: its start alone
+        days = f"..{plan.last_day.isoformat()}" if plan.last_day >= plan.start else ""
+        echo(f"{style(plan.start.isoformat(), fg='yellow')}{days}  {steps}{ended}{reason}")
 
 
 COMMANDS = [recover]

@@ -78,6 +78,7 @@ class Plan:
     reason: str = ""
     ended: date | None = None  # the day the person ended it (else it ends after its last step)
     end_note: str = ""
+    usual_given: bool = False  # the usual load as the person gave it (--usual), not read from the weeks before
 
     @property
     def last_day(self) -> date:
@@ -120,7 +121,7 @@ def stored_plan(plan_id: str, data: Mapping[str, object]) -> Plan | None:
         kept.append(Step(float(step[0]), step[1]))
     reason = data.get("reason")
     return Plan(plan_id, start, tuple(kept), measure, float(usual),
-                reason if isinstance(reason, str) else "")
+                reason if isinstance(reason, str) else "", usual_given=data.get("usual_given") is True)
 
 
 @dataclass(frozen=True)

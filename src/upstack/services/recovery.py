@@ -9,7 +9,7 @@ the person; the days since are read from the check-ins (hours worked) or the log
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from upstack.domain import recovery as rule
@@ -63,9 +63,8 @@ def plans(ws: Workspace) -> list[rule.Plan]:
                 found[event.subject] = plan
         elif data.get("change") == "end" and event.subject in found and iso_day(data.get("day")):
             plan, note = found[event.subject], data.get("note")
-            found[event.subject] = rule.Plan(plan.id, plan.start, plan.steps, plan.measure, plan.baseline,
-                                             plan.reason, iso_day(data.get("day")),
-                                             note if isinstance(note, str) else "")
+            found[event.subject] = replace(plan, ended=iso_day(data.get("day")),
+                                           end_note=note if isinstance(note, str) else "")
     return sorted(found.values(), key=lambda p: (p.start, p.id))
 
 
@@ -131,6 +130,7 @@ def start(ws: Workspace, *, levels: str | None = None, step_days: int | None = N
     reason = " ".join(clean_text(reason).split())
     if len(reason) > REASON_LIMIT:
         raise BadInput(f"the reason is {len(reason):,} characters: at most {REASON_LIMIT}")
+    given = usual is not None
     if usual is not None:
         if not (0 < usual <= 24 and math.isfinite(usual)):
             raise BadInput(f"your usual load is hours in a day (above 0, at most 24), not {usual:g}")
@@ -143,7 +143,7 @@ def start(ws: Workspace, *, levels: str | None = None, step_days: int | None = N
         if plan_id in taken else plan_id
     wellbeing.write_record(ws, "recover.plan", plan_id, change="start", start=day.isoformat(),
                            steps=[[s.level, s.days] for s in steps], measure=chosen, baseline=round(usual, 3),
-                           reason=reason)
+                           reason=reason, **({"usual_given": True} if given else {}))
     return next(p for p in plans(ws) if p.id == plan_id)
 
 
