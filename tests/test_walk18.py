@@ -195,3 +195,20 @@ def test_a_plan_says_where_its_usual_load_came_from_and_a_short_one_lists_no_bac
     listed = run.ok("recover", "list").splitlines()
     today = date.today().isoformat()
     assert listed == [f"{later}  50% → 75% → 100%, called off {today}", f"{today}  50% → 75% → 100%, ended {today}"]
+
+
+def test_a_wrong_passphrase_does_not_stop_due_or_doctor(run: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `upstack due` (deadlines, interviews) stopped at "wrong passphrase for your check-ins", and
+    # `upstack doctor` ran none of its checks
+    run.ok("checkin", "--mood", "2")
+    run.ok("opp", "add", "--kind", "fellowship", "--role", "Walk fellowship", "--org", "Walk Institute", "--deadline",
+           (date.today() + timedelta(days=5)).isoformat())
+    monkeypatch.setenv("UPSTACK_PASSPHRASE", PASSPHRASE)
+    run.ok("checkin", "lock")
+    wellbeing_seal.forget_keys()
+    monkeypatch.setenv("UPSTACK_PASSPHRASE", "not the passphrase at all")
+    monkeypatch.setenv("UPSTACK_CHECKIN_REMINDER", "1")
+    assert "wrong passphrase" in run("checkin", "list").output  # what reads them still stops
+    assert [item["kind"] for item in json.loads(run.ok("due", "--json"))] == ["deadline"]
+    checked = run("doctor")
+    assert checked.exit_code == 0 and "is not the check-ins' one" in checked.output, checked.output

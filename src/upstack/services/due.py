@@ -104,8 +104,9 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     today = today_local()
     try:
         done = today.isoformat() in wellbeing.checkins(ws, today.isoformat())
-    except wellbeing_seal.Locked:  # sealed, and no passphrase at hand: whether today's is done cannot be told
-        return
+    except (wellbeing_seal.Locked, wellbeing_seal.WrongPassphrase):
+        return  # sealed, and no passphrase at hand (or a wrong one): whether today's is done cannot be told;
+        # the deadlines, follow-ups and interviews are listed all the same
     if not done:
         yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",
                       about="check-in")

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["PASSPHRASE_ENV", "NEW_PASSPHRASE_ENV", "SEALED", "MIN_PASSPHRASE", "LOCKED_MESSAGE", "WRONG_MESSAGE",
-           "Locked", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record", "open_events",
+           "Locked", "WrongPassphrase", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record", "open_events",
            "sealed_about", "lock", "unlock", "change_passphrase", "check", "check_new_passphrase", "forget_keys"]
 
 PASSPHRASE_ENV = "UPSTACK_PASSPHRASE"
@@ -68,6 +68,11 @@ _keys: dict[str, bytes] = {}
 
 class Locked(BadInput):
     """Sealed check-ins, and no passphrase to open them (none in the environment, no terminal)."""
+
+
+class WrongPassphrase(BadInput):
+    """Sealed check-ins, and a passphrase that does not open them: what reads them stops, and what only
+    looks in on them (`upstack due`'s reminder, `upstack doctor`) says so and goes on."""
 
 
 def _b64(data: bytes) -> str:
@@ -192,7 +197,7 @@ def _key(ws: Workspace, seal: Seal, passphrase: str | None = None) -> bytes:
         return _keys[text]
     key = seal.derive(passphrase if passphrase is not None else _passphrase(ws))
     if _decrypt(key, seal.check, _CHECK_AAD) != _KNOWN:
-        raise BadInput(WRONG_MESSAGE)
+        raise WrongPassphrase(WRONG_MESSAGE)
     _keys[text] = key
     return key
 
@@ -408,11 +413,14 @@ def check(ws: Workspace) -> list[Problem]:
                 for e in events if SEALED not in e.data]
     if not sealed:
         return problems
+    count = f"{len(sealed)} sealed wellbeing record{'s' if len(sealed) != 1 else ''}"
     try:
         key = _key(ws, seal)
     except Locked:
-        return [*problems, Problem(f"{len(sealed)} sealed wellbeing record{'s' if len(sealed) != 1 else ''}",
-                                   f"not checked: {LOCKED_MESSAGE} to check that they open", "warning")]
+        return [*problems, Problem(count, f"not checked: {LOCKED_MESSAGE} to check that they open", "warning")]
+    except WrongPassphrase:  # the rest of doctor's checks still run: a wrong passphrase damages nothing
+        return [*problems, Problem(count, f"not checked: the passphrase given ({PASSPHRASE_ENV} or typed) is not "
+                                          "the check-ins' one", "warning")]
     for event in sealed:
         if _token_seal(str(event.data[SEALED])) != seal.id:
             problems.append(Problem(f"{event.op} record {event.id}", "sealed under a passphrase since changed: it "
