@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PASSPHRASE_ENV", "NEW_PASSPHRASE_ENV", "SEALED", "MIN_PASSPHRASE", "LOCKED_MESSAGE", "WRONG_MESSAGE",
            "Locked", "WrongPassphrase", "Seal", "Rewritten", "Problem", "is_locked", "verify", "seal_record",
-           "open_events", "sealed_about", "lock", "unlock", "change_passphrase", "check", "check_new_passphrase", "forget_keys"]
+           "open_events", "sealed_about", "lock", "unlock", "change_passphrase", "check", "check_new_passphrase",
+           "forget_keys"]
 
 PASSPHRASE_ENV = "UPSTACK_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "UPSTACK_NEW_PASSPHRASE"  # `upstack checkin passphrase` away from a terminal
