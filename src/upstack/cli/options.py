@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from upstack.cli.output import echo
 from upstack.domain.filters import Filters
 from upstack.domain.text import KINDS
 from upstack.errors import BadInput
@@ -92,7 +93,7 @@ def ask_until_valid(question: str, read: Callable[[str], T]) -> T | None:
         try:
             return read(answer)
         except BadInput as wrong:
-            click.echo(f"  {wrong}: try again, or Enter to skip", err=True)
+            echo(f"  {wrong}: try again, or Enter to skip", err=True)
 
 
 def pass_log(func: F) -> F:
