@@ -212,3 +212,70 @@ def test_a_wrong_passphrase_does_not_stop_due_or_doctor(run: CLI, monkeypatch: p
     assert [item["kind"] for item in json.loads(run.ok("due", "--json"))] == ["deadline"]
     checked = run("doctor")
     assert checked.exit_code == 0 and "is not the check-ins' one" in checked.output, checked.output
+
+
+def test_pace_says_which_way_a_sign_moved_and_when_its_notice_was_raised(run: CLI, workspace: Workspace) -> None:
+    # `pace` marked less sleep "rising", where the page says "moved down"; its notice, raised days
+    # ago, read as if of today
+    today = date.today()
+    for back in range(59, -1, -1):
+        sliding = back <= 8
+        wellbeing.check_in(workspace, day=today - timedelta(days=back), sleep_hours=5.0 if sliding else 7.5,
+                           energy=2, sign_scores={"snacking": 3 if sliding else 0})
+    shown = run.ok("pace")
+    sleep = next(line for line in shown.splitlines() if line.startswith("sleep"))
+    snacking = next(line for line in shown.splitlines() if line.startswith("snacking"))
+    assert sleep.endswith(" moved down") and snacking.endswith(" moved up") and "rising" not in shown
+    assert "this week's mean leaves out its single worst day" in shown
+    raised = json.loads(run.ok("pace", "--json"))["notice"]["day"]
+    assert raised != today.isoformat() and f"Several of your signs moved together (noticed on {raised}): " in shown
+
+
+def test_today_is_not_a_day_off_before_anything_is_written(workspace: Workspace) -> None:
+    # each morning `pace` counted the day just begun as a day off: "days worked" fell and the
+    # streak of days without one dropped to zero until the first note
+    from datetime import datetime
+
+    from upstack.services import capture
+    from upstack.services import pace as pace_service
+    from upstack.timeutil import simulated_clock
+
+    today = date.today()
+    with simulated_clock(datetime.now().astimezone()) as clock:
+        for back in range(30, 0, -1):
+            clock.set(datetime.combine(today - timedelta(days=back), datetime.min.time()).astimezone()
+                      + timedelta(hours=10))
+            capture.note(workspace, f"work, {back} days ago")
+    workspace.ingest()
+    seen = pace_service.daily(workspace, days=5)
+    assert seen.values["worked_day"] == [1.0, 1.0, 1.0, 1.0, None]  # today: a gap, not a zero
+    assert seen.values["no_day_off_streak"][-2:] == [4.0, None]  # (counted within the days read)
+    capture.note(workspace, "today's first")
+    workspace.ingest()
+    seen = pace_service.daily(workspace, days=5)
+    assert seen.values["worked_day"][-1] == 1.0 and seen.values["no_day_off_streak"][-1] == 5.0
+
+
+def test_the_page_shows_the_numbers_the_terminal_shows_and_when_the_notice_was_raised(
+        run: CLI, workspace: Workspace) -> None:
+    # the page rounded twice (2.346 to 2.35, then to 2.4) where `upstack pace` printed 2.3
+    import re
+    from html import unescape
+
+    from webserver import serve
+
+    today = date.today()
+    for back in range(59, -1, -1):
+        sliding = back <= 8
+        wellbeing.check_in(workspace, day=today - timedelta(days=back), sleep_hours=1.0 if sliding else 2.346,
+                           sign_scores={"snacking": 3 if sliding else 0})
+    printed = next(line for line in run.ok("pace").splitlines() if line.startswith("sleep")).split()
+    assert printed[1:3] == ["1.0", "2.3"]
+    with serve(workspace.home, workspace.db_url) as server:
+        page = server.client().get("/pace").text
+    row = re.search(r'<tr id="trend-sleep_hours"[^>]*>(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = [unescape(c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    assert cells[:3] == ["1.0", "2.3", "-1.3"]
+    raised = json.loads(run.ok("pace", "--json"))["notice"]["day"]
+    assert f'Noticed on <time datetime="{raised}">' in page

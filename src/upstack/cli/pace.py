@@ -81,15 +81,19 @@ def _history(ws: Workspace, as_json: bool) -> None:
 def _trends(found: service.Pace) -> None:
     echo(style(f"{'':<32} {'this week':>9} {'usual':>7}  last 4 weeks", dim=True))
     for trend in found.trends:
-        mark = style(" rising", fg="yellow") if trend.rising else ""
+        # as the page says it: which way it moved (sleep "rising" read as more sleep)
+        mark = style(f" moved {'down' if (trend.change or 0.0) < 0 else 'up'}", fg="yellow") if trend.rising else ""
         if not trend.enough:
             echo(f"{trend.signal.label:<32} {style(trend.note, dim=True)}")
             continue
         echo(f"{trend.signal.label:<32} {_number(trend.recent):>9} {_number(trend.baseline):>7}  "
              f"{found.sparks.get(trend.signal.name, '')}{mark}")
+    if any(t.enough for t in found.trends):
+        echo(style("usual is your own earlier weeks; this week's mean leaves out its single worst day", dim=True))
     if found.notice is not None:
         echo("")
-        echo(style("Several of your signs moved together: ", bold=True) + found.notice.text + ".")
+        when = "" if found.notice.day == found.day else f" (noticed on {found.notice.day.isoformat()})"
+        echo(style(f"Several of your signs moved together{when}: ", bold=True) + found.notice.text + ".")
         echo("The guide's steps, if they fit:")
         for step in found.notice.steps:
             echo(f"  - {step}")

@@ -65,8 +65,11 @@ def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Ser
         # Days before the person's first writing in upstack are not days off: their rhythm starts then.
         since = to_iso(datetime.combine(first - timedelta(days=1), datetime.min.time()))
         start = first if queries.wrote_before(ws.store().db, since) else max(first, min(t.date() for t in local))
-        series["late_activity"] = rule_.late_activity(local, start, last)
-        series["worked_day"], series["no_day_off_streak"] = rule_.work_days({t.date() for t in local}, start, last)
+        worked = {t.date() for t in local}
+        # Today, before anything is written, is not a day off yet (nor a night without late work): a gap.
+        until = last if last < today_local() or last in worked else last - timedelta(days=1)
+        series["late_activity"] = rule_.late_activity(local, start, until)
+        series["worked_day"], series["no_day_off_streak"] = rule_.work_days(worked, start, until)
         signals += [s for s in rule_.SIGNALS if s.source == "log"]
     return series, signals
 

@@ -77,7 +77,11 @@ def _trend(trend: rules.Trend) -> dict[str, Any]:
     return {"signal": trend.signal.name, "label": trend.signal.label, "unit": trend.signal.unit,
             "source": trend.signal.source, "recent": _number(trend.recent), "baseline": _number(trend.baseline),
             "change": _number(trend.change), "n_recent": trend.n_recent, "n_baseline": trend.n_baseline,
-            "rising": trend.rising, "enough": trend.enough, "note": trend.note}
+            "rising": trend.rising, "enough": trend.enough, "note": trend.note,
+            # as `upstack pace` prints them, from the unrounded means (2.346 is 2.3, not 2.35 then 2.4)
+            "shown": None if not trend.enough or trend.recent is None or trend.baseline is None
+            or trend.change is None else
+            {"recent": f"{trend.recent:.1f}", "baseline": f"{trend.baseline:.1f}", "change": f"{trend.change:+.1f}"}}
 
 
 def _data(ws: Workspace, day: date, given: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
