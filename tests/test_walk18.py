@@ -279,3 +279,38 @@ def test_the_page_shows_the_numbers_the_terminal_shows_and_when_the_notice_was_r
     assert cells[:3] == ["1.0", "2.3", "-1.3"]
     raised = json.loads(run.ok("pace", "--json"))["notice"]["day"]
     assert f'Noticed on <time datetime="{raised}">' in page
+
+
+def test_locked_check_ins_on_the_page_say_what_to_do_in_a_browser(workspace: Workspace,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # the page said "set UPSTACK_PASSPHRASE or run at a terminal", under the title "Not found"
+    from webserver import serve
+
+    wellbeing.check_in(workspace, mood=2)
+    wellbeing_seal.lock(workspace, PASSPHRASE)
+    wellbeing_seal.forget_keys()
+    monkeypatch.delenv("UPSTACK_PASSPHRASE", raising=False)
+    with serve(workspace.home, workspace.db_url) as server:
+        page = server.client().get("/pace")
+        missing = server.client().get("/no-such-page")
+    assert page.status_code == 400 and "<title>Cannot do that · upstack</title>" in page.text
+    assert "start `upstack serve` with UPSTACK_PASSPHRASE set" in page.text and "terminal" not in page.text
+    assert missing.status_code == 404 and "<title>Not found · upstack</title>" in missing.text
+
+
+def test_help_names_what_a_new_user_needs(run: CLI) -> None:
+    from upstack.domain import cbi
+    from upstack.services import due
+
+    # a mistyped command is offered the right one (commands load lazily: click's own list was empty)
+    typo = run("chekin")
+    assert typo.exit_code == 2 and "Did you mean 'checkin'" in typo.output
+    assert "Did you mean" not in run("zzz").output
+    # `--answers` takes six answers in an order the help now gives
+    burnout_help = run.ok("checkin", "burnout", "--help")
+    assert all(f"{n}. {item}" in burnout_help for n, item in enumerate(cbi.ITEMS, 1))
+    # every kind `due --kind` takes, and the check-in reminder, named in its help
+    due_help = " ".join(run.ok("due", "--help").split())
+    assert all(kind in due_help for kind in due.KINDS) and "UPSTACK_CHECKIN_REMINDER" in due_help
+    # the first sentence of `signs add` is its summary, not "Track a sign of your own (e.g."
+    assert "(e.g." not in run.ok("checkin", "signs", "--help")

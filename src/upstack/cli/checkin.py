@@ -328,6 +328,15 @@ def checkin_burnout(ctx: click.Context, ws: Workspace, answers: str | None, day:
     (with UPSTACK_CHECKIN_REMINDER on). A score is a pattern to notice, never a diagnosis.
 
     \b
+    The six questions, in the order --answers takes them:
+      1. How often do you feel tired?
+      2. How often are you physically exhausted?
+      3. How often are you emotionally exhausted?
+      4. How often do you think: "I can't take it anymore"?
+      5. How often do you feel worn out?
+      6. How often do you feel weak and susceptible to illness?
+
+    \b
     Examples:
       upstack checkin burnout
       upstack checkin burnout --answers often,sometimes,seldom,never,often,seldom

@@ -16,14 +16,17 @@ __all__ = ["COMMANDS"]
 @click.option("--days", "-d", type=int, default=14, show_default=True, metavar="N",
               help="Look this many days ahead (what is overdue is always shown).")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Only this kind (deadline, follow-up, interview, work-test, practice); repeat for more.")
+              help="Only this kind (deadline, follow-up, screen, work-test, interview, stage, practice, "
+                   "check-in); repeat for more.")
 @json_option
 @pass_log
 def due(ws: Workspace, days: int, kinds: tuple[str, ...], as_json: bool) -> None:
     """What is due: deadlines, follow-ups, interviews, work tests and practice reviews, soonest first.
 
     Only your own items, on a team server too. `upstack opp calendar` writes the same dates
-    as an iCalendar file for your calendar app.
+    as an iCalendar file for your calendar app. With UPSTACK_CHECKIN_REMINDER=1 it also lists a
+    check-in not yet done today, the weekly burnout questionnaire (once you have answered it)
+    and a monthly fit note (kept on this machine only).
 
     \b
     Examples:

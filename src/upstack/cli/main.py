@@ -110,6 +110,21 @@ class _Group(click.Group):
         commands = importlib.import_module(f"upstack.cli.{module}").COMMANDS
         return next((c for c in commands if c.name == name), None)
 
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, with its "Did you mean" for a mistyped command: commands load only when they
+        run, so click's own list of them (``self.commands``) is empty here."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as missing:
+            import difflib  # only on a mistyped command
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if close and missing.message.startswith("No such command"):
+                said = f"{missing.message} Did you mean {' or '.join(repr(name) for name in close)}?"
+                raise click.UsageError(said, ctx) from None
+            raise
+
     def invoke(self, ctx: click.Context) -> object:
         from upstack.domain import access
 

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from upstack.errors import UpstackError
+from upstack.services.wellbeing_seal import PASSPHRASE_ENV, Locked
 from upstack.version import __version__
 from upstack.web import api_docs
 from upstack.web.auth import BodyLimit, LocalToken, TeamAccounts, require_csrf
@@ -92,6 +93,9 @@ def create_app(workspace: Workspace, *, token: str | None, upload_limit: int = 5
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(UpstackError)
     def upstack_error(request: Request, exc: UpstackError) -> Response:
+        if isinstance(exc, Locked):  # "run at a terminal" means nothing in a browser: what to do here
+            return _error_page(request, f"check-ins are locked: start `upstack serve` with {PASSPHRASE_ENV} set "
+                                        "to read and write them here", exc.http_status)
         return _error_page(request, str(exc), exc.http_status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -118,7 +122,8 @@ def _errors(app: FastAPI) -> None:
 def _error_page(request: Request, message: str, status: int) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": message}, status_code=status)
-    return templates.TemplateResponse(request, "error.html", {"message": message, **base_context(request)},
+    return templates.TemplateResponse(request, "error.html",
+                                      {"message": message, "status": status, **base_context(request)},
                                       status_code=status)
 
 
