@@ -42,7 +42,8 @@ def pace(ws: Workspace, past: bool, as_json: bool) -> None:
         _history(ws, as_json)
         return
     found = service.pace(ws)
-    plan = recovery.status(ws, found.day) if recovery.current(ws, found.day) else None
+    under_way = recovery.current(ws, found.day)
+    plan = None if under_way is None else recovery.status(ws, found.day, under_way)  # the plans read once
     if as_json:
         notice = found.notice
         print_json({"day": found.day.isoformat(), "checkins": found.checkins,
