@@ -62,7 +62,7 @@ def test_a_team_servers_pages_do_not_link_to_pace(team: Any) -> None:
 
 # == 2. The sync door: wellbeing ops, forged local_only, bad utc_offset values =====================
 
-LOCAL_ONLY = [True, False, 0, 1, None, "true", "false", "", [], {}, "\u0661"]
+LOCAL_ONLY: list[Any] = [True, False, 0, 1, None, "true", "false", "", [], {}, "\u0661"]
 
 
 @pytest.mark.parametrize("op", WELLBEING_OPS)
