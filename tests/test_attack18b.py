@@ -183,13 +183,9 @@ def test_the_first_account_is_refused_beside_sealed_check_ins(home: Path, db_url
         assert not accounts.has_accounts(ws)
 
 
-OPEN_BY = pytest.mark.xfail(strict=True, reason=(
-    "open: add_user asks store_path.latest_at about the owner's rows (person '') only, and a wellbeing record "
-    "whose data says 'by' is stored under that person; a fix must also make `checkin forget` (which deletes "
-    "only the owner's rows) delete these, or the refusal's advice cannot be followed"))
 
 
-@pytest.mark.parametrize("by", [pytest.param("someone", marks=OPEN_BY), "", pytest.param("OWNER", marks=OPEN_BY)])
+@pytest.mark.parametrize("by", ["someone", "", "OWNER"])  # a wellbeing record is the owner's whatever "by" says
 def test_the_first_account_is_refused_beside_a_check_in_said_to_be_by_another(home: Path, db_url: str | None,
                                                                               by: str) -> None:
     """A check-in record whose data names a writer (``by``: from a hand-made journal line, or another

@@ -62,13 +62,15 @@ class PathEvent:
 
 
 def _add(db: Database, record: Record) -> None:
+    # A wellbeing record is the workspace owner's whatever its "by" says: only a workspace without
+    # accounts takes one, where the owner is the only person (so `user add` and `checkin forget` see it).
     data = record.data
     subject, at = str(data["subject"]), str(data["at"])
     if not subject:
         raise ValueError(f"a {record.op} record names no subject")
     db.execute("INSERT INTO path_records (id, person, op, subject, at, data, local_only) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (record.id, person_key(db, data.get("by")), record.op, subject, at,
+               (record.id, "" if record.op in WELLBEING_OPS else person_key(db, data.get("by")), record.op, subject, at,
                 json.dumps(data, ensure_ascii=False, sort_keys=True),
                 1 if data.get("local_only") is True or record.op in WELLBEING_OPS else 0))
 
