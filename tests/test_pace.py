@@ -54,6 +54,19 @@ def test_a_sustained_slide_raises_one_gentle_notice(workspace: Workspace, run: C
     assert {t["signal"] for t in data["trends"] if t["rising"]} >= {"sleep_hours", "snacking"}
 
 
+def test_pace_shows_the_notice_the_notices_list_shows(workspace: Workspace, run: CLI) -> None:
+    """A pattern noticed eleven days ago and still there: `pace --notices` lists that notice, and its
+    cooldown keeps this week quiet; `pace` says the same, not a second notice of its own."""
+    _history(workspace, 70, slide_from=14)
+    raised = pace.history(workspace)
+    assert [(today_local() - n.day).days for n in raised] == [11]  # on the slide's fourth day
+    assert pace.pace(workspace).notice is None
+    assert "Several of your signs moved together" not in run.ok("pace")
+    assert json.loads(run.ok("pace", "--json"))["notice"] is None
+    listed = run.ok("pace", "--notices")
+    assert raised[0].day.isoformat() in listed
+
+
 def test_imported_entries_do_not_count_as_work_at_night(run: CLI) -> None:
     """An import creates its entries when it runs (at 2 a.m., say): that is not when they were written."""
     from pathlib import Path

@@ -24,6 +24,7 @@ from upstack.workspace import Workspace
 __all__ = ["Pace", "pace", "history", "writing_times", "NOTICE_DAYS", "Daily", "daily", "DAILY_DAYS"]
 
 NOTICE_DAYS = 7  # a notice raised in the last week is shown
+HISTORY_DAYS = 182  # `pace --notices`: six months, and the days a notice's cooldown is read over
 SPARK_DAYS = 28
 DAILY_DAYS = 91  # thirteen weeks: what the web page charts
 
@@ -90,35 +91,44 @@ def _wall_time(stored: str, offset: str | None) -> datetime | None:
         return None
 
 
-def history(ws: Workspace, *, days: int = 182, day: date | None = None,
-            rule: rule_.PaceRule | None = None) -> list[rule_.Notice]:
-    """Every notice the rule raised over the ``days`` up to ``day`` (today), oldest first: at most one
-    per cooldown, so a long slide is one notice, not a daily alarm."""
+def history(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> list[rule_.Notice]:
+    """Every notice the rule raised over the HISTORY_DAYS up to ``day`` (today), oldest first: at most
+    one per cooldown, so a long slide is one notice a month, not a daily alarm."""
     rule = rule or rule_.PaceRule()
     day = day or today_local()
-    start = day - timedelta(days=days - 1)
-    reach = rule.recent_days + rule.gap_days + rule.baseline_days
-    series, signals = _series(ws, start - timedelta(days=reach), day)
-    return rule_.notices(series, rule, start, day, signals)
+    series, signals = _series(ws, _history_start(day) - timedelta(days=_reach(rule)), day)
+    return rule_.notices(series, rule, _history_start(day), day, signals)
+
+
+def _reach(rule: rule_.PaceRule) -> int:
+    return rule.recent_days + rule.gap_days + rule.baseline_days
+
+
+def _history_start(day: date) -> date:
+    return day - timedelta(days=HISTORY_DAYS - 1)
 
 
 def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None = None) -> Pace:
-    """Trends on ``day`` (today) and the notice raised in the week up to it, if any."""
+    """Trends on ``day`` (today) and the notice raised in the week up to it, if any: the last of
+    ``history``'s, read over the same six months, so `pace` and `pace --notices` never disagree (a
+    pattern noticed ten days ago and still there is not noticed again this week)."""
     rule = rule or rule_.PaceRule()
     day = day or today_local()
-    reach = rule.recent_days + rule.gap_days + rule.baseline_days
-    first = day - timedelta(days=reach + rule.cooldown_days)
-    series, signals = _series(ws, first, day)
+    start = _history_start(day)
+    series, signals = _series(ws, start - timedelta(days=_reach(rule)), day)
     trends = rule_.trends(series, day, rule, signals)
-    found = rule_.notices(series, rule, day - timedelta(days=NOTICE_DAYS - 1), day, signals)
+    found = rule_.notices(series, rule, start, day, signals)
+    notice = found[-1] if found and found[-1].day > day - timedelta(days=NOTICE_DAYS) else None
     spark_from = day - timedelta(days=SPARK_DAYS - 1)
     sparks = {t.signal.name: rule_.sparkline(rule_.daily_values(series.get(t.signal.name, {}), spark_from, day))
               for t in trends}
+    since = day - timedelta(days=_reach(rule) + rule.cooldown_days)  # patterns over the last months only
+    recent = {name: {d: v for d, v in values.items() if d >= since} for name, values in series.items()}
     checked = len({d for s in signals if s.source == "checkin" for d in series.get(s.name, {})
-                   if d > day - timedelta(days=reach)})
+                   if d > day - timedelta(days=_reach(rule))})
     answered = burnout.answers(ws)
     latest = answered[-1] if answered else None
-    return Pace(day, trends, sparks, found[-1] if found else None, checked, patterns_.patterns(series), first,
+    return Pace(day, trends, sparks, notice, checked, patterns_.patterns(recent), since,
                 latest, burnout.talk_line(ws, latest.score) if latest else "")
 
 
