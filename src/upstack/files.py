@@ -31,12 +31,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_path", "write_atomically", "store_blob", "blob_path", "fsync_dir", "read_at_most"]
+__all__ = ["make_private_dirs", "atomic_path", "write_atomically", "store_blob", "blob_path", "fsync_dir",
+           "read_at_most"]
 
 _CHUNK = 1 << 20
 # A folder's fsync refused (some network and FUSE file systems, a folder this user may not
 # open): the rename is done all the same, only not yet forced to the disk.
 _SYNC_REFUSED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, errno.EACCES, errno.EPERM}
+
+
+def make_private_dirs(path: Path) -> None:
+    """Make the folder ``path`` and every missing folder above it, each new one for its owner only
+    (0o700 whatever the umask; os.mkdir's mode can only lose bits to it). A workspace holds private
+    entries and check-ins: every folder upstack makes for one, from the workspace's own down, is
+    closed to the other users of a shared machine. A folder already there is left as it is
+    (`upstack doctor` says when a workspace can be read by others)."""
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process: theirs is as private
+            os.mkdir(folder, 0o700)
 
 
 @contextmanager
@@ -109,7 +125,7 @@ def store_blob(directory: Path, source: bytes | Path, *, nested: bool) -> tuple[
     """
     import hashlib  # here: every command imports this module (store.blobs), few of them store a file
 
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(directory)
     if isinstance(source, bytes):
         sha256 = hashlib.sha256(source).hexdigest()
         if blob_path(directory, sha256, nested=nested).exists():
@@ -127,7 +143,7 @@ def store_blob(directory: Path, source: bytes | Path, *, nested: bool) -> tuple[
         final = blob_path(directory, sha256, nested=nested)
         if not final.exists():
             made = not final.parent.exists()
-            final.parent.mkdir(exist_ok=True)
+            make_private_dirs(final.parent)
             os.replace(tmp, final)
             fsync_dir(final.parent)
             if made:

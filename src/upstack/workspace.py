@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from upstack.errors import NewerVersion
-from upstack.files import write_atomically
+from upstack.files import make_private_dirs, write_atomically
 from upstack.formats.journal import Journal, Record, make_record
 from upstack.ids import new_id
 from upstack.settings import Settings
@@ -84,7 +84,7 @@ class Workspace:
         path = self.home / "workspace.id"
         created = False
         if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self.home)
             try:
                 write_atomically(path, candidate + "\n", overwrite=False)  # the first writer wins
                 created = True
@@ -109,6 +109,25 @@ class Workspace:
         members' (an entry from a web form there keeps none, and is read in the reader's zone)."""
         offset = None if self.team else utc_offset()
         return {"utc_offset": offset} if offset else {}
+
+    def open_to_others(self) -> list[Path]:
+        """What of this workspace other users of the machine can read: its folder, and a database
+        kept outside it, where their mode lets group or others in (a folder made before upstack made
+        its folders private, or by hand). `upstack doctor` names them and `doctor --fix` closes them."""
+        paths = [self.home]
+        url = self.db_url or ""
+        if url.startswith("sqlite:"):
+            db = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")).absolute()
+            if self.home.absolute() not in db.parents:
+                paths += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+        found = []
+        for path in paths:
+            try:
+                if path.stat().st_mode & 0o077:
+                    found.append(path)
+            except OSError:
+                continue  # not made yet, or not ours to read: nothing of it to show
+        return found
 
     def focus_node_id(self) -> str | None:
         """The node notes go under by default (`upstack focus`), read without the database."""

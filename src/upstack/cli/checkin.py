@@ -114,6 +114,9 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
                                    "to be asked")
         given = _ask(ws, wellbeing.checked_day(when) if when else None)  # a day to come is refused before asking
     recorded = wellbeing.check_in(ws, day=when, **given)  # type: ignore[arg-type]
+    if ws.open_to_others():  # kept on this machine, but not from its other users
+        echo(style("warning: other users of this machine can read this workspace: `upstack doctor --fix` "
+                   "closes it", fg="yellow"), err=True)
     if as_json:
         print_json(recorded.to_dict())
         return

@@ -16,7 +16,8 @@ __all__ = ["COMMANDS"]
 
 
 @click.command()
-@click.option("--fix", is_flag=True, help="Rebuild the search index if it is out of step.")
+@click.option("--fix", is_flag=True, help="Rebuild the search index if it is out of step, and close the "
+                                          "workspace to other users of this machine if it is open to them.")
 @json_option
 @pass_log
 def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
@@ -26,6 +27,11 @@ def doctor(ws: Workspace, fix: bool, as_json: bool) -> None:
     """
     with progress_bar("checking") as update:
         findings = maintenance.doctor(ws, update)
+    if fix and any(f.check == "privacy" for f in findings):
+        closed = {str(path) for path in maintenance.close_to_others(ws)}
+        for path in sorted(closed):
+            echo(f"closed {path} to other users of this machine", err=True)
+        findings = [f for f in findings if not (f.check == "privacy" and f.subject in closed)]
     if fix and any(f.check == "search" for f in findings):
         count = maintenance.reindex(ws)
         echo(f"rebuilt the search index for {plural(count, 'entry', 'entries')}", err=True)

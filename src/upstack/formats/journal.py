@@ -37,7 +37,7 @@ from typing import Any
 
 from upstack.domain.text import clean_data
 from upstack.errors import UpstackError
-from upstack.files import fsync_dir, write_atomically
+from upstack.files import fsync_dir, make_private_dirs, write_atomically
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
 
@@ -142,7 +142,7 @@ class Journal:
         self._append(("\n" + journal_line(records) + "\n").encode("utf-8"))
 
     def _append(self, data: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.directory)
         while True:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from upstack.files import fsync_dir, store_blob
+from upstack.files import fsync_dir, make_private_dirs, store_blob
 from upstack.formats.journal import Journal, Record
 
 __all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
@@ -107,7 +107,8 @@ class RunFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.blobs = directory / BLOBS
-        directory.mkdir(parents=True, exist_ok=False)
+        make_private_dirs(directory.parent)
+        directory.mkdir(mode=0o700)
         self.blobs.mkdir()
         self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)

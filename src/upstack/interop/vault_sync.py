@@ -21,6 +21,7 @@ from typing import Any
 
 from upstack.domain.text import plural
 from upstack.errors import BadInput
+from upstack.files import make_private_dirs
 from upstack.interop.vault_plan import Plan, make_plan
 from upstack.store import vault as state
 from upstack.workspace import Workspace
@@ -47,7 +48,7 @@ class Report:
 
 @contextmanager
 def _sync_lock(ws: Workspace) -> Iterator[None]:
-    ws.home.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(ws.home)
     fd = os.open(ws.home / "vault-sync.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

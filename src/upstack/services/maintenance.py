@@ -14,7 +14,7 @@ from pathlib import Path
 
 from upstack.domain.text import plural
 from upstack.errors import BadInput, UpstackError
-from upstack.files import atomic_path
+from upstack.files import atomic_path, make_private_dirs
 from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
@@ -35,7 +35,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # database, revisions, runs, search, blobs, journal, backup, vault, wellbeing
+    check: str  # database, revisions, runs, search, blobs, journal, backup, vault, wellbeing, privacy
     subject: str  # what is affected: an entry, an attachment, a file
     message: str
     severity: str = "error"  # or "warning": worth knowing, not damage
@@ -204,7 +204,19 @@ def doctor(ws: Workspace, progress: Progress | None = None) -> list[Finding]:
     findings += _check_run_folders(ws)
     findings += _readable(store.db, "vault", lambda: _check_vault(store.db))
     findings += _readable(store.db, "wellbeing", lambda: _check_wellbeing(ws))
+    findings += [Finding("privacy", str(path), f"other users of this machine can read it, private entries and "
+                                               f"check-ins included: `upstack doctor --fix` or "
+                                               f"`chmod {700 if path.is_dir() else 600} {path}` closes it", "warning")
+                 for path in ws.open_to_others()]
     return findings
+
+
+def close_to_others(ws: Workspace) -> list[Path]:
+    """Make what of the workspace others can read (``Workspace.open_to_others``) its owner's only."""
+    closed = ws.open_to_others()
+    for path in closed:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return closed
 
 
 def _check_wellbeing(ws: Workspace) -> list[Finding]:
@@ -314,9 +326,8 @@ def _unfinished(home: Path, dest: Path) -> Iterator[Path]:
     except OSError:
         pass
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial.mkdir(mode=0o700)
-        os.chmod(partial, 0o700)  # whatever the umask
+        make_private_dirs(dest.parent)
+        make_private_dirs(partial)
         yield partial
     finally:
         marker.unlink(missing_ok=True)

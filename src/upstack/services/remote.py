@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from upstack.errors import BadInput, Refused, Unauthorized, UpstackError
-from upstack.files import write_atomically
+from upstack.files import make_private_dirs, write_atomically
 from upstack.services.linked import save_roles
 from upstack.workspace import Workspace
 
@@ -95,7 +95,7 @@ def login(ws: Workspace, url: str, token: str) -> Remote:
                        "sync-only token on the server's account page")
     found = Remote(probe.url, probe.token, str(me["login"]))
     path = ws.home / REMOTE_FILE
-    ws.home.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(ws.home)
     write_atomically(path, json.dumps(asdict(found)), permissions=0o600)  # it holds the token
     save_roles(ws, found.url, me)  # what the server will take from them is known from now on
     return found

@@ -10,7 +10,7 @@ from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
-from upstack.files import write_atomically
+from upstack.files import make_private_dirs, write_atomically
 from upstack.formats.journal import Record
 from upstack.ids import id_key, new_id, short_id
 from upstack.memo import Memo
@@ -376,7 +376,7 @@ def set_focus(ws: Workspace, ref: str | None) -> Node | None:
         return None
     db = ws.store().db
     node_id = resolve_node(db, ref)
-    ws.home.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(ws.home)
     write_atomically(path, node_id + "\n")
     return store_tree.load_node(db, node_id)
 

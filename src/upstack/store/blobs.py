@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from upstack.errors import UpstackError
-from upstack.files import blob_path, store_blob
+from upstack.files import blob_path, make_private_dirs, store_blob
 
 __all__ = ["BlobStore", "BlobError"]
 
@@ -58,7 +58,7 @@ class BlobStore:
 
     @contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.directory)
         fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, mode)
@@ -115,7 +115,7 @@ class BlobStore:
 
         for sha in hashes:
             dest = blob_path(target, sha, nested=True)
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(dest.parent)
             shutil.copyfile(self.path(sha), dest)
 
 

@@ -6,6 +6,7 @@ where the engines differ ask ``db.engine`` (``store.dialect``). Rows come back a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.errors import UpstackError
+from upstack.files import make_private_dirs
 from upstack.store.dialect import Dialect, PostgresDialect, SqliteDialect
 
 __all__ = ["Database", "connect"]
@@ -160,8 +162,11 @@ def _enter_wal(raw: sqlite3.Connection) -> None:
 
 
 def _connect_sqlite(path: Path) -> Database:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     try:
+        if not path.exists():  # made for its owner only, as its folder is; its -wal and -shm take its mode
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False)
     except sqlite3.DatabaseError as exc:
         raise UpstackError(f"cannot open workspace database {path}: {exc}") from None

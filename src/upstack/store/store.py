@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from upstack.domain import access
 from upstack.errors import NewerVersion, UpstackError
-from upstack.files import atomic_path, write_atomically
+from upstack.files import atomic_path, make_private_dirs, write_atomically
 from upstack.formats.journal import Journal, Record
 from upstack.formats.rundir import run_dirs
 from upstack.store import SCHEMA_MARK, runs, schema
@@ -29,7 +29,7 @@ __all__ = ["Store", "IngestReport", "workspace_lock"]
 @contextmanager
 def workspace_lock(home: Path) -> Iterator[None]:
     """One writer at a time per workspace for ingest, migration, restore and backup."""
-    home.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(home)
     fd = os.open(home / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
