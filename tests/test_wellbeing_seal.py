@@ -204,7 +204,10 @@ def test_forget_needs_no_passphrase_and_takes_the_seal(run: CLI, db_url: str | N
         assert store_path.seal_text(ws.store().db) is None
 
 
-def test_a_locked_reminder_without_passphrase_is_skipped(home: Path, db_url: str | None, monkeypatch) -> None:
+def test_a_locked_reminder_without_passphrase_says_why_it_cannot_tell(home: Path, db_url: str | None,
+                                                                      monkeypatch) -> None:
+    """Without the passphrase `due` cannot tell whether today's check-in is done: it says so (one line,
+    never what a check-in said), not leaves the reminder out as if there were none."""
     from upstack.services import due
 
     with Workspace(home=home, db=db_url, checkin_reminder=True) as ws:
@@ -212,7 +215,14 @@ def test_a_locked_reminder_without_passphrase_is_skipped(home: Path, db_url: str
         wellbeing_seal.lock(ws, PASS)
         wellbeing_seal.forget_keys()
         monkeypatch.delenv(wellbeing_seal.PASSPHRASE_ENV, raising=False)
-        assert not [i for i in due.due(ws) if i.kind == "check-in"]
+        [item] = [i for i in due.due(ws) if i.kind == "check-in"]
+        assert "locked" in item.title and "UPSTACK_PASSPHRASE" in item.title and NOTE not in item.title
+        monkeypatch.setenv(wellbeing_seal.PASSPHRASE_ENV, "not the passphrase")
+        [item] = [i for i in due.due(ws) if i.kind == "check-in"]
+        assert "does not open them" in item.title
+        wellbeing_seal.forget_keys()
+        monkeypatch.setenv(wellbeing_seal.PASSPHRASE_ENV, PASS)
+        assert not [i for i in due.due(ws) if i.kind == "check-in" and "check in" in i.title]  # done today
 
 
 def test_a_lock_killed_in_its_transaction_leaves_the_check_ins_as_they_were(run: CLI, db_url: str | None) -> None:
@@ -246,3 +256,79 @@ def test_a_lock_killed_in_its_transaction_leaves_the_check_ins_as_they_were(run:
     assert _readings(run) == before
     _assert_no_content(_stored_bytes(run.home, db_url), "the workspace")
     assert os.environ.get(wellbeing_seal.PASSPHRASE_ENV) is None  # nothing of the tests' own leaked
+
+
+def _serve(run: CLI, db_url: str | None, *, typed: str | None, env: dict[str, str] | None = None
+           ) -> tuple[subprocess.Popen[bytes], int | None]:
+    """`upstack serve --port 0` as a real process, at a terminal it reads ``typed`` from (None: no terminal)."""
+    import pty
+
+    env = env or env_for(run.home, db_url)
+    if typed is None:
+        return subprocess.Popen([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE), None
+    primary, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "upstack", "serve", "--port", "0"], env=env,
+                               stdin=terminal, stdout=terminal, stderr=subprocess.PIPE,
+                               start_new_session=True)  # no terminal of the test's own to ask at
+    os.close(terminal)
+    assert process.stderr is not None
+    asked = b""
+    while b"Passphrase" not in asked:  # typed once asked: getpass drops what was typed ahead
+        more = process.stderr.read1(4096)
+        assert more, asked
+        asked += more
+    os.write(primary, typed.encode())
+    return process, primary
+
+
+def _address(process: subprocess.Popen[bytes], primary: int | None) -> str:
+    import re
+    import select
+    import time
+
+    source = primary if primary is not None else process.stdout.fileno()  # type: ignore[union-attr]
+    text, deadline = "", time.monotonic() + 120
+    while not (found := re.search(r"^open: (http://127\.0\.0\.1:\d+/)\?token=(\S+?)\r?$", text, flags=re.M)):
+        assert time.monotonic() < deadline and process.poll() is None, (text, process.stderr)
+        if select.select([source], [], [], 1)[0]:
+            text += os.read(source, 65536).decode()
+    return f"{found.group(1)}pace?token={found.group(2)}"
+
+
+def test_serve_opens_locked_check_ins_once_as_it_starts(run: CLI, db_url: str | None) -> None:
+    """At a terminal `serve` asks for the passphrase as it starts, and /pace shows the check-ins; a
+    wrong one stops it in one line; away from a terminal without UPSTACK_PASSPHRASE it says why /pace
+    cannot open them and serves the rest."""
+    import httpx
+
+    ok(run, "checkin", "--mood", "2", "--note", NOTE)
+    ok(run, "checkin", "lock")
+    wellbeing_seal.forget_keys()
+    env = {k: v for k, v in env_for(run.home, db_url).items() if k != wellbeing_seal.PASSPHRASE_ENV}
+    process, primary = _serve(run, db_url, typed=PASS + "\n", env=env)
+    try:
+        page = httpx.get(_address(process, primary), follow_redirects=True, timeout=30)
+        assert page.status_code == 200 and NOTE in page.text
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+        if primary is not None:
+            os.close(primary)
+    process, primary = _serve(run, db_url, typed="not the passphrase\n", env=env)
+    try:
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 1 and "Traceback" not in err.decode()
+        assert err.decode().strip().splitlines()[-1] == "upstack: error: wrong passphrase for your check-ins: " \
+                                                         "nothing was changed"
+    finally:
+        if primary is not None:
+            os.close(primary)
+    process, _ = _serve(run, db_url, typed=None, env=env)
+    try:
+        page = httpx.get(_address(process, None), follow_redirects=True, timeout=30)
+        assert NOTE not in page.text and "locked" in page.text
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "your check-ins are locked: /pace opens them" in err.decode()

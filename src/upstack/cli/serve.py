@@ -48,7 +48,30 @@ def serve(ws: Workspace, host: str, port: int) -> None:
 
     team = has_accounts(ws)
     check_host(host, team=team)
+    if not team:
+        _open_check_ins(ws)
     run_server(ws, host, port, team=team)
+
+
+def _open_check_ins(ws: Workspace) -> None:
+    """Locked check-ins (`upstack checkin lock`) are opened once, as the server starts: with the
+    passphrase asked at a terminal, or UPSTACK_PASSPHRASE; a wrong one stops it here, in one line.
+    Without either, the server says /pace cannot open them, and serves the rest."""
+    import os
+
+    from upstack.cli.options import ask_secret
+    from upstack.services import wellbeing_seal
+
+    if not wellbeing_seal.is_locked(ws):
+        return
+    if sys.stdin.isatty():
+        ws.ask_passphrase = ask_secret
+    elif not os.environ.get(wellbeing_seal.PASSPHRASE_ENV):
+        echo(f"your check-ins are locked: /pace opens them once `upstack serve` starts at a terminal "
+             f"or with {wellbeing_seal.PASSPHRASE_ENV} set", err=True)
+        return
+    wellbeing_seal.verify(ws)  # the key is kept for this process: the pages' requests use it
+    ws.ask_passphrase = None  # a request never asks at the terminal
 
 
 def run_server(ws: Workspace, host: str, port: int, *, team: bool = False) -> None:

@@ -104,9 +104,13 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     today = today_local()
     try:
         done = today.isoformat() in wellbeing.checkins(ws, today.isoformat())
-    except (wellbeing_seal.Locked, wellbeing_seal.WrongPassphrase):
-        return  # sealed, and no passphrase at hand (or a wrong one): whether today's is done cannot be told;
-        # the deadlines, follow-ups and interviews are listed all the same
+    except (wellbeing_seal.Locked, wellbeing_seal.WrongPassphrase) as sealed:
+        # Whether today's is done cannot be told: said, not left out (the other items are listed all the same).
+        why = "the passphrase given does not open them" if isinstance(sealed, wellbeing_seal.WrongPassphrase) \
+            else f"{wellbeing_seal.PASSPHRASE_ENV} or a terminal gives the passphrase"
+        yield DueItem(today.isoformat(), "check-in", f"check in, if not done yet: your check-ins are locked ({why})",
+                      "checkin", about="check-in")
+        return
     if not done:
         yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",
                       about="check-in")
