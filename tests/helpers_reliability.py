@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HELPER = Path(__file__).resolve()
 
@@ -392,15 +393,13 @@ def _cli_stall_in_migration(version: str, *args: str) -> None:
     from upstack.cli.main import main
     from upstack.store import schema
 
-    def stalled(migration: schema.Migration) -> schema.Migration:
-        def run(db: object) -> None:
-            migration.run(db)  # type: ignore[arg-type]
-            print(f"migrating {migration.version}", flush=True)
+    class Stalled(schema.Migration):
+        def run(self, db: Any) -> None:
+            super().run(db)
+            print(f"migrating {self.version}", flush=True)
             time.sleep(600)
 
-        return dataclasses.replace(migration, run=run)
-
-    schema.MIGRATIONS = tuple(stalled(m) if m.version == int(version) else m
+    schema.MIGRATIONS = tuple(Stalled(**dataclasses.asdict(m)) if m.version == int(version) else m
                               for m in schema.MIGRATIONS)
     sys.argv = ["upstack", *args]
     main()

@@ -47,6 +47,27 @@ def test_bad_input_is_one_line_and_changes_nothing(run: CLI) -> None:
     assert json.loads(run.ok("checkin", "list", "--json")) == []
 
 
+def test_a_mistyped_answer_is_made_a_gap_again(run: CLI) -> None:
+    """A later check-in of a day overrides an answer but cannot unsay it: --clear makes it a gap again,
+    for every reader (list, export, pace), and a later answer comes back over it."""
+    run.ok("checkin", "--at", "yesterday", "--sleep", "6.5", "--energy", "2", "--sign", "snacking=3", "--note", "x")
+    cleared = json.loads(run.ok("checkin", "--at", "yesterday", "--clear", "sleep", "--clear", "Snacking",
+                                "--clear", "note", "--json"))
+    assert (cleared["sleep_hours"], cleared["signs"], cleared["note"], cleared["energy"]) == (None, {}, "", 2)
+    [row] = json.loads(run.ok("checkin", "list", "--json"))
+    assert (row["sleep_hours"], row["signs"], row["note"], row["energy"]) == (None, {}, "", 2)
+    table = list(csv.reader(io.StringIO(run.ok("checkin", "export"))))
+    assert table[1][1] == "" and table[1][2] == "2"  # a gap, never a zero
+    run.ok("checkin", "--at", "yesterday", "--sleep", "7")
+    assert json.loads(run.ok("checkin", "list", "--json"))[0]["sleep_hours"] == 7
+    for args, said in ((["--clear", "mood"], "nothing to clear: the check-in of that day has no 'mood'"),
+                       (["--clear", "sleep", "--sleep", "5"], "'sleep' is both given and cleared"),
+                       (["--clear", "lunch"], "--clear takes sleep, energy, mood, hours, note or a sign's name")):
+        result = run("checkin", "--at", "yesterday", *args)
+        assert result.exit_code == 1 and said in result.output and "Traceback" not in result.output, args
+    assert json.loads(run.ok("checkin", "list", "--json"))[0]["sleep_hours"] == 7
+
+
 def test_signs_are_the_persons_own(run: CLI) -> None:
     assert [s["name"] for s in json.loads(run.ok("checkin", "signs", "--json"))] == list(wellbeing.DEFAULT_SIGNS)
     run.ok("checkin", "signs", "add", "Skipping lunch")

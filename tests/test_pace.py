@@ -67,6 +67,19 @@ def test_pace_shows_the_notice_the_notices_list_shows(workspace: Workspace, run:
     assert raised[0].day.isoformat() in listed
 
 
+def test_a_new_person_is_told_from_when_pace_compares(workspace: Workspace, run: CLI) -> None:
+    """Two check-ins: nothing to compare yet, and pace says from about when it will (the baseline window,
+    two to seven weeks back, then holds ten days); with weeks of check-ins it no longer says it."""
+    today = today_local()
+    for back in (3, 0):
+        wellbeing.check_in(workspace, day=today - timedelta(days=back), sleep_hours=7.0, energy=2)
+    data = json.loads(run.ok("pace", "--json"))
+    assert data["compares_from"] == (today - timedelta(days=3) + timedelta(days=30)).isoformat()
+    assert f"pace compares from about {data['compares_from']}" in run.ok("pace")
+    _history(workspace, 60)
+    assert json.loads(run.ok("pace", "--json"))["compares_from"] is None
+
+
 def test_imported_entries_do_not_count_as_work_at_night(run: CLI) -> None:
     """An import creates its entries when it runs (at 2 a.m., say): that is not when they were written."""
     from pathlib import Path

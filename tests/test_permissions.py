@@ -33,7 +33,7 @@ from upstack.services.jsondump import dump_tables
 from upstack.services.record_shapes import SHAPES
 from upstack.services.runsync import RUN_OPS, accept_run
 from upstack.store import path as store_path
-from upstack.store.apply import HANDLERS
+from upstack.store.apply import handlers
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 from webserver import serve
@@ -46,6 +46,7 @@ OBJECTS = ("own", "shared", "private", "run", "deleted")
 
 
 def test_every_op_has_a_rule_and_a_schema_or_is_never_pushed() -> None:
+    HANDLERS = handlers()  # every op, each routed to the module that applies it
     for op in HANDLERS:
         if op in RUN_OPS:
             assert op in SHAPES, f"{op} travels in a run push but has no schema"

@@ -129,6 +129,19 @@ def test_without_a_usual_load_a_plan_asks_for_one(run: CLI) -> None:
     assert said["measure"] == "hours" and said["usual"] == 8
 
 
+def test_a_plan_measured_by_hours_nobody_gives_says_how_to_give_them(run: CLI) -> None:
+    """A usual load given by hand, and check-ins that never give the hours worked: the plan would measure
+    nothing, silently; it says so as it starts, and while no day is measured."""
+    started = run("recover", "start", "--usual", "8", "--from", "3 days ago")
+    assert started.exit_code == 0 and "no day measured yet" in started.stderr and "--hours" in started.stderr
+    assert "no day measured yet" in run.ok("recover")
+    run.ok("checkin", "--at", "yesterday", "--hours", "5")
+    assert "no day measured yet" not in run.ok("recover")
+    run.ok("recover", "end")
+    again = run("recover", "start", "--usual", "8")
+    assert again.exit_code == 0 and "no day measured yet" not in again.stderr  # hours given lately
+
+
 @pytest.mark.parametrize("args, said", [
     (["--steps", "50,abc"], "a step is a percent of your usual load"),
     (["--steps", "0,50"], "a step's level is a percent above 0"),

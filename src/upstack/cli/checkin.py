@@ -84,13 +84,16 @@ def _ask(ws: Workspace, day: date | None) -> dict[str, object]:
 @click.option("--sign", "sign_given", multiple=True, metavar="NAME=0-3",
               help="One of your warning signs, scored (repeat it): --sign snacking=2.")
 @click.option("--note", default="", help="A few words on the day.")
+@click.option("--clear", "clear", multiple=True, metavar="ANSWER",
+              help="Make an answer given earlier that day a gap again (a mistyped one): sleep, energy, mood, "
+                   "hours, note or a sign's name (repeat it).")
 @click.option("--at", "day", metavar="DAY", help="A day gone by, to fill in a missed one ('yesterday', 2026-12-01).")
 @json_option
 @pass_log
 @click.pass_context
 def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy: int | None, mood: int | None,
-            hours_worked: float | None, sign_given: tuple[str, ...], note: str, day: str | None,
-            as_json: bool) -> None:
+            hours_worked: float | None, sign_given: tuple[str, ...], note: str, clear: tuple[str, ...],
+            day: str | None, as_json: bool) -> None:
     """Check in: sleep, energy, mood, hours worked and your own early warning signs.
 
     Kept on this machine only (never synced, never on a team server). With no options at a
@@ -100,6 +103,7 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
     Examples:
       upstack checkin --sleep 6.5 --energy 2 --mood 2 --hours 9 --sign snacking=1
       upstack checkin --at yesterday --sleep 5 --note "deadline night"
+      upstack checkin --at yesterday --clear sleep
       upstack checkin list
       upstack checkin lock
     """
@@ -108,12 +112,12 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
     given: dict[str, object] = dict(sleep_hours=sleep_hours, energy=energy, mood=mood, hours_worked=hours_worked,
                                     sign_scores=_sign_scores(sign_given), note=note)
     when = date.fromisoformat(parse_day(day, what="check-in day", prefer="past")) if day else None
-    if not any(v not in (None, {}, "") for v in given.values()):
+    if not clear and not any(v not in (None, {}, "") for v in given.values()):
         if not sys.stdin.isatty():
             raise click.UsageError("give what to record (e.g. --sleep 7 --energy 2), or run it at a terminal "
                                    "to be asked")
         given = _ask(ws, wellbeing.checked_day(when) if when else None)  # a day to come is refused before asking
-    recorded = wellbeing.check_in(ws, day=when, **given)  # type: ignore[arg-type]
+    recorded = wellbeing.check_in(ws, day=when, clear=clear, **given)  # type: ignore[arg-type]
     if ws.open_to_others():  # kept on this machine, but not from its other users
         echo(style("warning: other users of this machine can read this workspace: `upstack doctor --fix` "
                    "closes it", fg="yellow"), err=True)

@@ -53,6 +53,7 @@ def pace(ws: Workspace, past: bool, as_json: bool) -> None:
                     "patterns": [{"between": p.label, "first": p.first, "second": p.second, "n": p.n, "r": p.r,
                                   "words": p.words} for p in found.patterns],
                     "patterns_since": found.since.isoformat(),
+                    "compares_from": found.compares_from.isoformat() if found.compares_from else None,
                     "burnout": None if found.burnout is None else found.burnout.to_dict(),
                     "talk_line": found.talk_line or None,
                     "recovery_plan": None if plan is None else {
@@ -91,6 +92,9 @@ def _trends(found: service.Pace) -> None:
              f"{found.sparks.get(trend.signal.name, '')}{mark}")
     if any(t.enough for t in found.trends):
         echo(style("usual is your own earlier weeks; this week's mean leaves out its single worst day", dim=True))
+    elif found.compares_from is not None:
+        echo(style(f"your usual is read from two to seven weeks back: with a check-in most days, pace compares "
+                   f"from about {found.compares_from.isoformat()}", dim=True))
     if found.notice is not None:
         echo("")
         when = "" if found.notice.day == found.day else f" (noticed on {found.notice.day.isoformat()})"

@@ -38,6 +38,10 @@ def _status_dict(found: recovery.Status) -> dict[str, Any]:
             "checkins_during": {k: {"mean": v, "n": found.n_during[k]} for k, v in found.during.items()}}
 
 
+_GIVE_HOURS = ("no day measured yet: the plan reads the hours you worked from your check-ins, so give them "
+               "when you check in (`upstack checkin --hours 5`), or start it with --measure active")
+
+
 def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} h"
 
@@ -71,6 +75,9 @@ def _show(found: recovery.Status) -> None:
         if before is not None and during is not None:
             echo(f"{key}: {before:.1f} usually (n={found.n_before[key]}), {during:.1f} during the plan "
                  f"(n={found.n_during[key]})")
+    if plan.measure == "hours" and not found.finished and any(i.days_gone for i in found.steps) \
+            and not any(i.measured for i in found.steps):
+        echo(style(_GIVE_HOURS, fg="yellow"))
     if found.over and not found.finished:
         day, value, target = found.over[-1]
         echo("")
@@ -136,6 +143,8 @@ def recover_start(ws: Workspace, levels: str | None, step_days: int | None, meas
     echo(f"recovery plan from {plan.start.isoformat()} to {plan.last_day.isoformat()}: {steps} of your usual "
          f"{plan.baseline:.1f} h, measured by {rule.MEASURES[plan.measure]} "
          + style("(kept on this machine only)", dim=True))
+    if plan.measure == "hours" and not recovery.hours_given_lately(ws, plan.start):
+        echo(style(_GIVE_HOURS, fg="yellow"), err=True)
 
 
 @recover.command("end")

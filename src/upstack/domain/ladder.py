@@ -10,13 +10,11 @@ parallel rather than in order. The learning resources are the guide's, with thei
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from upstack.domain.text import slugify
 from upstack.errors import BadInput, NotFound
 from upstack.timeutil import parse_iso
 
@@ -114,16 +112,6 @@ TRAP_NOTICE = ("{weeks} weeks of study alone and no active project in the tree. 
                "`upstack add project \"...\"`.")
 
 
-def slugify(title: str) -> str:
-    """A name from a title (a step's, a resource's, an opportunity's, a contact's): lower case, accents
-    dropped (Zürich: zurich), words joined by '-'."""
-    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = "-".join(re.findall(r"[a-z0-9]+", plain.lower()))[:60].strip("-")
-    if not slug:
-        raise BadInput(f"{title!r} has no letters or digits to name it by")
-    return slug
-
-
 def match_slug(ref: str, slugs: list[str], what: str = "step") -> str:
     """The slug ``ref`` names: itself, or the only slug it starts, else the only one with a word it
     starts (``cormorant`` for ``open-call-cormorant-lab``); else one line with near matches."""
@@ -137,6 +125,8 @@ def match_slug(ref: str, slugs: list[str], what: str = "step") -> str:
         starting = [s for s in slugs if f"-{key}" in s]
         if len(starting) == 1:
             return starting[0]
+    import difflib  # only to suggest a near name
+
     near = starting or difflib.get_close_matches(key, slugs, n=4, cutoff=0.5)
     if near:
         shown = ", ".join(near[:8]) + (f" and {len(near) - 8} more" if len(near) > 8 else "")

@@ -234,6 +234,13 @@ def _trend(signal: Signal, days: _Days, day: date, rule: PaceRule) -> Trend:
     return Trend(signal, day, recent_mean, base_mean, len(recent), n_base, change, rising, True)
 
 
+def compares_from(first: date, rule: PaceRule | None = None) -> date:
+    """The first day a signal observed daily from ``first`` on can be compared: its baseline window
+    (two to seven weeks back, by default) then holds ``min_baseline`` of those days."""
+    rule = rule or PaceRule()
+    return first + timedelta(days=rule.recent_days + rule.gap_days + rule.min_baseline - 1)
+
+
 def _laid_out(series: Mapping[str, Series], signals: Sequence[Signal], first: date,
               last: date) -> list[tuple[Signal, _Days]]:
     return [(signal, _Days(series[signal.name], first, last)) for signal in signals if signal.name in series]

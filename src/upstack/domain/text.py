@@ -15,7 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from upstack.errors import BadInput
+
 __all__ = [
+    "slugify",
     "MAX_TOKEN",
     "title_key",
     "KINDS",
@@ -286,3 +289,13 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     ('1 learning', '3 entries')
     """
     return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def slugify(title: str) -> str:
+    """A name from a title (a step's, a resource's, an opportunity's, a contact's): lower case, accents
+    dropped (Zürich: zurich), words joined by '-'."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = "-".join(re.findall(r"[a-z0-9]+", plain.lower()))[:60].strip("-")
+    if not slug:
+        raise BadInput(f"{title!r} has no letters or digits to name it by")
+    return slug

@@ -25,7 +25,6 @@ import errno
 import fcntl
 import itertools
 import os
-import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,6 +111,8 @@ class RunFiles:
         self.blobs.mkdir()
         self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)
+        import socket  # a run's writer only, not every reader of run folders
+
         self._host = socket.gethostname().split()[0] or "unknown"
         self._boot = boot_id()
         self._pid = os.getpid()

@@ -40,6 +40,7 @@ class Pace:
     since: date
     burnout: burnout.Answer | None  # the latest questionnaire
     talk_line: str  # the person's line, when that score is high
+    compares_from: date | None = None  # while nothing can be compared yet: from when, with a check-in a day
 
 
 def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Series], list[rule_.Signal]]:
@@ -51,9 +52,9 @@ def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Ser
         name = sign.slug.replace("-", "_")
         names[sign.slug] = name
         signals.append(rule_.warning_sign(name, sign.name))
-    for day, row in wellbeing.checkins(ws).items():
+    for day, row in wellbeing.checkins(ws, since=first).items():
         when = date.fromisoformat(day)
-        if not first <= when <= last:
+        if when > last:
             continue
         for key in ("sleep_hours", "energy", "mood", "hours_worked"):
             value = getattr(row, key)
@@ -128,8 +129,12 @@ def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None 
                    if d > day - timedelta(days=_reach(rule))})
     answered = burnout.answers(ws)
     latest = answered[-1] if answered else None
+    observed = [d for values in series.values() for d in values]
+    soon = None
+    if observed and not any(t.enough for t in trends):
+        soon = max(rule_.compares_from(min(observed), rule), day + timedelta(days=1))
     return Pace(day, trends, sparks, notice, checked, patterns_.patterns(recent), since,
-                latest, burnout.talk_line(ws, latest.score) if latest else "")
+                latest, burnout.talk_line(ws, latest.score) if latest else "", soon)
 
 
 @dataclass

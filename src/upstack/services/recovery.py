@@ -21,7 +21,7 @@ from upstack.timeutil import iso_day, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["BASELINE_DAYS", "GAP_DAYS", "MIN_BASELINE_DAYS", "usual_window", "Status", "plans", "current", "start",
-           "end", "measured", "status"]
+           "end", "measured", "status", "hours_given_lately"]
 
 # The usual load is read as `upstack pace` reads the usual: from the four weeks ending two weeks before
 # the plan, so the slide that led to it is not taken for the usual.
@@ -77,9 +77,16 @@ def current(ws: Workspace, today: date | None = None) -> rule.Plan | None:
 def measured(ws: Workspace, measure: str, first: date, last: date) -> dict[date, float]:
     """The measure's value per day from first to last (hours worked: the days checked in with hours)."""
     if measure == "hours":
-        return {date.fromisoformat(day): float(row.hours_worked) for day, row in wellbeing.checkins(ws).items()
-                if row.hours_worked is not None and first <= date.fromisoformat(day) <= last}
+        return {date.fromisoformat(day): float(row.hours_worked)
+                for day, row in wellbeing.checkins(ws, since=first).items()
+                if row.hours_worked is not None and date.fromisoformat(day) <= last}
     return rule.active_hours(writing_times(ws, first), first, last)
+
+
+def hours_given_lately(ws: Workspace, day: date) -> bool:
+    """Whether a check-in in the four weeks up to ``day`` gave the hours worked: a plan measured by
+    them measures nothing until check-ins give them."""
+    return bool(measured(ws, "hours", day - timedelta(days=BASELINE_DAYS), day))
 
 
 def usual_window(start: date) -> tuple[date, date]:
@@ -161,8 +168,8 @@ def end(ws: Workspace, *, note: str = "", day: date | None = None) -> rule.Plan:
 
 def _means(ws: Workspace, first: date, last: date) -> tuple[dict[str, float | None], dict[str, int]]:
     values: dict[str, list[float]] = {"energy": [], "mood": []}
-    for day, row in wellbeing.checkins(ws).items():
-        if first <= date.fromisoformat(day) <= last:
+    for day, row in wellbeing.checkins(ws, since=first).items():
+        if date.fromisoformat(day) <= last:
             for key, found in values.items():
                 value = getattr(row, key)
                 if value is not None:

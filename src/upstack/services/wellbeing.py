@@ -13,24 +13,23 @@ each added, renamed or retired by a record.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import IO, Any
 
-from upstack.domain.ladder import slugify
 from upstack.domain.permissions import WELLBEING_OPS
-from upstack.domain.text import clean_text
+from upstack.domain.text import clean_text, slugify
 from upstack.errors import BadInput
 from upstack.services import wellbeing_seal
+from upstack.store import accounts as store_accounts
 from upstack.store import path as store_path
 from upstack.timeutil import iso_day, now_after, today_local
 from upstack.workspace import Workspace
 
 __all__ = ["DEFAULT_SIGNS", "SCALE", "CheckIn", "Sign", "signs", "add_sign", "rename_sign", "retire_sign",
            "check_in", "checkins", "write_csv", "forget_all", "NOT_ON_A_SERVER", "write_record", "read_records",
-           "refuse_on_a_server", "checked_score", "checked_hours", "checked_day"]
+           "refuse_on_a_server", "checked_score", "checked_hours", "checked_day", "CLEARABLE"]
 
 # The guide's examples of early signs of burnout, each scored 0 (not at all) to 3 (a lot).
 DEFAULT_SIGNS = ("snacking", "procrastinating sleep", "video games")
@@ -65,7 +64,7 @@ class CheckIn:
 
 
 def _slug(name: str) -> str:
-    """A sign's key: as the ladder and the pipeline name things (domain/ladder.slugify); '' for none."""
+    """A sign's key: as the ladder and the pipeline name things (domain/text.slugify); '' for none."""
     try:
         return slugify(name)
     except BadInput:
@@ -73,9 +72,7 @@ def _slug(name: str) -> str:
 
 
 def refuse_on_a_server(ws: Workspace) -> None:
-    from upstack.services.accounts import has_accounts
-
-    if has_accounts(ws):
+    if store_accounts.has_users(ws.store().db):
         raise BadInput(NOT_ON_A_SERVER)
 
 
@@ -91,10 +88,12 @@ def write_record(ws: Workspace, op: str, subject: str, **data: Any) -> dict[str,
     return clear
 
 
-def read_records(ws: Workspace, op: str, subject: str | None = None) -> list[store_path.PathEvent]:
-    """The person's own records of one wellbeing op (about one ``subject`` if given), oldest first,
-    opened if sealed (a sealed record's subject is sealed too: wellbeing_seal finds its own)."""
-    events = store_path.events(ws.store().db, [op], subject=subject)
+def read_records(ws: Workspace, op: str, subject: str | None = None, *,
+                 since: str | None = None) -> list[store_path.PathEvent]:
+    """The person's own records of one wellbeing op (about one ``subject`` if given; made at ``since``
+    or after, if given), oldest first, opened if sealed (a sealed record's subject is sealed too:
+    wellbeing_seal finds its own; its time is in clear)."""
+    events = store_path.events(ws.store().db, [op], subject=subject, since=since)
     if subject is not None and wellbeing_seal.is_locked(ws):
         events = wellbeing_seal.sealed_about(ws, op, subject, events)
     return wellbeing_seal.open_events(ws, events)
@@ -191,11 +190,16 @@ def checked_day(day: date | None) -> date:
     return day
 
 
+# What `--clear` names (a question, by the word its option uses), and the answer it makes a gap again.
+CLEARABLE = {"sleep": "sleep_hours", "energy": "energy", "mood": "mood", "hours": "hours_worked", "note": "note"}
+
+
 def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | None = None, energy: int | None = None,
              mood: int | None = None, hours_worked: float | None = None, sign_scores: dict[str, int] | None = None,
-             note: str = "") -> CheckIn:
+             note: str = "", clear: tuple[str, ...] | list[str] = ()) -> CheckIn:
     """Record a day's check-in (today unless ``day``: a missed day back-filled); anything left out is
-    not asked again, and stays a gap, never a zero."""
+    not asked again, and stays a gap, never a zero. ``clear`` names answers given earlier that day to
+    make gaps again (a mistyped one): sleep, energy, mood, hours, note, or a sign."""
     day = checked_day(day)
     scores = {}
     for name, value in (sign_scores or {}).items():
@@ -203,24 +207,56 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
     note = clean_text(note).strip()
     if len(note) > NOTE_LIMIT:
         raise BadInput(f"the note is {len(note):,} characters: at most {NOTE_LIMIT:,}")
-    data = {"sleep_hours": checked_hours("sleep", sleep_hours), "energy": checked_score("energy", energy),
-            "mood": checked_score("mood", mood), "hours_worked": checked_hours("hours worked", hours_worked),
-            "signs": scores, "note": note}
-    if all(v in (None, {}, "") for v in data.values()):
-        raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
+    data: dict[str, Any] = {
+        "sleep_hours": checked_hours("sleep", sleep_hours), "energy": checked_score("energy", energy),
+        "mood": checked_score("mood", mood), "hours_worked": checked_hours("hours worked", hours_worked),
+        "signs": scores, "note": note}
     found = checkins(ws, day.isoformat())  # the day's check-in so far, which this one adds to
+    data["cleared"] = _cleared(ws, clear, data, found.get(day.isoformat()))
+    if all(v in (None, {}, "", []) for v in data.values()):
+        raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
     written = write_record(ws, "checkin.log", day.isoformat(),
-                           **{k: v for k, v in data.items() if v not in (None, {}, "")})
+                           **{k: v for k, v in data.items() if v not in (None, {}, "", [])})
     _fold(found, day.isoformat(), str(written["at"]), written)
     return found[day.isoformat()]
 
 
-def checkins(ws: Workspace, day: str | None = None) -> dict[str, CheckIn]:
-    """{day: that day's check-in}, oldest day first (only ``day``'s, if given). A day checked in twice
-    is one check-in: what the later one says wins, what it leaves out is kept from the earlier (a mood
-    added after)."""
+def _cleared(ws: Workspace, names: tuple[str, ...] | list[str], given: dict[str, Any],
+             day: CheckIn | None) -> list[str]:
+    """The keys of the answers ``names`` clear ('sign:<slug>' for a sign); BadInput for one the day
+    does not hold, or one given a new value at the same time."""
+    keys = []
+    for name in names:
+        key = CLEARABLE.get(name.strip().lower())
+        if key is None:
+            try:
+                key = f"sign:{_sign(ws, name).slug}"
+            except BadInput:
+                raise BadInput(f"--clear takes {', '.join(CLEARABLE)} or a sign's name "
+                               f"({', '.join(s.name for s in signs(ws))}), not {name[:80]!r}") from None
+        if key.startswith("sign:"):
+            held, now = day is not None and key[5:] in day.signs, key[5:] in given["signs"]
+        else:
+            held, now = day is not None and getattr(day, key) not in (None, ""), given[key] not in (None, "")
+        if now:
+            raise BadInput(f"{name!r} is both given and cleared: give one of them")
+        if not held:
+            raise BadInput(f"nothing to clear: the check-in of that day has no {name!r}")
+        keys.append(key)
+    return sorted(set(keys))
+
+
+def checkins(ws: Workspace, day: str | None = None, *, since: date | None = None) -> dict[str, CheckIn]:
+    """{day: that day's check-in}, oldest day first (only ``day``'s, if given; only days from ``since``
+    on, if given). A day checked in twice is one check-in: what the later one says wins, what it leaves
+    out is kept from the earlier (a mood added after)."""
     days: dict[str, CheckIn] = {}
-    for event in read_records(ws, "checkin.log", day):
+    # A check-in is written on its day or after (UTC: from the day before), so none about a day from
+    # ``since`` on was written before that: those are read, not every check-in there is.
+    written_from = None if since is None else (since - timedelta(days=1)).isoformat()
+    for event in read_records(ws, "checkin.log", day, since=written_from):
+        if since is not None and event.subject < since.isoformat():
+            continue
         data = _stored(event.subject, event.data)
         if data is None:
             continue  # not a check-in as upstack writes one (another version's, a hand-edited import): unread
@@ -237,6 +273,11 @@ def _fold(days: dict[str, CheckIn], subject: str, at: str, data: dict[str, Any])
             setattr(found, key, data[key])
     found.signs.update({str(k): int(v) for k, v in (data.get("signs") or {}).items()})
     found.note = str(data.get("note") or found.note)
+    for key in data.get("cleared") or []:  # answers this record makes gaps again
+        if key.startswith("sign:"):
+            found.signs.pop(key[5:], None)
+        elif key in CLEARABLE.values():
+            setattr(found, key, "" if key == "note" else None)
 
 
 def _stored(day: str, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -249,7 +290,9 @@ def _stored(day: str, data: dict[str, Any]) -> dict[str, Any] | None:
             return False
         return value in SCALE if scale else math.isfinite(value) and 0 <= value <= 24
 
-    signs = data.get("signs") or {}
+    signs, cleared = data.get("signs") or {}, data.get("cleared") or []
+    if not isinstance(cleared, list) or not all(isinstance(key, str) for key in cleared):
+        return None
     if iso_day(day) is None or not isinstance(signs, dict) or not isinstance(data.get("note") or "", str) \
             or not all(number(data.get(k), k in ("energy", "mood")) for k in ("sleep_hours", "energy", "mood",
                                                                              "hours_worked")) \
@@ -264,6 +307,8 @@ def write_csv(ws: Workspace, out: IO[str]) -> int:
     names = {s.slug: s.name for s in signs(ws, retired=True)}
     order = {slug: index for index, slug in enumerate(names)}
     used = sorted({slug for row in rows for slug in row.signs}, key=lambda s: order.get(s, len(order)))
+    import csv  # only for an export
+
     writer = csv.writer(out)
     writer.writerow(["day", "sleep_hours", "energy", "mood", "hours_worked", *(names.get(s, s) for s in used), "note"])
     for row in rows:

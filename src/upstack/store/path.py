@@ -130,20 +130,20 @@ def _set_seal(db: Database, seal: str | None) -> None:
 
 
 def events(db: Database, ops: Iterable[str], person: str | None = None, *,
-           subject: str | None = None) -> list[PathEvent]:
-    """One person's records of these ops (about one ``subject`` if given), oldest first (by time,
-    then id): the reader's own unless a service names another ``person`` it has checked the reader
-    may see, and then none that is local-only. Nobody has none."""
+           subject: str | None = None, since: str | None = None) -> list[PathEvent]:
+    """One person's records of these ops (about one ``subject`` if given; made at ``since`` or after,
+    if given), oldest first (by time, then id): the reader's own unless a service names another
+    ``person`` it has checked the reader may see, and then none that is local-only. Nobody has none."""
     key = reader_key(db) if person is None else person
     wanted = [op for op in ops if op in OPS or op in WELLBEING_OPS]
     if key is None or not wanted:
         return []
-    about = "" if subject is None else " AND subject = ?"
+    about = ("" if subject is None else " AND subject = ?") + ("" if since is None else " AND at >= ?")
     if key != reader_key(db):  # another person's path, read for someone shown it: never what stays local
         about += " AND local_only = 0"
     rows = db.query(f"SELECT id, op, subject, at, data FROM path_records WHERE person = ? AND op IN "
                     f"({', '.join('?' for _ in wanted)}){about} ORDER BY at, id",
-                    [key, *wanted, *([] if subject is None else [subject])])
+                    [key, *wanted, *([] if subject is None else [subject]), *([] if since is None else [since])])
     return [PathEvent(id=r["id"], op=r["op"], subject=r["subject"], at=str(r["at"]), data=json.loads(r["data"]))
             for r in rows]
 

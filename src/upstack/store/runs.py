@@ -39,7 +39,7 @@ from upstack.store.sync import id_named
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
-           "run_state", "run_records", "mark_crashed", "silent_runs", "heard_last", "finalize", "purge"]
+           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge"]
 
 
 def _dumps(value: Any) -> str:
@@ -333,18 +333,6 @@ def _offset_of(db: Database, run_id: str) -> dict[str, str]:
     """``{"utc_offset": ...}`` as the run's start recorded it (the zone it was started in), or empty."""
     offset = db.scalar("SELECT utc_offset FROM runs WHERE id = ?", (run_id,))
     return {"utc_offset": str(offset)} if offset else {}
-
-
-def silent_runs(db: Database, crashed_after: float) -> list[str]:
-    """Runs that log to this store from afar (pushed to a team server, so read from no folder:
-    their folder offsets stay 0) and have not been heard from for ``crashed_after`` seconds."""
-    from datetime import UTC, datetime, timedelta
-
-    from upstack.timeutil import to_iso
-
-    cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=crashed_after))
-    return [str(r["id"]) for r in db.query("SELECT id FROM runs WHERE status = 'running' AND records_offset = 0 "
-                                           "AND heartbeat_at < ?", (cutoff,))]
 
 
 def heard_last(db: Database, run_id: str) -> str:

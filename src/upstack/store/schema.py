@@ -9,31 +9,11 @@ Their bodies are in ``store/migrations/``, one module each, frozen as they ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 
 from upstack.errors import NewerVersion
 from upstack.store.db import Database
-from upstack.store.migrations import (
-    v01_initial,
-    v02_timeline_by_kind,
-    v03_node_history,
-    v04_idea_triage,
-    v05_activity_indexes,
-    v06_runs,
-    v07_team,
-    v08_word_counts,
-    v09_token_scopes,
-    v10_points_lost,
-    v11_checksums,
-    v12_search_words,
-    v13_collaboration,
-    v14_path,
-    v15_local_only,
-    v16_note_names,
-    v17_vault,
-    v18_utc_offsets,
-)
 from upstack.timeutil import now_iso
 
 __all__ = ["MIGRATIONS", "LATEST", "current_version", "pending", "apply"]
@@ -43,28 +23,31 @@ __all__ = ["MIGRATIONS", "LATEST", "current_version", "pending", "apply"]
 class Migration:
     version: int
     name: str
-    run: Callable[[Database], None]
+    module: str  # its body, store/migrations/<module>.py: imported only when it runs, not at every opening
+
+    def run(self, db: Database) -> None:
+        importlib.import_module(f"upstack.store.migrations.{self.module}").run(db)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial research log", v01_initial.run),
-    Migration(2, "timeline by kind", v02_timeline_by_kind.run),
-    Migration(3, "theory-of-change tree: node history", v03_node_history.run),
-    Migration(4, "idea triage", v04_idea_triage.run),
-    Migration(5, "activity indexes", v05_activity_indexes.run),
-    Migration(6, "experiment runs", v06_runs.run),
-    Migration(7, "team server: accounts, sharing, comments", v07_team.run),
-    Migration(8, "search: words an entry repeats, counted for ranking", v08_word_counts.run),
-    Migration(9, "team server: API token scope and expiry, sign-in throttle counters", v09_token_scopes.run),
-    Migration(10, "runs: metric points lost to write errors", v10_points_lost.run),
-    Migration(11, "checksums of revisions and metric chunks", v11_checksums.run),
-    Migration(12, "search: the words of the index, for completing and spelling", v12_search_words.run),
-    Migration(13, "comments and stars that travel with sync, refusals kept or dropped", v13_collaboration.run),
-    Migration(14, "the path to a research job: ladder, practice, portfolio", v14_path.run),
-    Migration(15, "path records kept on this machine only (local-only contacts and outreach)", v15_local_only.run),
-    Migration(16, "notes from a vault: the names links find them by, what a revision carried", v16_note_names.run),
-    Migration(17, "a two-way vault: the linked folder, each note as last synced", v17_vault.run),
-    Migration(18, "the writer's UTC offset of entries and runs", v18_utc_offsets.run),
+    Migration(1, "initial research log", "v01_initial"),
+    Migration(2, "timeline by kind", "v02_timeline_by_kind"),
+    Migration(3, "theory-of-change tree: node history", "v03_node_history"),
+    Migration(4, "idea triage", "v04_idea_triage"),
+    Migration(5, "activity indexes", "v05_activity_indexes"),
+    Migration(6, "experiment runs", "v06_runs"),
+    Migration(7, "team server: accounts, sharing, comments", "v07_team"),
+    Migration(8, "search: words an entry repeats, counted for ranking", "v08_word_counts"),
+    Migration(9, "team server: API token scope and expiry, sign-in throttle counters", "v09_token_scopes"),
+    Migration(10, "runs: metric points lost to write errors", "v10_points_lost"),
+    Migration(11, "checksums of revisions and metric chunks", "v11_checksums"),
+    Migration(12, "search: the words of the index, for completing and spelling", "v12_search_words"),
+    Migration(13, "comments and stars that travel with sync, refusals kept or dropped", "v13_collaboration"),
+    Migration(14, "the path to a research job: ladder, practice, portfolio", "v14_path"),
+    Migration(15, "path records kept on this machine only (local-only contacts and outreach)", "v15_local_only"),
+    Migration(16, "notes from a vault: the names links find them by, what a revision carried", "v16_note_names"),
+    Migration(17, "a two-way vault: the linked folder, each note as last synced", "v17_vault"),
+    Migration(18, "the writer's UTC offset of entries and runs", "v18_utc_offsets"),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -15,10 +15,10 @@ from upstack.errors import NewerVersion, UpstackError
 from upstack.files import atomic_path, make_private_dirs, write_atomically
 from upstack.formats.journal import Journal, Record
 from upstack.formats.rundir import run_dirs
-from upstack.store import SCHEMA_MARK, runs, schema
+from upstack.store import SCHEMA_MARK, schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect, writable
-from upstack.timeutil import now_iso
+from upstack.timeutil import now_iso, to_iso
 
 if TYPE_CHECKING:
     from upstack.store.run_ingest import RunFolderReport
@@ -157,8 +157,10 @@ class Store:
         if any(run_dirs(folder) for folder in self.run_folders):
             report.runs = self.ingest_runs(self.run_folders)
             report.problems += report.runs.problems
-        silent = runs.silent_runs(self.db, self.crashed_after)  # runs that logged here from afar, then went quiet
+        silent = self._silent_runs()
         if silent:
+            from upstack.store import runs  # only with runs to mark
+
             with self.lock(), access.acting_as(access.OWNER), self.db.transaction():
                 for run_id in silent:
                     try:
@@ -220,6 +222,15 @@ class Store:
                                       retire=self.home / "runs", workspace=self.workspace_id,
                                       progress=progress, set_aside=self.set_aside,
                                       keep_aside=self.journal.keep_aside)
+
+    def _silent_runs(self) -> list[str]:
+        """Runs that log to this store from afar (pushed to a team server, so read from no folder:
+        their folder offsets stay 0) and have not been heard from for ``crashed_after`` seconds."""
+        from datetime import UTC, datetime, timedelta
+
+        cutoff = to_iso(datetime.now(UTC) - timedelta(seconds=self.crashed_after))
+        return [str(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running' "
+                                                    "AND records_offset = 0 AND heartbeat_at < ?", (cutoff,))]
 
     @property
     def _bad_record_errors(self) -> tuple[type[Exception], ...]:

@@ -54,7 +54,7 @@ def _day(text: str | None) -> date:
 
 def _form(ws: Workspace, day: date, given: dict[str, Any] | None = None) -> dict[str, Any]:
     """The check-in form: what ``given`` says (a refused post, typed again), else the day's check-in."""
-    found = wellbeing.checkins(ws).get(day.isoformat())
+    found = wellbeing.checkins(ws, day.isoformat()).get(day.isoformat())
     if given is None:
         given = {} if found is None else {
             "sleep_hours": found.sleep_hours, "energy": found.energy, "mood": found.mood,
@@ -91,6 +91,7 @@ def _data(ws: Workspace, day: date, given: dict[str, Any] | None = None, **extra
     return {
         "checkin": _form(ws, day, given),
         "checkins": found.checkins,
+        "compares_from": found.compares_from.isoformat() if found.compares_from else None,
         "trends": [_trend(t) for t in found.trends],
         "notice": None if notice is None else {"day": notice.day.isoformat(), "text": notice.text,
                                                "steps": list(notice.steps)},
