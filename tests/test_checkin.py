@@ -68,6 +68,21 @@ def test_a_mistyped_answer_is_made_a_gap_again(run: CLI) -> None:
     assert json.loads(run.ok("checkin", "list", "--json"))[0]["sleep_hours"] == 7
 
 
+def test_a_check_in_takes_in_only_what_it_reads(run: CLI) -> None:
+    """What waits in the journal is taken in by a check-in only when it holds a check-in (the day's
+    earlier answers are then part of it); a note waiting stays for the next command that reads the log."""
+    from upstack.formats.journal import Journal
+
+    run.ok("note", "Waiting in the journal.")
+    run.ok("checkin", "--sleep", "7")
+    waiting = Journal(run.home / "journal").waiting_ops()
+    assert "entry.create" in waiting and "checkin.log" in waiting  # neither taken in
+    both = json.loads(run.ok("checkin", "--mood", "2", "--json"))  # the waiting check-in is read first
+    assert (both["sleep_hours"], both["mood"]) == (7, 2)
+    assert Journal(run.home / "journal").waiting_ops() == {"checkin.log"}  # everything else taken in with it
+    assert "Waiting in the journal." in run.ok("log")
+
+
 def test_signs_are_the_persons_own(run: CLI) -> None:
     assert [s["name"] for s in json.loads(run.ok("checkin", "signs", "--json"))] == list(wellbeing.DEFAULT_SIGNS)
     run.ok("checkin", "signs", "add", "Skipping lunch")

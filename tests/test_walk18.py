@@ -209,7 +209,9 @@ def test_a_wrong_passphrase_does_not_stop_due_or_doctor(run: CLI, monkeypatch: p
     monkeypatch.setenv("UPSTACK_PASSPHRASE", "not the passphrase at all")
     monkeypatch.setenv("UPSTACK_CHECKIN_REMINDER", "1")
     assert "wrong passphrase" in run("checkin", "list").output  # what reads them still stops
-    assert [item["kind"] for item in json.loads(run.ok("due", "--json"))] == ["deadline"]
+    due = json.loads(run.ok("due", "--json"))  # the deadline, and why today's check-in cannot be told
+    assert [item["kind"] for item in due] == ["check-in", "deadline"]
+    assert "the passphrase given does not open them" in due[0]["title"]
     checked = run("doctor")
     assert checked.exit_code == 0 and "is not the check-ins' one" in checked.output, checked.output
 

@@ -7,7 +7,7 @@ other commands wrote (``ingest``) is a separate, explicit step, once per command
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +190,13 @@ class Workspace:
         self._unflushed = False  # before store(), which would otherwise ingest twice
         self.last_ingest = self.store().ingest(progress=progress)
         return self.last_ingest
+
+    def catch_up_on(self, ops: Collection[str]) -> None:
+        """``ingest``, if what waits in the journal holds a record of ``ops``: for a command that reads
+        records of those ops only (a check-in reads check-ins), which need nothing else taken in first.
+        Notes and the like that wait are taken in by the next command that reads the log."""
+        if self.journal.waiting_ops() & set(ops):
+            self.ingest()
 
     def close(self) -> None:
         if self._store is not None:

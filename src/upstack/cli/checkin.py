@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import ask_secret, ask_until_valid, json_option, pass_log
+from upstack.cli.options import ask_secret, ask_until_valid, json_option, pass_caught_up_on, pass_log
 from upstack.cli.output import echo, plural, print_json, style
+from upstack.domain.permissions import WELLBEING_OPS
 from upstack.errors import BadInput
 from upstack.services import wellbeing, wellbeing_seal
 from upstack.timeutil import parse_day, today_local
@@ -89,7 +90,7 @@ def _ask(ws: Workspace, day: date | None) -> dict[str, object]:
                    "hours, note or a sign's name (repeat it).")
 @click.option("--at", "day", metavar="DAY", help="A day gone by, to fill in a missed one ('yesterday', 2026-12-01).")
 @json_option
-@pass_log
+@pass_caught_up_on(WELLBEING_OPS)  # a check-in reads check-ins only: notes waiting wait for the next read
 @click.pass_context
 def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy: int | None, mood: int | None,
             hours_worked: float | None, sign_given: tuple[str, ...], note: str, clear: tuple[str, ...],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import click
@@ -100,14 +100,24 @@ def pass_log(func: F) -> F:
     """Like ``click.pass_obj``, for a command that reads the log: its workspace comes caught up,
     with what other commands and runs wrote since taken in (``Workspace.ingest``, once per
     command). Capture commands (`upstack note`) take ``click.pass_obj`` and never open the store."""
+    return _passing(func, Workspace.ingest)
 
+
+def pass_caught_up_on(ops: Collection[str]) -> Callable[[F], F]:
+    """``pass_log`` for a command that reads records of ``ops`` only (`upstack checkin`): what waits
+    in the journal is taken in only if it holds one of them (``Workspace.catch_up_on``), so a
+    day of notes waiting does not slow it down."""
+    return functools.partial(_passing, catch_up=lambda ws: ws.catch_up_on(ops))  # type: ignore[return-value]
+
+
+def _passing(func: F, catch_up: Callable[[Workspace], object]) -> F:
     @functools.wraps(func)
     def caught_up(*args: Any, **kwargs: Any) -> Any:
         ws = click.get_current_context().find_object(Workspace)
         assert ws is not None, "the upstack group puts the Workspace on the context"
         if sys.stdin.isatty():  # sealed check-ins ask for their passphrase here (else UPSTACK_PASSPHRASE)
             ws.ask_passphrase = ask_secret
-        ws.ingest()
+        catch_up(ws)
         return func(ws, *args, **kwargs)
 
     return caught_up  # type: ignore[return-value]

@@ -222,6 +222,18 @@ class Journal:
             pass
         return bool(self.pending())
 
+    def waiting_ops(self) -> set[str]:
+        """The operations of the records waiting to be taken in (read where they wait, not taken:
+        no lock needed)."""
+        ops: set[str] = set()
+        for path in [self.log_path, *self.pending()]:
+            try:
+                records, _ = self.read(path)
+            except FileNotFoundError:  # taken meanwhile by an ingester
+                continue
+            ops.update(record.op for record in records)
+        return ops
+
     def count_pending(self) -> int:
         """How many records wait to be ingested (whole lines, not parsed: cheap, and possible
         on a read-only workspace, where they cannot be)."""
