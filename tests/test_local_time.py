@@ -181,6 +181,30 @@ def test_the_offset_survives_a_team_server_and_back(team: Any, kolkata_laptop: t
         other.close()
 
 
+def test_a_members_zone_goes_back_to_them_only(team: Any, tmp_path: Path) -> None:
+    """Eve's note and run, written in Kolkata under the shared project: Bob, who may read both, pulls
+    them without her zone (it would tell him where in the world she is); Eve's other machine gets it."""
+    from attack_common import entry_create, rec, run_records
+
+    entry_id, run_id = new_id(), new_id()
+    eve = team.api(team.eve)
+    pushed = eve.post("/api/sync/push", json={"records": [
+        rec("entry.create", entry_create(entry_id, team.project, utc_offset="+05:30"))]})
+    assert pushed.json()["applied"] == 1, pushed.text
+    ran = eve.post(f"/api/runs/{run_id}/push",
+                   json={"records": run_records(run_id, team.project, start={"utc_offset": "+05:30"})})
+    assert ran.status_code == 200, ran.text
+    for who, zone in ((team.bob, None), (team.eve, "+05:30")):
+        laptop = Workspace(home=tmp_path / who.login)
+        try:
+            sync_service.login(laptop, team.server.url, accounts.create_token(team.ws, who.id, "laptop")[1])
+            assert sync_service.sync(laptop).refused == []
+            assert laptop.store().db.scalar("SELECT count(*) FROM runs WHERE id = ?", (run_id,)) == 1
+            assert (_column(laptop, "entries", entry_id), _column(laptop, "runs", run_id)) == (zone, zone), who.login
+        finally:
+            laptop.close()
+
+
 def _push(team: Any, op: str, data: dict[str, Any]) -> Any:
     return team.api(team.ada).post("/api/sync/push", json={"records": [
         {"id": new_id(), "op": op, "workspace": "laptop", "at": data["created_at"], "data": data}]})

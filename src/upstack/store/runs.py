@@ -35,7 +35,7 @@ from upstack.store.db import Database
 from upstack.store.ingest import create_entry, revise_entry, with_offset
 from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.queries import resolve, visible_runs_sql
-from upstack.store.sync import id_named
+from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
@@ -298,7 +298,8 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     run = load_run(db, run_id)
     workspace = "sync"
     start = {"run_id": run.id, "name": run.name, "node_id": run.node_id, "config": run.config, "tags": run.tags,
-             "goals": run.goals, "started_at": run.started_at, "host": run.host, **_offset_of(db, run.id),
+             "goals": run.goals, "started_at": run.started_at, "host": run.host,
+             **zone_for_reader(db, run.author_id, _offset_of(db, run.id).get("utc_offset")),
              **({"by": run.author_id} if run.author_id else {})}  # a pulled run stays its author's
     records = [Record(f"{run.id}.start", "run.start", workspace, run.started_at, start)]
     items = [{**i, "data": stored_item(i["kind"], json.loads(i["data"]))}

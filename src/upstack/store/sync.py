@@ -18,6 +18,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from upstack.domain import access
 from upstack.formats.journal import Record
 from upstack.store import comments, path, stars
 from upstack.store.accounts import owner_id
@@ -178,8 +179,9 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                 "private": bool(entry["private"]), "node_id": entry["node_id"],
                 "occurred_at": entry["occurred_at"], "created_at": entry["created_at"], "attachments": [],
                 "meta": json.loads(entry["meta"] or "{}"), "source": entry["source"],
-                **({"utc_offset": entry["utc_offset"]} if entry.get("utc_offset") else {}),
-                **({"by": author} if (author := entry.get("author_id") or _owner_of(entry, owner)) else {})}))
+                **zone_for_reader(db, author := entry.get("author_id") or _owner_of(entry, owner),
+                                  entry.get("utc_offset")),
+                **({"by": author} if author else {})}))
         for revision in later:
             if revision["id"] in known_revisions:
                 continue
@@ -201,6 +203,16 @@ def records_for(db: Database, entry_ids: list[str], *, have: dict[str, dict[str,
                                   workspace="sync", at=entry["deleted_at"],
                                   data={"entry_id": entry_id, "at": entry["deleted_at"]}))
     return records
+
+
+def zone_for_reader(db: Database, author_id: str | None, offset: str | None) -> dict[str, str]:
+    """``{"utc_offset": ...}``, the zone something was written in, for a reader who wrote it (their
+    pace reads their times by it, on another machine too); nothing for anyone else, to whom a
+    member's zone would say where in the world they are."""
+    audience = access.current(team=db.team)
+    if not offset or (audience is not None and not audience.is_author(author_id)):
+        return {}
+    return {"utc_offset": str(offset)}
 
 
 def _owner_of(entry: dict[str, Any], owner: str | None) -> str | None:
