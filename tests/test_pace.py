@@ -69,13 +69,15 @@ def test_pace_shows_the_notice_the_notices_list_shows(workspace: Workspace, run:
 
 def test_a_new_person_is_told_from_when_pace_compares(workspace: Workspace, run: CLI) -> None:
     """Two check-ins: nothing to compare yet, and pace says from about when it will (the baseline window,
-    two to seven weeks back, then holds ten days); with weeks of check-ins it no longer says it."""
+    three to seven weeks back, then holds ten days); with weeks of check-ins it no longer says it."""
     today = today_local()
     for back in (3, 0):
         wellbeing.check_in(workspace, day=today - timedelta(days=back), sleep_hours=7.0, energy=2)
     data = json.loads(run.ok("pace", "--json"))
-    assert data["compares_from"] == (today - timedelta(days=3) + timedelta(days=30)).isoformat()
-    assert f"pace compares from about {data['compares_from']}" in run.ok("pace")
+    # From today on, a check-in a day, the usual (three to seven weeks back) holds ten days in 29 days:
+    # nine to come and the one three days ago.
+    assert data["compares_from"] == (today + timedelta(days=29)).isoformat()
+    assert f"check-ins compare from about {data['compares_from']}" in run.ok("pace")
     _history(workspace, 60)
     assert json.loads(run.ok("pace", "--json"))["compares_from"] is None
 

@@ -85,6 +85,9 @@ def parse_day(text: str, *, what: str = "date", prefer: str = "future") -> str:
         raise BadInput(f"the {what} is {len(cleaned):,} characters long; the longest date text allowed is "
                        f"{DATE_MAX_CHARS}")
     _refuse_misread(cleaned, text, what)
+    numeric = _numeric_day(cleaned, what)
+    if numeric is not None:
+        return numeric
     import dateparser  # slow import: only when a date is typed in words
 
     parsed = dateparser.parse(cleaned, settings={"PREFER_DATES_FROM": prefer, "RETURN_AS_TIMEZONE_AWARE": False,
@@ -99,6 +102,34 @@ def parse_day(text: str, *, what: str = "date", prefer: str = "future") -> str:
 # 1e9) is no day either: dateparser reads them as the 5th of January, of March, 1 September.
 _YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _NO_DAY = re.compile(r"[+-]\d+(?:\.\d*)?|\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+# Day and month in digits, the year last: 1.12.2025, 12/1/2025, 1-12-25.
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})")
+
+
+def _numeric_day(cleaned: str, what: str) -> str | None:
+    """A day written in digits with the year last, read as written where it is written so: with dots,
+    day first (1.12.2025 is 1 December); with slashes or dashes, the order is the writer's custom
+    (12/1 is 1 December in London, 12 January in New York), so one that reads both ways is refused.
+    None for any other text."""
+    found = _DAY_MONTH_YEAR.fullmatch(cleaned)
+    if found is None:
+        return None
+    first, sep, second, year = int(found[1]), found[2], int(found[3]), int(found[4])
+    year += 2000 if year < 100 else 0
+    if sep != "." and first <= 12 and second <= 12 and first != second:
+        raise BadInput(f"the {what} {cleaned!r} reads as {first} {_month(second)} or as {second} {_month(first)}: "
+                       f"write it as {year:04d}-MM-DD")
+    day, month = (second, first) if sep != "." and first <= 12 < second else (first, second)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise BadInput(f"the {what} {cleaned!r} is no day of the calendar") from None
+
+
+def _month(number: int) -> str:
+    return date(2000, number, 1).strftime("%B") if 1 <= number <= 12 else str(number)
 
 
 def iso_day(value: object) -> date | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import ask_secret, ask_until_valid, json_option, pass_caught_up_on, pass_log
+from upstack.cli.options import Number, ask_secret, ask_until_valid, json_option, pass_caught_up_on, pass_log
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain.permissions import WELLBEING_OPS
 from upstack.errors import BadInput
@@ -78,10 +78,10 @@ def _ask(ws: Workspace, day: date | None) -> dict[str, object]:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--sleep", "sleep_hours", type=float, metavar="HOURS", help="Hours slept last night.")
-@click.option("--energy", type=int, metavar="0-3", help="Energy: 0 none, 3 plenty.")
-@click.option("--mood", type=int, metavar="0-3", help="Mood: 0 low, 3 good.")
-@click.option("--hours", "hours_worked", type=float, metavar="HOURS", help="Hours worked that day.")
+@click.option("--sleep", "sleep_hours", type=Number(float), metavar="HOURS", help="Hours slept last night.")
+@click.option("--energy", type=Number(int), metavar="0-3", help="Energy: 0 none, 3 plenty.")
+@click.option("--mood", type=Number(int), metavar="0-3", help="Mood: 0 low, 3 good.")
+@click.option("--hours", "hours_worked", type=Number(float), metavar="HOURS", help="Hours worked that day.")
 @click.option("--sign", "sign_given", multiple=True, metavar="NAME=0-3",
               help="One of your warning signs, scored (repeat it): --sign snacking=2.")
 @click.option("--note", default="", help="A few words on the day.")
@@ -129,7 +129,7 @@ def checkin(ctx: click.Context, ws: Workspace, sleep_hours: float | None, energy
 
 
 @checkin.command("list")
-@click.option("--days", type=click.IntRange(min=1), default=14, show_default=True,
+@click.option("--days", type=Number(int, at_least=1), default=14, show_default=True,
               help="How many days back, today included.")
 @json_option
 @pass_log

@@ -28,8 +28,10 @@ def _plural(count: int, word: str) -> str:
 
 
 def _write_atomically(target: Path, write: Callable[[Any], object]) -> object:
+    """``target`` written whole, its owner's alone to read as the workspace is: an export holds private
+    entries (check-ins too with --include-wellbeing); giving it to someone is a choice made after."""
     try:
-        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        with atomic_path(target, permissions=0o600) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             return write(handle)
     except OSError as exc:
         raise BadInput(f"cannot write {target}: {exc.strerror}") from None

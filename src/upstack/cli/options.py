@@ -16,8 +16,8 @@ from upstack.errors import BadInput
 from upstack.timeutil import local_display, now_iso, parse_moment, parse_since, parse_until
 from upstack.workspace import Workspace
 
-__all__ = ["filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "ask_until_valid", "at_option",
-           "parse_at", "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
+__all__ = ["Number", "filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "ask_until_valid",
+           "at_option", "parse_at", "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
 T = TypeVar("T")
@@ -94,6 +94,27 @@ def ask_until_valid(question: str, read: Callable[[str], T]) -> T | None:
             return read(answer)
         except BadInput as wrong:
             echo(f"  {wrong}: try again, or Enter to skip", err=True)
+
+
+class Number(click.ParamType):
+    """A number option that refuses in plain words ("'6h' is not a number"), as the prompts do,
+    not in Python's type names ("is not a valid float", "not in the range x>=1")."""
+
+    def __init__(self, kind: type[int] | type[float], *, at_least: int | None = None) -> None:
+        self.kind, self.at_least = kind, at_least
+        self.name = "whole number" if kind is int else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = self.kind(str(value).strip())
+            except ValueError:
+                self.fail(f"{str(value)[:80]!r} is not a {self.name}", param, ctx)
+        if self.at_least is not None and number < self.at_least:
+            self.fail(f"{number} is less than {self.at_least}", param, ctx)
+        return number
 
 
 def pass_log(func: F) -> F:

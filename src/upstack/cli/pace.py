@@ -92,9 +92,9 @@ def _trends(found: service.Pace) -> None:
              f"{found.sparks.get(trend.signal.name, '')}{mark}")
     if any(t.enough for t in found.trends):
         echo(style("usual is your own earlier weeks; this week's mean leaves out its single worst day", dim=True))
-    elif found.compares_from is not None:
-        echo(style(f"your usual is read from two to seven weeks back: with a check-in most days, pace compares "
-                   f"from about {found.compares_from.isoformat()}", dim=True))
+    if found.compares_from is not None:
+        echo(style(f"your usual is read from {found.usual_from}: with a check-in most days, your check-ins "
+                   f"compare from about {found.compares_from.isoformat()}", dim=True))
     if found.notice is not None:
         echo("")
         when = "" if found.notice.day == found.day else f" (noticed on {found.notice.day.isoformat()})"

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import Number, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain import recovery as rule
 from upstack.services import recovery
@@ -51,6 +51,10 @@ def _show(found: recovery.Status) -> None:
     unit = rule.MEASURES[plan.measure].split(" (")[0]
     why = f" ({plan.reason})" if plan.reason else ""
     step = found.step
+    if plan.ended is not None and plan.ended < plan.start:
+        echo(style(f"Recovery plan set to start {plan.start.isoformat()}{why}: called off on "
+                   f"{plan.ended.isoformat()}, before it began", bold=True))
+        return
     if found.finished:
         how = f"ended on {plan.ended.isoformat()}" if plan.ended else f"finished on {plan.last_day.isoformat()}"
         echo(style(f"Recovery plan from {plan.start.isoformat()}{why}: {how}", bold=True))
@@ -75,8 +79,7 @@ def _show(found: recovery.Status) -> None:
         if before is not None and during is not None:
             echo(f"{key}: {before:.1f} usually (n={found.n_before[key]}), {during:.1f} during the plan "
                  f"(n={found.n_during[key]})")
-    if plan.measure == "hours" and not found.finished and any(i.days_gone for i in found.steps) \
-            and not any(i.measured for i in found.steps):
+    if found.unmeasured:
         echo(style(_GIVE_HOURS, fg="yellow"))
     if found.over and not found.finished:
         day, value, target = found.over[-1]
@@ -120,12 +123,12 @@ def recover(ctx: click.Context, ws: Workspace, as_json: bool) -> None:
 @click.option("--steps", "levels", metavar="50,75,100",
               help="Each step's share of your usual load in percent (setting recover_steps); 50:10 gives a step "
                    "its own days.")
-@click.option("--days", "step_days", type=int, metavar="N", help="Days per step (setting recover_step_days).")
+@click.option("--days", "step_days", type=Number(int), metavar="N", help="Days per step (setting recover_step_days).")
 @click.option("--measure", type=click.Choice(sorted(rule.MEASURES)),
               help="hours: hours worked from check-ins; active: active hours from the log (default: hours worked "
                    "when your check-ins give enough, else active hours).")
-@click.option("--usual", type=float, metavar="HOURS", help="Your usual hours on a working day, if upstack cannot "
-              "tell from the weeks before.")
+@click.option("--usual", type=Number(float), metavar="HOURS",
+              help="Your usual hours on a working day, if upstack cannot tell from the weeks before.")
 @click.option("--reason", default="", help="Why, in a few words (kept with the plan).")
 @click.option("--from", "day", metavar="DAY", help="The plan's first day (default today).")
 @json_option

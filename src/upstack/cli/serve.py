@@ -64,13 +64,17 @@ def _open_check_ins(ws: Workspace) -> None:
 
     if not wellbeing_seal.is_locked(ws):
         return
+    closed = (f"your check-ins are locked: /pace opens them once `upstack serve` starts at a terminal and is given "
+              f"the passphrase, or with {wellbeing_seal.PASSPHRASE_ENV} set")
     if sys.stdin.isatty():
         ws.ask_passphrase = ask_secret
     elif not os.environ.get(wellbeing_seal.PASSPHRASE_ENV):
-        echo(f"your check-ins are locked: /pace opens them once `upstack serve` starts at a terminal "
-             f"or with {wellbeing_seal.PASSPHRASE_ENV} set", err=True)
+        echo(closed, err=True)
         return
-    wellbeing_seal.verify(ws)  # the key is kept for this process: the pages' requests use it
+    try:
+        wellbeing_seal.verify(ws)  # the key is kept for this process: the pages' requests use it
+    except wellbeing_seal.Locked:  # Enter at the prompt: served all the same, /pace closed
+        echo(closed, err=True)
     ws.ask_passphrase = None  # a request never asks at the terminal
 
 

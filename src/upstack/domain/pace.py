@@ -234,11 +234,19 @@ def _trend(signal: Signal, days: _Days, day: date, rule: PaceRule) -> Trend:
     return Trend(signal, day, recent_mean, base_mean, len(recent), n_base, change, rising, True)
 
 
-def compares_from(first: date, rule: PaceRule | None = None) -> date:
-    """The first day a signal observed daily from ``first`` on can be compared: its baseline window
-    (two to seven weeks back, by default) then holds ``min_baseline`` of those days."""
+def compares_from(checked: Iterable[date], today: date, rule: PaceRule | None = None) -> date:
+    """The first day after ``today`` on which check-ins can be compared, if one comes every day from
+    today on: their usual (``usual_words``) then holds ``min_baseline`` days, counting those checked
+    in already (one back-filled a month ago counts as one day, not as a month)."""
     rule = rule or PaceRule()
-    return first + timedelta(days=rule.recent_days + rule.gap_days + rule.min_baseline - 1)
+    checked = set(checked)
+    day = today + timedelta(days=1)
+    while True:  # by today + recent + gap + min_baseline days at the latest
+        last = day - timedelta(days=rule.recent_days + rule.gap_days)
+        window = (last - timedelta(days=back) for back in range(rule.baseline_days))
+        if sum(1 for d in window if d >= today or d in checked) >= rule.min_baseline:
+            return day
+        day += timedelta(days=1)
 
 
 def _laid_out(series: Mapping[str, Series], signals: Sequence[Signal], first: date,
@@ -265,6 +273,11 @@ def _recent_words(rule: PaceRule) -> str:
     if rule.recent_days == 7:
         return "this week"
     return f"the last {rule.recent_days} days"
+
+
+def usual_words(rule: PaceRule | None = None) -> str:
+    """When a signal's usual is read from, as a person says it ("three to seven weeks ago")."""
+    return _baseline_words(rule or PaceRule())
 
 
 def _baseline_words(rule: PaceRule) -> str:

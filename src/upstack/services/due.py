@@ -107,9 +107,9 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
     except (wellbeing_seal.Locked, wellbeing_seal.WrongPassphrase) as sealed:
         # Whether today's is done cannot be told: said, not left out (the other items are listed all the same).
         why = "the passphrase given does not open them" if isinstance(sealed, wellbeing_seal.WrongPassphrase) \
-            else f"{wellbeing_seal.PASSPHRASE_ENV} or a terminal gives the passphrase"
-        yield DueItem(today.isoformat(), "check-in", f"check in, if not done yet: your check-ins are locked ({why})",
-                      "checkin", about="check-in")
+            else f"set {wellbeing_seal.PASSPHRASE_ENV} to open them"
+        yield DueItem(today.isoformat(), "check-in", f"check in, if not done yet, and the weekly questionnaire and "
+                      f"fit note if due: your check-ins are locked ({why})", "checkin", about="check-in")
         return
     if not done:
         yield DueItem(today.isoformat(), "check-in", "check in: sleep, energy, mood, your signs", "checkin",

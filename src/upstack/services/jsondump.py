@@ -117,8 +117,8 @@ def _exported_tables(server_backup: bool) -> list[str]:
 def _exported_rows(db: Database, table: str, server_backup: bool, include_wellbeing: bool = False
                    ) -> list[dict[str, Any]]:
     rows = _rows(db, table)
-    if table == "path_records" and not include_wellbeing:  # check-ins: only when asked (backup keeps them)
-        rows = [r for r in rows if r["op"] not in WELLBEING_OPS]
+    if table in ("path_records", "applied_records") and not include_wellbeing:  # check-ins: only when asked
+        rows = [r for r in rows if r["op"] not in WELLBEING_OPS]  # (backup keeps them), not even a kind and time
     if table == "workspace_info" and not include_wellbeing:  # the seal of check-ins left out goes with them
         rows = [r for r in rows if r["key"] != SEAL_KEY]
     if table == "workspace_info" and not server_backup:  # who owned the log names an account

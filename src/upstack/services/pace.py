@@ -40,7 +40,8 @@ class Pace:
     since: date
     burnout: burnout.Answer | None  # the latest questionnaire
     talk_line: str  # the person's line, when that score is high
-    compares_from: date | None = None  # while nothing can be compared yet: from when, with a check-in a day
+    compares_from: date | None = None  # while check-ins cannot be compared yet: from when, with one a day
+    usual_from: str = ""  # when the usual is read from, in words ("three to seven weeks ago")
 
 
 def _series(ws: Workspace, first: date, last: date) -> tuple[dict[str, rule_.Series], list[rule_.Signal]]:
@@ -129,12 +130,12 @@ def pace(ws: Workspace, *, day: date | None = None, rule: rule_.PaceRule | None 
                    if d > day - timedelta(days=_reach(rule))})
     answered = burnout.answers(ws)
     latest = answered[-1] if answered else None
-    observed = [d for values in series.values() for d in values]
+    checked_in = {d for s in signals if s.source == "checkin" for d in series.get(s.name, {})}
     soon = None
-    if observed and not any(t.enough for t in trends):
-        soon = max(rule_.compares_from(min(observed), rule), day + timedelta(days=1))
+    if checked_in and not any(t.enough for t in trends if t.signal.source == "checkin"):
+        soon = rule_.compares_from(checked_in, day, rule)
     return Pace(day, trends, sparks, notice, checked, patterns_.patterns(recent), since,
-                latest, burnout.talk_line(ws, latest.score) if latest else "", soon)
+                latest, burnout.talk_line(ws, latest.score) if latest else "", soon, rule_.usual_words(rule))
 
 
 @dataclass

@@ -51,6 +51,12 @@ class Status:
     def finished(self) -> bool:
         return self.today > self.plan.last_day
 
+    @property
+    def unmeasured(self) -> bool:
+        """Days have gone and none was measured: a plan by hours worked whose check-ins give none."""
+        return (self.plan.measure == "hours" and not self.finished and any(s.days_gone for s in self.steps)
+                and not any(s.measured for s in self.steps))
+
 
 def plans(ws: Workspace) -> list[rule.Plan]:
     """Every plan, oldest first."""

@@ -212,19 +212,21 @@ def check_in(ws: Workspace, *, day: date | None = None, sleep_hours: float | Non
         "mood": checked_score("mood", mood), "hours_worked": checked_hours("hours worked", hours_worked),
         "signs": scores, "note": note}
     found = checkins(ws, day.isoformat())  # the day's check-in so far, which this one adds to
-    data["cleared"] = _cleared(ws, clear, data, found.get(day.isoformat()))
+    data["cleared"] = _cleared(ws, clear, data, day.isoformat(), found.get(day.isoformat()))
     if all(v in (None, {}, "", []) for v in data.values()):
         raise BadInput("nothing to record: give at least one of sleep, energy, mood, hours worked, a sign or a note")
     written = write_record(ws, "checkin.log", day.isoformat(),
                            **{k: v for k, v in data.items() if v not in (None, {}, "", [])})
     _fold(found, day.isoformat(), str(written["at"]), written)
-    return found[day.isoformat()]
+    return found.get(day.isoformat()) or CheckIn(day=day.isoformat(), at=str(written["at"]))  # all cleared: empty
 
 
-def _cleared(ws: Workspace, names: tuple[str, ...] | list[str], given: dict[str, Any],
+def _cleared(ws: Workspace, names: tuple[str, ...] | list[str], given: dict[str, Any], when: str,
              day: CheckIn | None) -> list[str]:
     """The keys of the answers ``names`` clear ('sign:<slug>' for a sign); BadInput for one the day
     does not hold, or one given a new value at the same time."""
+    if names and day is None:
+        raise BadInput(f"no check-in on {when} to clear")
     keys = []
     for name in names:
         key = CLEARABLE.get(name.strip().lower())
@@ -241,7 +243,7 @@ def _cleared(ws: Workspace, names: tuple[str, ...] | list[str], given: dict[str,
         if now:
             raise BadInput(f"{name!r} is both given and cleared: give one of them")
         if not held:
-            raise BadInput(f"nothing to clear: the check-in of that day has no {name!r}")
+            raise BadInput(f"nothing to clear: the check-in of {when} has no {name!r}")
         keys.append(key)
     return sorted(set(keys))
 
@@ -278,6 +280,12 @@ def _fold(days: dict[str, CheckIn], subject: str, at: str, data: dict[str, Any])
             found.signs.pop(key[5:], None)
         elif key in CLEARABLE.values():
             setattr(found, key, "" if key == "note" else None)
+    if _empty(found):  # every answer cleared: no check-in that day, as before it
+        del days[subject]
+
+
+def _empty(found: CheckIn) -> bool:
+    return all(getattr(found, key) in (None, "") for key in CLEARABLE.values()) and not found.signs
 
 
 def _stored(day: str, data: dict[str, Any]) -> dict[str, Any] | None:

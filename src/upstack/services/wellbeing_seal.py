@@ -57,6 +57,7 @@ SEALED = "sealed"  # the subject every sealed record shows, and the data key of 
 MIN_PASSPHRASE = 10
 LOCKED_MESSAGE = f"check-ins are locked: set {PASSPHRASE_ENV} or run at a terminal"
 WRONG_MESSAGE = "wrong passphrase for your check-ins: nothing was changed"
+NOT_GIVEN_MESSAGE = "no passphrase given: your check-ins stay locked"
 
 _FORMAT = "v1"
 _KNOWN = b"upstack wellbeing seal"
@@ -185,6 +186,8 @@ def _passphrase(ws: Workspace) -> str:
     given = os.environ.get(PASSPHRASE_ENV)
     if not given and ws.ask_passphrase is not None:
         given = ws.ask_passphrase("Passphrase for your check-ins")
+        if not given:  # Enter, at the terminal's prompt
+            raise Locked(NOT_GIVEN_MESSAGE)
     if not given:
         raise Locked(LOCKED_MESSAGE)
     return given

@@ -92,6 +92,7 @@ def _data(ws: Workspace, day: date, given: dict[str, Any] | None = None, **extra
         "checkin": _form(ws, day, given),
         "checkins": found.checkins,
         "compares_from": found.compares_from.isoformat() if found.compares_from else None,
+        "usual_from": found.usual_from,
         "trends": [_trend(t) for t in found.trends],
         "notice": None if notice is None else {"day": notice.day.isoformat(), "text": notice.text,
                                                "steps": list(notice.steps)},
@@ -119,7 +120,7 @@ def _plan(ws: Workspace, day: date) -> dict[str, Any] | None:
     step = status.step
     return {"start": status.plan.start.isoformat(), "reason": status.plan.reason, "usual": status.plan.baseline,
             "measured_by": MEASURES[status.plan.measure], "step": None if step is None else step[0] + 1,
-            "over": len(status.over),
+            "over": len(status.over), "unmeasured": status.unmeasured,
             "steps": [{"step": p.index + 1, "percent": p.step.percent, "target": _number(p.target),
                        "first": p.first.isoformat(), "last": p.last.isoformat(), "days_gone": p.days_gone,
                        "measured": p.measured, "mean": _number(p.mean), "over": p.over} for p in status.steps]}
@@ -146,6 +147,29 @@ def _parsed(text: str, what: str, kind: type) -> Any:
         raise BadInput(f"{what} {text!r} is not {'a whole number' if kind is int else 'a number'}") from None
 
 
+_SENT_EMPTY = "{}; sent empty, an answer the day holds becomes a gap again"
+
+
+def _cleared(ws: Workspace, when: date | None, emptied: set[str]) -> list[str]:
+    """What the form sent empty that the day's check-in holds: made gaps again (the form opens filled
+    with the day's answers, so emptying one is how a mistyped answer is taken back). A field not sent
+    at all (an API client giving one answer) is left as it is."""
+    day = (when or today_local()).isoformat()
+    held = wellbeing.checkins(ws, day).get(day)
+    if held is None:
+        return []
+    names = {"sleep_hours": "sleep", "hours_worked": "hours"}
+    return [names.get(key, key) for key in ("sleep_hours", "energy", "mood", "hours_worked", "note")
+            if key in emptied and getattr(held, key) not in (None, "")] + \
+        [key[len(SIGN_FIELD):] for key in emptied if key.startswith(SIGN_FIELD) and key[len(SIGN_FIELD):] in held.signs]
+
+
+async def _sent_empty(request: Request) -> set[str]:
+    """The fields a form sent empty (the framework reads an empty field as one not sent)."""
+    form = await request.form()  # parsed once already (the CSRF check): this is its cached copy
+    return {key for key, value in form.multi_items() if isinstance(value, str) and not value.strip()}
+
+
 async def _sign_fields(request: Request) -> dict[str, str]:
     """The warning signs' scores a form sent (``sign-<slug>``): their fields depend on the person's signs."""
     form = await request.form()  # parsed once already (the CSRF check): this is its cached copy
@@ -156,12 +180,13 @@ async def _sign_fields(request: Request) -> dict[str, str]:
              "sign-<slug> fields score your warning signs 0-3; day fills in a missed day")
 def check_in(request: Request, ws: Annotated[Workspace, Depends(workspace)],
              signs: Annotated[dict[str, str], Depends(_sign_fields)],
+             emptied: Annotated[set[str], Depends(_sent_empty)],
              day: Annotated[str, Form(description="YYYY-MM-DD or words ('yesterday'); default today")] = "",
-             sleep_hours: Annotated[str, Form(description="Hours slept last night")] = "",
-             energy: Annotated[str, Form(description="0 (none) to 3 (plenty)")] = "",
-             mood: Annotated[str, Form(description="0 (low) to 3 (good)")] = "",
-             hours_worked: Annotated[str, Form(description="Hours worked that day")] = "",
-             note: Annotated[str, Form(description="A few words on the day")] = "") -> Response:
+             sleep_hours: Annotated[str, Form(description=_SENT_EMPTY.format("Hours slept last night"))] = "",
+             energy: Annotated[str, Form(description=_SENT_EMPTY.format("0 (none) to 3 (plenty)"))] = "",
+             mood: Annotated[str, Form(description=_SENT_EMPTY.format("0 (low) to 3 (good)"))] = "",
+             hours_worked: Annotated[str, Form(description=_SENT_EMPTY.format("Hours worked that day"))] = "",
+             note: Annotated[str, Form(description=_SENT_EMPTY.format("A few words on the day"))] = "") -> Response:
     scores = {slug: value for slug, value in signs.items() if value.strip()}
     typed: dict[str, Any] = {"sleep_hours": sleep_hours, "energy": energy, "mood": mood,
                              "hours_worked": hours_worked, "note": note, "signs": scores}
@@ -171,7 +196,7 @@ def check_in(request: Request, ws: Annotated[Workspace, Depends(workspace)],
             ws, day=when, sleep_hours=_parsed(sleep_hours, "sleep", float), energy=_parsed(energy, "energy", int),
             mood=_parsed(mood, "mood", int), hours_worked=_parsed(hours_worked, "hours worked", float),
             sign_scores={slug: _parsed(value, f"sign {slug!r}", int) for slug, value in scores.items()},
-            note=note)
+            note=note, clear=_cleared(ws, when, emptied))
     except BadInput as refused:
         if wants_json(request):
             raise
