@@ -190,6 +190,25 @@ def test_journal_lines_kept_aside_are_private(run: CLI) -> None:
     assert kept and (oct(_mode(bad)), {oct(_mode(p)) for p in kept}) == (oct(0o700), {oct(0o600)})
 
 
+@pytest.mark.xfail(strict=True, reason="cli/interop.export writes with atomic_path's default 0o666: under umask 022 a "
+                   "JSON export ('a lossless backup', private entries in it; with --include-wellbeing check-ins in "
+                   "clear; with --server-backup password and token hashes) and a Markdown export with "
+                   "--include-private are readable by every user, where `checkin export --out` writes 0o600 and "
+                   "`backup` a 0o700 folder")
+@pytest.mark.usefixtures("open_umask")
+@pytest.mark.parametrize("form", [("--include-wellbeing",), ("--server-backup",),
+                                  ("--format", "markdown", "--include-private")], ids=" ".join)
+def test_an_export_holding_private_things_is_its_owners_only(run: CLI, tmp_path: Path, form: tuple[str, ...]) -> None:
+    run.ok("note", f"{MARK} private", "--private")
+    run.ok("checkin", "--sleep", "4")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / ("md" if "markdown" in form else "e.json")
+    run.ok("export", *form, "--out", str(target))
+    made = [target, *target.rglob("*")] if target.is_dir() else [target]
+    assert len(made) >= 1 and {str(p): oct(_mode(p)) for p in made if _mode(p) & 0o077} == {}
+
+
 # == 2. A check-in takes in the journal only when it holds check-ins ================================
 
 @pytest.mark.xfail(strict=True, reason="Journal.waiting_ops puts each waiting record's op in a set: a hand-made or "
@@ -369,6 +388,26 @@ def test_serve_with_a_wrong_or_empty_passphrase(run: CLI, monkeypatch: Any) -> N
     assert empty.exit_code == 0 and served == [False] and "locked" in empty.stderr, empty.output
     due = _invoke(run, "due", env={wellbeing_seal.PASSPHRASE_ENV: "", "UPSTACK_CHECKIN_REMINDER": "1"})
     assert due.exit_code == 0 and "locked" in due.stdout, due.output
+
+
+@pytest.mark.xfail(strict=True, reason="cli/serve._open_check_ins at a terminal takes Enter (no passphrase) as Locked: "
+                   "`serve` does not start at all, saying 'set UPSTACK_PASSPHRASE or run at a terminal' to someone at "
+                   "one, where without a terminal it serves the log and says /pace cannot open the check-ins")
+@pytest.mark.usefixtures("fresh_keys")
+def test_enter_at_serves_passphrase_question_serves_the_rest(run: CLI, monkeypatch: Any) -> None:
+    from types import SimpleNamespace
+
+    import upstack.cli.serve as serve_module
+
+    run.ok("checkin", "--sleep", "7")
+    monkeypatch.setenv(wellbeing_seal.PASSPHRASE_ENV, PASSPHRASE)
+    run.ok("checkin", "lock")
+    wellbeing_seal.forget_keys()
+    monkeypatch.delenv(wellbeing_seal.PASSPHRASE_ENV)
+    monkeypatch.setattr(serve_module, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True)))
+    monkeypatch.setattr("upstack.cli.options.ask_secret", lambda question: "")  # Enter
+    result, served = _serve(run, monkeypatch, {})
+    assert (result.exit_code, served) == (0, [False]), result.output
 
 
 # == 5. A member's UTC offset goes back to them only ================================================
