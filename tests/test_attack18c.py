@@ -482,6 +482,23 @@ def test_a_run_gone_silent_on_a_team_server_keeps_its_zone_for_its_author(team: 
     assert run_id in bob.text and ZONE not in bob.text and ZONE in own.text
 
 
+@pytest.mark.xfail(strict=True, reason="services/jsondump leaves other accounts' stars and path out of an "
+                   "export that is not a server backup (they are theirs), but keeps every member's utc_offset on "
+                   "entries and runs: `upstack export` on a team server, often made to give to someone, tells where "
+                   "in the world each member writes, which the server gives no teammate")
+def test_a_team_servers_export_for_others_carries_no_members_zone(team: Any) -> None:
+    import io
+
+    from upstack.domain import access
+    from upstack.services.jsondump import export_json
+
+    _eves_work_in_kathmandu(team)
+    out = io.StringIO()
+    with access.acting_as(access.OWNER):
+        export_json(team.ws, out)
+    assert MARK in out.getvalue() and ZONE not in out.getvalue()
+
+
 # == 6. Lazy imports: unknown families, migrations from an old database ============================
 
 def test_a_pending_check_in_on_an_old_database_is_taken_in_after_migrating(tmp_path: Path, db_url: str | None,
