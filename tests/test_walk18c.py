@@ -2,7 +2,8 @@
 (`checkin --clear`, pace's ``compares_from``, the plan that no check-in measures, a workspace open
 to others, serve and due with locked check-ins): what confused them, or was silently wrong, held.
 
-Each was a test marked ``xfail(strict=True)`` when found; all are fixed, and the tests stay. In process, against real SQLite (and PostgreSQL where the ``run`` and
+Each was a test marked ``xfail(strict=True)`` when found; all are fixed, and the tests stay. In process,
+against real SQLite (and PostgreSQL where the ``run`` and
 ``workspace`` fixtures bring it).
 """
 

@@ -116,9 +116,10 @@ class Workspace:
         its folders private, or by hand). `upstack doctor` names them and `doctor --fix` closes them."""
         paths = [self.home]
         url = self.db_url or ""
-        if url.startswith("sqlite:"):
-            db = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:")).absolute()
-            if self.home.absolute() not in db.parents:
+        if not url or url.startswith("sqlite:"):  # where the database file really is (a link, a '..' followed)
+            db = Path(url.removeprefix("sqlite:///").removeprefix("sqlite:") if url else self.home / "upstack.db")
+            db = db.resolve()
+            if self.home.resolve() not in db.parents:
                 paths += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
         found = []
         for path in paths:

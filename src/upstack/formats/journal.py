@@ -231,7 +231,7 @@ class Journal:
                 records, _ = self.read(path)
             except FileNotFoundError:  # taken meanwhile by an ingester
                 continue
-            ops.update(record.op for record in records)
+            ops.update(record.op for record in records if isinstance(record.op, str))  # others: set aside later
         return ops
 
     def count_pending(self) -> int:
@@ -342,9 +342,9 @@ class Journal:
 
     def keep_aside(self, path: Path, name: str | None = None) -> Path:
         """Keep a copy of a file with unreadable lines for a person to inspect (and doctor to report)."""
-        self.quarantine.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.quarantine)
         target = self.quarantine / (name or path.name)
-        target.write_bytes(path.read_bytes())
+        write_atomically(target, path.read_bytes(), permissions=0o600)  # it may hold sealed or private records
         return target
 
 

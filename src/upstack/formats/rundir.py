@@ -108,7 +108,7 @@ class RunFiles:
         self.blobs = directory / BLOBS
         make_private_dirs(directory.parent)
         directory.mkdir(mode=0o700)
-        self.blobs.mkdir()
+        self.blobs.mkdir(mode=0o700)
         self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)
         import socket  # a run's writer only, not every reader of run folders

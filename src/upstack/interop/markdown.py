@@ -29,7 +29,7 @@ from upstack.domain.filters import Filters
 from upstack.domain.text import find_tags, title_key
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.files import sync_all, write_atomically
+from upstack.files import make_private_dirs, sync_all, write_atomically
 from upstack.interop.notes import DailyNames, NoteFields, front_matter
 from upstack.interop.vault_folder import linked_part
 from upstack.store import queries
@@ -290,6 +290,10 @@ def _mapping(note: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _make_dirs(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
 def export_markdown(ws: Workspace, directory: str | Path, include_private: bool = False, *,
                     progress: Progress | None = None) -> int:
     """Write every live entry as a note in ``directory``; return how many.
@@ -303,7 +307,9 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
     db = ws.store().db
     entries = list(_live_entries(db, include_private))
     layout = Layout(db, entries)
-    root.mkdir(parents=True, exist_ok=True)
+    # With private entries, its owner's alone to read, as the workspace is; else for sharing.
+    folders, mode = (make_private_dirs, 0o600) if include_private else (_make_dirs, 0o666)
+    folders(root)
     written: set[str] = set()
     try:
         for done, entry in enumerate(entries, 1):
@@ -315,11 +321,11 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
                                    "(upstack never writes through one)")
             for where, sha in out.files:
                 if where not in written:
-                    (root / where).parent.mkdir(parents=True, exist_ok=True)
-                    write_atomically(root / where, ws.blobs.read(sha), sync=False)
+                    folders((root / where).parent)
+                    write_atomically(root / where, ws.blobs.read(sha), permissions=mode, sync=False)
                     written.add(where)
-            (root / out.path).parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(root / out.path, out.text, sync=False)
+            folders((root / out.path).parent)
+            write_atomically(root / out.path, out.text, permissions=mode, sync=False)
             if progress:
                 progress(done, len(entries))
         sync_all()  # once for thousands of files: each one is whole already (written aside, then renamed)

@@ -30,7 +30,7 @@ from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.store import dump as store_dump
 from upstack.store import schema
-from upstack.store.accounts import OWNER_KEY, user_ids
+from upstack.store.accounts import OWNER_KEY, owner_id, user_ids
 from upstack.store.db import Database
 from upstack.store.integrity import JSON_COLUMNS
 from upstack.store.path import SEAL_KEY, WELLBEING_OPS
@@ -123,6 +123,9 @@ def _exported_rows(db: Database, table: str, server_backup: bool, include_wellbe
         rows = [r for r in rows if r["key"] != SEAL_KEY]
     if table == "workspace_info" and not server_backup:  # who owned the log names an account
         rows = [r for r in rows if r["key"] != OWNER_KEY]
+    if table in ("entries", "runs") and not server_backup:  # a member's zone is theirs: where in the world they are
+        mine = (None, "", owner_id(db))
+        rows = [r if r.get("author_id") in mine else {**r, "utc_offset": None} for r in rows]
     if table in PERSONAL and not server_backup:  # another account's stars and path are theirs: a server backup's
         rows = [r for r in rows if r[PERSONAL[table]] == ""]
     return rows

@@ -215,7 +215,7 @@ def close_to_others(ws: Workspace) -> list[Path]:
     """Make what of the workspace others can read (``Workspace.open_to_others``) its owner's only."""
     closed = ws.open_to_others()
     for path in closed:
-        path.chmod(0o700 if path.is_dir() else 0o600)
+        path.chmod(path.stat().st_mode & 0o700)  # the group's and others' bits taken away, the owner's kept
     return closed
 
 

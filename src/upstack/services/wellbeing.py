@@ -137,6 +137,9 @@ def _sign_name(ws: Workspace, name: str, renaming: Sign | None = None) -> str:
         raise BadInput("a warning sign needs a name, e.g. 'skipping lunch'")
     if len(name) > SIGN_NAME_LIMIT:
         raise BadInput(f"a warning sign's name is {len(name):,} characters: at most {SIGN_NAME_LIMIT}")
+    if _slug(name) in CLEARABLE or _slug(name) in ("sleep-hours", "hours-worked"):  # --clear NAME: one meaning
+        raise BadInput(f"{name!r} is one of the check-in's own questions: name the sign otherwise "
+                       f"(e.g. '{name.lower()} late')")
     same = next((s for s in signs(ws) if _slug(name) in (s.slug, _slug(s.name))
                  and (renaming is None or s.slug != renaming.slug)), None)
     if same is not None:  # named as it is called now, when it was renamed since ("late nights")

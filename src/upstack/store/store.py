@@ -139,10 +139,11 @@ class Store:
 
     def _backup_before_migration(self, version: int) -> None:
         folder = self.home / "backups"
-        folder.mkdir(exist_ok=True)
+        make_private_dirs(folder)
         stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
         target = folder / f"upstack.db.schema{version}.{stamp}.bak"
-        with atomic_path(target) as tmp:  # a half-made copy on a full disk would only take more of it: none is left
+        # A half-made copy on a full disk would only take more of it: none is left. Its owner's only.
+        with atomic_path(target, permissions=0o600) as tmp:
             self.db.engine.copy_to(self.db, tmp)
 
     # -- ingest ------------------------------------------------------------------
