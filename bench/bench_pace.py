@@ -5,8 +5,8 @@
 
 One workspace: the bench corpus (bench/corpus.py, imported as a jrnl file) and ``--days`` days of daily
 check-ins (sleep, energy, mood, hours, three signs), written through the service in this process. Each
-figure is a whole process; each round runs `log -n 20`, a `note`, the check-in (which takes that note
-in first, as after a day of notes) and `pace`, in turn; medians of ``--runs`` rounds after a warm-up:
+figure is a whole process; each round runs `log -n 20`, a `note`, the check-in (that note waiting in the
+journal, as after a day of notes) and `pace`, in turn; medians of ``--runs`` rounds after a warm-up:
 
 | measured | beside | target |
 |---|---|---|
@@ -70,8 +70,8 @@ def main() -> int:
                 wellbeing.check_in(ws, day=day, sleep_hours=round(rng.uniform(5, 8.5), 1),
                                    energy=rng.randrange(4), mood=rng.randrange(4), hours_worked=rng.randrange(4, 11),
                                    sign_scores={s: rng.randrange(4) for s in wellbeing.DEFAULT_SIGNS})
-        # One round: log -n 20 (the peer), a note, then the check-in, which takes that note in
-        # first (as after a day of notes), then pace.
+        # One round: log -n 20 (the peer), a note, then the check-in with that note waiting in the
+        # journal (as after a day of notes), then pace, which takes both in.
         log, note, checkin, pace = alternately(_round(upstack), env, args.runs)
         with Workspace(home=work / "home") as ws:
             wellbeing_seal.lock(ws, PASSPHRASE)
@@ -87,7 +87,7 @@ def main() -> int:
     print("\n".join(machine_lines(f"python {sys.version.split()[0]}")))
     print("\n| command | median ms | verdict |\n|---|---:|---|")
     rows = [("`upstack note`", note, ""),
-            ("`upstack checkin` (flags), a note to take in first", checkin,
+            ("`upstack checkin` (flags), a note waiting", checkin,
              f"{'PASS' if checkin <= CHECKIN_TARGET_MS else 'FAIL'} (<= {CHECKIN_TARGET_MS} ms), "
              f"{checkin / log:.2f}x `log -n 20`, {checkin / note:.2f}x `note`"),
             ("`upstack log -n 20`", log, ""),
