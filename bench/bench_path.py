@@ -109,9 +109,6 @@ def log_workspace(name: str, entries: int, seed: int) -> tuple[Path, dict[str, s
     work = Path(tempfile.mkdtemp(prefix=f"upstack-bench-{name}-"))
     env = {**os.environ, "UPSTACK_HOME": str(work / "home"), "NO_COLOR": "1"}
     env.pop("UPSTACK_DB", None)
-    # As installed: pip compiles upstack's bytecode, so a command never compiles a module. A checkout run
-    # with PYTHONDONTWRITEBYTECODE set would compile every module changed since its last bytecode, each time.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     upstack = [sys.executable, "-m", "upstack"]
     corpus.write_jrnl_json(corpus.Generator(seed).entries(entries), work / "journal.json")
     subprocess.run([*upstack, "import", "jrnl", str(work / "journal.json")], env=env, check=True, capture_output=True)
