@@ -36,7 +36,7 @@ def _sections(text: str) -> dict[str, list[str]]:
 def test_help_lists_every_command_once_in_its_section_in_order() -> None:
     shown = _sections(_help())
     assert list(shown) == ["Options", "Write", "Find", "Why: the tree", "Ideas", "Runs", "Path to a job",
-                           "Opportunities", "Pace and wellbeing (kept on this machine)", "Browser and team",
+                           "Opportunities", "Pace and wellbeing (kept on this machine)", "Judgment", "Browser and team",
                            "Notes in and out", "Maintenance"]
     del shown["Options"]
     listed = [name for names in shown.values() for name in names]

@@ -7,6 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
+from upstack.cli.mentor import consult, llm_options
 from upstack.cli.options import (
     at_option,
     complete_entries_and_nodes,
@@ -283,26 +284,48 @@ def progress_command(ws: Workspace, weeks: int, project: str | None, as_json: bo
 @click.option("--to", metavar="NAME", help="Who the question is for (a mentor, a collaborator).")
 @click.option("--days", default=14, show_default=True, help="How far back 'what I tried' goes.")
 @click.option("--no-edit", is_flag=True, help="Save the draft without opening $EDITOR.")
+@click.option("--llm", "use_llm", is_flag=True,
+              help="Send the question to a language model and keep its answer (needs upstack[llm]).")
+@llm_options
 @at_option
 @pass_log
-def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, at: str | None) -> None:
+def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, use_llm: bool,
+        model: str | None, show: bool, yes: bool, at: str | None) -> None:
     """Draft a question for a mentor or collaborator from what you are stuck on.
 
     The draft holds the trace (what you are trying to do and why), what you
     tried, what you expected and what happened; you write the question itself.
-    It is saved as an entry of kind question under NODE.
+    It is saved as an entry of kind question under NODE. With --llm it goes to
+    a language model too (never a private entry, a check-in, someone else's
+    work or a run's provenance; secrets redacted; shown before it is sent), and
+    its answer is kept as an entry linked to the question.
     """
     occurred_at = parse_at(at)  # a date that cannot be read is refused before the editor opens
-    node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
+    if (model or show or yes) and not use_llm:
+        raise click.UsageError("--model, --show and --yes are for --llm")
+    if use_llm:
+        from upstack.services import mentor as mentor_service
+
+        node, draft = stuck.draft_question(ws, node_id, to=to, days=days, keep=mentor_service.may_leave)
+    else:
+        node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
     text: str | None = draft
-    if not no_edit and sys.stdin.isatty():
+    if not no_edit and not show and sys.stdin.isatty():
         text = open_editor(draft, ws.settings.editor, ["Edit the question; nothing below is kept."])
         if not text:
             echo("Nothing saved.")
             return
+    if use_llm:
+        _, prompt = mentor_service.question_prompt(ws, node.id, text or draft, days=days)
+        if show:
+            consult(ws, prompt, model=model, show=True, yes=yes, node_id=node.id)
+            return
     entry = stuck.ask(ws, node.id, text or draft, occurred_at=occurred_at)
     echo(entry.short)
-    if no_edit or not sys.stdin.isatty():
+    if use_llm:
+        consult(ws, prompt, model=model, show=False, yes=yes, node_id=node.id, answers=entry.id,
+                about=f"\"{node.title}\"")
+    elif no_edit or not sys.stdin.isatty():
         echo(style(f"draft saved: finish it with `upstack edit {entry.short}`", dim=True), err=True)
 
 

@@ -8,6 +8,7 @@ Writing the question down often answers it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from upstack.timeutil import local_display, now_iso, to_iso
 from upstack.timeutil import now as clock_now
 from upstack.workspace import Workspace
 
-__all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask"]
+__all__ = ["StuckSpell", "stuck_spells", "draft_question", "ask", "subtree"]
 
 
 @dataclass
@@ -34,7 +35,7 @@ class StuckSpell:
     days: int
 
 
-def _subtree(nodes: dict[str, Node], root: str) -> set[str]:
+def subtree(nodes: dict[str, Node], root: str) -> set[str]:
     below: dict[str, list[str]] = {}
     for node in nodes.values():
         if node.parent_id:
@@ -66,7 +67,7 @@ def stuck_spells(ws: Workspace, *, days: int | None = None, now: datetime | None
     for project in nodes.values():
         if project.kind != "project" or project.status != "active":
             continue
-        latest = max((last_learning[n] for n in _subtree(nodes, project.id) if n in last_learning),
+        latest = max((last_learning[n] for n in subtree(nodes, project.id) if n in last_learning),
                      default=project.created_at)
         if latest < to_iso(now - timedelta(days=days)):
             age = (now - datetime.fromisoformat(latest.replace("Z", "+00:00"))).days
@@ -74,16 +75,17 @@ def stuck_spells(ws: Workspace, *, days: int | None = None, now: datetime | None
     return spells
 
 
-def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None,
-                   days: int = 14) -> tuple[Node, str]:
-    """A question's text: the trace, what was tried, expected, happened; the ask left blank."""
+def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None, days: int = 14,
+                   keep: Callable[[Entry], bool] | None = None) -> tuple[Node, str]:
+    """A question's text: the trace, what was tried, expected, happened; the ask left blank. ``keep``
+    chooses the entries it may name (services/mentor.may_leave, for a prompt that leaves the machine)."""
     db = ws.store().db
     node_id = tree_service.resolve_node(db, node_ref)
     chain = store_tree.ancestors(db, node_id)
     nodes = {n.id: n for n in store_tree.node_rows(db)}
-    under = sorted(_subtree(nodes, node_id))
+    under = sorted(subtree(nodes, node_id))
     since = to_iso(clock_now() - timedelta(days=days))
-    tried = queries.load_entries(db, periods.tried_entry_ids(db, under, since))
+    tried = [e for e in queries.load_entries(db, periods.tried_entry_ids(db, under, since)) if keep is None or keep(e)]
     node = chain[0]
     lines = [f"Stuck on \"{node.title}\": what am I missing?" if not to
              else f"Question for {to} about \"{node.title}\": what am I missing?", ""]

@@ -1,0 +1,104 @@
+"""The LLM mentor (issue 19): `upstack ask --llm` and `upstack mentor`, through the real `llm` library and
+a real plugin that needs no network (llm-echo: its "echo" model answers with the prompt it was given, as
+JSON), so the prompt that would leave the machine is asserted as sent. Both engines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CLI
+from upstack.ids import new_id
+from upstack.services import capture, mentor, tree
+from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
+
+SECRET = "hf_abcdefghijklmnopqrstuvwxyz123456"
+
+
+@pytest.fixture(autouse=True)
+def llm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """llm's own folder (keys, its prompt log), a fresh one: nothing here may write to it."""
+    folder = tmp_path / "llm-home"
+    monkeypatch.setenv("LLM_USER_PATH", str(folder))
+    return folder
+
+
+def _project(ws: Workspace) -> str:
+    project = tree.add_node(ws, "project", "Probe deception", why="Find the features that lie.")
+    capture.note(ws, "Linear probe on layer 12 gets 0.61 #probe", under=project.id)
+    capture.note(ws, "QUPRIVATE my honest doubts about the probe", under=project.id, private=True)
+    capture.note(ws, f"Pasted my token {SECRET} into the config", under=project.id)
+    # Someone else's entry, as sync brings it from a team server: its author is set.
+    ws.store().write([ws.record("entry.create", {
+        "id": new_id(), "revision_id": new_id(), "kind": "note", "title": "QUTEAMMATE a colleague's note",
+        "body": "", "extra_tags": [], "private": False, "node_id": project.id, "occurred_at": now_iso(),
+        "created_at": now_iso(), "attachments": [], "by": "someone-else"})])
+    return project.id
+
+
+def _sent(output: str) -> dict[str, Any]:
+    """The echo model's answer: the prompt and system prompt it was sent, as JSON (then our own lines)."""
+    start = output.index("{")
+    return json.loads(output[start:output.rindex("}") + 1])
+
+
+def test_ask_llm_sends_what_may_leave_and_keeps_the_answer_by_the_question(run: CLI, workspace: Workspace,
+                                                                         llm_home: Path) -> None:
+    from upstack.services import wellbeing
+
+    node_id = _project(workspace)
+    wellbeing.check_in(workspace, sleep_hours=4.0, note="QUWELLBEING an awful week")
+    result = run("ask", node_id, "--llm", "--model", "echo", "--yes", "--no-edit")
+    assert result.exit_code == 0, result.output
+    sent = _sent(result.stdout)
+    prompt = sent["prompt"]
+    assert "Probe deception" in prompt and "Find the features that lie." in prompt
+    assert "Linear probe on layer 12 gets 0.61" in prompt
+    assert "[redacted]" in prompt and SECRET not in prompt
+    for never in ("QUPRIVATE", "QUTEAMMATE", "QUWELLBEING"):
+        assert never not in json.dumps(sent), never
+    assert sent["system"] == mentor.SYSTEM
+    # The question and the answer are both kept, the answer linked to the question.
+    entries = json.loads(run.ok("log", "--json"))
+    question = next(e for e in entries if e["kind"] == "question")
+    answer = next(e for e in entries if "mentor" in e["tags"])
+    assert answer["title"] == 'Mentor (echo) on "Probe deception"' and answer["node_id"] == node_id
+    assert f"In answer to [[{question['short']}]]" in answer["body"]
+    assert not (llm_home / "logs.db").exists()  # nothing in llm's own prompt log
+
+
+def test_show_prints_the_exact_prompt_and_keeps_nothing(run: CLI, workspace: Workspace) -> None:
+    node_id = _project(workspace)
+    before = json.loads(run.ok("log", "--json"))
+    shown = run.ok("ask", node_id, "--llm", "--show", "--no-edit")
+    assert shown.startswith("--- system ---") and "--- prompt ---" in shown and SECRET not in shown
+    _, prompt = mentor.question_prompt(workspace, node_id, mentor.draft(workspace, node_id))
+    assert prompt.text in shown  # what --show prints is what would be sent
+    assert json.loads(run.ok("log", "--json")) == before
+
+
+def test_without_a_terminal_or_yes_nothing_is_sent_or_kept(run: CLI, workspace: Workspace) -> None:
+    node_id = _project(workspace)
+    before = json.loads(run.ok("log", "--json"))
+    refused = run("mentor", "--model", "echo")
+    assert refused.exit_code == 1 and "give --yes" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    missing = run("mentor", "--model", "no-such-model", "--yes")
+    assert missing.exit_code == 1 and "no model 'no-such-model'" in missing.stderr and "Traceback" not in missing.output
+    assert json.loads(run.ok("log", "--json")) == before
+    assert run("ask", node_id, "--show").exit_code == 2  # --show is for --llm
+
+
+def test_mentor_reviews_the_week_without_what_stays(run: CLI, workspace: Workspace) -> None:
+    _project(workspace)
+    result = run("mentor", "--model", "echo", "--yes")
+    assert result.exit_code == 0, result.output
+    prompt = _sent(result.stdout)["prompt"]
+    assert "Is this rate of progress fine? What would you prune?" in prompt
+    assert "Linear probe on layer 12 gets 0.61" in prompt and SECRET not in prompt
+    assert "QUPRIVATE" not in prompt and "QUTEAMMATE" not in prompt
+    again = _sent(run.ok("mentor", "--model", "echo", "--yes"))["prompt"]
+    assert "Mentor (echo)" not in again  # its own answers are not sent back to it
