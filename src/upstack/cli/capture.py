@@ -41,12 +41,14 @@ _NOTE_HELP = [
 @click.option("--happened", metavar="TEXT", help="A result: what happened.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="A result: how it came out.")
 @click.option("--learned", metavar="TEXT", help="What it taught you (saved as a learning).")
+@click.option("--revisit", metavar="WHEN", help="A decision: when to ask 'was this right?' ('in 3 months', "
+              "2027-03-01); `upstack due` lists it then, until you record what it taught (`upstack learned`).")
 @json_option
 @click.pass_obj
 def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, project: str | None,
          create: bool, tags: tuple[str, ...], private: bool, files: tuple[str, ...], at: str | None,
          expected: str | None, happened: str | None, outcome: str | None, learned: str | None,
-         as_json: bool) -> None:
+         revisit: str | None, as_json: bool) -> None:
     """Write an entry into the log.
 
     TEXT is the note; '-' reads it from standard input; with no TEXT your
@@ -62,6 +64,8 @@ def note(ws: Workspace, text: tuple[str, ...], kind: str, under: str | None, pro
     if project and not under:  # with both, capture.note says to give one
         project = capture.project_for(ws, project, create=create)
     meta = learning.result_meta(kind, expected, happened, outcome)
+    if revisit is not None:
+        meta |= learning.revisit_meta(kind, revisit)
     if text == ("-",):
         body = read_stdin()
     elif text:

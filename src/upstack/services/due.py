@@ -22,7 +22,7 @@ __all__ = ["DueItem", "SOURCES", "KINDS", "due", "MAX_DAYS"]
 
 MAX_DAYS = 3660  # ten years ahead is as far as a list of what is due looks
 # The sources' kinds.
-KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice", "check-in")
+KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice", "check-in", "revisit")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,28 @@ def _checkin(ws: Workspace, until: str) -> Iterable[DueItem]:
                       "fit note", about="check-in")
 
 
-SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin]
+def _revisits(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """The reader's own decisions whose revisit day (`note --kind decision --revisit`) has come, until a
+    learning is recorded from them: "was this right?", the guide's gradient descent into better work."""
+    from upstack.domain.filters import Filters
+    from upstack.store import periods, queries
+    from upstack.store.stars import reader_key
+
+    db = ws.store().db
+    me = reader_key(db)
+    if me is None:
+        return
+    decided = queries.load_entries(db, queries.ids_oldest_first(db, Filters(kinds=("decision",))))
+    due = [e for e in decided if (e.author_id or "") == me and isinstance(e.meta.get("revisit_on"), str)
+           and e.meta["revisit_on"] <= until]
+    answered = periods.learning_sources(db) if due else set()
+    for entry in due:
+        if entry.id not in answered:
+            yield DueItem(entry.meta["revisit_on"], "revisit", f"was this right? {entry.title}", entry.short,
+                          f"upstack learned {entry.short} ...", "decision")
+
+
+SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin, _revisits]
 
 
 def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:

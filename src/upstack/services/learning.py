@@ -25,6 +25,19 @@ def result_meta(kind: str, expected: str | None, happened: str | None,
     return given
 
 
+def revisit_meta(kind: str, when: str) -> dict[str, Any]:
+    """A decision's revisit day ("was this right?"), as ``meta``: `upstack due` lists the decision from
+    that day until a learning is recorded from it (``learned``)."""
+    from upstack.timeutil import parse_day, today_local
+
+    if kind != "decision":
+        raise BadInput("--revisit belongs to a decision: add --kind decision")
+    day = parse_day(when, what="revisit day", prefer="future")
+    if day <= today_local().isoformat():
+        raise BadInput(f"the revisit day {day} is not to come: give a day after today ('in 3 months')")
+    return {"revisit_on": day}
+
+
 def learned(ws: Workspace, ref: str, text: str, *, occurred_at: str | None = None) -> Entry:
     """Record what an entry (usually a result) taught: a learning entry linked to it;
     ``occurred_at`` (stored form) back-dates it."""
