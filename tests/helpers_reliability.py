@@ -282,6 +282,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     16: ("DROP TABLE entry_names", "ALTER TABLE revisions DROP COLUMN meta"),
     17: ("DROP TABLE vault_files", "DROP TABLE vault_link"),
     18: ("ALTER TABLE entries DROP COLUMN utc_offset", "ALTER TABLE runs DROP COLUMN utc_offset"),
+    19: ("DROP TABLE prediction_events", "DROP TABLE predictions"),
 }
 
 

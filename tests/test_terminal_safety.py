@@ -75,6 +75,8 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["ask", ids["node"], "--llm", "--show", "--no-edit"], ["ask", ids["node"], "--llm", "--model", "echo", "--yes",
                                                                "--no-edit"], ["mentor", "--show"],
         ["mentor", "--model", "echo", "--yes"],
+        ["predict", "add", HOSTILE, "-p", "0.7", "--on", ids["node"], "--criteria", HOSTILE_BODY, "--why", HOSTILE],
+        ["predict", "list"], ["predict", "list", "--json"], ["calibration"],
         ["ideas"], ["ideas", "--json"], ["idea", "--help"],
         ["runs"], ["runs", "--json"], ["run", "show", ids["run"]], ["run", "show", ids["run"], "--json"],
         ["compare", ids["run"], ids["other run"]], ["review"], ["export"], ["unstar", ids["entry"]],

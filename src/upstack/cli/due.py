@@ -17,12 +17,12 @@ __all__ = ["COMMANDS"]
               help="Look this many days ahead (what is overdue is always shown).")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
               help="Only this kind (deadline, follow-up, screen, work-test, interview, stage, practice, "
-                   "check-in, revisit); repeat for more.")
+                   "check-in, revisit, resolve); repeat for more.")
 @json_option
 @pass_log
 def due(ws: Workspace, days: int, kinds: tuple[str, ...], as_json: bool) -> None:
-    """What is due: deadlines, follow-ups, interviews, work tests, practice reviews and decisions to
-    revisit, soonest first.
+    """What is due: deadlines, follow-ups, interviews, work tests, practice reviews, decisions to
+    revisit and predictions to resolve, soonest first.
 
     Only your own items, on a team server too. `upstack opp calendar` writes the same dates
     as an iCalendar file for your calendar app. With UPSTACK_CHECKIN_REMINDER=1 it also lists a

@@ -90,6 +90,9 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.create": "ideas (and their triage) stay in the workspace they were had in; not synced yet",
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
+    "prediction.make": "predictions stay in the workspace they were made in; not synced yet",
+    "prediction.forecast": "predictions stay in the workspace they were made in; not synced yet",
+    "prediction.resolve": "predictions stay in the workspace they were made in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
     **{op: "wellbeing data is local-only: it never leaves the machine it was written on" for op in WELLBEING_OPS},
 }

@@ -77,6 +77,8 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     a candidate to triage (`upstack triage`), as `upstack idea` makes.
     """
     check_kind(kind)
+    if kind == "prediction":  # the entry and its forecast arrive together, as `upstack predict add` writes them
+        raise BadInput("a prediction needs its probability: make one with `upstack predict add CLAIM -p 0.7`")
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")

@@ -22,7 +22,8 @@ __all__ = ["DueItem", "SOURCES", "KINDS", "due", "MAX_DAYS"]
 
 MAX_DAYS = 3660  # ten years ahead is as far as a list of what is due looks
 # The sources' kinds.
-KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice", "check-in", "revisit")
+KINDS = ("deadline", "follow-up", "screen", "work-test", "interview", "stage", "practice", "check-in", "revisit",
+         "resolve")
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,19 @@ def _revisits(ws: Workspace, until: str) -> Iterable[DueItem]:
                           f"upstack learned {entry.short} ...", "decision")
 
 
-SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin, _revisits]
+def _predictions(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """The reader's own open predictions whose resolve-by day has come: resolve them while the result is fresh."""
+    from upstack.services import predictions
+
+    for found in predictions.listing(ws, state="open"):
+        by = found.row.get("resolve_by")
+        if by and str(by) <= until and predictions.mine(ws, found.entry):
+            yield DueItem(str(by), "resolve", f"resolve: {found.entry.title}", found.entry.short,
+                          f"said {found.probability:.0%}", "prediction")
+
+
+SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin, _revisits,
+                                                               _predictions]
 
 
 def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:

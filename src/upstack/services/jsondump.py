@@ -64,6 +64,8 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "links": ("from_id", "target"),
     "ideas": ("entry_id",),
     "idea_events": ("id",),
+    "predictions": ("entry_id",),
+    "prediction_events": ("id",),
     "attachments": ("id",),
     "runs": ("id",),
     "run_items": ("id",),

@@ -27,8 +27,8 @@ Handler = Callable[[Database, Record], None]
 # many families are every other one). A module is imported when a record of its family first comes:
 # taking in a check-in loads no entry, run or idea code.
 _FAMILIES = {"entry": "ingest", "node": "ingest", "attachment": "ingest", "idea": "ideas", "run": "runs",
-             "comment": "comments", "star": "stars", "sync": "sync_held"}
-_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path")
+             "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions"}
+_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions")
 
 
 def _family(op: str) -> dict[str, Handler]:
@@ -40,10 +40,11 @@ def _family(op: str) -> dict[str, Handler]:
 def _purge_entry(db: Database, record: Record) -> None:
     """Purging an entry removes what was said about it; a run's result entry (it has the run's id), what
     the run captured too."""
-    from upstack.store import comments, ingest, runs
+    from upstack.store import comments, ingest, predictions, runs
 
     ingest.HANDLERS["entry.purge"](db, record)
     runs.purge(db, record.data["entry_id"])
+    predictions.purge(db, record.data["entry_id"])
     comments.purge_for_entry(db, record.data["entry_id"], record.data.get("at", record.at))
 
 

@@ -48,6 +48,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(16, "notes from a vault: the names links find them by, what a revision carried", "v16_note_names"),
     Migration(17, "a two-way vault: the linked folder, each note as last synced", "v17_vault"),
     Migration(18, "the writer's UTC offset of entries and runs", "v18_utc_offsets"),
+    Migration(19, "predictions: what each is about, its forecasts and resolutions", "v19_predictions"),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,173 @@
+"""`upstack predict ...` and `upstack calibration`: how sure you were, against what happened
+(services/predictions.py, domain/calibration.py)."""
+
+from __future__ import annotations
+
+import click
+
+from upstack.cli.options import complete_entries, complete_entries_and_nodes, json_option, pass_log
+from upstack.cli.output import echo, print_json, style
+from upstack.services import predictions as service
+from upstack.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+
+def _line(found: service.Prediction) -> str:
+    state = found.state if not found.overdue else "overdue"
+    by = f" by {found.row['resolve_by']}" if found.row.get("resolve_by") else ""
+    return f"{found.entry.short}  {found.probability:>4.0%}  {state:<8} {found.entry.title}{style(by, dim=True)}"
+
+
+@click.group()
+def predict() -> None:
+    """Say how sure you are before a result; resolve it when the result is in.
+
+    \b
+    Examples:
+      upstack predict add "The probe beats chance on held-out prompts" -p 70% --on EXPERIMENT --by "in 2 weeks"
+      upstack predict update ID -p 40% --why "the pilot was noisy"
+      upstack predict resolve ID false --evidence RESULT
+      upstack calibration
+    """
+
+
+@predict.command("add")
+@click.argument("claim")
+@click.option("--probability", "-p", required=True, metavar="P", help="The chance it comes true: 0.7 or 70%.")
+@click.option("--on", "on", metavar="REF", shell_complete=complete_entries_and_nodes,
+              help="What it is about: an experiment or question node, an idea, a result or a run.")
+@click.option("--under", metavar="NODE", help="File it under this node (default: the node of what it is --on).")
+@click.option("--by", "resolve_by", metavar="DAY", help="When it should be known ('in 2 weeks', 2027-01-15).")
+@click.option("--criteria", default="", metavar="TEXT", help="How it will be resolved, written before the result.")
+@click.option("--why", "reason", default="", metavar="TEXT", help="Why you think so.")
+@click.option("--private", is_flag=True, help="Only you will ever see it.")
+@json_option
+@pass_log
+def predict_add(ws: Workspace, claim: str, probability: str, on: str | None, under: str | None,
+                resolve_by: str | None, criteria: str, reason: str, private: bool, as_json: bool) -> None:
+    """Make a prediction before the result: the claim and how sure you are."""
+    found = service.make(ws, claim, probability, on=on, under=under, resolve_by=resolve_by, criteria=criteria,
+                         private=private, reason=reason)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        echo(found.entry.short)
+
+
+@predict.command("update")
+@click.argument("ref", metavar="ID", shell_complete=complete_entries)
+@click.option("--probability", "-p", required=True, metavar="P", help="How sure you are now: 0.4 or 40%.")
+@click.option("--why", "reason", default="", metavar="TEXT", help="What changed your mind.")
+@json_option
+@pass_log
+def predict_update(ws: Workspace, ref: str, probability: str, reason: str, as_json: bool) -> None:
+    """A new forecast; the earlier ones are kept (the score uses the last one before the evidence)."""
+    found = service.update(ws, ref, probability, reason=reason)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        echo(_line(found))
+
+
+@predict.command("resolve")
+@click.argument("ref", metavar="ID", shell_complete=complete_entries)
+@click.argument("outcome", type=click.Choice(service.OUTCOMES))
+@click.option("--evidence", metavar="REF", shell_complete=complete_entries,
+              help="The result entry or run that settled it (when it existed is what counts).")
+@click.option("--why", "reason", default="", metavar="TEXT",
+              help="Why (needed to correct a resolution: the earlier one is kept).")
+@json_option
+@pass_log
+def predict_resolve(ws: Workspace, ref: str, outcome: str, evidence: str | None, reason: str, as_json: bool) -> None:
+    """Resolve it true, false or annulled (ambiguous: left out of scores)."""
+    found = service.resolve(ws, ref, outcome, evidence=evidence, reason=reason)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        echo(_line(found))
+
+
+@predict.command("list")
+@click.option("--open", "state", flag_value="open", help="Only those not resolved yet.")
+@click.option("--resolved", "state", flag_value="resolved", help="Only those resolved.")
+@click.option("--overdue", "state", flag_value="overdue", help="Only those past their resolve-by day.")
+@json_option
+@pass_log
+def predict_list(ws: Workspace, state: str | None, as_json: bool) -> None:
+    """Your predictions (and those shared with you), oldest first."""
+    found = service.listing(ws, state=state)
+    if as_json:
+        print_json([p.to_dict() for p in found])
+        return
+    if not found:
+        echo("no predictions yet: `upstack predict add CLAIM -p 70%` before your next result")
+        return
+    for item in found:
+        echo(_line(item))
+
+
+@predict.command("show")
+@click.argument("ref", metavar="ID", shell_complete=complete_entries)
+@json_option
+@pass_log
+def predict_show(ws: Workspace, ref: str, as_json: bool) -> None:
+    """One prediction with every forecast and resolution."""
+    found = service.get(ws, ref)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    echo(style(found.entry.title, bold=True))
+    if found.entry.body:
+        echo(found.entry.body)
+    for forecast in found.forecasts:
+        why = f"  {forecast.reason}" if forecast.reason else ""
+        echo(f"  {forecast.at[:16].replace('T', ' ')}  {forecast.probability:.0%}{why}")
+    for resolution in found.resolutions:
+        why = f"  ({resolution['reason']})" if resolution["reason"] else ""
+        echo(f"  {str(resolution['at'])[:16].replace('T', ' ')}  resolved {resolution['outcome']}{why}")
+
+
+@click.command()
+@json_option
+@pass_log
+def calibration(ws: Workspace, as_json: bool) -> None:
+    """How well your forecasts match what happened: Brier and log scores, a reliability table, and
+    the confident misses worth writing down (`upstack learned`)."""
+    report = service.calibration(ws)
+    summary = report.summary
+    if as_json:
+        print_json({"n": summary.n, "made_after": summary.made_after, "annulled": summary.annulled,
+                    "open": report.open, "brier": summary.brier, "log_score": summary.log_score,
+                    "came_true": summary.came_true, "rule": report.rule_text,
+                    "bins": [{"low": b.low, "high": b.high, "n": b.n, "mean_forecast": b.mean_forecast,
+                              "came_true": b.came_true} for b in report.bins],
+                    "by_month": {m: {"n": s.n, "brier": s.brier, "log_score": s.log_score}
+                                 for m, s in report.by_month.items()},
+                    "surprises": [{"id": p.id, "short": p.entry.short, "claim": p.entry.title,
+                                   "probability": s.probability, "came_true": s.came_true}
+                                  for p, s in report.surprises]})
+        return
+    if not summary.n:
+        echo(f"nothing scored yet ({report.open} open, {summary.made_after} made after their evidence, "
+             f"{summary.annulled} annulled): resolve predictions to see your calibration")
+        return
+    echo(f"{summary.n} scored: Brier {summary.brier:.3f} (0.25 is always 50%, lower is better), "
+         f"log score {summary.log_score:.3f}; {summary.came_true:.0%} came true")
+    echo(style(f"left out: {summary.made_after} made after their evidence, {summary.annulled} annulled; "
+               f"{report.open} open", dim=True))
+    echo("")
+    echo(style(f"{'said':<10}{'n':>5}{'mean':>8}{'came true':>11}", dim=True))
+    for b in report.bins:
+        if b.n:
+            echo(f"{b.low:>3.0%}-{b.high:<5.0%}{b.n:>5}{b.mean_forecast or 0:>8.0%}{b.came_true or 0:>11.0%}")
+    if report.surprises:
+        echo("")
+        echo(style("Confident and wrong, worth writing down (`upstack learned ID ...`):", bold=True))
+        for prediction, scored in report.surprises:
+            echo(f"  {prediction.entry.short}  said {scored.probability:.0%}, came "
+                 f"{'true' if scored.came_true else 'false'}: {prediction.entry.title}")
+    echo(style(report.rule_text, dim=True))
+
+
+COMMANDS = [predict, calibration]
