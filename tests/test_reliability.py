@@ -12,6 +12,7 @@ import json
 import random
 import re
 import sqlite3
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -167,20 +168,34 @@ def _pile_up(home: Path, db_url: str | None, ledger: Ledger, label: str, notes: 
     ledger.confirmed |= {note_text(f"{label}-{k}", n) for k in range(4) for n in range(each)}
 
 
+def _ingest_begun(home: Path, reader: subprocess.Popen[str]) -> float:
+    """When ``reader`` took the journal's file to ingest it (or ended first): waited for, not slept."""
+    journal = home / "journal"
+    deadline = time.monotonic() + 300
+    while reader.poll() is None and time.monotonic() < deadline:
+        if any(path.name.startswith("ingesting-") for path in journal.glob("*.jsonl")):
+            break
+        time.sleep(0.001)
+    return time.monotonic()
+
+
 def _kill_ingests(home: Path, db_url: str | None, rng: random.Random, ledger: Ledger,
                   rounds: int) -> int:
     """`upstack log`/`search` SIGKILLed while ingesting a large pending journal, sometimes
     with an `upstack note` writing meanwhile; returns how many kills hit a running reader.
 
-    A first reader, left to finish, times a whole ingest; the kills come at random moments
-    within that time, so they land mid-ingest (or while committed files are being retired)
-    on a fast machine as on a slow one.
+    A first reader, left to finish, times an ingest from the moment it takes the journal's
+    file (renamed ``ingesting-...``) to its end; each later reader is killed at a random moment
+    within that time after it takes the file: a condition, then a share of a measured span, so
+    the kills land mid-ingest (or while committed files are being retired) on a loaded machine
+    as on a quiet one (a kill timed from the reader's start landed 3 of 8 under load).
     """
     pile = 3000 if db_url is None else 600
     _pile_up(home, db_url, ledger, "calibrate", pile)
-    started = time.monotonic()
-    upstack(home, db_url, "log", "-n", "1")
-    whole = time.monotonic() - started
+    calibrating = spawn(upstack_args("log", "-n", "1"), home, db_url)
+    ingesting = _ingest_begun(home, calibrating)
+    assert finish(calibrating).returncode == 0
+    span = time.monotonic() - ingesting
     landed = 0
     for round_number in range(rounds):
         if pending_records(home) < pile // 2:
@@ -190,7 +205,8 @@ def _kill_ingests(home: Path, db_url: str | None, rng: random.Random, ledger: Le
         writer_text = note_text(f"during-ingest{round_number}", 0)
         writer = (spawn(upstack_args("note", writer_text), home, db_url)
                   if round_number % 2 else None)
-        result = kill_after(reader, rng.uniform(0.15, 1.0) * whole)
+        _ingest_begun(home, reader)
+        result = kill_after(reader, rng.uniform(0.0, 0.8) * span)
         ledger.killed(result)
         landed += result.killed
         if writer is not None:
