@@ -1,6 +1,6 @@
 """Attack on issue 19's first slice: the LLM mentor (`upstack ask --llm`, `upstack mentor`) and predictions
-with calibration (`upstack predict ...`, `upstack calibration`). Each hole found is a test marked
-xfail(strict=True) with what it is; the tests that pass are what held. Both engines where the store matters.
+with calibration (`upstack predict ...`, `upstack calibration`). Each hole it found (a strict xfail when
+found) is fixed, and its test stays beside those of what held. Both engines where the store matters.
 The mentor's tests use the real `llm` library with the llm-echo plugin (model "echo" answers with the prompt
 it was sent, as JSON)."""
 
@@ -102,8 +102,6 @@ def test_held_what_may_not_leave_stays(run: CLI, workspace: Workspace, llm_home:
     assert not llm_home.exists() or not any(llm_home.rglob("*"))
 
 
-@pytest.mark.xfail(strict=True, reason="ask --llm sends the mentor's own earlier answers back to it as 'what I "
-                                       "tried' (mentor leaves #mentor out; ask does not)")
 def test_ask_llm_does_not_send_the_mentors_own_answers(run: CLI, workspace: Workspace) -> None:
     """`upstack mentor` leaves out entries tagged #mentor, but `ask --llm` names them under "What I tried":
     the model's own answer (filed under the node) comes back to it as work the person did."""
@@ -114,8 +112,6 @@ def test_ask_llm_does_not_send_the_mentors_own_answers(run: CLI, workspace: Work
     assert "Mentor (echo)" not in again
 
 
-@pytest.mark.xfail(strict=True, reason="a teammate's node (title and why) pulled from a team server rides "
-                                       "along in ask --llm's trace: only entries are checked, not nodes")
 def test_ask_llm_leaves_a_teammates_node_out(run: CLI, workspace: Workspace) -> None:
     """On a laptop linked to a team server, a teammate's project comes with its owner set (``by``). Asking
     about my own question under it sends the teammate's project title and why ("What I'm trying to do,
@@ -130,9 +126,6 @@ def test_ask_llm_leaves_a_teammates_node_out(run: CLI, workspace: Workspace) -> 
     assert "QUTEAMWHY" not in sent and "QUTEAMPROJECT" not in sent
 
 
-@pytest.mark.xfail(strict=True, reason="ask --llm saves the question before it knows the prompt can be sent: a "
-                                       "refusal (no --yes off a terminal, no model, no llm) exits 1 yet leaves "
-                                       "an entry, and the retry makes a second one")
 def test_ask_llm_that_fails_leaves_no_entry(run: CLI, workspace: Workspace) -> None:
     project = tree.add_node(workspace, "project", "Probe deception")
     before = _entries(run)
@@ -230,8 +223,6 @@ def test_held_a_running_run_is_not_evidence(run: CLI, workspace: Workspace) -> N
     assert report["n"] == 1 and report["brier"] == pytest.approx(0.16)
 
 
-@pytest.mark.xfail(strict=True, reason="a prediction is accepted as its own evidence: its evidence time is its "
-                                       "first forecast's, so it silently drops out of the score as 'made after'")
 def test_a_prediction_is_not_its_own_evidence(run: CLI) -> None:
     """A confident miss can be taken out of the score by citing the prediction itself (or any entry
     older than it) as the evidence: resolve ... --evidence ITSELF is accepted, and calibration then
@@ -255,8 +246,6 @@ def test_held_evidence_older_than_the_prediction_leaves_it_out(run: CLI) -> None
     assert (report["n"], report["made_after"]) == (1, 1) and report["brier"] == pytest.approx(0.64)
 
 
-@pytest.mark.xfail(strict=True, reason="a forecast of 70% that came false (30% given to what happened) is left "
-                                       "out of the confident misses: -ln(1 - 0.7) is a hair under ln(1 / 0.3)")
 def test_a_seventy_percent_miss_is_a_confident_miss(run: CLI) -> None:
     """calibration's docs: the confident misses are those that gave what happened 30% or less."""
     short = run.ok("predict", "add", "The probe beats chance", "-p", "70%").strip()
@@ -313,9 +302,6 @@ def test_a_nan_forecast_line_is_set_aside(run: CLI, engine: str, request: pytest
     """SQLite stores a NaN as NULL (the forecast is then skipped); PostgreSQL's DOUBLE PRECISION keeps it,
     so the line is applied: `predict list` says "nan%" and `calibration` dies (int(NaN) in the
     reliability table) once the prediction resolves."""
-    if engine == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="on PostgreSQL a NaN probability line is applied "
-                                              "(not set aside) and calibration then dies with a traceback"))
     short = run.ok("predict", "add", "The probe beats chance", "-p", "0.7").strip()
     _hand_made_line(run.home, "prediction.forecast", {"entry_id": _full_id(run, short), "probability": float("nan")})
     run.ok("predict", "resolve", short, "false")
@@ -326,10 +312,6 @@ def test_a_nan_forecast_line_is_set_aside(run: CLI, engine: str, request: pytest
     assert json.loads(result.stdout)["brier"] == pytest.approx(0.49)
 
 
-@pytest.mark.xfail(strict=True, reason="the journal's prediction handlers take any finite probability (1.5, 0, "
-                                       "-1, 1e308): such a line is applied, not set aside, and `upstack "
-                                       "calibration` then dies with a traceback (math domain / overflow) or "
-                                       "prints a -100% forecast and a positive log score")
 @pytest.mark.parametrize("probability", [1.5, 1e308, 0.0, -1.0, True])
 def test_an_out_of_range_forecast_line_is_set_aside(run: CLI, probability: Any) -> None:
     short = run.ok("predict", "add", "The probe beats chance", "-p", "0.9").strip()
@@ -340,8 +322,6 @@ def test_an_out_of_range_forecast_line_is_set_aside(run: CLI, probability: Any) 
     assert json.loads(result.stdout)["brier"] == pytest.approx(0.81)  # scored by the 90% made by the CLI
 
 
-@pytest.mark.xfail(strict=True, reason="a hand-made prediction.forecast line keeps the `at` it says: a forecast "
-                                       "'made' before the evidence, written after it, is scored")
 def test_a_back_dated_forecast_line_does_not_score(run: CLI) -> None:
     """The rule is "the last forecast made before the evidence existed, by its real time (never a
     back-dated --at)", but the store takes a forecast's time from the record's data."""
@@ -378,8 +358,6 @@ def test_held_others_predictions_on_a_team_server(team: Team) -> None:  # noqa: 
         assert predictions.calibration(ws).summary.n == 1
 
 
-@pytest.mark.xfail(strict=True, reason="another editor can forecast on or re-resolve someone's prediction "
-                                       "(require_edit only), and it counts in the maker's calibration")
 def test_a_teammate_cannot_change_my_calibration(team: Team) -> None:  # noqa: F811
     ws = team.ws
     with access.acting_as(team.as_user(team.ada)):
@@ -393,8 +371,6 @@ def test_a_teammate_cannot_change_my_calibration(team: Team) -> None:  # noqa: F
         assert predictions.calibration(ws).summary.brier == before
 
 
-@pytest.mark.xfail(strict=True, reason="predictions.make files under a node without require_file_under: a "
-                                       "viewer of a project can add prediction entries to it")
 def test_a_viewer_cannot_file_a_prediction_under_a_project(team: Team) -> None:  # noqa: F811
     with access.acting_as(team.as_user(team.bob)):  # a viewer
         with pytest.raises(Forbidden, match="may not"):

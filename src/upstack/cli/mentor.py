@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -13,7 +14,7 @@ from upstack.errors import BadInput
 from upstack.services import mentor as service
 from upstack.workspace import Workspace
 
-__all__ = ["COMMANDS", "llm_options", "consult"]
+__all__ = ["COMMANDS", "llm_options", "may_send", "consult"]
 
 
 def llm_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -27,17 +28,20 @@ def llm_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-def consult(ws: Workspace, prompt: service.Prompt, *, model: str | None, show: bool, yes: bool,
-            node_id: str | None, answers: str | None = None, about: str = "") -> None:
-    """Show what would leave the machine, ask before sending it (unless --yes), send it, keep the answer."""
-    if show:
-        echo(prompt.shown())
-        return
+def may_send(model: str | None, yes: bool) -> Any:
+    """The model to send to, once it is known a prompt may go (--yes, or a terminal to ask at): checked
+    before anything is kept, so a refusal leaves nothing behind."""
+    if not yes and not sys.stdin.isatty():
+        raise BadInput("give --yes to send the prompt without being asked (--show prints it first)")
+    return service.model(model)
+
+
+def consult(ws: Workspace, prompt: service.Prompt, *, model: Any, yes: bool, node_id: str | None,
+            answers: str | None = None, about: str = "") -> None:
+    """Ask before sending what would leave the machine (unless --yes), send it, keep the answer."""
     if not yes:
-        if not sys.stdin.isatty():
-            raise BadInput("give --yes to send the prompt without being asked (--show prints it first)")
         echo(style(prompt.shown(), dim=True), err=True)
-        if not click.confirm(f"Send this to {model or 'your default model'}?", default=False, err=True):
+        if not click.confirm(f"Send this to {model.model_id}?", default=False, err=True):
             echo("nothing was sent", err=True)
             return
     answer, used = service.send(prompt, model)
@@ -64,8 +68,11 @@ def mentor(ws: Workspace, days: int, model: str | None, show: bool, yes: bool) -
       upstack mentor --show
       upstack mentor --model gpt-4o-mini
     """
-    consult(ws, service.week_prompt(ws, days=days), model=model, show=show, yes=yes, node_id=None,
-            about=f"the last {days} days")
+    prompt = service.week_prompt(ws, days=days)
+    if show:
+        echo(prompt.shown())
+        return
+    consult(ws, prompt, model=may_send(model, yes), yes=yes, node_id=None, about=f"the last {days} days")
 
 
 COMMANDS = [mentor]

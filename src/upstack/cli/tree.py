@@ -7,7 +7,7 @@ import sys
 import click
 
 from upstack.cli.editing import open_editor
-from upstack.cli.mentor import consult, llm_options
+from upstack.cli.mentor import consult, llm_options, may_send
 from upstack.cli.options import (
     at_option,
     complete_entries_and_nodes,
@@ -306,7 +306,8 @@ def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, u
     if use_llm:
         from upstack.services import mentor as mentor_service
 
-        node, draft = stuck.draft_question(ws, node_id, to=to, days=days, keep=mentor_service.may_leave)
+        node, draft = stuck.draft_question(ws, node_id, to=to, days=days, keep=mentor_service.may_leave,
+                                           keep_node=mentor_service.node_may_leave(ws))
     else:
         node, draft = stuck.draft_question(ws, node_id, to=to, days=days)
     text: str | None = draft
@@ -318,13 +319,13 @@ def ask(ws: Workspace, node_id: str, to: str | None, days: int, no_edit: bool, u
     if use_llm:
         _, prompt = mentor_service.question_prompt(ws, node.id, text or draft, days=days)
         if show:
-            consult(ws, prompt, model=model, show=True, yes=yes, node_id=node.id)
+            echo(prompt.shown())
             return
+        chosen = may_send(model, yes)  # before the question is kept: a refusal leaves nothing
     entry = stuck.ask(ws, node.id, text or draft, occurred_at=occurred_at)
     echo(entry.short)
     if use_llm:
-        consult(ws, prompt, model=model, show=False, yes=yes, node_id=node.id, answers=entry.id,
-                about=f"\"{node.title}\"")
+        consult(ws, prompt, model=chosen, yes=yes, node_id=node.id, answers=entry.id, about=f"\"{node.title}\"")
     elif no_edit or not sys.stdin.isatty():
         echo(style(f"draft saved: finish it with `upstack edit {entry.short}`", dim=True), err=True)
 

@@ -192,7 +192,9 @@ def summary(scored: Sequence[Scored], *, made_after: int = 0, annulled: int = 0)
                    math.fsum(s.log_score for s in scored) / n, sum(s.came_true for s in scored) / n)
 
 
-def surprises(scored: Iterable[Scored], limit: int = 5, *, at_least: float = math.log(1 / 0.3)) -> list[Scored]:
-    """The confident misses, most surprising first: what the person gave the answer 30% or less (a
-    log loss of 1.2 and up), the learnings most worth writing down."""
-    return sorted((s for s in scored if s.surprise >= at_least), key=lambda s: (-s.surprise, s.prediction_id))[:limit]
+def surprises(scored: Iterable[Scored], limit: int = 5, *, gave_at_most: float = 0.3) -> list[Scored]:
+    """The confident misses, most surprising first: the answer was given ``gave_at_most`` (30%) or less
+    (a 70% forecast that came false), the learnings most worth writing down."""
+    given = [(s, s.probability if s.came_true else 1.0 - s.probability) for s in scored]
+    return [s for s, _ in sorted(((s, p) for s, p in given if p <= gave_at_most + 1e-9),
+                                 key=lambda sp: (sp[1], sp[0].prediction_id))][:limit]

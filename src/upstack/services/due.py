@@ -130,14 +130,10 @@ def _revisits(ws: Workspace, until: str) -> Iterable[DueItem]:
     learning is recorded from them: "was this right?", the guide's gradient descent into better work."""
     from upstack.domain.filters import Filters
     from upstack.store import periods, queries
-    from upstack.store.stars import reader_key
 
     db = ws.store().db
-    me = reader_key(db)
-    if me is None:
-        return
     decided = queries.load_entries(db, queries.ids_oldest_first(db, Filters(kinds=("decision",))))
-    due = [e for e in decided if (e.author_id or "") == me and isinstance(e.meta.get("revisit_on"), str)
+    due = [e for e in decided if queries.is_own(db, e.author_id) and isinstance(e.meta.get("revisit_on"), str)
            and e.meta["revisit_on"] <= until]
     answered = periods.learning_sources(db) if due else set()
     for entry in due:

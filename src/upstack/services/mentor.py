@@ -22,6 +22,7 @@ under the node, linked to the question it answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
 from upstack.domain.text import plural
+from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import stuck
@@ -37,7 +39,8 @@ from upstack.timeutil import local_display, now_iso, to_iso
 from upstack.timeutil import now as clock_now
 from upstack.workspace import Workspace
 
-__all__ = ["Prompt", "may_leave", "draft", "question_prompt", "week_prompt", "send", "file_answer", "SYSTEM"]
+__all__ = ["Prompt", "may_leave", "node_may_leave", "model", "draft", "question_prompt", "week_prompt",
+           "send", "file_answer", "SYSTEM"]
 
 SYSTEM = ("You are a mentor to a researcher doing empirical AI-safety research (interpretability, evals, "
           "red-teaming, oversight). Be concrete and brief. Say what you would try next and why, what you would "
@@ -61,8 +64,19 @@ class Prompt:
 
 
 def may_leave(entry: Entry) -> bool:
-    """Whether an entry may be named in a prompt that leaves the machine (see the module's rules)."""
-    return not entry.private and entry.author_id is None and entry.deleted_at is None
+    """Whether an entry may be named in a prompt that leaves the machine (see the module's rules); the
+    mentor's own answers are not sent back to it either."""
+    return (not entry.private and entry.author_id is None and entry.deleted_at is None
+            and MENTOR_TAG not in entry.tags)
+
+
+def node_may_leave(ws: Workspace) -> Callable[[Node], bool]:
+    """Whether a node may be named in a prompt: one made here (a teammate's, pulled from a team server,
+    has its owner set)."""
+    from upstack.store import tree as store_tree
+
+    db = ws.store().db
+    return lambda node: store_tree.node_owner(db, node.id) is None
 
 
 def _redacted(ws: Workspace, system: str, text: str, sources: list[str]) -> Prompt:
@@ -76,20 +90,20 @@ def question_prompt(ws: Workspace, node_ref: str, text: str | None = None, *,
                     days: int = 14) -> tuple[str, Prompt]:
     """The prompt for being stuck under a node: ``text`` (the question as the person wrote it, from
     ``draft``), else the draft itself, with what was learned lately under the node. (node id, prompt)."""
-    node, draft = stuck.draft_question(ws, node_ref, days=days, keep=may_leave)
+    node, draft = stuck.draft_question(ws, node_ref, days=days, keep=may_leave, keep_node=node_may_leave(ws))
     body = text if text is not None else draft
     learned = _learned_under(ws, node.id, days)
     if learned:
         body += "\n\n## What I learned lately\n\n" + "\n".join(f"- {e.title}" for e in learned)
     spell = next((s for s in stuck.stuck_spells(ws) if s.project.id in _chain_ids(ws, node.id)), None)
-    if spell is not None:
+    if spell is not None and node_may_leave(ws)(spell.project):
         body += f"\n\n(No new learning in project \"{spell.project.title}\" for {plural(spell.days, 'day')}.)"
     return node.id, _redacted(ws, SYSTEM, body, [e.id for e in learned])
 
 
 def draft(ws: Workspace, node_ref: str, *, days: int = 14) -> str:
     """The question's draft for a prompt: only what may leave is named."""
-    return stuck.draft_question(ws, node_ref, days=days, keep=may_leave)[1]
+    return stuck.draft_question(ws, node_ref, days=days, keep=may_leave, keep_node=node_may_leave(ws))[1]
 
 
 def _chain_ids(ws: Workspace, node_id: str) -> set[str]:
@@ -114,7 +128,7 @@ def week_prompt(ws: Workspace, *, days: int = 7) -> Prompt:
     db = ws.store().db
     since = to_iso(clock_now() - timedelta(days=days))
     ids = queries.ids_oldest_first(db, Filters(since=since, include_private=False))
-    written = [e for e in queries.load_entries(db, ids) if may_leave(e) and MENTOR_TAG not in e.tags]
+    written = [e for e in queries.load_entries(db, ids) if may_leave(e)]
     lines = [_WEEK_ASK, "", f"## What I wrote in the last {plural(days, 'day')}", ""]
     for entry in written:
         lines.append(f"- {local_display(entry.occurred_at)} {entry.kind}: {entry.title}")
@@ -126,18 +140,24 @@ def week_prompt(ws: Workspace, *, days: int = 7) -> Prompt:
     return _redacted(ws, SYSTEM, "\n".join(lines), [e.id for e in written])
 
 
-def send(prompt: Prompt, model: str | None = None) -> tuple[str, str]:
-    """The model's answer to ``prompt``, and the model's id: ``model`` (an id or alias ``llm models``
-    lists), else llm's default model."""
+def model(name: str | None = None) -> Any:
+    """The ``llm`` model ``name`` (an id or alias ``llm models`` lists), else llm's default model; BadInput
+    in one line if ``llm`` or the model is missing. Looked up before anything is kept or sent."""
     try:
         import llm
     except ImportError:
         raise BadInput("the LLM mentor needs the `llm` library: pip install 'upstack[llm]'") from None
     try:
-        found = llm.get_model(model) if model else llm.get_model()
+        return llm.get_model(name) if name else llm.get_model()
     except llm.UnknownModelError:
-        raise BadInput(f"no model {model or '(the default)'!r}: `llm models` lists those installed, "
+        raise BadInput(f"no model {name or '(the default)'!r}: `llm models` lists those installed, "
                        "`llm install PLUGIN` adds more") from None
+
+
+def send(prompt: Prompt, found: Any) -> tuple[str, str]:
+    """The answer of the model ``found`` (``model``) to ``prompt``, and the model's id."""
+    import llm
+
     try:
         answer = found.prompt(prompt.text, system=prompt.system).text()
     except llm.NeedsKeyException as exc:
@@ -145,7 +165,7 @@ def send(prompt: Prompt, model: str | None = None) -> tuple[str, str]:
     except Exception as exc:  # a provider's own error (network, quota): one line, nothing kept
         said = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise BadInput(f"the model {found.model_id} did not answer: {said}") from None
-    return answer, str(found.model_id)
+    return str(answer), str(found.model_id)
 
 
 def file_answer(ws: Workspace, answer: str, model: str, *, node_id: str | None,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upstack.domain import calibration as rule
+from upstack.domain.access import require_file_under
 from upstack.domain.entry import Entry
 from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
@@ -108,6 +109,7 @@ def make(ws: Workspace, claim: str, probability: str | float, *, on: str | None 
     target_kind, target_id, node_id = _target(ws, on) if on else (None, None, None)
     if under:
         node_id = tree_service.resolve_node(store_ws.db, under)
+    require_file_under(node_id)  # filing rights where it lands, as for a note
     body = "\n\n".join(part for part in (parsed.body, criteria.strip() and f"Resolved by: {criteria.strip()}")
                        if part)
     entry_id, created = new_id(), now_iso()
@@ -122,10 +124,12 @@ def make(ws: Workspace, claim: str, probability: str | float, *, on: str | None 
 
 
 def _own(ws: Workspace, ref: str) -> Prediction:
-    from upstack.domain.access import require_edit
+    """A prediction the reader made: only its maker updates or resolves it (it is their calibration)."""
+    from upstack.errors import Forbidden
 
     found = get(ws, ref)
-    require_edit(found.entry)
+    if not mine(ws, found.entry):
+        raise Forbidden(f"prediction {found.entry.short} is someone else's: only its maker updates or resolves it")
     return found
 
 
@@ -170,6 +174,8 @@ def _evidence(db: Any, ref: str) -> tuple[str, str]:
     from upstack.store.health import has_run
 
     entry = queries.get_entry(db, ref)
+    if entry.kind == "prediction":
+        raise BadInput(f"entry {entry.short} is a prediction: the evidence is a result entry or a run")
     if has_run(db, entry.id):
         run = store_runs.load_run(db, entry.id, details=False)
         if not run.ended_at:
@@ -257,7 +263,5 @@ def calibration(ws: Workspace, *, own: bool = True) -> Report:
 
 def mine(ws: Workspace, entry: Entry) -> bool:
     """Whether the reader made this prediction (a calibration, a reminder, is the reader's own)."""
-    from upstack.store.stars import reader_key
-
-    return (entry.author_id or "") == reader_key(ws.store().db)
+    return queries.is_own(ws.store().db, entry.author_id)
 

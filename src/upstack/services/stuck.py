@@ -76,9 +76,11 @@ def stuck_spells(ws: Workspace, *, days: int | None = None, now: datetime | None
 
 
 def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None, days: int = 14,
-                   keep: Callable[[Entry], bool] | None = None) -> tuple[Node, str]:
+                   keep: Callable[[Entry], bool] | None = None,
+                   keep_node: Callable[[Node], bool] | None = None) -> tuple[Node, str]:
     """A question's text: the trace, what was tried, expected, happened; the ask left blank. ``keep``
-    chooses the entries it may name (services/mentor.may_leave, for a prompt that leaves the machine)."""
+    and ``keep_node`` choose the entries and nodes it may name (services/mentor, for a prompt that
+    leaves the machine); a node left out is named by its kind only."""
     db = ws.store().db
     node_id = tree_service.resolve_node(db, node_ref)
     chain = store_tree.ancestors(db, node_id)
@@ -91,6 +93,9 @@ def draft_question(ws: Workspace, node_ref: str, *, to: str | None = None, days:
              else f"Question for {to} about \"{node.title}\": what am I missing?", ""]
     lines += ["## What I'm trying to do, and why", ""]
     for link in chain:
+        if keep_node is not None and not keep_node(link):
+            lines.append(f"- a {link.kind} of someone else's (left out)")
+            continue
         lines.append(f"- {link.kind} \"{link.title}\" ({link.short}): "
                      f"{link.why or '(no why written yet)'}")
     lines += ["", f"## What I tried (last {plural(days, 'day')})", ""]

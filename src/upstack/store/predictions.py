@@ -32,12 +32,30 @@ def _make(db: Database, record: Record) -> None:
         f"VALUES (?, {', '.join('?' for _ in _ROW)}, ?) ON CONFLICT DO NOTHING",
         [data["entry_id"], *(data.get(k) for k in _ROW), at]).rowcount
     if inserted:
-        _event(db, record, "forecast", probability=float(data["probability"]))
+        _event(db, record, "forecast", probability=_probability(data["probability"]))
 
 
 def _forecast(db: Database, record: Record) -> None:
+    """A forecast after the last event (a forecast or a resolution) of a prediction still open: one dated
+    before them, or after the answer is known, would score itself."""
     _live(db, record.data["entry_id"])
-    _event(db, record, "forecast", probability=float(record.data["probability"]))
+    last = db.one("SELECT max(at) AS at, sum(CASE WHEN kind = 'resolve' THEN 1 ELSE 0 END) AS resolved "
+                  "FROM prediction_events WHERE entry_id = ?", (record.data["entry_id"],))
+    if last is not None and last["resolved"]:
+        raise UpstackError(f"prediction {record.data['entry_id']} is resolved: a forecast now would know the answer")
+    if last is not None and last["at"] is not None and str(record.data.get("at", record.at)) <= str(last["at"]):
+        raise UpstackError(f"a forecast of prediction {record.data['entry_id']} dated before its last one")
+    _event(db, record, "forecast", probability=_probability(record.data["probability"]))
+
+
+def _probability(value: Any) -> float:
+    """A forecast's probability as a scorer can take it (1%-99%, a number), else the record is set aside."""
+    from upstack.domain.calibration import MAX_PROBABILITY, MIN_PROBABILITY
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not MIN_PROBABILITY <= float(value) <= MAX_PROBABILITY:  # NaN fails this too
+        raise UpstackError(f"a forecast's probability is from 0.01 to 0.99, not {value!r}")
+    return float(value)
 
 
 def _resolve(db: Database, record: Record) -> None:

@@ -47,6 +47,18 @@ def reader_sql(db: Database, alias: str = "e") -> tuple[str, list[Any]]:
     return visible_sql(audience, alias) if audience is not None else ("1 = 1", [])
 
 
+def is_own(db: Database, author_id: str | None) -> bool:
+    """Whether the reader wrote what ``author_id`` names: a signed-in member, what bears their id (and
+    the owner what was written with nobody signed in); the owner's own view, that and what the
+    owner's account wrote."""
+    audience = access.current(team=db.team)
+    if audience is None:
+        from upstack.store.accounts import owner_id
+
+        return author_id is None or author_id == owner_id(db)
+    return audience.is_author(author_id)
+
+
 def visible_sql(audience: Audience, alias: str = "e") -> tuple[str, list[Any]]:
     """A condition over ``entries {alias}``: the entries ``audience`` may see (see domain/access.py)."""
     own = f"{alias}.author_id = ?" + (f" OR {alias}.author_id IS NULL" if audience.owns_unattributed else "")
