@@ -78,6 +78,20 @@ def test_a_forecast_after_the_result_is_refused_and_so_is_a_result_not_in(run: C
     assert_refused_unchanged(run, ["predict", "update", note, "-p", "0.9"], "is not a prediction")
 
 
+def test_a_prediction_on_a_run_still_running_is_about_that_run(run: CLI) -> None:
+    import upstack
+
+    project = _project(run)
+    running = upstack.run("sweep", under=project, home=run.home, db=run.db_url, capture="none")
+    running.log({"loss": 0.5})
+    made = json.loads(run.ok("predict", "add", "The loss ends below 0.12", "-p", "0.3", "--on", running.short,
+                             "--json"))
+    assert made["about"] == {"kind": "run", "id": running.id} and made["node_id"] is not None
+    assert_refused_unchanged(run, ["predict", "resolve", made["short"], "true", "--evidence", running.short],
+                             "has not ended")
+    running.finish()
+
+
 def test_due_lists_an_open_prediction_to_resolve(run: CLI) -> None:
     made = run.ok("predict", "add", "Claim to check", "-p", "0.5", "--by", "in 3 days").strip()
     [item] = json.loads(run.ok("due", "--json"))

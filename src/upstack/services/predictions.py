@@ -81,14 +81,19 @@ def _target(ws: Workspace, ref: str) -> tuple[str, str, str | None]:
     """(kind, id, the node it is filed under) of what a prediction is about: an entry (an idea, a result, a
     question), a run, else a node."""
     from upstack.errors import NotFound
+    from upstack.store import runs as store_runs
     from upstack.store.health import has_run
 
     db = ws.store().db
     try:
         entry = queries.get_entry(db, ref)
     except NotFound:
-        node_id = tree_service.resolve_node(db, ref)  # not an entry's or a run's id: a node's, else NotFound
-        return "node", node_id, node_id
+        try:  # a run still running has no result entry yet
+            run_id = queries.resolve(db, ref, table="runs", what="run")
+        except NotFound:
+            node_id = tree_service.resolve_node(db, ref)  # a node's, else NotFound naming it
+            return "node", node_id, node_id
+        return "run", run_id, store_runs.load_run(db, run_id, details=False).node_id
     kind = "run" if has_run(db, entry.id) else ("idea" if entry.kind == "idea" else "entry")
     return kind, entry.id, entry.node_id
 
@@ -170,10 +175,18 @@ def resolve(ws: Workspace, ref: str, outcome: str, *, evidence: str | None = Non
 def _evidence(db: Any, ref: str) -> tuple[str, str]:
     """The entry or run that settles a prediction, and when it existed: a result's creation (never its
     back-dated time), a run's end."""
+    from upstack.errors import NotFound
     from upstack.store import runs as store_runs
     from upstack.store.health import has_run
 
-    entry = queries.get_entry(db, ref)
+    try:
+        entry = queries.get_entry(db, ref)
+    except NotFound:
+        try:  # a run still running has no result entry yet
+            queries.resolve(db, ref, table="runs", what="run")
+        except NotFound:
+            raise NotFound(f"no result entry or run {ref!r} to settle it") from None
+        raise BadInput(f"run {ref} has not ended: its result is not known yet") from None
     if entry.kind == "prediction":
         raise BadInput(f"entry {entry.short} is a prediction: the evidence is a result entry or a run")
     if has_run(db, entry.id):
