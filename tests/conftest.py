@@ -159,6 +159,15 @@ def make_pg_url(request: pytest.FixtureRequest) -> Iterator[object]:
 
 
 @pytest.fixture
+def llm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The `llm` library's own folder (keys, its prompt log), a fresh one: the LLM mentor's tests show
+    nothing is written to it."""
+    folder = tmp_path / "llm-home"
+    monkeypatch.setenv("LLM_USER_PATH", str(folder))
+    return folder
+
+
+@pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 

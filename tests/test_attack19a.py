@@ -31,12 +31,7 @@ from upstack.workspace import Workspace
 SECRET = "hf_abcdefghijklmnopqrstuvwxyz123456"
 
 
-@pytest.fixture(autouse=True)
-def llm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """llm's own folder (keys, its prompt log), a fresh one: nothing here may write to it."""
-    folder = tmp_path / "llm-home"
-    monkeypatch.setenv("LLM_USER_PATH", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("llm_home")
 
 
 def _invoke(run: CLI, *args: str) -> Result:

@@ -34,6 +34,7 @@ from upstack.domain.tree import Node
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services import stuck
+from upstack.services import tree as tree_service
 from upstack.store import queries
 from upstack.timeutil import local_display, now_iso, to_iso
 from upstack.timeutil import now as clock_now
@@ -90,13 +91,19 @@ def question_prompt(ws: Workspace, node_ref: str, text: str | None = None, *,
                     days: int = 14) -> tuple[str, Prompt]:
     """The prompt for being stuck under a node: ``text`` (the question as the person wrote it, from
     ``draft``), else the draft itself, with what was learned lately under the node. (node id, prompt)."""
-    node, draft = stuck.draft_question(ws, node_ref, days=days, keep=may_leave, keep_node=node_may_leave(ws))
-    body = text if text is not None else draft
+    keep_node = node_may_leave(ws)
+    if text is None:
+        node, body = stuck.draft_question(ws, node_ref, days=days, keep=may_leave, keep_node=keep_node)
+    else:  # the person's own text, drafted already: only the node it is about is needed
+        from upstack.store import tree as store_tree
+
+        db = ws.store().db
+        node, body = store_tree.load_node(db, tree_service.resolve_node(db, node_ref)), text
     learned = _learned_under(ws, node.id, days)
     if learned:
         body += "\n\n## What I learned lately\n\n" + "\n".join(f"- {e.title}" for e in learned)
     spell = next((s for s in stuck.stuck_spells(ws) if s.project.id in _chain_ids(ws, node.id)), None)
-    if spell is not None and node_may_leave(ws)(spell.project):
+    if spell is not None and keep_node(spell.project):
         body += f"\n\n(No new learning in project \"{spell.project.title}\" for {plural(spell.days, 'day')}.)"
     return node.id, _redacted(ws, SYSTEM, body, [e.id for e in learned])
 

@@ -158,8 +158,7 @@ def _cleared(ws: Workspace, when: date | None, emptied: set[str]) -> list[str]:
     held = wellbeing.checkins(ws, day).get(day)
     if held is None:
         return []
-    names = {"sleep_hours": "sleep", "hours_worked": "hours"}
-    return [names.get(key, key) for key in ("sleep_hours", "energy", "mood", "hours_worked", "note")
+    return [name for name, key in wellbeing.CLEARABLE.items()
             if key in emptied and getattr(held, key) not in (None, "")] + \
         [key[len(SIGN_FIELD):] for key in emptied if key.startswith(SIGN_FIELD) and key[len(SIGN_FIELD):] in held.signs]
 
