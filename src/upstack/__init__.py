@@ -34,7 +34,7 @@ _current: Run | None = None
 def run(name: str | None = None, *, under: str | None = None, config: Any = None,
         tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
         goals: Mapping[str, str] | None = None, home: str | Path | None = None,
-        db: str | None = None, strict: bool = False) -> Run:
+        db: str | None = None, strict: bool = False, predict: Any = None) -> Run:
     """Start a run; use it as a context manager, or call ``finish()`` when done.
 
     Args:
@@ -49,6 +49,11 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
         home, db: the workspace (default: UPSTACK_HOME / UPSTACK_DB, as for the CLI).
         strict: ``run.log`` raises BadInput on a value that is not a number (by default it drops
             the value and says so on stderr, once per metric, so a training loop goes on).
+        predict: what you expect of a metric, said before the run: e.g. {"metric": "loss",
+            "below": 0.12, "probability": 0.7, "interval": (0.10, 0.15), "level": 0.8} (keys:
+            metric, aggregate final/best/min/max, below or above, interval, level, probability,
+            claim, criteria, by), or a list of them. Each becomes a prediction about this run,
+            resolved from the metric when the run finishes (a failed run leaves it open).
     """
     from upstack.services.runstart import start_run
     from upstack.workspace import Workspace
@@ -56,7 +61,7 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
     ws = Workspace(home=home, db=db)
     try:
         return start_run(ws, name, under=under, config=config, tags=tags, capture=capture, goals=goals,
-                         strict=strict)
+                         strict=strict, predict=predict)
     finally:
         ws.close()
 

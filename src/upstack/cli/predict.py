@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from upstack.cli.options import complete_entries, complete_entries_and_nodes, json_option, pass_log
+from upstack.cli.options import complete_entries, complete_entries_and_nodes, complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
+from upstack.domain.calibration import AGGREGATES
 from upstack.services import predictions as service
 from upstack.workspace import Workspace
 
@@ -26,6 +29,7 @@ def predict() -> None:
     \b
     Examples:
       upstack predict add "The probe beats chance on held-out prompts" -p 70% --on EXPERIMENT --by "in 2 weeks"
+      upstack predict add --on EXPERIMENT --metric val/loss --below 0.12 -p 70% --interval 0.10-0.15
       upstack predict update ID -p 40% --why "the pilot was noisy"
       upstack predict resolve ID false --evidence RESULT
       upstack calibration
@@ -33,8 +37,8 @@ def predict() -> None:
 
 
 @predict.command("add")
-@click.argument("claim")
-@click.option("--probability", "-p", required=True, metavar="P", help="The chance it comes true: 0.7 or 70%.")
+@click.argument("claim", required=False, default="")
+@click.option("--probability", "-p", metavar="P", help="The chance it comes true: 0.7 or 70%.")
 @click.option("--on", "on", metavar="REF", shell_complete=complete_entries_and_nodes,
               help="What it is about: an experiment or question node, an idea, a result or a run.")
 @click.option("--under", metavar="NODE", help="File it under this node (default: the node of what it is --on).")
@@ -42,13 +46,29 @@ def predict() -> None:
 @click.option("--criteria", default="", metavar="TEXT", help="How it will be resolved, written before the result.")
 @click.option("--why", "reason", default="", metavar="TEXT", help="Why you think so.")
 @click.option("--private", is_flag=True, help="Only you will ever see it.")
+@click.option("--metric", metavar="KEY", help="A run's metric: the prediction resolves itself when the run "
+              "(--on RUN, or the next run under --on NODE) finishes.")
+@click.option("--aggregate", type=click.Choice(AGGREGATES), default="final", show_default=True,
+              help="Which value of the metric.")
+@click.option("--below", metavar="X", help="The claim: the value ends below X.")
+@click.option("--above", metavar="X", help="The claim: the value ends above X.")
+@click.option("--interval", metavar="LOW-HIGH", help="Where you expect the value, e.g. 0.10-0.15.")
+@click.option("--level", metavar="P", help="How sure you are of the interval (default 80%).")
 @json_option
 @pass_log
-def predict_add(ws: Workspace, claim: str, probability: str, on: str | None, under: str | None,
-                resolve_by: str | None, criteria: str, reason: str, private: bool, as_json: bool) -> None:
-    """Make a prediction before the result: the claim and how sure you are."""
+def predict_add(ws: Workspace, claim: str, probability: str | None, on: str | None, under: str | None,
+                resolve_by: str | None, criteria: str, reason: str, private: bool, metric: str | None,
+                aggregate: str, below: str | None, above: str | None, interval: str | None, level: str | None,
+                as_json: bool) -> None:
+    """Make a prediction before the result: the claim and how sure you are (or what a run's metric
+    will be)."""
+    numeric = None
+    if metric is not None or any(v is not None for v in (below, above, interval, level)):
+        numeric, chance = service.numeric_claim(metric or "", aggregate=aggregate, below=below, above=above,
+                                                interval=interval, level=level, probability=probability)
+        probability = probability if probability is not None else str(chance)
     found = service.make(ws, claim, probability, on=on, under=under, resolve_by=resolve_by, criteria=criteria,
-                         private=private, reason=reason)
+                         private=private, reason=reason, numeric=numeric)
     if as_json:
         print_json(found.to_dict())
     else:
@@ -118,6 +138,8 @@ def predict_show(ws: Workspace, ref: str, as_json: bool) -> None:
         print_json(found.to_dict())
         return
     echo(style(found.entry.title, bold=True))
+    if found.numeric is not None and found.numeric.describe() != found.entry.title:
+        echo(found.numeric.describe())
     if found.entry.body:
         echo(found.entry.body)
     for forecast in found.forecasts:
@@ -125,28 +147,28 @@ def predict_show(ws: Workspace, ref: str, as_json: bool) -> None:
         echo(f"  {forecast.at[:16].replace('T', ' ')}  {forecast.probability:.0%}{why}")
     for resolution in found.resolutions:
         why = f"  ({resolution['reason']})" if resolution["reason"] else ""
-        echo(f"  {str(resolution['at'])[:16].replace('T', ' ')}  resolved {resolution['outcome']}{why}")
+        value = f" at {resolution['value']:g}" if resolution["value"] is not None else ""
+        echo(f"  {str(resolution['at'])[:16].replace('T', ' ')}  resolved {resolution['outcome']}{value}{why}")
 
 
 @click.command()
+@click.option("--project", metavar="NODE", shell_complete=complete_nodes,
+              help="Only the predictions filed under this node.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Draw the reliability diagram to a .png, .svg or .pdf (needs upstack[plot]).")
 @json_option
 @pass_log
-def calibration(ws: Workspace, as_json: bool) -> None:
-    """How well your forecasts match what happened: Brier and log scores, a reliability table, and
-    the confident misses worth writing down (`upstack learned`)."""
-    report = service.calibration(ws)
+def calibration(ws: Workspace, project: str | None, out: Path | None, as_json: bool) -> None:
+    """How well your forecasts match what happened: Brier and log scores, a reliability table, interval
+    coverage, by project and kind, and the confident misses worth writing down (`upstack learned`)."""
+    report = service.calibration(ws, project=project)
+    if out is not None:
+        written = service.diagram(report, out)
+        if not as_json:
+            echo(str(written))
     summary = report.summary
     if as_json:
-        print_json({"n": summary.n, "made_after": summary.made_after, "annulled": summary.annulled,
-                    "open": report.open, "brier": summary.brier, "log_score": summary.log_score,
-                    "came_true": summary.came_true, "rule": report.rule_text,
-                    "bins": [{"low": b.low, "high": b.high, "n": b.n, "mean_forecast": b.mean_forecast,
-                              "came_true": b.came_true} for b in report.bins],
-                    "by_month": {m: {"n": s.n, "brier": s.brier, "log_score": s.log_score}
-                                 for m, s in report.by_month.items()},
-                    "surprises": [{"id": p.id, "short": p.entry.short, "claim": p.entry.title,
-                                   "probability": s.probability, "came_true": s.came_true}
-                                  for p, s in report.surprises]})
+        print_json(report.to_dict())
         return
     if not summary.n:
         echo(f"nothing scored yet ({report.open} open, {summary.made_after} made after their evidence, "
@@ -161,6 +183,18 @@ def calibration(ws: Workspace, as_json: bool) -> None:
     for b in report.bins:
         if b.n:
             echo(f"{b.low:>3.0%}-{b.high:<5.0%}{b.n:>5}{b.mean_forecast or 0:>8.0%}{b.came_true or 0:>11.0%}")
+    if report.coverage:
+        echo("")
+        echo(style("Intervals: how often the value landed inside, against the level you gave", dim=True))
+        for c in report.coverage:
+            echo(f"  {c.level:.0%} intervals: {c.covered} of {c.n} held ({c.rate or 0:.0%})")
+    for title, groups in (("by project", report.by_project), ("by kind", report.by_kind),
+                          ("by month", report.by_month)):
+        if len(groups) > 1:
+            echo("")
+            echo(style(f"{title + ':':<28}{'n':>5}{'Brier':>8}", dim=True))
+            for name, found in groups.items():
+                echo(f"  {name[:26]:<26}{found.n:>5}{found.brier or 0:>8.3f}")
     if report.surprises:
         echo("")
         echo(style("Confident and wrong, worth writing down (`upstack learned ID ...`):", bold=True))

@@ -31,10 +31,13 @@ from upstack.errors import BadInput
 
 __all__ = ["MIN_PROBABILITY", "MAX_PROBABILITY", "AGGREGATES", "SCORING_RULE", "BINS", "Forecast", "Outcome",
            "Scored", "Bin", "Coverage", "Summary", "parse_probability", "parse_interval", "brier", "log_score",
-           "forecast_before", "score", "reliability", "coverage", "summary", "surprises", "in_interval"]
+           "forecast_before", "score", "reliability", "coverage", "summary", "surprises", "in_interval",
+           "COMPARISONS", "Numeric", "numeric", "parse_range"]
 
 MIN_PROBABILITY, MAX_PROBABILITY = 0.01, 0.99
 AGGREGATES = ("final", "best", "min", "max")  # which value of a run's metric a numeric prediction names
+COMPARISONS = ("below", "above")
+DEFAULT_LEVEL = 0.8
 BINS = 10
 SCORING_RULE = ("scored by the last forecast made before its evidence existed: Brier (p - o)², lower is "
                 "better, 0.25 for always 50%; log score ln p (ln(1 - p) if false), nearer 0 is better")
@@ -135,6 +138,80 @@ def parse_interval(low: float, high: float, level: float) -> tuple[float, float,
 
 def in_interval(value: float, low: float, high: float) -> bool:
     return low <= value <= high
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"\s*({_NUMBER})\s*(?:\.\.|-|,|to|–)\s*({_NUMBER})\s*")
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """An interval written '0.10-0.15', '0.10..0.15', '0.10 to 0.15' or '-1,2'."""
+    found = _RANGE.fullmatch(text)
+    if not found:
+        raise BadInput(f"{text[:40]!r} is not an interval: give its ends like 0.10-0.15")
+    return float(found[1]), float(found[2])
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """What a numeric prediction says about a run's metric: its value (the ``aggregate`` of ``metric``)
+    below or above a threshold, and/or inside an interval at a level. The claim that comes true or not
+    is the comparison when there is one, else the interval (then its level is the probability)."""
+
+    metric: str
+    aggregate: str = "final"
+    comparison: str | None = None
+    threshold: float | None = None
+    low: float | None = None
+    high: float | None = None
+    level: float | None = None
+
+    def came_true(self, value: float) -> bool:
+        if self.comparison == "below" and self.threshold is not None:
+            return value < self.threshold
+        if self.comparison == "above" and self.threshold is not None:
+            return value > self.threshold
+        return self.covered(value) is True
+
+    def covered(self, value: float) -> bool | None:
+        """Whether the interval held the value (None: no interval)."""
+        if self.low is None or self.high is None:
+            return None
+        return in_interval(value, self.low, self.high)
+
+    def describe(self) -> str:
+        parts = [f"{self.aggregate} {self.metric}"]
+        if self.comparison and self.threshold is not None:
+            parts.append(f"{self.comparison} {self.threshold:g}")
+        if self.low is not None and self.high is not None:
+            interval = f"{(self.level or DEFAULT_LEVEL):.0%} interval {self.low:g}-{self.high:g}"
+            parts.append(("in " if not self.comparison else ", ") + interval)
+        return " ".join(parts).replace(" , ", ", ")
+
+
+def numeric(metric: str, aggregate: str = "final", *, below: float | None = None, above: float | None = None,
+            interval: tuple[float, float] | None = None, level: float | None = None) -> Numeric:
+    """A numeric prediction checked whole; BadInput naming the first thing wrong."""
+    metric = str(metric or "").strip()
+    if not metric:
+        raise BadInput("a numeric prediction names the run's metric it is about")
+    if aggregate not in AGGREGATES:
+        raise BadInput(f"a metric's value is its {', '.join(AGGREGATES)}, not {aggregate!r}")
+    if below is not None and above is not None:
+        raise BadInput("a prediction says below or above a threshold, not both")
+    comparison, threshold = ("below", below) if below is not None else ("above", above) if above is not None \
+        else (None, None)
+    if threshold is not None and (isinstance(threshold, bool) or not math.isfinite(float(threshold))):
+        raise BadInput(f"a threshold is a number, not {threshold!r}")
+    low = high = None
+    if interval is not None:
+        low, high, level = parse_interval(float(interval[0]), float(interval[1]),
+                                          DEFAULT_LEVEL if level is None else float(level))
+    elif level is not None:
+        raise BadInput("a level goes with an interval: give one like --interval 0.10-0.15")
+    if comparison is None and low is None:
+        raise BadInput(f"say what you expect of {metric}: below or above a value, or an interval")
+    return Numeric(metric, aggregate, comparison, None if threshold is None else float(threshold), low, high, level)
 
 
 def brier(probability: float, came_true: bool) -> float:

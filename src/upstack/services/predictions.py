@@ -26,7 +26,8 @@ from upstack.store import queries
 from upstack.timeutil import now_after, now_iso, parse_day, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["Prediction", "OUTCOMES", "make", "update", "resolve", "get", "listing", "calibration", "Report", "mine"]
+__all__ = ["Prediction", "OUTCOMES", "make", "update", "resolve", "get", "listing", "calibration", "Report", "mine",
+           "numeric_claim", "run_predictions", "SPEC_KEYS"]
 
 OUTCOMES = ("true", "false", "annulled")
 
@@ -59,6 +60,15 @@ class Prediction:
         return self.state == "open" and bool(self.row.get("resolve_by")) and \
             str(self.row["resolve_by"]) < today_local().isoformat()
 
+    @property
+    def numeric(self) -> rule.Numeric | None:
+        """What it says of a run's metric, if it is numeric."""
+        row = self.row
+        if not row.get("metric"):
+            return None
+        return rule.Numeric(str(row["metric"]), str(row["aggregate"] or "final"), row["comparison"],
+                            row["threshold"], row["low"], row["high"], row["level"])
+
     def outcome(self) -> rule.Outcome | None:
         found = self.resolution
         if found is None:
@@ -72,6 +82,9 @@ class Prediction:
                 "about": {"kind": self.row["target_kind"], "id": self.row["target_id"]} if self.row["target_kind"]
                 else None, "resolve_by": self.row["resolve_by"], "probability": self.probability,
                 "state": self.state, "overdue": self.overdue, "made_at": self.entry.created_at,
+                "numeric": None if self.numeric is None else {
+                    k: getattr(self.numeric, k) for k in ("metric", "aggregate", "comparison", "threshold", "low",
+                                                          "high", "level")},
                 "forecasts": [{"at": f.at, "probability": f.probability, "reason": f.reason} for f in self.forecasts],
                 "resolutions": [{k: r[k] for k in ("at", "outcome", "value", "evidence_id", "evidence_at", "reason")}
                                 for r in self.resolutions]}
@@ -98,20 +111,101 @@ def _target(ws: Workspace, ref: str) -> tuple[str, str, str | None]:
     return kind, entry.id, entry.node_id
 
 
-def make(ws: Workspace, claim: str, probability: str | float, *, on: str | None = None, under: str | None = None,
-         resolve_by: str | None = None, criteria: str = "", private: bool = False,
-         reason: str = "") -> Prediction:
+def _level(value: Any) -> float | None:
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool) and not 0 < value < 1:
+        return value  # type: ignore[no-any-return]  # parse_interval names a level out of range
+    text = str(value).strip()
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise BadInput(f"{text[:40]!r} is not a level: give one like 0.8 or 80%") from None
+
+
+def _number(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise BadInput(f"{what} is a number, not {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{what} is a number, not {str(value)[:40]!r}") from None
+
+
+def numeric_claim(metric: str, *, aggregate: str = "final", below: Any = None, above: Any = None,
+                  interval: Any = None, level: Any = None, probability: Any = None) -> tuple[rule.Numeric, float]:
+    """A numeric prediction checked whole, and its probability: the one given for a comparison ("loss
+    below 0.12" at 70%), else the interval's level (the claim is then that the value lands in it)."""
+    ends = None
+    if interval is not None:
+        if isinstance(interval, str):
+            ends = rule.parse_range(interval)
+        elif isinstance(interval, list | tuple) and len(interval) == 2 and None not in interval:
+            low, high = (_number(end, "an interval's end") for end in interval)
+            ends = (float(low or 0), float(high or 0))
+        else:
+            raise BadInput(f"an interval is two numbers, low then high, not {str(interval)[:40]!r}")
+    claim = rule.numeric(metric, aggregate, below=_number(below, "a threshold"), above=_number(above, "a threshold"),
+                         interval=ends, level=_level(level))
+    if claim.comparison is not None and probability is None:
+        raise BadInput(f"how sure are you that {claim.describe()}? give a probability, e.g. 70%")
+    chance = rule.parse_probability(probability if probability is not None else claim.level or rule.DEFAULT_LEVEL)
+    return claim, chance
+
+
+def _numeric_row(claim: rule.Numeric | None) -> dict[str, Any]:
+    if claim is None:
+        return {}
+    return {"metric": claim.metric, "aggregate": claim.aggregate, "comparison": claim.comparison,
+            "threshold": claim.threshold, "low": claim.low, "high": claim.high, "level": claim.level}
+
+
+SPEC_KEYS = ("metric", "aggregate", "below", "above", "interval", "level", "probability", "claim", "criteria", "by")
+
+
+def run_predictions(spec: Any, run_id: str, at: str) -> list[dict[str, Any]]:
+    """``upstack.run(..., predict=...)``: the ``run.predict`` records' data for one prediction (a dict)
+    or several (a list of dicts), each checked whole before the run starts."""
+    specs = [spec] if isinstance(spec, dict) else list(spec) if isinstance(spec, list | tuple) else None
+    if specs is None or not all(isinstance(one, dict) for one in specs):
+        raise BadInput("predict= takes a dict such as {'metric': 'loss', 'below': 0.12, 'probability': 0.7}, "
+                       "or a list of them")
+    found = []
+    for one in specs:
+        unknown = sorted(str(k) for k in one if k not in SPEC_KEYS)
+        if unknown:
+            raise BadInput(f"predict= does not take {unknown[0]!r}: it takes {', '.join(SPEC_KEYS)}")
+        claim, chance = numeric_claim(one.get("metric", ""), aggregate=one.get("aggregate", "final"),
+                                      below=one.get("below"), above=one.get("above"), interval=one.get("interval"),
+                                      level=one.get("level"), probability=one.get("probability"))
+        text = str(one.get("claim") or "").strip() or claim.describe()
+        found.append({"run_id": run_id, "entry_id": new_id(), "at": at, "claim": parse_note_text(text).title,
+                      "criteria": str(one.get("criteria") or ""), "probability": chance,
+                      **{k: v for k, v in _numeric_row(claim).items() if v is not None},
+                      **({"resolve_by": parse_day(str(one["by"]), what="resolve-by day", prefer="future")}
+                         if one.get("by") else {})})
+    return found
+
+
+def make(ws: Workspace, claim: str, probability: str | float | None, *, on: str | None = None,
+         under: str | None = None, resolve_by: str | None = None, criteria: str = "", private: bool = False,
+         reason: str = "", numeric: rule.Numeric | None = None) -> Prediction:
     """A prediction made now: ``claim`` (its first line the title), the chance it comes true, what it is
     ``on`` (a node, an entry, a run; filed under that's node unless ``under``), a resolve-by day, and
-    the criteria it is resolved by."""
+    the criteria it is resolved by. A ``numeric`` one (``numeric_claim``) about a run, or a node's next
+    run, resolves itself from the run's metric when the run finishes."""
     ws.check_writable()
+    if probability is None:
+        raise BadInput("how sure are you? give a probability, e.g. -p 70%")
     p = rule.parse_probability(probability)
-    parsed = parse_note_text(claim)
+    parsed = parse_note_text(claim.strip() or (numeric.describe() if numeric else ""))
     if not parsed.title.strip():
         raise BadInput("the prediction's claim is empty")
     by = parse_day(resolve_by, what="resolve-by day", prefer="future") if resolve_by else None
     store_ws = ws.store()
     target_kind, target_id, node_id = _target(ws, on) if on else (None, None, None)
+    if numeric is not None and target_kind not in ("run", "node"):
+        raise BadInput("a prediction about a metric is --on a run, or on a node (its next run to finish)")
     if under:
         node_id = tree_service.resolve_node(store_ws.db, under)
     require_file_under(node_id)  # filing rights where it lands, as for a note
@@ -124,7 +218,8 @@ def make(ws: Workspace, claim: str, probability: str | float, *, on: str | None 
                                    "node_id": node_id, "occurred_at": created, "created_at": created,
                                    "attachments": [], **ws.writer_offset()}),
         ws.record("prediction.make", {"entry_id": entry_id, "at": created, "probability": p, "reason": reason,
-                                      "target_kind": target_kind, "target_id": target_id, "resolve_by": by})])
+                                      "target_kind": target_kind, "target_id": target_id, "resolve_by": by,
+                                      **_numeric_row(numeric)})])
     return get(ws, entry_id)
 
 
@@ -200,17 +295,20 @@ def _evidence(db: Any, ref: str) -> tuple[str, str]:
 def get(ws: Workspace, ref: str) -> Prediction:
     db = ws.store().db
     entry_id = queries.resolve(db, ref, what="prediction")
-    found = _load(ws, [entry_id])
+    found = _load(ws, [entry_id], full=True)
     if not found:
         raise BadInput(f"entry {ref!r} is not a prediction (make one with `upstack predict add`)")
     return found[0]
 
 
-def _load(ws: Workspace, entry_ids: list[str] | None = None) -> list[Prediction]:
+def _load(ws: Workspace, entry_ids: list[str] | None = None, *, full: bool = False) -> list[Prediction]:
+    """The predictions the reader may see; their entries as the prediction rows carry them (no tags or
+    files: a listing and a score need none), or ``full`` as `upstack show` loads them."""
     db = ws.store().db
     rows = store.rows(db, entry_ids)
     ids = [str(r["entry_id"]) for r in rows]
-    entries = {e.id: e for e in queries.load_entries(db, ids)}
+    entries = {e.id: e for e in queries.load_entries(db, ids)} if full else \
+        {str(r["entry_id"]): _entry(r) for r in rows}
     events = store.events(db, ids)
     found = []
     for row in rows:
@@ -221,6 +319,14 @@ def _load(ws: Workspace, entry_ids: list[str] | None = None) -> list[Prediction]
             found.append(Prediction(entries[row["entry_id"]], row, forecasts,
                                     [e for e in happened if e["kind"] == "resolve"]))
     return found
+
+
+def _entry(row: dict[str, Any]) -> Entry:
+    return Entry(id=str(row["entry_id"]), kind=str(row["kind"]), title=str(row["title"]), body=str(row["body"]),
+                 tags=[], project=None, node_id=row["node_id"], private=bool(row["private"]), starred=False,
+                 occurred_at=str(row["occurred_at"]), created_at=str(row["entry_created_at"]),
+                 updated_at=str(row["updated_at"]), deleted_at=None, purged_at=None,
+                 revision_id=str(row["revision_id"]), author_id=row["author_id"])
 
 
 def listing(ws: Workspace, *, state: str | None = None) -> list[Prediction]:
@@ -242,14 +348,73 @@ class Report:
     surprises: list[tuple[Prediction, rule.Scored]]
     open: int
     by_month: dict[str, rule.Summary] = field(default_factory=dict)
+    by_project: dict[str, rule.Summary] = field(default_factory=dict)
+    by_kind: dict[str, rule.Summary] = field(default_factory=dict)
+    coverage: list[rule.Coverage] = field(default_factory=list)
     rule_text: str = rule.SCORING_RULE
 
+    def to_dict(self) -> dict[str, Any]:
+        def scores(found: rule.Summary) -> dict[str, Any]:
+            return {"n": found.n, "brier": found.brier, "log_score": found.log_score, "came_true": found.came_true}
 
-def calibration(ws: Workspace, *, own: bool = True) -> Report:
-    """How well the reader's forecasts match what happened: scores, reliability, the confident misses
-    (only their own predictions: a calibration is a person's)."""
-    found = [p for p in _load(ws) if not own or mine(ws, p.entry)]
+        summary = self.summary
+        return {**scores(summary), "made_after": summary.made_after, "annulled": summary.annulled,
+                "open": self.open, "rule": self.rule_text,
+                "bins": [{"low": b.low, "high": b.high, "n": b.n, "mean_forecast": b.mean_forecast,
+                          "came_true": b.came_true} for b in self.bins],
+                "by_month": {m: scores(s) for m, s in self.by_month.items()},
+                "by_project": {m: scores(s) for m, s in self.by_project.items()},
+                "by_kind": {m: scores(s) for m, s in self.by_kind.items()},
+                "coverage": [{"level": c.level, "n": c.n, "covered": c.covered, "rate": c.rate}
+                             for c in self.coverage],
+                "surprises": [{"id": p.id, "short": p.entry.short, "claim": p.entry.title,
+                               "probability": s.probability, "came_true": s.came_true} for p, s in self.surprises]}
+
+
+NO_PROJECT = "(no project)"
+
+
+def _places(nodes: dict[str, dict[str, Any]], found: list[Prediction]) -> dict[str, tuple[str, str]]:
+    """{prediction id: (its project's title, the kind of thing it is about)}: the project is the nearest
+    project above the node it is filed under (else its top node); the kind is the node's kind (an
+    experiment, a question), or idea, result or run."""
+
+    def project(node_id: str | None) -> str:
+        top, seen = None, set()
+        while node_id and node_id in nodes and node_id not in seen:
+            seen.add(node_id)
+            top = nodes[node_id]
+            if top["kind"] == "project":
+                break
+            node_id = top["parent_id"]
+        return str(top["title"]) if top is not None else NO_PROJECT
+
+    places = {}
+    for prediction in found:
+        about = prediction.row["target_kind"]
+        kind = {"entry": "result", "idea": "idea", "run": "run"}.get(str(about), "")
+        if not kind:
+            node = nodes.get(str(prediction.row["target_id"] or prediction.entry.node_id or ""))
+            kind = str(node["kind"]) if node is not None else "unfiled"
+        places[prediction.id] = (project(prediction.entry.node_id), kind)
+    return places
+
+
+def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) -> Report:
+    """How well the reader's forecasts match what happened: scores, reliability, interval coverage, by
+    month, project and kind, and the confident misses (only their own predictions: a calibration is a
+    person's). ``project``: only the predictions filed under that node."""
+    db = ws.store().db
+    found = _load(ws)
+    if own:
+        found = _mine(ws, found)
+    nodes = {str(n["id"]): n for n in db.query("SELECT id, parent_id, kind, title FROM nodes")}
+    if project:
+        top = tree_service.resolve_node(db, project)
+        found = [p for p in found if _within(nodes, p.entry.node_id, top)]
+    places = _places(nodes, found)
     scored: list[tuple[Prediction, rule.Scored]] = []
+    intervals: list[tuple[float, bool]] = []
     made_after = annulled = 0
     for prediction in found:
         outcome = prediction.outcome()
@@ -261,17 +426,88 @@ def calibration(ws: Workspace, *, own: bool = True) -> Report:
         result = rule.score(prediction.id, prediction.forecasts, outcome)
         if result is None:
             made_after += 1
-        else:
-            scored.append((prediction, result))
+            continue
+        scored.append((prediction, result))
+        claim = prediction.numeric
+        if claim is not None and claim.level is not None and outcome.value is not None:
+            intervals.append((claim.level, bool(claim.covered(outcome.value))))
     plain = [s for _, s in scored]
-    by_month: dict[str, list[rule.Scored]] = {}
-    for item in plain:
-        by_month.setdefault(item.evidence_at[:7], []).append(item)
     worst = {s.prediction_id for s in rule.surprises(plain)}
     misses = sorted(((p, s) for p, s in scored if p.id in worst), key=lambda ps: (-ps[1].surprise, ps[0].id))
     return Report(rule.summary(plain, made_after=made_after, annulled=annulled), rule.reliability(plain), misses,
                   sum(1 for p in found if p.state == "open"),
-                  {month: rule.summary(items) for month, items in sorted(by_month.items())})
+                  _split(plain, lambda s: s.evidence_at[:7]),
+                  _split(plain, lambda s: places[s.prediction_id][0]),
+                  _split(plain, lambda s: places[s.prediction_id][1]),
+                  rule.coverage(intervals))
+
+
+def _within(nodes: dict[str, dict[str, Any]], node_id: str | None, top: str) -> bool:
+    seen = set()
+    while node_id and node_id not in seen:
+        if node_id == top:
+            return True
+        seen.add(node_id)
+        node_id = nodes[node_id]["parent_id"] if node_id in nodes else None
+    return False
+
+
+def _split(scored: list[rule.Scored], key: Any) -> dict[str, rule.Summary]:
+    groups: dict[str, list[rule.Scored]] = {}
+    for item in scored:
+        groups.setdefault(str(key(item)), []).append(item)
+    return {name: rule.summary(items) for name, items in sorted(groups.items())}
+
+
+def diagram(report: Report, out: Any) -> Any:
+    """The reliability diagram as a PNG, SVG or PDF (needs matplotlib: the ``plot`` extra): each bin's
+    mean forecast against how often its claims came true, the diagonal a calibrated person's line, the
+    number of predictions beside each point."""
+    from pathlib import Path
+
+    from upstack.files import atomic_path
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise BadInput(f"cannot draw the diagram to {out.name}: use a .png, .svg or .pdf file name")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BadInput("a diagram needs matplotlib: pip install 'upstack[plot]'") from None
+    held = [b for b in report.bins if b.n and b.mean_forecast is not None and b.came_true is not None]
+    figure, axes = plt.subplots(figsize=(5, 5))
+    try:
+        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="calibrated")
+        axes.plot([b.mean_forecast or 0.0 for b in held], [b.came_true or 0.0 for b in held], marker="o", label="you")
+        for b in held:
+            axes.annotate(f"n={b.n}", (b.mean_forecast or 0, b.came_true or 0), textcoords="offset points",
+                          xytext=(6, -10), fontsize=8)
+        axes.set_xlim(-0.03, 1.03)  # a point at 0 or 1 shows whole
+        axes.set_ylim(-0.03, 1.03)
+        axes.set_xlabel("said (mean forecast in the bin)")
+        axes.set_ylabel("came true")
+        brier = "" if report.summary.brier is None else f", Brier {report.summary.brier:.3f}"
+        axes.set_title(f"Reliability: {report.summary.n} scored{brier}")
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out) as tmp:
+            figure.savefig(tmp, format=suffix[1:], dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return out
+
+
+def _mine(ws: Workspace, found: list[Prediction]) -> list[Prediction]:
+    """Those the reader made, asking who the reader is once."""
+    db = ws.store().db
+    authors = {p.entry.author_id for p in found}
+    own = {author for author in authors if queries.is_own(db, author)}
+    return [p for p in found if p.entry.author_id in own]
 
 
 def mine(ws: Workspace, entry: Entry) -> bool:

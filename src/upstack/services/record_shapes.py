@@ -460,6 +460,29 @@ class RunSummary(_Shape):
     learning_id: Id | None = None
 
 
+Probability = Annotated[float, Field(allow_inf_nan=False, ge=0.01, le=0.99)]  # scorable: 1%-99%
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class RunPredict(_Shape):
+    """A numeric prediction a run makes of itself as it starts (``upstack.run(..., predict=...)``)."""
+
+    run_id: Id
+    entry_id: Id
+    at: Time
+    claim: Text = Field(min_length=1)
+    criteria: Text = ""
+    probability: Probability
+    metric: Text = Field(min_length=1)
+    aggregate: Literal["final", "best", "min", "max"] = "final"
+    comparison: Literal["below", "above"] | None = None
+    threshold: Number | None = None
+    low: Number | None = None
+    high: Number | None = None
+    level: Annotated[float, Field(allow_inf_nan=False, gt=0, lt=1)] | None = None
+    resolve_by: Day | None = None
+
+
 class RunEnd(_Shape):
     run_id: Id
     status: Literal[ENDED]  # type: ignore[valid-type]
@@ -476,6 +499,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "entry.delete": EntryDelete, "comment.add": CommentAdd, "star.set": StarSet,
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
+    "run.predict": RunPredict,
     **{op: PathRecord for op in PATH_OPS if op != "path.share"}, "path.share": PathShare,
     "opp.set": OppSet, "apply.set": ApplySet, "apply.stage": ApplyStage, "contact.set": ContactSet,
     "outreach.log": OutreachLog,

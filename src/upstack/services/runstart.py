@@ -52,7 +52,7 @@ def _default_name() -> str:
 
 def start_run(ws: Workspace, name: str | None = None, *, under: str | None = None,
               config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
-              goals: Mapping[str, str] | None = None, strict: bool = False) -> Run:
+              goals: Mapping[str, str] | None = None, strict: bool = False, predict: Any = None) -> Run:
     """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
     from upstack.capture.redact import Redactor
 
@@ -76,7 +76,12 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
                         "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
                         "started_at": now_iso(), **ws.writer_offset(), "pid": os.getpid(),
                         "capture": kinds})  # text as every record's (journal.make_record)
-    files = _start_folder(runs_folder(ws) / run_id, start, workspace_id)
+    predictions: list[dict[str, Any]] = []
+    if predict is not None:  # checked whole before anything is written
+        from upstack.services.predictions import run_predictions
+
+        predictions = run_predictions(predict, run_id, start["started_at"])
+    files = _start_folder(runs_folder(ws) / run_id, start, workspace_id, predictions)
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
               flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
               most_unwritten_points=settings.run_unwritten_points,
@@ -89,14 +94,17 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     return run
 
 
-def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str) -> RunFiles:
-    """The run's folder holding its start record, durable; a disk that refuses it is one line,
-    and leaves no half-made folder behind."""
+def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str,
+                  predictions: list[dict[str, Any]]) -> RunFiles:
+    """The run's folder holding its start record (and the predictions it makes of itself), durable; a
+    disk that refuses it is one line, and leaves no half-made folder behind."""
     files = None
     try:
         files = RunFiles(directory)
         start["host"] = files.host
-        _, error = files.append_records([Record(new_id(), "run.start", workspace_id, start["started_at"], start)])
+        _, error = files.append_records(
+            [Record(new_id(), "run.start", workspace_id, start["started_at"], start),
+             *(Record(new_id(), "run.predict", workspace_id, start["started_at"], data) for data in predictions)])
         if error is not None:
             raise error
         files.sync()

@@ -38,7 +38,8 @@ from upstack.services.sync_records import parse_record, plain
 __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "wire_points", "RUN_OPS",
            "PUSH_POINTS", "Series"]
 
-RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.end")
+RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
+           "run.end")
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
 NO_RUN = "no such run, or it is not yours to log to"
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from upstack.domain.calibration import Numeric
 from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.queries import reader_sql
 
-__all__ = ["HANDLERS", "rows", "events", "is_prediction", "purge"]
+__all__ = ["HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
 
 _ROW = ("target_kind", "target_id", "resolve_by", "metric", "aggregate", "comparison", "threshold", "low",
         "high", "level")
@@ -26,13 +27,70 @@ def _make(db: Database, record: Record) -> None:
     data = record.data
     if db.scalar("SELECT kind FROM entries WHERE id = ?", (data["entry_id"],)) != "prediction":
         raise NotFound(f"cannot make entry {data['entry_id']} a prediction: no prediction entry of that id")
-    at = str(data.get("at", record.at))
+    _insert(db, record, {k: data.get(k) for k in _ROW}, str(data.get("at", record.at)))
+
+
+def _insert(db: Database, record: Record, row: dict[str, Any], at: str) -> None:
+    probability = _probability(record.data["probability"])
+    if row.get("metric") is not None:
+        _numeric(row)
     inserted = db.execute(
         f"INSERT INTO predictions (entry_id, {', '.join(_ROW)}, created_at) "
         f"VALUES (?, {', '.join('?' for _ in _ROW)}, ?) ON CONFLICT DO NOTHING",
-        [data["entry_id"], *(data.get(k) for k in _ROW), at]).rowcount
+        [record.data["entry_id"], *(row.get(k) for k in _ROW), at]).rowcount
     if inserted:
-        _event(db, record, "forecast", probability=_probability(data["probability"]))
+        _event(db, record, "forecast", probability=probability)
+
+
+def _numeric(row: dict[str, Any]) -> Numeric:
+    """A numeric prediction's fields as the rules take them, else the record is set aside."""
+    from upstack.domain.calibration import numeric
+
+    comparison, threshold = row.get("comparison"), row.get("threshold")
+    if comparison not in (None, "below", "above") or (comparison is None) != (threshold is None):
+        raise UpstackError(f"a numeric prediction is below or above a threshold, not {comparison!r}")
+    for key in ("threshold", "low", "high", "level"):
+        if row.get(key) is not None and (isinstance(row[key], bool) or not isinstance(row[key], int | float)):
+            raise UpstackError(f"a numeric prediction's {key} is a number, not {row[key]!r}")
+    if (row.get("low") is None) != (row.get("high") is None):
+        raise UpstackError("a numeric prediction's interval has both ends")
+    try:
+        return numeric(str(row["metric"]), str(row.get("aggregate") or "final"),
+                       below=threshold if comparison == "below" else None,
+                       above=threshold if comparison == "above" else None,
+                       interval=None if row.get("low") is None else (row["low"], row["high"]), level=row.get("level"))
+    except UpstackError as exc:
+        raise UpstackError(str(exc)) from None
+
+
+def from_run(db: Database, record: Record) -> None:
+    """``run.predict``: a numeric prediction a run made of itself as it started (``upstack.run(...,
+    predict=...)``), written by the run so it travels with the run's folder: it becomes a prediction
+    entry of the run's author under the run's node, about that run."""
+    from upstack.ids import derived_id
+    from upstack.store.ingest import create_entry
+    from upstack.store.sync import id_named
+
+    data = record.data
+    run = db.one("SELECT * FROM runs WHERE id = ?", (data["run_id"],))
+    if run is None:
+        raise NotFound(f"run {data['run_id']} has not started here")
+    entry_id, at = str(data["entry_id"]), str(data["at"])
+    if db.scalar("SELECT 1 FROM predictions WHERE entry_id = ?", (entry_id,)):
+        return  # taken in already
+    if id_named(db, entry_id):
+        raise UpstackError(f"prediction {entry_id}: that id is taken")
+    row = {k: data.get(k) for k in _ROW}
+    row.update(target_kind="run", target_id=run["id"])
+    _numeric(row)
+    _probability(data["probability"])
+    offset = {"utc_offset": str(run["utc_offset"])} if run.get("utc_offset") else {}
+    create_entry(db, {
+        "id": entry_id, "revision_id": derived_id(at, entry_id, "prediction"), "kind": "prediction",
+        "title": str(data["claim"]), "body": str(data.get("criteria") or ""), "extra_tags": [], "private": False,
+        "node_id": run["node_id"], "occurred_at": at, "created_at": at, "attachments": [],
+        "by": run["author_id"], **offset}, record.workspace)
+    _insert(db, Record(record.id, record.op, record.workspace, record.at, {**data, "by": run["author_id"]}), row, at)
 
 
 def _forecast(db: Database, record: Record) -> None:
@@ -89,8 +147,15 @@ def is_prediction(db: Database, entry_id: str) -> bool:
     return bool(db.scalar("SELECT 1 FROM predictions WHERE entry_id = ?", (entry_id,)))
 
 
+ENTRY_COLUMNS = ("kind", "title", "body", "node_id", "private", "author_id", "occurred_at", "updated_at",
+                 "revision_id")
+
+
 def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """The prediction rows the reader may see (of live entries; only ``entry_ids`` if given), oldest first."""
+    """The prediction rows the reader may see (of live entries; only ``entry_ids`` if given), oldest
+    first, each with its entry's columns (``entry_created_at`` its creation): all a listing or a score
+    needs, in one read. Read from the predictions outward (CROSS JOIN keeps SQLite's planner from
+    walking every entry of a long log to find the few that are predictions)."""
     visible, params = reader_sql(db, "e")
     only = ""
     if entry_ids is not None:
@@ -98,18 +163,26 @@ def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any
             return []
         only = f" AND p.entry_id IN ({', '.join('?' for _ in entry_ids)})"
         params = [*params, *entry_ids]
-    return db.query(f"SELECT p.* FROM predictions p JOIN entries e ON e.id = p.entry_id WHERE e.deleted_at IS NULL "
+    columns = ", ".join(f"e.{c}" for c in ENTRY_COLUMNS)
+    return db.query(f"SELECT p.*, {columns}, e.created_at AS entry_created_at FROM predictions p "
+                    f"CROSS JOIN entries e WHERE e.id = p.entry_id AND e.deleted_at IS NULL "
                     f"AND e.purged_at IS NULL AND {visible}{only} ORDER BY p.created_at, p.entry_id", params)
 
 
 def events(db: Database, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """{entry id: its events, oldest first}."""
+    """{entry id: its events, oldest first}. Many ids are read in one pass over the table (a few
+    belong to predictions the reader does not see, and are dropped here)."""
     found: dict[str, list[dict[str, Any]]] = {entry_id: [] for entry_id in entry_ids}
-    for start in range(0, len(entry_ids), 500):
-        chunk = entry_ids[start:start + 500]
-        for row in db.query(f"SELECT * FROM prediction_events WHERE entry_id IN ({', '.join('?' for _ in chunk)}) "
-                            "ORDER BY at, id", chunk):
-            found[row["entry_id"]].append(row)
+    if len(entry_ids) > 500:
+        chunks: list[list[str] | None] = [None]
+    else:
+        chunks = [entry_ids] if entry_ids else []
+    for chunk in chunks:
+        where = "" if chunk is None else f" WHERE entry_id IN ({', '.join('?' for _ in chunk)})"
+        for row in db.query(f"SELECT * FROM prediction_events{where} ORDER BY entry_id, at, id", chunk or []):
+            held = found.get(row["entry_id"])
+            if held is not None:
+                held.append(row)
     return found
 
 
@@ -117,3 +190,51 @@ def purge(db: Database, entry_id: str) -> None:
     """A purged prediction keeps nothing of what was said about it."""
     db.execute("DELETE FROM prediction_events WHERE entry_id = ?", (entry_id,))
     db.execute("DELETE FROM predictions WHERE entry_id = ?", (entry_id,))
+
+
+def resolve_from_run(db: Database, run: Any) -> None:
+    """A finished run settles the open numeric predictions of its author about it, or about its node
+    (made before it ended): each comes true or not by the metric's value, the run its evidence. A run
+    that failed, crashed or was interrupted settles nothing; nor does one without the metric (the
+    prediction waits, open, for a run that has it or for its maker). Named by what it settles, so ending
+    or taking in the same run twice resolves nothing twice."""
+    from upstack.ids import derived_id
+
+    if run.status != "finished" or not run.ended_at:
+        return
+    waiting = db.query(
+        "SELECT p.*, e.author_id AS maker FROM predictions p JOIN entries e ON e.id = p.entry_id "
+        "WHERE p.metric IS NOT NULL AND e.deleted_at IS NULL AND e.purged_at IS NULL "
+        "AND ((p.target_kind = 'run' AND p.target_id = ?) "
+        "     OR (p.target_kind = 'node' AND p.target_id = ? AND p.created_at < ?)) "
+        "AND NOT EXISTS (SELECT 1 FROM prediction_events v WHERE v.entry_id = p.entry_id AND v.kind = 'resolve') "
+        "ORDER BY p.created_at, p.entry_id", (run.id, run.node_id or "", str(run.ended_at)))
+    for row in waiting:
+        if row["maker"] != run.author_id:
+            continue  # someone's run is evidence for their own predictions only
+        claim = _numeric(row)
+        value = metric_value(run, claim.metric, claim.aggregate)
+        if value is None:
+            continue
+        last = str(db.scalar("SELECT max(at) FROM prediction_events WHERE entry_id = ?", (row["entry_id"],)) or "")
+        at = max(str(run.ended_at), last)
+        db.execute(
+            "INSERT INTO prediction_events (id, entry_id, at, kind, outcome, value, evidence_id, evidence_at, "
+            "reason, author_id) VALUES (?, ?, ?, 'resolve', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (derived_id(str(run.ended_at), row["entry_id"], "resolve", run.id), row["entry_id"], at,
+             "true" if claim.came_true(value) else "false", value, run.id, str(run.ended_at),
+             f"{claim.aggregate} {claim.metric} was {value:g} in run {run.id[:7]}", row["maker"]))
+
+
+def metric_value(run: Any, metric: str, aggregate: str) -> float | None:
+    """A run's value of a metric: its final, best, min or max point, else a number in its summary."""
+    import math
+
+    for found in run.metrics:
+        if found.key == metric:
+            value = {"final": found.last, "best": found.best, "min": found.min, "max": found.max}[aggregate]
+            return float(value) if value is not None and math.isfinite(value) else None
+    summary = run.summary.get(metric) if isinstance(run.summary, dict) else None
+    if isinstance(summary, int | float) and not isinstance(summary, bool) and math.isfinite(summary):
+        return float(summary)
+    return None

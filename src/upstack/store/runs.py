@@ -147,7 +147,14 @@ HANDLERS = {
     "run.note": _item("note"),
     "run.summary": _summary,
     "run.end": _end,
+    "run.predict": lambda db, record: _predict(db, record),
 }
+
+
+def _predict(db: Database, record: Record) -> None:
+    from upstack.store import predictions
+
+    predictions.from_run(db, record)
 
 
 # -- metrics -------------------------------------------------------------------------------
@@ -397,6 +404,9 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
             "extra_tags": [], "private": False, "node_id": run.node_id, "occurred_at": now,
             "created_at": now, "attachments": [], "meta": {"learned_from": run_id}, "by": author, **offset},
             workspace)
+    from upstack.store import predictions
+
+    predictions.resolve_from_run(db, run)
 
 
 def purge(db: Database, run_id: str) -> None:
