@@ -176,7 +176,8 @@ def takes(ws: Workspace, as_json: bool) -> None:
         return
     for item in found:
         echo(_line(item))
-    echo(style(f"{len(moved)} of {len(found)} moved since first heard; {len(lonely)} rest on one source only",
+    rest = "rests" if len(lonely) == 1 else "rest"
+    echo(style(f"{len(moved)} of {len(found)} moved since first heard; {len(lonely)} {rest} on one source only",
                dim=True))
     if queue:
         echo("")
