@@ -283,6 +283,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     17: ("DROP TABLE vault_files", "DROP TABLE vault_link"),
     18: ("ALTER TABLE entries DROP COLUMN utc_offset", "ALTER TABLE runs DROP COLUMN utc_offset"),
     19: ("DROP TABLE prediction_events", "DROP TABLE predictions"),
+    20: ("DROP TABLE take_events", "DROP TABLE takes"),
 }
 
 

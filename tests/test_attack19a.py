@@ -394,6 +394,6 @@ def test_held_migration_from_schema_18(tmp_path: Path, db_url: str | None) -> No
     make_workspace(home, db_url, 18, ["an old note"], ["a pending note"])
     old = CLI(home, db_url)
     short = old.ok("predict", "add", "it works", "-p", "0.6").strip()
-    assert schema_version(home, db_url) == 19
+    assert schema_version(home, db_url) == 20
     assert [p["short"] for p in json.loads(old.ok("predict", "list", "--json"))] == [short]
     assert len(_entries(old)) == 3

@@ -353,7 +353,8 @@ def build_rich(run: CLI, files: Path) -> None:
     diff = write_file(files, "fix.patch", b"-lr = 1e-3\n+lr = 3e-4\n")
     secret_file = write_file(files, "token.txt", b"a pasted token")
     made = {}
-    for day, kind in enumerate((k for k in KINDS if k != "prediction"), 1):  # `predict add` makes those
+    made_apart = ("prediction", "take")  # `predict add` and `take add` make those
+    for day, kind in enumerate((k for k in KINDS if k not in made_apart), 1):
         project = ["--project", "IOI circuit", "--create"] if day % 2 else []
         made[kind] = note(run, "-k", kind, "--at", f"2026-02-{day:02d}T09:30:00+00:00", *project,
                           f"A {kind} on day {day}. Café, naïve — #ioi #kind/{kind}")

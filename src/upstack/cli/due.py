@@ -21,8 +21,8 @@ __all__ = ["COMMANDS"]
 @json_option
 @pass_log
 def due(ws: Workspace, days: int, kinds: tuple[str, ...], as_json: bool) -> None:
-    """What is due: deadlines, follow-ups, interviews, work tests, practice reviews, decisions to
-    revisit and predictions to resolve, soonest first.
+    """What is due: deadlines, follow-ups, interviews, work tests, practice reviews, decisions and
+    takes to revisit and predictions to resolve, soonest first.
 
     Only your own items, on a team server too. `upstack opp calendar` writes the same dates
     as an iCalendar file for your calendar app. With UPSTACK_CHECKIN_REMINDER=1 it also lists a

@@ -48,7 +48,7 @@ COMMAND_MODULES = {
     "due": "due",
     "contact": "contacts", "outreach": "contacts",
     "checkin": "checkin", "pace": "pace", "recover": "recover", "fit": "fit",
-    "predict": "predict", "calibration": "predict", "mentor": "mentor",
+    "predict": "predict", "calibration": "predict", "take": "take", "takes": "take", "mentor": "mentor",
 }
 
 # `upstack --help` lists the commands in sections, in this order, each command in the section of
@@ -65,7 +65,7 @@ HELP_SECTIONS = {
     "due": "Opportunities",
     "checkin": "Pace and wellbeing (kept on this machine)", "pace": "Pace and wellbeing (kept on this machine)",
     "recover": "Pace and wellbeing (kept on this machine)", "fit": "Pace and wellbeing (kept on this machine)",
-    "predict": "Judgment", "mentor": "Judgment",
+    "predict": "Judgment", "take": "Judgment", "mentor": "Judgment",
     "serve": "Browser and team", "team": "Browser and team",
     "interop": "Notes in and out", "vault": "Notes in and out",  # jrnl, Markdown, an Obsidian vault, JSON
     "maintenance": "Maintenance", "demo": "Maintenance",

@@ -93,6 +93,8 @@ NOT_PUSHABLE: dict[str, str] = {
     "prediction.make": "predictions stay in the workspace they were made in; not synced yet",
     "prediction.forecast": "predictions stay in the workspace they were made in; not synced yet",
     "prediction.resolve": "predictions stay in the workspace they were made in; not synced yet",
+    "take.make": "takes stay in the workspace they were made in; not synced yet",
+    "take.update": "takes stay in the workspace they were made in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
     **{op: "wellbeing data is local-only: it never leaves the machine it was written on" for op in WELLBEING_OPS},
 }

@@ -43,7 +43,7 @@ __all__ = [
     "plural",
 ]
 
-KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea", "prediction")
+KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea", "prediction", "take")
 
 # A tag starts with a letter and may hold letters, digits, _ - / (nested tags).
 _TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")

@@ -79,6 +79,9 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     check_kind(kind)
     if kind == "prediction":  # the entry and its forecast arrive together, as `upstack predict add` writes them
         raise BadInput("a prediction needs its probability: make one with `upstack predict add CLAIM -p 0.7`")
+    if kind == "take":  # the entry and who said it arrive together, as `upstack take add` writes them
+        raise BadInput("a take needs who said it and how sure you are: make one with "
+                       "`upstack take add CLAIM --from WHO -c 60%`")
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")

@@ -34,6 +34,9 @@ def edit(ws: Workspace, ref: str, text: str, *, kind: str | None = None) -> Entr
     if "prediction" in (new_kind, entry.kind) and new_kind != entry.kind:
         raise BadInput(f"entry {entry.short} cannot become a {new_kind} by its kind: a prediction is made with "
                        "`upstack predict add`")
+    if "take" in (new_kind, entry.kind) and new_kind != entry.kind:
+        raise BadInput(f"entry {entry.short} cannot become a {new_kind} by its kind: a take is made with "
+                       "`upstack take add`")
     if "idea" in (new_kind, entry.kind) and new_kind != entry.kind:
         # An idea is an entry with a triage row and a state: a kind alone would make half of one.
         raise BadInput(f"entry {entry.short} cannot become {'an idea' if new_kind == 'idea' else 'a ' + new_kind}"

@@ -153,8 +153,19 @@ def _predictions(ws: Workspace, until: str) -> Iterable[DueItem]:
                           f"said {found.probability:.0%}", "prediction")
 
 
+def _takes(ws: Workspace, until: str) -> Iterable[DueItem]:
+    """The reader's own takes whose revisit day has come: is the claim still convincing? Until the take
+    is updated or marked revisited (`upstack take revisited`)."""
+    from upstack.services import takes
+
+    for found in takes.revisit_queue(ws):
+        if str(found.revisit_by) <= until:
+            yield DueItem(str(found.revisit_by), "revisit", f"still convinced? {found.entry.title}", found.entry.short,
+                          f"{found.first:.0%} → {found.now:.0%}, from {found.row['source']}", "take")
+
+
 SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin, _revisits,
-                                                               _predictions]
+                                                               _predictions, _takes]
 
 
 def due(ws: Workspace, *, days: int = 14, kinds: Iterable[str] | None = None) -> list[DueItem]:

@@ -66,6 +66,8 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "idea_events": ("id",),
     "predictions": ("entry_id",),
     "prediction_events": ("id",),
+    "takes": ("entry_id",),
+    "take_events": ("id",),
     "attachments": ("id",),
     "runs": ("id",),
     "run_items": ("id",),

@@ -3,7 +3,8 @@
 Every change (a note, an edit, an idea, a run's points, an import) arrives as a record and is
 applied here, inside the caller's transaction, by the handler of its operation: the log's own
 (``store.ingest``), ideas' (``store.ideas``), runs' (``store.runs``), comments' and stars'
-(``store.comments``, ``store.stars``), a person's path (``store.path``) and what sync holds back
+(``store.comments``, ``store.stars``), predictions' and takes' (``store.predictions``,
+``store.takes``), a person's path (``store.path``) and what sync holds back
 (``store.sync_held``). Applying a
 record twice is harmless: ``applied_records`` remembers record ids.
 """
@@ -27,8 +28,9 @@ Handler = Callable[[Database, Record], None]
 # many families are every other one). A module is imported when a record of its family first comes:
 # taking in a check-in loads no entry, run or idea code.
 _FAMILIES = {"entry": "ingest", "node": "ingest", "attachment": "ingest", "idea": "ideas", "run": "runs",
-             "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions"}
-_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions")
+             "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions",
+             "take": "takes"}
+_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes")
 
 
 def _family(op: str) -> dict[str, Handler]:
@@ -40,11 +42,12 @@ def _family(op: str) -> dict[str, Handler]:
 def _purge_entry(db: Database, record: Record) -> None:
     """Purging an entry removes what was said about it; a run's result entry (it has the run's id), what
     the run captured too."""
-    from upstack.store import comments, ingest, predictions, runs
+    from upstack.store import comments, ingest, predictions, runs, takes
 
     ingest.HANDLERS["entry.purge"](db, record)
     runs.purge(db, record.data["entry_id"])
     predictions.purge(db, record.data["entry_id"])
+    takes.purge(db, record.data["entry_id"])
     comments.purge_for_entry(db, record.data["entry_id"], record.data.get("at", record.at))
 
 

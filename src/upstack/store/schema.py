@@ -49,6 +49,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(17, "a two-way vault: the linked folder, each note as last synced", "v17_vault"),
     Migration(18, "the writer's UTC offset of entries and runs", "v18_utc_offsets"),
     Migration(19, "predictions: what each is about, its forecasts and resolutions", "v19_predictions"),
+    Migration(20, "takes: who said it and where, how the person's confidence moved and why", "v20_takes"),
 )
 LATEST = MIGRATIONS[-1].version
 
