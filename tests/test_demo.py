@@ -7,6 +7,7 @@ import io
 import json
 import shlex
 import struct
+import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 import zlib
@@ -21,15 +22,18 @@ from click.testing import CliRunner, Result
 from upstack.cli.main import cli
 from upstack.cli.output import entry_line
 from upstack.domain.entry import OUTCOMES, Entry
-from upstack.services import checks, ideas, recall, tree
+from upstack.services import checks, demo_judgment, ideas, predictions, recall, tree
 from upstack.services.demo import IDEAS, RUNS, STORY, build_demo, open_demo_workspace
 from upstack.services.runs import get_run, list_runs
 from upstack.timeutil import parse_iso, to_iso, today_local
 from upstack.workspace import Workspace
 
 REJECTIONS = 2  # each taught something, kept as a private learning (services/demo_pipeline.py)
-# and two learnings after the fact, one drafted question, the runs' results, what the rejections taught
-TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS) + REJECTIONS
+# The mentor's weekly review is made with llm-echo's model, when the `llm` extra is installed.
+REVIEWS = 1 if demo_judgment.mentor_available() else 0
+# and two learnings after the fact, one drafted question, the runs' results, what the rejections taught,
+# the predictions (services/demo_judgment.py) and the mentor's review
+TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS) + REJECTIONS + len(demo_judgment.PREDICTIONS) + REVIEWS
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -94,7 +98,7 @@ def test_the_demo_is_a_realistic_log(demo_ws):
     entries = all_entries(demo_ws)
     assert 50 <= len(entries) <= 80
     assert {e.kind for e in entries} == {"note", "result", "question", "decision", "learning",
-                                         "stuck", "idea"}
+                                         "stuck", "idea", "prediction"}
     # Filed in the tree: everything but ideas and the private check-in sits on a node.
     assert all(e.node_id for e in entries if e.kind != "idea" and not e.private)
     assert {"IOI circuit", "SAE features"} <= {e.project for e in entries}
@@ -477,3 +481,42 @@ def demo_ws_today() -> str:
     from upstack.timeutil import today_local
 
     return today_local().isoformat()
+
+
+def test_predictions_are_made_before_their_results_and_one_is_a_confident_miss(built, demo_ws):
+    report = predictions.calibration(demo_ws)
+    assert (report.summary.n, report.summary.made_after, report.summary.annulled, report.open) == (5, 0, 1, 1)
+    [(miss, scored)] = report.surprises
+    assert (scored.probability, scored.came_true) == (0.9, False) and "dead features" in miss.entry.title
+    made = predictions.listing(demo_ws)
+    assert all(p.entry.node_id for p in made)  # each on its experiment or question
+    updated = [p for p in made if len(p.forecasts) > 1]
+    assert len(updated) == 1 and updated[0].forecasts[-1].reason and updated[0].state == "true"
+    [still_open] = predictions.listing(demo_ws, state="open")
+    assert still_open.row["resolve_by"] > today_local().isoformat() and not still_open.overdue
+    for found in made:
+        if found.resolution and found.resolution["evidence_id"]:  # resolved by the story's result entry
+            assert found.forecasts[0].at < str(found.resolution["evidence_at"])
+    env = {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": f"sqlite:///{built.home / 'upstack.db'}"}
+    shown = invoke(["calibration"], env)
+    assert shown.exit_code == 0 and "5 scored" in shown.stdout and "said 90%, came false" in shown.stdout
+
+
+@pytest.mark.skipif(not demo_judgment.mentor_available(), reason="the llm extra (llm, llm-echo) is not installed")
+def test_the_mentor_reviewed_the_week_with_the_echo_model_and_only_what_may_leave(demo_ws):
+    [review] = [e for e in all_entries(demo_ws) if e.title.startswith("Mentor (echo)")]
+    assert "mentor" in review.tags and review.meta == {"model": "echo"}
+    sent = json.loads(review.body[:review.body.rindex("}") + 1])  # echo answers with what it was sent
+    prompt = sent["prompt"]
+    assert "Is this rate of progress fine?" in prompt and "## What I learned in the last 7 days" in prompt
+    private = [e for e in all_entries(demo_ws) if e.private]
+    assert private and not any(e.title in prompt for e in private)
+
+
+def test_without_the_llm_extra_the_demo_has_no_review_and_its_predictions(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llm", None)  # as if not installed: find_spec and import both say so
+    with Workspace(home=tmp_path, db=f"sqlite:///{tmp_path / 'upstack.db'}") as ws:
+        log = build_demo(ws)
+        assert "mentor_review" not in log.entries
+        assert not [e for e in all_entries(ws) if e.title.startswith("Mentor (")]
+        assert len(predictions.listing(ws)) == len(demo_judgment.PREDICTIONS)

@@ -97,3 +97,64 @@ def test_mentor_reviews_the_week_without_what_stays(run: CLI, workspace: Workspa
     assert "QUPRIVATE" not in prompt and "QUTEAMMATE" not in prompt
     again = _sent(run.ok("mentor", "--model", "echo", "--yes"))["prompt"]
     assert "Mentor (echo)" not in again  # its own answers are not sent back to it
+
+
+def _learnings(ws: Workspace, node_id: str) -> None:
+    """A public learning with its text, a private one, a teammate's (pulled from a server: author set) and
+    a #mentor answer, all this week under the node."""
+    from upstack.services import learning
+
+    result = capture.note(ws, "Probe on layer 12 tracks position #probe", under=node_id, kind="result",
+                          meta=learning.result_meta("result", "deception", "position", None))
+    learning.learned(ws, result.id, "QUPUBLIC layer 12 reads position\n\nQUTEXT the probe's accuracy follows "
+                                    "the token index, not the label.")
+    secret = capture.note(ws, "My doubts about the whole project", under=node_id, private=True)
+    learning.learned(ws, secret.id, "QUPRIVLEARN I am not sure this project is worth it")
+    for title, extra in (("QUTEAMLEARN a colleague's lesson", {"by": "someone-else"}),
+                         ("QUMENTORLEARN an answer's lesson", {})):
+        ws.store().write([ws.record("entry.create", {
+            "id": new_id(), "revision_id": new_id(), "kind": "learning", "title": title, "body": "",
+            "extra_tags": ["mentor"] if not extra else [], "private": False, "node_id": node_id,
+            "occurred_at": now_iso(), "created_at": now_iso(), "attachments": [], **extra})])
+
+
+def _section(prompt: str, heading: str) -> str:
+    start = prompt.index(f"## {heading}")
+    end = prompt.find("\n## ", start + 3)
+    return prompt[start:end if end >= 0 else len(prompt)]
+
+
+@pytest.mark.parametrize("command", [["mentor"], ["ask", "{node}", "--llm", "--no-edit"]])
+def test_prompts_name_recent_learnings_that_may_leave(run: CLI, workspace: Workspace, command: list[str]) -> None:
+    node_id = _project(workspace)
+    _learnings(workspace, node_id)
+    result = run(*[part.replace("{node}", node_id) for part in command], "--model", "echo", "--yes")
+    assert result.exit_code == 0, result.output
+    prompt = _sent(result.stdout)["prompt"]
+    learned = _section(prompt, "What I learned")
+    assert "QUPUBLIC layer 12 reads position" in learned
+    assert "QUTEXT the probe's accuracy follows the token index" in learned  # its text, not just its title
+    assert "Learned from [[" not in prompt  # the link to its source is not sent
+    for never in ("QUPRIVLEARN", "QUTEAMLEARN", "QUMENTORLEARN", "My doubts"):
+        assert never not in prompt, never
+
+
+def test_a_stuck_question_names_the_last_learnings_when_none_is_recent(workspace: Workspace) -> None:
+    from datetime import timedelta
+
+    from upstack.services import learning
+    from upstack.timeutil import now, to_iso
+
+    node_id = _project(workspace)
+    result = capture.note(workspace, "SAE sweep at 16x", under=node_id, kind="result")
+    long_ago = to_iso(now() - timedelta(days=40))
+    learning.learned(workspace, result.id, "QUOLD wider SAEs split features", occurred_at=long_ago)
+    private = capture.note(workspace, "Private sweep", under=node_id, private=True)
+    learning.learned(workspace, private.id, "QUOLDPRIVATE it was a waste", occurred_at=long_ago)
+    _, prompt = mentor.question_prompt(workspace, node_id)
+    assert "## What I learned last (nothing since)" in prompt.text and "QUOLD wider SAEs" in prompt.text
+    assert "QUOLDPRIVATE" not in prompt.text
+    learning.learned(workspace, result.id, "QUNEW the 16x SAE has dead features")
+    _, prompt = mentor.question_prompt(workspace, node_id)
+    lately = _section(prompt.text, "What I learned lately")
+    assert "QUNEW" in lately and "QUOLD" not in lately  # the recent ones only, once there are some

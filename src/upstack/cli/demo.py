@@ -47,6 +47,9 @@ def commands_to_try(log: DemoLog, user_ws: Workspace) -> list[tuple[str, str]]:
         (["ideas"], "ideas ranked by value per cost, with what each waits on"),
         (["log", "-k", "stuck", "-k", "learning"], "where it got hard, and what it taught"),
         (["progress"], "progress per week and project, counted in learnings"),
+        (["predict", "list"], "predictions made before their results: resolved, annulled, one still open"),
+        (["calibration"], "how sure they were against what happened, and the confident miss worth a learning"),
+        (["mentor", "--show"], "what a language-model mentor is sent for a weekly review (--show sends nothing)"),
         (["check"], "work that cannot say why it matters"),
         (["review", "--since", "3 weeks ago"],
          "a digest to share: done, learned, decided, open, pruned with reasons"),
@@ -116,8 +119,11 @@ def demo(ws: Workspace, demo_home: Path | None, serve: bool | None, port: int, a
     echo(style(f"A demo research log: {len(entries)} entries over three weeks, "
                f"{files} files attached.", bold=True))
     ideas = sum(e.kind == "idea" for e in entries)
+    predicted = sum(e.kind == "prediction" for e in entries)
+    reviewed = ", a mentor's weekly review (the echo model)" if "mentor_review" in log.entries else ""
     echo(f"  filed in a tree of {len(log.nodes)} nodes (one agenda, two projects, one of them parked); "
-         f"{ideas} ideas triaged; {len(log.runs)} runs; a search for a research position")
+         f"{ideas} ideas triaged; {len(log.runs)} runs; {predicted} predictions (one a confident miss){reviewed}; "
+         "a search for a research position")
     echo(f"  in {home}")
     echo(style("  A throwaway workspace: your own log is untouched.", dim=True))
     echo()

@@ -7,7 +7,9 @@ dated as a real three weeks would be: the theory-of-change tree grows as the wor
 are written on their days (figures and tables attached, links by title and by short id), eight
 weeks of check-ins raise one early warning and a recovery plan follows it (demo_pace.py), a
 stuck spell drafts a question for the mentor, learnings are recorded after the fact on failed
-results, ideas are captured and later triaged, pruned, parked or promoted, nodes are answered,
+results, predictions are made before the results that settle them (one a confident miss) and a
+language-model mentor reviews the last week if the `llm` extra is installed (demo_judgment.py),
+ideas are captured and later triaged, pruned, parked or promoted, nodes are answered,
 dropped or parked, and runs made with the scripting API train for real durations. It never
 chooses where: callers open the workspace with `open_demo_workspace`, which always uses SQLite
 in the demo's own directory, whatever UPSTACK_DB or the config file say.
@@ -30,7 +32,7 @@ from typing import Any
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
-from upstack.services import capture, demo_pace, demo_path, demo_pipeline, ideas, learning, stuck
+from upstack.services import capture, demo_judgment, demo_pace, demo_path, demo_pipeline, ideas, learning, stuck
 from upstack.services import tree as tree_service
 from upstack.services.demo_figures import curve_svg, write_figures
 from upstack.services.runstart import start_run
@@ -144,6 +146,8 @@ class _Story:
         steps += [at(when, action, *args)
                   for when, action, args in demo_pipeline.pipeline_steps(self.ws, self.scratch, self.today)]
         steps += [at(when, action, *args) for when, action, args in demo_pace.pace_steps(self.ws, self.today)]
+        steps += [at(when, action, *args)
+                  for when, action, args in demo_judgment.judgment_steps(self.ws, self.nodes, self.written)]
         return steps
 
     # -- the tree ------------------------------------------------------------------

@@ -22,6 +22,7 @@ under the node, linked to the question it answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,6 +51,9 @@ SYSTEM = ("You are a mentor to a researcher doing empirical AI-safety research (
 _WEEK_ASK = ("Here is my last week of research. Is this rate of progress fine? What would you prune? "
              "What is the one thing you would do next, and why?")
 MENTOR_TAG = "mentor"
+LAST_LEARNINGS = 3  # learnings named when none is recent
+LEARNING_CHARS = 500  # of a learning's text, in a prompt
+_LEARNED_FROM = re.compile(r"Learned from \[\[[^\]]*\]\]\.\s*$")
 
 
 @dataclass
@@ -99,9 +103,10 @@ def question_prompt(ws: Workspace, node_ref: str, text: str | None = None, *,
 
         db = ws.store().db
         node, body = store_tree.load_node(db, tree_service.resolve_node(db, node_ref)), text
-    learned = _learned_under(ws, node.id, days)
+    learned, lately = _learned_under(ws, node.id, days)
     if learned:
-        body += "\n\n## What I learned lately\n\n" + "\n".join(f"- {e.title}" for e in learned)
+        heading = "What I learned lately" if lately else "What I learned last (nothing since)"
+        body += f"\n\n## {heading}\n\n" + "\n".join(_learning_lines(learned))
     spell = next((s for s in stuck.stuck_spells(ws) if s.project.id in _chain_ids(ws, node.id)), None)
     if spell is not None and keep_node(spell.project):
         body += f"\n\n(No new learning in project \"{spell.project.title}\" for {plural(spell.days, 'day')}.)"
@@ -119,31 +124,52 @@ def _chain_ids(ws: Workspace, node_id: str) -> set[str]:
     return {n.id for n in store_tree.ancestors(ws.store().db, node_id)}
 
 
-def _learned_under(ws: Workspace, node_id: str, days: int) -> list[Entry]:
+def _learned_under(ws: Workspace, node_id: str, days: int) -> tuple[list[Entry], bool]:
+    """The learnings under the node (that may leave) of the last ``days``, oldest first, and True; else,
+    when there are none (a stuck spell is just that), the last few before them, and False."""
     from upstack.store import tree as store_tree
 
     db = ws.store().db
     under = stuck.subtree({n.id: n for n in store_tree.node_rows(db)}, node_id)
     since = to_iso(clock_now() - timedelta(days=days))
-    ids = queries.ids_oldest_first(db, Filters(kinds=("learning",), since=since, include_private=False))
-    return [e for e in queries.load_entries(db, ids) if may_leave(e) and e.node_id in under]
+    ids = queries.ids_oldest_first(db, Filters(kinds=("learning",), include_private=False))
+    found = [e for e in queries.load_entries(db, ids) if may_leave(e) and e.node_id in under]
+    recent = [e for e in found if e.occurred_at >= since]
+    return (recent, True) if recent else (found[-LAST_LEARNINGS:], False)
+
+
+def _learning_lines(learned: list[Entry]) -> list[str]:
+    """A learning as a prompt names it: its day and title, then its text (without the link to what it
+    was learned from, which may name an entry that stays), clipped."""
+    lines = []
+    for entry in learned:
+        lines.append(f"- {local_display(entry.occurred_at)[:10]}: {entry.title}")
+        text = _LEARNED_FROM.sub("", entry.body).strip()
+        if text:
+            text = " ".join(text.split())
+            lines.append(f"  {text[:LEARNING_CHARS] + '...' if len(text) > LEARNING_CHARS else text}")
+    return lines
 
 
 def week_prompt(ws: Workspace, *, days: int = 7) -> Prompt:
-    """The prompt for a review of the last ``days``: what was written, by kind, with results' expected and
-    happened and the learnings, then the guide's questions."""
+    """The prompt for a review of the last ``days``: the guide's questions, what was written, by kind, with
+    results' expected and happened, then what was learned (each learning's text)."""
     db = ws.store().db
     since = to_iso(clock_now() - timedelta(days=days))
     ids = queries.ids_oldest_first(db, Filters(since=since, include_private=False))
     written = [e for e in queries.load_entries(db, ids) if may_leave(e)]
     lines = [_WEEK_ASK, "", f"## What I wrote in the last {plural(days, 'day')}", ""]
-    for entry in written:
+    learned = [e for e in written if e.kind == "learning"]  # in a section of their own, below
+    others = [e for e in written if e.kind != "learning"]
+    for entry in others:
         lines.append(f"- {local_display(entry.occurred_at)} {entry.kind}: {entry.title}")
         for key in ("expected", "happened"):
             if entry.meta.get(key):
                 lines.append(f"  - {key}: {entry.meta[key]}")
-    if not written:
+    if not others:
         lines.append("- (nothing written)")
+    lines += ["", f"## What I learned in the last {plural(days, 'day')}", ""]
+    lines += _learning_lines(learned) or ["- (no learning written down)"]
     return _redacted(ws, SYSTEM, "\n".join(lines), [e.id for e in written])
 
 
