@@ -172,6 +172,8 @@ def allowed(world: World, rule: Rule, who: str, target: Thing | None, under: str
     going ``under`` (a node key or id; None: the top or unfiled)."""
     if rule.names == "self":  # a person's own path: anyone signed in, under an id that names nothing
         return target is None
+    if rule.names == "entry" and rule.needs == "author":  # said of a prediction or take: its author's alone
+        return target is not None and target.author == who and not target.deleted
     if rule.needs in ("comment", "see") and target is not None:  # said about an entry that is there
         if target.author == who:  # their own: they may star it, and comment unless it is deleted
             return rule.needs == "see" or not target.deleted
@@ -202,6 +204,8 @@ def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str 
     rule = PERMISSIONS.get(op, RUN_PUSH)
     if rule.names == "self":
         return path_case(world, op, who, kind)
+    if rule.names == "entry" and rule.needs == "author":
+        return judgment_case(world, op, who, kind)
     if rule.new and rule.needs != "comment":
         # What it names is its id: a fresh one going somewhere, or one that is taken.
         fresh = {"own": (None, world.node(who, None).id if rule.names != "entry" else None),
@@ -251,6 +255,38 @@ def case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str 
     else:
         data = {"entry_id": target.id, "at": now_iso()}
     return target, None, _record(op, data)
+
+
+JUDGMENT = {  # what a push says of a prediction or a take, as its shape at the door wants it
+    "prediction.make": {"probability": 0.6}, "prediction.forecast": {"probability": 0.4},
+    "prediction.resolve": {"outcome": "true", "evidence_at": "now"},
+    "take.make": {"source": "a talk", "confidence": 0.6}, "take.update": {"confidence": 0.4, "reason": "read it"}}
+
+
+def judgment_case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str | None, dict[str, Any]]:
+    """A change of a prediction or take (the op's family) that is ``who``'s own (unfiled), alice's in P,
+    alice's private one in P, a run's result, or alice's deleted one; made already (its row there) unless
+    the op makes it."""
+    if kind == "run":
+        target = world.run("P")
+    else:
+        author = who if kind == "own" else None
+        entry_id, family = new_id(), op.split(".")[0]
+        by = {"by": world.users[author].id} if author else {}
+        records = [world.ws.record("entry.create", {
+            "id": entry_id, "revision_id": new_id(), "kind": family, "title": f"A {family}", "body": "",
+            "private": kind == "private", "node_id": None if kind == "own" else world.nodes["P"],
+            "occurred_at": now_iso(), "created_at": now_iso(), **by})]
+        if not op.endswith(".make"):
+            records.append(world.ws.record(f"{family}.make", {"entry_id": entry_id, "at": now_iso(),
+                                                              **JUDGMENT[f"{family}.make"], **by}))
+        if kind == "deleted":
+            records.append(world.ws.record("entry.delete", {"entry_id": entry_id, "at": now_iso(), **by}))
+        world.ws.store().write(records)
+        target = Thing("entry", entry_id, author, None if kind == "own" else "P", private=kind == "private",
+                       deleted=kind == "deleted")
+    data = {k: now_iso() if v == "now" else v for k, v in JUDGMENT[op].items()}
+    return target, None, _record(op, {"entry_id": target.id, "at": now_iso(), **data})
 
 
 def path_case(world: World, op: str, who: str, kind: str) -> tuple[Thing | None, str | None, dict[str, Any]]:

@@ -12,7 +12,8 @@ Roles on a node are viewer < commenter < editor < owner, held on the node or abo
   or an editor on its node when it is not private; a deleted entry, only its author); ``comment``
   (an entry's author, or a commenter on its node when it is not private; never a deleted entry);
   ``see`` (whoever may see the entry: its author, or anyone with a role on its node when it is not
-  private and not deleted); or ``author`` (a run is its author's alone).
+  private and not deleted); or ``author`` (a run is its author's alone, and so is what is said of a
+  prediction or a take: its entry's author, while it is not deleted).
 - ``new``: it makes something: its id must be free (an id of something the pusher made before is
   "already here", and changes nothing; any other taken id is refused). A comment is made on an
   entry that exists: the id that must be free is the comment's.
@@ -62,6 +63,10 @@ PERMISSIONS: dict[str, Rule] = {
     "entry.delete": Rule("entry",  needs="edit"),
     "comment.add":  Rule("entry",  needs="comment",       new=True),
     "star.set":     Rule("entry",  needs="see"),
+    # What a person says of their own prediction or take (issue 19): its author's alone, a change made
+    # under a fresh id (their own earlier one is "already here"); nobody else's, even with a role there.
+    **{op: Rule("entry", needs="author", new=True) for op in (
+        "prediction.make", "prediction.forecast", "prediction.resolve", "take.make", "take.update")},
     # A person's path is theirs alone (store/path.py): anyone signed in may push their own.
     **{op: Rule("self", new=True) for op in PATH_OPS},
 }
@@ -90,11 +95,6 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.create": "ideas (and their triage) stay in the workspace they were had in; not synced yet",
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
-    "prediction.make": "predictions stay in the workspace they were made in; not synced yet",
-    "prediction.forecast": "predictions stay in the workspace they were made in; not synced yet",
-    "prediction.resolve": "predictions stay in the workspace they were made in; not synced yet",
-    "take.make": "takes stay in the workspace they were made in; not synced yet",
-    "take.update": "takes stay in the workspace they were made in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
     **{op: "wellbeing data is local-only: it never leaves the machine it was written on" for op in WELLBEING_OPS},
 }

@@ -38,6 +38,11 @@ def save_roles(ws: Workspace, server: str, you: dict[str, Any]) -> None:
         (ws.home / ROLES_FILE).unlink(missing_ok=True)
         return
     write_atomically(ws.home / ROLES_FILE, json.dumps(kept, sort_keys=True))
+    from upstack.store.accounts import has_users, set_linked_id
+
+    db = ws.store().db
+    if not has_users(db):  # a laptop (a workspace with accounts is a server: its people are its own)
+        set_linked_id(db, str(kept["id"]))
 
 
 def server_audience(ws: Workspace) -> tuple[str, Audience] | None:

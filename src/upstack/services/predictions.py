@@ -296,6 +296,10 @@ def get(ws: Workspace, ref: str) -> Prediction:
     db = ws.store().db
     entry_id = queries.resolve(db, ref, what="prediction")
     found = _load(ws, [entry_id], full=True)
+    if not found and db.scalar("SELECT kind FROM entries WHERE id = ?", (entry_id,)) == "prediction" \
+            and queries.load_entries(db, [entry_id]):
+        raise BadInput(f"prediction {ref} shows its forecasts once you have made yours on the same question "
+                       "(no anchoring): `upstack predict add ... --on` it first")
     if not found:
         raise BadInput(f"entry {ref!r} is not a prediction (make one with `upstack predict add`)")
     return found[0]

@@ -483,6 +483,66 @@ class RunPredict(_Shape):
     resolve_by: Day | None = None
 
 
+# -- judgment (issue 19): what is said about a prediction or a take, by its author --------------
+
+class _Said(_Shape):
+    entry_id: Id
+    at: Time
+
+
+class PredictionMake(_Said):
+    probability: Probability
+    reason: Text = ""
+    target_kind: Literal["node", "entry", "idea", "run"] | None = None
+    target_id: Id | None = None
+    resolve_by: Day | None = None
+    metric: Text | None = Field(default=None, min_length=1)
+    aggregate: Literal["final", "best", "min", "max"] | None = None
+    comparison: Literal["below", "above"] | None = None
+    threshold: Number | None = None
+    low: Number | None = None
+    high: Number | None = None
+    level: Annotated[float, Field(allow_inf_nan=False, gt=0, lt=1)] | None = None
+
+
+class PredictionForecast(_Said):
+    probability: Probability
+    reason: Text = ""
+
+
+class PredictionResolve(_Said):
+    outcome: Literal["true", "false", "annulled"]
+    value: Number | None = None
+    evidence_id: Id | None = None
+    evidence_at: Time
+    reason: Text = ""
+
+
+MOST_PARTS = 50  # cruxes or related nodes one record adds to a take
+
+
+class TakeMake(_Said):
+    source: Text = Field(min_length=1)
+    place: Text = ""
+    revisit_by: Day | None = None
+    confidence: Probability
+    reason: Text = ""
+    cruxes: list[Text] = Field(default=[], max_length=MOST_PARTS)
+    would_change: Text | None = None
+    nodes: list[Id] = Field(default=[], max_length=MOST_PARTS)
+
+
+class TakeUpdate(_Said):
+    confidence: Probability | None = None
+    reason: Text = ""
+    new_source: Text | None = Field(default=None, min_length=1)
+    place: Text | None = None
+    cruxes: list[Text] = Field(default=[], max_length=MOST_PARTS)
+    would_change: Text | None = None
+    nodes: list[Id] = Field(default=[], max_length=MOST_PARTS)
+    revisit_by: Day | None = None
+
+
 class RunEnd(_Shape):
     run_id: Id
     status: Literal[ENDED]  # type: ignore[valid-type]
@@ -500,6 +560,8 @@ SHAPES: dict[str, type[_Shape]] = {
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
     "run.predict": RunPredict,
+    "prediction.make": PredictionMake, "prediction.forecast": PredictionForecast,
+    "prediction.resolve": PredictionResolve, "take.make": TakeMake, "take.update": TakeUpdate,
     **{op: PathRecord for op in PATH_OPS if op != "path.share"}, "path.share": PathShare,
     "opp.set": OppSet, "apply.set": ApplySet, "apply.stage": ApplyStage, "contact.set": ContactSet,
     "outreach.log": OutreachLog,

@@ -97,6 +97,7 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
           decisions: dict[str, str]) -> SyncReport:
     from upstack.services.linked import save_roles
     from upstack.store import comments as store_comments
+    from upstack.store import judgment_sync
     from upstack.store import path as store_path
     from upstack.store import sync as store_sync
     from upstack.store.sync_held import held_ids
@@ -158,6 +159,9 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
     their_path = theirs.get("path")  # None: a server from before paths travelled, which would refuse them
     if their_path is not None:
         push(store_path.records(store.db, sorted(set(mine["path"]) - set(their_path))))
+    their_judgment = theirs.get("judgment")  # None: a server from before predictions and takes travelled
+    if their_judgment is not None:
+        push(judgment_sync.records(store.db, sorted(set(mine["judgment"]) - set(their_judgment))))
     if decisions:
         _hold(ws, report, decisions)
 
@@ -180,6 +184,9 @@ def _sync(ws: Workspace, server: Remote, progress: Callable[..., None] | None,
     path = sorted(set(their_path or []) - set(mine["path"]))
     for start in range(0, len(path), BATCH):
         _pull(ws, server, report, {"entries": [], "path": path[start:start + BATCH]})
+    judged = sorted(set(their_judgment or []) - set(mine["judgment"]))  # after the entries they are about
+    for start in range(0, len(judged), BATCH):
+        _pull(ws, server, report, {"entries": [], "judgment": judged[start:start + BATCH]})
     report.runs_received = pull_runs(ws, server, progress)  # after the nodes they sit under
     report.conflicts = sorted(set(report.conflicts))
     report.titles = _titles(ws, [*(r["subject"] for r in report.refused if r.get("subject")), *report.conflicts,

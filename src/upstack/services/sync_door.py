@@ -20,6 +20,7 @@ from upstack.formats.journal import Record
 from upstack.services.quota import OVER_QUOTA, room_left
 from upstack.services.sync_records import PUSHABLE, new_conflicts, parse_record, plain
 from upstack.store import comments as store_comments
+from upstack.store import judgment_sync
 from upstack.store import path as store_path
 from upstack.store import runs as store_runs
 from upstack.store import sync as store_sync
@@ -55,7 +56,9 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
     for item in raw:
         record = parse_record(item, PUSHABLE)
         data = _trusted(record.op, record.data)
-        if PERMISSIONS[record.op].names == "self":
+        if record.op in judgment_sync.OPS:
+            verdict = problem(record.op, data) or _judgment_verdict(db, record, data, by, made_entries, named)
+        elif PERMISSIONS[record.op].names == "self":
             verdict = problem(record.op, data) or _path_verdict(db, record, data, by, named)
             if not verdict:
                 room, room_read = (room, True) if room_read else (room_left(ws, by), True)
@@ -72,7 +75,7 @@ def _accept(ws: Workspace, store: Any, raw: list[Any], by: Audience) -> dict[str
             continue
         if record.op in ("node.create", "entry.create"):
             (made_nodes if record.op == "node.create" else made_entries).add(str(data["id"]))
-        if record.op in ("node.create", "entry.create", "comment.add", "star.set") \
+        if record.op in ("node.create", "entry.create", "comment.add", "star.set", *judgment_sync.OPS) \
                 or PERMISSIONS[record.op].names == "self":
             data["by"] = by.user_id  # what they make on the server is theirs, whatever the record says
         if record.op == "comment.add":
@@ -152,6 +155,24 @@ def _path_verdict(db: Any, record: Record, data: dict[str, Any], by: Audience, n
         if member is None or member["removed_at"]:
             return "no such member here: a path is shown to someone with an account on this server"
         data["subject"] = str(member["id"])
+    named.add(record.id)
+    return ""
+
+
+def _judgment_verdict(db: Any, record: Record, data: dict[str, Any], by: Audience, made_entries: set[str],
+                      named: set[str]) -> str:
+    """What is said of a prediction or a take is its author's alone: the entry must be theirs (made
+    before, or in this push) and not deleted; the record's id names nothing else ("here" if it is
+    their own change of that entry, pushed before)."""
+    entry_id = str(data["entry_id"])
+    held = judgment_sync.event_owner(db, record.id)
+    if held is not None:
+        return "here" if held["entry_id"] == entry_id and by.is_author(held["author_id"]) else TAKEN
+    if record.id in named or store_sync.id_named(db, record.id):
+        return TAKEN
+    row = store_sync.entry_access(db, entry_id)
+    if entry_id not in made_entries and (row is None or row["deleted_at"] or not by.is_author(row["author_id"])):
+        return NOT_YOURS
     named.add(record.id)
     return ""
 
@@ -287,7 +308,8 @@ def may_attach(ws: Workspace, by: Audience, sha256: str) -> bool:
 
 def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: dict[str, Any],
                    node_events: list[str] | None = None, comments: list[str] | None = None,
-                   stars: list[str] | None = None, path: list[str] | None = None) -> list[dict[str, Any]]:
+                   stars: list[str] | None = None, path: list[str] | None = None,
+                   judgment: list[str] | None = None) -> list[dict[str, Any]]:
     """The records a pulling user gets (only what they may see, and only their own stars and path: the
     store answers for them)."""
     db = ws.store().db
@@ -297,6 +319,7 @@ def server_records(ws: Workspace, entries: list[str], nodes: list[str], have: di
     records += store_comments.comment_records(db, comments or [])
     records += store_sync.star_records(db, stars or [])
     records += [_as_laptop_has_it(db, r) for r in store_path.records(db, path or [])]
+    records += judgment_sync.records(db, judgment or [])
     return [plain(r) for r in records]
 
 

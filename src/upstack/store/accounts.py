@@ -48,6 +48,27 @@ def owner_id(db: Database) -> str | None:
     return str(value) if value else None
 
 
+LINKED_KEY = "linked_user_id"  # a laptop's: who its person is on the team server it syncs with
+
+
+def linked_id(db: Database) -> str | None:
+    """Who this workspace's person is on the team server it syncs with (what they wrote there, pulled
+    back here, is theirs), or None."""
+    value = db.scalar("SELECT value FROM workspace_info WHERE key = ?", (LINKED_KEY,))
+    return str(value) if value else None
+
+
+def set_linked_id(db: Database, user_id: str | None) -> None:
+    """Kept at each sync from the server's "who am I" (services/linked.save_roles): a fact the server
+    states again each time, so it is kept as the server says it, outside the journal."""
+    if linked_id(db) == user_id:
+        return
+    with db.transaction():
+        db.execute("DELETE FROM workspace_info WHERE key = ?", (LINKED_KEY,))
+        if user_id:
+            db.execute("INSERT INTO workspace_info (key, value) VALUES (?, ?)", (LINKED_KEY, user_id))
+
+
 def has_users(db: Database) -> bool:
     return bool(db.scalar("SELECT count(*) FROM users"))
 

@@ -157,6 +157,8 @@ def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any
     needs, in one read. Read from the predictions outward (CROSS JOIN keeps SQLite's planner from
     walking every entry of a long log to find the few that are predictions)."""
     visible, params = reader_sql(db, "e")
+    unanchored, more = _unanchored(db)
+    params = [*params, *more]
     only = ""
     if entry_ids is not None:
         if not entry_ids:
@@ -166,7 +168,30 @@ def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any
     columns = ", ".join(f"e.{c}" for c in ENTRY_COLUMNS)
     return db.query(f"SELECT p.*, {columns}, e.created_at AS entry_created_at FROM predictions p "
                     f"CROSS JOIN entries e WHERE e.id = p.entry_id AND e.deleted_at IS NULL "
-                    f"AND e.purged_at IS NULL AND {visible}{only} ORDER BY p.created_at, p.entry_id", params)
+                    f"AND e.purged_at IS NULL AND {visible} AND {unanchored}{only} ORDER BY p.created_at, p.entry_id",
+                    params)
+
+
+def _question(p: str, e: str) -> str:
+    """What a prediction is about, as one key: its target, else the node it is filed under."""
+    return f"COALESCE({p}.target_kind || ':' || {p}.target_id, 'node:' || {e}.node_id)"
+
+
+def _unanchored(db: Database) -> tuple[str, list[Any]]:
+    """No anchoring: on a team server, another person's forecasts on a question show to a member only
+    once they have made their own on it (or it is resolved, and the answer known). The owner's own view
+    (a laptop, the server's command line) sees what it holds."""
+    from upstack.domain import access
+
+    audience = access.current(team=db.team)
+    if audience is None:
+        return "1 = 1", []
+    own = "e.author_id = ?" + (" OR e.author_id IS NULL" if audience.owns_unattributed else "")
+    mine = "e2.author_id = ?" + (" OR e2.author_id IS NULL" if audience.owns_unattributed else "")
+    return (f"(({own}) OR EXISTS (SELECT 1 FROM prediction_events r WHERE r.entry_id = p.entry_id "
+            f"AND r.kind = 'resolve') OR EXISTS (SELECT 1 FROM predictions p2 JOIN entries e2 ON e2.id = p2.entry_id "
+            f"WHERE ({mine}) AND e2.deleted_at IS NULL AND {_question('p2', 'e2')} = {_question('p', 'e')}))",
+            [audience.user_id, audience.user_id])
 
 
 def events(db: Database, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

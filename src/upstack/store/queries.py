@@ -50,12 +50,13 @@ def reader_sql(db: Database, alias: str = "e") -> tuple[str, list[Any]]:
 def is_own(db: Database, author_id: str | None) -> bool:
     """Whether the reader wrote what ``author_id`` names: a signed-in member, what bears their id (and
     the owner what was written with nobody signed in); the owner's own view, that and what the
-    owner's account wrote."""
+    owner's account wrote (on a laptop, their account on the server it syncs with)."""
     audience = access.current(team=db.team)
     if audience is None:
-        from upstack.store.accounts import owner_id
+        from upstack.store.accounts import linked_id, owner_id
 
-        return author_id is None or author_id == owner_id(db)
+        # and on a laptop, what its person wrote on the team server it syncs with, pulled back here
+        return author_id is None or author_id in (owner_id(db), linked_id(db))
     return audience.is_author(author_id)
 
 

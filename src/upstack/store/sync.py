@@ -49,8 +49,11 @@ def manifest(db: Database) -> dict[str, Any]:
     from upstack.store.tree import node_rows
 
     nodes = [n.id for n in node_rows(db, include_deleted=True)]
+    from upstack.store import judgment_sync
+
     return {"entries": entries, "nodes": nodes, "node_events": sorted(_node_events(db, nodes)),
-            "comments": comments.visible_comments(db), "stars": own_stars(db), "path": path.own_ids(db)}
+            "comments": comments.visible_comments(db), "stars": own_stars(db), "path": path.own_ids(db),
+            "judgment": judgment_sync.manifest(db)}
 
 
 def own_stars(db: Database) -> dict[str, list[str]]:
@@ -261,7 +264,7 @@ def node_event_exists(db: Database, event_id: str) -> bool:
 # comment's), every object's, and every record applied here: a laptop takes in pulled records by id.
 _NAMED = " UNION ALL ".join(f"SELECT 1 FROM {table} WHERE id = ?" for table in (
     "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "path_records",
-    "applied_records"))
+    "prediction_events", "take_events", "applied_records"))
 
 
 def id_named(db: Database, object_id: str) -> bool:

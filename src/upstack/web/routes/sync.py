@@ -39,7 +39,7 @@ def push(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
 
 
 @router.post("/api/sync/pull", summary="Records that rebuild entries and nodes you may see, "
-             "and your own stars and path")
+             "your own stars and path, and what is said of predictions and takes you may see")
 def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, Depends(signed_in)],
          entries: Annotated[list[str], Body(max_length=1000)],
          nodes: Annotated[list[str], Body()] = [],  # noqa: B006
@@ -47,8 +47,10 @@ def pull(ws: Annotated[Workspace, Depends(workspace)], who: Annotated[Audience, 
          node_events: Annotated[list[str], Body()] = [],  # noqa: B006
          comments: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
          stars: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
-         path: Annotated[list[str], Body(max_length=5000)] = []) -> Any:  # noqa: B006
-    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events, comments, stars, path)}
+         path: Annotated[list[str], Body(max_length=5000)] = [],  # noqa: B006
+         judgment: Annotated[list[str], Body(max_length=5000)] = []) -> Any:  # noqa: B006
+    return {"records": sync_door.server_records(ws, entries, nodes, have, node_events, comments, stars, path,
+                                                judgment)}
 
 
 @router.get("/api/sync/runs.json", summary="The runs you may see: status, items, summary and points per metric")
