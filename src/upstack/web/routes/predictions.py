@@ -94,13 +94,14 @@ def predict_on_entry(request: Request, ref: str, ws: Annotated[Workspace, Depend
     from upstack.services import recall
 
     entry = recall.show(ws, ref)
+    # Its page has no form for these: said on the error page.
+    if entry.deleted_at:
+        raise BadInput(f"entry {entry.short} is deleted: restore it to predict on it")
+    if entry.kind == "prediction":
+        raise BadInput(f"entry {entry.short} is a prediction: update it instead of predicting on it")
     typed = {"claim": claim, "probability": probability, "resolve_by": resolve_by, "criteria": criteria,
              "reason": reason, "private": private}
     try:
-        if entry.deleted_at:
-            raise BadInput(f"entry {entry.short} is deleted: restore it to predict on it")
-        if entry.kind == "prediction":
-            raise BadInput(f"entry {entry.short} is a prediction: update it instead of predicting on it")
         found = service.make(ws, claim, probability, on=entry.id, resolve_by=resolve_by.strip() or None,
                              criteria=criteria, private=private, reason=reason)
     except BadInput as refused:
