@@ -40,6 +40,7 @@ from upstack.services import (
     opportunities,
     path_access,
     practice,
+    predictions,
     tree,
 )
 from upstack.services.accounts import User
@@ -48,7 +49,7 @@ from upstack.workspace import Workspace
 
 __all__ = ["USERS", "LOGINS", "PASSWORDS", "ROLES_ON_P", "EXTRA_LOGINS", "Resource", "Team", "TeamClient",
            "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "add_path", "show_path",
-           "add_opportunity", "add_contact", "PIPELINE_KINDS", "png"]
+           "add_opportunity", "add_contact", "add_prediction", "PIPELINE_KINDS", "png"]
 
 USERS = ("A", "V", "C", "E", "O")
 LOGINS = {"A": "alice", "V": "victor", "C": "carol", "E": "erin", "O": "oscar"}
@@ -239,6 +240,21 @@ def delete_entry(team: Team, ws: Workspace, entry: Resource) -> Resource:
     return team[entry.name]
 
 
+def add_prediction(team: Team, ws: Workspace, name: str, marker: str, *, who: str, node: str | None = None,
+                   probability: str = "70%", private: bool = False, resolved: str = "") -> Resource:
+    """A prediction (an entry of kind prediction, issue 19) by ``who`` about ``node``, claimed with its
+    marker the way a note is titled; ``resolved`` ("true", "false") resolves it at once, so it is scored
+    in its maker's calibration. Its name starts with "prediction-": only its maker updates or resolves it."""
+    assert name.startswith("prediction-"), name
+    with team.acting(ws, who):
+        made = predictions.make(ws, f"{marker} is the word.\n\nEvery entry mentions the zebra.", probability,
+                                on=team[node].id if node else None, private=private, criteria="By hand.")
+        if resolved:
+            predictions.resolve(ws, made.id, resolved)
+        ws.ingest()
+    return team.add(Resource(name, "entry", made.id, (marker,), author=who, node=node, private=private))
+
+
 PART_OP = {"ladder": "ladder.step", "portfolio": "portfolio.item", "practice": "practice.attempt"}
 
 
@@ -339,6 +355,12 @@ def build_team(home: Path, db: str | None) -> Team:
         add_entry(team, ws, "entry-O", "QUOUTSIDERNOTE", who="O")
         add_entry(team, ws, "entry-O-private", "QUOUTSIDERPRIVATE", who="O", private=True)
         add_idea(team, ws, "idea-O", "QUOUTSIDERIDEA", who="O", node=None)
+        # Predictions (issue 19): A's about the shared question, seen by whoever sees it; the editor's private
+        # one, a confident miss in her own calibration only; the outsider's, unfiled.
+        add_prediction(team, ws, "prediction-A", "QUFORECASTA", who="A", node="node-PQ")
+        add_prediction(team, ws, "prediction-E-private", "QUFORECASTPRIVATEE", who="E", node="node-P",
+                       probability="90%", private=True, resolved="false")
+        add_prediction(team, ws, "prediction-O", "QUFORECASTO", who="O")
         # Interview practice: each person's own (issue 15), never anyone else's, an admin's included.
         for who, marker in (("A", "QUPRACTICEA"), ("O", "QUPRACTICEOUTSIDER")):
             add_practice(team, ws, f"practice-{who}", marker, who=who)

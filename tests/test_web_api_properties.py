@@ -37,7 +37,7 @@ import upstack
 from upstack.domain import pipeline
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
-from upstack.services import applications, capture, contacts, ideas, opportunities, tree
+from upstack.services import applications, capture, contacts, ideas, opportunities, predictions, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -68,6 +68,7 @@ class Seeded:
     opportunities: list[str]  # slugs (issue 16); applications to some of them
     applications: list[str]
     contacts: list[str]
+    predictions: list[str]  # open ones (issue 19): updated and resolved by their forms
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -91,6 +92,7 @@ def _seed(home: Path, scratch: Path) -> Seeded:
         for slug in opps[:3]:
             applications.add(ws, slug, stage="applied")
         people = [contacts.add(ws, name, interests="Circuits.").slug for name in ("Chris Example", "Dana Lab")]
+        forecasts = [predictions.make(ws, f"Probe {n} beats chance.", "70%", on=question.id) for n in range(4)]
     runs = []
     for n, lr in enumerate((1e-3, 3e-4, 1e-4)):
         run = upstack.run(f"sweep-{n}", home=home, capture="none", config={"lr": lr, "layers": 8},
@@ -106,7 +108,8 @@ def _seed(home: Path, scratch: Path) -> Seeded:
     return Seeded(entries=refs([*notes, *found, *runs]), nodes=refs([agenda, project, question]),
                   ideas=refs(found), runs=refs(runs),
                   attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
-                  opportunities=opps, applications=opps[:3], contacts=people)
+                  opportunities=opps, applications=opps[:3], contacts=people,
+                  predictions=refs([p.entry for p in forecasts]))
 
 
 @dataclass
@@ -134,7 +137,8 @@ def _real_values(seeded: Seeded) -> RealValues:
     runs, metrics = st.sampled_from(seeded.runs), st.sampled_from(seeded.metrics)
     days = st.sampled_from(["", "2030-01-15", "next friday", "yesterday", "soonish"])
     return RealValues(
-        path_ids={"/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
+        path_ids={"/e/{ref}/forecast": seeded.predictions, "/e/{ref}/resolve": seeded.predictions,
+                  "/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
                   "/a/": seeded.attachments,
                   # Applied to only the free ones; archived and restored only those applied to already.
                   "/opportunities/{slug}/apply": seeded.opportunities[3:],
@@ -173,6 +177,15 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/contacts/{slug}/exchanges", "body", "when"): days,
             ("/contacts/{slug}/exchanges", "body", "follow_up"): days,
             ("/due.json", "query", "days"): st.sampled_from([0, 14, 60]),
+            # Issue 19's forms: a probability on the scale or off it, an outcome, a reason (a correction's).
+            **{(path, "body", "probability"): st.sampled_from(["70%", "0.3", "150%", "2"])
+               for path in ("/tree/{ref}/predict", "/e/{ref}/predict", "/e/{ref}/forecast")},
+            **{(path, "body", "claim"): st.sampled_from(["The probe beats chance.", ""])
+               for path in ("/tree/{ref}/predict", "/e/{ref}/predict")},
+            **{(path, "body", "resolve_by"): days for path in ("/tree/{ref}/predict", "/e/{ref}/predict")},
+            ("/e/{ref}/resolve", "body", "outcome"): st.sampled_from([*predictions.OUTCOMES, "maybe"]),
+            ("/e/{ref}/resolve", "body", "reason"): st.sampled_from(["Misread the table.", ""]),
+            ("/e/{ref}/resolve", "body", "evidence"): st.sampled_from(["", *seeded.runs[:1]]),
             # Issue 18's check-in (local mode only): a day, and scores on the scale or off it.
             ("/pace.json", "query", "day"): days,
             ("/pace", "body", "day"): days,

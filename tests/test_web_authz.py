@@ -147,6 +147,13 @@ def leaks(team: Team, who: str | None, response_text: str, asked: str) -> list[s
     return sorted(f"{m} ({r.name})" for m, r in forbidden(team, who).items() if m in text and m not in asked)
 
 
+def _entry_kind(resource: Resource) -> str:
+    """The kind a page gives it: a prediction is an entry of kind prediction, other entries are notes."""
+    if resource.kind == "entry":
+        return "prediction" if resource.name.startswith("prediction-") else "note"
+    return resource.kind
+
+
 def live_entries(team: Team, who: str | None) -> list[Resource]:
     """The entries (notes, ideas, run results) ``who`` sees on the timeline: visible and not deleted."""
     return [r for r in team.of_kind("entry", "idea", "run") if sees(team, who, r) and not r.deleted]
@@ -198,7 +205,7 @@ QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "id
                "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
 QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
-               "overlay", "log", "points", "start", "end", "download", "next", "days"}
+               "overlay", "log", "points", "start", "end", "download", "next", "days", "state"}
 
 
 def unknown_parameters(path: str, route: APIRoute | Route) -> list[str]:
@@ -586,7 +593,7 @@ def test_counts_count_only_what_the_reader_may_see(world: World, who: str) -> No
     found = client.get("/search.json", params={"q": "zebra", "limit": 200}).json()
     expect("search total", found["total"], len(zebra))
     expect("search kind facet", {f["value"]: f["count"] for f in found["facets"]["kind"]},
-           dict(Counter("note" if r.kind == "entry" else r.kind for r in zebra)))
+           dict(Counter(_entry_kind(r) for r in zebra)))
     expect("search project facet", {f["label"]: f["count"] for f in found["facets"]["project"]},
            dict(Counter(_root(team, r.node) for r in zebra)))
     board = client.get("/ideas.json").json()["columns"]
@@ -814,6 +821,30 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
                                **({"private": "true"} if node is None else {})},
                         signed_in and (node is None or RANK.get(role(team, who, node.name) or "", -1) >= 2),
                         target=node.name if node else "unfiled") for node in nodes]
+    if path == "/tree/{ref}/predict":  # a prediction is filed as a note is: an editor of the node
+        return [Attempt(fill(node), {"claim": f"QUNEWNOTE{n} by {who}", "probability": "70%"},
+                        signed_in and RANK.get(role(team, who, node.name) or "", -1) >= 2, target=node.name)
+                for node in team.of_kind("node")]
+    if path == "/e/{ref}/predict":  # about an entry the reader sees, filed where it is; none on a prediction
+        made = []
+        for entry in _entry_targets(team):
+            unfit = entry.deleted or entry.name.startswith("prediction-")  # said so to whoever sees it: 400
+            allowed = sees(team, who, entry) and not unfit and (
+                entry.node is None or RANK.get(role(team, who, entry.node) or "", -1) >= 2)
+            made.append(Attempt(fill(entry), {"claim": f"QUNEWNOTE{n} by {who}", "probability": "0.7"}, allowed,
+                                target=entry.name, also_refused=(400,) if unfit else ()))
+        return made
+    if path in ("/e/{ref}/forecast", "/e/{ref}/resolve"):  # a prediction's maker's alone (their calibration)
+        data = {"probability": "55%", "reason": f"Because {n}"} if path.endswith("forecast") else \
+            {"outcome": "annulled", "reason": f"Because {n}"}  # again: a correction, with its reason
+        made = []
+        for entry in _entry_targets(team):
+            prediction = entry.name.startswith("prediction-")
+            resolved = entry.name == "prediction-E-private"  # no forecast after the answer is known: 400
+            made.append(Attempt(fill(entry), data, prediction and author(entry) == who and not (
+                resolved and path.endswith("forecast")), target=entry.name,
+                also_refused=(400,) if not prediction or (resolved and path.endswith("forecast")) else ()))
+        return made
     if path in ("/e/{ref}/edit", "/e/{ref}/attach", "/e/{ref}/comments"):
         made = []
         for entry in _entry_targets(team):

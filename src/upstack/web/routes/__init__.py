@@ -15,6 +15,7 @@ from upstack.web.routes import (
     pipeline,
     portfolio,
     practice,
+    predictions,
     review,
     runs,
     search,
@@ -27,7 +28,7 @@ from upstack.web.routes import (
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
            ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
-           due.router, switcher.router]
+           due.router, predictions.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
 # local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from upstack.domain.tree import status_label
 from upstack.services import checks
 from upstack.services import tree as tree_service
+from upstack.web import prediction_view
 from upstack.web.pages import Page, page, workspace
 from upstack.workspace import Workspace
 
@@ -45,4 +46,8 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
         "node": view.node, "status": status_label(view.node), "parents": view.chain,
         "reaches_agenda": chain[-1].kind == "agenda", "asks_why": tree_service.asks_why(ws, chain),
         "children": view.children, "entries": view.entries,
+        # Predictions about it, and the form to make one on a question or experiment (issue 19).
+        "predictions": prediction_view.about(ws, view.node.id),
+        "may_predict": view.node.kind in prediction_view.PREDICTABLE_NODES
+        and prediction_view.may_predict_under(view.node.id),
         "history": [{**event, "text": tree_service.describe_event(event, view.node.kind)} for event in view.history]})
