@@ -457,3 +457,115 @@ def test_calibration_draws_a_png_and_filters_by_project(run: CLI, tmp_path: Path
     only = json.loads(run.ok("calibration", "--project", first, "--json"))
     assert (only["n"], only["came_true"], list(only["by_project"])) == (1, 1.0, ["Probes"])
     assert_refused_unchanged(run, ["calibration", "--project", "nothing-here"], "nothing-here")
+
+
+# == Attacks: each hole found is a test =============================================================
+
+def test_huge_negative_and_odd_claims_resolve_or_wait(run: CLI) -> None:
+    """Held: a threshold of 1e308, an interval of negative numbers, a metric name with spaces, slashes,
+    colons and non-ASCII; a run whose metric is only infinite leaves it open (no value to judge by)."""
+    node = _experiment(run, _project(run))
+    huge = _predict_on(run, node, "--metric", "loss", "--below", "1e308", "-p", "0.5")
+    negative = _predict_on(run, node, "--metric", "margin", "--interval", "-0.2--0.1")
+    odd = _predict_on(run, node, "--metric", "eval/acc: held-out ✓", "--above", "0.5", "-p", "0.5")
+    infinite = _predict_on(run, node, "--metric", "grad", "--above", "0", "-p", "0.5")
+    with _run(run, "odd", under=node) as r:
+        r.log({"loss": 1e300, "margin": -0.15, "eval/acc: held-out ✓": 0.75, "grad": float("inf")})
+    assert [_show(run, ref)["state"] for ref in (huge, negative, odd, infinite)] == ["true", "true", "true", "open"]
+    assert _show(run, negative)["numeric"]["low"] == -0.2
+
+
+def test_a_metric_name_no_run_can_log_is_refused(run: CLI) -> None:
+    """A metric's name longer than a run may log (200 characters) would wait for ever: refused."""
+    node = _experiment(run, _project(run))
+    assert_refused_unchanged(run, ["predict", "add", "--on", node, "--metric", "x" * 201, "--above", "0", "-p",
+                                   "0.5"], "at most 200 characters")
+    with pytest.raises(BadInput, match="at most 200 characters"):
+        _run(run, "never", under=node, predict={"metric": "x" * 201, "above": 0, "probability": 0.5})
+
+
+def test_a_numeric_prediction_on_a_deleted_node_is_refused(run: CLI, workspace: Workspace) -> None:
+    node = _experiment(run, _project(run))
+    tree.remove_node(workspace, node)
+    assert_refused_unchanged(run, ["predict", "add", "--on", node, "--metric", "loss", "--below", "1", "-p", "0.5"],
+                             "was deleted")
+
+
+def test_a_hand_written_run_predict_cannot_claim_another_author(run: CLI, workspace: Workspace) -> None:
+    """A run.predict line added by hand to a run's folder, saying it is someone else's (``by``): the
+    prediction is the run's author's, as the run's own records are."""
+    from upstack.formats.journal import Record
+    from upstack.formats.rundir import RECORDS
+    from upstack.timeutil import now_iso
+
+    node = _experiment(run, _project(run))
+    r = _run(run, "hand", under=node)
+    entry_id = new_id()
+    line = Record(new_id(), "run.predict", "hand", now_iso(), {
+        "run_id": r.id, "entry_id": entry_id, "at": now_iso(), "claim": "QUHAND loss below 1", "probability": 0.6,
+        "metric": "loss", "comparison": "below", "threshold": 1.0, "by": "someone-else", "author_id": "x"})
+    with open(r.directory / RECORDS, "a", encoding="utf-8") as handle:
+        handle.write(line.to_json() + "\n")
+    r.log({"loss": 0.5})
+    r.finish()
+    workspace.ingest()
+    author = workspace.store().db.scalar("SELECT author_id FROM entries WHERE id = ?", (r.id,))
+    assert workspace.store().db.scalar("SELECT author_id FROM entries WHERE id = ?", (entry_id,)) == author
+    assert _show(run, entry_id)["state"] == "true"
+
+
+def test_purging_a_prediction_before_its_run_ends_keeps_it_purged(run: CLI, workspace: Workspace) -> None:
+    node = _experiment(run, _project(run))
+    made = _predict_on(run, node, "--metric", "loss", "--below", "1", "-p", "60%", "--why", "QUSECRET why")
+    r = _run(run, "purged", under=node, predict={"metric": "loss", "below": 1, "probability": 0.6,
+                                                "claim": "QUSECRET claim"})
+    own = [p["short"] for p in json.loads(run.ok("predict", "list", "--json"))]
+    assert len(own) == 2
+    for ref in own:
+        run.ok("purge", ref, "--yes")
+    r.log({"loss": 0.5})
+    r.finish()
+    assert json.loads(run.ok("predict", "list", "--json")) == []
+    assert "QUSECRET" not in run.ok("export")
+    assert not workspace.store().db.scalar("SELECT count(*) FROM prediction_events")
+    assert made in own
+
+
+def test_a_run_predict_pushed_after_the_run_ended_is_refused(team: Team) -> None:
+    """A run.predict sent once the run's result is in, back-dated to the run's start: a forecast
+    made knowing the answer would score as made before it (the rule is never a back-dated time)."""
+    from upstack.timeutil import now_iso
+
+    eve = team.api(team.eve)
+    run_id, started = new_id(), now_iso()
+    answer = eve.post(f"/api/runs/{run_id}/push", json={"records": run_records(
+        run_id, team.project, start={"started_at": started},
+        extra=[rec("run.summary", {"run_id": run_id, "values": {"loss": 0.5}})])})
+    assert answer.status_code == 200, answer.text
+    late = eve.post(f"/api/runs/{run_id}/push", json={"records": [_predict_record(run_id, at=started)]})
+    assert late.status_code == 400 and "ended" in late.text, late.text
+    assert _predictions_of(team) == []
+
+
+@pytest.mark.xfail(strict=True, reason="a node's prediction is resolved by the first run under it to be taken in, "
+                   "not the first to end: a run that ended earlier but arrives later (a cluster's folder, a "
+                   "push after a network cut) finds it resolved by a later one")
+def test_a_node_prediction_is_resolved_by_the_run_that_ended_first(team: Team) -> None:
+    from upstack.timeutil import now_iso
+
+    with access.acting_as(team.as_user(team.eve)):
+        made = predictions.make(team.ws, "", 0.7, on=team.project, numeric=predictions.numeric_claim(
+            "loss", below=1, probability=0.7)[0]).id
+    eve = team.api(team.eve)
+    first, second = new_id(), new_id()
+    first_started = now_iso()
+    first_ended = now_iso()
+    assert eve.post(f"/api/runs/{second}/push", json={"records": run_records(
+        second, team.project, extra=[rec("run.summary", {"run_id": second, "values": {"loss": 2.0}})])}
+    ).status_code == 200
+    records = run_records(first, team.project, start={"started_at": first_started},
+                          extra=[rec("run.summary", {"run_id": first, "values": {"loss": 0.5}})])
+    records[-1]["data"]["ended_at"] = first_ended
+    assert eve.post(f"/api/runs/{first}/push", json={"records": records}).status_code == 200
+    with access.acting_as(team.as_user(team.eve)):
+        assert predictions.get(team.ws, made).resolutions[-1]["evidence_id"] == first

@@ -74,6 +74,11 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
     if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
         raise BadInput("you may no longer log to this run: its node is not shared with you as editor any more")
+    if row is not None and any(r.op == "run.predict" for r in records) and \
+            db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,)) != "running":
+        from upstack.store.predictions import RUN_ENDED
+
+        raise BadInput(RUN_ENDED.format(run=run_id))
     starts = [r for r in records if r.op == "run.start"]
     records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
     if row is None:
