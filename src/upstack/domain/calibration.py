@@ -38,6 +38,7 @@ MIN_PROBABILITY, MAX_PROBABILITY = 0.01, 0.99
 AGGREGATES = ("final", "best", "min", "max")  # which value of a run's metric a numeric prediction names
 COMPARISONS = ("below", "above")
 DEFAULT_LEVEL = 0.8
+METRIC_CHARS = 200  # the longest metric name a run logs (services/runsync.py): a longer one never resolves
 BINS = 10
 SCORING_RULE = ("scored by the last forecast made before its evidence existed: Brier (p - o)², lower is "
                 "better, 0.25 for always 50%; log score ln p (ln(1 - p) if false), nearer 0 is better")
@@ -195,6 +196,8 @@ def numeric(metric: str, aggregate: str = "final", *, below: float | None = None
     metric = str(metric or "").strip()
     if not metric:
         raise BadInput("a numeric prediction names the run's metric it is about")
+    if len(metric) > METRIC_CHARS:
+        raise BadInput(f"a metric's name is at most {METRIC_CHARS} characters, as a run logs it")
     if aggregate not in AGGREGATES:
         raise BadInput(f"a metric's value is its {', '.join(AGGREGATES)}, not {aggregate!r}")
     if below is not None and above is not None:

@@ -482,6 +482,24 @@ class RunPredict(_Shape):
     level: Annotated[float, Field(allow_inf_nan=False, gt=0, lt=1)] | None = None
     resolve_by: Day | None = None
 
+    @model_validator(mode="after")
+    def _one_claim(self) -> RunPredict:
+        """The fields make one claim the rules can resolve (a comparison with its threshold, an
+        interval low end first), else the store would set the record aside after the door said yes."""
+        from upstack.domain.calibration import numeric
+        from upstack.errors import BadInput
+
+        if (self.comparison is None) != (self.threshold is None) or (self.low is None) != (self.high is None):
+            raise ValueError("a comparison goes with its threshold, and an interval has both ends")
+        try:
+            numeric(self.metric, self.aggregate, below=self.threshold if self.comparison == "below" else None,
+                    above=self.threshold if self.comparison == "above" else None,
+                    interval=None if self.low is None or self.high is None else (self.low, self.high),
+                    level=self.level)
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
 
 # -- judgment (issue 19): what is said about a prediction or a take, by its author --------------
 

@@ -74,6 +74,11 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
     if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
         raise BadInput("you may no longer log to this run: its node is not shared with you as editor any more")
+    if row is not None and any(r.op == "run.predict" for r in records) and \
+            db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,)) != "running":
+        from upstack.store.predictions import RUN_ENDED
+
+        raise BadInput(RUN_ENDED.format(run=run_id))
     starts = [r for r in records if r.op == "run.start"]
     records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
     if row is None:
@@ -95,8 +100,24 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                 file_id = str(attachment.get("id", ""))  # it becomes a file of the run's result entry
                 if id_named(db, file_id) and not part_of(db, file_id, run_id):  # as sync_door._id_clash
                     raise BadInput(f"record {record.id}: {TAKEN}")
+            if record.op == "run.predict" and _prediction_id_taken(db, str(record.data["entry_id"]), run_id):
+                raise BadInput(f"record {record.id}: its prediction's {TAKEN}")
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
+
+
+def _prediction_id_taken(db: Any, entry_id: str, run_id: str) -> bool:
+    """Whether a ``run.predict``'s entry id names something other than a prediction this run made
+    (sent again, it is the same prediction): the store would otherwise set it aside after the door
+    said yes, or keep the other thing under it."""
+    from upstack.store.sync import id_named
+
+    if entry_id == run_id:
+        return True  # the run's own result entry comes with the run
+    if not id_named(db, entry_id):
+        return False
+    return not db.scalar("SELECT 1 FROM predictions WHERE entry_id = ? AND target_kind = 'run' AND target_id = ?",
+                         (entry_id, run_id))
 
 
 def take(store: Any, run_id: str, records: list[Record], series: Series, *, complete: bool = True) -> dict[str, Any]:

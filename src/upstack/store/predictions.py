@@ -17,7 +17,10 @@ from upstack.formats.journal import Record
 from upstack.store.db import Database
 from upstack.store.queries import reader_sql
 
-__all__ = ["HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
+__all__ = ["RUN_ENDED", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
+
+# A forecast sent once its answer is in would score as made before it (its time is the run's start).
+RUN_ENDED = "run {run} has ended: a run predicts its metrics as it starts, not once its result is in"
 
 _ROW = ("target_kind", "target_id", "resolve_by", "metric", "aggregate", "comparison", "threshold", "low",
         "high", "level")
@@ -78,6 +81,8 @@ def from_run(db: Database, record: Record) -> None:
     entry_id, at = str(data["entry_id"]), str(data["at"])
     if db.scalar("SELECT 1 FROM predictions WHERE entry_id = ?", (entry_id,)):
         return  # taken in already
+    if run["status"] != "running":
+        raise UpstackError(RUN_ENDED.format(run=run["id"]))
     if id_named(db, entry_id):
         raise UpstackError(f"prediction {entry_id}: that id is taken")
     row = {k: data.get(k) for k in _ROW}
