@@ -106,7 +106,8 @@ class Summary:
     came_true: float | None  # the base rate: the share that came true
 
 
-_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%\s*")
+# Patterns compiled when first used (re keeps them), not by every command that imports this module.
+_PERCENT = r"\s*(\d+(?:\.\d+)?)\s*%\s*"
 
 
 def parse_probability(text: str | float) -> float:
@@ -116,7 +117,7 @@ def parse_probability(text: str | float) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        found = _PERCENT.fullmatch(text)
+        found = re.fullmatch(_PERCENT, text)
         try:
             value = float(found[1]) / 100 if found else float(text.strip())
         except ValueError:
@@ -142,12 +143,12 @@ def in_interval(value: float, low: float, high: float) -> bool:
 
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE = re.compile(rf"\s*({_NUMBER})\s*(?:\.\.|-|,|to|–)\s*({_NUMBER})\s*")
+_RANGE = rf"\s*({_NUMBER})\s*(?:\.\.|-|,|to|–)\s*({_NUMBER})\s*"
 
 
 def parse_range(text: str) -> tuple[float, float]:
     """An interval written '0.10-0.15', '0.10..0.15', '0.10 to 0.15' or '-1,2'."""
-    found = _RANGE.fullmatch(text)
+    found = re.fullmatch(_RANGE, text)
     if not found:
         raise BadInput(f"{text[:40]!r} is not an interval: give its ends like 0.10-0.15")
     return float(found[1]), float(found[2])

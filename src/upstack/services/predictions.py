@@ -20,7 +20,6 @@ from upstack.domain.entry import Entry
 from upstack.domain.text import parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
-from upstack.services import tree as tree_service
 from upstack.store import predictions as store
 from upstack.store import queries
 from upstack.timeutil import now_after, now_iso, parse_day, today_local
@@ -90,6 +89,13 @@ class Prediction:
                                 for r in self.resolutions]}
 
 
+def _node(db: Any, ref: str) -> str:
+    """A node's id from its id or prefix (the tree's service is imported only when one is named)."""
+    from upstack.services.tree import resolve_node
+
+    return resolve_node(db, ref)
+
+
 def _target(ws: Workspace, ref: str) -> tuple[str, str, str | None]:
     """(kind, id, the node it is filed under) of what a prediction is about: an entry (an idea, a result, a
     question), a run, else a node."""
@@ -104,7 +110,7 @@ def _target(ws: Workspace, ref: str) -> tuple[str, str, str | None]:
         try:  # a run still running has no result entry yet
             run_id = queries.resolve(db, ref, table="runs", what="run")
         except NotFound:
-            node_id = tree_service.resolve_node(db, ref)  # a node's, else NotFound naming it
+            node_id = _node(db, ref)  # a node's, else NotFound naming it
             return "node", node_id, node_id
         return "run", run_id, store_runs.load_run(db, run_id, details=False).node_id
     kind = "run" if has_run(db, entry.id) else ("idea" if entry.kind == "idea" else "entry")
@@ -207,7 +213,7 @@ def make(ws: Workspace, claim: str, probability: str | float | None, *, on: str 
     if numeric is not None and target_kind not in ("run", "node"):
         raise BadInput("a prediction about a metric is --on a run, or on a node (its next run to finish)")
     if under:
-        node_id = tree_service.resolve_node(store_ws.db, under)
+        node_id = _node(store_ws.db, under)
     require_file_under(node_id)  # filing rights where it lands, as for a note
     body = "\n\n".join(part for part in (parsed.body, criteria.strip() and f"Resolved by: {criteria.strip()}")
                        if part)
@@ -378,72 +384,63 @@ class Report:
 NO_PROJECT = "(no project)"
 
 
-def _places(nodes: dict[str, dict[str, Any]], found: list[Prediction]) -> dict[str, tuple[str, str]]:
-    """{prediction id: (its project's title, the kind of thing it is about)}: the project is the nearest
-    project above the node it is filed under (else its top node); the kind is the node's kind (an
-    experiment, a question), or idea, result or run."""
-
-    def project(node_id: str | None) -> str:
-        top, seen = None, set()
-        while node_id and node_id in nodes and node_id not in seen:
-            seen.add(node_id)
-            top = nodes[node_id]
-            if top["kind"] == "project":
-                break
-            node_id = top["parent_id"]
-        return str(top["title"]) if top is not None else NO_PROJECT
-
-    places = {}
-    for prediction in found:
-        about = prediction.row["target_kind"]
-        kind = {"entry": "result", "idea": "idea", "run": "run"}.get(str(about), "")
-        if not kind:
-            node = nodes.get(str(prediction.row["target_id"] or prediction.entry.node_id or ""))
-            kind = str(node["kind"]) if node is not None else "unfiled"
-        places[prediction.id] = (project(prediction.entry.node_id), kind)
-    return places
+def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any]) -> tuple[str, str]:
+    """(its project's title, the kind of thing it is about): the project is the nearest project above
+    the node it is filed under (else its top node); the kind is the node's kind (an experiment, a
+    question), or idea, result or run."""
+    node_id, top, seen = row["node_id"], None, set()
+    while node_id and node_id in nodes and node_id not in seen:
+        seen.add(node_id)
+        top = nodes[node_id]
+        if top["kind"] == "project":
+            break
+        node_id = top["parent_id"]
+    kind = {"entry": "result", "idea": "idea", "run": "run"}.get(str(row["target_kind"]), "")
+    if not kind:
+        node = nodes.get(str(row["target_id"] or row["node_id"] or ""))
+        kind = str(node["kind"]) if node is not None else "unfiled"
+    return (str(top["title"]) if top is not None else NO_PROJECT), kind
 
 
 def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) -> Report:
     """How well the reader's forecasts match what happened: scores, reliability, interval coverage, by
     month, project and kind, and the confident misses (only their own predictions: a calibration is a
-    person's). ``project``: only the predictions filed under that node."""
+    person's). ``project``: only the predictions filed under that node. Read in one pass
+    (``store.standing``), so a long history scores in a blink."""
     db = ws.store().db
-    found = _load(ws)
-    if own:
-        found = _mine(ws, found)
+    resolved, still_open = store.standing(db, own=own)
     nodes = {str(n["id"]): n for n in db.query("SELECT id, parent_id, kind, title FROM nodes")}
     if project:
-        top = tree_service.resolve_node(db, project)
-        found = [p for p in found if _within(nodes, p.entry.node_id, top)]
-    places = _places(nodes, found)
-    scored: list[tuple[Prediction, rule.Scored]] = []
+        top = _node(db, project)
+        resolved = [r for r in resolved if _within(nodes, r["node_id"], top)]
+        still_open = sum(1 for p in listing(ws, state="open") if (not own or mine(ws, p.entry))
+                         and _within(nodes, p.entry.node_id, top))
+    scored: list[rule.Scored] = []
     intervals: list[tuple[float, bool]] = []
+    places: dict[str, tuple[str, str]] = {}
     made_after = annulled = 0
-    for prediction in found:
-        outcome = prediction.outcome()
-        if outcome is None:
-            continue
-        if outcome.came_true is None:
+    for row in resolved:
+        came_true = {"true": True, "false": False}.get(str(row["outcome"]))
+        if came_true is None:
             annulled += 1
             continue
-        result = rule.score(prediction.id, prediction.forecasts, outcome)
+        forecasts = [] if row["used_at"] is None else [rule.Forecast(str(row["used_at"]), float(row["used"]))]
+        result = rule.score(str(row["entry_id"]), forecasts, rule.Outcome(came_true, str(row["evidence_at"])))
         if result is None:
             made_after += 1
             continue
-        scored.append((prediction, result))
-        claim = prediction.numeric
-        if claim is not None and claim.level is not None and outcome.value is not None:
-            intervals.append((claim.level, bool(claim.covered(outcome.value))))
-    plain = [s for _, s in scored]
-    worst = {s.prediction_id for s in rule.surprises(plain)}
-    misses = sorted(((p, s) for p, s in scored if p.id in worst), key=lambda ps: (-ps[1].surprise, ps[0].id))
-    return Report(rule.summary(plain, made_after=made_after, annulled=annulled), rule.reliability(plain), misses,
-                  sum(1 for p in found if p.state == "open"),
-                  _split(plain, lambda s: s.evidence_at[:7]),
-                  _split(plain, lambda s: places[s.prediction_id][0]),
-                  _split(plain, lambda s: places[s.prediction_id][1]),
-                  rule.coverage(intervals))
+        scored.append(result)
+        places[result.prediction_id] = _place(nodes, row)
+        if row["metric"] and row["level"] is not None and row["low"] is not None and row["value"] is not None:
+            intervals.append((float(row["level"]), rule.in_interval(float(row["value"]), row["low"], row["high"])))
+    worst = rule.surprises(scored)
+    shown = {p.id: p for p in _load(ws, [s.prediction_id for s in worst])}
+    misses = sorted(((shown[s.prediction_id], s) for s in worst if s.prediction_id in shown),
+                    key=lambda ps: (-ps[1].surprise, ps[0].id))
+    return Report(rule.summary(scored, made_after=made_after, annulled=annulled), rule.reliability(scored), misses,
+                  still_open, _split(scored, lambda s: s.evidence_at[:7]),
+                  _split(scored, lambda s: places[s.prediction_id][0]),
+                  _split(scored, lambda s: places[s.prediction_id][1]), rule.coverage(intervals))
 
 
 def _within(nodes: dict[str, dict[str, Any]], node_id: str | None, top: str) -> bool:

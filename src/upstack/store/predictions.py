@@ -15,7 +15,7 @@ from upstack.domain.calibration import Numeric
 from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.store.db import Database
-from upstack.store.queries import reader_sql
+from upstack.store.queries import own_sql, reader_sql
 
 __all__ = ["RUN_ENDED", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
 
@@ -175,6 +175,33 @@ def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any
                     f"CROSS JOIN entries e WHERE e.id = p.entry_id AND e.deleted_at IS NULL "
                     f"AND e.purged_at IS NULL AND {visible} AND {unanchored}{only} ORDER BY p.created_at, p.entry_id",
                     params)
+
+
+def standing(db: Database, *, own: bool = True) -> tuple[list[dict[str, Any]], int]:
+    """What a score needs, read in one pass for a long history: each visible prediction (the reader's
+    own if ``own``) whose resolution stands (its last), with the forecast made last before that
+    resolution's evidence (``used_at``/``used``: None when every one came after), and how many are
+    still open. ``domain.calibration.forecast_before`` is the rule; this is it as the index reads it."""
+    visible, params = reader_sql(db, "e")
+    unanchored, more = _unanchored(db)
+    mine, theirs = own_sql(db, "e") if own else ("1 = 1", [])
+    where = (f"e.id = p.entry_id AND e.deleted_at IS NULL AND e.purged_at IS NULL AND {visible} AND {unanchored} "
+             f"AND {mine}")
+    found = db.query(
+        "SELECT p.entry_id, e.node_id, p.target_kind, p.target_id, p.metric, p.comparison, p.threshold, p.low, "
+        "p.high, p.level, r.outcome, r.value, r.evidence_at, f.at AS used_at, f.probability AS used "
+        "FROM predictions p CROSS JOIN entries e CROSS JOIN prediction_events r "
+        "LEFT JOIN prediction_events f ON f.id = (SELECT f2.id FROM prediction_events f2 "
+        "  WHERE f2.entry_id = p.entry_id AND f2.kind = 'forecast' AND f2.at < r.evidence_at "
+        "  ORDER BY f2.at DESC, f2.id DESC LIMIT 1) "
+        f"WHERE {where} AND r.entry_id = p.entry_id AND r.kind = 'resolve' AND NOT EXISTS ("
+        "  SELECT 1 FROM prediction_events r2 WHERE r2.entry_id = r.entry_id AND r2.kind = 'resolve' "
+        "  AND (r2.at > r.at OR (r2.at = r.at AND r2.id > r.id))) ORDER BY p.created_at, p.entry_id",
+        [*params, *more, *theirs])
+    still = db.scalar(f"SELECT count(*) FROM predictions p CROSS JOIN entries e WHERE {where} AND NOT EXISTS ("
+                      "SELECT 1 FROM prediction_events r WHERE r.entry_id = p.entry_id AND r.kind = 'resolve')",
+                      [*params, *more, *theirs])
+    return found, int(still or 0)
 
 
 def _question(p: str, e: str) -> str:

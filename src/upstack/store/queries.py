@@ -60,6 +60,19 @@ def is_own(db: Database, author_id: str | None) -> bool:
     return audience.is_author(author_id)
 
 
+def own_sql(db: Database, alias: str = "e") -> tuple[str, list[Any]]:
+    """``is_own`` as a condition over ``entries {alias}``: what the reader wrote."""
+    audience = access.current(team=db.team)
+    if audience is None:
+        from upstack.store.accounts import linked_id, owner_id
+
+        known = [i for i in (owner_id(db), linked_id(db)) if i]
+        also = f" OR {alias}.author_id IN ({', '.join('?' for _ in known)})" if known else ""
+        return f"({alias}.author_id IS NULL{also})", known
+    unattributed = f" OR {alias}.author_id IS NULL" if audience.owns_unattributed else ""
+    return f"({alias}.author_id = ?{unattributed})", [audience.user_id]
+
+
 def visible_sql(audience: Audience, alias: str = "e") -> tuple[str, list[Any]]:
     """A condition over ``entries {alias}``: the entries ``audience`` may see (see domain/access.py)."""
     own = f"{alias}.author_id = ?" + (f" OR {alias}.author_id IS NULL" if audience.owns_unattributed else "")
