@@ -284,6 +284,8 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     18: ("ALTER TABLE entries DROP COLUMN utc_offset", "ALTER TABLE runs DROP COLUMN utc_offset"),
     19: ("DROP TABLE prediction_events", "DROP TABLE predictions"),
     20: ("DROP TABLE take_events", "DROP TABLE takes"),
+    21: tuple(f"ALTER TABLE predictions DROP COLUMN {c}" for c in (
+        "outcome", "outcome_value", "evidence_at", "scored_by", "scored_by_at")),
 }
 
 

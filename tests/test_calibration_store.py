@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from upstack.domain import calibration as rule
 from upstack.ids import new_id
@@ -77,3 +78,17 @@ def test_the_one_pass_read_scores_as_the_rule_does_one_prediction_at_a_time(work
     assert expected.n > 100 and expected.made_after > 5 and expected.annulled > 5  # every path is taken
     assert sum(b.n for b in report.bins) == expected.n
     assert sum(s.n for s in report.by_month.values()) == sum(s.n for s in report.by_project.values()) == expected.n
+
+
+def test_predictions_made_before_rows_kept_their_standing_are_filled_in_by_the_migration(
+        home: Path, db_url: str | None) -> None:
+    """Migration 21 sets how each earlier prediction stands: a workspace that had them scores the same."""
+    from helpers_reliability import _undo_migrations_after
+
+    with Workspace(home=home, db=db_url) as ws:
+        _history(ws, 120, seed=21)
+        expected = predictions.calibration(ws).to_dict()
+    _undo_migrations_after(home, db_url, 20)
+    with Workspace(home=home, db=db_url) as ws:
+        assert predictions.calibration(ws).to_dict() == expected
+        assert expected["n"] > 30

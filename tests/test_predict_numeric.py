@@ -547,9 +547,6 @@ def test_a_run_predict_pushed_after_the_run_ended_is_refused(team: Team) -> None
     assert _predictions_of(team) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a node's prediction is resolved by the first run under it to be taken in, "
-                   "not the first to end: a run that ended earlier but arrives later (a cluster's folder, a "
-                   "push after a network cut) finds it resolved by a later one")
 def test_a_node_prediction_is_resolved_by_the_run_that_ended_first(team: Team) -> None:
     from upstack.timeutil import now_iso
 
@@ -571,9 +568,6 @@ def test_a_node_prediction_is_resolved_by_the_run_that_ended_first(team: Team) -
         assert predictions.get(team.ws, made).resolutions[-1]["evidence_id"] == first
 
 
-@pytest.mark.xfail(strict=True, reason="store/runs.run_records (what `upstack sync` and a pull rebuild a run from) "
-                   "has no run.predict: the prediction's entry travels as an entry, but its prediction row never "
-                   "does, so on the server it is an entry that is 'not a prediction'")
 def test_a_run_synced_later_brings_its_prediction(team: Team, tmp_path: Path) -> None:
     """A run logged offline and sent by `upstack sync` afterwards: its prediction reaches the server."""
     from upstack.services import accounts

@@ -405,34 +405,37 @@ def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any]) -> tuple[str, 
 def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) -> Report:
     """How well the reader's forecasts match what happened: scores, reliability, interval coverage, by
     month, project and kind, and the confident misses (only their own predictions: a calibration is a
-    person's). ``project``: only the predictions filed under that node. Read in one pass
-    (``store.standing``), so a long history scores in a blink."""
+    person's). ``project``: only the predictions filed under that node. Each prediction's row says how
+    it stands (``store.standing``), so a long history scores in one read."""
     db = ws.store().db
-    resolved, still_open = store.standing(db, own=own)
+    rows = store.standing(db, own=own)
     nodes = {str(n["id"]): n for n in db.query("SELECT id, parent_id, kind, title FROM nodes")}
     if project:
         top = _node(db, project)
-        resolved = [r for r in resolved if _within(nodes, r["node_id"], top)]
-        still_open = sum(1 for p in listing(ws, state="open") if (not own or mine(ws, p.entry))
-                         and _within(nodes, p.entry.node_id, top))
+        rows = [r for r in rows if _within(nodes, r["node_id"], top)]
     scored: list[rule.Scored] = []
     intervals: list[tuple[float, bool]] = []
     places: dict[str, tuple[str, str]] = {}
-    made_after = annulled = 0
-    for row in resolved:
+    still_open = made_after = annulled = 0
+    for row in rows:
         came_true = {"true": True, "false": False}.get(str(row["outcome"]))
+        if row["outcome"] is None:
+            still_open += 1
+            continue
         if came_true is None:
             annulled += 1
             continue
-        forecasts = [] if row["used_at"] is None else [rule.Forecast(str(row["used_at"]), float(row["used"]))]
+        forecasts = [] if row["scored_by_at"] is None else \
+            [rule.Forecast(str(row["scored_by_at"]), float(row["scored_by"]))]
         result = rule.score(str(row["entry_id"]), forecasts, rule.Outcome(came_true, str(row["evidence_at"])))
         if result is None:
             made_after += 1
             continue
         scored.append(result)
         places[result.prediction_id] = _place(nodes, row)
-        if row["metric"] and row["level"] is not None and row["low"] is not None and row["value"] is not None:
-            intervals.append((float(row["level"]), rule.in_interval(float(row["value"]), row["low"], row["high"])))
+        value = row["outcome_value"]
+        if row["metric"] and row["level"] is not None and row["low"] is not None and value is not None:
+            intervals.append((float(row["level"]), rule.in_interval(float(value), row["low"], row["high"])))
     worst = rule.surprises(scored)
     shown = {p.id: p for p in _load(ws, [s.prediction_id for s in worst])}
     misses = sorted(((shown[s.prediction_id], s) for s in worst if s.prediction_id in shown),

@@ -142,6 +142,22 @@ def _event(db: Database, record: Record, kind: str, **values: Any) -> None:
                (record.id, record.data["entry_id"], str(record.data.get("at", record.at)), kind,
                 values.get("probability"), values.get("outcome"), values.get("value"), values.get("evidence_id"),
                 values.get("evidence_at"), str(record.data.get("reason") or ""), record.data.get("by")))
+    _restand(db, str(record.data["entry_id"]))
+
+
+def _restand(db: Database, entry_id: str) -> None:
+    """How the prediction stands, kept on its row for a score to read (migration 21): the resolution
+    that stands (the last) and the forecast made last before its evidence (domain/calibration's
+    ``forecast_before``: the one it is scored by), or none of them while it is open."""
+    last = db.one("SELECT outcome, value, evidence_at FROM prediction_events WHERE entry_id = ? "
+                  "AND kind = 'resolve' ORDER BY at DESC, id DESC LIMIT 1", (entry_id,))
+    used = None if last is None else db.one(
+        "SELECT at, probability FROM prediction_events WHERE entry_id = ? AND kind = 'forecast' AND at < ? "
+        "ORDER BY at DESC, id DESC LIMIT 1", (entry_id, last["evidence_at"]))
+    db.execute("UPDATE predictions SET outcome = ?, outcome_value = ?, evidence_at = ?, scored_by = ?, "
+               "scored_by_at = ? WHERE entry_id = ?",
+               (last and last["outcome"], last and last["value"], last and last["evidence_at"],
+                used and used["probability"], used and used["at"], entry_id))
 
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {
@@ -177,31 +193,18 @@ def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any
                     params)
 
 
-def standing(db: Database, *, own: bool = True) -> tuple[list[dict[str, Any]], int]:
-    """What a score needs, read in one pass for a long history: each visible prediction (the reader's
-    own if ``own``) whose resolution stands (its last), with the forecast made last before that
-    resolution's evidence (``used_at``/``used``: None when every one came after), and how many are
-    still open. ``domain.calibration.forecast_before`` is the rule; this is it as the index reads it."""
+def standing(db: Database, *, own: bool = True) -> list[dict[str, Any]]:
+    """What a score needs of each visible prediction (the reader's own if ``own``), in one read of the
+    rows: where it is filed, what it is about, a numeric one's claim, and how it stands (``_restand``:
+    ``outcome`` NULL while open)."""
     visible, params = reader_sql(db, "e")
     unanchored, more = _unanchored(db)
     mine, theirs = own_sql(db, "e") if own else ("1 = 1", [])
-    where = (f"e.id = p.entry_id AND e.deleted_at IS NULL AND e.purged_at IS NULL AND {visible} AND {unanchored} "
-             f"AND {mine}")
-    found = db.query(
-        "SELECT p.entry_id, e.node_id, p.target_kind, p.target_id, p.metric, p.comparison, p.threshold, p.low, "
-        "p.high, p.level, r.outcome, r.value, r.evidence_at, f.at AS used_at, f.probability AS used "
-        "FROM predictions p CROSS JOIN entries e CROSS JOIN prediction_events r "
-        "LEFT JOIN prediction_events f ON f.id = (SELECT f2.id FROM prediction_events f2 "
-        "  WHERE f2.entry_id = p.entry_id AND f2.kind = 'forecast' AND f2.at < r.evidence_at "
-        "  ORDER BY f2.at DESC, f2.id DESC LIMIT 1) "
-        f"WHERE {where} AND r.entry_id = p.entry_id AND r.kind = 'resolve' AND NOT EXISTS ("
-        "  SELECT 1 FROM prediction_events r2 WHERE r2.entry_id = r.entry_id AND r2.kind = 'resolve' "
-        "  AND (r2.at > r.at OR (r2.at = r.at AND r2.id > r.id))) ORDER BY p.created_at, p.entry_id",
-        [*params, *more, *theirs])
-    still = db.scalar(f"SELECT count(*) FROM predictions p CROSS JOIN entries e WHERE {where} AND NOT EXISTS ("
-                      "SELECT 1 FROM prediction_events r WHERE r.entry_id = p.entry_id AND r.kind = 'resolve')",
-                      [*params, *more, *theirs])
-    return found, int(still or 0)
+    return db.query(
+        "SELECT p.entry_id, e.node_id, p.target_kind, p.target_id, p.metric, p.low, p.high, p.level, p.outcome, "
+        "p.outcome_value, p.evidence_at, p.scored_by, p.scored_by_at FROM predictions p CROSS JOIN entries e "
+        f"WHERE e.id = p.entry_id AND e.deleted_at IS NULL AND e.purged_at IS NULL AND {visible} AND {unanchored} "
+        f"AND {mine} ORDER BY p.created_at, p.entry_id", [*params, *more, *theirs])
 
 
 def _question(p: str, e: str) -> str:
@@ -253,34 +256,55 @@ def resolve_from_run(db: Database, run: Any) -> None:
     """A finished run settles the open numeric predictions of its author about it, or about its node
     (made before it ended): each comes true or not by the metric's value, the run its evidence. A run
     that failed, crashed or was interrupted settles nothing; nor does one without the metric (the
-    prediction waits, open, for a run that has it or for its maker). Named by what it settles, so ending
+    prediction waits, open, for a run that has it or for its maker). Of a node's runs, the first to end
+    settles it: one taken in later that ended earlier (a cluster's folder, a push after a network cut)
+    corrects a resolution another run made, never one made by hand. Named by what settles it, so ending
     or taking in the same run twice resolves nothing twice."""
     from upstack.ids import derived_id
 
     if run.status != "finished" or not run.ended_at:
         return
-    waiting = db.query(
+    ended = str(run.ended_at)
+    candidates = db.query(
         "SELECT p.*, e.author_id AS maker FROM predictions p JOIN entries e ON e.id = p.entry_id "
         "WHERE p.metric IS NOT NULL AND e.deleted_at IS NULL AND e.purged_at IS NULL "
         "AND ((p.target_kind = 'run' AND p.target_id = ?) "
         "     OR (p.target_kind = 'node' AND p.target_id = ? AND p.created_at < ?)) "
-        "AND NOT EXISTS (SELECT 1 FROM prediction_events v WHERE v.entry_id = p.entry_id AND v.kind = 'resolve') "
-        "ORDER BY p.created_at, p.entry_id", (run.id, run.node_id or "", str(run.ended_at)))
-    for row in waiting:
+        "ORDER BY p.created_at, p.entry_id", (run.id, run.node_id or "", ended))
+    for row in candidates:
+        entry_id = str(row["entry_id"])
         if row["maker"] != run.author_id:
             continue  # someone's run is evidence for their own predictions only
+        standing = db.one("SELECT id, evidence_id, evidence_at FROM prediction_events WHERE entry_id = ? "
+                          "AND kind = 'resolve' ORDER BY at DESC, id DESC LIMIT 1", (entry_id,))
+        if standing is not None and not (
+                row["target_kind"] == "node" and ended < str(standing["evidence_at"]) and standing["evidence_id"]
+                and standing["id"] == derived_id(str(standing["evidence_at"]), entry_id, "resolve",
+                                                 str(standing["evidence_id"]))):
+            continue  # settled: by hand, by this run, or by a run under the node that ended first
         claim = _numeric(row)
         value = metric_value(run, claim.metric, claim.aggregate)
         if value is None:
             continue
-        last = str(db.scalar("SELECT max(at) FROM prediction_events WHERE entry_id = ?", (row["entry_id"],)) or "")
-        at = max(str(run.ended_at), last)
+        last = str(db.scalar("SELECT max(at) FROM prediction_events WHERE entry_id = ?", (entry_id,)) or "")
+        why = f"{claim.aggregate} {claim.metric} was {value:g} in run {run.id[:7]}"
         db.execute(
             "INSERT INTO prediction_events (id, entry_id, at, kind, outcome, value, evidence_id, evidence_at, "
             "reason, author_id) VALUES (?, ?, ?, 'resolve', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (derived_id(str(run.ended_at), row["entry_id"], "resolve", run.id), row["entry_id"], at,
-             "true" if claim.came_true(value) else "false", value, run.id, str(run.ended_at),
-             f"{claim.aggregate} {claim.metric} was {value:g} in run {run.id[:7]}", row["maker"]))
+            (derived_id(ended, entry_id, "resolve", run.id), entry_id, ended if ended > last else _after(last),
+             "true" if claim.came_true(value) else "false", value, run.id, ended,
+             why if standing is None else f"{why}, which ended before run {str(standing['evidence_id'])[:7]}",
+             row["maker"]))
+        _restand(db, entry_id)
+
+
+def _after(at: str) -> str:
+    """A microsecond after ``at``: an event made from others' facts sorts after what came before it."""
+    from datetime import timedelta
+
+    from upstack.timeutil import parse_iso, to_iso
+
+    return to_iso(parse_iso(at) + timedelta(microseconds=1))
 
 
 def metric_value(run: Any, metric: str, aggregate: str) -> float | None:

@@ -50,6 +50,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(18, "the writer's UTC offset of entries and runs", "v18_utc_offsets"),
     Migration(19, "predictions: what each is about, its forecasts and resolutions", "v19_predictions"),
     Migration(20, "takes: who said it and where, how the person's confidence moved and why", "v20_takes"),
+    Migration(21, "each prediction keeps how it stands: its standing resolution and the forecast it is scored by",
+              "v21_prediction_standing"),
 )
 LATEST = MIGRATIONS[-1].version
 
