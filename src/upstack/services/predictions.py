@@ -311,11 +311,12 @@ def get(ws: Workspace, ref: str) -> Prediction:
     return found[0]
 
 
-def _load(ws: Workspace, entry_ids: list[str] | None = None, *, full: bool = False) -> list[Prediction]:
+def _load(ws: Workspace, entry_ids: list[str] | None = None, *, full: bool = False,
+          resolved: bool | None = None) -> list[Prediction]:
     """The predictions the reader may see; their entries as the prediction rows carry them (no tags or
     files: a listing and a score need none), or ``full`` as `upstack show` loads them."""
     db = ws.store().db
-    rows = store.rows(db, entry_ids)
+    rows = store.rows(db, entry_ids, resolved=resolved)
     ids = [str(r["entry_id"]) for r in rows]
     entries = {e.id: e for e in queries.load_entries(db, ids)} if full else \
         {str(r["entry_id"]): _entry(r) for r in rows}
@@ -340,12 +341,9 @@ def _entry(row: dict[str, Any]) -> Entry:
 
 
 def listing(ws: Workspace, *, state: str | None = None) -> list[Prediction]:
-    """The predictions the reader may see, oldest first (only open, resolved or overdue ones if asked)."""
-    found = _load(ws)
-    if state == "open":
-        return [p for p in found if p.state == "open"]
-    if state == "resolved":
-        return [p for p in found if p.state != "open"]
+    """The predictions the reader may see, oldest first (only open, resolved or overdue ones if asked:
+    the rows say which, so only those are read)."""
+    found = _load(ws, resolved={"open": False, "overdue": False, "resolved": True}.get(state or ""))
     if state == "overdue":
         return [p for p in found if p.overdue]
     return found

@@ -172,19 +172,20 @@ ENTRY_COLUMNS = ("kind", "title", "body", "node_id", "private", "author_id", "oc
                  "revision_id")
 
 
-def rows(db: Database, entry_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """The prediction rows the reader may see (of live entries; only ``entry_ids`` if given), oldest
-    first, each with its entry's columns (``entry_created_at`` its creation): all a listing or a score
-    needs, in one read. Read from the predictions outward (CROSS JOIN keeps SQLite's planner from
-    walking every entry of a long log to find the few that are predictions)."""
+def rows(db: Database, entry_ids: list[str] | None = None, *, resolved: bool | None = None) -> list[dict[str, Any]]:
+    """The prediction rows the reader may see (of live entries; only ``entry_ids`` if given; only those
+    resolved, or open, if ``resolved`` says), oldest first, each with its entry's columns
+    (``entry_created_at`` its creation): all a listing needs, in one read. Read from the predictions
+    outward (CROSS JOIN keeps SQLite's planner from walking every entry of a long log to find the few
+    that are predictions)."""
     visible, params = reader_sql(db, "e")
     unanchored, more = _unanchored(db)
     params = [*params, *more]
-    only = ""
+    only = "" if resolved is None else f" AND p.outcome IS {'NOT ' if resolved else ''}NULL"
     if entry_ids is not None:
         if not entry_ids:
             return []
-        only = f" AND p.entry_id IN ({', '.join('?' for _ in entry_ids)})"
+        only += f" AND p.entry_id IN ({', '.join('?' for _ in entry_ids)})"
         params = [*params, *entry_ids]
     columns = ", ".join(f"e.{c}" for c in ENTRY_COLUMNS)
     return db.query(f"SELECT p.*, {columns}, e.created_at AS entry_created_at FROM predictions p "
