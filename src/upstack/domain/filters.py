@@ -13,6 +13,7 @@ __all__ = ["Filters"]
 # application: services/applications.py), not their research: never "work" the tree's checks count
 # (an orphan, spinning wheels), so a rejection shows in no `check` flag.
 OFF_TREE_TAGS = ("application",)
+MENTOR_TAG = "mentor"  # an LLM mentor's answer (services/mentor.py): never sent to a model again
 
 
 @dataclass(frozen=True)

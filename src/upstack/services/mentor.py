@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from upstack.domain.entry import Entry
-from upstack.domain.filters import Filters
+from upstack.domain.filters import MENTOR_TAG, Filters
 from upstack.domain.text import plural
 from upstack.domain.tree import Node
 from upstack.errors import BadInput
@@ -50,7 +50,6 @@ SYSTEM = ("You are a mentor to a researcher doing empirical AI-safety research (
           "something is progress. Hold hot takes, yours included, with healthy skepticism.")
 _WEEK_ASK = ("Here is my last week of research. Is this rate of progress fine? What would you prune? "
              "What is the one thing you would do next, and why?")
-MENTOR_TAG = "mentor"
 LAST_LEARNINGS = 3  # learnings named when none is recent
 LEARNING_CHARS = 500  # of a learning's text, in a prompt
 _LEARNED_FROM = re.compile(r"Learned from \[\[[^\]]*\]\]\.\s*$")

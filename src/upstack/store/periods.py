@@ -7,7 +7,7 @@ from typing import Any
 
 from upstack.domain.filters import Filters
 from upstack.store.db import Database
-from upstack.store.queries import filter_sql, off_tree_sql, reader_sql
+from upstack.store.queries import filter_sql, reader_sql, work_sql
 
 __all__ = ["learning_sources", "entries_since", "runs_started_since", "ideas_pruned_since", "shared_entry_ids",
            "ideas_pruned_between", "recent_counts_by_node", "tried_entry_ids"]
@@ -58,14 +58,14 @@ def ideas_pruned_between(db: Database, since: str, until: str) -> list[dict[str,
 
 
 def recent_counts_by_node(db: Database, since: str) -> dict[str | None, int]:
-    """{node id (None: no node): live entries since ``since``}, ideas and the job search's entries
-    (``queries.off_tree_sql``) left out, as the reader may see them."""
+    """{node id (None: no node): live entries since ``since``}, what the tree does not answer for
+    (``queries.work_sql``) left out, as the reader may see them."""
     # The ORDER BY makes SQLite find the recent days by their time (a few rows), not scan
     # every entry in node order, as it otherwise prefers for the GROUP BY (10-40 ms at 100k).
     live, params = filter_sql(db, Filters())  # on a team server, what the reader may see
     return {r["node_id"]: int(r["n"]) for r in db.query(
         "SELECT node_id, count(*) AS n FROM (SELECT e.node_id FROM entries e WHERE e.occurred_at >= ? "
-        f"AND {live} AND e.kind != 'idea' AND NOT {off_tree_sql()} ORDER BY e.occurred_at) AS recent "
+        f"AND {live} AND {work_sql()} ORDER BY e.occurred_at) AS recent "
         "GROUP BY node_id", [since, *params])}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.domain.entry import Attachment, Entry, LinkRef, Revision
-from upstack.domain.filters import OFF_TREE_TAGS, Filters
+from upstack.domain.filters import MENTOR_TAG, OFF_TREE_TAGS, Filters
 from upstack.domain.text import normalize_tag, title_key
 from upstack.errors import Ambiguous, BadInput, NotFound, UpstackError
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, short_id
@@ -19,7 +19,8 @@ from upstack.store.integrity import revision_damage, stored_json
 from upstack.timeutil import now_after
 
 __all__ = [
-    "filter_sql", "off_tree_sql", "load_entries", "timeline", "resolve", "get_entry", "revisions",
+    "filter_sql", "work_sql", "NOT_WORK_KINDS", "NOT_WORK_TAGS", "load_entries", "timeline", "resolve", "get_entry",
+    "revisions",
     "all_tags", "attachment_by_id", "resolve_among", "visible_sql", "reader_sql", "visible_runs_sql",
     "run_result_kept_sql",
     "change_stamp", "ids_oldest_first", "resolved_links", "link_target", "link_names",
@@ -28,10 +29,19 @@ __all__ = [
 ]
 
 
-def off_tree_sql() -> str:
-    """Whether an entry ``e`` is about the job search, not the research (``OFF_TREE_TAGS``)."""
-    tags = ", ".join(f"'{tag}'" for tag in OFF_TREE_TAGS)  # constants, not input
-    return f"EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = e.id AND t.tag IN ({tags}))"
+# What the tree does not answer for: an idea (judged by triage), a take (a view held, issue 19), the job
+# search's entries (``OFF_TREE_TAGS``) and a mentor's answers.
+NOT_WORK_KINDS = ("idea", "take")
+NOT_WORK_TAGS = (*OFF_TREE_TAGS, MENTOR_TAG)
+
+
+def work_sql() -> str:
+    """Whether an entry ``e`` is work the tree answers for (``NOT_WORK_KINDS``, ``NOT_WORK_TAGS``): what
+    `upstack check` wants traced to an agenda."""
+    kinds = ", ".join(f"'{kind}'" for kind in NOT_WORK_KINDS)  # constants, not input
+    tags = ", ".join(f"'{tag}'" for tag in NOT_WORK_TAGS)
+    return (f"(e.kind NOT IN ({kinds}) AND NOT EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = e.id "
+            f"AND t.tag IN ({tags})))")
 
 
 _ENTRY_COLUMNS = (
@@ -130,7 +140,7 @@ def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:
         nodes = [n for n in filters.work_under if n is not None]
         places = (["e.node_id IS NULL"] if None in filters.work_under else []) + (
             [f"e.node_id IN ({', '.join('?' for _ in nodes)})"] if nodes else [])
-        clauses.append(f"e.kind <> 'idea' AND NOT {off_tree_sql()} AND ({' OR '.join(places)})"
+        clauses.append(f"{work_sql()} AND ({' OR '.join(places)})"
                        if places else "1 = 0")
         params += nodes
     for tag in filters.tags:

@@ -93,18 +93,18 @@ def _hide_parents(db: Database, event: dict[str, Any]) -> dict[str, Any]:
 def activity(db: Database) -> dict[str | None, dict[str, Any]]:
     """Per node (None: no node), its own live entries in one pass over an index.
 
-    entries and learnings count everything; work leaves ideas out (they are judged
-    by triage, not by the tree) and the job search's entries (``queries.off_tree_sql``);
+    entries and learnings count everything; work leaves out what the tree does not answer for
+    (``queries.work_sql``: ideas, takes, the job search's entries, a mentor's answers);
     last and last_learning are the latest times.
     """
     from upstack.domain.filters import Filters
-    from upstack.store.queries import filter_sql, off_tree_sql
+    from upstack.store.queries import filter_sql, work_sql
 
     where, params = filter_sql(db, Filters())  # live entries; on a team server, those the reader may see
     rows = db.query(
         "SELECT e.node_id, count(*) AS entries, "
         "sum(CASE WHEN e.kind = 'learning' THEN 1 ELSE 0 END) AS learnings, "
-        f"sum(CASE WHEN e.kind = 'idea' OR {off_tree_sql()} THEN 0 ELSE 1 END) AS work, "
+        f"sum(CASE WHEN {work_sql()} THEN 1 ELSE 0 END) AS work, "
         "max(e.occurred_at) AS last, "
         "max(CASE WHEN e.kind = 'learning' THEN e.occurred_at END) AS last_learning "
         f"FROM entries e WHERE {where} GROUP BY e.node_id", params)
