@@ -27,7 +27,7 @@ from browser import (  # noqa: F401 - the fixtures register under their short na
     sqlite_workspace_fixture,
 )
 from upstack.domain import access
-from upstack.services import capture, predictions, tree
+from upstack.services import accounts, capture, predictions, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -334,3 +334,33 @@ def test_in_chromium_predict_on_a_node_update_resolve_and_see_the_diagram(
     expect(diagram.locator("g.point text.n")).to_have_text("n=1")
     expect(page.locator("#scored")).to_have_text("1")
     expect(page.locator("#surprises")).to_contain_text("The layer 9 probe beats chance")  # said 75%, came false
+
+
+def test_a_calibration_is_shown_to_a_mentor_only_when_its_person_shares_it_and_names_nothing_hidden(
+        team: Team) -> None:  # noqa: F811 - the fixture
+    from upstack.services import path_access
+
+    with access.acting_as(access.OWNER):
+        own = tree.add_node(team.ws, "project", "Eve's QUHIDDEN project", why="Not bob's.")
+    accounts.share(team.ws, own.id, "eve", "editor", by=None)
+    with access.acting_as(team.as_user(team.eve)):
+        _resolved(team.ws, "Eve says the probe works", "90%", "false", team.project)
+        _resolved(team.ws, "Eve's QUHIDDEN claim in her project", "95%", "false", own.id)
+        secret = predictions.make(team.ws, "Eve's QUHIDDEN private hunch", "85%", on=team.project, private=True)
+        predictions.resolve(team.ws, secret.id, "false")
+        team.ws.ingest()
+    bob, mal = team.api(team.bob), team.api(team.mal)
+    assert bob.get("/people/eve/calibration.json").status_code == 404  # not shown: as if there were nothing
+    with access.acting_as(team.as_user(team.eve)):
+        path_access.show(team.ws, "bob", ("calibration",))
+        theirs = predictions.calibration(team.ws).to_dict()
+    shown = bob.get("/people/eve/calibration.json")
+    assert shown.status_code == 200, shown.text
+    data = shown.json()
+    assert (data["n"], data["brier"]) == (theirs["n"], theirs["brier"]) == (3, theirs["brier"])
+    assert [s["claim"] for s in data["surprises"]] == ["Eve says the probe works"]
+    assert set(data["by_project"]) == {"Probing", predictions.OTHER_PROJECT}
+    for page in (shown.text, bob.get("/people/eve/calibration").text):
+        assert "QUHIDDEN" not in page
+    assert mal.get("/people/eve/calibration.json").status_code == 404
+    assert bob.get("/people/nobody/calibration.json").status_code == 404

@@ -24,7 +24,7 @@ def path() -> None:
 
 @path.group()
 def mentor() -> None:
-    """Members you show parts of your path to (ladder, portfolio, pipeline, contacts)."""
+    """Members you show parts of your path to (ladder, portfolio, pipeline, contacts, calibration)."""
 
 
 def _line(shown: Shown) -> str:
@@ -37,15 +37,19 @@ def _line(shown: Shown) -> str:
 @click.option("--portfolio", is_flag=True, help="Show your portfolio.")
 @click.option("--pipeline", is_flag=True, help="Show your opportunities and applications (read-only).")
 @click.option("--contacts", is_flag=True, help="Show your contacts and outreach too (never the local-only ones).")
+@click.option("--calibration", is_flag=True, help="Show your calibration: your scores and reliability over your "
+              "own predictions (a prediction they may not see stays unnamed).")
 @pass_log
-def mentor_add(ws: Workspace, login: str, ladder: bool, portfolio: bool, pipeline: bool, contacts: bool) -> None:
-    """Show LOGIN parts of your path: your ladder and portfolio unless you name parts; your pipeline
-    and contacts only when named; never your practice log.
+def mentor_add(ws: Workspace, login: str, ladder: bool, portfolio: bool, pipeline: bool, contacts: bool,
+               calibration: bool) -> None:
+    """Show LOGIN parts of your path: your ladder and portfolio unless you name parts; your pipeline,
+    contacts and calibration only when named; never your practice log.
 
     On a laptop linked to a team server, the server checks LOGIN at your next `upstack sync`.
     Adding a mentor again replaces what they are shown.
     """
-    named = (("ladder", ladder), ("portfolio", portfolio), ("pipeline", pipeline), ("contacts", contacts))
+    named = (("ladder", ladder), ("portfolio", portfolio), ("pipeline", pipeline), ("contacts", contacts),
+             ("calibration", calibration))
     parts = tuple(p for p, given in named if given) or path_access.DEFAULT_PARTS
     shown = path_access.show(ws, login, parts)
     echo(f"{shown.login} may now read your {', '.join(shown.parts)}")

@@ -30,7 +30,9 @@ __all__ = ["PARTS", "DEFAULT_PARTS", "PART_OPS", "Shown", "mentors_of", "shown_t
            "stop_showing",
            "path_of"]
 
-PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a mentor may be shown; never "practice"
+# What a mentor may be shown; never "practice". The calibration is a person's scores over their own
+# predictions (services/predictions.calibration_of), shown only when named, like the pipeline.
+PARTS = ("ladder", "portfolio", "pipeline", "contacts", "calibration")
 DEFAULT_PARTS = ("ladder", "portfolio")  # the pipeline and contacts are shown only when named
 PART_OPS: dict[str, tuple[str, ...]] = {
     "ladder": ("ladder.step", "ladder.evidence", "resource.set", "resource.progress"),
@@ -254,14 +256,14 @@ def _write_share(ws: Workspace, login: str, parts: tuple[str, ...], *, revoked: 
 
 
 def show(ws: Workspace, login: str, parts: tuple[str, ...] = DEFAULT_PARTS) -> Shown:
-    """Show ``login`` these parts of the reader's path (ladder, portfolio, pipeline, contacts), and no
-    others: read-only, and never the practice log."""
+    """Show ``login`` these parts of the reader's path (ladder, portfolio, pipeline, contacts,
+    calibration), and no others: read-only, and never the practice log."""
     wrong = [p for p in parts if p not in PARTS]
     if wrong:
         raise BadInput(f"{wrong[0]!r} cannot be shown to a mentor: choose from {', '.join(PARTS)} "
                        "(the practice log stays yours)")
     if not parts:
-        raise BadInput("name what to show: --ladder, --portfolio, --pipeline, --contacts")
+        raise BadInput("name what to show: --ladder, --portfolio, --pipeline, --contacts, --calibration")
     _write_share(ws, login, tuple(p for p in PARTS if p in parts), revoked=False)
     return next(s for s in mentors_of(ws) if s.login == login.strip().lower())
 

@@ -11,6 +11,7 @@ the evidence existed, by its real time (never a back-dated ``--at``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -382,7 +383,11 @@ class Report:
 NO_PROJECT = "(no project)"
 
 
-def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any]) -> tuple[str, str]:
+OTHER_PROJECT = "(a project you do not see)"
+
+
+def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any],
+           sees: Callable[[str], bool] | None = None) -> tuple[str, str]:
     """(its project's title, the kind of thing it is about): the project is the nearest project above
     the node it is filed under (else its top node); the kind is the node's kind (an experiment, a
     question), or idea, result or run."""
@@ -397,10 +402,13 @@ def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any]) -> tuple[str, 
     if not kind:
         node = nodes.get(str(row["target_id"] or row["node_id"] or ""))
         kind = str(node["kind"]) if node is not None else "unfiled"
+    if top is not None and sees is not None and not sees(str(top["id"])):
+        return OTHER_PROJECT, kind
     return (str(top["title"]) if top is not None else NO_PROJECT), kind
 
 
-def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) -> Report:
+def calibration(ws: Workspace, *, own: bool = True, project: str | None = None,
+                sees: Callable[[str], bool] | None = None) -> Report:
     """How well the reader's forecasts match what happened: scores, reliability, interval coverage, by
     month, project and kind, and the confident misses (only their own predictions: a calibration is a
     person's). ``project``: only the predictions filed under that node. Each prediction's row says how
@@ -430,7 +438,7 @@ def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) 
             made_after += 1
             continue
         scored.append(result)
-        places[result.prediction_id] = _place(nodes, row)
+        places[result.prediction_id] = _place(nodes, row, sees)
         value = row["outcome_value"]
         if row["metric"] and row["level"] is not None and row["low"] is not None and value is not None:
             intervals.append((float(row["level"]), rule.in_interval(float(value), row["low"], row["high"])))
@@ -442,6 +450,27 @@ def calibration(ws: Workspace, *, own: bool = True, project: str | None = None) 
                   still_open, _split(scored, lambda s: s.evidence_at[:7]),
                   _split(scored, lambda s: places[s.prediction_id][0]),
                   _split(scored, lambda s: places[s.prediction_id][1]), rule.coverage(intervals))
+
+
+def calibration_of(ws: Workspace, login: str) -> Report:
+    """``login``'s calibration as the reader may be shown it (`upstack path mentor add READER
+    --calibration`): their scores over all their own predictions, as they would see them; a prediction
+    the reader may not see is never named (not among the misses), nor a project they do not see. Anything
+    else, a login that does not exist included, is the one NotFound of a path not shown."""
+    from upstack.domain import access
+    from upstack.services import path_access
+    from upstack.services.accounts import audience_for, find_user
+    from upstack.store import path as store_path
+
+    db = ws.store().db
+    if path_access.person_for(ws, login, "calibration") == store_path.reader_key(db):  # else NotFound unless shown
+        return calibration(ws)
+    reader = access.current(team=db.team)
+    with access.acting_as(audience_for(ws, find_user(ws, login))):
+        report = calibration(ws, sees=None if reader is None else reader.sees_node)
+    shown = {p.id for p in _load(ws, [p.id for p, _ in report.surprises])}  # as the reader sees them
+    report.surprises = [(p, s) for p, s in report.surprises if p.id in shown]
+    return report
 
 
 def _within(nodes: dict[str, dict[str, Any]], node_id: str | None, top: str) -> bool:

@@ -305,7 +305,7 @@ class PathRecord(_Shape):
         return _path_data(data) if isinstance(data, dict) else data
 
 
-PATH_PARTS = ("ladder", "portfolio", "pipeline", "contacts")  # what a person may show a mentor: never practice
+PATH_PARTS = ("ladder", "portfolio", "pipeline", "contacts", "calibration")  # what a person may show a mentor
 
 
 def _distinct(parts: list[str]) -> list[str]:

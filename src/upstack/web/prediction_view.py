@@ -75,17 +75,11 @@ def entry_context(ws: Workspace, entry: Entry) -> dict[str, Any]:
             "may_predict": predictable and may_predict_under(entry.node_id)}
 
 
-def calibration_data(ws: Workspace) -> dict[str, Any]:
-    """The reader's own calibration, as `upstack calibration --json` gives it, with links."""
-    report = service.calibration(ws)
-    summary = report.summary
-    return {"n": summary.n, "made_after": summary.made_after, "annulled": summary.annulled, "open": report.open,
-            "brier": summary.brier, "log_score": summary.log_score, "came_true": summary.came_true,
-            "rule": report.rule_text,
-            "bins": [{"low": b.low, "high": b.high, "n": b.n, "mean_forecast": b.mean_forecast,
-                      "came_true": b.came_true} for b in report.bins],
-            "by_month": {m: {"n": s.n, "brier": s.brier, "log_score": s.log_score}
-                         for m, s in report.by_month.items()},
-            "surprises": [{"id": p.id, "short": p.entry.short, "claim": p.entry.title, "href": f"/e/{p.entry.short}",
-                           "probability": s.probability, "came_true": s.came_true}
-                          for p, s in report.surprises]}
+def calibration_data(ws: Workspace, login: str | None = None) -> dict[str, Any]:
+    """The reader's own calibration (or ``login``'s, as shown to them), as `upstack calibration
+    --json` gives it, with links."""
+    report = service.calibration(ws) if login is None else service.calibration_of(ws, login)
+    data = report.to_dict()
+    for miss, (prediction, _) in zip(data["surprises"], report.surprises, strict=True):
+        miss["href"] = f"/e/{prediction.entry.short}"
+    return {**data, "login": login}
