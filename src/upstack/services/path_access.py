@@ -156,7 +156,7 @@ def path_of(ws: Workspace, login: str) -> dict[str, Any]:
     from upstack.services import ladder, portfolio, resources  # their folds; they do not import this
 
     db = db_of(ws)
-    found: dict[str, Any] = {"login": login, "ladder": None, "portfolio": None, "pipeline": None, "contacts": None}
+    found: dict[str, Any] = {"login": login, **{part: None for part in PARTS}}
     for part in PARTS:
         try:
             key = person_for(ws, login, part)
@@ -174,6 +174,8 @@ def path_of(ws: Workspace, login: str) -> dict[str, Any]:
                                   "items": [_seen_sources(ws, item.to_dict()) for item in held.items]}
         elif part == "pipeline":
             found["pipeline"] = _pipeline(ws, person)
+        elif part == "calibration":  # its own page: services/predictions.calibration_of
+            found["calibration"] = {"href": f"/people/{login}/calibration"}
         else:
             from upstack.services import contacts
 

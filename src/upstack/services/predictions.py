@@ -234,10 +234,11 @@ def _own(ws: Workspace, ref: str) -> Prediction:
     """A prediction the reader made: only its maker updates or resolves it (it is their calibration)."""
     from upstack.errors import Forbidden
 
-    found = get(ws, ref)
-    if not mine(ws, found.entry):
-        raise Forbidden(f"prediction {found.entry.short} is someone else's: only its maker updates or resolves it")
-    return found
+    db = ws.store().db
+    shown = queries.load_entries(db, [queries.resolve(db, ref, what="prediction")])  # as the reader may see it
+    if shown and shown[0].kind == "prediction" and not mine(ws, shown[0]):  # said before whether its forecasts
+        raise Forbidden(f"prediction {shown[0].short} is someone else's: only its maker updates or resolves it")
+    return get(ws, ref)  # show to the reader (no anchoring), so a non-maker hears the same either way
 
 
 def update(ws: Workspace, ref: str, probability: str | float, *, reason: str = "") -> Prediction:

@@ -57,3 +57,12 @@ def person_contacts_page(request: Request, login: str, ws: Annotated[Workspace, 
     person = path_access.reading(ws, login, "contacts")
     return Page("person_contacts.html", {"login": login,
                                          "contacts": [c.to_dict() for c in contacts.contacts(ws, person=person)]})
+
+
+@page(router, "/people/{login}/calibration", name="person_calibration",
+      summary="A person's calibration, as they show it to you (`upstack path mentor add YOU --calibration`): "
+              "their scores over their own predictions; one you may not see is never named")
+def person_calibration_page(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
+    from upstack.web import prediction_view
+
+    return Page("calibration.html", prediction_view.calibration_data(ws, login))

@@ -35,13 +35,6 @@ def calibration_page(request: Request, ws: Annotated[Workspace, Depends(workspac
     return Page("calibration.html", view.calibration_data(ws))
 
 
-@page(router, "/people/{login}/calibration", name="person_calibration",
-      summary="A person's calibration, as they show it to you (`upstack path mentor add YOU --calibration`): "
-              "their scores over their own predictions; one you may not see is never named")
-def person_calibration_page(request: Request, login: str, ws: Annotated[Workspace, Depends(workspace)]) -> Page:
-    return Page("calibration.html", view.calibration_data(ws, login))
-
-
 @page(router, "/predictions", name="predictions",
       summary="The predictions you may see, newest first: open, overdue or resolved")
 def predictions_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
