@@ -106,7 +106,7 @@ def test_a_run_predicts_itself_and_resolves_at_its_end(run: CLI, workspace: Work
         [item] = made
         assert item["state"] == "open" and item["about"] == {"kind": "run", "id": r.id}
         assert item["node_id"] == workspace.store().db.scalar("SELECT id FROM nodes WHERE title = 'Width sweep'")
-        assert item["claim"] == "final loss below 0.12, 80% interval 0.1-0.15"
+        assert item["claim"] == "final loss below 0.12, interval 0.1-0.15"  # its level is a forecast: not in a title
         r.log({"loss": 0.13})
     shown = _show(run, item["short"])
     assert shown["state"] == "false" and shown["resolutions"][0]["value"] == pytest.approx(0.13)

@@ -181,12 +181,15 @@ class Numeric:
             return None
         return in_interval(value, self.low, self.high)
 
-    def describe(self) -> str:
+    def describe(self, *, level: bool = True) -> str:
+        """The claim in words; without its ``level`` as a title says it (an interval's level is how
+        sure its maker is: on a team server that is theirs to show once a reader has made their own)."""
         parts = [f"{self.aggregate} {self.metric}"]
         if self.comparison and self.threshold is not None:
             parts.append(f"{self.comparison} {self.threshold:g}")
         if self.low is not None and self.high is not None:
-            interval = f"{(self.level or DEFAULT_LEVEL):.0%} interval {self.low:g}-{self.high:g}"
+            sure = f"{(self.level or DEFAULT_LEVEL):.0%} " if level else ""
+            interval = f"{sure}interval {self.low:g}-{self.high:g}"
             parts.append(("in " if not self.comparison else ", ") + interval)
         return " ".join(parts).replace(" , ", ", ")
 

@@ -185,7 +185,7 @@ def run_predictions(spec: Any, run_id: str, at: str) -> list[dict[str, Any]]:
         claim, chance = numeric_claim(one.get("metric", ""), aggregate=one.get("aggregate", "final"),
                                       below=one.get("below"), above=one.get("above"), interval=one.get("interval"),
                                       level=one.get("level"), probability=one.get("probability"))
-        text = str(one.get("claim") or "").strip() or claim.describe()
+        text = str(one.get("claim") or "").strip() or claim.describe(level=False)
         found.append({"run_id": run_id, "entry_id": new_id(), "at": at, "claim": parse_note_text(text).title,
                       "criteria": str(one.get("criteria") or ""), "probability": chance,
                       **{k: v for k, v in _numeric_row(claim).items() if v is not None},
@@ -205,7 +205,7 @@ def make(ws: Workspace, claim: str, probability: str | float | None, *, on: str 
     if probability is None:
         raise BadInput("how sure are you? give a probability, e.g. -p 70%")
     p = rule.parse_probability(probability)
-    parsed = parse_note_text(claim.strip() or (numeric.describe() if numeric else ""))
+    parsed = parse_note_text(claim.strip() or (numeric.describe(level=False) if numeric else ""))
     if not parsed.title.strip():
         raise BadInput("the prediction's claim is empty")
     by = parse_day(resolve_by, what="resolve-by day", prefer="future") if resolve_by else None

@@ -27,7 +27,8 @@ from upstack.store import sync as store_sync
 from upstack.store.accounts import user_row
 from upstack.workspace import Workspace
 
-__all__ = ["accept", "who", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN"]
+__all__ = ["accept", "who", "may_attach", "server_records", "read_blob", "write_blob", "NOT_YOURS", "TAKEN",
+           "NOT_AN_ID"]
 
 NODE_CHANGES = tuple(op for op, rule in PERMISSIONS.items() if rule.names == "node" and not rule.new)
 
@@ -163,7 +164,13 @@ def _judgment_verdict(db: Any, record: Record, data: dict[str, Any], by: Audienc
                       named: set[str]) -> str:
     """What is said of a prediction or a take is its author's alone: the entry must be theirs (made
     before, or in this push) and not deleted; the record's id names nothing else ("here" if it is
-    their own change of that entry, pushed before)."""
+    their own change of that entry, pushed before). Its id is an upstack id, as every laptop makes them:
+    a take's later events add a suffix to it, and the manifest lists a take's records by their first 26
+    characters, so a longer id would list (and pull) as someone else's record."""
+    from upstack.ids import looks_like_full_id
+
+    if not looks_like_full_id(record.id):
+        return NOT_AN_ID
     entry_id = str(data["entry_id"])
     held = judgment_sync.event_owner(db, record.id)
     if held is not None:
@@ -178,6 +185,7 @@ def _judgment_verdict(db: Any, record: Record, data: dict[str, Any], by: Audienc
 
 
 NOT_YOURS = "no such entry, or you may not change it"
+NOT_AN_ID = "a prediction's or take's change travels under an upstack id (26 characters)"
 TAKEN = "that id is taken by something else (a run's result entry comes only with the run)"
 
 
