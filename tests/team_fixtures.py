@@ -41,6 +41,7 @@ from upstack.services import (
     path_access,
     practice,
     predictions,
+    takes,
     tree,
 )
 from upstack.services.accounts import User
@@ -49,7 +50,7 @@ from upstack.workspace import Workspace
 
 __all__ = ["USERS", "LOGINS", "PASSWORDS", "ROLES_ON_P", "EXTRA_LOGINS", "Resource", "Team", "TeamClient",
            "build_team", "add_entry", "add_idea", "add_run", "add_comment", "delete_entry", "add_path", "show_path",
-           "add_opportunity", "add_contact", "add_prediction", "PIPELINE_KINDS", "png"]
+           "add_opportunity", "add_contact", "add_prediction", "add_take", "PIPELINE_KINDS", "png"]
 
 USERS = ("A", "V", "C", "E", "O")
 LOGINS = {"A": "alice", "V": "victor", "C": "carol", "E": "erin", "O": "oscar"}
@@ -255,6 +256,20 @@ def add_prediction(team: Team, ws: Workspace, name: str, marker: str, *, who: st
     return team.add(Resource(name, "entry", made.id, (marker,), author=who, node=node, private=private))
 
 
+def add_take(team: Team, ws: Workspace, name: str, marker: str, *, who: str, node: str | None = None,
+             shared: bool = False) -> Resource:
+    """A take (an entry of kind take, issue 19) by ``who``, its claim titled with its marker the way a
+    note is, from one source and with a revisit day: private unless ``shared`` (then seen by whoever sees
+    its node). Its name starts with "take-": only its maker updates it or says it was revisited."""
+    assert name.startswith("take-"), name
+    with team.acting(ws, who):
+        made = takes.make(ws, f"{marker} is the word.\n\nEvery entry mentions the zebra.", "60%",
+                          source="a reading group", on=[team[node].id] if node else [], revisit="in 2 weeks",
+                          shared=shared)
+        ws.ingest()
+    return team.add(Resource(name, "entry", made.id, (marker,), author=who, node=node, private=not shared))
+
+
 PART_OP = {"ladder": "ladder.step", "portfolio": "portfolio.item", "practice": "practice.attempt"}
 
 
@@ -361,6 +376,10 @@ def build_team(home: Path, db: str | None) -> Team:
         add_prediction(team, ws, "prediction-E-private", "QUFORECASTPRIVATEE", who="E", node="node-P",
                        probability="90%", private=True, resolved="false")
         add_prediction(team, ws, "prediction-O", "QUFORECASTO", who="O")
+        # Takes (issue 19): A's private one (nobody else's to see, not even as a count), the editor's shared
+        # one in P, seen by whoever sees P.
+        add_take(team, ws, "take-A-private", "QUTAKEPRIVATEA", who="A", node="node-P")
+        add_take(team, ws, "take-E-shared", "QUTAKESHAREDE", who="E", node="node-P", shared=True)
         # Interview practice: each person's own (issue 15), never anyone else's, an admin's included.
         for who, marker in (("A", "QUPRACTICEA"), ("O", "QUPRACTICEOUTSIDER")):
             add_practice(team, ws, f"practice-{who}", marker, who=who)

@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from upstack.cli.main import cli
 from upstack.cli.output import entry_line
 from upstack.domain.entry import OUTCOMES, Entry
-from upstack.services import checks, demo_judgment, ideas, predictions, recall, tree
+from upstack.services import checks, demo_judgment, due, ideas, predictions, recall, takes, tree
 from upstack.services.demo import IDEAS, RUNS, STORY, build_demo, open_demo_workspace
 from upstack.services.runs import get_run, list_runs
 from upstack.timeutil import parse_iso, to_iso, today_local
@@ -32,8 +32,9 @@ REJECTIONS = 2  # each taught something, kept as a private learning (services/de
 # The mentor's weekly review is made with llm-echo's model, when the `llm` extra is installed.
 REVIEWS = 1 if demo_judgment.mentor_available() else 0
 # and two learnings after the fact, one drafted question, the runs' results, what the rejections taught,
-# the predictions (services/demo_judgment.py) and the mentor's review
-TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS) + REJECTIONS + len(demo_judgment.PREDICTIONS) + REVIEWS
+# the predictions and takes (services/demo_judgment.py) and the mentor's review
+TOTAL = len(STORY) + len(IDEAS) + 3 + len(RUNS) + REJECTIONS + len(demo_judgment.PREDICTIONS) + \
+    len(demo_judgment.TAKES) + REVIEWS
 
 
 def invoke(args: list[str], env: dict[str, str | None]) -> Result:
@@ -98,7 +99,7 @@ def test_the_demo_is_a_realistic_log(demo_ws):
     entries = all_entries(demo_ws)
     assert 50 <= len(entries) <= 80
     assert {e.kind for e in entries} == {"note", "result", "question", "decision", "learning",
-                                         "stuck", "idea", "prediction"}
+                                         "stuck", "idea", "prediction", "take"}
     # Filed in the tree: everything but ideas and the private check-in sits on a node.
     assert all(e.node_id for e in entries if e.kind != "idea" and not e.private)
     assert {"IOI circuit", "SAE features"} <= {e.project for e in entries}
@@ -156,8 +157,9 @@ def test_runs_are_spread_over_the_weeks_with_real_durations_and_no_trace_of_the_
         assert f"took {took.seconds // 3600} h" in shown.stdout or f"took {took.seconds // 60} min" in shown.stdout
 
 
-def test_private_entries_are_what_two_rejections_taught(demo_ws):
-    private = sorted((e for e in all_entries(demo_ws) if e.private), key=lambda e: e.occurred_at)
+def test_private_entries_are_what_two_rejections_taught_and_the_takes_not_shared(demo_ws):
+    private = sorted((e for e in all_entries(demo_ws) if e.private and e.kind != "take"), key=lambda e: e.occurred_at)
+    assert sum(e.private for e in all_entries(demo_ws) if e.kind == "take") == len(demo_judgment.TAKES) - 1
     assert [(e.kind, e.tags) for e in private] == [("learning", ["application"]), ("learning", ["application"])]
     assert all(e.project is None for e in private)
 
@@ -500,6 +502,28 @@ def test_predictions_are_made_before_their_results_and_one_is_a_confident_miss(b
     env = {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": f"sqlite:///{built.home / 'upstack.db'}"}
     shown = invoke(["calibration"], env)
     assert shown.exit_code == 0 and "5 scored" in shown.stdout and "said 90%, came false" in shown.stdout
+
+
+def test_the_demo_has_takes_one_moved_by_a_second_source_one_resting_on_one_due_this_week(built, demo_ws):
+    made = {t.entry.title.split(":")[0].split(" #")[0]: t for t in takes.listing(demo_ws)}
+    assert len(made) == len(demo_judgment.TAKES) == 3
+    moved = made["SAEs find the model's real features"]
+    assert [c["confidence"] for c in moved.confidences] == [0.7, 0.5, 0.3] and all(
+        c["reason"] for c in moved.confidences)
+    assert [s["source"] for s in moved.sources] == ["a reading-group talk", "the feature-splitting write-up"]
+    assert not moved.one_source and moved.entry.private
+    lonely = made["Deception evals are saturated"]
+    week = (today_local() + timedelta(days=7)).isoformat()
+    assert lonely.one_source and lonely.revisit_by and today_local().isoformat() < lonely.revisit_by <= week
+    assert [i.ref for i in due.due(demo_ws) if i.about == "take"] == [lonely.entry.short]
+    shared = made["Induction heads are most of in-context learning in small models"]
+    assert not shared.entry.private and shared.entry.node_id
+    env = {"UPSTACK_HOME": str(built.home), "UPSTACK_DB": f"sqlite:///{built.home / 'upstack.db'}"}
+    shown = invoke(["takes"], env)
+    assert shown.exit_code == 0 and "70% → 30%" in shown.stdout and "1 of 3 moved" in shown.stdout
+    assert "2 rest on one source only" in shown.stdout
+    listed = invoke(["due"], env)
+    assert listed.exit_code == 0 and "still convinced? Deception evals are saturated" in listed.stdout
 
 
 @pytest.mark.skipif(not demo_judgment.mentor_available(), reason="the llm extra (llm, llm-echo) is not installed")

@@ -37,7 +37,7 @@ import upstack
 from upstack.domain import pipeline
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
-from upstack.services import applications, capture, contacts, ideas, opportunities, predictions, tree
+from upstack.services import applications, capture, contacts, ideas, opportunities, predictions, takes, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -69,6 +69,7 @@ class Seeded:
     applications: list[str]
     contacts: list[str]
     predictions: list[str]  # open ones (issue 19): updated and resolved by their forms
+    takes: list[str]  # (issue 19) updated and revisited by their forms
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -93,6 +94,8 @@ def _seed(home: Path, scratch: Path) -> Seeded:
             applications.add(ws, slug, stage="applied")
         people = [contacts.add(ws, name, interests="Circuits.").slug for name in ("Chris Example", "Dana Lab")]
         forecasts = [predictions.make(ws, f"Probe {n} beats chance.", "70%", on=question.id) for n in range(4)]
+        heard = [takes.make(ws, f"Claim {n}: the probe reads out truth.", "60%", source="a talk", on=[question.id],
+                            revisit="in 2 weeks", shared=bool(n % 2)) for n in range(3)]
     runs = []
     for n, lr in enumerate((1e-3, 3e-4, 1e-4)):
         run = upstack.run(f"sweep-{n}", home=home, capture="none", config={"lr": lr, "layers": 8},
@@ -109,7 +112,7 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                   ideas=refs(found), runs=refs(runs),
                   attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
                   opportunities=opps, applications=opps[:3], contacts=people,
-                  predictions=refs([p.entry for p in forecasts]))
+                  predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]))
 
 
 @dataclass
@@ -138,6 +141,7 @@ def _real_values(seeded: Seeded) -> RealValues:
     days = st.sampled_from(["", "2030-01-15", "next friday", "yesterday", "soonish"])
     return RealValues(
         path_ids={"/e/{ref}/forecast": seeded.predictions, "/e/{ref}/resolve": seeded.predictions,
+                  "/e/{ref}/take": seeded.takes, "/e/{ref}/revisited": seeded.takes,
                   "/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
                   "/a/": seeded.attachments,
                   # Applied to only the free ones; archived and restored only those applied to already.
@@ -183,6 +187,15 @@ def _real_values(seeded: Seeded) -> RealValues:
             **{(path, "body", "claim"): st.sampled_from(["The probe beats chance.", ""])
                for path in ("/tree/{ref}/predict", "/e/{ref}/predict")},
             **{(path, "body", "resolve_by"): days for path in ("/tree/{ref}/predict", "/e/{ref}/predict")},
+            # Takes' forms: a confidence on the scale or off it, a claim, a node, revisit days.
+            **{(path, "body", "confidence"): st.sampled_from(["60%", "0.35", "150%", "", "2"])
+               for path in ("/takes", "/e/{ref}/take")},
+            ("/takes", "body", "claim"): st.sampled_from(["SAEs find the real features.", ""]),
+            ("/takes", "body", "source"): st.sampled_from(["Ada", ""]),
+            ("/takes", "body", "on"): st.sampled_from(["", *seeded.nodes]),
+            **{(path, "body", name): days for path, name in (("/takes", "revisit"), ("/e/{ref}/take", "revisit"),
+                                                             ("/e/{ref}/revisited", "next"))},
+            ("/e/{ref}/take", "body", "reason"): st.sampled_from(["A second source disagrees.", ""]),
             ("/e/{ref}/resolve", "body", "outcome"): st.sampled_from([*predictions.OUTCOMES, "maybe"]),
             ("/e/{ref}/resolve", "body", "reason"): st.sampled_from(["Misread the table.", ""]),
             ("/e/{ref}/resolve", "body", "evidence"): st.sampled_from(["", *seeded.runs[:1]]),

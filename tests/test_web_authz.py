@@ -148,9 +148,10 @@ def leaks(team: Team, who: str | None, response_text: str, asked: str) -> list[s
 
 
 def _entry_kind(resource: Resource) -> str:
-    """The kind a page gives it: a prediction is an entry of kind prediction, other entries are notes."""
+    """The kind a page gives it: a prediction is an entry of kind prediction, a take of kind take, other
+    entries are notes."""
     if resource.kind == "entry":
-        return "prediction" if resource.name.startswith("prediction-") else "note"
+        return next((kind for kind in ("prediction", "take") if resource.name.startswith(f"{kind}-")), "note")
     return resource.kind
 
 
@@ -844,6 +845,21 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
             made.append(Attempt(fill(entry), data, prediction and author(entry) == who and not (
                 resolved and path.endswith("forecast")), target=entry.name,
                 also_refused=(400,) if not prediction or (resolved and path.endswith("forecast")) else ()))
+        return made
+    if path == "/takes":  # anyone's own view, filed as a note is: unfiled, or under a node they edit
+        nodes = [None, *team.of_kind("node")]
+        return [Attempt(path, {"claim": f"QUNEWNOTE{n} by {who}", "source": "a talk", "confidence": "60%",
+                               "on": node.short if node else ""},
+                        signed_in and (node is None or RANK.get(role(team, who, node.name) or "", -1) >= 2),
+                        target=node.name if node else "unfiled") for node in nodes]
+    if path in ("/e/{ref}/take", "/e/{ref}/revisited"):  # a take's maker's alone (their view)
+        data = {"confidence": "55%", "reason": f"Because {n}"} if path.endswith("take") else \
+            {"next": "in 3 weeks", "reason": f"Because {n}"}
+        made = []
+        for entry in _entry_targets(team):
+            take = entry.name.startswith("take-")
+            made.append(Attempt(fill(entry), data, take and author(entry) == who, target=entry.name,
+                                also_refused=() if take else (400,)))  # not a take: said so to whoever sees it
         return made
     if path in ("/e/{ref}/edit", "/e/{ref}/attach", "/e/{ref}/comments"):
         made = []

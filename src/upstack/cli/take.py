@@ -161,15 +161,10 @@ def take_list(ws: Workspace, as_json: bool) -> None:
 @pass_log
 def takes(ws: Workspace, as_json: bool) -> None:
     """How your views moved, which rest on one source only, and what to revisit."""
-    found = service.listing(ws)
-    queue = service.revisit_queue(ws, found)
-    moved = [t for t in found if len(t.confidences) > 1]
-    lonely = [t for t in found if t.one_source]
+    shown = service.overview(ws)
+    found, queue, moved, lonely = shown.takes, shown.revisit, shown.moved, shown.one_source
     if as_json:
-        print_json({"takes": [t.to_dict() for t in found], "moved": [t.entry.short for t in moved],
-                    "one_source": [t.entry.short for t in lonely],
-                    "revisit": [{"short": t.entry.short, "claim": t.entry.title, "revisit_by": t.revisit_by,
-                                 "due": t.revisit_due} for t in queue]})
+        print_json(shown.to_dict())
         return
     if not found:
         echo("no takes yet: `upstack take add CLAIM --from WHO -c 60%` when a claim convinces you")

@@ -9,6 +9,13 @@ ablation came out against a 65% forecast, feature 11302 beat a 35% one, the indu
 (the paper's number used another convention: the claim, as written, could not be settled) and the
 swapped-name corruption is open, to be known within the week.
 
+Three takes, claims heard and held with skepticism (services/takes.py): that SAEs find the model's real
+features, heard at a reading group at 70% and moved twice by a second source (the feature-splitting
+write-up, then the width sweep read against it) down to 30%; that deception evals are saturated, heard on
+a podcast and resting on that one source, with its revisit day in the coming week (so `upstack due`
+lists it); and that induction heads drive most in-context learning, from the paper, shared on the IOI
+project.
+
 The mentor's review is asked of the ``echo`` model of the `llm` plugin llm-echo (which answers with the
 prompt it was sent, and needs no network) through services/mentor.py's own path, and filed as the
 command files it; only when `llm` and llm-echo are installed (the ``llm`` extra), else it is left out.
@@ -23,10 +30,10 @@ from typing import Any
 
 from upstack.domain.entry import Entry
 from upstack.domain.tree import Node
-from upstack.services import mentor, predictions
+from upstack.services import mentor, predictions, takes
 from upstack.workspace import Workspace
 
-__all__ = ["PREDICTIONS", "MENTOR_WHEN", "judgment_steps", "mentor_available"]
+__all__ = ["PREDICTIONS", "TAKES", "MENTOR_WHEN", "judgment_steps", "mentor_available"]
 
 Step = tuple[str, Callable[..., Any], tuple[Any, ...]]
 ECHO_MODEL = "echo"
@@ -75,6 +82,44 @@ PREDICTIONS: tuple[_Prediction, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Take:
+    key: str
+    when: str  # heard, "DAYS_AGO HH:MM"
+    claim: str
+    source: str
+    where: str
+    confidence: str
+    reason: str = ""
+    crux: str = ""
+    would_change: str = ""
+    node: str | None = None  # a TREE key
+    revisit: str | None = None  # from when it was heard: "in 20 days" lands in the coming week
+    shared: bool = False
+    updates: tuple[tuple[str, str, str, str, str], ...] = ()  # (when, confidence, why, another source, where)
+
+
+TAKES: tuple[_Take, ...] = (
+    _Take("take_sae", "16 15:30", "SAEs find the model's real features #sae", "a reading-group talk",
+          "the Thursday reading group", "70%", "The demo features were strikingly clean.",
+          crux="Do the features stay put as the dictionary grows?",
+          would_change="The same direction splitting into several features at every width.", node="SAE",
+          updates=(("14 09:10", "50%", "Features split as the dictionary grows: which width's are the real ones?",
+                    "the feature-splitting write-up", "Towards Monosemanticity, the feature-splitting section"),
+                   ("9 11:20", "30%", "Feature 11302 is one of several splits of one direction, as the write-up "
+                    "shows at every width.", "", ""))),
+    _Take("take_evals", "16 20:40", "Deception evals are saturated: frontier models pass them all #evals",
+          "a podcast guest",
+          "an AI-safety podcast episode", "65%", "They sounded sure, and named three evals.",
+          would_change="A deception eval published this year that frontier models fail.",
+          node="AGENDA", revisit="in 20 days"),
+    _Take("take_induction", "20 16:30", "Induction heads are most of in-context learning in small models #induction",
+          "Olsson et al. 2022", "In-context Learning and Induction Heads", "75%",
+          "The phase change lines up with the bump in the loss curve.",
+          crux="Does the claim hold beyond two-layer models?", node="IOI", shared=True),
+)
+
+
 def mentor_available() -> bool:
     """Whether the optional `llm` library and its llm-echo plugin are installed (never imported here)."""
     return all(importlib.util.find_spec(name) is not None for name in ("llm", "llm_echo"))
@@ -93,6 +138,10 @@ def judgment_steps(ws: Workspace, nodes: dict[str, Node], written: dict[str, Ent
         if item.resolve:
             when, outcome, evidence, why = item.resolve
             steps.append((when, _resolve, (ws, written, item.key, outcome, evidence, why)))
+    for heard in TAKES:
+        steps.append((heard.when, _take, (ws, nodes, written, heard)))
+        steps += [(when, _update_take, (ws, written, heard.key, confidence, why, source, where))
+                  for when, confidence, why, source, where in heard.updates]
     if mentor_available():
         steps.append((MENTOR_WHEN, _review, (ws, nodes, written)))
     return steps
@@ -111,6 +160,19 @@ def _update(ws: Workspace, written: dict[str, Entry], key: str, probability: str
 def _resolve(ws: Workspace, written: dict[str, Entry], key: str, outcome: str, evidence: str, why: str) -> None:
     ws.ingest()  # the result that settles it, captured to the journal, is in the store first
     predictions.resolve(ws, written[key].id, outcome, evidence=written[evidence].id, reason=why)
+
+
+def _take(ws: Workspace, nodes: dict[str, Node], written: dict[str, Entry], heard: _Take) -> None:
+    made = takes.make(ws, heard.claim, heard.confidence, source=heard.source, where=heard.where,
+                      cruxes=[heard.crux] if heard.crux else [], would_change=heard.would_change,
+                      on=[nodes[heard.node].id] if heard.node else [], revisit=heard.revisit, shared=heard.shared,
+                      reason=heard.reason)
+    written[heard.key] = made.entry
+
+
+def _update_take(ws: Workspace, written: dict[str, Entry], key: str, confidence: str, why: str, source: str,
+                 where: str) -> None:
+    takes.update(ws, written[key].id, confidence, reason=why, source=source or None, where=where)
 
 
 def _review(ws: Workspace, nodes: dict[str, Node], written: dict[str, Entry]) -> None:

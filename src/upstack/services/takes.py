@@ -27,7 +27,7 @@ from upstack.store import takes as store
 from upstack.timeutil import now_after, now_iso, parse_day, today_local
 from upstack.workspace import Workspace
 
-__all__ = ["Take", "make", "update", "revisited", "get", "listing", "revisit_queue", "mine"]
+__all__ = ["Take", "Overview", "make", "update", "revisited", "get", "listing", "overview", "revisit_queue", "mine"]
 
 
 @dataclass
@@ -225,6 +225,30 @@ def _load(ws: Workspace, entry_ids: list[str] | None = None) -> list[Take]:
 def listing(ws: Workspace) -> list[Take]:
     """The takes the reader may see (their own, and those shared with them), oldest first."""
     return _load(ws)
+
+
+@dataclass
+class Overview:
+    """What `upstack takes` (and /takes) shows: the takes the reader may see, those whose confidence
+    moved since first heard, those resting on one source only, and the reader's revisit queue."""
+
+    takes: list[Take]
+    moved: list[Take]
+    one_source: list[Take]
+    revisit: list[Take]  # the reader's own, soonest first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"takes": [t.to_dict() for t in self.takes], "moved": [t.entry.short for t in self.moved],
+                "one_source": [t.entry.short for t in self.one_source],
+                "revisit": [{"short": t.entry.short, "claim": t.entry.title, "revisit_by": t.revisit_by,
+                             "due": t.revisit_due} for t in self.revisit]}
+
+
+def overview(ws: Workspace) -> Overview:
+    """How the reader's views moved, which rest on one source only, and what to revisit."""
+    found = listing(ws)
+    return Overview(found, [t for t in found if len(t.confidences) > 1], [t for t in found if t.one_source],
+                    revisit_queue(ws, found))
 
 
 def revisit_queue(ws: Workspace, takes: list[Take] | None = None) -> list[Take]:

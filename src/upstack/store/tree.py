@@ -8,6 +8,7 @@ from upstack.domain import access
 from upstack.domain.tree import Node
 from upstack.errors import NotFound
 from upstack.store.db import Database
+from upstack.store.queries import reader_sql
 
 __all__ = ["load_node", "node_owner", "node_rows", "ancestors", "children", "history", "activity", "recent_entry_ids",
            "is_live", "became_active_at"]
@@ -114,10 +115,12 @@ def activity(db: Database) -> dict[str | None, dict[str, Any]]:
 
 
 def recent_entry_ids(db: Database, node_id: str, limit: int) -> list[str]:
-    """The node's own live entries, newest first (whoever may see them: load them to check)."""
+    """The node's own live entries the reader may see, newest first. Filtered before the limit: else
+    entries the reader may not see would take places in it and push theirs out (a leak by difference)."""
+    visible, params = reader_sql(db)
     return [r["id"] for r in db.query(
-        "SELECT id FROM entries WHERE node_id = ? AND deleted_at IS NULL "
-        "ORDER BY occurred_at DESC, id DESC LIMIT ?", (node_id, limit))]
+        f"SELECT e.id FROM entries e WHERE e.node_id = ? AND e.deleted_at IS NULL AND {visible} "
+        "ORDER BY e.occurred_at DESC, e.id DESC LIMIT ?", [node_id, *params, limit])]
 
 
 def is_live(db: Database, node_id: str) -> bool:

@@ -18,13 +18,13 @@ from fastapi.templating import Jinja2Templates
 
 from upstack.domain import access
 from upstack.domain.access import Audience
-from upstack.errors import Forbidden
+from upstack.errors import BadInput, Forbidden
 from upstack.services.review import clause
 from upstack.web.auth import csrf_token
 from upstack.web.state import open_workspace
 from upstack.workspace import Workspace
 
-__all__ = ["page", "Page", "workspace", "charged", "signed_in", "base_context", "templates"]
+__all__ = ["page", "Page", "workspace", "charged", "signed_in", "base_context", "templates", "refused_form"]
 
 HERE = Path(__file__).parent
 
@@ -96,6 +96,15 @@ def base_context(request: Request) -> dict[str, Any]:
 
         unread = unread_count(open_workspace(request.app.state), user.id)
     return {"csrf": csrf_token(request), "me": user, "unread": unread, "local_mode": not request.app.state.team}
+
+
+def refused_form(request: Request, shown: Page, name: str, form: str, refused: BadInput,
+                 typed: dict[str, Any]) -> Response:
+    """The page a form was on (``shown``), with why it was refused in one line above that form (named
+    ``form``) and what was typed still in it; its status is the refusal's (400)."""
+    context = {**shown.data, **base_context(request), "page_name": name,
+               "form_error": {"form": form, "message": str(refused)}, "typed": typed}
+    return templates.TemplateResponse(request, shown.template, context, status_code=refused.http_status)
 
 
 def page(router: APIRouter, path: str, *, name: str, summary: str,

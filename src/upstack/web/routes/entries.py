@@ -16,7 +16,7 @@ from upstack.domain.entry import figures
 from upstack.domain.files import attachment_name
 from upstack.errors import BadInput
 from upstack.services import capture, comments, curate, recall, stars, tree
-from upstack.web import prediction_view
+from upstack.web import prediction_view, take_view
 from upstack.web.markdown import images_shown, render
 from upstack.web.pages import Page, charged, page, workspace
 from upstack.workspace import Workspace
@@ -51,7 +51,9 @@ def entry_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
             author_id=entry.author_id, private=entry.private, node_id=entry.node_id),
         "comments": comments.for_entry(ws, entry),
         # A prediction's forecasts and resolutions; an idea's or result's predictions (issue 19).
-        **prediction_view.entry_context(ws, entry)})
+        **prediction_view.entry_context(ws, entry),
+        # A take's history and, for its maker, the forms that move it (issue 19).
+        **take_view.entry_context(ws, entry)})
 
 
 @router.post("/e/{ref}/edit", summary="Save a new revision of an entry")

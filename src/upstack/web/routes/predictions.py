@@ -18,7 +18,7 @@ from upstack.errors import BadInput
 from upstack.services import predictions as service
 from upstack.services import tree as tree_service
 from upstack.web import prediction_view as view
-from upstack.web.pages import Page, base_context, page, templates, workspace
+from upstack.web.pages import Page, page, refused_form, workspace
 from upstack.web.routes import entries, tree
 from upstack.web.routes.pipeline import wants_json
 from upstack.workspace import Workspace
@@ -65,9 +65,7 @@ def _made(request: Request, found: service.Prediction) -> Response:
 def _again(request: Request, shown: Page, name: str, form: str, refused: BadInput,
            typed: dict[str, Any]) -> Response:
     """The page the form was on, with the reason above that form and what was typed in it."""
-    context = {**shown.data, **base_context(request), "page_name": name,
-               "form_error": {"form": form, "message": str(refused)}, "typed": typed}
-    return templates.TemplateResponse(request, shown.template, context, status_code=refused.http_status)
+    return refused_form(request, shown, name, form, refused, typed)
 
 
 @router.post("/tree/{ref}/predict", summary="Make a prediction about a question or experiment node")
