@@ -10,7 +10,6 @@ import json
 import math
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from attack_common import Team, team  # noqa: F401  (a fixture)
-from conftest import CLI, round_trip
+from conftest import CLI, assert_refused_unchanged, round_trip
 from upstack.cli.main import cli
 from upstack.domain import access
 from upstack.domain import calibration as rule
 from upstack.errors import Forbidden, NotFound
 from upstack.ids import new_id
 from upstack.services import capture, predictions, tree
+from upstack.store import SCHEMA_VERSION
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
@@ -317,17 +317,17 @@ def test_an_out_of_range_forecast_line_is_set_aside(run: CLI, probability: Any) 
     assert json.loads(result.stdout)["brier"] == pytest.approx(0.81)  # scored by the 90% made by the CLI
 
 
-def test_a_back_dated_forecast_line_does_not_score(run: CLI) -> None:
+def test_a_forecast_cannot_be_back_dated_from_the_command_line(run: CLI) -> None:
     """The rule is "the last forecast made before the evidence existed, by its real time (never a
-    back-dated --at)", but the store takes a forecast's time from the record's data."""
+    back-dated --at)". upstack writes a forecast's time itself, now: `predict update` takes no date, and
+    once the answer is known it refuses. (A record's time is its writer's claim: the store takes a
+    forecast it is sent whenever it comes, so that a person's machines that forecast offline keep one
+    history (tests/test_attack19b.py); a line written into one's own journal by hand fools only its
+    writer, and a forecast made after the evidence counts for nothing.)"""
     short = run.ok("predict", "add", "The probe beats chance", "-p", "0.1").strip()
     run.ok("predict", "resolve", short, "true")
-    full = _full_id(run, short)
-    shown = json.loads(run.ok("predict", "show", short, "--json"))
-    first = datetime.fromisoformat(shown["forecasts"][0]["at"].replace("Z", "+00:00"))
-    between = (first + timedelta(microseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # before the resolution
-    assert shown["forecasts"][0]["at"] < between < shown["resolutions"][0]["evidence_at"]
-    _hand_made_line(run.home, "prediction.forecast", {"entry_id": full, "probability": 0.99, "at": between})
+    assert run("predict", "update", short, "-p", "0.99", "--at", "yesterday").exit_code == 2  # no such option
+    assert_refused_unchanged(run, ["predict", "update", short, "-p", "0.99"], "would know the answer")
     assert json.loads(run.ok("calibration", "--json"))["brier"] == pytest.approx(0.81)
 
 
@@ -394,6 +394,6 @@ def test_held_migration_from_schema_18(tmp_path: Path, db_url: str | None) -> No
     make_workspace(home, db_url, 18, ["an old note"], ["a pending note"])
     old = CLI(home, db_url)
     short = old.ok("predict", "add", "it works", "-p", "0.6").strip()
-    assert schema_version(home, db_url) == 20
+    assert schema_version(home, db_url) == SCHEMA_VERSION
     assert [p["short"] for p in json.loads(old.ok("predict", "list", "--json"))] == [short]
     assert len(_entries(old)) == 3

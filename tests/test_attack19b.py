@@ -283,9 +283,9 @@ def test_held_malformed_judgment_is_refused_at_the_door(team: Team, op: str,  # 
     assert dump_tables(team.ws.store().db) == before
 
 
-def test_held_a_forecast_out_of_order_or_after_the_answer_changes_nothing(team: Team) -> None:  # noqa: F811
-    """Held: her own forecast dated before her last one, or sent after her resolution, and a prediction
-    made twice under one entry, change nothing: the history stays as it was."""
+def test_held_a_forecast_before_the_prediction_or_after_the_answer_changes_no_score(team: Team) -> None:  # noqa: F811
+    """Held: her own forecast dated before the prediction was made, and a prediction made twice under one
+    entry, change nothing; one sent after her resolution is kept in the history and scores nothing."""
     with _as(team, team.ada):
         made = predictions.make(team.ws, "QUHERS", 0.7, on=team.experiment)
     answer = _push(team, team.ada, [
@@ -296,10 +296,12 @@ def test_held_a_forecast_out_of_order_or_after_the_answer_changes_nothing(team: 
     with _as(team, team.ada):
         assert [f.probability for f in predictions.get(team.ws, made.id).forecasts] == [0.7]
         predictions.resolve(team.ws, made.id, "true")
+        scored = predictions.calibration(team.ws).to_dict()
     answer = _push(team, team.ada, [_record("prediction.forecast", {"entry_id": made.id, "probability": 0.99})])
-    assert answer["applied"] == 0 and answer["problems"]
+    assert answer["applied"] == 1 and not answer["problems"]
     with _as(team, team.ada):
-        assert [f.probability for f in predictions.get(team.ws, made.id).forecasts] == [0.7]
+        assert [f.probability for f in predictions.get(team.ws, made.id).forecasts] == [0.7, 0.99]
+        assert predictions.calibration(team.ws).to_dict() == scored
 
 
 # == 4. Faults: two laptops, a push cut short, a batch sent twice =================================
@@ -308,17 +310,13 @@ def _history(ws: Workspace, entry_id: str) -> list[float]:
     return [f.probability for f in predictions.get(ws, entry_id).forecasts]
 
 
-@pytest.mark.xfail(strict=True, reason="a forecast from her other machine, dated before her last one on the server, "
-                   "is set aside there for good: the server and her machines keep different histories")
 def test_her_two_laptops_forecasting_offline_converge(team: Team, tmp_path: Path) -> None:  # noqa: F811
     """Ada's laptop and desktop both hold her prediction. Offline, the desktop forecasts first, then the
     laptop; the laptop syncs first. The desktop's forecast, dated before the laptop's now on the server,
     is set aside there, so the server keeps [70%, laptop's] while the desktop keeps all three, and every
     later sync pushes it again, is set aside again, and never converges; the two machines score her
-    differently. Found; not fixed here: the store's rule (a forecast after the last, so none scores
-    itself back-dated) would need to tell a forecast made offline, at its real time, from one written
-    later with an old date (for instance by taking it in if it was made before the server's last forecast
-    was received), which is a design decision."""
+    differently. Fixed: a forecast is taken in whatever came before it (it scores only if made before the
+    evidence), so every copy keeps the same three."""
     laptop = team.laptop(tmp_path, "laptop", team.ada)
     desktop = team.laptop(tmp_path, "desktop", team.ada)
     sync_service.sync(laptop)

@@ -99,15 +99,17 @@ def from_run(db: Database, record: Record) -> None:
 
 
 def _forecast(db: Database, record: Record) -> None:
-    """A forecast after the last event (a forecast or a resolution) of a prediction still open: one dated
-    before them, or after the answer is known, would score itself."""
-    _live(db, record.data["entry_id"])
-    last = db.one("SELECT max(at) AS at, sum(CASE WHEN kind = 'resolve' THEN 1 ELSE 0 END) AS resolved "
-                  "FROM prediction_events WHERE entry_id = ?", (record.data["entry_id"],))
-    if last is not None and last["resolved"]:
-        raise UpstackError(f"prediction {record.data['entry_id']} is resolved: a forecast now would know the answer")
-    if last is not None and last["at"] is not None and str(record.data.get("at", record.at)) <= str(last["at"]):
-        raise UpstackError(f"a forecast of prediction {record.data['entry_id']} dated before its last one")
+    """A forecast, at the time upstack wrote it (services/predictions.update: now, never a chosen date).
+    Taken in whatever came before it here: the same person's other machine may have forecast offline
+    before this one's last forecast reached it, or before its resolution did, and every copy must keep
+    the same history. It cannot score itself: a score takes the last forecast made before the evidence
+    (``_restand``), so one made after the answer was known is kept and counts for nothing. One dated
+    before its prediction was made (or at that moment) is set aside."""
+    made = db.scalar("SELECT created_at FROM predictions WHERE entry_id = ?", (record.data["entry_id"],))
+    if made is None:
+        raise NotFound(f"prediction {record.data['entry_id']} does not exist")
+    if str(record.data.get("at", record.at)) <= str(made):  # after it: its making stays its first forecast
+        raise UpstackError(f"a forecast of prediction {record.data['entry_id']} dated before the prediction")
     _event(db, record, "forecast", probability=_probability(record.data["probability"]))
 
 
