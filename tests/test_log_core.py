@@ -20,7 +20,7 @@ from click.testing import Result
 
 from conftest import CLI, blob_files
 from upstack.cli.editing import SCISSORS
-from upstack.domain.text import KINDS
+from upstack.domain.text import KINDS, MADE_APART
 from upstack.ids import id_key, new_id, short_id
 from upstack.services.jsondump import dump_tables
 from upstack.store import SCHEMA_MARK, schema
@@ -163,7 +163,7 @@ def test_kind_project_private_and_extra_tags(run: CLI) -> None:
     assert (entry["kind"], entry["project"], entry["private"]) == ("result", "IOI", True)
     assert sorted(entry["tags"]) == ["heads", "ioi"]
     for kind in KINDS:
-        if kind == "prediction":  # made with its probability by `upstack predict add` (tests/test_predict.py)
+        if kind in MADE_APART:  # made by their own commands (tests/test_predict.py, tests/test_takes.py)
             continue
         assert as_json(run, "note", "-k", kind, f"A {kind} entry.")["kind"] == kind
 

@@ -20,7 +20,7 @@ import pytest
 from click.testing import Result
 
 from conftest import CLI, blob_files
-from upstack.domain.text import KINDS
+from upstack.domain.text import KINDS, MADE_APART
 from upstack.ids import id_key, new_id, short_id
 from upstack.services.jsondump import DATA_TABLES, dump_tables
 from upstack.store import ingest, schema
@@ -353,7 +353,7 @@ def build_rich(run: CLI, files: Path) -> None:
     diff = write_file(files, "fix.patch", b"-lr = 1e-3\n+lr = 3e-4\n")
     secret_file = write_file(files, "token.txt", b"a pasted token")
     made = {}
-    made_apart = ("prediction", "take")  # `predict add` and `take add` make those
+    made_apart = tuple(MADE_APART)  # `predict add` and `take add` make those
     for day, kind in enumerate((k for k in KINDS if k not in made_apart), 1):
         project = ["--project", "IOI circuit", "--create"] if day % 2 else []
         made[kind] = note(run, "-k", kind, "--at", f"2026-02-{day:02d}T09:30:00+00:00", *project,

@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 KINDS = ("note", "result", "question", "decision", "learning", "stuck", "idea", "prediction", "take")
+# Kinds whose entry arrives with rows of its own (issue 19), so a kind alone would make half of one:
+# what each needs, and the command that makes it.
+MADE_APART = {"prediction": ("its probability", "upstack predict add CLAIM -p 0.7"),
+              "take": ("who said it and how sure you are", "upstack take add CLAIM --from WHO -c 60%")}
 
 # A tag starts with a letter and may hold letters, digits, _ - / (nested tags).
 _TAG = re.compile(r"(?<![\w#/&])#([^\W\d_][\w/-]*)")

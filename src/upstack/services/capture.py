@@ -10,7 +10,7 @@ from typing import Any
 
 from upstack.domain.access import current, require_edit, require_file_under
 from upstack.domain.entry import Attachment, Entry
-from upstack.domain.text import KINDS, collect_tags, parse_note_text
+from upstack.domain.text import KINDS, MADE_APART, collect_tags, parse_note_text
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.timeutil import now_iso
@@ -77,11 +77,9 @@ def note(ws: Workspace, text: str, *, kind: str = "note", project: str | None = 
     a candidate to triage (`upstack triage`), as `upstack idea` makes.
     """
     check_kind(kind)
-    if kind == "prediction":  # the entry and its forecast arrive together, as `upstack predict add` writes them
-        raise BadInput("a prediction needs its probability: make one with `upstack predict add CLAIM -p 0.7`")
-    if kind == "take":  # the entry and who said it arrive together, as `upstack take add` writes them
-        raise BadInput("a take needs who said it and how sure you are: make one with "
-                       "`upstack take add CLAIM --from WHO -c 60%`")
+    if kind in MADE_APART:  # the entry and its own rows arrive together, as their command writes them
+        needs, command = MADE_APART[kind]
+        raise BadInput(f"a {kind} needs {needs}: make one with `{command}`")
     ws.check_writable()
     if under and project:
         raise BadInput("give --under or --project, not both")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from upstack.domain.access import require_edit
 from upstack.domain.entry import Attachment, Entry
-from upstack.domain.text import split_title
+from upstack.domain.text import MADE_APART, split_title
 from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.capture import check_kind
@@ -31,12 +31,10 @@ def edit(ws: Workspace, ref: str, text: str, *, kind: str | None = None) -> Entr
         raise BadInput("the new text is empty; use `upstack rm` to delete an entry")
     title, body = split_title(text)
     new_kind = check_kind(kind) if kind else entry.kind
-    if "prediction" in (new_kind, entry.kind) and new_kind != entry.kind:
-        raise BadInput(f"entry {entry.short} cannot become a {new_kind} by its kind: a prediction is made with "
-                       "`upstack predict add`")
-    if "take" in (new_kind, entry.kind) and new_kind != entry.kind:
-        raise BadInput(f"entry {entry.short} cannot become a {new_kind} by its kind: a take is made with "
-                       "`upstack take add`")
+    apart = next((k for k in (new_kind, entry.kind) if k in MADE_APART), None)
+    if apart and new_kind != entry.kind:
+        raise BadInput(f"entry {entry.short} cannot become a {new_kind} by its kind: a {apart} is made with "
+                       f"`{MADE_APART[apart][1].split(' CLAIM')[0]}`")
     if "idea" in (new_kind, entry.kind) and new_kind != entry.kind:
         # An idea is an entry with a triage row and a state: a kind alone would make half of one.
         raise BadInput(f"entry {entry.short} cannot become {'an idea' if new_kind == 'idea' else 'a ' + new_kind}"

@@ -23,6 +23,7 @@ from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.store import predictions as store
 from upstack.store import queries
+from upstack.store.tree import node_rows
 from upstack.timeutil import now_after, now_iso, parse_day, today_local
 from upstack.workspace import Workspace
 
@@ -304,8 +305,8 @@ def get(ws: Workspace, ref: str) -> Prediction:
     db = ws.store().db
     entry_id = queries.resolve(db, ref, what="prediction")
     found = _load(ws, [entry_id], full=True)
-    if not found and db.scalar("SELECT kind FROM entries WHERE id = ?", (entry_id,)) == "prediction" \
-            and queries.load_entries(db, [entry_id]):
+    shown = [] if found else queries.load_entries(db, [entry_id])  # as the reader may see it
+    if shown and shown[0].kind == "prediction":
         raise BadInput(f"prediction {ref} shows its forecasts once you have made yours on the same question "
                        "(no anchoring): `upstack predict add ... --on` it first")
     if not found:
@@ -416,7 +417,8 @@ def calibration(ws: Workspace, *, own: bool = True, project: str | None = None,
     it stands (``store.standing``), so a long history scores in one read."""
     db = ws.store().db
     rows = store.standing(db, own=own)
-    nodes = {str(n["id"]): n for n in db.query("SELECT id, parent_id, kind, title FROM nodes")}
+    nodes = {n.id: {"id": n.id, "parent_id": n.parent_id, "kind": n.kind, "title": n.title}
+             for n in node_rows(db, include_deleted=True)}  # those the reader may see
     if project:
         top = _node(db, project)
         rows = [r for r in rows if _within(nodes, r["node_id"], top)]

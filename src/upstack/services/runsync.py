@@ -56,7 +56,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     from upstack.services.record_shapes import problem
     from upstack.services.sync_door import TAKEN, may_attach
     from upstack.store import runs
-    from upstack.store.run_sync import author_and_node
+    from upstack.store.run_sync import author_and_node, status_of
     from upstack.store.sync import id_named, part_of
 
     store = ws.store()
@@ -74,8 +74,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
     if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
         raise BadInput("you may no longer log to this run: its node is not shared with you as editor any more")
-    if row is not None and any(r.op == "run.predict" for r in records) and \
-            db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,)) != "running":
+    if row is not None and any(r.op == "run.predict" for r in records) and status_of(db, run_id) != "running":
         from upstack.store.predictions import RUN_ENDED
 
         raise BadInput(RUN_ENDED.format(run=run_id))
@@ -116,8 +115,9 @@ def _prediction_id_taken(db: Any, entry_id: str, run_id: str) -> bool:
         return True  # the run's own result entry comes with the run
     if not id_named(db, entry_id):
         return False
-    return not db.scalar("SELECT 1 FROM predictions WHERE entry_id = ? AND target_kind = 'run' AND target_id = ?",
-                         (entry_id, run_id))
+    from upstack.store.predictions import about_run
+
+    return not about_run(db, entry_id, run_id)
 
 
 def take(store: Any, run_id: str, records: list[Record], series: Series, *, complete: bool = True) -> dict[str, Any]:

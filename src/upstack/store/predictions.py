@@ -72,7 +72,7 @@ def from_run(db: Database, record: Record) -> None:
     entry of the run's author under the run's node, about that run."""
     from upstack.ids import derived_id
     from upstack.store.ingest import create_entry
-    from upstack.store.sync import id_named
+    from upstack.store.named import id_named
 
     data = record.data
     run = db.one("SELECT * FROM runs WHERE id = ?", (data["run_id"],))
@@ -164,6 +164,12 @@ def _restand(db: Database, entry_id: str) -> None:
 
 HANDLERS: dict[str, Callable[[Database, Record], None]] = {
     "prediction.make": _make, "prediction.forecast": _forecast, "prediction.resolve": _resolve}
+
+
+def about_run(db: Database, entry_id: str, run_id: str) -> bool:
+    """Whether this entry is a prediction about that run (the run made it, or it was made --on it)."""
+    return bool(db.scalar("SELECT 1 FROM predictions WHERE entry_id = ? AND target_kind = 'run' AND target_id = ?",
+                          (entry_id, run_id)))
 
 
 def is_prediction(db: Database, entry_id: str) -> bool:

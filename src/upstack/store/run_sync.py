@@ -22,6 +22,12 @@ def author_and_node(db: Database, run_id: str) -> dict[str, Any] | None:
     return db.one("SELECT author_id, node_id FROM runs WHERE id = ?", (run_id,))
 
 
+def status_of(db: Database, run_id: str) -> str | None:
+    """The run's status (running, finished, ...), whoever may see it; None if there is no such run."""
+    value = db.scalar("SELECT status FROM runs WHERE id = ?", (run_id,))
+    return None if value is None else str(value)
+
+
 def take_points(store: Store, run_id: str, series: dict[str, tuple[int, array, array, array]], *, ended: bool,
                 complete: bool) -> tuple[str, dict[str, int]] | None:
     """Add points to a run ({key: (index of the first, steps, times, values)}), in one transaction:

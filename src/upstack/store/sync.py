@@ -23,6 +23,7 @@ from upstack.formats.journal import Record
 from upstack.store import comments, path, stars
 from upstack.store.accounts import owner_id
 from upstack.store.db import Database
+from upstack.store.named import id_named
 from upstack.store.queries import reader_sql
 
 __all__ = ["manifest", "own_stars", "star_records",
@@ -258,18 +259,6 @@ def node_parent(db: Database, node_id: str) -> str | None:
 
 def node_event_exists(db: Database, event_id: str) -> bool:
     return bool(db.scalar("SELECT 1 FROM node_events WHERE id = ?", (event_id,)))
-
-
-# Every id a pulled record carries as its own (a node's, a revision's, a file's, a node change's, a
-# comment's), every object's, and every record applied here: a laptop takes in pulled records by id.
-_NAMED = " UNION ALL ".join(f"SELECT 1 FROM {table} WHERE id = ?" for table in (
-    "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "path_records",
-    "prediction_events", "take_events", "applied_records"))
-
-
-def id_named(db: Database, object_id: str) -> bool:
-    """Whether anything here has this id, whoever may see it: what the id of something new may not be."""
-    return bool(db.scalar(_NAMED, (object_id,) * _NAMED.count("?")))
 
 
 def part_of(db: Database, object_id: str, entry_id: str) -> bool:

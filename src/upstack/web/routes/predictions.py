@@ -109,8 +109,8 @@ def predict_on_entry(request: Request, ref: str, ws: Annotated[Workspace, Depend
     return _made(request, found)
 
 
-@router.post("/e/{ref}/forecast", summary="Update your prediction: a new probability and why (the earlier "
-             "forecasts are kept)")
+@router.post("/e/{ref}/forecast", summary="A new forecast of your prediction: a probability and why (the "
+             "earlier forecasts are kept)")
 def update_forecast(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)],
                     probability: Probability = "", reason: Reason = "") -> Response:
     try:

@@ -72,7 +72,7 @@ def make_take(request: Request, ws: Annotated[Workspace, Depends(workspace)], cl
     return _done(request, found)
 
 
-@router.post("/e/{ref}/take", summary="Update your take: a new confidence, another source, a crux, what would "
+@router.post("/e/{ref}/take", summary="A change to your take: a new confidence, another source, a crux, what would "
              "change your mind or the next revisit, and why (the earlier views are kept)")
 def update_take(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)],
                 confidence: Confidence = "", reason: Reason = "", source: Source = "", where: Where = "",
