@@ -62,6 +62,8 @@ def test_a_resolution_corrected_keeps_the_first_and_annulled_ones_are_left_out(r
     (["predict", "add", "Claim", "-p", "likely"], "is not a probability"),
     (["predict", "add", "", "-p", "0.5"], "claim is empty"),
     (["predict", "add", "Claim", "-p", "0.5", "--by", "whenever"], "resolve-by day"),
+    (["predict", "add", "Claim", "-p", "0.5", "--by", "yesterday"], "has passed"),
+    (["predict", "add", "Claim", "-p", "70"], "did you mean 70%?"),
     (["predict", "add", "Claim", "-p", "0.5", "--on", "nothing-here"], "nothing-here"),
     (["note", "--kind", "prediction", "A prediction without a probability"], "make one with `upstack predict add"),
 ])
@@ -90,6 +92,30 @@ def test_a_prediction_on_a_run_still_running_is_about_that_run(run: CLI) -> None
     assert_refused_unchanged(run, ["predict", "resolve", made["short"], "true", "--evidence", running.short],
                              "has not ended")
     running.finish()
+
+
+def test_the_cli_says_what_it_shows(run: CLI) -> None:
+    """A first session's wording (issue 19's walk): an empty filter is not "no predictions yet", a
+    resolved one drops its resolve-by day from the list, show says its id, state and evidence and marks a
+    corrected resolution, and the reliability table's columns line up with its header."""
+    project = _project(run)
+    made = run.ok("predict", "add", "Claim to check", "-p", "0.6", "--by", "today", "--on", project,
+                  "--criteria", "the held-out accuracy").strip()
+    assert run.ok("predict", "list", "--resolved").strip() == "no resolved predictions: `upstack predict list` " \
+        "shows them all"
+    result = run.ok("note", "--kind", "result", "--under", project, "It came out.").strip()
+    run.ok("predict", "resolve", made, "true", "--evidence", result)
+    run.ok("predict", "resolve", made, "false", "--why", "misread it")
+    assert " by " not in run.ok("predict", "list")
+    shown = run.ok("predict", "show", made).splitlines()
+    assert shown[1].startswith(f"{made}  false  by ") and f"about node {project}" in shown[1]
+    assert shown[2] == "Criteria: the held-out accuracy"
+    assert shown[-2].endswith(f"resolved true  (evidence {result})  corrected below")
+    assert shown[-1].endswith("resolved false  (misread it)")
+    table = run.ok("calibration").splitlines()
+    header = next(line for line in table if line.startswith("said"))
+    [row] = [line for line in table if line.startswith("60%-70%")]
+    assert header.index("n") == row.index("1") and len(header) == len(row)  # each column ends where its name does
 
 
 def test_due_lists_an_open_prediction_to_resolve(run: CLI) -> None:

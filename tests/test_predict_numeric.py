@@ -19,7 +19,7 @@ from attack_common import Team, rec, run_records
 from conftest import CLI, assert_refused_unchanged
 from upstack.domain import access
 from upstack.errors import BadInput
-from upstack.ids import new_id
+from upstack.ids import new_id, short_id
 from upstack.services import predictions, tree
 from upstack.services.jsondump import dump_tables
 from upstack.workspace import Workspace
@@ -115,6 +115,7 @@ def test_a_run_predicts_itself_and_resolves_at_its_end(run: CLI, workspace: Work
     report = json.loads(run.ok("calibration", "--json"))
     assert report["n"] == 1 and report["coverage"] == [{"level": 0.8, "n": 1, "covered": 1, "rate": 1.0}]
     assert report["by_kind"] == {"run": pytest.approx(report["by_kind"]["run"])} and "run" in report["by_kind"]
+    assert shown["resolutions"][0]["reason"] == f"final loss was 0.13 in run {short_id(r.id)}"  # an id one can type
 
 
 def test_two_predictions_aggregates_and_a_summary_value(run: CLI) -> None:
@@ -301,7 +302,9 @@ def test_someone_elses_run_does_not_resolve_my_node_prediction(team: Team) -> No
     (["--metric", "loss", "--below", "inf", "-p", "0.5"], "a threshold is a number"),
     (["--metric", "loss"], "say what you expect of loss"),
     (["--metric", "loss", "--below", "0.1"], "give a probability"),
-    (["--below", "0.1", "-p", "0.5"], "names the run's metric"),
+    (["--below", "0.1", "-p", "0.5"], "give --metric KEY"),
+    (["--metric", "loss", "--interval", "0.1-0.2", "--level", "100%"], "(0.8 for 80%), not 100%"),
+    (["--metric", "loss", "--interval", "0.1-0.2", "--level", "80"], "did you mean 80%?"),
     (["--metric", "loss", "--interval", "a-b"], "is not an interval"),
     (["--metric", "loss", "--level", "80%", "--below", "1", "-p", "0.5"], "a level goes with an interval"),
     (["--metric", "loss", "--interval", "0.1-0.2", "--level", "inf"], "level"),
@@ -457,6 +460,8 @@ def test_calibration_draws_a_png_and_filters_by_project(run: CLI, tmp_path: Path
     only = json.loads(run.ok("calibration", "--project", first, "--json"))
     assert (only["n"], only["came_true"], list(only["by_project"])) == (1, 1.0, ["Probes"])
     assert_refused_unchanged(run, ["calibration", "--project", "nothing-here"], "nothing-here")
+    by_name = json.loads(run.ok("calibration", "--project", "probe", "--json"))  # as `note --project` takes it
+    assert (by_name["n"], list(by_name["by_project"])) == (1, ["Probes"])
 
 
 # == Attacks: each hole found is a test =============================================================
@@ -473,6 +478,7 @@ def test_huge_negative_and_odd_claims_resolve_or_wait(run: CLI) -> None:
         r.log({"loss": 1e300, "margin": -0.15, "eval/acc: held-out ✓": 0.75, "grad": float("inf")})
     assert [_show(run, ref)["state"] for ref in (huge, negative, odd, infinite)] == ["true", "true", "true", "open"]
     assert _show(run, negative)["numeric"]["low"] == -0.2
+    assert _show(run, negative)["claim"] == "final margin in 80% interval -0.2 to -0.1"  # not "-0.2--0.1"
 
 
 def test_a_metric_name_no_run_can_log_is_refused(run: CLI) -> None:

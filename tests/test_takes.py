@@ -81,6 +81,7 @@ def test_a_revisit_comes_due_and_clears_when_updated_or_revisited(run: CLI) -> N
         assert {(i["kind"], i["ref"], i["about"]) for i in found} == {("revisit", first, "take"),
                                                                       ("revisit", second, "take")}
         assert "still convinced? Scaling fixes it" in run.ok("due", "--kind", "revisit")
+        assert f"[{first}]  30%, from Eve" in run.ok("due", "--kind", "revisit")  # never moved: one figure
         run.ok("take", "update", first, "-c", "0.2", "--why", "the last run did not")  # the revisit is done
         run.ok("take", "revisited", second, "--next", "in 60 days")
         assert json.loads(run.ok("due", "--json")) == []
@@ -90,6 +91,10 @@ def test_a_revisit_comes_due_and_clears_when_updated_or_revisited(run: CLI) -> N
         [revisit] = [e for e in json.loads(run.ok("take", "show", second, "--json"))["history"]
                      if e["kind"] == "revisit"]
         assert revisit["text"] == "revisited"
+        run.ok("take", "revisited", second, "--why", "no replication yet")
+        assert run.ok("take", "show", second).splitlines()[-2:] == [  # each look again shows, and why
+            line for line in run.ok("take", "show", second).splitlines() if "looked again" in line]
+        assert run.ok("take", "show", second).splitlines()[-1].endswith("looked again  no replication yet")
 
 
 @pytest.mark.parametrize("args, said", [

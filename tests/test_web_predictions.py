@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from browser import (  # noqa: F401 - the fixtures register under their short na
 )
 from upstack.domain import access
 from upstack.services import accounts, capture, predictions, tree
+from upstack.timeutil import simulated_clock
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -114,7 +116,8 @@ def test_calibration_shows_scores_the_diagram_by_bin_months_and_the_confident_mi
 
 def test_the_list_filters_by_state_and_links_each_prediction(served: Server, workspace: Workspace,
                                                             question: tree.Node) -> None:
-    late = predictions.make(workspace, "Late one", "60%", on=question.id, resolve_by="2020-01-02")
+    with simulated_clock(datetime.now(UTC) - timedelta(days=30)):  # a resolve-by day is today or later, as made
+        late = predictions.make(workspace, "Late one", "60%", on=question.id, resolve_by="in 2 days")
     fresh = predictions.make(workspace, "Fresh one", "55%", on=question.id, resolve_by="2999-01-01")
     done = _resolved(workspace, "Done one", "30%", "false", question.id)
     client = served.client()
@@ -214,6 +217,22 @@ def test_update_and_resolve_on_the_prediction_page_keep_every_forecast_and_resol
     assert re.search(r'class="stands">.*?resolved <strong>true</strong>.*?misread the table', page, re.S)
     data = client.get(f"{base}.json").json()["prediction"]
     assert (data["state"], data["probability"], len(data["resolutions"])) == ("true", 0.4, 2)
+
+
+def test_a_node_page_lists_the_predictions_its_runs_made(served: Server, workspace: Workspace,
+                                                         question: tree.Node) -> None:
+    """A run's `predict=` is about the run, filed under its node: the node's page lists it (it said "None
+    yet" before, beside the run's result)."""
+    import upstack
+
+    with upstack.run("probe", under=question.id, home=workspace.home, db=workspace.db_url, capture="none",
+                     predict={"metric": "acc", "above": 0.9, "probability": 0.6}) as running:
+        running.log({"acc": 0.95})
+    workspace.ingest()  # the run's folder into the store, as any command does first
+    [made] = predictions.listing(workspace)
+    assert made.row["target_kind"] == "run"
+    page = served.client().get(f"/tree/{question.short}").text
+    assert f'href="/e/{made.entry.short}"' in page and "None yet" not in page
 
 
 def test_ideas_and_results_have_the_form_plain_notes_and_deleted_entries_do_not(

@@ -10,6 +10,7 @@ import click
 from upstack.cli.options import complete_entries, complete_entries_and_nodes, complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.calibration import AGGREGATES
+from upstack.ids import short_id
 from upstack.services import predictions as service
 from upstack.workspace import Workspace
 
@@ -18,7 +19,7 @@ __all__ = ["COMMANDS"]
 
 def _line(found: service.Prediction) -> str:
     state = found.state if not found.overdue else "overdue"
-    by = f" by {found.row['resolve_by']}" if found.row.get("resolve_by") else ""
+    by = f" by {found.row['resolve_by']}" if found.row.get("resolve_by") and found.state == "open" else ""
     return f"{found.entry.short}  {found.probability:>4.0%}  {state:<8} {found.entry.title}{style(by, dim=True)}"
 
 
@@ -121,7 +122,8 @@ def predict_list(ws: Workspace, state: str | None, as_json: bool) -> None:
         print_json([p.to_dict() for p in found])
         return
     if not found:
-        echo("no predictions yet: `upstack predict add CLAIM -p 70%` before your next result")
+        echo(f"no {state} predictions: `upstack predict list` shows them all" if state else
+             "no predictions yet: `upstack predict add CLAIM -p 70%` before your next result")
         return
     for item in found:
         echo(_line(item))
@@ -138,6 +140,12 @@ def predict_show(ws: Workspace, ref: str, as_json: bool) -> None:
         print_json(found.to_dict())
         return
     echo(style(found.entry.title, bold=True))
+    facts = [found.entry.short, "overdue" if found.overdue else found.state]
+    if found.row.get("resolve_by"):
+        facts.append(f"by {found.row['resolve_by']}")
+    if found.row.get("target_kind"):
+        facts.append(f"about {found.row['target_kind']} {short_id(str(found.row['target_id']))}")
+    echo(style("  ".join(facts), dim=True))
     if found.numeric is not None and found.numeric.describe() != found.entry.title:
         echo(found.numeric.describe())
     if found.entry.body:
@@ -145,15 +153,21 @@ def predict_show(ws: Workspace, ref: str, as_json: bool) -> None:
     for forecast in found.forecasts:
         why = f"  {forecast.reason}" if forecast.reason else ""
         echo(f"  {forecast.at[:16].replace('T', ' ')}  {forecast.probability:.0%}{why}")
-    for resolution in found.resolutions:
-        why = f"  ({resolution['reason']})" if resolution["reason"] else ""
+    for n, resolution in enumerate(found.resolutions, 1):
+        said = [str(resolution["reason"])] if resolution["reason"] else []
+        evidence = short_id(str(resolution["evidence_id"])) if resolution["evidence_id"] else ""
+        if evidence and evidence not in " ".join(said):
+            said.append(f"evidence {evidence}")
+        why = f"  ({'; '.join(said)})" if said else ""
         value = f" at {resolution['value']:g}" if resolution["value"] is not None else ""
-        echo(f"  {str(resolution['at'])[:16].replace('T', ' ')}  resolved {resolution['outcome']}{value}{why}")
+        corrected = style("  corrected below", dim=True) if n < len(found.resolutions) else ""
+        at = str(resolution["at"])[:16].replace("T", " ")
+        echo(f"  {at}  resolved {resolution['outcome']}{value}{why}{corrected}")
 
 
 @click.command()
-@click.option("--project", metavar="NODE", shell_complete=complete_nodes,
-              help="Only the predictions filed under this node.")
+@click.option("--project", metavar="NAME", shell_complete=complete_nodes,
+              help="Only the predictions filed under this project (its name, or the start of it) or node (its id).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Draw the reliability diagram to a .png, .svg or .pdf (needs upstack[plot]).")
 @json_option
@@ -182,7 +196,7 @@ def calibration(ws: Workspace, project: str | None, out: Path | None, as_json: b
     echo(style(f"{'said':<10}{'n':>5}{'mean':>8}{'came true':>11}", dim=True))
     for b in report.bins:
         if b.n:
-            echo(f"{b.low:>3.0%}-{b.high:<5.0%}{b.n:>5}{b.mean_forecast or 0:>8.0%}{b.came_true or 0:>11.0%}")
+            echo(f"{b.low:>3.0%}-{b.high:<6.0%}{b.n:>5}{b.mean_forecast or 0:>8.0%}{b.came_true or 0:>11.0%}")
     if report.coverage:
         echo("")
         echo(style("Intervals: how often the value landed inside, against the level you gave", dim=True))

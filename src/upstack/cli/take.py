@@ -13,19 +13,12 @@ from upstack.workspace import Workspace
 __all__ = ["COMMANDS"]
 
 
-def _moved(found: service.Take) -> str:
-    """How sure the person was on hearing it, and now: "60% → 35%" (one figure if it never moved)."""
-    if len(found.confidences) == 1:
-        return f"{found.now:.0%}"
-    return f"{found.first:.0%} → {found.now:.0%}"
-
-
 def _line(found: service.Take) -> str:
     said = ", ".join(dict.fromkeys(s["source"] for s in found.sources))
     flags = [f"from {said}" + (", one source only" if found.one_source else "")]
     if found.revisit_by:
         flags.append(f"revisit {found.revisit_by}" + (" (due)" if found.revisit_due else ""))
-    return f"{found.entry.short}  {_moved(found):>11}  {found.entry.title}  {style('; '.join(flags), dim=True)}"
+    return f"{found.entry.short}  {found.moved:>11}  {found.entry.title}  {style('; '.join(flags), dim=True)}"
 
 
 @click.group()
@@ -120,7 +113,7 @@ def take_show(ws: Workspace, ref: str, as_json: bool) -> None:
     if as_json:
         print_json(found.to_dict())
         return
-    echo(style(found.entry.title, bold=True) + style(f"  {_moved(found)}", dim=True))
+    echo(style(found.entry.title, bold=True) + style(f"  {found.moved}", dim=True))
     if found.entry.body:
         echo(found.entry.body)
     for said in found.sources:
@@ -135,9 +128,15 @@ def take_show(ws: Workspace, ref: str, as_json: bool) -> None:
         echo(f"  on: {', '.join(short_id(node) for node in found.nodes)}")
     if found.revisit_by:
         echo(f"  revisit {found.revisit_by}" + (" (due)" if found.revisit_due else ""))
-    for event in found.confidences:
-        why = f"  {event['reason']}" if event["reason"] else ""
-        echo(f"  {str(event['at'])[:16].replace('T', ' ')}  {event['confidence']:.0%}{why}")
+    moved_at = {str(event["at"]) for event in found.confidences}
+    for event in found.events:
+        at = str(event["at"])[:16].replace("T", " ")
+        if event["kind"] == "confidence":
+            why = f"  {event['text']}" if event["text"] else ""
+            echo(f"  {at}  {float(event['confidence']):.0%}{why}")
+        elif event["kind"] == "revisit" and str(event["at"]) not in moved_at:  # a look again, the view unchanged
+            why = f"  {event['text']}" if event["text"] and event["text"] != "revisited" else ""
+            echo(f"  {at}  looked again{why}" + (f" (next: {event['revisit_by']})" if event["revisit_by"] else ""))
 
 
 @take.command("list")

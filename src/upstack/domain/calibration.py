@@ -123,8 +123,15 @@ def parse_probability(text: str | float) -> float:
         except ValueError:
             raise BadInput(f"{text[:40]!r} is not a probability: give one like 0.8 or 80%") from None
     if not math.isfinite(value) or not MIN_PROBABILITY <= value <= MAX_PROBABILITY:
-        raise BadInput(f"a probability is from 1% to 99% (0.01 to 0.99), not {text!r}: certainty cannot be scored")
+        raise BadInput(f"a probability is from 1% to 99% (0.01 to 0.99), not {text!r}"
+                       + (_percent_hint(text, value) or ": certainty cannot be scored"))
     return value
+
+
+def _percent_hint(text: str | float, value: float) -> str:
+    """'; did you mean 70%?' for a bare 70: a percentage typed without its sign."""
+    bare = not isinstance(text, str) or "%" not in text
+    return f": did you mean {value:g}%?" if bare and math.isfinite(value) and 1 < value < 100 else ""
 
 
 def parse_interval(low: float, high: float, level: float) -> tuple[float, float, float]:
@@ -134,7 +141,9 @@ def parse_interval(low: float, high: float, level: float) -> tuple[float, float,
     if low > high:
         raise BadInput(f"the interval {low:g}-{high:g} is upside down: give the low end first")
     if not 0 < level < 1:
-        raise BadInput(f"an interval's level is between 0 and 1 (0.8 for 80%), not {level:g}")
+        said = f"{level:.0%}" if 0 <= level <= 1 else f"{level:g}"
+        raise BadInput(f"an interval's level is between 0 and 1 (0.8 for 80%), not {said}"
+                       + _percent_hint(level, level))
     return low, high, level
 
 
@@ -189,7 +198,8 @@ class Numeric:
             parts.append(f"{self.comparison} {self.threshold:g}")
         if self.low is not None and self.high is not None:
             sure = f"{(self.level or DEFAULT_LEVEL):.0%} " if level else ""
-            interval = f"{sure}interval {self.low:g}-{self.high:g}"
+            ends = f"{self.low:g} to {self.high:g}" if min(self.low, self.high) < 0 else f"{self.low:g}-{self.high:g}"
+            interval = f"{sure}interval {ends}"
             parts.append(("in " if not self.comparison else ", ") + interval)
         return " ".join(parts).replace(" , ", ", ")
 
@@ -199,7 +209,8 @@ def numeric(metric: str, aggregate: str = "final", *, below: float | None = None
     """A numeric prediction checked whole; BadInput naming the first thing wrong."""
     metric = str(metric or "").strip()
     if not metric:
-        raise BadInput("a numeric prediction names the run's metric it is about")
+        raise BadInput("a numeric prediction names the run's metric it is about: give --metric KEY "
+                       "(in predict=, 'metric')")
     if len(metric) > METRIC_CHARS:
         raise BadInput(f"a metric's name is at most {METRIC_CHARS} characters, as a run logs it")
     if aggregate not in AGGREGATES:

@@ -161,7 +161,7 @@ def _takes(ws: Workspace, until: str) -> Iterable[DueItem]:
     for found in takes.revisit_queue(ws):
         if str(found.revisit_by) <= until:
             yield DueItem(str(found.revisit_by), "revisit", f"still convinced? {found.entry.title}", found.entry.short,
-                          f"{found.first:.0%} → {found.now:.0%}, from {found.row['source']}", "take")
+                          f"{found.moved}, from {found.row['source']}", "take")
 
 
 SOURCES: list[Callable[[Workspace, str], Iterable[DueItem]]] = [_pipeline, _contacts, _practice, _checkin, _revisits,

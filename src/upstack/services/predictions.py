@@ -168,6 +168,14 @@ def _numeric_row(claim: rule.Numeric | None) -> dict[str, Any]:
             "threshold": claim.threshold, "low": claim.low, "high": claim.high, "level": claim.level}
 
 
+def _resolve_day(when: str) -> str:
+    """The day a prediction should be known by: today or later (a day gone by would make it overdue as made)."""
+    day = parse_day(when, what="resolve-by day", prefer="future")
+    if day < today_local().isoformat():
+        raise BadInput(f"the resolve-by day {day} has passed: give today or a day to come ('in 2 weeks')")
+    return day
+
+
 SPEC_KEYS = ("metric", "aggregate", "below", "above", "interval", "level", "probability", "claim", "criteria", "by")
 
 
@@ -190,7 +198,7 @@ def run_predictions(spec: Any, run_id: str, at: str) -> list[dict[str, Any]]:
         found.append({"run_id": run_id, "entry_id": new_id(), "at": at, "claim": parse_note_text(text).title,
                       "criteria": str(one.get("criteria") or ""), "probability": chance,
                       **{k: v for k, v in _numeric_row(claim).items() if v is not None},
-                      **({"resolve_by": parse_day(str(one["by"]), what="resolve-by day", prefer="future")}
+                      **({"resolve_by": _resolve_day(str(one["by"]))}
                          if one.get("by") else {})})
     return found
 
@@ -209,7 +217,7 @@ def make(ws: Workspace, claim: str, probability: str | float | None, *, on: str 
     parsed = parse_note_text(claim.strip() or (numeric.describe(level=False) if numeric else ""))
     if not parsed.title.strip():
         raise BadInput("the prediction's claim is empty")
-    by = parse_day(resolve_by, what="resolve-by day", prefer="future") if resolve_by else None
+    by = _resolve_day(resolve_by) if resolve_by else None
     store_ws = ws.store()
     target_kind, target_id, node_id = _target(ws, on) if on else (None, None, None)
     if numeric is not None and target_kind not in ("run", "node"):
@@ -217,7 +225,7 @@ def make(ws: Workspace, claim: str, probability: str | float | None, *, on: str 
     if under:
         node_id = _node(store_ws.db, under)
     require_file_under(node_id)  # filing rights where it lands, as for a note
-    body = "\n\n".join(part for part in (parsed.body, criteria.strip() and f"Resolved by: {criteria.strip()}")
+    body = "\n\n".join(part for part in (parsed.body, criteria.strip() and f"Criteria: {criteria.strip()}")
                        if part)
     entry_id, created = new_id(), now_iso()
     store_ws.write([
@@ -420,7 +428,9 @@ def calibration(ws: Workspace, *, own: bool = True, project: str | None = None,
     nodes = {n.id: {"id": n.id, "parent_id": n.parent_id, "kind": n.kind, "title": n.title}
              for n in node_rows(db, include_deleted=True)}  # those the reader may see
     if project:
-        top = _node(db, project)
+        from upstack.services.tree import project_node
+
+        top = project_node(ws, project)
         rows = [r for r in rows if _within(nodes, r["node_id"], top)]
     scored: list[rule.Scored] = []
     intervals: list[tuple[float, bool]] = []

@@ -58,6 +58,11 @@ class Take:
         return float(self.confidences[-1]["confidence"])
 
     @property
+    def moved(self) -> str:
+        """How sure the person was on hearing it, and now: "60% → 35%" (one figure if it never moved)."""
+        return f"{self.now:.0%}" if len(self.confidences) == 1 else f"{self.first:.0%} → {self.now:.0%}"
+
+    @property
     def sources(self) -> list[dict[str, str]]:
         """Who said it and where, the first source first."""
         return [{"source": self.row["source"], "where": self.row["place"] or "", "at": self.row["created_at"]},

@@ -26,7 +26,7 @@ __all__ = [
     "add_node", "resolve_node", "show_node", "edit_node", "move_node", "set_status",
     "trace_why", "asks_why", "tree", "set_focus", "focus", "NodeView", "Trace", "TreeRow", "remove_node",
     "restore_node", "activity", "Activity", "describe_event", "HIDDEN_NODE", "known_projects",
-    "project_filter", "project_title", "status_change", "with_override",
+    "project_filter", "project_node", "project_title", "status_change", "with_override",
 ]
 
 # Per node (None: no node): its own live entries, learnings, work and latest times.
@@ -65,6 +65,28 @@ def project_title(ws: Workspace, name: str, *, also: tuple[str, ...] = ()) -> st
     if found is None:
         raise no_such_project(name, projects)
     return found
+
+
+def project_node(ws: Workspace, name: str) -> str:
+    """The id of the node a `--project NAME` option names: its id (or a prefix of it), a node's title,
+    else the project whose name NAME begins. Refused, saying which projects exist, when it names none."""
+    from upstack.domain.text import title_key
+    from upstack.domain.tree import match_project, no_such_project
+
+    db = ws.store().db
+    try:
+        return resolve_node(db, name)
+    except (NotFound, BadInput):
+        pass
+    nodes = store_tree.node_rows(db)
+    titled = [n for n in nodes if title_key(n.title) == title_key(name)]
+    if titled:
+        return titled[0].id
+    projects = [n for n in nodes if n.kind == "project"]
+    found = match_project(name, [n.title for n in projects])
+    if found is None:
+        raise no_such_project(name, [n.title for n in projects], hint=" (or give a node's id)")
+    return next(n.id for n in projects if n.title == found)
 
 
 def project_filter(ws: Workspace, name: str) -> str:

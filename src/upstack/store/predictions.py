@@ -14,6 +14,7 @@ from typing import Any
 from upstack.domain.calibration import Numeric
 from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
+from upstack.ids import short_id
 from upstack.store.db import Database
 from upstack.store.queries import own_sql, reader_sql
 
@@ -296,13 +297,13 @@ def resolve_from_run(db: Database, run: Any) -> None:
         if value is None:
             continue
         last = str(db.scalar("SELECT max(at) FROM prediction_events WHERE entry_id = ?", (entry_id,)) or "")
-        why = f"{claim.aggregate} {claim.metric} was {value:g} in run {run.id[:7]}"
+        why = f"{claim.aggregate} {claim.metric} was {value:g} in run {short_id(run.id)}"
         db.execute(
             "INSERT INTO prediction_events (id, entry_id, at, kind, outcome, value, evidence_id, evidence_at, "
             "reason, author_id) VALUES (?, ?, ?, 'resolve', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (derived_id(ended, entry_id, "resolve", run.id), entry_id, ended if ended > last else _after(last),
              "true" if claim.came_true(value) else "false", value, run.id, ended,
-             why if standing is None else f"{why}, which ended before run {str(standing['evidence_id'])[:7]}",
+             why if standing is None else f"{why}, which ended before run {short_id(str(standing['evidence_id']))}",
              row["maker"]))
         _restand(db, entry_id)
 

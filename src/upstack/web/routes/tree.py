@@ -47,7 +47,7 @@ def node_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(works
         "reaches_agenda": chain[-1].kind == "agenda", "asks_why": tree_service.asks_why(ws, chain),
         "children": view.children, "entries": view.entries,
         # Predictions about it, and the form to make one on a question or experiment (issue 19).
-        "predictions": prediction_view.about(ws, view.node.id),
+        "predictions": prediction_view.about(ws, view.node.id, node=True),
         "may_predict": view.node.kind in prediction_view.PREDICTABLE_NODES
         and prediction_view.may_predict_under(view.node.id),
         "history": [{**event, "text": tree_service.describe_event(event, view.node.kind)} for event in view.history]})
