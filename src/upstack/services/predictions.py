@@ -396,21 +396,21 @@ NO_PROJECT = "(no project)"
 OTHER_PROJECT = "(a project you do not see)"
 
 
-def _place(nodes: dict[str, dict[str, Any]], row: dict[str, Any],
+def _place(nodes: dict[str, dict[str, Any]], row: store.Standing,
            sees: Callable[[str], bool] | None = None) -> tuple[str, str]:
     """(its project's title, the kind of thing it is about): the project is the nearest project above
     the node it is filed under (else its top node); the kind is the node's kind (an experiment, a
     question), or idea, result or run."""
-    node_id, top, seen = row["node_id"], None, set()
+    node_id, top, seen = row.node_id, None, set()
     while node_id and node_id in nodes and node_id not in seen:
         seen.add(node_id)
         top = nodes[node_id]
         if top["kind"] == "project":
             break
         node_id = top["parent_id"]
-    kind = {"entry": "result", "idea": "idea", "run": "run"}.get(str(row["target_kind"]), "")
+    kind = {"entry": "result", "idea": "idea", "run": "run"}.get(str(row.target_kind), "")
     if not kind:
-        node = nodes.get(str(row["target_id"] or row["node_id"] or ""))
+        node = nodes.get(str(row.target_id or row.node_id or ""))
         kind = str(node["kind"]) if node is not None else "unfiled"
     if top is not None and sees is not None and not sees(str(top["id"])):
         return OTHER_PROJECT, kind
@@ -424,43 +424,40 @@ def calibration(ws: Workspace, *, own: bool = True, project: str | None = None,
     person's). ``project``: only the predictions filed under that node. Each prediction's row says how
     it stands (``store.standing``), so a long history scores in one read."""
     db = ws.store().db
-    rows = store.standing(db, own=own)
+    rows, still = store.standing(db, own=own)
     nodes = {n.id: {"id": n.id, "parent_id": n.parent_id, "kind": n.kind, "title": n.title}
              for n in node_rows(db, include_deleted=True)}  # those the reader may see
     if project:
         from upstack.services.tree import project_node
 
         top = project_node(ws, project)
-        rows = [r for r in rows if _within(nodes, r["node_id"], top)]
+        rows = [r for r in rows if _within(nodes, r.node_id, top)]
+        still = [node_id for node_id in still if _within(nodes, node_id, top)]
     scored: list[rule.Scored] = []
     intervals: list[tuple[float, bool]] = []
     places: dict[str, tuple[str, str]] = {}
-    still_open = made_after = annulled = 0
+    made_after = annulled = 0
     for row in rows:
-        came_true = {"true": True, "false": False}.get(str(row["outcome"]))
-        if row["outcome"] is None:
-            still_open += 1
-            continue
+        came_true = {"true": True, "false": False}.get(row.outcome)
         if came_true is None:
             annulled += 1
             continue
-        forecasts = [] if row["scored_by_at"] is None else \
-            [rule.Forecast(str(row["scored_by_at"]), float(row["scored_by"]))]
-        result = rule.score(str(row["entry_id"]), forecasts, rule.Outcome(came_true, str(row["evidence_at"])))
+        forecasts = [] if row.scored_by_at is None else [rule.Forecast(row.scored_by_at, float(row.scored_by or 0))]
+        result = rule.score(row.entry_id, forecasts, rule.Outcome(came_true, row.evidence_at))
         if result is None:
             made_after += 1
             continue
         scored.append(result)
         places[result.prediction_id] = _place(nodes, row, sees)
-        value = row["outcome_value"]
-        if row["metric"] and row["level"] is not None and row["low"] is not None and value is not None:
-            intervals.append((float(row["level"]), rule.in_interval(float(value), row["low"], row["high"])))
+        if row.metric and row.level is not None and row.low is not None and row.high is not None \
+                and row.outcome_value is not None:
+            intervals.append((float(row.level), rule.in_interval(float(row.outcome_value), row.low, row.high)))
     worst = rule.surprises(scored)
     shown = {p.id: p for p in _load(ws, [s.prediction_id for s in worst])}
     misses = sorted(((shown[s.prediction_id], s) for s in worst if s.prediction_id in shown),
                     key=lambda ps: (-ps[1].surprise, ps[0].id))
     return Report(rule.summary(scored, made_after=made_after, annulled=annulled), rule.reliability(scored), misses,
-                  still_open, _split(scored, lambda s: s.evidence_at[:7]),
+                  len(still), _split(scored, lambda s: s.evidence_at[:7]),
                   _split(scored, lambda s: places[s.prediction_id][0]),
                   _split(scored, lambda s: places[s.prediction_id][1]), rule.coverage(intervals))
 

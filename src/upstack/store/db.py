@@ -73,6 +73,11 @@ class Database:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(self.execute(sql, params).fetchall())
 
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: for a read of thousands of rows, where a dict per row would cost more
+        than the query (store/predictions.standing)."""
+        return self.engine.tuples(self.raw, self._sql(sql), tuple(params))
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self.execute(sql, params).fetchone()  # type: ignore[no-any-return]
 

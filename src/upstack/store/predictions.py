@@ -9,7 +9,7 @@ may see its entry (``visible_sql``), so a private one is its author's alone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from upstack.domain.calibration import Numeric
 from upstack.errors import NotFound, UpstackError
@@ -203,18 +203,42 @@ def rows(db: Database, entry_ids: list[str] | None = None, *, resolved: bool | N
                     params)
 
 
-def standing(db: Database, *, own: bool = True) -> list[dict[str, Any]]:
-    """What a score needs of each visible prediction (the reader's own if ``own``), in one read of the
-    rows: where it is filed, what it is about, a numeric one's claim, and how it stands (``_restand``:
-    ``outcome`` NULL while open)."""
+class Standing(NamedTuple):
+    """What a score needs of one resolved prediction (``standing``)."""
+
+    entry_id: str
+    node_id: str | None
+    target_kind: str | None
+    target_id: str | None
+    metric: str | None
+    low: float | None
+    high: float | None
+    level: float | None
+    outcome: str
+    outcome_value: float | None
+    evidence_at: str
+    scored_by: float | None
+    scored_by_at: str | None
+
+
+def standing(db: Database, *, own: bool = True) -> tuple[list[Standing], list[str | None]]:
+    """What a score needs of each visible resolved prediction (the reader's own if ``own``): where it is
+    filed, what it is about, a numeric one's claim, and how it stands (kept on its row by ``_restand``);
+    and the node each open one is filed under. Read as tuples: thousands of rows, where a dict each
+    would cost more than the query."""
     visible, params = reader_sql(db, "e")
     unanchored, more = _unanchored(db)
     mine, theirs = own_sql(db, "e") if own else ("1 = 1", [])
-    return db.query(
+    where = (f"e.id = p.entry_id AND e.deleted_at IS NULL AND e.purged_at IS NULL AND {visible} AND {unanchored} "
+             f"AND {mine}")
+    values = [*params, *more, *theirs]
+    found = [Standing(*row) for row in db.tuples(
         "SELECT p.entry_id, e.node_id, p.target_kind, p.target_id, p.metric, p.low, p.high, p.level, p.outcome, "
-        "p.outcome_value, p.evidence_at, p.scored_by, p.scored_by_at FROM predictions p CROSS JOIN entries e "
-        f"WHERE e.id = p.entry_id AND e.deleted_at IS NULL AND e.purged_at IS NULL AND {visible} AND {unanchored} "
-        f"AND {mine} ORDER BY p.created_at, p.entry_id", [*params, *more, *theirs])
+        f"p.outcome_value, p.evidence_at, p.scored_by, p.scored_by_at FROM predictions p CROSS JOIN entries e "
+        f"WHERE {where} AND p.outcome IS NOT NULL", values)]
+    still = [row[0] for row in db.tuples(f"SELECT e.node_id FROM predictions p CROSS JOIN entries e WHERE {where} "
+                                         "AND p.outcome IS NULL", values)]
+    return found, still
 
 
 def _question(p: str, e: str) -> str:

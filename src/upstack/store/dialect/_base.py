@@ -52,6 +52,10 @@ class Dialect(ABC):
         """Run ``sql`` once per row, as the driver does it fastest."""
 
     @abstractmethod
+    def tuples(self, raw: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` (as the driver takes it) as plain tuples."""
+
+    @abstractmethod
     def exact_float(self, value: float, params: list[Any]) -> str:
         """SQL for ``value`` that the engine reads back as exactly that double (adds to ``params``)."""
 

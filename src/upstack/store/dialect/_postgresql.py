@@ -96,6 +96,12 @@ class PostgresDialect(Dialect):
         with raw.cursor() as cursor:
             cursor.executemany(to_pyformat(sql), rows)
 
+    def tuples(self, raw: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        from psycopg.rows import tuple_row
+
+        with raw.cursor(row_factory=tuple_row) as cursor:
+            return list(cursor.execute(sql, params).fetchall())
+
     def exact_float(self, value: float, params: list[Any]) -> str:
         return f"CAST({value!r} AS double precision)"  # parsed exactly (as a double, not NUMERIC)
 

@@ -62,6 +62,11 @@ class SqliteDialect(Dialect):
     def executemany(self, raw: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raw.executemany(sql, rows)
 
+    def tuples(self, raw: Any, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        cursor = raw.cursor()
+        cursor.row_factory = None  # the connection's makes dicts
+        return list(cursor.execute(sql, params).fetchall())
+
     def exact_float(self, value: float, params: list[Any]) -> str:
         params.append(float(value))  # SQLite's parser may be off in the last bit of a literal
         return "?"
