@@ -543,14 +543,6 @@ def diagram(report: Report, out: Any) -> Any:
     return out
 
 
-def _mine(ws: Workspace, found: list[Prediction]) -> list[Prediction]:
-    """Those the reader made, asking who the reader is once."""
-    db = ws.store().db
-    authors = {p.entry.author_id for p in found}
-    own = {author for author in authors if queries.is_own(db, author)}
-    return [p for p in found if p.entry.author_id in own]
-
-
 def mine(ws: Workspace, entry: Entry) -> bool:
     """Whether the reader made this prediction (a calibration, a reminder, is the reader's own)."""
     return queries.is_own(ws.store().db, entry.author_id)
