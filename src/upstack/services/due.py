@@ -145,10 +145,13 @@ def _revisits(ws: Workspace, until: str) -> Iterable[DueItem]:
 def _predictions(ws: Workspace, until: str) -> Iterable[DueItem]:
     """The reader's own open predictions whose resolve-by day has come: resolve them while the result is fresh."""
     from upstack.services import predictions
+    from upstack.store.queries import own_among
 
-    for found in predictions.listing(ws, state="open"):
+    waiting = predictions.listing(ws, state="open")
+    own = own_among(ws.store().db, (p.entry.author_id for p in waiting))
+    for found in waiting:
         by = found.row.get("resolve_by")
-        if by and str(by) <= until and predictions.mine(ws, found.entry):
+        if by and str(by) <= until and found.entry.author_id in own:
             yield DueItem(str(by), "resolve", f"resolve: {found.entry.title}", found.entry.short,
                           f"said {found.probability:.0%}", "prediction")
 

@@ -259,7 +259,8 @@ def overview(ws: Workspace) -> Overview:
 def revisit_queue(ws: Workspace, takes: list[Take] | None = None) -> list[Take]:
     """The reader's own takes with a revisit day, soonest first (those that have come first of all)."""
     found = takes if takes is not None else listing(ws)
-    return sorted((t for t in found if t.revisit_by and mine(ws, t.entry)),
+    own = queries.own_among(ws.store().db, (t.entry.author_id for t in found))
+    return sorted((t for t in found if t.revisit_by and t.entry.author_id in own),
                   key=lambda t: (str(t.revisit_by), t.id))
 
 

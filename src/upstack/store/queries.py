@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from upstack.domain import access
@@ -68,6 +69,11 @@ def is_own(db: Database, author_id: str | None) -> bool:
         # and on a laptop, what its person wrote on the team server it syncs with, pulled back here
         return author_id is None or author_id in (owner_id(db), linked_id(db))
     return audience.is_author(author_id)
+
+
+def own_among(db: Database, author_ids: Iterable[str | None]) -> set[str | None]:
+    """Of these authors, those ``is_own`` says are the reader: asked once per author, not per item."""
+    return {author for author in set(author_ids) if is_own(db, author)}
 
 
 def own_sql(db: Database, alias: str = "e") -> tuple[str, list[Any]]:
