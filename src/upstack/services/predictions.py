@@ -323,11 +323,11 @@ def get(ws: Workspace, ref: str) -> Prediction:
 
 
 def _load(ws: Workspace, entry_ids: list[str] | None = None, *, full: bool = False,
-          resolved: bool | None = None) -> list[Prediction]:
+          resolved: bool | None = None, about: str | None = None, runs_under: bool = False) -> list[Prediction]:
     """The predictions the reader may see; their entries as the prediction rows carry them (no tags or
     files: a listing and a score need none), or ``full`` as `upstack show` loads them."""
     db = ws.store().db
-    rows = store.rows(db, entry_ids, resolved=resolved)
+    rows = store.rows(db, entry_ids, resolved=resolved, about=about, runs_under=runs_under)
     ids = [str(r["entry_id"]) for r in rows]
     entries = {e.id: e for e in queries.load_entries(db, ids)} if full else \
         {str(r["entry_id"]): _entry(r) for r in rows}
@@ -351,10 +351,13 @@ def _entry(row: dict[str, Any]) -> Entry:
                  revision_id=str(row["revision_id"]), author_id=row["author_id"])
 
 
-def listing(ws: Workspace, *, state: str | None = None) -> list[Prediction]:
+def listing(ws: Workspace, *, state: str | None = None, about: str | None = None,
+            runs_under: bool = False) -> list[Prediction]:
     """The predictions the reader may see, oldest first (only open, resolved or overdue ones if asked:
-    the rows say which, so only those are read)."""
-    found = _load(ws, resolved={"open": False, "overdue": False, "resolved": True}.get(state or ""))
+    the rows say which, so only those are read; only those ``about`` a node, entry or run, and with
+    ``runs_under``, those the runs filed under that node made)."""
+    found = _load(ws, resolved={"open": False, "overdue": False, "resolved": True}.get(state or ""), about=about,
+                  runs_under=runs_under)
     if state == "overdue":
         return [p for p in found if p.overdue]
     return found

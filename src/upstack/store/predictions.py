@@ -181,9 +181,10 @@ ENTRY_COLUMNS = ("kind", "title", "body", "node_id", "private", "author_id", "oc
                  "revision_id")
 
 
-def rows(db: Database, entry_ids: list[str] | None = None, *, resolved: bool | None = None) -> list[dict[str, Any]]:
+def rows(db: Database, entry_ids: list[str] | None = None, *, resolved: bool | None = None,
+         about: str | None = None, runs_under: bool = False) -> list[dict[str, Any]]:
     """The prediction rows the reader may see (of live entries; only ``entry_ids`` if given; only those
-    resolved, or open, if ``resolved`` says), oldest first, each with its entry's columns
+    resolved, or open, if ``resolved`` says; only those ``about`` a thing), oldest first, each with its entry's columns
     (``entry_created_at`` its creation): all a listing needs, in one read. Read from the predictions
     outward (CROSS JOIN keeps SQLite's planner from walking every entry of a long log to find the few
     that are predictions)."""
@@ -191,6 +192,9 @@ def rows(db: Database, entry_ids: list[str] | None = None, *, resolved: bool | N
     unanchored, more = _unanchored(db)
     params = [*params, *more]
     only = "" if resolved is None else f" AND p.outcome IS {'NOT ' if resolved else ''}NULL"
+    if about is not None:  # about this node, entry or run (and, ``runs_under`` it, about the runs filed there)
+        only += " AND (p.target_id = ?" + (" OR (p.target_kind = 'run' AND e.node_id = ?))" if runs_under else ")")
+        params = [*params, about, *([about] if runs_under else [])]
     if entry_ids is not None:
         if not entry_ids:
             return []

@@ -48,10 +48,7 @@ def listed(ws: Workspace, state: str | None) -> list[dict[str, Any]]:
 def about(ws: Workspace, target_id: str, *, node: bool = False) -> list[dict[str, Any]]:
     """The predictions the reader may see that are about this node, entry or run, newest first; a
     ``node``'s include those about its runs (`upstack.run(..., predict=...)`), filed under it."""
-    # The store reads every prediction the reader may see and this keeps those about the target: fine for
-    # hundreds; a store query by target would be the way for many thousands.
-    return [line(p) for p in reversed(service.listing(ws)) if p.row.get("target_id") == target_id
-            or node and p.row.get("target_kind") == "run" and p.entry.node_id == target_id]
+    return [line(p) for p in reversed(service.listing(ws, about=target_id, runs_under=node))]
 
 
 def may_predict_under(node_id: str | None) -> bool:
