@@ -157,6 +157,9 @@ class NodeDelete(_NodeChange):
 # -- entries -------------------------------------------------------------------------------------
 
 NAME_CHARS = 500  # an alias or a vault file's path: each is a row of entry_names, an indexed key
+# An entry's title is an indexed key too (title_key): PostgreSQL's index takes about 2,700 bytes, so a
+# pushed title of more (a line of 1 MB) would be taken at the door and then stop in the journal.
+TITLE_CHARS = NAME_CHARS
 
 
 class NoteMeta(_Shape):
@@ -187,7 +190,7 @@ class EntryCreate(_Shape):
     id: Id
     revision_id: Id
     kind: Literal[KINDS]  # type: ignore[valid-type]
-    title: Text
+    title: Annotated[Text, Field(max_length=TITLE_CHARS)]
     body: Text
     extra_tags: list[Text] = []
     private: StrictBool = False
@@ -206,7 +209,7 @@ class EntryRevise(_Shape):
     entry_id: Id
     revision_id: Id
     parent_id: Id | None = None
-    title: Text
+    title: Annotated[Text, Field(max_length=TITLE_CHARS)]
     body: Text
     kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
     extra_tags: list[Text] | None = None
@@ -470,7 +473,7 @@ class RunPredict(_Shape):
     run_id: Id
     entry_id: Id
     at: Time
-    claim: Text = Field(min_length=1)
+    claim: Text = Field(min_length=1, max_length=TITLE_CHARS)  # it becomes the title of an entry
     criteria: Text = ""
     probability: Probability
     metric: Text = Field(min_length=1)
