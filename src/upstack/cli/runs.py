@@ -31,10 +31,11 @@ def _status(run: RunInfo) -> str:
     return style(text, fg=_STATUS_COLOURS.get(run.status))
 
 
-def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
-    shown = [f"{m.key} {format_number(m.last)}" for m in run.metrics[:limit]]
-    if len(run.metrics) > limit:
-        shown.append(f"+{len(run.metrics) - limit} more")
+def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> str:
+    metrics = sorted(run.metrics, key=lambda m: m.key != first)  # the sorted-by metric first
+    shown = [f"{m.key} {format_number(m.last)}" for m in metrics[:limit]]
+    if len(metrics) > limit:
+        shown.append(f"+{len(metrics) - limit} more")
     return ", ".join(shown)
 
 
@@ -46,19 +47,32 @@ def _metrics_summary(run: RunInfo, limit: int = 3) -> str:
 @click.option("--since", metavar="WHEN",
               help="Started from this day (e.g. 'last monday': the whole day) or moment.")
 @click.option("--until", metavar="WHEN", help="Started up to this day (the whole day) or moment.")
-@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
-              help="Config filter, e.g. lr=3e-4, optim.name!=adam, width>=16384 (repeat for all of several).")
-@click.option("-n", "--limit", default=30, show_default=True, help="How many (0 for all).")
+@click.option("--where", "where", multiple=True, metavar="COND",
+              help="A filter on config, metrics or summary values: lr=3e-4, optim.name!=adam, 'val/acc>0.9' "
+                   "(a metric's final value), 'best(loss)<0.1', min(..), max(..), summary(..) "
+                   "(repeat for all of several).")
+@click.option("--sort", metavar="FIELD", help="Order by a value, as --where names it: 'best(loss)' (a metric: "
+                                              "best first), lr, 'final(val/acc) desc'.")
+@click.option("--group", "group", metavar="KEYS",
+              help="Group by config keys (lr,width), or by all that differ but some (-seed): each group's "
+                   "runs and its metrics' mean ± std.")
+@click.option("--metric", "metrics", multiple=True, metavar="KEY",
+              help="The metrics a --group table shows (default: up to four that most runs have).")
+@click.option("-n", "--limit", default=30, show_default=True, help="How many runs (0 for all; --group reads all).")
 @json_option
 @pass_log
 def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None,
-                 since: str | None, until: str | None, where: tuple[str, ...], limit: int,
-                 as_json: bool) -> None:
-    """Experiment runs, newest first."""
+                 since: str | None, until: str | None, where: tuple[str, ...], sort: str | None,
+                 group: str | None, metrics: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Experiment runs, newest first: filter, sort and group them by what they found."""
     found = run_service.list_runs(
-        ws, under=under, status=status, name=name, where=list(where), limit=limit or None,
+        ws, under=under, status=status, name=name, where=list(where), sort=sort,
+        limit=None if group or not limit else limit,
         since=parse_since(since, what="--since date") if since else None,
         until=parse_until(until, what="--until date") if until else None)
+    if group:
+        _show_groups(run_service.group_runs(found, group), list(metrics), as_json)
+        return
     if as_json:
         print_json([r.to_dict() for r in found])
         return
@@ -67,9 +81,62 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
         echo(f"No runs match {given}.")
     elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
+    shown = _sort_metric(sort)
     for run in found:
         echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
-             f"{run.name}  {_status(run)}  {style(_metrics_summary(run), dim=True)}")
+             f"{run.name}  {_status(run)}  {style(_metrics_summary(run, first=shown), dim=True)}")
+
+
+def _sort_metric(sort: str | None) -> str | None:
+    """The metric a listing is sorted by, shown first on each line."""
+    if not sort:
+        return None
+    from upstack.domain.run_filters import parse_sort
+
+    return parse_sort(sort).field.key
+
+
+def _show_groups(grouping: run_service.Grouping, chosen: list[str], as_json: bool) -> None:
+    if as_json:
+        print_json(grouping.to_dict())
+        return
+    if not grouping.groups:
+        echo("No runs to group.")
+        return
+    unknown = [k for k in chosen if k not in grouping.metric_keys]
+    if unknown:
+        from upstack.errors import BadInput
+
+        raise BadInput(f"--metric {unknown[0]}: these runs logged no such metric"
+                       + (f" (they have {', '.join(grouping.metric_keys)})" if grouping.metric_keys else ""))
+    keys = chosen or _common_metrics(grouping)
+    rows = [["group", "runs", *(f"{k} final / best" for k in keys)]]
+    for group in grouping.groups:
+        rows.append([group.label, str(len(group.runs)), *(_stat_cell(group.stats.get(k)) for k in keys)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for number, row in enumerate(rows):
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        echo(style(line, bold=True) if number == 0 else line)
+    by = ", ".join(grouping.keys) or "nothing (no config value differs)"
+    echo(style(f"\n{plural(len(grouping.groups), 'group')} by {by}; mean ± standard deviation over each "
+               "group's runs.", dim=True))
+
+
+def _common_metrics(grouping: run_service.Grouping, most: int = 4) -> list[str]:
+    have = {k: sum(len(g.runs) for g in grouping.groups if k in g.stats) for k in grouping.metric_keys}
+    return sorted(have, key=lambda k: (-have[k], k))[:most]
+
+
+def _stat_cell(stat: run_service.GroupStat | None) -> str:
+    if stat is None:
+        return "—"
+
+    def spread(mean: float | None, std: float | None) -> str:
+        if mean is None:
+            return "nan"
+        return format_number(mean) + (f" ± {format_number(std)}" if std is not None else "")
+
+    return f"{spread(stat.final_mean, stat.final_std)} / {spread(stat.best_mean, stat.best_std)}"
 
 
 @click.group(name="run")
@@ -129,7 +196,7 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
 @json_option
 @pass_log
 def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
-    """Runs side by side: the config values that differ, then final and best metrics."""
+    """Runs side by side: the config values that differ, summary values, then final and best metrics."""
     result = run_service.compare(ws, list(refs))
     if as_json:
         print_json(result.to_dict())
@@ -139,6 +206,9 @@ def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
     if result.config_keys:
         rows.append(["config (differs)", *("" for _ in result.runs)])
         rows += [[f"  {k}", *(result.config_value(r, k) for r in result.runs)] for k in result.config_keys]
+    if result.summary_keys:
+        rows.append(["summary", *("" for _ in result.runs)])
+        rows += [[f"  {k}", *(result.summary_value(r, k) for r in result.runs)] for k in result.summary_keys]
     for key in result.metric_keys:
         cells = []
         for run in result.runs:

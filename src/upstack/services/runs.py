@@ -2,106 +2,29 @@
 
 from __future__ import annotations
 
-import operator
-import re
+import math
 from array import array
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from upstack.domain import access
 from upstack.domain.config import flatten
 from upstack.domain.downsample import keep_positions
-from upstack.domain.run import RUN_STATUSES, RunInfo, format_number
+from upstack.domain.run import RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
 from upstack.files import atomic_path
+from upstack.services.run_query import Condition, Grouping, GroupStat, group_runs, list_runs, parse_condition
 from upstack.store import queries, run_search
 from upstack.store import runs as store_runs
 from upstack.store.run_ingest import RunFolderReport
 from upstack.store.run_ingest import run_dirs as find_run_dirs
 from upstack.workspace import Workspace
 
-__all__ = ["Condition", "parse_condition", "list_runs", "get_run", "Series", "series", "compare",
-           "Comparison", "plot", "ingest"]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A ``--where`` filter on a config value: ``lr=3e-4``, ``optim.name!=adam``, ``width>=16384``."""
-
-    key: str
-    op: str
-    value: str
-
-    def matches(self, config: dict[str, Any]) -> bool:
-        if self.key not in config:
-            return False
-        found = config[self.key]
-        compare = _OPS[self.op]
-        wanted = _as_number(self.value)
-        have = _as_number(found)
-        if wanted is not None and have is not None:
-            return bool(compare(have, wanted))
-        if self.op in ("=", "!="):
-            return bool(compare(_as_text(found), self.value))
-        return False
-
-
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
-    "<": operator.lt, ">": operator.gt}
-_CONDITION = re.compile(r"^\s*([^=!<>\s]+)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$")
-
-
-def parse_condition(text: str) -> Condition:
-    match = _CONDITION.match(text)
-    if not match:
-        raise BadInput(f"cannot read --where {text!r}: write KEY=VALUE, KEY!=VALUE, KEY<VALUE or KEY>VALUE")
-    return Condition(*match.groups())
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except ValueError:
-        return None
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
-def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
-              since: str | None = None, until: str | None = None, where: Sequence[str] = (),
-              name: str | None = None, limit: int | None = None) -> list[RunInfo]:
-    """Runs, newest first, filtered by node (and below), status, start time, name and config."""
-    from upstack.services.tree import resolve_node
-
-    conditions = [parse_condition(w) for w in where]
-    if status is not None and status not in RUN_STATUSES:
-        raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
-    store = ws.store()
-    node_id = resolve_node(store.db, under) if under else None
-    found = []
-    for run_id in run_search.run_ids(store.db, under=node_id, status=status, since=since, until=until, name=name):
-        try:
-            run = store_runs.load_run(store.db, run_id, details=False)
-        except NotFound:
-            continue  # on a team server: not this reader's to see
-
-        if all(c.matches(flatten(run.config)) for c in conditions):
-            found.append(run)
-            if limit is not None and len(found) >= limit:
-                break
-    return found
+__all__ = ["Condition", "parse_condition", "list_runs", "group_runs", "Grouping", "GroupStat", "get_run",
+           "Series", "series", "compare", "Comparison", "plot", "ingest"]
 
 
 def _resolve(ws: Workspace, ref: str) -> str:
@@ -146,20 +69,34 @@ class Comparison:
     config_keys: list[str]  # keys whose values differ between the runs
     same_config: dict[str, Any]  # keys every run has with the same value
     metric_keys: list[str]
+    summary_keys: list[str] = field(default_factory=list)  # values given to run.summary, by any of the runs
 
     def config_value(self, run: RunInfo, key: str) -> str:
         flat = flatten(run.config)
+        return format_number(flat[key]) if key in flat else "—"
+
+    def summary_value(self, run: RunInfo, key: str) -> str:
+        flat = flatten(run.summary)
         return format_number(flat[key]) if key in flat else "—"
 
     def to_dict(self) -> dict[str, Any]:
         return {"runs": [r.to_dict() for r in self.runs],
                 "differences": {k: [flatten(r.config).get(k) for r in self.runs] for k in self.config_keys},
                 "same": self.same_config,
+                "summary": {k: [_json_value(flatten(r.summary).get(k)) for r in self.runs] for k in self.summary_keys},
                 "metrics": {k: [next((m.to_dict() for m in r.metrics if m.key == k), None) for r in self.runs]
                             for k in self.metric_keys}}
 
 
+_NOT_SUMMARY_VALUES = {"expected", "happened", "outcome", "learned", "learning_id"}  # the result entry's words
+
+
+def _json_value(value: Any) -> Any:
+    return format_number(value) if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def compare(ws: Workspace, refs: list[str]) -> Comparison:
+    """Any number of runs side by side: the config that differs, summary values, final and best metrics."""
     if len(refs) < 2:
         raise BadInput("compare needs at least two runs")
     runs = [get_run(ws, ref) for ref in refs]
@@ -169,7 +106,8 @@ def compare(ws: Workspace, refs: list[str]) -> Comparison:
     differ = [k for k in keys if len({repr(f.get(k, missing)) for f in flats}) > 1]
     same = {k: flats[0][k] for k in keys if k not in differ}
     metric_keys = sorted({m.key for r in runs for m in r.metrics})
-    return Comparison(runs, differ, same, metric_keys)
+    summary_keys = sorted({k for r in runs for k in flatten(r.summary)} - _NOT_SUMMARY_VALUES)
+    return Comparison(runs, differ, same, metric_keys, summary_keys)
 
 
 def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_points: int = 5000) -> Path:

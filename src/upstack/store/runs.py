@@ -38,7 +38,7 @@ from upstack.store.queries import resolve, visible_runs_sql
 from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
-__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run",
+__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "load_runs",
            "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge"]
 
 
@@ -237,6 +237,38 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
     visible = _visible_ids(db, [run_id])
     if visible is not None and run_id not in visible:
         raise NotFound(f"no run with id {run_id!r}")  # on a team server, not theirs to see
+    info = _info(row, db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,)))
+    if details:
+        items = [(i, stored_item(i["kind"], stored_json(i["data"], f"{i['kind']} {short_id(i['id'])} of run "
+                                                                   f"{short_id(run_id)}")))
+                 for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
+        info.items = [RunItem(kind=i["kind"], at=i["at"], data=data) for i, data in items if data is not None]
+    return info
+
+
+def load_runs(db: Database, run_ids: list[str]) -> list[RunInfo]:
+    """Many runs at once, without their items, in the order given; those the reader may not see
+    (and ids that name no run) are left out. Two queries, however many runs."""
+    if not run_ids:
+        return []
+    visible = _visible_ids(db, run_ids)
+    wanted = [i for i in run_ids if visible is None or i in visible]
+    rows: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, list[dict[str, Any]]] = {}
+    for part in _batches(wanted):
+        marks = ", ".join("?" for _ in part)
+        rows.update((r["id"], r) for r in db.query(f"SELECT * FROM runs WHERE id IN ({marks})", part))
+        for m in db.query(f"SELECT * FROM run_metrics WHERE run_id IN ({marks}) ORDER BY run_id, key", part):
+            metrics.setdefault(m["run_id"], []).append(m)
+    return [_info(rows[i], metrics.get(i, [])) for i in wanted if i in rows]
+
+
+def _batches(ids: list[str], size: int = 900) -> list[list[str]]:
+    """Ids in slices that stay under SQLite's limit on parameters in one statement."""
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def _info(row: dict[str, Any], metric_rows: Any) -> RunInfo:
     info = RunInfo(
         id=row["id"], name=row["name"], status=row["status"], node_id=row["node_id"],
         started_at=row["started_at"], ended_at=row["ended_at"], heartbeat_at=row["heartbeat_at"],
@@ -249,12 +281,7 @@ def load_run(db: Database, run_id: str, *, details: bool = True) -> RunInfo:
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
-        for m in db.query("SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key", (run_id,))]
-    if details:
-        items = [(i, stored_item(i["kind"], stored_json(i["data"], f"{i['kind']} {short_id(i['id'])} of run "
-                                                                   f"{short_id(run_id)}")))
-                 for i in db.query("SELECT * FROM run_items WHERE run_id = ? ORDER BY id", (run_id,))]
-        info.items = [RunItem(kind=i["kind"], at=i["at"], data=data) for i, data in items if data is not None]
+        for m in metric_rows]
     return info
 
 
