@@ -14,6 +14,7 @@ Sort(field=Field(source='', key='val/acc'), descending=True)
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -68,13 +69,19 @@ class Condition:
     op: str
     value: str
 
+    @functools.cached_property
+    def _wanted(self) -> float | None:
+        return as_number(self.value)
+
     def matches(self, found: Any) -> bool:
         """Whether a run's value (None: it has none) passes. Numbers compare as numbers; otherwise
         only = and != apply, to the text. NaN passes nothing but !=."""
         if found is None:
             return False
         compare = _OPS[self.op]
-        wanted = as_number(self.value)
+        wanted = self._wanted
+        if type(found) is float and wanted is not None:  # a metric: the common case, kept quick
+            return bool(compare(found, wanted))
         have = as_number(found)
         if wanted is not None and have is not None:
             return bool(compare(have, wanted))

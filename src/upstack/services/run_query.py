@@ -71,7 +71,7 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
 
 def _sorted(ids: list[str], got: dict[str, Any], descending: bool) -> list[str]:
     """Runs by a value; those without one (or with NaN) last, in the order they came (newest first)."""
-    numbers = {i: as_number(v) for i, v in got.items() if v is not None}
+    numbers = {i: v if type(v) is float else as_number(v) for i, v in got.items() if v is not None}
     if all(n is not None for n in numbers.values()):
         valued = [i for i in ids if i in numbers and not math.isnan(numbers[i] or 0.0)]
         valued.sort(key=lambda i: numbers[i] or 0.0, reverse=descending)
@@ -89,37 +89,41 @@ class _Values:
         self.db = db
         self.found = found
         self._columns: dict[str, dict[str, dict[str, Any]]] = {}  # config/summary: run id -> flattened
-        self._texts: dict[str, dict[str, str]] = {}
+        self._whole: set[str] = set()  # columns read for every run
+        self._asked: set[tuple[str, str]] = set()  # (column, key) read for the runs that may hold key
         self._metric_keys: list[str] | None = None
         self._goals: dict[str, str] = {}
+        self._metrics: dict[str, dict[str, tuple[str, str | None, str | None]]] = {}
 
     def metric_keys(self) -> list[str]:
         if self._metric_keys is None:
             self._metric_keys = run_search.metric_keys(self.db, self.found)
         return self._metric_keys
 
-    def _text(self, column: str) -> dict[str, str]:
-        if column not in self._texts:
-            self._texts[column] = run_search.run_column(self.db, self.found, column)
-        return self._texts[column]
-
     def _flat(self, column: str, key: str | None = None) -> dict[str, dict[str, Any]]:
         """Runs' config (or summary) flattened; with ``key``, only runs whose stored text could hold
-        it are parsed (a substring test: 10,000 configs need not be read to learn none has "val/acc")."""
-        parsed = self._columns.setdefault(column, {})
-        texts = self._text(column)
-        needles = None
-        if key is not None:
+        it are read and parsed (10,000 configs need not be read to learn that none has "val/acc")."""
+        if key is None:
+            if column not in self._whole:
+                self._whole.add(column)
+                self._parse(column, run_search.run_column(self.db, self.found, column))
+            return self._columns.setdefault(column, {})
+        if (column, key) not in self._asked and column not in self._whole:
+            self._asked.add((column, key))
             needles = {json.dumps(part, ensure_ascii=False) for part in (key, key.rsplit(".", 1)[-1])}
+            self._parse(column, run_search.run_column(self.db, self.found, column, sorted(needles)))
+        return self._columns.setdefault(column, {})
+
+    def _parse(self, column: str, texts: dict[str, str]) -> None:
+        parsed = self._columns.setdefault(column, {})
         for run_id, text in texts.items():
-            if run_id in parsed or (needles is not None and not any(n in text for n in needles)):
+            if run_id in parsed:
                 continue
             try:
                 loaded = json.loads(text)
             except ValueError:
                 loaded = {}
             parsed[run_id] = flatten(loaded) if isinstance(loaded, dict) else {}
-        return parsed
 
     def _has(self, column: str, key: str) -> bool:
         return any(key in flat for flat in self._flat(column, key).values())
@@ -131,8 +135,8 @@ class _Values:
         if wanted.source == "config" or (not wanted.source and self._has("config", key)):
             found = self._has("config", key)
             chosen = Field("config", key)
-        elif wanted.is_metric or (not wanted.source and key in self.metric_keys()):
-            found = key in self.metric_keys()
+        elif wanted.is_metric or (not wanted.source and self._metric(key)):
+            found = bool(self._metric(key))
             chosen = Field(wanted.source or "final", key)
         else:
             found = self._has("summary", key)
@@ -156,33 +160,29 @@ class _Values:
     def goal(self, key: str) -> str:
         """What "best" means for metric ``key``: a run's stated goal, else the one its name suggests."""
         if key not in self._goals:
-            stated = next((g for g in (_goal_of(t, key) for t in self._text("goals").values()) if g), "")
-            self._goals[key] = stated or ("max" if higher_is_better(key) else "min")
+            stated = run_search.stated_goals(self.db, self.found, key)
+            self._goals[key] = next(iter(stated.values()), "") or ("max" if higher_is_better(key) else "min")
         return self._goals[key]
+
+    def _metric(self, key: str) -> dict[str, tuple[str, str | None, str | None]]:
+        if key not in self._metrics:
+            self._metrics[key] = run_search.metric_values(self.db, self.found, key)
+        return self._metrics[key]
 
     def of(self, chosen: Field) -> dict[str, Any]:
         """Each found run's value of the field (runs without one are missing)."""
         if chosen.source in ("config", "summary"):
             return {i: flat[chosen.key] for i, flat in self._flat(chosen.source, chosen.key).items()
                     if chosen.key in flat}
-        values = run_search.metric_values(self.db, self.found, chosen.key)
-        if chosen.source == "final":
-            return {i: v[0] for i, v in values.items()}
-        if chosen.source in ("min", "max"):
-            return {i: v[1] if chosen.source == "min" else v[2] for i, v in values.items()}
-        default = "max" if higher_is_better(chosen.key) else "min"
-        return {i: (v[2] if (_goal_of(v[3], chosen.key) or default) == "max" else v[1]) for i, v in values.items()}
-
-
-def _goal_of(goals_text: str, key: str) -> str:
-    if goals_text in ("{}", ""):
-        return ""
-    try:
-        goals = json.loads(goals_text)
-    except ValueError:
-        return ""
-    goal = goals.get(key) if isinstance(goals, dict) else None
-    return goal if goal in ("min", "max") else ""
+        stored = self._metric(chosen.key)
+        if chosen.source == "best":
+            stated = run_search.stated_goals(self.db, self.found, chosen.key)
+            default = "max" if higher_is_better(chosen.key) else "min"
+            picked = {i: v[2] if stated.get(i, default) == "max" else v[1] for i, v in stored.items()}
+        else:
+            column = ("final", "min", "max").index(chosen.source)
+            picked = {i: v[column] for i, v in stored.items()}
+        return {i: float(text) for i, text in picked.items() if text is not None}
 
 
 def _listed(keys: list[str], most: int = 12) -> str:

@@ -4,6 +4,7 @@ read in one query (10,000 runs filtered and sorted by a metric in milliseconds).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from upstack.domain import access
 from upstack.store.db import Database
 from upstack.store.queries import run_result_kept_sql, visible_runs_sql
 
-__all__ = ["Found", "find", "run_ids", "has_metric", "metric_keys", "metric_values", "run_column"]
+__all__ = ["Found", "find", "run_ids", "has_metric", "metric_keys", "metric_values", "stated_goals", "run_column"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def find(db: Database, *, under: str | None = None, status: str | None = None, s
         clauses.append(visible)
         params += shown
     sql = "SELECT r.id FROM runs r WHERE " + " AND ".join(clauses)
-    ids = [r["id"] for r in db.query(sql + " ORDER BY r.started_at DESC, r.id DESC", params)]
+    ids = [row[0] for row in db.tuples(sql + " ORDER BY r.started_at DESC, r.id DESC", params)]
     return Found(sql, params, ids)
 
 
@@ -55,24 +56,44 @@ def run_ids(db: Database, **filters: Any) -> list[str]:
     return find(db, **filters).ids
 
 
-def metric_values(db: Database, found: Found, key: str) -> dict[str, tuple[float, float | None, float | None, str]]:
-    """Each found run's metric ``key`` as (final, min, max, the run's goals as stored), for runs that
-    logged it."""
-    rows = db.tuples(f"SELECT m.run_id, m.last_value, m.min_value, m.max_value, g.goals FROM run_metrics m "
-                     f"JOIN runs g ON g.id = m.run_id WHERE m.key = ? AND m.run_id IN ({found.sql})",
-                     [key, *found.params])
-    return {run_id: (float(last), _number(low), _number(high), goals) for run_id, last, low, high, goals in rows}
+def metric_values(db: Database, found: Found, key: str) -> dict[str, tuple[str, str | None, str | None]]:
+    """Each found run's metric ``key`` as stored: (final, min, max) as text (NaN kept), for runs that
+    logged it. One scan of the metric's rows; the found runs are picked out here, not by running
+    their query again."""
+    among = set(found.ids)
+    rows = db.tuples("SELECT run_id, last_value, min_value, max_value FROM run_metrics WHERE key = ?", (key,))
+    return {row[0]: row[1:] for row in rows if row[0] in among}
 
 
-def run_column(db: Database, found: Found, column: str) -> dict[str, str]:
-    """Each found run's stored JSON ``column`` (config, summary or goals), as text."""
-    if column not in ("config", "summary", "goals"):
+def stated_goals(db: Database, found: Found, key: str) -> dict[str, str]:
+    """The goal ("min" or "max") found runs state for metric ``key`` (``upstack.run(goals=...)``); most
+    runs state none, and their stored goals are not read."""
+    import json
+
+    among = set(found.ids)
+    needle = "%" + json.dumps(key, ensure_ascii=False) + "%"  # a superset: LIKE's _ and % match more
+    goals = {}
+    for run_id, text in db.tuples("SELECT id, goals FROM runs WHERE goals LIKE ?", (needle,)):
+        stated = json.loads(text).get(key) if run_id in among else None
+        if stated in ("min", "max"):
+            goals[run_id] = stated
+    return goals
+
+
+def run_column(db: Database, found: Found, column: str, holding: Sequence[str] = ()) -> dict[str, str]:
+    """Each found run's stored JSON ``column`` (config or summary), as text; with ``holding``, only
+    those whose text holds one of these pieces (a quick test before any is parsed; a superset, as
+    LIKE's _ and % match more)."""
+    if column not in ("config", "summary"):
         raise ValueError(column)
-    return dict(db.tuples(f"SELECT r.id, r.{column} FROM runs r WHERE r.id IN ({found.sql})", found.params))
-
-
-def _number(text: str | None) -> float | None:
-    return None if text is None else float(text)
+    among = set(found.ids)
+    pieces = [p for p in holding if "\\" not in p]  # PostgreSQL's LIKE reads a backslash as an escape
+    if not pieces or len(pieces) < len(holding):
+        rows = db.tuples(f"SELECT id, {column} FROM runs", ())
+    else:
+        test = " OR ".join(f"{column} LIKE ?" for _ in pieces)
+        rows = db.tuples(f"SELECT id, {column} FROM runs WHERE {test}", [f"%{p}%" for p in pieces])
+    return {run_id: text for run_id, text in rows if run_id in among}
 
 
 def has_metric(db: Database, run_id: str, key: str) -> bool:
