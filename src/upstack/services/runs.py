@@ -81,8 +81,9 @@ def _as_text(value: Any) -> str:
 
 def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
               since: str | None = None, until: str | None = None, where: Sequence[str] = (),
-              name: str | None = None, limit: int | None = None) -> list[RunInfo]:
-    """Runs, newest first, filtered by node (and below), status, start time, name and config."""
+              name: str | None = None, limit: int | None = None, deleted: bool = False) -> list[RunInfo]:
+    """Runs, newest first, filtered by node (and below), status, start time, name and config; with
+    ``deleted``, the deleted ones instead (`upstack run rm`)."""
     from upstack.services.tree import resolve_node
 
     conditions = [parse_condition(w) for w in where]
@@ -91,7 +92,8 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     store = ws.store()
     node_id = resolve_node(store.db, under) if under else None
     found = []
-    for run_id in run_search.run_ids(store.db, under=node_id, status=status, since=since, until=until, name=name):
+    for run_id in run_search.run_ids(store.db, under=node_id, status=status, since=since, until=until, name=name,
+                                     deleted=deleted):
         try:
             run = store_runs.load_run(store.db, run_id, details=False)
         except NotFound:
@@ -159,10 +161,15 @@ class Comparison:
                             for k in self.metric_keys}}
 
 
-def compare(ws: Workspace, refs: list[str]) -> Comparison:
+def compare(ws: Workspace, refs: list[str], *, deleted: bool = False) -> Comparison:
+    """Runs side by side; a deleted one only when ``deleted`` says so."""
     if len(refs) < 2:
         raise BadInput("compare needs at least two runs")
     runs = [get_run(ws, ref) for ref in refs]
+    gone = next((r for r in runs if r.deleted_at), None)
+    if gone is not None and not deleted:
+        raise NotFound(f"run {gone.short} is deleted: restore it (upstack run restore {gone.short}) "
+                       "or compare with --deleted")
     flats = [flatten(r.config) for r in runs]
     keys = sorted({k for flat in flats for k in flat})
     missing = object()

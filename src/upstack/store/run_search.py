@@ -12,10 +12,11 @@ __all__ = ["run_ids", "has_metric", "metric_keys"]
 
 
 def run_ids(db: Database, *, under: str | None = None, status: str | None = None, since: str | None = None,
-            until: str | None = None, name: str | None = None) -> list[str]:
+            until: str | None = None, name: str | None = None, deleted: bool = False) -> list[str]:
     """Ids of the runs filed under node ``under`` (or below it), of this status, started in
-    [since, until], of this name (each only if given), newest first. A run whose result entry was
-    deleted is left out; so is none the reader may not see (load each to check)."""
+    [since, until], of this name (each only if given), newest first. A deleted run (or one whose result
+    entry was deleted) is left out, unless ``deleted`` asks for deleted runs only; so is none the reader
+    may not see (load each to check)."""
     clauses: list[str] = []
     params: list[Any] = []
     if under:
@@ -27,7 +28,7 @@ def run_ids(db: Database, *, under: str | None = None, status: str | None = None
         if value:
             clauses.append(f"{column} {op} ?")
             params.append(value)
-    clauses.append(run_result_kept_sql("runs"))
+    clauses.append(f"NOT ({run_result_kept_sql('runs')})" if deleted else run_result_kept_sql("runs"))
     sql = "SELECT id FROM runs WHERE " + " AND ".join(clauses) + " ORDER BY started_at DESC, id DESC"
     return [r["id"] for r in db.query(sql, params)]
 
