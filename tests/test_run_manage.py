@@ -122,7 +122,7 @@ def test_a_run_deleted_while_running_has_its_result_deleted_when_it_ends(workspa
 
 
 def test_the_cli_manages_a_run(run: CLI, home: Path) -> None:
-    run.ok("node", "add", "project", "Elsewhere")
+    run.ok("add", "project", "Elsewhere")
     with upstack.run("cli-run", home=home, db=run.db_url, capture="none") as made:
         made.log({"loss": 0.5}, step=0)
     short = made.short

@@ -27,7 +27,7 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["rename", "retag", "add_note", "move", "delete", "restore", "history", "Change", "may_manage",
-           "NAME_CHARS", "NOTE_CHARS"]
+           "get_run", "NAME_CHARS", "NOTE_CHARS"]
 
 NAME_CHARS = 200  # a run's name shows in lists and titles: one line
 NOTE_CHARS = 20_000

@@ -24,7 +24,7 @@ from upstack.store.db import Database
 from upstack.store.ingest import index_entry, revise_entry, unindex_entry
 from upstack.timeutil import now_after
 
-__all__ = ["HANDLERS", "change_stamp", "hide_result"]
+__all__ = ["HANDLERS", "change_stamp", "hide_result", "change_of"]
 
 
 def _dumps(value: Any) -> str:
@@ -139,3 +139,9 @@ def change_stamp(db: Database, run_id: str) -> str:
     """The time to stamp a new change of a run with: now, and after every change it has already (the
     newest of each kind is what the run shows, whatever the clock says)."""
     return now_after(db.scalar("SELECT max(at) FROM run_events WHERE run_id = ?", (run_id,)))
+
+
+def change_of(db: Database, event_id: str) -> str | None:
+    """The run a change of this id belongs to, whoever may see it (None: no such change)."""
+    found = db.scalar("SELECT run_id FROM run_events WHERE id = ?", (event_id,))
+    return None if found is None else str(found)
