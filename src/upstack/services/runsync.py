@@ -42,7 +42,7 @@ __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
            "run.end", *CHANGE_OPS)
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
-NO_RUN = "no such run, or it is not yours to log to"
+NO_RUN = "no such run, or it is not yours to log to (a new run's start record comes first)"
 
 # key -> (index of the first point, steps, times, values)
 Series = dict[str, tuple[int, array, array, array]]
@@ -84,7 +84,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
     if row is None:
         if not starts:
-            raise NotFound(f"{NO_RUN}: send its start record first")
+            raise NotFound(NO_RUN)  # as someone else's: a run's id says nothing of whether it exists
         if id_named(db, run_id) and not runs.is_result_of(db, run_id, by.user_id):
             # The id is an entry's, a node's, a revision's, a file's, a comment's or a node change's: a run
             # never takes one over (its result entry would share it, as sync_door._id_clash refuses).
@@ -362,4 +362,5 @@ def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:
         return True
     return (theirs["status"] != mine["status"] or theirs["summary"] != mine["summary"]
             or bool(set(mine["items"]) - set(theirs["items"]))
+            or bool(set(mine.get("changes", [])) - set(theirs.get("changes", [])))  # renamed, moved, deleted ...
             or any(count > int(theirs["metrics"].get(key, 0)) for key, count in mine["metrics"].items()))
