@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
+
 import upstack
 from attack_common import Team, rec, run_records
 from upstack.domain import access
@@ -142,3 +144,31 @@ def test_the_door_takes_a_runs_changes_from_its_author_only(team: Team) -> None:
         run = run_service.get_run(team.ws, run_id)
         assert run.name == "QUSTOLEN" and run.node_id == team.project
         assert run_manage.history(team.ws, run_id)[-1].by == team.eve.id
+
+
+def test_the_run_page_manages_a_run_for_its_author_only(team: Team) -> None:
+    run_id = new_id()
+    assert _pushed(team, team.eve, run_id, run_records(run_id, team.project, start={"name": "QURUNEVE"}))[0] == 200
+    eve, bob, mal = team.api(team.eve), team.api(team.bob), team.api(team.mal)
+    page = eve.get(f"/runs/{run_id}", headers={"Accept": "text/html"}).text
+    assert 'id="run-rename"' in page and "started as QURUNEVE" in page
+    assert 'id="run-rename"' not in bob.get(f"/runs/{run_id}", headers={"Accept": "text/html"}).text
+    renamed = eve.post(f"/runs/{run_id}/rename", data={"name": "QURUNEVE renamed"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "QURUNEVE renamed"
+    assert bob.post(f"/runs/{run_id}/rename", data={"name": "bob's"}).status_code == 403  # sees it, not his
+    for client in (mal, bob):  # one they cannot see answers as one that is not there
+        assert client.post(f"/runs/{new_id()}/delete").status_code == 404
+    assert mal.post(f"/runs/{run_id}/delete").status_code == 404
+    assert httpx.post(f"{team.server.url}/runs/{run_id}/delete").status_code in (401, 403)  # no one signed in
+    with access.acting_as(access.OWNER):
+        hidden = tree.add_node(team.ws, "project", "QUHIDDENNODE")
+    moved = eve.post(f"/runs/{run_id}/move", data={"node": hidden.id})
+    assert moved.status_code == 404 and "QUHIDDENNODE" not in moved.text
+    assert eve.post(f"/runs/{run_id}/tag", data={"tags": "+depth"}).json()["tags"] == ["depth"]
+    assert eve.post(f"/runs/{run_id}/note", data={"text": "A note from the web."}).status_code == 200
+    assert eve.post(f"/runs/{run_id}/delete").json()["deleted_at"]
+    assert bob.get(f"/runs/{run_id}").status_code == 404 and "QURUNEVE" not in bob.get("/runs.json").text
+    assert "QURUNEVE" in eve.get("/runs.json?deleted=true").text and "QURUNEVE" not in eve.get("/runs.json").text
+    assert eve.post(f"/runs/{run_id}/restore").json()["deleted_at"] is None
+    history = eve.get(f"/runs/{run_id}.json").json()["history"]
+    assert [c["change"] for c in history] == ["started", "name", "tags", "note", "deleted", "restored"]
