@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from upstack.cli import run_manage as run_manage_commands
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
-from upstack.cli import run_manage as run_manage_commands
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
 from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for

@@ -154,7 +154,8 @@ class Change:
             taken = [t for t in self.old or [] if t not in (self.new or [])]
             return "tags " + ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in taken)] or ["unchanged"])
         if self.change == "node":
-            return f"moved from {self.extra.get('old_title') or 'nowhere'} to {self.extra.get('new_title') or 'nowhere'}"
+            old, new = self.extra.get("old_title") or "nowhere", self.extra.get("new_title") or "nowhere"
+            return f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
         return self.change  # deleted, restored, started

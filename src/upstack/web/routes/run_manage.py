@@ -50,7 +50,7 @@ def move(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)
     return _answer(request, run_manage.move(ws, ref, node))
 
 
-@router.post("/runs/{ref}/delete", summary="Delete one of your runs and its result entry (restorable)")
+@router.post("/runs/{ref}/delete", summary="Take away one of your runs and its result entry (restorable)")
 def delete(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
     return _answer(request, run_manage.delete(ws, ref))
 

@@ -236,7 +236,8 @@ def run_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(worksp
     provenance = provenance_lines(run)
     return Page("run.html", {
         "run": run, **timing, "may_manage": run_manage.may_manage(ws, run),
-        "history": [{**c.to_dict(), "shown_at": local_display(c.at)} for c in run_manage.history(ws, run.id)], "config": config, "summary": summary, **_items(run),
+        "history": [{**c.to_dict(), "shown_at": local_display(c.at)} for c in run_manage.history(ws, run.id)],
+        "config": config, "summary": summary, **_items(run),
         "provenance": provenance, "provenance_html": render("\n".join(provenance)),
         "entry_url": f"/e/{run.short}" if run.status != "running" else None,
         "with_runs": [{"id": o.id, "short": o.short, "name": o.name, "status": o.status} for o in others],
