@@ -482,5 +482,7 @@ def purge(db: Database, run_id: str) -> None:
     db.execute("UPDATE runs SET config = '{}', provenance = '{}', summary = '{}', error = '', tags = '[]' "
                "WHERE id = ?", (run_id,))
     db.execute("UPDATE run_items SET data = '{}' WHERE run_id = ?", (run_id,))
+    db.execute("UPDATE run_events SET old_value = NULL, new_value = NULL WHERE run_id = ? AND change = 'tags'",
+               (run_id,))  # its tags went above: their history goes with them
     db.execute("DELETE FROM metric_chunks WHERE run_id = ?", (run_id,))
     db.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
