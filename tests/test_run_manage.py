@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import upstack
-from conftest import CLI
+from conftest import CLI, round_trip
 from upstack.errors import BadInput, NotFound
 from upstack.services import curate, recall, run_manage, tree
 from upstack.services import runs as run_service
@@ -141,3 +141,16 @@ def test_the_cli_manages_a_run(run: CLI, home: Path) -> None:
     assert "renamed from 'cli-run' to 'better name'" in text and "restored" in text
     failed = run("run", "rename", "nonexistent", "x")
     assert failed.exit_code != 0 and "Traceback" not in failed.output
+
+
+def test_a_managed_run_survives_export_and_import(run: CLI, home: Path, tmp_path: Path, engine: str,
+                                                  make_pg_url: object) -> None:
+    with upstack.run("exported", home=home, db=run.db_url, capture="none", tags=["a"]) as made:
+        made.log({"loss": 0.5}, step=0)
+    run.ok("run", "rename", made.short, "exported-renamed")
+    run.ok("run", "tag", made.short, "+b")
+    run.ok("run", "rm", made.short)
+    copy = round_trip(run, tmp_path, engine, make_pg_url)  # every table, run_events among them, came back whole
+    assert [c["change"] for c in json.loads(copy.ok("run", "history", made.short, "--json"))] == \
+        ["started", "name", "tags", "deleted"]
+    assert made.short in copy.ok("runs", "--deleted") and made.short not in copy.ok("runs")
