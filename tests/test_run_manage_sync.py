@@ -151,7 +151,7 @@ def test_the_run_page_manages_a_run_for_its_author_only(team: Team) -> None:
     assert _pushed(team, team.eve, run_id, run_records(run_id, team.project, start={"name": "QURUNEVE"}))[0] == 200
     eve, bob, mal = team.api(team.eve), team.api(team.bob), team.api(team.mal)
     page = eve.get(f"/runs/{run_id}", headers={"Accept": "text/html"}).text
-    assert 'id="run-rename"' in page and "started as QURUNEVE" in page
+    assert 'id="run-rename"' in page and "started as QURUNEVE" in page and 'value="QURUNEVE"' in page
     assert 'id="run-rename"' not in bob.get(f"/runs/{run_id}", headers={"Accept": "text/html"}).text
     renamed = eve.post(f"/runs/{run_id}/rename", data={"name": "QURUNEVE renamed"})
     assert renamed.status_code == 200 and renamed.json()["name"] == "QURUNEVE renamed"
