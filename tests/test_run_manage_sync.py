@@ -172,3 +172,16 @@ def test_the_run_page_manages_a_run_for_its_author_only(team: Team) -> None:
     assert eve.post(f"/runs/{run_id}/restore").json()["deleted_at"] is None
     history = eve.get(f"/runs/{run_id}.json").json()["history"]
     assert [c["change"] for c in history] == ["started", "name", "tags", "note", "deleted", "restored"]
+
+
+def test_a_move_needs_the_right_to_file_where_the_run_lands(team: Team) -> None:
+    own = new_id()  # bob's own run, unfiled; he only views the project
+    assert _pushed(team, team.bob, own, run_records(own, None))[0] == 200
+    bob = team.api(team.bob)
+    refused = bob.post(f"/runs/{own}/move", data={"node": team.project})
+    assert refused.status_code == 403 and "may not file runs" in refused.text
+    with access.acting_as(team.as_user(team.bob)):
+        assert run_service.get_run(team.ws, own).node_id is None and run_manage.history(team.ws, own)[-1].change == \
+            "started"
+    accounts.share(team.ws, team.project, "bob", "editor", by=None)  # made an editor there, he may
+    assert bob.post(f"/runs/{own}/move", data={"node": team.project}).json()["node_id"] == team.project
