@@ -157,6 +157,10 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/runs/{ref}.json", "query", "with"): st.lists(runs, max_size=2),
             ("/runs/compare.json", "query", "id"): st.lists(runs, min_size=2, max_size=3),
             ("/runs.json", "query", "under"): st.sampled_from(seeded.nodes),
+            # Issue 20's run forms: a node to move under, tags to add and take off.
+            ("/runs/{ref}/move", "body", "node"): st.sampled_from(seeded.nodes),
+            ("/runs/{ref}/tag", "body", "tags"): st.sampled_from(["+baseline", "-baseline +sweep", "+a -a", "-nope"]),
+            ("/runs/{ref}/rename", "body", "name"): st.sampled_from(["sae-sweep", "width 16k, seed 2", " "]),
             ("/ideas.json", "query", "order"): st.sampled_from(ORDERS),
             ("/note", "body", "kind"): st.sampled_from(KINDS),
             ("/ideas/{ref}/prune", "body", "reason"): st.sampled_from(["Already tried in 2024.", "Too costly."]),

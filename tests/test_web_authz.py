@@ -207,7 +207,7 @@ QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "id
                "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
 QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
-               "overlay", "log", "points", "start", "end", "download", "next", "days", "state"}
+               "overlay", "log", "points", "start", "end", "download", "next", "days", "state", "deleted"}
 
 
 def unknown_parameters(path: str, route: APIRoute | Route) -> list[str]:
@@ -931,6 +931,18 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
         return [Attempt(path.replace("{run_id}", run.id), None, signed_in and (run.author or "A") == who,
                         json={"records": [], "points": {f"probe{n}": one}}, target=run.name)
                 for run in team.of_kind("run")]
+    if path.startswith("/runs/{ref}/"):  # a run's author's alone to change (issue 20); a move, only where they file
+        made = []
+        for run in team.of_kind("run"):
+            mine = signed_in and author(run) == who
+            if path.endswith("/move"):  # there and back again, so the facts the other rules read still hold
+                made += [Attempt(fill(run), {"node": team[node].short}, mine, target=run.name)
+                         for node in ("node-PQ" if run.node != "node-PQ" else "node-P", run.node)]
+            else:
+                data = {"/runs/{ref}/rename": {"name": f"{run.markers[0]} renamed {n}"},
+                        "/runs/{ref}/tag": {"tags": f"+tag{n}"}, "/runs/{ref}/note": {"text": f"Note {n}."}}
+                made.append(Attempt(fill(run), data.get(path, {}), mine, target=run.name))
+        return made
     if path in ("/opportunities", "/contacts"):  # one's own, whoever is signed in (kept private on a server)
         field = {"organisation": f"Lab {n} of {who}"} if path == "/opportunities" else {"name": f"Person {n} of {who}"}
         return [Attempt(path, field, signed_in)]
@@ -970,6 +982,13 @@ def _prepare(world: World, path: str, attempt: Attempt) -> None:
     opportunity or application likewise (``_prepare_pipeline``)."""
     if "{slug}" in path and attempt.allowed:
         _prepare_pipeline(world, path, attempt)
+    if path.startswith("/runs/{ref}/") and attempt.allowed:  # a deleted run takes only a restore; a restore, one
+        from upstack.services import run_manage
+
+        with world.team.workspace() as ws, world.team.acting(ws, None):
+            deleted = bool(run_manage.get_run(ws, world.team[attempt.target].id).deleted_at)
+            if deleted != path.endswith("/restore"):
+                (run_manage.restore if deleted else run_manage.delete)(ws, world.team[attempt.target].id)
     if not path.startswith("/ideas/{ref}/") or not attempt.allowed:
         return
     from upstack.services import ideas

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from upstack.cli import run_manage as run_manage_commands
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
@@ -59,14 +60,15 @@ def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> 
 @click.option("--metric", "metrics", multiple=True, metavar="KEY",
               help="The metrics a --group table shows (default: up to four that most runs have).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many runs (0 for all; --group reads all).")
+@click.option("--deleted", is_flag=True, help="The deleted runs instead (upstack run restore ID brings one back).")
 @json_option
 @pass_log
 def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None,
                  since: str | None, until: str | None, where: tuple[str, ...], sort: str | None,
-                 group: str | None, metrics: tuple[str, ...], limit: int, as_json: bool) -> None:
+                 group: str | None, metrics: tuple[str, ...], limit: int, deleted: bool, as_json: bool) -> None:
     """Experiment runs, newest first: filter, sort and group them by what they found."""
     found = run_service.list_runs(
-        ws, under=under, status=status, name=name, where=list(where), sort=sort,
+        ws, under=under, status=status, name=name, where=list(where), sort=sort, deleted=deleted,
         limit=None if group or not limit else limit,
         since=parse_since(since, what="--since date") if since else None,
         until=parse_until(until, what="--until date") if until else None)
@@ -76,7 +78,8 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     if as_json:
         print_json([r.to_dict() for r in found])
         return
-    given = options_given(under=under, status=status, name=name, since=since, until=until, where=where)
+    given = options_given(under=under, status=status, name=name, since=since, until=until, where=where,
+                          deleted=deleted)
     if not found and given:
         echo(f"No runs match {given}.")
     elif not found:
@@ -141,7 +144,7 @@ def _stat_cell(stat: run_service.GroupStat | None) -> str:
 
 @click.group(name="run")
 def run_group() -> None:
-    """One run: `upstack run show ID`."""
+    """One run: `upstack run show ID`; rename, tag, note, move, rm, restore, history."""
 
 
 @run_group.command(name="show")
@@ -159,6 +162,9 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
     if run.ended_at:
         took = f", took {ran_for(run.status, (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
     echo(style(f"started {local_display(run.started_at)} on {run.host}{took}", dim=True))
+    if run.deleted_at:
+        echo(style(f"deleted {local_display(run.deleted_at)} (bring it back: upstack run restore {run.short})",
+                   fg="red"))
     if run.error:
         echo(style(f"error: {run.error}", fg="red"))
     if run.metrics:
@@ -193,11 +199,12 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("refs", nargs=-1, required=True, metavar="ID ID...")
+@click.option("--deleted", is_flag=True, help="Let deleted runs be compared too.")
 @json_option
 @pass_log
-def compare(ws: Workspace, refs: tuple[str, ...], as_json: bool) -> None:
+def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) -> None:
     """Runs side by side: the config values that differ, summary values, then final and best metrics."""
-    result = run_service.compare(ws, list(refs))
+    result = run_service.compare(ws, list(refs), deleted=deleted)
     if as_json:
         print_json(result.to_dict())
         return
@@ -279,5 +286,8 @@ def ingest_command(ws: Workspace, paths: tuple[Path, ...], as_json: bool) -> Non
          + (f", {len(report.ended)} ended" if report.ended else "")
          + (f", {len(report.crashed)} marked crashed" if report.crashed else ""))
 
+
+for _command in run_manage_commands.COMMANDS:  # rename, tag, note, move, rm, restore, history
+    run_group.add_command(_command)
 
 COMMANDS = [runs_command, run_group, compare, plot, ingest_command]

@@ -156,6 +156,7 @@ class RunInfo:
     items: list[RunItem] = field(default_factory=list)
     author_id: str | None = None  # a team server's user; None: the workspace's own user
     points_lost: int = 0  # metric points its disk refused for longer than memory could hold them
+    deleted_at: str | None = None  # deleted (`upstack run rm`): hidden from lists, restorable
 
     @property
     def short(self) -> str:

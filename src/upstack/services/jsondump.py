@@ -71,6 +71,7 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "attachments": ("id",),
     "runs": ("id",),
     "run_items": ("id",),
+    "run_events": ("id",),
     "run_metrics": ("run_id", "key"),
     "metric_chunks": ("run_id", "key", "file_offset"),
     "sync_held": ("record_id",),
@@ -95,7 +96,8 @@ LATER_COLUMNS: dict[str, frozenset[str]] = {"revisions": frozenset({"checksum", 
                                             "metric_chunks": frozenset({"checksum"}),
                                             "comments": frozenset({"author_login"}),
                                             "path_records": frozenset({"local_only"}),
-                                            "entries": frozenset({"utc_offset"}), "runs": frozenset({"utc_offset"})}
+                                            "entries": frozenset({"utc_offset"}),
+                                            "runs": frozenset({"utc_offset", "deleted_at"})}
 # Packed arrays (see formats/metrics.py) travel as base64 text.
 BINARY_COLUMNS: dict[str, tuple[str, ...]] = {"metric_chunks": ("steps", "times", "vals")}
 

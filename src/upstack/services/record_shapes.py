@@ -463,6 +463,25 @@ class RunSummary(_Shape):
     learning_id: Id | None = None
 
 
+class _RunChange(_Shape):
+    """A run's change after the fact (services/run_manage.py): a delete or a restore says no more."""
+
+    run_id: Id
+    at: Time
+
+
+class RunRename(_RunChange):
+    name: Text = Field(min_length=1, max_length=TITLE_CHARS)
+
+
+class RunRetag(_RunChange):
+    tags: list[Annotated[Text, Field(min_length=1, max_length=TITLE_CHARS)]] = Field(max_length=200)
+
+
+class RunMove(_RunChange):
+    node_id: Id | None = None
+
+
 Probability = Annotated[float, Field(allow_inf_nan=False, ge=0.01, le=0.99)]  # scorable: 1%-99%
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -581,6 +600,8 @@ SHAPES: dict[str, type[_Shape]] = {
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
     "run.predict": RunPredict,
+    "run.rename": RunRename, "run.retag": RunRetag, "run.move": RunMove, "run.delete": _RunChange,
+    "run.restore": _RunChange,
     "prediction.make": PredictionMake, "prediction.forecast": PredictionForecast,
     "prediction.resolve": PredictionResolve, "take.make": TakeMake, "take.update": TakeUpdate,
     **{op: PathRecord for op in PATH_OPS if op != "path.share"}, "path.share": PathShare,

@@ -38,9 +38,11 @@ __all__ = ["Condition", "parse_condition", "list_runs", "group_runs", "RunGroup"
 
 def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
               since: str | None = None, until: str | None = None, where: Sequence[str] = (),
-              name: str | None = None, limit: int | None = None, sort: str | None = None) -> list[RunInfo]:
+              name: str | None = None, limit: int | None = None, sort: str | None = None,
+              deleted: bool = False) -> list[RunInfo]:
     """Runs, newest first (or by ``sort``), filtered by node (and below), status, start time, name,
-    and ``where`` conditions on config, metrics and summary values (all must hold)."""
+    and ``where`` conditions on config, metrics and summary values (all must hold); with ``deleted``,
+    the deleted ones instead (`upstack run rm`)."""
     from upstack.services.tree import resolve_node
 
     conditions = [parse_condition(w) for w in where]
@@ -49,7 +51,8 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
         raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
     db = ws.store().db
     node_id = resolve_node(db, under) if under else None
-    found = run_search.find(db, under=node_id, status=status, since=since, until=until, name=name)
+    found = run_search.find(db, under=node_id, status=status, since=since, until=until, name=name,
+                            deleted=deleted)
     values = _Values(db, found)
     ids = found.ids
     for condition in conditions:

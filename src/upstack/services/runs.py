@@ -95,11 +95,16 @@ def _json_value(value: Any) -> Any:
     return format_number(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def compare(ws: Workspace, refs: list[str]) -> Comparison:
-    """Any number of runs side by side: the config that differs, summary values, final and best metrics."""
+def compare(ws: Workspace, refs: list[str], *, deleted: bool = False) -> Comparison:
+    """Any number of runs side by side: the config that differs, summary values, final and best metrics;
+    a deleted run only when ``deleted`` says so."""
     if len(refs) < 2:
         raise BadInput("compare needs at least two runs")
     runs = [get_run(ws, ref) for ref in refs]
+    gone = next((r for r in runs if r.deleted_at), None)
+    if gone is not None and not deleted:
+        raise NotFound(f"run {gone.short} is deleted: restore it (upstack run restore {gone.short}) "
+                       "or compare with --deleted")
     flats = [flatten(r.config) for r in runs]
     keys = sorted({k for flat in flats for k in flat})
     missing = object()

@@ -34,14 +34,15 @@ from upstack.errors import BadInput, NotFound, Refused
 from upstack.formats.journal import Record
 from upstack.services.remote import fetch_blob
 from upstack.services.sync_records import parse_record, plain
+from upstack.store.runs import CHANGE_OPS
 
 __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "wire_points", "RUN_OPS",
            "PUSH_POINTS", "Series"]
 
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
-           "run.end")
+           "run.end", *CHANGE_OPS)
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
-NO_RUN = "no such run, or it is not yours to log to"
+NO_RUN = "no such run, or it is not yours to log to (a new run's start record comes first)"
 
 # key -> (index of the first point, steps, times, values)
 Series = dict[str, tuple[int, array, array, array]]
@@ -78,11 +79,12 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         from upstack.store.predictions import RUN_ENDED
 
         raise BadInput(RUN_ENDED.format(run=run_id))
+    _check_changes(db, run_id, records, by)
     starts = [r for r in records if r.op == "run.start"]
     records = [r for r in records if r.op != "run.start"]  # a run's start, once it is here, changes nothing
     if row is None:
         if not starts:
-            raise NotFound(f"{NO_RUN}: send its start record first")
+            raise NotFound(NO_RUN)  # as someone else's: a run's id says nothing of whether it exists
         if id_named(db, run_id) and not runs.is_result_of(db, run_id, by.user_id):
             # The id is an entry's, a node's, a revision's, a file's, a comment's or a node change's: a run
             # never takes one over (its result entry would share it, as sync_door._id_clash refuses).
@@ -103,6 +105,27 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                 raise BadInput(f"record {record.id}: its prediction's {TAKEN}")
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
+
+
+def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) -> None:
+    """A run's changes after the fact (rename, retag, move, delete, restore) are its author's (the push
+    is refused before this for anyone else's run): each under an id that names nothing else (one of this
+    run's own changes is one sent again), made by the pusher whatever it says, and a move only under a
+    node they may file under; a node they may not see answers as one that is not there."""
+    from upstack.services.sync_door import TAKEN
+    from upstack.store.run_manage import change_of
+    from upstack.store.sync import id_named
+
+    for record in records:
+        if record.op not in CHANGE_OPS:
+            continue
+        if id_named(db, record.id) and change_of(db, record.id) != run_id:
+            raise BadInput(f"record {record.id[:40]}: {TAKEN}")
+        record.data["by"] = by.user_id
+        node = record.data.get("node_id")
+        if record.op == "run.move" and node and not (by.sees_node(str(node)) and by.may_file_under(str(node))):
+            raise BadInput(f"record {record.id[:40]}: no such node, or you may not file runs under it "
+                           "(its owner can make you an editor)")
 
 
 def _prediction_id_taken(db: Any, entry_id: str, run_id: str) -> bool:
@@ -339,4 +362,5 @@ def _lacks(theirs: dict[str, Any] | None, mine: dict[str, Any]) -> bool:
         return True
     return (theirs["status"] != mine["status"] or theirs["summary"] != mine["summary"]
             or bool(set(mine["items"]) - set(theirs["items"]))
+            or bool(set(mine.get("changes", [])) - set(theirs.get("changes", [])))  # renamed, moved, deleted ...
             or any(count > int(theirs["metrics"].get(key, 0)) for key, count in mine["metrics"].items()))

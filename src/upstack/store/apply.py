@@ -30,11 +30,14 @@ Handler = Callable[[Database, Record], None]
 _FAMILIES = {"entry": "ingest", "node": "ingest", "attachment": "ingest", "idea": "ideas", "run": "runs",
              "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions",
              "take": "takes"}
-_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes")
+# Ops applied by a module other than their family's (a run's changes after the fact: store/run_manage.py).
+_OP_MODULES = {op: "run_manage" for op in ("run.rename", "run.retag", "run.move", "run.delete", "run.restore")}
+_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes",
+            "run_manage")
 
 
 def _family(op: str) -> dict[str, Handler]:
-    module = _FAMILIES.get(op.partition(".")[0], "path")
+    module = _OP_MODULES.get(op) or _FAMILIES.get(op.partition(".")[0], "path")
     found: dict[str, Handler] = importlib.import_module(f"upstack.store.{module}").HANDLERS
     return found
 

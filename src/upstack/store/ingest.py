@@ -304,6 +304,9 @@ def _attach(db: Database, record: Record) -> None:
 
 def _delete(db: Database, record: Record) -> None:
     entry_id = record.data["entry_id"]
+    if db.scalar("SELECT 1 FROM run_events WHERE run_id = ? AND change = 'restored' AND at > ?",
+                 (entry_id, record.data.get("at", record.at))):
+        return  # a run's result, deleted with its run and restored with it since (store/run_manage.py)
     db.execute("UPDATE entries SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
                (record.data.get("at", record.at), entry_id))
     unindex_entry(db, entry_id)

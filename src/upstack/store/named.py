@@ -12,7 +12,7 @@ __all__ = ["id_named"]
 # comment's), every object's, and every record applied here: a laptop takes in pulled records by id.
 _NAMED = " UNION ALL ".join(f"SELECT 1 FROM {table} WHERE id = ?" for table in (
     "nodes", "entries", "runs", "revisions", "attachments", "node_events", "comments", "path_records",
-    "prediction_events", "take_events", "applied_records"))
+    "prediction_events", "take_events", "run_events", "applied_records"))
 
 
 def id_named(db: Database, object_id: str) -> bool:

@@ -111,15 +111,16 @@ def visible_runs_sql(audience: Audience, alias: str = "r") -> tuple[str, list[An
         return f"({own})", [audience.user_id]
     withdrawn = (f"EXISTS (SELECT 1 FROM entries w WHERE w.id = {alias}.id "
                  "AND (w.private <> 0 OR w.deleted_at IS NOT NULL))")
-    shared = f"{alias}.node_id IN ({', '.join('?' for _ in nodes)}) AND NOT {withdrawn}"
+    shared = f"{alias}.node_id IN ({', '.join('?' for _ in nodes)}) AND {alias}.deleted_at IS NULL AND NOT {withdrawn}"
     return f"({own} OR ({shared}))", [audience.user_id, *nodes]
 
 
 def run_result_kept_sql(alias: str = "r") -> str:
-    """A condition over ``runs {alias}``: its result entry was not deleted (`upstack rm` hides a run with
-    it). Looked up by the run's own id: a NOT IN over every deleted entry read the whole entries table
-    (40-60 ms at 100k entries on SQLite)."""
-    return f"NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = {alias}.id AND d.deleted_at IS NOT NULL)"
+    """A condition over ``runs {alias}``: the run was not deleted (`upstack run rm`), nor its result entry
+    (`upstack rm` hides a run with it). Looked up by the run's own id: a NOT IN over every deleted entry
+    read the whole entries table (40-60 ms at 100k entries on SQLite)."""
+    return (f"{alias}.deleted_at IS NULL AND "
+            f"NOT EXISTS (SELECT 1 FROM entries d WHERE d.id = {alias}.id AND d.deleted_at IS NOT NULL)")
 
 
 def filter_sql(db: Database, filters: Filters) -> tuple[str, list[Any]]:

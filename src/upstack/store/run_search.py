@@ -18,7 +18,7 @@ __all__ = ["Found", "find", "run_ids", "has_metric", "metric_keys", "metric_valu
 @dataclass(frozen=True)
 class Found:
     """The runs a listing starts from, as SQL (``SELECT r.id FROM runs r ...``) and its ids, newest
-    first. Only runs the reader may see, whose result entry was not deleted."""
+    first. Only runs the reader may see."""
 
     sql: str
     params: list[Any]
@@ -26,9 +26,10 @@ class Found:
 
 
 def find(db: Database, *, under: str | None = None, status: str | None = None, since: str | None = None,
-         until: str | None = None, name: str | None = None) -> Found:
+         until: str | None = None, name: str | None = None, deleted: bool = False) -> Found:
     """The runs filed under node ``under`` (or below it), of this status, started in [since, until], of
-    this name (each only if given)."""
+    this name (each only if given). A deleted run (or one whose result entry was deleted) is left out,
+    unless ``deleted`` asks for deleted runs only."""
     clauses: list[str] = []
     params: list[Any] = []
     if under:
@@ -40,7 +41,7 @@ def find(db: Database, *, under: str | None = None, status: str | None = None, s
         if value:
             clauses.append(f"r.{column} {op} ?")
             params.append(value)
-    clauses.append(run_result_kept_sql("r"))
+    clauses.append(f"NOT ({run_result_kept_sql('r')})" if deleted else run_result_kept_sql("r"))
     audience = access.current(team=db.team)
     if audience is not None:  # a team server: only what this reader may see, decided in the query
         visible, shown = visible_runs_sql(audience)

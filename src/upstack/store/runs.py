@@ -32,7 +32,7 @@ from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
 from upstack.store.db import Database
-from upstack.store.ingest import create_entry, revise_entry, with_offset
+from upstack.store.ingest import create_entry, revise_entry, unindex_entry, with_offset
 from upstack.store.integrity import chunk_checksum, stored_json
 from upstack.store.queries import resolve, visible_runs_sql
 from upstack.store.sync import id_named, zone_for_reader
@@ -276,7 +276,7 @@ def _info(row: dict[str, Any], metric_rows: Any) -> RunInfo:
         provenance=stored_provenance(_stored(row, "provenance")), summary=_object(row, "summary"),
         tags=[str(t) for t in _list(row, "tags")],
         goals={str(k): str(v) for k, v in _object(row, "goals").items()}, author_id=row.get("author_id"),
-        points_lost=int(row.get("points_lost") or 0))
+        points_lost=int(row.get("points_lost") or 0), deleted_at=row.get("deleted_at"))
     info.metrics = [
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
@@ -314,7 +314,7 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
                         params):
         if visible is None or row["id"] in visible:
             summary = json.dumps(json.loads(row["summary"]), sort_keys=True)  # the same, however it was built
-            states[row["id"]] = {"status": row["status"], "items": [], "metrics": {},
+            states[row["id"]] = {"status": row["status"], "items": [], "metrics": {}, "changes": [],
                                  "summary": hashlib.sha256(summary.encode()).hexdigest()[:16]}
     of_runs = f" WHERE run_id IN ({marks})" if run_ids else ""
     for row in db.query(f"SELECT run_id, id FROM run_items{of_runs} ORDER BY id", params):
@@ -323,6 +323,9 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
     for row in db.query(f"SELECT run_id, key, count FROM run_metrics{of_runs}", params):
         if row["run_id"] in states:
             states[row["run_id"]]["metrics"][row["key"]] = int(row["count"])
+    for row in db.query(f"SELECT run_id, id FROM run_events{of_runs} ORDER BY id", params):
+        if row["run_id"] in states:
+            states[row["run_id"]]["changes"].append(row["id"])
     return states
 
 
@@ -348,6 +351,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
                               diff["at"] if diff else run.started_at, data))
     records += [Record(i["id"], f"run.{i['kind']}", workspace, i["at"], {"run_id": run.id, **i["data"]})
                 for i in items if i["kind"] in ("figure", "table", "note")]
+    records += _change_records(db, run.id)
     if run.summary:
         summary = _dumps(run.summary)
         records.append(Record(derived_id(run.started_at, run.id, "summary", summary), "run.summary", workspace,
@@ -362,6 +366,61 @@ def run_records(db: Database, run_id: str) -> list[Record]:
         records.append(Record(traceback["id"] if traceback else derived_id(run.ended_at, run.id, "end", run.status),
                               "run.end", workspace, run.ended_at, end))
     return records
+
+
+# A run's changes after the fact (store/run_manage.py applies them): op -> the change its event keeps.
+# A delete and a restore are one family: the newest of the two decides.
+CHANGE_OPS = {"run.rename": "name", "run.retag": "tags", "run.move": "node", "run.delete": "deleted",
+              "run.restore": "restored"}
+_OP_OF = {change: op for op, change in CHANGE_OPS.items()}
+
+
+def events(db: Database, run_id: str) -> list[dict[str, Any]]:
+    """Every change of a run, oldest first: ``id``, ``at``, ``change``, ``old_value``, ``new_value``,
+    ``author_id`` (tags as lists)."""
+    found = []
+    for row in db.query("SELECT id, at, change, old_value, new_value, author_id FROM run_events "
+                        "WHERE run_id = ? ORDER BY at, id", (run_id,)):
+        event = dict(row)
+        if event["change"] == "tags":
+            event["old_value"], event["new_value"] = _tags(event["old_value"]), _tags(event["new_value"])
+        found.append(event)
+    return found
+
+
+def _tags(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(t) for t in value] if isinstance(value, list) else []
+
+
+def _change_records(db: Database, run_id: str) -> list[Record]:
+    """The records that make a run's changes again elsewhere (sync), each under its own id: the change,
+    not who made it (on a team server, whoever pushes it; only a run's author may)."""
+    records = []
+    for event in events(db, run_id):
+        data: dict[str, Any] = {"run_id": run_id, "at": event["at"]}
+        field = {"name": "name", "tags": "tags", "node": "node_id"}.get(event["change"])
+        if field:
+            data[field] = event["new_value"]
+        records.append(Record(event["id"], _OP_OF[event["change"]], "sync", event["at"], data))
+    return records
+
+
+def result_title_now(db: Database, run_id: str) -> str:
+    """The title the run's result entry gets from what the store holds of the run now."""
+    run = load_run(db, run_id, details=False)
+    return result_title(run, _seconds(run))
+
+
+def _seconds(run: RunInfo) -> float | None:
+    if not run.ended_at:
+        return None
+    with contextlib.suppress(ValueError):  # a time stored before times were checked at the door
+        return (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds()
+    return None
 
 
 def _offset_of(db: Database, run_id: str) -> dict[str, str]:
@@ -390,14 +449,11 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
         return
     attachments = [a for item in run.items for a in item.data.get("attachments", [])]
     shorts = {a["id"]: id_key(a["id"])[:7] for a in attachments}
-    seconds = None
-    if run.ended_at:
-        with contextlib.suppress(ValueError):  # a time stored before times were checked at the door
-            seconds = (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds()
-    title, body = result_title(run, seconds), result_body(run, shorts)
+    title, body = result_title(run, _seconds(run)), result_body(run, shorts)
     meta: dict[str, Any] = {"run": run.id, "run_status": run.status}
     meta.update({k: run.summary[k] for k in ("expected", "happened", "outcome") if run.summary.get(k)})
-    existing = db.one("SELECT revision_id, purged_at FROM entries WHERE id = ?", (run_id,))
+    existing = db.one("SELECT e.revision_id, e.title, e.body, e.purged_at, v.created_at AS revised_at FROM entries e "
+                      "LEFT JOIN revisions v ON v.id = e.revision_id WHERE e.id = ?", (run_id,))
     now = run.ended_at or run.started_at
     author = run.author_id  # the result is theirs
     if existing is not None and not is_result_of(db, run_id, author):
@@ -412,9 +468,12 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
             "extra_tags": run.tags, "private": False, "node_id": run.node_id,
             "occurred_at": now, "created_at": now, "attachments": attachments, "meta": meta, "by": author,
             **offset}, workspace)
-    elif not existing["purged_at"]:
+    elif not existing["purged_at"] and _written_by_run(existing, run_id):
         revise_entry(db, {"entry_id": run_id, "revision_id": revision, "title": title, "body": body,
                           "created_at": now, "attachments": attachments, "meta": meta}, workspace)
+    if run.deleted_at:  # deleted while it ran: its result is deleted with it (store/run_manage.py)
+        db.execute("UPDATE entries SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (run.deleted_at, run_id))
+        unindex_entry(db, run_id)
     learned = run.summary.get("learned")
     learning_id = run.summary.get("learning_id")
     # Its id names nothing else (store/sync.py's id_named: a comment's, a revision's, ...): a laptop takes in
@@ -436,10 +495,20 @@ def finalize(db: Database, run_id: str, workspace: str) -> None:
     predictions.resolve_from_run(db, run)
 
 
+def _written_by_run(entry: dict[str, Any], run_id: str) -> bool:
+    """Whether the result entry's current text is one the run wrote (finalize names its revision by its
+    time and content). One edited by hand, renamed or retagged since is someone's word: finalize leaves
+    it as it is."""
+    return bool(entry["revision_id"] == derived_id(str(entry["revised_at"]), run_id, "result", entry["title"],
+                                                   entry["body"]))
+
+
 def purge(db: Database, run_id: str) -> None:
     """Purging a run's result entry removes what the run captured too (a leaked secret)."""
     db.execute("UPDATE runs SET config = '{}', provenance = '{}', summary = '{}', error = '', tags = '[]' "
                "WHERE id = ?", (run_id,))
     db.execute("UPDATE run_items SET data = '{}' WHERE run_id = ?", (run_id,))
+    db.execute("UPDATE run_events SET old_value = NULL, new_value = NULL WHERE run_id = ? AND change = 'tags'",
+               (run_id,))  # its tags went above: their history goes with them
     db.execute("DELETE FROM metric_chunks WHERE run_id = ?", (run_id,))
     db.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))

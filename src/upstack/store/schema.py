@@ -52,6 +52,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(20, "takes: who said it and where, how the person's confidence moved and why", "v20_takes"),
     Migration(21, "each prediction keeps how it stands: its standing resolution and the forecast it is scored by",
               "v21_prediction_standing"),
+    Migration(22, "runs managed after the fact: renamed, retagged, moved, deleted and restored, with history",
+              "v22_run_changes"),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -24,6 +24,7 @@ from upstack.domain.downsample import thin
 from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.ids import short_id
 from upstack.memo import Memo
+from upstack.services import run_manage
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_when
 from upstack.web.markdown import render
@@ -46,17 +47,19 @@ def runs_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
               since: Annotated[str | None, Query(description="Started from (e.g. 'last monday')")] = None,
               until: Annotated[str | None, Query(description="Started up to")] = None,
               where: Annotated[list[str], Query(description="Config filter, e.g. lr=3e-4 (repeat)")] = [],  # noqa: B006
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              deleted: Annotated[bool, Query(description="The deleted runs instead")] = False) -> Page:
     conditions = [w.strip() for w in where if w.strip()]
     found = run_service.list_runs(
         ws, under=under or None, status=status or None, name=name or None, where=conditions, limit=limit,
+        deleted=deleted,
         since=parse_when(since, what="since date") if since else None,
         until=parse_when(until, what="until date") if until else None)
     now = datetime.now(UTC)
     return Page("runs.html", {
         "runs": [_row(run, now) for run in found],
         "filters": {"status": status or "", "name": name or "", "under": under or "", "since": since or "",
-                    "until": until or "", "where": conditions, "limit": limit},
+                    "until": until or "", "where": conditions, "limit": limit, "deleted": deleted},
         "statuses": list(RUN_STATUSES)})
 
 
@@ -232,7 +235,9 @@ def run_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(worksp
     summary = {k: v for k, v in run.summary.items() if k not in _HIDDEN_SUMMARY}
     provenance = provenance_lines(run)
     return Page("run.html", {
-        "run": run, **timing, "config": config, "summary": summary, **_items(run),
+        "run": run, **timing, "may_manage": run_manage.may_manage(ws, run),
+        "history": [{**c.to_dict(), "shown_at": local_display(c.at)} for c in run_manage.history(ws, run.id)],
+        "config": config, "summary": summary, **_items(run),
         "provenance": provenance, "provenance_html": render("\n".join(provenance)),
         "entry_url": f"/e/{run.short}" if run.status != "running" else None,
         "with_runs": [{"id": o.id, "short": o.short, "name": o.name, "status": o.status} for o in others],
