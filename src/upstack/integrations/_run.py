@@ -129,6 +129,13 @@ class TrainingRun:
             self.run.summary(**values)
         self.run.finish()
 
+    def fail(self, error: BaseException) -> None:
+        """The training raised ``error``: the run ends as failed with it (interrupted for Ctrl-C)."""
+        _OPEN.discard(self)
+        if self.running:
+            assert self.run is not None
+            end_with(self.run, error)
+
     def unfinished(self, reason: str) -> None:
         """End a run whose training never reached its end: failed, with the error that stopped the
         process when there is one."""
@@ -147,10 +154,8 @@ class TrainingRun:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        _OPEN.discard(self)
-        if exc is not None and self.running:
-            assert self.run is not None
-            end_with(self.run, exc)
+        if exc is not None:
+            self.fail(exc)
         elif self.running:
             self.unfinished("the block ended without it")
 
