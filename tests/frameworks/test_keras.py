@@ -15,7 +15,8 @@ from upstack.integrations.keras import UpstackCallback
 
 # Warnings are errors (pyproject.toml); this one comes from inside Keras 3.15 (its optimizer's
 # get_config turns a variable into a NumPy array the way NumPy 2 deprecates), and is left to it.
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
 EPOCHS, BATCHES = 3, 4  # 64 examples, 48 for training in batches of 12
 

@@ -167,7 +167,7 @@ def _end_unfinished() -> None:
 
 def _number(value: Any) -> float | None:
     """A metric value as a number (a numpy or torch scalar too), None for anything else."""
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, bool | str | bytes):
         return None
     try:
         return float(value)

@@ -21,7 +21,7 @@ study ("Optuna study lr-sweep", under the focus when there is one), which the st
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
