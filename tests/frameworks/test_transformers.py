@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from framework_runs import only_run, series
+from framework_runs import only_run, runs_in, series
 from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainerCallback, TrainingArguments
 
 from upstack.integrations.transformers import UpstackCallback
@@ -109,3 +109,16 @@ def test_a_caught_crash_is_failed_when_the_process_ends(tmp_path: Path, home: Pa
     run = only_run(home)
     assert run.status == "failed"
     assert run.error == "the training did not reach its end (the process ended during training)"
+
+
+def test_training_again_after_a_caught_crash_fails_the_first_run_and_finishes_the_second(tmp_path: Path,
+                                                                                         home: Path) -> None:
+    callback = UpstackCallback(home=home)
+    with pytest.raises(FloatingPointError):
+        tiny_trainer(tmp_path / "first", callback, Diverges()).train()
+    tiny_trainer(tmp_path / "second", callback).train()
+
+    first, second = runs_in(home)
+    assert first.status == "failed"
+    assert first.error == "the training did not reach its end (a new training began before this one ended)"
+    assert second.status == "finished" and second.summary["global_step"] == STEPS

@@ -137,16 +137,10 @@ class TrainingRun:
             end_with(self.run, error)
 
     def unfinished(self, reason: str) -> None:
-        """End a run whose training never reached its end: failed, with the error that stopped the
-        process when there is one."""
+        """End a run whose training never reached its end (for ``reason``) as failed."""
         _OPEN.discard(self)
-        if not self.running:
-            return
-        assert self.run is not None
-        failed = getattr(sys, "last_value", None)  # an uncaught exception ended the script
-        if isinstance(failed, BaseException) and not isinstance(failed, SystemExit):
-            end_with(self.run, failed)
-        else:
+        if self.running:
+            assert self.run is not None
             self.run.finish("failed", error=f"the training did not reach its end ({reason})")
 
     def __enter__(self) -> TrainingRun:
@@ -161,8 +155,14 @@ class TrainingRun:
 
 
 def _end_unfinished() -> None:
+    """At exit: the runs of trainings that never ended, failed with the error that ended the script
+    (Python keeps it in ``sys.last_value``) or, when it ended without one, said so."""
+    failed = getattr(sys, "last_value", None)
     for training in list(_OPEN):
-        training.unfinished("the process ended during training")
+        if isinstance(failed, BaseException) and not isinstance(failed, SystemExit):
+            training.fail(failed)
+        else:
+            training.unfinished("the process ended during training")
 
 
 def _number(value: Any) -> float | None:

@@ -21,6 +21,7 @@ study ("Optuna study lr-sweep", under the focus when there is one), which the st
 
 from __future__ import annotations
 
+import threading
 from typing import Unpack
 
 import optuna
@@ -41,6 +42,7 @@ class UpstackCallback:
 
     def __init__(self, **options: Unpack[RunOptions]) -> None:
         self.options = check_options(options)
+        self._node_lock = threading.Lock()  # trials run in threads with optimize(n_jobs=...): one node
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
@@ -48,7 +50,9 @@ class UpstackCallback:
         metrics = _metric_names(study)
         goals = {m: "max" if d == optuna.study.StudyDirection.MAXIMIZE else "min"
                  for m, d in zip(metrics, study.directions, strict=True)}
-        options = {**self.options, "under": self.options.get("under") or self._study_node(study),
+        with self._node_lock:
+            under = self.options.get("under") or self._study_node(study)
+        options = {**self.options, "under": under,
                    "goals": {**goals, **(self.options.get("goals") or {})},
                    "name": f"{self.options.get('name') or study.study_name} trial {trial.number}"}
         run = start(options, trial.params)
