@@ -15,34 +15,23 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from framework_runs import REMOTE_CONNECTIONS, watch_connections
 
 # Before any framework is imported: no hub, and Keras 3 on PyTorch (no TensorFlow, no JAX).
 os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                    "KERAS_BACKEND": "torch", "TOKENIZERS_PARALLELISM": "false"})
 
-_REMOTE: list[str] = []
-
-
-def _watch_connections(event: str, args: tuple[Any, ...]) -> None:
-    if event == "socket.connect":
-        address = args[1]
-        host = address[0] if isinstance(address, tuple) else None
-        if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
-            _REMOTE.append(repr(address))
-
-
-sys.addaudithook(_watch_connections)
+sys.addaudithook(watch_connections)
 
 
 @pytest.fixture(autouse=True)
 def offline() -> Iterator[None]:
     """Every test here: no connection leaves the machine."""
-    _REMOTE.clear()
+    REMOTE_CONNECTIONS.clear()
     yield
-    assert not _REMOTE, f"tried the network: {_REMOTE}"
+    assert not REMOTE_CONNECTIONS, f"tried the network: {REMOTE_CONNECTIONS}"
 
 
 @pytest.fixture

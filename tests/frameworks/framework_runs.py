@@ -4,6 +4,7 @@ as a person's script would."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import upstack
 from upstack.domain.run import RunInfo
@@ -34,3 +35,15 @@ def series(home: Path, run: RunInfo, key: str) -> list[tuple[int, float]]:
         return list(zip(found.steps, found.values, strict=True))
     finally:
         ws.close()
+
+
+REMOTE_CONNECTIONS: list[str] = []  # connections tried to anywhere but this machine (conftest.py fails a test on one)
+
+
+def watch_connections(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook: every ``socket.connect`` to an address off this machine is noted."""
+    if event == "socket.connect":
+        address = args[1]
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
+            REMOTE_CONNECTIONS.append(repr(address))
