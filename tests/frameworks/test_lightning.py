@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import lightning
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.filterwarnings(r"ignore:.isinstance.treespec, LeafSpec.
 
 
 class Regression(lightning.LightningModule):
-    def __init__(self, lr: float = 0.05, width: int = 4, fail_at_step: int | None = None) -> None:
+    def __init__(self, lr: float = 0.05, width: int = 4, fail_at_step: int | None = None,
+                 interrupt_at_step: int | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.layer = torch.nn.Linear(width, 1)
@@ -26,6 +28,8 @@ class Regression(lightning.LightningModule):
     def training_step(self, batch: list[torch.Tensor], index: int) -> torch.Tensor:
         if self.hparams.fail_at_step is not None and self.global_step == self.hparams.fail_at_step:
             raise FloatingPointError(f"loss became nan at step {self.global_step}")
+        if self.hparams.interrupt_at_step is not None and self.global_step == self.hparams.interrupt_at_step:
+            raise KeyboardInterrupt  # as Ctrl-C would, in the middle of a step
         x, y = batch
         loss = torch.nn.functional.mse_loss(self.layer(x), y)
         self.log("train/loss", loss)
@@ -58,7 +62,7 @@ def test_a_fit_is_a_run_with_the_hyperparameters_metrics_and_final_numbers(tmp_p
 
     run = only_run(home)
     assert (run.name, run.status, run.error) == ("regression", "finished", "")
-    assert run.config == {"lr": 0.05, "width": 4, "fail_at_step": None}
+    assert run.config == {"lr": 0.05, "width": 4, "fail_at_step": None, "interrupt_at_step": None}
     assert logger.version == run.short
     losses = series(home, run, "train/loss")
     assert [step for step, _ in losses] == list(range(1, 24, 2))  # every 2nd of 24 steps (8 batches x 3 epochs)
@@ -75,6 +79,19 @@ def test_a_crash_in_training_step_ends_the_run_failed_with_the_error(tmp_path: P
     assert run.status == "failed" and run.error == "FloatingPointError: loss became nan at step 5"
     assert [step for step, _ in series(home, run, "train/loss")] == [1, 3]
     assert run.summary == {} and any(item.kind == "traceback" for item in run.items)
+
+
+def test_ctrl_c_ends_the_run_interrupted(tmp_path: Path, home: Path) -> None:
+    sigint = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):  # Lightning's graceful shutdown: finalize its loggers, then exit 1
+            trainer(tmp_path, UpstackLogger(home=home)).fit(Regression(interrupt_at_step=3), data(), data())
+    finally:
+        signal.signal(signal.SIGINT, sigint)  # (Lightning ignores Ctrl-C from then on)
+
+    run = only_run(home)
+    assert (run.status, run.error) == ("interrupted", "interrupted (KeyboardInterrupt)")
+    assert [step for step, _ in series(home, run, "train/loss")] == [1]
 
 
 def test_fit_then_validate_are_two_runs(tmp_path: Path, home: Path) -> None:
