@@ -29,6 +29,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from upstack.errors import BadInput
 from upstack.integrations._run import RunOptions, check_options, start
+from upstack.services.tree import add_node
+from upstack.workspace import Workspace
 
 __all__ = ["UpstackCallback", "NODE_ATTRIBUTE"]
 
@@ -82,9 +84,6 @@ class UpstackCallback:
         known = study.user_attrs.get(NODE_ATTRIBUTE)
         if known:
             return str(known)
-        from upstack.services.tree import add_node
-        from upstack.workspace import Workspace
-
         ws = Workspace(home=self.options.get("home"), db=self.options.get("db"))
         try:
             node = add_node(ws, "experiment", f"Optuna study {study.study_name}",
