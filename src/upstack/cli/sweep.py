@@ -1,0 +1,237 @@
+"""`upstack sweep`: a grid or random search over a config space, as local processes, each trial a run."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from upstack.cli.options import complete_nodes, json_option, pass_log
+from upstack.cli.output import echo, print_json, style
+from upstack.domain.run import format_number
+from upstack.errors import UpstackError
+from upstack.services import sweep as service
+from upstack.services.sweep_env import SWEEP_VARIABLE
+from upstack.services.sweep_spec import format_value, read_spec, trial_argv, trials
+from upstack.services.sweep_state import trial_files
+from upstack.timeutil import local_display
+from upstack.workspace import Workspace
+
+__all__ = ["COMMANDS"]
+
+_COLOURS = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "done": "green",
+            "stopped": "yellow"}
+
+
+def _params(params: dict[str, Any]) -> str:
+    return " ".join(f"{name}={format_value(value)}" for name, value in params.items())
+
+
+class _Display:
+    """What a person watching a sweep sees: a line as each trial ends and, on a terminal, a bar
+    counting trials (on stderr, so stdout stays the lines)."""
+
+    def __init__(self, ws: Workspace, quiet: bool) -> None:
+        self.ws = ws
+        self.quiet = quiet
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, event: service.SweepEvent) -> None:
+        state = event.state
+        if self.quiet:
+            return
+        total, done = len(state.trials), sum(t.status in ("finished", "failed") for t in state.trials)
+        if self.bar is None and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(f"sweep {state.name}", total=total)
+        if self.bar is not None:
+            running = sum(t.status == "running" for t in state.trials)
+            self.bar.update(self.task, completed=done, description=f"sweep {state.name} ({running} running)")
+        if event.kind == "ended" and event.trial is not None:
+            trial = event.trial
+            code = "" if trial.exit_code in (0, None) else f" (exit {trial.exit_code})"
+            runs = _short(trial.run_ids[-1]) if trial.run_ids else "no run"
+            echo(f"trial {trial.index:>3}  {style(trial.status + code, fg=_COLOURS.get(trial.status))}  "
+                 f"{_params(trial.params)}  {style('run ' + runs, dim=True)}")
+            if trial.status == "failed":
+                echo(style(f"  its output: {trial_files(self.ws, state.id, trial.index)[0]}", dim=True))
+        elif event.kind == "stopping":
+            echo("stopping: each running trial ends its run as interrupted ...", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _short(run_id: str) -> str:
+    from upstack.ids import short_id
+
+    return short_id(run_id)
+
+
+def _run(ws: Workspace, go: Any, as_json: bool) -> None:
+    display = _Display(ws, quiet=as_json)
+    try:
+        state = go(display)
+    finally:
+        display.close()
+    ws.ingest()
+    view = service.show_sweep(ws, state.id)
+    if as_json:
+        print_json(view.to_dict())
+    else:
+        _summary_line(view.summary)
+    failed = view.summary["counts"]["failed"]
+    if failed or state.message:
+        reason = state.message or f"{failed} of {len(state.trials)} trials failed"
+        raise UpstackError(f"sweep {state.short}: {reason} (see `upstack sweep show {state.short}`)")
+
+
+def _summary_line(summary: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
+    echo(f"sweep {style(summary['short'], fg='yellow')}  {summary['name']}  "
+         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  {summary['trials']} trials: {counts}")
+
+
+@click.group()
+def sweep() -> None:
+    """A grid or random search: each trial a run, N at a time, resumable after a kill.
+
+    \b
+    Examples:
+      upstack sweep start sweep.yaml --under QUESTION -j 2
+      upstack sweep resume ID
+      upstack sweep show ID
+      upstack sweep plan sweep.yaml                      # the trials, without running them
+      upstack sweep trial sweep.yaml 3 --under NODE      # one trial (a Slurm array task)
+    """
+
+
+@sweep.command("start")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="The question (or experiment) the sweep answers; its runs go in one experiment node "
+                   "there (default: the focus).")
+@click.option("-j", "--jobs", default=1, show_default=True, help="How many trials run at once.")
+@click.option("--max-failures", type=click.IntRange(min=1), metavar="N",
+              help="Start no more trials once N have failed (default: run them all).")
+@json_option
+@pass_log
+def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_failures: int | None,
+                as_json: bool) -> None:
+    """Run the sweep a file describes (a sweep of this file left unfinished is resumed)."""
+    state, resumed = service.prepare_sweep(ws, file, under=under, jobs=jobs)
+    if not as_json:
+        todo = sum(t.status not in ("finished", "failed") for t in state.trials)
+        echo(f"sweep {style(state.short, fg='yellow')}  {state.name}: "
+             + (f"resuming, {todo} of {len(state.trials)} trials to run" if resumed
+                else f"{len(state.trials)} trials, {jobs} at a time")
+             + style(f"  (runs under node {_short(state.node_id)})", dim=True))
+    _run(ws, lambda display: service.run_sweep(ws, state, jobs=jobs, max_failures=max_failures, on_event=display),
+         as_json)
+
+
+@sweep.command("resume")
+@click.argument("ref", metavar="ID")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="How many trials run at once (default: as before).")
+@click.option("--max-failures", type=click.IntRange(min=1), metavar="N",
+              help="Start no more trials once N have failed.")
+@click.option("--retry-failed", is_flag=True, help="Run the trials that failed again too.")
+@json_option
+@pass_log
+def sweep_resume(ws: Workspace, ref: str, jobs: int | None, max_failures: int | None, retry_failed: bool,
+                 as_json: bool) -> None:
+    """Run the trials of a sweep that did not finish (those running when it was stopped again)."""
+    _run(ws, lambda display: service.resume_sweep(ws, ref, jobs=jobs, max_failures=max_failures,
+                                                 retry_failed=retry_failed, on_event=display), as_json)
+
+
+@sweep.command("list")
+@json_option
+@pass_log
+def sweep_list(ws: Workspace, as_json: bool) -> None:
+    """Sweeps, newest first: status and how their trials stand."""
+    found = service.list_sweeps(ws)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        echo("No sweeps yet: upstack sweep start sweep.yaml --under QUESTION")
+    for summary in found:
+        echo(f"{style(local_display(summary['created_at']), dim=True)}  ", nl=False)
+        _summary_line(summary)
+
+
+@sweep.command("show")
+@click.argument("ref", metavar="ID")
+@json_option
+@pass_log
+def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
+    """A sweep's trials: parameters, status, and each trial's run with its metric (final and best)."""
+    view = service.show_sweep(ws, ref)
+    if as_json:
+        print_json(view.to_dict())
+        return
+    _summary_line(view.summary)
+    echo(style(f"  runs under node {_short(view.summary['node_id'])}; file {view.summary['file']}", dim=True))
+    for row in view.trials:
+        code = "" if row["exit_code"] in (0, None) else f" (exit {row['exit_code']})"
+        run = row["runs"][-1] if row["runs"] else None
+        said = "no run"
+        if run is not None:
+            said = f"run {run.get('short', _short(run['id']))} {run['status']}"
+            if run.get("final") is not None:
+                said += f"  {run['metric']} {format_number(run['final'])} (best {format_number(run['best'])})"
+        echo(f"{row['index']:>4}  {style(row['status'] + code, fg=_COLOURS.get(row['status']))}  "
+             f"{_params(row['params'])}  {style(said, dim=True)}")
+
+
+@sweep.command("plan")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def sweep_plan(file: Path, as_json: bool) -> None:
+    """The trials a sweep file gives, numbered from 0, with each one's command (nothing is run)."""
+    spec = read_spec(file)
+    found = trials(spec)
+    if as_json:
+        print_json({**spec.to_dict(), "key": spec.key,
+                    "trials": [{**t.to_dict(), "argv": trial_argv(spec.command, t.params)} for t in found]})
+        return
+    echo(f"{spec.name}: {spec.method}, {len(found)} trials (0 to {len(found) - 1})")
+    for trial in found:
+        echo(f"{trial.index:>4}  {shlex.join(trial_argv(spec.command, trial.params))}")
+
+
+@sweep.command("trial")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("index", type=int)
+@click.option("--under", metavar="NODE", help="The node its run is filed under (an experiment node made "
+                                              "beforehand: every trial of the array the same).")
+@click.option("--dry-run", is_flag=True, help="Print the command and its UPSTACK_SWEEP instead of running it.")
+@click.pass_obj
+def sweep_trial(ws: Workspace, file: Path, index: int, under: str | None, dry_run: bool) -> None:
+    """Run one trial of a sweep file in place of this process: a scheduler's array task runs
+    `upstack sweep trial FILE $SLURM_ARRAY_TASK_ID`, with no sweep process and no database."""
+    argv, env = service.trial_command(file, index, under=under)
+    if dry_run:
+        echo(f"{SWEEP_VARIABLE}={shlex.quote(env[SWEEP_VARIABLE])} {shlex.join(argv)}")
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(argv[0], argv, env)
+    except OSError as exc:
+        raise UpstackError(f"cannot run trial {index}'s command {argv[0]!r}: {exc.strerror or exc}") from None
+
+
+COMMANDS = [sweep]
