@@ -242,11 +242,11 @@ def _check_program(state: SweepState) -> None:
 
 
 def _reclaim(ws: Workspace, state: SweepState) -> None:
-    """Trials the state says are running belong to a sweep process that died (its lock is ours now):
-    one still alive is stopped as a Ctrl-C would have stopped it; each is then interrupted, to run again."""
-    for trial in state.trials:
-        if trial.status != "running":
-            continue
+    """Trials the state says are running belong to a sweep process that died (its lock is ours now).
+    One still alive is stopped as a Ctrl-C would have stopped it. Then each whose last run finished
+    (it ran to its end after the sweep died) is finished; the others are interrupted, to run again."""
+    orphans = [t for t in state.trials if t.status == "running"]
+    for trial in orphans:
         if trial.pid is not None and _is_trial_process(trial.pid, state.short, trial.index):
             _signal_group(trial.pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -254,8 +254,19 @@ def _reclaim(ws: Workspace, state: SweepState) -> None:
                 if time.monotonic() > deadline:
                     _signal_group(trial.pid, signal.SIGKILL)
                 time.sleep(POLL_SECONDS)
-        trial.status, trial.pid, trial.ended_at = "interrupted", None, now_iso()
+    if not orphans:
+        return
+    from upstack.services.runs import get_run
+
+    ws.ingest()  # what their runs wrote after the sweep died
+    for trial in orphans:
         trial.run_ids = _reported_runs(ws, state.id, trial.index, trial.run_ids)
+        last = None
+        if trial.run_ids:
+            with contextlib.suppress(NotFound):
+                last = get_run(ws, trial.run_ids[-1]).status
+        trial.status = "finished" if last == "finished" else "interrupted"
+        trial.pid, trial.exit_code, trial.ended_at = None, None, now_iso()
 
 
 def _alive(pid: int) -> bool:

@@ -1,0 +1,280 @@
+"""`upstack sweep` end to end: real trial processes running a small training script that logs through
+`upstack.run`, N at a time, failures, a sweep killed (SIGTERM, Ctrl-C, SIGKILL) and resumed, and one
+trial run as a Slurm array task would run it, then ingested."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CLI
+from upstack.services import runs as run_service
+from upstack.services import tree
+from upstack.workspace import Workspace
+
+# The sweep (upstack's own code) starts each trial as `python train.py ...`: the rule in tests/markers.py
+# cannot see that in the tests' code, so the module says it.
+pytestmark = pytest.mark.multiprocess
+
+TRAIN = """
+    import argparse, os, pathlib, sys, time
+    import upstack
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--width", type=int, default=8)
+    parser.add_argument("--wd", type=float, default=0.0)
+    args = parser.parse_args()
+    marks = pathlib.Path(os.environ["MARKS"])
+
+    def wait_for(ready, what):
+        deadline = time.monotonic() + 120
+        while not ready():
+            if time.monotonic() > deadline:
+                sys.exit(f"gave up waiting for {what}")
+            time.sleep(0.02)
+
+    if args.width == 999:
+        sys.exit(3)  # fails before it starts a run
+    (marks / "running").mkdir(exist_ok=True)
+    me = marks / "running" / f"{os.getpid()}"
+    me.touch()
+    with open(marks / "at-once", "a") as out:
+        out.write(f"{len(list((marks / 'running').iterdir()))}\\n")
+    if os.environ.get("PAIR"):  # wait for a second trial to be running beside this one
+        wait_for(lambda: len(list((marks / "running").iterdir())) >= 2 or (marks / "paired").exists(), "a pair")
+        (marks / "paired").touch()
+    with upstack.run("probe", config=args, capture="none") as run:
+        for step in range(5):
+            run.log({"loss": args.lr / (step + 1), "acc": 0.5 + step / 10}, step=step)
+        if args.width == 666:
+            me.unlink()
+            raise RuntimeError("diverged")
+        if os.environ.get("HOLD"):  # hold until the test lets it go
+            wait_for(lambda: (marks / "go").exists(), "go")
+    me.unlink()
+"""
+
+
+def _setup(tmp_path: Path, home: Path, db_url: str | None, sweep: str, monkeypatch: pytest.MonkeyPatch,
+           **env: str) -> tuple[CLI, Path, str, Path]:
+    """A workspace with a question, the training script and the sweep file in a folder of their own
+    (the sweep's working folder), and the variables the script reads."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "train.py").write_text(textwrap.dedent(TRAIN))
+    (folder / "sweep.yaml").write_text(textwrap.dedent(sweep))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MARKS", str(marks))
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with Workspace(home=home, db=db_url) as ws:
+        question = tree.add_node(ws, "question", "Which learning rate?", why="Decides the next run.").short
+    return CLI(home, db_url), folder / "sweep.yaml", question, marks
+
+
+def _runs(home: Path, db_url: str | None, **filters: Any) -> list[Any]:
+    with Workspace(home=home, db=db_url) as ws:
+        ws.ingest()
+        return run_service.list_runs(ws, **filters)
+
+
+GRID = """
+    name: lr-width
+    command: python train.py
+    metric: loss
+    parameters:
+      lr: [0.5, 0.05]
+      width: [16, 32]
+"""
+
+
+def test_a_grid_runs_two_at_a_time_each_trial_a_run_in_one_experiment(
+        tmp_path: Path, home: Path, db_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, path, question, marks = _setup(tmp_path, home, db_url, GRID, monkeypatch, PAIR="1")
+    result = cli("sweep", "start", str(path), "--under", question, "-j", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("finished") >= 4 and "4 trials: 4 finished" in result.stdout
+    # Two at a time: the first two trials waited for each other, and never more than two ran at once.
+    assert (marks / "paired").exists()
+    assert max(int(n) for n in (marks / "at-once").read_text().split()) == 2
+    [summary] = json.loads(cli.ok("sweep", "list", "--json"))
+    assert summary["status"] == "done" and summary["counts"]["finished"] == 4
+    view = json.loads(cli.ok("sweep", "show", summary["short"], "--json"))
+    runs = _runs(home, db_url, under=question)
+    assert len(runs) == 4 and {r.status for r in runs} == {"finished"}
+    # Every run in the one experiment node the sweep made under the question, tagged with the sweep.
+    assert {r.node_id for r in runs} == {view["node_id"]}
+    with Workspace(home=home, db=db_url) as ws:
+        node = tree.get_node(ws, view["node_id"])
+        assert (node.kind, node.title) == ("experiment", "lr-width") and tree.get_node(ws, question).id == node.parent_id
+    assert all(r.tags == [f"sweep/{summary['short']}"] for r in runs)
+    by_params = {(r.config["lr"], r.config["width"]): r for r in runs}
+    assert set(by_params) == {(0.5, 16), (0.5, 32), (0.05, 16), (0.05, 32)}
+    for row in view["trial_list"]:
+        [shown] = row["runs"]
+        run = by_params[(row["params"]["lr"], row["params"]["width"])]
+        assert shown["id"] == run.id and shown["status"] == "finished" and row["exit_code"] == 0
+        assert shown["metric"] == "loss" and shown["final"] == pytest.approx(row["params"]["lr"] / 5)
+        assert shown["best"] == pytest.approx(row["params"]["lr"] / 5)
+    text = cli.ok("sweep", "show", summary["short"])
+    assert "loss 0.1 (best 0.1)" in text and "lr=0.5 width=16" in text
+
+
+def test_a_random_sweep_runs_the_trials_plan_shows_with_placeholders(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sweep = """
+        command: python train.py --lr {lr}
+        method: random
+        count: 3
+        seed: 11
+        parameters:
+          lr: {min: 0.001, max: 0.1, log: true}
+          wd: {values: [0.0, 0.01]}
+    """
+    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    planned = json.loads(cli.ok("sweep", "plan", str(path), "--json"))["trials"]
+    assert [t["argv"][2:4] for t in planned] == [["--lr", str(t["params"]["lr"])] for t in planned]
+    result = cli("sweep", "start", str(path), "--under", question, "-j", "2", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert [t["params"] for t in shown["trial_list"]] == [t["params"] for t in planned]
+    runs = _runs(home, None)
+    assert sorted((r.config["lr"], r.config["wd"]) for r in runs) == sorted(
+        (t["params"]["lr"], t["params"]["wd"]) for t in planned)
+
+
+def test_failed_trials_are_recorded_and_the_sweep_goes_on(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sweep = """
+        command: python train.py
+        parameters:
+          width: [999, 16, 666, 32]
+    """
+    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    result = cli("sweep", "start", str(path), "--under", question, "-j", "2")
+    assert result.exit_code == 1 and "2 of 4 trials failed" in result.stderr, result.output
+    assert result.stderr.count("\n") == 1
+    short = json.loads(cli.ok("sweep", "list", "--json"))[0]["short"]
+    view = json.loads(cli.ok("sweep", "show", short, "--json"))
+    rows = {row["params"]["width"]: row for row in view["trial_list"]}
+    assert (rows[999]["status"], rows[999]["exit_code"], rows[999]["runs"]) == ("failed", 3, [])
+    assert rows[666]["status"] == "failed" and rows[666]["exit_code"] == 1
+    assert [r["status"] for r in rows[666]["runs"]] == ["failed"]  # the run says it failed, with its traceback
+    assert "RuntimeError: diverged" in Path(rows[666]["log"]).read_text()
+    assert all(rows[w]["status"] == "finished" for w in (16, 32))
+    assert {r.status for r in _runs(home, None)} == {"failed", "finished"}
+    # Resumed: nothing left to run; --retry-failed runs the failed ones again (and they fail again).
+    again = cli("sweep", "resume", short)
+    assert again.exit_code == 1 and "2 of 4 trials failed" in again.stderr
+    assert len(_runs(home, None)) == 3
+    cli("sweep", "resume", short, "--retry-failed")
+    assert len(_runs(home, None)) == 4  # 666 made a second failed run; 999 makes none
+    attempts = {row["params"]["width"]: row["attempts"] for row in json.loads(
+        cli.ok("sweep", "show", short, "--json"))["trial_list"]}
+    assert attempts == {999: 2, 16: 1, 666: 2, 32: 1}
+
+
+def test_max_failures_stops_starting_trials(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sweep = """
+        command: python train.py
+        parameters:
+          width: [999, 999, 16, 32]
+    """
+    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    result = cli("sweep", "start", str(path), "--under", question, "--max-failures", "2")
+    assert result.exit_code == 1 and "stopped after 2 failed trials" in result.stderr, result.output
+    [summary] = json.loads(cli.ok("sweep", "list", "--json"))
+    assert summary["status"] == "stopped" and summary["counts"] == {
+        "pending": 2, "running": 0, "finished": 0, "failed": 2, "interrupted": 0}
+    assert _runs(home, None) == []
+
+
+def _wait(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert process.poll() is None, f"the sweep ended before {what}: {process.communicate()}"
+        assert time.monotonic() < deadline, f"waited two minutes for {what}"
+        time.sleep(0.02)
+
+
+def _run_folders(home: Path) -> list[Path]:
+    folder = home / "runs"
+    return [p for p in folder.iterdir() if p.is_dir()] if folder.exists() else []
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGKILL"])
+def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    cli, path, question, marks = _setup(tmp_path, home, None, GRID, monkeypatch, HOLD="1")
+    process = subprocess.Popen([sys.executable, "-m", "upstack", "sweep", "start", str(path), "--under", question,
+                                "-j", "2"], env={**os.environ, "UPSTACK_HOME": str(home), "NO_COLOR": "1"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Two trials are under way (their runs' folders exist), held until the test lets them go.
+    _wait(lambda: len(_run_folders(home)) == 2, "two runs to start", process)
+    [summary] = json.loads(cli.ok("sweep", "list", "--json"))
+    assert summary["status"] == "running"
+    busy = cli("sweep", "resume", summary["short"])
+    assert busy.exit_code == 1 and "is running already" in busy.stderr
+    process.send_signal(getattr(signal, how))
+    out, err = process.communicate(timeout=120)
+    if how == "SIGKILL":
+        assert process.returncode == -signal.SIGKILL
+        (marks / "go").touch()  # its trials live on: let them go, or not, resuming must cope either way
+    else:
+        assert process.returncode == 1, (out, err)
+        assert f"stopped by {how}" in err and f"upstack sweep resume {summary['short']}" in err
+        stopped = _runs(home, None)
+        assert sorted(r.status for r in stopped) == ["interrupted", "interrupted"]  # each run ended cleanly
+        assert {r.error for r in stopped} == {"interrupted (SIGTERM)"}
+        counts = json.loads(cli.ok("sweep", "list", "--json"))[0]["counts"]
+        assert counts == {"pending": 2, "running": 0, "finished": 0, "failed": 0, "interrupted": 2}
+        (marks / "go").touch()
+    # Resumed (start on the same file again does the same).
+    again = (cli("sweep", "start", str(path), "--under", question) if how == "SIGINT"
+             else cli("sweep", "resume", summary["short"]))
+    assert again.exit_code == 0, again.output
+    view = json.loads(cli.ok("sweep", "show", summary["short"], "--json"))
+    assert len(json.loads(cli.ok("sweep", "list", "--json"))) == 1
+    runs = {r.id: r for r in _runs(home, None)}
+    finished_per_trial = []
+    for row in view["trial_list"]:
+        assert row["status"] == "finished"
+        statuses = [runs[r["id"]].status for r in row["runs"]]
+        finished_per_trial.append(statuses.count("finished"))
+        assert set(statuses) <= {"finished", "interrupted"}
+        assert all(runs[r["id"]].config["lr"] == row["params"]["lr"] for r in row["runs"])
+    assert finished_per_trial == [1, 1, 1, 1]  # each trial ran to completion exactly once
+    # No run is lost: every run a trial started is in the store, and each is one of a trial's.
+    assert sorted(runs) == sorted(r["id"] for row in view["trial_list"] for r in row["runs"])
+
+
+def test_a_trial_run_as_a_job_array_task_then_ingested(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, path, question, _ = _setup(tmp_path, home, None, GRID, monkeypatch)
+    with Workspace(home=home) as ws:
+        experiment = tree.add_node(ws, "experiment", "lr-width on the cluster", under=question).short
+    scratch = tmp_path / "scratch"
+    for index in ("0", "3"):  # what two array tasks run, on a compute node: no database opened
+        subprocess.run([sys.executable, "-m", "upstack", "sweep", "trial", str(path), index, "--under", experiment],
+                       env={**os.environ, "UPSTACK_HOME": str(home), "UPSTACK_RUN_DIR": str(scratch)}, check=True)
+    assert _runs(home, None) == []
+    cli.ok("ingest", str(scratch))
+    runs = _runs(home, None, under=experiment)
+    assert sorted((r.config["lr"], r.config["width"]) for r in runs) == [(0.05, 32), (0.5, 16)]
+    from upstack.services.sweep_spec import read_spec
+
+    assert {tuple(r.tags) for r in runs} == {(f"sweep/{read_spec(path).key}",)}
