@@ -115,7 +115,12 @@ def all_states(ws: Workspace) -> list[SweepState]:
 
 
 def find(ws: Workspace, ref: str) -> SweepState:
-    """A sweep by its id, short id or a prefix of either."""
+    """A sweep by its id, short id or a prefix of either; ``last`` is the newest."""
+    if ref.strip().lower() == "last":
+        newest = all_states(ws)[:1]
+        if not newest:
+            raise NotFound("no sweep yet: upstack sweep start FILE --under NODE")
+        return newest[0]
     wanted = id_key(ref.strip()) if looks_like_full_id(ref.strip()) else ref.strip().lower()
     folder = sweeps_folder(ws)
     names = [p.stem for p in folder.glob("*.json")] if folder.is_dir() else []
