@@ -255,7 +255,7 @@ def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
         assert row["status"] == "finished"
         statuses = [runs[r["id"]].status for r in row["runs"]]
         finished_per_trial.append(statuses.count("finished"))
-        assert set(statuses) <= {"finished", "interrupted"}
+        assert set(statuses) <= {"finished", "interrupted"}, (statuses, Path(row["log"]).read_text())
         assert all(runs[r["id"]].config["lr"] == row["params"]["lr"] for r in row["runs"])
     assert finished_per_trial == [1, 1, 1, 1]  # each trial ran to completion exactly once
     # No run is lost: every run a trial started is in the store, and each is one of a trial's.
