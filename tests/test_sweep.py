@@ -54,13 +54,17 @@ TRAIN = """
     if os.environ.get("PAIR"):  # wait for a second trial to be running beside this one
         wait_for(lambda: len(list((marks / "running").iterdir())) >= 2 or (marks / "paired").exists(), "a pair")
         (marks / "paired").touch()
+    held = marks / "held"  # HOLD: the first two trials to start hold until the test lets them go
+    held.mkdir(exist_ok=True)
+    hold = os.environ.get("HOLD") and len(list(held.iterdir())) < 2
+    (held / str(os.getpid())).touch()
     with upstack.run("probe", config=args, capture="none") as run:
         for step in range(5):
             run.log({"loss": args.lr / (step + 1), "acc": 0.5 + step / 10}, step=step)
         if args.width == 666:
             me.unlink()
             raise RuntimeError("diverged")
-        if os.environ.get("HOLD"):  # hold until the test lets it go
+        if hold:
             wait_for(lambda: (marks / "go").exists(), "go")
     me.unlink()
 """
@@ -203,10 +207,10 @@ def test_max_failures_stops_starting_trials(tmp_path: Path, home: Path, monkeypa
     assert _runs(home, None) == []
 
 
-def _wait(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
+def _wait(condition: Callable[[], bool], what: str, process: subprocess.Popen[str] | None = None) -> None:
     deadline = time.monotonic() + 120
     while not condition():
-        assert process.poll() is None, f"the sweep ended before {what}: {process.communicate()}"
+        assert process is None or process.poll() is None, f"the sweep ended before {what}: {process.communicate()}"
         assert time.monotonic() < deadline, f"waited two minutes for {what}"
         time.sleep(0.02)
 
@@ -216,7 +220,16 @@ def _run_folders(home: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir()] if folder.exists() else []
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGKILL"])
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not yet reaped
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGKILL", "SIGKILL, trials end meanwhile"])
 def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
         tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     cli, path, question, marks = _setup(tmp_path, home, None, GRID, monkeypatch, HOLD="1")
@@ -229,11 +242,18 @@ def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
     assert summary["status"] == "running"
     busy = cli("sweep", "resume", summary["short"])
     assert busy.exit_code == 1 and "is running already" in busy.stderr
-    process.send_signal(getattr(signal, how))
+    process.send_signal(getattr(signal, how.split(",")[0]))
     out, err = process.communicate(timeout=120)
-    if how == "SIGKILL":
+    if how.startswith("SIGKILL"):
         assert process.returncode == -signal.SIGKILL
-        (marks / "go").touch()  # its trials live on: let them go, or not, resuming must cope either way
+        # Its trials live on. Held, the resumed sweep stops them (their runs end interrupted) and runs
+        # them again; let go to their end first, it finds their runs finished and runs them no more.
+        if how == "SIGKILL, trials end meanwhile":
+            state = json.loads((home / "sweeps" / f"{summary['id']}.json").read_text())
+            pids = [t["pid"] for t in state["trials"] if t["status"] == "running"]
+            assert len(pids) == 2
+            (marks / "go").touch()
+            _wait(lambda: all(_gone(pid) for pid in pids), "the trials to end")
     else:
         assert process.returncode == 1, (out, err)
         assert f"stopped by {how}" in err and f"upstack sweep resume {summary['short']}" in err
@@ -242,7 +262,6 @@ def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
         assert {r.error for r in stopped} == {"interrupted (SIGTERM)"}
         counts = json.loads(cli.ok("sweep", "list", "--json"))[0]["counts"]
         assert counts == {"pending": 2, "running": 0, "finished": 0, "failed": 0, "interrupted": 2}
-        (marks / "go").touch()
     # Resumed (start on the same file again does the same).
     again = (cli("sweep", "start", str(path), "--under", question) if how == "SIGINT"
              else cli("sweep", "resume", summary["short"]))
@@ -258,6 +277,7 @@ def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
         assert set(statuses) <= {"finished", "interrupted"}, (statuses, Path(row["log"]).read_text())
         assert all(runs[r["id"]].config["lr"] == row["params"]["lr"] for r in row["runs"])
     assert finished_per_trial == [1, 1, 1, 1]  # each trial ran to completion exactly once
+    assert len(runs) == (4 if how == "SIGKILL, trials end meanwhile" else 6)
     # No run is lost: every run a trial started is in the store, and each is one of a trial's.
     assert sorted(runs) == sorted(r["id"] for row in view["trial_list"] for r in row["runs"])
 
