@@ -124,7 +124,8 @@ def test_a_grid_runs_two_at_a_time_each_trial_a_run_in_one_experiment(
     assert {r.node_id for r in runs} == {view["node_id"]}
     with Workspace(home=home, db=db_url) as ws:
         node = tree.get_node(ws, view["node_id"])
-        assert (node.kind, node.title) == ("experiment", "lr-width") and tree.get_node(ws, question).id == node.parent_id
+        assert (node.kind, node.title) == ("experiment", "lr-width")
+        assert tree.get_node(ws, question).id == node.parent_id
     assert all(r.tags == [f"sweep/{summary['short']}"] for r in runs)
     by_params = {(r.config["lr"], r.config["width"]): r for r in runs}
     assert set(by_params) == {(0.5, 16), (0.5, 32), (0.05, 16), (0.05, 32)}
@@ -161,14 +162,13 @@ def test_a_random_sweep_runs_the_trials_plan_shows_with_placeholders(
         (t["params"]["lr"], t["params"]["wd"]) for t in planned)
 
 
+def _widths(*widths: int) -> str:
+    return f"command: python train.py\nparameters:\n  width: {list(widths)}\n"
+
+
 def test_failed_trials_are_recorded_and_the_sweep_goes_on(
         tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sweep = """
-        command: python train.py
-        parameters:
-          width: [999, 16, 666, 32]
-    """
-    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    cli, path, question, _ = _setup(tmp_path, home, None, _widths(999, 16, 666, 32), monkeypatch)
     result = cli("sweep", "start", str(path), "--under", question, "-j", "2")
     assert result.exit_code == 1 and "2 of 4 trials failed" in result.stderr, result.output
     assert result.stderr.count("\n") == 1
@@ -193,12 +193,7 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(
 
 
 def test_max_failures_stops_starting_trials(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sweep = """
-        command: python train.py
-        parameters:
-          width: [999, 999, 16, 32]
-    """
-    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    cli, path, question, _ = _setup(tmp_path, home, None, _widths(999, 999, 16, 32), monkeypatch)
     result = cli("sweep", "start", str(path), "--under", question, "--max-failures", "2")
     assert result.exit_code == 1 and "stopped after 2 failed trials" in result.stderr, result.output
     [summary] = json.loads(cli.ok("sweep", "list", "--json"))

@@ -94,7 +94,8 @@ def test_placeholders_take_their_parameter_and_the_rest_are_appended_one_argumen
     ("command: x\nmethod: bayes\nparameters: {lr: [1]}", "method: input should be 'grid' or 'random'"),
     ("command: x\nmethod: random\nparameters: {lr: [1]}", "count: method random needs it"),
     ("command: x\ncount: 3\nparameters: {lr: [1]}", "count: is for method random"),
-    ("command: x\nmethod: random\ncount: 0\nparameters: {lr: [1]}", "count: input should be greater than or equal to 1"),
+    ("command: x\nmethod: random\ncount: 0\nparameters: {lr: [1]}",
+     "count: input should be greater than or equal to 1"),
     ("command: x\nparameters: {lr: {min: 0, max: 1}}", "parameters.lr: a grid needs values"),
     ("command: x\nmethod: random\ncount: 2\nparameters: {lr: {min: 0, max: 1, log: true}}",
      "parameters.lr: log: a log range needs min above 0"),
@@ -140,7 +141,8 @@ def test_a_bad_file_on_the_command_line_is_one_line_and_makes_nothing(tmp_path: 
         question = tree.add_node(ws, "question", "Which lr?").short
     bad = _file(tmp_path, "command: python t.py\nparameters: {lr: {vals: [1]}}\n")
     for args in (["sweep", "start", str(bad), "--under", question], ["sweep", "plan", str(bad)],
-                 ["sweep", "trial", str(bad), "0"], ["sweep", "start", str(tmp_path / "missing.yaml"), "--under", question]):
+                 ["sweep", "trial", str(bad), "0"],
+                 ["sweep", "start", str(tmp_path / "missing.yaml"), "--under", question]):
         result = cli(*args)
         assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
         assert result.stderr.startswith("upstack: error: "), result.stderr

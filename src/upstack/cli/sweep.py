@@ -60,9 +60,9 @@ class _Display:
         if event.kind == "ended" and event.trial is not None:
             trial = event.trial
             code = "" if trial.exit_code in (0, None) else f" (exit {trial.exit_code})"
-            runs = _short(trial.run_ids[-1]) if trial.run_ids else "no run"
+            run = f"run {_short(trial.run_ids[-1])}" if trial.run_ids else "no run"
             echo(f"trial {trial.index:>3}  {style(trial.status + code, fg=_COLOURS.get(trial.status))}  "
-                 f"{_params(trial.params)}  {style('run ' + runs, dim=True)}")
+                 f"{_params(trial.params)}  {style(run, dim=True)}")
             if trial.status == "failed":
                 echo(style(f"  its output: {trial_files(self.ws, state.id, trial.index)[0]}", dim=True))
         elif event.kind == "stopping":
