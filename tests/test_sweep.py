@@ -293,3 +293,15 @@ def test_a_trial_run_as_a_job_array_task_then_ingested(
     from upstack.services.sweep_spec import read_spec
 
     assert {tuple(r.tags) for r in runs} == {(f"sweep/{read_spec(path).key}",)}
+
+
+def test_a_run_in_a_trial_starts_as_light_as_any_run(tmp_path: Path) -> None:
+    # The sweep's variable costs a run one JSON read: no sweep file reader, no YAML, no pydantic.
+    probe = ("import upstack, sys\nrun = upstack.run('light', capture='none')\nrun.log({'loss': 1.0})\n"
+             "run.finish()\nprint(sorted(m for m in sys.modules if m in ('yaml', 'pydantic', 'sqlite3', 'psycopg')"
+             " or m in ('upstack.services.sweep', 'upstack.services.sweep_spec', 'upstack.services.sweep_state')))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
+    env["UPSTACK_HOME"] = str(tmp_path / "home")
+    env["UPSTACK_SWEEP"] = json.dumps({"id": "s1", "trial": 0, "params": {"lr": 0.1}})
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
