@@ -122,14 +122,19 @@ def sweep() -> None:
 @click.option("--under", metavar="NODE", shell_complete=complete_nodes,
               help="The question (or experiment) the sweep answers; its runs go in one experiment node "
                    "there (default: the focus).")
-@click.option("-j", "--jobs", default=1, show_default=True, help="How many trials run at once.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many trials run at once.")
 @click.option("--max-failures", type=click.IntRange(min=1), metavar="N",
               help="Start no more trials once N have failed (default: run them all).")
 @json_option
 @pass_log
 def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_failures: int | None,
                 as_json: bool) -> None:
-    """Run the sweep a file describes (a sweep of this file left unfinished is resumed)."""
+    """Run the sweep a file describes, N trials at a time.
+
+    Each trial is a run, filed in one experiment node made under --under (or in --under itself, if
+    it is an experiment). A sweep of the same file under the same node left unfinished is resumed
+    instead. Ctrl-C stops the running trials (their runs end as interrupted)."""
     state, resumed = service.prepare_sweep(ws, file, under=under, jobs=jobs)
     if not as_json:
         todo = sum(t.status not in ("finished", "failed") for t in state.trials)
@@ -151,7 +156,10 @@ def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_fai
 @pass_log
 def sweep_resume(ws: Workspace, ref: str, jobs: int | None, max_failures: int | None, retry_failed: bool,
                  as_json: bool) -> None:
-    """Run the trials of a sweep that did not finish (those running when it was stopped again)."""
+    """Run what a stopped sweep did not finish.
+
+    Trials that were running when it stopped run again; finished ones never do, failed ones only
+    with --retry-failed."""
     _run(ws, lambda display: service.resume_sweep(ws, ref, jobs=jobs, max_failures=max_failures,
                                                  retry_failed=retry_failed, on_event=display), as_json)
 
@@ -177,7 +185,10 @@ def sweep_list(ws: Workspace, as_json: bool) -> None:
 @json_option
 @pass_log
 def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
-    """A sweep's trials: parameters, status, and each trial's run with its metric (final and best)."""
+    """A sweep's trials: parameters, status, run and metric.
+
+    Each trial's latest run is shown with the sweep file's metric (or its first), final and best;
+    --json lists every run of every attempt."""
     view = service.show_sweep(ws, ref)
     if as_json:
         print_json(view.to_dict())
@@ -200,7 +211,9 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 def sweep_plan(file: Path, as_json: bool) -> None:
-    """The trials a sweep file gives, numbered from 0, with each one's command (nothing is run)."""
+    """The trials a sweep file gives, each with its command (nothing runs).
+
+    Trials are numbered from 0, as `upstack sweep trial FILE INDEX` and a job array count them."""
     spec = read_spec(file)
     found = trials(spec)
     if as_json:
@@ -220,8 +233,10 @@ def sweep_plan(file: Path, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the command and its UPSTACK_SWEEP instead of running it.")
 @click.pass_obj
 def sweep_trial(ws: Workspace, file: Path, index: int, under: str | None, dry_run: bool) -> None:
-    """Run one trial of a sweep file in place of this process: a scheduler's array task runs
-    `upstack sweep trial FILE $SLURM_ARRAY_TASK_ID`, with no sweep process and no database."""
+    """Run one trial in place of this process (a job array's task).
+
+    A scheduler's array task runs `upstack sweep trial FILE $SLURM_ARRAY_TASK_ID`: no sweep process,
+    no database; with UPSTACK_RUN_DIR its run writes a folder for `upstack ingest`."""
     argv, env = service.trial_command(file, index, under=under)
     if dry_run:
         echo(f"{SWEEP_VARIABLE}={shlex.quote(env[SWEEP_VARIABLE])} {shlex.join(argv)}")
