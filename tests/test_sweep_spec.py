@@ -90,8 +90,8 @@ def test_placeholders_take_their_parameter_and_the_rest_are_appended_one_argumen
 @pytest.mark.parametrize(("text", "said"), [
     ("command: x\nparameters: {lr: {vals: [1]}}", "parameters.lr.vals: unknown key"),
     ("command: x\nparameters: {lr: [1]}\nmetod: grid", "metod: unknown key"),
-    ("parameters: {lr: [1]}", "command: missing"),
-    ("command: x\nmethod: bayes\nparameters: {lr: [1]}", "method: input should be 'grid' or 'random'"),
+    ("parameters: {lr: [1]}", "command: give the command to run"),
+    ("command: x\nmethod: hyperband\nparameters: {lr: [1]}", "method: input should be 'grid' or 'random'"),
     ("command: x\nmethod: random\nparameters: {lr: [1]}", "count: method random needs it"),
     ("command: x\ncount: 3\nparameters: {lr: [1]}", "count: is for method random"),
     ("command: x\nmethod: random\ncount: 0\nparameters: {lr: [1]}",
@@ -226,3 +226,53 @@ def test_a_prepared_sweep_makes_one_experiment_and_the_same_file_finds_it_again(
                                          under=node.short)
     assert own.node_id == node.id
     assert _values([t.__dict__ for t in own.trials], "lr") == [0.1, 0.01]
+
+
+def test_a_wandb_sweep_file_reads_as_wandb_means_it(tmp_path: Path) -> None:
+    spec = read_spec(_file(tmp_path, """
+        program: train.py
+        method: random
+        count: 20
+        description: from W&B
+        metric: {name: val/acc, goal: maximize}
+        parameters:
+          optimizer: {distribution: categorical, values: [adam, sgd]}
+          epochs: {distribution: constant, value: 3}
+          lr: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}
+          dropout: {distribution: uniform, min: 0, max: 1}
+          layers: {distribution: int_uniform, min: 1, max: 3}
+    """))
+    assert spec.command == ("python", "train.py") and (spec.metric, spec.goal) == ("val/acc", "max")
+    found = trials(spec)
+    assert {t.params["optimizer"] for t in found} == {"adam", "sgd"} and {t.params["epochs"] for t in found} == {3}
+    assert all(isinstance(t.params["dropout"], float) for t in found)  # uniform over 0..1: not integers
+    assert {t.params["layers"] for t in found} <= {1, 2, 3} and all(isinstance(t.params["layers"], int) for t in found)
+    assert sum(t.params["lr"] < 1e-3 for t in found) >= 5  # log: the small decades get their share
+    for text, said in [("method: bayes", "method: bayes needs W&B's sweep service"),
+                       ("early_terminate: {type: hyperband}", "early_terminate needs W&B's sweep service")]:
+        with pytest.raises(BadInput, match=said):
+            parse_spec({"program": "t.py", "parameters": {"lr": [1]}, **_yaml(text)})
+    with pytest.raises(BadInput, match="parameters.lr.distribution: input should be .categorical., .constant."):
+        parse_spec({"program": "t.py", "method": "random", "count": 1,
+                    "parameters": {"lr": {"distribution": "normal", "mu": 0, "sigma": 1}}})
+    with pytest.raises(BadInput, match="distribution categorical needs values"):
+        parse_spec({"program": "t.py", "parameters": {"lr": {"distribution": "categorical", "value": 1}}})
+    with pytest.raises(BadInput, match="command: give the command to run"):
+        parse_spec({"program": "t.py", "command": "python t.py", "parameters": {"lr": [1]}})
+
+
+def _yaml(text: str) -> dict[str, Any]:
+    import yaml
+
+    return dict(yaml.safe_load(text))
+
+
+@pytest.mark.parametrize(("arguments", "argv"), [
+    ("flags", ["python", "train.py", "seed=1", "--lr=0.1"]),
+    ("hydra", ["python", "train.py", "seed=1", "lr=0.1"]),  # Hydra's overrides
+    ("none", ["python", "train.py", "seed=1"]),  # the script reads UPSTACK_SWEEP, or only placeholders
+])
+def test_how_parameters_join_the_command(arguments: str, argv: list[str]) -> None:
+    spec = parse_spec({"command": "python train.py seed={seed}", "arguments": arguments,
+                       "parameters": {"seed": 1, "lr": 0.1}})
+    assert trial_argv(spec.command, trials(spec)[0].params, spec.arguments) == argv

@@ -195,6 +195,10 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
         return
     _summary_line(view.summary)
     echo(style(f"  runs under node {_short(view.summary['node_id'])}; file {view.summary['file']}", dim=True))
+    if view.best is not None:
+        best = view.best
+        echo(f"  best: trial {best['index']}  {_params(best['params'])}  {best['metric']} "
+             f"{format_number(best['value'])}  {style('run ' + _short(best['run_id']), dim=True)}")
     for row in view.trials:
         code = "" if row["exit_code"] in (0, None) else f" (exit {row['exit_code']})"
         run = row["runs"][-1] if row["runs"] else None
@@ -217,12 +221,12 @@ def sweep_plan(file: Path, as_json: bool) -> None:
     spec = read_spec(file)
     found = trials(spec)
     if as_json:
-        print_json({**spec.to_dict(), "key": spec.key,
-                    "trials": [{**t.to_dict(), "argv": trial_argv(spec.command, t.params)} for t in found]})
+        print_json({**spec.to_dict(), "key": spec.key, "trials": [
+            {**t.to_dict(), "argv": trial_argv(spec.command, t.params, spec.arguments)} for t in found]})
         return
     echo(f"{spec.name}: {spec.method}, {len(found)} trials (0 to {len(found) - 1})")
     for trial in found:
-        echo(f"{trial.index:>4}  {shlex.join(trial_argv(spec.command, trial.params))}")
+        echo(f"{trial.index:>4}  {shlex.join(trial_argv(spec.command, trial.params, spec.arguments))}")
 
 
 @sweep.command("trial")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -105,9 +106,9 @@ def resume_sweep(ws: Workspace, ref: str, *, jobs: int | None = None, max_failur
 # -- the loop -----------------------------------------------------------------------------------
 
 
-def launch_argv(command: list[str] | tuple[str, ...], params: dict[str, Any]) -> list[str]:
+def launch_argv(command: list[str] | tuple[str, ...], params: dict[str, Any], arguments: str = "flags") -> list[str]:
     """A trial's command as it is started: a bare ``python`` is the Python upstack runs in."""
-    argv = trial_argv(command, params)
+    argv = trial_argv(command, params, arguments)
     if argv[0] in ("python", "python3"):
         argv[0] = sys.executable
     return argv
@@ -173,7 +174,7 @@ def _launch(ws: Workspace, state: SweepState, trial: TrialState) -> subprocess.P
     env["UPSTACK_HOME"] = str(ws.home)  # the sweep's workspace, whether --home or the variable named it
     if ws.db_url:
         env["UPSTACK_DB"] = ws.db_url
-    argv = launch_argv(state.spec["command"], trial.params)
+    argv = launch_argv(state.spec["command"], trial.params, state.spec.get("arguments", "flags"))
     with open(log_path, "ab") as log:
         log.write(f"--- attempt {trial.attempts + 1}, {now_iso()}: {' '.join(argv)}\n".encode())
         log.flush()
@@ -358,9 +359,31 @@ class SweepView:
     summary: dict[str, Any]
     metric: str | None
     trials: list[dict[str, Any]]  # each: index, status, params, exit_code, runs: [{id, short, status, metric ...}]
+    best: dict[str, Any] | None = None  # the trial whose finished run did best on the metric
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary, "metric": self.metric, "trial_list": self.trials}
+        return {**self.summary, "metric": self.metric, "best": self.best, "trial_list": self.trials}
+
+
+def _best_trial(rows: list[dict[str, Any]], goal: str | None) -> dict[str, Any] | None:
+    """The trial whose last finished run has the best value of the shown metric (by the sweep's goal,
+    else the metric's own: a name with acc, reward ... is maximised); ties go to the earlier trial."""
+    candidates = []
+    for row in rows:
+        done = [r for r in row["runs"] if r.get("status") == "finished" and _finite(r.get("best"))]
+        if done:
+            run = done[-1]
+            candidates.append({"index": row["index"], "params": row["params"], "run_id": run["id"],
+                               "metric": run["metric"], "value": run["best"], "goal": goal or run["goal"]})
+    if not candidates:
+        return None
+    if candidates[0]["goal"] == "max":
+        return max(candidates, key=lambda c: (c["value"], -c["index"]))
+    return min(candidates, key=lambda c: (c["value"], c["index"]))
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def show_sweep(ws: Workspace, ref: str) -> SweepView:
@@ -380,13 +403,15 @@ def show_sweep(ws: Workspace, ref: str) -> SweepView:
                 continue
             shown = next((m for m in info.metrics if m.key == metric), None) if metric else \
                 (info.metrics[0] if info.metrics else None)
+            goal = state.spec.get("goal") or (shown.goal if shown else None)
+            best = (shown.max if goal == "max" else shown.min) if shown else None
             runs.append({"id": info.id, "short": info.short, "status": info.status,
-                         "metric": shown.key if shown else metric,
-                         "final": shown.last if shown else None, "best": shown.best if shown else None})
+                         "metric": shown.key if shown else metric, "goal": goal,
+                         "final": shown.last if shown else None, "best": best})
         rows.append({"index": trial.index, "status": trial.status, "params": trial.params,
                      "exit_code": trial.exit_code, "attempts": trial.attempts, "runs": runs,
                      "log": str(trial_files(ws, state.id, trial.index)[0])})
-    return SweepView(_summary(ws, state), metric, rows)
+    return SweepView(_summary(ws, state), metric, rows, _best_trial(rows, state.spec.get("goal")))
 
 
 # -- one trial, for a scheduler's job array -----------------------------------------------------
@@ -403,4 +428,4 @@ def trial_command(path: Path, index: int, *, under: str | None) -> tuple[list[st
     trial = found[index]
     env = trial_environment(SweepTrial(sweep_id=spec.key, name=spec.name, index=index, params=trial.params,
                                        node=under))
-    return launch_argv(spec.command, trial.params), env
+    return launch_argv(spec.command, trial.params, spec.arguments), env

@@ -15,8 +15,15 @@ The format is W&B's sweep file made smaller, so that one written for W&B mostly 
 
 For ``method: random``, ``count`` trials are drawn with ``seed`` (default 0): trial i is drawn
 from the seed and i alone, so the same file gives the same trials, and a larger count the same
-first ones. A trial's parameters reach the command as ``--key=value`` arguments, or where the
-command names them (``lr={lr}``), as one argument each; no shell reads them.
+first ones. A trial's parameters reach the command as ``--key=value`` arguments (``arguments:
+hydra`` makes them ``key=value``; ``none`` leaves them to the command's ``{key}`` placeholders and
+the UPSTACK_SWEEP variable), or where the command names them (``lr={lr}``), as one argument each;
+no shell reads them.
+
+What a W&B sweep file says that means the same here is read as W&B means it: ``program: train.py``
+(run by ``python``), ``metric: {name: loss, goal: minimize}``, and a parameter's ``distribution``
+(categorical, constant, uniform, int_uniform, log_uniform_values). The rest (``bayes``,
+``early_terminate``, other distributions) needs W&B's service and is refused, saying so.
 """
 
 from __future__ import annotations
@@ -63,6 +70,10 @@ class Parameter:
         return {"min": self.low, "max": self.high, "log": self.log, "int": self.integer}
 
 
+ARGUMENT_STYLES = ("flags", "hydra", "none")
+DISTRIBUTIONS = ("categorical", "constant", "uniform", "int_uniform", "log_uniform_values")
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     name: str
@@ -72,6 +83,8 @@ class SweepSpec:
     count: int | None = None
     seed: int = 0
     metric: str | None = None
+    goal: str | None = None  # "min" or "max" for the metric; None: the run's own (from the name)
+    arguments: str = "flags"  # how parameters join the command: ARGUMENT_STYLES
 
     @property
     def key(self) -> str:
@@ -81,7 +94,7 @@ class SweepSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "command": list(self.command), "method": self.method, "count": self.count,
-                "seed": self.seed, "metric": self.metric,
+                "seed": self.seed, "metric": self.metric, "goal": self.goal, "arguments": self.arguments,
                 "parameters": {p.name: p.to_dict() for p in self.parameters}}
 
 
@@ -141,15 +154,24 @@ def _models() -> tuple[Any, Any]:
         min: int | float | None = None
         max: int | float | None = None
         log: bool = False
+        distribution: Literal[DISTRIBUTIONS] | None = None  # type: ignore[valid-type]  # W&B's word
+
+    class MetricModel(BaseModel):  # W&B's form of `metric`
+        model_config = ConfigDict(extra="forbid", strict=True)
+        name: str
+        goal: Literal["minimize", "maximize"] | None = None
 
     class SpecModel(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
         name: str | None = None
-        command: str | list[str]
+        command: str | list[str] | None = None
+        program: str | None = None  # W&B's: the script, run by python
         method: Literal["grid", "random"] = "grid"
         count: int | None = Field(None, ge=1, le=MOST_TRIALS)
         seed: int = 0
-        metric: str | None = None
+        metric: str | MetricModel | None = None
+        arguments: Literal[ARGUMENT_STYLES] = "flags"  # type: ignore[valid-type]
+        description: str | None = None  # W&B's; kept out of the trials' identity
         parameters: dict[str, ParameterModel] = Field(min_length=1)
 
     return SpecModel, ParameterModel
@@ -162,12 +184,19 @@ def parse_spec(raw: Any, *, default_name: str = "sweep", where: str = "sweep") -
     spec_model, _ = _models()
     if not isinstance(raw, dict):
         raise BadInput(f"{where}: a sweep file is a mapping of keys (command, method, parameters ...)")
+    if raw.get("method") == "bayes" or "early_terminate" in raw:
+        said = "method: bayes" if raw.get("method") == "bayes" else "early_terminate"
+        raise BadInput(f"{where}: {said} needs W&B's sweep service, which upstack does not run: use method: "
+                       "random (or grid)")
     raw = {**raw, "parameters": _long_forms(raw.get("parameters"), where)}
     try:
         model = spec_model.model_validate(raw)
     except ValidationError as exc:
         raise BadInput(f"{where}: {_first_problem(exc)}") from None
-    command = tuple(shlex.split(model.command) if isinstance(model.command, str) else model.command)
+    if (model.command is None) == (model.program is None):
+        raise BadInput(f"{where}: command: give the command to run (or W&B's program:), one of them")
+    command = (("python", model.program) if model.program is not None else
+               tuple(shlex.split(model.command) if isinstance(model.command, str) else model.command or ()))
     if not command or not command[0].strip():
         raise BadInput(f"{where}: command is empty: give the program to run, e.g. `python train.py`")
     parameters = tuple(_parameter(name, p, model.method, where) for name, p in model.parameters.items())
@@ -175,9 +204,11 @@ def parse_spec(raw: Any, *, default_name: str = "sweep", where: str = "sweep") -
         raise BadInput(f"{where}: count: method random needs it: how many trials to draw")
     if model.method == "grid" and model.count is not None:
         raise BadInput(f"{where}: count: is for method random (a grid runs every combination once)")
+    metric, goal = (model.metric, None) if not hasattr(model.metric, "name") else (
+        model.metric.name, {"minimize": "min", "maximize": "max", None: None}[model.metric.goal])
     spec = SweepSpec(name=(model.name or default_name).strip() or default_name, command=command,
                      method=model.method, parameters=parameters, count=model.count, seed=model.seed,
-                     metric=model.metric)
+                     metric=metric, goal=goal, arguments=model.arguments)
     size = math.prod(len(p.values) for p in parameters) if spec.method == "grid" else spec.count or 0
     if size > MOST_TRIALS:
         raise BadInput(f"{where}: the grid has {size:,} trials, more than {MOST_TRIALS:,}: fewer values, or "
@@ -201,7 +232,10 @@ def _long_forms(parameters: Any, where: str) -> Any:
 
 def _parameter(name: str, given: Any, method: str, where: str) -> Parameter:
     at = f"{where}: parameters.{name}"
-    fields = given.model_fields_set
+    fields = given.model_fields_set - {"distribution"}
+    wanted = {"categorical": "values", "constant": "value"}.get(given.distribution or "")
+    if wanted and wanted not in fields or given.distribution and not wanted and "min" not in fields:
+        raise BadInput(f"{at}: distribution {given.distribution} needs {wanted or 'min and max'}")
     if "values" in fields:
         if fields - {"values"}:
             raise BadInput(f"{at}: give values, or value, or min and max, not several")
@@ -218,10 +252,13 @@ def _parameter(name: str, given: Any, method: str, where: str) -> Parameter:
     low, high = given.min, given.max
     if not all(math.isfinite(v) for v in (low, high)) or low > high:
         raise BadInput(f"{at}: min must be a number no greater than max (got {low} and {high})")
-    if given.log and low <= 0:
+    log = given.log or given.distribution == "log_uniform_values"
+    if log and low <= 0:
         raise BadInput(f"{at}: log: a log range needs min above 0 (got {low})")
-    integer = isinstance(low, int) and isinstance(high, int)
-    return Parameter(name, low=low, high=high, log=given.log, integer=integer)
+    # As W&B: integers when both ends are (int_uniform), unless the distribution says uniform.
+    integer = given.distribution == "int_uniform" or (
+        given.distribution is None and isinstance(low, int) and isinstance(high, int))
+    return Parameter(name, low=low, high=high, log=log, integer=integer)
 
 
 def _first_problem(exc: Any) -> str:
@@ -276,9 +313,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def trial_argv(command: tuple[str, ...] | list[str], params: dict[str, Any]) -> list[str]:
+def trial_argv(command: tuple[str, ...] | list[str], params: dict[str, Any], arguments: str = "flags") -> list[str]:
     """The command of a trial: each ``{name}`` in it replaced by that parameter, and the parameters
-    it does not name appended as ``--name=value``. Each stays one argument, spaces and all."""
+    it does not name appended as ``--name=value`` (``arguments="hydra"``: ``name=value``; ``"none"``:
+    not at all). Each stays one argument, spaces and all."""
     named: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:
@@ -288,4 +326,7 @@ def trial_argv(command: tuple[str, ...] | list[str], params: dict[str, Any]) -> 
         return format_value(params[match.group(1)])
 
     words = [_PLACEHOLDER.sub(fill, word) for word in command]
-    return words + [f"--{name}={format_value(value)}" for name, value in params.items() if name not in named]
+    if arguments == "none":
+        return words
+    prefix = "" if arguments == "hydra" else "--"
+    return words + [f"{prefix}{name}={format_value(value)}" for name, value in params.items() if name not in named]
