@@ -137,7 +137,7 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
         sweep_state.save(ws, state)
         running: dict[int, subprocess.Popen[bytes]] = {}
         failures = 0
-        with _stop_signals() as stop:
+        with _stop_signals() as stop, _no_orphans_on_error(running):
             while (todo and not stop.requested) or running:
                 if stop.requested:
                     notify(SweepEvent("stopping", state))
@@ -157,10 +157,11 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
                     break
                 if not ended and running:
                     time.sleep(POLL_SECONDS)
-        if stop.requested:
+        stopped = stop.requested and not state.complete  # (a signal after the last trial ended stops nothing)
+        if stopped:
             state.message = f"stopped by {stop.signal_name}"
         sweep_state.save(ws, state)
-        if stop.requested:
+        if stopped:
             done = sum(t.status == "finished" for t in state.trials)
             raise UpstackError(f"sweep {state.short} stopped by {stop.signal_name}: {done} of {len(state.trials)} "
                                f"trials finished; `upstack sweep resume {state.short}` runs the rest")
@@ -225,6 +226,18 @@ def _stop_all(ws: Workspace, state: SweepState, running: dict[int, subprocess.Po
     for index, process in list(running.items()):
         _ended(ws, state, index, process, stopping=True)
         running.pop(index)
+
+
+@contextlib.contextmanager
+def _no_orphans_on_error(running: dict[int, subprocess.Popen[bytes]]) -> Iterator[None]:
+    """On an error in the loop itself (a state file the disk refuses), the running trials are sent
+    SIGTERM as the sweep goes: the state still says they run, and a resume takes it from there."""
+    try:
+        yield
+    except BaseException:
+        for process in running.values():
+            _signal_group(process.pid, signal.SIGTERM)
+        raise
 
 
 def _signal_group(pid: int, signum: int) -> None:
@@ -325,13 +338,15 @@ class _Stop:
 
 @contextlib.contextmanager
 def _stop_signals() -> Iterator[_Stop]:
-    """SIGTERM and SIGINT, while the sweep runs, ask it to stop (in the main thread; elsewhere the
-    caller's own handling stands)."""
+    """SIGTERM and SIGINT (and SIGHUP), while the sweep runs, ask it to stop (in the main thread;
+    elsewhere the caller's own handling stands)."""
     stop = _Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    # SIGHUP too (the terminal closed), unless it is ignored already (nohup).
+    hup = [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL else []
+    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT, *hup)}
     try:
         yield stop
     finally:
