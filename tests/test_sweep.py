@@ -250,8 +250,8 @@ def test_a_killed_sweep_resumes_and_every_trial_runs_to_completion_once(
         # Its trials live on. Held, the resumed sweep stops them (their runs end interrupted) and runs
         # them again; let go to their end first, it finds their runs finished and runs them no more.
         if how == "SIGKILL, trials end meanwhile":
-            state = json.loads((home / "sweeps" / f"{summary['id']}.json").read_text())
-            pids = [t["pid"] for t in state["trials"] if t["status"] == "running"]
+            shown = json.loads(cli.ok("sweep", "show", summary["short"], "--json"))["trial_list"]
+            pids = [t["pid"] for t in shown if t["status"] == "running"]
             assert len(pids) == 2
             (marks / "go").touch()
             _wait(lambda: all(_gone(pid) for pid in pids), "the trials to end")

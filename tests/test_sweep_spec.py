@@ -276,3 +276,27 @@ def test_how_parameters_join_the_command(arguments: str, argv: list[str]) -> Non
     spec = parse_spec({"command": "python train.py seed={seed}", "arguments": arguments,
                        "parameters": {"seed": 1, "lr": 0.1}})
     assert trial_argv(spec.command, trials(spec)[0].params, spec.arguments) == argv
+
+
+def test_a_trials_change_is_a_line_appended_and_a_line_cut_short_never_happened(
+        workspace: Workspace, tmp_path: Path) -> None:
+    from upstack.services import sweep_state
+
+    question = tree.add_node(workspace, "question", "Which lr?")
+    path = _file(tmp_path, "command: python train.py\nparameters: {lr: [0.1, 0.01, 0.001]}\n")
+    state, _ = sweep_service.prepare_sweep(workspace, path, under=question.short)
+    whole = (sweep_state.sweeps_folder(workspace) / f"{state.id}.json").read_bytes()
+    state.trials[1].status, state.trials[1].pid = "running", 4242
+    sweep_state.save_trial(workspace, state, state.trials[1])
+    state.trials[1].status, state.trials[1].exit_code, state.trials[1].pid = "finished", 0, None
+    sweep_state.save_trial(workspace, state, state.trials[1])
+    state.trials[2].status = "running"
+    sweep_state.save_trial(workspace, state, state.trials[2])
+    changes = sweep_state.sweeps_folder(workspace) / f"{state.id}.trials"
+    changes.write_text(changes.read_text()[:-20])  # the last change, cut short as the machine died
+    assert (sweep_state.sweeps_folder(workspace) / f"{state.id}.json").read_bytes() == whole  # untouched
+    loaded = sweep_state.load(workspace, state.id)
+    assert [(t.status, t.exit_code) for t in loaded.trials] == [("pending", None), ("finished", 0), ("pending", None)]
+    sweep_state.save(workspace, loaded)  # written whole: the lines are folded in, and gone
+    assert not changes.exists()
+    assert [t.status for t in sweep_state.load(workspace, state.id).trials] == ["pending", "finished", "pending"]

@@ -186,7 +186,7 @@ def _launch(ws: Workspace, state: SweepState, trial: TrialState) -> subprocess.P
     trial.status, trial.pid, trial.exit_code = "running", process.pid, None
     trial.attempts += 1
     trial.started_at, trial.ended_at = now_iso(), None
-    sweep_state.save(ws, state)
+    sweep_state.save_trial(ws, state, trial)
     return process
 
 
@@ -198,7 +198,7 @@ def _ended(ws: Workspace, state: SweepState, index: int, process: subprocess.Pop
     trial.status = "finished" if code == 0 else "interrupted" if stopping else "failed"
     trial.ended_at, trial.pid = now_iso(), None
     trial.run_ids = _reported_runs(ws, state.id, index, trial.run_ids)
-    sweep_state.save(ws, state)
+    sweep_state.save_trial(ws, state, trial)
     return trial
 
 
@@ -424,7 +424,7 @@ def show_sweep(ws: Workspace, ref: str) -> SweepView:
                          "metric": shown.key if shown else metric, "goal": goal,
                          "final": shown.last if shown else None, "best": best})
         rows.append({"index": trial.index, "status": trial.status, "params": trial.params,
-                     "exit_code": trial.exit_code, "attempts": trial.attempts, "runs": runs,
+                     "exit_code": trial.exit_code, "pid": trial.pid, "attempts": trial.attempts, "runs": runs,
                      "log": str(trial_files(ws, state.id, trial.index)[0])})
     return SweepView(_summary(ws, state), metric, rows, _best_trial(rows, state.spec.get("goal")))
 

@@ -1,15 +1,21 @@
-"""A sweep's state: one JSON file in the workspace, replaced whole after each trial starts and ends.
+"""A sweep's state: a JSON file in the workspace, and a line appended for each trial that starts or ends.
 
 ``<workspace>/sweeps/<id>.json`` says, for each trial, its parameters, where it stands (pending,
-running, finished, failed, interrupted), its exit code, the pid it ran as and the runs it started;
-``<id>/`` beside it holds each trial's output (``trial-3.log``) and the ids its runs reported
-(``trial-3.runs``). A sweep killed at any moment leaves a state that says which trials finished, so
-``upstack sweep resume`` reruns only the rest. A lock file held while the sweep runs keeps a second
-``resume`` from running the same trials at once, and tells ``list`` which sweeps are running.
+running, finished, failed, interrupted), its exit code, the pid it ran as and the runs it started.
+It is replaced whole (``files.write_atomically``) when a sweep starts and stops; in between, each
+trial's change is one line appended to ``<id>.trials`` and fsync'd, so that a sweep of thousands of
+trials does not write its whole state twice per trial. Reading takes the file, then each line in
+order (a line a crash cut short is left out: that change was never made); writing the file whole
+again folds the lines in and removes them. ``<id>/`` beside them holds each trial's output
+(``trial-3.log``) and the ids its runs reported (``trial-3.runs``). A sweep killed at any moment
+leaves a state that says which trials finished, so ``upstack sweep resume`` reruns only the rest.
+A lock file held while the sweep runs keeps a second ``resume`` from running the same trials at
+once, and tells ``list`` which sweeps are running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -24,8 +30,8 @@ from upstack.files import make_private_dirs, write_atomically
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id, short_id
 from upstack.workspace import Workspace
 
-__all__ = ["TRIAL_STATUSES", "TrialState", "SweepState", "sweeps_folder", "save", "load", "find", "all_states",
-           "holding_lock", "is_running"]
+__all__ = ["TRIAL_STATUSES", "TrialState", "SweepState", "sweeps_folder", "trial_files", "save", "save_trial",
+           "load", "find", "all_states", "holding_lock", "is_running"]
 
 TRIAL_STATUSES = ("pending", "running", "finished", "failed", "interrupted")
 DONE = ("finished", "failed")  # a trial in one of these is not run again (failed: unless asked)
@@ -93,18 +99,41 @@ def trial_files(ws: Workspace, sweep_id: str, index: int) -> tuple[Path, Path]:
 
 
 def save(ws: Workspace, state: SweepState) -> None:
+    """Write the state whole, folding in (and then removing) the trials' appended changes."""
     make_private_dirs(sweeps_folder(ws) / state.id)
     write_atomically(sweeps_folder(ws) / f"{state.id}.json", json.dumps(state.to_dict(), indent=1))
+    with contextlib.suppress(FileNotFoundError):  # what it held is in the file now (replaying it again is harmless)
+        (sweeps_folder(ws) / f"{state.id}.trials").unlink()
+
+
+def save_trial(ws: Workspace, state: SweepState, trial: TrialState) -> None:
+    """One trial's change, durable before the sweep goes on: a line appended, whatever the sweep's size."""
+    with open(sweeps_folder(ws) / f"{state.id}.trials", "a", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(trial)) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def load(ws: Workspace, sweep_id: str) -> SweepState:
     path = sweeps_folder(ws) / f"{sweep_id}.json"
     try:
-        return SweepState.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        state = SweepState.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise NotFound(f"no sweep {sweep_id}") from None
     except (ValueError, TypeError, KeyError) as exc:
         raise BadInput(f"the sweep's state {path} is damaged ({exc}); it was not changed") from None
+    try:
+        changes = (sweeps_folder(ws) / f"{sweep_id}.trials").read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        changes = []
+    for line in changes:
+        try:
+            trial = TrialState(**json.loads(line))
+        except (ValueError, TypeError):
+            continue  # cut short by a crash as it was written: that change never happened
+        if 0 <= trial.index < len(state.trials):
+            state.trials[trial.index] = trial
+    return state
 
 
 def all_states(ws: Workspace) -> list[SweepState]:
