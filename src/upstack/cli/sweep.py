@@ -32,31 +32,23 @@ def _params(params: dict[str, Any]) -> str:
 
 
 class _Display:
-    """What a person watching a sweep sees: a line as each trial ends and, on a terminal, a bar
-    counting trials (on stderr, so stdout stays the lines)."""
+    """What a person watching a sweep sees: a line as each trial ends and, on a terminal, a status
+    line under them (on stderr: trials done, running, failed), cleared before each line is printed
+    and drawn again after, so the two never share a line."""
+
+    CLEAR = "\r\x1b[2K"
 
     def __init__(self, ws: Workspace, quiet: bool) -> None:
         self.ws = ws
         self.quiet = quiet
-        self.bar: Any = None
-        self.task: Any = None
+        self.live = not quiet and sys.stderr.isatty()  # the status line: only on a terminal
+        self.drawn = False
 
     def __call__(self, event: service.SweepEvent) -> None:
-        state = event.state
         if self.quiet:
             return
-        total, done = len(state.trials), sum(t.status in ("finished", "failed") for t in state.trials)
-        if self.bar is None and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(f"sweep {state.name}", total=total)
-        if self.bar is not None:
-            running = sum(t.status == "running" for t in state.trials)
-            self.bar.update(self.task, completed=done, description=f"sweep {state.name} ({running} running)")
+        state = event.state
+        self._clear()
         if event.kind == "ended" and event.trial is not None:
             trial = event.trial
             code = "" if trial.exit_code in (0, None) else f" (exit {trial.exit_code})"
@@ -67,10 +59,23 @@ class _Display:
                 echo(style(f"  its output: {trial_files(self.ws, state.id, trial.index)[0]}", dim=True))
         elif event.kind == "stopping":
             echo("stopping: each running trial ends its run as interrupted ...", err=True)
+        if self.live:
+            counts = state.counts()
+            done = counts["finished"] + counts["failed"]
+            status = (f"sweep {state.name}: {done}/{len(state.trials)} done, {counts['running']} running"
+                      + (f", {counts['failed']} failed" if counts["failed"] else ""))
+            echo(style(status, dim=True), err=True, nl=False)
+            sys.stderr.flush()
+            self.drawn = True
+
+    def _clear(self) -> None:
+        if self.drawn:
+            sys.stderr.write(self.CLEAR)
+            sys.stderr.flush()
+            self.drawn = False
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        self._clear()
 
 
 def _short(run_id: str) -> str:
