@@ -51,6 +51,8 @@ TRAIN = """
     me.touch()
     with open(marks / "at-once", "a") as out:
         out.write(f"{len(list((marks / 'running').iterdir()))}\\n")
+    with open(marks / "devices", "a") as out:
+        out.write(f"{os.environ.get('CUDA_VISIBLE_DEVICES')}\\n")
     if os.environ.get("PAIR"):  # wait for a second trial to be running beside this one
         wait_for(lambda: len(list((marks / "running").iterdir())) >= 2 or (marks / "paired").exists(), "a pair")
         (marks / "paired").touch()
@@ -145,7 +147,7 @@ def test_a_grid_runs_two_at_a_time_each_trial_a_run_in_one_experiment(
     assert "best: trial 2  lr=0.05 width=16  loss 0.01" in text
 
 
-def test_a_random_sweep_runs_the_trials_plan_shows_with_placeholders(
+def test_a_random_sweep_runs_the_trials_plan_shows_one_gpu_each(
         tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sweep = """
         command: python train.py --lr {lr}
@@ -156,11 +158,14 @@ def test_a_random_sweep_runs_the_trials_plan_shows_with_placeholders(
           lr: {min: 0.001, max: 0.1, log: true}
           wd: {values: [0.0, 0.01]}
     """
-    cli, path, question, _ = _setup(tmp_path, home, None, sweep, monkeypatch)
+    cli, path, question, marks = _setup(tmp_path, home, None, sweep, monkeypatch, PAIR="1")
     planned = json.loads(cli.ok("sweep", "plan", str(path), "--json"))["trials"]
     assert [t["argv"][2:4] for t in planned] == [["--lr", str(t["params"]["lr"])] for t in planned]
-    result = cli("sweep", "start", str(path), "--under", question, "-j", "2", "--json")
+    result = cli("sweep", "start", str(path), "--under", question, "--gpus", "3,5", "--json")  # -j: one per GPU
     assert result.exit_code == 0, result.output
+    # The first two ran at once, each with a GPU of its own; the third had the one freed.
+    devices = (marks / "devices").read_text().split()
+    assert sorted(devices[:2]) == ["3", "5"] and len(devices) == 3 and devices[2] in ("3", "5")
     shown = json.loads(result.stdout)
     assert [t["params"] for t in shown["trial_list"]] == [t["params"] for t in planned]
     runs = _runs(home, None)
@@ -312,3 +317,42 @@ def test_a_run_in_a_trial_starts_as_light_as_any_run(tmp_path: Path) -> None:
     env["UPSTACK_SWEEP"] = json.dumps({"id": "s1", "trial": 0, "params": {"lr": 0.1}})
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_command_that_cannot_start_is_one_line_and_runs_nothing(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, path, question, _ = _setup(tmp_path, home, None, "command: ./train.py\nparameters: {lr: [0.1]}\n",
+                                    monkeypatch)
+    result = cli("sweep", "start", str(path), "--under", question)  # a script without its execute bit
+    assert result.exit_code == 1 and "cannot start the sweep's command './train.py': Permission denied" in result.stderr
+    path.write_text("command: no-such-program-here\nparameters: {lr: [0.1]}\n")
+    result = cli("sweep", "start", str(path), "--under", question)
+    assert result.exit_code == 1 and "no program 'no-such-program-here'" in result.stderr
+    counts = [s["counts"] for s in json.loads(cli.ok("sweep", "list", "--json"))]
+    assert counts == [{"pending": 1, "running": 0, "finished": 0, "failed": 0, "interrupted": 0}] * 2
+    assert _runs(home, None) == []
+
+
+def test_a_trial_the_sweep_died_before_naming_is_found_by_its_environment(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from upstack.services import sweep_state
+    from upstack.services.sweep import prepare_sweep
+    from upstack.services.sweep_env import SweepTrial, trial_environment
+
+    cli, path, question, _ = _setup(tmp_path, home, None, GRID, monkeypatch)
+    with Workspace(home=home) as ws:
+        state, _ = prepare_sweep(ws, path, under=question)
+        trial = state.trials[0]
+        trial.status, trial.attempts = "running", 1  # as saved just before its process started
+        sweep_state.save_trial(ws, state, trial)
+    env = trial_environment(SweepTrial(state.short, state.name, 0, trial.params))
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(300)"],
+                              env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert orphan.stdout is not None and orphan.stdout.readline() == "up\n"
+    result = cli("sweep", "resume", state.short)
+    assert result.exit_code == 0, result.output
+    assert orphan.wait(timeout=60) == -signal.SIGTERM  # stopped before its trial ran again
+    orphan.stdout.close()
+    view = json.loads(cli.ok("sweep", "show", state.short, "--json"))
+    assert [(row["status"], row["attempts"]) for row in view["trial_list"]] == [
+        ("finished", 2), ("finished", 1), ("finished", 1), ("finished", 1)]

@@ -127,19 +127,23 @@ def sweep() -> None:
 @click.option("--under", metavar="NODE", shell_complete=complete_nodes,
               help="The question (or experiment) the sweep answers; its runs go in one experiment node "
                    "there (default: the focus).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many trials run at once.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="How many trials run at once (default 1, or one per --gpus device).")
 @click.option("--max-failures", type=click.IntRange(min=1), metavar="N",
               help="Start no more trials once N have failed (default: run them all).")
+@click.option("--gpus", metavar="IDS", help="Give each running trial one of these GPUs as CUDA_VISIBLE_DEVICES, "
+                                            "e.g. 0,1,2,3.")
 @json_option
 @pass_log
-def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_failures: int | None,
-                as_json: bool) -> None:
+def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int | None, max_failures: int | None,
+                gpus: str | None, as_json: bool) -> None:
     """Run the sweep a file describes, N trials at a time.
 
     Each trial is a run, filed in one experiment node made under --under (or in --under itself, if
     it is an experiment). A sweep of the same file under the same node left unfinished is resumed
     instead. Ctrl-C stops the running trials (their runs end as interrupted)."""
+    devices = _devices(gpus)
+    jobs = jobs or (len(devices) if devices else 1)
     state, resumed = service.prepare_sweep(ws, file, under=under, jobs=jobs)
     if not as_json:
         todo = sum(t.status not in ("finished", "failed") for t in state.trials)
@@ -147,8 +151,8 @@ def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_fai
              + (f"resuming, {todo} of {len(state.trials)} trials to run" if resumed
                 else f"{len(state.trials)} trials, {jobs} at a time")
              + style(f"  (runs under node {_short(state.node_id)})", dim=True))
-    _run(ws, lambda display: service.run_sweep(ws, state, jobs=jobs, max_failures=max_failures, on_event=display),
-         as_json)
+    _run(ws, lambda display: service.run_sweep(ws, state, jobs=jobs, max_failures=max_failures, gpus=devices,
+                                               on_event=display), as_json)
 
 
 @sweep.command("resume")
@@ -157,16 +161,22 @@ def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int, max_fai
 @click.option("--max-failures", type=click.IntRange(min=1), metavar="N",
               help="Start no more trials once N have failed.")
 @click.option("--retry-failed", is_flag=True, help="Run the trials that failed again too.")
+@click.option("--gpus", metavar="IDS", help="Give each running trial one of these GPUs (default: as before).")
 @json_option
 @pass_log
 def sweep_resume(ws: Workspace, ref: str, jobs: int | None, max_failures: int | None, retry_failed: bool,
-                 as_json: bool) -> None:
+                 gpus: str | None, as_json: bool) -> None:
     """Run what a stopped sweep did not finish.
 
     Trials that were running when it stopped run again; finished ones never do, failed ones only
     with --retry-failed."""
     _run(ws, lambda display: service.resume_sweep(ws, ref, jobs=jobs, max_failures=max_failures,
-                                                 retry_failed=retry_failed, on_event=display), as_json)
+                                                 retry_failed=retry_failed, gpus=_devices(gpus), on_event=display),
+         as_json)
+
+
+def _devices(gpus: str | None) -> list[str] | None:
+    return None if gpus is None else [g.strip() for g in gpus.split(",")]
 
 
 @sweep.command("list")

@@ -91,16 +91,19 @@ def _experiment_for(ws: Workspace, spec: SweepSpec, parent_id: str, path: Path) 
 
 
 def start_sweep(ws: Workspace, path: Path, *, under: str | None, jobs: int = 1, max_failures: int | None = None,
-                on_event: Listener | None = None) -> SweepState:
+                gpus: list[str] | None = None, on_event: Listener | None = None) -> SweepState:
     state, _ = prepare_sweep(ws, path, under=under, jobs=jobs)
-    return run_sweep(ws, state, jobs=jobs, max_failures=max_failures, on_event=on_event)
+    return run_sweep(ws, state, jobs=jobs, max_failures=max_failures, gpus=gpus, on_event=on_event)
 
 
 def resume_sweep(ws: Workspace, ref: str, *, jobs: int | None = None, max_failures: int | None = None,
-                 retry_failed: bool = False, on_event: Listener | None = None) -> SweepState:
+                 retry_failed: bool = False, gpus: list[str] | None = None,
+                 on_event: Listener | None = None) -> SweepState:
+    """Run what the sweep ``ref`` did not finish; ``jobs`` and ``gpus`` default to what it ran with."""
     state = sweep_state.find(ws, ref)
-    return run_sweep(ws, state, jobs=jobs or state.jobs, max_failures=max_failures, retry_failed=retry_failed,
-                     on_event=on_event)
+    gpus = gpus if gpus is not None else state.gpus
+    return run_sweep(ws, state, jobs=jobs or (len(gpus) if gpus and gpus != state.gpus else state.jobs),
+                     max_failures=max_failures, retry_failed=retry_failed, gpus=gpus, on_event=on_event)
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -115,8 +118,12 @@ def launch_argv(command: list[str] | tuple[str, ...], params: dict[str, Any], ar
 
 
 def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: int | None = None,
-              retry_failed: bool = False, on_event: Listener | None = None) -> SweepState:
+              retry_failed: bool = False, gpus: list[str] | None = None,
+              on_event: Listener | None = None) -> SweepState:
     """Run the trials of ``state`` that have not finished, ``jobs`` at a time; return the state.
+
+    With ``gpus`` (device ids), each running trial sees one of them as CUDA_VISIBLE_DEVICES: the
+    trial in the k-th of the ``jobs`` places gets ``gpus[k % len(gpus)]``.
 
     A trial that fails is recorded and the sweep goes on, unless ``max_failures`` trials failed in
     this sweep (then no more start). SIGTERM or Ctrl-C stops the running trials (each gets SIGTERM,
@@ -124,10 +131,12 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
     """
     if jobs < 1:
         raise BadInput("-j/--jobs must be at least 1")
+    if gpus is not None and (not gpus or not all(g.strip() for g in gpus)):
+        raise BadInput("--gpus takes device ids separated by commas, e.g. 0,1,2,3")
     notify = on_event or (lambda event: None)
     with sweep_state.holding_lock(ws, state.id):
         state = sweep_state.load(ws, state.id)  # as saved, now that no one else runs it
-        state.jobs = jobs
+        state.jobs, state.gpus = jobs, gpus
         _reclaim(ws, state)
         todo = [t for t in state.trials
                 if t.status in ("pending", "interrupted") or (retry_failed and t.status == "failed")]
@@ -136,6 +145,7 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
         state.message = ""
         sweep_state.save(ws, state)
         running: dict[int, subprocess.Popen[bytes]] = {}
+        places: dict[int, int] = {}  # trial index -> the place (0 .. jobs-1) it runs in: its GPU
         failures = 0
         with _stop_signals() as stop, _no_orphans_on_error(running):
             while (todo and not stop.requested) or running:
@@ -145,10 +155,13 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
                     break
                 while todo and len(running) < jobs and (max_failures is None or failures < max_failures):
                     trial = todo.pop(0)
-                    running[trial.index] = _launch(ws, state, trial)
+                    places[trial.index] = min(set(range(jobs)) - set(places.values()))
+                    device = gpus[places[trial.index] % len(gpus)] if gpus else None
+                    running[trial.index] = _launch(ws, state, trial, device)
                     notify(SweepEvent("started", state, trial))
                 ended = [index for index, process in running.items() if process.poll() is not None]
                 for index in ended:
+                    places.pop(index)
                     trial = _ended(ws, state, index, running.pop(index), stopping=False)
                     failures += trial.status == "failed"
                     notify(SweepEvent("ended", state, trial))
@@ -168,24 +181,35 @@ def run_sweep(ws: Workspace, state: SweepState, *, jobs: int = 1, max_failures: 
     return state
 
 
-def _launch(ws: Workspace, state: SweepState, trial: TrialState) -> subprocess.Popen[bytes]:
+def _launch(ws: Workspace, state: SweepState, trial: TrialState, device: str | None) -> subprocess.Popen[bytes]:
     log_path, runs_path = trial_files(ws, state.id, trial.index)
     env = trial_environment(SweepTrial(sweep_id=state.short, name=state.name, index=trial.index,
                                        params=trial.params, node=state.node_id, runs_file=str(runs_path)))
     env["UPSTACK_HOME"] = str(ws.home)  # the sweep's workspace, whether --home or the variable named it
     if ws.db_url:
         env["UPSTACK_DB"] = ws.db_url
+    if device is not None:
+        env["CUDA_VISIBLE_DEVICES"] = device.strip()
     argv = launch_argv(state.spec["command"], trial.params, state.spec.get("arguments", "flags"))
+    # Said running before it starts: a sweep killed between the start and the next line leaves a trial
+    # its resume looks for (by its environment) rather than one it thinks never ran.
+    trial.status, trial.pid, trial.exit_code = "running", None, None
+    trial.attempts += 1
+    trial.started_at, trial.ended_at = now_iso(), None
+    sweep_state.save_trial(ws, state, trial)
     with open(log_path, "ab") as log:
-        log.write(f"--- attempt {trial.attempts + 1}, {now_iso()}: {' '.join(argv)}\n".encode())
+        log.write(f"--- attempt {trial.attempts}, {now_iso()}: {' '.join(argv)}\n".encode())
         log.flush()
         # No shell: each parameter is one argument. A session of its own: the terminal's Ctrl-C
         # reaches the sweep only, which stops each trial (and the workers it started) with SIGTERM.
-        process = subprocess.Popen(argv, cwd=state.cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    trial.status, trial.pid, trial.exit_code = "running", process.pid, None
-    trial.attempts += 1
-    trial.started_at, trial.ended_at = now_iso(), None
+        try:
+            process = subprocess.Popen(argv, cwd=state.cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:  # not executable, a bad interpreter line: every trial would fail the same way
+            trial.status, trial.attempts, trial.started_at = "pending", trial.attempts - 1, None
+            sweep_state.save_trial(ws, state, trial)
+            raise BadInput(f"cannot start the sweep's command {argv[0]!r}: {exc.strerror or exc}") from None
+    trial.pid = process.pid
     sweep_state.save_trial(ws, state, trial)
     return process
 
@@ -262,12 +286,17 @@ def _reclaim(ws: Workspace, state: SweepState) -> None:
     orphans = [t for t in state.trials if t.status == "running"]
     for trial in orphans:
         if trial.pid is not None and _is_trial_process(trial.pid, state.short, trial.index):
-            _signal_group(trial.pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
-            while _alive(trial.pid):
-                if time.monotonic() > deadline:
-                    _signal_group(trial.pid, signal.SIGKILL)
-                time.sleep(POLL_SECONDS)
+            pids = [trial.pid]
+        else:  # killed before it said which pid the trial got (or the pid is another's now)
+            pids = _trial_processes(state.short, trial.index)
+        for pid in pids:
+            _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while any(_alive(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                for pid in pids:
+                    _signal_group(pid, signal.SIGKILL)
+            time.sleep(POLL_SECONDS)
     if not orphans:
         return
     from upstack.services.runs import get_run
@@ -296,7 +325,20 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _is_trial_process(pid: int, sweep_id: str, index: int) -> bool:
+def _trial_processes(sweep_id: str, index: int) -> list[int]:
+    """The processes (on Linux: from /proc) whose environment says they run this trial, that lead
+    their own session (the trial itself, not a worker it started)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if name.isdigit() and _is_trial_process(int(name), sweep_id, index, missing_proc=False):
+                with contextlib.suppress(OSError):
+                    if os.getsid(int(name)) == int(name):
+                        found.append(int(name))
+    return found
+
+
+def _is_trial_process(pid: int, sweep_id: str, index: int, *, missing_proc: bool = True) -> bool:
     """Whether ``pid`` is still that trial (not a new process that took its number): its environment
     names the sweep and the trial. Where /proc is missing, a live pid is taken to be it."""
     if not _alive(pid):
@@ -304,7 +346,7 @@ def _is_trial_process(pid: int, sweep_id: str, index: int) -> bool:
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except FileNotFoundError:
-        return not Path("/proc/self").exists()
+        return missing_proc and not Path("/proc/self").exists()
     except OSError:
         return False
     prefix = SWEEP_VARIABLE.encode() + b"="

@@ -63,6 +63,7 @@ class SweepState:
     trials: list[TrialState]
     jobs: int = 1
     message: str = ""  # why it stopped last, if it did
+    gpus: list[str] | None = None  # the devices its trials were given, one each (--gpus)
 
     @property
     def short(self) -> str:
