@@ -13,7 +13,7 @@ import pytest
 import upstack
 from conftest import CLI
 from upstack.cli.main import COMMAND_MODULES
-from upstack.services import accounts, capture, curate, ideas, tree
+from upstack.services import accounts, capture, curate, ideas, sweep, tree
 from upstack.services import sync as sync_service
 from upstack.workspace import Workspace
 from webserver import serve
@@ -58,8 +58,13 @@ def _hostile_log(ws: Workspace) -> dict[str, str]:
     vault = ws.home / "vault"  # a note embedding a missing file of a hostile name: a warning names both
     vault.mkdir(parents=True)
     (vault / "Hostile.md").write_text(f"![[{HOSTILE[:40]}.png]] {HOSTILE_BODY}\n", encoding="utf-8")
+    # A sweep of a hostile name and parameter, made but not run (no trial process starts here).
+    sweep_file = ws.home / "hostile-sweep.yaml"
+    sweep_file.write_text(json.dumps({"name": HOSTILE, "command": ["python", HOSTILE],
+                                      "parameters": {"lr": [HOSTILE_BODY, 0.1]}}), encoding="utf-8")
+    sweep.prepare_sweep(ws, sweep_file, under=node.short)
     return {"node": node.short, "entry": entry.short, "idea": idea.short, "run": runs[0],
-            "other run": runs[1], "vault": str(vault)}
+            "other run": runs[1], "vault": str(vault), "sweep file": str(sweep_file)}
 
 
 def _driven(ids: dict[str, str]) -> list[list[str]]:
@@ -82,6 +87,8 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["take", "update", "last", "-c", "0.4", "--why", HOSTILE_BODY, "--source", HOSTILE, "--where", HOSTILE],
         ["take", "show", "last"], ["take", "list"], ["takes"], ["takes", "--json"],
         ["ideas"], ["ideas", "--json"], ["idea", "--help"],
+        ["sweep", "list"], ["sweep", "list", "--json"], ["sweep", "show", "last"], ["sweep", "show", "last", "--json"],
+        ["sweep", "plan", ids["sweep file"]], ["sweep", "plan", ids["sweep file"], "--json"],
         ["runs"], ["runs", "--json"], ["run", "show", ids["run"]], ["run", "show", ids["run"], "--json"],
         ["run", "rename", ids["run"], HOSTILE + " renamed"], ["run", "tag", ids["run"], "+probe", "+" + HOSTILE],
         ["run", "note", ids["run"], HOSTILE_BODY], ["run", "rm", ids["run"]], ["runs", "--deleted"],
@@ -154,7 +161,8 @@ def test_every_printing_command_keeps_hostile_stored_text_off_the_terminal(
 
 
 def test_every_command_is_either_driven_with_hostile_text_or_prints_none() -> None:
-    driven = {args[0] for args in _driven(dict.fromkeys(["node", "entry", "idea", "run", "other run", "vault"], ""))}
+    driven = {args[0] for args in _driven(dict.fromkeys(["node", "entry", "idea", "run", "other run", "vault",
+                                                                 "sweep file"], ""))}
     assert set(COMMAND_MODULES) == driven | QUIET | {"sync"}, \
         "place a new command: drive it in this test with hostile text, or add it to QUIET"
 

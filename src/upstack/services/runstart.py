@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from upstack.capture.run import Run, track
+from upstack.capture.writer import say
 from upstack.domain.config import config_to_dict
 from upstack.domain.text import clean_data
 from upstack.errors import BadInput, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.rundir import RunFiles
 from upstack.ids import new_id
+from upstack.services.sweep_env import current_trial
 from upstack.timeutil import epoch_clock, now_iso
 from upstack.workspace import Workspace
 
@@ -60,7 +62,13 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     settings = ws.settings  # each cast and checked when the workspace was made
     kinds = capture_kinds(capture if capture is not None else settings.run_capture)
     redactor = Redactor(settings.redact)
-    run_config = redactor.mapping(config_to_dict(config))
+    run_config = config_to_dict(config)
+    trial = current_trial()  # a sweep's trial: its node, its parameters, its tag (services/sweep_env.py)
+    if trial is not None:
+        under = trial.node or under
+        run_config = trial.merged_config(run_config, say)
+        tags = [*tags, trial.tag]
+    run_config = redactor.mapping(run_config)
     name = (name or _default_name()).strip() or "run"
     for key, goal in (goals or {}).items():
         if goal not in ("min", "max"):
@@ -82,6 +90,8 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
 
         predictions = run_predictions(predict, run_id, start["started_at"])
     files = _start_folder(runs_folder(ws) / run_id, start, workspace_id, predictions)
+    if trial is not None:
+        trial.note_run(run_id)
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
               flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
               most_unwritten_points=settings.run_unwritten_points,
