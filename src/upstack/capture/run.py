@@ -196,11 +196,7 @@ class Run:
                 self._wake.clear()
                 if self._system is not None and self._system.due():
                     self._log_system(self._system.sample())
-                self._flush()
-                # Every tick, not only every run_heartbeat_seconds: a run that dies is then known
-                # to have lived until a tick before (its end, if it is found crashed).
-                with contextlib.suppress(OSError):  # tried again at the next tick
-                    self._files.beat(now_iso(), self._step)
+                self._flush()  # says the run is alive, too
         except BaseException as exc:  # noqa: BLE001 - reported by finish(), never lost silently
             self._error = exc
 
@@ -230,6 +226,13 @@ class Run:
         with self._lock:
             columns, self._columns = self._columns, {}
             self._pending = 0
+            step = self._step
+        if not self._forked:
+            # Every tick, not only every run_heartbeat_seconds: a run that dies is then known to
+            # have lived until a tick before (its end, if it is found crashed). Before the write,
+            # with the step reached: a resume goes on after every step written, never repeats one.
+            with contextlib.suppress(OSError):  # tried again at the next tick
+                self._files.beat(now_iso(), step)
         self._writer.add_points(columns)
         return self._writer.write(now=now)
 

@@ -14,6 +14,7 @@ new folder's chunks never take the keys of those already stored (see ``formats.r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -166,7 +167,8 @@ def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, bas
 
     with open(directory / METRICS, "rb") as handle:
         for chunk in read_chunk_stream(handle, offset - base, damaged):
-            chunk.offset, chunk.end = chunk.offset + base, chunk.end + base
+            if base:  # a copy: the reader goes on from the chunk's own end in this file
+                chunk = dataclasses.replace(chunk, offset=chunk.offset + base, end=chunk.end + base)
             runs.add_chunks(db, run_id, merger.add(chunk))
             report.points += len(chunk)
             offset = chunk.end
