@@ -26,8 +26,8 @@ import bisect
 import errno
 import fcntl
 import itertools
-import os
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field

@@ -81,10 +81,8 @@ def resume_run_files(ws: Workspace, ref: str) -> Resumed | None:
         if stored is None:
             return None
         _check_stored(ws, stored, crashed_after)
-        from upstack.services.runstart import runs_folder
-
         segment = Segment(stored.records_offset, stored.metrics_offset, stored.points)
-        files = RunFiles(runs_folder(ws) / stored.id, segment=segment)
+        files = RunFiles(ws.run_folders()[-1] / stored.id, segment=segment)  # where new runs write
         _write_resume(ws, stored.id, files, stored.last_step)
         return Resumed(stored.id, stored.name, files, stored.last_step, dict(stored.points))
 
