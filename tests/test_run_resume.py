@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import upstack
+from conftest import script_env
 from upstack.errors import BadInput, NotFound
 from upstack.services import runs as run_service
 from upstack.workspace import Workspace
@@ -33,11 +34,7 @@ TRAIN = """
 
 
 def _env(ws: Workspace, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
-    env.update({"UPSTACK_HOME": str(ws.home), "PYTHONUNBUFFERED": "1", "UPSTACK_RESUME": "auto", **extra})
-    if ws.db_url:
-        env["UPSTACK_DB"] = ws.db_url
-    return env
+    return script_env(ws, **{"UPSTACK_RESUME": "auto", **extra})
 
 
 def _train(tmp_path: Path, ws: Workspace, steps: int, **env: str) -> subprocess.Popen[str]:

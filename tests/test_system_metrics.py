@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import script_env
 from upstack.services import runs as run_service
 from upstack.workspace import Workspace
 
@@ -93,12 +94,7 @@ FAKE_NVML = {
 
 
 def _env(ws: Workspace, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
-    env.update({"UPSTACK_HOME": str(ws.home), "PYTHONUNBUFFERED": "1", "UPSTACK_RUN_FLUSH_SECONDS": "0.05",
-                "UPSTACK_RUN_SYSTEM_SECONDS": "0.1", **extra})
-    if ws.db_url:
-        env["UPSTACK_DB"] = ws.db_url
-    return env
+    return script_env(ws, **{"UPSTACK_RUN_FLUSH_SECONDS": "0.05", "UPSTACK_RUN_SYSTEM_SECONDS": "0.1", **extra})
 
 
 def _train(tmp_path: Path, ws: Workspace, samples: int, **env: str) -> subprocess.CompletedProcess[str]:
