@@ -15,18 +15,19 @@ from conftest import script_env
 from upstack.services import runs as run_service
 from upstack.workspace import Workspace
 
-# Logs until the run's folder holds `samples` samples of system/cpu_percent, then ends.
+# Logs until the run's folder holds `samples` samples of system/cpu_percent, then ends; `runs` times.
 TRAIN = """
     import sys
     import upstack
 
-    run = upstack.run("sampled", capture="none")
-    metrics = run.directory / "metrics.bin"
-    step = 0
-    while metrics.read_bytes().count(b"system/cpu_percent") < int(sys.argv[1]):
-        run.log({"loss": float(step)})
-        step += 1
-    run.finish()
+    for number in range(int(sys.argv[2])):  # runs one after another
+        run = upstack.run("sampled", capture="none")
+        metrics = run.directory / "metrics.bin"
+        step = 0
+        while metrics.read_bytes().count(b"system/cpu_percent") < int(sys.argv[1]):
+            run.log({"loss": float(step)})
+            step += 1
+        run.finish()
     print(run.id, step, "psutil" in sys.modules, flush=True)
 """
 
@@ -97,11 +98,12 @@ def _env(ws: Workspace, **extra: str) -> dict[str, str]:
     return script_env(ws, **{"UPSTACK_RUN_FLUSH_SECONDS": "0.05", "UPSTACK_RUN_SYSTEM_SECONDS": "0.1", **extra})
 
 
-def _train(tmp_path: Path, ws: Workspace, samples: int, **env: str) -> subprocess.CompletedProcess[str]:
+def _train(tmp_path: Path, ws: Workspace, samples: int, runs: int = 1,
+           **env: str) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(TRAIN))
-    done = subprocess.run([sys.executable, str(script), str(samples)], env=_env(ws, **env), capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(script), str(samples), str(runs)], env=_env(ws, **env),
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -135,11 +137,11 @@ def test_a_run_logs_system_metrics_without_moving_its_steps(workspace: Workspace
 def test_a_broken_gpu_driver_never_breaks_a_run_and_is_not_asked_again(workspace: Workspace, tmp_path: Path,
                                                                        kind: str) -> None:
     # Hanging: readings are overdue after 3 intervals and a second; 40 samples at 0.1 s go past it.
-    done = _train(tmp_path, workspace, 40, **_with_fake_nvml(tmp_path, kind))
+    done = _train(tmp_path, workspace, 40, 2, **_with_fake_nvml(tmp_path, kind))  # two runs, one after the other
     run_id, steps, _ = done.stdout.split()
     calls = tmp_path / f"calls-{kind}"
     said = calls.read_text().splitlines()
-    assert said.count("init") == 1  # tried once, never every tick
+    assert said.count("init") == 1  # tried once, never every tick, nor by the process's next run
     if kind == "hanging":
         assert said.count("utilization") == 1 and "GPU metrics stopped" in done.stderr
     else:

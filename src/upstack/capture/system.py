@@ -8,8 +8,8 @@ machine without psutil logs no system metrics and says so once.
 The GPU is read through NVML (``nvidia-ml-py``, module ``pynvml``) on a thread of its own,
 because a driver call can hang: the sampler only takes the readings that thread has posted.
 If NVML is missing, its start fails, a call fails, or a reading is overdue (a hung call), GPU
-readings stop for the rest of the run and are never tried again: a broken driver costs one
-try, never a run.
+readings stop and are never tried again in that process: a broken driver costs one try,
+never a run.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = ["SystemSampler", "PREFIX"]
 
 PREFIX = "system/"
 _OVERDUE = 3  # GPU readings this many intervals old mean a hung driver call
+_gpu_broken = False  # NVML failed or hung in this process: later runs in it do not try again
 
 
 class SystemSampler:
@@ -95,6 +96,7 @@ class _GpuReader:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self._failed = self._failed or _gpu_broken
         if self._thread is None and not self._failed:
             self._read_at = time.monotonic()
             self._thread = threading.Thread(target=self._loop, name="upstack-gpu", daemon=True)
@@ -104,7 +106,7 @@ class _GpuReader:
         if self._failed or self._thread is None:
             return {}
         if time.monotonic() - self._read_at > _OVERDUE * self._every + 1:
-            self._failed = True  # a call hangs: the thread is left to it, and nothing more is asked
+            self._broken()  # a call hangs: the thread is left to it, and nothing more is asked
             self._say("upstack: GPU metrics stopped: the NVML driver did not answer")
             return {}
         return dict(self._values)
@@ -112,17 +114,21 @@ class _GpuReader:
     def stop(self) -> None:
         self._stop.set()
 
+    def _broken(self) -> None:
+        global _gpu_broken
+        self._failed = _gpu_broken = True
+
     def _loop(self) -> None:
         try:
             import pynvml
         except Exception:  # noqa: BLE001 - not installed (or broken): no GPU metrics, said nowhere
-            self._failed = True
+            self._broken()
             return
         try:
             pynvml.nvmlInit()
             handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
         except Exception as exc:  # noqa: BLE001 - no driver, no GPU: said once, never tried again
-            self._failed = True
+            self._broken()
             if type(exc).__name__ != "NVMLError_LibraryNotFound":  # a machine without a GPU: nothing to say
                 self._say(f"upstack: no GPU metrics ({type(exc).__name__}: {exc})")
             return
@@ -136,8 +142,8 @@ class _GpuReader:
                     values[f"{PREFIX}gpu{number}_memory_percent"] = 100.0 * memory.used / max(memory.total, 1)
                 self._values, self._read_at = values, time.monotonic()
                 self._stop.wait(self._every)
-        except Exception as exc:  # noqa: BLE001 - a failing driver call: GPU metrics stop for this run
-            self._failed = True
+        except Exception as exc:  # noqa: BLE001 - a failing driver call: GPU metrics stop for good
+            self._broken()
             self._say(f"upstack: GPU metrics stopped ({type(exc).__name__}: {exc})")
         finally:
             with contextlib.suppress(Exception):

@@ -214,6 +214,7 @@ def _write_resume(ws: Workspace, run_id: str, files: RunFiles, step: int) -> Non
         if error is not None:
             raise error
         files.sync()
+        files.beat(at, step)  # alive from now: a second job resuming it at once is refused
     except OSError as exc:
         files.close()
         raise UpstackError(f"cannot resume run {short_id(run_id)} in {files.directory}: "
