@@ -79,7 +79,8 @@ def test_a_run_killed_by_sigterm_goes_on_when_resumed(workspace: Workspace, tmp_
     if ingest_between:
         assert total == before + 500
     assert list(run_service.series(workspace, run_id, "acc").steps) == list(range(total))
-    assert [i.kind for i in info.items].count("resume") == 1
+    (resumed_at,) = [i for i in info.items if i.kind == "resume"]  # kept on the run: when, where, from which step
+    assert resumed_at.data["host"] and resumed_at.data["at"] and resumed_at.data["step"] >= 2_000
     (found,) = [e for e in run_service.list_runs(workspace) if e.id == run_id]
     assert found.config == {"lr": 3e-4}
     entries = workspace.store().db.query("SELECT id FROM entries WHERE kind = 'result'")
