@@ -189,8 +189,6 @@ class Run:
     # -- the background thread -------------------------------------------------------
     def _background(self) -> None:
         try:
-            if self._system is not None:
-                self._system.start()
             while not self._stop.is_set():
                 self._wake.wait(self._tick)
                 self._wake.clear()

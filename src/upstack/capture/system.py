@@ -1,9 +1,10 @@
 """System metrics over a run's life: CPU, memory and, where there is one, the GPU.
 
 The run's background thread asks ``SystemSampler.sample()`` when one is due; the values are
-logged as metrics named ``system/...`` and drawn like any other. psutil is imported on the
-first sample (on that thread, never in the caller's way) and only when sampling is on; a
-machine without psutil logs no system metrics and says so once.
+logged as metrics named ``system/...`` and drawn like any other. psutil is imported when the
+first sample is due (on that thread, never in the caller's way, and never by a run shorter
+than one interval) and only when sampling is on; a machine without psutil logs no system
+metrics and says so once.
 
 The GPU is read through NVML (``nvidia-ml-py``, module ``pynvml``) on a thread of its own,
 because a driver call can hang: the sampler only takes the readings that thread has posted.
@@ -61,9 +62,17 @@ class SystemSampler:
             self._gpu.start()
 
     def sample(self) -> dict[str, float]:
-        """The machine now: a few ``system/...`` values (fewer where a reading fails)."""
+        """The machine now: a few ``system/...`` values (fewer where a reading fails).
+
+        The first call only starts (imports psutil, primes its counters, starts the GPU reader)
+        and asks again a second later: a run shorter than one interval never imports psutil,
+        and a longer one pays for the import after its start, not in it.
+        """
+        if self._psutil is None and not self._off:
+            self.start()
+            self._next = self._clock() + min(1.0, self.every)
+            return {}
         self._next = self._clock() + self.every
-        self.start()
         values: dict[str, float] = {}
         if self._off:
             return values
