@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_lines  # noqa: E402
+from machine import git_commit, machine_lines, report  # noqa: E402
 
 BENCH_RUNS = Path(__file__).resolve().parent / "bench_runs.py"
 
@@ -36,11 +36,6 @@ def _worker(tree: Path, kind: str, spec: dict[str, object]) -> dict[str, float]:
     out = subprocess.run([sys.executable, str(BENCH_RUNS), "worker", kind, json.dumps(spec)], env=env,
                          capture_output=True, text=True, check=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
-
-
-def _commit(tree: Path) -> str:
-    return subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip() or "?"
 
 
 def main() -> int:
@@ -74,8 +69,8 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [f"### bench_runs_before_after, {machine_lines('')[0][8:]}", "",
-             *machine_lines(f"Python {sys.version.split()[0]}; before: {_commit(trees['before'])}; "
-                            f"after: {_commit(trees['after'])}"), "",
+             *machine_lines(f"Python {sys.version.split()[0]}; before: {git_commit(trees['before'])}; "
+                            f"after: {git_commit(trees['after'])}"), "",
              f"{args.runs} runs each after a warm-up, in turn; medians.", "",
              "| keys x steps | µs per call, before | after | after/before | end to end pts/s, before | after "
              "| after/before |", "|---|---:|---:|---:|---:|---:|---:|"]
@@ -86,11 +81,7 @@ def main() -> int:
         lines.append(f"| {keys} x {steps:,} | {cost['before']:.2f} | {cost['after']:.2f} | "
                      f"{cost['after'] / cost['before']:.2f}x | {rate['before']:,.0f} | {rate['after']:,.0f} | "
                      f"{rate['after'] / rate['before']:.2f}x |")
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.markdown_out:
-        args.markdown_out.write_text(report)
-    return 0
+    return report(lines, args.markdown_out)
 
 
 if __name__ == "__main__":

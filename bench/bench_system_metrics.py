@@ -27,7 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_lines  # noqa: E402
+from machine import git_commit, machine_lines, report  # noqa: E402
+
+TREE = Path(__file__).resolve().parent.parent
 
 WORKER = r"""
 import sys, time
@@ -74,12 +76,6 @@ def _sample_cost() -> tuple[float, float]:
     return statistics.median(imports), statistics.median(times) * 1e6
 
 
-def _commit() -> str:
-    tree = Path(__file__).resolve().parent.parent
-    return subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip() or "?"
-
-
 def main() -> int:
     from upstack.settings import Settings
 
@@ -112,7 +108,7 @@ def main() -> int:
                  f"{min(got_off):.3f}-{max(got_off):.3f} |"]
     lines = [
         f"### bench_system_metrics, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
-        *machine_lines(f"Python {sys.version.split()[0]}; upstack {_commit()}"), "",
+        *machine_lines(f"Python {sys.version.split()[0]}; upstack {git_commit(TREE)}"), "",
         f"A loop of {iterations:,} iterations (run.log every 1,000), {args.runs} runs each, in turn; "
         f"sampling every {interval:g} s.", "",
         "| what | median, s | min-max, s |", "|---|---:|---:|", *rows, "",
@@ -121,11 +117,7 @@ def main() -> int:
         f"({sample / 1e6 / interval * 100:.4f}% of the interval); importing psutil: {imported:.0f} ms, once, "
         "on the run's background thread when the first sample is due.",
     ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.markdown_out:
-        args.markdown_out.write_text(report)
-    return 0
+    return report(lines, args.markdown_out)
 
 
 if __name__ == "__main__":
