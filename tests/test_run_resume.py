@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import upstack
-from conftest import script_env
+from conftest import CLI, script_env
 from upstack.errors import BadInput, NotFound
 from upstack.services import runs as run_service
 from upstack.workspace import Workspace
@@ -187,3 +188,14 @@ def test_someone_elses_run_is_not_resumed(workspace: Workspace) -> None:
             "run_id": run_id, "status": "interrupted", "ended_at": "2026-01-01T01:00:00.000Z"})])
     with pytest.raises(BadInput, match="pulled from a team server"):
         upstack.run(home=workspace.home, db=workspace.db_url, resume=run_id)
+
+
+def test_run_show_says_when_and_where_a_run_was_resumed(workspace: Workspace, run: CLI) -> None:
+    first = upstack.run("pre-empted", home=workspace.home, db=workspace.db_url, capture="none")
+    first.log({"loss": 1.0}, step=41)
+    first.finish("interrupted")
+    with upstack.run(home=workspace.home, db=workspace.db_url, resume=first.id) as again:
+        again.log({"loss": 0.5})
+    shown = run.ok("run", "show", first.short)
+    assert "finished" in shown and re.search(r"\nresumed \d{4}-\d\d-\d\d \d\d:\d\d on \S+, after step 41\n", shown)
+    assert "## Resumed" in run.ok("show", first.short)  # in the result entry too
