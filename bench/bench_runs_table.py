@@ -10,11 +10,11 @@ SQLite workspace (records through the store's one write path, then each run's re
 
 Measured, each round in fresh processes, rounds interleaved, medians of ``--rounds`` after a warm-up:
 
-| measured | what | target |
-|---|---|---|
-| upstack `list_runs(where=["val_acc>0.9"], sort="final(loss)", limit=100)` | the service the web table and CLI call, warm | <= 100 ms |
-| MLflow `search_runs(filter_string="metrics.val_acc > 0.9", order_by=["metrics.loss ASC"], max_results=100)` | the peer, warm | |
-| `upstack runs --where val_acc>0.9 --sort 'final(loss)' -n 100 --json` | a whole command | (shown) |
+| measured | target |
+|---|---|
+| upstack `list_runs(where=["val_acc>0.9"], sort="final(loss)", limit=100)`, warm (web and CLI) | <= 100 ms |
+| MLflow `search_runs(filter_string="metrics.val_acc > 0.9", order_by=["metrics.loss ASC"], ...)`, warm | the peer |
+| `upstack runs --where val_acc>0.9 --sort 'final(loss)' -n 100 --json`, a whole command | (shown) |
 
 Warm means the second call in a process that has opened its store once (as a web server has); a
 call's time is the median of five in that process.

@@ -33,3 +33,20 @@ def machine_lines(versions: str) -> list[str]:
             "- bytecode: cached, as after an install"
             + (" (PYTHONDONTWRITEBYTECODE was set in this shell and is dropped for the timed processes)"
                if BYTECODE_WAS_OFF else "")]
+
+
+def git_commit(tree: Path) -> str:
+    """The short commit a source tree is at ("?" outside git)."""
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "?"
+
+
+def report(lines: list[str], out: Path | None) -> int:
+    """Print a Markdown report, and write it to ``out`` when given; the exit status (0)."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    return 0

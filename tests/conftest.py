@@ -245,3 +245,13 @@ def assert_refused_unchanged(run: CLI, args: list[str], message: str) -> None:
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.output
         assert dump_tables(ws.store().db) == before
+
+
+def script_env(ws: Workspace, **extra: str) -> dict[str, str]:
+    """The environment of a training script run as its own process against workspace ``ws``:
+    this process's, without its UPSTACK_ settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPSTACK_")}
+    env.update({"UPSTACK_HOME": str(ws.home), "PYTHONUNBUFFERED": "1", **extra})
+    if ws.db_url:
+        env["UPSTACK_DB"] = ws.db_url
+    return env

@@ -36,6 +36,7 @@ BAD = {
     "run_heartbeat_seconds": ("env", "soon"),
     "run_unwritten_points": ("env", "1e999"),
     "run_live_seconds": ("env", "-0.5"),
+    "run_system_seconds": ("env", "-1"),
     "run_crashed_after": ("env", "abc"),
     "run_capture": ("env", "gti,host"),
     "run_diff_limit": ("env", "1MB"),

@@ -547,3 +547,39 @@ def test_a_live_run_the_server_refuses_or_cannot_reach_is_kept_and_says_so(
     laptop.ingest()
     assert {refused.id, offline.id} <= set(runs.run_state(laptop.store().db))  # both kept on the laptop
     laptop.close()
+
+
+@pytest.mark.parametrize("ingest_between", [False, True], ids=["folder-kept", "folder-retired"])
+def test_a_resumed_run_goes_on_logging_live_where_it_stopped(team: Team, tmp_path: Path,
+                                                             ingest_between: bool) -> None:
+    from upstack.services.runstart import start_run
+    from upstack.store import runs
+
+    laptop = Workspace(home=tmp_path / "laptop", run_live_seconds=0.1, run_capture="none")
+    sync_service.login(laptop, team.server.url, team.token(team.ada))
+    sync_service.sync(laptop)
+    run = start_run(laptop, "pre-empted", under=team.project)
+    for step in range(300):
+        run.log({"loss": float(step)})
+    run.finish("interrupted")
+
+    def on_server() -> dict[str, object]:
+        return runs.run_state(team.ws.store().db).get(run.id, {})
+
+    assert on_server()["status"] == "interrupted" and on_server()["metrics"] == {"loss": 300}
+    if ingest_between:
+        laptop.ingest()  # its folder is retired: the resumed run writes a new one, its indexes going on from 300
+    again = start_run(laptop, resume=run.short)
+    _wait_for(lambda: on_server().get("status") == "running")
+    for _ in range(200):
+        again.log({"loss": float(again._step + 1)})
+    again.finish()
+    assert on_server()["status"] == "finished" and on_server()["metrics"] == {"loss": 500}
+    steps, _, values = _series(team.ws, run.id, "loss")
+    assert steps == list(range(500)) and values == [float(s) for s in range(500)]
+    laptop.ingest()
+    assert _series(laptop, run.id, "loss")[0] == steps
+    if ingest_between:  # both wrote its result at each end: the same revisions
+        assert _result_revisions(team.ws, run.id) == _result_revisions(laptop, run.id)
+        assert len(_result_revisions(laptop, run.id)) == 2
+    laptop.close()

@@ -34,7 +34,8 @@ _current: Run | None = None
 def run(name: str | None = None, *, under: str | None = None, config: Any = None,
         tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
         goals: Mapping[str, str] | None = None, home: str | Path | None = None,
-        db: str | None = None, strict: bool = False, predict: Any = None) -> Run:
+        db: str | None = None, strict: bool = False, predict: Any = None, resume: str | None = None,
+        system_metrics: bool = True) -> Run:
     """Start a run; use it as a context manager, or call ``finish()`` when done.
 
     Args:
@@ -54,6 +55,13 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
             metric, aggregate final/best/min/max, below or above, interval, level, probability,
             claim, criteria, by), or a list of them. Each becomes a prediction about this run,
             resolved from the metric when the run finishes (a failed run leaves it open).
+        resume: a run's id (or short id) to go on with, as after a pre-emption: its series go on
+            (steps from the last one logged), its status is running again, and its result entry
+            is revised when it ends; its name, node and config stay as they were. ``"auto"``:
+            the run ``UPSTACK_RUN_ID`` names (a full id that names no run yet starts one with it;
+            unset, a new run). Without it, ``UPSTACK_RESUME`` (an id or auto) is used if set.
+        system_metrics: sample CPU, memory and GPU as ``system/...`` metrics every
+            ``run_system_seconds`` (False: none, and psutil is never imported).
     """
     from upstack.services.runstart import start_run
     from upstack.workspace import Workspace
@@ -61,7 +69,7 @@ def run(name: str | None = None, *, under: str | None = None, config: Any = None
     ws = Workspace(home=home, db=db)
     try:
         return start_run(ws, name, under=under, config=config, tags=tags, capture=capture, goals=goals,
-                         strict=strict, predict=predict)
+                         strict=strict, predict=predict, resume=resume, system_metrics=system_metrics)
     finally:
         ws.close()
 

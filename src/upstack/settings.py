@@ -332,6 +332,9 @@ class Settings:
         120.0, "Seconds without a heartbeat after which a run that never ended is marked crashed.")
     run_capture = Choices(CAPTURE_KINDS, "What runs capture: all, none, or a comma-separated list of git, diff, "
                           "command, python, packages, host, gpu, env.")
+    run_system_seconds = Number(
+        10.0, "How often a run samples CPU, memory and GPU use as system/... metrics; 0 samples nothing "
+        "(psutil and NVML are then never imported).", zero=True)
     run_diff_limit = Whole(1_000_000, "Largest uncommitted diff a run stores, in bytes (cut beyond, with a note).")
     vault_delete_limit = Fraction(
         0.25, "`upstack vault sync` stops (exit 1) rather than delete more than this share of the vault's notes "

@@ -5,7 +5,10 @@ reaches the log when the store next ingests; the result entry appears when the
 run ends. ``log`` appends to in-memory columns and returns; a background thread
 makes them durable every ``run_flush_seconds`` (through ``capture.writer``, which
 keeps them in memory while the disk refuses them) and, as often, says the run is
-alive, so that a run that dies is known to have lived until then.
+alive, so that a run that dies is known to have lived until then. The same thread samples
+the machine (``capture.system``) every ``run_system_seconds``, logged as ``system/...`` metrics.
+A resumed run (``services.runresume``) is a Run made with its last step, on its old folder
+or a new segment of it.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ class Run:
 
     def __init__(self, *, files: RunFiles, run_id: str, name: str, workspace_id: str,
                  flush_seconds: float, heartbeat_seconds: float, most_unwritten_points: int = 4_000_000,
-                 provenance: Any = None, strict: bool = False, clock: Callable[[], float] = time.time) -> None:
+                 provenance: Any = None, strict: bool = False, clock: Callable[[], float] = time.time,
+                 last_step: int = -1, system_seconds: float = 0.0) -> None:
         self.id = run_id
         self.name = name
         self.directory = files.directory
@@ -64,7 +68,12 @@ class Run:
         self._columns: metric_chunks.Columns = {}
         self._pending = 0
         self._flush_at = _FLUSH_POINTS  # buffered points that make log() flush before the next tick
-        self._step = -1
+        self._step = last_step  # a resumed run goes on from the step it had reached
+        self._system = None
+        if system_seconds > 0:
+            from upstack.capture.system import SystemSampler  # psutil itself: on the background thread
+
+            self._system = SystemSampler(system_seconds, say)
         self._strict = strict  # a value that is not a number raises BadInput, instead of being dropped
         self._dropped: set[str] = set()  # metrics already said to have had a value dropped
         self._clock = clock  # the points' times (a simulated clock in the demo)
@@ -80,7 +89,7 @@ class Run:
         self._forked = False
         self._signalled = False  # SIGTERM came while log() held the lock (see _hook_sigterm)
         self.on_end: list[Callable[[], None]] = []  # called once the run has ended (a live upload's last push)
-        files.beat(now_iso())
+        files.beat(now_iso(), self._step)
         self._thread.start()
         if self._collector is not None:
             self._collector.start()
@@ -183,13 +192,24 @@ class Run:
             while not self._stop.is_set():
                 self._wake.wait(self._tick)
                 self._wake.clear()
-                self._flush()
-                # Every tick, not only every run_heartbeat_seconds: a run that dies is then known
-                # to have lived until a tick before (its end, if it is found crashed).
-                with contextlib.suppress(OSError):  # tried again at the next tick
-                    self._files.beat(now_iso())
+                if self._system is not None and self._system.due():
+                    self._log_system(self._system.sample())
+                self._flush()  # says the run is alive, too
         except BaseException as exc:  # noqa: BLE001 - reported by finish(), never lost silently
             self._error = exc
+
+    def _log_system(self, values: dict[str, float]) -> None:
+        """System metrics at the step the run is at, without moving it (they are not a step)."""
+        step, now = max(self._step, 0), self._clock()
+        with self._lock:  # held for a few appends: log() never waits on the sampling itself
+            for key, value in values.items():
+                column = self._columns.get(key)
+                if column is None:
+                    column = self._columns[key] = (array("q"), array("d"), array("d"))
+                column[2].append(value)
+                column[0].append(step)
+                column[1].append(now)
+            self._pending += len(values)
 
     def _collect(self, provenance: Callable[[Run], list[Record]]) -> None:
         try:
@@ -204,6 +224,13 @@ class Run:
         with self._lock:
             columns, self._columns = self._columns, {}
             self._pending = 0
+            step = self._step
+        if not self._forked:
+            # Every tick, not only every run_heartbeat_seconds: a run that dies is then known to
+            # have lived until a tick before (its end, if it is found crashed). Before the write,
+            # with the step reached: a resume goes on after every step written, never repeats one.
+            with contextlib.suppress(OSError):  # tried again at the next tick
+                self._files.beat(now_iso(), step)
         self._writer.add_points(columns)
         return self._writer.write(now=now)
 
@@ -293,6 +320,8 @@ class Run:
         self._stop.set()
         self._wake.set()
         self._thread.join()
+        if self._system is not None:
+            self._system.stop()
         if self._collector is not None:
             self._collector.join()
         written = False
@@ -314,6 +343,8 @@ class Run:
             written = _write_until(self._writer, deadline)
         finally:
             self._status = status
+            with contextlib.suppress(OSError):  # the step it ended at, for a resume
+                self._files.beat(now_iso(), self._step)
             self._files.close()
             _forget(self)
             for hook in self.on_end:

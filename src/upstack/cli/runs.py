@@ -189,6 +189,9 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
             files = ", ".join(a["filename"] for a in item.data.get("attachments", []))
             title = item.data.get("title")
             echo(f"\n{item.kind}: {title}  {style(files, dim=True)}" if title else f"\n{item.kind}: {files}")
+        elif item.kind == "resume":  # a pre-empted run taken up again
+            echo(f"\nresumed {local_display(str(item.data.get('at') or item.at))} on "
+                 f"{item.data.get('host') or '?'}, after step {item.data.get('step', '?')}")
     echo("")
     for line in provenance_lines(run):
         echo(line)

@@ -131,7 +131,7 @@ class MetricSummary:
 
 @dataclass
 class RunItem:
-    kind: str  # figure, table, note, diff, traceback
+    kind: str  # figure, table, note, diff, traceback, resume
     at: str
     data: dict[str, Any]
 
@@ -224,6 +224,11 @@ def result_body(run: RunInfo, attachment_short: dict[str, str]) -> str:
     notes = [i for i in run.items if i.kind == "note"]
     if notes:
         lines += ["## Notes", ""] + [f"- {i.data['text']}" for i in notes] + [""]
+    resumes = [i for i in run.items if i.kind == "resume"]
+    if resumes:  # a pre-empted run taken up again: when, where, from which step
+        lines += ["## Resumed", ""] + [
+            f"- {i.data.get('at') or i.at} on {i.data.get('host') or 'an unknown host'}, after step "
+            f"{i.data.get('step', '?')}" for i in resumes] + [""]
     for item in run.items:
         if item.kind == "figure":
             first = item.data["attachments"][0]

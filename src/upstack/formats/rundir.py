@@ -6,7 +6,9 @@
         records.jsonl   journal records (start, provenance, figures, notes, summary, end)
         metrics.bin     metric chunks (see ``capture.metrics``)
         blobs/<sha256>  figures, tables, the diff, a traceback
-        heartbeat       "<ISO time> <host> <boot id> <pid>", rewritten while the run lives
+        heartbeat       "<ISO time> <host> <boot id> <pid> <step>", rewritten while the run lives
+        segment         only in a folder a resumed run made anew (its first folder was ingested and
+                        retired): where its files begin in the run's whole record (see ``Segment``)
 
 One process writes one folder, appending only, so a folder on a compute node's
 local disk (or a shared scratch file system) is safe. Its forked children (data-loader
@@ -24,17 +26,19 @@ import bisect
 import errno
 import fcntl
 import itertools
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upstack.files import fsync_dir, make_private_dirs, store_blob
+from upstack.files import fsync_dir, make_private_dirs, store_blob, write_atomically
 from upstack.formats.journal import Journal, Record
 
-__all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "boot_id", "read_heartbeat",
-           "is_run_dir", "run_dirs"]
+__all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "SEGMENT", "Segment", "boot_id",
+           "read_heartbeat", "heartbeat_step", "read_segment", "is_run_dir", "run_dirs"]
 
 _IOV_MAX = 512  # buffers per writev (Linux allows 1024)
 
@@ -42,6 +46,38 @@ RECORDS = "records.jsonl"
 METRICS = "metrics.bin"
 HEARTBEAT = "heartbeat"
 BLOBS = "blobs"
+SEGMENT = "segment"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Where a run folder's files begin in its run's whole record.
+
+    A run resumed after its first folder was ingested and retired writes a new folder whose
+    files start empty; the store already holds ``records`` bytes of records and ``metrics``
+    bytes of metric chunks, keyed by their offsets. Offsets in the new folder count on from
+    there, so its chunks never take the keys of chunks already stored (which would drop them),
+    and ``points`` (per metric) is where a live upload's point indexes go on from.
+    """
+
+    records: int = 0
+    metrics: int = 0
+    points: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"records": self.records, "metrics": self.metrics, "points": self.points})
+
+
+def read_segment(directory: Path) -> Segment:
+    """The folder's segment: all zeros for a run's first folder (which has no segment file)."""
+    try:
+        data = json.loads((directory / SEGMENT).read_text())
+        return Segment(int(data["records"]), int(data["metrics"]),
+                       {str(k): int(v) for k, v in dict(data.get("points") or {}).items()})
+    except FileNotFoundError:
+        return Segment()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{directory / SEGMENT} is damaged ({exc})") from None
 
 
 def boot_id() -> str:
@@ -78,6 +114,14 @@ def read_heartbeat(directory: Path) -> tuple[str, str, str, int] | None:
         return None
 
 
+def heartbeat_step(directory: Path) -> int | None:
+    """The step the run had reached at its last heartbeat (None: none yet, or an older upstack's)."""
+    try:
+        return int((directory / HEARTBEAT).read_text().split()[4])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def size(path: Path) -> int:
     """A run file's size (0 before it exists)."""
     try:
@@ -103,12 +147,19 @@ def read_records(directory: Path, offset: int) -> tuple[list[Record], int, list[
 class RunFiles:
     """The writing side of a run folder: the run's own process, and any child it forks."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, resume: bool = False, segment: Segment | None = None) -> None:
+        """A new folder; with ``resume``, the run's folder as it was left (appended to); with
+        ``segment``, a new folder for a resumed run whose first folder is gone."""
         self.directory = directory
         self.blobs = directory / BLOBS
-        make_private_dirs(directory.parent)
-        directory.mkdir(mode=0o700)
-        self.blobs.mkdir(mode=0o700)
+        if not resume:
+            make_private_dirs(directory.parent)
+            directory.mkdir(mode=0o700)
+            self.blobs.mkdir(mode=0o700)
+            if segment is not None:  # before any record: a reader must never see the files without it
+                write_atomically(directory / SEGMENT, segment.to_json(), permissions=0o600)
+        else:
+            self.blobs.mkdir(mode=0o700, exist_ok=True)
         self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)
         import socket  # a run's writer only, not every reader of run folders
@@ -201,8 +252,8 @@ class RunFiles:
         """Store a file with the run, once under its SHA-256 (as ``upstack.files.store_blob`` stores every blob)."""
         return store_blob(self.blobs, data, nested=False)[0]
 
-    def beat(self, at: str) -> None:
-        line = f"{at} {self._host} {self._boot} {os.getpid()}\n".encode()
+    def beat(self, at: str, step: int = -1) -> None:
+        line = f"{at} {self._host} {self._boot} {os.getpid()} {step}\n".encode()
         os.pwrite(self._heartbeat, line.ljust(160), 0)  # fixed width: a reader never sees a mix
 
     def close(self) -> None:

@@ -31,7 +31,8 @@ MOST_POINTS = 1_000_000  # points read for one push (24 MB): a long backlog goes
 
 
 class LiveUpload:
-    def __init__(self, remote: Any, directory: Path, run_id: str, every: float) -> None:
+    def __init__(self, remote: Any, directory: Path, run_id: str, every: float,
+                 points: dict[str, int] | None = None) -> None:
         self.remote = remote
         self.directory = directory
         self.run_id = run_id
@@ -40,7 +41,9 @@ class LiveUpload:
         self.refused = False  # the server will not take this run: stop trying
         self._records_at = 0
         self._metrics_at = 0
-        self._counts: dict[str, int] = {}  # points sent per metric (their index in the series)
+        # Points sent per metric (their index in the series); a resumed run's new folder starts
+        # where its earlier folder's points end (``points``), so no index is used twice.
+        self._counts: dict[str, int] = dict(points or {})
         self._uploaded: set[str] = set()
         self._lock = threading.Lock()  # one push at a time
         self._stop = threading.Event()
@@ -61,7 +64,7 @@ class LiveUpload:
             records, records_at = self._new_records()
             series, metrics_at, counts, more = self._new_points()
             if more:  # more points than one push reads: the end goes with the last of them,
-                records = [r for r in records if r.op != "run.end"]
+                records = records[:-1] if records and records[-1].op == "run.end" else records
                 records_at = self._records_at  # and the records again with it (each applies once)
             try:
                 send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT)

@@ -592,6 +592,16 @@ class RunEnd(_Shape):
     points_lost: StrictInt = Field(default=0, ge=0, le=2**53)
 
 
+class RunResume(_Shape):
+    """A run taken up again after it stopped (a pre-empted job requeued)."""
+
+    run_id: Id
+    at: Time
+    host: Text = ""
+    pid: StrictInt = Field(default=0, ge=0, le=2**31)
+    step: StrictInt = Field(default=-1, ge=-(2**63), le=2**63 - 1)
+
+
 SHAPES: dict[str, type[_Shape]] = {
     "node.create": NodeCreate, "node.edit": NodeEdit, "node.status": NodeStatus, "node.move": NodeMove,
     "node.delete": NodeDelete, "node.restore": _NodeChange,
@@ -599,7 +609,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "entry.delete": EntryDelete, "comment.add": CommentAdd, "star.set": StarSet,
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
-    "run.predict": RunPredict,
+    "run.predict": RunPredict, "run.resume": RunResume,
     "run.rename": RunRename, "run.retag": RunRetag, "run.move": RunMove, "run.delete": _RunChange,
     "run.restore": _RunChange,
     "prediction.make": PredictionMake, "prediction.forecast": PredictionForecast,

@@ -17,10 +17,11 @@ from upstack.capture.run import Run, track
 from upstack.capture.writer import say
 from upstack.domain.config import config_to_dict
 from upstack.domain.text import clean_data
-from upstack.errors import BadInput, UpstackError
+from upstack.errors import BadInput, NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.rundir import RunFiles
-from upstack.ids import new_id
+from upstack.ids import looks_like_full_id, new_id
+from upstack.services.runresume import resume_choice
 from upstack.services.sweep_env import current_trial
 from upstack.timeutil import epoch_clock, now_iso
 from upstack.workspace import Workspace
@@ -54,12 +55,21 @@ def _default_name() -> str:
 
 def start_run(ws: Workspace, name: str | None = None, *, under: str | None = None,
               config: Any = None, tags: Iterable[str] = (), capture: str | Iterable[str] | None = None,
-              goals: Mapping[str, str] | None = None, strict: bool = False, predict: Any = None) -> Run:
-    """Start a run in workspace ``ws``; see ``upstack.run`` for the arguments."""
+              goals: Mapping[str, str] | None = None, strict: bool = False, predict: Any = None,
+              resume: str | None = None, system_metrics: bool = True) -> Run:
+    """Start a run in workspace ``ws`` (or resume one); see ``upstack.run`` for the arguments."""
     from upstack.capture.redact import Redactor
 
     ws.check_writable()
     settings = ws.settings  # each cast and checked when the workspace was made
+    wanted, may_be_new = resume_choice(resume)
+    if wanted is not None:
+        run = _resumed(ws, wanted, strict=strict, system_metrics=system_metrics)
+        if run is not None:
+            return run
+        if not may_be_new or not looks_like_full_id(wanted):
+            where = f" in {' or '.join(str(f) for f in ws.run_folders())}" if settings.run_dir else ""
+            raise NotFound(f"no run {wanted!r} to resume{where}")
     kinds = capture_kinds(capture if capture is not None else settings.run_capture)
     redactor = Redactor(settings.redact)
     run_config = config_to_dict(config)
@@ -78,7 +88,7 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
         node = _node(ws, under)
     elif ws.focus_node_id():
         node = {"node_id": ws.focus_node_id()}
-    run_id = new_id()
+    run_id = wanted.upper() if wanted is not None else new_id()  # auto: the id the job was given, first time
     workspace_id = ws.workspace_id
     start = clean_data({"run_id": run_id, "name": name, **node, "config": run_config,
                         "tags": [str(t).lstrip("#") for t in tags], "goals": dict(goals or {}),
@@ -96,12 +106,35 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
               flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
               most_unwritten_points=settings.run_unwritten_points,
               provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)),
-              strict=strict, clock=epoch_clock())
-    live = _live(ws, files.directory, run_id)
+              strict=strict, clock=epoch_clock(), system_seconds=_system_seconds(ws, system_metrics))
+    return _going(ws, run, {})
+
+
+def _going(ws: Workspace, run: Run, points: dict[str, int]) -> Run:
+    live = _live(ws, run.directory, run.id, points)
     if live is not None:
         run.on_end.append(live.close)
     track(run)
     return run
+
+
+def _system_seconds(ws: Workspace, wanted: bool) -> float:
+    return float(ws.settings.run_system_seconds) if wanted else 0.0
+
+
+def _resumed(ws: Workspace, ref: str, *, strict: bool, system_metrics: bool) -> Run | None:
+    """Run ``ref`` going on where it stopped (None: there is no such run)."""
+    from upstack.services.runresume import resume_run_files
+
+    found = resume_run_files(ws, ref)
+    if found is None:
+        return None
+    settings = ws.settings
+    run = Run(files=found.files, run_id=found.run_id, name=found.name, workspace_id=ws.workspace_id,
+              flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
+              most_unwritten_points=settings.run_unwritten_points, strict=strict, clock=epoch_clock(),
+              last_step=found.last_step, system_seconds=_system_seconds(ws, system_metrics))
+    return _going(ws, run, found.points)
 
 
 def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str,
@@ -126,7 +159,7 @@ def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str,
         raise UpstackError(f"cannot start a run in {directory.parent}: {exc.strerror or exc}") from None
 
 
-def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
+def _live(ws: Workspace, directory: Path, run_id: str, points: dict[str, int]) -> Any:
     """In a workspace linked to a team server, the upload that sends the run there as it runs."""
     every = ws.settings.run_live_seconds
     if not every or not (ws.home / "remote.json").exists():  # (services.remote.REMOTE_FILE: not imported unless linked)
@@ -134,7 +167,7 @@ def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     from upstack.services.live import LiveUpload
     from upstack.services.remote import remote
 
-    return LiveUpload(remote(ws), directory, run_id, every)
+    return LiveUpload(remote(ws), directory, run_id, every, points=points)
 
 
 def _node(ws: Workspace, ref: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "
            "PUSH_POINTS", "Series"]
 
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
-           "run.end", *CHANGE_OPS)
+           "run.end", "run.resume", *CHANGE_OPS)
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
 NO_RUN = "no such run, or it is not yours to log to (a new run's start record comes first)"
 
@@ -266,9 +266,11 @@ def send(remote: Any, run_id: str, records: list[Record], series: Series, read_b
                 uploaded.add(sha)
     pieces = _pieces(series)
     answer: dict[str, Any] = {}
+    # The run's end waits for the last piece; an earlier end (a run resumed since) keeps its place.
+    final_end = records[-1] if records and records[-1].op == "run.end" else None
     for number, piece in enumerate(pieces):
         first, last = number == 0, number == len(pieces) - 1
-        batch = [r for r in records if (first and r.op != "run.end") or (last and r.op == "run.end")]
+        batch = [r for r in records if (first and r is not final_end) or (last and r is final_end)]
         answer = remote.json("POST", f"/api/runs/{run_id}/push", {
             "records": [plain(r) for r in batch],
             "points": {key: wire_points(*points) for key, points in piece.items()}}, timeout=timeout)

@@ -6,10 +6,15 @@ again, or ingesting a copy of it, adds nothing. A run that never ended is marked
 crashed when its heartbeat is older than ``run_crashed_after`` seconds, or at once
 when it ran on this machine (same boot) and its process is gone. A run that is
 still alive on another machine keeps beating, so it is never marked crashed.
+
+A resumed run whose first folder was retired writes a new one with a ``segment`` file: the
+offsets kept (and the metric chunks' keys) count on from where the first folder ended, so the
+new folder's chunks never take the keys of those already stored (see ``formats.rundir.Segment``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -20,7 +25,17 @@ from pathlib import Path
 
 from upstack.formats.journal import Record
 from upstack.formats.metrics import Merger, read_chunk_stream
-from upstack.formats.rundir import BLOBS, METRICS, RECORDS, boot_id, read_heartbeat, read_records, run_dirs, size
+from upstack.formats.rundir import (
+    BLOBS,
+    METRICS,
+    RECORDS,
+    boot_id,
+    read_heartbeat,
+    read_records,
+    read_segment,
+    run_dirs,
+    size,
+)
 from upstack.ids import looks_like_full_id
 from upstack.store import runs
 from upstack.store.apply import apply_record, bad_record_errors
@@ -79,10 +94,16 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     run_id = directory.name if looks_like_full_id(directory.name) else None
     row = db.one("SELECT status, records_offset, metrics_offset FROM runs WHERE id = ?",
                  (run_id,)) if run_id else None
-    records_offset = int(row["records_offset"]) if row else 0
-    metrics_offset = int(row["metrics_offset"]) if row else 0
-    records_size = size(directory / RECORDS)
-    metrics_size = size(directory / METRICS)
+    try:
+        segment = read_segment(directory)
+    except ValueError as exc:
+        report.problems.append(f"run folder {directory}: {exc}; the folder is left as it is")
+        return False
+    # Offsets are the run's, across its folders: this folder's bytes start at the segment's.
+    records_offset = max(int(row["records_offset"]) if row else 0, segment.records)
+    metrics_offset = max(int(row["metrics_offset"]) if row else 0, segment.metrics)
+    records_size = segment.records + size(directory / RECORDS)
+    metrics_size = segment.metrics + size(directory / METRICS)
     if row and row["status"] != "running" and records_size <= records_offset \
             and metrics_size <= metrics_offset:
         if row["status"] != "crashed":
@@ -90,7 +111,8 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
         if not _heard_from_lately(directory, crashed_after):
             return False
     if records_size > records_offset:
-        records, new_offset, problems = read_records(directory, records_offset)
+        records, new_offset, problems = read_records(directory, records_offset - segment.records)
+        new_offset += segment.records
         if problems and keep_aside is not None:
             kept = keep_aside(directory / RECORDS, f"{directory.name}.{RECORDS}")
             problems = [f"{p} (file kept as {kept})" for p in problems]
@@ -117,7 +139,7 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     if run_id is None or db.one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
         return False  # no start record yet (a run just starting): next time
     if metrics_size > metrics_offset:
-        metrics_offset = _ingest_metrics(db, directory, run_id, metrics_offset, report)
+        metrics_offset = _ingest_metrics(db, directory, run_id, metrics_offset, segment.metrics, report)
     db.execute("UPDATE runs SET records_offset = ?, metrics_offset = ? WHERE id = ?",
                (records_offset, metrics_offset, run_id))
     if run_id in report.ended:
@@ -130,19 +152,23 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
     if status == "running":
         status = _check_alive(db, directory, run_id, crashed_after, workspace, report)
     # A crashed run's folder stays: a run that was only out of touch may still write to it.
-    return status not in ("running", "crashed") and records_offset >= size(directory / RECORDS) \
-        and metrics_offset >= size(directory / METRICS)
+    return status not in ("running", "crashed") and records_offset >= segment.records + size(directory / RECORDS) \
+        and metrics_offset >= segment.metrics + size(directory / METRICS)
 
 
-def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, report: RunFolderReport) -> int:
-    """Store the new metric chunks, a bounded number of points at a time; the new offset."""
+def _ingest_metrics(db: Database, directory: Path, run_id: str, offset: int, base: int,
+                    report: RunFolderReport) -> int:
+    """Store the new metric chunks, a bounded number of points at a time; the new offset (the
+    run's: ``base`` is where this folder's file starts in it)."""
     merger = Merger()
 
     def damaged(what: str) -> None:
         report.problems.append(f"run {directory.name}: {what}; the metrics before and after it are kept")
 
     with open(directory / METRICS, "rb") as handle:
-        for chunk in read_chunk_stream(handle, offset, damaged):
+        for chunk in read_chunk_stream(handle, offset - base, damaged):
+            if base:  # a copy: the reader goes on from the chunk's own end in this file
+                chunk = dataclasses.replace(chunk, offset=chunk.offset + base, end=chunk.end + base)
             runs.add_chunks(db, run_id, merger.add(chunk))
             report.points += len(chunk)
             offset = chunk.end

@@ -139,6 +139,16 @@ def _end(db: Database, record: Record) -> None:
     # The result entry is written by the ingester once the last metrics are in too.
 
 
+def _resume(db: Database, record: Record) -> None:
+    """A run taken up again (``upstack.run(..., resume=ID)``): running once more, its end and error
+    cleared until it ends again; when and where it was resumed is kept as one of its items."""
+    data = record.data
+    _run_row(db, data["run_id"])
+    _add_item(db, record, "resume", {k: v for k, v in data.items() if k != "run_id"})
+    db.execute("UPDATE runs SET status = 'running', ended_at = NULL, error = '', heartbeat_at = ? WHERE id = ?",
+               (data.get("at") or record.at, data["run_id"]))
+
+
 HANDLERS = {
     "run.start": _start,
     "run.provenance": _provenance,
@@ -147,6 +157,7 @@ HANDLERS = {
     "run.note": _item("note"),
     "run.summary": _summary,
     "run.end": _end,
+    "run.resume": _resume,
     "run.predict": lambda db, record: _predict(db, record),
 }
 
@@ -350,7 +361,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
         records.append(Record(diff["id"] if diff else f"{run.id}.provenance", "run.provenance", workspace,
                               diff["at"] if diff else run.started_at, data))
     records += [Record(i["id"], f"run.{i['kind']}", workspace, i["at"], {"run_id": run.id, **i["data"]})
-                for i in items if i["kind"] in ("figure", "table", "note")]
+                for i in items if i["kind"] in ("figure", "table", "note", "resume")]
     records += _change_records(db, run.id)
     if run.summary:
         summary = _dumps(run.summary)
