@@ -149,6 +149,9 @@ def _ingest_one(db: Database, blobs: BlobStore, directory: Path, crashed_after: 
         # Only out of touch (a suspended laptop, a stalled file system): running after all.
         db.execute("UPDATE runs SET status = 'running', ended_at = NULL, error = '' WHERE id = ?", (run_id,))
         status = "running"
+    if status == "running" and records_offset < segment.records + size(directory / RECORDS):
+        # It wrote more while this read (its end, as it exited): read next time, never taken for a crash.
+        return False
     if status == "running":
         status = _check_alive(db, directory, run_id, crashed_after, workspace, report)
     # A crashed run's folder stays: a run that was only out of touch may still write to it.
