@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 import upstack
-from attack_common import Team, rec, run_records
+from attack_common import Team, node_create, rec, run_records
 from upstack.domain import access
 from upstack.ids import new_id
 from upstack.services import accounts, curate, recall, run_manage, tree
@@ -185,3 +185,17 @@ def test_a_move_needs_the_right_to_file_where_the_run_lands(team: Team) -> None:
             "started"
     accounts.share(team.ws, team.project, "bob", "editor", by=None)  # made an editor there, he may
     assert bob.post(f"/runs/{own}/move", data={"node": team.project}).json()["node_id"] == team.project
+
+
+def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    mine = node_create(kind="project", title="QUEVESOWNPROJECT")  # hers, shared with nobody
+    assert eve.post("/api/sync/push", json={"records": [rec("node.create", mine)]}).json()["applied"] == 1
+    run_id = new_id()
+    assert _pushed(team, team.eve, run_id, run_records(run_id, mine["id"]))[0] == 200
+    assert eve.post(f"/runs/{run_id}/move", data={"node": team.project}).status_code == 200
+    shown = bob.get(f"/runs/{run_id}.json")  # now under the project he views
+    assert shown.status_code == 200 and "QUEVESOWNPROJECT" not in shown.text and mine["id"] not in shown.text
+    moved = shown.json()["history"][-1]
+    assert moved["change"] == "node" and moved["old"] is None and moved["text"].startswith("moved from a node you")
+    assert eve.get(f"/runs/{run_id}.json").json()["history"][-1]["old"] == mine["id"]  # hers
