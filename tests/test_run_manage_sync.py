@@ -199,3 +199,22 @@ def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
     moved = shown.json()["history"][-1]
     assert moved["change"] == "node" and moved["old"] is None and moved["text"].startswith("moved from a node you")
     assert eve.get(f"/runs/{run_id}.json").json()["history"][-1]["old"] == mine["id"]  # hers
+
+
+def test_a_laptop_says_at_once_when_the_server_will_not_take_a_change(team: Team, tmp_path: Path) -> None:
+    eve = _laptop(team, tmp_path, "eve", team.eve)
+    sync_service.sync(eve)
+    with upstack.run("eves", under=team.project, home=eve.home, capture="none") as made:
+        made.log({"loss": 0.5}, step=0)
+    sync_service.sync(eve)
+    bob = _laptop(team, tmp_path, "bob", team.bob)  # views the project: her run comes down
+    sync_service.sync(bob)
+    renamed = run_manage.rename(bob, made.id, "bob was here")
+    assert "will not take this change" in run_manage.server_warning(bob, renamed)
+    assert run_manage.server_warning(eve, run_service.get_run(eve, made.id)) == ""
+    report = sync_service.sync(bob)
+    assert {r["subject"] for r in report.refused} == {made.id}  # the run, and its result entry's new title
+    with access.acting_as(team.as_user(team.eve)):
+        assert run_service.get_run(team.ws, made.id).name == "eves"
+    for ws in (eve, bob):
+        ws.close()

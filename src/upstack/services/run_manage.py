@@ -27,7 +27,7 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["rename", "retag", "add_note", "move", "delete", "restore", "history", "Change", "may_manage",
-           "get_run", "NAME_CHARS", "NOTE_CHARS"]
+           "get_run", "server_warning", "NAME_CHARS", "NOTE_CHARS"]
 
 NAME_CHARS = 200  # a run's name shows in lists and titles: one line
 NOTE_CHARS = 20_000
@@ -133,6 +133,25 @@ def restore(ws: Workspace, ref: str) -> RunInfo:
     if not run.deleted_at:
         raise BadInput(f"run {run.short} is not deleted")
     return _write(ws, "run.restore", run, {})
+
+
+def server_warning(ws: Workspace, run: RunInfo) -> str:
+    """On a laptop linked to a team server: '' if the server will take this run's change (its author's,
+    filed where they may file); else a line saying why not. The change stays here either way, and
+    `upstack sync` lists it as refused (as services/linked.py says of entries)."""
+    from upstack.services.linked import server_audience
+
+    linked = server_audience(ws)
+    if linked is None:
+        return ""
+    server, audience = linked
+    if run.author_id is not None and not audience.is_author(run.author_id):
+        return (f"{server} will not take this change: run {run.short} is someone else's there (a run is its "
+                "author's); it stays on this workspace, and `upstack sync` lists it")
+    if run.node_id and not audience.may_file_under(run.node_id) and run.node_id in audience.roles:
+        return (f"{server} will not take this change: you may not file runs under node {short_id(run.node_id)} "
+                "there (an editor may); it stays on this workspace, and `upstack sync` lists it")
+    return ""
 
 
 @dataclass
