@@ -27,6 +27,16 @@ def _laptop(team: Team, tmp_path: Path, name: str, user: accounts.User) -> Works
     return ws
 
 
+def _synced_run(team: Team, tmp_path: Path, name: str) -> tuple[Workspace, str]:
+    """Eve's laptop (an editor on the project), with a run of hers under the project, synced."""
+    laptop = _laptop(team, tmp_path, "eve", team.eve)
+    sync_service.sync(laptop)
+    with upstack.run(name, under=team.project, home=laptop.home, capture="none") as made:
+        made.log({"loss": 0.5}, step=0)
+    sync_service.sync(laptop)
+    return laptop, made.id
+
+
 def _history(ws: Workspace, run_id: str) -> list[tuple[str, object]]:
     return [(c.change, c.new) for c in run_manage.history(ws, run_id)]
 
@@ -93,16 +103,12 @@ def test_each_change_travels_to_the_server_and_back(team: Team, tmp_path: Path) 
 
 
 def test_a_change_made_on_the_server_comes_down_to_the_laptop(team: Team, tmp_path: Path) -> None:
-    laptop = _laptop(team, tmp_path, "eve", team.eve)
-    sync_service.sync(laptop)
-    with upstack.run("probe", under=team.project, home=laptop.home, capture="none") as made:
-        made.log({"loss": 0.5}, step=0)
-    sync_service.sync(laptop)
+    laptop, run_id = _synced_run(team, tmp_path, "probe")
     with access.acting_as(team.as_user(team.eve)):  # her web page on the server
-        run_manage.rename(team.ws, made.id, "renamed-on-the-web")
-        run_manage.delete(team.ws, made.id)
+        run_manage.rename(team.ws, run_id, "renamed-on-the-web")
+        run_manage.delete(team.ws, run_id)
     sync_service.sync(laptop)
-    run = run_service.get_run(laptop, made.id)
+    run = run_service.get_run(laptop, run_id)
     assert (run.name, bool(run.deleted_at)) == ("renamed-on-the-web", True)
     assert run_service.list_runs(laptop) == []
     laptop.close()
@@ -202,19 +208,15 @@ def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
 
 
 def test_a_laptop_says_at_once_when_the_server_will_not_take_a_change(team: Team, tmp_path: Path) -> None:
-    eve = _laptop(team, tmp_path, "eve", team.eve)
-    sync_service.sync(eve)
-    with upstack.run("eves", under=team.project, home=eve.home, capture="none") as made:
-        made.log({"loss": 0.5}, step=0)
-    sync_service.sync(eve)
+    eve, run_id = _synced_run(team, tmp_path, "eves")
     bob = _laptop(team, tmp_path, "bob", team.bob)  # views the project: her run comes down
     sync_service.sync(bob)
-    renamed = run_manage.rename(bob, made.id, "bob was here")
+    renamed = run_manage.rename(bob, run_id, "bob was here")
     assert "will not take this change" in run_manage.server_warning(bob, renamed)
-    assert run_manage.server_warning(eve, run_service.get_run(eve, made.id)) == ""
+    assert run_manage.server_warning(eve, run_service.get_run(eve, run_id)) == ""
     report = sync_service.sync(bob)
-    assert {r["subject"] for r in report.refused} == {made.id}  # the run, and its result entry's new title
+    assert {r["subject"] for r in report.refused} == {run_id}  # the run, and its result entry's new title
     with access.acting_as(team.as_user(team.eve)):
-        assert run_service.get_run(team.ws, made.id).name == "eves"
+        assert run_service.get_run(team.ws, run_id).name == "eves"
     for ws in (eve, bob):
         ws.close()
