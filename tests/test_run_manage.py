@@ -61,6 +61,8 @@ def test_tags_follow_into_the_result_entry(workspace: Workspace) -> None:
         run_manage.retag(workspace, run_id, ["-nope"])
     change = run_manage.history(workspace, run_id)[-1]
     assert change.change == "tags" and change.text == "tags +baseline, +layer5, -sae"
+    as_given = _run(workspace, "other", tags=["Width-16k"])  # a tag the script wrote as it liked
+    assert run_manage.retag(workspace, as_given, ["-width-16k"]).tags == []
 
 
 def test_a_note_is_added_and_shows_in_history(workspace: Workspace) -> None:

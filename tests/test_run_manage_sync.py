@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 import upstack
-from attack_common import Team, rec, run_records
+from attack_common import Team, node_create, rec, run_records
 from upstack.domain import access
 from upstack.ids import new_id
 from upstack.services import accounts, curate, recall, run_manage, tree
@@ -25,6 +25,16 @@ def _laptop(team: Team, tmp_path: Path, name: str, user: accounts.User) -> Works
     ws = Workspace(home=tmp_path / name)
     sync_service.login(ws, team.server.url, accounts.create_token(team.ws, user.id, "laptop")[1])
     return ws
+
+
+def _synced_run(team: Team, tmp_path: Path, name: str) -> tuple[Workspace, str]:
+    """Eve's laptop (an editor on the project), with a run of hers under the project, synced."""
+    laptop = _laptop(team, tmp_path, "eve", team.eve)
+    sync_service.sync(laptop)
+    with upstack.run(name, under=team.project, home=laptop.home, capture="none") as made:
+        made.log({"loss": 0.5}, step=0)
+    sync_service.sync(laptop)
+    return laptop, made.id
 
 
 def _history(ws: Workspace, run_id: str) -> list[tuple[str, object]]:
@@ -93,16 +103,12 @@ def test_each_change_travels_to_the_server_and_back(team: Team, tmp_path: Path) 
 
 
 def test_a_change_made_on_the_server_comes_down_to_the_laptop(team: Team, tmp_path: Path) -> None:
-    laptop = _laptop(team, tmp_path, "eve", team.eve)
-    sync_service.sync(laptop)
-    with upstack.run("probe", under=team.project, home=laptop.home, capture="none") as made:
-        made.log({"loss": 0.5}, step=0)
-    sync_service.sync(laptop)
+    laptop, run_id = _synced_run(team, tmp_path, "probe")
     with access.acting_as(team.as_user(team.eve)):  # her web page on the server
-        run_manage.rename(team.ws, made.id, "renamed-on-the-web")
-        run_manage.delete(team.ws, made.id)
+        run_manage.rename(team.ws, run_id, "renamed-on-the-web")
+        run_manage.delete(team.ws, run_id)
     sync_service.sync(laptop)
-    run = run_service.get_run(laptop, made.id)
+    run = run_service.get_run(laptop, run_id)
     assert (run.name, bool(run.deleted_at)) == ("renamed-on-the-web", True)
     assert run_service.list_runs(laptop) == []
     laptop.close()
@@ -185,3 +191,32 @@ def test_a_move_needs_the_right_to_file_where_the_run_lands(team: Team) -> None:
             "started"
     accounts.share(team.ws, team.project, "bob", "editor", by=None)  # made an editor there, he may
     assert bob.post(f"/runs/{own}/move", data={"node": team.project}).json()["node_id"] == team.project
+
+
+def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    mine = node_create(kind="project", title="QUEVESOWNPROJECT")  # hers, shared with nobody
+    assert eve.post("/api/sync/push", json={"records": [rec("node.create", mine)]}).json()["applied"] == 1
+    run_id = new_id()
+    assert _pushed(team, team.eve, run_id, run_records(run_id, mine["id"]))[0] == 200
+    assert eve.post(f"/runs/{run_id}/move", data={"node": team.project}).status_code == 200
+    shown = bob.get(f"/runs/{run_id}.json")  # now under the project he views
+    assert shown.status_code == 200 and "QUEVESOWNPROJECT" not in shown.text and mine["id"] not in shown.text
+    moved = shown.json()["history"][-1]
+    assert moved["change"] == "node" and moved["old"] is None and moved["text"].startswith("moved from a node you")
+    assert eve.get(f"/runs/{run_id}.json").json()["history"][-1]["old"] == mine["id"]  # hers
+
+
+def test_a_laptop_says_at_once_when_the_server_will_not_take_a_change(team: Team, tmp_path: Path) -> None:
+    eve, run_id = _synced_run(team, tmp_path, "eves")
+    bob = _laptop(team, tmp_path, "bob", team.bob)  # views the project: her run comes down
+    sync_service.sync(bob)
+    renamed = run_manage.rename(bob, run_id, "bob was here")
+    assert "will not take this change" in run_manage.server_warning(bob, renamed)
+    assert run_manage.server_warning(eve, run_service.get_run(eve, run_id)) == ""
+    report = sync_service.sync(bob)
+    assert {r["subject"] for r in report.refused} == {run_id}  # the run, and its result entry's new title
+    with access.acting_as(team.as_user(team.eve)):
+        assert run_service.get_run(team.ws, run_id).name == "eves"
+    for ws in (eve, bob):
+        ws.close()

@@ -16,11 +16,14 @@ from upstack.workspace import Workspace
 __all__ = ["COMMANDS"]
 
 
-def _done(run: RunInfo, what: str, as_json: bool) -> None:
+def _done(ws: Workspace, run: RunInfo, what: str, as_json: bool) -> None:
     if as_json:
         print_json(run.to_dict())
     else:
         echo(f"{style(run.short, fg='yellow')}  {what}")
+    warning = run_manage.server_warning(ws, run)
+    if warning:
+        echo(f"upstack: warning: {warning}", err=True)
 
 
 @click.command(name="rename")
@@ -32,7 +35,7 @@ def rename(ws: Workspace, ref: str, name: tuple[str, ...], as_json: bool) -> Non
     """Give a run a new name (its result entry's title follows; its text stays)."""
     old = run_manage.get_run(ws, ref).name
     run = run_manage.rename(ws, ref, " ".join(name))
-    _done(run, f"renamed from {old!r} to {run.name!r}", as_json)
+    _done(ws, run, f"renamed from {old!r} to {run.name!r}", as_json)
 
 
 @click.command(name="tag")
@@ -48,7 +51,7 @@ def tag(ws: Workspace, ref: str, changes: tuple[str, ...], as_json: bool) -> Non
       upstack run tag 01JX baseline -- -old
     """
     run = run_manage.retag(ws, ref, list(changes))
-    _done(run, "tags: " + (" ".join(f"+{t}" for t in run.tags) if run.tags else "none"), as_json)
+    _done(ws, run, "tags: " + (" ".join(f"+{t}" for t in run.tags) if run.tags else "none"), as_json)
 
 
 @click.command(name="note")
@@ -59,7 +62,7 @@ def tag(ws: Workspace, ref: str, changes: tuple[str, ...], as_json: bool) -> Non
 def note(ws: Workspace, ref: str, text: tuple[str, ...], as_json: bool) -> None:
     """Add a note to a run, as run.note(...) does from the script."""
     run = run_manage.add_note(ws, ref, " ".join(text))
-    _done(run, "note added", as_json)
+    _done(ws, run, "note added", as_json)
 
 
 @click.command(name="move")
@@ -70,7 +73,7 @@ def note(ws: Workspace, ref: str, text: tuple[str, ...], as_json: bool) -> None:
 def move(ws: Workspace, ref: str, node: str, as_json: bool) -> None:
     """File a run (and its result entry) under another node: an id, or @title."""
     run = run_manage.move(ws, ref, node)
-    _done(run, f"filed under {node}", as_json)
+    _done(ws, run, f"filed under {node}", as_json)
 
 
 @click.command(name="rm")
@@ -80,7 +83,7 @@ def move(ws: Workspace, ref: str, node: str, as_json: bool) -> None:
 def rm(ws: Workspace, ref: str, as_json: bool) -> None:
     """Delete a run and its result entry (restorable: upstack run restore ID)."""
     run = run_manage.delete(ws, ref)
-    _done(run, f"deleted (bring it back: upstack run restore {run.short})", as_json)
+    _done(ws, run, f"deleted (bring it back: upstack run restore {run.short})", as_json)
 
 
 @click.command(name="restore")
@@ -90,7 +93,7 @@ def rm(ws: Workspace, ref: str, as_json: bool) -> None:
 def restore(ws: Workspace, ref: str, as_json: bool) -> None:
     """Bring back a deleted run and its result entry."""
     run = run_manage.restore(ws, ref)
-    _done(run, "restored", as_json)
+    _done(ws, run, "restored", as_json)
 
 
 @click.command(name="history")

@@ -27,10 +27,11 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["rename", "retag", "add_note", "move", "delete", "restore", "history", "Change", "may_manage",
-           "get_run", "NAME_CHARS", "NOTE_CHARS"]
+           "get_run", "server_warning", "NAME_CHARS", "NOTE_CHARS"]
 
 NAME_CHARS = 200  # a run's name shows in lists and titles: one line
 NOTE_CHARS = 20_000
+HIDDEN_NODE = "a node you cannot see"
 
 
 def may_manage(ws: Workspace, run: RunInfo) -> bool:
@@ -82,10 +83,11 @@ def retag(ws: Workspace, ref: str, changes: list[str]) -> RunInfo:
         if sign == "+" and tag not in tags:
             tags.append(tag)
         elif sign == "-":
-            if tag not in tags:
+            held = [t for t in tags if normalize_tag(t) == tag]  # a tag the script gave as "Baseline" too
+            if not held:
                 raise BadInput(f"run {run.short} has no tag {tag!r}" +
                                (f" (its tags: {', '.join(run.tags)})" if run.tags else " (it has none)"))
-            tags.remove(tag)
+            tags = [t for t in tags if t not in held]
     if tags == run.tags:
         raise BadInput(f"run {run.short} has those tags already")
     return _write(ws, "run.retag", run, {"tags": tags})
@@ -133,6 +135,25 @@ def restore(ws: Workspace, ref: str) -> RunInfo:
     return _write(ws, "run.restore", run, {})
 
 
+def server_warning(ws: Workspace, run: RunInfo) -> str:
+    """On a laptop linked to a team server: '' if the server will take this run's change (its author's,
+    filed where they may file); else a line saying why not. The change stays here either way, and
+    `upstack sync` lists it as refused (as services/linked.py says of entries)."""
+    from upstack.services.linked import server_audience
+
+    linked = server_audience(ws)
+    if linked is None:
+        return ""
+    server, audience = linked
+    if run.author_id is not None and not audience.is_author(run.author_id):
+        return (f"{server} will not take this change: run {run.short} is someone else's there (a run is its "
+                "author's); it stays on this workspace, and `upstack sync` lists it")
+    if run.node_id and not audience.may_file_under(run.node_id) and run.node_id in audience.roles:
+        return (f"{server} will not take this change: you may not file runs under node {short_id(run.node_id)} "
+                "there (an editor may); it stays on this workspace, and `upstack sync` lists it")
+    return ""
+
+
 @dataclass
 class Change:
     """One line of a run's history: a change (name, tags, node, deleted, restored) or a note."""
@@ -170,12 +191,13 @@ def history(ws: Workspace, ref: str) -> list[Change]:
     db = ws.store().db
     changes = [Change(at=run.started_at, change="started", new=run.name, by=run.author_id, id=run.id)]
     for event in store_runs.events(db, run.id):
-        extra = {}
-        if event["change"] == "node":
-            extra = {"old_title": _node_title(db, event["old_value"]),
-                     "new_title": _node_title(db, event["new_value"])}
-        changes.append(Change(at=event["at"], change=event["change"], old=event["old_value"], new=event["new_value"],
-                              by=event["author_id"], id=event["id"], extra=extra))
+        extra, old, new = {}, event["old_value"], event["new_value"]
+        if event["change"] == "node":  # a node the reader may not see: neither its title nor its id
+            extra = {"old_title": _node_title(db, old), "new_title": _node_title(db, new)}
+            old, new = (None if extra["old_title"] == HIDDEN_NODE else old,
+                        None if extra["new_title"] == HIDDEN_NODE else new)
+        changes.append(Change(at=event["at"], change=event["change"], old=old, new=new, by=event["author_id"],
+                              id=event["id"], extra=extra))
     changes += [Change(at=str(item.data.get("at") or item.at), change="note", new=item.data.get("text", ""),
                        by=run.author_id) for item in run.items if item.kind == "note"]
     return sorted(changes, key=lambda c: (c.at, c.change != "started", c.id))
@@ -188,5 +210,5 @@ def _node_title(db: Any, node_id: str | None) -> str:
     try:
         return f"{store_tree.load_node(db, node_id).title} ({short_id(node_id)})"
     except NotFound:  # hidden from the reader (or gone): said as such, never its title
-        return "a node you cannot see"
+        return HIDDEN_NODE
 
