@@ -231,7 +231,7 @@ def _import_runs(ws: Workspace, fmt: str, target: Path, under: str | None, as_js
     parts = [f"imported {_plural(len(done.imported), 'run')} ({_plural(done.points, 'point')}) from {fmt}",
              f"{done.already_present} already present"]
     if done.not_imported:
-        parts.append("not imported: " + ", ".join(f"{n} {kind}" for kind, n in sorted(done.not_imported.items())))
+        parts.append("not imported: " + ", ".join(f"{kind} ({n})" for kind, n in sorted(done.not_imported.items())))
     echo(", ".join(parts))
     if done.changed:
         echo(style(f"upstack: warning: changed in {fmt} since they were imported, kept as first imported: "

@@ -45,7 +45,7 @@ class TrackerRun:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Series] = field(default_factory=dict)
     where: str = ""  # the file or database it was read from, for messages
-    not_imported: list[str] = field(default_factory=list)  # what it holds that upstack does not take in
+    not_imported: dict[str, int] = field(default_factory=dict)  # what it holds that upstack leaves out: how many
 
     @property
     def points(self) -> int:

@@ -118,7 +118,10 @@ def _run(folder: Path, experiment: str) -> TrackerRun:
         ended_at=iso_from_epoch(_number(end, folder / "meta.yaml") / 1000) if end else None,
         status=MLFLOW_STATUS.get(status, "crashed"), experiment=experiment,
         config={k: param_value(v) for k, v in _key_files(folder / "params").items()}, tags=tags,
-        where=str(folder))
+        where=str(folder.resolve()))
+    artifacts = sum(len(names) for _, _, names in os.walk(folder / "artifacts"))
+    if artifacts:
+        run.not_imported["artifact files"] = artifacts
     if status not in ("FINISHED", "FAILED", "KILLED"):
         run.error = NEVER_ENDED.format(tool="MLflow", status=status)
     for key, file in sorted(_files(folder / "metrics").items()):

@@ -21,6 +21,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,11 @@ def _library() -> Any:
 
 
 def tensorboard_runs(path: Path) -> tuple[int, Iterator[TrackerRun]]:
-    """How many runs the logdir holds, and the runs one at a time."""
+    """How many run folders the logdir holds, and the runs one at a time.
+
+    A folder that holds only hparams (what ``add_hparams`` of tensorboardX and of torch writes: a
+    folder of its own inside the run's) is read as part of the run whose folder holds it.
+    """
     if not path.exists():
         raise BadInput(f"no such file or folder: {path}")
     runs = event_files(path)
@@ -68,56 +73,109 @@ def tensorboard_runs(path: Path) -> tuple[int, Iterator[TrackerRun]]:
         raise BadInput(f"{path} holds no TensorBoard event files (events.out.tfevents.*)")
     loader = _library()
     root = path if path.is_dir() else path.parent
-    return len(runs), (_run(loader, root, folder, files) for folder, files in runs.items())
+    return len(runs), _runs(loader, root, runs)
 
 
-def _run(loader: Any, root: Path, folder: Path, files: list[Path]) -> TrackerRun:
-    from tensorboard.compat import tf  # TensorFlow's errors when it is installed, else TensorBoard's stub's
+def _runs(loader: Any, root: Path, runs: dict[Path, list[Path]]) -> Iterator[TrackerRun]:
+    merged: set[Path] = set()
+    for folder, files in runs.items():
+        if folder in merged:
+            continue
+        run = _read(loader, files)
+        for child, child_files in runs.items():
+            if child.parent == folder:
+                inner = _read(loader, child_files)
+                if inner.config and not set(inner.metrics) & set(run.metrics):
+                    run.config.update(inner.config)
+                    run.metrics.update(inner.metrics)
+                    run.skipped.update(inner.skipped)
+                    run.status, run.ended = inner.status if inner.ended else run.status, inner.ended or run.ended
+                    merged.add(child)
+        yield _tracker_run(root, folder, files, run)
+
+
+@dataclass
+class _Folder:
+    """What one run folder's event files hold."""
+
+    metrics: dict[str, tuple[array, array, array]] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    status: str = "finished"
+    ended: float | None = None
+    first: float | None = None
+    last: float | None = None
+
+
+def _read(loader: Any, files: list[Path]) -> _Folder:
+    read = _Folder()
+    for file in files:
+        try:
+            for event in _events(loader, file):
+                read.first = event.wall_time if read.first is None else min(read.first, event.wall_time)
+                read.last = event.wall_time if read.last is None else max(read.last, event.wall_time)
+                for value in event.summary.value:
+                    _take(read, event, value)
+        except (OSError, ValueError) as exc:  # protobuf's DecodeError is a ValueError
+            raise BadInput(f"cannot read {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
+                from None
+    if read.first is None:
+        raise BadInput(f"{files[0]} holds no events")
+    return read
+
+
+def _events(loader: Any, file: Path) -> Iterator[Any]:
+    """The file's events as TensorBoard's ``EventFileLoader`` gives them (its read-time compat layers
+    applied), checked to the end: the loader stops quietly at a damaged or cut-short record (it is made
+    for files still being written), which in a history being imported would lose the rest unsaid."""
+    from tensorboard import data_compat, dataclass_compat
+    from tensorboard.compat.proto import event_pb2
+
+    size = file.stat().st_size
+    used = 0
+    initial: dict[str, Any] = {}
+    for record in loader.RawEventFileLoader(str(file)).Load():
+        used += len(record) + 16  # length (8), its CRC (4), the record, its CRC (4)
+        yield from dataclass_compat.migrate_event(data_compat.migrate_event(event_pb2.Event.FromString(record)),
+                                                  initial)
+    if used != size:
+        raise ValueError(f"a damaged or cut-short record at byte {used} of {size}; nothing was imported")
+
+
+def _take(read: _Folder, event: Any, value: Any) -> None:
     from tensorboard.plugins.hparams import metadata as hparams
     from tensorboard.util import tensor_util
 
+    plugin = value.metadata.plugin_data.plugin_name
+    if plugin == "scalars":
+        steps, times, values = read.metrics.setdefault(value.tag, (array("q"), array("d"), array("d")))
+        steps.append(event.step)
+        times.append(event.wall_time)
+        values.append(float(tensor_util.make_ndarray(value.tensor).item()))
+    elif plugin == "hparams":
+        content = value.metadata.plugin_data.content
+        if value.tag == hparams.SESSION_START_INFO_TAG:
+            start = hparams.parse_session_start_info_plugin_data(content)
+            read.config.update({k: _hparam(v) for k, v in start.hparams.items()})
+        elif value.tag == hparams.SESSION_END_INFO_TAG:
+            end = hparams.parse_session_end_info_plugin_data(content)
+            read.status = _HPARAM_STATUS.get(end.status, read.status)
+            read.ended = end.end_time_secs or None
+    else:
+        read.skipped[plugin or "other"] += 1
+
+
+def _tracker_run(root: Path, folder: Path, files: list[Path], read: _Folder) -> TrackerRun:
     relative = folder.relative_to(root).as_posix()
-    name = root.name if relative == "." else relative
-    series: dict[str, tuple[array, array, array]] = {}
-    skipped: Counter[str] = Counter()
-    config: dict[str, Any] = {}
-    status, ended = "finished", None
-    first = last = None
-    for file in files:
-        try:
-            for event in loader.EventFileLoader(str(file)).Load():
-                first = event.wall_time if first is None else min(first, event.wall_time)
-                last = event.wall_time if last is None else max(last, event.wall_time)
-                for value in event.summary.value:
-                    plugin = value.metadata.plugin_data.plugin_name
-                    if plugin == "scalars":
-                        steps, times, values = series.setdefault(value.tag, (array("q"), array("d"), array("d")))
-                        steps.append(event.step)
-                        times.append(event.wall_time)
-                        values.append(float(tensor_util.make_ndarray(value.tensor).item()))
-                    elif plugin == "hparams":
-                        content = value.metadata.plugin_data.content
-                        if value.tag == hparams.SESSION_START_INFO_TAG:
-                            start = hparams.parse_session_start_info_plugin_data(content)
-                            config.update({k: _hparam(v) for k, v in start.hparams.items()})
-                        elif value.tag == hparams.SESSION_END_INFO_TAG:
-                            end = hparams.parse_session_end_info_plugin_data(content)
-                            status = _HPARAM_STATUS.get(end.status, status)
-                            ended = end.end_time_secs or None
-                    else:
-                        skipped[plugin or "other"] += 1
-        except (tf.errors.OpError, OSError, ValueError) as exc:  # a damaged or cut-short file; DecodeError is a ValueError
-            raise BadInput(f"cannot read {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-                from None
-    if first is None:
-        raise BadInput(f"{files[0]} holds no events")
-    run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{files[0].name}", name=name,
-                     started_at=iso_from_epoch(first), ended_at=iso_from_epoch(ended or last or first),
-                     status=status, config=config, metrics=series, where=str(folder))
-    if status == "crashed":
+    first = read.first or 0.0
+    run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{files[0].name}",
+                     name=root.name if relative == "." else relative,
+                     started_at=iso_from_epoch(first), ended_at=iso_from_epoch(read.ended or read.last or first),
+                     status=read.status, experiment=root.name, config=read.config, metrics=read.metrics,
+                     where=str(folder.resolve()),
+                     not_imported=dict(read.skipped))
+    if read.status == "crashed":
         run.error = "TensorBoard's hparams had it as running when it was imported: it never ended"
-    run.not_imported = [f"{count} {plugin} value{'' if count == 1 else 's'}"
-                        for plugin, count in sorted(skipped.items())]
     return run
 
 

@@ -101,9 +101,8 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
     try:
         for number, run in enumerate(runs, 1):
             run_id = derived_id(run.started_at, run.tool, run.source_id)
-            for what in run.not_imported:
-                count, _, kind = what.partition(" ")
-                result.not_imported[kind] = result.not_imported.get(kind, 0) + int(count)
+            for kind, count in run.not_imported.items():
+                result.not_imported[kind] = result.not_imported.get(kind, 0) + count
             stored = store_runs.run_state(db, [run_id]).get(run_id)
             if stored is not None:
                 result.already_present += 1
@@ -152,7 +151,8 @@ def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, 
                 **({"tags": run.tags} if run.tags else {})}
     provenance: dict[str, Any] = {"run_id": run_id, "data": {"imported": imported, **_git(run.tags)}}
     if run.not_imported:
-        provenance["skipped"] = {"not imported": ", ".join(run.not_imported)}
+        provenance["skipped"] = {kind: f"{count} in {run.tool}, not imported"
+                                 for kind, count in sorted(run.not_imported.items())}
     end = {"run_id": run_id, "status": run.status, "ended_at": ended_at, "error": run.error}
     files = RunFiles(directory)
     try:

@@ -96,7 +96,7 @@ def _run(connection: sqlite3.Connection, path: Path, row: sqlite3.Row) -> Tracke
         started_at=iso_from_epoch(int(row["start_time"]) / 1000),
         ended_at=iso_from_epoch(int(end) / 1000) if end is not None else None,
         status=MLFLOW_STATUS.get(status, "crashed"), experiment=str(row["experiment"] or ""),
-        config=params, tags=tags, where=str(path))
+        config=params, tags=tags, where=str(path.resolve()))
     if status not in ("FINISHED", "FAILED", "KILLED"):
         run.error = NEVER_ENDED.format(tool="MLflow", status=status)
     run.metrics = dict(_metrics(connection, run_id))
