@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import CLI, assert_refused_unchanged
 from tracker_checks import MLRUNS, check_mlflow_history
-
 from upstack import Workspace
 from upstack.domain.tracker import iso_from_epoch
 from upstack.services import runs as run_service

@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import CLI, assert_refused_unchanged
 from tracker_checks import check_mlflow_history
-
 from upstack import Workspace
 from upstack.services import runs as run_service
 from upstack.services.jsondump import dump_tables

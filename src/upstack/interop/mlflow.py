@@ -86,14 +86,15 @@ def _experiments(path: Path) -> list[tuple[Path, str]]:
 
 
 def _run_folders(experiment: Path) -> list[Path]:
-    runs = [Path(e.path) for e in os.scandir(experiment) if e.is_dir() and (Path(e.path) / "meta.yaml").is_file()]
+    """The experiment's runs that are not deleted, oldest first."""
     kept = []
-    for run in sorted(runs):
+    for run in sorted(Path(e.path) for e in os.scandir(experiment)
+                      if e.is_dir() and (Path(e.path) / "meta.yaml").is_file()):
         meta = _yaml(run / "meta.yaml")
-        if "run_id" in meta or "run_uuid" in meta:  # (an experiment's models/ and datasets/ are not runs)
-            if meta.get("lifecycle_stage") != "deleted":
-                kept.append(run)
-    return sorted(kept, key=lambda r: (_number(_yaml(r / "meta.yaml").get("start_time"), r / "meta.yaml"), r.name))
+        # (an experiment's models/ and datasets/ hold meta.yaml files too, and are not runs)
+        if ("run_id" in meta or "run_uuid" in meta) and meta.get("lifecycle_stage") != "deleted":
+            kept.append((_number(meta.get("start_time"), run / "meta.yaml"), run.name, run))
+    return [run for _, _, run in sorted(kept)]
 
 
 def _number(value: Any, where: Path) -> int:

@@ -48,7 +48,7 @@ def is_mlflow_db(path: Path) -> bool:
         return False
     finally:
         connection.close()
-    return _TABLES <= names
+    return names >= _TABLES
 
 
 def mlflow_db_runs(path: Path) -> tuple[int, Iterator[TrackerRun]]:
