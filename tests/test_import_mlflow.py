@@ -57,16 +57,50 @@ def test_imported_runs_file_under_the_node_given(run: CLI, tmp_path: Path) -> No
     assert sorted(r["name"] for r in listed) == ["diverged", "killed", "width-16k"]
 
 
-def test_a_run_that_went_on_since_its_import_is_named_and_kept_as_imported(run: CLI, tmp_path: Path) -> None:
+def _run_folder(mlruns: Path, name: str) -> Path:
+    [found] = [p.parent for p in mlruns.glob("*/*/meta.yaml") if yaml.safe_load(p.read_text())["run_name"] == name]
+    return found
+
+
+def test_a_run_that_went_on_since_its_import_is_caught_up(run: CLI, tmp_path: Path) -> None:
     copy = tmp_path / "mlruns"
     shutil.copytree(MLRUNS, copy)
     run.ok("import", "mlflow", str(copy))
-    [killed] = [p.parent for p in copy.glob("*/*/meta.yaml") if yaml.safe_load(p.read_text())["run_name"] == "killed"]
-    with open(killed / "metrics" / "loss", "a") as handle:
+    killed = _run_folder(copy, "killed")
+    with open(killed / "metrics" / "loss", "a") as handle:  # it was resumed, logged on, and ended
         handle.write("1767225602000 1.25 2\n")
+    meta = yaml.safe_load((killed / "meta.yaml").read_text())
+    ended = int(meta["start_time"]) + 5000
+    (killed / "meta.yaml").write_text(yaml.safe_dump({**meta, "status": 3, "end_time": ended}))
+    said = run.ok("import", "mlflow", str(copy))
+    assert said.strip() == "imported 0 runs (1 point) from mlflow, 1 run caught up, 2 already present", said
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [caught] = [r for r in run_service.list_runs(ws) if r.name == "killed"]
+        caught = run_service.get_run(ws, caught.id)
+        assert caught.status == "finished" and caught.error == ""
+        assert caught.ended_at == iso_from_epoch(ended / 1000)
+        loss = run_service.series(ws, caught.id, "loss")
+        assert list(loss.steps) == [0, 1, 2] and list(loss.values) == [2.0, 1.5, 1.25]
+        result = json.loads(run.ok("show", caught.id, "--json"))
+        assert "finished" in result["title"], result["title"]  # its result entry says so too
+        before = dump_tables(ws.store().db)
+    again = json.loads(run.ok("import", "mlflow", str(copy), "--json"))
+    assert again["updated"] == [] and again["already_present"] == 3
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        assert dump_tables(ws.store().db) == before
+
+
+def test_a_run_with_fewer_points_than_imported_is_named_and_kept(run: CLI, tmp_path: Path) -> None:
+    copy = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, copy)
+    run.ok("import", "mlflow", str(copy))
+    loss = _run_folder(copy, "width-16k") / "metrics" / "loss"
+    loss.write_text("".join(loss.read_text().splitlines(keepends=True)[:10]))
     result = run("import", "mlflow", str(copy))
-    assert result.exit_code == 0 and "0 runs" in result.stdout and "3 already present" in result.stdout
-    assert "changed in mlflow since they were imported" in result.stderr and "killed (" in result.stderr
+    assert result.exit_code == 0 and "0 runs" in result.stdout and "2 already present" in result.stdout
+    assert "fewer points in mlflow than when imported, kept as imported: width-16k (" in result.stderr
 
 
 @pytest.mark.parametrize(("damage", "message"), [

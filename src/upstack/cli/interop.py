@@ -229,12 +229,13 @@ def _import_runs(ws: Workspace, fmt: str, target: Path, under: str | None, as_js
         print_json(done.to_dict())
         return
     parts = [f"imported {_plural(len(done.imported), 'run')} ({_plural(done.points, 'point')}) from {fmt}",
+             *([f"{_plural(len(done.updated), 'run')} caught up"] if done.updated else []),
              f"{done.already_present} already present"]
     if done.not_imported:
         parts.append("not imported: " + ", ".join(f"{kind} ({n})" for kind, n in sorted(done.not_imported.items())))
     echo(", ".join(parts))
     if done.changed:
-        echo(style(f"upstack: warning: changed in {fmt} since they were imported, kept as first imported: "
+        echo(style(f"upstack: warning: fewer points in {fmt} than when imported, kept as imported: "
                    + ", ".join(done.changed), fg="red"), err=True)
 
 

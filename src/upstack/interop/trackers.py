@@ -13,8 +13,11 @@ source that cannot be read whole (a damaged event file, a cut-short metric file,
 not MLflow's) is one line, and nothing is imported. Ingest then commits run by run; an import stopped
 there (a kill) is finished by importing again.
 
-A run imported before and changed at its source since (a run that went on logging) is not updated:
-its first import stays, and the report names it.
+A run imported before that went on at its source since (more points, or it ended) is caught up the
+way sync catches up a run (``services.runsync.take``: its end record, then the points after those the
+store holds, by index), so a logdir or an ``mlruns`` folder of a job still running can be imported
+again and again. One whose source now holds fewer points than were imported is left as it was, and
+the report names it.
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ from upstack.formats.journal import Record
 from upstack.formats.metrics import chunk_buffers
 from upstack.formats.rundir import RunFiles
 from upstack.ids import derived_id, short_id
+from upstack.services.runsync import take
 from upstack.store import runs as store_runs
 from upstack.workspace import Workspace
 
 __all__ = ["TRACKERS", "TrackerImport", "import_tracker", "detect_tracker"]
+
+Series = dict[str, tuple[int, Any, Any, Any]]  # as services.runsync.take takes points: from an index
 
 TRACKERS = ("mlflow", "tensorboard")
 
@@ -50,12 +56,14 @@ class TrackerImport:
     imported: list[str] = field(default_factory=list)
     points: int = 0
     already_present: int = 0
-    changed: list[str] = field(default_factory=list)  # "name (short id)": imported before, changed since
+    updated: list[str] = field(default_factory=list)  # ids of runs imported before, caught up now
+    changed: list[str] = field(default_factory=list)  # "name (short id)": fewer points at the source than here
     not_imported: dict[str, int] = field(default_factory=dict)  # what the source holds that upstack left out
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.tool, "path": self.path, "runs": len(self.imported), "run_ids": self.imported,
-                "points": self.points, "already_present": self.already_present, "changed_since": self.changed,
+                "points": self.points, "already_present": self.already_present, "updated": self.updated,
+                "changed_since": self.changed,
                 "not_imported": self.not_imported}
 
 
@@ -98,6 +106,7 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
     result = TrackerImport(tool, str(path))
     db = ws.store().db
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=ws.home))  # the workspace's disk: room, and private
+    later: list[tuple[str, list[Record], Series]] = []  # runs imported before, to catch up once all is read
     try:
         for number, run in enumerate(runs, 1):
             run_id = derived_id(run.started_at, run.tool, run.source_id)
@@ -105,9 +114,14 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
                 result.not_imported[kind] = result.not_imported.get(kind, 0) + count
             stored = store_runs.run_state(db, [run_id]).get(run_id)
             if stored is not None:
-                result.already_present += 1
-                if _changed(run, stored):
+                more = _after(run, stored)
+                if more is None:
                     result.changed.append(f"{run.name} ({short_id(run_id)})")
+                elif more or stored["status"] != run.status:
+                    later.append((run_id, [_end_record(ws, run_id, run)], more))
+                    result.points += sum(len(values) for _, _, _, values in more.values())
+                else:
+                    result.already_present += 1
             else:
                 _write_folder(ws, staging / run_id, run_id, run, node)
                 result.imported.append(run_id)
@@ -120,14 +134,25 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
             if report.problems:
                 raise UpstackError("import stopped part-way: " + "; ".join(report.problems[:3])
                                    + f" ({report.records} records stored; import again to finish)")
+        for run_id, records, more in later:
+            take(ws.store(), run_id, records, more)
+            result.updated.append(run_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
-def _changed(run: TrackerRun, stored: dict[str, Any]) -> bool:
-    counts = {key: len(values) for key, (_, _, values) in run.metrics.items()}
-    return stored["status"] != run.status or any(stored["metrics"].get(k, 0) != n for k, n in counts.items())
+def _after(run: TrackerRun, stored: dict[str, Any]) -> Series | None:
+    """The points the source has beyond those the store holds, by metric ({key: (index of the first,
+    steps, times, values)}); None when the source has fewer than the store (rewritten since: left be)."""
+    more: Series = {}
+    for key, (steps, times, values) in run.metrics.items():
+        have = int(stored["metrics"].get(key, 0))
+        if have > len(values):
+            return None
+        if have < len(values):
+            more[key] = (have, steps[have:], times[have:], values[have:])
+    return more
 
 
 def _record(ws: Workspace, op: str, at: str, *parts: str, data: dict[str, Any]) -> Record:
@@ -139,10 +164,6 @@ def _record(ws: Workspace, op: str, at: str, *parts: str, data: dict[str, Any]) 
 
 def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, node: dict[str, Any]) -> None:
     """The run's folder as upstack's own run would have left it: start, provenance, every point, end."""
-    ended_at = max(run.ended_at or "", run.started_at)
-    if run.ended_at is None:  # never ended: as far as anyone knows, it stopped at its last point
-        last = run.last_time()
-        ended_at = max(iso_from_epoch(last), run.started_at) if last is not None else run.started_at
     start = {"run_id": run_id, "name": run.name, **node, "config": run.config,
              "tags": tag_words(run.tool, run.experiment, run.tags), "goals": {}, "started_at": run.started_at,
              "host": ""}  # no utc_offset: the time comes from the file, not from a writer now (docs/architecture.md)
@@ -153,7 +174,6 @@ def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, 
     if run.not_imported:
         provenance["skipped"] = {kind: f"{count} in {run.tool}, not imported"
                                  for kind, count in sorted(run.not_imported.items())}
-    end = {"run_id": run_id, "status": run.status, "ended_at": ended_at, "error": run.error}
     files = RunFiles(directory)
     try:
         _, error = files.append_records([
@@ -163,12 +183,26 @@ def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, 
             _, error = files.append_metrics([chunk_buffers(key, *series) for key, series in run.metrics.items()
                                              if len(series[2])])
         if error is None:
-            _, error = files.append_records([_record(ws, "run.end", ended_at, run_id, "end", data=end)])
+            _, error = files.append_records([_end_record(ws, run_id, run)])
         if error is not None:
             raise UpstackError(f"cannot stage the import in {directory.parent}: {error.strerror or error}")
         files.sync()
     finally:
         files.close()
+
+
+def _ended_at(run: TrackerRun) -> str:
+    """When the run ended; one that never did stopped at its last point, as far as anyone knows."""
+    if run.ended_at is not None:
+        return max(run.ended_at, run.started_at)
+    last = run.last_time()
+    return max(iso_from_epoch(last), run.started_at) if last is not None else run.started_at
+
+
+def _end_record(ws: Workspace, run_id: str, run: TrackerRun) -> Record:
+    ended_at = _ended_at(run)
+    end = {"run_id": run_id, "status": run.status, "ended_at": ended_at, "error": run.error}
+    return _record(ws, "run.end", ended_at, run_id, "end", run.status, ended_at, data=end)
 
 
 def _git(tags: dict[str, str]) -> dict[str, Any]:
