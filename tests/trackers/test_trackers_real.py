@@ -35,8 +35,8 @@ if not os.environ.get("UPSTACK_TRACKER_TESTS"):
         pytest.skip(f"needs {', '.join(missing)}: pip install -e '.[trackers-test]'", allow_module_level=True)
 
 
-def _write(script: str, target: str, **env: str) -> None:
-    done = subprocess.run([sys.executable, str(HERE / script), target], capture_output=True, text=True,
+def _write(script: str, *args: str, **env: str) -> None:
+    done = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
@@ -93,6 +93,22 @@ def test_a_tensorboard_logdir(run: CLI, tmp_path: Path) -> None:
         assert found["lr-0.01"].config == {}
         assert list(run_service.series(ws, found["lr-0.1"].id, "hparam/final_loss").values) == pytest.approx([0.002])
     _same_again(run, str(logdir))  # a logdir says what it is too
+
+
+def test_a_logdir_imported_while_its_job_runs_is_caught_up(run: CLI, tmp_path: Path) -> None:
+    logdir = tmp_path / "tb"
+    _write("write_tensorboard.py", str(logdir))
+    run.ok("import", "tensorboard", str(logdir))
+    _write("write_tensorboard.py", str(logdir), "--more")
+    said = run.ok("import", "tensorboard", str(logdir))
+    assert "imported 0 runs (10 points) from tensorboard, 1 run caught up, 1 already present" in said, said
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [resumed] = [r for r in run_service.list_runs(ws) if r.name == "lr-0.01"]
+        loss = run_service.series(ws, resumed.id, "train/loss")
+        assert list(loss.steps) == list(range(60))
+        assert list(loss.times) == [START + step for step in range(60)]
+    _same_again(run, str(logdir))
 
 
 @pytest.mark.parametrize(("damage", "message"), [("flip", "damaged or cut-short record at byte"),

@@ -1,4 +1,4 @@
-"""Write a TensorBoard logdir with a real writer: `python write_tensorboard.py LOGDIR`.
+"""Write a TensorBoard logdir with a real writer: `python write_tensorboard.py LOGDIR [--more]`.
 
 tensorboardX (no TensorFlow, no torch: the lightest real writer of event files) writes two runs,
 each a folder, with scalars at set wall times (START + step), a NaN, a histogram and an image (which
@@ -15,6 +15,13 @@ from tensorboardX import SummaryWriter
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
+def more(logdir: str) -> None:
+    """The job lr-0.01 resumed into its folder (a new event file beside the first): ten more steps."""
+    with SummaryWriter(f"{logdir}/lr-0.01") as writer:
+        for step in range(50, 60):
+            writer.add_scalar("train/loss", 0.01 / (step + 1), step, walltime=START + step)
+
+
 def main(logdir: str) -> None:
     for name, lr in (("lr-0.1", 0.1), ("lr-0.01", 0.01)):
         with SummaryWriter(f"{logdir}/{name}") as writer:
@@ -29,4 +36,4 @@ def main(logdir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    (more if sys.argv[2:] == ["--more"] else main)(sys.argv[1])
