@@ -169,7 +169,7 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
 @pass_log
 def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, timeformat: str | None,
             server_backup: bool, under: str | None, as_json: bool) -> None:
-    """Import entries; importing the same data again adds nothing.
+    """Import entries, or runs from MLflow and TensorBoard; importing the same data again adds nothing.
 
     If anything is wrong, nothing is imported and every problem is listed with
     its file and line, unless --skip-bad.
