@@ -57,6 +57,14 @@ def test_imported_runs_file_under_the_node_given(run: CLI, tmp_path: Path) -> No
     assert sorted(r["name"] for r in listed) == ["diverged", "killed", "width-16k"]
 
 
+def test_without_under_imported_runs_file_under_the_focus(run: CLI) -> None:
+    node = run.ok("add", "agenda", "SAE widths").split()[0]
+    run.ok("focus", node)
+    run.ok("import", "mlflow", str(MLRUNS))
+    listed = json.loads(run.ok("runs", "--under", node, "--json"))
+    assert sorted(r["name"] for r in listed) == ["diverged", "killed", "width-16k"]
+
+
 def _run_folder(mlruns: Path, name: str) -> Path:
     [found] = [p.parent for p in mlruns.glob("*/*/meta.yaml") if yaml.safe_load(p.read_text())["run_name"] == name]
     return found
