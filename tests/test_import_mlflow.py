@@ -111,6 +111,17 @@ def test_a_run_with_fewer_points_than_imported_is_named_and_kept(run: CLI, tmp_p
     assert "fewer points in mlflow than when imported, kept as imported: width-16k (" in result.stderr
 
 
+def test_a_purged_run_stays_purged_when_imported_again(run: CLI) -> None:
+    run.ok("import", "mlflow", str(MLRUNS))
+    wide = next(r for r in json.loads(run.ok("runs", "--json")) if r["name"] == "width-16k")
+    run.ok("purge", wide["id"], "--yes")
+    again = json.loads(run.ok("import", "mlflow", str(MLRUNS), "--json"))
+    assert again["runs"] == 0 and again["updated"] == [] and again["already_present"] == 3, again
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        assert run_service.get_run(ws, wide["id"]).metrics == []  # its points do not come back
+
+
 @pytest.mark.parametrize(("damage", "message"), [
     ("empty", "is not an MLflow file store"),
     ("metric", "not 'timestamp value step'"),

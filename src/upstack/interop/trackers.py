@@ -113,7 +113,9 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
             for kind, count in run.not_imported.items():
                 result.not_imported[kind] = result.not_imported.get(kind, 0) + count
             stored = store_runs.run_state(db, [run_id]).get(run_id)
-            if stored is not None:
+            if stored is not None and store_runs.purged(db, run_id):
+                result.already_present += 1  # purged: what it held stays gone
+            elif stored is not None:
                 more = _after(run, stored)
                 if more is None:
                     result.changed.append(f"{run.name} ({short_id(run_id)})")
