@@ -111,6 +111,22 @@ def test_a_run_with_fewer_points_than_imported_is_named_and_kept(run: CLI, tmp_p
     assert "fewer points in mlflow than when imported, kept as imported: width-16k (" in result.stderr
 
 
+def test_an_imported_runs_records_fit_what_a_team_servers_door_takes(run: CLI) -> None:
+    from upstack.services.record_shapes import envelope_problem, problem
+    from upstack.store.runs import run_records
+
+    run.ok("import", "mlflow", str(MLRUNS))
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        for imported in run_service.list_runs(ws):
+            records = run_records(ws.store().db, imported.id)  # what sync pushes of a run
+            assert [r.op for r in records] == ["run.start", "run.provenance", "run.end"]
+            for record in records:
+                assert problem(record.op, record.data) == "", record
+                assert envelope_problem(record.id, record.workspace, record.at) == ""
+            assert records[1].data["data"]["imported"]["from"] == "mlflow"
+
+
 def test_a_purged_run_stays_purged_when_imported_again(run: CLI) -> None:
     run.ok("import", "mlflow", str(MLRUNS))
     wide = next(r for r in json.loads(run.ok("runs", "--json")) if r["name"] == "width-16k")
