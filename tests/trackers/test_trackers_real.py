@@ -35,9 +35,10 @@ if not os.environ.get("UPSTACK_TRACKER_TESTS"):
         pytest.skip(f"needs {', '.join(missing)}: pip install -e '.[trackers-test]'", allow_module_level=True)
 
 
-def _write(script: str, *args: str, **env: str) -> None:
+def _write(script: str, folder: Path, *args: str, **env: str) -> None:
+    """Run a writer in ``folder`` (whatever it leaves beside its target stays in the test's folder)."""
     done = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=300)
+                          env={**os.environ, **env}, timeout=300, cwd=folder)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
@@ -55,7 +56,7 @@ def _same_again(run: CLI, *args: str) -> None:
 
 def test_mlflows_sqlite_store(run: CLI, tmp_path: Path) -> None:
     database = tmp_path / "mlflow.db"
-    _write("write_mlflow.py", f"sqlite:///{database}")
+    _write("write_mlflow.py", tmp_path, f"sqlite:///{database}")
     said = run.ok("import", "mlflow", str(database))
     assert "imported 3 runs (107 points) from mlflow" in said, said
     with Workspace(home=run.home, db=run.db_url) as ws:
@@ -64,7 +65,7 @@ def test_mlflows_sqlite_store(run: CLI, tmp_path: Path) -> None:
 
 
 def test_mlflows_file_store(run: CLI, tmp_path: Path) -> None:
-    _write("write_mlflow.py", f"file:{tmp_path / 'mlruns'}", MLFLOW_ALLOW_FILE_STORE="true")
+    _write("write_mlflow.py", tmp_path, f"file:{tmp_path / 'mlruns'}", MLFLOW_ALLOW_FILE_STORE="true")
     run.ok("import", "mlflow", str(tmp_path / "mlruns"))
     with Workspace(home=run.home, db=run.db_url) as ws:
         check_mlflow_history(ws)
@@ -73,7 +74,7 @@ def test_mlflows_file_store(run: CLI, tmp_path: Path) -> None:
 
 def test_a_tensorboard_logdir(run: CLI, tmp_path: Path) -> None:
     logdir = tmp_path / "tb"
-    _write("write_tensorboard.py", str(logdir))
+    _write("write_tensorboard.py", tmp_path, str(logdir))
     done = json.loads(run.ok("import", "tensorboard", str(logdir), "--json"))
     assert done["runs"] == 2 and done["points"] == 2 * 51 + 1, done  # the hparams' metric: one point
     assert done["not_imported"] == {"histograms": 2, "images": 2}, done
@@ -97,9 +98,9 @@ def test_a_tensorboard_logdir(run: CLI, tmp_path: Path) -> None:
 
 def test_a_logdir_imported_while_its_job_runs_is_caught_up(run: CLI, tmp_path: Path) -> None:
     logdir = tmp_path / "tb"
-    _write("write_tensorboard.py", str(logdir))
+    _write("write_tensorboard.py", tmp_path, str(logdir))
     run.ok("import", "tensorboard", str(logdir))
-    _write("write_tensorboard.py", str(logdir), "--more")
+    _write("write_tensorboard.py", tmp_path, str(logdir), "--more")
     said = run.ok("import", "tensorboard", str(logdir))
     assert "imported 0 runs (10 points) from tensorboard, 1 run caught up, 1 already present" in said, said
     with Workspace(home=run.home, db=run.db_url) as ws:
@@ -116,7 +117,7 @@ def test_a_logdir_imported_while_its_job_runs_is_caught_up(run: CLI, tmp_path: P
 def test_a_damaged_event_file_is_one_line_and_imports_nothing(run: CLI, tmp_path: Path, damage: str,
                                                                message: str) -> None:
     logdir = tmp_path / "tb"
-    _write("write_tensorboard.py", str(logdir))
+    _write("write_tensorboard.py", tmp_path, str(logdir))
     [file] = sorted((logdir / "lr-0.01").glob("events.out.tfevents.*"))  # read after lr-0.1 is read whole
     data = bytearray(file.read_bytes())
     if damage == "flip":
