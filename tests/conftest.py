@@ -47,9 +47,10 @@ settings.register_profile("upstack", deadline=None, suppress_health_check=[Healt
 settings.register_profile("quick", settings.get_profile("upstack"), max_examples=10)
 settings.load_profile("upstack")
 
-# tests/frameworks/ needs the `frameworks` extra (torch, transformers, lightning, keras, optuna): the
-# README's test command leaves it out, and `.ci/run` installs the extra and runs that folder by name.
-collect_ignore = ["frameworks"]
+# tests/frameworks/ needs the `frameworks` extra (torch, transformers, lightning, keras, optuna), and
+# tests/trackers/ the `trackers-test` extra (the real MLflow and TensorBoard writers): the README's test
+# command leaves them out, and `.ci/run` installs each extra and runs its folder by name.
+collect_ignore = ["frameworks", "trackers"]
 
 PG_URL = os.environ.get("UPSTACK_TEST_PG",
                         "postgresql://upstack:upstack@127.0.0.1:5432/upstack_test")

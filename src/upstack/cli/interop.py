@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS"]
 
-FORMATS = ("json", "jrnl", "markdown")
+FORMATS = ("json", "jrnl", "markdown", "mlflow", "tensorboard")
+TRACKERS = ("mlflow", "tensorboard")  # runs from other experiment trackers (interop/trackers.py)
 
 
 def _plural(count: int, word: str) -> str:
@@ -144,9 +145,11 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
                                    f"{', '.join(FORMATS)} (or give just a JSON file)")
         return source, path
     if source in FORMATS and not Path(source).exists():
-        what = "DIR" if source == "markdown" else "FILE"
+        what = {"markdown": "DIR", "mlflow": "MLRUNS_OR_DB", "tensorboard": "LOGDIR"}.get(source, "FILE")
         raise click.UsageError(f"missing what to import: upstack import {source} {what}")
-    return "json", Path(source)
+    from upstack.interop.trackers import detect_tracker  # an mlruns folder, mlflow.db or a logdir says what it is
+
+    return detect_tracker(Path(source)) or "json", Path(source)
 
 
 @click.command(name="import")
@@ -160,11 +163,13 @@ def _choose(source: str, path: Path | None) -> tuple[str, Path]:
 @click.option("--server-backup", is_flag=True,
               help="Restore a team server's accounts, sessions and API tokens too, from an "
               "`export --server-backup` (without it, they are left out).")
+@click.option("--under", metavar="NODE",
+              help="mlflow, tensorboard: file the imported runs under this node (default: the focus, if any).")
 @json_option
 @pass_log
 def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, timeformat: str | None,
-            server_backup: bool, as_json: bool) -> None:
-    """Import entries; importing the same data again adds nothing.
+            server_backup: bool, under: str | None, as_json: bool) -> None:
+    """Import entries, or runs from MLflow and TensorBoard; importing the same data again adds nothing.
 
     If anything is wrong, nothing is imported and every problem is listed with
     its file and line, unless --skip-bad.
@@ -176,8 +181,18 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, timef
       upstack import jrnl journal.json      or what `jrnl --format json` writes
       upstack import jrnl journal.txt --timeformat '%Y-%m-%d %H:%M'
       upstack import markdown ~/vault       a folder of notes, e.g. an Obsidian vault
+      upstack import mlflow mlruns          MLflow's runs: its mlruns folder ...
+      upstack import mlflow mlflow.db       ... or its SQLite tracking database
+      upstack import tensorboard runs/      TensorBoard event files (pip install 'upstack[tensorboard]')
     """
     fmt, target = _choose(source, path)
+    if under is not None and fmt not in TRACKERS:
+        raise click.UsageError("--under files imported runs: upstack import mlflow|tensorboard PATH --under NODE")
+    if fmt in TRACKERS:
+        if skip_bad:
+            raise click.UsageError("--skip-bad is for jrnl and markdown imports; runs are imported whole")
+        _import_runs(ws, fmt, target, under, as_json)
+        return
     if timeformat is not None and fmt != "jrnl":
         raise click.UsageError("--timeformat is for jrnl's journal file: upstack import jrnl FILE --timeformat FMT")
     if server_backup and fmt != "json":
@@ -203,6 +218,25 @@ def import_(ws: Workspace, source: str, path: Path | None, skip_bad: bool, timef
         with progress_bar("Importing") as progress:
             result = import_markdown(ws, target, skip_bad=skip_bad, progress=progress)
     _report(result, as_json)
+
+
+def _import_runs(ws: Workspace, fmt: str, target: Path, under: str | None, as_json: bool) -> None:
+    from upstack.interop.trackers import import_tracker
+
+    with progress_bar("Importing") as progress:
+        done = import_tracker(ws, fmt, target, under=under, progress=progress)
+    if as_json:
+        print_json(done.to_dict())
+        return
+    parts = [f"imported {_plural(len(done.imported), 'run')} ({_plural(done.points, 'point')}) from {fmt}",
+             *([f"{_plural(len(done.updated), 'run')} caught up"] if done.updated else []),
+             f"{done.already_present} already present"]
+    if done.not_imported:
+        parts.append("not imported: " + ", ".join(f"{kind} ({n})" for kind, n in sorted(done.not_imported.items())))
+    echo(", ".join(parts))
+    if done.changed:
+        echo(style(f"upstack: warning: fewer points in {fmt} than when imported, kept as imported: "
+                   + ", ".join(done.changed), fg="red"), err=True)
 
 
 COMMANDS = [export, import_]

@@ -281,13 +281,20 @@ def provenance_lines(run: RunInfo) -> list[str]:
                      f"({host.get('cpu') or 'unknown model'})")
     for gpu in prov.get("gpu") or []:
         lines.append(f"- GPU: {gpu.get('name', gpu)}")
+    imported = prov.get("imported")
+    if isinstance(imported, dict):  # a run from another tracker (`upstack import mlflow|tensorboard`)
+        experiment = f", experiment {imported['experiment']}" if imported.get("experiment") else ""
+        lines.append(f"- imported from {imported.get('from')} (its run {imported.get('id')}{experiment}) "
+                     f"in {imported.get('path')}")
+        if isinstance(imported.get("tags"), dict) and imported["tags"]:
+            lines.append("- its tags: " + ", ".join(f"{k}={v}" for k, v in imported["tags"].items()))
     lines.append(f"- started {run.started_at}" + (f", ended {run.ended_at}" if run.ended_at else ""))
     captured = run.provenance.get("captured")
     if captured is not None:
         lines.append("- captured: " + (", ".join(captured) or "nothing"))
-        skipped = run.provenance.get("skipped") or {}
-        if skipped:
-            lines.append("- not captured: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
+    skipped = run.provenance.get("skipped") or {}
+    if skipped:
+        lines.append("- not captured: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
     return lines
 
 

@@ -413,6 +413,16 @@ class Host(_Shape):
     cpu: Text | None = None
 
 
+class Imported(_Shape):
+    """Where a run imported from another tracker came from (interop/trackers.py)."""
+
+    from_: Text = Field(alias="from")
+    id: Text
+    path: Text = ""
+    experiment: Text | None = None
+    tags: dict[Text, Text] | None = None
+
+
 class Provenance(_Shape):
     """What provenance_lines (domain/run.py) reads of a run's provenance."""
 
@@ -422,6 +432,7 @@ class Provenance(_Shape):
     packages: Data | list[Any] | None = None
     host: Host | None = None
     gpu: list[Any] | None = None
+    imported: Imported | None = None
 
 
 class RunProvenance(_Shape):

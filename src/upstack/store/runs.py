@@ -39,7 +39,7 @@ from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "load_runs",
-           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge"]
+           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged"]
 
 
 def _dumps(value: Any) -> str:
@@ -523,3 +523,9 @@ def purge(db: Database, run_id: str) -> None:
                (run_id,))  # its tags went above: their history goes with them
     db.execute("DELETE FROM metric_chunks WHERE run_id = ?", (run_id,))
     db.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
+
+
+def purged(db: Database, run_id: str) -> bool:
+    """Whether the run's result entry was purged: what the run captured went with it, and nothing (an
+    import of its history again, say) brings it back."""
+    return db.scalar("SELECT 1 FROM entries WHERE id = ? AND purged_at IS NOT NULL", (run_id,)) is not None

@@ -1,0 +1,192 @@
+"""TensorBoard's event files, read for `upstack import tensorboard`.
+
+A logdir holds one run per folder that has ``events.out.tfevents.*`` files in it (the logdir itself
+too); a run's files are read oldest first (their names start with the time they were opened), so a
+job that was restarted into the same folder is one run. Scalars become metrics with every point's
+step and wall time; the hparams plugin's session start (what ``add_hparams`` and Keras's
+``hp.KerasCallback`` write) becomes the run's config, and its session end the run's status.
+TensorBoard keeps no status or end of its own otherwise: such a run is imported as finished at its
+last event. Images, histograms, text, audio, graphs and other plugins' data are not imported, and
+the report counts them.
+
+Read with TensorBoard's own loader (``tensorboard.backend.event_processing.event_file_loader``,
+which works without TensorFlow and checks every record's CRC), an optional extra:
+``pip install 'upstack[tensorboard]'``. Nothing of it is imported unless a TensorBoard import runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from upstack.domain.tracker import TrackerRun, iso_from_epoch
+from upstack.errors import BadInput
+
+__all__ = ["tensorboard_runs", "looks_like_tensorboard", "event_files"]
+
+_EVENTS = re.compile(r"events\.out\.tfevents\.")
+_HPARAM_STATUS = {1: "finished", 2: "failed", 3: "crashed"}
+
+
+def event_files(logdir: Path) -> dict[Path, list[Path]]:
+    """Each run folder under ``logdir`` (itself included) with its event files, oldest first."""
+    runs: dict[Path, list[Path]] = {}
+    if logdir.is_file():
+        return {logdir.parent: [logdir]} if _EVENTS.match(logdir.name) else {}
+    for root, dirs, names in os.walk(logdir):
+        dirs.sort()
+        files = sorted(Path(root) / n for n in names if _EVENTS.match(n))
+        if files:
+            runs[Path(root)] = files
+    return runs
+
+
+def looks_like_tensorboard(path: Path) -> bool:
+    return bool(event_files(path))
+
+
+def _library() -> Any:
+    try:
+        from tensorboard.backend.event_processing import event_file_loader
+    except ImportError:
+        raise BadInput("importing TensorBoard event files needs TensorBoard's reader: "
+                       "pip install 'upstack[tensorboard]'") from None
+    return event_file_loader
+
+
+def tensorboard_runs(path: Path) -> tuple[int, Iterator[TrackerRun]]:
+    """How many run folders the logdir holds, and the runs one at a time.
+
+    A folder that holds only hparams (what ``add_hparams`` of tensorboardX and of torch writes: a
+    folder of its own inside the run's) is read as part of the run whose folder holds it.
+    """
+    if not path.exists():
+        raise BadInput(f"no such file or folder: {path}")
+    runs = event_files(path)
+    if not runs:
+        raise BadInput(f"{path} holds no TensorBoard event files (events.out.tfevents.*)")
+    loader = _library()
+    root = path if path.is_dir() else path.parent
+    return len(runs), _runs(loader, root, runs)
+
+
+def _runs(loader: Any, root: Path, runs: dict[Path, list[Path]]) -> Iterator[TrackerRun]:
+    merged: set[Path] = set()
+    for folder, files in runs.items():
+        if folder in merged:
+            continue
+        run = _read(loader, files)
+        for child, child_files in runs.items():
+            if child.parent == folder:
+                inner = _read(loader, child_files)
+                if inner.config and not set(inner.metrics) & set(run.metrics):
+                    run.config.update(inner.config)
+                    run.metrics.update(inner.metrics)
+                    run.skipped.update(inner.skipped)
+                    run.status, run.ended = inner.status if inner.ended else run.status, inner.ended or run.ended
+                    merged.add(child)
+        yield _tracker_run(root, folder, files, run)
+
+
+@dataclass
+class _Folder:
+    """What one run folder's event files hold."""
+
+    metrics: dict[str, tuple[array, array, array]] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    status: str = "finished"
+    ended: float | None = None
+    first: float | None = None
+    last: float | None = None
+
+
+def _read(loader: Any, files: list[Path]) -> _Folder:
+    read = _Folder()
+    for file in files:
+        try:
+            for event in _events(loader, file):
+                read.first = event.wall_time if read.first is None else min(read.first, event.wall_time)
+                read.last = event.wall_time if read.last is None else max(read.last, event.wall_time)
+                for value in event.summary.value:
+                    _take(read, event, value)
+        except (OSError, ValueError) as exc:  # protobuf's DecodeError is a ValueError
+            raise BadInput(f"cannot read {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
+                from None
+    if read.first is None:
+        raise BadInput(f"{files[0]} holds no events")
+    return read
+
+
+def _events(loader: Any, file: Path) -> Iterator[Any]:
+    """The file's events as TensorBoard's ``EventFileLoader`` gives them (its read-time compat layers
+    applied), checked to the end: the loader stops quietly at a damaged or cut-short record (it is made
+    for files still being written), which in a history being imported would lose the rest unsaid."""
+    from tensorboard import data_compat, dataclass_compat
+    from tensorboard.compat.proto import event_pb2
+
+    size = file.stat().st_size
+    used = 0
+    initial: dict[str, Any] = {}
+    for record in loader.RawEventFileLoader(str(file)).Load():
+        used += len(record) + 16  # length (8), its CRC (4), the record, its CRC (4)
+        yield from dataclass_compat.migrate_event(data_compat.migrate_event(event_pb2.Event.FromString(record)),
+                                                  initial)
+    if used != size:
+        raise ValueError(f"a damaged or cut-short record at byte {used} of {size}; nothing was imported")
+
+
+def _take(read: _Folder, event: Any, value: Any) -> None:
+    from tensorboard.plugins.hparams import metadata as hparams
+    from tensorboard.util import tensor_util
+
+    plugin = value.metadata.plugin_data.plugin_name
+    if plugin == "scalars":
+        steps, times, values = read.metrics.setdefault(value.tag, (array("q"), array("d"), array("d")))
+        steps.append(event.step)
+        times.append(event.wall_time)
+        values.append(float(tensor_util.make_ndarray(value.tensor).item()))
+    elif plugin == "hparams":
+        content = value.metadata.plugin_data.content
+        if value.tag == hparams.SESSION_START_INFO_TAG:
+            start = hparams.parse_session_start_info_plugin_data(content)
+            read.config.update({k: _hparam(v) for k, v in start.hparams.items()})
+        elif value.tag == hparams.SESSION_END_INFO_TAG:
+            end = hparams.parse_session_end_info_plugin_data(content)
+            read.status = _HPARAM_STATUS.get(end.status, read.status)
+            read.ended = end.end_time_secs or None
+    else:
+        read.skipped[plugin or "other"] += 1
+
+
+def _tracker_run(root: Path, folder: Path, files: list[Path], read: _Folder) -> TrackerRun:
+    relative = folder.relative_to(root).as_posix()
+    first = read.first or 0.0
+    run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{files[0].name}",
+                     name=root.name if relative == "." else relative,
+                     started_at=iso_from_epoch(first), ended_at=iso_from_epoch(read.ended or read.last or first),
+                     status=read.status, experiment=root.name, config=read.config, metrics=read.metrics,
+                     where=str(folder.resolve()),
+                     not_imported=dict(read.skipped))
+    if read.status == "crashed":
+        run.error = "TensorBoard's hparams had it as running when it was imported: it never ended"
+    return run
+
+
+def _hparam(value: Any) -> Any:
+    """An hparam's value (a protobuf Value) as plain Python."""
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "string_value":
+        return value.string_value
+    return None
