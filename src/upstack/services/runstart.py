@@ -87,6 +87,7 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
               most_unwritten_points=settings.run_unwritten_points,
               provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)),
               strict=strict, clock=epoch_clock())
+    run.artifact_resolver = lambda ref: _use_artifact(ws, ref)
     live = _live(ws, files.directory, run_id)
     if live is not None:
         run.on_end.append(live.close)
@@ -114,6 +115,13 @@ def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str,
             files.close()
         shutil.rmtree(directory, ignore_errors=True)
         raise UpstackError(f"cannot start a run in {directory.parent}: {exc.strerror or exc}") from None
+
+
+def _use_artifact(ws: Workspace, ref: str) -> tuple[dict[str, Any], Path]:
+    # Imported here: the store is loaded only by a run that uses an artifact (capture stays light).
+    from upstack.services.artifacts import resolver
+
+    return resolver(ws)(ref)
 
 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:

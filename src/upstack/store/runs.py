@@ -31,6 +31,7 @@ from upstack.formats.journal import Record
 from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
 from upstack.store.accounts import attributed
+from upstack.store.artifacts import HANDLERS as ARTIFACT_HANDLERS
 from upstack.store.db import Database
 from upstack.store.ingest import create_entry, revise_entry, with_offset
 from upstack.store.integrity import chunk_checksum, stored_json
@@ -148,6 +149,7 @@ HANDLERS = {
     "run.summary": _summary,
     "run.end": _end,
     "run.predict": lambda db, record: _predict(db, record),
+    **ARTIFACT_HANDLERS,  # run.artifact, run.use_artifact
 }
 
 

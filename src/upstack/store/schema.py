@@ -52,6 +52,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(20, "takes: who said it and where, how the person's confidence moved and why", "v20_takes"),
     Migration(21, "each prediction keeps how it stands: its standing resolution and the forecast it is scored by",
               "v21_prediction_standing"),
+    Migration(22, "held for another change of issue 20 (empty)", "v22_placeholder"),
+    Migration(23, "artifacts: versions by content per name, their files, and the runs that made and used them",
+              "v23_artifacts"),
 )
 LATEST = MIGRATIONS[-1].version
 
