@@ -121,7 +121,10 @@ def _use_artifact(ws: Workspace, ref: str) -> tuple[dict[str, Any], Path]:
     # Imported here: the store is loaded only by a run that uses an artifact (capture stays light).
     from upstack.services.artifacts import resolver
 
-    return resolver(ws)(ref)
+    try:
+        return resolver(ws)(ref)
+    finally:
+        ws.close()  # the store is opened for the look-up only: a training run holds no connection
 
 
 def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
