@@ -338,7 +338,7 @@ class Settings:
         "(at least 5); `--force` goes ahead.")
     run_env = Names("Extra environment variables runs record (comma-separated names).")
     sync_artifact_mb = Number(
-        100.0, "`upstack sync` sends an artifact version's files to the team server when the version is at most "
+        25.0, "`upstack sync` sends an artifact version's files to the team server when the version is at most "
         "this many MB (0: never; its description always goes); `upstack artifact send NAME:vN` sends a larger one.",
         zero=True)
     trusted_proxies = Networks(

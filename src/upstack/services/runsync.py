@@ -39,7 +39,7 @@ __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "
            "PUSH_POINTS", "Series"]
 
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
-           "run.end")
+           "run.artifact", "run.use_artifact", "run.end")
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
 NO_RUN = "no such run, or it is not yours to log to"
 
@@ -101,8 +101,28 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                     raise BadInput(f"record {record.id}: {TAKEN}")
             if record.op == "run.predict" and _prediction_id_taken(db, str(record.data["entry_id"]), run_id):
                 raise BadInput(f"record {record.id}: its prediction's {TAKEN}")
+            if record.op == "run.use_artifact":
+                _check_use(db, record, records, by)
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
+
+
+def _check_use(db: Any, record: Record, records: list[Record], by: Audience) -> None:
+    """A run may say it used only a version its pusher may see (or one it stores itself in this push):
+    anything else is refused as not there, whether it exists or not."""
+    from upstack.store.artifacts import check_usable
+
+    data = record.data
+    if data["producer"] == data["run_id"] and any(
+            r.op == "run.artifact" and r.data.get("name") == data["name"] and r.data.get("digest") == data["digest"]
+            for r in records):
+        return
+    with access.acting_as(by):
+        try:
+            check_usable(db, str(data["producer"]), str(data["name"]), str(data["digest"]))
+        except NotFound:
+            raise BadInput(f"record {record.id}: no artifact {data['name']!r} of that content that you may "
+                           "see: a run may use only an artifact its pusher may see") from None
 
 
 def _prediction_id_taken(db: Any, entry_id: str, run_id: str) -> bool:
@@ -275,6 +295,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
     """`upstack sync`'s push for runs: send every ended run the server lacks something of.
     Returns (runs sent, refusals); the files sent are added to ``uploaded``. A running run is
     left to its own process (or the next sync)."""
+    from upstack.services.artifact_sync import send_bytes as send_artifact_bytes
     from upstack.store import runs
 
     db = ws.store().db
@@ -292,6 +313,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
                 steps, times, values = runs.read_series(db, run_id, key)
                 series[key] = (start, steps[start:], times[start:], values[start:])
         try:
+            send_artifact_bytes(ws, remote, run_id, uploaded)  # up to sync_artifact_mb; descriptions always
             send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded)
             sent += 1
         except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)

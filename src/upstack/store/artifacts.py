@@ -20,7 +20,7 @@ from upstack.store.db import Database
 from upstack.store.queries import visible_runs_sql
 
 __all__ = ["HANDLERS", "summaries", "versions", "find", "for_run", "purge_version", "artifact_records",
-           "blob_in_use", "referenced_blobs", "producer_of", "my_namespace", "check_usable"]
+           "blob_in_use", "referenced_blobs", "link_record_ids", "producer_of", "my_namespace", "check_usable"]
 
 
 # -- record handlers -------------------------------------------------------------------
@@ -206,12 +206,24 @@ def referenced_blobs(db: Database) -> list[str]:
         "WHERE f.sha256 IS NOT NULL AND a.purged_at IS NULL ORDER BY f.sha256")]
 
 
+def link_record_ids(db: Database, run_ids: list[str] | None) -> dict[str, list[str]]:
+    """For sync's comparison: the ids of the records that linked each run to a version the reader may see."""
+    visible, params = _visible(db)
+    of_runs = f" AND l.run_id IN ({', '.join('?' for _ in run_ids)})" if run_ids else ""
+    found: dict[str, list[str]] = {}
+    for row in db.query("SELECT l.run_id, l.record_id FROM artifact_links l JOIN artifacts a ON a.id = l.artifact_id "
+                        f"WHERE {visible}{of_runs} ORDER BY l.record_id", [*params, *(run_ids or [])]):
+        found.setdefault(str(row["run_id"]), []).append(str(row["record_id"]))
+    return found
+
+
 def artifact_records(db: Database, run_id: str) -> list[Record]:
     """The ``run.artifact`` and ``run.use_artifact`` records that rebuild a run's links elsewhere (sync)."""
     records = []
+    visible, params = _visible(db)  # a run the reader sees may have used a version they may not: not said
     for row in db.query("SELECT l.record_id, l.role, l.at, l.artifact_id, a.name, a.kind, a.digest, a.folder "
-                        "FROM artifact_links l JOIN artifacts a ON a.id = l.artifact_id WHERE l.run_id = ? "
-                        "ORDER BY l.at, l.record_id", (run_id,)):
+                        "FROM artifact_links l JOIN artifacts a ON a.id = l.artifact_id "
+                        f"WHERE l.run_id = ? AND {visible} ORDER BY l.at, l.record_id", [run_id, *params]):
         if row["role"] == "produced":
             files = [{k: f[k] for k in ("path", "sha256", "link", "size", "mode") if f[k] is not None}
                      for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path",
