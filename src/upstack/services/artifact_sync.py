@@ -5,14 +5,15 @@ record travels with its run), and its files when the version is at most ``sync_a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from upstack.domain.artifact import ArtifactVersion
-from upstack.errors import BadInput
+from upstack.errors import BadInput, UpstackError
 from upstack.services import artifacts
 from upstack.workspace import Workspace
 
-__all__ = ["send_bytes", "send_version"]
+__all__ = ["artifact_cap", "send_artifact_files", "send_version"]
 
 
 def _upload(ws: Workspace, remote: Any, version: ArtifactVersion, uploaded: set[str]) -> int:
@@ -27,12 +28,28 @@ def _upload(ws: Workspace, remote: Any, version: ArtifactVersion, uploaded: set[
     return sent
 
 
-def send_bytes(ws: Workspace, remote: Any, run_id: str, uploaded: set[str]) -> int:
-    """Upload the files of the versions run ``run_id`` produced that are at most the cap (and not purged);
-    how many files were sent."""
-    cap = ws.settings.sync_artifact_mb * 1_000_000
-    produced = artifacts.for_run(ws, run_id)["produced"]
-    return sum(_upload(ws, remote, v, uploaded) for v in produced if not v.purged_at and v.size <= cap)
+def artifact_cap(ws: Workspace) -> float:
+    """The largest artifact version, in bytes, whose files sync sends unasked."""
+    return float(ws.settings.sync_artifact_mb) * 1_000_000
+
+
+def send_artifact_files(remote: Any, records: list[Any], read_blob: Callable[[str], bytes], uploaded: set[str],
+                        cap: float, *, timeout: float = 120) -> int:
+    """Upload the files of the ``run.artifact`` records among a run's records whose version is at most
+    ``cap`` bytes (a file not here, as after a purge, is left out); how many were sent."""
+    sent = 0
+    for record in records:
+        if record.op != "run.artifact" or sum(int(f.get("size") or 0) for f in record.data["files"]) > cap:
+            continue
+        for sha in sorted({str(f["sha256"]) for f in record.data["files"] if f.get("sha256")} - uploaded):
+            try:
+                data = read_blob(sha)
+            except (OSError, UpstackError):
+                continue  # purged, or a description synced here without its files
+            remote.call("PUT", f"/api/blobs/{sha}", data, content_type="application/octet-stream", timeout=timeout)
+            uploaded.add(sha)
+            sent += 1
+    return sent
 
 
 def send_version(ws: Workspace, ref: str) -> tuple[ArtifactVersion, int]:

@@ -31,8 +31,9 @@ MOST_POINTS = 1_000_000  # points read for one push (24 MB): a long backlog goes
 
 
 class LiveUpload:
-    def __init__(self, remote: Any, directory: Path, run_id: str, every: float) -> None:
+    def __init__(self, remote: Any, directory: Path, run_id: str, every: float, artifact_cap: float = 0) -> None:
         self.remote = remote
+        self.artifact_cap = artifact_cap  # an artifact's files go when it is at most this many bytes
         self.directory = directory
         self.run_id = run_id
         self.every = every
@@ -64,7 +65,8 @@ class LiveUpload:
                 records = [r for r in records if r.op != "run.end"]
                 records_at = self._records_at  # and the records again with it (each applies once)
             try:
-                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT)
+                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT,
+                     artifact_cap=self.artifact_cap)
             except Refused as exc:
                 self.refused, self.error = True, exc.reason
                 return False

@@ -135,7 +135,7 @@ def _live(ws: Workspace, directory: Path, run_id: str) -> Any:
     from upstack.services.live import LiveUpload
     from upstack.services.remote import remote
 
-    return LiveUpload(remote(ws), directory, run_id, every)
+    return LiveUpload(remote(ws), directory, run_id, every, artifact_cap=ws.settings.sync_artifact_mb * 1_000_000)
 
 
 def _node(ws: Workspace, ref: str) -> dict[str, Any]:

@@ -250,10 +250,14 @@ def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
 # -- the sending side --------------------------------------------------------------------------
 
 def send(remote: Any, run_id: str, records: list[Record], series: Series, read_blob: Callable[[str], bytes],
-         uploaded: set[str], *, timeout: float = 120) -> dict[str, Any]:
+         uploaded: set[str], *, timeout: float = 120, artifact_cap: float = 0) -> dict[str, Any]:
     """Push records and points of one run: files first, points in pieces of ``PUSH_POINTS``, and
     the end record with the last piece (so the server writes the result with every point in).
-    ``uploaded`` holds the files sent already and is added to. Returns the server's last answer."""
+    ``uploaded`` holds the files sent already and is added to; an artifact's files go when it is at most
+    ``artifact_cap`` bytes (its description always). Returns the server's last answer."""
+    from upstack.services.artifact_sync import send_artifact_files
+
+    send_artifact_files(remote, records, read_blob, uploaded, artifact_cap, timeout=timeout)
     for record in records:
         for attachment in _attachments(record):
             sha = str(attachment["sha256"])
@@ -295,7 +299,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
     """`upstack sync`'s push for runs: send every ended run the server lacks something of.
     Returns (runs sent, refusals); the files sent are added to ``uploaded``. A running run is
     left to its own process (or the next sync)."""
-    from upstack.services.artifact_sync import send_bytes as send_artifact_bytes
+    from upstack.services.artifact_sync import artifact_cap
     from upstack.store import runs
 
     db = ws.store().db
@@ -313,8 +317,8 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
                 steps, times, values = runs.read_series(db, run_id, key)
                 series[key] = (start, steps[start:], times[start:], values[start:])
         try:
-            send_artifact_bytes(ws, remote, run_id, uploaded)  # up to sync_artifact_mb; descriptions always
-            send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded)
+            send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded,
+                 artifact_cap=artifact_cap(ws))
             sent += 1
         except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)
             refused.append({"id": run_id, "op": "run", "subject": run_id, "reason": exc.reason})
