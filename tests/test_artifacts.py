@@ -167,3 +167,29 @@ def test_cli_lists_and_shows_lineage(workspace: Workspace, tmp_path: Path, cli: 
     shown = cli.ok("artifact", "show", "model")
     assert "v0" in shown and producer[:6].lower() in shown.lower() or "train" in shown
     assert "eval" in shown
+
+
+def test_web_pages_show_versions_and_lineage(workspace: Workspace, tmp_path: Path) -> None:
+    from webserver import serve
+
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"w")
+    producer = _produce(workspace, weights)
+    with _run(workspace, "eval") as run:
+        run.use_artifact("model:v0")
+    workspace.ingest()
+    with serve(workspace.home, workspace.db_url) as server:
+        client = server.client()
+        listed = client.get("/artifacts.json").json()
+        assert [a["name"] for a in listed["artifacts"]] == ["model"]
+        page = client.get("/artifacts/model.json").json()
+        [version] = page["versions"]
+        assert version["label"] == "model:v0" and version["bytes_here"]
+        assert [r["run_id"] for r in version["produced_by"]] == [producer]
+        assert [r["run_id"] for r in version["used_by"]] == [run.id]
+        html = client.get("/artifacts/model").text
+        assert "model:v0" in html and "eval" in html
+        shown = client.get(f"/runs/{run.id}.json").json()
+        assert [v["label"] for v in shown["artifacts"]["used"]] == ["model:v0"]
+        assert 'href="/artifacts/model#v0"' in client.get(f"/runs/{run.id}").text
+        assert client.get("/artifacts/nothing.json").status_code == 404
