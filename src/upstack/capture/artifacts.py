@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.domain.artifact import MOST_FILES, link_stays_inside
+from upstack.domain.text import unstorable
 from upstack.errors import BadInput
 
 __all__ = ["build_manifest"]
@@ -46,6 +47,8 @@ def _walk(folder: Path, prefix: str, store: Store, files: list[dict[str, Any]]) 
         raise BadInput(f"cannot read {folder}: {exc.strerror or exc}") from None
     for entry in entries:
         relative = prefix + entry.name
+        if unstorable(relative) or "\\" in relative:
+            raise BadInput(f"artifact folder holds a file whose name upstack cannot keep ({relative!r}): rename it")
         info = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(info.st_mode):
             target = os.readlink(entry.path)

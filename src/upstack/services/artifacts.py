@@ -144,7 +144,7 @@ def purge(ws: Workspace, ref: str) -> tuple[ArtifactVersion, list[str]]:
     store = ws.store()
     with store.blobs.removing():  # no capture is between storing a file and recording it (store/blobs.py)
         ws.ingest()
-        with store.lock(), store.db.transaction():
+        with store.lock():
             shas = store_artifacts.purge_version(store.db, version.id, now_iso())
         removed = store.delete_unused_blobs(set(shas))
     return version, removed

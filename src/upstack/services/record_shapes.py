@@ -589,7 +589,7 @@ def _artifact_name(value: str) -> str:
 
 def _artifact_path(value: str) -> str:
     safe_relative(value)
-    return value
+    return _text(value)
 
 
 ArtifactName = Annotated[StrictStr, AfterValidator(lambda v: _wrapped(_artifact_name, v))]

@@ -130,7 +130,8 @@ def _version(db: Database, row: dict[str, Any]) -> ArtifactVersion:
         created_at=str(row["created_at"]), purged_at=row["purged_at"])
     version.files = [{"path": f["path"], "sha256": f["sha256"], "link": f["link"], "size": int(f["size"]),
                       "mode": int(f["mode"])}
-                     for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path", (version.id,))]
+                     for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path",
+                                       (version.id,))]
     audience = access.current(team=db.team)
     runs_visible, params = ("1 = 1", []) if audience is None else visible_runs_sql(audience, "r")
     for link in db.query("SELECT l.run_id, l.role, l.at, r.name FROM artifact_links l JOIN runs r ON r.id = l.run_id "
@@ -187,8 +188,10 @@ def for_run(db: Database, run_id: str) -> dict[str, list[ArtifactVersion]]:
 # -- purge, blobs and sync --------------------------------------------------------------
 
 def purge_version(db: Database, artifact_id: str, at: str) -> list[str]:
-    """Mark a version purged (its tombstone); the hashes of its files, for the caller to free."""
-    db.execute("UPDATE artifacts SET purged_at = ? WHERE id = ? AND purged_at IS NULL", (at, artifact_id))
+    """Mark a version purged (its tombstone), in a transaction of its own; the hashes of its files, for the
+    caller to free once it is committed."""
+    with db.transaction():
+        db.execute("UPDATE artifacts SET purged_at = ? WHERE id = ? AND purged_at IS NULL", (at, artifact_id))
     return [str(r["sha256"]) for r in db.query(
         "SELECT DISTINCT sha256 FROM artifact_files WHERE artifact_id = ? AND sha256 IS NOT NULL", (artifact_id,))]
 

@@ -30,8 +30,8 @@ from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
-from upstack.store.accounts import attributed
 from upstack.store import artifacts
+from upstack.store.accounts import attributed
 from upstack.store.artifacts import HANDLERS as ARTIFACT_HANDLERS
 from upstack.store.db import Database
 from upstack.store.ingest import create_entry, revise_entry, with_offset

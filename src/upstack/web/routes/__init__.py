@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from upstack.web.routes import (
-    artifacts,
     accounts,
+    artifacts,
     contacts,
     due,
     entries,

@@ -28,8 +28,8 @@ from upstack.services import artifacts as artifact_service
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_when
 from upstack.web.markdown import render
-from upstack.web.routes.artifacts import version_row
 from upstack.web.pages import Page, page, workspace
+from upstack.web.routes.artifacts import version_row
 from upstack.workspace import Workspace
 
 __all__ = ["router", "DEFAULT_POINTS"]
