@@ -193,3 +193,13 @@ def test_web_pages_show_versions_and_lineage(workspace: Workspace, tmp_path: Pat
         assert [v["label"] for v in shown["artifacts"]["used"]] == ["model:v0"]
         assert 'href="/artifacts/model#v0"' in client.get(f"/runs/{run.id}").text
         assert client.get("/artifacts/nothing.json").status_code == 404
+
+
+def test_doctor_counts_an_artifacts_files_as_used_and_backups_keep_them(workspace: Workspace, tmp_path: Path,
+                                                                       cli: CLI) -> None:
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"kept by the artifact only")
+    _produce(workspace, weights)
+    assert "used by no entry" not in cli("doctor").output
+    exported = json.loads(cli.ok("export"))
+    assert [row["name"] for row in exported["tables"]["artifacts"]] == ["model"]

@@ -69,9 +69,11 @@ def test_sync_sends_descriptions_and_bytes_up_to_the_cap(team: Team, tmp_path: P
         assert artifacts.list_artifacts(team.ws) == []
         with pytest.raises(NotFound):
             artifacts.find(team.ws, "small")
-    for path in ("/artifacts.json", "/artifacts/small.json"):
-        answer = team.api(team.bob).get(path)
-        assert "small" not in answer.text.replace("/artifacts/small", ""), (path, answer.text[:300])
+    bob = team.api(team.bob)
+    assert "small" not in bob.get("/artifacts.json").text
+    hidden, missing = bob.get("/artifacts/small.json"), bob.get("/artifacts/nosuch.json")  # hidden answers as missing
+    assert (hidden.status_code, hidden.text.replace("small", "nosuch")) == (missing.status_code, missing.text) \
+        and hidden.status_code == 404
     laptop.close()
 
 
@@ -112,3 +114,20 @@ def test_a_manifest_leaving_its_folder_is_refused_at_the_door(team: Team) -> Non
     answer = ada.post(f"/api/runs/{run_id}/push", json={"records": run_records(run_id, None, extra=[bad]),
                                                          "points": {}})
     assert answer.status_code == 400 and "leaves its folder" in answer.text
+
+
+def test_naming_someone_elses_file_does_not_tell_that_it_is_there(team: Team) -> None:
+    import hashlib
+
+    ada, bob = team.api(team.ada), team.api(team.bob)
+    content = b"ada's checkpoint bytes"
+    sha = hashlib.sha256(content).hexdigest()
+    assert ada.put(f"/api/blobs/{sha}", content=content).status_code == 204
+    for client, name in ((ada, "adacopy"), (bob, "bobguess")):
+        run_id = new_id()
+        made = _artifact_record(run_id, name, content)
+        answer = client.post(f"/api/runs/{run_id}/push", json={"records": run_records(run_id, None, extra=[made]),
+                                                                "points": {}})
+        assert answer.status_code == 200, answer.text
+    assert ada.get("/artifacts/adacopy.json").json()["versions"][0]["bytes_here"] is True
+    assert bob.get("/artifacts/bobguess.json").json()["versions"][0]["bytes_here"] is False

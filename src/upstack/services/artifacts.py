@@ -22,6 +22,7 @@ from upstack.domain.artifact import ArtifactSummary, ArtifactVersion, link_stays
 from upstack.errors import BadInput, NotFound
 from upstack.files import atomic_path, fsync_dir, make_private_dirs
 from upstack.store import artifacts as store_artifacts
+from upstack.store import audit as store_audit
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
@@ -55,8 +56,17 @@ def for_run(ws: Workspace, run_id: str) -> dict[str, list[ArtifactVersion]]:
 
 
 def missing_bytes(ws: Workspace, version: ArtifactVersion) -> list[str]:
-    """The files of a version whose bytes are not in this workspace (synced as a description only)."""
-    return [f["path"] for f in version.files if f["sha256"] and not ws.blobs.path(f["sha256"]).exists()]
+    """The files of a version whose bytes are not in this workspace (synced as a description only). On a
+    team server a file counts only when the version's owner uploaded it: a description naming the hash of
+    someone else's file must not learn that the file is there."""
+    db = ws.store().db
+
+    def here(sha: str) -> bool:
+        if not ws.blobs.path(sha).exists():
+            return False
+        return not (ws.team and version.owner) or store_audit.has_upload(db, version.owner, sha)
+
+    return [f["path"] for f in version.files if f["sha256"] and not here(f["sha256"])]
 
 
 def _readable(ws: Workspace, version: ArtifactVersion) -> None:
@@ -73,7 +83,7 @@ def save(ws: Workspace, ref: str, dest: Path | None) -> tuple[ArtifactVersion, P
     """Write a version's file or folder to ``dest`` (default: its own name here), never overwriting."""
     version = find(ws, ref)
     _readable(ws, version)
-    default = version.files[0]["path"] if not version.folder else version.name
+    default = safe_relative(version.files[0]["path"]).name if not version.folder else version.name
     target = Path(dest) if dest else Path(default)
     if target.is_dir():
         target = target / default
