@@ -12,7 +12,7 @@ from attack_common import Team, rec, run_records
 from upstack.domain import access
 from upstack.domain.artifact import manifest_digest
 from upstack.errors import NotFound
-from upstack.ids import new_id
+from upstack.ids import new_id, short_id
 from upstack.services import accounts, artifacts
 from upstack.services import sync as sync_service
 from upstack.services.artifact_sync import send_version
@@ -131,3 +131,29 @@ def test_naming_someone_elses_file_does_not_tell_that_it_is_there(team: Team) ->
         assert answer.status_code == 200, answer.text
     assert ada.get("/artifacts/adacopy.json").json()["versions"][0]["bytes_here"] is True
     assert bob.get("/artifacts/bobguess.json").json()["versions"][0]["bytes_here"] is False
+
+
+def test_a_private_producer_of_a_shared_version_stays_hidden(team: Team) -> None:
+    ada, bob = team.api(team.ada), team.api(team.bob)
+    private_run, shared_run, bob_run = new_id(), new_id(), new_id()
+    for run_id, node in ((private_run, None), (shared_run, team.project)):  # the same content twice: one version
+        made = _artifact_record(run_id, "dup", b"same bytes")
+        answer = ada.post(f"/api/runs/{run_id}/push", json={"records": run_records(run_id, node, extra=[made]),
+                                                             "points": {}})
+        assert answer.status_code == 200, answer.text
+    version = bob.get("/artifacts/dup.json").json()["versions"]
+    assert [v["version"] for v in version] == [0]
+    assert [r["run_id"] for r in version[0]["produced_by"]] == [shared_run]
+    use = rec("run.use_artifact", {"run_id": bob_run, "name": "dup", "digest": version[0]["digest"],
+                                   "producer": shared_run, "at": now_iso()})
+    answer = bob.post(f"/api/runs/{bob_run}/push", json={"records": run_records(bob_run, None, extra=[use]),
+                                                         "points": {}})
+    assert answer.status_code == 200, answer.text
+    pulled = bob.post(f"/api/runs/{bob_run}/pull", json={"have": {}})
+    assert pulled.status_code == 200 and "run.use_artifact" in pulled.text
+    for text in (pulled.text, bob.get("/artifacts/dup.json").text, bob.get("/artifacts/dup").text,
+                 bob.get(f"/runs/{bob_run}.json").text):
+        assert private_run not in text and short_id(private_run) not in text
+    with access.acting_as(team.as_user(team.ada)):
+        [mine] = artifacts.show(team.ws, "dup")
+        assert [r["run_id"] for r in mine.produced_by] == [private_run, shared_run]

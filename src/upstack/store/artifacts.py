@@ -235,8 +235,12 @@ def artifact_records(db: Database, run_id: str) -> list[Record]:
                     "folder": bool(row["folder"]), "files": files, "at": row["at"]}
             records.append(Record(str(row["record_id"]), "run.artifact", "sync", str(row["at"]), data))
         else:
-            producer = db.scalar("SELECT run_id FROM artifact_links WHERE artifact_id = ? AND role = 'produced' "
-                                 "ORDER BY at, run_id LIMIT 1", (row["artifact_id"],))
+            # A producer the reader may see (another may be a run of someone else's they may not).
+            audience = access.current(team=db.team)
+            runs, shown = ("1 = 1", []) if audience is None else visible_runs_sql(audience, "r")
+            producer = db.scalar("SELECT p.run_id FROM artifact_links p JOIN runs r ON r.id = p.run_id "
+                                 f"WHERE p.artifact_id = ? AND p.role = 'produced' AND {runs} "
+                                 "ORDER BY p.at, p.run_id LIMIT 1", [row["artifact_id"], *shown])
             data = {"run_id": run_id, "name": row["name"], "digest": row["digest"], "producer": producer,
                     "at": row["at"]}
             records.append(Record(str(row["record_id"]), "run.use_artifact", "sync", str(row["at"]), data))
