@@ -287,6 +287,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     21: tuple(f"ALTER TABLE predictions DROP COLUMN {c}" for c in (
         "outcome", "outcome_value", "evidence_at", "scored_by", "scored_by_at")),
     22: ("DROP TABLE run_events", "ALTER TABLE runs DROP COLUMN deleted_at"),
+    23: ("DROP TABLE artifact_links", "DROP TABLE artifact_files", "DROP TABLE artifacts"),
 }
 
 

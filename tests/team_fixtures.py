@@ -211,14 +211,22 @@ def add_practice(team: Team, ws: Workspace, name: str, marker: str, *, who: str)
     return team.add(Resource(name, "practice", made.id, (marker,), author=who))
 
 
-def add_run(team: Team, ws: Workspace, name: str, marker: str, node: str | None) -> Resource:
-    """A finished run (with nobody signed in: the workspace owner's) logging loss and acc."""
+def add_run(team: Team, ws: Workspace, name: str, marker: str, node: str | None,
+            artifact: str | None = None) -> Resource:
+    """A finished run (with nobody signed in: the workspace owner's) logging loss and acc; with ``artifact``
+    (a marker), storing a file as the artifact of that name (resource ``artifact-`` + the run's)."""
     made = upstack.run(marker, home=team.home, db=team.db, capture="none", under=team[node].id if node else None,
                        config={"lr": 0.001})
     with made as run:
         for step in range(5):
             run.log({"loss": 1.0 / (step + 1), "acc": step / 5}, step=step)
+        if artifact:
+            weights = team.home.parent / f"{artifact}.bin"
+            weights.write_bytes(png(artifact))
+            run.artifact(weights, name=artifact)
     ws.ingest()  # ingest the run folder: its result entry (same id) appears
+    if artifact:
+        team.add(Resource(f"artifact-{name}", "artifact", made.id, (artifact,), author=None, node=node))
     return team.add(Resource(name, "run", made.id, (marker,), author=None, node=node))
 
 
@@ -362,8 +370,8 @@ def build_team(home: Path, db: str | None) -> Team:
         add_entry(team, ws, "entry-unfiled-A", "QUUNFILEDA", who="A")
         add_idea(team, ws, "idea-P", "QUIDEAP", who="A", node="node-P")
         add_idea(team, ws, "idea-A", "QUIDEAUNFILEDA", who="A", node=None)
-        add_run(team, ws, "run-P", "QURUNP", "node-P")
-        add_run(team, ws, "run-S", "QURUNS", "node-S")
+        add_run(team, ws, "run-P", "QURUNP", "node-P", artifact="QUARTIFACTP")
+        add_run(team, ws, "run-S", "QURUNS", "node-S", artifact="QUARTIFACTS")
         # The editor's, in P; the outsider's, unfiled.
         add_entry(team, ws, "entry-E-P", "QUEDITORNOTEP", who="E", node="node-P")
         add_entry(team, ws, "entry-E-private", "QUEDITORPRIVATE", who="E", node="node-P", private=True)

@@ -41,6 +41,7 @@ BAD = {
     "run_capture": ("env", "gti,host"),
     "run_diff_limit": ("env", "1MB"),
     "run_env": ("file", 5),
+    "sync_artifact_mb": ("env", "25MB"),
     "trusted_proxies": ("env", "127.0.0.1, caddy.internal"),
     "session_idle_minutes": ("env", "0"),
     "redact": ("env", "corp-[0-9"),

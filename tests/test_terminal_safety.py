@@ -48,12 +48,19 @@ def _hostile_log(ws: Workspace) -> dict[str, str]:
     capture.note(ws, HOSTILE + " learned", kind="learning", under=node.id)
     idea = ideas.capture_idea(ws, HOSTILE + " idea", cheapest_test=HOSTILE, cost_hours=2)
     runs = []
+    weights = ws.home / "weights"  # an artifact's file named in hostile text; the runs that made and used it too
+    weights.mkdir(parents=True)
+    (weights / (HOSTILE[:40].replace("/", "_") + ".bin")).write_bytes(b"w")
     for width in (1, 2):
         with upstack.run(HOSTILE, under=node.short, config={"lr": HOSTILE, "width": width},
                          home=ws.home, db=ws.db_url, capture="none") as r:
             r.log({"loss": 0.5}, step=1)
             r.note(HOSTILE_BODY)
             r.summary(learned=HOSTILE)
+            if width == 1:
+                r.artifact(weights, name="hostile-model")
+            else:
+                r.use_artifact("hostile-model")
         runs.append(r.short)
     vault = ws.home / "vault"  # a note embedding a missing file of a hostile name: a warning names both
     vault.mkdir(parents=True)
@@ -93,7 +100,10 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["run", "rename", ids["run"], HOSTILE + " renamed"], ["run", "tag", ids["run"], "+probe", "+" + HOSTILE],
         ["run", "note", ids["run"], HOSTILE_BODY], ["run", "rm", ids["run"]], ["runs", "--deleted"],
         ["run", "restore", ids["run"]], ["run", "history", ids["run"]], ["run", "history", ids["run"], "--json"],
-        ["compare", ids["run"], ids["other run"]], ["review"], ["export"], ["unstar", ids["entry"]],
+        ["compare", ids["run"], ids["other run"]],
+        ["artifacts"], ["artifacts", "--json"], ["artifact", "show", "hostile-model"],
+        ["artifact", "show", "hostile-model", "--json"], ["save", "hostile-model:v0", str(Path(ids["vault"]).parent)],
+        ["artifact", "purge", "hostile-model:v0"], ["review"], ["export"], ["unstar", ids["entry"]],
         ["ladder", "add", HOSTILE, "--done-when", HOSTILE_BODY],
         ["ladder", "evidence", "add", "paper-alone", ids["run"]],
         ["ladder", "evidence", "add", "open-problem", ids["node"]], ["ladder", "proposals"], ["ladder"],

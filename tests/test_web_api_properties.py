@@ -70,6 +70,7 @@ class Seeded:
     contacts: list[str]
     predictions: list[str]  # open ones (issue 19): updated and resolved by their forms
     takes: list[str]  # (issue 19) updated and revisited by their forms
+    artifacts: list[str] = field(default_factory=list)  # (issue 20) names of artifacts the sweep stored
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -102,6 +103,9 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                           under=question.id)
         for step in range(30):
             run.log({"loss": 1.0 / (step + 1), "acc": step / 30}, step=step)
+        run.artifact(figure, name=f"plot-{n % 2}", kind="figure")  # plot-0 twice: one version; plot-1 used below
+        if n == 2:
+            run.use_artifact("plot-0:v0")
         run.finish()
         runs.append(run)
 
@@ -112,7 +116,8 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                   ideas=refs(found), runs=refs(runs),
                   attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
                   opportunities=opps, applications=opps[:3], contacts=people,
-                  predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]))
+                  predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]),
+                  artifacts=["plot-0", "plot-1"])
 
 
 @dataclass
@@ -143,7 +148,7 @@ def _real_values(seeded: Seeded) -> RealValues:
         path_ids={"/e/{ref}/forecast": seeded.predictions, "/e/{ref}/resolve": seeded.predictions,
                   "/e/{ref}/take": seeded.takes, "/e/{ref}/revisited": seeded.takes,
                   "/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
-                  "/a/": seeded.attachments,
+                  "/a/": seeded.attachments, "/artifacts/": seeded.artifacts,
                   # Applied to only the free ones; archived and restored only those applied to already.
                   "/opportunities/{slug}/apply": seeded.opportunities[3:],
                   "/opportunities/{slug}/archive": seeded.applications,

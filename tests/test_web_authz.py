@@ -124,7 +124,7 @@ def sees(team: Team, who: str | None, resource: Resource) -> bool:
                                            and resource.part in team.mentors.get((author(resource), who), ()))
     if author(resource) == who:
         return True
-    if resource.kind == "run":  # a run (and its result entry) is never private
+    if resource.kind in ("run", "artifact"):  # a run (and its result entry) is never private; its artifacts follow it
         return role(team, who, resource.node) is not None
     return not resource.private and not resource.deleted and role(team, who, resource.node) is not None
 
@@ -201,7 +201,7 @@ def is_json(path: str) -> bool:
 # What each path parameter can name (kinds of resources, or a special list), and the query
 # parameters that name something. Query parameters that name nothing keep their defaults.
 PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id": ("attachment",),
-              "token_id": ("token",), "slug": PIPELINE_KINDS}
+              "token_id": ("token",), "slug": PIPELINE_KINDS, "name": ("artifact",)}
 PATH_SPECIAL = ("login", "secret", "sha256", "run_id")  # user names, link secrets, files, runs (by full id)
 QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
                "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
@@ -524,7 +524,8 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
     """The other half: the pages are not merely empty. Each visible marker shows somewhere."""
     team, client = world.team, world.client(who)
     shown = [client.get(p).text for p in ("/log.json?limit=500", "/tree.json", "/runs.json", "/ideas.json",
-                                          "/account.json", "/admin.json", "/notifications.json", "/practice.json")]
+                                          "/account.json", "/admin.json", "/notifications.json", "/practice.json",
+                                          "/artifacts.json")]
     for resource in team.resources.values():
         if sees(team, who, resource) and resource.kind in ("entry", "idea", "run", "comment"):
             shown.append(client.get(f"/e/{resource.entry and team[resource.entry].short or resource.short}.json")
@@ -603,6 +604,8 @@ def test_counts_count_only_what_the_reader_may_see(world: World, who: str) -> No
            sorted(r.id for r in live if r.kind == "idea"))
     expect("runs", sorted(r["id"] for r in client.get("/runs.json").json()["runs"]),
            sorted(r.id for r in team.of_kind("run") if sees(team, who, r)))
+    expect("artifacts", sorted(a["name"] for a in client.get("/artifacts.json").json()["artifacts"]),
+           sorted(r.markers[0] for r in team.of_kind("artifact") if sees(team, who, r)))
     tree = client.get("/tree.json").json()
 
     def walk(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -340,6 +340,10 @@ class Settings:
         0.25, "`upstack vault sync` stops (exit 1) rather than delete more than this share of the vault's notes "
         "(at least 5); `--force` goes ahead.")
     run_env = Names("Extra environment variables runs record (comma-separated names).")
+    sync_artifact_mb = Number(
+        25.0, "`upstack sync` sends an artifact version's files to the team server when the version is at most "
+        "this many MB (0: never; its description always goes); `upstack artifact send NAME:vN` sends a larger one.",
+        zero=True)
     trusted_proxies = Networks(
         "A team server's TLS proxy: addresses (or networks) whose X-Forwarded-For and "
         "X-Forwarded-Proto headers are believed, comma-separated; nobody's by default.")

@@ -89,6 +89,9 @@ class Run:
         self._forked = False
         self._signalled = False  # SIGTERM came while log() held the lock (see _hook_sigterm)
         self.on_end: list[Callable[[], None]] = []  # called once the run has ended (a live upload's last push)
+        # NAME[:vN] -> (the version's run.use_artifact data, its local path): set by whoever started the
+        # run (services/runstart.py), which can read the workspace's store; capture cannot.
+        self.artifact_resolver: Callable[[str], tuple[dict[str, Any], Any]] | None = None
         files.beat(now_iso(), self._step)
         self._thread.start()
         if self._collector is not None:
@@ -268,6 +271,41 @@ class Run:
         sha = self._files.put_blob(data)
         return {"id": new_id(), "sha256": sha, "filename": filename, "media_type": media_type,
                 "size": len(data), "created_at": now_iso()}
+
+    # -- artifacts -------------------------------------------------------------------
+    def artifact(self, path: Any, name: str, kind: str = "model") -> dict[str, Any]:
+        """Store a file or a folder as a version of artifact ``name`` (v0, v1, ...; the same content
+        is the same version), read in chunks, never whole. Returns its name, kind, digest, size and files.
+
+        Example:
+            >>> run.artifact("checkpoints/final", name="sae-16k", kind="model")  # doctest: +SKIP
+        """
+        from pathlib import Path
+
+        from upstack.capture.artifacts import build_manifest
+        from upstack.domain.artifact import check_kind, check_name, manifest_digest
+
+        check_name(name)
+        check_kind(kind)
+        if self._status is not None:
+            raise BadInput(f"run {self.short} has ended; start a new run to store an artifact")
+        files, folder = build_manifest(Path(path), self._files.put_file)
+        data = {"name": name, "kind": kind, "digest": manifest_digest(files, folder), "folder": folder,
+                "files": files, "at": now_iso()}
+        self.append([self.record("run.artifact", data)])
+        return {k: data[k] for k in ("name", "kind", "digest", "folder", "files")} | {
+            "size": sum(int(f["size"]) for f in files)}
+
+    def use_artifact(self, ref: str) -> Any:
+        """Record that this run uses artifact ``NAME``, ``NAME:latest`` or ``NAME:vN``; the local path of
+        its file or folder (a read-only copy in the workspace's cache) for the script to load."""
+        if self.artifact_resolver is None:
+            raise BadInput("this run cannot look artifacts up (it was not started from a workspace)")
+        if self._status is not None:
+            raise BadInput(f"run {self.short} has ended")
+        data, local = self.artifact_resolver(ref)
+        self.append([self.record("run.use_artifact", {**data, "at": now_iso()})])
+        return local
 
     # -- figures, tables, notes, summary ---------------------------------------------
     def figure(self, figure: Any = None, title: str = "") -> None:

@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "progress": "tree", "ask": "tree", "review": "review",
     "runs": "runs", "run": "runs", "compare": "runs", "plot": "runs", "ingest": "runs",
     "sweep": "sweep",
+    "artifacts": "artifacts", "artifact": "artifacts",
     "serve": "serve",
     "user": "team", "share": "team", "unshare": "team", "login": "team", "sync": "team",
     "comment": "collab", "star": "collab", "unstar": "collab",
@@ -60,7 +61,7 @@ HELP_SECTIONS = {
     "recall": "Find", "collab": "Find",  # star to find again; comments show under their entry
     "tree": "Why: the tree", "review": "Why: the tree",
     "ideas": "Ideas",
-    "runs": "Runs", "sweep": "Runs",
+    "runs": "Runs", "sweep": "Runs", "artifacts": "Runs",
     "ladder": "Path to a job", "practice": "Path to a job", "portfolio": "Path to a job", "path": "Path to a job",
     "opportunities": "Opportunities", "applications": "Opportunities", "contacts": "Opportunities",
     "due": "Opportunities",

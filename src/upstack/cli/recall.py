@@ -222,15 +222,22 @@ def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
 
 
 @click.command()
-@click.argument("attachment_id", metavar="ATTACHMENT_ID")
+@click.argument("attachment_id", metavar="ATTACHMENT_ID|NAME:vN")
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @pass_log
 def save(ws: Workspace, attachment_id: str, dest: Path | None) -> None:
-    """Save an attached file (its id is listed by `upstack show`) to DEST.
+    """Save an attached file (its id is listed by `upstack show`), or a version of an artifact
+    (NAME:v3 or NAME:latest, listed by `upstack artifacts`), to DEST.
 
-    DEST defaults to the file's own name in the current directory; an existing
+    DEST defaults to the file's (or the artifact's) own name in the current directory; an existing
     file is never overwritten. The bytes are checked against their SHA-256.
     """
+    if ":" in attachment_id:  # an id never holds one
+        from upstack.services import artifacts  # here: the artifact code loads only to save one
+
+        version, target = artifacts.save(ws, attachment_id, dest)
+        echo(f"{version.label}  saved to {target}")
+        return
     attachment, target = recall.save_attachment(ws, attachment_id, dest)
     echo(f"{attachment.short}  saved to {target}")
 

@@ -252,6 +252,10 @@ class RunFiles:
         """Store a file with the run, once under its SHA-256 (as ``upstack.files.store_blob`` stores every blob)."""
         return store_blob(self.blobs, data, nested=False)[0]
 
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Store a file with the run by its SHA-256, read in chunks (never whole): (hash, size)."""
+        return store_blob(self.blobs, source, nested=False)
+
     def beat(self, at: str, step: int = -1) -> None:
         line = f"{at} {self._host} {self._boot} {os.getpid()} {step}\n".encode()
         os.pwrite(self._heartbeat, line.ljust(160), 0)  # fixed width: a reader never sees a mix

@@ -32,8 +32,9 @@ MOST_POINTS = 1_000_000  # points read for one push (24 MB): a long backlog goes
 
 class LiveUpload:
     def __init__(self, remote: Any, directory: Path, run_id: str, every: float,
-                 points: dict[str, int] | None = None) -> None:
+                 points: dict[str, int] | None = None, artifact_cap: float = 0) -> None:
         self.remote = remote
+        self.artifact_cap = artifact_cap  # an artifact's files go when it is at most this many bytes
         self.directory = directory
         self.run_id = run_id
         self.every = every
@@ -67,7 +68,8 @@ class LiveUpload:
                 records = records[:-1] if records and records[-1].op == "run.end" else records
                 records_at = self._records_at  # and the records again with it (each applies once)
             try:
-                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT)
+                send(self.remote, self.run_id, records, series, self._read_blob, self._uploaded, timeout=TIMEOUT,
+                     artifact_cap=self.artifact_cap)
             except Refused as exc:
                 self.refused, self.error = True, exc.reason
                 return False

@@ -19,6 +19,7 @@ from upstack.formats.metrics import read_chunk_stream
 from upstack.formats.rundir import METRICS, RECORDS
 from upstack.ids import short_id
 from upstack.services.jsondump import export_json, load_dump
+from upstack.store import artifacts as store_artifacts
 from upstack.store import health
 from upstack.store.db import Database
 from upstack.store.ingest import search_texts
@@ -113,6 +114,11 @@ def _check_blobs(store: Store, progress: Progress | None) -> list[Finding]:
                          f"{short_id(row['entry_id'])}",
                 f"file {sha[:12]} is {problem}" + (" (its content no longer matches its hash)"
                                                    if problem == "corrupted" else "")))
+    for sha in store_artifacts.referenced_blobs(store.db):  # an artifact's files (not purged) are checked too
+        if sha not in verdicts:
+            verdicts[sha] = store.blobs.verify(sha)
+            if verdicts[sha] and verdicts[sha] != "missing":  # missing: a description synced without its files
+                findings.append(Finding("blobs", f"artifact file {sha[:12]}", f"file {sha[:12]} is {verdicts[sha]}"))
     referenced = set(verdicts)
     for sha in store.blobs.all_hashes():
         if sha not in referenced:

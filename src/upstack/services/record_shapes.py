@@ -31,11 +31,20 @@ from pydantic import (
     model_validator,
 )
 
+from upstack.domain.artifact import (
+    KIND_PATTERN,
+    MOST_FILES,
+    check_name,
+    link_stays_inside,
+    manifest_digest,
+    safe_relative,
+)
 from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PATH_OPS
 from upstack.domain.run import ENDED
 from upstack.domain.text import KINDS, unstorable
 from upstack.domain.tree import NODE_KINDS, STATUSES
+from upstack.errors import BadInput
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import offset_minutes, parse_iso
 
@@ -611,6 +620,70 @@ class RunResume(_Shape):
     host: Text = ""
     pid: StrictInt = Field(default=0, ge=0, le=2**31)
     step: StrictInt = Field(default=-1, ge=-(2**63), le=2**63 - 1)
+def _artifact_name(value: str) -> str:
+    check_name(value)  # a BadInput is a ValueError's sibling: said as the field's problem
+    return value
+
+
+def _artifact_path(value: str) -> str:
+    safe_relative(value)
+    return _text(value)
+
+
+ArtifactName = Annotated[StrictStr, AfterValidator(lambda v: _wrapped(_artifact_name, v))]
+ArtifactPath = Annotated[StrictStr, AfterValidator(lambda v: _wrapped(_artifact_path, v))]
+
+
+def _wrapped(check: Any, value: str) -> str:
+    try:
+        return str(check(value))
+    except BadInput as exc:
+        raise ValueError(str(exc)) from None
+
+
+class ArtifactFile(_Shape):
+    path: ArtifactPath
+    sha256: Sha256 | None = None
+    link: Text | None = Field(default=None, max_length=4096)
+    size: StrictInt = Field(ge=0, le=2**53)
+    mode: StrictInt = Field(ge=0, le=0o7777)
+
+    @model_validator(mode="after")
+    def _file_or_link(self) -> ArtifactFile:
+        if (self.sha256 is None) == (self.link is None):
+            raise ValueError("an artifact's file has a sha256 or, a link, a target: one of them")
+        if self.link is not None and not link_stays_inside(self.path, self.link):
+            raise ValueError(f"link {self.path[:80]!r} points outside its artifact")
+        return self
+
+
+class RunArtifact(_Shape):
+    run_id: Id
+    name: ArtifactName
+    kind: Annotated[StrictStr, Field(pattern=f"^{KIND_PATTERN}$")]
+    digest: Sha256
+    folder: StrictBool
+    files: list[ArtifactFile] = Field(min_length=1, max_length=MOST_FILES)
+    at: Time
+
+    @model_validator(mode="after")
+    def _digest_and_paths(self) -> RunArtifact:
+        paths = [f.path for f in self.files]
+        if len(set(paths)) != len(paths):
+            raise ValueError("an artifact names one path twice")
+        if not self.folder and (len(self.files) != 1 or "/" in paths[0] or self.files[0].link is not None):
+            raise ValueError("an artifact that is one file has one file, at its top")
+        if manifest_digest([f.model_dump() for f in self.files], self.folder) != self.digest:
+            raise ValueError("its digest does not match its files")
+        return self
+
+
+class RunUseArtifact(_Shape):
+    run_id: Id
+    name: ArtifactName
+    digest: Sha256
+    producer: Id
+    at: Time
 
 
 SHAPES: dict[str, type[_Shape]] = {
@@ -620,7 +693,8 @@ SHAPES: dict[str, type[_Shape]] = {
     "entry.delete": EntryDelete, "comment.add": CommentAdd, "star.set": StarSet,
     "run.start": RunStart, "run.provenance": RunProvenance, "run.figure": RunFigure, "run.table": RunTable,
     "run.note": RunNote, "run.summary": RunSummary, "run.end": RunEnd,
-    "run.predict": RunPredict, "run.resume": RunResume,
+    "run.predict": RunPredict, "run.resume": RunResume, "run.artifact": RunArtifact,
+    "run.use_artifact": RunUseArtifact,
     "run.rename": RunRename, "run.retag": RunRetag, "run.move": RunMove, "run.delete": _RunChange,
     "run.restore": _RunChange,
     "prediction.make": PredictionMake, "prediction.forecast": PredictionForecast,

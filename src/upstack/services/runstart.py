@@ -111,6 +111,7 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
 
 
 def _going(ws: Workspace, run: Run, points: dict[str, int]) -> Run:
+    run.artifact_resolver = lambda ref: _use_artifact(ws, ref)
     live = _live(ws, run.directory, run.id, points)
     if live is not None:
         run.on_end.append(live.close)
@@ -159,6 +160,16 @@ def _start_folder(directory: Path, start: dict[str, Any], workspace_id: str,
         raise UpstackError(f"cannot start a run in {directory.parent}: {exc.strerror or exc}") from None
 
 
+def _use_artifact(ws: Workspace, ref: str) -> tuple[dict[str, Any], Path]:
+    # Imported here: the store is loaded only by a run that uses an artifact (capture stays light).
+    from upstack.services.artifacts import resolver
+
+    try:
+        return resolver(ws)(ref)
+    finally:
+        ws.close()  # the store is opened for the look-up only: a training run holds no connection
+
+
 def _live(ws: Workspace, directory: Path, run_id: str, points: dict[str, int]) -> Any:
     """In a workspace linked to a team server, the upload that sends the run there as it runs."""
     every = ws.settings.run_live_seconds
@@ -167,7 +178,8 @@ def _live(ws: Workspace, directory: Path, run_id: str, points: dict[str, int]) -
     from upstack.services.live import LiveUpload
     from upstack.services.remote import remote
 
-    return LiveUpload(remote(ws), directory, run_id, every, points=points)
+    return LiveUpload(remote(ws), directory, run_id, every, points=points,
+                      artifact_cap=ws.settings.sync_artifact_mb * 1_000_000)
 
 
 def _node(ws: Workspace, ref: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ __all__ = ["accept_run", "take", "give_run", "send", "push_runs", "pull_runs", "
            "PUSH_POINTS", "Series"]
 
 RUN_OPS = ("run.start", "run.provenance", "run.figure", "run.table", "run.note", "run.summary", "run.predict",
-           "run.end", "run.resume", *CHANGE_OPS)
+           "run.artifact", "run.use_artifact", "run.end", "run.resume", *CHANGE_OPS)
 PUSH_POINTS = 200_000  # points per request: 4.8 MB of numbers, 6.4 MB once in base64
 NO_RUN = "no such run, or it is not yours to log to (a new run's start record comes first)"
 
@@ -103,6 +103,8 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                     raise BadInput(f"record {record.id}: {TAKEN}")
             if record.op == "run.predict" and _prediction_id_taken(db, str(record.data["entry_id"]), run_id):
                 raise BadInput(f"record {record.id}: its prediction's {TAKEN}")
+            if record.op == "run.use_artifact":
+                _check_use(db, record, records, by)
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
 
@@ -126,6 +128,22 @@ def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) ->
         if record.op == "run.move" and node and not (by.sees_node(str(node)) and by.may_file_under(str(node))):
             raise BadInput(f"record {record.id[:40]}: no such node, or you may not file runs under it "
                            "(its owner can make you an editor)")
+def _check_use(db: Any, record: Record, records: list[Record], by: Audience) -> None:
+    """A run may say it used only a version its pusher may see (or one it stores itself in this push):
+    anything else is refused as not there, whether it exists or not."""
+    from upstack.store.artifacts import check_usable
+
+    data = record.data
+    if data["producer"] == data["run_id"] and any(
+            r.op == "run.artifact" and r.data.get("name") == data["name"] and r.data.get("digest") == data["digest"]
+            for r in records):
+        return
+    with access.acting_as(by):
+        try:
+            check_usable(db, str(data["producer"]), str(data["name"]), str(data["digest"]))
+        except NotFound:
+            raise BadInput(f"record {record.id}: no artifact {data['name']!r} of that content that you may "
+                           "see: a run may use only an artifact its pusher may see") from None
 
 
 def _prediction_id_taken(db: Any, entry_id: str, run_id: str) -> bool:
@@ -253,10 +271,14 @@ def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
 # -- the sending side --------------------------------------------------------------------------
 
 def send(remote: Any, run_id: str, records: list[Record], series: Series, read_blob: Callable[[str], bytes],
-         uploaded: set[str], *, timeout: float = 120) -> dict[str, Any]:
+         uploaded: set[str], *, timeout: float = 120, artifact_cap: float = 0) -> dict[str, Any]:
     """Push records and points of one run: files first, points in pieces of ``PUSH_POINTS``, and
     the end record with the last piece (so the server writes the result with every point in).
-    ``uploaded`` holds the files sent already and is added to. Returns the server's last answer."""
+    ``uploaded`` holds the files sent already and is added to; an artifact's files go when it is at most
+    ``artifact_cap`` bytes (its description always). Returns the server's last answer."""
+    from upstack.services.artifact_sync import send_artifact_files
+
+    send_artifact_files(remote, records, read_blob, uploaded, artifact_cap, timeout=timeout)
     for record in records:
         for attachment in _attachments(record):
             sha = str(attachment["sha256"])
@@ -300,6 +322,7 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
     """`upstack sync`'s push for runs: send every ended run the server lacks something of.
     Returns (runs sent, refusals); the files sent are added to ``uploaded``. A running run is
     left to its own process (or the next sync)."""
+    from upstack.services.artifact_sync import artifact_cap
     from upstack.store import runs
 
     db = ws.store().db
@@ -317,7 +340,8 @@ def push_runs(ws: Any, remote: Any, progress: Callable[..., None] | None = None,
                 steps, times, values = runs.read_series(db, run_id, key)
                 series[key] = (start, steps[start:], times[start:], values[start:])
         try:
-            send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded)
+            send(remote, run_id, runs.run_records(db, run_id), series, ws.blobs.read, uploaded,
+                 artifact_cap=artifact_cap(ws))
             sent += 1
         except Refused as exc:  # not theirs to send (any other error stops the sync: the next resumes)
             refused.append({"id": run_id, "op": "run", "subject": run_id, "reason": exc.reason})

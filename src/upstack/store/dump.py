@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from upstack.store import artifacts
 from upstack.store.db import Database
 from upstack.store.ingest import index_entry
 
@@ -31,9 +32,9 @@ def column_types(db: Database, table: str) -> dict[str, str]:
 
 
 def referenced_blobs(db: Database) -> list[str]:
-    """The files some attachment names, by hash, in order."""
-    return [r["sha256"] for r in db.query(
-        "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL ORDER BY sha256")]
+    """The files some attachment or artifact names, by hash, in order."""
+    named = {r["sha256"] for r in db.query("SELECT DISTINCT sha256 FROM attachments WHERE sha256 IS NOT NULL")}
+    return sorted(named | set(artifacts.referenced_blobs(db)))
 
 
 def node_ids(db: Database) -> set[str]:

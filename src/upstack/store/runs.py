@@ -30,7 +30,9 @@ from upstack.errors import NotFound, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.metrics import Chunk, series_stats
 from upstack.ids import derived_id, id_key, looks_like_full_id, short_id
+from upstack.store import artifacts
 from upstack.store.accounts import attributed
+from upstack.store.artifacts import HANDLERS as ARTIFACT_HANDLERS
 from upstack.store.db import Database
 from upstack.store.ingest import create_entry, revise_entry, unindex_entry, with_offset
 from upstack.store.integrity import chunk_checksum, stored_json
@@ -159,6 +161,7 @@ HANDLERS = {
     "run.end": _end,
     "run.resume": _resume,
     "run.predict": lambda db, record: _predict(db, record),
+    **ARTIFACT_HANDLERS,  # run.artifact, run.use_artifact
 }
 
 
@@ -331,6 +334,9 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
     for row in db.query(f"SELECT run_id, id FROM run_items{of_runs} ORDER BY id", params):
         if row["run_id"] in states:
             states[row["run_id"]]["items"].append(row["id"])
+    for run_id, record_ids in artifacts.link_record_ids(db, run_ids).items():
+        if run_id in states:
+            states[run_id]["items"] += record_ids
     for row in db.query(f"SELECT run_id, key, count FROM run_metrics{of_runs}", params):
         if row["run_id"] in states:
             states[row["run_id"]]["metrics"][row["key"]] = int(row["count"])
@@ -367,6 +373,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
         summary = _dumps(run.summary)
         records.append(Record(derived_id(run.started_at, run.id, "summary", summary), "run.summary", workspace,
                               run.started_at, {"run_id": run.id, "values": run.summary}))
+    records += artifacts.artifact_records(db, run_id)  # after the items, before the end
     if run.status in ENDED and run.ended_at:
         traceback = next((i for i in items if i["kind"] == "traceback"), None)
         end: dict[str, Any] = {"run_id": run.id, "status": run.status, "ended_at": run.ended_at, "error": run.error}

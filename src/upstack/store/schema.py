@@ -54,6 +54,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               "v21_prediction_standing"),
     Migration(22, "runs managed after the fact: renamed, retagged, moved, deleted and restored, with history",
               "v22_run_changes"),
+    Migration(23, "artifacts: versions by content per name, their files, and the runs that made and used them",
+              "v23_artifacts"),
 )
 LATEST = MIGRATIONS[-1].version
 

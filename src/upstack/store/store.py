@@ -15,7 +15,7 @@ from upstack.errors import NewerVersion, UpstackError
 from upstack.files import atomic_path, make_private_dirs, write_atomically
 from upstack.formats.journal import Journal, Record
 from upstack.formats.rundir import run_dirs
-from upstack.store import SCHEMA_MARK, schema
+from upstack.store import SCHEMA_MARK, artifacts, schema
 from upstack.store.blobs import BlobStore
 from upstack.store.db import Database, connect, writable
 from upstack.timeutil import now_iso, to_iso
@@ -278,13 +278,14 @@ class Store:
         return self.ingest()
 
     def delete_unused_blobs(self, hashes: set[str]) -> list[str]:
-        """Delete those of these files no attachment names any more; return them. The caller holds
+        """Delete those of these files no attachment or artifact names any more; return them. The caller holds
         ``blobs.removing()`` and has ingested the journal since taking it, so every name a record
         gives is in the store."""
         removed = []
         with self.lock():  # run folders are copied in and committed under it
             for sha in sorted(hashes):
-                if not self.db.scalar("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)):
+                if not self.db.scalar("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)) \
+                        and not artifacts.blob_in_use(self.db, sha):
                     self.blobs.remove(sha)
                     removed.append(sha)
         return removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from upstack.web.routes import (
     accounts,
+    artifacts,
     contacts,
     due,
     entries,
@@ -30,7 +31,8 @@ from upstack.web.routes import (
 
 ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
            ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
-           due.router, predictions.router, takes.router, switcher.router, run_manage.router]
+           due.router, predictions.router, takes.router, switcher.router, run_manage.router,
+           artifacts.router]
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
 # local mode has no accounts.
 TEAM_ROUTERS = [sharing.router, accounts.router, sync.router, people.router]

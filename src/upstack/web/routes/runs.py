@@ -24,11 +24,13 @@ from upstack.domain.downsample import thin
 from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
 from upstack.ids import short_id
 from upstack.memo import Memo
+from upstack.services import artifacts as artifact_service
 from upstack.services import run_manage
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_when
 from upstack.web.markdown import render
 from upstack.web.pages import Page, page, workspace
+from upstack.web.routes.artifacts import version_row
 from upstack.workspace import Workspace
 
 __all__ = ["router", "DEFAULT_POINTS"]
@@ -234,7 +236,9 @@ def run_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(worksp
     config = flatten(run.config)
     summary = {k: v for k, v in run.summary.items() if k not in _HIDDEN_SUMMARY}
     provenance = provenance_lines(run)
+    lineage = artifact_service.for_run(ws, run.id)
     return Page("run.html", {
+        "artifacts": {role: [version_row(ws, v) for v in versions] for role, versions in lineage.items()},
         "run": run, **timing, "may_manage": run_manage.may_manage(ws, run),
         "history": [{**c.to_dict(), "shown_at": local_display(c.at)} for c in run_manage.history(ws, run.id)],
         "config": config, "summary": summary, **_items(run),

@@ -1,0 +1,247 @@
+"""Artifacts in the SQL store: versions by content, their files, and the runs that made and used them.
+
+A ``run.artifact`` record names a manifest; the store finds the version of that name and content in
+the producing run's author's namespace (``owner``: their user id on a team server, '' on a laptop),
+or numbers a new one (v0, v1, ...), and links the run to it as a producer. ``run.use_artifact``
+links the run as a consumer of the version its producing run made. Who may see a version follows
+the runs that produced it (``visible_runs_sql``): a reader sees none of a run they may not see, not
+even as a count. A purge frees a version's bytes and keeps its row as a tombstone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from upstack.domain import access
+from upstack.domain.artifact import ArtifactSummary, ArtifactVersion, manifest_digest
+from upstack.errors import BadInput, NotFound, UpstackError
+from upstack.formats.journal import Record
+from upstack.store.db import Database
+from upstack.store.queries import visible_runs_sql
+
+__all__ = ["HANDLERS", "summaries", "versions", "find", "for_run", "purge_version", "artifact_records",
+           "blob_in_use", "referenced_blobs", "link_record_ids", "producer_of", "my_namespace", "check_usable"]
+
+
+# -- record handlers -------------------------------------------------------------------
+
+def _produced(db: Database, record: Record) -> None:
+    data = record.data
+    run = db.one("SELECT author_id FROM runs WHERE id = ?", (data["run_id"],))
+    if run is None:
+        raise NotFound(f"run {data['run_id']} has no start record")
+    files = list(data["files"])
+    folder = bool(data.get("folder"))
+    digest = manifest_digest(files, folder)
+    if digest != data.get("digest"):
+        raise UpstackError(f"artifact {data['name']}: its digest does not match its files")
+    owner = run["author_id"] or ""
+    found = db.one("SELECT id FROM artifacts WHERE owner = ? AND name = ? AND digest = ?",
+                   (owner, data["name"], digest))
+    if found is None:
+        artifact_id = record.id
+        version = int(db.scalar("SELECT coalesce(max(version) + 1, 0) FROM artifacts WHERE owner = ? AND name = ?",
+                                (owner, data["name"])))
+        db.execute("INSERT INTO artifacts (id, owner, name, kind, version, digest, folder, size, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (artifact_id, owner, data["name"], data.get("kind") or "artifact", version, digest,
+                    int(folder), sum(int(f.get("size") or 0) for f in files), data.get("at") or record.at))
+        db.executemany("INSERT INTO artifact_files (artifact_id, path, sha256, link, size, mode) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       [(artifact_id, f["path"], f.get("sha256"), f.get("link"), int(f.get("size") or 0),
+                         int(f.get("mode") or 0o644)) for f in files])
+    else:
+        artifact_id = found["id"]
+    _link(db, artifact_id, data["run_id"], "produced", record)
+
+
+def _used(db: Database, record: Record) -> None:
+    data = record.data
+    if db.one("SELECT 1 FROM runs WHERE id = ?", (data["run_id"],)) is None:
+        raise NotFound(f"run {data['run_id']} has no start record")
+    artifact = producer_of(db, str(data["producer"]), str(data["name"]), str(data["digest"]))
+    if artifact is None:
+        raise NotFound(f"artifact {data['name']} ({str(data['digest'])[:12]}) is not here")
+    _link(db, artifact, data["run_id"], "used", record)
+
+
+def _link(db: Database, artifact_id: str, run_id: str, role: str, record: Record) -> None:
+    db.execute("INSERT INTO artifact_links (artifact_id, run_id, role, record_id, at) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING", (artifact_id, run_id, role, record.id, record.data.get("at") or record.at))
+
+
+HANDLERS = {"run.artifact": _produced, "run.use_artifact": _used}
+
+
+def producer_of(db: Database, run_id: str, name: str, digest: str) -> str | None:
+    """The id of the version ``name`` with this content that run ``run_id`` produced, whoever may see it."""
+    value = db.scalar("SELECT a.id FROM artifacts a JOIN artifact_links l ON l.artifact_id = a.id "
+                      "WHERE l.run_id = ? AND l.role = 'produced' AND a.name = ? AND a.digest = ?",
+                      (run_id, name, digest))
+    return None if value is None else str(value)
+
+
+# -- reads, for the reader in access.current -----------------------------------------------
+
+def _visible(db: Database) -> tuple[str, list[Any]]:
+    """A condition over ``artifacts a``: a version the reader may see (one of its producers is)."""
+    audience = access.current(team=db.team)
+    if audience is None:
+        return "1 = 1", []
+    runs, params = visible_runs_sql(audience, "r")
+    return ("EXISTS (SELECT 1 FROM artifact_links p JOIN runs r ON r.id = p.run_id "
+            f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
+
+
+def my_namespace(db: Database) -> str:
+    """The owner the reader's own artifacts are kept under ('' for the workspace's owner)."""
+    audience = access.current(team=db.team)
+    if audience is None or audience.owns_unattributed:
+        return ""
+    return str(audience.user_id)
+
+
+def summaries(db: Database) -> list[ArtifactSummary]:
+    """Every artifact name the reader may see, with the versions they may see of it."""
+    visible, params = _visible(db)
+    rows = db.query("SELECT a.owner, a.name, max(a.kind) AS kind, count(*) AS versions, max(a.version) AS latest, "
+                    "max(a.created_at) AS updated_at, sum(a.size) AS size FROM artifacts a "
+                    f"WHERE {visible} GROUP BY a.owner, a.name ORDER BY max(a.created_at) DESC, a.name, a.owner",
+                    params)
+    return [ArtifactSummary(owner=str(r["owner"]), name=str(r["name"]), kind=str(r["kind"]),
+                            versions=int(r["versions"]), latest=int(r["latest"]), updated_at=str(r["updated_at"]),
+                            size=int(r["size"] or 0)) for r in rows]
+
+
+def versions(db: Database, name: str, owner: str | None = None) -> list[ArtifactVersion]:
+    """The versions of ``name`` the reader may see (of one owner's namespace, or of every one), oldest first,
+    each with its files and the runs (that the reader may see) that produced and used it."""
+    visible, params = _visible(db)
+    where, extra = ("AND a.owner = ?", [owner]) if owner is not None else ("", [])
+    rows = db.query(f"SELECT a.* FROM artifacts a WHERE a.name = ? {where} AND {visible} "
+                    "ORDER BY a.owner, a.version", [name, *extra, *params])
+    return [_version(db, row) for row in rows]
+
+
+def _version(db: Database, row: dict[str, Any]) -> ArtifactVersion:
+    version = ArtifactVersion(
+        id=str(row["id"]), owner=str(row["owner"]), name=str(row["name"]), kind=str(row["kind"]),
+        version=int(row["version"]), digest=str(row["digest"]), folder=bool(row["folder"]), size=int(row["size"]),
+        created_at=str(row["created_at"]), purged_at=row["purged_at"])
+    version.files = [{"path": f["path"], "sha256": f["sha256"], "link": f["link"], "size": int(f["size"]),
+                      "mode": int(f["mode"])}
+                     for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path",
+                                       (version.id,))]
+    audience = access.current(team=db.team)
+    runs_visible, params = ("1 = 1", []) if audience is None else visible_runs_sql(audience, "r")
+    for link in db.query("SELECT l.run_id, l.role, l.at, r.name FROM artifact_links l JOIN runs r ON r.id = l.run_id "
+                         f"WHERE l.artifact_id = ? AND {runs_visible} ORDER BY l.at, l.run_id",
+                         [version.id, *params]):
+        seen = {"run_id": link["run_id"], "name": link["name"], "at": link["at"]}
+        (version.produced_by if link["role"] == "produced" else version.used_by).append(seen)
+    return version
+
+
+def find(db: Database, name: str, number: int | None) -> ArtifactVersion:
+    """Version ``number`` (None: the latest) of ``name`` as the reader may see it: of their own namespace
+    when they have one of that name, else of the only namespace they see it in."""
+    found = versions(db, name)
+    owners = sorted({v.owner for v in found})
+    if not owners:
+        raise NotFound(f"no artifact named {name!r}")
+    mine = my_namespace(db)
+    if mine in owners:
+        owner = mine
+    elif len(owners) == 1:
+        owner = owners[0]
+    else:
+        raise BadInput(f"{len(owners)} people have an artifact named {name!r} that you may see, "
+                       "and none of them is yours: ask its producer for a distinct name")
+    found = [v for v in found if v.owner == owner]
+    if number is None:
+        return found[-1]
+    for version in found:
+        if version.version == number:
+            return version
+    raise NotFound(f"no version v{number} of artifact {name!r} (latest: v{found[-1].version})")
+
+
+def check_usable(db: Database, producer: str, name: str, digest: str) -> None:
+    """Refuse (NotFound) a use of a version the reader may not see: the door's check of ``run.use_artifact``."""
+    artifact = producer_of(db, producer, name, digest)
+    visible, params = _visible(db)
+    if artifact is None or db.one(f"SELECT 1 FROM artifacts a WHERE a.id = ? AND {visible}",
+                                  [artifact, *params]) is None:
+        raise NotFound(f"no artifact {name!r} of that content that you may see")
+
+
+def for_run(db: Database, run_id: str) -> dict[str, list[ArtifactVersion]]:
+    """The versions a run produced and used (those the reader may see)."""
+    visible, params = _visible(db)
+    out: dict[str, list[ArtifactVersion]] = {"produced": [], "used": []}
+    for row in db.query(f"SELECT a.*, l.role FROM artifacts a JOIN artifact_links l ON l.artifact_id = a.id "
+                        f"WHERE l.run_id = ? AND {visible} ORDER BY a.name, a.version", [run_id, *params]):
+        out[str(row["role"])].append(_version(db, row))
+    return out
+
+
+# -- purge, blobs and sync --------------------------------------------------------------
+
+def purge_version(db: Database, artifact_id: str, at: str) -> list[str]:
+    """Mark a version purged (its tombstone), in a transaction of its own; the hashes of its files, for the
+    caller to free once it is committed."""
+    with db.transaction():
+        db.execute("UPDATE artifacts SET purged_at = ? WHERE id = ? AND purged_at IS NULL", (at, artifact_id))
+    return [str(r["sha256"]) for r in db.query(
+        "SELECT DISTINCT sha256 FROM artifact_files WHERE artifact_id = ? AND sha256 IS NOT NULL", (artifact_id,))]
+
+
+def blob_in_use(db: Database, sha256: str) -> bool:
+    """Whether a version not purged holds this file."""
+    return db.one("SELECT 1 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id "
+                  "WHERE f.sha256 = ? AND a.purged_at IS NULL", (sha256,)) is not None
+
+
+def referenced_blobs(db: Database) -> list[str]:
+    """Every file a version not purged holds, by hash."""
+    return [str(r["sha256"]) for r in db.query(
+        "SELECT DISTINCT f.sha256 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id "
+        "WHERE f.sha256 IS NOT NULL AND a.purged_at IS NULL ORDER BY f.sha256")]
+
+
+def link_record_ids(db: Database, run_ids: list[str] | None) -> dict[str, list[str]]:
+    """For sync's comparison: the ids of the records that linked each run to a version the reader may see."""
+    visible, params = _visible(db)
+    of_runs = f" AND l.run_id IN ({', '.join('?' for _ in run_ids)})" if run_ids else ""
+    found: dict[str, list[str]] = {}
+    for row in db.query("SELECT l.run_id, l.record_id FROM artifact_links l JOIN artifacts a ON a.id = l.artifact_id "
+                        f"WHERE {visible}{of_runs} ORDER BY l.record_id", [*params, *(run_ids or [])]):
+        found.setdefault(str(row["run_id"]), []).append(str(row["record_id"]))
+    return found
+
+
+def artifact_records(db: Database, run_id: str) -> list[Record]:
+    """The ``run.artifact`` and ``run.use_artifact`` records that rebuild a run's links elsewhere (sync)."""
+    records = []
+    visible, params = _visible(db)  # a run the reader sees may have used a version they may not: not said
+    for row in db.query("SELECT l.record_id, l.role, l.at, l.artifact_id, a.name, a.kind, a.digest, a.folder "
+                        "FROM artifact_links l JOIN artifacts a ON a.id = l.artifact_id "
+                        f"WHERE l.run_id = ? AND {visible} ORDER BY l.at, l.record_id", [run_id, *params]):
+        if row["role"] == "produced":
+            files = [{k: f[k] for k in ("path", "sha256", "link", "size", "mode") if f[k] is not None}
+                     for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path",
+                                       (row["artifact_id"],))]
+            data = {"run_id": run_id, "name": row["name"], "kind": row["kind"], "digest": row["digest"],
+                    "folder": bool(row["folder"]), "files": files, "at": row["at"]}
+            records.append(Record(str(row["record_id"]), "run.artifact", "sync", str(row["at"]), data))
+        else:
+            # A producer the reader may see (another may be a run of someone else's they may not).
+            audience = access.current(team=db.team)
+            runs, shown = ("1 = 1", []) if audience is None else visible_runs_sql(audience, "r")
+            producer = db.scalar("SELECT p.run_id FROM artifact_links p JOIN runs r ON r.id = p.run_id "
+                                 f"WHERE p.artifact_id = ? AND p.role = 'produced' AND {runs} "
+                                 "ORDER BY p.at, p.run_id LIMIT 1", [row["artifact_id"], *shown])
+            data = {"run_id": run_id, "name": row["name"], "digest": row["digest"], "producer": producer,
+                    "at": row["at"]}
+            records.append(Record(str(row["record_id"]), "run.use_artifact", "sync", str(row["at"]), data))
+    return records
