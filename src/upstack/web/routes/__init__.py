@@ -17,6 +17,7 @@ from upstack.web.routes import (
     practice,
     predictions,
     review,
+    run_groups,
     runs,
     search,
     sharing,
@@ -27,7 +28,7 @@ from upstack.web.routes import (
     tree,
 )
 
-ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
+ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, run_groups.router, runs.router, review.router,
            ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
            due.router, predictions.router, takes.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):
