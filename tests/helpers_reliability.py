@@ -286,6 +286,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
     20: ("DROP TABLE take_events", "DROP TABLE takes"),
     21: tuple(f"ALTER TABLE predictions DROP COLUMN {c}" for c in (
         "outcome", "outcome_value", "evidence_at", "scored_by", "scored_by_at")),
+    24: ("DROP TABLE panel_revisions", "DROP TABLE panels"),
 }
 
 

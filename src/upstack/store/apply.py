@@ -29,8 +29,8 @@ Handler = Callable[[Database, Record], None]
 # taking in a check-in loads no entry, run or idea code.
 _FAMILIES = {"entry": "ingest", "node": "ingest", "attachment": "ingest", "idea": "ideas", "run": "runs",
              "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions",
-             "take": "takes"}
-_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes")
+             "take": "takes", "panel": "panels"}
+_MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes", "panels")
 
 
 def _family(op: str) -> dict[str, Handler]:

@@ -52,6 +52,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(20, "takes: who said it and where, how the person's confidence moved and why", "v20_takes"),
     Migration(21, "each prediction keeps how it stands: its standing resolution and the forecast it is scored by",
               "v21_prediction_standing"),
+    Migration(24, "chart panels: a project's grid of saved charts, with revisions", "v24_panels"),
 )
 LATEST = MIGRATIONS[-1].version
 

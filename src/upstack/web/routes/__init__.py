@@ -11,6 +11,7 @@ from upstack.web.routes import (
     ladder,
     opportunities,
     pace,
+    panels,
     people,
     pipeline,
     portfolio,
@@ -28,7 +29,8 @@ from upstack.web.routes import (
     tree,
 )
 
-ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, run_groups.router, runs.router, review.router,
+ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, run_groups.router, runs.router,
+           panels.router, review.router,
            ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
            due.router, predictions.router, takes.router, switcher.router]
 # A team server's own pages (sign-in, accounts, sharing, comments, the paths people show their mentors):

@@ -44,7 +44,7 @@ def chart_keys(runs: list[Any], wanted: list[str]) -> tuple[list[str], list[str]
 @page(router, "/runs/groups", name="run_groups",
       summary="Runs grouped by config keys, each group's metrics drawn as a mean with a band")
 def groups_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
-                by: Annotated[list[str], Query(description="Config keys to group by (lr,width; -seed: all but seed)")] = [],  # noqa: B006
+                by: Annotated[list[str], Query(description="Config keys (lr,width; -seed: all but seed)")] = [],  # noqa: B006
                 key: Annotated[list[str], Query(description="Metrics to chart (default: all)")] = [],  # noqa: B006
                 band: Annotated[str, Query(description="std or minmax")] = "std",
                 x: Annotated[str, Query(description="step or time")] = "step",
