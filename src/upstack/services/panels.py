@@ -31,7 +31,7 @@ from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
 __all__ = ["Panel", "Spec", "spec_from", "list_panels", "get_panel", "save_panel", "move_panel",
-           "delete_panel", "restore_panel", "history", "data", "png", "MAX_KEYS", "MAX_RUNS", "NEWEST"]
+           "delete_panel", "restore_panel", "project_of", "history", "data", "png", "MAX_KEYS", "MAX_RUNS", "NEWEST"]
 
 MAX_KEYS = 12
 MAX_RUNS = 50
@@ -124,6 +124,18 @@ def _node(ws: Workspace, under: str | None) -> str | None:
 def list_panels(ws: Workspace, under: str | None, *, deleted: bool = False) -> list[Panel]:
     """A project's grid (None: the unfiled panels), in order; with ``deleted``, the ones to restore."""
     return [_panel(ws, r) for r in store_panels.rows(ws.store().db, _node(ws, under), deleted=deleted)]
+
+
+def project_of(ws: Workspace, node_id: str | None) -> str | None:
+    """The project a node sits in (its nearest project ancestor, else its topmost one the reader sees):
+    whose grid a run there shows."""
+    if node_id is None:
+        return None
+    from upstack.store.tree import ancestors
+
+    chain = ancestors(ws.store().db, node_id)
+    project = next((n for n in chain if n.kind == "project"), chain[-1] if chain else None)
+    return project.id if project else None
 
 
 def get_panel(ws: Workspace, ref: str) -> Panel:

@@ -81,8 +81,10 @@ def _as_text(value: Any) -> str:
 
 def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
               since: str | None = None, until: str | None = None, where: Sequence[str] = (),
-              name: str | None = None, limit: int | None = None) -> list[RunInfo]:
-    """Runs, newest first, filtered by node (and below), status, start time, name and config."""
+              name: str | None = None, limit: int | None = None, sort: str | None = None) -> list[RunInfo]:
+    """Runs, newest first, filtered by node (and below), status, start time, name and config.
+
+    ``sort`` (``best(loss)``, ``lr desc``): taken and not yet used; issue 20's service side orders by it."""
     from upstack.services.tree import resolve_node
 
     conditions = [parse_condition(w) for w in where]

@@ -92,22 +92,27 @@
     return new uPlot(opts, data, target);
   };
 
-  // A scatter of points (mode 2): xs, ys, labels; for config against a metric.
+  // A scatter of points: xs, ys (one point a run), drawn as uPlot points with no line between them
+  // (x sorted first, as uPlot's aligned data wants). For config against a result.
   const scatter = (figure, points, options = {}) => {
     const target = figure.querySelector(".chart-plot") || figure;
+    const order = points.xs.map((x, i) => i).filter((i) => points.xs[i] !== null && points.ys[i] !== null)
+      .sort((a, b) => points.xs[a] - points.xs[b]);
+    const xs = order.map((i) => points.xs[i]);
+    const ys = order.map((i) => points.ys[i]);
+    figure.dataset.points = String(xs.length);
+    if (target.firstChild) target.replaceChildren();
     const opts = {
-      mode: 2,
       width: Math.max(320, target.clientWidth || 600),
       height: options.height || HEIGHT,
-      scales: { x: { time: false, distr: options.logX ? 3 : 1 }, y: options.logY ? { distr: 3 } : {} },
+      scales: { x: { time: false, distr: options.logX ? 3 : 1 }, y: {} },
       legend: { show: false },
-      series: [{}, { label: options.label || "runs", stroke: COLOURS[0], fill: faded(COLOURS[0], 0.4),
-        paths: () => null, points: { show: true, size: 9, space: 0 } }],
-      axes: [{ label: options.xLabel || "x" }, { label: options.yLabel || "y", size: 70 }],
+      series: [{ label: options.xLabel || "x" }, { label: options.yLabel || "y", stroke: COLOURS[0],
+        paths: () => null, points: { show: true, size: 9, fill: faded(COLOURS[0], 0.6) } }],
+      axes: [{ label: options.xLabel || "x", values: options.xValues }, { label: options.yLabel || "y", size: 70 }],
       hooks: { draw: [() => { figure.dataset.drawn = "true"; }] },
     };
-    figure.dataset.points = String(points.xs.length);
-    return new uPlot(opts, [null, [points.xs, points.ys]], target);
+    return new uPlot(opts, [xs, ys], target);
   };
 
   window.upstackCharts = { COLOURS, fetchJSON, lines, scatter, smooth };
