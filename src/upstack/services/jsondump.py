@@ -73,6 +73,8 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "run_items": ("id",),
     "run_metrics": ("run_id", "key"),
     "metric_chunks": ("run_id", "key", "file_offset"),
+    "panels": ("id",),
+    "panel_revisions": ("id",),
     "sync_held": ("record_id",),
     "path_records": ("id",),
     "applied_records": ("id",),

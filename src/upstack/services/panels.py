@@ -185,8 +185,8 @@ def move_panel(ws: Workspace, ref: str, by: int) -> list[Panel]:
     grid = list_panels(ws, panel.node_id) if panel.node_id else \
         [_panel(ws, r) for r in store_panels.rows(ws.store().db, None)]
     order = [p.id for p in grid]
-    if panel.id not in order:
-        raise BadInput("a deleted panel has no place in the grid: restore it first")
+    if panel.id not in order:  # deleted: it has no place until restored
+        return grid
     at = order.index(panel.id)
     order.insert(max(0, min(len(order) - 1, at + by)), order.pop(at))
     raw = {p.id: store_panels.one(ws.store().db, p.id) for p in grid}

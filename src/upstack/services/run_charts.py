@@ -14,16 +14,20 @@ everything but some (``-seed``), the grouping a sweep is usually read by.
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from upstack.domain.config import flatten
-from upstack.domain.run import RunInfo
+from upstack.domain.run import ENDED, RunInfo
 from upstack.errors import BadInput
+from upstack.memo import Memo
 from upstack.services import runs as run_service
+from upstack.store import runs as store_runs
 from upstack.workspace import Workspace
 
 __all__ = ["BANDS", "XS", "GroupSeries", "RunGroup", "group_series", "groups_of", "bucket_means"]
@@ -57,13 +61,28 @@ class GroupSeries:
                 "counts": self.counts}
 
 
-def _ascending(xs: array) -> tuple[array, array | None]:
-    """``xs`` sorted, and the order to read values in (None when already ascending: the usual case)."""
-    ordered = sorted(xs)
-    if array(xs.typecode, ordered) == xs:
+def _regular(xs: array, seen: dict[tuple[int, int, int], bytes]) -> bool:
+    """Whether integer steps go up evenly (0, 1, 2 ... or 0, 10, 20 ...), as a sweep's runs log them:
+    compared as bytes with that range, made once for every run that shares it (``seen``)."""
+    n = len(xs)
+    if xs.typecode != "q" or n < 2:
+        return n < 2
+    span = xs[-1] - xs[0]
+    if span <= 0 or span % (n - 1):
+        return False
+    shape = (xs[0], n, span // (n - 1))
+    if shape not in seen:
+        seen[shape] = array("q", range(xs[0], xs[-1] + 1, shape[2])).tobytes()
+    return xs.tobytes() == seen[shape]
+
+
+def _ascending(xs: array, seen: dict[tuple[int, int, int], bytes]) -> tuple[array, array | None]:
+    """``xs`` sorted, and the order to read values in (None when already ascending: the usual case,
+    found by a comparison of bytes for even steps, else a C-speed pairwise pass, no sort)."""
+    if _regular(xs, seen) or all(map(operator.le, xs, islice(xs, 1, None))):
         return xs, None
     order = sorted(range(len(xs)), key=xs.__getitem__)
-    return array(xs.typecode, ordered), array("q", order)
+    return array(xs.typecode, [xs[i] for i in order]), array("q", order)
 
 
 def bucket_means(xs: array, values: array, edges: Sequence[float]) -> list[float | None]:
@@ -101,17 +120,40 @@ def group_series(ws: Workspace, run_ids: Sequence[str], key: str, *, band: str =
     if len(refs) > MAX_RUNS:
         raise BadInput(f"a group chart takes at most {MAX_RUNS} runs (got {len(refs)})")
     points = max(2, min(int(points), 20_000))
-    runs = [run_service.get_run(ws, ref) for ref in refs]
+    runs = [run_service.get_run(ws, ref) for ref in refs]  # each the reader's to see, or NotFound
+    cache_key = None
+    if all(run.status in ENDED for run in runs):  # ended runs cannot change: the same answer every time
+        cache_key = (str(ws.home), ws.db_url, key, band, x, points, tuple(
+            (r.id, r.status, r.ended_at, next(((m.count, m.last_step) for m in r.metrics if m.key == key), None))
+            for r in runs))
+        cached = _GROUPS.get(cache_key)
+        if cached is not None:
+            return cached
+    found = _aggregate(ws, runs, key, band, x, points)
+    if cache_key is not None:
+        _GROUPS.put(cache_key, found)
+    return found
+
+
+# Group lines of ended runs, as computed: 50 runs of 100,000 points take a few tenths of a second to
+# read and bucket, and a group page asks again on every visit. A few entries of ~50 KB each.
+_GROUPS: Memo[GroupSeries] = Memo(16)
+
+
+def _aggregate(ws: Workspace, runs: list[RunInfo], key: str, band: str, x: str, points: int) -> GroupSeries:
+    db = ws.store().db
+    regular: dict[tuple[int, int, int], bytes] = {}
     lines: list[tuple[array, array, float]] = []  # x ascending, values, where x 0 is (time: the first point)
     missing, total = [], 0
     for run in runs:
         if not any(m.key == key for m in run.metrics):
             missing.append(run.short)
             continue
-        line = run_service.series(ws, run.id, key)
-        xs: array = line.steps if x == "step" else line.times
-        xs, order = _ascending(xs)
-        values = line.values if order is None else array("d", [line.values[i] for i in order])
+        # The run was just checked as the reader's to see (get_run): its points straight from the store.
+        xs, values = store_runs.read_xy(db, run.id, key, "steps" if x == "step" else "times")
+        xs, order = _ascending(xs, regular)
+        if order is not None:
+            values = array("d", [values[i] for i in order])
         total += len(values)
         if len(values):
             lines.append((xs, values, float(xs[0]) if x == "time" else 0.0))
