@@ -37,7 +37,7 @@ import upstack
 from upstack.domain import pipeline
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
-from upstack.services import applications, capture, contacts, ideas, opportunities, predictions, takes, tree
+from upstack.services import applications, capture, contacts, ideas, opportunities, panels, predictions, takes, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -70,6 +70,7 @@ class Seeded:
     contacts: list[str]
     predictions: list[str]  # open ones (issue 19): updated and resolved by their forms
     takes: list[str]  # (issue 19) updated and revisited by their forms
+    panels: list[str]  # (issue 20) chart panels: changed, moved, deleted and restored by their forms
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -104,6 +105,10 @@ def _seed(home: Path, scratch: Path) -> Seeded:
             run.log({"loss": 1.0 / (step + 1), "acc": step / 30}, step=step)
         run.finish()
         runs.append(run)
+    with Workspace(home=home) as ws:
+        ws.ingest()  # the run folders
+        charts = [panels.save_panel(ws, panels.spec_from(ws, keys=["loss"], runs=[runs[n].id]), under=project.id,
+                                    title=f"Loss {n}") for n in range(2)]
 
     def refs(things: list[Any]) -> list[str]:
         return [ref for thing in things for ref in (thing.id, thing.short)]
@@ -112,7 +117,8 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                   ideas=refs(found), runs=refs(runs),
                   attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
                   opportunities=opps, applications=opps[:3], contacts=people,
-                  predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]))
+                  predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]),
+                  panels=refs(charts))
 
 
 @dataclass
@@ -143,7 +149,7 @@ def _real_values(seeded: Seeded) -> RealValues:
         path_ids={"/e/{ref}/forecast": seeded.predictions, "/e/{ref}/resolve": seeded.predictions,
                   "/e/{ref}/take": seeded.takes, "/e/{ref}/revisited": seeded.takes,
                   "/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
-                  "/a/": seeded.attachments,
+                  "/a/": seeded.attachments, "/panels/": seeded.panels,
                   # Applied to only the free ones; archived and restored only those applied to already.
                   "/opportunities/{slug}/apply": seeded.opportunities[3:],
                   "/opportunities/{slug}/archive": seeded.applications,
@@ -157,6 +163,24 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/runs/{ref}.json", "query", "with"): st.lists(runs, max_size=2),
             ("/runs/compare.json", "query", "id"): st.lists(runs, min_size=2, max_size=3),
             ("/runs.json", "query", "under"): st.sampled_from(seeded.nodes),
+            # Issue 20's run views: sorts and result filters, groups, panels (real runs, metrics and nodes).
+            ("/runs.json", "query", "sort"): st.sampled_from(["", "best(loss)", "lr desc", "final(acc)"]),
+            ("/runs.json", "query", "where"): st.lists(st.sampled_from(["lr=1e-3", "best(loss)<0.1", "layers>4"]),
+                                                       max_size=2),
+            **{(path, "query", name): strategy for path in ("/runs/groups.json", "/runs/groups/series.json")
+               for name, strategy in (("id", st.lists(runs, min_size=1, max_size=3)), ("key", metrics),
+                                      ("band", st.sampled_from(["std", "minmax", "iqr"])),
+                                      ("x", st.sampled_from(["step", "time", "epoch"])))},
+            ("/runs/groups.json", "query", "by"): st.sampled_from([["lr"], ["-seed"], ["lr,layers"], []]),
+            ("/runs/groups.json", "query", "under"): st.sampled_from(seeded.nodes),
+            ("/panels.json", "query", "under"): st.sampled_from(seeded.nodes),
+            ("/panels/{ref}/data.json", "query", "run"): st.lists(runs, max_size=2),
+            **{(path, "body", name): strategy for path in ("/panels", "/panels/{ref}")
+               for name, strategy in (("keys", st.sampled_from(["loss", "loss, acc", "", "nothing"])),
+                                      ("runs", st.sampled_from(["", *seeded.runs[:2], "zzzzzzz"])),
+                                      ("x", st.sampled_from(["step", "time", "epoch"])))},
+            ("/panels", "body", "under"): st.sampled_from(["", *seeded.nodes]),
+            ("/panels/{ref}/move", "body", "by"): st.sampled_from([-1, 1, 3]),
             ("/ideas.json", "query", "order"): st.sampled_from(ORDERS),
             ("/note", "body", "kind"): st.sampled_from(KINDS),
             ("/ideas/{ref}/prune", "body", "reason"): st.sampled_from(["Already tried in 2024.", "Too costly."]),

@@ -532,6 +532,8 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
                          .text)
         if sees(team, who, resource) and resource.kind == "attachment":
             shown.append(client.get(f"/a/{resource.id}").content.decode("utf-8", "replace"))
+        if sees(team, who, resource) and resource.kind == "panel":  # in its project's grid (issue 20)
+            shown.append(client.get("/panels.json", params={"under": team[resource.node or ""].short}).text)
     for person in {author(r) for r in team.of_kind("path", *PIPELINE_KINDS) if sees(team, who, r)}:
         shown.append(client.get(f"/people/{LOGINS[person]}/path.json").text)
     # Pipelines and contacts (issue 16): one's own on their pages, a person's shown ones on theirs.

@@ -53,7 +53,8 @@ def panel_data(ref: str, ws: Annotated[Workspace, Depends(workspace)],
     return JSONResponse(service.data(ws, ref, page_runs=run))
 
 
-@router.get("/panels/{ref}.png", name="panel_png", response_model=None,
+@router.get("/panels/{ref}.png", name="panel_png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}},
             summary="A panel drawn as a PNG from what the reader may see (needs the plot extra)")
 def panel_png(ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
     return Response(service.png(ws, ref), media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -90,7 +91,7 @@ def _done(request: Request, panel: service.Panel) -> Response:
 
 
 @router.post("/panels", summary="Add a panel to a project's grid")
-def add_panel(request: Request, ws: Annotated[Workspace, Depends(workspace)], keys: Keys, runs: Runs = "",
+def add_panel(request: Request, ws: Annotated[Workspace, Depends(workspace)], keys: Keys = "", runs: Runs = "",
               smoothing: Smoothing = 0.0, log: Log = False, x: XAxis = "step", wide: Wide = False, title: Title = "",
               under: Annotated[str, Form(description="The project whose grid it joins")] = "") -> Response:
     spec = service.spec_from(ws, keys=_keys(keys), runs=_split(runs), smoothing=smoothing, log=log, x=x, wide=wide)
@@ -98,7 +99,7 @@ def add_panel(request: Request, ws: Annotated[Workspace, Depends(workspace)], ke
 
 
 @router.post("/panels/{ref}", summary="Change a panel (its earlier settings are kept)")
-def change_panel(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)], keys: Keys,
+def change_panel(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)], keys: Keys = "",
                  runs: Runs = "", smoothing: Smoothing = 0.0, log: Log = False, x: XAxis = "step", wide: Wide = False,
                  title: Title = "") -> Response:
     service.get_panel(ws, ref)  # a 404 before a 400 for one the reader may not see
