@@ -117,7 +117,7 @@ def move_panel(request: Request, ref: str, ws: Annotated[Workspace, Depends(work
     return RedirectResponse(_grid_url(service.get_panel(ws, ref)), status_code=303)
 
 
-@router.post("/panels/{ref}/delete", summary="Delete a panel (restorable)")
+@router.post("/panels/{ref}/delete", summary="Remove a panel from its grid (it can be restored)")
 def delete_panel(request: Request, ref: str, ws: Annotated[Workspace, Depends(workspace)]) -> Response:
     return _done(request, service.delete_panel(ws, ref))
 
