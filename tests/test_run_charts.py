@@ -40,7 +40,9 @@ def test_a_group_is_the_mean_with_a_std_or_minmax_band(workspace: Workspace) -> 
     minmax = run_charts.group_series(workspace, shorts, "loss", band="minmax", points=5)
     assert minmax.low == [1.0] * 5 and minmax.high == [3.0] * 5
     by_time = run_charts.group_series(workspace, shorts, "loss", x="time", points=4)
-    assert by_time.xs[0] >= 0 and all(m == pytest.approx(2.0) for m in by_time.mean if m is not None)
+    # By seconds since each run's first point: every run starts at 0, so the first bucket holds all three.
+    assert by_time.xs[0] >= 0 and by_time.counts[0] == 3 and by_time.mean[0] == pytest.approx(2.0)
+    assert all(m == pytest.approx(2.0) for m, n in zip(by_time.mean, by_time.counts, strict=True) if n == 3)
 
 
 def test_runs_of_different_lengths_count_only_where_they_have_points(workspace: Workspace) -> None:
@@ -96,3 +98,30 @@ def test_the_groups_page_plans_one_line_per_group_and_serves_its_aggregate(serve
     assert client.get("/runs/groups").status_code == 200
     assert client.get("/runs/groups.json", params={"band": "nope"}).status_code == 400
     assert client.get("/runs/groups/series.json", params={"key": "loss", "id": "zzzzzzz"}).status_code == 404
+
+
+def test_the_runs_table_offers_result_columns_and_keeps_the_sort_asked_for(server: Server,
+                                                                          workspace: Workspace) -> None:
+    first = _run(workspace, {"lr": 0.1, "opt": {"name": "adam"}}, [3.0, 2.0, 1.0])
+    second = _run(workspace, {"lr": 0.2}, [4.0, 0.5, 2.5])
+    client = server.client()
+    body = client.get("/runs.json", params={"sort": "best(loss)"}).json()
+    assert body["filters"]["sort"] == "best(loss)"
+    ids = {r["short"]: r["id"] for r in body["runs"]}
+    columns = body["columns"]
+    assert [c["id"] for c in columns["available"]] == ["lr", "opt.name", "final(loss)", "best(loss)"]
+    assert columns["values"][ids[first]] == {"lr": "0.1", "opt.name": "adam", "final(loss)": "1",
+                                             "best(loss)": "1"}
+    assert columns["values"][ids[second]]["best(loss)"] == "0.5"
+    html = client.get("/runs").text
+    assert 'id="run-columns-data"' in html and 'name="sort"' in html
+
+
+def test_compare_sends_config_against_results_for_its_charts(server: Server, workspace: Workspace) -> None:
+    shorts = [_run(workspace, {"lr": lr, "opt": opt}, [lr, lr / 2]) for lr, opt in ((0.1, "adam"), (0.2, "sgd"))]
+    views = server.client().get("/runs/compare.json", params=[("id", s) for s in shorts]).json()["views"]
+    assert views["config"] == ["lr", "opt"]
+    assert views["outcomes"] == ["best(loss)", "final(loss)"]
+    assert [r["values"] for r in views["runs"]] == [
+        {"lr": 0.1, "opt": "adam", "final(loss)": 0.05, "best(loss)": 0.05},
+        {"lr": 0.2, "opt": "sgd", "final(loss)": 0.1, "best(loss)": 0.1}]
