@@ -92,9 +92,11 @@ def service_time(home: Path) -> float:
     return statistics.median(times)
 
 
-def draw_times(base: str, loads: int, timeout_s: float) -> tuple[float, list[float]]:
+def draw_times(base: str, loads: int, timeout_s: float, *, computed: bool = False) -> tuple[float, list[float]]:
     """The first load's time (the server has computed nothing yet) and the next ``loads``' times
-    (the ended runs' group lines are kept in memory by the server, as a run's thinned series are)."""
+    (the ended runs' group lines are kept in memory by the server, as a run's thinned series are).
+    ``computed``: every load asks for a bucket count not asked before, so the server computes every
+    group line again each time (nothing it kept can answer)."""
     from playwright.sync_api import sync_playwright
 
     times, first = [], 0.0
@@ -106,7 +108,8 @@ def draw_times(base: str, loads: int, timeout_s: float) -> tuple[float, list[flo
                 page = context.new_page()
                 page.goto(f"{base}/?token={TOKEN}")  # the session cookie
                 page.add_init_script(_WATCH)
-                page.goto(f"{base}/runs/groups?by=lr&key=loss", wait_until="commit", timeout=timeout_s * 1000)
+                points = f"&points={1001 + i}" if computed else ""
+                page.goto(f"{base}/runs/groups?by=lr&key=loss{points}", wait_until="commit", timeout=timeout_s * 1000)
                 page.wait_for_selector('#charts[data-drawn="true"]', state="attached", timeout=timeout_s * 1000)
                 if page.get_attribute("figure.group-chart", "data-drawn") != "true":
                     raise SystemExit("the group chart did not draw")
@@ -137,6 +140,7 @@ def main() -> None:
     base, server, thread = serve(home)
     try:
         first, times = draw_times(base, args.loads, args.timeout)
+        _, computed = draw_times(base, args.loads, args.timeout, computed=True)
     finally:
         server.should_exit = True  # type: ignore[attr-defined]
         thread.join(timeout=10)
@@ -149,8 +153,11 @@ def main() -> None:
     print(f"| group chart drawn in Chromium (navigation → data-drawn), {len(times)} loads | {args.runs} × "
           f"{args.points:,} | {median:,.0f} | {min(times):,.0f} – {max(times):,.0f} | ≤ {TARGET_MS:,.0f} | "
           f"{'ok' if median <= TARGET_MS else 'MISSED'} |")
-    print(f"| the same, first load (the server computes every group line: nothing kept yet) | {args.runs} × "
-          f"{args.points:,} | {first:,.0f} | | ≤ {TARGET_MS:,.0f} | {'ok' if first <= TARGET_MS else 'MISSED'} |")
+    cold = statistics.median(computed)
+    print(f"| the same, each load computing every group line anew (a new bucket count each time), "
+          f"{len(computed)} loads | {args.runs} × {args.points:,} | {cold:,.0f} | {min(computed):,.0f} – "
+          f"{max(computed):,.0f} | ≤ {TARGET_MS:,.0f} | {'ok' if cold <= TARGET_MS else 'MISSED'} |")
+    print(f"| the very first load (Chromium's first page too) | {args.runs} × {args.points:,} | {first:,.0f} | | | |")
     print(f"| `run_charts.group_series` alone (all runs, one group, 1,000 buckets), 5 calls | {args.runs} × "
           f"{args.points:,} | {server_ms:,.0f} | | | |")
 
