@@ -81,7 +81,8 @@ def test_a_panel_draws_its_runs_or_the_newest_under_its_project(workspace: Works
 
 def test_bad_panels_are_refused_in_one_line(workspace: Workspace, project: str) -> None:
     for bad in ({"keys": []}, {"keys": ["loss"], "smoothing": 1.5}, {"keys": ["loss"], "x": "epoch"},
-                {"keys": [f"k{n}" for n in range(20)]}):
+                {"keys": [f"k{n}" for n in range(20)]},
+                {"keys": [f"k{n}" for n in range(12)], "runs": [f"run{n}" for n in range(10)]}):  # 120 lines
         with pytest.raises(BadInput):
             service.spec_from(workspace, **bad)
     with pytest.raises(NotFound):
@@ -106,6 +107,17 @@ def test_an_embedded_panel_renders_as_a_link_the_page_draws_and_exports_as_a_png
     pictures = list((tmp_path / "vault").rglob(f"panel {panel.short}.png"))
     assert len(pictures) == 1 and pictures[0].read_bytes().startswith(PNG_MAGIC)
     assert "chart panel gone: not available here" in text
+
+
+def test_a_picture_for_others_leaves_out_runs_whose_result_is_private(workspace: Workspace, project: str) -> None:
+    shared, private = _run(workspace, "shared", under=project), _run(workspace, "private", under=project)
+    panel = service.save_panel(workspace, service.spec_from(workspace, keys=["loss"], runs=[shared, private]),
+                               under=project)
+    full_id = service.get_panel(workspace, panel.short).spec.runs[1]
+    # The result entry made private, as an edit of its privacy would (no command sets a run's result private yet).
+    workspace.store().db.execute("UPDATE entries SET private = 1 WHERE id = ?", (full_id,))
+    assert [line["run"] for line in service.data(workspace, panel.short)["lines"]] == [shared, private]
+    assert [line["run"] for line in service.data(workspace, panel.short, shared_only=True)["lines"]] == [shared]
 
 
 @pytest.fixture

@@ -297,10 +297,12 @@ def _make_dirs(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
-def panel_pictures(ws: Workspace, text: str, note_path: str) -> tuple[str, dict[str, bytes]]:
+def panel_pictures(ws: Workspace, text: str, note_path: str, *, shared_only: bool = True
+                   ) -> tuple[str, dict[str, bytes]]:
     """``text`` with each embedded chart panel replaced by a PNG beside the note (``attachments/panel
-    ID.png``), drawn from what the exporting user may see; a panel they may not see, or no matplotlib,
-    leaves the caption as plain text. Returns the text and {vault path: PNG bytes}."""
+    ID.png``), drawn from what the exporting user may see (``shared_only``: and no run whose result is
+    private, for an export meant for others); a panel they may not see, or no matplotlib, leaves the
+    caption as plain text. Returns the text and {vault path: PNG bytes}."""
     from upstack.errors import UpstackError
     from upstack.services import panels
 
@@ -311,7 +313,7 @@ def panel_pictures(ws: Workspace, text: str, note_path: str) -> tuple[str, dict[
         where = posixpath.join(posixpath.dirname(note_path), ATTACHMENTS_FOLDER, f"panel {ref.lower()}.png")
         if where not in pictures:
             try:
-                pictures[where] = panels.png(ws, ref)
+                pictures[where] = panels.png(ws, ref, shared_only=shared_only)
             except UpstackError:
                 return f"*(chart panel {caption or ref}: not available here)*"
         return f"![{caption}]({link_path(note_path, where)})"
@@ -339,7 +341,7 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
     try:
         for done, entry in enumerate(entries, 1):
             out = layout.render(entry)
-            text, pictures = panel_pictures(ws, out.text, out.path)
+            text, pictures = panel_pictures(ws, out.text, out.path, shared_only=not include_private)
             out = NoteOut(out.entry_id, out.path, text, out.files)
             for where, picture in pictures.items():
                 folders((root / where).parent)

@@ -35,6 +35,7 @@ __all__ = ["Panel", "Spec", "spec_from", "list_panels", "get_panel", "save_panel
 
 MAX_KEYS = 12
 MAX_RUNS = 50
+MAX_LINES = 100  # runs × metrics: each view of a panel reads every one of its series
 NEWEST = 5  # runs drawn by a panel that names none: the project's newest
 TITLE_CHARS = 200
 POINTS = 1000
@@ -71,6 +72,8 @@ def spec_from(ws: Workspace, *, keys: Sequence[str], runs: Sequence[str] = (), s
         raise BadInput("smoothing is a number from 0 (none) to 0.99")
     if x not in ("step", "time"):
         raise BadInput(f"x is step or time, not {x!r}")
+    if len(wanted) * max(len(refs), NEWEST) > MAX_LINES:
+        raise BadInput(f"a panel draws at most {MAX_LINES} lines (runs × metrics): split it in two")
     run_ids = tuple(run_service.get_run(ws, ref).id for ref in refs)  # NotFound unless the saver sees it
     return Spec(tuple(wanted), run_ids, float(smoothing), bool(log), x, bool(wide))
 
@@ -240,12 +243,17 @@ def _maybe_run(ws: Workspace, ref: str) -> Any:
         return None
 
 
-def data(ws: Workspace, ref: str, *, page_runs: Sequence[str] = (), points: int = POINTS) -> dict[str, Any]:
+def data(ws: Workspace, ref: str, *, page_runs: Sequence[str] = (), points: int = POINTS,
+         shared_only: bool = False) -> dict[str, Any]:
     """What a panel draws for its reader: one line per (run it may see, metric), thinned to ``points``
-    (each bucket keeps its min and max), x by step or by seconds since the run's first point."""
+    (each bucket keeps its min and max), x by step or by seconds since the run's first point.
+    ``shared_only``: leave out runs whose result is private (a picture in an export meant for others)."""
     panel = get_panel(ws, ref)
     lines = []
     runs = _drawn_runs(ws, panel, page_runs)
+    if shared_only:
+        hidden = store_panels.private_runs(ws.store().db, [run.id for run in runs])
+        runs = [run for run in runs if run.id not in hidden]
     for run in runs:
         logged = {m.key for m in run.metrics}
         for key in panel.spec.keys:
@@ -286,10 +294,11 @@ def _smoothed(values: Sequence[float | None], weight: float) -> list[float | Non
     return out
 
 
-def png(ws: Workspace, ref: str, out: Path | None = None) -> bytes:
+def png(ws: Workspace, ref: str, out: Path | None = None, *, shared_only: bool = False) -> bytes:
     """The panel drawn as a PNG (needs matplotlib, the ``plot`` extra) from what the current user may
-    see: what an export puts where an entry embeds the panel. Written to ``out`` too when given."""
-    drawn = data(ws, ref)
+    see: what an export puts where an entry embeds the panel (``shared_only`` for an export meant for
+    others: no run whose result is private). Written to ``out`` too when given."""
+    drawn = data(ws, ref, shared_only=shared_only)
     try:
         import matplotlib
 

@@ -35,7 +35,7 @@ __all__ = ["BANDS", "XS", "GroupSeries", "RunGroup", "group_series", "groups_of"
 BANDS = ("std", "minmax")
 XS = ("step", "time")
 DEFAULT_POINTS = 1000
-MAX_RUNS = 500
+MAX_RUNS = 200  # each request reads every point of each: bounded, as a panel's lines are
 
 
 @dataclass

@@ -19,7 +19,7 @@ from upstack.formats.journal import Record
 from upstack.ids import MIN_PREFIX, id_key, looks_like_full_id
 from upstack.store.db import Database
 
-__all__ = ["HANDLERS", "rows", "one", "revisions", "resolve"]
+__all__ = ["HANDLERS", "rows", "one", "revisions", "resolve", "private_runs"]
 
 
 def _save(db: Database, record: Record) -> None:
@@ -101,3 +101,12 @@ def revisions(db: Database, panel_id: str) -> list[dict[str, Any]]:
     """Every save of a panel, oldest first (the caller has checked the reader may see it)."""
     return [_plain(r) for r in db.query("SELECT * FROM panel_revisions WHERE panel_id = ? ORDER BY at, id",
                                         (panel_id,))]
+
+
+def private_runs(db: Database, run_ids: list[str]) -> set[str]:
+    """Which of these runs have a private result entry: what a picture for others leaves out."""
+    if not run_ids:
+        return set()
+    marks = ", ".join("?" for _ in run_ids)
+    return {str(r["id"]) for r in db.query(f"SELECT id FROM entries WHERE id IN ({marks}) AND private <> 0",
+                                          run_ids)}

@@ -26,7 +26,7 @@ from upstack.workspace import Workspace
 __all__ = ["router", "chart_keys"]
 
 router = APIRouter()
-GROUP_LIMIT = 500
+GROUP_LIMIT = 200  # runs a group page takes (run_charts.MAX_RUNS in one group)
 
 
 def _split(values: list[str]) -> list[str]:
