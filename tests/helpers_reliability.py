@@ -288,6 +288,7 @@ UNDO_MIGRATION: dict[int, tuple[str, ...]] = {
         "outcome", "outcome_value", "evidence_at", "scored_by", "scored_by_at")),
     22: ("DROP TABLE run_events", "ALTER TABLE runs DROP COLUMN deleted_at"),
     23: ("DROP TABLE artifact_links", "DROP TABLE artifact_files", "DROP TABLE artifacts"),
+    24: ("DROP TABLE panel_revisions", "DROP TABLE panels"),
 }
 
 

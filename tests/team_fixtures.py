@@ -264,6 +264,18 @@ def add_prediction(team: Team, ws: Workspace, name: str, marker: str, *, who: st
     return team.add(Resource(name, "entry", made.id, (marker,), author=who, node=node, private=private))
 
 
+def add_panel(team: Team, ws: Workspace, name: str, marker: str, *, who: str | None, node: str | None,
+              runs: tuple[str, ...] = ()) -> Resource:
+    """A chart panel (issue 20) in a project's grid, titled with its marker, naming ``runs`` (resources): it
+    shows to whoever sees its project, each of its runs only to whoever sees that run."""
+    from upstack.services import panels
+
+    with team.acting(ws, who):
+        spec = panels.spec_from(ws, keys=["loss"], runs=[team[r].id for r in runs])
+        made = panels.save_panel(ws, spec, under=team[node].id if node else None, title=f"{marker} curves")
+    return team.add(Resource(name, "panel", made.id, (marker,), author=who, node=node))
+
+
 def add_take(team: Team, ws: Workspace, name: str, marker: str, *, who: str, node: str | None = None,
              shared: bool = False) -> Resource:
     """A take (an entry of kind take, issue 19) by ``who``, its claim titled with its marker the way a
@@ -372,6 +384,9 @@ def build_team(home: Path, db: str | None) -> Team:
         add_idea(team, ws, "idea-A", "QUIDEAUNFILEDA", who="A", node=None)
         add_run(team, ws, "run-P", "QURUNP", "node-P", artifact="QUARTIFACTP")
         add_run(team, ws, "run-S", "QURUNS", "node-S", artifact="QUARTIFACTS")
+        # Panels (issue 20): A's in P naming a run in P and one in S (S's only for who sees S), and one in S.
+        add_panel(team, ws, "panel-P", "QUPANELP", who="A", node="node-P", runs=("run-P", "run-S"))
+        add_panel(team, ws, "panel-S", "QUPANELS", who=None, node="node-S")
         # The editor's, in P; the outsider's, unfiled.
         add_entry(team, ws, "entry-E-P", "QUEDITORNOTEP", who="E", node="node-P")
         add_entry(team, ws, "entry-E-private", "QUEDITORPRIVATE", who="E", node="node-P", private=True)

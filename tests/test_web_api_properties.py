@@ -37,7 +37,7 @@ import upstack
 from upstack.domain import pipeline
 from upstack.domain.idea import ORDERS
 from upstack.domain.text import KINDS
-from upstack.services import applications, capture, contacts, ideas, opportunities, predictions, takes, tree
+from upstack.services import applications, capture, contacts, ideas, opportunities, panels, predictions, takes, tree
 from upstack.workspace import Workspace
 from webserver import Server, serve
 
@@ -71,6 +71,7 @@ class Seeded:
     predictions: list[str]  # open ones (issue 19): updated and resolved by their forms
     takes: list[str]  # (issue 19) updated and revisited by their forms
     artifacts: list[str] = field(default_factory=list)  # (issue 20) names of artifacts the sweep stored
+    panels: list[str] = field(default_factory=list)  # (issue 20) chart panels: changed, moved, deleted, restored
 
 
 def _seed(home: Path, scratch: Path) -> Seeded:
@@ -108,6 +109,10 @@ def _seed(home: Path, scratch: Path) -> Seeded:
             run.use_artifact("plot-0:v0")
         run.finish()
         runs.append(run)
+    with Workspace(home=home) as ws:
+        ws.ingest()  # the run folders
+        charts = [panels.save_panel(ws, panels.spec_from(ws, keys=["loss"], runs=[runs[n].id]), under=project.id,
+                                    title=f"Loss {n}") for n in range(2)]
 
     def refs(things: list[Any]) -> list[str]:
         return [ref for thing in things for ref in (thing.id, thing.short)]
@@ -117,7 +122,7 @@ def _seed(home: Path, scratch: Path) -> Seeded:
                   attachments=[a.id for note in notes for a in note.attachments], metrics=["loss", "acc"],
                   opportunities=opps, applications=opps[:3], contacts=people,
                   predictions=refs([p.entry for p in forecasts]), takes=refs([t.entry for t in heard]),
-                  artifacts=["plot-0", "plot-1"])
+                  artifacts=["plot-0", "plot-1"], panels=refs(charts))
 
 
 @dataclass
@@ -148,7 +153,7 @@ def _real_values(seeded: Seeded) -> RealValues:
         path_ids={"/e/{ref}/forecast": seeded.predictions, "/e/{ref}/resolve": seeded.predictions,
                   "/e/{ref}/take": seeded.takes, "/e/{ref}/revisited": seeded.takes,
                   "/e/": seeded.entries, "/tree/": seeded.nodes, "/ideas/": seeded.ideas, "/runs/": seeded.runs,
-                  "/a/": seeded.attachments, "/artifacts/": seeded.artifacts,
+                  "/a/": seeded.attachments, "/artifacts/": seeded.artifacts, "/panels/": seeded.panels,
                   # Applied to only the free ones; archived and restored only those applied to already.
                   "/opportunities/{slug}/apply": seeded.opportunities[3:],
                   "/opportunities/{slug}/archive": seeded.applications,
@@ -166,6 +171,24 @@ def _real_values(seeded: Seeded) -> RealValues:
             ("/runs/{ref}/move", "body", "node"): st.sampled_from(seeded.nodes),
             ("/runs/{ref}/tag", "body", "tags"): st.sampled_from(["+baseline", "-baseline +sweep", "+a -a", "-nope"]),
             ("/runs/{ref}/rename", "body", "name"): st.sampled_from(["sae-sweep", "width 16k, seed 2", " "]),
+            # Issue 20's run views: sorts and result filters, groups, panels (real runs, metrics and nodes).
+            ("/runs.json", "query", "sort"): st.sampled_from(["", "best(loss)", "lr desc", "final(acc)"]),
+            ("/runs.json", "query", "where"): st.lists(st.sampled_from(["lr=1e-3", "best(loss)<0.1", "layers>4"]),
+                                                       max_size=2),
+            **{(path, "query", name): strategy for path in ("/runs/groups.json", "/runs/groups/series.json")
+               for name, strategy in (("id", st.lists(runs, min_size=1, max_size=3)), ("key", metrics),
+                                      ("band", st.sampled_from(["std", "minmax", "iqr"])),
+                                      ("x", st.sampled_from(["step", "time", "epoch"])))},
+            ("/runs/groups.json", "query", "by"): st.sampled_from([["lr"], ["-seed"], ["lr,layers"], []]),
+            ("/runs/groups.json", "query", "under"): st.sampled_from(seeded.nodes),
+            ("/panels.json", "query", "under"): st.sampled_from(seeded.nodes),
+            ("/panels/{ref}/data.json", "query", "run"): st.lists(runs, max_size=2),
+            **{(path, "body", name): strategy for path in ("/panels", "/panels/{ref}")
+               for name, strategy in (("keys", st.sampled_from(["loss", "loss, acc", "", "nothing"])),
+                                      ("runs", st.sampled_from(["", *seeded.runs[:2], "zzzzzzz"])),
+                                      ("x", st.sampled_from(["step", "time", "epoch"])))},
+            ("/panels", "body", "under"): st.sampled_from(["", *seeded.nodes]),
+            ("/panels/{ref}/move", "body", "by"): st.sampled_from([-1, 1, 3]),
             ("/ideas.json", "query", "order"): st.sampled_from(ORDERS),
             ("/note", "body", "kind"): st.sampled_from(KINDS),
             ("/ideas/{ref}/prune", "body", "reason"): st.sampled_from(["Already tried in 2024.", "Too costly."]),

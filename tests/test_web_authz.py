@@ -200,14 +200,15 @@ def is_json(path: str) -> bool:
 
 # What each path parameter can name (kinds of resources, or a special list), and the query
 # parameters that name something. Query parameters that name nothing keep their defaults.
-PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment"), "attachment_id": ("attachment",),
+PATH_KINDS = {"ref": ("node", "entry", "idea", "run", "comment", "panel"), "attachment_id": ("attachment",),
               "token_id": ("token",), "slug": PIPELINE_KINDS, "name": ("artifact",)}
 PATH_SPECIAL = ("login", "secret", "sha256", "run_id")  # user names, link secrets, files, runs (by full id)
 QUERY_KINDS = {"project": ("node",), "under": ("node",), "before": ("entry", "idea", "run"), "id": ("run",),
-               "with": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
+               "with": ("run",), "run": ("run",), "name": ("run",), "q": ("entry", "idea", "run", "comment", "node")}
 QUERY_CONSTANT = {"key": "loss"}  # required, and naming nothing secret
 QUERY_PLAIN = {"kind", "tag", "since", "until", "limit", "offset", "order", "open_only", "status", "where",
-               "overlay", "log", "points", "start", "end", "download", "next", "days", "state", "deleted"}
+               "overlay", "log", "points", "start", "end", "download", "next", "days", "state", "deleted",
+               "by", "band", "x", "sort"}  # issue 20: grouping, the band, the x axis, the runs table's sort
 
 
 def unknown_parameters(path: str, route: APIRoute | Route) -> list[str]:
@@ -532,6 +533,8 @@ def test_each_person_sees_everything_they_may(world: World, who: str) -> None:
                          .text)
         if sees(team, who, resource) and resource.kind == "attachment":
             shown.append(client.get(f"/a/{resource.id}").content.decode("utf-8", "replace"))
+        if sees(team, who, resource) and resource.kind == "panel":  # in its project's grid (issue 20)
+            shown.append(client.get("/panels.json", params={"under": team[resource.node or ""].short}).text)
     for person in {author(r) for r in team.of_kind("path", *PIPELINE_KINDS) if sees(team, who, r)}:
         shown.append(client.get(f"/people/{LOGINS[person]}/path.json").text)
     # Pipelines and contacts (issue 16): one's own on their pages, a person's shown ones on theirs.
@@ -880,6 +883,18 @@ def attempts(team: Team, method: str, path: str, who: str | None) -> list[Attemp
                                     may(team, who, entry, "commenter") and not entry.deleted, target=entry.name,
                                     also_refused=(400,) if entry.deleted else ()))
         return made
+    if path == "/panels":  # a panel joins a grid as a note is filed: unfiled, or under a node they edit
+        nodes = [None, *team.of_kind("node")]
+        return [Attempt(path, {"keys": "loss", "title": f"Panel {n} by {who}", "under": node.short if node else ""},
+                        signed_in and (node is None or RANK.get(role(team, who, node.name) or "", -1) >= 2),
+                        target=node.name if node else "unfiled") for node in nodes]
+    if path.startswith("/panels/{ref}"):  # its author, or an editor of its project
+        data = {"/panels/{ref}": {"keys": "loss, acc", "title": f"Changed {n}"},
+                "/panels/{ref}/move": {"by": "1"}}.get(path, {})
+        return [Attempt(fill(panel), data, sees(team, who, panel) and (author(panel) == who or RANK.get(
+                    role(team, who, panel.node) or "", -1) >= 2), target=panel.name,
+                        changes=not path.endswith("/move"))  # the only panel in its grid stays where it is
+                for panel in team.of_kind("panel")]
     if path in ("/e/{ref}/star", "/e/{ref}/unstar"):  # whoever may read an entry stars it, for themselves
         return [Attempt(fill(entry), {}, sees(team, who, entry), target=entry.name,
                         changes=path.endswith("/star")) for entry in _entry_targets(team)]

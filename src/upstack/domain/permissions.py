@@ -96,5 +96,7 @@ NOT_PUSHABLE: dict[str, str] = {
     "idea.triage": "ideas stay in the workspace they were had in; not synced yet",
     "idea.state": "ideas stay in the workspace they were had in; not synced yet",
     "sync.hold": "which refused changes a workspace keeps to itself or dropped is its own business",
+    **{op: "chart panels stay in the store they were saved in (they name its runs); not synced yet"
+       for op in ("panel.save", "panel.delete", "panel.restore")},
     **{op: "wellbeing data is local-only: it never leaves the machine it was written on" for op in WELLBEING_OPS},
 }

@@ -37,7 +37,8 @@ from upstack.store.db import Database
 from upstack.store.tree import node_rows
 from upstack.workspace import Workspace
 
-__all__ = ["ATTACHMENTS_FOLDER", "Progress", "WIKILINK", "UPSTACK_REF", "NoteOut", "Layout", "export_markdown",
+__all__ = ["ATTACHMENTS_FOLDER", "Progress", "WIKILINK", "UPSTACK_REF", "PANEL_REF", "panel_pictures",
+           "NoteOut", "Layout", "export_markdown",
            "safe_file_name", "safe_path", "link_path"]
 
 Progress = Callable[[int, int], None]
@@ -51,6 +52,8 @@ _NAME_BYTES = 150
 _CHUNK = 500
 # ![caption](upstack:SHORT) and [text](upstack:SHORT "title"): a file of the entry, by its short id.
 UPSTACK_REF = re.compile(r"(\]\(\s*)upstack:([0-9A-Za-z]{4,26})(?=[\s)])")
+# ![caption](upstack:panel/ID): a chart panel (services/panels.py); an export draws it as a PNG.
+PANEL_REF = re.compile(r"!\[([^\]\n]*)\]\(\s*upstack:panel/([0-9A-Za-z]{4,26})\s*\)")
 _EMBED_NAME = re.compile(r"!?\[\[([^\[\]|#\n]+)")
 _LINK_ESCAPES = {"%": "%25", " ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
 
@@ -294,6 +297,30 @@ def _make_dirs(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+def panel_pictures(ws: Workspace, text: str, note_path: str, *, shared_only: bool = True
+                   ) -> tuple[str, dict[str, bytes]]:
+    """``text`` with each embedded chart panel replaced by a PNG beside the note (``attachments/panel
+    ID.png``), drawn from what the exporting user may see (``shared_only``: and no run whose result is
+    private, for an export meant for others); a panel they may not see, or no matplotlib, leaves the
+    caption as plain text. Returns the text and {vault path: PNG bytes}."""
+    from upstack.errors import UpstackError
+    from upstack.services import panels
+
+    pictures: dict[str, bytes] = {}
+
+    def picture(match: re.Match[str]) -> str:
+        caption, ref = match.group(1), match.group(2)
+        where = posixpath.join(posixpath.dirname(note_path), ATTACHMENTS_FOLDER, f"panel {ref.lower()}.png")
+        if where not in pictures:
+            try:
+                pictures[where] = panels.png(ws, ref, shared_only=shared_only)
+            except UpstackError:
+                return f"*(chart panel {caption or ref}: not available here)*"
+        return f"![{caption}]({link_path(note_path, where)})"
+
+    return PANEL_REF.sub(picture, text), pictures
+
+
 def export_markdown(ws: Workspace, directory: str | Path, include_private: bool = False, *,
                     progress: Progress | None = None) -> int:
     """Write every live entry as a note in ``directory``; return how many.
@@ -314,6 +341,11 @@ def export_markdown(ws: Workspace, directory: str | Path, include_private: bool 
     try:
         for done, entry in enumerate(entries, 1):
             out = layout.render(entry)
+            text, pictures = panel_pictures(ws, out.text, out.path, shared_only=not include_private)
+            out = NoteOut(out.entry_id, out.path, text, out.files)
+            for where, picture in pictures.items():
+                folders((root / where).parent)
+                write_atomically(root / where, picture, permissions=mode, sync=False)
             for where in (out.path, *(w for w, _ in out.files)):
                 link = linked_part(root, where)
                 if link is not None:

@@ -77,6 +77,8 @@ DATA_TABLES: dict[str, tuple[str, ...]] = {
     "artifacts": ("id",),
     "artifact_files": ("artifact_id", "path"),
     "artifact_links": ("artifact_id", "run_id", "role"),
+    "panels": ("id",),
+    "panel_revisions": ("id",),
     "sync_held": ("record_id",),
     "path_records": ("id",),
     "applied_records": ("id",),

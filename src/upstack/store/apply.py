@@ -29,11 +29,11 @@ Handler = Callable[[Database, Record], None]
 # taking in a check-in loads no entry, run or idea code.
 _FAMILIES = {"entry": "ingest", "node": "ingest", "attachment": "ingest", "idea": "ideas", "run": "runs",
              "comment": "comments", "star": "stars", "sync": "sync_held", "prediction": "predictions",
-             "take": "takes"}
+             "take": "takes", "panel": "panels"}
 # Ops applied by a module other than their family's (a run's changes after the fact: store/run_manage.py).
 _OP_MODULES = {op: "run_manage" for op in ("run.rename", "run.retag", "run.move", "run.delete", "run.restore")}
 _MODULES = ("ingest", "ideas", "runs", "comments", "stars", "sync_held", "path", "predictions", "takes",
-            "run_manage")
+            "run_manage", "panels")
 
 
 def _family(op: str) -> dict[str, Handler]:

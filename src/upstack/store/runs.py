@@ -40,7 +40,7 @@ from upstack.store.queries import resolve, visible_runs_sql
 from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
-__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "load_run", "load_runs",
+__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
            "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged"]
 
 
@@ -221,6 +221,18 @@ def add_points(db: Database, run_id: str, key: str, start: int, steps: array, ti
 
 def _number(text: str | None) -> float | None:
     return None if text is None else float(text)
+
+
+def read_xy(db: Database, run_id: str, key: str, x: str = "steps") -> tuple[array, array]:
+    """A series' x (``steps`` or ``times``) and values only: a third less to read than ``read_series``
+    where the other is not drawn (a group chart of 50 runs reads 5,000,000 points)."""
+    column = {"steps": "steps", "times": "times"}[x]
+    xs, values = array("q" if column == "steps" else "d"), array("d")
+    for row in db.query(f"SELECT {column} AS x, vals FROM metric_chunks WHERE run_id = ? AND key = ? "
+                        "ORDER BY file_offset", (run_id, key)):
+        xs.frombytes(row["x"])
+        values.frombytes(row["vals"])
+    return xs, values
 
 
 def read_series(db: Database, run_id: str, key: str) -> tuple[array, array, array]:

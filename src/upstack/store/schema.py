@@ -56,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               "v22_run_changes"),
     Migration(23, "artifacts: versions by content per name, their files, and the runs that made and used them",
               "v23_artifacts"),
+    Migration(24, "chart panels: a project's grid of saved charts, with revisions", "v24_panels"),
 )
 LATEST = MIGRATIONS[-1].version
 

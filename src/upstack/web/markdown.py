@@ -34,9 +34,11 @@ _ATTRIBUTES = {tag: set(names) for tag, names in ATTRIBUTES.items()}
 # A table column's alignment, as a class: the pages' CSP allows no style attributes.
 _ALIGN = re.compile(r'style="text-align:(left|center|right)"')
 _ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
-_CLASSES = {"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES, "a": {"wikilink"},
+_CLASSES = {"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES, "a": {"wikilink", "panel-embed"},
             "span": {"wikilink", "broken"} | MATH_CLASSES["span"], "div": MATH_CLASSES["div"]}
 _UPSTACK_REF = re.compile(r"upstack:([0-9a-z]{4,26})")
+# ![caption](upstack:panel/ID): a chart panel, drawn live by static/panels.js in the link's place.
+_PANEL_IMAGE = re.compile(r'<img src="upstack:panel/([0-9A-Za-z]{4,26})" alt="([^"]*)"(?: title="[^"]*")? ?/?>')
 _SHOWN_IMAGE = re.compile(r'<img src="/a/([0-9A-Za-z]+)"')
 # Mirrors domain.text's link syntax (what the store resolves), with groups: target, |alias.
 _WIKILINK = re.compile(r"\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
@@ -128,7 +130,8 @@ def render(text: str, attachments: Iterable[Attachment] = (), links: Iterable[Li
 
     env = {"links": None if links is None else {link.target: link for link in links},
            "files": {a.filename.casefold(): a for a in attachments if a.sha256 and a.media_type in FIGURE_TYPES}}
-    html_text = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, _parser().render(text, env)))
+    rendered = _PANEL_IMAGE.sub(r'<a class="panel-embed" href="/panels/\1">\2</a>', _parser().render(text, env))
+    html_text = _ALIGN.sub(r'class="align-\1"', _UPSTACK_REF.sub(attachment_url, rendered))
     return nh3.clean(html_text, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                      link_rel="noopener noreferrer", allowed_classes=_CLASSES)
 

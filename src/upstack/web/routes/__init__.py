@@ -12,12 +12,14 @@ from upstack.web.routes import (
     ladder,
     opportunities,
     pace,
+    panels,
     people,
     pipeline,
     portfolio,
     practice,
     predictions,
     review,
+    run_groups,
     run_manage,
     runs,
     search,
@@ -29,7 +31,8 @@ from upstack.web.routes import (
     tree,
 )
 
-ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, runs.router, review.router,
+ROUTERS = [timeline.router, entries.router, search.router, tree.router, ideas.router, run_groups.router, runs.router,
+           panels.router, review.router,
            ladder.router, practice.router, portfolio.router, opportunities.router, pipeline.router, contacts.router,
            due.router, predictions.router, takes.router, switcher.router, run_manage.router,
            artifacts.router]

@@ -42,13 +42,16 @@ _HIDDEN_SUMMARY = ("learning_id",)
 
 # -- the list ----------------------------------------------------------------------------
 
-@page(router, "/runs", name="runs", summary="Experiment runs, newest first, filtered by status, node, date and config")
+@page(router, "/runs", name="runs", summary="Experiment runs, newest first (or sorted), filtered by status, node, "
+      "date, config and results; any config key, metric (final, best) or summary value as a column")
 def runs_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
               status: str | None = None, name: str | None = None,
               under: Annotated[str | None, Query(description="A node: runs filed under it or below")] = None,
               since: Annotated[str | None, Query(description="Started from (e.g. 'last monday')")] = None,
               until: Annotated[str | None, Query(description="Started up to")] = None,
-              where: Annotated[list[str], Query(description="Config filter, e.g. lr=3e-4 (repeat)")] = [],  # noqa: B006
+              where: Annotated[list[str], Query(description="Filter on config or results, e.g. lr=3e-4, "
+                                                            "val/acc>0.9, best(loss)<0.1 (repeat)")] = [],  # noqa: B006
+              sort: Annotated[str | None, Query(description="best(loss), final(acc) desc, lr ...")] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               deleted: Annotated[bool, Query(description="The deleted runs instead")] = False) -> Page:
     conditions = [w.strip() for w in where if w.strip()]
@@ -56,13 +59,47 @@ def runs_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
         ws, under=under or None, status=status or None, name=name or None, where=conditions, limit=limit,
         deleted=deleted,
         since=parse_when(since, what="since date") if since else None,
-        until=parse_when(until, what="until date") if until else None)
+        until=parse_when(until, what="until date") if until else None, sort=(sort or "").strip() or None)
     now = datetime.now(UTC)
     return Page("runs.html", {
         "runs": [_row(run, now) for run in found],
+        "columns": run_columns(found),
         "filters": {"status": status or "", "name": name or "", "under": under or "", "since": since or "",
-                    "until": until or "", "where": conditions, "limit": limit, "deleted": deleted},
+                    "until": until or "", "where": conditions, "sort": sort or "", "limit": limit,
+                    "deleted": deleted},
         "statuses": list(RUN_STATUSES)})
+
+
+MAX_COLUMNS = 300
+
+
+def run_columns(runs: list[RunInfo]) -> dict[str, Any]:
+    """Every column the runs table can add, named as ``--where`` and ``--sort`` name them (``lr``,
+    ``final(loss)``, ``best(loss)``, ``summary(acc)``), and each run's value in each, as shown. The
+    browser keeps which ones its user chose (static/run_columns.js)."""
+    config_keys: dict[str, None] = {}
+    metric_keys: dict[str, None] = {}
+    summary_keys: dict[str, None] = {}
+    values: dict[str, dict[str, str]] = {}
+    for run in runs:
+        cells = {}
+        for k, v in flatten(run.config).items():
+            config_keys.setdefault(k)
+            cells[k] = format_number(v)
+        for m in run.metrics:
+            metric_keys.setdefault(m.key)
+            cells[f"final({m.key})"] = format_number(m.last)
+            cells[f"best({m.key})"] = format_number(m.best)
+        for k, v in run.summary.items():
+            if k not in _HIDDEN_SUMMARY:
+                summary_keys.setdefault(k)
+                cells[f"summary({k})"] = format_number(v)
+        values[run.id] = cells
+    columns = ([{"id": k, "label": k, "kind": "config"} for k in sorted(config_keys)]
+               + [{"id": f"{how}({k})", "label": f"{k} ({how})", "kind": "metric"}
+                  for k in sorted(metric_keys) for how in ("final", "best")]
+               + [{"id": f"summary({k})", "label": f"{k} (summary)", "kind": "summary"} for k in sorted(summary_keys)])
+    return {"available": columns[:MAX_COLUMNS], "values": values}
 
 
 def _row(run: RunInfo, now: datetime) -> dict[str, Any]:
@@ -109,7 +146,36 @@ def compare_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                             for k in comparison.config_keys],
             "same": [{"key": k, "value": format_number(v)} for k, v in comparison.same_config.items()],
             "metrics": [{"key": k, "chart": overlay + "&" + urlencode({"key": k}), "values": [
-                _metric_cell(r, k) for r in runs]} for k in comparison.metric_keys]}})
+                _metric_cell(r, k) for r in runs]} for k in comparison.metric_keys]},
+        "views": compare_views(runs, comparison.config_keys)})
+
+
+def compare_views(runs: list[RunInfo], config_keys: list[str]) -> dict[str, Any]:
+    """What the compare page's parallel coordinates and scatter draw (static/compare.js): the config
+    keys that differ, every metric's final and best and every summary value, per run (numbers as
+    numbers; a config value that is not a number is a category, placed in order of first use)."""
+    outcomes = sorted({f"{how}({m.key})" for r in runs for m in r.metrics for how in ("final", "best")}
+                      | {f"summary({k})" for r in runs for k, v in r.summary.items()
+                         if k not in _HIDDEN_SUMMARY and _plain_number(v) is not None})
+    rows = []
+    for run in runs:
+        flat = flatten(run.config)
+        values: dict[str, Any] = {k: (_plain_number(flat[k]) if _plain_number(flat[k]) is not None
+                                      else format_number(flat[k])) if k in flat else None for k in config_keys}
+        for m in run.metrics:
+            values[f"final({m.key})"] = _plain_number(m.last)
+            values[f"best({m.key})"] = _plain_number(m.best)
+        for k, v in run.summary.items():
+            if f"summary({k})" in outcomes:
+                values[f"summary({k})"] = _plain_number(v)
+        rows.append({"short": run.short, "name": run.name, "values": values})
+    return {"config": config_keys, "outcomes": outcomes, "runs": rows}
+
+
+def _plain_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 PICK_LIMIT = 30
@@ -246,6 +312,7 @@ def run_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(worksp
         "entry_url": f"/e/{run.short}" if run.status != "running" else None,
         "with_runs": [{"id": o.id, "short": o.short, "name": o.name, "status": o.status} for o in others],
         "charts": _chart_plan([run, *others], [k.strip() for k in key if k.strip()], overlay, log, points),
+        **_panels(ws, run),
         "shown": {**shown,
                   "config": [{"key": k, "value": format_number(v)} for k, v in config.items()],
                   "summary": [{"key": k, "value": format_number(v)} for k, v in summary.items()],
@@ -254,6 +321,15 @@ def run_page(request: Request, ref: str, ws: Annotated[Workspace, Depends(worksp
                                "last_step": m.last_step, "goal": m.goal,
                                "csv": f"/runs/{run.short}/series.csv?" + urlencode({"key": m.key})}
                               for m in run.metrics]}})
+
+
+def _panels(ws: Workspace, run: RunInfo) -> dict[str, Any]:
+    """The panels of the run's project, each drawing this run where it names none (static/panels.js)."""
+    from upstack.services import panels
+
+    project = panels.project_of(ws, run.node_id)
+    return {"panels": [p.to_dict() for p in panels.list_panels(ws, project)] if project else [],
+            "panels_under": short_id(project) if project else None}
 
 
 def _items(run: RunInfo) -> dict[str, list[dict[str, Any]]]:
