@@ -69,10 +69,10 @@ def test_groups_split_by_keys_or_everything_but_some(workspace: Workspace) -> No
         for seed in range(2):
             _run(workspace, {"lr": lr, "seed": seed, "opt": {"name": "adam"}}, [lr])
     runs = run_service.list_runs(workspace)
-    assert sorted((g.label, len(g.runs)) for g in run_charts.groups_of(runs, ["lr"])) == \
+    assert sorted((g.label, len(g.runs)) for g in run_service.group_runs(runs, ["lr"]).groups) == \
         [("lr=0.1", 2), ("lr=0.2", 2)]
-    assert sorted(len(g.runs) for g in run_charts.groups_of(runs, ["-seed"])) == [2, 2]
-    assert [len(g.runs) for g in run_charts.groups_of(runs, [])] == [4]
+    assert sorted(len(g.runs) for g in run_service.group_runs(runs, ["-seed"]).groups) == [2, 2]
+    assert [len(g.runs) for g in run_service.group_runs(runs, []).groups] == [4]
 
 
 @pytest.fixture

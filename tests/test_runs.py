@@ -20,7 +20,7 @@ import upstack
 from conftest import CLI, round_trip
 from upstack.errors import BadInput
 from upstack.ids import short_id
-from upstack.services import recall, tree
+from upstack.services import recall, run_plot, tree
 from upstack.services import runs as run_service
 from upstack.workspace import Workspace
 
@@ -396,7 +396,7 @@ def test_plot_labels_steps_as_whole_numbers(workspace: Workspace, tmp_path: Path
         for step in range(20):
             r.log({"acc": 0.8 + step / 100}, step=step)
     workspace.ingest()
-    out = run_service.plot(workspace, [r.id], ["acc"], tmp_path / "acc.svg")
+    out = run_plot.plot(workspace, [r.id], ["acc"], tmp_path / "acc.svg")
     texts = re.findall(r"<!-- (.*?) -->", out.read_text())  # matplotlib's SVG names each text it draws
     ticks = texts[:texts.index("step")]
     assert len(ticks) >= 3 and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import statistics
 from array import array
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,3 +182,21 @@ def test_a_team_server_names_no_key_of_a_run_the_reader_cannot_see(team) -> None
         assert "loss" in text
         for word in ("QUSECRETRUN", "QUSECRETCONF", "QUSECRETSUMMARY", "QUSECRETMETRIC"):
             assert word not in text, (query, text)
+
+
+def test_plot_draws_each_group_as_a_mean_with_a_band(workspace: Workspace, sweep: dict, run: CLI,
+                                                     tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "seeds.svg"
+    said = run.ok("plot", "--where", "lr<0.25", "--group", "-seed", "loss", "--out", str(out))
+    assert said.strip() == str(out)
+    svg = out.read_text()
+    labels = re.findall(r"<!-- (lr=[^ ]+ \(n=\d\)) -->", svg)  # matplotlib's SVG names each text it draws
+    assert sorted(labels) == ["lr=0.1 (n=3)", "lr=0.2 (n=3)"]
+    assert svg.count('id="FillBetweenPolyCollection') + svg.count('id="PolyCollection') == 2  # two bands
+    ids = [sweep[(0.3, s)].short for s in (0, 1, 2)]
+    minmax = tmp_path / "minmax.png"
+    run.ok("plot", *ids, "loss", "val/acc", "--group", "lr", "--band", "minmax", "--out", str(minmax))
+    assert minmax.read_bytes().startswith(b"\x89PNG")
+    assert "logged no metric 'nope'" in run("plot", *ids, "nope", "--group", "lr", "--out", str(minmax)).stderr
+    assert "no runs match" in run("plot", "--where", "lr>5", "loss", "--out", str(minmax)).stderr

@@ -234,23 +234,45 @@ def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) 
 
 
 @click.command()
-@click.argument("args", nargs=-1, required=True, metavar="ID... KEY...")
+@click.argument("args", nargs=-1, required=True, metavar="[ID...] KEY...")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the chart (.png, .svg or .pdf).")
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="The runs filed under this node (or below it), as well as any named.")
+@click.option("--where", "where", multiple=True, metavar="COND",
+              help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
+@click.option("--group", "group", metavar="KEYS",
+              help="Draw each group of the runs (by config keys, lr,width; or all that differ but some, -seed) "
+                   "as its mean with a band.")
+@click.option("--band", type=click.Choice(["std", "minmax"]), default="std", show_default=True,
+              help="With --group: the band is ± one standard deviation, or lowest to highest run.")
 @pass_log
-def plot(ws: Workspace, args: tuple[str, ...], out: Path) -> None:
+def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, where: tuple[str, ...],
+         group: str | None, band: str) -> None:
     """Draw metric curves: runs first, then metric names; several runs share one chart.
 
     \b
-    Example:
+    Examples:
       upstack plot 3k9x2ab 7hq4m1c loss --out loss.png
+      upstack plot --under k3x9q2a --group -seed loss --out seeds.png   # mean ± std over seeds
     """
-    refs, keys = _split_runs_and_keys(ws, list(args))
-    written = run_service.plot(ws, refs, keys, out)
+    from upstack.services.run_plot import plot as draw
+
+    chosen = bool(under or where)
+    refs, keys = _split_runs_and_keys(ws, list(args), runs_optional=chosen)
+    if chosen:
+        found = run_service.list_runs(ws, under=under, where=list(where))
+        refs += [r.id for r in found if r.id not in refs]
+        if not refs:
+            from upstack.errors import BadInput
+
+            raise BadInput(f"no runs match {options_given(under=under, where=where)}")
+    written = draw(ws, refs, keys, out, group=group, band=band)
     echo(str(written))
 
 
-def _split_runs_and_keys(ws: Workspace, args: list[str]) -> tuple[list[str], list[str]]:
+def _split_runs_and_keys(ws: Workspace, args: list[str], *,
+                         runs_optional: bool = False) -> tuple[list[str], list[str]]:
     """Leading arguments that name runs are runs; the rest are metric names."""
     from upstack.errors import BadInput, NotFound
 
@@ -262,7 +284,7 @@ def _split_runs_and_keys(ws: Workspace, args: list[str]) -> tuple[list[str], lis
             break
         refs.append(arg)
     keys = args[len(refs):]
-    if not refs:
+    if not refs and not runs_optional:
         raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names")
     return refs, keys
 

@@ -6,9 +6,7 @@ across runs per bucket. It has to draw 50 runs of 100,000 points in well under a
 so it never loops over points in Python: the bucket edges are found by bisecting each
 run's (ascending) x array, and a bucket's mean is C-speed ``sum()`` over an array slice.
 A bucket holding NaN or infinity falls back to the finite points in it (rare: only there).
-
-``groups_of`` splits runs by the values of chosen config keys (``lr,width``), or by
-everything but some (``-seed``), the grouping a sweep is usually read by.
+Which runs make a group is ``services.run_query.group_runs``'s to say.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from upstack.domain.config import flatten
 from upstack.domain.run import ENDED, RunInfo
 from upstack.errors import BadInput
 from upstack.memo import Memo
@@ -30,7 +27,7 @@ from upstack.services import runs as run_service
 from upstack.store import runs as store_runs
 from upstack.workspace import Workspace
 
-__all__ = ["BANDS", "XS", "GroupSeries", "RunGroup", "group_series", "groups_of", "bucket_means"]
+__all__ = ["BANDS", "XS", "GroupSeries", "group_series", "bucket_means"]
 
 BANDS = ("std", "minmax")
 XS = ("step", "time")
@@ -190,29 +187,3 @@ def _aggregate(ws: Workspace, runs: list[RunInfo], key: str, band: str, x: str, 
             low.append(average - spread)
             high.append(average + spread)
     return GroupSeries(key, band, x, shown_runs, centres[:len(mean)], mean, low, high, counts, total, missing)
-
-
-@dataclass
-class RunGroup:
-    """Runs that share the values of the grouping keys."""
-
-    values: dict[str, Any]
-    runs: list[RunInfo]
-
-    @property
-    def label(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.values.items()) or "all runs"
-
-
-def groups_of(runs: Sequence[RunInfo], by: Sequence[str]) -> list[RunGroup]:
-    """``runs`` split by the values of the config keys ``by`` (flattened: ``optim.lr``); a key
-    written ``-seed`` means every key but that one. Groups in the order their first run came."""
-    keep = [k for k in by if k and not k.startswith("-")]
-    drop = {k[1:] for k in by if k.startswith("-")}
-    groups: dict[str, RunGroup] = {}
-    for run in runs:
-        flat = flatten(run.config)
-        keys = keep if keep else sorted(k for k in flat if k not in drop) if drop else []
-        values = {k: flat.get(k) for k in keys}
-        groups.setdefault(repr(sorted(values.items(), key=lambda kv: kv[0])), RunGroup(values, [])).runs.append(run)
-    return list(groups.values())

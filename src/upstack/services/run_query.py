@@ -236,16 +236,19 @@ class Grouping:
         return {"keys": self.keys, "metrics": self.metric_keys, "groups": [g.to_dict() for g in self.groups]}
 
 
-def group_runs(runs: Sequence[RunInfo], by: GroupBy | str) -> Grouping:
-    """Runs grouped by config keys (``lr,width``), or by every config key that differs between them
-    but some (``-seed``); each group with the mean and standard deviation (over its runs) of every
-    metric's final and best value. Groups come in the order of their first run."""
-    grouping = parse_group(by) if isinstance(by, str) else by
+def group_runs(runs: Sequence[RunInfo], by: GroupBy | str | Sequence[str]) -> Grouping:
+    """Runs grouped by config keys (``lr,width``, or ``["lr", "width"]``), or by every config key that
+    differs between them but some (``-seed``); nothing to group by: one group of them all. Each group
+    has the mean and standard deviation (over its runs) of every metric's final and best value.
+    Groups come in the order of their first run."""
+    if not isinstance(by, GroupBy | str):
+        by = ",".join(k.strip() for k in by if k.strip())
+    grouping = (parse_group(by) if by.strip() else GroupBy()) if isinstance(by, str) else by
     flats = [flatten(r.config) for r in runs]
     missing = object()
     all_keys = sorted({k for flat in flats for k in flat})
     differing = [k for k in all_keys if len({repr(f.get(k, missing)) for f in flats}) > 1]
-    keys = grouping.chosen(differing)
+    keys = grouping.chosen(differing) if grouping.keys or grouping.all_but else []
     unknown = [k for k in keys if k not in all_keys]
     if runs and unknown:
         close = difflib.get_close_matches(unknown[0], all_keys, n=3, cutoff=0.6)

@@ -1,4 +1,4 @@
-"""Runs, read back: list and filter, show, compare side by side, metric series, plots."""
+"""Runs, read back: list and filter, show, compare side by side, metric series (plots: services/run_plot.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from typing import Any
 
 from upstack.domain import access
 from upstack.domain.config import flatten
-from upstack.domain.downsample import keep_positions
 from upstack.domain.run import RunInfo, format_number
 from upstack.domain.text import clean_text
 from upstack.errors import BadInput, NotFound
-from upstack.files import atomic_path
 from upstack.services.run_query import Condition, Grouping, GroupStat, group_runs, list_runs, parse_condition
 from upstack.store import queries, run_search
 from upstack.store import runs as store_runs
@@ -24,7 +22,7 @@ from upstack.store.run_ingest import run_dirs as find_run_dirs
 from upstack.workspace import Workspace
 
 __all__ = ["Condition", "parse_condition", "list_runs", "group_runs", "Grouping", "GroupStat", "get_run",
-           "Series", "series", "compare", "Comparison", "plot", "ingest"]
+           "Series", "series", "compare", "Comparison", "ingest"]
 
 
 def _resolve(ws: Workspace, ref: str) -> str:
@@ -113,43 +111,6 @@ def compare(ws: Workspace, refs: list[str], *, deleted: bool = False) -> Compari
     metric_keys = sorted({m.key for r in runs for m in r.metrics})
     summary_keys = sorted({k for r in runs for k in flatten(r.summary)} - _NOT_SUMMARY_VALUES)
     return Comparison(runs, differ, same, metric_keys, summary_keys)
-
-
-def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, max_points: int = 5000) -> Path:
-    """Draw metric curves of one or more runs on one chart (needs matplotlib)."""
-    if not keys:
-        raise BadInput("name at least one metric to plot")
-    suffix = out.suffix.lower()
-    if suffix not in (".png", ".svg", ".pdf"):
-        raise BadInput(f"cannot write a plot to {out.name}: use a .png, .svg or .pdf file name")
-    loaded = [(get_run(ws, ref), key) for ref in refs for key in keys]
-    curves = [(run, series(ws, run.id, key)) for run, key in loaded]
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise BadInput("upstack plot needs matplotlib: pip install 'upstack[plot]'") from None
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    try:
-        for run, line in curves:
-            kept = keep_positions(line.values, max_points)  # each bucket's min and max: spikes stay
-            steps, values = [line.steps[i] for i in kept], [line.values[i] for i in kept]
-            label = f"{run.name} ({run.short}) {line.key}" if len(refs) > 1 else line.key
-            axes.plot(steps, values, label=label, linewidth=1.2)
-        axes.set_xlabel("step")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a step is a count: no 2.5
-        axes.set_ylabel(curves[0][1].key if len(keys) == 1 else "value")  # the name as kept
-        axes.grid(alpha=0.3)
-        axes.legend()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out) as tmp:  # its name does not end in the suffix: the format is said
-            figure.savefig(tmp, format=suffix[1:], dpi=120, bbox_inches="tight")
-    finally:
-        plt.close(figure)
-    return out
 
 
 def ingest(ws: Workspace, paths: list[Path],

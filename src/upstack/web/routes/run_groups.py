@@ -65,7 +65,7 @@ def groups_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
         runs = run_service.list_runs(ws, under=under or None, status=status or None, name=name or None,
                                      where=conditions, limit=GROUP_LIMIT,
                                      since=parse_when(since, what="since date") if since else None)
-    groups = run_charts.groups_of(runs, grouping)
+    groups = run_service.group_runs(runs, grouping).groups
     selected, unknown = chart_keys(runs, _split(key))
     charts = []
     for n, metric in enumerate(selected):
