@@ -112,6 +112,54 @@ def test_a_logdir_imported_while_its_job_runs_is_caught_up(run: CLI, tmp_path: P
     _same_again(run, str(logdir))
 
 
+def _resumed_file(tmp_path: Path) -> Path:
+    """The event file the job lr-0.01 resumed writes (ten more steps), written to a logdir of its own."""
+    elsewhere = tmp_path / "resumed"
+    _write("write_tensorboard.py", tmp_path, str(elsewhere), "--more")
+    [file] = (elsewhere / "lr-0.01").glob("events.out.tfevents.*")
+    return file
+
+
+def test_a_file_gained_in_the_same_second_whose_name_sorts_first_is_the_same_run(run: CLI, tmp_path: Path) -> None:
+    """The job resumed in the second it was opened, on a host whose name sorts first: by name its file
+    would be the run's first, and the run another run. Order is the order the files were opened."""
+    logdir = tmp_path / "tb"
+    _write("write_tensorboard.py", tmp_path, str(logdir))
+    run.ok("import", "tensorboard", str(logdir))
+    [first] = (logdir / "lr-0.01").glob("events.out.tfevents.*")
+    second = "events.out.tfevents." + first.name.split(".")[3] + ".-other-node"  # no host name starts with "-"
+    _resumed_file(tmp_path).rename(logdir / "lr-0.01" / second)
+    assert sorted(f.name for f in (logdir / "lr-0.01").iterdir()) == [second, first.name]
+    said = run.ok("import", "tensorboard", str(logdir))
+    assert "imported 0 runs (10 points) from tensorboard, 1 run caught up, 1 already present" in said, said
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [resumed] = [r for r in run_service.list_runs(ws) if r.name == "lr-0.01"]
+        assert list(run_service.series(ws, resumed.id, "train/loss").steps) == list(range(60))
+    _same_again(run, str(logdir))
+
+
+def test_a_first_file_written_over_is_named_changed_never_half_imported(run: CLI, tmp_path: Path) -> None:
+    """tensorboardX opening a file in the second the run's first was opened writes over it (its name is
+    the second and the host): the run's first points are gone at the source and it starts later. It is
+    still the run imported before; the report names it changed, and nothing is imported half."""
+    logdir = tmp_path / "tb"
+    _write("write_tensorboard.py", tmp_path, str(logdir))
+    run.ok("import", "tensorboard", str(logdir))
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        before = dump_tables(ws.store().db)
+    [first] = (logdir / "lr-0.01").glob("events.out.tfevents.*")
+    _resumed_file(tmp_path).replace(first)
+    done = json.loads(run.ok("import", "tensorboard", str(logdir), "--json"))
+    assert done["runs"] == 0 and done["already_present"] == 1 and len(done["changed_since"]) == 1, done
+    assert done["changed_since"][0].startswith("lr-0.01 ("), done
+    assert not (run.home / "journal" / "rejected.jsonl").exists()
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        assert dump_tables(ws.store().db) == before
+
+
 @pytest.mark.parametrize(("damage", "message"), [("flip", "damaged or cut-short record at byte"),
                                                  ("cut", "damaged or cut-short record at byte")])
 def test_a_damaged_event_file_is_one_line_and_imports_nothing(run: CLI, tmp_path: Path, damage: str,

@@ -109,7 +109,7 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
     later: list[tuple[str, list[Record], Series]] = []  # runs imported before, to catch up once all is read
     try:
         for number, run in enumerate(runs, 1):
-            run_id = derived_id(run.started_at, run.tool, run.source_id)
+            run_id = store_runs.same_run_id(db, derived_id(run.started_at, run.tool, run.source_id))
             for kind, count in run.not_imported.items():
                 result.not_imported[kind] = result.not_imported.get(kind, 0) + count
             stored = store_runs.run_state(db, [run_id]).get(run_id)
