@@ -2,10 +2,12 @@
 
 A logdir holds one run per folder that has ``events.out.tfevents.*`` files in it (the logdir itself
 too); a run's files are read in the order they were opened, so a job that was restarted into the same
-folder is one run, and that run is known by its folder and its first file however many files the
-folder gains (``_oldest_first``). Scalars become metrics with every point's
-step and wall time; the hparams plugin's session start (what ``add_hparams`` and Keras's
-``hp.KerasCallback`` write) becomes the run's config, and its session end the run's status.
+folder is one run, and that run is known by its folder and its first file (its name and when it was
+opened) however many files the folder gains (``_oldest_first``). A first file written over (what
+tensorboardX does opening one in the same second on the same host) is another run's first file.
+Scalars become metrics with every point's step and wall time; the hparams plugin's session start
+(what ``add_hparams`` and Keras's ``hp.KerasCallback`` write) becomes the run's config, and its
+session end the run's status.
 TensorBoard keeps no status or end of its own otherwise: such a run is imported as finished at its
 last event. Images, histograms, text, audio, graphs and other plugins' data are not imported, and
 the report counts them.
@@ -109,12 +111,13 @@ class _Folder:
     first: float | None = None  # the earliest wall time in its first file: when the run started
     last: float | None = None
     opened_by: str = ""  # the name of its first file: with its folder, what names the run
+    opened_at: float = math.inf  # and when that file was opened (its first event), to the microsecond
 
 
 def _read(loader: Any, files: list[Path]) -> _Folder:
     read = _Folder()
     files = _oldest_first(loader, files)
-    read.opened_by = files[0].name
+    read.opened_by, read.opened_at = files[0].name, _first_wall_time(loader, files[0])
     earliest: float | None = None
     for file in files:
         try:
@@ -202,6 +205,7 @@ def _tracker_run(root: Path, folder: Path, read: _Folder) -> TrackerRun:
     relative = folder.relative_to(root).as_posix()
     first = read.first or 0.0
     run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{read.opened_by}",
+                     source_key=repr(read.opened_at),  # two jobs opened in one second on one host: two runs
                      name=root.name if relative == "." else relative,
                      started_at=iso_from_epoch(first), ended_at=iso_from_epoch(read.ended or read.last or first),
                      status=read.status, experiment=root.name, config=read.config, metrics=read.metrics,
