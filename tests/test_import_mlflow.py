@@ -111,6 +111,56 @@ def test_a_run_with_fewer_points_than_imported_is_named_and_kept(run: CLI, tmp_p
     assert "fewer points in mlflow than when imported, kept as imported: width-16k (" in result.stderr
 
 
+def test_a_run_whose_start_moved_at_its_source_is_still_the_run_imported_before(run: CLI, tmp_path: Path) -> None:
+    """Its id's time part comes from its start; its key from its tool and its id there. Read again with
+    another start (its first points rewritten), it is found by that key: never a second run of the same
+    key whose start the store drops while its other records are tried one by one."""
+    copy = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, copy)
+    run.ok("import", "mlflow", str(copy))
+    killed = _run_folder(copy, "killed")
+    with open(killed / "metrics" / "loss", "a") as handle:
+        handle.write("1767225602000 1.25 2\n")
+    meta = yaml.safe_load((killed / "meta.yaml").read_text())
+    (killed / "meta.yaml").write_text(yaml.safe_dump({**meta, "start_time": int(meta["start_time"]) + 1000}))
+    said = run.ok("import", "mlflow", str(copy))
+    assert said.strip() == "imported 0 runs (1 point) from mlflow, 1 run caught up, 2 already present", said
+    assert not (run.home / "journal" / "rejected.jsonl").exists()
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [caught] = [r for r in run_service.list_runs(ws) if r.name == "killed"]
+        assert list(run_service.series(ws, caught.id, "loss").values) == [2.0, 1.5, 1.25]
+
+
+def test_a_run_start_whose_key_another_run_holds_is_one_line_and_nothing_of_it_is_tried(run: CLI,
+                                                                                        tmp_path: Path) -> None:
+    import dataclasses
+
+    from upstack.formats.rundir import RunFiles
+
+    run.ok("import", "mlflow", str(MLRUNS))
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [stored] = [r for r in run_service.list_runs(ws) if r.name == "killed"]
+        before = dump_tables(ws.store().db)
+        other = "01KDVDPTTG" + stored.id[10:]  # another time, the same key
+        assert other != stored.id
+        files = RunFiles(tmp_path / "staged" / other)
+        records = [ws.record("run.start", {"run_id": other, "name": "again", "config": {}, "tags": [],
+                                           "goals": {}, "started_at": "2026-01-01T00:00:50Z", "host": ""}),
+                   ws.record("run.provenance", {"run_id": other, "data": {}}),
+                   ws.record("run.end", {"run_id": other, "status": "finished",
+                                         "ended_at": "2026-01-01T00:01:00Z", "error": ""})]
+        files.append_records([dataclasses.replace(r, id=f"{other[:10]}{n:016d}") for n, r in enumerate(records)])
+        files.close()
+        report = ws.store().ingest_runs([tmp_path / "staged"])
+        assert len(report.problems) == 1 and "its start record cannot be applied" in report.problems[0] \
+            and f"its key is taken by run {stored.id}" in report.problems[0], report.problems
+        assert report.records == 0
+        assert dump_tables(ws.store().db) == before
+    assert not (run.home / "journal" / "rejected.jsonl").exists()
+
+
 def test_an_imported_runs_records_fit_what_a_team_servers_door_takes(run: CLI) -> None:
     from upstack.services.record_shapes import envelope_problem, problem
     from upstack.store.runs import run_records

@@ -112,6 +112,72 @@ def test_a_logdir_imported_while_its_job_runs_is_caught_up(run: CLI, tmp_path: P
     _same_again(run, str(logdir))
 
 
+def _resumed_file(tmp_path: Path) -> Path:
+    """The event file the job lr-0.01 resumed writes (ten more steps), written to a logdir of its own."""
+    elsewhere = tmp_path / "resumed"
+    _write("write_tensorboard.py", tmp_path, str(elsewhere), "--more")
+    [file] = (elsewhere / "lr-0.01").glob("events.out.tfevents.*")
+    return file
+
+
+def test_a_file_gained_in_the_same_second_whose_name_sorts_first_is_the_same_run(run: CLI, tmp_path: Path) -> None:
+    """The job resumed in the second it was opened, on a host whose name sorts first: by name its file
+    would be the run's first, and the run another run. Order is the order the files were opened."""
+    logdir = tmp_path / "tb"
+    _write("write_tensorboard.py", tmp_path, str(logdir))
+    run.ok("import", "tensorboard", str(logdir))
+    [first] = (logdir / "lr-0.01").glob("events.out.tfevents.*")
+    second = "events.out.tfevents." + first.name.split(".")[3] + ".-other-node"  # no host name starts with "-"
+    _resumed_file(tmp_path).rename(logdir / "lr-0.01" / second)
+    assert sorted(f.name for f in (logdir / "lr-0.01").iterdir()) == [second, first.name]
+    said = run.ok("import", "tensorboard", str(logdir))
+    assert "imported 0 runs (10 points) from tensorboard, 1 run caught up, 1 already present" in said, said
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        [resumed] = [r for r in run_service.list_runs(ws) if r.name == "lr-0.01"]
+        assert list(run_service.series(ws, resumed.id, "train/loss").steps) == list(range(60))
+    _same_again(run, str(logdir))
+
+
+def test_a_first_file_written_over_is_another_run_never_half_imported(run: CLI, tmp_path: Path) -> None:
+    """tensorboardX opening a file in the second the run's first was opened writes over it (its name is
+    the second and the host): the run's first points are gone at the source. What the folder holds now is
+    another writer's file: imported as a run of its own, the one imported before kept whole."""
+    logdir = tmp_path / "tb"
+    _write("write_tensorboard.py", tmp_path, str(logdir))
+    run.ok("import", "tensorboard", str(logdir))
+    [first] = (logdir / "lr-0.01").glob("events.out.tfevents.*")
+    _resumed_file(tmp_path).replace(first)
+    said = run.ok("import", "tensorboard", str(logdir))
+    assert "imported 1 run (10 points) from tensorboard, 1 already present" in said, said
+    assert not (run.home / "journal" / "rejected.jsonl").exists()
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        runs = sorted((r for r in run_service.list_runs(ws) if r.name == "lr-0.01"), key=lambda r: r.started_at)
+        assert [list(run_service.series(ws, r.id, "train/loss").steps) for r in runs] == \
+            [list(range(50)), list(range(50, 60))]
+    _same_again(run, str(logdir))
+
+
+def test_two_jobs_opened_in_one_second_on_one_host_are_two_runs(run: CLI, tmp_path: Path) -> None:
+    """Two logdirs, each its own run folder, whose first files have one name (tensorboardX's: the second
+    and the host): told apart by when each file was opened, never one taken for the other."""
+    _write("write_tensorboard.py", tmp_path, str(tmp_path / "tb"))
+    [first] = (tmp_path / "tb" / "lr-0.01").glob("events.out.tfevents.*")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first.rename(tmp_path / "a" / first.name)
+    _resumed_file(tmp_path).rename(tmp_path / "b" / first.name)
+    run.ok("import", "tensorboard", str(tmp_path / "a"))
+    said = run.ok("import", "tensorboard", str(tmp_path / "b"))
+    assert "imported 1 run (10 points) from tensorboard, 0 already present" in said, said
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        ws.ingest()
+        found = {r.name: r.id for r in run_service.list_runs(ws)}
+        assert sorted(found) == ["a", "b"]
+        assert list(run_service.series(ws, found["b"], "train/loss").steps) == list(range(50, 60))
+
+
 @pytest.mark.parametrize(("damage", "message"), [("flip", "damaged or cut-short record at byte"),
                                                  ("cut", "damaged or cut-short record at byte")])
 def test_a_damaged_event_file_is_one_line_and_imports_nothing(run: CLI, tmp_path: Path, damage: str,

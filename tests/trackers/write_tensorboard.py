@@ -16,8 +16,13 @@ START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
 def more(logdir: str) -> None:
-    """The job lr-0.01 resumed into its folder (a new event file beside the first): ten more steps."""
-    with SummaryWriter(f"{logdir}/lr-0.01") as writer:
+    """The job lr-0.01 resumed into its folder (a new event file beside the first): ten more steps.
+
+    tensorboardX names a file by the second it opens it and the host, and opens it for writing anew: a
+    writer opened in the same second as the first one would wipe it out (its 50 points gone at the
+    source). A resumed job is its own process, later; the suffix keeps this one, however fast, beside it.
+    """
+    with SummaryWriter(f"{logdir}/lr-0.01", filename_suffix=".resumed") as writer:
         for step in range(50, 60):
             writer.add_scalar("train/loss", 0.01 / (step + 1), step, walltime=START + step)
 

@@ -46,6 +46,7 @@ class TrackerRun:
     metrics: dict[str, Series] = field(default_factory=dict)
     where: str = ""  # the file or database it was read from, for messages
     not_imported: dict[str, int] = field(default_factory=dict)  # what it holds that upstack leaves out: how many
+    source_key: str = ""  # what tells it from another run of the same source_id, when that can happen
 
     @property
     def points(self) -> int:

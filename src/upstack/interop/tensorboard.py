@@ -1,10 +1,13 @@
 """TensorBoard's event files, read for `upstack import tensorboard`.
 
 A logdir holds one run per folder that has ``events.out.tfevents.*`` files in it (the logdir itself
-too); a run's files are read oldest first (their names start with the time they were opened), so a
-job that was restarted into the same folder is one run. Scalars become metrics with every point's
-step and wall time; the hparams plugin's session start (what ``add_hparams`` and Keras's
-``hp.KerasCallback`` write) becomes the run's config, and its session end the run's status.
+too); a run's files are read in the order they were opened, so a job that was restarted into the same
+folder is one run, and that run is known by its folder and its first file (its name and when it was
+opened) however many files the folder gains (``_oldest_first``). A first file written over (what
+tensorboardX does opening one in the same second on the same host) is another run's first file.
+Scalars become metrics with every point's step and wall time; the hparams plugin's session start
+(what ``add_hparams`` and Keras's ``hp.KerasCallback`` write) becomes the run's config, and its
+session end the run's status.
 TensorBoard keeps no status or end of its own otherwise: such a run is imported as finished at its
 last event. Images, histograms, text, audio, graphs and other plugins' data are not imported, and
 the report counts them.
@@ -16,6 +19,7 @@ which works without TensorFlow and checks every record's CRC), an optional extra
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from array import array
@@ -31,11 +35,12 @@ from upstack.errors import BadInput
 __all__ = ["tensorboard_runs", "looks_like_tensorboard", "event_files"]
 
 _EVENTS = re.compile(r"events\.out\.tfevents\.")
+_OPENED = re.compile(r"events\.out\.tfevents\.(\d+)")  # the second the writer opened it, in its name
 _HPARAM_STATUS = {1: "finished", 2: "failed", 3: "crashed"}
 
 
 def event_files(logdir: Path) -> dict[Path, list[Path]]:
-    """Each run folder under ``logdir`` (itself included) with its event files, oldest first."""
+    """Each run folder under ``logdir`` (itself included) with its event files, by name."""
     runs: dict[Path, list[Path]] = {}
     if logdir.is_file():
         return {logdir.parent: [logdir]} if _EVENTS.match(logdir.name) else {}
@@ -91,7 +96,7 @@ def _runs(loader: Any, root: Path, runs: dict[Path, list[Path]]) -> Iterator[Tra
                     run.skipped.update(inner.skipped)
                     run.status, run.ended = inner.status if inner.ended else run.status, inner.ended or run.ended
                     merged.add(child)
-        yield _tracker_run(root, folder, files, run)
+        yield _tracker_run(root, folder, run)
 
 
 @dataclass
@@ -103,25 +108,56 @@ class _Folder:
     skipped: Counter[str] = field(default_factory=Counter)
     status: str = "finished"
     ended: float | None = None
-    first: float | None = None
+    first: float | None = None  # the earliest wall time in its first file: when the run started
     last: float | None = None
+    opened_by: str = ""  # the name of its first file: with its folder, what names the run
+    opened_at: float = math.inf  # and when that file was opened (its first event), to the microsecond
 
 
 def _read(loader: Any, files: list[Path]) -> _Folder:
     read = _Folder()
+    files = _oldest_first(loader, files)
+    read.opened_by, read.opened_at = files[0].name, _first_wall_time(loader, files[0])
+    earliest: float | None = None
     for file in files:
         try:
             for event in _events(loader, file):
-                read.first = event.wall_time if read.first is None else min(read.first, event.wall_time)
+                earliest = event.wall_time if earliest is None else min(earliest, event.wall_time)
                 read.last = event.wall_time if read.last is None else max(read.last, event.wall_time)
                 for value in event.summary.value:
                     _take(read, event, value)
         except (OSError, ValueError) as exc:  # protobuf's DecodeError is a ValueError
             raise BadInput(f"cannot read {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
                 from None
-    if read.first is None:
+        if file is files[0]:
+            read.first = earliest  # what later files hold (another start's points) never moves it
+    if earliest is None:
         raise BadInput(f"{files[0]} holds no events")
+    read.first = earliest if read.first is None else read.first
     return read
+
+
+def _oldest_first(loader: Any, files: list[Path]) -> list[Path]:
+    """A folder's event files in the order their writers opened them: by the second their names give,
+    then by their first event's wall time (the ``file_version`` event a writer writes as it opens the
+    file, to the microsecond), then by name. By name alone a file opened later in the same second could
+    come first (another host, a smaller process id, a suffix) and the run read again would be another."""
+    def opened(file: Path) -> tuple[float, float, str]:
+        named = _OPENED.match(file.name)
+        return float(named.group(1)) if named else math.inf, _first_wall_time(loader, file), file.name
+
+    return sorted(files, key=opened)
+
+
+def _first_wall_time(loader: Any, file: Path) -> float:
+    from tensorboard.compat.proto import event_pb2
+
+    try:
+        for record in loader.RawEventFileLoader(str(file)).Load():
+            return float(event_pb2.Event.FromString(record).wall_time)
+    except (OSError, ValueError):  # reading it whole says what is wrong with it
+        pass
+    return math.inf
 
 
 def _events(loader: Any, file: Path) -> Iterator[Any]:
@@ -165,10 +201,11 @@ def _take(read: _Folder, event: Any, value: Any) -> None:
         read.skipped[plugin or "other"] += 1
 
 
-def _tracker_run(root: Path, folder: Path, files: list[Path], read: _Folder) -> TrackerRun:
+def _tracker_run(root: Path, folder: Path, read: _Folder) -> TrackerRun:
     relative = folder.relative_to(root).as_posix()
     first = read.first or 0.0
-    run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{files[0].name}",
+    run = TrackerRun(tool="tensorboard", source_id=f"{relative}\0{read.opened_by}",
+                     source_key=repr(read.opened_at),  # two jobs opened in one second on one host: two runs
                      name=root.name if relative == "." else relative,
                      started_at=iso_from_epoch(first), ended_at=iso_from_epoch(read.ended or read.last or first),
                      status=read.status, experiment=root.name, config=read.config, metrics=read.metrics,

@@ -6,7 +6,8 @@ point's step, wall time and value) and taken in by the same ingest as any run fo
 run is stored, shown, synced and exported as one upstack ran itself, and its result entry is written
 the same way. Its id is derived from its tool and its id there (``ids.derived_id``), so importing the
 same history again, from the same place or another copy (an ``mlruns`` folder and the database it
-was migrated to), adds nothing.
+was migrated to), adds nothing. Its start gives only the id's time part: a run read again with
+another start (its first points rewritten) is found by the rest, its key (``store.runs.same_run_id``).
 
 Every run is read and written to a staging folder in the workspace before any is ingested: a
 source that cannot be read whole (a damaged event file, a cut-short metric file, a database that is
@@ -109,7 +110,8 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
     later: list[tuple[str, list[Record], Series]] = []  # runs imported before, to catch up once all is read
     try:
         for number, run in enumerate(runs, 1):
-            run_id = derived_id(run.started_at, run.tool, run.source_id)
+            run_id = store_runs.same_run_id(db, derived_id(run.started_at, run.tool, run.source_id,
+                                                           *([run.source_key] if run.source_key else [])))
             for kind, count in run.not_imported.items():
                 result.not_imported[kind] = result.not_imported.get(kind, 0) + count
             stored = store_runs.run_state(db, [run_id]).get(run_id)

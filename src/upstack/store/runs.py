@@ -41,7 +41,8 @@ from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
-           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged"]
+           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged",
+           "same_run_id"]
 
 
 def _dumps(value: Any) -> str:
@@ -59,6 +60,10 @@ def _start(db: Database, record: Record) -> None:
     if not is_result_of(db, data["run_id"], data.get("by"), missing=True) or \
             db.scalar("SELECT 1 FROM nodes WHERE id = ?", (data["run_id"],)):
         raise UpstackError(f"run {data['run_id']}: that id is taken by something that is not its result")
+    other = db.scalar("SELECT id FROM runs WHERE key = ? AND id <> ?", (id_key(data["run_id"]), data["run_id"]))
+    if other is not None:  # refused, never dropped unsaid: its other records would have no run to go to
+        raise UpstackError(f"run {data['run_id']}: its key is taken by run {other} (the same run, "
+                           "started at another time?)")
     node_id = data.get("node_id")
     if not node_id and data.get("node_ref"):
         node_id = _resolve_node_ref(db, data["node_ref"])
@@ -542,6 +547,14 @@ def purge(db: Database, run_id: str) -> None:
                (run_id,))  # its tags went above: their history goes with them
     db.execute("DELETE FROM metric_chunks WHERE run_id = ?", (run_id,))
     db.execute("DELETE FROM run_metrics WHERE run_id = ?", (run_id,))
+
+
+def same_run_id(db: Database, run_id: str) -> str:
+    """The id of the run stored with ``run_id``'s key, else ``run_id``. A derived id's key is the hash of
+    what it was made from (``ids.derived_id``), its time part only orders it: a run of another tracker
+    read again with a different start (its first points rewritten) is still the run stored before."""
+    found = db.scalar("SELECT id FROM runs WHERE key = ?", (id_key(run_id),))
+    return run_id if found is None else str(found)
 
 
 def purged(db: Database, run_id: str) -> bool:
