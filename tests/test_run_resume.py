@@ -90,6 +90,77 @@ def test_a_run_killed_by_sigterm_goes_on_when_resumed(workspace: Workspace, tmp_
     assert _revisions(workspace, run_id) == (2 if ingest_between else 1)
 
 
+SIGTERM_MID_LOG = """
+    import os
+    import signal
+    import upstack
+
+    run = upstack.run("pre-empted", capture="none")
+    print(run.id, flush=True)
+    for number in range(5):
+        run.log({"loss": float(number)})
+    ticking = run._clock
+
+    def clock():  # called by log() after it chose the step, before its values are in
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler ends the run right there
+        return ticking()
+
+    run._clock = clock
+    run.log({"loss": 5.0})
+    print("not reached", flush=True)
+"""
+
+
+def test_a_sigterm_before_a_steps_values_are_in_does_not_take_the_step(workspace: Workspace,
+                                                                         tmp_path: Path) -> None:
+    from upstack.formats.rundir import heartbeat_step
+
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(SIGTERM_MID_LOG))
+    killed = subprocess.run([sys.executable, str(script)], env=_env(workspace), capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGTERM, killed.stderr
+    run_id = killed.stdout.split()[0]
+    assert "not reached" not in killed.stdout
+    assert heartbeat_step(workspace.home / "runs" / run_id) == 4  # the last step whose values were in
+    with upstack.run(home=workspace.home, db=workspace.db_url, resume=run_id) as again:
+        again.log({"loss": 5.0})
+    workspace.ingest()
+    loss = run_service.series(workspace, run_id, "loss")
+    assert list(loss.steps) == [0, 1, 2, 3, 4, 5] and list(loss.values) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_a_resume_goes_on_after_the_last_step_written_not_the_heartbeats(workspace: Workspace) -> None:
+    from upstack.formats.rundir import HEARTBEAT, heartbeat_step
+
+    first = upstack.run("pre-empted", home=workspace.home, db=workspace.db_url, capture="none")
+    for number in range(3):
+        first.log({"loss": float(number)})
+    first.finish("interrupted")
+    beat = workspace.home / "runs" / first.id / HEARTBEAT
+    fields = beat.read_text().split()
+    beat.write_text(" ".join([*fields[:4], "7"]).ljust(159) + "\n")  # a beat ahead of the points written
+    assert heartbeat_step(beat.parent) == 7
+    with upstack.run(home=workspace.home, db=workspace.db_url, resume=first.id) as again:
+        again.log({"loss": 3.0})
+    workspace.ingest()
+    assert list(run_service.series(workspace, first.id, "loss").steps) == [0, 1, 2, 3]
+    (resumed_at,) = [i for i in run_service.get_run(workspace, first.id).items if i.kind == "resume"]
+    assert resumed_at.data["step"] == 2
+
+
+def test_a_folder_whose_points_cannot_be_read_goes_on_from_its_heartbeats_step(workspace: Workspace) -> None:
+    from upstack.formats.rundir import METRICS
+
+    first = upstack.run("pre-empted", home=workspace.home, db=workspace.db_url, capture="none")
+    first.log({"loss": 1.0}, step=41)
+    first.finish("interrupted")
+    (workspace.home / "runs" / first.id / METRICS).write_bytes(b"")  # its points lost with its disk
+    with upstack.run(home=workspace.home, db=workspace.db_url, resume=first.id) as again:
+        again.log({"loss": 0.5})
+    workspace.ingest()
+    assert list(run_service.series(workspace, first.id, "loss").steps) == [42]
+
+
 def test_a_crashed_run_is_resumed_in_its_folder(workspace: Workspace, tmp_path: Path) -> None:
     crashed = _train(tmp_path, workspace, 10**9)
     assert crashed.stdout is not None

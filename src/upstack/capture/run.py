@@ -124,7 +124,6 @@ class Run:
             step = self._step + 1
         elif type(step) is not int:
             step = _as_step(step)
-        self._step = step
         now = self._clock()
         with self._lock:
             columns = self._columns
@@ -148,6 +147,11 @@ class Run:
             except AttributeError:
                 raise BadInput(f"run.log() takes a dict of metric names to numbers, got "
                                f"{type(metrics).__name__}") from None
+            # Only now, under the lock, with the step's values in the columns: a SIGTERM that ends the
+            # run before this line (the handler finishes it at once when the lock is free) or a flush
+            # on the writer thread never sees a step whose values are not there to be written. A
+            # refused call (strict) takes no step.
+            self._step = step
             self._pending += done
         if self._pending >= self._flush_at:
             if self._forked:
@@ -230,8 +234,8 @@ class Run:
             step = self._step
         if not self._forked:
             # Every tick, not only every run_heartbeat_seconds: a run that dies is then known to
-            # have lived until a tick before (its end, if it is found crashed). Before the write,
-            # with the step reached: a resume goes on after every step written, never repeats one.
+            # have lived until a tick before (its end, if it is found crashed). With the step
+            # reached: a resume goes on from the points on disk, and from this only where it has none.
             with contextlib.suppress(OSError):  # tried again at the next tick
                 self._files.beat(now_iso(), step)
         self._writer.add_points(columns)

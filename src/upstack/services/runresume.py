@@ -127,8 +127,21 @@ def _check_folder(directory: Path, crashed_after: float) -> tuple[str, int]:
         if beat is not None and _still_alive(beat, crashed_after):
             raise BadInput(f"run {short_id(directory.name)} is still running on {beat[1]} (heard from "
                            f"{_seconds_since(beat[0]):.0f} s ago); resume it once it has stopped")
-    step = heartbeat_step(directory)
-    return str(start.data.get("name") or "run"), step if step is not None else _last_step(directory)
+    return str(start.data.get("name") or "run"), _resume_step(directory)
+
+
+def _resume_step(directory: Path) -> int:
+    """The step a resumed run goes on after: the last one whose points are on disk.
+
+    The points are the truth: a step is taken only once its values are in, and they are what the
+    store ingests, so going on after them neither repeats a step nor leaves one out. The
+    heartbeat's step is only for a folder with no points to read (none logged yet, or a new
+    segment whose points are all in the store already: its beat says where the store had got to).
+    """
+    for step in (_last_step(directory), heartbeat_step(directory)):
+        if step is not None:
+            return step
+    return -1
 
 
 def _still_alive(beat: tuple[str, str, str, int], crashed_after: float) -> bool:
@@ -157,20 +170,21 @@ def _seconds_since(at: str) -> float:
         return float("inf")
 
 
-def _last_step(directory: Path) -> int:
-    """The last step in a folder written by an upstack whose heartbeat did not carry it."""
+def _last_step(directory: Path) -> int | None:
+    """The last step logged in a folder's metrics file (None: none there): the greatest of its
+    metrics' last steps, as the store reckons a run's (``store.run_resume``)."""
     from upstack.formats.metrics import read_chunk_stream
     from upstack.formats.rundir import METRICS
 
-    last = -1
+    last: dict[str, int] = {}
     try:
         with open(directory / METRICS, "rb") as handle:
             for chunk in read_chunk_stream(handle, 0):
                 if chunk.steps:
-                    last = max(last, chunk.steps[-1])
+                    last[chunk.key] = chunk.steps[-1]
     except FileNotFoundError:
         pass
-    return last
+    return max(last.values(), default=None)
 
 
 def _stored(ws: Workspace, ref: str) -> Any:
