@@ -101,7 +101,7 @@ def restore(ws: Workspace, ref: str, as_json: bool) -> None:
 @json_option
 @pass_log
 def history(ws: Workspace, ref: str, as_json: bool) -> None:
-    """Every change of a run (name, tags, node, deleted, restored) and its notes, oldest first."""
+    """Every change of a run (name, tags, node, deleted, restored), its resumes and its notes, oldest first."""
     changes = run_manage.history(ws, ref)
     if as_json:
         print_json([c.to_dict() for c in changes])

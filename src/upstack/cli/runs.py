@@ -161,7 +161,8 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
     took = ""
     if run.ended_at:
         took = f", took {ran_for(run.status, (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
-    echo(style(f"started {local_display(run.started_at)} on {run.host}{took}", dim=True))
+    echo(style(f"started {local_display(run.started_at)}" + (f" on {run.host}" if run.host else "") + took,
+               dim=True))
     if run.deleted_at:
         echo(style(f"deleted {local_display(run.deleted_at)} (bring it back: upstack run restore {run.short})",
                    fg="red"))
@@ -285,7 +286,8 @@ def _split_runs_and_keys(ws: Workspace, args: list[str], *,
         refs.append(arg)
     keys = args[len(refs):]
     if not refs and not runs_optional:
-        raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names")
+        raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names"
+                       " (or choose the runs with --under or --where)")
     return refs, keys
 
 

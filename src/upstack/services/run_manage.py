@@ -156,7 +156,7 @@ def server_warning(ws: Workspace, run: RunInfo) -> str:
 
 @dataclass
 class Change:
-    """One line of a run's history: a change (name, tags, node, deleted, restored) or a note."""
+    """One line of a run's history: a change (name, tags, node, deleted, restored), a resume or a note."""
 
     at: str
     change: str
@@ -179,6 +179,8 @@ class Change:
             return f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
+        if self.change == "resumed":
+            return f"resumed on {self.extra.get('host') or '?'} after step {self.extra.get('step', '?')}"
         return self.change  # deleted, restored, started
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +202,12 @@ def history(ws: Workspace, ref: str) -> list[Change]:
                               id=event["id"], extra=extra))
     changes += [Change(at=str(item.data.get("at") or item.at), change="note", new=item.data.get("text", ""),
                        by=run.author_id) for item in run.items if item.kind == "note"]
+    changes += [Change(at=str(item.data.get("at") or item.at), change="resumed", by=run.author_id,
+                       extra={"host": item.data.get("host"), "step": item.data.get("step")})
+                for item in run.items if item.kind == "resume"]
+    renames = sorted((c for c in changes if c.change == "name"), key=lambda c: (c.at, c.id))
+    if renames:  # the name it started with, not the one it has now
+        changes[0].new = renames[0].old
     return sorted(changes, key=lambda c: (c.at, c.change != "started", c.id))
 
 

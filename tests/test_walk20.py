@@ -1,0 +1,77 @@
+"""What a new user tripped on walking issue 20's README (runs, artifacts, compare): each a fix
+with its test. Real workspace, real HTTP, the CLI as a user calls it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import upstack
+from conftest import CLI
+from upstack.workspace import Workspace
+from webserver import serve
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _finished(ws: Workspace, name: str, lr: float, **summary: float) -> str:
+    with upstack.run(name, home=ws.home, db=ws.db_url, capture="none", config={"lr": lr}) as made:
+        made.log({"loss": lr}, step=0)
+        made.summary(**summary)
+    return made.short
+
+
+def test_the_web_compare_shows_summary_values_as_the_cli_does(workspace: Workspace, run: CLI) -> None:
+    first = _finished(workspace, "a", 0.1, tokens=1e6)
+    second = _finished(workspace, "b", 0.4, tokens=2e6, final_w=0.5)
+    assert "tokens" in run.ok("compare", first, second)  # the CLI always did
+    with serve(workspace.home, workspace.db_url) as server:
+        html = server.client().get("/runs/compare", params={"id": [first, second]}).text
+    rows = html.split('<tbody id="summary-values">', 1)[1].split("</tbody>", 1)[0]
+    assert re.search(r'data-key="tokens"><th scope="row">tokens</th><td>1e\+06</td><td>2e\+06</td>', rows)
+    assert re.search(r'data-key="final_w">.*<td>—</td><td>0\.5</td>', rows)  # one run has none: a dash
+
+
+def test_a_run_without_a_host_shows_no_empty_on(run: CLI) -> None:
+    run.ok("import", "mlflow", str(FIXTURES / "mlruns"))
+    imported = json.loads(run.ok("runs", "--json"))[0]
+    assert imported["host"] == ""  # MLflow's file store does not say
+    shown = run.ok("run", "show", imported["id"])
+    assert " on ," not in shown and re.search(r"\nstarted \d{4}-\d\d-\d\d \d\d:\d\d, took", shown)
+
+
+def test_history_starts_with_the_name_the_run_started_with_and_lists_resumes(
+        workspace: Workspace, run: CLI) -> None:
+    first = upstack.run("first-name", home=workspace.home, db=workspace.db_url, capture="none")
+    first.log({"loss": 1.0}, step=7)
+    first.finish("interrupted")
+    with upstack.run(home=workspace.home, db=workspace.db_url, resume=first.id) as again:
+        again.log({"loss": 0.5})
+    run.ok("run", "rename", first.short, "second-name")
+    text = run.ok("run", "history", first.short)
+    assert "started as 'first-name'" in text and "renamed from 'first-name' to 'second-name'" in text
+    assert re.search(r"resumed on \S+ after step 7\n", text)
+    changes = json.loads(run.ok("run", "history", first.short, "--json"))
+    assert [c["change"] for c in changes] == ["started", "resumed", "name"]
+    assert changes[0]["new"] == "first-name"
+
+
+def test_saving_an_artifact_by_its_bare_name_says_how(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"w" * 10)
+    with upstack.run("export", home=workspace.home, db=workspace.db_url, capture="none") as made:
+        made.artifact(weights, name="probe", kind="model")
+    result = run("save", "probe", str(tmp_path / "copy"))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "there is an artifact by that name: upstack save probe:v0 DEST" in result.stderr
+    assert not (tmp_path / "copy").exists()
+    other = run("save", "zzzzzzz", str(tmp_path / "copy"))  # neither: the attachment error as before
+    assert other.exit_code == 1 and "artifact" not in other.stderr
+
+
+def test_plot_without_runs_names_the_ways_to_choose_them(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
+    _finished(workspace, "a", 0.1)
+    result = run("plot", "--group", "lr", "loss", "--out", str(tmp_path / "x.png"))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "give run ids first, then metric names (or choose the runs with --under or --where)" in result.stderr
