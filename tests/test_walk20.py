@@ -75,3 +75,27 @@ def test_plot_without_runs_names_the_ways_to_choose_them(workspace: Workspace, r
     result = run("plot", "--group", "lr", "loss", "--out", str(tmp_path / "x.png"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "give run ids first, then metric names (or choose the runs with --under or --where)" in result.stderr
+
+
+def test_where_reads_double_equals_and_refuses_comparing_a_word(workspace: Workspace, run: CLI) -> None:
+    low, high = _finished(workspace, "low", 0.1), _finished(workspace, "high", 0.4)
+    shown = run.ok("runs", "--where", "lr==0.1")  # as Python and pandas write it: was silently nothing
+    assert low in shown and high not in shown
+    result = run("runs", "--where", "lr>abc")  # was "No runs match": a typo looked like an empty result
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "> compares numbers, and 'abc' is not one" in result.stderr
+    assert high in run.ok("runs", "--where", "lr>=0.2") and low not in run.ok("runs", "--where", "lr>=0.2")
+
+
+def test_artifact_show_of_one_version_shows_that_version(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
+    weights = tmp_path / "w.bin"
+    with upstack.run("export", home=workspace.home, db=workspace.db_url, capture="none") as made:
+        for content in (b"first", b"second"):
+            weights.write_bytes(content)
+            made.artifact(weights, name="probe", kind="model")
+    assert [v["version"] for v in json.loads(run.ok("artifact", "show", "probe", "--json"))["versions"]] == [0, 1]
+    one = json.loads(run.ok("artifact", "show", "probe:v0", "--json"))["versions"]
+    assert [v["version"] for v in one] == [0]
+    assert run.ok("artifact", "show", "probe:latest").startswith("probe:v1 ")
+    missing = run("artifact", "show", "probe:v5")
+    assert missing.exit_code == 1 and "no version v5" in missing.stderr

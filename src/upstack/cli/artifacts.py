@@ -50,12 +50,13 @@ def _runs(links: list[dict[str, Any]]) -> str:
 
 
 @artifact_group.command(name="show")
-@click.argument("name")
+@click.argument("name", metavar="NAME[:vN]")
 @json_option
 @pass_log
 def show(ws: Workspace, name: str, as_json: bool) -> None:
-    """Versions of artifact NAME, each with the runs that produced it and those that used it."""
-    found = artifact_service.show(ws, name)
+    """Versions of artifact NAME (NAME:vN or NAME:latest: that one), each with the runs that produced it
+    and those that used it."""
+    found = [artifact_service.find(ws, name)] if ":" in name else artifact_service.show(ws, name)
     if as_json:
         print_json({"name": found[0].name, "versions": [_version_dict(v) for v in found]})
         return
