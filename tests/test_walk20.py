@@ -99,3 +99,16 @@ def test_artifact_show_of_one_version_shows_that_version(workspace: Workspace, r
     assert run.ok("artifact", "show", "probe:latest").startswith("probe:v1 ")
     missing = run("artifact", "show", "probe:v5")
     assert missing.exit_code == 1 and "no version v5" in missing.stderr
+
+
+def test_restoring_a_deleted_runs_result_entry_alone_says_to_restore_the_run(
+        workspace: Workspace, run: CLI) -> None:
+    short = _finished(workspace, "gone", 0.1)
+    run.ok("run", "rm", short)
+    for ref in (short, "last"):  # was "restored": the result back, its run still deleted
+        result = run("restore", ref)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1
+        assert f"upstack run restore {short} brings both back" in result.stderr
+    assert short in run.ok("runs", "--deleted")
+    run.ok("run", "restore", short)
+    assert short in run.ok("runs") and "result" in run.ok("show", short)

@@ -56,7 +56,7 @@ def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> 
                                               "best first), lr, 'final(val/acc) desc'.")
 @click.option("--group", "group", metavar="KEYS",
               help="Group by config keys (lr,width), or by all that differ but some (-seed): each group's "
-                   "runs and its metrics' mean ± std.")
+                   "runs and its metrics' mean ± std, in the order of their first runs (--sort lr: by lr).")
 @click.option("--metric", "metrics", multiple=True, metavar="KEY",
               help="The metrics a --group table shows (default: up to four that most runs have).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many runs (0 for all; --group reads all).")
@@ -246,7 +246,7 @@ def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) 
               help="Draw each group of the runs (by config keys, lr,width; or all that differ but some, -seed) "
                    "as its mean with a band.")
 @click.option("--band", type=click.Choice(["std", "minmax"]), default="std", show_default=True,
-              help="With --group: the band is ± one standard deviation, or lowest to highest run.")
+              help="For --group: the band is ± one standard deviation, or lowest to highest run.")
 @pass_log
 def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, where: tuple[str, ...],
          group: str | None, band: str) -> None:

@@ -41,7 +41,8 @@ from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
-           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged"]
+           "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged",
+           "is_deleted"]
 
 
 def _dumps(value: Any) -> str:
@@ -548,3 +549,8 @@ def purged(db: Database, run_id: str) -> bool:
     """Whether the run's result entry was purged: what the run captured went with it, and nothing (an
     import of its history again, say) brings it back."""
     return db.scalar("SELECT 1 FROM entries WHERE id = ? AND purged_at IS NOT NULL", (run_id,)) is not None
+
+
+def is_deleted(db: Database, run_id: str) -> bool:
+    """Whether there is a run with this id, deleted (its result entry, of the same id, went with it)."""
+    return db.scalar("SELECT 1 FROM runs WHERE id = ? AND deleted_at IS NOT NULL", (run_id,)) is not None
