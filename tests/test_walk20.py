@@ -112,3 +112,10 @@ def test_restoring_a_deleted_runs_result_entry_alone_says_to_restore_the_run(
     assert short in run.ok("runs", "--deleted")
     run.ok("run", "restore", short)
     assert short in run.ok("runs") and "result" in run.ok("show", short)
+
+
+def test_plot_band_without_group_is_refused_not_ignored(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
+    short = _finished(workspace, "a", 0.1)
+    result = run("plot", short, "loss", "--band", "minmax", "--out", str(tmp_path / "x.png"))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "--band draws the groups of --group" in result.stderr and not (tmp_path / "x.png").exists()

@@ -257,16 +257,18 @@ def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, whe
       upstack plot 3k9x2ab 7hq4m1c loss --out loss.png
       upstack plot --under k3x9q2a --group -seed loss --out seeds.png   # mean ± std over seeds
     """
+    from upstack.errors import BadInput
     from upstack.services.run_plot import plot as draw
 
+    given = click.get_current_context().get_parameter_source("band")
+    if group is None and given is not None and given.name == "COMMANDLINE":
+        raise BadInput("--band draws the groups of --group: add --group KEYS (say --group -seed)")
     chosen = bool(under or where)
     refs, keys = _split_runs_and_keys(ws, list(args), runs_optional=chosen)
     if chosen:
         found = run_service.list_runs(ws, under=under, where=list(where))
         refs += [r.id for r in found if r.id not in refs]
         if not refs:
-            from upstack.errors import BadInput
-
             raise BadInput(f"no runs match {options_given(under=under, where=where)}")
     written = draw(ws, refs, keys, out, group=group, band=band)
     echo(str(written))
