@@ -119,3 +119,18 @@ def test_plot_band_without_group_is_refused_not_ignored(workspace: Workspace, ru
     result = run("plot", short, "loss", "--band", "minmax", "--out", str(tmp_path / "x.png"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "--band draws the groups of --group" in result.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_system_metrics_come_after_the_scripts_in_lists_titles_and_group_tables(
+        workspace: Workspace, run: CLI) -> None:
+    for lr in (0.1, 0.4):  # named as the run's sampler names them (capture/system.py); logged here, not timed
+        with upstack.run("sys", home=workspace.home, db=workspace.db_url, capture="none", config={"lr": lr},
+                         system_metrics=False) as made:
+            made.log({"loss": lr, "val/acc": 1 - lr, "system/cpu_percent": 50.0, "system/memory_percent": 9.0,
+                      "system/process_rss_mb": 30.0}, step=0)
+    listed = run.ok("runs")
+    assert f"{made.short}  " in listed and "loss 0.4, val/acc 0.6, system/cpu_percent 50, +2 more" in listed
+    assert run.ok("show", made.short).split("\n", 1)[0].endswith("loss 0.4, val/acc 0.6.")  # the result's title
+    header = run.ok("runs", "--group", "lr").split("\n", 1)[0]
+    assert "val/acc final / best" in header and "system/" not in header
+    assert "system/cpu_percent" in run.ok("runs", "--group", "lr", "--metric", "system/cpu_percent")

@@ -12,7 +12,15 @@ from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
-from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
+from upstack.domain.run import (
+    RUN_STATUSES,
+    SYSTEM_PREFIX,
+    RunInfo,
+    format_duration,
+    format_number,
+    provenance_lines,
+    ran_for,
+)
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_since, parse_until
 from upstack.workspace import Workspace
@@ -58,7 +66,8 @@ def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> 
               help="Group by config keys (lr,width), or by all that differ but some (-seed): each group's "
                    "runs and its metrics' mean ± std, in the order of their first runs (--sort lr: by lr).")
 @click.option("--metric", "metrics", multiple=True, metavar="KEY",
-              help="The metrics a --group table shows (default: up to four that most runs have).")
+              help="The metrics a --group table shows (default: up to four that most runs have; system/... "
+                   "only when there are no others).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many runs (0 for all; --group reads all).")
 @click.option("--deleted", is_flag=True, help="The deleted runs instead (upstack run restore ID brings one back).")
 @json_option
@@ -126,8 +135,10 @@ def _show_groups(grouping: run_service.Grouping, chosen: list[str], as_json: boo
 
 
 def _common_metrics(grouping: run_service.Grouping, most: int = 4) -> list[str]:
+    """The metrics most runs have; the machine's (system/...) only when the script logged none."""
     have = {k: sum(len(g.runs) for g in grouping.groups if k in g.stats) for k in grouping.metric_keys}
-    return sorted(have, key=lambda k: (-have[k], k))[:most]
+    own = [k for k in have if not k.startswith(SYSTEM_PREFIX)] or list(have)
+    return sorted(own, key=lambda k: (-have[k], k))[:most]
 
 
 def _stat_cell(stat: run_service.GroupStat | None) -> str:

@@ -21,6 +21,7 @@ from upstack.domain.run import (
     MetricSummary,
     RunInfo,
     RunItem,
+    metric_order,
     result_body,
     result_title,
     stored_item,
@@ -308,7 +309,7 @@ def _info(row: dict[str, Any], metric_rows: Any) -> RunInfo:
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
-        for m in metric_rows]
+        for m in sorted(metric_rows, key=lambda m: metric_order(m["key"]))]
     return info
 
 
