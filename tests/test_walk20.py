@@ -41,7 +41,7 @@ def test_a_run_without_a_host_shows_no_empty_on(run: CLI) -> None:
     assert " on ," not in shown and re.search(r"\nstarted \d{4}-\d\d-\d\d \d\d:\d\d, took", shown)
 
 
-def test_history_starts_with_the_name_the_run_started_with_and_lists_resumes(
+def test_history_never_names_a_start_by_a_later_name_and_lists_resumes(
         workspace: Workspace, run: CLI) -> None:
     first = upstack.run("first-name", home=workspace.home, db=workspace.db_url, capture="none")
     first.log({"loss": 1.0}, step=7)
@@ -50,11 +50,14 @@ def test_history_starts_with_the_name_the_run_started_with_and_lists_resumes(
         again.log({"loss": 0.5})
     run.ok("run", "rename", first.short, "second-name")
     text = run.ok("run", "history", first.short)
-    assert "started as 'first-name'" in text and "renamed from 'first-name' to 'second-name'" in text
+    # it said "started as 'second-name'": a name the run never started with
+    assert "started as" not in text and re.search(r"\d\d:\d\d  started\n", text)
+    assert "renamed from 'first-name' to 'second-name'" in text
     assert re.search(r"resumed on \S+ after step 7\n", text)
     changes = json.loads(run.ok("run", "history", first.short, "--json"))
     assert [c["change"] for c in changes] == ["started", "resumed", "name"]
-    assert changes[0]["new"] == "first-name"
+    other = _finished(workspace, "kept-name", 0.2)
+    assert "started as 'kept-name'" in run.ok("run", "history", other)
 
 
 def test_saving_an_artifact_by_its_bare_name_says_how(workspace: Workspace, run: CLI, tmp_path: Path) -> None:
@@ -134,3 +137,14 @@ def test_system_metrics_come_after_the_scripts_in_lists_titles_and_group_tables(
     header = run.ok("runs", "--group", "lr").split("\n", 1)[0]
     assert "val/acc final / best" in header and "system/" not in header
     assert "system/cpu_percent" in run.ok("runs", "--group", "lr", "--metric", "system/cpu_percent")
+
+
+def test_tag_and_move_say_what_changed_and_where(workspace: Workspace, run: CLI) -> None:
+    short = _finished(workspace, "a", 0.1)
+    node = run.ok("add", "project", "Elsewhere").strip()
+    assert run.ok("run", "tag", short, "+x", "+y").strip().endswith("tags +x +y; now: x, y")
+    # taking one off printed "tags: +y": read as if y had just been added
+    assert run.ok("run", "tag", short, "--", "-x").strip().endswith("tags -x; now: y")
+    assert run.ok("run", "tag", short, "--", "-y").strip().endswith("tags -y; now: none")
+    moved = run.ok("run", "move", short, "@Elsewhere").strip()  # was "filed under @Elsewhere", as typed
+    assert moved.endswith(f"filed under {node} Elsewhere")

@@ -179,9 +179,11 @@ class Change:
             return f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
+        if self.change == "started":  # under its name now, unless renamed since (the renames say from what)
+            return "started" if self.extra.get("renamed") else f"started as {self.new!r}"
         if self.change == "resumed":
             return f"resumed on {self.extra.get('host') or '?'} after step {self.extra.get('step', '?')}"
-        return self.change  # deleted, restored, started
+        return self.change  # deleted, restored
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "text": self.text}
@@ -205,9 +207,8 @@ def history(ws: Workspace, ref: str) -> list[Change]:
     changes += [Change(at=str(item.data.get("at") or item.at), change="resumed", by=run.author_id,
                        extra={"host": item.data.get("host"), "step": item.data.get("step")})
                 for item in run.items if item.kind == "resume"]
-    renames = sorted((c for c in changes if c.change == "name"), key=lambda c: (c.at, c.id))
-    if renames:  # the name it started with, not the one it has now
-        changes[0].new = renames[0].old
+    if any(c.change == "name" for c in changes):  # "started as" its name now would read as a false record
+        changes[0].extra["renamed"] = True
     return sorted(changes, key=lambda c: (c.at, c.change != "started", c.id))
 
 
