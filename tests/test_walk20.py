@@ -148,3 +148,16 @@ def test_tag_and_move_say_what_changed_and_where(workspace: Workspace, run: CLI)
     assert run.ok("run", "tag", short, "--", "-y").strip().endswith("tags -y; now: none")
     moved = run.ok("run", "move", short, "@Elsewhere").strip()  # was "filed under @Elsewhere", as typed
     assert moved.endswith(f"filed under {node} Elsewhere")
+
+
+def test_a_list_sorted_by_best_shows_the_best_value_it_is_sorted_by(workspace: Workspace, run: CLI) -> None:
+    shorts = []
+    for peak, last in ((0.9, 0.5), (0.8, 0.7)):  # sorted by best, the final values read as out of order
+        with upstack.run("acc", home=workspace.home, db=workspace.db_url, capture="none") as made:
+            made.log({"val/acc": peak}, step=0)
+            made.log({"val/acc": last}, step=1)
+        shorts.append(made.short)
+    lines = run.ok("runs", "--sort", "best(val/acc)").splitlines()
+    assert [line.split()[0] for line in lines] == shorts
+    assert lines[0].endswith("val/acc best 0.9") and lines[1].endswith("val/acc best 0.8")
+    assert run.ok("runs", "--sort", "final(val/acc)").splitlines()[0].endswith("val/acc 0.7")

@@ -15,6 +15,7 @@ from upstack.domain.config import flatten
 from upstack.domain.run import (
     RUN_STATUSES,
     SYSTEM_PREFIX,
+    MetricSummary,
     RunInfo,
     format_duration,
     format_number,
@@ -40,9 +41,16 @@ def _status(run: RunInfo) -> str:
     return style(text, fg=_STATUS_COLOURS.get(run.status))
 
 
-def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> str:
-    metrics = sorted(run.metrics, key=lambda m: m.key != first)  # the sorted-by metric first
-    shown = [f"{m.key} {format_number(m.last)}" for m in metrics[:limit]]
+def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None, how: str = "") -> str:
+    """Final values; the sorted-by metric first, as sorted (``val/acc best 0.99`` for --sort 'best(val/acc)')."""
+    metrics = sorted(run.metrics, key=lambda m: m.key != first)
+
+    def value(m: MetricSummary) -> str:
+        sorted_by = getattr(m, how) if m.key == first and how in ("best", "min", "max") else None
+        if sorted_by is not None:
+            return f"{m.key} {how} {format_number(sorted_by)}"
+        return f"{m.key} {format_number(m.last)}"
+    shown = [value(m) for m in metrics[:limit]]
     if len(metrics) > limit:
         shown.append(f"+{len(metrics) - limit} more")
     return ", ".join(shown)
@@ -93,19 +101,20 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
         echo(f"No runs match {given}.")
     elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
-    shown = _sort_metric(sort)
+    shown, how = _sort_metric(sort)
     for run in found:
         echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
-             f"{run.name}  {_status(run)}  {style(_metrics_summary(run, first=shown), dim=True)}")
+             f"{run.name}  {_status(run)}  {style(_metrics_summary(run, first=shown, how=how), dim=True)}")
 
 
-def _sort_metric(sort: str | None) -> str | None:
-    """The metric a listing is sorted by, shown first on each line."""
+def _sort_metric(sort: str | None) -> tuple[str | None, str]:
+    """The metric a listing is sorted by (shown first on each line) and how (final, best, min, max ...)."""
     if not sort:
-        return None
+        return None, ""
     from upstack.domain.run_filters import parse_sort
 
-    return parse_sort(sort).field.key
+    field = parse_sort(sort).field
+    return field.key, field.source
 
 
 def _show_groups(grouping: run_service.Grouping, chosen: list[str], as_json: bool) -> None:
