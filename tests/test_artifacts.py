@@ -123,13 +123,18 @@ def test_purge_frees_the_bytes_and_keeps_a_tombstone(workspace: Workspace, tmp_p
     _produce(workspace, weights)
     sha = artifacts.find(workspace, "model:v0").files[0]["sha256"]
     assert workspace.blobs.path(sha).exists()
-    out = cli.ok("artifact", "purge", "model:v0")
+    refused = cli("artifact", "purge", "model:v0")  # not at a terminal, and no --yes: nothing lost
+    assert refused.exit_code == 1 and "needs confirmation" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and workspace.blobs.path(sha).exists()
+    out = cli.ok("artifact", "purge", "model:v0", "--yes")
     assert "purged" in out
     assert not workspace.blobs.path(sha).exists()
     version = artifacts.find(workspace, "model:v0")
     assert version.purged_at and version.files  # the tombstone keeps what it was
     result = cli("save", "model:v0", str(tmp_path / "back"))
     assert result.exit_code == 1 and "was purged" in result.stderr
+    again = cli("artifact", "purge", "model:v0")  # said before asking: nothing to confirm
+    assert again.exit_code == 1 and "already purged" in again.stderr
     shown = json.loads(cli.ok("artifact", "show", "model", "--json"))
     assert shown["versions"][0]["purged_at"]
 

@@ -103,7 +103,7 @@ def _driven(ids: dict[str, str]) -> list[list[str]]:
         ["compare", ids["run"], ids["other run"]],
         ["artifacts"], ["artifacts", "--json"], ["artifact", "show", "hostile-model"],
         ["artifact", "show", "hostile-model", "--json"], ["save", "hostile-model:v0", str(Path(ids["vault"]).parent)],
-        ["artifact", "purge", "hostile-model:v0"], ["review"], ["export"], ["unstar", ids["entry"]],
+        ["artifact", "purge", "hostile-model:v0", "--yes"], ["review"], ["export"], ["unstar", ids["entry"]],
         ["ladder", "add", HOSTILE, "--done-when", HOSTILE_BODY],
         ["ladder", "evidence", "add", "paper-alone", ids["run"]],
         ["ladder", "evidence", "add", "open-problem", ids["node"]], ["ladder", "proposals"], ["ladder"],

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from upstack.cli.options import json_option, pass_log
+from upstack.cli.options import confirm_for_good, json_option, pass_log, yes_option
 from upstack.cli.output import echo, human_size, plural, print_json, style
 from upstack.domain.artifact import ArtifactVersion
 from upstack.ids import short_id
@@ -50,12 +50,13 @@ def _runs(links: list[dict[str, Any]]) -> str:
 
 
 @artifact_group.command(name="show")
-@click.argument("name")
+@click.argument("name", metavar="NAME[:vN]")
 @json_option
 @pass_log
 def show(ws: Workspace, name: str, as_json: bool) -> None:
-    """Versions of artifact NAME, each with the runs that produced it and those that used it."""
-    found = artifact_service.show(ws, name)
+    """Versions of artifact NAME (NAME:vN or NAME:latest: that one), each with the runs that produced it
+    and those that used it."""
+    found = [artifact_service.find(ws, name)] if ":" in name else artifact_service.show(ws, name)
     if as_json:
         print_json({"name": found[0].name, "versions": [_version_dict(v) for v in found]})
         return
@@ -70,9 +71,15 @@ def show(ws: Workspace, name: str, as_json: bool) -> None:
 
 @artifact_group.command(name="purge")
 @click.argument("ref", metavar="NAME:vN")
+@yes_option
 @pass_log
-def purge(ws: Workspace, ref: str) -> None:
-    """Free a version's bytes for good; its description and lineage stay, marked purged."""
+def purge(ws: Workspace, ref: str, yes: bool) -> None:
+    """Free a version's bytes for good; its description and lineage stay, marked purged.
+
+    Asks first, naming the version (NAME alone is the latest); --yes does not ask."""
+    found = artifact_service.purgeable(ws, ref)
+    confirm_for_good("artifact purge", f"Purge the files of {found.label} ({human_size(found.size)}, "
+                     f"{plural(len(found.files), 'file')})", yes)
     version, removed = artifact_service.purge(ws, ref)
     echo(f"{version.label}  purged ({plural(len(removed), 'file')} deleted; files another version or an "
          "entry still holds are kept)")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from upstack.cli.editing import open_editor, read_stdin
-from upstack.cli.options import complete_entries, json_option, pass_log
+from upstack.cli.options import complete_entries, confirm_for_good, json_option, pass_log, yes_option
 from upstack.cli.output import echo, plural, print_json, style
 from upstack.domain.entry import Entry
 from upstack.domain.text import KINDS
-from upstack.errors import BadInput
 from upstack.services import curate, linked, recall
 from upstack.workspace import Workspace
 
@@ -79,7 +76,7 @@ def restore(ws: Workspace, entry_ids: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("target_id", metavar="ID", shell_complete=complete_entries)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @pass_log
 def purge(ws: Workspace, target_id: str, yes: bool) -> None:
     """Remove an entry's content, or one attachment, for good.
@@ -93,10 +90,7 @@ def purge(ws: Workspace, target_id: str, yes: bool) -> None:
                 f"{plural(len(target.attachments), 'attachment')} and every earlier revision")
     else:
         what = f"attachment {target.short} ({target.filename})"
-    if not yes:
-        if not sys.stdin.isatty():
-            raise BadInput("purge needs confirmation: run it in a terminal or pass --yes")
-        click.confirm(f"Purge {what} for good? This cannot be undone", abort=True)
+    confirm_for_good("purge", f"Purge {what}", yes)
     removed = curate.purge(ws, target)
     echo(f"{target.short}  purged" + (f"; {plural(len(removed), 'file')} deleted" if removed else ""))
 

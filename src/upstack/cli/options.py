@@ -17,7 +17,8 @@ from upstack.timeutil import local_display, now_iso, parse_moment, parse_since, 
 from upstack.workspace import Workspace
 
 __all__ = ["Number", "filter_options", "build_filters", "json_option", "pass_log", "ask_secret", "ask_until_valid",
-           "at_option", "parse_at", "complete_entries", "complete_nodes", "complete_entries_and_nodes"]
+           "at_option", "parse_at", "yes_option", "confirm_for_good", "complete_entries", "complete_nodes",
+           "complete_entries_and_nodes"]
 
 F = Callable[..., Any]
 T = TypeVar("T")
@@ -76,6 +77,20 @@ def build_filters(ws: Workspace, project: str | None, tags: tuple[str, ...], kin
         until=parse_until(until, what="--until date") if until else None,
         **extra,
     )
+
+
+def yes_option(func: F) -> F:
+    return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
+
+
+def confirm_for_good(command: str, what: str, yes: bool) -> None:
+    """Ask before something that cannot be undone (a purge); away from a terminal it needs --yes, so
+    a script never destroys data by piping into a command that would have asked."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput(f"{command} needs confirmation: run it in a terminal or pass --yes")
+    click.confirm(f"{what} for good? This cannot be undone", abort=True)
 
 
 def ask_secret(question: str) -> str:

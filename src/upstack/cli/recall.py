@@ -11,6 +11,7 @@ from upstack.cli.output import echo, entry_line, highlight, human_size, options_
 from upstack.domain.entry import Entry
 from upstack.domain.query import parse_query, positive_terms
 from upstack.domain.snippet import find_spans
+from upstack.errors import BadInput, NotFound
 from upstack.services import checks, comments, recall
 from upstack.timeutil import local_display
 from upstack.workspace import Workspace
@@ -238,7 +239,17 @@ def save(ws: Workspace, attachment_id: str, dest: Path | None) -> None:
         version, target = artifacts.save(ws, attachment_id, dest)
         echo(f"{version.label}  saved to {target}")
         return
-    attachment, target = recall.save_attachment(ws, attachment_id, dest)
+    try:
+        attachment, target = recall.save_attachment(ws, attachment_id, dest)
+    except (BadInput, NotFound) as wrong:
+        from upstack.services import artifacts
+
+        try:  # a bare artifact name is the likelier meaning: say how to write it
+            latest = artifacts.find(ws, attachment_id)
+        except (BadInput, NotFound):
+            raise wrong from None
+        raise BadInput(f"no attachment {attachment_id!r}, but there is an artifact by that name: "
+                       f"upstack save {latest.label} DEST (or {latest.name}:latest)") from None
     echo(f"{attachment.short}  saved to {target}")
 
 

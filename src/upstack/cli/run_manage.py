@@ -9,7 +9,7 @@ import click
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.run import RunInfo
-from upstack.services import run_manage
+from upstack.services import run_manage, tree
 from upstack.timeutil import local_display
 from upstack.workspace import Workspace
 
@@ -50,8 +50,10 @@ def tag(ws: Workspace, ref: str, changes: tuple[str, ...], as_json: bool) -> Non
     Example:
       upstack run tag 01JX baseline -- -old
     """
+    before = run_manage.get_run(ws, ref).tags
     run = run_manage.retag(ws, ref, list(changes))
-    _done(ws, run, "tags: " + (" ".join(f"+{t}" for t in run.tags) if run.tags else "none"), as_json)
+    changed = [f"+{t}" for t in run.tags if t not in before] + [f"-{t}" for t in before if t not in run.tags]
+    _done(ws, run, f"tags {' '.join(changed)}; now: {', '.join(run.tags) or 'none'}", as_json)
 
 
 @click.command(name="note")
@@ -73,7 +75,8 @@ def note(ws: Workspace, ref: str, text: tuple[str, ...], as_json: bool) -> None:
 def move(ws: Workspace, ref: str, node: str, as_json: bool) -> None:
     """File a run (and its result entry) under another node: an id, or @title."""
     run = run_manage.move(ws, ref, node)
-    _done(ws, run, f"filed under {node}", as_json)
+    where = tree.get_node(ws, run.node_id) if run.node_id else None
+    _done(ws, run, f"filed under {where.short} {where.title}" if where else f"filed under {node}", as_json)
 
 
 @click.command(name="rm")
@@ -101,14 +104,13 @@ def restore(ws: Workspace, ref: str, as_json: bool) -> None:
 @json_option
 @pass_log
 def history(ws: Workspace, ref: str, as_json: bool) -> None:
-    """Every change of a run (name, tags, node, deleted, restored) and its notes, oldest first."""
+    """Every change of a run (name, tags, node, deleted, restored), its resumes and its notes, oldest first."""
     changes = run_manage.history(ws, ref)
     if as_json:
         print_json([c.to_dict() for c in changes])
         return
     for change in changes:
-        text = f"started as {change.new!r}" if change.change == "started" else change.text
-        echo(f"{style(local_display(change.at), dim=True)}  {text}")
+        echo(f"{style(local_display(change.at), dim=True)}  {change.text}")
 
 
 COMMANDS = [rename, tag, note, move, rm, restore, history]

@@ -12,7 +12,16 @@ from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
 from upstack.domain.config import flatten
-from upstack.domain.run import RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
+from upstack.domain.run import (
+    RUN_STATUSES,
+    SYSTEM_PREFIX,
+    MetricSummary,
+    RunInfo,
+    format_duration,
+    format_number,
+    provenance_lines,
+    ran_for,
+)
 from upstack.services import runs as run_service
 from upstack.timeutil import local_display, parse_iso, parse_since, parse_until
 from upstack.workspace import Workspace
@@ -32,9 +41,16 @@ def _status(run: RunInfo) -> str:
     return style(text, fg=_STATUS_COLOURS.get(run.status))
 
 
-def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> str:
-    metrics = sorted(run.metrics, key=lambda m: m.key != first)  # the sorted-by metric first
-    shown = [f"{m.key} {format_number(m.last)}" for m in metrics[:limit]]
+def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None, how: str = "") -> str:
+    """Final values; the sorted-by metric first, as sorted (``val/acc best 0.99`` for --sort 'best(val/acc)')."""
+    metrics = sorted(run.metrics, key=lambda m: m.key != first)
+
+    def value(m: MetricSummary) -> str:
+        sorted_by = getattr(m, how) if m.key == first and how in ("best", "min", "max") else None
+        if sorted_by is not None:
+            return f"{m.key} {how} {format_number(sorted_by)}"
+        return f"{m.key} {format_number(m.last)}"
+    shown = [value(m) for m in metrics[:limit]]
     if len(metrics) > limit:
         shown.append(f"+{len(metrics) - limit} more")
     return ", ".join(shown)
@@ -56,9 +72,10 @@ def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None) -> 
                                               "best first), lr, 'final(val/acc) desc'.")
 @click.option("--group", "group", metavar="KEYS",
               help="Group by config keys (lr,width), or by all that differ but some (-seed): each group's "
-                   "runs and its metrics' mean ± std.")
+                   "runs and its metrics' mean ± std, in the order of their first runs (--sort lr: by lr).")
 @click.option("--metric", "metrics", multiple=True, metavar="KEY",
-              help="The metrics a --group table shows (default: up to four that most runs have).")
+              help="The metrics a --group table shows (default: up to four that most runs have; system/... "
+                   "only when there are no others).")
 @click.option("-n", "--limit", default=30, show_default=True, help="How many runs (0 for all; --group reads all).")
 @click.option("--deleted", is_flag=True, help="The deleted runs instead (upstack run restore ID brings one back).")
 @json_option
@@ -84,19 +101,20 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
         echo(f"No runs match {given}.")
     elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
-    shown = _sort_metric(sort)
+    shown, how = _sort_metric(sort)
     for run in found:
         echo(f"{style(run.short, fg='yellow')}  {style(local_display(run.started_at), dim=True)}  "
-             f"{run.name}  {_status(run)}  {style(_metrics_summary(run, first=shown), dim=True)}")
+             f"{run.name}  {_status(run)}  {style(_metrics_summary(run, first=shown, how=how), dim=True)}")
 
 
-def _sort_metric(sort: str | None) -> str | None:
-    """The metric a listing is sorted by, shown first on each line."""
+def _sort_metric(sort: str | None) -> tuple[str | None, str]:
+    """The metric a listing is sorted by (shown first on each line) and how (final, best, min, max ...)."""
     if not sort:
-        return None
+        return None, ""
     from upstack.domain.run_filters import parse_sort
 
-    return parse_sort(sort).field.key
+    field = parse_sort(sort).field
+    return field.key, field.source
 
 
 def _show_groups(grouping: run_service.Grouping, chosen: list[str], as_json: bool) -> None:
@@ -126,8 +144,10 @@ def _show_groups(grouping: run_service.Grouping, chosen: list[str], as_json: boo
 
 
 def _common_metrics(grouping: run_service.Grouping, most: int = 4) -> list[str]:
+    """The metrics most runs have; the machine's (system/...) only when the script logged none."""
     have = {k: sum(len(g.runs) for g in grouping.groups if k in g.stats) for k in grouping.metric_keys}
-    return sorted(have, key=lambda k: (-have[k], k))[:most]
+    own = [k for k in have if not k.startswith(SYSTEM_PREFIX)] or list(have)
+    return sorted(own, key=lambda k: (-have[k], k))[:most]
 
 
 def _stat_cell(stat: run_service.GroupStat | None) -> str:
@@ -161,7 +181,8 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
     took = ""
     if run.ended_at:
         took = f", took {ran_for(run.status, (parse_iso(run.ended_at) - parse_iso(run.started_at)).total_seconds())}"
-    echo(style(f"started {local_display(run.started_at)} on {run.host}{took}", dim=True))
+    echo(style(f"started {local_display(run.started_at)}" + (f" on {run.host}" if run.host else "") + took,
+               dim=True))
     if run.deleted_at:
         echo(style(f"deleted {local_display(run.deleted_at)} (bring it back: upstack run restore {run.short})",
                    fg="red"))
@@ -245,7 +266,7 @@ def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) 
               help="Draw each group of the runs (by config keys, lr,width; or all that differ but some, -seed) "
                    "as its mean with a band.")
 @click.option("--band", type=click.Choice(["std", "minmax"]), default="std", show_default=True,
-              help="With --group: the band is ± one standard deviation, or lowest to highest run.")
+              help="For --group: the band is ± one standard deviation, or lowest to highest run.")
 @pass_log
 def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, where: tuple[str, ...],
          group: str | None, band: str) -> None:
@@ -256,16 +277,18 @@ def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, whe
       upstack plot 3k9x2ab 7hq4m1c loss --out loss.png
       upstack plot --under k3x9q2a --group -seed loss --out seeds.png   # mean ± std over seeds
     """
+    from upstack.errors import BadInput
     from upstack.services.run_plot import plot as draw
 
+    given = click.get_current_context().get_parameter_source("band")
+    if group is None and given is not None and given.name == "COMMANDLINE":
+        raise BadInput("--band draws the groups of --group: add --group KEYS (say --group -seed)")
     chosen = bool(under or where)
     refs, keys = _split_runs_and_keys(ws, list(args), runs_optional=chosen)
     if chosen:
         found = run_service.list_runs(ws, under=under, where=list(where))
         refs += [r.id for r in found if r.id not in refs]
         if not refs:
-            from upstack.errors import BadInput
-
             raise BadInput(f"no runs match {options_given(under=under, where=where)}")
     written = draw(ws, refs, keys, out, group=group, band=band)
     echo(str(written))
@@ -285,7 +308,8 @@ def _split_runs_and_keys(ws: Workspace, args: list[str], *,
         refs.append(arg)
     keys = args[len(refs):]
     if not refs and not runs_optional:
-        raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names")
+        raise BadInput(f"no run with id {args[0]!r}: give run ids first, then metric names"
+                       " (or choose the runs with --under or --where)")
     return refs, keys
 
 

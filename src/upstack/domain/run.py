@@ -12,10 +12,19 @@ from upstack.domain.config import flatten
 from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number", "tick_labels",
-           "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED"]
+           "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED",
+           "SYSTEM_PREFIX", "metric_order"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
+SYSTEM_PREFIX = "system/"  # CPU, memory and GPU, sampled by the run's thread (capture/system.py)
+
+
+def metric_order(key: str) -> tuple[bool, str]:
+    """A run's metrics by name, the machine's (system/...) after the script's: a list that shows the
+    first few, and the result entry's title, show what the run learned, not the CPU it used."""
+    return key.startswith(SYSTEM_PREFIX), key
+
 
 # Metrics whose names say "more is better"; everything else (losses, errors) is minimised.
 _HIGHER = re.compile(r"acc|score|reward|auc|f1|precision|recall|win|success|return", re.IGNORECASE)

@@ -49,7 +49,8 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
     "<": operator.lt, ">": operator.gt}
 _FIELD = re.compile(r"^\s*(?:(" + "|".join(SOURCES) + r")\(\s*(.+?)\s*\)|([^=!<>\s()]+))\s*$")
-_CONDITION = re.compile(r"^\s*(" + "|".join(SOURCES) + r")?(\(\s*.+?\s*\)|[^=!<>\s()]+)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$")
+_CONDITION = re.compile(r"^\s*(" + "|".join(SOURCES) + r")?(\(\s*.+?\s*\)|[^=!<>\s()]+)"
+                        r"\s*(==|!=|<=|>=|=|<|>)\s*(.*?)\s*$")
 
 
 def parse_field(text: str, *, what: str = "field") -> Field:
@@ -96,6 +97,9 @@ def parse_condition(text: str) -> Condition:
         raise BadInput(f"cannot read --where {text!r}: write KEY=VALUE, KEY!=VALUE, KEY<VALUE or KEY>VALUE "
                        "(KEY a config key, or final(M), best(M), min(M), max(M) of a metric, summary(K))")
     source, name, op, value = match.groups()
+    op = "=" if op == "==" else op  # Python's and pandas' way of writing it
+    if op not in ("=", "!=") and as_number(value) is None:  # it would match nothing, silently
+        raise BadInput(f"cannot read --where {text!r}: {op} compares numbers, and {value[:40]!r} is not one")
     if source and not name.startswith("("):  # "finalize=1": a key that merely starts like a source
         field = Field("", source + name)
     elif source:

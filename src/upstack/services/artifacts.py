@@ -26,7 +26,7 @@ from upstack.store import audit as store_audit
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["list_artifacts", "show", "find", "save", "purge", "for_run", "resolver", "missing_bytes"]
+__all__ = ["list_artifacts", "show", "find", "save", "purgeable", "purge", "for_run", "resolver", "missing_bytes"]
 
 _CHUNK = 1 << 20
 
@@ -145,12 +145,18 @@ def _copy_blob(ws: Workspace, item: dict[str, Any], out: Any) -> None:
         raise BadInput(f"file {item['path']} ({sha[:12]}) is corrupted: its content no longer matches its hash")
 
 
-def purge(ws: Workspace, ref: str) -> tuple[ArtifactVersion, list[str]]:
-    """Free a version's bytes for good (those no other version or attachment holds); its row stays as a
-    tombstone that says when. Returns the version and the files deleted."""
+def purgeable(ws: Workspace, ref: str) -> ArtifactVersion:
+    """The version ``ref`` names, refused if its bytes are gone already (asked before asking the user)."""
     version = find(ws, ref)
     if version.purged_at:
         raise BadInput(f"{version.label} was already purged")
+    return version
+
+
+def purge(ws: Workspace, ref: str) -> tuple[ArtifactVersion, list[str]]:
+    """Free a version's bytes for good (those no other version or attachment holds); its row stays as a
+    tombstone that says when. Returns the version and the files deleted."""
+    version = purgeable(ws, ref)
     store = ws.store()
     with store.blobs.removing():  # no capture is between storing a file and recording it (store/blobs.py)
         ws.ingest()

@@ -9,6 +9,7 @@ from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.capture import check_kind
 from upstack.store import queries
+from upstack.store import runs as store_runs
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
@@ -67,6 +68,9 @@ def restore(ws: Workspace, ref: str) -> Entry:
         raise BadInput(f"entry {entry.short} was purged; its content is gone for good")
     if not entry.deleted_at:
         raise BadInput(f"entry {entry.short} is not deleted")
+    if store_runs.is_deleted(store.db, entry.id):  # alone it would leave the run deleted and its result shown
+        raise BadInput(f"entry {entry.short} is the result of run {entry.short}, deleted with it: "
+                       f"upstack run restore {entry.short} brings both back")
     store.write([ws.record("entry.restore", {"entry_id": entry.id})])
     return queries.get_entry(store.db, entry.id)
 

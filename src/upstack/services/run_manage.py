@@ -156,7 +156,7 @@ def server_warning(ws: Workspace, run: RunInfo) -> str:
 
 @dataclass
 class Change:
-    """One line of a run's history: a change (name, tags, node, deleted, restored) or a note."""
+    """One line of a run's history: a change (name, tags, node, deleted, restored), a resume or a note."""
 
     at: str
     change: str
@@ -179,7 +179,11 @@ class Change:
             return f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
-        return self.change  # deleted, restored, started
+        if self.change == "started":  # under its name now, unless renamed since (the renames say from what)
+            return "started" if self.extra.get("renamed") else f"started as {self.new!r}"
+        if self.change == "resumed":
+            return f"resumed on {self.extra.get('host') or '?'} after step {self.extra.get('step', '?')}"
+        return self.change  # deleted, restored
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "text": self.text}
@@ -200,6 +204,11 @@ def history(ws: Workspace, ref: str) -> list[Change]:
                               id=event["id"], extra=extra))
     changes += [Change(at=str(item.data.get("at") or item.at), change="note", new=item.data.get("text", ""),
                        by=run.author_id) for item in run.items if item.kind == "note"]
+    changes += [Change(at=str(item.data.get("at") or item.at), change="resumed", by=run.author_id,
+                       extra={"host": item.data.get("host"), "step": item.data.get("step")})
+                for item in run.items if item.kind == "resume"]
+    if any(c.change == "name" for c in changes):  # "started as" its name now would read as a false record
+        changes[0].extra["renamed"] = True
     return sorted(changes, key=lambda c: (c.at, c.change != "started", c.id))
 
 

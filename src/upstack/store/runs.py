@@ -21,6 +21,7 @@ from upstack.domain.run import (
     MetricSummary,
     RunInfo,
     RunItem,
+    metric_order,
     result_body,
     result_title,
     stored_item,
@@ -42,7 +43,7 @@ from upstack.timeutil import parse_iso
 
 __all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
            "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged",
-           "same_run_id"]
+           "same_run_id", "is_deleted"]
 
 
 def _dumps(value: Any) -> str:
@@ -312,7 +313,7 @@ def _info(row: dict[str, Any], metric_rows: Any) -> RunInfo:
         MetricSummary(key=m["key"], count=int(m["count"]), last_step=int(m["last_step"]),
                       last=float(m["last_value"]), min=_number(m["min_value"]),
                       max=_number(m["max_value"]), goal=info.goals.get(m["key"], ""))
-        for m in metric_rows]
+        for m in sorted(metric_rows, key=lambda m: metric_order(m["key"]))]
     return info
 
 
@@ -561,3 +562,8 @@ def purged(db: Database, run_id: str) -> bool:
     """Whether the run's result entry was purged: what the run captured went with it, and nothing (an
     import of its history again, say) brings it back."""
     return db.scalar("SELECT 1 FROM entries WHERE id = ? AND purged_at IS NOT NULL", (run_id,)) is not None
+
+
+def is_deleted(db: Database, run_id: str) -> bool:
+    """Whether there is a run with this id, deleted (its result entry, of the same id, went with it)."""
+    return db.scalar("SELECT 1 FROM runs WHERE id = ? AND deleted_at IS NOT NULL", (run_id,)) is not None

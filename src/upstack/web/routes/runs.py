@@ -145,6 +145,8 @@ def compare_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
             "differences": [{"key": k, "values": [comparison.config_value(r, k) for r in runs]}
                             for k in comparison.config_keys],
             "same": [{"key": k, "value": format_number(v)} for k, v in comparison.same_config.items()],
+            "summary": [{"key": k, "values": [comparison.summary_value(r, k) for r in runs]}
+                        for k in comparison.summary_keys],
             "metrics": [{"key": k, "chart": overlay + "&" + urlencode({"key": k}), "values": [
                 _metric_cell(r, k) for r in runs]} for k in comparison.metric_keys]},
         "views": compare_views(runs, comparison.config_keys)})
