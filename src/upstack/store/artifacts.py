@@ -105,12 +105,12 @@ def summaries(db: Database) -> list[ArtifactSummary]:
     """Every artifact name the reader may see, with the versions they may see of it."""
     visible, params = _visible(db)
     rows = db.query("SELECT a.owner, a.name, max(a.kind) AS kind, count(*) AS versions, max(a.version) AS latest, "
-                    "max(a.created_at) AS updated_at, sum(a.size) AS size FROM artifacts a "
+                    "max(a.created_at) AS updated_at, sum(CAST(a.size AS DOUBLE PRECISION)) AS size FROM artifacts a "
                     f"WHERE {visible} GROUP BY a.owner, a.name ORDER BY max(a.created_at) DESC, a.name, a.owner",
                     params)
     return [ArtifactSummary(owner=str(r["owner"]), name=str(r["name"]), kind=str(r["kind"]),
                             versions=int(r["versions"]), latest=int(r["latest"]), updated_at=str(r["updated_at"]),
-                            size=int(r["size"] or 0)) for r in rows]
+                            size=int(r["size"] or 0)) for r in rows]  # summed as a float: no overflow
 
 
 def versions(db: Database, name: str, owner: str | None = None) -> list[ArtifactVersion]:
