@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from attack_common import Team, rec, run_records, status, team  # noqa: F401  (a fixture)
+from upstack.capture.artifacts import build_manifest
 from upstack.domain.artifact import manifest_digest
+from upstack.errors import BadInput
 from upstack.ids import new_id
+from upstack.services import artifacts
+from upstack.services.record_shapes import problem
 from upstack.services.runsync import wire_points
 from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
 
 
 def _files(name: str, count: int = 1, size: int = 9) -> list[dict[str, Any]]:
@@ -133,3 +139,76 @@ def test_a_resume_does_not_let_a_run_predict_once_its_result_is_in(team: Team) -
     fresh = new_id()  # a run predicting as it starts still may, and a resumed one keeps what it predicted
     assert _push(eve, fresh, team.project, extra=[_predict(fresh)], points={"loss": _points(3, 0.5)}).status_code == 200
     assert eve.get("/people/eve/calibration.json").json()["n"] == 1
+
+
+def _links(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    return [{"path": path, "link": target, "size": 0, "mode": 0o777} for path, target in pairs]
+
+
+ESCAPES = [  # each link's target stays inside when read alone; made together, they reach outside
+    _links(("a/b/c", "../.."), ("r", "a/b/c/../.."), ("r/ESCAPED/l", "x")),
+    _links(("up", ".."), ("up/ESCAPED", "x")),  # ('up' at the top pointing at '..' is refused alone)
+    _links(("d/up", ".."), ("r", "d/up/.."), ("r/ESCAPED", "x")),
+    _links(("D/up", ".."), ("r", "d/UP/.."), ("r/ESCAPED", "x")),  # a case-insensitive file system
+    _links(("d/up", ".."), ("d/UP/ESCAPED", "x")),
+]
+
+
+@pytest.mark.parametrize("files", ESCAPES)
+def test_a_pulled_manifest_cannot_make_anything_outside_where_it_is_saved(tmp_path: Path, files: list[dict[str, Any]]
+                                                                          ) -> None:
+    """Found (high): links are checked one at a time, as text (domain.artifact.link_stays_inside), but a
+    target that goes through another link of the same manifest, or a path under a link, resolves
+    wherever that link points. A teammate's manifest (link a/b/c -> ../.., link r -> a/b/c/../.., link
+    r/ESCAPED/l -> x) passed the door; pulled by `upstack sync`, `upstack save` (or a script's
+    `use_artifact`, into the cache) made folders and links outside the destination (and a file, from
+    any blob the reader holds). Fixed: domain.artifact.links_problem refuses such a manifest at the door,
+    when a pulled record is taken, when saving, and when capturing a folder."""
+    run_id = new_id()
+    data = {"run_id": run_id, "name": "evil", "kind": "model", "folder": True, "files": files,
+            "digest": manifest_digest(files, True), "at": now_iso()}
+    assert "link" in problem("run.artifact", data)  # the door (a push) and a pull both refuse it
+    ws = Workspace(home=tmp_path / "home")
+    try:  # a manifest already stored (taken before the door knew): save makes nothing of it
+        ws.store().write([ws.record("run.start", {"run_id": run_id, "name": "x", "started_at": now_iso()}),
+                          ws.record("run.artifact", data),
+                          ws.record("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()})])
+        (tmp_path / "out" / "deep").mkdir(parents=True)
+        with pytest.raises(BadInput, match="link"):
+            artifacts.save(ws, "evil", tmp_path / "out" / "deep" / "got")
+        with pytest.raises(BadInput, match="link"):
+            artifacts.resolver(ws)("evil")
+    finally:
+        ws.close()
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["deep"]
+    assert not list((tmp_path / "home").rglob("ESCAPED"))
+
+
+def test_a_folder_whose_links_chain_outside_is_not_captured_and_plain_links_still_are(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    (folder / "ckpt-3").mkdir(parents=True)
+    (folder / "ckpt-3" / "weights.bin").write_bytes(b"w")
+    (folder / "latest").symlink_to("ckpt-3")
+    (folder / "best").symlink_to("latest")  # a link naming a link as its last part: fine
+    stored: list[Path] = []
+
+    def store(path: Path) -> tuple[str, int]:
+        stored.append(path)
+        return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+
+    files, is_folder = build_manifest(folder, store)
+    assert is_folder and [f["path"] for f in files] == ["best", "ckpt-3/weights.bin", "latest"]
+    (folder / "ckpt-3" / "up").symlink_to("..")
+    (folder / "sneaky").symlink_to("ckpt-3/up/..")  # each stays inside as text; together: the parent
+    with pytest.raises(BadInput, match="another link"):
+        build_manifest(folder, store)
+
+
+def test_the_team_server_refuses_a_manifest_whose_links_chain_outside(team: Team) -> None:  # noqa: F811
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    run_id = new_id()
+    made = rec("run.artifact", {"run_id": run_id, "name": "evil", "kind": "model", "folder": True,
+                                "files": ESCAPES[0], "digest": manifest_digest(ESCAPES[0], True), "at": now_iso()})
+    answer = _push(eve, run_id, team.project, [made])
+    assert answer.status_code == 400 and "another link" in answer.json()["error"], answer.text[:300]
+    assert bob.get("/artifacts/evil.json").status_code == 404

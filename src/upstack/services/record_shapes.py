@@ -36,6 +36,7 @@ from upstack.domain.artifact import (
     MOST_FILES,
     check_name,
     link_stays_inside,
+    links_problem,
     manifest_digest,
     safe_relative,
 )
@@ -678,6 +679,9 @@ class RunArtifact(_Shape):
             raise ValueError(f"its files' sizes add up to more than {MOST_BYTES:,} bytes")
         if not self.folder and (len(self.files) != 1 or "/" in paths[0] or self.files[0].link is not None):
             raise ValueError("an artifact that is one file has one file, at its top")
+        wrong = links_problem([f.model_dump() for f in self.files])
+        if wrong:
+            raise ValueError(wrong)
         if manifest_digest([f.model_dump() for f in self.files], self.folder) != self.digest:
             raise ValueError("its digest does not match its files")
         return self
