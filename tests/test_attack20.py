@@ -212,3 +212,50 @@ def test_the_team_server_refuses_a_manifest_whose_links_chain_outside(team: Team
     answer = _push(eve, run_id, team.project, [made])
     assert answer.status_code == 400 and "another link" in answer.json()["error"], answer.text[:300]
     assert bob.get("/artifacts/evil.json").status_code == 404
+
+
+# == 3. Panels ====================================================================================
+
+TEX = [("a$b", "l$\\x$"), ("$\\frac{$", "$\\undefined$"), ("x$^{", "loss")]
+
+
+def test_a_teammates_run_name_or_metric_key_cannot_break_a_panels_picture(team: Team) -> None:  # noqa: F811
+    """Found: matplotlib reads '$...$' in a label as TeX; a metric key 'l$\\x$' (or a run name like it)
+    logged by an editor made `/panels/{id}.png` a 500 with a traceback for every reader, and so an
+    export of any entry embedding that panel. Fixed: panels and `upstack plot` draw text as text
+    (matplotlib's text.parse_math off)."""
+    pytest.importorskip("matplotlib")
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    runs = []
+    for name, key in TEX:
+        run_id = new_id()
+        assert _push(eve, run_id, team.project, points={key: _points(5, 0.1)}, start={"name": name}).status_code == 200
+        runs.append(run_id)
+    made = eve.post("/panels", data={"keys": ",".join(k for _, k in TEX), "runs": " ".join(runs),
+                                     "under": team.project, "title": "$\\bad{$"})
+    assert made.status_code == 200, made.text[:300]
+    for client in (bob, eve):
+        picture = client.get(f"/panels/{made.json()['id']}.png")
+        assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG"), picture.text[:300]
+
+
+def test_upstack_plot_draws_a_tex_looking_name_as_text(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    import upstack
+    from upstack.services import run_plot
+
+    ids = []
+    for name, key in TEX:
+        with upstack.run(name, home=tmp_path / "home", capture="none") as run:
+            run.log({key: 0.5, "acc": 0.5}, step=0)
+            run.log({key: 0.25, "acc": 0.75}, step=1)
+        ids.append(run.id)
+    ws = Workspace(home=tmp_path / "home")
+    try:
+        ws.ingest()
+        out = run_plot.plot(ws, ids[:1], [TEX[0][1]], tmp_path / "one.png")
+        assert out.read_bytes().startswith(b"\x89PNG")
+        both = run_plot.plot(ws, ids, ["acc"], tmp_path / "all.png")  # labelled by the runs' names
+        assert both.read_bytes().startswith(b"\x89PNG")
+    finally:
+        ws.close()

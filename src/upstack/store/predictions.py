@@ -18,7 +18,8 @@ from upstack.ids import short_id
 from upstack.store.db import Database
 from upstack.store.queries import own_sql, reader_sql
 
-__all__ = ["RUN_ENDED", "predicts_no_more", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
+__all__ = ["RUN_ENDED", "predicts_no_more", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run",
+           "resolve_from_run"]
 
 # A forecast sent once its answer is in would score as made before it (its time is the run's start).
 RUN_ENDED = "run {run} has ended: a run predicts its metrics as it starts, not once its result is in"
