@@ -259,3 +259,41 @@ def test_upstack_plot_draws_a_tex_looking_name_as_text(tmp_path: Path) -> None:
         assert both.read_bytes().startswith(b"\x89PNG")
     finally:
         ws.close()
+
+
+def test_naming_a_file_in_a_manifest_does_not_keep_it_from_a_purge(team: Team) -> None:  # noqa: F811
+    """Found: a purge frees a file's bytes unless an attachment or an artifact still names it; on a team
+    server, any manifest counted, even one whose owner never uploaded the file. Eve saw a file ada had
+    attached in the shared project, named its hash in an artifact of her own, and ada's purge (a secret
+    attached by mistake) left its bytes on the server's disk, and in its dumps. Fixed: on a team
+    server an artifact holds a file only when its owner uploaded it (as its bytes count as there,
+    services.artifacts.missing_bytes)."""
+    from upstack.domain import access
+    from upstack.services import curate
+    from upstack.store import queries
+
+    ada, eve = team.api(team.ada), team.api(team.eve)
+    secret = b"QUSECRET api key attached by mistake"
+    sha = hashlib.sha256(secret).hexdigest()
+    assert ada.put(f"/api/blobs/{sha}", content=secret).status_code == 204
+    at = now_iso()
+    entry = {"id": new_id(), "revision_id": new_id(), "kind": "note", "title": "QUATTACK", "body": "b",
+             "node_id": team.project, "occurred_at": at, "created_at": at}
+    attach = {"entry_id": entry["id"], "attachments": [{"id": new_id(), "sha256": sha, "filename": "f.txt",
+                                                        "media_type": "text/plain", "size": len(secret),
+                                                        "created_at": at}]}
+    pushed = ada.post("/api/sync/push", json={"records": [rec("entry.create", entry), rec("entry.attach", attach)]})
+    assert pushed.json()["applied"] == 2, pushed.text[:300]
+    assert eve.get(f"/api/blobs/{sha}").content == secret  # eve may see it: she knows its hash
+    run_id = new_id()
+    files = [{"path": "pinned.bin", "sha256": sha, "size": len(secret), "mode": 0o644}]
+    assert _push(eve, run_id, team.project, [_made(run_id, "pin", files)]).status_code == 200
+    mine = new_id()  # an artifact whose owner uploaded the file does hold it
+    own = b"eve's own weights"
+    assert eve.put(f"/api/blobs/{hashlib.sha256(own).hexdigest()}", content=own).status_code == 204
+    kept = [{"path": "w.bin", "sha256": hashlib.sha256(own).hexdigest(), "size": len(own), "mode": 0o644}]
+    assert _push(eve, mine, team.project, [_made(mine, "weights", kept)]).status_code == 200
+    with access.acting_as(access.OWNER):
+        removed = curate.purge(team.ws, queries.get_entry(team.ws.store().db, entry["id"]))
+        assert removed == [sha] and not team.ws.blobs.path(sha).exists()
+        assert team.ws.store().delete_unused_blobs({hashlib.sha256(own).hexdigest()}) == []
