@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from upstack.domain.artifact import MOST_FILES, link_stays_inside
+from upstack.domain.artifact import MOST_FILES, link_stays_inside, links_problem
 from upstack.domain.text import unstorable
 from upstack.errors import BadInput
 
@@ -37,6 +37,10 @@ def build_manifest(path: Path, store: Store) -> tuple[list[dict[str, Any]], bool
         raise BadInput(f"cannot store artifact {path}: it is neither a file nor a folder")
     files: list[dict[str, Any]] = []
     _walk(path, "", store, files)
+    wrong = links_problem(files)  # a link whose target goes through another link may end up outside
+    if wrong:
+        raise BadInput(f"cannot store artifact {path}: {wrong}; upstack never follows it: point the link "
+                       "straight at what it means, inside the folder")
     return sorted(files, key=lambda f: str(f["path"])), True
 
 

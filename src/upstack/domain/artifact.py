@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -21,7 +22,7 @@ from typing import Any
 from upstack.errors import BadInput
 
 __all__ = ["NAME_PATTERN", "KIND_PATTERN", "check_name", "check_kind", "parse_ref", "manifest_digest",
-           "safe_relative", "link_stays_inside", "ArtifactVersion", "ArtifactSummary", "MOST_FILES"]
+           "safe_relative", "link_stays_inside", "links_problem", "ArtifactVersion", "ArtifactSummary", "MOST_FILES"]
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 KIND_PATTERN = r"[a-z][a-z0-9_-]{0,39}"
@@ -85,6 +86,39 @@ def link_stays_inside(path: str, target: str) -> bool:
         elif part not in ("", "."):
             depth += 1
     return True
+
+
+def links_problem(files: Iterable[Mapping[str, Any]]) -> str:
+    """'' if every path of a folder's manifest stays inside it once its links are made; else why not.
+    ``link_stays_inside`` reads one link's target as text: it cannot see that a part of the target, or
+    a folder above a path, is itself a link of the same manifest. So a path under a link is refused
+    (writing it would follow the link), and a target may name a link only as its last part (going on,
+    or up with '..', from a link's place resolves wherever that link points)."""
+    def key(path: str) -> str:  # as a case-insensitive file system (macOS, Windows) matches names
+        return unicodedata.normalize("NFC", path).casefold()
+
+    links = {key(str(f["path"])) for f in files if f.get("link") is not None}
+    if not links:
+        return ""
+    for item in files:
+        parts = str(item["path"]).split("/")
+        above = next(("/".join(parts[:n]) for n in range(1, len(parts)) if key("/".join(parts[:n])) in links), None)
+        if above is not None:
+            return f"{str(item['path'])[:80]!r} lies under {above[:80]!r}, a link"
+        if item.get("link") is None:
+            continue
+        place = parts[:-1]
+        steps = [s for s in str(item["link"]).split("/") if s not in ("", ".")]
+        for number, step in enumerate(steps):
+            if step == "..":
+                if not place:
+                    return f"link {str(item['path'])[:80]!r} points outside its artifact"
+                place.pop()
+                continue
+            place.append(step)
+            if number < len(steps) - 1 and key("/".join(place)) in links:
+                return f"link {str(item['path'])[:80]!r} goes through {'/'.join(place)[:80]!r}, another link"
+    return ""
 
 
 @dataclass

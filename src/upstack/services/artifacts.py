@@ -18,7 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from upstack.domain.artifact import ArtifactSummary, ArtifactVersion, link_stays_inside, parse_ref, safe_relative
+from upstack.domain.artifact import (
+    ArtifactSummary,
+    ArtifactVersion,
+    link_stays_inside,
+    links_problem,
+    parse_ref,
+    safe_relative,
+)
 from upstack.errors import BadInput, NotFound
 from upstack.files import atomic_path, fsync_dir, make_private_dirs
 from upstack.store import artifacts as store_artifacts
@@ -102,6 +109,9 @@ def _materialise(ws: Workspace, version: ArtifactVersion, target: Path) -> None:
         with atomic_path(target, overwrite=False) as tmp:
             _copy_blob(ws, version.files[0], tmp)
         return
+    wrong = links_problem(version.files)  # a manifest from elsewhere (a team server): nothing made outside
+    if wrong:
+        raise BadInput(f"{version.label}: {wrong}; not made")
     tmp = target.with_name(f".{target.name[:40]}.{os.urandom(6).hex()}.tmp")
     os.mkdir(tmp, 0o700)
     try:

@@ -306,9 +306,15 @@ def png(ws: Workspace, ref: str, out: Path | None = None, *, shared_only: bool =
         import matplotlib.pyplot as plt
     except ImportError:
         raise BadInput("drawing a panel as a picture needs matplotlib: pip install 'upstack[plot]'") from None
-    import io
 
     spec = drawn["panel"]["spec"]
+    with matplotlib.rc_context({"text.parse_math": False}):  # names and keys are text, never TeX ('$\\x$')
+        return _drawn_png(plt, drawn, spec, out)
+
+
+def _drawn_png(plt: Any, drawn: dict[str, Any], spec: dict[str, Any], out: Path | None) -> bytes:
+    import io
+
     figure, axes = plt.subplots(figsize=(8, 4.5))
     try:
         for line in drawn["lines"]:

@@ -36,6 +36,7 @@ from upstack.domain.artifact import (
     MOST_FILES,
     check_name,
     link_stays_inside,
+    links_problem,
     manifest_digest,
     safe_relative,
 )
@@ -657,6 +658,9 @@ class ArtifactFile(_Shape):
         return self
 
 
+MOST_BYTES = 2**53  # an artifact's files together (a file's own size has the same bound)
+
+
 class RunArtifact(_Shape):
     run_id: Id
     name: ArtifactName
@@ -671,8 +675,13 @@ class RunArtifact(_Shape):
         paths = [f.path for f in self.files]
         if len(set(paths)) != len(paths):
             raise ValueError("an artifact names one path twice")
+        if sum(f.size for f in self.files) > MOST_BYTES:  # the store keeps the total in a 64-bit integer
+            raise ValueError(f"its files' sizes add up to more than {MOST_BYTES:,} bytes")
         if not self.folder and (len(self.files) != 1 or "/" in paths[0] or self.files[0].link is not None):
             raise ValueError("an artifact that is one file has one file, at its top")
+        wrong = links_problem([f.model_dump() for f in self.files])
+        if wrong:
+            raise ValueError(wrong)
         if manifest_digest([f.model_dump() for f in self.files], self.folder) != self.digest:
             raise ValueError("its digest does not match its files")
         return self

@@ -83,15 +83,17 @@ def _figure(out: Path, suffix: str) -> Iterator[Any]:
         from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise BadInput("upstack plot needs matplotlib: pip install 'upstack[plot]'") from None
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    try:
-        yield axes
-        axes.set_xlabel("step")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a step is a count: no 2.5
-        axes.grid(alpha=0.3)
-        axes.legend()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out) as tmp:  # its name does not end in the suffix: the format is said
-            figure.savefig(tmp, format=suffix[1:], dpi=120, bbox_inches="tight")
-    finally:
-        plt.close(figure)
+    # Run names and metric keys are text, never TeX: '$\\x$' in one would stop the drawing with an error.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figure, axes = plt.subplots(figsize=(8, 4.5))
+        try:
+            yield axes
+            axes.set_xlabel("step")
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a step is a count: no 2.5
+            axes.grid(alpha=0.3)
+            axes.legend()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(out) as tmp:  # its name does not end in the suffix: the format is said
+                figure.savefig(tmp, format=suffix[1:], dpi=120, bbox_inches="tight")
+        finally:
+            plt.close(figure)

@@ -57,7 +57,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
     from upstack.services.record_shapes import problem
     from upstack.services.sync_door import TAKEN, may_attach
     from upstack.store import runs
-    from upstack.store.run_sync import author_and_node, status_of
+    from upstack.store.run_sync import author_and_node
     from upstack.store.sync import id_named, part_of
 
     store = ws.store()
@@ -75,7 +75,7 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
         raise NotFound(NO_RUN)  # someone else's run answers as one that is not there
     if row is not None and not by.may_file_under(row["node_id"]):  # their role there ended since it started
         raise BadInput("you may no longer log to this run: its node is not shared with you as editor any more")
-    if row is not None and any(r.op == "run.predict" for r in records) and status_of(db, run_id) != "running":
+    if _predicts_late(db, run_id, records, exists=row is not None):
         from upstack.store.predictions import RUN_ENDED
 
         raise BadInput(RUN_ENDED.format(run=run_id))
@@ -107,6 +107,19 @@ def accept_run(ws: Any, run_id: str, raw: list[Any], points: Mapping[str, Any], 
                 _check_use(db, record, records, by)
         check_run(ws, by, run_id, new=row is None, counts={key: (s[0], len(s[3])) for key, s in series.items()})
         return take(store, run_id, records, series)
+
+
+def _predicts_late(db: Any, run_id: str, records: list[Record], *, exists: bool) -> bool:
+    """Whether a new ``run.predict`` comes once the run's result (or part of it) was in: the run ended or
+    was resumed, here before this push or earlier in it. One this run made already is one sent again."""
+    from upstack.store.predictions import about_run, predicts_no_more
+
+    late = exists and predicts_no_more(db, run_id)
+    for record in records:
+        if record.op == "run.predict" and late and not about_run(db, str(record.data["entry_id"]), run_id):
+            return True
+        late = late or record.op in ("run.end", "run.resume")
+    return False
 
 
 def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) -> None:

@@ -105,12 +105,12 @@ def summaries(db: Database) -> list[ArtifactSummary]:
     """Every artifact name the reader may see, with the versions they may see of it."""
     visible, params = _visible(db)
     rows = db.query("SELECT a.owner, a.name, max(a.kind) AS kind, count(*) AS versions, max(a.version) AS latest, "
-                    "max(a.created_at) AS updated_at, sum(a.size) AS size FROM artifacts a "
+                    "max(a.created_at) AS updated_at, sum(CAST(a.size AS DOUBLE PRECISION)) AS size FROM artifacts a "
                     f"WHERE {visible} GROUP BY a.owner, a.name ORDER BY max(a.created_at) DESC, a.name, a.owner",
                     params)
     return [ArtifactSummary(owner=str(r["owner"]), name=str(r["name"]), kind=str(r["kind"]),
                             versions=int(r["versions"]), latest=int(r["latest"]), updated_at=str(r["updated_at"]),
-                            size=int(r["size"] or 0)) for r in rows]
+                            size=int(r["size"] or 0)) for r in rows]  # summed as a float: no overflow
 
 
 def versions(db: Database, name: str, owner: str | None = None) -> list[ArtifactVersion]:
@@ -196,17 +196,25 @@ def purge_version(db: Database, artifact_id: str, at: str) -> list[str]:
         "SELECT DISTINCT sha256 FROM artifact_files WHERE artifact_id = ? AND sha256 IS NOT NULL", (artifact_id,))]
 
 
+# A condition over ``artifact_files f JOIN artifacts a``: the version holds the file's bytes. One of the
+# workspace's own ('' owner) does; one of a person's (a team server's, or pulled from one) only when they
+# uploaded the file (as ``services.artifacts.missing_bytes`` counts it there): a manifest naming the hash
+# of someone else's file would otherwise keep it from their purge, on the disk and in every dump.
+_HOLDS = ("a.purged_at IS NULL AND (a.owner = '' OR EXISTS (SELECT 1 FROM audit_log u WHERE "
+          "u.action = 'file.upload' AND u.actor_id = a.owner AND u.subject = f.sha256))")
+
+
 def blob_in_use(db: Database, sha256: str) -> bool:
     """Whether a version not purged holds this file."""
     return db.one("SELECT 1 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id "
-                  "WHERE f.sha256 = ? AND a.purged_at IS NULL", (sha256,)) is not None
+                  f"WHERE f.sha256 = ? AND {_HOLDS}", (sha256,)) is not None
 
 
 def referenced_blobs(db: Database) -> list[str]:
     """Every file a version not purged holds, by hash."""
     return [str(r["sha256"]) for r in db.query(
         "SELECT DISTINCT f.sha256 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id "
-        "WHERE f.sha256 IS NOT NULL AND a.purged_at IS NULL ORDER BY f.sha256")]
+        f"WHERE f.sha256 IS NOT NULL AND {_HOLDS} ORDER BY f.sha256")]
 
 
 def link_record_ids(db: Database, run_ids: list[str] | None) -> dict[str, list[str]]:

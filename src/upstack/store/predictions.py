@@ -18,10 +18,19 @@ from upstack.ids import short_id
 from upstack.store.db import Database
 from upstack.store.queries import own_sql, reader_sql
 
-__all__ = ["RUN_ENDED", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run", "resolve_from_run"]
+__all__ = ["RUN_ENDED", "predicts_no_more", "HANDLERS", "rows", "events", "is_prediction", "purge", "from_run",
+           "resolve_from_run"]
 
 # A forecast sent once its answer is in would score as made before it (its time is the run's start).
 RUN_ENDED = "run {run} has ended: a run predicts its metrics as it starts, not once its result is in"
+
+
+def predicts_no_more(db: Database, run_id: str) -> bool:
+    """Whether a run may no longer predict its metrics: it has ended, or it was taken up again after it
+    stopped (``run.resume``: its series so far were in, and a resumed run writes no new prediction)."""
+    run = db.one("SELECT status FROM runs WHERE id = ?", (run_id,))
+    return run is None or run["status"] != "running" or db.one(
+        "SELECT 1 FROM run_items WHERE run_id = ? AND kind = 'resume'", (run_id,)) is not None
 
 _ROW = ("target_kind", "target_id", "resolve_by", "metric", "aggregate", "comparison", "threshold", "low",
         "high", "level")
@@ -82,7 +91,7 @@ def from_run(db: Database, record: Record) -> None:
     entry_id, at = str(data["entry_id"]), str(data["at"])
     if db.scalar("SELECT 1 FROM predictions WHERE entry_id = ?", (entry_id,)):
         return  # taken in already
-    if run["status"] != "running":
+    if predicts_no_more(db, run["id"]):
         raise UpstackError(RUN_ENDED.format(run=run["id"]))
     if id_named(db, entry_id):
         raise UpstackError(f"prediction {entry_id}: that id is taken")
