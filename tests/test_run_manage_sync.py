@@ -37,8 +37,10 @@ def _synced_run(team: Team, tmp_path: Path, name: str) -> tuple[Workspace, str]:
     return laptop, made.id
 
 
-def _history(ws: Workspace, run_id: str) -> list[tuple[str, object]]:
-    return [(c.change, c.new) for c in run_manage.history(ws, run_id)]
+def _history(ws: Workspace, run_id: str) -> list[tuple[str, object, object]]:
+    """(change, old, new): a node's old value only where the reader holds it (a move's start is sent as the
+    node it is under now)."""
+    return [(c.change, None if c.change == "node" else c.old, c.new) for c in run_manage.history(ws, run_id)]
 
 
 def test_each_change_travels_to_the_server_and_back(team: Team, tmp_path: Path) -> None:

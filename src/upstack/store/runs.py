@@ -369,7 +369,12 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     summary, end, in that order). An item keeps its id, so sending it twice adds it once."""
     run = load_run(db, run_id)
     workspace = "sync"
-    start = {"run_id": run.id, "name": run.name, "node_id": run.node_id, "config": run.config, "tags": run.tags,
+    # The name and tags it started with (its changes, sent after it, make it what it is now), so that
+    # a rename's history reads "from X" on the machine that pulls it too. Its node stays the one it is
+    # under now: a push is checked against it, and an earlier node may be one the reader cannot see.
+    first = {e["change"]: e["old_value"] for e in reversed(events(db, run.id)) if e["change"] in ("name", "tags")}
+    start = {"run_id": run.id, "name": first.get("name") or run.name, "node_id": run.node_id, "config": run.config,
+             "tags": first["tags"] if "tags" in first else run.tags,
              "goals": run.goals, "started_at": run.started_at, "host": run.host,
              **zone_for_reader(db, run.author_id, _offset_of(db, run.id).get("utc_offset")),
              **({"by": run.author_id} if run.author_id else {})}  # a pulled run stays its author's
