@@ -374,7 +374,7 @@ def run_records(db: Database, run_id: str) -> list[Record]:
     # under now: a push is checked against it, and an earlier node may be one the reader cannot see.
     first = {e["change"]: e["old_value"] for e in reversed(events(db, run.id)) if e["change"] in ("name", "tags")}
     start = {"run_id": run.id, "name": first.get("name") or run.name, "node_id": run.node_id, "config": run.config,
-             "tags": first["tags"] if "tags" in first else run.tags,
+             "tags": first.get("tags", run.tags),
              "goals": run.goals, "started_at": run.started_at, "host": run.host,
              **zone_for_reader(db, run.author_id, _offset_of(db, run.id).get("utc_offset")),
              **({"by": run.author_id} if run.author_id else {})}  # a pulled run stays its author's
