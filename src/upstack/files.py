@@ -26,12 +26,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["make_private_dirs", "atomic_path", "write_atomically", "store_blob", "blob_path", "fsync_dir",
+__all__ = ["make_private_dirs", "atomic_path", "atomic_dir", "write_atomically", "store_blob", "blob_path", "fsync_dir",
            "read_at_most"]
 
 _CHUNK = 1 << 20
@@ -95,6 +96,28 @@ def atomic_path(path: Path, *, permissions: int = 0o666, overwrite: bool = True,
         with contextlib.suppress(OSError):
             tmp.unlink()
         _name_target(exc, tmp, path)
+        raise
+
+
+@contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """A new, empty, private folder beside ``path`` to fill; on leaving the block it becomes ``path``
+    whole (never merged into a folder already there: that is refused), or on an error it is removed.
+
+    Raises:
+        OSError: it could not be made or moved into place; nothing is left of the temporary folder.
+    """
+    tmp = path.with_name(f".{path.name[:40]}.{os.urandom(6).hex()}.tmp")
+    os.mkdir(tmp, 0o700)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        if os.path.lexists(path):  # os.rename would replace an empty folder there
+            raise FileExistsError(errno.EEXIST, "already exists", str(path))
+        os.rename(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from upstack.domain.artifact import (
     safe_relative,
 )
 from upstack.errors import BadInput, NotFound
-from upstack.files import atomic_path, fsync_dir, make_private_dirs
+from upstack.files import atomic_dir, atomic_path, make_private_dirs
 from upstack.store import artifacts as store_artifacts
 from upstack.store import audit as store_audit
 from upstack.timeutil import now_iso
@@ -112,9 +111,7 @@ def _materialise(ws: Workspace, version: ArtifactVersion, target: Path) -> None:
     wrong = links_problem(version.files)  # a manifest from elsewhere (a team server): nothing made outside
     if wrong:
         raise BadInput(f"{version.label}: {wrong}; not made")
-    tmp = target.with_name(f".{target.name[:40]}.{os.urandom(6).hex()}.tmp")
-    os.mkdir(tmp, 0o700)
-    try:
+    with atomic_dir(target) as tmp:  # a folder at target: refused (never merged into)
         for item in version.files:
             relative = safe_relative(item["path"])
             path = tmp.joinpath(*relative.parts)
@@ -127,12 +124,6 @@ def _materialise(ws: Workspace, version: ArtifactVersion, target: Path) -> None:
                 with open(path, "xb") as out:
                     _copy_blob(ws, item, out)
                 os.chmod(path, item["mode"] & 0o777)
-        os.chmod(tmp, 0o755)
-        os.rename(tmp, target)  # a folder at target: refused (never merged into)
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _copy_blob(ws: Workspace, item: dict[str, Any], out: Any) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.domain.downsample import keep_positions
+from upstack.domain.text import clean_text
 from upstack.errors import BadInput
 from upstack.files import atomic_path
 from upstack.services import run_charts
@@ -27,6 +28,7 @@ def plot(ws: Workspace, refs: list[str], keys: list[str], out: Path, *, group: s
     """Draw metric curves of one or more runs on one chart; with ``group`` (config keys, as
     ``upstack runs --group`` takes them), each group of the runs as its mean with a band (``std``
     or ``minmax``) across its runs."""
+    keys = [clean_text(k) for k in keys]  # the names as upstack keeps them (domain.text): drawable text
     if not keys:
         raise BadInput("name at least one metric to plot")
     if not refs:
