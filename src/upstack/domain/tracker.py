@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from upstack.domain.text import normalize_tag
+from upstack.errors import BadInput
 from upstack.timeutil import to_iso
 
 __all__ = ["TrackerRun", "Series", "MLFLOW_STATUS", "param_value", "tag_words", "iso_from_epoch"]
@@ -91,5 +92,10 @@ def tag_words(tool: str, experiment: str, tags: dict[str, str]) -> list[str]:
 
 
 def iso_from_epoch(seconds: float) -> str:
-    """UTC ISO text as every upstack time (``2026-01-31T09:30:00.000000Z``)."""
-    return to_iso(datetime.fromtimestamp(seconds, UTC))
+    """UTC ISO text as every upstack time (``2026-01-31T09:30:00.000000Z``). A time another tool wrote
+    past what a datetime holds (a hand-edited meta.yaml, a corrupt event file) is the user's input, so it
+    is refused as BadInput rather than left to end an import in a traceback."""
+    try:
+        return to_iso(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError):
+        raise BadInput(f"a time of {seconds!r} seconds since 1970 is out of range") from None

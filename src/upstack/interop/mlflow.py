@@ -169,7 +169,11 @@ def _metric(path: Path) -> tuple[array, array, array]:
             step = int(parts[2]) if len(parts) > 2 else 0  # MLflow before 1.0 wrote no step
         except (ValueError, IndexError):
             raise BadInput(f"cannot read {path} (line {number}): not 'timestamp value step': {line[:60]!r}") from None
-        steps.append(step)
+        try:
+            steps.append(step)
+        except OverflowError:
+            raise BadInput(f"cannot read {path} (line {number}): step {step} is out of range "
+                           "(more than 64 bits)") from None
         times.append(timestamp / 1000)
         values.append(value)
     return steps, times, values
