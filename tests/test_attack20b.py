@@ -4,15 +4,20 @@ what is wrong."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from attack_common import Team, run_records, team  # noqa: F401  (a fixture)
 from conftest import CLI, assert_refused_unchanged
 from tracker_checks import MLRUNS
+from upstack.ids import new_id
+from upstack.services.runsync import wire_points
 
 
 def _mlruns(tmp_path: Path, edit: Callable[[Path], None]) -> Path:
@@ -48,3 +53,19 @@ def test_an_mlruns_folder_with_out_of_range_times_or_steps_is_refused_in_one_lin
     (OSError "Value too large", ValueError "year out of range", OverflowError). Fixed: iso_from_epoch refuses
     a time out of range as BadInput, and a step past 64 bits is a line that cannot be read."""
     assert_refused_unchanged(run, ["import", "mlflow", str(_mlruns(tmp_path, edit))], "out of range")
+
+
+# == Run pushes ====================================================================================
+
+@pytest.mark.parametrize("start", ["1e400", "-1e400", str(2**70)], ids=["inf", "minus-inf", "past-64-bits"])
+def test_a_push_whose_points_start_at_an_impossible_index_is_refused_not_a_500(team: Team, start: str) -> None:  # noqa: F811
+    """Found: a push whose points "from" was 1e400 (JSON reads it as infinity) or 2**70 answered 500
+    (OverflowError in runsync._decode, or past the 64-bit column). Fixed: _decode refuses both, 400, one line."""
+    eve = team.api(team.eve)
+    run_id = new_id()
+    points = wire_points(0, array("q", [0]), array("d", [0.0]), array("d", [1.0]))
+    body = json.dumps({"records": run_records(run_id, team.project), "points": {"loss": points}})
+    body = body.replace('"from": 0', f'"from": {start}')
+    answer = eve.post(f"/api/runs/{run_id}/push", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text[:300]
+    assert "\n" not in answer.json()["error"]

@@ -271,11 +271,11 @@ def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
             if sys.byteorder == "big":
                 part.byteswap()
             arrays.append(part)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BadInput(f"metric {key!r}: points need from, steps, times and values (8-byte "
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: a "from" of 1e400 (infinity)
+        raise BadInput(f"metric {str(key)[:60]!r}: points need from, steps, times and values (8-byte "
                        f"little-endian numbers in base64): {exc}") from None
     steps, times, values = arrays
-    if start < 0 or not _storable_key(key) or not len(steps) == len(times) == len(values):
+    if not 0 <= start < 2**63 or not _storable_key(key) or not len(steps) == len(times) == len(values):
         raise BadInput(f"metric {str(key)[:60]!r}: a name of 1 to 200 characters, and as many steps, times "
                        "and values, from a point index ≥ 0")
     return start, steps, times, values
