@@ -102,11 +102,13 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
     files = _start_folder(runs_folder(ws) / run_id, start, workspace_id, predictions)
     if trial is not None:
         trial.note_run(run_id)
+    provenance = _provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env))
     run = Run(files=files, run_id=run_id, name=start["name"], workspace_id=workspace_id,
               flush_seconds=settings.run_flush_seconds, heartbeat_seconds=settings.run_heartbeat_seconds,
-              most_unwritten_points=settings.run_unwritten_points,
-              provenance=_provenance(kinds, redactor, settings.run_diff_limit, list(settings.run_env)),
+              most_unwritten_points=settings.run_unwritten_points, provenance=provenance if kinds else None,
               strict=strict, clock=epoch_clock(), system_seconds=_system_seconds(ws, system_metrics))
+    if not kinds:  # nothing to look up: the record (all turned off) is written now, not by a thread later
+        run.append(provenance(run))
     return _going(ws, run, {})
 
 
