@@ -117,6 +117,26 @@ def test_save_of_a_file_and_of_an_unknown_one(workspace: Workspace, tmp_path: Pa
         run.use_artifact("nothing")
 
 
+def test_a_version_is_named_by_its_digest_too(workspace: Workspace, tmp_path: Path, cli: CLI) -> None:
+    """NAME@DIGEST names a version by content: the same on every machine, and the way to name
+    someone else's (their numbers are theirs alone: test_attack20.py)."""
+    weights = tmp_path / "weights.bin"
+    for content in (b"first", b"second"):
+        weights.write_bytes(content)
+        _produce(workspace, weights)
+    first, second = artifacts.show(workspace, "model")
+    assert artifacts.find(workspace, f"model@{first.digest[:6]}").version == 0
+    assert artifacts.find(workspace, f"model@{second.digest.upper()}").version == 1
+    out = cli.ok("save", f"model@{first.digest[:10]}", str(tmp_path / "first.bin"))
+    assert "model:v0" in out and (tmp_path / "first.bin").read_bytes() == b"first"
+    shown = json.loads(cli.ok("artifact", "show", f"model@{second.digest[:8]}", "--json"))
+    assert [v["label"] for v in shown["versions"]] == ["model:v1"]
+    for ref, message in ((f"model@{'0' * 40}", "whose digest starts"), ("model@12345", "6 to 64 hex digits"),
+                         ("model@xyzxyz", "6 to 64 hex digits"), ("model:v1@abcdef", "artifact name")):
+        result = cli("save", ref, str(tmp_path / "x"))
+        assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr, ref
+
+
 def test_purge_frees_the_bytes_and_keeps_a_tombstone(workspace: Workspace, tmp_path: Path, cli: CLI) -> None:
     weights = tmp_path / "weights.bin"
     weights.write_bytes(b"to be purged")

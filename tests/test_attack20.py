@@ -14,6 +14,7 @@ import pytest
 
 from attack_common import Team, rec, run_records, status, team  # noqa: F401  (a fixture)
 from upstack.capture.artifacts import build_manifest
+from upstack.domain import access
 from upstack.domain.artifact import manifest_digest
 from upstack.errors import BadInput
 from upstack.ids import new_id
@@ -88,20 +89,34 @@ def test_an_editor_cannot_break_the_artifacts_list_with_many_large_versions(team
         assert many["versions"] == 1200 and many["size"] >= 1200 * 2**53 * 0.99
 
 
-@pytest.mark.xfail(strict=True, reason="a version's number counts the owner's versions others may not see "
-                   "(v0 private, v1 shared: a reader sees v1 alone); numbering is per owner and name, and "
-                   "changing it changes every NAME:vN reference: a design decision for the lead")
 def test_version_numbers_do_not_count_versions_the_reader_may_not_see(team: Team) -> None:  # noqa: F811
     """Found: ada's unfiled (private) run stores "gap" v0, her run in the shared project stores other
-    content of "gap" as v1. Bob sees only v1, `latest: 1` with `versions: 1` in /artifacts.json: that a
-    private version exists is told to him, a count of what he may not see."""
+    content of "gap" as v1. Bob saw only v1, `latest: 1` with `versions: 1` in /artifacts.json: that a
+    private version exists was told to him, a count of what he may not see. Now the numbers are read
+    out to their owner alone; bob names the version by its digest, and a number of hers names nothing
+    to him, whether or not it exists."""
     ada, bob = team.api(team.ada), team.api(team.bob)
     hidden, shared = new_id(), new_id()
     assert _push(ada, hidden, None, [_made(hidden, "gap", _files("gapA"))]).status_code == 200
     assert _push(ada, shared, team.project, [_made(shared, "gap", _files("gapB"))]).status_code == 200
     assert _versions_of(ada, "gap") == [0, 1]
     [listed] = bob.get("/artifacts.json").json()["artifacts"]
-    assert listed["latest"] == listed["versions"] - 1 and _versions_of(bob, "gap") == [0]
+    assert (listed["versions"], listed["latest"]) == (1, None)
+    [seen] = bob.get("/artifacts/gap.json").json()["versions"]
+    digest = manifest_digest(_files("gapB"), False)
+    assert seen["version"] is None and seen["label"] == f"gap@{digest[:12]}" and seen["anchor"] == f"d{digest[:12]}"
+    page = bob.get("/artifacts/gap").text
+    assert "gap:v" not in page and f"gap@{digest[:12]}" in page
+    ws = team.ws
+    with access.acting_as(team.as_user(team.bob)):
+        assert artifacts.find(ws, f"gap@{digest[:8]}").digest == digest
+        assert artifacts.find(ws, "gap").digest == digest
+        answers = []
+        for number in (0, 1, 7):  # hidden, shown, none at all: the same answer
+            with pytest.raises(BadInput) as refused:
+                artifacts.find(ws, f"gap:v{number}")
+            answers.append(str(refused.value).replace(str(number), "N"))
+        assert len(set(answers)) == 1 and "@DIGEST" in answers[0]
 
 
 # == 5. Resume over sync ==========================================================================

@@ -31,18 +31,21 @@ def artifacts_command(ws: Workspace, as_json: bool) -> None:
     if not found:
         echo('No artifacts yet. In a run: run.artifact("checkpoints/final", name="sae-16k", kind="model")')
     for item in found:
-        echo(f"{style(item.name, fg='yellow')}  {item.kind}  {plural(item.versions, 'version')} "
-             f"(latest v{item.latest})  {human_size(item.size)}  "
-             + style(local_display(item.updated_at), dim=True))
+        latest = f" (latest v{item.latest})" if item.latest is not None else ""  # numbers are the owner's
+        echo(f"{style(item.name, fg='yellow')}  {item.kind}  {plural(item.versions, 'version')}{latest}  "
+             f"{human_size(item.size)}  " + style(local_display(item.updated_at), dim=True))
 
 
 @click.group(name="artifact")
 def artifact_group() -> None:
-    """One artifact: `upstack artifact show NAME`, `purge NAME:vN`, `send NAME:vN`."""
+    """One artifact: `upstack artifact show NAME`, `purge NAME:vN`, `send NAME:vN`.
+
+    Your own versions are NAME:v0, NAME:v1, ...; anyone's is also NAME@DIGEST (6 or more of its hex
+    digits, as `show` lists them), the only way to name someone else's."""
 
 
 def _version_dict(version: ArtifactVersion) -> dict[str, Any]:
-    return {**asdict(version), "label": version.label}
+    return {**asdict(version), "label": version.label, "anchor": version.anchor}
 
 
 def _runs(links: list[dict[str, Any]]) -> str:
@@ -50,13 +53,13 @@ def _runs(links: list[dict[str, Any]]) -> str:
 
 
 @artifact_group.command(name="show")
-@click.argument("name", metavar="NAME[:vN]")
+@click.argument("name", metavar="NAME[:vN|@DIGEST]")
 @json_option
 @pass_log
 def show(ws: Workspace, name: str, as_json: bool) -> None:
     """Versions of artifact NAME (NAME:vN or NAME:latest: that one), each with the runs that produced it
     and those that used it."""
-    found = [artifact_service.find(ws, name)] if ":" in name else artifact_service.show(ws, name)
+    found = [artifact_service.find(ws, name)] if ":" in name or "@" in name else artifact_service.show(ws, name)
     if as_json:
         print_json({"name": found[0].name, "versions": [_version_dict(v) for v in found]})
         return

@@ -223,17 +223,17 @@ def tags(ws: Workspace, as_json: bool, **filters: object) -> None:
 
 
 @click.command()
-@click.argument("attachment_id", metavar="ATTACHMENT_ID|NAME:vN")
+@click.argument("attachment_id", metavar="ATTACHMENT_ID|NAME:vN|NAME@DIGEST")
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @pass_log
 def save(ws: Workspace, attachment_id: str, dest: Path | None) -> None:
     """Save an attached file (its id is listed by `upstack show`), or a version of an artifact
-    (NAME:v3 or NAME:latest, listed by `upstack artifacts`), to DEST.
+    (NAME:v3, NAME:latest or NAME@DIGEST, listed by `upstack artifact show NAME`), to DEST.
 
     DEST defaults to the file's (or the artifact's) own name in the current directory; an existing
     file is never overwritten. The bytes are checked against their SHA-256.
     """
-    if ":" in attachment_id:  # an id never holds one
+    if ":" in attachment_id or "@" in attachment_id:  # an id never holds either
         from upstack.services import artifacts  # here: the artifact code loads only to save one
 
         version, target = artifacts.save(ws, attachment_id, dest)

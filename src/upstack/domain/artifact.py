@@ -6,6 +6,11 @@ inside the folder is kept as a link to its target, never followed. Two stores of
 under one name are one version: a version's ``digest`` is the SHA-256 of its manifest's paths and
 hashes. Pure rules, no I/O: capture builds manifests with them, the store and the sync door check
 them, and ``save`` writes nothing outside the folder it is given.
+
+Versions are numbered v0, v1, ... in their owner's namespace, and only the owner sees the numbers: a
+number counts every version of the name, those others may not see too (a private run's), so another
+reader names a version by its content instead, ``NAME@DIGEST`` (a prefix of at least 6 hex digits).
+The digest is the same on every machine, where a number would be each store's own.
 """
 
 from __future__ import annotations
@@ -43,15 +48,25 @@ def check_kind(kind: Any) -> str:
     return kind
 
 
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """``NAME``, ``NAME:latest`` (None: the latest version) or ``NAME:vN`` / ``NAME:N``."""
-    name, _, version = str(ref).strip().partition(":")
+def parse_ref(ref: str) -> tuple[str, int | str | None]:
+    """``NAME`` or ``NAME:latest`` (None: the latest version), ``NAME:vN`` / ``NAME:N`` (the number N,
+    of the reader's own versions) or ``NAME@DIGEST`` (a lowercase hex prefix of the digest, 6 to 64
+    digits: anyone's version)."""
+    text = str(ref).strip()
+    if "@" in text:
+        name, _, digest = text.partition("@")
+        check_name(name)
+        digest = digest.lower()
+        if not re.fullmatch(r"[0-9a-f]{6,64}", digest):
+            raise BadInput(f"artifact digest {digest[:70]!r}: write NAME@ and 6 to 64 hex digits of it")
+        return name, digest
+    name, _, version = text.partition(":")
     check_name(name)
     if version in ("", "latest"):
         return name, None
     match = re.fullmatch(r"v?(\d{1,9})", version)
     if not match:
-        raise BadInput(f"artifact version {version[:20]!r}: write NAME:v3, NAME:3 or NAME:latest")
+        raise BadInput(f"artifact version {version[:20]!r}: write NAME:v3, NAME:3, NAME:latest or NAME@DIGEST")
     return name, int(match.group(1))
 
 
@@ -129,7 +144,7 @@ class ArtifactVersion:
     owner: str
     name: str
     kind: str
-    version: int
+    version: int | None  # None to anyone but its owner (see the module docstring)
     digest: str
     folder: bool
     size: int
@@ -141,7 +156,17 @@ class ArtifactVersion:
 
     @property
     def label(self) -> str:
-        return f"{self.name}:v{self.version}"
+        """How the reader names it: ``NAME:vN`` if it is theirs, else ``NAME@`` and 12 digits of its digest."""
+        return f"{self.name}{self.tag}"
+
+    @property
+    def tag(self) -> str:
+        return f":v{self.version}" if self.version is not None else f"@{self.digest[:12]}"
+
+    @property
+    def anchor(self) -> str:
+        """Its id on the artifact's page."""
+        return f"v{self.version}" if self.version is not None else f"d{self.digest[:12]}"
 
 
 @dataclass
@@ -149,7 +174,7 @@ class ArtifactSummary:
     owner: str
     name: str
     kind: str
-    versions: int
-    latest: int
+    versions: int  # those the reader may see
+    latest: int | None  # the latest's number, to its owner only
     updated_at: str
     size: int

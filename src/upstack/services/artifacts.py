@@ -52,9 +52,9 @@ def show(ws: Workspace, name: str) -> list[ArtifactVersion]:
 
 
 def find(ws: Workspace, ref: str) -> ArtifactVersion:
-    """The version ``NAME[:vN|:latest]`` names, as the reader may see it."""
-    name, number = parse_ref(ref)
-    return store_artifacts.find(ws.store().db, name, number)
+    """The version ``NAME[:vN|:latest]`` or ``NAME@DIGEST`` names, as the reader may see it."""
+    name, selector = parse_ref(ref)
+    return store_artifacts.find(ws.store().db, name, selector)
 
 
 def for_run(ws: Workspace, run_id: str) -> dict[str, list[ArtifactVersion]]:

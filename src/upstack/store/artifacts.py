@@ -5,11 +5,14 @@ the producing run's author's namespace (``owner``: their user id on a team serve
 or numbers a new one (v0, v1, ...), and links the run to it as a producer. ``run.use_artifact``
 links the run as a consumer of the version its producing run made. Who may see a version follows
 the runs that produced it (``visible_runs_sql``): a reader sees none of a run they may not see, not
-even as a count. A purge frees a version's bytes and keeps its row as a tombstone.
+even as a count, and so the numbers, which count them all, are read out to the owner alone (the
+others name a version by its digest: domain/artifact.py). A purge frees a version's bytes and keeps
+its row as a tombstone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from upstack.domain import access
@@ -20,7 +23,7 @@ from upstack.store.db import Database
 from upstack.store.queries import visible_runs_sql
 
 __all__ = ["HANDLERS", "summaries", "versions", "find", "for_run", "purge_version", "artifact_records",
-           "blob_in_use", "referenced_blobs", "link_record_ids", "producer_of", "my_namespace", "check_usable"]
+           "blob_in_use", "referenced_blobs", "link_record_ids", "producer_of", "check_usable"]
 
 
 # -- record handlers -------------------------------------------------------------------
@@ -93,24 +96,33 @@ def _visible(db: Database) -> tuple[str, list[Any]]:
             f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
 
 
-def my_namespace(db: Database) -> str:
-    """The owner the reader's own artifacts are kept under ('' for the workspace's owner)."""
+def _owns(db: Database) -> Callable[[str], bool]:
+    """Whether the reader owns a namespace: a person's user id, or '' (the workspace owner's: a laptop's,
+    or what a team server's owner wrote on its command line)."""
     audience = access.current(team=db.team)
-    if audience is None or audience.owns_unattributed:
-        return ""
-    return str(audience.user_id)
+    return lambda owner: audience is None or audience.is_author(owner or None)
 
 
 def summaries(db: Database) -> list[ArtifactSummary]:
     """Every artifact name the reader may see, with the versions they may see of it."""
     visible, params = _visible(db)
-    rows = db.query("SELECT a.owner, a.name, max(a.kind) AS kind, count(*) AS versions, max(a.version) AS latest, "
-                    "max(a.created_at) AS updated_at, sum(CAST(a.size AS DOUBLE PRECISION)) AS size FROM artifacts a "
-                    f"WHERE {visible} GROUP BY a.owner, a.name ORDER BY max(a.created_at) DESC, a.name, a.owner",
-                    params)
-    return [ArtifactSummary(owner=str(r["owner"]), name=str(r["name"]), kind=str(r["kind"]),
-                            versions=int(r["versions"]), latest=int(r["latest"]), updated_at=str(r["updated_at"]),
-                            size=int(r["size"] or 0)) for r in rows]  # summed as a float: no overflow
+    owns = _owns(db)
+    found: dict[tuple[str, str], ArtifactSummary] = {}
+    for row in db.query("SELECT a.owner, a.name, a.kind, a.version, a.created_at, a.size FROM artifacts a "
+                        f"WHERE {visible} ORDER BY a.owner, a.name, a.version", params):
+        key = (str(row["owner"]), str(row["name"]))
+        summary = found.get(key)
+        if summary is None:
+            summary = found[key] = ArtifactSummary(owner=key[0], name=key[1], kind=str(row["kind"]), versions=0,
+                                                   latest=None, updated_at="", size=0)
+        summary.versions += 1
+        summary.size += int(row["size"])  # Python's int: no overflow
+        summary.updated_at = max(summary.updated_at, str(row["created_at"]))
+        summary.kind = max(summary.kind, str(row["kind"]))
+        if owns(key[0]):
+            summary.latest = int(row["version"])
+    by_name = sorted(found.values(), key=lambda a: (a.name, a.owner))
+    return sorted(by_name, key=lambda a: a.updated_at, reverse=True)  # stable: by name within a time
 
 
 def versions(db: Database, name: str, owner: str | None = None) -> list[ArtifactVersion]:
@@ -120,14 +132,15 @@ def versions(db: Database, name: str, owner: str | None = None) -> list[Artifact
     where, extra = ("AND a.owner = ?", [owner]) if owner is not None else ("", [])
     rows = db.query(f"SELECT a.* FROM artifacts a WHERE a.name = ? {where} AND {visible} "
                     "ORDER BY a.owner, a.version", [name, *extra, *params])
-    return [_version(db, row) for row in rows]
+    owns = _owns(db)
+    return [_version(db, row, numbered=owns(str(row["owner"]))) for row in rows]
 
 
-def _version(db: Database, row: dict[str, Any]) -> ArtifactVersion:
+def _version(db: Database, row: dict[str, Any], *, numbered: bool) -> ArtifactVersion:
     version = ArtifactVersion(
         id=str(row["id"]), owner=str(row["owner"]), name=str(row["name"]), kind=str(row["kind"]),
-        version=int(row["version"]), digest=str(row["digest"]), folder=bool(row["folder"]), size=int(row["size"]),
-        created_at=str(row["created_at"]), purged_at=row["purged_at"])
+        version=int(row["version"]) if numbered else None, digest=str(row["digest"]), folder=bool(row["folder"]),
+        size=int(row["size"]), created_at=str(row["created_at"]), purged_at=row["purged_at"])
     version.files = [{"path": f["path"], "sha256": f["sha256"], "link": f["link"], "size": int(f["size"]),
                       "mode": int(f["mode"])}
                      for f in db.query("SELECT * FROM artifact_files WHERE artifact_id = ? ORDER BY path",
@@ -142,28 +155,40 @@ def _version(db: Database, row: dict[str, Any]) -> ArtifactVersion:
     return version
 
 
-def find(db: Database, name: str, number: int | None) -> ArtifactVersion:
-    """Version ``number`` (None: the latest) of ``name`` as the reader may see it: of their own namespace
-    when they have one of that name, else of the only namespace they see it in."""
+def find(db: Database, name: str, selector: int | str | None) -> ArtifactVersion:
+    """The version of ``name`` a reference names, as the reader may see it (``parse_ref``): the latest
+    (None), their own version number N (an int) or the version whose digest starts so (a str). Of their
+    own namespace when they have one of that name, else of the only namespace they see it in."""
     found = versions(db, name)
     owners = sorted({v.owner for v in found})
     if not owners:
         raise NotFound(f"no artifact named {name!r}")
-    mine = my_namespace(db)
-    if mine in owners:
-        owner = mine
+    owns = _owns(db)
+    mine = [o for o in owners if owns(o)]
+    if mine:
+        owner = mine[-1]  # a server's owner has two: what they pushed (their id) before what its CLI wrote ('')
     elif len(owners) == 1:
         owner = owners[0]
     else:
         raise BadInput(f"{len(owners)} people have an artifact named {name!r} that you may see, "
                        "and none of them is yours: ask its producer for a distinct name")
     found = [v for v in found if v.owner == owner]
-    if number is None:
+    if selector is None:
         return found[-1]
+    if isinstance(selector, str):
+        matching = [v for v in found if v.digest.startswith(selector)]
+        if len(matching) > 1:
+            raise BadInput(f"{name}@{selector} names {len(matching)} versions: give more digits")
+        if not matching:
+            raise NotFound(f"no version of artifact {name!r} whose digest starts {selector}")
+        return matching[0]
+    if not owns(owner):
+        raise BadInput(f"v-numbers name your own versions; name one of someone else's {name!r} by its content, "
+                       f"{name}@DIGEST, as `upstack artifact show {name}` lists them")
     for version in found:
-        if version.version == number:
+        if version.version == selector:
             return version
-    raise NotFound(f"no version v{number} of artifact {name!r} (latest: v{found[-1].version})")
+    raise NotFound(f"no version v{selector} of artifact {name!r} (latest: v{found[-1].version})")
 
 
 def check_usable(db: Database, producer: str, name: str, digest: str) -> None:
@@ -178,10 +203,11 @@ def check_usable(db: Database, producer: str, name: str, digest: str) -> None:
 def for_run(db: Database, run_id: str) -> dict[str, list[ArtifactVersion]]:
     """The versions a run produced and used (those the reader may see)."""
     visible, params = _visible(db)
+    owns = _owns(db)
     out: dict[str, list[ArtifactVersion]] = {"produced": [], "used": []}
     for row in db.query(f"SELECT a.*, l.role FROM artifacts a JOIN artifact_links l ON l.artifact_id = a.id "
                         f"WHERE l.run_id = ? AND {visible} ORDER BY a.name, a.version", [run_id, *params]):
-        out[str(row["role"])].append(_version(db, row))
+        out[str(row["role"])].append(_version(db, row, numbered=owns(str(row["owner"]))))
     return out
 
 

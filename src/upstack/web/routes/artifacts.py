@@ -32,9 +32,9 @@ def version_row(ws: Workspace, version: ArtifactVersion) -> dict[str, Any]:
     def runs(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**link, "short": short_id(link["run_id"])} for link in links]
 
-    return {**asdict(version), "label": version.label, "produced_by": runs(version.produced_by),
-            "used_by": runs(version.used_by), "bytes_here": not version.purged_at
-            and not artifact_service.missing_bytes(ws, version),
+    return {**asdict(version), "label": version.label, "anchor": version.anchor,
+            "produced_by": runs(version.produced_by), "used_by": runs(version.used_by),
+            "bytes_here": not version.purged_at and not artifact_service.missing_bytes(ws, version),
             "shown": {"created": local_display(version.created_at)}}
 
 
