@@ -13,11 +13,12 @@ from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number", "tick_labels",
            "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED",
-           "SYSTEM_PREFIX", "metric_order"]
+           "SYSTEM_PREFIX", "metric_order", "NAME_CHARS"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
 SYSTEM_PREFIX = "system/"  # CPU, memory and GPU, sampled by the run's thread (capture/system.py)
+NAME_CHARS = 200  # a run's name shows in lists and titles: one line (at its start and at a rename)
 
 
 def metric_order(key: str) -> tuple[bool, str]:

@@ -389,11 +389,11 @@ class OutreachLog(PathRecord):
 
 class RunStart(_Shape):
     run_id: Id
-    name: Text = Field(min_length=1)
+    name: Text = Field(min_length=1, max_length=TITLE_CHARS)  # as a rename's: it is the entry's title
     node_id: Id | None = None
     node_ref: Text | None = None
     config: Data = {}
-    tags: list[Text] = []
+    tags: list[Annotated[Text, Field(max_length=TITLE_CHARS)]] = Field(default=[], max_length=200)
     goals: dict[Text, Literal["min", "max"]] = {}
     started_at: Time
     host: Text = ""

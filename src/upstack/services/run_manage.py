@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain import access
-from upstack.domain.run import RunInfo
+from upstack.domain.run import NAME_CHARS, RunInfo
 from upstack.domain.text import clean_text, normalize_tag
 from upstack.errors import BadInput, Forbidden, NotFound
 from upstack.ids import short_id
@@ -29,7 +29,6 @@ from upstack.workspace import Workspace
 __all__ = ["rename", "retag", "add_note", "move", "delete", "restore", "history", "Change", "may_manage",
            "get_run", "server_warning", "NAME_CHARS", "NOTE_CHARS"]
 
-NAME_CHARS = 200  # a run's name shows in lists and titles: one line
 NOTE_CHARS = 20_000
 HIDDEN_NODE = "a node you cannot see"
 
