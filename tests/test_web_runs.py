@@ -86,7 +86,7 @@ def test_the_runs_list_filters_by_status_name_and_config(server: Server, workspa
     assert shorts(under=project.short) == [first]  # filed under its question, below the project
     assert client.get("/runs.json", params={"under": "nosuchnode"}).status_code == 404
     assert client.get("/runs.json", params={"status": "exploded"}).status_code == 400
-    assert "cannot read --where" in client.get("/runs.json", params={"where": "lr"}).json()["error"]
+    assert "cannot read the filter" in client.get("/runs.json", params={"where": "lr"}).json()["error"]
 
     html = client.get("/runs", params={"where": "lr=3e-4"}).text
     assert f'href="/runs/{first}"' in html and f'href="/runs/{second}"' not in html

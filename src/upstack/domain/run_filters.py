@@ -53,7 +53,7 @@ _CONDITION = re.compile(r"^\s*(" + "|".join(SOURCES) + r")?(\(\s*.+?\s*\)|[^=!<>
                         r"\s*(==|!=|<=|>=|=|<|>)\s*(.*?)\s*$")
 
 
-def parse_field(text: str, *, what: str = "field") -> Field:
+def parse_field(text: str, *, what: str = "the field") -> Field:
     match = _FIELD.match(text)
     if not match:
         raise BadInput(f"cannot read {what} {text!r}: write a config key (lr), or "
@@ -94,19 +94,19 @@ class Condition:
 def parse_condition(text: str) -> Condition:
     match = _CONDITION.match(text)
     if not match:
-        raise BadInput(f"cannot read --where {text!r}: write KEY=VALUE, KEY!=VALUE, KEY<VALUE or KEY>VALUE "
+        raise BadInput(f"cannot read the filter {text!r}: write KEY=VALUE, KEY!=VALUE, KEY<VALUE or KEY>VALUE "
                        "(KEY a config key, or final(M), best(M), min(M), max(M) of a metric, summary(K))")
     source, name, op, value = match.groups()
     op = "=" if op == "==" else op  # Python's and pandas' way of writing it
     if op not in ("=", "!=") and as_number(value) is None:  # it would match nothing, silently
-        raise BadInput(f"cannot read --where {text!r}: {op} compares numbers, and {value[:40]!r} is not one")
+        raise BadInput(f"cannot read the filter {text!r}: {op} compares numbers, and {value[:40]!r} is not one")
     if source and not name.startswith("("):  # "finalize=1": a key that merely starts like a source
         field = Field("", source + name)
     elif source:
-        field = parse_field(source + name, what="--where")
+        field = parse_field(source + name, what="the filter")
     else:
         if name.startswith("("):
-            raise BadInput(f"cannot read --where {text!r}: a key cannot start with '('")
+            raise BadInput(f"cannot read the filter {text!r}: a key cannot start with '('")
         field = Field("", name)
     return Condition(field, op, value)
 
@@ -126,7 +126,7 @@ def parse_sort(text: str) -> Sort:
     if len(words) == 2 and words[1].lower() in ("asc", "desc"):
         descending = words[1].lower() == "desc"
         text = words[0]
-    return Sort(parse_field(text, what="--sort"), descending)
+    return Sort(parse_field(text, what="the sort key"), descending)
 
 
 @dataclass(frozen=True)
@@ -146,10 +146,10 @@ class GroupBy:
 def parse_group(text: str) -> GroupBy:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise BadInput("--group needs config keys (lr,width), or keys to leave out (-seed)")
+        raise BadInput("a grouping needs config keys (lr,width), or keys to leave out (-seed)")
     left_out = [n for n in names if n.startswith("-")]
     if left_out and len(left_out) != len(names):
-        raise BadInput(f"cannot read --group {text!r}: name the keys to group by (lr,width) or the keys to "
+        raise BadInput(f"cannot read the grouping {text!r}: name the keys to group by (lr,width) or the keys to "
                        "leave out (-seed), not both")
     if left_out:
         return GroupBy(all_but=tuple(n[1:] for n in left_out))

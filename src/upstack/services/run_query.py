@@ -58,10 +58,10 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     for condition in conditions:
         if not ids:
             break
-        got = values.of(values.resolve(condition.field, "--where"))
+        got = values.of(values.resolve(condition.field, "filter"))
         ids = [i for i in ids if condition.matches(got.get(i))]
     if order is not None and ids:
-        chosen = values.resolve(order.field, "--sort")
+        chosen = values.resolve(order.field, "sort")
         got = values.of(chosen)
         descending = order.descending
         if descending is None:  # a metric: best first, by its goal; anything else ascending
@@ -252,7 +252,7 @@ def group_runs(runs: Sequence[RunInfo], by: GroupBy | str | Sequence[str]) -> Gr
     unknown = [k for k in keys if k not in all_keys]
     if runs and unknown:
         close = difflib.get_close_matches(unknown[0], all_keys, n=3, cutoff=0.6)
-        raise BadInput(f"--group {unknown[0]}: no run here has that config key"
+        raise BadInput(f"group by {unknown[0]}: no run here has that config key"
                        + (f" (did you mean {', '.join(close)}?)" if close else "")
                        + (f"; config: {_listed(all_keys)}" if all_keys else "; these runs have no config"))
     groups: dict[str, RunGroup] = {}
