@@ -4,6 +4,7 @@ they may not see answers as one that is not there (issue 20)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import httpx
 import upstack
 from attack_common import Team, node_create, rec, run_records
 from upstack.domain import access
-from upstack.ids import new_id
+from upstack.ids import new_id, short_id
 from upstack.services import accounts, curate, recall, run_manage, tree
 from upstack.services import runs as run_service
 from upstack.services import sync as sync_service
@@ -37,10 +38,10 @@ def _synced_run(team: Team, tmp_path: Path, name: str) -> tuple[Workspace, str]:
     return laptop, made.id
 
 
-def _history(ws: Workspace, run_id: str) -> list[tuple[str, object, object]]:
-    """(change, old, new): a node's old value only where the reader holds it (a move's start is sent as the
-    node it is under now)."""
-    return [(c.change, None if c.change == "node" else c.old, c.new) for c in run_manage.history(ws, run_id)]
+def _history(ws: Workspace, run_id: str) -> list[tuple[str, object, object, str]]:
+    """(change, old, new, text) of each change: a move says where from on every machine (its record
+    carries it; the run itself comes under the node it is under now)."""
+    return [(c.change, c.old, c.new, c.text) for c in run_manage.history(ws, run_id)]
 
 
 def test_each_change_travels_to_the_server_and_back(team: Team, tmp_path: Path) -> None:
@@ -97,6 +98,8 @@ def test_each_change_travels_to_the_server_and_back(team: Team, tmp_path: Path) 
     other = _laptop(team, tmp_path, "eve-desktop", team.eve)
     sync_service.sync(other)
     assert _history(other, run_id) == _history(laptop, run_id)
+    [moved] = [c for c in run_manage.history(other, run_id) if c.change == "node"]
+    assert (moved.old, moved.new) == (team.project, question.id) and moved.text.startswith("moved from Probing")
     mine = run_service.get_run(other, run_id)
     assert (mine.name, mine.tags, mine.node_id, mine.deleted_at) == ("probe-depth", ["depth"], question.id, None)
     assert recall.show(other, run_id).body == "My reading of it, by hand."
@@ -195,7 +198,7 @@ def test_a_move_needs_the_right_to_file_where_the_run_lands(team: Team) -> None:
     assert bob.post(f"/runs/{own}/move", data={"node": team.project}).json()["node_id"] == team.project
 
 
-def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
+def test_history_names_no_node_its_reader_may_not_see(team: Team, tmp_path: Path) -> None:
     eve, bob = team.api(team.eve), team.api(team.bob)
     mine = node_create(kind="project", title="QUEVESOWNPROJECT")  # hers, shared with nobody
     assert eve.post("/api/sync/push", json={"records": [rec("node.create", mine)]}).json()["applied"] == 1
@@ -207,6 +210,12 @@ def test_history_names_no_node_its_reader_may_not_see(team: Team) -> None:
     moved = shown.json()["history"][-1]
     assert moved["change"] == "node" and moved["old"] is None and moved["text"].startswith("moved from a node you")
     assert eve.get(f"/runs/{run_id}.json").json()["history"][-1]["old"] == mine["id"]  # hers
+    laptop = _laptop(team, tmp_path, "bob", team.bob)  # his laptop gets the move without where it was from
+    sync_service.sync(laptop)
+    [moved_there] = [c for c in run_manage.history(laptop, run_id) if c.change == "node"]
+    assert moved_there.text == f"moved to Probing ({short_id(team.project)})"
+    assert mine["id"] not in json.dumps(dump_tables(laptop.store().db))
+    laptop.close()
 
 
 def test_a_laptop_says_at_once_when_the_server_will_not_take_a_change(team: Team, tmp_path: Path) -> None:

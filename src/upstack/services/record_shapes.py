@@ -501,6 +501,7 @@ class RunRetag(_RunChange):
 
 class RunMove(_RunChange):
     node_id: Id | None = None
+    from_node_id: Id | None = None  # where it was (absent: where the receiver has it)
 
 
 Probability = Annotated[float, Field(allow_inf_nan=False, ge=0.01, le=0.99)]  # scorable: 1%-99%

@@ -117,7 +117,7 @@ def move(ws: Workspace, ref: str, node_ref: str) -> RunInfo:
         raise Forbidden("you may not file runs under that node (its owner can make you an editor)")
     if node_id == run.node_id:
         raise BadInput(f"run {run.short} is filed there already")
-    return _write(ws, "run.move", run, {"node_id": node_id})
+    return _write(ws, "run.move", run, {"node_id": node_id, "from_node_id": run.node_id})
 
 
 def delete(ws: Workspace, ref: str) -> RunInfo:
@@ -175,7 +175,8 @@ class Change:
             return "tags " + ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in taken)] or ["unchanged"])
         if self.change == "node":
             old, new = self.extra.get("old_title") or "nowhere", self.extra.get("new_title") or "nowhere"
-            return f"moved from {old} to {new}"
+            # The same: a move that came without where it was from (one the sender may not see).
+            return f"moved to {new}" if old == new else f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
         if self.change == "started":  # under its name now, unless renamed since (the renames say from what)

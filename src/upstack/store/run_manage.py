@@ -99,7 +99,9 @@ def _move(db: Database, record: Record) -> None:
     node_id = record.data.get("node_id")
     if node_id and not db.scalar("SELECT 1 FROM nodes WHERE id = ? AND deleted_at IS NULL", (node_id,)):
         raise NotFound(f"node {node_id} does not exist")
-    if _event(db, record, "node", run["node_id"], node_id):
+    # Where it was: as the record says (a machine that got the run later got it under its node now).
+    old = record.data["from_node_id"] if "from_node_id" in record.data else run["node_id"]
+    if _event(db, record, "node", old, node_id):
         db.execute("UPDATE runs SET node_id = ? WHERE id = ?", (node_id, run["id"]))
         if _result(db, run["id"], run["author_id"]) is not None:
             db.execute("UPDATE entries SET node_id = ? WHERE id = ?", (node_id, run["id"]))

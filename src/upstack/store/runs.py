@@ -441,11 +441,15 @@ def _change_records(db: Database, run_id: str) -> list[Record]:
     """The records that make a run's changes again elsewhere (sync), each under its own id: the change,
     not who made it (on a team server, whoever pushes it; only a run's author may)."""
     records = []
+    audience = access.current(team=db.team)
     for event in events(db, run_id):
         data: dict[str, Any] = {"run_id": run_id, "at": event["at"]}
         field = {"name": "name", "tags": "tags", "node": "node_id"}.get(event["change"])
         if field:
             data[field] = event["new_value"]
+        came_from = event["old_value"]
+        if event["change"] == "node" and (audience is None or came_from is None or audience.role(came_from)):
+            data["from_node_id"] = came_from  # never a node the reader may not see, not even its id
         records.append(Record(event["id"], _OP_OF[event["change"]], "sync", event["at"], data))
     return records
 
