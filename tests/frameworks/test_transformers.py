@@ -57,6 +57,23 @@ def test_a_training_is_a_run_with_its_arguments_metrics_and_final_numbers(tmp_pa
     assert run.summary["train_loss"] > 0 and run.summary["eval_loss"] > 0
 
 
+def test_an_evaluation_after_training_is_a_run_of_its_own(tmp_path: Path, home: Path) -> None:
+    """What `trainer.evaluate()` logs after `train()` was dropped (the training's run had ended): it is a
+    finished run of its own, tagged evaluate, with the evaluation's numbers as its summary."""
+    callback = UpstackCallback(name="gpt2-tiny", home=home, tags=["hf"])
+    trainer = tiny_trainer(tmp_path / "out", callback)
+    trainer.train()
+    metrics = trainer.evaluate()
+    trained, evaluated = runs_in(home)
+    assert (trained.status, trained.tags) == ("finished", ["hf"])
+    assert (evaluated.name, evaluated.status, evaluated.tags) == ("gpt2-tiny", "finished", ["hf", "evaluate"])
+    assert evaluated.config["max_steps"] == STEPS and evaluated.config["model"]["n_layer"] == 2
+    assert series(home, evaluated, "eval_loss") == [(STEPS, pytest.approx(metrics["eval_loss"]))]
+    assert evaluated.summary["eval_loss"] == pytest.approx(metrics["eval_loss"])
+    assert evaluated.summary["global_step"] == STEPS
+    assert [step for step, _ in series(home, trained, "eval_loss")] == [5, 10]  # the training's own evaluations
+
+
 def test_a_crash_inside_the_with_block_ends_the_run_failed_with_the_error(tmp_path: Path, home: Path) -> None:
     callback = UpstackCallback(home=home)
     with pytest.raises(FloatingPointError), callback:

@@ -93,12 +93,14 @@ class TrainingRun:
     def running(self) -> bool:
         return self.run is not None and self.run.status == "running"
 
-    def begin(self, config: Any = None, *, name: str | None = None) -> Run:
-        """Start the run of a training that begins (one still open did not end: it failed)."""
+    def begin(self, config: Any = None, *, name: str | None = None, tags: Iterable[str] = ()) -> Run:
+        """Start the run of a training that begins (one still open did not end: it failed), with
+        ``tags`` besides the options' own."""
         global _HOOKED
         if self.running:
             self.unfinished("a new training began before this one ended")
-        self.run = start(self.options, config, name=name)
+        options = {**self.options, "tags": [*self.options.get("tags", ()), *tags]} if tags else self.options
+        self.run = start(options, config, name=name)
         self.last = {}
         _OPEN.add(self)
         if not _HOOKED:
