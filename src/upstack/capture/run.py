@@ -153,11 +153,13 @@ class Run:
             # refused call (strict) takes no step.
             self._step = step
             self._pending += done
-        if self._pending >= self._flush_at:
-            if self._forked:
-                self._flush()  # a forked child has no writer thread: it writes as it logs
-            else:
+            full = self._pending >= self._flush_at
+            if full and not self._forked:
+                # Under the lock: a SIGTERM landing inside set() (which holds the event's own lock)
+                # finds the run busy and waits for this call's end, rather than set() again and hang.
                 self._wake.set()
+        if full and self._forked:
+            self._flush()  # a forked child has no writer thread: it writes as it logs
         if self._signalled:
             _terminate()  # a SIGTERM arrived while this call held the lock: act on it now
 
