@@ -119,6 +119,25 @@ def test_version_numbers_do_not_count_versions_the_reader_may_not_see(team: Team
         assert len(set(answers)) == 1 and "@DIGEST" in answers[0]
 
 
+def test_a_digest_names_a_version_whoever_else_has_the_name(team: Team) -> None:  # noqa: F811
+    """Two people's artifacts of one name: NAME alone is the reader's own (or ambiguous to a third), while
+    NAME@DIGEST names either, for anyone who may see it."""
+    ada, eve = team.api(team.ada), team.api(team.eve)
+    hers, his = new_id(), new_id()
+    assert _push(ada, hers, team.project, [_made(hers, "twin", _files("twinA"))]).status_code == 200
+    assert _push(eve, his, team.project, [_made(his, "twin", _files("twinE"))]).status_code == 200
+    adas, eves = manifest_digest(_files("twinA"), False), manifest_digest(_files("twinE"), False)
+    ws = team.ws
+    with access.acting_as(team.as_user(team.ada)):
+        assert (artifacts.find(ws, "twin").digest, artifacts.find(ws, "twin:v0").digest) == (adas, adas)
+        assert artifacts.find(ws, f"twin@{eves[:8]}").version is None  # eve's, by content, unnumbered
+    with access.acting_as(team.as_user(team.bob)):
+        with pytest.raises(BadInput, match="2 people have an artifact named 'twin'.*twin@DIGEST"):
+            artifacts.find(ws, "twin")
+        assert artifacts.find(ws, f"twin@{adas[:8]}").digest == adas
+        assert artifacts.find(ws, f"twin@{eves[:8]}").digest == eves
+
+
 # == 5. Resume over sync ==========================================================================
 
 PREDICTION = {"claim": "loss ends low", "probability": 0.99, "metric": "loss", "comparison": "below",

@@ -157,31 +157,33 @@ def _version(db: Database, row: dict[str, Any], *, numbered: bool) -> ArtifactVe
 
 def find(db: Database, name: str, selector: int | str | None) -> ArtifactVersion:
     """The version of ``name`` a reference names, as the reader may see it (``parse_ref``): the latest
-    (None), their own version number N (an int) or the version whose digest starts so (a str). Of their
-    own namespace when they have one of that name, else of the only namespace they see it in."""
+    (None) or their own version number N (an int), of their own namespace when they have one of that
+    name, else of the only namespace they see it in; or the version whose digest starts so (a str),
+    of anyone's (their own first, when the same content is in two)."""
     found = versions(db, name)
     owners = sorted({v.owner for v in found})
     if not owners:
         raise NotFound(f"no artifact named {name!r}")
     owns = _owns(db)
+    if isinstance(selector, str):
+        matching = [v for v in found if v.digest.startswith(selector)]
+        if len({v.digest for v in matching}) > 1:
+            raise BadInput(f"{name}@{selector} names {len({v.digest for v in matching})} versions: give more digits")
+        if not matching:
+            raise NotFound(f"no version of artifact {name!r} whose digest starts {selector}")
+        return next((v for v in matching if owns(v.owner)), matching[0])
     mine = [o for o in owners if owns(o)]
     if mine:
         owner = mine[-1]  # a server's owner has two: what they pushed (their id) before what its CLI wrote ('')
     elif len(owners) == 1:
         owner = owners[0]
     else:
-        raise BadInput(f"{len(owners)} people have an artifact named {name!r} that you may see, "
-                       "and none of them is yours: ask its producer for a distinct name")
+        raise BadInput(f"{len(owners)} people have an artifact named {name!r} that you may see, and none of "
+                       f"them is yours: name the one you mean by its content, {name}@DIGEST, as "
+                       f"`upstack artifact show {name}` lists them")
     found = [v for v in found if v.owner == owner]
     if selector is None:
         return found[-1]
-    if isinstance(selector, str):
-        matching = [v for v in found if v.digest.startswith(selector)]
-        if len(matching) > 1:
-            raise BadInput(f"{name}@{selector} names {len(matching)} versions: give more digits")
-        if not matching:
-            raise NotFound(f"no version of artifact {name!r} whose digest starts {selector}")
-        return matching[0]
     if not owns(owner):
         raise BadInput(f"v-numbers name your own versions; name one of someone else's {name!r} by its content, "
                        f"{name}@DIGEST, as `upstack artifact show {name}` lists them")
