@@ -356,3 +356,25 @@ def test_a_trial_the_sweep_died_before_naming_is_found_by_its_environment(
     view = json.loads(cli.ok("sweep", "show", state.short, "--json"))
     assert [(row["status"], row["attempts"]) for row in view["trial_list"]] == [
         ("finished", 2), ("finished", 1), ("finished", 1), ("finished", 1)]
+
+
+def test_a_sweep_started_again_after_its_end_says_so_and_a_metric_no_run_logged_is_named(
+        tmp_path: Path, home: Path, db_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's two slips: the same `sweep start` run twice (the first had finished, so this is a
+    new sweep: a line on stderr names the earlier one) and a typo in the file's metric (`sweep show`
+    names what the runs did log instead of showing no metric without a word)."""
+    one = "name: once\ncommand: python train.py\nmetric: los\nparameters:\n  lr: [0.5]\n"
+    cli, path, question, _ = _setup(tmp_path, home, db_url, one, monkeypatch)
+    first = cli("sweep", "start", str(path), "--under", question)
+    assert first.exit_code == 0, first.output
+    assert "1 trial, 1 at a time" in first.stdout and "1 trial: 1 finished" in first.stdout
+    assert "warning" not in first.stderr
+    earlier = json.loads(cli.ok("sweep", "list", "--json"))[0]["short"]
+    again = cli("sweep", "start", str(path), "--under", question)
+    assert again.exit_code == 0, again.output
+    assert f"sweep {earlier} ran this file under this node to its end already" in again.stderr
+    assert len(json.loads(cli.ok("sweep", "list", "--json"))) == 2
+    shown = cli.ok("sweep", "show", earlier)
+    assert "no run logged 'los', the sweep file's metric; they logged acc, loss" in shown
+    view = json.loads(cli.ok("sweep", "show", earlier, "--json"))
+    assert view["metric_not_logged"] is True and view["logged"] == ["acc", "loss"]

@@ -13,6 +13,7 @@ import click
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.run import format_number
+from upstack.domain.text import plural
 from upstack.errors import UpstackError
 from upstack.services import sweep as service
 from upstack.services.sweep_env import SWEEP_VARIABLE
@@ -105,7 +106,7 @@ def _run(ws: Workspace, go: Any, as_json: bool) -> None:
 def _summary_line(summary: dict[str, Any]) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
     echo(f"sweep {style(summary['short'], fg='yellow')}  {summary['name']}  "
-         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  {summary['trials']} trials: {counts}")
+         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  {plural(summary['trials'], 'trial')}: {counts}")
 
 
 @click.group()
@@ -149,8 +150,13 @@ def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int | None, 
         todo = sum(t.status not in ("finished", "failed") for t in state.trials)
         echo(f"sweep {style(state.short, fg='yellow')}  {state.name}: "
              + (f"resuming, {todo} of {len(state.trials)} trials to run" if resumed
-                else f"{len(state.trials)} trials, {jobs} at a time")
+                else f"{plural(len(state.trials), 'trial')}, {jobs} at a time")
              + style(f"  (runs under node {_short(state.node_id)})", dim=True))
+    before = None if resumed else service.done_before(ws, state)
+    if before is not None:
+        echo(f"upstack: warning: sweep {before.short} ran this file under this node to its end already; this is a "
+             f"new sweep, its runs in a node of their own (`upstack sweep show {before.short}`: the earlier "
+             "results)", err=True)
     _run(ws, lambda display: service.run_sweep(ws, state, jobs=jobs, max_failures=max_failures, gpus=devices,
                                                on_event=display), as_json)
 
@@ -210,6 +216,8 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
         return
     _summary_line(view.summary)
     echo(style(f"  runs under node {_short(view.summary['node_id'])}; file {view.summary['file']}", dim=True))
+    if view.logged is not None:
+        echo(f"  no run logged {view.metric!r}, the sweep file's metric; they logged {', '.join(view.logged)}")
     if view.best is not None:
         best = view.best
         echo(f"  best: trial {best['index']}  {_params(best['params'])}  {best['metric']} "
@@ -239,7 +247,7 @@ def sweep_plan(file: Path, as_json: bool) -> None:
         print_json({**spec.to_dict(), "key": spec.key, "trials": [
             {**t.to_dict(), "argv": trial_argv(spec.command, t.params, spec.arguments)} for t in found]})
         return
-    echo(f"{spec.name}: {spec.method}, {len(found)} trials (0 to {len(found) - 1})")
+    echo(f"{spec.name}: {spec.method}, {plural(len(found), 'trial')} (0 to {len(found) - 1})")
     for trial in found:
         echo(f"{trial.index:>4}  {shlex.join(trial_argv(spec.command, trial.params, spec.arguments))}")
 
