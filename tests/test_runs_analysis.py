@@ -153,6 +153,17 @@ def test_cli_filters_sorts_and_compares_summary_values(workspace: Workspace, swe
     assert data["summary"]["tokens"] == [100, 201, 302] and data["differences"]["lr"] == [0.1, 0.2, 0.3]
 
 
+def test_two_conditions_joined_by_a_comma_get_a_hint_to_repeat_where(sweep: dict, run: CLI) -> None:
+    """`--where lr=0.1,seed=1` (as W&B's and MLflow's filters join them) is one condition whose value
+    matches nothing: the empty answer says to repeat --where, quoted for the shell."""
+    text = run.ok("runs", "--where", "lr=0.1,seed=1")
+    assert "No runs match" in text and "repeat it: --where lr=0.1 --where seed=1" in text
+    text = run.ok("runs", "--where", "lr=0.1, val/acc>0.9")
+    assert "--where lr=0.1 --where 'val/acc>0.9'" in text
+    assert "repeat it" not in run.ok("runs", "--where", "lr=0.4")
+    assert len(json.loads(run.ok("runs", "--where", "lr=0.1", "--where", "seed=1", "--json"))) == 1
+
+
 def test_a_team_server_names_no_key_of_a_run_the_reader_cannot_see(team) -> None:  # noqa: ANN001
     """The "which keys exist" hint is drawn from the runs the reader may see, never another's."""
     ada = team.api(team.ada)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,19 @@ __all__ = ["COMMANDS"]
 
 _STATUS_COLOURS = {"running": "cyan", "finished": "green", "failed": "red", "interrupted": "yellow",
                    "crashed": "magenta"}
+
+
+# A second condition after a comma in one --where (lr=0.1,seed=1): read as one value, which matches nothing.
+_JOINED = re.compile(r",\s*[\w./()-]+\s*(?:!=|<=|>=|=|<|>)")
+
+
+def _one_condition_each(where: tuple[str, ...]) -> str:
+    """A hint for --where 'lr=0.1,seed=1' (W&B and MLflow users join conditions): one a --where."""
+    joined = next((w for w in where if _JOINED.search(w)), None)
+    if joined is None:
+        return ""
+    parts = " ".join(f"--where {shlex.quote(part.strip())}" for part in joined.split(","))
+    return f" A --where takes one condition; for all of several, repeat it: {parts}"
 
 
 def _status(run: RunInfo) -> str:
@@ -98,7 +113,7 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     given = options_given(under=under, status=status, name=name, since=since, until=until, where=where,
                           deleted=deleted)
     if not found and given:
-        echo(f"No runs match {given}.")
+        echo(f"No runs match {given}.{_one_condition_each(where)}")
     elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
     shown, how = _sort_metric(sort)
