@@ -76,3 +76,14 @@ def test_note_imports_no_other_command_and_no_store(tmp_path: Path) -> None:
     assert out[-2] == str(["upstack.cli.capture", "upstack.cli.editing", "upstack.cli.main", "upstack.cli.options",
                            "upstack.cli.output"])
     assert out[-1] == "[]"
+
+
+def test_another_trackers_word_is_offered_upstacks_command() -> None:
+    """`upstack ui` (as `mlflow ui`), `upstack web`, `upstack agent` (as `wandb agent`): the usage error
+    offers the upstack command first; every word maps to a command that exists."""
+    from upstack.cli.main import OTHER_TOOLS_WORDS
+
+    assert set(OTHER_TOOLS_WORDS.values()) <= set(COMMAND_MODULES)
+    for word, command in [("ui", "serve"), ("web", "serve"), ("server", "serve"), ("agent", "sweep")]:
+        result = CliRunner().invoke(cli, [word], env={"NO_COLOR": "1"})
+        assert result.exit_code == 2 and f"No such command '{word}'. Did you mean '{command}'" in result.output
