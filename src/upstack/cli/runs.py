@@ -236,14 +236,43 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
                    f"upstack learned {run.short} \"...\"", dim=True))
 
 
+_SAME_SHOWN = 8  # config values the same in every run that compare names (the rest: --json)
+
+
 @click.command()
-@click.argument("refs", nargs=-1, required=True, metavar="ID ID...")
+@click.argument("refs", nargs=-1, metavar="[ID...]")
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="The runs filed under this node (or below it), as well as any named: a sweep's, say.")
+@click.option("--where", "where", multiple=True, metavar="COND",
+              help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
+@click.option("--sort", metavar="FIELD", help="With --under or --where: their order, as `upstack runs --sort`.")
+@click.option("-n", "--limit", type=click.IntRange(min=2), default=10, show_default=True,
+              help="With --under or --where: how many of them (the first, by --sort or newest).")
 @click.option("--deleted", is_flag=True, help="Let deleted runs be compared too.")
 @json_option
 @pass_log
-def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) -> None:
-    """Runs side by side: the config values that differ, summary values, then final and best metrics."""
-    result = run_service.compare(ws, list(refs), deleted=deleted)
+def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tuple[str, ...], sort: str | None,
+            limit: int, deleted: bool, as_json: bool) -> None:
+    """Runs side by side: the config values that differ, summary values, then final and best metrics.
+
+    \b
+    Examples:
+      upstack compare 3k9x2ab 7hq4m1c
+      upstack compare --under k3x9q2a --sort 'best(loss)' -n 5   # a sweep's five best
+    """
+    from upstack.errors import BadInput
+
+    chosen = list(refs)
+    if under or where:
+        found = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
+        chosen += [r.id for r in found if r.id not in chosen and r.short not in chosen]
+        if not found:
+            raise BadInput(f"no runs match {options_given(under=under, where=where)}")
+    elif sort:
+        raise BadInput("--sort orders the runs --under or --where choose: add one of them")
+    if not chosen:
+        raise BadInput("compare needs runs: give their ids, or choose them with --under or --where")
+    result = run_service.compare(ws, chosen, deleted=deleted)
     if as_json:
         print_json(result.to_dict())
         return
@@ -266,7 +295,10 @@ def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) 
         line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         echo(style(line, bold=True) if number == 0 else line)
     if result.same_config:
-        echo(style(f"\n{len(result.same_config)} config values are the same in every run.", dim=True))
+        same = ", ".join(f"{k}={format_number(v)}" for k, v in list(result.same_config.items())[:_SAME_SHOWN])
+        more = len(result.same_config) - _SAME_SHOWN
+        echo(style(f"\nthe same in every run: {same}" + (f" and {more} more (--json: all)" if more > 0 else ""),
+                   dim=True))
 
 
 @click.command()
