@@ -264,9 +264,9 @@ def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tupl
 
     chosen = list(refs)
     if under or where:
-        found = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
-        chosen += [r.id for r in found if r.id not in chosen and r.short not in chosen]
-        if not found:
+        matching = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
+        chosen += [r.id for r in matching if r.id not in chosen and r.short not in chosen]
+        if not matching:
             raise BadInput(f"no runs match {options_given(under=under, where=where)}")
     elif sort:
         raise BadInput("--sort orders the runs --under or --where choose: add one of them")

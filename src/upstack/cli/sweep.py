@@ -106,7 +106,8 @@ def _run(ws: Workspace, go: Any, as_json: bool) -> None:
 def _summary_line(summary: dict[str, Any]) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
     echo(f"sweep {style(summary['short'], fg='yellow')}  {summary['name']}  "
-         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  {plural(summary['trials'], 'trial')}: {counts}")
+         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  "
+         f"{plural(summary['trials'], 'trial')}: {counts}")
 
 
 @click.group()
