@@ -245,9 +245,10 @@ _SAME_SHOWN = 8  # config values the same in every run that compare names (the r
               help="The runs filed under this node (or below it), as well as any named: a sweep's, say.")
 @click.option("--where", "where", multiple=True, metavar="COND",
               help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
-@click.option("--sort", metavar="FIELD", help="With --under or --where: their order, as `upstack runs --sort`.")
+@click.option("--sort", metavar="FIELD",
+              help="The order of the runs --under or --where choose, as `upstack runs --sort` reads it.")
 @click.option("-n", "--limit", type=click.IntRange(min=2), default=10, show_default=True,
-              help="With --under or --where: how many of them (the first, by --sort or newest).")
+              help="How many of the runs --under or --where choose (the first, by --sort or newest).")
 @click.option("--deleted", is_flag=True, help="Let deleted runs be compared too.")
 @json_option
 @pass_log
