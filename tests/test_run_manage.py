@@ -131,6 +131,8 @@ def test_the_cli_manages_a_run(run: CLI, home: Path) -> None:
     assert "renamed" in run.ok("run", "rename", short, "better name").lower()
     assert "+good" in run.ok("run", "tag", short, "+good")
     run.ok("run", "note", short, "A note from the command line.")
+    typed = run("run", "move", short, "Else where")  # a title where the node's id goes: @ is the way
+    assert typed.exit_code == 1 and "or part of its title after an @: @'Else where'" in typed.stderr
     run.ok("run", "move", short, "@Elsewhere")
     history = json.loads(run.ok("run", "history", short, "--json"))
     assert [c["change"] for c in history] == ["started", "name", "tags", "note", "node"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from shlex import quote
 from typing import Any
 
 from upstack.domain import access
@@ -348,8 +349,10 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
             return str(found)
     key = text.lower()
     if len(key) < MIN_PREFIX or not key.isalnum():
+        by_title = f", or part of its title after an @: @{quote(text)}" if table in ("entries", "nodes") \
+            and not key.isalnum() else ""  # 'Which lr' is a title typed where an id goes
         raise BadInput(f"{what} id {ref!r} is too short or malformed: give at least "
-                       f"{MIN_PREFIX} characters of its id")
+                       f"{MIN_PREFIX} characters of its id{by_title}")
     hidden, params = _hidden_from_reader(db, table)
     rows = db.query(f"SELECT id FROM {table} e WHERE key >= ? AND key < ?{hidden} ORDER BY key LIMIT 6",
                     [key, key + "~", *params])
