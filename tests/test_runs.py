@@ -392,7 +392,9 @@ def test_cli_lists_filters_compares_and_plots(workspace: Workspace, run: CLI, tm
     assert json.loads(run.ok("runs", "--under", short_id(question), "--status", "finished", "--json"))
     assert json.loads(run.ok("runs", "--status", "crashed", "--json")) == []
     text = run.ok("compare", made[0].short, made[1].short)
-    assert "lr" in text and "0.0003" in text and "0.001" in text and "width" not in text
+    differs, _, same = text.partition("the same in every run:")
+    assert "lr" in differs and "0.0003" in differs and "0.001" in differs and "width" not in differs
+    assert same.strip() == "width=16384"  # the config they share is named under the table
     assert "acc" in text and "best 0.99" in text
     out = tmp_path / "loss.png"
     assert run.ok("plot", made[0].short, made[1].short, "loss", "acc", "--out", str(out)).strip() == str(out)
