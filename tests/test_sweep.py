@@ -191,6 +191,9 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(
     assert rows[666]["status"] == "failed" and rows[666]["exit_code"] == 1
     assert [r["status"] for r in rows[666]["runs"]] == ["failed"]  # the run says it failed, with its traceback
     assert "RuntimeError: diverged" in Path(rows[666]["log"]).read_text()
+    # The last line a failed trial wrote is shown beside it, as it ends and in `sweep show`: no log to open
+    assert "it said: RuntimeError: diverged" in result.stdout
+    assert "it said: RuntimeError: diverged" in cli.ok("sweep", "show", short)
     assert all(rows[w]["status"] == "finished" for w in (16, 32))
     assert {r.status for r in _runs(home, None)} == {"failed", "finished"}
     # Resumed: nothing left to run; --retry-failed runs the failed ones again (and they fail again).

@@ -57,6 +57,9 @@ class _Display:
             echo(f"trial {trial.index:>3}  {style(trial.status + code, fg=_COLOURS.get(trial.status))}  "
                  f"{_params(trial.params)}  {style(run, dim=True)}")
             if trial.status == "failed":
+                said = service.trial_said(self.ws, state.id, trial.index)
+                if said:
+                    echo(f"  it said: {said}")
                 echo(style(f"  its output: {trial_files(self.ws, state.id, trial.index)[0]}", dim=True))
         elif event.kind == "stopping":
             echo("stopping: each running trial ends its run as interrupted ...", err=True)
@@ -233,6 +236,9 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
                 said += f"  {run['metric']} {format_number(run['final'])} (best {format_number(run['best'])})"
         echo(f"{row['index']:>4}  {style(row['status'] + code, fg=_COLOURS.get(row['status']))}  "
              f"{_params(row['params'])}  {style(said, dim=True)}")
+        last = service.trial_said(ws, view.summary["id"], row["index"]) if row["status"] == "failed" else ""
+        if last:
+            echo(f"        it said: {last}")
 
 
 @sweep.command("plan")

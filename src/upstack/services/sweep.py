@@ -37,7 +37,8 @@ from upstack.services.sweep_state import SweepState, TrialState, trial_files
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["SweepEvent", "start_sweep", "resume_sweep", "prepare_sweep", "done_before", "run_sweep", "list_sweeps",
+__all__ = ["SweepEvent", "start_sweep", "resume_sweep", "prepare_sweep", "done_before", "trial_said", "run_sweep",
+           "list_sweeps",
            "show_sweep", "SweepView", "trial_command", "launch_argv"]
 
 POLL_SECONDS = 0.1  # how often the loop looks for trials that ended (a few syscalls each time)
@@ -90,6 +91,24 @@ def done_before(ws: Workspace, state: SweepState) -> SweepState | None:
     earlier = [s for s in sweep_state.all_states(ws) if s.id != state.id and s.key == state.key
                and under in (s.node_id, s.spec.get("under")) and s.complete]
     return max(earlier, key=lambda s: s.created_at, default=None)
+
+
+SAID_BYTES = 4096  # how much of the end of a trial's output is read for its last line
+SAID_CHARS = 300  # the longest last line shown
+
+
+def trial_said(ws: Workspace, sweep_id: str, index: int) -> str:
+    """The last line a trial wrote (its output log's), to show beside a failed trial: usually the
+    error ("train.py: error: unrecognized arguments: --wd=0"), without opening the log."""
+    path = trial_files(ws, sweep_id, index)[0]
+    try:
+        with open(path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - SAID_BYTES))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[-1][:SAID_CHARS] if lines else ""
 
 
 def _experiment_for(ws: Workspace, spec: SweepSpec, parent_id: str, path: Path) -> str:
