@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from upstack.cli.hints import hinting_group
 from upstack.cli.options import confirm_for_good, json_option, pass_log, yes_option
 from upstack.cli.output import echo, human_size, plural, print_json, style
 from upstack.domain.artifact import ArtifactVersion
@@ -37,7 +38,7 @@ def artifacts_command(ws: Workspace, as_json: bool) -> None:
              + style(local_display(item.updated_at), dim=True))
 
 
-@click.group(name="artifact")
+@click.group(name="artifact", cls=hinting_group("show"))
 def artifact_group() -> None:
     """One artifact: `upstack artifact show NAME`, `purge NAME:vN`, `send NAME:vN`."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from upstack.cli import run_manage as run_manage_commands
+from upstack.cli.hints import FilterHintCommand, hinting_group
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
@@ -71,7 +72,7 @@ def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None, how
     return ", ".join(shown)
 
 
-@click.command(name="runs")
+@click.command(name="runs", cls=FilterHintCommand)
 @click.option("--under", metavar="NODE", shell_complete=complete_nodes,
               help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
@@ -177,7 +178,7 @@ def _stat_cell(stat: run_service.GroupStat | None) -> str:
     return f"{spread(stat.final_mean, stat.final_std)} / {spread(stat.best_mean, stat.best_std)}"
 
 
-@click.group(name="run")
+@click.group(name="run", cls=hinting_group("show"))
 def run_group() -> None:
     """One run: `upstack run show ID`; rename, tag, note, move, rm, restore, history."""
 

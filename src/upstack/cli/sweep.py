@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from upstack.cli.hints import hinting_group
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.run import format_number
@@ -113,7 +114,12 @@ def _summary_line(summary: dict[str, Any]) -> None:
          f"{plural(summary['trials'], 'trial')}: {counts}")
 
 
-@click.group()
+def _sweep_command_for(word: str) -> str:
+    """`upstack sweep sweep.yaml` meant start; `upstack sweep ID` meant show."""
+    return "start" if word.endswith((".yaml", ".yml", ".toml")) else "show"
+
+
+@click.group(cls=hinting_group(_sweep_command_for))
 def sweep() -> None:
     """A grid or random search: each trial a run, N at a time, resumable after a kill.
 
