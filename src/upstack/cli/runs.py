@@ -59,17 +59,24 @@ def _status(run: RunInfo) -> str:
 
 def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None, how: str = "") -> str:
     """Final values; the sorted-by metric first, as sorted (``val/acc best 0.99`` for --sort 'best(val/acc)')."""
-    metrics = sorted(run.metrics, key=lambda m: m.key != first)
+    metrics = sorted(_own_first(run.metrics), key=lambda m: m.key != first)
 
     def value(m: MetricSummary) -> str:
         sorted_by = getattr(m, how) if m.key == first and how in ("best", "min", "max") else None
         if sorted_by is not None:
             return f"{m.key} {how} {format_number(sorted_by)}"
         return f"{m.key} {format_number(m.last)}"
-    shown = [value(m) for m in metrics[:limit]]
-    if len(metrics) > limit:
-        shown.append(f"+{len(metrics) - limit} more")
+    own = sum(not m.key.startswith(SYSTEM_PREFIX) or m.key == first for m in metrics)
+    shown = [value(m) for m in metrics[:min(limit, own or limit)]]
+    if len(metrics) > len(shown):
+        shown.append(f"+{len(metrics) - len(shown)} more")
     return ", ".join(shown)
+
+
+def _own_first(metrics: list[MetricSummary]) -> list[MetricSummary]:
+    """The script's metrics, then the machine's (system/...): a line shows the machine's only when the
+    script logged none (a long run's line was "loss 0.03, system/cpu_percent 98.5, ...")."""
+    return sorted(metrics, key=lambda m: m.key.startswith(SYSTEM_PREFIX))
 
 
 @click.command(name="runs", cls=FilterHintCommand)

@@ -21,7 +21,16 @@ from pydantic import BaseModel, Field
 
 from upstack.domain.config import flatten
 from upstack.domain.downsample import thin
-from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
+from upstack.domain.run import (
+    ENDED,
+    RUN_STATUSES,
+    SYSTEM_PREFIX,
+    RunInfo,
+    format_duration,
+    format_number,
+    provenance_lines,
+    ran_for,
+)
 from upstack.errors import BadInput, NotFound
 from upstack.ids import short_id
 from upstack.memo import Memo
@@ -117,9 +126,10 @@ def _row(run: RunInfo, now: datetime) -> dict[str, Any]:
     data = run.to_dict()
     del data["provenance"], data["items"]
     timing = _timing(run, now)
-    finals = [f"{m.key} {format_number(m.last)}" for m in run.metrics[:3]]
-    if len(run.metrics) > 3:
-        finals.append(f"+{len(run.metrics) - 3} more")
+    own = [m for m in run.metrics if not m.key.startswith(SYSTEM_PREFIX)] or run.metrics  # the machine's: if alone
+    finals = [f"{m.key} {format_number(m.last)}" for m in own[:3]]
+    if len(run.metrics) > len(finals):
+        finals.append(f"+{len(run.metrics) - len(finals)} more")
     shown = {**timing.pop("shown"), "metrics": ", ".join(finals)}
     return {**data, **timing, "shown": shown}
 
