@@ -145,6 +145,11 @@ def test_a_grid_runs_two_at_a_time_each_trial_a_run_in_one_experiment(
     text = cli.ok("sweep", "show", summary["short"])
     assert "loss 0.1 (best 0.1)" in text and "lr=0.5 width=16" in text
     assert "best: trial 2  lr=0.05 width=16  loss 0.01" in text
+    # Where to look next, with the sweep's node and metric filled in (no seed here: grouped by every key)
+    with Workspace(home=home, db=db_url) as ws:
+        node = tree.get_node(ws, view["node_id"]).short
+    assert (f"next: upstack runs --under {node} --group lr,width; upstack compare --under {node} --sort "
+            f"'best(loss)' -n 5; upstack plot --under {node} --group lr,width loss --out lr-width.png") in result.stdout
 
 
 def test_a_random_sweep_runs_the_trials_plan_shows_one_gpu_each(

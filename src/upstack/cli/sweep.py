@@ -101,10 +101,23 @@ def _run(ws: Workspace, go: Any, as_json: bool) -> None:
         print_json(view.to_dict())
     else:
         _summary_line(view.summary)
+        if view.summary["counts"]["finished"] > 1:
+            _next_steps(view)
     failed = view.summary["counts"]["failed"]
     if failed or state.message:
         reason = state.message or f"{failed} of {len(state.trials)} trials failed"
         raise UpstackError(f"sweep {state.short}: {reason} (see `upstack sweep show {state.short}`)")
+
+
+def _next_steps(view: service.SweepView) -> None:
+    """What to look at once trials are in: each setting's mean ± std over its seeds, and the curves."""
+    node = _short(view.summary["node_id"])
+    metric = view.metric if view.metric and view.logged is None else "METRIC"
+    group = "-seed" if any("seed" in row["params"] for row in view.trials) else ",".join(
+        next((row["params"] for row in view.trials), {})) or "-seed"
+    echo(style(f"next: upstack runs --under {node} --group {group}; upstack compare --under {node} "
+               f"--sort 'best({metric})' -n 5; upstack plot --under {node} --group {group} {metric} "
+               f"--out {view.summary['name']}.png", dim=True))
 
 
 def _summary_line(summary: dict[str, Any]) -> None:
