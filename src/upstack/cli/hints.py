@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import click
 
-__all__ = ["HintingGroup", "hinting_group", "FilterHintCommand"]
+__all__ = ["HintingGroup", "hinting_group", "FilterHintCommand", "looks_like_condition"]
 
 # Words other tools use for a subcommand, and the one upstack has.
 _SYNONYMS = {"delete": "rm", "remove": "rm", "del": "rm", "undelete": "restore", "info": "show", "get": "show",
@@ -66,6 +66,11 @@ def hinting_group(default_for_argument: str | Callable[[str], str | None] | None
 
 # A word that reads as a condition: lr=0.1, val/acc>0.9, best(loss)<1.
 _CONDITION = re.compile(r"^[\w./()-]+\s*(?:!=|<=|>=|=|<|>)")
+
+
+def looks_like_condition(word: str) -> bool:
+    """``lr=0.1``, ``val/acc>0.9``: a filter typed where a run's id goes."""
+    return bool(_CONDITION.match(word))
 
 
 class FilterHintCommand(click.Command):

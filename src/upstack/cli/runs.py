@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from upstack.cli import run_manage as run_manage_commands
-from upstack.cli.hints import FilterHintCommand, hinting_group
+from upstack.cli.hints import FilterHintCommand, hinting_group, looks_like_condition
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
@@ -271,6 +271,9 @@ def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tupl
     """
     from upstack.errors import BadInput
 
+    stray = [r for r in refs if looks_like_condition(r)]
+    if stray:
+        raise BadInput(f"{stray[0]!r} is a filter, not a run: --where {shlex.quote(stray[0])}")
     chosen = list(refs)
     if under or where:
         matching = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
