@@ -143,6 +143,9 @@ def test_purge_frees_the_bytes_and_keeps_a_tombstone(workspace: Workspace, tmp_p
     _produce(workspace, weights)
     sha = artifacts.find(workspace, "model:v0").files[0]["sha256"]
     assert workspace.blobs.path(sha).exists()
+    bare = cli("artifact", "purge", "model", "--yes")  # a name alone is not guessed, even with --yes
+    assert bare.exit_code == 1 and "needs a version" in bare.stderr and "model:v0" in bare.stderr
+    assert workspace.blobs.path(sha).exists() and not artifacts.find(workspace, "model:v0").purged_at
     refused = cli("artifact", "purge", "model:v0")  # not at a terminal, and no --yes: nothing lost
     assert refused.exit_code == 1 and "needs confirmation" in refused.stderr
     assert refused.stderr.count("\n") == 1 and workspace.blobs.path(sha).exists()

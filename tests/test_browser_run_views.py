@@ -62,6 +62,10 @@ def test_the_group_chart_draws_each_groups_mean_with_a_band(page: Page, server: 
     assert chart.get_attribute("data-points") == str(6 * 400)
     drawn = chart.evaluate(_CANVAS_PIXELS)
     assert drawn["colours"] > 4 and drawn["inked"] > 1000, drawn  # two lines and two translucent bands
+    # The legend names the step and each group's mean, not the band's edges ("... high", "... low")
+    legend = chart.locator(".u-legend .u-series:visible")
+    expect(legend).to_have_count(3)
+    assert not any(t.endswith((" high", " low")) for t in legend.locator(".u-label").all_inner_texts())
 
 
 def test_panels_are_drawn_arranged_saved_and_embedded(page: Page, server: Server,

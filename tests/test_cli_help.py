@@ -76,3 +76,34 @@ def test_note_imports_no_other_command_and_no_store(tmp_path: Path) -> None:
     assert out[-2] == str(["upstack.cli.capture", "upstack.cli.editing", "upstack.cli.main", "upstack.cli.options",
                            "upstack.cli.output"])
     assert out[-1] == "[]"
+
+
+def test_another_trackers_word_is_offered_upstacks_command() -> None:
+    """`upstack ui` (as `mlflow ui`), `upstack web`, `upstack agent` (as `wandb agent`): the usage error
+    offers the upstack command first; every word maps to a command that exists."""
+    from upstack.cli.main import OTHER_TOOLS_WORDS
+
+    assert set(OTHER_TOOLS_WORDS.values()) <= set(COMMAND_MODULES)
+    for word, command in [("ui", "serve"), ("web", "serve"), ("server", "serve"), ("agent", "sweep")]:
+        result = CliRunner().invoke(cli, [word], env={"NO_COLOR": "1"})
+        assert result.exit_code == 2 and f"No such command '{word}'. Did you mean '{command}'" in result.output
+
+
+def test_a_subcommand_mistyped_or_left_out_is_offered() -> None:
+    """`upstack run ID` (show left out), `run delete` (rm), `sweep sweep.yaml` (start), `artifact NAME`
+    (show), and `runs lr=0.1` (a filter without its --where) each say what was meant; a word that
+    means nothing gets click's own answer."""
+    cases = [(["run", "p5wjfpx"], "No such command 'p5wjfpx'. Did you mean 'upstack run show p5wjfpx'?"),
+             (["run", "delete", "p5wjfpx"], "No such command 'delete'. Did you mean 'rm'?"),
+             (["run", "shw", "p5wjfpx"], "Did you mean 'show'?"),
+             (["sweep", "sweep.yaml"], "Did you mean 'upstack sweep start sweep.yaml'?"),
+             (["sweep", "k3x9q2a"], "Did you mean 'upstack sweep show k3x9q2a'?"),
+             (["artifact", "probe"], "Did you mean 'upstack artifact show probe'?"),
+             (["runs", "lr=0.1", "val/acc>0.9"],
+              "a filter goes after --where (one each): --where lr=0.1 --where 'val/acc>0.9'"),
+             (["runs", "--where", "lr=0.1", "seed=1"], "(one each): --where seed=1")]
+    for args, said in cases:
+        result = CliRunner().invoke(cli, args, env={"NO_COLOR": "1"}, prog_name="upstack")
+        assert result.exit_code == 2 and said in " ".join(result.output.split()), (args, result.output)
+    plain = CliRunner().invoke(cli, ["runs", "foo"], env={"NO_COLOR": "1"})
+    assert plain.exit_code == 2 and plain.output.rstrip().endswith("Got unexpected extra argument (foo)")

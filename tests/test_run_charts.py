@@ -98,6 +98,12 @@ def test_the_groups_page_plans_one_line_per_group_and_serves_its_aggregate(serve
     assert client.get("/runs/groups").status_code == 200
     assert client.get("/runs/groups.json", params={"band": "nope"}).status_code == 400
     assert client.get("/runs/groups/series.json", params={"key": "loss", "id": "zzzzzzz"}).status_code == 404
+    # A typo in a key or a filter: said above the form, which keeps what was typed (the JSON twin: 400)
+    for params, said in [({"by": "seedd"}, "did you mean seed?"), ({"by": "lr", "where": "lrr=1"}, "did you mean lr?")]:
+        typo = client.get("/runs/groups", params=params)
+        assert typo.status_code == 400 and 'id="filter-error"' in typo.text and said in typo.text
+        assert 'id="group-controls"' in typo.text and f'value="{params["by"]}"' in typo.text
+        assert client.get("/runs/groups.json", params=params).status_code == 400
 
 
 def test_the_runs_table_offers_result_columns_and_keeps_the_sort_asked_for(server: Server,

@@ -131,6 +131,8 @@ def test_the_cli_manages_a_run(run: CLI, home: Path) -> None:
     assert "renamed" in run.ok("run", "rename", short, "better name").lower()
     assert "+good" in run.ok("run", "tag", short, "+good")
     run.ok("run", "note", short, "A note from the command line.")
+    typed = run("run", "move", short, "Else where")  # a title where the node's id goes: @ is the way
+    assert typed.exit_code == 1 and "or part of its title after an @: @'Else where'" in typed.stderr
     run.ok("run", "move", short, "@Elsewhere")
     history = json.loads(run.ok("run", "history", short, "--json"))
     assert [c["change"] for c in history] == ["started", "name", "tags", "note", "node"]
@@ -143,6 +145,19 @@ def test_the_cli_manages_a_run(run: CLI, home: Path) -> None:
     assert "renamed from 'cli-run' to 'better name'" in text and "restored" in text
     failed = run("run", "rename", "nonexistent", "x")
     assert failed.exit_code != 0 and "Traceback" not in failed.output
+
+
+def test_run_tag_takes_a_tag_off_without_a_double_dash(run: CLI, home: Path) -> None:
+    """`run tag ID -old` as the help shows it: a newcomer's -old is a tag, not an unknown option -o;
+    `--` still works, and the command's own options (--json, -h) stay options."""
+    with upstack.run("tagged", home=home, db=run.db_url, capture="none", tags=["old", "keep"]) as made:
+        made.log({"loss": 0.5}, step=0)
+    assert "now: keep, hard" in run.ok("run", "tag", made.short, "-old", "+hard")
+    assert json.loads(run.ok("run", "tag", made.short, "-hard", "--json"))["tags"] == ["keep"]
+    assert "now: none" in run.ok("run", "tag", made.short, "--", "-keep")
+    assert "Usage:" in run.ok("run", "tag", "-h")
+    refused = run("run", "tag", made.short, "-nothere")
+    assert refused.exit_code == 1 and "has no tag 'nothere'" in refused.output
 
 
 def test_a_managed_run_survives_export_and_import(run: CLI, home: Path, tmp_path: Path, engine: str,

@@ -223,6 +223,12 @@ def test_resuming_what_cannot_be_resumed_is_one_line(workspace: Workspace) -> No
         live.finish()
     with pytest.raises(BadInput, match="too short"):
         upstack.run(home=workspace.home, db=workspace.db_url, resume="ab")
+    # run.id cut short as a git hash is (a newcomer's habit): the start of a full id is no short id
+    with pytest.raises(NotFound, match="a short id is not the start of the full id: pass run.id whole"):
+        upstack.run(home=workspace.home, db=workspace.db_url, resume=live.id[:8])
+    workspace.ingest()
+    with pytest.raises(NotFound, match=f"that is the start of a full id.*{live.short}"):
+        run_service.get_run(workspace, live.id[:12])
 
 
 def test_auto_without_an_id_starts_a_new_run_and_with_a_new_id_starts_that_run(

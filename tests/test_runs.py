@@ -140,6 +140,21 @@ def test_a_value_that_is_not_a_number_is_dropped_said_once_per_metric(
     assert run_service.get_run(workspace, r.short).status == "finished"
 
 
+def test_run_log_as_another_tracker_writes_it_says_how_upstack_takes_it(workspace: Workspace) -> None:
+    """MLflow's log_metric("loss", 0.5) written as run.log("loss", 0.5) is named as such (it was read
+    as a step: "step must be a whole number, got 0.5"); a float step that is whole (3.0) is step 3."""
+    with upstack.run("habits", home=workspace.home, db=workspace.db_url, capture="none") as r:
+        with pytest.raises(BadInput, match=re.escape("run.log({'loss': 0.5}), not run.log('loss', 0.5)")):
+            r.log("loss", 0.5)  # type: ignore[arg-type]
+        with pytest.raises(BadInput, match=re.escape("got str: run.log({'loss': value})")):
+            r.log("loss", 5)  # type: ignore[arg-type]
+        r.log({"loss": 0.5}, step=3.0)  # type: ignore[arg-type]
+        with pytest.raises(BadInput, match="step must be a whole number, got 3.5"):
+            r.log({"loss": 0.5}, step=3.5)  # type: ignore[arg-type]
+    workspace.ingest()
+    assert list(run_service.series(workspace, r.short, "loss").steps) == [3]
+
+
 def test_init_strict_keeps_the_exception(workspace: Workspace) -> None:
     upstack.init("strict", home=workspace.home, db=workspace.db_url, capture="none", strict=True)
     with pytest.raises(BadInput, match="metric 'acc' must be a number, got str 'high'"):
@@ -377,7 +392,9 @@ def test_cli_lists_filters_compares_and_plots(workspace: Workspace, run: CLI, tm
     assert json.loads(run.ok("runs", "--under", short_id(question), "--status", "finished", "--json"))
     assert json.loads(run.ok("runs", "--status", "crashed", "--json")) == []
     text = run.ok("compare", made[0].short, made[1].short)
-    assert "lr" in text and "0.0003" in text and "0.001" in text and "width" not in text
+    differs, _, same = text.partition("the same in every run:")
+    assert "lr" in differs and "0.0003" in differs and "0.001" in differs and "width" not in differs
+    assert same.strip() == "width=16384"  # the config they share is named under the table
     assert "acc" in text and "best 0.99" in text
     out = tmp_path / "loss.png"
     assert run.ok("plot", made[0].short, made[1].short, "loss", "acc", "--out", str(out)).strip() == str(out)

@@ -153,6 +153,34 @@ def test_cli_filters_sorts_and_compares_summary_values(workspace: Workspace, swe
     assert data["summary"]["tokens"] == [100, 201, 302] and data["differences"]["lr"] == [0.1, 0.2, 0.3]
 
 
+def test_two_conditions_joined_by_a_comma_get_a_hint_to_repeat_where(sweep: dict, run: CLI) -> None:
+    """`--where lr=0.1,seed=1` (as W&B's and MLflow's filters join them) is one condition whose value
+    matches nothing: the empty answer says to repeat --where, quoted for the shell."""
+    text = run.ok("runs", "--where", "lr=0.1,seed=1")
+    assert "No runs match" in text and "repeat it: --where lr=0.1 --where seed=1" in text
+    text = run.ok("runs", "--where", "lr=0.1, val/acc>0.9")
+    assert "--where lr=0.1 --where 'val/acc>0.9'" in text
+    assert "repeat it" not in run.ok("runs", "--where", "lr=0.4")
+    assert len(json.loads(run.ok("runs", "--where", "lr=0.1", "--where", "seed=1", "--json"))) == 1
+
+
+def test_compare_chooses_runs_by_filter_and_names_the_config_they_share(sweep: dict, run: CLI) -> None:
+    """`compare --where ... --sort ... -n` compares a sweep's best without copying ids; the config
+    every run shares is named (it was a count: "2 config values are the same in every run")."""
+    best = json.loads(run.ok("compare", "--where", "lr=0.1", "--sort", "best(loss)", "-n", "2", "--json"))
+    assert [r["id"] for r in best["runs"]] == [sweep[(0.1, 0)].id, sweep[(0.1, 1)].id]
+    assert best["differences"] == {"seed": [0, 1]} and best["same"] == {"lr": 0.1, "model.width": 64}
+    text = run.ok("compare", sweep[(0.3, 2)].short, "--where", "lr=0.1", "-n", "2")
+    assert sweep[(0.3, 2)].short in text.splitlines()[0]
+    assert "the same in every run: model.width=64" in text
+    for args, said in [(["compare", "--where", "lr=9"], "no runs match --where lr=9"),
+                       (["compare"], "compare needs runs: give their ids, or choose them with --under or --where"),
+                       (["compare", sweep[(0.1, 0)].short, "--sort", "loss"], "--sort orders the runs"),
+                       (["compare", "lr=0.1", "seed>0"], "'lr=0.1' is a filter, not a run: --where lr=0.1")]:
+        refused = run(*args)
+        assert refused.exit_code == 1 and said in refused.stderr, refused.output
+
+
 def test_a_team_server_names_no_key_of_a_run_the_reader_cannot_see(team) -> None:  # noqa: ANN001
     """The "which keys exist" hint is drawn from the runs the reader may see, never another's."""
     ada = team.api(team.ada)

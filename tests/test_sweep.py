@@ -145,6 +145,11 @@ def test_a_grid_runs_two_at_a_time_each_trial_a_run_in_one_experiment(
     text = cli.ok("sweep", "show", summary["short"])
     assert "loss 0.1 (best 0.1)" in text and "lr=0.5 width=16" in text
     assert "best: trial 2  lr=0.05 width=16  loss 0.01" in text
+    # Where to look next, with the sweep's node and metric filled in (no seed here: grouped by every key)
+    with Workspace(home=home, db=db_url) as ws:
+        node = tree.get_node(ws, view["node_id"]).short
+    assert (f"next: upstack runs --under {node} --group lr,width; upstack compare --under {node} --sort "
+            f"'best(loss)' -n 5; upstack plot --under {node} --group lr,width loss --out lr-width.png") in result.stdout
 
 
 def test_a_random_sweep_runs_the_trials_plan_shows_one_gpu_each(
@@ -191,6 +196,9 @@ def test_failed_trials_are_recorded_and_the_sweep_goes_on(
     assert rows[666]["status"] == "failed" and rows[666]["exit_code"] == 1
     assert [r["status"] for r in rows[666]["runs"]] == ["failed"]  # the run says it failed, with its traceback
     assert "RuntimeError: diverged" in Path(rows[666]["log"]).read_text()
+    # The last line a failed trial wrote is shown beside it, as it ends and in `sweep show`: no log to open
+    assert "it said: RuntimeError: diverged" in result.stdout
+    assert "it said: RuntimeError: diverged" in cli.ok("sweep", "show", short)
     assert all(rows[w]["status"] == "finished" for w in (16, 32))
     assert {r.status for r in _runs(home, None)} == {"failed", "finished"}
     # Resumed: nothing left to run; --retry-failed runs the failed ones again (and they fail again).
@@ -356,3 +364,25 @@ def test_a_trial_the_sweep_died_before_naming_is_found_by_its_environment(
     view = json.loads(cli.ok("sweep", "show", state.short, "--json"))
     assert [(row["status"], row["attempts"]) for row in view["trial_list"]] == [
         ("finished", 2), ("finished", 1), ("finished", 1), ("finished", 1)]
+
+
+def test_a_sweep_started_again_after_its_end_says_so_and_a_metric_no_run_logged_is_named(
+        tmp_path: Path, home: Path, db_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's two slips: the same `sweep start` run twice (the first had finished, so this is a
+    new sweep: a line on stderr names the earlier one) and a typo in the file's metric (`sweep show`
+    names what the runs did log instead of showing no metric without a word)."""
+    one = "name: once\ncommand: python train.py\nmetric: los\nparameters:\n  lr: [0.5]\n"
+    cli, path, question, _ = _setup(tmp_path, home, db_url, one, monkeypatch)
+    first = cli("sweep", "start", str(path), "--under", question)
+    assert first.exit_code == 0, first.output
+    assert "1 trial, 1 at a time" in first.stdout and "1 trial: 1 finished" in first.stdout
+    assert "warning" not in first.stderr
+    earlier = json.loads(cli.ok("sweep", "list", "--json"))[0]["short"]
+    again = cli("sweep", "start", str(path), "--under", question)
+    assert again.exit_code == 0, again.output
+    assert f"sweep {earlier} ran this file under this node to its end already" in again.stderr
+    assert len(json.loads(cli.ok("sweep", "list", "--json"))) == 2
+    shown = cli.ok("sweep", "show", earlier)
+    assert "no run logged 'los', the sweep file's metric; they logged acc, loss" in shown
+    view = json.loads(cli.ok("sweep", "show", earlier, "--json"))
+    assert view["metric_not_logged"] is True and view["logged"] == ["acc", "loss"]

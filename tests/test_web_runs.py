@@ -92,6 +92,23 @@ def test_the_runs_list_filters_by_status_name_and_config(server: Server, workspa
     assert f'href="/runs/{first}"' in html and f'href="/runs/{second}"' not in html
     assert 'action="/runs/compare"' in html and f'name="id" value="{first}"' in html
     assert 'name="where" value="lr=3e-4"' in html and "diverged at step 12" in html
+    # A typo in a filter: the line above the form, the form kept with what was typed, to correct it there
+    typo = client.get("/runs", params={"where": "lrr=3e-4", "sort": "lr"})
+    assert typo.status_code == 400 and 'id="filter-error"' in typo.text and "did you mean lr?" in typo.text
+    assert 'id="run-filters"' in typo.text and 'name="where" value="lrr=3e-4"' in typo.text
+    assert 'id="run-sort"' in typo.text and 'value="lr"' in typo.text
+    assert client.get("/runs", params={"under": "nosuchnode"}).status_code == 404
+
+
+def test_the_runs_table_shows_the_scripts_metrics_not_the_machines(server: Server, workspace: Workspace) -> None:
+    """A run's line in the table is what the script found; system/... metrics are counted in "more"
+    while the script logged its own, and shown when it logged none."""
+    _run(workspace, "with-system", {}, points=2, **{"system/cpu_percent": 50.0, "system/memory_percent": 9.0})
+    with upstack.run("machine-only", home=workspace.home, db=workspace.db_url, capture="none") as alone:
+        alone.log({"system/cpu_percent": 40.0}, step=0)
+    rows = {r["name"]: r["shown"]["metrics"] for r in server.client().get("/runs.json").json()["runs"]}
+    assert rows["with-system"] == "acc 0.5, loss 0.5, +2 more"
+    assert rows["machine-only"] == "system/cpu_percent 40"
 
 
 def test_a_running_run_says_when_it_was_last_heard_from(server: Server, workspace: Workspace) -> None:

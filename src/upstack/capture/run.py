@@ -123,6 +123,9 @@ class Run:
         if step is None:
             step = self._step + 1
         elif type(step) is not int:
+            if isinstance(metrics, str):  # MLflow's log_metric("loss", 0.5): the value taken for a step
+                raise BadInput(f"run.log() takes a dict of metric names to numbers: "
+                               f"run.log({{{metrics!r}: {step!r}}}), not run.log({metrics!r}, {step!r})")
             step = _as_step(step)
         now = self._clock()
         with self._lock:
@@ -146,7 +149,8 @@ class Run:
                 done += self._log_each(columns, metrics, done, step, now)
             except AttributeError:
                 raise BadInput(f"run.log() takes a dict of metric names to numbers, got "
-                               f"{type(metrics).__name__}") from None
+                               f"{type(metrics).__name__}"
+                               + (f": run.log({{{metrics!r}: value}})" if isinstance(metrics, str) else "")) from None
             # Only now, under the lock, with the step's values in the columns: a SIGTERM that ends the
             # run before this line (the handler finishes it at once when the lock is free) or a flush
             # on the writer thread never sees a step whose values are not there to be written. A
@@ -514,6 +518,8 @@ def _write_until(writer: RunWriter, deadline: float) -> bool:
 
 
 def _as_step(step: Any) -> int:
+    if isinstance(step, float) and step.is_integer():  # 3.0, as `global_step / 1` or an epoch count gives it
+        return int(step)
     try:
         return operator.index(step)
     except TypeError:

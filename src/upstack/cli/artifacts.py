@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 
+from upstack.cli.hints import hinting_group
 from upstack.cli.options import confirm_for_good, json_option, pass_log, yes_option
 from upstack.cli.output import echo, human_size, plural, print_json, style
 from upstack.domain.artifact import ArtifactVersion
+from upstack.errors import BadInput
 from upstack.ids import short_id
 from upstack.services import artifacts as artifact_service
 from upstack.timeutil import local_display
@@ -36,7 +38,7 @@ def artifacts_command(ws: Workspace, as_json: bool) -> None:
              f"{human_size(item.size)}  " + style(local_display(item.updated_at), dim=True))
 
 
-@click.group(name="artifact")
+@click.group(name="artifact", cls=hinting_group("show"))
 def artifact_group() -> None:
     """One artifact: `upstack artifact show NAME`, `purge NAME:vN`, `send NAME:vN`.
 
@@ -79,7 +81,12 @@ def show(ws: Workspace, name: str, as_json: bool) -> None:
 def purge(ws: Workspace, ref: str, yes: bool) -> None:
     """Free a version's bytes for good; its description and lineage stay, marked purged.
 
-    Asks first, naming the version (NAME alone is the latest); --yes does not ask."""
+    Asks first, naming the version; --yes does not ask. NAME alone is refused: what is lost for good
+    is named, not guessed (NAME:latest is the latest)."""
+    if ":" not in ref:
+        latest = artifact_service.find(ws, ref)
+        raise BadInput(f"artifact purge needs a version: NAME:vN (the latest of {ref!r} is {latest.label}; "
+                       "its bytes go for good, so purge does not guess)")
     found = artifact_service.purgeable(ws, ref)
     confirm_for_good("artifact purge", f"Purge the files of {found.label} ({human_size(found.size)}, "
                      f"{plural(len(found.files), 'file')})", yes)

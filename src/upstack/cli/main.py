@@ -85,6 +85,11 @@ def help_sections(commands: dict[str, str]) -> list[tuple[str, list[str]]]:
     return [(section, found[section]) for section in order if section in found]
 
 
+# What W&B's, MLflow's and TensorBoard's users type for an upstack command (`mlflow ui`, `wandb agent`),
+# offered first in "Did you mean".
+OTHER_TOOLS_WORDS = {"ui": "serve", "web": "serve", "server": "serve", "agent": "sweep", "experiments": "runs"}
+
+
 class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
@@ -124,6 +129,8 @@ class _Group(click.Group):
             import difflib  # only on a mistyped command
 
             close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if args and args[0] in OTHER_TOOLS_WORDS:
+                close = [OTHER_TOOLS_WORDS[args[0]], *(c for c in close if c != OTHER_TOOLS_WORDS[args[0]])]
             if close and missing.message.startswith("No such command"):
                 said = f"{missing.message} Did you mean {' or '.join(repr(name) for name in close)}?"
                 raise click.UsageError(said, ctx) from None

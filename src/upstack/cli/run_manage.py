@@ -38,7 +38,19 @@ def rename(ws: Workspace, ref: str, name: tuple[str, ...], as_json: bool) -> Non
     _done(ws, run, f"renamed from {old!r} to {run.name!r}", as_json)
 
 
-@click.command(name="tag")
+class _TagCommand(click.Command):
+    """Takes ``-old`` as a tag to take off, not an option: ``run tag ID -old`` works without ``--``.
+    Only the command's own options (``--json``, ``-h``/``--help``) are options; the rest are tags."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            return super().parse_args(ctx, args)
+        own = {name for param in self.get_params(ctx) for name in getattr(param, "opts", [])}
+        options = [a for a in args if a in own]
+        return super().parse_args(ctx, [*options, "--", *(a for a in args if a not in own)])
+
+
+@click.command(name="tag", cls=_TagCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("changes", nargs=-1, required=True, metavar="+TAG|-TAG...")
 @json_option
@@ -48,7 +60,7 @@ def tag(ws: Workspace, ref: str, changes: tuple[str, ...], as_json: bool) -> Non
 
     \b
     Example:
-      upstack run tag 01JX baseline -- -old
+      upstack run tag 01JX +baseline -old
     """
     before = run_manage.get_run(ws, ref).tags
     run = run_manage.retag(ws, ref, list(changes))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from upstack.cli import run_manage as run_manage_commands
+from upstack.cli.hints import FilterHintCommand, hinting_group, looks_like_condition
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, options_given, plural, print_json, style
 from upstack.cli.progress import progress_bar
@@ -32,6 +35,19 @@ _STATUS_COLOURS = {"running": "cyan", "finished": "green", "failed": "red", "int
                    "crashed": "magenta"}
 
 
+# A second condition after a comma in one --where (lr=0.1,seed=1): read as one value, which matches nothing.
+_JOINED = re.compile(r",\s*[\w./()-]+\s*(?:!=|<=|>=|=|<|>)")
+
+
+def _one_condition_each(where: tuple[str, ...]) -> str:
+    """A hint for --where 'lr=0.1,seed=1' (W&B and MLflow users join conditions): one a --where."""
+    joined = next((w for w in where if _JOINED.search(w)), None)
+    if joined is None:
+        return ""
+    parts = " ".join(f"--where {shlex.quote(part.strip())}" for part in joined.split(","))
+    return f" A --where takes one condition; for all of several, repeat it: {parts}"
+
+
 def _status(run: RunInfo) -> str:
     text = run.status_text
     if run.status == "running" and run.heartbeat_at:
@@ -43,20 +59,27 @@ def _status(run: RunInfo) -> str:
 
 def _metrics_summary(run: RunInfo, limit: int = 3, first: str | None = None, how: str = "") -> str:
     """Final values; the sorted-by metric first, as sorted (``val/acc best 0.99`` for --sort 'best(val/acc)')."""
-    metrics = sorted(run.metrics, key=lambda m: m.key != first)
+    metrics = sorted(_own_first(run.metrics), key=lambda m: m.key != first)
 
     def value(m: MetricSummary) -> str:
         sorted_by = getattr(m, how) if m.key == first and how in ("best", "min", "max") else None
         if sorted_by is not None:
             return f"{m.key} {how} {format_number(sorted_by)}"
         return f"{m.key} {format_number(m.last)}"
-    shown = [value(m) for m in metrics[:limit]]
-    if len(metrics) > limit:
-        shown.append(f"+{len(metrics) - limit} more")
+    own = sum(not m.key.startswith(SYSTEM_PREFIX) or m.key == first for m in metrics)
+    shown = [value(m) for m in metrics[:min(limit, own or limit)]]
+    if len(metrics) > len(shown):
+        shown.append(f"+{len(metrics) - len(shown)} more")
     return ", ".join(shown)
 
 
-@click.command(name="runs")
+def _own_first(metrics: list[MetricSummary]) -> list[MetricSummary]:
+    """The script's metrics, then the machine's (system/...): a line shows the machine's only when the
+    script logged none (a long run's line was "loss 0.03, system/cpu_percent 98.5, ...")."""
+    return sorted(metrics, key=lambda m: m.key.startswith(SYSTEM_PREFIX))
+
+
+@click.command(name="runs", cls=FilterHintCommand)
 @click.option("--under", metavar="NODE", shell_complete=complete_nodes,
               help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
@@ -98,7 +121,7 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     given = options_given(under=under, status=status, name=name, since=since, until=until, where=where,
                           deleted=deleted)
     if not found and given:
-        echo(f"No runs match {given}.")
+        echo(f"No runs match {given}.{_one_condition_each(where)}")
     elif not found:
         echo("No runs yet. In Python: with upstack.run(\"name\") as run: run.log({\"loss\": 0.5})")
     shown, how = _sort_metric(sort)
@@ -162,7 +185,7 @@ def _stat_cell(stat: run_service.GroupStat | None) -> str:
     return f"{spread(stat.final_mean, stat.final_std)} / {spread(stat.best_mean, stat.best_std)}"
 
 
-@click.group(name="run")
+@click.group(name="run", cls=hinting_group("show"))
 def run_group() -> None:
     """One run: `upstack run show ID`; rename, tag, note, move, rm, restore, history."""
 
@@ -221,14 +244,47 @@ def run_show(ws: Workspace, ref: str, as_json: bool) -> None:
                    f"upstack learned {run.short} \"...\"", dim=True))
 
 
+_SAME_SHOWN = 8  # config values the same in every run that compare names (the rest: --json)
+
+
 @click.command()
-@click.argument("refs", nargs=-1, required=True, metavar="ID ID...")
+@click.argument("refs", nargs=-1, metavar="[ID...]")
+@click.option("--under", metavar="NODE", shell_complete=complete_nodes,
+              help="The runs filed under this node (or below it), as well as any named: a sweep's, say.")
+@click.option("--where", "where", multiple=True, metavar="COND",
+              help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
+@click.option("--sort", metavar="FIELD",
+              help="The order of the runs --under or --where choose, as `upstack runs --sort` reads it.")
+@click.option("-n", "--limit", type=click.IntRange(min=2), default=10, show_default=True,
+              help="How many of the runs --under or --where choose (the first, by --sort or newest).")
 @click.option("--deleted", is_flag=True, help="Let deleted runs be compared too.")
 @json_option
 @pass_log
-def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) -> None:
-    """Runs side by side: the config values that differ, summary values, then final and best metrics."""
-    result = run_service.compare(ws, list(refs), deleted=deleted)
+def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tuple[str, ...], sort: str | None,
+            limit: int, deleted: bool, as_json: bool) -> None:
+    """Runs side by side: the config values that differ, summary values, then final and best metrics.
+
+    \b
+    Examples:
+      upstack compare 3k9x2ab 7hq4m1c
+      upstack compare --under k3x9q2a --sort 'best(loss)' -n 5   # a sweep's five best
+    """
+    from upstack.errors import BadInput
+
+    stray = [r for r in refs if looks_like_condition(r)]
+    if stray:
+        raise BadInput(f"{stray[0]!r} is a filter, not a run: --where {shlex.quote(stray[0])}")
+    chosen = list(refs)
+    if under or where:
+        matching = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
+        chosen += [r.id for r in matching if r.id not in chosen and r.short not in chosen]
+        if not matching:
+            raise BadInput(f"no runs match {options_given(under=under, where=where)}")
+    elif sort:
+        raise BadInput("--sort orders the runs --under or --where choose: add one of them")
+    if not chosen:
+        raise BadInput("compare needs runs: give their ids, or choose them with --under or --where")
+    result = run_service.compare(ws, chosen, deleted=deleted)
     if as_json:
         print_json(result.to_dict())
         return
@@ -251,7 +307,10 @@ def compare(ws: Workspace, refs: tuple[str, ...], deleted: bool, as_json: bool) 
         line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         echo(style(line, bold=True) if number == 0 else line)
     if result.same_config:
-        echo(style(f"\n{len(result.same_config)} config values are the same in every run.", dim=True))
+        same = ", ".join(f"{k}={format_number(v)}" for k, v in list(result.same_config.items())[:_SAME_SHOWN])
+        more = len(result.same_config) - _SAME_SHOWN
+        echo(style(f"\nthe same in every run: {same}" + (f" and {more} more (--json: all)" if more > 0 else ""),
+                   dim=True))
 
 
 @click.command()

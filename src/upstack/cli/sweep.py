@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from upstack.cli.hints import hinting_group
 from upstack.cli.options import complete_nodes, json_option, pass_log
 from upstack.cli.output import echo, print_json, style
 from upstack.domain.run import format_number
+from upstack.domain.text import plural
 from upstack.errors import UpstackError
 from upstack.services import sweep as service
 from upstack.services.sweep_env import SWEEP_VARIABLE
@@ -56,6 +58,9 @@ class _Display:
             echo(f"trial {trial.index:>3}  {style(trial.status + code, fg=_COLOURS.get(trial.status))}  "
                  f"{_params(trial.params)}  {style(run, dim=True)}")
             if trial.status == "failed":
+                said = service.trial_said(self.ws, state.id, trial.index)
+                if said:
+                    echo(f"  it said: {said}")
                 echo(style(f"  its output: {trial_files(self.ws, state.id, trial.index)[0]}", dim=True))
         elif event.kind == "stopping":
             echo("stopping: each running trial ends its run as interrupted ...", err=True)
@@ -96,19 +101,38 @@ def _run(ws: Workspace, go: Any, as_json: bool) -> None:
         print_json(view.to_dict())
     else:
         _summary_line(view.summary)
+        if view.summary["counts"]["finished"] > 1:
+            _next_steps(view)
     failed = view.summary["counts"]["failed"]
     if failed or state.message:
         reason = state.message or f"{failed} of {len(state.trials)} trials failed"
         raise UpstackError(f"sweep {state.short}: {reason} (see `upstack sweep show {state.short}`)")
 
 
+def _next_steps(view: service.SweepView) -> None:
+    """What to look at once trials are in: each setting's mean ± std over its seeds, and the curves."""
+    node = _short(view.summary["node_id"])
+    metric = view.metric if view.metric and view.logged is None else "METRIC"
+    group = "-seed" if any("seed" in row["params"] for row in view.trials) else ",".join(
+        next((row["params"] for row in view.trials), {})) or "-seed"
+    echo(style(f"next: upstack runs --under {node} --group {group}; upstack compare --under {node} "
+               f"--sort 'best({metric})' -n 5; upstack plot --under {node} --group {group} {metric} "
+               f"--out {view.summary['name']}.png", dim=True))
+
+
 def _summary_line(summary: dict[str, Any]) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
     echo(f"sweep {style(summary['short'], fg='yellow')}  {summary['name']}  "
-         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  {summary['trials']} trials: {counts}")
+         f"{style(summary['status'], fg=_COLOURS.get(summary['status']))}  "
+         f"{plural(summary['trials'], 'trial')}: {counts}")
 
 
-@click.group()
+def _sweep_command_for(word: str) -> str:
+    """`upstack sweep sweep.yaml` meant start; `upstack sweep ID` meant show."""
+    return "start" if word.endswith((".yaml", ".yml", ".toml")) else "show"
+
+
+@click.group(cls=hinting_group(_sweep_command_for))
 def sweep() -> None:
     """A grid or random search: each trial a run, N at a time, resumable after a kill.
 
@@ -149,8 +173,13 @@ def sweep_start(ws: Workspace, file: Path, under: str | None, jobs: int | None, 
         todo = sum(t.status not in ("finished", "failed") for t in state.trials)
         echo(f"sweep {style(state.short, fg='yellow')}  {state.name}: "
              + (f"resuming, {todo} of {len(state.trials)} trials to run" if resumed
-                else f"{len(state.trials)} trials, {jobs} at a time")
+                else f"{plural(len(state.trials), 'trial')}, {jobs} at a time")
              + style(f"  (runs under node {_short(state.node_id)})", dim=True))
+    before = None if resumed else service.done_before(ws, state)
+    if before is not None:
+        echo(f"upstack: warning: sweep {before.short} ran this file under this node to its end already; this is a "
+             f"new sweep, its runs in a node of their own (`upstack sweep show {before.short}`: the earlier "
+             "results)", err=True)
     _run(ws, lambda display: service.run_sweep(ws, state, jobs=jobs, max_failures=max_failures, gpus=devices,
                                                on_event=display), as_json)
 
@@ -210,6 +239,8 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
         return
     _summary_line(view.summary)
     echo(style(f"  runs under node {_short(view.summary['node_id'])}; file {view.summary['file']}", dim=True))
+    if view.logged is not None:
+        echo(f"  no run logged {view.metric!r}, the sweep file's metric; they logged {', '.join(view.logged)}")
     if view.best is not None:
         best = view.best
         echo(f"  best: trial {best['index']}  {_params(best['params'])}  {best['metric']} "
@@ -224,6 +255,9 @@ def sweep_show(ws: Workspace, ref: str, as_json: bool) -> None:
                 said += f"  {run['metric']} {format_number(run['final'])} (best {format_number(run['best'])})"
         echo(f"{row['index']:>4}  {style(row['status'] + code, fg=_COLOURS.get(row['status']))}  "
              f"{_params(row['params'])}  {style(said, dim=True)}")
+        last = service.trial_said(ws, view.summary["id"], row["index"]) if row["status"] == "failed" else ""
+        if last:
+            echo(f"        it said: {last}")
 
 
 @sweep.command("plan")
@@ -239,7 +273,7 @@ def sweep_plan(file: Path, as_json: bool) -> None:
         print_json({**spec.to_dict(), "key": spec.key, "trials": [
             {**t.to_dict(), "argv": trial_argv(spec.command, t.params, spec.arguments)} for t in found]})
         return
-    echo(f"{spec.name}: {spec.method}, {len(found)} trials (0 to {len(found) - 1})")
+    echo(f"{spec.name}: {spec.method}, {plural(len(found), 'trial')} (0 to {len(found) - 1})")
     for trial in found:
         echo(f"{trial.index:>4}  {shlex.join(trial_argv(spec.command, trial.params, spec.arguments))}")
 

@@ -70,7 +70,9 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
             return run
         if not may_be_new or not looks_like_full_id(wanted):
             where = f" in {' or '.join(str(f) for f in ws.run_folders())}" if settings.run_dir else ""
-            raise NotFound(f"no run {wanted!r} to resume{where}")
+            cut = wanted.isupper() and not looks_like_full_id(wanted)  # run.id cut short, as a git hash is
+            raise NotFound(f"no run {wanted!r} to resume{where}" + (
+                "; a short id is not the start of the full id: pass run.id whole, or run.short" if cut else ""))
     kinds = capture_kinds(capture if capture is not None else settings.run_capture)
     redactor = Redactor(settings.redact)
     run_config = config_to_dict(config)

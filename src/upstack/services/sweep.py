@@ -37,7 +37,8 @@ from upstack.services.sweep_state import SweepState, TrialState, trial_files
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["SweepEvent", "start_sweep", "resume_sweep", "prepare_sweep", "run_sweep", "list_sweeps",
+__all__ = ["SweepEvent", "start_sweep", "resume_sweep", "prepare_sweep", "done_before", "trial_said", "run_sweep",
+           "list_sweeps",
            "show_sweep", "SweepView", "trial_command", "launch_argv"]
 
 POLL_SECONDS = 0.1  # how often the loop looks for trials that ended (a few syscalls each time)
@@ -80,6 +81,34 @@ def prepare_sweep(ws: Workspace, path: Path, *, under: str | None, jobs: int = 1
                        trials=[TrialState(index=t.index, params=t.params) for t in trials(spec)])
     sweep_state.save(ws, state)
     return state, False
+
+
+def done_before(ws: Workspace, state: SweepState) -> SweepState | None:
+    """The latest other sweep of the same file under the same node that ran to its end: starting the
+    file again makes a new sweep then (only an unfinished one is resumed), which a newcomer who ran
+    the command twice should hear about."""
+    under = state.spec.get("under")
+    earlier = [s for s in sweep_state.all_states(ws) if s.id != state.id and s.key == state.key
+               and under in (s.node_id, s.spec.get("under")) and s.complete]
+    return max(earlier, key=lambda s: s.created_at, default=None)
+
+
+SAID_BYTES = 4096  # how much of the end of a trial's output is read for its last line
+SAID_CHARS = 300  # the longest last line shown
+
+
+def trial_said(ws: Workspace, sweep_id: str, index: int) -> str:
+    """The last line a trial wrote (its output log's), to show beside a failed trial: usually the
+    error ("train.py: error: unrecognized arguments: --wd=0"), without opening the log."""
+    path = trial_files(ws, sweep_id, index)[0]
+    try:
+        with open(path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - SAID_BYTES))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[-1][:SAID_CHARS] if lines else ""
 
 
 def _experiment_for(ws: Workspace, spec: SweepSpec, parent_id: str, path: Path) -> str:
@@ -417,9 +446,11 @@ class SweepView:
     metric: str | None
     trials: list[dict[str, Any]]  # each: index, status, params, exit_code, runs: [{id, short, status, metric ...}]
     best: dict[str, Any] | None = None  # the trial whose finished run did best on the metric
+    logged: list[str] | None = None  # the metrics the runs logged, when none logged the file's metric
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary, "metric": self.metric, "best": self.best, "trial_list": self.trials}
+        return {**self.summary, "metric": self.metric, "best": self.best, "trial_list": self.trials,
+                "metric_not_logged": self.logged is not None, "logged": self.logged}
 
 
 def _best_trial(rows: list[dict[str, Any]], goal: str | None) -> dict[str, Any] | None:
@@ -450,6 +481,7 @@ def show_sweep(ws: Workspace, ref: str) -> SweepView:
     state = sweep_state.find(ws, ref)
     metric = state.spec.get("metric")
     rows = []
+    logged: set[str] = set()  # every metric key the runs have, to name them when the file's metric is none
     for trial in state.trials:
         runs: list[dict[str, Any]] = []
         for run_id in _reported_runs(ws, state.id, trial.index, trial.run_ids):
@@ -458,6 +490,7 @@ def show_sweep(ws: Workspace, ref: str) -> SweepView:
             except NotFound:
                 runs.append({"id": run_id, "status": "not ingested yet"})
                 continue
+            logged.update(m.key for m in info.metrics)
             shown = next((m for m in info.metrics if m.key == metric), None) if metric else \
                 (info.metrics[0] if info.metrics else None)
             goal = state.spec.get("goal") or (shown.goal if shown else None)
@@ -468,7 +501,9 @@ def show_sweep(ws: Workspace, ref: str) -> SweepView:
         rows.append({"index": trial.index, "status": trial.status, "params": trial.params,
                      "exit_code": trial.exit_code, "pid": trial.pid, "attempts": trial.attempts, "runs": runs,
                      "log": str(trial_files(ws, state.id, trial.index)[0])})
-    return SweepView(_summary(ws, state), metric, rows, _best_trial(rows, state.spec.get("goal")))
+    missing = bool(metric and logged and metric not in logged)  # a typo in the file's metric: say so
+    return SweepView(_summary(ws, state), metric, rows, _best_trial(rows, state.spec.get("goal")),
+                     sorted(logged) if missing else None)
 
 
 # -- one trial, for a scheduler's job array -----------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from shlex import quote
 from typing import Any
 
 from upstack.domain import access
@@ -348,18 +349,33 @@ def resolve(db: Database, ref: str, *, table: str = "entries", what: str = "entr
             return str(found)
     key = text.lower()
     if len(key) < MIN_PREFIX or not key.isalnum():
+        by_title = f", or part of its title after an @: @{quote(text)}" if table in ("entries", "nodes") \
+            and not key.isalnum() else ""  # 'Which lr' is a title typed where an id goes
         raise BadInput(f"{what} id {ref!r} is too short or malformed: give at least "
-                       f"{MIN_PREFIX} characters of its id")
+                       f"{MIN_PREFIX} characters of its id{by_title}")
     hidden, params = _hidden_from_reader(db, table)
     rows = db.query(f"SELECT id FROM {table} e WHERE key >= ? AND key < ?{hidden} ORDER BY key LIMIT 6",
                     [key, key + "~", *params])
     if not rows:
-        raise NotFound(f"no {what} with id {ref!r}")
+        raise NotFound(f"no {what} with id {ref!r}{_full_id_start(db, text, table, hidden, params)}")
     if len(rows) > 1:
         shown = ", ".join(short_id(r["id"]) for r in rows[:5])
         raise Ambiguous(f"{what} id {ref!r} is ambiguous: it matches {shown}"
                         f"{' and more' if len(rows) > 5 else ''}; type more characters")
     return str(rows[0]["id"])
+
+
+def _full_id_start(db: Database, text: str, table: str, hidden: str, params: list[Any]) -> str:
+    """A hint when ``text`` is the start of full ids (as a script's ``run.id`` cut like a git hash):
+    short ids are the end of an id, reversed, so the start of one names nothing."""
+    start = text.upper()
+    rows = db.query(f"SELECT id FROM {table} e WHERE id >= ? AND id < ?{hidden} ORDER BY id LIMIT 4",
+                    [start, start + "~", *params])
+    if not rows:
+        return ""
+    shown = ", ".join(short_id(r["id"]) for r in rows[:3]) + (" ..." if len(rows) > 3 else "")
+    return (f"; that is the start of a full id, and a short id is not: type the whole id, or the short id "
+            f"listings show ({shown})")
 
 
 def _by_title(db: Database, part: str, table: str, what: str) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from upstack.errors import BadInput
+from upstack.errors import BadInput, NotFound
 from upstack.services import run_charts
 from upstack.services import runs as run_service
 from upstack.timeutil import parse_when
@@ -59,13 +59,24 @@ def groups_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
     grouping = _split(by)
     refs = _split(id)
     conditions = [w.strip() for w in where if w.strip()]
-    if refs:
-        runs = [run_service.get_run(ws, ref) for ref in refs[:GROUP_LIMIT]]
-    else:
-        runs = run_service.list_runs(ws, under=under or None, status=status or None, name=name or None,
-                                     where=conditions, limit=GROUP_LIMIT,
-                                     since=parse_when(since, what="since date") if since else None)
-    groups = run_service.group_runs(runs, grouping).groups
+    filters = {"under": under or "", "status": status or "", "name": name or "", "since": since or "",
+               "where": conditions, "id": refs}
+    try:
+        if refs:
+            runs = [run_service.get_run(ws, ref) for ref in refs[:GROUP_LIMIT]]
+        else:
+            runs = run_service.list_runs(ws, under=under or None, status=status or None, name=name or None,
+                                         where=conditions, limit=GROUP_LIMIT,
+                                         since=parse_when(since, what="since date") if since else None)
+        groups = run_service.group_runs(runs, grouping).groups
+    except (BadInput, NotFound) as refused:
+        if request.url.path.endswith(".json"):
+            raise
+        # A typo in a key or a filter: said above the form, what was typed kept in it (as on /runs)
+        return Page("run_groups.html", {
+            "by": grouping, "band": band, "x": x, "points": points, "unknown": [], "filters": filters,
+            "groups": [], "plan": {"band": band, "x": x, "charts": []}, "filter_error": str(refused)},
+            status=refused.http_status)
     selected, unknown = chart_keys(runs, _split(key))
     charts = []
     for n, metric in enumerate(selected):
@@ -79,9 +90,7 @@ def groups_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
                               "url": f"/runs/groups/series.json?{query}"})
         charts.append({"id": f"group-chart-{n}", "key": metric, "lines": lines})
     return Page("run_groups.html", {
-        "by": grouping, "band": band, "x": x, "points": points, "unknown": unknown,
-        "filters": {"under": under or "", "status": status or "", "name": name or "", "since": since or "",
-                    "where": conditions, "id": refs},
+        "by": grouping, "band": band, "x": x, "points": points, "unknown": unknown, "filters": filters,
         "groups": [{"label": g.label, "values": g.values, "runs": [r.short for r in g.runs]} for g in groups],
         "plan": {"band": band, "x": x, "charts": charts}})
 

@@ -21,7 +21,17 @@ from pydantic import BaseModel, Field
 
 from upstack.domain.config import flatten
 from upstack.domain.downsample import thin
-from upstack.domain.run import ENDED, RUN_STATUSES, RunInfo, format_duration, format_number, provenance_lines, ran_for
+from upstack.domain.run import (
+    ENDED,
+    RUN_STATUSES,
+    SYSTEM_PREFIX,
+    RunInfo,
+    format_duration,
+    format_number,
+    provenance_lines,
+    ran_for,
+)
+from upstack.errors import BadInput, NotFound
 from upstack.ids import short_id
 from upstack.memo import Memo
 from upstack.services import artifacts as artifact_service
@@ -55,18 +65,27 @@ def runs_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               deleted: Annotated[bool, Query(description="The deleted runs instead")] = False) -> Page:
     conditions = [w.strip() for w in where if w.strip()]
-    found = run_service.list_runs(
-        ws, under=under or None, status=status or None, name=name or None, where=conditions, limit=limit,
-        deleted=deleted,
-        since=parse_when(since, what="since date") if since else None,
-        until=parse_when(until, what="until date") if until else None, sort=(sort or "").strip() or None)
+    filters = {"status": status or "", "name": name or "", "under": under or "", "since": since or "",
+               "until": until or "", "where": conditions, "sort": sort or "", "limit": limit, "deleted": deleted}
+    try:
+        found = run_service.list_runs(
+            ws, under=under or None, status=status or None, name=name or None, where=conditions, limit=limit,
+            deleted=deleted,
+            since=parse_when(since, what="since date") if since else None,
+            until=parse_when(until, what="until date") if until else None, sort=(sort or "").strip() or None)
+    except (BadInput, NotFound) as refused:
+        if request.url.path.endswith(".json"):
+            raise
+        # A typo in a filter: the line above the form, with what was typed still in it to correct
+        # (a page of its own lost the form: the way back was the browser's back button).
+        return Page("runs.html", {"runs": [], "columns": run_columns([]), "filters": filters,
+                                  "statuses": list(RUN_STATUSES), "filter_error": str(refused)},
+                    status=refused.http_status)
     now = datetime.now(UTC)
     return Page("runs.html", {
         "runs": [_row(run, now) for run in found],
         "columns": run_columns(found),
-        "filters": {"status": status or "", "name": name or "", "under": under or "", "since": since or "",
-                    "until": until or "", "where": conditions, "sort": sort or "", "limit": limit,
-                    "deleted": deleted},
+        "filters": filters,
         "statuses": list(RUN_STATUSES)})
 
 
@@ -107,9 +126,10 @@ def _row(run: RunInfo, now: datetime) -> dict[str, Any]:
     data = run.to_dict()
     del data["provenance"], data["items"]
     timing = _timing(run, now)
-    finals = [f"{m.key} {format_number(m.last)}" for m in run.metrics[:3]]
-    if len(run.metrics) > 3:
-        finals.append(f"+{len(run.metrics) - 3} more")
+    own = [m for m in run.metrics if not m.key.startswith(SYSTEM_PREFIX)] or run.metrics  # the machine's: if alone
+    finals = [f"{m.key} {format_number(m.last)}" for m in own[:3]]
+    if len(run.metrics) > len(finals):
+        finals.append(f"+{len(run.metrics) - len(finals)} more")
     shown = {**timing.pop("shown"), "metrics": ", ".join(finals)}
     return {**data, **timing, "shown": shown}
 

@@ -53,8 +53,8 @@
       series.push({ label: line.label, stroke: colour, width: 1.5 });
       if (line.low && line.high) {
         parts.push([line.xs, shown(line.high)], [line.xs, shown(line.low)]);
-        series.push({ label: `${line.label} high`, stroke: faded(colour, 0.35), width: 0.5 },
-          { label: `${line.label} low`, stroke: faded(colour, 0.35), width: 0.5 });
+        series.push({ label: `${line.label} high`, stroke: faded(colour, 0.35), width: 0.5, band: true },
+          { label: `${line.label} low`, stroke: faded(colour, 0.35), width: 0.5, band: true });
         bands.push({ series: [at + 1, at + 2], fill: faded(colour, 0.18) });
       }
     });
@@ -89,7 +89,12 @@
         }],
       },
     };
-    return new uPlot(opts, data, target);
+    const plot = new uPlot(opts, data, target);
+    // A band's edges are series to uPlot, but not lines to the reader: no legend rows for them (three
+    // groups made nine rows, six of them "lr=0.3 (n=3) high: --").
+    const rows = plot.root.querySelectorAll(".u-legend .u-series");
+    series.forEach((s, i) => { if (s.band && rows[i]) rows[i].style.display = "none"; });
+    return plot;
   };
 
   // A scatter of points: xs, ys (one point a run), drawn as uPlot points with no line between them
