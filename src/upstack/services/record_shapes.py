@@ -42,7 +42,7 @@ from upstack.domain.artifact import (
 )
 from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PATH_OPS
-from upstack.domain.run import ENDED
+from upstack.domain.run import ENDED, RUN_NAME_CHARS
 from upstack.domain.text import KINDS, unstorable
 from upstack.domain.tree import NODE_KINDS, STATUSES
 from upstack.errors import BadInput
@@ -387,16 +387,20 @@ class OutreachLog(PathRecord):
 
 # -- runs ----------------------------------------------------------------------------------------
 
+RunName = Annotated[Text, Field(min_length=1, max_length=RUN_NAME_CHARS)]  # a start's, or a rename's
+RunTags = Annotated[list[Annotated[Text, Field(min_length=1, max_length=TITLE_CHARS)]], Field(max_length=200)]
+
+
 class RunStart(_Shape):
     run_id: Id
-    name: Text = Field(min_length=1)
+    name: RunName
     node_id: Id | None = None
-    node_ref: Text | None = None
+    node_ref: Annotated[Text, Field(max_length=TITLE_CHARS + 1)] | None = None  # an id, a short id or @title
     config: Data = {}
-    tags: list[Text] = []
-    goals: dict[Text, Literal["min", "max"]] = {}
+    tags: Annotated[list[Annotated[Text, Field(max_length=TITLE_CHARS)]], Field(max_length=200)] = []
+    goals: dict[Annotated[Text, Field(max_length=200)], Literal["min", "max"]] = {}  # metric names
     started_at: Time
-    host: Text = ""
+    host: Annotated[Text, Field(max_length=TITLE_CHARS)] = ""
     utc_offset: Offset | None = None
 
 
@@ -492,11 +496,11 @@ class _RunChange(_Shape):
 
 
 class RunRename(_RunChange):
-    name: Text = Field(min_length=1, max_length=TITLE_CHARS)
+    name: RunName
 
 
 class RunRetag(_RunChange):
-    tags: list[Annotated[Text, Field(min_length=1, max_length=TITLE_CHARS)]] = Field(max_length=200)
+    tags: RunTags
 
 
 class RunMove(_RunChange):
@@ -618,7 +622,7 @@ class RunResume(_Shape):
 
     run_id: Id
     at: Time
-    host: Text = ""
+    host: Annotated[Text, Field(max_length=TITLE_CHARS)] = ""
     pid: StrictInt = Field(default=0, ge=0, le=2**31)
     step: StrictInt = Field(default=-1, ge=-(2**63), le=2**63 - 1)
 def _artifact_name(value: str) -> str:

@@ -1,0 +1,219 @@
+"""A third attack on issue 20's surfaces: what a run's records may carry (names, tags, hosts of any size),
+folders handed to `upstack import mlflow` / `import tensorboard` that hold links or FIFOs, and the
+server's run, artifact and panel routes tried by every role. Real server (tests/attack_common.py's team:
+ada owns, bob viewer, eve editor, mal outsider). Each hole found is a test here, fixed; what held is
+at the end."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+import upstack
+from attack_common import Team, rec, status, team  # noqa: F401  (a fixture)
+from conftest import CLI, assert_refused_unchanged
+from test_attack20 import _points, _push
+from tracker_checks import MLRUNS
+from upstack.errors import BadInput
+from upstack.ids import new_id
+from upstack.services import runs as run_service
+from upstack.services.jsondump import dump_tables
+from upstack.timeutil import now_iso
+from upstack.workspace import Workspace
+
+
+def _wide(count: int, seed: int) -> str:
+    """Text of ``count`` characters of four UTF-8 bytes each, that no compression shrinks (CJK Ext. B)."""
+    pick = random.Random(seed)
+    return "".join(chr(pick.randrange(0x20000, 0x2A6D0)) for _ in range(count))
+
+
+# == 1. A run's name: unbounded, and on PostgreSQL past what the result entry's title index takes =====
+
+def test_a_long_run_name_gets_its_result_entry_on_postgresql(team: Team) -> None:  # noqa: F811
+    """Found (high, PostgreSQL): a run's name had no bound, and its result entry's title (indexed, as
+    title_key) holds it whole with two metric names: a run named in 500 characters of CJK (2,000 bytes)
+    with two 200-character metric names made a push answer 503 ("index row size ... exceeds btree
+    maximum 2704"), and on a laptop on PostgreSQL the same run (any script's `upstack.run(name)`) stopped
+    every later ingest with a traceback. Fixed: the result title cuts a long name and metric names
+    short (domain/run.result_title); the full name stays on the run."""
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    run_id, name = new_id(), _wide(500, 1)
+    keys = [_wide(200, 2), _wide(200, 3)]
+    answer = _push(eve, run_id, team.project, start={"name": name}, points={k: _points(3) for k in keys})
+    assert answer.status_code == 200, answer.text[:300]
+    for client in (eve, bob):
+        shown = client.get(f"/runs/{run_id}.json")
+        assert shown.status_code == 200 and shown.json()["run"]["name"] == name, shown.text[:300]
+    result = team.ws.store().db.one("SELECT title FROM entries WHERE id = ?", (run_id,))
+    assert result is not None and result["title"].startswith("Run " + name[:199] + "…")
+
+
+def test_a_script_run_with_a_long_name_ingests_on_either_engine(tmp_path: Path, db_url: str | None) -> None:
+    home = tmp_path / "home"
+    with upstack.run(_wide(500, 4), home=home, db=db_url, capture="none") as run:
+        run.log({_wide(200, 5): 1.0, _wide(200, 6): 2.0}, step=0)
+    ws = Workspace(home=home, db=db_url)
+    try:
+        ws.ingest()
+        assert run_service.get_run(ws, run.id).name == _wide(500, 4)
+        assert ws.store().db.scalar("SELECT count(*) FROM entries WHERE id = ?", (run.id,)) == 1
+    finally:
+        ws.close()
+    with pytest.raises(BadInput, match="at most 500 characters"):  # what a team server would refuse
+        upstack.run("n" * 501, home=home, db=db_url, capture="none")
+
+
+TOO_MUCH = [
+    ("name", {"name": "n" * 501}), ("name", {"name": "x" * 10_000_000}),
+    ("tags", {"tags": [f"t{n}" for n in range(201)]}), ("tags", {"tags": ["t" * 501]}),
+    ("host", {"host": "h" * 10_000_000}), ("node_ref", {"node_ref": "r" * 10_000}, ),
+    ("goals", {"goals": {"g" * 201: "min"}}),
+]
+
+
+@pytest.mark.parametrize(("field", "start"), TOO_MUCH, ids=[f"{f}-{n}" for n, (f, _) in enumerate(TOO_MUCH)])
+def test_a_run_start_with_an_oversized_field_is_refused_in_one_line(team: Team, field: str,  # noqa: F811
+                                                                   start: dict[str, object]) -> None:
+    """Found: a run.start took a name of 10 MB (a rename takes 500 characters at most), 100,000 tags, a
+    host of 10 MB: kept, then shown in every list, compare and search. Fixed: the door bounds them as a
+    rename's (record_shapes.RunStart), and `upstack.run` refuses such a name before it starts."""
+    eve = team.api(team.eve)
+    before = dump_tables(team.ws.store().db)
+    answer = _push(eve, new_id(), None if field == "node_ref" else team.project, start=start)
+    assert answer.status_code == 400 and field in answer.json()["error"], answer.text[:300]
+    assert "\n" not in answer.json()["error"] and len(answer.text) < 2000
+    assert dump_tables(team.ws.store().db) == before
+
+
+def test_a_resume_record_with_a_huge_host_is_refused(team: Team) -> None:  # noqa: F811
+    eve = team.api(team.eve)
+    run_id = new_id()
+    assert _push(eve, run_id, team.project).status_code == 200
+    before = dump_tables(team.ws.store().db)
+    answer = eve.post(f"/api/runs/{run_id}/push", json={"records": [
+        rec("run.resume", {"run_id": run_id, "at": now_iso(), "host": "h" * 10_000_000})]})
+    assert answer.status_code == 400 and "host" in answer.json()["error"], answer.text[:300]
+    assert dump_tables(team.ws.store().db) == before
+
+
+# == 3. Folders to import: links and FIFOs =========================================================
+
+def _hostile_mlruns(tmp_path: Path, plant: str) -> Path:
+    folder = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, folder)
+    run = sorted(folder.glob("*/*/meta.yaml"))[0].parent
+    secret = tmp_path / "secret"
+    secret.write_text("QUSECRET-aws-key")
+    if plant == "param-link":
+        (run / "params" / "leak").symlink_to(secret)
+    elif plant == "tag-link":
+        (run / "tags").mkdir(exist_ok=True)
+        (run / "tags" / "mlflow.note.content").symlink_to(secret)
+    elif plant == "meta-link":
+        meta = run / "meta.yaml"
+        shutil.copy(meta, tmp_path / "meta.yaml")
+        meta.unlink()
+        meta.symlink_to(tmp_path / "meta.yaml")
+    elif plant == "metric-fifo":
+        (run / "metrics").mkdir(exist_ok=True)
+        os.mkfifo(run / "metrics" / "waits")
+    return folder
+
+
+@pytest.mark.parametrize("plant", ["param-link", "tag-link", "meta-link", "metric-fifo"])
+def test_an_mlruns_folder_cannot_read_files_outside_it_into_an_import(run: CLI, tmp_path: Path, plant: str) -> None:
+    """Found (medium): `upstack import mlflow` read every file under a run's params/, tags/ and metrics/
+    following links: a colleague's (or an archive's) mlruns folder with params/leak -> ~/.aws/credentials
+    made the importer's key a param of the run (its config, shown on its page and sent by `upstack sync`
+    to the team server); a FIFO named as a metric kept the import waiting for good. Fixed: an importer
+    reads only regular files that are not links (interop/common.readable_file), and says which in one line."""
+    folder = _hostile_mlruns(tmp_path, plant)
+    assert_refused_unchanged(run, ["import", "mlflow", str(folder)],
+                             "not a regular file" if plant == "metric-fifo" else "is a link")
+
+
+def test_an_mlruns_folder_on_another_disk_through_a_linked_folder_still_imports(run: CLI, tmp_path: Path) -> None:
+    shutil.copytree(MLRUNS, tmp_path / "elsewhere")
+    (tmp_path / "mlruns").symlink_to(tmp_path / "elsewhere")  # a folder linked in is the user's own setup
+    assert "imported 3 runs" in run.ok("import", "mlflow", str(tmp_path / "mlruns"))
+
+
+def test_a_tensorboard_logdir_with_link_loops_and_fifos_lists_only_event_files(tmp_path: Path) -> None:
+    """Found: a file named like an event file that was a link to itself, or a FIFO, was listed as one
+    (interop.tensorboard.event_files): reading it failed the whole import (ELOOP) or waited for good.
+    Held: a folder linking to its parent (os.walk enters no linked folder)."""
+    from upstack.interop.tensorboard import event_files
+
+    logdir = tmp_path / "logs"
+    (logdir / "run1").mkdir(parents=True)
+    real = logdir / "run1" / "events.out.tfevents.1.host"
+    real.write_bytes(b"")
+    (logdir / "run1" / "events.out.tfevents.2.host").symlink_to("events.out.tfevents.2.host")  # itself
+    os.mkfifo(logdir / "run1" / "events.out.tfevents.3.host")
+    (logdir / "run1" / "up").symlink_to("..")  # a loop a walk following links would never leave
+    assert event_files(logdir) == {logdir / "run1": [real]}
+
+
+# == What held ====================================================================================
+
+def test_every_role_meets_a_private_run_as_one_that_is_not_there(team: Team) -> None:  # noqa: F811
+    """Tried: ada's unfiled (private) run with config key `secretkey` and metric `secretmetric`; bob
+    (viewer), eve (editor), mal (outsider) and a signed-out client asked the runs table, groups and
+    compare to filter, sort and group by those names, and a near miss of each (for "did you mean"), and
+    posted every manage form to it. None learned the names (the errors list only keys of runs they may
+    see), every change was a 404 (a 403 on a run they may see but do not own), signed out a 401."""
+    ada, bob, eve, mal = (team.api(u) for u in (team.ada, team.bob, team.eve, team.mal))
+    anon = httpx.Client(base_url=team.server.url, headers={"Accept": "application/json"})
+    team.server.clients.append(anon)
+    hidden, shared = new_id(), new_id()
+    assert _push(ada, hidden, None, start={"config": {"secretkey": 1}},
+                 points={"secretmetric": _points(3)}).status_code == 200
+    assert _push(ada, shared, team.project, start={"config": {"lr": 0.2}},
+                 points={"loss": _points(3)}).status_code == 200
+    asks = {"/runs.json?where=secretkey>0": "secretkey", "/runs.json?where=secretke>0": "secretke",
+            "/runs.json?sort=secretmetric": "secretmetric", "/runs.json?where=best(secretmetri)<3": "secretmetri",
+            "/runs/groups?by=secretkey": "secretkey", "/runs/groups?by=secretke": "secretke",
+            f"/runs/groups/series.json?key=secretmetric&id={hidden}": "", f"/runs/compare?id={hidden}&id={shared}": ""}
+    for client in (bob, eve, mal):
+        for path, asked in asks.items():
+            answer = client.get(path)
+            assert answer.status_code in (200, 400, 404), (path, answer.text[:300])
+            told = re.sub(rf"{asked}(?!\w)", "", answer.text) if asked else answer.text  # its own word, echoed
+            assert "secret" not in told and "did you mean" not in told, (path, answer.text[:300])
+        for op, form in (("rename", {"name": "x"}), ("tag", {"tags": "+x"}), ("note", {"text": "x"}),
+                         ("move", {"node": team.project}), ("delete", {}), ("restore", {})):
+            assert status(client, f"/runs/{hidden}/{op}", "POST", data=form) == 404
+            assert status(client, f"/runs/{shared}/{op}", "POST", data=form) == (404 if client is mal else 403)
+    assert all(status(anon, path) == 401 for path in asks)
+    assert status(anon, f"/runs/{hidden}/delete", "POST") == 401
+    assert bob.get(f"/runs/{shared}.json").json()["run"]["name"] == "QUATTACK run"
+
+
+def test_a_pushed_change_record_cannot_reach_anothers_run(team: Team) -> None:  # noqa: F811
+    """Tried: eve pushing run.rename/retag/move/delete/restore/resume/note records for ada's shared run
+    (404, as not there), and a run.move of her own run under a node she cannot see (400, one line)."""
+    ada, eve = team.api(team.ada), team.api(team.eve)
+    theirs, mine = new_id(), new_id()
+    assert _push(ada, theirs, team.project).status_code == 200
+    assert _push(eve, mine, team.project).status_code == 200
+    hidden = ada.post("/api/sync/push", json={"records": [rec("node.create", {
+        "id": new_id(), "kind": "question", "title": "QUATTACK private node", "created_at": now_iso()})]})
+    assert hidden.json()["applied"] == 1, hidden.text[:300]
+    node_id = team.ws.store().db.scalar("SELECT id FROM nodes WHERE title = ?", ("QUATTACK private node",))
+    before = dump_tables(team.ws.store().db)
+    at = now_iso()
+    for op, data in (("run.rename", {"name": "pwned"}), ("run.retag", {"tags": ["x"]}), ("run.move", {"node_id": None}),
+                     ("run.delete", {}), ("run.restore", {}), ("run.resume", {}), ("run.note", {"text": "x"})):
+        answer = eve.post(f"/api/runs/{theirs}/push", json={"records": [rec(op, {"run_id": theirs, "at": at, **data})]})
+        assert answer.status_code == 404, (op, answer.text[:300])
+    moved = eve.post(f"/api/runs/{mine}/push", json={"records": [rec("run.move", {"run_id": mine, "at": at,
+                                                                                   "node_id": node_id})]})
+    assert moved.status_code == 400 and "no such node" in moved.json()["error"]
+    assert dump_tables(team.ws.store().db) == before
