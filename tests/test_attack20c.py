@@ -6,6 +6,7 @@ at the end."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -20,8 +21,10 @@ from attack_common import Team, rec, status, team  # noqa: F401  (a fixture)
 from conftest import CLI, assert_refused_unchanged
 from test_attack20 import _points, _push
 from tracker_checks import MLRUNS
+from upstack.domain.artifact import manifest_digest
 from upstack.errors import BadInput
 from upstack.ids import new_id
+from upstack.services import artifacts
 from upstack.services import runs as run_service
 from upstack.services.jsondump import dump_tables
 from upstack.timeutil import now_iso
@@ -101,6 +104,61 @@ def test_a_resume_record_with_a_huge_host_is_refused(team: Team) -> None:  # noq
         rec("run.resume", {"run_id": run_id, "at": now_iso(), "host": "h" * 10_000_000})]})
     assert answer.status_code == 400 and "host" in answer.json()["error"], answer.text[:300]
     assert dump_tables(team.ws.store().db) == before
+
+
+# == 2. Artifacts: a manifest no file system can hold ===============================================
+
+FILE_AND_FOLDER = [{"path": "w", "sha256": hashlib.sha256(b"w").hexdigest(), "size": 1, "mode": 0o644},
+                   {"path": "w/inner.bin", "sha256": hashlib.sha256(b"w").hexdigest(), "size": 1, "mode": 0o644}]
+
+
+def test_a_manifest_with_a_file_under_a_file_is_refused_at_the_door(team: Team) -> None:  # noqa: F811
+    """Found (low): a manifest naming "w" as a file and "w/inner.bin" under it passed the door (each path
+    is safe alone). Nothing can be made of it: `upstack save` said "File exists", and a script's
+    `use_artifact` was handed a path in the cache that did not exist (services.artifacts.resolver took
+    any FileExistsError for a copy made meanwhile). Fixed: domain.artifact.links_problem refuses a path
+    under another file of the manifest (at the door, on a pull, when saving), and the resolver takes a
+    FileExistsError as made meanwhile only when the copy is there."""
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    run_id = new_id()
+    made = rec("run.artifact", {"run_id": run_id, "name": "clash", "kind": "model", "folder": True,
+                                "files": FILE_AND_FOLDER, "digest": manifest_digest(FILE_AND_FOLDER, True),
+                                "at": now_iso()})
+    before = dump_tables(team.ws.store().db)
+    answer = _push(eve, run_id, team.project, [made])
+    assert answer.status_code == 400 and "a file" in answer.json()["error"], answer.text[:300]
+    assert dump_tables(team.ws.store().db) == before and bob.get("/artifacts/clash.json").status_code == 404
+
+
+def test_a_stored_manifest_with_a_file_under_a_file_is_neither_saved_nor_handed_to_a_script(tmp_path: Path) -> None:
+    ws = Workspace(home=tmp_path / "home")
+    try:
+        ws.blobs.put_bytes(b"w")
+        run_id = new_id()
+        data = {"run_id": run_id, "name": "clash", "kind": "model", "folder": True, "files": FILE_AND_FOLDER,
+                "digest": manifest_digest(FILE_AND_FOLDER, True), "at": now_iso()}
+        ws.store().write([ws.record("run.start", {"run_id": run_id, "name": "x", "started_at": now_iso()}),
+                          ws.record("run.artifact", data),
+                          ws.record("run.end", {"run_id": run_id, "status": "finished", "ended_at": now_iso()})])
+        with pytest.raises(BadInput, match="a file"):
+            artifacts.save(ws, "clash", tmp_path / "out")
+        with pytest.raises(BadInput, match="a file"):
+            artifacts.resolver(ws)("clash")
+    finally:
+        ws.close()
+    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "home" / "cache" / "artifacts").glob("*/*"))
+
+
+def test_a_folder_holding_x_and_a_folder_named_like_it_in_another_case_is_still_captured(tmp_path: Path) -> None:
+    from upstack.capture.artifacts import build_manifest
+
+    folder = tmp_path / "model"
+    (folder / "x").mkdir(parents=True)
+    (folder / "x" / "y").write_bytes(b"y")
+    (folder / "X").write_bytes(b"X")  # Linux holds both
+    files, _ = build_manifest(folder, lambda p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size))
+    assert sorted(f["path"] for f in files) == ["X", "x/y"]
 
 
 # == 3. Folders to import: links and FIFOs =========================================================
