@@ -11,14 +11,19 @@ import os
 import random
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 import upstack
 from attack_common import Team, rec, status, team  # noqa: F401  (a fixture)
-from conftest import CLI, assert_refused_unchanged
+from conftest import CLI, assert_refused_unchanged, script_env
 from test_attack20 import _points, _push
 from tracker_checks import MLRUNS
 from upstack.domain.artifact import manifest_digest
@@ -217,6 +222,61 @@ def test_a_tensorboard_logdir_with_link_loops_and_fifos_lists_only_event_files(t
     os.mkfifo(logdir / "run1" / "events.out.tfevents.3.host")
     (logdir / "run1" / "up").symlink_to("..")  # a loop a walk following links would never leave
     assert event_files(logdir) == {logdir / "run1": [real]}
+
+
+# == 4. Faults half-way ===========================================================================
+
+def _bulk_mlruns(folder: Path, runs: int, points: int) -> None:
+    """The fixture's mlruns with ``runs`` more runs like one of its own, each with ``points`` points."""
+    shutil.copytree(MLRUNS, folder)
+    base = next(p.parent for p in sorted(folder.glob("*/*/params")))
+    meta = yaml.safe_load((base / "meta.yaml").read_text())
+    lines = "".join(f"{1_700_000_000_000 + i} {i * 0.5} {i}\n" for i in range(points))
+    for number in range(runs):
+        run_id = f"{number:032x}"
+        shutil.copytree(base, base.parent / run_id)
+        (base.parent / run_id / "meta.yaml").write_text(yaml.safe_dump(
+            {**meta, "run_id": run_id, "run_uuid": run_id, "run_name": f"bulk-{number}",
+             "start_time": int(meta["start_time"]) + number + 1}))
+        (base.parent / run_id / "metrics" / "bulk").write_text(lines)
+
+
+def test_an_import_killed_part_way_leaves_no_copy_behind_and_the_next_finishes_it(
+        tmp_path: Path, db_url: str | None) -> None:
+    """Found (low): `upstack import mlflow` stages a copy of every run it reads in the workspace
+    (.import-XXXX) and removes it in a `finally`; killed (SIGKILL, a cluster's time limit, the laptop
+    shut), the copy stayed for good, as large as the source, read and removed by nothing: each killed
+    try left one more. Held: the next import finished the job (each run once, with all its points).
+    Fixed: an import names its staging folder by host and process, and removes those of this host whose
+    process is gone (interop/trackers._sweep_staging)."""
+    source = tmp_path / "mlruns"
+    _bulk_mlruns(source, runs=80, points=2000)
+    home = tmp_path / "home"
+    ws = Workspace(home=home, db=db_url)
+    env = script_env(ws)
+    ws.close()
+    importing = subprocess.Popen([sys.executable, "-m", "upstack", "import", "mlflow", str(source)], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while importing.poll() is None and time.monotonic() < deadline:  # some runs staged: kill it there
+        if sum(1 for _ in home.glob(".import-*/*")) >= 20:
+            importing.kill()
+            break
+        time.sleep(0.005)
+    importing.wait()
+    assert importing.returncode == -9, "the import ended before it could be killed part-way"
+    assert list(home.glob(".import-*")), "killed while staging, it left its copy"
+    host = "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:64] or "host"
+    live = home / f".import-{host}.{os.getpid()}.busy"  # another import, running now: left alone
+    live.mkdir()
+    run = CLI(home, db_url)
+    assert "imported 83 runs" in run.ok("import", "mlflow", str(source))
+    assert [p.name for p in home.glob(".import-*")] == [live.name]
+    with Workspace(home=home, db=db_url) as again:
+        names = [r.name for r in run_service.list_runs(again)]
+        assert len(names) == len(set(names)) == 83
+        counts = again.store().db.query("SELECT count FROM run_metrics WHERE key = 'bulk'")
+        assert [r["count"] for r in counts] == [2000] * 80
 
 
 # == What held ====================================================================================
