@@ -111,6 +111,37 @@ def test_a_resume_record_with_a_huge_host_is_refused(team: Team) -> None:  # noq
     assert dump_tables(team.ws.store().db) == before
 
 
+END_OF_TIME = "9999-12-31T23:59:59.999999Z"
+
+
+def test_a_change_stamped_at_the_end_of_time_is_refused_and_one_held_does_not_break_the_next(
+        team: Team) -> None:  # noqa: F811
+    """Found (medium): a change's time was checked for its form, not its range. A run.rename pushed with
+    at 9999-12-31T23:59:59.999999Z was taken; the next change of that run from the web (rename, tag,
+    note, delete ...) answered 500, for good: its stamp must come after every change the run has
+    (timeutil.now_after) and nothing comes after that microsecond (OverflowError). The same for a node
+    change an editor pushes (node.edit: the node's owner then could not change their node). Fixed: the
+    door refuses a time after the year 9000 (record_shapes._time), and now_after never fails on one
+    already held (the last microsecond, then the newest by id)."""
+    eve = team.api(team.eve)
+    run_id = new_id()
+    before = dump_tables(team.ws.store().db)
+    pinned = _push(eve, run_id, team.project, [rec("run.rename", {"run_id": run_id, "at": END_OF_TIME, "name": "p"})])
+    assert pinned.status_code == 400 and "year 9000" in pinned.json()["error"], pinned.text[:300]
+    node = eve.post("/api/sync/push", json={"records": [rec("node.edit", {
+        "node_id": team.project, "at": END_OF_TIME, "title": "PINNED", "event_id": new_id()})]})
+    assert node.json()["applied"] == 0 and "year 9000" in node.json()["refused"][0]["reason"], node.text[:300]
+    assert dump_tables(team.ws.store().db) == before
+    held = new_id()  # one taken before the door knew (or written on a laptop): the next change still works
+    team.ws.store().write([
+        team.ws.record("run.start", {"run_id": held, "name": "held", "node_id": team.project, "by": team.eve.id,
+                                     "started_at": now_iso()}),
+        team.ws.record("run.end", {"run_id": held, "status": "finished", "ended_at": now_iso()}),
+        team.ws.record("run.rename", {"run_id": held, "at": END_OF_TIME, "name": "pinned", "by": team.eve.id})])
+    for op, form in (("rename", {"name": "after"}), ("tag", {"tags": "+x"}), ("delete", {}), ("restore", {})):
+        assert status(eve, f"/runs/{held}/{op}", "POST", data=form) == 200, op
+
+
 # == 1b. The runs table's filters: text that makes the parser backtrack ==========================
 
 BACKTRACKING = ["best(" + " " * 10_000 + "x", "best(" + " " * 10_000 + "x<1", "min( " + "a " * 5_000 + "<",

@@ -89,10 +89,15 @@ def _id(value: str) -> str:
 
 def _time(value: str) -> str:
     try:
-        parse_iso(value)  # the one form stored times take, which every reader parses
+        when = parse_iso(value)  # the one form stored times take, which every reader parses
     except ValueError:
         raise ValueError("not a time as upstack writes it (2026-01-31T09:30:00.000000Z)") from None
+    if when.year > LAST_YEAR:  # where the newest change wins, a change stamped so late could never be followed
+        raise ValueError(f"a time after the year {LAST_YEAR}")
     return value
+
+
+LAST_YEAR = 9000
 
 
 def _offset(value: str) -> str:
