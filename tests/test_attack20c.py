@@ -178,6 +178,28 @@ def test_the_filter_parser_reads_what_it_read_before() -> None:
             parse_condition(wrong)
 
 
+def test_a_panel_draws_no_more_lines_for_a_pages_runs_than_a_saved_panel_may(team: Team) -> None:  # noqa: F811
+    """Found (medium): a panel draws at most 100 lines (runs x metrics, services/panels.MAX_LINES: each
+    view reads every point of each). One naming no runs draws the page's runs (?run=...), and those were
+    capped at 50 whatever its metrics: a panel of 12 metrics asked with 50 runs read 600 series per
+    request, six times the bound, for any reader of the project. Fixed: the page's runs are cut to the
+    lines the panel may draw (the first that the reader may see)."""
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    keys = [f"m{n}" for n in range(12)]
+    runs = []
+    for _ in range(12):
+        run_id = new_id()
+        assert _push(eve, run_id, team.project, points={k: _points(3) for k in keys}).status_code == 200
+        runs.append(run_id)
+    made = eve.post("/panels", data={"keys": ",".join(keys), "under": team.project})
+    assert made.status_code == 200, made.text[:300]
+    for client in (eve, bob):
+        drawn = client.get(f"/panels/{made.json()['id']}/data.json", params={"run": runs + runs})
+        assert drawn.status_code == 200, drawn.text[:300]
+        lines = drawn.json()["lines"]
+        assert len(lines) == 96 and len({line["run"] for line in lines}) == 8, len(lines)  # 100 // 12 runs
+
+
 # == 2. Artifacts: a manifest no file system can hold ===============================================
 
 FILE_AND_FOLDER = [{"path": "w", "sha256": hashlib.sha256(b"w").hexdigest(), "size": 1, "mode": 0o644},
