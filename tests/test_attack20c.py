@@ -420,7 +420,34 @@ def test_a_pushed_change_record_cannot_reach_anothers_run(team: Team) -> None:  
                      ("run.delete", {}), ("run.restore", {}), ("run.resume", {}), ("run.note", {"text": "x"})):
         answer = eve.post(f"/api/runs/{theirs}/push", json={"records": [rec(op, {"run_id": theirs, "at": at, **data})]})
         assert answer.status_code == 404, (op, answer.text[:300])
+        other_door = eve.post("/api/sync/push", json={"records": [rec(op, {"run_id": theirs, "at": at, **data})]})
+        assert other_door.status_code == 400 and "cannot be pushed here" in other_door.text, other_door.text[:300]
     moved = eve.post(f"/api/runs/{mine}/push", json={"records": [rec("run.move", {"run_id": mine, "at": at,
                                                                                    "node_id": node_id})]})
     assert moved.status_code == 400 and "no such node" in moved.json()["error"]
     assert dump_tables(team.ws.store().db) == before
+
+
+def test_a_private_artifact_is_neither_listed_nor_usable_by_anyone_else(team: Team) -> None:  # noqa: F811
+    """Tried: ada's unfiled run stores "secretw"; eve's run says it used it (by its producer and digest, or
+    through ada's shared run as producer); bob, eve and mal list artifacts and ask for it by name. Held:
+    each use is a 400 that says nothing of whether it exists; no listing names it."""
+    from test_attack20 import _files, _made
+
+    ada, bob, eve, mal = (team.api(u) for u in (team.ada, team.bob, team.eve, team.mal))
+    hidden, shared = new_id(), new_id()
+    made = _made(hidden, "secretw", _files("secretw"))
+    assert _push(ada, hidden, None, [made]).status_code == 200
+    assert _push(ada, shared, team.project).status_code == 200
+    digest = made["data"]["digest"]
+    for producer in (hidden, shared):
+        mine = new_id()
+        used = rec("run.use_artifact", {"run_id": mine, "name": "secretw", "digest": digest, "producer": producer,
+                                        "at": now_iso()})
+        answer = _push(eve, mine, team.project, [used])
+        assert answer.status_code == 400 and "may see" in answer.json()["error"], answer.text[:300]
+    for client in (bob, eve, mal):
+        assert "secretw" not in client.get("/artifacts.json").text
+        assert client.get("/artifacts/secretw.json").status_code == 404
+        assert client.get("/artifacts/secretw").status_code == 404
+    assert ada.get("/artifacts/secretw.json").status_code == 200
