@@ -451,3 +451,20 @@ def test_a_private_artifact_is_neither_listed_nor_usable_by_anyone_else(team: Te
         assert client.get("/artifacts/secretw.json").status_code == 404
         assert client.get("/artifacts/secretw").status_code == 404
     assert ada.get("/artifacts/secretw.json").status_code == 200
+
+
+def test_an_imported_run_with_a_long_name_is_one_a_team_server_takes(run: CLI, tmp_path: Path) -> None:
+    """Found with the bound above: an MLflow run named in 600 characters imported whole, and its laptop's
+    `upstack sync` was then refused it by every team server. Fixed: an import cuts such a name to 500."""
+    def rename(folder: Path) -> None:
+        meta = yaml.safe_load((folder / "meta.yaml").read_text())
+        meta["run_name"] = "long" * 150
+        (folder / "meta.yaml").write_text(yaml.safe_dump(meta))
+
+    folder = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, folder)
+    rename(next(p.parent for p in sorted(folder.glob("*/*/params"))))
+    run.ok("import", "mlflow", str(folder))
+    with Workspace(home=run.home, db=run.db_url) as ws:
+        [long] = [r for r in run_service.list_runs(ws) if r.name.startswith("long")]
+        assert len(long.name) == 500 and long.name.endswith("…")
