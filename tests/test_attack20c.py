@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 import upstack
-from attack_common import Team, rec, status, team  # noqa: F401  (a fixture)
+from attack_common import Team, entry_create, rec, status, team  # noqa: F401  (a fixture)
 from conftest import CLI, assert_refused_unchanged, script_env
 from test_attack20 import _points, _push
 from tracker_checks import MLRUNS
@@ -140,6 +140,41 @@ def test_a_change_stamped_at_the_end_of_time_is_refused_and_one_held_does_not_br
         team.ws.record("run.rename", {"run_id": held, "at": END_OF_TIME, "name": "pinned", "by": team.eve.id})])
     for op, form in (("rename", {"name": "after"}), ("tag", {"tags": "+x"}), ("delete", {}), ("restore", {})):
         assert status(eve, f"/runs/{held}/{op}", "POST", data=form) == 200, op
+
+
+def test_a_long_tag_cannot_stop_a_postgresql_servers_journal(team: Team) -> None:  # noqa: F811
+    """Found (high, PostgreSQL): an entry's tags are indexed (entry_tags), with no bound on a tag: an
+    editor's push of an entry tagged (or holding a "#word") of 1,000 CJK characters answered 503
+    (index row size 4040 exceeds btree maximum 2704) and its record stayed in the server's journal, so
+    every later push, by anyone, failed on it (500, connection reset): one push stopped the server's
+    writes for good. The same from a run's tags, or a note written on a laptop on PostgreSQL. Fixed: a
+    "#word" or tag of more than 200 characters is no tag (domain/text.collect_tags); and a record that
+    makes a row its index cannot hold is set aside like any record the store cannot hold, never left
+    to stop the journal (store/apply.bad_record_errors: the engine's too_large_error)."""
+    eve, bob = team.api(team.eve), team.api(team.bob)
+    long_tag = entry_create(node_id=team.project, extra_tags=[_wide(1000, 9), "short"])
+    in_body = entry_create(node_id=team.project, body="#" + _wide(1000, 10) + " and #fine")
+    answer = eve.post("/api/sync/push", json={"records": [rec("entry.create", long_tag), rec("entry.create", in_body)]})
+    assert answer.status_code == 200 and answer.json()["applied"] == 2, answer.text[:300]
+    later = eve.post("/api/sync/push", json={"records": [rec("entry.create", entry_create(node_id=team.project))]})
+    assert later.status_code == 200 and later.json()["applied"] == 1, later.text[:300]
+    assert bob.get(f"/e/{long_tag['id']}.json").json()["entry"]["tags"] == ["short"]
+    assert bob.get(f"/e/{in_body['id']}.json").json()["entry"]["tags"] == ["fine"]
+
+
+def test_a_record_whose_row_its_index_cannot_hold_is_set_aside_not_left_to_stop_the_journal(
+        tmp_path: Path, db_url: str | None) -> None:
+    ws = Workspace(home=tmp_path / "home", db=db_url)
+    try:
+        at = now_iso()
+        huge = {"id": new_id(), "revision_id": new_id(), "kind": "note", "title": _wide(3000, 11), "body": "b",
+                "occurred_at": at, "created_at": at}  # written here, not through the door (which bounds titles)
+        ws.store().write([ws.record("entry.create", huge)])
+        ws.store().write([ws.record("entry.create", entry_create())])
+        ws.ingest()
+        assert ws.store().db.scalar("SELECT count(*) FROM entries") == (1 if db_url else 2)
+    finally:
+        ws.close()
 
 
 # == 1b. The runs table's filters: text that makes the parser backtrack ==========================
