@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 import upstack
-from attack_common import Team, entry_create, rec, status, team  # noqa: F401  (a fixture)
+from attack_common import Team, entry_create, node_create, rec, status, team  # noqa: F401  (a fixture)
 from conftest import CLI, assert_refused_unchanged, script_env
 from test_attack20 import _points, _push
 from tracker_checks import MLRUNS
@@ -158,6 +158,9 @@ def test_a_long_tag_cannot_stop_a_postgresql_servers_journal(team: Team) -> None
     assert answer.status_code == 200 and answer.json()["applied"] == 2, answer.text[:300]
     later = eve.post("/api/sync/push", json={"records": [rec("entry.create", entry_create(node_id=team.project))]})
     assert later.status_code == 200 and later.json()["applied"] == 1, later.text[:300]
+    titled = eve.post("/api/sync/push", json={"records": [rec("node.create", node_create(
+        parent_id=team.project, title=_wide(501, 13)))]})  # a node's title is indexed too: bounded as an entry's
+    assert titled.json()["applied"] == 0 and "title" in titled.json()["refused"][0]["reason"], titled.text[:300]
     assert bob.get(f"/e/{long_tag['id']}.json").json()["entry"]["tags"] == ["short"]
     assert bob.get(f"/e/{in_body['id']}.json").json()["entry"]["tags"] == ["fine"]
 
@@ -171,8 +174,12 @@ def test_a_record_whose_row_its_index_cannot_hold_is_set_aside_not_left_to_stop_
                 "occurred_at": at, "created_at": at}  # written here, not through the door (which bounds titles)
         ws.store().write([ws.record("entry.create", huge)])
         ws.store().write([ws.record("entry.create", entry_create())])
+        linking = entry_create(body=f"see [[{_wide(1000, 12)}]] and [[QUATTACK note]]")  # a link's target is indexed
+        ws.store().write([ws.record("entry.create", linking)])
         ws.ingest()
-        assert ws.store().db.scalar("SELECT count(*) FROM entries") == (1 if db_url else 2)
+        assert ws.store().db.scalar("SELECT count(*) FROM entries") == (2 if db_url else 3)
+        assert [r["target"] for r in ws.store().db.query("SELECT target FROM links WHERE from_id = ?",
+                                                         (linking["id"],))] == ["QUATTACK note"]
     finally:
         ws.close()
 
@@ -503,3 +510,11 @@ def test_an_imported_run_with_a_long_name_is_one_a_team_server_takes(run: CLI, t
     with Workspace(home=run.home, db=run.db_url) as ws:
         [long] = [r for r in run_service.list_runs(ws) if r.name.startswith("long")]
         assert len(long.name) == 500 and long.name.endswith("…")
+
+
+def test_a_node_title_a_team_server_would_refuse_is_refused_at_once(run: CLI) -> None:
+    """With the door's bound on a node's title (500 characters, as an entry's), a laptop refuses a longer
+    one when it is made, not at its next sync."""
+    assert_refused_unchanged(run, ["add", "project", "p" * 501], "at most 500 characters")
+    node = run.ok("add", "project", "fine").split()[0]
+    assert_refused_unchanged(run, ["node", "edit", node, "--title", "p" * 501], "at most 500 characters")

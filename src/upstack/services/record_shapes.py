@@ -44,7 +44,7 @@ from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PATH_OPS
 from upstack.domain.run import ENDED, RUN_NAME_CHARS
 from upstack.domain.text import KINDS, unstorable
-from upstack.domain.tree import NODE_KINDS, STATUSES
+from upstack.domain.tree import NODE_KINDS, NODE_TITLE_CHARS, STATUSES
 from upstack.errors import BadInput
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import offset_minutes, parse_iso
@@ -135,10 +135,11 @@ class Attachment(_Shape):
 
 # -- the tree ------------------------------------------------------------------------------------
 
+
 class NodeCreate(_Shape):
     id: Id
     kind: Literal[NODE_KINDS]  # type: ignore[valid-type]
-    title: Text = Field(min_length=1)
+    title: Text = Field(min_length=1, max_length=NODE_TITLE_CHARS)
     why: Text = ""
     status: Literal[STATUSES] = "open"  # type: ignore[valid-type]
     parent_id: Id | None = None
@@ -152,7 +153,7 @@ class _NodeChange(_Shape):
 
 
 class NodeEdit(_NodeChange):
-    title: Text | None = Field(default=None, min_length=1)
+    title: Text | None = Field(default=None, min_length=1, max_length=NODE_TITLE_CHARS)
     why: Text | None = None
 
 
