@@ -12,6 +12,7 @@ import random
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -353,6 +354,43 @@ def test_a_tensorboard_logdir_with_link_loops_and_fifos_lists_only_event_files(t
     os.mkfifo(logdir / "run1" / "events.out.tfevents.3.host")
     (logdir / "run1" / "up").symlink_to("..")  # a loop a walk following links would never leave
     assert event_files(logdir) == {logdir / "run1": [real]}
+
+
+def _mlflow_db(path: Path, **values: object) -> Path:
+    """A tracking database with MLflow's tables (the columns upstack reads) and one run, ``values`` in
+    place of its times, step or value: what SQLite lets a file made by hand hold."""
+    row = {"start": 1_700_000_000_000, "end": 1_700_000_001_000, "step": 1, "ts": 1_700_000_000_000, "value": 0.5,
+           **values}
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE experiments (experiment_id INTEGER, name TEXT, lifecycle_stage TEXT);
+            CREATE TABLE runs (run_uuid TEXT, name TEXT, status TEXT, start_time, end_time, experiment_id INTEGER,
+                               lifecycle_stage TEXT);
+            CREATE TABLE metrics (key TEXT, value, timestamp, step, is_nan, run_uuid TEXT);
+            CREATE TABLE params (key TEXT, value TEXT, run_uuid TEXT);
+            CREATE TABLE tags (key TEXT, value TEXT, run_uuid TEXT);
+            INSERT INTO experiments VALUES (1, 'e', 'active');""")
+        db.execute("INSERT INTO runs VALUES ('r1', 'n', 'FINISHED', ?, ?, 1, 'active')", (row["start"], row["end"]))
+        db.execute("INSERT INTO metrics VALUES ('loss', ?, ?, ?, 0, 'r1')", (row["value"], row["ts"], row["step"]))
+    return path
+
+
+@pytest.mark.parametrize("values", [{"start": "abc"}, {"start": float("inf")}, {"end": "later"}, {"step": "x"},
+                                    {"step": str(2**70)}, {"ts": "t"}, {"value": "v"}],
+                         ids=["start-text", "start-inf", "end-text", "step-text", "step-past-64-bits", "time-text",
+                              "value-text"])
+def test_an_mlflow_database_holding_what_is_no_time_or_number_is_refused_in_one_line(
+        run: CLI, tmp_path: Path, values: dict[str, object]) -> None:
+    """Found: `upstack import mlflow` of a tracking database (not only an mlruns folder, fixed before) whose
+    run's start time was text or infinity, or whose metric's step, time or value was no number (SQLite
+    keeps any type in any column), ended in a traceback (ValueError, OverflowError). Fixed: such a run is
+    a one-line error naming it (store/mlflow_db._runs), and nothing is imported."""
+    assert_refused_unchanged(run, ["import", "mlflow", str(_mlflow_db(tmp_path / "mlflow.db", **values))],
+                             "cannot read run r1")
+
+
+def test_a_well_formed_mlflow_database_still_imports(run: CLI, tmp_path: Path) -> None:
+    assert "imported 1 run (1 point)" in run.ok("import", "mlflow", str(_mlflow_db(tmp_path / "mlflow.db")))
 
 
 # == 4. Faults half-way ===========================================================================
