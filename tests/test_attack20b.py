@@ -89,6 +89,6 @@ def test_a_run_started_with_a_name_longer_than_a_rename_takes_is_refused(run: CL
     import upstack
     from upstack.errors import BadInput
 
-    with pytest.raises(BadInput, match="at most 200 characters"):
-        upstack.run("n" * 201, home=run.home, db=run.db_url, capture="none")
+    with pytest.raises(BadInput, match="at most 500 characters"):
+        upstack.run("n" * 501, home=run.home, db=run.db_url, capture="none")
     assert run.ok("runs", "--json").strip() == "[]"

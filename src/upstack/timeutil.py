@@ -182,6 +182,8 @@ def now_after(previous: str | None) -> str:
         return to_iso(parse_iso(previous) + timedelta(microseconds=1))
     except ValueError:
         return now
+    except OverflowError:  # the last microsecond of year 9999 (a pushed record's): nothing comes after it
+        return previous
 
 
 def parse_iso(text: str) -> datetime:

@@ -104,7 +104,9 @@ def link_stays_inside(path: str, target: str) -> bool:
 
 
 def links_problem(files: Iterable[Mapping[str, Any]]) -> str:
-    """'' if every path of a folder's manifest stays inside it once its links are made; else why not.
+    """'' if every path of a folder's manifest stays inside it once its links are made, and no path lies
+    under a file of it (no file system holds that: nothing could be made of it); else why not.
+
     ``link_stays_inside`` reads one link's target as text: it cannot see that a part of the target, or
     a folder above a path, is itself a link of the same manifest. So a path under a link is refused
     (writing it would follow the link), and a target may name a link only as its last part (going on,
@@ -112,14 +114,17 @@ def links_problem(files: Iterable[Mapping[str, Any]]) -> str:
     def key(path: str) -> str:  # as a case-insensitive file system (macOS, Windows) matches names
         return unicodedata.normalize("NFC", path).casefold()
 
+    files = list(files)
     links = {key(str(f["path"])) for f in files if f.get("link") is not None}
-    if not links:
-        return ""
+    plain = {str(f["path"]) for f in files if f.get("link") is None}  # as named: Linux may hold "X" and "x/y"
     for item in files:
         parts = str(item["path"]).split("/")
-        above = next(("/".join(parts[:n]) for n in range(1, len(parts)) if key("/".join(parts[:n])) in links), None)
-        if above is not None:
-            return f"{str(item['path'])[:80]!r} lies under {above[:80]!r}, a link"
+        for n in range(1, len(parts)):  # a folder above a path must not be a file or a link of the manifest
+            above = "/".join(parts[:n])
+            if key(above) in links:
+                return f"{str(item['path'])[:80]!r} lies under {above[:80]!r}, a link"
+            if above in plain:
+                return f"{str(item['path'])[:80]!r} lies under {above[:80]!r}, a file"
         if item.get("link") is None:
             continue
         place = parts[:-1]

@@ -13,12 +13,11 @@ from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number", "tick_labels",
            "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED",
-           "SYSTEM_PREFIX", "metric_order", "NAME_CHARS"]
+           "SYSTEM_PREFIX", "metric_order", "RUN_NAME_CHARS"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
 SYSTEM_PREFIX = "system/"  # CPU, memory and GPU, sampled by the run's thread (capture/system.py)
-NAME_CHARS = 200  # a run's name shows in lists and titles: one line (at its start and at a rename)
 
 
 def metric_order(key: str) -> tuple[bool, str]:
@@ -192,12 +191,26 @@ def _json_number(value: Any) -> Any:
     return value
 
 
+RUN_NAME_CHARS = 500  # a run's name (a start or a rename): a team server takes no longer one
+TITLE_NAME_CHARS = 200  # of a run's name in its result entry's title (the whole name is on the run)
+TITLE_KEY_CHARS = 100  # of each metric's name there
+
+
 def result_title(run: RunInfo, seconds: float | None) -> str:
-    """"Run sae-sweep finished after 12 min: loss 0.0312, l0 41." (two metrics at most)."""
+    """"Run sae-sweep finished after 12 min: loss 0.0312, l0 41." (two metrics at most).
+
+    A long name or metric key is cut short (with "…"): the title is an indexed key of the entries
+    table, and PostgreSQL refuses an index row of more than about 2,700 bytes, so a run named by a
+    script, an import or a push with a few thousand characters would otherwise never get its result
+    entry (and, stuck in the journal, stop every later ingest)."""
     took = f" after {ran_for(run.status, seconds)}" if seconds is not None else ""
     lost = f", {run.points_lost:,} points lost to write errors" if run.points_lost else ""
-    shown = ", ".join(f"{m.key} {format_number(m.last)}" for m in run.metrics[:2])
-    return f"Run {run.name} {run.status}{took}{lost}" + (f": {shown}." if shown else ".")
+    shown = ", ".join(f"{_clipped(m.key, TITLE_KEY_CHARS)} {format_number(m.last)}" for m in run.metrics[:2])
+    return f"Run {_clipped(run.name, TITLE_NAME_CHARS)} {run.status}{took}{lost}" + (f": {shown}." if shown else ".")
+
+
+def _clipped(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

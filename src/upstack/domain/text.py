@@ -34,6 +34,7 @@ __all__ = [
     "search_document",
     "fold_tag",
     "TITLE_LIMIT",
+    "TAG_CHARS",
     "REPLACEMENT",
     "clean_text",
     "clean_data",
@@ -230,12 +231,17 @@ def find_links(text: str) -> list[str]:
     return list(seen)
 
 
+TAG_CHARS = 200  # a tag is a word to find entries by; the store indexes each (PostgreSQL: ~2,700 bytes a key)
+
+
 def collect_tags(title: str, body: str, extra_tags: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
-    """An entry's tags: the #tags written in it, then any given apart from the text."""
-    tags = dict.fromkeys(find_tags(title + "\n" + body))
+    """An entry's tags: the #tags written in it, then any given apart from the text. A "#word" of more
+    than ``TAG_CHARS`` characters is no tag anyone types: left in the text, not made a tag (indexed, it
+    would stop a PostgreSQL store's journal at the record that wrote it)."""
+    tags = dict.fromkeys(t for t in find_tags(title + "\n" + body) if len(t) <= TAG_CHARS)
     for tag in extra_tags:
         norm = normalize_tag(tag)
-        if norm:
+        if norm and len(norm) <= TAG_CHARS:
             tags.setdefault(norm)
     return tuple(tags)
 

@@ -14,10 +14,11 @@ from upstack.domain.text import title_key
 from upstack.errors import Ambiguous, BadInput, NotFound
 from upstack.ids import short_id
 
-__all__ = ["NODE_KINDS", "STATUSES", "Node", "check_parent", "check_status", "status_label",
+__all__ = ["NODE_KINDS", "NODE_TITLE_CHARS", "STATUSES", "Node", "check_parent", "check_status", "status_label",
            "match_project", "no_such_project"]
 
 NODE_KINDS = ("agenda", "project", "question", "experiment")
+NODE_TITLE_CHARS = 500  # a node's title is an indexed key (title_key): a team server takes no longer one
 # parked: set aside on purpose, to come back to (not stale, not stuck, not closed).
 STATUSES = ("open", "active", "blocked", "parked", "done", "dropped")
 _ALIASES = {"answered": "done", "finished": "done"}

@@ -14,6 +14,7 @@ it made before, changed at its source since, asks for a new revision of it
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,14 @@ from typing import Any
 
 from upstack.domain.imports import ImportFailed, ImportResult, Problem
 from upstack.domain.text import KINDS, normalize_tag
+from upstack.errors import BadInput
 from upstack.ids import new_id
 from upstack.services.capture import PreparedFile, store_files
 from upstack.store.queries import imported_before
 from upstack.timeutil import now_iso
 from upstack.workspace import Workspace
 
-__all__ = ["Problem", "ImportFailed", "ImportedEntry", "ImportResult", "commit", "source_key"]
+__all__ = ["Problem", "ImportFailed", "ImportedEntry", "ImportResult", "commit", "source_key", "readable_file"]
 
 
 @dataclass
@@ -102,3 +104,22 @@ def _commit(ws: Workspace, items: list[ImportedEntry], problems: list[Problem],
         result.warnings += report.problems
         result.imported = len(records) - result.updated
     return result
+
+
+def readable_file(path: Path) -> Path:
+    """``path`` if an importer may read it: a regular file, not a symbolic link. A tracker's folder may
+    come from anyone (a colleague's mlruns, an archive): a file in it that is a link would read whatever
+    it names into the import (a key, a token: a param's value becomes config, which sync shares), and a
+    FIFO or a device would be read forever. Neither tool writes such a file; BadInput, in one line."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(mode):
+        raise BadInput(f"cannot read {path}: it is a link (to {os.readlink(path)[:200]}); an import reads "
+                       "only the files of the folder it is given")
+    if not stat.S_ISREG(mode):
+        raise BadInput(f"cannot read {path}: not a regular file")
+    return path

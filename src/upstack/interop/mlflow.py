@@ -27,6 +27,7 @@ import yaml
 
 from upstack.domain.tracker import MLFLOW_STATUS, NEVER_ENDED, TrackerRun, iso_from_epoch, param_value
 from upstack.errors import BadInput
+from upstack.interop.common import readable_file
 from upstack.store.mlflow_db import is_mlflow_db, mlflow_db_runs
 
 __all__ = ["mlflow_runs", "looks_like_mlflow"]
@@ -60,7 +61,7 @@ def mlflow_runs(path: Path) -> tuple[int, Iterator[TrackerRun]]:
 
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+        value = yaml.safe_load(readable_file(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise BadInput(f"cannot read {path}: {exc}".splitlines()[0]) from None
     if not isinstance(value, dict):
@@ -147,7 +148,7 @@ def _key_files(folder: Path) -> dict[str, str]:
     values = {}
     for key, path in _files(folder).items():
         try:
-            values[key] = path.read_text(encoding="utf-8")
+            values[key] = readable_file(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"cannot read {path}: {exc}") from None
     return values
@@ -157,7 +158,7 @@ def _metric(path: Path) -> tuple[array, array, array]:
     """A metric file's every point, in the order it was logged."""
     steps, times, values = array("q"), array("d"), array("d")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = readable_file(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read {path}: {exc}") from None
     for number, line in enumerate(lines, 1):

@@ -40,13 +40,16 @@ _HPARAM_STATUS = {1: "finished", 2: "failed", 3: "crashed"}
 
 
 def event_files(logdir: Path) -> dict[Path, list[Path]]:
-    """Each run folder under ``logdir`` (itself included) with its event files, by name."""
+    """Each run folder under ``logdir`` (itself included) with its event files, by name. Folders are
+    not entered through links (a link to a folder above would be walked forever), and an event file is
+    a file: a FIFO or a link that leads nowhere (or to itself) named like one would be waited on, or fail
+    the whole import, when read."""
     runs: dict[Path, list[Path]] = {}
     if logdir.is_file():
         return {logdir.parent: [logdir]} if _EVENTS.match(logdir.name) else {}
     for root, dirs, names in os.walk(logdir):
         dirs.sort()
-        files = sorted(Path(root) / n for n in names if _EVENTS.match(n))
+        files = sorted(Path(root) / n for n in names if _EVENTS.match(n) and (Path(root) / n).is_file())
         if files:
             runs[Path(root)] = files
     return runs

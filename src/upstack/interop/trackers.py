@@ -24,6 +24,7 @@ the report names it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upstack.domain.run import RUN_NAME_CHARS
 from upstack.domain.tracker import TrackerRun, iso_from_epoch, tag_words
 from upstack.errors import BadInput, UpstackError
 from upstack.formats.journal import Record
@@ -106,7 +108,9 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
         node = {"node_id": ws.focus_node_id()}
     result = TrackerImport(tool, str(path))
     db = ws.store().db
-    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=ws.home))  # the workspace's disk: room, and private
+    _sweep_staging(ws.home)
+    # The workspace's disk (room, and private), named by the host and process importing into it.
+    staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{_host()}.{os.getpid()}.", dir=ws.home))
     later: list[tuple[str, list[Record], Series]] = []  # runs imported before, to catch up once all is read
     try:
         for number, run in enumerate(runs, 1):
@@ -146,6 +150,38 @@ def import_tracker(ws: Workspace, tool: str, path: Path, *, under: str | None = 
     return result
 
 
+_STAGING = ".import-"
+
+
+def _host() -> str:
+    import socket
+
+    return "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:64] or "host"
+
+
+def _sweep_staging(home: Path) -> None:
+    """Remove what imports killed part-way left (``finally`` never ran): their staged copies of every
+    run they read, as large as the source, which nothing else reads or removes. Only folders of this
+    host whose process is gone (the home may be shared by a cluster's machines); one of an upstack that
+    named them by nothing (``.import-XXXX``) is stale too."""
+    for folder in home.glob(f"{_STAGING}*"):
+        host, _, rest = folder.name[len(_STAGING):].partition(".")
+        pid = rest.partition(".")[0]
+        if rest and (host != _host() or not pid.isdigit() or _alive(int(pid))):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
 def _after(run: TrackerRun, stored: dict[str, Any]) -> Series | None:
     """The points the source has beyond those the store holds, by metric ({key: (index of the first,
     steps, times, values)}); None when the source has fewer than the store (rewritten since: left be)."""
@@ -168,7 +204,8 @@ def _record(ws: Workspace, op: str, at: str, *parts: str, data: dict[str, Any]) 
 
 def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, node: dict[str, Any]) -> None:
     """The run's folder as upstack's own run would have left it: start, provenance, every point, end."""
-    start = {"run_id": run_id, "name": run.name, **node, "config": run.config,
+    name = run.name if len(run.name) <= RUN_NAME_CHARS else run.name[:RUN_NAME_CHARS - 1] + "…"  # as a server takes it
+    start = {"run_id": run_id, "name": name, **node, "config": run.config,
              "tags": tag_words(run.tool, run.experiment, run.tags), "goals": {}, "started_at": run.started_at,
              "host": ""}  # no utc_offset: the time comes from the file, not from a writer now (docs/architecture.md)
     imported = {"from": run.tool, "id": run.source_id.replace("\0", "/"), "path": run.where,

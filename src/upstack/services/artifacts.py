@@ -186,9 +186,7 @@ def resolver(ws: Workspace) -> Callable[[str], tuple[dict[str, Any], Path]]:
         if not local.exists():
             try:
                 _materialise(ws, version, local)
-            except FileExistsError:
-                pass  # made meanwhile by another run: the same content
-            except OSError as exc:
+            except OSError as exc:  # FileExistsError: made meanwhile by another run (the same content)
                 if not local.exists():
                     raise BadInput(f"cannot copy {version.label} to {cache}: {exc.strerror or exc}") from None
         data = {"name": version.name, "digest": version.digest, "producer": version.produced_by[0]["run_id"]}

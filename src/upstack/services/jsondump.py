@@ -431,7 +431,8 @@ def import_json(ws: Workspace, path: Path, *, server_backup: bool = False) -> Im
     # _check reads the file's shape; a value of a wrong type it does not look at (a version in words, a list
     # where a column holds text, a row naming a node that is not there) is still the file's fault, and the
     # rows go in one transaction: say so in one line, with nothing of them kept.
-    malformed = (ValueError, TypeError, KeyError, AttributeError, RecursionError, db.integrity_error, db.data_error)
+    malformed = (ValueError, TypeError, KeyError, AttributeError, RecursionError, db.integrity_error, db.data_error,
+                 db.too_large_error)
     try:
         # Its text as upstack keeps it (domain.text.clean_text): an export of a store that an older
         # upstack let a NUL into imports the same on both engines.

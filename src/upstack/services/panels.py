@@ -229,8 +229,11 @@ def _drawn_runs(ws: Workspace, panel: Panel, page_runs: Sequence[str]) -> list[A
     runs (a run page's own), else the newest under its project."""
     if panel.spec.runs:
         return [run_service.get_run(ws, r) for r in panel.spec.runs]  # already only the visible ones
-    if page_runs:
-        return [run for run in (_maybe_run(ws, r) for r in page_runs[:MAX_RUNS]) if run is not None]
+    if page_runs:  # as many as a saved panel may draw: MAX_LINES lines of its metrics
+        most = max(1, min(MAX_RUNS, MAX_LINES // max(1, len(panel.spec.keys))))
+        found = [run for run in (_maybe_run(ws, r) for r in list(dict.fromkeys(page_runs))[:MAX_RUNS])
+                 if run is not None]
+        return found[:most]
     if panel.node_id is None:
         return []
     return run_service.list_runs(ws, under=panel.node_id, limit=NEWEST)

@@ -42,9 +42,9 @@ from upstack.domain.artifact import (
 )
 from upstack.domain.entry import NOTE_META
 from upstack.domain.permissions import PATH_OPS
-from upstack.domain.run import ENDED
+from upstack.domain.run import ENDED, RUN_NAME_CHARS
 from upstack.domain.text import KINDS, unstorable
-from upstack.domain.tree import NODE_KINDS, STATUSES
+from upstack.domain.tree import NODE_KINDS, NODE_TITLE_CHARS, STATUSES
 from upstack.errors import BadInput
 from upstack.ids import looks_like_full_id
 from upstack.timeutil import offset_minutes, parse_iso
@@ -89,10 +89,15 @@ def _id(value: str) -> str:
 
 def _time(value: str) -> str:
     try:
-        parse_iso(value)  # the one form stored times take, which every reader parses
+        when = parse_iso(value)  # the one form stored times take, which every reader parses
     except ValueError:
         raise ValueError("not a time as upstack writes it (2026-01-31T09:30:00.000000Z)") from None
+    if when.year > LAST_YEAR:  # where the newest change wins, a change stamped so late could never be followed
+        raise ValueError(f"a time after the year {LAST_YEAR}")
     return value
+
+
+LAST_YEAR = 9000
 
 
 def _offset(value: str) -> str:
@@ -130,10 +135,11 @@ class Attachment(_Shape):
 
 # -- the tree ------------------------------------------------------------------------------------
 
+
 class NodeCreate(_Shape):
     id: Id
     kind: Literal[NODE_KINDS]  # type: ignore[valid-type]
-    title: Text = Field(min_length=1)
+    title: Text = Field(min_length=1, max_length=NODE_TITLE_CHARS)
     why: Text = ""
     status: Literal[STATUSES] = "open"  # type: ignore[valid-type]
     parent_id: Id | None = None
@@ -147,7 +153,7 @@ class _NodeChange(_Shape):
 
 
 class NodeEdit(_NodeChange):
-    title: Text | None = Field(default=None, min_length=1)
+    title: Text | None = Field(default=None, min_length=1, max_length=NODE_TITLE_CHARS)
     why: Text | None = None
 
 
@@ -387,16 +393,20 @@ class OutreachLog(PathRecord):
 
 # -- runs ----------------------------------------------------------------------------------------
 
+RunName = Annotated[Text, Field(min_length=1, max_length=RUN_NAME_CHARS)]  # a start's, or a rename's
+RunTags = Annotated[list[Annotated[Text, Field(min_length=1, max_length=TITLE_CHARS)]], Field(max_length=200)]
+
+
 class RunStart(_Shape):
     run_id: Id
-    name: Text = Field(min_length=1, max_length=TITLE_CHARS)  # as a rename's: it is the entry's title
+    name: RunName
     node_id: Id | None = None
-    node_ref: Text | None = None
+    node_ref: Annotated[Text, Field(max_length=TITLE_CHARS + 1)] | None = None  # an id, a short id or @title
     config: Data = {}
-    tags: list[Annotated[Text, Field(max_length=TITLE_CHARS)]] = Field(default=[], max_length=200)
-    goals: dict[Text, Literal["min", "max"]] = {}
+    tags: Annotated[list[Annotated[Text, Field(max_length=TITLE_CHARS)]], Field(max_length=200)] = []
+    goals: dict[Annotated[Text, Field(max_length=200)], Literal["min", "max"]] = {}  # metric names
     started_at: Time
-    host: Text = ""
+    host: Annotated[Text, Field(max_length=TITLE_CHARS)] = ""
     utc_offset: Offset | None = None
 
 
@@ -492,11 +502,11 @@ class _RunChange(_Shape):
 
 
 class RunRename(_RunChange):
-    name: Text = Field(min_length=1, max_length=TITLE_CHARS)
+    name: RunName
 
 
 class RunRetag(_RunChange):
-    tags: list[Annotated[Text, Field(min_length=1, max_length=TITLE_CHARS)]] = Field(max_length=200)
+    tags: RunTags
 
 
 class RunMove(_RunChange):
@@ -619,7 +629,7 @@ class RunResume(_Shape):
 
     run_id: Id
     at: Time
-    host: Text = ""
+    host: Annotated[Text, Field(max_length=TITLE_CHARS)] = ""
     pid: StrictInt = Field(default=0, ge=0, le=2**31)
     step: StrictInt = Field(default=-1, ge=-(2**63), le=2**63 - 1)
 def _artifact_name(value: str) -> str:

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from upstack.domain import access
-from upstack.domain.run import NAME_CHARS, RunInfo
-from upstack.domain.text import clean_text, normalize_tag
+from upstack.domain.run import RUN_NAME_CHARS, RunInfo
+from upstack.domain.text import TAG_CHARS, clean_text, normalize_tag
 from upstack.errors import BadInput, Forbidden, NotFound
 from upstack.ids import short_id
 from upstack.services.runs import get_run
@@ -29,6 +29,7 @@ from upstack.workspace import Workspace
 __all__ = ["rename", "retag", "add_note", "move", "delete", "restore", "history", "Change", "may_manage",
            "get_run", "server_warning", "NAME_CHARS", "NOTE_CHARS"]
 
+NAME_CHARS = RUN_NAME_CHARS  # as at its start: a team server takes no longer name
 NOTE_CHARS = 20_000
 HIDDEN_NODE = "a node you cannot see"
 
@@ -77,7 +78,7 @@ def retag(ws: Workspace, ref: str, changes: list[str]) -> RunInfo:
     for change in changes:
         sign, word = (change[0], change[1:]) if change[:1] in "+-" and len(change) > 1 else ("+", change)
         tag = normalize_tag(clean_text(word))
-        if not tag or len(tag) > NAME_CHARS:
+        if not tag or len(tag) > TAG_CHARS:
             raise BadInput(f"{change!r} is not a tag: write +tag to add one, -tag to take one off")
         if sign == "+" and tag not in tags:
             tags.append(tag)

@@ -16,7 +16,7 @@ from typing import Any
 from upstack.capture.run import Run, track
 from upstack.capture.writer import say
 from upstack.domain.config import config_to_dict
-from upstack.domain.run import NAME_CHARS
+from upstack.domain.run import RUN_NAME_CHARS
 from upstack.domain.text import clean_data
 from upstack.errors import BadInput, NotFound, UpstackError
 from upstack.formats.journal import Record
@@ -83,8 +83,8 @@ def start_run(ws: Workspace, name: str | None = None, *, under: str | None = Non
         tags = [*tags, trial.tag]
     run_config = redactor.mapping(run_config)
     name = (name or _default_name()).strip() or "run"
-    if len(name) > NAME_CHARS:
-        raise BadInput(f"a run's name is at most {NAME_CHARS} characters (it shows in lists), got {len(name):,}")
+    if len(name) > RUN_NAME_CHARS:  # a team server takes no longer name (services/record_shapes.py)
+        raise BadInput(f"a run's name is at most {RUN_NAME_CHARS} characters (this one has {len(name):,})")
     for key, goal in (goals or {}).items():
         if goal not in ("min", "max"):
             raise BadInput(f"goal for {key!r} must be 'min' or 'max', got {goal!r}")

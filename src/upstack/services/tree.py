@@ -8,7 +8,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.entry import Entry
 from upstack.domain.filters import Filters
-from upstack.domain.tree import NODE_KINDS, Node, check_parent, check_status
+from upstack.domain.tree import NODE_KINDS, NODE_TITLE_CHARS, Node, check_parent, check_status
 from upstack.errors import BadInput, NotFound
 from upstack.files import make_private_dirs, write_atomically
 from upstack.formats.journal import Record
@@ -128,6 +128,7 @@ def add_node(ws: Workspace, kind: str, title: str, *, why: str = "", under: str 
         raise BadInput(f"unknown node kind {kind!r}: choose one of {', '.join(NODE_KINDS)}")
     if not title.strip():
         raise BadInput("a node needs a title")
+    _fits(title)
     store = ws.store()
     parent_id = resolve_node(store.db, under) if under else None
     check_parent(kind, store_tree.load_node(store.db, parent_id).kind if parent_id else None)
@@ -188,6 +189,11 @@ def show_node(ws: Workspace, ref: str, recent: int = 10) -> NodeView:
                     store_tree.history(db, node_id), queries.load_entries(db, ids))
 
 
+def _fits(title: str) -> None:
+    if len(title.strip()) > NODE_TITLE_CHARS:
+        raise BadInput(f"a node's title is at most {NODE_TITLE_CHARS} characters (this one has {len(title.strip()):,})")
+
+
 def edit_node(ws: Workspace, ref: str, *, title: str | None = None, why: str | None = None) -> Node:
     store = ws.store()
     node = store_tree.load_node(store.db, resolve_node(store.db, ref))
@@ -195,6 +201,7 @@ def edit_node(ws: Workspace, ref: str, *, title: str | None = None, why: str | N
     if title is not None:
         if not title.strip():
             raise BadInput("a node's title cannot be empty")
+        _fits(title)
         changes["title"] = title.strip()
     if why is not None:
         changes["why"] = why.strip()

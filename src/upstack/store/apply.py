@@ -74,7 +74,7 @@ def bad_record_errors(db: Database) -> tuple[type[Exception], ...]:
     """What applying a record raises when the record cannot be applied (a field missing or of the
     wrong type, a value the engine cannot hold): set that record aside, never stop the others."""
     return (UpstackError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError,
-            db.integrity_error, db.data_error)
+            db.integrity_error, db.data_error, db.too_large_error)
 
 
 def apply_record(db: Database, record: Record) -> bool:

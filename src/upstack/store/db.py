@@ -47,6 +47,8 @@ class Database:
         self.integrity_error: type[Exception] = engine.integrity_error
         # What a value the engine cannot hold raises (a NUL byte in PostgreSQL text, a huge integer).
         self.data_error: type[Exception] = engine.data_error
+        # What a row too large for its index raises (a key of more than about 2,700 bytes in PostgreSQL).
+        self.too_large_error: type[Exception] = engine.too_large_error
         # What the open transaction has written, for writers that skip repeating themselves within
         # it (store.vocabulary): emptied when it begins, commits, or any part of it rolls back.
         self.written: dict[str, set[Any]] = {}

@@ -276,6 +276,8 @@ def _set_links(db: Database, entry_id: str, text: str, fresh: bool = False) -> N
         db.execute("DELETE FROM links WHERE from_id = ?", (entry_id,))
     rows = []
     for target in find_links(text):
+        if len(target) > NAME_KEY_CHARS:  # longer than any title or name it could find; and indexed (target_key)
+            continue
         to_id = link_target(db, target)
         rows.append((entry_id, target, title_key(target), to_id if to_id != entry_id else None))
     db.executemany("INSERT INTO links (from_id, target, target_key, to_id) VALUES (?, ?, ?, ?)",

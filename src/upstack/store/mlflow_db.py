@@ -75,8 +75,10 @@ def _runs(connection: sqlite3.Connection, path: Path, rows: list[sqlite3.Row]) -
         for row in rows:
             try:
                 yield _run(connection, path, row)
-            except sqlite3.Error as exc:
-                raise BadInput(f"cannot read run {row['run_uuid']} in {path}: {exc}") from None
+            # A file made by hand (or by anyone) holds what SQLite lets it: a time as text, a step past 64
+            # bits, a value that is no number. Each is the run's problem, said in one line.
+            except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+                raise BadInput(f"cannot read run {str(row['run_uuid'])[:60]} in {path}: {exc}") from None
     finally:
         connection.close()
 

@@ -28,6 +28,10 @@ class Dialect(ABC):
     # PostgreSQL text, a huge integer), as opposed to a broken connection.
     integrity_error: type[Exception]
     data_error: type[Exception]
+    # A row its index cannot hold (PostgreSQL: a key of more than about 2,700 bytes, "program limit
+    # exceeded"): the record that wrote it is bad, to be set aside, not a fault of the server that would
+    # keep it waiting in the journal, and every record after it, for good.
+    too_large_error: type[Exception]
     # What reading a page too damaged to follow raises (SQLite's "database disk image is malformed");
     # the checks of `upstack doctor` report it as a finding. PostgreSQL's damage is its server's to find.
     damaged_error: type[Exception]

@@ -87,6 +87,7 @@ class PostgresDialect(Dialect):
         logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
         self.integrity_error, self.data_error = psycopg.IntegrityError, psycopg.DataError
+        self.too_large_error = psycopg.errors.ProgramLimitExceeded
         self.damaged_error = _NeverRaised
 
     def prepare(self, raw: Any) -> None:

@@ -46,6 +46,7 @@ class SqliteDialect(Dialect):
     begin_write = "BEGIN IMMEDIATE"  # the write lock at once: never a deadlock upgrading from a read
     begin_snapshot = "BEGIN"  # WAL: a read transaction sees the state at its first read
     integrity_error, data_error = sqlite3.IntegrityError, sqlite3.DataError
+    too_large_error = sqlite3.DataError  # "string or blob too big"
     damaged_error = sqlite3.DatabaseError
     unmerged = "LIMIT -1 OFFSET 0"  # SQLite takes an OFFSET only after a LIMIT
     ordered_join = "CROSS JOIN"  # SQLite's planner keeps the order of a CROSS JOIN
