@@ -131,6 +131,13 @@ def test_a_version_is_named_by_its_digest_too(workspace: Workspace, tmp_path: Pa
     assert "model:v0" in out and (tmp_path / "first.bin").read_bytes() == b"first"
     shown = json.loads(cli.ok("artifact", "show", f"model@{second.digest[:8]}", "--json"))
     assert [v["label"] for v in shown["versions"]] == ["model:v1"]
+    weights.write_bytes(b"third")
+    with _run(workspace) as run:
+        stored = run.artifact(weights, name="model")
+    with _run(workspace, "consume") as run:  # the ref a run is given names it at once, before any ingest
+        assert Path(run.use_artifact(stored["ref"])).read_bytes() == b"third"
+    third = artifacts.find(workspace, "model:v2")
+    assert stored["ref"] == f"model@{third.digest[:12]}" == third.label.replace(":v2", f"@{third.digest[:12]}")
     for ref, message in ((f"model@{'0' * 40}", "whose digest starts"), ("model@12345", "6 to 64 hex digits"),
                          ("model@xyzxyz", "6 to 64 hex digits"), ("model:v1@abcdef", "artifact name")):
         result = cli("save", ref, str(tmp_path / "x"))

@@ -96,6 +96,9 @@ def test_the_groups_page_plans_one_line_per_group_and_serves_its_aggregate(serve
     data = client.get(chart["lines"][0]["url"]).json()
     assert data["band"] == "minmax" and data["total"] == 150 and set(data["counts"]) == {3}
     assert client.get("/runs/groups").status_code == 200
+    assert "<h1>Runs grouped by lr</h1>" in client.get("/runs/groups", params={"by": "lr"}).text
+    heading = "<h1>Runs grouped by every config value that differs but seed</h1>"
+    assert heading in client.get("/runs/groups", params={"by": "-seed"}).text
     assert client.get("/runs/groups.json", params={"band": "nope"}).status_code == 400
     assert client.get("/runs/groups/series.json", params={"key": "loss", "id": "zzzzzzz"}).status_code == 404
     # A typo in a key or a filter: said above the form, which keeps what was typed (the JSON twin: 400)

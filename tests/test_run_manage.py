@@ -86,6 +86,9 @@ def test_move_files_the_run_and_its_result_elsewhere(workspace: Workspace) -> No
         f"moved from SAE features ({first.short}) to Probing ({second.short})"
     with pytest.raises(NotFound):
         run_manage.move(workspace, run_id, "zzzz9999")
+    unfiled = _run(workspace)
+    run_manage.move(workspace, unfiled, first.short)
+    assert run_manage.history(workspace, unfiled)[-1].text == f"filed under SAE features ({first.short})"
 
 
 def test_delete_hides_the_run_everywhere_and_restore_brings_it_back(workspace: Workspace) -> None:

@@ -285,7 +285,9 @@ class Run:
     # -- artifacts -------------------------------------------------------------------
     def artifact(self, path: Any, name: str, kind: str = "model") -> dict[str, Any]:
         """Store a file or a folder as a version of artifact ``name`` (v0, v1, ...; the same content
-        is the same version), read in chunks, never whole. Returns its name, kind, digest, size and files.
+        is the same version), read in chunks, never whole. Returns its name, kind, digest, size and files,
+        and ``ref``, ``NAME@DIGEST``, which names this version everywhere (its number is given when the
+        workspace reads the run).
 
         Example:
             >>> run.artifact("checkpoints/final", name="sae-16k", kind="model")  # doctest: +SKIP
@@ -300,11 +302,11 @@ class Run:
         if self._status is not None:
             raise BadInput(f"run {self.short} has ended; start a new run to store an artifact")
         files, folder = build_manifest(Path(path), self._files.put_file)
-        data = {"name": name, "kind": kind, "digest": manifest_digest(files, folder), "folder": folder,
-                "files": files, "at": now_iso()}
+        digest = manifest_digest(files, folder)
+        data = {"name": name, "kind": kind, "digest": digest, "folder": folder, "files": files, "at": now_iso()}
         self.append([self.record("run.artifact", data)])
         return {k: data[k] for k in ("name", "kind", "digest", "folder", "files")} | {
-            "size": sum(int(f["size"]) for f in files)}
+            "size": sum(int(f["size"]) for f in files), "ref": f"{name}@{digest[:12]}"}
 
     def use_artifact(self, ref: str) -> Any:
         """Record that this run uses artifact ``NAME``, ``NAME:latest`` or ``NAME:vN``; the local path of

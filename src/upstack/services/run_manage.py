@@ -175,9 +175,12 @@ class Change:
             taken = [t for t in self.old or [] if t not in (self.new or [])]
             return "tags " + ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in taken)] or ["unchanged"])
         if self.change == "node":
-            old, new = self.extra.get("old_title") or "nowhere", self.extra.get("new_title") or "nowhere"
+            old, new = self.extra.get("old_title") or "", self.extra.get("new_title") or ""
+            if not new:
+                return f"unfiled from {old}"
             # The same: a move that came without where it was from (one the sender may not see).
-            return f"moved to {new}" if old == new else f"moved from {old} to {new}"
+            return f"filed under {new}" if not old else f"moved to {new}" if old == new else \
+                f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
         if self.change == "started":  # under its name now, unless renamed since (the renames say from what)
