@@ -228,3 +228,34 @@ def test_plot_draws_each_group_as_a_mean_with_a_band(workspace: Workspace, sweep
     assert minmax.read_bytes().startswith(b"\x89PNG")
     assert "logged no metric 'nope'" in run("plot", *ids, "nope", "--group", "lr", "--out", str(minmax)).stderr
     assert "no runs match" in run("plot", "--where", "lr>5", "loss", "--out", str(minmax)).stderr
+
+
+def test_tags_choose_runs_whole_and_case_aside(workspace: Workspace, run: CLI) -> None:
+    """`--tag` (W&B's tag filter): every tag given, a whole tag (never part of one), case aside; LIKE's
+    wildcards in a tag are only characters."""
+    made = {}
+    for name, tags in (("base", ["Baseline", "sae"]), ("both", ["baseline", "sweep_1"]), ("part", ["baselines"]),
+                       ("wild", ["sweepX1"]), ("none", [])):
+        with upstack.run(name, tags=tags, home=workspace.home, db=workspace.db_url, capture="none") as r:
+            r.log({"loss": 1.0})
+        made[name] = r.id
+    workspace.ingest()
+
+    def names(*tags: str) -> set[str]:
+        return {r.name for r in run_service.list_runs(workspace, tags=tags)}
+
+    assert names("baseline") == {"base", "both"} == names("#BASELINE")
+    assert names("baseline", "sweep_1") == {"both"} and names("sweep_1") == {"both"}  # "_" is no wildcard
+    assert names("sae", "sweep_1") == set() and names("base") == set()
+    with pytest.raises(BadInput, match="a tag to filter by is a word"):
+        run_service.list_runs(workspace, tags=["#"])
+    listed = json.loads(run.ok("runs", "--tag", "baseline", "--tag", "sae", "--json"))
+    assert [r["name"] for r in listed] == ["base"]
+    assert "No runs match --tag nothing." in run.ok("runs", "--tag", "nothing")
+    compared = json.loads(run.ok("compare", "--tag", "baseline", "--json"))
+    assert sorted(r["name"] for r in compared["runs"]) == ["base", "both"]
+    from webserver import serve
+
+    with serve(workspace.home, workspace.db_url) as server:
+        body = server.client().get("/runs.json", params=[("tag", "baseline"), ("tag", "sweep_1")]).json()
+    assert [r["name"] for r in body["runs"]] == ["both"] and body["filters"]["tag"] == ["baseline", "sweep_1"]

@@ -79,11 +79,16 @@ def _own_first(metrics: list[MetricSummary]) -> list[MetricSummary]:
     return sorted(metrics, key=lambda m: m.key.startswith(SYSTEM_PREFIX))
 
 
+_tag_option = click.option("--tag", "tags", multiple=True, metavar="TAG",
+                           help="Only runs tagged TAG (#TAG too; repeat: all of them).")
+
+
 @click.command(name="runs", cls=FilterHintCommand)
 @click.option("--under", metavar="NODE", shell_complete=complete_nodes,
               help="Only runs filed under this node (or below it).")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
 @click.option("--name", metavar="NAME", help="Only runs with this name.")
+@_tag_option
 @click.option("--since", metavar="WHEN",
               help="Started from this day (e.g. 'last monday': the whole day) or moment.")
 @click.option("--until", metavar="WHEN", help="Started up to this day (the whole day) or moment.")
@@ -103,12 +108,12 @@ def _own_first(metrics: list[MetricSummary]) -> list[MetricSummary]:
 @click.option("--deleted", is_flag=True, help="The deleted runs instead (upstack run restore ID brings one back).")
 @json_option
 @pass_log
-def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None,
+def runs_command(ws: Workspace, under: str | None, status: str | None, name: str | None, tags: tuple[str, ...],
                  since: str | None, until: str | None, where: tuple[str, ...], sort: str | None,
                  group: str | None, metrics: tuple[str, ...], limit: int, deleted: bool, as_json: bool) -> None:
     """Experiment runs, newest first: filter, sort and group them by what they found."""
     found = run_service.list_runs(
-        ws, under=under, status=status, name=name, where=list(where), sort=sort, deleted=deleted,
+        ws, under=under, status=status, name=name, tags=tags, where=list(where), sort=sort, deleted=deleted,
         limit=None if group or not limit else limit,
         since=parse_since(since, what="--since date") if since else None,
         until=parse_until(until, what="--until date") if until else None)
@@ -118,7 +123,7 @@ def runs_command(ws: Workspace, under: str | None, status: str | None, name: str
     if as_json:
         print_json([r.to_dict() for r in found])
         return
-    given = options_given(under=under, status=status, name=name, since=since, until=until, where=where,
+    given = options_given(under=under, status=status, name=name, tag=tags, since=since, until=until, where=where,
                           deleted=deleted)
     if not found and given:
         echo(f"No runs match {given}.{_one_condition_each(where)}")
@@ -253,6 +258,7 @@ _SAME_SHOWN = 8  # config values the same in every run that compare names (the r
               help="The runs filed under this node (or below it), as well as any named: a sweep's, say.")
 @click.option("--where", "where", multiple=True, metavar="COND",
               help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
+@_tag_option
 @click.option("--sort", metavar="FIELD",
               help="The order of the runs --under or --where choose, as `upstack runs --sort` reads it.")
 @click.option("-n", "--limit", type=click.IntRange(min=2), default=10, show_default=True,
@@ -260,8 +266,8 @@ _SAME_SHOWN = 8  # config values the same in every run that compare names (the r
 @click.option("--deleted", is_flag=True, help="Let deleted runs be compared too.")
 @json_option
 @pass_log
-def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tuple[str, ...], sort: str | None,
-            limit: int, deleted: bool, as_json: bool) -> None:
+def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tuple[str, ...], tags: tuple[str, ...],
+            sort: str | None, limit: int, deleted: bool, as_json: bool) -> None:
     """Runs side by side: the config values that differ, summary values, then final and best metrics.
 
     \b
@@ -275,15 +281,15 @@ def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tupl
     if stray:
         raise BadInput(f"{stray[0]!r} is a filter, not a run: --where {shlex.quote(stray[0])}")
     chosen = list(refs)
-    if under or where:
-        matching = run_service.list_runs(ws, under=under, where=list(where), sort=sort, limit=limit)
+    if under or where or tags:
+        matching = run_service.list_runs(ws, under=under, where=list(where), tags=tags, sort=sort, limit=limit)
         chosen += [r.id for r in matching if r.id not in chosen and r.short not in chosen]
         if not matching:
-            raise BadInput(f"no runs match {options_given(under=under, where=where)}")
+            raise BadInput(f"no runs match {options_given(under=under, where=where, tag=tags)}")
     elif sort:
-        raise BadInput("--sort orders the runs --under or --where choose: add one of them")
+        raise BadInput("--sort orders the runs --under, --where or --tag choose: add one of them")
     if not chosen:
-        raise BadInput("compare needs runs: give their ids, or choose them with --under or --where")
+        raise BadInput("compare needs runs: give their ids, or choose them with --under, --where or --tag")
     result = run_service.compare(ws, chosen, deleted=deleted)
     if as_json:
         print_json(result.to_dict())
@@ -321,6 +327,7 @@ def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tupl
               help="The runs filed under this node (or below it), as well as any named.")
 @click.option("--where", "where", multiple=True, metavar="COND",
               help="The runs that pass this filter, as `upstack runs --where` reads it (repeat: all of them).")
+@_tag_option
 @click.option("--group", "group", metavar="KEYS",
               help="Draw each group of the runs (by config keys, lr,width; or all that differ but some, -seed) "
                    "as its mean with a band.")
@@ -328,7 +335,7 @@ def compare(ws: Workspace, refs: tuple[str, ...], under: str | None, where: tupl
               help="For --group: the band is ± one standard deviation, or lowest to highest run.")
 @pass_log
 def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, where: tuple[str, ...],
-         group: str | None, band: str) -> None:
+         tags: tuple[str, ...], group: str | None, band: str) -> None:
     """Draw metric curves: runs first, then metric names; several runs share one chart.
 
     \b
@@ -342,13 +349,13 @@ def plot(ws: Workspace, args: tuple[str, ...], out: Path, under: str | None, whe
     given = click.get_current_context().get_parameter_source("band")
     if group is None and given is not None and given.name == "COMMANDLINE":
         raise BadInput("--band draws the groups of --group: add --group KEYS (say --group -seed)")
-    chosen = bool(under or where)
+    chosen = bool(under or where or tags)
     refs, keys = _split_runs_and_keys(ws, list(args), runs_optional=chosen)
     if chosen:
-        found = run_service.list_runs(ws, under=under, where=list(where))
+        found = run_service.list_runs(ws, under=under, where=list(where), tags=tags)
         refs += [r.id for r in found if r.id not in refs]
         if not refs:
-            raise BadInput(f"no runs match {options_given(under=under, where=where)}")
+            raise BadInput(f"no runs match {options_given(under=under, where=where, tag=tags)}")
     written = draw(ws, refs, keys, out, group=group, band=band)
     echo(str(written))
 

@@ -27,6 +27,7 @@ from upstack.domain.run_filters import (
     parse_group,
     parse_sort,
 )
+from upstack.domain.text import normalize_tag
 from upstack.errors import BadInput
 from upstack.store import run_search
 from upstack.store import runs as store_runs
@@ -39,10 +40,10 @@ __all__ = ["Condition", "parse_condition", "list_runs", "group_runs", "RunGroup"
 def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = None,
               since: str | None = None, until: str | None = None, where: Sequence[str] = (),
               name: str | None = None, limit: int | None = None, sort: str | None = None,
-              deleted: bool = False) -> list[RunInfo]:
+              tags: Sequence[str] = (), deleted: bool = False) -> list[RunInfo]:
     """Runs, newest first (or by ``sort``), filtered by node (and below), status, start time, name,
-    and ``where`` conditions on config, metrics and summary values (all must hold); with ``deleted``,
-    the deleted ones instead (`upstack run rm`)."""
+    tags (all of them), and ``where`` conditions on config, metrics and summary values (all must
+    hold); with ``deleted``, the deleted ones instead (`upstack run rm`)."""
     from upstack.services.tree import resolve_node
 
     conditions = [parse_condition(w) for w in where]
@@ -51,8 +52,11 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
         raise BadInput(f"unknown status {status!r}: choose one of {', '.join(RUN_STATUSES)}")
     db = ws.store().db
     node_id = resolve_node(db, under) if under else None
+    wanted_tags = [normalize_tag(t) for t in tags]
+    if "" in wanted_tags:
+        raise BadInput("a tag to filter by is a word, as #baseline or baseline")
     found = run_search.find(db, under=node_id, status=status, since=since, until=until, name=name,
-                            deleted=deleted)
+                            tags=wanted_tags, deleted=deleted)
     values = _Values(db, found)
     ids = found.ids
     for condition in conditions:

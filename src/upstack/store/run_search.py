@@ -26,12 +26,18 @@ class Found:
 
 
 def find(db: Database, *, under: str | None = None, status: str | None = None, since: str | None = None,
-         until: str | None = None, name: str | None = None, deleted: bool = False) -> Found:
+         until: str | None = None, name: str | None = None, tags: Sequence[str] = (), deleted: bool = False) -> Found:
     """The runs filed under node ``under`` (or below it), of this status, started in [since, until], of
-    this name (each only if given). A deleted run (or one whose result entry was deleted) is left out,
-    unless ``deleted`` asks for deleted runs only."""
+    this name, with every one of ``tags`` (case aside; each only if given). A deleted run (or one whose
+    result entry was deleted) is left out, unless ``deleted`` asks for deleted runs only."""
+    import json
+
     clauses: list[str] = []
     params: list[Any] = []
+    for tag in tags:  # one element of the stored JSON list, quotes and all: never part of another tag
+        needle = json.dumps(tag.lower(), ensure_ascii=False)  # as runs.tags is written (store/runs._dumps)
+        clauses.append("lower(r.tags) LIKE ? ESCAPE '!'")
+        params.append("%" + needle.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
     if under:
         clauses.append("r.node_id IN (WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT n.id FROM nodes n "
                        "JOIN below ON n.parent_id = below.id) SELECT id FROM below)")

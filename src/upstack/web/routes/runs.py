@@ -62,15 +62,18 @@ def runs_page(request: Request, ws: Annotated[Workspace, Depends(workspace)],
               where: Annotated[list[str], Query(description="Filter on config or results, e.g. lr=3e-4, "
                                                             "val/acc>0.9, best(loss)<0.1 (repeat)")] = [],  # noqa: B006
               sort: Annotated[str | None, Query(description="best(loss), final(acc) desc, lr ...")] = None,
+              tag: Annotated[list[str], Query(description="Runs with this tag (repeat: all of them)")] = [],  # noqa: B006
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               deleted: Annotated[bool, Query(description="The deleted runs instead")] = False) -> Page:
     conditions = [w.strip() for w in where if w.strip()]
+    tags = [t.strip() for t in tag if t.strip()]
     filters = {"status": status or "", "name": name or "", "under": under or "", "since": since or "",
-               "until": until or "", "where": conditions, "sort": sort or "", "limit": limit, "deleted": deleted}
+               "until": until or "", "where": conditions, "sort": sort or "", "limit": limit, "deleted": deleted,
+               "tag": tags}
     try:
         found = run_service.list_runs(
             ws, under=under or None, status=status or None, name=name or None, where=conditions, limit=limit,
-            deleted=deleted,
+            deleted=deleted, tags=tags,
             since=parse_when(since, what="since date") if since else None,
             until=parse_when(until, what="until date") if until else None, sort=(sort or "").strip() or None)
     except (BadInput, NotFound) as refused:
