@@ -235,7 +235,7 @@ def test_tags_choose_runs_whole_and_case_aside(workspace: Workspace, run: CLI) -
     wildcards in a tag are only characters."""
     made = {}
     for name, tags in (("base", ["Baseline", "sae"]), ("both", ["baseline", "sweep_1"]), ("part", ["baselines"]),
-                       ("wild", ["sweepX1"]), ("none", [])):
+                       ("wild", ["sweepX1"]), ("umlaut", ["Ärger"]), ("none", [])):
         with upstack.run(name, tags=tags, home=workspace.home, db=workspace.db_url, capture="none") as r:
             r.log({"loss": 1.0})
         made[name] = r.id
@@ -247,6 +247,7 @@ def test_tags_choose_runs_whole_and_case_aside(workspace: Workspace, run: CLI) -
     assert names("baseline") == {"base", "both"} == names("#BASELINE")
     assert names("baseline", "sweep_1") == {"both"} and names("sweep_1") == {"both"}  # "_" is no wildcard
     assert names("sae", "sweep_1") == set() and names("base") == set()
+    assert names("ärger") == {"umlaut"} == names("ÄRGER")  # case aside beyond ASCII too (SQLite's lower() is not)
     with pytest.raises(BadInput, match="a tag to filter by is a word"):
         run_service.list_runs(workspace, tags=["#"])
     listed = json.loads(run.ok("runs", "--tag", "baseline", "--tag", "sae", "--json"))

@@ -26,18 +26,12 @@ class Found:
 
 
 def find(db: Database, *, under: str | None = None, status: str | None = None, since: str | None = None,
-         until: str | None = None, name: str | None = None, tags: Sequence[str] = (), deleted: bool = False) -> Found:
+         until: str | None = None, name: str | None = None, deleted: bool = False) -> Found:
     """The runs filed under node ``under`` (or below it), of this status, started in [since, until], of
-    this name, with every one of ``tags`` (case aside; each only if given). A deleted run (or one whose
-    result entry was deleted) is left out, unless ``deleted`` asks for deleted runs only."""
-    import json
-
+    this name (each only if given). A deleted run (or one whose result entry was deleted) is left out,
+    unless ``deleted`` asks for deleted runs only."""
     clauses: list[str] = []
     params: list[Any] = []
-    for tag in tags:  # one element of the stored JSON list, quotes and all: never part of another tag
-        needle = json.dumps(tag.lower(), ensure_ascii=False)  # as runs.tags is written (store/runs._dumps)
-        clauses.append("lower(r.tags) LIKE ? ESCAPE '!'")
-        params.append("%" + needle.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
     if under:
         clauses.append("r.node_id IN (WITH RECURSIVE below(id) AS (SELECT ? UNION SELECT n.id FROM nodes n "
                        "JOIN below ON n.parent_id = below.id) SELECT id FROM below)")
@@ -88,10 +82,10 @@ def stated_goals(db: Database, found: Found, key: str) -> dict[str, str]:
 
 
 def run_column(db: Database, found: Found, column: str, holding: Sequence[str] = ()) -> dict[str, str]:
-    """Each found run's stored JSON ``column`` (config or summary), as text; with ``holding``, only
+    """Each found run's stored JSON ``column`` (config, summary or tags), as text; with ``holding``, only
     those whose text holds one of these pieces (a quick test before any is parsed; a superset, as
     LIKE's _ and % match more)."""
-    if column not in ("config", "summary"):
+    if column not in ("config", "summary", "tags"):
         raise ValueError(column)
     among = set(found.ids)
     pieces = [p for p in holding if "\\" not in p]  # PostgreSQL's LIKE reads a backslash as an escape
