@@ -142,6 +142,8 @@ def test_a_version_is_named_by_its_digest_too(workspace: Workspace, tmp_path: Pa
                          ("model@xyzxyz", "6 to 64 hex digits"), ("model:v1@abcdef", "artifact name")):
         result = cli("save", ref, str(tmp_path / "x"))
         assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr, ref
+    assert "model:v0  purged" in cli.ok("artifact", "purge", f"model@{first.digest[:8]}", "--yes")
+    assert artifacts.find(workspace, "model:v0").purged_at and not artifacts.find(workspace, "model:v1").purged_at
 
 
 def test_purge_frees_the_bytes_and_keeps_a_tombstone(workspace: Workspace, tmp_path: Path, cli: CLI) -> None:

@@ -174,7 +174,7 @@ def test_compare_chooses_runs_by_filter_and_names_the_config_they_share(sweep: d
     assert sweep[(0.3, 2)].short in text.splitlines()[0]
     assert "the same in every run: model.width=64" in text
     for args, said in [(["compare", "--where", "lr=9"], "no runs match --where lr=9"),
-                       (["compare"], "compare needs runs: give their ids, or choose them with --under, --where or --tag"),
+                       (["compare"], "compare needs runs: give their ids, or choose them with --under, --where"),
                        (["compare", sweep[(0.1, 0)].short, "--sort", "loss"], "--sort orders the runs"),
                        (["compare", "lr=0.1", "seed>0"], "'lr=0.1' is a filter, not a run: --where lr=0.1")]:
         refused = run(*args)

@@ -83,10 +83,10 @@ def purge(ws: Workspace, ref: str, yes: bool) -> None:
 
     Asks first, naming the version; --yes does not ask. NAME alone is refused: what is lost for good
     is named, not guessed (NAME:latest is the latest)."""
-    if ":" not in ref:
+    if ":" not in ref and "@" not in ref:
         latest = artifact_service.find(ws, ref)
-        raise BadInput(f"artifact purge needs a version: NAME:vN (the latest of {ref!r} is {latest.label}; "
-                       "its bytes go for good, so purge does not guess)")
+        raise BadInput(f"artifact purge needs a version: NAME:vN or NAME@DIGEST (the latest of {ref!r} is "
+                       f"{latest.label}; its bytes go for good, so purge does not guess)")
     found = artifact_service.purgeable(ws, ref)
     confirm_for_good("artifact purge", f"Purge the files of {found.label} ({human_size(found.size)}, "
                      f"{plural(len(found.files), 'file')})", yes)
