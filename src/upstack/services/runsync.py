@@ -126,7 +126,7 @@ def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) ->
     """A run's changes after the fact (rename, retag, move, delete, restore) are its author's (the push
     is refused before this for anyone else's run): each under an id that names nothing else (one of this
     run's own changes is one sent again), made by the pusher whatever it says, and a move only under a
-    node they may file under; a node they may not see answers as one that is not there."""
+    node they may file under, from one they may see; a node they may not see answers as one that is not there."""
     from upstack.services.sync_door import TAKEN
     from upstack.store.run_manage import change_of
     from upstack.store.sync import id_named
@@ -141,6 +141,11 @@ def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) ->
         if record.op == "run.move" and node and not (by.sees_node(str(node)) and by.may_file_under(str(node))):
             raise BadInput(f"record {record.id[:40]}: no such node, or you may not file runs under it "
                            "(its owner can make you an editor)")
+        came_from = record.data.get("from_node_id")
+        if record.op == "run.move" and came_from and not by.sees_node(str(came_from)):
+            # Where it was, as a pull sends it: never a node the pusher may not see (else anyone's history
+            # would read 'moved from' a node they never filed it under). Left out, the store takes the run's.
+            del record.data["from_node_id"]
 def _check_use(db: Any, record: Record, records: list[Record], by: Audience) -> None:
     """A run may say it used only a version its pusher may see (or one it stores itself in this push):
     anything else is refused as not there, whether it exists or not."""

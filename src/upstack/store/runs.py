@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from array import array
+from collections.abc import Mapping
 from typing import Any
 
 from upstack.domain import access
@@ -358,8 +359,9 @@ def run_state(db: Database, run_ids: list[str] | None = None) -> dict[str, dict[
     for row in db.query(f"SELECT run_id, key, count FROM run_metrics{of_runs}", params):
         if row["run_id"] in states:
             states[row["run_id"]]["metrics"][row["key"]] = int(row["count"])
-    for row in db.query(f"SELECT run_id, id FROM run_events{of_runs} ORDER BY id", params):
-        if row["run_id"] in states:
+    audience = access.current(team=db.team)
+    for row in db.query(f"SELECT run_id, id, change, new_value FROM run_events{of_runs} ORDER BY id", params):
+        if row["run_id"] in states and _change_shown(audience, row):
             states[row["run_id"]]["changes"].append(row["id"])
     return states
 
@@ -443,6 +445,8 @@ def _change_records(db: Database, run_id: str) -> list[Record]:
     records = []
     audience = access.current(team=db.team)
     for event in events(db, run_id):
+        if not _change_shown(audience, event):
+            continue
         data: dict[str, Any] = {"run_id": run_id, "at": event["at"]}
         field = {"name": "name", "tags": "tags", "node": "node_id"}.get(event["change"])
         if field:
@@ -452,6 +456,13 @@ def _change_records(db: Database, run_id: str) -> list[Record]:
             data["from_node_id"] = came_from  # never a node the reader may not see, not even its id
         records.append(Record(event["id"], _OP_OF[event["change"]], "sync", event["at"], data))
     return records
+
+
+def _change_shown(audience: access.Audience | None, event: Mapping[str, Any]) -> bool:
+    """Whether sync sends the reader this change of a run they may see: not a move into a node they may not
+    see (its id is sent nowhere else; the run's next move, from there, comes without where it was)."""
+    node = event["new_value"] if event["change"] == "node" else None
+    return audience is None or node is None or audience.role(str(node)) is not None
 
 
 def result_title_now(db: Database, run_id: str) -> str:
