@@ -4,12 +4,14 @@ and ``runs --tag`` / ``/runs.json?tag=``. Each hole found is a test here, failin
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import httpx
 
 from attack_common import Team, rec, run_records, team  # noqa: F401  (a fixture)
 from upstack.domain import access
+from upstack.domain.artifact import manifest_digest
 from upstack.ids import new_id
 from upstack.services import run_manage, tree
 from upstack.timeutil import now_iso
@@ -72,3 +74,33 @@ def test_a_pull_sends_no_move_into_a_node_the_puller_may_not_see(team: Team) -> 
     assert listed is not None and len(listed) == 1
     mine = ada.post(f"/api/runs/{run_id}/pull", json={"have": {}}).text  # ada sees it all
     assert mine.count(secret) == 2
+
+
+def _made(run_id: str, name: str, seed: str) -> dict[str, Any]:
+    files = [{"path": f"{seed}.bin", "sha256": hashlib.sha256(seed.encode()).hexdigest(), "size": 9, "mode": 0o644}]
+    return rec("run.artifact", {"run_id": run_id, "name": name, "kind": "model", "folder": False, "files": files,
+                                "digest": manifest_digest(files, False), "at": now_iso()})
+
+
+def test_a_version_shows_no_trace_of_a_producer_the_reader_may_not_see(team: Team) -> None:  # noqa: F811
+    """Found: ada stored one content from a run of her own (bob may not see it) and then from a run of the
+    shared project: one version, that bob sees, but with the hidden run's time as its created_at (and as
+    its name's updated_at in /artifacts.json) and the hidden run's record id as its id, on /artifacts/NAME
+    and on the shared run's page: so bob learnt a run he may not see made it, and when. Fixed: a reader
+    who does not own it sees it made when, and named as, its first producer that they may see made it."""
+    ada, bob = team.api(team.ada), team.api(team.bob)
+    hidden, shared = new_id(), new_id()
+    made = _made(hidden, "same", "sameA")
+    assert _push(ada, hidden, None, run_records(hidden, None, extra=[made])).status_code == 200
+    made_again = _made(shared, "same", "sameA")
+    assert made_again["data"]["at"] > made["data"]["at"]
+    assert _push(ada, shared, None, run_records(shared, team.project, extra=[made_again])).status_code == 200
+    [seen] = bob.get("/artifacts/same.json").json()["versions"]
+    [on_page] = bob.get(f"/runs/{shared}.json").json()["artifacts"]["produced"]
+    [listed] = bob.get("/artifacts.json").json()["artifacts"]
+    for version in (seen, on_page):
+        assert (version["id"], version["created_at"]) == (made_again["id"], made_again["data"]["at"])
+        assert [p["run_id"] for p in version["produced_by"]] == [shared]
+    assert listed["updated_at"] == made_again["data"]["at"]
+    [hers] = ada.get("/artifacts/same.json").json()["versions"]  # its owner sees it all
+    assert (hers["id"], hers["created_at"], hers["version"]) == (made["id"], made["data"]["at"], 0)

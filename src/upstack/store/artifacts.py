@@ -96,6 +96,17 @@ def _visible(db: Database) -> tuple[str, list[Any]]:
             f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
 
 
+def _first_made(db: Database) -> tuple[str, list[Any]]:
+    """A column over ``artifacts a``: when the reader first sees the version made, by a producer they may
+    see. Its own ``created_at`` is its first producer's, maybe a run they may not see (so was its time)."""
+    audience = access.current(team=db.team)
+    if audience is None:
+        return "a.created_at", []
+    runs, params = visible_runs_sql(audience, "r")
+    return ("(SELECT min(p.at) FROM artifact_links p JOIN runs r ON r.id = p.run_id "
+            f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
+
+
 def _owns(db: Database) -> Callable[[str], bool]:
     """Whether the reader owns a namespace: a person's user id, or '' (the workspace owner's: a laptop's,
     or what a team server's owner wrote on its command line)."""
@@ -106,10 +117,11 @@ def _owns(db: Database) -> Callable[[str], bool]:
 def summaries(db: Database) -> list[ArtifactSummary]:
     """Every artifact name the reader may see, with the versions they may see of it."""
     visible, params = _visible(db)
+    made, made_params = _first_made(db)
     owns = _owns(db)
     found: dict[tuple[str, str], ArtifactSummary] = {}
-    for row in db.query("SELECT a.owner, a.name, a.kind, a.version, a.created_at, a.size FROM artifacts a "
-                        f"WHERE {visible} ORDER BY a.owner, a.name, a.version", params):
+    for row in db.query(f"SELECT a.owner, a.name, a.kind, a.version, {made} AS created_at, a.size FROM artifacts a "
+                        f"WHERE {visible} ORDER BY a.owner, a.name, a.version", [*made_params, *params]):
         key = (str(row["owner"]), str(row["name"]))
         summary = found.get(key)
         if summary is None:
@@ -147,11 +159,16 @@ def _version(db: Database, row: dict[str, Any], *, numbered: bool) -> ArtifactVe
                                        (version.id,))]
     audience = access.current(team=db.team)
     runs_visible, params = ("1 = 1", []) if audience is None else visible_runs_sql(audience, "r")
-    for link in db.query("SELECT l.run_id, l.role, l.at, r.name FROM artifact_links l JOIN runs r ON r.id = l.run_id "
-                         f"WHERE l.artifact_id = ? AND {runs_visible} ORDER BY l.at, l.run_id",
-                         [version.id, *params]):
+    first: dict[str, Any] | None = None
+    for link in db.query("SELECT l.run_id, l.role, l.at, l.record_id, r.name FROM artifact_links l "
+                         f"JOIN runs r ON r.id = l.run_id WHERE l.artifact_id = ? AND {runs_visible} "
+                         "ORDER BY l.at, l.run_id", [version.id, *params]):
         seen = {"run_id": link["run_id"], "name": link["name"], "at": link["at"]}
         (version.produced_by if link["role"] == "produced" else version.used_by).append(seen)
+        first = first or (dict(link) if link["role"] == "produced" else None)
+    if audience is not None and not numbered and first is not None:
+        # Its id and time are its first producer's, a run the reader may not see: named by the first they may.
+        version.id, version.created_at = str(first["record_id"]), str(first["at"])
     return version
 
 
