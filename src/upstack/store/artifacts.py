@@ -86,25 +86,27 @@ def producer_of(db: Database, run_id: str, name: str, digest: str) -> str | None
 
 # -- reads, for the reader in access.current -----------------------------------------------
 
-def _visible(db: Database) -> tuple[str, list[Any]]:
-    """A condition over ``artifacts a``: a version the reader may see (one of its producers is)."""
+def _over_producers(db: Database, pick: str, everything: str) -> tuple[str, list[Any]]:
+    """``pick`` over the links of ``artifacts a`` to its producers the reader may see (``everything``: no
+    one signed in, or the workspace's own reader)."""
     audience = access.current(team=db.team)
     if audience is None:
-        return "1 = 1", []
+        return everything, []
     runs, params = visible_runs_sql(audience, "r")
-    return ("EXISTS (SELECT 1 FROM artifact_links p JOIN runs r ON r.id = p.run_id "
+    return (f"(SELECT {pick} FROM artifact_links p JOIN runs r ON r.id = p.run_id "
             f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
+
+
+def _visible(db: Database) -> tuple[str, list[Any]]:
+    """A condition over ``artifacts a``: a version the reader may see (one of its producers is)."""
+    pick, params = _over_producers(db, "1", "")
+    return (f"EXISTS {pick}", params) if pick else ("1 = 1", [])
 
 
 def _first_made(db: Database) -> tuple[str, list[Any]]:
     """A column over ``artifacts a``: when the reader first sees the version made, by a producer they may
     see. Its own ``created_at`` is its first producer's, maybe a run they may not see (so was its time)."""
-    audience = access.current(team=db.team)
-    if audience is None:
-        return "a.created_at", []
-    runs, params = visible_runs_sql(audience, "r")
-    return ("(SELECT min(p.at) FROM artifact_links p JOIN runs r ON r.id = p.run_id "
-            f"WHERE p.artifact_id = a.id AND p.role = 'produced' AND {runs})"), params
+    return _over_producers(db, "min(p.at)", "a.created_at")
 
 
 def _owns(db: Database) -> Callable[[str], bool]:
