@@ -146,6 +146,8 @@ def _check_changes(db: Any, run_id: str, records: list[Record], by: Audience) ->
             # Where it was, as a pull sends it: never a node the pusher may not see (else anyone's history
             # would read 'moved from' a node they never filed it under). Left out, the store takes the run's.
             del record.data["from_node_id"]
+
+
 def _check_use(db: Any, record: Record, records: list[Record], by: Audience) -> None:
     """A run may say it used only a version its pusher may see (or one it stores itself in this push):
     anything else is refused as not there, whether it exists or not."""
