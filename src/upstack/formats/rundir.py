@@ -37,7 +37,8 @@ from typing import Any
 from upstack.files import fsync_dir, make_private_dirs, store_blob, write_atomically
 from upstack.formats.journal import Journal, Record
 
-__all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "SEGMENT", "Segment", "boot_id",
+__all__ = ["RunFiles", "RECORDS", "METRICS", "HEARTBEAT", "BLOBS", "SEGMENT", "Segment", "boot_id", "host_name",
+           "process_alive",
            "read_heartbeat", "heartbeat_step", "read_segment", "is_run_dir", "run_dirs"]
 
 _IOV_MAX = 512  # buffers per writev (Linux allows 1024)
@@ -86,6 +87,30 @@ def boot_id() -> str:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         return "unknown"
+
+
+def host_name() -> str:
+    """This machine's name as a heartbeat says it (a pid is only looked for on the machine that wrote it)."""
+    import socket  # a run's writer and the readers that check a pid, not every reader of run folders
+
+    return socket.gethostname().split()[0] or "unknown"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still runs: someone else's counts, a zombie (ended, not yet
+    reaped) does not."""
+    if not 0 < pid < 2**31:  # no process has it (os.kill would take 0 for this process group, or overflow)
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def is_run_dir(path: Path) -> bool:
@@ -162,9 +187,7 @@ class RunFiles:
             self.blobs.mkdir(mode=0o700, exist_ok=True)
         self._records, self._metrics = self._open_appending(os.O_CREAT)
         self._heartbeat = os.open(directory / HEARTBEAT, os.O_WRONLY | os.O_CREAT, 0o600)
-        import socket  # a run's writer only, not every reader of run folders
-
-        self._host = socket.gethostname().split()[0] or "unknown"
+        self._host = host_name()
         self._boot = boot_id()
         self._pid = os.getpid()
         self._torn_records = False  # a record line was cut short and could not be cut off

@@ -37,7 +37,7 @@ from upstack.domain.tracker import TrackerRun, iso_from_epoch, tag_words
 from upstack.errors import BadInput, UpstackError
 from upstack.formats.journal import Record
 from upstack.formats.metrics import chunk_buffers
-from upstack.formats.rundir import RunFiles
+from upstack.formats.rundir import RunFiles, host_name, process_alive
 from upstack.ids import derived_id, short_id
 from upstack.services.runsync import take
 from upstack.store import runs as store_runs
@@ -154,9 +154,8 @@ _STAGING = ".import-"
 
 
 def _host() -> str:
-    import socket
-
-    return "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:64] or "host"
+    """This machine's name as a staging folder's name takes it."""
+    return "".join(c for c in host_name() if c.isalnum() or c == "-")[:64] or "host"
 
 
 def _sweep_staging(home: Path) -> None:
@@ -167,19 +166,9 @@ def _sweep_staging(home: Path) -> None:
     for folder in home.glob(f"{_STAGING}*"):
         host, _, rest = folder.name[len(_STAGING):].partition(".")
         pid = rest.partition(".")[0]
-        if rest and (host != _host() or not pid.isdigit() or _alive(int(pid))):
+        if rest and (host != _host() or not pid.isdigit() or process_alive(int(pid))):
             continue
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # someone else's process: alive
-        return True
-    return True
 
 
 def _after(run: TrackerRun, stored: dict[str, Any]) -> Series | None:

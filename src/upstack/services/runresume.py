@@ -145,22 +145,14 @@ def _resume_step(directory: Path) -> int:
 
 
 def _still_alive(beat: tuple[str, str, str, int], crashed_after: float) -> bool:
-    import socket
-
-    from upstack.formats.rundir import boot_id
+    from upstack.formats.rundir import boot_id, host_name, process_alive
 
     if _seconds_since(beat[0]) > crashed_after:
         return False
-    here = beat[1] == (socket.gethostname().split()[0] or "unknown") and beat[2] == boot_id()
+    here = beat[1] == host_name() and beat[2] == boot_id()
     if not here:
         return True  # heard from lately, on another machine: it may well be running there
-    try:
-        os.kill(beat[3], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(beat[3])
 
 
 def _seconds_since(at: str) -> float:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from upstack.errors import BadInput, NotFound, UpstackError
+from upstack.formats.rundir import process_alive
 from upstack.ids import new_id
 from upstack.services import sweep_state
 from upstack.services.sweep_env import SWEEP_VARIABLE, SweepTrial, trial_environment
@@ -321,7 +322,7 @@ def _reclaim(ws: Workspace, state: SweepState) -> None:
         for pid in pids:
             _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while any(_alive(pid) for pid in pids):
+        while any(process_alive(pid) for pid in pids):
             if time.monotonic() > deadline:
                 for pid in pids:
                     _signal_group(pid, signal.SIGKILL)
@@ -341,17 +342,6 @@ def _reclaim(ws: Workspace, state: SweepState) -> None:
         trial.pid, trial.exit_code, trial.ended_at = None, None, now_iso()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (ended, not yet reaped by whoever adopted it) is gone for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _trial_processes(sweep_id: str, index: int) -> list[int]:
@@ -370,7 +360,7 @@ def _trial_processes(sweep_id: str, index: int) -> list[int]:
 def _is_trial_process(pid: int, sweep_id: str, index: int, *, missing_proc: bool = True) -> bool:
     """Whether ``pid`` is still that trial (not a new process that took its number): its environment
     names the sweep and the trial. Where /proc is missing, a live pid is taken to be it."""
-    if not _alive(pid):
+    if not process_alive(pid):
         return False
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")

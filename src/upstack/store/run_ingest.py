@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,8 @@ from upstack.formats.rundir import (
     METRICS,
     RECORDS,
     boot_id,
+    host_name,
+    process_alive,
     read_heartbeat,
     read_records,
     read_segment,
@@ -185,8 +186,8 @@ def _check_alive(db: Database, directory: Path, run_id: str, crashed_after: floa
     last = beat[0] if beat else str(db.scalar("SELECT started_at FROM runs WHERE id = ?", (run_id,)))
     db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (last, run_id))
     silent = (datetime.now(UTC) - parse_iso(last)).total_seconds()
-    gone_here = beat is not None and beat[1] == _host() and beat[2] == boot_id() \
-        and not _process_exists(beat[3])
+    gone_here = beat is not None and beat[1] == host_name() and beat[2] == boot_id() \
+        and not process_alive(beat[3])
     if silent > crashed_after or gone_here:
         runs.mark_crashed(db, run_id, last, workspace())
         report.crashed.append(run_id)
@@ -199,18 +200,6 @@ def _heard_from_lately(directory: Path, crashed_after: float) -> bool:
     return beat is not None and (datetime.now(UTC) - parse_iso(beat[0])).total_seconds() <= crashed_after
 
 
-def _host() -> str:
-    return socket.gethostname().split()[0] or "unknown"
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 def _copy_blobs(folder: Path, blobs: BlobStore) -> None:
