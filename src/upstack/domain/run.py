@@ -13,7 +13,7 @@ from upstack.ids import short_id
 
 __all__ = ["RunInfo", "MetricSummary", "RunItem", "higher_is_better", "format_number", "tick_labels",
            "format_duration", "ran_for", "result_title", "result_body", "provenance_lines", "RUN_STATUSES", "ENDED",
-           "SYSTEM_PREFIX", "metric_order", "RUN_NAME_CHARS"]
+           "SYSTEM_PREFIX", "metric_order", "RUN_NAME_CHARS", "clipped"]
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
 ENDED = ("finished", "failed", "interrupted", "crashed")
@@ -205,11 +205,12 @@ def result_title(run: RunInfo, seconds: float | None) -> str:
     entry (and, stuck in the journal, stop every later ingest)."""
     took = f" after {ran_for(run.status, seconds)}" if seconds is not None else ""
     lost = f", {run.points_lost:,} points lost to write errors" if run.points_lost else ""
-    shown = ", ".join(f"{_clipped(m.key, TITLE_KEY_CHARS)} {format_number(m.last)}" for m in run.metrics[:2])
-    return f"Run {_clipped(run.name, TITLE_NAME_CHARS)} {run.status}{took}{lost}" + (f": {shown}." if shown else ".")
+    shown = ", ".join(f"{clipped(m.key, TITLE_KEY_CHARS)} {format_number(m.last)}" for m in run.metrics[:2])
+    return f"Run {clipped(run.name, TITLE_NAME_CHARS)} {run.status}{took}{lost}" + (f": {shown}." if shown else ".")
 
 
-def _clipped(text: str, most: int) -> str:
+def clipped(text: str, most: int) -> str:
+    """``text`` of at most ``most`` characters, a cut one ending in "…"."""
     return text if len(text) <= most else text[:most - 1] + "…"
 
 

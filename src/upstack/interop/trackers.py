@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upstack.domain.run import RUN_NAME_CHARS
+from upstack.domain.run import RUN_NAME_CHARS, clipped
 from upstack.domain.tracker import TrackerRun, iso_from_epoch, tag_words
 from upstack.errors import BadInput, UpstackError
 from upstack.formats.journal import Record
@@ -193,8 +193,8 @@ def _record(ws: Workspace, op: str, at: str, *parts: str, data: dict[str, Any]) 
 
 def _write_folder(ws: Workspace, directory: Path, run_id: str, run: TrackerRun, node: dict[str, Any]) -> None:
     """The run's folder as upstack's own run would have left it: start, provenance, every point, end."""
-    name = run.name if len(run.name) <= RUN_NAME_CHARS else run.name[:RUN_NAME_CHARS - 1] + "…"  # as a server takes it
-    start = {"run_id": run_id, "name": name, **node, "config": run.config,
+    # The name cut to what a team server takes.
+    start = {"run_id": run_id, "name": clipped(run.name, RUN_NAME_CHARS), **node, "config": run.config,
              "tags": tag_words(run.tool, run.experiment, run.tags), "goals": {}, "started_at": run.started_at,
              "host": ""}  # no utc_offset: the time comes from the file, not from a writer now (docs/architecture.md)
     imported = {"from": run.tool, "id": run.source_id.replace("\0", "/"), "path": run.where,
