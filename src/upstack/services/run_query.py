@@ -60,8 +60,7 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     values = _Values(db, found)
     ids = found.ids
     if wanted_tags and ids:  # read here, not matched in SQL: SQLite's lower() knows ASCII alone
-        held = {i: {normalize_tag(str(t)) for t in _json_list(text)}
-                for i, text in run_search.run_column(db, found, "tags").items()}
+        held = {i: {normalize_tag(t) for t in tags} for i, tags in run_search.run_tags(db, found).items()}
         ids = [i for i in ids if held.get(i, set()).issuperset(wanted_tags)]
     for condition in conditions:
         if not ids:
@@ -78,14 +77,6 @@ def list_runs(ws: Workspace, *, under: str | None = None, status: str | None = N
     if limit is not None:
         ids = ids[:limit]
     return store_runs.load_runs(db, ids)
-
-
-def _json_list(text: str) -> list[Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return []
-    return value if isinstance(value, list) else []
 
 
 def _sorted(ids: list[str], got: dict[str, Any], descending: bool) -> list[str]:

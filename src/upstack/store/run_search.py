@@ -11,6 +11,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.store.db import Database
 from upstack.store.queries import run_result_kept_sql, visible_runs_sql
+from upstack.store.runs import stored_tags
 
 __all__ = ["Found", "find", "run_ids", "has_metric", "metric_keys", "metric_values", "stated_goals", "run_column"]
 
@@ -95,6 +96,11 @@ def run_column(db: Database, found: Found, column: str, holding: Sequence[str] =
         test = " OR ".join(f"{column} LIKE ?" for _ in pieces)
         rows = db.tuples(f"SELECT id, {column} FROM runs WHERE {test}", [f"%{p}%" for p in pieces])
     return {run_id: text for run_id, text in rows if run_id in among}
+
+
+def run_tags(db: Database, found: Found) -> dict[str, list[str]]:
+    """Each found run's tags, as stored (store/runs.py writes them as a JSON list)."""
+    return {run_id: stored_tags(text) for run_id, text in run_column(db, found, "tags").items()}
 
 
 def has_metric(db: Database, run_id: str, key: str) -> bool:

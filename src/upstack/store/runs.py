@@ -42,7 +42,7 @@ from upstack.store.queries import resolve, visible_runs_sql
 from upstack.store.sync import id_named, zone_for_reader
 from upstack.timeutil import parse_iso
 
-__all__ = ["HANDLERS", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
+__all__ = ["HANDLERS", "stored_tags", "add_chunks", "add_points", "read_series", "read_xy", "load_run", "load_runs",
            "run_state", "run_records", "mark_crashed", "heard_last", "finalize", "purge", "purged",
            "same_run_id", "is_deleted"]
 
@@ -426,12 +426,13 @@ def events(db: Database, run_id: str) -> list[dict[str, Any]]:
                         "WHERE run_id = ? ORDER BY at, id", (run_id,)):
         event = dict(row)
         if event["change"] == "tags":
-            event["old_value"], event["new_value"] = _tags(event["old_value"]), _tags(event["new_value"])
+            event["old_value"], event["new_value"] = stored_tags(event["old_value"]), stored_tags(event["new_value"])
         found.append(event)
     return found
 
 
-def _tags(text: str | None) -> list[str]:
+def stored_tags(text: str | None) -> list[str]:
+    """A stored JSON list of tags as a list of text (anything else: none)."""
     try:
         value = json.loads(text or "[]")
     except ValueError:
