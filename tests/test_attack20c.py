@@ -353,6 +353,9 @@ def test_a_tensorboard_logdir_with_link_loops_and_fifos_lists_only_event_files(t
     (logdir / "run1" / "events.out.tfevents.2.host").symlink_to("events.out.tfevents.2.host")  # itself
     os.mkfifo(logdir / "run1" / "events.out.tfevents.3.host")
     (logdir / "run1" / "up").symlink_to("..")  # a loop a walk following links would never leave
+    outside = tmp_path / "events.out.tfevents.9.elsewhere"
+    outside.write_bytes(b"")
+    (logdir / "run1" / "events.out.tfevents.4.host").symlink_to(outside)  # a link out, to a real file
     assert event_files(logdir) == {logdir / "run1": [real]}
 
 

@@ -39,17 +39,23 @@ _OPENED = re.compile(r"events\.out\.tfevents\.(\d+)")  # the second the writer o
 _HPARAM_STATUS = {1: "finished", 2: "failed", 3: "crashed"}
 
 
+def _plain_file(path: Path) -> bool:
+    """A regular file, not a link (as interop.common.readable_file takes one: a link named like an event
+    file could read anything the importer may read into a run that sync shares)."""
+    return path.is_file() and not path.is_symlink()
+
+
 def event_files(logdir: Path) -> dict[Path, list[Path]]:
     """Each run folder under ``logdir`` (itself included) with its event files, by name. Folders are
     not entered through links (a link to a folder above would be walked forever), and an event file is
-    a file: a FIFO or a link that leads nowhere (or to itself) named like one would be waited on, or fail
-    the whole import, when read."""
+    a file: a FIFO or a link named like one would be waited on, fail the whole import, or read a file from
+    outside the folder."""
     runs: dict[Path, list[Path]] = {}
     if logdir.is_file():
         return {logdir.parent: [logdir]} if _EVENTS.match(logdir.name) else {}
     for root, dirs, names in os.walk(logdir):
         dirs.sort()
-        files = sorted(Path(root) / n for n in names if _EVENTS.match(n) and (Path(root) / n).is_file())
+        files = sorted(Path(root) / n for n in names if _EVENTS.match(n) and _plain_file(Path(root) / n))
         if files:
             runs[Path(root)] = files
     return runs
