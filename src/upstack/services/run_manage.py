@@ -178,9 +178,11 @@ class Change:
             old, new = self.extra.get("old_title") or "", self.extra.get("new_title") or ""
             if not new:
                 return f"unfiled from {old}"
-            # The same: a move that came without where it was from (one the sender may not see).
-            return f"filed under {new}" if not old else f"moved to {new}" if old == new else \
-                f"moved from {old} to {new}"
+            if not old:
+                return f"filed under {new}"
+            if old == new:  # a move that came without where it was from (one the sender may not see)
+                return f"moved to {new}"
+            return f"moved from {old} to {new}"
         if self.change == "note":
             return f"note: {self.new}"
         if self.change == "started":  # under its name now, unless renamed since (the renames say from what)
