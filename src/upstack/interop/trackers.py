@@ -167,7 +167,7 @@ def _sweep_staging(home: Path) -> None:
     for folder in home.glob(f"{_STAGING}*"):
         host, _, rest = folder.name[len(_STAGING):].partition(".")
         pid = rest.partition(".")[0]
-        if rest and (host != _host() or not pid.isdigit() or _alive(int(pid))):
+        if rest and (host != _host() or not (pid.isascii() and pid.isdigit()) or _alive(int(pid))):
             continue
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -178,6 +178,8 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # someone else's process: alive
+        return True
+    except OverflowError:  # no process's number: a folder upstack did not make, left as it is
         return True
     return True
 

@@ -1,0 +1,51 @@
+"""Attack 20e: what other people's data passes through, as changed today: the staging folders an
+import sweeps (interop/trackers._sweep_staging), tracker folders of odd shapes, and pushed run changes
+(services/runsync._check_changes)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import CLI
+from tracker_checks import MLRUNS
+
+
+def _host() -> str:
+    return "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:64] or "host"
+
+
+def _dead_pid() -> int:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return gone.pid
+
+
+def test_a_staging_name_no_process_can_have_is_left_not_a_traceback(run: CLI, tmp_path: Path) -> None:
+    """Found (low): an import sweeps the workspace for staging folders of this host whose process is gone;
+    one named with a process number no process can have (`.import-<host>.99999999999999999999.x`, past
+    what os.kill takes) or with digits int() does not read (`²`, which str.isdigit calls one) stopped
+    every import of the workspace with a traceback (OverflowError, ValueError). Fixed: a number that is
+    not a process's is a folder upstack did not make, left as it is. Held: a link named like a dead
+    process's staging folder is removed neither itself nor what it points to, nor is a file so named
+    followed; the import goes on."""
+    home = run.home
+    home.mkdir(parents=True, exist_ok=True)
+    host, dead = _host(), _dead_pid()
+    odd = [home / f".import-{host}.99999999999999999999.x", home / f".import-{host}.\u00b2\u00b3.x"]
+    for folder in odd:
+        folder.mkdir()
+        (folder / "keep").write_text("theirs")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("keep me")
+    (home / f".import-{host}.{dead}.link").symlink_to(outside, target_is_directory=True)
+    (home / f".import-{host}.{dead}.file").write_text("a file, not a folder")
+    source = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, source)
+    assert "imported 3 runs" in run.ok("import", "mlflow", str(source))
+    assert all((folder / "keep").read_text() == "theirs" for folder in odd)
+    assert (outside / "precious").read_text() == "keep me"
