@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CLI
+import pytest
+
+from conftest import CLI, assert_refused_unchanged
 from tracker_checks import MLRUNS
 
 
@@ -49,3 +51,32 @@ def test_a_staging_name_no_process_can_have_is_left_not_a_traceback(run: CLI, tm
     assert "imported 3 runs" in run.ok("import", "mlflow", str(source))
     assert all((folder / "keep").read_text() == "theirs" for folder in odd)
     assert (outside / "precious").read_text() == "keep me"
+
+
+def _linked_mlruns(tmp_path: Path, plant: str) -> Path:
+    folder = tmp_path / "mlruns"
+    shutil.copytree(MLRUNS, folder)
+    run = sorted(folder.glob("*/*/meta.yaml"))[0].parent
+    private = tmp_path / "private"  # ~/.aws, ~/.ssh: a folder of the importer's, with no link in it
+    private.mkdir()
+    (private / "credentials").write_text("QUSECRET-aws-key")
+    if plant in ("params", "tags", "metrics"):
+        shutil.rmtree(run / plant, ignore_errors=True)
+        (run / plant).symlink_to(private, target_is_directory=True)
+    else:  # the run's folder itself, a link to a folder of the importer's that holds a meta.yaml
+        shutil.copytree(run, private / "run")
+        shutil.copy(private / "credentials", private / "run" / "params" / "key")
+        shutil.rmtree(run)
+        run.symlink_to(private / "run", target_is_directory=True)
+    return folder
+
+
+@pytest.mark.parametrize("plant", ["params", "tags", "metrics", "run"])
+def test_an_mlruns_folder_cannot_read_a_linked_folder_into_an_import(run: CLI, tmp_path: Path, plant: str) -> None:
+    """Found (medium): attack 20c made an importer refuse a params/tags/metrics *file* that is a link, but
+    a run's params/ (or tags/, metrics/, or the run's folder itself) that is a link to a folder was read
+    through: a colleague's mlruns with params -> ../../../../.aws made every file there a param of the
+    importer's run (its config, shown on its page and sent by `upstack sync` to the team server). Fixed:
+    an importer reads no folder of a run that is a link, and says so in one line (interop/mlflow)."""
+    folder = _linked_mlruns(tmp_path, plant)
+    assert_refused_unchanged(run, ["import", "mlflow", str(folder)], "is a link")
