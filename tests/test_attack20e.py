@@ -8,12 +8,16 @@ import shutil
 import socket
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import pytest
 
+from attack_common import Team, run_records, team  # noqa: F401  (a fixture)
 from conftest import CLI, assert_refused_unchanged
 from tracker_checks import MLRUNS
+from upstack.ids import new_id
+from upstack.services.runsync import wire_points
 
 
 def _host() -> str:
@@ -80,3 +84,27 @@ def test_an_mlruns_folder_cannot_read_a_linked_folder_into_an_import(run: CLI, t
     an importer reads no folder of a run that is a link, and says so in one line (interop/mlflow)."""
     folder = _linked_mlruns(tmp_path, plant)
     assert_refused_unchanged(run, ["import", "mlflow", str(folder)], "is a link")
+
+
+@pytest.mark.parametrize("times", [[float("nan")], [float("inf")], [-float("inf")], [1e300]],
+                         ids=["nan", "inf", "minus-inf", "past-year-9999"])
+def test_a_push_whose_points_have_no_time_is_refused_and_the_chart_still_draws(team: Team, times: list[float]) -> None:  # noqa: F811
+    """Found (medium): a push's points were checked for their count and index, not their times: eve pushed
+    a run whose point times were NaN (or infinite), the push answered 200, and from then on the run's
+    chart (/runs/{id}/series.json) answered 500 to everyone who may see the run (JSON holds no NaN).
+    Fixed: the door refuses a point whose time is not one a datetime holds (services/runsync._decode),
+    in one line; values may still be NaN or infinite (a diverged loss), and are drawn as gaps."""
+    eve, ada = team.api(team.eve), team.api(team.ada)
+    run_id = new_id()
+    points = {"loss": wire_points(0, array("q", [0, 1]), array("d", [1.7e9, *times]), array("d", [1.0, 2.0]))}
+    answer = eve.post(f"/api/runs/{run_id}/push", json={"records": run_records(run_id, team.project),
+                                                        "points": points})
+    assert answer.status_code == 400 and "time" in answer.json()["error"], answer.text
+    assert ada.get(f"/runs/{run_id}").status_code == 404
+    kept = new_id()  # a diverged loss is a point like any other
+    points = {"loss": wire_points(0, array("q", [0, 1]), array("d", [1.7e9, 1.7e9 + 1]),
+                                  array("d", [float("nan"), float("inf")]))}
+    assert eve.post(f"/api/runs/{kept}/push", json={"records": run_records(kept, team.project),
+                                                   "points": points}).status_code == 200
+    drawn = ada.get(f"/runs/{kept}/series.json", params={"key": "loss"})
+    assert drawn.status_code == 200 and drawn.json()["values"] == [None, None]
