@@ -192,3 +192,21 @@ def test_a_damaged_event_file_is_one_line_and_imports_nothing(run: CLI, tmp_path
         del data[-3:]
     file.write_bytes(bytes(data))
     assert_refused_unchanged(run, ["import", "tensorboard", str(logdir)], message)
+
+
+@pytest.mark.parametrize("wall_time", [float("nan"), float("inf"), 1e300], ids=["nan", "inf", "past-year-9999"])
+def test_a_tensorboard_event_with_no_time_is_refused_in_one_line(run: CLI, tmp_path: Path, wall_time: float) -> None:
+    """Found (medium): a TensorBoard event file whose scalar event's wall_time was NaN, between good ones, was
+    imported with that time as the point's (the run's first and last times, checked, skip a NaN): the run's
+    chart then answered 500 (JSON holds no NaN), and `upstack sync` could never send the run (a team server
+    refuses such a time). Held: an infinite or too-late one was refused (it became the run's last time).
+    Fixed: each point's time is checked as it is read (interop/tensorboard), in one line."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path / "logs" / "run1"))
+    for step, at in enumerate([1.7e9, wall_time, 1.7e9 + 2]):  # its first and last are fine
+        scalar = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="loss", simple_value=1.0)])
+        writer.add_event(event_pb2.Event(wall_time=at, step=step, summary=scalar))
+    writer.close()
+    assert_refused_unchanged(run, ["import", "tensorboard", str(tmp_path / "logs")], "out of range")

@@ -18,7 +18,8 @@ from upstack.domain.text import normalize_tag
 from upstack.errors import BadInput
 from upstack.timeutil import to_iso
 
-__all__ = ["TrackerRun", "Series", "MLFLOW_STATUS", "param_value", "tag_words", "iso_from_epoch"]
+__all__ = ["TrackerRun", "Series", "MLFLOW_STATUS", "param_value", "tag_words", "iso_from_epoch", "EARLIEST_EPOCH",
+           "LATEST_EPOCH"]
 
 Series = tuple[array, array, array]  # steps ('q'), wall times in epoch seconds ('d'), values ('d')
 
@@ -89,6 +90,11 @@ def tag_words(tool: str, experiment: str, tags: dict[str, str]) -> list[str]:
         if tag:
             found[tag] = None
     return list(found)
+
+
+# Seconds since 1970 a datetime holds (years 1 to 9999): a point's time outside them (NaN, infinite) is no
+# time any clock gave, and would answer every reader of the run's chart with a 500 (JSON holds no NaN).
+EARLIEST_EPOCH, LATEST_EPOCH = -62_135_596_800.0, 253_402_300_799.0
 
 
 def iso_from_epoch(seconds: float) -> str:

@@ -105,8 +105,18 @@ def _number(value: Any, where: Path) -> int:
         raise BadInput(f"cannot read {where}: start_time {value!r} is not a time in milliseconds") from None
 
 
+def _not_linked(folder: Path) -> Path:
+    """``folder`` if it is not a link: as ``common.readable_file`` for a file, a run's folder (or its params/,
+    tags/, metrics/) that links elsewhere (``params -> ../../../../.aws``) would read every file there into the
+    import, its config that sync shares. MLflow makes no such link; the mlruns folder given may be one."""
+    if folder.is_symlink():
+        raise BadInput(f"cannot read {folder}: it is a link (to {os.readlink(folder)[:200]}); an import reads "
+                       "only the files of the folder it is given")
+    return folder
+
+
 def _run(folder: Path, experiment: str) -> TrackerRun:
-    meta = _yaml(folder / "meta.yaml")
+    meta = _yaml(_not_linked(folder) / "meta.yaml")
     run_id = str(meta.get("run_id") or meta.get("run_uuid"))
     status_value = meta.get("status", 1)
     status = _STATUS_NUMBERS.get(status_value, str(status_value)) if isinstance(status_value, int) \
@@ -134,7 +144,7 @@ def _run(folder: Path, experiment: str) -> TrackerRun:
 def _files(folder: Path) -> dict[str, Path]:
     """Each file under ``folder`` by its key (its path below ``folder``, ``/`` between folders)."""
     found: dict[str, Path] = {}
-    if not folder.is_dir():
+    if not _not_linked(folder).is_dir():
         return found
     for root, dirs, names in os.walk(folder):
         dirs.sort()

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upstack.domain.tracker import TrackerRun, iso_from_epoch
+from upstack.domain.tracker import EARLIEST_EPOCH, LATEST_EPOCH, TrackerRun, iso_from_epoch
 from upstack.errors import BadInput
 
 __all__ = ["tensorboard_runs", "looks_like_tensorboard", "event_files"]
@@ -194,6 +194,8 @@ def _take(read: _Folder, event: Any, value: Any) -> None:
     plugin = value.metadata.plugin_data.plugin_name
     if plugin == "scalars":
         steps, times, values = read.metrics.setdefault(value.tag, (array("q"), array("d"), array("d")))
+        if not EARLIEST_EPOCH <= event.wall_time <= LATEST_EPOCH:  # NaN too
+            raise BadInput(f"a time of {event.wall_time!r} seconds since 1970 is out of range (step {event.step})")
         steps.append(event.step)
         times.append(event.wall_time)
         values.append(float(tensor_util.make_ndarray(value.tensor).item()))

@@ -166,7 +166,8 @@ def _sweep_staging(home: Path) -> None:
     for folder in home.glob(f"{_STAGING}*"):
         host, _, rest = folder.name[len(_STAGING):].partition(".")
         pid = rest.partition(".")[0]
-        if rest and (host != _host() or not pid.isdigit() or process_alive(int(pid))):
+        ours = pid.isascii() and pid.isdigit() and 0 < int(pid) < 2**31  # a number no process has: not made here
+        if rest and (host != _host() or not ours or process_alive(int(pid))):
             continue
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -30,6 +30,7 @@ from typing import Any
 from upstack.domain import access
 from upstack.domain.access import Audience
 from upstack.domain.text import unstorable
+from upstack.domain.tracker import EARLIEST_EPOCH, LATEST_EPOCH
 from upstack.errors import BadInput, NotFound, Refused
 from upstack.formats.journal import Record
 from upstack.services.remote import fetch_blob
@@ -285,7 +286,11 @@ def _decode(key: Any, value: Any) -> tuple[int, array, array, array]:
     if not 0 <= start < 2**63 or not _storable_key(key) or not len(steps) == len(times) == len(values):
         raise BadInput(f"metric {str(key)[:60]!r}: a name of 1 to 200 characters, and as many steps, times "
                        "and values, from a point index ≥ 0")
+    if not all(EARLIEST_EPOCH <= t <= LATEST_EPOCH for t in times):  # NaN compares false: refused too
+        raise BadInput(f"metric {str(key)[:60]!r}: every point's time is seconds since 1970, from year 1 to "
+                       "9999 (a value may be NaN or infinite, a time may not)")
     return start, steps, times, values
+
 
 
 # -- the sending side --------------------------------------------------------------------------
